@@ -1,0 +1,275 @@
+//! `dialplan show`, `dialplan reload`, `core show hints`.
+
+use std::fmt::Write as _;
+
+use super::{CliArgs, CliEntry, CliResult, pad};
+use crate::core::{Part, System};
+use crate::pbx::dialplan::{Context, Extension, PRIORITY_HINT, Priority};
+use crate::pbx::pattern::extension_match;
+
+pub fn commands() -> Vec<CliEntry> {
+    vec![
+        CliEntry::new(
+            "dialplan show",
+            "Usage: dialplan show [[exten@]context]\n       Lists the dialplan, one context, or the extensions matching exten in a context.\n",
+            show,
+        ),
+        CliEntry::new(
+            "dialplan reload",
+            "Usage: dialplan reload\n       Re-reads extensions.conf; a file with errors leaves the running dialplan as it was.\n",
+            reload,
+        ),
+        CliEntry::new(
+            "core show hints",
+            "Usage: core show hints\n       Lists hints: extension, devices, extension state, presence state, watchers.\n",
+            show_hints,
+        ),
+    ]
+}
+
+fn reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    match sys.reload(&[Part::Dialplan]) {
+        Ok(()) => out.push_str("Dialplan reloaded.\n"),
+        Err(e) => super::core::report_reload_error(out, "extensions.conf", &e),
+    }
+    CliResult::Success
+}
+
+#[derive(Default)]
+struct Counters {
+    total_context: usize,
+    total_exten: usize,
+    total_prio: usize,
+    context_existence: bool,
+    extension_existence: bool,
+}
+
+fn print_priority(p: &Priority) -> String {
+    if p.priority == PRIORITY_HINT {
+        format!("hint: {}", p.app)
+    } else {
+        format!("{}. {}({})", p.priority, p.app, p.data)
+    }
+}
+
+fn print_line(out: &mut String, left: &str, right: &str, p: &Priority) {
+    let _ = writeln!(out, "  {left:<17} {right:<45} [{}:{}]", p.origin.file_name(), p.origin.line);
+}
+
+fn print_extension(out: &mut String, e: &Extension, dpc: &mut Counters) {
+    let mut prios = e.priorities.iter();
+    let Some(first) = prios.next() else {
+        return;
+    };
+    dpc.total_prio += 1;
+    let head = match &e.cidmatch {
+        Some(cid) => format!("'{}' (CID match '{}') => ", e.name, cid),
+        None => format!("'{}' =>", e.name),
+    };
+    print_line(out, &head, &print_priority(first), first);
+    dpc.total_exten += 1;
+    for p in prios {
+        dpc.total_prio += 1;
+        let label = p.label.as_ref().map(|l| format!("   [{l}]")).unwrap_or_default();
+        print_line(out, &label, &print_priority(p), p);
+    }
+}
+
+/// `show_dialplan_helper`: prints matching contexts; with an extension it
+/// follows includes (by their full value, as Asterisk does, so a
+/// time-restricted include is not followed), never the same one twice.
+fn show_helper(
+    contexts: &[Context],
+    out: &mut String,
+    context: Option<&str>,
+    exten: Option<&str>,
+    dpc: &mut Counters,
+    included: bool,
+    stack: &mut Vec<String>,
+) {
+    for c in contexts {
+        if context.is_some_and(|name| name != c.name) {
+            continue;
+        }
+        dpc.context_existence = true;
+        let mut printed = false;
+        if exten.is_none() {
+            dpc.total_context += 1;
+            let _ = writeln!(out, "[ Context '{}' created by '{}' ]", c.name, c.registrar);
+            if c.autohints {
+                out.push_str("Autohints support enabled\n");
+            }
+            printed = true;
+        }
+        for e in &c.extensions {
+            if let Some(x) = exten
+                && !extension_match(&e.name, x).is_match()
+            {
+                continue;
+            }
+            dpc.extension_existence = true;
+            if !printed {
+                dpc.total_context += 1;
+                if included {
+                    let _ = writeln!(out, "[ Included context '{}' created by '{}' ]", c.name, c.registrar);
+                } else {
+                    let _ = writeln!(out, "[ Context '{}' created by '{}' ]", c.name, c.registrar);
+                    if c.autohints {
+                        out.push_str("Autohints support enabled\n");
+                    }
+                }
+                printed = true;
+            }
+            print_extension(out, e, dpc);
+        }
+        for inc in &c.includes {
+            match exten {
+                Some(_) => {
+                    if stack.len() >= 128 {
+                        continue;
+                    }
+                    if stack.iter().any(|s| s.eq_ignore_ascii_case(&inc.value)) {
+                        continue;
+                    }
+                    stack.push(inc.value.clone());
+                    show_helper(contexts, out, Some(&inc.value), exten, dpc, true, stack);
+                    stack.pop();
+                }
+                None => {
+                    let _ = writeln!(out, "  Include =>        {:<45} [{}]", format!("'{}'", inc.value), c.registrar);
+                }
+            }
+        }
+        for ip in &c.ignorepats {
+            let as_pattern = format!("_{ip}.");
+            if exten.is_none_or(|x| extension_match(&as_pattern, x).is_match()) {
+                let _ = writeln!(out, "  Ignore pattern => {:<45} [{}]", format!("'{ip}'"), c.registrar);
+            }
+        }
+        if !included {
+            for sw in &c.switches {
+                let _ = writeln!(
+                    out,
+                    "  Alt. Switch =>    {:<45} [{}]",
+                    format!("'{}/{}'", sw.module, sw.data),
+                    c.registrar
+                );
+            }
+        }
+        if printed {
+            out.push('\n');
+        }
+    }
+}
+
+/// The order `dialplan show` walks contexts in: Asterisk keeps its context
+/// list newest first.
+fn walk_order(sys: &System) -> Vec<Context> {
+    let loaded = sys.loaded();
+    loaded.dialplan.contexts.iter().rev().cloned().collect()
+}
+
+fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 2 && a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let (mut exten, mut context) = (None, None);
+    if let Some(arg) = a.arg(2) {
+        match arg.split_once('@') {
+            Some((x, c)) => {
+                exten = Some(x).filter(|x| !x.is_empty());
+                context = Some(c);
+            }
+            None => context = Some(arg),
+        }
+        context = context.filter(|c| !c.is_empty());
+    }
+    let contexts = walk_order(sys);
+    let mut dpc = Counters::default();
+    let mut stack = Vec::new();
+    show_helper(&contexts, out, context, exten, &mut dpc, false, &mut stack);
+    if let Some(c) = context
+        && !dpc.context_existence
+    {
+        let _ = writeln!(out, "There is no existence of '{c}' context");
+        return CliResult::Failure;
+    }
+    if let Some(x) = exten
+        && !dpc.extension_existence
+    {
+        match context {
+            Some(c) => {
+                let _ = writeln!(out, "There is no existence of {x}@{c} extension");
+            }
+            None => {
+                let _ = writeln!(out, "There is no existence of '{x}' extension in all contexts");
+            }
+        }
+        return CliResult::Failure;
+    }
+    let plural = |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    let _ = writeln!(
+        out,
+        "-= {} {} ({} {}) in {} {}. =-",
+        dpc.total_exten,
+        plural(dpc.total_exten, "extension", "extensions"),
+        dpc.total_prio,
+        plural(dpc.total_prio, "priority", "priorities"),
+        dpc.total_context,
+        plural(dpc.total_context, "context", "contexts"),
+    );
+    CliResult::Success
+}
+
+/// Asterisk's case-insensitive djb2 string hash (`ast_str_case_hash`).
+fn str_case_hash(s: &str) -> u32 {
+    let mut h: u32 = 5381;
+    for b in s.bytes() {
+        h = h.wrapping_mul(33) ^ u32::from(b.to_ascii_lowercase());
+    }
+    h & 0x7fff_ffff
+}
+
+/// Asterisk keeps hints in a hash table of 563 buckets and lists them
+/// bucket by bucket; `core show hints` shows that order.
+const HINT_BUCKETS: u32 = 563;
+
+fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    let mut hints: Vec<(u32, usize, String, &Priority)> = Vec::new();
+    for c in &loaded.dialplan.contexts {
+        for e in &c.extensions {
+            if let Some(h) = e.hint() {
+                let bucket = str_case_hash(&e.name) % HINT_BUCKETS;
+                hints.push((bucket, hints.len(), format!("{}@{}", e.name, c.name), h));
+            }
+        }
+    }
+    if hints.is_empty() {
+        out.push_str("There are no registered dialplan hints\n");
+        return CliResult::Success;
+    }
+    hints.sort_by_key(|(bucket, order, _, _)| (*bucket, *order));
+    out.push_str("\n    -= Registered Asterisk Dial Plan Hints =-\n");
+    for (_, _, name, hint) in &hints {
+        let state = crate::core::devicestate::extension_state(&loaded, &hint.app);
+        let _ = writeln!(
+            out,
+            "{}: {}  State:{} Presence:{} Watchers {:>2}",
+            pad(name, 30),
+            pad(&hint.app, 60),
+            pad(state.as_str(), 15),
+            pad("not_set", 15),
+            0
+        );
+    }
+    out.push_str("----------------\n");
+    let _ = writeln!(out, "- {} hints registered", hints.len());
+    CliResult::Success
+}

@@ -1,0 +1,273 @@
+//! The CLI: one registry of commands (as `main/cli.c` keeps them), Asterisk's
+//! argument splitting and command lookup, and its standard answers
+//! (`No such command …`, usage on bad arguments, `Command '…' failed.`).
+//!
+//! Each module's commands live in their own file (`cli/dialplan.rs`,
+//! `cli/sip.rs`, …) and return [`CliEntry`] lists; [`registry`] joins them.
+
+pub mod confbridge;
+pub mod core;
+pub mod dialplan;
+pub mod manager;
+pub mod moh;
+pub mod pjsip;
+pub mod queue;
+pub mod sip;
+pub mod voicemail;
+
+use std::fmt::Write as _;
+
+use crate::core::System;
+
+/// What a handler tells the CLI core, as Asterisk's `CLI_SUCCESS`,
+/// `CLI_FAILURE` and `CLI_SHOWUSAGE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CliResult {
+    Success,
+    Failure,
+    ShowUsage,
+}
+
+/// The arguments a handler sees: every word typed, command words included.
+pub struct CliArgs<'a> {
+    pub argv: &'a [String],
+    /// The line as typed.
+    pub line: &'a str,
+}
+
+impl CliArgs<'_> {
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.argv.get(i).map(String::as_str)
+    }
+}
+
+pub type Handler = fn(&System, &CliArgs<'_>, &mut String) -> CliResult;
+
+/// One CLI command.
+pub struct CliEntry {
+    /// The command words, with Asterisk's syntax for optional trailing
+    /// words (`voicemail show users [for]`) and alternatives (`{a|b}`).
+    pub command: &'static str,
+    /// Printed verbatim when the handler answers `ShowUsage`.
+    pub usage: &'static str,
+    pub handler: Handler,
+}
+
+impl CliEntry {
+    pub const fn new(command: &'static str, usage: &'static str, handler: Handler) -> Self {
+        Self { command, usage, handler }
+    }
+
+    fn words(&self) -> Vec<&'static str> {
+        self.command.split_whitespace().collect()
+    }
+}
+
+/// Every command Asterism answers, in registration order.
+pub fn registry() -> Vec<CliEntry> {
+    let mut all = Vec::new();
+    all.extend(core::commands());
+    all.extend(dialplan::commands());
+    all.extend(sip::commands());
+    all.extend(pjsip::commands());
+    all.extend(voicemail::commands());
+    all.extend(confbridge::commands());
+    all.extend(moh::commands());
+    all.extend(queue::commands());
+    all.extend(manager::commands());
+    all
+}
+
+/// Splits a command line as Asterisk's `parse_args` does: blanks separate
+/// words, `"` groups, `\` escapes the next character.
+pub fn parse_args(line: &str) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    let mut cur: Option<String> = None;
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in line.trim_start().chars() {
+        if c == '"' && !escaped {
+            quoted = !quoted;
+            if quoted && cur.is_none() {
+                cur = Some(String::new());
+            }
+        } else if (c == ' ' || c == '\t') && !(quoted || escaped) {
+            if let Some(w) = cur.take() {
+                args.push(w);
+            }
+        } else if c == '\\' && !escaped {
+            escaped = true;
+        } else {
+            cur.get_or_insert_with(String::new).push(c);
+            escaped = false;
+        }
+    }
+    if let Some(w) = cur {
+        args.push(w);
+    }
+    args
+}
+
+const RESERVED: &[char] = &['[', ']', '{', '}', '|', '*', '%'];
+
+/// Asterisk's `word_match`: a plain command word matches case-insensitively;
+/// a word in `[…]`/`{…|…}` syntax matches any of its alternatives.
+fn word_match(typed: Option<&str>, cli_word: Option<&str>) -> bool {
+    let (Some(cmd), Some(word)) = (typed, cli_word) else {
+        return false;
+    };
+    if cmd.is_empty() || word.is_empty() {
+        return false;
+    }
+    if !word.starts_with(RESERVED) {
+        return cmd.eq_ignore_ascii_case(word);
+    }
+    if word.starts_with('%') {
+        return true;
+    }
+    let lw = word.to_ascii_lowercase();
+    let lc = cmd.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(pos) = lw[from..].find(&lc).map(|p| p + from) {
+        let before = lw[..pos].chars().last();
+        let after = lw[pos + lc.len()..].chars().next();
+        if pos != 0 && before.is_some_and(|c| RESERVED.contains(&c)) && after.is_some_and(|c| RESERVED.contains(&c)) {
+            return true;
+        }
+        from = pos + 1;
+    }
+    false
+}
+
+/// How strictly [`find_cli`] matches, as `find_cli`'s `match_type`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MatchType {
+    /// The longest command that the typed words start with.
+    Prefix,
+    /// Also accept a mismatch on the last word of both (for `find_best`).
+    LastWordMismatch,
+}
+
+fn find_cli<'a>(entries: &'a [CliEntry], typed: &[&str], mode: MatchType) -> Option<&'a CliEntry> {
+    let mut best: Option<(usize, &CliEntry)> = None;
+    for e in entries {
+        let words = e.words();
+        let mut n = 0;
+        while n < words.len() && word_match(typed.get(n).copied(), Some(words[n])) {
+            n += 1;
+        }
+        let rest_of_entry = &words[n..];
+        let entry_done = rest_of_entry.is_empty() || (rest_of_entry.len() == 1 && rest_of_entry[0].starts_with('['));
+        if entry_done {
+            if n == typed.len() {
+                return Some(e);
+            }
+        } else {
+            if n >= typed.len() {
+                continue;
+            }
+            let last_both = n + 1 == typed.len() && n + 1 == words.len();
+            if mode != MatchType::LastWordMismatch || !last_both {
+                continue;
+            }
+        }
+        if best.is_none_or(|(len, _)| n as isize > len as isize) {
+            best = Some((n, e));
+        }
+    }
+    best.map(|(_, e)| e)
+}
+
+/// `find_best`: the longest run of typed words that still looks like the
+/// start of some command, for the `No such command` hint.
+fn find_best(entries: &[CliEntry], typed: &[&str]) -> String {
+    let mut taken: Vec<&str> = Vec::new();
+    for w in typed {
+        taken.push(w);
+        if find_cli(entries, &taken, MatchType::LastWordMismatch).is_none() {
+            break;
+        }
+    }
+    taken.join(" ")
+}
+
+/// Runs one command line and returns what Asterisk would print for it.
+pub fn execute(system: &System, line: &str) -> String {
+    let entries = system.cli_entries();
+    let argv = parse_args(line);
+    let mut out = String::new();
+    if argv.is_empty() {
+        return out;
+    }
+    let typed: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let Some(entry) = find_cli(entries, &typed, MatchType::Prefix) else {
+        let _ = writeln!(
+            out,
+            "No such command '{}' (type 'core show help {}' for other possible commands)",
+            line,
+            find_best(entries, &typed)
+        );
+        return out;
+    };
+    let args = CliArgs { argv: &argv, line };
+    match (entry.handler)(system, &args, &mut out) {
+        CliResult::Success => {}
+        CliResult::ShowUsage => out.push_str(entry.usage),
+        CliResult::Failure => {
+            let _ = writeln!(out, "Command '{line}' failed.");
+        }
+    }
+    out
+}
+
+/// `%-N.Ns` from C: pad to `width`, cut at `width` characters.
+pub fn pad(s: &str, width: usize) -> String {
+    let cut: String = s.chars().take(width).collect();
+    format!("{cut:<width$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(_: &System, _: &CliArgs<'_>, _: &mut String) -> CliResult {
+        CliResult::Success
+    }
+
+    #[test]
+    fn parse_args_like_asterisk() {
+        assert_eq!(parse_args("  dialplan   show  x@y "), ["dialplan", "show", "x@y"]);
+        assert_eq!(parse_args("database put \"a b\" c\\ d"), ["database", "put", "a b", "c d"]);
+    }
+
+    #[test]
+    fn lookup_rules() {
+        let entries = vec![
+            CliEntry::new("sip show peers", "", ok),
+            CliEntry::new("sip show peer", "", ok),
+            CliEntry::new("voicemail show users [for]", "", ok),
+            CliEntry::new("dialplan show", "", ok),
+            CliEntry::new("core stop now", "", ok),
+            CliEntry::new("sip reload", "", ok),
+        ];
+        let find = |s: &str| {
+            let v: Vec<&str> = s.split_whitespace().collect();
+            find_cli(&entries, &v, MatchType::Prefix).map(|e| e.command)
+        };
+        assert_eq!(find("sip show peers"), Some("sip show peers"));
+        assert_eq!(find("SIP SHOW PEER 1000"), Some("sip show peer"));
+        assert_eq!(find("voicemail show users for default"), Some("voicemail show users [for]"));
+        assert_eq!(find("voicemail show users"), Some("voicemail show users [for]"));
+        assert_eq!(find("dialplan show a@b"), Some("dialplan show"));
+        assert_eq!(find("core stop"), None);
+        assert_eq!(find("sip"), None);
+        let best = |s: &str| find_best(&entries, &s.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(best("foo bar"), "foo");
+        // Without a one-word command nothing matches "sip" alone.
+        assert_eq!(best("sip show foo"), "sip");
+    }
+}

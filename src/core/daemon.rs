@@ -1,0 +1,182 @@
+//! The daemon: pid file, the `asterisk.ctl` control socket, the foreground
+//! console, and an orderly stop.
+//!
+//! The control socket speaks Asterisk's remote-console protocol, so an
+//! `asterisk -rx` client of either program works against the other: the
+//! server greets with `hostname/pid/version\n`, each command arrives
+//! NUL-terminated, and `cli quit after <cmd>` runs one command then closes.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use super::{StopMode, System};
+
+/// Options the daemon was started with (Asterisk's command-line flags).
+#[derive(Debug, Clone, Default)]
+pub struct DaemonOptions {
+    pub config_file: PathBuf,
+    /// `-c`: read commands from stdin.
+    pub console: bool,
+    /// `-q`
+    pub quiet: bool,
+    /// `-v` count.
+    pub verbose: u32,
+}
+
+/// Errors that stop the daemon from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("Asterisk already running on {0}.  Use 'asterisk -r' to connect.")]
+    AlreadyRunning(PathBuf),
+    #[error("unable to create {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DaemonError + '_ {
+    move |source| DaemonError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `contents` to `path` crash-safely: a temporary file, then rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "<Unknown>".into())
+}
+
+/// Runs the PBX until it is told to stop.
+pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
+    let system = System::start(&opts.config_file)?;
+    if opts.verbose > 0 {
+        system.verbose.store(opts.verbose, std::sync::atomic::Ordering::Relaxed);
+    }
+    let dirs = &system.conf.dirs;
+    std::fs::create_dir_all(&dirs.run).map_err(io_err(&dirs.run))?;
+    let socket_path = dirs.socket();
+    // A socket that answers belongs to a running instance; a dead one is stale.
+    if socket_path.exists() {
+        if UnixStream::connect(&socket_path).await.is_ok() {
+            return Err(DaemonError::AlreadyRunning(socket_path));
+        }
+        let _ = std::fs::remove_file(&socket_path);
+    }
+    let listener = UnixListener::bind(&socket_path).map_err(io_err(&socket_path))?;
+    let pid_file = dirs.pid_file();
+    write_atomic(&pid_file, format!("{}\n", std::process::id()).as_bytes()).map_err(io_err(&pid_file))?;
+
+    if !opts.quiet {
+        println!("Asterisk Ready.");
+    }
+    let accept = {
+        let system = system.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        let system = system.clone();
+                        tokio::spawn(async move { serve_remote(system, stream).await });
+                    }
+                    Err(e) => {
+                        tracing::warn!("accept on control socket failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        })
+    };
+    if opts.console {
+        let system = system.clone();
+        tokio::spawn(async move { console(system).await });
+    }
+    let signals = {
+        let system = system.clone();
+        tokio::spawn(async move {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = term.recv() => system.request_stop(StopMode::Now),
+                _ = tokio::signal::ctrl_c() => system.request_stop(StopMode::Now),
+            }
+        })
+    };
+    system.stopped().await;
+    accept.abort();
+    signals.abort();
+    let _ = std::fs::remove_file(&socket_path);
+    let _ = std::fs::remove_file(&pid_file);
+    Ok(())
+}
+
+/// The `-c` console on stdin/stdout.
+async fn console(system: Arc<System>) {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let out = crate::cli::execute(&system, &line);
+        print!("{out}");
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// Answers one remote console connection.
+async fn serve_remote(system: Arc<System>, mut stream: UnixStream) {
+    let banner = format!(
+        "{}/{}/{}\n",
+        hostname(),
+        std::process::id(),
+        crate::version::ASTERISK_VERSION
+    );
+    if stream.write_all(banner.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&buf[..n]);
+        // Asterisk refuses commands longer than its buffer; so do we.
+        if pending.len() > 64 * 1024 && !pending.contains(&0) {
+            pending.clear();
+            continue;
+        }
+        while let Some(end) = pending.iter().position(|&b| b == 0) {
+            let raw: Vec<u8> = pending.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&raw[..raw.len() - 1]).into_owned();
+            let (command, quit_after) = match text.strip_prefix("cli quit after ") {
+                Some(c) => (c.to_string(), true),
+                None => (text, false),
+            };
+            let system2 = system.clone();
+            let out = tokio::task::spawn_blocking(move || crate::cli::execute(&system2, &command))
+                .await
+                .unwrap_or_default();
+            if stream.write_all(out.as_bytes()).await.is_err() || quit_after {
+                let _ = stream.shutdown().await;
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The running system (Asterisk's `main/asterisk.c`): what is loaded, how
+//! it is reloaded, and the daemon with its control socket.
+
+pub mod daemon;
+pub mod devicestate;
+pub mod remote;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use crate::cli::CliEntry;
+use crate::config::asterisk_conf::AsteriskConf;
+use crate::config::views::{self, View};
+use crate::config::{Config, ConfigError, Diagnostic, IncludeRecord, load};
+use crate::pbx::Dialplan;
+
+/// What one config file load produced, for check-config and the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct FileReport {
+    pub name: String,
+    /// Every file read (the file itself and its includes); empty when the
+    /// file does not exist.
+    pub files: Vec<PathBuf>,
+    pub includes: Vec<IncludeRecord>,
+    /// Loader warnings and the view's notes on options it does not use.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Everything built from configuration; a reload builds a new one and
+/// swaps it in whole, so a failed reload leaves the old one live.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub dialplan: Arc<Dialplan>,
+    pub extensions_config: Option<Arc<Config>>,
+    pub modules: Arc<views::modules::ModulesConf>,
+    pub logger: Arc<views::logger::LoggerConf>,
+    pub sip: Arc<views::sip::SipConf>,
+    pub pjsip: Arc<views::pjsip::PjsipConf>,
+    pub voicemail: Arc<views::voicemail::VoicemailConf>,
+    pub queues: Arc<views::queues::QueuesConf>,
+    pub confbridge: Arc<views::confbridge::ConfbridgeConf>,
+    pub moh: Arc<views::musiconhold::MohConf>,
+    pub manager: Arc<views::manager::ManagerConf>,
+    pub http: Arc<views::http::HttpConf>,
+    pub ari: Arc<views::ari::AriConf>,
+    pub cdr: Arc<views::cdr::CdrConf>,
+    pub rtp: Arc<views::rtp::RtpConf>,
+    pub features: Arc<views::features::FeaturesConf>,
+    pub indications: Arc<views::indications::IndicationsConf>,
+    /// Per config file name, what loading it produced.
+    pub reports: Vec<FileReport>,
+}
+
+/// The parts of the configuration that reload on their own, named as
+/// `module reload` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Dialplan,
+    Modules,
+    Logger,
+    Sip,
+    Pjsip,
+    Voicemail,
+    Queues,
+    Confbridge,
+    Moh,
+    Manager,
+    Http,
+    Ari,
+    Cdr,
+    Rtp,
+    Features,
+    Indications,
+}
+
+impl Part {
+    pub const ALL: [Part; 16] = [
+        Part::Modules,
+        Part::Logger,
+        Part::Dialplan,
+        Part::Sip,
+        Part::Pjsip,
+        Part::Voicemail,
+        Part::Queues,
+        Part::Confbridge,
+        Part::Moh,
+        Part::Manager,
+        Part::Http,
+        Part::Ari,
+        Part::Cdr,
+        Part::Rtp,
+        Part::Features,
+        Part::Indications,
+    ];
+
+    /// The config file this part reads.
+    pub fn file(self) -> &'static str {
+        match self {
+            Part::Dialplan => "extensions.conf",
+            Part::Modules => views::modules::ModulesConf::FILE,
+            Part::Logger => views::logger::LoggerConf::FILE,
+            Part::Sip => views::sip::SipConf::FILE,
+            Part::Pjsip => views::pjsip::PjsipConf::FILE,
+            Part::Voicemail => views::voicemail::VoicemailConf::FILE,
+            Part::Queues => views::queues::QueuesConf::FILE,
+            Part::Confbridge => views::confbridge::ConfbridgeConf::FILE,
+            Part::Moh => views::musiconhold::MohConf::FILE,
+            Part::Manager => views::manager::ManagerConf::FILE,
+            Part::Http => views::http::HttpConf::FILE,
+            Part::Ari => views::ari::AriConf::FILE,
+            Part::Cdr => views::cdr::CdrConf::FILE,
+            Part::Rtp => views::rtp::RtpConf::FILE,
+            Part::Features => views::features::FeaturesConf::FILE,
+            Part::Indications => views::indications::IndicationsConf::FILE,
+        }
+    }
+
+    /// The Asterisk module that owns the file (`module reload <name>`).
+    pub fn module(self) -> &'static str {
+        match self {
+            Part::Dialplan => "pbx_config",
+            Part::Modules => "modules",
+            Part::Logger => "logger",
+            Part::Sip => "chan_sip",
+            Part::Pjsip => "res_pjsip",
+            Part::Voicemail => "app_voicemail",
+            Part::Queues => "app_queue",
+            Part::Confbridge => "app_confbridge",
+            Part::Moh => "res_musiconhold",
+            Part::Manager => "manager",
+            Part::Http => "http",
+            Part::Ari => "res_ari",
+            Part::Cdr => "cdr",
+            Part::Rtp => "res_rtp_asterisk",
+            Part::Features => "features",
+            Part::Indications => "indications",
+        }
+    }
+
+    /// Looks a part up by module name as typed (`chan_sip`, `chan_sip.so`).
+    pub fn by_module(name: &str) -> Option<Part> {
+        let name = name.strip_suffix(".so").unwrap_or(name);
+        let aliases: &[(&str, Part)] = &[
+            ("chan_pjsip", Part::Pjsip),
+            ("res_pjsip_session", Part::Pjsip),
+            ("cdr_csv", Part::Cdr),
+            ("res_ari_model", Part::Ari),
+            ("res_http_websocket", Part::Http),
+        ];
+        Part::ALL
+            .iter()
+            .copied()
+            .find(|p| p.module().eq_ignore_ascii_case(name))
+            .or_else(|| aliases.iter().find(|(a, _)| a.eq_ignore_ascii_case(name)).map(|(_, p)| *p))
+    }
+}
+
+fn load_file(ast: &AsteriskConf, name: &str) -> Result<(Option<Config>, FileReport), ConfigError> {
+    let cfg = load(name, &ast.load_options())?;
+    let mut report = FileReport {
+        name: name.to_string(),
+        ..Default::default()
+    };
+    if let Some(c) = &cfg {
+        report.files = c.files.clone();
+        report.includes = c.includes.clone();
+        report.diagnostics = c.warnings.clone();
+    }
+    Ok((cfg, report))
+}
+
+fn load_view<V: View>(ast: &AsteriskConf) -> Result<(V, FileReport), ConfigError> {
+    let (cfg, mut report) = load_file(ast, V::FILE)?;
+    let view = match cfg {
+        Some(cfg) => V::from_config(&cfg, &mut report.diagnostics),
+        None => V::default(),
+    };
+    Ok((view, report))
+}
+
+impl Loaded {
+    /// Loads every file. Any file Asterisk would reject fails the load.
+    pub fn load(ast: &AsteriskConf) -> Result<Loaded, ConfigError> {
+        let mut loaded = Loaded::default();
+        for part in Part::ALL {
+            loaded.reload_part(ast, part)?;
+        }
+        Ok(loaded)
+    }
+
+    fn set_report(&mut self, report: FileReport) {
+        match self.reports.iter_mut().find(|r| r.name == report.name) {
+            Some(r) => *r = report,
+            None => self.reports.push(report),
+        }
+    }
+
+    /// Re-reads one part. On error `self` is left as it was.
+    pub fn reload_part(&mut self, ast: &AsteriskConf, part: Part) -> Result<(), ConfigError> {
+        macro_rules! view {
+            ($field:ident) => {{
+                let (v, report) = load_view(ast)?;
+                self.$field = Arc::new(v);
+                self.set_report(report);
+            }};
+        }
+        match part {
+            Part::Dialplan => {
+                let (cfg, mut report) = load_file(ast, "extensions.conf")?;
+                let dp = cfg.as_ref().map(Dialplan::from_config).unwrap_or_default();
+                report.diagnostics.extend(dp.diagnostics.iter().cloned());
+                self.dialplan = Arc::new(dp);
+                self.extensions_config = cfg.map(Arc::new);
+                self.set_report(report);
+            }
+            Part::Modules => view!(modules),
+            Part::Logger => view!(logger),
+            Part::Sip => view!(sip),
+            Part::Pjsip => view!(pjsip),
+            Part::Voicemail => view!(voicemail),
+            Part::Queues => view!(queues),
+            Part::Confbridge => view!(confbridge),
+            Part::Moh => view!(moh),
+            Part::Manager => view!(manager),
+            Part::Http => view!(http),
+            Part::Ari => view!(ari),
+            Part::Cdr => view!(cdr),
+            Part::Rtp => view!(rtp),
+            Part::Features => view!(features),
+            Part::Indications => view!(indications),
+        }
+        Ok(())
+    }
+}
+
+/// How the daemon was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    Now,
+    Gracefully,
+    WhenConvenient,
+}
+
+/// The running PBX: its directories, what is loaded, and its clocks.
+pub struct System {
+    pub conf: AsteriskConf,
+    loaded: RwLock<Arc<Loaded>>,
+    pub started: SystemTime,
+    last_reload: Mutex<SystemTime>,
+    cli: Vec<CliEntry>,
+    stop: Mutex<Option<StopMode>>,
+    stop_notify: tokio::sync::Notify,
+    /// Console verbosity (`core set verbose`, `-v`).
+    pub verbose: std::sync::atomic::AtomicU32,
+}
+
+impl System {
+    /// Loads asterisk.conf and everything it points at.
+    pub fn start(config_file: &Path) -> Result<Arc<System>, ConfigError> {
+        let conf = AsteriskConf::load(config_file)?;
+        let loaded = Loaded::load(&conf)?;
+        let now = SystemTime::now();
+        let verbose = conf.options.verbose;
+        Ok(Arc::new(System {
+            conf,
+            loaded: RwLock::new(Arc::new(loaded)),
+            started: now,
+            last_reload: Mutex::new(now),
+            cli: crate::cli::registry(),
+            stop: Mutex::new(None),
+            stop_notify: tokio::sync::Notify::new(),
+            verbose: std::sync::atomic::AtomicU32::new(verbose),
+        }))
+    }
+
+    /// A snapshot of the live configuration.
+    pub fn loaded(&self) -> Arc<Loaded> {
+        match self.loaded.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn cli_entries(&self) -> &[CliEntry] {
+        &self.cli
+    }
+
+    pub fn last_reload(&self) -> SystemTime {
+        match self.last_reload.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
+    }
+
+    /// Reloads the given parts as one change: all of them or none.
+    pub fn reload(&self, parts: &[Part]) -> Result<(), ConfigError> {
+        let mut next = (*self.loaded()).clone();
+        for part in parts {
+            next.reload_part(&self.conf, *part)?;
+        }
+        match self.loaded.write() {
+            Ok(mut g) => *g = Arc::new(next),
+            Err(p) => *p.into_inner() = Arc::new(next),
+        }
+        match self.last_reload.lock() {
+            Ok(mut g) => *g = SystemTime::now(),
+            Err(p) => *p.into_inner() = SystemTime::now(),
+        }
+        Ok(())
+    }
+
+    /// Asks the daemon to stop.
+    pub fn request_stop(&self, mode: StopMode) {
+        match self.stop.lock() {
+            Ok(mut g) => *g = Some(mode),
+            Err(p) => *p.into_inner() = Some(mode),
+        }
+        self.stop_notify.notify_waiters();
+        self.stop_notify.notify_one();
+    }
+
+    pub fn stop_requested(&self) -> Option<StopMode> {
+        match self.stop.lock() {
+            Ok(g) => *g,
+            Err(p) => *p.into_inner(),
+        }
+    }
+
+    /// Waits until a stop is requested.
+    pub async fn stopped(&self) {
+        while self.stop_requested().is_none() {
+            self.stop_notify.notified().await;
+        }
+    }
+}

@@ -1,0 +1,616 @@
+//! The dialplan as `pbx_config` builds it from extensions.conf: contexts,
+//! extensions kept in Asterisk's sort order, priorities, labels, hints,
+//! includes (with time restrictions), ignore patterns and switches.
+
+use std::collections::HashMap;
+
+use super::pattern::{ext_cmp, extension_match, normalize_name};
+use crate::config::{Config, Diagnostic, Origin, Severity, is_true};
+
+/// The priority number Asterisk gives a `hint`.
+pub const PRIORITY_HINT: i32 = -1;
+
+/// Who registered a context or extension (`created by '…'`).
+pub const REGISTRAR: &str = "pbx_config";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Priority {
+    pub priority: i32,
+    pub label: Option<String>,
+    pub app: String,
+    pub data: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// As written (spaces outside `[]` removed); what `dialplan show` prints.
+    pub name: String,
+    pub cidmatch: Option<String>,
+    /// Sorted by priority; a hint (-1) comes first.
+    pub priorities: Vec<Priority>,
+}
+
+impl Extension {
+    pub fn hint(&self) -> Option<&Priority> {
+        self.priorities.iter().find(|p| p.priority == PRIORITY_HINT)
+    }
+
+    pub fn priority(&self, n: i32) -> Option<&Priority> {
+        self.priorities.iter().find(|p| p.priority == n)
+    }
+
+    pub fn find_label(&self, label: &str) -> Option<i32> {
+        self.priorities
+            .iter()
+            .find(|p| p.label.as_deref() == Some(label))
+            .map(|p| p.priority)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// The whole value (`ctx` or `ctx,times,…`), as Asterisk keeps it.
+    pub value: String,
+    /// The context part alone.
+    pub context: String,
+    pub timing: Option<super::timing::Timing>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Switch {
+    pub module: String,
+    pub data: String,
+    pub eval: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub name: String,
+    pub registrar: String,
+    pub extensions: Vec<Extension>,
+    pub includes: Vec<Include>,
+    pub ignorepats: Vec<String>,
+    pub switches: Vec<Switch>,
+    pub autohints: bool,
+}
+
+impl Context {
+    fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            registrar: REGISTRAR.into(),
+            extensions: Vec::new(),
+            includes: Vec::new(),
+            ignorepats: Vec::new(),
+            switches: Vec::new(),
+            autohints: false,
+        }
+    }
+
+    /// Extensions matching a dialled string, best first.
+    pub fn matching<'a>(&'a self, exten: &'a str) -> impl Iterator<Item = &'a Extension> + 'a {
+        self.extensions
+            .iter()
+            .filter(move |e| extension_match(&e.name, exten).is_match())
+    }
+}
+
+/// `[general]` of extensions.conf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct General {
+    pub static_config: bool,
+    pub write_protect: bool,
+    pub autofallthrough: bool,
+    pub extenpatternmatchnew: bool,
+    pub clearglobalvars: bool,
+    pub userscontext: String,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        Self {
+            static_config: false,
+            write_protect: false,
+            autofallthrough: true,
+            extenpatternmatchnew: false,
+            clearglobalvars: false,
+            userscontext: "default".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Dialplan {
+    /// In the order `dialplan show` walks them.
+    pub contexts: Vec<Context>,
+    index: HashMap<String, usize>,
+    pub globals: Vec<(String, String)>,
+    pub general: General,
+    /// Everything pbx_config would have logged while building.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `pbx_strsep`: splits on `delim` but not inside `[]`, skipping over
+/// backslash-escaped characters.
+fn pbx_strsep<'a>(s: &mut Option<&'a str>, delim: u8) -> Option<&'a str> {
+    let input = (*s)?;
+    let b = input.as_bytes();
+    let mut square = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'[' if delim != b'[' => square += 1,
+            b']' if delim != b']' => square = if square > 0 { square - 1 } else { 0 },
+            b'\\' if delim != b'\\' => i += 1,
+            c if c == delim && square == 0 => {
+                *s = Some(&input[i + 1..]);
+                return Some(&input[..i]);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    *s = None;
+    Some(input)
+}
+
+/// `strsep` on one byte.
+fn strsep<'a>(s: &mut Option<&'a str>, delim: char) -> Option<&'a str> {
+    let input = (*s)?;
+    match input.find(delim) {
+        Some(i) => {
+            *s = Some(&input[i + delim.len_utf8()..]);
+            Some(&input[..i])
+        }
+        None => {
+            *s = None;
+            Some(input)
+        }
+    }
+}
+
+/// Substitutes `${VAR}` from globals, as pbx_config does for extension
+/// names and includes at load time (no channel: unknown names are empty).
+pub fn substitute_globals(text: &str, globals: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let mut depth = 1;
+        let mut end = None;
+        for (i, c) in after.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = substitute_globals(&after[..end], globals);
+        if let Some((_, v)) = globals.iter().rev().find(|(k, _)| *k == name) {
+            out.push_str(v);
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What the extensions.conf loader recognises in a context, for check-config.
+pub const CONTEXT_KEYWORDS: &[&str] = &["exten", "same", "include", "ignorepat", "switch", "lswitch", "eswitch", "autohints"];
+
+impl Dialplan {
+    pub fn context(&self, name: &str) -> Option<&Context> {
+        self.index.get(name).map(|&i| &self.contexts[i])
+    }
+
+    pub fn total_priorities(&self) -> usize {
+        self.contexts
+            .iter()
+            .flat_map(|c| &c.extensions)
+            .map(|e| e.priorities.len())
+            .sum()
+    }
+
+    fn warn(&mut self, origin: &Origin, message: String) {
+        self.diagnostics.push(Diagnostic {
+            severity: Severity::Warning,
+            file: origin.file.to_path_buf(),
+            line: origin.line,
+            column: 1,
+            message,
+        });
+    }
+
+    fn context_mut(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.contexts.push(Context::new(name));
+        let i = self.contexts.len() - 1;
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    /// Builds the dialplan from a loaded extensions.conf.
+    pub fn from_config(cfg: &Config) -> Self {
+        let mut dp = Dialplan::default();
+        if let Some(g) = cfg.section("general") {
+            let gen_ = &mut dp.general;
+            gen_.static_config = g.get("static").is_some_and(is_true);
+            gen_.write_protect = g.get("writeprotect").is_some_and(is_true);
+            if let Some(v) = g.get("autofallthrough") {
+                gen_.autofallthrough = is_true(v);
+            }
+            if let Some(v) = g.get("extenpatternmatchnew") {
+                gen_.extenpatternmatchnew = is_true(v);
+            }
+            gen_.clearglobalvars = g.get("clearglobalvars").is_some_and(is_true);
+            if let Some(v) = g.get("userscontext") {
+                gen_.userscontext = v.to_string();
+            }
+        }
+        // Every [globals] section counts, in order.
+        for cat in cfg.sections().filter(|c| c.name.eq_ignore_ascii_case("globals")) {
+            for v in &cat.variables {
+                let value = substitute_globals(&v.value, &dp.globals);
+                dp.globals.push((v.name.clone(), value));
+            }
+        }
+        for cat in cfg.sections() {
+            if cat.name.eq_ignore_ascii_case("general") || cat.name.eq_ignore_ascii_case("globals") {
+                continue;
+            }
+            let ci = dp.context_mut(&cat.name);
+            // `same` and `n` continue from the previous line of the same section.
+            let mut last_exten = String::new();
+            let mut last_pri: i32 = -2;
+            for v in &cat.variables {
+                let name = v.name.to_ascii_lowercase();
+                if name.starts_with("same") {
+                    if last_exten.is_empty() {
+                        dp.warn(
+                            &v.origin,
+                            format!(
+                                "No previous pattern in the first entry of context '{}' to match '{}'",
+                                cat.name, v.name
+                            ),
+                        );
+                        continue;
+                    }
+                    let ext = last_exten.clone();
+                    dp.add_extension_line(ci, &ext, Some(&v.value), &mut last_pri, &v.origin);
+                } else if name == "exten" {
+                    let mut rest = Some(v.value.as_str());
+                    let ext = pbx_strsep(&mut rest, b',').unwrap_or("");
+                    let ext = substitute_globals(ext, &dp.globals);
+                    last_exten = ext.clone();
+                    dp.add_extension_line(ci, &ext, rest, &mut last_pri, &v.origin);
+                } else if name == "include" {
+                    let value = substitute_globals(&v.value, &dp.globals);
+                    dp.add_include(ci, &value, &v.origin);
+                } else if name == "ignorepat" {
+                    let value = substitute_globals(&v.value, &dp.globals);
+                    let ctx = &mut dp.contexts[ci];
+                    if !ctx.ignorepats.contains(&value) {
+                        ctx.ignorepats.push(value);
+                    }
+                } else if name == "switch" || name == "lswitch" || name == "eswitch" {
+                    let value = if name == "switch" {
+                        substitute_globals(&v.value, &dp.globals)
+                    } else {
+                        v.value.clone()
+                    };
+                    let (module, data) = value.split_once('/').unwrap_or((value.as_str(), ""));
+                    dp.contexts[ci].switches.push(Switch {
+                        module: module.to_string(),
+                        data: data.to_string(),
+                        eval: name == "eswitch",
+                    });
+                } else if name == "autohints" {
+                    dp.contexts[ci].autohints = is_true(&v.value);
+                } else {
+                    dp.warn(
+                        &v.origin,
+                        format!("==!!== Unknown directive: {} -- IGNORING!!!", v.name),
+                    );
+                }
+            }
+        }
+        dp
+    }
+
+    fn add_include(&mut self, ci: usize, value: &str, origin: &Origin) {
+        let (context, timing) = match value.find(['|', ',']) {
+            Some(i) => (&value[..i], Some(super::timing::Timing::parse(&value[i + 1..]))),
+            None => (value, None),
+        };
+        let ctx = &mut self.contexts[ci];
+        if ctx.includes.iter().any(|i| i.value == value) {
+            let cname = ctx.name.clone();
+            self.warn(origin, format!("Context '{value}' already included in '{cname}' context on include"));
+            return;
+        }
+        ctx.includes.push(Include {
+            value: value.to_string(),
+            context: context.to_string(),
+            timing,
+            origin: origin.clone(),
+        });
+    }
+
+    /// One `exten =>`/`same =>` line after the extension name: priority,
+    /// optional label, application and its data.
+    fn add_extension_line(&mut self, ci: usize, ext: &str, rest: Option<&str>, last_pri: &mut i32, origin: &Origin) {
+        let mut rest = rest;
+        let (exten, cidmatch) = match ext.split_once('/') {
+            Some((e, cid)) => (e.to_string(), Some(shrink_phone_number(cid))),
+            None => (ext.to_string(), None),
+        };
+        let pri_field = strsep(&mut rest, ',').unwrap_or("").trim();
+        let (pri_field, label) = match pri_field.split_once('(') {
+            Some((p, l)) => match l.find(')') {
+                Some(end) => (p, Some(l[..end].to_string())),
+                None => {
+                    self.warn(origin, "Label missing trailing ')'".into());
+                    return;
+                }
+            },
+            None => (pri_field, None),
+        };
+        let (pri_word, plus) = match pri_field.split_once('+') {
+            Some((p, n)) => (p, Some(atoi(n))),
+            None => (pri_field, None),
+        };
+        let mut ipri = match pri_word {
+            "hint" => PRIORITY_HINT,
+            "next" | "n" => {
+                if *last_pri > -2 {
+                    *last_pri + 1
+                } else {
+                    self.warn(origin, "Can't use 'next' priority on the first entry!".into());
+                    return;
+                }
+            }
+            "same" | "s" => {
+                if *last_pri > -2 {
+                    *last_pri
+                } else {
+                    self.warn(origin, "Can't use 'same' priority on the first entry!".into());
+                    return;
+                }
+            }
+            word => match word.parse::<i32>() {
+                Ok(n) if n >= 1 => n,
+                Ok(_) => {
+                    self.warn(origin, format!("Invalid priority '{word}'"));
+                    return;
+                }
+                Err(_) => {
+                    let found = self.contexts[ci]
+                        .extensions
+                        .iter()
+                        .filter(|e| e.cidmatch == cidmatch && ext_cmp(&e.name, &exten).is_eq())
+                        .find_map(|e| e.find_label(word));
+                    match found {
+                        Some(p) if p >= 1 => p,
+                        _ => {
+                            self.warn(origin, format!("Invalid priority/label '{word}'"));
+                            return;
+                        }
+                    }
+                }
+            },
+        };
+        let appl = rest.unwrap_or("");
+        let (app, data) = match appl.find('(') {
+            None => (appl.to_string(), String::new()),
+            Some(open) => {
+                let name = &appl[..open];
+                // `exten => 100,hint,DAHDI/${X}`: no application, keep it whole.
+                if name.contains("${") || name.contains("$[") {
+                    (appl.to_string(), String::new())
+                } else {
+                    let inner = &appl[open + 1..];
+                    match inner.rfind(')') {
+                        Some(close) => (name.to_string(), inner[..close].to_string()),
+                        None => {
+                            self.warn(origin, format!("No closing parenthesis found? '{name}({inner}'"));
+                            (name.to_string(), inner.to_string())
+                        }
+                    }
+                }
+            }
+        };
+        let app = app.trim_start().to_string();
+        if let Some(p) = plus {
+            ipri += p;
+        }
+        *last_pri = ipri;
+        self.add_extension(ci, &exten, cidmatch, ipri, label, app, data, origin);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_extension(
+        &mut self,
+        ci: usize,
+        exten: &str,
+        cidmatch: Option<String>,
+        priority: i32,
+        label: Option<String>,
+        app: String,
+        data: String,
+        origin: &Origin,
+    ) {
+        if exten.is_empty() {
+            self.warn(origin, "You have to be kidding-- add exten '' to context? Action ignored.".into());
+            return;
+        }
+        let name = normalize_name(exten);
+        let label = label.filter(|l| !l.is_empty());
+        let ctx_name = self.contexts[ci].name.clone();
+        let ctx = &mut self.contexts[ci];
+        // Extensions stay sorted; same name and caller-id match share one entry.
+        let pos = ctx.extensions.iter().position(|e| {
+            let ord = ext_cmp(&e.name, &name).then_with(|| match (&e.cidmatch, &cidmatch) {
+                (None, None) => std::cmp::Ordering::Equal,
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (Some(a), Some(b)) => ext_cmp(a, b),
+            });
+            ord.is_ge()
+        });
+        let same = pos.is_some_and(|i| {
+            let e = &ctx.extensions[i];
+            ext_cmp(&e.name, &name).is_eq() && e.cidmatch == cidmatch
+        });
+        let new_pri = Priority {
+            priority,
+            label,
+            app,
+            data,
+            origin: origin.clone(),
+        };
+        match (pos, same) {
+            (Some(i), true) => {
+                let e = &mut ctx.extensions[i];
+                if let Some(lbl) = &new_pri.label
+                    && let Some(other) = e.find_label(lbl)
+                {
+                    let msg = format!(
+                        "Extension '{name}' priority {priority} in '{ctx_name}', label '{lbl}' already in use at priority {other}"
+                    );
+                    self.warn(origin, msg);
+                    return;
+                }
+                if e.priority(priority).is_some() {
+                    let msg = format!("Unable to register extension '{name}' priority {priority} in '{ctx_name}', already in use");
+                    self.warn(origin, msg);
+                    return;
+                }
+                let at = e.priorities.partition_point(|p| p.priority < priority);
+                e.priorities.insert(at, new_pri);
+            }
+            (pos, _) => {
+                let ext = Extension {
+                    name,
+                    cidmatch,
+                    priorities: vec![new_pri],
+                };
+                match pos {
+                    Some(i) => ctx.extensions.insert(i, ext),
+                    None => ctx.extensions.push(ext),
+                }
+            }
+        }
+    }
+}
+
+/// C `atoi`: leading digits (with sign), 0 when there are none.
+fn atoi(s: &str) -> i32 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n: i32 = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i32, |acc, d| acc.saturating_mul(10).saturating_add(i32::from(d - b'0')));
+    if neg { -n } else { n }
+}
+
+/// `ast_shrink_phone_number`: drops the punctuation people put in numbers
+/// (parentheses, blanks, dashes outside `[]`, dots but a final one).
+fn shrink_phone_number(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut bracketed = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => {
+                bracketed += 1;
+                out.push(c);
+            }
+            ']' => {
+                bracketed -= 1;
+                out.push(c);
+            }
+            '-' if bracketed != 0 => out.push(c),
+            '-' => {}
+            '.' if i + 1 == b.len() => out.push(c),
+            '.' | '(' | ' ' | ')' => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LoadOptions, loader::load_str};
+
+    fn build(text: &str) -> Dialplan {
+        let cfg = load_str("extensions.conf", text, &LoadOptions::new("/x")).expect("loads");
+        Dialplan::from_config(&cfg)
+    }
+
+    #[test]
+    fn priorities_labels_and_same() {
+        let dp = build(
+            "[globals]\nPFX=9\n[c]\nexten => ${PFX}00,1,NoOp()\n same => n(lbl),Set(A=1)\n same => n,Goto(lbl)\nexten => 900,hint,SIP/900\nexten => 900,1,Dial(SIP/900,15)\nexten => 900,lbl2,Hangup\n",
+        );
+        let c = dp.context("c").expect("c");
+        let e = &c.extensions[0];
+        assert_eq!(e.name, "900");
+        let pris: Vec<_> = e.priorities.iter().map(|p| (p.priority, p.app.as_str(), p.data.as_str())).collect();
+        assert_eq!(
+            pris,
+            [(-1, "SIP/900", ""), (1, "NoOp", ""), (2, "Set", "A=1"), (3, "Goto", "lbl"), ]
+        );
+        // 900,1 was a duplicate; "lbl2" is not a label that exists.
+        assert_eq!(dp.diagnostics.len(), 2, "{:?}", dp.diagnostics);
+        assert_eq!(e.find_label("lbl"), Some(2));
+    }
+
+    #[test]
+    fn extensions_sorted_as_asterisk() {
+        let dp = build("[c]\nexten => _X.,1,NoOp\nexten => s,1,NoOp\nexten => _1XX,1,NoOp\nexten => 100,1,NoOp\nexten => 100/200,1,NoOp\n");
+        let names: Vec<_> = dp.context("c").expect("c").extensions.iter().map(|e| (e.name.as_str(), e.cidmatch.as_deref())).collect();
+        assert_eq!(names, [("100", None), ("100", Some("200")), ("s", None), ("_1XX", None), ("_X.", None)]);
+    }
+
+    #[test]
+    fn includes_switches_ignorepats() {
+        let dp = build("[a]\ninclude => b\ninclude => c,09:00-17:00,mon-fri,*,*\nignorepat => 9\nswitch => Loopback/x\n[b]\n[c]\n");
+        let a = dp.context("a").expect("a");
+        assert_eq!(a.includes[1].context, "c");
+        assert_eq!(a.includes[1].value, "c,09:00-17:00,mon-fri,*,*");
+        assert!(a.includes[1].timing.is_some());
+        assert_eq!(a.ignorepats, ["9"]);
+        assert_eq!(a.switches[0].module, "Loopback");
+    }
+
+    #[test]
+    fn app_syntax_variants() {
+        let dp = build("[c]\nexten => 1,1,Hangup\nexten => 1,2,Set(X=$[1+(2)])\nexten => 1,3,Dial(SIP/a,,tT)\n");
+        let e = &dp.context("c").expect("c").extensions[0];
+        assert_eq!((e.priorities[0].app.as_str(), e.priorities[0].data.as_str()), ("Hangup", ""));
+        assert_eq!(e.priorities[1].data, "X=$[1+(2)]");
+        assert_eq!(e.priorities[2].data, "SIP/a,,tT");
+    }
+}
