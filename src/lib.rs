@@ -9,6 +9,7 @@
 pub mod apps;
 pub mod check;
 pub mod cli;
+pub mod cmdline;
 pub mod config;
 pub mod core;
 pub mod funcs;

@@ -126,7 +126,9 @@ pub struct AsteriskConf {
 /// so a config tree can be moved as a whole (compat-configs/ and tests).
 fn resolve(base: &Path, value: &str) -> PathBuf {
     let p = Path::new(value.trim());
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    // Drop "." components so reports show clean paths.
+    joined.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
 }
 
 impl AsteriskConf {

@@ -1,0 +1,137 @@
+//! Shared test support: config trees in temporary directories, the real
+//! daemon as a child process, and golden CLI transcripts.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies `compat-configs/<name>` into a fresh temporary directory.
+pub fn config_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(&repo().join("compat-configs").join(name), dir.path());
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            if entry.file_name() != "var" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A running `asterisk -f` on a config directory; stopped when dropped.
+pub struct Daemon {
+    pub conf: PathBuf,
+    child: Child,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_asterisk")
+}
+
+impl Daemon {
+    pub fn start(dir: &Path) -> Daemon {
+        let conf = dir.join("asterisk.conf");
+        let child = Command::new(binary())
+            .args(["-f", "-g", "-q", "-m", "-n", "-C"])
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn asterisk");
+        let d = Daemon { conf, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = d.rx("core waitfullybooted");
+            if out == "Asterisk has fully booted.\n" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "daemon did not boot: {out}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    /// `asterisk -C <conf> -rx <cmd>`: what the command prints on stdout.
+    pub fn rx(&self, cmd: &str) -> String {
+        let out = Command::new(binary())
+            .arg("-C")
+            .arg(&self.conf)
+            .arg("-rx")
+            .arg(cmd)
+            .output()
+            .expect("run -rx");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The output blocks of a golden `-rx` transcript, by command.
+pub fn golden_blocks(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).expect("golden file");
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("$ ") {
+            let cmd = rest
+                .split_once("-rx '")
+                .map(|(_, c)| c.trim_end().trim_end_matches('\'').to_string())
+                .expect("command line");
+            blocks.push((cmd, String::new()));
+        } else if let Some((_, body)) = blocks.last_mut() {
+            body.push_str(line);
+        }
+    }
+    // The capture adds one empty line after each output.
+    for (_, body) in &mut blocks {
+        if body.ends_with("\n\n") {
+            body.pop();
+        }
+    }
+    blocks
+}
+
+pub fn golden(path: &Path, cmd: &str) -> String {
+    golden_blocks(path)
+        .into_iter()
+        .find(|(c, _)| c == cmd)
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| panic!("no golden block for {cmd}"))
+}
+
+pub fn reference_cli_golden() -> PathBuf {
+    repo().join("golden/asterisk-20.20.1/cli/04_cli_rx.txt")
+}
