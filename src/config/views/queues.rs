@@ -1,19 +1,353 @@
-//! `queues.conf`: typed view (being written; until then every option is
-//! reported by check-config as not understood).
+//! `queues.conf` (app_queue): `[general]` and one section per queue with
+//! its static `member =>` lines.
 
-use super::{View, check_known};
-use crate::config::{Config, Diagnostic};
+use std::time::SystemTime;
+
+use super::{View, bad_value, check_known};
+use crate::config::{Category, Config, Diagnostic, Origin, Variable, is_false, is_true};
+
+const GENERAL_OPTIONS: &[&str] = &[
+    "persistentmembers",
+    "autofill",
+    "monitor-type",
+    "shared_lastcall",
+    "negative_penalty_invalid",
+    "log_membername_as_agent",
+    "force_longest_waiting_caller",
+    "log_unpause_on_reason_change",
+    "log-caller-id-name",
+    "updatecdr",
+    "keepstats",
+];
+
+/// Every per-queue option `queue_set_param` understands, plus `member`.
+const QUEUE_OPTIONS: &[&str] = &[
+    "member", "musicclass", "music", "musiconhold", "announce", "context", "timeout", "ringinuse",
+    "setinterfacevar", "setqueuevar", "setqueueentryvar", "monitor-format", "membermacro", "membergosub",
+    "queue-youarenext", "queue-thereare", "queue-callswaiting", "queue-quantity1", "queue-quantity2",
+    "queue-holdtime", "queue-minutes", "queue-minute", "queue-seconds", "queue-thankyou", "queue-callerannounce",
+    "queue-reporthold", "announce-frequency", "announce-to-first-user", "min-announce-frequency",
+    "announce-round-seconds", "announce-holdtime", "announce-position", "announce-position-only-up",
+    "announce-position-limit", "periodic-announce", "periodic-announce-startdelay", "periodic-announce-frequency",
+    "relative-periodic-announce", "random-periodic-announce", "retry", "wrapuptime", "penaltymemberslimit",
+    "autofill", "monitor-type", "autopause", "autopausedelay", "autopausebusy", "autopauseunavail", "maxlen",
+    "servicelevel", "strategy", "joinempty", "leavewhenempty", "reportholdtime", "memberdelay", "weight",
+    "timeoutrestart", "defaultrule", "timeoutpriority", "log-restricted-caller-id",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    #[default]
+    RingAll,
+    LeastRecent,
+    FewestCalls,
+    Random,
+    RrMemory,
+    Linear,
+    WRandom,
+    RrOrdered,
+}
+
+impl Strategy {
+    /// `strat2int`; `roundrobin` is an old name of `rrmemory`.
+    pub fn parse(s: &str) -> Option<Strategy> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "ringall" => Strategy::RingAll,
+            "leastrecent" => Strategy::LeastRecent,
+            "fewestcalls" => Strategy::FewestCalls,
+            "random" => Strategy::Random,
+            "rrmemory" | "roundrobin" => Strategy::RrMemory,
+            "linear" => Strategy::Linear,
+            "wrandom" => Strategy::WRandom,
+            "rrordered" => Strategy::RrOrdered,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::RingAll => "ringall",
+            Strategy::LeastRecent => "leastrecent",
+            Strategy::FewestCalls => "fewestcalls",
+            Strategy::Random => "random",
+            Strategy::RrMemory => "rrmemory",
+            Strategy::Linear => "linear",
+            Strategy::WRandom => "wrandom",
+            Strategy::RrOrdered => "rrordered",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub interface: String,
+    pub penalty: i32,
+    /// Defaults to the interface.
+    pub membername: String,
+    /// Defaults to the interface.
+    pub state_interface: String,
+    pub ringinuse: bool,
+    pub wrapuptime: i32,
+    pub paused: bool,
+    /// When the member was added (config load).
+    pub logintime: SystemTime,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub name: String,
+    pub strategy: Strategy,
+    /// Seconds to ring a member (default 15).
+    pub timeout: i32,
+    /// Seconds before trying all members again (default 5).
+    pub retry: i32,
+    /// Most callers waiting; 0 = unlimited.
+    pub maxlen: i32,
+    pub servicelevel: i32,
+    pub weight: i32,
+    pub wrapuptime: i32,
+    pub ringinuse: bool,
+    pub musicclass: String,
+    pub context: String,
+    pub announce: String,
+    /// Static members, in the order `queue show` lists them.
+    pub members: Vec<Member>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct General {
+    pub persistentmembers: bool,
+    pub autofill: bool,
+    pub shared_lastcall: bool,
+}
 
 #[derive(Debug, Clone, Default)]
-pub struct QueuesConf {}
+pub struct QueuesConf {
+    pub general: General,
+    /// In file order.
+    pub queues: Vec<Queue>,
+}
+
+impl QueuesConf {
+    /// Queue names are compared without case, as app_queue does.
+    pub fn queue(&self, name: &str) -> Option<&Queue> {
+        self.queues.iter().find(|q| q.name.eq_ignore_ascii_case(name))
+    }
+}
+
+fn int(diags: &mut Vec<Diagnostic>, cat: &Category, name: &str, slot: &mut i32) {
+    if let Some(v) = cat.get_var(name) {
+        match v.value.trim().parse::<i32>() {
+            Ok(n) => *slot = n,
+            Err(_) => bad_value(diags, v, "an integer"),
+        }
+    }
+}
+
+/// `atoi`: leading digits (with sign), 0 when there are none.
+fn atoi(s: &str) -> i32 {
+    let s = s.trim_start();
+    let (neg, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let n = digits.parse::<i64>().unwrap_or(0).min(i32::MAX as i64) as i32;
+    if neg { -n } else { n }
+}
+
+/// One `member => interface,penalty,membername,state_interface,ringinuse,
+/// wrapuptime,paused` line.
+fn parse_member(var: &Variable, queue_ringinuse: bool, now: SystemTime, diags: &mut Vec<Diagnostic>) -> Option<Member> {
+    if var.value.trim().is_empty() {
+        bad_value(diags, var, "a member definition");
+        return None;
+    }
+    let args: Vec<&str> = var.value.split(',').map(str::trim).collect();
+    let arg = |i: usize| args.get(i).copied().filter(|s| !s.is_empty());
+    let interface = args.first().copied().unwrap_or("").to_string();
+    let penalty = arg(1).map(atoi).unwrap_or(0).max(0);
+    let membername = arg(2).unwrap_or(&interface).to_string();
+    let state_interface = arg(3).unwrap_or(&interface).to_string();
+    let ringinuse = match arg(4) {
+        Some(v) if is_true(v) => true,
+        Some(v) if is_false(v) => false,
+        Some(_) => {
+            bad_value(diags, var, "a boolean ringinuse");
+            queue_ringinuse
+        }
+        None => queue_ringinuse,
+    };
+    Some(Member {
+        interface,
+        penalty,
+        membername,
+        state_interface,
+        ringinuse,
+        wrapuptime: arg(5).map(atoi).unwrap_or(0).max(0),
+        paused: arg(6).is_some_and(is_true),
+        logintime: now,
+        origin: var.origin.clone(),
+    })
+}
+
+fn parse_queue(cat: &Category, now: SystemTime, diags: &mut Vec<Diagnostic>) -> Queue {
+    check_known(diags, cat, QUEUE_OPTIONS);
+    let strategy = match cat.get_var("strategy") {
+        Some(v) => Strategy::parse(&v.value).unwrap_or_else(|| {
+            bad_value(diags, v, "a queue strategy (using ringall)");
+            Strategy::RingAll
+        }),
+        None => Strategy::RingAll,
+    };
+    let mut q = Queue {
+        name: cat.name.clone(),
+        strategy,
+        timeout: 15,
+        retry: 5,
+        maxlen: 0,
+        servicelevel: 0,
+        weight: 0,
+        wrapuptime: 0,
+        ringinuse: true,
+        musicclass: String::new(),
+        context: String::new(),
+        announce: String::new(),
+        members: Vec::new(),
+        origin: cat.origin.clone(),
+    };
+    int(diags, cat, "timeout", &mut q.timeout);
+    int(diags, cat, "retry", &mut q.retry);
+    if q.retry <= 0 {
+        q.retry = 5;
+    }
+    int(diags, cat, "maxlen", &mut q.maxlen);
+    q.maxlen = q.maxlen.max(0);
+    int(diags, cat, "servicelevel", &mut q.servicelevel);
+    int(diags, cat, "weight", &mut q.weight);
+    int(diags, cat, "wrapuptime", &mut q.wrapuptime);
+    if let Some(v) = cat.get("ringinuse") {
+        q.ringinuse = is_true(v);
+    }
+    for key in ["musicclass", "music", "musiconhold"] {
+        if let Some(v) = cat.get(key) {
+            q.musicclass = v.to_string();
+        }
+    }
+    q.context = cat.get("context").unwrap_or("").to_string();
+    q.announce = cat.get("announce").unwrap_or("").to_string();
+    for var in cat.all("member") {
+        let Some(m) = parse_member(var, q.ringinuse, now, diags) else {
+            continue;
+        };
+        // A second line for the same interface updates the member.
+        match q.members.iter_mut().find(|x| x.interface.eq_ignore_ascii_case(&m.interface)) {
+            Some(existing) => *existing = m,
+            None => q.members.push(m),
+        }
+    }
+    if !matches!(q.strategy, Strategy::Linear | Strategy::RrOrdered) {
+        // Other strategies keep members in a 37-bucket hash container;
+        // `queue show` walks its buckets in order.
+        q.members.sort_by_key(|m| member_bucket(&m.interface));
+    }
+    q
+}
+
+/// app_queue's member hash (`member_hash_fn`) reduced to its bucket: up to
+/// five characters from the '/' on, six bits each.
+pub fn member_bucket(interface: &str) -> i32 {
+    let start = interface.find('/').unwrap_or(0);
+    let mut ret: i32 = 0;
+    for (i, &b) in interface.as_bytes()[start..].iter().take(5).enumerate() {
+        // C's `char` is signed: bytes above 127 are negative, so below 32.
+        let c = b as i8 as i32;
+        let compressed = if c < 32 {
+            0
+        } else if c > 96 {
+            c - 64
+        } else {
+            c - 32
+        };
+        ret = ret.wrapping_add(compressed.wrapping_shl(i as u32 * 6));
+    }
+    (ret % 37).abs()
+}
 
 impl View for QueuesConf {
     const FILE: &'static str = "queues.conf";
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
+        let now = SystemTime::now();
+        let mut conf = QueuesConf::default();
         for cat in cfg.sections() {
-            check_known(diags, cat, &[]);
+            if cat.name.eq_ignore_ascii_case("general") {
+                check_known(diags, cat, GENERAL_OPTIONS);
+                conf.general.persistentmembers = cat.get("persistentmembers").is_some_and(is_true);
+                conf.general.autofill = cat.get("autofill").is_some_and(is_true);
+                conf.general.shared_lastcall = cat.get("shared_lastcall").is_some_and(is_true);
+                continue;
+            }
+            if conf.queue(&cat.name).is_some() {
+                continue;
+            }
+            conf.queues.push(parse_queue(cat, now, diags));
         }
-        Self {}
+        conf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn origin(line: u32) -> Origin {
+        Origin { file: Arc::from(Path::new("queues.conf")), line }
+    }
+
+    fn var(name: &str, value: &str, line: u32) -> Variable {
+        Variable { name: name.into(), value: value.into(), object: false, inherited: false, origin: origin(line) }
+    }
+
+    fn cat(name: &str, vars: Vec<Variable>) -> Category {
+        Category { name: name.into(), template: false, inherits: vec![], variables: vars, origin: origin(1) }
+    }
+
+    #[test]
+    fn defaults_members_and_order() {
+        let cfg = Config {
+            categories: vec![
+                cat("general", vec![var("persistentmembers", "no", 2)]),
+                cat("empty", vec![]),
+                cat(
+                    "support",
+                    vec![
+                        var("strategy", "roundrobin", 4),
+                        var("member", "SIP/2000", 5),
+                        var("member", "SIP/3000, 2 ,Bob,Custom:bob,no", 6),
+                        var("frobnicate", "1", 7),
+                    ],
+                ),
+            ],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let q = QueuesConf::from_config(&cfg, &mut d);
+        let e = q.queue("EMPTY").expect("queue");
+        assert_eq!((e.strategy, e.timeout, e.retry, e.maxlen, e.ringinuse), (Strategy::RingAll, 15, 5, 0, true));
+        let s = q.queue("support").expect("queue");
+        assert_eq!(s.strategy.as_str(), "rrmemory");
+        // Hash order: SIP/3000 falls in a lower bucket than SIP/2000.
+        assert_eq!(s.members[0].interface, "SIP/3000");
+        let bob = &s.members[0];
+        assert_eq!((bob.penalty, bob.membername.as_str(), bob.state_interface.as_str()), (2, "Bob", "Custom:bob"));
+        assert!(!bob.ringinuse);
+        assert_eq!(s.members[1].membername, "SIP/2000");
+        assert_eq!(d.len(), 1);
     }
 }
