@@ -55,11 +55,16 @@ fn print_priority(p: &Priority) -> String {
     }
 }
 
-fn print_line(out: &mut String, left: &str, right: &str, p: &Priority) {
-    let _ = writeln!(out, "  {left:<17} {right:<45} [{}:{}]", p.origin.file_name(), p.origin.line);
+fn print_line(out: &mut String, left: &str, right: &str, p: &Priority, registrar: &str) {
+    // Priorities a module added (not from a file) show the module instead.
+    if p.origin.line == 0 {
+        let _ = writeln!(out, "  {left:<17} {right:<45} [{registrar}]");
+    } else {
+        let _ = writeln!(out, "  {left:<17} {right:<45} [{}:{}]", p.origin.file_name(), p.origin.line);
+    }
 }
 
-fn print_extension(out: &mut String, e: &Extension, dpc: &mut Counters) {
+fn print_extension(out: &mut String, e: &Extension, registrar: &str, dpc: &mut Counters) {
     let mut prios = e.priorities.iter();
     let Some(first) = prios.next() else {
         return;
@@ -69,12 +74,12 @@ fn print_extension(out: &mut String, e: &Extension, dpc: &mut Counters) {
         Some(cid) => format!("'{}' (CID match '{}') => ", e.name, cid),
         None => format!("'{}' =>", e.name),
     };
-    print_line(out, &head, &print_priority(first), first);
+    print_line(out, &head, &print_priority(first), first, registrar);
     dpc.total_exten += 1;
     for p in prios {
         dpc.total_prio += 1;
         let label = p.label.as_ref().map(|l| format!("   [{l}]")).unwrap_or_default();
-        print_line(out, &label, &print_priority(p), p);
+        print_line(out, &label, &print_priority(p), p, registrar);
     }
 }
 
@@ -123,7 +128,7 @@ fn show_helper(
                 }
                 printed = true;
             }
-            print_extension(out, e, dpc);
+            print_extension(out, e, &c.registrar, dpc);
         }
         for inc in &c.includes {
             match exten {
@@ -166,10 +171,16 @@ fn show_helper(
 }
 
 /// The order `dialplan show` walks contexts in: Asterisk keeps its context
-/// list newest first.
+/// list newest first, and module contexts are created after pbx_config's.
 fn walk_order(sys: &System) -> Vec<Context> {
     let loaded = sys.loaded();
-    loaded.dialplan.contexts.iter().rev().cloned().collect()
+    let mut all: Vec<Context> = crate::pbx::dialplan::module_contexts()
+        .into_iter()
+        .filter(|(module, _)| loaded.modules.loads(module))
+        .map(|(_, c)| c)
+        .collect();
+    all.extend(loaded.dialplan.contexts.iter().rev().cloned());
+    all
 }
 
 fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {

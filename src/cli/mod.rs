@@ -184,15 +184,32 @@ fn find_cli<'a>(entries: &'a [CliEntry], typed: &[&str], mode: MatchType) -> Opt
 
 /// `find_best`: the longest run of typed words that still looks like the
 /// start of some command, for the `No such command` hint.
+///
+/// Asterisk runs this over its whole command table, so the hint depends on
+/// every command Asterisk 20 registers; that list (command syntax only) is
+/// kept in `asterisk_commands.txt` and joined with Asterism's own. As in
+/// Asterisk, the first word that no longer matches is kept in the hint.
 fn find_best(entries: &[CliEntry], typed: &[&str]) -> String {
+    let known: Vec<CliEntry> = include_str!("asterisk_commands.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| CliEntry::new(l, "", no_handler))
+        .collect();
     let mut taken: Vec<&str> = Vec::new();
     for w in typed {
         taken.push(w);
-        if find_cli(entries, &taken, MatchType::LastWordMismatch).is_none() {
+        if find_cli(entries, &taken, MatchType::LastWordMismatch).is_none()
+            && find_cli(&known, &taken, MatchType::LastWordMismatch).is_none()
+        {
             break;
         }
     }
     taken.join(" ")
+}
+
+fn no_handler(_: &System, _: &CliArgs<'_>, _: &mut String) -> CliResult {
+    CliResult::Failure
 }
 
 /// Runs one command line and returns what Asterisk would print for it.
@@ -266,8 +283,9 @@ mod tests {
         assert_eq!(find("core stop"), None);
         assert_eq!(find("sip"), None);
         let best = |s: &str| find_best(&entries, &s.split_whitespace().collect::<Vec<_>>());
-        assert_eq!(best("foo bar"), "foo");
-        // Without a one-word command nothing matches "sip" alone.
-        assert_eq!(best("sip show foo"), "sip");
+        // As Asterisk 20.20.1 answers (golden/asterisk-20.20.1/cli/syntax.txt).
+        assert_eq!(best("foo bar"), "foo bar");
+        assert_eq!(best("sip show foo"), "sip show foo");
+        assert_eq!(best("core foo"), "core foo");
     }
 }

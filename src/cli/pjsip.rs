@@ -1,7 +1,376 @@
-//! CLI commands of this module (being written).
+//! res_pjsip's CLI: `pjsip show endpoints|aors|auths|transports` and
+//! `pjsip show endpoint <id>`, in the layout of `pjsip_cli.c` and the
+//! per-object formatters (90 columns, titles right-aligned by nesting).
 
-use super::CliEntry;
+use std::fmt::Write as _;
+
+use super::{CliArgs, CliEntry, CliResult};
+use crate::config::views::pjsip::{Aor, Auth, Endpoint, PjsipConf, Transport, md5_hex};
+use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
-    Vec::new()
+    vec![
+        CliEntry::new(
+            "pjsip show endpoints",
+            "Usage: pjsip show endpoints [ like <pattern> ]\n       Lists the PJSIP endpoints with their auths, AORs, contacts and transport.\n       A pattern keeps only the endpoints whose id matches it.\n",
+            show_endpoints,
+        ),
+        CliEntry::new(
+            "pjsip show endpoint",
+            "Usage: pjsip show endpoint <id>\n       Shows one PJSIP endpoint.\n",
+            show_endpoint,
+        ),
+        CliEntry::new(
+            "pjsip show aors",
+            "Usage: pjsip show aors [ like <pattern> ]\n       Lists the PJSIP AORs and their contacts.\n       A pattern keeps only the AORs whose id matches it.\n",
+            show_aors,
+        ),
+        CliEntry::new(
+            "pjsip show auths",
+            "Usage: pjsip show auths [ like <pattern> ]\n       Lists the PJSIP auths.\n       A pattern keeps only the auths whose id matches it.\n",
+            show_auths,
+        ),
+        CliEntry::new(
+            "pjsip show transports",
+            "Usage: pjsip show transports [ like <pattern> ]\n       Lists the PJSIP transports.\n       A pattern keeps only the transports whose id matches it.\n",
+            show_transports,
+        ),
+    ]
+}
+
+const MAX_WIDTH: usize = 90;
+const LAST_TABSTOP: usize = 62;
+const FILLER: &str =
+    "..........................................................................................";
+const RULE: &str = "==========================================================================================\n\n";
+
+/// Title column width at a nesting level (`CLI_INDENT_TO_SPACES`).
+fn indent(level: usize) -> usize {
+    level * 2 + 1 + 8
+}
+
+fn fill(n: usize) -> &'static str {
+    &FILLER[..n.min(FILLER.len())]
+}
+
+/// `%-N.Ns`.
+fn cut(s: &str, n: usize) -> String {
+    super::pad(s, n)
+}
+
+fn endpoint_header(out: &mut String, recurse: bool) {
+    out.push_str(" Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>\n");
+    if recurse {
+        auth_header(out, 1);
+        aor_header(out, 1, true);
+        transport_header(out, 1);
+        let i = indent(1);
+        let _ = writeln!(
+            out,
+            "{:>i$}:  <Identify/Endpoint{}>",
+            "Identify",
+            fill(MAX_WIDTH - i - 22)
+        );
+        let _ = writeln!(
+            out,
+            "{:>w$}:  <criteria{}>",
+            "Match",
+            fill(LAST_TABSTOP - indent(2) - 24),
+            w = indent(2)
+        );
+        let _ = writeln!(
+            out,
+            "{:>i$}:  <ChannelId{}>  <State.....>  <Time.....>",
+            "Channel",
+            fill(LAST_TABSTOP - i - 13)
+        );
+        let _ = writeln!(
+            out,
+            "{:>w$}: <DialedExten{}>  CLCID: <ConnectedLineCID.......>",
+            "Exten",
+            fill(LAST_TABSTOP - indent(2) - 38),
+            w = indent(2)
+        );
+    }
+}
+
+fn auth_header(out: &mut String, level: usize) {
+    let i = indent(level);
+    let _ = writeln!(
+        out,
+        "{:>i$}:  <AuthId/UserName{}>",
+        "I/OAuth",
+        fill(MAX_WIDTH - i - 20)
+    );
+}
+
+fn aor_header(out: &mut String, level: usize, recurse: bool) {
+    let i = indent(level);
+    let _ = writeln!(
+        out,
+        "{:>i$}:  <Aor{}>  <MaxContact>",
+        "Aor",
+        fill(LAST_TABSTOP - i - 7)
+    );
+    if recurse {
+        let i = indent(level + 1);
+        let _ = writeln!(
+            out,
+            "{:>i$}:  <Aor/ContactUri{}> <Hash....> <Status> <RTT(ms)..>",
+            "Contact",
+            fill(LAST_TABSTOP - i - 23)
+        );
+    }
+}
+
+fn transport_header(out: &mut String, level: usize) {
+    let i = indent(level);
+    let _ = writeln!(
+        out,
+        "{:>i$}:  <TransportId........>  <Type>  <cos>  <tos>  <BindAddress{}>",
+        "Transport",
+        fill(MAX_WIDTH - i - 61)
+    );
+}
+
+fn auth_body(out: &mut String, level: usize, a: &Auth, direction: &str) {
+    let _ = writeln!(
+        out,
+        "{:>w$}:  {}/{}",
+        format!("{direction}Auth"),
+        a.name,
+        a.username,
+        w = indent(level)
+    );
+}
+
+/// Static contacts: no qualify has run, so the status is "NonQual"
+/// (never qualified) and the round trip is not a number.
+fn contact_body(out: &mut String, level: usize, aor: &Aor, uri: &str) {
+    let i = indent(level);
+    let flex = (LAST_TABSTOP + 1).saturating_sub(i + 9 + aor.name.len());
+    let hash = md5_hex(uri.as_bytes());
+    let status = if aor.qualify_frequency == 0 {
+        "NonQual"
+    } else {
+        "Unknown"
+    };
+    let _ = writeln!(
+        out,
+        "{:>i$}:  {}/{} {} {:<7} {:>11}",
+        "Contact",
+        aor.name,
+        cut(uri, flex),
+        cut(&hash, 10),
+        status,
+        "nan"
+    );
+}
+
+fn aor_body(out: &mut String, level: usize, aor: &Aor) {
+    let i = indent(level);
+    let flex = LAST_TABSTOP - i - 12;
+    let _ = writeln!(
+        out,
+        "{:>i$}:  {} {:>12}",
+        "Aor",
+        cut(&aor.name, flex),
+        aor.max_contacts
+    );
+    for c in &aor.contacts {
+        contact_body(out, level + 1, aor, c);
+    }
+    if level == 0 {
+        out.push('\n');
+    }
+}
+
+fn transport_body(out: &mut String, level: usize, t: &Transport) {
+    let _ = writeln!(
+        out,
+        "{:>w$}:  {:<21}  {:>6}  {:>5}  {:>5}  {}",
+        "Transport",
+        t.name,
+        t.protocol,
+        t.cos,
+        t.tos,
+        t.bind_address(),
+        w = indent(level)
+    );
+}
+
+fn endpoint_body(out: &mut String, conf: &PjsipConf, e: &Endpoint) {
+    let i = indent(0);
+    let flex = LAST_TABSTOP - i - 2;
+    let name = match &e.callerid_num {
+        Some(n) => format!("{}/{}", e.name, n),
+        None => e.name.clone(),
+    };
+    let busy_at = if e.device_state_busy_at == 0 {
+        "inf".to_string()
+    } else {
+        e.device_state_busy_at.to_string()
+    };
+    let _ = writeln!(
+        out,
+        "{:>i$}:  {}  {}  0 of {}",
+        "Endpoint",
+        cut(&name, flex),
+        cut(conf.device_state(&e.name).as_str(), 12),
+        busy_at
+    );
+    for a in e.outbound_auths.iter().filter_map(|a| conf.auth(a)) {
+        auth_body(out, 1, a, "Out");
+    }
+    for a in e.inbound_auths.iter().filter_map(|a| conf.auth(a)) {
+        auth_body(out, 1, a, "In");
+    }
+    for a in e.aors.iter().filter_map(|a| conf.aor(a)) {
+        aor_body(out, 1, a);
+    }
+    if let Some(t) = conf.transport(&e.transport) {
+        transport_body(out, 1, t);
+    }
+    for id in conf.identifies.iter().filter(|id| id.endpoint == e.name) {
+        let _ = writeln!(
+            out,
+            "{:>w$}:  {}/{}",
+            "Identify",
+            id.name,
+            id.endpoint,
+            w = indent(1)
+        );
+        for m in &id.matches {
+            let shown = if m.contains('/') {
+                m.clone()
+            } else if m.contains(':') {
+                format!("{m}/128")
+            } else {
+                format!("{m}/32")
+            };
+            let _ = writeln!(out, "{:>w$}: {}", "Match", shown, w = indent(2));
+        }
+        if !id.match_header.is_empty() {
+            let _ = writeln!(out, "{:>w$}: {}", "Header", id.match_header, w = indent(2));
+        }
+    }
+    out.push('\n');
+}
+
+/// The `like <pattern>` filter of the list commands.
+fn filter(a: &CliArgs<'_>) -> Result<Option<regex::Regex>, CliResult> {
+    if a.arg(3) == Some("like") {
+        let Some(p) = a.arg(4).filter(|p| !p.is_empty()) else {
+            return Err(CliResult::ShowUsage);
+        };
+        return regex::Regex::new(p)
+            .map(Some)
+            .map_err(|_| CliResult::Failure);
+    }
+    Ok(None)
+}
+
+/// The frame every list shares: header, rule, bodies, count.
+fn list<'a, T: 'a>(
+    out: &mut String,
+    a: &CliArgs<'_>,
+    header: impl Fn(&mut String),
+    items: impl Iterator<Item = &'a T>,
+    id: impl Fn(&T) -> &str,
+    mut body: impl FnMut(&mut String, &T),
+) -> CliResult {
+    let re = match filter(a) {
+        Ok(re) => re,
+        Err(r) => return r,
+    };
+    let mut items: Vec<&T> = items
+        .filter(|o| re.as_ref().is_none_or(|re| re.is_match(id(o))))
+        .collect();
+    if items.is_empty() {
+        out.push_str("No objects found.\n\n");
+        return CliResult::Success;
+    }
+    items.sort_by(|x, y| id(x).as_bytes().cmp(id(y).as_bytes()));
+    out.push('\n');
+    header(out);
+    out.push_str(RULE);
+    for o in &items {
+        body(out, o);
+    }
+    let _ = writeln!(out, "\nObjects found: {}", items.len());
+    out.push('\n');
+    CliResult::Success
+}
+
+fn show_endpoints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    list(
+        out,
+        a,
+        |o| endpoint_header(o, true),
+        conf.endpoints.iter(),
+        |e| &e.name,
+        |o, e| endpoint_body(o, conf, e),
+    )
+}
+
+fn show_aors(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    list(
+        out,
+        a,
+        |o| aor_header(o, 0, true),
+        conf.aors.iter(),
+        |x| &x.name,
+        |o, x| aor_body(o, 0, x),
+    )
+}
+
+fn show_auths(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    list(
+        out,
+        a,
+        |o| auth_header(o, 0),
+        conf.auths.iter(),
+        |x| &x.name,
+        |o, x| auth_body(o, 0, x, ""),
+    )
+}
+
+fn show_transports(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    list(
+        out,
+        a,
+        |o| transport_header(o, 0),
+        conf.transports.iter(),
+        |x| &x.name,
+        |o, x| transport_body(o, 0, x),
+    )
+}
+
+/// `pjsip show endpoint <id>`. Asterisk follows the summary with the
+/// full sorcery parameter dump; only the summary is produced here.
+fn show_endpoint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let Some(id) = a.arg(3).filter(|s| !s.is_empty()) else {
+        out.push_str("No object specified.\n");
+        return CliResult::Failure;
+    };
+    let Some(e) = conf.endpoint(id) else {
+        let _ = write!(out, "Unable to find object {id}.\n\n");
+        return CliResult::Success;
+    };
+    out.push('\n');
+    endpoint_header(out, true);
+    out.push_str(RULE);
+    endpoint_body(out, conf, e);
+    out.push('\n');
+    CliResult::Success
 }

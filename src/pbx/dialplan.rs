@@ -211,6 +211,44 @@ pub fn substitute_globals(text: &str, globals: &[(String, String)]) -> String {
 /// What the extensions.conf loader recognises in a context, for check-config.
 pub const CONTEXT_KEYWORDS: &[&str] = &["exten", "same", "include", "ignorepat", "switch", "lswitch", "eswitch", "autohints"];
 
+/// Contexts Asterisk modules register at load time, with their module:
+/// func_periodic_hook keeps the dialplan its PERIODIC_HOOK() runs in
+/// (`dialplan show` lists it first, as the last context created).
+pub fn module_contexts() -> Vec<(&'static str, Context)> {
+    let step = |priority: i32, app: &str, data: &str| Priority {
+        priority,
+        label: None,
+        app: app.into(),
+        data: data.into(),
+        origin: Origin {
+            file: std::sync::Arc::from(std::path::Path::new("")),
+            line: 0,
+        },
+    };
+    let mut ctx = Context::new("__func_periodic_hook_context__");
+    ctx.registrar = "func_periodic_hook".into();
+    ctx.extensions = vec![
+        Extension {
+            name: "beep".into(),
+            cidmatch: Some(String::new()),
+            priorities: vec![step(1, "Answer", ""), step(2, "Playback", "beep"), step(3, "Hangup", "")],
+        },
+        Extension {
+            name: "hook".into(),
+            cidmatch: Some(String::new()),
+            priorities: vec![
+                step(1, "Set", "EncodedChannel=${HOOK_CHANNEL}"),
+                step(2, "Set", "GROUP_NAME=${EncodedChannel}${HOOK_ID}"),
+                step(3, "Set", "GROUP(periodic-hook)=${GROUP_NAME}"),
+                step(4, "ExecIf", "$[${GROUP_COUNT(${GROUP_NAME}@periodic-hook)} > 1]?Hangup()"),
+                step(5, "Set", "ChannelToSpy=${URIDECODE(${EncodedChannel})}"),
+                step(6, "ChanSpy", "${ChannelToSpy},qEB"),
+            ],
+        },
+    ];
+    vec![("func_periodic_hook", ctx)]
+}
+
 impl Dialplan {
     pub fn context(&self, name: &str) -> Option<&Context> {
         self.index.get(name).map(|&i| &self.contexts[i])
@@ -466,8 +504,9 @@ impl Dialplan {
         let pos = ctx.extensions.iter().position(|e| {
             let ord = ext_cmp(&e.name, &name).then_with(|| match (&e.cidmatch, &cidmatch) {
                 (None, None) => std::cmp::Ordering::Equal,
-                (None, Some(_)) => std::cmp::Ordering::Less,
-                (Some(_), None) => std::cmp::Ordering::Greater,
+                // A caller-id match sorts before the same extension without one.
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some(_), None) => std::cmp::Ordering::Less,
                 (Some(a), Some(b)) => ext_cmp(a, b),
             });
             ord.is_ge()
@@ -591,7 +630,7 @@ mod tests {
     fn extensions_sorted_as_asterisk() {
         let dp = build("[c]\nexten => _X.,1,NoOp\nexten => s,1,NoOp\nexten => _1XX,1,NoOp\nexten => 100,1,NoOp\nexten => 100/200,1,NoOp\n");
         let names: Vec<_> = dp.context("c").expect("c").extensions.iter().map(|e| (e.name.as_str(), e.cidmatch.as_deref())).collect();
-        assert_eq!(names, [("100", None), ("100", Some("200")), ("s", None), ("_1XX", None), ("_X.", None)]);
+        assert_eq!(names, [("100", Some("200")), ("100", None), ("s", None), ("_1XX", None), ("_X.", None)]);
     }
 
     #[test]

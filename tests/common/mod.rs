@@ -106,10 +106,11 @@ pub fn golden_blocks(path: &Path) -> Vec<(String, String)> {
     let mut blocks: Vec<(String, String)> = Vec::new();
     for line in text.split_inclusive('\n') {
         if let Some(rest) = line.strip_prefix("$ ") {
-            let cmd = rest
-                .split_once("-rx '")
-                .map(|(_, c)| c.trim_end().trim_end_matches('\'').to_string())
-                .expect("command line");
+            // `$ asterisk -C … -rx '<cmd>'` or just `$ <cmd>`.
+            let cmd = match rest.split_once("-rx '") {
+                Some((_, c)) => c.trim_end().trim_end_matches('\'').to_string(),
+                None => rest.trim_end().to_string(),
+            };
             blocks.push((cmd, String::new()));
         } else if let Some((_, body)) = blocks.last_mut() {
             body.push_str(line);

@@ -1,26 +1,892 @@
-//! `pjsip.conf`: typed view (being written; until then every option is
-//! reported by check-config as not understood).
+//! `pjsip.conf`: sorcery objects by `type=` (a section name may hold
+//! several objects of different types, e.g. `[1001]` endpoint and aor),
+//! with res_pjsip's defaults.
 
-use super::{View, check_known};
-use crate::config::{Config, Diagnostic};
+use super::{View, bad_value, check_known};
+use crate::config::{Category, Config, Diagnostic, Severity, Variable};
+use crate::core::devicestate::DeviceState;
+
+const TRANSPORT_OPTIONS: &[&str] = &[
+    "type",
+    "protocol",
+    "bind",
+    "async_operations",
+    "ca_list_file",
+    "ca_list_path",
+    "cert_file",
+    "priv_key_file",
+    "password",
+    "external_signaling_address",
+    "external_signaling_port",
+    "external_media_address",
+    "domain",
+    "verify_server",
+    "verify_client",
+    "require_client_cert",
+    "method",
+    "cipher",
+    "local_net",
+    "tos",
+    "cos",
+    "websocket_write_timeout",
+    "allow_reload",
+    "symmetric_transport",
+    "allow_wildcard_certs",
+];
+
+const AOR_OPTIONS: &[&str] = &[
+    "type",
+    "contact",
+    "max_contacts",
+    "minimum_expiration",
+    "maximum_expiration",
+    "default_expiration",
+    "qualify_frequency",
+    "qualify_timeout",
+    "qualify_2xx_only",
+    "authenticate_qualify",
+    "remove_existing",
+    "remove_unavailable",
+    "outbound_proxy",
+    "support_path",
+    "voicemail_extension",
+    "mailboxes",
+];
+
+const AUTH_OPTIONS: &[&str] = &[
+    "type",
+    "auth_type",
+    "username",
+    "password",
+    "md5_cred",
+    "realm",
+    "nonce_lifetime",
+    "refresh_token",
+    "oauth_clientid",
+    "oauth_secret",
+    "password_digest",
+    "supported_algorithms_uac",
+    "supported_algorithms_uas",
+];
+
+const IDENTIFY_OPTIONS: &[&str] = &[
+    "type",
+    "endpoint",
+    "match",
+    "match_header",
+    "match_request_uri",
+    "srv_lookups",
+];
+
+const ENDPOINT_OPTIONS: &[&str] = &[
+    "type",
+    "transport",
+    "context",
+    "disallow",
+    "allow",
+    "aors",
+    "auth",
+    "outbound_auth",
+    "callerid",
+    "callerid_privacy",
+    "callerid_tag",
+    "direct_media",
+    "direct_media_method",
+    "media_address",
+    "bind_rtp_to_media_address",
+    "rtp_symmetric",
+    "force_rport",
+    "rewrite_contact",
+    "dtmf_mode",
+    "ice_support",
+    "identify_by",
+    "mailboxes",
+    "voicemail_extension",
+    "moh_suggest",
+    "language",
+    "accountcode",
+    "from_user",
+    "from_domain",
+    "outbound_proxy",
+    "rtp_ipv6",
+    "rtp_timeout",
+    "rtp_timeout_hold",
+    "rtp_keepalive",
+    "send_pai",
+    "send_rpid",
+    "trust_id_inbound",
+    "trust_id_outbound",
+    "timers",
+    "timers_min_se",
+    "timers_sess_expires",
+    "device_state_busy_at",
+    "t38_udptl",
+    "t38_udptl_ec",
+    "t38_udptl_maxdatagram",
+    "t38_udptl_nat",
+    "fax_detect",
+    "media_encryption",
+    "use_avpf",
+    "webrtc",
+    "max_audio_streams",
+    "max_video_streams",
+    "allow_subscribe",
+    "sub_min_expiry",
+    "call_group",
+    "pickup_group",
+    "named_call_group",
+    "named_pickup_group",
+    "tone_zone",
+    "set_var",
+    "aggregate_mwi",
+    "allow_transfer",
+    "sdp_owner",
+    "sdp_session",
+    "tos_audio",
+    "tos_video",
+    "cos_audio",
+    "cos_video",
+    "connected_line_method",
+    "direct_media_glare_mitigation",
+    "disable_direct_media_on_nat",
+    "inband_progress",
+    "message_context",
+    "mwi_from_user",
+    "mwi_subscribe_replaces_unsolicited",
+    "rpid_immediate",
+    "refer_blind_progress",
+    "send_diversion",
+    "send_connected_line",
+    "preferred_codec_only",
+    "rtcp_mux",
+    "moh_passthrough",
+    "media_use_received_transport",
+    "user_eq_phone",
+    "asymmetric_rtp_codec",
+    "dtls_verify",
+    "dtls_rekey",
+    "dtls_cert_file",
+    "dtls_private_key",
+    "dtls_cipher",
+    "dtls_ca_file",
+    "dtls_ca_path",
+    "dtls_setup",
+    "dtls_fingerprint",
+    "srtp_tag_32",
+    "record_on_feature",
+    "record_off_feature",
+    "acl",
+    "deny",
+    "permit",
+    "contact_acl",
+    "contact_deny",
+    "contact_permit",
+    "100rel",
+    "notify_early_inuse_ringing",
+    "max_forwards",
+    "codec_prefs_incoming_offer",
+    "codec_prefs_outgoing_offer",
+    "codec_prefs_incoming_answer",
+    "codec_prefs_outgoing_answer",
+    "incoming_mwi_mailbox",
+    "follow_early_media_fork",
+    "accept_multiple_sdp_answers",
+    "suppress_q850_reason_headers",
+    "ignore_183_without_sdp",
+    "stir_shaken",
+    "stir_shaken_profile",
+    "allow_unauthenticated_options",
+    "geoloc_incoming_call_profile",
+    "geoloc_outgoing_call_profile",
+    "security_negotiation",
+    "security_mechanisms",
+    "send_aoc",
+    "overlap_context",
+    "incoming_call_offer_pref",
+    "outgoing_call_offer_pref",
+    "bundle",
+    "fax_detect_timeout",
+    "g726_non_standard",
+    "contact_user",
+    "subscribe_context",
+    "redirect_method",
+    "tenantid",
+    "auth_type",
+];
+
+const REGISTRATION_OPTIONS: &[&str] = &[
+    "type",
+    "server_uri",
+    "client_uri",
+    "contact_user",
+    "transport",
+    "outbound_auth",
+    "retry_interval",
+    "forbidden_retry_interval",
+    "fatal_retry_interval",
+    "expiration",
+    "max_retries",
+    "auth_rejection_permanent",
+    "line",
+    "endpoint",
+    "outbound_proxy",
+    "support_path",
+    "support_outbound",
+    "contact_header_params",
+    "max_random_initial_delay",
+    "security_negotiation",
+    "security_mechanisms",
+];
+
+const GLOBAL_OPTIONS: &[&str] = &[
+    "type",
+    "max_forwards",
+    "keep_alive_interval",
+    "contact_expiration_check_interval",
+    "disable_multi_domain",
+    "endpoint_identifier_order",
+    "max_initial_qualify_time",
+    "regcontext",
+    "default_outbound_endpoint",
+    "default_voicemail_extension",
+    "debug",
+    "user_agent",
+    "mwi_tps_queue_high",
+    "mwi_tps_queue_low",
+    "mwi_disable_initial_unsolicited",
+    "unidentified_request_count",
+    "unidentified_request_period",
+    "unidentified_request_prune_interval",
+    "default_from_user",
+    "default_realm",
+    "ignore_uri_user_options",
+    "send_contact_status_on_update_registration",
+    "taskprocessor_overload_trigger",
+    "norefersub",
+    "use_callerid_contact",
+    "all_codecs_on_empty_reinvite",
+    "allow_sending_180_after_183",
+    "noreferuri",
+];
+
+const SYSTEM_OPTIONS: &[&str] = &[
+    "type",
+    "timer_t1",
+    "timer_b",
+    "compact_headers",
+    "threadpool_initial_size",
+    "threadpool_auto_increment",
+    "threadpool_idle_timeout",
+    "threadpool_max_size",
+    "disable_tcp_switch",
+    "follow_early_media_fork",
+    "accept_multiple_sdp_answers",
+    "disable_rport",
+];
+
+/// `type=transport`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transport {
+    pub name: String,
+    /// udp, tcp, tls, ws, wss, flow.
+    pub protocol: String,
+    /// `bind=` as written.
+    pub bind: String,
+    pub cos: u32,
+    pub tos: u32,
+}
+
+impl Transport {
+    /// The bound address with its port, as `pj_sockaddr_print` shows it.
+    pub fn bind_address(&self) -> String {
+        let default_port = if self.protocol == "tls" || self.protocol == "wss" {
+            5061
+        } else {
+            5060
+        };
+        let b = self.bind.trim();
+        if let Some(rest) = b.strip_prefix('[') {
+            // [v6] or [v6]:port
+            if let Some((host, tail)) = rest.split_once(']') {
+                let port = tail.strip_prefix(':').unwrap_or("");
+                let port = if port.is_empty() {
+                    default_port.to_string()
+                } else {
+                    port.to_string()
+                };
+                return format!("[{host}]:{port}");
+            }
+        }
+        match b.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => format!("{host}:{port}"),
+            Some(_) => format!("[{b}]:{default_port}"),
+            None if b.is_empty() => format!("0.0.0.0:{default_port}"),
+            None => format!("{b}:{default_port}"),
+        }
+    }
+}
+
+/// `type=endpoint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: String,
+    pub transport: String,
+    pub context: String,
+    pub aors: Vec<String>,
+    pub inbound_auths: Vec<String>,
+    pub outbound_auths: Vec<String>,
+    /// The number of `callerid=`, if any.
+    pub callerid_num: Option<String>,
+    pub callerid_name: Option<String>,
+    pub codecs: Vec<String>,
+    /// `device_state_busy_at`; 0 means no limit.
+    pub device_state_busy_at: u32,
+    pub mailboxes: String,
+}
+
+/// `type=aor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aor {
+    pub name: String,
+    /// Static contacts (`contact=`), in order.
+    pub contacts: Vec<String>,
+    pub max_contacts: u32,
+    pub qualify_frequency: u32,
+}
+
+/// `type=auth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Auth {
+    pub name: String,
+    pub auth_type: String,
+    pub username: String,
+    pub password: String,
+    pub realm: String,
+}
+
+/// `type=identify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identify {
+    pub name: String,
+    pub endpoint: String,
+    pub matches: Vec<String>,
+    pub match_header: String,
+}
+
+/// Objects res_pjsip only stores here (registration, domain_alias,
+/// contact, global, system, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherObject {
+    pub kind: String,
+    pub name: String,
+    pub options: Vec<(String, String)>,
+}
 
 #[derive(Debug, Clone, Default)]
-pub struct PjsipConf {}
+pub struct PjsipConf {
+    pub transports: Vec<Transport>,
+    pub endpoints: Vec<Endpoint>,
+    pub aors: Vec<Aor>,
+    pub auths: Vec<Auth>,
+    pub identifies: Vec<Identify>,
+    pub others: Vec<OtherObject>,
+}
+
+fn parse_u32(diags: &mut Vec<Diagnostic>, v: &Variable, dflt: u32) -> u32 {
+    match v.value.trim().parse::<u32>() {
+        Ok(n) => n,
+        Err(_) => {
+            bad_value(diags, v, "a non-negative integer");
+            dflt
+        }
+    }
+}
+
+fn list(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn parse_transport(cat: &Category, diags: &mut Vec<Diagnostic>) -> Transport {
+    check_known(diags, cat, TRANSPORT_OPTIONS);
+    let mut t = Transport {
+        name: cat.name.clone(),
+        protocol: "udp".into(),
+        bind: String::new(),
+        cos: 0,
+        tos: 0,
+    };
+    for v in &cat.variables {
+        match v.name.to_ascii_lowercase().as_str() {
+            "protocol" => {
+                let p = v.value.trim().to_ascii_lowercase();
+                if ["udp", "tcp", "tls", "ws", "wss", "flow"].contains(&p.as_str()) {
+                    t.protocol = p;
+                } else {
+                    bad_value(diags, v, "udp, tcp, tls, ws, wss or flow");
+                }
+            }
+            "bind" => t.bind = v.value.trim().to_string(),
+            "cos" => t.cos = parse_u32(diags, v, 0),
+            "tos" => t.tos = parse_tos(diags, v),
+            _ => {}
+        }
+    }
+    t
+}
+
+/// `tos=`: a number or a DSCP class name (`ast_str2tos`).
+fn parse_tos(diags: &mut Vec<Diagnostic>, v: &Variable) -> u32 {
+    let s = v.value.trim();
+    let parsed = if let Some(hex) = s.strip_prefix("0x") {
+        u32::from_str_radix(hex, 16).ok()
+    } else {
+        s.parse::<u32>().ok()
+    };
+    if let Some(n) = parsed {
+        return n;
+    }
+    let dscp = match s.to_ascii_lowercase().as_str() {
+        "cs0" => 0,
+        "cs1" => 8,
+        "af11" => 10,
+        "af12" => 12,
+        "af13" => 14,
+        "cs2" => 16,
+        "af21" => 18,
+        "af22" => 20,
+        "af23" => 22,
+        "cs3" => 24,
+        "af31" => 26,
+        "af32" => 28,
+        "af33" => 30,
+        "cs4" => 32,
+        "af41" => 34,
+        "af42" => 36,
+        "af43" => 38,
+        "cs5" => 40,
+        "ef" => 46,
+        "cs6" => 48,
+        "cs7" => 56,
+        _ => {
+            bad_value(diags, v, "a number or a DSCP class");
+            return 0;
+        }
+    };
+    dscp << 2
+}
+
+fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Endpoint {
+    check_known(diags, cat, ENDPOINT_OPTIONS);
+    let mut e = Endpoint {
+        name: cat.name.clone(),
+        transport: String::new(),
+        context: "default".into(),
+        aors: Vec::new(),
+        inbound_auths: Vec::new(),
+        outbound_auths: Vec::new(),
+        callerid_num: None,
+        callerid_name: None,
+        codecs: Vec::new(),
+        device_state_busy_at: 0,
+        mailboxes: String::new(),
+    };
+    for v in &cat.variables {
+        match v.name.to_ascii_lowercase().as_str() {
+            "transport" => e.transport = v.value.trim().to_string(),
+            "context" => e.context = v.value.trim().to_string(),
+            "aors" => e.aors = list(&v.value).collect(),
+            "auth" => e.inbound_auths = list(&v.value).collect(),
+            "outbound_auth" => e.outbound_auths = list(&v.value).collect(),
+            "callerid" => {
+                let (name, num) = super::sip::split_callerid(&v.value);
+                e.callerid_name = (!name.is_empty()).then_some(name);
+                e.callerid_num = (!num.is_empty()).then_some(num);
+            }
+            "allow" => {
+                for c in list(&v.value) {
+                    let c = c.to_ascii_lowercase();
+                    e.codecs.retain(|x| *x != c);
+                    e.codecs.push(c);
+                }
+            }
+            "disallow" => {
+                for c in list(&v.value) {
+                    if c.eq_ignore_ascii_case("all") {
+                        e.codecs.clear();
+                    } else {
+                        e.codecs.retain(|x| !x.eq_ignore_ascii_case(&c));
+                    }
+                }
+            }
+            "device_state_busy_at" => e.device_state_busy_at = parse_u32(diags, v, 0),
+            "mailboxes" => e.mailboxes = v.value.trim().to_string(),
+            _ => {}
+        }
+    }
+    e
+}
+
+fn parse_aor(cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
+    check_known(diags, cat, AOR_OPTIONS);
+    let mut a = Aor {
+        name: cat.name.clone(),
+        contacts: Vec::new(),
+        max_contacts: 0,
+        qualify_frequency: 0,
+    };
+    for v in &cat.variables {
+        match v.name.to_ascii_lowercase().as_str() {
+            // Each `contact=` adds (a comma list of) permanent contacts.
+            "contact" => {
+                for c in list(&v.value) {
+                    if !c.to_ascii_lowercase().starts_with("sip:")
+                        && !c.to_ascii_lowercase().starts_with("sips:")
+                    {
+                        bad_value(diags, v, "a sip: or sips: URI");
+                    } else if !a.contacts.contains(&c) {
+                        a.contacts.push(c);
+                    }
+                }
+            }
+            "max_contacts" => a.max_contacts = parse_u32(diags, v, 0),
+            "qualify_frequency" => a.qualify_frequency = parse_u32(diags, v, 0),
+            _ => {}
+        }
+    }
+    a
+}
+
+fn parse_auth(cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
+    check_known(diags, cat, AUTH_OPTIONS);
+    let mut a = Auth {
+        name: cat.name.clone(),
+        auth_type: "userpass".into(),
+        username: String::new(),
+        password: String::new(),
+        realm: String::new(),
+    };
+    for v in &cat.variables {
+        match v.name.to_ascii_lowercase().as_str() {
+            "auth_type" => a.auth_type = v.value.trim().to_ascii_lowercase(),
+            "username" => a.username = v.value.clone(),
+            "password" => a.password = v.value.clone(),
+            "realm" => a.realm = v.value.clone(),
+            _ => {}
+        }
+    }
+    a
+}
+
+fn parse_identify(cat: &Category, diags: &mut Vec<Diagnostic>) -> Identify {
+    check_known(diags, cat, IDENTIFY_OPTIONS);
+    let mut i = Identify {
+        name: cat.name.clone(),
+        endpoint: String::new(),
+        matches: Vec::new(),
+        match_header: String::new(),
+    };
+    for v in &cat.variables {
+        match v.name.to_ascii_lowercase().as_str() {
+            "endpoint" => i.endpoint = v.value.trim().to_string(),
+            "match" => i.matches.extend(list(&v.value)),
+            "match_header" => i.match_header = v.value.trim().to_string(),
+            _ => {}
+        }
+    }
+    i
+}
 
 impl View for PjsipConf {
     const FILE: &'static str = "pjsip.conf";
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
+        let mut conf = PjsipConf::default();
         for cat in cfg.sections() {
-            check_known(diags, cat, &[]);
+            let Some(tv) = cat.get_var("type") else {
+                // Sorcery cannot tell what such a section is; it is ignored.
+                diags.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: cat.origin.file.to_path_buf(),
+                    line: cat.origin.line,
+                    column: 1,
+                    message: format!("section [{}] has no type= and is ignored", cat.name),
+                });
+                continue;
+            };
+            let kind = tv.value.trim().to_ascii_lowercase();
+            match kind.as_str() {
+                "transport" => conf.transports.push(parse_transport(cat, diags)),
+                "endpoint" => conf.endpoints.push(parse_endpoint(cat, diags)),
+                "aor" => conf.aors.push(parse_aor(cat, diags)),
+                "auth" => conf.auths.push(parse_auth(cat, diags)),
+                "identify" => conf.identifies.push(parse_identify(cat, diags)),
+                "registration"
+                | "domain_alias"
+                | "contact"
+                | "global"
+                | "system"
+                | "phoneprov"
+                | "outbound-publish"
+                | "inbound-publication"
+                | "resource_list"
+                | "acl" => {
+                    let known: &[&str] = match kind.as_str() {
+                        "registration" => REGISTRATION_OPTIONS,
+                        "global" => GLOBAL_OPTIONS,
+                        "system" => SYSTEM_OPTIONS,
+                        "domain_alias" => &["type", "domain"],
+                        "contact" => &[
+                            "type",
+                            "uri",
+                            "expiration_time",
+                            "qualify_frequency",
+                            "user_agent",
+                        ],
+                        // Other types: every option is stored; nothing is checked.
+                        _ => &[],
+                    };
+                    if !known.is_empty() {
+                        check_known(diags, cat, known);
+                    }
+                    conf.others.push(OtherObject {
+                        kind: kind.clone(),
+                        name: cat.name.clone(),
+                        options: cat
+                            .variables
+                            .iter()
+                            .map(|v| (v.name.clone(), v.value.clone()))
+                            .collect(),
+                    });
+                }
+                _ => bad_value(
+                    diags,
+                    tv,
+                    "a res_pjsip object type (endpoint, aor, auth, transport, ...)",
+                ),
+            }
         }
-        Self {}
+        // Sorcery keeps one object per (type, id): the last one wins.
+        fn dedup<T>(v: &mut Vec<T>, name: impl Fn(&T) -> &str) {
+            let mut i = 0;
+            while i < v.len() {
+                if v[i + 1..].iter().any(|o| name(o) == name(&v[i])) {
+                    v.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        dedup(&mut conf.transports, |o| &o.name);
+        dedup(&mut conf.endpoints, |o| &o.name);
+        dedup(&mut conf.aors, |o| &o.name);
+        dedup(&mut conf.auths, |o| &o.name);
+        dedup(&mut conf.identifies, |o| &o.name);
+        conf
     }
 }
 
 impl PjsipConf {
-    /// The state of the device this file defines under `name`.
-    pub fn device_state(&self, _name: &str) -> crate::core::devicestate::DeviceState {
-        crate::core::devicestate::DeviceState::Invalid
+    pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.name == name)
+    }
+
+    pub fn aor(&self, name: &str) -> Option<&Aor> {
+        self.aors.iter().find(|a| a.name == name)
+    }
+
+    pub fn auth(&self, name: &str) -> Option<&Auth> {
+        self.auths.iter().find(|a| a.name == name)
+    }
+
+    pub fn transport(&self, name: &str) -> Option<&Transport> {
+        self.transports.iter().find(|t| t.name == name)
+    }
+
+    /// The state of the device this file defines under `name`: with no
+    /// registrations, an endpoint is reachable only through a static
+    /// contact of one of its AORs.
+    pub fn device_state(&self, name: &str) -> DeviceState {
+        let Some(e) = self.endpoint(name) else {
+            return DeviceState::Invalid;
+        };
+        let reachable = e
+            .aors
+            .iter()
+            .filter_map(|a| self.aor(a))
+            .any(|a| !a.contacts.is_empty());
+        if reachable {
+            DeviceState::NotInUse
+        } else {
+            DeviceState::Unavailable
+        }
+    }
+}
+
+/// MD5 of `data` as 32 lowercase hex digits (`ast_md5_hash`), which
+/// res_pjsip uses to name static contacts (`<aor>@@<md5 of uri>`).
+pub fn md5_hex(data: &[u8]) -> String {
+    const S: [u32; 64] = [
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
+        9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,
+        15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    ];
+    let k: Vec<u32> = (0..64)
+        .map(|i| ((i as f64 + 1.0).sin().abs() * 4294967296.0) as u32)
+        .collect();
+    let mut msg = data.to_vec();
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bit_len.to_le_bytes());
+    let (mut a0, mut b0, mut c0, mut d0) =
+        (0x67452301u32, 0xefcdab89u32, 0x98badcfeu32, 0x10325476u32);
+    for chunk in msg.chunks(64) {
+        let m: Vec<u32> = chunk
+            .chunks(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        let (mut a, mut b, mut c, mut d) = (a0, b0, c0, d0);
+        for i in 0..64 {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f.rotate_left(S[i]));
+        }
+        a0 = a0.wrapping_add(a);
+        b0 = b0.wrapping_add(b);
+        c0 = c0.wrapping_add(c);
+        d0 = d0.wrapping_add(d);
+    }
+    [a0, b0, c0, d0]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Origin;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
+        let origin = Origin {
+            file: Arc::from(Path::new("pjsip.conf")),
+            line: 1,
+        };
+        Category {
+            name: name.into(),
+            template: false,
+            inherits: Vec::new(),
+            variables: vars
+                .iter()
+                .map(|(n, v)| Variable {
+                    name: n.to_string(),
+                    value: v.to_string(),
+                    object: false,
+                    inherited: false,
+                    origin: origin.clone(),
+                })
+                .collect(),
+            origin,
+        }
+    }
+
+    #[test]
+    fn md5_known_values() {
+        for (input, hash) in [
+            ("", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+            (
+                "sip:1001@127.0.0.1:5073",
+                "54374fb4eb8ca040173fbe59c54b875b",
+            ),
+        ] {
+            assert_eq!(md5_hex(input.as_bytes()), hash, "{input}");
+        }
+    }
+
+    #[test]
+    fn bind_addresses() {
+        for (bind, proto, shown) in [
+            ("127.0.0.1:5070", "udp", "127.0.0.1:5070"),
+            ("0.0.0.0", "udp", "0.0.0.0:5060"),
+            ("0.0.0.0", "tls", "0.0.0.0:5061"),
+            ("[::]:5060", "udp", "[::]:5060"),
+            ("::", "udp", "[::]:5060"),
+        ] {
+            let t = Transport {
+                name: "t".into(),
+                protocol: proto.into(),
+                bind: bind.into(),
+                cos: 0,
+                tos: 0,
+            };
+            assert_eq!(t.bind_address(), shown, "{bind}");
+        }
+    }
+
+    #[test]
+    fn shared_section_names_and_states() {
+        let cfg = Config {
+            categories: vec![
+                cat(
+                    "1001",
+                    &[
+                        ("type", "endpoint"),
+                        ("aors", "1001"),
+                        ("callerid", "Bob <1001>"),
+                    ],
+                ),
+                cat(
+                    "1001",
+                    &[("type", "aor"), ("contact", "sip:1001@127.0.0.1:5073")],
+                ),
+                cat(
+                    "2001",
+                    &[
+                        ("type", "endpoint"),
+                        ("aors", "2001"),
+                        ("frobnicate", "yes"),
+                    ],
+                ),
+                cat("2001", &[("type", "aor"), ("max_contacts", "1")]),
+                cat("a", &[("type", "auth"), ("username", "u")]),
+                cat("x", &[("type", "bogus")]),
+            ],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let c = PjsipConf::from_config(&cfg, &mut d);
+        assert_eq!((c.endpoints.len(), c.aors.len(), c.auths.len()), (2, 2, 1));
+        assert_eq!(
+            c.endpoint("1001").and_then(|e| e.callerid_num.clone()),
+            Some("1001".into())
+        );
+        assert_eq!(
+            c.endpoint("1001").map(|e| e.context.as_str()),
+            Some("default")
+        );
+        assert_eq!(c.aor("2001").map(|a| a.max_contacts), Some(1));
+        assert_eq!(c.device_state("1001"), DeviceState::NotInUse);
+        assert_eq!(c.device_state("2001"), DeviceState::Unavailable);
+        assert_eq!(c.device_state("3001"), DeviceState::Invalid);
+        assert!(d.iter().any(|d| d.message.contains("'frobnicate'")));
+        assert!(d.iter().any(|d| d.message.contains("'bogus'")));
     }
 }

@@ -13,51 +13,248 @@ const DEFAULT_CODECS: &[&str] = &["ulaw", "alaw", "gsm", "h263"];
 
 /// Codec names Asterisk 20 knows for `allow=`/`disallow=`.
 const KNOWN_CODECS: &[&str] = &[
-    "ulaw", "alaw", "gsm", "g723", "g726", "g726aal2", "adpcm", "slin", "slin12", "slin16", "slin24", "slin32",
-    "slin44", "slin48", "slin96", "slin192", "lpc10", "g729", "speex", "speex16", "speex32", "ilbc", "g722",
-    "siren7", "siren14", "testlaw", "g719", "opus", "silk", "codec2", "h261", "h263", "h263p", "h264", "h265",
-    "mpeg4", "vp8", "vp9", "red", "t140", "t38", "jpeg", "png",
+    "ulaw", "alaw", "gsm", "g723", "g726", "g726aal2", "adpcm", "slin", "slin12", "slin16",
+    "slin24", "slin32", "slin44", "slin48", "slin96", "slin192", "lpc10", "g729", "speex",
+    "speex16", "speex32", "ilbc", "g722", "siren7", "siren14", "testlaw", "g719", "opus", "silk",
+    "codec2", "h261", "h263", "h263p", "h264", "h265", "mpeg4", "vp8", "vp9", "red", "t140", "t38",
+    "jpeg", "png",
 ];
 
 /// Options chan_sip reads in `[general]`; most are only stored.
 const GENERAL_OPTIONS: &[&str] = &[
-    "context", "allowguest", "alwaysauthreject", "bindaddr", "bindport", "udpbindaddr", "tcpenable",
-    "tcpbindaddr", "tlsenable", "tlsbindaddr", "transport", "srvlookup", "disallow", "allow", "qualify",
-    "rtptimeout", "rtpholdtimeout", "rtpkeepalive", "directmedia", "canreinvite", "nat", "language", "useragent",
-    "sdpsession", "sdpowner", "realm", "domain", "externip", "externaddr", "externhost", "localnet", "dtmfmode",
-    "videosupport", "textsupport", "maxexpiry", "minexpiry", "defaultexpiry", "registertimeout",
-    "registerattempts", "callerid", "fromdomain", "mohinterpret", "mohsuggest", "parkinglot", "allowoverlap",
-    "allowsubscribe", "subscribecontext", "notifyringing", "notifyhold", "callcounter", "t1min", "timert1",
-    "timerb", "qualifyfreq", "keepalive", "session-timers", "session-expires", "session-minse",
-    "session-refresher", "trustrpid", "sendrpid", "progressinband", "promiscredir", "usereqphone", "tos_sip",
-    "tos_audio", "tos_video", "tos_text", "cos_sip", "cos_audio", "cos_video", "cos_text", "jbenable",
-    "jbforce", "jbmaxsize", "jbresyncthreshold", "jbimpl", "jblog", "autocreatepeer", "match_auth_username",
-    "accountcode", "amaflags", "vmexten", "maxcallbitrate", "insecure", "allowtransfer", "rtpengine",
-    "relaxdtmf", "compactheaders", "pedantic", "recordhistory", "dumphistory", "authfailureevents",
-    "regcontext", "regextenonqualify", "legacy_useroption_parsing", "send_diversion", "t38pt_udptl",
-    "faxdetect", "icesupport", "encryption", "avpf", "force_avp", "rtcp_mux", "directrtpsetup", "ignoresdpversion",
-    "preferred_codec_only", "autoframing", "callevents", "contactpermit", "contactdeny", "contactacl",
-    "storesipcui", "websocket_enabled", "maxforwards", "buggymwi", "shrinkcallerid", "allowexternaldomains",
-    "unsolicited_mailbox", "outboundproxy", "mwi_from", "record_on_feature", "record_off_feature",
+    "context",
+    "allowguest",
+    "alwaysauthreject",
+    "bindaddr",
+    "bindport",
+    "udpbindaddr",
+    "tcpenable",
+    "tcpbindaddr",
+    "tlsenable",
+    "tlsbindaddr",
+    "transport",
+    "srvlookup",
+    "disallow",
+    "allow",
+    "qualify",
+    "rtptimeout",
+    "rtpholdtimeout",
+    "rtpkeepalive",
+    "directmedia",
+    "canreinvite",
+    "nat",
+    "language",
+    "useragent",
+    "sdpsession",
+    "sdpowner",
+    "realm",
+    "domain",
+    "externip",
+    "externaddr",
+    "externhost",
+    "localnet",
+    "dtmfmode",
+    "videosupport",
+    "textsupport",
+    "maxexpiry",
+    "minexpiry",
+    "defaultexpiry",
+    "registertimeout",
+    "registerattempts",
+    "callerid",
+    "fromdomain",
+    "mohinterpret",
+    "mohsuggest",
+    "parkinglot",
+    "allowoverlap",
+    "allowsubscribe",
+    "subscribecontext",
+    "notifyringing",
+    "notifyhold",
+    "callcounter",
+    "t1min",
+    "timert1",
+    "timerb",
+    "qualifyfreq",
+    "keepalive",
+    "session-timers",
+    "session-expires",
+    "session-minse",
+    "session-refresher",
+    "trustrpid",
+    "sendrpid",
+    "progressinband",
+    "promiscredir",
+    "usereqphone",
+    "tos_sip",
+    "tos_audio",
+    "tos_video",
+    "tos_text",
+    "cos_sip",
+    "cos_audio",
+    "cos_video",
+    "cos_text",
+    "jbenable",
+    "jbforce",
+    "jbmaxsize",
+    "jbresyncthreshold",
+    "jbimpl",
+    "jblog",
+    "autocreatepeer",
+    "match_auth_username",
+    "accountcode",
+    "amaflags",
+    "vmexten",
+    "maxcallbitrate",
+    "insecure",
+    "allowtransfer",
+    "rtpengine",
+    "relaxdtmf",
+    "compactheaders",
+    "pedantic",
+    "recordhistory",
+    "dumphistory",
+    "authfailureevents",
+    "regcontext",
+    "regextenonqualify",
+    "legacy_useroption_parsing",
+    "send_diversion",
+    "t38pt_udptl",
+    "faxdetect",
+    "icesupport",
+    "encryption",
+    "avpf",
+    "force_avp",
+    "rtcp_mux",
+    "directrtpsetup",
+    "ignoresdpversion",
+    "preferred_codec_only",
+    "autoframing",
+    "callevents",
+    "contactpermit",
+    "contactdeny",
+    "contactacl",
+    "storesipcui",
+    "websocket_enabled",
+    "maxforwards",
+    "buggymwi",
+    "shrinkcallerid",
+    "allowexternaldomains",
+    "unsolicited_mailbox",
+    "outboundproxy",
+    "mwi_from",
+    "record_on_feature",
+    "record_off_feature",
 ];
 
 /// Options `build_peer` reads for a peer/user/friend.
 const PEER_OPTIONS: &[&str] = &[
-    "type", "host", "port", "secret", "md5secret", "remotesecret", "context", "subscribecontext", "description",
-    "defaultuser", "username", "fromuser", "fromdomain", "callerid", "fullname", "cid_number", "mailbox",
-    "vmexten", "permit", "deny", "acl", "contactpermit", "contactdeny", "contactacl", "directmediapermit",
-    "directmediadeny", "directmediaacl", "disallow", "allow", "nat", "qualify", "qualifyfreq", "keepalive",
-    "language", "accountcode", "amaflags", "call-limit", "busylevel", "directmedia", "canreinvite", "dtmfmode",
-    "transport", "mohinterpret", "mohsuggest", "parkinglot", "insecure", "trustrpid", "sendrpid",
-    "videosupport", "textsupport", "defaultip", "regexten", "callgroup", "pickupgroup", "namedcallgroup",
-    "namedpickupgroup", "setvar", "maxcallbitrate", "allowtransfer", "autoframing", "t38pt_udptl",
-    "session-timers", "session-expires", "session-minse", "session-refresher", "timert1", "timerb",
-    "rtptimeout", "rtpholdtimeout", "rtpkeepalive", "encryption", "avpf", "force_avp", "icesupport", "rtcp_mux",
-    "outboundproxy", "progressinband", "promiscredir", "usereqphone", "allowsubscribe", "allowoverlap",
-    "callcounter", "maxforwards", "tonezone", "callingpres", "rtpengine", "faxdetect", "ignoresdpversion",
-    "use_q850_reason", "trust_id_outbound", "path", "supportpath", "auth", "outofcall_message_context",
-    "unsolicited_mailbox", "record_on_feature", "record_off_feature", "preferred_codec_only", "dtlsenable",
-    "dtlsverify", "dtlscertfile", "dtlsprivatekey", "dtlssetup", "dtlsfingerprint", "sdpsession", "sdpowner",
+    "type",
+    "host",
+    "port",
+    "secret",
+    "md5secret",
+    "remotesecret",
+    "context",
+    "subscribecontext",
+    "description",
+    "defaultuser",
+    "username",
+    "fromuser",
+    "fromdomain",
+    "callerid",
+    "fullname",
+    "cid_number",
+    "mailbox",
+    "vmexten",
+    "permit",
+    "deny",
+    "acl",
+    "contactpermit",
+    "contactdeny",
+    "contactacl",
+    "directmediapermit",
+    "directmediadeny",
+    "directmediaacl",
+    "disallow",
+    "allow",
+    "nat",
+    "qualify",
+    "qualifyfreq",
+    "keepalive",
+    "language",
+    "accountcode",
+    "amaflags",
+    "call-limit",
+    "busylevel",
+    "directmedia",
+    "canreinvite",
+    "dtmfmode",
+    "transport",
+    "mohinterpret",
+    "mohsuggest",
+    "parkinglot",
+    "insecure",
+    "trustrpid",
+    "sendrpid",
+    "videosupport",
+    "textsupport",
+    "defaultip",
+    "regexten",
+    "callgroup",
+    "pickupgroup",
+    "namedcallgroup",
+    "namedpickupgroup",
+    "setvar",
+    "maxcallbitrate",
+    "allowtransfer",
+    "autoframing",
+    "t38pt_udptl",
+    "session-timers",
+    "session-expires",
+    "session-minse",
+    "session-refresher",
+    "timert1",
+    "timerb",
+    "rtptimeout",
+    "rtpholdtimeout",
+    "rtpkeepalive",
+    "encryption",
+    "avpf",
+    "force_avp",
+    "icesupport",
+    "rtcp_mux",
+    "outboundproxy",
+    "progressinband",
+    "promiscredir",
+    "usereqphone",
+    "allowsubscribe",
+    "allowoverlap",
+    "callcounter",
+    "maxforwards",
+    "tonezone",
+    "callingpres",
+    "rtpengine",
+    "faxdetect",
+    "ignoresdpversion",
+    "use_q850_reason",
+    "trust_id_outbound",
+    "path",
+    "supportpath",
+    "auth",
+    "outofcall_message_context",
+    "unsolicited_mailbox",
+    "record_on_feature",
+    "record_off_feature",
+    "preferred_codec_only",
+    "dtlsenable",
+    "dtlsverify",
+    "dtlscertfile",
+    "dtlsprivatekey",
+    "dtlssetup",
+    "dtlsfingerprint",
+    "sdpsession",
+    "sdpowner",
 ];
 
 /// `nat=` as chan_sip keeps it: two independent settings, each of which
@@ -73,7 +270,12 @@ pub struct Nat {
 impl Default for Nat {
     /// chan_sip's global default is `nat=auto_force_rport`.
     fn default() -> Self {
-        Nat { force_rport: false, auto_force_rport: true, comedia: false, auto_comedia: false }
+        Nat {
+            force_rport: false,
+            auto_force_rport: true,
+            comedia: false,
+            auto_comedia: false,
+        }
     }
 }
 
@@ -84,7 +286,12 @@ impl Nat {
         let mut cleared = false;
         for word in value.split(',').map(str::trim) {
             if !cleared {
-                *self = Nat { force_rport: false, auto_force_rport: false, comedia: false, auto_comedia: false };
+                *self = Nat {
+                    force_rport: false,
+                    auto_force_rport: false,
+                    comedia: false,
+                    auto_comedia: false,
+                };
                 cleared = true;
             }
             match word.to_ascii_lowercase().as_str() {
@@ -309,7 +516,12 @@ fn parse_qualify(diags: &mut Vec<Diagnostic>, v: &Variable) -> i32 {
 /// Applies `allow=`/`disallow=` in order to a codec list (the order of
 /// `allow` lines is the preference order).
 fn apply_codecs(diags: &mut Vec<Diagnostic>, codecs: &mut Vec<String>, v: &Variable, allow: bool) {
-    for name in v.value.split([',', '|']).map(str::trim).filter(|s| !s.is_empty()) {
+    for name in v
+        .value
+        .split([',', '|'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let lname = name.to_ascii_lowercase();
         if lname == "all" {
             codecs.clear();
@@ -336,7 +548,10 @@ pub fn split_callerid(value: &str) -> (String, String) {
         let name = v[..lt].trim().trim_matches('"').trim().to_string();
         return (name, v[lt + 1..gt].trim().to_string());
     }
-    if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || "+*#-() ".contains(c)) {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_digit() || "+*#-() ".contains(c))
+    {
         (String::new(), v.to_string())
     } else {
         (v.trim_matches('"').to_string(), String::new())
@@ -356,7 +571,11 @@ fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
             },
             "nat" => {
                 if !g.nat.apply(&v.value) {
-                    bad_value(diags, v, "yes, no, force_rport, comedia, auto_force_rport or auto_comedia");
+                    bad_value(
+                        diags,
+                        v,
+                        "yes, no, force_rport, comedia, auto_force_rport or auto_comedia",
+                    );
                 }
             }
             "qualify" => g.qualify_ms = parse_qualify(diags, v),
@@ -390,7 +609,12 @@ fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
     g
 }
 
-fn parse_peer(cat: &Category, kind: PeerType, g: &SipGeneral, diags: &mut Vec<Diagnostic>) -> SipPeer {
+fn parse_peer(
+    cat: &Category,
+    kind: PeerType,
+    g: &SipGeneral,
+    diags: &mut Vec<Diagnostic>,
+) -> SipPeer {
     check_known(diags, cat, PEER_OPTIONS);
     let mut p = SipPeer {
         name: cat.name.clone(),
@@ -455,7 +679,11 @@ fn parse_peer(cat: &Category, kind: PeerType, g: &SipGeneral, diags: &mut Vec<Di
                 p.host_name = None;
                 p.host_dynamic = val.eq_ignore_ascii_case("dynamic");
                 if !p.host_dynamic {
-                    match val.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+                    match val
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .parse::<IpAddr>()
+                    {
                         Ok(ip) => p.addr = Some(ip),
                         Err(_) => p.host_name = Some(val.to_string()),
                     }
@@ -485,7 +713,11 @@ fn parse_peer(cat: &Category, kind: PeerType, g: &SipGeneral, diags: &mut Vec<Di
             "fullname" => p.cid_name = v.value.clone(),
             "cid_number" => p.cid_num = v.value.clone(),
             "mailbox" => p.mailboxes.extend(
-                v.value.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_string),
+                v.value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string),
             ),
             "vmexten" => p.vmexten = v.value.clone(),
             "permit" | "deny" | "acl" => p.acl = true,
@@ -495,7 +727,11 @@ fn parse_peer(cat: &Category, kind: PeerType, g: &SipGeneral, diags: &mut Vec<Di
             "disallow" => apply_codecs(diags, &mut p.codecs, v, false),
             "nat" => {
                 if !p.nat.apply(val) {
-                    bad_value(diags, v, "yes, no, force_rport, comedia, auto_force_rport or auto_comedia");
+                    bad_value(
+                        diags,
+                        v,
+                        "yes, no, force_rport, comedia, auto_force_rport or auto_comedia",
+                    );
                 }
             }
             "qualify" => p.qualify_ms = parse_qualify(diags, v),
@@ -591,7 +827,9 @@ impl View for SipConf {
 impl SipConf {
     /// The peer (or friend) called `name`, as `sip_find_peer` finds it.
     pub fn peer(&self, name: &str) -> Option<&SipPeer> {
-        self.peers.iter().find(|p| p.kind.is_peer() && p.name == name)
+        self.peers
+            .iter()
+            .find(|p| p.kind.is_peer() && p.name == name)
     }
 
     /// The state of the device this file defines under `name`. No call is
@@ -614,7 +852,10 @@ mod tests {
     use std::sync::Arc;
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let origin = Origin { file: Arc::from(Path::new("sip.conf")), line: 1 };
+        let origin = Origin {
+            file: Arc::from(Path::new("sip.conf")),
+            line: 1,
+        };
         Category {
             name: name.into(),
             template: false,
@@ -634,7 +875,10 @@ mod tests {
     }
 
     fn conf(cats: Vec<Category>) -> (SipConf, Vec<Diagnostic>) {
-        let cfg = Config { categories: cats, ..Default::default() };
+        let cfg = Config {
+            categories: cats,
+            ..Default::default()
+        };
         let mut d = Vec::new();
         (SipConf::from_config(&cfg, &mut d), d)
     }
@@ -652,7 +896,11 @@ mod tests {
         ] {
             let mut n = Nat::default();
             assert!(n.apply(value), "{value}");
-            assert_eq!((n.force_rport_label(), n.comedia_label()), (rport, comedia), "{value}");
+            assert_eq!(
+                (n.force_rport_label(), n.comedia_label()),
+                (rport, comedia),
+                "{value}"
+            );
         }
         assert_eq!(Nat::default().force_rport_label(), "Auto (No)");
     }
@@ -660,18 +908,48 @@ mod tests {
     #[test]
     fn peers_and_defaults() {
         let (c, d) = conf(vec![
-            cat("general", &[("context", "internal"), ("disallow", "all"), ("allow", "ulaw"), ("allow", "alaw")]),
-            cat("1000", &[("type", "friend"), ("host", "127.0.0.1"), ("port", "5071"), ("permit", "127.0.0.1")]),
-            cat("3000", &[("type", "peer"), ("host", "dynamic"), ("secret", "x"), ("mailbox", "3000@default")]),
+            cat(
+                "general",
+                &[
+                    ("context", "internal"),
+                    ("disallow", "all"),
+                    ("allow", "ulaw"),
+                    ("allow", "alaw"),
+                ],
+            ),
+            cat(
+                "1000",
+                &[
+                    ("type", "friend"),
+                    ("host", "127.0.0.1"),
+                    ("port", "5071"),
+                    ("permit", "127.0.0.1"),
+                ],
+            ),
+            cat(
+                "3000",
+                &[
+                    ("type", "peer"),
+                    ("host", "dynamic"),
+                    ("secret", "x"),
+                    ("mailbox", "3000@default"),
+                ],
+            ),
             cat("u", &[("type", "user"), ("bogus", "1")]),
             cat("notype", &[("host", "dynamic")]),
         ]);
         assert_eq!(c.peers.len(), 3);
         let p = c.peer("1000").expect("1000");
-        assert_eq!((p.port, p.acl, p.context.as_str()), (5071, true, "internal"));
+        assert_eq!(
+            (p.port, p.acl, p.context.as_str()),
+            (5071, true, "internal")
+        );
         assert_eq!(p.codecs, ["ulaw", "alaw"]);
         let p = c.peer("3000").expect("3000");
-        assert_eq!((p.host_dynamic, p.port, p.mailboxes.clone()), (true, 0, vec!["3000@default".to_string()]));
+        assert_eq!(
+            (p.host_dynamic, p.port, p.mailboxes.clone()),
+            (true, 0, vec!["3000@default".to_string()])
+        );
         assert!(c.peer("u").is_none());
         assert_eq!(c.device_state("1000"), DeviceState::NotInUse);
         assert_eq!(c.device_state("3000"), DeviceState::Unavailable);
@@ -688,7 +966,11 @@ mod tests {
             ("1000", "", "1000"),
             ("Bob", "Bob", ""),
         ] {
-            assert_eq!(split_callerid(v), (name.to_string(), num.to_string()), "{v}");
+            assert_eq!(
+                split_callerid(v),
+                (name.to_string(), num.to_string()),
+                "{v}"
+            );
         }
     }
 }
