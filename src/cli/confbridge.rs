@@ -1,7 +1,244 @@
-//! CLI commands of this module (being written).
+//! `confbridge show profile …` and `confbridge show menu(s)`
+//! (app_confbridge's config parser commands).
 
-use super::CliEntry;
+use std::fmt::Write as _;
+
+use super::{CliArgs, CliEntry, CliResult};
+use crate::config::views::confbridge::{MenuAction, RembBehavior, VideoMode};
+use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
-    Vec::new()
+    vec![
+        CliEntry::new(
+            "confbridge show profile user",
+            "Usage: confbridge show profile user [<profile name>]\n       Shows the settings of one ConfBridge user profile.\n",
+            show_user,
+        ),
+        CliEntry::new(
+            "confbridge show profile bridge",
+            "Usage: confbridge show profile bridge <profile name>\n       Shows the settings of one ConfBridge bridge profile.\n",
+            show_bridge,
+        ),
+        CliEntry::new(
+            "confbridge show menu",
+            "Usage: confbridge show menu [<menu name>]\n       Shows the DTMF actions of one ConfBridge menu.\n",
+            show_menu,
+        ),
+        CliEntry::new(
+            "confbridge show profile users",
+            "Usage: confbridge show profile users\n       Lists the ConfBridge user profiles.\n",
+            list_users,
+        ),
+        CliEntry::new(
+            "confbridge show profile bridges",
+            "Usage: confbridge show profile bridges\n       Lists the ConfBridge bridge profiles.\n",
+            list_bridges,
+        ),
+        CliEntry::new(
+            "confbridge show menus",
+            "Usage: confbridge show profile menus\n       Lists the ConfBridge menus.\n",
+            list_menus,
+        ),
+    ]
+}
+
+/// Sound lines of `confbridge show profile bridge`, with Asterisk's labels
+/// and spacing (uneven, and `sound_lockednow` without its underscore).
+const SOUND_LABELS: &[(&str, &str)] = &[
+    ("sound_only_person", "sound_only_person:    "),
+    ("sound_only_one", "sound_only_one:       "),
+    ("sound_has_joined", "sound_has_joined:     "),
+    ("sound_has_left", "sound_has_left:       "),
+    ("sound_kicked", "sound_kicked:         "),
+    ("sound_muted", "sound_muted:          "),
+    ("sound_unmuted", "sound_unmuted:        "),
+    ("sound_binaural_on", "sound_binaural_on:    "),
+    ("sound_binaural_off", "sound_binaural_off:   "),
+    ("sound_there_are", "sound_there_are:      "),
+    ("sound_other_in_party", "sound_other_in_party: "),
+    ("sound_place_into_conference", "sound_place_into_conference: "),
+    ("sound_wait_for_leader", "sound_wait_for_leader:       "),
+    ("sound_leader_has_left", "sound_leader_has_left:       "),
+    ("sound_get_pin", "sound_get_pin:        "),
+    ("sound_invalid_pin", "sound_invalid_pin:    "),
+    ("sound_locked", "sound_locked:         "),
+    ("sound_unlocked_now", "sound_unlocked_now:   "),
+    ("sound_locked_now", "sound_lockednow:      "),
+    ("sound_error_menu", "sound_error_menu:     "),
+    ("sound_join", "sound_join:           "),
+    ("sound_leave", "sound_leave:          "),
+    ("sound_participants_muted", "sound_participants_muted:     "),
+    ("sound_participants_unmuted", "sound_participants_unmuted:     "),
+    ("sound_begin", "sound_begin:          "),
+];
+
+fn list_users(sys: &System, _a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    out.push_str("--------- User Profiles -----------\n");
+    for p in &sys.loaded().confbridge.users {
+        let _ = writeln!(out, "{}", p.name);
+    }
+    CliResult::Success
+}
+
+fn list_bridges(sys: &System, _a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    out.push_str("--------- Bridge Profiles -----------\n");
+    for p in &sys.loaded().confbridge.bridges {
+        let _ = writeln!(out, "{}", p.name);
+    }
+    CliResult::Success
+}
+
+fn list_menus(sys: &System, _a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    out.push_str("--------- Menus -----------\n");
+    for m in &sys.loaded().confbridge.menus {
+        let _ = writeln!(out, "{}", m.name);
+    }
+    CliResult::Success
+}
+
+fn flag(b: bool, yes: &'static str, no: &'static str) -> &'static str {
+    if b { yes } else { no }
+}
+
+fn show_user(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 5 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(4).unwrap_or("");
+    let loaded = sys.loaded();
+    let Some(u) = loaded.confbridge.user(name) else {
+        let _ = writeln!(out, "No conference user profile named '{name}' found!");
+        return CliResult::Success;
+    };
+    let tf = |b| flag(b, "true", "false");
+    let ed = |b| flag(b, "enabled", "disabled");
+    let join_leave = if u.announce_join_leave_review {
+        "enabled (with review)"
+    } else if u.announce_join_leave {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    let moh = if u.music_on_hold_class.is_empty() { "default" } else { &u.music_on_hold_class };
+    let pin = if u.pin.is_empty() { "None" } else { &u.pin };
+    let rows: [(&str, String); 27] = [
+        ("Name:                    ", u.name.clone()),
+        ("Admin:                   ", tf(u.admin).into()),
+        ("Send Events:             ", tf(u.send_events).into()),
+        ("Echo Events:             ", tf(u.echo_events).into()),
+        ("Marked User:             ", tf(u.marked).into()),
+        ("Start Muted:             ", tf(u.startmuted).into()),
+        ("MOH When Empty:          ", ed(u.music_on_hold_when_empty).into()),
+        ("MOH Class:               ", moh.into()),
+        ("Announcement:            ", u.announcement.clone()),
+        ("Quiet:                   ", ed(u.quiet).into()),
+        ("Hear Join:               ", ed(u.hear_own_join_sound).into()),
+        ("Wait Marked:             ", ed(u.wait_marked).into()),
+        ("END Marked (All):        ", ed(u.end_marked).into()),
+        ("END Marked (Any):        ", ed(u.end_marked_any).into()),
+        ("Drop_silence:            ", ed(u.dsp_drop_silence).into()),
+        ("Silence Threshold:       ", format!("{}ms", u.dsp_silence_threshold)),
+        ("Talking Threshold:       ", u.dsp_talking_threshold.to_string()),
+        ("Denoise:                 ", ed(u.denoise).into()),
+        ("Jitterbuffer:            ", ed(u.jitterbuffer).into()),
+        ("Talk Detect Events:      ", ed(u.talk_detection_events).into()),
+        ("DTMF Pass Through:       ", ed(u.dtmf_passthrough).into()),
+        ("PIN:                     ", pin.into()),
+        ("Announce User Count:     ", ed(u.announce_user_count).into()),
+        ("Announce join/leave:     ", join_leave.into()),
+        ("Announce User Count all: ", ed(u.announce_user_count_all).into()),
+        ("Text Messaging:          ", ed(u.text_messaging).into()),
+        ("Answer Channel:          ", tf(u.answer_channel).into()),
+    ];
+    out.push_str("--------------------------------------------\n");
+    for (label, value) in rows {
+        let _ = writeln!(out, "{label}{value}");
+    }
+    out.push('\n');
+    CliResult::Success
+}
+
+fn show_bridge(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 5 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(4).unwrap_or("");
+    let loaded = sys.loaded();
+    let Some(b) = loaded.confbridge.bridge(name) else {
+        let _ = writeln!(out, "No conference bridge profile named '{name}' found!");
+        return CliResult::Success;
+    };
+    let yn = |x| flag(x, "yes", "no");
+    out.push_str("--------------------------------------------\n");
+    let _ = writeln!(out, "Name:                 {}", b.name);
+    let _ = writeln!(out, "Language:             {}", b.language);
+    let internal = if b.internal_sample_rate != 0 { b.internal_sample_rate.to_string() } else { "auto".into() };
+    let _ = writeln!(out, "Internal Sample Rate: {internal}");
+    let maximum = if b.maximum_sample_rate != 0 { b.maximum_sample_rate.to_string() } else { "none".into() };
+    let _ = writeln!(out, "Maximum Sample Rate: {maximum}");
+    if b.mixing_interval != 0 {
+        let _ = writeln!(out, "Mixing Interval:      {}", b.mixing_interval);
+    } else {
+        out.push_str("Mixing Interval:      Default 20ms\n");
+    }
+    let _ = writeln!(out, "Record Conference:    {}", yn(b.record_conference));
+    let _ = writeln!(out, "Record File Append:    {}", yn(b.record_file_append));
+    let _ = writeln!(out, "Record File Timestamp: {}", yn(b.record_file_timestamp));
+    let file = if b.record_file.is_empty() { "Auto Generated" } else { &b.record_file };
+    let _ = writeln!(out, "Record File:          {file}");
+    let _ = writeln!(out, "Record Options:       {}", b.record_options);
+    let _ = writeln!(out, "Record Command:       {}", b.record_command);
+    if b.max_members != 0 {
+        let _ = writeln!(out, "Max Members:          {}", b.max_members);
+    } else {
+        out.push_str("Max Members:          No Limit\n");
+    }
+    let _ = writeln!(out, "Registration context: {}", b.regcontext);
+    let video = match b.video_mode {
+        VideoMode::LastMarked => "last_marked",
+        VideoMode::FirstMarked => "first_marked",
+        VideoMode::FollowTalker => "follow_talker",
+        VideoMode::Sfu => "sfu",
+        VideoMode::None => "no video",
+    };
+    let _ = writeln!(out, "Video Mode:           {video}");
+    let _ = writeln!(out, "Video Update Discard: {}", b.video_update_discard);
+    let _ = writeln!(out, "REMB Send Interval: {}", b.remb_send_interval);
+    let remb = match b.remb_behavior {
+        RembBehavior::Average => Some("average"),
+        RembBehavior::Lowest => Some("lowest"),
+        RembBehavior::Highest => Some("highest"),
+        RembBehavior::AverageAll => Some("average_all"),
+        RembBehavior::LowestAll => Some("lowest_all"),
+        RembBehavior::HighestAll => Some("highest_all"),
+        // Asterisk has no line for `force`.
+        RembBehavior::Force => None,
+    };
+    if let Some(r) = remb {
+        let _ = writeln!(out, "REMB Behavior:           {r}");
+    }
+    let _ = writeln!(out, "Enable Events:             {}", yn(b.enable_events));
+    for (option, label) in SOUND_LABELS {
+        let _ = writeln!(out, "{label}{}", b.sound(option));
+    }
+    out.push('\n');
+    CliResult::Success
+}
+
+fn show_menu(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(3).unwrap_or("");
+    let loaded = sys.loaded();
+    let Some(m) = loaded.confbridge.menu(name) else {
+        let _ = writeln!(out, "No conference menu named '{name}' found!");
+        return CliResult::Success;
+    };
+    let _ = writeln!(out, "Name: {}", m.name);
+    for e in &m.entries {
+        let actions: Vec<String> = e.actions.iter().map(MenuAction::display).collect();
+        let _ = writeln!(out, "{}={}", e.dtmf, actions.join(", "));
+    }
+    CliResult::Success
 }

@@ -501,7 +501,8 @@ impl Dialplan {
         let ctx_name = self.contexts[ci].name.clone();
         let ctx = &mut self.contexts[ci];
         // Extensions stay sorted; same name and caller-id match share one entry.
-        let pos = ctx.extensions.iter().position(|e| {
+        // The list is sorted, so a binary search finds the slot.
+        let at = ctx.extensions.partition_point(|e| {
             let ord = ext_cmp(&e.name, &name).then_with(|| match (&e.cidmatch, &cidmatch) {
                 (None, None) => std::cmp::Ordering::Equal,
                 // A caller-id match sorts before the same extension without one.
@@ -509,8 +510,9 @@ impl Dialplan {
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (Some(a), Some(b)) => ext_cmp(a, b),
             });
-            ord.is_ge()
+            ord.is_lt()
         });
+        let pos = (at < ctx.extensions.len()).then_some(at);
         let same = pos.is_some_and(|i| {
             let e = &ctx.extensions[i];
             ext_cmp(&e.name, &name).is_eq() && e.cidmatch == cidmatch

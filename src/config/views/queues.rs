@@ -16,8 +16,7 @@ const GENERAL_OPTIONS: &[&str] = &[
     "force_longest_waiting_caller",
     "log_unpause_on_reason_change",
     "log-caller-id-name",
-    "updatecdr",
-    "keepstats",
+    "realtime_rules",
 ];
 
 /// Every per-queue option `queue_set_param` understands, plus `member`.
@@ -292,6 +291,14 @@ impl View for QueuesConf {
                 continue;
             }
             if conf.queue(&cat.name).is_some() {
+                // Asterisk: "Queue '…' already defined! Skipping!"
+                diags.push(Diagnostic {
+                    severity: crate::config::Severity::Warning,
+                    file: cat.origin.file.to_path_buf(),
+                    line: cat.origin.line,
+                    column: 1,
+                    message: format!("queue '{}' already defined; this section is skipped", cat.name),
+                });
                 continue;
             }
             conf.queues.push(parse_queue(cat, now, diags));
