@@ -56,7 +56,10 @@ fn golden(cmd: &str) -> String {
     let path: PathBuf = Path::new(REFERENCE).join("transcripts/04_cli_rx.txt");
     let text = std::fs::read_to_string(path).expect("transcript");
     let header = format!("-rx '{cmd}'\n");
-    let start = text.find(&header).unwrap_or_else(|| panic!("no golden for {cmd}")) + header.len();
+    let start = text
+        .find(&header)
+        .unwrap_or_else(|| panic!("no golden for {cmd}"))
+        + header.len();
     let rest = &text[start..];
     let end = rest.find("\n$ ").map(|i| i + 1).unwrap_or(rest.len());
     let block = &rest[..end];
@@ -96,7 +99,11 @@ fn queue_show_matches_asterisk() {
     let (_dir, sys) = reference_system();
     for cmd in ["queue show support", "queue show"] {
         let got = asterism::cli::execute(&sys, cmd);
-        assert_eq!(without_login_age(&got), without_login_age(&golden(cmd)), "{cmd}:\n{got}");
+        assert_eq!(
+            without_login_age(&got),
+            without_login_age(&golden(cmd)),
+            "{cmd}:\n{got}"
+        );
     }
 }
 
@@ -116,32 +123,70 @@ fn not_found_answers() {
          default    1000                                            1\n\
          2 voicemail users configured.\n"
     );
-    assert_eq!(rx("manager show user nobody"), "There is no manager called nobody\n");
-    assert_eq!(rx("confbridge show profile bridge x"), "No conference bridge profile named 'x' found!\n");
-    assert_eq!(rx("confbridge show profile user x"), "No conference user profile named 'x' found!\n");
-    assert_eq!(rx("confbridge show menu x"), "No conference menu named 'x' found!\n");
+    assert_eq!(
+        rx("manager show user nobody"),
+        "There is no manager called nobody\n"
+    );
+    assert_eq!(
+        rx("confbridge show profile bridge x"),
+        "No conference bridge profile named 'x' found!\n"
+    );
+    assert_eq!(
+        rx("confbridge show profile user x"),
+        "No conference user profile named 'x' found!\n"
+    );
+    assert_eq!(
+        rx("confbridge show menu x"),
+        "No conference menu named 'x' found!\n"
+    );
 }
 
 #[test]
 fn manager_and_confbridge_listings() {
     let (_dir, sys) = reference_system();
     let rx = |c: &str| asterism::cli::execute(&sys, c);
-    assert_eq!(rx("manager show users"), "\nusername\n--------\nadmin\n-------------------\n1 manager users configured.\n");
+    assert_eq!(
+        rx("manager show users"),
+        "\nusername\n--------\nadmin\n-------------------\n1 manager users configured.\n"
+    );
     let admin = rx("manager show user admin");
-    assert!(admin.starts_with("\n          username: admin\n            secret: <Set>\n               ACL: yes\n"), "{admin}");
+    assert!(
+        admin.starts_with(
+            "\n          username: admin\n            secret: <Set>\n               ACL: yes\n"
+        ),
+        "{admin}"
+    );
     assert!(admin.ends_with(
         "ACL: (unnamed)\n---------------------------------------------\n  0:  deny - 0.0.0.0/0.0.0.0\n  1: allow - 127.0.0.1/255.255.255.255\n"
     ), "{admin}");
     let bridges = rx("confbridge show profile bridges");
-    assert!(bridges.starts_with("--------- Bridge Profiles -----------\n"), "{bridges}");
-    assert!(bridges.contains("\nconf\n") && bridges.contains("\ndefault_bridge\n"), "{bridges}");
+    assert!(
+        bridges.starts_with("--------- Bridge Profiles -----------\n"),
+        "{bridges}"
+    );
+    assert!(
+        bridges.contains("\nconf\n") && bridges.contains("\ndefault_bridge\n"),
+        "{bridges}"
+    );
     let users = rx("confbridge show profile users");
-    assert!(users.contains("\nuser\n") && users.contains("\ndefault_user\n"), "{users}");
-    assert_eq!(rx("confbridge show menus"), "--------- Menus -----------\ndefault_menu\n");
+    assert!(
+        users.contains("\nuser\n") && users.contains("\ndefault_user\n"),
+        "{users}"
+    );
+    assert_eq!(
+        rx("confbridge show menus"),
+        "--------- Menus -----------\ndefault_menu\n"
+    );
     let conf = rx("confbridge show profile bridge conf");
     assert!(conf.contains("\nMax Members:          5\n"), "{conf}");
-    assert!(conf.contains("\nsound_lockednow:      conf-lockednow\n"), "{conf}");
-    assert_eq!(rx("confbridge show menu default_menu"), "Name: default_menu\n");
+    assert!(
+        conf.contains("\nsound_lockednow:      conf-lockednow\n"),
+        "{conf}"
+    );
+    assert_eq!(
+        rx("confbridge show menu default_menu"),
+        "Name: default_menu\n"
+    );
 }
 
 #[test]

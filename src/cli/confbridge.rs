@@ -56,7 +56,10 @@ const SOUND_LABELS: &[(&str, &str)] = &[
     ("sound_binaural_off", "sound_binaural_off:   "),
     ("sound_there_are", "sound_there_are:      "),
     ("sound_other_in_party", "sound_other_in_party: "),
-    ("sound_place_into_conference", "sound_place_into_conference: "),
+    (
+        "sound_place_into_conference",
+        "sound_place_into_conference: ",
+    ),
     ("sound_wait_for_leader", "sound_wait_for_leader:       "),
     ("sound_leader_has_left", "sound_leader_has_left:       "),
     ("sound_get_pin", "sound_get_pin:        "),
@@ -68,7 +71,10 @@ const SOUND_LABELS: &[(&str, &str)] = &[
     ("sound_join", "sound_join:           "),
     ("sound_leave", "sound_leave:          "),
     ("sound_participants_muted", "sound_participants_muted:     "),
-    ("sound_participants_unmuted", "sound_participants_unmuted:     "),
+    (
+        "sound_participants_unmuted",
+        "sound_participants_unmuted:     ",
+    ),
     ("sound_begin", "sound_begin:          "),
 ];
 
@@ -119,7 +125,11 @@ fn show_user(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     } else {
         "disabled"
     };
-    let moh = if u.music_on_hold_class.is_empty() { "default" } else { &u.music_on_hold_class };
+    let moh = if u.music_on_hold_class.is_empty() {
+        "default"
+    } else {
+        &u.music_on_hold_class
+    };
     let pin = if u.pin.is_empty() { "None" } else { &u.pin };
     let rows: [(&str, String); 27] = [
         ("Name:                    ", u.name.clone()),
@@ -128,25 +138,46 @@ fn show_user(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         ("Echo Events:             ", tf(u.echo_events).into()),
         ("Marked User:             ", tf(u.marked).into()),
         ("Start Muted:             ", tf(u.startmuted).into()),
-        ("MOH When Empty:          ", ed(u.music_on_hold_when_empty).into()),
+        (
+            "MOH When Empty:          ",
+            ed(u.music_on_hold_when_empty).into(),
+        ),
         ("MOH Class:               ", moh.into()),
         ("Announcement:            ", u.announcement.clone()),
         ("Quiet:                   ", ed(u.quiet).into()),
-        ("Hear Join:               ", ed(u.hear_own_join_sound).into()),
+        (
+            "Hear Join:               ",
+            ed(u.hear_own_join_sound).into(),
+        ),
         ("Wait Marked:             ", ed(u.wait_marked).into()),
         ("END Marked (All):        ", ed(u.end_marked).into()),
         ("END Marked (Any):        ", ed(u.end_marked_any).into()),
         ("Drop_silence:            ", ed(u.dsp_drop_silence).into()),
-        ("Silence Threshold:       ", format!("{}ms", u.dsp_silence_threshold)),
-        ("Talking Threshold:       ", u.dsp_talking_threshold.to_string()),
+        (
+            "Silence Threshold:       ",
+            format!("{}ms", u.dsp_silence_threshold),
+        ),
+        (
+            "Talking Threshold:       ",
+            u.dsp_talking_threshold.to_string(),
+        ),
         ("Denoise:                 ", ed(u.denoise).into()),
         ("Jitterbuffer:            ", ed(u.jitterbuffer).into()),
-        ("Talk Detect Events:      ", ed(u.talk_detection_events).into()),
+        (
+            "Talk Detect Events:      ",
+            ed(u.talk_detection_events).into(),
+        ),
         ("DTMF Pass Through:       ", ed(u.dtmf_passthrough).into()),
         ("PIN:                     ", pin.into()),
-        ("Announce User Count:     ", ed(u.announce_user_count).into()),
+        (
+            "Announce User Count:     ",
+            ed(u.announce_user_count).into(),
+        ),
         ("Announce join/leave:     ", join_leave.into()),
-        ("Announce User Count all: ", ed(u.announce_user_count_all).into()),
+        (
+            "Announce User Count all: ",
+            ed(u.announce_user_count_all).into(),
+        ),
         ("Text Messaging:          ", ed(u.text_messaging).into()),
         ("Answer Channel:          ", tf(u.answer_channel).into()),
     ];
@@ -172,9 +203,17 @@ fn show_bridge(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push_str("--------------------------------------------\n");
     let _ = writeln!(out, "Name:                 {}", b.name);
     let _ = writeln!(out, "Language:             {}", b.language);
-    let internal = if b.internal_sample_rate != 0 { b.internal_sample_rate.to_string() } else { "auto".into() };
+    let internal = if b.internal_sample_rate != 0 {
+        b.internal_sample_rate.to_string()
+    } else {
+        "auto".into()
+    };
     let _ = writeln!(out, "Internal Sample Rate: {internal}");
-    let maximum = if b.maximum_sample_rate != 0 { b.maximum_sample_rate.to_string() } else { "none".into() };
+    let maximum = if b.maximum_sample_rate != 0 {
+        b.maximum_sample_rate.to_string()
+    } else {
+        "none".into()
+    };
     let _ = writeln!(out, "Maximum Sample Rate: {maximum}");
     if b.mixing_interval != 0 {
         let _ = writeln!(out, "Mixing Interval:      {}", b.mixing_interval);
@@ -183,8 +222,16 @@ fn show_bridge(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     let _ = writeln!(out, "Record Conference:    {}", yn(b.record_conference));
     let _ = writeln!(out, "Record File Append:    {}", yn(b.record_file_append));
-    let _ = writeln!(out, "Record File Timestamp: {}", yn(b.record_file_timestamp));
-    let file = if b.record_file.is_empty() { "Auto Generated" } else { &b.record_file };
+    let _ = writeln!(
+        out,
+        "Record File Timestamp: {}",
+        yn(b.record_file_timestamp)
+    );
+    let file = if b.record_file.is_empty() {
+        "Auto Generated"
+    } else {
+        &b.record_file
+    };
     let _ = writeln!(out, "Record File:          {file}");
     let _ = writeln!(out, "Record Options:       {}", b.record_options);
     let _ = writeln!(out, "Record Command:       {}", b.record_command);

@@ -38,8 +38,20 @@ fn show_user(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     };
     let has_acl = !u.acls.is_empty();
     out.push('\n');
-    let _ = writeln!(out, "          username: {}", if u.username.is_empty() { "(N/A)" } else { &u.username });
-    let _ = writeln!(out, "            secret: {}", if u.secret.is_some() { "<Set>" } else { "(N/A)" });
+    let _ = writeln!(
+        out,
+        "          username: {}",
+        if u.username.is_empty() {
+            "(N/A)"
+        } else {
+            &u.username
+        }
+    );
+    let _ = writeln!(
+        out,
+        "            secret: {}",
+        if u.secret.is_some() { "<Set>" } else { "(N/A)" }
+    );
     let _ = writeln!(out, "               ACL: {}", yes_no(has_acl));
     let _ = writeln!(out, "         read perm: {}", perms_to_string(u.readperm));
     let _ = writeln!(out, "        write perm: {}", perms_to_string(u.writeperm));
@@ -50,8 +62,15 @@ fn show_user(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         let _ = writeln!(out, "                 {k} = {v}");
     }
     for acl in &u.acls {
-        let name = if acl.name.is_empty() { "(unnamed)" } else { &acl.name };
-        let _ = writeln!(out, "ACL: {name}\n---------------------------------------------");
+        let name = if acl.name.is_empty() {
+            "(unnamed)"
+        } else {
+            &acl.name
+        };
+        let _ = writeln!(
+            out,
+            "ACL: {name}\n---------------------------------------------"
+        );
         for (i, r) in acl.rules.iter().enumerate() {
             let sense = match r.sense {
                 Sense::Allow => "allow",
@@ -77,6 +96,10 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     for u in users {
         let _ = writeln!(out, "{}", u.username);
     }
-    let _ = writeln!(out, "-------------------\n{} manager users configured.", users.len());
+    let _ = writeln!(
+        out,
+        "-------------------\n{} manager users configured.",
+        users.len()
+    );
     CliResult::Success
 }

@@ -24,7 +24,12 @@ fn show_classes(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     let loaded = sys.loaded();
     let data = &sys.conf.dirs.data;
-    for c in loaded.moh.classes.iter().filter(|c| files_class_loads(c, data)) {
+    for c in loaded
+        .moh
+        .classes
+        .iter()
+        .filter(|c| files_class_loads(c, data))
+    {
         let _ = writeln!(out, "Class: {}", c.name);
         let _ = writeln!(out, "\tMode: {}", or_none(&c.mode));
         let _ = writeln!(out, "\tDirectory: {}", or_none(&c.directory));
@@ -33,7 +38,11 @@ fn show_classes(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         }
         if c.mode.eq_ignore_ascii_case("custom") {
             let _ = writeln!(out, "\tApplication: {}", or_none(&c.application));
-            let _ = writeln!(out, "\tKill Escalation Delay: {} ms", c.kill_escalation_delay_ms);
+            let _ = writeln!(
+                out,
+                "\tKill Escalation Delay: {} ms",
+                c.kill_escalation_delay_ms
+            );
             let method = match c.kill_method {
                 KillMethod::Process => "process",
                 KillMethod::ProcessGroup => "process_group",

@@ -24,7 +24,11 @@ const GREEN: &str = "\x1b[1;32;40m";
 const BROWN: &str = "\x1b[1;33;40m";
 
 fn print_queue(loaded: &Loaded, q: &Queue, now: SystemTime, out: &mut String) {
-    let max = if q.maxlen > 0 { q.maxlen.to_string() } else { "unlimited".to_string() };
+    let max = if q.maxlen > 0 {
+        q.maxlen.to_string()
+    } else {
+        "unlimited".to_string()
+    };
     // No call has completed yet, so both service levels are 0.0%.
     let _ = writeln!(
         out,
@@ -50,19 +54,33 @@ fn print_queue(loaded: &Loaded, q: &Queue, now: SystemTime, out: &mut String) {
             if m.penalty != 0 {
                 let _ = write!(out, " with penalty {}", m.penalty);
             }
-            let _ = write!(out, " (ringinuse {})", if m.ringinuse { "enabled" } else { "disabled" });
+            let _ = write!(
+                out,
+                " (ringinuse {})",
+                if m.ringinuse { "enabled" } else { "disabled" }
+            );
             // Static members: not dynamic, not realtime, not in a call; the
             // three colour resets are still printed.
             let _ = write!(out, "{RESET}{RESET}{RESET}");
             if m.paused {
-                let secs = now.duration_since(m.logintime).map(|d| d.as_secs()).unwrap_or(0);
+                let secs = now
+                    .duration_since(m.logintime)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
                 let _ = write!(out, " {BROWN}(paused was {secs} secs ago){RESET}");
             }
             let state = device_state(loaded, &m.state_interface);
-            let colour = if matches!(state, DeviceState::Unavailable | DeviceState::Unknown) { RED } else { GREEN };
+            let colour = if matches!(state, DeviceState::Unavailable | DeviceState::Unknown) {
+                RED
+            } else {
+                GREEN
+            };
             let _ = write!(out, " ({colour}{}{RESET})", state.as_str());
             out.push_str(" has taken no calls yet");
-            let secs = now.duration_since(m.logintime).map(|d| d.as_secs()).unwrap_or(0);
+            let secs = now
+                .duration_since(m.logintime)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
             let _ = writeln!(out, " {BROWN}(login was {secs} secs ago){RESET}");
         }
     }

@@ -25,7 +25,9 @@ fn count_folder(dir: &Path) -> usize {
         .filter(|e| {
             let name = e.file_name();
             let b = name.as_encoded_bytes();
-            b.len() >= 11 && b[..3].eq_ignore_ascii_case(b"msg") && b[8..11].eq_ignore_ascii_case(b"txt")
+            b.len() >= 11
+                && b[..3].eq_ignore_ascii_case(b"msg")
+                && b[8..11].eq_ignore_ascii_case(b"txt")
         })
         .count()
 }
@@ -35,7 +37,11 @@ pub fn new_messages(spool: &Path, context: &str, mailbox: &str) -> usize {
     if mailbox.is_empty() {
         return 0;
     }
-    let context = if context.is_empty() { "default" } else { context };
+    let context = if context.is_empty() {
+        "default"
+    } else {
+        context
+    };
     let base = spool.join("voicemail").join(context).join(mailbox);
     count_folder(&base.join("INBOX")) + count_folder(&base.join("Urgent"))
 }
@@ -70,9 +76,19 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     row(out, "Context", "Mbox", "User", "Zone", "NewMsg");
     let mut n = 0;
-    for m in boxes.iter().filter(|m| context.is_none_or(|c| c == m.context)) {
+    for m in boxes
+        .iter()
+        .filter(|m| context.is_none_or(|c| c == m.context))
+    {
         let count = new_messages(&sys.conf.dirs.spool, &m.context, &m.mailbox);
-        row(out, &m.context, &m.mailbox, &m.fullname, &m.zonetag, &count.to_string());
+        row(
+            out,
+            &m.context,
+            &m.mailbox,
+            &m.fullname,
+            &m.zonetag,
+            &count.to_string(),
+        );
         n += 1;
     }
     let _ = writeln!(out, "{n} voicemail users configured.");

@@ -128,7 +128,11 @@ impl BridgeProfile {
         if let Some(s) = self.sounds.get(option).filter(|s| !s.is_empty()) {
             return s;
         }
-        SOUNDS.iter().find(|(n, _)| *n == option).map(|(_, d)| *d).unwrap_or("")
+        SOUNDS
+            .iter()
+            .find(|(n, _)| *n == option)
+            .map(|(_, d)| *d)
+            .unwrap_or("")
     }
 }
 
@@ -219,7 +223,11 @@ pub enum MenuAction {
     DecreaseTalking,
     Playback(String),
     PlaybackAndContinue(String),
-    DialplanExec { context: String, exten: String, priority: i32 },
+    DialplanExec {
+        context: String,
+        exten: String,
+        priority: i32,
+    },
     AdminToggleLock,
     AdminToggleMuteParticipants,
     ParticipantCount,
@@ -244,7 +252,11 @@ impl MenuAction {
             MenuAction::DecreaseTalking => "decrease_talking_volume".into(),
             MenuAction::Playback(f) => format!("playback({f})"),
             MenuAction::PlaybackAndContinue(f) => format!("playback_and_continue({f})"),
-            MenuAction::DialplanExec { context, exten, priority } => {
+            MenuAction::DialplanExec {
+                context,
+                exten,
+                priority,
+            } => {
                 format!("dialplan_exec({context},{exten},{priority})")
             }
             MenuAction::AdminToggleLock => "admin_toggle_conference_lock".into(),
@@ -280,15 +292,21 @@ pub struct ConfbridgeConf {
 
 impl ConfbridgeConf {
     pub fn bridge(&self, name: &str) -> Option<&BridgeProfile> {
-        self.bridges.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        self.bridges
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     pub fn user(&self, name: &str) -> Option<&UserProfile> {
-        self.users.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        self.users
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     pub fn menu(&self, name: &str) -> Option<&Menu> {
-        self.menus.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+        self.menus
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -309,7 +327,11 @@ fn uint(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut u32) {
     }
 }
 
-fn parse_bridge(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>) -> BridgeProfile {
+fn parse_bridge(
+    cat: &Category,
+    done: &ConfbridgeConf,
+    diags: &mut Vec<Diagnostic>,
+) -> BridgeProfile {
     let mut p = BridgeProfile::new(&cat.name);
     for v in &cat.variables {
         let val = v.value.as_str();
@@ -317,17 +339,29 @@ fn parse_bridge(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnosti
         match name.as_str() {
             "type" => {}
             "template" => match done.bridge(val) {
-                Some(t) => p = BridgeProfile { name: cat.name.clone(), ..t.clone() },
+                Some(t) => {
+                    p = BridgeProfile {
+                        name: cat.name.clone(),
+                        ..t.clone()
+                    }
+                }
                 None => bad_value(diags, v, "a bridge profile defined before"),
             },
             "jitterbuffer" => boolean(diags, v, &mut p.jitterbuffer),
             "binaural_active" => boolean(diags, v, &mut p.binaural_active),
             "internal_sample_rate" | "maximum_sample_rate" => {
-                let word = if name == "internal_sample_rate" { "auto" } else { "none" };
+                let word = if name == "internal_sample_rate" {
+                    "auto"
+                } else {
+                    "none"
+                };
                 let rate = if val.eq_ignore_ascii_case(word) {
                     Some(0)
                 } else {
-                    val.trim().parse::<u32>().ok().filter(|r| (8000..=192000).contains(r))
+                    val.trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|r| (8000..=192000).contains(r))
                 };
                 match rate {
                     Some(r) if name == "internal_sample_rate" => p.internal_sample_rate = r,
@@ -346,7 +380,11 @@ fn parse_bridge(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnosti
                 "follow_talker" => p.video_mode = VideoMode::FollowTalker,
                 "sfu" => p.video_mode = VideoMode::Sfu,
                 "none" => p.video_mode = VideoMode::None,
-                _ => bad_value(diags, v, "first_marked, last_marked, follow_talker, sfu or none"),
+                _ => bad_value(
+                    diags,
+                    v,
+                    "first_marked, last_marked, follow_talker, sfu or none",
+                ),
             },
             "record_file_append" => boolean(diags, v, &mut p.record_file_append),
             "record_file_timestamp" => boolean(diags, v, &mut p.record_file_timestamp),
@@ -391,7 +429,12 @@ fn parse_user(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>
         match v.name.to_ascii_lowercase().as_str() {
             "type" => {}
             "template" => match done.user(val) {
-                Some(t) => p = UserProfile { name: cat.name.clone(), ..t.clone() },
+                Some(t) => {
+                    p = UserProfile {
+                        name: cat.name.clone(),
+                        ..t.clone()
+                    }
+                }
                 None => bad_value(diags, v, "a user profile defined before"),
             },
             "admin" => boolean(diags, v, &mut p.admin),
@@ -496,9 +539,15 @@ fn parse_actions(value: &str) -> Result<Vec<MenuAction>, String> {
             let exten = parts.next().unwrap_or("").to_string();
             let priority = match parts.next().filter(|p| !p.is_empty()) {
                 None => 1,
-                Some(p) => p.parse::<i32>().map_err(|_| format!("bad priority in '{action}'"))?,
+                Some(p) => p
+                    .parse::<i32>()
+                    .map_err(|_| format!("bad priority in '{action}'"))?,
             };
-            actions.push(MenuAction::DialplanExec { context, exten, priority });
+            actions.push(MenuAction::DialplanExec {
+                context,
+                exten,
+                priority,
+            });
         } else if let Some(file) = playback_arg(action, "playback_and_continue(") {
             actions.push(MenuAction::PlaybackAndContinue(file.to_string()));
         } else if let Some(file) = playback_arg(action, "playback(") {
@@ -530,11 +579,17 @@ fn playback_arg<'a>(action: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 fn is_dtmf(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'A'..=b'D' | b'*' | b'#'))
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'A'..=b'D' | b'*' | b'#'))
 }
 
 fn parse_menu(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>) -> Menu {
-    let mut m = Menu { name: cat.name.clone(), entries: Vec::new() };
+    let mut m = Menu {
+        name: cat.name.clone(),
+        entries: Vec::new(),
+    };
     for v in &cat.variables {
         if v.name.eq_ignore_ascii_case("type") {
             continue;
@@ -556,7 +611,10 @@ fn parse_menu(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>
             Ok(actions) => {
                 // A later line for the same digits replaces the earlier one.
                 m.entries.retain(|e| !e.dtmf.eq_ignore_ascii_case(&v.name));
-                m.entries.push(MenuEntry { dtmf: v.name.clone(), actions });
+                m.entries.push(MenuEntry {
+                    dtmf: v.name.clone(),
+                    actions,
+                });
             }
             Err(e) => bad_value(diags, v, &format!("menu actions ({e})")),
         }
@@ -593,7 +651,8 @@ impl View for ConfbridgeConf {
             match ty.value.trim().to_ascii_lowercase().as_str() {
                 "bridge" => {
                     let p = parse_bridge(cat, &conf, diags);
-                    conf.bridges.retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
+                    conf.bridges
+                        .retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
                     conf.bridges.push(p);
                 }
                 "user" => {
@@ -616,7 +675,10 @@ impl View for ConfbridgeConf {
             conf.users.push(UserProfile::new(DEFAULT_USER));
         }
         if conf.menu(DEFAULT_MENU).is_none() {
-            conf.menus.push(Menu { name: DEFAULT_MENU.to_string(), entries: Vec::new() });
+            conf.menus.push(Menu {
+                name: DEFAULT_MENU.to_string(),
+                entries: Vec::new(),
+            });
         }
         conf.bridges.sort_by_key(|p| bucket(&p.name));
         conf.users.sort_by_key(|p| bucket(&p.name));
@@ -633,7 +695,10 @@ mod tests {
     use std::sync::Arc;
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let origin = Origin { file: Arc::from(Path::new("confbridge.conf")), line: 1 };
+        let origin = Origin {
+            file: Arc::from(Path::new("confbridge.conf")),
+            line: 1,
+        };
         let variables = vars
             .iter()
             .map(|(n, v)| Variable {
@@ -644,7 +709,13 @@ mod tests {
                 origin: origin.clone(),
             })
             .collect();
-        Category { name: name.into(), template: false, inherits: vec![], variables, origin }
+        Category {
+            name: name.into(),
+            template: false,
+            inherits: vec![],
+            variables,
+            origin,
+        }
     }
 
     #[test]
@@ -652,8 +723,18 @@ mod tests {
         let cfg = Config {
             categories: vec![
                 cat("general", &[]),
-                cat("conf", &[("type", "bridge"), ("max_members", "5"), ("sound_join", "hello")]),
-                cat("user", &[("type", "user"), ("admin", "yes"), ("bogus", "1")]),
+                cat(
+                    "conf",
+                    &[
+                        ("type", "bridge"),
+                        ("max_members", "5"),
+                        ("sound_join", "hello"),
+                    ],
+                ),
+                cat(
+                    "user",
+                    &[("type", "user"), ("admin", "yes"), ("bogus", "1")],
+                ),
                 cat(
                     "menu",
                     &[
@@ -671,7 +752,10 @@ mod tests {
         let c = ConfbridgeConf::from_config(&cfg, &mut d);
         assert_eq!(d.len(), 1, "{d:?}");
         let b = c.bridge("CONF").expect("bridge");
-        assert_eq!((b.max_members, b.mixing_interval, b.language.as_str()), (5, 20, "en"));
+        assert_eq!(
+            (b.max_members, b.mixing_interval, b.language.as_str()),
+            (5, 20, "en")
+        );
         assert_eq!(b.sound("sound_join"), "hello");
         assert_eq!(b.sound("sound_leave"), "confbridge-leave");
         let db = c.bridge(DEFAULT_BRIDGE).expect("default bridge");
@@ -679,15 +763,35 @@ mod tests {
         assert_eq!(db.video_update_discard, 2000);
         let u = c.user(DEFAULT_USER).expect("default user");
         assert!(u.hear_own_join_sound && u.text_messaging && u.answer_channel && !u.admin);
-        assert_eq!((u.dsp_silence_threshold, u.dsp_talking_threshold), (2500, 160));
+        assert_eq!(
+            (u.dsp_silence_threshold, u.dsp_talking_threshold),
+            (2500, 160)
+        );
         assert!(c.user("user").expect("user").admin);
         let m = c.menu("menu").expect("menu");
         let lines: Vec<String> = m
             .entries
             .iter()
-            .map(|e| format!("{}={}", e.dtmf, e.actions.iter().map(MenuAction::display).collect::<Vec<_>>().join(", ")))
+            .map(|e| {
+                format!(
+                    "{}={}",
+                    e.dtmf,
+                    e.actions
+                        .iter()
+                        .map(MenuAction::display)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
             .collect();
-        assert_eq!(lines, ["*=playback_and_continue(conf-usermenu)", "0=dialplan_exec(ctx,100,2), leave_conference", "1=no_op"]);
+        assert_eq!(
+            lines,
+            [
+                "*=playback_and_continue(conf-usermenu)",
+                "0=dialplan_exec(ctx,100,2), leave_conference",
+                "1=no_op"
+            ]
+        );
         assert!(c.menu(DEFAULT_MENU).is_some_and(|m| m.entries.is_empty()));
     }
 }

@@ -7,16 +7,57 @@ use super::{View, bad_value, check_known, unknown_option};
 use crate::config::{Config, Diagnostic, Origin, Variable, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
-    "enabled", "webenabled", "port", "bindaddr", "brokeneventsaction", "allowmultiplelogin", "displayconnects",
-    "timestampevents", "debug", "httptimeout", "authtimeout", "authlimit", "channelvars", "disabledevents",
-    "tlsenable", "tlsbindaddr", "tlscertfile", "tlsprivatekey", "tlscipher", "tlscafile", "tlscapath",
-    "tlsverifyclient", "tlsdontverifyserver", "tlsclientmethod", "sslclientmethod", "tlsservercipherorder",
-    "tlsdisablev1", "tlsdisablev11", "tlsdisablev12", "sslbindaddr", "sslcert", "sslenable", "sslcipher",
-    "sslcafile", "sslcapath", "sslprivatekey", "sslverifyclient", "ssldontverifyserver", "tlscertfile",
+    "enabled",
+    "webenabled",
+    "port",
+    "bindaddr",
+    "brokeneventsaction",
+    "allowmultiplelogin",
+    "displayconnects",
+    "timestampevents",
+    "debug",
+    "httptimeout",
+    "authtimeout",
+    "authlimit",
+    "channelvars",
+    "disabledevents",
+    "tlsenable",
+    "tlsbindaddr",
+    "tlscertfile",
+    "tlsprivatekey",
+    "tlscipher",
+    "tlscafile",
+    "tlscapath",
+    "tlsverifyclient",
+    "tlsdontverifyserver",
+    "tlsclientmethod",
+    "sslclientmethod",
+    "tlsservercipherorder",
+    "tlsdisablev1",
+    "tlsdisablev11",
+    "tlsdisablev12",
+    "sslbindaddr",
+    "sslcert",
+    "sslenable",
+    "sslcipher",
+    "sslcafile",
+    "sslcapath",
+    "sslprivatekey",
+    "sslverifyclient",
+    "ssldontverifyserver",
+    "tlscertfile",
 ];
 
 const USER_OPTIONS: &[&str] = &[
-    "secret", "deny", "permit", "acl", "read", "write", "displayconnects", "allowmultiplelogin", "writetimeout",
+    "secret",
+    "deny",
+    "permit",
+    "acl",
+    "read",
+    "write",
+    "displayconnects",
+    "allowmultiplelogin",
+    "writetimeout",
     "setvar",
 ];
 
@@ -57,8 +98,16 @@ pub fn parse_perms(list: &str) -> u32 {
 /// The class list `manager show user` prints: every class fully set,
 /// `<none>` when none is.
 pub fn perms_to_string(perm: u32) -> String {
-    let names: Vec<&str> = PERMS.iter().filter(|(b, _)| perm & b == *b).map(|(_, n)| *n).collect();
-    if names.is_empty() { "<none>".to_string() } else { names.join(",") }
+    let names: Vec<&str> = PERMS
+        .iter()
+        .filter(|(b, _)| perm & b == *b)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        "<none>".to_string()
+    } else {
+        names.join(",")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,20 +138,32 @@ pub struct Acl {
 pub fn parse_ha(sense: Sense, text: &str) -> Option<HaRule> {
     let text = text.trim();
     let (sense, text) = match text.strip_prefix('!') {
-        Some(rest) => (if sense == Sense::Allow { Sense::Deny } else { Sense::Allow }, rest),
+        Some(rest) => (
+            if sense == Sense::Allow {
+                Sense::Deny
+            } else {
+                Sense::Allow
+            },
+            rest,
+        ),
         None => (sense, text),
     };
     let (addr, mask) = match text.split_once('/') {
         Some((a, m)) => (a.trim(), Some(m.trim())),
         None => (text, None),
     };
-    let addr: IpAddr = addr.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    let addr: IpAddr = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
     let bits = if addr.is_ipv4() { 32 } else { 128 };
     let netmask: IpAddr = match mask {
         None => prefix_mask(addr.is_ipv4(), bits)?,
-        Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => {
-            prefix_mask(addr.is_ipv4(), m.parse::<u32>().ok().filter(|n| *n <= bits)?)?
-        }
+        Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => prefix_mask(
+            addr.is_ipv4(),
+            m.parse::<u32>().ok().filter(|n| *n <= bits)?,
+        )?,
         Some(m) => {
             let parsed: IpAddr = m.parse().ok()?;
             if parsed.is_ipv4() != addr.is_ipv4() {
@@ -116,15 +177,27 @@ pub fn parse_ha(sense: Sense, text: &str) -> Option<HaRule> {
         (IpAddr::V6(a), IpAddr::V6(m)) => IpAddr::V6(Ipv6Addr::from(u128::from(a) & u128::from(m))),
         _ => return None,
     };
-    Some(HaRule { sense, addr, netmask })
+    Some(HaRule {
+        sense,
+        addr,
+        netmask,
+    })
 }
 
 fn prefix_mask(v4: bool, len: u32) -> Option<IpAddr> {
     Some(if v4 {
-        let m = if len == 0 { 0 } else { u32::MAX.checked_shl(32 - len)? };
+        let m = if len == 0 {
+            0
+        } else {
+            u32::MAX.checked_shl(32 - len)?
+        };
         IpAddr::V4(Ipv4Addr::from(m))
     } else {
-        let m = if len == 0 { 0 } else { u128::MAX.checked_shl(128 - len)? };
+        let m = if len == 0 {
+            0
+        } else {
+            u128::MAX.checked_shl(128 - len)?
+        };
         IpAddr::V6(Ipv6Addr::from(m))
     })
 }
@@ -193,7 +266,9 @@ pub struct ManagerConf {
 impl ManagerConf {
     /// User names are compared without case.
     pub fn user(&self, name: &str) -> Option<&User> {
-        self.users.iter().find(|u| u.username.eq_ignore_ascii_case(name))
+        self.users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(name))
     }
 }
 
@@ -210,7 +285,13 @@ fn apply_ha(diags: &mut Vec<Diagnostic>, v: &Variable, sense: Sense, acls: &mut 
         return false;
     };
     if acls.first().is_none_or(|a| !a.name.is_empty()) {
-        acls.insert(0, Acl { name: String::new(), rules: Vec::new() });
+        acls.insert(
+            0,
+            Acl {
+                name: String::new(),
+                rules: Vec::new(),
+            },
+        );
     }
     if let Some(a) = acls.first_mut() {
         a.rules.push(rule);
@@ -247,7 +328,11 @@ impl View for ManagerConf {
                     "authtimeout" => uint(diags, v, &mut g.authtimeout),
                     "authlimit" => uint(diags, v, &mut g.authlimit),
                     "channelvars" => {
-                        g.channelvars = val.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+                        g.channelvars = val
+                            .split(',')
+                            .map(|s| s.trim().to_string())
+                            .filter(|s| !s.is_empty())
+                            .collect()
                     }
                     _ => {}
                 }
@@ -295,7 +380,10 @@ impl View for ManagerConf {
                                 bad_value(diags, v, "a named ACL listed once");
                                 keep = false;
                             } else {
-                                u.acls.push(Acl { name: n.to_string(), rules: Vec::new() });
+                                u.acls.push(Acl {
+                                    name: n.to_string(),
+                                    rules: Vec::new(),
+                                });
                             }
                         }
                     }
@@ -332,7 +420,10 @@ mod tests {
     use std::sync::Arc;
 
     fn origin(line: u32) -> Origin {
-        Origin { file: Arc::from(Path::new("manager.conf")), line }
+        Origin {
+            file: Arc::from(Path::new("manager.conf")),
+            line,
+        }
     }
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
@@ -346,7 +437,13 @@ mod tests {
                 origin: origin(2),
             })
             .collect();
-        Category { name: name.into(), template: false, inherits: vec![], variables, origin: origin(1) }
+        Category {
+            name: name.into(),
+            template: false,
+            inherits: vec![],
+            variables,
+            origin: origin(1),
+        }
     }
 
     #[test]
@@ -373,7 +470,10 @@ mod tests {
         let m = ManagerConf::from_config(&cfg, &mut d);
         assert!(d.is_empty(), "{d:?}");
         assert!(m.general.enabled && m.general.displayconnects);
-        assert_eq!((m.general.port, m.general.authtimeout, m.general.authlimit), (5038, 30, 50));
+        assert_eq!(
+            (m.general.port, m.general.authtimeout, m.general.authlimit),
+            (5038, 30, 50)
+        );
         let u = m.user("ADMIN").expect("user");
         assert_eq!(perms_to_string(u.readperm), "system,call");
         assert!(perms_to_string(u.writeperm).ends_with("message,all"));

@@ -97,11 +97,22 @@ pub fn files_class_loads(class: &MohClass, data_dir: &std::path::Path) -> bool {
 }
 
 /// Modes res_musiconhold knows; a class with another mode is not loaded.
-const MODES: &[&str] = &["files", "playlist", "mp3", "mp3nb", "quietmp3", "quietmp3nb", "httpmp3", "custom"];
+const MODES: &[&str] = &[
+    "files",
+    "playlist",
+    "mp3",
+    "mp3nb",
+    "quietmp3",
+    "quietmp3nb",
+    "httpmp3",
+    "custom",
+];
 
 impl MohConf {
     pub fn class(&self, name: &str) -> Option<&MohClass> {
-        self.classes.iter().find(|c| c.name.eq_ignore_ascii_case(name))
+        self.classes
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -144,7 +155,13 @@ fn parse_class(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> 
                 Some(d) if d.is_ascii_digit() || d == '*' || d == '#' => c.digit = Some(d),
                 _ => bad_value(diags, v, "a DTMF digit"),
             },
-            "random" => c.sort = if is_true(val) { Sort::Random } else { Sort::None },
+            "random" => {
+                c.sort = if is_true(val) {
+                    Sort::Random
+                } else {
+                    Sort::None
+                }
+            }
             "sort" => match val.to_ascii_lowercase().as_str() {
                 "random" => c.sort = Sort::Random,
                 "alpha" => c.sort = Sort::Alpha,
@@ -189,24 +206,39 @@ fn parse_class(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> 
             c.directory = "nodir".to_string();
         } else {
             // Asterisk: "A directory must be specified for class …"; dropped.
-            diags.push(class_error(cat, "a directory must be specified; the class is not loaded"));
+            diags.push(class_error(
+                cat,
+                "a directory must be specified; the class is not loaded",
+            ));
             return None;
         }
     }
     if c.mode.is_empty() {
-        diags.push(class_error(cat, "a mode must be specified; the class is not loaded"));
+        diags.push(class_error(
+            cat,
+            "a mode must be specified; the class is not loaded",
+        ));
         return None;
     }
     if c.application.is_empty() && c.mode.eq_ignore_ascii_case("custom") {
-        diags.push(class_error(cat, "an application must be specified for mode custom; the class is not loaded"));
+        diags.push(class_error(
+            cat,
+            "an application must be specified for mode custom; the class is not loaded",
+        ));
         return None;
     }
     if !MODES.iter().any(|m| m.eq_ignore_ascii_case(&c.mode)) {
-        diags.push(class_error(cat, &format!("unknown mode '{}'; the class is not loaded", c.mode)));
+        diags.push(class_error(
+            cat,
+            &format!("unknown mode '{}'; the class is not loaded", c.mode),
+        ));
         return None;
     }
     if c.mode.eq_ignore_ascii_case("playlist") && c.entries.is_empty() {
-        diags.push(class_error(cat, "a playlist class needs entries; the class is not loaded"));
+        diags.push(class_error(
+            cat,
+            "a playlist class needs entries; the class is not loaded",
+        ));
         return None;
     }
     Some(c)
@@ -226,7 +258,10 @@ impl View for MohConf {
     const FILE: &'static str = "musiconhold.conf";
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
-        let mut conf = MohConf { preferchannelclass: true, ..Default::default() };
+        let mut conf = MohConf {
+            preferchannelclass: true,
+            ..Default::default()
+        };
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
                 check_known(diags, cat, GENERAL_OPTIONS);
@@ -261,7 +296,10 @@ mod tests {
     use std::sync::Arc;
 
     fn origin(line: u32) -> Origin {
-        Origin { file: Arc::from(Path::new("musiconhold.conf")), line }
+        Origin {
+            file: Arc::from(Path::new("musiconhold.conf")),
+            line,
+        }
     }
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
@@ -275,7 +313,13 @@ mod tests {
                 origin: origin(2),
             })
             .collect();
-        Category { name: name.into(), template: false, inherits: vec![], variables, origin: origin(1) }
+        Category {
+            name: name.into(),
+            template: false,
+            inherits: vec![],
+            variables,
+            origin: origin(1),
+        }
     }
 
     #[test]
@@ -283,9 +327,19 @@ mod tests {
         let cfg = Config {
             categories: vec![
                 cat("general", &[]),
-                cat("default", &[("mode", "files"), ("directory", "moh"), ("sort", "alpha")]),
+                cat(
+                    "default",
+                    &[("mode", "files"), ("directory", "moh"), ("sort", "alpha")],
+                ),
                 cat("nodir", &[("mode", "files")]),
-                cat("app", &[("mode", "custom"), ("application", "/bin/x"), ("format", "ulaw")]),
+                cat(
+                    "app",
+                    &[
+                        ("mode", "custom"),
+                        ("application", "/bin/x"),
+                        ("format", "ulaw"),
+                    ],
+                ),
             ],
             ..Default::default()
         };
@@ -294,15 +348,29 @@ mod tests {
         assert!(m.preferchannelclass);
         assert_eq!(m.classes.len(), 2);
         let def = m.class("default").expect("class");
-        assert_eq!((def.mode.as_str(), def.directory.as_str(), def.sort), ("files", "moh", Sort::Alpha));
+        assert_eq!(
+            (def.mode.as_str(), def.directory.as_str(), def.sort),
+            ("files", "moh", Sort::Alpha)
+        );
         let app = m.class("app").expect("class");
-        assert_eq!((app.directory.as_str(), app.format.as_str(), app.kill_escalation_delay_ms), ("nodir", "ulaw", 100));
+        assert_eq!(
+            (
+                app.directory.as_str(),
+                app.format.as_str(),
+                app.kill_escalation_delay_ms
+            ),
+            ("nodir", "ulaw", 100)
+        );
         assert_eq!(d.len(), 1);
     }
 
     #[test]
     fn no_builtin_class() {
-        assert!(MohConf::from_config(&Config::default(), &mut Vec::new()).classes.is_empty());
+        assert!(
+            MohConf::from_config(&Config::default(), &mut Vec::new())
+                .classes
+                .is_empty()
+        );
     }
 
     #[test]

@@ -21,17 +21,66 @@ const GENERAL_OPTIONS: &[&str] = &[
 
 /// Every per-queue option `queue_set_param` understands, plus `member`.
 const QUEUE_OPTIONS: &[&str] = &[
-    "member", "musicclass", "music", "musiconhold", "announce", "context", "timeout", "ringinuse",
-    "setinterfacevar", "setqueuevar", "setqueueentryvar", "monitor-format", "membermacro", "membergosub",
-    "queue-youarenext", "queue-thereare", "queue-callswaiting", "queue-quantity1", "queue-quantity2",
-    "queue-holdtime", "queue-minutes", "queue-minute", "queue-seconds", "queue-thankyou", "queue-callerannounce",
-    "queue-reporthold", "announce-frequency", "announce-to-first-user", "min-announce-frequency",
-    "announce-round-seconds", "announce-holdtime", "announce-position", "announce-position-only-up",
-    "announce-position-limit", "periodic-announce", "periodic-announce-startdelay", "periodic-announce-frequency",
-    "relative-periodic-announce", "random-periodic-announce", "retry", "wrapuptime", "penaltymemberslimit",
-    "autofill", "monitor-type", "autopause", "autopausedelay", "autopausebusy", "autopauseunavail", "maxlen",
-    "servicelevel", "strategy", "joinempty", "leavewhenempty", "reportholdtime", "memberdelay", "weight",
-    "timeoutrestart", "defaultrule", "timeoutpriority", "log-restricted-caller-id",
+    "member",
+    "musicclass",
+    "music",
+    "musiconhold",
+    "announce",
+    "context",
+    "timeout",
+    "ringinuse",
+    "setinterfacevar",
+    "setqueuevar",
+    "setqueueentryvar",
+    "monitor-format",
+    "membermacro",
+    "membergosub",
+    "queue-youarenext",
+    "queue-thereare",
+    "queue-callswaiting",
+    "queue-quantity1",
+    "queue-quantity2",
+    "queue-holdtime",
+    "queue-minutes",
+    "queue-minute",
+    "queue-seconds",
+    "queue-thankyou",
+    "queue-callerannounce",
+    "queue-reporthold",
+    "announce-frequency",
+    "announce-to-first-user",
+    "min-announce-frequency",
+    "announce-round-seconds",
+    "announce-holdtime",
+    "announce-position",
+    "announce-position-only-up",
+    "announce-position-limit",
+    "periodic-announce",
+    "periodic-announce-startdelay",
+    "periodic-announce-frequency",
+    "relative-periodic-announce",
+    "random-periodic-announce",
+    "retry",
+    "wrapuptime",
+    "penaltymemberslimit",
+    "autofill",
+    "monitor-type",
+    "autopause",
+    "autopausedelay",
+    "autopausebusy",
+    "autopauseunavail",
+    "maxlen",
+    "servicelevel",
+    "strategy",
+    "joinempty",
+    "leavewhenempty",
+    "reportholdtime",
+    "memberdelay",
+    "weight",
+    "timeoutrestart",
+    "defaultrule",
+    "timeoutpriority",
+    "log-restricted-caller-id",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,7 +181,9 @@ pub struct QueuesConf {
 impl QueuesConf {
     /// Queue names are compared without case, as app_queue does.
     pub fn queue(&self, name: &str) -> Option<&Queue> {
-        self.queues.iter().find(|q| q.name.eq_ignore_ascii_case(name))
+        self.queues
+            .iter()
+            .find(|q| q.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -160,7 +211,12 @@ fn atoi(s: &str) -> i32 {
 
 /// One `member => interface,penalty,membername,state_interface,ringinuse,
 /// wrapuptime,paused` line.
-fn parse_member(var: &Variable, queue_ringinuse: bool, now: SystemTime, diags: &mut Vec<Diagnostic>) -> Option<Member> {
+fn parse_member(
+    var: &Variable,
+    queue_ringinuse: bool,
+    now: SystemTime,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Member> {
     if var.value.trim().is_empty() {
         bad_value(diags, var, "a member definition");
         return None;
@@ -243,7 +299,11 @@ fn parse_queue(cat: &Category, now: SystemTime, diags: &mut Vec<Diagnostic>) -> 
             continue;
         };
         // A second line for the same interface updates the member.
-        match q.members.iter_mut().find(|x| x.interface.eq_ignore_ascii_case(&m.interface)) {
+        match q
+            .members
+            .iter_mut()
+            .find(|x| x.interface.eq_ignore_ascii_case(&m.interface))
+        {
             Some(existing) => *existing = m,
             None => q.members.push(m),
         }
@@ -297,7 +357,10 @@ impl View for QueuesConf {
                     file: cat.origin.file.to_path_buf(),
                     line: cat.origin.line,
                     column: 1,
-                    message: format!("queue '{}' already defined; this section is skipped", cat.name),
+                    message: format!(
+                        "queue '{}' already defined; this section is skipped",
+                        cat.name
+                    ),
                 });
                 continue;
             }
@@ -314,15 +377,30 @@ mod tests {
     use std::sync::Arc;
 
     fn origin(line: u32) -> Origin {
-        Origin { file: Arc::from(Path::new("queues.conf")), line }
+        Origin {
+            file: Arc::from(Path::new("queues.conf")),
+            line,
+        }
     }
 
     fn var(name: &str, value: &str, line: u32) -> Variable {
-        Variable { name: name.into(), value: value.into(), object: false, inherited: false, origin: origin(line) }
+        Variable {
+            name: name.into(),
+            value: value.into(),
+            object: false,
+            inherited: false,
+            origin: origin(line),
+        }
     }
 
     fn cat(name: &str, vars: Vec<Variable>) -> Category {
-        Category { name: name.into(), template: false, inherits: vec![], variables: vars, origin: origin(1) }
+        Category {
+            name: name.into(),
+            template: false,
+            inherits: vec![],
+            variables: vars,
+            origin: origin(1),
+        }
     }
 
     #[test]
@@ -346,13 +424,23 @@ mod tests {
         let mut d = Vec::new();
         let q = QueuesConf::from_config(&cfg, &mut d);
         let e = q.queue("EMPTY").expect("queue");
-        assert_eq!((e.strategy, e.timeout, e.retry, e.maxlen, e.ringinuse), (Strategy::RingAll, 15, 5, 0, true));
+        assert_eq!(
+            (e.strategy, e.timeout, e.retry, e.maxlen, e.ringinuse),
+            (Strategy::RingAll, 15, 5, 0, true)
+        );
         let s = q.queue("support").expect("queue");
         assert_eq!(s.strategy.as_str(), "rrmemory");
         // Hash order: SIP/3000 falls in a lower bucket than SIP/2000.
         assert_eq!(s.members[0].interface, "SIP/3000");
         let bob = &s.members[0];
-        assert_eq!((bob.penalty, bob.membername.as_str(), bob.state_interface.as_str()), (2, "Bob", "Custom:bob"));
+        assert_eq!(
+            (
+                bob.penalty,
+                bob.membername.as_str(),
+                bob.state_interface.as_str()
+            ),
+            (2, "Bob", "Custom:bob")
+        );
         assert!(!bob.ringinuse);
         assert_eq!(s.members[1].membername, "SIP/2000");
         assert_eq!(d.len(), 1);

@@ -6,33 +6,159 @@ use crate::config::{Config, Diagnostic, Origin, is_true};
 
 /// Every `[general]` option app_voicemail reads (Asterisk 20).
 const GENERAL_OPTIONS: &[&str] = &[
-    "adsifdn", "adsisec", "adsiver", "aliasescontext", "attach", "attachfmt", "authpassword", "authuser",
-    "backupdeleted", "callback", "charset", "cidinternalcontexts", "delete", "dialout", "emailbody",
-    "emaildateformat", "emailsubject", "envelope", "exitcontext", "expungeonhangup", "externnotify", "externpass",
-    "externpasscheck", "externpassnotify", "forcegreetings", "forcename", "format", "forward_urgent_auto",
-    "fromstring", "greetingfolder", "greetingsfolder", "hidefromdir", "imap_poll_logout", "imapclosetimeout",
-    "imapflags", "imapfolder", "imapgreetings", "imapopentimeout", "imapparentfolder", "imapport",
-    "imapreadtimeout", "imapserver", "imapwritetimeout", "language", "leaveurgent", "listen-control-forward-key",
-    "listen-control-pause-key", "listen-control-restart-key", "listen-control-reverse-key",
-    "listen-control-stop-key", "locale", "mailcmd", "maxgreet", "maxlogins", "maxmessage", "maxmsg", "maxsecs",
-    "maxsilence", "messagewrap", "minmessage", "minpassword", "minsecs", "moveheard", "nextaftercmd",
-    "odbc_audio_on_disk", "odbcstorage", "odbctable", "operator", "pagerbody", "pagerdateformat",
-    "pagerfromstring", "pagersubject", "passwordlocation", "pbxskip", "pollfreq", "pollmailboxes", "review",
-    "saycid", "sayduration", "saydurationm", "searchcontexts", "sendvoicemail", "serveremail",
-    "silencethreshold", "skipms", "smdienable", "smdiport", "tempgreetwarn", "tps_queue_high", "tps_queue_low",
-    "tz", "usedirectory", "userscontext", "vm-login", "vm-mismatch", "vm-newpassword", "vm-newuser",
-    "vm-passchanged", "vm-password", "vm-pls-try-again", "vm-prepend-timeout", "vm-reenterpassword",
-    "vm-invalid-password", "volgain",
+    "adsifdn",
+    "adsisec",
+    "adsiver",
+    "aliasescontext",
+    "attach",
+    "attachfmt",
+    "authpassword",
+    "authuser",
+    "backupdeleted",
+    "callback",
+    "charset",
+    "cidinternalcontexts",
+    "delete",
+    "dialout",
+    "emailbody",
+    "emaildateformat",
+    "emailsubject",
+    "envelope",
+    "exitcontext",
+    "expungeonhangup",
+    "externnotify",
+    "externpass",
+    "externpasscheck",
+    "externpassnotify",
+    "forcegreetings",
+    "forcename",
+    "format",
+    "forward_urgent_auto",
+    "fromstring",
+    "greetingfolder",
+    "greetingsfolder",
+    "hidefromdir",
+    "imap_poll_logout",
+    "imapclosetimeout",
+    "imapflags",
+    "imapfolder",
+    "imapgreetings",
+    "imapopentimeout",
+    "imapparentfolder",
+    "imapport",
+    "imapreadtimeout",
+    "imapserver",
+    "imapwritetimeout",
+    "language",
+    "leaveurgent",
+    "listen-control-forward-key",
+    "listen-control-pause-key",
+    "listen-control-restart-key",
+    "listen-control-reverse-key",
+    "listen-control-stop-key",
+    "locale",
+    "mailcmd",
+    "maxgreet",
+    "maxlogins",
+    "maxmessage",
+    "maxmsg",
+    "maxsecs",
+    "maxsilence",
+    "messagewrap",
+    "minmessage",
+    "minpassword",
+    "minsecs",
+    "moveheard",
+    "nextaftercmd",
+    "odbc_audio_on_disk",
+    "odbcstorage",
+    "odbctable",
+    "operator",
+    "pagerbody",
+    "pagerdateformat",
+    "pagerfromstring",
+    "pagersubject",
+    "passwordlocation",
+    "pbxskip",
+    "pollfreq",
+    "pollmailboxes",
+    "review",
+    "saycid",
+    "sayduration",
+    "saydurationm",
+    "searchcontexts",
+    "sendvoicemail",
+    "serveremail",
+    "silencethreshold",
+    "skipms",
+    "smdienable",
+    "smdiport",
+    "tempgreetwarn",
+    "tps_queue_high",
+    "tps_queue_low",
+    "tz",
+    "usedirectory",
+    "userscontext",
+    "vm-login",
+    "vm-mismatch",
+    "vm-newpassword",
+    "vm-newuser",
+    "vm-passchanged",
+    "vm-password",
+    "vm-pls-try-again",
+    "vm-prepend-timeout",
+    "vm-reenterpassword",
+    "vm-invalid-password",
+    "volgain",
 ];
 
 /// Keys a mailbox's `|`-separated options may set (`apply_option`).
 const MAILBOX_OPTIONS: &[&str] = &[
-    "attach", "attachfmt", "attachextrecs", "serveremail", "fromstring", "emailbody", "emailsubject", "language",
-    "tz", "locale", "imapuser", "imapserver", "imapport", "imapflags", "imappassword", "imapsecret", "imapfolder",
-    "imapvmshareid", "delete", "deletevoicemail", "saycid", "sendvoicemail", "review", "leaveurgent",
-    "tempgreetwarn", "messagewrap", "operator", "envelope", "moveheard", "sayduration", "saydurationm",
-    "forcename", "forcegreetings", "callback", "dialout", "exitcontext", "minsecs", "maxmessage", "maxsecs",
-    "maxmsg", "nextaftercmd", "backupdeleted", "volgain", "passwordlocation", "options",
+    "attach",
+    "attachfmt",
+    "attachextrecs",
+    "serveremail",
+    "fromstring",
+    "emailbody",
+    "emailsubject",
+    "language",
+    "tz",
+    "locale",
+    "imapuser",
+    "imapserver",
+    "imapport",
+    "imapflags",
+    "imappassword",
+    "imapsecret",
+    "imapfolder",
+    "imapvmshareid",
+    "delete",
+    "deletevoicemail",
+    "saycid",
+    "sendvoicemail",
+    "review",
+    "leaveurgent",
+    "tempgreetwarn",
+    "messagewrap",
+    "operator",
+    "envelope",
+    "moveheard",
+    "sayduration",
+    "saydurationm",
+    "forcename",
+    "forcegreetings",
+    "callback",
+    "dialout",
+    "exitcontext",
+    "minsecs",
+    "maxmessage",
+    "maxsecs",
+    "maxmsg",
+    "nextaftercmd",
+    "backupdeleted",
+    "volgain",
+    "passwordlocation",
+    "options",
 ];
 
 /// `[general]` with Asterisk 20's defaults.
@@ -100,7 +226,12 @@ pub struct VoicemailConf {
     pub mailboxes: Vec<Mailbox>,
 }
 
-fn parse_u32(diags: &mut Vec<Diagnostic>, cat: &crate::config::Category, name: &str, slot: &mut u32) {
+fn parse_u32(
+    diags: &mut Vec<Diagnostic>,
+    cat: &crate::config::Category,
+    name: &str,
+    slot: &mut u32,
+) {
     if let Some(var) = cat.get_var(name) {
         match var.value.trim().parse::<u32>() {
             Ok(n) => *slot = n,
@@ -118,7 +249,11 @@ impl View for VoicemailConf {
             check_known(diags, cat, GENERAL_OPTIONS);
             let g = &mut conf.general;
             if let Some(f) = cat.get("format") {
-                g.formats = f.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+                g.formats = f
+                    .split('|')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
             }
             g.attach = cat.get("attach").is_some_and(is_true);
             g.searchcontexts = cat.get("searchcontexts").is_some_and(is_true);
@@ -129,10 +264,18 @@ impl View for VoicemailConf {
             parse_u32(diags, cat, "maxsilence", &mut g.maxsilence);
             parse_u32(diags, cat, "silencethreshold", &mut g.silencethreshold);
             parse_u32(diags, cat, "maxlogins", &mut g.maxlogins);
-            g.raw = cat.variables.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
+            g.raw = cat
+                .variables
+                .iter()
+                .map(|v| (v.name.clone(), v.value.clone()))
+                .collect();
         }
         if let Some(cat) = cfg.section("zonemessages") {
-            conf.zonemessages = cat.variables.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
+            conf.zonemessages = cat
+                .variables
+                .iter()
+                .map(|v| (v.name.clone(), v.value.clone()))
+                .collect();
         }
         let aliases = conf.general.aliasescontext.clone();
         for cat in cfg.sections() {
@@ -152,7 +295,8 @@ impl View for VoicemailConf {
                 }
                 let duplicate = conf.mailboxes.iter().any(|m| {
                     m.mailbox.eq_ignore_ascii_case(box_name)
-                        && (conf.general.searchcontexts || m.context.eq_ignore_ascii_case(&cat.name))
+                        && (conf.general.searchcontexts
+                            || m.context.eq_ignore_ascii_case(&cat.name))
                 });
                 if duplicate {
                     bad_value(diags, var, "a mailbox not already defined");
@@ -165,7 +309,11 @@ impl View for VoicemailConf {
     }
 }
 
-fn parse_mailbox(context: &str, var: &crate::config::Variable, diags: &mut Vec<Diagnostic>) -> Mailbox {
+fn parse_mailbox(
+    context: &str,
+    var: &crate::config::Variable,
+    diags: &mut Vec<Diagnostic>,
+) -> Mailbox {
     // Only the first four commas split fields; the rest is the options.
     let mut fields = var.value.splitn(5, ',');
     let mut next = || fields.next().unwrap_or("").to_string();
@@ -181,7 +329,11 @@ fn parse_mailbox(context: &str, var: &crate::config::Variable, diags: &mut Vec<D
             continue;
         };
         if !MAILBOX_OPTIONS.iter().any(|o| o.eq_ignore_ascii_case(k)) {
-            unknown_option(diags, var, &format!("{context}: mailbox {} option {k}", var.name));
+            unknown_option(
+                diags,
+                var,
+                &format!("{context}: mailbox {} option {k}", var.name),
+            );
         }
         if k.eq_ignore_ascii_case("tz") {
             zonetag = v.to_string();
@@ -214,7 +366,10 @@ mod tests {
             value: value.into(),
             object: true,
             inherited: false,
-            origin: Origin { file: Arc::from(Path::new("voicemail.conf")), line },
+            origin: Origin {
+                file: Arc::from(Path::new("voicemail.conf")),
+                line,
+            },
         }
     }
 
@@ -224,7 +379,10 @@ mod tests {
             template: false,
             inherits: vec![],
             variables: vars,
-            origin: Origin { file: Arc::from(Path::new("voicemail.conf")), line: 1 },
+            origin: Origin {
+                file: Arc::from(Path::new("voicemail.conf")),
+                line: 1,
+            },
         }
     }
 
@@ -232,8 +390,22 @@ mod tests {
     fn defaults_and_mailboxes() {
         let cfg = Config {
             categories: vec![
-                cat("general", vec![var("format", "wav49|gsm", 2), var("maxmsg", "50", 3), var("bogus", "1", 4)]),
-                cat("zonemessages", vec![var("eastern", "America/New_York|'vm-received' Q 'digits/at' IMp", 6)]),
+                cat(
+                    "general",
+                    vec![
+                        var("format", "wav49|gsm", 2),
+                        var("maxmsg", "50", 3),
+                        var("bogus", "1", 4),
+                    ],
+                ),
+                cat(
+                    "zonemessages",
+                    vec![var(
+                        "eastern",
+                        "America/New_York|'vm-received' Q 'digits/at' IMp",
+                        6,
+                    )],
+                ),
                 cat(
                     "default",
                     vec![
@@ -252,7 +424,10 @@ mod tests {
         assert_eq!(v.general.maxlogins, 3);
         assert_eq!(v.mailboxes.len(), 2);
         let m = &v.mailboxes[0];
-        assert_eq!((m.password.as_str(), m.fullname.as_str(), m.email.as_str()), ("1234", "Alice", "a@x"));
+        assert_eq!(
+            (m.password.as_str(), m.fullname.as_str(), m.email.as_str()),
+            ("1234", "Alice", "a@x")
+        );
         assert_eq!(m.zonetag, "eastern");
         assert_eq!(v.mailboxes[1].fullname, "");
         assert_eq!(d.len(), 2, "{d:?}"); // bogus + duplicate 1000
