@@ -20,7 +20,10 @@ fn parse_and_build(c: &mut Criterion) {
     });
     c.bench_function("large: parse + build dialplan", |b| {
         b.iter(|| {
-            let cfg = load("extensions.conf", &opts).ok().flatten().unwrap_or_default();
+            let cfg = load("extensions.conf", &opts)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             black_box(Dialplan::from_config(&cfg))
         })
     });
@@ -32,8 +35,14 @@ fn show_lookup(c: &mut Criterion) {
     };
     // An exact extension in the first context, one found through 49
     // includes, and one that only patterns match.
-    for cmd in ["dialplan show 10005@ctx00", "dialplan show 59005@ctx00", "dialplan show 1234567@ctx00"] {
-        c.bench_function(cmd, |b| b.iter(|| asterism::cli::execute(&system, black_box(cmd))));
+    for cmd in [
+        "dialplan show 10005@ctx00",
+        "dialplan show 59005@ctx00",
+        "dialplan show 1234567@ctx00",
+    ] {
+        c.bench_function(cmd, |b| {
+            b.iter(|| asterism::cli::execute(&system, black_box(cmd)))
+        });
     }
 }
 

@@ -143,10 +143,19 @@ pub fn render_text(r: &Report) -> String {
     for f in &r.files {
         let _ = writeln!(out, "  {}", f.display());
     }
-    for (title, list) in [("Applications", &r.applications), ("Functions", &r.functions)] {
+    for (title, list) in [
+        ("Applications", &r.applications),
+        ("Functions", &r.functions),
+    ] {
         let _ = writeln!(out, "\n{title} used ({}):", list.len());
         for u in list {
-            let _ = writeln!(out, "  {:<20} {:<12} {}", u.name, u.support, u.places.join(", "));
+            let _ = writeln!(
+                out,
+                "  {:<20} {:<12} {}",
+                u.name,
+                u.support,
+                u.places.join(", ")
+            );
         }
     }
     let _ = writeln!(out, "\nNotes ({}):", r.diagnostics.len());
@@ -179,7 +188,9 @@ pub fn main(args: &[String]) -> ExitCode {
                 }
             }
             other => {
-                eprintln!("check-config: unexpected argument '{other}' (usage: check-config [-C <asterisk.conf>] [--json])");
+                eprintln!(
+                    "check-config: unexpected argument '{other}' (usage: check-config [-C <asterisk.conf>] [--json])"
+                );
                 return ExitCode::from(2);
             }
         }
@@ -197,7 +208,11 @@ pub fn main(args: &[String]) -> ExitCode {
     } else {
         print!("{}", render_text(&report));
     }
-    if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 #[cfg(test)]

@@ -89,7 +89,10 @@ fn parse(argv: &[String]) -> Result<Args, String> {
 }
 
 fn usage() {
-    println!("Asterisk {}, Copyright (C) the Asterism authors.", crate::version::ASTERISK_VERSION);
+    println!(
+        "Asterisk {}, Copyright (C) the Asterism authors.",
+        crate::version::ASTERISK_VERSION
+    );
     println!("Usage: asterisk [OPTIONS]");
     println!("Valid Options:");
     println!("   -V              Display version number and exit");
@@ -126,7 +129,10 @@ pub fn main() -> ExitCode {
         println!("Asterisk {}", crate::version::ASTERISK_VERSION);
         return ExitCode::SUCCESS;
     }
-    let config = args.config.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+    let config = args
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     if args.remote {
         let socket = match &args.socket {
             Some(s) => s.clone(),
@@ -153,9 +159,14 @@ pub fn main() -> ExitCode {
     if !args.foreground {
         // Asterism stays in the foreground; service managers (systemd,
         // the testsuite) run it that way. Say so rather than pretend.
-        eprintln!("asterisk: Asterism does not fork into the background; running in the foreground (use -f)");
+        eprintln!(
+            "asterisk: Asterism does not fork into the background; running in the foreground (use -f)"
+        );
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("asterisk: cannot start the runtime: {e}");

@@ -22,12 +22,22 @@ fn version_and_unknown_command() {
     let expected_prefix = common::golden(&reference_cli_golden(), "core show version");
     // Same release and wording; who built it, where and when differ.
     let release = expected_prefix.split(" built by ").next().expect("release");
-    assert!(version.starts_with(&format!("{release} built by ")), "{version}");
-    assert!(version.contains(" on a x86_64 running Linux on ") || !cfg!(target_arch = "x86_64"), "{version}");
+    assert!(
+        version.starts_with(&format!("{release} built by ")),
+        "{version}"
+    );
+    assert!(
+        version.contains(" on a x86_64 running Linux on ") || !cfg!(target_arch = "x86_64"),
+        "{version}"
+    );
     let uptime = d.rx("core show uptime");
     let lines: Vec<&str> = uptime.lines().collect();
     assert_eq!(lines.len(), 2, "{uptime}");
-    assert!(lines[0].starts_with("System uptime: ") && lines[0].ends_with("second") || lines[0].ends_with("seconds"), "{uptime}");
+    assert!(
+        lines[0].starts_with("System uptime: ") && lines[0].ends_with("second")
+            || lines[0].ends_with("seconds"),
+        "{uptime}"
+    );
     assert!(lines[1].starts_with("Last reload: "), "{uptime}");
     assert_eq!(d.rx("core show uptime seconds").lines().count(), 2);
 }

@@ -15,27 +15,53 @@ fn broken_reload_keeps_last_good_dialplan() {
     assert!(run.join("asterisk.ctl").exists());
 
     let before = d.rx("dialplan show svi_1");
-    assert!(before.starts_with("[ Context 'svi_1' created by 'pbx_config' ]\n"), "{before}");
+    assert!(
+        before.starts_with("[ Context 'svi_1' created by 'pbx_config' ]\n"),
+        "{before}"
+    );
 
     let ext = dir.path().join("extensions.conf");
     let good = std::fs::read_to_string(&ext).expect("read");
     std::fs::write(&ext, format!("{good}\n  [unclosed\nexten => 1,1,NoOp\n")).expect("write");
     let lines = good.lines().count();
     let out = d.rx("dialplan reload");
-    let place = format!("extensions.conf:{}:12: expected ']' to close the category name", lines + 2);
+    let place = format!(
+        "extensions.conf:{}:12: expected ']' to close the category name",
+        lines + 2
+    );
     assert!(out.contains(&place), "{out}");
     assert!(out.contains("previous configuration stays in use"), "{out}");
     assert_eq!(d.rx("dialplan show svi_1"), before);
 
-    std::fs::write(&ext, good.replace("exten => t,1,Hangup()", "exten => t,1,Hangup()\nexten => 3,1,Hangup()")).expect("write");
+    std::fs::write(
+        &ext,
+        good.replace(
+            "exten => t,1,Hangup()",
+            "exten => t,1,Hangup()\nexten => 3,1,Hangup()",
+        ),
+    )
+    .expect("write");
     assert_eq!(d.rx("dialplan reload"), "Dialplan reloaded.\n");
     assert!(d.rx("dialplan show svi_1").contains("  '3' =>  "));
 
-    assert_eq!(d.rx("module reload chan_sip.so"), "Module 'chan_sip.so' reloaded successfully.\n");
-    assert_eq!(d.rx("module reload nosuch.so"), "No such module 'nosuch.so'\n");
-    std::fs::write(dir.path().join("sip.conf"), "[general]\nbindport=5060\nnocategory\n[x\n").expect("write");
+    assert_eq!(
+        d.rx("module reload chan_sip.so"),
+        "Module 'chan_sip.so' reloaded successfully.\n"
+    );
+    assert_eq!(
+        d.rx("module reload nosuch.so"),
+        "No such module 'nosuch.so'\n"
+    );
+    std::fs::write(
+        dir.path().join("sip.conf"),
+        "[general]\nbindport=5060\nnocategory\n[x\n",
+    )
+    .expect("write");
     let out = d.rx("module reload chan_sip");
-    assert!(out.starts_with("The module 'chan_sip' reported a reload failure\n"), "{out}");
+    assert!(
+        out.starts_with("The module 'chan_sip' reported a reload failure\n"),
+        "{out}"
+    );
     assert!(out.contains("sip.conf:4:3: expected ']'"), "{out}");
 }
 
@@ -61,28 +87,60 @@ fn remote_without_daemon_says_so() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("Unable to connect to remote asterisk (does "), "{err}");
-    assert!(err.trim_end().ends_with("var/run/asterisk.ctl exist?)"), "{err}");
+    assert!(
+        err.starts_with("Unable to connect to remote asterisk (does "),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with("var/run/asterisk.ctl exist?)"),
+        "{err}"
+    );
 }
 
 #[test]
 fn check_config_reports_with_places_and_fails_on_syntax_errors() {
     let dir = config_copy("syntax");
     let conf = dir.path().join("asterisk.conf");
-    let out = std::process::Command::new(binary()).args(["check-config", "-C"]).arg(&conf).arg("--json").output().expect("run");
+    let out = std::process::Command::new(binary())
+        .args(["check-config", "-C"])
+        .arg(&conf)
+        .arg("--json")
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let files = report["files"].as_array().expect("files");
-    assert!(files.iter().any(|f| f.as_str().is_some_and(|f| f.ends_with("extensions.d/10-extra.conf"))));
+    assert!(files.iter().any(|f| {
+        f.as_str()
+            .is_some_and(|f| f.ends_with("extensions.d/10-extra.conf"))
+    }));
     let apps = report["applications"].as_array().expect("apps");
-    let dial = apps.iter().find(|a| a["name"] == "Dial").expect("Dial listed");
-    assert!(dial["places"][0].as_str().is_some_and(|p| p.ends_with("extensions.conf:19")), "{dial}");
-    let wait = apps.iter().find(|a| a["name"] == "Wait,1").expect("old comma syntax listed");
+    let dial = apps
+        .iter()
+        .find(|a| a["name"] == "Dial")
+        .expect("Dial listed");
+    assert!(
+        dial["places"][0]
+            .as_str()
+            .is_some_and(|p| p.ends_with("extensions.conf:19")),
+        "{dial}"
+    );
+    let wait = apps
+        .iter()
+        .find(|a| a["name"] == "Wait,1")
+        .expect("old comma syntax listed");
     assert_eq!(wait["support"], "unknown");
 
     std::fs::write(dir.path().join("voicemail.conf"), "[general]\n[default\n").expect("write");
-    let out = std::process::Command::new(binary()).args(["check-config", "-C"]).arg(&conf).output().expect("run");
+    let out = std::process::Command::new(binary())
+        .args(["check-config", "-C"])
+        .arg(&conf)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("voicemail.conf:2:9: expected ']' to close the category name"), "{text}");
+    assert!(
+        text.contains("voicemail.conf:2:9: expected ']' to close the category name"),
+        "{text}"
+    );
 }

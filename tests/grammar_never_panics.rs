@@ -20,8 +20,43 @@ impl Rng {
 }
 
 const PIECES: &[&str] = &[
-    "[", "]", "(", ")", "(!)", "(+)", "(+type=x)", "=", "=>", "+=", ";", ";--", "--;", "\\", "\\;", "#include", "#tryinclude",
-    "#exec", "\"", "<", ">", ",", "_", "X.", "[1-", "!", "n(", "hint", "same", "exten", "${", "}", "$[", "\u{feff}", "\u{e9}", "\n", " ",
+    "[",
+    "]",
+    "(",
+    ")",
+    "(!)",
+    "(+)",
+    "(+type=x)",
+    "=",
+    "=>",
+    "+=",
+    ";",
+    ";--",
+    "--;",
+    "\\",
+    "\\;",
+    "#include",
+    "#tryinclude",
+    "#exec",
+    "\"",
+    "<",
+    ">",
+    ",",
+    "_",
+    "X.",
+    "[1-",
+    "!",
+    "n(",
+    "hint",
+    "same",
+    "exten",
+    "${",
+    "}",
+    "$[",
+    "\u{feff}",
+    "\u{e9}",
+    "\n",
+    " ",
 ];
 
 #[test]
@@ -72,5 +107,8 @@ fn mangled_configs_never_panic() {
         }
     }
     // The mutations reach both the accepting and the rejecting paths.
-    assert!(loaded > 100 && rejected > 100, "loaded {loaded}, rejected {rejected}");
+    assert!(
+        loaded > 100 && rejected > 100,
+        "loaded {loaded}, rejected {rejected}"
+    );
 }

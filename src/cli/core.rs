@@ -68,7 +68,13 @@ pub fn uptime_text(mut secs: u64) -> String {
     const YEAR: u64 = 365 * DAY;
     let mut parts: Vec<String> = Vec::new();
     // Asterisk uses '>' here, so exactly one minute prints as seconds.
-    for (unit, name) in [(YEAR, "year"), (WEEK, "week"), (DAY, "day"), (HOUR, "hour"), (MINUTE, "minute")] {
+    for (unit, name) in [
+        (YEAR, "year"),
+        (WEEK, "week"),
+        (DAY, "day"),
+        (HOUR, "hour"),
+        (MINUTE, "minute"),
+    ] {
         if secs > unit {
             let x = secs / unit;
             secs -= x * unit;
@@ -82,7 +88,10 @@ pub fn uptime_text(mut secs: u64) -> String {
 }
 
 fn elapsed(since: SystemTime) -> u64 {
-    SystemTime::now().duration_since(since).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(since)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn show_uptime(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
@@ -91,7 +100,10 @@ fn show_uptime(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         3 => false,
         _ => return CliResult::ShowUsage,
     };
-    for (label, since) in [("System uptime: ", sys.started), ("Last reload: ", sys.last_reload())] {
+    for (label, since) in [
+        ("System uptime: ", sys.started),
+        ("Last reload: ", sys.last_reload()),
+    ] {
         let secs = elapsed(since);
         if seconds {
             let _ = writeln!(out, "{label}{secs}");
@@ -135,7 +147,10 @@ fn stop_when_convenient(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliR
 /// A failed reload keeps the previous configuration; the operator is told
 /// exactly where the file is broken.
 pub fn report_reload_error(out: &mut String, what: &str, err: &crate::config::ConfigError) {
-    let _ = writeln!(out, "Unable to reload {what}: {err}; the previous configuration stays in use.");
+    let _ = writeln!(
+        out,
+        "Unable to reload {what}: {err}; the previous configuration stays in use."
+    );
 }
 
 fn core_reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {

@@ -60,7 +60,12 @@ fn print_line(out: &mut String, left: &str, right: &str, p: &Priority, registrar
     if p.origin.line == 0 {
         let _ = writeln!(out, "  {left:<17} {right:<45} [{registrar}]");
     } else {
-        let _ = writeln!(out, "  {left:<17} {right:<45} [{}:{}]", p.origin.file_name(), p.origin.line);
+        let _ = writeln!(
+            out,
+            "  {left:<17} {right:<45} [{}:{}]",
+            p.origin.file_name(),
+            p.origin.line
+        );
     }
 }
 
@@ -78,7 +83,11 @@ fn print_extension(out: &mut String, e: &Extension, registrar: &str, dpc: &mut C
     dpc.total_exten += 1;
     for p in prios {
         dpc.total_prio += 1;
-        let label = p.label.as_ref().map(|l| format!("   [{l}]")).unwrap_or_default();
+        let label = p
+            .label
+            .as_ref()
+            .map(|l| format!("   [{l}]"))
+            .unwrap_or_default();
         print_line(out, &label, &print_priority(p), p, registrar);
     }
 }
@@ -119,7 +128,11 @@ fn show_helper(
             if !printed {
                 dpc.total_context += 1;
                 if included {
-                    let _ = writeln!(out, "[ Included context '{}' created by '{}' ]", c.name, c.registrar);
+                    let _ = writeln!(
+                        out,
+                        "[ Included context '{}' created by '{}' ]",
+                        c.name, c.registrar
+                    );
                 } else {
                     let _ = writeln!(out, "[ Context '{}' created by '{}' ]", c.name, c.registrar);
                     if c.autohints {
@@ -144,14 +157,24 @@ fn show_helper(
                     stack.pop();
                 }
                 None => {
-                    let _ = writeln!(out, "  Include =>        {:<45} [{}]", format!("'{}'", inc.value), c.registrar);
+                    let _ = writeln!(
+                        out,
+                        "  Include =>        {:<45} [{}]",
+                        format!("'{}'", inc.value),
+                        c.registrar
+                    );
                 }
             }
         }
         for ip in &c.ignorepats {
             let as_pattern = format!("_{ip}.");
             if exten.is_none_or(|x| extension_match(&as_pattern, x).is_match()) {
-                let _ = writeln!(out, "  Ignore pattern => {:<45} [{}]", format!("'{ip}'"), c.registrar);
+                let _ = writeln!(
+                    out,
+                    "  Ignore pattern => {:<45} [{}]",
+                    format!("'{ip}'"),
+                    c.registrar
+                );
             }
         }
         if !included {
@@ -216,7 +239,10 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                 let _ = writeln!(out, "There is no existence of {x}@{c} extension");
             }
             None => {
-                let _ = writeln!(out, "There is no existence of '{x}' extension in all contexts");
+                let _ = writeln!(
+                    out,
+                    "There is no existence of '{x}' extension in all contexts"
+                );
             }
         }
         return CliResult::Failure;

@@ -59,7 +59,11 @@ pub struct CliEntry {
 
 impl CliEntry {
     pub const fn new(command: &'static str, usage: &'static str, handler: Handler) -> Self {
-        Self { command, usage, handler }
+        Self {
+            command,
+            usage,
+            handler,
+        }
     }
 
     fn words(&self) -> Vec<&'static str> {
@@ -135,7 +139,10 @@ fn word_match(typed: Option<&str>, cli_word: Option<&str>) -> bool {
     while let Some(pos) = lw[from..].find(&lc).map(|p| p + from) {
         let before = lw[..pos].chars().last();
         let after = lw[pos + lc.len()..].chars().next();
-        if pos != 0 && before.is_some_and(|c| RESERVED.contains(&c)) && after.is_some_and(|c| RESERVED.contains(&c)) {
+        if pos != 0
+            && before.is_some_and(|c| RESERVED.contains(&c))
+            && after.is_some_and(|c| RESERVED.contains(&c))
+        {
             return true;
         }
         from = pos + 1;
@@ -161,7 +168,8 @@ fn find_cli<'a>(entries: &'a [CliEntry], typed: &[&str], mode: MatchType) -> Opt
             n += 1;
         }
         let rest_of_entry = &words[n..];
-        let entry_done = rest_of_entry.is_empty() || (rest_of_entry.len() == 1 && rest_of_entry[0].starts_with('['));
+        let entry_done = rest_of_entry.is_empty()
+            || (rest_of_entry.len() == 1 && rest_of_entry[0].starts_with('['));
         if entry_done {
             if n == typed.len() {
                 return Some(e);
@@ -257,8 +265,14 @@ mod tests {
 
     #[test]
     fn parse_args_like_asterisk() {
-        assert_eq!(parse_args("  dialplan   show  x@y "), ["dialplan", "show", "x@y"]);
-        assert_eq!(parse_args("database put \"a b\" c\\ d"), ["database", "put", "a b", "c d"]);
+        assert_eq!(
+            parse_args("  dialplan   show  x@y "),
+            ["dialplan", "show", "x@y"]
+        );
+        assert_eq!(
+            parse_args("database put \"a b\" c\\ d"),
+            ["database", "put", "a b", "c d"]
+        );
     }
 
     #[test]
@@ -277,8 +291,14 @@ mod tests {
         };
         assert_eq!(find("sip show peers"), Some("sip show peers"));
         assert_eq!(find("SIP SHOW PEER 1000"), Some("sip show peer"));
-        assert_eq!(find("voicemail show users for default"), Some("voicemail show users [for]"));
-        assert_eq!(find("voicemail show users"), Some("voicemail show users [for]"));
+        assert_eq!(
+            find("voicemail show users for default"),
+            Some("voicemail show users [for]")
+        );
+        assert_eq!(
+            find("voicemail show users"),
+            Some("voicemail show users [for]")
+        );
         assert_eq!(find("dialplan show a@b"), Some("dialplan show"));
         assert_eq!(find("core stop"), None);
         assert_eq!(find("sip"), None);

@@ -126,19 +126,36 @@ pub struct AsteriskConf {
 /// so a config tree can be moved as a whole (compat-configs/ and tests).
 fn resolve(base: &Path, value: &str) -> PathBuf {
     let p = Path::new(value.trim());
-    let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
     // Drop "." components so reports show clean paths.
-    joined.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+    joined
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
 }
 
 impl AsteriskConf {
     /// Reads `path`. A missing file gives the built-in defaults, as in
     /// Asterisk ("using built-in defaults").
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
         let opts = LoadOptions::new(&base);
-        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let raw = load(&file, &opts)?;
         let mut conf = AsteriskConf {
             dirs: Directories::builtin(path),
@@ -214,7 +231,9 @@ impl AsteriskConf {
                     "maxfiles" => o.max_files = val.trim().parse().ok(),
                     "minmemfree" => o.min_memfree = val.trim().parse().unwrap_or(0),
                     "transcode_via_sln" => o.transcode_via_sln = is_true(val),
-                    "transmit_silence" | "transmit_silence_during_record" => o.transmit_silence = is_true(val),
+                    "transmit_silence" | "transmit_silence_during_record" => {
+                        o.transmit_silence = is_true(val)
+                    }
                     "cache_media_frames" => o.cache_media_frames = is_true(val),
                     "mindtmfduration" => o.min_dtmf_duration = val.trim().parse().unwrap_or(80),
                     "runuser" => o.run_user = val.to_string(),

@@ -126,9 +126,15 @@ impl CommentStripper {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Line<'a> {
     /// `[name]` or `[name](opt,opt,…)`.
-    Category { name: &'a str, options: Option<Vec<&'a str>> },
+    Category {
+        name: &'a str,
+        options: Option<Vec<&'a str>>,
+    },
     /// `#include`, `#tryinclude`, `#exec` or an unknown `#word`.
-    Directive { word: &'a str, argument: Option<&'a str> },
+    Directive {
+        word: &'a str,
+        argument: Option<&'a str>,
+    },
     /// `name = value`, `name => value` (object) or `name += value` (append).
     Assignment {
         name: &'a str,
@@ -178,7 +184,11 @@ fn assignment(input: &str) -> IResult<&str, Line<'_>> {
     let (after_name, name) = take_while1(|c| c != '=')(input)?;
     let (value, op) = alt((tag("=>"), tag("=")))(after_name)?;
     let append = op == "=" && name.ends_with('+');
-    let name = if append { &name[..name.len() - 1] } else { name };
+    let name = if append {
+        &name[..name.len() - 1]
+    } else {
+        name
+    };
     // `+=` appends the text after '=' as written (leading blanks included),
     // as Asterisk does; other assignments are trimmed.
     let value = if append { value } else { value.trim() };
@@ -326,16 +336,84 @@ mod tests {
     #[test]
     fn line_kinds() {
         let table: &[(&str, Line)] = &[
-            ("[general]", Line::Category { name: "general", options: None }),
-            ("[tpl](!)", Line::Category { name: "tpl", options: Some(vec!["!"]) }),
-            ("[a](t1,t2)", Line::Category { name: "a", options: Some(vec!["t1", "t2"]) }),
-            ("[a](+)", Line::Category { name: "a", options: Some(vec!["+"]) }),
-            ("#include \"x.conf\"", Line::Directive { word: "include", argument: Some("\"x.conf\"") }),
-            ("#tryinclude", Line::Directive { word: "tryinclude", argument: None }),
-            ("exten => 1,1,NoOp()", Line::Assignment { name: "exten", value: "1,1,NoOp()", object: true, append: false }),
-            ("a=b=c", Line::Assignment { name: "a", value: "b=c", object: false, append: false }),
-            ("allow += ulaw", Line::Assignment { name: "allow", value: " ulaw", object: false, append: true }),
-            ("\\[x = y", Line::Assignment { name: "[x", value: "y", object: false, append: false }),
+            (
+                "[general]",
+                Line::Category {
+                    name: "general",
+                    options: None,
+                },
+            ),
+            (
+                "[tpl](!)",
+                Line::Category {
+                    name: "tpl",
+                    options: Some(vec!["!"]),
+                },
+            ),
+            (
+                "[a](t1,t2)",
+                Line::Category {
+                    name: "a",
+                    options: Some(vec!["t1", "t2"]),
+                },
+            ),
+            (
+                "[a](+)",
+                Line::Category {
+                    name: "a",
+                    options: Some(vec!["+"]),
+                },
+            ),
+            (
+                "#include \"x.conf\"",
+                Line::Directive {
+                    word: "include",
+                    argument: Some("\"x.conf\""),
+                },
+            ),
+            (
+                "#tryinclude",
+                Line::Directive {
+                    word: "tryinclude",
+                    argument: None,
+                },
+            ),
+            (
+                "exten => 1,1,NoOp()",
+                Line::Assignment {
+                    name: "exten",
+                    value: "1,1,NoOp()",
+                    object: true,
+                    append: false,
+                },
+            ),
+            (
+                "a=b=c",
+                Line::Assignment {
+                    name: "a",
+                    value: "b=c",
+                    object: false,
+                    append: false,
+                },
+            ),
+            (
+                "allow += ulaw",
+                Line::Assignment {
+                    name: "allow",
+                    value: " ulaw",
+                    object: false,
+                    append: true,
+                },
+            ),
+            (
+                "\\[x = y",
+                Line::Assignment {
+                    name: "[x",
+                    value: "y",
+                    object: false,
+                    append: false,
+                },
+            ),
         ];
         for (input, expected) in table {
             assert_eq!(&parse_line(input).expect(input), expected, "{input}");

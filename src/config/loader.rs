@@ -84,7 +84,11 @@ impl Loader<'_> {
 
     /// Loads every file a name or glob expands to. Returns whether any
     /// file was read.
-    fn load_pattern(&mut self, file: &str, files_out: Option<&mut Vec<PathBuf>>) -> Result<bool, ConfigError> {
+    fn load_pattern(
+        &mut self,
+        file: &str,
+        files_out: Option<&mut Vec<PathBuf>>,
+    ) -> Result<bool, ConfigError> {
         if self.depth > MAX_INCLUDE_LEVEL {
             return Ok(false);
         }
@@ -148,7 +152,12 @@ impl Loader<'_> {
         })
     }
 
-    fn parse_text(&mut self, path: &Path, text: &str, mut cat: Option<usize>) -> Result<(), ConfigError> {
+    fn parse_text(
+        &mut self,
+        path: &Path,
+        text: &str,
+        mut cat: Option<usize>,
+    ) -> Result<(), ConfigError> {
         let file: Arc<Path> = Arc::from(path);
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut stripper = CommentStripper::new();
@@ -198,7 +207,12 @@ impl Loader<'_> {
             }
         }
         if let Some(since) = stripper.unterminated_since() {
-            self.warn(path, since, 1, "unterminated block comment ';--' (expected '--;')");
+            self.warn(
+                path,
+                since,
+                1,
+                "unterminated block comment ';--' (expected '--;')",
+            );
         }
         Ok(())
     }
@@ -234,7 +248,9 @@ impl Loader<'_> {
                         &origin.file,
                         origin.line,
                         opt_col,
-                        format!("category addition requested, but category '{name}' does not exist"),
+                        format!(
+                            "category addition requested, but category '{name}' does not exist"
+                        ),
                     ));
                 };
                 if target.is_none() {
@@ -298,7 +314,10 @@ impl Loader<'_> {
             .filter(|f| !f.is_empty())
             .filter_map(|f| {
                 let (n, v) = f.split_once('=')?;
-                Some((regex::Regex::new(n.trim()).ok()?, regex::Regex::new(v.trim()).ok()?))
+                Some((
+                    regex::Regex::new(n.trim()).ok()?,
+                    regex::Regex::new(v.trim()).ok()?,
+                ))
             })
             .collect();
         self.config.categories.iter().position(|c| {
@@ -312,7 +331,15 @@ impl Loader<'_> {
         })
     }
 
-    fn assign(&mut self, cat: usize, name: &str, value: &str, object: bool, append: bool, origin: Origin) {
+    fn assign(
+        &mut self,
+        cat: usize,
+        name: &str,
+        value: &str,
+        object: bool,
+        append: bool,
+        origin: Origin,
+    ) {
         let category = &mut self.config.categories[cat];
         if append {
             // `name += text` extends the last variable of that exact name.
@@ -360,7 +387,11 @@ impl Loader<'_> {
             return Ok(());
         }
         let Some(arg) = argument else {
-            let what = if kind == "exec" { "/path/to/executable" } else { "filename" };
+            let what = if kind == "exec" {
+                "/path/to/executable"
+            } else {
+                "filename"
+            };
             self.warn(
                 path,
                 lineno,
@@ -424,7 +455,12 @@ impl Loader<'_> {
         let output = match output {
             Ok(o) => o,
             Err(e) => {
-                return Err(Self::fatal(path, lineno, col, format!("#exec '{command}' failed to run: {e}")));
+                return Err(Self::fatal(
+                    path,
+                    lineno,
+                    col,
+                    format!("#exec '{command}' failed to run: {e}"),
+                ));
             }
         };
         let text = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -462,7 +498,10 @@ mod tests {
     }
 
     fn vars(c: &Category) -> Vec<(String, String)> {
-        c.variables.iter().map(|v| (v.name.clone(), v.value.clone())).collect()
+        c.variables
+            .iter()
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect()
     }
 
     #[test]
@@ -476,7 +515,12 @@ mod tests {
         let peer = cfg.section("PEER").expect("peer");
         assert_eq!(peer.inherits, ["tpl", "base"]);
         assert_eq!(peer.get("context"), Some("y"));
-        assert_eq!(peer.all("allow").map(|v| v.value.as_str()).collect::<Vec<_>>(), ["ulaw", "alaw"]);
+        assert_eq!(
+            peer.all("allow")
+                .map(|v| v.value.as_str())
+                .collect::<Vec<_>>(),
+            ["ulaw", "alaw"]
+        );
         assert!(peer.variables[0].inherited);
     }
 
@@ -484,7 +528,10 @@ mod tests {
     fn additions_and_appends() {
         let cfg = load_text("[a]\nx=1\n[b]\n[a](+)\ny=2\nx += 3\n").expect("loads");
         let a = cfg.section("a").expect("a");
-        assert_eq!(vars(a), [("x".into(), "1 3".into()), ("y".into(), "2".into())]);
+        assert_eq!(
+            vars(a),
+            [("x".into(), "1 3".into()), ("y".into(), "2".into())]
+        );
         let err = load_text("[nope](+)\n").expect_err("no base");
         assert_eq!(err.0.line, 1);
         assert!(err.0.message.contains("'nope' does not exist"));
@@ -492,8 +539,10 @@ mod tests {
 
     #[test]
     fn filtered_addition_picks_matching_type() {
-        let cfg = load_text("[1001]\ntype=endpoint\n[1001]\ntype=aor\n[1001](+type=aor)\nmax_contacts=2\n")
-            .expect("loads");
+        let cfg = load_text(
+            "[1001]\ntype=endpoint\n[1001]\ntype=aor\n[1001](+type=aor)\nmax_contacts=2\n",
+        )
+        .expect("loads");
         let aor = &cfg.categories[1];
         assert_eq!(aor.get("max_contacts"), Some("2"));
         assert_eq!(cfg.categories[0].get("max_contacts"), None);
@@ -520,8 +569,11 @@ mod tests {
     #[test]
     fn includes_resolve_against_config_dir() {
         let dir = tempfile::tempdir().expect("tmp");
-        std::fs::write(dir.path().join("main.conf"), "[a]\nx=1\n#include \"sub/*.conf\"\ny=2\n#tryinclude missing.conf\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("main.conf"),
+            "[a]\nx=1\n#include \"sub/*.conf\"\ny=2\n#tryinclude missing.conf\n",
+        )
+        .expect("write");
         std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
         std::fs::write(dir.path().join("sub/1.conf"), "z=3\n[b]\nw=4\n").expect("write");
         let opts = LoadOptions::new(dir.path());

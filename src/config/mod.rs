@@ -74,12 +74,17 @@ impl Category {
 
     /// The variable (with its origin) that gives `name` its value.
     pub fn get_var(&self, name: &str) -> Option<&Variable> {
-        self.variables.iter().rev().find(|v| v.name.eq_ignore_ascii_case(name))
+        self.variables
+            .iter()
+            .rev()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
     }
 
     /// Every value of a repeatable option (`allow=`, `member=`), in order.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Variable> + 'a {
-        self.variables.iter().filter(move |v| v.name.eq_ignore_ascii_case(name))
+        self.variables
+            .iter()
+            .filter(move |v| v.name.eq_ignore_ascii_case(name))
     }
 }
 

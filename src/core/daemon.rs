@@ -35,7 +35,10 @@ pub enum DaemonError {
     #[error("Asterisk already running on {0}.  Use 'asterisk -r' to connect.")]
     AlreadyRunning(PathBuf),
     #[error("unable to create {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DaemonError + '_ {
@@ -67,7 +70,9 @@ fn hostname() -> String {
 pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     let system = System::start(&opts.config_file)?;
     if opts.verbose > 0 {
-        system.verbose.store(opts.verbose, std::sync::atomic::Ordering::Relaxed);
+        system
+            .verbose
+            .store(opts.verbose, std::sync::atomic::Ordering::Relaxed);
     }
     let dirs = &system.conf.dirs;
     std::fs::create_dir_all(&dirs.run).map_err(io_err(&dirs.run))?;
@@ -81,7 +86,8 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     }
     let listener = UnixListener::bind(&socket_path).map_err(io_err(&socket_path))?;
     let pid_file = dirs.pid_file();
-    write_atomic(&pid_file, format!("{}\n", std::process::id()).as_bytes()).map_err(io_err(&pid_file))?;
+    write_atomic(&pid_file, format!("{}\n", std::process::id()).as_bytes())
+        .map_err(io_err(&pid_file))?;
 
     if !opts.quiet {
         println!("Asterisk Ready.");
@@ -110,10 +116,11 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     let signals = {
         let system = system.clone();
         tokio::spawn(async move {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return,
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
             tokio::select! {
                 _ = term.recv() => system.request_stop(StopMode::Now),
                 _ = tokio::signal::ctrl_c() => system.request_stop(StopMode::Now),

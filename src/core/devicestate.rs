@@ -79,7 +79,11 @@ pub fn device_state(loaded: &Loaded, device: &str) -> DeviceState {
 /// Aggregates the devices of a hint (`SIP/1000&PJSIP/1001`) the way
 /// `ast_devstate_aggregate` does, then maps to an extension state.
 pub fn extension_state(loaded: &Loaded, hint: &str) -> ExtensionState {
-    let devices: Vec<&str> = hint.split('&').map(str::trim).filter(|d| !d.is_empty()).collect();
+    let devices: Vec<&str> = hint
+        .split('&')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
     if devices.is_empty() {
         return ExtensionState::Unavailable;
     }

@@ -152,7 +152,12 @@ impl Part {
             .iter()
             .copied()
             .find(|p| p.module().eq_ignore_ascii_case(name))
-            .or_else(|| aliases.iter().find(|(a, _)| a.eq_ignore_ascii_case(name)).map(|(_, p)| *p))
+            .or_else(|| {
+                aliases
+                    .iter()
+                    .find(|(a, _)| a.eq_ignore_ascii_case(name))
+                    .map(|(_, p)| *p)
+            })
     }
 }
 

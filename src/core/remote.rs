@@ -16,7 +16,8 @@ pub enum RemoteError {
 }
 
 fn connect(socket: &Path) -> Result<(UnixStream, String), RemoteError> {
-    let mut stream = UnixStream::connect(socket).map_err(|_| RemoteError::Connect(socket.display().to_string()))?;
+    let mut stream = UnixStream::connect(socket)
+        .map_err(|_| RemoteError::Connect(socket.display().to_string()))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     // The greeting is one line: hostname/pid/version.
     let mut greeting = Vec::new();
@@ -59,7 +60,12 @@ pub fn execute(socket: &Path, command: &str) -> Result<(), RemoteError> {
         match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => all.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                break;
+            }
             Err(e) => return Err(e.into()),
         }
     }

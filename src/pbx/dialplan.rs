@@ -209,7 +209,16 @@ pub fn substitute_globals(text: &str, globals: &[(String, String)]) -> String {
 }
 
 /// What the extensions.conf loader recognises in a context, for check-config.
-pub const CONTEXT_KEYWORDS: &[&str] = &["exten", "same", "include", "ignorepat", "switch", "lswitch", "eswitch", "autohints"];
+pub const CONTEXT_KEYWORDS: &[&str] = &[
+    "exten",
+    "same",
+    "include",
+    "ignorepat",
+    "switch",
+    "lswitch",
+    "eswitch",
+    "autohints",
+];
 
 /// Contexts Asterisk modules register at load time, with their module:
 /// func_periodic_hook keeps the dialplan its PERIODIC_HOOK() runs in
@@ -231,7 +240,11 @@ pub fn module_contexts() -> Vec<(&'static str, Context)> {
         Extension {
             name: "beep".into(),
             cidmatch: Some(String::new()),
-            priorities: vec![step(1, "Answer", ""), step(2, "Playback", "beep"), step(3, "Hangup", "")],
+            priorities: vec![
+                step(1, "Answer", ""),
+                step(2, "Playback", "beep"),
+                step(3, "Hangup", ""),
+            ],
         },
         Extension {
             name: "hook".into(),
@@ -240,7 +253,11 @@ pub fn module_contexts() -> Vec<(&'static str, Context)> {
                 step(1, "Set", "EncodedChannel=${HOOK_CHANNEL}"),
                 step(2, "Set", "GROUP_NAME=${EncodedChannel}${HOOK_ID}"),
                 step(3, "Set", "GROUP(periodic-hook)=${GROUP_NAME}"),
-                step(4, "ExecIf", "$[${GROUP_COUNT(${GROUP_NAME}@periodic-hook)} > 1]?Hangup()"),
+                step(
+                    4,
+                    "ExecIf",
+                    "$[${GROUP_COUNT(${GROUP_NAME}@periodic-hook)} > 1]?Hangup()",
+                ),
                 step(5, "Set", "ChannelToSpy=${URIDECODE(${EncodedChannel})}"),
                 step(6, "ChanSpy", "${ChannelToSpy},qEB"),
             ],
@@ -301,14 +318,18 @@ impl Dialplan {
             }
         }
         // Every [globals] section counts, in order.
-        for cat in cfg.sections().filter(|c| c.name.eq_ignore_ascii_case("globals")) {
+        for cat in cfg
+            .sections()
+            .filter(|c| c.name.eq_ignore_ascii_case("globals"))
+        {
             for v in &cat.variables {
                 let value = substitute_globals(&v.value, &dp.globals);
                 dp.globals.push((v.name.clone(), value));
             }
         }
         for cat in cfg.sections() {
-            if cat.name.eq_ignore_ascii_case("general") || cat.name.eq_ignore_ascii_case("globals") {
+            if cat.name.eq_ignore_ascii_case("general") || cat.name.eq_ignore_ascii_case("globals")
+            {
                 continue;
             }
             let ci = dp.context_mut(&cat.name);
@@ -372,13 +393,19 @@ impl Dialplan {
 
     fn add_include(&mut self, ci: usize, value: &str, origin: &Origin) {
         let (context, timing) = match value.find(['|', ',']) {
-            Some(i) => (&value[..i], Some(super::timing::Timing::parse(&value[i + 1..]))),
+            Some(i) => (
+                &value[..i],
+                Some(super::timing::Timing::parse(&value[i + 1..])),
+            ),
             None => (value, None),
         };
         let ctx = &mut self.contexts[ci];
         if ctx.includes.iter().any(|i| i.value == value) {
             let cname = ctx.name.clone();
-            self.warn(origin, format!("Context '{value}' already included in '{cname}' context on include"));
+            self.warn(
+                origin,
+                format!("Context '{value}' already included in '{cname}' context on include"),
+            );
             return;
         }
         ctx.includes.push(Include {
@@ -391,7 +418,14 @@ impl Dialplan {
 
     /// One `exten =>`/`same =>` line after the extension name: priority,
     /// optional label, application and its data.
-    fn add_extension_line(&mut self, ci: usize, ext: &str, rest: Option<&str>, last_pri: &mut i32, origin: &Origin) {
+    fn add_extension_line(
+        &mut self,
+        ci: usize,
+        ext: &str,
+        rest: Option<&str>,
+        last_pri: &mut i32,
+        origin: &Origin,
+    ) {
         let mut rest = rest;
         let (exten, cidmatch) = match ext.split_once('/') {
             Some((e, cid)) => (e.to_string(), Some(shrink_phone_number(cid))),
@@ -418,7 +452,10 @@ impl Dialplan {
                 if *last_pri > -2 {
                     *last_pri + 1
                 } else {
-                    self.warn(origin, "Can't use 'next' priority on the first entry!".into());
+                    self.warn(
+                        origin,
+                        "Can't use 'next' priority on the first entry!".into(),
+                    );
                     return;
                 }
             }
@@ -426,7 +463,10 @@ impl Dialplan {
                 if *last_pri > -2 {
                     *last_pri
                 } else {
-                    self.warn(origin, "Can't use 'same' priority on the first entry!".into());
+                    self.warn(
+                        origin,
+                        "Can't use 'same' priority on the first entry!".into(),
+                    );
                     return;
                 }
             }
@@ -465,7 +505,10 @@ impl Dialplan {
                     match inner.rfind(')') {
                         Some(close) => (name.to_string(), inner[..close].to_string()),
                         None => {
-                            self.warn(origin, format!("No closing parenthesis found? '{name}({inner}'"));
+                            self.warn(
+                                origin,
+                                format!("No closing parenthesis found? '{name}({inner}'"),
+                            );
                             (name.to_string(), inner.to_string())
                         }
                     }
@@ -493,7 +536,10 @@ impl Dialplan {
         origin: &Origin,
     ) {
         if exten.is_empty() {
-            self.warn(origin, "You have to be kidding-- add exten '' to context? Action ignored.".into());
+            self.warn(
+                origin,
+                "You have to be kidding-- add exten '' to context? Action ignored.".into(),
+            );
             return;
         }
         let name = normalize_name(exten);
@@ -537,7 +583,9 @@ impl Dialplan {
                     return;
                 }
                 if e.priority(priority).is_some() {
-                    let msg = format!("Unable to register extension '{name}' priority {priority} in '{ctx_name}', already in use");
+                    let msg = format!(
+                        "Unable to register extension '{name}' priority {priority} in '{ctx_name}', already in use"
+                    );
                     self.warn(origin, msg);
                     return;
                 }
@@ -570,7 +618,9 @@ fn atoi(s: &str) -> i32 {
     let n: i32 = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i32, |acc, d| acc.saturating_mul(10).saturating_add(i32::from(d - b'0')));
+        .fold(0i32, |acc, d| {
+            acc.saturating_mul(10).saturating_add(i32::from(d - b'0'))
+        });
     if neg { -n } else { n }
 }
 
@@ -618,10 +668,19 @@ mod tests {
         let c = dp.context("c").expect("c");
         let e = &c.extensions[0];
         assert_eq!(e.name, "900");
-        let pris: Vec<_> = e.priorities.iter().map(|p| (p.priority, p.app.as_str(), p.data.as_str())).collect();
+        let pris: Vec<_> = e
+            .priorities
+            .iter()
+            .map(|p| (p.priority, p.app.as_str(), p.data.as_str()))
+            .collect();
         assert_eq!(
             pris,
-            [(-1, "SIP/900", ""), (1, "NoOp", ""), (2, "Set", "A=1"), (3, "Goto", "lbl"), ]
+            [
+                (-1, "SIP/900", ""),
+                (1, "NoOp", ""),
+                (2, "Set", "A=1"),
+                (3, "Goto", "lbl"),
+            ]
         );
         // 900,1 was a duplicate; "lbl2" is not a label that exists.
         assert_eq!(dp.diagnostics.len(), 2, "{:?}", dp.diagnostics);
@@ -630,14 +689,33 @@ mod tests {
 
     #[test]
     fn extensions_sorted_as_asterisk() {
-        let dp = build("[c]\nexten => _X.,1,NoOp\nexten => s,1,NoOp\nexten => _1XX,1,NoOp\nexten => 100,1,NoOp\nexten => 100/200,1,NoOp\n");
-        let names: Vec<_> = dp.context("c").expect("c").extensions.iter().map(|e| (e.name.as_str(), e.cidmatch.as_deref())).collect();
-        assert_eq!(names, [("100", Some("200")), ("100", None), ("s", None), ("_1XX", None), ("_X.", None)]);
+        let dp = build(
+            "[c]\nexten => _X.,1,NoOp\nexten => s,1,NoOp\nexten => _1XX,1,NoOp\nexten => 100,1,NoOp\nexten => 100/200,1,NoOp\n",
+        );
+        let names: Vec<_> = dp
+            .context("c")
+            .expect("c")
+            .extensions
+            .iter()
+            .map(|e| (e.name.as_str(), e.cidmatch.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("100", Some("200")),
+                ("100", None),
+                ("s", None),
+                ("_1XX", None),
+                ("_X.", None)
+            ]
+        );
     }
 
     #[test]
     fn includes_switches_ignorepats() {
-        let dp = build("[a]\ninclude => b\ninclude => c,09:00-17:00,mon-fri,*,*\nignorepat => 9\nswitch => Loopback/x\n[b]\n[c]\n");
+        let dp = build(
+            "[a]\ninclude => b\ninclude => c,09:00-17:00,mon-fri,*,*\nignorepat => 9\nswitch => Loopback/x\n[b]\n[c]\n",
+        );
         let a = dp.context("a").expect("a");
         assert_eq!(a.includes[1].context, "c");
         assert_eq!(a.includes[1].value, "c,09:00-17:00,mon-fri,*,*");
@@ -648,9 +726,14 @@ mod tests {
 
     #[test]
     fn app_syntax_variants() {
-        let dp = build("[c]\nexten => 1,1,Hangup\nexten => 1,2,Set(X=$[1+(2)])\nexten => 1,3,Dial(SIP/a,,tT)\n");
+        let dp = build(
+            "[c]\nexten => 1,1,Hangup\nexten => 1,2,Set(X=$[1+(2)])\nexten => 1,3,Dial(SIP/a,,tT)\n",
+        );
         let e = &dp.context("c").expect("c").extensions[0];
-        assert_eq!((e.priorities[0].app.as_str(), e.priorities[0].data.as_str()), ("Hangup", ""));
+        assert_eq!(
+            (e.priorities[0].app.as_str(), e.priorities[0].data.as_str()),
+            ("Hangup", "")
+        );
         assert_eq!(e.priorities[1].data, "X=$[1+(2)]");
         assert_eq!(e.priorities[2].data, "SIP/a,,tT");
     }

@@ -63,7 +63,10 @@ fn pattern_pos(p: &[u8], i: &mut Option<usize>) -> PatternPos {
     let mut bits = [0u8; 32];
     loop {
         let Some(mut at) = *i else {
-            return PatternPos { score: SCORE_END, bits };
+            return PatternPos {
+                score: SCORE_END,
+                bits,
+            };
         };
         at = skip_fluff(p, at);
         let c = p.get(at).copied().unwrap_or(0);
@@ -73,27 +76,52 @@ fn pattern_pos(p: &[u8], i: &mut Option<usize>) -> PatternPos {
             b'n' | b'N' => {
                 bits[6] = 0x3f;
                 bits[7] = 0xc0;
-                return PatternPos { score: 0x0800 | u32::from(b'2'), bits };
+                return PatternPos {
+                    score: 0x0800 | u32::from(b'2'),
+                    bits,
+                };
             }
             b'x' | b'X' => {
                 bits[6] = 0xff;
                 bits[7] = 0xc0;
-                return PatternPos { score: 0x0A00 | u32::from(b'0'), bits };
+                return PatternPos {
+                    score: 0x0A00 | u32::from(b'0'),
+                    bits,
+                };
             }
             b'z' | b'Z' => {
                 bits[6] = 0x7f;
                 bits[7] = 0xc0;
-                return PatternPos { score: 0x0900 | u32::from(b'1'), bits };
+                return PatternPos {
+                    score: 0x0900 | u32::from(b'1'),
+                    bits,
+                };
             }
-            b'.' => return PatternPos { score: SCORE_DOT, bits },
-            b'!' => return PatternPos { score: SCORE_BANG, bits },
+            b'.' => {
+                return PatternPos {
+                    score: SCORE_DOT,
+                    bits,
+                };
+            }
+            b'!' => {
+                return PatternPos {
+                    score: SCORE_BANG,
+                    bits,
+                };
+            }
             0 => {
                 *i = None;
-                return PatternPos { score: SCORE_END, bits };
+                return PatternPos {
+                    score: SCORE_END,
+                    bits,
+                };
             }
             b'[' => {
                 let Some(end) = p[at..].iter().position(|&b| b == b']').map(|e| e + at) else {
-                    return PatternPos { score: SCORE_BAD_SET, bits };
+                    return PatternPos {
+                        score: SCORE_BAD_SET,
+                        bits,
+                    };
                 };
                 let mut count = 0u32;
                 let mut cmin = 0xffu8;
@@ -122,12 +150,18 @@ fn pattern_pos(p: &[u8], i: &mut Option<usize>) -> PatternPos {
                 *i = Some(end + 1);
                 // An empty set is skipped, as in Asterisk.
                 if count > 0 {
-                    return PatternPos { score: count | u32::from(cmin), bits };
+                    return PatternPos {
+                        score: count | u32::from(cmin),
+                        bits,
+                    };
                 }
             }
             other => {
                 set_bit(&mut bits, other);
-                return PatternPos { score: 0x0100 | u32::from(other), bits };
+                return PatternPos {
+                    score: 0x0100 | u32::from(other),
+                    bits,
+                };
             }
         }
     }
@@ -189,7 +223,11 @@ pub fn extension_match(pattern: &str, data: &str) -> Match {
         if fluff_len(p) < fluff_len(d) {
             return Match::No;
         }
-        return if cmp_exten(p, d) == Ordering::Equal { Match::Yes } else { Match::No };
+        return if cmp_exten(p, d) == Ordering::Equal {
+            Match::Yes
+        } else {
+            Match::No
+        };
     }
     // A pattern given as data matches a pattern equal to it (so `_X.`
     // finds `_X.`), before it is tried as a dialled string.
@@ -209,7 +247,11 @@ pub fn extension_match(pattern: &str, data: &str) -> Match {
         match pc {
             b'[' => {
                 let start = pi + 1;
-                let Some(end) = p[start..].iter().position(|&b| b == b']').map(|e| e + start) else {
+                let Some(end) = p[start..]
+                    .iter()
+                    .position(|&b| b == b']')
+                    .map(|e| e + start)
+                else {
                     return Match::No;
                 };
                 if start == end {
@@ -300,8 +342,20 @@ mod tests {
         ];
         for row in rows {
             for pair in row.windows(2) {
-                assert_eq!(ext_cmp(pair[0], pair[1]), Ordering::Less, "{} < {}", pair[0], pair[1]);
-                assert_eq!(ext_cmp(pair[1], pair[0]), Ordering::Greater, "{} > {}", pair[1], pair[0]);
+                assert_eq!(
+                    ext_cmp(pair[0], pair[1]),
+                    Ordering::Less,
+                    "{} < {}",
+                    pair[0],
+                    pair[1]
+                );
+                assert_eq!(
+                    ext_cmp(pair[1], pair[0]),
+                    Ordering::Greater,
+                    "{} > {}",
+                    pair[1],
+                    pair[0]
+                );
             }
         }
         assert_eq!(ext_cmp("555-1212", "5551212"), Ordering::Equal);
@@ -332,7 +386,11 @@ mod tests {
             ("_abc", "abc", Match::Yes),
         ];
         for (pattern, data, expected) in rows {
-            assert_eq!(extension_match(pattern, data), *expected, "{pattern} vs {data}");
+            assert_eq!(
+                extension_match(pattern, data),
+                *expected,
+                "{pattern} vs {data}"
+            );
         }
     }
 

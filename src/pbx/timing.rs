@@ -6,7 +6,9 @@
 use chrono::{Datelike, Timelike};
 
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timing {
@@ -77,22 +79,31 @@ impl Timing {
         for part in spec.split('&') {
             let Some((start, end)) = part.split_once('-') else {
                 match scan_hhmm(part) {
-                    Some((h, m)) if (0..=23).contains(&h) && (0..=59).contains(&m) => self.set_minute(h * 60 + m),
+                    Some((h, m)) if (0..=23).contains(&h) && (0..=59).contains(&m) => {
+                        self.set_minute(h * 60 + m)
+                    }
                     _ => self.warnings.push(format!("{part} isn't a valid time.")),
                 }
                 continue;
             };
             let end = end.trim_start_matches(|c: char| !c.is_ascii_digit());
             if end.is_empty() {
-                self.warnings.push(format!("Invalid time range starting with '{start}-'."));
+                self.warnings
+                    .push(format!("Invalid time range starting with '{start}-'."));
                 continue;
             }
-            let Some((sh, sm)) = scan_hhmm(start).filter(|(h, m)| (0..=23).contains(h) && (0..=59).contains(m)) else {
-                self.warnings.push(format!("'{start}' isn't a valid start time."));
+            let Some((sh, sm)) =
+                scan_hhmm(start).filter(|(h, m)| (0..=23).contains(h) && (0..=59).contains(m))
+            else {
+                self.warnings
+                    .push(format!("'{start}' isn't a valid start time."));
                 continue;
             };
-            let Some((eh, em)) = scan_hhmm(end).filter(|(h, m)| (0..=23).contains(h) && (0..=59).contains(m)) else {
-                self.warnings.push(format!("'{end}' isn't a valid end time."));
+            let Some((eh, em)) =
+                scan_hhmm(end).filter(|(h, m)| (0..=23).contains(h) && (0..=59).contains(m))
+            else {
+                self.warnings
+                    .push(format!("'{end}' isn't a valid end time."));
                 continue;
             };
             let (mut x, last) = (sh * 60 + sm, eh * 60 + em);
@@ -115,14 +126,16 @@ impl Timing {
                 None => (part, None),
             };
             let Some(mut start) = lookup(first, names, max) else {
-                self.warnings.push(format!("Invalid {what} '{first}', skipping element"));
+                self.warnings
+                    .push(format!("Invalid {what} '{first}', skipping element"));
                 continue;
             };
             let end = match last {
                 Some(l) => match lookup(l, names, max) {
                     Some(e) => e,
                     None => {
-                        self.warnings.push(format!("Invalid end {what} '{l}', skipping element"));
+                        self.warnings
+                            .push(format!("Invalid end {what} '{l}', skipping element"));
                         continue;
                     }
                 },
@@ -188,7 +201,9 @@ mod tests {
     use chrono::NaiveDate;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> chrono::NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d).and_then(|d| d.and_hms_opt(h, mi, 0)).expect("valid date")
+        NaiveDate::from_ymd_opt(y, mo, d)
+            .and_then(|d| d.and_hms_opt(h, mi, 0))
+            .expect("valid date")
     }
 
     #[test]
@@ -210,7 +225,11 @@ mod tests {
             ("09:00&12:30,*,*,*", at(2026, 11, 16, 12, 30), true),
         ];
         for (spec, when, expected) in rows {
-            assert_eq!(Timing::parse(spec).matches(when), *expected, "{spec} at {when}");
+            assert_eq!(
+                Timing::parse(spec).matches(when),
+                *expected,
+                "{spec} at {when}"
+            );
         }
     }
 

@@ -37,7 +37,10 @@ pub fn unknown_option(diags: &mut Vec<Diagnostic>, var: &Variable, section: &str
         file: var.origin.file.to_path_buf(),
         line: var.origin.line,
         column: 1,
-        message: format!("unknown or unsupported option '{}' in [{}]", var.name, section),
+        message: format!(
+            "unknown or unsupported option '{}' in [{}]",
+            var.name, section
+        ),
     });
 }
 
@@ -49,7 +52,10 @@ pub fn bad_value(diags: &mut Vec<Diagnostic>, var: &Variable, expected: &str) {
         file: var.origin.file.to_path_buf(),
         line: var.origin.line,
         column: 1,
-        message: format!("invalid value '{}' for '{}' (expected {})", var.value, var.name, expected),
+        message: format!(
+            "invalid value '{}' for '{}' (expected {})",
+            var.value, var.name, expected
+        ),
     });
 }
 

@@ -27,7 +27,14 @@ impl Default for ModulesConf {
     }
 }
 
-const KNOWN: &[&str] = &["autoload", "load", "noload", "preload", "require", "preload-require"];
+const KNOWN: &[&str] = &[
+    "autoload",
+    "load",
+    "noload",
+    "preload",
+    "require",
+    "preload-require",
+];
 
 fn module_name(v: &str) -> String {
     let v = v.trim();
@@ -67,7 +74,13 @@ impl ModulesConf {
         if self.noload.iter().any(|n| *n == name) {
             return false;
         }
-        self.autoload || self.load.iter().chain(&self.preload).chain(&self.require).any(|n| *n == name)
+        self.autoload
+            || self
+                .load
+                .iter()
+                .chain(&self.preload)
+                .chain(&self.require)
+                .any(|n| *n == name)
     }
 }
 
@@ -78,7 +91,12 @@ mod tests {
 
     #[test]
     fn noload_wins_over_autoload() {
-        let cfg = load_str("modules.conf", "[modules]\nautoload=yes\nnoload => chan_sip.so\n", &LoadOptions::new("/x")).expect("loads");
+        let cfg = load_str(
+            "modules.conf",
+            "[modules]\nautoload=yes\nnoload => chan_sip.so\n",
+            &LoadOptions::new("/x"),
+        )
+        .expect("loads");
         let m = ModulesConf::from_config(&cfg, &mut Vec::new());
         assert!(!m.loads("chan_sip.so"));
         assert!(m.loads("func_periodic_hook"));
