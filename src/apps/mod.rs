@@ -1,6 +1,24 @@
-//! The registry of dialplan applications: every application Asterisk 20
-//! ships, and whether Asterism runs it yet. `check-config` reports from
-//! this table, so it is the compatibility matrix for applications.
+//! Dialplan applications: one registry (Asterisk's `pbx_app.c` list), one
+//! file per application family as Asterisk's `apps/app_*.c`, and the
+//! catalogue of every application Asterisk 20 ships, so `check-config`
+//! reports each use as supported or not from the code itself.
+
+pub mod builtins;
+pub mod exec;
+pub mod r#macro;
+pub mod stack;
+pub mod system;
+pub mod userevent;
+pub mod verbose;
+pub mod waituntil;
+pub mod r#while;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+
+use crate::channels::Channel;
+use crate::core::System;
 
 /// How far Asterism supports an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -12,9 +30,230 @@ pub enum Support {
     Unsupported,
 }
 
-/// Applications Asterism runs. Empty until the dialplan engine lands:
-/// the engine's registry will feed this list.
-const SUPPORTED: &[&str] = &[];
+/// Why an application ends the run of priorities (its non-zero return).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppExit {
+    /// -1: hang up.
+    Hangup,
+    /// `AST_PBX_ERROR`: the `e` extension may catch it.
+    Error,
+    /// `AST_PBX_INCOMPLETE`: wait for more digits.
+    Incomplete,
+    /// A digit to start a new extension with (Background, WaitExten).
+    Digit(char),
+    /// MacroExit: leave the running Macro (elsewhere it acts as a hangup).
+    MacroExit,
+}
+
+pub type AppResult = Result<(), AppExit>;
+pub type AppFuture<'a> = Pin<Box<dyn Future<Output = AppResult> + Send + 'a>>;
+
+/// What an application runs with.
+pub struct AppCtx {
+    pub sys: Arc<System>,
+    pub chan: Arc<Channel>,
+}
+
+impl AppCtx {
+    pub fn warning(&self, file: &str, msg: &str) {
+        self.sys.pbx.logger.warning(file, None, msg);
+    }
+
+    pub fn verbose(&self, level: u32, file: &str, msg: &str) {
+        self.sys.pbx.logger.verbose(level, file, None, msg);
+    }
+
+    pub fn set_var(&self, name: &str, value: Option<&str>) {
+        crate::pbx::set_var(&self.sys, Some(&self.chan), name, value);
+    }
+
+    pub fn var(&self, name: &str) -> Option<String> {
+        crate::pbx::get_var(&self.sys, Some(&self.chan), name)
+    }
+
+    pub fn substitute(&self, text: &str) -> String {
+        crate::pbx::subst::substitute(&self.sys, Some(&self.chan), text)
+    }
+}
+
+/// An application's body: most finish at once; some wait.
+#[derive(Clone, Copy)]
+pub enum Run {
+    Now(fn(&AppCtx, &str) -> AppResult),
+    Wait(for<'a> fn(&'a AppCtx, String) -> AppFuture<'a>),
+}
+
+/// One dialplan application.
+pub struct App {
+    pub name: &'static str,
+    pub run: Run,
+    /// One line, in our own words, for `core show applications`.
+    pub synopsis: &'static str,
+    /// The call syntax, for `core show application`.
+    pub syntax: &'static str,
+}
+
+static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
+    let mut all = Vec::new();
+    all.extend(builtins::apps());
+    all.extend(exec::apps());
+    all.extend(r#macro::apps());
+    all.extend(stack::apps());
+    all.extend(system::apps());
+    all.extend(userevent::apps());
+    all.extend(verbose::apps());
+    all.extend(waituntil::apps());
+    all.extend(r#while::apps());
+    all.sort_by_key(|a| a.name.to_ascii_lowercase());
+    all
+});
+
+pub fn registry() -> &'static [App] {
+    &REGISTRY
+}
+
+/// Finds an application, case-insensitively as Asterisk does.
+pub fn find(name: &str) -> Option<&'static App> {
+    let key = name.to_ascii_lowercase();
+    REGISTRY
+        .binary_search_by(|a| a.name.to_ascii_lowercase().cmp(&key))
+        .ok()
+        .map(|i| &REGISTRY[i])
+}
+
+/// Runs an application on a channel (`pbx_exec`): records it as the
+/// channel's current application while it runs.
+pub async fn exec(ctx: &AppCtx, app: &'static App, data: &str) -> AppResult {
+    let saved = {
+        let mut d = ctx.chan.lock();
+        let saved = (d.appl.take(), d.data.take());
+        d.appl = Some(app.name.to_string());
+        d.data = Some(data.to_string());
+        saved
+    };
+    let res = match app.run {
+        Run::Now(f) => f(ctx, data),
+        Run::Wait(f) => f(ctx, data.to_string()).await,
+    };
+    let mut d = ctx.chan.lock();
+    d.appl = saved.0;
+    d.data = saved.1;
+    res
+}
+
+/// Splits application arguments on `delim` as `AST_STANDARD_APP_ARGS`
+/// (`__ast_app_separate_args`) does: double quotes group and are removed,
+/// a backslash keeps the next character, parentheses and square brackets
+/// nest so a delimiter inside them does not split.
+pub fn split_args(input: &str, delim: char) -> Vec<String> {
+    let mut out = Vec::new();
+    if input.is_empty() {
+        return out;
+    }
+    let mut cur = String::new();
+    let mut paren = 0i32;
+    let mut bracket = 0i32;
+    let mut quote = false;
+    let mut chars = input.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                continue;
+            }
+            '"' => {
+                quote = !quote;
+                continue;
+            }
+            '(' if !quote => paren += 1,
+            ')' if !quote && paren > 0 => paren -= 1,
+            '[' if !quote => bracket += 1,
+            ']' if !quote && bracket > 0 => bracket -= 1,
+            c if c == delim && !quote && paren == 0 && bracket == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// `AST_NONSTANDARD_RAW_ARGS` with `n` fields: splits on `delim` outside
+/// quotes, parentheses and brackets, keeping quotes and backslashes; the
+/// last field takes the rest.
+pub fn split_raw(input: &str, delim: char, n: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut paren, mut bracket, mut quote, mut escaped) = (0i32, 0i32, false, false);
+    let mut start = 0;
+    for (i, c) in input.char_indices() {
+        if out.len() + 1 >= n {
+            break;
+        }
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' => quote = !quote,
+            '(' if !quote => paren += 1,
+            ')' if !quote && paren > 0 => paren -= 1,
+            '[' if !quote => bracket += 1,
+            ']' if !quote && bracket > 0 => bracket -= 1,
+            c if c == delim && !quote && paren == 0 && bracket == 0 => {
+                out.push(&input[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push(&input[start..]);
+    out
+}
+
+/// Splits `app(args)` or `app,args` into name and arguments (for Exec,
+/// ExecIf, TryExec): the arguments run to the last `)`.
+pub fn split_app_call(s: &str) -> (&str, &str) {
+    match s.find('(') {
+        Some(i) => {
+            let rest = &s[i + 1..];
+            let args = match rest.rfind(')') {
+                Some(j) => &rest[..j],
+                None => rest,
+            };
+            (&s[..i], args)
+        }
+        None => match s.find(',') {
+            Some(i) => (&s[..i], &s[i + 1..]),
+            None => (s, ""),
+        },
+    }
+}
+
+/// `pbx_checkcondition`: empty is false, a number is its truth, any other
+/// string is true.
+pub fn check_condition(cond: &str) -> bool {
+    let t = cond.trim_start();
+    if cond.is_empty() {
+        return false;
+    }
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    if end == 0 {
+        return true;
+    }
+    let v: i64 = digits[..end].parse().unwrap_or(1);
+    (if neg { -v } else { v }) != 0
+}
 
 /// Applications that exist in Asterisk 20 (as `core show applications`
 /// lists them with the usual modules loaded).
@@ -219,7 +458,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
 /// What Asterism knows about an application name (case-insensitive, as
 /// Asterisk looks applications up).
 pub fn support(name: &str) -> Option<Support> {
-    if SUPPORTED.iter().any(|a| a.eq_ignore_ascii_case(name)) {
+    if find(name).is_some() {
         Some(Support::Supported)
     } else if ASTERISK_APPLICATIONS
         .iter()
@@ -228,5 +467,29 @@ pub fn support(name: &str) -> Option<Support> {
         Some(Support::Unsupported)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_splitting() {
+        assert_eq!(split_args("a,b,c", ','), ["a", "b", "c"]);
+        assert_eq!(split_args("\"a,b\",c", ','), ["a,b", "c"]);
+        assert_eq!(split_args("f(x,y),z", ','), ["f(x,y)", "z"]);
+        assert_eq!(split_args("a\\,b", ','), ["a,b"]);
+        assert_eq!(split_args("a,", ','), ["a", ""]);
+        assert!(split_args("", ',').is_empty());
+    }
+
+    #[test]
+    fn conditions() {
+        assert!(!check_condition(""));
+        assert!(!check_condition("0"));
+        assert!(check_condition("1"));
+        assert!(check_condition("abc"));
+        assert!(!check_condition(" 0x"));
     }
 }

@@ -20,6 +20,16 @@ pub fn commands() -> Vec<CliEntry> {
             reload,
         ),
         CliEntry::new(
+            "dialplan show globals",
+            "Usage: dialplan show globals\n       Lists the global variables and their values.\n",
+            show_globals,
+        ),
+        CliEntry::new(
+            "dialplan set global",
+            "Usage: dialplan set global <name> <value>\n       Sets the global variable <name> to <value>.\n",
+            set_global,
+        ),
+        CliEntry::new(
             "core show hints",
             "Usage: core show hints\n       Lists hints: extension, devices, extension state, presence state, watchers.\n",
             show_hints,
@@ -308,5 +318,28 @@ fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     out.push_str("----------------\n");
     let _ = writeln!(out, "- {} hints registered", hints.len());
+    CliResult::Success
+}
+
+fn show_globals(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let globals = sys.pbx.globals();
+    for (n, v) in &globals {
+        let n = crate::pbx::vars::strip_inheritance(n);
+        out.push_str(&format!("   {n}={v}\n"));
+    }
+    out.push_str(&format!("\n    -- {} variable(s)\n", globals.len()));
+    CliResult::Success
+}
+
+fn set_global(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 5 {
+        return CliResult::ShowUsage;
+    }
+    let (name, value) = (a.arg(3).unwrap_or(""), a.arg(4).unwrap_or(""));
+    crate::pbx::set_global(sys, name, Some(value));
+    out.push_str(&format!("\n    -- Global variable '{name}' set to '{value}'\n"));
     CliResult::Success
 }

@@ -5,6 +5,7 @@
 //! Each module's commands live in their own file (`cli/dialplan.rs`,
 //! `cli/sip.rs`, …) and return [`CliEntry`] lists; [`registry`] joins them.
 
+pub mod channel;
 pub mod confbridge;
 pub mod core;
 pub mod dialplan;
@@ -76,6 +77,7 @@ pub fn registry() -> Vec<CliEntry> {
     let mut all = Vec::new();
     all.extend(core::commands());
     all.extend(dialplan::commands());
+    all.extend(channel::commands());
     all.extend(sip::commands());
     all.extend(pjsip::commands());
     all.extend(voicemail::commands());

@@ -3,10 +3,12 @@
 
 pub mod daemon;
 pub mod devicestate;
+pub mod events;
+pub mod logger;
 pub mod remote;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::SystemTime;
 
 use crate::cli::CliEntry;
@@ -258,6 +260,9 @@ pub struct System {
     stop_notify: tokio::sync::Notify,
     /// Console verbosity (`core set verbose`, `-v`).
     pub verbose: std::sync::atomic::AtomicU32,
+    /// The dialplan engine: globals, channels, logger.
+    pub pbx: crate::pbx::Pbx,
+    this: Weak<System>,
 }
 
 impl System {
@@ -267,7 +272,10 @@ impl System {
         let loaded = Loaded::load(&conf)?;
         let now = SystemTime::now();
         let verbose = conf.options.verbose;
-        Ok(Arc::new(System {
+        let logger = crate::core::logger::Logger::new(&conf.dirs.etc, &conf.dirs.log, verbose);
+        let pbx = crate::pbx::Pbx::new(&conf.options.system_name, logger);
+        pbx.load_globals(&loaded.dialplan);
+        Ok(Arc::new_cyclic(|this| System {
             conf,
             loaded: RwLock::new(Arc::new(loaded)),
             started: now,
@@ -276,7 +284,39 @@ impl System {
             stop: Mutex::new(None),
             stop_notify: tokio::sync::Notify::new(),
             verbose: std::sync::atomic::AtomicU32::new(verbose),
+            pbx,
+            this: this.clone(),
         }))
+    }
+
+    /// The shared handle to this system (for tasks that outlive a call).
+    /// Only a dropped system has none, and nothing runs on one.
+    pub fn arc(&self) -> Arc<System> {
+        match self.this.upgrade() {
+            Some(a) => a,
+            None => unreachable!("System is only ever used through its Arc"),
+        }
+    }
+
+    /// `ENTITYID`: asterisk.conf `entityid`, else the first network
+    /// interface's MAC address, as Asterisk picks it.
+    pub fn entity_id(&self) -> String {
+        if let Some(eid) = self.conf.options.entity_id.as_ref().filter(|e| !e.is_empty()) {
+            return eid.clone();
+        }
+        let mut names: Vec<_> = std::fs::read_dir("/sys/class/net")
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.sort();
+        for p in names {
+            if let Ok(mac) = std::fs::read_to_string(p.join("address")) {
+                let mac = mac.trim();
+                if !mac.is_empty() && mac != "00:00:00:00:00:00" {
+                    return mac.to_string();
+                }
+            }
+        }
+        "00:00:00:00:00:00".into()
     }
 
     /// A snapshot of the live configuration.
@@ -303,6 +343,9 @@ impl System {
         let mut next = (*self.loaded()).clone();
         for part in parts {
             next.reload_part(&self.conf, *part)?;
+        }
+        if parts.contains(&Part::Dialplan) {
+            self.pbx.load_globals(&next.dialplan);
         }
         match self.loaded.write() {
             Ok(mut g) => *g = Arc::new(next),

@@ -1,11 +1,168 @@
-//! The registry of dialplan functions (`${NAME(args)}`): every function
-//! Asterisk 20 ships and whether Asterism evaluates it yet. `check-config`
-//! reports from this table.
+//! Dialplan functions (`${NAME(args)}` and `Set(NAME(args)=value)`): one
+//! registry, one file per family as Asterisk's `funcs/func_*.c`, and the
+//! catalogue of every function Asterisk 20 ships, so `check-config` reports
+//! each use as supported or not from the code itself.
+
+pub mod global;
+
+use std::sync::{Arc, LazyLock};
 
 pub use crate::apps::Support;
+use crate::channels::Channel;
+use crate::core::System;
 
-/// Functions Asterism evaluates. Empty until the dialplan engine lands.
-const SUPPORTED: &[&str] = &[];
+/// The function failed; it has logged why, as Asterisk's functions do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;
+
+/// What a function sees: the system and the channel it runs for (none when
+/// substituting without a channel, e.g. from the CLI).
+pub struct FuncCtx<'a> {
+    pub sys: &'a System,
+    pub chan: Option<&'a Arc<Channel>>,
+    /// The function's name as called (families share one handler).
+    pub name: &'a str,
+}
+
+impl FuncCtx<'_> {
+    pub fn warning(&self, file: &str, msg: &str) {
+        self.sys.pbx.logger.warning(file, None, msg);
+    }
+
+    pub fn error(&self, file: &str, msg: &str) {
+        self.sys.pbx.logger.error(file, None, msg);
+    }
+
+    /// A channel variable, else a global (`pbx_builtin_getvar_helper`).
+    pub fn var(&self, name: &str) -> Option<String> {
+        crate::pbx::get_var(self.sys, self.chan, name)
+    }
+
+    pub fn set_var(&self, name: &str, value: Option<&str>) {
+        crate::pbx::set_var(self.sys, self.chan, name, value)
+    }
+
+    /// The channel, or the error Asterisk logs when a function needs one.
+    pub fn require_channel(&self, file: &str) -> Result<&Arc<Channel>, Failed> {
+        match self.chan {
+            Some(c) => Ok(c),
+            None => {
+                self.warning(file, &format!("No channel was provided to {} function.", self.name));
+                Err(Failed)
+            }
+        }
+    }
+}
+
+pub type ReadFn = fn(&FuncCtx<'_>, &str) -> Result<String, Failed>;
+pub type WriteFn = fn(&FuncCtx<'_>, &str, &str) -> Result<(), Failed>;
+
+/// One dialplan function.
+pub struct Function {
+    pub name: &'static str,
+    pub read: Option<ReadFn>,
+    pub write: Option<WriteFn>,
+    /// One line, in our own words, for `core show functions`.
+    pub synopsis: &'static str,
+    /// The call syntax, for `core show function`.
+    pub syntax: &'static str,
+}
+
+/// Every function Asterism evaluates, sorted by name.
+static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
+    let mut all = Vec::new();
+    all.extend(global::functions());
+    all.extend(crate::apps::stack::functions());
+    all.sort_by(|a, b| a.name.cmp(b.name));
+    all
+});
+
+pub fn registry() -> &'static [Function] {
+    &REGISTRY
+}
+
+/// Looks a function up by exact name, as Asterisk (case-sensitive).
+pub fn find(name: &str) -> Option<&'static Function> {
+    REGISTRY
+        .binary_search_by(|f| f.name.cmp(name))
+        .ok()
+        .map(|i| &REGISTRY[i])
+}
+
+/// Splits `NAME(args)` (`func_args`): the arguments run to the last `)`.
+fn split_call<'a>(sys: &System, call: &'a str) -> (&'a str, &'a str) {
+    match call.find('(') {
+        None => {
+            sys.pbx.logger.warning(
+                "pbx_functions.c",
+                None,
+                &format!("Function '{call}' doesn't contain parentheses.  Assuming null argument."),
+            );
+            (call, "")
+        }
+        Some(i) => {
+            let rest = &call[i + 1..];
+            match rest.rfind(')') {
+                Some(j) => (&call[..i], &rest[..j]),
+                None => {
+                    sys.pbx.logger.warning(
+                        "pbx_functions.c",
+                        None,
+                        &format!(
+                            "Can't find trailing parenthesis for function '{}({rest}'?",
+                            &call[..i]
+                        ),
+                    );
+                    (&call[..i], rest)
+                }
+            }
+        }
+    }
+}
+
+/// `ast_func_read`: `None` when the function is unknown or failed.
+pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<String> {
+    let (name, args) = split_call(sys, call);
+    let Some(f) = find(name) else {
+        sys.pbx
+            .logger
+            .error("pbx_functions.c", None, &format!("Function {name} not registered"));
+        return None;
+    };
+    let Some(read) = f.read else {
+        sys.pbx
+            .logger
+            .error("pbx_functions.c", None, &format!("Function {name} cannot be read"));
+        return None;
+    };
+    let ctx = FuncCtx { sys, chan, name };
+    read(&ctx, args).ok()
+}
+
+/// `ast_func_write`.
+pub fn write(sys: &System, chan: Option<&Arc<Channel>>, call: &str, value: &str) -> bool {
+    let (name, args) = split_call(sys, call);
+    let Some(f) = find(name) else {
+        sys.pbx
+            .logger
+            .error("pbx_functions.c", None, &format!("Function {name} not registered"));
+        return false;
+    };
+    let Some(write) = f.write else {
+        sys.pbx
+            .logger
+            .error("pbx_functions.c", None, &format!("Function {name} cannot be written to"));
+        return false;
+    };
+    let ctx = FuncCtx { sys, chan, name };
+    write(&ctx, args, value).is_ok()
+}
+
+/// Splits arguments on `,` as `AST_STANDARD_APP_ARGS` does: quotes group
+/// and are kept, backslash escapes, parentheses and brackets nest.
+pub fn standard_args(args: &str) -> Vec<String> {
+    crate::apps::split_args(args, ',')
+}
 
 /// Functions that exist in Asterisk 20.
 pub const ASTERISK_FUNCTIONS: &[&str] = &[
@@ -197,10 +354,9 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "VOLUME",
 ];
 
-/// What Asterism knows about a function name (functions are matched
-/// case-sensitively by Asterisk, but names are conventionally upper case).
+/// What Asterism knows about a function name (case-sensitive, as Asterisk).
 pub fn support(name: &str) -> Option<Support> {
-    if SUPPORTED.contains(&name) {
+    if find(name).is_some() {
         Some(Support::Supported)
     } else if ASTERISK_FUNCTIONS.contains(&name) {
         Some(Support::Unsupported)

@@ -1,7 +1,133 @@
-//! The dialplan: patterns and their order, contexts, time specifications.
+//! The dialplan: patterns and their order, contexts, time specifications,
+//! variables, substitution, and the run loop that executes it on channels.
 
 pub mod dialplan;
+pub mod expr;
+pub mod find;
+pub mod originate;
 pub mod pattern;
+pub mod run;
+pub mod subst;
 pub mod timing;
+pub mod vars;
+
+use std::sync::{Arc, RwLock};
 
 pub use dialplan::Dialplan;
+
+use crate::channels::{Channel, Channels};
+use crate::core::System;
+use crate::core::events::EventKind;
+use crate::core::logger::Logger;
+use vars::VarList;
+
+/// The running dialplan engine's shared state (what `main/pbx.c` keeps in
+/// statics): globals, live channels, the logger.
+pub struct Pbx {
+    globals: RwLock<VarList>,
+    pub channels: Channels,
+    pub logger: Logger,
+}
+
+impl Pbx {
+    pub fn new(system_name: &str, logger: Logger) -> Self {
+        Self {
+            globals: RwLock::new(VarList::new()),
+            channels: Channels::new(system_name),
+            logger,
+        }
+    }
+
+    pub fn global(&self, name: &str) -> Option<String> {
+        match self.globals.read() {
+            Ok(g) => g.get(name).map(str::to_string),
+            Err(p) => p.into_inner().get(name).map(str::to_string),
+        }
+    }
+
+    /// Globals, newest first, as `dialplan show globals` lists them.
+    pub fn globals(&self) -> Vec<(String, String)> {
+        let g = match self.globals.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    fn with_globals<R>(&self, f: impl FnOnce(&mut VarList) -> R) -> R {
+        match self.globals.write() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// Loads `[globals]` from extensions.conf (`pbx_config` on load and on
+    /// `dialplan reload`; `clearglobalvars` empties them first).
+    pub fn load_globals(&self, plan: &Dialplan) {
+        self.with_globals(|g| {
+            if plan.general.clearglobalvars {
+                g.clear();
+            }
+            for (n, v) in &plan.globals {
+                g.set(n, Some(v));
+            }
+        });
+        for (n, v) in &plan.globals {
+            self.logger.verbose(
+                2,
+                "pbx_variables.c",
+                None,
+                &format!("Setting global variable '{n}' to '{v}'"),
+            );
+        }
+    }
+}
+
+/// `pbx_builtin_setvar_helper`: sets a channel variable, or a global when
+/// there is no channel; a name ending in `)` writes a function instead.
+pub fn set_var(sys: &System, chan: Option<&Arc<Channel>>, name: &str, value: Option<&str>) {
+    if name.ends_with(')') {
+        crate::funcs::write(sys, chan, name, value.unwrap_or(""));
+        return;
+    }
+    match chan {
+        Some(c) => {
+            let value_s = value.map(str::to_string);
+            c.lock().vars.set(name, value);
+            if let Some(v) = value_s {
+                c.emit(EventKind::VarSet {
+                    variable: name.to_string(),
+                    value: v,
+                });
+            }
+        }
+        None => set_global(sys, name, value),
+    }
+}
+
+/// Sets a global variable, with the verbose line Asterisk prints.
+pub fn set_global(sys: &System, name: &str, value: Option<&str>) {
+    sys.pbx.with_globals(|g| g.set(name, value));
+    if let Some(v) = value {
+        sys.pbx.logger.verbose(
+            2,
+            "pbx_variables.c",
+            None,
+            &format!("Setting global variable '{name}' to '{v}'"),
+        );
+        sys.pbx.channels.events.publish_system(EventKind::GlobalVarSet {
+            variable: name.to_string(),
+            value: v.to_string(),
+        });
+    }
+}
+
+/// `pbx_builtin_getvar_helper`: a channel variable, else a global.
+pub fn get_var(sys: &System, chan: Option<&Arc<Channel>>, name: &str) -> Option<String> {
+    if let Some(c) = chan {
+        if let Some(v) = c.get_var(name) {
+            return Some(v);
+        }
+    }
+    sys.pbx.global(name)
+}

@@ -1,0 +1,281 @@
+//! Gosub, GosubIf, Return and StackPop, with LOCAL() and LOCAL_PEEK()
+//! (Asterisk's `apps/app_stack.c`).
+
+use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_raw};
+use crate::channels::GosubFrame;
+use crate::core::events::EventKind;
+use crate::funcs::{Failed, FuncCtx, Function};
+use crate::pbx::run::parseable_goto;
+
+pub fn apps() -> Vec<App> {
+    vec![
+        App { name: "Gosub", run: Run::Now(gosub), synopsis: "Jumps to a subroutine that comes back with Return.", syntax: "Gosub([[context,]exten,]priority[(arg1[,...][,argN])])" },
+        App { name: "GosubIf", run: Run::Now(gosubif), synopsis: "Calls one of two subroutines depending on a condition.", syntax: "GosubIf(condition?labeliftrue[(args)][:labeliffalse[(args)]])" },
+        App { name: "Return", run: Run::Now(return_app), synopsis: "Goes back to where the last Gosub was called, with an optional value.", syntax: "Return([value])" },
+        App { name: "StackPop", run: Run::Now(stackpop), synopsis: "Drops the most recent Gosub return address.", syntax: "StackPop()" },
+    ]
+}
+
+pub fn functions() -> Vec<Function> {
+    vec![
+        Function { name: "LOCAL", read: Some(local_read), write: Some(local_write), synopsis: "Reads or sets a variable local to the current Gosub frame.", syntax: "LOCAL(varname)" },
+        Function { name: "LOCAL_PEEK", read: Some(local_peek), write: None, synopsis: "Reads a variable from an outer Gosub frame.", syntax: "LOCAL_PEEK(n,varname)" },
+    ]
+}
+
+/// Sets a frame variable: first time in this frame it hides the outer
+/// value (push), after that it replaces it (`frame_set_var`).
+fn frame_set_var(ctx: &AppCtx, name: &str, value: &str) {
+    {
+        let mut d = ctx.chan.lock();
+        let Some(frame) = d.gosub_stack.last_mut() else {
+            return;
+        };
+        if frame.locals.iter().any(|v| v == name) {
+            d.vars.set(name, Some(value));
+        } else {
+            frame.locals.push(name.to_string());
+            d.vars.push(name, value);
+        }
+    }
+    ctx.chan.emit(EventKind::VarSet {
+        variable: format!("LOCAL({name})"),
+        value: value.to_string(),
+    });
+}
+
+/// Drops a frame's variables, showing the outer values again.
+fn release_frame(ctx: &AppCtx, frame: &GosubFrame) {
+    for name in frame.locals.iter().rev() {
+        ctx.chan.lock().vars.set(name, None);
+    }
+}
+
+pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
+    if data.is_empty() {
+        ctx.sys.pbx.logger.error(
+            "app_stack.c",
+            None,
+            "Gosub requires an argument: Gosub([[context,]exten,]priority[(arg1[,...][,argN])])",
+        );
+        return Err(AppExit::Hangup);
+    }
+    let (label, args): (&str, Vec<String>) = match data.split_once('(') {
+        Some((label, rest)) => {
+            let inner = match rest.rfind(')') {
+                Some(j) => &rest[..j],
+                None => {
+                    ctx.warning("app_stack.c", &format!("Ouch.  No closing paren: '{data}'?"));
+                    rest
+                }
+            };
+            let args = if inner.is_empty() {
+                Vec::new()
+            } else {
+                split_raw(inner, ',', 100).into_iter().map(str::to_string).collect()
+            };
+            (label, args)
+        }
+        None => (data, Vec::new()),
+    };
+    let (orig_c, orig_e, orig_p) = {
+        let d = ctx.chan.lock();
+        (d.context.clone(), d.exten.clone(), d.priority)
+    };
+    let restore = |ctx: &AppCtx| {
+        let mut d = ctx.chan.lock();
+        d.context = orig_c.clone();
+        d.exten = orig_e.clone();
+        d.priority = orig_p;
+    };
+    if parseable_goto(ctx, label).is_err() {
+        ctx.sys
+            .pbx
+            .logger
+            .error("app_stack.c", None, &format!("Gosub address is invalid: '{data}'"));
+        restore(ctx);
+        return Err(AppExit::Hangup);
+    }
+    let (dest_c, dest_e, mut dest_p, cid, autoloop) = {
+        let d = ctx.chan.lock();
+        (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone(), d.in_autoloop)
+    };
+    if autoloop {
+        dest_p += 1;
+    }
+    if !crate::pbx::find::exists(&ctx.sys.loaded().dialplan, &dest_c, &dest_e, dest_p, cid.as_deref()) {
+        // Asterisk's message has no newline here; the logger adds none either.
+        ctx.sys.pbx.logger.error(
+            "app_stack.c",
+            None,
+            &format!(
+                "Gosub attempted to reach non-existent destination '{dest_c},{dest_e},{dest_p}' from '{orig_c},{orig_e},{orig_p}'"
+            ),
+        );
+        restore(ctx);
+        return Err(AppExit::Hangup);
+    }
+    let max_argc = {
+        let d = ctx.chan.lock();
+        d.gosub_stack.last().map(|f| f.arguments).unwrap_or(0).max(args.len())
+    };
+    ctx.chan.lock().gosub_stack.push(GosubFrame {
+        context: orig_c.clone(),
+        exten: orig_e.clone(),
+        priority: orig_p + 1,
+        in_subroutine: special,
+        arguments: max_argc,
+        locals: Vec::new(),
+    });
+    for i in 0..max_argc {
+        let v = args.get(i).map(String::as_str).unwrap_or("");
+        frame_set_var(ctx, &format!("ARG{}", i + 1), v);
+    }
+    frame_set_var(ctx, "ARGC", &args.len().to_string());
+    Ok(())
+}
+
+fn gosub(ctx: &AppCtx, data: &str) -> AppResult {
+    gosub_exec(ctx, data, false)
+}
+
+fn gosubif(ctx: &AppCtx, data: &str) -> AppResult {
+    let usage = "GosubIf requires an argument: GosubIf(cond?label1(args):label2(args)";
+    if data.is_empty() {
+        ctx.warning("app_stack.c", usage);
+        return Ok(());
+    }
+    let cond = split_raw(data, '?', 2);
+    if cond.len() != 2 {
+        ctx.warning("app_stack.c", usage);
+        return Ok(());
+    }
+    let labels = split_raw(cond[1], ':', 2);
+    let branch = if check_condition(cond[0]) {
+        labels.first().copied()
+    } else {
+        labels.get(1).copied()
+    };
+    match branch.filter(|b| !b.is_empty()) {
+        Some(b) => gosub_exec(ctx, b, false),
+        None => Ok(()),
+    }
+}
+
+fn return_app(ctx: &AppCtx, data: &str) -> AppResult {
+    let frame = ctx.chan.lock().gosub_stack.pop();
+    let Some(frame) = frame else {
+        ctx.sys
+            .pbx
+            .logger
+            .error("app_stack.c", None, "Return without Gosub: stack is empty");
+        return Err(AppExit::Hangup);
+    };
+    {
+        let mut d = ctx.chan.lock();
+        d.context = frame.context.clone();
+        d.exten = frame.exten.clone();
+        d.priority = if d.in_autoloop { frame.priority - 1 } else { frame.priority };
+    }
+    release_frame(ctx, &frame);
+    ctx.set_var("GOSUB_RETVAL", Some(data));
+    // A frame pushed from outside the run loop ends that nested run here.
+    if frame.in_subroutine {
+        return Err(AppExit::Hangup);
+    }
+    Ok(())
+}
+
+fn stackpop(ctx: &AppCtx, _: &str) -> AppResult {
+    let frame = ctx.chan.lock().gosub_stack.pop();
+    if let Some(f) = frame {
+        if f.in_subroutine {
+            // Popping the address a nested run needs ends that run.
+            ctx.chan.lock().gosub_stack.push(f);
+            return Err(AppExit::Hangup);
+        }
+        release_frame(ctx, &f);
+    }
+    Ok(())
+}
+
+/// Runs `[[context,]exten,]priority[(args)]` as a subroutine from outside
+/// the run loop (hangup handlers, Dial's U option: `ast_app_exec_sub`) and
+/// comes back to where the channel was.
+pub fn gosub_from_outside<'a>(ctx: &'a AppCtx, target: &'a str) -> AppFuture<'a> {
+    Box::pin(async move {
+        let saved = {
+            let mut d = ctx.chan.lock();
+            let s = (d.context.clone(), d.exten.clone(), d.priority, d.in_autoloop);
+            d.in_autoloop = false;
+            s
+        };
+        let depth = ctx.chan.lock().gosub_stack.len();
+        let res = gosub_exec(ctx, target, true);
+        if res.is_ok() {
+            crate::pbx::run::run_loop(ctx).await;
+        }
+        let mut d = ctx.chan.lock();
+        d.gosub_stack.truncate(depth);
+        d.context = saved.0;
+        d.exten = saved.1;
+        d.priority = saved.2;
+        d.in_autoloop = saved.3;
+        res
+    })
+}
+
+fn local_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    let chan = ctx.require_channel("app_stack.c")?;
+    let in_frame = {
+        let d = chan.lock();
+        match d.gosub_stack.last() {
+            Some(f) => f.locals.iter().any(|v| v == args),
+            None => return Err(Failed),
+        }
+    };
+    if in_frame {
+        Ok(ctx.var(args).unwrap_or_default())
+    } else {
+        Ok(String::new())
+    }
+}
+
+fn local_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
+    let chan = ctx.require_channel("app_stack.c")?;
+    if chan.lock().gosub_stack.is_empty() {
+        ctx.error(
+            "app_stack.c",
+            &format!("Tried to set LOCAL({args}), but we aren't within a Gosub routine"),
+        );
+        return Err(Failed);
+    }
+    let app_ctx = AppCtx {
+        sys: ctx.sys.arc(),
+        chan: chan.clone(),
+    };
+    frame_set_var(&app_ctx, args, value);
+    Ok(())
+}
+
+fn local_peek(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    let Some(chan) = ctx.chan else {
+        ctx.error("app_stack.c", "LOCAL_PEEK must be called on an active channel");
+        return Err(Failed);
+    };
+    let a = split_raw(args, ',', 2);
+    let (n, name) = (a.first().copied().unwrap_or(""), a.get(1).copied().unwrap_or(""));
+    if n.is_empty() || name.is_empty() {
+        ctx.error("app_stack.c", "LOCAL_PEEK requires parameters n and varname");
+        return Err(Failed);
+    }
+    let n = super::builtins::atoi(n).max(0) as usize;
+    let d = chan.lock();
+    Ok(d
+        .vars
+        .iter()
+        .filter(|(k, _)| *k == name)
+        .nth(n)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default())
+}

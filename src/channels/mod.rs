@@ -1,0 +1,579 @@
+//! The channel core (Asterisk's `main/channel.c`): channels with Asterisk's
+//! names and unique ids, their state, variables, caller ids, hangup causes
+//! and soft-hangup flags, and the registry `core show channels` walks.
+//!
+//! A channel's mutable data sits behind one short-held mutex; the task that
+//! runs its dialplan never holds it across an `.await`, so the CLI, AMI and
+//! the other half of a Local pair can look at or hang up any channel at any
+//! time without waiting for an application to finish.
+
+pub mod causes;
+pub mod local;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::core::events::{ChannelSnapshot, EventBus, EventKind};
+use crate::pbx::vars::VarList;
+
+/// Channel states, named as `ast_state2str` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChanState {
+    Down,
+    Reserved,
+    OffHook,
+    Dialing,
+    Ring,
+    Ringing,
+    Up,
+    Busy,
+    DialingOffhook,
+    PreRing,
+}
+
+impl ChanState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChanState::Down => "Down",
+            ChanState::Reserved => "Rsrvd",
+            ChanState::OffHook => "OffHook",
+            ChanState::Dialing => "Dialing",
+            ChanState::Ring => "Ring",
+            ChanState::Ringing => "Ringing",
+            ChanState::Up => "Up",
+            ChanState::Busy => "Busy",
+            ChanState::DialingOffhook => "Dialing Offhook",
+            ChanState::PreRing => "Pre-ring",
+        }
+    }
+
+    /// The number AMI prints as `ChannelState`.
+    pub fn number(self) -> u32 {
+        self as u32
+    }
+}
+
+/// Soft-hangup reasons (`AST_SOFTHANGUP_*`), kept as bits.
+pub mod softhangup {
+    pub const DEV: u32 = 1 << 0;
+    pub const ASYNCGOTO: u32 = 1 << 1;
+    pub const SHUTDOWN: u32 = 1 << 2;
+    pub const TIMEOUT: u32 = 1 << 3;
+    pub const APPUNLOAD: u32 = 1 << 4;
+    pub const EXPLICIT: u32 = 1 << 5;
+    /// Every reason that means "this call is over".
+    pub const ALL: u32 = !ASYNCGOTO;
+}
+
+/// One side's identity (`ast_party_id` reduced to what the dialplan uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Party {
+    pub name: Option<String>,
+    pub number: Option<String>,
+    pub tag: Option<String>,
+    /// Presentation as Asterisk's number (0 = allowed_not_screened).
+    pub pres: u32,
+}
+
+/// Caller information (`ast_party_caller`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub id: Party,
+    pub ani: Party,
+    pub ani2: i32,
+}
+
+/// A Gosub return frame (app_stack's `gosub_stack_frame`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GosubFrame {
+    pub context: String,
+    pub exten: String,
+    /// The priority to continue at after Return.
+    pub priority: i32,
+    /// Whether the subroutine runs in its own autoloop (`Gosub` from an app
+    /// outside the run loop), which Return must end.
+    pub in_subroutine: bool,
+    /// How many ARGn this frame set, so Return can drop them.
+    pub arguments: usize,
+    /// LOCAL() variables pushed in this frame.
+    pub locals: Vec<String>,
+}
+
+/// A channel's mutable data.
+#[derive(Debug, Clone)]
+pub struct ChanData {
+    pub state: ChanState,
+    pub context: String,
+    pub exten: String,
+    pub priority: i32,
+    pub vars: VarList,
+    pub caller: Caller,
+    pub connected: Party,
+    pub dialed_number: Option<String>,
+    pub redirecting_from: Option<String>,
+    pub language: String,
+    pub musicclass: String,
+    pub accountcode: String,
+    pub peeraccount: String,
+    pub userfield: String,
+    pub amaflags: u32,
+    pub hangupcause: u32,
+    pub linkedid: String,
+    /// The application running now and its arguments (`core show channels`).
+    pub appl: Option<String>,
+    pub data: Option<String>,
+    pub gosub_stack: Vec<GosubFrame>,
+    /// Set while the PBX run loop drives this channel (`AST_FLAG_IN_AUTOLOOP`):
+    /// a Goto then lands one priority early because the loop adds one.
+    pub in_autoloop: bool,
+    /// `TIMEOUT(absolute)`.
+    pub when_to_hangup: Option<Instant>,
+    /// `TIMEOUT(response)` and `TIMEOUT(digit)` in milliseconds.
+    pub response_timeout_ms: u64,
+    pub digit_timeout_ms: u64,
+    /// Whether a PBX is running on the channel.
+    pub has_pbx: bool,
+    /// Hangup handlers pushed with CHANNEL(hangup_handler_push), newest first.
+    pub hangup_handlers: Vec<String>,
+    /// SHARED() variables kept on this channel.
+    pub shared: VarList,
+    /// The last exception raised (`EXCEPTION()`).
+    pub exception: Option<Exception>,
+    /// Set once the `h` extension has run, so it runs once.
+    pub h_exten_run: bool,
+    /// A condition the other side indicated, not yet acted on (busy,
+    /// congestion, ringing): the channel's "read queue" of control frames.
+    pub pending_indication: Option<Indication>,
+}
+
+/// Where and why the dialplan raised an exception.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    pub reason: String,
+    pub context: String,
+    pub exten: String,
+    pub priority: i32,
+}
+
+/// A live channel.
+pub struct Channel {
+    pub name: String,
+    pub uniqueid: String,
+    pub tech: &'static str,
+    /// `C-0000000a` call id shown in log lines.
+    pub callid: u32,
+    pub created: SystemTime,
+    pub created_at: Instant,
+    data: Mutex<ChanData>,
+    softhangup: AtomicU32,
+    wake: tokio::sync::Notify,
+    /// The other half of a Local pair, or the bridged peer.
+    peer: Mutex<Weak<Channel>>,
+    events: EventBus,
+    /// The channel driver's answer to `indicate`, `answer` and `hangup`.
+    driver: Mutex<Option<Arc<dyn Driver>>>,
+}
+
+/// What a channel driver does when the core acts on one of its channels.
+pub trait Driver: Send + Sync {
+    /// `ast_answer` reached the driver.
+    fn answer(&self, chan: &Arc<Channel>);
+    /// The channel is being hung up.
+    fn hangup(&self, chan: &Arc<Channel>);
+    /// `ast_indicate` for busy (17), congestion (34), ringing, progress...
+    fn indicate(&self, chan: &Arc<Channel>, condition: Indication);
+}
+
+/// Conditions a channel can indicate (`AST_CONTROL_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indication {
+    Ringing,
+    Progress,
+    Busy,
+    Congestion,
+    Proceeding,
+}
+
+/// Why a wait ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupted {
+    /// The channel was hung up (or asked to be).
+    Hangup,
+}
+
+impl Channel {
+    pub fn lock(&self) -> MutexGuard<'_, ChanData> {
+        match self.data.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub fn set_driver(&self, driver: Arc<dyn Driver>) {
+        *lock_or_recover(&self.driver) = Some(driver);
+    }
+
+    pub fn driver(&self) -> Option<Arc<dyn Driver>> {
+        lock_or_recover(&self.driver).clone()
+    }
+
+    pub fn peer(&self) -> Option<Arc<Channel>> {
+        lock_or_recover(&self.peer).upgrade()
+    }
+
+    pub fn set_peer(&self, peer: &Arc<Channel>) {
+        *lock_or_recover(&self.peer) = Arc::downgrade(peer);
+    }
+
+    pub fn snapshot(&self) -> ChannelSnapshot {
+        let d = self.lock();
+        ChannelSnapshot {
+            name: self.name.clone(),
+            uniqueid: self.uniqueid.clone(),
+            linkedid: d.linkedid.clone(),
+            state: d.state,
+            caller_num: d.caller.id.number.clone(),
+            caller_name: d.caller.id.name.clone(),
+            connected_num: d.connected.number.clone(),
+            connected_name: d.connected.name.clone(),
+            language: d.language.clone(),
+            accountcode: d.accountcode.clone(),
+            context: d.context.clone(),
+            exten: d.exten.clone(),
+            priority: d.priority,
+        }
+    }
+
+    pub fn emit(&self, kind: EventKind) {
+        if self.events.has_subscribers() {
+            self.events.publish(kind, self.snapshot());
+        }
+    }
+
+    /// `ast_setstate`: changes the state and tells subscribers.
+    pub fn set_state(&self, state: ChanState) {
+        {
+            let mut d = self.lock();
+            if d.state == state {
+                return;
+            }
+            d.state = state;
+        }
+        self.emit(EventKind::Newstate);
+    }
+
+    pub fn state(&self) -> ChanState {
+        self.lock().state
+    }
+
+    /// `ast_softhangup`: asks whoever runs the channel to hang it up.
+    pub fn softhangup(&self, reason: u32) {
+        self.softhangup.fetch_or(reason, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        self.wake.notify_one();
+        if reason & softhangup::ALL != 0 {
+            self.emit(EventKind::SoftHangupRequest { cause: reason });
+        }
+    }
+
+    pub fn softhangup_flags(&self) -> u32 {
+        self.softhangup.load(Ordering::SeqCst)
+    }
+
+    pub fn clear_softhangup(&self, reason: u32) {
+        self.softhangup.fetch_and(!reason, Ordering::SeqCst);
+    }
+
+    /// `ast_check_hangup`: a hangup was requested, or the absolute timeout
+    /// passed (which then becomes a TIMEOUT soft hangup).
+    pub fn check_hangup(&self) -> bool {
+        if self.softhangup_flags() != 0 {
+            return true;
+        }
+        let deadline = self.lock().when_to_hangup;
+        if let Some(t) = deadline {
+            if Instant::now() >= t {
+                self.softhangup.fetch_or(softhangup::TIMEOUT, Ordering::SeqCst);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Waits `dur` unless the channel is hung up first (`ast_safe_sleep`).
+    pub async fn sleep(&self, dur: Duration) -> Result<(), Interrupted> {
+        let until = Instant::now() + dur;
+        loop {
+            if self.check_hangup() {
+                return Err(Interrupted::Hangup);
+            }
+            let now = Instant::now();
+            if now >= until {
+                return Ok(());
+            }
+            let mut wake_at = until;
+            if let Some(t) = self.lock().when_to_hangup {
+                wake_at = wake_at.min(t);
+            }
+            let notified = self.wake.notified();
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake_at)) => {}
+            }
+        }
+    }
+
+    /// Waits until `until` says yes or the channel is hung up; `until` is
+    /// checked whenever the channel is woken.
+    pub async fn wait_for(&self, mut until: impl FnMut(&Channel) -> bool) -> Result<(), Interrupted> {
+        loop {
+            let notified = self.wake.notified();
+            if until(self) {
+                return Ok(());
+            }
+            if self.check_hangup() {
+                return Err(Interrupted::Hangup);
+            }
+            let deadline = self.lock().when_to_hangup;
+            match deadline {
+                Some(t) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(t)) => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    /// What waits on this channel listens to.
+    pub fn wake_handle(&self) -> &tokio::sync::Notify {
+        &self.wake
+    }
+
+    /// Wakes whatever waits on this channel (state changed, frame queued).
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+        self.wake.notify_one();
+    }
+
+    /// `ast_answer`.
+    pub fn answer(self: &Arc<Self>) {
+        if self.state() == ChanState::Up {
+            return;
+        }
+        if let Some(d) = self.driver() {
+            d.answer(self);
+        }
+        self.set_state(ChanState::Up);
+        self.wake();
+    }
+
+    pub fn indicate(self: &Arc<Self>, condition: Indication) {
+        if let Some(d) = self.driver() {
+            d.indicate(self, condition);
+        }
+    }
+
+    pub fn get_var(&self, name: &str) -> Option<String> {
+        self.lock().vars.get(name).map(str::to_string)
+    }
+}
+
+fn lock_or_recover<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Every live channel, and the counters that name new ones.
+pub struct Channels {
+    by_name: Mutex<BTreeMap<String, Arc<Channel>>>,
+    /// Creation order, for listings that follow it.
+    order: Mutex<Vec<Weak<Channel>>>,
+    unique_seq: AtomicU32,
+    callid_seq: AtomicU32,
+    /// Per technology name sequences (`Local/…-00000000`, `SIP/…-00000000`).
+    tech_seq: Mutex<BTreeMap<&'static str, u32>>,
+    /// Calls ever processed (`core show channels` last line).
+    pub processed: AtomicU32,
+    /// Channels running a PBX now (`ast_active_calls`).
+    pub active: AtomicU32,
+    pub events: EventBus,
+    /// The system name (`systemname` in asterisk.conf) that prefixes unique ids.
+    system_name: String,
+}
+
+/// What a new channel starts with.
+#[derive(Debug, Clone, Default)]
+pub struct NewChannel {
+    pub context: String,
+    pub exten: String,
+    pub priority: i32,
+    pub state: Option<ChanState>,
+    pub caller: Caller,
+    pub language: Option<String>,
+    pub musicclass: Option<String>,
+    pub accountcode: String,
+    pub linkedid: Option<String>,
+    pub vars: VarList,
+}
+
+impl Channels {
+    pub fn new(system_name: &str) -> Self {
+        Self {
+            by_name: Mutex::new(BTreeMap::new()),
+            order: Mutex::new(Vec::new()),
+            unique_seq: AtomicU32::new(0),
+            callid_seq: AtomicU32::new(1),
+            tech_seq: Mutex::new(BTreeMap::new()),
+            processed: AtomicU32::new(0),
+            active: AtomicU32::new(0),
+            events: EventBus::new(),
+            system_name: system_name.to_string(),
+        }
+    }
+
+    /// The next `-%08x` suffix for a technology.
+    pub fn next_tech_seq(&self, tech: &'static str) -> u32 {
+        let mut m = lock_or_recover(&self.tech_seq);
+        let e = m.entry(tech).or_insert(0);
+        let v = *e;
+        *e = e.wrapping_add(1);
+        v
+    }
+
+    /// A unique id as Asterisk makes them: `[system-]epoch.seq`.
+    pub fn next_uniqueid(&self) -> String {
+        let seq = self.unique_seq.fetch_add(1, Ordering::SeqCst);
+        let epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        if self.system_name.is_empty() {
+            format!("{epoch}.{seq}")
+        } else {
+            format!("{}-{epoch}.{seq}", self.system_name)
+        }
+    }
+
+    pub fn next_callid(&self) -> u32 {
+        self.callid_seq.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Creates and registers a channel (`ast_channel_alloc`).
+    pub fn alloc(&self, name: String, tech: &'static str, callid: u32, init: NewChannel) -> Arc<Channel> {
+        let uniqueid = self.next_uniqueid();
+        let linkedid = init.linkedid.clone().unwrap_or_else(|| uniqueid.clone());
+        let data = ChanData {
+            state: init.state.unwrap_or(ChanState::Down),
+            context: if init.context.is_empty() { "default".into() } else { init.context },
+            exten: if init.exten.is_empty() { "s".into() } else { init.exten },
+            priority: if init.priority == 0 { 1 } else { init.priority },
+            vars: init.vars,
+            caller: init.caller,
+            connected: Party::default(),
+            dialed_number: None,
+            redirecting_from: None,
+            language: init.language.unwrap_or_else(|| "en".into()),
+            musicclass: init.musicclass.unwrap_or_default(),
+            accountcode: init.accountcode,
+            peeraccount: String::new(),
+            userfield: String::new(),
+            amaflags: 3,
+            hangupcause: 0,
+            linkedid,
+            appl: None,
+            data: None,
+            gosub_stack: Vec::new(),
+            in_autoloop: false,
+            when_to_hangup: None,
+            response_timeout_ms: 10_000,
+            digit_timeout_ms: 5_000,
+            has_pbx: false,
+            hangup_handlers: Vec::new(),
+            shared: VarList::new(),
+            exception: None,
+            h_exten_run: false,
+            pending_indication: None,
+        };
+        let chan = Arc::new(Channel {
+            name: name.clone(),
+            uniqueid,
+            tech,
+            callid,
+            created: SystemTime::now(),
+            created_at: Instant::now(),
+            data: Mutex::new(data),
+            softhangup: AtomicU32::new(0),
+            wake: tokio::sync::Notify::new(),
+            peer: Mutex::new(Weak::new()),
+            events: self.events.clone(),
+            driver: Mutex::new(None),
+        });
+        lock_or_recover(&self.by_name).insert(name.to_ascii_lowercase(), chan.clone());
+        let mut order = lock_or_recover(&self.order);
+        order.retain(|w| w.strong_count() > 0);
+        order.push(Arc::downgrade(&chan));
+        drop(order);
+        chan.emit(EventKind::Newchannel);
+        chan
+    }
+
+    /// Removes a hung-up channel (`ast_hangup`'s unlink) and announces it.
+    pub fn unregister(&self, chan: &Arc<Channel>) {
+        let removed = lock_or_recover(&self.by_name).remove(&chan.name.to_ascii_lowercase());
+        if removed.is_some() {
+            let cause = chan.lock().hangupcause;
+            chan.emit(EventKind::Hangup { cause });
+        }
+    }
+
+    /// Finds a channel by full name, case-insensitively as Asterisk does.
+    pub fn by_name(&self, name: &str) -> Option<Arc<Channel>> {
+        lock_or_recover(&self.by_name).get(&name.to_ascii_lowercase()).cloned()
+    }
+
+    /// Channels whose name starts with `prefix` (case-insensitive).
+    pub fn by_prefix(&self, prefix: &str) -> Vec<Arc<Channel>> {
+        let p = prefix.to_ascii_lowercase();
+        lock_or_recover(&self.by_name)
+            .range(p.clone()..)
+            .take_while(|(k, _)| k.starts_with(&p))
+            .map(|(_, c)| c.clone())
+            .collect()
+    }
+
+    pub fn by_uniqueid(&self, id: &str) -> Option<Arc<Channel>> {
+        lock_or_recover(&self.by_name).values().find(|c| c.uniqueid == id).cloned()
+    }
+
+    /// Every live channel, newest first (the order Asterisk's channel
+    /// container hands them to `core show channels`).
+    pub fn all(&self) -> Vec<Arc<Channel>> {
+        let live = lock_or_recover(&self.by_name);
+        let order = lock_or_recover(&self.order);
+        order
+            .iter()
+            .rev()
+            .filter_map(Weak::upgrade)
+            .filter(|c| live.contains_key(&c.name.to_ascii_lowercase()))
+            .collect()
+    }
+
+    pub fn active_calls(&self) -> usize {
+        self.active.load(Ordering::SeqCst) as usize
+    }
+
+    pub fn processed_calls(&self) -> usize {
+        self.processed.load(Ordering::SeqCst) as usize
+    }
+
+    pub fn count(&self) -> usize {
+        lock_or_recover(&self.by_name).len()
+    }
+}

@@ -1,0 +1,499 @@
+//! The PBX run loop (`__ast_pbx_run`): executes priorities on a channel,
+//! handles invalid extensions, timeouts, autofallthrough, exceptions, and
+//! runs the `h` extension when the call ends.
+
+use std::sync::Arc;
+
+use super::find::{self, Status, Want};
+use crate::apps::{self, AppCtx, AppExit, AppResult};
+use crate::channels::{Channel, softhangup};
+use crate::core::events::EventKind;
+
+/// What `spawn_extension` found.
+pub enum Spawn {
+    /// The application ran and asked to go on.
+    Ran,
+    /// The application ended the run (its non-zero return).
+    Exit(AppExit),
+    /// No such context/extension/priority.
+    NotFound(Status),
+}
+
+fn location(chan: &Channel) -> (String, String, i32, Option<String>) {
+    let d = chan.lock();
+    (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone())
+}
+
+/// `set_ext_pri`.
+pub fn set_ext_pri(chan: &Channel, exten: &str, priority: i32) {
+    let mut d = chan.lock();
+    d.exten = exten.to_string();
+    d.priority = priority;
+}
+
+fn exists(ctx: &AppCtx, context: &str, exten: &str, priority: i32, cid: Option<&str>) -> bool {
+    find::exists(&ctx.sys.loaded().dialplan, context, exten, priority, cid)
+}
+
+/// `raise_exception`: remembers where and why, then goes to `e`.
+pub fn raise_exception(chan: &Channel, reason: &str, priority: i32) {
+    {
+        let mut d = chan.lock();
+        d.exception = Some(crate::channels::Exception {
+            reason: reason.to_string(),
+            context: d.context.clone(),
+            exten: d.exten.clone(),
+            priority: d.priority,
+        });
+    }
+    set_ext_pri(chan, "e", priority);
+}
+
+/// Finds the current priority and runs it (`pbx_extension_helper` in spawn mode).
+pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
+    let (context, exten, priority, cid) = location(&ctx.chan);
+    let loaded = ctx.sys.loaded();
+    let found = find::find(&loaded.dialplan, &context, &exten, Want::Priority(priority), cid.as_deref());
+    let (app_name, raw_data) = match found {
+        Ok(f) => (f.priority.app.clone(), f.priority.data.clone()),
+        Err(status) => return Spawn::NotFound(status),
+    };
+    drop(loaded);
+    let Some(app) = apps::find(&app_name) else {
+        ctx.warning(
+            "pbx.c",
+            &format!("No application '{app_name}' for extension ({context}, {exten}, {priority})"),
+        );
+        return Spawn::Exit(AppExit::Hangup);
+    };
+    if ctx.chan.softhangup_flags() & softhangup::ASYNCGOTO != 0 {
+        return Spawn::Ran;
+    }
+    let data = if raw_data.contains("${") || raw_data.contains("$[") {
+        ctx.substitute(&raw_data)
+    } else {
+        raw_data
+    };
+    ctx.sys.pbx.logger.verbose(
+        3,
+        "pbx.c",
+        None,
+        &format!(
+            "Executing [{exten}@{context}:{priority}] {}(\"{}\", \"{data}\") in new stack",
+            app.name, ctx.chan.name
+        ),
+    );
+    ctx.chan.emit(EventKind::Newexten {
+        application: app.name.to_string(),
+        data: data.clone(),
+    });
+    match apps::exec(ctx, app, &data).await {
+        Ok(()) => Spawn::Ran,
+        Err(e) => Spawn::Exit(e),
+    }
+}
+
+/// Runs the dialplan on a channel until it ends, then hangs the channel up.
+pub async fn pbx_run(ctx: AppCtx) {
+    use std::sync::atomic::Ordering;
+    let callid = ctx.chan.callid;
+    let counters = &ctx.sys.pbx.channels;
+    counters.processed.fetch_add(1, Ordering::SeqCst);
+    counters.active.fetch_add(1, Ordering::SeqCst);
+    let sys = ctx.sys.clone();
+    crate::core::logger::CALLID
+        .scope(callid, async move {
+            run_loop(&ctx).await;
+            hangup_with_h(&ctx).await;
+        })
+        .await;
+    sys.pbx.channels.active.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Runs the dialplan from the channel's location without hanging it up
+/// afterwards (Gosub from outside the loop, Macro, originate's `;1`).
+pub async fn run_loop(ctx: &AppCtx) {
+    let chan = &ctx.chan;
+    let saved_autoloop = {
+        let mut d = chan.lock();
+        let saved = d.in_autoloop;
+        d.in_autoloop = true;
+        d.has_pbx = true;
+        if d.exten.is_empty() {
+            drop(d);
+            let (c, e, p, _) = location(chan);
+            ctx.verbose(
+                2,
+                "pbx.c",
+                &format!("Starting {} at {c},{e},{p} failed so falling back to exten 's'", chan.name),
+            );
+            set_ext_pri(chan, "s", 1);
+            chan.lock().in_autoloop = true;
+        }
+        saved
+    };
+    let mut found_any = false;
+    let mut error = false;
+    'outer: loop {
+        let mut dst_exten = String::new();
+        let mut invalid = false;
+        let res: Option<AppExit>;
+        loop {
+            match spawn_extension(ctx).await {
+                Spawn::Ran => {
+                    found_any = true;
+                    if !chan.check_hangup() {
+                        chan.lock().priority += 1;
+                        continue;
+                    }
+                    let flags = chan.softhangup_flags();
+                    if flags & softhangup::ASYNCGOTO != 0 {
+                        chan.clear_softhangup(softhangup::ASYNCGOTO);
+                        continue;
+                    }
+                    if flags & softhangup::TIMEOUT != 0 {
+                        if handle_timeout(ctx) {
+                            continue;
+                        }
+                        error = true;
+                        break 'outer;
+                    }
+                    error = true;
+                    break 'outer;
+                }
+                Spawn::Exit(e) => {
+                    found_any = true;
+                    res = Some(e);
+                    break;
+                }
+                Spawn::NotFound(_) => {
+                    res = None;
+                    break;
+                }
+            }
+        }
+        if let Some(e) = res {
+            match e {
+                AppExit::Digit(d) => {
+                    dst_exten.push(d);
+                }
+                AppExit::Incomplete => {
+                    let (c, x, p, _) = location(chan);
+                    ctx.verbose(
+                        2,
+                        "pbx.c",
+                        &format!("Spawn extension ({c}, {x}, {p}) exited INCOMPLETE on '{}'", chan.name),
+                    );
+                    invalid = true;
+                }
+                AppExit::Hangup | AppExit::Error | AppExit::MacroExit => {
+                    let (c, x, p, cid) = location(chan);
+                    ctx.verbose(
+                        2,
+                        "pbx.c",
+                        &format!("Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'", chan.name),
+                    );
+                    if e == AppExit::Error && exists(ctx, &c, "e", 1, cid.as_deref()) {
+                        if x == "e" {
+                            ctx.verbose(
+                                2,
+                                "pbx.c",
+                                &format!(
+                                    "Spawn extension ({c}, {x}, {p}) exited ERROR while already on 'e' exten on '{}'",
+                                    chan.name
+                                ),
+                            );
+                            error = true;
+                            break 'outer;
+                        }
+                        raise_exception(chan, "ERROR", 1);
+                        continue 'outer;
+                    }
+                    let flags = chan.softhangup_flags();
+                    if flags & softhangup::ASYNCGOTO != 0 {
+                        chan.clear_softhangup(softhangup::ASYNCGOTO);
+                        continue 'outer;
+                    }
+                    if flags & softhangup::TIMEOUT != 0 && handle_timeout(ctx) {
+                        continue 'outer;
+                    }
+                    error = true;
+                    break 'outer;
+                }
+            }
+        }
+        let (c, x, p, cid) = location(chan);
+        if invalid || (dst_exten.is_empty() && !exists(ctx, &c, &x, 1, cid.as_deref())) {
+            if exists(ctx, &c, "i", 1, cid.as_deref()) {
+                ctx.verbose(
+                    3,
+                    "pbx.c",
+                    &format!(
+                        "Channel '{}' sent to invalid extension: context,exten,priority={c},{x},{p}",
+                        chan.name
+                    ),
+                );
+                ctx.set_var("INVALID_EXTEN", Some(&x));
+                set_ext_pri(chan, "i", 1);
+            } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
+                raise_exception(chan, "INVALID", 1);
+            } else {
+                ctx.warning(
+                    "pbx.c",
+                    &format!(
+                        "Channel '{}' sent to invalid extension but no invalid handler: context,exten,priority={c},{x},{p}",
+                        chan.name
+                    ),
+                );
+                error = true;
+                break 'outer;
+            }
+        } else if chan.softhangup_flags() & softhangup::TIMEOUT != 0 {
+            chan.clear_softhangup(softhangup::TIMEOUT);
+        } else {
+            let autofallthrough = ctx.sys.loaded().dialplan.general.autofallthrough;
+            let wait_ms = if !dst_exten.is_empty() {
+                chan.lock().digit_timeout_ms
+            } else if !autofallthrough {
+                chan.lock().response_timeout_ms
+            } else {
+                0
+            };
+            if wait_ms == 0 {
+                let status = ctx.var("DIALSTATUS").unwrap_or_else(|| "UNKNOWN".into());
+                ctx.verbose(
+                    3,
+                    "pbx.c",
+                    &format!("Auto fallthrough, channel '{}' status is '{status}'", chan.name),
+                );
+                if status.eq_ignore_ascii_case("CONGESTION") || status.eq_ignore_ascii_case("CHANUNAVAIL") {
+                    let _ = apps::builtins::indicate_congestion(ctx, "10").await;
+                } else if status.eq_ignore_ascii_case("BUSY") {
+                    let _ = apps::builtins::indicate_busy(ctx, "10").await;
+                }
+                error = true;
+                break 'outer;
+            }
+            // Collect more digits (none arrive without media: the wait
+            // ends on the timeout or a hangup).
+            if chan.sleep(std::time::Duration::from_millis(wait_ms)).await.is_err() {
+                break 'outer;
+            }
+            let timeout = dst_exten.is_empty();
+            if !timeout && exists(ctx, &c, &dst_exten, 1, cid.as_deref()) {
+                set_ext_pri(chan, &dst_exten, 1);
+            } else if !timeout {
+                if exists(ctx, &c, "i", 1, cid.as_deref()) {
+                    ctx.verbose(
+                        3,
+                        "pbx.c",
+                        &format!("Invalid extension '{dst_exten}' in context '{c}' on {}", chan.name),
+                    );
+                    ctx.set_var("INVALID_EXTEN", Some(&dst_exten));
+                    set_ext_pri(chan, "i", 1);
+                } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
+                    raise_exception(chan, "INVALID", 1);
+                } else {
+                    ctx.warning(
+                        "pbx.c",
+                        &format!("Invalid extension '{dst_exten}', but no rule 'i' or 'e' in context '{c}'"),
+                    );
+                    found_any = true;
+                    break 'outer;
+                }
+            } else if exists(ctx, &c, "t", 1, cid.as_deref()) {
+                ctx.verbose(3, "pbx.c", &format!("Timeout on {}", chan.name));
+                set_ext_pri(chan, "t", 1);
+            } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
+                raise_exception(chan, "RESPONSETIMEOUT", 1);
+            } else {
+                ctx.warning("pbx.c", &format!("Timeout, but no rule 't' or 'e' in context '{c}'"));
+                found_any = true;
+                break 'outer;
+            }
+        }
+    }
+    if !found_any && !error {
+        ctx.warning("pbx.c", &format!("Don't know what to do with '{}'", chan.name));
+    }
+    let mut d = chan.lock();
+    d.in_autoloop = saved_autoloop;
+}
+
+/// The absolute timeout fired: go to `T`, else raise ABSOLUTETIMEOUT at `e`.
+fn handle_timeout(ctx: &AppCtx) -> bool {
+    let (c, _, _, cid) = location(&ctx.chan);
+    if exists(ctx, &c, "T", 1, cid.as_deref()) {
+        set_ext_pri(&ctx.chan, "T", 1);
+    } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
+        raise_exception(&ctx.chan, "ABSOLUTETIMEOUT", 1);
+    } else {
+        return false;
+    }
+    ctx.chan.lock().when_to_hangup = None;
+    ctx.chan.clear_softhangup(softhangup::TIMEOUT);
+    true
+}
+
+/// The end of a PBX run: the `h` extension, hangup handlers, then hangup.
+async fn hangup_with_h(ctx: &AppCtx) {
+    let chan = &ctx.chan;
+    chan.softhangup(softhangup::APPUNLOAD);
+    let (c, _, _, cid) = location(chan);
+    let run_h = !chan.lock().h_exten_run && exists(ctx, &c, "h", 1, cid.as_deref());
+    if run_h {
+        run_h_exten(ctx, &c).await;
+    }
+    run_hangup_handlers(ctx).await;
+    chan.lock().has_pbx = false;
+    hangup(ctx);
+}
+
+/// `ast_pbx_h_exten_run`.
+pub async fn run_h_exten(ctx: &AppCtx, context: &str) {
+    let chan = &ctx.chan;
+    let saved = {
+        let mut d = chan.lock();
+        d.context = context.to_string();
+        d.exten = "h".into();
+        d.priority = 1;
+        let s = d.in_autoloop;
+        d.in_autoloop = true;
+        s
+    };
+    let mut last: AppResult = Ok(());
+    let mut found = false;
+    loop {
+        match spawn_extension(ctx).await {
+            Spawn::Ran => {
+                found = true;
+                chan.lock().priority += 1;
+            }
+            Spawn::Exit(e) => {
+                found = true;
+                last = Err(e);
+                break;
+            }
+            Spawn::NotFound(_) => break,
+        }
+    }
+    if found && last.is_err() {
+        let (c, x, p, _) = location(chan);
+        ctx.verbose(
+            2,
+            "pbx.c",
+            &format!("Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'", chan.name),
+        );
+    }
+    let mut d = chan.lock();
+    d.h_exten_run = true;
+    d.in_autoloop = saved;
+}
+
+/// Runs the hangup handlers pushed with CHANNEL(hangup_handler_push).
+async fn run_hangup_handlers(ctx: &AppCtx) {
+    loop {
+        let next = {
+            let mut d = ctx.chan.lock();
+            if d.hangup_handlers.is_empty() {
+                None
+            } else {
+                Some(d.hangup_handlers.remove(0))
+            }
+        };
+        let Some(handler) = next else { break };
+        let _ = apps::stack::gosub_from_outside(ctx, &handler).await;
+    }
+}
+
+/// `ast_hangup`: tells the driver, removes the channel, wakes its peer.
+pub fn hangup(ctx: &AppCtx) {
+    hangup_channel(&ctx.sys, &ctx.chan);
+}
+
+pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
+    chan.softhangup(softhangup::DEV);
+    if let Some(d) = chan.driver() {
+        d.hangup(chan);
+    }
+    {
+        let mut d = chan.lock();
+        if d.hangupcause == 0 {
+            d.hangupcause = crate::channels::causes::NORMAL_CLEARING;
+        }
+    }
+    sys.pbx.channels.unregister(chan);
+}
+
+/// `ast_parseable_goto`: `[[context,]exten,]priority` where the priority is
+/// a number, `+n`/`-n`, or a label. Logs and fails as Asterisk does.
+pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
+    if target.is_empty() {
+        ctx.warning("pbx.c", "Goto requires an argument ([[context,]extension,]priority)");
+        return Err(());
+    }
+    let parts: Vec<&str> = target.splitn(3, ',').collect();
+    let (context, exten, pri) = match parts.as_slice() {
+        [p] => (None, None, *p),
+        [e, p] => (None, Some(*e), *p),
+        [c, e, p] => (Some(*c), Some(*e), *p),
+        _ => return Err(()),
+    };
+    let (mut mode, mut pri_s) = (0i32, pri);
+    if let Some(r) = pri.strip_prefix('+') {
+        mode = 1;
+        pri_s = r;
+    } else if let Some(r) = pri.strip_prefix('-') {
+        mode = -1;
+        pri_s = r;
+    }
+    let (cur_c, cur_e, cur_p, cid) = location(&ctx.chan);
+    let number = pri_s.trim_start().parse::<i32>().ok().filter(|_| {
+        // Asterisk requires the whole field to be the number ("%d%1s").
+        pri_s.trim_start().chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+    });
+    let mut ipri = match number {
+        Some(n) => n,
+        None => {
+            let c = context.filter(|c| !c.is_empty()).unwrap_or(&cur_c);
+            let e = exten.filter(|e| !e.is_empty()).unwrap_or(&cur_e);
+            let e_sub;
+            let e = if e.contains("${") {
+                e_sub = ctx.substitute(e);
+                e_sub.as_str()
+            } else {
+                e
+            };
+            match find::find_label(&ctx.sys.loaded().dialplan, c, e, pri_s, cid.as_deref()) {
+                Some(p) if p >= 1 => {
+                    mode = 0;
+                    p
+                }
+                _ => {
+                    ctx.warning("pbx.c", &format!("Priority '{pri_s}' must be a number > 0, or valid label"));
+                    return Err(());
+                }
+            }
+        }
+    };
+    if mode != 0 {
+        ipri = cur_p + ipri * mode;
+    }
+    explicit_goto(&ctx.chan, context, exten, ipri);
+    Ok(())
+}
+
+/// `ast_explicit_goto`: inside the run loop the priority lands one early,
+/// because the loop adds one after the application returns.
+pub fn explicit_goto(chan: &Channel, context: Option<&str>, exten: Option<&str>, priority: i32) {
+    let mut d = chan.lock();
+    if let Some(c) = context.filter(|c| !c.is_empty()) {
+        d.context = c.to_string();
+    }
+    if let Some(e) = exten.filter(|e| !e.is_empty()) {
+        d.exten = e.to_string();
+    }
+    if priority > -1 {
+        d.priority = if d.in_autoloop { priority - 1 } else { priority };
+    }
+}

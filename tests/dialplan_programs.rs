@@ -1,0 +1,120 @@
+//! Dialplan programs on Local channels, run by the real daemon, compared
+//! with what Asterisk 20.20.1 did with the same config: the executed
+//! application trace in the `full` log and the globals the programs leave.
+
+mod common;
+use common::*;
+use std::time::{Duration, Instant};
+
+/// Lines of the `full` log from the first call on, normalised as the golden
+/// file is (date, thread id).
+fn call_lines(log: &str) -> Vec<String> {
+    let date_tid = regex::Regex::new(r"^\[[^\]]*\] ([A-Z]+)\[\d+\]").expect("regex");
+    let mut started = false;
+    let mut out = Vec::new();
+    for line in log.lines() {
+        if line.contains("dial.c: Called") {
+            started = true;
+        }
+        if started {
+            out.push(date_tid.replace(line, "[DATE] $1[TID]").into_owned());
+        }
+    }
+    out
+}
+
+/// Lines of one call (by call id), and the dial.c lines that have none:
+/// each stream is ordered, the two may interleave differently run to run.
+fn streams(lines: &[String]) -> (Vec<String>, Vec<String>) {
+    lines.iter().cloned().partition(|l| l.contains("][C-"))
+}
+
+fn wait_idle(d: &Daemon) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = d.rx("core show channels count");
+        if out.starts_with("0 active channels\n") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "channels did not finish: {out}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn programs_match_asterisk_trace_and_globals() {
+    let dir = config_copy("dialplan");
+    let d = Daemon::start(dir.path());
+    let golden_dir = repo().join("golden/asterisk-20.20.1/dialplan");
+    let cmds = std::fs::read_to_string(golden_dir.join("programs.cmds")).expect("cmds");
+    for cmd in cmds.lines().filter(|l| !l.trim().is_empty()) {
+        assert_eq!(d.rx(cmd), "", "{cmd}");
+        wait_idle(&d);
+    }
+    let expected = std::fs::read_to_string(golden_dir.join("programs.log")).expect("golden");
+    let expected: Vec<String> = expected
+        .lines()
+        .filter(|l| !l.starts_with(';'))
+        .map(str::to_string)
+        .collect();
+    let log = std::fs::read_to_string(dir.path().join("var/log/full")).expect("full log");
+    let got = call_lines(&log);
+    let (exp_calls, exp_dial) = streams(&expected);
+    let (got_calls, got_dial) = streams(&got);
+    assert_eq!(got_calls.join("\n"), exp_calls.join("\n"));
+    assert_eq!(got_dial.join("\n"), exp_dial.join("\n"));
+
+    let globals = golden(&golden_dir.join("globals.txt"), "dialplan show globals");
+    assert_eq!(d.rx("dialplan show globals"), globals);
+}
+
+#[test]
+fn channels_listing_while_a_call_runs() {
+    let dir = config_copy("dialplan");
+    let d = Daemon::start(dir.path());
+    assert_eq!(
+        d.rx("channel originate Local/s@t-wait application Wait 10"),
+        ""
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    // Asterisk 20.20.1 printed exactly this for the same call.
+    let expected = "Channel                                                          Location                         State   Application(Data)             \n\
+Local/s@t-wait-00000000;1                                        s@t-wait:1                       Up      Wait(10)                      \n\
+Local/s@t-wait-00000000;2                                        s@t-wait:3                       Up      Wait(3)                       \n\
+2 active channels\n1 active call\n1 call processed\n";
+    assert_eq!(d.rx("core show channels"), expected);
+    let concise = d.rx("core show channels concise");
+    let uid = regex::Regex::new(r"!\d+\.\d+\n").expect("regex");
+    assert_eq!(
+        uid.replace_all(&concise, "!UNIQUEID\n"),
+        "Local/s@t-wait-00000000;1!t-wait!s!1!Up!Wait!10!!!!3!0!!UNIQUEID\nLocal/s@t-wait-00000000;2!t-wait!s!3!Up!Wait!3!!!!3!0!!UNIQUEID\n"
+    );
+    let chan2 = d.rx("core show channel Local/s@t-wait-00000000;2");
+    assert!(chan2.contains("      Variables:\nTRAIL=kept\n"), "{chan2}");
+    assert!(
+        chan2.contains(" Call Identifier: [C-00000001]\n"),
+        "{chan2}"
+    );
+    assert_eq!(
+        d.rx("channel request hangup Local/s@t-wait-00000000;1"),
+        "Requested Hangup on channel 'Local/s@t-wait-00000000;1'\n"
+    );
+    wait_idle(&d);
+    assert_eq!(
+        d.rx("core show channels count"),
+        "0 active channels\n0 active calls\n1 call processed\n"
+    );
+    assert_eq!(
+        d.rx("core show channel nosuch"),
+        "nosuch is not a known channel\n"
+    );
+    assert_eq!(
+        d.rx("channel request hangup nosuch"),
+        "nosuch is not a known channel\n"
+    );
+    assert_eq!(
+        d.rx("dialplan set global FOO bar"),
+        "\n    -- Global variable 'FOO' set to 'bar'\n"
+    );
+    assert!(d.rx("dialplan show globals").starts_with("   FOO=bar\n"));
+}
