@@ -3,31 +3,123 @@
 
 use std::time::Duration;
 
-use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_args, split_app_call};
+use super::{
+    App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_app_call, split_args,
+};
 use crate::channels::{ChanState, Indication, causes};
 use crate::pbx::run::parseable_goto;
 use crate::pbx::timing::Timing;
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "Answer", run: Run::Wait(answer), synopsis: "Answers the channel if it is ringing.", syntax: "Answer([delay[,options]])" },
-        App { name: "Busy", run: Run::Wait(busy), synopsis: "Signals busy, then waits for the caller to hang up.", syntax: "Busy([timeout])" },
-        App { name: "Congestion", run: Run::Wait(congestion), synopsis: "Signals congestion, then waits for the caller to hang up.", syntax: "Congestion([timeout])" },
-        App { name: "ExecIfTime", run: Run::Wait(execiftime), synopsis: "Runs an application when the time matches a time specification.", syntax: "ExecIfTime(times,weekdays,mdays,months[,timezone]?appname[(appargs)])" },
-        App { name: "Goto", run: Run::Now(goto), synopsis: "Jumps to a priority, extension and context.", syntax: "Goto([[context,]extension,]priority)" },
-        App { name: "GotoIf", run: Run::Now(gotoif), synopsis: "Jumps to one of two places depending on a condition.", syntax: "GotoIf(condition?[labeliftrue][:labeliffalse])" },
-        App { name: "GotoIfTime", run: Run::Now(gotoiftime), synopsis: "Jumps to one of two places depending on the time.", syntax: "GotoIfTime(times,weekdays,mdays,months[,timezone]?[labeliftrue][:labeliffalse])" },
-        App { name: "Hangup", run: Run::Now(hangup), synopsis: "Hangs the channel up, optionally with a cause.", syntax: "Hangup([causecode])" },
-        App { name: "ImportVar", run: Run::Now(importvar), synopsis: "Copies a variable from another channel.", syntax: "ImportVar(newvar=channelname,variable)" },
-        App { name: "Incomplete", run: Run::Now(incomplete), synopsis: "Asks for more digits before matching.", syntax: "Incomplete([n])" },
-        App { name: "MSet", run: Run::Now(mset), synopsis: "Sets several variables at once.", syntax: "MSet(name1=value1[,name2=value2[,...]])" },
-        App { name: "NoOp", run: Run::Now(noop), synopsis: "Does nothing; its arguments show in the verbose log.", syntax: "NoOp([text])" },
-        App { name: "Proceeding", run: Run::Now(proceeding), synopsis: "Signals that the call is proceeding.", syntax: "Proceeding()" },
-        App { name: "Progress", run: Run::Now(progress), synopsis: "Signals in-band progress (early media).", syntax: "Progress()" },
-        App { name: "RaiseException", run: Run::Now(raise), synopsis: "Jumps to the 'e' extension with a reason.", syntax: "RaiseException(reason)" },
-        App { name: "Ringing", run: Run::Now(ringing), synopsis: "Signals ringing to the caller.", syntax: "Ringing()" },
-        App { name: "Set", run: Run::Now(set), synopsis: "Sets a channel variable or writes a function.", syntax: "Set(name=value)" },
-        App { name: "Wait", run: Run::Wait(wait), synopsis: "Waits a number of seconds.", syntax: "Wait(seconds)" },
+        App {
+            name: "Answer",
+            run: Run::Wait(answer),
+            synopsis: "Answers the channel if it is ringing.",
+            syntax: "Answer([delay[,options]])",
+        },
+        App {
+            name: "Busy",
+            run: Run::Wait(busy),
+            synopsis: "Signals busy, then waits for the caller to hang up.",
+            syntax: "Busy([timeout])",
+        },
+        App {
+            name: "Congestion",
+            run: Run::Wait(congestion),
+            synopsis: "Signals congestion, then waits for the caller to hang up.",
+            syntax: "Congestion([timeout])",
+        },
+        App {
+            name: "ExecIfTime",
+            run: Run::Wait(execiftime),
+            synopsis: "Runs an application when the time matches a time specification.",
+            syntax: "ExecIfTime(times,weekdays,mdays,months[,timezone]?appname[(appargs)])",
+        },
+        App {
+            name: "Goto",
+            run: Run::Now(goto),
+            synopsis: "Jumps to a priority, extension and context.",
+            syntax: "Goto([[context,]extension,]priority)",
+        },
+        App {
+            name: "GotoIf",
+            run: Run::Now(gotoif),
+            synopsis: "Jumps to one of two places depending on a condition.",
+            syntax: "GotoIf(condition?[labeliftrue][:labeliffalse])",
+        },
+        App {
+            name: "GotoIfTime",
+            run: Run::Now(gotoiftime),
+            synopsis: "Jumps to one of two places depending on the time.",
+            syntax: "GotoIfTime(times,weekdays,mdays,months[,timezone]?[labeliftrue][:labeliffalse])",
+        },
+        App {
+            name: "Hangup",
+            run: Run::Now(hangup),
+            synopsis: "Hangs the channel up, optionally with a cause.",
+            syntax: "Hangup([causecode])",
+        },
+        App {
+            name: "ImportVar",
+            run: Run::Now(importvar),
+            synopsis: "Copies a variable from another channel.",
+            syntax: "ImportVar(newvar=channelname,variable)",
+        },
+        App {
+            name: "Incomplete",
+            run: Run::Now(incomplete),
+            synopsis: "Asks for more digits before matching.",
+            syntax: "Incomplete([n])",
+        },
+        App {
+            name: "MSet",
+            run: Run::Now(mset),
+            synopsis: "Sets several variables at once.",
+            syntax: "MSet(name1=value1[,name2=value2[,...]])",
+        },
+        App {
+            name: "NoOp",
+            run: Run::Now(noop),
+            synopsis: "Does nothing; its arguments show in the verbose log.",
+            syntax: "NoOp([text])",
+        },
+        App {
+            name: "Proceeding",
+            run: Run::Now(proceeding),
+            synopsis: "Signals that the call is proceeding.",
+            syntax: "Proceeding()",
+        },
+        App {
+            name: "Progress",
+            run: Run::Now(progress),
+            synopsis: "Signals in-band progress (early media).",
+            syntax: "Progress()",
+        },
+        App {
+            name: "RaiseException",
+            run: Run::Now(raise),
+            synopsis: "Jumps to the 'e' extension with a reason.",
+            syntax: "RaiseException(reason)",
+        },
+        App {
+            name: "Ringing",
+            run: Run::Now(ringing),
+            synopsis: "Signals ringing to the caller.",
+            syntax: "Ringing()",
+        },
+        App {
+            name: "Set",
+            run: Run::Now(set),
+            synopsis: "Sets a channel variable or writes a function.",
+            syntax: "Set(name=value)",
+        },
+        App {
+            name: "Wait",
+            run: Run::Wait(wait),
+            synopsis: "Waits a number of seconds.",
+            syntax: "Wait(seconds)",
+        },
     ]
 }
 
@@ -73,7 +165,9 @@ pub fn atoi(s: &str) -> i64 {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
     let v: i64 = digits[..end].parse().unwrap_or(0);
     if neg { -v } else { v }
 }
@@ -88,7 +182,11 @@ pub fn parse_float_prefix(s: &str) -> Option<f64> {
             break;
         }
     }
-    if end == 0 { None } else { t[..end].parse().ok() }
+    if end == 0 {
+        None
+    } else {
+        t[..end].parse().ok()
+    }
 }
 
 fn hangup(ctx: &AppCtx, data: &str) -> AppResult {
@@ -105,7 +203,10 @@ fn hangup(ctx: &AppCtx, data: &str) -> AppResult {
             match parsed {
                 Some(n) if n > 0 => cause = n,
                 _ => {
-                    ctx.warning("pbx_builtins.c", &format!("Invalid cause given to Hangup(): \"{data}\""));
+                    ctx.warning(
+                        "pbx_builtins.c",
+                        &format!("Invalid cause given to Hangup(): \"{data}\""),
+                    );
                     cause = 0;
                 }
             }
@@ -219,7 +320,10 @@ fn goto(ctx: &AppCtx, data: &str) -> AppResult {
 
 fn gotoif(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
-        ctx.warning("pbx_builtins.c", "Ignoring, since there is no variable to check");
+        ctx.warning(
+            "pbx_builtins.c",
+            "Ignoring, since there is no variable to check",
+        );
         return Ok(());
     }
     let (cond, rest) = match data.split_once('?') {
@@ -285,16 +389,26 @@ fn execiftime<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 
 /// `name(args)` where a missing `(` means no arguments.
 fn split_app_call_paren(call: &str) -> (&str, &str) {
-    if call.contains('(') { split_app_call(call) } else { (call, "") }
+    if call.contains('(') {
+        split_app_call(call)
+    } else {
+        (call, "")
+    }
 }
 
 fn set(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
-        ctx.warning("pbx_variables.c", "Set requires one variable name/value pair.");
+        ctx.warning(
+            "pbx_variables.c",
+            "Set requires one variable name/value pair.",
+        );
         return Ok(());
     }
     let Some((name, value)) = data.split_once('=') else {
-        ctx.warning("pbx_variables.c", "Set requires an '=' to be a valid assignment.");
+        ctx.warning(
+            "pbx_variables.c",
+            "Set requires an '=' to be a valid assignment.",
+        );
         return Ok(());
     };
     if name.contains(' ') {
@@ -309,7 +423,10 @@ fn set(ctx: &AppCtx, data: &str) -> AppResult {
 
 fn mset(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
-        ctx.warning("pbx_variables.c", "MSet requires at least one variable name/value pair.");
+        ctx.warning(
+            "pbx_variables.c",
+            "MSet requires at least one variable name/value pair.",
+        );
         return Ok(());
     }
     for pair in split_args(data, ',').into_iter().take(99) {
@@ -342,7 +459,10 @@ fn mset(ctx: &AppCtx, data: &str) -> AppResult {
 
 fn importvar(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
-        ctx.warning("pbx_builtins.c", "Ignoring, since there is no variable to set");
+        ctx.warning(
+            "pbx_builtins.c",
+            "Ignoring, since there is no variable to set",
+        );
         return Ok(());
     }
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -359,7 +479,9 @@ fn importvar(ctx: &AppCtx, data: &str) -> AppResult {
         return Ok(());
     };
     let value = match ctx.sys.pbx.channels.by_name(channel) {
-        Some(other) => crate::pbx::subst::substitute(&ctx.sys, Some(&other), &format!("${{{variable}}}")),
+        Some(other) => {
+            crate::pbx::subst::substitute(&ctx.sys, Some(&other), &format!("${{{variable}}}"))
+        }
         None => String::new(),
     };
     ctx.set_var(name, Some(&value));

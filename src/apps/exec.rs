@@ -1,12 +1,29 @@
 //! Exec, TryExec and ExecIf (Asterisk's `apps/app_exec.c`).
 
-use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_args, split_raw};
+use super::{
+    App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_args, split_raw,
+};
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "Exec", run: Run::Wait(exec), synopsis: "Runs another application given as name(args).", syntax: "Exec(appname(arguments))" },
-        App { name: "ExecIf", run: Run::Wait(execif), synopsis: "Runs one of two applications depending on a condition.", syntax: "ExecIf(expression?appiftrue(args)[:appiffalse(args)])" },
-        App { name: "TryExec", run: Run::Wait(tryexec), synopsis: "Runs an application and records the outcome in TRYSTATUS.", syntax: "TryExec(appname(arguments))" },
+        App {
+            name: "Exec",
+            run: Run::Wait(exec),
+            synopsis: "Runs another application given as name(args).",
+            syntax: "Exec(appname(arguments))",
+        },
+        App {
+            name: "ExecIf",
+            run: Run::Wait(execif),
+            synopsis: "Runs one of two applications depending on a condition.",
+            syntax: "ExecIf(expression?appiftrue(args)[:appiffalse(args)])",
+        },
+        App {
+            name: "TryExec",
+            run: Run::Wait(tryexec),
+            synopsis: "Runs an application and records the outcome in TRYSTATUS.",
+            syntax: "TryExec(appname(arguments))",
+        },
     ]
 }
 
@@ -49,7 +66,10 @@ fn exec<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         match super::find(name) {
             Some(app) => super::exec(ctx, app, &args).await,
             None => {
-                ctx.warning("app_exec.c", &format!("Could not find application ({name})"));
+                ctx.warning(
+                    "app_exec.c",
+                    &format!("Could not find application ({name})"),
+                );
                 Err(AppExit::Hangup)
             }
         }
@@ -66,10 +86,16 @@ fn tryexec<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         match super::find(name) {
             Some(app) => {
                 let res = super::exec(ctx, app, &args).await;
-                ctx.set_var("TRYSTATUS", Some(if res.is_err() { "FAILED" } else { "SUCCESS" }));
+                ctx.set_var(
+                    "TRYSTATUS",
+                    Some(if res.is_err() { "FAILED" } else { "SUCCESS" }),
+                );
             }
             None => {
-                ctx.warning("app_exec.c", &format!("Could not find application ({name})"));
+                ctx.warning(
+                    "app_exec.c",
+                    &format!("Could not find application ({name})"),
+                );
                 ctx.set_var("TRYSTATUS", Some("NOAPP"));
             }
         }
@@ -81,7 +107,13 @@ fn execif<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         let first_comma = data.find(',');
         let first_question = data.find('?');
-        let (cond, t_app, t_data, f_app, f_data): (String, String, Option<String>, Option<String>, Option<String>);
+        let (cond, t_app, t_data, f_app, f_data): (
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let deprecated = match (first_comma, first_question) {
             (_, None) => true,
             (Some(c), Some(q)) => c < q,
@@ -136,7 +168,10 @@ fn execif<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             match super::find(&name).filter(|_| !name.is_empty()) {
                 Some(app) => super::exec(ctx, app, args.as_deref().unwrap_or("")).await,
                 None => {
-                    ctx.warning("app_exec.c", &format!("Could not find application! ({name})"));
+                    ctx.warning(
+                        "app_exec.c",
+                        &format!("Could not find application! ({name})"),
+                    );
                     Err(AppExit::Hangup)
                 }
             }

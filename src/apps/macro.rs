@@ -8,10 +8,30 @@ use crate::pbx::run::{Spawn, spawn_extension};
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "Macro", run: Run::Wait(macro_app), synopsis: "Runs the macro-<name> context as a subroutine (deprecated: use Gosub).", syntax: "Macro(name[,arg1[,arg2[,...]]])" },
-        App { name: "MacroExclusive", run: Run::Wait(macro_app), synopsis: "Runs a macro that only one channel may run at a time.", syntax: "MacroExclusive(name[,arg1[,arg2[,...]]])" },
-        App { name: "MacroExit", run: Run::Now(macro_exit), synopsis: "Leaves the running macro.", syntax: "MacroExit()" },
-        App { name: "MacroIf", run: Run::Wait(macro_if), synopsis: "Runs one of two macros depending on a condition.", syntax: "MacroIf(expr?macroiftrue[,args][:macroiffalse[,args]])" },
+        App {
+            name: "Macro",
+            run: Run::Wait(macro_app),
+            synopsis: "Runs the macro-<name> context as a subroutine (deprecated: use Gosub).",
+            syntax: "Macro(name[,arg1[,arg2[,...]]])",
+        },
+        App {
+            name: "MacroExclusive",
+            run: Run::Wait(macro_app),
+            synopsis: "Runs a macro that only one channel may run at a time.",
+            syntax: "MacroExclusive(name[,arg1[,arg2[,...]]])",
+        },
+        App {
+            name: "MacroExit",
+            run: Run::Now(macro_exit),
+            synopsis: "Leaves the running macro.",
+            syntax: "MacroExit()",
+        },
+        App {
+            name: "MacroIf",
+            run: Run::Wait(macro_if),
+            synopsis: "Runs one of two macros depending on a condition.",
+            syntax: "MacroIf(expr?macroiftrue[,args][:macroiffalse[,args]])",
+        },
     ]
 }
 
@@ -65,8 +85,14 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     }
     static NOTICE: AtomicBool = AtomicBool::new(false);
     if !NOTICE.swap(true, Ordering::Relaxed) {
-        ctx.warning("app_macro.c", "Macro() is deprecated and will be removed from a future version of Asterisk.");
-        ctx.warning("app_macro.c", "Dialplan should be updated to use Gosub instead.");
+        ctx.warning(
+            "app_macro.c",
+            "Macro() is deprecated and will be removed from a future version of Asterisk.",
+        );
+        ctx.warning(
+            "app_macro.c",
+            "Dialplan should be updated to use Gosub instead.",
+        );
     }
     let maxdepth = int_var(ctx, "MACRO_RECURSION").unwrap_or(7);
     let depth = int_var(ctx, "MACRO_DEPTH").unwrap_or(0);
@@ -75,10 +101,11 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     }
     let inhangup = int_var(ctx, "MACRO_IN_HANGUP").unwrap_or(0) != 0;
     if depth >= maxdepth {
-        ctx.sys
-            .pbx
-            .logger
-            .error("app_macro.c", None, "Macro():  possible infinite loop detected.  Returning early.");
+        ctx.sys.pbx.logger.error(
+            "app_macro.c",
+            None,
+            "Macro():  possible infinite loop detected.  Returning early.",
+        );
         return Ok(());
     }
     let depthc = (depth + 1).to_string();
@@ -91,14 +118,21 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     let fullmacro = format!("macro-{name}");
     let (oldc, olde, oldp, cid) = {
         let d = ctx.chan.lock();
-        (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone())
+        (
+            d.context.clone(),
+            d.exten.clone(),
+            d.priority,
+            d.caller.id.number.clone(),
+        )
     };
     {
         let loaded = ctx.sys.loaded();
         if loaded.dialplan.context(&fullmacro).is_none() {
             ctx.warning(
                 "app_macro.c",
-                &format!("No such context '{fullmacro}' for macro '{name}'. Was called by {olde}@{oldc}"),
+                &format!(
+                    "No such context '{fullmacro}' for macro '{name}'. Was called by {olde}@{oldc}"
+                ),
             );
             return Ok(());
         }
@@ -150,10 +184,21 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     loop {
         let (c, e, p, cid) = {
             let d = ctx.chan.lock();
-            (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone())
+            (
+                d.context.clone(),
+                d.exten.clone(),
+                d.priority,
+                d.caller.id.number.clone(),
+            )
         };
         let plan = ctx.sys.loaded().dialplan.clone();
-        let running = match crate::pbx::find::find(&plan, &c, &e, crate::pbx::find::Want::Priority(p), cid.as_deref()) {
+        let running = match crate::pbx::find::find(
+            &plan,
+            &c,
+            &e,
+            crate::pbx::find::Want::Priority(p),
+            cid.as_deref(),
+        ) {
             Ok(f) => (f.priority.app.clone(), f.priority.data.clone()),
             Err(_) => break,
         };
@@ -187,7 +232,9 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
                 let s = ctx.substitute(&running.1);
                 let (cond, rest) = s.split_once('?').unwrap_or((&s, ""));
                 let (t, f) = rest.split_once(':').unwrap_or((rest, ""));
-                if (check_condition(cond) && !t.is_empty()) || (!check_condition(cond) && !f.is_empty()) {
+                if (check_condition(cond) && !t.is_empty())
+                    || (!check_condition(cond) && !f.is_empty())
+                {
                     gosub_level += 1;
                 }
             }
@@ -245,7 +292,13 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
         }
         if let Some(offset) = int_var(ctx, "MACRO_OFFSET") {
             let next = oldp as i64 + offset + 1;
-            if crate::pbx::find::exists(&ctx.sys.loaded().dialplan, &oldc, &olde, next as i32, cid.as_deref()) {
+            if crate::pbx::find::exists(
+                &ctx.sys.loaded().dialplan,
+                &oldc,
+                &olde,
+                next as i32,
+                cid.as_deref(),
+            ) {
                 ctx.chan.lock().priority = (oldp as i64 + offset) as i32;
             }
         }

@@ -247,7 +247,9 @@ pub fn check_condition(cond: &str) -> bool {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
     if end == 0 {
         return true;
     }

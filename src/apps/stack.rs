@@ -9,17 +9,49 @@ use crate::pbx::run::parseable_goto;
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "Gosub", run: Run::Now(gosub), synopsis: "Jumps to a subroutine that comes back with Return.", syntax: "Gosub([[context,]exten,]priority[(arg1[,...][,argN])])" },
-        App { name: "GosubIf", run: Run::Now(gosubif), synopsis: "Calls one of two subroutines depending on a condition.", syntax: "GosubIf(condition?labeliftrue[(args)][:labeliffalse[(args)]])" },
-        App { name: "Return", run: Run::Now(return_app), synopsis: "Goes back to where the last Gosub was called, with an optional value.", syntax: "Return([value])" },
-        App { name: "StackPop", run: Run::Now(stackpop), synopsis: "Drops the most recent Gosub return address.", syntax: "StackPop()" },
+        App {
+            name: "Gosub",
+            run: Run::Now(gosub),
+            synopsis: "Jumps to a subroutine that comes back with Return.",
+            syntax: "Gosub([[context,]exten,]priority[(arg1[,...][,argN])])",
+        },
+        App {
+            name: "GosubIf",
+            run: Run::Now(gosubif),
+            synopsis: "Calls one of two subroutines depending on a condition.",
+            syntax: "GosubIf(condition?labeliftrue[(args)][:labeliffalse[(args)]])",
+        },
+        App {
+            name: "Return",
+            run: Run::Now(return_app),
+            synopsis: "Goes back to where the last Gosub was called, with an optional value.",
+            syntax: "Return([value])",
+        },
+        App {
+            name: "StackPop",
+            run: Run::Now(stackpop),
+            synopsis: "Drops the most recent Gosub return address.",
+            syntax: "StackPop()",
+        },
     ]
 }
 
 pub fn functions() -> Vec<Function> {
     vec![
-        Function { name: "LOCAL", read: Some(local_read), write: Some(local_write), synopsis: "Reads or sets a variable local to the current Gosub frame.", syntax: "LOCAL(varname)" },
-        Function { name: "LOCAL_PEEK", read: Some(local_peek), write: None, synopsis: "Reads a variable from an outer Gosub frame.", syntax: "LOCAL_PEEK(n,varname)" },
+        Function {
+            name: "LOCAL",
+            read: Some(local_read),
+            write: Some(local_write),
+            synopsis: "Reads or sets a variable local to the current Gosub frame.",
+            syntax: "LOCAL(varname)",
+        },
+        Function {
+            name: "LOCAL_PEEK",
+            read: Some(local_peek),
+            write: None,
+            synopsis: "Reads a variable from an outer Gosub frame.",
+            syntax: "LOCAL_PEEK(n,varname)",
+        },
     ]
 }
 
@@ -65,14 +97,20 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
             let inner = match rest.rfind(')') {
                 Some(j) => &rest[..j],
                 None => {
-                    ctx.warning("app_stack.c", &format!("Ouch.  No closing paren: '{data}'?"));
+                    ctx.warning(
+                        "app_stack.c",
+                        &format!("Ouch.  No closing paren: '{data}'?"),
+                    );
                     rest
                 }
             };
             let args = if inner.is_empty() {
                 Vec::new()
             } else {
-                split_raw(inner, ',', 100).into_iter().map(str::to_string).collect()
+                split_raw(inner, ',', 100)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
             };
             (label, args)
         }
@@ -89,21 +127,34 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
         d.priority = orig_p;
     };
     if parseable_goto(ctx, label).is_err() {
-        ctx.sys
-            .pbx
-            .logger
-            .error("app_stack.c", None, &format!("Gosub address is invalid: '{data}'"));
+        ctx.sys.pbx.logger.error(
+            "app_stack.c",
+            None,
+            &format!("Gosub address is invalid: '{data}'"),
+        );
         restore(ctx);
         return Err(AppExit::Hangup);
     }
     let (dest_c, dest_e, mut dest_p, cid, autoloop) = {
         let d = ctx.chan.lock();
-        (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone(), d.in_autoloop)
+        (
+            d.context.clone(),
+            d.exten.clone(),
+            d.priority,
+            d.caller.id.number.clone(),
+            d.in_autoloop,
+        )
     };
     if autoloop {
         dest_p += 1;
     }
-    if !crate::pbx::find::exists(&ctx.sys.loaded().dialplan, &dest_c, &dest_e, dest_p, cid.as_deref()) {
+    if !crate::pbx::find::exists(
+        &ctx.sys.loaded().dialplan,
+        &dest_c,
+        &dest_e,
+        dest_p,
+        cid.as_deref(),
+    ) {
         // Asterisk's message has no newline here; the logger adds none either.
         ctx.sys.pbx.logger.error(
             "app_stack.c",
@@ -117,7 +168,11 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
     }
     let max_argc = {
         let d = ctx.chan.lock();
-        d.gosub_stack.last().map(|f| f.arguments).unwrap_or(0).max(args.len())
+        d.gosub_stack
+            .last()
+            .map(|f| f.arguments)
+            .unwrap_or(0)
+            .max(args.len())
     };
     ctx.chan.lock().gosub_stack.push(GosubFrame {
         context: orig_c.clone(),
@@ -175,7 +230,11 @@ fn return_app(ctx: &AppCtx, data: &str) -> AppResult {
         let mut d = ctx.chan.lock();
         d.context = frame.context.clone();
         d.exten = frame.exten.clone();
-        d.priority = if d.in_autoloop { frame.priority - 1 } else { frame.priority };
+        d.priority = if d.in_autoloop {
+            frame.priority - 1
+        } else {
+            frame.priority
+        };
     }
     release_frame(ctx, &frame);
     ctx.set_var("GOSUB_RETVAL", Some(data));
@@ -206,7 +265,12 @@ pub fn gosub_from_outside<'a>(ctx: &'a AppCtx, target: &'a str) -> AppFuture<'a>
     Box::pin(async move {
         let saved = {
             let mut d = ctx.chan.lock();
-            let s = (d.context.clone(), d.exten.clone(), d.priority, d.in_autoloop);
+            let s = (
+                d.context.clone(),
+                d.exten.clone(),
+                d.priority,
+                d.in_autoloop,
+            );
             d.in_autoloop = false;
             s
         };
@@ -260,19 +324,27 @@ fn local_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed>
 
 fn local_peek(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let Some(chan) = ctx.chan else {
-        ctx.error("app_stack.c", "LOCAL_PEEK must be called on an active channel");
+        ctx.error(
+            "app_stack.c",
+            "LOCAL_PEEK must be called on an active channel",
+        );
         return Err(Failed);
     };
     let a = split_raw(args, ',', 2);
-    let (n, name) = (a.first().copied().unwrap_or(""), a.get(1).copied().unwrap_or(""));
+    let (n, name) = (
+        a.first().copied().unwrap_or(""),
+        a.get(1).copied().unwrap_or(""),
+    );
     if n.is_empty() || name.is_empty() {
-        ctx.error("app_stack.c", "LOCAL_PEEK requires parameters n and varname");
+        ctx.error(
+            "app_stack.c",
+            "LOCAL_PEEK requires parameters n and varname",
+        );
         return Err(Failed);
     }
     let n = super::builtins::atoi(n).max(0) as usize;
     let d = chan.lock();
-    Ok(d
-        .vars
+    Ok(d.vars
         .iter()
         .filter(|(k, _)| *k == name)
         .nth(n)

@@ -5,8 +5,18 @@ use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run};
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "System", run: Run::Wait(system), synopsis: "Runs a shell command; fails the call when it cannot run.", syntax: "System(command)" },
-        App { name: "TrySystem", run: Run::Wait(trysystem), synopsis: "Runs a shell command and only reports the outcome.", syntax: "TrySystem(command)" },
+        App {
+            name: "System",
+            run: Run::Wait(system),
+            synopsis: "Runs a shell command; fails the call when it cannot run.",
+            syntax: "System(command)",
+        },
+        App {
+            name: "TrySystem",
+            run: Run::Wait(trysystem),
+            synopsis: "Runs a shell command and only reports the outcome.",
+            syntax: "TrySystem(command)",
+        },
     ]
 }
 
@@ -68,7 +78,10 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     }
     let mut cmd = decode_escapes(data);
     let first = cmd.chars().next();
-    if matches!(first, Some('"') | Some('\'')) && cmd.len() >= 2 && cmd.ends_with(first.unwrap_or(' ')) {
+    if matches!(first, Some('"') | Some('\''))
+        && cmd.len() >= 2
+        && cmd.ends_with(first.unwrap_or(' '))
+    {
         cmd = cmd[1..cmd.len() - 1].to_string();
         ctx.sys.pbx.logger.notice(
             "app_system.c",

@@ -15,7 +15,10 @@ pub fn apps() -> Vec<App> {
 
 fn userevent(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
-        ctx.warning("app_userevent.c", "UserEvent requires an argument (eventname,optional event body)");
+        ctx.warning(
+            "app_userevent.c",
+            "UserEvent requires an argument (eventname,optional event body)",
+        );
         return Err(super::AppExit::Hangup);
     }
     let args = split_args(data, ',');

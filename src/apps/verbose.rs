@@ -5,8 +5,18 @@ use crate::core::logger::{Level, Record};
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "Log", run: Run::Now(log), synopsis: "Writes a message to the log at a chosen level.", syntax: "Log(level,message)" },
-        App { name: "Verbose", run: Run::Now(verbose), synopsis: "Writes a message to the verbose log.", syntax: "Verbose([level,]message)" },
+        App {
+            name: "Log",
+            run: Run::Now(log),
+            synopsis: "Writes a message to the log at a chosen level.",
+            syntax: "Log(level,message)",
+        },
+        App {
+            name: "Verbose",
+            run: Run::Now(verbose),
+            synopsis: "Writes a message to the verbose log.",
+            syntax: "Verbose([level,]message)",
+        },
     ]
 }
 
@@ -23,7 +33,10 @@ fn verbose(ctx: &AppCtx, data: &str) -> AppResult {
     let t = level_s.trim_start();
     let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
     let level = if digits.is_empty() {
-        ctx.warning("app_verbose.c", &format!("'{level_s}' is not a verboser number"));
+        ctx.warning(
+            "app_verbose.c",
+            &format!("'{level_s}' is not a verboser number"),
+        );
         0
     } else {
         digits.parse::<u32>().unwrap_or(4).min(4)
@@ -47,10 +60,11 @@ fn log(ctx: &AppCtx, data: &str) -> AppResult {
         "VERBOSE" => Level::Verbose(0),
         "DTMF" => Level::Dtmf,
         _ => {
-            ctx.sys
-                .pbx
-                .logger
-                .error("app_verbose.c", None, &format!("Unknown log level: '{level_s}'"));
+            ctx.sys.pbx.logger.error(
+                "app_verbose.c",
+                None,
+                &format!("Unknown log level: '{level_s}'"),
+            );
             return Ok(());
         }
     };

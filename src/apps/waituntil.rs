@@ -22,7 +22,10 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             return Ok(());
         }
         let Some(target) = super::builtins::parse_float_prefix(&data) else {
-            ctx.warning("app_waituntil.c", "WaitUntil called with non-numeric argument");
+            ctx.warning(
+                "app_waituntil.c",
+                "WaitUntil called with non-numeric argument",
+            );
             ctx.set_var(VAR, Some("FAILURE"));
             return Ok(());
         };
@@ -36,7 +39,11 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             ctx.set_var(VAR, Some("PAST"));
             return Ok(());
         }
-        ctx.verbose(3, "app_waituntil.c", &format!("Waiting for {} ms", ms as i64));
+        ctx.verbose(
+            3,
+            "app_waituntil.c",
+            &format!("Waiting for {} ms", ms as i64),
+        );
         match ctx.chan.sleep(Duration::from_millis(ms as u64)).await {
             Ok(()) => ctx.set_var(VAR, Some("OK")),
             Err(_) => {

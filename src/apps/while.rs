@@ -8,10 +8,30 @@ use crate::pbx::run::parseable_goto;
 
 pub fn apps() -> Vec<App> {
     vec![
-        App { name: "While", run: Run::Now(while_start), synopsis: "Starts a loop that runs while the condition holds.", syntax: "While(expr)" },
-        App { name: "EndWhile", run: Run::Now(while_end), synopsis: "Ends a While loop: jumps back to its While.", syntax: "EndWhile()" },
-        App { name: "ExitWhile", run: Run::Now(while_exit), synopsis: "Leaves the innermost While loop.", syntax: "ExitWhile()" },
-        App { name: "ContinueWhile", run: Run::Now(while_continue), synopsis: "Jumps back to the innermost While to test it again.", syntax: "ContinueWhile()" },
+        App {
+            name: "While",
+            run: Run::Now(while_start),
+            synopsis: "Starts a loop that runs while the condition holds.",
+            syntax: "While(expr)",
+        },
+        App {
+            name: "EndWhile",
+            run: Run::Now(while_end),
+            synopsis: "Ends a While loop: jumps back to its While.",
+            syntax: "EndWhile()",
+        },
+        App {
+            name: "ExitWhile",
+            run: Run::Now(while_exit),
+            synopsis: "Leaves the innermost While loop.",
+            syntax: "ExitWhile()",
+        },
+        App {
+            name: "ContinueWhile",
+            run: Run::Now(while_continue),
+            synopsis: "Jumps back to the innermost While to test it again.",
+            syntax: "ContinueWhile()",
+        },
     ]
 }
 
@@ -38,7 +58,12 @@ fn used_index(ctx: &AppCtx) -> i64 {
 fn find_matching_endwhile(ctx: &AppCtx) -> Option<i32> {
     let (context, exten, priority, cid) = {
         let d = ctx.chan.lock();
-        (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone())
+        (
+            d.context.clone(),
+            d.exten.clone(),
+            d.priority,
+            d.caller.id.number.clone(),
+        )
     };
     let loaded = ctx.sys.loaded();
     let mut level = 1;
@@ -110,7 +135,10 @@ fn while_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
         }
         (Mode::End, Some(pri)) => {
             if ctx.var(&end_varname).is_none() {
-                ctx.set_var(&end_varname, Some(&format!("{context},{exten},{}", priority + 1)));
+                ctx.set_var(
+                    &end_varname,
+                    Some(&format!("{context},{exten},{}", priority + 1)),
+                );
             }
             let _ = parseable_goto(ctx, &pri);
         }

@@ -30,7 +30,11 @@ pub fn parse_dest(data: &str) -> LocalDest {
     };
     LocalDest {
         exten,
-        context: if context.is_empty() { "default".into() } else { context },
+        context: if context.is_empty() {
+            "default".into()
+        } else {
+            context
+        },
         options,
     }
 }
@@ -116,7 +120,11 @@ mod tests {
     fn destinations() {
         assert_eq!(
             parse_dest("100@office/n"),
-            LocalDest { exten: "100".into(), context: "office".into(), options: "n".into() }
+            LocalDest {
+                exten: "100".into(),
+                context: "office".into(),
+                options: "n".into()
+            }
         );
         assert_eq!(parse_dest("s").context, "default");
     }

@@ -295,7 +295,8 @@ impl Channel {
         let deadline = self.lock().when_to_hangup;
         if let Some(t) = deadline {
             if Instant::now() >= t {
-                self.softhangup.fetch_or(softhangup::TIMEOUT, Ordering::SeqCst);
+                self.softhangup
+                    .fetch_or(softhangup::TIMEOUT, Ordering::SeqCst);
                 return true;
             }
         }
@@ -327,7 +328,10 @@ impl Channel {
 
     /// Waits until `until` says yes or the channel is hung up; `until` is
     /// checked whenever the channel is woken.
-    pub async fn wait_for(&self, mut until: impl FnMut(&Channel) -> bool) -> Result<(), Interrupted> {
+    pub async fn wait_for(
+        &self,
+        mut until: impl FnMut(&Channel) -> bool,
+    ) -> Result<(), Interrupted> {
         loop {
             let notified = self.wake.notified();
             if until(self) {
@@ -466,13 +470,27 @@ impl Channels {
     }
 
     /// Creates and registers a channel (`ast_channel_alloc`).
-    pub fn alloc(&self, name: String, tech: &'static str, callid: u32, init: NewChannel) -> Arc<Channel> {
+    pub fn alloc(
+        &self,
+        name: String,
+        tech: &'static str,
+        callid: u32,
+        init: NewChannel,
+    ) -> Arc<Channel> {
         let uniqueid = self.next_uniqueid();
         let linkedid = init.linkedid.clone().unwrap_or_else(|| uniqueid.clone());
         let data = ChanData {
             state: init.state.unwrap_or(ChanState::Down),
-            context: if init.context.is_empty() { "default".into() } else { init.context },
-            exten: if init.exten.is_empty() { "s".into() } else { init.exten },
+            context: if init.context.is_empty() {
+                "default".into()
+            } else {
+                init.context
+            },
+            exten: if init.exten.is_empty() {
+                "s".into()
+            } else {
+                init.exten
+            },
             priority: if init.priority == 0 { 1 } else { init.priority },
             vars: init.vars,
             caller: init.caller,
@@ -535,7 +553,9 @@ impl Channels {
 
     /// Finds a channel by full name, case-insensitively as Asterisk does.
     pub fn by_name(&self, name: &str) -> Option<Arc<Channel>> {
-        lock_or_recover(&self.by_name).get(&name.to_ascii_lowercase()).cloned()
+        lock_or_recover(&self.by_name)
+            .get(&name.to_ascii_lowercase())
+            .cloned()
     }
 
     /// Channels whose name starts with `prefix` (case-insensitive).
@@ -549,7 +569,10 @@ impl Channels {
     }
 
     pub fn by_uniqueid(&self, id: &str) -> Option<Arc<Channel>> {
-        lock_or_recover(&self.by_name).values().find(|c| c.uniqueid == id).cloned()
+        lock_or_recover(&self.by_name)
+            .values()
+            .find(|c| c.uniqueid == id)
+            .cloned()
     }
 
     /// Every live channel, newest first (the order Asterisk's channel

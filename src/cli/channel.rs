@@ -74,7 +74,15 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         3 => {}
         _ => return CliResult::ShowUsage,
     }
-    let line4 = |a: &str, b: &str, c: &str, d: &str| format!("{} {} {} {}\n", col(a, 64), col(b, 32), col(c, 7), col(d, 30));
+    let line4 = |a: &str, b: &str, c: &str, d: &str| {
+        format!(
+            "{} {} {} {}\n",
+            col(a, 64),
+            col(b, 32),
+            col(c, 7),
+            col(d, 30)
+        )
+    };
     let verbose_line = |f: [&str; 12]| {
         format!(
             "{} {} {} {} {} {} {} {} {:>8} {} {} {}\n",
@@ -95,8 +103,18 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if !count {
         if verbose {
             out.push_str(&verbose_line([
-                "Channel", "Context", "Extension", &col("Priority", 4), "State", "Application", "Data", "CallerID",
-                "Duration", "Accountcode", "PeerAccount", "BridgeID",
+                "Channel",
+                "Context",
+                "Extension",
+                &col("Priority", 4),
+                "State",
+                "Application",
+                "Data",
+                "CallerID",
+                "Duration",
+                "Accountcode",
+                "PeerAccount",
+                "BridgeID",
             ]));
         } else if !concise {
             out.push_str(&line4("Channel", "Location", "State", "Application(Data)"));
@@ -129,8 +147,17 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                     c.uniqueid
                 ));
             } else if verbose {
-                let dur = format!("{:02}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60);
-                let data_v = if data.is_empty() { "(Empty)".to_string() } else { data.clone() };
+                let dur = format!(
+                    "{:02}:{:02}:{:02}",
+                    secs / 3600,
+                    (secs % 3600) / 60,
+                    secs % 60
+                );
+                let data_v = if data.is_empty() {
+                    "(Empty)".to_string()
+                } else {
+                    data.clone()
+                };
                 out.push_str(&verbose_line([
                     &c.name,
                     &d.context,
@@ -193,7 +220,11 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         return CliResult::Success;
     };
     let d = c.lock();
-    let na = |v: &Option<String>| v.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "(N/A)".into());
+    let na = |v: &Option<String>| {
+        v.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "(N/A)".into())
+    };
     let secs = c.created_at.elapsed().as_secs();
     let callid = if d.has_pbx {
         format!("[C-{:08x}]", c.callid)
@@ -208,16 +239,32 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push_str(&format!("      Caller ID: {}\n", na(&d.caller.id.number)));
     out.push_str(&format!(" Caller ID Name: {}\n", na(&d.caller.id.name)));
     out.push_str(&format!("Connected Line ID: {}\n", na(&d.connected.number)));
-    out.push_str(&format!("Connected Line ID Name: {}\n", na(&d.connected.name)));
-    out.push_str(&format!("Eff. Connected Line ID: {}\n", na(&d.connected.number)));
-    out.push_str(&format!("Eff. Connected Line ID Name: {}\n", na(&d.connected.name)));
+    out.push_str(&format!(
+        "Connected Line ID Name: {}\n",
+        na(&d.connected.name)
+    ));
+    out.push_str(&format!(
+        "Eff. Connected Line ID: {}\n",
+        na(&d.connected.number)
+    ));
+    out.push_str(&format!(
+        "Eff. Connected Line ID Name: {}\n",
+        na(&d.connected.name)
+    ));
     out.push_str(&format!("    DNID Digits: {}\n", na(&d.dialed_number)));
     out.push_str(&format!("       Language: {}\n", d.language));
-    out.push_str(&format!("          State: {} ({})\n", d.state.as_str(), d.state.number()));
+    out.push_str(&format!(
+        "          State: {} ({})\n",
+        d.state.as_str(),
+        d.state.number()
+    ));
     out.push_str("  NativeFormats: (slin)\n    WriteFormat: slin\n     ReadFormat: slin\n WriteTranscode: No \n  ReadTranscode: No \n");
     let tth = d
         .when_to_hangup
-        .map(|t| t.saturating_duration_since(std::time::Instant::now()).as_secs())
+        .map(|t| {
+            t.saturating_duration_since(std::time::Instant::now())
+                .as_secs()
+        })
         .unwrap_or(0);
     out.push_str(&format!(" Time to Hangup: {tth}\n"));
     out.push_str(&format!(
@@ -232,8 +279,17 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push_str(&format!("      Extension: {}\n", d.exten));
     out.push_str(&format!("       Priority: {}\n", d.priority));
     out.push_str("     Call Group: 0\n   Pickup Group: 0\n");
-    out.push_str(&format!("    Application: {}\n", d.appl.as_deref().unwrap_or("(N/A)")));
-    out.push_str(&format!("           Data: {}\n", d.data.as_deref().filter(|s| !s.is_empty()).unwrap_or("(Empty)")));
+    out.push_str(&format!(
+        "    Application: {}\n",
+        d.appl.as_deref().unwrap_or("(N/A)")
+    ));
+    out.push_str(&format!(
+        "           Data: {}\n",
+        d.data
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("(Empty)")
+    ));
     out.push_str(&format!(" Call Identifier: {callid}\n"));
     out.push_str("      Variables:\n");
     for (n, v) in d.vars.iter() {
@@ -351,8 +407,16 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
                 None => (spec, ""),
             };
             Target::Extension {
-                context: if context.is_empty() { "default".into() } else { context.into() },
-                exten: if exten.is_empty() { "s".into() } else { exten.into() },
+                context: if context.is_empty() {
+                    "default".into()
+                } else {
+                    context.into()
+                },
+                exten: if exten.is_empty() {
+                    "s".into()
+                } else {
+                    exten.into()
+                },
                 priority: 1,
             }
         }
@@ -360,9 +424,11 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
     };
     let (tech, data) = chan.split_once('/').unwrap_or((chan.as_str(), ""));
     if !tech.eq_ignore_ascii_case("Local") {
-        sys.pbx
-            .logger
-            .warning("channel.c", None, &format!("No channel type registered for '{tech}'"));
+        sys.pbx.logger.warning(
+            "channel.c",
+            None,
+            &format!("No channel type registered for '{tech}'"),
+        );
         return CliResult::Success;
     }
     let dest = crate::channels::local::parse_dest(data);
@@ -383,11 +449,16 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
 fn set_verbose(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let args = &a.argv[3..];
     let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let silent = words.last().is_some_and(|w| w.eq_ignore_ascii_case("silent"));
+    let silent = words
+        .last()
+        .is_some_and(|w| w.eq_ignore_ascii_case("silent"));
     if silent {
         words.pop();
     }
-    if words.first().is_some_and(|w| w.eq_ignore_ascii_case("atleast")) {
+    if words
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("atleast"))
+    {
         words.remove(0);
     }
     let [level] = words.as_slice() else {

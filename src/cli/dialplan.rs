@@ -340,6 +340,8 @@ fn set_global(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     let (name, value) = (a.arg(3).unwrap_or(""), a.arg(4).unwrap_or(""));
     crate::pbx::set_global(sys, name, Some(value));
-    out.push_str(&format!("\n    -- Global variable '{name}' set to '{value}'\n"));
+    out.push_str(&format!(
+        "\n    -- Global variable '{name}' set to '{value}'\n"
+    ));
     CliResult::Success
 }

@@ -34,14 +34,32 @@ pub enum EventKind {
     Newchannel,
     Newstate,
     /// An application is about to run (with its substituted arguments).
-    Newexten { application: String, data: String },
-    VarSet { variable: String, value: String },
-    HangupRequest { cause: u32 },
-    SoftHangupRequest { cause: u32 },
-    Hangup { cause: u32 },
-    UserEvent { name: String, headers: Vec<(String, String)> },
+    Newexten {
+        application: String,
+        data: String,
+    },
+    VarSet {
+        variable: String,
+        value: String,
+    },
+    HangupRequest {
+        cause: u32,
+    },
+    SoftHangupRequest {
+        cause: u32,
+    },
+    Hangup {
+        cause: u32,
+    },
+    UserEvent {
+        name: String,
+        headers: Vec<(String, String)>,
+    },
     /// A global variable changed (no channel).
-    GlobalVarSet { variable: String, value: String },
+    GlobalVarSet {
+        variable: String,
+        value: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -158,7 +158,11 @@ impl Logger {
                 if let Some(parent) = path.parent() {
                     let _ = std::fs::create_dir_all(parent);
                 }
-                let file = OpenOptions::new().create(true).append(true).open(&path).ok();
+                let file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .ok();
                 Sink::File { path, file }
             };
             channels.push(LogChannel {
@@ -195,7 +199,11 @@ impl Logger {
             }
         }
         let date = format_date(&lock(&self.dateformat));
-        let callid = rec.callid.or_else(current_callid).map(|c| format!("[C-{c:08x}]")).unwrap_or_default();
+        let callid = rec
+            .callid
+            .or_else(current_callid)
+            .map(|c| format!("[C-{c:08x}]"))
+            .unwrap_or_default();
         let line = format!(
             "[{date}] {}[{}]{callid} {}: {}\n",
             rec.level.name(),
@@ -221,7 +229,11 @@ impl Logger {
                 }
                 Sink::File { path, file } => {
                     if file.is_none() {
-                        *file = OpenOptions::new().create(true).append(true).open(&*path).ok();
+                        *file = OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&*path)
+                            .ok();
                     }
                     if let Some(f) = file {
                         // A failed write must not stop a call; Asterisk disables the channel.
@@ -310,7 +322,10 @@ fn parse_levels(levels: &str) -> (u32, Option<u32>) {
     for word in levels.split(',') {
         let w = word.trim().to_ascii_lowercase();
         let (name, arg) = match w.split_once('(') {
-            Some((n, a)) => (n.trim().to_string(), Some(a.trim_end_matches(')').trim().to_string())),
+            Some((n, a)) => (
+                n.trim().to_string(),
+                Some(a.trim_end_matches(')').trim().to_string()),
+            ),
             None => (w.clone(), None),
         };
         mask |= match name.as_str() {

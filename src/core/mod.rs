@@ -301,7 +301,13 @@ impl System {
     /// `ENTITYID`: asterisk.conf `entityid`, else the first network
     /// interface's MAC address, as Asterisk picks it.
     pub fn entity_id(&self) -> String {
-        if let Some(eid) = self.conf.options.entity_id.as_ref().filter(|e| !e.is_empty()) {
+        if let Some(eid) = self
+            .conf
+            .options
+            .entity_id
+            .as_ref()
+            .filter(|e| !e.is_empty())
+        {
             return eid.clone();
         }
         let mut names: Vec<_> = std::fs::read_dir("/sys/class/net")

@@ -30,18 +30,27 @@ fn global_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed
     Ok(())
 }
 
-fn shared_target(ctx: &FuncCtx<'_>, args: &str) -> Result<(String, std::sync::Arc<crate::channels::Channel>), Failed> {
+fn shared_target(
+    ctx: &FuncCtx<'_>,
+    args: &str,
+) -> Result<(String, std::sync::Arc<crate::channels::Channel>), Failed> {
     let parts = super::standard_args(args);
     let var = parts.first().cloned().unwrap_or_default();
     if var.is_empty() {
-        ctx.warning("func_global.c", "SHARED() requires an argument: SHARED(<var>[,<chan>])");
+        ctx.warning(
+            "func_global.c",
+            "SHARED() requires an argument: SHARED(<var>[,<chan>])",
+        );
         return Err(Failed);
     }
     let chan = match parts.get(1).filter(|c| !c.is_empty()) {
         Some(name) => match ctx.sys.pbx.channels.by_name(name) {
             Some(c) => c,
             None => {
-                ctx.warning("func_global.c", &format!("Channel '{name}' not found!  Variable '{var}' will be blank."));
+                ctx.warning(
+                    "func_global.c",
+                    &format!("Channel '{name}' not found!  Variable '{var}' will be blank."),
+                );
                 return Err(Failed);
             }
         },

@@ -47,7 +47,10 @@ impl FuncCtx<'_> {
         match self.chan {
             Some(c) => Ok(c),
             None => {
-                self.warning(file, &format!("No channel was provided to {} function.", self.name));
+                self.warning(
+                    file,
+                    &format!("No channel was provided to {} function.", self.name),
+                );
                 Err(Failed)
             }
         }
@@ -124,15 +127,19 @@ fn split_call<'a>(sys: &System, call: &'a str) -> (&'a str, &'a str) {
 pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<String> {
     let (name, args) = split_call(sys, call);
     let Some(f) = find(name) else {
-        sys.pbx
-            .logger
-            .error("pbx_functions.c", None, &format!("Function {name} not registered"));
+        sys.pbx.logger.error(
+            "pbx_functions.c",
+            None,
+            &format!("Function {name} not registered"),
+        );
         return None;
     };
     let Some(read) = f.read else {
-        sys.pbx
-            .logger
-            .error("pbx_functions.c", None, &format!("Function {name} cannot be read"));
+        sys.pbx.logger.error(
+            "pbx_functions.c",
+            None,
+            &format!("Function {name} cannot be read"),
+        );
         return None;
     };
     let ctx = FuncCtx { sys, chan, name };
@@ -143,15 +150,19 @@ pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<Str
 pub fn write(sys: &System, chan: Option<&Arc<Channel>>, call: &str, value: &str) -> bool {
     let (name, args) = split_call(sys, call);
     let Some(f) = find(name) else {
-        sys.pbx
-            .logger
-            .error("pbx_functions.c", None, &format!("Function {name} not registered"));
+        sys.pbx.logger.error(
+            "pbx_functions.c",
+            None,
+            &format!("Function {name} not registered"),
+        );
         return false;
     };
     let Some(write) = f.write else {
-        sys.pbx
-            .logger
-            .error("pbx_functions.c", None, &format!("Function {name} cannot be written to"));
+        sys.pbx.logger.error(
+            "pbx_functions.c",
+            None,
+            &format!("Function {name} cannot be written to"),
+        );
         return false;
     };
     let ctx = FuncCtx { sys, chan, name };

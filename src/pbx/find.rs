@@ -56,7 +56,16 @@ pub fn find<'a>(
 ) -> Result<Found<'a>, Status> {
     let mut status = Status::NoContext;
     let mut stack: Vec<&str> = Vec::new();
-    search(plan, context, exten, want, callerid, &mut stack, &mut status).ok_or(status)
+    search(
+        plan,
+        context,
+        exten,
+        want,
+        callerid,
+        &mut stack,
+        &mut status,
+    )
+    .ok_or(status)
 }
 
 fn search<'a>(
@@ -121,12 +130,24 @@ fn search<'a>(
 }
 
 /// `ast_exists_extension`.
-pub fn exists(plan: &Dialplan, context: &str, exten: &str, priority: i32, callerid: Option<&str>) -> bool {
+pub fn exists(
+    plan: &Dialplan,
+    context: &str,
+    exten: &str,
+    priority: i32,
+    callerid: Option<&str>,
+) -> bool {
     find(plan, context, exten, Want::Priority(priority), callerid).is_ok()
 }
 
 /// `ast_findlabel_extension`: the priority number of a label.
-pub fn find_label(plan: &Dialplan, context: &str, exten: &str, label: &str, callerid: Option<&str>) -> Option<i32> {
+pub fn find_label(
+    plan: &Dialplan,
+    context: &str,
+    exten: &str,
+    label: &str,
+    callerid: Option<&str>,
+) -> Option<i32> {
     find(plan, context, exten, Want::Label(label), callerid)
         .ok()
         .map(|f| f.priority.priority)

@@ -51,7 +51,9 @@ impl Pbx {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        g.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        g.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     fn with_globals<R>(&self, f: impl FnOnce(&mut VarList) -> R) -> R {
@@ -115,10 +117,13 @@ pub fn set_global(sys: &System, name: &str, value: Option<&str>) {
             None,
             &format!("Setting global variable '{name}' to '{v}'"),
         );
-        sys.pbx.channels.events.publish_system(EventKind::GlobalVarSet {
-            variable: name.to_string(),
-            value: v.to_string(),
-        });
+        sys.pbx
+            .channels
+            .events
+            .publish_system(EventKind::GlobalVarSet {
+                variable: name.to_string(),
+                value: v.to_string(),
+            });
     }
 }
 

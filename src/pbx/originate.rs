@@ -12,8 +12,15 @@ use crate::core::System;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Application { app: String, data: String },
-    Extension { context: String, exten: String, priority: i32 },
+    Application {
+        app: String,
+        data: String,
+    },
+    Extension {
+        context: String,
+        exten: String,
+        priority: i32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,11 +34,17 @@ pub enum OriginateError {
 /// Requests an outbound channel of any technology Asterism drives.
 /// Returns the channel to wait on, after starting whatever runs the far
 /// side (for Local, the `;2` half's dialplan).
-pub fn request(sys: &Arc<System>, tech_data: &str, init: NewChannel) -> Result<Arc<Channel>, OriginateError> {
+pub fn request(
+    sys: &Arc<System>,
+    tech_data: &str,
+    init: NewChannel,
+) -> Result<Arc<Channel>, OriginateError> {
     let (tech, data) = tech_data.split_once('/').unwrap_or((tech_data, ""));
     if tech.eq_ignore_ascii_case("Local") {
         let (one, two) = local::request(sys, data, init);
-        sys.pbx.logger.verbose(3, "dial.c", None, &format!("Called {data}"));
+        sys.pbx
+            .logger
+            .verbose(3, "dial.c", None, &format!("Called {data}"));
         let ctx = AppCtx {
             sys: sys.clone(),
             chan: two,
@@ -93,14 +106,23 @@ pub async fn originate(
     let outcome = wait_answer(&chan, timeout).await;
     match outcome {
         Outcome::Answered => {
-            sys.pbx.logger.verbose(3, "dial.c", None, &format!("{} answered", chan.name));
+            sys.pbx
+                .logger
+                .verbose(3, "dial.c", None, &format!("{} answered", chan.name));
         }
         other => {
             match other {
-                Outcome::Busy => sys.pbx.logger.verbose(3, "dial.c", None, &format!("{} is busy", chan.name)),
-                Outcome::Congestion => {
-                    sys.pbx.logger.verbose(3, "dial.c", None, &format!("{} is circuit-busy", chan.name))
+                Outcome::Busy => {
+                    sys.pbx
+                        .logger
+                        .verbose(3, "dial.c", None, &format!("{} is busy", chan.name))
                 }
+                Outcome::Congestion => sys.pbx.logger.verbose(
+                    3,
+                    "dial.c",
+                    None,
+                    &format!("{} is circuit-busy", chan.name),
+                ),
                 _ => {}
             }
             crate::pbx::run::hangup_channel(&sys, &chan);
@@ -119,7 +141,11 @@ pub async fn originate(
                     .scope(callid, async {
                         match crate::apps::find(&app) {
                             Some(a) => {
-                                ctx.verbose(4, "pbx.c", &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name));
+                                ctx.verbose(
+                                    4,
+                                    "pbx.c",
+                                    &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name),
+                                );
                                 let _ = crate::apps::exec(&ctx, a, &data).await;
                             }
                             None => {
@@ -131,7 +157,11 @@ pub async fn originate(
                     .await;
             });
         }
-        Target::Extension { context, exten, priority } => {
+        Target::Extension {
+            context,
+            exten,
+            priority,
+        } => {
             {
                 let mut d = chan.lock();
                 d.context = context;

@@ -21,7 +21,12 @@ pub enum Spawn {
 
 fn location(chan: &Channel) -> (String, String, i32, Option<String>) {
     let d = chan.lock();
-    (d.context.clone(), d.exten.clone(), d.priority, d.caller.id.number.clone())
+    (
+        d.context.clone(),
+        d.exten.clone(),
+        d.priority,
+        d.caller.id.number.clone(),
+    )
 }
 
 /// `set_ext_pri`.
@@ -53,7 +58,13 @@ pub fn raise_exception(chan: &Channel, reason: &str, priority: i32) {
 pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
     let (context, exten, priority, cid) = location(&ctx.chan);
     let loaded = ctx.sys.loaded();
-    let found = find::find(&loaded.dialplan, &context, &exten, Want::Priority(priority), cid.as_deref());
+    let found = find::find(
+        &loaded.dialplan,
+        &context,
+        &exten,
+        Want::Priority(priority),
+        cid.as_deref(),
+    );
     let (app_name, raw_data) = match found {
         Ok(f) => (f.priority.app.clone(), f.priority.data.clone()),
         Err(status) => return Spawn::NotFound(status),
@@ -125,7 +136,10 @@ pub async fn run_loop(ctx: &AppCtx) {
             ctx.verbose(
                 2,
                 "pbx.c",
-                &format!("Starting {} at {c},{e},{p} failed so falling back to exten 's'", chan.name),
+                &format!(
+                    "Starting {} at {c},{e},{p} failed so falling back to exten 's'",
+                    chan.name
+                ),
             );
             set_ext_pri(chan, "s", 1);
             chan.lock().in_autoloop = true;
@@ -182,7 +196,10 @@ pub async fn run_loop(ctx: &AppCtx) {
                     ctx.verbose(
                         2,
                         "pbx.c",
-                        &format!("Spawn extension ({c}, {x}, {p}) exited INCOMPLETE on '{}'", chan.name),
+                        &format!(
+                            "Spawn extension ({c}, {x}, {p}) exited INCOMPLETE on '{}'",
+                            chan.name
+                        ),
                     );
                     invalid = true;
                 }
@@ -191,7 +208,10 @@ pub async fn run_loop(ctx: &AppCtx) {
                     ctx.verbose(
                         2,
                         "pbx.c",
-                        &format!("Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'", chan.name),
+                        &format!(
+                            "Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'",
+                            chan.name
+                        ),
                     );
                     if e == AppExit::Error && exists(ctx, &c, "e", 1, cid.as_deref()) {
                         if x == "e" {
@@ -264,9 +284,14 @@ pub async fn run_loop(ctx: &AppCtx) {
                 ctx.verbose(
                     3,
                     "pbx.c",
-                    &format!("Auto fallthrough, channel '{}' status is '{status}'", chan.name),
+                    &format!(
+                        "Auto fallthrough, channel '{}' status is '{status}'",
+                        chan.name
+                    ),
                 );
-                if status.eq_ignore_ascii_case("CONGESTION") || status.eq_ignore_ascii_case("CHANUNAVAIL") {
+                if status.eq_ignore_ascii_case("CONGESTION")
+                    || status.eq_ignore_ascii_case("CHANUNAVAIL")
+                {
                     let _ = apps::builtins::indicate_congestion(ctx, "10").await;
                 } else if status.eq_ignore_ascii_case("BUSY") {
                     let _ = apps::builtins::indicate_busy(ctx, "10").await;
@@ -276,7 +301,11 @@ pub async fn run_loop(ctx: &AppCtx) {
             }
             // Collect more digits (none arrive without media: the wait
             // ends on the timeout or a hangup).
-            if chan.sleep(std::time::Duration::from_millis(wait_ms)).await.is_err() {
+            if chan
+                .sleep(std::time::Duration::from_millis(wait_ms))
+                .await
+                .is_err()
+            {
                 break 'outer;
             }
             let timeout = dst_exten.is_empty();
@@ -287,7 +316,10 @@ pub async fn run_loop(ctx: &AppCtx) {
                     ctx.verbose(
                         3,
                         "pbx.c",
-                        &format!("Invalid extension '{dst_exten}' in context '{c}' on {}", chan.name),
+                        &format!(
+                            "Invalid extension '{dst_exten}' in context '{c}' on {}",
+                            chan.name
+                        ),
                     );
                     ctx.set_var("INVALID_EXTEN", Some(&dst_exten));
                     set_ext_pri(chan, "i", 1);
@@ -307,14 +339,20 @@ pub async fn run_loop(ctx: &AppCtx) {
             } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
                 raise_exception(chan, "RESPONSETIMEOUT", 1);
             } else {
-                ctx.warning("pbx.c", &format!("Timeout, but no rule 't' or 'e' in context '{c}'"));
+                ctx.warning(
+                    "pbx.c",
+                    &format!("Timeout, but no rule 't' or 'e' in context '{c}'"),
+                );
                 found_any = true;
                 break 'outer;
             }
         }
     }
     if !found_any && !error {
-        ctx.warning("pbx.c", &format!("Don't know what to do with '{}'", chan.name));
+        ctx.warning(
+            "pbx.c",
+            &format!("Don't know what to do with '{}'", chan.name),
+        );
     }
     let mut d = chan.lock();
     d.in_autoloop = saved_autoloop;
@@ -382,7 +420,10 @@ pub async fn run_h_exten(ctx: &AppCtx, context: &str) {
         ctx.verbose(
             2,
             "pbx.c",
-            &format!("Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'", chan.name),
+            &format!(
+                "Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'",
+                chan.name
+            ),
         );
     }
     let mut d = chan.lock();
@@ -429,7 +470,10 @@ pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
 /// a number, `+n`/`-n`, or a label. Logs and fails as Asterisk does.
 pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
     if target.is_empty() {
-        ctx.warning("pbx.c", "Goto requires an argument ([[context,]extension,]priority)");
+        ctx.warning(
+            "pbx.c",
+            "Goto requires an argument ([[context,]extension,]priority)",
+        );
         return Err(());
     }
     let parts: Vec<&str> = target.splitn(3, ',').collect();
@@ -450,7 +494,10 @@ pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
     let (cur_c, cur_e, cur_p, cid) = location(&ctx.chan);
     let number = pri_s.trim_start().parse::<i32>().ok().filter(|_| {
         // Asterisk requires the whole field to be the number ("%d%1s").
-        pri_s.trim_start().chars().all(|c| c.is_ascii_digit() || c == '-' || c == '+')
+        pri_s
+            .trim_start()
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
     });
     let mut ipri = match number {
         Some(n) => n,
@@ -470,7 +517,10 @@ pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
                     p
                 }
                 _ => {
-                    ctx.warning("pbx.c", &format!("Priority '{pri_s}' must be a number > 0, or valid label"));
+                    ctx.warning(
+                        "pbx.c",
+                        &format!("Priority '{pri_s}' must be a number > 0, or valid label"),
+                    );
                     return Err(());
                 }
             }
@@ -494,6 +544,10 @@ pub fn explicit_goto(chan: &Channel, context: Option<&str>, exten: Option<&str>,
         d.exten = e.to_string();
     }
     if priority > -1 {
-        d.priority = if d.in_autoloop { priority - 1 } else { priority };
+        d.priority = if d.in_autoloop {
+            priority - 1
+        } else {
+            priority
+        };
     }
 }

@@ -61,7 +61,13 @@ fn scan(bytes: &[u8], body: usize, open: u8, close: u8) -> (usize, usize, bool, 
     (len, i, needsub, closed)
 }
 
-fn substitute_into(sys: &System, chan: Option<&Arc<Channel>>, input: &str, out: &mut String, depth: usize) {
+fn substitute_into(
+    sys: &System,
+    chan: Option<&Arc<Channel>>,
+    input: &str,
+    out: &mut String,
+    depth: usize,
+) {
     if depth >= MAX_DEPTH {
         sys.pbx.logger.error(
             "pbx_variables.c",
@@ -91,9 +97,11 @@ fn substitute_into(sys: &System, chan: Option<&Arc<Channel>>, input: &str, out: 
         if kind == Some(b'{') {
             let (len, next, needsub, closed) = scan(bytes, body, b'{', b'}');
             if !closed {
-                sys.pbx
-                    .logger
-                    .warning("pbx_variables.c", None, "Error in extension logic (missing '}')");
+                sys.pbx.logger.warning(
+                    "pbx_variables.c",
+                    None,
+                    "Error in extension logic (missing '}')",
+                );
             }
             pos = next;
             let raw = &input[body..body + len];
@@ -110,9 +118,11 @@ fn substitute_into(sys: &System, chan: Option<&Arc<Channel>>, input: &str, out: 
         } else {
             let (len, next, needsub, closed) = scan(bytes, body, b'[', b']');
             if !closed {
-                sys.pbx
-                    .logger
-                    .warning("pbx_variables.c", None, "Error in extension logic (missing ']')");
+                sys.pbx.logger.warning(
+                    "pbx_variables.c",
+                    None,
+                    "Error in extension logic (missing ']')",
+                );
             }
             pos = next;
             let raw = &input[body..body + len];
@@ -123,12 +133,47 @@ fn substitute_into(sys: &System, chan: Option<&Arc<Channel>>, input: &str, out: 
             } else {
                 raw.to_string()
             };
-            let outcome = super::expr::evaluate(&expr);
-            for w in &outcome.warnings {
-                sys.pbx.logger.warning(super::expr::LOG_SOURCE, None, w);
+            let mut host = ExprFunctions { sys, chan };
+            let outcome = super::expr::evaluate_with(&expr, &mut host);
+            for entry in &outcome.log {
+                let level = match entry.level {
+                    super::expr::LogLevel::Notice => crate::core::logger::Level::Notice,
+                    super::expr::LogLevel::Warning => crate::core::logger::Level::Warning,
+                    super::expr::LogLevel::Error => crate::core::logger::Level::Error,
+                };
+                sys.pbx.logger.log(crate::core::logger::Record {
+                    level,
+                    file: entry.file,
+                    callid: None,
+                    message: &entry.message,
+                });
             }
             out.push_str(&outcome.value);
         }
+    }
+}
+
+/// Dialplan functions called from inside `$[…]` (e.g. `$[LEN(abc) > 2]`).
+struct ExprFunctions<'a> {
+    sys: &'a System,
+    chan: Option<&'a Arc<Channel>>,
+}
+
+impl super::expr::FunctionHost for ExprFunctions<'_> {
+    fn find(&mut self, name: &str) -> super::expr::FunctionKind {
+        match crate::funcs::find(name) {
+            None => super::expr::FunctionKind::Missing,
+            Some(f) if f.read.is_none() => super::expr::FunctionKind::NotReadable,
+            Some(_) => super::expr::FunctionKind::Readable,
+        }
+    }
+
+    fn read(&mut self, name: &str, args: &str) -> String {
+        crate::funcs::read(self.sys, self.chan, &format!("{name}({args})")).unwrap_or_default()
+    }
+
+    fn has_channel(&self) -> bool {
+        self.chan.is_some()
     }
 }
 
@@ -165,11 +210,16 @@ fn parse_offset_length(s: &str) -> (i64, i64) {
             Some(b'+') => (false, &t[1..]),
             _ => (false, t),
         };
-        let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
         if end == 0 {
             return None;
         }
-        let v: i64 = digits[..end].parse::<i64>().unwrap_or(i64::from(i32::MAX)).min(i64::from(i32::MAX));
+        let v: i64 = digits[..end]
+            .parse::<i64>()
+            .unwrap_or(i64::from(i32::MAX))
+            .min(i64::from(i32::MAX));
         Some((if neg { -v } else { v }, &digits[end..]))
     }
     let mut offset = 0;
@@ -293,7 +343,14 @@ pub fn retrieve_variable(sys: &System, chan: Option<&Arc<Channel>>, var: &str) -
 /// `${HINT}` / `${HINTNAME}` for the channel's extension.
 fn hint(sys: &System, context: &str, exten: &str, name: bool) -> Option<String> {
     let loaded = sys.loaded();
-    let f = super::find::find(&loaded.dialplan, context, exten, super::find::Want::Priority(-1), None).ok()?;
+    let f = super::find::find(
+        &loaded.dialplan,
+        context,
+        exten,
+        super::find::Want::Priority(-1),
+        None,
+    )
+    .ok()?;
     Some(if name {
         f.priority.data.clone()
     } else {
@@ -320,9 +377,15 @@ mod tests {
 
     #[test]
     fn variable_names() {
-        assert_eq!(parse_variable_name("S:2"), ("S", Some((2, i64::from(i32::MAX))), false));
+        assert_eq!(
+            parse_variable_name("S:2"),
+            ("S", Some((2, i64::from(i32::MAX))), false)
+        );
         assert_eq!(parse_variable_name("S:-4:2"), ("S", Some((-4, 2)), false));
-        assert_eq!(parse_variable_name("CUT(a,b,1):1"), ("CUT(a,b,1)", Some((1, i64::from(i32::MAX))), true));
+        assert_eq!(
+            parse_variable_name("CUT(a,b,1):1"),
+            ("CUT(a,b,1)", Some((1, i64::from(i32::MAX))), true)
+        );
         assert_eq!(parse_variable_name("F(a:b)"), ("F(a:b)", None, true));
     }
 

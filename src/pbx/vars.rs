@@ -53,7 +53,8 @@ impl VarList {
     /// Adds a variable at the head without removing an older one of the
     /// same name (`pbx_builtin_pushvar_helper`, used by Gosub's LOCAL()).
     pub fn push(&mut self, name: &str, value: &str) {
-        self.entries.insert(0, (name.to_string(), value.to_string()));
+        self.entries
+            .insert(0, (name.to_string(), value.to_string()));
     }
 
     /// Removes the newest variable with this exact stored name.
