@@ -1,0 +1,58 @@
+//! The dialplan engine's hot paths: finding the extension to run in the
+//! `large/` dialplan (the goal is under 1 µs), and evaluating
+//! `$[...]` expressions. Compare figures as ratios within one run: the
+//! baseline here is the cost of an exact match in the first context.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use asterism::pbx::find::{Want, find};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn large_system() -> std::sync::Arc<asterism::core::System> {
+    let conf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("compat-configs/large/asterisk.conf");
+    match asterism::core::System::start(&conf) {
+        Ok(s) => s,
+        Err(e) => panic!("the large compat config must load: {e}"),
+    }
+}
+
+fn lookup(c: &mut Criterion) {
+    let system = large_system();
+    let loaded = system.loaded();
+    let plan = &loaded.dialplan;
+    for (label, exten) in [
+        ("exact, first context (baseline)", "10005"),
+        ("exact, through includes", "59005"),
+        ("pattern only", "1234567"),
+    ] {
+        c.bench_function(&format!("find {label}"), |b| {
+            b.iter(|| {
+                find(
+                    plan,
+                    black_box("ctx00"),
+                    black_box(exten),
+                    Want::Priority(1),
+                    None,
+                )
+                .is_ok()
+            })
+        });
+    }
+}
+
+fn expressions(c: &mut Criterion) {
+    for e in [
+        "1 + 2",
+        "${X} = 5 & 3 < 4",
+        "\"abc\" : \"a(.)c\"",
+        "(1 + 2) * 3 - 4 / 2 % 3",
+    ] {
+        c.bench_function(&format!("expr {e}"), |b| {
+            b.iter(|| asterism::pbx::expr::evaluate(black_box(e)))
+        });
+    }
+}
+
+criterion_group!(benches, lookup, expressions);
+criterion_main!(benches);
