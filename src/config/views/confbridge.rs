@@ -624,7 +624,7 @@ fn parse_menu(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>
 
 /// Bucket of a profile name in app_confbridge's 283-bucket containers.
 fn bucket(name: &str) -> i32 {
-    super::musiconhold::str_case_hash(name) % 283
+    super::hash::str_case_hash(name) % 283
 }
 
 impl View for ConfbridgeConf {

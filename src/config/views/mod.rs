@@ -4,10 +4,15 @@
 //! understand it reports as a [`Diagnostic`] with file:line, so
 //! `check-config` can list it (nothing is silently ignored).
 
+pub mod acl;
 pub mod ari;
+pub mod callerid;
 pub mod cdr;
+pub mod codecs;
 pub mod confbridge;
 pub mod features;
+pub mod groups;
+pub mod hash;
 pub mod http;
 pub mod indications;
 pub mod logger;
@@ -15,9 +20,13 @@ pub mod manager;
 pub mod modules;
 pub mod musiconhold;
 pub mod pjsip;
+pub mod qos;
 pub mod queues;
 pub mod rtp;
 pub mod sip;
+#[cfg(test)]
+pub mod testutil;
+pub mod values;
 pub mod voicemail;
 
 use super::{Category, Config, Diagnostic, Severity, Variable};

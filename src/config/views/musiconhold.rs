@@ -116,15 +116,7 @@ impl MohConf {
     }
 }
 
-/// Asterisk's `ast_str_case_hash` (djb2 over lower-cased bytes, kept
-/// positive).
-pub fn str_case_hash(s: &str) -> i32 {
-    let mut h: u32 = 5381;
-    for b in s.bytes() {
-        h = h.wrapping_mul(33) ^ u32::from(b.to_ascii_lowercase());
-    }
-    (h & i32::MAX as u32) as i32
-}
+pub use super::hash::str_case_hash;
 
 fn parse_class(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> {
     check_known(diags, cat, CLASS_OPTIONS);

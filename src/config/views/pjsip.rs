@@ -502,7 +502,7 @@ fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Endpoint {
             "auth" => e.inbound_auths = list(&v.value).collect(),
             "outbound_auth" => e.outbound_auths = list(&v.value).collect(),
             "callerid" => {
-                let (name, num) = super::sip::split_callerid(&v.value);
+                let (name, num) = super::callerid::split(&v.value);
                 e.callerid_name = (!name.is_empty()).then_some(name);
                 e.callerid_num = (!num.is_empty()).then_some(num);
             }
