@@ -31,6 +31,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// `compat-configs/<config>` laid out as the capture script lays it out.
 fn setup(config: &str, golden: &str) -> Setup {
+    setup_from(&common::repo().join("compat-configs").join(config), golden)
+}
+
+fn setup_from(config_dir: &Path, golden: &str) -> Setup {
     let dir = tempfile::Builder::new()
         .prefix("astcap.")
         .rand_bytes(6)
@@ -38,7 +42,7 @@ fn setup(config: &str, golden: &str) -> Setup {
         .expect("tempdir");
     let root = dir.path();
     let etc = root.join("etc");
-    copy_dir(&common::repo().join("compat-configs").join(config), &etc);
+    copy_dir(config_dir, &etc);
     for d in ["log", "run", "spool", "var/lib"] {
         std::fs::create_dir_all(root.join(d)).expect("mkdir");
     }
@@ -84,9 +88,20 @@ impl Setup {
     }
 
     fn check(&self, cmds: &[&str]) {
+        let mut failed = Vec::new();
         for cmd in cmds {
-            assert_eq!(self.rx(cmd), common::golden(&self.golden, cmd), "{cmd}");
+            let (got, want) = (self.rx(cmd), common::golden(&self.golden, cmd));
+            if got != want {
+                // Both sides on disk, for a diff.
+                let dir = std::env::temp_dir().join("asterism-golden-diff");
+                let _ = std::fs::create_dir_all(&dir);
+                let stem = cmd.replace(' ', "_");
+                let _ = std::fs::write(dir.join(format!("{stem}.got")), &got);
+                let _ = std::fs::write(dir.join(format!("{stem}.want")), &want);
+                failed.push(*cmd);
+            }
         }
+        assert!(failed.is_empty(), "differ from the golden: {failed:?}");
     }
 }
 
@@ -116,5 +131,64 @@ fn sip_show_peer_office() {
         "sip show peer 1000",
         "sip show peer 2000",
         "sip show peer 3000",
+    ]);
+}
+
+#[test]
+fn pjsip_show_endpoint_reference() {
+    let s = setup("reference", "views_reference.txt");
+    s.check(&[
+        "pjsip show endpoint 1001",
+        "pjsip show endpoint 2001",
+        "pjsip show endpoint 3001",
+        "pjsip show endpoint nobody",
+    ]);
+    let more = common::repo().join("golden/asterisk-20.20.1/cli/reference_more.txt");
+    let cmd = "pjsip show endpoint 3001";
+    assert_eq!(s.rx(cmd), common::golden(&more, cmd), "{cmd}");
+}
+
+#[test]
+fn pjsip_show_endpoint_office_pjsip() {
+    let s = setup("office-pjsip", "views_office_pjsip.txt");
+    s.check(&[
+        "pjsip show endpoint 1000",
+        "pjsip show endpoint 2000",
+        "pjsip show endpoint 3000",
+    ]);
+}
+
+/// tests/configs/views-rich: most options set to something else than
+/// their default.
+fn rich() -> Setup {
+    setup_from(
+        &common::repo().join("tests/configs/views-rich"),
+        "views_rich.txt",
+    )
+}
+
+#[test]
+fn sip_rich() {
+    rich().check(&[
+        "sip show peers",
+        "sip show peer alice",
+        "sip show peer bob",
+        "sip show peer dave",
+        "sip show peer erin",
+        "sip show peer carol",
+    ]);
+}
+
+#[test]
+fn pjsip_rich() {
+    rich().check(&[
+        "pjsip show endpoints",
+        "pjsip show endpoint ep-full",
+        "pjsip show endpoint ep-all",
+        "pjsip show endpoint ep-webrtc",
+        "pjsip show endpoint ep-pref",
+        "pjsip show endpoint ep-bad",
+        "pjsip show endpoint ep-bad2",
+        "pjsip show endpoint ep-bad3",
     ]);
 }

@@ -96,13 +96,13 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             format!("{}/{}", p.name, p.username)
         };
         let (host, port) = match p.addr {
-            Some(ip) => (ip.to_string(), p.port.to_string()),
+            Some(ip) => (ip.to_string(), p.effective_port().to_string()),
             None => ("(Unspecified)".to_string(), "0".to_string()),
         };
         let (status, monitored) = peer_status(p);
         if monitored {
             mon_off += 1;
-        } else if p.addr.is_none() || p.port == 0 {
+        } else if p.addr.is_none() {
             unmon_off += 1;
         } else {
             unmon_on += 1;

@@ -20,6 +20,7 @@ pub mod manager;
 pub mod modules;
 pub mod musiconhold;
 pub mod pjsip;
+pub mod pjsip_endpoint;
 pub mod qos;
 pub mod queues;
 pub mod rtp;

@@ -1100,7 +1100,8 @@ impl SipPeer {
         }
     }
 
-    fn effective_port(&self) -> u16 {
+    /// The port of the address: `port=`, else the transport's default.
+    pub fn effective_port(&self) -> u16 {
         if self.port != 0 {
             self.port
         } else {
