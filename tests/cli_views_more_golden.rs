@@ -192,3 +192,60 @@ fn pjsip_rich() {
         "pjsip show endpoint ep-bad3",
     ]);
 }
+
+/// The commands whose output comes from the smaller config views, for
+/// each configuration.
+const VIEW_COMMANDS: &[&str] = &[
+    "logger show channels",
+    "logger show levels",
+    "http show status",
+    "ari show status",
+    "ari show users",
+    "cdr show status",
+    "features show",
+    "indication show",
+    "indication show xx",
+    "rtp show settings",
+];
+
+/// What was captured for the compat configs besides [`VIEW_COMMANDS`].
+const COMPAT_EXTRA: &[&str] = &[
+    "ari show user ariuser",
+    "ari show user nobody",
+    "indication show us",
+];
+
+#[test]
+fn views_reference() {
+    let s = setup("reference", "views_reference.txt");
+    s.check(VIEW_COMMANDS);
+    s.check(COMPAT_EXTRA);
+}
+
+#[test]
+fn views_office() {
+    let s = setup("office", "views_office.txt");
+    s.check(VIEW_COMMANDS);
+    s.check(COMPAT_EXTRA);
+}
+
+#[test]
+fn views_office_pjsip() {
+    let s = setup("office-pjsip", "views_office_pjsip.txt");
+    s.check(VIEW_COMMANDS);
+    s.check(COMPAT_EXTRA);
+}
+
+#[test]
+fn views_rich() {
+    let s = rich();
+    s.check(VIEW_COMMANDS);
+    s.check(&[
+        "ari show user u1",
+        "ari show user u2",
+        "ari show user u3",
+        "ari show user u5",
+        "indication show us de",
+        "indication show de xx uk",
+    ]);
+}

@@ -6,8 +6,10 @@
 //! `cli/sip.rs`, …) and return [`CliEntry`] lists; [`registry`] joins them.
 
 pub mod confbridge;
+pub mod config_views;
 pub mod core;
 pub mod dialplan;
+pub mod logger;
 pub mod manager;
 pub mod moh;
 pub mod pjsip;
@@ -83,6 +85,8 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(moh::commands());
     all.extend(queue::commands());
     all.extend(manager::commands());
+    all.extend(logger::commands());
+    all.extend(config_views::commands());
     all
 }
 

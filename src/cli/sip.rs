@@ -182,14 +182,11 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         },
     );
     l(out, "Language     ", &s.language);
+    let zone = p.effective_tonezone(|z| !z.is_empty() && loaded.indications.zone(z).is_some());
     l(
         out,
         "Tonezone     ",
-        if s.tonezone.is_empty() {
-            "<Not set>"
-        } else {
-            &s.tonezone
-        },
+        if zone.is_empty() { "<Not set>" } else { zone },
     );
     if !p.accountcode.is_empty() {
         l(out, "Accountcode  ", &p.accountcode);

@@ -79,6 +79,33 @@ impl AclList {
         Ok(())
     }
 
+    /// `ast_acl_output`: each ACL's name under a rule, then its rules
+    /// numbered, every line after `prefix`.
+    pub fn output(&self, prefix: &str) -> String {
+        let mut out = String::new();
+        for acl in &self.acls {
+            let name = if acl.name.is_empty() {
+                "(unnamed)"
+            } else {
+                &acl.name
+            };
+            out.push_str(&format!(
+                "{prefix}ACL: {name}\n---------------------------------------------\n"
+            ));
+            for (i, r) in acl.rules.iter().enumerate() {
+                let sense = match r.sense {
+                    Sense::Allow => "allow",
+                    Sense::Deny => " deny",
+                };
+                out.push_str(&format!(
+                    "{prefix}{i:>3}: {sense} - {}/{}\n",
+                    r.addr, r.netmask
+                ));
+            }
+        }
+        out
+    }
+
     /// What res_pjsip shows for an endpoint's `acl`/`contact_acl`: the
     /// first ACL's name, or `deny/permit` for the unnamed one.
     pub fn summary(&self) -> &str {

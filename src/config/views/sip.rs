@@ -581,6 +581,8 @@ pub struct PeerSettings {
     pub qualify_ms: i64,
     /// Seconds between keepalives; 0 is off.
     pub keepalive: i64,
+    /// `tonezone=` of `[general]`; it only applies when indications.conf
+    /// defines that country (see [`SipPeer::tonezone`]).
     pub tonezone: String,
     pub session_timers: SessionTimers,
     /// `session-refresher`: true for uas, false for uac.
@@ -1063,6 +1065,8 @@ pub struct SipPeer {
     pub parkinglot: String,
     pub regexten: String,
     pub outboundproxy: String,
+    /// The device's own `tonezone=`, if any.
+    pub tonezone: Option<String>,
     /// `setvar=` (and `header=`), newest first as chan_sip keeps them.
     pub chanvars: Vec<(String, String)>,
 }
@@ -1118,6 +1122,16 @@ impl SipPeer {
             (0x7fff, 0xffff)
         } else {
             (0, 0)
+        }
+    }
+
+    /// The tone zone in use: chan_sip only takes a country that
+    /// indications.conf defines (`known`), the device's own first.
+    pub fn effective_tonezone<'a>(&'a self, known: impl Fn(&str) -> bool) -> &'a str {
+        match &self.tonezone {
+            Some(z) if known(z) => z,
+            _ if known(&self.settings.tonezone) => &self.settings.tonezone,
+            _ => "",
         }
     }
 
@@ -1326,6 +1340,7 @@ fn parse_peer(
         parkinglot: String::new(),
         regexten: String::new(),
         outboundproxy: String::new(),
+        tonezone: None,
         chanvars: Vec::new(),
     };
     let mut transports: Option<(Vec<Transport>, Option<Transport>)> = None;
@@ -1542,7 +1557,7 @@ fn parse_peer(
             }
             "call-limit" => p.settings.call_limit = atoi(val).max(0),
             "busylevel" => p.busy_level = atoi(val).max(0),
-            "tonezone" => p.settings.tonezone = val.to_string(),
+            "tonezone" => p.tonezone = Some(val.to_string()),
             "encryption" => p.settings.encryption = is_true(val),
             "avpf" => p.settings.avpf = is_true(val),
             "force_avp" => p.settings.force_avp = is_true(val),
