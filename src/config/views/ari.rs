@@ -8,7 +8,7 @@
 
 use super::acl::AclList;
 use super::hash::str_hash;
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value, report_unknown};
 use crate::config::{Category, Config, Diagnostic, Severity, is_true};
 
 const GENERAL_FIELDS: &[&str] = &[
@@ -122,7 +122,7 @@ fn refuse(diags: &mut Vec<Diagnostic>, cat: &Category, what: &str, why: String) 
     });
 }
 
-fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriGeneral> {
+fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriGeneral> {
     let mut g = AriGeneral::default();
     for v in &cat.variables {
         match v.name.to_ascii_lowercase().as_str() {
@@ -141,7 +141,7 @@ fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriGener
                 }
             },
             _ => {
-                unknown_option(diags, v, &cat.name);
+                report_unknown(cfg, diags, cat, v);
                 refuse(
                     diags,
                     cat,
@@ -155,7 +155,7 @@ fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriGener
     Some(g)
 }
 
-fn parse_user(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriUser> {
+fn parse_user(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriUser> {
     let mut u = AriUser {
         name: cat.name.clone(),
         password: String::new(),
@@ -186,7 +186,7 @@ fn parse_user(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriUser> {
                 }
             }
             _ => {
-                unknown_option(diags, v, &cat.name);
+                report_unknown(cfg, diags, cat, v);
                 refuse(
                     diags,
                     cat,
@@ -204,7 +204,11 @@ fn parse_user(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriUser> {
     Some(u)
 }
 
-fn parse_owc(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriOutboundWebsocket> {
+fn parse_owc(
+    cfg: &Config,
+    cat: &Category,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<AriOutboundWebsocket> {
     let mut o = AriOutboundWebsocket {
         name: cat.name.clone(),
         websocket_client_id: String::new(),
@@ -220,7 +224,7 @@ fn parse_owc(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriOutboundW
             "local_ari_user" => o.local_ari_user = v.value.clone(),
             "subscribe_all" => o.subscribe_all = is_true(&v.value),
             _ => {
-                unknown_option(diags, v, &cat.name);
+                report_unknown(cfg, diags, cat, v);
                 refuse(
                     diags,
                     cat,
@@ -250,7 +254,7 @@ impl View for AriConf {
                 });
             if explicit_general || type_is(cat, "general") {
                 if cat.name == "general" {
-                    conf.general = parse_general(cat, diags);
+                    conf.general = parse_general(cfg, cat, diags);
                 } else {
                     refuse(
                         diags,
@@ -261,13 +265,13 @@ impl View for AriConf {
                 }
             } else if type_is(cat, "user") {
                 user_sections += 1;
-                conf.users.extend(parse_user(cat, diags));
+                conf.users.extend(parse_user(cfg, cat, diags));
             } else if type_is(cat, "outbound_websocket") {
-                conf.outbound_websockets.extend(parse_owc(cat, diags));
+                conf.outbound_websockets.extend(parse_owc(cfg, cat, diags));
             } else {
                 // Sorcery matches no object type to this section.
-                for v in cat.variables.iter().filter(|v| !v.inherited) {
-                    unknown_option(diags, v, &cat.name);
+                for v in &cat.variables {
+                    super::report_unknown(cfg, diags, cat, v);
                 }
             }
         }

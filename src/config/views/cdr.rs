@@ -4,7 +4,7 @@
 //! unknown section or bad value and it ignores the whole file and runs
 //! with its defaults, which is what this view then holds.
 
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value, report_unknown};
 use crate::config::{Config, Diagnostic, Severity, is_false, is_true};
 
 /// Sections other CDR modules read; the engine leaves them alone.
@@ -132,7 +132,7 @@ impl View for CdrConf {
                 for v in &cat.variables {
                     if let Err(why) = apply(&mut general, &v.name, &v.value) {
                         if why == "not a CDR option" {
-                            unknown_option(diags, v, &cat.name);
+                            report_unknown(cfg, diags, cat, v);
                         } else {
                             bad_value(diags, v, &why);
                         }
@@ -179,8 +179,7 @@ impl View for CdrConf {
                         "loguniqueid" => c.loguniqueid = is_true(&v.value),
                         "loguserfield" => c.loguserfield = is_true(&v.value),
                         "newcdrcolumns" => c.newcdrcolumns = is_true(&v.value),
-                        _ if !v.inherited => unknown_option(diags, v, &cat.name),
-                        _ => {}
+                        _ => report_unknown(cfg, diags, cat, v),
                     }
                 }
                 c

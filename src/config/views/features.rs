@@ -5,7 +5,7 @@
 //! the built-in defaults instead, which is what this view then holds.
 
 use super::hash::str_case_hash;
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value, report_unknown};
 use crate::config::{Config, Diagnostic, Severity, Variable, is_true};
 
 /// Parking options that moved to res_parking.conf: accepted, warned about.
@@ -256,7 +256,7 @@ impl View for FeaturesConf {
                                 });
                             }
                             Ok(false) => {
-                                unknown_option(diags, v, &cat.name);
+                                report_unknown(cfg, diags, cat, v);
                                 failed = true;
                             }
                             Err(why) => {
@@ -277,7 +277,7 @@ impl View for FeaturesConf {
                             "parkcall" => &mut m.parkcall,
                             "automixmon" => &mut m.automixmon,
                             _ => {
-                                unknown_option(diags, v, &cat.name);
+                                report_unknown(cfg, diags, cat, v);
                                 failed = true;
                                 continue;
                             }

@@ -2,7 +2,7 @@
 //! path restrictions.
 
 use super::acl::AclList;
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value, report_unknown};
 use crate::config::{Config, Diagnostic, Variable, is_true};
 
 /// TLS options `ast_tls_read_conf` takes in `[general]` (those the HTTP
@@ -188,8 +188,7 @@ impl View for HttpConf {
                     "session_inactivity" => h.session_inactivity = int_in(diags, v, 1, 30000),
                     "session_keep_alive" => h.session_keep_alive = int_in(diags, v, 0, 15000),
                     // Asterisk logs these as ignored.
-                    _ if !v.inherited => unknown_option(diags, v, &cat.name),
-                    _ => {}
+                    _ => report_unknown(cfg, diags, cat, v),
                 }
             }
         }
@@ -202,8 +201,8 @@ impl View for HttpConf {
                 .is_some_and(|t| t.eq_ignore_ascii_case("restriction"))
             {
                 // Only restrictions are read; anything else is skipped.
-                for v in cat.variables.iter().filter(|v| !v.inherited) {
-                    unknown_option(diags, v, &cat.name);
+                for v in &cat.variables {
+                    super::report_unknown(cfg, diags, cat, v);
                 }
                 continue;
             }
@@ -217,8 +216,7 @@ impl View for HttpConf {
                             bad_value(diags, v, &format!("an address rule ({e})"));
                         }
                     }
-                    _ if !v.inherited => unknown_option(diags, v, &cat.name),
-                    _ => {}
+                    _ => report_unknown(cfg, diags, cat, v),
                 }
             }
             h.restrictions.push(Restriction {

@@ -53,7 +53,7 @@ impl View for IndicationsConf {
         let mut registered: Vec<String> = Vec::new();
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
-                check_known(diags, cat, &["country"]);
+                check_known(cfg, diags, cat, &["country"]);
                 continue;
             }
             // A country already loaded is updated in place: its cadence

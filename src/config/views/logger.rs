@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::values::scan_d;
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value};
 use crate::config::{Config, Diagnostic, Severity, is_true};
 
 /// The levels every Asterisk has, by index.
@@ -325,15 +325,15 @@ impl View for LoggerConf {
         for cat in cfg.sections() {
             let name = cat.name.to_ascii_lowercase();
             if name != "general" && name != "logfiles" {
-                for v in cat.variables.iter().filter(|v| !v.inherited) {
-                    unknown_option(diags, v, &cat.name);
+                for v in &cat.variables {
+                    super::report_unknown(cfg, diags, cat, v);
                 }
             }
         }
         // Asterisk reads each [general] option once: the last value in
         // the first [general].
         if let Some(cat) = cfg.section("general") {
-            super::check_known(diags, cat, GENERAL_OPTIONS);
+            super::check_known(cfg, diags, cat, GENERAL_OPTIONS);
             let g = &mut conf.general;
             let get = |n: &str| cat.get_var(n);
             if let Some(v) = get("appendhostname") {
@@ -421,6 +421,21 @@ impl View for LoggerConf {
                     parse_components(&v.value);
                 if let Some(p) = problem {
                     bad_value(diags, v, &p);
+                }
+                // Levels modules may register are fine; others never match.
+                let possible =
+                    conf.levels(&["CC", "SIP_HISTORY", "FAX", "PJSIP_HISTORY", "SECURITY"]);
+                for l in levels
+                    .iter()
+                    .filter(|l| !possible.iter().any(|p| p.eq_ignore_ascii_case(l)))
+                {
+                    diags.push(Diagnostic {
+                        severity: Severity::Notice,
+                        file: v.origin.file.to_path_buf(),
+                        line: v.origin.line,
+                        column: 1,
+                        message: format!("log level '{l}' does not exist; it is ignored"),
+                    });
                 }
                 conf.channels.push(LogChannel {
                     name: v.name.clone(),

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 pub use super::acl::{Acl, AclList, HaRule, Sense};
-use super::{View, bad_value, check_known, unknown_option};
+use super::{View, bad_value, check_known, report_unknown};
 use crate::config::{Config, Diagnostic, Origin, Variable, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
@@ -194,7 +194,7 @@ impl View for ManagerConf {
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let mut conf = ManagerConf::default();
         if let Some(cat) = cfg.section("general") {
-            check_known(diags, cat, GENERAL_OPTIONS);
+            check_known(cfg, diags, cat, GENERAL_OPTIONS);
             let g = &mut conf.general;
             for v in &cat.variables {
                 let val = v.value.as_str();
@@ -232,11 +232,11 @@ impl View for ManagerConf {
                 continue;
             }
             // `eventfilter` takes any suffix (`eventfilter(action(include))`).
-            for v in cat.variables.iter().filter(|v| !v.inherited) {
+            for v in &cat.variables {
                 let known = USER_OPTIONS.iter().any(|k| k.eq_ignore_ascii_case(&v.name))
                     || v.name.to_ascii_lowercase().starts_with("eventfilter");
                 if !known {
-                    unknown_option(diags, v, &cat.name);
+                    report_unknown(cfg, diags, cat, v);
                 }
             }
             if conf.user(&cat.name).is_some() {

@@ -48,10 +48,10 @@ impl View for ModulesConf {
         let mut m = ModulesConf::default();
         for cat in cfg.sections() {
             if !cat.name.eq_ignore_ascii_case("modules") {
-                check_known(diags, cat, &[]);
+                check_known(cfg, diags, cat, &[]);
                 continue;
             }
-            check_known(diags, cat, KNOWN);
+            check_known(cfg, diags, cat, KNOWN);
             for v in &cat.variables {
                 match v.name.to_ascii_lowercase().as_str() {
                     "autoload" => m.autoload = is_true(&v.value),

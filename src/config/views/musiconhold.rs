@@ -118,8 +118,8 @@ impl MohConf {
 
 pub use super::hash::str_case_hash;
 
-fn parse_class(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> {
-    check_known(diags, cat, CLASS_OPTIONS);
+fn parse_class(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> {
+    check_known(cfg, diags, cat, CLASS_OPTIONS);
     let mut c = MohClass {
         name: cat.name.clone(),
         mode: String::new(),
@@ -256,7 +256,7 @@ impl View for MohConf {
         };
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
-                check_known(diags, cat, GENERAL_OPTIONS);
+                check_known(cfg, diags, cat, GENERAL_OPTIONS);
                 if let Some(v) = cat.get("cachertclasses") {
                     conf.cachertclasses = is_true(v);
                 }
@@ -265,7 +265,7 @@ impl View for MohConf {
                 }
                 continue;
             }
-            let Some(class) = parse_class(cat, diags) else {
+            let Some(class) = parse_class(cfg, cat, diags) else {
                 continue;
             };
             // A second section of the same name does not replace the first.

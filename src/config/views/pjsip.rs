@@ -258,8 +258,8 @@ fn list(value: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_string)
 }
 
-fn parse_transport(cat: &Category, diags: &mut Vec<Diagnostic>) -> Transport {
-    check_known(diags, cat, TRANSPORT_OPTIONS);
+fn parse_transport(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Transport {
+    check_known(cfg, diags, cat, TRANSPORT_OPTIONS);
     let mut t = Transport {
         name: cat.name.clone(),
         protocol: "udp".into(),
@@ -373,8 +373,8 @@ fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<Endpoin
     }
 }
 
-fn parse_aor(cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
-    check_known(diags, cat, AOR_OPTIONS);
+fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
+    check_known(cfg, diags, cat, AOR_OPTIONS);
     let mut a = Aor {
         name: cat.name.clone(),
         contacts: Vec::new(),
@@ -403,8 +403,8 @@ fn parse_aor(cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
     a
 }
 
-fn parse_auth(cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
-    check_known(diags, cat, AUTH_OPTIONS);
+fn parse_auth(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
+    check_known(cfg, diags, cat, AUTH_OPTIONS);
     let mut a = Auth {
         name: cat.name.clone(),
         auth_type: "userpass".into(),
@@ -424,8 +424,8 @@ fn parse_auth(cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
     a
 }
 
-fn parse_identify(cat: &Category, diags: &mut Vec<Diagnostic>) -> Identify {
-    check_known(diags, cat, IDENTIFY_OPTIONS);
+fn parse_identify(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Identify {
+    check_known(cfg, diags, cat, IDENTIFY_OPTIONS);
     let mut i = Identify {
         name: cat.name.clone(),
         endpoint: String::new(),
@@ -462,11 +462,11 @@ impl View for PjsipConf {
             };
             let kind = tv.value.trim().to_ascii_lowercase();
             match kind.as_str() {
-                "transport" => conf.transports.push(parse_transport(cat, diags)),
+                "transport" => conf.transports.push(parse_transport(cfg, cat, diags)),
                 "endpoint" => conf.endpoints.extend(parse_endpoint(cat, diags)),
-                "aor" => conf.aors.push(parse_aor(cat, diags)),
-                "auth" => conf.auths.push(parse_auth(cat, diags)),
-                "identify" => conf.identifies.push(parse_identify(cat, diags)),
+                "aor" => conf.aors.push(parse_aor(cfg, cat, diags)),
+                "auth" => conf.auths.push(parse_auth(cfg, cat, diags)),
+                "identify" => conf.identifies.push(parse_identify(cfg, cat, diags)),
                 "registration"
                 | "domain_alias"
                 | "contact"
@@ -493,7 +493,7 @@ impl View for PjsipConf {
                         _ => &[],
                     };
                     if !known.is_empty() {
-                        check_known(diags, cat, known);
+                        check_known(cfg, diags, cat, known);
                     }
                     conf.others.push(OtherObject {
                         kind: kind.clone(),

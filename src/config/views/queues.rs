@@ -249,8 +249,13 @@ fn parse_member(
     })
 }
 
-fn parse_queue(cat: &Category, now: SystemTime, diags: &mut Vec<Diagnostic>) -> Queue {
-    check_known(diags, cat, QUEUE_OPTIONS);
+fn parse_queue(
+    cfg: &Config,
+    cat: &Category,
+    now: SystemTime,
+    diags: &mut Vec<Diagnostic>,
+) -> Queue {
+    check_known(cfg, diags, cat, QUEUE_OPTIONS);
     let strategy = match cat.get_var("strategy") {
         Some(v) => Strategy::parse(&v.value).unwrap_or_else(|| {
             bad_value(diags, v, "a queue strategy (using ringall)");
@@ -344,7 +349,7 @@ impl View for QueuesConf {
         let mut conf = QueuesConf::default();
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
-                check_known(diags, cat, GENERAL_OPTIONS);
+                check_known(cfg, diags, cat, GENERAL_OPTIONS);
                 conf.general.persistentmembers = cat.get("persistentmembers").is_some_and(is_true);
                 conf.general.autofill = cat.get("autofill").is_some_and(is_true);
                 conf.general.shared_lastcall = cat.get("shared_lastcall").is_some_and(is_true);
@@ -364,7 +369,7 @@ impl View for QueuesConf {
                 });
                 continue;
             }
-            conf.queues.push(parse_queue(cat, now, diags));
+            conf.queues.push(parse_queue(cfg, cat, now, diags));
         }
         conf
     }

@@ -4,7 +4,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::acl::AclList;
 use super::values::{atoi, scan_d};
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value, report_unknown};
 use crate::config::{Config, Diagnostic, is_false, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
@@ -112,8 +112,8 @@ impl View for RtpConf {
             if lname == "general" || lname == "ice_host_candidates" {
                 continue;
             }
-            for v in cat.variables.iter().filter(|v| !v.inherited) {
-                unknown_option(diags, v, &cat.name);
+            for v in &cat.variables {
+                super::report_unknown(cfg, diags, cat, v);
             }
         }
         if let Some(cat) = cfg.section("general") {
@@ -125,8 +125,8 @@ impl View for RtpConf {
                 } else if let Some(s) = lname.strip_prefix("stun_") {
                     (s, &mut r.stun_acl)
                 } else {
-                    if !GENERAL_OPTIONS.contains(&lname.as_str()) && !v.inherited {
-                        unknown_option(diags, v, &cat.name);
+                    if !GENERAL_OPTIONS.contains(&lname.as_str()) {
+                        report_unknown(cfg, diags, cat, v);
                     }
                     continue;
                 };
@@ -135,8 +135,8 @@ impl View for RtpConf {
                     if let Err(e) = acl.append(sense, &v.value) {
                         bad_value(diags, v, &format!("an address rule ({e})"));
                     }
-                } else if lname != "stun_software_attribute" && !v.inherited {
-                    unknown_option(diags, v, &cat.name);
+                } else if lname != "stun_software_attribute" {
+                    report_unknown(cfg, diags, cat, v);
                 }
             }
             // Everything else: the last value of each option counts.

@@ -1179,8 +1179,8 @@ fn parse_transports(
     (all, first)
 }
 
-fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
-    for v in cat.variables.iter().filter(|v| !v.inherited) {
+fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
+    for v in &cat.variables {
         if !COMMON_OPTIONS
             .iter()
             .any(|k| k.eq_ignore_ascii_case(&v.name))
@@ -1188,7 +1188,7 @@ fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
                 .iter()
                 .any(|k| k.eq_ignore_ascii_case(&v.name))
         {
-            super::unknown_option(diags, v, &cat.name);
+            super::report_unknown(cfg, diags, cat, v);
         }
     }
     let mut g = SipGeneral::default();
@@ -1290,18 +1290,19 @@ fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
 }
 
 fn parse_peer(
+    cfg: &Config,
     cat: &Category,
     kind: PeerType,
     g: &SipGeneral,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<SipPeer> {
-    for v in cat.variables.iter().filter(|v| !v.inherited) {
+    for v in &cat.variables {
         if !COMMON_OPTIONS
             .iter()
             .any(|k| k.eq_ignore_ascii_case(&v.name))
             && !PEER_OPTIONS.iter().any(|k| k.eq_ignore_ascii_case(&v.name))
         {
-            super::unknown_option(diags, v, &cat.name);
+            super::report_unknown(cfg, diags, cat, v);
         }
     }
     let mut p = SipPeer {
@@ -1589,7 +1590,7 @@ impl View for SipConf {
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let general = cfg
             .section("general")
-            .map(|c| parse_general(c, diags))
+            .map(|c| parse_general(cfg, c, diags))
             .unwrap_or_default();
         let mut peers: Vec<SipPeer> = Vec::new();
         for cat in cfg.sections() {
@@ -1597,7 +1598,7 @@ impl View for SipConf {
                 continue;
             }
             if cat.name.eq_ignore_ascii_case("authentication") {
-                check_known(diags, cat, &["auth"]);
+                check_known(cfg, diags, cat, &["auth"]);
                 continue;
             }
             let kind = match cat.get_var("type") {
@@ -1622,7 +1623,7 @@ impl View for SipConf {
                     continue;
                 }
             };
-            let Some(peer) = parse_peer(cat, kind, &general, diags) else {
+            let Some(peer) = parse_peer(cfg, cat, kind, &general, diags) else {
                 continue;
             };
             // A later section of the same name replaces the earlier one.

@@ -246,7 +246,7 @@ impl View for VoicemailConf {
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let mut conf = VoicemailConf::default();
         if let Some(cat) = cfg.section("general") {
-            check_known(diags, cat, GENERAL_OPTIONS);
+            check_known(cfg, diags, cat, GENERAL_OPTIONS);
             let g = &mut conf.general;
             if let Some(f) = cat.get("format") {
                 g.formats = f
