@@ -42,7 +42,7 @@ pub const SOUNDS: &[(&str, &str)] = &[
     ("sound_begin", "confbridge-conf-begin"),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum VideoMode {
     #[default]
     None,
@@ -52,7 +52,7 @@ pub enum VideoMode {
     Sfu,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum RembBehavior {
     #[default]
     Average,
@@ -64,7 +64,7 @@ pub enum RembBehavior {
     Force,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BridgeProfile {
     pub name: String,
     pub language: String,
@@ -136,7 +136,7 @@ impl BridgeProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UserProfile {
     pub name: String,
     pub admin: bool,
@@ -210,7 +210,7 @@ impl UserProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum MenuAction {
     ToggleMute,
     ToggleBinaural,
@@ -270,19 +270,19 @@ impl MenuAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MenuEntry {
     pub dtmf: String,
     pub actions: Vec<MenuAction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Menu {
     pub name: String,
     pub entries: Vec<MenuEntry>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ConfbridgeConf {
     /// Each list in the order the CLI lists it (Asterisk's hash order).
     pub bridges: Vec<BridgeProfile>,

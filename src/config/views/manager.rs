@@ -111,7 +111,7 @@ pub fn perms_to_string(perm: u32) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct General {
     pub enabled: bool,
     pub webenabled: bool,
@@ -146,7 +146,7 @@ impl Default for General {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct User {
     pub username: String,
     pub secret: Option<String>,
@@ -162,10 +162,11 @@ pub struct User {
     pub chanvars: Vec<(String, String)>,
     /// `eventfilter` lines as written.
     pub eventfilters: Vec<String>,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ManagerConf {
     pub general: General,
     /// In file order.

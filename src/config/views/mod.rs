@@ -30,7 +30,7 @@ pub mod testutil;
 pub mod values;
 pub mod voicemail;
 
-use super::{Category, Config, Diagnostic, Severity, Variable};
+use super::{Category, Config, Diagnostic, Origin, Severity, Variable};
 
 /// A typed view of one config file.
 pub trait View: Default + Sized {
@@ -38,6 +38,12 @@ pub trait View: Default + Sized {
     const FILE: &'static str;
     /// Builds the view; options it does not know go to `diags`.
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self;
+}
+
+/// Serializes an [`Origin`] as `<file name>:<line>`, so a serialized view
+/// does not depend on where the config directory is.
+pub fn serialize_origin<S: serde::Serializer>(o: &Origin, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{}:{}", o.file_name(), o.line))
 }
 
 fn unknown_diag(var: &Variable, section: &str) -> Diagnostic {

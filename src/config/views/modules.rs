@@ -5,7 +5,7 @@
 use super::{View, check_known};
 use crate::config::{Config, Diagnostic, is_true};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ModulesConf {
     pub autoload: bool,
     pub load: Vec<String>,

@@ -25,7 +25,7 @@ const CLASS_OPTIONS: &[&str] = &[
     "answeredonly",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum Sort {
     /// Directory order (the default).
     #[default]
@@ -35,14 +35,14 @@ pub enum Sort {
     RandStart,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum KillMethod {
     #[default]
     ProcessGroup,
     Process,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MohClass {
     pub name: String,
     /// `files`, `mp3`, `quietmp3`, `custom`, `playlist`, …
@@ -61,10 +61,11 @@ pub struct MohClass {
     pub kill_method: KillMethod,
     pub answeredonly: bool,
     pub entries: Vec<String>,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct MohConf {
     pub cachertclasses: bool,
     /// Default yes.

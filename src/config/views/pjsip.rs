@@ -149,7 +149,7 @@ const SYSTEM_OPTIONS: &[&str] = &[
 ];
 
 /// `type=transport`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Transport {
     pub name: String,
     /// udp, tcp, tls, ws, wss, flow.
@@ -193,7 +193,7 @@ impl Transport {
 pub use super::pjsip_endpoint::Endpoint;
 
 /// `type=aor`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Aor {
     pub name: String,
     /// Static contacts (`contact=`), in order.
@@ -203,7 +203,7 @@ pub struct Aor {
 }
 
 /// `type=auth`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Auth {
     pub name: String,
     pub auth_type: String,
@@ -213,7 +213,7 @@ pub struct Auth {
 }
 
 /// `type=identify`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Identify {
     pub name: String,
     pub endpoint: String,
@@ -223,14 +223,14 @@ pub struct Identify {
 
 /// Objects res_pjsip only stores here (registration, domain_alias,
 /// contact, global, system, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OtherObject {
     pub kind: String,
     pub name: String,
     pub options: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct PjsipConf {
     pub transports: Vec<Transport>,
     pub endpoints: Vec<Endpoint>,
