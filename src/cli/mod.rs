@@ -7,8 +7,10 @@
 
 pub mod channel;
 pub mod confbridge;
+pub mod config_views;
 pub mod core;
 pub mod dialplan;
+pub mod logger;
 pub mod manager;
 pub mod moh;
 pub mod pjsip;
@@ -85,6 +87,8 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(moh::commands());
     all.extend(queue::commands());
     all.extend(manager::commands());
+    all.extend(logger::commands());
+    all.extend(config_views::commands());
     all
 }
 

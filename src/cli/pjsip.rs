@@ -177,7 +177,14 @@ fn aor_body(out: &mut String, level: usize, aor: &Aor) {
         cut(&aor.name, flex),
         aor.max_contacts
     );
-    for c in &aor.contacts {
+    // Contacts are listed by id, `<aor>@@<md5 of the uri>`.
+    let mut contacts: Vec<(String, &String)> = aor
+        .contacts
+        .iter()
+        .map(|c| (md5_hex(c.as_bytes()), c))
+        .collect();
+    contacts.sort();
+    for (_, c) in contacts {
         contact_body(out, level + 1, aor, c);
     }
     if level == 0 {
@@ -225,7 +232,7 @@ fn endpoint_body(out: &mut String, conf: &PjsipConf, e: &Endpoint) {
     for a in e.inbound_auths.iter().filter_map(|a| conf.auth(a)) {
         auth_body(out, 1, a, "In");
     }
-    for a in e.aors.iter().filter_map(|a| conf.aor(a)) {
+    for a in e.aor_names().filter_map(|a| conf.aor(a)) {
         aor_body(out, 1, a);
     }
     if let Some(t) = conf.transport(&e.transport) {
@@ -354,8 +361,29 @@ fn show_transports(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult
     )
 }
 
-/// `pjsip show endpoint <id>`. Asterisk follows the summary with the
-/// full sorcery parameter dump; only the summary is produced here.
+/// `ast_sip_cli_print_sorcery_objectset`: every option and its value,
+/// names padded to the longest, under a rule as wide as both columns.
+fn print_objectset(out: &mut String, params: &[(String, String)]) {
+    let name_w = params
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(13);
+    let value_w = params
+        .iter()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
+    let _ = writeln!(out, " {:<name_w$} : ParameterValue", "ParameterName");
+    let _ = writeln!(out, " {}", "=".repeat(name_w + value_w + 3));
+    for (n, v) in params {
+        let _ = writeln!(out, " {n:<name_w$} : {v}");
+    }
+}
+
+/// `pjsip show endpoint <id>`: the summary, then every option.
 fn show_endpoint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let loaded = sys.loaded();
     let conf = &*loaded.pjsip;
@@ -371,6 +399,8 @@ fn show_endpoint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     endpoint_header(out, true);
     out.push_str(RULE);
     endpoint_body(out, conf, e);
+    out.push('\n');
+    print_objectset(out, &e.params());
     out.push('\n');
     CliResult::Success
 }

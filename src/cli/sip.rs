@@ -6,7 +6,9 @@
 use std::fmt::Write as _;
 
 use super::{CliArgs, CliEntry, CliResult, pad};
-use crate::config::views::sip::SipPeer;
+use crate::config::views::callerid;
+use crate::config::views::groups::print_group;
+use crate::config::views::sip::{SipPeer, T38Support};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
@@ -43,7 +45,7 @@ fn peers_line(out: &mut String, cols: [&str; 9]) {
 
 /// `peer_status`: the text and whether the peer is monitored.
 fn peer_status(p: &SipPeer) -> (&'static str, bool) {
-    if p.qualify_ms != 0 {
+    if p.settings.qualify_ms != 0 {
         // Qualified, but no reply has been seen yet.
         ("UNKNOWN", true)
     } else {
@@ -94,13 +96,13 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             format!("{}/{}", p.name, p.username)
         };
         let (host, port) = match p.addr {
-            Some(ip) => (ip.to_string(), p.port.to_string()),
+            Some(ip) => (ip.to_string(), p.effective_port().to_string()),
             None => ("(Unspecified)".to_string(), "0".to_string()),
         };
         let (status, monitored) = peer_status(p);
         if monitored {
             mon_off += 1;
-        } else if p.addr.is_none() || p.port == 0 {
+        } else if p.addr.is_none() {
             unmon_off += 1;
         } else {
             unmon_on += 1;
@@ -111,9 +113,9 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                 &name,
                 &host,
                 if p.host_dynamic { " D " } else { "   " },
-                p.nat.force_rport_label(),
-                p.nat.comedia_label(),
-                if p.acl { " A " } else { "   " },
+                p.settings.nat.force_rport_label(),
+                p.settings.nat.comedia_label(),
+                if !p.acl.is_empty() { " A " } else { "   " },
                 &port,
                 status,
                 &p.description,
@@ -137,26 +139,18 @@ fn yes_no(b: bool) -> &'static str {
     if b { "Yes" } else { "No" }
 }
 
-/// `ast_callerid_merge` with "<unspecified>" for nothing.
-fn callerid(p: &SipPeer) -> String {
-    match (p.cid_name.is_empty(), p.cid_num.is_empty()) {
-        (false, false) => format!("\"{}\" <{}>", p.cid_name, p.cid_num),
-        (false, true) => p.cid_name.clone(),
-        (true, false) => p.cid_num.clone(),
-        (true, true) => "<unspecified>".to_string(),
-    }
+/// One `  Label        : value` line of `sip show peer`.
+fn l(out: &mut String, label: &str, value: &str) {
+    let _ = writeln!(out, "  {label}: {value}");
 }
 
-fn dtmfmode_label(mode: &str) -> &'static str {
-    match mode {
-        "info" => "info",
-        "inband" => "inband",
-        "shortinfo" => "shortinfo",
-        "auto" => "auto",
-        _ => "rfc2833",
-    }
+fn set_or_not(s: &str) -> &'static str {
+    if s.is_empty() { "<Not set>" } else { "<Set>" }
 }
 
+/// `sip show peer <name> [load]`, in `_sip_show_peer`'s layout. Nothing
+/// has registered or been qualified: no contact, no user agent, no round
+/// trip time, and no registration expiry.
 fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let Some(name) = a.arg(3) else {
         return CliResult::ShowUsage;
@@ -168,166 +162,183 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         return CliResult::Success;
     };
     let g = &loaded.sip.general;
+    let s = &p.settings;
     out.push_str("\n\n");
-    let mut l = |k: &str, v: &str| {
-        let _ = writeln!(out, "{k}{v}");
-    };
-    l("  * Name       : ", &p.name);
-    l("  Description  : ", &p.description);
+    l(out, "* Name       ", &p.name);
+    l(out, "Description  ", &p.description);
+    l(out, "Secret       ", set_or_not(&p.secret));
+    l(out, "MD5Secret    ", set_or_not(&p.md5secret));
+    l(out, "Remote Secret", set_or_not(&p.remotesecret));
+    l(out, "Context      ", &s.context);
+    l(out, "Record On feature ", &s.record_on_feature);
+    l(out, "Record Off feature ", &s.record_off_feature);
     l(
-        "  Secret       : ",
-        if p.secret.is_empty() {
+        out,
+        "Subscr.Cont. ",
+        if s.subscribecontext.is_empty() {
             "<Not set>"
         } else {
-            "<Set>"
+            &s.subscribecontext
         },
     );
+    l(out, "Language     ", &s.language);
+    let zone = p.effective_tonezone(|z| !z.is_empty() && loaded.indications.zone(z).is_some());
     l(
-        "  MD5Secret    : ",
-        if p.md5secret.is_empty() {
-            "<Not set>"
-        } else {
-            "<Set>"
-        },
-    );
-    l(
-        "  Remote Secret: ",
-        if p.remotesecret.is_empty() {
-            "<Not set>"
-        } else {
-            "<Set>"
-        },
-    );
-    l("  Context      : ", &p.context);
-    l("  Record On feature : ", "automon");
-    l("  Record Off feature : ", "automon");
-    l(
-        "  Subscr.Cont. : ",
-        if p.subscribecontext.is_empty() {
-            "<Not set>"
-        } else {
-            &p.subscribecontext
-        },
-    );
-    l("  Language     : ", &p.language);
-    l(
-        "  Tonezone     : ",
-        if p.tonezone.is_empty() {
-            "<Not set>"
-        } else {
-            &p.tonezone
-        },
+        out,
+        "Tonezone     ",
+        if zone.is_empty() { "<Not set>" } else { zone },
     );
     if !p.accountcode.is_empty() {
-        l("  Accountcode  : ", &p.accountcode);
+        l(out, "Accountcode  ", &p.accountcode);
     }
-    l("  AMA flags    : ", "Unknown");
-    l("  Transfer mode: ", "open");
-    l("  CallingPres  : ", "Presentation Allowed, Not Screened");
+    let ama = match p.amaflags {
+        1 => "OMIT",
+        2 => "BILLING",
+        3 => "DOCUMENTATION",
+        _ => "Unknown",
+    };
+    l(out, "AMA flags    ", ama);
+    l(
+        out,
+        "Transfer mode",
+        if s.allowtransfer { "open" } else { "closed" },
+    );
+    l(
+        out,
+        "CallingPres  ",
+        callerid::describe_presentation(p.callingpres),
+    );
     if !p.fromuser.is_empty() {
-        l("  FromUser     : ", &p.fromuser);
+        l(out, "FromUser     ", &p.fromuser);
     }
     if !p.fromdomain.is_empty() {
-        l("  FromDomain   : ", &format!("{} Port 5060", p.fromdomain));
-    }
-    l("  Callgroup    : ", "");
-    l("  Pickupgroup  : ", "");
-    l("  Named Callgr : ", "");
-    l("  Nam. Pickupgr: ", "");
-    l("  MOH Suggest  : ", &p.mohsuggest);
-    l("  Mailbox      : ", &p.mailboxes.join(","));
-    l("  VM Extension : ", &p.vmexten);
-    l("  LastMsgsSent : ", "0/0");
-    l("  Call limit   : ", &p.call_limit.to_string());
-    l("  Max forwards : ", &p.maxforwards.to_string());
-    if p.busy_level != 0 {
-        l("  Busy level   : ", &p.busy_level.to_string());
-    }
-    l("  Dynamic      : ", yes_no(p.host_dynamic));
-    l("  Callerid     : ", &callerid(p));
-    l("  MaxCallBR    : ", "384 kbps");
-    l("  Expire       : ", "-1");
-    l("  Insecure     : ", "no");
-    l("  Force rport  : ", p.nat.force_rport_label());
-    l("  Symmetric RTP: ", p.nat.comedia_label());
-    l("  ACL          : ", yes_no(p.acl));
-    l("  ContactACL   : ", yes_no(p.contactacl));
-    l("  DirectMedACL : ", yes_no(p.directmediaacl));
-    l("  T.38 support : ", "No");
-    l("  T.38 EC mode : ", "Unknown");
-    l("  T.38 MaxDtgrm: ", "4294967295");
-    l("  DirectMedia  : ", yes_no(p.directmedia));
-    l("  PromiscRedir : ", yes_no(p.promiscredir));
-    l("  User=Phone   : ", yes_no(p.usereqphone));
-    l("  Video Support: ", yes_no(p.videosupport));
-    l("  Text Support : ", yes_no(p.textsupport));
-    l("  Ign SDP ver  : ", "No");
-    l("  Trust RPID   : ", yes_no(p.trustrpid));
-    l("  Send RPID    : ", yes_no(p.sendrpid));
-    l("  Path support : ", "No");
-    l("  TrustIDOutbnd: ", "Legacy");
-    l("  Subscriptions: ", yes_no(p.allowsubscribe));
-    l(
-        "  Overlap dial : ",
-        if p.allowoverlap { "Yes" } else { "No" },
-    );
-    l("  DTMFmode     : ", dtmfmode_label(&p.dtmfmode));
-    l("  Timer T1     : ", &p.timer_t1.to_string());
-    l("  Timer B      : ", &p.timer_b.to_string());
-    l("  ToHost       : ", p.host_name.as_deref().unwrap_or(""));
-    let addr = match p.addr {
-        Some(std::net::IpAddr::V6(ip)) => format!("[{ip}]:{}", p.port),
-        Some(ip) => format!("{ip}:{}", p.port),
-        None => "(null)".to_string(),
-    };
-    l("  Addr->IP     : ", &addr);
-    let defaddr = match p.defaultip {
-        Some(ip) => ip.to_string(),
-        None => "(null)".to_string(),
-    };
-    l("  Defaddr->IP  : ", &defaddr);
-    let transport = if p.transport.is_empty() {
-        "udp"
-    } else {
-        p.transport.split(',').next().unwrap_or("udp")
-    };
-    l("  Prim.Transp. : ", &transport.to_ascii_uppercase());
-    l(
-        "  Allowed.Trsp : ",
-        &if p.transport.is_empty() {
-            "UDP".to_string()
+        let port = if p.fromdomainport != 0 {
+            p.fromdomainport
         } else {
-            p.transport.to_ascii_uppercase()
+            5060
+        };
+        l(
+            out,
+            "FromDomain   ",
+            &format!("{} Port {port}", p.fromdomain),
+        );
+    }
+    l(out, "Callgroup    ", &print_group(p.callgroup));
+    l(out, "Pickupgroup  ", &print_group(p.pickupgroup));
+    l(out, "Named Callgr ", &p.namedcallgroup.print());
+    l(out, "Nam. Pickupgr", &p.namedpickupgroup.print());
+    l(out, "MOH Suggest  ", &s.mohsuggest);
+    l(out, "Mailbox      ", &p.mailboxes.join(","));
+    l(out, "VM Extension ", &s.vmexten);
+    let (new, old) = p.last_msgs_sent();
+    l(out, "LastMsgsSent ", &format!("{new}/{old}"));
+    l(out, "Call limit   ", &s.call_limit.to_string());
+    l(out, "Max forwards ", &p.maxforwards.to_string());
+    if p.busy_level != 0 {
+        l(out, "Busy level   ", &p.busy_level.to_string());
+    }
+    l(out, "Dynamic      ", yes_no(p.host_dynamic));
+    l(out, "Callerid     ", &p.callerid_label());
+    l(out, "MaxCallBR    ", &format!("{} kbps", s.maxcallbitrate));
+    l(out, "Expire       ", "-1");
+    l(out, "Insecure     ", s.insecure_label());
+    l(out, "Force rport  ", s.nat.force_rport_label());
+    l(out, "Symmetric RTP", s.nat.comedia_label());
+    l(out, "ACL          ", yes_no(!p.acl.is_empty()));
+    l(out, "ContactACL   ", yes_no(!p.contactacl.is_empty()));
+    l(out, "DirectMedACL ", yes_no(!p.directmediaacl.is_empty()));
+    l(
+        out,
+        "T.38 support ",
+        yes_no(s.t38support != T38Support::Off),
+    );
+    l(out, "T.38 EC mode ", s.t38support.ec_label());
+    // An unset maximum is -1, printed unsigned.
+    l(
+        out,
+        "T.38 MaxDtgrm",
+        &(s.t38_maxdatagram as u32).to_string(),
+    );
+    l(out, "DirectMedia  ", yes_no(s.directmedia));
+    l(out, "PromiscRedir ", yes_no(s.promiscredir));
+    l(out, "User=Phone   ", yes_no(s.usereqphone));
+    l(out, "Video Support", yes_no(s.videosupport));
+    l(out, "Text Support ", yes_no(s.textsupport));
+    l(out, "Ign SDP ver  ", yes_no(s.ignoresdpversion));
+    l(out, "Trust RPID   ", yes_no(s.trustrpid));
+    l(out, "Send RPID    ", yes_no(s.sendrpid));
+    l(out, "Path support ", yes_no(s.supportpath));
+    // No REGISTER has brought a Path header.
+    l(out, "Path         ", "N/A");
+    l(out, "TrustIDOutbnd", s.trust_id_outbound.as_str());
+    l(out, "Subscriptions", yes_no(s.allowsubscribe));
+    l(out, "Overlap dial ", s.allowoverlap.as_str());
+    if !p.outboundproxy.is_empty() {
+        l(
+            out,
+            "Outb. proxy  ",
+            &format!("{} ", proxy_name(&p.outboundproxy)),
+        );
+    }
+    l(out, "DTMFmode     ", s.dtmfmode.as_str());
+    l(out, "Timer T1     ", &s.timer_t1.to_string());
+    l(out, "Timer B      ", &s.timer_b.to_string());
+    l(out, "ToHost       ", &p.tohost);
+    l(out, "Addr->IP     ", &p.addr_label());
+    l(out, "Defaddr->IP  ", &p.defaddr_label());
+    l(
+        out,
+        "Prim.Transp. ",
+        s.primary_transport.map_or("UNKNOWN", |t| t.primary_label()),
+    );
+    l(out, "Allowed.Trsp ", &s.transports_label());
+    if !g.regcontext.is_empty() {
+        l(out, "Reg. exten   ", &p.regexten);
+    }
+    l(out, "Def. Username", &p.username);
+    l(out, "SIP Options  ", "(none)");
+    l(out, "Codecs       ", &s.codecs.names());
+    l(out, "Auto-Framing ", yes_no(s.autoframing));
+    l(out, "Status       ", peer_status(p).0);
+    l(out, "Useragent    ", "");
+    l(out, "Reg. Contact ", "");
+    l(out, "Qualify Freq ", &format!("{} ms", s.qualifyfreq_ms));
+    l(out, "Keepalive    ", &format!("{} ms", s.keepalive * 1000));
+    if !p.chanvars.is_empty() {
+        out.push_str("  Variables    :\n");
+        for (k, v) in &p.chanvars {
+            let _ = writeln!(out, "                 {k} = {v}");
+        }
+    }
+    l(out, "Sess-Timers  ", s.session_timers.as_str());
+    l(
+        out,
+        "Sess-Refresh ",
+        if s.session_refresher_uas {
+            "uas"
+        } else {
+            "uac"
         },
     );
-    if !g.regcontext.is_empty() {
-        l("  Reg. exten   : ", &p.regexten);
-    }
-    l("  Def. Username: ", &p.username);
-    l("  SIP Options  : ", "(none)");
-    let codecs = if p.codecs.is_empty() {
-        "(nothing)".to_string()
-    } else {
-        format!("({})", p.codecs.join("|"))
-    };
-    l("  Codecs       : ", &codecs);
-    l("  Auto-Framing : ", "No");
-    l("  Status       : ", peer_status(p).0);
-    l("  Useragent    : ", "");
-    l("  Reg. Contact : ", "");
-    l("  Qualify Freq : ", &format!("{} ms", p.qualifyfreq_ms));
-    l("  Keepalive    : ", &format!("{} ms", p.keepalive * 1000));
-    l("  Sess-Timers  : ", "Accept");
-    l("  Sess-Refresh : ", "uas");
-    l("  Sess-Expires : ", "1800 secs");
-    l("  Min-Sess     : ", "90 secs");
-    l("  RTP Engine   : ", &p.rtpengine);
-    l("  Parkinglot   : ", &p.parkinglot);
-    l("  Use Reason   : ", "No");
-    l("  Encryption   : ", "No");
-    l("  RTCP Mux     : ", "No");
-    l("", "");
+    l(out, "Sess-Expires ", &format!("{} secs", s.session_expires));
+    l(out, "Min-Sess     ", &format!("{} secs", s.session_minse));
+    l(out, "RTP Engine   ", &s.rtp_engine);
+    l(out, "Parkinglot   ", &p.parkinglot);
+    l(out, "Use Reason   ", yes_no(s.use_q850_reason));
+    l(out, "Encryption   ", yes_no(s.encryption));
+    l(out, "RTCP Mux     ", yes_no(s.rtcp_mux));
+    out.push('\n');
     CliResult::Success
+}
+
+/// The host part chan_sip keeps of an `outboundproxy=` value.
+fn proxy_name(value: &str) -> &str {
+    let v = value.trim();
+    let v = v
+        .strip_prefix("sip:")
+        .or_else(|| v.strip_prefix("sips:"))
+        .unwrap_or(v);
+    v.split([',', ':', ';']).next().unwrap_or(v)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{View, bad_value, unknown_option};
+use super::{View, bad_value, report_unknown};
 use crate::config::{Category, Config, Diagnostic, Variable, is_false, is_true};
 
 pub const DEFAULT_BRIDGE: &str = "default_bridge";
@@ -42,7 +42,7 @@ pub const SOUNDS: &[(&str, &str)] = &[
     ("sound_begin", "confbridge-conf-begin"),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum VideoMode {
     #[default]
     None,
@@ -52,7 +52,7 @@ pub enum VideoMode {
     Sfu,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum RembBehavior {
     #[default]
     Average,
@@ -64,7 +64,7 @@ pub enum RembBehavior {
     Force,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BridgeProfile {
     pub name: String,
     pub language: String,
@@ -136,7 +136,7 @@ impl BridgeProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct UserProfile {
     pub name: String,
     pub admin: bool,
@@ -210,7 +210,7 @@ impl UserProfile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum MenuAction {
     ToggleMute,
     ToggleBinaural,
@@ -270,19 +270,19 @@ impl MenuAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MenuEntry {
     pub dtmf: String,
     pub actions: Vec<MenuAction>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Menu {
     pub name: String,
     pub entries: Vec<MenuEntry>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ConfbridgeConf {
     /// Each list in the order the CLI lists it (Asterisk's hash order).
     pub bridges: Vec<BridgeProfile>,
@@ -328,6 +328,7 @@ fn uint(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut u32) {
 }
 
 fn parse_bridge(
+    cfg: &Config,
     cat: &Category,
     done: &ConfbridgeConf,
     diags: &mut Vec<Diagnostic>,
@@ -411,18 +412,22 @@ fn parse_bridge(
             s if s.starts_with("sound_") => {
                 if SOUNDS.iter().any(|(n, _)| *n == s) {
                     p.sounds.insert(s.to_string(), val.to_string());
-                } else if !v.inherited {
-                    unknown_option(diags, v, &cat.name);
+                } else {
+                    report_unknown(cfg, diags, cat, v);
                 }
             }
-            _ if !v.inherited => unknown_option(diags, v, &cat.name),
-            _ => {}
+            _ => report_unknown(cfg, diags, cat, v),
         }
     }
     p
 }
 
-fn parse_user(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>) -> UserProfile {
+fn parse_user(
+    cfg: &Config,
+    cat: &Category,
+    done: &ConfbridgeConf,
+    diags: &mut Vec<Diagnostic>,
+) -> UserProfile {
     let mut p = UserProfile::new(&cat.name);
     for v in &cat.variables {
         let val = v.value.as_str();
@@ -477,8 +482,7 @@ fn parse_user(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>
             "timeout" => uint(diags, v, &mut p.timeout),
             "text_messaging" => boolean(diags, v, &mut p.text_messaging),
             "answer_channel" => boolean(diags, v, &mut p.answer_channel),
-            _ if !v.inherited => unknown_option(diags, v, &cat.name),
-            _ => {}
+            _ => report_unknown(cfg, diags, cat, v),
         }
     }
     p
@@ -585,7 +589,12 @@ fn is_dtmf(name: &str) -> bool {
             .all(|b| b.is_ascii_digit() || matches!(b, b'A'..=b'D' | b'*' | b'#'))
 }
 
-fn parse_menu(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>) -> Menu {
+fn parse_menu(
+    cfg: &Config,
+    cat: &Category,
+    done: &ConfbridgeConf,
+    diags: &mut Vec<Diagnostic>,
+) -> Menu {
     let mut m = Menu {
         name: cat.name.clone(),
         entries: Vec::new(),
@@ -602,9 +611,7 @@ fn parse_menu(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>
             continue;
         }
         if !is_dtmf(&v.name) {
-            if !v.inherited {
-                unknown_option(diags, v, &cat.name);
-            }
+            report_unknown(cfg, diags, cat, v);
             continue;
         }
         match parse_actions(&v.value) {
@@ -624,7 +631,7 @@ fn parse_menu(cat: &Category, done: &ConfbridgeConf, diags: &mut Vec<Diagnostic>
 
 /// Bucket of a profile name in app_confbridge's 283-bucket containers.
 fn bucket(name: &str) -> i32 {
-    super::musiconhold::str_case_hash(name) % 283
+    super::hash::str_case_hash(name) % 283
 }
 
 impl View for ConfbridgeConf {
@@ -635,7 +642,7 @@ impl View for ConfbridgeConf {
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
                 // Reserved by Asterisk, with no options.
-                super::check_known(diags, cat, &[]);
+                super::check_known(cfg, diags, cat, &[]);
                 continue;
             }
             let Some(ty) = cat.get_var("type") else {
@@ -650,18 +657,18 @@ impl View for ConfbridgeConf {
             };
             match ty.value.trim().to_ascii_lowercase().as_str() {
                 "bridge" => {
-                    let p = parse_bridge(cat, &conf, diags);
+                    let p = parse_bridge(cfg, cat, &conf, diags);
                     conf.bridges
                         .retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
                     conf.bridges.push(p);
                 }
                 "user" => {
-                    let p = parse_user(cat, &conf, diags);
+                    let p = parse_user(cfg, cat, &conf, diags);
                     conf.users.retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
                     conf.users.push(p);
                 }
                 "menu" => {
-                    let p = parse_menu(cat, &conf, diags);
+                    let p = parse_menu(cfg, cat, &conf, diags);
                     conf.menus.retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
                     conf.menus.push(p);
                 }

@@ -1,9 +1,10 @@
 //! `manager.conf` (main/manager.c): `[general]` and one section per AMI
 //! user.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
-use super::{View, bad_value, check_known, unknown_option};
+pub use super::acl::{Acl, AclList, HaRule, Sense};
+use super::{View, bad_value, check_known, report_unknown};
 use crate::config::{Config, Diagnostic, Origin, Variable, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
@@ -110,99 +111,7 @@ pub fn perms_to_string(perm: u32) -> String {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sense {
-    Allow,
-    Deny,
-}
-
-/// One `permit`/`deny` rule, with the address already masked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HaRule {
-    pub sense: Sense,
-    pub addr: IpAddr,
-    pub netmask: IpAddr,
-}
-
-/// An ACL of a user: the unnamed one built from `permit`/`deny`, or a
-/// named one from `acl=` (its rules live in acl.conf).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acl {
-    pub name: String,
-    pub rules: Vec<HaRule>,
-}
-
-/// Parses `addr[/mask]` (`!` in front inverts the sense) as
-/// `ast_append_ha`: the mask is dotted or a prefix length; without one the
-/// rule covers one host.
-pub fn parse_ha(sense: Sense, text: &str) -> Option<HaRule> {
-    let text = text.trim();
-    let (sense, text) = match text.strip_prefix('!') {
-        Some(rest) => (
-            if sense == Sense::Allow {
-                Sense::Deny
-            } else {
-                Sense::Allow
-            },
-            rest,
-        ),
-        None => (sense, text),
-    };
-    let (addr, mask) = match text.split_once('/') {
-        Some((a, m)) => (a.trim(), Some(m.trim())),
-        None => (text, None),
-    };
-    let addr: IpAddr = addr
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()?;
-    let bits = if addr.is_ipv4() { 32 } else { 128 };
-    let netmask: IpAddr = match mask {
-        None => prefix_mask(addr.is_ipv4(), bits)?,
-        Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => prefix_mask(
-            addr.is_ipv4(),
-            m.parse::<u32>().ok().filter(|n| *n <= bits)?,
-        )?,
-        Some(m) => {
-            let parsed: IpAddr = m.parse().ok()?;
-            if parsed.is_ipv4() != addr.is_ipv4() {
-                return None;
-            }
-            parsed
-        }
-    };
-    let addr = match (addr, netmask) {
-        (IpAddr::V4(a), IpAddr::V4(m)) => IpAddr::V4(Ipv4Addr::from(u32::from(a) & u32::from(m))),
-        (IpAddr::V6(a), IpAddr::V6(m)) => IpAddr::V6(Ipv6Addr::from(u128::from(a) & u128::from(m))),
-        _ => return None,
-    };
-    Some(HaRule {
-        sense,
-        addr,
-        netmask,
-    })
-}
-
-fn prefix_mask(v4: bool, len: u32) -> Option<IpAddr> {
-    Some(if v4 {
-        let m = if len == 0 {
-            0
-        } else {
-            u32::MAX.checked_shl(32 - len)?
-        };
-        IpAddr::V4(Ipv4Addr::from(m))
-    } else {
-        let m = if len == 0 {
-            0
-        } else {
-            u128::MAX.checked_shl(128 - len)?
-        };
-        IpAddr::V6(Ipv6Addr::from(m))
-    })
-}
-
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct General {
     pub enabled: bool,
     pub webenabled: bool,
@@ -237,12 +146,12 @@ impl Default for General {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct User {
     pub username: String,
     pub secret: Option<String>,
     /// The unnamed ACL (if any) comes first, as Asterisk keeps it at the head.
-    pub acls: Vec<Acl>,
+    pub acls: AclList,
     pub readperm: u32,
     pub writeperm: u32,
     pub displayconnects: bool,
@@ -253,10 +162,11 @@ pub struct User {
     pub chanvars: Vec<(String, String)>,
     /// `eventfilter` lines as written.
     pub eventfilters: Vec<String>,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ManagerConf {
     pub general: General,
     /// In file order.
@@ -279,33 +189,13 @@ fn uint(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut u32) {
     }
 }
 
-fn apply_ha(diags: &mut Vec<Diagnostic>, v: &Variable, sense: Sense, acls: &mut Vec<Acl>) -> bool {
-    let Some(rule) = parse_ha(sense, &v.value) else {
-        bad_value(diags, v, "addr[/mask] (Asterisk deletes the user)");
-        return false;
-    };
-    if acls.first().is_none_or(|a| !a.name.is_empty()) {
-        acls.insert(
-            0,
-            Acl {
-                name: String::new(),
-                rules: Vec::new(),
-            },
-        );
-    }
-    if let Some(a) = acls.first_mut() {
-        a.rules.push(rule);
-    }
-    true
-}
-
 impl View for ManagerConf {
     const FILE: &'static str = "manager.conf";
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let mut conf = ManagerConf::default();
         if let Some(cat) = cfg.section("general") {
-            check_known(diags, cat, GENERAL_OPTIONS);
+            check_known(cfg, diags, cat, GENERAL_OPTIONS);
             let g = &mut conf.general;
             for v in &cat.variables {
                 let val = v.value.as_str();
@@ -343,11 +233,11 @@ impl View for ManagerConf {
                 continue;
             }
             // `eventfilter` takes any suffix (`eventfilter(action(include))`).
-            for v in cat.variables.iter().filter(|v| !v.inherited) {
+            for v in &cat.variables {
                 let known = USER_OPTIONS.iter().any(|k| k.eq_ignore_ascii_case(&v.name))
                     || v.name.to_ascii_lowercase().starts_with("eventfilter");
                 if !known {
-                    unknown_option(diags, v, &cat.name);
+                    report_unknown(cfg, diags, cat, v);
                 }
             }
             if conf.user(&cat.name).is_some() {
@@ -356,7 +246,7 @@ impl View for ManagerConf {
             let mut u = User {
                 username: cat.name.clone(),
                 secret: None,
-                acls: Vec::new(),
+                acls: AclList::default(),
                 readperm: 0,
                 writeperm: 0,
                 displayconnects: conf.general.displayconnects,
@@ -372,19 +262,11 @@ impl View for ManagerConf {
                 let name = v.name.to_ascii_lowercase();
                 match name.as_str() {
                     "secret" => u.secret = Some(val.to_string()),
-                    "permit" => keep &= apply_ha(diags, v, Sense::Allow, &mut u.acls),
-                    "deny" => keep &= apply_ha(diags, v, Sense::Deny, &mut u.acls),
-                    "acl" => {
-                        for n in val.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                            if u.acls.iter().any(|a| a.name.eq_ignore_ascii_case(n)) {
-                                bad_value(diags, v, "a named ACL listed once");
-                                keep = false;
-                            } else {
-                                u.acls.push(Acl {
-                                    name: n.to_string(),
-                                    rules: Vec::new(),
-                                });
-                            }
+                    "permit" | "deny" | "acl" => {
+                        // A bad rule makes Asterisk drop the whole user.
+                        if let Err(e) = u.acls.append(&name, val) {
+                            bad_value(diags, v, &format!("an address rule or ACL name: {e}"));
+                            keep = false;
                         }
                     }
                     "read" => u.readperm = parse_perms(val),
@@ -478,8 +360,8 @@ mod tests {
         assert_eq!(perms_to_string(u.readperm), "system,call");
         assert!(perms_to_string(u.writeperm).ends_with("message,all"));
         assert_eq!(perms_to_string(0), "<none>");
-        assert_eq!(u.acls[0].rules[1].addr.to_string(), "10.0.0.0");
-        assert_eq!(u.acls[0].rules[1].netmask.to_string(), "255.0.0.0");
+        assert_eq!(u.acls.acls[0].rules[1].addr.to_string(), "10.0.0.0");
+        assert_eq!(u.acls.acls[0].rules[1].netmask.to_string(), "255.0.0.0");
         assert_eq!(u.chanvars[0].0, "B");
         assert_eq!(u.writetimeout, 100);
     }

@@ -5,7 +5,7 @@
 use super::{View, check_known};
 use crate::config::{Config, Diagnostic, is_true};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ModulesConf {
     pub autoload: bool,
     pub load: Vec<String>,
@@ -48,10 +48,10 @@ impl View for ModulesConf {
         let mut m = ModulesConf::default();
         for cat in cfg.sections() {
             if !cat.name.eq_ignore_ascii_case("modules") {
-                check_known(diags, cat, &[]);
+                check_known(cfg, diags, cat, &[]);
                 continue;
             }
-            check_known(diags, cat, KNOWN);
+            check_known(cfg, diags, cat, KNOWN);
             for v in &cat.variables {
                 match v.name.to_ascii_lowercase().as_str() {
                     "autoload" => m.autoload = is_true(&v.value),

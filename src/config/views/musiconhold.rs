@@ -25,7 +25,7 @@ const CLASS_OPTIONS: &[&str] = &[
     "answeredonly",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum Sort {
     /// Directory order (the default).
     #[default]
@@ -35,14 +35,14 @@ pub enum Sort {
     RandStart,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum KillMethod {
     #[default]
     ProcessGroup,
     Process,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MohClass {
     pub name: String,
     /// `files`, `mp3`, `quietmp3`, `custom`, `playlist`, …
@@ -61,10 +61,11 @@ pub struct MohClass {
     pub kill_method: KillMethod,
     pub answeredonly: bool,
     pub entries: Vec<String>,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct MohConf {
     pub cachertclasses: bool,
     /// Default yes.
@@ -116,18 +117,10 @@ impl MohConf {
     }
 }
 
-/// Asterisk's `ast_str_case_hash` (djb2 over lower-cased bytes, kept
-/// positive).
-pub fn str_case_hash(s: &str) -> i32 {
-    let mut h: u32 = 5381;
-    for b in s.bytes() {
-        h = h.wrapping_mul(33) ^ u32::from(b.to_ascii_lowercase());
-    }
-    (h & i32::MAX as u32) as i32
-}
+pub use super::hash::str_case_hash;
 
-fn parse_class(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> {
-    check_known(diags, cat, CLASS_OPTIONS);
+fn parse_class(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> {
+    check_known(cfg, diags, cat, CLASS_OPTIONS);
     let mut c = MohClass {
         name: cat.name.clone(),
         mode: String::new(),
@@ -264,7 +257,7 @@ impl View for MohConf {
         };
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
-                check_known(diags, cat, GENERAL_OPTIONS);
+                check_known(cfg, diags, cat, GENERAL_OPTIONS);
                 if let Some(v) = cat.get("cachertclasses") {
                     conf.cachertclasses = is_true(v);
                 }
@@ -273,7 +266,7 @@ impl View for MohConf {
                 }
                 continue;
             }
-            let Some(class) = parse_class(cat, diags) else {
+            let Some(class) = parse_class(cfg, cat, diags) else {
                 continue;
             };
             // A second section of the same name does not replace the first.

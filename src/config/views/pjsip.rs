@@ -78,142 +78,6 @@ const IDENTIFY_OPTIONS: &[&str] = &[
     "srv_lookups",
 ];
 
-const ENDPOINT_OPTIONS: &[&str] = &[
-    "type",
-    "transport",
-    "context",
-    "disallow",
-    "allow",
-    "aors",
-    "auth",
-    "outbound_auth",
-    "callerid",
-    "callerid_privacy",
-    "callerid_tag",
-    "direct_media",
-    "direct_media_method",
-    "media_address",
-    "bind_rtp_to_media_address",
-    "rtp_symmetric",
-    "force_rport",
-    "rewrite_contact",
-    "dtmf_mode",
-    "ice_support",
-    "identify_by",
-    "mailboxes",
-    "voicemail_extension",
-    "moh_suggest",
-    "language",
-    "accountcode",
-    "from_user",
-    "from_domain",
-    "outbound_proxy",
-    "rtp_ipv6",
-    "rtp_timeout",
-    "rtp_timeout_hold",
-    "rtp_keepalive",
-    "send_pai",
-    "send_rpid",
-    "trust_id_inbound",
-    "trust_id_outbound",
-    "timers",
-    "timers_min_se",
-    "timers_sess_expires",
-    "device_state_busy_at",
-    "t38_udptl",
-    "t38_udptl_ec",
-    "t38_udptl_maxdatagram",
-    "t38_udptl_nat",
-    "fax_detect",
-    "media_encryption",
-    "use_avpf",
-    "webrtc",
-    "max_audio_streams",
-    "max_video_streams",
-    "allow_subscribe",
-    "sub_min_expiry",
-    "call_group",
-    "pickup_group",
-    "named_call_group",
-    "named_pickup_group",
-    "tone_zone",
-    "set_var",
-    "aggregate_mwi",
-    "allow_transfer",
-    "sdp_owner",
-    "sdp_session",
-    "tos_audio",
-    "tos_video",
-    "cos_audio",
-    "cos_video",
-    "connected_line_method",
-    "direct_media_glare_mitigation",
-    "disable_direct_media_on_nat",
-    "inband_progress",
-    "message_context",
-    "mwi_from_user",
-    "mwi_subscribe_replaces_unsolicited",
-    "rpid_immediate",
-    "refer_blind_progress",
-    "send_diversion",
-    "send_connected_line",
-    "preferred_codec_only",
-    "rtcp_mux",
-    "moh_passthrough",
-    "media_use_received_transport",
-    "user_eq_phone",
-    "asymmetric_rtp_codec",
-    "dtls_verify",
-    "dtls_rekey",
-    "dtls_cert_file",
-    "dtls_private_key",
-    "dtls_cipher",
-    "dtls_ca_file",
-    "dtls_ca_path",
-    "dtls_setup",
-    "dtls_fingerprint",
-    "srtp_tag_32",
-    "record_on_feature",
-    "record_off_feature",
-    "acl",
-    "deny",
-    "permit",
-    "contact_acl",
-    "contact_deny",
-    "contact_permit",
-    "100rel",
-    "notify_early_inuse_ringing",
-    "max_forwards",
-    "codec_prefs_incoming_offer",
-    "codec_prefs_outgoing_offer",
-    "codec_prefs_incoming_answer",
-    "codec_prefs_outgoing_answer",
-    "incoming_mwi_mailbox",
-    "follow_early_media_fork",
-    "accept_multiple_sdp_answers",
-    "suppress_q850_reason_headers",
-    "ignore_183_without_sdp",
-    "stir_shaken",
-    "stir_shaken_profile",
-    "allow_unauthenticated_options",
-    "geoloc_incoming_call_profile",
-    "geoloc_outgoing_call_profile",
-    "security_negotiation",
-    "security_mechanisms",
-    "send_aoc",
-    "overlap_context",
-    "incoming_call_offer_pref",
-    "outgoing_call_offer_pref",
-    "bundle",
-    "fax_detect_timeout",
-    "g726_non_standard",
-    "contact_user",
-    "subscribe_context",
-    "redirect_method",
-    "tenantid",
-    "auth_type",
-];
-
 const REGISTRATION_OPTIONS: &[&str] = &[
     "type",
     "server_uri",
@@ -285,7 +149,7 @@ const SYSTEM_OPTIONS: &[&str] = &[
 ];
 
 /// `type=transport`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Transport {
     pub name: String,
     /// udp, tcp, tls, ws, wss, flow.
@@ -326,26 +190,10 @@ impl Transport {
     }
 }
 
-/// `type=endpoint`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub name: String,
-    pub transport: String,
-    pub context: String,
-    pub aors: Vec<String>,
-    pub inbound_auths: Vec<String>,
-    pub outbound_auths: Vec<String>,
-    /// The number of `callerid=`, if any.
-    pub callerid_num: Option<String>,
-    pub callerid_name: Option<String>,
-    pub codecs: Vec<String>,
-    /// `device_state_busy_at`; 0 means no limit.
-    pub device_state_busy_at: u32,
-    pub mailboxes: String,
-}
+pub use super::pjsip_endpoint::Endpoint;
 
 /// `type=aor`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Aor {
     pub name: String,
     /// Static contacts (`contact=`), in order.
@@ -355,7 +203,7 @@ pub struct Aor {
 }
 
 /// `type=auth`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Auth {
     pub name: String,
     pub auth_type: String,
@@ -365,7 +213,7 @@ pub struct Auth {
 }
 
 /// `type=identify`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Identify {
     pub name: String,
     pub endpoint: String,
@@ -375,14 +223,14 @@ pub struct Identify {
 
 /// Objects res_pjsip only stores here (registration, domain_alias,
 /// contact, global, system, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OtherObject {
     pub kind: String,
     pub name: String,
     pub options: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct PjsipConf {
     pub transports: Vec<Transport>,
     pub endpoints: Vec<Endpoint>,
@@ -410,8 +258,8 @@ fn list(value: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_string)
 }
 
-fn parse_transport(cat: &Category, diags: &mut Vec<Diagnostic>) -> Transport {
-    check_known(diags, cat, TRANSPORT_OPTIONS);
+fn parse_transport(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Transport {
+    check_known(cfg, diags, cat, TRANSPORT_OPTIONS);
     let mut t = Transport {
         name: cat.name.clone(),
         protocol: "udp".into(),
@@ -479,59 +327,54 @@ fn parse_tos(diags: &mut Vec<Diagnostic>, v: &Variable) -> u32 {
     dscp << 2
 }
 
-fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Endpoint {
-    check_known(diags, cat, ENDPOINT_OPTIONS);
-    let mut e = Endpoint {
-        name: cat.name.clone(),
-        transport: String::new(),
-        context: "default".into(),
-        aors: Vec::new(),
-        inbound_auths: Vec::new(),
-        outbound_auths: Vec::new(),
-        callerid_num: None,
-        callerid_name: None,
-        codecs: Vec::new(),
-        device_state_busy_at: 0,
-        mailboxes: String::new(),
-    };
+/// Builds an endpoint as sorcery does: defaults, then every line of the
+/// section (templates' first), then the final checks. A line Asterisk
+/// refuses makes it drop the whole endpoint.
+fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<Endpoint> {
+    let mut e = Endpoint::new(&cat.name);
     for v in &cat.variables {
-        match v.name.to_ascii_lowercase().as_str() {
-            "transport" => e.transport = v.value.trim().to_string(),
-            "context" => e.context = v.value.trim().to_string(),
-            "aors" => e.aors = list(&v.value).collect(),
-            "auth" => e.inbound_auths = list(&v.value).collect(),
-            "outbound_auth" => e.outbound_auths = list(&v.value).collect(),
-            "callerid" => {
-                let (name, num) = super::sip::split_callerid(&v.value);
-                e.callerid_name = (!name.is_empty()).then_some(name);
-                e.callerid_num = (!num.is_empty()).then_some(num);
-            }
-            "allow" => {
-                for c in list(&v.value) {
-                    let c = c.to_ascii_lowercase();
-                    e.codecs.retain(|x| *x != c);
-                    e.codecs.push(c);
-                }
-            }
-            "disallow" => {
-                for c in list(&v.value) {
-                    if c.eq_ignore_ascii_case("all") {
-                        e.codecs.clear();
-                    } else {
-                        e.codecs.retain(|x| !x.eq_ignore_ascii_case(&c));
-                    }
-                }
-            }
-            "device_state_busy_at" => e.device_state_busy_at = parse_u32(diags, v, 0),
-            "mailboxes" => e.mailboxes = v.value.trim().to_string(),
-            _ => {}
+        if let Err(why) = e.set(&v.name, &v.value) {
+            diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: v.origin.file.to_path_buf(),
+                line: v.origin.line,
+                column: 1,
+                message: format!(
+                    "endpoint '{}' is not loaded: {}={} refused ({why})",
+                    cat.name, v.name, v.value
+                ),
+            });
+            return None;
         }
     }
-    e
+    match e.finish() {
+        Ok(warnings) => {
+            for w in warnings {
+                diags.push(Diagnostic {
+                    severity: Severity::Warning,
+                    file: cat.origin.file.to_path_buf(),
+                    line: cat.origin.line,
+                    column: 1,
+                    message: format!("endpoint '{}': {w}", cat.name),
+                });
+            }
+            Some(e)
+        }
+        Err(why) => {
+            diags.push(Diagnostic {
+                severity: Severity::Error,
+                file: cat.origin.file.to_path_buf(),
+                line: cat.origin.line,
+                column: 1,
+                message: format!("endpoint '{}' is not loaded: {why}", cat.name),
+            });
+            None
+        }
+    }
 }
 
-fn parse_aor(cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
-    check_known(diags, cat, AOR_OPTIONS);
+fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
+    check_known(cfg, diags, cat, AOR_OPTIONS);
     let mut a = Aor {
         name: cat.name.clone(),
         contacts: Vec::new(),
@@ -560,8 +403,8 @@ fn parse_aor(cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
     a
 }
 
-fn parse_auth(cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
-    check_known(diags, cat, AUTH_OPTIONS);
+fn parse_auth(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
+    check_known(cfg, diags, cat, AUTH_OPTIONS);
     let mut a = Auth {
         name: cat.name.clone(),
         auth_type: "userpass".into(),
@@ -581,8 +424,8 @@ fn parse_auth(cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth {
     a
 }
 
-fn parse_identify(cat: &Category, diags: &mut Vec<Diagnostic>) -> Identify {
-    check_known(diags, cat, IDENTIFY_OPTIONS);
+fn parse_identify(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Identify {
+    check_known(cfg, diags, cat, IDENTIFY_OPTIONS);
     let mut i = Identify {
         name: cat.name.clone(),
         endpoint: String::new(),
@@ -619,11 +462,11 @@ impl View for PjsipConf {
             };
             let kind = tv.value.trim().to_ascii_lowercase();
             match kind.as_str() {
-                "transport" => conf.transports.push(parse_transport(cat, diags)),
-                "endpoint" => conf.endpoints.push(parse_endpoint(cat, diags)),
-                "aor" => conf.aors.push(parse_aor(cat, diags)),
-                "auth" => conf.auths.push(parse_auth(cat, diags)),
-                "identify" => conf.identifies.push(parse_identify(cat, diags)),
+                "transport" => conf.transports.push(parse_transport(cfg, cat, diags)),
+                "endpoint" => conf.endpoints.extend(parse_endpoint(cat, diags)),
+                "aor" => conf.aors.push(parse_aor(cfg, cat, diags)),
+                "auth" => conf.auths.push(parse_auth(cfg, cat, diags)),
+                "identify" => conf.identifies.push(parse_identify(cfg, cat, diags)),
                 "registration"
                 | "domain_alias"
                 | "contact"
@@ -650,7 +493,7 @@ impl View for PjsipConf {
                         _ => &[],
                     };
                     if !known.is_empty() {
-                        check_known(diags, cat, known);
+                        check_known(cfg, diags, cat, known);
                     }
                     conf.others.push(OtherObject {
                         kind: kind.clone(),
@@ -714,8 +557,7 @@ impl PjsipConf {
             return DeviceState::Invalid;
         };
         let reachable = e
-            .aors
-            .iter()
+            .aor_names()
             .filter_map(|a| self.aor(a))
             .any(|a| !a.contacts.is_empty());
         if reachable {
@@ -873,7 +715,8 @@ mod tests {
         };
         let mut d = Vec::new();
         let c = PjsipConf::from_config(&cfg, &mut d);
-        assert_eq!((c.endpoints.len(), c.aors.len(), c.auths.len()), (2, 2, 1));
+        // Sorcery refuses an endpoint with an unknown option.
+        assert_eq!((c.endpoints.len(), c.aors.len(), c.auths.len()), (1, 2, 1));
         assert_eq!(
             c.endpoint("1001").and_then(|e| e.callerid_num.clone()),
             Some("1001".into())
@@ -884,9 +727,12 @@ mod tests {
         );
         assert_eq!(c.aor("2001").map(|a| a.max_contacts), Some(1));
         assert_eq!(c.device_state("1001"), DeviceState::NotInUse);
-        assert_eq!(c.device_state("2001"), DeviceState::Unavailable);
+        assert_eq!(c.device_state("2001"), DeviceState::Invalid);
         assert_eq!(c.device_state("3001"), DeviceState::Invalid);
-        assert!(d.iter().any(|d| d.message.contains("'frobnicate'")));
+        assert!(
+            d.iter()
+                .any(|d| d.message.contains("frobnicate=yes refused"))
+        );
         assert!(d.iter().any(|d| d.message.contains("'bogus'")));
     }
 }

@@ -83,7 +83,7 @@ const QUEUE_OPTIONS: &[&str] = &[
     "log-restricted-caller-id",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub enum Strategy {
     #[default]
     RingAll,
@@ -126,7 +126,7 @@ impl Strategy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Member {
     pub interface: String,
     pub penalty: i32,
@@ -138,11 +138,14 @@ pub struct Member {
     pub wrapuptime: i32,
     pub paused: bool,
     /// When the member was added (config load).
+    /// Not serialized: it is the load time.
+    #[serde(skip)]
     pub logintime: SystemTime,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Queue {
     pub name: String,
     pub strategy: Strategy,
@@ -161,17 +164,18 @@ pub struct Queue {
     pub announce: String,
     /// Static members, in the order `queue show` lists them.
     pub members: Vec<Member>,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 pub struct General {
     pub persistentmembers: bool,
     pub autofill: bool,
     pub shared_lastcall: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct QueuesConf {
     pub general: General,
     /// In file order.
@@ -249,8 +253,13 @@ fn parse_member(
     })
 }
 
-fn parse_queue(cat: &Category, now: SystemTime, diags: &mut Vec<Diagnostic>) -> Queue {
-    check_known(diags, cat, QUEUE_OPTIONS);
+fn parse_queue(
+    cfg: &Config,
+    cat: &Category,
+    now: SystemTime,
+    diags: &mut Vec<Diagnostic>,
+) -> Queue {
+    check_known(cfg, diags, cat, QUEUE_OPTIONS);
     let strategy = match cat.get_var("strategy") {
         Some(v) => Strategy::parse(&v.value).unwrap_or_else(|| {
             bad_value(diags, v, "a queue strategy (using ringall)");
@@ -344,7 +353,7 @@ impl View for QueuesConf {
         let mut conf = QueuesConf::default();
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
-                check_known(diags, cat, GENERAL_OPTIONS);
+                check_known(cfg, diags, cat, GENERAL_OPTIONS);
                 conf.general.persistentmembers = cat.get("persistentmembers").is_some_and(is_true);
                 conf.general.autofill = cat.get("autofill").is_some_and(is_true);
                 conf.general.shared_lastcall = cat.get("shared_lastcall").is_some_and(is_true);
@@ -364,7 +373,7 @@ impl View for QueuesConf {
                 });
                 continue;
             }
-            conf.queues.push(parse_queue(cat, now, diags));
+            conf.queues.push(parse_queue(cfg, cat, now, diags));
         }
         conf
     }

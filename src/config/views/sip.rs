@@ -1,265 +1,350 @@
 //! `sip.conf` (chan_sip): `[general]` and the peers/users/friends, with
 //! chan_sip's defaults as Asterisk 20 applies them (`reload_config`,
 //! `build_peer`).
+//!
+//! A peer starts as a copy of what `[general]` sets for devices
+//! ([`PeerSettings`]), then applies its own lines; [`SipGeneral`] holds
+//! that copy plus the channel-wide settings, so nothing is declared twice.
 
 use std::net::IpAddr;
 
+use super::acl::AclList;
+use super::callerid;
+use super::codecs::CodecList;
+use super::groups::{NamedGroups, parse_group};
+use super::values::{atoi, scan_d};
 use super::{View, bad_value, check_known};
 use crate::config::{Category, Config, Diagnostic, Severity, Variable, is_false, is_true};
 use crate::core::devicestate::DeviceState;
 
-/// Codecs chan_sip allows when `[general]` says nothing (`ulaw alaw gsm h263`).
-const DEFAULT_CODECS: &[&str] = &["ulaw", "alaw", "gsm", "h263"];
-
-/// Codec names Asterisk 20 knows for `allow=`/`disallow=`.
-const KNOWN_CODECS: &[&str] = &[
-    "ulaw", "alaw", "gsm", "g723", "g726", "g726aal2", "adpcm", "slin", "slin12", "slin16",
-    "slin24", "slin32", "slin44", "slin48", "slin96", "slin192", "lpc10", "g729", "speex",
-    "speex16", "speex32", "ilbc", "g722", "siren7", "siren14", "testlaw", "g719", "opus", "silk",
-    "codec2", "h261", "h263", "h263p", "h264", "h265", "mpeg4", "vp8", "vp9", "red", "t140", "t38",
-    "jpeg", "png",
-];
-
-/// Options chan_sip reads in `[general]`; most are only stored.
-const GENERAL_OPTIONS: &[&str] = &[
-    "context",
-    "allowguest",
-    "alwaysauthreject",
-    "bindaddr",
-    "bindport",
-    "udpbindaddr",
-    "tcpenable",
-    "tcpbindaddr",
-    "tlsenable",
-    "tlsbindaddr",
-    "transport",
-    "srvlookup",
-    "disallow",
-    "allow",
-    "qualify",
-    "rtptimeout",
-    "rtpholdtimeout",
-    "rtpkeepalive",
-    "directmedia",
-    "canreinvite",
-    "nat",
-    "language",
-    "useragent",
-    "sdpsession",
-    "sdpowner",
-    "realm",
-    "domain",
-    "externip",
-    "externaddr",
-    "externhost",
-    "localnet",
-    "dtmfmode",
-    "videosupport",
-    "textsupport",
-    "maxexpiry",
-    "minexpiry",
-    "defaultexpiry",
-    "registertimeout",
-    "registerattempts",
-    "callerid",
-    "fromdomain",
-    "mohinterpret",
-    "mohsuggest",
-    "parkinglot",
+/// Options read alike in `[general]` and in a device
+/// (`handle_common_options`, `handle_t38_options`).
+const COMMON_OPTIONS: &[&str] = &[
     "allowoverlap",
     "allowsubscribe",
-    "subscribecontext",
-    "notifyringing",
-    "notifyhold",
+    "buggymwi",
+    "canreinvite",
+    "directmedia",
+    "dtmfmode",
+    "faxdetect",
+    "g726nonstandard",
+    "ignoresdpversion",
+    "insecure",
+    "nat",
+    "progressinband",
+    "promiscredir",
+    "rfc2833compensate",
+    "rpid_immediate",
+    "rpid_update",
+    "rtcp_mux",
+    "sendrpid",
+    "supportpath",
+    "t38pt_udptl",
+    "t38pt_usertpsource",
+    "textsupport",
+    "trust_id_outbound",
+    "trustrpid",
+    "useclientcode",
+    "videosupport",
+];
+
+/// Options `reload_config` reads in `[general]` besides the common ones
+/// (jitter buffer and TLS settings are listed on their own below).
+const GENERAL_OPTIONS: &[&str] = &[
+    "accept_outofcall_message",
+    "allow",
+    "allowexternaldomains",
+    "allowguest",
+    "allowtransfer",
+    "alwaysauthreject",
+    "auth_message_requests",
+    "auth_options_requests",
+    "authfailureevents",
+    "autocreatepeer",
+    "autodomain",
+    "autoframing",
+    "bindaddr",
+    "bindport",
     "callcounter",
-    "t1min",
-    "timert1",
-    "timerb",
-    "qualifyfreq",
+    "callerid",
+    "compactheaders",
+    "contactacl",
+    "contactdeny",
+    "contactpermit",
+    "context",
+    "cos_audio",
+    "cos_sip",
+    "cos_text",
+    "cos_video",
+    "defaultexpirey",
+    "defaultexpiry",
+    "directrtpsetup",
+    "disallow",
+    "disallowed_methods",
+    "discard_remote_hold_retrieval",
+    "domain",
+    "domainsasrealm",
+    "dumphistory",
+    "dynamic_exclude_static",
+    "dynamic_excludes_static",
+    "externaddr",
+    "externhost",
+    "externip",
+    "externrefresh",
+    "externtcpport",
+    "externtlsport",
+    "fromdomain",
+    "icesupport",
+    "ignoreregexpire",
     "keepalive",
-    "session-timers",
+    "language",
+    "legacy_useroption_parsing",
+    "localnet",
+    "match_auth_username",
+    "matchexternaddrlocally",
+    "matchexterniplocally",
+    "maxcallbitrate",
+    "maxexpirey",
+    "maxexpiry",
+    "maxforwards",
+    "media_address",
+    "minexpirey",
+    "minexpiry",
+    "mohinterpret",
+    "mohsuggest",
+    "mwi",
+    "mwi_from",
+    "mwiexpirey",
+    "mwiexpiry",
+    "notifycid",
+    "notifyhold",
+    "notifymimetype",
+    "notifyringing",
+    "outboundproxy",
+    "outofcall_message_context",
+    "parkinglot",
+    "pedantic",
+    "preferred_codec_only",
+    "prematuremedia",
+    "qualify",
+    "qualifyfreq",
+    "qualifygap",
+    "qualifypeers",
+    "realm",
+    "recordhistory",
+    "recordofffeature",
+    "recordonfeature",
+    "refer_addheaders",
+    "regcontext",
+    "regextenonqualify",
+    "register",
+    "register_retry_403",
+    "registerattempts",
+    "registertimeout",
+    "relaxdtmf",
+    "rtautoclear",
+    "rtcachefriends",
+    "rtpbindaddr",
+    "rtpholdtimeout",
+    "rtpkeepalive",
+    "rtptimeout",
+    "rtsavepath",
+    "rtsavesysname",
+    "rtupdate",
+    "sdpowner",
+    "sdpsession",
+    "send_diversion",
     "session-expires",
     "session-minse",
     "session-refresher",
-    "trustrpid",
-    "sendrpid",
-    "progressinband",
-    "promiscredir",
-    "usereqphone",
-    "tos_sip",
+    "session-timers",
+    "shrinkcallerid",
+    "sipdebug",
+    "snom_aoc_enabled",
+    "srvlookup",
+    "storesipcause",
+    "submaxexpirey",
+    "submaxexpiry",
+    "subminexpirey",
+    "subminexpiry",
+    "subscribe_network_change_event",
+    "subscribecontext",
+    "t1min",
+    "tcpauthlimit",
+    "tcpauthtimeout",
+    "tcpbindaddr",
+    "tcpenable",
+    "timerb",
+    "timert1",
+    "tonezone",
     "tos_audio",
-    "tos_video",
+    "tos_sip",
     "tos_text",
-    "cos_sip",
-    "cos_audio",
-    "cos_video",
-    "cos_text",
+    "tos_video",
+    "transport",
+    "udpbindaddr",
+    "use_q850_reason",
+    "useragent",
+    "usereqphone",
+    "vmexten",
+    "websocket_enabled",
+    "websocket_write_timeout",
+    // ast_jb_read_conf
     "jbenable",
     "jbforce",
     "jbmaxsize",
     "jbresyncthreshold",
+    "jbtargetextra",
     "jbimpl",
     "jblog",
-    "autocreatepeer",
-    "match_auth_username",
-    "accountcode",
-    "amaflags",
-    "vmexten",
-    "maxcallbitrate",
-    "insecure",
-    "allowtransfer",
-    "rtpengine",
-    "relaxdtmf",
-    "compactheaders",
-    "pedantic",
-    "recordhistory",
-    "dumphistory",
-    "authfailureevents",
-    "regcontext",
-    "regextenonqualify",
-    "legacy_useroption_parsing",
-    "send_diversion",
-    "t38pt_udptl",
-    "faxdetect",
-    "icesupport",
-    "encryption",
-    "avpf",
-    "force_avp",
-    "rtcp_mux",
-    "directrtpsetup",
-    "ignoresdpversion",
-    "preferred_codec_only",
-    "autoframing",
-    "callevents",
-    "contactpermit",
-    "contactdeny",
-    "contactacl",
-    "storesipcui",
-    "websocket_enabled",
-    "maxforwards",
-    "buggymwi",
-    "shrinkcallerid",
-    "allowexternaldomains",
-    "unsolicited_mailbox",
-    "outboundproxy",
-    "mwi_from",
-    "record_on_feature",
-    "record_off_feature",
+    "jbsyncvideo",
+    // ast_tls_read_conf
+    "tlsenable",
+    "tlsbindaddr",
+    "tlscert",
+    "tlscertfile",
+    "tlsprivatekey",
+    "tlscipher",
+    "tlscafile",
+    "tlscapath",
+    "tlscadir",
+    "tlsverifyclient",
+    "tlsdontverifyserver",
+    "tlsclientmethod",
+    "tlsservercipherorder",
+    "tlsdisablev1",
+    "tlsdisablev11",
+    "tlsdisablev12",
+    "sslenable",
+    "sslbindaddr",
+    "sslcert",
+    "sslprivatekey",
+    "sslcipher",
+    "sslclientmethod",
 ];
 
-/// Options `build_peer` reads for a peer/user/friend.
+/// Options `build_peer` reads besides the common ones.
 const PEER_OPTIONS: &[&str] = &[
-    "type",
-    "host",
-    "port",
-    "secret",
-    "md5secret",
-    "remotesecret",
-    "context",
-    "subscribecontext",
-    "description",
-    "defaultuser",
-    "username",
-    "fromuser",
-    "fromdomain",
-    "callerid",
-    "fullname",
-    "cid_number",
-    "mailbox",
-    "vmexten",
-    "permit",
-    "deny",
+    "accountcode",
     "acl",
-    "contactpermit",
-    "contactdeny",
-    "contactacl",
-    "directmediapermit",
-    "directmediadeny",
-    "directmediaacl",
-    "disallow",
     "allow",
-    "nat",
-    "qualify",
-    "qualifyfreq",
+    "allowtransfer",
+    "amaflags",
+    "auth",
+    "autoframing",
+    "avpf",
+    "busylevel",
+    "call-limit",
+    "callbackextension",
+    "callcounter",
+    "callerid",
+    "callgroup",
+    "callingpres",
+    "cid_number",
+    "cid_tag",
+    "contactacl",
+    "contactdeny",
+    "contactpermit",
+    "context",
+    "defaultip",
+    "defaultuser",
+    "deny",
+    "description",
+    "directmediaacl",
+    "directmediadeny",
+    "directmediapermit",
+    "disallow",
+    "disallowed_methods",
+    "discard_remote_hold_retrieval",
+    "encryption",
+    "encryption_taglen",
+    "force_avp",
+    "fromdomain",
+    "fromuser",
+    "fullname",
+    "hasvoicemail",
+    "header",
+    "host",
+    "icesupport",
+    "ignore_requested_pref",
     "keepalive",
     "language",
-    "accountcode",
-    "amaflags",
-    "call-limit",
-    "busylevel",
-    "directmedia",
-    "canreinvite",
-    "dtmfmode",
-    "transport",
+    "mailbox",
+    "maxcallbitrate",
+    "maxforwards",
+    "md5secret",
     "mohinterpret",
     "mohsuggest",
-    "parkinglot",
-    "insecure",
-    "trustrpid",
-    "sendrpid",
-    "videosupport",
-    "textsupport",
-    "defaultip",
-    "regexten",
-    "callgroup",
-    "pickupgroup",
+    "mwi_from",
     "namedcallgroup",
     "namedpickupgroup",
-    "setvar",
-    "maxcallbitrate",
-    "allowtransfer",
-    "autoframing",
-    "t38pt_udptl",
-    "session-timers",
+    "outboundproxy",
+    "outofcall_message_context",
+    "parkinglot",
+    "permit",
+    "pickupgroup",
+    "port",
+    "preferred_codec_only",
+    "qualify",
+    "qualifyfreq",
+    "recordofffeature",
+    "recordonfeature",
+    "regexten",
+    "remotesecret",
+    "rtp_engine",
+    "rtpholdtimeout",
+    "rtpkeepalive",
+    "rtptimeout",
+    "secret",
     "session-expires",
     "session-minse",
     "session-refresher",
-    "timert1",
+    "session-timers",
+    "setvar",
+    "snom_aoc_enabled",
+    "subscribecontext",
+    "subscribemwi",
     "timerb",
-    "rtptimeout",
-    "rtpholdtimeout",
-    "rtpkeepalive",
-    "encryption",
-    "avpf",
-    "force_avp",
-    "icesupport",
-    "rtcp_mux",
-    "outboundproxy",
-    "progressinband",
-    "promiscredir",
-    "usereqphone",
-    "allowsubscribe",
-    "allowoverlap",
-    "callcounter",
-    "maxforwards",
+    "timert1",
     "tonezone",
-    "callingpres",
-    "rtpengine",
-    "faxdetect",
-    "ignoresdpversion",
-    "use_q850_reason",
-    "trust_id_outbound",
-    "path",
-    "supportpath",
-    "auth",
-    "outofcall_message_context",
+    "transport",
+    "trunkname",
+    "type",
     "unsolicited_mailbox",
-    "record_on_feature",
-    "record_off_feature",
-    "preferred_codec_only",
+    "use_q850_reason",
+    "usereqphone",
+    "username",
+    "vmexten",
+    // ast_rtp_dtls_cfg_parse
     "dtlsenable",
     "dtlsverify",
+    "dtlsrekey",
+    "dtlsautogeneratecert",
     "dtlscertfile",
     "dtlsprivatekey",
+    "dtlscipher",
+    "dtlscafile",
+    "dtlscapath",
+    "dtlscadir",
     "dtlssetup",
     "dtlsfingerprint",
-    "sdpsession",
-    "sdpowner",
+    // ast_cc_set_param
+    "cc_agent_policy",
+    "cc_monitor_policy",
+    "cc_offer_timer",
+    "ccnr_available_timer",
+    "ccbs_available_timer",
+    "cc_recall_timer",
+    "cc_max_agents",
+    "cc_max_monitors",
+    "cc_callback_macro",
+    "cc_callback_sub",
+    "cc_agent_dialstring",
 ];
 
 /// `nat=` as chan_sip keeps it: two independent settings, each of which
 /// may be decided per call ("auto").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Nat {
     pub force_rport: bool,
     pub auto_force_rport: bool,
@@ -280,20 +365,17 @@ impl Default for Nat {
 }
 
 impl Nat {
-    /// Applies a `nat=` value (a comma list), as `handle_common_options`.
+    /// Applies a `nat=` value (a comma list): the listed settings replace
+    /// all four.
     fn apply(&mut self, value: &str) -> bool {
         let mut ok = true;
-        let mut cleared = false;
+        *self = Nat {
+            force_rport: false,
+            auto_force_rport: false,
+            comedia: false,
+            auto_comedia: false,
+        };
         for word in value.split(',').map(str::trim) {
-            if !cleared {
-                *self = Nat {
-                    force_rport: false,
-                    auto_force_rport: false,
-                    comedia: false,
-                    auto_comedia: false,
-                };
-                cleared = true;
-            }
             match word.to_ascii_lowercase().as_str() {
                 "yes" => {
                     self.force_rport = true;
@@ -330,8 +412,602 @@ fn auto_label(auto: bool, on: bool) -> &'static str {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum DtmfMode {
+    Rfc2833,
+    Info,
+    ShortInfo,
+    Inband,
+    Auto,
+}
+
+impl DtmfMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DtmfMode::Rfc2833 => "rfc2833",
+            DtmfMode::Info => "info",
+            DtmfMode::ShortInfo => "shortinfo",
+            DtmfMode::Inband => "inband",
+            DtmfMode::Auto => "auto",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Overlap {
+    Yes,
+    No,
+    Dtmf,
+}
+
+impl Overlap {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::Yes => "Yes",
+            Overlap::No => "No",
+            Overlap::Dtmf => "DTMF",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum TrustIdOutbound {
+    Legacy,
+    No,
+    Yes,
+}
+
+impl TrustIdOutbound {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustIdOutbound::Legacy => "Legacy",
+            TrustIdOutbound::No => "No",
+            TrustIdOutbound::Yes => "Yes",
+        }
+    }
+}
+
+/// `t38pt_udptl=`: off, or on with an error correction mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum T38Support {
+    Off,
+    None,
+    Fec,
+    Redundancy,
+}
+
+impl T38Support {
+    /// `faxec2str`.
+    pub fn ec_label(self) -> &'static str {
+        match self {
+            T38Support::Off => "Unknown",
+            T38Support::None => "None",
+            T38Support::Fec => "FEC",
+            T38Support::Redundancy => "Redundancy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum SessionTimers {
+    Accept,
+    Originate,
+    Refuse,
+}
+
+impl SessionTimers {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionTimers::Accept => "Accept",
+            SessionTimers::Originate => "Originate",
+            SessionTimers::Refuse => "Refuse",
+        }
+    }
+}
+
+/// SIP transports, in the order chan_sip lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Transport {
+    Udp,
+    Tcp,
+    Tls,
+    Ws,
+    Wss,
+}
+
+impl Transport {
+    /// `sip_get_transport`: WSS shows as WS.
+    pub fn primary_label(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+            Transport::Ws | Transport::Wss => "WS",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Transport::Wss => "WSS",
+            t => t.primary_label(),
+        }
+    }
+
+    /// The word of a `transport=` list (its first letters decide).
+    fn parse(word: &str) -> Option<Transport> {
+        let w = word.trim_start().to_ascii_lowercase();
+        if w.starts_with("udp") {
+            Some(Transport::Udp)
+        } else if w.starts_with("tcp") {
+            Some(Transport::Tcp)
+        } else if w.starts_with("tls") {
+            Some(Transport::Tls)
+        } else if w.starts_with("wss") {
+            Some(Transport::Wss)
+        } else if w.starts_with("ws") {
+            Some(Transport::Ws)
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything a device starts with from `[general]` (`set_peer_defaults`,
+/// including the flags it copies), and then sets for itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeerSettings {
+    pub context: String,
+    pub record_on_feature: String,
+    pub record_off_feature: String,
+    pub message_context: String,
+    pub subscribecontext: String,
+    pub language: String,
+    pub mohinterpret: String,
+    pub mohsuggest: String,
+    pub rtp_engine: String,
+    pub codecs: CodecList,
+    pub maxcallbitrate: i64,
+    pub rtptimeout: i64,
+    pub rtpholdtimeout: i64,
+    pub rtpkeepalive: i64,
+    pub allowtransfer: bool,
+    pub autoframing: bool,
+    /// `t38pt_udptl=...,maxdatagram=`; -1 (shown unsigned) when unset.
+    pub t38_maxdatagram: i64,
+    pub qualifyfreq_ms: i64,
+    pub call_limit: i64,
+    pub vmexten: String,
+    /// `qualify=`: 0 when off, else the max round trip in ms.
+    pub qualify_ms: i64,
+    /// Seconds between keepalives; 0 is off.
+    pub keepalive: i64,
+    /// `tonezone=` of `[general]`; it only applies when indications.conf
+    /// defines that country (see [`SipPeer::tonezone`]).
+    pub tonezone: String,
+    pub session_timers: SessionTimers,
+    /// `session-refresher`: true for uas, false for uac.
+    pub session_refresher_uas: bool,
+    pub session_minse: i64,
+    pub session_expires: i64,
+    pub timer_t1: i64,
+    pub timer_b: i64,
+    /// Allowed transports, and the one used first.
+    pub transports: Vec<Transport>,
+    pub primary_transport: Option<Transport>,
+    // Flags (handle_common_options and friends).
+    pub trustrpid: bool,
+    pub supportpath: bool,
+    pub sendrpid: bool,
+    pub rpid_update: bool,
+    pub rpid_immediate: bool,
+    pub trust_id_outbound: TrustIdOutbound,
+    pub g726nonstandard: bool,
+    pub useclientcode: bool,
+    pub dtmfmode: DtmfMode,
+    pub nat: Nat,
+    pub directmedia: bool,
+    pub insecure_port: bool,
+    pub insecure_invite: bool,
+    pub progressinband: Option<bool>,
+    pub promiscredir: bool,
+    pub videosupport: bool,
+    pub textsupport: bool,
+    pub allowoverlap: Overlap,
+    pub allowsubscribe: bool,
+    pub ignoresdpversion: bool,
+    pub faxdetect_cng: bool,
+    pub faxdetect_t38: bool,
+    pub rfc2833compensate: bool,
+    pub buggymwi: bool,
+    pub rtcp_mux: bool,
+    pub t38support: T38Support,
+    pub t38pt_usertpsource: bool,
+    pub usereqphone: bool,
+    pub use_q850_reason: bool,
+    pub preferred_codec_only: bool,
+    pub icesupport: bool,
+    pub encryption: bool,
+    pub avpf: bool,
+    pub force_avp: bool,
+}
+
+impl Default for PeerSettings {
+    fn default() -> Self {
+        PeerSettings {
+            context: "default".into(),
+            record_on_feature: "automon".into(),
+            record_off_feature: "automon".into(),
+            message_context: String::new(),
+            subscribecontext: String::new(),
+            language: String::new(),
+            mohinterpret: "default".into(),
+            mohsuggest: String::new(),
+            rtp_engine: "asterisk".into(),
+            codecs: CodecList::new(&["ulaw", "alaw", "gsm", "h263"]),
+            maxcallbitrate: 384,
+            rtptimeout: 0,
+            rtpholdtimeout: 0,
+            rtpkeepalive: 0,
+            allowtransfer: true,
+            autoframing: false,
+            t38_maxdatagram: -1,
+            qualifyfreq_ms: 60_000,
+            call_limit: 0,
+            vmexten: "asterisk".into(),
+            qualify_ms: 0,
+            keepalive: 0,
+            tonezone: String::new(),
+            session_timers: SessionTimers::Accept,
+            session_refresher_uas: true,
+            session_minse: 90,
+            session_expires: 1800,
+            timer_t1: 500,
+            timer_b: 64 * 500,
+            transports: vec![Transport::Udp],
+            primary_transport: Some(Transport::Udp),
+            trustrpid: false,
+            supportpath: false,
+            sendrpid: false,
+            rpid_update: false,
+            rpid_immediate: false,
+            trust_id_outbound: TrustIdOutbound::Legacy,
+            g726nonstandard: false,
+            useclientcode: false,
+            dtmfmode: DtmfMode::Rfc2833,
+            nat: Nat::default(),
+            directmedia: true,
+            insecure_port: false,
+            insecure_invite: false,
+            progressinband: Some(false),
+            promiscredir: false,
+            videosupport: false,
+            textsupport: false,
+            allowoverlap: Overlap::Yes,
+            allowsubscribe: true,
+            ignoresdpversion: false,
+            faxdetect_cng: false,
+            faxdetect_t38: false,
+            rfc2833compensate: false,
+            buggymwi: false,
+            rtcp_mux: false,
+            t38support: T38Support::Off,
+            t38pt_usertpsource: false,
+            usereqphone: false,
+            use_q850_reason: false,
+            preferred_codec_only: false,
+            icesupport: false,
+            encryption: false,
+            avpf: false,
+            force_avp: false,
+        }
+    }
+}
+
+impl PeerSettings {
+    /// `insecure2str`.
+    pub fn insecure_label(&self) -> &'static str {
+        match (self.insecure_port, self.insecure_invite) {
+            (false, false) => "no",
+            (true, false) => "port",
+            (false, true) => "invite",
+            (true, true) => "port,invite",
+        }
+    }
+
+    /// `get_transport_list`.
+    pub fn transports_label(&self) -> String {
+        if self.transports.is_empty() {
+            return "UNKNOWN".into();
+        }
+        let mut t = self.transports.clone();
+        t.sort();
+        t.iter().map(|t| t.label()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Options handled alike in `[general]` and in a device; false when
+    /// `v` is not one of them.
+    fn apply_common(&mut self, v: &Variable, diags: &mut Vec<Diagnostic>) -> bool {
+        let val = v.value.as_str();
+        let lval = val.to_ascii_lowercase();
+        match v.name.to_ascii_lowercase().as_str() {
+            "trustrpid" => self.trustrpid = is_true(val),
+            "supportpath" => self.supportpath = is_true(val),
+            "sendrpid" => self.sendrpid = lval == "pai" || lval == "rpid" || is_true(val),
+            "rpid_update" => self.rpid_update = is_true(val),
+            "rpid_immediate" => self.rpid_immediate = is_true(val),
+            "trust_id_outbound" => {
+                self.trust_id_outbound = if lval == "legacy" {
+                    TrustIdOutbound::Legacy
+                } else if is_true(val) {
+                    TrustIdOutbound::Yes
+                } else if is_false(val) {
+                    TrustIdOutbound::No
+                } else {
+                    bad_value(diags, v, "legacy, yes or no (using legacy)");
+                    TrustIdOutbound::Legacy
+                }
+            }
+            "g726nonstandard" => self.g726nonstandard = is_true(val),
+            "useclientcode" => self.useclientcode = is_true(val),
+            "dtmfmode" => {
+                self.dtmfmode = match lval.as_str() {
+                    "inband" => DtmfMode::Inband,
+                    "rfc2833" => DtmfMode::Rfc2833,
+                    "info" => DtmfMode::Info,
+                    "shortinfo" => DtmfMode::ShortInfo,
+                    "auto" => DtmfMode::Auto,
+                    _ => {
+                        bad_value(diags, v, "rfc2833, info, shortinfo, inband or auto");
+                        DtmfMode::Rfc2833
+                    }
+                }
+            }
+            "nat" => {
+                if !self.nat.apply(val) {
+                    bad_value(
+                        diags,
+                        v,
+                        "yes, no, force_rport, comedia, auto_force_rport or auto_comedia",
+                    );
+                }
+            }
+            "directmedia" | "canreinvite" => {
+                self.directmedia = false;
+                if is_true(val) {
+                    self.directmedia = true;
+                } else if !is_false(val) {
+                    for word in val.split(',') {
+                        match word.to_ascii_lowercase().as_str() {
+                            "update" | "nonat" | "outgoing" => self.directmedia = true,
+                            _ => bad_value(diags, v, "yes, no, update, nonat or outgoing"),
+                        }
+                    }
+                }
+            }
+            "insecure" => {
+                self.insecure_port = false;
+                self.insecure_invite = false;
+                if !val.is_empty() && !is_false(val) {
+                    for word in val.split(',') {
+                        match word.to_ascii_lowercase().as_str() {
+                            "port" => self.insecure_port = true,
+                            "invite" => self.insecure_invite = true,
+                            _ => bad_value(diags, v, "port, invite or no"),
+                        }
+                    }
+                }
+            }
+            "progressinband" => {
+                self.progressinband = if is_true(val) {
+                    Some(true)
+                } else if lval == "never" {
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            "promiscredir" => self.promiscredir = is_true(val),
+            "videosupport" => self.videosupport = lval == "always" || is_true(val),
+            "textsupport" => self.textsupport = is_true(val),
+            "allowoverlap" => {
+                self.allowoverlap = if is_true(val) {
+                    Overlap::Yes
+                } else if lval == "dtmf" {
+                    Overlap::Dtmf
+                } else {
+                    Overlap::No
+                }
+            }
+            "allowsubscribe" => self.allowsubscribe = is_true(val),
+            "ignoresdpversion" => self.ignoresdpversion = is_true(val),
+            "faxdetect" => {
+                if is_true(val) {
+                    (self.faxdetect_cng, self.faxdetect_t38) = (true, true);
+                } else if is_false(val) {
+                    (self.faxdetect_cng, self.faxdetect_t38) = (false, false);
+                } else {
+                    for word in val.split(',') {
+                        match word.to_ascii_lowercase().as_str() {
+                            "cng" => self.faxdetect_cng = true,
+                            "t38" => self.faxdetect_t38 = true,
+                            _ => bad_value(diags, v, "yes, no, cng or t38"),
+                        }
+                    }
+                }
+            }
+            "rfc2833compensate" => self.rfc2833compensate = is_true(val),
+            "buggymwi" => self.buggymwi = is_true(val),
+            "rtcp_mux" => self.rtcp_mux = is_true(val),
+            "t38pt_udptl" => {
+                for word in val.split(',') {
+                    let w = word.to_ascii_lowercase();
+                    if is_true(word) || w == "fec" {
+                        self.t38support = T38Support::Fec;
+                    } else if w == "redundancy" {
+                        self.t38support = T38Support::Redundancy;
+                    } else if w == "none" {
+                        self.t38support = T38Support::None;
+                    } else if let Some(n) = w.strip_prefix("maxdatagram=") {
+                        match n.trim().parse::<u32>() {
+                            Ok(n) => self.t38_maxdatagram = i64::from(n),
+                            Err(_) => bad_value(diags, v, "maxdatagram=<bytes>"),
+                        }
+                    }
+                }
+            }
+            "t38pt_usertpsource" => self.t38pt_usertpsource = is_true(val),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// `qualify=`: `no` → off, `yes` → `yes_ms`, a number of ms.
+fn parse_qualify(diags: &mut Vec<Diagnostic>, v: &Variable, yes_ms: i64) -> i64 {
+    if v.value.eq_ignore_ascii_case("no") {
+        0
+    } else if v.value.eq_ignore_ascii_case("yes") {
+        yes_ms
+    } else {
+        scan_d(&v.value).unwrap_or_else(|| {
+            bad_value(diags, v, "yes, no or milliseconds");
+            0
+        })
+    }
+}
+
+/// `keepalive=`: `no` → off, `yes` → 60 s, a number of seconds.
+fn parse_keepalive(diags: &mut Vec<Diagnostic>, v: &Variable) -> i64 {
+    if v.value.eq_ignore_ascii_case("no") {
+        0
+    } else if v.value.eq_ignore_ascii_case("yes") {
+        60
+    } else {
+        scan_d(&v.value).unwrap_or_else(|| {
+            bad_value(diags, v, "yes, no or seconds");
+            0
+        })
+    }
+}
+
+/// A `sscanf("%d")` number, reported and replaced by `dflt` when absent
+/// or below `min`.
+fn int_at_least(diags: &mut Vec<Diagnostic>, v: &Variable, min: i64, dflt: i64) -> i64 {
+    match scan_d(&v.value) {
+        Some(n) if n >= min => n,
+        _ => {
+            bad_value(diags, v, &format!("a number of at least {min}"));
+            dflt
+        }
+    }
+}
+
+/// Options [general] and devices share, that are not flags.
+fn apply_peer_values(s: &mut PeerSettings, v: &Variable, diags: &mut Vec<Diagnostic>) -> bool {
+    let val = v.value.as_str();
+    match v.name.to_ascii_lowercase().as_str() {
+        "context" => s.context = val.to_string(),
+        "recordonfeature" => s.record_on_feature = val.to_string(),
+        "recordofffeature" => s.record_off_feature = val.to_string(),
+        "outofcall_message_context" => s.message_context = val.to_string(),
+        "subscribecontext" => s.subscribecontext = val.to_string(),
+        "language" => s.language = val.to_string(),
+        "mohinterpret" => s.mohinterpret = val.to_string(),
+        "mohsuggest" => s.mohsuggest = val.to_string(),
+        "allow" | "disallow" => {
+            let allowing = v.name.eq_ignore_ascii_case("allow");
+            if !s.codecs.update(val, allowing).is_empty() {
+                bad_value(diags, v, "codec names");
+            }
+        }
+        "maxcallbitrate" => {
+            s.maxcallbitrate = atoi(val);
+            if s.maxcallbitrate < 0 {
+                s.maxcallbitrate = 384;
+            }
+        }
+        "rtptimeout" => s.rtptimeout = int_at_least(diags, v, 0, 0),
+        "rtpholdtimeout" => s.rtpholdtimeout = int_at_least(diags, v, 0, 0),
+        "rtpkeepalive" => s.rtpkeepalive = int_at_least(diags, v, 0, 0),
+        "allowtransfer" => s.allowtransfer = is_true(val),
+        "autoframing" => s.autoframing = is_true(val),
+        "qualifyfreq" => match scan_d(val) {
+            Some(n) => s.qualifyfreq_ms = n * 1000,
+            None => {
+                bad_value(diags, v, "seconds");
+                s.qualifyfreq_ms = 60_000;
+            }
+        },
+        "vmexten" => s.vmexten = val.to_string(),
+        "keepalive" => s.keepalive = parse_keepalive(diags, v),
+        "session-timers" => match val.to_ascii_lowercase().as_str() {
+            "accept" => s.session_timers = SessionTimers::Accept,
+            "originate" => s.session_timers = SessionTimers::Originate,
+            "refuse" => s.session_timers = SessionTimers::Refuse,
+            _ => {
+                bad_value(diags, v, "accept, originate or refuse");
+                s.session_timers = SessionTimers::Accept;
+            }
+        },
+        "session-refresher" => match val.to_ascii_lowercase().as_str() {
+            "uas" => s.session_refresher_uas = true,
+            "uac" => s.session_refresher_uas = false,
+            _ => {
+                bad_value(diags, v, "uac or uas");
+                s.session_refresher_uas = true;
+            }
+        },
+        "session-expires" => s.session_expires = int_at_least(diags, v, i64::MIN, 1800),
+        "session-minse" => s.session_minse = int_at_least(diags, v, 90, 90),
+        "usereqphone" => s.usereqphone = is_true(val),
+        "use_q850_reason" => s.use_q850_reason = is_true(val),
+        "preferred_codec_only" => s.preferred_codec_only = is_true(val),
+        "icesupport" => s.icesupport = is_true(val),
+        _ => return false,
+    }
+    true
+}
+
+/// `[general]`: the channel-wide settings and what devices start with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SipGeneral {
+    /// What every device starts with.
+    pub peer: PeerSettings,
+    pub bindport: u16,
+    pub allowguest: bool,
+    pub alwaysauthreject: bool,
+    pub callcounter: bool,
+    pub tcpenable: bool,
+    pub tlsenable: bool,
+    /// `maxforwards=`: used for calls whose device sets none.
+    pub maxforwards: i64,
+    pub parkinglot: String,
+    pub regcontext: String,
+    pub fromdomain: String,
+    pub t1min: i64,
+}
+
+impl Default for SipGeneral {
+    fn default() -> Self {
+        SipGeneral {
+            peer: PeerSettings::default(),
+            bindport: 5060,
+            allowguest: true,
+            alwaysauthreject: true,
+            callcounter: false,
+            tcpenable: false,
+            tlsenable: false,
+            maxforwards: 70,
+            parkinglot: String::new(),
+            regcontext: String::new(),
+            fromdomain: String::new(),
+            t1min: 100,
+        }
+    }
+}
+
 /// `type=` of a sip.conf section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum PeerType {
     Peer,
     User,
@@ -345,435 +1021,567 @@ impl PeerType {
     }
 }
 
-/// `[general]`, with chan_sip's defaults.
-#[derive(Debug, Clone)]
-pub struct SipGeneral {
-    pub context: String,
-    pub language: String,
-    pub bindport: u16,
-    pub nat: Nat,
-    /// `qualify=`: 0 when off, else the max round trip in ms.
-    pub qualify_ms: i32,
-    pub qualifyfreq_ms: i32,
-    pub codecs: Vec<String>,
-    pub directmedia: bool,
-    pub dtmfmode: String,
-    pub vmexten: String,
-    pub mohsuggest: String,
-    pub parkinglot: String,
-    pub allowguest: bool,
-    pub alwaysauthreject: bool,
-    pub timer_t1: i32,
-    pub maxforwards: i32,
-    pub videosupport: bool,
-    pub textsupport: bool,
-    pub trustrpid: bool,
-    pub sendrpid: bool,
-    pub allowsubscribe: bool,
-    pub allowoverlap: bool,
-    pub promiscredir: bool,
-    pub usereqphone: bool,
-    pub rtpengine: String,
-    pub regcontext: String,
-}
-
-impl Default for SipGeneral {
-    fn default() -> Self {
-        SipGeneral {
-            context: "public".into(),
-            language: String::new(),
-            bindport: 5060,
-            nat: Nat::default(),
-            qualify_ms: 0,
-            qualifyfreq_ms: 60_000,
-            codecs: DEFAULT_CODECS.iter().map(|s| s.to_string()).collect(),
-            directmedia: true,
-            dtmfmode: "rfc2833".into(),
-            vmexten: "asterisk".into(),
-            mohsuggest: String::new(),
-            parkinglot: String::new(),
-            allowguest: true,
-            alwaysauthreject: true,
-            timer_t1: 500,
-            maxforwards: 70,
-            videosupport: false,
-            textsupport: false,
-            trustrpid: false,
-            sendrpid: false,
-            allowsubscribe: true,
-            allowoverlap: true,
-            promiscredir: false,
-            usereqphone: false,
-            rtpengine: "asterisk".into(),
-            regcontext: String::new(),
-        }
-    }
-}
-
 /// One peer, user or friend.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SipPeer {
     pub name: String,
     pub kind: PeerType,
+    /// Started from `[general]`, then the section's own lines.
+    pub settings: PeerSettings,
     pub host_dynamic: bool,
+    /// `host=` as written when not `dynamic` (chan_sip's `tohost`).
+    pub tohost: String,
     /// The static address (`host=` an IP literal), if any.
     pub addr: Option<IpAddr>,
-    /// `host=` when it is a name Asterisk would resolve by DNS.
-    pub host_name: Option<String>,
+    /// `port=` (0 when not given).
     pub port: u16,
     pub defaultip: Option<IpAddr>,
     pub secret: String,
     pub md5secret: String,
     pub remotesecret: String,
-    pub context: String,
-    pub subscribecontext: String,
     pub description: String,
     pub username: String,
     pub fromuser: String,
     pub fromdomain: String,
+    pub fromdomainport: u16,
     pub cid_name: String,
     pub cid_num: String,
     pub mailboxes: Vec<String>,
-    pub vmexten: String,
-    pub acl: bool,
-    pub contactacl: bool,
-    pub directmediaacl: bool,
-    pub codecs: Vec<String>,
-    pub nat: Nat,
-    pub qualify_ms: i32,
-    pub qualifyfreq_ms: i32,
-    pub keepalive: i32,
-    pub language: String,
+    pub subscribemwi: bool,
+    pub acl: AclList,
+    pub contactacl: AclList,
+    pub directmediaacl: AclList,
     pub accountcode: String,
-    pub call_limit: i32,
-    pub busy_level: i32,
-    pub directmedia: bool,
-    pub dtmfmode: String,
-    pub transport: String,
-    pub mohsuggest: String,
+    /// `amaflags=`: 0 unset, 1 omit, 2 billing, 3 documentation.
+    pub amaflags: u8,
+    pub callingpres: i32,
+    pub callgroup: u64,
+    pub pickupgroup: u64,
+    pub namedcallgroup: NamedGroups,
+    pub namedpickupgroup: NamedGroups,
+    pub busy_level: i64,
+    /// `maxforwards=` of the device; 0 when it sets none.
+    pub maxforwards: i64,
     pub parkinglot: String,
-    pub tonezone: String,
-    pub timer_t1: i32,
-    pub timer_b: i32,
-    pub maxforwards: i32,
-    pub videosupport: bool,
-    pub textsupport: bool,
-    pub trustrpid: bool,
-    pub sendrpid: bool,
-    pub allowsubscribe: bool,
-    pub allowoverlap: bool,
-    pub promiscredir: bool,
-    pub usereqphone: bool,
-    pub rtpengine: String,
     pub regexten: String,
+    pub outboundproxy: String,
+    /// The device's own `tonezone=`, if any.
+    pub tonezone: Option<String>,
+    /// `setvar=` (and `header=`), newest first as chan_sip keeps them.
+    pub chanvars: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Default)]
+impl SipPeer {
+    /// chan_sip's `ast_sockaddr_stringify(&peer->addr)`: the address with
+    /// its port (5060, or 5061 over TLS, when none is set).
+    pub fn addr_label(&self) -> String {
+        match self.addr {
+            Some(ip) => sockaddr(ip, self.effective_port()),
+            None => "(null)".into(),
+        }
+    }
+
+    /// The default address of a dynamic peer (`defaultip=`, with `port=`).
+    pub fn defaddr_label(&self) -> String {
+        match self.defaultip {
+            Some(ip) => {
+                let port = if self.host_dynamic {
+                    self.effective_port()
+                } else {
+                    self.default_port()
+                };
+                sockaddr(ip, port)
+            }
+            None => "(null)".into(),
+        }
+    }
+
+    fn default_port(&self) -> u16 {
+        if self.settings.primary_transport == Some(Transport::Tls) {
+            5061
+        } else {
+            5060
+        }
+    }
+
+    /// The port of the address: `port=`, else the transport's default.
+    pub fn effective_port(&self) -> u16 {
+        if self.port != 0 {
+            self.port
+        } else {
+            self.default_port()
+        }
+    }
+
+    /// `lastmsgssent` after loading: chan_sip sends the first MWI NOTIFY
+    /// to a peer with mailboxes; without any address it gives up and
+    /// records -1.
+    pub fn last_msgs_sent(&self) -> (i32, i32) {
+        let unreachable = self.addr.is_none() && self.tohost.is_empty() && self.defaultip.is_none();
+        if !self.mailboxes.is_empty() && !self.subscribemwi && unreachable {
+            (0x7fff, 0xffff)
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// The tone zone in use: chan_sip only takes a country that
+    /// indications.conf defines (`known`), the device's own first.
+    pub fn effective_tonezone<'a>(&'a self, known: impl Fn(&str) -> bool) -> &'a str {
+        match &self.tonezone {
+            Some(z) if known(z) => z,
+            _ if known(&self.settings.tonezone) => &self.settings.tonezone,
+            _ => "",
+        }
+    }
+
+    /// `ast_callerid_merge` of the name and number (both always set, maybe
+    /// empty).
+    pub fn callerid_label(&self) -> String {
+        callerid::merge(Some(&self.cid_name), Some(&self.cid_num), "<unspecified>")
+    }
+}
+
+fn sockaddr(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+        IpAddr::V4(v4) => format!("{v4}:{port}"),
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct SipConf {
     pub general: SipGeneral,
     /// In file order.
     pub peers: Vec<SipPeer>,
 }
 
-fn parse_bool(diags: &mut Vec<Diagnostic>, v: &Variable, dflt: bool) -> bool {
-    if is_true(&v.value) {
-        true
-    } else if is_false(&v.value) {
-        false
-    } else {
-        bad_value(diags, v, "yes or no");
-        dflt
-    }
-}
-
-fn parse_int(diags: &mut Vec<Diagnostic>, v: &Variable, dflt: i32) -> i32 {
-    match v.value.trim().parse::<i32>() {
-        Ok(n) => n,
-        Err(_) => {
-            bad_value(diags, v, "an integer");
-            dflt
+/// Reads a `transport=` list into (allowed, first usable).
+fn parse_transports(
+    v: &Variable,
+    usable: impl Fn(Transport) -> bool,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Transport>, Option<Transport>) {
+    let mut all = Vec::new();
+    let mut first = None;
+    for word in v.value.split(',') {
+        match Transport::parse(word) {
+            Some(t) if usable(t) => {
+                if !all.contains(&t) {
+                    all.push(t);
+                }
+                first.get_or_insert(t);
+            }
+            Some(_) => bad_value(diags, v, "a transport enabled in [general]"),
+            None => bad_value(diags, v, "udp, tcp, tls, ws or wss"),
         }
     }
+    (all, first)
 }
 
-/// `qualify=`: yes → 2000 ms, no → off, a number of ms.
-fn parse_qualify(diags: &mut Vec<Diagnostic>, v: &Variable) -> i32 {
-    if is_true(&v.value) {
-        2000
-    } else if is_false(&v.value) {
-        0
-    } else {
-        match v.value.trim().parse::<i32>() {
-            Ok(n) if n >= 0 => n,
-            _ => {
-                bad_value(diags, v, "yes, no or milliseconds");
-                0
-            }
-        }
-    }
-}
-
-/// Applies `allow=`/`disallow=` in order to a codec list (the order of
-/// `allow` lines is the preference order).
-fn apply_codecs(diags: &mut Vec<Diagnostic>, codecs: &mut Vec<String>, v: &Variable, allow: bool) {
-    for name in v
-        .value
-        .split([',', '|'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let lname = name.to_ascii_lowercase();
-        if lname == "all" {
-            codecs.clear();
-            if allow {
-                codecs.extend(KNOWN_CODECS.iter().map(|s| s.to_string()));
-            }
-        } else if KNOWN_CODECS.contains(&lname.as_str()) {
-            codecs.retain(|c| *c != lname);
-            if allow {
-                codecs.push(lname);
-            }
-        } else {
-            bad_value(diags, v, "a codec name");
-        }
-    }
-}
-
-/// Splits `"Name" <number>` as `ast_callerid_split` does for the usual forms.
-pub fn split_callerid(value: &str) -> (String, String) {
-    let v = value.trim();
-    if let (Some(lt), Some(gt)) = (v.find('<'), v.rfind('>'))
-        && lt < gt
-    {
-        let name = v[..lt].trim().trim_matches('"').trim().to_string();
-        return (name, v[lt + 1..gt].trim().to_string());
-    }
-    if !v.is_empty()
-        && v.chars()
-            .all(|c| c.is_ascii_digit() || "+*#-() ".contains(c))
-    {
-        (String::new(), v.to_string())
-    } else {
-        (v.trim_matches('"').to_string(), String::new())
-    }
-}
-
-fn parse_general(cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
-    check_known(diags, cat, GENERAL_OPTIONS);
-    let mut g = SipGeneral::default();
+fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
     for v in &cat.variables {
+        if !COMMON_OPTIONS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&v.name))
+            && !GENERAL_OPTIONS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&v.name))
+        {
+            super::report_unknown(cfg, diags, cat, v);
+        }
+    }
+    let mut g = SipGeneral::default();
+    let mut timerb_set = false;
+    let mut timer_b = 64 * 500;
+    let mut transport_line = None;
+    for v in &cat.variables {
+        if g.peer.apply_common(v, diags) || apply_peer_values(&mut g.peer, v, diags) {
+            continue;
+        }
+        let val = v.value.as_str();
         match v.name.to_ascii_lowercase().as_str() {
-            "context" => g.context = v.value.clone(),
-            "language" => g.language = v.value.clone(),
-            "bindport" => match v.value.trim().parse::<u16>() {
-                Ok(p) => g.bindport = p,
-                Err(_) => bad_value(diags, v, "a port number"),
+            "bindport" => match scan_d(val).and_then(|n| u16::try_from(n).ok()) {
+                Some(p) => g.bindport = p,
+                None => bad_value(diags, v, "a port number"),
             },
-            "nat" => {
-                if !g.nat.apply(&v.value) {
-                    bad_value(
-                        diags,
-                        v,
-                        "yes, no, force_rport, comedia, auto_force_rport or auto_comedia",
-                    );
+            "allowguest" => g.allowguest = is_true(val),
+            "alwaysauthreject" => g.alwaysauthreject = is_true(val),
+            "callcounter" => g.callcounter = is_true(val),
+            "tcpenable" => g.tcpenable = !is_false(val),
+            "tlsenable" | "sslenable" => g.tlsenable = is_true(val),
+            "qualify" => g.peer.qualify_ms = parse_qualify(diags, v, 2000),
+            "timert1" => g.peer.timer_t1 = atoi(val),
+            // chan_sip only ever lowers Timer B here (to 64 * T1 when the
+            // value is below 500); a valid value is not stored.
+            "timerb" => {
+                timerb_set = true;
+                if atoi(val) < 500 {
+                    bad_value(diags, v, "milliseconds, at least 500");
+                    timer_b = 64 * g.peer.timer_t1;
                 }
             }
-            "qualify" => g.qualify_ms = parse_qualify(diags, v),
-            "qualifyfreq" => g.qualifyfreq_ms = parse_int(diags, v, 60) * 1000,
-            "allow" | "disallow" => {
-                let allow = v.name.eq_ignore_ascii_case("allow");
-                apply_codecs(diags, &mut g.codecs, v, allow);
+            "t1min" => g.t1min = atoi(val),
+            "transport" => {
+                let (all, first) = parse_transports(v, |_| true, diags);
+                g.peer.transports = all;
+                g.peer.primary_transport = first;
+                transport_line = Some(v);
             }
-            "directmedia" | "canreinvite" => g.directmedia = !is_false(&v.value),
-            "dtmfmode" => g.dtmfmode = v.value.to_ascii_lowercase(),
-            "vmexten" => g.vmexten = v.value.clone(),
-            "mohsuggest" => g.mohsuggest = v.value.clone(),
-            "parkinglot" => g.parkinglot = v.value.clone(),
-            "allowguest" => g.allowguest = parse_bool(diags, v, true),
-            "alwaysauthreject" => g.alwaysauthreject = parse_bool(diags, v, true),
-            "timert1" => g.timer_t1 = parse_int(diags, v, 500),
-            "maxforwards" => g.maxforwards = parse_int(diags, v, 70),
-            "videosupport" => g.videosupport = is_true(&v.value),
-            "textsupport" => g.textsupport = is_true(&v.value),
-            "trustrpid" => g.trustrpid = is_true(&v.value),
-            "sendrpid" => g.sendrpid = is_true(&v.value) || v.value.eq_ignore_ascii_case("pai"),
-            "allowsubscribe" => g.allowsubscribe = !is_false(&v.value),
-            "allowoverlap" => g.allowoverlap = !is_false(&v.value),
-            "promiscredir" => g.promiscredir = is_true(&v.value),
-            "usereqphone" => g.usereqphone = is_true(&v.value),
-            "rtpengine" => g.rtpengine = v.value.clone(),
-            "regcontext" => g.regcontext = v.value.clone(),
+            "maxforwards" => {
+                g.maxforwards = match scan_d(val) {
+                    Some(n) if (1..=255).contains(&n) => n,
+                    _ => {
+                        bad_value(diags, v, "1 to 255");
+                        70
+                    }
+                }
+            }
+            "tonezone" => g.peer.tonezone = val.to_string(),
+            "parkinglot" => g.parkinglot = val.to_string(),
+            "regcontext" => g.regcontext = val.to_string(),
+            "fromdomain" => g.fromdomain = val.to_string(),
             _ => {}
         }
+    }
+    let p = &mut g.peer;
+    if p.timer_t1 < g.t1min {
+        p.timer_t1 = g.t1min;
+    }
+    if timer_b < p.timer_t1 * 64 {
+        if timerb_set {
+            p.timer_t1 = timer_b / 64;
+            if p.timer_t1 < g.t1min {
+                p.timer_t1 = g.t1min;
+                timer_b = p.timer_t1 * 64;
+            }
+        } else {
+            timer_b = p.timer_t1 * 64;
+        }
+    }
+    p.timer_b = timer_b;
+    // Transports whose listener is off are dropped; UDP is the fallback.
+    let dropped = |t: &Transport| {
+        (*t == Transport::Tcp && !g.tcpenable) || (*t == Transport::Tls && !g.tlsenable)
+    };
+    if p.transports.iter().any(dropped) {
+        if let Some(v) = transport_line {
+            bad_value(
+                diags,
+                v,
+                "transports whose listener is enabled (tcpenable/tlsenable)",
+            );
+        }
+        p.transports.retain(|t| !dropped(t));
+        if p.primary_transport.as_ref().is_some_and(dropped) {
+            p.primary_transport = None;
+        }
+    }
+    if p.transports.is_empty() {
+        p.transports = vec![Transport::Udp];
+    }
+    if p.primary_transport.is_none() {
+        p.primary_transport = Some(Transport::Udp);
+    }
+    if g.callcounter {
+        p.call_limit = i64::from(i32::MAX);
     }
     g
 }
 
 fn parse_peer(
+    cfg: &Config,
     cat: &Category,
     kind: PeerType,
     g: &SipGeneral,
     diags: &mut Vec<Diagnostic>,
-) -> SipPeer {
-    check_known(diags, cat, PEER_OPTIONS);
+) -> Option<SipPeer> {
+    for v in &cat.variables {
+        if !COMMON_OPTIONS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&v.name))
+            && !PEER_OPTIONS.iter().any(|k| k.eq_ignore_ascii_case(&v.name))
+        {
+            super::report_unknown(cfg, diags, cat, v);
+        }
+    }
     let mut p = SipPeer {
         name: cat.name.clone(),
         kind,
+        settings: g.peer.clone(),
         host_dynamic: false,
+        tohost: String::new(),
         addr: None,
-        host_name: None,
-        port: g.bindport,
+        port: 0,
         defaultip: None,
         secret: String::new(),
         md5secret: String::new(),
         remotesecret: String::new(),
-        context: g.context.clone(),
-        subscribecontext: String::new(),
         description: String::new(),
         username: String::new(),
         fromuser: String::new(),
         fromdomain: String::new(),
+        fromdomainport: 0,
         cid_name: String::new(),
         cid_num: String::new(),
         mailboxes: Vec::new(),
-        vmexten: g.vmexten.clone(),
-        acl: false,
-        contactacl: false,
-        directmediaacl: false,
-        codecs: g.codecs.clone(),
-        nat: g.nat,
-        qualify_ms: g.qualify_ms,
-        qualifyfreq_ms: g.qualifyfreq_ms,
-        keepalive: 0,
-        language: g.language.clone(),
+        subscribemwi: false,
+        acl: AclList::default(),
+        contactacl: AclList::default(),
+        directmediaacl: AclList::default(),
         accountcode: String::new(),
-        call_limit: 0,
+        amaflags: 0,
+        callingpres: 0,
+        callgroup: 0,
+        pickupgroup: 0,
+        namedcallgroup: NamedGroups::default(),
+        namedpickupgroup: NamedGroups::default(),
         busy_level: 0,
-        directmedia: g.directmedia,
-        dtmfmode: g.dtmfmode.clone(),
-        transport: String::new(),
-        mohsuggest: g.mohsuggest.clone(),
-        parkinglot: g.parkinglot.clone(),
-        tonezone: String::new(),
-        timer_t1: g.timer_t1,
-        timer_b: 64 * g.timer_t1,
-        maxforwards: g.maxforwards,
-        videosupport: g.videosupport,
-        textsupport: g.textsupport,
-        trustrpid: g.trustrpid,
-        sendrpid: g.sendrpid,
-        allowsubscribe: g.allowsubscribe,
-        allowoverlap: g.allowoverlap,
-        promiscredir: g.promiscredir,
-        usereqphone: g.usereqphone,
-        rtpengine: g.rtpengine.clone(),
+        maxforwards: 0,
+        parkinglot: String::new(),
         regexten: String::new(),
+        outboundproxy: String::new(),
+        tonezone: None,
+        chanvars: Vec::new(),
     };
-    let mut port_set = false;
-    let mut timer_b_set = false;
+    let mut transports: Option<(Vec<Transport>, Option<Transport>)> = None;
+    let (mut timerb_set, mut timert1_set) = (false, false);
+    let mut headers = 0;
     for v in &cat.variables {
-        let val = v.value.trim();
-        match v.name.to_ascii_lowercase().as_str() {
+        let s = &mut p.settings;
+        if s.apply_common(v, diags) || apply_peer_values(s, v, diags) {
+            continue;
+        }
+        let val = v.value.as_str();
+        let lname = v.name.to_ascii_lowercase();
+        match lname.as_str() {
+            "transport" => {
+                let usable = |t: Transport| match t {
+                    Transport::Tcp => g.tcpenable,
+                    Transport::Tls => g.tlsenable,
+                    _ => true,
+                };
+                transports = Some(parse_transports(v, usable, diags));
+            }
+            "secret" => p.secret = val.to_string(),
+            "md5secret" => p.md5secret = val.to_string(),
+            "remotesecret" => p.remotesecret = val.to_string(),
+            "description" => p.description = val.to_string(),
+            "callerid" => (p.cid_name, p.cid_num) = callerid::split(val),
+            "fullname" => p.cid_name = val.to_string(),
+            "trunkname" => p.cid_name.clear(),
+            "cid_number" => p.cid_num = val.to_string(),
+            "fromdomain" => match val.split_once(':') {
+                Some((d, port)) => {
+                    p.fromdomain = d.to_string();
+                    p.fromdomainport = port.trim().parse().unwrap_or(0);
+                    if p.fromdomainport == 0 {
+                        bad_value(diags, v, "domain[:port]");
+                    }
+                }
+                None => {
+                    p.fromdomain = val.to_string();
+                    p.fromdomainport = 5060;
+                }
+            },
+            "fromuser" => p.fromuser = val.to_string(),
+            "outboundproxy" => {
+                if val.is_empty() {
+                    bad_value(diags, v, "a proxy address");
+                } else {
+                    p.outboundproxy = val.to_string();
+                }
+            }
             "host" => {
-                p.addr = None;
-                p.host_name = None;
-                p.host_dynamic = val.eq_ignore_ascii_case("dynamic");
-                if !p.host_dynamic {
-                    match val
+                if val.eq_ignore_ascii_case("dynamic") {
+                    p.host_dynamic = true;
+                    p.tohost.clear();
+                    p.addr = None;
+                } else {
+                    p.host_dynamic = false;
+                    p.tohost = val.to_string();
+                    p.addr = val
                         .trim_start_matches('[')
                         .trim_end_matches(']')
                         .parse::<IpAddr>()
-                    {
-                        Ok(ip) => p.addr = Some(ip),
-                        Err(_) => p.host_name = Some(val.to_string()),
+                        .ok();
+                }
+            }
+            "defaultip" => {
+                if !val.is_empty() {
+                    match val.parse::<IpAddr>() {
+                        Ok(ip) => p.defaultip = Some(ip),
+                        // chan_sip drops the peer when the address does not resolve.
+                        Err(_) => {
+                            bad_value(diags, v, "an IP address (the peer is dropped)");
+                            return None;
+                        }
                     }
                 }
             }
-            "port" => match val.parse::<u16>() {
-                Ok(n) => {
-                    p.port = n;
-                    port_set = true;
-                }
-                Err(_) => bad_value(diags, v, "a port number"),
-            },
-            "defaultip" => match val.parse::<IpAddr>() {
-                Ok(ip) => p.defaultip = Some(ip),
-                Err(_) => bad_value(diags, v, "an IP address"),
-            },
-            "secret" => p.secret = v.value.clone(),
-            "md5secret" => p.md5secret = v.value.clone(),
-            "remotesecret" => p.remotesecret = v.value.clone(),
-            "context" => p.context = v.value.clone(),
-            "subscribecontext" => p.subscribecontext = v.value.clone(),
-            "description" => p.description = v.value.clone(),
-            "defaultuser" | "username" => p.username = v.value.clone(),
-            "fromuser" => p.fromuser = v.value.clone(),
-            "fromdomain" => p.fromdomain = v.value.clone(),
-            "callerid" => (p.cid_name, p.cid_num) = split_callerid(&v.value),
-            "fullname" => p.cid_name = v.value.clone(),
-            "cid_number" => p.cid_num = v.value.clone(),
-            "mailbox" => p.mailboxes.extend(
-                v.value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|m| !m.is_empty())
-                    .map(str::to_string),
-            ),
-            "vmexten" => p.vmexten = v.value.clone(),
-            "permit" | "deny" | "acl" => p.acl = true,
-            "contactpermit" | "contactdeny" | "contactacl" => p.contactacl = true,
-            "directmediapermit" | "directmediadeny" | "directmediaacl" => p.directmediaacl = true,
-            "allow" => apply_codecs(diags, &mut p.codecs, v, true),
-            "disallow" => apply_codecs(diags, &mut p.codecs, v, false),
-            "nat" => {
-                if !p.nat.apply(val) {
+            "permit" | "deny" | "acl" => {
+                if !val.is_empty()
+                    && let Err(e) = p.acl.append(&lname, val)
+                {
                     bad_value(
                         diags,
                         v,
-                        "yes, no, force_rport, comedia, auto_force_rport or auto_comedia",
+                        &format!("an ACL entry ({e}; the peer is dropped)"),
                     );
+                    return None;
                 }
             }
-            "qualify" => p.qualify_ms = parse_qualify(diags, v),
-            "qualifyfreq" => p.qualifyfreq_ms = parse_int(diags, v, 60) * 1000,
-            "keepalive" => p.keepalive = parse_int(diags, v, 0),
-            "language" => p.language = v.value.clone(),
-            "accountcode" => p.accountcode = v.value.clone(),
-            "call-limit" => p.call_limit = parse_int(diags, v, 0),
-            "busylevel" => p.busy_level = parse_int(diags, v, 0),
-            "directmedia" | "canreinvite" => p.directmedia = !is_false(val),
-            "dtmfmode" => p.dtmfmode = val.to_ascii_lowercase(),
-            "transport" => p.transport = val.to_ascii_lowercase(),
-            "mohsuggest" => p.mohsuggest = v.value.clone(),
-            "parkinglot" => p.parkinglot = v.value.clone(),
-            "tonezone" => p.tonezone = v.value.clone(),
-            "timert1" => p.timer_t1 = parse_int(diags, v, 500),
-            "timerb" => {
-                p.timer_b = parse_int(diags, v, 64 * p.timer_t1);
-                timer_b_set = true;
+            "contactpermit" | "contactdeny" | "contactacl" => {
+                if !val.is_empty()
+                    && let Err(e) = p.contactacl.append(&lname[7..], val)
+                {
+                    bad_value(
+                        diags,
+                        v,
+                        &format!("an ACL entry ({e}; the peer is dropped)"),
+                    );
+                    return None;
+                }
             }
-            "maxforwards" => p.maxforwards = parse_int(diags, v, 70),
-            "videosupport" => p.videosupport = is_true(val),
-            "textsupport" => p.textsupport = is_true(val),
-            "trustrpid" => p.trustrpid = is_true(val),
-            "sendrpid" => p.sendrpid = is_true(val) || val.eq_ignore_ascii_case("pai"),
-            "allowsubscribe" => p.allowsubscribe = !is_false(val),
-            "allowoverlap" => p.allowoverlap = !is_false(val),
-            "promiscredir" => p.promiscredir = is_true(val),
-            "usereqphone" => p.usereqphone = is_true(val),
-            "rtpengine" => p.rtpengine = v.value.clone(),
-            "regexten" => p.regexten = v.value.clone(),
+            "directmediapermit" | "directmediadeny" | "directmediaacl" => {
+                if let Err(e) = p.directmediaacl.append(&lname[11..], val) {
+                    bad_value(
+                        diags,
+                        v,
+                        &format!("an ACL entry ({e}; the peer is dropped)"),
+                    );
+                    return None;
+                }
+            }
+            "port" => match val.trim().parse::<u16>() {
+                Ok(n) if n > 0 => p.port = n,
+                _ => bad_value(diags, v, "a port number"),
+            },
+            "callingpres" => {
+                p.callingpres =
+                    callerid::parse_presentation(val).unwrap_or_else(|| atoi(val) as i32)
+            }
+            "username" | "defaultuser" => p.username = val.to_string(),
+            "regexten" => p.regexten = val.to_string(),
+            "amaflags" => {
+                p.amaflags = match val.to_ascii_lowercase().as_str() {
+                    "default" | "documentation" => 3,
+                    "omit" => 1,
+                    "billing" => 2,
+                    _ => 0,
+                }
+            }
+            "maxforwards" => {
+                p.maxforwards = match scan_d(val) {
+                    Some(n) if (1..=255).contains(&n) => n,
+                    _ => {
+                        bad_value(diags, v, "1 to 255 (using [general]'s)");
+                        g.maxforwards
+                    }
+                }
+            }
+            "accountcode" => p.accountcode = val.to_string(),
+            "parkinglot" => p.parkinglot = val.to_string(),
+            "rtp_engine" => p.settings.rtp_engine = val.to_string(),
+            "mailbox" => {
+                for m in val.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+                    if !p.mailboxes.iter().any(|x| x == m) {
+                        p.mailboxes.push(m.to_string());
+                    }
+                }
+            }
+            "hasvoicemail" => {
+                if is_true(val) && p.mailboxes.is_empty() {
+                    p.mailboxes.push(if p.name.contains('@') {
+                        p.name.clone()
+                    } else {
+                        format!("{}@default", p.name)
+                    });
+                }
+            }
+            "subscribemwi" => p.subscribemwi = is_true(val),
+            "callgroup" | "pickupgroup" => {
+                let (mask, bad) = parse_group(val);
+                if !bad.is_empty() {
+                    bad_value(diags, v, "group numbers 0 to 63");
+                }
+                if lname == "callgroup" {
+                    p.callgroup = mask;
+                } else {
+                    p.pickupgroup = mask;
+                }
+            }
+            "namedcallgroup" => p.namedcallgroup = NamedGroups::parse(val),
+            "namedpickupgroup" => p.namedpickupgroup = NamedGroups::parse(val),
+            "timert1" => {
+                timert1_set = true;
+                p.settings.timer_t1 = match scan_d(val) {
+                    Some(n) if n >= 200 && n >= g.t1min => n,
+                    _ => {
+                        bad_value(diags, v, "milliseconds, at least 200");
+                        g.t1min
+                    }
+                };
+            }
+            "timerb" => {
+                timerb_set = true;
+                p.settings.timer_b = match scan_d(val) {
+                    Some(n) if n >= 200 => n,
+                    _ => {
+                        bad_value(diags, v, "milliseconds, at least 200");
+                        g.peer.timer_b
+                    }
+                };
+            }
+            "setvar" => {
+                if let Some((k, x)) = val.split_once('=') {
+                    p.chanvars.insert(0, (k.to_string(), x.to_string()));
+                }
+            }
+            "header" => {
+                headers += 1;
+                p.chanvars.insert(
+                    0,
+                    (format!("__SIPADDHEADERpre{headers:2}"), val.to_string()),
+                );
+            }
+            "qualify" => {
+                let yes = if g.peer.qualify_ms != 0 {
+                    g.peer.qualify_ms
+                } else {
+                    2000
+                };
+                p.settings.qualify_ms = parse_qualify(diags, v, yes);
+            }
+            "callcounter" => {
+                p.settings.call_limit = if is_true(val) { i64::from(i32::MAX) } else { 0 }
+            }
+            "call-limit" => p.settings.call_limit = atoi(val).max(0),
+            "busylevel" => p.busy_level = atoi(val).max(0),
+            "tonezone" => p.tonezone = Some(val.to_string()),
+            "encryption" => p.settings.encryption = is_true(val),
+            "avpf" => p.settings.avpf = is_true(val),
+            "force_avp" => p.settings.force_avp = is_true(val),
             _ => {}
         }
     }
-    if !timer_b_set {
-        p.timer_b = 64 * p.timer_t1;
+    // Timer B may not be below 64 * T1 (RFC 3261 17.1.1.2).
+    let s = &mut p.settings;
+    if s.timer_b < s.timer_t1 * 64 {
+        if timerb_set && !timert1_set {
+            s.timer_t1 = (s.timer_b / 64).max(g.t1min);
+            if s.timer_b / 64 < g.t1min {
+                s.timer_b = s.timer_t1 * 64;
+            }
+        } else if !timerb_set {
+            s.timer_b = s.timer_t1 * 64;
+        }
     }
-    // A dynamic peer has no address until it registers: port 0.
-    if p.host_dynamic && !port_set {
-        p.port = 0;
+    if let Some((all, first)) = transports.filter(|(_, first)| first.is_some()) {
+        s.transports = all;
+        s.primary_transport = first;
     }
-    p
+    Some(p)
 }
 
 impl View for SipConf {
@@ -782,7 +1590,7 @@ impl View for SipConf {
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let general = cfg
             .section("general")
-            .map(|c| parse_general(c, diags))
+            .map(|c| parse_general(cfg, c, diags))
             .unwrap_or_default();
         let mut peers: Vec<SipPeer> = Vec::new();
         for cat in cfg.sections() {
@@ -790,7 +1598,7 @@ impl View for SipConf {
                 continue;
             }
             if cat.name.eq_ignore_ascii_case("authentication") {
-                check_known(diags, cat, &["auth"]);
+                check_known(cfg, diags, cat, &["auth"]);
                 continue;
             }
             let kind = match cat.get_var("type") {
@@ -815,7 +1623,9 @@ impl View for SipConf {
                     continue;
                 }
             };
-            let peer = parse_peer(cat, kind, &general, diags);
+            let Some(peer) = parse_peer(cfg, cat, kind, &general, diags) else {
+                continue;
+            };
             // A later section of the same name replaces the earlier one.
             peers.retain(|p| p.name != peer.name);
             peers.push(peer);
@@ -838,7 +1648,7 @@ impl SipConf {
     pub fn device_state(&self, name: &str) -> DeviceState {
         match self.peer(name) {
             None => DeviceState::Invalid,
-            Some(p) if p.addr.is_none() && p.host_name.is_none() => DeviceState::Unavailable,
+            Some(p) if p.host_dynamic || p.tohost.is_empty() => DeviceState::Unavailable,
             Some(_) => DeviceState::NotInUse,
         }
     }
@@ -847,40 +1657,11 @@ impl SipConf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Origin;
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let origin = Origin {
-            file: Arc::from(Path::new("sip.conf")),
-            line: 1,
-        };
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: Vec::new(),
-            variables: vars
-                .iter()
-                .map(|(n, v)| Variable {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                    object: false,
-                    inherited: false,
-                    origin: origin.clone(),
-                })
-                .collect(),
-            origin,
-        }
-    }
+    use crate::config::views::testutil::{category, config};
 
     fn conf(cats: Vec<Category>) -> (SipConf, Vec<Diagnostic>) {
-        let cfg = Config {
-            categories: cats,
-            ..Default::default()
-        };
         let mut d = Vec::new();
-        (SipConf::from_config(&cfg, &mut d), d)
+        (SipConf::from_config(&config(cats), &mut d), d)
     }
 
     #[test]
@@ -908,69 +1689,104 @@ mod tests {
     #[test]
     fn peers_and_defaults() {
         let (c, d) = conf(vec![
-            cat(
+            category(
+                "sip.conf",
                 "general",
                 &[
                     ("context", "internal"),
                     ("disallow", "all"),
                     ("allow", "ulaw"),
                     ("allow", "alaw"),
+                    ("maxforwards", "20"),
                 ],
             ),
-            cat(
+            category(
+                "sip.conf",
                 "1000",
                 &[
                     ("type", "friend"),
                     ("host", "127.0.0.1"),
                     ("port", "5071"),
                     ("permit", "127.0.0.1"),
+                    ("callerid", "\"Bob\" <1000>"),
                 ],
             ),
-            cat(
+            category(
+                "sip.conf",
                 "3000",
                 &[
                     ("type", "peer"),
                     ("host", "dynamic"),
                     ("secret", "x"),
                     ("mailbox", "3000@default"),
+                    ("maxforwards", "300"),
+                    ("timerb", "6400"),
                 ],
             ),
-            cat("u", &[("type", "user"), ("bogus", "1")]),
-            cat("notype", &[("host", "dynamic")]),
+            category("sip.conf", "u", &[("type", "user"), ("bogus", "1")]),
+            category("sip.conf", "notype", &[("host", "dynamic")]),
         ]);
         assert_eq!(c.peers.len(), 3);
         let p = c.peer("1000").expect("1000");
         assert_eq!(
-            (p.port, p.acl, p.context.as_str()),
-            (5071, true, "internal")
+            (
+                p.addr_label(),
+                p.acl.is_empty(),
+                p.settings.context.as_str()
+            ),
+            ("127.0.0.1:5071".to_string(), false, "internal")
         );
-        assert_eq!(p.codecs, ["ulaw", "alaw"]);
+        assert_eq!(p.settings.codecs.names(), "(ulaw|alaw)");
+        assert_eq!((p.maxforwards, p.last_msgs_sent()), (0, (0, 0)));
+        assert_eq!(p.callerid_label(), "\"Bob\" <1000>");
         let p = c.peer("3000").expect("3000");
         assert_eq!(
-            (p.host_dynamic, p.port, p.mailboxes.clone()),
-            (true, 0, vec!["3000@default".to_string()])
+            (p.host_dynamic, p.addr_label(), p.mailboxes.clone()),
+            (true, "(null)".to_string(), vec!["3000@default".to_string()])
         );
+        assert_eq!(p.last_msgs_sent(), (0x7fff, 0xffff));
+        assert_eq!(p.maxforwards, 20);
+        assert_eq!((p.settings.timer_t1, p.settings.timer_b), (100, 6400));
+        assert_eq!(p.callerid_label(), "\"\" <>");
         assert!(c.peer("u").is_none());
         assert_eq!(c.device_state("1000"), DeviceState::NotInUse);
         assert_eq!(c.device_state("3000"), DeviceState::Unavailable);
         assert_eq!(c.device_state("nope"), DeviceState::Invalid);
         assert!(d.iter().any(|d| d.message.contains("'bogus'")));
         assert!(d.iter().any(|d| d.message.contains("lacks type")));
+        assert!(d.iter().any(|d| d.message.contains("'300'")));
     }
 
     #[test]
-    fn callerid_split() {
-        for (v, name, num) in [
-            ("\"Bob\" <1000>", "Bob", "1000"),
-            ("Bob <1000>", "Bob", "1000"),
-            ("1000", "", "1000"),
-            ("Bob", "Bob", ""),
-        ] {
-            assert_eq!(
-                split_callerid(v),
-                (name.to_string(), num.to_string()),
-                "{v}"
-            );
-        }
+    fn transports_need_their_listener() {
+        let (c, d) = conf(vec![
+            category(
+                "sip.conf",
+                "general",
+                &[("transport", "udp,tcp"), ("tcpenable", "yes")],
+            ),
+            category(
+                "sip.conf",
+                "a",
+                &[("type", "peer"), ("host", "dynamic"), ("transport", "tls")],
+            ),
+            category(
+                "sip.conf",
+                "b",
+                &[
+                    ("type", "peer"),
+                    ("host", "dynamic"),
+                    ("transport", "ws,udp"),
+                ],
+            ),
+        ]);
+        let a = c.peer("a").expect("a");
+        // tlsenable=no: tls is refused and [general]'s list applies.
+        assert_eq!(a.settings.primary_transport, Some(Transport::Udp));
+        assert_eq!(a.settings.transports_label(), "UDP,TCP");
+        let b = c.peer("b").expect("b");
+        assert_eq!(b.settings.primary_transport, Some(Transport::Ws));
+        assert_eq!(b.settings.transports_label(), "UDP,WS");
+        assert_eq!(d.len(), 1, "{d:?}");
     }
 }

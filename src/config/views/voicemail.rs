@@ -162,7 +162,7 @@ const MAILBOX_OPTIONS: &[&str] = &[
 ];
 
 /// `[general]` with Asterisk 20's defaults.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct General {
     /// Recording formats, `|`-separated in the file (default `wav`).
     pub formats: Vec<String>,
@@ -202,7 +202,7 @@ impl Default for General {
 }
 
 /// One mailbox line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Mailbox {
     pub context: String,
     pub mailbox: String,
@@ -214,10 +214,11 @@ pub struct Mailbox {
     pub options: Vec<(String, String)>,
     /// The `tz=` option: a `[zonemessages]` name.
     pub zonetag: String,
+    #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct VoicemailConf {
     pub general: General,
     /// `[zonemessages]`: name and its `timezone|format` value.
@@ -246,7 +247,7 @@ impl View for VoicemailConf {
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let mut conf = VoicemailConf::default();
         if let Some(cat) = cfg.section("general") {
-            check_known(diags, cat, GENERAL_OPTIONS);
+            check_known(cfg, diags, cat, GENERAL_OPTIONS);
             let g = &mut conf.general;
             if let Some(f) = cat.get("format") {
                 g.formats = f

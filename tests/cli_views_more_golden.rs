@@ -1,0 +1,251 @@
+//! CLI output of the config views for compat-configs/reference, office and
+//! office-pjsip, compared byte for byte with what Asterisk 20.20.1 printed
+//! for the same files (golden/asterisk-20.20.1/cli/views_*.txt).
+//!
+//! Those captures ran with the configuration in `/tmp/astcap.<6 random
+//! characters>/etc` and the logs in `…/log`; the system here is laid out
+//! the same way, and the random part is written `XXXXXX` on both sides.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use asterism::core::System;
+
+struct Setup {
+    dir: tempfile::TempDir,
+    sys: Arc<System>,
+    golden: PathBuf,
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
+/// `compat-configs/<config>` laid out as the capture script lays it out.
+fn setup(config: &str, golden: &str) -> Setup {
+    setup_from(&common::repo().join("compat-configs").join(config), golden)
+}
+
+fn setup_from(config_dir: &Path, golden: &str) -> Setup {
+    let dir = tempfile::Builder::new()
+        .prefix("astcap.")
+        .rand_bytes(6)
+        .tempdir_in("/tmp")
+        .expect("tempdir");
+    let root = dir.path();
+    let etc = root.join("etc");
+    copy_dir(config_dir, &etc);
+    for d in ["log", "run", "spool", "var/lib"] {
+        std::fs::create_dir_all(root.join(d)).expect("mkdir");
+    }
+    // The capture's [directories], then the config's other sections.
+    let original = std::fs::read_to_string(etc.join("asterisk.conf")).expect("asterisk.conf");
+    let mut conf = format!(
+        "[directories]\nastetcdir => {r}/etc\nastvarlibdir => {r}/var/lib\nastdbdir => {r}/var/lib\n\
+         astkeydir => {r}/var/lib\nastdatadir => {r}/var/lib\nastagidir => {r}/var/lib/agi-bin\n\
+         astspooldir => {r}/spool\nastrundir => {r}/run\nastlogdir => {r}/log\n\n",
+        r = root.display()
+    );
+    let mut skip = false;
+    for line in original.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix('[') {
+            skip = rest
+                .split(']')
+                .next()
+                .is_some_and(|n| n.eq_ignore_ascii_case("directories"));
+        }
+        if !skip {
+            conf.push_str(line);
+            conf.push('\n');
+        }
+    }
+    std::fs::write(etc.join("asterisk.conf"), conf).expect("write asterisk.conf");
+    let sys = System::start(&etc.join("asterisk.conf")).expect("system starts");
+    Setup {
+        dir,
+        sys,
+        golden: common::repo()
+            .join("golden/asterisk-20.20.1/cli")
+            .join(golden),
+    }
+}
+
+impl Setup {
+    /// The command's output with the temporary directory's random part
+    /// written as in the golden files.
+    fn rx(&self, cmd: &str) -> String {
+        let root = self.dir.path().display().to_string();
+        asterism::cli::execute(&self.sys, cmd).replace(&root, "/tmp/astcap.XXXXXX")
+    }
+
+    fn check(&self, cmds: &[&str]) {
+        let mut failed = Vec::new();
+        for cmd in cmds {
+            let (got, want) = (self.rx(cmd), common::golden(&self.golden, cmd));
+            if got != want {
+                // Both sides on disk, for a diff.
+                let dir = std::env::temp_dir().join("asterism-golden-diff");
+                let _ = std::fs::create_dir_all(&dir);
+                let stem = cmd.replace(' ', "_");
+                let _ = std::fs::write(dir.join(format!("{stem}.got")), &got);
+                let _ = std::fs::write(dir.join(format!("{stem}.want")), &want);
+                failed.push(*cmd);
+            }
+        }
+        assert!(failed.is_empty(), "differ from the golden: {failed:?}");
+    }
+}
+
+#[test]
+fn sip_show_peer_reference() {
+    let s = setup("reference", "views_reference.txt");
+    s.check(&[
+        "sip show peer 1000",
+        "sip show peer 2000",
+        "sip show peer 3000",
+    ]);
+    // The earlier capture of the same configuration agrees.
+    let more = common::repo().join("golden/asterisk-20.20.1/cli/reference_more.txt");
+    for cmd in [
+        "sip show peer 1000",
+        "sip show peer 3000",
+        "sip show peer nope",
+    ] {
+        assert_eq!(s.rx(cmd), common::golden(&more, cmd), "{cmd}");
+    }
+}
+
+#[test]
+fn sip_show_peer_office() {
+    let s = setup("office", "views_office.txt");
+    s.check(&[
+        "sip show peer 1000",
+        "sip show peer 2000",
+        "sip show peer 3000",
+    ]);
+}
+
+#[test]
+fn pjsip_show_endpoint_reference() {
+    let s = setup("reference", "views_reference.txt");
+    s.check(&[
+        "pjsip show endpoint 1001",
+        "pjsip show endpoint 2001",
+        "pjsip show endpoint 3001",
+        "pjsip show endpoint nobody",
+    ]);
+    let more = common::repo().join("golden/asterisk-20.20.1/cli/reference_more.txt");
+    let cmd = "pjsip show endpoint 3001";
+    assert_eq!(s.rx(cmd), common::golden(&more, cmd), "{cmd}");
+}
+
+#[test]
+fn pjsip_show_endpoint_office_pjsip() {
+    let s = setup("office-pjsip", "views_office_pjsip.txt");
+    s.check(&[
+        "pjsip show endpoint 1000",
+        "pjsip show endpoint 2000",
+        "pjsip show endpoint 3000",
+    ]);
+}
+
+/// tests/configs/views-rich: most options set to something else than
+/// their default.
+fn rich() -> Setup {
+    setup_from(
+        &common::repo().join("tests/configs/views-rich"),
+        "views_rich.txt",
+    )
+}
+
+#[test]
+fn sip_rich() {
+    rich().check(&[
+        "sip show peers",
+        "sip show peer alice",
+        "sip show peer bob",
+        "sip show peer dave",
+        "sip show peer erin",
+        "sip show peer carol",
+    ]);
+}
+
+#[test]
+fn pjsip_rich() {
+    rich().check(&[
+        "pjsip show endpoints",
+        "pjsip show endpoint ep-full",
+        "pjsip show endpoint ep-all",
+        "pjsip show endpoint ep-webrtc",
+        "pjsip show endpoint ep-pref",
+        "pjsip show endpoint ep-bad",
+        "pjsip show endpoint ep-bad2",
+        "pjsip show endpoint ep-bad3",
+    ]);
+}
+
+/// The commands whose output comes from the smaller config views, for
+/// each configuration.
+const VIEW_COMMANDS: &[&str] = &[
+    "logger show channels",
+    "logger show levels",
+    "http show status",
+    "ari show status",
+    "ari show users",
+    "cdr show status",
+    "features show",
+    "indication show",
+    "indication show xx",
+    "rtp show settings",
+];
+
+/// What was captured for the compat configs besides [`VIEW_COMMANDS`].
+const COMPAT_EXTRA: &[&str] = &[
+    "ari show user ariuser",
+    "ari show user nobody",
+    "indication show us",
+];
+
+#[test]
+fn views_reference() {
+    let s = setup("reference", "views_reference.txt");
+    s.check(VIEW_COMMANDS);
+    s.check(COMPAT_EXTRA);
+}
+
+#[test]
+fn views_office() {
+    let s = setup("office", "views_office.txt");
+    s.check(VIEW_COMMANDS);
+    s.check(COMPAT_EXTRA);
+}
+
+#[test]
+fn views_office_pjsip() {
+    let s = setup("office-pjsip", "views_office_pjsip.txt");
+    s.check(VIEW_COMMANDS);
+    s.check(COMPAT_EXTRA);
+}
+
+#[test]
+fn views_rich() {
+    let s = rich();
+    s.check(VIEW_COMMANDS);
+    s.check(&[
+        "ari show user u1",
+        "ari show user u2",
+        "ari show user u3",
+        "ari show user u5",
+        "indication show us de",
+        "indication show de xx uk",
+    ]);
+}
