@@ -118,3 +118,42 @@ Local/s@t-wait-00000000;2                                        s@t-wait:3     
     );
     assert!(d.rx("dialplan show globals").starts_with("   FOO=bar\n"));
 }
+
+#[test]
+fn application_and_function_listings() {
+    let dir = config_copy("dialplan");
+    let d = Daemon::start(dir.path());
+    let apps = d.rx("core show applications like Goto");
+    // Asterisk 20.20.1 lists the same three, in this layout (its
+    // descriptions are its own; ours are in our words).
+    let names: Vec<&str> = apps
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(n, _)| n))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "                  Goto",
+            "                GotoIf",
+            "            GotoIfTime"
+        ]
+    );
+    assert!(
+        apps.starts_with("    -= Matching Asterisk Applications =-\n"),
+        "{apps}"
+    );
+    assert!(
+        apps.ends_with("    -= 3 Applications Matching =-\n"),
+        "{apps}"
+    );
+    let funcs = d.rx("core show functions like GLOBAL");
+    assert!(funcs.starts_with("Matching Custom Functions:\n"), "{funcs}");
+    assert!(
+        funcs.contains("\nGLOBAL                GLOBAL(varname)                      "),
+        "{funcs}"
+    );
+    assert!(
+        funcs.ends_with("1 matching custom functions installed.\n"),
+        "{funcs}"
+    );
+}

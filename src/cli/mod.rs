@@ -5,6 +5,7 @@
 //! Each module's commands live in their own file (`cli/dialplan.rs`,
 //! `cli/sip.rs`, …) and return [`CliEntry`] lists; [`registry`] joins them.
 
+pub mod apps;
 pub mod channel;
 pub mod confbridge;
 pub mod config_views;
@@ -80,6 +81,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(core::commands());
     all.extend(dialplan::commands());
     all.extend(channel::commands());
+    all.extend(apps::commands());
     all.extend(sip::commands());
     all.extend(pjsip::commands());
     all.extend(voicemail::commands());
