@@ -1,8 +1,8 @@
 //! `indications.conf` (main/indications.c): tone zones by country, and
 //! the default one.
 
-use super::hash::str_case_hash;
-use super::{View, bad_value, check_known};
+use super::hash::{sort_into_buckets, str_case_hash};
+use super::{View, bad_value, check_known, section_note};
 use crate::config::{Config, Diagnostic, Severity};
 
 /// One country's tones.
@@ -99,16 +99,15 @@ impl View for IndicationsConf {
                 continue;
             }
             if zone.description.is_empty() || zone.tones.is_empty() {
-                diags.push(Diagnostic {
-                    severity: Severity::Warning,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!(
+                section_note(
+                    diags,
+                    Severity::Warning,
+                    cat,
+                    format!(
                         "country [{}] needs a description and at least one tone; it is not loaded",
                         cat.name
                     ),
-                });
+                );
                 continue;
             }
             registered.push(zone.country.clone());
@@ -126,8 +125,7 @@ impl View for IndicationsConf {
             },
             None => {}
         }
-        conf.zones
-            .sort_by_key(|z| (str_case_hash(&z.country) as usize) % 53);
+        sort_into_buckets(&mut conf.zones, 53, |z| str_case_hash(&z.country));
         conf
     }
 }

@@ -13,7 +13,7 @@ use super::callerid;
 use super::codecs::CodecList;
 use super::groups::{NamedGroups, parse_group};
 use super::values::{atoi, scan_d};
-use super::{View, bad_value, check_known};
+use super::{View, bad_value, check_known, section_note};
 use crate::config::{Category, Config, Diagnostic, Severity, Variable, is_false, is_true};
 use crate::core::devicestate::DeviceState;
 
@@ -1613,13 +1613,12 @@ impl View for SipConf {
                 },
                 None => {
                     // chan_sip: "Section '...' lacks type", and skips it.
-                    diags.push(Diagnostic {
-                        severity: Severity::Warning,
-                        file: cat.origin.file.to_path_buf(),
-                        line: cat.origin.line,
-                        column: 1,
-                        message: format!("section [{}] lacks type= and is ignored", cat.name),
-                    });
+                    section_note(
+                        diags,
+                        Severity::Warning,
+                        cat,
+                        format!("section [{}] lacks type= and is ignored", cat.name),
+                    );
                     continue;
                 }
             };
