@@ -87,13 +87,13 @@ impl AriConf {
 /// `ast_is_prime` as Asterisk has it (odd numbers only, so 1 counts and 2
 /// does not).
 fn is_prime(n: usize) -> bool {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return false;
     }
     let mut t = 3;
     let mut limit = n;
     while t < limit {
-        if n % t == 0 {
+        if n.is_multiple_of(t) {
             return false;
         }
         limit = n / t;

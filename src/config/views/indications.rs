@@ -114,16 +114,15 @@ impl View for IndicationsConf {
             conf.zones.push(zone);
         }
         conf.default_country = registered.first().cloned();
-        match cfg.get("general", "country").filter(|c| !c.is_empty()) {
-            Some(c) => match conf.zone(c) {
+        if let Some(c) = cfg.get("general", "country").filter(|c| !c.is_empty()) {
+            match conf.zone(c) {
                 Some(z) => conf.default_country = Some(z.country.clone()),
                 None => {
                     if let Some(v) = cfg.section("general").and_then(|s| s.get_var("country")) {
                         bad_value(diags, v, "a country defined in this file");
                     }
                 }
-            },
-            None => {}
+            }
         }
         sort_into_buckets(&mut conf.zones, 53, |z| str_case_hash(&z.country));
         conf

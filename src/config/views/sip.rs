@@ -1127,7 +1127,7 @@ impl SipPeer {
 
     /// The tone zone in use: chan_sip only takes a country that
     /// indications.conf defines (`known`), the device's own first.
-    pub fn effective_tonezone<'a>(&'a self, known: impl Fn(&str) -> bool) -> &'a str {
+    pub fn effective_tonezone(&self, known: impl Fn(&str) -> bool) -> &str {
         match &self.tonezone {
             Some(z) if known(z) => z,
             _ if known(&self.settings.tonezone) => &self.settings.tonezone,
@@ -1407,18 +1407,14 @@ fn parse_peer(
                         .ok();
                 }
             }
-            "defaultip" => {
-                if !val.is_empty() {
-                    match val.parse::<IpAddr>() {
-                        Ok(ip) => p.defaultip = Some(ip),
-                        // chan_sip drops the peer when the address does not resolve.
-                        Err(_) => {
-                            bad_value(diags, v, "an IP address (the peer is dropped)");
-                            return None;
-                        }
-                    }
+            "defaultip" if !val.is_empty() => match val.parse::<IpAddr>() {
+                Ok(ip) => p.defaultip = Some(ip),
+                // chan_sip drops the peer when the address does not resolve.
+                Err(_) => {
+                    bad_value(diags, v, "an IP address (the peer is dropped)");
+                    return None;
                 }
-            }
+            },
             "permit" | "deny" | "acl" => {
                 if !val.is_empty()
                     && let Err(e) = p.acl.append(&lname, val)
@@ -1490,14 +1486,12 @@ fn parse_peer(
                     }
                 }
             }
-            "hasvoicemail" => {
-                if is_true(val) && p.mailboxes.is_empty() {
-                    p.mailboxes.push(if p.name.contains('@') {
-                        p.name.clone()
-                    } else {
-                        format!("{}@default", p.name)
-                    });
-                }
+            "hasvoicemail" if is_true(val) && p.mailboxes.is_empty() => {
+                p.mailboxes.push(if p.name.contains('@') {
+                    p.name.clone()
+                } else {
+                    format!("{}@default", p.name)
+                });
             }
             "subscribemwi" => p.subscribemwi = is_true(val),
             "callgroup" | "pickupgroup" => {
