@@ -26,6 +26,18 @@ pub fn commands() -> Vec<CliEntry> {
     ]
 }
 
+const PEERS_HEADER: [&str; 9] = [
+    "Name/username",
+    "Host",
+    "Dyn",
+    "Forcerport",
+    "Comedia",
+    "ACL",
+    "Port",
+    "Status",
+    "Description",
+];
+
 /// chan_sip's `PEERS_FORMAT2`; the last column (Realtime) is empty.
 fn peers_line(out: &mut String, cols: [&str; 9]) {
     let _ = writeln!(
@@ -74,20 +86,7 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         .collect();
     // Asterisk sorts with strcmp: byte order.
     peers.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
-    peers_line(
-        out,
-        [
-            "Name/username",
-            "Host",
-            "Dyn",
-            "Forcerport",
-            "Comedia",
-            "ACL",
-            "Port",
-            "Status",
-            "Description",
-        ],
-    );
+    peers_line(out, PEERS_HEADER);
     let (mon_on, mut mon_off, mut unmon_on, mut unmon_off) = (0, 0, 0, 0);
     for p in &peers {
         let name = if p.username.is_empty() {
@@ -348,20 +347,7 @@ mod tests {
     #[test]
     fn peers_header_is_asterisk_width() {
         let mut s = String::new();
-        peers_line(
-            &mut s,
-            [
-                "Name/username",
-                "Host",
-                "Dyn",
-                "Forcerport",
-                "Comedia",
-                "ACL",
-                "Port",
-                "Status",
-                "Description",
-            ],
-        );
+        peers_line(&mut s, PEERS_HEADER);
         assert_eq!(
             s,
             "Name/username             Host                                    Dyn Forcerport Comedia    ACL Port     Status      Description                      \n"

@@ -7,8 +7,8 @@
 //! at all.
 
 use super::acl::AclList;
-use super::hash::str_hash;
-use super::{View, bad_value, report_unknown};
+use super::hash::{sort_into_buckets, str_hash};
+use super::{View, bad_value, report_unknown, section_note};
 use crate::config::{Category, Config, Diagnostic, Severity, is_true};
 
 const GENERAL_FIELDS: &[&str] = &[
@@ -87,13 +87,13 @@ impl AriConf {
 /// `ast_is_prime` as Asterisk has it (odd numbers only, so 1 counts and 2
 /// does not).
 fn is_prime(n: usize) -> bool {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return false;
     }
     let mut t = 3;
     let mut limit = n;
     while t < limit {
-        if n % t == 0 {
+        if n.is_multiple_of(t) {
             return false;
         }
         limit = n / t;
@@ -113,13 +113,25 @@ pub fn sorcery_buckets(candidates: usize) -> usize {
 }
 
 fn refuse(diags: &mut Vec<Diagnostic>, cat: &Category, what: &str, why: String) {
-    diags.push(Diagnostic {
-        severity: Severity::Error,
-        file: cat.origin.file.to_path_buf(),
-        line: cat.origin.line,
-        column: 1,
-        message: format!("{what} '{}' is not loaded: {why}", cat.name),
-    });
+    section_note(
+        diags,
+        Severity::Error,
+        cat,
+        format!("{what} '{}' is not loaded: {why}", cat.name),
+    );
+}
+
+/// An option sorcery does not know: noted once, and the object refused.
+fn unknown_refused<T>(
+    cfg: &Config,
+    diags: &mut Vec<Diagnostic>,
+    cat: &Category,
+    v: &crate::config::Variable,
+    what: &str,
+) -> Option<T> {
+    report_unknown(cfg, diags, cat, v);
+    refuse(diags, cat, what, format!("'{}' is not an option", v.name));
+    None
 }
 
 fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<AriGeneral> {
@@ -140,16 +152,7 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> O
                     return None;
                 }
             },
-            _ => {
-                report_unknown(cfg, diags, cat, v);
-                refuse(
-                    diags,
-                    cat,
-                    "ARI general settings",
-                    format!("'{}' is not an option", v.name),
-                );
-                return None;
-            }
+            _ => return unknown_refused(cfg, diags, cat, v, "ARI general settings"),
         }
     }
     Some(g)
@@ -185,16 +188,7 @@ fn parse_user(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Opti
                     return None;
                 }
             }
-            _ => {
-                report_unknown(cfg, diags, cat, v);
-                refuse(
-                    diags,
-                    cat,
-                    "ARI user",
-                    format!("'{}' is not an option", v.name),
-                );
-                return None;
-            }
+            _ => return unknown_refused(cfg, diags, cat, v, "ARI user"),
         }
     }
     if u.password.is_empty() {
@@ -223,16 +217,7 @@ fn parse_owc(
             "apps" => o.apps = v.value.clone(),
             "local_ari_user" => o.local_ari_user = v.value.clone(),
             "subscribe_all" => o.subscribe_all = is_true(&v.value),
-            _ => {
-                report_unknown(cfg, diags, cat, v);
-                refuse(
-                    diags,
-                    cat,
-                    "ARI outbound websocket",
-                    format!("'{}' is not an option", v.name),
-                );
-                return None;
-            }
+            _ => return unknown_refused(cfg, diags, cat, v, "ARI outbound websocket"),
         }
     }
     Some(o)
@@ -277,8 +262,7 @@ impl View for AriConf {
         }
         // Users are listed from sorcery's hash container.
         let buckets = sorcery_buckets(user_sections);
-        conf.users
-            .sort_by_key(|u| (str_hash(&u.name) as usize) % buckets);
+        sort_into_buckets(&mut conf.users, buckets, |u| str_hash(&u.name));
         conf
     }
 }

@@ -4,7 +4,7 @@
 //! unknown section or bad value and it ignores the whole file and runs
 //! with its defaults, which is what this view then holds.
 
-use super::{View, bad_value, report_unknown};
+use super::{View, bad_value, file_note, report_unknown, section_note};
 use crate::config::{Config, Diagnostic, Severity, is_false, is_true};
 
 /// Sections other CDR modules read; the engine leaves them alone.
@@ -145,24 +145,22 @@ impl View for CdrConf {
                     }
                 }
             } else if !BACKEND_SECTIONS.contains(&lname.as_str()) {
-                diags.push(Diagnostic {
-                    severity: Severity::Error,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!("the CDR engine knows no section [{}]", cat.name),
-                });
+                section_note(
+                    diags,
+                    Severity::Error,
+                    cat,
+                    format!("the CDR engine knows no section [{}]", cat.name),
+                );
                 failed = true;
             }
         }
         if failed {
-            diags.push(Diagnostic {
-                severity: Severity::Error,
-                file: cfg.files.first().cloned().unwrap_or_default(),
-                line: 0,
-                column: 1,
-                message: "Asterisk ignores cdr.conf and uses the CDR defaults".into(),
-            });
+            file_note(
+                diags,
+                Severity::Error,
+                cfg,
+                "Asterisk ignores cdr.conf and uses the CDR defaults".into(),
+            );
             general = CdrGeneral::default();
         }
         // cdr_csv reads the first [csv]; options it does not know it skips.

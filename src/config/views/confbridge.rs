@@ -5,8 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{View, bad_value, report_unknown};
-use crate::config::{Category, Config, Diagnostic, Variable, is_false, is_true};
+use super::hash::{sort_into_buckets, str_case_hash};
+use super::values::{set_bool, set_parsed};
+use super::{View, bad_value, replace_named, report_unknown, section_note};
+use crate::config::{Category, Config, Diagnostic, is_false, is_true};
 
 pub const DEFAULT_BRIDGE: &str = "default_bridge";
 pub const DEFAULT_USER: &str = "default_user";
@@ -310,23 +312,6 @@ impl ConfbridgeConf {
     }
 }
 
-fn boolean(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut bool) {
-    if is_true(&v.value) {
-        *slot = true;
-    } else if is_false(&v.value) {
-        *slot = false;
-    } else {
-        bad_value(diags, v, "yes or no");
-    }
-}
-
-fn uint(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut u32) {
-    match v.value.trim().parse::<u32>() {
-        Ok(n) => *slot = n,
-        Err(_) => bad_value(diags, v, "a non-negative integer"),
-    }
-}
-
 fn parse_bridge(
     cfg: &Config,
     cat: &Category,
@@ -348,8 +333,8 @@ fn parse_bridge(
                 }
                 None => bad_value(diags, v, "a bridge profile defined before"),
             },
-            "jitterbuffer" => boolean(diags, v, &mut p.jitterbuffer),
-            "binaural_active" => boolean(diags, v, &mut p.binaural_active),
+            "jitterbuffer" => set_bool(diags, v, &mut p.jitterbuffer),
+            "binaural_active" => set_bool(diags, v, &mut p.binaural_active),
             "internal_sample_rate" | "maximum_sample_rate" => {
                 let word = if name == "internal_sample_rate" {
                     "auto"
@@ -374,7 +359,7 @@ fn parse_bridge(
                 Ok(n @ (10 | 20 | 40 | 80)) => p.mixing_interval = n,
                 _ => bad_value(diags, v, "10, 20, 40 or 80"),
             },
-            "record_conference" => boolean(diags, v, &mut p.record_conference),
+            "record_conference" => set_bool(diags, v, &mut p.record_conference),
             "video_mode" => match val.to_ascii_lowercase().as_str() {
                 "first_marked" => p.video_mode = VideoMode::FirstMarked,
                 "last_marked" => p.video_mode = VideoMode::LastMarked,
@@ -387,17 +372,32 @@ fn parse_bridge(
                     "first_marked, last_marked, follow_talker, sfu or none",
                 ),
             },
-            "record_file_append" => boolean(diags, v, &mut p.record_file_append),
-            "record_file_timestamp" => boolean(diags, v, &mut p.record_file_timestamp),
-            "max_members" => uint(diags, v, &mut p.max_members),
+            "record_file_append" => set_bool(diags, v, &mut p.record_file_append),
+            "record_file_timestamp" => set_bool(diags, v, &mut p.record_file_timestamp),
+            "max_members" => set_parsed(diags, v, &mut p.max_members, "a non-negative integer"),
             "record_file" => p.record_file = val.to_string(),
             "record_options" => p.record_options = val.to_string(),
             "record_command" => p.record_command = val.to_string(),
             "regcontext" => p.regcontext = val.to_string(),
             "language" => p.language = val.to_string(),
-            "video_update_discard" => uint(diags, v, &mut p.video_update_discard),
-            "remb_send_interval" => uint(diags, v, &mut p.remb_send_interval),
-            "remb_estimated_bitrate" => uint(diags, v, &mut p.remb_estimated_bitrate),
+            "video_update_discard" => set_parsed(
+                diags,
+                v,
+                &mut p.video_update_discard,
+                "a non-negative integer",
+            ),
+            "remb_send_interval" => set_parsed(
+                diags,
+                v,
+                &mut p.remb_send_interval,
+                "a non-negative integer",
+            ),
+            "remb_estimated_bitrate" => set_parsed(
+                diags,
+                v,
+                &mut p.remb_estimated_bitrate,
+                "a non-negative integer",
+            ),
             "remb_behavior" => match val.to_ascii_lowercase().as_str() {
                 "average" => p.remb_behavior = RembBehavior::Average,
                 "lowest" => p.remb_behavior = RembBehavior::Lowest,
@@ -408,7 +408,7 @@ fn parse_bridge(
                 "force" => p.remb_behavior = RembBehavior::Force,
                 _ => bad_value(diags, v, "a REMB behavior"),
             },
-            "enable_events" => boolean(diags, v, &mut p.enable_events),
+            "enable_events" => set_bool(diags, v, &mut p.enable_events),
             s if s.starts_with("sound_") => {
                 if SOUNDS.iter().any(|(n, _)| *n == s) {
                     p.sounds.insert(s.to_string(), val.to_string());
@@ -442,14 +442,14 @@ fn parse_user(
                 }
                 None => bad_value(diags, v, "a user profile defined before"),
             },
-            "admin" => boolean(diags, v, &mut p.admin),
-            "send_events" => boolean(diags, v, &mut p.send_events),
-            "echo_events" => boolean(diags, v, &mut p.echo_events),
-            "marked" => boolean(diags, v, &mut p.marked),
-            "startmuted" => boolean(diags, v, &mut p.startmuted),
-            "music_on_hold_when_empty" => boolean(diags, v, &mut p.music_on_hold_when_empty),
-            "quiet" => boolean(diags, v, &mut p.quiet),
-            "hear_own_join_sound" => boolean(diags, v, &mut p.hear_own_join_sound),
+            "admin" => set_bool(diags, v, &mut p.admin),
+            "send_events" => set_bool(diags, v, &mut p.send_events),
+            "echo_events" => set_bool(diags, v, &mut p.echo_events),
+            "marked" => set_bool(diags, v, &mut p.marked),
+            "startmuted" => set_bool(diags, v, &mut p.startmuted),
+            "music_on_hold_when_empty" => set_bool(diags, v, &mut p.music_on_hold_when_empty),
+            "quiet" => set_bool(diags, v, &mut p.quiet),
+            "hear_own_join_sound" => set_bool(diags, v, &mut p.hear_own_join_sound),
             "announce_user_count_all" => {
                 if is_true(val) {
                     p.announce_user_count_all = true;
@@ -462,26 +462,36 @@ fn parse_user(
                     bad_value(diags, v, "yes, no or a number of users");
                 }
             }
-            "announce_user_count" => boolean(diags, v, &mut p.announce_user_count),
-            "announce_only_user" => boolean(diags, v, &mut p.announce_only_user),
-            "wait_marked" => boolean(diags, v, &mut p.wait_marked),
-            "end_marked" => boolean(diags, v, &mut p.end_marked),
-            "end_marked_any" => boolean(diags, v, &mut p.end_marked_any),
-            "talk_detection_events" => boolean(diags, v, &mut p.talk_detection_events),
-            "dtmf_passthrough" => boolean(diags, v, &mut p.dtmf_passthrough),
-            "announce_join_leave" => boolean(diags, v, &mut p.announce_join_leave),
-            "announce_join_leave_review" => boolean(diags, v, &mut p.announce_join_leave_review),
+            "announce_user_count" => set_bool(diags, v, &mut p.announce_user_count),
+            "announce_only_user" => set_bool(diags, v, &mut p.announce_only_user),
+            "wait_marked" => set_bool(diags, v, &mut p.wait_marked),
+            "end_marked" => set_bool(diags, v, &mut p.end_marked),
+            "end_marked_any" => set_bool(diags, v, &mut p.end_marked_any),
+            "talk_detection_events" => set_bool(diags, v, &mut p.talk_detection_events),
+            "dtmf_passthrough" => set_bool(diags, v, &mut p.dtmf_passthrough),
+            "announce_join_leave" => set_bool(diags, v, &mut p.announce_join_leave),
+            "announce_join_leave_review" => set_bool(diags, v, &mut p.announce_join_leave_review),
             "pin" => p.pin = val.to_string(),
             "music_on_hold_class" => p.music_on_hold_class = val.to_string(),
             "announcement" => p.announcement = val.to_string(),
-            "denoise" => boolean(diags, v, &mut p.denoise),
-            "dsp_drop_silence" => boolean(diags, v, &mut p.dsp_drop_silence),
-            "dsp_silence_threshold" => uint(diags, v, &mut p.dsp_silence_threshold),
-            "dsp_talking_threshold" => uint(diags, v, &mut p.dsp_talking_threshold),
-            "jitterbuffer" => boolean(diags, v, &mut p.jitterbuffer),
-            "timeout" => uint(diags, v, &mut p.timeout),
-            "text_messaging" => boolean(diags, v, &mut p.text_messaging),
-            "answer_channel" => boolean(diags, v, &mut p.answer_channel),
+            "denoise" => set_bool(diags, v, &mut p.denoise),
+            "dsp_drop_silence" => set_bool(diags, v, &mut p.dsp_drop_silence),
+            "dsp_silence_threshold" => set_parsed(
+                diags,
+                v,
+                &mut p.dsp_silence_threshold,
+                "a non-negative integer",
+            ),
+            "dsp_talking_threshold" => set_parsed(
+                diags,
+                v,
+                &mut p.dsp_talking_threshold,
+                "a non-negative integer",
+            ),
+            "jitterbuffer" => set_bool(diags, v, &mut p.jitterbuffer),
+            "timeout" => set_parsed(diags, v, &mut p.timeout, "a non-negative integer"),
+            "text_messaging" => set_bool(diags, v, &mut p.text_messaging),
+            "answer_channel" => set_bool(diags, v, &mut p.answer_channel),
             _ => report_unknown(cfg, diags, cat, v),
         }
     }
@@ -630,10 +640,6 @@ fn parse_menu(
 }
 
 /// Bucket of a profile name in app_confbridge's 283-bucket containers.
-fn bucket(name: &str) -> i32 {
-    super::hash::str_case_hash(name) % 283
-}
-
 impl View for ConfbridgeConf {
     const FILE: &'static str = "confbridge.conf";
 
@@ -646,31 +652,26 @@ impl View for ConfbridgeConf {
                 continue;
             }
             let Some(ty) = cat.get_var("type") else {
-                diags.push(Diagnostic {
-                    severity: crate::config::Severity::Error,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!("[{}] has no type= (bridge, user or menu)", cat.name),
-                });
+                section_note(
+                    diags,
+                    crate::config::Severity::Error,
+                    cat,
+                    format!("[{}] has no type= (bridge, user or menu)", cat.name),
+                );
                 continue;
             };
             match ty.value.trim().to_ascii_lowercase().as_str() {
                 "bridge" => {
                     let p = parse_bridge(cfg, cat, &conf, diags);
-                    conf.bridges
-                        .retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
-                    conf.bridges.push(p);
+                    replace_named(&mut conf.bridges, p, |b| &b.name);
                 }
                 "user" => {
                     let p = parse_user(cfg, cat, &conf, diags);
-                    conf.users.retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
-                    conf.users.push(p);
+                    replace_named(&mut conf.users, p, |b| &b.name);
                 }
                 "menu" => {
                     let p = parse_menu(cfg, cat, &conf, diags);
-                    conf.menus.retain(|b| !b.name.eq_ignore_ascii_case(&p.name));
-                    conf.menus.push(p);
+                    replace_named(&mut conf.menus, p, |b| &b.name);
                 }
                 _ => bad_value(diags, ty, "bridge, user or menu"),
             }
@@ -687,9 +688,10 @@ impl View for ConfbridgeConf {
                 entries: Vec::new(),
             });
         }
-        conf.bridges.sort_by_key(|p| bucket(&p.name));
-        conf.users.sort_by_key(|p| bucket(&p.name));
-        conf.menus.sort_by_key(|p| bucket(&p.name));
+        // Profiles and menus live in 283-bucket hash containers.
+        sort_into_buckets(&mut conf.bridges, 283, |p| str_case_hash(&p.name));
+        sort_into_buckets(&mut conf.users, 283, |p| str_case_hash(&p.name));
+        sort_into_buckets(&mut conf.menus, 283, |p| str_case_hash(&p.name));
         conf
     }
 }
@@ -697,32 +699,9 @@ impl View for ConfbridgeConf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Origin;
-    use std::path::Path;
-    use std::sync::Arc;
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let origin = Origin {
-            file: Arc::from(Path::new("confbridge.conf")),
-            line: 1,
-        };
-        let variables = vars
-            .iter()
-            .map(|(n, v)| Variable {
-                name: n.to_string(),
-                value: v.to_string(),
-                object: false,
-                inherited: false,
-                origin: origin.clone(),
-            })
-            .collect();
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: vec![],
-            variables,
-            origin,
-        }
+        crate::config::views::testutil::category("confbridge.conf", name, vars)
     }
 
     #[test]

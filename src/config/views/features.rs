@@ -4,8 +4,8 @@
 //! Read with config_options: any error in the file and Asterisk runs on
 //! the built-in defaults instead, which is what this view then holds.
 
-use super::hash::str_case_hash;
-use super::{View, bad_value, report_unknown};
+use super::hash::{sort_into_buckets, str_case_hash};
+use super::{View, bad_value, file_note, line_note, report_unknown, section_note};
 use crate::config::{Config, Diagnostic, Severity, Variable, is_true};
 
 /// Parking options that moved to res_parking.conf: accepted, warned about.
@@ -244,16 +244,15 @@ impl View for FeaturesConf {
                                     .iter()
                                     .any(|p| p.eq_ignore_ascii_case(&v.name)) =>
                             {
-                                diags.push(Diagnostic {
-                                    severity: Severity::Warning,
-                                    file: v.origin.file.to_path_buf(),
-                                    line: v.origin.line,
-                                    column: 1,
-                                    message: format!(
+                                line_note(
+                                    diags,
+                                    Severity::Warning,
+                                    v,
+                                    format!(
                                         "'{}' belongs in res_parking.conf now; ignored",
                                         v.name
                                     ),
-                                });
+                                );
                             }
                             Ok(false) => {
                                 report_unknown(cfg, diags, cat, v);
@@ -302,16 +301,15 @@ impl View for FeaturesConf {
                 }
                 // Parking lots moved to res_parking.conf.
                 _ if lname.starts_with("parkinglot_") => {
-                    diags.push(Diagnostic {
-                        severity: Severity::Warning,
-                        file: cat.origin.file.to_path_buf(),
-                        line: cat.origin.line,
-                        column: 1,
-                        message: format!(
+                    section_note(
+                        diags,
+                        Severity::Warning,
+                        cat,
+                        format!(
                             "[{}]: parking lots belong in res_parking.conf now; ignored",
                             cat.name
                         ),
-                    });
+                    );
                 }
                 _ => {
                     let mut g = FeatureGroup {
@@ -340,31 +338,28 @@ impl View for FeaturesConf {
         for g in &conf.groups {
             for (item, _) in &g.items {
                 if conf.app(item).is_none() {
-                    diags.push(Diagnostic {
-                        severity: Severity::Error,
-                        file: cfg.files.first().cloned().unwrap_or_default(),
-                        line: 0,
-                        column: 1,
-                        message: format!(
+                    file_note(
+                        diags,
+                        Severity::Error,
+                        cfg,
+                        format!(
                             "feature group '{}' names '{item}', which is not in [applicationmap]",
                             g.name
                         ),
-                    });
+                    );
                     failed = true;
                 }
             }
         }
         // Groups live in an 11-bucket hash container.
-        conf.groups
-            .sort_by_key(|g| (str_case_hash(&g.name) as usize) % 11);
+        sort_into_buckets(&mut conf.groups, 11, |g| str_case_hash(&g.name));
         if failed {
-            diags.push(Diagnostic {
-                severity: Severity::Error,
-                file: cfg.files.first().cloned().unwrap_or_default(),
-                line: 0,
-                column: 1,
-                message: "Asterisk ignores features.conf and uses the feature defaults".into(),
-            });
+            file_note(
+                diags,
+                Severity::Error,
+                cfg,
+                "Asterisk ignores features.conf and uses the feature defaults".into(),
+            );
             return FeaturesConf::default();
         }
         conf

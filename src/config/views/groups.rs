@@ -2,7 +2,7 @@
 //! named (`namedcallgroup=sales,support`), parsed and printed as
 //! main/channel.c does.
 
-use super::hash::str_hash;
+use super::hash::{sort_into_buckets, str_hash};
 
 /// `ast_get_group`: numbers and ranges 0..=63; the pieces Asterisk would
 /// log and skip are returned as the second value.
@@ -69,7 +69,7 @@ impl NamedGroups {
             names.retain(|n| n != piece);
             names.push(piece.to_string());
         }
-        names.sort_by_key(|n| str_hash(n) % 19);
+        sort_into_buckets(&mut names, 19, |n| str_hash(n));
         NamedGroups(names)
     }
 

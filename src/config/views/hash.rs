@@ -20,6 +20,14 @@ pub fn str_case_hash(s: &str) -> i32 {
     (h & i32::MAX as u32) as i32
 }
 
+/// Orders `items` as a walk over an ao2 hash container of `buckets`
+/// buckets visits them: by bucket (`hash % buckets`), keeping the order
+/// of insertion within a bucket.
+pub fn sort_into_buckets<T>(items: &mut [T], buckets: usize, hash: impl Fn(&T) -> i32) {
+    let buckets = buckets.max(1);
+    items.sort_by_key(|x| (hash(x).unsigned_abs() as usize) % buckets);
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,8 +1,8 @@
 //! `indications.conf` (main/indications.c): tone zones by country, and
 //! the default one.
 
-use super::hash::str_case_hash;
-use super::{View, bad_value, check_known};
+use super::hash::{sort_into_buckets, str_case_hash};
+use super::{View, bad_value, check_known, section_note};
 use crate::config::{Config, Diagnostic, Severity};
 
 /// One country's tones.
@@ -99,35 +99,32 @@ impl View for IndicationsConf {
                 continue;
             }
             if zone.description.is_empty() || zone.tones.is_empty() {
-                diags.push(Diagnostic {
-                    severity: Severity::Warning,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!(
+                section_note(
+                    diags,
+                    Severity::Warning,
+                    cat,
+                    format!(
                         "country [{}] needs a description and at least one tone; it is not loaded",
                         cat.name
                     ),
-                });
+                );
                 continue;
             }
             registered.push(zone.country.clone());
             conf.zones.push(zone);
         }
         conf.default_country = registered.first().cloned();
-        match cfg.get("general", "country").filter(|c| !c.is_empty()) {
-            Some(c) => match conf.zone(c) {
+        if let Some(c) = cfg.get("general", "country").filter(|c| !c.is_empty()) {
+            match conf.zone(c) {
                 Some(z) => conf.default_country = Some(z.country.clone()),
                 None => {
                     if let Some(v) = cfg.section("general").and_then(|s| s.get_var("country")) {
                         bad_value(diags, v, "a country defined in this file");
                     }
                 }
-            },
-            None => {}
+            }
         }
-        conf.zones
-            .sort_by_key(|z| (str_case_hash(&z.country) as usize) % 53);
+        sort_into_buckets(&mut conf.zones, 53, |z| str_case_hash(&z.country));
         conf
     }
 }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::values::scan_d;
-use super::{View, bad_value};
+use super::{View, bad_value, line_note};
 use crate::config::{Config, Diagnostic, Severity, is_true};
 
 /// The levels every Asterisk has, by index.
@@ -402,15 +402,14 @@ impl View for LoggerConf {
                         _ => "local0".to_string(),
                     };
                     if !FACILITIES.iter().any(|f| f.eq_ignore_ascii_case(&facility)) {
-                        diags.push(Diagnostic {
-                            severity: Severity::Warning,
-                            file: v.origin.file.to_path_buf(),
-                            line: v.origin.line,
-                            column: 1,
-                            message: format!(
+                        line_note(
+                            diags,
+                            Severity::Warning,
+                            v,
+                            format!(
                                 "syslog facility '{facility}' is not known; the channel is dropped"
                             ),
-                        });
+                        );
                         continue;
                     }
                     LogChannelKind::Syslog { facility }
@@ -429,13 +428,12 @@ impl View for LoggerConf {
                     .iter()
                     .filter(|l| !possible.iter().any(|p| p.eq_ignore_ascii_case(l)))
                 {
-                    diags.push(Diagnostic {
-                        severity: Severity::Notice,
-                        file: v.origin.file.to_path_buf(),
-                        line: v.origin.line,
-                        column: 1,
-                        message: format!("log level '{l}' does not exist; it is ignored"),
-                    });
+                    line_note(
+                        diags,
+                        Severity::Notice,
+                        v,
+                        format!("log level '{l}' does not exist; it is ignored"),
+                    );
                 }
                 conf.channels.push(LogChannel {
                     name: v.name.clone(),

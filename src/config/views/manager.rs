@@ -4,8 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 pub use super::acl::{Acl, AclList, HaRule, Sense};
+use super::values::set_parsed;
 use super::{View, bad_value, check_known, report_unknown};
-use crate::config::{Config, Diagnostic, Origin, Variable, is_true};
+use crate::config::{Config, Diagnostic, Origin, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
     "enabled",
@@ -182,13 +183,6 @@ impl ManagerConf {
     }
 }
 
-fn uint(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut u32) {
-    match v.value.trim().parse::<u32>() {
-        Ok(n) => *slot = n,
-        Err(_) => bad_value(diags, v, "a non-negative integer"),
-    }
-}
-
 impl View for ManagerConf {
     const FILE: &'static str = "manager.conf";
 
@@ -214,9 +208,13 @@ impl View for ManagerConf {
                     "allowmultiplelogin" => g.allowmultiplelogin = is_true(val),
                     "timestampevents" => g.timestampevents = is_true(val),
                     "debug" => g.debug = is_true(val),
-                    "httptimeout" => uint(diags, v, &mut g.httptimeout),
-                    "authtimeout" => uint(diags, v, &mut g.authtimeout),
-                    "authlimit" => uint(diags, v, &mut g.authlimit),
+                    "httptimeout" => {
+                        set_parsed(diags, v, &mut g.httptimeout, "a non-negative integer")
+                    }
+                    "authtimeout" => {
+                        set_parsed(diags, v, &mut g.authtimeout, "a non-negative integer")
+                    }
+                    "authlimit" => set_parsed(diags, v, &mut g.authlimit, "a non-negative integer"),
                     "channelvars" => {
                         g.channelvars = val
                             .split(',')
@@ -298,34 +296,9 @@ impl View for ManagerConf {
 mod tests {
     use super::*;
     use crate::config::Category;
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn origin(line: u32) -> Origin {
-        Origin {
-            file: Arc::from(Path::new("manager.conf")),
-            line,
-        }
-    }
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let variables = vars
-            .iter()
-            .map(|(n, v)| Variable {
-                name: n.to_string(),
-                value: v.to_string(),
-                object: false,
-                inherited: false,
-                origin: origin(2),
-            })
-            .collect();
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: vec![],
-            variables,
-            origin: origin(1),
-        }
+        crate::config::views::testutil::category("manager.conf", name, vars)
     }
 
     #[test]

@@ -91,6 +91,52 @@ pub fn report_unknown(cfg: &Config, diags: &mut Vec<Diagnostic>, cat: &Category,
     }
 }
 
+/// A problem with a whole section, at its header line.
+pub fn section_note(
+    diags: &mut Vec<Diagnostic>,
+    severity: Severity,
+    cat: &Category,
+    message: String,
+) {
+    diags.push(Diagnostic {
+        severity,
+        file: cat.origin.file.to_path_buf(),
+        line: cat.origin.line,
+        column: 1,
+        message,
+    });
+}
+
+/// A problem with one line.
+pub fn line_note(diags: &mut Vec<Diagnostic>, severity: Severity, var: &Variable, message: String) {
+    diags.push(Diagnostic {
+        severity,
+        file: var.origin.file.to_path_buf(),
+        line: var.origin.line,
+        column: 1,
+        message,
+    });
+}
+
+/// A problem with the file as a whole (line 0).
+pub fn file_note(diags: &mut Vec<Diagnostic>, severity: Severity, cfg: &Config, message: String) {
+    diags.push(Diagnostic {
+        severity,
+        file: cfg.files.first().cloned().unwrap_or_default(),
+        line: 0,
+        column: 1,
+        message,
+    });
+}
+
+/// Puts `item` in `list`, replacing one of the same name (case ignored):
+/// a later definition wins, at the end.
+pub fn replace_named<T>(list: &mut Vec<T>, item: T, name: impl Fn(&T) -> &str) {
+    let n = name(&item).to_ascii_lowercase();
+    list.retain(|x| name(x).to_ascii_lowercase() != n);
+    list.push(item);
+}
+
 /// Reports a value the view cannot use (Asterisk would log and fall back
 /// to the default).
 pub fn bad_value(diags: &mut Vec<Diagnostic>, var: &Variable, expected: &str) {

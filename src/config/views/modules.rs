@@ -71,7 +71,7 @@ impl ModulesConf {
     /// Whether Asterisk would load the module `name` (with or without `.so`).
     pub fn loads(&self, name: &str) -> bool {
         let name = module_name(name);
-        if self.noload.iter().any(|n| *n == name) {
+        if self.noload.contains(&name) {
             return false;
         }
         self.autoload

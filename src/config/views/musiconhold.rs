@@ -117,6 +117,7 @@ impl MohConf {
     }
 }
 
+use super::hash::sort_into_buckets;
 pub use super::hash::str_case_hash;
 
 fn parse_class(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<MohClass> {
@@ -276,7 +277,7 @@ impl View for MohConf {
         }
         // Classes live in a 53-bucket hash container keyed on the name;
         // listing walks the buckets in order (stable within a bucket).
-        conf.classes.sort_by_key(|c| str_case_hash(&c.name) % 53);
+        sort_into_buckets(&mut conf.classes, 53, |c| str_case_hash(&c.name));
         conf
     }
 }
@@ -284,35 +285,9 @@ impl View for MohConf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Variable;
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn origin(line: u32) -> Origin {
-        Origin {
-            file: Arc::from(Path::new("musiconhold.conf")),
-            line,
-        }
-    }
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let variables = vars
-            .iter()
-            .map(|(n, v)| Variable {
-                name: n.to_string(),
-                value: v.to_string(),
-                object: false,
-                inherited: false,
-                origin: origin(2),
-            })
-            .collect();
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: vec![],
-            variables,
-            origin: origin(1),
-        }
+        crate::config::views::testutil::category("musiconhold.conf", name, vars)
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! several objects of different types, e.g. `[1001]` endpoint and aor),
 //! with res_pjsip's defaults.
 
-use super::{View, bad_value, check_known};
-use crate::config::{Category, Config, Diagnostic, Severity, Variable};
+use super::qos::str2tos;
+use super::values::{list, set_parsed};
+use super::{View, bad_value, check_known, line_note, section_note};
+use crate::config::{Category, Config, Diagnostic, Severity};
 use crate::core::devicestate::DeviceState;
 
 const TRANSPORT_OPTIONS: &[&str] = &[
@@ -240,24 +242,6 @@ pub struct PjsipConf {
     pub others: Vec<OtherObject>,
 }
 
-fn parse_u32(diags: &mut Vec<Diagnostic>, v: &Variable, dflt: u32) -> u32 {
-    match v.value.trim().parse::<u32>() {
-        Ok(n) => n,
-        Err(_) => {
-            bad_value(diags, v, "a non-negative integer");
-            dflt
-        }
-    }
-}
-
-fn list(value: &str) -> impl Iterator<Item = String> + '_ {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
 fn parse_transport(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Transport {
     check_known(cfg, diags, cat, TRANSPORT_OPTIONS);
     let mut t = Transport {
@@ -278,53 +262,15 @@ fn parse_transport(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) ->
                 }
             }
             "bind" => t.bind = v.value.trim().to_string(),
-            "cos" => t.cos = parse_u32(diags, v, 0),
-            "tos" => t.tos = parse_tos(diags, v),
+            "cos" => set_parsed(diags, v, &mut t.cos, "a non-negative integer"),
+            "tos" => match str2tos(&v.value) {
+                Some(n) => t.tos = n,
+                None => bad_value(diags, v, "a number or a DSCP class"),
+            },
             _ => {}
         }
     }
     t
-}
-
-/// `tos=`: a number or a DSCP class name (`ast_str2tos`).
-fn parse_tos(diags: &mut Vec<Diagnostic>, v: &Variable) -> u32 {
-    let s = v.value.trim();
-    let parsed = if let Some(hex) = s.strip_prefix("0x") {
-        u32::from_str_radix(hex, 16).ok()
-    } else {
-        s.parse::<u32>().ok()
-    };
-    if let Some(n) = parsed {
-        return n;
-    }
-    let dscp = match s.to_ascii_lowercase().as_str() {
-        "cs0" => 0,
-        "cs1" => 8,
-        "af11" => 10,
-        "af12" => 12,
-        "af13" => 14,
-        "cs2" => 16,
-        "af21" => 18,
-        "af22" => 20,
-        "af23" => 22,
-        "cs3" => 24,
-        "af31" => 26,
-        "af32" => 28,
-        "af33" => 30,
-        "cs4" => 32,
-        "af41" => 34,
-        "af42" => 36,
-        "af43" => 38,
-        "cs5" => 40,
-        "ef" => 46,
-        "cs6" => 48,
-        "cs7" => 56,
-        _ => {
-            bad_value(diags, v, "a number or a DSCP class");
-            return 0;
-        }
-    };
-    dscp << 2
 }
 
 /// Builds an endpoint as sorcery does: defaults, then every line of the
@@ -334,40 +280,37 @@ fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<Endpoin
     let mut e = Endpoint::new(&cat.name);
     for v in &cat.variables {
         if let Err(why) = e.set(&v.name, &v.value) {
-            diags.push(Diagnostic {
-                severity: Severity::Error,
-                file: v.origin.file.to_path_buf(),
-                line: v.origin.line,
-                column: 1,
-                message: format!(
+            line_note(
+                diags,
+                Severity::Error,
+                v,
+                format!(
                     "endpoint '{}' is not loaded: {}={} refused ({why})",
                     cat.name, v.name, v.value
                 ),
-            });
+            );
             return None;
         }
     }
     match e.finish() {
         Ok(warnings) => {
             for w in warnings {
-                diags.push(Diagnostic {
-                    severity: Severity::Warning,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!("endpoint '{}': {w}", cat.name),
-                });
+                section_note(
+                    diags,
+                    Severity::Warning,
+                    cat,
+                    format!("endpoint '{}': {w}", cat.name),
+                );
             }
             Some(e)
         }
         Err(why) => {
-            diags.push(Diagnostic {
-                severity: Severity::Error,
-                file: cat.origin.file.to_path_buf(),
-                line: cat.origin.line,
-                column: 1,
-                message: format!("endpoint '{}' is not loaded: {why}", cat.name),
-            });
+            section_note(
+                diags,
+                Severity::Error,
+                cat,
+                format!("endpoint '{}' is not loaded: {why}", cat.name),
+            );
             None
         }
     }
@@ -395,8 +338,10 @@ fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
                     }
                 }
             }
-            "max_contacts" => a.max_contacts = parse_u32(diags, v, 0),
-            "qualify_frequency" => a.qualify_frequency = parse_u32(diags, v, 0),
+            "max_contacts" => set_parsed(diags, v, &mut a.max_contacts, "a non-negative integer"),
+            "qualify_frequency" => {
+                set_parsed(diags, v, &mut a.qualify_frequency, "a non-negative integer")
+            }
             _ => {}
         }
     }
@@ -451,13 +396,12 @@ impl View for PjsipConf {
         for cat in cfg.sections() {
             let Some(tv) = cat.get_var("type") else {
                 // Sorcery cannot tell what such a section is; it is ignored.
-                diags.push(Diagnostic {
-                    severity: Severity::Warning,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!("section [{}] has no type= and is ignored", cat.name),
-                });
+                section_note(
+                    diags,
+                    Severity::Warning,
+                    cat,
+                    format!("section [{}] has no type= and is ignored", cat.name),
+                );
                 continue;
             };
             let kind = tv.value.trim().to_ascii_lowercase();
@@ -622,31 +566,9 @@ pub fn md5_hex(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Origin;
-    use std::path::Path;
-    use std::sync::Arc;
 
     fn cat(name: &str, vars: &[(&str, &str)]) -> Category {
-        let origin = Origin {
-            file: Arc::from(Path::new("pjsip.conf")),
-            line: 1,
-        };
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: Vec::new(),
-            variables: vars
-                .iter()
-                .map(|(n, v)| Variable {
-                    name: n.to_string(),
-                    value: v.to_string(),
-                    object: false,
-                    inherited: false,
-                    origin: origin.clone(),
-                })
-                .collect(),
-            origin,
-        }
+        crate::config::views::testutil::category("pjsip.conf", name, vars)
     }
 
     #[test]

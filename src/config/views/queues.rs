@@ -3,7 +3,8 @@
 
 use std::time::SystemTime;
 
-use super::{View, bad_value, check_known};
+use super::values::{atoi_i32, set_option};
+use super::{View, bad_value, check_known, section_note};
 use crate::config::{Category, Config, Diagnostic, Origin, Variable, is_false, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
@@ -191,28 +192,6 @@ impl QueuesConf {
     }
 }
 
-fn int(diags: &mut Vec<Diagnostic>, cat: &Category, name: &str, slot: &mut i32) {
-    if let Some(v) = cat.get_var(name) {
-        match v.value.trim().parse::<i32>() {
-            Ok(n) => *slot = n,
-            Err(_) => bad_value(diags, v, "an integer"),
-        }
-    }
-}
-
-/// `atoi`: leading digits (with sign), 0 when there are none.
-fn atoi(s: &str) -> i32 {
-    let s = s.trim_start();
-    let (neg, rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let n = digits.parse::<i64>().unwrap_or(0).min(i32::MAX as i64) as i32;
-    if neg { -n } else { n }
-}
-
 /// One `member => interface,penalty,membername,state_interface,ringinuse,
 /// wrapuptime,paused` line.
 fn parse_member(
@@ -228,7 +207,7 @@ fn parse_member(
     let args: Vec<&str> = var.value.split(',').map(str::trim).collect();
     let arg = |i: usize| args.get(i).copied().filter(|s| !s.is_empty());
     let interface = args.first().copied().unwrap_or("").to_string();
-    let penalty = arg(1).map(atoi).unwrap_or(0).max(0);
+    let penalty = arg(1).map(atoi_i32).unwrap_or(0).max(0);
     let membername = arg(2).unwrap_or(&interface).to_string();
     let state_interface = arg(3).unwrap_or(&interface).to_string();
     let ringinuse = match arg(4) {
@@ -246,7 +225,7 @@ fn parse_member(
         membername,
         state_interface,
         ringinuse,
-        wrapuptime: arg(5).map(atoi).unwrap_or(0).max(0),
+        wrapuptime: arg(5).map(atoi_i32).unwrap_or(0).max(0),
         paused: arg(6).is_some_and(is_true),
         logintime: now,
         origin: var.origin.clone(),
@@ -283,16 +262,22 @@ fn parse_queue(
         members: Vec::new(),
         origin: cat.origin.clone(),
     };
-    int(diags, cat, "timeout", &mut q.timeout);
-    int(diags, cat, "retry", &mut q.retry);
+    set_option(diags, cat, "timeout", &mut q.timeout, "an integer");
+    set_option(diags, cat, "retry", &mut q.retry, "an integer");
     if q.retry <= 0 {
         q.retry = 5;
     }
-    int(diags, cat, "maxlen", &mut q.maxlen);
+    set_option(diags, cat, "maxlen", &mut q.maxlen, "an integer");
     q.maxlen = q.maxlen.max(0);
-    int(diags, cat, "servicelevel", &mut q.servicelevel);
-    int(diags, cat, "weight", &mut q.weight);
-    int(diags, cat, "wrapuptime", &mut q.wrapuptime);
+    set_option(
+        diags,
+        cat,
+        "servicelevel",
+        &mut q.servicelevel,
+        "an integer",
+    );
+    set_option(diags, cat, "weight", &mut q.weight, "an integer");
+    set_option(diags, cat, "wrapuptime", &mut q.wrapuptime, "an integer");
     if let Some(v) = cat.get("ringinuse") {
         q.ringinuse = is_true(v);
     }
@@ -361,16 +346,15 @@ impl View for QueuesConf {
             }
             if conf.queue(&cat.name).is_some() {
                 // Asterisk: "Queue '…' already defined! Skipping!"
-                diags.push(Diagnostic {
-                    severity: crate::config::Severity::Warning,
-                    file: cat.origin.file.to_path_buf(),
-                    line: cat.origin.line,
-                    column: 1,
-                    message: format!(
+                section_note(
+                    diags,
+                    crate::config::Severity::Warning,
+                    cat,
+                    format!(
                         "queue '{}' already defined; this section is skipped",
                         cat.name
                     ),
-                });
+                );
                 continue;
             }
             conf.queues.push(parse_queue(cfg, cat, now, diags));
@@ -382,34 +366,14 @@ impl View for QueuesConf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-    use std::sync::Arc;
-
-    fn origin(line: u32) -> Origin {
-        Origin {
-            file: Arc::from(Path::new("queues.conf")),
-            line,
-        }
-    }
+    use crate::config::views::testutil::{section, variable};
 
     fn var(name: &str, value: &str, line: u32) -> Variable {
-        Variable {
-            name: name.into(),
-            value: value.into(),
-            object: false,
-            inherited: false,
-            origin: origin(line),
-        }
+        variable("queues.conf", name, value, line)
     }
 
     fn cat(name: &str, vars: Vec<Variable>) -> Category {
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: vec![],
-            variables: vars,
-            origin: origin(1),
-        }
+        section("queues.conf", name, vars)
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::callerid;
 use super::codecs::CodecList;
 use super::groups::{NamedGroups, parse_group};
 use super::values::{atoi, scan_d};
-use super::{View, bad_value, check_known};
+use super::{View, bad_value, check_known, section_note};
 use crate::config::{Category, Config, Diagnostic, Severity, Variable, is_false, is_true};
 use crate::core::devicestate::DeviceState;
 
@@ -1127,7 +1127,7 @@ impl SipPeer {
 
     /// The tone zone in use: chan_sip only takes a country that
     /// indications.conf defines (`known`), the device's own first.
-    pub fn effective_tonezone<'a>(&'a self, known: impl Fn(&str) -> bool) -> &'a str {
+    pub fn effective_tonezone(&self, known: impl Fn(&str) -> bool) -> &str {
         match &self.tonezone {
             Some(z) if known(z) => z,
             _ if known(&self.settings.tonezone) => &self.settings.tonezone,
@@ -1407,18 +1407,14 @@ fn parse_peer(
                         .ok();
                 }
             }
-            "defaultip" => {
-                if !val.is_empty() {
-                    match val.parse::<IpAddr>() {
-                        Ok(ip) => p.defaultip = Some(ip),
-                        // chan_sip drops the peer when the address does not resolve.
-                        Err(_) => {
-                            bad_value(diags, v, "an IP address (the peer is dropped)");
-                            return None;
-                        }
-                    }
+            "defaultip" if !val.is_empty() => match val.parse::<IpAddr>() {
+                Ok(ip) => p.defaultip = Some(ip),
+                // chan_sip drops the peer when the address does not resolve.
+                Err(_) => {
+                    bad_value(diags, v, "an IP address (the peer is dropped)");
+                    return None;
                 }
-            }
+            },
             "permit" | "deny" | "acl" => {
                 if !val.is_empty()
                     && let Err(e) = p.acl.append(&lname, val)
@@ -1490,14 +1486,12 @@ fn parse_peer(
                     }
                 }
             }
-            "hasvoicemail" => {
-                if is_true(val) && p.mailboxes.is_empty() {
-                    p.mailboxes.push(if p.name.contains('@') {
-                        p.name.clone()
-                    } else {
-                        format!("{}@default", p.name)
-                    });
-                }
+            "hasvoicemail" if is_true(val) && p.mailboxes.is_empty() => {
+                p.mailboxes.push(if p.name.contains('@') {
+                    p.name.clone()
+                } else {
+                    format!("{}@default", p.name)
+                });
             }
             "subscribemwi" => p.subscribemwi = is_true(val),
             "callgroup" | "pickupgroup" => {
@@ -1613,13 +1607,12 @@ impl View for SipConf {
                 },
                 None => {
                     // chan_sip: "Section '...' lacks type", and skips it.
-                    diags.push(Diagnostic {
-                        severity: Severity::Warning,
-                        file: cat.origin.file.to_path_buf(),
-                        line: cat.origin.line,
-                        column: 1,
-                        message: format!("section [{}] lacks type= and is ignored", cat.name),
-                    });
+                    section_note(
+                        diags,
+                        Severity::Warning,
+                        cat,
+                        format!("section [{}] lacks type= and is ignored", cat.name),
+                    );
                     continue;
                 }
             };

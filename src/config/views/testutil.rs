@@ -39,3 +39,22 @@ pub fn config(categories: Vec<Category>) -> Config {
         ..Default::default()
     }
 }
+
+/// One `name = value` (`=>` when `object`) at `line` of `file`.
+pub fn variable(file: &str, name: &str, value: &str, line: u32) -> Variable {
+    Variable {
+        name: name.into(),
+        value: value.into(),
+        object: false,
+        inherited: false,
+        origin: origin(file, line),
+    }
+}
+
+/// A section of `file` at line 1 with the given variables.
+pub fn section(file: &str, name: &str, variables: Vec<Variable>) -> Category {
+    Category {
+        variables,
+        ..category(file, name, &[])
+    }
+}

@@ -2,7 +2,7 @@
 //! `sscanf("%d")`, `atoi`), with a [`Diagnostic`] for what it would log.
 
 use super::bad_value;
-use crate::config::{Diagnostic, Variable, is_false, is_true};
+use crate::config::{Category, Diagnostic, Variable, is_false, is_true};
 
 /// `sscanf(s, "%d")`: blanks, an optional sign, then at least one digit;
 /// whatever follows is ignored.
@@ -55,6 +55,45 @@ pub fn bool_strict(diags: &mut Vec<Diagnostic>, v: &Variable, default: bool) -> 
         bad_value(diags, v, "yes or no");
         default
     }
+}
+
+/// A strict yes/no into `slot`; anything else is reported and `slot`
+/// left as it was.
+pub fn set_bool(diags: &mut Vec<Diagnostic>, v: &Variable, slot: &mut bool) {
+    *slot = bool_strict(diags, v, *slot);
+}
+
+/// A value parsed as `T` (blanks around it ignored) into `slot`; a value
+/// that does not parse is reported as not `expected` and `slot` left as
+/// it was.
+pub fn set_parsed<T: std::str::FromStr>(
+    diags: &mut Vec<Diagnostic>,
+    v: &Variable,
+    slot: &mut T,
+    expected: &str,
+) {
+    match v.value.trim().parse::<T>() {
+        Ok(n) => *slot = n,
+        Err(_) => bad_value(diags, v, expected),
+    }
+}
+
+/// [`set_parsed`] with the last value of option `name` of `cat`, if set.
+pub fn set_option<T: std::str::FromStr>(
+    diags: &mut Vec<Diagnostic>,
+    cat: &Category,
+    name: &str,
+    slot: &mut T,
+    expected: &str,
+) {
+    if let Some(v) = cat.get_var(name) {
+        set_parsed(diags, v, slot, expected);
+    }
+}
+
+/// [`atoi`] kept within an `int`.
+pub fn atoi_i32(s: &str) -> i32 {
+    atoi(s).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 }
 
 /// An unsigned number in `min..=max`; anything else is reported and

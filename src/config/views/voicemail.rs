@@ -1,6 +1,7 @@
 //! `voicemail.conf` (app_voicemail): `[general]`, `[zonemessages]`, and
 //! one section per voicemail context holding `box => pw,name,email,pager,opts`.
 
+use super::values::set_option;
 use super::{View, bad_value, check_known, unknown_option};
 use crate::config::{Config, Diagnostic, Origin, is_true};
 
@@ -227,20 +228,6 @@ pub struct VoicemailConf {
     pub mailboxes: Vec<Mailbox>,
 }
 
-fn parse_u32(
-    diags: &mut Vec<Diagnostic>,
-    cat: &crate::config::Category,
-    name: &str,
-    slot: &mut u32,
-) {
-    if let Some(var) = cat.get_var(name) {
-        match var.value.trim().parse::<u32>() {
-            Ok(n) => *slot = n,
-            Err(_) => bad_value(diags, var, "a non-negative integer"),
-        }
-    }
-}
-
 impl View for VoicemailConf {
     const FILE: &'static str = "voicemail.conf";
 
@@ -259,12 +246,48 @@ impl View for VoicemailConf {
             g.attach = cat.get("attach").is_some_and(is_true);
             g.searchcontexts = cat.get("searchcontexts").is_some_and(is_true);
             g.aliasescontext = cat.get("aliasescontext").unwrap_or("").to_string();
-            parse_u32(diags, cat, "maxmsg", &mut g.maxmsg);
-            parse_u32(diags, cat, "maxsecs", &mut g.maxsecs);
-            parse_u32(diags, cat, "minsecs", &mut g.minsecs);
-            parse_u32(diags, cat, "maxsilence", &mut g.maxsilence);
-            parse_u32(diags, cat, "silencethreshold", &mut g.silencethreshold);
-            parse_u32(diags, cat, "maxlogins", &mut g.maxlogins);
+            set_option(
+                diags,
+                cat,
+                "maxmsg",
+                &mut g.maxmsg,
+                "a non-negative integer",
+            );
+            set_option(
+                diags,
+                cat,
+                "maxsecs",
+                &mut g.maxsecs,
+                "a non-negative integer",
+            );
+            set_option(
+                diags,
+                cat,
+                "minsecs",
+                &mut g.minsecs,
+                "a non-negative integer",
+            );
+            set_option(
+                diags,
+                cat,
+                "maxsilence",
+                &mut g.maxsilence,
+                "a non-negative integer",
+            );
+            set_option(
+                diags,
+                cat,
+                "silencethreshold",
+                &mut g.silencethreshold,
+                "a non-negative integer",
+            );
+            set_option(
+                diags,
+                cat,
+                "maxlogins",
+                &mut g.maxlogins,
+                "a non-negative integer",
+            );
             g.raw = cat
                 .variables
                 .iter()
@@ -357,34 +380,19 @@ fn parse_mailbox(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::views::testutil::{section, variable};
     use crate::config::{Category, Variable};
-    use std::path::Path;
-    use std::sync::Arc;
 
+    /// Mailboxes are written with `=>`.
     fn var(name: &str, value: &str, line: u32) -> Variable {
         Variable {
-            name: name.into(),
-            value: value.into(),
             object: true,
-            inherited: false,
-            origin: Origin {
-                file: Arc::from(Path::new("voicemail.conf")),
-                line,
-            },
+            ..variable("voicemail.conf", name, value, line)
         }
     }
 
     fn cat(name: &str, vars: Vec<Variable>) -> Category {
-        Category {
-            name: name.into(),
-            template: false,
-            inherits: vec![],
-            variables: vars,
-            origin: Origin {
-                file: Arc::from(Path::new("voicemail.conf")),
-                line: 1,
-            },
-        }
+        section("voicemail.conf", name, vars)
     }
 
     #[test]
