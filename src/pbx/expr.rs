@@ -8,7 +8,7 @@
 //! * Numbers are x86 80-bit `long double`s and results print with
 //!   `%.18Lg` (`1/3` is `0.333333333333333333`, `10/2` is `5`). There is no
 //!   integer arithmetic: `/` is a floating division and `%` is `fmodl`.
-//!   The [`F80`] type below emulates that format bit for bit.
+//!   The `F80` type below emulates that format bit for bit.
 //! * The lexer keeps the quotes of `"..."` tokens, glues `$`+char into
 //!   words, skips characters it has no rule for, and turns a `${...}` left
 //!   in the text into odd tokens, all as flex does with Asterisk's rules.
@@ -31,6 +31,21 @@
 //! (`op_div`, `op_func`, …) and `ast_expr2.fl` / `ast_yyerror` for syntax
 //! errors. Messages are stored without their trailing newline; a syntax
 //! error message spans three lines (`...; Input:\n<expr>\n<caret>`).
+//!
+//! # Known limits
+//!
+//! * A math function given text (`COS(abc)`) makes Asterisk read a pointer
+//!   as a number; 0 is used instead.
+//! * The math functions are correctly rounded; glibc's `long double`
+//!   routines agreed on every captured input but may differ by one unit
+//!   in the last place on rare ones.
+//! * Regular expressions deeper than 250 nested groups/repetitions fail
+//!   with glibc's "Memory exhausted" (glibc has no such limit), and
+//!   patterns with back references have a work budget.
+//! * Classes such as `[[:alpha:]]` use Unicode properties for non-ASCII
+//!   characters where glibc uses its C.UTF-8 tables.
+//! * Bison's 10000-entry stack limit is approximated; Asterisk's 4 KB
+//!   substitution buffer keeps real expressions far below it.
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
