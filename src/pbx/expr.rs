@@ -8,7 +8,7 @@
 //! * Numbers are x86 80-bit `long double`s and results print with
 //!   `%.18Lg` (`1/3` is `0.333333333333333333`, `10/2` is `5`). There is no
 //!   integer arithmetic: `/` is a floating division and `%` is `fmodl`.
-//!   The [`F80`] type below emulates that format bit for bit.
+//!   The `F80` type below emulates that format bit for bit.
 //! * The lexer keeps the quotes of `"..."` tokens, glues `$`+char into
 //!   words, skips characters it has no rule for, and turns a `${...}` left
 //!   in the text into odd tokens, all as flex does with Asterisk's rules.
@@ -31,6 +31,21 @@
 //! (`op_div`, `op_func`, …) and `ast_expr2.fl` / `ast_yyerror` for syntax
 //! errors. Messages are stored without their trailing newline; a syntax
 //! error message spans three lines (`...; Input:\n<expr>\n<caret>`).
+//!
+//! # Known limits
+//!
+//! * A math function given text (`COS(abc)`) makes Asterisk read a pointer
+//!   as a number; 0 is used instead.
+//! * The math functions are correctly rounded; glibc's `long double`
+//!   routines agreed on every captured input but may differ by one unit
+//!   in the last place on rare ones.
+//! * Regular expressions deeper than 250 nested groups/repetitions fail
+//!   with glibc's "Memory exhausted" (glibc has no such limit), and
+//!   patterns with back references have a work budget.
+//! * Classes such as `[[:alpha:]]` use Unicode properties for non-ASCII
+//!   characters where glibc uses its C.UTF-8 tables.
+//! * Bison's 10000-entry stack limit is approximated; Asterisk's 4 KB
+//!   substitution buffer keeps real expressions far below it.
 
 use std::cmp::Ordering;
 use std::sync::OnceLock;
@@ -392,27 +407,68 @@ impl Big {
         v
     }
 
-    /// Binary long division; fine for the sizes used here.
+    /// Quotient and remainder (Knuth's algorithm D on 32-bit limbs).
     fn divmod(&self, o: &Big) -> (Big, Big) {
         if o.is_zero() || self.cmp(o) == Ordering::Less {
             return (Big::zero(), self.clone());
         }
-        let shift = self.bits() - o.bits();
-        let mut rem = self.clone();
-        let mut q = vec![0u32; (shift / 32) as usize + 1];
-        let mut div = o.shl(shift);
-        let mut i = shift as i64;
-        while i >= 0 {
-            if rem.cmp(&div) != Ordering::Less {
-                rem = rem.sub(&div);
-                q[(i / 32) as usize] |= 1 << (i % 32);
+        if o.d.len() == 1 {
+            let mut q = self.clone();
+            let r = q.div_small(o.d[0]);
+            return (q, Big::from_u128(r as u128));
+        }
+        // Normalize so the divisor's top limb has its high bit set.
+        let s = o.d[o.d.len() - 1].leading_zeros() as u64;
+        let vn = o.shl(s).d;
+        let mut un = self.shl(s).d;
+        un.resize(self.d.len() + 1, 0);
+        let n = vn.len();
+        let m = un.len() - n;
+        let b: u64 = 1 << 32;
+        let mut q = vec![0u32; m];
+        for j in (0..m).rev() {
+            let num = ((un[j + n] as u64) << 32) | un[j + n - 1] as u64;
+            let top = vn[n - 1] as u64;
+            let mut qhat = num / top;
+            let mut rhat = num % top;
+            while qhat >= b || qhat * vn[n - 2] as u64 > ((rhat << 32) | un[j + n - 2] as u64) {
+                qhat -= 1;
+                rhat += top;
+                if rhat >= b {
+                    break;
+                }
             }
-            div = div.shr(1);
-            i -= 1;
+            // Multiply and subtract.
+            let mut borrow: i64 = 0;
+            let mut carry: u64 = 0;
+            for i in 0..n {
+                let p = qhat * vn[i] as u64 + carry;
+                carry = p >> 32;
+                let t = un[i + j] as i64 - borrow - (p & 0xffff_ffff) as i64;
+                un[i + j] = t as u32;
+                borrow = (t < 0) as i64;
+            }
+            let t = un[j + n] as i64 - borrow - carry as i64;
+            un[j + n] = t as u32;
+            if t < 0 {
+                // The estimate was one too big: add the divisor back.
+                qhat -= 1;
+                let mut c = 0u64;
+                for i in 0..n {
+                    let v = un[i + j] as u64 + vn[i] as u64 + c;
+                    un[i + j] = v as u32;
+                    c = v >> 32;
+                }
+                un[j + n] = un[j + n].wrapping_add(c as u32);
+            }
+            q[j] = qhat as u32;
         }
         let mut qb = Big { d: q };
         qb.trim();
-        (qb, rem)
+        un.truncate(n);
+        let mut r = Big { d: un };
+        r.trim();
+        (qb, r.shr(s))
     }
 
     fn pow_small(base: u32, mut exp: u64) -> Big {
@@ -713,7 +769,7 @@ impl F80 {
                 let r = num % mb as u128;
                 let r4 = r << 2;
                 let extra = r4 / mb as u128;
-                let sticky = r4 % mb as u128 != 0;
+                let sticky = !r4.is_multiple_of(mb as u128);
                 F80::round(neg, (q << 2) | extra, ea - eb - 66, sticky)
             }
         }
@@ -917,10 +973,10 @@ impl F80 {
         } else {
             None
         };
-        if let Some(v) = int {
-            if v < 1_000_000_000_000_000_000 {
-                return format!("{sign}{v}");
-            }
+        if let Some(v) = int
+            && v < 1_000_000_000_000_000_000
+        {
+            return format!("{sign}{v}");
         }
         // Exact decimal digits of m * 2^e = D * 10^p.
         let (digits, p) = if e >= 0 {
@@ -1190,7 +1246,7 @@ impl Val {
         }
     }
 
-    fn to_string_val(&mut self) {
+    fn make_string(&mut self) {
         if let Val::Num(f) = self {
             *self = Val::Str(f.format());
         }
@@ -1204,10 +1260,11 @@ impl Val {
     }
 
     fn strip_quotes(&mut self) {
-        if let Val::Str(s) | Val::NumStr(s) = self {
-            if s.starts_with('"') && s.ends_with('"') {
-                s.retain(|c| c != '"');
-            }
+        if let Val::Str(s) | Val::NumStr(s) = self
+            && s.starts_with('"')
+            && s.ends_with('"')
+        {
+            s.retain(|c| c != '"');
         }
     }
 
@@ -1292,7 +1349,7 @@ impl Evaluator<'_, '_> {
         self.push_log(LogLevel::Warning, "ast_expr2.y", function, m.to_string());
     }
 
-    fn to_number(&mut self, v: &mut Val) -> bool {
+    fn make_number(&mut self, v: &mut Val) -> bool {
         match v {
             Val::Num(_) => true,
             Val::Str(_) => false,
@@ -1316,7 +1373,7 @@ impl Evaluator<'_, '_> {
         match v {
             Val::Num(f) => f.is_zero(),
             Val::Str(s) | Val::NumStr(s) => {
-                s.is_empty() || (self.to_number(v) && v.num().is_zero())
+                s.is_empty() || (self.make_number(v) && v.num().is_zero())
             }
         }
     }
@@ -1335,13 +1392,13 @@ impl Evaluator<'_, '_> {
 
     fn op_compare(&mut self, mut a: Val, mut b: Val, c: Cmp) -> Val {
         if a.is_string() || b.is_string() {
-            a.to_string_val();
-            b.to_string_val();
+            a.make_string();
+            b.make_string();
             // C.UTF-8 collates by code point, which is byte order.
             bool_num(c.holds(Some(a.text().as_bytes().cmp(b.text().as_bytes()))))
         } else {
-            self.to_number(&mut a);
-            self.to_number(&mut b);
+            self.make_number(&mut a);
+            self.make_number(&mut b);
             bool_num(c.holds(a.num().cmp(b.num())))
         }
     }
@@ -1354,7 +1411,7 @@ impl Evaluator<'_, '_> {
                 c
             }
         } else {
-            self.to_number(&mut a);
+            self.make_number(&mut a);
             // A NaN is "nonzero" in C.
             if !a.num().is_zero() { b } else { c }
         }
@@ -1374,15 +1431,15 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_plus(&mut self, mut a: Val, mut b: Val) -> Val {
-        if !self.to_number(&mut a) {
+        if !self.make_number(&mut a) {
             self.warn("op_plus", "non-numeric argument");
-            return if self.to_number(&mut b) {
+            return if self.make_number(&mut b) {
                 b
             } else {
                 Val::Num(F80::ZERO)
             };
         }
-        if !self.to_number(&mut b) {
+        if !self.make_number(&mut b) {
             return a;
         }
         let (x, y) = (a.num(), b.num());
@@ -1394,15 +1451,15 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_minus(&mut self, mut a: Val, mut b: Val) -> Val {
-        if !self.to_number(&mut a) {
+        if !self.make_number(&mut a) {
             self.warn("op_minus", "non-numeric argument");
-            return if self.to_number(&mut b) {
+            return if self.make_number(&mut b) {
                 Val::Num(F80::ZERO.sub(b.num()))
             } else {
                 Val::Num(F80::ZERO)
             };
         }
-        if !self.to_number(&mut b) {
+        if !self.make_number(&mut b) {
             self.warn("op_minus", "non-numeric argument");
             return a;
         }
@@ -1415,7 +1472,7 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_negate(&mut self, mut a: Val) -> Val {
-        if !self.to_number(&mut a) {
+        if !self.make_number(&mut a) {
             self.warn("op_negate", "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
@@ -1436,7 +1493,7 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_times(&mut self, mut a: Val, mut b: Val) -> Val {
-        if !self.to_number(&mut a) || !self.to_number(&mut b) {
+        if !self.make_number(&mut a) || !self.make_number(&mut b) {
             self.warn("op_times", "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
@@ -1450,11 +1507,11 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_div(&mut self, mut a: Val, mut b: Val) -> Val {
-        if !self.to_number(&mut a) {
+        if !self.make_number(&mut a) {
             self.warn("op_div", "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
-        if !self.to_number(&mut b) {
+        if !self.make_number(&mut b) {
             self.warn("op_div", "non-numeric argument");
             return Val::Num(F80::from_u64(INT_MAX));
         }
@@ -1471,7 +1528,7 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_rem(&mut self, mut a: Val, mut b: Val) -> Val {
-        if !self.to_number(&mut a) || !self.to_number(&mut b) {
+        if !self.make_number(&mut a) || !self.make_number(&mut b) {
             self.warn("op_rem", "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
@@ -1485,8 +1542,8 @@ impl Evaluator<'_, '_> {
     /// `:` (anchored at the start) and `=~` (anywhere).
     fn op_regex(&mut self, mut a: Val, mut b: Val, anchored: bool) -> Val {
         let func = if anchored { "op_colon" } else { "op_eqtilde" };
-        a.to_string_val();
-        b.to_string_val();
+        a.make_string();
+        b.make_string();
         a.strip_quotes();
         b.strip_quotes();
         let re = match posix_re::Regex::new(b.text()) {
@@ -1513,8 +1570,8 @@ impl Evaluator<'_, '_> {
     }
 
     fn op_tildetilde(&mut self, mut a: Val, mut b: Val) -> Val {
-        a.to_string_val();
-        b.to_string_val();
+        a.make_string();
+        b.make_string();
         a.strip_quotes();
         b.strip_quotes();
         let mut s = a.text().to_string();
@@ -1562,7 +1619,7 @@ impl Evaluator<'_, '_> {
                 return Val::Num(F80::ZERO);
             }
             for a in args.iter_mut() {
-                self.to_number(a);
+                self.make_number(a);
             }
             let x = args[0].num();
             let y = args.get(1).map_or(F80::ZERO, Val::num);
@@ -2290,8 +2347,21 @@ mod posix_re {
     /// Programs larger than this are refused as glibc would run out of
     /// memory expanding them.
     const MAX_PROG: usize = 200_000;
+    /// Deepest pattern tree accepted. glibc has no such limit, but the
+    /// patterns Asterisk users write are far from it, and it keeps the
+    /// recursive passes over the tree within any thread's stack.
+    const MAX_DEPTH: u32 = 250;
+
+    fn deeper(d: u32) -> Result<u32, &'static str> {
+        if d >= MAX_DEPTH {
+            Err(ESPACE)
+        } else {
+            Ok(d + 1)
+        }
+    }
+
     /// Work limit for the (rare) patterns that cannot be memoized.
-    const MAX_STEPS: u64 = 5_000_000;
+    const MAX_STEPS: u64 = 300_000;
 
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     enum Assert {
@@ -2500,32 +2570,43 @@ mod posix_re {
             self.tok == RTok::Alt || self.tok == RTok::End || (nest > 0 && self.tok == RTok::Close)
         }
 
-        fn reg_exp(&mut self, nest: usize) -> PResult<Node> {
-            let mut alts = vec![self.branch(nest)?];
+        /// Each parse function returns its tree and the tree's depth: the
+        /// depth is capped (see [`MAX_DEPTH`]) so that the recursive passes
+        /// over the tree stay within any thread's stack.
+        fn reg_exp(&mut self, nest: usize) -> PResult<(Node, u32)> {
+            let first = self.branch(nest)?;
+            let mut depth = first.1;
+            let mut alts = vec![first.0];
             while self.tok == RTok::Alt {
                 self.fetch();
                 if self.stops_branch(nest) {
                     alts.push(Node::Empty);
                 } else {
-                    alts.push(self.branch(nest)?);
+                    let (b, d) = self.branch(nest)?;
+                    depth = depth.max(d);
+                    alts.push(b);
                 }
             }
             Ok(if alts.len() == 1 {
-                alts.pop().unwrap_or(Node::Empty)
+                (alts.pop().unwrap_or(Node::Empty), depth)
             } else {
-                Node::Alt(alts)
+                (Node::Alt(alts), deeper(depth)?)
             })
         }
 
-        fn branch(&mut self, nest: usize) -> PResult<Node> {
-            let mut items = vec![self.expression(nest)?];
+        fn branch(&mut self, nest: usize) -> PResult<(Node, u32)> {
+            let first = self.expression(nest)?;
+            let mut depth = first.1;
+            let mut items = vec![first.0];
             while !self.stops_branch(nest) {
-                items.push(self.expression(nest)?);
+                let (e, d) = self.expression(nest)?;
+                depth = depth.max(d);
+                items.push(e);
             }
             Ok(if items.len() == 1 {
-                items.pop().unwrap_or(Node::Empty)
+                (items.pop().unwrap_or(Node::Empty), depth)
             } else {
-                Node::Cat(items)
+                (Node::Cat(items), deeper(depth)?)
             })
         }
 
@@ -2539,49 +2620,52 @@ mod posix_re {
             Node::Set(self.sets.len() - 1)
         }
 
-        fn expression(&mut self, nest: usize) -> PResult<Node> {
-            let tree = match self.tok {
-                RTok::Char(c) => Node::Char(c),
+        fn expression(&mut self, nest: usize) -> PResult<(Node, u32)> {
+            let (tree, depth) = match self.tok {
+                RTok::Char(c) => (Node::Char(c), 1),
                 RTok::Open => self.sub_exp(nest + 1)?,
-                RTok::OpenBracket => self.bracket()?,
+                RTok::OpenBracket => (self.bracket()?, 1),
                 RTok::Backref(i) => {
                     if self.completed & (1 << i) == 0 {
                         return Err(ESUBREG);
                     }
-                    Node::Backref(i)
+                    (Node::Backref(i), 1)
                 }
                 RTok::OpenDup | RTok::Star | RTok::Plus | RTok::Question => return Err(BADRPT),
-                RTok::Close => Node::Char(')'),
-                RTok::CloseDup => Node::Char('}'),
+                RTok::Close => (Node::Char(')'), 1),
+                RTok::CloseDup => (Node::Char('}'), 1),
                 RTok::Anchor(a) => {
                     // An anchor takes no repetition: `^*` is an error.
                     self.fetch();
-                    return Ok(Node::Assert(a));
+                    return Ok((Node::Assert(a), 1));
                 }
-                RTok::Period => Node::Any,
-                RTok::Word(neg) => self.class_set(Class::Alnum, neg, true),
-                RTok::Space(neg) => self.class_set(Class::Space, neg, false),
-                RTok::Alt | RTok::End => return Ok(Node::Empty),
+                RTok::Period => (Node::Any, 1),
+                RTok::Word(neg) => (self.class_set(Class::Alnum, neg, true), 1),
+                RTok::Space(neg) => (self.class_set(Class::Space, neg, false), 1),
+                RTok::Alt | RTok::End => return Ok((Node::Empty, 0)),
                 RTok::BackSlash => return Err(EESCAPE),
             };
             self.fetch();
-            let mut tree = tree;
+            let (mut tree, mut depth) = (tree, depth);
             while matches!(
                 self.tok,
                 RTok::Star | RTok::Plus | RTok::Question | RTok::OpenDup
             ) {
                 tree = self.dup_op(tree)?;
+                depth = deeper(depth)?;
             }
-            Ok(tree)
+            Ok((tree, depth))
         }
 
-        fn sub_exp(&mut self, nest: usize) -> PResult<Node> {
+        fn sub_exp(&mut self, nest: usize) -> PResult<(Node, u32)> {
             let idx = self.nsub;
             self.nsub += 1;
             self.fetch();
-            let body = if self.tok == RTok::Close {
-                Node::Empty
+            let (body, depth) = if self.tok == RTok::Close {
+                (Node::Empty, 0)
             } else {
+                // Refuse before recursing further.
+                deeper(nest as u32)?;
                 let b = self.reg_exp(nest)?;
                 if self.tok != RTok::Close {
                     return Err(EPAREN);
@@ -2591,7 +2675,7 @@ mod posix_re {
             if idx < 9 {
                 self.completed |= 1 << idx;
             }
-            Ok(Node::Group(idx, Box::new(body)))
+            Ok((Node::Group(idx, Box::new(body)), deeper(depth)?))
         }
 
         /// A number inside `{...}`: -1 when empty, -2 when malformed.
@@ -2730,11 +2814,9 @@ mod posix_re {
                         B::Coll => return Ok(Elem::Coll(symbol(p, '.')?)),
                         B::Equiv => return Ok(Elem::Equiv(symbol(p, '=')?)),
                         B::ClassOpen => return Ok(Elem::Class(symbol(p, ':')?)),
-                        B::Range if !accept_hyphen => {
-                            // A '-' that starts nothing must be the last one.
-                            if peek(p).0 != B::Close {
-                                return Err(ERANGE);
-                            }
+                        // A '-' that starts nothing must be the last one.
+                        B::Range if !accept_hyphen && peek(p).0 != B::Close => {
+                            return Err(ERANGE);
                         }
                         _ => {}
                     }
@@ -2833,7 +2915,10 @@ mod posix_re {
         /// Try the first target, then the second.
         Split(usize, usize),
         Jmp(usize),
-        Save(usize),
+        /// Records the position in a capture slot; the flag marks a
+        /// group that is the element of an optional repetition (glibc's
+        /// `opt_subexp`).
+        Save(usize, bool),
         Backref(usize),
         /// Loop guards, only in programs that cannot be memoized: an
         /// iteration must consume input.
@@ -2863,7 +2948,8 @@ mod posix_re {
             }
         }
 
-        fn node(&mut self, n: &Node) -> PResult<()> {
+        /// `opt`: `n` is repeated optionally (the copies past the minimum).
+        fn node(&mut self, n: &Node, opt: bool) -> PResult<()> {
             match n {
                 Node::Empty => {}
                 Node::Char(c) => {
@@ -2882,13 +2968,13 @@ mod posix_re {
                     self.emit(Inst::Backref(*i))?;
                 }
                 Node::Group(i, body) => {
-                    self.emit(Inst::Save(2 * i))?;
-                    self.node(body)?;
-                    self.emit(Inst::Save(2 * i + 1))?;
+                    self.emit(Inst::Save(2 * i, opt))?;
+                    self.node(body, false)?;
+                    self.emit(Inst::Save(2 * i + 1, opt))?;
                 }
                 Node::Cat(items) => {
                     for it in items {
-                        self.node(it)?;
+                        self.node(it, false)?;
                     }
                 }
                 Node::Alt(alts) => {
@@ -2896,12 +2982,12 @@ mod posix_re {
                     for (k, a) in alts.iter().enumerate() {
                         if k + 1 < alts.len() {
                             let split = self.emit(Inst::Split(0, 0))?;
-                            self.node(a)?;
+                            self.node(a, false)?;
                             jumps.push(self.emit(Inst::Jmp(0))?);
                             let next = self.prog.len();
                             self.patch(split, Inst::Split(split + 1, next));
                         } else {
-                            self.node(a)?;
+                            self.node(a, false)?;
                         }
                     }
                     let end = self.prog.len();
@@ -2911,7 +2997,7 @@ mod posix_re {
                 }
                 Node::Repeat(body, min, max) => {
                     for _ in 0..*min {
-                        self.node(body)?;
+                        self.node(body, false)?;
                     }
                     match max {
                         None => {
@@ -2924,7 +3010,7 @@ mod posix_re {
                             } else {
                                 None
                             };
-                            self.node(body)?;
+                            self.node(body, true)?;
                             if let Some(m) = mark {
                                 self.emit(Inst::Check(m))?;
                             }
@@ -2936,7 +3022,7 @@ mod posix_re {
                             let mut splits = Vec::new();
                             for _ in *min..*max {
                                 splits.push(self.emit(Inst::Split(0, 0))?);
-                                self.node(body)?;
+                                self.node(body, true)?;
                             }
                             let exit = self.prog.len();
                             for s in splits {
@@ -2959,6 +3045,27 @@ mod posix_re {
         }
     }
 
+    /// Whether glibc's tree for the pattern has an alternation or a star
+    /// node (its `has_plural_match`): `?`, `*`, `+`, `{m,n}` with m < n,
+    /// `|`, `\b`, `\B`, and in a UTF-8 locale `\w`-style classes and
+    /// brackets with more than plain ASCII characters.
+    fn plural(n: &Node, sets: &[CharSet]) -> bool {
+        match n {
+            Node::Alt(_) => true,
+            Node::Repeat(b, min, max) => *max != Some(*min) || plural(b, sets),
+            Node::Assert(a) => matches!(a, Assert::WordDelim | Assert::NotWordDelim),
+            Node::Set(i) => sets.get(*i).is_some_and(|s| {
+                s.neg
+                    || !s.ranges.is_empty()
+                    || !s.classes.is_empty()
+                    || s.chars.iter().any(|c| !c.is_ascii())
+            }),
+            Node::Group(_, b) => plural(b, sets),
+            Node::Cat(v) => v.iter().any(|x| plural(x, sets)),
+            _ => false,
+        }
+    }
+
     pub struct Regex {
         prog: Vec<Inst>,
         sets: Vec<CharSet>,
@@ -2967,6 +3074,8 @@ mod posix_re {
         /// Back references make the future of a state depend on the
         /// captures, so states cannot be memoized.
         backrefs: bool,
+        /// See [`plural`].
+        plural: bool,
     }
 
     pub struct Match {
@@ -2986,6 +3095,23 @@ mod posix_re {
     enum Job {
         Go(usize, usize),
         Restore(usize, Option<usize>),
+    }
+
+    /// A plain bit array.
+    struct Bits(Vec<u64>);
+
+    impl Bits {
+        fn new(n: usize) -> Bits {
+            Bits(vec![0; n.div_ceil(64)])
+        }
+        fn get(&self, k: usize) -> bool {
+            self.0.get(k / 64).is_some_and(|w| w & (1 << (k % 64)) != 0)
+        }
+        fn set(&mut self, k: usize) {
+            if let Some(w) = self.0.get_mut(k / 64) {
+                *w |= 1 << (k % 64);
+            }
+        }
     }
 
     struct Visited {
@@ -3027,14 +3153,15 @@ mod posix_re {
                 sets: Vec::new(),
             };
             p.fetch();
-            let tree = p.reg_exp(0)?;
+            let (tree, _) = p.reg_exp(0)?;
             let backrefs = has_backref(&tree);
+            let plural = plural(&tree, &p.sets);
             let mut c = Compiler {
                 prog: Vec::new(),
                 guarded: backrefs,
                 marks: 0,
             };
-            c.node(&tree)?;
+            c.node(&tree, false)?;
             c.emit(Inst::Match)?;
             Ok(Regex {
                 prog: c.prog,
@@ -3042,6 +3169,7 @@ mod posix_re {
                 nsub: p.nsub,
                 marks: c.marks,
                 backrefs,
+                plural,
             })
         }
 
@@ -3080,10 +3208,20 @@ mod posix_re {
                     }
                     continue;
                 };
+                if memo_ok && let Some(group1) = self.retrace(&t, start, end) {
+                    return Some(Match {
+                        start: t.offs[start],
+                        end: t.offs[end],
+                        group1: group1.map(|(s, e)| (t.offs[s], t.offs[e])),
+                    });
+                }
                 let mut fresh = memo_ok.then(|| Visited::new(self.prog.len(), n + 1));
                 let (_, caps) = self.run(&t, start, Some(end), fresh.as_mut(), &mut budget);
-                let group1 = match caps.as_deref() {
-                    Some([Some(s), Some(e), ..]) if s <= e => Some((t.offs[*s], t.offs[*e])),
+                // glibc fails the whole match when it cannot retrace it
+                // (see the back reference case in `run`).
+                let caps = caps?;
+                let group1 = match caps.as_slice() {
+                    [Some(s), Some(e), ..] if s <= e => Some((t.offs[*s], t.offs[*e])),
                     _ => None,
                 };
                 return Some(Match {
@@ -3093,6 +3231,150 @@ mod posix_re {
                 });
             }
             None
+        }
+
+        /// glibc's way of filling the group registers once the match is
+        /// known (`set_regs` without back references): walk from the start,
+        /// at each fork take the first branch that can still end exactly at
+        /// `end`, except that a loop whose body was already entered since
+        /// the last character consumed is left instead. Group 1 follows
+        /// `update_regs`: an empty pass through an optional group restores
+        /// the previous registers. `None` if the walk gets lost (it should
+        /// not), so that the caller falls back to a plain search.
+        fn retrace(&self, t: &Text, start: usize, end: usize) -> Option<Option<(usize, usize)>> {
+            let plen = self.prog.len();
+            let width = end - start + 1;
+            // can[pc * width + (pos - start)]: Match at `end` is reachable.
+            let mut can = Bits::new(plen * width);
+            let mut rev: Vec<Vec<usize>> = vec![Vec::new(); plen + 1];
+            for (pc, inst) in self.prog.iter().enumerate() {
+                match *inst {
+                    Inst::Split(x, y) => {
+                        rev[x].push(pc);
+                        rev[y].push(pc);
+                    }
+                    Inst::Jmp(x) => rev[x].push(pc),
+                    Inst::Save(..) | Inst::Assert(_) => rev[pc + 1].push(pc),
+                    _ => {}
+                }
+            }
+            let mut queue = Vec::new();
+            for pos in (start..=end).rev() {
+                let col = pos - start;
+                for (pc, inst) in self.prog.iter().enumerate() {
+                    let ok = match *inst {
+                        Inst::Match => pos == end,
+                        Inst::Char(_) | Inst::Any | Inst::Set(_) => {
+                            pos < end
+                                && self.consumes(*inst, t, pos)
+                                && can.get((pc + 1) * width + col + 1)
+                        }
+                        _ => false,
+                    };
+                    if ok {
+                        can.set(pc * width + col);
+                        queue.push(pc);
+                    }
+                }
+                while let Some(pc) = queue.pop() {
+                    for &p in &rev[pc] {
+                        if can.get(p * width + col) {
+                            continue;
+                        }
+                        if let Inst::Assert(a) = self.prog[p]
+                            && !Self::assert_holds(a, t, pos)
+                        {
+                            continue;
+                        }
+                        can.set(p * width + col);
+                        queue.push(p);
+                    }
+                }
+            }
+            if !can.get(0) {
+                return None;
+            }
+            // The walk, with the epsilon nodes seen since the last
+            // character stamped by `epoch`.
+            let mut seen = vec![0u64; plen];
+            let mut epoch = 1u64;
+            // Group 1's registers (start, end) and their last saved copy.
+            type Regs = (Option<usize>, Option<usize>);
+            let (mut g, mut prev): (Regs, Regs) = ((None, None), (None, None));
+            let (mut pc, mut pos) = (0usize, start);
+            let valid = |pc: usize, pos: usize| can.get(pc * width + (pos - start));
+            for _ in 0..(plen * width * 2 + 16) {
+                let inst = self.prog[pc];
+                match inst {
+                    Inst::Match => {
+                        return (pos == end).then_some(match g {
+                            (Some(s), Some(e)) if s <= e => Some((s, e)),
+                            _ => None,
+                        });
+                    }
+                    Inst::Char(_) | Inst::Any | Inst::Set(_) => {
+                        pc += 1;
+                        pos += 1;
+                        epoch += 1;
+                    }
+                    Inst::Assert(_) => {
+                        seen[pc] = epoch;
+                        pc += 1;
+                    }
+                    Inst::Jmp(x) => {
+                        seen[pc] = epoch;
+                        pc = x;
+                    }
+                    Inst::Save(slot, opt) => {
+                        seen[pc] = epoch;
+                        if slot == 0 {
+                            g = (Some(pos), None);
+                        } else if slot == 1 {
+                            if g.0.is_some_and(|s| s < pos) {
+                                g.1 = Some(pos);
+                                prev = g;
+                            } else if opt && prev.0.is_some() {
+                                g = prev;
+                            } else {
+                                g.1 = Some(pos);
+                            }
+                        }
+                        pc += 1;
+                    }
+                    Inst::Split(x, y) => {
+                        seen[pc] = epoch;
+                        pc = match (valid(x, pos), valid(y, pos)) {
+                            (true, true) => {
+                                if seen[x] == epoch {
+                                    y
+                                } else {
+                                    x
+                                }
+                            }
+                            (true, false) => x,
+                            (false, true) => y,
+                            (false, false) => return None,
+                        };
+                    }
+                    Inst::Backref(_) | Inst::Mark(_) | Inst::Check(_) => return None,
+                }
+                if pos > end || !valid(pc, pos) {
+                    return None;
+                }
+            }
+            None
+        }
+
+        fn consumes(&self, inst: Inst, t: &Text, pos: usize) -> bool {
+            let Some(&c) = t.chars.get(pos) else {
+                return false;
+            };
+            match inst {
+                Inst::Char(x) => c == x,
+                Inst::Any => c != '\0',
+                Inst::Set(i) => self.sets.get(i).is_some_and(|s| s.has(c)),
+                _ => false,
+            }
         }
 
         fn assert_holds(a: Assert, t: &Text, pos: usize) -> bool {
@@ -3144,10 +3426,10 @@ mod posix_re {
                     return (None, None);
                 }
                 *budget -= 1;
-                if let Some(v) = visited.as_deref_mut() {
-                    if !v.mark(pc, pos) {
-                        continue;
-                    }
+                if let Some(v) = visited.as_deref_mut()
+                    && !v.mark(pc, pos)
+                {
+                    continue;
                 }
                 let Some(&inst) = self.prog.get(pc) else {
                     continue;
@@ -3164,10 +3446,10 @@ mod posix_re {
                         }
                     }
                     Inst::Set(i) => {
-                        if let (Some(&c), Some(set)) = (t.chars.get(pos), self.sets.get(i)) {
-                            if set.has(c) {
-                                stack.push(Job::Go(pc + 1, pos + 1));
-                            }
+                        if let (Some(&c), Some(set)) = (t.chars.get(pos), self.sets.get(i))
+                            && set.has(c)
+                        {
+                            stack.push(Job::Go(pc + 1, pos + 1));
                         }
                     }
                     Inst::Assert(a) => {
@@ -3180,7 +3462,7 @@ mod posix_re {
                         stack.push(Job::Go(x, pos));
                     }
                     Inst::Jmp(x) => stack.push(Job::Go(x, pos)),
-                    Inst::Save(slot) | Inst::Mark(slot) => {
+                    Inst::Save(slot, _) | Inst::Mark(slot) => {
                         let slot = if matches!(inst, Inst::Mark(_)) {
                             mark_base + slot
                         } else {
@@ -3194,6 +3476,21 @@ mod posix_re {
                     }
                     Inst::Check(m) => {
                         if caps.get(mark_base + m).copied().flatten() != Some(pos) {
+                            stack.push(Job::Go(pc + 1, pos));
+                        }
+                    }
+                    // Asterisk asks regexec for two registers (the match
+                    // and group 1). When glibc retraces the match to fill
+                    // them, a reference to group 2 or later has no register
+                    // to compare with: with backtracking enabled (a
+                    // "plural" pattern) it fails, otherwise it only passes
+                    // as an empty match.
+                    Inst::Backref(g) if g >= 1 && target.is_some() => {
+                        let empty = matches!(
+                            (caps.get(2 * g), caps.get(2 * g + 1)),
+                            (Some(Some(s)), Some(Some(e))) if s == e
+                        );
+                        if !self.plural && empty {
                             stack.push(Job::Go(pc + 1, pos));
                         }
                     }
@@ -3427,12 +3724,15 @@ mod math {
         }
 
         fn div_small(&self, d: u32) -> BF {
-            let mut m = self.m.shl(64);
+            // Widen first so the quotient keeps full precision even for a
+            // short significand such as the 1 of 1/3.
+            let sh = (PREC + 40).saturating_sub(self.m.bits());
+            let mut m = self.m.shl(sh);
             m.div_small(d);
             BF {
                 neg: self.neg,
                 m,
-                e: self.e - 64,
+                e: self.e - sh as i64,
             }
             .norm()
         }
@@ -3520,7 +3820,7 @@ mod math {
             while !term.is_zero() {
                 let mut t = term.clone();
                 t.div_small(2 * k + 1);
-                if k % 2 == 0 {
+                if k.is_multiple_of(2) {
                     pos = pos.add(&t);
                 } else {
                     negs = negs.add(&t);
@@ -3773,7 +4073,7 @@ mod math {
             if term.is_zero() || (!sum.is_zero() && term.top() < sum.top() - PREC as i64 - 8) {
                 break;
             }
-            sum = if (k / 2) % 2 == 0 {
+            sum = if (k / 2).is_multiple_of(2) {
                 sum.add(&term)
             } else {
                 sum.sub(&term)
@@ -3849,7 +4149,11 @@ mod math {
             Kind::Fin { .. } => {
                 let one = F80::from_u64(1);
                 if x.abs().gt(one) {
-                    return F80::DEFAULT_NAN;
+                    // glibc returns a positive NaN for |x| > 1.
+                    return F80 {
+                        neg: false,
+                        kind: Kind::NaN,
+                    };
                 }
                 let b = BF::from_f80(x);
                 let one = BF::int(1);
@@ -3871,7 +4175,11 @@ mod math {
             Kind::Fin { .. } => {
                 let one = F80::from_u64(1);
                 if x.abs().gt(one) {
-                    return F80::DEFAULT_NAN;
+                    // glibc returns a positive NaN for |x| > 1.
+                    return F80 {
+                        neg: false,
+                        kind: Kind::NaN,
+                    };
                 }
                 let b = BF::from_f80(x);
                 let one = BF::int(1);
@@ -4029,5 +4337,81 @@ mod math {
             exp(&arg).to_f80()
         };
         if neg { r.neg() } else { r }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big(v: u128) -> Big {
+        Big::from_u128(v)
+    }
+
+    #[test]
+    fn big_division_matches_u128() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..2000 {
+            let a = ((next() as u128) << 64 | next() as u128) >> (next() % 128);
+            let b = ((next() as u128) << 64 | next() as u128) >> (next() % 128);
+            if b == 0 {
+                continue;
+            }
+            let (q, r) = big(a).divmod(&big(b));
+            assert_eq!((q.low_u128(), r.low_u128()), (a / b, a % b), "{a} / {b}");
+        }
+        // Wider than 128 bits: check q*b + r == a and r < b.
+        let a = Big::pow_small(7, 300);
+        let b = Big::pow_small(3, 101);
+        let (q, r) = a.divmod(&b);
+        assert_eq!(q.mul(&b).add(&r), a);
+        assert_eq!(r.cmp(&b), Ordering::Less);
+    }
+
+    #[test]
+    fn f80_arithmetic_agrees_with_f64_where_exact() {
+        let f = |v: f64| match strtold(&format!("{v}")) {
+            Parsed::Value(x) | Parsed::Range(x) => x,
+        };
+        // Sums and products of small integers are exact in both formats.
+        for a in -20i64..20 {
+            for b in -20i64..20 {
+                let (x, y) = (F80::from_i64(a), F80::from_i64(b));
+                assert!(x.add(y).eq(F80::from_i64(a + b)));
+                assert!(x.sub(y).eq(F80::from_i64(a - b)));
+                assert!(x.mul(y).eq(F80::from_i64(a * b)));
+                if b != 0 {
+                    assert!(x.fmod(y).eq(F80::from_i64(a % b)));
+                }
+            }
+        }
+        assert_eq!(f(0.5).add(f(0.25)).format(), "0.75");
+        assert_eq!(
+            F80::from_i64(1).div(F80::from_i64(3)).format(),
+            "0.333333333333333333"
+        );
+        assert_eq!(F80::from_i64(2).sqrt().format(), "1.41421356237309505");
+        assert_eq!(F80::from_i64(-7).remainder(F80::from_i64(2)).format(), "1");
+    }
+
+    #[test]
+    fn regex_basics() {
+        let m = |p: &str, t: &str| {
+            posix_re::Regex::new(p)
+                .ok()
+                .and_then(|re| re.search(t, false))
+                .map(|m| (m.start, m.end, m.group1))
+        };
+        assert_eq!(m("a|ab", "xab"), Some((1, 3, None)));
+        assert_eq!(m("(a|ab)(c|bcd)", "abcd"), Some((0, 4, Some((0, 1)))));
+        assert_eq!(m("(a*)*", "b").map(|x| (x.0, x.1)), Some((0, 0)));
+        assert_eq!(m("x", "yyy"), None);
+        assert!(posix_re::Regex::new("a{2,1}").is_err());
     }
 }

@@ -13,7 +13,11 @@ cases.txt: one expression per line; empty lines and lines starting with
 so that leading and trailing blanks survive the config parser's trimming.
 A line that is exactly <empty> stands for the empty expression.
 
-usage: make_config.py <cases.txt> <out-config-dir>
+nochan_cases.txt (same format, optional) lists expressions evaluated with
+no channel: each becomes a global N<i> = $[<expr>], which Asterisk
+substitutes while loading the dialplan.
+
+usage: make_config.py <cases.txt> <out-config-dir> [<nochan_cases.txt>]
 """
 import os
 import sys
@@ -41,6 +45,11 @@ def main():
         "[globals]",
         "D = $",
     ]
+    if len(sys.argv) > 3:
+        for i, c in enumerate(read_cases(sys.argv[3]), 1):
+            if "$" in c or ";" in c:
+                sys.exit(f"no-channel case may not hold $ or ;: {c!r}")
+            lines.append(f"N{i:04d} = $[{c}]")
     for i, c in enumerate(cases, 1):
         v = c.replace("$", "${D}").replace(";", "\\;")
         lines.append(f"E{i:04d} = ${{Z}}{v}${{Z}}")

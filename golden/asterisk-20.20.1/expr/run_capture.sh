@@ -4,7 +4,7 @@
 # Needs the reference install and /work/ref/capture.sh (see golden/README.md).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-python3 "$here/make_config.py" "$here/cases.txt" "$here/config"
+python3 "$here/make_config.py" "$here/cases.txt" "$here/config" "$here/nochan_cases.txt"
 out=$(mktemp)
 keep=$(mktemp)
 CAPTURE_KEEP=1 flock /tmp/refcapture.lock /work/ref/capture.sh \
