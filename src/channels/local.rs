@@ -86,7 +86,15 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
     let seq = chans.next_tech_seq("Local");
     let base = format!("Local/{}@{}-{seq:08x}", dest.exten, dest.context);
     let callid = chans.next_callid();
-    let one = chans.alloc(format!("{base};1"), "Local", callid, init.clone());
+    // The outbound half starts at the same place as the other (Asterisk
+    // shows both at exten@context until something moves `;1`).
+    let mut one_init = init.clone();
+    if one_init.context.is_empty() {
+        one_init.context = dest.context.clone();
+        one_init.exten = dest.exten.clone();
+        one_init.priority = 1;
+    }
+    let one = chans.alloc(format!("{base};1"), "Local", callid, one_init);
     let (linkedid, inherited) = {
         let d = one.lock();
         (d.linkedid.clone(), d.vars.inheritable())

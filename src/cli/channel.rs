@@ -422,26 +422,17 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
         }
         _ => return CliResult::ShowUsage,
     };
-    let (tech, data) = chan.split_once('/').unwrap_or((chan.as_str(), ""));
-    if !tech.eq_ignore_ascii_case("Local") {
-        sys.pbx.logger.warning(
-            "channel.c",
-            None,
-            &format!("No channel type registered for '{tech}'"),
-        );
-        return CliResult::Success;
-    }
-    let dest = crate::channels::local::parse_dest(data);
-    let init = NewChannel {
-        context: dest.context,
-        exten: dest.exten,
-        priority: 1,
-        ..NewChannel::default()
-    };
     let sys = sys.arc();
     // Asterisk's CLI originate does not wait: the call proceeds on its own.
     tokio::spawn(async move {
-        let _ = originate(sys, &chan, target, Duration::from_secs(30), init).await;
+        let _ = originate(
+            sys,
+            &chan,
+            target,
+            Duration::from_secs(30),
+            NewChannel::default(),
+        )
+        .await;
     });
     CliResult::Success
 }

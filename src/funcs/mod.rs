@@ -123,17 +123,26 @@ fn split_call<'a>(sys: &System, call: &'a str) -> (&'a str, &'a str) {
     }
 }
 
+/// Splits a call and finds its function, logging Asterisk's error when
+/// no function has that name.
+fn lookup<'a>(sys: &System, call: &'a str) -> Option<(&'static Function, &'a str, &'a str)> {
+    let (name, args) = split_call(sys, call);
+    match find(name) {
+        Some(f) => Some((f, name, args)),
+        None => {
+            sys.pbx.logger.error(
+                "pbx_functions.c",
+                None,
+                &format!("Function {name} not registered"),
+            );
+            None
+        }
+    }
+}
+
 /// `ast_func_read`: `None` when the function is unknown or failed.
 pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<String> {
-    let (name, args) = split_call(sys, call);
-    let Some(f) = find(name) else {
-        sys.pbx.logger.error(
-            "pbx_functions.c",
-            None,
-            &format!("Function {name} not registered"),
-        );
-        return None;
-    };
+    let (f, name, args) = lookup(sys, call)?;
     let Some(read) = f.read else {
         sys.pbx.logger.error(
             "pbx_functions.c",
@@ -142,19 +151,12 @@ pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<Str
         );
         return None;
     };
-    let ctx = FuncCtx { sys, chan, name };
-    read(&ctx, args).ok()
+    read(&FuncCtx { sys, chan, name }, args).ok()
 }
 
 /// `ast_func_write`.
 pub fn write(sys: &System, chan: Option<&Arc<Channel>>, call: &str, value: &str) -> bool {
-    let (name, args) = split_call(sys, call);
-    let Some(f) = find(name) else {
-        sys.pbx.logger.error(
-            "pbx_functions.c",
-            None,
-            &format!("Function {name} not registered"),
-        );
+    let Some((f, name, args)) = lookup(sys, call) else {
         return false;
     };
     let Some(write) = f.write else {
@@ -165,12 +167,11 @@ pub fn write(sys: &System, chan: Option<&Arc<Channel>>, call: &str, value: &str)
         );
         return false;
     };
-    let ctx = FuncCtx { sys, chan, name };
-    write(&ctx, args, value).is_ok()
+    write(&FuncCtx { sys, chan, name }, args, value).is_ok()
 }
 
-/// Splits arguments on `,` as `AST_STANDARD_APP_ARGS` does: quotes group
-/// and are kept, backslash escapes, parentheses and brackets nest.
+/// Splits arguments on `,` as `AST_STANDARD_APP_ARGS` does (see
+/// [`crate::apps::split_args`]).
 pub fn standard_args(args: &str) -> Vec<String> {
     crate::apps::split_args(args, ',')
 }

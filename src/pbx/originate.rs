@@ -52,6 +52,11 @@ pub fn request(
         tokio::spawn(crate::pbx::run::pbx_run(ctx));
         Ok(one)
     } else {
+        sys.pbx.logger.warning(
+            "channel.c",
+            None,
+            &format!("No channel type registered for '{tech}'"),
+        );
         Err(OriginateError::NoSuchTech(tech.to_string()))
     }
 }

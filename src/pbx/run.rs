@@ -244,20 +244,11 @@ pub async fn run_loop(ctx: &AppCtx) {
         }
         let (c, x, p, cid) = location(chan);
         if invalid || (dst_exten.is_empty() && !exists(ctx, &c, &x, 1, cid.as_deref())) {
-            if exists(ctx, &c, "i", 1, cid.as_deref()) {
-                ctx.verbose(
-                    3,
-                    "pbx.c",
-                    &format!(
-                        "Channel '{}' sent to invalid extension: context,exten,priority={c},{x},{p}",
-                        chan.name
-                    ),
-                );
-                ctx.set_var("INVALID_EXTEN", Some(&x));
-                set_ext_pri(chan, "i", 1);
-            } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
-                raise_exception(chan, "INVALID", 1);
-            } else {
+            let note = format!(
+                "Channel '{}' sent to invalid extension: context,exten,priority={c},{x},{p}",
+                chan.name
+            );
+            if !send_to_invalid(ctx, &c, &x, cid.as_deref(), &note) {
                 ctx.warning(
                     "pbx.c",
                     &format!(
@@ -312,20 +303,11 @@ pub async fn run_loop(ctx: &AppCtx) {
             if !timeout && exists(ctx, &c, &dst_exten, 1, cid.as_deref()) {
                 set_ext_pri(chan, &dst_exten, 1);
             } else if !timeout {
-                if exists(ctx, &c, "i", 1, cid.as_deref()) {
-                    ctx.verbose(
-                        3,
-                        "pbx.c",
-                        &format!(
-                            "Invalid extension '{dst_exten}' in context '{c}' on {}",
-                            chan.name
-                        ),
-                    );
-                    ctx.set_var("INVALID_EXTEN", Some(&dst_exten));
-                    set_ext_pri(chan, "i", 1);
-                } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
-                    raise_exception(chan, "INVALID", 1);
-                } else {
+                let note = format!(
+                    "Invalid extension '{dst_exten}' in context '{c}' on {}",
+                    chan.name
+                );
+                if !send_to_invalid(ctx, &c, &dst_exten, cid.as_deref(), &note) {
                     ctx.warning(
                         "pbx.c",
                         &format!("Invalid extension '{dst_exten}', but no rule 'i' or 'e' in context '{c}'"),
@@ -356,6 +338,28 @@ pub async fn run_loop(ctx: &AppCtx) {
     }
     let mut d = chan.lock();
     d.in_autoloop = saved_autoloop;
+}
+
+/// An extension that does not exist: go to `i` (logging `note` and
+/// setting INVALID_EXTEN), else raise INVALID at `e`. False when the
+/// context has neither, for the caller to report in its own words.
+fn send_to_invalid(
+    ctx: &AppCtx,
+    context: &str,
+    exten: &str,
+    cid: Option<&str>,
+    note: &str,
+) -> bool {
+    if exists(ctx, context, "i", 1, cid) {
+        ctx.verbose(3, "pbx.c", note);
+        ctx.set_var("INVALID_EXTEN", Some(exten));
+        set_ext_pri(&ctx.chan, "i", 1);
+    } else if exists(ctx, context, "e", 1, cid) {
+        raise_exception(&ctx.chan, "INVALID", 1);
+    } else {
+        return false;
+    }
+    true
 }
 
 /// The absolute timeout fired: go to `T`, else raise ABSOLUTETIMEOUT at `e`.
