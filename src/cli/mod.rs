@@ -10,6 +10,7 @@ pub mod channel;
 pub mod confbridge;
 pub mod config_views;
 pub mod core;
+pub mod database;
 pub mod dialplan;
 pub mod logger;
 pub mod manager;
@@ -80,6 +81,7 @@ pub fn registry() -> Vec<CliEntry> {
     let mut all = Vec::new();
     all.extend(core::commands());
     all.extend(dialplan::commands());
+    all.extend(database::commands());
     all.extend(channel::commands());
     all.extend(apps::commands());
     all.extend(sip::commands());

@@ -31,7 +31,7 @@ pub struct DaemonOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error("{0}")]
-    Config(#[from] crate::config::ConfigError),
+    Start(#[from] crate::core::StartError),
     #[error("Asterisk already running on {0}.  Use 'asterisk -r' to connect.")]
     AlreadyRunning(PathBuf),
     #[error("unable to create {path}: {source}")]

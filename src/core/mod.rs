@@ -1,6 +1,7 @@
 //! The running system (Asterisk's `main/asterisk.c`): what is loaded, how
 //! it is reloaded, and the daemon with its control socket.
 
+pub mod astdb;
 pub mod daemon;
 pub mod devicestate;
 pub mod events;
@@ -249,6 +250,61 @@ pub enum StopMode {
     WhenConvenient,
 }
 
+/// The system's lasting identity, AstDB `/pbx/UUID`, made on first start.
+fn pbx_uuid(db: &astdb::AstDb) -> Result<String, astdb::DbError> {
+    if let Some(uuid) = db.get("pbx", "UUID")? {
+        return Ok(uuid);
+    }
+    let uuid = random_uuid();
+    db.put("pbx", "UUID", &uuid)?;
+    Ok(uuid)
+}
+
+/// A random (version 4) UUID, in its usual text form.
+pub fn random_uuid() -> String {
+    // The kernel hands one out; fall back to hashing time and pid.
+    if let Ok(s) = std::fs::read_to_string("/proc/sys/kernel/random/uuid") {
+        let s = s.trim();
+        if s.len() == 36 {
+            return s.to_string();
+        }
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_u32(std::process::id());
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Why the system could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Db(#[from] astdb::DbError),
+}
+
 /// The running PBX: its directories, what is loaded, and its clocks.
 pub struct System {
     pub conf: AsteriskConf,
@@ -262,19 +318,25 @@ pub struct System {
     pub verbose: std::sync::atomic::AtomicU32,
     /// The dialplan engine: globals, channels, logger.
     pub pbx: crate::pbx::Pbx,
+    /// AstDB, `<astdbdir>/astdb.sqlite3`.
+    pub db: astdb::AstDb,
     this: Weak<System>,
 }
 
 impl System {
     /// Loads asterisk.conf and everything it points at.
-    pub fn start(config_file: &Path) -> Result<Arc<System>, ConfigError> {
+    pub fn start(config_file: &Path) -> Result<Arc<System>, StartError> {
         let conf = AsteriskConf::load(config_file)?;
         let loaded = Loaded::load(&conf)?;
+        let db = astdb::AstDb::open(&conf.dirs.db)?;
         let now = SystemTime::now();
         let verbose = conf.options.verbose;
         let logger = crate::core::logger::Logger::new(&conf.dirs.etc, &conf.dirs.log, verbose);
         let pbx = crate::pbx::Pbx::new(&conf.options.system_name, logger);
         pbx.load_globals(&loaded.dialplan);
+        let uuid = pbx_uuid(&db)?;
+        pbx.logger
+            .verbose(0, "asterisk.c", None, &format!("PBX UUID: {uuid}"));
         Ok(Arc::new_cyclic(|this| System {
             conf,
             loaded: RwLock::new(Arc::new(loaded)),
@@ -285,6 +347,7 @@ impl System {
             stop_notify: tokio::sync::Notify::new(),
             verbose: std::sync::atomic::AtomicU32::new(verbose),
             pbx,
+            db,
             this: this.clone(),
         }))
     }

@@ -1,0 +1,346 @@
+//! AstDB (Asterisk's `main/db.c`): the family/key store kept in
+//! `<astdbdir>/astdb.sqlite3`, in the same table layout Asterisk uses, so a
+//! site's existing database (call forwards, DND, blacklists, device
+//! states) is read unchanged and Asterisk can read ours back.
+//!
+//! Keys are stored as `/family/key`. Tree queries use SQL `LIKE`, as
+//! Asterisk's do, so `%`/`_` in a family and ASCII case behave the same.
+//!
+//! Every write is its own committed transaction before the call returns,
+//! so a crash never loses an acknowledged write (Asterisk commits up to a
+//! second later). rusqlite rather than sqlx: the store is used from the
+//! synchronous dialplan function interface, and each statement takes
+//! microseconds; an async pool would add a runtime hop per lookup and
+//! nothing else.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("Unable to open Asterisk database '{path}': {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("Key tree '{0}' specified without family")]
+    TreeWithoutFamily(String),
+    #[error("AstDB key {0} does not exist")]
+    NoSuchKey(String),
+}
+
+/// One row of a tree query: the full key (`/family/key`) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub key: String,
+    pub value: String,
+}
+
+/// The result of `database query`: each row as (column, value) pairs.
+pub type QueryRows = Vec<Vec<(String, String)>>;
+
+pub struct AstDb {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS astdb(key TEXT, value TEXT, PRIMARY KEY(key))";
+/// `key/` starts with `prefix/`: the tree rooted at `prefix`, itself included.
+const TREE_CONDITION: &str = "key || '/' LIKE ?1 || '/' || '%'";
+
+impl AstDb {
+    /// Opens (creating if needed) `<db>.sqlite3`, `db` being asterisk.conf's
+    /// `astdbdir` joined with `astdb`.
+    pub fn open(db: &Path) -> Result<AstDb, DbError> {
+        let mut name = db.as_os_str().to_owned();
+        name.push(".sqlite3");
+        let path = PathBuf::from(name);
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            // A missing directory would only turn into a less clear
+            // SQLite error below.
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let open_err = |source| DbError::Open {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(open_err)?;
+        conn.execute(CREATE, []).map_err(open_err)?;
+        Ok(AstDb {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// An in-memory store (tests, and `-X`-less tools that need no disk).
+    pub fn in_memory() -> Result<AstDb, DbError> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute(CREATE, [])?;
+        Ok(AstDb {
+            conn: Mutex::new(conn),
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
+        let conn = match self.conn.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        // A write may wait on the disk; let the runtime move other tasks
+        // off this worker meanwhile.
+        let run = || f(&conn).map_err(DbError::from);
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
+            _ => run(),
+        }
+    }
+
+    fn full_key(family: &str, key: &str) -> String {
+        format!("/{family}/{key}")
+    }
+
+    /// `/family/keytree`, `/family`, or empty for the whole database.
+    fn prefix(family: &str, keytree: &str) -> String {
+        match (family.is_empty(), keytree.is_empty()) {
+            (true, _) => String::new(),
+            (false, true) => format!("/{family}"),
+            (false, false) => format!("/{family}/{keytree}"),
+        }
+    }
+
+    pub fn put(&self, family: &str, key: &str, value: &str) -> Result<(), DbError> {
+        let full = Self::full_key(family, key);
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO astdb (key, value) VALUES (?1, ?2)",
+                params![full, value],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn get(&self, family: &str, key: &str) -> Result<Option<String>, DbError> {
+        let full = Self::full_key(family, key);
+        self.with(|c| {
+            c.query_row(
+                "SELECT value FROM astdb WHERE key = ?1",
+                params![full],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })
+    }
+
+    /// Deletes a key; deleting a missing key is not an error (`ast_db_del`).
+    pub fn del(&self, family: &str, key: &str) -> Result<(), DbError> {
+        let full = Self::full_key(family, key);
+        self.with(|c| {
+            c.execute("DELETE FROM astdb WHERE key = ?1", params![full])
+                .map(|_| ())
+        })
+    }
+
+    /// Deletes a key that must exist (`ast_db_del2`, used by the CLI).
+    pub fn del_existing(&self, family: &str, key: &str) -> Result<(), DbError> {
+        if self.get(family, key)?.is_none() {
+            return Err(DbError::NoSuchKey(Self::full_key(family, key)));
+        }
+        self.del(family, key)
+    }
+
+    /// Deletes a family, a key tree in it, or (both empty) everything;
+    /// returns how many keys went.
+    pub fn deltree(&self, family: &str, keytree: &str) -> Result<usize, DbError> {
+        if family.is_empty() && !keytree.is_empty() {
+            return Err(DbError::TreeWithoutFamily(keytree.to_string()));
+        }
+        let prefix = Self::prefix(family, keytree);
+        self.with(|c| {
+            if prefix.is_empty() {
+                c.execute("DELETE FROM astdb", [])
+            } else {
+                c.execute(
+                    &format!("DELETE FROM astdb WHERE {TREE_CONDITION}"),
+                    params![prefix],
+                )
+            }
+        })
+    }
+
+    /// Every entry under a family (and key tree), ordered by key.
+    pub fn gettree(&self, family: &str, keytree: &str) -> Result<Vec<Entry>, DbError> {
+        let prefix = Self::prefix(family, keytree);
+        self.with(|c| {
+            if prefix.is_empty() {
+                rows(c, "SELECT key, value FROM astdb ORDER BY key", &[])
+            } else {
+                rows(
+                    c,
+                    &format!("SELECT key, value FROM astdb WHERE {TREE_CONDITION} ORDER BY key"),
+                    &[&prefix],
+                )
+            }
+        })
+    }
+
+    /// Entries whose key ends in `/<key>`, in any family (`database showkey`).
+    pub fn showkey(&self, key: &str) -> Result<Vec<Entry>, DbError> {
+        self.with(|c| {
+            rows(
+                c,
+                "SELECT key, value FROM astdb WHERE key LIKE '%' || '/' || ?1 ORDER BY key",
+                &[&key],
+            )
+        })
+    }
+
+    /// Runs an administrator's SQL (`database query`): every row of every
+    /// statement, with column names.
+    pub fn query(&self, sql: &str) -> Result<QueryRows, DbError> {
+        self.with(|c| {
+            let mut out = Vec::new();
+            let mut rest = sql;
+            while !rest.trim().is_empty() {
+                let (first, tail) = split_statement(rest);
+                rest = tail;
+                if first.trim().is_empty() {
+                    continue;
+                }
+                let mut stmt = c.prepare(first)?;
+                let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let mut cols = Vec::with_capacity(names.len());
+                    for (i, n) in names.iter().enumerate() {
+                        let v: rusqlite::types::Value = row.get(i)?;
+                        cols.push((n.clone(), value_text(v)));
+                    }
+                    out.push(cols);
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn rows(c: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<Vec<Entry>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut out = Vec::new();
+    let mut q = stmt.query(args)?;
+    while let Some(row) = q.next()? {
+        let key: Option<String> = row.get(0)?;
+        let value: Option<String> = row.get(1)?;
+        // Asterisk stops at the first row without text.
+        let (Some(key), Some(value)) = (key, value) else {
+            break;
+        };
+        out.push(Entry { key, value });
+    }
+    Ok(out)
+}
+
+/// The first statement of `sql` and the rest (rusqlite compiles one
+/// statement at a time): split at the first `;` outside quotes.
+fn split_statement(sql: &str) -> (&str, &str) {
+    let mut quote: Option<char> = None;
+    for (i, ch) in sql.char_indices() {
+        match (quote, ch) {
+            (None, '\'' | '"' | '`') => quote = Some(ch),
+            (Some(q), c) if c == q => quote = None,
+            (None, ';') => return (&sql[..i], &sql[i + 1..]),
+            _ => {}
+        }
+    }
+    (sql, "")
+}
+
+fn value_text(v: rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match v {
+        Value::Null => "(null)".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Text(t) => t,
+        Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_del_and_trees() {
+        let db = AstDb::in_memory().expect("db");
+        db.put("cfwd", "100", "200").expect("put");
+        db.put("cfwd", "101", "201").expect("put");
+        db.put("cfwd/sub", "x", "1").expect("put");
+        db.put("cfwdx", "1", "other").expect("put");
+        assert_eq!(db.get("cfwd", "100").expect("get").as_deref(), Some("200"));
+        assert_eq!(db.get("CFWD", "100").expect("get"), None, "keys are exact");
+        let keys: Vec<String> = db
+            .gettree("cfwd", "")
+            .expect("tree")
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        assert_eq!(keys, ["/cfwd/100", "/cfwd/101", "/cfwd/sub/x"]);
+        // LIKE is case-insensitive, as in Asterisk.
+        assert_eq!(db.gettree("CFWD", "").expect("tree").len(), 3);
+        assert_eq!(db.showkey("100").expect("showkey").len(), 1);
+        assert!(matches!(
+            db.del_existing("cfwd", "nope"),
+            Err(DbError::NoSuchKey(k)) if k == "/cfwd/nope"
+        ));
+        db.del("cfwd", "nope")
+            .expect("deleting a missing key is fine");
+        assert_eq!(db.deltree("cfwd", "").expect("deltree"), 3);
+        assert_eq!(db.gettree("", "").expect("all").len(), 1);
+        assert!(matches!(
+            db.deltree("", "x"),
+            Err(DbError::TreeWithoutFamily(_))
+        ));
+    }
+
+    #[test]
+    fn writes_are_on_disk_when_put_returns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("lib/astdb");
+        let db = AstDb::open(&base).expect("open");
+        db.put("dnd", "100", "YES").expect("put");
+        // A second connection sees it at once: nothing waits in a buffer.
+        let other = Connection::open(dir.path().join("lib/astdb.sqlite3")).expect("open");
+        let v: String = other
+            .query_row("SELECT value FROM astdb WHERE key='/dnd/100'", [], |r| {
+                r.get(0)
+            })
+            .expect("row");
+        assert_eq!(v, "YES");
+    }
+
+    #[test]
+    fn query_runs_each_statement() {
+        let db = AstDb::in_memory().expect("db");
+        db.put("a", "b", "c").expect("put");
+        let rows = db
+            .query("select key, value from astdb; select count(*) as n from astdb")
+            .expect("query");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1], [("n".to_string(), "1".to_string())]);
+        assert!(db.query("select nonsense from").is_err());
+    }
+}
