@@ -142,44 +142,61 @@ pub async fn exec(ctx: &AppCtx, app: &'static App, data: &str) -> AppResult {
 }
 
 /// Splits application arguments on `delim` as `AST_STANDARD_APP_ARGS`
-/// (`__ast_app_separate_args`) does: double quotes group and are removed,
-/// a backslash keeps the next character, parentheses and square brackets
-/// nest so a delimiter inside them does not split.
+/// does: double quotes group and are removed, a backslash keeps the next
+/// character, parentheses and square brackets nest so a delimiter inside
+/// them does not split.
 pub fn split_args(input: &str, delim: char) -> Vec<String> {
+    separate_args(input, delim, usize::MAX)
+}
+
+/// `__ast_app_separate_args` into at most `max` fields, as Asterisk's
+/// `AST_DECLARE_APP_ARGS` with `max` names: the last field is the
+/// unprocessed rest (its quotes and backslashes kept). Brackets and
+/// parentheses count even inside quotes, as in Asterisk.
+pub fn separate_args(input: &str, delim: char, max: usize) -> Vec<String> {
     let mut out = Vec::new();
-    if input.is_empty() {
+    if input.is_empty() || max == 0 {
         return out;
     }
-    let mut cur = String::new();
-    let mut paren = 0i32;
-    let mut bracket = 0i32;
-    let mut quote = false;
-    let mut chars = input.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
+    let (mut paren, mut bracket, mut quote) = (0u32, 0u32, false);
+    let mut rest = input;
+    let mut ended_on_delim = false;
+    while !rest.is_empty() && out.len() + 1 < max {
+        let mut cur = String::new();
+        let mut chars = rest.char_indices();
+        let mut consumed = rest.len();
+        ended_on_delim = false;
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '(' => paren += 1,
+                ')' => paren = paren.saturating_sub(1),
+                '[' => bracket += 1,
+                ']' => bracket = bracket.saturating_sub(1),
+                '"' if delim != '"' => {
+                    quote = !quote;
+                    continue;
                 }
-                continue;
+                '\\' => {
+                    if let Some((_, n)) = chars.next() {
+                        cur.push(n);
+                    }
+                    continue;
+                }
+                c if c == delim && paren == 0 && bracket == 0 && !quote => {
+                    consumed = i + c.len_utf8();
+                    ended_on_delim = true;
+                    break;
+                }
+                _ => {}
             }
-            '"' => {
-                quote = !quote;
-                continue;
-            }
-            '(' if !quote => paren += 1,
-            ')' if !quote && paren > 0 => paren -= 1,
-            '[' if !quote => bracket += 1,
-            ']' if !quote && bracket > 0 => bracket -= 1,
-            c if c == delim && !quote && paren == 0 && bracket == 0 => {
-                out.push(std::mem::take(&mut cur));
-                continue;
-            }
-            _ => {}
+            cur.push(c);
         }
-        cur.push(c);
+        out.push(cur);
+        rest = &rest[consumed..];
     }
-    out.push(cur);
+    if !rest.is_empty() || ended_on_delim {
+        out.push(rest.to_string());
+    }
     out
 }
 
@@ -201,10 +218,10 @@ pub fn split_raw(input: &str, delim: char, n: usize) -> Vec<&str> {
         match c {
             '\\' => escaped = true,
             '"' => quote = !quote,
-            '(' if !quote => paren += 1,
-            ')' if !quote && paren > 0 => paren -= 1,
-            '[' if !quote => bracket += 1,
-            ']' if !quote && bracket > 0 => bracket -= 1,
+            '(' => paren += 1,
+            ')' if paren > 0 => paren -= 1,
+            '[' => bracket += 1,
+            ']' if bracket > 0 => bracket -= 1,
             c if c == delim && !quote && paren == 0 && bracket == 0 => {
                 out.push(&input[start..i]);
                 start = i + c.len_utf8();
@@ -484,6 +501,19 @@ mod tests {
         assert_eq!(split_args("a\\,b", ','), ["a,b"]);
         assert_eq!(split_args("a,", ','), ["a", ""]);
         assert!(split_args("", ',').is_empty());
+        // Parentheses count inside quotes too, as in Asterisk.
+        assert_eq!(split_args("\"(\",b", ','), ["(,b"]);
+    }
+
+    #[test]
+    fn limited_splitting_leaves_the_rest_raw() {
+        assert_eq!(separate_args("fam/sub/key", '/', 2), ["fam", "sub/key"]);
+        assert_eq!(separate_args("fam/\"k\"", '/', 2), ["fam", "\"k\""]);
+        assert_eq!(separate_args("fam/", '/', 2), ["fam", ""]);
+        assert_eq!(separate_args("fam", '/', 2), ["fam"]);
+        assert_eq!(separate_args("a,b", ',', 1), ["a,b"]);
+        assert!(separate_args("x", ',', 0).is_empty());
+        assert_eq!(separate_args("a\\", ',', 3), ["a"]);
     }
 
     #[test]

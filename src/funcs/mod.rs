@@ -3,6 +3,7 @@
 //! catalogue of every function Asterisk 20 ships, so `check-config` reports
 //! each use as supported or not from the code itself.
 
+pub mod db;
 pub mod global;
 
 use std::sync::{Arc, LazyLock};
@@ -74,6 +75,7 @@ pub struct Function {
 /// Every function Asterism evaluates, sorted by name.
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
+    all.extend(db::functions());
     all.extend(global::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
