@@ -122,7 +122,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
             d.context.clone(),
             d.exten.clone(),
             d.priority,
-            d.caller.id.number.clone(),
+            d.caller.id.number().map(str::to_string),
         )
     };
     {
@@ -188,7 +188,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
                 d.context.clone(),
                 d.exten.clone(),
                 d.priority,
-                d.caller.id.number.clone(),
+                d.caller.id.number().map(str::to_string),
             )
         };
         let plan = ctx.sys.loaded().dialplan.clone();

@@ -6,6 +6,7 @@
 pub mod builtins;
 pub mod exec;
 pub mod r#macro;
+pub mod options;
 pub mod stack;
 pub mod system;
 pub mod userevent;

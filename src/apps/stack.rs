@@ -141,7 +141,7 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
             d.context.clone(),
             d.exten.clone(),
             d.priority,
-            d.caller.id.number.clone(),
+            d.caller.id.number().map(str::to_string),
             d.in_autoloop,
         )
     };

@@ -62,7 +62,7 @@ fn find_matching_endwhile(ctx: &AppCtx) -> Option<i32> {
             d.context.clone(),
             d.exten.clone(),
             d.priority,
-            d.caller.id.number.clone(),
+            d.caller.id.number().map(str::to_string),
         )
     };
     let loaded = ctx.sys.loaded();

@@ -9,6 +9,7 @@
 
 pub mod causes;
 pub mod local;
+pub mod party;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -67,23 +68,7 @@ pub mod softhangup {
     pub const ALL: u32 = !ASYNCGOTO;
 }
 
-/// One side's identity (`ast_party_id` reduced to what the dialplan uses).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Party {
-    pub name: Option<String>,
-    pub number: Option<String>,
-    pub tag: Option<String>,
-    /// Presentation as Asterisk's number (0 = allowed_not_screened).
-    pub pres: u32,
-}
-
-/// Caller information (`ast_party_caller`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caller {
-    pub id: Party,
-    pub ani: Party,
-    pub ani2: i32,
-}
+pub use party::{Caller, Connected, Dialed, Party, Redirecting};
 
 /// A Gosub return frame (app_stack's `gosub_stack_frame`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,9 +95,9 @@ pub struct ChanData {
     pub priority: i32,
     pub vars: VarList,
     pub caller: Caller,
-    pub connected: Party,
-    pub dialed_number: Option<String>,
-    pub redirecting_from: Option<String>,
+    pub connected: Connected,
+    pub dialed: Dialed,
+    pub redirecting: Redirecting,
     pub language: String,
     pub musicclass: String,
     pub accountcode: String,
@@ -234,10 +219,10 @@ impl Channel {
             uniqueid: self.uniqueid.clone(),
             linkedid: d.linkedid.clone(),
             state: d.state,
-            caller_num: d.caller.id.number.clone(),
-            caller_name: d.caller.id.name.clone(),
-            connected_num: d.connected.number.clone(),
-            connected_name: d.connected.name.clone(),
+            caller_num: d.caller.id.number().map(str::to_string),
+            caller_name: d.caller.id.name().map(str::to_string),
+            connected_num: d.connected.id.number().map(str::to_string),
+            connected_name: d.connected.id.name().map(str::to_string),
             language: d.language.clone(),
             accountcode: d.accountcode.clone(),
             context: d.context.clone(),
@@ -494,9 +479,9 @@ impl Channels {
             priority: if init.priority == 0 { 1 } else { init.priority },
             vars: init.vars,
             caller: init.caller,
-            connected: Party::default(),
-            dialed_number: None,
-            redirecting_from: None,
+            connected: Connected::default(),
+            dialed: Dialed::default(),
+            redirecting: Redirecting::default(),
             language: init.language.unwrap_or_else(|| "en".into()),
             musicclass: init.musicclass.unwrap_or_default(),
             accountcode: init.accountcode,

@@ -127,7 +127,7 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             let secs = c.created_at.elapsed().as_secs();
             let appl = d.appl.clone();
             let data = d.data.clone().unwrap_or_default();
-            let cid = d.caller.id.number.clone().unwrap_or_default();
+            let cid = d.caller.id.number().map(str::to_string).unwrap_or_default();
             if concise {
                 out.push_str(&format!(
                     "{}!{}!{}!{}!{}!{}!{}!{}!{}!{}!{}!{}!{}!{}\n",
@@ -220,11 +220,7 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         return CliResult::Success;
     };
     let d = c.lock();
-    let na = |v: &Option<String>| {
-        v.clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "(N/A)".into())
-    };
+    let na = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("(N/A)").to_string();
     let secs = c.created_at.elapsed().as_secs();
     let callid = if d.has_pbx {
         format!("[C-{:08x}]", c.callid)
@@ -236,22 +232,28 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push_str(&format!("           Type: {}\n", c.tech));
     out.push_str(&format!("       UniqueID: {}\n", c.uniqueid));
     out.push_str(&format!("       LinkedID: {}\n", d.linkedid));
-    out.push_str(&format!("      Caller ID: {}\n", na(&d.caller.id.number)));
-    out.push_str(&format!(" Caller ID Name: {}\n", na(&d.caller.id.name)));
-    out.push_str(&format!("Connected Line ID: {}\n", na(&d.connected.number)));
+    out.push_str(&format!("      Caller ID: {}\n", na(d.caller.id.number())));
+    out.push_str(&format!(" Caller ID Name: {}\n", na(d.caller.id.name())));
+    out.push_str(&format!(
+        "Connected Line ID: {}\n",
+        na(d.connected.id.number())
+    ));
     out.push_str(&format!(
         "Connected Line ID Name: {}\n",
-        na(&d.connected.name)
+        na(d.connected.id.name())
     ));
     out.push_str(&format!(
         "Eff. Connected Line ID: {}\n",
-        na(&d.connected.number)
+        na(d.connected.id.number())
     ));
     out.push_str(&format!(
         "Eff. Connected Line ID Name: {}\n",
-        na(&d.connected.name)
+        na(d.connected.id.name())
     ));
-    out.push_str(&format!("    DNID Digits: {}\n", na(&d.dialed_number)));
+    out.push_str(&format!(
+        "    DNID Digits: {}\n",
+        na(d.dialed.number.as_deref())
+    ));
     out.push_str(&format!("       Language: {}\n", d.language));
     out.push_str(&format!(
         "          State: {} ({})\n",

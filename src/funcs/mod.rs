@@ -3,6 +3,7 @@
 //! catalogue of every function Asterisk 20 ships, so `check-config` reports
 //! each use as supported or not from the code itself.
 
+pub mod callerid;
 pub mod db;
 pub mod global;
 
@@ -75,6 +76,7 @@ pub struct Function {
 /// Every function Asterism evaluates, sorted by name.
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
+    all.extend(callerid::functions());
     all.extend(db::functions());
     all.extend(global::functions());
     all.extend(crate::apps::stack::functions());
@@ -173,7 +175,9 @@ pub fn write(sys: &System, chan: Option<&Arc<Channel>>, call: &str, value: &str)
 }
 
 /// Splits arguments on `,` as `AST_STANDARD_APP_ARGS` does (see
-/// [`crate::apps::split_args`]).
+/// [`crate::apps::split_args`]). A function that declares a fixed number
+/// of fields in Asterisk gets its last field raw (quotes kept): use
+/// [`crate::apps::separate_args`] with that number for those.
 pub fn standard_args(args: &str) -> Vec<String> {
     crate::apps::split_args(args, ',')
 }

@@ -25,7 +25,7 @@ fn location(chan: &Channel) -> (String, String, i32, Option<String>) {
         d.context.clone(),
         d.exten.clone(),
         d.priority,
-        d.caller.id.number.clone(),
+        d.caller.id.number().map(str::to_string),
     )
 }
 

@@ -285,10 +285,10 @@ pub fn retrieve_variable(sys: &System, chan: Option<&Arc<Channel>>, var: &str) -
     if let Some(c) = chan {
         let d = c.lock();
         let builtin = match var {
-            "CALLINGPRES" => Some(Some(d.caller.id.pres.to_string())),
+            "CALLINGPRES" => Some(Some(d.caller.id.presentation().to_string())),
             "CALLINGANI2" => Some(Some(d.caller.ani2.to_string())),
-            "CALLINGTON" => Some(Some("0".to_string())),
-            "CALLINGTNS" => Some(Some("0".to_string())),
+            "CALLINGTON" => Some(Some(d.caller.id.number.plan.to_string())),
+            "CALLINGTNS" => Some(Some(d.dialed.transit_network_select.to_string())),
             "EXTEN" => Some(Some(d.exten.clone())),
             "CONTEXT" => Some(Some(d.context.clone())),
             "PRIORITY" => Some(Some(d.priority.to_string())),

@@ -13,15 +13,40 @@ cmds=$(mktemp)
 out=$(mktemp)
 keep=$(mktemp)
 printf 'channel originate Local/s@f-%s application NoOp\n#sleep 2\n' "$family" >"$cmds"
-CAPTURE_KEEP=1 flock /tmp/refcapture.lock /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$keep"
-tmp=$(sed -n 's/^capture.sh: temp dir kept: //p' "$keep")
+# The reference now and then loses a run of lines from its log files (seen
+# a few times, never with the same lines); such a capture is retried.
+for attempt in 1 2 3; do
+    CAPTURE_KEEP=1 flock /tmp/refcapture.lock /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$keep"
+    tmp=$(sed -n 's/^capture.sh: temp dir kept: //p' "$keep")
+    body=$(sed -n '/dial\.c: Called/,$p' "$tmp/log/full" |
+        sed -E 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' |
+        grep -E '\]\[C-|dial\.c: Called')
+    # Complete when the first priority run is 1 and each step goes to the
+    # next priority unless the step before was a jump, and the run ended.
+    if printf '%s\n' "$body" | python3 -c '
+import re, sys
+steps = re.findall(r"Executing \[[^@]*@([^:]+):(\d+)\] (\w+)\(", sys.stdin.read())
+jumps = ("goto", "gotoif", "gotoiftime", "gosub", "gosubif", "return", "macro",
+         "macroif", "macroexit", "execif", "while", "endwhile", "exitwhile",
+         "continuewhile", "exec", "tryexec", "stackpop", "raiseexception")
+ok = bool(steps) and steps[0][1] == "1"
+for (c1, p1, app), (c2, p2, _) in zip(steps, steps[1:]):
+    if c1 == c2 and int(p2) != int(p1) + 1 and app.lower() not in jumps:
+        ok = False
+sys.exit(0 if ok else 1)' && printf '%s\n' "$body" | grep -q 'Spawn extension\|Auto fallthrough'; then
+        break
+    fi
+    echo "attempt $attempt: the reference log is incomplete; retrying" >&2
+    rm -rf "$tmp"
+    tmp=
+    : >"$out"
+done
+[ -n "$tmp" ] || { echo "no complete capture" >&2; exit 1; }
 {
     echo "; Asterisk 20.20.1, logger 'full' channel, compat-configs/funcs running"
     echo ";   channel originate Local/s@f-$family application NoOp"
     echo "; Normalised: date -> [DATE], thread id -> [TID]."
-    sed -n '/dial\.c: Called/,$p' "$tmp/log/full" |
-        sed -E 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' |
-        grep -E '\]\[C-|dial\.c: Called'
+    printf '%s\n' "$body"
 } >"$here/$family.log"
 rm -rf "$tmp" "$cmds" "$out" "$keep"
 echo "wrote $here/$family.log"
