@@ -160,8 +160,8 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     ctx.set_var("MACRO_DEPTH", Some(&depthc));
     {
         let mut d = ctx.chan.lock();
-        d.exten = my_exten.to_string();
-        d.context = fullmacro.clone();
+        d.set_exten(my_exten);
+        d.set_context(&fullmacro);
         d.priority = 1;
     }
     let mut old_args: Vec<Option<String>> = vec![None];
@@ -287,8 +287,8 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
         {
             let mut d = ctx.chan.lock();
             d.priority = oldp;
-            d.context = oldc.clone();
-            d.exten = olde.clone();
+            d.set_context(&oldc);
+            d.set_exten(&olde);
         }
         if let Some(offset) = int_var(ctx, "MACRO_OFFSET") {
             let next = oldp as i64 + offset + 1;

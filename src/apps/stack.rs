@@ -2,7 +2,7 @@
 //! (Asterisk's `apps/app_stack.c`).
 
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_raw};
-use crate::channels::GosubFrame;
+use crate::channels::{GosubFrame, softhangup};
 use crate::core::events::EventKind;
 use crate::funcs::{Failed, FuncCtx, Function};
 use crate::pbx::run::parseable_goto;
@@ -122,8 +122,8 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
     };
     let restore = |ctx: &AppCtx| {
         let mut d = ctx.chan.lock();
-        d.context = orig_c.clone();
-        d.exten = orig_e.clone();
+        d.set_context(&orig_c);
+        d.set_exten(&orig_e);
         d.priority = orig_p;
     };
     if parseable_goto(ctx, label).is_err() {
@@ -228,8 +228,8 @@ fn return_app(ctx: &AppCtx, data: &str) -> AppResult {
     };
     {
         let mut d = ctx.chan.lock();
-        d.context = frame.context.clone();
-        d.exten = frame.exten.clone();
+        d.set_context(&frame.context);
+        d.set_exten(&frame.exten);
         d.priority = if d.in_autoloop {
             frame.priority - 1
         } else {
@@ -259,32 +259,117 @@ fn stackpop(ctx: &AppCtx, _: &str) -> AppResult {
 }
 
 /// Runs `[[context,]exten,]priority[(args)]` as a subroutine from outside
-/// the run loop (hangup handlers, Dial's U option: `ast_app_exec_sub`) and
-/// comes back to where the channel was.
-pub fn gosub_from_outside<'a>(ctx: &'a AppCtx, target: &'a str) -> AppFuture<'a> {
+/// the run loop (hangup handlers, Dial's `U` option: `ast_app_exec_sub`,
+/// app_stack's `gosub_run`): its own loop over priorities until the
+/// subroutine's Return, then back to where the channel was. With
+/// `ignore_hangup` it runs on a hung-up channel (hangup handlers).
+pub fn gosub_from_outside<'a>(
+    ctx: &'a AppCtx,
+    target: &'a str,
+    ignore_hangup: bool,
+) -> AppFuture<'a> {
     Box::pin(async move {
-        let saved = {
-            let mut d = ctx.chan.lock();
+        let chan = &ctx.chan;
+        let name = chan.name.clone();
+        ctx.sys.pbx.logger.verbose(
+            3,
+            "app_stack.c",
+            None,
+            &format!("{name} Internal Gosub({target}) start"),
+        );
+        let async_goto = chan.softhangup_flags() & softhangup::ASYNCGOTO;
+        if async_goto != 0 {
+            chan.clear_softhangup(softhangup::ASYNCGOTO);
+        }
+        let (saved_c, saved_e, saved_p, saved_autoloop) = {
+            let mut d = chan.lock();
             let s = (
                 d.context.clone(),
                 d.exten.clone(),
                 d.priority,
                 d.in_autoloop,
             );
-            d.in_autoloop = false;
+            d.in_autoloop = true;
             s
         };
-        let depth = ctx.chan.lock().gosub_stack.len();
-        let res = gosub_exec(ctx, target, true);
+        let depth = chan.lock().gosub_stack.len();
+        let mut res = gosub_exec(ctx, target, true);
         if res.is_ok() {
-            crate::pbx::run::run_loop(ctx).await;
+            let mut exited = false;
+            loop {
+                if chan.check_hangup() {
+                    if chan.softhangup_flags() & softhangup::ASYNCGOTO != 0 {
+                        ctx.sys.pbx.logger.error(
+                            "app_stack.c",
+                            None,
+                            &format!("{name} An async goto just messed up our execution location."),
+                        );
+                        break;
+                    }
+                    if !ignore_hangup {
+                        break;
+                    }
+                }
+                chan.lock().priority += 1;
+                match crate::pbx::run::spawn_extension(ctx).await {
+                    crate::pbx::run::Spawn::Ran => continue,
+                    crate::pbx::run::Spawn::Exit(_) => {
+                        exited = true;
+                        break;
+                    }
+                    crate::pbx::run::Spawn::NotFound(_) => break,
+                }
+            }
+            let (c, e, p) = {
+                let d = chan.lock();
+                (d.context.clone(), d.exten.clone(), d.priority)
+            };
+            if exited {
+                ctx.sys.pbx.logger.verbose(
+                    2,
+                    "app_stack.c",
+                    None,
+                    &format!("Spawn extension ({c}, {e}, {p}) exited non-zero on '{name}'"),
+                );
+            }
+            if p == saved_p && c == saved_c && e == saved_e {
+                let retval = ctx.var("GOSUB_RETVAL").unwrap_or_default();
+                ctx.sys.pbx.logger.verbose(
+                    3,
+                    "app_stack.c",
+                    None,
+                    &format!("{name} Internal Gosub({target}) complete GOSUB_RETVAL={retval}"),
+                );
+            } else {
+                ctx.warning(
+                    "app_stack.c",
+                    &format!(
+                        "{name} Abnormal 'Gosub({target})' exit.  Popping routine return locations."
+                    ),
+                );
+                let dropped: Vec<GosubFrame> = {
+                    let mut d = chan.lock();
+                    let keep = depth.min(d.gosub_stack.len());
+                    d.gosub_stack.split_off(keep)
+                };
+                for frame in dropped.iter().rev() {
+                    release_frame(ctx, frame);
+                }
+                ctx.set_var("GOSUB_RETVAL", Some(""));
+            }
+            res = Ok(());
         }
-        let mut d = ctx.chan.lock();
-        d.gosub_stack.truncate(depth);
-        d.context = saved.0;
-        d.exten = saved.1;
-        d.priority = saved.2;
-        d.in_autoloop = saved.3;
+        let mut d = chan.lock();
+        if chan.softhangup_flags() & softhangup::ASYNCGOTO == 0 {
+            d.set_context(&saved_c);
+            d.set_exten(&saved_e);
+            d.priority = saved_p;
+        }
+        d.in_autoloop = saved_autoloop;
+        drop(d);
+        if async_goto != 0 {
+            chan.softhangup(async_goto);
+        }
         res
     })
 }

@@ -131,6 +131,76 @@ pub struct ChanData {
     /// A condition the other side indicated, not yet acted on (busy,
     /// congestion, ringing): the channel's "read queue" of control frames.
     pub pending_indication: Option<Indication>,
+    /// Where the channel was before its context/extension last changed.
+    pub lastcontext: String,
+    pub lastexten: String,
+    pub props: ChanProps,
+}
+
+/// Settings CHANNEL() reads and writes that the core itself mostly only
+/// carries (`ast_channel` fields of the same names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChanProps {
+    pub parkinglot: String,
+    pub hangupsource: String,
+    pub tonezone: Option<String>,
+    /// `AST_ADSI_*`: 0 unknown, 1 available, 2 unavailable, 3 off-hook only.
+    pub adsicpe: i32,
+    pub transfercapability: u16,
+    pub max_forwards: i32,
+    pub tenantid: String,
+    pub callgroup: u64,
+    pub pickupgroup: u64,
+    pub named_callgroups: crate::config::views::groups::NamedGroups,
+    pub named_pickupgroups: crate::config::views::groups::NamedGroups,
+    /// Where to go after a bridge ends (`after_bridge_goto`).
+    pub after_bridge_goto: Option<String>,
+    /// `secure_bridge_signaling` / `secure_bridge_media`, once set.
+    pub secure: Option<(bool, bool)>,
+    pub on_hold: bool,
+}
+
+impl Default for ChanProps {
+    fn default() -> Self {
+        Self {
+            parkinglot: String::new(),
+            hangupsource: String::new(),
+            tonezone: None,
+            adsicpe: 0,
+            transfercapability: 0,
+            // Asterisk's DEFAULT_MAX_FORWARDS.
+            max_forwards: 20,
+            tenantid: String::new(),
+            callgroup: 0,
+            pickupgroup: 0,
+            named_callgroups: Default::default(),
+            named_pickupgroups: Default::default(),
+            after_bridge_goto: None,
+            secure: None,
+            on_hold: false,
+        }
+    }
+}
+
+impl ChanData {
+    /// Moves to another context, remembering the last one when it changes
+    /// (or when none is remembered yet), as `ast_channel_context_set`.
+    pub fn set_context(&mut self, context: &str) {
+        if self.lastcontext.is_empty() || context != self.context {
+            self.lastcontext = std::mem::replace(&mut self.context, context.to_string());
+        } else {
+            self.context = context.to_string();
+        }
+    }
+
+    /// `ast_channel_exten_set`, as [`ChanData::set_context`].
+    pub fn set_exten(&mut self, exten: &str) {
+        if self.lastexten.is_empty() || exten != self.exten {
+            self.lastexten = std::mem::replace(&mut self.exten, exten.to_string());
+        } else {
+            self.exten = exten.to_string();
+        }
+    }
 }
 
 /// Where and why the dialplan raised an exception.
@@ -503,6 +573,9 @@ impl Channels {
             exception: None,
             h_exten_run: false,
             pending_indication: None,
+            lastcontext: String::new(),
+            lastexten: String::new(),
+            props: ChanProps::default(),
         };
         let chan = Arc::new(Channel {
             name: name.clone(),

@@ -4,6 +4,7 @@
 //! each use as supported or not from the code itself.
 
 pub mod callerid;
+pub mod channel;
 pub mod db;
 pub mod global;
 
@@ -77,6 +78,7 @@ pub struct Function {
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(callerid::functions());
+    all.extend(channel::functions());
     all.extend(db::functions());
     all.extend(global::functions());
     all.extend(crate::apps::stack::functions());

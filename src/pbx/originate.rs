@@ -169,8 +169,8 @@ pub async fn originate(
         } => {
             {
                 let mut d = chan.lock();
-                d.context = context;
-                d.exten = exten;
+                d.set_context(&context);
+                d.set_exten(&exten);
                 d.priority = priority;
             }
             tokio::spawn(crate::pbx::run::pbx_run(ctx));

@@ -32,7 +32,7 @@ fn location(chan: &Channel) -> (String, String, i32, Option<String>) {
 /// `set_ext_pri`.
 pub fn set_ext_pri(chan: &Channel, exten: &str, priority: i32) {
     let mut d = chan.lock();
-    d.exten = exten.to_string();
+    d.set_exten(exten);
     d.priority = priority;
 }
 
@@ -396,8 +396,8 @@ pub async fn run_h_exten(ctx: &AppCtx, context: &str) {
     let chan = &ctx.chan;
     let saved = {
         let mut d = chan.lock();
-        d.context = context.to_string();
-        d.exten = "h".into();
+        d.set_context(context);
+        d.set_exten("h");
         d.priority = 1;
         let s = d.in_autoloop;
         d.in_autoloop = true;
@@ -447,7 +447,7 @@ async fn run_hangup_handlers(ctx: &AppCtx) {
             }
         };
         let Some(handler) = next else { break };
-        let _ = apps::stack::gosub_from_outside(ctx, &handler).await;
+        let _ = apps::stack::gosub_from_outside(ctx, &handler, true).await;
     }
 }
 
@@ -542,10 +542,10 @@ pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
 pub fn explicit_goto(chan: &Channel, context: Option<&str>, exten: Option<&str>, priority: i32) {
     let mut d = chan.lock();
     if let Some(c) = context.filter(|c| !c.is_empty()) {
-        d.context = c.to_string();
+        d.set_context(c);
     }
     if let Some(e) = exten.filter(|e| !e.is_empty()) {
-        d.exten = e.to_string();
+        d.set_exten(e);
     }
     if priority > -1 {
         d.priority = if d.in_autoloop {

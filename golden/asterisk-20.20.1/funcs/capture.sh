@@ -3,7 +3,8 @@
 # Asterisk 20.20.1 (see golden/README.md): runs compat-configs/funcs with
 #   channel originate Local/s@f-<family> application NoOp
 # and keeps the `full` log lines of the call (its call id, and dial.c's
-# `Called`), date and thread id normalised.
+# `Called`), date and thread id normalised. The test compares the call's
+# lines in order and the `Called` line apart.
 set -eu
 family=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,19 +14,21 @@ cmds=$(mktemp)
 out=$(mktemp)
 keep=$(mktemp)
 printf 'channel originate Local/s@f-%s application NoOp\n#sleep 2\n' "$family" >"$cmds"
-# The reference now and then loses a run of lines from its log files (seen
-# a few times, never with the same lines); such a capture is retried.
+# A capture that looks cut short (the log ends before the run does) is
+# retried.
 for attempt in 1 2 3; do
     CAPTURE_KEEP=1 flock /tmp/refcapture.lock /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$keep"
     tmp=$(sed -n 's/^capture.sh: temp dir kept: //p' "$keep")
-    body=$(sed -n '/dial\.c: Called/,$p' "$tmp/log/full" |
-        sed -E 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' |
+    # The call's lines, and dial.c's `Called` (logged by another thread,
+    # so it may come before or after the first of them).
+    body=$(sed -E 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' "$tmp/log/full" |
         grep -E '\]\[C-|dial\.c: Called')
-    # Complete when the first priority run is 1 and each step goes to the
-    # next priority unless the step before was a jump, and the run ended.
+    # Complete when the first priority run is 1, each step within an
+    # extension goes to the next priority unless the step before was a
+    # jump, and the run ended.
     if printf '%s\n' "$body" | python3 -c '
 import re, sys
-steps = re.findall(r"Executing \[[^@]*@([^:]+):(\d+)\] (\w+)\(", sys.stdin.read())
+steps = re.findall(r"Executing \[([^\]]+):(\d+)\] (\w+)\(", sys.stdin.read())
 jumps = ("goto", "gotoif", "gotoiftime", "gosub", "gosubif", "return", "macro",
          "macroif", "macroexit", "execif", "while", "endwhile", "exitwhile",
          "continuewhile", "exec", "tryexec", "stackpop", "raiseexception")
