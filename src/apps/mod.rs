@@ -4,6 +4,7 @@
 //! reports each use as supported or not from the code itself.
 
 pub mod builtins;
+pub mod clearhash;
 pub mod exec;
 pub mod r#macro;
 pub mod stack;
@@ -96,6 +97,7 @@ pub struct App {
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(builtins::apps());
+    all.extend(clearhash::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());
     all.extend(stack::apps());

@@ -4,6 +4,10 @@
 //! each use as supported or not from the code itself.
 
 pub mod global;
+pub mod hash;
+pub mod lists;
+pub mod strings;
+pub mod time;
 
 use std::sync::{Arc, LazyLock};
 
@@ -75,6 +79,10 @@ pub struct Function {
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(global::functions());
+    all.extend(hash::functions());
+    all.extend(lists::functions());
+    all.extend(strings::functions());
+    all.extend(time::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all

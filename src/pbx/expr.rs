@@ -2326,7 +2326,7 @@ impl Evaluator<'_, '_> {
 // where that longest match ends.
 // ---------------------------------------------------------------------------
 
-mod posix_re {
+pub(crate) mod posix_re {
     /// glibc's error texts (regerror).
     const BADPAT: &str = "Invalid regular expression";
     const ECOLLATE: &str = "Invalid collation character";
