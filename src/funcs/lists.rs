@@ -153,8 +153,16 @@ fn listfilter(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
                 next = find(list, &delim, n + dlen);
                 n
             }
-            // Asterisk looks for the end from `begin + dlen`, past the
-            // string when the last field is shorter than the delimiter.
+            // Asterisk looks for the end from `begin + dlen`: past the
+            // string when the last field is shorter than the delimiter, so
+            // that field is never dropped, only copied.
+            None if begin + dlen > list.len() => {
+                if !first {
+                    out.extend_from_slice(&delim);
+                }
+                out.extend_from_slice(list.get(begin..).unwrap_or(&[]));
+                break;
+            }
             None => list.len(),
         };
         if flen == cur.saturating_sub(begin) && list.get(begin..cur) == Some(field) {
