@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use tz::timezone::{LocalTimeType, TimeZone};
+pub use tz::timezone::{LocalTimeType, TimeZone, TransitionRule};
 
 /// A broken-down time (`struct ast_tm`).
 #[derive(Debug, Clone, PartialEq, Eq)]

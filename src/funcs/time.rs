@@ -356,7 +356,8 @@ fn number(spec: &Spec, value: i64, digits: usize, fill: u8) -> Vec<u8> {
         .unwrap_or(digits)
         .max(if spec.width.is_some() { 0 } else { digits });
     let padc = match spec.pad {
-        Some(b'-') => return with_sign(neg, body),
+        // No default padding; an explicit width still pads with blanks.
+        Some(b'-') => return pad_to(with_sign(neg, body), spec.width.unwrap_or(0), b' '),
         Some(b'_') => b' ',
         Some(b'0') => b'0',
         _ => fill,
@@ -392,10 +393,16 @@ fn word(spec: &Spec, s: &str, swap_to_lower: bool) -> Vec<u8> {
             b.make_ascii_uppercase();
         }
     }
+    padded(spec, b)
+}
+
+/// glibc pads every conversion to an explicit width: with zeros under the
+/// `0` flag, else with blanks (even under `-`).
+fn padded(spec: &Spec, b: Vec<u8>) -> Vec<u8> {
     let padc = if spec.pad == Some(b'0') { b'0' } else { b' ' };
-    match (spec.pad, spec.width) {
-        (Some(b'-'), _) | (_, None) => b,
-        (_, Some(w)) => pad_to(b, w, padc),
+    match spec.width {
+        None => b,
+        Some(w) => pad_to(b, w, padc),
     }
 }
 
@@ -439,7 +446,7 @@ pub(crate) fn strftime(f: &[u8], tm: &Tm) -> Vec<u8> {
         }
         let Some(&conv) = f.get(i) else {
             // A lone % at the end is copied as it is.
-            out.extend_from_slice(&f[start..]);
+            out.extend(padded(&spec, f[start..].to_vec()));
             break;
         };
         i += 1;
@@ -503,8 +510,8 @@ pub(crate) fn strftime(f: &[u8], tm: &Tm) -> Vec<u8> {
                 s.extend(pad_to(v.to_string().into_bytes(), w.max(4), padc));
                 s
             }
-            b'Z' => word(&spec, &tm.zone, true),
-            _ => f[start..i].to_vec(),
+            b'Z' => word(&spec, &process_tzname(tm.isdst), true),
+            _ => padded(&spec, f[start..i].to_vec()),
         };
         out.extend(piece);
     }
@@ -516,9 +523,29 @@ fn sub(spec: &Spec, fmt: &[u8], tm: &Tm) -> Vec<u8> {
     if spec.upcase {
         s.make_ascii_uppercase();
     }
-    match (spec.pad, spec.width) {
-        (Some(b'-'), _) | (_, None) => s,
-        (p, Some(w)) => pad_to(s, w, if p == Some(b'0') { b'0' } else { b' ' }),
+    padded(spec, s)
+}
+
+/// `%Z`: Asterisk builds without `TM_ZONE`, so its `ast_tm` carries no
+/// abbreviation and glibc prints the process's own `tzname[isdst]` (the
+/// system zone's), whatever zone the time was converted in.
+fn process_tzname(isdst: bool) -> String {
+    let z = tz::zone(None);
+    let r = tz::TimeZone::as_ref(&z);
+    match r.extra_rule() {
+        Some(tz::TransitionRule::Alternate(a)) => {
+            let t = if isdst { a.dst() } else { a.std() };
+            t.time_zone_designation().to_string()
+        }
+        Some(tz::TransitionRule::Fixed(t)) => t.time_zone_designation().to_string(),
+        None => r
+            .local_time_types()
+            .iter()
+            .rev()
+            .find(|t| t.is_dst() == isdst)
+            .or_else(|| r.local_time_types().last())
+            .map(|t| t.time_zone_designation().to_string())
+            .unwrap_or_else(|| "GMT".to_string()),
     }
 }
 
