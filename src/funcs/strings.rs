@@ -674,3 +674,91 @@ mod tests {
         assert_eq!(ltrim_bytes(b"  a "), b"a ");
     }
 }
+
+#[cfg(test)]
+mod hostile {
+    /// Every function of this module's families, read and written with
+    /// odd arguments, without a channel: none may panic.
+    #[test]
+    fn odd_arguments_never_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("log")).expect("mkdir");
+        std::fs::write(
+            d.join("asterisk.conf"),
+            format!(
+                "[directories]\nastetcdir => {0}\nastlogdir => {0}/log\nastrundir => {0}\nastspooldir => {0}\nastvarlibdir => {0}\nastdbdir => {0}\n",
+                d.display()
+            ),
+        )
+        .expect("write");
+        std::fs::write(d.join("extensions.conf"), "[general]\n").expect("write");
+        let sys = crate::core::System::start(&d.join("asterisk.conf")).expect("system");
+        let names = [
+            "FIELDQTY",
+            "FIELDNUM",
+            "LISTFILTER",
+            "FILTER",
+            "REPLACE",
+            "STRREPLACE",
+            "STRBETWEEN",
+            "PASSTHRU",
+            "REGEX",
+            "HASH",
+            "HASHKEYS",
+            "KEYPADHASH",
+            "ARRAY",
+            "QUOTE",
+            "CSV_QUOTE",
+            "LEN",
+            "STRFTIME",
+            "STRPTIME",
+            "EVAL",
+            "TOUPPER",
+            "TOLOWER",
+            "SHIFT",
+            "POP",
+            "PUSH",
+            "UNSHIFT",
+            "TRIM",
+            "LTRIM",
+            "RTRIM",
+        ];
+        let long = "x,".repeat(3000);
+        let odd: Vec<String> = vec![
+            String::new(),
+            ",".into(),
+            ",,,,".into(),
+            "(".into(),
+            ")".into(),
+            "a(b,c".into(),
+            "\"".into(),
+            "\"(\" x".into(),
+            "\\".into(),
+            "a\\".into(),
+            "\\x".into(),
+            "\\xZZ,\\0777,\\x".into(),
+            "99999999999999999999999999999,x,%q%".into(),
+            "-99999999999999999999,Foo/../../etc/passwd,%s %Z %G %V %c".into(),
+            "1e308,UTC,%9999999999Y".into(),
+            "nan,UTC,%".into(),
+            "V,\\x00,\\x00".into(),
+            "V,::::::,:".into(),
+            "\"[[:alpha:]\" x".into(),
+            "\"(a*)*b\" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac".into(),
+            "é,ü,ñ".into(),
+            "9999-99-99,UTC,%Y-%m-%d".into(),
+            "99999999999999999999,UTC,%s".into(),
+            "12,UTC,%j".into(),
+            "z-a\\x00-\\xff,abc".into(),
+            long,
+        ];
+        crate::pbx::set_var(&sys, None, "V", Some("a,b,,c"));
+        for name in names {
+            for a in &odd {
+                let _ = crate::funcs::read(&sys, None, &format!("{name}({a})"));
+                let _ = crate::funcs::write(&sys, None, &format!("{name}({a})"), a);
+            }
+        }
+    }
+}
