@@ -4,6 +4,7 @@
 //! reports each use as supported or not from the code itself.
 
 pub mod builtins;
+pub mod clearhash;
 pub mod exec;
 pub mod r#macro;
 pub mod options;
@@ -97,6 +98,7 @@ pub struct App {
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(builtins::apps());
+    all.extend(clearhash::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());
     all.extend(stack::apps());
@@ -152,53 +154,97 @@ pub fn split_args(input: &str, delim: char) -> Vec<String> {
 
 /// `__ast_app_separate_args` into at most `max` fields, as Asterisk's
 /// `AST_DECLARE_APP_ARGS` with `max` names: the last field is the
-/// unprocessed rest (its quotes and backslashes kept). Brackets and
-/// parentheses count even inside quotes, as in Asterisk.
+/// unprocessed rest (its quotes and backslashes kept).
 pub fn separate_args(input: &str, delim: char, max: usize) -> Vec<String> {
+    match u8::try_from(delim) {
+        Ok(d) if d.is_ascii() => app_separate_args(input, d, true, max),
+        _ => vec![input.to_string()],
+    }
+}
+
+/// `__ast_app_separate_args` with room for `arraylen` arguments: splits on
+/// `delim` outside parentheses, brackets and (unless the delimiter is the
+/// quote) double quotes; with `remove_chars`, quotes and escaping
+/// backslashes are dropped. Once `arraylen - 1` arguments are taken, the
+/// last one is the untouched rest. The nesting counts carry over from one
+/// argument to the next, as in Asterisk.
+pub fn app_separate_args(
+    input: &str,
+    delim: u8,
+    remove_chars: bool,
+    arraylen: usize,
+) -> Vec<String> {
+    let b = input.as_bytes();
     let mut out = Vec::new();
-    if input.is_empty() || max == 0 {
+    if arraylen == 0 {
         return out;
     }
     let (mut paren, mut bracket, mut quote) = (0u32, 0u32, false);
-    let mut rest = input;
+    let mut i = 0;
     let mut ended_on_delim = false;
-    while !rest.is_empty() && out.len() + 1 < max {
-        let mut cur = String::new();
-        let mut chars = rest.char_indices();
-        let mut consumed = rest.len();
+    while i < b.len() && out.len() < arraylen - 1 {
+        let mut cur = Vec::new();
         ended_on_delim = false;
-        while let Some((i, c)) = chars.next() {
+        while i < b.len() {
+            let c = b[i];
             match c {
-                '(' => paren += 1,
-                ')' => paren = paren.saturating_sub(1),
-                '[' => bracket += 1,
-                ']' => bracket = bracket.saturating_sub(1),
-                '"' if delim != '"' => {
+                b'(' => {
+                    paren += 1;
+                    cur.push(c);
+                }
+                b')' => {
+                    paren = paren.saturating_sub(1);
+                    cur.push(c);
+                }
+                b'[' => {
+                    bracket += 1;
+                    cur.push(c);
+                }
+                b']' => {
+                    bracket = bracket.saturating_sub(1);
+                    cur.push(c);
+                }
+                b'"' if delim != b'"' => {
                     quote = !quote;
-                    continue;
-                }
-                '\\' => {
-                    if let Some((_, n)) = chars.next() {
-                        cur.push(n);
+                    if !remove_chars {
+                        cur.push(c);
                     }
-                    continue;
                 }
-                c if c == delim && paren == 0 && bracket == 0 && !quote => {
-                    consumed = i + c.len_utf8();
+                b'\\' => {
+                    if !remove_chars {
+                        cur.push(c);
+                    }
+                    i += 1;
+                    match b.get(i) {
+                        Some(&n) => cur.push(n),
+                        // Asterisk reads past the end here; stop instead.
+                        None => break,
+                    }
+                }
+                c if c == delim && paren == 0 && !quote && bracket == 0 => {
                     ended_on_delim = true;
+                    i += 1;
                     break;
                 }
-                _ => {}
+                _ => cur.push(c),
             }
-            cur.push(c);
+            i += 1;
         }
-        out.push(cur);
-        rest = &rest[consumed..];
+        out.push(bytes_text(cur));
     }
-    if !rest.is_empty() || ended_on_delim {
-        out.push(rest.to_string());
+    if i < b.len() {
+        out.push(bytes_text(b[i..].to_vec()));
+    } else if ended_on_delim {
+        out.push(String::new());
     }
     out
+}
+
+fn bytes_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
 }
 
 /// `AST_NONSTANDARD_RAW_ARGS` with `n` fields: splits on `delim` outside

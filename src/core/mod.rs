@@ -7,6 +7,7 @@ pub mod devicestate;
 pub mod events;
 pub mod logger;
 pub mod remote;
+pub mod tz;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};

@@ -7,6 +7,10 @@ pub mod callerid;
 pub mod channel;
 pub mod db;
 pub mod global;
+pub mod hash;
+pub mod lists;
+pub mod strings;
+pub mod time;
 
 use std::sync::{Arc, LazyLock};
 
@@ -81,6 +85,10 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(channel::functions());
     all.extend(db::functions());
     all.extend(global::functions());
+    all.extend(hash::functions());
+    all.extend(lists::functions());
+    all.extend(strings::functions());
+    all.extend(time::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all

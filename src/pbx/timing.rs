@@ -188,10 +188,26 @@ impl Timing {
             && self.has_minute(when.hour() * 60 + when.minute())
     }
 
-    /// Whether now (local time, or the spec's timezone when it names a
-    /// fixed offset we understand) falls inside the specification.
+    /// Whether now, in the spec's timezone (the system's when none is
+    /// given, GMT when the name is unknown, as `ast_check_timing`), falls
+    /// inside the specification.
     pub fn matches_now(&self) -> bool {
-        self.matches(&chrono::Local::now())
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.matches_at(now)
+    }
+
+    /// Whether a moment (seconds since the epoch) falls inside the
+    /// specification, in its timezone.
+    pub fn matches_at(&self, epoch: i64) -> bool {
+        let Some(tm) = crate::core::tz::localtime(epoch, 0, self.timezone.as_deref()) else {
+            return false;
+        };
+        let when =
+            chrono::NaiveDate::from_ymd_opt(tm.year + 1900, (tm.mon + 1) as u32, tm.mday as u32)
+                .and_then(|d| d.and_hms_opt(tm.hour as u32, tm.min as u32, tm.sec.min(59) as u32));
+        when.is_some_and(|w| self.matches(&w))
     }
 }
 
@@ -231,6 +247,14 @@ mod tests {
                 "{spec} at {when}"
             );
         }
+    }
+
+    #[test]
+    fn timezone_field() {
+        // 1700000000 is 22:13 UTC, 17:13 in New York (a Tuesday).
+        assert!(Timing::parse("17:00-17:30,tue,*,*,America/New_York").matches_at(1_700_000_000));
+        assert!(!Timing::parse("17:00-17:30,tue,*,*,UTC").matches_at(1_700_000_000));
+        assert!(Timing::parse("22:00-22:30,tue,*,*,No/Such_Zone").matches_at(1_700_000_000));
     }
 
     #[test]
