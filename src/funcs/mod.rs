@@ -3,7 +3,21 @@
 //! catalogue of every function Asterisk 20 ships, so `check-config` reports
 //! each use as supported or not from the code itself.
 
+pub mod base64;
+pub mod c;
+pub mod cut;
+pub mod dialplan;
+pub mod env;
 pub mod global;
+pub mod logic;
+pub mod math;
+pub mod md5;
+pub mod rand;
+pub mod sha1;
+pub mod shell;
+pub mod sprintf;
+pub mod uri;
+pub mod version;
 
 use std::sync::{Arc, LazyLock};
 
@@ -75,6 +89,19 @@ pub struct Function {
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(global::functions());
+    all.extend(logic::functions());
+    all.extend(math::functions());
+    all.extend(rand::functions());
+    all.extend(uri::functions());
+    all.extend(base64::functions());
+    all.extend(md5::functions());
+    all.extend(sha1::functions());
+    all.extend(cut::functions());
+    all.extend(sprintf::functions());
+    all.extend(env::functions());
+    all.extend(shell::functions());
+    all.extend(version::functions());
+    all.extend(dialplan::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all
