@@ -626,7 +626,7 @@ fn hex_body(v: f64, prec: Option<usize>, hash: bool, upper: bool) -> Vec<u8> {
             let rem = mant & ((1u64 << drop) - 1);
             let half = 1u64 << (drop - 1);
             mant >>= drop;
-            let odd = mant & 1 == 1;
+            let odd = if p == 0 { lead & 1 == 1 } else { mant & 1 == 1 };
             if rem > half || (rem == half && odd) {
                 mant += 1;
                 if mant >> (p * 4) != 0 {

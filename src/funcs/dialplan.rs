@@ -29,6 +29,37 @@ fn caller_number(ctx: &FuncCtx<'_>) -> Option<String> {
     ctx.chan.and_then(|c| c.lock().caller.id.number.clone())
 }
 
+/// `ast_findlabel_extension`, with the notices pbx.c logs when the
+/// lookup fails.
+fn find_label(
+    ctx: &FuncCtx<'_>,
+    plan: &crate::pbx::Dialplan,
+    context: &str,
+    exten: &str,
+    label: &str,
+    cid: Option<&str>,
+) -> i32 {
+    match find::find(plan, context, exten, find::Want::Label(label), cid) {
+        Ok(f) => f.priority.priority,
+        Err(status) => {
+            let msg = match status {
+                find::Status::NoContext => format!("Cannot find extension context '{context}'"),
+                find::Status::NoExtension => {
+                    format!("Cannot find extension '{exten}' in context '{context}'")
+                }
+                find::Status::NoPriority => {
+                    format!("No such priority 0 in extension '{exten}' in context '{context}'")
+                }
+                find::Status::NoLabel => {
+                    format!("No such label '{label}' in extension '{exten}' in context '{context}'")
+                }
+            };
+            ctx.sys.pbx.logger.notice("pbx.c", None, &msg);
+            0
+        }
+    }
+}
+
 fn dialplan_exists(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
         ctx.error(FILE, "DIALPLAN_EXISTS() requires an argument");
@@ -43,8 +74,7 @@ fn dialplan_exists(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let yes = if !priority.is_empty() {
         match scan_int(priority) {
             Some((n, _)) if n > 0 => find::exists(plan, context, exten, n, cid.as_deref()),
-            _ => find::find_label(plan, context, exten, priority, cid.as_deref())
-                .is_some_and(|p| p > 0),
+            _ => find_label(ctx, plan, context, exten, priority, cid.as_deref()) > 0,
         }
     } else if !exten.is_empty() {
         find::exists(plan, context, exten, 1, cid.as_deref())
