@@ -14,17 +14,55 @@ pub const ASTERISM_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// <machine> running <os> on <date>`.
 pub fn version_line() -> String {
     format!(
-        "Asterisk {} built by asterism-{} @ {} on a {} running {} on {}",
+        "Asterisk {} built by {} @ {} on a {} running {} on {}",
         ASTERISK_VERSION,
-        ASTERISM_VERSION,
-        env!("ASTERISM_BUILD_HOST"),
-        std::env::consts::ARCH,
+        build_user(),
+        build_hostname(),
+        build_machine(),
         build_os(),
-        env!("ASTERISM_BUILD_DATE"),
+        build_date(),
     )
 }
 
-fn build_os() -> &'static str {
+/// `ASTERISK_VERSION_NUM`: major, minor and patch as `%01d%02d%02d`.
+pub fn version_num() -> String {
+    let mut parts = ASTERISK_VERSION
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    format!("{:01}{:02}{:02}", next(), next(), next())
+}
+
+/// Who built it (`BUILD_USER`).
+pub fn build_user() -> String {
+    format!("asterism-{ASTERISM_VERSION}")
+}
+
+/// `BUILD_HOSTNAME`.
+pub fn build_hostname() -> &'static str {
+    env!("ASTERISM_BUILD_HOST")
+}
+
+/// `BUILD_MACHINE`.
+pub fn build_machine() -> &'static str {
+    std::env::consts::ARCH
+}
+
+/// `BUILD_DATE`.
+pub fn build_date() -> &'static str {
+    env!("ASTERISM_BUILD_DATE")
+}
+
+/// `BUILD_KERNEL`: the kernel release (read where Asterism runs, which
+/// for a build from source is where it was built).
+pub fn build_kernel() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// `BUILD_OS`.
+pub fn build_os() -> &'static str {
     match std::env::consts::OS {
         "linux" => "Linux",
         "macos" => "Darwin",

@@ -3,14 +3,28 @@
 //! catalogue of every function Asterisk 20 ships, so `check-config` reports
 //! each use as supported or not from the code itself.
 
+pub mod base64;
+pub mod c;
 pub mod callerid;
 pub mod channel;
+pub mod cut;
 pub mod db;
+pub mod dialplan;
+pub mod env;
 pub mod global;
 pub mod hash;
 pub mod lists;
+pub mod logic;
+pub mod math;
+pub mod md5;
+pub mod rand;
+pub mod sha1;
+pub mod shell;
+pub mod sprintf;
 pub mod strings;
 pub mod time;
+pub mod uri;
+pub mod version;
 
 use std::sync::{Arc, LazyLock};
 
@@ -89,6 +103,19 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(lists::functions());
     all.extend(strings::functions());
     all.extend(time::functions());
+    all.extend(logic::functions());
+    all.extend(math::functions());
+    all.extend(rand::functions());
+    all.extend(uri::functions());
+    all.extend(base64::functions());
+    all.extend(md5::functions());
+    all.extend(sha1::functions());
+    all.extend(cut::functions());
+    all.extend(sprintf::functions());
+    all.extend(env::functions());
+    all.extend(shell::functions());
+    all.extend(version::functions());
+    all.extend(dialplan::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all
@@ -390,5 +417,113 @@ pub fn support(name: &str) -> Option<Support> {
         Some(Support::Unsupported)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    /// Every function of these families, fed odd and hostile arguments,
+    /// answers without panicking (with no channel, as from the CLI).
+    #[test]
+    fn odd_arguments_never_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let etc = dir.path();
+        std::fs::write(
+            etc.join("asterisk.conf"),
+            format!(
+                "[directories]\nastetcdir => {0}\nastlogdir => {0}\nastrundir => {0}\nastspooldir => {0}\nastvarlibdir => {0}\nastdbdir => {0}\n",
+                etc.display()
+            ),
+        )
+        .expect("asterisk.conf");
+        std::fs::write(etc.join("extensions.conf"), "[c]\nexten => s,1,NoOp()\n")
+            .expect("extensions.conf");
+        let sys = crate::core::System::start(&etc.join("asterisk.conf")).expect("system");
+        let names = [
+            "ISNULL",
+            "SET",
+            "EXISTS",
+            "IF",
+            "IFTIME",
+            "IMPORT",
+            "VARIABLE_EXISTS",
+            "MATH",
+            "INC",
+            "DEC",
+            "MIN",
+            "MAX",
+            "ABS",
+            "DIGIT_SUM",
+            "RAND",
+            "URIENCODE",
+            "URIDECODE",
+            "BASE64_ENCODE",
+            "BASE64_DECODE",
+            "MD5",
+            "SHA1",
+            "CUT",
+            "SORT",
+            "SPRINTF",
+            "ENV",
+            "STAT",
+            "FILE",
+            "FILE_COUNT_LINE",
+            "FILE_FORMAT",
+            "DIRNAME",
+            "BASENAME",
+            "VERSION",
+            "DIALPLAN_EXISTS",
+            "VALID_EXTEN",
+        ];
+        let huge = "9".repeat(5000);
+        let args = [
+            "".to_string(),
+            ",".to_string(),
+            ",,,,,".to_string(),
+            "(".to_string(),
+            "\"".to_string(),
+            "\\".to_string(),
+            "%".to_string(),
+            "%%%".to_string(),
+            "%z%".to_string(),
+            "?:?:".to_string(),
+            "=".to_string(),
+            "1/0".to_string(),
+            "-2147483648%-1,int".to_string(),
+            "1<<99,i".to_string(),
+            "1e999999*-1e999999,c".to_string(),
+            "nan^nan,h".to_string(),
+            format!("{huge}+{huge}"),
+            format!("%{huge}d,1"),
+            format!("%.{huge}f,1"),
+            "%.99999a,1".to_string(),
+            "%*.*d,1,2".to_string(),
+            "%-+ #0'I20.10hhlLqjzt,5".to_string(),
+            "€%€".to_string(),
+            "%C3%".to_string(),
+            "!!!===".to_string(),
+            "a:nan,b:-nan,c:inf,d:-0,e:0".to_string(),
+            "V,\\x,1".to_string(),
+            "V,\\0777,1-2&-&x".to_string(),
+            "/nonexistent,-99999999999999999999,-5,l".to_string(),
+            "/nonexistent,1,2,l,d".to_string(),
+            format!("/dev/null,{huge},{huge},l"),
+            "/dev/null,-1,-1".to_string(),
+            "/,0,1,l".to_string(),
+            "e,/".to_string(),
+            "c,s,label".to_string(),
+            ",s,-5".to_string(),
+            "-5,2147483647".to_string(),
+            "-2147483648,2147483647".to_string(),
+        ];
+        for name in names {
+            for a in &args {
+                let _ = super::read(&sys, None, &format!("{name}({a})"));
+            }
+        }
+        // Writes: ENV with odd names, FILE onto a path that cannot exist.
+        assert!(super::write(&sys, None, "ENV(A=B)", "x"));
+        let _ = super::write(&sys, None, "FILE(/nonexistent/x,,,l,u)", "x");
+        assert_eq!(super::read(&sys, None, "ENV(A=B)").as_deref(), Some(""));
     }
 }

@@ -1,0 +1,674 @@
+//! ENV, STAT, FILE, FILE_COUNT_LINE, FILE_FORMAT, DIRNAME and BASENAME
+//! (Asterisk's `func_env.c`).
+//!
+//! ENV writes are kept in a process-wide table rather than in the real
+//! environment (changing it is unsound while other threads run); ENV reads
+//! it first, and commands Asterism starts get it (see [`apply_env`]).
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Mutex;
+
+use super::c::{app_args, scan_long};
+use super::{Failed, FuncCtx, Function};
+
+const FILE: &str = "func_env.c";
+
+pub fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            name: "ENV",
+            read: Some(env_read),
+            write: Some(env_write),
+            synopsis: "Reads or sets an environment variable of the PBX process.",
+            syntax: "ENV(varname)",
+        },
+        Function {
+            name: "STAT",
+            read: Some(stat_read),
+            write: None,
+            synopsis: "Tells facts about a file: existence, size, type, times, mode.",
+            syntax: "STAT(flag,filename)",
+        },
+        Function {
+            name: "FILE",
+            read: Some(file_read),
+            write: Some(file_write),
+            synopsis: "Reads or writes part of a file, by bytes or by lines.",
+            syntax: "FILE(filename[,offset[,length[,options[,format]]]])",
+        },
+        Function {
+            name: "FILE_COUNT_LINE",
+            read: Some(file_count_line),
+            write: None,
+            synopsis: "Counts the lines of a file.",
+            syntax: "FILE_COUNT_LINE(filename[,format])",
+        },
+        Function {
+            name: "FILE_FORMAT",
+            read: Some(file_format),
+            write: None,
+            synopsis: "Tells a file's line endings: u (Unix), d (DOS), m (Mac) or x.",
+            syntax: "FILE_FORMAT(filename)",
+        },
+        Function {
+            name: "DIRNAME",
+            read: Some(dirname_read),
+            write: None,
+            synopsis: "Gives the directory part of a path.",
+            syntax: "DIRNAME(filename)",
+        },
+        Function {
+            name: "BASENAME",
+            read: Some(basename_read),
+            write: None,
+            synopsis: "Gives the last component of a path.",
+            syntax: "BASENAME(filename)",
+        },
+    ]
+}
+
+/// ENV() writes: `Some` sets, `None` removes.
+static ENV_CHANGES: Mutex<Option<HashMap<String, Option<String>>>> = Mutex::new(None);
+
+fn env_changes() -> std::sync::MutexGuard<'static, Option<HashMap<String, Option<String>>>> {
+    match ENV_CHANGES.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// `getenv` as the dialplan sees it.
+pub fn getenv(name: &str) -> Option<String> {
+    if let Some(change) = env_changes().as_ref().and_then(|m| m.get(name)) {
+        return change.clone();
+    }
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Gives a command the environment ENV() has set up.
+pub fn apply_env(cmd: &mut std::process::Command) {
+    if let Some(m) = env_changes().as_ref() {
+        for (k, v) in m {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+    }
+}
+
+fn env_read(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    Ok(getenv(data).unwrap_or_default())
+}
+
+fn env_write(_: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
+    // setenv and unsetenv refuse a name with '=' (EINVAL), silently here.
+    if data.is_empty() || data.starts_with("AST_") || data.contains('=') {
+        return Ok(());
+    }
+    env_changes().get_or_insert_with(HashMap::new).insert(
+        data.to_string(),
+        if value.is_empty() {
+            None
+        } else {
+            Some(value.to_string())
+        },
+    );
+    Ok(())
+}
+
+fn stat_read(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    use std::os::unix::fs::MetadataExt;
+    let Some((action, path)) = data.split_once(',') else {
+        return Ok("0".into());
+    };
+    let Ok(m) = std::fs::metadata(path) else {
+        return Ok("0".into());
+    };
+    Ok(match action.as_bytes().first() {
+        Some(b'e') => "1".into(),
+        Some(b's') => (m.size() as u32).to_string(),
+        Some(b'f') => u8::from(m.file_type().is_file()).to_string(),
+        Some(b'd') => u8::from(m.file_type().is_dir()).to_string(),
+        // 'A' reports the modification time too, as Asterisk does.
+        Some(b'M') | Some(b'A') => (m.mtime() as i32).to_string(),
+        Some(b'C') => (m.ctime() as i32).to_string(),
+        Some(b'm') => format!("{:o}", m.mode()),
+        _ => "0".into(),
+    })
+}
+
+/// `strerror(errno)` for an I/O error.
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Format {
+    Unknown,
+    Unix,
+    Dos,
+    Mac,
+}
+
+impl Format {
+    fn from_arg(s: &str) -> Format {
+        match s.as_bytes().first().map(u8::to_ascii_lowercase) {
+            Some(b'd') => Format::Dos,
+            Some(b'm') => Format::Mac,
+            Some(b'u') => Format::Unix,
+            _ => Format::Unknown,
+        }
+    }
+
+    fn term(self) -> &'static [u8] {
+        match self {
+            Format::Unknown => b"",
+            Format::Unix => b"\n",
+            Format::Dos => b"\r\n",
+            Format::Mac => b"\r",
+        }
+    }
+}
+
+/// The line ending the first terminator of `data` shows.
+fn detect(data: &[u8]) -> Format {
+    match data.iter().position(|&b| b == b'\r' || b == b'\n') {
+        None => Format::Unknown,
+        Some(i) if data[i] == b'\n' => Format::Unix,
+        Some(i) if data.get(i + 1) == Some(&b'\n') => Format::Dos,
+        Some(_) => Format::Mac,
+    }
+}
+
+/// `file2format`.
+fn file2format(ctx: &FuncCtx<'_>, path: &str) -> Format {
+    match std::fs::read(path) {
+        Ok(d) => detect(&d),
+        Err(e) => {
+            ctx.error(FILE, &format!("Cannot open '{path}': {}", strerror(&e)));
+            Format::Unknown
+        }
+    }
+}
+
+fn file_format(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    Ok(match file2format(ctx, data) {
+        Format::Unix => "u",
+        Format::Dos => "d",
+        Format::Mac => "m",
+        Format::Unknown => "x",
+    }
+    .into())
+}
+
+/// `count_lines`. With DOS endings Asterisk's loop never ends (it stops
+/// looking for line feeds); here CR LF pairs are counted.
+fn count_lines(ctx: &FuncCtx<'_>, path: &str, format: Format) -> i64 {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) => {
+            ctx.error(FILE, &format!("Unable to open '{path}': {}", strerror(&e)));
+            return -1;
+        }
+    };
+    let format = if format == Format::Unknown {
+        detect(&data)
+    } else {
+        format
+    };
+    let count = |pat: &[u8]| data.windows(pat.len()).filter(|w| *w == pat).count() as i64;
+    match format {
+        Format::Unix => count(b"\n"),
+        Format::Mac => count(b"\r"),
+        Format::Dos => count(b"\r\n"),
+        Format::Unknown => 0,
+    }
+}
+
+fn file_count_line(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    let args = app_args(data, 2);
+    let path = args.first().map(String::as_str).unwrap_or("");
+    let format = args
+        .get(1)
+        .map(|f| Format::from_arg(f))
+        .unwrap_or(Format::Unknown);
+    Ok(count_lines(ctx, path, format).to_string())
+}
+
+/// `sscanf(s, "%" SCNd64)`, leaving `default` when nothing converts.
+fn scan_i64(s: Option<&String>, default: i64) -> i64 {
+    s.and_then(|s| scan_long(s, usize::MAX))
+        .map(|(v, _)| v)
+        .unwrap_or(default)
+}
+
+const FBUF: usize = 4096;
+/// What a function result can hold (`VAR_BUF_SIZE` less the NUL).
+const MAXOUT: usize = 4095;
+
+/// `ast_str_append_substr`: at most `n` bytes, stopping at a NUL.
+fn append_substr(out: &mut Vec<u8>, src: &[u8], n: usize) {
+    let src = &src[..n.min(src.len())];
+    let end = src.iter().position(|&b| b == 0).unwrap_or(src.len());
+    out.extend_from_slice(&src[..end]);
+}
+
+/// The `LINE_COUNTER` macro.
+fn line_counter(c: u8, term: Format, counter: &mut i64, dos_state: &mut bool) {
+    if c == b'\n' && term == Format::Unix {
+        *counter += 1;
+    } else if c == b'\n' && term == Format::Dos && !*dos_state {
+        *dos_state = true;
+    } else if c == b'\r' && term == Format::Dos && *dos_state {
+        *dos_state = false;
+        *counter += 1;
+    } else if c == b'\r' && term == Format::Mac {
+        *counter += 1;
+    } else if term == Format::Dos {
+        *dos_state = false;
+    }
+}
+
+fn finish(out: Vec<u8>) -> String {
+    let out = &out[..out.len().min(MAXOUT)];
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn file_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    let args = app_args(data, 5);
+    let filename = args.first().map(String::as_str).unwrap_or("");
+    let mut offset = scan_i64(args.get(1), 0);
+    let mut length = scan_i64(args.get(2), i64::MAX);
+    let line_mode = args.get(3).is_some_and(|o| o.contains('l'));
+    if !line_mode {
+        let mut f = match std::fs::File::open(filename) {
+            Ok(f) => f,
+            Err(e) => {
+                ctx.warning(
+                    FILE,
+                    &format!(
+                        "Cannot open file '{filename}' for reading: {}",
+                        strerror(&e)
+                    ),
+                );
+                return Ok(String::new());
+            }
+        };
+        let flength = match f.seek(SeekFrom::End(0)) {
+            Ok(n) => n as i64,
+            Err(e) => {
+                ctx.error(
+                    FILE,
+                    &format!("Cannot seek to end of '{filename}': {}", strerror(&e)),
+                );
+                return Err(Failed);
+            }
+        };
+        // A seek before the start fails and leaves the position alone.
+        let mut pos = flength;
+        if offset < 0 {
+            if flength.checked_add(offset).is_some_and(|p| p >= 0) {
+                pos = flength + offset;
+            }
+            offset = pos;
+        }
+        if length < 0 {
+            if flength.checked_add(length).is_some_and(|p| p >= 0) {
+                pos = flength + length;
+            }
+            // Asterisk keeps the position itself as the length.
+            length = pos;
+            if length - offset < 0 {
+                return Err(Failed);
+            }
+        } else if length == i64::MAX {
+            length = flength;
+        }
+        let end = offset.saturating_add(length);
+        let mut out = Vec::new();
+        let mut off_i = offset.max(0);
+        if f.seek(SeekFrom::Start(off_i as u64)).is_err() {
+            return Ok(String::new());
+        }
+        let mut fbuf = vec![0u8; FBUF];
+        while off_i < flength && off_i < end && out.len() < MAXOUT {
+            let n = read_full(&mut f, &mut fbuf);
+            let mut toappend = FBUF as i64;
+            if off_i + FBUF as i64 > end {
+                toappend = (end - off_i).min(flength - off_i);
+            }
+            append_substr(&mut out, &fbuf[..n], toappend.max(0) as usize);
+            off_i += FBUF as i64;
+        }
+        return Ok(finish(out));
+    }
+    // Line mode.
+    let mut format = args
+        .get(4)
+        .map(|f| Format::from_arg(f))
+        .unwrap_or(Format::Unknown);
+    if format == Format::Unknown {
+        format = file2format(ctx, filename);
+        if format == Format::Unknown {
+            ctx.warning(FILE, &format!("'{filename}' is not a line-based file"));
+            return Err(Failed);
+        }
+    }
+    let mut offset_offset: i64 = -1;
+    let mut length_offset: i64 = -1;
+    if offset < 0 && length <= offset {
+        return Err(Failed);
+    } else if offset == 0 {
+        offset_offset = 0;
+    }
+    let content = match std::fs::read(filename) {
+        Ok(d) => d,
+        Err(e) => {
+            ctx.error(FILE, &format!("Cannot open '{filename}': {}", strerror(&e)));
+            return Err(Failed);
+        }
+    };
+    let flength = content.len() as i64;
+    if length == i64::MAX {
+        length_offset = flength;
+    }
+    let fb = FBUF as i64;
+    if offset < 0 || length < 0 {
+        let mut count: i64 = 0;
+        let mut dos_state = false;
+        let mut i = (flength / fb) * fb;
+        while i >= 0 {
+            let chunk = &content[i as usize..((i + fb).min(flength)) as usize];
+            for p in (0..chunk.len()).rev() {
+                line_counter(chunk[p], format, &mut count, &mut dos_state);
+                if length < 0 && count.wrapping_neg() == length {
+                    length_offset = i + p as i64;
+                } else if offset < 0 && count.wrapping_neg() == offset - 1 {
+                    offset_offset = i + p as i64 + if format == Format::Dos { 2 } else { 1 };
+                    break;
+                }
+            }
+            if (offset < 0 && offset_offset >= 0) || (offset >= 0 && length_offset >= 0) {
+                break;
+            }
+            i -= fb;
+        }
+        if offset < 0 && offset_offset < 0 && offset == count.wrapping_neg() {
+            offset_offset = 0;
+        }
+    }
+    if offset > 0 {
+        let mut count: i64 = 0;
+        let mut dos_state = false;
+        // Asterisk scans the whole buffer; past the end of the file it
+        // holds what the previous read left (nothing, for the first).
+        let mut fbuf = vec![0u8; FBUF];
+        let mut i: i64 = 0;
+        'chunks: while i < flength {
+            if i + fb <= flength {
+                fbuf.iter_mut().for_each(|b| *b = 0);
+            }
+            let n = ((flength - i).min(fb)) as usize;
+            fbuf[..n].copy_from_slice(&content[i as usize..i as usize + n]);
+            for (p, &c) in fbuf.iter().enumerate() {
+                line_counter(c, format, &mut count, &mut dos_state);
+                if count == offset {
+                    offset_offset = i + p as i64 + 1;
+                    break 'chunks;
+                }
+            }
+            i += fb;
+        }
+    }
+    if offset_offset < 0 {
+        let shown = args.get(1).map(String::as_str).unwrap_or("(null)");
+        ctx.error(
+            FILE,
+            &format!("Offset '{shown}' refers to before the beginning of the file!"),
+        );
+        return Err(Failed);
+    }
+    let mut out = Vec::new();
+    let at = |from: i64, n: i64| -> &[u8] {
+        let s = from.clamp(0, flength) as usize;
+        let e = from.saturating_add(n).clamp(0, flength) as usize;
+        &content[s..e.max(s)]
+    };
+    if length_offset >= 0 {
+        let mut i = offset_offset;
+        while i < length_offset && out.len() < MAXOUT {
+            let chunk = at(i, fb);
+            let take = if i + fb > length_offset {
+                length_offset - i
+            } else {
+                fb
+            };
+            append_substr(&mut out, chunk, take as usize);
+            i += fb;
+        }
+    } else if length != 0 {
+        let mut current: i64 = 0;
+        let mut dos_state = false;
+        let mut i = offset_offset;
+        while i < flength && out.len() < MAXOUT {
+            let chunk = at(i, fb);
+            for (p, &c) in chunk.iter().enumerate() {
+                line_counter(c, format, &mut current, &mut dos_state);
+                if current == length {
+                    length_offset = i + p as i64 + 1;
+                    break;
+                }
+            }
+            let take = if length_offset >= 0 {
+                length_offset - i
+            } else {
+                chunk.len() as i64
+            };
+            append_substr(&mut out, chunk, take as usize);
+            if length_offset >= 0 {
+                break;
+            }
+            i += fb;
+        }
+    }
+    Ok(finish(out))
+}
+
+/// Reads as much of `buf` as the file still has.
+fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
+}
+
+/// FILE() writes: appending and replacing the whole file, by bytes or by
+/// lines. Writing into the middle of a file is not done yet.
+fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
+    use std::io::Write;
+    let args = app_args(data, 5);
+    let filename = args.first().map(String::as_str).unwrap_or("");
+    let offset = scan_i64(args.get(1), 0);
+    let length = scan_i64(args.get(2), i64::MAX);
+    let options = args.get(3).map(String::as_str);
+    let line_mode = options.is_some_and(|o| o.contains('l'));
+    let append = options.is_some_and(|o| o.contains('a'));
+    let open = |append: bool| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .append(append)
+            .truncate(!append)
+            .open(filename)
+    };
+    if !line_mode {
+        if append {
+            match open(true) {
+                Ok(mut f) => {
+                    if f.write_all(value.as_bytes()).is_err() {
+                        ctx.error(FILE, "Short write?!!");
+                    }
+                }
+                Err(e) => ctx.warning(
+                    FILE,
+                    &format!(
+                        "Cannot open file '{filename}' for appending: {}",
+                        strerror(&e)
+                    ),
+                ),
+            }
+            return Ok(());
+        }
+        if offset == 0 && length == i64::MAX {
+            match open(false) {
+                Ok(mut f) => {
+                    if f.write_all(value.as_bytes()).is_err() {
+                        ctx.error(FILE, "Short write?!!");
+                    }
+                }
+                Err(e) => ctx.warning(
+                    FILE,
+                    &format!(
+                        "Cannot open file '{filename}' for writing: {}",
+                        strerror(&e)
+                    ),
+                ),
+            }
+            return Ok(());
+        }
+        return Err(Failed);
+    }
+    let mut format = args
+        .get(4)
+        .map(|f| Format::from_arg(f))
+        .unwrap_or(Format::Unknown);
+    if format == Format::Unknown {
+        format = file2format(ctx, filename);
+        if format == Format::Unknown {
+            ctx.error(FILE, &format!("File '{filename}' not in line format"));
+            return Err(Failed);
+        }
+    }
+    let mut text = value.as_bytes().to_vec();
+    if !options.is_some_and(|o| o.contains('d')) {
+        text.extend_from_slice(format.term());
+    }
+    if append || (offset == 0 && length == i64::MAX) {
+        let what = if append { "appending" } else { "writing" };
+        match open(append) {
+            Ok(mut f) => {
+                if f.write_all(&text).is_err() {
+                    ctx.error(FILE, "Short write?!!");
+                }
+            }
+            Err(e) => {
+                ctx.error(
+                    FILE,
+                    &format!("Unable to open '{filename}' for {what}: {}", strerror(&e)),
+                );
+                return Err(Failed);
+            }
+        }
+        return Ok(());
+    }
+    Err(Failed)
+}
+
+/// glibc `dirname`.
+pub fn dirname(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut last = b.iter().rposition(|&c| c == b'/');
+    if let Some(ls) = last {
+        if ls != 0 && ls + 1 == b.len() {
+            let mut runp = ls;
+            while runp != 0 && b[runp - 1] == b'/' {
+                runp -= 1;
+            }
+            if runp != 0 {
+                last = b[..runp].iter().rposition(|&c| c == b'/');
+            }
+        }
+    }
+    match last {
+        None => ".".into(),
+        Some(ls) => {
+            let mut runp = ls;
+            while runp != 0 && b[runp - 1] == b'/' {
+                runp -= 1;
+            }
+            let end = if runp == 0 {
+                if ls == 1 { 2 } else { 1 }
+            } else {
+                runp
+            };
+            String::from_utf8_lossy(&b[..end]).into_owned()
+        }
+    }
+}
+
+/// POSIX `basename` (`__xpg_basename`).
+pub fn basename(path: &str) -> String {
+    if path.is_empty() {
+        return ".".into();
+    }
+    let t = path.trim_end_matches('/');
+    if t.is_empty() {
+        return "/".into();
+    }
+    match t.rfind('/') {
+        Some(i) => t[i + 1..].to_string(),
+        None => t.to_string(),
+    }
+}
+
+fn dirname_read(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    Ok(dirname(data))
+}
+
+fn basename_read(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    Ok(basename(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_like_glibc() {
+        let cases = [
+            ("", ".", "."),
+            ("/", "/", "/"),
+            ("//", "//", "/"),
+            ("///", "/", "/"),
+            ("usr", ".", "usr"),
+            ("/usr/lib", "/usr", "lib"),
+            ("/usr/", "/", "usr"),
+            ("usr/lib/", "usr", "lib"),
+            ("//a//b//", "//a", "b"),
+            ("a//", ".", "a"),
+            ("..", ".", ".."),
+        ];
+        for (p, d, b) in cases {
+            assert_eq!(dirname(p), d, "dirname {p}");
+            assert_eq!(basename(p), b, "basename {p}");
+        }
+    }
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(detect(b"a\nb\r\n"), Format::Unix);
+        assert_eq!(detect(b"a\r\nb"), Format::Dos);
+        assert_eq!(detect(b"a\rb\n"), Format::Mac);
+        assert_eq!(detect(b"ab"), Format::Unknown);
+    }
+}
