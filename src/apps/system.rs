@@ -91,12 +91,14 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     }
     // Asterisk runs the command through /bin/sh with the PBX's environment
     // and waits for it (the channel sits in autoservice meanwhile).
-    let status = tokio::process::Command::new("/bin/sh")
+    let mut command = std::process::Command::new("/bin/sh");
+    command
         .arg("-c")
         .arg(&cmd)
-        .stdin(std::process::Stdio::null())
-        .status()
-        .await;
+        .stdin(std::process::Stdio::null());
+    // Variables set with ENV() are the PBX's environment.
+    crate::funcs::env::apply_env(&mut command);
+    let status = tokio::process::Command::from(command).status().await;
     match status {
         Err(_) => {
             ctx.warning("app_system.c", &format!("Unable to execute '{data}'"));

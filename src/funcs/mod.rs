@@ -219,17 +219,21 @@ pub fn standard_args(args: &str) -> Vec<String> {
     crate::apps::split_args(args, ',')
 }
 
-/// Functions that exist in Asterisk 20.
+/// Functions that exist in Asterisk 20.20.1 (its `core show functions`
+/// with every module loaded, plus those of modules it builds on request).
 pub const ASTERISK_FUNCTIONS: &[&str] = &[
+    "ABS",
     "AES_DECRYPT",
     "AES_ENCRYPT",
     "AGC",
     "AGENT",
+    "AMI_CLIENT",
     "ARRAY",
     "AST_CONFIG",
     "AST_SORCERY",
     "BASE64_DECODE",
     "BASE64_ENCODE",
+    "BASENAME",
     "BLACKLIST",
     "CALENDAR_BUSY",
     "CALENDAR_EVENT",
@@ -238,7 +242,6 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "CALENDAR_WRITE",
     "CALLCOMPLETION",
     "CALLERID",
-    "CALLERPRES",
     "CDR",
     "CDR_PROP",
     "CHANNEL",
@@ -258,10 +261,13 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "DB_KEYCOUNT",
     "DB_KEYS",
     "DEC",
+    "DELETE",
     "DENOISE",
     "DEVICE_STATE",
     "DIALGROUP",
     "DIALPLAN_EXISTS",
+    "DIGIT_SUM",
+    "DIRNAME",
     "DUNDIQUERY",
     "DUNDIRESULT",
     "ENUMLOOKUP",
@@ -270,6 +276,7 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "ENV",
     "EVAL",
     "EVAL_EXTEN",
+    "EVAL_SUB",
     "EXCEPTION",
     "EXISTS",
     "EXPORT",
@@ -285,7 +292,10 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "FILTER",
     "FRAME_DROP",
     "FRAME_TRACE",
+    "GEOLOC_PROFILE",
     "GLOBAL",
+    "GLOBAL_DELETE",
+    "GLOBAL_EXISTS",
     "GROUP",
     "GROUP_COUNT",
     "GROUP_LIST",
@@ -308,19 +318,25 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "JABBER_RECEIVE",
     "JABBER_STATUS",
     "JITTERBUFFER",
+    "JSON_DECODE",
     "KEYPADHASH",
     "LEN",
     "LISTFILTER",
     "LOCAL",
     "LOCAL_PEEK",
     "LOCK",
-    "MAILBOX_EXISTS",
+    "LOG_GROUP",
+    "LTRIM",
     "MASTER_CHANNEL",
     "MATH",
+    "MAX",
     "MD5",
     "MEETME_INFO",
     "MESSAGE",
     "MESSAGE_DATA",
+    "MIN",
+    "MINIVMACCOUNT",
+    "MINIVMCOUNTER",
     "MIXMONITOR",
     "MUTEAUDIO",
     "ODBC",
@@ -359,18 +375,23 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "REALTIME_FIELD",
     "REALTIME_HASH",
     "REALTIME_STORE",
+    "RECORDING_INFO",
     "REDIRECTING",
     "REGEX",
     "REPLACE",
+    "RTRIM",
+    "SAYFILES",
+    "SCRAMBLE",
     "SET",
     "SHA1",
     "SHARED",
     "SHELL",
     "SHIFT",
-    "SIPCHANINFO",
     "SIPPEER",
     "SIP_HEADER",
     "SIP_HEADERS",
+    "SMDI_MSG",
+    "SMDI_MSG_RETRIEVE",
     "SORT",
     "SPEECH",
     "SPEECH_ENGINE",
@@ -385,7 +406,6 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "STACK_PEEK",
     "STAT",
     "STRBETWEEN",
-    "STREQUAL",
     "STRFTIME",
     "STRPTIME",
     "STRREPLACE",
@@ -396,16 +416,19 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "TOLOWER",
     "TONE_DETECT",
     "TOUPPER",
+    "TRIM",
     "TRYLOCK",
     "TXTCIDNAME",
     "UNLOCK",
     "UNSHIFT",
     "URIDECODE",
     "URIENCODE",
+    "UUID",
     "VALID_EXTEN",
+    "VARIABLE_EXISTS",
     "VERSION",
-    "VM_INFO",
     "VMCOUNT",
+    "VM_INFO",
     "VOLUME",
 ];
 
@@ -525,5 +548,16 @@ mod hostile_tests {
         assert!(super::write(&sys, None, "ENV(A=B)", "x"));
         let _ = super::write(&sys, None, "FILE(/nonexistent/x,,,l,u)", "x");
         assert_eq!(super::read(&sys, None, "ENV(A=B)").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn every_registered_function_is_one_asterisk_has() {
+        for f in super::registry() {
+            assert!(
+                super::ASTERISK_FUNCTIONS.contains(&f.name),
+                "{} is not an Asterisk 20.20.1 function",
+                f.name
+            );
+        }
     }
 }
