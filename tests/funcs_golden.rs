@@ -25,8 +25,10 @@ fn families() -> Vec<String> {
 /// normalises the reference's.
 fn call_lines(log: &str) -> Vec<String> {
     let date_tid = regex::Regex::new(r"^\[[^\]]*\] ([A-Z]+)\[\d+\]").expect("regex");
+    let hangup_at = regex::Regex::new(r"(Channel will hangup at ).*\.$").expect("regex");
     log.lines()
         .map(|l| date_tid.replace(l, "[DATE] $1[TID]").into_owned())
+        .map(|l| hangup_at.replace(&l, "${1}[TIME].").into_owned())
         .filter(|l| l.contains("][C-") || l.contains("dial.c: Called"))
         .collect()
 }

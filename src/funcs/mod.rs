@@ -23,6 +23,7 @@ pub mod shell;
 pub mod sprintf;
 pub mod strings;
 pub mod time;
+pub mod timeout;
 pub mod uri;
 pub mod version;
 
@@ -103,6 +104,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(lists::functions());
     all.extend(strings::functions());
     all.extend(time::functions());
+    all.extend(timeout::functions());
     all.extend(logic::functions());
     all.extend(math::functions());
     all.extend(rand::functions());

@@ -21,7 +21,8 @@ for attempt in 1 2 3; do
     tmp=$(sed -n 's/^capture.sh: temp dir kept: //p' "$keep")
     # The call's lines, and dial.c's `Called` (logged by another thread,
     # so it may come before or after the first of them).
-    body=$(sed -E 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' "$tmp/log/full" |
+    body=$(sed -E -e 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' \
+        -e 's/(Channel will hangup at ).*\.$/\1[TIME]./' "$tmp/log/full" |
         grep -E '\]\[C-|dial\.c: Called')
     # Complete when the first priority run is 1, each step within an
     # extension goes to the next priority unless the step before was a
@@ -48,7 +49,7 @@ done
 {
     echo "; Asterisk 20.20.1, logger 'full' channel, compat-configs/funcs running"
     echo ";   channel originate Local/s@f-$family application NoOp"
-    echo "; Normalised: date -> [DATE], thread id -> [TID]."
+    echo "; Normalised: date -> [DATE], thread id -> [TID], hangup time -> [TIME]."
     printf '%s\n' "$body"
 } >"$here/$family.log"
 rm -rf "$tmp" "$cmds" "$out" "$keep"
