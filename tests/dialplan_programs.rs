@@ -157,3 +157,35 @@ fn application_and_function_listings() {
         "{funcs}"
     );
 }
+
+/// `core show application`/`function` against Asterisk 20.20.1's output
+/// for the same commands (`golden/…/cli/app_docs.txt`): the same sections
+/// in the same order, and the same answers for unknown names. The texts
+/// inside the sections are Asterisk's documentation, which Asterism does
+/// not copy; ours are in our own words.
+#[test]
+fn application_and_function_descriptions() {
+    let dir = config_copy("dialplan");
+    let d = Daemon::start(dir.path());
+    let ansi = regex::Regex::new("\x1b\\[[0-9;]*m").expect("regex");
+    let skeleton = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('[') || l.contains("-= Info about"))
+            .map(str::to_string)
+            .collect()
+    };
+    let golden = golden_blocks(&repo().join("golden/asterisk-20.20.1/cli/app_docs.txt"));
+    assert_eq!(golden.len(), 8);
+    for (cmd, expected) in golden {
+        let expected = ansi.replace_all(&expected, "").into_owned();
+        let got = d.rx(&cmd);
+        if expected.contains("-= Info about") {
+            assert_eq!(skeleton(&got), skeleton(&expected), "{cmd}");
+            assert!(got.starts_with("\n  -= Info about "), "{cmd}: {got}");
+        } else if expected.starts_with("Usage: ") {
+            assert_eq!(got.lines().next(), expected.lines().next(), "{cmd}");
+        } else {
+            assert_eq!(got, expected, "{cmd}");
+        }
+    }
+}

@@ -17,7 +17,69 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: core show functions [like <text>]\n       Lists the dialplan functions, or those whose name contains <text>.\n",
             show_functions,
         ),
+        CliEntry::new(
+            "core show application",
+            "Usage: core show application <application> [<application> [<application> [...]]]\n       Describes one or more dialplan applications.\n",
+            show_application,
+        ),
+        CliEntry::new(
+            "core show function",
+            "Usage: core show function <function>\n       Describes one dialplan function.\n",
+            show_function,
+        ),
     ]
+}
+
+/// The description layout of `core show application`/`function`: the
+/// sections Asterisk prints, in its order, with Asterisk's "Not available"
+/// where Asterism has nothing of its own to say.
+fn describe(out: &mut String, kind: &str, name: &str, synopsis: &str, syntax: &str) {
+    let na = "Not available";
+    out.push_str(&format!("\n  -= Info about {kind} '{name}' =- \n\n"));
+    for (title, body) in [
+        ("Synopsis", synopsis),
+        ("Provided By", na),
+        ("Since", na),
+        ("Description", synopsis),
+        ("Syntax", syntax),
+        ("Arguments", na),
+        ("See Also", na),
+    ] {
+        out.push_str(&format!("[{title}]\n{body}\n\n"));
+    }
+}
+
+fn show_application(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() < 4 {
+        return CliResult::ShowUsage;
+    }
+    let mut found = 0;
+    // Asterisk walks its sorted registry once, describing each app named.
+    for app in crate::apps::registry() {
+        if a.argv[3..].iter().any(|n| n.eq_ignore_ascii_case(app.name)) {
+            describe(out, "Application", app.name, app.synopsis, app.syntax);
+            out.push('\n');
+            found += 1;
+        }
+    }
+    if found == 0 {
+        out.push_str("Your application(s) is (are) not registered\n");
+        return CliResult::Failure;
+    }
+    CliResult::Success
+}
+
+fn show_function(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let Some(f) = a.arg(3).and_then(crate::funcs::find) else {
+        out.push_str("No function by that name registered.\n");
+        return CliResult::Failure;
+    };
+    describe(out, "Function", f.name, f.synopsis, f.syntax);
+    out.push('\n');
+    CliResult::Success
 }
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
