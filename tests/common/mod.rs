@@ -45,7 +45,9 @@ pub fn binary() -> &'static str {
 impl Daemon {
     pub fn start(dir: &Path) -> Daemon {
         let conf = dir.join("asterisk.conf");
+        // The reference captures ran with the process in UTC.
         let child = Command::new(binary())
+            .env("TZ", "UTC")
             .args(["-f", "-g", "-q", "-m", "-n", "-C"])
             .arg(&conf)
             .stdin(Stdio::null())
