@@ -144,3 +144,42 @@ fn check_config_reports_with_places_and_fails_on_syntax_errors() {
         "{text}"
     );
 }
+
+/// A remote console (`-r`) sees the console log: verbose messages marked
+/// with Asterisk's level byte (`-(level + 1)`), which the console turns
+/// into the `    -- ` prefix; `-rx` output stays free of them.
+#[test]
+fn remote_console_gets_verbose_messages() {
+    use std::io::{Read, Write};
+    // The office config has a console log channel (the dialplan one has
+    // none, and then Asterisk's consoles get nothing either).
+    let dir = config_copy("office");
+    let d = Daemon::start(dir.path());
+    let socket = dir.path().join("var/run/asterisk.ctl");
+    let mut console = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    console
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let mut greeting = [0u8; 1];
+    while console.read(&mut greeting).expect("greeting") == 1 && greeting[0] != b'\n' {}
+    console.write_all(b"\0").expect("attach");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(
+        d.rx("channel originate Local/*77@services application NoOp"),
+        ""
+    );
+    let mut got = Vec::new();
+    let wanted: &[u8] = b"No application 'Playback' for extension (services, *77, 2)";
+    let mut buf = [0u8; 4096];
+    while !got.windows(wanted.len()).any(|w| w == wanted) {
+        let n = console.read(&mut buf).expect("console log");
+        assert!(n > 0, "console closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    // Level 3 is marked -4 (0xfc).
+    let marked = [&[0xfcu8][..], b"Executing [*77@services:1] Set("].concat();
+    assert!(got.windows(marked.len()).any(|w| w == marked.as_slice()));
+    // The warning comes as a plain log line.
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.contains("] WARNING["), "{text}");
+}

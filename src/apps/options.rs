@@ -106,7 +106,7 @@ mod tests {
 
     fn logger() -> Logger {
         let dir = std::env::temp_dir();
-        Logger::new(&dir.join("no-such-etc"), &dir, 0)
+        Logger::new(&Default::default(), &dir, 0)
     }
 
     #[test]

@@ -158,10 +158,26 @@ async fn serve_remote(system: Arc<System>, mut stream: UnixStream) {
     }
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 4096];
+    // An interactive console (one that sends a command without "cli quit
+    // after") also gets the console log; `-rx` never does.
+    let mut log: Option<tokio::sync::mpsc::Receiver<Vec<u8>>> = None;
     loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let n = tokio::select! {
+            r = stream.read(&mut buf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            Some(msg) = async {
+                match log.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if stream.write_all(&msg).await.is_err() {
+                    return;
+                }
+                continue;
+            }
         };
         pending.extend_from_slice(&buf[..n]);
         // Asterisk refuses commands longer than its buffer; so do we.
@@ -176,6 +192,14 @@ async fn serve_remote(system: Arc<System>, mut stream: UnixStream) {
                 Some(c) => (c.to_string(), true),
                 None => (text, false),
             };
+            if !quit_after && log.is_none() {
+                log = Some(system.pbx.logger.attach_remote());
+            }
+            // An empty command only asks for the console log (our `-r`
+            // client sends one on connecting).
+            if command.trim().is_empty() {
+                continue;
+            }
             let system2 = system.clone();
             let out = tokio::task::spawn_blocking(move || crate::cli::execute(&system2, &command))
                 .await

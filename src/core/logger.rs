@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::config::{Config, LoadOptions, load};
+use crate::config::views::logger::{LogChannelKind, LoggerConf};
 
 /// Log levels, in Asterisk's numbering order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,17 @@ pub enum Level {
     Dtmf,
     Security,
 }
+
+/// One of each level, for building channel masks.
+const ALL_LEVELS: [Level; 7] = [
+    Level::Debug,
+    Level::Notice,
+    Level::Warning,
+    Level::Error,
+    Level::Verbose(0),
+    Level::Dtmf,
+    Level::Security,
+];
 
 impl Level {
     fn name(self) -> &'static str {
@@ -104,22 +115,23 @@ pub struct Logger {
     pub option_verbose: AtomicU32,
     /// Write to stdout as a foreground console (`-c`).
     console_enabled: std::sync::atomic::AtomicBool,
+    /// Remote consoles (`asterisk -r`) that get the console channel's
+    /// messages. A console that does not keep up loses messages rather
+    /// than slow the call that logs them.
+    remote: Mutex<Vec<tokio::sync::mpsc::Sender<Vec<u8>>>>,
 }
 
-const DEFAULT_DATEFORMAT: &str = "%b %e %T";
-
 impl Logger {
-    /// Builds the logger from `<etc>/logger.conf` (Asterisk's defaults when
-    /// it is missing: console and `messages` get notices, warnings and
-    /// errors).
-    pub fn new(etc: &Path, logdir: &Path, option_verbose: u32) -> Logger {
+    /// Builds the logger from logger.conf's view.
+    pub fn new(conf: &LoggerConf, logdir: &Path, option_verbose: u32) -> Logger {
         let logger = Logger {
             channels: Mutex::new(Vec::new()),
-            dateformat: Mutex::new(DEFAULT_DATEFORMAT.into()),
+            dateformat: Mutex::new(String::new()),
             option_verbose: AtomicU32::new(option_verbose),
             console_enabled: std::sync::atomic::AtomicBool::new(false),
+            remote: Mutex::new(Vec::new()),
         };
-        logger.reload(etc, logdir);
+        logger.apply(conf, logdir);
         logger
     }
 
@@ -127,51 +139,53 @@ impl Logger {
         self.console_enabled.store(on, Ordering::Relaxed);
     }
 
-    /// Re-reads logger.conf and reopens the files (`logger reload`).
-    pub fn reload(&self, etc: &Path, logdir: &Path) {
-        let opts = LoadOptions::new(etc);
-        let cfg = load("logger.conf", &opts).ok().flatten();
-        let (dateformat, specs) = match &cfg {
-            Some(c) => channel_specs(c),
-            None => (
-                DEFAULT_DATEFORMAT.to_string(),
-                vec![
-                    ("console".to_string(), "notice,warning,error".to_string()),
-                    ("messages".to_string(), "notice,warning,error".to_string()),
-                ],
-            ),
-        };
+    /// Attaches a remote console; its messages arrive on the receiver,
+    /// verbose ones marked as Asterisk marks them (a first byte of
+    /// `-(level + 1)`), until the receiver is dropped.
+    pub fn attach_remote(&self) -> tokio::sync::mpsc::Receiver<Vec<u8>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        lock(&self.remote).push(tx);
+        rx
+    }
+
+    /// Takes a (re)loaded logger.conf: channels, levels, date format;
+    /// files are reopened (`logger reload`).
+    pub fn apply(&self, conf: &LoggerConf, logdir: &Path) {
+        // res_security_log registers SECURITY when it loads.
+        let known = conf.levels(&["SECURITY"]);
+        let hostname = conf.general.appendhostname.then(hostname);
         let mut channels = Vec::new();
-        for (name, levels) in specs {
-            let (mask, verbosity) = parse_levels(&levels);
-            let sink = if name.eq_ignore_ascii_case("console") {
-                Sink::Console
-            } else if name.starts_with("syslog") {
+        for c in &conf.channels {
+            let sink = match c.kind {
+                LogChannelKind::Console => Sink::Console,
                 // Syslog needs the host's syslog; not provided (check-config says so).
-                continue;
-            } else {
-                let path = if name.starts_with('/') {
-                    PathBuf::from(&name)
-                } else {
-                    logdir.join(&name)
-                };
-                if let Some(parent) = path.parent() {
-                    let _ = std::fs::create_dir_all(parent);
+                LogChannelKind::Syslog { .. } => continue,
+                LogChannelKind::File => {
+                    let Some(path) = c.file_path(logdir, hostname.as_deref()) else {
+                        continue;
+                    };
+                    if let Some(parent) = path.parent() {
+                        let _ = std::fs::create_dir_all(parent);
+                    }
+                    let file = OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&path)
+                        .ok();
+                    Sink::File { path, file }
                 }
-                let file = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .ok();
-                Sink::File { path, file }
             };
+            let mask = ALL_LEVELS
+                .iter()
+                .filter(|l| c.takes(l.name(), &known))
+                .fold(0, |m, l| m | l.bit());
             channels.push(LogChannel {
                 mask,
-                verbosity,
+                verbosity: c.verbosity,
                 sink,
             });
         }
-        *lock(&self.dateformat) = dateformat;
+        *lock(&self.dateformat) = conf.general.dateformat.clone();
         *lock(&self.channels) = channels;
     }
 
@@ -219,12 +233,39 @@ impl Logger {
             }
             match &mut c.sink {
                 Sink::Console => {
+                    // Consoles show verbose messages up to the core's
+                    // verbosity, whatever the file channels ask for.
+                    if let Level::Verbose(n) = rec.level
+                        && n > self.option_verbose.load(Ordering::Relaxed)
+                    {
+                        continue;
+                    }
                     if console_on {
                         let text = match rec.level {
                             Level::Verbose(n) => format!("{}{}\n", verbose_prefix(n), rec.message),
                             _ => line.clone(),
                         };
                         let _ = std::io::stdout().write_all(text.as_bytes());
+                    }
+                    let mut remote = lock(&self.remote);
+                    if !remote.is_empty() {
+                        let bytes = match rec.level {
+                            Level::Verbose(n) => {
+                                let magic = (-(n.min(9) as i8) - 1) as u8;
+                                let mut b = Vec::with_capacity(rec.message.len() + 2);
+                                for part in rec.message.split('\n') {
+                                    b.push(magic);
+                                    b.extend_from_slice(part.as_bytes());
+                                    b.push(b'\n');
+                                }
+                                b
+                            }
+                            _ => line.clone().into_bytes(),
+                        };
+                        remote.retain(|tx| match tx.try_send(bytes.clone()) {
+                            Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => true,
+                            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+                        });
                     }
                 }
                 Sink::File { path, file } => {
@@ -290,101 +331,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
-/// `[general] dateformat` and the `[logfiles]` channels of logger.conf.
-fn channel_specs(cfg: &Config) -> (String, Vec<(String, String)>) {
-    let mut dateformat = DEFAULT_DATEFORMAT.to_string();
-    let mut specs = Vec::new();
-    for cat in cfg.sections() {
-        if cat.name.eq_ignore_ascii_case("general") {
-            for v in &cat.variables {
-                if v.name.eq_ignore_ascii_case("dateformat") && !v.value.is_empty() {
-                    dateformat = v.value.clone();
-                }
-            }
-        } else if cat.name.eq_ignore_ascii_case("logfiles") {
-            for v in &cat.variables {
-                specs.push((v.name.clone(), v.value.clone()));
-            }
-        }
-    }
-    (dateformat, specs)
-}
-
-/// Parses `notice,warning,verbose(3)`; `*` takes every level.
-fn parse_levels(levels: &str) -> (u32, Option<u32>) {
-    let mut mask = 0;
-    let mut verbosity = None;
-    // A `[format]` prefix (e.g. `[json]notice`) selects a format; plain is the default.
-    let levels = match levels.trim().strip_prefix('[') {
-        Some(rest) => rest.split_once(']').map(|(_, r)| r).unwrap_or(""),
-        None => levels,
-    };
-    for word in levels.split(',') {
-        let w = word.trim().to_ascii_lowercase();
-        let (name, arg) = match w.split_once('(') {
-            Some((n, a)) => (
-                n.trim().to_string(),
-                Some(a.trim_end_matches(')').trim().to_string()),
-            ),
-            None => (w.clone(), None),
-        };
-        mask |= match name.as_str() {
-            "debug" | "trace" => Level::Debug.bit(),
-            "notice" => Level::Notice.bit(),
-            "warning" => Level::Warning.bit(),
-            "error" => Level::Error.bit(),
-            "verbose" => {
-                verbosity = arg.and_then(|a| a.parse().ok());
-                Level::Verbose(0).bit()
-            }
-            "dtmf" => Level::Dtmf.bit(),
-            "security" => Level::Security.bit(),
-            "*" => u32::MAX,
-            _ => 0,
-        };
-    }
-    (mask, verbosity)
-}
-
-/// Formats now with an Asterisk dateformat (strftime, plus `%q`/`%<n>q` for
-/// fractions of a second).
+/// Formats now with an Asterisk dateformat (`ast_strftime`: strftime,
+/// plus `%q`/`%<n>q` for fractions of a second), in local time.
 pub fn format_date(fmt: &str) -> String {
-    let now = chrono::Local::now();
-    let mut f = String::with_capacity(fmt.len());
-    let mut chars = fmt.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            f.push(c);
-            continue;
-        }
-        match chars.peek().copied() {
-            Some(d @ '1'..='6') => {
-                chars.next();
-                if chars.peek() == Some(&'q') {
-                    chars.next();
-                    f.push_str(&format!("%{d}f"));
-                } else {
-                    f.push('%');
-                    f.push(d);
-                }
-            }
-            Some('q') => {
-                chars.next();
-                f.push_str("%6f");
-            }
-            Some(o) => {
-                chars.next();
-                f.push('%');
-                f.push(o);
-            }
-            None => f.push('%'),
-        }
-    }
-    let mut out = String::new();
-    if std::fmt::Write::write_fmt(&mut out, format_args!("{}", now.format(&f))).is_err() {
-        return now.format("%b %e %T").to_string();
-    }
-    out
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::core::tz::localtime(now.as_secs() as i64, now.subsec_micros() as i64, None)
+        .and_then(|tm| crate::funcs::time::ast_strftime(fmt.as_bytes(), &tm))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// The host's name (for `appendhostname`).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -392,11 +355,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels() {
-        let (mask, v) = parse_levels("notice,warning,error,verbose(3)");
-        assert_eq!(v, Some(3));
-        assert_ne!(mask & Level::Verbose(1).bit(), 0);
-        assert_eq!(mask & Level::Debug.bit(), 0);
+    fn channels_come_from_the_view() {
+        use crate::config::views::View;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::config::load_str(
+            "logger.conf",
+            "[general]\ndateformat=%F\n[logfiles]\nfull => notice,warning,error,verbose(3)\nsyslog.local0 => *\n",
+            &crate::config::LoadOptions::new(dir.path()),
+        )
+        .expect("parses");
+        let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
+        let logger = Logger::new(&conf, dir.path(), 0);
+        let channels = lock(&logger.channels);
+        assert_eq!(channels.len(), 1, "syslog is not opened");
+        assert_eq!(channels[0].verbosity, Some(3));
+        assert_ne!(channels[0].mask & Level::Verbose(1).bit(), 0);
+        assert_eq!(channels[0].mask & Level::Debug.bit(), 0);
+        drop(channels);
+        assert_eq!(logger.verbose_sys_level(), 3);
+        logger.notice("x.c", None, "hello");
+        let text = std::fs::read_to_string(dir.path().join("full")).expect("full");
+        assert!(text.contains("] NOTICE["), "{text}");
+        assert!(text.trim_end().ends_with("x.c: hello"), "{text}");
     }
 
     #[test]

@@ -332,7 +332,7 @@ impl System {
         let db = astdb::AstDb::open(&conf.dirs.db)?;
         let now = SystemTime::now();
         let verbose = conf.options.verbose;
-        let logger = crate::core::logger::Logger::new(&conf.dirs.etc, &conf.dirs.log, verbose);
+        let logger = crate::core::logger::Logger::new(&loaded.logger, &conf.dirs.log, verbose);
         let pbx = crate::pbx::Pbx::new(&conf.options.system_name, logger);
         pbx.load_globals(&loaded.dialplan);
         let uuid = pbx_uuid(&db)?;
@@ -416,6 +416,9 @@ impl System {
         }
         if parts.contains(&Part::Dialplan) {
             self.pbx.load_globals(&next.dialplan);
+        }
+        if parts.contains(&Part::Logger) {
+            self.pbx.logger.apply(&next.logger, &self.conf.dirs.log);
         }
         match self.loaded.write() {
             Ok(mut g) => *g = Arc::new(next),

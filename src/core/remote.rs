@@ -39,6 +39,9 @@ fn print_output(out: &mut impl Write, bytes: &[u8], interactive: bool) -> std::i
         match line.first() {
             Some(&b) if b > 0x7f => {
                 if interactive {
+                    // The marker byte is -(level + 1).
+                    let level = (-(b as i8) - 1).max(0) as u32;
+                    out.write_all(crate::core::logger::verbose_prefix(level).as_bytes())?;
                     out.write_all(&line[1..])?;
                 }
             }
@@ -93,6 +96,8 @@ pub fn interactive(socket: &Path) -> Result<(), RemoteError> {
         }
     });
     let mut writer = stream;
+    // An empty command: start receiving the console log now.
+    writer.write_all(b"\0")?;
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let line = line?;
