@@ -405,3 +405,34 @@ fn corner_dialplan_agrees() {
     );
     assert!(n > 10_000, "{n}");
 }
+
+/// More contexts than the searched-set keeps on the stack (256): a chain
+/// of includes 300 long, with loops back into it (one through a name that
+/// differs only in case), and extensions along the way.
+#[test]
+fn long_include_chain_agrees() {
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!("[c{i}]\n"));
+        if i + 1 < 300 {
+            text.push_str(&format!("include => c{}\n", i + 1));
+        }
+        if i % 50 == 49 {
+            text.push_str("include => c10\ninclude => C20\n");
+        }
+        text.push_str(&format!("exten => {},1,NoOp()\n", 1000 + i));
+        text.push_str(&format!("exten => _{}X,2,NoOp()\n", i % 10));
+    }
+    text.push_str("[C20]\ninclude => c290\nexten => 7,1,NoOp()\n");
+    let cfg = load_str("extensions.conf", &text, &LoadOptions::new("/nonexistent"))
+        .expect("chain dialplan loads");
+    let plan = Dialplan::from_config(&cfg);
+    let numbers: Vec<String> = [
+        "1000", "1100", "1255", "1256", "1299", "1300", "7", "55", "5", "",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let n = compare(&plan, &["c0", "c100", "c299", "C20"], &numbers, &[None]);
+    assert!(n > 100, "{n}");
+}

@@ -46,7 +46,10 @@ fn run_family(family: &str) -> Result<(), String> {
         return Err(format!("{family}: originate said {out:?}"));
     }
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !d.rx("core show channels count").starts_with("0 active channels\n") {
+    while !d
+        .rx("core show channels count")
+        .starts_with("0 active channels\n")
+    {
         if Instant::now() > deadline {
             return Err(format!("{family}: the call did not finish"));
         }

@@ -209,6 +209,9 @@ struct PatternEntry {
     compiled: CompiledPattern,
 }
 
+/// `(context number, position in its extension list)`.
+type Place = (u32, u32);
+
 /// What the lookup knows about one context beyond its extension list.
 #[derive(Debug, Clone, Default)]
 struct ContextIndex {
@@ -238,7 +241,7 @@ pub struct LookupIndex {
     /// Literal extension names with `-` removed (and cut at a NUL, where
     /// Asterisk's comparison stops) to every `(context, position)` holding
     /// one, sorted. Candidates are confirmed with `extension_match`.
-    literals: FastMap<Box<[u8]>, Box<[(u32, u32)]>>,
+    literals: FastMap<Box<[u8]>, Box<[Place]>>,
     /// Number of distinct case-folded context names.
     folds: usize,
 }
@@ -360,9 +363,12 @@ struct Query<'q> {
 }
 
 /// Contexts already searched (Asterisk's include stack, which only grows
-/// during one lookup), by case-folded name.
+/// during one lookup), by case-folded name. The bits live on the stack
+/// for the first 256 names and move to the heap only when a search reaches
+/// a context past them.
 struct Searched {
     bits: SearchedBits,
+    folds: usize,
     count: usize,
 }
 
@@ -373,22 +379,21 @@ enum SearchedBits {
 
 impl Searched {
     fn new(folds: usize) -> Self {
-        let bits = if folds <= 256 {
-            SearchedBits::Inline([0; 4])
-        } else {
-            SearchedBits::Heap(vec![0; folds.div_ceil(64)])
-        };
-        Searched { bits, count: 0 }
+        Searched {
+            bits: SearchedBits::Inline([0; 4]),
+            folds,
+            count: 0,
+        }
     }
 
-    fn words(&mut self) -> &mut [u64] {
-        match &mut self.bits {
+    fn words(&self) -> &[u64] {
+        match &self.bits {
             SearchedBits::Inline(w) => w,
             SearchedBits::Heap(w) => w,
         }
     }
 
-    fn contains(&mut self, fold: u32) -> bool {
+    fn contains(&self, fold: u32) -> bool {
         let f = fold as usize;
         self.words()
             .get(f / 64)
@@ -397,7 +402,18 @@ impl Searched {
 
     fn insert(&mut self, fold: u32) {
         let f = fold as usize;
-        if let Some(w) = self.words().get_mut(f / 64) {
+        if let SearchedBits::Inline(w) = &self.bits
+            && f / 64 >= w.len()
+        {
+            let mut heap = vec![0; self.folds.div_ceil(64).max(f / 64 + 1)];
+            heap[..w.len()].copy_from_slice(w);
+            self.bits = SearchedBits::Heap(heap);
+        }
+        let words = match &mut self.bits {
+            SearchedBits::Inline(w) => &mut w[..],
+            SearchedBits::Heap(w) => &mut w[..],
+        };
+        if let Some(w) = words.get_mut(f / 64) {
             *w |= 1 << (f % 64);
         }
         self.count += 1;
@@ -486,10 +502,10 @@ fn search_indexed<'a>(
     }
     searched.insert(cix.fold);
     for (n, inc) in ctx.includes.iter().enumerate() {
-        if let Some(t) = &inc.timing {
-            if !t.matches_now() {
-                continue;
-            }
+        if let Some(t) = &inc.timing
+            && !t.matches_now()
+        {
+            continue;
         }
         let target = match cix.includes.get(n) {
             Some(&t) if !stale => t.map(|t| t as usize),
@@ -590,10 +606,10 @@ fn search_context<'a>(
             break;
         }
         lits.next();
-        if let Some(e) = ctx.extensions.get(l) {
-            if let Some(f) = try_extension(ctx, e, q, status) {
-                return Some(f);
-            }
+        if let Some(e) = ctx.extensions.get(l)
+            && let Some(f) = try_extension(ctx, e, q, status)
+        {
+            return Some(f);
         }
     }
     loop {
