@@ -3,16 +3,16 @@
 //! `$[...]` expressions. Compare figures as ratios within one run: the
 //! baseline here is the cost of an exact match in the first context.
 //!
-//! With the lookup index (one run, `--warm-up-time 1 --measurement-time 3`,
-//! on a shared 2-core machine; the baseline was about 140 ns):
+//! With the lookup index (two runs, `--warm-up-time 1 --measurement-time
+//! 3`, on a shared, busy 2-core machine; the baseline was 130-140 ns):
 //!
 //! | lookup from `ctx00`                      | vs baseline |
 //! |------------------------------------------|-------------|
 //! | exact, first context (baseline)          | 1×          |
-//! | exact, through 49 includes               | 1.1×        |
-//! | only a pattern matches (all 50 contexts) | 1.9×        |
-//! | `find_linear`, through includes          | 34×         |
-//! | `find_linear`, pattern only              | 148×        |
+//! | exact, through 49 includes               | 1.1-1.2×    |
+//! | only a pattern matches (all 50 contexts) | 1.9-2.3×    |
+//! | `find_linear`, through includes          | 34-47×      |
+//! | `find_linear`, pattern only              | 148-234×    |
 //!
 //! Before the index, the same three lookups were 1×, 35× and 123× of a
 //! baseline of about 160 ns (the plain walk is `find_linear`, kept as the

@@ -12,9 +12,9 @@
 //! Compare figures as ratios within one run. The baseline here is one
 //! extension lookup in the program's own context (the run does about 20 of
 //! them, plus the substitutions, the applications and the channel work).
-//! One run (`--warm-up-time 1 --measurement-time 3`, shared 2-core
-//! machine): the lookup took about 76 ns, the whole run about 47 µs, so
-//! a run is about 600× one lookup.
+//! Two runs (`--warm-up-time 1 --measurement-time 3`, shared, busy 2-core
+//! machine): the lookup took 76-98 ns, the whole run 40-47 µs, so a run
+//! is 400-600× one lookup.
 
 use std::hint::black_box;
 use std::sync::Arc;
