@@ -2,8 +2,7 @@
 //! extensions kept in Asterisk's sort order, priorities, labels, hints,
 //! includes (with time restrictions), ignore patterns and switches.
 
-use std::collections::HashMap;
-
+use super::find::{FastMap, LookupIndex};
 use super::pattern::{ext_cmp, extension_match, normalize_name};
 use crate::config::{Config, Diagnostic, Origin, Severity, is_true};
 
@@ -125,11 +124,13 @@ impl Default for General {
 pub struct Dialplan {
     /// In the order `dialplan show` walks them.
     pub contexts: Vec<Context>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     pub globals: Vec<(String, String)>,
     pub general: General,
     /// Everything pbx_config would have logged while building.
     pub diagnostics: Vec<Diagnostic>,
+    /// Extension lookup tables, built once the contexts are complete.
+    lookup: LookupIndex,
 }
 
 /// `pbx_strsep`: splits on `delim` but not inside `[]`, skipping over
@@ -271,6 +272,15 @@ impl Dialplan {
         self.index.get(name).map(|&i| &self.contexts[i])
     }
 
+    /// The position of a context in `contexts`.
+    pub fn context_number(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub fn lookup_index(&self) -> &LookupIndex {
+        &self.lookup
+    }
+
     pub fn total_priorities(&self) -> usize {
         self.contexts
             .iter()
@@ -388,6 +398,7 @@ impl Dialplan {
                 }
             }
         }
+        dp.lookup = LookupIndex::build(&dp.contexts, |name| dp.index.get(name).copied());
         dp
     }
 

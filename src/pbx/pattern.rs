@@ -214,6 +214,26 @@ fn fluff_len(s: &[u8]) -> usize {
     s.iter().filter(|&&b| b != b'-').count()
 }
 
+/// Whether the inside of a `[...]` set (`a-c` ranges and single
+/// characters) holds `dc`, read as the matcher reads it.
+fn set_has(set: &[u8], dc: u8) -> bool {
+    let mut j = 0;
+    while j < set.len() {
+        if j + 2 < set.len() && set[j + 1] == b'-' {
+            if dc >= set[j] && dc <= set[j + 2] {
+                return true;
+            }
+            j += 3;
+        } else {
+            if dc == set[j] {
+                return true;
+            }
+            j += 1;
+        }
+    }
+    false
+}
+
 /// `ast_extension_match`: does `data` (a dialled string) match `pattern`
 /// (an extension name, plain or `_`-pattern)?
 pub fn extension_match(pattern: &str, data: &str) -> Match {
@@ -258,24 +278,7 @@ pub fn extension_match(pattern: &str, data: &str) -> Match {
                     pi = end + 1;
                     continue;
                 }
-                let mut j = start;
-                let mut found = false;
-                while j < end {
-                    if j + 2 < end && p[j + 1] == b'-' {
-                        if dc >= p[j] && dc <= p[j + 2] {
-                            found = true;
-                            break;
-                        }
-                        j += 3;
-                    } else {
-                        if dc == p[j] {
-                            found = true;
-                            break;
-                        }
-                        j += 1;
-                    }
-                }
-                if !found {
+                if !set_has(&p[start..end], dc) {
                     return Match::No;
                 }
                 pi = end;
@@ -318,6 +321,185 @@ pub fn normalize_name(name: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A set of bytes, one bit each.
+pub type ByteSet = [u64; 4];
+
+fn byteset_has(set: &ByteSet, b: u8) -> bool {
+    set[usize::from(b >> 6)] >> (b & 63) & 1 == 1
+}
+
+fn byteset_of(f: impl Fn(u8) -> bool) -> ByteSet {
+    let mut set = [0u64; 4];
+    for b in 0..=255u8 {
+        if f(b) {
+            set[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    }
+    set
+}
+
+/// One position of a compiled pattern, before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// Takes one dialled character, which must be in the set.
+    Char(ByteSet),
+    /// `[]`: takes nothing, but the dialled string must not have ended.
+    NotEnded,
+}
+
+/// How a compiled pattern ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// End of the pattern (or `/`): the dialled string must end too.
+    End,
+    /// `.`: one or more characters more.
+    Dot,
+    /// `!`: zero or more characters more, an early match.
+    Bang,
+    /// An unterminated `[`: nothing matches.
+    Never,
+}
+
+/// An `_`-pattern compiled for [`extension_match`]'s rules, to match
+/// dialled strings from which `-` has been removed. It gives exactly
+/// `extension_match`'s answer for data that does not start with `_` (the
+/// matcher skips `-` in the data everywhere, so removing them first is the
+/// same); the differential tests hold it to that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledPattern {
+    steps: Box<[Step]>,
+    tail: Tail,
+    /// Bounds on the length of matching (`-`-free) dialled strings.
+    pub min_len: usize,
+    pub max_len: usize,
+    /// The bytes a matching non-empty dialled string can start with.
+    pub first: ByteSet,
+    /// Whether the empty string matches.
+    pub matches_empty: bool,
+}
+
+impl CompiledPattern {
+    /// Compiles an extension name; `None` when it is not a pattern.
+    pub fn new(name: &str) -> Option<Self> {
+        let p = name.as_bytes();
+        if p.first() != Some(&b'_') {
+            return None;
+        }
+        // Walks the pattern as `extension_match` does, position by position.
+        let mut steps = Vec::new();
+        let mut pi = 1;
+        let tail = loop {
+            pi = skip_fluff(p, pi);
+            let Some(&pc) = p.get(pi) else {
+                break Tail::End;
+            };
+            let set = match pc {
+                b'/' => break Tail::End,
+                b'.' => break Tail::Dot,
+                b'!' => break Tail::Bang,
+                b'[' => {
+                    let start = pi + 1;
+                    let Some(end) = p[start..]
+                        .iter()
+                        .position(|&b| b == b']')
+                        .map(|e| e + start)
+                    else {
+                        break Tail::Never;
+                    };
+                    pi = end + 1;
+                    if start == end {
+                        steps.push(Step::NotEnded);
+                        continue;
+                    }
+                    byteset_of(|b| set_has(&p[start..end], b))
+                }
+                b'n' | b'N' => byteset_of(|b| (b'2'..=b'9').contains(&b)),
+                b'x' | b'X' => byteset_of(|b| b.is_ascii_digit()),
+                b'z' | b'Z' => byteset_of(|b| (b'1'..=b'9').contains(&b)),
+                other => byteset_of(|b| b == other),
+            };
+            if pc != b'[' {
+                pi += 1;
+            }
+            steps.push(Step::Char(set));
+        };
+        let mut chars = 0usize;
+        let mut min_len = 0usize;
+        let mut first = None;
+        for s in &steps {
+            match s {
+                Step::Char(set) => {
+                    first.get_or_insert(*set);
+                    chars += 1;
+                }
+                Step::NotEnded => min_len = min_len.max(chars + 1),
+            }
+        }
+        let (min_len, max_len) = match tail {
+            Tail::End => (min_len.max(chars), chars),
+            Tail::Dot => (min_len.max(chars + 1), usize::MAX),
+            Tail::Bang => (min_len.max(chars), usize::MAX),
+            Tail::Never => (1, 0),
+        };
+        let first = first.unwrap_or(match tail {
+            Tail::Dot | Tail::Bang => [u64::MAX; 4],
+            Tail::End | Tail::Never => [0; 4],
+        });
+        let mut c = CompiledPattern {
+            steps: steps.into_boxed_slice(),
+            tail,
+            min_len,
+            max_len,
+            first,
+            matches_empty: false,
+        };
+        c.matches_empty = c.matches(b"").is_match();
+        Some(c)
+    }
+
+    /// Cheap necessary condition for [`Self::matches`].
+    #[inline]
+    pub fn may_match(&self, data: &[u8]) -> bool {
+        let len = data.len();
+        if len < self.min_len || len > self.max_len {
+            return false;
+        }
+        match data.first() {
+            Some(&b) => byteset_has(&self.first, b),
+            None => self.matches_empty,
+        }
+    }
+
+    /// Whether a matching non-empty dialled string can start with `b`.
+    pub fn may_start_with(&self, b: u8) -> bool {
+        byteset_has(&self.first, b)
+    }
+
+    /// Matches a dialled string with its `-` removed.
+    pub fn matches(&self, data: &[u8]) -> Match {
+        let mut di = 0;
+        for s in self.steps.iter() {
+            match s {
+                Step::Char(set) => match data.get(di) {
+                    Some(&c) if byteset_has(set, c) => di += 1,
+                    _ => return Match::No,
+                },
+                Step::NotEnded => {
+                    if di >= data.len() {
+                        return Match::No;
+                    }
+                }
+            }
+        }
+        match self.tail {
+            Tail::End if di == data.len() => Match::Yes,
+            Tail::Dot if di < data.len() => Match::Yes,
+            Tail::Bang => Match::Early,
+            _ => Match::No,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -392,6 +574,86 @@ mod tests {
                 "{pattern} vs {data}"
             );
         }
+    }
+
+    /// The compiled matcher and its prefilter against `extension_match`,
+    /// on every short string over an alphabet that exercises each rule.
+    #[test]
+    fn compiled_patterns_agree_with_the_matcher() {
+        let patterns = [
+            "_X",
+            "_X.",
+            "_X!",
+            "_.",
+            "_!",
+            "_",
+            "_/",
+            "_1/2",
+            "_NXX",
+            "_Z",
+            "_1-800-NXX",
+            "_[04-9*#]",
+            "_[a-]X",
+            "_[-a]",
+            "_[]",
+            "_1[]",
+            "_1[]2",
+            "_[]1",
+            "_[12",
+            "_1[2",
+            "_X[]",
+            "_X[].",
+            "_[]!",
+            "_xnz",
+            "_XX-",
+            "_--1",
+            "_[9-0]",
+            "_[0-9",
+            "_[1-]",
+            "_[x]",
+            "_ab",
+            "_a.",
+            "_1!2",
+            "_.2",
+            "_[]]",
+            "_[[]",
+            "_X.X",
+            "_-",
+            "_[1-2-5]",
+        ];
+        let alphabet = b"0125a-*#[x_";
+        let mut data: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut last = vec![Vec::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for d in &last {
+                for &c in alphabet {
+                    let mut e = d.clone();
+                    e.push(c);
+                    next.push(e);
+                }
+            }
+            data.extend(next.iter().cloned());
+            last = next;
+        }
+        data.push(b"18005551212".to_vec());
+        data.push(b"1-800-555".to_vec());
+        for pat in patterns {
+            let c = CompiledPattern::new(pat).expect("a pattern");
+            for d in &data {
+                let d = std::str::from_utf8(d).expect("ascii");
+                if d.starts_with('_') {
+                    continue;
+                }
+                let stripped: Vec<u8> = d.bytes().filter(|&b| b != b'-').collect();
+                let want = extension_match(pat, d);
+                assert_eq!(c.matches(&stripped), want, "{pat} vs {d:?}");
+                if want.is_match() {
+                    assert!(c.may_match(&stripped), "prefilter {pat} vs {d:?}");
+                }
+            }
+        }
+        assert!(CompiledPattern::new("100").is_none());
     }
 
     #[test]
