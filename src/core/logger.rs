@@ -358,7 +358,7 @@ mod tests {
     fn channels_come_from_the_view() {
         use crate::config::views::View;
         let dir = tempfile::tempdir().expect("tempdir");
-        let cfg = crate::config::load_str(
+        let cfg = crate::config::loader::load_str(
             "logger.conf",
             "[general]\ndateformat=%F\n[logfiles]\nfull => notice,warning,error,verbose(3)\nsyslog.local0 => *\n",
             &crate::config::LoadOptions::new(dir.path()),
