@@ -79,6 +79,22 @@ fn parse_pres(v: &str) -> Option<i32> {
     leading_number(v).or_else(|| cid::parse_presentation(v))
 }
 
+/// A written setting, trimmed and parsed; when it does not parse, Asterisk's
+/// "Unknown <what> '<value>', value unchanged" error is logged.
+fn setting(
+    ctx: &FuncCtx<'_>,
+    value: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Option<i32>,
+) -> Option<i32> {
+    let v = trim_end_blanks(value);
+    let parsed = parse(&v).filter(|n| *n >= 0);
+    if parsed.is_none() {
+        ctx.error(FILE, &format!("Unknown {what} '{v}', value unchanged"));
+    }
+    parsed
+}
+
 fn trim_end_blanks(s: &str) -> String {
     s.trim_end_matches(|c: char| c.is_ascii_whitespace())
         .to_string()
@@ -168,29 +184,17 @@ fn name_write(ctx: &FuncCtx<'_>, p: &mut Party, sub: &[String], value: &str) -> 
         }
         [a] if is(a, "valid") => p.name.valid = atoi(value) != 0,
         [a] if is(a, "charset") => {
-            let v = trim_end_blanks(value);
-            match leading_number(&v).or_else(|| party::charset_parse(&v)) {
-                Some(c) if c >= 0 => p.name.char_set = c,
-                _ => {
-                    ctx.error(
-                        FILE,
-                        &format!("Unknown name char-set '{v}', value unchanged"),
-                    );
-                    return Field::Invalid;
-                }
+            match setting(ctx, value, "name char-set", |v| {
+                leading_number(v).or_else(|| party::charset_parse(v))
+            }) {
+                Some(c) => p.name.char_set = c,
+                None => return Field::Invalid,
             }
         }
         [a] if starts_ci(a, "pres") => {
-            let v = trim_end_blanks(value);
-            match parse_pres(&v) {
-                Some(pr) if pr >= 0 => p.name.presentation = pr,
-                _ => {
-                    ctx.error(
-                        FILE,
-                        &format!("Unknown name presentation '{v}', value unchanged"),
-                    );
-                    return Field::Invalid;
-                }
+            match setting(ctx, value, "name presentation", |v| parse_pres(v)) {
+                Some(pr) => p.name.presentation = pr,
+                None => return Field::Invalid,
             }
         }
         _ => return Field::Unknown,
@@ -206,29 +210,15 @@ fn number_write(ctx: &FuncCtx<'_>, p: &mut Party, sub: &[String], value: &str) -
         }
         [a] if is(a, "valid") => p.number.valid = atoi(value) != 0,
         [a] if is(a, "plan") => {
-            let v = trim_end_blanks(value);
-            match leading_number(&v) {
+            match setting(ctx, value, "type-of-number/numbering-plan", leading_number) {
                 Some(n) => p.number.plan = n,
-                None => {
-                    ctx.error(
-                        FILE,
-                        &format!("Unknown type-of-number/numbering-plan '{v}', value unchanged"),
-                    );
-                    return Field::Invalid;
-                }
+                None => return Field::Invalid,
             }
         }
         [a] if starts_ci(a, "pres") => {
-            let v = trim_end_blanks(value);
-            match parse_pres(&v) {
-                Some(pr) if pr >= 0 => p.number.presentation = pr,
-                _ => {
-                    ctx.error(
-                        FILE,
-                        &format!("Unknown number presentation '{v}', value unchanged"),
-                    );
-                    return Field::Invalid;
-                }
+            match setting(ctx, value, "number presentation", |v| parse_pres(v)) {
+                Some(pr) => p.number.presentation = pr,
+                None => return Field::Invalid,
             }
         }
         _ => return Field::Unknown,
@@ -269,20 +259,11 @@ fn id_write(ctx: &FuncCtx<'_>, p: &mut Party, path: &[String], value: &str) -> F
     } else if rest.is_empty() && is(first, "ton") {
         return number_write(ctx, p, &["plan".to_string()], value);
     } else if rest.is_empty() && starts_ci(first, "pres") {
-        let v = trim_end_blanks(value);
-        match parse_pres(&v) {
-            Some(pr) if pr >= 0 => {
-                p.name.presentation = pr;
-                p.number.presentation = pr;
-            }
-            _ => {
-                ctx.error(
-                    FILE,
-                    &format!("Unknown combined presentation '{v}', value unchanged"),
-                );
-                return Field::Invalid;
-            }
-        }
+        let Some(pr) = setting(ctx, value, "combined presentation", parse_pres) else {
+            return Field::Invalid;
+        };
+        p.name.presentation = pr;
+        p.number.presentation = pr;
     } else {
         return Field::Unknown;
     }
@@ -384,15 +365,9 @@ fn callerid_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
             match p.len() {
                 2 => d.dialed.number = Some(trim_end_blanks(value)),
                 3 if is(&p[2], "plan") => {
-                    let v = trim_end_blanks(value);
-                    match leading_number(&v) {
-                        Some(n) => d.dialed.plan = n,
-                        None => ctx.error(
-                            FILE,
-                            &format!(
-                                "Unknown type-of-number/numbering-plan '{v}', value unchanged"
-                            ),
-                        ),
+                    let what = "type-of-number/numbering-plan";
+                    if let Some(n) = setting(ctx, value, what, leading_number) {
+                        d.dialed.plan = n;
                     }
                 }
                 _ => unknown(),
@@ -408,13 +383,8 @@ fn callerid_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
             unknown();
         }
     } else if path.len() == 1 && is(first, "ani2") {
-        let v = trim_end_blanks(value);
-        match leading_number(&v) {
-            Some(n) => d.caller.ani2 = n,
-            None => ctx.error(
-                FILE,
-                &format!("Unknown callerid ani2 '{v}', value unchanged"),
-            ),
+        if let Some(n) = setting(ctx, value, "callerid ani2", leading_number) {
+            d.caller.ani2 = n;
         }
     } else {
         let (mut party, sub, which) = if is(first, "ani") {

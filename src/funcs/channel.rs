@@ -206,17 +206,7 @@ fn amaflag(value: &str) -> u32 {
 
 /// `sscanf("%d")`: optional blanks, a sign, digits.
 fn scan_int(value: &str) -> Option<i64> {
-    let t = value.trim_start();
-    let (sign, digits) = match t.as_bytes().first() {
-        Some(b'-') => (-1, &t[1..]),
-        Some(b'+') => (1, &t[1..]),
-        _ => (1, t),
-    };
-    let end = digits
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(digits.len());
-    digits[..end].parse::<i64>().ok().map(|n| sign * n)
+    super::c::scan_long(value, usize::MAX).map(|(n, _)| n)
 }
 
 fn channel_write(ctx: &FuncCtx<'_>, item: &str, value: &str) -> Result<(), Failed> {
