@@ -183,3 +183,17 @@ fn remote_console_gets_verbose_messages() {
     let text = String::from_utf8_lossy(&got);
     assert!(text.contains("] WARNING["), "{text}");
 }
+
+/// Commands of modules that modules.conf does not load do not exist, as in
+/// Asterisk 20.20.1 (`golden/…/cli/noload.txt`, captured on the dialplan
+/// config, which noloads chan_sip and res_pjsip).
+#[test]
+fn noloaded_modules_have_no_commands() {
+    let dir = config_copy("dialplan");
+    let d = Daemon::start(dir.path());
+    let golden = golden_blocks(&repo().join("golden/asterisk-20.20.1/cli/noload.txt"));
+    assert_eq!(golden.len(), 4);
+    for (cmd, expected) in golden {
+        assert_eq!(d.rx(&cmd), expected, "{cmd}");
+    }
+}

@@ -169,9 +169,9 @@ enum MatchType {
     LastWordMismatch,
 }
 
-fn find_cli<'a>(entries: &'a [CliEntry], typed: &[&str], mode: MatchType) -> Option<&'a CliEntry> {
+fn find_cli<'a>(entries: &[&'a CliEntry], typed: &[&str], mode: MatchType) -> Option<&'a CliEntry> {
     let mut best: Option<(usize, &CliEntry)> = None;
-    for e in entries {
+    for &e in entries {
         let words = e.words();
         let mut n = 0;
         while n < words.len() && word_match(typed.get(n).copied(), Some(words[n])) {
@@ -207,13 +207,14 @@ fn find_cli<'a>(entries: &'a [CliEntry], typed: &[&str], mode: MatchType) -> Opt
 /// every command Asterisk 20 registers; that list (command syntax only) is
 /// kept in `asterisk_commands.txt` and joined with Asterism's own. As in
 /// Asterisk, the first word that no longer matches is kept in the hint.
-fn find_best(entries: &[CliEntry], typed: &[&str]) -> String {
+fn find_best(entries: &[&CliEntry], typed: &[&str], loaded: &dyn Fn(&str) -> bool) -> String {
     let known: Vec<CliEntry> = include_str!("asterisk_commands.txt")
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && loaded(l))
         .map(|l| CliEntry::new(l, "", no_handler))
         .collect();
+    let known: Vec<&CliEntry> = known.iter().collect();
     let mut taken: Vec<&str> = Vec::new();
     for w in typed {
         taken.push(w);
@@ -230,9 +231,47 @@ fn no_handler(_: &System, _: &CliArgs<'_>, _: &mut String) -> CliResult {
     CliResult::Failure
 }
 
+/// The module that registers a command, for the families of commands
+/// that belong to one loadable module (by their first word); `None` for the
+/// core's own. A module modules.conf does not load has no commands.
+fn command_module(command: &str) -> Option<&'static str> {
+    let first = command.split_whitespace().next()?;
+    Some(match first {
+        "sip" => "chan_sip",
+        // The res_pjsip_* modules need res_pjsip.
+        "pjsip" | "pjproject" => "res_pjsip",
+        "iax2" => "chan_iax2",
+        "dundi" => "pbx_dundi",
+        "voicemail" => "app_voicemail",
+        "minivm" => "app_minivm",
+        "confbridge" => "app_confbridge",
+        "meetme" => "app_meetme",
+        "queue" => "app_queue",
+        "moh" => "res_musiconhold",
+        "ari" => "res_ari",
+        "agi" => "res_agi",
+        "fax" => "res_fax",
+        "geoloc" => "res_geolocation",
+        "stun" => "res_stun_monitor",
+        "mixmonitor" => "app_mixmonitor",
+        "phoneprov" => "res_phoneprov",
+        _ => return None,
+    })
+}
+
+/// Whether the command's module is loaded.
+fn registered(system: &System, command: &str) -> bool {
+    command_module(command).is_none_or(|m| system.loaded().modules.loads(m))
+}
+
 /// Runs one command line and returns what Asterisk would print for it.
 pub fn execute(system: &System, line: &str) -> String {
-    let entries = system.cli_entries();
+    let all = system.cli_entries();
+    let entries: Vec<&CliEntry> = all
+        .iter()
+        .filter(|e| registered(system, e.command))
+        .collect();
+    let entries = entries.as_slice();
     let argv = parse_args(line);
     let mut out = String::new();
     if argv.is_empty() {
@@ -244,7 +283,7 @@ pub fn execute(system: &System, line: &str) -> String {
             out,
             "No such command '{}' (type 'core show help {}' for other possible commands)",
             line,
-            find_best(entries, &typed)
+            find_best(entries, &typed, &|c| registered(system, c))
         );
         return out;
     };
@@ -295,6 +334,7 @@ mod tests {
             CliEntry::new("core stop now", "", ok),
             CliEntry::new("sip reload", "", ok),
         ];
+        let entries: Vec<&CliEntry> = entries.iter().collect();
         let find = |s: &str| {
             let v: Vec<&str> = s.split_whitespace().collect();
             find_cli(&entries, &v, MatchType::Prefix).map(|e| e.command)
@@ -312,7 +352,11 @@ mod tests {
         assert_eq!(find("dialplan show a@b"), Some("dialplan show"));
         assert_eq!(find("core stop"), None);
         assert_eq!(find("sip"), None);
-        let best = |s: &str| find_best(&entries, &s.split_whitespace().collect::<Vec<_>>());
+        let best = |s: &str| {
+            find_best(&entries, &s.split_whitespace().collect::<Vec<_>>(), &|_| {
+                true
+            })
+        };
         // As Asterisk 20.20.1 answers (golden/asterisk-20.20.1/cli/syntax.txt).
         assert_eq!(best("foo bar"), "foo bar");
         assert_eq!(best("sip show foo"), "sip show foo");
