@@ -153,7 +153,10 @@ impl Logger {
     pub fn apply(&self, conf: &LoggerConf, logdir: &Path) {
         // res_security_log registers SECURITY when it loads.
         let known = conf.levels(&["SECURITY"]);
-        let hostname = conf.general.appendhostname.then(hostname);
+        let hostname = conf
+            .general
+            .appendhostname
+            .then(crate::core::daemon::hostname);
         let mut channels = Vec::new();
         for c in &conf.channels {
             let sink = match c.kind {
@@ -340,13 +343,6 @@ pub fn format_date(fmt: &str) -> String {
     crate::core::tz::localtime(now.as_secs() as i64, now.subsec_micros() as i64, None)
         .and_then(|tm| crate::funcs::time::ast_strftime(fmt.as_bytes(), &tm))
         .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
-}
-
-/// The host's name (for `appendhostname`).
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
         .unwrap_or_default()
 }
 

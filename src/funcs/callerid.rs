@@ -191,12 +191,10 @@ fn name_write(ctx: &FuncCtx<'_>, p: &mut Party, sub: &[String], value: &str) -> 
                 None => return Field::Invalid,
             }
         }
-        [a] if starts_ci(a, "pres") => {
-            match setting(ctx, value, "name presentation", |v| parse_pres(v)) {
-                Some(pr) => p.name.presentation = pr,
-                None => return Field::Invalid,
-            }
-        }
+        [a] if starts_ci(a, "pres") => match setting(ctx, value, "name presentation", parse_pres) {
+            Some(pr) => p.name.presentation = pr,
+            None => return Field::Invalid,
+        },
         _ => return Field::Unknown,
     }
     Field::Valid
@@ -216,7 +214,7 @@ fn number_write(ctx: &FuncCtx<'_>, p: &mut Party, sub: &[String], value: &str) -
             }
         }
         [a] if starts_ci(a, "pres") => {
-            match setting(ctx, value, "number presentation", |v| parse_pres(v)) {
+            match setting(ctx, value, "number presentation", parse_pres) {
                 Some(pr) => p.number.presentation = pr,
                 None => return Field::Invalid,
             }
