@@ -134,6 +134,8 @@ pub async fn exec(ctx: &AppCtx, app: &'static App, data: &str) -> AppResult {
         d.data = Some(data.to_string());
         saved
     };
+    // Subscribers see the application start (AMI's Newexten).
+    ctx.chan.publish_snapshot();
     let res = match app.run {
         Run::Now(f) => f(ctx, data),
         Run::Wait(f) => f(ctx, data.to_string()).await,

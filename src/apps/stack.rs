@@ -368,7 +368,7 @@ pub fn gosub_from_outside<'a>(
         d.in_autoloop = saved_autoloop;
         drop(d);
         if async_goto != 0 {
-            chan.softhangup(async_goto);
+            chan.softhangup_quiet(async_goto);
         }
         res
     })

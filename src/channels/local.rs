@@ -62,7 +62,9 @@ impl Driver for LocalDriver {
                     p.hangupcause = cause;
                 }
             }
-            peer.softhangup(softhangup::DEV);
+            // ast_queue_hangup_with_cause: announced as a HangupRequest.
+            peer.emit(crate::core::events::EventKind::HangupRequest { cause });
+            peer.softhangup_quiet(softhangup::DEV);
         }
     }
 
@@ -95,10 +97,7 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
         one_init.priority = 1;
     }
     let one = chans.alloc(format!("{base};1"), "Local", callid, one_init);
-    let (linkedid, inherited) = {
-        let d = one.lock();
-        (d.linkedid.clone(), d.vars.inheritable())
-    };
+    let linkedid = one.lock().linkedid.clone();
     let two_init = NewChannel {
         context: dest.context.clone(),
         exten: dest.exten.clone(),
@@ -109,7 +108,8 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
         musicclass: init.musicclass.clone(),
         accountcode: init.accountcode.clone(),
         linkedid: Some(linkedid),
-        vars: inherited,
+        // `;2` gets `;1`'s variables when the call is placed (`call`).
+        vars: Default::default(),
     };
     let two = chans.alloc(format!("{base};2"), "Local", callid, two_init);
     one.set_peer(&two);
@@ -118,6 +118,68 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
     one.set_driver(driver.clone());
     two.set_driver(driver);
     (one, two)
+}
+
+/// `local_call` with `ast_unreal_call_setup`: `;2` takes every variable of
+/// `;1` (each announced), `;1`'s connected line as its caller and `;1`'s
+/// caller as its connected line; then, if the extension exists, the pair
+/// is announced as bridged. The caller starts `;2`'s dialplan. Err is the
+/// reason code of a failed call (0).
+pub fn call(sys: &System, one: &Arc<Channel>, two: &Arc<Channel>) -> Result<(), u32> {
+    let vars: Vec<(String, String)> = one
+        .lock()
+        .vars
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    for (n, v) in vars.iter().rev() {
+        two.lock().vars.set(n, Some(v));
+    }
+    for (n, v) in &vars {
+        two.emit(crate::core::events::EventKind::VarSet {
+            variable: n.clone(),
+            value: v.clone(),
+        });
+    }
+    {
+        let (caller, connected) = {
+            let d = one.lock();
+            (d.caller.clone(), d.connected.clone())
+        };
+        let mut d = two.lock();
+        d.caller.id = connected.id.clone();
+        d.caller.ani = connected.ani.clone();
+        d.connected.id = caller.id.clone();
+        d.connected.ani = caller.ani.clone();
+    }
+    two.publish_snapshot();
+    let (exten, context, cid) = {
+        let d = two.lock();
+        (
+            d.exten.clone(),
+            d.context.clone(),
+            d.caller.id.number().map(str::to_string),
+        )
+    };
+    let loaded = sys.loaded();
+    if !crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, cid.as_deref()) {
+        sys.pbx.logger.notice(
+            "core_local.c",
+            None,
+            &format!("No such extension/context {exten}@{context} while calling Local channel"),
+        );
+        return Err(0);
+    }
+    let optimize = !parse_dest(one.name.trim_start_matches("Local/"))
+        .options
+        .contains('n');
+    one.emit(crate::core::events::EventKind::LocalBridge {
+        two: Arc::new(two.snapshot()),
+        context,
+        exten,
+        optimize,
+    });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -227,6 +227,10 @@ pub struct Channel {
     /// The other half of a Local pair, or the bridged peer.
     peer: Mutex<Weak<Channel>>,
     events: EventBus,
+    /// The snapshot last published (what events about this channel show).
+    published: Mutex<Option<Arc<ChannelSnapshot>>>,
+    /// Set once the channel is hung up (`AST_FLAG_DEAD`).
+    dead: std::sync::atomic::AtomicBool,
     /// The channel driver's answer to `indicate`, `answer` and `hangup`.
     driver: Mutex<Option<Arc<dyn Driver>>>,
 }
@@ -282,15 +286,19 @@ impl Channel {
         *lock_or_recover(&self.peer) = Arc::downgrade(peer);
     }
 
+    /// What the channel looks like now.
     pub fn snapshot(&self) -> ChannelSnapshot {
+        let wanted = self.events.channel_vars();
         let d = self.lock();
         ChannelSnapshot {
             name: self.name.clone(),
             uniqueid: self.uniqueid.clone(),
             linkedid: d.linkedid.clone(),
+            tech: self.tech,
             state: d.state,
             caller_num: d.caller.id.number().map(str::to_string),
             caller_name: d.caller.id.name().map(str::to_string),
+            caller_pres: d.caller.id.presentation(),
             connected_num: d.connected.id.number().map(str::to_string),
             connected_name: d.connected.id.name().map(str::to_string),
             language: d.language.clone(),
@@ -298,13 +306,49 @@ impl Channel {
             context: d.context.clone(),
             exten: d.exten.clone(),
             priority: d.priority,
+            appl: d.appl.clone().unwrap_or_default(),
+            data: d.data.clone().unwrap_or_default(),
+            tenantid: d.props.tenantid.clone(),
+            dnid: d.dialed.number.clone().unwrap_or_default(),
+            hangup_cause: d.hangupcause,
+            dead: self.dead.load(Ordering::SeqCst),
+            created: self.created,
+            manager_vars: wanted
+                .iter()
+                .map(|n| (n.clone(), d.vars.get(n).unwrap_or("").to_string()))
+                .collect(),
         }
     }
 
-    pub fn emit(&self, kind: EventKind) {
-        if self.events.has_subscribers() {
-            self.events.publish(kind, self.snapshot());
+    /// `ast_channel_publish_snapshot`: tells subscribers how the channel
+    /// looks now, with how it looked before, so each can work out what
+    /// changed. Updates of one channel are published in order.
+    pub fn publish_snapshot(&self) {
+        if !self.events.has_subscribers() {
+            return;
         }
+        let mut last = lock_or_recover(&self.published);
+        let new = Arc::new(self.snapshot());
+        let old = last.replace(new.clone());
+        self.events.publish(EventKind::Snapshot { old }, new);
+    }
+
+    /// Publishes an event about this channel, showing the channel as it
+    /// was last published (Asterisk attaches the cached snapshot).
+    pub fn emit(&self, kind: EventKind) {
+        if !self.events.has_subscribers() {
+            return;
+        }
+        let snap = lock_or_recover(&self.published).clone();
+        let snap = match snap {
+            Some(s) => s,
+            None => Arc::new(self.snapshot()),
+        };
+        self.events.publish(kind, snap);
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::SeqCst)
     }
 
     /// `ast_setstate`: changes the state and tells subscribers.
@@ -316,7 +360,7 @@ impl Channel {
             }
             d.state = state;
         }
-        self.emit(EventKind::Newstate);
+        self.publish_snapshot();
     }
 
     pub fn state(&self) -> ChanState {
@@ -331,6 +375,14 @@ impl Channel {
         if reason & softhangup::ALL != 0 {
             self.emit(EventKind::SoftHangupRequest { cause: reason });
         }
+    }
+
+    /// `ast_softhangup_nolock`: the same request without telling
+    /// subscribers (AMI's Hangup and async gotos use it).
+    pub fn softhangup_quiet(&self, reason: u32) {
+        self.softhangup.fetch_or(reason, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        self.wake.notify_one();
     }
 
     pub fn softhangup_flags(&self) -> u32 {
@@ -424,10 +476,12 @@ impl Channel {
         if self.state() == ChanState::Up {
             return;
         }
+        // The channel is up before the driver tells the other side (a
+        // Local `;1` sees the answer after `;2` has it, as in Asterisk).
+        self.set_state(ChanState::Up);
         if let Some(d) = self.driver() {
             d.answer(self);
         }
-        self.set_state(ChanState::Up);
         self.wake();
     }
 
@@ -589,6 +643,8 @@ impl Channels {
             wake: tokio::sync::Notify::new(),
             peer: Mutex::new(Weak::new()),
             events: self.events.clone(),
+            published: Mutex::new(None),
+            dead: std::sync::atomic::AtomicBool::new(false),
             driver: Mutex::new(None),
         });
         lock_or_recover(&self.by_name).insert(name.to_ascii_lowercase(), chan.clone());
@@ -596,7 +652,7 @@ impl Channels {
         order.retain(|w| w.strong_count() > 0);
         order.push(Arc::downgrade(&chan));
         drop(order);
-        chan.emit(EventKind::Newchannel);
+        chan.publish_snapshot();
         chan
     }
 
@@ -604,8 +660,8 @@ impl Channels {
     pub fn unregister(&self, chan: &Arc<Channel>) {
         let removed = lock_or_recover(&self.by_name).remove(&chan.name.to_ascii_lowercase());
         if removed.is_some() {
-            let cause = chan.lock().hangupcause;
-            chan.emit(EventKind::Hangup { cause });
+            chan.dead.store(true, Ordering::SeqCst);
+            chan.publish_snapshot();
         }
     }
 

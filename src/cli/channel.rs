@@ -427,14 +427,18 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
     let sys = sys.arc();
     // Asterisk's CLI originate does not wait: the call proceeds on its own.
     tokio::spawn(async move {
-        let _ = originate(
-            sys,
+        let res = originate(
+            sys.clone(),
             &chan,
             target,
             Duration::from_secs(30),
             NewChannel::default(),
+            &Default::default(),
         )
         .await;
+        if let Err(e) = res {
+            e.release(&sys);
+        }
     });
     CliResult::Success
 }

@@ -266,6 +266,13 @@ fn registered(system: &System, command: &str) -> bool {
 
 /// Runs one command line and returns what Asterisk would print for it.
 pub fn execute(system: &System, line: &str) -> String {
+    execute_with_status(system, line).1
+}
+
+/// [`execute`], also telling whether the command succeeded
+/// (`ast_cli_command`'s result: an unknown command, usage and failure are
+/// all failures).
+pub fn execute_with_status(system: &System, line: &str) -> (bool, String) {
     let all = system.cli_entries();
     let entries: Vec<&CliEntry> = all
         .iter()
@@ -275,7 +282,7 @@ pub fn execute(system: &System, line: &str) -> String {
     let argv = parse_args(line);
     let mut out = String::new();
     if argv.is_empty() {
-        return out;
+        return (false, out);
     }
     let typed: Vec<&str> = argv.iter().map(String::as_str).collect();
     let Some(entry) = find_cli(entries, &typed, MatchType::Prefix) else {
@@ -285,17 +292,21 @@ pub fn execute(system: &System, line: &str) -> String {
             line,
             find_best(entries, &typed, &|c| registered(system, c))
         );
-        return out;
+        return (false, out);
     };
     let args = CliArgs { argv: &argv, line };
-    match (entry.handler)(system, &args, &mut out) {
-        CliResult::Success => {}
-        CliResult::ShowUsage => out.push_str(entry.usage),
+    let ok = match (entry.handler)(system, &args, &mut out) {
+        CliResult::Success => true,
+        CliResult::ShowUsage => {
+            out.push_str(entry.usage);
+            false
+        }
         CliResult::Failure => {
             let _ = writeln!(out, "Command '{line}' failed.");
+            false
         }
-    }
-    out
+    };
+    (ok, out)
 }
 
 /// `%-N.Ns` from C: pad to `width`, cut at `width` characters.

@@ -90,6 +90,9 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     write_atomic(&pid_file, format!("{}\n", std::process::id()).as_bytes())
         .map_err(io_err(&pid_file))?;
 
+    // AMI (manager.conf), before anything can make a channel.
+    let manager = crate::manager::Manager::new(system.clone());
+    manager.start().await;
     if !opts.quiet {
         println!("Asterisk Ready.");
     }

@@ -11,15 +11,20 @@ use tokio::sync::broadcast;
 
 use crate::channels::ChanState;
 
-/// What a channel looked like when the event happened.
+/// What a channel looked like when it was last published
+/// (`ast_channel_snapshot`). Subscribers compare an update's old and new
+/// snapshots to tell what changed, as Asterisk's manager and ARI do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelSnapshot {
     pub name: String,
     pub uniqueid: String,
     pub linkedid: String,
+    pub tech: &'static str,
     pub state: ChanState,
     pub caller_num: Option<String>,
     pub caller_name: Option<String>,
+    /// `ast_party_id_presentation` of the caller.
+    pub caller_pres: i32,
     pub connected_num: Option<String>,
     pub connected_name: Option<String>,
     pub language: String,
@@ -27,16 +32,26 @@ pub struct ChannelSnapshot {
     pub context: String,
     pub exten: String,
     pub priority: i32,
+    /// The application running and its (substituted) arguments.
+    pub appl: String,
+    pub data: String,
+    pub tenantid: String,
+    pub dnid: String,
+    pub hangup_cause: u32,
+    /// The channel is gone (`AST_FLAG_DEAD`).
+    pub dead: bool,
+    pub created: std::time::SystemTime,
+    /// Values of the variables manager.conf `channelvars` asks for.
+    pub manager_vars: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
-    Newchannel,
-    Newstate,
-    /// An application is about to run (with its substituted arguments).
-    Newexten {
-        application: String,
-        data: String,
+    /// The channel published a new snapshot (`ast_channel_publish_snapshot`):
+    /// Newchannel, Newstate, Newexten, NewCallerid, Hangup... are all told
+    /// apart by comparing it with the previous one.
+    Snapshot {
+        old: Option<Arc<ChannelSnapshot>>,
     },
     VarSet {
         variable: String,
@@ -48,24 +63,44 @@ pub enum EventKind {
     SoftHangupRequest {
         cause: u32,
     },
-    Hangup {
-        cause: u32,
-    },
     UserEvent {
         name: String,
         headers: Vec<(String, String)>,
+    },
+    /// An outbound leg is being dialled (the channel is the called one;
+    /// an originate has no caller).
+    DialBegin {
+        dialstring: String,
+    },
+    DialEnd {
+        status: String,
+    },
+    /// A Local pair was connected (the channel is `;1`).
+    LocalBridge {
+        two: Arc<ChannelSnapshot>,
+        context: String,
+        exten: String,
+        optimize: bool,
     },
     /// A global variable changed (no channel).
     GlobalVarSet {
         variable: String,
         value: String,
     },
+    /// Something the manager itself raises (a class, a name and its
+    /// headers), for events with no channel behind them.
+    Manager {
+        class: u32,
+        name: String,
+        /// Header lines, each ending in CRLF.
+        body: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub kind: EventKind,
-    pub channel: Option<ChannelSnapshot>,
+    pub channel: Option<Arc<ChannelSnapshot>>,
 }
 
 /// Events kept for subscribers that are behind.
@@ -74,6 +109,9 @@ const CAPACITY: usize = 8192;
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<Arc<Event>>,
+    /// Channel variables every snapshot carries (manager.conf
+    /// `channelvars`).
+    channel_vars: Arc<std::sync::RwLock<Arc<Vec<String>>>>,
 }
 
 impl Default for EventBus {
@@ -85,14 +123,31 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(CAPACITY);
-        Self { tx }
+        Self {
+            tx,
+            channel_vars: Default::default(),
+        }
+    }
+
+    pub fn channel_vars(&self) -> Arc<Vec<String>> {
+        match self.channel_vars.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn set_channel_vars(&self, names: Vec<String>) {
+        match self.channel_vars.write() {
+            Ok(mut g) => *g = Arc::new(names),
+            Err(p) => *p.into_inner() = Arc::new(names),
+        }
     }
 
     pub fn has_subscribers(&self) -> bool {
         self.tx.receiver_count() > 0
     }
 
-    pub fn publish(&self, kind: EventKind, snapshot: ChannelSnapshot) {
+    pub fn publish(&self, kind: EventKind, snapshot: Arc<ChannelSnapshot>) {
         // No receiver is not an error: nobody is listening.
         let _ = self.tx.send(Arc::new(Event {
             kind,

@@ -337,9 +337,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Formats now with an Asterisk dateformat (`ast_strftime`: strftime,
 /// plus `%q`/`%<n>q` for fractions of a second), in local time.
 pub fn format_date(fmt: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    format_time(std::time::SystemTime::now(), fmt)
+}
+
+/// [`format_date`] for any moment.
+pub fn format_time(t: std::time::SystemTime, fmt: &str) -> String {
+    let now = t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     crate::core::tz::localtime(now.as_secs() as i64, now.subsec_micros() as i64, None)
         .and_then(|tm| crate::funcs::time::ast_strftime(fmt.as_bytes(), &tm))
         .map(|b| String::from_utf8_lossy(&b).into_owned())

@@ -23,12 +23,102 @@ pub enum Target {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum OriginateError {
     #[error("No such channel type '{0}'")]
     NoSuchTech(String),
+    /// The call was placed but not answered; `reason` is the control
+    /// code AMI reports (`AST_CONTROL_*`: 1 hangup, 5 busy, 8 congestion,
+    /// 0 when nothing came back).
     #[error("channel was not answered")]
-    NotAnswered,
+    NotAnswered {
+        reason: u32,
+        channel: Option<Arc<Channel>>,
+    },
+}
+
+impl std::fmt::Debug for OriginateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OriginateError::NoSuchTech(t) => write!(f, "NoSuchTech({t})"),
+            OriginateError::NotAnswered { reason, channel } => write!(
+                f,
+                "NotAnswered({reason}, {:?})",
+                channel.as_ref().map(|c| c.name.as_str())
+            ),
+        }
+    }
+}
+
+impl OriginateError {
+    /// Hangs up the channel a failed call left behind, if any.
+    pub fn release(&self, sys: &System) {
+        if let OriginateError::NotAnswered {
+            channel: Some(c), ..
+        } = self
+        {
+            if !c.is_dead() {
+                crate::pbx::run::discard_channel(sys, c);
+            }
+        }
+    }
+
+    /// `Reason:` of AMI's OriginateResponse.
+    pub fn reason(&self) -> u32 {
+        match self {
+            OriginateError::NoSuchTech(_) => 0,
+            OriginateError::NotAnswered { reason, .. } => *reason,
+        }
+    }
+}
+
+/// What the originator asks of the outgoing channel
+/// (`__ast_request_and_dial`'s variables, caller ID and account).
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    /// Set in this order (Asterisk's list order).
+    pub vars: Vec<(String, String)>,
+    pub cid_num: Option<String>,
+    pub cid_name: Option<String>,
+    pub account: Option<String>,
+}
+
+/// Prepares the outgoing channel as `ast_pbx_outgoing_*` do before the
+/// call: it shows `AppDial2((Outgoing Line))`, gets the variables, then
+/// the caller ID and the same connected line.
+fn prepare_outgoing(sys: &System, chan: &Arc<Channel>, out: &Outgoing) {
+    {
+        let mut d = chan.lock();
+        d.appl = Some("AppDial2".into());
+        d.data = Some("(Outgoing Line)".into());
+    }
+    chan.publish_snapshot();
+    for (n, v) in &out.vars {
+        crate::pbx::set_var(sys, Some(chan), n, Some(v));
+    }
+    if let Some(acct) = &out.account {
+        chan.lock().accountcode = acct.clone();
+        chan.publish_snapshot();
+    }
+    if out.cid_num.is_some() || out.cid_name.is_some() {
+        {
+            let mut d = chan.lock();
+            if let Some(n) = &out.cid_num {
+                d.caller.id.set_number(Some(n));
+                d.caller.ani.set_number(Some(n));
+            }
+            if let Some(n) = &out.cid_name {
+                d.caller.id.set_name(Some(n));
+            }
+        }
+        chan.publish_snapshot();
+        {
+            let mut d = chan.lock();
+            d.connected.id.set_number(out.cid_num.as_deref());
+            d.connected.id.set_name(out.cid_name.as_deref());
+        }
+        chan.publish_snapshot();
+    }
 }
 
 /// Requests an outbound channel of any technology Asterism drives.
@@ -38,10 +128,24 @@ pub fn request(
     sys: &Arc<System>,
     tech_data: &str,
     init: NewChannel,
+    out: &Outgoing,
 ) -> Result<Arc<Channel>, OriginateError> {
     let (tech, data) = tech_data.split_once('/').unwrap_or((tech_data, ""));
     if tech.eq_ignore_ascii_case("Local") {
         let (one, two) = local::request(sys, data, init);
+        prepare_outgoing(sys, &one, out);
+        if let Err(reason) = local::call(sys, &one, &two) {
+            // `;2` goes now; `;1` stays with the error until whoever
+            // placed the call has reported it (see `OriginateError::release`).
+            crate::pbx::run::discard_channel(sys, &two);
+            return Err(OriginateError::NotAnswered {
+                reason,
+                channel: Some(one),
+            });
+        }
+        one.emit(crate::core::events::EventKind::DialBegin {
+            dialstring: data.to_string(),
+        });
         sys.pbx
             .logger
             .verbose(3, "dial.c", None, &format!("Called {data}"));
@@ -106,16 +210,30 @@ pub async fn originate(
     target: Target,
     timeout: Duration,
     init: NewChannel,
+    out: &Outgoing,
 ) -> Result<Arc<Channel>, OriginateError> {
-    let chan = request(&sys, tech_data, init)?;
+    let chan = request(&sys, tech_data, init, out)?;
     let outcome = wait_answer(&chan, timeout).await;
+    let dial_end = |status: &str| {
+        chan.emit(crate::core::events::EventKind::DialEnd {
+            status: status.to_string(),
+        })
+    };
     match outcome {
         Outcome::Answered => {
+            dial_end("ANSWER");
             sys.pbx
                 .logger
                 .verbose(3, "dial.c", None, &format!("{} answered", chan.name));
         }
         other => {
+            let (status, reason) = match other {
+                Outcome::Busy => ("BUSY", 5),
+                Outcome::Congestion => ("CONGESTION", 8),
+                Outcome::Timeout => ("NOANSWER", 0),
+                _ => ("CANCEL", 1),
+            };
+            dial_end(status);
             match other {
                 Outcome::Busy => {
                     sys.pbx
@@ -131,7 +249,10 @@ pub async fn originate(
                 _ => {}
             }
             crate::pbx::run::hangup_channel(&sys, &chan);
-            return Err(OriginateError::NotAnswered);
+            return Err(OriginateError::NotAnswered {
+                reason,
+                channel: Some(chan),
+            });
         }
     }
     let ctx = AppCtx {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::find::{self, Status, Want};
 use crate::apps::{self, AppCtx, AppExit, AppResult};
 use crate::channels::{Channel, softhangup};
-use crate::core::events::EventKind;
 
 /// What `spawn_extension` found.
 pub enum Spawn {
@@ -94,10 +93,6 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
             app.name, ctx.chan.name
         ),
     );
-    ctx.chan.emit(EventKind::Newexten {
-        application: app.name.to_string(),
-        data: data.clone(),
-    });
     match apps::exec(ctx, app, &data).await {
         Ok(()) => Spawn::Ran,
         Err(e) => Spawn::Exit(e),
@@ -452,20 +447,52 @@ async fn run_hangup_handlers(ctx: &AppCtx) {
 }
 
 /// `ast_hangup`: tells the driver, removes the channel, wakes its peer.
+/// `ast_async_goto` for a channel the PBX runs: moves it and interrupts
+/// what it is doing, so the run loop carries on at the new place. A
+/// channel with no PBX (an originated application, a dialled leg) would
+/// need Asterisk's masquerade into a new channel, which is not built:
+/// those are refused.
+pub fn async_goto(
+    chan: &Arc<Channel>,
+    context: &str,
+    exten: &str,
+    priority: i32,
+) -> Result<(), ()> {
+    {
+        let mut d = chan.lock();
+        if !d.has_pbx {
+            return Err(());
+        }
+        d.set_context(context);
+        d.set_exten(exten);
+        // ast_explicit_goto lands one early inside the loop, which then
+        // resumes without stepping.
+        d.priority = priority;
+    }
+    chan.softhangup_quiet(softhangup::ASYNCGOTO);
+    Ok(())
+}
+
 pub fn hangup(ctx: &AppCtx) {
     hangup_channel(&ctx.sys, &ctx.chan);
 }
 
 pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
-    chan.softhangup(softhangup::DEV);
-    if let Some(d) = chan.driver() {
-        d.hangup(chan);
-    }
     {
         let mut d = chan.lock();
         if d.hangupcause == 0 {
             d.hangupcause = crate::channels::causes::NORMAL_CLEARING;
         }
+    }
+    discard_channel(sys, chan);
+}
+
+/// `ast_hangup` of a channel that never got going (a failed call): no
+/// cause is made up for it.
+pub fn discard_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
+    chan.softhangup_quiet(softhangup::DEV);
+    if let Some(d) = chan.driver() {
+        d.hangup(chan);
     }
     sys.pbx.channels.unregister(chan);
 }

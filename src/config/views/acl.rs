@@ -106,6 +106,21 @@ impl AclList {
         out
     }
 
+    /// `ast_apply_acl`: every ACL must allow the address. Within one ACL
+    /// the last rule that matches decides (`ast_apply_ha`), and an address
+    /// no rule matches is allowed.
+    pub fn allows(&self, addr: IpAddr) -> bool {
+        self.acls.iter().all(|acl| {
+            let mut sense = Sense::Allow;
+            for r in &acl.rules {
+                if masked(addr, r.netmask) == Some(r.addr) {
+                    sense = r.sense;
+                }
+            }
+            sense == Sense::Allow
+        })
+    }
+
     /// What res_pjsip shows for an endpoint's `acl`/`contact_acl`: the
     /// first ACL's name, or `deny/permit` for the unnamed one.
     pub fn summary(&self) -> &str {
@@ -217,5 +232,38 @@ mod tests {
         let mut named = AclList::default();
         named.append("acl", "a,b").unwrap();
         assert_eq!(named.summary(), "a");
+    }
+}
+
+/// `addr` under `mask` when both are the same family (an IPv4 address
+/// against an IPv6 rule never matches; mapped IPv4 is compared as IPv4).
+fn masked(addr: IpAddr, mask: IpAddr) -> Option<IpAddr> {
+    let addr = match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
+        v4 => v4,
+    };
+    match (addr, mask) {
+        (IpAddr::V4(a), IpAddr::V4(m)) => Some(IpAddr::V4(Ipv4Addr::from(
+            u32::from(a) & u32::from(m),
+        ))),
+        (IpAddr::V6(a), IpAddr::V6(m)) => Some(IpAddr::V6(Ipv6Addr::from(
+            u128::from(a) & u128::from(m),
+        ))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod apply_tests {
+    use super::*;
+
+    #[test]
+    fn last_matching_rule_decides() {
+        let mut l = AclList::default();
+        l.append("deny", "0.0.0.0/0.0.0.0").expect("rule");
+        l.append("permit", "127.0.0.1/255.255.255.255").expect("rule");
+        assert!(l.allows("127.0.0.1".parse().expect("ip")));
+        assert!(!l.allows("10.0.0.1".parse().expect("ip")));
+        assert!(AclList::default().allows("10.0.0.1".parse().expect("ip")));
     }
 }

@@ -126,6 +126,8 @@ pub struct General {
     pub authtimeout: u32,
     pub authlimit: u32,
     pub channelvars: Vec<String>,
+    /// Events never sent (`disabledevents`).
+    pub disabledevents: Vec<String>,
 }
 
 impl Default for General {
@@ -143,6 +145,7 @@ impl Default for General {
             authtimeout: 30,
             authlimit: 50,
             channelvars: Vec::new(),
+            disabledevents: Vec::new(),
         }
     }
 }
@@ -161,8 +164,9 @@ pub struct User {
     pub writetimeout: u32,
     /// `setvar` values, newest first as Asterisk lists them.
     pub chanvars: Vec<(String, String)>,
-    /// `eventfilter` lines as written.
-    pub eventfilters: Vec<String>,
+    /// `eventfilter` lines as written: the option name (which carries an
+    /// advanced filter's criteria) and its value.
+    pub eventfilters: Vec<(String, String)>,
     #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
 }
@@ -215,6 +219,13 @@ impl View for ManagerConf {
                         set_parsed(diags, v, &mut g.authtimeout, "a non-negative integer")
                     }
                     "authlimit" => set_parsed(diags, v, &mut g.authlimit, "a non-negative integer"),
+                    "disabledevents" => {
+                        g.disabledevents = val
+                            .split(',')
+                            .map(|s| s.trim().to_string())
+                            .filter(|s| !s.is_empty())
+                            .collect()
+                    }
                     "channelvars" => {
                         g.channelvars = val
                             .split(',')
@@ -280,7 +291,9 @@ impl View for ManagerConf {
                             u.chanvars.insert(0, (k.to_string(), x.to_string()));
                         }
                     }
-                    n if n.starts_with("eventfilter") => u.eventfilters.push(val.to_string()),
+                    n if n.starts_with("eventfilter") => {
+                        u.eventfilters.push((v.name.clone(), val.to_string()))
+                    }
                     _ => {}
                 }
             }

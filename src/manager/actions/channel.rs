@@ -1,0 +1,289 @@
+//! Hangup, Status, Redirect and AbsoluteTimeout: actions on live
+//! channels.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::{BoxFuture, now};
+use crate::channels::{Channel, softhangup};
+use crate::manager::events::channel_state;
+use crate::manager::message::{Message, Reply};
+use crate::manager::session::{Flow, Session};
+use crate::pbx::expr::posix_re::Regex;
+
+/// `ast_manager_hangup_helper` with `ast_channel_softhangup_withcause_locked`.
+pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let target = m.get("Channel");
+    if target.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No channel specified")));
+    }
+    let sys = s.sys().clone();
+    let cause_text = m.get("Cause");
+    let mut cause: u32 = 0;
+    if !cause_text.is_empty() {
+        match cause_text.parse::<i64>() {
+            Ok(n) if (0..=127).contains(&n) => cause = n as u32,
+            _ => sys.pbx.logger.notice(
+                "manager.c",
+                None,
+                &format!("Invalid 'Cause: {cause_text}' in manager action Hangup"),
+            ),
+        }
+    }
+    let hang = |c: &Arc<Channel>| {
+        sys.pbx.logger.verbose(
+            3,
+            "manager.c",
+            None,
+            &format!(
+                "Manager '{}' from {}, hanging up channel: {}",
+                s.username,
+                s.peer.ip(),
+                c.name
+            ),
+        );
+        if cause > 0 {
+            c.lock().hangupcause = cause;
+        }
+        c.softhangup_quiet(softhangup::EXPLICIT);
+    };
+    if !target.starts_with('/') {
+        let Some(c) = sys.pbx.channels.by_name(target) else {
+            sys.pbx.logger.notice(
+                "manager.c",
+                None,
+                &format!("Request to hangup non-existent channel: {target}"),
+            );
+            return now(Flow::Reply(Reply::error(m, "No such channel")));
+        };
+        hang(&c);
+        return now(Flow::Reply(Reply::ack(m, "Channel Hungup")));
+    }
+    let mut pattern = &target[1..];
+    if target.len() > 1 && target.ends_with('/') {
+        pattern = &pattern[..pattern.len() - 1];
+    }
+    let Ok(re) = Regex::new(pattern) else {
+        return now(Flow::Reply(Reply::error(
+            m,
+            &format!("Regex compile failed on: {target}"),
+        )));
+    };
+    let mut r = Reply::list_start(m, "Channels hung up will follow");
+    let mut n = 0;
+    for c in sys.pbx.channels.all() {
+        if re.search(&c.name, false).is_none() {
+            continue;
+        }
+        hang(&c);
+        n += 1;
+        r.line("Event", "ChannelHungup")
+            .line("Channel", &c.name)
+            .action_id(m)
+            .end();
+    }
+    r.list_complete(m, "ChannelsHungupListComplete", n);
+    now(Flow::Reply(r))
+}
+
+/// `action_status` / `generate_status`.
+pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    let name = m.get("Channel");
+    let wanted = m.get("Variables");
+    let all_vars = crate::config::is_true(m.get("AllVariables"));
+    if !super::vars::allowed_for(wanted, s.writeperm) {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "Status Access Forbidden: Variables",
+        )));
+    }
+    let chans = if name.is_empty() {
+        sys.pbx.channels.all()
+    } else {
+        match sys.pbx.channels.by_name(name) {
+            Some(c) => vec![c],
+            None => return now(Flow::Reply(Reply::error(m, "No such channel"))),
+        }
+    };
+    let vars: Vec<String> = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        crate::apps::separate_args(wanted, ',', 100)
+    };
+    let mut r = Reply::list_start(m, "Channel status will follow");
+    let now_t = SystemTime::now();
+    for c in &chans {
+        let snap = c.snapshot();
+        let mut var_lines = String::new();
+        for v in &vars {
+            let val = if v.ends_with(')') {
+                crate::funcs::read(&sys, Some(c), v)
+            } else {
+                crate::pbx::subst::retrieve_variable(&sys, Some(c), v)
+            };
+            var_lines.push_str(&format!("Variable: {v}={}\r\n", val.unwrap_or_default()));
+        }
+        let d = c.lock();
+        if all_vars {
+            for (n, v) in d.vars.iter() {
+                var_lines.push_str(&format!("Variable: {n}={v}\r\n"));
+            }
+        }
+        let eff_num = d
+            .connected
+            .id
+            .number()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("<unknown>")
+            .to_string();
+        let eff_name = d
+            .connected
+            .id
+            .name()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("<unknown>")
+            .to_string();
+        let hangup_at = d
+            .when_to_hangup
+            .map(|t| {
+                let left = t.saturating_duration_since(Instant::now());
+                (now_t + left)
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|x| x.as_secs())
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        let (callgroup, pickupgroup) = (d.props.callgroup, d.props.pickupgroup);
+        drop(d);
+        let seconds = now_t
+            .duration_since(c.created)
+            .unwrap_or(Duration::ZERO)
+            .as_secs();
+        r.line("Event", "Status").line("Privilege", "Call");
+        r.raw(&channel_state(&snap, ""));
+        r.line("Type", c.tech)
+            .line("DNID", &snap.dnid)
+            .line("EffectiveConnectedLineNum", eff_num)
+            .line("EffectiveConnectedLineName", eff_name)
+            .line("TimeToHangup", hangup_at)
+            .line("BridgeID", "")
+            .line("Application", &snap.appl)
+            .line("Data", &snap.data)
+            .line("Nativeformats", "(nothing)")
+            .line("Readformat", "slin")
+            .line("Readtrans", "")
+            .line("Writeformat", "slin")
+            .line("Writetrans", "")
+            .line("Callgroup", callgroup)
+            .line("Pickupgroup", pickupgroup)
+            .line("Seconds", seconds)
+            .raw(&var_lines)
+            .action_id(m)
+            .end();
+    }
+    r.list_complete_open(m, "StatusComplete", chans.len());
+    r.line("Items", chans.len()).end();
+    now(Flow::Reply(r))
+}
+
+/// The priority a Redirect names: a number, or a label looked up in the
+/// dialplan (`ast_findlabel_extension`).
+fn priority_of(sys: &crate::core::System, context: &str, exten: &str, p: &str) -> i32 {
+    match crate::funcs::c::scan_long(p, 30) {
+        Some((n, _)) => n as i32,
+        None => {
+            let loaded = sys.loaded();
+            crate::pbx::find::find_label(&loaded.dialplan, context, exten, p, None).unwrap_or(0)
+        }
+    }
+}
+
+/// `action_redirect`.
+pub fn redirect<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    let (name, name2) = (m.get("Channel"), m.get("ExtraChannel"));
+    let (exten, exten2) = (m.get("Exten"), m.get("ExtraExten"));
+    let (context, context2) = (m.get("Context"), m.get("ExtraContext"));
+    let (priority, priority2) = (m.get("Priority"), m.get("ExtraPriority"));
+    let err = |msg: &str| now(Flow::Reply(Reply::error(m, msg)));
+    if name.is_empty() {
+        return err("Channel not specified");
+    }
+    if context.is_empty() {
+        return err("Context not specified");
+    }
+    if exten.is_empty() {
+        return err("Exten not specified");
+    }
+    if priority.is_empty() {
+        return err("Priority not specified");
+    }
+    let pi = priority_of(&sys, context, exten, priority);
+    if pi < 1 {
+        return err("Priority is invalid");
+    }
+    let mut pi2 = 0;
+    if !name2.is_empty() && !context2.is_empty() {
+        if exten2.is_empty() {
+            return err("ExtraExten not specified");
+        }
+        if priority2.is_empty() {
+            return err("ExtraPriority not specified");
+        }
+        pi2 = priority_of(&sys, context2, exten2, priority2);
+        if pi2 < 1 {
+            return err("ExtraPriority is invalid");
+        }
+    }
+    let Some(chan) = sys.pbx.channels.by_name(name) else {
+        return err(&format!("Channel does not exist: {name}"));
+    };
+    if chan.check_hangup() {
+        return err("Redirect failed, channel not up.");
+    }
+    if name2.is_empty() {
+        return now(Flow::Reply(
+            match crate::pbx::run::async_goto(&chan, context, exten, pi) {
+                Ok(()) => Reply::ack(m, "Redirect successful"),
+                Err(()) => Reply::error(m, "Redirect failed"),
+            },
+        ));
+    }
+    let Some(chan2) = sys.pbx.channels.by_name(name2) else {
+        return err(&format!("ExtraChannel does not exist: {name2}"));
+    };
+    if chan2.check_hangup() {
+        return err("Redirect failed, extra channel not up.");
+    }
+    if crate::pbx::run::async_goto(&chan, context, exten, pi).is_err() {
+        return err("Redirect failed");
+    }
+    let second = if context2.is_empty() {
+        crate::pbx::run::async_goto(&chan2, context, exten, pi)
+    } else {
+        crate::pbx::run::async_goto(&chan2, context2, exten2, pi2)
+    };
+    now(Flow::Reply(match second {
+        Ok(()) => Reply::ack(m, "Dual Redirect successful"),
+        Err(()) => Reply::error(m, "Secondary redirect failed"),
+    }))
+}
+
+/// `action_timeout`.
+pub fn absolute_timeout<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let name = m.get("Channel");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No channel specified")));
+    }
+    let timeout = crate::funcs::c::scan_double(m.get("Timeout")).unwrap_or(0.0);
+    if timeout <= 0.0 || !timeout.is_finite() {
+        return now(Flow::Reply(Reply::error(m, "No timeout specified")));
+    }
+    let Some(c) = s.sys().pbx.channels.by_name(name) else {
+        return now(Flow::Reply(Reply::error(m, "No such channel")));
+    };
+    c.lock().when_to_hangup = Some(Instant::now() + Duration::from_secs_f64(timeout.min(1e9)));
+    c.wake();
+    now(Flow::Reply(Reply::ack(m, "Timeout Set")))
+}

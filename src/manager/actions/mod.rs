@@ -1,0 +1,176 @@
+//! The AMI actions: one table (Asterisk's registered `manager_action`
+//! list, kept in name order as `ast_manager_register_struct` inserts
+//! them), and `process_message`'s checks before an action runs.
+
+mod channel;
+mod command;
+mod core;
+mod db;
+mod events;
+mod login;
+mod module;
+mod originate;
+mod vars;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use super::class::*;
+use super::message::{Message, Reply};
+use super::security::Kind;
+use super::session::{Flow, Session};
+
+pub type BoxFuture<'a> = Pin<Box<dyn Future<Output = Flow> + Send + 'a>>;
+pub type Handler = for<'a> fn(&'a mut Session, &'a Message) -> BoxFuture<'a>;
+
+pub struct Action {
+    pub name: &'static str,
+    /// The write classes a user needs (0: anyone logged in).
+    pub authority: u32,
+    /// One line on what it does, for ListCommands (our own words).
+    pub synopsis: &'static str,
+    pub handler: Handler,
+}
+
+/// A reply that needs no waiting.
+pub fn now<'a>(flow: Flow) -> BoxFuture<'a> {
+    Box::pin(std::future::ready(flow))
+}
+
+macro_rules! action {
+    ($name:literal, $auth:expr, $syn:literal, $h:path) => {
+        Action {
+            name: $name,
+            authority: $auth,
+            synopsis: $syn,
+            handler: $h,
+        }
+    };
+}
+
+/// Every action, sorted by name without case.
+pub static ACTIONS: &[Action] = &[
+    action!("AbsoluteTimeout", SYSTEM | CALL, "Hang a channel up after a number of seconds.", channel::absolute_timeout),
+    action!("Challenge", 0, "Get a challenge for an MD5 login.", login::challenge),
+    action!("Command", COMMAND, "Run a CLI command and return its output.", command::command),
+    action!("CoreSettings", SYSTEM | REPORTING, "Show the PBX's core settings and version.", core::settings),
+    action!("CoreShowChannels", SYSTEM | REPORTING, "List the channels that exist now.", core::show_channels),
+    action!("CoreStatus", SYSTEM | REPORTING, "Show start and reload times and call counts.", core::status),
+    action!("DBDel", SYSTEM, "Remove one AstDB key.", db::del),
+    action!("DBDelTree", SYSTEM, "Remove an AstDB family or a key under it.", db::deltree),
+    action!("DBGet", SYSTEM | REPORTING, "Read one AstDB key.", db::get),
+    action!("DBGetTree", SYSTEM | REPORTING, "List AstDB keys under a family (and key).", db::gettree),
+    action!("DBPut", SYSTEM, "Store a value in the AstDB.", db::put),
+    action!("Events", 0, "Choose which event classes this session receives.", events::events),
+    action!("Filter", SYSTEM, "Add an event filter to this session.", events::filter),
+    action!("Getvar", CALL | REPORTING, "Read a variable or a function, global or on a channel.", vars::getvar),
+    action!("Hangup", SYSTEM | CALL, "Hang up a channel, or every channel a pattern matches.", channel::hangup),
+    action!("ListCommands", 0, "List the actions this session may run.", listcommands),
+    action!("Login", 0, "Log in to the manager.", login::login),
+    action!("Logoff", 0, "Log off and close the session.", login::logoff),
+    action!("Originate", ORIGINATE, "Place a call and connect it to an extension or application.", originate::originate),
+    action!("Ping", 0, "Check that the manager is alive.", core::ping),
+    action!("Redirect", CALL, "Send a channel (and optionally a second one) elsewhere in the dialplan.", channel::redirect),
+    action!("Reload", SYSTEM | CONFIG, "Reload a module's configuration, or everything.", module::reload),
+    action!("Setvar", CALL, "Set a variable or a function, global or on a channel.", vars::setvar),
+    action!("Status", SYSTEM | CALL | REPORTING, "List channel status, for one channel or all.", channel::status),
+    action!("UserEvent", USER, "Send a user-defined event to every session.", events::user_event),
+];
+
+/// Finds an action by name, without case (`action_find`).
+pub fn find(name: &str) -> Option<&'static Action> {
+    ACTIONS.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
+/// `process_message`: the checks Asterisk makes before running an action,
+/// then the action.
+pub async fn process(s: &mut Session, m: &Message) -> Flow {
+    let action = m.get_non_empty("Action").to_string();
+    if action.is_empty() {
+        s.security(None, Kind::RequestBadFormat { request_type: "Action: NONE" });
+        return Flow::Reply(Reply::error(m, "Missing action in request"));
+    }
+    if s.sys().stop_requested().is_some() {
+        s.sys().pbx.logger.error(
+            "manager.c",
+            None,
+            &format!("Unable to process manager action '{action}'. Asterisk is shutting down."),
+        );
+        return Flow::Reply(Reply::error(m, "Asterisk is shutting down"));
+    }
+    let pre_login = ["Login", "Logoff", "Challenge"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(&action));
+    if !s.authenticated && !pre_login {
+        let rt = format!("Action: {action}");
+        s.security(None, Kind::RequestNotAllowed { request_type: &rt });
+        return Flow::Reply(Reply::error(m, "Permission denied"));
+    }
+    if !s.authenticated
+        && (action.eq_ignore_ascii_case("Login") || action.eq_ignore_ascii_case("Challenge"))
+    {
+        let user = m.get("Username");
+        if !user.is_empty() && s.mgr.user_logged_in(user) {
+            let single = s
+                .sys()
+                .loaded()
+                .manager
+                .user(user)
+                .is_some_and(|u| !u.allowmultiplelogin);
+            if single {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                return Flow::Close(Reply::error(m, "Login Already In Use"));
+            }
+        }
+    }
+    let Some(act) = find(&action) else {
+        let rt = format!("Action: {action}");
+        s.security(None, Kind::RequestBadFormat { request_type: &rt });
+        return Flow::Reply(Reply::error(
+            m,
+            &format!(
+                "Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."
+            ),
+        ));
+    };
+    if act.authority != 0 && s.writeperm & act.authority == 0 {
+        let rt = format!("Action: {action}");
+        s.security(None, Kind::RequestNotAllowed { request_type: &rt });
+        return Flow::Reply(Reply::error(m, "Permission denied"));
+    }
+    (act.handler)(s, m).await
+}
+
+/// ListCommands: every action this session may run, with its classes.
+fn listcommands<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let mut r = Reply::start("Success", m);
+    for a in ACTIONS {
+        if a.authority == 0 || s.writeperm & a.authority != 0 {
+            r.raw(&format!(
+                "{}: {}  (Priv: {})\r\n",
+                a.name,
+                a.synopsis,
+                super::authority_to_str(a.authority)
+            ));
+        }
+    }
+    r.end();
+    now(Flow::Reply(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_without_case() {
+        for w in ACTIONS.windows(2) {
+            assert!(
+                w[0].name.to_ascii_lowercase() < w[1].name.to_ascii_lowercase(),
+                "{} before {}",
+                w[0].name,
+                w[1].name
+            );
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Turning the core's events into AMI events (`main/manager_channels.c`
+//! and friends): which events a snapshot update means, their class, and
+//! their fields in Asterisk's order.
+
+use std::fmt::Write as _;
+
+use super::{AmiEvent, class, compose};
+use crate::channels::causes;
+use crate::core::System;
+use crate::core::events::{ChannelSnapshot, Event, EventKind};
+
+/// `ast_manager_build_channel_state_string_prefix`.
+pub fn channel_state(s: &ChannelSnapshot, prefix: &str) -> String {
+    let unknown = |v: &Option<String>| match v.as_deref() {
+        Some(x) if !x.is_empty() => escape_c(x),
+        _ => "<unknown>".to_string(),
+    };
+    let mut out = String::with_capacity(512);
+    let _ = write!(
+        out,
+        "{prefix}Channel: {}\r\n\
+         {prefix}ChannelState: {}\r\n\
+         {prefix}ChannelStateDesc: {}\r\n\
+         {prefix}CallerIDNum: {}\r\n\
+         {prefix}CallerIDName: {}\r\n\
+         {prefix}ConnectedLineNum: {}\r\n\
+         {prefix}ConnectedLineName: {}\r\n\
+         {prefix}Language: {}\r\n\
+         {prefix}AccountCode: {}\r\n\
+         {prefix}Context: {}\r\n\
+         {prefix}Exten: {}\r\n\
+         {prefix}Priority: {}\r\n\
+         {prefix}Uniqueid: {}\r\n\
+         {prefix}Linkedid: {}\r\n",
+        s.name,
+        s.state.number(),
+        s.state.as_str(),
+        // The number is not escaped; the names are.
+        s.caller_num
+            .as_deref()
+            .filter(|x| !x.is_empty())
+            .unwrap_or("<unknown>"),
+        unknown(&s.caller_name),
+        s.connected_num
+            .as_deref()
+            .filter(|x| !x.is_empty())
+            .unwrap_or("<unknown>"),
+        unknown(&s.connected_name),
+        s.language,
+        s.accountcode,
+        s.context,
+        s.exten,
+        s.priority,
+        s.uniqueid,
+        s.linkedid,
+    );
+    if !s.tenantid.is_empty() {
+        let _ = write!(out, "{prefix}Tenantid: {}\r\n", s.tenantid);
+    }
+    for (n, v) in &s.manager_vars {
+        let _ = write!(out, "{prefix}ChanVariable: {n}={}\r\n", escape_c(v));
+    }
+    out
+}
+
+/// `ast_escape_c`: control characters and quotes as C escapes.
+pub fn escape_c(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x0b' => out.push_str("\\v"),
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '?' => out.push_str("\\?"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The AMI events one core event stands for, in the order Asterisk sends
+/// them.
+pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
+    let mut out = Vec::new();
+    let mut push = |class: u32, name: &str, body: String| {
+        if let Some(e) = compose(sys, class, name, &body) {
+            out.push(e);
+        }
+    };
+    let chan = ev.channel.as_deref();
+    match (&ev.kind, chan) {
+        (EventKind::Snapshot { old }, Some(new)) => {
+            for (class, name, extra) in snapshot_events(old.as_deref(), new) {
+                push(class, name, format!("{}{extra}", channel_state(new, "")));
+            }
+        }
+        (EventKind::VarSet { variable, value }, c) => {
+            let mut body = c.map(|c| channel_state(c, "")).unwrap_or_default();
+            let _ = write!(body, "Variable: {variable}\r\nValue: {value}\r\n");
+            push(class::DIALPLAN, "VarSet", body);
+        }
+        (EventKind::GlobalVarSet { variable, value }, _) => {
+            push(
+                class::DIALPLAN,
+                "VarSet",
+                format!("Variable: {variable}\r\nValue: {value}\r\n"),
+            );
+        }
+        (EventKind::HangupRequest { cause }, Some(c)) => {
+            let body = format!("{}Cause: {cause}\r\n", channel_state(c, ""));
+            push(class::CALL, "HangupRequest", body);
+        }
+        (EventKind::SoftHangupRequest { cause }, Some(c)) => {
+            let body = format!("{}Cause: {cause}\r\n", channel_state(c, ""));
+            push(class::CALL, "SoftHangupRequest", body);
+        }
+        (EventKind::UserEvent { name, headers }, c) => {
+            let mut body = c.map(|c| channel_state(c, "")).unwrap_or_default();
+            let _ = write!(body, "UserEvent: {name}\r\n");
+            for (k, v) in headers {
+                let _ = write!(body, "{k}: {v}\r\n");
+            }
+            push(class::USER, "UserEvent", body);
+        }
+        (EventKind::DialBegin { dialstring }, Some(c)) => {
+            let body = format!("{}DialString: {dialstring}\r\n", channel_state(c, "Dest"));
+            push(class::CALL, "DialBegin", body);
+        }
+        (EventKind::DialEnd { status }, Some(c)) => {
+            let body = format!("{}DialStatus: {status}\r\n", channel_state(c, "Dest"));
+            push(class::CALL, "DialEnd", body);
+        }
+        (EventKind::LocalBridge {
+            two,
+            context,
+            exten,
+            optimize,
+        }, Some(one)) => {
+            let body = format!(
+                "{}{}Context: {context}\r\nExten: {exten}\r\nLocalOptimization: {}\r\n",
+                channel_state(one, "LocalOne"),
+                channel_state(two, "LocalTwo"),
+                if *optimize { "Yes" } else { "No" }
+            );
+            push(class::CALL, "LocalBridge", body);
+        }
+        (EventKind::Manager { class, name, body }, c) => {
+            let mut text = c.map(|c| channel_state(c, "")).unwrap_or_default();
+            text.push_str(body);
+            push(*class, name, text);
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `channel_monitors`: state change (Newchannel / Hangup / Newstate),
+/// Newexten, NewCallerid, NewAccountCode, NewConnectedLine, each with the
+/// fields it adds after the channel's.
+fn snapshot_events(
+    old: Option<&ChannelSnapshot>,
+    new: &ChannelSnapshot,
+) -> Vec<(u32, &'static str, String)> {
+    let mut out = Vec::new();
+    match old {
+        None => out.push((class::CALL, "Newchannel", String::new())),
+        Some(o) if !o.dead && new.dead => out.push((
+            class::CALL,
+            "Hangup",
+            format!(
+                "Cause: {}\r\nCause-txt: {}\r\n",
+                new.hangup_cause,
+                causes::text(new.hangup_cause)
+            ),
+        )),
+        Some(o) if o.state != new.state => out.push((class::CALL, "Newstate", String::new())),
+        _ => {}
+    }
+    let cep_changed = match old {
+        None => true,
+        Some(o) => {
+            (o.appl.is_empty() && !new.appl.is_empty())
+                || o.priority != new.priority
+                || o.context != new.context
+                || o.exten != new.exten
+        }
+    };
+    if !new.appl.is_empty() && !new.dead && cep_changed {
+        out.push((
+            class::DIALPLAN,
+            "Newexten",
+            format!(
+                "Extension: {}\r\nApplication: {}\r\nAppData: {}\r\n",
+                new.exten, new.appl, new.data
+            ),
+        ));
+    }
+    // Asterisk compares the texts only (an absent name equals an empty
+    // one), not the presentation.
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    if let Some(o) = old {
+        if text(&o.caller_num) != text(&new.caller_num)
+            || text(&o.caller_name) != text(&new.caller_name)
+        {
+            out.push((
+                class::CALL,
+                "NewCallerid",
+                format!(
+                    "CID-CallingPres: {} ({})\r\n",
+                    new.caller_pres,
+                    escape_c(crate::config::views::callerid::describe_presentation(new.caller_pres))
+                ),
+            ));
+        }
+        if o.accountcode != new.accountcode {
+            out.push((
+                class::CALL,
+                "NewAccountCode",
+                format!("OldAccountCode: {}\r\n", o.accountcode),
+            ));
+        }
+        if text(&o.connected_num) != text(&new.connected_num)
+            || text(&o.connected_name) != text(&new.connected_name)
+        {
+            out.push((class::CALL, "NewConnectedLine", String::new()));
+        }
+    }
+    out
+}
