@@ -9,7 +9,7 @@
 # A failed play (a `wait` timing out, ...) is retried up to 3 times.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-cfg=$(cd "$here/../../../compat-configs/ami" && pwd)
+cfg=${AMI_CONFIG_DIR:-$(cd "$here/../../../compat-configs/ami" && pwd)}
 PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 PORT=5038
@@ -68,7 +68,7 @@ capture() {
     local name=$1 attempt tmp
     [ -f "$here/$name.scenario" ] || { echo "no scenario $name" >&2; return 2; }
     tmp=$(mktemp)
-    for attempt in 1 2 3; do
+    for attempt in $(seq 1 "${ATTEMPTS:-3}"); do
         if (
             flock 9
             play_once "$name" "$tmp"
@@ -80,8 +80,8 @@ capture() {
         fi
         echo "$name: attempt $attempt failed; retrying" >&2
     done
-    rm -f "$tmp"
-    echo "$name: no complete capture" >&2
+    mv "$tmp" "/tmp/amicap-$name.partial"
+    echo "$name: no complete capture (partial transcript: /tmp/amicap-$name.partial)" >&2
     return 1
 }
 
