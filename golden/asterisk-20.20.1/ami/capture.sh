@@ -7,12 +7,16 @@
 # /work/ref/capture2.sh, holding /tmp/refcapture.lock), capture.py plays
 # <name>.scenario against 127.0.0.1:5038, and the instance is stopped.
 # A failed play (a `wait` timing out, ...) is retried up to 3 times.
+# Environment: AMI_RX_DIR (where the .rx go; default next to this script),
+# AMI_CONFIG_DIR (config dir; default compat-configs/ami), ATTEMPTS (3).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cfg=${AMI_CONFIG_DIR:-$(cd "$here/../../../compat-configs/ami" && pwd)}
 PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 PORT=5038
+# AMI_RX_DIR: write the .rx files elsewhere (e.g. to compare two runs)
+outdir=${AMI_RX_DIR:-$here}
 
 [ $# -eq 1 ] || { echo "usage: $0 <name>|all" >&2; exit 2; }
 
@@ -73,9 +77,9 @@ capture() {
             flock 9
             play_once "$name" "$tmp"
         ) 9>/tmp/refcapture.lock; then
-            cp "$tmp" "$here/$name.rx"
+            cp "$tmp" "$outdir/$name.rx"
             rm -f "$tmp"
-            echo "wrote $here/$name.rx"
+            echo "wrote $outdir/$name.rx"
             return 0
         fi
         echo "$name: attempt $attempt failed; retrying" >&2
