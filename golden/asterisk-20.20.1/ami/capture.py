@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""AMI scenario player (python3 stdlib only).
+
+usage: capture.py <scenario> <port> <rx-out> <asterisk -rx command prefix>
+
+Plays golden/asterisk-20.20.1/ami/<name>.scenario against an AMI server on
+127.0.0.1:<port> and writes every byte received, per connection, to <rx-out>:
+
+    ## connection <n>\n<exact bytes received on connection n>...
+
+The command prefix (split like a shell would) is used for `cli` lines, e.g.
+"/work/ref/install/sbin/asterisk -C /tmp/astcap.X/etc/asterisk.conf -rx".
+See README.md for the scenario format.  Exit status 0 on success; on a
+failed `wait`/`closed`/connect the partial transcript is still written and
+the status is 1.
+"""
+import hashlib
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+TIMEOUT = 10.0
+TAIL = 0.5
+
+
+class Failure(Exception):
+    pass
+
+
+class Conn:
+    """One TCP connection; a reader thread appends every received byte."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.sock.settimeout(None)
+        self.data = bytearray()
+        self.eof = False
+        self.cond = threading.Condition()
+        # messages (after the banner line) already parsed, and where the
+        # next unparsed byte is; `cursor` = first message not yet consumed
+        # by a `wait`.
+        self.msgs = []
+        self.parsed = 0
+        self.banner_end = None
+        self.cursor = 0
+        self.challenge = None
+        self.thread = threading.Thread(target=self._reader, daemon=True)
+        self.thread.start()
+
+    def _reader(self):
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            with self.cond:
+                if not chunk:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.data += chunk
+                self.cond.notify_all()
+
+    def _parse(self):
+        """Split newly received bytes into messages (caller holds cond)."""
+        if self.banner_end is None:
+            i = self.data.find(b"\r\n")
+            if i < 0:
+                return
+            self.banner_end = self.parsed = i + 2
+        while True:
+            j = self.data.find(b"\r\n\r\n", self.parsed)
+            if j < 0:
+                return
+            block = bytes(self.data[self.parsed:j]).decode("utf-8", "replace")
+            self.parsed = j + 4
+            headers = []
+            for line in block.split("\r\n"):
+                name, sep, value = line.partition(":")
+                if sep:
+                    headers.append((name, value.lstrip(" ")))
+            for name, value in headers:
+                if name == "Challenge":
+                    self.challenge = value
+            self.msgs.append(headers)
+
+    def wait_until(self, pred, what):
+        deadline = time.monotonic() + TIMEOUT
+        with self.cond:
+            while True:
+                self._parse()
+                r = pred()
+                if r:
+                    return r
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Failure("timeout waiting for " + what)
+                if self.eof:
+                    raise Failure("connection closed while waiting for " + what)
+                self.cond.wait(left)
+
+    def read_banner(self):
+        self.wait_until(lambda: self.banner_end is not None, "the banner")
+
+    def wait_message(self, pairs, text):
+        def pred():
+            while self.cursor < len(self.msgs):
+                msg = self.msgs[self.cursor]
+                self.cursor += 1
+                if all(p in msg for p in pairs):
+                    return True
+            return False
+        self.wait_until(pred, "message with " + text)
+
+    def wait_closed(self):
+        deadline = time.monotonic() + TIMEOUT
+        with self.cond:
+            while not self.eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Failure("server did not close the connection")
+                self.cond.wait(left)
+
+    def get_challenge(self):
+        return self.wait_until(lambda: self.challenge, "a Challenge value")
+
+    def send(self, payload):
+        self.sock.sendall(payload)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(2)
+
+
+def parse_pairs(spec):
+    pairs = []
+    for part in spec.split("; "):
+        name, sep, value = part.partition(": ")
+        if not sep:
+            # "Header:" with an empty value
+            if part.endswith(":"):
+                name, value = part[:-1], ""
+            else:
+                raise Failure("bad wait predicate part: %r" % part)
+        pairs.append((name, value))
+    return pairs
+
+
+MD5_RE = re.compile(r"\{md5-challenge:([^}]*)\}")
+
+
+def run(scenario, port, cli_prefix, conns):
+    conn = None
+    building = []
+    with open(scenario, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.rstrip("\r")
+        if not line.strip() or line.startswith("#"):
+            continue
+        where = "%s:%d: " % (scenario, lineno)
+        try:
+            if line == "connect":
+                if conn is not None:
+                    conn.close()
+                conn = Conn(port)
+                conns.append(conn)
+                conn.read_banner()
+            elif line.startswith(">>lf") or line.startswith(">>"):
+                lf = line.startswith(">>lf")
+                rest = line[4:] if lf else line[2:]
+                eol = b"\n" if lf else b"\r\n"
+                if rest == "":
+                    if conn is None:
+                        raise Failure("send without a connection")
+                    out = b"".join(l + eol for l in building) + eol
+                    building = []
+                    conn.send(out)
+                else:
+                    if not rest.startswith(" "):
+                        raise Failure("expected a space after >>: %r" % line)
+                    text = rest[1:]
+                    m = MD5_RE.search(text)
+                    if m:
+                        ch = conn.get_challenge()
+                        key = hashlib.md5((ch + m.group(1)).encode()).hexdigest()
+                        text = text[:m.start()] + key + text[m.end():]
+                    building.append(text.encode("utf-8"))
+            elif line.startswith("wait "):
+                spec = line[5:]
+                conn.wait_message(parse_pairs(spec), spec)
+            elif line.startswith("sleep "):
+                time.sleep(float(line[6:]))
+            elif line.startswith("cli "):
+                cmd = shlex.split(cli_prefix) + [line[4:]]
+                subprocess.run(cmd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=30)
+            elif line == "closed":
+                conn.wait_closed()
+            else:
+                raise Failure("unknown directive: %r" % line)
+        except Failure as e:
+            raise Failure(where + str(e))
+    if building:
+        raise Failure("%s: unterminated message at end of file" % scenario)
+    time.sleep(TAIL)
+    if conn is not None:
+        conn.close()
+
+
+def main():
+    if len(sys.argv) != 5:
+        sys.stderr.write(__doc__)
+        return 2
+    scenario, port, rx_out, cli_prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    conns = []
+    status = 0
+    try:
+        run(scenario, port, cli_prefix, conns)
+    except (Failure, OSError) as e:
+        sys.stderr.write("capture.py: %s\n" % e)
+        status = 1
+        for c in conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+    with open(rx_out, "wb") as f:
+        for n, c in enumerate(conns, 1):
+            with c.cond:
+                data = bytes(c.data)
+            f.write(b"## connection %d\n" % n)
+            f.write(data)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
