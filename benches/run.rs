@@ -97,9 +97,13 @@ async fn one_run(sys: &Arc<System>) {
         target,
         Duration::from_secs(5),
         NewChannel::default(),
+        &Default::default(),
     )
     .await;
     assert!(chan.is_err(), "the Local call is not answered");
+    if let Err(e) = &chan {
+        e.release(&sys);
+    }
     while sys.pbx.channels.count() > 0 {
         tokio::task::yield_now().await;
     }

@@ -222,7 +222,8 @@ fn hangup(ctx: &AppCtx, data: &str) -> AppResult {
         }
         d.hangupcause = u32::try_from(cause).unwrap_or(causes::NORMAL_CLEARING);
     }
-    ctx.chan.softhangup_quiet(crate::channels::softhangup::EXPLICIT);
+    ctx.chan
+        .softhangup_quiet(crate::channels::softhangup::EXPLICIT);
     Err(AppExit::Hangup)
 }
 

@@ -55,6 +55,8 @@ impl Driver for LocalDriver {
 
     fn hangup(&self, chan: &Arc<Channel>) {
         if let Some(peer) = chan.peer() {
+            // The cause travels with the hangup request and becomes the
+            // other half's when it has none (`ast_read` of the frame).
             let cause = chan.lock().hangupcause;
             {
                 let mut p = peer.lock();

@@ -137,12 +137,15 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             let body = format!("{}DialStatus: {status}\r\n", channel_state(c, "Dest"));
             push(class::CALL, "DialEnd", body);
         }
-        (EventKind::LocalBridge {
-            two,
-            context,
-            exten,
-            optimize,
-        }, Some(one)) => {
+        (
+            EventKind::LocalBridge {
+                two,
+                context,
+                exten,
+                optimize,
+            },
+            Some(one),
+        ) => {
             let body = format!(
                 "{}{}Context: {context}\r\nExten: {exten}\r\nLocalOptimization: {}\r\n",
                 channel_state(one, "LocalOne"),
@@ -215,7 +218,9 @@ fn snapshot_events(
                 format!(
                     "CID-CallingPres: {} ({})\r\n",
                     new.caller_pres,
-                    escape_c(crate::config::views::callerid::describe_presentation(new.caller_pres))
+                    escape_c(crate::config::views::callerid::describe_presentation(
+                        new.caller_pres
+                    ))
                 ),
             ));
         }

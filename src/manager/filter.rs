@@ -200,7 +200,8 @@ impl Filter {
 mod tests {
     use super::*;
 
-    const NEWCHANNEL: &str = "Event: Newchannel\r\nPrivilege: call,all\r\nChannel: Local/1@a-00000000;1\r\n\r\n";
+    const NEWCHANNEL: &str =
+        "Event: Newchannel\r\nPrivilege: call,all\r\nChannel: Local/1@a-00000000;1\r\n\r\n";
     const VARSET: &str = "Event: VarSet\r\nPrivilege: dialplan,all\r\nVariable: X\r\n\r\n";
 
     #[test]

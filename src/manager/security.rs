@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-
 /// What every security event says about the session.
 pub struct Common<'a> {
     pub account: Option<&'a str>,
@@ -33,7 +32,9 @@ fn address(a: SocketAddr) -> String {
 
 /// The kinds, with the fields each adds after the common ones.
 pub enum Kind<'a> {
-    SuccessfulAuth { using_password: bool },
+    SuccessfulAuth {
+        using_password: bool,
+    },
     InvalidAccountId,
     InvalidPassword,
     FailedAcl,
@@ -42,8 +43,12 @@ pub enum Kind<'a> {
         response: &'a str,
         expected: &'a str,
     },
-    RequestNotAllowed { request_type: &'a str },
-    RequestBadFormat { request_type: &'a str },
+    RequestNotAllowed {
+        request_type: &'a str,
+    },
+    RequestBadFormat {
+        request_type: &'a str,
+    },
 }
 
 /// The event's name and body. Required fields come first in Asterisk's

@@ -230,7 +230,13 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
         }
     }
     if s.authenticated {
-        if s.mgr.sys.loaded().manager.user(&s.username).is_none_or(|u| u.displayconnects) {
+        if s.mgr
+            .sys
+            .loaded()
+            .manager
+            .user(&s.username)
+            .is_none_or(|u| u.displayconnects)
+        {
             s.mgr.sys.pbx.logger.verbose(
                 2,
                 "manager.c",
@@ -250,7 +256,10 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                 2,
                 "manager.c",
                 None,
-                &format!("Connect attempt from '{}' unable to authenticate", peer.ip()),
+                &format!(
+                    "Connect attempt from '{}' unable to authenticate",
+                    peer.ip()
+                ),
             );
         }
     }
@@ -299,7 +308,10 @@ mod tests {
 
     #[test]
     fn lines_end_with_crlf_or_lf() {
-        assert_eq!(take_line(b"Action: Ping\r\nx"), Some(("Action: Ping".into(), 14)));
+        assert_eq!(
+            take_line(b"Action: Ping\r\nx"),
+            Some(("Action: Ping".into(), 14))
+        );
         assert_eq!(take_line(b"a\nb"), Some(("a".into(), 2)));
         assert_eq!(take_line(b"\r\n"), Some((String::new(), 2)));
         assert_eq!(take_line(b"partial"), None);

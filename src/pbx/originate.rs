@@ -137,7 +137,9 @@ pub fn request(
         if let Err(reason) = local::call(sys, &one, &two) {
             // `;2` goes now; `;1` stays with the error until whoever
             // placed the call has reported it (see `OriginateError::release`).
-            crate::pbx::run::discard_channel(sys, &two);
+            // Nothing runs on `;2` yet: it goes without telling `;1`.
+            two.softhangup_quiet(crate::channels::softhangup::DEV);
+            sys.pbx.channels.unregister(&two);
             return Err(OriginateError::NotAnswered {
                 reason,
                 channel: Some(one),
@@ -278,7 +280,9 @@ pub async fn originate(
                                 ctx.warning("pbx.c", &format!("No such application '{app}'"));
                             }
                         }
-                        crate::pbx::run::hangup(&ctx);
+                        // ast_pbx_outgoing_app hangs up without making up
+                        // a cause.
+                        crate::pbx::run::discard_channel(&ctx.sys, &ctx.chan);
                     })
                     .await;
             });

@@ -478,12 +478,6 @@ pub fn hangup(ctx: &AppCtx) {
 }
 
 pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
-    {
-        let mut d = chan.lock();
-        if d.hangupcause == 0 {
-            d.hangupcause = crate::channels::causes::NORMAL_CLEARING;
-        }
-    }
     discard_channel(sys, chan);
 }
 

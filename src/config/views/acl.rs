@@ -243,12 +243,12 @@ fn masked(addr: IpAddr, mask: IpAddr) -> Option<IpAddr> {
         v4 => v4,
     };
     match (addr, mask) {
-        (IpAddr::V4(a), IpAddr::V4(m)) => Some(IpAddr::V4(Ipv4Addr::from(
-            u32::from(a) & u32::from(m),
-        ))),
-        (IpAddr::V6(a), IpAddr::V6(m)) => Some(IpAddr::V6(Ipv6Addr::from(
-            u128::from(a) & u128::from(m),
-        ))),
+        (IpAddr::V4(a), IpAddr::V4(m)) => {
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from(a) & u32::from(m))))
+        }
+        (IpAddr::V6(a), IpAddr::V6(m)) => {
+            Some(IpAddr::V6(Ipv6Addr::from(u128::from(a) & u128::from(m))))
+        }
         _ => None,
     }
 }
@@ -261,7 +261,8 @@ mod apply_tests {
     fn last_matching_rule_decides() {
         let mut l = AclList::default();
         l.append("deny", "0.0.0.0/0.0.0.0").expect("rule");
-        l.append("permit", "127.0.0.1/255.255.255.255").expect("rule");
+        l.append("permit", "127.0.0.1/255.255.255.255")
+            .expect("rule");
         assert!(l.allows("127.0.0.1".parse().expect("ip")));
         assert!(!l.allows("10.0.0.1".parse().expect("ip")));
         assert!(AclList::default().allows("10.0.0.1".parse().expect("ip")));

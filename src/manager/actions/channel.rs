@@ -170,7 +170,8 @@ pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .line("BridgeID", "")
             .line("Application", &snap.appl)
             .line("Data", &snap.data)
-            .line("Nativeformats", "(nothing)")
+            // Local channels carry signed linear; no other driver exists yet.
+            .line("Nativeformats", "(slin)")
             .line("Readformat", "slin")
             .line("Readtrans", "")
             .line("Writeformat", "slin")

@@ -13,7 +13,11 @@ const BLACKLIST: &[&[&str]] = &[
 ];
 
 fn blacklisted(cmd: &str) -> bool {
-    let words: Vec<&str> = cmd.split(' ').map(str::trim).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = cmd
+        .split(' ')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
     BLACKLIST.iter().any(|b| {
         b.iter()
             .enumerate()

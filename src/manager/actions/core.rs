@@ -17,7 +17,10 @@ pub fn ping<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         .unwrap_or_default();
     let mut r = Reply::start("Success", m);
     r.line("Ping", "Pong")
-        .line("Timestamp", format!("{}.{:06}", t.as_secs(), t.subsec_micros()))
+        .line(
+            "Timestamp",
+            format!("{}.{:06}", t.as_secs(), t.subsec_micros()),
+        )
         .end();
     now(Flow::Reply(r))
 }

@@ -66,11 +66,7 @@ pub fn login<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 2,
                 "manager.c",
                 None,
-                &format!(
-                    "Manager '{}' logged on from {}",
-                    s.username,
-                    s.peer.ip()
-                ),
+                &format!("Manager '{}' logged on from {}", s.username, s.peer.ip()),
             );
         }
         let mut r = Reply::ack(m, "Authentication accepted");
@@ -180,6 +176,11 @@ fn authenticate(s: &mut Session, m: &Message) -> bool {
     }
     s.session_tv = SystemTime::now();
     s.set_eventmask(m.get("Events"));
-    s.security(None, Kind::SuccessfulAuth { using_password: false });
+    s.security(
+        None,
+        Kind::SuccessfulAuth {
+            using_password: false,
+        },
+    );
     true
 }

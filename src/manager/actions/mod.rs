@@ -50,31 +50,126 @@ macro_rules! action {
 
 /// Every action, sorted by name without case.
 pub static ACTIONS: &[Action] = &[
-    action!("AbsoluteTimeout", SYSTEM | CALL, "Hang a channel up after a number of seconds.", channel::absolute_timeout),
-    action!("Challenge", 0, "Get a challenge for an MD5 login.", login::challenge),
-    action!("Command", COMMAND, "Run a CLI command and return its output.", command::command),
-    action!("CoreSettings", SYSTEM | REPORTING, "Show the PBX's core settings and version.", core::settings),
-    action!("CoreShowChannels", SYSTEM | REPORTING, "List the channels that exist now.", core::show_channels),
-    action!("CoreStatus", SYSTEM | REPORTING, "Show start and reload times and call counts.", core::status),
+    action!(
+        "AbsoluteTimeout",
+        SYSTEM | CALL,
+        "Hang a channel up after a number of seconds.",
+        channel::absolute_timeout
+    ),
+    action!(
+        "Challenge",
+        0,
+        "Get a challenge for an MD5 login.",
+        login::challenge
+    ),
+    action!(
+        "Command",
+        COMMAND,
+        "Run a CLI command and return its output.",
+        command::command
+    ),
+    action!(
+        "CoreSettings",
+        SYSTEM | REPORTING,
+        "Show the PBX's core settings and version.",
+        core::settings
+    ),
+    action!(
+        "CoreShowChannels",
+        SYSTEM | REPORTING,
+        "List the channels that exist now.",
+        core::show_channels
+    ),
+    action!(
+        "CoreStatus",
+        SYSTEM | REPORTING,
+        "Show start and reload times and call counts.",
+        core::status
+    ),
     action!("DBDel", SYSTEM, "Remove one AstDB key.", db::del),
-    action!("DBDelTree", SYSTEM, "Remove an AstDB family or a key under it.", db::deltree),
+    action!(
+        "DBDelTree",
+        SYSTEM,
+        "Remove an AstDB family or a key under it.",
+        db::deltree
+    ),
     action!("DBGet", SYSTEM | REPORTING, "Read one AstDB key.", db::get),
-    action!("DBGetTree", SYSTEM | REPORTING, "List AstDB keys under a family (and key).", db::gettree),
+    action!(
+        "DBGetTree",
+        SYSTEM | REPORTING,
+        "List AstDB keys under a family (and key).",
+        db::gettree
+    ),
     action!("DBPut", SYSTEM, "Store a value in the AstDB.", db::put),
-    action!("Events", 0, "Choose which event classes this session receives.", events::events),
-    action!("Filter", SYSTEM, "Add an event filter to this session.", events::filter),
-    action!("Getvar", CALL | REPORTING, "Read a variable or a function, global or on a channel.", vars::getvar),
-    action!("Hangup", SYSTEM | CALL, "Hang up a channel, or every channel a pattern matches.", channel::hangup),
-    action!("ListCommands", 0, "List the actions this session may run.", listcommands),
+    action!(
+        "Events",
+        0,
+        "Choose which event classes this session receives.",
+        events::events
+    ),
+    action!(
+        "Filter",
+        SYSTEM,
+        "Add an event filter to this session.",
+        events::filter
+    ),
+    action!(
+        "Getvar",
+        CALL | REPORTING,
+        "Read a variable or a function, global or on a channel.",
+        vars::getvar
+    ),
+    action!(
+        "Hangup",
+        SYSTEM | CALL,
+        "Hang up a channel, or every channel a pattern matches.",
+        channel::hangup
+    ),
+    action!(
+        "ListCommands",
+        0,
+        "List the actions this session may run.",
+        listcommands
+    ),
     action!("Login", 0, "Log in to the manager.", login::login),
     action!("Logoff", 0, "Log off and close the session.", login::logoff),
-    action!("Originate", ORIGINATE, "Place a call and connect it to an extension or application.", originate::originate),
+    action!(
+        "Originate",
+        ORIGINATE,
+        "Place a call and connect it to an extension or application.",
+        originate::originate
+    ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
-    action!("Redirect", CALL, "Send a channel (and optionally a second one) elsewhere in the dialplan.", channel::redirect),
-    action!("Reload", SYSTEM | CONFIG, "Reload a module's configuration, or everything.", module::reload),
-    action!("Setvar", CALL, "Set a variable or a function, global or on a channel.", vars::setvar),
-    action!("Status", SYSTEM | CALL | REPORTING, "List channel status, for one channel or all.", channel::status),
-    action!("UserEvent", USER, "Send a user-defined event to every session.", events::user_event),
+    action!(
+        "Redirect",
+        CALL,
+        "Send a channel (and optionally a second one) elsewhere in the dialplan.",
+        channel::redirect
+    ),
+    action!(
+        "Reload",
+        SYSTEM | CONFIG,
+        "Reload a module's configuration, or everything.",
+        module::reload
+    ),
+    action!(
+        "Setvar",
+        CALL,
+        "Set a variable or a function, global or on a channel.",
+        vars::setvar
+    ),
+    action!(
+        "Status",
+        SYSTEM | CALL | REPORTING,
+        "List channel status, for one channel or all.",
+        channel::status
+    ),
+    action!(
+        "UserEvent",
+        USER,
+        "Send a user-defined event to every session.",
+        events::user_event
+    ),
 ];
 
 /// Finds an action by name, without case (`action_find`).
@@ -87,7 +182,12 @@ pub fn find(name: &str) -> Option<&'static Action> {
 pub async fn process(s: &mut Session, m: &Message) -> Flow {
     let action = m.get_non_empty("Action").to_string();
     if action.is_empty() {
-        s.security(None, Kind::RequestBadFormat { request_type: "Action: NONE" });
+        s.security(
+            None,
+            Kind::RequestBadFormat {
+                request_type: "Action: NONE",
+            },
+        );
         return Flow::Reply(Reply::error(m, "Missing action in request"));
     }
     if s.sys().stop_requested().is_some() {

@@ -140,18 +140,11 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 &out,
             )
             .await;
+            // A failed call reports the channel asked for, not the one
+            // made (Asterisk has dropped it by then).
             let (ok, chan, reason) = match &res {
                 Ok(c) => (true, Some(c.clone()), 4),
-                Err(e) => (
-                    false,
-                    match e {
-                        crate::pbx::originate::OriginateError::NotAnswered { channel, .. } => {
-                            channel.clone()
-                        }
-                        _ => None,
-                    },
-                    e.reason(),
-                ),
+                Err(e) => (false, None, e.reason()),
             };
             let mut body = idtext;
             body.push_str(&format!(
@@ -183,7 +176,15 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         return now(Flow::Reply(Reply::ack(m, "Originate successfully queued")));
     }
     Box::pin(async move {
-        let res = place_call(sys.clone(), &tech_data, target, timeout, NewChannel::default(), &out).await;
+        let res = place_call(
+            sys.clone(),
+            &tech_data,
+            target,
+            timeout,
+            NewChannel::default(),
+            &out,
+        )
+        .await;
         if let Err(e) = &res {
             e.release(&sys);
         }
