@@ -15,4 +15,5 @@ pub mod config;
 pub mod core;
 pub mod funcs;
 pub mod pbx;
+pub mod sip;
 pub mod version;
