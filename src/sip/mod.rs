@@ -5,15 +5,16 @@
 //! Nothing here opens a socket or reads the clock. The caller (a thin
 //! tokio task owning the sockets) parses what it receives with
 //! [`message::parse_datagram`] or [`message::parse_stream`], feeds it to
-//! the transaction layer with the current `Instant`, then
-//! drains its `poll` for datagrams to send and
+//! [`transaction::Transactions::handle`] with the current `Instant`, then
+//! drains [`transaction::Transactions::poll`] for datagrams to send and
 //! events for the TU, and sleeps until
-//! its `poll_timeout`. Tests drive the same API with
+//! [`transaction::Transactions::poll_timeout`]. Tests drive the same API with
 //! a simulated clock, so every RFC timer is checked without sleeping.
 
 pub mod auth;
 pub mod headers;
 pub mod message;
+pub mod transaction;
 pub mod uri;
 
 pub use headers::{CSeq, NameAddr, Via};
