@@ -805,4 +805,4 @@ fn parse_start_line(line: &str) -> Result<Message, ParseError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -12,6 +12,7 @@
 //! a simulated clock, so every RFC timer is checked without sleeping.
 
 pub mod auth;
+pub mod dialog;
 pub mod headers;
 pub mod message;
 pub mod transaction;
