@@ -3,8 +3,11 @@
 //! Compare figures as ratios between runs of the same machine.
 
 use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::Instant;
 
-use asterism::sip::message::parse_datagram;
+use asterism::sip::message::{Message, Response, parse_datagram};
+use asterism::sip::transaction::{Config, Event, Input, Output, Transactions, Transport};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const INVITE: &str = "INVITE sip:601@127.0.0.1:5070 SIP/2.0\r\n\
@@ -48,5 +51,54 @@ fn parse(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parse);
+/// One server transaction step: an INVITE arrives (100 Trying goes out),
+/// the TU answers 486, the ACK arrives; then its timers are run out.
+fn transaction(c: &mut Criterion) {
+    let Ok(Message::Request(invite)) = parse_datagram(INVITE.as_bytes()) else {
+        return;
+    };
+    let mut ack = invite.clone();
+    ack.method = asterism::sip::Method::Ack;
+    ack.uri = invite.uri.clone();
+    ack.headers.set("CSeq", "1 ACK");
+    ack.body.clear();
+    let from: SocketAddr = ([127, 0, 0, 1], 5076).into();
+    let t0 = Instant::now();
+    c.bench_function("sip: INVITE server transaction, 486 + ACK", |b| {
+        let mut layer = Transactions::new(Config::default());
+        b.iter(|| {
+            let input = Input::Message {
+                from,
+                transport: Transport::Udp,
+                message: Message::Request(invite.clone()),
+            };
+            layer.handle(t0, input);
+            let mut id = None;
+            while let Some(o) = layer.poll() {
+                if let Output::Event(Event::Request { id: i, .. }) = o {
+                    id = Some(i);
+                }
+            }
+            if let Some(id) = id {
+                let mut busy = Response::for_request(&invite, 486);
+                busy.headers.set("To", "<sip:601@127.0.0.1:5070>;tag=b");
+                let _ = layer.send_response(t0, id, busy);
+            }
+            let input = Input::Message {
+                from,
+                transport: Transport::Udp,
+                message: Message::Request(ack.clone()),
+            };
+            layer.handle(t0, input);
+            // Timer I ends the transaction; the next iteration starts fresh.
+            if let Some(at) = layer.poll_timeout() {
+                layer.handle(at, Input::Timeout);
+            }
+            while layer.poll().is_some() {}
+            black_box(layer.len())
+        })
+    });
+}
+
+criterion_group!(benches, parse, transaction);
 criterion_main!(benches);

@@ -205,8 +205,12 @@ impl Dialog {
             Some(first) => {
                 let mut uri = first.uri.clone();
                 uri.headers.clear();
-                let mut routes: Vec<String> =
-                    self.route_set[1..].iter().map(|r| r.to_string()).collect();
+                let mut routes: Vec<String> = self
+                    .route_set
+                    .iter()
+                    .skip(1)
+                    .map(|r| r.to_string())
+                    .collect();
                 routes.push(NameAddr::new(self.remote_target.clone()).to_string());
                 (uri, routes)
             }
