@@ -232,10 +232,10 @@ impl Dialog {
         for r in routes {
             h.push("Route", r);
         }
-        if is_target_refresh(&method) {
-            if let Some(c) = &self.local_contact {
-                h.push("Contact", c.to_string());
-            }
+        if is_target_refresh(&method)
+            && let Some(c) = &self.local_contact
+        {
+            h.push("Contact", c.to_string());
         }
         h.push("Max-Forwards", "70");
         req
@@ -247,17 +247,17 @@ impl Dialog {
         let seq = req.headers.cseq()?.seq;
         // ACK and CANCEL reuse the INVITE's number, so they are not ordered.
         if !matches!(req.method, Method::Ack | Method::Cancel) {
-            if let Some(last) = self.remote_seq {
-                if seq < last {
-                    return Err(RequestError::OutOfOrder { got: seq, last });
-                }
+            if let Some(last) = self.remote_seq
+                && seq < last
+            {
+                return Err(RequestError::OutOfOrder { got: seq, last });
             }
             self.remote_seq = Some(seq);
         }
-        if is_target_refresh(&req.method) {
-            if let Some(c) = req.headers.contacts()?.into_iter().next() {
-                self.remote_target = c.uri;
-            }
+        if is_target_refresh(&req.method)
+            && let Some(c) = req.headers.contacts()?.into_iter().next()
+        {
+            self.remote_target = c.uri;
         }
         Ok(())
     }
@@ -277,10 +277,10 @@ impl Dialog {
             }
             self.route_set = routes;
         }
-        if is_target_refresh(method) {
-            if let Some(c) = resp.headers.contacts()?.into_iter().next() {
-                self.remote_target = c.uri;
-            }
+        if is_target_refresh(method)
+            && let Some(c) = resp.headers.contacts()?.into_iter().next()
+        {
+            self.remote_target = c.uri;
         }
         Ok(())
     }

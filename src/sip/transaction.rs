@@ -127,6 +127,9 @@ pub struct Transmit {
     pub bytes: Vec<u8>,
 }
 
+// Boxing the message would cost an allocation per received message to
+// shrink a value that only lives for one `handle` call.
+#[allow(clippy::large_enum_variant)]
 pub enum Input {
     Message {
         from: SocketAddr,
@@ -700,10 +703,10 @@ impl Transactions {
             if let Some(k) = tx.server_key {
                 self.servers.remove(&k);
             }
-            if let Some(k) = tx.accepted_key {
-                if self.accepted.get(&k) == Some(&id) {
-                    self.accepted.remove(&k);
-                }
+            if let Some(k) = tx.accepted_key
+                && self.accepted.get(&k) == Some(&id)
+            {
+                self.accepted.remove(&k);
             }
             self.event(Event::Terminated {
                 id: TransactionId(id),
