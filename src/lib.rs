@@ -16,4 +16,5 @@ pub mod core;
 pub mod funcs;
 pub mod manager;
 pub mod pbx;
+pub mod sip;
 pub mod version;
