@@ -14,5 +14,6 @@ pub mod cmdline;
 pub mod config;
 pub mod core;
 pub mod funcs;
+pub mod media;
 pub mod pbx;
 pub mod version;
