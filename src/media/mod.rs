@@ -11,6 +11,7 @@
 //! G.711 use; a frame is 20 ms, 160 samples.
 
 pub mod g711;
+pub mod rtp;
 
 /// Samples per second of every stream this module handles.
 pub const SAMPLE_RATE: u32 = 8000;
