@@ -10,6 +10,7 @@
 //! All audio is 8 kHz narrowband, the rate Asterisk's core sounds and
 //! G.711 use; a frame is 20 ms, 160 samples.
 
+pub mod clock;
 pub mod g711;
 pub mod rtp;
 
