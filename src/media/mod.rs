@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod g711;
 pub mod rtp;
+pub mod tones;
 
 /// Samples per second of every stream this module handles.
 pub const SAMPLE_RATE: u32 = 8000;
