@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod g711;
+pub mod mix;
 pub mod rtp;
 pub mod tones;
 
