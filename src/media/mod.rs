@@ -11,6 +11,8 @@
 //! G.711 use; a frame is 20 ms, 160 samples.
 
 pub mod clock;
+pub mod file;
+pub mod formats;
 pub mod g711;
 pub mod mix;
 pub mod rtp;
