@@ -175,10 +175,11 @@ impl SoundPaths {
         if name.contains("://") {
             return Err(FileError::Remote(name.to_string()));
         }
-        if self.search_custom_dir && !name.starts_with('/') {
-            if let Some(found) = self.find_core(&format!("custom/{name}"), lang) {
-                return Ok(found);
-            }
+        if self.search_custom_dir
+            && !name.starts_with('/')
+            && let Some(found) = self.find_core(&format!("custom/{name}"), lang)
+        {
+            return Ok(found);
         }
         self.find_core(name, lang)
             .ok_or_else(|| FileError::NotFound(name.to_string()))
@@ -372,10 +373,10 @@ impl Recording {
 
 impl Drop for Recording {
     fn drop(&mut self) {
-        if self.sink.is_some() {
-            if let Err(e) = self.finish_inner() {
-                tracing::warn!("recording {} not finished: {e}", self.target.display());
-            }
+        if self.sink.is_some()
+            && let Err(e) = self.finish_inner()
+        {
+            tracing::warn!("recording {} not finished: {e}", self.target.display());
         }
     }
 }

@@ -103,10 +103,10 @@ fn parse_part(s: &str) -> Option<TonePart> {
             two = true;
         }
     }
-    if two || joined.is_none() {
-        if let Some((ms, _)) = after.strip_prefix('/').and_then(number) {
-            part.duration_ms = ms;
-        }
+    if (two || joined.is_none())
+        && let Some((ms, _)) = after.strip_prefix('/').and_then(number)
+    {
+        part.duration_ms = ms;
     }
     if midi {
         part.freq1 = midi_to_hz(part.freq1);

@@ -266,7 +266,7 @@ impl RtcpPacket {
                     }
                     // A null item ends the list; pad the chunk to 32 bits.
                     out.push(0);
-                    while (out.len() - chunk_start) % 4 != 0 {
+                    while !(out.len() - chunk_start).is_multiple_of(4) {
                         out.push(0);
                     }
                 }
@@ -279,14 +279,14 @@ impl RtcpPacket {
                     let r = &r[..r.len().min(255)];
                     out.push(r.len() as u8);
                     out.extend_from_slice(r);
-                    while (out.len() - start) % 4 != 0 {
+                    while !(out.len() - start).is_multiple_of(4) {
                         out.push(0);
                     }
                 }
             }
             RtcpPacket::Other { body, .. } => {
                 out.extend_from_slice(body);
-                while (out.len() - start) % 4 != 0 {
+                while !(out.len() - start).is_multiple_of(4) {
                     out.push(0);
                 }
             }

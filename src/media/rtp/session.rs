@@ -374,7 +374,7 @@ impl RtpSession {
             return Err(DtmfSendError::NotSending);
         };
         // The last packet sent carried `duration - frame`.
-        let mut duration = s.duration - self.config.frame_samples;
+        let mut duration = s.duration.saturating_sub(self.config.frame_samples);
         if let Some(ms) = duration_ms {
             let measured = u64::from(ms) * u64::from(self.config.clock_rate) / 1000;
             duration = duration.max(measured.min(u64::from(u32::MAX)) as u32);
@@ -410,14 +410,14 @@ impl RtpSession {
         let frame = self.config.frame_samples;
         let step = self.frame_duration();
         let mut continuation = None;
-        if let Some(s) = self.sending.as_mut() {
-            if now >= s.next_continuation {
-                continuation = Some((s.event, s.timestamp, s.duration));
-                s.duration += frame;
-                s.next_continuation += step;
-                if s.next_continuation <= now {
-                    s.next_continuation = now + step;
-                }
+        if let Some(s) = self.sending.as_mut()
+            && now >= s.next_continuation
+        {
+            continuation = Some((s.event, s.timestamp, s.duration));
+            s.duration += frame;
+            s.next_continuation += step;
+            if s.next_continuation <= now {
+                s.next_continuation = now + step;
             }
         }
         if let Some((event, timestamp, duration)) = continuation {
@@ -437,11 +437,11 @@ impl RtpSession {
                 self.end_rx_digit();
             }
         }
-        if let (Some(due), Some(interval)) = (self.next_rtcp, self.config.rtcp_interval) {
-            if now >= due {
-                self.next_rtcp = Some(now + interval);
-                self.queue_report(now);
-            }
+        if let (Some(due), Some(interval)) = (self.next_rtcp, self.config.rtcp_interval)
+            && now >= due
+        {
+            self.next_rtcp = Some(now + interval);
+            self.queue_report(now);
         }
     }
 
@@ -548,8 +548,14 @@ impl RtpSession {
         }
         match &mut self.stats {
             Some(s) if s.ssrc == p.ssrc => {}
-            // A new source (or the first): statistics start over (A.1).
-            _ => self.stats = Some(ReceiveStats::new(p.ssrc, p.sequence)),
+            // A new source (or the first): statistics start over (A.1),
+            // and so does duplicate detection of its events, whose
+            // sequence numbers and timestamps are unrelated to the old.
+            _ => {
+                self.stats = Some(ReceiveStats::new(p.ssrc, p.sequence));
+                self.last_dtmf_seq = None;
+                self.last_end_timestamp = None;
+            }
         }
         let arrival = self.elapsed_units(now) as u32;
         let is_event = Some(p.payload_type) == self.config.dtmf_payload_type;
@@ -987,6 +993,32 @@ mod tests {
                 duration_ms: 20
             }
         );
+    }
+
+    #[test]
+    fn new_source_resets_event_state() {
+        let t0 = Instant::now();
+        let mut s = RtpSession::new(config(), t0, None);
+        s.handle_packet(t0, addr(1), &event_packet(100, 8000, 1, true, 400))
+            .expect("ok");
+        // Another SSRC (a transfer) with lower numbers is not "late".
+        let body = TelephoneEvent {
+            event: 2,
+            end: true,
+            volume: 10,
+            duration: 400,
+        }
+        .to_bytes();
+        let other = RtpPacket::new(101, 5, 10, 6, &body).to_vec().expect("rtp");
+        s.handle_packet(t0, addr(1), &other).expect("ok");
+        let digits: Vec<_> = events(&mut s)
+            .into_iter()
+            .filter_map(|e| match e {
+                RtpEvent::DtmfEnd { digit, .. } => Some(digit),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(digits, ['1', '2']);
     }
 
     #[test]
