@@ -15,6 +15,7 @@ pub mod config;
 pub mod core;
 pub mod funcs;
 pub mod manager;
+pub mod media;
 pub mod pbx;
 pub mod sip;
 pub mod version;

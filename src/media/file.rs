@@ -1,0 +1,599 @@
+//! Finding, playing and recording sound files the way Asterisk 20 does
+//! (main/file.c).
+//!
+//! Lookup: a relative name lives under `<astdatadir>/sounds`. Languages
+//! are tried in order: the channel's language, then that language with
+//! each `_suffix` stripped (`en_GB_x` → `en_GB` → `en`), then no language,
+//! then `en` unless already tried. With `languageprefix = yes` (the
+//! default) the language is a leading directory (`en/digits/1`);
+//! otherwise, and always for absolute names, it goes just before the
+//! file's base name (`digits/en/1`). At the first place where the name
+//! exists in any format, every format present there is a candidate and
+//! the one cheapest to convert to the channel's codec wins (Asterisk's
+//! translation costs: same codec, then lossless slin, then the other
+//! G.711 law), ties going to Asterisk's format order.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use crate::config::asterisk_conf::AsteriskConf;
+use crate::media::formats::{self, FileFormat, FormatError, FrameReader, WavWriter};
+use crate::media::{AudioFrame, Codec};
+
+/// The language tried last (Asterisk's built-in default, not
+/// `defaultlanguage`).
+const DEFAULT_LANGUAGE: &str = "en";
+
+/// Where sounds are and how languages are laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoundPaths {
+    /// `<astdatadir>/sounds`.
+    pub sounds_dir: PathBuf,
+    /// asterisk.conf `languageprefix`.
+    pub language_prefix: bool,
+    /// asterisk.conf `sounds_search_custom_dir`: `sounds/custom/<name>`
+    /// overrides a relative name.
+    pub search_custom_dir: bool,
+}
+
+/// The name exists here, in these formats (Asterisk's order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundSound {
+    /// The path without extension (`…/sounds/en/hello-world`).
+    pub base: PathBuf,
+    pub files: Vec<(FileFormat, PathBuf)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("File {0} does not exist in any format")]
+    NotFound(String),
+    #[error("remote sound '{0}' is not supported")]
+    Remote(String),
+    #[error("{path}: {source}")]
+    Format {
+        path: PathBuf,
+        #[source]
+        source: FormatError,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Relative cost of playing a file in `file` codec to a `channel` codec,
+/// ordered like Asterisk's translation cost classes.
+fn conversion_cost(file: Codec, channel: Codec) -> u8 {
+    match (file, channel) {
+        (f, c) if f == c => 0,
+        // Lossless source to anything.
+        (Codec::Slin, _) => 1,
+        // Lossy to lossless or to the other law: same class in Asterisk.
+        _ => 2,
+    }
+}
+
+impl FoundSound {
+    /// The file to play to a channel in `channel` codec; `None` if only
+    /// unsupported formats (gsm, wav49) are present.
+    pub fn best_for(&self, channel: Codec) -> Option<(FileFormat, &Path)> {
+        self.files
+            .iter()
+            .filter_map(|(f, p)| f.codec().map(|c| (conversion_cost(c, channel), *f, p)))
+            // min_by_key keeps the first of equals: Asterisk's order.
+            .min_by_key(|(cost, _, _)| *cost)
+            .map(|(_, f, p)| (f, p.as_path()))
+    }
+}
+
+impl SoundPaths {
+    pub fn new(sounds_dir: impl Into<PathBuf>) -> Self {
+        SoundPaths {
+            sounds_dir: sounds_dir.into(),
+            language_prefix: true,
+            search_custom_dir: false,
+        }
+    }
+
+    /// From asterisk.conf: `astdatadir`, `languageprefix`,
+    /// `sounds_search_custom_dir`.
+    pub fn from_conf(conf: &AsteriskConf) -> Self {
+        SoundPaths {
+            sounds_dir: conf.dirs.data.join("sounds"),
+            language_prefix: conf.options.language_prefix,
+            search_custom_dir: conf.options.sounds_search_custom_dir,
+        }
+    }
+
+    /// `name` with `lang` placed as Asterisk places it.
+    fn with_language(&self, name: &str, lang: Option<&str>) -> String {
+        let Some(lang) = lang else {
+            return name.to_string();
+        };
+        if self.language_prefix && !name.starts_with('/') {
+            format!("{lang}/{name}")
+        } else {
+            let cut = name.rfind('/').map_or(0, |i| i + 1);
+            format!("{}{lang}/{}", &name[..cut], &name[cut..])
+        }
+    }
+
+    fn base_path(&self, name: &str) -> PathBuf {
+        if name.starts_with('/') {
+            PathBuf::from(name)
+        } else {
+            self.sounds_dir.join(name)
+        }
+    }
+
+    /// Every format `name` exists in at exactly this place.
+    fn formats_at(&self, name: &str) -> Option<FoundSound> {
+        let base = self.base_path(name);
+        let mut files = Vec::new();
+        for f in FileFormat::ALL {
+            for ext in f.extensions() {
+                let mut p = base.clone().into_os_string();
+                p.push(".");
+                p.push(ext);
+                let p = PathBuf::from(p);
+                if p.is_file() {
+                    files.push((f, p));
+                }
+            }
+        }
+        (!files.is_empty()).then_some(FoundSound { base, files })
+    }
+
+    /// Asterisk's language fallback for one name.
+    fn find_core(&self, name: &str, preflang: &str) -> Option<FoundSound> {
+        let mut lang = preflang;
+        while !lang.is_empty() {
+            if let Some(found) = self.formats_at(&self.with_language(name, Some(lang))) {
+                return Some(found);
+            }
+            match lang.rfind('_') {
+                Some(i) => lang = &lang[..i],
+                None => break,
+            }
+        }
+        if let Some(found) = self.formats_at(name) {
+            return Some(found);
+        }
+        if preflang != DEFAULT_LANGUAGE && lang != DEFAULT_LANGUAGE {
+            return self.formats_at(&self.with_language(name, Some(DEFAULT_LANGUAGE)));
+        }
+        None
+    }
+
+    /// Finds `name` for a channel whose language is `lang` (`""` for
+    /// none), as `ast_streamfile` does (the custom directory first when
+    /// enabled).
+    pub fn find(&self, name: &str, lang: &str) -> Result<FoundSound, FileError> {
+        if name.contains("://") {
+            return Err(FileError::Remote(name.to_string()));
+        }
+        if self.search_custom_dir
+            && !name.starts_with('/')
+            && let Some(found) = self.find_core(&format!("custom/{name}"), lang)
+        {
+            return Ok(found);
+        }
+        self.find_core(name, lang)
+            .ok_or_else(|| FileError::NotFound(name.to_string()))
+    }
+
+    /// Whether `name` exists in any format (`ast_fileexists`).
+    pub fn exists(&self, name: &str, lang: &str) -> bool {
+        !name.contains("://") && self.find_core(name, lang).is_some()
+    }
+
+    /// Finds and opens `name` for a channel in `channel` codec.
+    pub fn open(&self, name: &str, lang: &str, channel: Codec) -> Result<Playback, FileError> {
+        let found = self.find(name, lang)?;
+        let (format, path) = found.best_for(channel).ok_or_else(|| FileError::Format {
+            path: found.base.clone(),
+            source: FormatError::Unsupported(found.files[0].0.name()),
+        })?;
+        Playback::open(format, path, channel)
+    }
+}
+
+/// A file being played: 20 ms frames already in the channel's codec
+/// (passed through untouched when the file is in that codec).
+pub struct Playback {
+    reader: Box<dyn FrameReader>,
+    channel: Codec,
+    format: FileFormat,
+    path: PathBuf,
+}
+
+impl Playback {
+    pub fn open(format: FileFormat, path: &Path, channel: Codec) -> Result<Self, FileError> {
+        let reader = formats::open_reader(format, path).map_err(|source| FileError::Format {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Playback {
+            reader,
+            channel,
+            format,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn format(&self) -> FileFormat {
+        self.format
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next frame (the last may be short), `None` at the end.
+    pub fn next_frame(&mut self) -> Result<Option<AudioFrame>, FileError> {
+        let frame = self
+            .reader
+            .read_frame()
+            .map_err(|source| FileError::Format {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(frame.map(|f| f.to_codec(self.channel)))
+    }
+}
+
+enum Sink {
+    Wav(WavWriter),
+    Raw(std::io::BufWriter<File>),
+}
+
+/// A recording in progress. Frames go to a temporary name beside the
+/// target (`<name>.<ext>.part`, which no format's lookup matches) and the
+/// file is renamed into place on [`Recording::finish`], so a crash never
+/// leaves a half-written file under the real name. Dropping without
+/// finishing finishes best-effort, keeping what was recorded as Asterisk
+/// keeps a recording cut short by a hangup.
+pub struct Recording {
+    sink: Option<Sink>,
+    format: FileFormat,
+    codec: Codec,
+    temp: PathBuf,
+    target: PathBuf,
+    file: Option<File>,
+}
+
+impl Recording {
+    /// Starts recording `base` (path without extension) in `format`
+    /// (Record() defaults to wav). Creates missing directories.
+    pub fn create(base: &Path, format: FileFormat) -> Result<Self, FileError> {
+        let codec = format.codec().ok_or_else(|| FileError::Format {
+            path: base.to_path_buf(),
+            source: FormatError::Unsupported(format.name()),
+        })?;
+        let ext = format.extensions()[0];
+        let mut target = base.as_os_str().to_owned();
+        target.push(".");
+        target.push(ext);
+        let target = PathBuf::from(target);
+        let mut temp = target.clone().into_os_string();
+        temp.push(".part");
+        let temp = PathBuf::from(temp);
+        let io = |source| FileError::Io {
+            path: temp.clone(),
+            source,
+        };
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = File::create(&temp).map_err(io)?;
+        let keep = file.try_clone().map_err(io)?;
+        let sink = if format == FileFormat::Wav {
+            Sink::Wav(WavWriter::new(file).map_err(|source| FileError::Format {
+                path: temp.clone(),
+                source,
+            })?)
+        } else {
+            Sink::Raw(std::io::BufWriter::new(file))
+        };
+        Ok(Recording {
+            sink: Some(sink),
+            format,
+            codec,
+            temp,
+            target,
+            file: Some(keep),
+        })
+    }
+
+    pub fn format(&self) -> FileFormat {
+        self.format
+    }
+
+    /// Where the file will be once finished.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Appends a frame, converted to the file's codec.
+    pub fn write_frame(&mut self, frame: &AudioFrame) -> Result<(), FileError> {
+        let frame = frame.to_codec(self.codec);
+        let temp = &self.temp;
+        match self.sink.as_mut() {
+            Some(Sink::Wav(w)) => {
+                w.write_samples(&frame.to_slin())
+                    .map_err(|source| FileError::Format {
+                        path: temp.clone(),
+                        source,
+                    })
+            }
+            Some(Sink::Raw(w)) => {
+                std::io::Write::write_all(w, &frame.to_bytes()).map_err(|source| FileError::Io {
+                    path: temp.clone(),
+                    source,
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Completes the file (wav sizes patched, data synced to disk) and
+    /// renames it into place; returns the final path.
+    pub fn finish(mut self) -> Result<PathBuf, FileError> {
+        self.finish_inner()?;
+        Ok(self.target.clone())
+    }
+
+    fn finish_inner(&mut self) -> Result<(), FileError> {
+        let Some(sink) = self.sink.take() else {
+            return Ok(());
+        };
+        let temp = self.temp.clone();
+        let io = |source| FileError::Io {
+            path: temp.clone(),
+            source,
+        };
+        match sink {
+            Sink::Wav(w) => w.finish().map_err(|source| FileError::Format {
+                path: temp.clone(),
+                source,
+            })?,
+            Sink::Raw(w) => {
+                w.into_inner().map_err(|e| io(e.into_error()))?;
+            }
+        }
+        if let Some(f) = self.file.take() {
+            f.sync_all().map_err(io)?;
+        }
+        fs::rename(&self.temp, &self.target).map_err(io)
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        if self.sink.is_some()
+            && let Err(e) = self.finish_inner()
+        {
+            tracing::warn!("recording {} not finished: {e}", self.target.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::FRAME_SAMPLES;
+
+    fn touch(p: &Path) {
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).expect("mkdir");
+        }
+        fs::write(p, [0xFFu8; 10]).expect("write");
+    }
+
+    fn wav_fixture(p: &Path, samples: &[i16]) {
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).expect("mkdir");
+        }
+        let mut w = hound::WavWriter::create(p, formats::asterisk_spec()).expect("create");
+        for &s in samples {
+            w.write_sample(s).expect("sample");
+        }
+        w.finalize().expect("finalize");
+    }
+
+    fn base_name(found: &FoundSound, root: &Path) -> String {
+        found
+            .base
+            .strip_prefix(root)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn language_fallback_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let paths = SoundPaths::new(root);
+        touch(&root.join("en/hello.ulaw"));
+        touch(&root.join("fr/hello.ulaw"));
+        touch(&root.join("fr/only-fr.ulaw"));
+        touch(&root.join("nolang.ulaw"));
+        touch(&root.join("en/only-en.ulaw"));
+        touch(&root.join("de_CH/hello.ulaw"));
+
+        let f = |name: &str, lang: &str| {
+            paths
+                .find(name, lang)
+                .map(|s| base_name(&s, root))
+                .unwrap_or_else(|e| e.to_string())
+        };
+        assert_eq!(f("hello", "fr"), "fr/hello");
+        // Dialect and style codes are stripped one at a time.
+        assert_eq!(f("hello", "fr_CA_x"), "fr/hello");
+        assert_eq!(f("hello", "de_CH"), "de_CH/hello");
+        // No such language: none, then en.
+        assert_eq!(f("hello", "it"), "en/hello");
+        assert_eq!(f("nolang", "fr"), "nolang");
+        assert_eq!(f("only-en", ""), "en/only-en");
+        assert_eq!(
+            f("only-fr", "en"),
+            "File only-fr does not exist in any format"
+        );
+        assert!(paths.exists("hello", "xx"));
+        assert!(!paths.exists("missing", "en"));
+        assert!(matches!(
+            paths.find("http://x/y", "en"),
+            Err(FileError::Remote(_))
+        ));
+    }
+
+    #[test]
+    fn old_layout_and_absolute_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let paths = SoundPaths {
+            language_prefix: false,
+            ..SoundPaths::new(root.join("sounds"))
+        };
+        touch(&root.join("sounds/digits/fr/1.alaw"));
+        touch(&root.join("abs/en/beep.sln"));
+        let found = paths.find("digits/1", "fr").expect("found");
+        assert_eq!(base_name(&found, root), "sounds/digits/fr/1");
+        // Absolute names take the old layout whatever the setting.
+        let abs = root.join("abs/beep");
+        let abs = abs.to_str().expect("utf-8 path");
+        let found = SoundPaths::new(root).find(abs, "en").expect("found");
+        assert_eq!(base_name(&found, root), "abs/en/beep");
+    }
+
+    #[test]
+    fn custom_dir_overrides() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        touch(&root.join("en/beep.ulaw"));
+        touch(&root.join("custom/beep.ulaw"));
+        let mut paths = SoundPaths::new(root);
+        assert_eq!(
+            base_name(&paths.find("beep", "en").expect("f"), root),
+            "en/beep"
+        );
+        paths.search_custom_dir = true;
+        assert_eq!(
+            base_name(&paths.find("beep", "en").expect("f"), root),
+            "custom/beep"
+        );
+    }
+
+    #[test]
+    fn best_format_for_channel() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let paths = SoundPaths::new(root);
+        for ext in ["ulaw", "wav", "alaw", "gsm", "sln"] {
+            touch(&root.join(format!("en/all.{ext}")));
+        }
+        let found = paths.find("all", "en").expect("found");
+        assert_eq!(found.files.len(), 5);
+        let best = |c| found.best_for(c).map(|(f, _)| f);
+        assert_eq!(best(Codec::Ulaw), Some(FileFormat::Pcm));
+        assert_eq!(best(Codec::Alaw), Some(FileFormat::Alaw));
+        assert_eq!(best(Codec::Slin), Some(FileFormat::Wav));
+
+        touch(&root.join("en/two.alaw"));
+        touch(&root.join("en/two.sln"));
+        let found = paths.find("two", "en").expect("found");
+        // slin converts to µ-law more cheaply than A-law does.
+        assert_eq!(
+            found.best_for(Codec::Ulaw).map(|(f, _)| f),
+            Some(FileFormat::Sln)
+        );
+
+        touch(&root.join("en/gsm-only.gsm"));
+        assert!(matches!(
+            paths.open("gsm-only", "en", Codec::Ulaw),
+            Err(FileError::Format {
+                source: FormatError::Unsupported("gsm"),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn plays_wav_as_ulaw_frames() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let samples: Vec<i16> = (0..500).map(|i| ((i % 50) * 400 - 10000) as i16).collect();
+        wav_fixture(&root.join("en/tone.wav"), &samples);
+        let mut p = SoundPaths::new(root)
+            .open("tone", "en", Codec::Ulaw)
+            .expect("opens");
+        assert_eq!(p.format(), FileFormat::Wav);
+        let mut frames = Vec::new();
+        while let Some(f) = p.next_frame().expect("frame") {
+            frames.push(f);
+        }
+        assert_eq!(
+            frames.iter().map(AudioFrame::samples).collect::<Vec<_>>(),
+            [160, 160, 160, 20]
+        );
+        assert!(frames.iter().all(|f| f.codec() == Codec::Ulaw));
+        let AudioFrame::Ulaw(first) = &frames[0] else {
+            panic!("µ-law");
+        };
+        assert_eq!(first[0], crate::media::g711::linear_to_ulaw(samples[0]));
+    }
+
+    #[test]
+    fn ulaw_file_passes_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let data: Vec<u8> = (0..=255u8).collect();
+        fs::create_dir_all(root.join("en")).expect("mkdir");
+        fs::write(root.join("en/raw.ulaw"), &data).expect("write");
+        let mut p = SoundPaths::new(root)
+            .open("raw", "en", Codec::Ulaw)
+            .expect("opens");
+        assert_eq!(
+            p.next_frame().expect("frame"),
+            Some(AudioFrame::Ulaw(data[..FRAME_SAMPLES].to_vec()))
+        );
+    }
+
+    #[test]
+    fn recording_is_renamed_on_finish() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = dir.path().join("rec/msg0000");
+        let mut r = Recording::create(&base, FileFormat::Wav).expect("create");
+        let part = dir.path().join("rec/msg0000.wav.part");
+        assert!(part.exists());
+        let target = dir.path().join("rec/msg0000.wav");
+        assert!(
+            !target.exists(),
+            "nothing under the real name while recording"
+        );
+        let frame = AudioFrame::Ulaw(vec![crate::media::g711::linear_to_ulaw(1000); 160]);
+        r.write_frame(&frame).expect("write");
+        r.write_frame(&AudioFrame::Slin(vec![-5; 160]))
+            .expect("write");
+        assert_eq!(r.finish().expect("finish"), target);
+        assert!(!part.exists());
+        let mut reader = formats::WavReader::open(&target).expect("valid wav");
+        assert_eq!(reader.len(), 320);
+        let f = reader.read_frame().expect("frame").expect("some");
+        assert_eq!(f.to_slin()[0], frame.to_slin()[0]);
+
+        // Raw formats too, and a dropped recording still lands.
+        let base = dir.path().join("drop");
+        {
+            let mut r = Recording::create(&base, FileFormat::Alaw).expect("create");
+            r.write_frame(&AudioFrame::Slin(vec![0; 160]))
+                .expect("write");
+        }
+        let bytes = fs::read(dir.path().join("drop.alaw")).expect("renamed on drop");
+        assert_eq!(bytes, vec![crate::media::g711::ALAW_SILENCE; 160]);
+        assert!(Recording::create(&base, FileFormat::Gsm).is_err());
+    }
+}

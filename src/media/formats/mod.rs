@@ -1,0 +1,127 @@
+//! Sound file formats as Asterisk's format modules read and write them.
+//!
+//! Supported (8 kHz mono): `wav` (16-bit PCM, via `hound`), `pcm`
+//! (raw µ-law), `alaw` (raw A-law), `sln` (raw 16-bit little-endian).
+//! `gsm` and `wav49` are recognised so lookups find them, but opening
+//! them is [`FormatError::Unsupported`]: no maintained pure-Rust GSM 06.10
+//! codec exists to decode them with.
+
+mod raw;
+mod wav;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+pub use raw::RawReader;
+pub use wav::{WavReader, WavWriter, asterisk_spec};
+
+use crate::media::{AudioFrame, Codec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("wav: {0}")]
+    Wav(#[from] hound::Error),
+    #[error(
+        "wav file is {channels} channel(s), {sample_rate} Hz, {bits} bits; only 16-bit 8 kHz mono PCM is supported"
+    )]
+    UnsupportedWav {
+        channels: u16,
+        sample_rate: u32,
+        bits: u16,
+    },
+    #[error("format {0} is not supported (no pure-Rust decoder)")]
+    Unsupported(&'static str),
+}
+
+/// The file formats, in the order Asterisk 20 tries them: format modules
+/// load alphabetically and each registration goes to the head of the
+/// list, so the last loaded is tried first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileFormat {
+    /// GSM in a WAV container (format_wav_gsm); unsupported.
+    Wav49,
+    Wav,
+    Sln,
+    Alaw,
+    /// Raw µ-law; Asterisk calls the format `pcm`.
+    Pcm,
+    /// Raw GSM 06.10; unsupported.
+    Gsm,
+}
+
+impl FileFormat {
+    /// Every format in Asterisk's lookup order.
+    pub const ALL: [FileFormat; 6] = [
+        FileFormat::Wav49,
+        FileFormat::Wav,
+        FileFormat::Sln,
+        FileFormat::Alaw,
+        FileFormat::Pcm,
+        FileFormat::Gsm,
+    ];
+
+    /// Asterisk's name (`core show file formats`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::Wav49 => "wav49",
+            FileFormat::Wav => "wav",
+            FileFormat::Sln => "sln",
+            FileFormat::Alaw => "alaw",
+            FileFormat::Pcm => "pcm",
+            FileFormat::Gsm => "gsm",
+        }
+    }
+
+    /// File extensions, first the one written.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            // Asterisk writes wav49 as `.WAV` to tell it from plain wav.
+            FileFormat::Wav49 => &["WAV", "wav49"],
+            FileFormat::Wav => &["wav"],
+            FileFormat::Sln => &["sln", "slin", "raw"],
+            FileFormat::Alaw => &["alaw", "al", "alw"],
+            FileFormat::Pcm => &["pcm", "ulaw", "ul", "mu", "ulw"],
+            FileFormat::Gsm => &["gsm"],
+        }
+    }
+
+    /// The format for an extension, as Record() and MixMonitor take it
+    /// (`ulaw` → pcm, `wav49` → wav49, `WAV` → wav49).
+    pub fn from_extension(ext: &str) -> Option<FileFormat> {
+        FileFormat::ALL
+            .into_iter()
+            .find(|f| f.extensions().contains(&ext) || f.name() == ext)
+    }
+
+    /// The codec frames come out in; `None` for unsupported formats.
+    pub fn codec(self) -> Option<Codec> {
+        match self {
+            FileFormat::Wav | FileFormat::Sln => Some(Codec::Slin),
+            FileFormat::Alaw => Some(Codec::Alaw),
+            FileFormat::Pcm => Some(Codec::Ulaw),
+            FileFormat::Wav49 | FileFormat::Gsm => None,
+        }
+    }
+}
+
+/// Reads 20 ms frames from a sound file.
+pub trait FrameReader: Send {
+    /// The next frame (the last may be short), `None` at the end.
+    fn read_frame(&mut self) -> Result<Option<AudioFrame>, FormatError>;
+    fn codec(&self) -> Codec;
+}
+
+/// Opens `path` as `format`.
+pub fn open_reader(format: FileFormat, path: &Path) -> Result<Box<dyn FrameReader>, FormatError> {
+    let codec = format
+        .codec()
+        .ok_or(FormatError::Unsupported(format.name()))?;
+    if format == FileFormat::Wav {
+        return Ok(Box::new(WavReader::open(path)?));
+    }
+    let f = BufReader::new(File::open(path)?);
+    Ok(Box::new(RawReader::new(f, codec)))
+}
