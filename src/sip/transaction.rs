@@ -285,6 +285,38 @@ struct Tx {
     accepted_key: Option<(String, u32)>,
 }
 
+impl Tx {
+    /// A transaction that has sent and received nothing yet; callers add
+    /// what differs (its index key, what is on the wire).
+    fn new(
+        kind: Kind,
+        state: State,
+        peer: SocketAddr,
+        transport: Transport,
+        request: Request,
+        t1: Duration,
+    ) -> Tx {
+        Tx {
+            kind,
+            state,
+            peer,
+            transport,
+            request,
+            wire: Vec::new(),
+            ack: None,
+            last_status: None,
+            to_tag: None,
+            interval: t1,
+            timers: Vec::new(),
+            cancel_pending: false,
+            acked: false,
+            server_key: None,
+            client_key: None,
+            accepted_key: None,
+        }
+    }
+}
+
 pub struct Transactions {
     config: Config,
     next_id: u64,
@@ -422,31 +454,15 @@ impl Transactions {
         };
         let invite = request.method == Method::Invite;
         let wire = request.to_bytes();
+        let (kind, state) = if invite {
+            (Kind::InviteClient, State::Calling)
+        } else {
+            (Kind::NonInviteClient, State::Trying)
+        };
         let id = self.insert(Tx {
-            kind: if invite {
-                Kind::InviteClient
-            } else {
-                Kind::NonInviteClient
-            },
-            state: if invite {
-                State::Calling
-            } else {
-                State::Trying
-            },
-            peer: to,
-            transport,
-            request,
             wire: wire.clone(),
-            ack: None,
-            last_status: None,
-            to_tag: None,
-            interval: self.config.timers.t1,
-            timers: Vec::new(),
-            cancel_pending: false,
-            acked: false,
-            server_key: None,
             client_key: Some(key.clone()),
-            accepted_key: None,
+            ..Tx::new(kind, state, to, transport, request, self.config.timers.t1)
         });
         self.clients.insert(key, id);
         self.send(to, transport, wire);
@@ -823,31 +839,21 @@ impl Transactions {
     ) {
         let invite = req.method == Method::Invite;
         let peer = self.response_target(from, via);
+        let (kind, state) = if invite {
+            (Kind::InviteServer, State::Proceeding)
+        } else {
+            (Kind::NonInviteServer, State::Trying)
+        };
         let id = self.insert(Tx {
-            kind: if invite {
-                Kind::InviteServer
-            } else {
-                Kind::NonInviteServer
-            },
-            state: if invite {
-                State::Proceeding
-            } else {
-                State::Trying
-            },
-            peer,
-            transport,
-            request: req.clone(),
-            wire: Vec::new(),
-            ack: None,
-            last_status: None,
-            to_tag: None,
-            interval: self.config.timers.t1,
-            timers: Vec::new(),
-            cancel_pending: false,
-            acked: false,
             server_key: Some(key.clone()),
-            client_key: None,
-            accepted_key: None,
+            ..Tx::new(
+                kind,
+                state,
+                peer,
+                transport,
+                req.clone(),
+                self.config.timers.t1,
+            )
         });
         self.servers.insert(key, id);
         self.event(Event::Request {
@@ -949,22 +955,15 @@ impl Transactions {
         let invite = self.servers.get(&invite_key).copied();
         let peer = self.response_target(from, via);
         let id = self.insert(Tx {
-            kind: Kind::NonInviteServer,
-            state: State::Trying,
-            peer,
-            transport,
-            request: req.clone(),
-            wire: Vec::new(),
-            ack: None,
-            last_status: None,
-            to_tag: None,
-            interval: self.config.timers.t1,
-            timers: Vec::new(),
-            cancel_pending: false,
-            acked: false,
             server_key: Some(key.clone()),
-            client_key: None,
-            accepted_key: None,
+            ..Tx::new(
+                Kind::NonInviteServer,
+                State::Trying,
+                peer,
+                transport,
+                req.clone(),
+                self.config.timers.t1,
+            )
         });
         self.servers.insert(key, id);
         let (status, pending, to_tag) = match invite.and_then(|i| self.txs.get(&i)) {
