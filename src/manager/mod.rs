@@ -314,11 +314,9 @@ impl Manager {
         Some(info)
     }
 
-    fn authenticated(&self) {
-        self.unauthenticated.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    fn unauthenticated_gone(&self) {
+    /// A session stops counting against `authlimit` (it logged in, or it
+    /// closed without logging in).
+    fn leave_unauthenticated(&self) {
         self.unauthenticated.fetch_sub(1, Ordering::SeqCst);
     }
 

@@ -125,7 +125,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
     let auth_deadline = Instant::now() + Duration::from_secs(u64::from(general.authtimeout));
     let banner = format!("Asterisk Call Manager/{AMI_VERSION}\r\n");
     if writer.write_all(banner.as_bytes()).await.is_err() {
-        mgr.unauthenticated_gone();
+        mgr.leave_unauthenticated();
         return;
     }
     let mut input: Vec<u8> = Vec::new();
@@ -250,7 +250,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
             );
         }
     } else {
-        mgr.unauthenticated_gone();
+        mgr.leave_unauthenticated();
         if general.displayconnects {
             s.mgr.sys.pbx.logger.verbose(
                 2,
@@ -269,7 +269,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
 /// Marks the session logged in (after Login succeeded).
 pub fn logged_in(s: &mut Session) {
     s.authenticated = true;
-    s.mgr.authenticated();
+    s.mgr.leave_unauthenticated();
     match s.info.user.lock() {
         Ok(mut g) => *g = Some(s.username.clone()),
         Err(p) => *p.into_inner() = Some(s.username.clone()),

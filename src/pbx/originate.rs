@@ -58,7 +58,7 @@ impl OriginateError {
         } = self
         {
             if !c.is_dead() {
-                crate::pbx::run::discard_channel(sys, c);
+                crate::pbx::run::hangup_channel(sys, c);
             }
         }
     }
@@ -282,7 +282,7 @@ pub async fn originate(
                         }
                         // ast_pbx_outgoing_app hangs up without making up
                         // a cause.
-                        crate::pbx::run::discard_channel(&ctx.sys, &ctx.chan);
+                        crate::pbx::run::hangup_channel(&ctx.sys, &ctx.chan);
                     })
                     .await;
             });

@@ -477,13 +477,9 @@ pub fn hangup(ctx: &AppCtx) {
     hangup_channel(&ctx.sys, &ctx.chan);
 }
 
+/// `ast_hangup`: the driver is told, then the channel is gone. No cause is
+/// made up for a channel that has none.
 pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
-    discard_channel(sys, chan);
-}
-
-/// `ast_hangup` of a channel that never got going (a failed call): no
-/// cause is made up for it.
-pub fn discard_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
     chan.softhangup_quiet(softhangup::DEV);
     if let Some(d) = chan.driver() {
         d.hangup(chan);

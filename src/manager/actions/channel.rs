@@ -89,7 +89,6 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
 /// `action_status` / `generate_status`.
 pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let sys = s.sys().clone();
-    let name = m.get("Channel");
     let wanted = m.get("Variables");
     let all_vars = crate::config::is_true(m.get("AllVariables"));
     if !super::vars::allowed_for(wanted, s.writeperm) {
@@ -98,13 +97,10 @@ pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             "Status Access Forbidden: Variables",
         )));
     }
-    let chans = if name.is_empty() {
-        sys.pbx.channels.all()
-    } else {
-        match sys.pbx.channels.by_name(name) {
-            Some(c) => vec![c],
-            None => return now(Flow::Reply(Reply::error(m, "No such channel"))),
-        }
+    let chans = match super::named_channel(&sys, m) {
+        Ok(Some(c)) => vec![c],
+        Ok(None) => sys.pbx.channels.all(),
+        Err(r) => return now(Flow::Reply(r)),
     };
     let vars: Vec<String> = if wanted.is_empty() {
         Vec::new()
@@ -188,18 +184,6 @@ pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     now(Flow::Reply(r))
 }
 
-/// The priority a Redirect names: a number, or a label looked up in the
-/// dialplan (`ast_findlabel_extension`).
-fn priority_of(sys: &crate::core::System, context: &str, exten: &str, p: &str) -> i32 {
-    match crate::funcs::c::scan_long(p, 30) {
-        Some((n, _)) => n as i32,
-        None => {
-            let loaded = sys.loaded();
-            crate::pbx::find::find_label(&loaded.dialplan, context, exten, p, None).unwrap_or(0)
-        }
-    }
-}
-
 /// `action_redirect`.
 pub fn redirect<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let sys = s.sys().clone();
@@ -220,7 +204,7 @@ pub fn redirect<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     if priority.is_empty() {
         return err("Priority not specified");
     }
-    let pi = priority_of(&sys, context, exten, priority);
+    let pi = super::parse_priority(&sys, context, exten, priority).unwrap_or(0);
     if pi < 1 {
         return err("Priority is invalid");
     }
@@ -232,7 +216,7 @@ pub fn redirect<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         if priority2.is_empty() {
             return err("ExtraPriority not specified");
         }
-        pi2 = priority_of(&sys, context2, exten2, priority2);
+        pi2 = super::parse_priority(&sys, context2, exten2, priority2).unwrap_or(0);
         if pi2 < 1 {
             return err("ExtraPriority is invalid");
         }

@@ -172,6 +172,38 @@ pub static ACTIONS: &[Action] = &[
     ),
 ];
 
+/// A priority header: a number (`%30d`), else a label of the extension
+/// (`ast_findlabel_extension`); Err when it is neither.
+pub fn parse_priority(
+    sys: &crate::core::System,
+    context: &str,
+    exten: &str,
+    priority: &str,
+) -> Result<i32, ()> {
+    if let Some((n, _)) = crate::funcs::c::scan_long(priority, 30) {
+        return Ok(n as i32);
+    }
+    let loaded = sys.loaded();
+    crate::pbx::find::find_label(&loaded.dialplan, context, exten, priority, None).ok_or(())
+}
+
+/// The channel a `Channel` header names: None when the header is empty,
+/// Err (`No such channel`) when no such channel exists.
+pub fn named_channel(
+    sys: &crate::core::System,
+    m: &Message,
+) -> Result<Option<std::sync::Arc<crate::channels::Channel>>, Reply> {
+    match m.get("Channel") {
+        "" => Ok(None),
+        name => sys
+            .pbx
+            .channels
+            .by_name(name)
+            .map(Some)
+            .ok_or_else(|| Reply::error(m, "No such channel")),
+    }
+}
+
 /// Finds an action by name, without case (`action_find`).
 pub fn find(name: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|a| a.name.eq_ignore_ascii_case(name))

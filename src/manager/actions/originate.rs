@@ -61,16 +61,9 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     }
     let mut pi = 0;
     if !priority.is_empty() {
-        match crate::funcs::c::scan_long(priority, 30) {
-            Some((n, _)) => pi = n as i32,
-            None => {
-                let loaded = sys.loaded();
-                pi = crate::pbx::find::find_label(&loaded.dialplan, context, exten, priority, None)
-                    .unwrap_or(0);
-                if pi < 1 {
-                    return err("Invalid priority");
-                }
-            }
+        match super::parse_priority(&sys, context, exten, priority) {
+            Ok(n) => pi = n,
+            Err(()) => return err("Invalid priority"),
         }
     }
     let mut to_ms: i64 = 30_000;

@@ -17,14 +17,9 @@ pub fn setvar<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         return now(Flow::Reply(Reply::error(m, "No variable specified")));
     }
     let sys = s.sys().clone();
-    let name = m.get("Channel");
-    let chan = if name.is_empty() {
-        None
-    } else {
-        match sys.pbx.channels.by_name(name) {
-            Some(c) => Some(c),
-            None => return now(Flow::Reply(Reply::error(m, "No such channel"))),
-        }
+    let chan = match super::named_channel(&sys, m) {
+        Ok(c) => c,
+        Err(r) => return now(Flow::Reply(r)),
     };
     let value = m.get("Value");
     let ok = if varname.ends_with(')') {
@@ -52,14 +47,9 @@ pub fn getvar<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         )));
     }
     let sys = s.sys().clone();
-    let name = m.get("Channel");
-    let chan = if name.is_empty() {
-        None
-    } else {
-        match sys.pbx.channels.by_name(name) {
-            Some(c) => Some(c),
-            None => return now(Flow::Reply(Reply::error(m, "No such channel"))),
-        }
+    let chan = match super::named_channel(&sys, m) {
+        Ok(c) => c,
+        Err(r) => return now(Flow::Reply(r)),
     };
     let value = if varname.ends_with(')') {
         crate::funcs::read(&sys, chan.as_ref(), varname)
