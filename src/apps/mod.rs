@@ -3,11 +3,14 @@
 //! catalogue of every application Asterisk 20 ships, so `check-config`
 //! reports each use as supported or not from the code itself.
 
+pub mod background;
 pub mod builtins;
 pub mod clearhash;
+pub mod echo;
 pub mod exec;
 pub mod r#macro;
 pub mod options;
+pub mod playback;
 pub mod stack;
 pub mod system;
 pub mod userevent;
@@ -97,7 +100,10 @@ pub struct App {
 
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
+    all.extend(background::apps());
     all.extend(builtins::apps());
+    all.extend(echo::apps());
+    all.extend(playback::apps());
     all.extend(clearhash::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());

@@ -9,7 +9,10 @@
 
 pub mod causes;
 pub mod local;
+pub mod media;
 pub mod party;
+pub mod rtp;
+pub mod sip;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -233,6 +236,8 @@ pub struct Channel {
     dead: std::sync::atomic::AtomicBool,
     /// The channel driver's answer to `indicate`, `answer` and `hangup`.
     driver: Mutex<Option<Arc<dyn Driver>>>,
+    /// Audio in and out, DTMF received (see [`media`]).
+    media: Mutex<media::ChanMedia>,
 }
 
 /// What a channel driver does when the core acts on one of its channels.
@@ -646,6 +651,7 @@ impl Channels {
             published: Mutex::new(None),
             dead: std::sync::atomic::AtomicBool::new(false),
             driver: Mutex::new(None),
+            media: Mutex::new(media::ChanMedia::default()),
         });
         lock_or_recover(&self.by_name).insert(name.to_ascii_lowercase(), chan.clone());
         let mut order = lock_or_recover(&self.order);

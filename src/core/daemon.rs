@@ -93,6 +93,8 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     // AMI (manager.conf), before anything can make a channel.
     let manager = crate::manager::Manager::new(system.clone());
     manager.start().await;
+    // SIP listeners (sip.conf, pjsip.conf transports).
+    let _sip = crate::channels::sip::start(&system).await;
     if !opts.quiet {
         println!("Asterisk Ready.");
     }

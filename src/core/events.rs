@@ -82,6 +82,15 @@ pub enum EventKind {
         exten: String,
         optimize: bool,
     },
+    /// A DTMF digit started arriving from the device.
+    DtmfBegin {
+        digit: char,
+    },
+    /// A DTMF digit ended (this is when the dialplan sees it).
+    DtmfEnd {
+        digit: char,
+        duration_ms: u32,
+    },
     /// A global variable changed (no channel).
     GlobalVarSet {
         variable: String,

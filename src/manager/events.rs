@@ -154,6 +154,20 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             );
             push(class::CALL, "LocalBridge", body);
         }
+        (EventKind::DtmfBegin { digit }, Some(c)) => {
+            let body = format!(
+                "{}Digit: {digit}\r\nDirection: Received\r\n",
+                channel_state(c, "")
+            );
+            push(class::DTMF, "DTMFBegin", body);
+        }
+        (EventKind::DtmfEnd { digit, duration_ms }, Some(c)) => {
+            let body = format!(
+                "{}Digit: {digit}\r\nDurationMs: {duration_ms}\r\nDirection: Received\r\n",
+                channel_state(c, "")
+            );
+            push(class::DTMF, "DTMFEnd", body);
+        }
         (EventKind::Manager { class, name, body }, c) => {
             let mut text = c.map(|c| channel_state(c, "")).unwrap_or_default();
             text.push_str(body);

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::dialplan::{Context, Dialplan, Extension, Priority};
-use super::pattern::{CompiledPattern, extension_match};
+use super::pattern::{CompiledPattern, could_match_more, extension_match};
 
 /// Asterisk's include-recursion limit (`AST_PBX_MAX_STACK`).
 const MAX_STACK: usize = 512;
@@ -680,4 +680,41 @@ pub fn find_label(
     find(plan, context, exten, Want::Label(label), callerid)
         .ok()
         .map(|f| f.priority.priority)
+}
+
+/// `ast_matchmore_extension`: could `exten` become an extension of
+/// `context` (or its includes) with more digits?
+pub fn matchmore(plan: &Dialplan, context: &str, exten: &str, callerid: Option<&str>) -> bool {
+    fn walk<'a>(
+        plan: &'a Dialplan,
+        context: &str,
+        exten: &str,
+        cid: Option<&str>,
+        stack: &mut Vec<&'a str>,
+    ) -> bool {
+        if stack.len() >= MAX_STACK {
+            return false;
+        }
+        let Some(ctx) = plan.context(context) else {
+            return false;
+        };
+        if stack.iter().any(|c| c.eq_ignore_ascii_case(&ctx.name)) {
+            return false;
+        }
+        if ctx
+            .extensions
+            .iter()
+            .any(|e| could_match_more(&e.name, exten) && cid_matches(e.cidmatch.as_deref(), cid))
+        {
+            return true;
+        }
+        stack.push(&ctx.name);
+        let found = ctx.includes.iter().any(|inc| {
+            inc.timing.as_ref().is_none_or(|t| t.matches_now())
+                && walk(plan, &inc.context, exten, cid, stack)
+        });
+        stack.pop();
+        found
+    }
+    walk(plan, context, exten, callerid, &mut Vec::new())
 }

@@ -305,6 +305,58 @@ pub fn extension_match(pattern: &str, data: &str) -> Match {
     }
 }
 
+/// `E_MATCHMORE`: could `data` grow into a match of `pattern` with more
+/// digits (what the run loop asks before waiting for another digit)?
+pub fn could_match_more(pattern: &str, data: &str) -> bool {
+    let p = pattern.as_bytes();
+    let d = data.as_bytes();
+    if p.first() != Some(&b'_') {
+        let pc: Vec<u8> = p.iter().copied().filter(|&b| b != b'-').collect();
+        let dc: Vec<u8> = d.iter().copied().filter(|&b| b != b'-').collect();
+        return pc.len() > dc.len() && pc.starts_with(&dc);
+    }
+    let (mut pi, mut di) = (1usize, 0usize);
+    loop {
+        di = skip_fluff(d, di);
+        pi = skip_fluff(p, pi);
+        let Some(&pc) = p.get(pi) else {
+            return false;
+        };
+        if pc == b'/' {
+            return false;
+        }
+        let Some(&dc) = d.get(di) else {
+            // The data is used up and the pattern wants more.
+            return true;
+        };
+        match pc {
+            b'[' => {
+                let start = pi + 1;
+                let Some(end) = p[start..]
+                    .iter()
+                    .position(|&b| b == b']')
+                    .map(|e| e + start)
+                else {
+                    return false;
+                };
+                if start < end && !set_has(&p[start..end], dc) {
+                    return false;
+                }
+                pi = end;
+            }
+            b'n' | b'N' if !(b'2'..=b'9').contains(&dc) => return false,
+            b'x' | b'X' if !dc.is_ascii_digit() => return false,
+            b'z' | b'Z' if !(b'1'..=b'9').contains(&dc) => return false,
+            b'n' | b'N' | b'x' | b'X' | b'z' | b'Z' => {}
+            b'.' | b'!' => return true,
+            other if other != dc => return false,
+            _ => {}
+        }
+        di += 1;
+        pi += 1;
+    }
+}
+
 /// The stored (displayed) form of an extension name: spaces outside `[]`
 /// are dropped (`ext_strncpy` without fluff removal).
 pub fn normalize_name(name: &str) -> String {
@@ -505,6 +557,21 @@ impl CompiledPattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn match_more_asks_whether_more_digits_could_match() {
+        assert!(could_match_more("123", "1"));
+        assert!(!could_match_more("123", "123"));
+        assert!(!could_match_more("123", "13"));
+        assert!(could_match_more("_1XX", "1"));
+        assert!(!could_match_more("_1XX", "2"));
+        assert!(!could_match_more("_1XX", "123"));
+        assert!(could_match_more("_X.", "5"));
+        assert!(could_match_more("_9!", "9"));
+        assert!(could_match_more("_[1-3]N", "2"));
+        assert!(!could_match_more("_[1-3]N", "4"));
+        assert!(could_match_more("_1-2-3", "12"));
+    }
 
     /// Each row: extensions in the order Asterisk sorts them.
     #[test]

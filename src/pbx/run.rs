@@ -285,14 +285,27 @@ pub async fn run_loop(ctx: &AppCtx) {
                 error = true;
                 break 'outer;
             }
-            // Collect more digits (none arrive without media: the wait
-            // ends on the timeout or a hangup).
-            if chan
-                .sleep(std::time::Duration::from_millis(wait_ms))
-                .await
-                .is_err()
-            {
-                break 'outer;
+            // Collect digits while more could still make an extension
+            // (`collect_digits`).
+            let mut waittime = wait_ms;
+            while find::matchmore(&ctx.sys.loaded().dialplan, &c, &dst_exten, cid.as_deref()) {
+                match chan
+                    .wait_digit(std::time::Duration::from_millis(waittime))
+                    .await
+                {
+                    Ok(Some(d)) => {
+                        dst_exten.push(d);
+                        waittime = chan.lock().digit_timeout_ms;
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        if chan.softhangup_flags() & softhangup::ASYNCGOTO != 0 {
+                            chan.clear_softhangup(softhangup::ASYNCGOTO);
+                            continue 'outer;
+                        }
+                        break 'outer;
+                    }
+                }
             }
             let timeout = dst_exten.is_empty();
             if !timeout && exists(ctx, &c, &dst_exten, 1, cid.as_deref()) {

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod dialog;
 pub mod headers;
 pub mod message;
+pub mod sdp;
 pub mod transaction;
 pub mod uri;
 

@@ -202,6 +202,10 @@ pub struct Aor {
     pub contacts: Vec<String>,
     pub max_contacts: u32,
     pub qualify_frequency: u32,
+    pub remove_existing: bool,
+    pub default_expiration: u32,
+    pub minimum_expiration: u32,
+    pub maximum_expiration: u32,
 }
 
 /// `type=auth`.
@@ -323,6 +327,10 @@ fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
         contacts: Vec::new(),
         max_contacts: 0,
         qualify_frequency: 0,
+        remove_existing: false,
+        default_expiration: 3600,
+        minimum_expiration: 60,
+        maximum_expiration: 7200,
     };
     for v in &cat.variables {
         match v.name.to_ascii_lowercase().as_str() {
@@ -342,6 +350,25 @@ fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
             "qualify_frequency" => {
                 set_parsed(diags, v, &mut a.qualify_frequency, "a non-negative integer")
             }
+            "remove_existing" => a.remove_existing = crate::config::is_true(&v.value),
+            "default_expiration" => set_parsed(
+                diags,
+                v,
+                &mut a.default_expiration,
+                "a non-negative integer",
+            ),
+            "minimum_expiration" => set_parsed(
+                diags,
+                v,
+                &mut a.minimum_expiration,
+                "a non-negative integer",
+            ),
+            "maximum_expiration" => set_parsed(
+                diags,
+                v,
+                &mut a.maximum_expiration,
+                "a non-negative integer",
+            ),
             _ => {}
         }
     }

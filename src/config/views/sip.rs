@@ -985,6 +985,12 @@ pub struct SipGeneral {
     pub regcontext: String,
     pub fromdomain: String,
     pub t1min: i64,
+    /// `udpbindaddr=` (or the older `bindaddr=`), possibly with a port.
+    pub bindaddr: String,
+    /// `realm=`: the digest realm of every challenge.
+    pub realm: String,
+    /// `useragent=`: the Server/User-Agent header.
+    pub useragent: String,
 }
 
 impl Default for SipGeneral {
@@ -1002,6 +1008,9 @@ impl Default for SipGeneral {
             regcontext: String::new(),
             fromdomain: String::new(),
             t1min: 100,
+            bindaddr: "0.0.0.0".into(),
+            realm: "asterisk".into(),
+            useragent: format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION),
         }
     }
 }
@@ -1241,6 +1250,9 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
             "parkinglot" => g.parkinglot = val.to_string(),
             "regcontext" => g.regcontext = val.to_string(),
             "fromdomain" => g.fromdomain = val.to_string(),
+            "bindaddr" | "udpbindaddr" => g.bindaddr = val.trim().to_string(),
+            "realm" if !val.trim().is_empty() => g.realm = val.trim().to_string(),
+            "useragent" if !val.is_empty() => g.useragent = val.to_string(),
             _ => {}
         }
     }

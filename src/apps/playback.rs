@@ -1,0 +1,165 @@
+//! Playing sound files (Asterisk's `app_playback.c`, and the
+//! `ast_streamfile`/`ast_waitstream` pair Background, Read and the Say
+//! applications share).
+
+use super::{App, AppCtx, AppFuture, AppResult, Run, split_args};
+use crate::channels::ChanState;
+use crate::channels::media::FrameSource;
+use crate::media::AudioFrame;
+use crate::media::file::{Playback, SoundPaths};
+
+pub fn apps() -> Vec<App> {
+    vec![App {
+        name: "Playback",
+        run: Run::Wait(playback),
+        synopsis: "Plays one or more sound files to the channel.",
+        syntax: "Playback(filename[&filename2[&...]][,options])",
+    }]
+}
+
+impl FrameSource for Playback {
+    fn next_frame(&mut self) -> Option<AudioFrame> {
+        // A read error ends the file early, as a short read does in Asterisk.
+        Playback::next_frame(self).ok().flatten()
+    }
+}
+
+/// How a streamed file ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Streamed {
+    /// Played to the end.
+    Done,
+    /// A digit in the break set arrived.
+    Digit(char),
+    /// The file could not be opened (already logged).
+    Failed,
+    /// The channel was hung up.
+    Hangup,
+}
+
+/// Opens `name` for the channel and starts it (`ast_streamfile`), logging
+/// as Asterisk does. Returns the source's generation.
+pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
+    let lang = ctx.chan.lock().language.clone();
+    let codec = ctx.chan.native_codec();
+    let paths = SoundPaths::from_conf(&ctx.sys.conf);
+    match paths.open(name, &lang, codec) {
+        Ok(p) => {
+            ctx.verbose(
+                3,
+                "file.c",
+                &format!(
+                    "<{}> Playing '{name}.{}' (language '{lang}')",
+                    ctx.chan.name,
+                    p.format().name()
+                ),
+            );
+            Some(ctx.chan.start_source(Box::new(p)))
+        }
+        Err(_) => {
+            ctx.warning(
+                "file.c",
+                &format!(
+                    "ast_streamfile: Unable to open {name} (format ({})): No such file or directory",
+                    codec.name()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Streams `name` and waits for it to end (`ast_streamfile` +
+/// `ast_waitstream`): digits in `breaks` stop it early.
+pub async fn stream_file(ctx: &AppCtx, name: &str, breaks: &str) -> Streamed {
+    let Some(generation) = start_file(ctx, name) else {
+        return Streamed::Failed;
+    };
+    wait_stream(ctx, generation, breaks).await
+}
+
+/// `ast_waitstream`: waits for the playing source to end or a break digit.
+pub async fn wait_stream(ctx: &AppCtx, generation: u64, breaks: &str) -> Streamed {
+    let chan = &ctx.chan;
+    loop {
+        let mut digit = None;
+        let r = chan
+            .wait_for(|c| {
+                if !breaks.is_empty()
+                    && let Some(d) = c.take_digit()
+                {
+                    digit = Some(d);
+                    return true;
+                }
+                !c.source_playing(generation)
+            })
+            .await;
+        if r.is_err() {
+            chan.stop_source();
+            return Streamed::Hangup;
+        }
+        match digit {
+            Some(d) if breaks.contains(d) => {
+                chan.stop_source();
+                return Streamed::Digit(d);
+            }
+            // Digits outside the break set are dropped, as Asterisk does.
+            Some(_) => continue,
+            None => return Streamed::Done,
+        }
+    }
+}
+
+fn playback<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move { playback_exec(ctx, &data).await })
+}
+
+async fn playback_exec(ctx: &AppCtx, data: &str) -> AppResult {
+    let args = split_args(data, ',');
+    let files = args.first().map(String::as_str).unwrap_or("");
+    if files.is_empty() {
+        ctx.warning("app_playback.c", "Playback requires an argument (filename)");
+        return Err(super::AppExit::Hangup);
+    }
+    let options = args
+        .get(1)
+        .map(|o| o.to_ascii_lowercase())
+        .unwrap_or_default();
+    let skip = options.contains("skip");
+    let noanswer = options.contains("noanswer");
+    let mut failed = false;
+    if ctx.chan.state() != ChanState::Up {
+        if skip {
+            // Not answered and asked to skip: nothing plays, still a success.
+            ctx.set_var("PLAYBACKSTATUS", Some("SUCCESS"));
+            return Ok(());
+        } else if !noanswer {
+            ctx.chan.answer();
+        }
+    }
+    ctx.chan.stop_source();
+    for file in files.split('&') {
+        match stream_file(ctx, file, "").await {
+            Streamed::Done | Streamed::Digit(_) => {}
+            Streamed::Failed => {
+                ctx.warning(
+                    "app_playback.c",
+                    &format!("Playback failed on {} for {file}", ctx.chan.name),
+                );
+                failed = true;
+            }
+            Streamed::Hangup => {
+                ctx.set_var(
+                    "PLAYBACKSTATUS",
+                    Some(if failed { "FAILED" } else { "SUCCESS" }),
+                );
+                return Err(super::AppExit::Hangup);
+            }
+        }
+    }
+    ctx.set_var(
+        "PLAYBACKSTATUS",
+        Some(if failed { "FAILED" } else { "SUCCESS" }),
+    );
+    Ok(())
+}

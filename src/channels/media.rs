@@ -1,0 +1,314 @@
+//! A channel's media: where its audio goes (the driver's [`MediaPort`]),
+//! what plays to it (one [`FrameSource`] at a time, paced by the shared
+//! media clock), where its received audio goes (a tap: echo, a bridge, a
+//! recording) and the DTMF digits it has received.
+//!
+//! Asterisk reads and writes frames in each channel's own thread; here the
+//! one 20 ms clock pulls every playing source in a single pass, and
+//! received frames are pushed from the RTP receive task, so a call costs no
+//! thread and no timer of its own.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::time::Instant;
+
+use super::Channel;
+use crate::media::clock::{MediaClock, Tick};
+use crate::media::{AudioFrame, Codec};
+
+/// The driver side of a channel's media (an RTP session for SIP).
+pub trait MediaPort: Send + Sync {
+    /// The format the far end receives.
+    fn codec(&self) -> Codec;
+    /// Sends one frame toward the device, converting it if needed.
+    fn write(&self, frame: &AudioFrame, now: Instant);
+    /// Sends a DTMF digit out of band (RFC 4733) lasting `duration_ms`.
+    fn send_digit(&self, _digit: char, _duration_ms: u32) {}
+}
+
+/// Audio played to a channel: a file, tones, music on hold.
+pub trait FrameSource: Send {
+    /// The next 20 ms of audio, `None` once finished.
+    fn next_frame(&mut self) -> Option<AudioFrame>;
+}
+
+/// What a channel received is handed to this (echo, bridge, recording).
+pub type Tap = Box<dyn FnMut(&AudioFrame) + Send>;
+
+/// A channel's media state.
+#[derive(Default)]
+pub struct ChanMedia {
+    port: Option<Arc<dyn MediaPort>>,
+    source: Option<(u64, Box<dyn FrameSource>)>,
+    next_generation: u64,
+    tap: Option<Tap>,
+    digits: VecDeque<char>,
+}
+
+/// The process's one media clock.
+static CLOCK: LazyLock<Arc<Mutex<MediaClock>>> = LazyLock::new(|| {
+    let clock = Arc::new(Mutex::new(MediaClock::new(Instant::now())));
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        let _guard = handle.enter();
+        crate::media::clock::spawn(clock.clone());
+    }
+    clock
+});
+
+/// Adds a participant to the shared clock.
+pub fn register_tick(participant: Box<dyn Tick>) {
+    match CLOCK.lock() {
+        Ok(mut c) => {
+            c.register(participant);
+        }
+        Err(p) => {
+            p.into_inner().register(participant);
+        }
+    }
+}
+
+/// Pulls one channel's source each period and writes it to its port.
+struct Pump {
+    chan: Weak<Channel>,
+    generation: u64,
+    active: bool,
+}
+
+impl Tick for Pump {
+    fn tick(&mut self, now: Instant) {
+        let Some(chan) = self.chan.upgrade() else {
+            self.active = false;
+            return;
+        };
+        let (frame, port) = {
+            let mut m = chan.media();
+            match m.source.as_mut() {
+                Some((g, src)) if *g == self.generation => {
+                    let frame = src.next_frame();
+                    if frame.is_none() {
+                        m.source = None;
+                    }
+                    (frame, m.port.clone())
+                }
+                _ => (None, None),
+            }
+        };
+        match (frame, port) {
+            (Some(f), Some(p)) => p.write(&f, now),
+            (Some(_), None) => {}
+            (None, _) => {
+                self.active = false;
+                chan.wake();
+            }
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        self.active
+    }
+}
+
+impl Channel {
+    pub fn media(&self) -> std::sync::MutexGuard<'_, ChanMedia> {
+        match self.media.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    pub fn set_media_port(&self, port: Arc<dyn MediaPort>) {
+        self.media().port = Some(port);
+    }
+
+    pub fn media_port(&self) -> Option<Arc<dyn MediaPort>> {
+        self.media().port.clone()
+    }
+
+    /// The channel's native format (`ast_channel_nativeformats`); a
+    /// channel without media is treated as signed linear.
+    pub fn native_codec(&self) -> Codec {
+        self.media_port().map(|p| p.codec()).unwrap_or(Codec::Slin)
+    }
+
+    /// Starts playing `source` in place of whatever played before
+    /// (`ast_activate_generator` / `ast_playstream`); returns its
+    /// generation for [`Channel::source_playing`].
+    pub fn start_source(self: &Arc<Self>, source: Box<dyn FrameSource>) -> u64 {
+        let generation = {
+            let mut m = self.media();
+            m.next_generation += 1;
+            let g = m.next_generation;
+            m.source = Some((g, source));
+            g
+        };
+        register_tick(Box::new(Pump {
+            chan: Arc::downgrade(self),
+            generation,
+            active: true,
+        }));
+        generation
+    }
+
+    /// Whether the source started as `generation` still plays.
+    pub fn source_playing(&self, generation: u64) -> bool {
+        matches!(self.media().source, Some((g, _)) if g == generation)
+    }
+
+    /// Stops whatever plays (`ast_stopstream`, `ast_deactivate_generator`).
+    pub fn stop_source(&self) {
+        self.media().source = None;
+    }
+
+    /// Writes one frame to the device (`ast_write`).
+    pub fn write_frame(&self, frame: &AudioFrame) {
+        if let Some(p) = self.media_port() {
+            p.write(frame, Instant::now());
+        }
+    }
+
+    /// Sets (or clears) where received audio goes.
+    pub fn set_tap(&self, tap: Option<Tap>) {
+        self.media().tap = tap;
+    }
+
+    /// A frame arrived from the device.
+    pub fn media_in(&self, frame: &AudioFrame) {
+        let mut m = self.media();
+        if let Some(tap) = m.tap.as_mut() {
+            tap(frame);
+        }
+    }
+
+    /// A DTMF digit ended on the device: queued for the dialplan.
+    pub fn dtmf_in(&self, digit: char) {
+        self.media().digits.push_back(digit);
+        self.wake();
+    }
+
+    /// The oldest digit not yet read.
+    pub fn take_digit(&self) -> Option<char> {
+        self.media().digits.pop_front()
+    }
+
+    pub fn clear_digits(&self) {
+        self.media().digits.clear();
+    }
+
+    /// Waits up to `timeout` for a digit (`ast_waitfordigit`): `None` on
+    /// timeout, `Err` when the channel is hung up first.
+    pub async fn wait_digit(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<Option<char>, super::Interrupted> {
+        let until = Instant::now() + timeout;
+        loop {
+            let notified = self.wake_handle().notified();
+            if let Some(d) = self.take_digit() {
+                return Ok(Some(d));
+            }
+            if self.check_hangup() {
+                return Err(super::Interrupted::Hangup);
+            }
+            if Instant::now() >= until {
+                return Ok(None);
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::{Channels, NewChannel};
+
+    struct Frames(usize);
+
+    impl FrameSource for Frames {
+        fn next_frame(&mut self) -> Option<AudioFrame> {
+            if self.0 == 0 {
+                return None;
+            }
+            self.0 -= 1;
+            Some(AudioFrame::Slin(vec![0; 160]))
+        }
+    }
+
+    struct Count(Mutex<usize>);
+
+    impl MediaPort for Count {
+        fn codec(&self) -> Codec {
+            Codec::Ulaw
+        }
+        fn write(&self, _frame: &AudioFrame, _now: Instant) {
+            if let Ok(mut n) = self.0.lock() {
+                *n += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn a_pump_plays_a_source_to_the_port_then_stops() {
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/a".into(), "Test", 1, NewChannel::default());
+        let port = Arc::new(Count(Mutex::new(0)));
+        chan.set_media_port(port.clone());
+        let generation = {
+            let mut m = chan.media();
+            m.next_generation += 1;
+            m.source = Some((m.next_generation, Box::new(Frames(3))));
+            m.next_generation
+        };
+        let mut pump = Pump {
+            chan: Arc::downgrade(&chan),
+            generation,
+            active: true,
+        };
+        let now = Instant::now();
+        for _ in 0..3 {
+            pump.tick(now);
+            assert!(pump.is_active());
+        }
+        assert!(chan.source_playing(generation));
+        pump.tick(now);
+        assert!(!pump.is_active());
+        assert!(!chan.source_playing(generation));
+        assert_eq!(*port.0.lock().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_replaced_source_stops_the_old_pump() {
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/b".into(), "Test", 1, NewChannel::default());
+        chan.media().source = Some((1, Box::new(Frames(10))));
+        let mut old = Pump {
+            chan: Arc::downgrade(&chan),
+            generation: 0,
+            active: true,
+        };
+        old.tick(Instant::now());
+        assert!(!old.is_active());
+        assert!(chan.source_playing(1));
+    }
+
+    #[test]
+    fn digits_queue_in_order_and_taps_see_received_audio() {
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/c".into(), "Test", 1, NewChannel::default());
+        chan.dtmf_in('1');
+        chan.dtmf_in('#');
+        assert_eq!(chan.take_digit(), Some('1'));
+        assert_eq!(chan.take_digit(), Some('#'));
+        assert_eq!(chan.take_digit(), None);
+        let seen = Arc::new(Mutex::new(0usize));
+        let s = seen.clone();
+        chan.set_tap(Some(Box::new(move |f| {
+            *s.lock().unwrap() += f.samples();
+        })));
+        chan.media_in(&AudioFrame::Ulaw(vec![0xff; 160]));
+        assert_eq!(*seen.lock().unwrap(), 160);
+    }
+}

@@ -1,0 +1,283 @@
+//! The I/O shell around [`RtpSession`] for channel drivers: a pair of UDP
+//! sockets (RTP on an even port from rtp.conf's range, RTCP on the next),
+//! a receive task that hands audio and DTMF to the channel, and the
+//! channel's [`MediaPort`] for what it sends. The session itself is
+//! sans-IO; this file is the only place its datagrams meet sockets.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+
+use super::Channel;
+use super::media::MediaPort;
+use crate::media::clock::Tick;
+use crate::media::rtp::{RtpConfig, RtpEvent, RtpSession, TransmitKind};
+use crate::media::{AudioFrame, Codec};
+
+/// Where the next port search starts, so consecutive calls do not race
+/// for the same pair.
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// rtp.conf's `rtpstart`/`rtpend`, clamped to usable even ports.
+#[derive(Debug, Clone, Copy)]
+pub struct PortRange {
+    pub start: u16,
+    pub end: u16,
+}
+
+impl PortRange {
+    pub fn from_conf(rtp: &crate::config::views::rtp::RtpConf) -> PortRange {
+        let start = rtp.rtpstart.clamp(1024, 65534) as u16;
+        let end = rtp.rtpend.clamp(i64::from(start) + 1, 65535) as u16;
+        PortRange { start, end }
+    }
+}
+
+/// Binds an RTP/RTCP pair as Asterisk does: an even port in the range,
+/// RTCP on the one above it.
+pub async fn bind_pair(ip: IpAddr, range: PortRange) -> std::io::Result<(UdpSocket, UdpSocket)> {
+    let start = range.start + range.start % 2;
+    let slots = ((range.end.saturating_sub(start)) / 2).max(1);
+    let mut seed = NEXT_PORT.load(Ordering::Relaxed);
+    if seed == 0 {
+        seed = (std::process::id() as u16) % slots;
+    }
+    for i in 0..slots {
+        let slot = (seed.wrapping_add(i)) % slots;
+        let port = start + slot * 2;
+        let Ok(rtp) = UdpSocket::bind(SocketAddr::new(ip, port)).await else {
+            continue;
+        };
+        let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)).await else {
+            continue;
+        };
+        NEXT_PORT.store((slot + 1) % slots, Ordering::Relaxed);
+        return Ok((rtp, rtcp));
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!("no free RTP port pair in {}-{}", range.start, range.end),
+    ))
+}
+
+/// One call leg's RTP.
+pub struct RtpPort {
+    rtp: Arc<UdpSocket>,
+    rtcp: Arc<UdpSocket>,
+    local: SocketAddr,
+    session: Mutex<RtpSession>,
+    codec: Mutex<Codec>,
+    /// Whether the far end should get our audio (not while it holds us).
+    sending: AtomicBool,
+    closed: AtomicBool,
+    /// When the DTMF digit being sent should end.
+    dtmf_end_at: Mutex<Option<Instant>>,
+}
+
+impl RtpPort {
+    pub fn new(
+        rtp: UdpSocket,
+        rtcp: UdpSocket,
+        config: RtpConfig,
+        codec: Codec,
+    ) -> std::io::Result<Arc<RtpPort>> {
+        let local = rtp.local_addr()?;
+        Ok(Arc::new(RtpPort {
+            rtp: Arc::new(rtp),
+            rtcp: Arc::new(rtcp),
+            local,
+            session: Mutex::new(RtpSession::new(config, Instant::now(), None)),
+            codec: Mutex::new(codec),
+            sending: AtomicBool::new(true),
+            closed: AtomicBool::new(false),
+            dtmf_end_at: Mutex::new(None),
+        }))
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    fn session(&self) -> std::sync::MutexGuard<'_, RtpSession> {
+        match self.session.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The negotiated far end, format and DTMF payload type.
+    pub fn configure(
+        &self,
+        remote: Option<SocketAddr>,
+        codec: Codec,
+        payload_type: u8,
+        dtmf_pt: Option<u8>,
+    ) {
+        if let Ok(mut c) = self.codec.lock() {
+            *c = codec;
+        }
+        let mut s = self.session();
+        let mut config = s.config().clone();
+        if config.payload_type != payload_type || config.dtmf_payload_type != dtmf_pt {
+            config.payload_type = payload_type;
+            config.dtmf_payload_type = dtmf_pt;
+            let mut fresh = RtpSession::new(config, Instant::now(), remote);
+            std::mem::swap(&mut *s, &mut fresh);
+        } else {
+            s.set_remote(remote);
+        }
+    }
+
+    /// Stops sending audio (the far end put us on hold) or resumes.
+    pub fn set_sending(&self, on: bool) {
+        self.sending.store(on, Ordering::Relaxed);
+    }
+
+    fn flush(&self, s: &mut RtpSession) {
+        while let Some(t) = s.poll_transmit() {
+            let sock = match t.kind {
+                TransmitKind::Rtp => &self.rtp,
+                TransmitKind::Rtcp => &self.rtcp,
+            };
+            // A full socket buffer drops the packet, as a network would.
+            let _ = sock.try_send_to(&t.payload, t.to);
+        }
+    }
+
+    /// Starts receiving for `chan` and ticking on the shared clock.
+    pub fn start(self: &Arc<Self>, chan: &Arc<Channel>) {
+        super::media::register_tick(Box::new(PortTick(Arc::downgrade(self))));
+        let weak = Arc::downgrade(chan);
+        let me = self.clone();
+        tokio::spawn(async move { me.receive(weak).await });
+    }
+
+    /// Closes the port: the receive task ends and the clock drops it.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+    }
+
+    async fn receive(self: Arc<Self>, chan: Weak<Channel>) {
+        let mut buf = vec![0u8; 2048];
+        let mut rtcp_buf = vec![0u8; 2048];
+        loop {
+            if self.closed.load(Ordering::Relaxed) {
+                return;
+            }
+            let (n, from, is_rtcp) = tokio::select! {
+                r = self.rtp.recv_from(&mut buf) => match r {
+                    Ok((n, from)) => (n, from, false),
+                    Err(_) => continue,
+                },
+                r = self.rtcp.recv_from(&mut rtcp_buf) => match r {
+                    Ok((n, from)) => (n, from, true),
+                    Err(_) => continue,
+                },
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => continue,
+            };
+            let Some(chan) = chan.upgrade() else { return };
+            let now = Instant::now();
+            let mut events = Vec::new();
+            {
+                let mut s = self.session();
+                // Malformed packets are dropped, as Asterisk drops them.
+                let _ = if is_rtcp {
+                    s.handle_rtcp(now, from, &rtcp_buf[..n])
+                } else {
+                    s.handle_packet(now, from, &buf[..n])
+                };
+                while let Some(e) = s.poll_event() {
+                    events.push(e);
+                }
+                self.flush(&mut s);
+            }
+            let codec = self.codec();
+            let audio_pt = self.session().config().payload_type;
+            for e in events {
+                match e {
+                    RtpEvent::Media {
+                        payload_type,
+                        payload,
+                        ..
+                    } if payload_type == audio_pt => {
+                        let frame = match codec {
+                            Codec::Ulaw => AudioFrame::Ulaw(payload),
+                            Codec::Alaw => AudioFrame::Alaw(payload),
+                            Codec::Slin => continue,
+                        };
+                        chan.media_in(&frame);
+                    }
+                    RtpEvent::DtmfBegin { digit } => {
+                        chan.emit(crate::core::events::EventKind::DtmfBegin { digit });
+                    }
+                    RtpEvent::DtmfEnd { digit, duration_ms } => {
+                        chan.emit(crate::core::events::EventKind::DtmfEnd { digit, duration_ms });
+                        chan.dtmf_in(digit);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn codec(&self) -> Codec {
+        self.codec.lock().map(|c| *c).unwrap_or(Codec::Ulaw)
+    }
+}
+
+impl MediaPort for RtpPort {
+    fn codec(&self) -> Codec {
+        RtpPort::codec(self)
+    }
+
+    fn write(&self, frame: &AudioFrame, now: Instant) {
+        if !self.sending.load(Ordering::Relaxed) || self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let out = frame.to_codec(self.codec());
+        let bytes = out.to_bytes();
+        let mut s = self.session();
+        s.send_audio(now, &bytes, out.samples() as u32);
+        self.flush(&mut s);
+    }
+
+    fn send_digit(&self, digit: char, duration_ms: u32) {
+        let now = Instant::now();
+        let mut s = self.session();
+        if s.send_dtmf_begin(now, digit).is_ok() {
+            self.flush(&mut s);
+            // The clock sends the end once the duration has passed.
+            if let Ok(mut end) = self.dtmf_end_at.lock() {
+                *end = Some(now + std::time::Duration::from_millis(u64::from(duration_ms)));
+            }
+        }
+    }
+}
+
+/// The port on the clock: RTCP reports, DTMF continuations and ends.
+struct PortTick(Weak<RtpPort>);
+
+impl Tick for PortTick {
+    fn tick(&mut self, now: Instant) {
+        let Some(port) = self.0.upgrade() else { return };
+        let end_due = match port.dtmf_end_at.lock() {
+            Ok(mut at) if at.is_some_and(|t| t <= now) => at.take().is_some(),
+            _ => false,
+        };
+        let mut s = port.session();
+        s.tick(now);
+        if end_due {
+            let _ = s.send_dtmf_end(now, None);
+        }
+        port.flush(&mut s);
+    }
+
+    fn is_active(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_some_and(|p| !p.closed.load(Ordering::Relaxed))
+    }
+}

@@ -1,0 +1,248 @@
+//! One view of a SIP device for the call and registrar code, built from
+//! either sip.conf (chan_sip peers, users and friends) or pjsip.conf
+//! (endpoints with their auths, aors and identifies), so both channel
+//! drivers share one implementation of calls, digest auth and registration.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::config::views::acl::AclList;
+use crate::config::views::pjsip::PjsipConf;
+use crate::config::views::sip::SipConf;
+use crate::media::Codec;
+use crate::sip::sdp::codec_by_name;
+
+/// Which configuration style (and so which channel driver) a device
+/// comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// chan_sip, sip.conf: channels `SIP/peer-…`.
+    ChanSip,
+    /// chan_pjsip, pjsip.conf: channels `PJSIP/endpoint-…`.
+    Pjsip,
+}
+
+impl Flavor {
+    pub fn tech(self) -> &'static str {
+        match self {
+            Flavor::ChanSip => "SIP",
+            Flavor::Pjsip => "PJSIP",
+        }
+    }
+}
+
+/// Digest credentials a device must prove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    /// Plain secret, or the `md5secret`/`md5_cred` hash when `md5` is set.
+    pub secret: String,
+    pub md5: bool,
+    pub realm: String,
+}
+
+/// A SIP device as the call code sees it.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub name: String,
+    pub flavor: Flavor,
+    pub context: String,
+    /// Credentials inbound requests must prove; none: no challenge.
+    pub auth: Option<Credentials>,
+    /// `allow=` order, restricted to what the media engine carries.
+    pub codecs: Vec<Codec>,
+    pub rfc4733: bool,
+    /// Registers its contact (chan_sip `host=dynamic`, pjsip aor with
+    /// `max_contacts`).
+    pub dynamic: bool,
+    /// Where to reach it when it does not register.
+    pub static_contact: Option<String>,
+    /// AOR names this endpoint's registrations may bind (pjsip `aors=`;
+    /// chan_sip: the peer itself).
+    pub aors: Vec<String>,
+    /// Addresses that identify it without a user match (pjsip
+    /// `identify`, chan_sip `host=<ip>` peers); no port matches any.
+    pub match_addrs: Vec<(IpAddr, Option<u16>)>,
+    /// Whether From-user matching may find it (pjsip `identify_by`
+    /// username; chan_sip users and friends).
+    pub match_user: bool,
+    pub acl: AclList,
+    pub language: String,
+    pub callerid_name: Option<String>,
+    pub callerid_num: Option<String>,
+    pub accountcode: String,
+    pub mohsuggest: String,
+}
+
+fn codecs(names: &[String]) -> Vec<Codec> {
+    let mut out: Vec<Codec> = Vec::new();
+    for n in names {
+        let name = n.split(':').next().unwrap_or(n);
+        if let Some(c) = codec_by_name(name)
+            && !out.contains(&c)
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn nonempty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// chan_sip devices that calls and registrations can come from.
+pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
+    conf.peers
+        .iter()
+        .map(|p| {
+            let auth = if !p.md5secret.is_empty() {
+                Some((p.md5secret.clone(), true))
+            } else if !p.secret.is_empty() {
+                Some((p.secret.clone(), false))
+            } else {
+                None
+            };
+            Endpoint {
+                name: p.name.clone(),
+                flavor: Flavor::ChanSip,
+                context: p.settings.context.clone(),
+                auth: auth.map(|(secret, md5)| Credentials {
+                    username: if p.username.is_empty() {
+                        p.name.clone()
+                    } else {
+                        p.username.clone()
+                    },
+                    secret,
+                    md5,
+                    realm: conf.general.realm.clone(),
+                }),
+                codecs: codecs(&p.settings.codecs.0),
+                rfc4733: matches!(
+                    p.settings.dtmfmode,
+                    crate::config::views::sip::DtmfMode::Rfc2833
+                        | crate::config::views::sip::DtmfMode::Auto
+                ),
+                dynamic: p.host_dynamic,
+                static_contact: p.addr.map(|ip| {
+                    let port = if p.port == 0 { 5060 } else { p.port };
+                    format!("sip:{}@{}", p.name, SocketAddr::new(ip, port))
+                }),
+                aors: vec![p.name.clone()],
+                match_addrs: if p.kind.is_peer() {
+                    p.addr
+                        .map(|ip| (ip, (p.port != 0).then_some(p.port)))
+                        .into_iter()
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                match_user: !matches!(p.kind, crate::config::views::sip::PeerType::Peer),
+                acl: p.acl.clone(),
+                language: p.settings.language.clone(),
+                callerid_name: nonempty(&p.cid_name),
+                callerid_num: nonempty(&p.cid_num),
+                accountcode: p.accountcode.clone(),
+                mohsuggest: p.settings.mohsuggest.clone(),
+            }
+        })
+        .collect()
+}
+
+/// chan_pjsip endpoints with their auth, aors and identify matches.
+pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
+    use crate::config::views::pjsip_endpoint::{Dtmf, IdentifyBy};
+    conf.endpoints
+        .iter()
+        .map(|e| {
+            let auth = e
+                .inbound_auths
+                .first()
+                .and_then(|a| conf.auth(a))
+                .map(|a| Credentials {
+                    username: a.username.clone(),
+                    secret: a.password.clone(),
+                    md5: a.auth_type.eq_ignore_ascii_case("md5"),
+                    realm: if a.realm.is_empty() {
+                        "asterisk".into()
+                    } else {
+                        a.realm.clone()
+                    },
+                });
+            let aors: Vec<String> = e
+                .aors
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let dynamic = aors
+                .iter()
+                .filter_map(|a| conf.aor(a))
+                .any(|a| a.max_contacts > 0);
+            let static_contact = aors
+                .iter()
+                .filter_map(|a| conf.aor(a))
+                .find_map(|a| a.contacts.first().cloned());
+            let match_addrs = if e.identify_by.contains(&IdentifyBy::Ip) {
+                conf.identifies
+                    .iter()
+                    .filter(|i| i.endpoint == e.name)
+                    .flat_map(|i| i.matches.iter())
+                    .filter_map(|m| parse_match(m))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Endpoint {
+                name: e.name.clone(),
+                flavor: Flavor::Pjsip,
+                context: e.context.clone(),
+                auth,
+                codecs: codecs(&e.codecs.0),
+                rfc4733: matches!(e.dtmf_mode, Dtmf::Rfc4733 | Dtmf::Auto | Dtmf::AutoInfo),
+                dynamic,
+                static_contact,
+                aors,
+                match_addrs,
+                match_user: e.identify_by.contains(&IdentifyBy::Username)
+                    || e.identify_by.contains(&IdentifyBy::AuthUsername),
+                acl: e.acl.clone(),
+                language: e.language.clone(),
+                callerid_name: e.callerid_name.clone(),
+                callerid_num: e.callerid_num.clone(),
+                accountcode: e.accountcode.clone(),
+                mohsuggest: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Finds the device a request comes from: by From user, then by source
+/// IP (`identify_by=username,ip`; chan_sip users, then peers by address).
+pub fn identify<'a>(
+    all: &'a [Endpoint],
+    from_user: &str,
+    source: SocketAddr,
+) -> Option<&'a Endpoint> {
+    all.iter()
+        .find(|e| e.match_user && e.name == from_user)
+        .or_else(|| {
+            all.iter().find(|e| {
+                e.match_addrs
+                    .iter()
+                    .any(|(ip, port)| *ip == source.ip() && port.is_none_or(|p| p == source.port()))
+            })
+        })
+}
+
+/// An identify `match=` entry: `ip`, `ip:port`, `ip/mask` (host part).
+fn parse_match(m: &str) -> Option<(IpAddr, Option<u16>)> {
+    let m = m.trim();
+    if let Ok(sa) = m.parse::<SocketAddr>() {
+        return Some((sa.ip(), Some(sa.port())));
+    }
+    let host = m.split('/').next()?.trim();
+    host.trim_matches(['[', ']'])
+        .parse()
+        .ok()
+        .map(|ip| (ip, None))
+}

@@ -1,0 +1,107 @@
+//! SIP channels: chan_sip (`sip.conf`, `SIP/…`) and chan_pjsip
+//! (`pjsip.conf`, `PJSIP/…`) over one user agent ([`stack`]) on the
+//! sans-IO core in `crate::sip`. The two drivers differ in configuration
+//! ([`endpoint`]) and in what they write on the wire ([`style`]), not in
+//! how calls work.
+
+pub mod endpoint;
+pub mod registrar;
+pub mod stack;
+pub mod style;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use crate::core::System;
+use endpoint::Flavor;
+use stack::SipStack;
+
+/// `bindaddr`-style text (`ip`, `ip:port`, `[v6]:port`) with a default port.
+pub fn parse_bind(text: &str, default_port: u16) -> Option<SocketAddr> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Some(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), default_port));
+    }
+    if let Ok(sa) = t.parse::<SocketAddr>() {
+        return Some(sa);
+    }
+    let ip: IpAddr = t.trim_matches(['[', ']']).parse().ok()?;
+    Some(SocketAddr::new(ip, default_port))
+}
+
+/// Starts the SIP listeners the configuration asks for: chan_sip on
+/// sip.conf's `udpbindaddr`/`bindport` when sip.conf exists and the module
+/// loads, and one listener per pjsip UDP transport.
+pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
+    let loaded = sys.loaded();
+    let mut wanted: Vec<(Flavor, SocketAddr)> = Vec::new();
+    if sys.conf.dirs.etc.join("sip.conf").exists() && loaded.modules.loads("chan_sip") {
+        let g = &loaded.sip.general;
+        match parse_bind(&g.bindaddr, g.bindport) {
+            // `bindport` applies when udpbindaddr names no port.
+            Some(addr) => wanted.push((Flavor::ChanSip, addr)),
+            None => sys.pbx.logger.warning(
+                "chan_sip.c",
+                None,
+                &format!("Invalid address: {}", g.bindaddr),
+            ),
+        }
+    }
+    if loaded.modules.loads("res_pjsip") && loaded.modules.loads("chan_pjsip") {
+        for t in &loaded.pjsip.transports {
+            if t.protocol != "udp" {
+                continue;
+            }
+            match t.bind_address().parse::<SocketAddr>() {
+                Ok(addr) => wanted.push((Flavor::Pjsip, addr)),
+                Err(_) => sys.pbx.logger.error(
+                    "res_pjsip/config_transport.c",
+                    None,
+                    &format!(
+                        "Transport '{}' could not be started: invalid bind address",
+                        t.name
+                    ),
+                ),
+            }
+        }
+    }
+    drop(loaded);
+    let mut stacks = Vec::new();
+    for (flavor, addr) in wanted {
+        match SipStack::start(sys.clone(), flavor, addr).await {
+            Ok(s) => stacks.push(s),
+            Err(e) => sys.pbx.logger.error(
+                match flavor {
+                    Flavor::ChanSip => "chan_sip.c",
+                    Flavor::Pjsip => "res_pjsip/config_transport.c",
+                },
+                None,
+                &format!("Unable to bind {} to {addr}: {e}", flavor.tech()),
+            ),
+        }
+    }
+    stacks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_addresses() {
+        assert_eq!(parse_bind("", 5060), Some("0.0.0.0:5060".parse().unwrap()));
+        assert_eq!(
+            parse_bind("127.0.0.1", 5070),
+            Some("127.0.0.1:5070".parse().unwrap())
+        );
+        assert_eq!(
+            parse_bind("127.0.0.1:5080", 5060),
+            Some("127.0.0.1:5080".parse().unwrap())
+        );
+        assert_eq!(
+            parse_bind("[::1]:5080", 5060),
+            Some("[::1]:5080".parse().unwrap())
+        );
+        assert_eq!(parse_bind("nonsense", 5060), None);
+    }
+}

@@ -1,0 +1,1046 @@
+//! The SIP user agent behind chan_sip and chan_pjsip: one tokio task per
+//! listening socket owns the sans-IO transaction layer, the calls and the
+//! registrar. Datagrams, driver commands (answer, hang up, indicate) and
+//! timers go in; everything the task decides comes out of the same loop,
+//! so no lock is held across the network and no call has a task of its
+//! own for signalling.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::endpoint::{self, Endpoint, Flavor};
+use super::registrar::{self, Registrar};
+use super::style::{self, random_u64};
+use crate::apps::AppCtx;
+use crate::channels::rtp::{PortRange, RtpPort, bind_pair};
+use crate::channels::{ChanState, Channel, Driver, Indication, NewChannel};
+use crate::core::System;
+use crate::media::Codec;
+use crate::media::rtp::RtpConfig;
+use crate::sip::Via;
+use crate::sip::auth::{DigestCredentials, NonceIssuer, Rejection, Secret, Verdict, verify};
+use crate::sip::dialog::Dialog;
+use crate::sip::message::{Method, Request, parse_datagram};
+use crate::sip::sdp::{self, Sdp};
+use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transactions, Transport};
+
+/// What channel drivers ask of the task.
+#[derive(Debug)]
+pub enum Command {
+    Answer(u64),
+    Hangup(u64, u32),
+    Indicate(u64, Indication),
+}
+
+/// The handle drivers, the CLI and Dial use.
+pub struct SipStack {
+    pub flavor: Flavor,
+    pub local: SocketAddr,
+    pub commands: mpsc::UnboundedSender<Command>,
+    pub registrar: Arc<Mutex<Registrar>>,
+}
+
+impl SipStack {
+    /// Binds `bind` and starts the task.
+    pub async fn start(
+        sys: Arc<System>,
+        flavor: Flavor,
+        bind: SocketAddr,
+    ) -> std::io::Result<Arc<SipStack>> {
+        let socket = UdpSocket::bind(bind).await?;
+        let local = socket.local_addr()?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let registrar = Arc::new(Mutex::new(Registrar::default()));
+        let stack = Arc::new(SipStack {
+            flavor,
+            local,
+            commands: tx.clone(),
+            registrar: registrar.clone(),
+        });
+        let loaded = sys.loaded();
+        let t1 = match flavor {
+            Flavor::ChanSip => loaded.sip.general.peer.timer_t1.max(100) as u64,
+            Flavor::Pjsip => 500,
+        };
+        let config = transaction::Config {
+            timers: transaction::Timers {
+                // The TU sends its own 100 Trying, with the driver's headers.
+                trying_delay: Duration::from_secs(3600),
+                ..transaction::Timers::with_t1(Duration::from_millis(t1))
+            },
+            force_rport: true,
+            server: Some(flavor.user_agent()),
+            seed: random_u64(),
+        };
+        let key = random_u64().to_le_bytes();
+        let task = Task {
+            sys: sys.clone(),
+            flavor,
+            socket: Arc::new(socket),
+            local,
+            tx: Transactions::new(config),
+            calls: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_tx: HashMap::new(),
+            nonces: NonceIssuer::new(&key, Instant::now(), Duration::from_secs(32)),
+            registrar,
+            commands_tx: tx,
+            next_key: 1,
+            range: PortRange::from_conf(&loaded.rtp),
+        };
+        drop(loaded);
+        tokio::spawn(task.run(rx));
+        Ok(stack)
+    }
+}
+
+/// Where a call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallState {
+    /// INVITE received, no final response yet.
+    Proceeding,
+    /// We sent 200 OK; waiting for the ACK.
+    Answered,
+    /// ACK received: the dialog is confirmed.
+    Confirmed,
+    /// We rejected it or sent BYE; waiting for transactions to end.
+    Ending,
+}
+
+struct Call {
+    chan: Arc<Channel>,
+    invite: Request,
+    invite_tx: Option<TransactionId>,
+    local_tag: String,
+    dialog: Option<Dialog>,
+    state: CallState,
+    /// Where requests inside the dialog go.
+    peer: SocketAddr,
+    rtp: Arc<RtpPort>,
+    answer_sdp: Vec<u8>,
+    sdp_version: u64,
+    origin: sdp::Origin,
+    negotiated: sdp::Negotiated,
+    early_media_sent: bool,
+}
+
+struct Task {
+    sys: Arc<System>,
+    flavor: Flavor,
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    tx: Transactions,
+    calls: HashMap<u64, Call>,
+    /// (Call-ID, our tag) → call.
+    by_dialog: HashMap<(String, String), u64>,
+    by_tx: HashMap<TransactionId, u64>,
+    nonces: NonceIssuer,
+    registrar: Arc<Mutex<Registrar>>,
+    commands_tx: mpsc::UnboundedSender<Command>,
+    next_key: u64,
+    range: PortRange,
+}
+
+/// Drives a channel's answer/hangup/indicate into the task.
+struct CallDriver {
+    key: u64,
+    pub commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Driver for CallDriver {
+    fn answer(&self, _chan: &Arc<Channel>) {
+        let _ = self.commands.send(Command::Answer(self.key));
+    }
+
+    fn hangup(&self, chan: &Arc<Channel>) {
+        let cause = chan.lock().hangupcause;
+        let _ = self.commands.send(Command::Hangup(self.key, cause));
+    }
+
+    fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
+        let _ = self.commands.send(Command::Indicate(self.key, condition));
+    }
+}
+
+/// Why an inbound request was turned away before a channel existed.
+enum Refusal {
+    Status(u16),
+    Challenge { stale: bool },
+}
+
+impl Task {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let wake = self
+                .tx
+                .poll_timeout()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            let socket = self.socket.clone();
+            tokio::select! {
+                r = socket.recv_from(&mut buf) => {
+                    if let Ok((n, from)) = r {
+                        self.datagram(from, &buf[..n]);
+                    }
+                }
+                Some(cmd) = commands.recv() => self.command(cmd).await,
+                _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
+                    self.tx.handle(Instant::now(), Input::Timeout);
+                }
+            }
+            self.drain().await;
+        }
+    }
+
+    fn datagram(&mut self, from: SocketAddr, bytes: &[u8]) {
+        // Keep-alive CRLFs (RFC 5626) and empty datagrams are not messages.
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return;
+        }
+        match parse_datagram(bytes) {
+            Ok(message) => self.tx.handle(
+                Instant::now(),
+                Input::Message {
+                    from,
+                    transport: Transport::Udp,
+                    message,
+                },
+            ),
+            Err(e) => {
+                tracing::debug!("dropping unparsable SIP datagram from {from}: {e}");
+            }
+        }
+    }
+
+    async fn drain(&mut self) {
+        while let Some(out) = self.tx.poll() {
+            match out {
+                Output::Transmit(t) => {
+                    let _ = self.socket.try_send_to(&t.bytes, t.to);
+                }
+                Output::Event(e) => self.event(e).await,
+            }
+        }
+    }
+
+    fn respond(&mut self, id: TransactionId, req: &Request, status: u16, tag: Option<&str>) {
+        let contact = self.contact_for(req);
+        let r = self.flavor.response(req, status, tag, Some(&contact));
+        let _ = self.tx.send_response(Instant::now(), id, r);
+    }
+
+    /// Our Contact: chan_sip puts the called user in it, pjsip does not.
+    fn contact_for(&self, req: &Request) -> String {
+        match self.flavor {
+            Flavor::ChanSip => match req.uri.user.as_deref() {
+                Some(u) if !u.is_empty() => format!("sip:{u}@{}", self.local),
+                _ => format!("sip:{}", self.local),
+            },
+            Flavor::Pjsip => format!("sip:{}", self.local),
+        }
+    }
+
+    fn endpoints(&self) -> Vec<Endpoint> {
+        let loaded = self.sys.loaded();
+        match self.flavor {
+            Flavor::ChanSip => endpoint::from_sip_conf(&loaded.sip),
+            Flavor::Pjsip => endpoint::from_pjsip_conf(&loaded.pjsip),
+        }
+    }
+
+    async fn event(&mut self, e: Event) {
+        match e {
+            Event::Request {
+                id, request, from, ..
+            } => self.request(id, request, from).await,
+            Event::Ack { request, .. } => {
+                if let Some(key) = self.dialog_key(&request)
+                    && let Some(call) = self.calls.get_mut(&key)
+                    && call.state == CallState::Answered
+                {
+                    call.state = CallState::Confirmed;
+                }
+            }
+            Event::Cancelled { id } => {
+                if let Some(&key) = self.by_tx.get(&id)
+                    && let Some(call) = self.calls.get_mut(&key)
+                    && call.state == CallState::Proceeding
+                {
+                    let invite = call.invite.clone();
+                    let tag = call.local_tag.clone();
+                    call.state = CallState::Ending;
+                    let chan = call.chan.clone();
+                    self.respond(id, &invite, 487, Some(&tag));
+                    remote_hangup(&chan, 16);
+                }
+            }
+            Event::Timeout { id } => {
+                // No ACK for our 200: RFC 3261 §13.3.1.4 says end the call.
+                if let Some(&key) = self.by_tx.get(&id)
+                    && self
+                        .calls
+                        .get(&key)
+                        .is_some_and(|c| c.state == CallState::Answered)
+                {
+                    self.send_bye(key, 16);
+                    if let Some(c) = self.calls.get(&key) {
+                        remote_hangup(&c.chan, 16);
+                    }
+                }
+            }
+            Event::Terminated { id } => {
+                if let Some(key) = self.by_tx.remove(&id) {
+                    self.maybe_forget(key);
+                }
+            }
+            Event::Response { id, .. } => {
+                if let Some(key) = self.by_tx.get(&id).copied() {
+                    self.maybe_forget(key);
+                }
+            }
+            Event::StrayResponse { .. } | Event::Dropped { .. } => {}
+        }
+    }
+
+    /// Forgets a call once it has ended and no transaction refers to it.
+    fn maybe_forget(&mut self, key: u64) {
+        let ended = self
+            .calls
+            .get(&key)
+            .is_some_and(|c| c.state == CallState::Ending);
+        if ended && !self.by_tx.values().any(|k| *k == key) {
+            if let Some(call) = self.calls.remove(&key) {
+                call.rtp.close();
+                if let Ok(cid) = call.invite.headers.call_id() {
+                    self.by_dialog
+                        .remove(&(cid.to_string(), call.local_tag.clone()));
+                }
+            }
+        }
+    }
+
+    fn dialog_key(&self, req: &Request) -> Option<u64> {
+        let cid = req.headers.call_id().ok()?;
+        let to = req.headers.to().ok()?;
+        let tag = to.tag()?;
+        self.by_dialog
+            .get(&(cid.to_string(), tag.to_string()))
+            .copied()
+    }
+
+    async fn request(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
+        let in_dialog = req.headers.to().ok().is_some_and(|t| t.tag().is_some());
+        if in_dialog {
+            self.in_dialog(id, req);
+            return;
+        }
+        match req.method {
+            Method::Invite => self.invite(id, req, from).await,
+            Method::Register => self.register(id, req, from),
+            Method::Options => self.respond(id, &req, 200, Some(&self.flavor.new_tag())),
+            Method::Bye | Method::Cancel => {
+                self.respond(id, &req, 481, Some(&self.flavor.new_tag()))
+            }
+            _ => self.respond(id, &req, 501, Some(&self.flavor.new_tag())),
+        }
+    }
+
+    fn in_dialog(&mut self, id: TransactionId, req: Request) {
+        let Some(key) = self.dialog_key(&req) else {
+            self.respond(id, &req, 481, None);
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&key) else {
+            self.respond(id, &req, 481, None);
+            return;
+        };
+        if let Some(d) = call.dialog.as_mut()
+            && d.on_request(&req).is_err()
+        {
+            let r = self.flavor.response(&req, 500, None, None);
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            return;
+        }
+        match req.method {
+            Method::Bye => {
+                let chan = call.chan.clone();
+                call.state = CallState::Ending;
+                call.rtp.close();
+                self.respond(id, &req, 200, None);
+                remote_hangup(&chan, 16);
+                self.maybe_forget(key);
+            }
+            Method::Invite => self.reinvite(key, id, req),
+            _ => self.respond(id, &req, 200, None),
+        }
+    }
+
+    /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.
+    fn reinvite(&mut self, key: u64, id: TransactionId, req: Request) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if let Ok(offer) = Sdp::parse(&req.body) {
+            let codecs: Vec<Codec> = call.negotiated.codecs.iter().map(|(c, _)| *c).collect();
+            if let Some(n) = sdp::negotiate(&offer, &codecs, self.flavor.prefer(), true) {
+                let held = matches!(
+                    n.direction,
+                    sdp::Direction::SendOnly | sdp::Direction::Inactive
+                ) || n.remote.is_none();
+                call.rtp.set_sending(!held);
+                if let Some((codec, pt)) = n.codecs.first() {
+                    call.rtp
+                        .configure(n.remote.or(call.negotiated.remote), *codec, *pt, n.dtmf_pt);
+                }
+                call.negotiated = n.clone();
+                call.sdp_version += 1;
+                call.origin.version = call.sdp_version;
+                call.answer_sdp = sdp::build(
+                    &call.origin,
+                    call.rtp.local_addr().ip(),
+                    call.rtp.local_addr().port(),
+                    &n.codecs,
+                    n.dtmf_pt,
+                    n.direction.answer(),
+                );
+                let chan = call.chan.clone();
+                let event = if held { "Hold" } else { "Unhold" };
+                let body = if held {
+                    "MusicClass: \r\n".to_string()
+                } else {
+                    String::new()
+                };
+                chan.emit(crate::core::events::EventKind::Manager {
+                    class: crate::manager::class::CALL,
+                    name: event.into(),
+                    body,
+                });
+            }
+        }
+        let call = &self.calls[&key];
+        let tag = call.local_tag.clone();
+        let body = call.answer_sdp.clone();
+        let contact = self.contact_for(&call.invite);
+        let mut r = self.flavor.response(&req, 200, Some(&tag), Some(&contact));
+        r.headers.push("Content-Type", "application/sdp");
+        r.body = body;
+        let _ = self.tx.send_response(Instant::now(), id, r);
+        self.by_tx.insert(id, key);
+    }
+
+    /// Checks digest credentials; `Ok` when they prove `creds`.
+    fn authenticate(&self, req: &Request, creds: &endpoint::Credentials) -> Result<(), Refusal> {
+        let Ok(given) = DigestCredentials::from_headers(&req.headers, false) else {
+            return Err(Refusal::Challenge { stale: false });
+        };
+        let secret = if creds.md5 {
+            Secret::Ha1(&creds.secret)
+        } else {
+            Secret::Password(&creds.secret)
+        };
+        match verify(
+            &given,
+            &req.method,
+            &creds.username,
+            &creds.realm,
+            secret,
+            &self.nonces,
+            Instant::now(),
+        ) {
+            Verdict::Accepted => Ok(()),
+            Verdict::Stale => Err(Refusal::Challenge { stale: true }),
+            Verdict::Rejected(Rejection::Nonce) => Err(Refusal::Challenge { stale: false }),
+            Verdict::Rejected(_) => Err(match self.flavor {
+                Flavor::ChanSip => Refusal::Status(403),
+                Flavor::Pjsip => Refusal::Challenge { stale: false },
+            }),
+        }
+    }
+
+    fn refuse(&mut self, id: TransactionId, req: &Request, refusal: Refusal, realm: &str) {
+        let tag = self.flavor.new_tag();
+        match refusal {
+            Refusal::Status(s) => {
+                let r = self.flavor.response(req, s, Some(&tag), None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+            Refusal::Challenge { stale } => {
+                let mut r = self.flavor.response(req, 401, Some(&tag), None);
+                let nonce = self.nonces.issue(Instant::now());
+                r.headers.push(
+                    "WWW-Authenticate",
+                    self.flavor.challenge(realm, &nonce, stale),
+                );
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+        }
+    }
+
+    /// Who is calling or registering, with the access checks Asterisk
+    /// makes before anything else (ACL, then digest auth).
+    fn admit(&mut self, id: TransactionId, req: &Request, from: SocketAddr) -> Option<Endpoint> {
+        let from_user = req
+            .headers
+            .from()
+            .ok()
+            .and_then(|f| f.uri.user.clone())
+            .unwrap_or_default();
+        let all = self.endpoints();
+        let realm = match self.flavor {
+            Flavor::ChanSip => self.sys.loaded().sip.general.realm.clone(),
+            Flavor::Pjsip => "asterisk".to_string(),
+        };
+        let user = if req.method == Method::Register {
+            req.headers
+                .to()
+                .ok()
+                .and_then(|t| t.uri.user.clone())
+                .unwrap_or_default()
+        } else {
+            from_user
+        };
+        let Some(ep) = endpoint::identify(&all, &user, from).cloned() else {
+            // No such device: challenge anyway, so a wrong name and a
+            // wrong password look the same (`alwaysauthreject`).
+            let refusal = match self.flavor {
+                Flavor::ChanSip
+                    if req.method == Method::Invite && self.sys.loaded().sip.general.allowguest =>
+                {
+                    return Some(self.guest());
+                }
+                Flavor::ChanSip if DigestCredentials::from_headers(&req.headers, false).is_ok() => {
+                    Refusal::Status(403)
+                }
+                _ => Refusal::Challenge { stale: false },
+            };
+            self.refuse(id, req, refusal, &realm);
+            return None;
+        };
+        if !ep.acl.allows(from.ip()) {
+            self.refuse(id, req, Refusal::Status(403), &realm);
+            return None;
+        }
+        if let Some(creds) = ep.auth.clone()
+            && let Err(refusal) = self.authenticate(req, &creds)
+        {
+            self.refuse(id, req, refusal, &creds.realm);
+            return None;
+        }
+        Some(ep)
+    }
+
+    /// chan_sip's guest caller (`allowguest=yes`): [general]'s settings.
+    fn guest(&self) -> Endpoint {
+        let loaded = self.sys.loaded();
+        let g = &loaded.sip.general;
+        Endpoint {
+            name: String::new(),
+            flavor: Flavor::ChanSip,
+            context: g.peer.context.clone(),
+            auth: None,
+            codecs: g
+                .peer
+                .codecs
+                .0
+                .iter()
+                .filter_map(|c| sdp::codec_by_name(c))
+                .collect(),
+            rfc4733: true,
+            dynamic: false,
+            static_contact: None,
+            aors: Vec::new(),
+            match_addrs: Vec::new(),
+            match_user: false,
+            acl: Default::default(),
+            language: g.peer.language.clone(),
+            callerid_name: None,
+            callerid_num: None,
+            accountcode: String::new(),
+            mohsuggest: String::new(),
+        }
+    }
+
+    fn register(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
+        let Some(ep) = self.admit(id, &req, from) else {
+            return;
+        };
+        let aor = req
+            .headers
+            .to()
+            .ok()
+            .and_then(|t| t.uri.user.clone())
+            .unwrap_or_default();
+        let loaded = self.sys.loaded();
+        let limits = match self.flavor {
+            Flavor::ChanSip => registrar::Limits::chan_sip(),
+            Flavor::Pjsip => loaded
+                .pjsip
+                .aor(&aor)
+                .map(registrar::Limits::from_aor)
+                .unwrap_or_else(registrar::Limits::chan_sip),
+        };
+        drop(loaded);
+        if !ep.aors.iter().any(|a| *a == aor) || !ep.dynamic {
+            let tag = self.flavor.new_tag();
+            let r = self.flavor.response(&req, 404, Some(&tag), None);
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            return;
+        }
+        let outcome = match self.registrar.lock() {
+            Ok(mut r) => r.update(&aor, &req, from, &limits, Instant::now()),
+            Err(p) => p
+                .into_inner()
+                .update(&aor, &req, from, &limits, Instant::now()),
+        };
+        let tag = self.flavor.new_tag();
+        match outcome {
+            Ok(changes) => {
+                let mut r = self.flavor.response(&req, 200, Some(&tag), None);
+                r.headers.remove("Contact");
+                r.headers.remove("Allow");
+                r.headers.remove("Supported");
+                for c in &changes.current {
+                    r.headers.push(
+                        "Contact",
+                        format!("<{}>;expires={}", c.uri, c.remaining(Instant::now())),
+                    );
+                }
+                if let Some(exp) = changes.expires_header {
+                    r.headers.push("Expires", exp.to_string());
+                }
+                r.headers.push("Date", httpdate_now());
+                let _ = self.tx.send_response(Instant::now(), id, r);
+                self.log_registration(&ep, &aor, &changes);
+            }
+            Err(status) => {
+                let r = self.flavor.response(&req, status, Some(&tag), None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+        }
+    }
+
+    fn log_registration(&self, ep: &Endpoint, aor: &str, changes: &registrar::Changes) {
+        let logger = &self.sys.pbx.logger;
+        match self.flavor {
+            Flavor::ChanSip => {
+                for c in &changes.added {
+                    logger.verbose(
+                        3,
+                        "chan_sip.c",
+                        None,
+                        &format!("Registered SIP '{}' at {}", ep.name, c.source),
+                    );
+                }
+                for c in &changes.removed {
+                    logger.verbose(
+                        3,
+                        "chan_sip.c",
+                        None,
+                        &format!("Unregistered SIP '{}' at {}", ep.name, c.source),
+                    );
+                }
+            }
+            Flavor::Pjsip => {
+                for c in &changes.added {
+                    logger.verbose(
+                        3,
+                        "res_pjsip_registrar.c",
+                        None,
+                        &format!(
+                            "Added contact '{}' to AOR '{aor}' with expiration of {} seconds",
+                            c.uri, c.expiry
+                        ),
+                    );
+                }
+                for c in &changes.removed {
+                    logger.verbose(
+                        3,
+                        "res_pjsip_registrar.c",
+                        None,
+                        &format!(
+                            "Removed contact '{}' from AOR '{aor}' due to request",
+                            c.uri
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
+        let Some(ep) = self.admit(id, &req, from) else {
+            return;
+        };
+        let tag = self.flavor.new_tag();
+        let offer = if req.body.is_empty() {
+            None
+        } else {
+            match Sdp::parse(&req.body) {
+                Ok(s) => Some(s),
+                Err(_) => {
+                    let r = self.flavor.response(&req, 400, Some(&tag), None);
+                    let _ = self.tx.send_response(Instant::now(), id, r);
+                    return;
+                }
+            }
+        };
+        let negotiated = match &offer {
+            Some(o) => sdp::negotiate(o, &ep.codecs, self.flavor.prefer(), ep.rfc4733),
+            // No offer: we offer in the 200 (not yet supported: 488 below).
+            None => None,
+        };
+        let Some(negotiated) = negotiated else {
+            let r = self.flavor.response(&req, 488, Some(&tag), None);
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            return;
+        };
+        let exten = req.uri.user.clone().unwrap_or_else(|| "s".into());
+        let exten = if exten.is_empty() {
+            "s".to_string()
+        } else {
+            exten
+        };
+        let context = if ep.context.is_empty() {
+            "default".to_string()
+        } else {
+            ep.context.clone()
+        };
+        let (from_name, from_num) = req
+            .headers
+            .from()
+            .map(|f| (f.display_name.clone(), f.uri.user.clone()))
+            .unwrap_or((None, None));
+        let caller_num = ep.callerid_num.clone().or(from_num);
+        let caller_name = ep.callerid_name.clone().or(from_name);
+        let exists = {
+            let loaded = self.sys.loaded();
+            crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, caller_num.as_deref())
+        };
+        // 100 Trying goes out before anything slow (as both drivers do).
+        let trying = self
+            .flavor
+            .response(&req, 100, None, Some(&self.contact_for(&req)));
+        let _ = self.tx.send_response(Instant::now(), id, trying);
+        if !exists {
+            self.sys.pbx.logger.notice(
+                match self.flavor {
+                    Flavor::ChanSip => "chan_sip.c",
+                    Flavor::Pjsip => "res_pjsip_session.c",
+                },
+                None,
+                &format!(
+                    "Call from '{}' (UDP:{from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
+                    ep.name
+                ),
+            );
+            let r = self.flavor.response(&req, 404, Some(&tag), None);
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            return;
+        }
+        let ip = self.local.ip();
+        let rtp_ip = if ip.is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            ip
+        };
+        let port = match bind_pair(rtp_ip, self.range).await {
+            Ok((rtp, rtcp)) => {
+                let (codec, pt) = negotiated.codecs[0];
+                let mut cfg = RtpConfig::new(pt);
+                cfg.dtmf_payload_type = negotiated.dtmf_pt;
+                cfg.symmetric = true;
+                RtpPort::new(rtp, rtcp, cfg, codec)
+            }
+            Err(e) => Err(e),
+        };
+        let rtp = match port {
+            Ok(p) => p,
+            Err(e) => {
+                self.sys.pbx.logger.warning(
+                    "rtp_engine.c",
+                    None,
+                    &format!("Unable to create RTP instance: {e}"),
+                );
+                let r = self.flavor.response(&req, 503, Some(&tag), None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
+                return;
+            }
+        };
+        let (codec, pt) = negotiated.codecs[0];
+        rtp.configure(negotiated.remote, codec, pt, negotiated.dtmf_pt);
+
+        let key = self.next_key;
+        self.next_key += 1;
+        let chans = &self.sys.pbx.channels;
+        let tech = self.flavor.tech();
+        let seq = chans.next_tech_seq(tech);
+        let device = if ep.name.is_empty() {
+            from.ip().to_string()
+        } else {
+            ep.name.clone()
+        };
+        let name = format!("{tech}/{device}-{seq:08x}");
+        let mut caller = crate::channels::party::Caller::default();
+        caller.id.set_number(caller_num.as_deref());
+        caller.id.set_name(caller_name.as_deref());
+        let chan = chans.alloc(
+            name,
+            tech,
+            chans.next_callid(),
+            NewChannel {
+                context: context.clone(),
+                exten: exten.clone(),
+                priority: 1,
+                state: Some(ChanState::Down),
+                caller,
+                language: (!ep.language.is_empty()).then(|| ep.language.clone()),
+                musicclass: None,
+                accountcode: ep.accountcode.clone(),
+                linkedid: None,
+                vars: Default::default(),
+            },
+        );
+        chan.lock().dialed.number = Some(exten.clone());
+        chan.set_driver(Arc::new(CallDriver {
+            key,
+            commands: self.commands_tx.clone(),
+        }));
+        chan.set_media_port(rtp.clone());
+        rtp.start(&chan);
+        if self.flavor == Flavor::ChanSip {
+            let contact = req
+                .headers
+                .contacts()
+                .ok()
+                .and_then(|c| c.into_iter().next())
+                .map(|c| c.uri.to_string())
+                .unwrap_or_default();
+            let domain = req.uri.host.to_string();
+            let call_id = req.headers.call_id().unwrap_or_default().to_string();
+            crate::pbx::set_var(&self.sys, Some(&chan), "SIPURI", Some(&contact));
+            crate::pbx::set_var(&self.sys, Some(&chan), "SIPDOMAIN", Some(&domain));
+            crate::pbx::set_var(&self.sys, Some(&chan), "SIPCALLID", Some(&call_id));
+        }
+        chan.set_state(ChanState::Ring);
+
+        let origin = self
+            .flavor
+            .origin(offer.as_ref().map(|o| (o.session_id, o.session_version)));
+        let local_rtp = rtp.local_addr();
+        let answer_sdp = sdp::build(
+            &origin,
+            local_rtp.ip(),
+            local_rtp.port(),
+            &negotiated.codecs,
+            negotiated.dtmf_pt,
+            negotiated.direction.answer(),
+        );
+        let peer = contact_target(&req).unwrap_or(from);
+        let call_id = req.headers.call_id().unwrap_or_default().to_string();
+        self.by_dialog.insert((call_id, tag.clone()), key);
+        self.by_tx.insert(id, key);
+        self.calls.insert(
+            key,
+            Call {
+                chan: chan.clone(),
+                invite: req,
+                invite_tx: Some(id),
+                local_tag: tag,
+                dialog: None,
+                state: CallState::Proceeding,
+                peer,
+                rtp,
+                answer_sdp,
+                sdp_version: origin.version,
+                origin,
+                negotiated,
+                early_media_sent: false,
+            },
+        );
+        let ctx = AppCtx {
+            sys: self.sys.clone(),
+            chan,
+        };
+        tokio::spawn(crate::pbx::run::pbx_run(ctx));
+    }
+
+    async fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Answer(key) => self.answer(key),
+            Command::Hangup(key, cause) => self.hangup(key, cause),
+            Command::Indicate(key, ind) => self.indicate(key, ind),
+        }
+    }
+
+    fn answer(&mut self, key: u64) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.state != CallState::Proceeding {
+            return;
+        }
+        let Some(id) = call.invite_tx else { return };
+        let contact = match self.flavor {
+            Flavor::ChanSip => match call.invite.uri.user.as_deref() {
+                Some(u) if !u.is_empty() => format!("sip:{u}@{}", self.local),
+                _ => format!("sip:{}", self.local),
+            },
+            Flavor::Pjsip => format!("sip:{}", self.local),
+        };
+        let mut r = self
+            .flavor
+            .response(&call.invite, 200, Some(&call.local_tag), Some(&contact));
+        r.headers.push("Content-Type", "application/sdp");
+        r.body = call.answer_sdp.clone();
+        if let Ok(mut d) = Dialog::uas(&call.invite, &r) {
+            // pjsip starts its own CSeqs at random, chan_sip at 101.
+            d.local_seq = match self.flavor {
+                Flavor::ChanSip => 101,
+                Flavor::Pjsip => (random_u64() as u32) & 0x7fff,
+            };
+            call.dialog = Some(d);
+        }
+        call.state = CallState::Answered;
+        let _ = self.tx.send_response(Instant::now(), id, r);
+    }
+
+    fn indicate(&mut self, key: u64, ind: Indication) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.state != CallState::Proceeding {
+            return;
+        }
+        let Some(id) = call.invite_tx else { return };
+        let invite = call.invite.clone();
+        let tag = call.local_tag.clone();
+        let contact = self.contact_for(&invite);
+        match ind {
+            Indication::Ringing => {
+                let r = self
+                    .flavor
+                    .response(&invite, 180, Some(&tag), Some(&contact));
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+            Indication::Progress => {
+                let call = &mut self.calls.get_mut(&key).map(|c| {
+                    c.early_media_sent = true;
+                    c.answer_sdp.clone()
+                });
+                let mut r = self
+                    .flavor
+                    .response(&invite, 183, Some(&tag), Some(&contact));
+                if let Some(body) = call.take() {
+                    r.headers.push("Content-Type", "application/sdp");
+                    r.body = body;
+                }
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+            Indication::Busy | Indication::Congestion => {
+                let status = if ind == Indication::Busy { 486 } else { 503 };
+                if let Some(c) = self.calls.get_mut(&key) {
+                    c.state = CallState::Ending;
+                }
+                let r = self.flavor.response(&invite, status, Some(&tag), None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+            Indication::Proceeding => {}
+        }
+    }
+
+    fn hangup(&mut self, key: u64, cause: u32) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        match call.state {
+            CallState::Proceeding => {
+                call.state = CallState::Ending;
+                call.rtp.close();
+                let invite = call.invite.clone();
+                let tag = call.local_tag.clone();
+                if let Some(id) = call.invite_tx {
+                    let status = style::cause_to_status(cause);
+                    let mut r = self.flavor.response(&invite, status, Some(&tag), None);
+                    if self.flavor == Flavor::Pjsip {
+                        r.headers.push("Reason", format!("Q.850;cause={cause}"));
+                    }
+                    let _ = self.tx.send_response(Instant::now(), id, r);
+                }
+            }
+            CallState::Answered | CallState::Confirmed => self.send_bye(key, cause),
+            CallState::Ending => {
+                call.rtp.close();
+            }
+        }
+        self.maybe_forget(key);
+    }
+
+    fn send_bye(&mut self, key: u64, cause: u32) {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        call.state = CallState::Ending;
+        call.rtp.close();
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        let host = match self.local.ip() {
+            IpAddr::V4(v4) => crate::sip::uri::Host::V4(v4),
+            IpAddr::V6(v6) => crate::sip::uri::Host::V6(v6),
+        };
+        let via = Via::new("UDP", host, Some(self.local.port()));
+        let mut bye = dialog.create_request(Method::Bye, via);
+        bye.headers.push("Max-Forwards", "70");
+        bye.headers.push("User-Agent", self.flavor.user_agent());
+        for (name, value) in self.flavor.hangup_headers(cause) {
+            bye.headers.push(name, value);
+        }
+        let peer = call.peer;
+        if let Ok(id) = self
+            .tx
+            .send_request(Instant::now(), bye, peer, Transport::Udp)
+        {
+            self.by_tx.insert(id, key);
+        }
+    }
+}
+
+/// The device asked to hang up (BYE, CANCEL): the dialplan sees a
+/// hangup with `cause` unless it already has one.
+fn remote_hangup(chan: &Arc<Channel>, cause: u32) {
+    {
+        let mut d = chan.lock();
+        if d.hangupcause == 0 {
+            d.hangupcause = cause;
+        }
+    }
+    chan.emit(crate::core::events::EventKind::HangupRequest { cause });
+    chan.softhangup_quiet(crate::channels::softhangup::DEV);
+    chan.wake();
+}
+
+/// Where in-dialog requests go: the Contact's address when it is an IP
+/// literal (what both drivers do without NAT settings).
+fn contact_target(req: &Request) -> Option<SocketAddr> {
+    let c = req.headers.contacts().ok()?.into_iter().next()?;
+    let ip: IpAddr = c
+        .uri
+        .host
+        .to_string()
+        .trim_matches(['[', ']'])
+        .parse()
+        .ok()?;
+    Some(SocketAddr::new(ip, c.uri.port.unwrap_or(5060)))
+}
+
+/// The Date header value (RFC 7231 IMF-fixdate), as both drivers send it.
+fn httpdate_now() -> String {
+    chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}
