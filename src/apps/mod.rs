@@ -6,6 +6,7 @@
 pub mod background;
 pub mod builtins;
 pub mod clearhash;
+pub mod dial;
 pub mod echo;
 pub mod exec;
 pub mod r#macro;
@@ -102,6 +103,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(background::apps());
     all.extend(builtins::apps());
+    all.extend(dial::apps());
     all.extend(echo::apps());
     all.extend(playback::apps());
     all.extend(clearhash::apps());

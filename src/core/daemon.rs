@@ -94,7 +94,11 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     let manager = crate::manager::Manager::new(system.clone());
     manager.start().await;
     // SIP listeners (sip.conf, pjsip.conf transports).
-    let _sip = crate::channels::sip::start(&system).await;
+    let stacks = crate::channels::sip::start(&system).await;
+    match system.sip.lock() {
+        Ok(mut g) => *g = stacks,
+        Err(p) => *p.into_inner() = stacks,
+    }
     if !opts.quiet {
         println!("Asterisk Ready.");
     }

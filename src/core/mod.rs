@@ -321,6 +321,8 @@ pub struct System {
     pub pbx: crate::pbx::Pbx,
     /// AstDB, `<astdbdir>/astdb.sqlite3`.
     pub db: astdb::AstDb,
+    /// The SIP listeners (chan_sip, pjsip transports) once started.
+    pub sip: Mutex<Vec<Arc<crate::channels::sip::stack::SipStack>>>,
     this: Weak<System>,
 }
 
@@ -349,6 +351,7 @@ impl System {
             verbose: std::sync::atomic::AtomicU32::new(verbose),
             pbx,
             db,
+            sip: Mutex::new(Vec::new()),
             this: this.clone(),
         }))
     }

@@ -32,9 +32,29 @@ use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transac
 /// What channel drivers ask of the task.
 #[derive(Debug)]
 pub enum Command {
+    /// Place an outgoing call prepared by [`SipStack::dial`].
+    Call(Box<Outgoing>),
     Answer(u64),
     Hangup(u64, u32),
     Indicate(u64, Indication),
+}
+
+/// An outgoing call handed to the task.
+pub struct Outgoing {
+    key: u64,
+    chan: Arc<Channel>,
+    target: SocketAddr,
+    uri: String,
+    from_user: String,
+    rtp: Arc<RtpPort>,
+    codecs: Vec<Codec>,
+    rfc4733: bool,
+}
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Outgoing({} to {})", self.chan.name, self.uri)
+    }
 }
 
 /// The handle drivers, the CLI and Dial use.
@@ -99,6 +119,147 @@ impl SipStack {
     }
 }
 
+impl SipStack {
+    /// Requests and calls `resource` (`peer`, `peer/exten`, `exten@endpoint`):
+    /// the new channel is returned at once; its state follows the call
+    /// (Ringing on 180, Up on 200, hung up with a cause on failure).
+    /// Err is the cause when no call can be placed.
+    pub async fn dial(
+        &self,
+        sys: &Arc<System>,
+        resource: &str,
+        caller: &Arc<Channel>,
+    ) -> Result<Arc<Channel>, u32> {
+        let loaded = sys.loaded();
+        let all = match self.flavor {
+            Flavor::ChanSip => endpoint::from_sip_conf(&loaded.sip),
+            Flavor::Pjsip => endpoint::from_pjsip_conf(&loaded.pjsip),
+        };
+        drop(loaded);
+        // chan_sip: peer[/exten]; pjsip: endpoint or exten@endpoint.
+        let (name, exten) = match self.flavor {
+            Flavor::ChanSip => match resource.split_once('/') {
+                Some((p, e)) => (p.to_string(), Some(e.to_string())),
+                None => (resource.to_string(), None),
+            },
+            Flavor::Pjsip => match resource.split_once('@') {
+                Some((e, p)) => (p.to_string(), Some(e.to_string())),
+                None => (resource.to_string(), None),
+            },
+        };
+        let Some(ep) = all.into_iter().find(|e| e.name == name) else {
+            sys.pbx.logger.warning(
+                match self.flavor {
+                    Flavor::ChanSip => "chan_sip.c",
+                    Flavor::Pjsip => "chan_pjsip.c",
+                },
+                None,
+                &format!(
+                    "Unable to create channel of type '{}' (cause 3 - No route to destination)",
+                    self.flavor.tech()
+                ),
+            );
+            return Err(3);
+        };
+        let now = Instant::now();
+        let registered = match self.registrar.lock() {
+            Ok(r) => r.contacts(&name, now),
+            Err(p) => p.into_inner().contacts(&name, now),
+        };
+        let contact_uri = registered
+            .last()
+            .map(|b| b.uri.clone())
+            .or_else(|| ep.static_contact.clone());
+        let Some(contact_uri) = contact_uri else {
+            // Known but not registered: chan_sip and pjsip both refuse.
+            return Err(20);
+        };
+        let Ok(uri) = crate::sip::Uri::parse(&contact_uri) else {
+            return Err(20);
+        };
+        let target = registered.last().map(|b| b.source).or_else(|| {
+            let ip: IpAddr = uri.host.to_string().trim_matches(['[', ']']).parse().ok()?;
+            Some(SocketAddr::new(ip, uri.port.unwrap_or(5060)))
+        });
+        let Some(target) = target else { return Err(20) };
+        let mut request_uri = uri.clone();
+        if let Some(e) = exten {
+            request_uri.user = Some(e);
+        }
+        let range = PortRange::from_conf(&sys.loaded().rtp);
+        let ip = if self.local.ip().is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            self.local.ip()
+        };
+        let first = ep.codecs.first().copied().unwrap_or(Codec::Ulaw);
+        let rtp = match bind_pair(ip, range).await {
+            Ok((a, b)) => {
+                let mut cfg = RtpConfig::new(first.static_payload_type().unwrap_or(0));
+                cfg.symmetric = true;
+                RtpPort::new(a, b, cfg, first).map_err(|_| 34u32)?
+            }
+            Err(_) => return Err(34),
+        };
+        let chans = &sys.pbx.channels;
+        let tech = self.flavor.tech();
+        let seq = chans.next_tech_seq(tech);
+        let (caller_id, linkedid, language, accountcode) = {
+            let d = caller.lock();
+            (
+                d.caller.clone(),
+                d.linkedid.clone(),
+                d.language.clone(),
+                d.accountcode.clone(),
+            )
+        };
+        let chan = chans.alloc(
+            format!("{tech}/{name}-{seq:08x}"),
+            tech,
+            caller.callid,
+            NewChannel {
+                context: if ep.context.is_empty() {
+                    "default".into()
+                } else {
+                    ep.context.clone()
+                },
+                exten: "s".into(),
+                priority: 1,
+                state: Some(ChanState::Down),
+                caller: Default::default(),
+                language: Some(language),
+                musicclass: None,
+                accountcode,
+                linkedid: Some(linkedid),
+                vars: Default::default(),
+            },
+        );
+        {
+            let mut d = chan.lock();
+            d.connected.id = caller_id.id.clone();
+        }
+        let key = random_u64() | 1 << 63;
+        chan.set_driver(Arc::new(CallDriver {
+            key,
+            commands: self.commands.clone(),
+        }));
+        chan.set_media_port(rtp.clone());
+        rtp.start(&chan);
+        let from_user = caller_id.id.number().unwrap_or("asterisk").to_string();
+        let _ = self.commands.send(Command::Call(Box::new(Outgoing {
+            key,
+            chan: chan.clone(),
+            target,
+            uri: request_uri.to_string(),
+            from_user,
+            rtp,
+            codecs: ep.codecs.clone(),
+            rfc4733: ep.rfc4733,
+        })));
+        Ok(chan)
+    }
+}
+
 /// Where a call is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CallState {
@@ -127,6 +288,8 @@ struct Call {
     origin: sdp::Origin,
     negotiated: sdp::Negotiated,
     early_media_sent: bool,
+    /// We placed this call (Dial); the INVITE and its transaction are ours.
+    outgoing: bool,
 }
 
 struct Task {
@@ -279,6 +442,23 @@ impl Task {
                     remote_hangup(&chan, 16);
                 }
             }
+            Event::Timeout { id }
+                if self
+                    .by_tx
+                    .get(&id)
+                    .and_then(|k| self.calls.get(k))
+                    .is_some_and(|c| {
+                        c.outgoing && c.invite_tx == Some(id) && c.state == CallState::Proceeding
+                    }) =>
+            {
+                if let Some(key) = self.by_tx.get(&id).copied()
+                    && let Some(call) = self.calls.get_mut(&key)
+                {
+                    call.state = CallState::Ending;
+                    let chan = call.chan.clone();
+                    remote_hangup(&chan, style::status_to_cause(408));
+                }
+            }
             Event::Timeout { id } => {
                 // No ACK for our 200: RFC 3261 §13.3.1.4 says end the call.
                 if let Some(&key) = self.by_tx.get(&id)
@@ -298,8 +478,15 @@ impl Task {
                     self.maybe_forget(key);
                 }
             }
-            Event::Response { id, .. } => {
+            Event::Response { id, response } => {
                 if let Some(key) = self.by_tx.get(&id).copied() {
+                    if self
+                        .calls
+                        .get(&key)
+                        .is_some_and(|c| c.outgoing && c.invite_tx == Some(id))
+                    {
+                        self.outgoing_response(key, response);
+                    }
                     self.maybe_forget(key);
                 }
             }
@@ -860,6 +1047,7 @@ impl Task {
                 origin,
                 negotiated,
                 early_media_sent: false,
+                outgoing: false,
             },
         );
         let ctx = AppCtx {
@@ -871,9 +1059,181 @@ impl Task {
 
     async fn command(&mut self, cmd: Command) {
         match cmd {
+            Command::Call(out) => self.call(*out),
             Command::Answer(key) => self.answer(key),
             Command::Hangup(key, cause) => self.hangup(key, cause),
             Command::Indicate(key, ind) => self.indicate(key, ind),
+        }
+    }
+
+    fn local_host(&self) -> crate::sip::uri::Host {
+        match self.local.ip() {
+            IpAddr::V4(v4) => crate::sip::uri::Host::V4(v4),
+            IpAddr::V6(v6) => crate::sip::uri::Host::V6(v6),
+        }
+    }
+
+    /// Sends the INVITE of an outgoing call.
+    fn call(&mut self, out: Outgoing) {
+        let Ok(uri) = crate::sip::Uri::parse(&out.uri) else {
+            remote_hangup(&out.chan, 20);
+            return;
+        };
+        let tag = self.flavor.new_tag();
+        let call_id = match self.flavor {
+            Flavor::ChanSip => format!("{:016x}@{}", random_u64(), self.local.ip()),
+            Flavor::Pjsip => crate::core::random_uuid(),
+        };
+        let origin = self.flavor.origin(None);
+        let codecs: Vec<(Codec, u8)> = out
+            .codecs
+            .iter()
+            .filter_map(|c| c.static_payload_type().map(|pt| (*c, pt)))
+            .collect();
+        let dtmf_pt = out.rfc4733.then_some(101);
+        let local_rtp = out.rtp.local_addr();
+        let offer = sdp::build(
+            &origin,
+            local_rtp.ip(),
+            local_rtp.port(),
+            &codecs,
+            dtmf_pt,
+            sdp::Direction::SendRecv,
+        );
+        let mut req = Request::new(Method::Invite, uri.clone());
+        req.headers.push(
+            "Via",
+            Via::new("UDP", self.local_host(), Some(self.local.port())).to_string(),
+        );
+        req.headers.push("Max-Forwards", "70");
+        let (cid_name, cid_num) = {
+            let d = out.chan.lock();
+            (
+                d.connected.id.name().map(str::to_string),
+                d.connected.id.number().map(str::to_string),
+            )
+        };
+        let from_user = cid_num.clone().unwrap_or(out.from_user.clone());
+        let display = cid_name.map(|n| format!("\"{n}\" ")).unwrap_or_default();
+        req.headers.push(
+            "From",
+            format!("{display}<sip:{from_user}@{}>;tag={tag}", self.local.ip()),
+        );
+        req.headers.push("To", format!("<{uri}>"));
+        req.headers
+            .push("Contact", format!("<sip:{from_user}@{}>", self.local));
+        req.headers.push("Call-ID", call_id.clone());
+        req.headers.push("CSeq", "102 INVITE");
+        req.headers.push("User-Agent", self.flavor.user_agent());
+        req.headers.push(
+            "Allow",
+            match self.flavor {
+                Flavor::ChanSip => style::CHAN_SIP_ALLOW,
+                Flavor::Pjsip => style::PJSIP_ALLOW,
+            },
+        );
+        req.headers.push("Content-Type", "application/sdp");
+        req.body = offer.clone();
+        let Ok(id) = self
+            .tx
+            .send_request(Instant::now(), req.clone(), out.target, Transport::Udp)
+        else {
+            remote_hangup(&out.chan, 34);
+            return;
+        };
+        // The transaction layer gave the Via its branch; keep what was sent.
+        let sent = self.tx.request(id).cloned().unwrap_or(req);
+        self.by_tx.insert(id, out.key);
+        self.by_dialog.insert((call_id, tag.clone()), out.key);
+        self.calls.insert(
+            out.key,
+            Call {
+                chan: out.chan,
+                invite: sent,
+                invite_tx: Some(id),
+                local_tag: tag,
+                dialog: None,
+                state: CallState::Proceeding,
+                peer: out.target,
+                rtp: out.rtp,
+                answer_sdp: offer,
+                sdp_version: origin.version,
+                origin,
+                negotiated: sdp::Negotiated {
+                    codecs,
+                    dtmf_pt,
+                    direction: sdp::Direction::SendRecv,
+                    remote: None,
+                },
+                early_media_sent: false,
+                outgoing: true,
+            },
+        );
+    }
+
+    fn outgoing_response(&mut self, key: u64, resp: crate::sip::message::Response) {
+        let flavor = self.flavor;
+        let local_host = self.local_host();
+        let local_port = self.local.port();
+        let branch = self.tx.new_branch();
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let chan = call.chan.clone();
+        if !resp.body.is_empty()
+            && let Ok(answer) = Sdp::parse(&resp.body)
+        {
+            let codecs: Vec<Codec> = call.negotiated.codecs.iter().map(|(c, _)| *c).collect();
+            if let Some(n) = sdp::negotiate(
+                &answer,
+                &codecs,
+                flavor.prefer(),
+                call.negotiated.dtmf_pt.is_some(),
+            ) && let Some((codec, pt)) = n.codecs.first()
+            {
+                call.rtp
+                    .configure(n.remote, *codec, *pt, n.dtmf_pt.or(call.negotiated.dtmf_pt));
+            }
+        }
+        match resp.status {
+            100..=179 => {}
+            180..=199 => {
+                if chan.state() != ChanState::Up {
+                    chan.set_state(ChanState::Ringing);
+                    chan.wake();
+                }
+            }
+            200..=299 => {
+                let dialog = match call.dialog.take() {
+                    Some(d) => Some(d),
+                    None => Dialog::uac(&call.invite, &resp).ok(),
+                };
+                if let Some(d) = dialog {
+                    let invite_seq = call.invite.headers.cseq().map(|c| c.seq).unwrap_or(102);
+                    let mut via = Via::new("UDP", local_host, Some(local_port));
+                    via.params.set("branch", Some(&branch));
+                    let ack = d.create_ack(invite_seq, via);
+                    call.dialog = Some(d);
+                    let peer = call.peer;
+                    if call.state == CallState::Proceeding {
+                        call.state = CallState::Confirmed;
+                        chan.set_state(ChanState::Up);
+                        chan.wake();
+                    }
+                    self.tx.transmit(
+                        peer,
+                        Transport::Udp,
+                        &crate::sip::message::Message::Request(ack),
+                    );
+                }
+            }
+            _ => {
+                if call.state == CallState::Proceeding {
+                    call.state = CallState::Ending;
+                    call.rtp.close();
+                    remote_hangup(&chan, style::status_to_cause(resp.status));
+                }
+            }
         }
     }
 
@@ -943,11 +1303,16 @@ impl Task {
             }
             Indication::Busy | Indication::Congestion => {
                 let status = if ind == Indication::Busy { 486 } else { 503 };
-                if let Some(c) = self.calls.get_mut(&key) {
+                let chan = self.calls.get_mut(&key).map(|c| {
                     c.state = CallState::Ending;
-                }
+                    c.chan.clone()
+                });
                 let r = self.flavor.response(&invite, status, Some(&tag), None);
                 let _ = self.tx.send_response(Instant::now(), id, r);
+                // The call is over for the device: the channel goes too.
+                if let Some(chan) = chan {
+                    chan.softhangup(crate::channels::softhangup::DEV);
+                }
             }
             Indication::Proceeding => {}
         }
@@ -958,6 +1323,15 @@ impl Task {
             return;
         };
         match call.state {
+            CallState::Proceeding if call.outgoing => {
+                call.state = CallState::Ending;
+                call.rtp.close();
+                if let Some(id) = call.invite_tx {
+                    // The final response (487) still arrives and is ACKed
+                    // by the transaction layer.
+                    let _ = self.tx.cancel(Instant::now(), id);
+                }
+            }
             CallState::Proceeding => {
                 call.state = CallState::Ending;
                 call.rtp.close();
