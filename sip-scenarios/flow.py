@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Normalised message flow of a SIPp -trace_msg log.
 
-    flow.py [--headers] [--by-call] LOG...
+    flow.py [--headers] [--sdp] [--by-call] LOG...
 
 One line per SIP message, in log order:
 
@@ -12,6 +12,9 @@ One line per SIP message, in log order:
            four spaces and the header NAME as written on the wire (case and
            compact forms kept), then, if the message has a body, "    --
            <Content-Type>" (values are not printed: they vary between runs).
+--sdp      append " [sdp DIR]" to the line of every message with an SDP body,
+           DIR = its a=sendrecv/sendonly/recvonly/inactive attribute ("-" if
+           it has none): shows hold/unhold offers and answers.
 --by-call  group the messages by Call-ID (in order of first appearance),
            each group headed by "call N:" (N = 1, 2, ... in that order), for
            logs of several calls (-m > 1), where the interleaving of calls
@@ -75,7 +78,22 @@ def header(headers, name):
     return ""
 
 
-def describe(direction, msg):
+DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+
+def sdp_direction(headers, body):
+    """' [sdp DIR]' for an SDP body, '' otherwise."""
+    if "sdp" not in header(headers, "content-type").lower() or not body.strip():
+        return ""
+    found = "-"
+    for line in body.replace("\r\n", "\n").split("\n"):
+        line = line.strip()
+        if line.startswith("a=") and line[2:] in DIRECTIONS:
+            found = line[2:]
+    return " [sdp %s]" % found
+
+
+def describe(direction, msg, with_sdp=False):
     start, headers, body = parse(msg)
     if start.startswith("SIP/2.0 "):
         what = start[len("SIP/2.0 "):]          # "100 Trying"
@@ -83,13 +101,16 @@ def describe(direction, msg):
         what = start.split(" ", 1)[0]           # "INVITE"
     cseq = header(headers, "cseq").split()
     method = cseq[1] if len(cseq) > 1 else "?"
-    return "%s %s (%s)" % (direction, what, method), start, headers, body
+    line = "%s %s (%s)" % (direction, what, method)
+    if with_sdp:
+        line += sdp_direction(headers, body)
+    return line, start, headers, body
 
 
 def main(argv):
     args = [a for a in argv if not a.startswith("--")]
     opts = {a for a in argv if a.startswith("--")}
-    unknown = opts - {"--headers", "--by-call"}
+    unknown = opts - {"--headers", "--by-call", "--sdp"}
     if unknown or not args:
         sys.stderr.write(__doc__)
         return 2
@@ -104,7 +125,7 @@ def main(argv):
             text = f.read()
         for direction, msg in entries(text):
             count += 1
-            line, start, headers, body = describe(direction, msg)
+            line, start, headers, body = describe(direction, msg, "--sdp" in opts)
             lines = [line]
             if show_headers:
                 lines += ["    " + n for n, _ in headers]
