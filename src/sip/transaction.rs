@@ -75,6 +75,10 @@ pub struct Config {
     pub server: Option<String>,
     /// Seed for branch generation; the caller supplies real randomness.
     pub seed: u64,
+    /// Let the TU answer a CANCEL of a pending INVITE itself, after its
+    /// 487 ([`Event::CancelRequest`]), as chan_sip orders them; otherwise
+    /// the layer answers 200 at once and reports [`Event::Cancelled`].
+    pub tu_answers_cancel: bool,
 }
 
 impl Default for Config {
@@ -84,6 +88,7 @@ impl Default for Config {
             force_rport: true,
             server: None,
             seed: 0x9e37_79b9_7f4a_7c15,
+            tu_answers_cancel: false,
         }
     }
 }
@@ -175,6 +180,13 @@ pub enum Event {
     /// response yet; the layer already answered the CANCEL with 200. The TU
     /// should answer the INVITE with 487 (RFC 3261 §9.2).
     Cancelled { id: TransactionId },
+    /// With `tu_answers_cancel`: a CANCEL matched this pending INVITE
+    /// server transaction. The TU answers the INVITE (487), then the
+    /// CANCEL's own transaction `cancel` (200).
+    CancelRequest {
+        invite: TransactionId,
+        cancel: TransactionId,
+    },
     /// Timer B or F (no final response: treat as 408), Timer H (no ACK for
     /// a non-2xx) or the 2xx ACK wait (no ACK for a 2xx: the TU should
     /// send BYE, RFC 3261 §13.3.1.4).
@@ -970,6 +982,12 @@ impl Transactions {
             Some(tx) => (200, tx.state == State::Proceeding, tx.to_tag.clone()),
             None => (481, false, None),
         };
+        if let (true, Some(invite), true) = (pending, invite, self.config.tu_answers_cancel) {
+            return self.event(Event::CancelRequest {
+                invite: TransactionId(invite),
+                cancel: TransactionId(id),
+            });
+        }
         let mut resp = self.local_response(&req, status);
         // §9.2: the To tag of the 200 should match the INVITE's response.
         if let (Some(tag), Ok(mut to)) = (to_tag, resp.headers.to()) {

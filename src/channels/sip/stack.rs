@@ -96,6 +96,8 @@ impl SipStack {
             force_rport: true,
             server: Some(flavor.user_agent()),
             seed: random_u64(),
+            // chan_sip answers 487 before it answers the CANCEL.
+            tu_answers_cancel: flavor == Flavor::ChanSip,
         };
         let key = random_u64().to_le_bytes();
         let task = Task {
@@ -429,19 +431,19 @@ impl Task {
                     call.state = CallState::Confirmed;
                 }
             }
-            Event::Cancelled { id } => {
-                if let Some(&key) = self.by_tx.get(&id)
-                    && let Some(call) = self.calls.get_mut(&key)
-                    && call.state == CallState::Proceeding
-                {
-                    let invite = call.invite.clone();
-                    let tag = call.local_tag.clone();
-                    call.state = CallState::Ending;
-                    let chan = call.chan.clone();
-                    self.respond(id, &invite, 487, Some(&tag));
-                    remote_hangup(&chan, 16);
+            Event::CancelRequest { invite, cancel } => {
+                self.on_cancel(invite);
+                if let Some(req) = self.tx.request(cancel).cloned() {
+                    let tag = self
+                        .by_tx
+                        .get(&invite)
+                        .and_then(|k| self.calls.get(k))
+                        .map(|c| c.local_tag.clone());
+                    let r = self.flavor.response(&req, 200, tag.as_deref(), None);
+                    let _ = self.tx.send_response(Instant::now(), cancel, r);
                 }
             }
+            Event::Cancelled { id } => self.on_cancel(id),
             Event::Timeout { id }
                 if self
                     .by_tx
@@ -491,6 +493,21 @@ impl Task {
                 }
             }
             Event::StrayResponse { .. } | Event::Dropped { .. } => {}
+        }
+    }
+
+    /// The caller cancelled its pending INVITE: 487, and the channel goes.
+    fn on_cancel(&mut self, id: TransactionId) {
+        if let Some(&key) = self.by_tx.get(&id)
+            && let Some(call) = self.calls.get_mut(&key)
+            && call.state == CallState::Proceeding
+        {
+            let invite = call.invite.clone();
+            let tag = call.local_tag.clone();
+            call.state = CallState::Ending;
+            let chan = call.chan.clone();
+            self.respond(id, &invite, 487, Some(&tag));
+            remote_hangup(&chan, 16);
         }
     }
 

@@ -144,6 +144,7 @@ fn short(e: &Event) -> String {
         Event::Response { response, .. } => format!("Response {}", response.status),
         Event::StrayResponse { response, .. } => format!("Stray {}", response.status),
         Event::Cancelled { .. } => "Cancelled".into(),
+        Event::CancelRequest { .. } => "CancelRequest".into(),
         Event::Timeout { .. } => "Timeout".into(),
         Event::Terminated { .. } => "Terminated".into(),
         Event::Dropped { reason, .. } => format!("Dropped {reason}"),
@@ -794,6 +795,62 @@ fn cancel_of_a_pending_invite() {
         .unwrap();
     sim.drain(sim.at(ms(500)));
     assert_eq!(sim.sends("SIP/2.0 487"), [500]);
+}
+
+#[test]
+fn cancel_answered_by_the_tu_after_its_487() {
+    let mut sim = Sim::new(Config {
+        tu_answers_cancel: true,
+        ..Config::default()
+    });
+    let (id, req) = server_invite(&mut sim, Transport::Udp);
+    sim.layer
+        .send_response(sim.t0, id, response(&req, 180, Some("uas")))
+        .unwrap();
+    sim.drain(sim.t0);
+    sim.clear();
+    let mut cancel = request("CANCEL", "z9hG4bKsrv");
+    cancel.headers.set("CSeq", "1 CANCEL");
+    sim.receive(
+        ms(400),
+        UAC,
+        Transport::Udp,
+        Message::Request(cancel.clone()),
+    );
+    // Nothing sent yet: the TU decides the order.
+    assert!(sim.transmits().is_empty());
+    let (
+        400,
+        Event::CancelRequest {
+            invite,
+            cancel: cid,
+        },
+    ) = sim.events()[0].clone()
+    else {
+        panic!("no CancelRequest: {:?}", sim.events());
+    };
+    assert_eq!(invite, id);
+    sim.layer
+        .send_response(sim.at(ms(400)), id, response(&req, 487, Some("uas")))
+        .unwrap();
+    let creq = sim.layer.request(cid).unwrap().clone();
+    sim.layer
+        .send_response(sim.at(ms(400)), cid, response(&creq, 200, Some("uas")))
+        .unwrap();
+    sim.drain(sim.at(ms(400)));
+    let order: Vec<u16> = sim
+        .transmits()
+        .iter()
+        .filter_map(|m| match m {
+            Message::Response(r) => Some(r.status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, [487, 200]);
+    // A retransmitted CANCEL gets the TU's 200 again, with no new event.
+    sim.receive(ms(500), UAC, Transport::Udp, Message::Request(cancel));
+    assert_eq!(sim.sends("SIP/2.0 200 OK"), [400, 500]);
+    assert_eq!(sim.events().len(), 1);
 }
 
 #[test]

@@ -1,0 +1,291 @@
+//! SIP calls against Asterisk 20.20.1: each SIPp scenario of
+//! `sip-scenarios/` runs against our daemon (a copy of
+//! `compat-configs/sipcalls` with chan_sip and pjsip on free ports) for
+//! both channel drivers, exactly as `golden/asterisk-20.20.1/sip/capture.sh`
+//! ran it against the reference, and the message flow (`flow.py`: who sent
+//! which method or status, for which CSeq method) must equal the
+//! reference's flow.
+//!
+//! SIPp is Debian's `sip-tester`; `.ci/run` installs it. The scenarios use
+//! fixed local ports (the config identifies one peer by source port 5099),
+//! so the tests here run one at a time.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn scenarios() -> PathBuf {
+    common::repo().join("sip-scenarios")
+}
+
+fn golden(name: &str) -> String {
+    let p = common::repo()
+        .join("golden/asterisk-20.20.1/sip")
+        .join(format!("{name}.flow"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[derive(Clone, Copy)]
+struct Variant {
+    name: &'static str,
+    port: u16,
+    u1: &'static str,
+    p1: &'static str,
+    u2: &'static str,
+    p2: &'static str,
+    ipu: &'static str,
+}
+
+/// A daemon on the SIP config, with both drivers moved to free ports.
+struct Pbx {
+    _dir: tempfile::TempDir,
+    daemon: common::Daemon,
+    chan_sip: u16,
+    pjsip: u16,
+    out: tempfile::TempDir,
+}
+
+impl Pbx {
+    fn start() -> Pbx {
+        let sipp = Command::new("sipp").arg("-v").output();
+        assert!(
+            sipp.is_ok(),
+            "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
+        );
+        let dir = common::config_copy("sipcalls");
+        let (chan_sip, pjsip) = (free_udp_port(), free_udp_port());
+        for (file, from, to) in [
+            ("sip.conf", "5060", chan_sip),
+            ("pjsip.conf", "5070", pjsip),
+        ] {
+            let p = dir.path().join(file);
+            let text = std::fs::read_to_string(&p).expect("config");
+            std::fs::write(&p, text.replace(from, &to.to_string())).expect("write config");
+        }
+        let daemon = common::Daemon::start(dir.path());
+        Pbx {
+            _dir: dir,
+            daemon,
+            chan_sip,
+            pjsip,
+            out: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn variant(&self, name: &str) -> Variant {
+        match name {
+            "chan_sip" => Variant {
+                name: "chan_sip",
+                port: self.chan_sip,
+                u1: "1000",
+                p1: "s3cret1000",
+                u2: "1001",
+                p2: "s3cret1001",
+                ipu: "1099",
+            },
+            _ => Variant {
+                name: "pjsip",
+                port: self.pjsip,
+                u1: "2000",
+                p1: "s3cret2000",
+                u2: "2001",
+                p2: "s3cret2001",
+                ipu: "2099",
+            },
+        }
+    }
+
+    /// One `run.sh` invocation; returns its exit status and trace name.
+    fn step(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
+        let trace = format!("{name}.{}", v.name);
+        let status = Command::new(scenarios().join("run.sh"))
+            .arg("-o")
+            .arg(self.out.path())
+            .arg("-n")
+            .arg(&trace)
+            .arg(scenario)
+            .arg(format!("127.0.0.1:{}", v.port))
+            .args(args)
+            .env("SIPP_TIMEOUT", "30")
+            .status()
+            .expect("run.sh");
+        (status.code().unwrap_or(-1), trace)
+    }
+
+    fn uac(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
+        let mut all = vec![
+            "-key", "user", v.u1, "-au", v.u1, "-ap", v.p1, "-p", "5062", "-mp", "6000",
+        ];
+        all.extend_from_slice(args);
+        self.step(v, name, scenario, &all)
+    }
+
+    fn flow(&self, trace: &str) -> String {
+        let log = self.out.path().join(format!("{trace}.sip.log"));
+        let out = Command::new("python3")
+            .arg(scenarios().join("flow.py"))
+            .arg(&log)
+            .output()
+            .expect("python3 flow.py");
+        assert!(
+            out.status.success(),
+            "flow.py {}: {}",
+            log.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn check(&self, (code, trace): (i32, String)) {
+        let got = self.flow(&trace);
+        let want = golden(&trace);
+        assert_eq!(
+            got, want,
+            "{trace}: message flow differs from Asterisk 20.20.1's"
+        );
+        assert_eq!(code, 0, "{trace}: sipp failed ({})", self.errors(&trace));
+    }
+
+    fn errors(&self, trace: &str) -> String {
+        std::fs::read_to_string(self.out.path().join(format!("{trace}.err.log")))
+            .unwrap_or_default()
+    }
+
+    /// Two SIPp UAs: U2 registers from 5063 and answers there as a UAS;
+    /// U1 calls U2 through the dialplan (`_100X`/`_200X` Dial).
+    fn two_party(&self, v: Variant, name: &str, uas: &str, uac: &str) {
+        self.check(self.step(
+            v,
+            &format!("{name}_register"),
+            "register_only",
+            &[
+                "-key", "user", v.u2, "-key", "expires", "120", "-au", v.u2, "-ap", v.p2, "-p",
+                "5063",
+            ],
+        ));
+        let uas_trace = format!("{name}_uas.{}", v.name);
+        let mut child = Command::new(scenarios().join("run.sh"))
+            .arg("-o")
+            .arg(self.out.path())
+            .arg("-n")
+            .arg(&uas_trace)
+            .arg(uas)
+            .arg(format!("127.0.0.1:{}", v.port))
+            .args(["-key", "user", v.u2, "-p", "5063", "-mp", "6100"])
+            .env("SIPP_TIMEOUT", "30")
+            .spawn()
+            .expect("run.sh uas");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        self.check(self.uac(v, &format!("{name}_uac"), uac, &["-s", v.u2]));
+        let code = child.wait().expect("uas").code().unwrap_or(-1);
+        self.check((code, uas_trace));
+        self.check(self.step(
+            v,
+            &format!("{name}_unregister"),
+            "register_only",
+            &[
+                "-key", "user", v.u2, "-key", "expires", "0", "-au", v.u2, "-ap", v.p2, "-p",
+                "5063",
+            ],
+        ));
+    }
+}
+
+fn both(f: impl Fn(&Pbx, Variant)) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let pbx = Pbx::start();
+    for v in ["chan_sip", "pjsip"] {
+        f(&pbx, pbx.variant(v));
+    }
+    // Every call is over: nothing left behind.
+    let channels = pbx.daemon.rx("core show channels count");
+    assert!(channels.starts_with("0 active channels"), "{channels}");
+}
+
+#[test]
+fn register_and_unregister() {
+    both(|p, v| p.check(p.uac(v, "register", "register", &[])));
+}
+
+#[test]
+fn register_with_a_wrong_password() {
+    both(|p, v| {
+        p.check(p.uac(
+            v,
+            "register_badpass",
+            "register_badpass",
+            &["-ap", "wrongpass"],
+        ))
+    });
+}
+
+#[test]
+fn invite_answered_played_and_hung_up_by_the_pbx() {
+    both(|p, v| p.check(p.uac(v, "invite_playback", "invite_playback", &["-s", "600"])));
+}
+
+#[test]
+fn invite_hung_up_by_the_caller() {
+    both(|p, v| p.check(p.uac(v, "invite_bye", "invite_bye", &["-s", "700"])));
+}
+
+#[test]
+fn invite_from_a_peer_identified_by_address() {
+    both(|p, v| {
+        p.check(p.step(
+            v,
+            "invite_ipauth",
+            "invite_ipauth",
+            &[
+                "-s", "601", "-key", "user", v.ipu, "-p", "5099", "-mp", "6000",
+            ],
+        ))
+    });
+}
+
+#[test]
+fn busy_congestion_and_unknown_extension() {
+    both(|p, v| {
+        p.check(p.uac(v, "busy", "invite_reject", &["-s", "602"]));
+        p.check(p.uac(v, "congestion", "invite_reject", &["-s", "603"]));
+        p.check(p.uac(v, "unknown_ext", "invite_reject", &["-s", "999"]));
+    });
+}
+
+#[test]
+fn invite_with_a_wrong_password() {
+    both(|p, v| {
+        p.check(p.uac(
+            v,
+            "invite_badpass",
+            "invite_badpass",
+            &["-s", "600", "-ap", "wrongpass"],
+        ))
+    });
+}
+
+#[test]
+fn dtmf_through_an_ivr() {
+    both(|p, v| p.check(p.uac(v, "dtmf_ivr", "dtmf_ivr", &["-s", "610"])));
+}
+
+#[test]
+fn dial_between_two_registered_phones() {
+    both(|p, v| p.two_party(v, "dial", "dial_uas", "dial_uac"));
+}
+
+#[test]
+fn cancel_while_the_callee_rings() {
+    both(|p, v| p.two_party(v, "cancel", "cancel_uas", "cancel_uac"));
+}
