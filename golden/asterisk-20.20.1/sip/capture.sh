@@ -1,0 +1,150 @@
+#!/bin/bash
+# capture.sh <capture>...|all
+#
+# Captures the SIP golden flows of golden/asterisk-20.20.1/sip/ from the
+# reference Asterisk 20.20.1 (/work/ref/install). For each capture a fresh
+# instance boots on a private copy of compat-configs/sipcalls (through
+# /work/ref/capture2.sh, holding /tmp/refcapture.lock); the capture's SIPp
+# steps run against chan_sip (127.0.0.1:5060) and then chan_pjsip
+# (127.0.0.1:5070) through sip-scenarios/run.sh, and the instance is stopped.
+#
+# For every step and variant (chan_sip|pjsip) it writes, in the output dir:
+#   <step>.<variant>.sip.log   SIPp -trace_msg log (raw, the reference)
+#   <step>.<variant>.flow      sip-scenarios/flow.py of it
+# and per capture <capture>.messages.log: what the instance logged
+# (messages.log, verbose 3) while the steps ran.
+#
+# Environment: SIP_GOLDEN_DIR (output dir; default next to this script),
+# SIP_CONFIG_DIR (default compat-configs/sipcalls), VARIANTS (default
+# "chan_sip pjsip"), ATTEMPTS (a failed capture is retried on a fresh
+# instance, up to this many times in all; default 3).
+# Exit status nonzero if any step failed (its logs are written all the same).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+cfg=${SIP_CONFIG_DIR:-$repo/compat-configs/sipcalls}
+outdir=${SIP_GOLDEN_DIR:-$here}
+scen=$repo/sip-scenarios
+PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
+AST=$PREFIX/sbin/asterisk
+CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
+          busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load"
+
+# Per-variant parameters: target, two authenticated users, the
+# address-identified peer (source port 5099).
+variant() {
+    case $1 in
+        chan_sip) T=127.0.0.1:5060; U1=1000; P1=s3cret1000; U2=1001; P2=s3cret1001; IPU=1099 ;;
+        pjsip)    T=127.0.0.1:5070; U1=2000; P1=s3cret2000; U2=2001; P2=s3cret2001; IPU=2099 ;;
+        *) echo "unknown variant $1" >&2; return 1 ;;
+    esac
+}
+
+# step <name> <scenario> [sipp args]: one sipp run; its log is <name>.<variant>
+step() {
+    local name=$1 sc=$2; shift 2
+    echo "  $name.$V: sipp $T -sf $sc.xml $*" >&2
+    "$scen/run.sh" -o "$work/out" -n "$name.$V" "$sc" "$T" "$@" || failed=1
+}
+# UAC (caller U1, port 5062, media 26000)
+uac() { local name=$1 sc=$2; shift 2
+        step "$name" "$sc" -key user "$U1" -au "$U1" -ap "$P1" -p 5062 -mp 26000 "$@"; }
+
+steps_register()         { uac register register; }
+steps_register_badpass() { uac register_badpass register_badpass -ap wrongpass; }
+steps_invite_playback()  { uac invite_playback invite_playback -s 600; }
+steps_invite_bye()       { uac invite_bye invite_bye -s 700; }
+steps_invite_ipauth()    { step invite_ipauth invite_ipauth -s 601 -key user "$IPU" -p 5099 -mp 26000; }
+steps_busy()             { uac busy invite_reject -s 602; }
+steps_congestion()       { uac congestion invite_reject -s 603; }
+steps_unknown_ext()      { uac unknown_ext invite_reject -s 999; }
+steps_invite_badpass()   { uac invite_badpass invite_badpass -s 600 -ap wrongpass; }
+steps_dtmf_ivr()         { uac dtmf_ivr dtmf_ivr -s 610; }
+steps_hold()             { uac hold hold -s 700; }
+steps_load()             { step load load_uac -s 600 -key user "$IPU" -p 5099 -mp 26000; }
+# two SIPp UAs: U2 registers from port 5063, a UAS runs there, U1 calls U2
+two_party() { # <capture> <uas scenario> <uac scenario>
+    local pid
+    step "$1_register" register_only -key user "$U2" -key expires 120 -au "$U2" -ap "$P2" -p 5063
+    "$scen/run.sh" -o "$work/out" -n "$1_uas.$V" "$2" "$T" -key user "$U2" -p 5063 -mp 26100 &
+    pid=$!
+    echo "  $1_uas.$V: sipp $T -sf $2.xml -key user $U2 -p 5063 -mp 26100 (background)" >&2
+    sleep 1
+    uac "$1_uac" "$3" -s "$U2"
+    wait $pid || failed=1
+    step "$1_unregister" register_only -key user "$U2" -key expires 0 -au "$U2" -ap "$P2" -p 5063
+}
+steps_dial()   { two_party dial dial_uas dial_uac; }
+steps_cancel() { two_party cancel cancel_uas cancel_uac; }
+
+# One instance, all variants of one capture. Runs with the lock held.
+capture_once() {
+    local name=$1 cmds out cap pid conf i log lines
+    work=$(mktemp -d /tmp/sipcap.XXXXXX)
+    cmds=$work/cmds; out=$work/rx
+    mkdir -p "$work/out"
+    { echo 'core waitfullybooted'; for i in $(seq 1 300); do echo '#sleep 1'; done; } >"$cmds"
+    : >"$out"
+    /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
+    cap=$!
+    for i in $(seq 1 600); do
+        grep -q 'fully booted' "$out" 2>/dev/null && break
+        kill -0 "$cap" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q 'fully booted' "$out"; then
+        echo "$name: the reference did not boot" >&2
+        cat "$work/capture2.stderr" >&2
+        kill -TERM "$cap" 2>/dev/null; wait "$cap" 2>/dev/null
+        rm -rf "$work"
+        return 1
+    fi
+    conf=
+    for pid in $(pgrep -P "$cap"); do
+        conf=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n '/^-f$/,$p' | sed -n '/^-C$/{n;p;q}')
+        [ -n "$conf" ] && break
+    done
+    log=${conf%/etc/asterisk.conf}/log/messages.log
+    lines=$(wc -l <"$log" 2>/dev/null || echo 0)
+    failed=0
+    for V in ${VARIANTS:-chan_sip pjsip}; do
+        variant "$V" || { failed=1; continue; }
+        "steps_$name"
+        sleep 1
+    done
+    [ -f "$log" ] && tail -n +"$((lines + 1))" "$log" >"$work/out/$name.messages.log"
+    kill -TERM "$cap" 2>/dev/null
+    wait "$cap" 2>/dev/null
+    for f in "$work"/out/*.sip.log; do
+        [ -e "$f" ] || continue
+        python3 "$scen/flow.py" "$f" >"${f%.sip.log}.flow"
+    done
+    # a failed attempt is kept only if it is the last one
+    if [ $failed = 0 ] || [ "$attempt" = "$attempts" ]; then
+        mkdir -p "$outdir"
+        cp "$work"/out/*.sip.log "$work"/out/*.flow "$work/out/$name.messages.log" "$outdir"/ 2>/dev/null
+        for f in "$work"/out/*.err.log; do
+            [ -e "$f" ] && cp "$f" "$outdir"/
+        done
+    fi
+    rm -rf "$work"
+    return $failed
+}
+
+[ $# -ge 1 ] || { echo "usage: $0 <capture>...|all  (captures: $(echo $CAPTURES))" >&2; exit 2; }
+[ "$1" = all ] && set -- $CAPTURES
+rc=0
+for c in "$@"; do
+    declare -F "steps_$c" >/dev/null || { echo "no capture $c" >&2; rc=2; continue; }
+    echo "$c:" >&2
+    attempts=${ATTEMPTS:-3}
+    for attempt in $(seq 1 "$attempts"); do
+        ( flock 9; capture_once "$c" ) 9>/tmp/refcapture.lock && break
+        if [ "$attempt" = "$attempts" ]; then
+            echo "$c: FAILED (the logs of the last attempt are kept)" >&2; rc=1
+        else
+            echo "$c: attempt $attempt failed; retrying" >&2
+        fi
+    done
+done
+exit $rc
