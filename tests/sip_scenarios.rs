@@ -125,7 +125,7 @@ impl Pbx {
 
     fn uac(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
         let mut all = vec![
-            "-key", "user", v.u1, "-au", v.u1, "-ap", v.p1, "-p", "5062", "-mp", "6000",
+            "-key", "user", v.u1, "-au", v.u1, "-ap", v.p1, "-p", "5062", "-mp", "26000",
         ];
         all.extend_from_slice(args);
         self.step(v, name, scenario, &all)
@@ -182,7 +182,7 @@ impl Pbx {
             .arg(&uas_trace)
             .arg(uas)
             .arg(format!("127.0.0.1:{}", v.port))
-            .args(["-key", "user", v.u2, "-p", "5063", "-mp", "6100"])
+            .args(["-key", "user", v.u2, "-p", "5063", "-mp", "26100"])
             .env("SIPP_TIMEOUT", "30")
             .spawn()
             .expect("run.sh uas");
@@ -248,7 +248,7 @@ fn invite_from_a_peer_identified_by_address() {
             "invite_ipauth",
             "invite_ipauth",
             &[
-                "-s", "601", "-key", "user", v.ipu, "-p", "5099", "-mp", "6000",
+                "-s", "601", "-key", "user", v.ipu, "-p", "5099", "-mp", "26000",
             ],
         ))
     });
@@ -273,6 +273,11 @@ fn invite_with_a_wrong_password() {
             &["-s", "600", "-ap", "wrongpass"],
         ))
     });
+}
+
+#[test]
+fn hold_and_unhold_by_reinvite() {
+    both(|p, v| p.check(p.uac(v, "hold", "hold", &["-s", "700"])));
 }
 
 #[test]

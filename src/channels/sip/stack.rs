@@ -586,6 +586,11 @@ impl Task {
 
     /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.
     fn reinvite(&mut self, key: u64, id: TransactionId, req: Request) {
+        if self.flavor == Flavor::ChanSip {
+            // chan_sip says Trying to a re-INVITE too; pjsip answers at once.
+            let trying = self.flavor.response(&req, 100, None, None);
+            let _ = self.tx.send_response(Instant::now(), id, trying);
+        }
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -925,11 +930,6 @@ impl Task {
             let loaded = self.sys.loaded();
             crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, caller_num.as_deref())
         };
-        // 100 Trying goes out before anything slow (as both drivers do).
-        let trying = self
-            .flavor
-            .response(&req, 100, None, Some(&self.contact_for(&req)));
-        let _ = self.tx.send_response(Instant::now(), id, trying);
         if !exists {
             self.sys.pbx.logger.notice(
                 match self.flavor {
@@ -946,6 +946,12 @@ impl Task {
             let _ = self.tx.send_response(Instant::now(), id, r);
             return;
         }
+        // 100 Trying once the call will go ahead (a 404 goes without one,
+        // from both drivers).
+        let trying = self
+            .flavor
+            .response(&req, 100, None, Some(&self.contact_for(&req)));
+        let _ = self.tx.send_response(Instant::now(), id, trying);
         let ip = self.local.ip();
         let rtp_ip = if ip.is_unspecified() {
             IpAddr::from([127, 0, 0, 1])
