@@ -283,16 +283,9 @@ fn set_dialedtime(ctx: &AppCtx, started: Instant) {
 async fn bridge(a: &Arc<Channel>, b: &Arc<Channel>) {
     a.set_peer(b);
     b.set_peer(a);
-    let b_port = b.media_port();
-    let a_port = a.media_port();
-    a.set_tap(b_port.map(|p| {
-        Box::new(move |f: &crate::media::AudioFrame| p.write(f, Instant::now()))
-            as crate::channels::media::Tap
-    }));
-    b.set_tap(a_port.map(|p| {
-        Box::new(move |f: &crate::media::AudioFrame| p.write(f, Instant::now()))
-            as crate::channels::media::Tap
-    }));
+    use crate::channels::media::forward_to;
+    a.set_tap(b.media_port().map(forward_to));
+    b.set_tap(a.media_port().map(forward_to));
     loop {
         if a.check_hangup() || b.check_hangup() {
             break;

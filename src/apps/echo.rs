@@ -1,8 +1,6 @@
 //! Echo (Asterisk's `app_echo.c`): whatever the caller sends comes back
 //! to them until they press `#` or hang up.
 
-use std::sync::Arc;
-
 use super::{App, AppCtx, AppExit, AppFuture, Run};
 
 pub fn apps() -> Vec<App> {
@@ -17,13 +15,8 @@ pub fn apps() -> Vec<App> {
 fn echo<'a>(ctx: &'a AppCtx, _data: String) -> AppFuture<'a> {
     Box::pin(async move {
         let chan = &ctx.chan;
-        let port = chan.media_port();
         // The tap runs in the receive task: each frame goes straight back.
-        chan.set_tap(port.map(|p| {
-            let p: Arc<dyn crate::channels::media::MediaPort> = p;
-            Box::new(move |f: &crate::media::AudioFrame| p.write(f, std::time::Instant::now()))
-                as crate::channels::media::Tap
-        }));
+        chan.set_tap(chan.media_port().map(crate::channels::media::forward_to));
         let result = loop {
             match chan.wait_digit(std::time::Duration::from_secs(3600)).await {
                 Ok(Some('#')) => break Ok(()),

@@ -35,6 +35,11 @@ pub trait FrameSource: Send {
 /// What a channel received is handed to this (echo, bridge, recording).
 pub type Tap = Box<dyn FnMut(&AudioFrame) + Send>;
 
+/// A tap that writes what it gets to `port` (echo, bridges).
+pub fn forward_to(port: Arc<dyn MediaPort>) -> Tap {
+    Box::new(move |f: &AudioFrame| port.write(f, Instant::now()))
+}
+
 /// A channel's media state.
 #[derive(Default)]
 pub struct ChanMedia {

@@ -181,7 +181,7 @@ impl RtpPort {
             let Some(chan) = chan.upgrade() else { return };
             let now = Instant::now();
             let mut events = Vec::new();
-            {
+            let audio_pt = {
                 let mut s = self.session();
                 // Malformed packets are dropped, as Asterisk drops them.
                 let _ = if is_rtcp {
@@ -193,9 +193,9 @@ impl RtpPort {
                     events.push(e);
                 }
                 self.flush(&mut s);
-            }
+                s.config().payload_type
+            };
             let codec = self.codec();
-            let audio_pt = self.session().config().payload_type;
             for e in events {
                 match e {
                     RtpEvent::Media {

@@ -216,6 +216,14 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
         .collect()
 }
 
+/// Every device of one driver in the live configuration.
+pub fn all(flavor: Flavor, loaded: &crate::core::Loaded) -> Vec<Endpoint> {
+    match flavor {
+        Flavor::ChanSip => from_sip_conf(&loaded.sip),
+        Flavor::Pjsip => from_pjsip_conf(&loaded.pjsip),
+    }
+}
+
 /// Finds the device a request comes from: by From user, then by source
 /// IP (`identify_by=username,ip`; chan_sip users, then peers by address).
 pub fn identify<'a>(

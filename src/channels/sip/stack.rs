@@ -114,6 +114,7 @@ impl SipStack {
             commands_tx: tx,
             next_key: 1,
             range: PortRange::from_conf(&loaded.rtp),
+            endpoints: None,
         };
         drop(loaded);
         tokio::spawn(task.run(rx));
@@ -132,12 +133,7 @@ impl SipStack {
         resource: &str,
         caller: &Arc<Channel>,
     ) -> Result<Arc<Channel>, u32> {
-        let loaded = sys.loaded();
-        let all = match self.flavor {
-            Flavor::ChanSip => endpoint::from_sip_conf(&loaded.sip),
-            Flavor::Pjsip => endpoint::from_pjsip_conf(&loaded.pjsip),
-        };
-        drop(loaded);
+        let all = endpoint::all(self.flavor, &sys.loaded());
         // chan_sip: peer[/exten]; pjsip: endpoint or exten@endpoint.
         let (name, exten) = match self.flavor {
             Flavor::ChanSip => match resource.split_once('/') {
@@ -309,6 +305,8 @@ struct Task {
     commands_tx: mpsc::UnboundedSender<Command>,
     next_key: u64,
     range: PortRange,
+    /// [`Task::endpoints`]' cache, with the configuration it was built from.
+    endpoints: Option<(Arc<crate::core::Loaded>, Arc<Vec<Endpoint>>)>,
 }
 
 /// Drives a channel's answer/hangup/indicate into the task.
@@ -410,11 +408,17 @@ impl Task {
         }
     }
 
-    fn endpoints(&self) -> Vec<Endpoint> {
+    /// The devices of the live configuration, rebuilt only after a reload
+    /// (not for every request).
+    fn endpoints(&mut self) -> Arc<Vec<Endpoint>> {
         let loaded = self.sys.loaded();
-        match self.flavor {
-            Flavor::ChanSip => endpoint::from_sip_conf(&loaded.sip),
-            Flavor::Pjsip => endpoint::from_pjsip_conf(&loaded.pjsip),
+        match &self.endpoints {
+            Some((seen, all)) if Arc::ptr_eq(seen, &loaded) => all.clone(),
+            _ => {
+                let all = Arc::new(endpoint::all(self.flavor, &loaded));
+                self.endpoints = Some((loaded, all.clone()));
+                all
+            }
         }
     }
 
@@ -671,14 +675,18 @@ impl Task {
         }
     }
 
-    fn refuse(&mut self, id: TransactionId, req: &Request, refusal: Refusal, realm: &str) {
+    /// A final refusal with a fresh To tag (no dialog, no Contact).
+    fn reject(&mut self, id: TransactionId, req: &Request, status: u16) {
         let tag = self.flavor.new_tag();
+        let r = self.flavor.response(req, status, Some(&tag), None);
+        let _ = self.tx.send_response(Instant::now(), id, r);
+    }
+
+    fn refuse(&mut self, id: TransactionId, req: &Request, refusal: Refusal, realm: &str) {
         match refusal {
-            Refusal::Status(s) => {
-                let r = self.flavor.response(req, s, Some(&tag), None);
-                let _ = self.tx.send_response(Instant::now(), id, r);
-            }
+            Refusal::Status(s) => self.reject(id, req, s),
             Refusal::Challenge { stale } => {
+                let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(req, 401, Some(&tag), None);
                 let nonce = self.nonces.issue(Instant::now());
                 r.headers.push(
@@ -795,9 +803,7 @@ impl Task {
         };
         drop(loaded);
         if !ep.aors.iter().any(|a| *a == aor) || !ep.dynamic {
-            let tag = self.flavor.new_tag();
-            let r = self.flavor.response(&req, 404, Some(&tag), None);
-            let _ = self.tx.send_response(Instant::now(), id, r);
+            self.reject(id, &req, 404);
             return;
         }
         let outcome = match self.registrar.lock() {
@@ -806,9 +812,9 @@ impl Task {
                 .into_inner()
                 .update(&aor, &req, from, &limits, Instant::now()),
         };
-        let tag = self.flavor.new_tag();
         match outcome {
             Ok(changes) => {
+                let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(&req, 200, Some(&tag), None);
                 r.headers.remove("Contact");
                 r.headers.remove("Allow");
@@ -826,10 +832,7 @@ impl Task {
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 self.log_registration(&ep, &aor, &changes);
             }
-            Err(status) => {
-                let r = self.flavor.response(&req, status, Some(&tag), None);
-                let _ = self.tx.send_response(Instant::now(), id, r);
-            }
+            Err(status) => self.reject(id, &req, status),
         }
     }
 
@@ -892,8 +895,7 @@ impl Task {
             match Sdp::parse(&req.body) {
                 Ok(s) => Some(s),
                 Err(_) => {
-                    let r = self.flavor.response(&req, 400, Some(&tag), None);
-                    let _ = self.tx.send_response(Instant::now(), id, r);
+                    self.reject(id, &req, 400);
                     return;
                 }
             }
@@ -904,8 +906,7 @@ impl Task {
             None => None,
         };
         let Some(negotiated) = negotiated else {
-            let r = self.flavor.response(&req, 488, Some(&tag), None);
-            let _ = self.tx.send_response(Instant::now(), id, r);
+            self.reject(id, &req, 488);
             return;
         };
         let exten = req.uri.user.clone().unwrap_or_else(|| "s".into());
@@ -942,8 +943,7 @@ impl Task {
                     ep.name
                 ),
             );
-            let r = self.flavor.response(&req, 404, Some(&tag), None);
-            let _ = self.tx.send_response(Instant::now(), id, r);
+            self.reject(id, &req, 404);
             return;
         }
         // 100 Trying once the call will go ahead (a 404 goes without one,
@@ -976,8 +976,7 @@ impl Task {
                     None,
                     &format!("Unable to create RTP instance: {e}"),
                 );
-                let r = self.flavor.response(&req, 503, Some(&tag), None);
-                let _ = self.tx.send_response(Instant::now(), id, r);
+                self.reject(id, &req, 503);
                 return;
             }
         };
@@ -1261,6 +1260,9 @@ impl Task {
     }
 
     fn answer(&mut self, key: u64) {
+        let Some(contact) = self.calls.get(&key).map(|c| self.contact_for(&c.invite)) else {
+            return;
+        };
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -1268,13 +1270,6 @@ impl Task {
             return;
         }
         let Some(id) = call.invite_tx else { return };
-        let contact = match self.flavor {
-            Flavor::ChanSip => match call.invite.uri.user.as_deref() {
-                Some(u) if !u.is_empty() => format!("sip:{u}@{}", self.local),
-                _ => format!("sip:{}", self.local),
-            },
-            Flavor::Pjsip => format!("sip:{}", self.local),
-        };
         let mut r = self
             .flavor
             .response(&call.invite, 200, Some(&call.local_tag), Some(&contact));
@@ -1378,6 +1373,7 @@ impl Task {
     }
 
     fn send_bye(&mut self, key: u64, cause: u32) {
+        let host = self.local_host();
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -1385,10 +1381,6 @@ impl Task {
         call.rtp.close();
         let Some(dialog) = call.dialog.as_mut() else {
             return;
-        };
-        let host = match self.local.ip() {
-            IpAddr::V4(v4) => crate::sip::uri::Host::V4(v4),
-            IpAddr::V6(v6) => crate::sip::uri::Host::V6(v6),
         };
         let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
