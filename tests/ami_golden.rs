@@ -470,25 +470,21 @@ fn db_actions() {
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn originate_async() {
     run("originate_async", true);
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn originate_sync() {
     run("originate_sync", true);
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn channel_control() {
     run("channel_control", true);
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn permissions() {
     run("permissions", true);
 }

@@ -428,6 +428,9 @@ impl System {
             Ok(mut g) => *g = SystemTime::now(),
             Err(p) => *p.into_inner() = SystemTime::now(),
         }
+        if parts.contains(&Part::Dialplan) {
+            self.pbx.devstates.sync_hints(self);
+        }
         Ok(())
     }
 
