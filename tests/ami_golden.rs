@@ -493,3 +493,8 @@ fn permissions() {
 fn filters() {
     run("filters", true);
 }
+
+#[test]
+fn ext_state() {
+    run("ext_state", false);
+}

@@ -205,7 +205,7 @@ fn show_helper(
 
 /// The order `dialplan show` walks contexts in: Asterisk keeps its context
 /// list newest first, and module contexts are created after pbx_config's.
-fn walk_order(sys: &System) -> Vec<Context> {
+pub(crate) fn walk_order(sys: &System) -> Vec<Context> {
     let loaded = sys.loaded();
     let mut all: Vec<Context> = crate::pbx::dialplan::module_contexts()
         .into_iter()

@@ -10,6 +10,7 @@ mod events;
 mod login;
 mod module;
 mod originate;
+mod pbx;
 mod vars;
 
 use std::future::Future;
@@ -102,10 +103,28 @@ pub static ACTIONS: &[Action] = &[
     ),
     action!("DBPut", SYSTEM, "Store a value in the AstDB.", db::put),
     action!(
+        "DeviceStateList",
+        CALL | REPORTING,
+        "List the device states known now.",
+        pbx::device_state_list
+    ),
+    action!(
         "Events",
         0,
         "Choose which event classes this session receives.",
         events::events
+    ),
+    action!(
+        "ExtensionState",
+        CALL | REPORTING,
+        "Show the state of an extension's hint.",
+        pbx::extension_state
+    ),
+    action!(
+        "ExtensionStateList",
+        CALL | REPORTING,
+        "List every hint with its last state.",
+        pbx::extension_state_list
     ),
     action!(
         "Filter",
@@ -157,6 +176,12 @@ pub static ACTIONS: &[Action] = &[
         CALL,
         "Set a variable or a function, global or on a channel.",
         vars::setvar
+    ),
+    action!(
+        "ShowDialPlan",
+        CONFIG | REPORTING,
+        "List dialplan contexts, extensions and priorities.",
+        pbx::show_dialplan
     ),
     action!(
         "Status",
