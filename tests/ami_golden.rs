@@ -429,16 +429,19 @@ fn free_port() -> u16 {
 }
 
 fn run(name: &str, calls: bool) {
-    let dir = common::config_copy("ami");
+    // The captures ran in `/tmp/astcap.*/etc`: `../../x` from the config
+    // directory must land where it did there (config_actions).
+    let tmp = common::config_copy_in("ami", "etc");
+    let dir = tmp.path().join("etc");
     let port = free_port();
-    let mconf = dir.path().join("manager.conf");
+    let mconf = dir.join("manager.conf");
     let text = std::fs::read_to_string(&mconf).expect("manager.conf");
     std::fs::write(
         &mconf,
         text.replace("port = 5038", &format!("port = {port}")),
     )
     .expect("write manager.conf");
-    let daemon = common::Daemon::start(dir.path());
+    let daemon = common::Daemon::start(&dir);
     let ours = play(
         &golden_dir().join(format!("{name}.scenario")),
         port,
@@ -492,6 +495,11 @@ fn permissions() {
 #[test]
 fn filters() {
     run("filters", true);
+}
+
+#[test]
+fn config_actions() {
+    run("config_actions", false);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod channel;
 mod command;
+mod config;
 mod core;
 mod db;
 mod events;
@@ -133,6 +134,18 @@ pub static ACTIONS: &[Action] = &[
         events::filter
     ),
     action!(
+        "GetConfig",
+        SYSTEM | CONFIG,
+        "Show a config file's categories and lines.",
+        config::get_config
+    ),
+    action!(
+        "GetConfigJSON",
+        SYSTEM | CONFIG,
+        "Show a config file as JSON.",
+        config::get_config_json
+    ),
+    action!(
         "Getvar",
         CALL | REPORTING,
         "Read a variable or a function, global or on a channel.",
@@ -143,6 +156,12 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL,
         "Hang up a channel, or every channel a pattern matches.",
         channel::hangup
+    ),
+    action!(
+        "ListCategories",
+        CONFIG,
+        "List the categories of a config file.",
+        config::list_categories
     ),
     action!(
         "ListCommands",
@@ -188,6 +207,12 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL | REPORTING,
         "List channel status, for one channel or all.",
         channel::status
+    ),
+    action!(
+        "UpdateConfig",
+        CONFIG,
+        "Change a config file: categories and variables.",
+        config::update_config
     ),
     action!(
         "UserEvent",
