@@ -503,6 +503,11 @@ fn config_actions() {
 }
 
 #[test]
+fn module_actions() {
+    run("module_actions", false);
+}
+
+#[test]
 fn ext_state() {
     run("ext_state", false);
 }

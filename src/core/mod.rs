@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod devicestate;
 pub mod events;
 pub mod logger;
+pub mod modules;
 pub mod remote;
 pub mod tz;
 

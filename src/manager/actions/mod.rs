@@ -169,8 +169,26 @@ pub static ACTIONS: &[Action] = &[
         "List the actions this session may run.",
         listcommands
     ),
+    action!(
+        "LoggerRotate",
+        SYSTEM | REPORTING,
+        "Reopen the log files, rotating them.",
+        module::logger_rotate
+    ),
     action!("Login", 0, "Log in to the manager.", login::login),
     action!("Logoff", 0, "Log off and close the session.", login::logoff),
+    action!(
+        "ModuleCheck",
+        SYSTEM,
+        "Tell whether a module is loaded.",
+        module::module_check
+    ),
+    action!(
+        "ModuleLoad",
+        SYSTEM,
+        "Load, unload or reload a module.",
+        module::module_load
+    ),
     action!(
         "Originate",
         ORIGINATE,
