@@ -429,16 +429,19 @@ fn free_port() -> u16 {
 }
 
 fn run(name: &str, calls: bool) {
-    let dir = common::config_copy("ami");
+    // The captures ran in `/tmp/astcap.*/etc`: `../../x` from the config
+    // directory must land where it did there (config_actions).
+    let tmp = common::config_copy_in("ami", "etc");
+    let dir = tmp.path().join("etc");
     let port = free_port();
-    let mconf = dir.path().join("manager.conf");
+    let mconf = dir.join("manager.conf");
     let text = std::fs::read_to_string(&mconf).expect("manager.conf");
     std::fs::write(
         &mconf,
         text.replace("port = 5038", &format!("port = {port}")),
     )
     .expect("write manager.conf");
-    let daemon = common::Daemon::start(dir.path());
+    let daemon = common::Daemon::start(&dir);
     let ours = play(
         &golden_dir().join(format!("{name}.scenario")),
         port,
@@ -470,25 +473,21 @@ fn db_actions() {
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn originate_async() {
     run("originate_async", true);
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn originate_sync() {
     run("originate_sync", true);
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn channel_control() {
     run("channel_control", true);
 }
 
 #[test]
-#[ignore = "needs DeviceStateChange events (device states of Local/… devices), not built yet: issue 5"]
 fn permissions() {
     run("permissions", true);
 }
@@ -496,4 +495,19 @@ fn permissions() {
 #[test]
 fn filters() {
     run("filters", true);
+}
+
+#[test]
+fn config_actions() {
+    run("config_actions", false);
+}
+
+#[test]
+fn module_actions() {
+    run("module_actions", false);
+}
+
+#[test]
+fn ext_state() {
+    run("ext_state", false);
 }

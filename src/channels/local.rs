@@ -4,6 +4,7 @@
 //! exten@context. What one half does (answer, busy, hangup) the other sees.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{ChanState, Channel, Driver, Indication, NewChannel, softhangup};
 use crate::core::System;
@@ -39,8 +40,71 @@ pub fn parse_dest(data: &str) -> LocalDest {
     }
 }
 
-/// What each half does to the other.
-struct LocalDriver;
+/// One Local pair as the device-state code sees it (`struct local_pvt`):
+/// where it goes, and which halves are still there.
+#[derive(Debug)]
+pub struct LocalPvt {
+    /// The pair's name without the `;n`.
+    base: String,
+    pub exten: String,
+    pub context: String,
+    /// `;1` (the owner) has not been hung up.
+    owner: AtomicBool,
+    /// `;2` has not been hung up.
+    chan: AtomicBool,
+    /// A dialplan was started on `;2` (`AST_UNREAL_CARETAKER_THREAD`).
+    caretaker: AtomicBool,
+}
+
+impl LocalPvt {
+    /// Whether `chan` is one of this pair's halves.
+    pub fn has(&self, chan: &Channel) -> bool {
+        chan.name
+            .strip_prefix(self.base.as_str())
+            .is_some_and(|rest| rest == ";1" || rest == ";2")
+    }
+
+    /// `local_devicestate`'s test for "in use".
+    pub fn in_use(&self) -> bool {
+        self.owner.load(Ordering::SeqCst) && self.caretaker.load(Ordering::SeqCst)
+    }
+}
+
+/// What each half does to the other; one per pair.
+struct LocalDriver {
+    pvt: Arc<LocalPvt>,
+}
+
+impl LocalDriver {
+    /// `local_hangup`: the half is gone from the pair, and the pair from
+    /// the registry once both are.
+    fn half_gone(&self, chan: &Channel) {
+        let half = if chan.name.ends_with(";2") {
+            &self.pvt.chan
+        } else {
+            &self.pvt.owner
+        };
+        half.store(false, Ordering::SeqCst);
+        if !self.pvt.owner.load(Ordering::SeqCst) && !self.pvt.chan.load(Ordering::SeqCst) {
+            if let Some(r) = chan.registry() {
+                r.unlink_local(&self.pvt);
+            }
+        }
+    }
+}
+
+/// The pair is gone at once (a call that failed before anything ran on
+/// `;2`: Asterisk hangs both halves up together).
+pub fn unlink(chan: &Channel) {
+    if let Some(r) = chan.registry() {
+        let pvt = r.local_of(chan);
+        if let Some(pvt) = pvt {
+            pvt.owner.store(false, Ordering::SeqCst);
+            pvt.chan.store(false, Ordering::SeqCst);
+            r.unlink_local(&pvt);
+        }
+    }
+}
 
 impl Driver for LocalDriver {
     fn answer(&self, chan: &Arc<Channel>) {
@@ -54,6 +118,17 @@ impl Driver for LocalDriver {
     }
 
     fn hangup(&self, chan: &Arc<Channel>) {
+        self.half_gone(chan);
+        // A half already hung up is out of the pair (`p->owner` or
+        // `p->chan` is NULL): nothing is queued to it.
+        let other = if chan.name.ends_with(";2") {
+            &self.pvt.owner
+        } else {
+            &self.pvt.chan
+        };
+        if !other.load(Ordering::SeqCst) {
+            return;
+        }
         if let Some(peer) = chan.peer() {
             // The cause travels with the hangup request and becomes the
             // other half's when it has none (`ast_read` of the frame).
@@ -116,7 +191,16 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
     let two = chans.alloc(format!("{base};2"), "Local", callid, two_init);
     one.set_peer(&two);
     two.set_peer(&one);
-    let driver: Arc<dyn Driver> = Arc::new(LocalDriver);
+    let pvt = Arc::new(LocalPvt {
+        base: base.clone(),
+        exten: dest.exten.clone(),
+        context: dest.context.clone(),
+        owner: AtomicBool::new(true),
+        chan: AtomicBool::new(true),
+        caretaker: AtomicBool::new(false),
+    });
+    chans.registry().link_local(pvt.clone());
+    let driver: Arc<dyn Driver> = Arc::new(LocalDriver { pvt });
     one.set_driver(driver.clone());
     two.set_driver(driver);
     (one, two)
@@ -181,6 +265,11 @@ pub fn call(sys: &System, one: &Arc<Channel>, two: &Arc<Channel>) -> Result<(), 
         exten,
         optimize,
     });
+    // The caller starts `;2`'s dialplan next: the pair now counts as a
+    // call in progress for its device.
+    if let Some(pvt) = one.registry().and_then(|r| r.local_of(one)) {
+        pvt.caretaker.store(true, Ordering::SeqCst);
+    }
     Ok(())
 }
 

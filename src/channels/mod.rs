@@ -238,6 +238,8 @@ pub struct Channel {
     driver: Mutex<Option<Arc<dyn Driver>>>,
     /// Audio in and out, DTMF received (see [`media`]).
     media: Mutex<media::ChanMedia>,
+    /// The registry it lives in, for device-state lookups when it changes.
+    registry: Weak<Registry>,
 }
 
 /// What a channel driver does when the core acts on one of its channels.
@@ -281,6 +283,11 @@ impl Channel {
 
     pub fn driver(&self) -> Option<Arc<dyn Driver>> {
         lock_or_recover(&self.driver).clone()
+    }
+
+    /// The registry the channel lives in (gone only with the system).
+    pub fn registry(&self) -> Option<Arc<Registry>> {
+        self.registry.upgrade()
     }
 
     pub fn peer(&self) -> Option<Arc<Channel>> {
@@ -366,6 +373,24 @@ impl Channel {
             d.state = state;
         }
         self.publish_snapshot();
+        // ast_setstate: the device's state is worked out against the
+        // calls as they are now (see `devicestate` for why now).
+        let device = device_name(&self.name);
+        let calls = match self.registry.upgrade() {
+            Some(r) => r.device_calls(device),
+            None => None,
+        };
+        self.events.device_changed(
+            device,
+            self.devstate_cachable(),
+            crate::core::devicestate::Pending::Calls(calls),
+        );
+    }
+
+    /// Whether this channel's device states are cached: Local channels
+    /// set `AST_FLAG_DISABLE_DEVSTATE_CACHE` on both halves.
+    pub fn devstate_cachable(&self) -> bool {
+        self.tech != "Local"
     }
 
     pub fn state(&self) -> ChanState {
@@ -508,9 +533,87 @@ fn lock_or_recover<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// The device a channel belongs to: its name up to the last `-`
+/// (`SIP/1000-0000001a` is `SIP/1000`, `Local/600@ctx-00000000;1` is
+/// `Local/600@ctx`), as `ast_setstate` and the channel destructor cut it.
+pub fn device_name(name: &str) -> &str {
+    name.rsplit_once('-').map(|(d, _)| d).unwrap_or(name)
+}
+
+/// The live channels by name, and the Local pairs (`locals` of
+/// `core_local.c`): what device states are worked out from.
+#[derive(Default)]
+pub struct Registry {
+    by_name: Mutex<BTreeMap<String, Arc<Channel>>>,
+    locals: Mutex<Vec<Arc<local::LocalPvt>>>,
+}
+
+impl Registry {
+    pub(crate) fn link_local(&self, pvt: Arc<local::LocalPvt>) {
+        lock_or_recover(&self.locals).push(pvt);
+    }
+
+    /// The Local pair `chan` is a half of.
+    pub(crate) fn local_of(&self, chan: &Channel) -> Option<Arc<local::LocalPvt>> {
+        lock_or_recover(&self.locals)
+            .iter()
+            .find(|p| p.has(chan))
+            .cloned()
+    }
+
+    pub(crate) fn unlink_local(&self, pvt: &Arc<local::LocalPvt>) {
+        lock_or_recover(&self.locals).retain(|p| !Arc::ptr_eq(p, pvt));
+    }
+
+    /// What the calls of a device say about its state, None when they say
+    /// nothing. A Local device (`local_devicestate`) is in use while a
+    /// pair for its exten@context has its outbound half and a dialplan
+    /// running on the other, not in use while any such pair exists. Any
+    /// other device (`ast_parse_device_state`) takes the state of a
+    /// channel named `<device>-…`.
+    pub fn device_calls(&self, device: &str) -> Option<crate::core::devicestate::DeviceState> {
+        use crate::core::devicestate::DeviceState;
+        if let Some(data) = strip_prefix_ci(device, "Local/") {
+            let dest = data.split('/').next().unwrap_or("");
+            let (exten, context) = dest.split_once('@')?;
+            let locals = lock_or_recover(&self.locals);
+            let mut state = None;
+            for p in locals
+                .iter()
+                .filter(|p| p.exten == exten && p.context == context)
+            {
+                if p.in_use() {
+                    return Some(DeviceState::InUse);
+                }
+                state = Some(DeviceState::NotInUse);
+            }
+            return state;
+        }
+        let prefix = format!("{}-", device.to_ascii_lowercase());
+        let chan = lock_or_recover(&self.by_name)
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, c)| c.clone())
+            .next()?;
+        let d = chan.lock();
+        Some(if d.props.on_hold {
+            DeviceState::OnHold
+        } else {
+            DeviceState::from_chan_state(d.state)
+        })
+    }
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    match s.get(..prefix.len()) {
+        Some(head) if head.eq_ignore_ascii_case(prefix) => Some(&s[prefix.len()..]),
+        _ => None,
+    }
+}
+
 /// Every live channel, and the counters that name new ones.
 pub struct Channels {
-    by_name: Mutex<BTreeMap<String, Arc<Channel>>>,
+    reg: Arc<Registry>,
     /// Creation order, for listings that follow it.
     order: Mutex<Vec<Weak<Channel>>>,
     unique_seq: AtomicU32,
@@ -544,7 +647,7 @@ pub struct NewChannel {
 impl Channels {
     pub fn new(system_name: &str) -> Self {
         Self {
-            by_name: Mutex::new(BTreeMap::new()),
+            reg: Arc::new(Registry::default()),
             order: Mutex::new(Vec::new()),
             unique_seq: AtomicU32::new(0),
             callid_seq: AtomicU32::new(1),
@@ -652,8 +755,9 @@ impl Channels {
             dead: std::sync::atomic::AtomicBool::new(false),
             driver: Mutex::new(None),
             media: Mutex::new(media::ChanMedia::default()),
+            registry: Arc::downgrade(&self.reg),
         });
-        lock_or_recover(&self.by_name).insert(name.to_ascii_lowercase(), chan.clone());
+        lock_or_recover(&self.reg.by_name).insert(name.to_ascii_lowercase(), chan.clone());
         let mut order = lock_or_recover(&self.order);
         order.retain(|w| w.strong_count() > 0);
         order.push(Arc::downgrade(&chan));
@@ -664,16 +768,34 @@ impl Channels {
 
     /// Removes a hung-up channel (`ast_hangup`'s unlink) and announces it.
     pub fn unregister(&self, chan: &Arc<Channel>) {
-        let removed = lock_or_recover(&self.by_name).remove(&chan.name.to_ascii_lowercase());
+        let removed = lock_or_recover(&self.reg.by_name).remove(&chan.name.to_ascii_lowercase());
         if removed.is_some() {
             chan.dead.store(true, Ordering::SeqCst);
             chan.publish_snapshot();
+            // The channel's destruction: its device is looked at once the
+            // hangup has settled (both halves of a pair go together).
+            self.events.device_changed(
+                device_name(&chan.name),
+                chan.devstate_cachable(),
+                crate::core::devicestate::Pending::Later,
+            );
         }
+    }
+
+    /// The registry (live channels and Local pairs).
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.reg
+    }
+
+    /// What the calls of `device` say about its state (see
+    /// [`Registry::device_calls`]).
+    pub fn device_calls(&self, device: &str) -> Option<crate::core::devicestate::DeviceState> {
+        self.reg.device_calls(device)
     }
 
     /// Finds a channel by full name, case-insensitively as Asterisk does.
     pub fn by_name(&self, name: &str) -> Option<Arc<Channel>> {
-        lock_or_recover(&self.by_name)
+        lock_or_recover(&self.reg.by_name)
             .get(&name.to_ascii_lowercase())
             .cloned()
     }
@@ -681,7 +803,7 @@ impl Channels {
     /// Channels whose name starts with `prefix` (case-insensitive).
     pub fn by_prefix(&self, prefix: &str) -> Vec<Arc<Channel>> {
         let p = prefix.to_ascii_lowercase();
-        lock_or_recover(&self.by_name)
+        lock_or_recover(&self.reg.by_name)
             .range(p.clone()..)
             .take_while(|(k, _)| k.starts_with(&p))
             .map(|(_, c)| c.clone())
@@ -689,7 +811,7 @@ impl Channels {
     }
 
     pub fn by_uniqueid(&self, id: &str) -> Option<Arc<Channel>> {
-        lock_or_recover(&self.by_name)
+        lock_or_recover(&self.reg.by_name)
             .values()
             .find(|c| c.uniqueid == id)
             .cloned()
@@ -698,7 +820,7 @@ impl Channels {
     /// Every live channel, newest first (the order Asterisk's channel
     /// container hands them to `core show channels`).
     pub fn all(&self) -> Vec<Arc<Channel>> {
-        let live = lock_or_recover(&self.by_name);
+        let live = lock_or_recover(&self.reg.by_name);
         let order = lock_or_recover(&self.order);
         order
             .iter()
@@ -706,6 +828,18 @@ impl Channels {
             .filter_map(Weak::upgrade)
             .filter(|c| live.contains_key(&c.name.to_ascii_lowercase()))
             .collect()
+    }
+
+    /// Every live channel in the order `ast_channel_iterator_all_new`
+    /// walks Asterisk's channel container: a hash table of 1567 buckets
+    /// by name (without case), bucket by bucket, oldest first in each.
+    pub fn in_container_order(&self) -> Vec<Arc<Channel>> {
+        const BUCKETS: u32 = 1567;
+        let mut chans = self.all();
+        chans.reverse();
+        // A stable sort keeps creation order within a bucket.
+        chans.sort_by_key(|c| crate::core::devicestate::str_case_hash(&c.name) % BUCKETS);
+        chans
     }
 
     pub fn active_calls(&self) -> usize {
@@ -717,6 +851,6 @@ impl Channels {
     }
 
     pub fn count(&self) -> usize {
-        lock_or_recover(&self.by_name).len()
+        lock_or_recover(&self.reg.by_name).len()
     }
 }

@@ -205,7 +205,7 @@ fn show_helper(
 
 /// The order `dialplan show` walks contexts in: Asterisk keeps its context
 /// list newest first, and module contexts are created after pbx_config's.
-fn walk_order(sys: &System) -> Vec<Context> {
+pub(crate) fn walk_order(sys: &System) -> Vec<Context> {
     let loaded = sys.loaded();
     let mut all: Vec<Context> = crate::pbx::dialplan::module_contexts()
         .into_iter()
@@ -272,44 +272,29 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 /// Asterisk's case-insensitive djb2 string hash (`ast_str_case_hash`).
-fn str_case_hash(s: &str) -> u32 {
-    let mut h: u32 = 5381;
-    for b in s.bytes() {
-        h = h.wrapping_mul(33) ^ u32::from(b.to_ascii_lowercase());
-    }
-    h & 0x7fff_ffff
-}
-
-/// Asterisk keeps hints in a hash table of 563 buckets and lists them
-/// bucket by bucket; `core show hints` shows that order.
-const HINT_BUCKETS: u32 = 563;
-
 fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 3 {
         return CliResult::ShowUsage;
     }
     let loaded = sys.loaded();
-    let mut hints: Vec<(u32, usize, String, &Priority)> = Vec::new();
-    for c in &loaded.dialplan.contexts {
-        for e in &c.extensions {
-            if let Some(h) = e.hint() {
-                let bucket = str_case_hash(&e.name) % HINT_BUCKETS;
-                hints.push((bucket, hints.len(), format!("{}@{}", e.name, c.name), h));
-            }
-        }
-    }
+    let hints = crate::core::devicestate::hints_in_order(&loaded.dialplan);
     if hints.is_empty() {
         out.push_str("There are no registered dialplan hints\n");
         return CliResult::Success;
     }
-    hints.sort_by_key(|(bucket, order, _, _)| (*bucket, *order));
     out.push_str("\n    -= Registered Asterisk Dial Plan Hints =-\n");
-    for (_, _, name, hint) in &hints {
-        let state = crate::core::devicestate::extension_state(&loaded, &hint.app);
+    for (c, e, hint) in &hints {
+        let name = format!("{}@{}", e.name, c.name);
+        // The state the hint was last seen in (`hint->laststate`).
+        let state = sys
+            .pbx
+            .devstates
+            .laststate(&c.name, &e.name)
+            .unwrap_or_else(|| crate::core::devicestate::extension_state(sys, &hint.app));
         let _ = writeln!(
             out,
             "{}: {}  State:{} Presence:{} Watchers {:>2}",
-            pad(name, 30),
+            pad(&name, 30),
             pad(&hint.app, 60),
             pad(state.as_str(), 15),
             pad("not_set", 15),

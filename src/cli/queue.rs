@@ -5,8 +5,8 @@ use std::time::SystemTime;
 
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::queues::Queue;
+use crate::core::System;
 use crate::core::devicestate::{DeviceState, device_state};
-use crate::core::{Loaded, System};
 
 pub fn commands() -> Vec<CliEntry> {
     vec![CliEntry::new(
@@ -23,7 +23,7 @@ const RED: &str = "\x1b[1;31;40m";
 const GREEN: &str = "\x1b[1;32;40m";
 const BROWN: &str = "\x1b[1;33;40m";
 
-fn print_queue(loaded: &Loaded, q: &Queue, now: SystemTime, out: &mut String) {
+fn print_queue(sys: &System, q: &Queue, now: SystemTime, out: &mut String) {
     let max = if q.maxlen > 0 {
         q.maxlen.to_string()
     } else {
@@ -69,7 +69,7 @@ fn print_queue(loaded: &Loaded, q: &Queue, now: SystemTime, out: &mut String) {
                     .unwrap_or(0);
                 let _ = write!(out, " {BROWN}(paused was {secs} secs ago){RESET}");
             }
-            let state = device_state(loaded, &m.state_interface);
+            let state = device_state(sys, &m.state_interface);
             let colour = if matches!(state, DeviceState::Unavailable | DeviceState::Unknown) {
                 RED
             } else {
@@ -95,7 +95,7 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let now = SystemTime::now();
     if let Some(name) = a.arg(2) {
         match loaded.queues.queue(name) {
-            Some(q) => print_queue(&loaded, q, now, out),
+            Some(q) => print_queue(sys, q, now, out),
             None => {
                 let _ = writeln!(out, "No such queue: {name}.");
             }
@@ -109,7 +109,7 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         out.push_str("No queues.\n");
     }
     for q in queues {
-        print_queue(&loaded, q, now, out);
+        print_queue(sys, q, now, out);
     }
     CliResult::Success
 }

@@ -90,7 +90,9 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     write_atomic(&pid_file, format!("{}\n", std::process::id()).as_bytes())
         .map_err(io_err(&pid_file))?;
 
-    // AMI (manager.conf), before anything can make a channel.
+    // The device-state engine, then AMI (manager.conf), before anything
+    // can make a channel.
+    crate::core::devicestate::DeviceStates::start(&system);
     let manager = crate::manager::Manager::new(system.clone());
     manager.start().await;
     // SIP listeners (sip.conf, pjsip.conf transports).

@@ -8,6 +8,9 @@
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::core::devicestate::{Change, Pending};
 
 use crate::channels::ChanState;
 
@@ -96,6 +99,19 @@ pub enum EventKind {
         variable: String,
         value: String,
     },
+    /// A device's state, worked out (`DeviceStateChange`).
+    DeviceStateChange {
+        device: String,
+        state: crate::core::devicestate::DeviceState,
+    },
+    /// A hint's state changed (`ExtensionStatus`).
+    ExtensionStatus {
+        exten: String,
+        context: String,
+        hint: String,
+        status: i32,
+        text: &'static str,
+    },
     /// Something the manager itself raises (a class, a name and its
     /// headers), for events with no channel behind them.
     Manager {
@@ -121,6 +137,9 @@ pub struct EventBus {
     /// Channel variables every snapshot carries (manager.conf
     /// `channelvars`).
     channel_vars: Arc<std::sync::RwLock<Arc<Vec<String>>>>,
+    /// Where device-state changes are queued (the device-state engine,
+    /// once started); unbounded, so queueing never waits.
+    devstate: Arc<std::sync::Mutex<Option<UnboundedSender<Change>>>>,
 }
 
 impl Default for EventBus {
@@ -135,6 +154,7 @@ impl EventBus {
         Self {
             tx,
             channel_vars: Default::default(),
+            devstate: Default::default(),
         }
     }
 
@@ -149,6 +169,31 @@ impl EventBus {
         match self.channel_vars.write() {
             Ok(mut g) => *g = Arc::new(names),
             Err(p) => *p.into_inner() = Arc::new(names),
+        }
+    }
+
+    /// Where device-state changes go from now on.
+    pub fn set_devstate_sink(&self, tx: UnboundedSender<Change>) {
+        match self.devstate.lock() {
+            Ok(mut g) => *g = Some(tx),
+            Err(p) => *p.into_inner() = Some(tx),
+        }
+    }
+
+    /// `ast_devstate_changed`: queues a change of `device` for the
+    /// device-state engine (dropped when none runs).
+    pub fn device_changed(&self, device: &str, cachable: bool, pending: Pending) {
+        let g = match self.devstate.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(tx) = g.as_ref() {
+            let _ = tx.send(Change {
+                device: device.to_string(),
+                cachable,
+                pending,
+                at: std::time::Instant::now(),
+            });
         }
     }
 

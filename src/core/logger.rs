@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::config::views::logger::{LogChannelKind, LoggerConf};
+use crate::config::views::logger::{LogChannelKind, LoggerConf, RotateStrategy};
 
 /// Log levels, in Asterisk's numbering order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +190,23 @@ impl Logger {
         }
         *lock(&self.dateformat) = conf.general.dateformat.clone();
         *lock(&self.channels) = channels;
+    }
+
+    /// `ast_logger_rotate`: every open log file is closed and moved aside
+    /// as logger.conf's `rotatestrategy` says, then the channels are set
+    /// up again (files reopened).
+    pub fn rotate(&self, conf: &LoggerConf, logdir: &Path) {
+        let open: Vec<PathBuf> = lock(&self.channels)
+            .iter_mut()
+            .filter_map(|c| match &mut c.sink {
+                Sink::File { path, file } => file.take().map(|_| path.clone()),
+                Sink::Console => None,
+            })
+            .collect();
+        for path in open {
+            rotate_file(&path, conf.general.rotatestrategy);
+        }
+        self.apply(conf, logdir);
     }
 
     /// The level verbose messages must reach to be produced at all
@@ -382,5 +399,58 @@ mod tests {
     fn date_fraction() {
         let s = format_date("%T.%3q");
         assert_eq!(s.len(), "12:00:00.000".len());
+    }
+}
+
+/// `rotate_file`: moves a log file aside. A failed rename is reported on
+/// stderr and the file stays, as in Asterisk.
+fn rotate_file(path: &Path, strategy: RotateStrategy) {
+    let with = |suffix: String| {
+        let mut s = path.as_os_str().to_os_string();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    let rename = |from: &Path, to: &Path| {
+        if std::fs::rename(from, to).is_err() {
+            eprintln!(
+                "Unable to rename file '{}' to '{}'",
+                from.display(),
+                to.display()
+            );
+        }
+    };
+    match strategy {
+        RotateStrategy::None => {}
+        RotateStrategy::Sequential => {
+            let mut x = 0;
+            while with(format!(".{x}")).exists() {
+                x += 1;
+            }
+            rename(path, &with(format!(".{x}")));
+        }
+        RotateStrategy::Timestamp => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            rename(path, &with(format!(".{now}")));
+        }
+        RotateStrategy::Rotate => {
+            // Compressed copies keep their place in the numbering.
+            const SUFFIXES: [&str; 4] = ["", ".gz", ".bz2", ".Z"];
+            let mut x = 0;
+            while SUFFIXES.iter().any(|s| with(format!(".{x}{s}")).exists()) {
+                x += 1;
+            }
+            for y in (1..=x).rev() {
+                if let Some(s) = SUFFIXES
+                    .iter()
+                    .find(|s| with(format!(".{}{s}", y - 1)).exists())
+                {
+                    rename(&with(format!(".{}{s}", y - 1)), &with(format!(".{y}{s}")));
+                }
+            }
+            rename(path, &with(".0".to_string()));
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod devicestate;
 pub mod events;
 pub mod logger;
+pub mod modules;
 pub mod remote;
 pub mod tz;
 
@@ -430,6 +431,9 @@ impl System {
         match self.last_reload.lock() {
             Ok(mut g) => *g = SystemTime::now(),
             Err(p) => *p.into_inner() = SystemTime::now(),
+        }
+        if parts.contains(&Part::Dialplan) {
+            self.pbx.devstates.sync_hints(self);
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ pub mod callerid;
 pub mod channel;
 pub mod cut;
 pub mod db;
+pub mod devstate;
 pub mod dialplan;
 pub mod env;
 pub mod global;
@@ -99,6 +100,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(callerid::functions());
     all.extend(channel::functions());
     all.extend(db::functions());
+    all.extend(devstate::functions());
     all.extend(global::functions());
     all.extend(hash::functions());
     all.extend(lists::functions());

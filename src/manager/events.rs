@@ -168,6 +168,31 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             );
             push(class::DTMF, "DTMFEnd", body);
         }
+        (EventKind::DeviceStateChange { device, state }, _) => {
+            push(
+                class::CALL,
+                "DeviceStateChange",
+                format!("Device: {device}\r\nState: {}\r\n", state.token()),
+            );
+        }
+        (
+            EventKind::ExtensionStatus {
+                exten,
+                context,
+                hint,
+                status,
+                text,
+            },
+            _,
+        ) => {
+            push(
+                class::CALL,
+                "ExtensionStatus",
+                format!(
+                    "Exten: {exten}\r\nContext: {context}\r\nHint: {hint}\r\nStatus: {status}\r\nStatusText: {text}\r\n"
+                ),
+            );
+        }
         (EventKind::Manager { class, name, body }, c) => {
             let mut text = c.map(|c| channel_state(c, "")).unwrap_or_default();
             text.push_str(body);

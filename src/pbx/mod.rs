@@ -27,6 +27,8 @@ pub struct Pbx {
     globals: RwLock<VarList>,
     pub channels: Channels,
     pub logger: Logger,
+    /// Device states and hint states (`devicestate.c`).
+    pub devstates: crate::core::devicestate::DeviceStates,
 }
 
 impl Pbx {
@@ -35,6 +37,7 @@ impl Pbx {
             globals: RwLock::new(VarList::new()),
             channels: Channels::new(system_name),
             logger,
+            devstates: Default::default(),
         }
     }
 

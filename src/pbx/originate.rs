@@ -139,6 +139,7 @@ pub fn request(
             // placed the call has reported it (see `OriginateError::release`).
             // Nothing runs on `;2` yet: it goes without telling `;1`.
             two.softhangup_quiet(crate::channels::softhangup::DEV);
+            local::unlink(&two);
             sys.pbx.channels.unregister(&two);
             return Err(OriginateError::NotAnswered {
                 reason,

@@ -388,6 +388,7 @@ fn handle_timeout(ctx: &AppCtx) -> bool {
 /// The end of a PBX run: the `h` extension, hangup handlers, then hangup.
 async fn hangup_with_h(ctx: &AppCtx) {
     let chan = &ctx.chan;
+    owner_first(chan).await;
     chan.softhangup(softhangup::APPUNLOAD);
     let (c, _, _, cid) = location(chan);
     let run_h = !chan.lock().h_exten_run && exists(ctx, &c, "h", 1, cid.as_deref());
@@ -397,6 +398,26 @@ async fn hangup_with_h(ctx: &AppCtx) {
     run_hangup_handlers(ctx).await;
     chan.lock().has_pbx = false;
     hangup(ctx);
+}
+
+/// Both halves of a Local pair were asked to hang up at once (AMI Hangup
+/// by pattern): in Asterisk the outbound `;1` is gone before `;2`'s
+/// dialplan has wound down, so `;2` sees the owner's hangup first. Give
+/// the owner that head start (bounded: it may be stuck elsewhere).
+async fn owner_first(chan: &Arc<Channel>) {
+    if chan.tech != "Local" || !chan.name.ends_with(";2") {
+        return;
+    }
+    let Some(owner) = chan.peer() else { return };
+    if owner.softhangup_flags() & softhangup::ALL == 0 {
+        return;
+    }
+    for _ in 0..100 {
+        if owner.is_dead() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
 }
 
 /// `ast_pbx_h_exten_run`.

@@ -17,6 +17,18 @@ pub fn config_copy(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Copies `compat-configs/<name>` into `<fresh temporary directory>/<sub>`
+/// (the layout a capture ran in, where paths leaving the config directory
+/// are compared).
+pub fn config_copy_in(name: &str, sub: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(
+        &repo().join("compat-configs").join(name),
+        &dir.path().join(sub),
+    );
+    dir
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read_dir") {

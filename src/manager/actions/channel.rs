@@ -71,7 +71,7 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     };
     let mut r = Reply::list_start(m, "Channels hung up will follow");
     let mut n = 0;
-    for c in sys.pbx.channels.all() {
+    for c in sys.pbx.channels.in_container_order() {
         if re.search(&c.name, false).is_none() {
             continue;
         }
@@ -99,7 +99,7 @@ pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     }
     let chans = match super::named_channel(&sys, m) {
         Ok(Some(c)) => vec![c],
-        Ok(None) => sys.pbx.channels.all(),
+        Ok(None) => sys.pbx.channels.in_container_order(),
         Err(r) => return now(Flow::Reply(r)),
     };
     let vars: Vec<String> = if wanted.is_empty() {
@@ -113,12 +113,15 @@ pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         let snap = c.snapshot();
         let mut var_lines = String::new();
         for v in &vars {
+            // A function that fails reads as empty; a variable that is
+            // not set is a NULL pointer, which glibc prints as `(null)`.
             let val = if v.ends_with(')') {
-                crate::funcs::read(&sys, Some(c), v)
+                crate::funcs::read(&sys, Some(c), v).unwrap_or_default()
             } else {
                 crate::pbx::subst::retrieve_variable(&sys, Some(c), v)
+                    .unwrap_or_else(|| "(null)".into())
             };
-            var_lines.push_str(&format!("Variable: {v}={}\r\n", val.unwrap_or_default()));
+            var_lines.push_str(&format!("Variable: {v}={val}\r\n"));
         }
         let d = c.lock();
         if all_vars {

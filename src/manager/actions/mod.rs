@@ -4,12 +4,14 @@
 
 mod channel;
 mod command;
+mod config;
 mod core;
 mod db;
 mod events;
 mod login;
 mod module;
 mod originate;
+mod pbx;
 mod vars;
 
 use std::future::Future;
@@ -102,16 +104,46 @@ pub static ACTIONS: &[Action] = &[
     ),
     action!("DBPut", SYSTEM, "Store a value in the AstDB.", db::put),
     action!(
+        "DeviceStateList",
+        CALL | REPORTING,
+        "List the device states known now.",
+        pbx::device_state_list
+    ),
+    action!(
         "Events",
         0,
         "Choose which event classes this session receives.",
         events::events
     ),
     action!(
+        "ExtensionState",
+        CALL | REPORTING,
+        "Show the state of an extension's hint.",
+        pbx::extension_state
+    ),
+    action!(
+        "ExtensionStateList",
+        CALL | REPORTING,
+        "List every hint with its last state.",
+        pbx::extension_state_list
+    ),
+    action!(
         "Filter",
         SYSTEM,
         "Add an event filter to this session.",
         events::filter
+    ),
+    action!(
+        "GetConfig",
+        SYSTEM | CONFIG,
+        "Show a config file's categories and lines.",
+        config::get_config
+    ),
+    action!(
+        "GetConfigJSON",
+        SYSTEM | CONFIG,
+        "Show a config file as JSON.",
+        config::get_config_json
     ),
     action!(
         "Getvar",
@@ -126,13 +158,37 @@ pub static ACTIONS: &[Action] = &[
         channel::hangup
     ),
     action!(
+        "ListCategories",
+        CONFIG,
+        "List the categories of a config file.",
+        config::list_categories
+    ),
+    action!(
         "ListCommands",
         0,
         "List the actions this session may run.",
         listcommands
     ),
+    action!(
+        "LoggerRotate",
+        SYSTEM | REPORTING,
+        "Reopen the log files, rotating them.",
+        module::logger_rotate
+    ),
     action!("Login", 0, "Log in to the manager.", login::login),
     action!("Logoff", 0, "Log off and close the session.", login::logoff),
+    action!(
+        "ModuleCheck",
+        SYSTEM,
+        "Tell whether a module is loaded.",
+        module::module_check
+    ),
+    action!(
+        "ModuleLoad",
+        SYSTEM,
+        "Load, unload or reload a module.",
+        module::module_load
+    ),
     action!(
         "Originate",
         ORIGINATE,
@@ -159,10 +215,22 @@ pub static ACTIONS: &[Action] = &[
         vars::setvar
     ),
     action!(
+        "ShowDialPlan",
+        CONFIG | REPORTING,
+        "List dialplan contexts, extensions and priorities.",
+        pbx::show_dialplan
+    ),
+    action!(
         "Status",
         SYSTEM | CALL | REPORTING,
         "List channel status, for one channel or all.",
         channel::status
+    ),
+    action!(
+        "UpdateConfig",
+        CONFIG,
+        "Change a config file: categories and variables.",
+        config::update_config
     ),
     action!(
         "UserEvent",
