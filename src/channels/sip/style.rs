@@ -3,7 +3,7 @@
 //! cause to status mapping. Keeping it in one place lets the call code be
 //! the same for both drivers.
 
-use crate::sip::message::{Request, Response, reason_phrase};
+use crate::sip::message::{Defect, Request, Response, reason_phrase};
 use crate::sip::sdp::{Origin, Prefer};
 
 use super::endpoint::Flavor;
@@ -28,6 +28,27 @@ pub fn random_u64() -> u64 {
 impl Flavor {
     pub fn user_agent(self) -> String {
         format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION)
+    }
+
+    /// Whether a datagram with this defect is still taken as a message.
+    /// chan_sip's parser skips what it cannot read; pjsip's throws the
+    /// datagram away, except for a short body or a missing blank line.
+    pub fn tolerates(self, defect: &Defect) -> bool {
+        match self {
+            Flavor::ChanSip => true,
+            Flavor::Pjsip => matches!(defect, Defect::NoBlankLine | Defect::BodyShort { .. }),
+        }
+    }
+
+    /// The reason phrase of a status: chan_sip words some of its own way.
+    pub fn reason(self, status: u16) -> &'static str {
+        match (self, status) {
+            (Flavor::ChanSip, 423) => "Interval too small",
+            (Flavor::ChanSip, 481) => "Call leg/transaction does not exist",
+            (Flavor::ChanSip, 488) => "Not acceptable here",
+            (Flavor::ChanSip, 501) => "Method Not Implemented",
+            _ => reason_phrase(status),
+        }
     }
 
     /// A local tag: chan_sip's `as%08x`, pjsip's UUID.
@@ -81,7 +102,7 @@ impl Flavor {
         contact: Option<&str>,
     ) -> Response {
         let mut r = Response::for_request(req, status);
-        r.reason = reason_phrase(status).to_string();
+        r.reason = self.reason(status).to_string();
         if let Some(tag) = to_tag
             && status != 100
             && let Ok(mut to) = r.headers.to()
