@@ -292,6 +292,8 @@ struct Call {
     early_media_sent: bool,
     /// We placed this call (Dial); the INVITE and its transaction are ours.
     outgoing: bool,
+    /// Our INVITE got its final response.
+    invite_done: bool,
 }
 
 struct Task {
@@ -455,8 +457,16 @@ impl Task {
                     let r = self.flavor.response(&req, 200, tag.as_deref(), None);
                     let _ = self.tx.send_response(Instant::now(), cancel, r);
                 }
+                if let Some(key) = self.by_tx.get(&invite).copied() {
+                    self.maybe_forget(key);
+                }
             }
-            Event::Cancelled { id } => self.on_cancel(id),
+            Event::Cancelled { id } => {
+                self.on_cancel(id);
+                if let Some(key) = self.by_tx.get(&id).copied() {
+                    self.maybe_forget(key);
+                }
+            }
             Event::Timeout { id }
                 if self
                     .by_tx
@@ -500,7 +510,11 @@ impl Task {
                         .get(&key)
                         .is_some_and(|c| c.outgoing && c.invite_tx == Some(id))
                     {
+                        let done = response.status >= 200;
                         self.outgoing_response(key, response);
+                        if done && let Some(c) = self.calls.get_mut(&key) {
+                            c.invite_done = true;
+                        }
                     }
                     self.maybe_forget(key);
                 }
@@ -524,13 +538,19 @@ impl Task {
         }
     }
 
-    /// Forgets a call once it has ended and no transaction refers to it.
+    /// Forgets a call as soon as it has ended: its transactions finish in
+    /// the transaction layer on their own (absorbing retransmissions for up
+    /// to 64·T1), and holding the channel and the call's state that long
+    /// would cost memory at every call rate. The exception is our own
+    /// INVITE still pending: a 200 crossing our CANCEL must yet be ACKed
+    /// and ended with BYE. Map entries of finished transactions go at
+    /// their `Terminated`.
     fn maybe_forget(&mut self, key: u64) {
         let ended = self
             .calls
             .get(&key)
-            .is_some_and(|c| c.state == CallState::Ending);
-        if ended && !self.by_tx.values().any(|k| *k == key) {
+            .is_some_and(|c| c.state == CallState::Ending && !(c.outgoing && !c.invite_done));
+        if ended {
             if let Some(call) = self.calls.remove(&key) {
                 call.rtp.close();
                 if let Ok(cid) = call.invite.headers.call_id() {
@@ -1112,6 +1132,7 @@ impl Task {
                 negotiated,
                 early_media_sent: false,
                 outgoing: false,
+                invite_done: false,
             },
         );
         let ctx = AppCtx {
@@ -1231,6 +1252,7 @@ impl Task {
                 },
                 early_media_sent: false,
                 outgoing: true,
+                invite_done: false,
             },
         );
     }
