@@ -163,6 +163,20 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             }
         }
         object(&mut r, "AorDetail", m, "aor", &aor.name, &params);
+        let opt = |n: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        // The contact status carries its AOR's qualify settings, flags as
+        // numbers and the timeout to the millisecond.
+        let flag = |n: &str| u8::from(opt(n) == "true");
+        let qualify_timeout = format!(
+            "{:.3}",
+            opt("qualify_timeout").parse::<f64>().unwrap_or(3.0)
+        );
         // Only permanent contacts: none registered.
         r.line("TotalContacts", aor.contacts.len())
             .line("ContactsRegistered", 0)
@@ -186,12 +200,12 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 .line("RoundtripUsec", "N/A")
                 .line("EndpointName", &e.name)
                 .line("ID", id)
-                .line("AuthenticateQualify", 0)
-                .line("OutboundProxy", "")
+                .line("AuthenticateQualify", flag("authenticate_qualify"))
+                .line("OutboundProxy", opt("outbound_proxy"))
                 .line("Path", "")
                 .line("QualifyFrequency", aor.qualify_frequency)
-                .line("QualifyTimeout", "3.000")
-                .line("Qualify2xxOnly", 0)
+                .line("QualifyTimeout", &qualify_timeout)
+                .line("Qualify2xxOnly", flag("qualify_2xx_only"))
                 .end();
             count += 1;
         }
