@@ -428,10 +428,21 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// The config a scenario runs on: `compat-configs/<its "# config: <name>"
+/// line>`, else `compat-configs/ami` (as `capture.sh` picks it).
+fn scenario_config(name: &str) -> String {
+    let text =
+        std::fs::read_to_string(golden_dir().join(format!("{name}.scenario"))).expect("scenario");
+    text.lines()
+        .find_map(|l| l.strip_prefix("# config:"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_else(|| "ami".to_string())
+}
+
 fn run(name: &str, calls: bool) {
     // The captures ran in `/tmp/astcap.*/etc`: `../../x` from the config
     // directory must land where it did there (config_actions).
-    let tmp = common::config_copy_in("ami", "etc");
+    let tmp = common::config_copy_in(&scenario_config(name), "etc");
     let dir = tmp.path().join("etc");
     let port = free_port();
     let mconf = dir.join("manager.conf");
@@ -510,4 +521,14 @@ fn module_actions() {
 #[test]
 fn ext_state() {
     run("ext_state", false);
+}
+
+#[test]
+fn sip_listings() {
+    run("sip_listings", false);
+}
+
+#[test]
+fn wait_event() {
+    run("wait_event", false);
 }

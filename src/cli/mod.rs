@@ -11,6 +11,7 @@ pub mod confbridge;
 pub mod config_views;
 pub mod core;
 pub mod database;
+pub mod devstate;
 pub mod dialplan;
 pub mod logger;
 pub mod manager;
@@ -82,6 +83,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(core::commands());
     all.extend(dialplan::commands());
     all.extend(database::commands());
+    all.extend(devstate::commands());
     all.extend(channel::commands());
     all.extend(apps::commands());
     all.extend(sip::commands());

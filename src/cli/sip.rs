@@ -55,16 +55,6 @@ fn peers_line(out: &mut String, cols: [&str; 9]) {
     );
 }
 
-/// `peer_status`: the text and whether the peer is monitored.
-fn peer_status(p: &SipPeer) -> (&'static str, bool) {
-    if p.settings.qualify_ms != 0 {
-        // Qualified, but no reply has been seen yet.
-        ("UNKNOWN", true)
-    } else {
-        ("Unmonitored", false)
-    }
-}
-
 fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let pattern = match a.argc() {
         3 => None,
@@ -98,7 +88,7 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             Some(ip) => (ip.to_string(), p.effective_port().to_string()),
             None => ("(Unspecified)".to_string(), "0".to_string()),
         };
-        let (status, monitored) = peer_status(p);
+        let (status, monitored) = p.status();
         if monitored {
             mon_off += 1;
         } else if p.addr.is_none() {
@@ -190,13 +180,7 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if !p.accountcode.is_empty() {
         l(out, "Accountcode  ", &p.accountcode);
     }
-    let ama = match p.amaflags {
-        1 => "OMIT",
-        2 => "BILLING",
-        3 => "DOCUMENTATION",
-        _ => "Unknown",
-    };
-    l(out, "AMA flags    ", ama);
+    l(out, "AMA flags    ", p.amaflags_label());
     l(
         out,
         "Transfer mode",
@@ -298,7 +282,7 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     l(out, "SIP Options  ", "(none)");
     l(out, "Codecs       ", &s.codecs.names());
     l(out, "Auto-Framing ", yes_no(s.autoframing));
-    l(out, "Status       ", peer_status(p).0);
+    l(out, "Status       ", p.status().0);
     l(out, "Useragent    ", "");
     l(out, "Reg. Contact ", "");
     l(out, "Qualify Freq ", &format!("{} ms", s.qualifyfreq_ms));

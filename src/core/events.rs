@@ -1,14 +1,16 @@
 //! The event bus every channel change goes through (Asterisk's stasis
 //! channel topic, reduced). AMI, ARI, CDR and the CLI subscribe to it.
 //!
-//! Publishing never waits: the bus is a bounded broadcast ring, and a
-//! subscriber that falls behind loses the oldest events (it is told how
-//! many) instead of slowing a call down.
+//! Publishing never waits and never drops: each subscriber has its own
+//! unbounded queue, as a stasis subscription has its own taskprocessor.
+//! Subscribers are the core's own consumers (the manager's renderer), which
+//! keep up, so a queue only grows during a burst; a burst of calls must not
+//! cost a well-behaved AMI client events. Network clients are bounded
+//! further along, per session (`manager`).
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::core::devicestate::{Change, Pending};
 
@@ -128,12 +130,11 @@ pub struct Event {
     pub channel: Option<Arc<ChannelSnapshot>>,
 }
 
-/// Events kept for subscribers that are behind.
-const CAPACITY: usize = 8192;
-
 #[derive(Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<Arc<Event>>,
+    /// One queue per subscriber; a subscriber that went away is pruned at
+    /// the next publish.
+    subscribers: Arc<std::sync::Mutex<Vec<UnboundedSender<Arc<Event>>>>>,
     /// Channel variables every snapshot carries (manager.conf
     /// `channelvars`).
     channel_vars: Arc<std::sync::RwLock<Arc<Vec<String>>>>,
@@ -150,9 +151,8 @@ impl Default for EventBus {
 
 impl EventBus {
     pub fn new() -> Self {
-        let (tx, _) = broadcast::channel(CAPACITY);
         Self {
-            tx,
+            subscribers: Default::default(),
             channel_vars: Default::default(),
             devstate: Default::default(),
         }
@@ -197,27 +197,43 @@ impl EventBus {
         }
     }
 
+    fn subscribers(&self) -> std::sync::MutexGuard<'_, Vec<UnboundedSender<Arc<Event>>>> {
+        match self.subscribers.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
     pub fn has_subscribers(&self) -> bool {
-        self.tx.receiver_count() > 0
+        self.subscribers().iter().any(|tx| !tx.is_closed())
+    }
+
+    /// Queues the event for every subscriber. Sending under the lock
+    /// keeps every subscriber's order the same.
+    fn send(&self, ev: Event) {
+        let ev = Arc::new(ev);
+        self.subscribers().retain(|tx| tx.send(ev.clone()).is_ok());
     }
 
     pub fn publish(&self, kind: EventKind, snapshot: Arc<ChannelSnapshot>) {
-        // No receiver is not an error: nobody is listening.
-        let _ = self.tx.send(Arc::new(Event {
+        self.send(Event {
             kind,
             channel: Some(snapshot),
-        }));
+        });
     }
 
     pub fn publish_system(&self, kind: EventKind) {
-        let _ = self.tx.send(Arc::new(Event {
+        self.send(Event {
             kind,
             channel: None,
-        }));
+        });
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
+    /// Every event published from now on, in order.
+    pub fn subscribe(&self) -> UnboundedReceiver<Arc<Event>> {
+        let (tx, rx) = unbounded_channel();
+        self.subscribers().push(tx);
+        rx
     }
 }
 
@@ -226,18 +242,32 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn slow_subscriber_lags_instead_of_blocking() {
+    async fn slow_subscriber_loses_nothing_and_blocks_nobody() {
         let bus = EventBus::new();
         let mut rx = bus.subscribe();
-        for i in 0..(CAPACITY + 10) {
+        let gone = bus.subscribe();
+        drop(gone);
+        // Far more than any ring would hold, published before anyone reads.
+        for i in 0..50_000 {
             bus.publish_system(EventKind::GlobalVarSet {
                 variable: "X".into(),
                 value: i.to_string(),
             });
         }
-        match rx.recv().await {
-            Err(broadcast::error::RecvError::Lagged(n)) => assert_eq!(n, 10),
-            other => panic!("expected a lag report, got {other:?}"),
+        assert_eq!(
+            bus.subscribers().len(),
+            1,
+            "the dropped subscriber is pruned"
+        );
+        for i in 0..50_000 {
+            match rx.recv().await.map(|e| e.kind.clone()) {
+                Some(EventKind::GlobalVarSet { value, .. }) => assert_eq!(value, i.to_string()),
+                other => panic!("event {i}: {other:?}"),
+            }
         }
+        assert!(rx.try_recv().is_err());
+        assert!(bus.has_subscribers());
+        drop(rx);
+        assert!(!bus.has_subscribers());
     }
 }

@@ -46,25 +46,34 @@ fn devstate_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
         );
         return Err(Failed);
     }
-    let state = DeviceState::from_token(value);
-    if state == DeviceState::Unknown {
+    if !set_custom(ctx.sys, name, value) {
         ctx.error(
             "func_devstate.c",
             &format!("DEVICE_STATE function given invalid state value '{value}'"),
         );
         return Err(Failed);
     }
-    // Kept as written, as Asterisk stores it; a failed write is not the
-    // function's failure (Asterisk ignores it too).
-    if let Err(e) = ctx.sys.db.put(CUSTOM_FAMILY, name, value) {
-        tracing::warn!("DEVICE_STATE: storing Custom:{name}: {e}");
-    }
-    ctx.sys.pbx.channels.events.device_changed(
-        &format!("Custom:{name}"),
-        true,
-        Pending::Known(state),
-    );
     Ok(())
+}
+
+/// Sets `Custom:<name>` to a state token (`INUSE`, ...): stored in the
+/// AstDB and announced as a device state change. False when the token
+/// names no state (or UNKNOWN, which cannot be set).
+pub fn set_custom(sys: &crate::core::System, name: &str, value: &str) -> bool {
+    let state = DeviceState::from_token(value);
+    if state == DeviceState::Unknown {
+        return false;
+    }
+    // Kept as written, as Asterisk stores it; a failed write is not the
+    // setter's failure (Asterisk ignores it too).
+    if let Err(e) = sys.db.put(CUSTOM_FAMILY, name, value) {
+        tracing::warn!("storing the state of Custom:{name}: {e}");
+    }
+    sys.pbx
+        .channels
+        .events
+        .device_changed(&format!("Custom:{name}"), true, Pending::Known(state));
+    true
 }
 
 fn hint_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {

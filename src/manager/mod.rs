@@ -241,14 +241,7 @@ impl Manager {
             .set_channel_vars(conf.general.channelvars.clone());
         tokio::spawn(async move {
             loop {
-                let ev = match rx.recv().await {
-                    Ok(ev) => ev,
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!("manager: {n} events were lost");
-                        continue;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                };
+                let Some(ev) = rx.recv().await else { return };
                 let Some(me) = me.upgrade() else { return };
                 if me.events.receiver_count() == 0 {
                     continue;

@@ -49,6 +49,14 @@ pub enum Flow {
     Reply(Reply),
     /// Send the reply and close the connection.
     Close(Reply),
+    /// WaitEvent: wait until an event is queued, the client sends more,
+    /// or the timeout passes (None: no limit), then answer `head`, the
+    /// queued events this session may see, and `tail`.
+    WaitEvent {
+        timeout: Option<Duration>,
+        head: Reply,
+        tail: Reply,
+    },
 }
 
 impl Session {
@@ -145,14 +153,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     if s.authenticated {
-                        s.mgr.sys.pbx.logger.warning(
-                            "manager.c",
-                            None,
-                            &format!(
-                                "Manager session from {} fell {n} events behind; disconnecting",
-                                peer.ip()
-                            ),
-                        );
+                        lagged(&s, peer, n);
                         kicked = true;
                         break 'session;
                     }
@@ -181,6 +182,25 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                         let (reply, close) = match flow {
                             Flow::Reply(r) => (r, false),
                             Flow::Close(r) => (r, true),
+                            Flow::WaitEvent { timeout, head, tail } => {
+                                match wait_event(&mut events, &reader, timeout).await {
+                                    Ok(queued) => {
+                                        let mut r = head;
+                                        for ev in queued.iter().filter(|ev| s.wants(ev)) {
+                                            r.raw(&ev.text);
+                                        }
+                                        r.append(tail);
+                                        (r, false)
+                                    }
+                                    Err(why) => {
+                                        kicked = why.is_some();
+                                        if let Some(why) = why {
+                                            lagged(&s, peer, why);
+                                        }
+                                        break 'session;
+                                    }
+                                }
+                            }
                         };
                         if !reply.as_str().is_empty()
                             && !write(&mut writer, reply.as_str().as_bytes(), s.writetimeout).await
@@ -264,6 +284,55 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
         }
     }
     let _ = writer.shutdown().await;
+}
+
+fn lagged(s: &Session, peer: SocketAddr, n: u64) {
+    s.mgr.sys.pbx.logger.warning(
+        "manager.c",
+        None,
+        &format!(
+            "Manager session from {} fell {n} events behind; disconnecting",
+            peer.ip()
+        ),
+    );
+}
+
+/// WaitEvent's wait (`action_waitevent` on a TCP session): returns once
+/// an event is queued for the session (whether or not it may see it), new
+/// input is waiting on the socket, or `timeout` has passed, with every
+/// event queued by then. Err when the session must end: the event ring
+/// closed (None) or the session fell this many events behind.
+async fn wait_event(
+    events: &mut broadcast::Receiver<Arc<super::AmiEvent>>,
+    reader: &tokio::net::tcp::OwnedReadHalf,
+    timeout: Option<Duration>,
+) -> Result<Vec<Arc<super::AmiEvent>>, Option<u64>> {
+    let mut queued = Vec::new();
+    if events.is_empty() && timeout != Some(Duration::ZERO) {
+        let limit = async {
+            match timeout {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Ok(ev) => queued.push(ev),
+                Err(broadcast::error::RecvError::Lagged(n)) => return Err(Some(n)),
+                Err(broadcast::error::RecvError::Closed) => return Err(None),
+            },
+            _ = reader.readable() => {}
+            _ = limit => {}
+        }
+    }
+    loop {
+        match events.try_recv() {
+            Ok(ev) => queued.push(ev),
+            Err(broadcast::error::TryRecvError::Empty) => return Ok(queued),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => return Err(Some(n)),
+            Err(broadcast::error::TryRecvError::Closed) => return Err(None),
+        }
+    }
 }
 
 /// Marks the session logged in (after Login succeeded).

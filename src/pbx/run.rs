@@ -55,6 +55,11 @@ pub fn raise_exception(chan: &Channel, reason: &str, priority: i32) {
 
 /// Finds the current priority and runs it (`pbx_extension_helper` in spawn mode).
 pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
+    // Asterisk runs each channel on its own thread; here channels share the
+    // runtime's workers, so a dialplan that loops through many quick
+    // priorities gives way now and then instead of holding a worker (and
+    // every other call and AMI client waiting for it).
+    tokio::task::consume_budget().await;
     let (context, exten, priority, cid) = location(&ctx.chan);
     let loaded = ctx.sys.loaded();
     let found = find::find(

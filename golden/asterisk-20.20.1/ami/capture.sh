@@ -8,10 +8,11 @@
 # <name>.scenario against 127.0.0.1:5038, and the instance is stopped.
 # A failed play (a `wait` timing out, ...) is retried up to 3 times.
 # Environment: AMI_RX_DIR (where the .rx go; default next to this script),
-# AMI_CONFIG_DIR (config dir; default compat-configs/ami), ATTEMPTS (3).
+# AMI_CONFIG_DIR (config dir; default compat-configs/<the scenario's
+# `# config: <name>` line, else ami>), ATTEMPTS (3).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-cfg=${AMI_CONFIG_DIR:-$(cd "$here/../../../compat-configs/ami" && pwd)}
+configs=$(cd "$here/../../../compat-configs" && pwd)
 PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 PORT=5038
@@ -23,7 +24,9 @@ outdir=${AMI_RX_DIR:-$here}
 # One instance, one play. Runs with the lock held.
 play_once() {
     local name=$1 rx=$2
-    local work cmds out cap pid conf status i
+    local work cmds out cap pid conf status i cfg
+    cfg=$(sed -n 's/^# config: *//p' "$here/$name.scenario" | head -n 1)
+    cfg=${AMI_CONFIG_DIR:-$configs/${cfg:-ami}}
     work=$(mktemp -d /tmp/amicap.XXXXXX)
     cmds=$work/cmds
     out=$work/out

@@ -160,6 +160,10 @@ pub struct Transport {
     pub bind: String,
     pub cos: u32,
     pub tos: u32,
+    /// Every option as written (name lower-cased), for the options only
+    /// listed, not used.
+    #[serde(skip)]
+    pub options: Vec<(String, String)>,
 }
 
 impl Transport {
@@ -206,6 +210,10 @@ pub struct Aor {
     pub default_expiration: u32,
     pub minimum_expiration: u32,
     pub maximum_expiration: u32,
+    /// Every option as written (name lower-cased), for the options only
+    /// listed, not used.
+    #[serde(skip)]
+    pub options: Vec<(String, String)>,
 }
 
 /// `type=auth`.
@@ -216,6 +224,10 @@ pub struct Auth {
     pub username: String,
     pub password: String,
     pub realm: String,
+    /// Every option as written (name lower-cased), for the options only
+    /// listed, not used.
+    #[serde(skip)]
+    pub options: Vec<(String, String)>,
 }
 
 /// `type=identify`.
@@ -225,6 +237,10 @@ pub struct Identify {
     pub endpoint: String,
     pub matches: Vec<String>,
     pub match_header: String,
+    /// Every option as written (name lower-cased), for the options only
+    /// listed, not used.
+    #[serde(skip)]
+    pub options: Vec<(String, String)>,
 }
 
 /// Objects res_pjsip only stores here (registration, domain_alias,
@@ -254,6 +270,7 @@ fn parse_transport(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) ->
         bind: String::new(),
         cos: 0,
         tos: 0,
+        options: raw_options(cat),
     };
     for v in &cat.variables {
         match v.name.to_ascii_lowercase().as_str() {
@@ -331,6 +348,7 @@ fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
         default_expiration: 3600,
         minimum_expiration: 60,
         maximum_expiration: 7200,
+        options: raw_options(cat),
     };
     for v in &cat.variables {
         match v.name.to_ascii_lowercase().as_str() {
@@ -383,6 +401,7 @@ fn parse_auth(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth
         username: String::new(),
         password: String::new(),
         realm: String::new(),
+        options: raw_options(cat),
     };
     for v in &cat.variables {
         match v.name.to_ascii_lowercase().as_str() {
@@ -403,6 +422,7 @@ fn parse_identify(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> 
         endpoint: String::new(),
         matches: Vec::new(),
         match_header: String::new(),
+        options: raw_options(cat),
     };
     for v in &cat.variables {
         match v.name.to_ascii_lowercase().as_str() {
@@ -539,6 +559,249 @@ impl PjsipConf {
     }
 }
 
+fn raw_options(cat: &Category) -> Vec<(String, String)> {
+    cat.variables
+        .iter()
+        .map(|v| (v.name.to_ascii_lowercase(), v.value.clone()))
+        .collect()
+}
+
+/// How sorcery prints an option it stores.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Str,
+    /// `true`/`false`.
+    Bool,
+    /// `Yes`/`No`.
+    YesNo,
+    Uint,
+    /// `%f`.
+    Float,
+}
+
+/// An object's options as sorcery's field container yields them: each
+/// `(name, kind, default)` of `fields` takes the view's typed value from
+/// `typed`, else the value written in the file as sorcery prints it, else
+/// the default. The order of `fields` is the container's (a hash walk, so
+/// Asterisk's fixed but arbitrary order, read off the reference in
+/// `golden/asterisk-20.20.1/ami/sip_listings.rx`); AMI lists it as is.
+fn objectset(
+    fields: &[(&str, Kind, &str)],
+    options: &[(String, String)],
+    typed: &[(&str, String)],
+) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(name, kind, default)| {
+            let value = if let Some((_, v)) = typed.iter().find(|(n, _)| n == name) {
+                v.clone()
+            } else if let Some((_, raw)) = options.iter().rev().find(|(n, _)| n == name) {
+                let raw = raw.trim();
+                match kind {
+                    Kind::Str => raw.to_string(),
+                    Kind::Bool => if crate::config::is_true(raw) {
+                        "true"
+                    } else {
+                        "false"
+                    }
+                    .to_string(),
+                    Kind::YesNo => if crate::config::is_true(raw) {
+                        "Yes"
+                    } else {
+                        "No"
+                    }
+                    .to_string(),
+                    Kind::Uint => raw
+                        .parse::<u32>()
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|_| default.to_string()),
+                    Kind::Float => raw
+                        .parse::<f64>()
+                        .map(|f| format!("{f:.6}"))
+                        .unwrap_or_else(|_| default.to_string()),
+                }
+            } else {
+                default.to_string()
+            };
+            (name.to_string(), value)
+        })
+        .collect()
+}
+
+impl Transport {
+    /// Every option, in sorcery's order (see [`objectset`]).
+    pub fn params(&self) -> Vec<(String, String)> {
+        use Kind::*;
+        const FIELDS: &[(&str, Kind, &str)] = &[
+            ("websocket_write_timeout", Uint, "100"),
+            ("cos", Uint, "0"),
+            ("tcp_keepalive_enable", Bool, "false"),
+            ("protocol", Str, "udp"),
+            ("symmetric_transport", Bool, "false"),
+            ("domain", Str, ""),
+            ("verify_server", YesNo, "No"),
+            ("local_net", Str, ""),
+            ("bind", Str, ""),
+            ("allow_wildcard_certs", YesNo, "No"),
+            ("tcp_keepalive_interval_time", Uint, "1"),
+            ("async_operations", Uint, "1"),
+            ("external_media_address", Str, ""),
+            ("method", Str, "unspecified"),
+            ("external_signaling_address", Str, ""),
+            ("require_client_cert", YesNo, "No"),
+            ("tcp_keepalive_idle_time", Uint, "30"),
+            ("tos", Uint, "0"),
+            ("ca_list_path", Str, ""),
+            ("cipher", Str, ""),
+            ("cert_file", Str, ""),
+            ("external_signaling_port", Uint, "0"),
+            ("password", Str, ""),
+            ("allow_reload", Bool, "false"),
+            ("verify_client", YesNo, "No"),
+            ("tcp_keepalive_probe_count", Uint, "5"),
+            ("priv_key_file", Str, ""),
+            ("ca_list_file", Str, ""),
+        ];
+        objectset(
+            FIELDS,
+            &self.options,
+            &[
+                ("protocol", self.protocol.clone()),
+                ("bind", self.bind_address()),
+                ("cos", self.cos.to_string()),
+                ("tos", self.tos.to_string()),
+            ],
+        )
+    }
+}
+
+impl Auth {
+    /// Every option, in sorcery's order (see [`objectset`]).
+    pub fn params(&self) -> Vec<(String, String)> {
+        use Kind::*;
+        const FIELDS: &[(&str, Kind, &str)] = &[
+            ("oauth_secret", Str, ""),
+            ("password_digest", Str, ""),
+            ("supported_algorithms_uas", Str, "MD5"),
+            ("refresh_token", Str, ""),
+            ("username", Str, ""),
+            ("md5_cred", Str, ""),
+            ("realm", Str, ""),
+            ("auth_type", Str, "userpass"),
+            ("password", Str, ""),
+            ("supported_algorithms_uac", Str, "MD5"),
+            ("nonce_lifetime", Uint, "32"),
+            ("oauth_clientid", Str, ""),
+        ];
+        objectset(
+            FIELDS,
+            &self.options,
+            &[
+                ("username", self.username.clone()),
+                ("realm", self.realm.clone()),
+                ("auth_type", self.auth_type.clone()),
+                ("password", self.password.clone()),
+            ],
+        )
+    }
+}
+
+impl Aor {
+    /// The permanent contacts by id (`<aor>@@<md5 of the uri>`), the order
+    /// res_pjsip keeps them in: `(id, uri)`.
+    pub fn contact_ids(&self) -> Vec<(String, &str)> {
+        let mut v: Vec<(String, &str)> = self
+            .contacts
+            .iter()
+            .map(|c| {
+                (
+                    format!("{}@@{}", self.name, md5_hex(c.as_bytes())),
+                    c.as_str(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Every option, in sorcery's order (see [`objectset`]). `contact`
+    /// lists the permanent contacts as `<aor>/<uri>`.
+    pub fn params(&self) -> Vec<(String, String)> {
+        use Kind::*;
+        const FIELDS: &[(&str, Kind, &str)] = &[
+            ("minimum_expiration", Uint, "60"),
+            ("default_expiration", Uint, "3600"),
+            ("qualify_timeout", Float, "3.000000"),
+            ("qualify_2xx_only", Bool, "false"),
+            ("mailboxes", Str, ""),
+            ("support_path", Bool, "false"),
+            ("remove_unavailable", Bool, "false"),
+            ("voicemail_extension", Str, ""),
+            ("max_contacts", Uint, "0"),
+            ("authenticate_qualify", Bool, "false"),
+            ("contact", Str, ""),
+            ("maximum_expiration", Uint, "7200"),
+            ("qualify_frequency", Uint, "0"),
+            ("remove_existing", Bool, "false"),
+            ("outbound_proxy", Str, ""),
+        ];
+        let contacts: Vec<String> = self
+            .contact_ids()
+            .iter()
+            .map(|(_, uri)| format!("{}/{uri}", self.name))
+            .collect();
+        objectset(
+            FIELDS,
+            &self.options,
+            &[
+                ("minimum_expiration", self.minimum_expiration.to_string()),
+                ("default_expiration", self.default_expiration.to_string()),
+                ("max_contacts", self.max_contacts.to_string()),
+                ("contact", contacts.join(",")),
+                ("maximum_expiration", self.maximum_expiration.to_string()),
+                ("qualify_frequency", self.qualify_frequency.to_string()),
+                ("remove_existing", self.remove_existing.to_string()),
+            ],
+        )
+    }
+}
+
+impl Identify {
+    /// `match=` as `ast_ha_join` prints it: each `address/netmask`, the
+    /// address masked.
+    pub fn match_label(&self) -> String {
+        self.matches
+            .iter()
+            .map(|m| match super::acl::parse_ha(super::acl::Sense::Deny, m) {
+                Some(ha) => format!("{}/{}", ha.addr, ha.netmask),
+                None => m.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Every option, in sorcery's order (see [`objectset`]).
+    pub fn params(&self) -> Vec<(String, String)> {
+        use Kind::*;
+        const FIELDS: &[(&str, Kind, &str)] = &[
+            ("match", Str, ""),
+            ("match_request_uri", Str, ""),
+            ("srv_lookups", Bool, "true"),
+            ("endpoint", Str, ""),
+            ("match_header", Str, ""),
+        ];
+        objectset(
+            FIELDS,
+            &self.options,
+            &[
+                ("match", self.match_label()),
+                ("endpoint", self.endpoint.clone()),
+                ("match_header", self.match_header.clone()),
+            ],
+        )
+    }
+}
+
 /// MD5 of `data` as 32 lowercase hex digits (`ast_md5_hash`), which
 /// res_pjsip uses to name static contacts (`<aor>@@<md5 of uri>`).
 pub fn md5_hex(data: &[u8]) -> String {
@@ -599,6 +862,53 @@ mod tests {
     }
 
     #[test]
+    fn objectsets_print_options_as_sorcery_does() {
+        let mut diags = Vec::new();
+        let aor = parse_aor(
+            &Config::default(),
+            &cat(
+                "a",
+                &[
+                    ("type", "aor"),
+                    ("contact", "sip:a@127.0.0.1:5070"),
+                    ("remove_unavailable", "yes"),
+                    ("qualify_timeout", "5"),
+                    ("mailboxes", "100@default"),
+                ],
+            ),
+            &mut diags,
+        );
+        let p = aor.params();
+        let get = |n: &str| p.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(get("remove_unavailable"), Some("true"));
+        assert_eq!(get("qualify_timeout"), Some("5.000000"));
+        assert_eq!(get("mailboxes"), Some("100@default"));
+        assert_eq!(get("contact"), Some("a/sip:a@127.0.0.1:5070"));
+        assert_eq!(get("support_path"), Some("false"));
+        assert_eq!(p.len(), 15);
+
+        let id = parse_identify(
+            &Config::default(),
+            &cat(
+                "i",
+                &[
+                    ("type", "identify"),
+                    ("endpoint", "e"),
+                    ("match", "10.1.2.3/24,::1"),
+                ],
+            ),
+            &mut diags,
+        );
+        assert_eq!(
+            id.params()[0],
+            (
+                "match".to_string(),
+                "10.1.2.0/255.255.255.0,::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".to_string()
+            )
+        );
+    }
+
+    #[test]
     fn md5_known_values() {
         for (input, hash) in [
             ("", "d41d8cd98f00b204e9800998ecf8427e"),
@@ -627,6 +937,7 @@ mod tests {
                 bind: bind.into(),
                 cos: 0,
                 tos: 0,
+                options: Vec::new(),
             };
             assert_eq!(t.bind_address(), shown, "{bind}");
         }

@@ -1019,6 +1019,43 @@ impl Endpoint {
     /// are listed under their own names; `set_var` itself only when
     /// there are none.
     pub fn params(&self) -> Vec<(String, String)> {
+        let mut p = self.option_values();
+        if self.set_var.is_empty() {
+            p.push(("set_var".into(), String::new()));
+        } else {
+            p.extend(self.set_var.iter().cloned());
+        }
+        // Asterisk's list sort is a stable bubble sort on strcmp.
+        p.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        p
+    }
+
+    /// Every option as AMI lists it (string handlers only, so `set_var`
+    /// is one `name=value,...` value), in sorcery's field order: its
+    /// field container is a hash, walked in an order fixed by Asterisk
+    /// 20.20.1's build, read off the reference
+    /// (`golden/asterisk-20.20.1/ami/sip_listings.rx`). Options only
+    /// present when set, whose place that capture does not show, follow.
+    pub fn params_in_field_order(&self) -> Vec<(String, String)> {
+        let mut rest = self.option_values();
+        let set_var: Vec<String> = self
+            .set_var
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        rest.push(("set_var".into(), set_var.join(",")));
+        let mut out = Vec::with_capacity(rest.len());
+        for name in FIELD_ORDER {
+            if let Some(i) = rest.iter().position(|(n, _)| n == name) {
+                out.push(rest.remove(i));
+            }
+        }
+        out.extend(rest);
+        out
+    }
+
+    /// Every option but `set_var`, unsorted.
+    fn option_values(&self) -> Vec<(String, String)> {
         let tf = |b: bool| if b { "true" } else { "false" }.to_string();
         let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
         let s = |v: &str| v.to_string();
@@ -1294,17 +1331,152 @@ impl Endpoint {
         if !self.security_mechanisms.is_empty() {
             p.push(("security_mechanisms", self.security_mechanisms.clone()));
         }
-        let mut p: Vec<(String, String)> = p.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        if self.set_var.is_empty() {
-            p.push(("set_var".into(), String::new()));
-        } else {
-            p.extend(self.set_var.iter().cloned());
-        }
-        // Asterisk's list sort is a stable bubble sort on strcmp.
-        p.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        p
+        p.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 }
+
+/// The endpoint options in the order sorcery's field container yields
+/// them (see [`Endpoint::params_in_field_order`]).
+const FIELD_ORDER: &[&str] = &[
+    "rpid_immediate",
+    "webrtc",
+    "ignore_183_without_sdp",
+    "send_aoc",
+    "device_state_busy_at",
+    "t38_udptl_maxdatagram",
+    "codec_prefs_incoming_answer",
+    "security_negotiation",
+    "dtls_rekey",
+    "rtp_port_end",
+    "named_pickup_group",
+    "direct_media_method",
+    "send_rpid",
+    "pickup_group",
+    "sdp_session",
+    "dtls_verify",
+    "message_context",
+    "tenantid",
+    "mailboxes",
+    "record_on_feature",
+    "dtls_private_key",
+    "dtls_fingerprint",
+    "overlap_context",
+    "outgoing_call_offer_pref",
+    "rtp_port_start",
+    "from_domain",
+    "timers_sess_expires",
+    "named_call_group",
+    "dtls_cipher",
+    "media_encryption_optimistic",
+    "suppress_q850_reason_headers",
+    "aors",
+    "identify_by",
+    "callerid_privacy",
+    "mwi_subscribe_replaces_unsolicited",
+    "cos_audio",
+    "follow_early_media_fork",
+    "context",
+    "rtp_symmetric",
+    "transport",
+    "moh_suggest",
+    "t38_udptl",
+    "fax_detect",
+    "t38_bind_udptl_to_media_address",
+    "tos_video",
+    "srtp_tag_32",
+    "refer_blind_progress",
+    "max_audio_streams",
+    "bundle",
+    "use_avpf",
+    "call_group",
+    "send_connected_line",
+    "fax_detect_timeout",
+    "sdp_owner",
+    "force_rport",
+    "callerid_tag",
+    "rtp_timeout_hold",
+    "suppress_moh_on_sendonly",
+    "use_ptime",
+    "media_address",
+    "voicemail_extension",
+    "rtp_timeout",
+    "stir_shaken",
+    "set_var",
+    "contact_acl",
+    "preferred_codec_only",
+    "geoloc_outgoing_call_profile",
+    "force_avp",
+    "record_off_feature",
+    "from_user",
+    "send_diversion",
+    "send_history_info",
+    "t38_udptl_ipv6",
+    "tone_zone",
+    "language",
+    "allow_subscribe",
+    "rtp_ipv6",
+    "callerid",
+    "moh_passthrough",
+    "cos_video",
+    "dtls_auto_generate_cert",
+    "asymmetric_rtp_codec",
+    "geoloc_incoming_call_profile",
+    "ice_support",
+    "aggregate_mwi",
+    "one_touch_recording",
+    "mwi_from_user",
+    "redirect_method",
+    "accountcode",
+    "codec_prefs_outgoing_answer",
+    "allow",
+    "rewrite_contact",
+    "user_eq_phone",
+    "rtp_engine",
+    "follow_redirect_methods",
+    "subscribe_context",
+    "notify_early_inuse_ringing",
+    "incoming_mwi_mailbox",
+    "incoming_call_offer_pref",
+    "allow_unauthenticated_options",
+    "auth",
+    "direct_media_glare_mitigation",
+    "trust_id_inbound",
+    "stir_shaken_profile",
+    "bind_rtp_to_media_address",
+    "disable_direct_media_on_nat",
+    "media_encryption",
+    "media_use_received_transport",
+    "allow_overlap",
+    "dtmf_mode",
+    "outbound_auth",
+    "tos_audio",
+    "dtls_cert_file",
+    "dtls_ca_path",
+    "dtls_setup",
+    "connected_line_method",
+    "g726_non_standard",
+    "100rel",
+    "timers",
+    "direct_media",
+    "acl",
+    "timers_min_se",
+    "trust_id_outbound",
+    "sub_min_expiry",
+    "rtcp_mux",
+    "max_video_streams",
+    "accept_multiple_sdp_answers",
+    "codec_prefs_incoming_offer",
+    "codec_prefs_outgoing_offer",
+    "trust_connected_line",
+    "send_pai",
+    "rtp_keepalive",
+    "t38_udptl_ec",
+    "t38_udptl_nat",
+    "allow_transfer",
+    "dtls_ca_file",
+    "outbound_proxy",
+    "inband_progress",
+];
 
 /// `ast_sip_auth_vector_init`: names trimmed, empty ones dropped.
 fn auth_list(value: &str) -> Vec<String> {

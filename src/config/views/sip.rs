@@ -1093,15 +1093,17 @@ impl SipPeer {
     /// The default address of a dynamic peer (`defaultip=`, with `port=`).
     pub fn defaddr_label(&self) -> String {
         match self.defaultip {
-            Some(ip) => {
-                let port = if self.host_dynamic {
-                    self.effective_port()
-                } else {
-                    self.default_port()
-                };
-                sockaddr(ip, port)
-            }
+            Some(ip) => sockaddr(ip, self.defaddr_port()),
             None => "(null)".into(),
+        }
+    }
+
+    /// The port of the default address: a dynamic peer's `port=`.
+    pub fn defaddr_port(&self) -> u16 {
+        if self.host_dynamic {
+            self.effective_port()
+        } else {
+            self.default_port()
         }
     }
 
@@ -1141,6 +1143,26 @@ impl SipPeer {
             Some(z) if known(z) => z,
             _ if known(&self.settings.tonezone) => &self.settings.tonezone,
             _ => "",
+        }
+    }
+
+    /// `ast_channel_amaflags2string`.
+    pub fn amaflags_label(&self) -> &'static str {
+        match self.amaflags {
+            1 => "OMIT",
+            2 => "BILLING",
+            3 => "DOCUMENTATION",
+            _ => "Unknown",
+        }
+    }
+
+    /// `peer_status`: the text and whether the peer is monitored. Nothing
+    /// has been qualified yet, so a monitored peer is still unknown.
+    pub fn status(&self) -> (&'static str, bool) {
+        if self.settings.qualify_ms != 0 {
+            ("UNKNOWN", true)
+        } else {
+            ("Unmonitored", false)
         }
     }
 

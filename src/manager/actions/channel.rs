@@ -275,3 +275,25 @@ pub fn absolute_timeout<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a>
     c.wake();
     now(Flow::Reply(Reply::ack(m, "Timeout Set")))
 }
+
+/// `action_coreshowchannelmap`: the channels bridged with a channel.
+/// Channels here are never in a bridge that AMI shows (CoreShowChannel's
+/// BridgeId is empty), so a known channel's map is empty.
+pub fn show_channel_map<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let name = m.get("Channel");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "CoreShowChannelMap requires a channel.\n",
+        )));
+    }
+    if s.sys().pbx.channels.by_name(name).is_none() {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "Could not get channel snapshot\n",
+        )));
+    }
+    let mut r = Reply::list_start(m, "Channel map will follow");
+    r.list_complete(m, "CoreShowChannelMapComplete", 0);
+    now(Flow::Reply(r))
+}

@@ -12,6 +12,8 @@ mod login;
 mod module;
 mod originate;
 mod pbx;
+mod pjsip;
+mod sip;
 mod vars;
 
 use std::future::Future;
@@ -32,6 +34,24 @@ pub struct Action {
     /// One line on what it does, for ListCommands (our own words).
     pub synopsis: &'static str,
     pub handler: Handler,
+    /// The module that registers it, when not the core: the action exists
+    /// only while that module runs.
+    pub module: Option<&'static str>,
+}
+
+impl Action {
+    /// Whether the action is registered now (its module is running).
+    pub fn available(&self, sys: &crate::core::System) -> bool {
+        let loaded = sys.loaded();
+        match self.module {
+            None => true,
+            // chan_sip declines to load without sip.conf.
+            Some("chan_sip") => {
+                loaded.modules.loads("chan_sip") && sys.conf.dirs.etc.join("sip.conf").exists()
+            }
+            Some(m) => loaded.modules.loads(m),
+        }
+    }
 }
 
 /// A reply that needs no waiting.
@@ -46,6 +66,16 @@ macro_rules! action {
             authority: $auth,
             synopsis: $syn,
             handler: $h,
+            module: None,
+        }
+    };
+    ($name:literal, $auth:expr, $syn:literal, $h:path, $module:literal) => {
+        Action {
+            name: $name,
+            authority: $auth,
+            synopsis: $syn,
+            handler: $h,
+            module: Some($module),
         }
     };
 }
@@ -75,6 +105,12 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | REPORTING,
         "Show the PBX's core settings and version.",
         core::settings
+    ),
+    action!(
+        "CoreShowChannelMap",
+        SYSTEM | REPORTING,
+        "List the channels bridged with a channel.",
+        channel::show_channel_map
     ),
     action!(
         "CoreShowChannels",
@@ -197,6 +233,27 @@ pub static ACTIONS: &[Action] = &[
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
+        "PJSIPShowContacts",
+        SYSTEM,
+        "List the registered PJSIP contacts.",
+        pjsip::show_contacts,
+        "res_pjsip"
+    ),
+    action!(
+        "PJSIPShowEndpoint",
+        SYSTEM,
+        "Show a PJSIP endpoint and the objects it uses.",
+        pjsip::show_endpoint,
+        "res_pjsip"
+    ),
+    action!(
+        "PJSIPShowEndpoints",
+        SYSTEM,
+        "List the PJSIP endpoints.",
+        pjsip::show_endpoints,
+        "res_pjsip"
+    ),
+    action!(
         "Redirect",
         CALL,
         "Send a channel (and optionally a second one) elsewhere in the dialplan.",
@@ -221,6 +278,20 @@ pub static ACTIONS: &[Action] = &[
         pbx::show_dialplan
     ),
     action!(
+        "SIPpeers",
+        SYSTEM | REPORTING,
+        "List the chan_sip peers.",
+        sip::sip_peers,
+        "chan_sip"
+    ),
+    action!(
+        "SIPshowpeer",
+        SYSTEM | REPORTING,
+        "Show one chan_sip peer.",
+        sip::sip_show_peer,
+        "chan_sip"
+    ),
+    action!(
         "Status",
         SYSTEM | CALL | REPORTING,
         "List channel status, for one channel or all.",
@@ -237,6 +308,12 @@ pub static ACTIONS: &[Action] = &[
         USER,
         "Send a user-defined event to every session.",
         events::user_event
+    ),
+    action!(
+        "WaitEvent",
+        0,
+        "Wait for an event to happen on this session.",
+        events::wait_event
     ),
 ];
 
@@ -323,7 +400,7 @@ pub async fn process(s: &mut Session, m: &Message) -> Flow {
             }
         }
     }
-    let Some(act) = find(&action) else {
+    let Some(act) = find(&action).filter(|a| a.available(s.sys())) else {
         let rt = format!("Action: {action}");
         s.security(None, Kind::RequestBadFormat { request_type: &rt });
         return Flow::Reply(Reply::error(
@@ -344,7 +421,7 @@ pub async fn process(s: &mut Session, m: &Message) -> Flow {
 /// ListCommands: every action this session may run, with its classes.
 fn listcommands<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let mut r = Reply::start("Success", m);
-    for a in ACTIONS {
+    for a in ACTIONS.iter().filter(|a| a.available(s.sys())) {
         if a.authority == 0 || s.writeperm & a.authority != 0 {
             r.raw(&format!(
                 "{}: {}  (Priv: {})\r\n",

@@ -1,0 +1,37 @@
+//! func_devstate's CLI: `devstate change`.
+
+use super::{CliArgs, CliEntry, CliResult};
+use crate::core::System;
+
+pub fn commands() -> Vec<CliEntry> {
+    vec![CliEntry::new(
+        "devstate change",
+        "Usage: devstate change <device> <state>\n       Sets a Custom: device to a state: NOT_INUSE, INUSE, BUSY, INVALID,\n       UNAVAILABLE, RINGING, RINGINUSE or ONHOLD.\n       For example: devstate change Custom:lamp INUSE\n",
+        change,
+    )]
+}
+
+fn change(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let (Some(dev), Some(state), 4) = (a.arg(2), a.arg(3), a.argc()) else {
+        return CliResult::ShowUsage;
+    };
+    let prefix = "Custom:";
+    let name = match dev.get(..prefix.len()) {
+        Some(head) if head.eq_ignore_ascii_case(prefix) => &dev[prefix.len()..],
+        _ => {
+            out.push_str("The devstate command can only be used to set 'Custom:' device state!\n");
+            return CliResult::Failure;
+        }
+    };
+    if name.is_empty() {
+        return CliResult::ShowUsage;
+    }
+    if crate::core::devicestate::DeviceState::from_token(state)
+        == crate::core::devicestate::DeviceState::Unknown
+    {
+        return CliResult::ShowUsage;
+    }
+    out.push_str(&format!("Changing {name} to {state}\n"));
+    crate::funcs::devstate::set_custom(sys, name, state);
+    CliResult::Success
+}

@@ -1,0 +1,245 @@
+//! res_pjsip's listing actions: PJSIPShowEndpoints, PJSIPShowEndpoint and
+//! PJSIPShowContacts (`ami_show_endpoints`, `ami_show_endpoint`,
+//! `ami_show_contacts`), from the pjsip.conf view. Each object is shown
+//! as `ast_sip_sorcery_object_to_ami` does: its type and id, then every
+//! option under its camel-cased name, in sorcery's field order.
+
+use super::{BoxFuture, now};
+use crate::config::views::pjsip::{Aor, Endpoint};
+use crate::core::System;
+use crate::manager::message::{Message, Reply};
+use crate::manager::session::{Flow, Session};
+
+/// `ast_to_camel_case`: each `_`-separated word capitalised, joined.
+fn camel(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// An event for one object: `ObjectType`, `ObjectName`, its options.
+fn object(
+    r: &mut Reply,
+    event: &str,
+    m: &Message,
+    kind: &str,
+    id: &str,
+    params: &[(String, String)],
+) {
+    r.item(event, m)
+        .line("ObjectType", kind)
+        .line("ObjectName", id);
+    for (n, v) in params {
+        r.line(&camel(n), v);
+    }
+}
+
+/// `ast_sip_get_device_state`.
+fn device_state(sys: &System, e: &Endpoint) -> &'static str {
+    crate::core::devicestate::device_state(sys, &format!("PJSIP/{}", e.name)).as_str()
+}
+
+/// The channels of an endpoint now (its snapshot's `num_channels`).
+fn active_channels(sys: &System, e: &Endpoint) -> usize {
+    let prefix = format!("PJSIP/{}-", e.name);
+    sys.pbx
+        .channels
+        .all()
+        .iter()
+        .filter(|c| c.name.starts_with(&prefix))
+        .count()
+}
+
+/// An AOR's contacts, `<aor>/<uri>,` each.
+fn contacts_line(aor: &Aor) -> String {
+    aor.contact_ids()
+        .iter()
+        .map(|(_, uri)| format!("{}/{uri},", aor.name))
+        .collect()
+}
+
+/// PJSIPShowEndpoints: an EndpointList event per endpoint, by id.
+pub fn show_endpoints<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    if conf.endpoints.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No endpoints found\n")));
+    }
+    let mut eps: Vec<&Endpoint> = conf.endpoints.iter().collect();
+    eps.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
+    let mut r = Reply::list_start(
+        m,
+        "A listing of Endpoints follows, presented as EndpointList events",
+    );
+    for e in &eps {
+        r.item("EndpointList", m)
+            .line("ObjectType", "endpoint")
+            .line("ObjectName", &e.name)
+            .line("Transport", &e.transport)
+            .line("Aor", &e.aors)
+            .line("Auths", e.inbound_auths.join(","))
+            .line("OutboundAuths", e.outbound_auths.join(","));
+        for aor in e.aor_names().filter_map(|a| conf.aor(a)) {
+            r.line("Contacts", contacts_line(aor));
+        }
+        r.line("DeviceState", device_state(&sys, e))
+            .line("ActiveChannels", active_channels(&sys, e))
+            .end();
+    }
+    r.list_complete(m, "EndpointListComplete", eps.len());
+    now(Flow::Reply(r))
+}
+
+/// PJSIPShowEndpoint: the endpoint's EndpointDetail, then what each
+/// formatter adds in res_pjsip's order: auths, the transport, AORs with
+/// their contacts' statuses, identifies.
+pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let mut name = m.get("Endpoint");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "PJSIPShowEndpoint requires an endpoint name\n",
+        )));
+    }
+    if name.len() >= 6 && name[..6].eq_ignore_ascii_case("pjsip/") {
+        name = &name[6..];
+    }
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let Some(e) = conf.endpoint(name) else {
+        return now(Flow::Reply(Reply::error(
+            m,
+            &format!("Unable to retrieve endpoint {name}\n"),
+        )));
+    };
+    let mut r = Reply::list_start(
+        m,
+        "Following are Events for each object associated with the Endpoint",
+    );
+    object(
+        &mut r,
+        "EndpointDetail",
+        m,
+        "endpoint",
+        &e.name,
+        &e.params_in_field_order(),
+    );
+    r.line("DeviceState", device_state(&sys, e))
+        .line("ActiveChannels", active_channels(&sys, e))
+        .end();
+    let mut count = 0;
+    let auths = e.inbound_auths.iter().chain(&e.outbound_auths);
+    for a in auths.filter_map(|a| conf.auth(a)) {
+        object(&mut r, "AuthDetail", m, "auth", &a.name, &a.params());
+        r.line("EndpointName", &e.name).end();
+        count += 1;
+    }
+    if let Some(t) = conf.transport(&e.transport) {
+        object(
+            &mut r,
+            "TransportDetail",
+            m,
+            "transport",
+            &t.name,
+            &t.params(),
+        );
+        r.line("EndpointName", &e.name).end();
+        count += 1;
+    }
+    for aor in e.aor_names().filter_map(|a| conf.aor(a)) {
+        let mut params = aor.params();
+        // The AOR's `contact` option is shown as `Contacts`.
+        for (n, _) in &mut params {
+            if n == "contact" {
+                *n = "contacts".into();
+            }
+        }
+        object(&mut r, "AorDetail", m, "aor", &aor.name, &params);
+        let opt = |n: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        // The contact status carries its AOR's qualify settings, flags as
+        // numbers and the timeout to the millisecond.
+        let flag = |n: &str| u8::from(opt(n) == "true");
+        let qualify_timeout = format!(
+            "{:.3}",
+            opt("qualify_timeout").parse::<f64>().unwrap_or(3.0)
+        );
+        // Only permanent contacts: none registered.
+        r.line("TotalContacts", aor.contacts.len())
+            .line("ContactsRegistered", 0)
+            .line("EndpointName", &e.name)
+            .end();
+        count += 1;
+        for (id, uri) in aor.contact_ids() {
+            r.item("ContactStatusDetail", m)
+                .line("AOR", &aor.name)
+                .line("URI", uri)
+                .line("UserAgent", "")
+                .line("RegExpire", 0)
+                .line(
+                    "Status",
+                    if aor.qualify_frequency == 0 {
+                        "NonQualified"
+                    } else {
+                        "Unknown"
+                    },
+                )
+                .line("RoundtripUsec", "N/A")
+                .line("EndpointName", &e.name)
+                .line("ID", id)
+                .line("AuthenticateQualify", flag("authenticate_qualify"))
+                .line("OutboundProxy", opt("outbound_proxy"))
+                .line("Path", "")
+                .line("QualifyFrequency", aor.qualify_frequency)
+                .line("QualifyTimeout", &qualify_timeout)
+                .line("Qualify2xxOnly", flag("qualify_2xx_only"))
+                .end();
+            count += 1;
+        }
+    }
+    for id in conf.identifies.iter().filter(|i| i.endpoint == e.name) {
+        object(
+            &mut r,
+            "IdentifyDetail",
+            m,
+            "identify",
+            &id.name,
+            &id.params(),
+        );
+        r.line("EndpointName", &e.name).end();
+        count += 1;
+    }
+    r.list_complete(m, "EndpointDetailComplete", count + 1);
+    now(Flow::Reply(r))
+}
+
+/// PJSIPShowContacts: the registered contacts. Permanent contacts belong
+/// to their AORs and are not listed; nothing has registered.
+pub fn show_contacts<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    now(Flow::Reply(Reply::error(m, "No Contacts found\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_as_asterisk() {
+        assert_eq!(camel("t38_udptl_maxdatagram"), "T38UdptlMaxdatagram");
+        assert_eq!(camel("100rel"), "100rel");
+        assert_eq!(camel("ignore_183_without_sdp"), "Ignore183WithoutSdp");
+    }
+}
