@@ -1384,11 +1384,7 @@ impl Task {
         };
         let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
-        bye.headers.push("Max-Forwards", "70");
-        bye.headers.push("User-Agent", self.flavor.user_agent());
-        for (name, value) in self.flavor.hangup_headers(cause) {
-            bye.headers.push(name, value);
-        }
+        self.flavor.finish_bye(&mut bye, cause);
         let peer = call.peer;
         if let Ok(id) = self
             .tx

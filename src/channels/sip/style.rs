@@ -3,7 +3,7 @@
 //! cause to status mapping. Keeping it in one place lets the call code be
 //! the same for both drivers.
 
-use crate::sip::message::{Request, Response, reason_phrase};
+use crate::sip::message::{Header, Request, Response, reason_phrase};
 use crate::sip::sdp::{Origin, Prefer};
 
 use super::endpoint::Flavor;
@@ -142,17 +142,39 @@ impl Flavor {
         }
     }
 
-    /// Headers a BYE we send carries to say why.
-    pub fn hangup_headers(self, cause: u32) -> Vec<(&'static str, String)> {
+    /// Completes a BYE the PBX sends (built by the dialog, which ends it
+    /// with Max-Forwards) in the driver's header order: chan_sip puts
+    /// Max-Forwards right under the Via and its X-Asterisk-HangupCause
+    /// pair after User-Agent; pjsip puts its Q.850 Reason before
+    /// Max-Forwards and User-Agent.
+    pub fn finish_bye(self, bye: &mut Request, cause: u32) {
+        bye.headers.remove("Max-Forwards");
+        let h = &mut bye.headers;
         match self {
-            Flavor::ChanSip => vec![
-                (
+            Flavor::ChanSip => {
+                let at =
+                    h.0.iter()
+                        .rposition(|x| x.name.eq_ignore_ascii_case("Via"))
+                        .map_or(0, |i| i + 1);
+                h.0.insert(
+                    at,
+                    Header {
+                        name: "Max-Forwards".into(),
+                        value: "70".into(),
+                    },
+                );
+                h.push("User-Agent", self.user_agent());
+                h.push(
                     "X-Asterisk-HangupCause",
-                    crate::channels::causes::text(cause).to_string(),
-                ),
-                ("X-Asterisk-HangupCauseCode", cause.to_string()),
-            ],
-            Flavor::Pjsip => vec![("Reason", format!("Q.850;cause={cause}"))],
+                    crate::channels::causes::text(cause),
+                );
+                h.push("X-Asterisk-HangupCauseCode", cause.to_string());
+            }
+            Flavor::Pjsip => {
+                h.push("Reason", format!("Q.850;cause={cause}"));
+                h.push("Max-Forwards", "70");
+                h.push("User-Agent", self.user_agent());
+            }
         }
     }
 }
@@ -205,5 +227,67 @@ pub fn status_to_cause(status: u16) -> u32 {
         604 => 1,
         _ if status >= 500 => 34,
         _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::dialog::Dialog;
+    use crate::sip::headers::Via;
+    use crate::sip::message::tests::transcript_messages;
+    use crate::sip::message::{Message, Method, parse_datagram};
+    use crate::sip::uri::Host;
+
+    /// The header names of the BYE the dialog builds for the call of
+    /// `golden/asterisk-20.20.1/sip/invite_playback.<variant>.sip.log`,
+    /// and of the BYE the reference sent there.
+    fn bye_headers(flavor: Flavor, variant: &str) -> (Vec<String>, Vec<String>) {
+        let path = format!(
+            "{}/golden/asterisk-20.20.1/sip/invite_playback.{variant}.sip.log",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read(&path).expect("golden log");
+        let msgs: Vec<Message> = transcript_messages(&text)
+            .into_iter()
+            .map(|m| parse_datagram(m).expect("parse"))
+            .collect();
+        let find_req = |method: Method| {
+            msgs.iter()
+                .rev()
+                .find_map(|m| match m {
+                    Message::Request(r) if r.method == method => Some(r.clone()),
+                    _ => None,
+                })
+                .expect("request")
+        };
+        let ok = msgs
+            .iter()
+            .find_map(|m| match m {
+                Message::Response(r) if r.status == 200 => Some(r.clone()),
+                _ => None,
+            })
+            .expect("200");
+        let (invite, theirs) = (find_req(Method::Invite), find_req(Method::Bye));
+        let mut d = Dialog::uas(&invite, &ok).expect("dialog");
+        let mut v = Via::new("UDP", Host::V4([127, 0, 0, 1].into()), Some(5060));
+        v.params.set("branch", Some("z9hG4bKtest"));
+        let mut ours = d.create_request(Method::Bye, v);
+        flavor.finish_bye(&mut ours, 16);
+        let names = |r: &Request| r.headers.0.iter().map(|h| h.name.to_string()).collect();
+        (names(&ours), names(&theirs))
+    }
+
+    #[test]
+    fn a_bye_has_one_max_forwards_where_each_driver_puts_it() {
+        let (ours, mut theirs) = bye_headers(Flavor::ChanSip, "chan_sip");
+        // chan_sip also signs its BYE with the caller's credentials
+        // (Proxy-Authorization), a quirk not reproduced; Content-Length is
+        // written at send time.
+        theirs.retain(|n| n != "Proxy-Authorization" && n != "Content-Length");
+        assert_eq!(ours, theirs);
+        let (ours, mut theirs) = bye_headers(Flavor::Pjsip, "pjsip");
+        theirs.retain(|n| n != "Content-Length");
+        assert_eq!(ours, theirs);
     }
 }
