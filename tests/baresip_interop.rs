@@ -4,7 +4,8 @@
 //! records what it hears, for both channel drivers of
 //! `compat-configs/sipcalls`. The SIP message flow baresip saw must equal
 //! the one it saw from Asterisk 20.20.1
-//! (`golden/asterisk-20.20.1/baresip/`), and the prompt must have arrived
+//! (`golden/asterisk-20.20.1/baresip/`), header names included, and the
+//! prompt must have arrived
 //! as audio: RTP packets counted by baresip and the energy of what it
 //! decoded.
 //!
@@ -195,6 +196,13 @@ fn interop(driver: &str, user: &str, password: &str) {
         "{driver}: SIP flow differs from Asterisk 20.20.1's"
     );
     assert!(got.contains("<< BYE (BYE)\n>> 200 OK (BYE)\n"), "{got}");
+    // And each message with the reference's header names, in its order,
+    // and SDP direction.
+    assert_eq!(
+        flow(&c.out, &["--headers", "--sdp"]),
+        golden(&format!("{name}.headers")),
+        "{driver}: header names differ from Asterisk 20.20.1's"
+    );
 
     // The prompt arrived: tt-weasels is 2.95 s, 50 packets a second.
     let packets = received_packets(&out);

@@ -288,6 +288,9 @@ struct Call {
     early_media_sent: bool,
     /// We placed this call (Dial); the INVITE and its transaction are ours.
     outgoing: bool,
+    /// chan_sip: the caller's credentials and the nonce its INVITE proved
+    /// them with, which chan_sip signs its own BYE with.
+    bye_auth: Option<(endpoint::Credentials, String)>,
 }
 
 struct Task {
@@ -591,8 +594,10 @@ impl Task {
     /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.
     fn reinvite(&mut self, key: u64, id: TransactionId, req: Request) {
         if self.flavor == Flavor::ChanSip {
-            // chan_sip says Trying to a re-INVITE too; pjsip answers at once.
-            let trying = self.flavor.response(&req, 100, None, None);
+            // chan_sip says Trying to a re-INVITE too (with its Contact);
+            // pjsip answers at once.
+            let contact = self.contact_for(&req);
+            let trying = self.flavor.response(&req, 100, None, Some(&contact));
             let _ = self.tx.send_response(Instant::now(), id, trying);
         }
         let Some(call) = self.calls.get_mut(&key) else {
@@ -640,6 +645,7 @@ impl Task {
         let body = call.answer_sdp.clone();
         let contact = self.contact_for(&call.invite);
         let mut r = self.flavor.response(&req, 200, Some(&tag), Some(&contact));
+        self.flavor.finish_reinvite_ok(&mut r);
         r.headers.push("Content-Type", "application/sdp");
         r.body = body;
         let _ = self.tx.send_response(Instant::now(), id, r);
@@ -689,10 +695,8 @@ impl Task {
                 let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(req, 401, Some(&tag), None);
                 let nonce = self.nonces.issue(Instant::now());
-                r.headers.push(
-                    "WWW-Authenticate",
-                    self.flavor.challenge(realm, &nonce, stale),
-                );
+                self.flavor
+                    .add_challenge(&mut r, self.flavor.challenge(realm, &nonce, stale));
                 let _ = self.tx.send_response(Instant::now(), id, r);
             }
         }
@@ -816,19 +820,18 @@ impl Task {
             Ok(changes) => {
                 let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(&req, 200, Some(&tag), None);
-                r.headers.remove("Contact");
-                r.headers.remove("Allow");
-                r.headers.remove("Supported");
-                for c in &changes.current {
-                    r.headers.push(
-                        "Contact",
-                        format!("<{}>;expires={}", c.uri, c.remaining(Instant::now())),
-                    );
-                }
-                if let Some(exp) = changes.expires_header {
-                    r.headers.push("Expires", exp.to_string());
-                }
-                r.headers.push("Date", httpdate_now());
+                let now = Instant::now();
+                let contacts = changes
+                    .current
+                    .iter()
+                    .map(|c| format!("<{}>;expires={}", c.uri, c.remaining(now)))
+                    .collect();
+                self.flavor.finish_register_ok(
+                    &mut r,
+                    contacts,
+                    changes.expires_header,
+                    httpdate_now(),
+                );
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 self.log_registration(&ep, &aor, &changes);
             }
@@ -887,6 +890,12 @@ impl Task {
     async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
         let Some(ep) = self.admit(id, &req, from) else {
             return;
+        };
+        let bye_auth = match (&ep.auth, self.flavor) {
+            (Some(creds), Flavor::ChanSip) => DigestCredentials::from_headers(&req.headers, false)
+                .ok()
+                .map(|given| (creds.clone(), given.nonce)),
+            _ => None,
         };
         let tag = self.flavor.new_tag();
         let offer = if req.body.is_empty() {
@@ -1070,6 +1079,7 @@ impl Task {
                 negotiated,
                 early_media_sent: false,
                 outgoing: false,
+                bye_auth,
             },
         );
         let ctx = AppCtx {
@@ -1189,6 +1199,7 @@ impl Task {
                 },
                 early_media_sent: false,
                 outgoing: true,
+                bye_auth: None,
             },
         );
     }
@@ -1325,7 +1336,12 @@ impl Task {
                     c.state = CallState::Ending;
                     c.chan.clone()
                 });
-                let r = self.flavor.response(&invite, status, Some(&tag), None);
+                let mut r = self.flavor.response(&invite, status, Some(&tag), None);
+                if self.flavor == Flavor::Pjsip {
+                    // Busy() and Congestion() hang up with these causes.
+                    let cause = if ind == Indication::Busy { 17 } else { 34 };
+                    r.headers.push("Reason", format!("Q.850;cause={cause}"));
+                }
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 // The call is over for the device: the channel goes too.
                 if let Some(chan) = chan {
@@ -1384,7 +1400,15 @@ impl Task {
         };
         let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
-        self.flavor.finish_bye(&mut bye, cause);
+        let auth = call.bye_auth.as_ref().map(|(creds, nonce)| {
+            style::bye_credentials(
+                creds,
+                nonce,
+                bye.uri.user.as_deref().unwrap_or_default(),
+                call.peer.ip(),
+            )
+        });
+        self.flavor.finish_bye(&mut bye, cause, auth);
         let peer = call.peer;
         if let Ok(id) = self
             .tx

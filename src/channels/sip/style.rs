@@ -3,10 +3,13 @@
 //! cause to status mapping. Keeping it in one place lets the call code be
 //! the same for both drivers.
 
+use std::net::IpAddr;
+
+use crate::sip::auth::{Secret, digest_response};
 use crate::sip::message::{Header, Request, Response, reason_phrase};
 use crate::sip::sdp::{Origin, Prefer};
 
-use super::endpoint::Flavor;
+use super::endpoint::{Credentials, Flavor};
 
 pub const CHAN_SIP_ALLOW: &str =
     "INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH, MESSAGE";
@@ -81,6 +84,18 @@ impl Flavor {
         contact: Option<&str>,
     ) -> Response {
         let mut r = Response::for_request(req, status);
+        // Each driver writes the headers it copies in its own order,
+        // whatever the request's (baresip sends To before From).
+        let order = match self {
+            Flavor::ChanSip => ["Via", "From", "To", "Call-ID", "CSeq"],
+            Flavor::Pjsip => ["Via", "Call-ID", "From", "To", "CSeq"],
+        };
+        let copied = std::mem::take(&mut r.headers.0);
+        for name in order {
+            r.headers
+                .0
+                .extend(copied.iter().filter(|h| h.name == name).cloned());
+        }
         r.reason = reason_phrase(status).to_string();
         if let Some(tag) = to_tag
             && status != 100
@@ -99,24 +114,112 @@ impl Flavor {
             Flavor::ChanSip => {
                 r.headers.push("Allow", CHAN_SIP_ALLOW);
                 r.headers.push("Supported", "replaces, timer");
-                if let Some(c) = contact {
+                // No Contact in what ends a dialog or a transaction.
+                if let Some(c) = contact
+                    && !matches!(
+                        req.method,
+                        crate::sip::Method::Bye | crate::sip::Method::Cancel
+                    )
+                {
                     r.headers.push("Contact", format!("<{c}>"));
                 }
             }
             Flavor::Pjsip => {
+                // pjsip's session layer: Contact and Allow on what makes or
+                // confirms a dialog (Allow on the 487 too), Supported on
+                // the 2xx only; errors carry neither.
+                let dialog = invite_like && (180..300).contains(&status);
                 if let Some(c) = contact
-                    && status >= 180
+                    && dialog
                 {
                     r.headers.push("Contact", format!("<{c}>"));
                 }
-                if invite_like && status >= 180 {
+                if dialog || (invite_like && status == 487) {
                     r.headers.push("Allow", PJSIP_ALLOW);
+                }
+                if invite_like && (200..300).contains(&status) {
                     r.headers
                         .push("Supported", "100rel, timer, replaces, norefersub");
                 }
             }
         }
         r
+    }
+
+    /// Reorders the 200 to a re-INVITE as pjsip writes it (its dialog
+    /// layer, not the session's): Allow, Supported, Contact, then Server.
+    pub fn finish_reinvite_ok(self, r: &mut Response) {
+        if self != Flavor::Pjsip {
+            return;
+        }
+        // response() left these last; take them out and put them back.
+        for name in ["Allow", "Supported", "Contact", "Server"] {
+            if let Some(at) = r.headers.0.iter().position(|h| h.name == name) {
+                let h = r.headers.0.remove(at);
+                r.headers.0.push(h);
+            }
+        }
+    }
+
+    /// Adds a challenge (`challenge()`'s value) to a 401: chan_sip after
+    /// its Allow/Supported, pjsip before its Server header.
+    pub fn add_challenge(self, r: &mut Response, value: String) {
+        match self {
+            Flavor::ChanSip => r.headers.push("WWW-Authenticate", value),
+            Flavor::Pjsip => {
+                let at = r
+                    .headers
+                    .0
+                    .iter()
+                    .position(|h| h.name == "Server")
+                    .unwrap_or(r.headers.0.len());
+                r.headers.0.insert(
+                    at,
+                    Header {
+                        name: "WWW-Authenticate".into(),
+                        value,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Completes the 200 to a REGISTER (made by `response()` without a
+    /// Contact): chan_sip adds Expires, the bindings and Date after its
+    /// Allow/Supported; pjsip writes Date, the bindings and Expires before
+    /// its Server header.
+    pub fn finish_register_ok(
+        self,
+        r: &mut Response,
+        contacts: Vec<String>,
+        expires: Option<u32>,
+        date: String,
+    ) {
+        let h = &mut r.headers;
+        match self {
+            Flavor::ChanSip => {
+                if let Some(e) = expires {
+                    h.push("Expires", e.to_string());
+                }
+                for c in contacts {
+                    h.push("Contact", c);
+                }
+                h.push("Date", date);
+            }
+            Flavor::Pjsip => {
+                h.remove("Allow");
+                h.remove("Supported");
+                h.remove("Server");
+                h.push("Date", date);
+                for c in contacts {
+                    h.push("Contact", c);
+                }
+                if let Some(e) = expires {
+                    h.push("Expires", e.to_string());
+                }
+                h.push("Server", self.user_agent());
+            }
+        }
     }
 
     /// The WWW-Authenticate value of a challenge.
@@ -145,9 +248,9 @@ impl Flavor {
     /// Completes a BYE the PBX sends (built by the dialog, which ends it
     /// with Max-Forwards) in the driver's header order: chan_sip puts
     /// Max-Forwards right under the Via and its X-Asterisk-HangupCause
-    /// pair after User-Agent; pjsip puts its Q.850 Reason before
-    /// Max-Forwards and User-Agent.
-    pub fn finish_bye(self, bye: &mut Request, cause: u32) {
+    /// pair after User-Agent, preceded by `auth` (see [`bye_credentials`]);
+    /// pjsip puts its Q.850 Reason before Max-Forwards and User-Agent.
+    pub fn finish_bye(self, bye: &mut Request, cause: u32, auth: Option<String>) {
         bye.headers.remove("Max-Forwards");
         let h = &mut bye.headers;
         match self {
@@ -164,6 +267,9 @@ impl Flavor {
                     },
                 );
                 h.push("User-Agent", self.user_agent());
+                if let Some(a) = auth {
+                    h.push("Proxy-Authorization", a);
+                }
                 h.push(
                     "X-Asterisk-HangupCause",
                     crate::channels::causes::text(cause),
@@ -177,6 +283,27 @@ impl Flavor {
             }
         }
     }
+}
+
+/// The Proxy-Authorization chan_sip puts in a BYE to a caller that
+/// authenticated its INVITE: a digest answer to its own challenge, made
+/// with the caller's secret and the nonce the INVITE used, for the user of
+/// the caller's Contact and the URI `sip:<caller's address>`.
+pub fn bye_credentials(creds: &Credentials, nonce: &str, user: &str, peer: IpAddr) -> String {
+    let secret = if creds.md5 {
+        Secret::Ha1(&creds.secret)
+    } else {
+        Secret::Password(&creds.secret)
+    };
+    let uri = match peer {
+        IpAddr::V4(a) => format!("sip:{a}"),
+        IpAddr::V6(a) => format!("sip:[{a}]"),
+    };
+    let response = digest_response(user, &creds.realm, secret, "BYE", &uri, nonce, None);
+    format!(
+        "Digest username=\"{user}\", realm=\"{}\", algorithm=MD5, uri=\"{uri}\", nonce=\"{nonce}\", response=\"{response}\"",
+        creds.realm
+    )
 }
 
 /// The final response for a call hung up before it was answered
@@ -273,7 +400,8 @@ mod tests {
         let mut v = Via::new("UDP", Host::V4([127, 0, 0, 1].into()), Some(5060));
         v.params.set("branch", Some("z9hG4bKtest"));
         let mut ours = d.create_request(Method::Bye, v);
-        flavor.finish_bye(&mut ours, 16);
+        let auth = (flavor == Flavor::ChanSip).then(|| "Digest".to_string());
+        flavor.finish_bye(&mut ours, 16, auth);
         let names = |r: &Request| r.headers.0.iter().map(|h| h.name.to_string()).collect();
         (names(&ours), names(&theirs))
     }
@@ -281,13 +409,40 @@ mod tests {
     #[test]
     fn a_bye_has_one_max_forwards_where_each_driver_puts_it() {
         let (ours, mut theirs) = bye_headers(Flavor::ChanSip, "chan_sip");
-        // chan_sip also signs its BYE with the caller's credentials
-        // (Proxy-Authorization), a quirk not reproduced; Content-Length is
-        // written at send time.
-        theirs.retain(|n| n != "Proxy-Authorization" && n != "Content-Length");
+        // Content-Length is written at send time.
+        theirs.retain(|n| n != "Content-Length");
         assert_eq!(ours, theirs);
         let (ours, mut theirs) = bye_headers(Flavor::Pjsip, "pjsip");
         theirs.retain(|n| n != "Content-Length");
         assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn chan_sip_signs_its_bye_as_the_reference_did() {
+        // invite_playback.chan_sip.sip.log: 1000 proved s3cret1000 with
+        // nonce 64f86df6 from 127.0.0.1; the reference's BYE carried this.
+        let creds = Credentials {
+            username: "1000".into(),
+            secret: "s3cret1000".into(),
+            md5: false,
+            realm: "asterisk".into(),
+        };
+        let v = bye_credentials(&creds, "64f86df6", "1000", [127, 0, 0, 1].into());
+        assert_eq!(
+            v,
+            "Digest username=\"1000\", realm=\"asterisk\", algorithm=MD5, uri=\"sip:127.0.0.1\", nonce=\"64f86df6\", response=\"c0aefa31443c878c9ffa8ecb769aeb49\""
+        );
+        // baresip's Contact user differs from its name; chan_sip signs as
+        // the Contact user (golden/asterisk-20.20.1/baresip/call.chan_sip.out).
+        let v = bye_credentials(
+            &creds,
+            "118e3f54",
+            "1000-0x5634aabbb6a0",
+            [127, 0, 0, 1].into(),
+        );
+        assert!(
+            v.ends_with("response=\"a50fb089a4a1e4eb5f5d3e8eeb76a367\""),
+            "{v}"
+        );
     }
 }
