@@ -96,6 +96,8 @@ impl SipStack {
             force_rport: true,
             server: Some(flavor.user_agent()),
             seed: random_u64(),
+            response_order: Some(flavor.response_order()),
+            style: Some(flavor.request_style()),
             // chan_sip answers 487 before it answers the CANCEL.
             tu_answers_cancel: flavor == Flavor::ChanSip,
         };
@@ -286,6 +288,8 @@ struct Call {
     origin: sdp::Origin,
     negotiated: sdp::Negotiated,
     early_media_sent: bool,
+    /// We said 180 Ringing to the caller.
+    ringing_sent: bool,
     /// We placed this call (Dial); the INVITE and its transaction are ours.
     outgoing: bool,
     /// chan_sip: the caller's credentials and the nonce its INVITE proved
@@ -513,7 +517,13 @@ impl Task {
             let tag = call.local_tag.clone();
             call.state = CallState::Ending;
             let chan = call.chan.clone();
-            self.respond(id, &invite, 487, Some(&tag));
+            // No Contact: the dialog never came to be. pjsip gives the
+            // (still unset) hangup cause.
+            let mut r = self.flavor.response(&invite, 487, Some(&tag), None);
+            if self.flavor == Flavor::Pjsip {
+                r.headers.push("Reason", "Q.850;cause=0");
+            }
+            let _ = self.tx.send_response(Instant::now(), id, r);
             remote_hangup(&chan, 16);
         }
     }
@@ -1078,6 +1088,7 @@ impl Task {
                 origin,
                 negotiated,
                 early_media_sent: false,
+                ringing_sent: false,
                 outgoing: false,
                 bye_auth,
             },
@@ -1133,11 +1144,6 @@ impl Task {
             sdp::Direction::SendRecv,
         );
         let mut req = Request::new(Method::Invite, uri.clone());
-        req.headers.push(
-            "Via",
-            Via::new("UDP", self.local_host(), Some(self.local.port())).to_string(),
-        );
-        req.headers.push("Max-Forwards", "70");
         let (cid_name, cid_num) = {
             let d = out.chan.lock();
             (
@@ -1147,23 +1153,41 @@ impl Task {
         };
         let from_user = cid_num.clone().unwrap_or(out.from_user.clone());
         let display = cid_name.map(|n| format!("\"{n}\" ")).unwrap_or_default();
-        req.headers.push(
+        let h = &mut req.headers;
+        h.push(
+            "Via",
+            Via::new("UDP", self.local_host(), Some(self.local.port())).to_string(),
+        );
+        if self.flavor == Flavor::ChanSip {
+            h.push("Max-Forwards", "70");
+        }
+        h.push(
             "From",
             format!("{display}<sip:{from_user}@{}>;tag={tag}", self.local.ip()),
         );
-        req.headers.push("To", format!("<{uri}>"));
-        req.headers
-            .push("Contact", format!("<sip:{from_user}@{}>", self.local));
-        req.headers.push("Call-ID", call_id.clone());
-        req.headers.push("CSeq", "102 INVITE");
-        req.headers.push("User-Agent", self.flavor.user_agent());
-        req.headers.push(
-            "Allow",
-            match self.flavor {
-                Flavor::ChanSip => style::CHAN_SIP_ALLOW,
-                Flavor::Pjsip => style::PJSIP_ALLOW,
-            },
-        );
+        h.push("To", format!("<{uri}>"));
+        h.push("Contact", format!("<sip:{from_user}@{}>", self.local));
+        h.push("Call-ID", call_id.clone());
+        h.push("CSeq", "102 INVITE");
+        // What each driver's INVITE says after the CSeq, in its order.
+        match self.flavor {
+            Flavor::ChanSip => {
+                h.push("User-Agent", self.flavor.user_agent());
+                h.push("Date", httpdate_now());
+                h.push("Allow", style::CHAN_SIP_ALLOW);
+                h.push("Supported", "replaces, timer");
+            }
+            Flavor::Pjsip => {
+                h.push("Allow", style::PJSIP_ALLOW);
+                // pjsip also offers 100rel and session timers here
+                // (Supported: 100rel, timer, ...; Session-Expires: 1800;
+                // Min-SE: 90). We implement neither PRACK nor refreshes,
+                // so we do not invite the callee to use them.
+                h.push("Supported", "replaces, norefersub, histinfo");
+                h.push("Max-Forwards", "70");
+                h.push("User-Agent", self.flavor.user_agent());
+            }
+        }
         req.headers.push("Content-Type", "application/sdp");
         req.body = offer.clone();
         let Ok(id) = self
@@ -1198,6 +1222,7 @@ impl Task {
                     remote: None,
                 },
                 early_media_sent: false,
+                ringing_sent: false,
                 outgoing: true,
                 bye_auth: None,
             },
@@ -1245,7 +1270,9 @@ impl Task {
                     let invite_seq = call.invite.headers.cseq().map(|c| c.seq).unwrap_or(102);
                     let mut via = Via::new("UDP", local_host, Some(local_port));
                     via.params.set("branch", Some(&branch));
-                    let ack = d.create_ack(invite_seq, via);
+                    let mut ack = d.create_ack(invite_seq, via);
+                    self.flavor
+                        .finish_request(&mut ack, call.invite.headers.get("Contact"));
                     call.dialog = Some(d);
                     let peer = call.peer;
                     if call.state == CallState::Proceeding {
@@ -1284,6 +1311,9 @@ impl Task {
         let mut r = self
             .flavor
             .response(&call.invite, 200, Some(&call.local_tag), Some(&contact));
+        if call.ringing_sent {
+            self.flavor.finish_ok_after_ringing(&mut r);
+        }
         r.headers.push("Content-Type", "application/sdp");
         r.body = call.answer_sdp.clone();
         if let Ok(mut d) = Dialog::uas(&call.invite, &r) {
@@ -1311,6 +1341,9 @@ impl Task {
         let contact = self.contact_for(&invite);
         match ind {
             Indication::Ringing => {
+                if let Some(c) = self.calls.get_mut(&key) {
+                    c.ringing_sent = true;
+                }
                 let r = self
                     .flavor
                     .response(&invite, 180, Some(&tag), Some(&contact));
@@ -1362,8 +1395,14 @@ impl Task {
                 call.rtp.close();
                 if let Some(id) = call.invite_tx {
                     // The final response (487) still arrives and is ACKed
-                    // by the transaction layer.
-                    let _ = self.tx.cancel(Instant::now(), id);
+                    // by the transaction layer. pjsip's CANCEL says why.
+                    let reason = match self.flavor {
+                        Flavor::ChanSip => Vec::new(),
+                        Flavor::Pjsip => {
+                            vec![("Reason".to_string(), format!("Q.850;cause={cause}"))]
+                        }
+                    };
+                    let _ = self.tx.cancel_with(Instant::now(), id, reason);
                 }
             }
             CallState::Proceeding => {

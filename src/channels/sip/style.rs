@@ -74,6 +74,14 @@ impl Flavor {
         }
     }
 
+    /// Where each driver puts the headers a response copies.
+    pub fn response_order(self) -> [&'static str; 5] {
+        match self {
+            Flavor::ChanSip => ["Via", "From", "To", "Call-ID", "CSeq"],
+            Flavor::Pjsip => ["Via", "Call-ID", "From", "To", "CSeq"],
+        }
+    }
+
     /// A response to `req` with this driver's headers; `contact` is our
     /// Contact for dialog-creating answers.
     pub fn response(
@@ -83,19 +91,9 @@ impl Flavor {
         to_tag: Option<&str>,
         contact: Option<&str>,
     ) -> Response {
-        let mut r = Response::for_request(req, status);
         // Each driver writes the headers it copies in its own order,
         // whatever the request's (baresip sends To before From).
-        let order = match self {
-            Flavor::ChanSip => ["Via", "From", "To", "Call-ID", "CSeq"],
-            Flavor::Pjsip => ["Via", "Call-ID", "From", "To", "CSeq"],
-        };
-        let copied = std::mem::take(&mut r.headers.0);
-        for name in order {
-            r.headers
-                .0
-                .extend(copied.iter().filter(|h| h.name == name).cloned());
-        }
+        let mut r = Response::for_request_in(req, status, &self.response_order());
         r.reason = reason_phrase(status).to_string();
         if let Some(tag) = to_tag
             && status != 100
@@ -158,6 +156,77 @@ impl Flavor {
                 let h = r.headers.0.remove(at);
                 r.headers.0.push(h);
             }
+        }
+    }
+
+    /// Completes an ACK or CANCEL for an INVITE we sent (built by the
+    /// dialog or the transaction layer, ending with Max-Forwards):
+    /// chan_sip moves Max-Forwards under the Via and, in an ACK, repeats
+    /// the INVITE's Contact after To; both add User-Agent last.
+    pub fn finish_request(self, req: &mut Request, contact: Option<&str>) {
+        let h = &mut req.headers;
+        if self == Flavor::ChanSip {
+            if let Some(at) = h.0.iter().position(|x| x.name == "Max-Forwards") {
+                let mf = h.0.remove(at);
+                let via =
+                    h.0.iter()
+                        .rposition(|x| x.name == "Via")
+                        .map_or(0, |i| i + 1);
+                h.0.insert(via, mf);
+            }
+            if let Some(c) = contact {
+                let to =
+                    h.0.iter()
+                        .position(|x| x.name == "To")
+                        .map_or(h.0.len(), |i| i + 1);
+                h.0.insert(
+                    to,
+                    Header {
+                        name: "Contact".into(),
+                        value: c.to_string(),
+                    },
+                );
+            }
+        }
+        h.push("User-Agent", self.user_agent());
+    }
+
+    /// The transaction layer's hook for the CANCELs and non-2xx ACKs it
+    /// builds ([`Flavor::finish_request`]).
+    pub fn request_style(self) -> fn(&mut Request, &Request) {
+        fn chan_sip(req: &mut Request, invite: &Request) {
+            let contact = if req.method == crate::sip::Method::Ack {
+                invite.headers.get("Contact")
+            } else {
+                None
+            };
+            Flavor::ChanSip.finish_request(req, contact);
+        }
+        fn pjsip(req: &mut Request, _invite: &Request) {
+            Flavor::Pjsip.finish_request(req, None);
+        }
+        match self {
+            Flavor::ChanSip => chan_sip,
+            Flavor::Pjsip => pjsip,
+        }
+    }
+
+    /// Reorders pjsip's 200 to an INVITE it already rang for: its session
+    /// layer then writes Allow before Contact (Server, Allow, Contact,
+    /// Supported), as the reference did answering through Dial().
+    pub fn finish_ok_after_ringing(self, r: &mut Response) {
+        if self != Flavor::Pjsip {
+            return;
+        }
+        if let Some(at) = r.headers.0.iter().position(|h| h.name == "Contact") {
+            let contact = r.headers.0.remove(at);
+            let after = r
+                .headers
+                .0
+                .iter()
+                .position(|h| h.name == "Allow")
+                .map_or(r.headers.0.len(), |i| i + 1);
+            r.headers.0.insert(after, contact);
         }
     }
 
