@@ -342,3 +342,44 @@ fn dial_between_two_registered_phones() {
 fn cancel_while_the_callee_rings() {
     both(|p, v| p.two_party(v, "cancel", "cancel_uas", "cancel_uac"));
 }
+
+/// Malformed and unusual datagrams (`sip-scenarios/malformed.py`): each is
+/// answered, or dropped, as the reference answered or dropped it, and the
+/// daemon goes on serving calls afterwards.
+#[test]
+fn malformed_datagrams() {
+    both(|p, v| {
+        let out = Command::new("python3")
+            .arg(scenarios().join("malformed.py"))
+            .arg(format!("127.0.0.1:{}", v.port))
+            .arg(v.ipu)
+            // The reference waited 1.5 s per case; our answers come in
+            // milliseconds, so only silent cases spend the wait.
+            .env("MALFORMED_WAIT", "0.5")
+            .output()
+            .expect("python3 malformed.py");
+        assert!(
+            out.status.success(),
+            "malformed.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let p_want = common::repo()
+            .join("golden/asterisk-20.20.1/sip")
+            .join(format!("malformed.{}.txt", v.name));
+        let want = std::fs::read_to_string(&p_want).expect("golden malformed");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            want,
+            "{}: answers to malformed SIP differ from Asterisk 20.20.1's",
+            v.name
+        );
+        p.check(p.step(
+            v,
+            "invite_ipauth",
+            "invite_ipauth",
+            &[
+                "-s", "601", "-key", "user", v.ipu, "-p", "5099", "-mp", "26000",
+            ],
+        ));
+    });
+}

@@ -2,12 +2,13 @@
 //! and a parsed message must serialise to something that parses again.
 #![no_main]
 
-use asterism::sip::message::{parse_datagram, parse_stream};
+use asterism::sip::message::{parse_datagram, parse_datagram_tolerant, parse_stream};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let parsed = [
         parse_datagram(data).ok(),
+        parse_datagram_tolerant(data).ok().map(|(m, _)| m),
         parse_stream(data).ok().flatten().map(|(m, _)| m),
     ];
     for m in parsed.into_iter().flatten() {

@@ -13,8 +13,10 @@
 //! translation costs: same codec, then lossless slin, then the other
 //! G.711 law), ties going to Asterisk's format order.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::config::asterisk_conf::AsteriskConf;
 use crate::media::formats::{self, FileFormat, FormatError, FrameReader, WavWriter};
@@ -204,20 +206,111 @@ impl SoundPaths {
 /// A file being played: 20 ms frames already in the channel's codec
 /// (passed through untouched when the file is in that codec).
 pub struct Playback {
-    reader: Box<dyn FrameReader>,
+    frames: Frames,
     channel: Codec,
     format: FileFormat,
     path: PathBuf,
 }
 
+enum Frames {
+    /// Decoded once and shared by every call playing the same file in the
+    /// same codec (see [`SoundCache`]).
+    Shared {
+        frames: Arc<[AudioFrame]>,
+        next: usize,
+    },
+    /// Read as it plays (files too big for the cache).
+    Reader(Box<dyn FrameReader>),
+}
+
+/// Prompts decoded and converted once, then shared: a busy IVR plays the
+/// same few files to hundreds of calls, and reading and transcoding them
+/// per call was the largest cost of playback. An entry is keyed by path
+/// and codec and stamped with the file's size and modification time, so a
+/// prompt replaced on disk is read afresh, as Asterisk always reads it.
+struct SoundCache {
+    entries: HashMap<(PathBuf, Codec), (FileStamp, Arc<[AudioFrame]>)>,
+    bytes: usize,
+}
+
+type FileStamp = (u64, Option<std::time::SystemTime>);
+
+/// Files larger than this are read as they play.
+const CACHE_FILE_LIMIT: u64 = 4 << 20;
+/// When the cache would pass this many bytes of audio it starts over.
+const CACHE_LIMIT: usize = 64 << 20;
+
+static SOUND_CACHE: LazyLock<Mutex<SoundCache>> = LazyLock::new(|| {
+    Mutex::new(SoundCache {
+        entries: HashMap::new(),
+        bytes: 0,
+    })
+});
+
+fn frame_bytes(f: &AudioFrame) -> usize {
+    match f {
+        AudioFrame::Ulaw(b) | AudioFrame::Alaw(b) => b.len(),
+        AudioFrame::Slin(s) => s.len() * 2,
+    }
+}
+
 impl Playback {
     pub fn open(format: FileFormat, path: &Path, channel: Codec) -> Result<Self, FileError> {
-        let reader = formats::open_reader(format, path).map_err(|source| FileError::Format {
+        let format_error = |source| FileError::Format {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let meta = fs::metadata(path).map_err(|e| format_error(e.into()))?;
+        let stamp: FileStamp = (meta.len(), meta.modified().ok());
+        let key = (path.to_path_buf(), channel);
+        let cached = {
+            let cache = SOUND_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .entries
+                .get(&key)
+                .filter(|(s, _)| *s == stamp)
+                .map(|(_, f)| f.clone())
+        };
+        let frames = match cached {
+            Some(frames) => Frames::Shared { frames, next: 0 },
+            None => {
+                let mut reader = formats::open_reader(format, path).map_err(format_error)?;
+                if meta.len() > CACHE_FILE_LIMIT {
+                    Frames::Reader(reader)
+                } else {
+                    let mut frames = Vec::new();
+                    let mut complete = true;
+                    loop {
+                        match reader.read_frame() {
+                            Ok(Some(f)) => frames.push(f.to_codec(channel)),
+                            Ok(None) => break,
+                            // Plays up to the error, as a short read does;
+                            // such a file is not kept.
+                            Err(_) => {
+                                complete = false;
+                                break;
+                            }
+                        }
+                    }
+                    let frames: Arc<[AudioFrame]> = frames.into();
+                    if complete {
+                        let size: usize = frames.iter().map(frame_bytes).sum();
+                        let mut cache = SOUND_CACHE.lock().unwrap_or_else(|p| p.into_inner());
+                        if cache.bytes + size > CACHE_LIMIT {
+                            cache.entries.clear();
+                            cache.bytes = 0;
+                        }
+                        if let Some((_, old)) = cache.entries.insert(key, (stamp, frames.clone())) {
+                            cache.bytes -= old.iter().map(frame_bytes).sum::<usize>();
+                        }
+                        cache.bytes += size;
+                    }
+                    Frames::Shared { frames, next: 0 }
+                }
+            }
+        };
         Ok(Playback {
-            reader,
+            frames,
             channel,
             format,
             path: path.to_path_buf(),
@@ -234,14 +327,20 @@ impl Playback {
 
     /// The next frame (the last may be short), `None` at the end.
     pub fn next_frame(&mut self) -> Result<Option<AudioFrame>, FileError> {
-        let frame = self
-            .reader
-            .read_frame()
-            .map_err(|source| FileError::Format {
-                path: self.path.clone(),
-                source,
-            })?;
-        Ok(frame.map(|f| f.to_codec(self.channel)))
+        match &mut self.frames {
+            Frames::Shared { frames, next } => {
+                let f = frames.get(*next).cloned();
+                *next += 1;
+                Ok(f)
+            }
+            Frames::Reader(reader) => {
+                let frame = reader.read_frame().map_err(|source| FileError::Format {
+                    path: self.path.clone(),
+                    source,
+                })?;
+                Ok(frame.map(|f| f.to_codec(self.channel)))
+            }
+        }
     }
 }
 
@@ -544,6 +643,35 @@ mod tests {
             panic!("µ-law");
         };
         assert_eq!(first[0], crate::media::g711::linear_to_ulaw(samples[0]));
+    }
+
+    /// The second playback of a prompt comes from the shared decoded copy;
+    /// a file replaced on disk is read afresh.
+    #[test]
+    fn decoded_prompts_are_shared_until_the_file_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let path = root.join("en/shared.wav");
+        wav_fixture(&path, &[1000; 400]);
+        let paths = SoundPaths::new(root);
+        let first = paths.open("shared", "en", Codec::Alaw).expect("opens");
+        let second = paths.open("shared", "en", Codec::Alaw).expect("opens");
+        let (Frames::Shared { frames: a, .. }, Frames::Shared { frames: b, .. }) =
+            (&first.frames, &second.frames)
+        else {
+            panic!("small prompts are cached");
+        };
+        assert!(Arc::ptr_eq(a, b));
+        assert_eq!(a.len(), 3);
+        // A new recording under the same name (different size).
+        wav_fixture(&path, &[-1000; 800]);
+        let mut third = paths.open("shared", "en", Codec::Alaw).expect("opens");
+        let mut n = 0;
+        while let Some(f) = third.next_frame().expect("frame") {
+            assert_eq!(f.codec(), Codec::Alaw);
+            n += 1;
+        }
+        assert_eq!(n, 5);
     }
 
     #[test]

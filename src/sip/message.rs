@@ -22,7 +22,7 @@ use super::uri::{Uri, UriError, split_outside_quotes};
 /// The largest message accepted on any transport: 64 KiB, the UDP limit.
 pub const MAX_MESSAGE_SIZE: usize = 65_535;
 /// The most header values (after splitting comma lists) in one message.
-pub const MAX_HEADERS: usize = 256;
+pub const MAX_HEADERS: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseError {
@@ -606,10 +606,47 @@ pub fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// Parses one message from a datagram (UDP). Without Content-Length the
-/// body is the rest of the datagram (RFC 3261 §18.3); bytes past a given
-/// Content-Length are discarded.
+/// A departure from the grammar that some receivers tolerate in a
+/// datagram. Which ones are tolerated is the caller's policy: chan_sip lets
+/// more through than pjsip does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Defect {
+    /// The datagram ended without the blank line after the headers.
+    NoBlankLine,
+    /// A header line without a colon; it was skipped.
+    HeaderLine(String),
+    /// A Content-Length that is not a number; it was ignored.
+    ContentLength(String),
+    /// A Content-Length beyond the end of the datagram; the body is what
+    /// there is.
+    BodyShort { have: usize, want: usize },
+}
+
+impl From<Defect> for ParseError {
+    fn from(d: Defect) -> ParseError {
+        match d {
+            Defect::NoBlankLine => ParseError::Truncated,
+            Defect::HeaderLine(l) => ParseError::HeaderLine(l),
+            Defect::ContentLength(v) => ParseError::ContentLength(v),
+            Defect::BodyShort { have, want } => ParseError::BodyTruncated { have, want },
+        }
+    }
+}
+
+/// Parses one message from a datagram (UDP), strictly: any [`Defect`] is
+/// an error. Without Content-Length the body is the rest of the datagram
+/// (RFC 3261 §18.3); bytes past a given Content-Length are discarded.
 pub fn parse_datagram(buf: &[u8]) -> Result<Message, ParseError> {
+    let (msg, defects) = parse_datagram_tolerant(buf)?;
+    match defects.into_iter().next() {
+        Some(d) => Err(d.into()),
+        None => Ok(msg),
+    }
+}
+
+/// Parses one message from a datagram, letting through the defects real
+/// stacks meet and tolerate; they are returned beside the message.
+pub fn parse_datagram_tolerant(buf: &[u8]) -> Result<(Message, Vec<Defect>), ParseError> {
     if buf.len() > MAX_MESSAGE_SIZE {
         return Err(ParseError::TooLarge);
     }
@@ -617,21 +654,29 @@ pub fn parse_datagram(buf: &[u8]) -> Result<Message, ParseError> {
     if start == buf.len() {
         return Err(ParseError::Empty);
     }
-    let head_end = find_head_end(&buf[start..]).ok_or(ParseError::Truncated)?;
-    let (mut msg, content_length) = parse_head(&buf[start..start + head_end.0])?;
-    let rest = &buf[start + head_end.1..];
+    let mut defects = Vec::new();
+    let (head_len, body_start) = match find_head_end(&buf[start..]) {
+        Some(ends) => ends,
+        None => {
+            defects.push(Defect::NoBlankLine);
+            (buf.len() - start, buf.len() - start)
+        }
+    };
+    let (mut msg, content_length) = parse_head(&buf[start..start + head_len], &mut defects)?;
+    let rest = &buf[start + body_start..];
     let body = match content_length {
         Some(n) if n > rest.len() => {
-            return Err(ParseError::BodyTruncated {
+            defects.push(Defect::BodyShort {
                 have: rest.len(),
                 want: n,
             });
+            rest
         }
         Some(n) => &rest[..n],
         None => rest,
     };
     set_body(&mut msg, body);
-    Ok(msg)
+    Ok((msg, defects))
 }
 
 /// Parses one message from the front of a stream buffer (TCP/TLS).
@@ -650,7 +695,11 @@ pub fn parse_stream(buf: &[u8]) -> Result<Option<(Message, usize)>, ParseError> 
     if body_start > MAX_MESSAGE_SIZE {
         return Err(ParseError::TooLarge);
     }
-    let (mut msg, content_length) = parse_head(&buf[start..start + head_len])?;
+    let mut defects = Vec::new();
+    let (mut msg, content_length) = parse_head(&buf[start..start + head_len], &mut defects)?;
+    if let Some(d) = defects.into_iter().next() {
+        return Err(d.into());
+    }
     let n = content_length.ok_or(ParseError::MissingContentLength)?;
     if body_start + n > MAX_MESSAGE_SIZE {
         return Err(ParseError::TooLarge);
@@ -694,8 +743,12 @@ fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// Parses the start line and headers; returns the message (without body)
-/// and the Content-Length if one was given.
-fn parse_head(head: &[u8]) -> Result<(Message, Option<usize>), ParseError> {
+/// and the Content-Length if a valid one was given. Tolerable defects are
+/// pushed onto `defects`.
+fn parse_head(
+    head: &[u8],
+    defects: &mut Vec<Defect>,
+) -> Result<(Message, Option<usize>), ParseError> {
     let head = std::str::from_utf8(head).map_err(|_| ParseError::NotUtf8)?;
     let mut lines = head
         .split('\n')
@@ -722,9 +775,10 @@ fn parse_head(head: &[u8]) -> Result<(Message, Option<usize>), ParseError> {
             }
         }
         let line = folded.as_deref().unwrap_or(line);
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| ParseError::HeaderLine(truncate(line)))?;
+        let Some((name, value)) = line.split_once(':') else {
+            defects.push(Defect::HeaderLine(truncate(line)));
+            continue;
+        };
         let name = name.trim_end();
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(ParseError::HeaderLine(truncate(line)));
@@ -735,7 +789,13 @@ fn parse_head(head: &[u8]) -> Result<(Message, Option<usize>), ParseError> {
             return Err(ParseError::HeaderLine(truncate(line)));
         }
         if name == "Content-Length" {
-            let n = parse_content_length(value)?;
+            let n = match parse_content_length(value) {
+                Ok(n) => n,
+                Err(_) => {
+                    defects.push(Defect::ContentLength(truncate(value)));
+                    continue;
+                }
+            };
             if content_length.is_some_and(|old| old != n) {
                 return Err(ParseError::ContentLength(value.to_string()));
             }

@@ -86,6 +86,13 @@ pub struct Config {
     /// 487 ([`Event::CancelRequest`]), as chan_sip orders them; otherwise
     /// the layer answers 200 at once and reports [`Event::Cancelled`].
     pub tu_answers_cancel: bool,
+    /// What a request lacking a mandatory header (Call-ID, CSeq, From,
+    /// To) gets: a stateless 400 (chan_sip) or silence (pjsip). Without a
+    /// Via nothing can be answered either way.
+    pub answer_bad_requests: bool,
+    /// Accept a request whose CSeq names another method (chan_sip does not
+    /// look; pjsip drops it).
+    pub lax_cseq_method: bool,
 }
 
 impl Default for Config {
@@ -98,6 +105,8 @@ impl Default for Config {
             response_order: None,
             style: None,
             tu_answers_cancel: false,
+            answer_bad_requests: true,
+            lax_cseq_method: false,
         }
     }
 }
@@ -791,7 +800,7 @@ impl Transactions {
             .cseq()
             .map_err(|e| e.to_string())
             .and_then(|c| {
-                if c.method == req.method {
+                if c.method == req.method || self.config.lax_cseq_method {
                     Ok(c)
                 } else {
                     Err("CSeq method does not match".to_string())
@@ -806,9 +815,8 @@ impl Transactions {
         let cseq = match checks {
             Ok(c) => c,
             Err(reason) => {
-                if req.method != Method::Ack {
-                    let mut r = self.local_response(&req, 400);
-                    r.reason = format!("Bad Request ({reason})");
+                if req.method != Method::Ack && self.config.answer_bad_requests {
+                    let r = self.local_response(&req, 400);
                     let to = self.response_target(from, &via);
                     self.transmit(to, transport, &Message::Response(r));
                 }

@@ -28,7 +28,8 @@ scen=$repo/sip-scenarios
 PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
-          busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load"
+          busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
+          malformed"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
@@ -62,6 +63,11 @@ steps_invite_badpass()   { uac invite_badpass invite_badpass -s 600 -ap wrongpas
 steps_dtmf_ivr()         { uac dtmf_ivr dtmf_ivr -s 610; }
 steps_hold()             { uac hold hold -s 700; }
 steps_load()             { step load load_uac -s 600 -key user "$IPU" -p 5099 -mp 26000; }
+# malformed datagrams from the address-identified peer's port (no SIPp)
+steps_malformed() {
+    echo "  malformed.$V: malformed.py $T $IPU" >&2
+    python3 "$scen/malformed.py" "$T" "$IPU" >"$work/out/malformed.$V.txt" || failed=1
+}
 # two SIPp UAs: U2 registers from port 5063, a UAS runs there, U1 calls U2
 two_party() { # <capture> <uas scenario> <uac scenario>
     local pid
@@ -122,7 +128,7 @@ capture_once() {
     # a failed attempt is kept only if it is the last one
     if [ $failed = 0 ] || [ "$attempt" = "$attempts" ]; then
         mkdir -p "$outdir"
-        cp "$work"/out/*.sip.log "$work"/out/*.flow "$work/out/$name.messages.log" "$outdir"/ 2>/dev/null
+        cp "$work"/out/*.sip.log "$work"/out/*.flow "$work"/out/*.txt "$work/out/$name.messages.log" "$outdir"/ 2>/dev/null
         for f in "$work"/out/*.err.log; do
             [ -e "$f" ] && cp "$f" "$outdir"/
         done

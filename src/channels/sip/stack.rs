@@ -25,7 +25,7 @@ use crate::media::rtp::RtpConfig;
 use crate::sip::Via;
 use crate::sip::auth::{DigestCredentials, NonceIssuer, Rejection, Secret, Verdict, verify};
 use crate::sip::dialog::Dialog;
-use crate::sip::message::{Method, Request, parse_datagram};
+use crate::sip::message::{Method, Request, parse_datagram_tolerant};
 use crate::sip::sdp::{self, Sdp};
 use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transactions, Transport};
 
@@ -100,6 +100,10 @@ impl SipStack {
             style: Some(flavor.request_style()),
             // chan_sip answers 487 before it answers the CANCEL.
             tu_answers_cancel: flavor == Flavor::ChanSip,
+            // chan_sip answers 400 to an incomplete request and does not
+            // compare the CSeq method; pjsip drops both.
+            answer_bad_requests: flavor == Flavor::ChanSip,
+            lax_cseq_method: flavor == Flavor::ChanSip,
         };
         let key = random_u64().to_le_bytes();
         let task = Task {
@@ -372,15 +376,20 @@ impl Task {
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return;
         }
-        match parse_datagram(bytes) {
-            Ok(message) => self.tx.handle(
-                Instant::now(),
-                Input::Message {
-                    from,
-                    transport: Transport::Udp,
-                    message,
-                },
-            ),
+        match parse_datagram_tolerant(bytes) {
+            Ok((message, defects)) if defects.iter().all(|d| self.flavor.tolerates(d)) => {
+                self.tx.handle(
+                    Instant::now(),
+                    Input::Message {
+                        from,
+                        transport: Transport::Udp,
+                        message,
+                    },
+                )
+            }
+            Ok((_, defects)) => {
+                tracing::debug!("dropping SIP datagram from {from}: {defects:?}");
+            }
             Err(e) => {
                 tracing::debug!("dropping unparsable SIP datagram from {from}: {e}");
             }
@@ -897,6 +906,19 @@ impl Task {
         }
     }
 
+    /// An offer without a codec we may use: 488 (pjsip says nothing in
+    /// its log at the default levels).
+    fn no_common_codec(&mut self, id: TransactionId, req: &Request) {
+        if self.flavor == Flavor::ChanSip {
+            self.sys.pbx.logger.notice(
+                "chan_sip.c",
+                None,
+                "No compatible codecs, not accepting this offer!",
+            );
+        }
+        self.reject(id, req, 488);
+    }
+
     async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
         let Some(ep) = self.admit(id, &req, from) else {
             return;
@@ -913,8 +935,22 @@ impl Task {
         } else {
             match Sdp::parse(&req.body) {
                 Ok(s) => Some(s),
-                Err(_) => {
-                    self.reject(id, &req, 400);
+                Err(e) => {
+                    // chan_sip refuses the offer, pjsip the request.
+                    let logger = &self.sys.pbx.logger;
+                    let status = match self.flavor {
+                        Flavor::ChanSip => {
+                            let text = format!("Insufficient information for SDP ({e})");
+                            logger.warning("chan_sip.c", None, &text);
+                            488
+                        }
+                        Flavor::Pjsip => {
+                            let text = format!("Error parsing/validating SDP body: {e}");
+                            logger.error("pjproject", None, &text);
+                            400
+                        }
+                    };
+                    self.reject(id, &req, status);
                     return;
                 }
             }
@@ -924,10 +960,12 @@ impl Task {
             // No offer: we offer in the 200 (not yet supported: 488 below).
             None => None,
         };
-        let Some(negotiated) = negotiated else {
-            self.reject(id, &req, 488);
+        // chan_sip weighs the offer before the extension, pjsip after its
+        // 100 Trying.
+        if negotiated.is_none() && self.flavor == Flavor::ChanSip {
+            self.no_common_codec(id, &req);
             return;
-        };
+        }
         let exten = req.uri.user.clone().unwrap_or_else(|| "s".into());
         let exten = if exten.is_empty() {
             "s".to_string()
@@ -971,6 +1009,10 @@ impl Task {
             .flavor
             .response(&req, 100, None, Some(&self.contact_for(&req)));
         let _ = self.tx.send_response(Instant::now(), id, trying);
+        let Some(negotiated) = negotiated else {
+            self.no_common_codec(id, &req);
+            return;
+        };
         let ip = self.local.ip();
         let rtp_ip = if ip.is_unspecified() {
             IpAddr::from([127, 0, 0, 1])

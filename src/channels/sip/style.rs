@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use crate::sip::auth::{Secret, digest_response};
-use crate::sip::message::{Header, Request, Response, reason_phrase};
+use crate::sip::message::{Defect, Header, Request, Response, reason_phrase};
 use crate::sip::sdp::{Origin, Prefer};
 
 use super::endpoint::{Credentials, Flavor};
@@ -31,6 +31,27 @@ pub fn random_u64() -> u64 {
 impl Flavor {
     pub fn user_agent(self) -> String {
         format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION)
+    }
+
+    /// Whether a datagram with this defect is still taken as a message.
+    /// chan_sip's parser skips what it cannot read; pjsip's throws the
+    /// datagram away, except for a short body or a missing blank line.
+    pub fn tolerates(self, defect: &Defect) -> bool {
+        match self {
+            Flavor::ChanSip => true,
+            Flavor::Pjsip => matches!(defect, Defect::NoBlankLine | Defect::BodyShort { .. }),
+        }
+    }
+
+    /// The reason phrase of a status: chan_sip words some of its own way.
+    pub fn reason(self, status: u16) -> &'static str {
+        match (self, status) {
+            (Flavor::ChanSip, 423) => "Interval too small",
+            (Flavor::ChanSip, 481) => "Call leg/transaction does not exist",
+            (Flavor::ChanSip, 488) => "Not acceptable here",
+            (Flavor::ChanSip, 501) => "Method Not Implemented",
+            _ => reason_phrase(status),
+        }
     }
 
     /// A local tag: chan_sip's `as%08x`, pjsip's UUID.
@@ -94,7 +115,7 @@ impl Flavor {
         // Each driver writes the headers it copies in its own order,
         // whatever the request's (baresip sends To before From).
         let mut r = Response::for_request_in(req, status, &self.response_order());
-        r.reason = reason_phrase(status).to_string();
+        r.reason = self.reason(status).to_string();
         if let Some(tag) = to_tag
             && status != 100
             && let Ok(mut to) = r.headers.to()

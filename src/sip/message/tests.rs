@@ -137,6 +137,45 @@ fn datagram_body_rules() {
     assert_eq!(r.body, b"x");
 }
 
+/// What the strict parser refuses, the tolerant one reads and reports, so
+/// that each driver can keep its own leniency (chan_sip more than pjsip).
+#[test]
+fn tolerated_defects() {
+    let (m, d) = parse_datagram_tolerant(b"OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\n").unwrap();
+    assert_eq!(d, vec![Defect::NoBlankLine]);
+    assert_eq!(m.headers().call_id().unwrap(), "x");
+    let (m, d) = parse_datagram_tolerant(
+        b"OPTIONS sip:a@b SIP/2.0\r\nno colon here\r\nl: five\r\nCall-ID: y\r\n\r\nbody",
+    )
+    .unwrap();
+    assert_eq!(
+        d,
+        vec![
+            Defect::HeaderLine("no colon here".into()),
+            Defect::ContentLength("five".into())
+        ]
+    );
+    let Message::Request(r) = m else {
+        panic!("request")
+    };
+    assert_eq!(r.body, b"body");
+    assert_eq!(r.headers.call_id().unwrap(), "y");
+    let (m, d) =
+        parse_datagram_tolerant(b"MESSAGE sip:a@b SIP/2.0\r\nl: 500\r\n\r\nhello").unwrap();
+    assert_eq!(d, vec![Defect::BodyShort { have: 5, want: 500 }]);
+    let Message::Request(r) = m else {
+        panic!("request")
+    };
+    assert_eq!(r.body, b"hello");
+    // The strict parser turns the first defect into its error.
+    assert!(matches!(
+        parse_datagram(b"MESSAGE sip:a@b SIP/2.0\r\nl: 500\r\n\r\nhello"),
+        Err(ParseError::BodyTruncated { have: 5, want: 500 })
+    ));
+    // Not SIP at all stays an error.
+    assert!(parse_datagram_tolerant(b"hello there\r\n\r\n").is_err());
+}
+
 #[test]
 fn stream_framing() {
     let one = "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\nContent-Length: 3\r\n\r\nabc";
@@ -382,6 +421,7 @@ fn fuzz_no_panic() {
         }
         for parsed in [
             parse_datagram(&buf).ok(),
+            parse_datagram_tolerant(&buf).ok().map(|p| p.0),
             parse_stream(&buf).ok().flatten().map(|p| p.0),
         ] {
             if let Some(m) = parsed {

@@ -889,6 +889,40 @@ fn malformed_request_gets_400_and_is_dropped() {
     assert_eq!(events(&sim), [(0, "Dropped missing Via header".into())]);
 }
 
+/// pjsip's policy: incomplete requests and CSeq methods that disagree
+/// are dropped without an answer; chan_sip's: the mismatch is let through.
+#[test]
+fn bad_request_policies() {
+    let mut quiet = Sim::new(Config {
+        answer_bad_requests: false,
+        ..Config::default()
+    });
+    let mut req = request("OPTIONS", "z9hG4bKq");
+    req.headers.remove("Call-ID");
+    quiet.receive(Duration::ZERO, UAC, Transport::Udp, Message::Request(req));
+    assert!(quiet.sends("SIP").is_empty());
+    assert_eq!(
+        events(&quiet),
+        [(0, "Dropped missing Call-ID header".into())]
+    );
+
+    let mismatch = || {
+        let mut req = request("OPTIONS", "z9hG4bKm");
+        req.headers.set("CSeq", "1 INFO");
+        Message::Request(req)
+    };
+    let mut strict = Sim::udp();
+    strict.receive(Duration::ZERO, UAC, Transport::Udp, mismatch());
+    assert_eq!(strict.sends("SIP/2.0 400 Bad Request\r\n"), [0]);
+    let mut lax = Sim::new(Config {
+        lax_cseq_method: true,
+        ..Config::default()
+    });
+    lax.receive(Duration::ZERO, UAC, Transport::Udp, mismatch());
+    assert!(lax.sends("SIP").is_empty());
+    assert!(matches!(lax.events()[0], (0, Event::Request { .. })));
+}
+
 #[test]
 fn rfc2543_requests_match_without_a_cookie() {
     let mut sim = Sim::udp();
