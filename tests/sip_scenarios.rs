@@ -8,7 +8,8 @@
 //!
 //! SIPp is Debian's `sip-tester`; `.ci/run` installs it. The scenarios use
 //! fixed local ports (the config identifies one peer by source port 5099),
-//! so the tests here run one at a time.
+//! so the tests here run one at a time, holding `/tmp/refcapture.lock`
+//! against other processes on those ports.
 
 mod common;
 
@@ -250,8 +251,37 @@ impl Pbx {
     }
 }
 
+/// Holds `/tmp/refcapture.lock` while a test runs: the SIPp side uses
+/// fixed ports (5062, 5063, 5099, media 26000/26100), the same ones as the
+/// reference captures and as this test run from another work tree.
+/// Waits up to 5 minutes for it, then fails saying so.
+fn machine_lock() -> std::fs::File {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/refcapture.lock")
+        .expect("open /tmp/refcapture.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return file,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "/tmp/refcapture.lock held by another process for 5 minutes (a reference capture?)"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(std::fs::TryLockError::Error(e)) => panic!("/tmp/refcapture.lock: {e}"),
+        }
+    }
+}
+
 fn both(f: impl Fn(&Pbx, Variant)) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // Released when dropped, after the daemon (declared later) stopped.
+    let _machine = machine_lock();
     let pbx = Pbx::start();
     for v in ["chan_sip", "pjsip"] {
         f(&pbx, pbx.variant(v));
