@@ -145,13 +145,18 @@ fn answer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         let was_up = ctx.chan.state() == ChanState::Up;
         ctx.chan.answer();
         if !was_up {
-            // Asterisk then waits for the first media frame, at least the
-            // delay and at most 500 ms more; no media here, so the whole wait.
-            let ms = delay_ms.max(500) as u64;
-            ctx.chan
-                .sleep(Duration::from_millis(ms))
-                .await
-                .map_err(|_| AppExit::Hangup)?;
+            // Asterisk then makes sure media flows: with a delay it waits
+            // max(delay, 500 ms) whatever arrives; without one it stops at
+            // the first frame from the device (a phone that sends RTP at
+            // once, like baresip) or after 500 ms (SIPp sends none).
+            let ms = Duration::from_millis(delay_ms.max(500) as u64);
+            if delay_ms > 0 {
+                ctx.chan.sleep(ms).await.map_err(|_| AppExit::Hangup)?;
+            } else if let Ok(r) =
+                tokio::time::timeout(ms, ctx.chan.wait_for(|c| c.media_seen())).await
+            {
+                r.map_err(|_| AppExit::Hangup)?;
+            }
         }
         Ok(())
     })

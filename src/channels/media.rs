@@ -48,6 +48,8 @@ pub struct ChanMedia {
     next_generation: u64,
     tap: Option<Tap>,
     digits: VecDeque<char>,
+    /// Whether any media (audio or a DTMF event) came from the device.
+    media_seen: bool,
 }
 
 /// The process's one media clock.
@@ -178,15 +180,39 @@ impl Channel {
 
     /// A frame arrived from the device.
     pub fn media_in(&self, frame: &AudioFrame) {
-        let mut m = self.media();
-        if let Some(tap) = m.tap.as_mut() {
-            tap(frame);
+        let first = {
+            let mut m = self.media();
+            if let Some(tap) = m.tap.as_mut() {
+                tap(frame);
+            }
+            !std::mem::replace(&mut m.media_seen, true)
+        };
+        // Only the first frame wakes waiters (Answer waits for it); the
+        // other 50 a second need nobody.
+        if first {
+            self.wake();
         }
+    }
+
+    /// A DTMF event (begin) arrived from the device: media too.
+    pub fn note_media(&self) {
+        if !std::mem::replace(&mut self.media().media_seen, true) {
+            self.wake();
+        }
+    }
+
+    /// Whether the device has sent any media yet.
+    pub fn media_seen(&self) -> bool {
+        self.media().media_seen
     }
 
     /// A DTMF digit ended on the device: queued for the dialplan.
     pub fn dtmf_in(&self, digit: char) {
-        self.media().digits.push_back(digit);
+        {
+            let mut m = self.media();
+            m.digits.push_back(digit);
+            m.media_seen = true;
+        }
         self.wake();
     }
 
@@ -315,5 +341,21 @@ mod tests {
         })));
         chan.media_in(&AudioFrame::Ulaw(vec![0xff; 160]));
         assert_eq!(*seen.lock().unwrap(), 160);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_wakes_at_the_first_frame_from_the_device() {
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/d".into(), "Test", 1, NewChannel::default());
+        assert!(!chan.media_seen());
+        let waiter = {
+            let chan = chan.clone();
+            tokio::spawn(async move { chan.wait_for(|c| c.media_seen()).await })
+        };
+        tokio::task::yield_now().await;
+        chan.media_in(&AudioFrame::Ulaw(vec![0xff; 160]));
+        let woke = tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await;
+        assert!(matches!(woke, Ok(Ok(Ok(())))));
+        assert!(chan.media_seen());
     }
 }

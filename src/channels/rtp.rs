@@ -211,6 +211,7 @@ impl RtpPort {
                         chan.media_in(&frame);
                     }
                     RtpEvent::DtmfBegin { digit } => {
+                        chan.note_media();
                         chan.emit(crate::core::events::EventKind::DtmfBegin { digit });
                     }
                     RtpEvent::DtmfEnd { digit, duration_ms } => {

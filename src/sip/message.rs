@@ -461,6 +461,18 @@ impl Response {
         r
     }
 
+    /// As [`Response::for_request`], with the copied headers in `order`
+    /// rather than the request's (a server writes them its own way).
+    pub fn for_request_in(req: &Request, status: u16, order: &[&str; 5]) -> Response {
+        let mut r = Response::new(status, reason_phrase(status));
+        for name in order {
+            r.headers
+                .0
+                .extend(req.headers.0.iter().filter(|h| h.name == *name).cloned());
+        }
+        r
+    }
+
     pub fn is_provisional(&self) -> bool {
         self.status < 200
     }

@@ -18,7 +18,8 @@ pub struct Limits {
     /// 0: unlimited.
     pub max_contacts: u32,
     pub remove_existing: bool,
-    /// chan_sip answers with an `Expires:` header too.
+    /// chan_sip answers with an `Expires:` header always; pjsip only when
+    /// the request had one.
     pub expires_header: bool,
 }
 
@@ -76,7 +77,7 @@ pub struct Changes {
     pub removed: Vec<Binding>,
     /// The AOR's contacts after the request.
     pub current: Vec<Binding>,
-    /// chan_sip's `Expires:` value.
+    /// The `Expires:` header of the 200, if it has one.
     pub expires_header: Option<u32>,
 }
 
@@ -122,7 +123,7 @@ impl Registrar {
                 return Err(400);
             }
             changes.removed.append(bindings);
-            changes.expires_header = limits.expires_header.then_some(0);
+            changes.expires_header = Some(0);
             return Ok(changes);
         }
         let contacts = req.headers.contacts().map_err(|_| 400u16)?;
@@ -173,7 +174,16 @@ impl Registrar {
             changes.added.push(binding);
         }
         changes.current = bindings.clone();
-        changes.expires_header = limits.expires_header.then_some(last_expiry);
+        changes.expires_header = if limits.expires_header {
+            Some(last_expiry)
+        } else {
+            // res_pjsip_registrar echoes the request's Expires header,
+            // clamped to the AOR's limits (0 stays 0).
+            header_expires.map(|e| match e {
+                0 => 0,
+                e => e.clamp(limits.min_expiry, limits.max_expiry),
+            })
+        };
         Ok(changes)
     }
 }
@@ -303,5 +313,49 @@ mod tests {
         assert_eq!(r.contacts("a", now)[0].uri, "sip:a@10.0.0.2");
         // Expired bindings are gone at the next look.
         assert!(r.contacts("a", now + Duration::from_secs(121)).is_empty());
+    }
+
+    #[test]
+    fn pjsip_echoes_an_expires_header_only_when_the_request_had_one() {
+        let mut r = Registrar::default();
+        let now = Instant::now();
+        let limits = Limits {
+            expires_header: false,
+            ..Limits::chan_sip()
+        };
+        // SIPp: `Expires: 120` → `Expires: 120` (register.pjsip.sip.log).
+        let c = r
+            .update(
+                "2000",
+                &register("<sip:2000@127.0.0.1:5062>", Some(120)),
+                src(),
+                &limits,
+                now,
+            )
+            .unwrap();
+        assert_eq!(c.expires_header, Some(120));
+        let c = r
+            .update(
+                "2000",
+                &register("<sip:2000@127.0.0.1:5062>", Some(0)),
+                src(),
+                &limits,
+                now,
+            )
+            .unwrap();
+        assert_eq!(c.expires_header, Some(0));
+        // baresip: `;expires=120` on the Contact only → no Expires header
+        // (golden/asterisk-20.20.1/baresip/call.pjsip.out).
+        let c = r
+            .update(
+                "2000",
+                &register("<sip:2000@127.0.0.1:5082>;expires=120", None),
+                src(),
+                &limits,
+                now,
+            )
+            .unwrap();
+        assert_eq!(c.expires_header, None);
+        assert_eq!(c.current[0].expiry, 120);
     }
 }

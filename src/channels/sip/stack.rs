@@ -96,6 +96,8 @@ impl SipStack {
             force_rport: true,
             server: Some(flavor.user_agent()),
             seed: random_u64(),
+            response_order: Some(flavor.response_order()),
+            style: Some(flavor.request_style()),
             // chan_sip answers 487 before it answers the CANCEL.
             tu_answers_cancel: flavor == Flavor::ChanSip,
             // chan_sip answers 400 to an incomplete request and does not
@@ -290,10 +292,15 @@ struct Call {
     origin: sdp::Origin,
     negotiated: sdp::Negotiated,
     early_media_sent: bool,
+    /// We said 180 Ringing to the caller.
+    ringing_sent: bool,
     /// We placed this call (Dial); the INVITE and its transaction are ours.
     outgoing: bool,
     /// Our INVITE got its final response.
     invite_done: bool,
+    /// chan_sip: the caller's credentials and the nonce its INVITE proved
+    /// them with, which chan_sip signs its own BYE with.
+    bye_auth: Option<(endpoint::Credentials, String)>,
 }
 
 struct Task {
@@ -533,7 +540,13 @@ impl Task {
             let tag = call.local_tag.clone();
             call.state = CallState::Ending;
             let chan = call.chan.clone();
-            self.respond(id, &invite, 487, Some(&tag));
+            // No Contact: the dialog never came to be. pjsip gives the
+            // (still unset) hangup cause.
+            let mut r = self.flavor.response(&invite, 487, Some(&tag), None);
+            if self.flavor == Flavor::Pjsip {
+                r.headers.push("Reason", "Q.850;cause=0");
+            }
+            let _ = self.tx.send_response(Instant::now(), id, r);
             remote_hangup(&chan, 16);
         }
     }
@@ -620,8 +633,10 @@ impl Task {
     /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.
     fn reinvite(&mut self, key: u64, id: TransactionId, req: Request) {
         if self.flavor == Flavor::ChanSip {
-            // chan_sip says Trying to a re-INVITE too; pjsip answers at once.
-            let trying = self.flavor.response(&req, 100, None, None);
+            // chan_sip says Trying to a re-INVITE too (with its Contact);
+            // pjsip answers at once.
+            let contact = self.contact_for(&req);
+            let trying = self.flavor.response(&req, 100, None, Some(&contact));
             let _ = self.tx.send_response(Instant::now(), id, trying);
         }
         let Some(call) = self.calls.get_mut(&key) else {
@@ -669,6 +684,7 @@ impl Task {
         let body = call.answer_sdp.clone();
         let contact = self.contact_for(&call.invite);
         let mut r = self.flavor.response(&req, 200, Some(&tag), Some(&contact));
+        self.flavor.finish_reinvite_ok(&mut r);
         r.headers.push("Content-Type", "application/sdp");
         r.body = body;
         let _ = self.tx.send_response(Instant::now(), id, r);
@@ -718,10 +734,8 @@ impl Task {
                 let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(req, 401, Some(&tag), None);
                 let nonce = self.nonces.issue(Instant::now());
-                r.headers.push(
-                    "WWW-Authenticate",
-                    self.flavor.challenge(realm, &nonce, stale),
-                );
+                self.flavor
+                    .add_challenge(&mut r, self.flavor.challenge(realm, &nonce, stale));
                 let _ = self.tx.send_response(Instant::now(), id, r);
             }
         }
@@ -845,19 +859,18 @@ impl Task {
             Ok(changes) => {
                 let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(&req, 200, Some(&tag), None);
-                r.headers.remove("Contact");
-                r.headers.remove("Allow");
-                r.headers.remove("Supported");
-                for c in &changes.current {
-                    r.headers.push(
-                        "Contact",
-                        format!("<{}>;expires={}", c.uri, c.remaining(Instant::now())),
-                    );
-                }
-                if let Some(exp) = changes.expires_header {
-                    r.headers.push("Expires", exp.to_string());
-                }
-                r.headers.push("Date", httpdate_now());
+                let now = Instant::now();
+                let contacts = changes
+                    .current
+                    .iter()
+                    .map(|c| format!("<{}>;expires={}", c.uri, c.remaining(now)))
+                    .collect();
+                self.flavor.finish_register_ok(
+                    &mut r,
+                    contacts,
+                    changes.expires_header,
+                    httpdate_now(),
+                );
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 self.log_registration(&ep, &aor, &changes);
             }
@@ -929,6 +942,12 @@ impl Task {
     async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
         let Some(ep) = self.admit(id, &req, from) else {
             return;
+        };
+        let bye_auth = match (&ep.auth, self.flavor) {
+            (Some(creds), Flavor::ChanSip) => DigestCredentials::from_headers(&req.headers, false)
+                .ok()
+                .map(|given| (creds.clone(), given.nonce)),
+            _ => None,
         };
         let tag = self.flavor.new_tag();
         let offer = if req.body.is_empty() {
@@ -1131,8 +1150,10 @@ impl Task {
                 origin,
                 negotiated,
                 early_media_sent: false,
+                ringing_sent: false,
                 outgoing: false,
                 invite_done: false,
+                bye_auth,
             },
         );
         let ctx = AppCtx {
@@ -1186,11 +1207,6 @@ impl Task {
             sdp::Direction::SendRecv,
         );
         let mut req = Request::new(Method::Invite, uri.clone());
-        req.headers.push(
-            "Via",
-            Via::new("UDP", self.local_host(), Some(self.local.port())).to_string(),
-        );
-        req.headers.push("Max-Forwards", "70");
         let (cid_name, cid_num) = {
             let d = out.chan.lock();
             (
@@ -1200,23 +1216,41 @@ impl Task {
         };
         let from_user = cid_num.clone().unwrap_or(out.from_user.clone());
         let display = cid_name.map(|n| format!("\"{n}\" ")).unwrap_or_default();
-        req.headers.push(
+        let h = &mut req.headers;
+        h.push(
+            "Via",
+            Via::new("UDP", self.local_host(), Some(self.local.port())).to_string(),
+        );
+        if self.flavor == Flavor::ChanSip {
+            h.push("Max-Forwards", "70");
+        }
+        h.push(
             "From",
             format!("{display}<sip:{from_user}@{}>;tag={tag}", self.local.ip()),
         );
-        req.headers.push("To", format!("<{uri}>"));
-        req.headers
-            .push("Contact", format!("<sip:{from_user}@{}>", self.local));
-        req.headers.push("Call-ID", call_id.clone());
-        req.headers.push("CSeq", "102 INVITE");
-        req.headers.push("User-Agent", self.flavor.user_agent());
-        req.headers.push(
-            "Allow",
-            match self.flavor {
-                Flavor::ChanSip => style::CHAN_SIP_ALLOW,
-                Flavor::Pjsip => style::PJSIP_ALLOW,
-            },
-        );
+        h.push("To", format!("<{uri}>"));
+        h.push("Contact", format!("<sip:{from_user}@{}>", self.local));
+        h.push("Call-ID", call_id.clone());
+        h.push("CSeq", "102 INVITE");
+        // What each driver's INVITE says after the CSeq, in its order.
+        match self.flavor {
+            Flavor::ChanSip => {
+                h.push("User-Agent", self.flavor.user_agent());
+                h.push("Date", httpdate_now());
+                h.push("Allow", style::CHAN_SIP_ALLOW);
+                h.push("Supported", "replaces, timer");
+            }
+            Flavor::Pjsip => {
+                h.push("Allow", style::PJSIP_ALLOW);
+                // pjsip also offers 100rel and session timers here
+                // (Supported: 100rel, timer, ...; Session-Expires: 1800;
+                // Min-SE: 90). We implement neither PRACK nor refreshes,
+                // so we do not invite the callee to use them.
+                h.push("Supported", "replaces, norefersub, histinfo");
+                h.push("Max-Forwards", "70");
+                h.push("User-Agent", self.flavor.user_agent());
+            }
+        }
         req.headers.push("Content-Type", "application/sdp");
         req.body = offer.clone();
         let Ok(id) = self
@@ -1251,8 +1285,10 @@ impl Task {
                     remote: None,
                 },
                 early_media_sent: false,
+                ringing_sent: false,
                 outgoing: true,
                 invite_done: false,
+                bye_auth: None,
             },
         );
     }
@@ -1298,7 +1334,9 @@ impl Task {
                     let invite_seq = call.invite.headers.cseq().map(|c| c.seq).unwrap_or(102);
                     let mut via = Via::new("UDP", local_host, Some(local_port));
                     via.params.set("branch", Some(&branch));
-                    let ack = d.create_ack(invite_seq, via);
+                    let mut ack = d.create_ack(invite_seq, via);
+                    self.flavor
+                        .finish_request(&mut ack, call.invite.headers.get("Contact"));
                     call.dialog = Some(d);
                     let peer = call.peer;
                     if call.state == CallState::Proceeding {
@@ -1337,6 +1375,9 @@ impl Task {
         let mut r = self
             .flavor
             .response(&call.invite, 200, Some(&call.local_tag), Some(&contact));
+        if call.ringing_sent {
+            self.flavor.finish_ok_after_ringing(&mut r);
+        }
         r.headers.push("Content-Type", "application/sdp");
         r.body = call.answer_sdp.clone();
         if let Ok(mut d) = Dialog::uas(&call.invite, &r) {
@@ -1364,6 +1405,9 @@ impl Task {
         let contact = self.contact_for(&invite);
         match ind {
             Indication::Ringing => {
+                if let Some(c) = self.calls.get_mut(&key) {
+                    c.ringing_sent = true;
+                }
                 let r = self
                     .flavor
                     .response(&invite, 180, Some(&tag), Some(&contact));
@@ -1389,7 +1433,12 @@ impl Task {
                     c.state = CallState::Ending;
                     c.chan.clone()
                 });
-                let r = self.flavor.response(&invite, status, Some(&tag), None);
+                let mut r = self.flavor.response(&invite, status, Some(&tag), None);
+                if self.flavor == Flavor::Pjsip {
+                    // Busy() and Congestion() hang up with these causes.
+                    let cause = if ind == Indication::Busy { 17 } else { 34 };
+                    r.headers.push("Reason", format!("Q.850;cause={cause}"));
+                }
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 // The call is over for the device: the channel goes too.
                 if let Some(chan) = chan {
@@ -1410,8 +1459,14 @@ impl Task {
                 call.rtp.close();
                 if let Some(id) = call.invite_tx {
                     // The final response (487) still arrives and is ACKed
-                    // by the transaction layer.
-                    let _ = self.tx.cancel(Instant::now(), id);
+                    // by the transaction layer. pjsip's CANCEL says why.
+                    let reason = match self.flavor {
+                        Flavor::ChanSip => Vec::new(),
+                        Flavor::Pjsip => {
+                            vec![("Reason".to_string(), format!("Q.850;cause={cause}"))]
+                        }
+                    };
+                    let _ = self.tx.cancel_with(Instant::now(), id, reason);
                 }
             }
             CallState::Proceeding => {
@@ -1448,11 +1503,15 @@ impl Task {
         };
         let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
-        bye.headers.push("Max-Forwards", "70");
-        bye.headers.push("User-Agent", self.flavor.user_agent());
-        for (name, value) in self.flavor.hangup_headers(cause) {
-            bye.headers.push(name, value);
-        }
+        let auth = call.bye_auth.as_ref().map(|(creds, nonce)| {
+            style::bye_credentials(
+                creds,
+                nonce,
+                bye.uri.user.as_deref().unwrap_or_default(),
+                call.peer.ip(),
+            )
+        });
+        self.flavor.finish_bye(&mut bye, cause, auth);
         let peer = call.peer;
         if let Ok(id) = self
             .tx

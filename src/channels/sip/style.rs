@@ -3,10 +3,13 @@
 //! cause to status mapping. Keeping it in one place lets the call code be
 //! the same for both drivers.
 
-use crate::sip::message::{Defect, Request, Response, reason_phrase};
+use std::net::IpAddr;
+
+use crate::sip::auth::{Secret, digest_response};
+use crate::sip::message::{Defect, Header, Request, Response, reason_phrase};
 use crate::sip::sdp::{Origin, Prefer};
 
-use super::endpoint::Flavor;
+use super::endpoint::{Credentials, Flavor};
 
 pub const CHAN_SIP_ALLOW: &str =
     "INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH, MESSAGE";
@@ -92,6 +95,14 @@ impl Flavor {
         }
     }
 
+    /// Where each driver puts the headers a response copies.
+    pub fn response_order(self) -> [&'static str; 5] {
+        match self {
+            Flavor::ChanSip => ["Via", "From", "To", "Call-ID", "CSeq"],
+            Flavor::Pjsip => ["Via", "Call-ID", "From", "To", "CSeq"],
+        }
+    }
+
     /// A response to `req` with this driver's headers; `contact` is our
     /// Contact for dialog-creating answers.
     pub fn response(
@@ -101,7 +112,9 @@ impl Flavor {
         to_tag: Option<&str>,
         contact: Option<&str>,
     ) -> Response {
-        let mut r = Response::for_request(req, status);
+        // Each driver writes the headers it copies in its own order,
+        // whatever the request's (baresip sends To before From).
+        let mut r = Response::for_request_in(req, status, &self.response_order());
         r.reason = self.reason(status).to_string();
         if let Some(tag) = to_tag
             && status != 100
@@ -120,24 +133,183 @@ impl Flavor {
             Flavor::ChanSip => {
                 r.headers.push("Allow", CHAN_SIP_ALLOW);
                 r.headers.push("Supported", "replaces, timer");
-                if let Some(c) = contact {
+                // No Contact in what ends a dialog or a transaction.
+                if let Some(c) = contact
+                    && !matches!(
+                        req.method,
+                        crate::sip::Method::Bye | crate::sip::Method::Cancel
+                    )
+                {
                     r.headers.push("Contact", format!("<{c}>"));
                 }
             }
             Flavor::Pjsip => {
+                // pjsip's session layer: Contact and Allow on what makes or
+                // confirms a dialog (Allow on the 487 too), Supported on
+                // the 2xx only; errors carry neither.
+                let dialog = invite_like && (180..300).contains(&status);
                 if let Some(c) = contact
-                    && status >= 180
+                    && dialog
                 {
                     r.headers.push("Contact", format!("<{c}>"));
                 }
-                if invite_like && status >= 180 {
+                if dialog || (invite_like && status == 487) {
                     r.headers.push("Allow", PJSIP_ALLOW);
+                }
+                if invite_like && (200..300).contains(&status) {
                     r.headers
                         .push("Supported", "100rel, timer, replaces, norefersub");
                 }
             }
         }
         r
+    }
+
+    /// Reorders the 200 to a re-INVITE as pjsip writes it (its dialog
+    /// layer, not the session's): Allow, Supported, Contact, then Server.
+    pub fn finish_reinvite_ok(self, r: &mut Response) {
+        if self != Flavor::Pjsip {
+            return;
+        }
+        // response() left these last; take them out and put them back.
+        for name in ["Allow", "Supported", "Contact", "Server"] {
+            if let Some(at) = r.headers.0.iter().position(|h| h.name == name) {
+                let h = r.headers.0.remove(at);
+                r.headers.0.push(h);
+            }
+        }
+    }
+
+    /// Completes an ACK or CANCEL for an INVITE we sent (built by the
+    /// dialog or the transaction layer, ending with Max-Forwards):
+    /// chan_sip moves Max-Forwards under the Via and, in an ACK, repeats
+    /// the INVITE's Contact after To; both add User-Agent last.
+    pub fn finish_request(self, req: &mut Request, contact: Option<&str>) {
+        let h = &mut req.headers;
+        if self == Flavor::ChanSip {
+            if let Some(at) = h.0.iter().position(|x| x.name == "Max-Forwards") {
+                let mf = h.0.remove(at);
+                let via =
+                    h.0.iter()
+                        .rposition(|x| x.name == "Via")
+                        .map_or(0, |i| i + 1);
+                h.0.insert(via, mf);
+            }
+            if let Some(c) = contact {
+                let to =
+                    h.0.iter()
+                        .position(|x| x.name == "To")
+                        .map_or(h.0.len(), |i| i + 1);
+                h.0.insert(
+                    to,
+                    Header {
+                        name: "Contact".into(),
+                        value: c.to_string(),
+                    },
+                );
+            }
+        }
+        h.push("User-Agent", self.user_agent());
+    }
+
+    /// The transaction layer's hook for the CANCELs and non-2xx ACKs it
+    /// builds ([`Flavor::finish_request`]).
+    pub fn request_style(self) -> fn(&mut Request, &Request) {
+        fn chan_sip(req: &mut Request, invite: &Request) {
+            let contact = if req.method == crate::sip::Method::Ack {
+                invite.headers.get("Contact")
+            } else {
+                None
+            };
+            Flavor::ChanSip.finish_request(req, contact);
+        }
+        fn pjsip(req: &mut Request, _invite: &Request) {
+            Flavor::Pjsip.finish_request(req, None);
+        }
+        match self {
+            Flavor::ChanSip => chan_sip,
+            Flavor::Pjsip => pjsip,
+        }
+    }
+
+    /// Reorders pjsip's 200 to an INVITE it already rang for: its session
+    /// layer then writes Allow before Contact (Server, Allow, Contact,
+    /// Supported), as the reference did answering through Dial().
+    pub fn finish_ok_after_ringing(self, r: &mut Response) {
+        if self != Flavor::Pjsip {
+            return;
+        }
+        if let Some(at) = r.headers.0.iter().position(|h| h.name == "Contact") {
+            let contact = r.headers.0.remove(at);
+            let after = r
+                .headers
+                .0
+                .iter()
+                .position(|h| h.name == "Allow")
+                .map_or(r.headers.0.len(), |i| i + 1);
+            r.headers.0.insert(after, contact);
+        }
+    }
+
+    /// Adds a challenge (`challenge()`'s value) to a 401: chan_sip after
+    /// its Allow/Supported, pjsip before its Server header.
+    pub fn add_challenge(self, r: &mut Response, value: String) {
+        match self {
+            Flavor::ChanSip => r.headers.push("WWW-Authenticate", value),
+            Flavor::Pjsip => {
+                let at = r
+                    .headers
+                    .0
+                    .iter()
+                    .position(|h| h.name == "Server")
+                    .unwrap_or(r.headers.0.len());
+                r.headers.0.insert(
+                    at,
+                    Header {
+                        name: "WWW-Authenticate".into(),
+                        value,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Completes the 200 to a REGISTER (made by `response()` without a
+    /// Contact): chan_sip adds Expires, the bindings and Date after its
+    /// Allow/Supported; pjsip writes Date, the bindings and Expires before
+    /// its Server header.
+    pub fn finish_register_ok(
+        self,
+        r: &mut Response,
+        contacts: Vec<String>,
+        expires: Option<u32>,
+        date: String,
+    ) {
+        let h = &mut r.headers;
+        match self {
+            Flavor::ChanSip => {
+                if let Some(e) = expires {
+                    h.push("Expires", e.to_string());
+                }
+                for c in contacts {
+                    h.push("Contact", c);
+                }
+                h.push("Date", date);
+            }
+            Flavor::Pjsip => {
+                h.remove("Allow");
+                h.remove("Supported");
+                h.remove("Server");
+                h.push("Date", date);
+                for c in contacts {
+                    h.push("Contact", c);
+                }
+                if let Some(e) = expires {
+                    h.push("Expires", e.to_string());
+                }
+                h.push("Server", self.user_agent());
+            }
+        }
     }
 
     /// The WWW-Authenticate value of a challenge.
@@ -163,19 +335,65 @@ impl Flavor {
         }
     }
 
-    /// Headers a BYE we send carries to say why.
-    pub fn hangup_headers(self, cause: u32) -> Vec<(&'static str, String)> {
+    /// Completes a BYE the PBX sends (built by the dialog, which ends it
+    /// with Max-Forwards) in the driver's header order: chan_sip puts
+    /// Max-Forwards right under the Via and its X-Asterisk-HangupCause
+    /// pair after User-Agent, preceded by `auth` (see [`bye_credentials`]);
+    /// pjsip puts its Q.850 Reason before Max-Forwards and User-Agent.
+    pub fn finish_bye(self, bye: &mut Request, cause: u32, auth: Option<String>) {
+        bye.headers.remove("Max-Forwards");
+        let h = &mut bye.headers;
         match self {
-            Flavor::ChanSip => vec![
-                (
+            Flavor::ChanSip => {
+                let at =
+                    h.0.iter()
+                        .rposition(|x| x.name.eq_ignore_ascii_case("Via"))
+                        .map_or(0, |i| i + 1);
+                h.0.insert(
+                    at,
+                    Header {
+                        name: "Max-Forwards".into(),
+                        value: "70".into(),
+                    },
+                );
+                h.push("User-Agent", self.user_agent());
+                if let Some(a) = auth {
+                    h.push("Proxy-Authorization", a);
+                }
+                h.push(
                     "X-Asterisk-HangupCause",
-                    crate::channels::causes::text(cause).to_string(),
-                ),
-                ("X-Asterisk-HangupCauseCode", cause.to_string()),
-            ],
-            Flavor::Pjsip => vec![("Reason", format!("Q.850;cause={cause}"))],
+                    crate::channels::causes::text(cause),
+                );
+                h.push("X-Asterisk-HangupCauseCode", cause.to_string());
+            }
+            Flavor::Pjsip => {
+                h.push("Reason", format!("Q.850;cause={cause}"));
+                h.push("Max-Forwards", "70");
+                h.push("User-Agent", self.user_agent());
+            }
         }
     }
+}
+
+/// The Proxy-Authorization chan_sip puts in a BYE to a caller that
+/// authenticated its INVITE: a digest answer to its own challenge, made
+/// with the caller's secret and the nonce the INVITE used, for the user of
+/// the caller's Contact and the URI `sip:<caller's address>`.
+pub fn bye_credentials(creds: &Credentials, nonce: &str, user: &str, peer: IpAddr) -> String {
+    let secret = if creds.md5 {
+        Secret::Ha1(&creds.secret)
+    } else {
+        Secret::Password(&creds.secret)
+    };
+    let uri = match peer {
+        IpAddr::V4(a) => format!("sip:{a}"),
+        IpAddr::V6(a) => format!("sip:[{a}]"),
+    };
+    let response = digest_response(user, &creds.realm, secret, "BYE", &uri, nonce, None);
+    format!(
+        "Digest username=\"{user}\", realm=\"{}\", algorithm=MD5, uri=\"{uri}\", nonce=\"{nonce}\", response=\"{response}\"",
+        creds.realm
+    )
 }
 
 /// The final response for a call hung up before it was answered
@@ -226,5 +444,95 @@ pub fn status_to_cause(status: u16) -> u32 {
         604 => 1,
         _ if status >= 500 => 34,
         _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::dialog::Dialog;
+    use crate::sip::headers::Via;
+    use crate::sip::message::tests::transcript_messages;
+    use crate::sip::message::{Message, Method, parse_datagram};
+    use crate::sip::uri::Host;
+
+    /// The header names of the BYE the dialog builds for the call of
+    /// `golden/asterisk-20.20.1/sip/invite_playback.<variant>.sip.log`,
+    /// and of the BYE the reference sent there.
+    fn bye_headers(flavor: Flavor, variant: &str) -> (Vec<String>, Vec<String>) {
+        let path = format!(
+            "{}/golden/asterisk-20.20.1/sip/invite_playback.{variant}.sip.log",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read(&path).expect("golden log");
+        let msgs: Vec<Message> = transcript_messages(&text)
+            .into_iter()
+            .map(|m| parse_datagram(m).expect("parse"))
+            .collect();
+        let find_req = |method: Method| {
+            msgs.iter()
+                .rev()
+                .find_map(|m| match m {
+                    Message::Request(r) if r.method == method => Some(r.clone()),
+                    _ => None,
+                })
+                .expect("request")
+        };
+        let ok = msgs
+            .iter()
+            .find_map(|m| match m {
+                Message::Response(r) if r.status == 200 => Some(r.clone()),
+                _ => None,
+            })
+            .expect("200");
+        let (invite, theirs) = (find_req(Method::Invite), find_req(Method::Bye));
+        let mut d = Dialog::uas(&invite, &ok).expect("dialog");
+        let mut v = Via::new("UDP", Host::V4([127, 0, 0, 1].into()), Some(5060));
+        v.params.set("branch", Some("z9hG4bKtest"));
+        let mut ours = d.create_request(Method::Bye, v);
+        let auth = (flavor == Flavor::ChanSip).then(|| "Digest".to_string());
+        flavor.finish_bye(&mut ours, 16, auth);
+        let names = |r: &Request| r.headers.0.iter().map(|h| h.name.to_string()).collect();
+        (names(&ours), names(&theirs))
+    }
+
+    #[test]
+    fn a_bye_has_one_max_forwards_where_each_driver_puts_it() {
+        let (ours, mut theirs) = bye_headers(Flavor::ChanSip, "chan_sip");
+        // Content-Length is written at send time.
+        theirs.retain(|n| n != "Content-Length");
+        assert_eq!(ours, theirs);
+        let (ours, mut theirs) = bye_headers(Flavor::Pjsip, "pjsip");
+        theirs.retain(|n| n != "Content-Length");
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn chan_sip_signs_its_bye_as_the_reference_did() {
+        // invite_playback.chan_sip.sip.log: 1000 proved s3cret1000 with
+        // nonce 64f86df6 from 127.0.0.1; the reference's BYE carried this.
+        let creds = Credentials {
+            username: "1000".into(),
+            secret: "s3cret1000".into(),
+            md5: false,
+            realm: "asterisk".into(),
+        };
+        let v = bye_credentials(&creds, "64f86df6", "1000", [127, 0, 0, 1].into());
+        assert_eq!(
+            v,
+            "Digest username=\"1000\", realm=\"asterisk\", algorithm=MD5, uri=\"sip:127.0.0.1\", nonce=\"64f86df6\", response=\"c0aefa31443c878c9ffa8ecb769aeb49\""
+        );
+        // baresip's Contact user differs from its name; chan_sip signs as
+        // the Contact user (golden/asterisk-20.20.1/baresip/call.chan_sip.out).
+        let v = bye_credentials(
+            &creds,
+            "118e3f54",
+            "1000-0x5634aabbb6a0",
+            [127, 0, 0, 1].into(),
+        );
+        assert!(
+            v.ends_with("response=\"a50fb089a4a1e4eb5f5d3e8eeb76a367\""),
+            "{v}"
+        );
     }
 }

@@ -1022,3 +1022,99 @@ fn two_peers_over_a_lossy_network() {
     // and retransmitted by Timer G 0.5 s later.
     assert_eq!(got_ok_at, Some(ms(2000)));
 }
+
+#[test]
+fn a_styled_layer_shapes_its_cancel_and_ack_and_orders_its_responses() {
+    // The style hook sees each CANCEL and non-2xx ACK with the INVITE.
+    fn style(req: &mut Request, invite: &Request) {
+        req.headers.push("User-Agent", "test");
+        if req.method == Method::Ack
+            && let Some(c) = invite.headers.get("Contact")
+        {
+            req.headers.push("Contact", c);
+        }
+    }
+    let mut sim = Sim::new(Config {
+        style: Some(style),
+        response_order: Some(["Via", "Call-ID", "From", "To", "CSeq"]),
+        ..Config::default()
+    });
+    let now = sim.t0;
+    let req = request("INVITE", "z9hG4bKinv");
+    let id = sim
+        .layer
+        .send_request(now, req.clone(), addr(UAS), Transport::Udp)
+        .unwrap();
+    sim.receive(
+        ms(100),
+        UAS,
+        Transport::Udp,
+        Message::Response(response(&req, 180, Some("t"))),
+    );
+    let reason = vec![("Reason".to_string(), "Q.850;cause=16".to_string())];
+    assert!(matches!(
+        sim.layer.cancel_with(sim.at(ms(200)), id, reason),
+        Ok(Some(_))
+    ));
+    sim.drain(sim.at(ms(200)));
+    sim.receive(
+        ms(300),
+        UAS,
+        Transport::Udp,
+        Message::Response(response(&req, 487, Some("t"))),
+    );
+    let names = |method: Method| -> Vec<String> {
+        sim.transmits()
+            .into_iter()
+            .find_map(|m| match m {
+                Message::Request(r) if r.method == method => {
+                    Some(r.headers.0.iter().map(|h| h.name.to_string()).collect())
+                }
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        names(Method::Cancel),
+        [
+            "Via",
+            "From",
+            "To",
+            "Call-ID",
+            "CSeq",
+            "Reason",
+            "Max-Forwards",
+            "User-Agent",
+            "Content-Length"
+        ]
+    );
+    assert_eq!(
+        names(Method::Ack),
+        [
+            "Via",
+            "From",
+            "To",
+            "Call-ID",
+            "CSeq",
+            "Max-Forwards",
+            "User-Agent",
+            "Contact",
+            "Content-Length"
+        ]
+    );
+
+    // A request the layer answers itself (a BYE matching no dialog is
+    // the TU's; a stray CANCEL gets the layer's 481) in the given order.
+    let stray = request("CANCEL", "z9hG4bKnone");
+    sim.receive(ms(400), UAC, Transport::Udp, Message::Request(stray));
+    let r = sim
+        .transmits()
+        .into_iter()
+        .find_map(|m| match m {
+            Message::Response(r) if r.status == 481 => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    let names: Vec<&str> = r.headers.0.iter().map(|h| &*h.name).take(5).collect();
+    assert_eq!(names, ["Via", "Call-ID", "From", "To", "CSeq"]);
+}
