@@ -12,6 +12,10 @@
 //! any socket (`manager::events::render`), so the figures read as ratios.
 //!
 //! Logging goes to a file only (notices and worse) with verbosity 0.
+//!
+//! One run (`--warm-up-time 1 --measurement-time 3`, shared 2-core
+//! machine): rendering 0.82 µs; state change to all ten clients 100 µs
+//! (about 120× the rendering); fan-out 266 000 events/s delivered.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -212,13 +216,21 @@ fn ami(c: &mut Criterion) {
     });
 
     let snapshot_event = {
+        let old = Arc::new(chan.snapshot());
         chan.set_state(ChanState::Ringing);
         rt.block_on(seen.wait(|s| s.newstate.load(Ordering::SeqCst), CLIENTS as u64));
+        // A Newstate is a snapshot whose state differs from the previous.
         asterism::core::events::Event {
-            kind: asterism::core::events::EventKind::Newstate,
+            kind: asterism::core::events::EventKind::Snapshot { old: Some(old) },
             channel: Some(Arc::new(chan.snapshot())),
         }
     };
+    assert!(
+        asterism::manager::events::render(&sys, &snapshot_event)
+            .iter()
+            .any(|e| format!("{e:?}").contains("Newstate")),
+        "the baseline renders a Newstate"
+    );
     c.bench_function("ami: render one Newstate (baseline, no socket)", |b| {
         b.iter(|| asterism::manager::events::render(&sys, &snapshot_event))
     });
@@ -231,7 +243,11 @@ fn ami(c: &mut Criterion) {
                 let target = seen.newstate.load(Ordering::SeqCst) + CLIENTS as u64;
                 up = !up;
                 let t0 = Instant::now();
-                chan.set_state(if up { ChanState::Up } else { ChanState::Ringing });
+                chan.set_state(if up {
+                    ChanState::Up
+                } else {
+                    ChanState::Ringing
+                });
                 rt.block_on(seen.wait(|s| s.newstate.load(Ordering::SeqCst), target));
                 total += t0.elapsed();
             }
