@@ -413,3 +413,69 @@ fn malformed_datagrams() {
         ));
     });
 }
+
+/// Outbound registration (compat-configs/sipreg): each driver registers its
+/// trunk with a registrar (a SIPp UAS, `registrar_uas.xml`, listening
+/// before the daemon starts, since both register at once): REGISTER, 401,
+/// REGISTER with credentials, 200, with the reference's header names.
+#[test]
+fn outbound_registration_of_trunks() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = common::config_copy("sipreg");
+    let ports = [
+        ("5060", free_udp_port()),
+        ("5070", free_udp_port()),
+        ("5064", free_udp_port()),
+        ("5065", free_udp_port()),
+    ];
+    for file in ["sip.conf", "pjsip.conf"] {
+        let p = dir.path().join(file);
+        let mut text = std::fs::read_to_string(&p).expect("config");
+        for (from, to) in ports {
+            text = text.replace(from, &to.to_string());
+        }
+        std::fs::write(&p, text).expect("write config");
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let variants = [
+        ("chan_sip", ports[0].1, ports[2].1, "3000", "trunkpass3000"),
+        ("pjsip", ports[1].1, ports[3].1, "4000", "trunkpass4000"),
+    ];
+    let registrars: Vec<_> = variants
+        .iter()
+        .map(|(name, pbx, uas, user, password)| {
+            Command::new(scenarios().join("run.sh"))
+                .arg("-o")
+                .arg(out.path())
+                .arg("-n")
+                .arg(format!("register_out.{name}"))
+                .arg("registrar_uas")
+                .arg(format!("127.0.0.1:{pbx}"))
+                .args(["-p", &uas.to_string(), "-key", "user", user])
+                .args(["-key", "password", password])
+                .env("SIPP_TIMEOUT", "30")
+                .spawn()
+                .expect("run.sh registrar_uas")
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let daemon = common::Daemon::start(dir.path());
+    for ((name, ..), mut uas) in variants.iter().zip(registrars) {
+        let trace = format!("register_out.{name}");
+        let code = uas.wait().expect("registrar").code().unwrap_or(-1);
+        let log = out.path().join(format!("{trace}.sip.log"));
+        assert_eq!(
+            flow_of(&log, &[]),
+            golden(&trace),
+            "{trace}: message flow differs from Asterisk 20.20.1's"
+        );
+        let opts = ["--headers", "--sdp"];
+        assert_eq!(
+            flow_of(&log, &opts),
+            flow_of(&golden_log(&trace), &opts),
+            "{trace}: header names differ from Asterisk 20.20.1's"
+        );
+        assert_eq!(code, 0, "{trace}: the registrar refused our credentials");
+    }
+    drop(daemon);
+}

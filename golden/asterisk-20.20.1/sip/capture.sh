@@ -29,7 +29,7 @@ PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
-          malformed"
+          malformed register_out"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
@@ -63,6 +63,20 @@ steps_invite_badpass()   { uac invite_badpass invite_badpass -s 600 -ap wrongpas
 steps_dtmf_ivr()         { uac dtmf_ivr dtmf_ivr -s 610; }
 steps_hold()             { uac hold hold -s 700; }
 steps_load()             { step load load_uac -s 600 -key user "$IPU" -p 5099 -mp 26000; }
+# outbound registration (compat-configs/sipreg): the registrars (SIPp UASs
+# on 5064 for chan_sip, 5065 for pjsip) listen before the instance boots,
+# since both drivers register at once on start.
+pre_register_out() {
+    "$scen/run.sh" -o "$work/out" -n register_out.chan_sip registrar_uas 127.0.0.1:5060 \
+        -p 5064 -key user 3000 -key password trunkpass3000 &
+    uas_chan_sip=$!
+    "$scen/run.sh" -o "$work/out" -n register_out.pjsip registrar_uas 127.0.0.1:5070 \
+        -p 5065 -key user 4000 -key password trunkpass4000 &
+    uas_pjsip=$!
+    sleep 1
+}
+steps_register_out() { local pid=uas_$V; wait "${!pid}" || failed=1; }
+config_register_out=$repo/compat-configs/sipreg
 # malformed datagrams from the address-identified peer's port (no SIPp)
 steps_malformed() {
     echo "  malformed.$V: malformed.py $T $IPU" >&2
@@ -91,7 +105,9 @@ capture_once() {
     mkdir -p "$work/out"
     { echo 'core waitfullybooted'; for i in $(seq 1 300); do echo '#sleep 1'; done; } >"$cmds"
     : >"$out"
-    /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
+    declare -F "pre_$name" >/dev/null && "pre_$name"
+    local cfgvar=config_$name
+    /work/ref/capture2.sh "${!cfgvar:-$cfg}" "$cmds" "$out" 2>"$work/capture2.stderr" &
     cap=$!
     for i in $(seq 1 600); do
         grep -q 'fully booted' "$out" 2>/dev/null && break

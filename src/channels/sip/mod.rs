@@ -5,6 +5,7 @@
 //! how calls work.
 
 pub mod endpoint;
+pub mod outbound;
 pub mod registrar;
 pub mod stack;
 pub mod style;
@@ -34,12 +35,21 @@ pub fn parse_bind(text: &str, default_port: u16) -> Option<SocketAddr> {
 /// loads, and one listener per pjsip UDP transport.
 pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
     let loaded = sys.loaded();
-    let mut wanted: Vec<(Flavor, SocketAddr)> = Vec::new();
+    let mut wanted: Vec<(Flavor, SocketAddr, Vec<outbound::Registration>)> = Vec::new();
     if sys.conf.dirs.etc.join("sip.conf").exists() && loaded.modules.loads("chan_sip") {
         let g = &loaded.sip.general;
         match parse_bind(&g.bindaddr, g.bindport) {
             // `bindport` applies when udpbindaddr names no port.
-            Some(addr) => wanted.push((Flavor::ChanSip, addr)),
+            Some(addr) => {
+                let mut regs = Vec::new();
+                for line in &g.registers {
+                    match outbound::parse_chan_sip(line, g) {
+                        Ok(r) => regs.push(r),
+                        Err(e) => sys.pbx.logger.warning("chan_sip.c", None, &e.to_string()),
+                    }
+                }
+                wanted.push((Flavor::ChanSip, addr, regs))
+            }
             None => sys.pbx.logger.warning(
                 "chan_sip.c",
                 None,
@@ -48,12 +58,39 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
         }
     }
     if loaded.modules.loads("res_pjsip") && loaded.modules.loads("chan_pjsip") {
+        // Each registration goes out through its `transport`, or through
+        // the first UDP transport when it names none.
+        let mut regs: Vec<(Option<String>, outbound::Registration)> = Vec::new();
+        if loaded.modules.loads("res_pjsip_outbound_registration") {
+            for r in outbound::pjsip_registrations(&loaded.pjsip) {
+                match r {
+                    Ok((transport, r)) => regs.push((transport, r)),
+                    Err(e) => sys.pbx.logger.error(
+                        "res_pjsip_outbound_registration.c",
+                        None,
+                        &e.to_string(),
+                    ),
+                }
+            }
+        }
+        let mut first = true;
         for t in &loaded.pjsip.transports {
             if t.protocol != "udp" {
                 continue;
             }
             match t.bind_address().parse::<SocketAddr>() {
-                Ok(addr) => wanted.push((Flavor::Pjsip, addr)),
+                Ok(addr) => {
+                    let mine = regs
+                        .iter()
+                        .filter(|(tr, _)| match tr {
+                            Some(name) => *name == t.name,
+                            None => first,
+                        })
+                        .map(|(_, r)| r.clone())
+                        .collect();
+                    first = false;
+                    wanted.push((Flavor::Pjsip, addr, mine))
+                }
                 Err(_) => sys.pbx.logger.error(
                     "res_pjsip/config_transport.c",
                     None,
@@ -67,8 +104,8 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
     }
     drop(loaded);
     let mut stacks = Vec::new();
-    for (flavor, addr) in wanted {
-        match SipStack::start(sys.clone(), flavor, addr).await {
+    for (flavor, addr, regs) in wanted {
+        match SipStack::start(sys.clone(), flavor, addr, regs).await {
             Ok(s) => stacks.push(s),
             Err(e) => sys.pbx.logger.error(
                 match flavor {

@@ -14,6 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::endpoint::{self, Endpoint, Flavor};
+use super::outbound;
 use super::registrar::{self, Registrar};
 use super::style::{self, random_u64};
 use crate::apps::AppCtx;
@@ -71,6 +72,7 @@ impl SipStack {
         sys: Arc<System>,
         flavor: Flavor,
         bind: SocketAddr,
+        registrations: Vec<outbound::Registration>,
     ) -> std::io::Result<Arc<SipStack>> {
         let socket = UdpSocket::bind(bind).await?;
         let local = socket.local_addr()?;
@@ -106,7 +108,33 @@ impl SipStack {
             lax_cseq_method: flavor == Flavor::ChanSip,
         };
         let key = random_u64().to_le_bytes();
+        let mut regs = Vec::new();
+        for reg in registrations {
+            let port = reg.port.unwrap_or(5060);
+            let target = match tokio::net::lookup_host((reg.host.as_str(), port)).await {
+                Ok(mut addrs) => addrs.find(|a| a.is_ipv4() == local.is_ipv4()),
+                Err(_) => None,
+            };
+            let Some(target) = target else {
+                sys.pbx.logger.warning(
+                    flavor.registration_log_file(),
+                    None,
+                    &format!("Unable to resolve registrar host '{}'", reg.host),
+                );
+                continue;
+            };
+            match outbound::Client::new(reg, target, flavor, Instant::now()) {
+                Ok(c) => regs.push(c),
+                Err(e) => {
+                    sys.pbx
+                        .logger
+                        .error(flavor.registration_log_file(), None, &e.to_string())
+                }
+            }
+        }
         let task = Task {
+            regs,
+            reg_by_tx: HashMap::new(),
             sys: sys.clone(),
             flavor,
             socket: Arc::new(socket),
@@ -304,6 +332,9 @@ struct Call {
 }
 
 struct Task {
+    /// Outbound registrations of trunks, and their transactions.
+    regs: Vec<outbound::Client>,
+    reg_by_tx: HashMap<TransactionId, usize>,
     sys: Arc<System>,
     flavor: Flavor,
     socket: Arc<UdpSocket>,
@@ -357,6 +388,11 @@ impl Task {
                 .tx
                 .poll_timeout()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            let wake = self
+                .regs
+                .iter()
+                .filter_map(|r| r.next_at)
+                .fold(wake, Instant::min);
             let socket = self.socket.clone();
             tokio::select! {
                 r = socket.recv_from(&mut buf) => {
@@ -369,6 +405,7 @@ impl Task {
                     self.tx.handle(Instant::now(), Input::Timeout);
                 }
             }
+            self.registrations_due(Instant::now());
             self.drain().await;
         }
     }
@@ -440,7 +477,65 @@ impl Task {
         }
     }
 
+    /// Sends the REGISTERs whose time has come.
+    fn registrations_due(&mut self, now: Instant) {
+        for i in 0..self.regs.len() {
+            if self.regs[i].next_at.is_some_and(|t| t <= now) {
+                let req = self.regs[i].request(self.flavor, self.local);
+                self.send_registration(i, req);
+            }
+        }
+    }
+
+    fn send_registration(&mut self, i: usize, req: Request) {
+        let target = self.regs[i].target;
+        match self
+            .tx
+            .send_request(Instant::now(), req, target, Transport::Udp)
+        {
+            Ok(id) => {
+                self.reg_by_tx.insert(id, i);
+            }
+            Err(e) => {
+                tracing::warn!("REGISTER to {target} not sent: {e}");
+                self.regs[i].on_timeout(Instant::now());
+            }
+        }
+    }
+
+    /// An event about one of our REGISTER transactions; false if it is not.
+    fn registration_event(&mut self, e: &Event) -> bool {
+        match e {
+            Event::Response { id, response } => {
+                let Some(&i) = self.reg_by_tx.get(id) else {
+                    return false;
+                };
+                if response.status >= 200 {
+                    self.reg_by_tx.remove(id);
+                }
+                let next =
+                    self.regs[i].on_response(self.flavor, self.local, response, Instant::now());
+                if let outbound::Next::Send(req) = next {
+                    self.send_registration(i, req);
+                }
+                true
+            }
+            Event::Timeout { id } => match self.reg_by_tx.remove(id) {
+                Some(i) => {
+                    self.regs[i].on_timeout(Instant::now());
+                    true
+                }
+                None => false,
+            },
+            Event::Terminated { id } => self.reg_by_tx.remove(id).is_some(),
+            _ => false,
+        }
+    }
+
     async fn event(&mut self, e: Event) {
+        if self.registration_event(&e) {
+            return;
+        }
         match e {
             Event::Request {
                 id, request, from, ..

@@ -991,6 +991,13 @@ pub struct SipGeneral {
     pub realm: String,
     /// `useragent=`: the Server/User-Agent header.
     pub useragent: String,
+    /// `register =>` lines, as written: outbound registrations.
+    pub registers: Vec<String>,
+    /// `registertimeout=`: seconds before an unanswered or failed
+    /// registration is tried again.
+    pub registertimeout: u32,
+    /// `defaultexpiry=`: the expiry of registrations without `~expiry`.
+    pub defaultexpiry: u32,
 }
 
 impl Default for SipGeneral {
@@ -1011,6 +1018,9 @@ impl Default for SipGeneral {
             bindaddr: "0.0.0.0".into(),
             realm: "asterisk".into(),
             useragent: format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION),
+            registers: Vec::new(),
+            registertimeout: 20,
+            defaultexpiry: 120,
         }
     }
 }
@@ -1275,6 +1285,15 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
             "bindaddr" | "udpbindaddr" => g.bindaddr = val.trim().to_string(),
             "realm" if !val.trim().is_empty() => g.realm = val.trim().to_string(),
             "useragent" if !val.is_empty() => g.useragent = val.to_string(),
+            "register" => g.registers.push(val.trim().to_string()),
+            "registertimeout" => match scan_d(val) {
+                Some(n) if n > 0 => g.registertimeout = n as u32,
+                _ => bad_value(diags, v, "a number of seconds"),
+            },
+            "defaultexpiry" => match scan_d(val) {
+                Some(n) if n > 0 => g.defaultexpiry = n as u32,
+                _ => bad_value(diags, v, "a number of seconds"),
+            },
             _ => {}
         }
     }
