@@ -792,3 +792,53 @@ fn sip_cancel() {
 fn pjsip_cancel() {
     run("pjsip_cancel", true);
 }
+
+#[test]
+fn sip_echo() {
+    run("sip_echo", true);
+}
+
+#[test]
+fn pjsip_echo() {
+    run("pjsip_echo", true);
+}
+
+#[test]
+fn sip_hold() {
+    run("sip_hold", true);
+}
+
+#[test]
+fn pjsip_hold() {
+    run("pjsip_hold", true);
+}
+
+#[test]
+fn sip_dtmf() {
+    run("sip_dtmf", true);
+}
+
+#[test]
+fn pjsip_dtmf() {
+    run("pjsip_dtmf", true);
+}
+
+#[test]
+fn sip_rejected() {
+    run("sip_rejected", true);
+}
+
+#[test]
+fn pjsip_rejected() {
+    run("pjsip_rejected", true);
+}
+
+#[test]
+fn sip_ipauth() {
+    run("sip_ipauth", true);
+}
+
+#[test]
+fn pjsip_ipauth() {
+    run("pjsip_ipauth", true);
+}

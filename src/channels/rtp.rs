@@ -249,14 +249,14 @@ impl RtpPort {
         let s = self.session();
         let (txcount, _) = s.sent_counts();
         let clock = f64::from(s.config().clock_rate.max(1));
-        let (themssrc, rxcount, lost, rxjitter) = match s.receive_stats() {
+        let rxcount = s.packets_received();
+        let (themssrc, lost, rxjitter) = match s.receive_stats() {
             Some(r) => (
                 r.ssrc,
-                r.received(),
                 r.lost().max(0) as u32,
                 f64::from(r.jitter()) / clock,
             ),
-            None => (0, 0, 0, 0.0),
+            None => (0, 0, 0.0),
         };
         let ssrc = s.config().ssrc;
         [

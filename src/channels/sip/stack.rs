@@ -52,6 +52,7 @@ pub struct Outgoing {
     codecs: Vec<Codec>,
     rfc4733: bool,
     remote_gone: Arc<AtomicBool>,
+    mohsuggest: String,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -279,6 +280,7 @@ impl SipStack {
             codecs: ep.codecs.clone(),
             rfc4733: ep.rfc4733,
             remote_gone,
+            mohsuggest: ep.mohsuggest.clone(),
         });
         Ok((chan, out))
     }
@@ -328,6 +330,8 @@ struct Call {
     bye_auth: Option<(endpoint::Credentials, String)>,
     /// The device ended the dialog (BYE): our hangup sends nothing.
     remote_gone: Arc<AtomicBool>,
+    /// The device's suggested music class (Hold events name it).
+    mohsuggest: String,
 }
 
 struct Task {
@@ -704,7 +708,9 @@ impl Task {
                 {
                     crate::channels::rtp::set_stats_vars(&peer, &q);
                 }
-                remote_hangup(&chan, 16);
+                // Both drivers queue the hangup with the cause the channel
+                // already has (none for a plain call: Hangup shows 0).
+                queue_hangup(&chan);
                 self.maybe_forget(key);
             }
             Method::Invite => self.reinvite(key, id, req),
@@ -749,8 +755,10 @@ impl Task {
                 );
                 let chan = call.chan.clone();
                 let event = if held { "Hold" } else { "Unhold" };
-                let body = if held {
-                    "MusicClass: \r\n".to_string()
+                // ast_queue_hold names the device's suggested class, if
+                // it has one (pjsip's `moh_suggest` defaults to default).
+                let body = if held && !call.mohsuggest.is_empty() {
+                    format!("MusicClass: {}\r\n", call.mohsuggest)
                 } else {
                     String::new()
                 };
@@ -882,17 +890,20 @@ impl Task {
             match self.authenticate(req, &creds) {
                 Err(refusal) => {
                     if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm) {
-                        self.security_event(req, from, &ep, Some(&nonce));
+                        self.security_event(req, from, &ep, Some(&nonce), true);
                     }
                     return None;
                 }
                 // chan_sip reports a proven REGISTER only; pjsip's
                 // distributor every authenticated request.
                 Ok(()) if self.flavor == Flavor::Pjsip || req.method == Method::Register => {
-                    self.security_event(req, from, &ep, None);
+                    self.security_event(req, from, &ep, None, true);
                 }
                 Ok(()) => {}
             }
+        } else if self.flavor == Flavor::ChanSip && req.method == Method::Invite {
+            // chan_sip lets a peer without a secret in and says so.
+            self.security_event(req, from, &ep, None, false);
         }
         Some(ep)
     }
@@ -907,8 +918,11 @@ impl Task {
         from: SocketAddr,
         ep: &Endpoint,
         challenge: Option<&str>,
+        using_password: bool,
     ) {
         use crate::manager::security::{self, Common, Kind};
+        // chan_sip's account is the From URI when it challenges a call,
+        // else the extension the request is for (`p->exten`).
         let account = match self.flavor {
             Flavor::Pjsip => ep.name.clone(),
             Flavor::ChanSip if challenge.is_some() && req.method != Method::Register => req
@@ -916,12 +930,13 @@ impl Task {
                 .from()
                 .map(|f| f.uri.to_string())
                 .unwrap_or_default(),
-            Flavor::ChanSip => req
+            Flavor::ChanSip if req.method == Method::Register => req
                 .headers
                 .to()
                 .ok()
                 .and_then(|t| t.uri.user.clone())
                 .unwrap_or_default(),
+            Flavor::ChanSip => req.uri.user.clone().unwrap_or_default(),
         };
         let (service, session_id, nonce) = match self.flavor {
             Flavor::ChanSip => (
@@ -948,9 +963,7 @@ impl Task {
         let kind = if challenge.is_some() {
             Kind::ChallengeSent { challenge: nonce }
         } else {
-            Kind::SuccessfulAuth {
-                using_password: true,
-            }
+            Kind::SuccessfulAuth { using_password }
         };
         let (name, body) = security::event(&common, kind);
         self.sys
@@ -1413,6 +1426,7 @@ impl Task {
                 invite_done: false,
                 bye_auth,
                 remote_gone,
+                mohsuggest: ep.mohsuggest.clone(),
             },
         );
         let ctx = AppCtx {
@@ -1546,6 +1560,7 @@ impl Task {
                 invite_done: false,
                 bye_auth: None,
                 remote_gone: out.remote_gone,
+                mohsuggest: out.mohsuggest,
             },
         );
     }
@@ -1719,8 +1734,16 @@ impl Task {
                 }
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 // The call is over for the device: the channel goes too.
+                // chan_sip says nothing; pjsip's session ends with the
+                // status as the driver's cause and queues the hangup.
                 if let Some(chan) = chan {
-                    chan.softhangup(crate::channels::softhangup::DEV);
+                    match self.flavor {
+                        Flavor::ChanSip => chan.softhangup_quiet(crate::channels::softhangup::DEV),
+                        Flavor::Pjsip => {
+                            chan.lock().tech_cause = u32::from(status);
+                            queue_hangup(&chan);
+                        }
+                    }
                 }
             }
             Indication::Proceeding => {}
