@@ -246,21 +246,25 @@ async fn wait_for_hangup(ctx: &AppCtx, data: &str) {
 }
 
 pub async fn indicate_busy(ctx: &AppCtx, data: &str) -> AppResult {
-    ctx.chan.indicate(Indication::Busy);
+    // The state and cause first: a driver that ends the call on the
+    // indication (pjsip) reports it in that state and with that cause.
     if ctx.chan.state() != ChanState::Up {
         ctx.chan.lock().hangupcause = causes::USER_BUSY;
         ctx.chan.set_state(ChanState::Busy);
     }
+    ctx.chan.indicate(Indication::Busy);
     wait_for_hangup(ctx, data).await;
     Err(AppExit::Hangup)
 }
 
 pub async fn indicate_congestion(ctx: &AppCtx, data: &str) -> AppResult {
-    ctx.chan.indicate(Indication::Congestion);
+    // The state and cause first: a driver that ends the call on the
+    // indication (pjsip) reports it in that state and with that cause.
     if ctx.chan.state() != ChanState::Up {
         ctx.chan.lock().hangupcause = causes::CONGESTION;
         ctx.chan.set_state(ChanState::Busy);
     }
+    ctx.chan.indicate(Indication::Congestion);
     wait_for_hangup(ctx, data).await;
     Err(AppExit::Hangup)
 }

@@ -22,12 +22,19 @@ pub fn apps() -> Vec<App> {
 /// How often Dial looks at its outgoing legs between wake-ups.
 const POLL: Duration = Duration::from_millis(20);
 
-/// Creates and calls one destination; Err is the cause.
+/// How a requested leg is started (`ast_call`), when that is still to do.
+type Start = (
+    Arc<crate::channels::sip::stack::SipStack>,
+    Box<crate::channels::sip::stack::Outgoing>,
+);
+
+/// Requests one destination (`ast_request`); a SIP leg is called later
+/// (after Dial has set it up), a Local pair at once. Err is the cause.
 async fn request(
     sys: &Arc<System>,
     caller: &Arc<Channel>,
     dest: &str,
-) -> Result<Arc<Channel>, u32> {
+) -> Result<(Arc<Channel>, Option<Start>), u32> {
     let (tech, data) = dest.split_once('/').ok_or(66u32)?;
     if tech.eq_ignore_ascii_case("Local") {
         let (one, two) = crate::channels::local::request(
@@ -54,7 +61,7 @@ async fn request(
             chan: two,
         };
         tokio::spawn(crate::pbx::run::pbx_run(ctx));
-        return Ok(one);
+        return Ok((one, None));
     }
     let flavor = if tech.eq_ignore_ascii_case("SIP") {
         Flavor::ChanSip
@@ -68,14 +75,7 @@ async fn request(
         );
         return Err(66);
     };
-    let stack = {
-        let stacks = match sys.sip.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        stacks.into_iter().find(|s| s.flavor == flavor)
-    };
-    let Some(stack) = stack else {
+    let Some(stack) = crate::channels::sip::stack_of(sys, flavor) else {
         sys.pbx.logger.warning(
             "channel.c",
             None,
@@ -83,7 +83,106 @@ async fn request(
         );
         return Err(66);
     };
-    stack.dial(sys, data, caller).await
+    let (chan, out) = stack.request(sys, data, caller).await?;
+    Ok((chan, Some((stack, out))))
+}
+
+/// The variables Dial clears when it starts, in its order.
+const DIAL_VARS: [&str; 11] = [
+    "DIALSTATUS",
+    "DIALEDPEERNUMBER",
+    "DIALEDPEERNAME",
+    "ANSWEREDTIME",
+    "ANSWEREDTIME_MS",
+    "DIALEDTIME",
+    "DIALEDTIME_MS",
+    "RINGTIME",
+    "RINGTIME_MS",
+    "PROGRESSTIME",
+    "PROGRESSTIME_MS",
+];
+
+/// One outbound leg.
+struct Leg {
+    chan: Arc<Channel>,
+    /// What was dialled after the technology (the DialString).
+    number: String,
+    start: Option<Start>,
+    ringing_seen: bool,
+}
+
+/// `set_duration_var`: whole seconds, and milliseconds in `<name>_MS`.
+fn set_duration(ctx: &AppCtx, name: &str, d: Duration) {
+    let ms = d.as_millis();
+    ctx.set_var(name, Some(&(ms / 1000).to_string()));
+    ctx.set_var(&format!("{name}_MS"), Some(&ms.to_string()));
+}
+
+/// A Dial event about `leg` (`ast_channel_publish_dial`): DialBegin shows
+/// both channels as last published, DialState and DialEnd as they are now.
+fn publish_dial(sys: &System, caller: &Channel, leg: &Channel, name: &'static str, tail: String) {
+    let (caller_snap, leg_snap) = if name == "DialBegin" {
+        (caller.published_snapshot(), leg.published_snapshot())
+    } else {
+        (Arc::new(caller.snapshot()), Arc::new(leg.snapshot()))
+    };
+    sys.pbx.channels.events.publish(
+        crate::core::events::EventKind::CallerDial {
+            name,
+            caller: caller_snap,
+            tail,
+        },
+        leg_snap,
+    );
+}
+
+fn dial_end(sys: &System, caller: &Channel, leg: &Channel, status: &str) {
+    publish_dial(
+        sys,
+        caller,
+        leg,
+        "DialEnd",
+        format!("DialStatus: {status}\r\n"),
+    );
+}
+
+/// `ast_hangup_cause_to_dial_status`.
+fn dial_status_of(cause: u32) -> &'static str {
+    match cause {
+        17 => "BUSY",
+        34 => "CONGESTION",
+        3 | 20 => "CHANUNAVAIL",
+        19 => "NOANSWER",
+        _ => "CONGESTION",
+    }
+}
+
+/// What Dial does to a fresh leg before calling it: its DIALEDPEERNUMBER,
+/// the AppDial application, a caller id when the driver set none (the
+/// dialled extension), the caller as its connected line, and the caller's
+/// extension; then the leg is published once with all of it.
+fn set_up_leg(caller: &Channel, leg: &Channel, number: &str) {
+    leg.set_var_event("DIALEDPEERNUMBER", number);
+    let (caller_id, exten, connected_name) = {
+        let d = caller.lock();
+        (
+            d.caller.id.clone(),
+            d.exten.clone(),
+            d.connected.id.name().map(str::to_string),
+        )
+    };
+    {
+        let mut d = leg.lock();
+        d.appl = Some("AppDial".into());
+        d.data = Some("(Outgoing Line)".into());
+        if d.caller.id.number().is_none_or(str::is_empty) {
+            d.caller.id.set_number(Some(&exten));
+            d.caller.id.set_name(connected_name.as_deref());
+        }
+        d.connected.id = caller_id;
+        d.exten = exten;
+    }
+    leg.publish_snapshot();
 }
 
 fn dial<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
@@ -109,24 +208,25 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let go_on = options.contains('g');
     let ring = options.contains('r');
     let caller = ctx.chan.clone();
+    let sys = &ctx.sys;
     let started = Instant::now();
-    for v in [
-        "DIALSTATUS",
-        "DIALEDTIME",
-        "ANSWEREDTIME",
-        "DIALEDPEERNAME",
-        "DIALEDPEERNUMBER",
-    ] {
-        ctx.set_var(v, None);
+    for v in DIAL_VARS {
+        ctx.set_var(v, Some(""));
     }
 
-    let mut legs: Vec<Arc<Channel>> = Vec::new();
+    let mut legs: Vec<Leg> = Vec::new();
     let mut last_cause = 0u32;
     for dest in targets.split('&').map(str::trim).filter(|d| !d.is_empty()) {
-        match request(&ctx.sys, &caller, dest).await {
-            Ok(leg) => {
-                ctx.verbose(3, "app_dial.c", &format!("Called {dest}"));
-                legs.push(leg);
+        match request(sys, &caller, dest).await {
+            Ok((chan, start)) => {
+                let number = dest.split_once('/').map(|(_, n)| n).unwrap_or(dest);
+                set_up_leg(&caller, &chan, number);
+                legs.push(Leg {
+                    chan,
+                    number: number.to_string(),
+                    start,
+                    ringing_seen: false,
+                });
             }
             Err(cause) => {
                 last_cause = cause;
@@ -148,139 +248,195 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             "CHANUNAVAIL"
         };
         ctx.set_var("DIALSTATUS", Some(status));
-        ctx.set_var("DIALEDTIME", Some("0"));
         return Ok(());
+    }
+    for leg in &mut legs {
+        if let Some((stack, out)) = leg.start.take() {
+            stack.call(out);
+        }
+        publish_dial(
+            sys,
+            &caller,
+            &leg.chan,
+            "DialBegin",
+            format!("DialString: {}\r\n", leg.number),
+        );
+        let interface = format!("{}/{}", leg.chan.tech, leg.number);
+        ctx.verbose(3, "app_dial.c", &format!("Called {interface}"));
+    }
+    // chan_pjsip offers the callee's caller id as connected line at once;
+    // with a single leg Dial passes it to the caller.
+    if legs.len() == 1 && legs[0].chan.tech == "PJSIP" {
+        let id = legs[0].chan.lock().caller.id.clone();
+        if id.number().is_some() || id.name().is_some() {
+            caller.lock().connected.id = id;
+            caller.publish_snapshot();
+        }
     }
     if ring {
         caller.indicate(Indication::Ringing);
     }
 
-    let mut ringing_seen: Vec<bool> = vec![false; legs.len()];
-    let mut busy = 0usize;
-    let mut failed = 0usize;
-    let answered: Option<Arc<Channel>> = loop {
+    let mut sent_ringing = ring;
+    let mut sent_ringtime = false;
+    let answered: Option<Leg> = loop {
         if caller.check_hangup() {
             for leg in &legs {
-                crate::pbx::run::hangup_channel(&ctx.sys, leg);
+                dial_end(sys, &caller, &leg.chan, "CANCEL");
+            }
+            // hanguptree: the legs go with the caller's cause.
+            let cause = match caller.lock().hangupcause {
+                0 => 16,
+                c => c,
+            };
+            for leg in &legs {
+                leg.chan.lock().hangupcause = cause;
+                crate::pbx::run::hangup_channel(sys, &leg.chan);
             }
             ctx.set_var("DIALSTATUS", Some("CANCEL"));
-            set_dialedtime(ctx, started);
             return Err(AppExit::Hangup);
         }
         if let Some(t) = timeout
             && started.elapsed() >= t
         {
-            for leg in &legs {
-                leg.lock().hangupcause = 19;
-                crate::pbx::run::hangup_channel(&ctx.sys, leg);
-            }
             ctx.verbose(
                 3,
                 "app_dial.c",
                 &format!("Nobody picked up in {} ms", t.as_millis()),
             );
+            for leg in &legs {
+                dial_end(sys, &caller, &leg.chan, "NOANSWER");
+            }
+            for leg in &legs {
+                leg.chan.lock().hangupcause = 19;
+                crate::pbx::run::hangup_channel(sys, &leg.chan);
+            }
             ctx.set_var("DIALSTATUS", Some("NOANSWER"));
-            set_dialedtime(ctx, started);
             return Ok(());
         }
         let mut i = 0;
         let mut winner = None;
+        let mut last_status = None;
         while i < legs.len() {
-            let leg = legs[i].clone();
+            let leg = legs[i].chan.clone();
             if leg.state() == ChanState::Up && !leg.check_hangup() {
                 winner = Some(i);
                 break;
             }
             if leg.check_hangup() {
                 let cause = leg.lock().hangupcause;
-                if cause == 17 {
-                    busy += 1;
-                    ctx.verbose(3, "app_dial.c", &format!("{} is busy", leg.name));
-                } else {
-                    failed += 1;
-                    ctx.verbose(3, "app_dial.c", &format!("{} is circuit-busy", leg.name));
+                let status = dial_status_of(cause);
+                match status {
+                    "BUSY" => ctx.verbose(3, "app_dial.c", &format!("{} is busy", leg.name)),
+                    _ => ctx.verbose(3, "app_dial.c", &format!("{} is circuit-busy", leg.name)),
                 }
-                crate::pbx::run::hangup_channel(&ctx.sys, &leg);
+                dial_end(sys, &caller, &leg, status);
+                caller.lock().hangupcause = cause;
+                crate::pbx::run::hangup_channel(sys, &leg);
                 legs.remove(i);
-                ringing_seen.remove(i);
+                last_status = Some(status);
                 continue;
             }
-            if leg.state() == ChanState::Ringing && !ringing_seen[i] {
-                ringing_seen[i] = true;
+            if leg.state() == ChanState::Ringing && !legs[i].ringing_seen {
+                legs[i].ringing_seen = true;
                 ctx.verbose(3, "app_dial.c", &format!("{} is ringing", leg.name));
-                if !ring {
+                if !sent_ringing {
                     caller.indicate(Indication::Ringing);
+                    sent_ringing = true;
                 }
+                if !sent_ringtime {
+                    set_duration(ctx, "RINGTIME", leg.created_at.elapsed());
+                    sent_ringtime = true;
+                }
+                publish_dial(
+                    sys,
+                    &caller,
+                    &leg,
+                    "DialState",
+                    "DialStatus: RINGING\r\n".into(),
+                );
             }
             i += 1;
         }
         if let Some(w) = winner {
             let leg = legs.remove(w);
             for other in &legs {
-                other.lock().hangupcause = 26;
-                crate::pbx::run::hangup_channel(&ctx.sys, other);
+                dial_end(sys, &caller, &other.chan, "CANCEL");
+            }
+            for other in &legs {
+                other.chan.lock().hangupcause = 26;
+                crate::pbx::run::hangup_channel(sys, &other.chan);
             }
             break Some(leg);
         }
         if legs.is_empty() {
-            break None;
+            ctx.set_var("DIALSTATUS", Some(last_status.unwrap_or("CONGESTION")));
+            return Ok(());
         }
         let _ = tokio::time::timeout(POLL, caller.wake_handle().notified()).await;
     };
 
-    let Some(peer) = answered else {
-        let status = if busy > 0 && failed == 0 {
-            "BUSY"
-        } else {
-            "CONGESTION"
-        };
-        ctx.set_var("DIALSTATUS", Some(status));
-        set_dialedtime(ctx, started);
+    let Some(leg) = answered else {
         return Ok(());
     };
+    let peer = leg.chan;
     ctx.verbose(
         3,
         "app_dial.c",
         &format!("{} answered {}", peer.name, caller.name),
     );
-    let answered_at = Instant::now();
+    {
+        // The answer: the leg leaves the dialplan view, and a hangup from
+        // now on is a normal one.
+        let mut d = peer.lock();
+        d.exten.clear();
+        d.hangupcause = 16;
+    }
+    caller.lock().hangupcause = 16;
+    ctx.set_var("DIALSTATUS", Some("ANSWER"));
+    ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
+    ctx.set_var("DIALEDPEERNUMBER", Some(&leg.number));
+    dial_end(sys, &caller, &peer, "ANSWER");
     if caller.state() != ChanState::Up {
         caller.answer();
     }
-    ctx.set_var("DIALSTATUS", Some("ANSWER"));
-    ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
-    if let Some(n) = peer.lock().caller.id.number() {
-        ctx.set_var("DIALEDPEERNUMBER", Some(n));
-    }
-    bridge(&caller, &peer).await;
-    set_dialedtime(ctx, started);
-    ctx.set_var(
-        "ANSWEREDTIME",
-        Some(&answered_at.elapsed().as_secs().to_string()),
-    );
+    let bridge = crate::channels::bridge::Bridge::create(&sys.pbx.channels.events);
+    bridge.join(&peer);
+    bridge.join(&caller);
+    relay(&caller, &peer).await;
+    // Whoever hung up leaves first; the bridge then dissolves.
     let caller_gone = caller.check_hangup();
+    let (first, second) = if caller_gone {
+        (&caller, &peer)
+    } else {
+        (&peer, &caller)
+    };
+    bridge.leave(first);
+    bridge.leave(second);
+    bridge.destroy();
+    set_duration(
+        ctx,
+        "ANSWEREDTIME",
+        caller.up_time().unwrap_or(Duration::ZERO),
+    );
+    set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
     if !caller_gone {
         // The callee hung up: its cause becomes the caller's.
         let cause = peer.lock().hangupcause;
-        if caller.lock().hangupcause == 0 {
-            caller.lock().hangupcause = cause;
-        }
+        caller.lock().hangupcause = cause;
     }
-    crate::pbx::run::hangup_channel(&ctx.sys, &peer);
+    crate::pbx::run::hangup_channel(sys, &peer);
+    ctx.set_var("DIALSTATUS", Some("ANSWER"));
     if caller_gone || !go_on {
         return Err(AppExit::Hangup);
     }
     Ok(())
 }
 
-fn set_dialedtime(ctx: &AppCtx, started: Instant) {
-    ctx.set_var("DIALEDTIME", Some(&started.elapsed().as_secs().to_string()));
-}
-
 /// Connects two answered channels until either hangs up: each one's audio
 /// goes straight to the other's port (packet relay; the port converts
 /// between µ-law and A-law when the legs differ), and so do DTMF digits.
-async fn bridge(a: &Arc<Channel>, b: &Arc<Channel>) {
+async fn relay(a: &Arc<Channel>, b: &Arc<Channel>) {
     a.set_peer(b);
     b.set_peer(a);
     use crate::channels::media::forward_to;

@@ -140,7 +140,11 @@ impl Driver for LocalDriver {
                 }
             }
             // ast_queue_hangup_with_cause: announced as a HangupRequest.
-            peer.emit(crate::core::events::EventKind::HangupRequest { cause });
+            let tech_cause = peer.lock().tech_cause;
+            peer.emit(crate::core::events::EventKind::HangupRequest {
+                cause: Some(cause),
+                tech_cause,
+            });
             peer.softhangup_quiet(softhangup::DEV);
         }
     }

@@ -140,14 +140,26 @@ impl Channel {
     /// Starts playing `source` in place of whatever played before
     /// (`ast_activate_generator` / `ast_playstream`); returns its
     /// generation for [`Channel::source_playing`].
-    pub fn start_source(self: &Arc<Self>, source: Box<dyn FrameSource>) -> u64 {
-        let generation = {
+    pub fn start_source(self: &Arc<Self>, mut source: Box<dyn FrameSource>) -> u64 {
+        // ast_playstream writes the first frame at once; the clock paces
+        // the rest.
+        let first = source.next_frame();
+        let (generation, port) = {
             let mut m = self.media();
             m.next_generation += 1;
             let g = m.next_generation;
-            m.source = Some((g, source));
-            g
+            if first.is_some() {
+                m.source = Some((g, source));
+            }
+            (g, m.port.clone())
         };
+        let Some(first) = first else {
+            self.wake();
+            return generation;
+        };
+        if let Some(p) = port {
+            p.write(&first, Instant::now());
+        }
         register_tick(Box::new(Pump {
             chan: Arc::downgrade(self),
             generation,

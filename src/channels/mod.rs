@@ -7,6 +7,7 @@
 //! the other half of a Local pair can look at or hang up any channel at any
 //! time without waiting for an application to finish.
 
+pub mod bridge;
 pub mod causes;
 pub mod local;
 pub mod media;
@@ -108,6 +109,8 @@ pub struct ChanData {
     pub userfield: String,
     pub amaflags: u32,
     pub hangupcause: u32,
+    /// `ast_channel_tech_hangupcause`: the driver's cause (a SIP status).
+    pub tech_cause: u32,
     pub linkedid: String,
     /// The application running now and its arguments (`core show channels`).
     pub appl: Option<String>,
@@ -240,6 +243,10 @@ pub struct Channel {
     media: Mutex<media::ChanMedia>,
     /// The registry it lives in, for device-state lookups when it changes.
     registry: Weak<Registry>,
+    /// The bridge it is in, if any.
+    bridge: Mutex<Weak<bridge::Bridge>>,
+    /// When it was answered (`ast_channel_answertime`).
+    answered_at: Mutex<Option<Instant>>,
 }
 
 /// What a channel driver does when the core acts on one of its channels.
@@ -250,6 +257,16 @@ pub trait Driver: Send + Sync {
     fn hangup(&self, chan: &Arc<Channel>);
     /// `ast_indicate` for busy (17), congestion (34), ringing, progress...
     fn indicate(&self, chan: &Arc<Channel>, condition: Indication);
+    /// The driver's own id of the call (`get_pvt_uniqueid`: a SIP
+    /// Call-ID), which a bridge peer sees as BRIDGEPVTCALLID.
+    fn pvt_uniqueid(&self) -> Option<String> {
+        None
+    }
+    /// The call's RTP quality strings (`ast_rtp_instance_get_quality`:
+    /// summary, jitter, loss, RTT, MES), when it has RTP.
+    fn rtp_quality(&self) -> Option<[String; 5]> {
+        None
+    }
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).
@@ -290,6 +307,35 @@ impl Channel {
         self.registry.upgrade()
     }
 
+    pub fn set_bridge(&self, b: Option<&Arc<bridge::Bridge>>) {
+        *lock_or_recover(&self.bridge) = b.map(Arc::downgrade).unwrap_or_default();
+    }
+
+    pub fn bridge(&self) -> Option<Arc<bridge::Bridge>> {
+        lock_or_recover(&self.bridge).upgrade()
+    }
+
+    /// The other party of the two-party bridge it is in
+    /// (`ast_channel_bridge_peer`).
+    pub fn bridge_peer(&self) -> Option<Arc<Channel>> {
+        self.bridge().and_then(|b| b.peer_of(self))
+    }
+
+    /// How long it has been up, if it was answered.
+    pub fn up_time(&self) -> Option<Duration> {
+        lock_or_recover(&self.answered_at).map(|t| t.elapsed())
+    }
+
+    /// Sets a variable and says so (VarSet), as
+    /// `pbx_builtin_setvar_helper` does for a value.
+    pub fn set_var_event(&self, name: &str, value: &str) {
+        self.lock().vars.set(name, Some(value));
+        self.emit(EventKind::VarSet {
+            variable: name.to_string(),
+            value: value.to_string(),
+        });
+    }
+
     pub fn peer(&self) -> Option<Arc<Channel>> {
         lock_or_recover(&self.peer).upgrade()
     }
@@ -323,6 +369,7 @@ impl Channel {
             tenantid: d.props.tenantid.clone(),
             dnid: d.dialed.number.clone().unwrap_or_default(),
             hangup_cause: d.hangupcause,
+            tech_cause: d.tech_cause,
             dead: self.dead.load(Ordering::SeqCst),
             created: self.created,
             manager_vars: wanted
@@ -343,6 +390,12 @@ impl Channel {
         let new = Arc::new(self.snapshot());
         let old = last.replace(new.clone());
         self.events.publish(EventKind::Snapshot { old }, new);
+    }
+
+    /// The snapshot last published (`ast_channel_snapshot_get_latest`).
+    pub fn published_snapshot(&self) -> Arc<ChannelSnapshot> {
+        let snap = lock_or_recover(&self.published).clone();
+        snap.unwrap_or_else(|| Arc::new(self.snapshot()))
     }
 
     /// Publishes an event about this channel, showing the channel as it
@@ -371,6 +424,9 @@ impl Channel {
                 return;
             }
             d.state = state;
+        }
+        if state == ChanState::Up {
+            lock_or_recover(&self.answered_at).get_or_insert_with(Instant::now);
         }
         self.publish_snapshot();
         // ast_setstate: the device's state is worked out against the
@@ -403,7 +459,11 @@ impl Channel {
         self.wake.notify_waiters();
         self.wake.notify_one();
         if reason & softhangup::ALL != 0 {
-            self.emit(EventKind::SoftHangupRequest { cause: reason });
+            let tech_cause = self.lock().tech_cause;
+            self.emit(EventKind::SoftHangupRequest {
+                cause: reason,
+                tech_cause,
+            });
         }
     }
 
@@ -721,6 +781,7 @@ impl Channels {
             userfield: String::new(),
             amaflags: 3,
             hangupcause: 0,
+            tech_cause: 0,
             linkedid,
             appl: None,
             data: None,
@@ -756,6 +817,8 @@ impl Channels {
             driver: Mutex::new(None),
             media: Mutex::new(media::ChanMedia::default()),
             registry: Arc::downgrade(&self.reg),
+            bridge: Mutex::new(Weak::new()),
+            answered_at: Mutex::new(None),
         });
         lock_or_recover(&self.reg.by_name).insert(name.to_ascii_lowercase(), chan.clone());
         let mut order = lock_or_recover(&self.order);

@@ -75,6 +75,11 @@ pub struct RtpPort {
     closed: AtomicBool,
     /// When the DTMF digit being sent should end.
     dtmf_end_at: Mutex<Option<Instant>>,
+    /// Send whole frames only (chan_sip's smoother): a short frame waits
+    /// for the next one, and a short last frame is never sent.
+    smooth: AtomicBool,
+    /// Encoded audio waiting for a whole frame.
+    pending: Mutex<Vec<u8>>,
 }
 
 impl RtpPort {
@@ -94,7 +99,14 @@ impl RtpPort {
             sending: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             dtmf_end_at: Mutex::new(None),
+            smooth: AtomicBool::new(false),
+            pending: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// Whole frames only from now on (see `smooth`).
+    pub fn set_smoothing(&self, on: bool) {
+        self.smooth.store(on, Ordering::Relaxed);
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -227,6 +239,80 @@ impl RtpPort {
     fn codec(&self) -> Codec {
         self.codec.lock().map(|c| *c).unwrap_or(Codec::Ulaw)
     }
+
+    /// The quality strings Asterisk sets as RTPAUDIOQOS, …JITTER, …LOSS,
+    /// …RTT and …MES (`ast_rtp_instance_get_quality`). What we measure
+    /// goes in (our SSRC and packets sent; the far end's SSRC, packets,
+    /// losses and jitter); what we do not (round-trip times, MES, the far
+    /// end's reports) stays zero.
+    pub fn quality(&self) -> [String; 5] {
+        let s = self.session();
+        let (txcount, _) = s.sent_counts();
+        let clock = f64::from(s.config().clock_rate.max(1));
+        let rxcount = s.packets_received();
+        let (themssrc, lost, rxjitter) = match s.receive_stats() {
+            Some(r) => (
+                r.ssrc,
+                r.lost().max(0) as u32,
+                f64::from(r.jitter()) / clock,
+            ),
+            None => (0, 0, 0.0),
+        };
+        let ssrc = s.config().ssrc;
+        [
+            format!(
+                "ssrc={ssrc};themssrc={themssrc};lp={lost};rxjitter={rxjitter:.6};rxcount={rxcount};\
+                 txjitter={:.6};txcount={txcount};rlp=0;rtt={:.6};rxmes={:.6};txmes={:.6}",
+                0.0, 0.0, 0.0, 0.0
+            ),
+            format!(
+                "minrxjitter={z};maxrxjitter={z};avgrxjitter={z};stdevrxjitter={z};\
+                 mintxjitter={z};maxtxjitter={z};avgtxjitter={z};stdevtxjitter={z};",
+                z = "000.000000"
+            ),
+            format!(
+                "  minrxlost={z};  maxrxlost={z};  avgrxlost={z};  stdevrxlost={z};  \
+                 mintxlost={z};  maxtxlost={z};  avgtxlost={z};  stdevtxlost={z};",
+                z = "000.000000"
+            ),
+            format!(
+                "     minrtt={z};     maxrtt={z};     avgrtt={z};     stdevrtt={z};",
+                z = "000.000000"
+            ),
+            format!(
+                "   minrxmes={z};   maxrxmes={z};   avgrxmes={z};   stdevrxmes={z};   \
+                 mintxmes={z};   maxtxmes={z};   avgtxmes={z};   stdevtxmes={z};",
+                z = "000.000000"
+            ),
+        ]
+    }
+}
+
+/// The variable names of [`RtpPort::quality`]'s strings, in order.
+pub const QUALITY_VARS: [&str; 5] = [
+    "RTPAUDIOQOS",
+    "RTPAUDIOQOSJITTER",
+    "RTPAUDIOQOSLOSS",
+    "RTPAUDIOQOSRTT",
+    "RTPAUDIOQOSMES",
+];
+
+/// `ast_rtp_instance_set_stats_vars`: each quality variable the channel
+/// does not have yet is set, and the `…BRIDGED` one on its bridge peer
+/// when the peer does not have it yet.
+pub fn set_stats_vars(chan: &Channel, quality: &[String; 5]) {
+    let peer = chan.bridge_peer();
+    for (name, value) in QUALITY_VARS.iter().zip(quality) {
+        if chan.get_var(name).is_none_or(|v| v.is_empty()) {
+            chan.set_var_event(name, value);
+        }
+        if let Some(p) = &peer {
+            let bridged = format!("{name}BRIDGED");
+            if p.get_var(&bridged).is_none_or(|v| v.is_empty()) {
+                p.set_var_event(&bridged, value);
+            }
+        }
+    }
 }
 
 impl MediaPort for RtpPort {
@@ -241,7 +327,22 @@ impl MediaPort for RtpPort {
         let out = frame.to_codec(self.codec());
         let bytes = out.to_bytes();
         let mut s = self.session();
-        s.send_audio(now, &bytes, out.samples() as u32);
+        let g711 = matches!(out, AudioFrame::Ulaw(_) | AudioFrame::Alaw(_));
+        if g711 && self.smooth.load(Ordering::Relaxed) {
+            // G.711: one byte a sample.
+            let frame_len = s.config().frame_samples.max(1) as usize;
+            let mut pending = match self.pending.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            pending.extend_from_slice(&bytes);
+            while pending.len() >= frame_len {
+                let whole: Vec<u8> = pending.drain(..frame_len).collect();
+                s.send_audio(now, &whole, frame_len as u32);
+            }
+        } else {
+            s.send_audio(now, &bytes, out.samples() as u32);
+        }
         self.flush(&mut s);
     }
 
@@ -280,5 +381,59 @@ impl Tick for PortTick {
         self.0
             .upgrade()
             .is_some_and(|p| !p.closed.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Before any RTP, the quality strings are Asterisk's with zeros (as
+    /// golden/asterisk-20.20.1/ami/sip_dial.rx shows them), and only whole
+    /// frames go out when smoothing.
+    #[tokio::test]
+    async fn quality_strings_and_smoothing() {
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let rtp = UdpSocket::bind((ip, 0)).await.expect("bind");
+        let rtcp = UdpSocket::bind((ip, 0)).await.expect("bind");
+        let sink = std::net::UdpSocket::bind((ip, 0)).expect("bind");
+        let cfg = RtpConfig::new(0);
+        let ssrc = cfg.ssrc;
+        let port = RtpPort::new(rtp, rtcp, cfg, Codec::Ulaw).expect("port");
+        port.configure(sink.local_addr().ok(), Codec::Ulaw, 0, None);
+        let q = port.quality();
+        assert_eq!(
+            q[0],
+            format!(
+                "ssrc={ssrc};themssrc=0;lp=0;rxjitter=0.000000;rxcount=0;txjitter=0.000000;\
+                 txcount=0;rlp=0;rtt=0.000000;rxmes=0.000000;txmes=0.000000"
+            )
+        );
+        assert_eq!(
+            q[2],
+            "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  \
+             stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  \
+             avgtxlost=000.000000;  stdevtxlost=000.000000;"
+        );
+        assert_eq!(
+            q[3],
+            "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     \
+             stdevrtt=000.000000;"
+        );
+        port.set_smoothing(true);
+        let now = Instant::now();
+        port.write(&AudioFrame::Ulaw(vec![0xff; 160]), now);
+        port.write(&AudioFrame::Ulaw(vec![0xff; 88]), now);
+        assert!(
+            port.quality()[0].contains(";txcount=1;"),
+            "{}",
+            port.quality()[0]
+        );
+        port.write(&AudioFrame::Ulaw(vec![0xff; 100]), now);
+        assert!(
+            port.quality()[0].contains(";txcount=2;"),
+            "{}",
+            port.quality()[0]
+        );
     }
 }

@@ -410,17 +410,17 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
             DeviceState::Invalid
         };
     }
-    let loaded = sys.loaded();
+    use crate::channels::sip::endpoint::Flavor;
     let peer = resource.split('/').next().unwrap_or("");
-    let driver = if tech.eq_ignore_ascii_case("SIP") {
-        loaded.sip.device_state(peer)
+    let flavor = if tech.eq_ignore_ascii_case("SIP") {
+        Flavor::ChanSip
     } else if tech.eq_ignore_ascii_case("PJSIP") {
-        loaded.pjsip.device_state(peer)
+        Flavor::Pjsip
     } else {
         // No such channel technology.
         return DeviceState::Invalid;
     };
-    match driver {
+    match crate::channels::sip::device_state(sys, flavor, peer, calls) {
         DeviceState::Unknown => calls.unwrap_or(DeviceState::Unknown),
         s => s,
     }

@@ -43,6 +43,8 @@ pub struct ChannelSnapshot {
     pub tenantid: String,
     pub dnid: String,
     pub hangup_cause: u32,
+    /// The driver's own cause (a SIP status), 0 when none.
+    pub tech_cause: u32,
     /// The channel is gone (`AST_FLAG_DEAD`).
     pub dead: bool,
     pub created: std::time::SystemTime,
@@ -62,11 +64,15 @@ pub enum EventKind {
         variable: String,
         value: String,
     },
+    /// A hangup queued (`ast_queue_hangup`): the cause when one is set,
+    /// and the driver's cause.
     HangupRequest {
-        cause: u32,
+        cause: Option<u32>,
+        tech_cause: u32,
     },
     SoftHangupRequest {
         cause: u32,
+        tech_cause: u32,
     },
     UserEvent {
         name: String,
@@ -79,6 +85,14 @@ pub enum EventKind {
     },
     DialEnd {
         status: String,
+    },
+    /// Dial's view of one outbound leg (the event's channel is the leg):
+    /// `DialBegin` with `DialString: …`, `DialState`/`DialEnd` with
+    /// `DialStatus: …`, the caller shown first.
+    CallerDial {
+        name: &'static str,
+        caller: Arc<ChannelSnapshot>,
+        tail: String,
     },
     /// A Local pair was connected (the channel is `;1`).
     LocalBridge {
@@ -114,6 +128,12 @@ pub enum EventKind {
         status: i32,
         text: &'static str,
     },
+    /// A bridge came to be, changed or went (BridgeCreate, BridgeDestroy;
+    /// BridgeEnter and BridgeLeave carry the channel).
+    Bridge {
+        action: BridgeAction,
+        bridge: BridgeSnapshot,
+    },
     /// Something the manager itself raises (a class, a name and its
     /// headers), for events with no channel behind them.
     Manager {
@@ -122,6 +142,24 @@ pub enum EventKind {
         /// Header lines, each ending in CRLF.
         body: String,
     },
+}
+
+/// What happened to a bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BridgeAction {
+    Create,
+    Enter,
+    Leave,
+    Destroy,
+}
+
+/// A bridge as events show it (`ast_bridge_snapshot`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeSnapshot {
+    pub uniqueid: String,
+    pub bridge_type: &'static str,
+    pub technology: &'static str,
+    pub num_channels: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::{AmiEvent, class, compose};
 use crate::channels::causes;
 use crate::core::System;
-use crate::core::events::{ChannelSnapshot, Event, EventKind};
+use crate::core::events::{BridgeAction, BridgeSnapshot, ChannelSnapshot, Event, EventKind};
 
 /// `ast_manager_build_channel_state_string_prefix`.
 pub fn channel_state(s: &ChannelSnapshot, prefix: &str) -> String {
@@ -63,6 +63,20 @@ pub fn channel_state(s: &ChannelSnapshot, prefix: &str) -> String {
     out
 }
 
+/// `ast_manager_build_bridge_state_string_prefix`.
+pub fn bridge_state(b: &BridgeSnapshot) -> String {
+    format!(
+        "BridgeUniqueid: {}\r\n\
+         BridgeType: {}\r\n\
+         BridgeTechnology: {}\r\n\
+         BridgeCreator: <unknown>\r\n\
+         BridgeName: <unknown>\r\n\
+         BridgeNumChannels: {}\r\n\
+         BridgeVideoSourceMode: none\r\n",
+        b.uniqueid, b.bridge_type, b.technology, b.num_channels
+    )
+}
+
 /// `ast_escape_c`: control characters and quotes as C escapes.
 pub fn escape_c(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -113,13 +127,35 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
                 format!("Variable: {variable}\r\nValue: {value}\r\n"),
             );
         }
-        (EventKind::HangupRequest { cause }, Some(c)) => {
-            let body = format!("{}Cause: {cause}\r\n", channel_state(c, ""));
+        (EventKind::HangupRequest { cause, tech_cause }, Some(c)) => {
+            let mut body = channel_state(c, "");
+            if let Some(cause) = cause {
+                let _ = write!(body, "Cause: {cause}\r\n");
+            }
+            if *tech_cause != 0 {
+                let _ = write!(body, "TechCause: {tech_cause}\r\n");
+            }
             push(class::CALL, "HangupRequest", body);
         }
-        (EventKind::SoftHangupRequest { cause }, Some(c)) => {
-            let body = format!("{}Cause: {cause}\r\n", channel_state(c, ""));
+        (EventKind::SoftHangupRequest { cause, tech_cause }, Some(c)) => {
+            let mut body = format!("{}Cause: {cause}\r\n", channel_state(c, ""));
+            if *tech_cause != 0 {
+                let _ = write!(body, "TechCause: {tech_cause}\r\n");
+            }
             push(class::CALL, "SoftHangupRequest", body);
+        }
+        (EventKind::Bridge { action, bridge }, c) => {
+            let name = match action {
+                BridgeAction::Create => "BridgeCreate",
+                BridgeAction::Enter => "BridgeEnter",
+                BridgeAction::Leave => "BridgeLeave",
+                BridgeAction::Destroy => "BridgeDestroy",
+            };
+            let mut body = bridge_state(bridge);
+            if let Some(c) = c {
+                body.push_str(&channel_state(c, ""));
+            }
+            push(class::CALL, name, body);
         }
         (EventKind::UserEvent { name, headers }, c) => {
             let mut body = c.map(|c| channel_state(c, "")).unwrap_or_default();
@@ -132,6 +168,14 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
         (EventKind::DialBegin { dialstring }, Some(c)) => {
             let body = format!("{}DialString: {dialstring}\r\n", channel_state(c, "Dest"));
             push(class::CALL, "DialBegin", body);
+        }
+        (EventKind::CallerDial { name, caller, tail }, Some(dest)) => {
+            let body = format!(
+                "{}{}{tail}",
+                channel_state(caller, ""),
+                channel_state(dest, "Dest")
+            );
+            push(class::CALL, name, body);
         }
         (EventKind::DialEnd { status }, Some(c)) => {
             let body = format!("{}DialStatus: {status}\r\n", channel_state(c, "Dest"));
@@ -213,15 +257,17 @@ fn snapshot_events(
     let mut out = Vec::new();
     match old {
         None => out.push((class::CALL, "Newchannel", String::new())),
-        Some(o) if !o.dead && new.dead => out.push((
-            class::CALL,
-            "Hangup",
-            format!(
+        Some(o) if !o.dead && new.dead => out.push((class::CALL, "Hangup", {
+            let mut extra = format!(
                 "Cause: {}\r\nCause-txt: {}\r\n",
                 new.hangup_cause,
                 causes::text(new.hangup_cause)
-            ),
-        )),
+            );
+            if new.tech_cause != 0 {
+                let _ = write!(extra, "TechCause: {}\r\n", new.tech_cause);
+            }
+            extra
+        })),
         Some(o) if o.state != new.state => out.push((class::CALL, "Newstate", String::new())),
         _ => {}
     }

@@ -1,18 +1,24 @@
-//! Security events the manager raises about its own logins
-//! (`main/security_events.c` as AMI shows them, class `security`):
-//! SuccessfulAuth, InvalidAccountID, InvalidPassword, FailedACL,
-//! ChallengeResponseFailed, RequestNotAllowed, RequestBadFormat.
+//! Security events as AMI shows them (`main/security_events.c`, class
+//! `security`): those the manager raises about its own logins
+//! (SuccessfulAuth, InvalidAccountID, InvalidPassword, FailedACL,
+//! ChallengeResponseFailed, RequestNotAllowed, RequestBadFormat) and those
+//! the SIP drivers raise (ChallengeSent, SuccessfulAuth).
 
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
 /// What every security event says about the session.
 pub struct Common<'a> {
+    /// `AMI`, `SIP` (chan_sip), `PJSIP`.
+    pub service: &'a str,
+    /// `TCP`, `UDP`.
+    pub transport: &'a str,
     pub account: Option<&'a str>,
     pub session_id: &'a str,
     pub local: SocketAddr,
     pub remote: SocketAddr,
-    pub session_tv: SystemTime,
+    /// When the session began; the SIP drivers do not say.
+    pub session_tv: Option<SystemTime>,
 }
 
 /// `EventTV`/`SessionTV`: local time with milliseconds and the offset.
@@ -20,12 +26,12 @@ pub fn format_tv(t: SystemTime) -> String {
     crate::core::logger::format_time(t, "%Y-%m-%dT%H:%M:%S.%3q%z")
 }
 
-fn address(a: SocketAddr) -> String {
+fn address(a: SocketAddr, transport: &str) -> String {
     match a {
-        SocketAddr::V4(v4) => format!("IPV4/TCP/{}/{}", v4.ip(), v4.port()),
+        SocketAddr::V4(v4) => format!("IPV4/{transport}/{}/{}", v4.ip(), v4.port()),
         SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
-            Some(v4) => format!("IPV4/TCP/{v4}/{}", v6.port()),
-            None => format!("IPV6/TCP/{}/{}", v6.ip(), v6.port()),
+            Some(v4) => format!("IPV4/{transport}/{v4}/{}", v6.port()),
+            None => format!("IPV6/{transport}/{}/{}", v6.ip(), v6.port()),
         },
     }
 }
@@ -49,6 +55,10 @@ pub enum Kind<'a> {
     RequestBadFormat {
         request_type: &'a str,
     },
+    /// A digest challenge went out (pjsip leaves the nonce empty).
+    ChallengeSent {
+        challenge: &'a str,
+    },
 }
 
 /// The event's name and body. Required fields come first in Asterisk's
@@ -62,11 +72,12 @@ pub fn event(common: &Common<'_>, kind: Kind<'_>) -> (&'static str, String) {
         Kind::ChallengeResponseFailed { .. } => ("ChallengeResponseFailed", "Error", 1),
         Kind::RequestNotAllowed { .. } => ("RequestNotAllowed", "Error", 1),
         Kind::RequestBadFormat { .. } => ("RequestBadFormat", "Error", 1),
+        Kind::ChallengeSent { .. } => ("ChallengeSent", "Informational", 1),
     };
     let mut h: Vec<(&str, String)> = vec![
         ("EventTV", format_tv(SystemTime::now())),
         ("Severity", severity.into()),
-        ("Service", "AMI".into()),
+        ("Service", common.service.into()),
         ("EventVersion", version.to_string()),
     ];
     let account = common.account.unwrap_or("").to_string();
@@ -76,8 +87,8 @@ pub fn event(common: &Common<'_>, kind: Kind<'_>) -> (&'static str, String) {
         h.push(("AccountID", account.clone()));
     }
     h.push(("SessionID", common.session_id.to_string()));
-    h.push(("LocalAddress", address(common.local)));
-    h.push(("RemoteAddress", address(common.remote)));
+    h.push(("LocalAddress", address(common.local, common.transport)));
+    h.push(("RemoteAddress", address(common.remote, common.transport)));
     match kind {
         Kind::SuccessfulAuth { using_password } => {
             h.push(("UsingPassword", u8::from(using_password).to_string()))
@@ -94,9 +105,12 @@ pub fn event(common: &Common<'_>, kind: Kind<'_>) -> (&'static str, String) {
         Kind::RequestNotAllowed { request_type } | Kind::RequestBadFormat { request_type } => {
             h.push(("RequestType", request_type.into()))
         }
+        Kind::ChallengeSent { challenge } => h.push(("Challenge", challenge.into())),
         _ => {}
     }
-    h.push(("SessionTV", format_tv(common.session_tv)));
+    if let Some(tv) = common.session_tv {
+        h.push(("SessionTV", format_tv(tv)));
+    }
     if bad_format && !account.is_empty() {
         h.push(("AccountID", account));
     }

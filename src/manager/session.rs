@@ -66,11 +66,13 @@ impl Session {
 
     fn common(&self) -> Common<'_> {
         Common {
+            service: "AMI",
+            transport: "TCP",
             account: Some(&self.username),
             session_id: &self.session_id,
             local: self.local,
             remote: self.peer,
-            session_tv: self.session_tv,
+            session_tv: Some(self.session_tv),
         }
     }
 

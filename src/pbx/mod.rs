@@ -96,16 +96,12 @@ pub fn set_var(sys: &System, chan: Option<&Arc<Channel>>, name: &str, value: Opt
         return;
     }
     match chan {
-        Some(c) => {
-            let value_s = value.map(str::to_string);
-            c.lock().vars.set(name, value);
-            if let Some(v) = value_s {
-                c.emit(EventKind::VarSet {
-                    variable: name.to_string(),
-                    value: v,
-                });
+        Some(c) => match value {
+            Some(v) => c.set_var_event(name, v),
+            None => {
+                c.lock().vars.set(name, None);
             }
-        }
+        },
         None => set_global(sys, name, value),
     }
 }

@@ -13,13 +13,21 @@ The command prefix (split like a shell would) is used for `cli` lines, e.g.
 See README.md for the scenario format.  Exit status 0 on success; on a
 failed `wait`/`closed`/connect the partial transcript is still written and
 the status is 1.
+
+`sipp` lines run sip-scenarios/run.sh against the instance's SIP
+listeners, named in the environment: AMI_SIPP_TARGETS="chan_sip=<host:port>
+pjsip=<host:port>"; SIPp's traces go to AMI_SIPP_OUT (default: a temporary
+directory, removed afterwards).
 """
 import hashlib
+import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -156,8 +164,74 @@ def parse_pairs(spec):
 
 MD5_RE = re.compile(r"\{md5-challenge:([^}]*)\}")
 
+RUN_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "..", "..", "..", "sip-scenarios", "run.sh")
 
-def run(scenario, port, cli_prefix, conns):
+
+class Sipp:
+    """The SIPp runs of one play (`sipp`, `sipp&`, `sippwait`)."""
+
+    def __init__(self):
+        self.targets = dict(t.split("=", 1) for t in
+                            os.environ.get("AMI_SIPP_TARGETS", "").split() if "=" in t)
+        self.out = os.environ.get("AMI_SIPP_OUT")
+        self.tmp = None
+        self.count = 0
+        self.background = []
+
+    def start(self, spec):
+        words = shlex.split(spec)
+        if len(words) < 2:
+            raise Failure("sipp needs <driver> <scenario> [args]")
+        driver, scenario, args = words[0], words[1], words[2:]
+        if driver not in self.targets:
+            raise Failure("no SIP target %r (AMI_SIPP_TARGETS=%r)"
+                          % (driver, os.environ.get("AMI_SIPP_TARGETS", "")))
+        if self.out is None:
+            self.tmp = self.out = tempfile.mkdtemp(prefix="amisipp.")
+        self.count += 1
+        name = "%02d-%s-%s" % (self.count, driver, scenario)
+        env = dict(os.environ)
+        env.setdefault("SIPP_TIMEOUT", "30")
+        proc = subprocess.Popen(
+            [RUN_SH, "-o", self.out, "-n", name, scenario, self.targets[driver]] + args,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, env=env)
+        return name, proc
+
+    def finish(self, name, proc):
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise Failure("sipp %s exited %d: %s" % (
+                name, proc.returncode, err.decode("utf-8", "replace").strip()))
+
+    def run(self, spec):
+        self.finish(*self.start(spec))
+
+    def spawn(self, spec):
+        self.background.append(self.start(spec))
+
+    def wait_all(self):
+        running, self.background = self.background, []
+        for name, proc in running:
+            self.finish(name, proc)
+
+    def close(self, failed):
+        """Stops what is still running (a failed play); the temporary
+        traces are removed, or kept and named after a failure."""
+        for _, proc in self.background:
+            if proc.poll() is None:
+                proc.terminate()
+            proc.wait()
+        self.background = []
+        if self.tmp is not None:
+            if failed:
+                sys.stderr.write("capture.py: SIPp traces kept in %s\n" % self.tmp)
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run(scenario, port, cli_prefix, conns, sipp):
     conn = None
     building = []
     with open(scenario, encoding="utf-8") as f:
@@ -205,12 +279,20 @@ def run(scenario, port, cli_prefix, conns):
                                stderr=subprocess.DEVNULL, timeout=30)
             elif line == "closed":
                 conn.wait_closed()
+            elif line.startswith("sipp& "):
+                sipp.spawn(line[6:])
+            elif line.startswith("sipp "):
+                sipp.run(line[5:])
+            elif line == "sippwait":
+                sipp.wait_all()
             else:
                 raise Failure("unknown directive: %r" % line)
         except Failure as e:
             raise Failure(where + str(e))
     if building:
         raise Failure("%s: unterminated message at end of file" % scenario)
+    if sipp.background:
+        raise Failure("%s: background sipp runs not waited for (sippwait)" % scenario)
     time.sleep(TAIL)
     if conn is not None:
         conn.close()
@@ -223,8 +305,9 @@ def main():
     scenario, port, rx_out, cli_prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     conns = []
     status = 0
+    sipp = Sipp()
     try:
-        run(scenario, port, cli_prefix, conns)
+        run(scenario, port, cli_prefix, conns, sipp)
     except (Failure, OSError) as e:
         sys.stderr.write("capture.py: %s\n" % e)
         status = 1
@@ -233,6 +316,7 @@ def main():
                 c.close()
             except OSError:
                 pass
+    sipp.close(status != 0)
     with open(rx_out, "wb") as f:
         for n, c in enumerate(conns, 1):
             with c.cond:

@@ -9,7 +9,8 @@
 # A failed play (a `wait` timing out, ...) is retried up to 3 times.
 # Environment: AMI_RX_DIR (where the .rx go; default next to this script),
 # AMI_CONFIG_DIR (config dir; default compat-configs/<the scenario's
-# `# config: <name>` line, else ami>), ATTEMPTS (3).
+# `# config: <name>` line, else ami>), ATTEMPTS (3), AMI_SIPP_OUT (keep the
+# SIPp traces of `sipp` lines there).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 configs=$(cd "$here/../../../compat-configs" && pwd)
@@ -20,6 +21,16 @@ PORT=5038
 outdir=${AMI_RX_DIR:-$here}
 
 [ $# -eq 1 ] || { echo "usage: $0 <name>|all" >&2; exit 2; }
+
+# "chan_sip=<host:port> pjsip=<host:port>" from sip.conf's udpbindaddr and
+# the first pjsip.conf bind (either may be missing).
+sip_targets() {
+    local cfg=$1 t
+    t=$(sed -n 's/^[[:space:]]*udpbindaddr[[:space:]]*=[[:space:]]*\([^[:space:];]*\).*/\1/p' "$cfg/sip.conf" 2>/dev/null | head -n 1)
+    [ -n "$t" ] && printf 'chan_sip=%s ' "$t"
+    t=$(sed -n 's/^[[:space:]]*bind[[:space:]]*=[[:space:]]*\([^[:space:];]*\).*/\1/p' "$cfg/pjsip.conf" 2>/dev/null | head -n 1)
+    [ -n "$t" ] && printf 'pjsip=%s' "$t"
+}
 
 # One instance, one play. Runs with the lock held.
 play_once() {
@@ -63,7 +74,9 @@ play_once() {
         rm -rf "$work"
         return 1
     fi
-    python3 "$here/capture.py" "$here/$name.scenario" "$PORT" "$rx" "$AST -C $conf -rx"
+    # `sipp` lines target the config's chan_sip and pjsip UDP listeners
+    AMI_SIPP_TARGETS=$(sip_targets "$cfg") \
+        python3 "$here/capture.py" "$here/$name.scenario" "$PORT" "$rx" "$AST -C $conf -rx"
     status=$?
     kill -TERM "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null

@@ -210,7 +210,7 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 callerid_name: e.callerid_name.clone(),
                 callerid_num: e.callerid_num.clone(),
                 accountcode: e.accountcode.clone(),
-                mohsuggest: String::new(),
+                mohsuggest: e.moh_suggest.clone(),
             }
         })
         .collect()

@@ -17,6 +17,67 @@ use crate::core::System;
 use endpoint::Flavor;
 use stack::SipStack;
 
+/// The stack serving one driver, if it runs.
+pub fn stack_of(sys: &System, flavor: Flavor) -> Option<Arc<SipStack>> {
+    let stacks = match sys.sip.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    stacks.iter().find(|s| s.flavor == flavor).cloned()
+}
+
+/// Whether any AOR of the device `name` has a registered contact now.
+pub fn registered(sys: &System, flavor: Flavor, name: &str) -> bool {
+    let Some(stack) = stack_of(sys, flavor) else {
+        return false;
+    };
+    let loaded = sys.loaded();
+    let aors = endpoint::all(flavor, &loaded)
+        .into_iter()
+        .find(|e| e.name == name)
+        .map(|e| e.aors)
+        .unwrap_or_default();
+    let now = std::time::Instant::now();
+    let r = match stack.registrar.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    aors.iter().any(|a| !r.contacts(a, now).is_empty())
+}
+
+/// What a driver says of one of its devices (`sip_devicestate`,
+/// `chan_pjsip_devicestate`): chan_sip only whether the peer has an
+/// address (registered or static; it counts calls only under a call
+/// limit); pjsip whether the endpoint is reachable, overridden by the
+/// state of its calls (`calls`) when it has any.
+pub fn device_state(
+    sys: &System,
+    flavor: Flavor,
+    name: &str,
+    calls: Option<crate::core::devicestate::DeviceState>,
+) -> crate::core::devicestate::DeviceState {
+    use crate::core::devicestate::DeviceState;
+    let configured = {
+        let loaded = sys.loaded();
+        match flavor {
+            Flavor::ChanSip => loaded.sip.device_state(name),
+            Flavor::Pjsip => loaded.pjsip.device_state(name),
+        }
+    };
+    if configured == DeviceState::Invalid {
+        return configured;
+    }
+    let base = if registered(sys, flavor, name) {
+        DeviceState::NotInUse
+    } else {
+        configured
+    };
+    match flavor {
+        Flavor::ChanSip => base,
+        Flavor::Pjsip => calls.unwrap_or(base),
+    }
+}
+
 /// `bindaddr`-style text (`ip`, `ip:port`, `[v6]:port`) with a default port.
 pub fn parse_bind(text: &str, default_port: u16) -> Option<SocketAddr> {
     let t = text.trim();

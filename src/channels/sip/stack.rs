@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,12 +45,15 @@ pub enum Command {
 pub struct Outgoing {
     key: u64,
     chan: Arc<Channel>,
+    call_id: String,
     target: SocketAddr,
     uri: String,
     from_user: String,
     rtp: Arc<RtpPort>,
     codecs: Vec<Codec>,
     rfc4733: bool,
+    remote_gone: Arc<AtomicBool>,
+    mohsuggest: String,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -157,16 +161,17 @@ impl SipStack {
 }
 
 impl SipStack {
-    /// Requests and calls `resource` (`peer`, `peer/exten`, `exten@endpoint`):
-    /// the new channel is returned at once; its state follows the call
-    /// (Ringing on 180, Up on 200, hung up with a cause on failure).
-    /// Err is the cause when no call can be placed.
-    pub async fn dial(
+    /// Requests a channel for `resource` (`peer`, `peer/exten`,
+    /// `exten@endpoint`), as `ast_request` does: the channel exists, the
+    /// INVITE waits for [`SipStack::call`]. Once called, its state follows
+    /// the call (Ringing on 180, Up on 200, hung up with a cause on
+    /// failure). Err is the cause when no channel can be had.
+    pub async fn request(
         &self,
         sys: &Arc<System>,
         resource: &str,
         caller: &Arc<Channel>,
-    ) -> Result<Arc<Channel>, u32> {
+    ) -> Result<(Arc<Channel>, Box<Outgoing>), u32> {
         let all = endpoint::all(self.flavor, &sys.loaded());
         // chan_sip: peer[/exten]; pjsip: endpoint or exten@endpoint.
         let (name, exten) = match self.flavor {
@@ -245,6 +250,10 @@ impl SipStack {
                 d.accountcode.clone(),
             )
         };
+        let call_id = match self.flavor {
+            Flavor::ChanSip => format!("{:016x}{:016x}@{}", random_u64(), random_u64(), self.local),
+            Flavor::Pjsip => crate::core::random_uuid(),
+        };
         let chan = chans.alloc(
             format!("{tech}/{name}-{seq:08x}"),
             tech,
@@ -266,29 +275,47 @@ impl SipStack {
                 vars: Default::default(),
             },
         );
-        {
-            let mut d = chan.lock();
-            d.connected.id = caller_id.id.clone();
-        }
         let key = random_u64() | 1 << 63;
+        let remote_gone = Arc::new(AtomicBool::new(false));
         chan.set_driver(Arc::new(CallDriver {
             key,
             commands: self.commands.clone(),
+            flavor: self.flavor,
+            rtp: rtp.clone(),
+            call_id: call_id.clone(),
+            remote_gone: remote_gone.clone(),
         }));
         chan.set_media_port(rtp.clone());
+        rtp.set_smoothing(self.flavor == Flavor::ChanSip);
         rtp.start(&chan);
+        if self.flavor == Flavor::ChanSip {
+            chan.set_var_event("SIPCALLID", &call_id);
+            // sip_new leaves an outbound channel without an extension; the
+            // change is published without an event of its own (no
+            // application runs yet), and later events show it.
+            chan.lock().exten.clear();
+            chan.publish_snapshot();
+        }
         let from_user = caller_id.id.number().unwrap_or("asterisk").to_string();
-        let _ = self.commands.send(Command::Call(Box::new(Outgoing {
+        let out = Box::new(Outgoing {
             key,
             chan: chan.clone(),
+            call_id,
             target,
             uri: request_uri.to_string(),
             from_user,
             rtp,
             codecs: ep.codecs.clone(),
             rfc4733: ep.rfc4733,
-        })));
-        Ok(chan)
+            remote_gone,
+            mohsuggest: ep.mohsuggest.clone(),
+        });
+        Ok((chan, out))
+    }
+
+    /// Places a requested call (`ast_call`): the INVITE goes out.
+    pub fn call(&self, out: Box<Outgoing>) {
+        let _ = self.commands.send(Command::Call(out));
     }
 }
 
@@ -329,6 +356,10 @@ struct Call {
     /// chan_sip: the caller's credentials and the nonce its INVITE proved
     /// them with, which chan_sip signs its own BYE with.
     bye_auth: Option<(endpoint::Credentials, String)>,
+    /// The device ended the dialog (BYE): our hangup sends nothing.
+    remote_gone: Arc<AtomicBool>,
+    /// The device's suggested music class (Hold events name it).
+    mohsuggest: String,
 }
 
 struct Task {
@@ -357,6 +388,10 @@ struct Task {
 struct CallDriver {
     key: u64,
     pub commands: mpsc::UnboundedSender<Command>,
+    flavor: Flavor,
+    rtp: Arc<RtpPort>,
+    call_id: String,
+    remote_gone: Arc<AtomicBool>,
 }
 
 impl Driver for CallDriver {
@@ -365,12 +400,43 @@ impl Driver for CallDriver {
     }
 
     fn hangup(&self, chan: &Arc<Channel>) {
+        // Before the channel goes, an answered call's RTP statistics
+        // become variables: chan_sip when it sends the BYE (and it sets
+        // RTPAUDIOQOS once more itself), pjsip whenever media was up.
+        let up = chan.state() == ChanState::Up;
+        match self.flavor {
+            Flavor::ChanSip if up && !self.remote_gone.load(Ordering::SeqCst) => {
+                let q = self.rtp.quality();
+                crate::channels::rtp::set_stats_vars(chan, &q);
+                chan.set_var_event("RTPAUDIOQOS", &q[0]);
+            }
+            Flavor::Pjsip => {
+                if up {
+                    crate::channels::rtp::set_stats_vars(chan, &self.rtp.quality());
+                }
+                // chan_pjsip_hangup: the SIP status the cause maps to is
+                // the channel's driver cause unless it has one.
+                let mut d = chan.lock();
+                if d.tech_cause == 0 {
+                    d.tech_cause = u32::from(style::pjsip_cause_to_status(d.hangupcause));
+                }
+            }
+            Flavor::ChanSip => {}
+        }
         let cause = chan.lock().hangupcause;
         let _ = self.commands.send(Command::Hangup(self.key, cause));
     }
 
     fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
         let _ = self.commands.send(Command::Indicate(self.key, condition));
+    }
+
+    fn pvt_uniqueid(&self) -> Option<String> {
+        Some(self.call_id.clone())
+    }
+
+    fn rtp_quality(&self) -> Option<[String; 5]> {
+        Some(self.rtp.quality())
     }
 }
 
@@ -642,7 +708,14 @@ impl Task {
                 r.headers.push("Reason", "Q.850;cause=0");
             }
             let _ = self.tx.send_response(Instant::now(), id, r);
-            remote_hangup(&chan, 16);
+            // chan_sip queues the hangup without a cause; pjsip ends the
+            // session with the 487's cause (Interworking) and status.
+            if self.flavor == Flavor::Pjsip {
+                let mut d = chan.lock();
+                d.hangupcause = 127;
+                d.tech_cause = 487;
+            }
+            queue_hangup(&chan);
         }
     }
 
@@ -716,8 +789,23 @@ impl Task {
                 let chan = call.chan.clone();
                 call.state = CallState::Ending;
                 call.rtp.close();
+                call.remote_gone.store(true, Ordering::SeqCst);
+                let quality = call.rtp.quality();
                 self.respond(id, &req, 200, None);
-                remote_hangup(&chan, 16);
+                // The call's RTP statistics become variables before the
+                // hangup is queued; chan_sip also sets those of a SIP
+                // channel it is bridged with.
+                crate::channels::rtp::set_stats_vars(&chan, &quality);
+                if self.flavor == Flavor::ChanSip
+                    && let Some(peer) = chan.bridge_peer()
+                    && peer.tech == "SIP"
+                    && let Some(q) = peer.driver().and_then(|d| d.rtp_quality())
+                {
+                    crate::channels::rtp::set_stats_vars(&peer, &q);
+                }
+                // Both drivers queue the hangup with the cause the channel
+                // already has (none for a plain call: Hangup shows 0).
+                queue_hangup(&chan);
                 self.maybe_forget(key);
             }
             Method::Invite => self.reinvite(key, id, req),
@@ -762,8 +850,10 @@ impl Task {
                 );
                 let chan = call.chan.clone();
                 let event = if held { "Hold" } else { "Unhold" };
-                let body = if held {
-                    "MusicClass: \r\n".to_string()
+                // ast_queue_hold names the device's suggested class, if
+                // it has one (pjsip's `moh_suggest` defaults to default).
+                let body = if held && !call.mohsuggest.is_empty() {
+                    format!("MusicClass: {}\r\n", call.mohsuggest)
                 } else {
                     String::new()
                 };
@@ -822,9 +912,19 @@ impl Task {
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
-    fn refuse(&mut self, id: TransactionId, req: &Request, refusal: Refusal, realm: &str) {
+    /// Turns the request away; a challenge's nonce is returned.
+    fn refuse(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        refusal: Refusal,
+        realm: &str,
+    ) -> Option<String> {
         match refusal {
-            Refusal::Status(s) => self.reject(id, req, s),
+            Refusal::Status(s) => {
+                self.reject(id, req, s);
+                None
+            }
             Refusal::Challenge { stale } => {
                 let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(req, 401, Some(&tag), None);
@@ -832,6 +932,7 @@ impl Task {
                 self.flavor
                     .add_challenge(&mut r, self.flavor.challenge(realm, &nonce, stale));
                 let _ = self.tx.send_response(Instant::now(), id, r);
+                Some(nonce)
             }
         }
     }
@@ -873,20 +974,102 @@ impl Task {
                 }
                 _ => Refusal::Challenge { stale: false },
             };
-            self.refuse(id, req, refusal, &realm);
+            let _ = self.refuse(id, req, refusal, &realm);
             return None;
         };
         if !ep.acl.allows(from.ip()) {
-            self.refuse(id, req, Refusal::Status(403), &realm);
+            let _ = self.refuse(id, req, Refusal::Status(403), &realm);
             return None;
         }
-        if let Some(creds) = ep.auth.clone()
-            && let Err(refusal) = self.authenticate(req, &creds)
-        {
-            self.refuse(id, req, refusal, &creds.realm);
-            return None;
+        if let Some(creds) = ep.auth.clone() {
+            match self.authenticate(req, &creds) {
+                Err(refusal) => {
+                    if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm) {
+                        self.security_event(req, from, &ep, Some(&nonce), true);
+                    }
+                    return None;
+                }
+                // chan_sip reports a proven REGISTER only; pjsip's
+                // distributor every authenticated request.
+                Ok(()) if self.flavor == Flavor::Pjsip || req.method == Method::Register => {
+                    self.security_event(req, from, &ep, None, true);
+                }
+                Ok(()) => {}
+            }
+        } else if self.flavor == Flavor::ChanSip && req.method == Method::Invite {
+            // chan_sip lets a peer without a secret in and says so.
+            self.security_event(req, from, &ep, None, false);
         }
         Some(ep)
+    }
+
+    /// ChallengeSent (`challenge`) or SuccessfulAuth about a request, as
+    /// each driver fills them in: chan_sip names a caller by its From URI
+    /// and a registration by its user, pjsip by the endpoint; chan_sip's
+    /// session is its dialog's address, pjsip's the Call-ID.
+    fn security_event(
+        &self,
+        req: &Request,
+        from: SocketAddr,
+        ep: &Endpoint,
+        challenge: Option<&str>,
+        using_password: bool,
+    ) {
+        use crate::manager::security::{self, Common, Kind};
+        // chan_sip's account is the From URI when it challenges a call,
+        // else the extension the request is for (`p->exten`).
+        let account = match self.flavor {
+            Flavor::Pjsip => ep.name.clone(),
+            Flavor::ChanSip if challenge.is_some() && req.method != Method::Register => req
+                .headers
+                .from()
+                .map(|f| f.uri.to_string())
+                .unwrap_or_default(),
+            Flavor::ChanSip if req.method == Method::Register => req
+                .headers
+                .to()
+                .ok()
+                .and_then(|t| t.uri.user.clone())
+                .unwrap_or_default(),
+            Flavor::ChanSip => req.uri.user.clone().unwrap_or_default(),
+        };
+        let (service, session_id, nonce) = match self.flavor {
+            Flavor::ChanSip => (
+                "SIP",
+                format!("0x{:012x}", random_u64() & 0xffff_ffff_ffff),
+                challenge.unwrap_or(""),
+            ),
+            // pjsip looks for the nonce in a header its 401 does not use.
+            Flavor::Pjsip => (
+                "PJSIP",
+                req.headers.call_id().unwrap_or_default().to_string(),
+                "",
+            ),
+        };
+        let common = Common {
+            service,
+            transport: "UDP",
+            account: Some(&account),
+            session_id: &session_id,
+            local: self.local,
+            remote: from,
+            session_tv: None,
+        };
+        let kind = if challenge.is_some() {
+            Kind::ChallengeSent { challenge: nonce }
+        } else {
+            Kind::SuccessfulAuth { using_password }
+        };
+        let (name, body) = security::event(&common, kind);
+        self.sys
+            .pbx
+            .channels
+            .events
+            .publish_system(crate::core::events::EventKind::Manager {
+                class: crate::manager::class::SECURITY,
+                name: name.to_string(),
+                body,
+            });
     }
 
     /// chan_sip's guest caller (`allowguest=yes`): [general]'s settings.
@@ -968,9 +1151,81 @@ impl Task {
                 );
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 self.log_registration(&ep, &aor, &changes);
+                self.registration_events(&ep, &aor, &changes);
             }
             Err(status) => self.reject(id, &req, status),
         }
+    }
+
+    /// What a registration change tells AMI and the device state:
+    /// chan_sip a PeerStatus per contact come or gone; pjsip a PeerStatus
+    /// when the endpoint becomes reachable or unreachable, then a
+    /// ContactStatus per contact.
+    fn registration_events(&self, ep: &Endpoint, aor: &str, changes: &registrar::Changes) {
+        if changes.added.is_empty() && changes.removed.is_empty() {
+            return;
+        }
+        let events = &self.sys.pbx.channels.events;
+        let system = |name: &str, body: String| {
+            events.publish_system(crate::core::events::EventKind::Manager {
+                class: crate::manager::class::SYSTEM,
+                name: name.to_string(),
+                body,
+            });
+        };
+        let device = format!("{}/{}", self.flavor.tech(), ep.name);
+        match self.flavor {
+            Flavor::ChanSip => {
+                for c in &changes.added {
+                    system(
+                        "PeerStatus",
+                        format!(
+                            "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Registered\r\nAddress: {}\r\n",
+                            c.source
+                        ),
+                    );
+                }
+                for _ in &changes.removed {
+                    system(
+                        "PeerStatus",
+                        format!(
+                            "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Unregistered\r\nCause: Expired\r\n"
+                        ),
+                    );
+                }
+            }
+            Flavor::Pjsip => {
+                let now_online = !changes.current.is_empty();
+                let was_online =
+                    changes.current.len() + changes.removed.len() > changes.added.len();
+                if now_online != was_online {
+                    system(
+                        "PeerStatus",
+                        format!(
+                            "ChannelType: PJSIP\r\nPeer: {device}\r\nPeerStatus: {}\r\n",
+                            if now_online {
+                                "Reachable"
+                            } else {
+                                "Unreachable"
+                            }
+                        ),
+                    );
+                }
+                let contact = |c: &registrar::Binding, status: &str| {
+                    format!(
+                        "URI: {}\r\nContactStatus: {status}\r\nAOR: {aor}\r\nEndpointName: {}\r\nRoundtripUsec: 0\r\n",
+                        c.uri, ep.name
+                    )
+                };
+                for c in &changes.removed {
+                    system("ContactStatus", contact(c, "Removed"));
+                }
+                for c in &changes.added {
+                    system("ContactStatus", contact(c, "NonQualified"));
+                }
+            }
+        }
+        events.device_changed(&device, true, crate::core::devicestate::Pending::Later);
     }
 
     fn log_registration(&self, ep: &Endpoint, aor: &str, changes: &registrar::Changes) {
@@ -1158,6 +1413,9 @@ impl Task {
         };
         let (codec, pt) = negotiated.codecs[0];
         rtp.configure(negotiated.remote, codec, pt, negotiated.dtmf_pt);
+        // chan_sip always frames its RTP (a smoother); pjsip does not
+        // without a ptime.
+        rtp.set_smoothing(self.flavor == Flavor::ChanSip);
 
         let key = self.next_key;
         self.next_key += 1;
@@ -1181,7 +1439,12 @@ impl Task {
                 context: context.clone(),
                 exten: exten.clone(),
                 priority: 1,
-                state: Some(ChanState::Down),
+                // pjsip creates its channel ringing; chan_sip down, then
+                // sets it ringing once its variables are in.
+                state: Some(match self.flavor {
+                    Flavor::ChanSip => ChanState::Down,
+                    Flavor::Pjsip => ChanState::Ring,
+                }),
                 caller,
                 language: (!ep.language.is_empty()).then(|| ep.language.clone()),
                 musicclass: None,
@@ -1191,9 +1454,14 @@ impl Task {
             },
         );
         chan.lock().dialed.number = Some(exten.clone());
+        let remote_gone = Arc::new(AtomicBool::new(false));
         chan.set_driver(Arc::new(CallDriver {
             key,
             commands: self.commands_tx.clone(),
+            flavor: self.flavor,
+            rtp: rtp.clone(),
+            call_id: req.headers.call_id().unwrap_or_default().to_string(),
+            remote_gone: remote_gone.clone(),
         }));
         chan.set_media_port(rtp.clone());
         rtp.start(&chan);
@@ -1210,8 +1478,11 @@ impl Task {
             crate::pbx::set_var(&self.sys, Some(&chan), "SIPURI", Some(&contact));
             crate::pbx::set_var(&self.sys, Some(&chan), "SIPDOMAIN", Some(&domain));
             crate::pbx::set_var(&self.sys, Some(&chan), "SIPCALLID", Some(&call_id));
+            chan.set_state(ChanState::Ring);
+        } else {
+            let domain = req.uri.host.to_string();
+            crate::pbx::set_var(&self.sys, Some(&chan), "SIPDOMAIN", Some(&domain));
         }
-        chan.set_state(ChanState::Ring);
 
         let origin = self
             .flavor
@@ -1249,6 +1520,8 @@ impl Task {
                 outgoing: false,
                 invite_done: false,
                 bye_auth,
+                remote_gone,
+                mohsuggest: ep.mohsuggest.clone(),
             },
         );
         let ctx = AppCtx {
@@ -1281,10 +1554,7 @@ impl Task {
             return;
         };
         let tag = self.flavor.new_tag();
-        let call_id = match self.flavor {
-            Flavor::ChanSip => format!("{:016x}@{}", random_u64(), self.local.ip()),
-            Flavor::Pjsip => crate::core::random_uuid(),
-        };
+        let call_id = out.call_id.clone();
         let origin = self.flavor.origin(None);
         let codecs: Vec<(Codec, u8)> = out
             .codecs
@@ -1384,12 +1654,15 @@ impl Task {
                 outgoing: true,
                 invite_done: false,
                 bye_auth: None,
+                remote_gone: out.remote_gone,
+                mohsuggest: out.mohsuggest,
             },
         );
     }
 
     fn outgoing_response(&mut self, key: u64, resp: crate::sip::message::Response) {
         let flavor = self.flavor;
+        let events = self.sys.pbx.channels.events.clone();
         let local_host = self.local_host();
         let local_port = self.local.port();
         let branch = self.tx.new_branch();
@@ -1417,6 +1690,14 @@ impl Task {
             180..=199 => {
                 if chan.state() != ChanState::Up {
                     chan.set_state(ChanState::Ringing);
+                    // chan_sip also tells its peer's device, uncached.
+                    if flavor == Flavor::ChanSip {
+                        events.device_changed(
+                            crate::channels::device_name(&chan.name),
+                            false,
+                            crate::core::devicestate::Pending::Later,
+                        );
+                    }
                     chan.wake();
                 }
             }
@@ -1500,13 +1781,25 @@ impl Task {
         let contact = self.contact_for(&invite);
         match ind {
             Indication::Ringing => {
-                if let Some(c) = self.calls.get_mut(&key) {
+                let chan = self.calls.get_mut(&key).map(|c| {
                     c.ringing_sent = true;
-                }
+                    c.chan.clone()
+                });
                 let r = self
                     .flavor
                     .response(&invite, 180, Some(&tag), Some(&contact));
                 let _ = self.tx.send_response(Instant::now(), id, r);
+                // chan_pjsip_indicate: ringing makes the endpoint's state
+                // be looked at again.
+                if self.flavor == Flavor::Pjsip
+                    && let Some(chan) = chan
+                {
+                    self.sys.pbx.channels.events.device_changed(
+                        crate::channels::device_name(&chan.name),
+                        true,
+                        crate::core::devicestate::Pending::Later,
+                    );
+                }
             }
             Indication::Progress => {
                 let call = &mut self.calls.get_mut(&key).map(|c| {
@@ -1536,8 +1829,16 @@ impl Task {
                 }
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 // The call is over for the device: the channel goes too.
+                // chan_sip says nothing; pjsip's session ends with the
+                // status as the driver's cause and queues the hangup.
                 if let Some(chan) = chan {
-                    chan.softhangup(crate::channels::softhangup::DEV);
+                    match self.flavor {
+                        Flavor::ChanSip => chan.softhangup_quiet(crate::channels::softhangup::DEV),
+                        Flavor::Pjsip => {
+                            chan.lock().tech_cause = u32::from(status);
+                            queue_hangup(&chan);
+                        }
+                    }
                 }
             }
             Indication::Proceeding => {}
@@ -1618,15 +1919,35 @@ impl Task {
 }
 
 /// The device asked to hang up (BYE, CANCEL): the dialplan sees a
-/// hangup with `cause` unless it already has one.
+/// hangup with `cause` unless it already has one
+/// (`ast_queue_hangup_with_cause`).
 fn remote_hangup(chan: &Arc<Channel>, cause: u32) {
-    {
+    let tech_cause = {
         let mut d = chan.lock();
         if d.hangupcause == 0 {
             d.hangupcause = cause;
         }
-    }
-    chan.emit(crate::core::events::EventKind::HangupRequest { cause });
+        d.tech_cause
+    };
+    chan.emit(crate::core::events::EventKind::HangupRequest {
+        cause: Some(cause),
+        tech_cause,
+    });
+    chan.softhangup_quiet(crate::channels::softhangup::DEV);
+    chan.wake();
+}
+
+/// `ast_queue_hangup`: a hangup with whatever cause the channel has (the
+/// request names it only when there is one).
+fn queue_hangup(chan: &Arc<Channel>) {
+    let (cause, tech_cause) = {
+        let d = chan.lock();
+        (d.hangupcause, d.tech_cause)
+    };
+    chan.emit(crate::core::events::EventKind::HangupRequest {
+        cause: (cause != 0).then_some(cause),
+        tech_cause,
+    });
     chan.softhangup_quiet(crate::channels::softhangup::DEV);
     chan.wake();
 }

@@ -428,6 +428,27 @@ pub fn cause_to_status(cause: u32) -> u16 {
     }
 }
 
+/// The SIP status chan_pjsip gives a hangup cause (`hangup_cause2sip`):
+/// 0 for the causes it has no status for (Normal Clearing among them).
+pub fn pjsip_cause_to_status(cause: u32) -> u16 {
+    match cause {
+        23 => 302,
+        1..=3 => 404,
+        34 | 42 | 66 => 503,
+        18 => 408,
+        19 | 20 | 31 => 480,
+        21 => 403,
+        22 => 410,
+        28 => 484,
+        17 => 486,
+        38 | 127 => 500,
+        29 => 501,
+        27 => 502,
+        58 => 488,
+        _ => 0,
+    }
+}
+
 /// The hangup cause a final response to our INVITE means
 /// (`hangup_sip2cause`).
 pub fn status_to_cause(status: u16) -> u32 {
@@ -458,6 +479,17 @@ pub fn status_to_cause(status: u16) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pjsip_causes() {
+        // A leg Dial hangs up with the CANCELled caller's cause 127 shows
+        // TechCause 500 (golden/asterisk-20.20.1/ami/pjsip_cancel.rx);
+        // Normal Clearing has no status.
+        assert_eq!(pjsip_cause_to_status(127), 500);
+        assert_eq!(pjsip_cause_to_status(16), 0);
+        assert_eq!(pjsip_cause_to_status(17), 486);
+        assert_eq!(pjsip_cause_to_status(19), 480);
+    }
     use crate::sip::dialog::Dialog;
     use crate::sip::headers::Via;
     use crate::sip::message::tests::transcript_messages;

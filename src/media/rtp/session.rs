@@ -166,6 +166,8 @@ pub struct RtpSession {
     last_send: Option<Instant>,
     need_marker: bool,
     packets_sent: u32,
+    /// Every RTP packet taken in, probation or not (Asterisk's rxcount).
+    packets_received: u32,
     octets_sent: u32,
     sent_since_report: bool,
     sending: Option<SendingDigit>,
@@ -201,6 +203,7 @@ impl RtpSession {
             last_send: None,
             need_marker: true,
             packets_sent: 0,
+            packets_received: 0,
             octets_sent: 0,
             sent_since_report: false,
             sending: None,
@@ -245,6 +248,12 @@ impl RtpSession {
     /// Packets and payload octets sent so far (the SR's counters).
     pub fn sent_counts(&self) -> (u32, u32) {
         (self.packets_sent, self.octets_sent)
+    }
+
+    /// RTP packets received so far, every one counted (not only those
+    /// past RFC 3550's probation).
+    pub fn packets_received(&self) -> u32 {
+        self.packets_received
     }
 
     pub fn poll_event(&mut self) -> Option<RtpEvent> {
@@ -538,6 +547,7 @@ impl RtpSession {
             return self.handle_rtcp(now, from, bytes);
         }
         let p = RtpPacket::parse(bytes)?;
+        self.packets_received = self.packets_received.wrapping_add(1);
         if self.config.symmetric && !self.learned {
             self.learned = true;
             if self.remote != Some(from) {
