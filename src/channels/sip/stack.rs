@@ -200,7 +200,11 @@ impl SipStack {
         let rtp = match bind_pair(ip, range).await {
             Ok((a, b)) => {
                 let mut cfg = RtpConfig::new(first.static_payload_type().unwrap_or(0));
-                cfg.symmetric = true;
+                let rtp_conf = sys.loaded().rtp.clone();
+                cfg.strict = rtp_conf.strictrtp;
+                cfg.probation = u32::try_from(rtp_conf.probation).unwrap_or(4);
+                // Our own INVITE: no NAT of the device's is known yet.
+                cfg.symmetric = ep.symmetric_rtp == super::endpoint::SymmetricRtp::Always;
                 RtpPort::new(a, b, cfg, first).map_err(|_| 34u32)?
             }
             Err(_) => return Err(34),
@@ -822,6 +826,13 @@ impl Task {
             callerid_num: None,
             accountcode: String::new(),
             mohsuggest: String::new(),
+            symmetric_rtp: if g.peer.nat.comedia {
+                super::endpoint::SymmetricRtp::Always
+            } else if g.peer.nat.auto_comedia {
+                super::endpoint::SymmetricRtp::IfNat
+            } else {
+                super::endpoint::SymmetricRtp::Never
+            },
         }
     }
 
@@ -1033,6 +1044,12 @@ impl Task {
             self.no_common_codec(id, &req);
             return;
         };
+        let via = req
+            .headers
+            .top_via()
+            .ok()
+            .map(|v| (v.host.to_string(), v.port));
+        let symmetric = ep.symmetric_rtp.decide(via, from);
         let ip = self.local.ip();
         let rtp_ip = if ip.is_unspecified() {
             IpAddr::from([127, 0, 0, 1])
@@ -1044,7 +1061,10 @@ impl Task {
                 let (codec, pt) = negotiated.codecs[0];
                 let mut cfg = RtpConfig::new(pt);
                 cfg.dtmf_payload_type = negotiated.dtmf_pt;
-                cfg.symmetric = true;
+                cfg.symmetric = symmetric;
+                let rtp_conf = self.sys.loaded().rtp.clone();
+                cfg.strict = rtp_conf.strictrtp;
+                cfg.probation = u32::try_from(rtp_conf.probation).unwrap_or(4);
                 RtpPort::new(rtp, rtcp, cfg, codec)
             }
             Err(e) => Err(e),
