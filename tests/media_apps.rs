@@ -300,11 +300,6 @@ fn normalise(line: &str, spool: &str) -> Option<String> {
     let re = regex::Regex::new(r"^\[[^\]]*\] ([A-Z]+)\[\d+\]\[C-[0-9a-f]+\] (.*)$").expect("re");
     let caps = re.captures(line)?;
     let msg = &caps[2];
-    // chan_sip's QoS note per call (netsock2.c), which Asterism does not
-    // log.
-    if msg.starts_with("netsock2.c: Using SIP RTP CoS mark") {
-        return None;
-    }
     let chan = regex::Regex::new(r"\b(SIP|PJSIP)/(\w+)-[0-9a-f]{8}\b").expect("re");
     let msg = chan.replace_all(msg, "$1/$2-XXXXXXXX");
     Some(format!("{} {}", &caps[1], msg.replace(spool, "<spool>")))

@@ -209,6 +209,7 @@ impl SipStack {
             }
             Err(_) => return Err(34),
         };
+        log_rtp_qos(sys, self.flavor, caller.callid);
         let chans = &sys.pbx.channels;
         let tech = self.flavor.tech();
         let seq = chans.next_tech_seq(tech);
@@ -279,6 +280,24 @@ enum CallState {
     Confirmed,
     /// We rejected it or sent BYE; waiting for transactions to end.
     Ending,
+}
+
+/// chan_sip sets its RTP socket's QoS marks for each call and says so
+/// (netsock2.c's `ast_set_qos`), under the call's id.
+fn log_rtp_qos(sys: &crate::core::System, flavor: Flavor, callid: u32) {
+    if flavor != Flavor::ChanSip {
+        return;
+    }
+    let g = &sys.loaded().sip.general;
+    let logger = &sys.pbx.logger;
+    if g.tos_audio != 0 {
+        let text = format!("Using SIP RTP TOS bits {}", g.tos_audio);
+        logger.verbose(2, "netsock2.c", Some(callid), &text);
+    }
+    if g.cos_audio != 0 {
+        let text = format!("Using SIP RTP CoS mark {}", g.cos_audio);
+        logger.verbose(2, "netsock2.c", Some(callid), &text);
+    }
 }
 
 struct Call {
@@ -986,6 +1005,13 @@ impl Task {
                 }
             }
         };
+        // chan_sip gives the dialog its call id and RTP before looking at
+        // the extension; pjsip makes the id with the channel.
+        let callid = (self.flavor == Flavor::ChanSip).then(|| {
+            let callid = self.sys.pbx.channels.next_callid();
+            log_rtp_qos(&self.sys, self.flavor, callid);
+            callid
+        });
         let negotiated = match &offer {
             Some(o) => sdp::negotiate(o, &ep.codecs, self.flavor.prefer(), ep.rfc4733),
             // No offer: we offer in the 200 (not yet supported: 488 below).
@@ -1020,17 +1046,25 @@ impl Task {
             crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, caller_num.as_deref())
         };
         if !exists {
-            self.sys.pbx.logger.notice(
-                match self.flavor {
-                    Flavor::ChanSip => "chan_sip.c",
-                    Flavor::Pjsip => "res_pjsip_session.c",
-                },
-                None,
-                &format!(
-                    "Call from '{}' (UDP:{from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
-                    ep.name
+            let logger = &self.sys.pbx.logger;
+            match self.flavor {
+                Flavor::ChanSip => logger.notice(
+                    "chan_sip.c",
+                    callid,
+                    &format!(
+                        "Call from '{}' ({from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
+                        ep.name
+                    ),
                 ),
-            );
+                Flavor::Pjsip => logger.notice(
+                    "res_pjsip_session.c",
+                    None,
+                    &format!(
+                        " {}: Call (UDP:{from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
+                        ep.name
+                    ),
+                ),
+            }
             self.reject(id, &req, 404);
             return;
         }
@@ -1101,7 +1135,7 @@ impl Task {
         let chan = chans.alloc(
             name,
             tech,
-            chans.next_callid(),
+            callid.unwrap_or_else(|| chans.next_callid()),
             NewChannel {
                 context: context.clone(),
                 exten: exten.clone(),
