@@ -164,8 +164,10 @@ fn remote_console_gets_verbose_messages() {
     while console.read(&mut greeting).expect("greeting") == 1 && greeting[0] != b'\n' {}
     console.write_all(b"\0").expect("attach");
     std::thread::sleep(std::time::Duration::from_millis(200));
+    // `;1` waits, so `;2` is still up when Playback answers it (Asterisk
+    // then gives media half a second to flow before playing).
     assert_eq!(
-        d.rx("channel originate Local/*77@services application NoOp"),
+        d.rx("channel originate Local/*77@services application Wait 2"),
         ""
     );
     // Playback(beep) logs its file at level 3, or warns (a plain log

@@ -59,7 +59,7 @@ async fn background_exec(ctx: &AppCtx, data: &str) -> AppResult {
             ctx.set_var("BACKGROUNDSTATUS", Some("SUCCESS"));
             return Ok(());
         } else if !noanswer {
-            ctx.chan.answer();
+            super::builtins::answer_and_wait(ctx).await?;
         }
     }
     ctx.chan.stop_source();

@@ -162,6 +162,24 @@ fn answer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     })
 }
 
+/// `ast_answer` as applications call it (Playback, Read, Record...): the
+/// channel is answered and, if it was ringing, media gets up to 500 ms
+/// to start flowing (a frame from the device ends the wait early).
+pub async fn answer_and_wait(ctx: &AppCtx) -> AppResult {
+    let old = ctx.chan.state();
+    ctx.chan.answer();
+    if matches!(old, ChanState::Ring | ChanState::Ringing)
+        && let Ok(r) = tokio::time::timeout(
+            Duration::from_millis(500),
+            ctx.chan.wait_for(|c| c.media_seen()),
+        )
+        .await
+    {
+        r.map_err(|_| AppExit::Hangup)?;
+    }
+    Ok(())
+}
+
 /// C's `atoi`: leading blanks, sign, digits; anything else stops it.
 pub fn atoi(s: &str) -> i64 {
     let t = s.trim_start();

@@ -10,8 +10,14 @@ pub mod dial;
 pub mod echo;
 pub mod exec;
 pub mod r#macro;
+pub mod milliwatt;
+pub mod moh;
 pub mod options;
 pub mod playback;
+pub mod playtones;
+pub mod read;
+pub mod record;
+pub mod say;
 pub mod stack;
 pub mod system;
 pub mod userevent;
@@ -65,6 +71,14 @@ impl AppCtx {
         self.sys.pbx.logger.warning(file, None, msg);
     }
 
+    pub fn notice(&self, file: &str, msg: &str) {
+        self.sys.pbx.logger.notice(file, None, msg);
+    }
+
+    pub fn error(&self, file: &str, msg: &str) {
+        self.sys.pbx.logger.error(file, None, msg);
+    }
+
     pub fn verbose(&self, level: u32, file: &str, msg: &str) {
         self.sys.pbx.logger.verbose(level, file, None, msg);
     }
@@ -106,9 +120,15 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(dial::apps());
     all.extend(echo::apps());
     all.extend(playback::apps());
+    all.extend(playtones::apps());
+    all.extend(say::apps());
     all.extend(clearhash::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());
+    all.extend(read::apps());
+    all.extend(record::apps());
+    all.extend(milliwatt::apps());
+    all.extend(moh::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
     all.extend(userevent::apps());

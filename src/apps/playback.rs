@@ -6,7 +6,7 @@ use super::{App, AppCtx, AppFuture, AppResult, Run, split_args};
 use crate::channels::ChanState;
 use crate::channels::media::FrameSource;
 use crate::media::AudioFrame;
-use crate::media::file::{Playback, SoundPaths};
+use crate::media::file::{FileError, Playback, SoundPaths};
 
 pub fn apps() -> Vec<App> {
     vec![App {
@@ -38,29 +38,42 @@ pub enum Streamed {
 }
 
 /// Opens `name` for the channel and starts it (`ast_streamfile`), logging
-/// as Asterisk does. Returns the source's generation.
+/// as Asterisk does. Whatever played before stops first, generators
+/// (tones, music on hold) included, even when the file is missing.
+/// Returns the source's generation.
 pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
+    ctx.chan.stop_source();
     let lang = ctx.chan.lock().language.clone();
     let codec = ctx.chan.native_codec();
     let paths = SoundPaths::from_conf(&ctx.sys.conf);
     match paths.open(name, &lang, codec) {
         Ok(p) => {
+            // Asterisk names the write format the file set on the channel
+            // (`slin` for wav and sln files), not the file's format.
+            let write_format = p.format().codec().unwrap_or(codec).name();
             ctx.verbose(
                 3,
                 "file.c",
                 &format!(
-                    "<{}> Playing '{name}.{}' (language '{lang}')",
+                    "<{}> Playing '{name}.{write_format}' (language '{lang}')",
                     ctx.chan.name,
-                    p.format().name()
                 ),
             );
             Some(ctx.chan.start_source(Box::new(p)))
         }
-        Err(_) => {
+        Err(e) => {
+            match e {
+                FileError::NotFound(_) | FileError::Remote(_) => ctx.warning(
+                    "file.c",
+                    &format!("File {name} does not exist in any format"),
+                ),
+                // Asterisk would play it; we cannot, and say why.
+                e => ctx.warning("file.c", &format!("Asterism cannot play {name}: {e}")),
+            }
             ctx.warning(
                 "file.c",
                 &format!(
-                    "ast_streamfile: Unable to open {name} (format ({})): No such file or directory",
+                    "Unable to open {name} (format ({})): No such file or directory",
                     codec.name()
                 ),
             );
@@ -85,9 +98,9 @@ pub async fn wait_stream(ctx: &AppCtx, generation: u64, breaks: &str) -> Streame
         let mut digit = None;
         let r = chan
             .wait_for(|c| {
-                if !breaks.is_empty()
-                    && let Some(d) = c.take_digit()
-                {
+                // Every digit is read while a file plays; those outside
+                // the break set are dropped, as ast_waitstream drops them.
+                if let Some(d) = c.take_digit() {
                     digit = Some(d);
                     return true;
                 }
@@ -134,7 +147,7 @@ async fn playback_exec(ctx: &AppCtx, data: &str) -> AppResult {
             ctx.set_var("PLAYBACKSTATUS", Some("SUCCESS"));
             return Ok(());
         } else if !noanswer {
-            ctx.chan.answer();
+            super::builtins::answer_and_wait(ctx).await?;
         }
     }
     ctx.chan.stop_source();

@@ -30,6 +30,12 @@ pub trait MediaPort: Send + Sync {
 pub trait FrameSource: Send {
     /// The next 20 ms of audio, `None` once finished.
     fn next_frame(&mut self) -> Option<AudioFrame>;
+
+    /// A generator (tones, music on hold) rather than a file stream:
+    /// `ast_stopstream` leaves generators playing.
+    fn is_generator(&self) -> bool {
+        false
+    }
 }
 
 /// What a channel received is handed to this (echo, bridge, recording).
@@ -40,9 +46,31 @@ pub fn forward_to(port: Arc<dyn MediaPort>) -> Tap {
     Box::new(move |f: &AudioFrame| port.write(f, Instant::now()))
 }
 
+/// Where a channel's music on hold is, kept between one hold and the next
+/// so the music resumes where it stopped (res_musiconhold's
+/// `moh_files_state`).
+#[derive(Debug, Clone, Default)]
+pub struct MusicState {
+    /// Music is playing (Asterisk's `state->class` is set).
+    pub active: bool,
+    /// The class last played and how many files it had.
+    pub class: String,
+    pub file_count: usize,
+    /// The file playing, and the one to resume at once stopped.
+    pub pos: usize,
+    pub save_pos: Option<usize>,
+    pub save_pos_filename: String,
+    /// Samples played of the current file.
+    pub samples: u64,
+    /// An announcement is playing (between files).
+    pub announcement: bool,
+}
+
 /// A channel's media state.
 #[derive(Default)]
 pub struct ChanMedia {
+    /// Music on hold's resume point, shared with the music playing.
+    pub music: Arc<Mutex<MusicState>>,
     port: Option<Arc<dyn MediaPort>>,
     source: Option<(u64, Box<dyn FrameSource>)>,
     next_generation: u64,
@@ -176,6 +204,31 @@ impl Channel {
     /// Stops whatever plays (`ast_stopstream`, `ast_deactivate_generator`).
     pub fn stop_source(&self) {
         self.media().source = None;
+    }
+
+    /// Stops a file stream, leaving a generator playing (`ast_stopstream`).
+    pub fn stop_stream(&self) {
+        let mut m = self.media();
+        if m.source.as_ref().is_some_and(|(_, s)| !s.is_generator()) {
+            m.source = None;
+        }
+    }
+
+    /// Stops a generator, leaving a file stream playing
+    /// (`ast_deactivate_generator`).
+    pub fn stop_generator(&self) {
+        let mut m = self.media();
+        if m.source.as_ref().is_some_and(|(_, s)| s.is_generator()) {
+            m.source = None;
+        }
+    }
+
+    /// Whether a generator (tones, music) is playing.
+    pub fn generator_playing(&self) -> bool {
+        self.media()
+            .source
+            .as_ref()
+            .is_some_and(|(_, s)| s.is_generator())
     }
 
     /// Writes one frame to the device (`ast_write`).

@@ -131,11 +131,15 @@ impl SoundPaths {
         }
     }
 
-    /// Every format `name` exists in at exactly this place.
-    fn formats_at(&self, name: &str) -> Option<FoundSound> {
+    /// Every format `name` exists in at exactly this place (only `only`,
+    /// if given).
+    fn formats_at_only(&self, name: &str, only: Option<FileFormat>) -> Option<FoundSound> {
         let base = self.base_path(name);
         let mut files = Vec::new();
         for f in FileFormat::ALL {
+            if only.is_some_and(|o| o != f) {
+                continue;
+            }
             for ext in f.extensions() {
                 let mut p = base.clone().into_os_string();
                 p.push(".");
@@ -151,9 +155,18 @@ impl SoundPaths {
 
     /// Asterisk's language fallback for one name.
     fn find_core(&self, name: &str, preflang: &str) -> Option<FoundSound> {
+        self.find_core_only(name, preflang, None)
+    }
+
+    fn find_core_only(
+        &self,
+        name: &str,
+        preflang: &str,
+        only: Option<FileFormat>,
+    ) -> Option<FoundSound> {
         let mut lang = preflang;
         while !lang.is_empty() {
-            if let Some(found) = self.formats_at(&self.with_language(name, Some(lang))) {
+            if let Some(found) = self.formats_at_only(&self.with_language(name, Some(lang)), only) {
                 return Some(found);
             }
             match lang.rfind('_') {
@@ -161,13 +174,38 @@ impl SoundPaths {
                 None => break,
             }
         }
-        if let Some(found) = self.formats_at(name) {
+        if let Some(found) = self.formats_at_only(name, only) {
             return Some(found);
         }
         if preflang != DEFAULT_LANGUAGE && lang != DEFAULT_LANGUAGE {
-            return self.formats_at(&self.with_language(name, Some(DEFAULT_LANGUAGE)));
+            return self.formats_at_only(&self.with_language(name, Some(DEFAULT_LANGUAGE)), only);
         }
         None
+    }
+
+    /// Whether `name` exists in `format` (`ast_fileexists` with a format),
+    /// with the same language fallback.
+    pub fn exists_in(&self, name: &str, lang: &str, format: FileFormat) -> bool {
+        !name.contains("://") && self.find_core_only(name, lang, Some(format)).is_some()
+    }
+
+    /// Where `name` is written in `ext` (`build_filename`): relative names
+    /// under the sounds directory, no language.
+    pub fn write_path(&self, name: &str, ext: &str) -> PathBuf {
+        let mut p = self.base_path(name).into_os_string();
+        p.push(".");
+        p.push(ext);
+        PathBuf::from(p)
+    }
+
+    /// Deletes `name` in every format (`ast_filedelete` without a format).
+    pub fn delete_all(&self, name: &str) {
+        for f in FileFormat::ALL {
+            for ext in f.extensions() {
+                // Most formats are simply not there.
+                let _ = fs::remove_file(self.write_path(name, ext));
+            }
+        }
     }
 
     /// Finds `name` for a channel whose language is `lang` (`""` for
@@ -195,11 +233,28 @@ impl SoundPaths {
     /// Finds and opens `name` for a channel in `channel` codec.
     pub fn open(&self, name: &str, lang: &str, channel: Codec) -> Result<Playback, FileError> {
         let found = self.find(name, lang)?;
-        let (format, path) = found.best_for(channel).ok_or_else(|| FileError::Format {
+        let (format, path) = Self::best(&found, channel)?;
+        Playback::open(format, path, channel)
+    }
+
+    /// As [`SoundPaths::open`], read as it plays (see
+    /// [`Playback::open_streaming`]).
+    pub fn open_streaming(
+        &self,
+        name: &str,
+        lang: &str,
+        channel: Codec,
+    ) -> Result<Playback, FileError> {
+        let found = self.find(name, lang)?;
+        let (format, path) = Self::best(&found, channel)?;
+        Playback::open_streaming(format, path, channel)
+    }
+
+    fn best(found: &FoundSound, channel: Codec) -> Result<(FileFormat, &Path), FileError> {
+        found.best_for(channel).ok_or_else(|| FileError::Format {
             path: found.base.clone(),
             source: FormatError::Unsupported(found.files[0].0.name()),
-        })?;
-        Playback::open(format, path, channel)
+        })
     }
 }
 
@@ -256,10 +311,38 @@ fn frame_bytes(f: &AudioFrame) -> usize {
 
 impl Playback {
     pub fn open(format: FileFormat, path: &Path, channel: Codec) -> Result<Self, FileError> {
+        Self::open_with(format, path, channel, true)
+    }
+
+    /// Opens a file read as it plays, never decoded whole (music on hold:
+    /// large files, opened while the media clock runs).
+    pub fn open_streaming(
+        format: FileFormat,
+        path: &Path,
+        channel: Codec,
+    ) -> Result<Self, FileError> {
+        Self::open_with(format, path, channel, false)
+    }
+
+    fn open_with(
+        format: FileFormat,
+        path: &Path,
+        channel: Codec,
+        use_cache: bool,
+    ) -> Result<Self, FileError> {
         let format_error = |source| FileError::Format {
             path: path.to_path_buf(),
             source,
         };
+        if !use_cache {
+            let reader = formats::open_reader(format, path).map_err(format_error)?;
+            return Ok(Playback {
+                frames: Frames::Reader(reader),
+                channel,
+                format,
+                path: path.to_path_buf(),
+            });
+        }
         let meta = fs::metadata(path).map_err(|e| format_error(e.into()))?;
         let stamp: FileStamp = (meta.len(), meta.modified().ok());
         let key = (path.to_path_buf(), channel);
@@ -325,6 +408,23 @@ impl Playback {
         &self.path
     }
 
+    /// Skips about `samples` samples (whole frames), as a seek does.
+    pub fn skip_samples(&mut self, samples: u64) -> Result<(), FileError> {
+        let frames = samples / crate::media::FRAME_SAMPLES as u64;
+        match &mut self.frames {
+            Frames::Shared { next, .. } => {
+                *next = next.saturating_add(usize::try_from(frames).unwrap_or(usize::MAX));
+            }
+            Frames::Reader(reader) => {
+                reader.skip(samples).map_err(|source| FileError::Format {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     /// The next frame (the last may be short), `None` at the end.
     pub fn next_frame(&mut self) -> Result<Option<AudioFrame>, FileError> {
         match &mut self.frames {
@@ -368,15 +468,21 @@ impl Recording {
     /// Starts recording `base` (path without extension) in `format`
     /// (Record() defaults to wav). Creates missing directories.
     pub fn create(base: &Path, format: FileFormat) -> Result<Self, FileError> {
-        let codec = format.codec().ok_or_else(|| FileError::Format {
-            path: base.to_path_buf(),
-            source: FormatError::Unsupported(format.name()),
-        })?;
-        let ext = format.extensions()[0];
         let mut target = base.as_os_str().to_owned();
         target.push(".");
-        target.push(ext);
-        let target = PathBuf::from(target);
+        target.push(format.extensions()[0]);
+        Self::create_file(Path::new(&target), format, false)
+    }
+
+    /// Starts recording into `target` (its extension chosen by the
+    /// caller, as Record() keeps the one it was given) in `format`. With
+    /// `append`, what `target` already holds comes first (Record's `a`).
+    pub fn create_file(target: &Path, format: FileFormat, append: bool) -> Result<Self, FileError> {
+        let codec = format.codec().ok_or_else(|| FileError::Format {
+            path: target.to_path_buf(),
+            source: FormatError::Unsupported(format.name()),
+        })?;
+        let target = target.to_path_buf();
         let mut temp = target.clone().into_os_string();
         temp.push(".part");
         let temp = PathBuf::from(temp);
@@ -387,7 +493,17 @@ impl Recording {
         if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(io)?;
         }
-        let file = File::create(&temp).map_err(io)?;
+        let existing = append && target.is_file();
+        let file = if existing && format != FileFormat::Wav {
+            // Raw audio appends byte for byte.
+            fs::copy(&target, &temp).map_err(io)?;
+            fs::OpenOptions::new()
+                .append(true)
+                .open(&temp)
+                .map_err(io)?
+        } else {
+            File::create(&temp).map_err(io)?
+        };
         let keep = file.try_clone().map_err(io)?;
         let sink = if format == FileFormat::Wav {
             Sink::Wav(WavWriter::new(file).map_err(|source| FileError::Format {
@@ -397,14 +513,38 @@ impl Recording {
         } else {
             Sink::Raw(std::io::BufWriter::new(file))
         };
-        Ok(Recording {
+        let mut rec = Recording {
             sink: Some(sink),
             format,
             codec,
             temp,
             target,
             file: Some(keep),
-        })
+        };
+        if existing && format == FileFormat::Wav {
+            // A wav is rewritten whole: its header counts every sample.
+            let mut old =
+                formats::WavReader::open(&rec.target).map_err(|source| FileError::Format {
+                    path: rec.target.clone(),
+                    source,
+                })?;
+            while let Some(f) = old.read_frame().map_err(|source| FileError::Format {
+                path: rec.target.clone(),
+                source,
+            })? {
+                rec.write_frame(&f)?;
+            }
+        }
+        Ok(rec)
+    }
+
+    /// Drops what was recorded: the temporary file goes, nothing lands
+    /// under the real name.
+    pub fn discard(mut self) {
+        self.sink = None;
+        self.file = None;
+        // Already gone is as good as removed.
+        let _ = fs::remove_file(&self.temp);
     }
 
     pub fn format(&self) -> FileFormat {
@@ -672,6 +812,38 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 5);
+    }
+
+    /// Music on hold resumes mid-file: streamed readers seek.
+    #[test]
+    fn streamed_playback_skips_ahead() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let samples: Vec<i16> = (0..800).map(|i| i as i16).collect();
+        wav_fixture(&root.join("en/long.wav"), &samples);
+        let data: Vec<u8> = (0..800).map(|i| (i % 251) as u8).collect();
+        fs::write(root.join("en/long.ulaw"), &data).expect("write");
+        let paths = SoundPaths::new(root);
+        let mut p = paths
+            .open_streaming("long", "en", Codec::Slin)
+            .expect("opens");
+        assert_eq!(p.format(), FileFormat::Wav);
+        p.next_frame().expect("frame");
+        p.skip_samples(320).expect("skip");
+        let f = p.next_frame().expect("frame").expect("some");
+        assert_eq!(f.to_slin()[0], 480);
+        p.skip_samples(10_000).expect("skip past the end");
+        assert_eq!(p.next_frame().expect("frame"), None);
+
+        let mut p = paths
+            .open_streaming("long", "en", Codec::Ulaw)
+            .expect("opens");
+        assert_eq!(p.format(), FileFormat::Pcm);
+        p.skip_samples(480).expect("skip");
+        assert_eq!(
+            p.next_frame().expect("frame"),
+            Some(AudioFrame::Ulaw(data[480..640].to_vec()))
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod formats;
 pub mod g711;
 pub mod mix;
 pub mod rtp;
+pub mod say;
 pub mod tones;
 
 /// Samples per second of every stream this module handles.

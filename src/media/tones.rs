@@ -120,6 +120,12 @@ impl ToneList {
     /// and goes on), and a list with none left is an error. Parsing stops
     /// at the first empty part, as Asterisk's does.
     pub fn parse(list: &str) -> Result<ToneList, ToneError> {
+        Self::parse_reporting(list, |_| {})
+    }
+
+    /// As [`ToneList::parse`], handing each part that does not parse (its
+    /// `!` removed) to `bad`, for Asterisk's "Failed to parse tone part".
+    pub fn parse_reporting(list: &str, mut bad: impl FnMut(&str)) -> Result<ToneList, ToneError> {
         let sep = if list.contains('|') { '|' } else { ',' };
         let mut parts = Vec::new();
         let mut repeat_from = None;
@@ -138,9 +144,12 @@ impl ToneList {
             if !once && repeat_from.is_none() {
                 repeat_from = Some(parts.len());
             }
-            if let Some(mut p) = parse_part(s) {
-                p.once = once;
-                parts.push(p);
+            match parse_part(s) {
+                Some(mut p) => {
+                    p.once = once;
+                    parts.push(p);
+                }
+                None => bad(s),
             }
         }
         if parts.is_empty() {

@@ -520,6 +520,9 @@ pub fn hangup(ctx: &AppCtx) {
 /// made up for a channel that has none.
 pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
     chan.softhangup_quiet(softhangup::DEV);
+    // A generator still playing (music on hold) is released here, as
+    // ast_hangup releases it.
+    chan.stop_source();
     if let Some(d) = chan.driver() {
         d.hangup(chan);
     }

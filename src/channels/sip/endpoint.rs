@@ -71,6 +71,34 @@ pub struct Endpoint {
     pub callerid_num: Option<String>,
     pub accountcode: String,
     pub mohsuggest: String,
+    /// Whether RTP goes back to where the device's RTP comes from rather
+    /// than to its SDP address (chan_sip `nat=comedia`, pjsip
+    /// `rtp_symmetric`).
+    pub symmetric_rtp: SymmetricRtp,
+}
+
+/// When a call's RTP is symmetric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymmetricRtp {
+    Never,
+    Always,
+    /// chan_sip `nat=auto_comedia`: when the request came from elsewhere
+    /// than its Via says (the device is behind NAT).
+    IfNat,
+}
+
+impl SymmetricRtp {
+    /// Decided for a call whose INVITE came from `source` with top Via
+    /// sent-by `via` (host, port).
+    pub fn decide(self, via: Option<(String, Option<u16>)>, source: SocketAddr) -> bool {
+        match self {
+            SymmetricRtp::Never => false,
+            SymmetricRtp::Always => true,
+            SymmetricRtp::IfNat => via.is_none_or(|(host, port)| {
+                host != source.ip().to_string() || port.unwrap_or(5060) != source.port()
+            }),
+        }
+    }
 }
 
 fn codecs(names: &[String]) -> Vec<Codec> {
@@ -143,6 +171,13 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 callerid_num: nonempty(&p.cid_num),
                 accountcode: p.accountcode.clone(),
                 mohsuggest: p.settings.mohsuggest.clone(),
+                symmetric_rtp: if p.settings.nat.comedia {
+                    SymmetricRtp::Always
+                } else if p.settings.nat.auto_comedia {
+                    SymmetricRtp::IfNat
+                } else {
+                    SymmetricRtp::Never
+                },
             }
         })
         .collect()
@@ -211,6 +246,11 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 callerid_num: e.callerid_num.clone(),
                 accountcode: e.accountcode.clone(),
                 mohsuggest: e.moh_suggest.clone(),
+                symmetric_rtp: if e.rtp_symmetric {
+                    SymmetricRtp::Always
+                } else {
+                    SymmetricRtp::Never
+                },
             }
         })
         .collect()

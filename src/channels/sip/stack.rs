@@ -233,11 +233,16 @@ impl SipStack {
         let rtp = match bind_pair(ip, range).await {
             Ok((a, b)) => {
                 let mut cfg = RtpConfig::new(first.static_payload_type().unwrap_or(0));
-                cfg.symmetric = true;
+                let rtp_conf = sys.loaded().rtp.clone();
+                cfg.strict = rtp_conf.strictrtp;
+                cfg.probation = u32::try_from(rtp_conf.probation).unwrap_or(4);
+                // Our own INVITE: no NAT of the device's is known yet.
+                cfg.symmetric = ep.symmetric_rtp == super::endpoint::SymmetricRtp::Always;
                 RtpPort::new(a, b, cfg, first).map_err(|_| 34u32)?
             }
             Err(_) => return Err(34),
         };
+        log_rtp_qos(sys, self.flavor, caller.callid);
         let chans = &sys.pbx.channels;
         let tech = self.flavor.tech();
         let seq = chans.next_tech_seq(tech);
@@ -330,6 +335,24 @@ enum CallState {
     Confirmed,
     /// We rejected it or sent BYE; waiting for transactions to end.
     Ending,
+}
+
+/// chan_sip sets its RTP socket's QoS marks for each call and says so
+/// (netsock2.c's `ast_set_qos`), under the call's id.
+fn log_rtp_qos(sys: &crate::core::System, flavor: Flavor, callid: u32) {
+    if flavor != Flavor::ChanSip {
+        return;
+    }
+    let g = &sys.loaded().sip.general;
+    let logger = &sys.pbx.logger;
+    if g.tos_audio != 0 {
+        let text = format!("Using SIP RTP TOS bits {}", g.tos_audio);
+        logger.verbose(2, "netsock2.c", Some(callid), &text);
+    }
+    if g.cos_audio != 0 {
+        let text = format!("Using SIP RTP CoS mark {}", g.cos_audio);
+        logger.verbose(2, "netsock2.c", Some(callid), &text);
+    }
 }
 
 struct Call {
@@ -1100,6 +1123,13 @@ impl Task {
             callerid_num: None,
             accountcode: String::new(),
             mohsuggest: String::new(),
+            symmetric_rtp: if g.peer.nat.comedia {
+                super::endpoint::SymmetricRtp::Always
+            } else if g.peer.nat.auto_comedia {
+                super::endpoint::SymmetricRtp::IfNat
+            } else {
+                super::endpoint::SymmetricRtp::Never
+            },
         }
     }
 
@@ -1325,6 +1355,13 @@ impl Task {
                 }
             }
         };
+        // chan_sip gives the dialog its call id and RTP before looking at
+        // the extension; pjsip makes the id with the channel.
+        let callid = (self.flavor == Flavor::ChanSip).then(|| {
+            let callid = self.sys.pbx.channels.next_callid();
+            log_rtp_qos(&self.sys, self.flavor, callid);
+            callid
+        });
         let negotiated = match &offer {
             Some(o) => sdp::negotiate(o, &ep.codecs, self.flavor.prefer(), ep.rfc4733),
             // No offer: we offer in the 200 (not yet supported: 488 below).
@@ -1359,17 +1396,25 @@ impl Task {
             crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, caller_num.as_deref())
         };
         if !exists {
-            self.sys.pbx.logger.notice(
-                match self.flavor {
-                    Flavor::ChanSip => "chan_sip.c",
-                    Flavor::Pjsip => "res_pjsip_session.c",
-                },
-                None,
-                &format!(
-                    "Call from '{}' (UDP:{from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
-                    ep.name
+            let logger = &self.sys.pbx.logger;
+            match self.flavor {
+                Flavor::ChanSip => logger.notice(
+                    "chan_sip.c",
+                    callid,
+                    &format!(
+                        "Call from '{}' ({from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
+                        ep.name
+                    ),
                 ),
-            );
+                Flavor::Pjsip => logger.notice(
+                    "res_pjsip_session.c",
+                    None,
+                    &format!(
+                        " {}: Call (UDP:{from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
+                        ep.name
+                    ),
+                ),
+            }
             self.reject(id, &req, 404);
             return;
         }
@@ -1383,6 +1428,12 @@ impl Task {
             self.no_common_codec(id, &req);
             return;
         };
+        let via = req
+            .headers
+            .top_via()
+            .ok()
+            .map(|v| (v.host.to_string(), v.port));
+        let symmetric = ep.symmetric_rtp.decide(via, from);
         let ip = self.local.ip();
         let rtp_ip = if ip.is_unspecified() {
             IpAddr::from([127, 0, 0, 1])
@@ -1394,7 +1445,10 @@ impl Task {
                 let (codec, pt) = negotiated.codecs[0];
                 let mut cfg = RtpConfig::new(pt);
                 cfg.dtmf_payload_type = negotiated.dtmf_pt;
-                cfg.symmetric = true;
+                cfg.symmetric = symmetric;
+                let rtp_conf = self.sys.loaded().rtp.clone();
+                cfg.strict = rtp_conf.strictrtp;
+                cfg.probation = u32::try_from(rtp_conf.probation).unwrap_or(4);
                 RtpPort::new(rtp, rtcp, cfg, codec)
             }
             Err(e) => Err(e),
@@ -1434,7 +1488,7 @@ impl Task {
         let chan = chans.alloc(
             name,
             tech,
-            chans.next_callid(),
+            callid.unwrap_or_else(|| chans.next_callid()),
             NewChannel {
                 context: context.clone(),
                 exten: exten.clone(),

@@ -112,6 +112,19 @@ pub trait FrameReader: Send {
     /// The next frame (the last may be short), `None` at the end.
     fn read_frame(&mut self) -> Result<Option<AudioFrame>, FormatError>;
     fn codec(&self) -> Codec;
+
+    /// Moves `samples` forward (`ast_seekstream`); past the end is the
+    /// end. Readers that can seek do; others read and drop.
+    fn skip(&mut self, samples: u64) -> Result<(), FormatError> {
+        let mut left = samples;
+        while left > 0 {
+            match self.read_frame()? {
+                Some(f) => left = left.saturating_sub(f.samples() as u64),
+                None => break,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Opens `path` as `format`.
@@ -123,5 +136,5 @@ pub fn open_reader(format: FileFormat, path: &Path) -> Result<Box<dyn FrameReade
         return Ok(Box::new(WavReader::open(path)?));
     }
     let f = BufReader::new(File::open(path)?);
-    Ok(Box::new(RawReader::new(f, codec)))
+    Ok(Box::new(raw::SeekableRaw(RawReader::new(f, codec))))
 }

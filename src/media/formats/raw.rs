@@ -1,7 +1,7 @@
 //! Headerless formats: `.ulaw`/`.pcm` (µ-law bytes), `.alaw`, `.sln`
 //! (16-bit little-endian samples), all 8 kHz mono (format_pcm, format_sln).
 
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 
 use super::{FormatError, FrameReader};
 use crate::media::{AudioFrame, Codec, FRAME_SAMPLES};
@@ -55,6 +55,26 @@ impl<R: Read + Send> FrameReader for RawReader<R> {
 
     fn codec(&self) -> Codec {
         self.codec
+    }
+}
+
+/// A raw reader over a file: skipping seeks instead of reading.
+pub struct SeekableRaw<R>(pub RawReader<R>);
+
+impl<R: Read + Seek + Send> FrameReader for SeekableRaw<R> {
+    fn read_frame(&mut self) -> Result<Option<AudioFrame>, FormatError> {
+        self.0.read_frame()
+    }
+
+    fn codec(&self) -> Codec {
+        self.0.codec
+    }
+
+    fn skip(&mut self, samples: u64) -> Result<(), FormatError> {
+        let width: u64 = if self.0.codec == Codec::Slin { 2 } else { 1 };
+        let bytes = i64::try_from(samples.saturating_mul(width)).unwrap_or(i64::MAX);
+        self.0.inner.seek(SeekFrom::Current(bytes))?;
+        Ok(())
     }
 }
 

@@ -66,6 +66,14 @@ impl FrameReader for WavReader {
     fn codec(&self) -> Codec {
         Codec::Slin
     }
+
+    fn skip(&mut self, samples: u64) -> Result<(), FormatError> {
+        let len = self.inner.len();
+        let target = u64::from(len - self.inner.samples::<i16>().len() as u32) + samples;
+        self.inner
+            .seek(u32::try_from(target).unwrap_or(len).min(len))?;
+        Ok(())
+    }
 }
 
 /// Writes Asterisk-layout wav; [`WavWriter::finish`] patches the sizes.

@@ -36,6 +36,12 @@ pub struct RtpConfig {
     /// Symmetric RTP (`rtp_symmetric`/`nat`): send to wherever the first
     /// packet came from, not to the address signalled in SDP.
     pub symmetric: bool,
+    /// rtp.conf `strictrtp`: accept packets only from the source learned
+    /// (the SDP address at once, another one after `probation` packets
+    /// in sequence). Off here; the channel drivers apply rtp.conf.
+    pub strict: StrictRtp,
+    /// rtp.conf `probation`: packets in sequence a new source needs.
+    pub probation: u32,
     /// RTCP multiplexed on the RTP port (RFC 5761).
     pub rtcp_mux: bool,
     /// rtp.conf `rtcpinterval`; `None` disables RTCP.
@@ -60,6 +66,8 @@ impl RtpConfig {
             dtmf_volume: 10,
             dtmf_timeout: 1200,
             symmetric: false,
+            strict: StrictRtp::No,
+            probation: 4,
             rtcp_mux: false,
             rtcp_interval: Some(Duration::from_millis(5000)),
             ssrc: (r >> 32) as u32,
@@ -152,12 +160,45 @@ struct ReceivingDigit {
     last_packet: Instant,
 }
 
+pub use crate::config::views::rtp::StrictRtp;
+
+/// Strict RTP's state (res_rtp_asterisk's `strict_rtp_state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strict {
+    /// Every source accepted.
+    Open,
+    /// Looking for the source: the SDP address, or one that qualifies.
+    Learn,
+    /// Only the learned source.
+    Closed,
+}
+
+/// Asterisk's `STRICT_RTP_LEARN_TIMEOUT`: once a source is known, learning
+/// ends this long after it started.
+const STRICT_LEARN_TIMEOUT: Duration = Duration::from_millis(5000);
+
+/// A candidate source qualifying (`rtp_learning_info`).
+#[derive(Debug, Clone)]
+struct Learning {
+    proposed: Option<SocketAddr>,
+    max_seq: u16,
+    packets: u32,
+    received: Option<Instant>,
+    start: Option<Instant>,
+}
+
 #[derive(Debug)]
 pub struct RtpSession {
     config: RtpConfig,
     remote: Option<SocketAddr>,
     remote_rtcp: Option<SocketAddr>,
     learned: bool,
+    /// Where the SDP says to send (strict RTP accepts it as a source).
+    target: Option<SocketAddr>,
+    strict: Strict,
+    strict_addr: Option<SocketAddr>,
+    learning: Learning,
+    last_rx_seq: u16,
     epoch: Instant,
     wall_epoch: SystemTime,
     // Sender.
@@ -191,13 +232,29 @@ impl RtpSession {
     /// `remote` is the address from the SDP, if known yet.
     pub fn new(config: RtpConfig, now: Instant, remote: Option<SocketAddr>) -> Self {
         let next_rtcp = config.rtcp_interval.map(|i| now + i);
-        RtpSession {
+        let strict = if config.strict == StrictRtp::No {
+            Strict::Open
+        } else {
+            Strict::Closed
+        };
+        let mut session = RtpSession {
             sequence: config.initial_sequence,
             timestamp: config.initial_timestamp,
             config,
-            remote,
+            remote: None,
             remote_rtcp: None,
             learned: false,
+            target: None,
+            strict,
+            strict_addr: None,
+            learning: Learning {
+                proposed: None,
+                max_seq: 0,
+                packets: 0,
+                received: None,
+                start: None,
+            },
+            last_rx_seq: 0,
             epoch: now,
             wall_epoch: SystemTime::now(),
             last_send: None,
@@ -215,7 +272,9 @@ impl RtpSession {
             next_rtcp,
             events: VecDeque::new(),
             transmits: VecDeque::new(),
-        }
+        };
+        session.set_remote(remote);
+        session
     }
 
     pub fn config(&self) -> &RtpConfig {
@@ -230,8 +289,86 @@ impl RtpSession {
     /// starts over.
     pub fn set_remote(&mut self, remote: Option<SocketAddr>) {
         self.remote = remote;
+        self.target = remote;
         self.remote_rtcp = None;
         self.learned = false;
+        // A new address to send to: strict RTP learns the source again
+        // (unless it is the one already learned).
+        if self.strict != Strict::Open && remote.is_some() && remote != self.strict_addr {
+            self.strict = Strict::Learn;
+            self.learning.proposed = None;
+            self.learning.start = None;
+            self.learning_init(self.last_rx_seq);
+        }
+    }
+
+    /// `rtp_learning_seq_init`.
+    fn learning_init(&mut self, seq: u16) {
+        self.learning.max_seq = seq;
+        self.learning.packets = self.config.probation;
+        self.learning.received = None;
+    }
+
+    /// `rtp_learning_rtp_seq_update`: packets still needed in sequence
+    /// (0: qualified). Too fast a run (a flood) starts over.
+    fn learning_update(&mut self, now: Instant, seq: u16) -> u32 {
+        let l = &mut self.learning;
+        if seq == l.max_seq.wrapping_add(1) {
+            l.packets = l.packets.saturating_sub(1);
+        } else {
+            l.packets = self.config.probation.saturating_sub(1);
+            l.received = Some(now);
+        }
+        if self.config.strict == StrictRtp::Yes {
+            let min = Duration::from_millis(
+                u64::from(self.config.probation.saturating_sub(1) * 9).saturating_sub(5),
+            );
+            match l.received {
+                None => l.received = Some(now),
+                Some(r) if l.packets == 0 && now.saturating_duration_since(r) < min => {
+                    l.packets = self.config.probation.saturating_sub(1);
+                    l.received = Some(now);
+                }
+                Some(_) => {}
+            }
+        }
+        l.max_seq = seq;
+        l.packets
+    }
+
+    /// Strict RTP: whether a packet from `from` is accepted, learning the
+    /// source as Asterisk does.
+    fn strict_accepts(&mut self, now: Instant, from: SocketAddr, seq: u16) -> bool {
+        if self.strict == Strict::Learn {
+            let start = *self.learning.start.get_or_insert(now);
+            if self.strict_addr.is_some()
+                && now.saturating_duration_since(start) > STRICT_LEARN_TIMEOUT
+            {
+                self.strict = Strict::Closed;
+            } else if self.strict_addr == Some(from) {
+                self.learning_init(seq);
+                return true;
+            } else if self.target == Some(from) {
+                self.strict_addr = Some(from);
+                self.learning_init(seq);
+                return true;
+            } else if self.learning.proposed == Some(from) {
+                if self.learning_update(now, seq) == 0 {
+                    self.strict_addr = Some(from);
+                    self.learning_init(seq);
+                    return true;
+                }
+                return false;
+            } else {
+                self.learning.proposed = Some(from);
+                self.learning_init(seq);
+                return false;
+            }
+        }
+        match self.strict {
+            Strict::Open => true,
+            _ => self.strict_addr == Some(from),
+        }
     }
 
     /// The next audio packet carries the marker bit (RFC 3551 §4.1: the
@@ -548,6 +685,10 @@ impl RtpSession {
         }
         let p = RtpPacket::parse(bytes)?;
         self.packets_received = self.packets_received.wrapping_add(1);
+        if !self.strict_accepts(now, from, p.sequence) {
+            return Ok(());
+        }
+        self.last_rx_seq = p.sequence;
         if self.config.symmetric && !self.learned {
             self.learned = true;
             if self.remote != Some(from) {
@@ -835,6 +976,56 @@ mod tests {
         );
         assert_eq!(st.jitter(), 0);
         assert_eq!(events(&mut s).len(), 20);
+    }
+
+    fn media_count(s: &mut RtpSession) -> usize {
+        let mut n = 0;
+        while let Some(e) = s.poll_event() {
+            if matches!(e, RtpEvent::Media { .. }) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// rtp.conf strictrtp=yes: the SDP address is a source at once;
+    /// another address needs `probation` packets in sequence (the first
+    /// four are dropped), and others are dropped once one is learned.
+    #[test]
+    fn strict_rtp_learns_the_source_as_asterisk_does() {
+        let mut t = Instant::now();
+        let cfg = RtpConfig {
+            strict: StrictRtp::Yes,
+            ..config()
+        };
+        let audio = |seq: u16| {
+            RtpPacket::new(0, seq, u32::from(seq) * 160, 9, &[0xff; 160])
+                .to_vec()
+                .expect("rtp")
+        };
+        let mut s = RtpSession::new(cfg.clone(), t, Some(addr(4000)));
+        s.handle_packet(t, addr(4000), &audio(1)).expect("packet");
+        assert_eq!(
+            media_count(&mut s),
+            1,
+            "the SDP address is accepted at once"
+        );
+        s.handle_packet(t, addr(5000), &audio(2)).expect("packet");
+        assert_eq!(media_count(&mut s), 0, "a second source is not");
+
+        let mut s = RtpSession::new(cfg.clone(), t, Some(addr(4000)));
+        let mut got = Vec::new();
+        for seq in 10..20 {
+            t += Duration::from_millis(20);
+            s.handle_packet(t, addr(5000), &audio(seq)).expect("packet");
+            got.push(media_count(&mut s));
+        }
+        assert_eq!(got, [0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+
+        // Without an address to send to, nothing is accepted.
+        let mut s = RtpSession::new(cfg, t, None);
+        s.handle_packet(t, addr(4000), &audio(1)).expect("packet");
+        assert_eq!(media_count(&mut s), 0);
     }
 
     fn event_packet(seq: u16, ts: u32, event: u8, end: bool, duration: u16) -> Vec<u8> {

@@ -1,0 +1,304 @@
+//! SayDigits, SayNumber, SayOrdinal, SayAlpha, SayAlphaCase, SayPhonetic
+//! and SayMoney (Asterisk's `pbx_builtins.c` over `main/say.c`): the
+//! prompt lists come from [`crate::media::say`]; this file plays them.
+//!
+//! A Say application is interrupted by a digit only when the channel
+//! variable `SAY_DTMF_INTERRUPT` is true; the digit then starts a new
+//! extension, as with Background.
+
+use super::playback::{Streamed, stream_file};
+use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
+use crate::media::file::SoundPaths;
+use crate::media::say::{self, SayCase, TooBig};
+
+pub fn apps() -> Vec<App> {
+    vec![
+        App {
+            name: "SayAlpha",
+            run: Run::Wait(sayalpha),
+            synopsis: "Spells a string letter by letter.",
+            syntax: "SayAlpha(string)",
+        },
+        App {
+            name: "SayAlphaCase",
+            run: Run::Wait(sayalphacase),
+            synopsis: "Spells a string, announcing upper or lower case.",
+            syntax: "SayAlphaCase(casetype,string)",
+        },
+        App {
+            name: "SayDigits",
+            run: Run::Wait(saydigits),
+            synopsis: "Says digits one by one.",
+            syntax: "SayDigits(digits)",
+        },
+        App {
+            name: "SayMoney",
+            run: Run::Wait(saymoney),
+            synopsis: "Says an amount of dollars and cents.",
+            syntax: "SayMoney(dollars)",
+        },
+        App {
+            name: "SayNumber",
+            run: Run::Wait(saynumber),
+            synopsis: "Says a whole number.",
+            syntax: "SayNumber(digits[,gender])",
+        },
+        App {
+            name: "SayOrdinal",
+            run: Run::Wait(sayordinal),
+            synopsis: "Says an ordinal number (first, second, ...).",
+            syntax: "SayOrdinal(digits[,gender])",
+        },
+        App {
+            name: "SayPhonetic",
+            run: Run::Wait(sayphonetic),
+            synopsis: "Spells a string in the NATO phonetic alphabet.",
+            syntax: "SayPhonetic(string)",
+        },
+    ]
+}
+
+/// `AST_DIGIT_ANY`.
+pub const DIGIT_ANY: &str = "0123456789#*ABCD";
+
+/// How saying a list of prompts ended (`say_filenames`'s result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// Every prompt played (or there was none).
+    Done,
+    /// A digit in the interrupt set stopped it.
+    Digit(char),
+    /// A prompt did not open, or the channel hung up (Asterisk's -1).
+    Failed,
+}
+
+/// Plays `files` in order, each interruptible by the digits in `ints`
+/// (`say_filenames`).
+pub async fn say_files(ctx: &AppCtx, files: &[String], ints: &str) -> Said {
+    for f in files {
+        match stream_file(ctx, f, ints).await {
+            Streamed::Done => {}
+            Streamed::Digit(d) => return Said::Digit(d),
+            Streamed::Failed | Streamed::Hangup => return Said::Failed,
+        }
+    }
+    Said::Done
+}
+
+/// Whether the prompt exists for the channel's language (`ast_fileexists`).
+fn exists_for(ctx: &AppCtx) -> impl Fn(&str) -> bool {
+    let paths = SoundPaths::from_conf(&ctx.sys.conf);
+    let lang = ctx.chan.lock().language.clone();
+    move |name| paths.exists(name, &lang)
+}
+
+/// `permit_dtmf_interrupt`: the digits that may stop the prompts.
+fn interrupt_digits(ctx: &AppCtx) -> &'static str {
+    let on = ctx
+        .var("SAY_DTMF_INTERRUPT")
+        .is_some_and(|v| crate::config::is_true(&v));
+    if on { DIGIT_ANY } else { "" }
+}
+
+/// The application's return for how saying ended: a digit starts an
+/// extension, a failure hangs up.
+fn said_result(said: Said) -> AppResult {
+    match said {
+        Said::Done => Ok(()),
+        Said::Digit(d) => Err(AppExit::Digit(d)),
+        Said::Failed => Err(AppExit::Hangup),
+    }
+}
+
+fn saydigits<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        let files = say::digit_files(&data, exists_for(ctx));
+        said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
+    })
+}
+
+fn sayalpha<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        let files = say::character_files(&data, SayCase::None, exists_for(ctx));
+        said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
+    })
+}
+
+fn sayalphacase<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        if data.is_empty() {
+            ctx.warning(
+                "pbx_builtins.c",
+                "SayAlphaCase requires two arguments (options, characters)",
+            );
+            return Ok(());
+        }
+        let args = split_args(&data, ',');
+        let options = args.first().map(String::as_str).unwrap_or("");
+        let case = match options {
+            "a" => SayCase::All,
+            "l" => SayCase::Lower,
+            "n" => SayCase::None,
+            "u" => SayCase::Upper,
+            o if o.chars().count() != 1 => {
+                ctx.warning(
+                    "pbx_builtins.c",
+                    "SayAlphaCase options are mutually exclusive and required",
+                );
+                return Ok(());
+            }
+            o => {
+                ctx.warning("pbx_builtins.c", &format!("Invalid option: '{o}'"));
+                return Ok(());
+            }
+        };
+        let text = args.get(1).map(String::as_str).unwrap_or("");
+        let files = say::character_files(text, case, exists_for(ctx));
+        said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
+    })
+}
+
+fn sayphonetic<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        let files = say::phonetic_files(&data, exists_for(ctx));
+        said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
+    })
+}
+
+fn saymoney<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        let lang = ctx.chan.lock().language.clone();
+        if !starts_with_ci(&lang, "en") {
+            ctx.warning(
+                "say.c",
+                &format!("Language {lang} not currently supported, defaulting to US Dollars"),
+            );
+        }
+        if data.is_empty() {
+            // Asterisk builds no list for an empty amount, and fails.
+            return Err(AppExit::Hangup);
+        }
+        let files = say::money_files_en(&data, exists_for(ctx));
+        said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
+    })
+}
+
+/// Languages Asterisk has its own number rules for; Asterism only has the
+/// English ones.
+const NUMBER_RULES: &[&str] = &[
+    "en_GB", "cs", "da", "de", "es", "fr", "gr", "ja", "he", "hu", "is", "it", "ka", "nl", "no",
+    "pl", "pt", "ru", "se", "th", "zh", "ur", "vi", "dr", "ps",
+];
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// Warns, as Asterisk would or where it would not need to, that the
+/// channel's language is said with the English rules.
+fn warn_language(ctx: &AppCtx, app: &str, lang: &str) {
+    if NUMBER_RULES.iter().any(|l| starts_with_ci(lang, l)) {
+        // Asterisk has these rules; we do not, and say so.
+        ctx.warning(
+            "say.c",
+            &format!("{app}: the number rules of language '{lang}' are not implemented; saying it in English"),
+        );
+    } else if !starts_with_ci(lang, "en") {
+        ctx.warning(
+            "say.c",
+            &format!("Language {lang} not currently supported, defaulting to English"),
+        );
+    }
+}
+
+/// SayNumber and SayOrdinal: a number, then an optional gender letter.
+async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -> AppResult {
+    if data.is_empty() {
+        ctx.warning(
+            "pbx_builtins.c",
+            &format!("{app} requires an argument (number)"),
+        );
+        return Err(AppExit::Hangup);
+    }
+    // Plain comma splitting: these applications do not use the standard
+    // argument parser.
+    let mut parts = data.splitn(3, ',');
+    let number_text = parts.next().unwrap_or("");
+    let Some(number) = parse_c_int(number_text) else {
+        ctx.warning(
+            "pbx_builtins.c",
+            &format!("argument '{number_text}' to {app} could not be parsed as a number."),
+        );
+        return Ok(());
+    };
+    if let Some(options) = parts.next()
+        && !["f", "m", "c", "n"]
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(options))
+    {
+        ctx.warning(
+            "pbx_builtins.c",
+            &format!("{app} gender option is either 'f', 'm', 'c' or 'n'"),
+        );
+        return Err(AppExit::Hangup);
+    }
+    let ints = interrupt_digits(ctx);
+    let lang = ctx.chan.lock().language.clone();
+    warn_language(ctx, app, &lang);
+    let (files, too_big) = if ordinal {
+        say::ordinal_files_en(number)
+    } else {
+        say::number_files_en(number)
+    };
+    if let Some(TooBig(n)) = too_big {
+        ctx.warning("say.c", &format!("Number '{n}' is too big for me"));
+    }
+    let said = say_files(ctx, &files, ints).await;
+    if said == Said::Failed && !ctx.chan.check_hangup() {
+        ctx.warning(
+            "pbx_builtins.c",
+            &format!("We were unable to say the number {number_text}, is it too large?"),
+        );
+    }
+    if ints.is_empty() {
+        return Ok(());
+    }
+    said_result(said)
+}
+
+/// `ast_str_to_int`: optional blanks and sign, digits, nothing after, and
+/// within C's int.
+fn parse_c_int(s: &str) -> Option<i32> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.strip_prefix('+').unwrap_or(t).parse().ok()
+}
+
+fn saynumber<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move { say_number_common(ctx, &data, "SayNumber", false).await })
+}
+
+fn sayordinal<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move { say_number_common(ctx, &data, "SayOrdinal", true).await })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_ints() {
+        assert_eq!(parse_c_int("42"), Some(42));
+        assert_eq!(parse_c_int(" -7"), Some(-7));
+        assert_eq!(parse_c_int("+7"), Some(7));
+        assert_eq!(parse_c_int("7x"), None);
+        assert_eq!(parse_c_int(""), None);
+        assert_eq!(parse_c_int("-"), None);
+        assert_eq!(parse_c_int("2147483648"), None);
+        assert_eq!(parse_c_int("-2147483648"), Some(i32::MIN));
+    }
+}
