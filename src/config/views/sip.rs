@@ -1031,39 +1031,6 @@ impl Default for SipGeneral {
     }
 }
 
-/// `ast_str2tos`: a number (C's `%i`), or a DSCP class name.
-fn str2tos(value: &str) -> Option<u32> {
-    if let Some(n) = crate::config::views::values::scan_i(value) {
-        return Some((n & 0xFF) as u32);
-    }
-    const DSCP: &[(&str, u32)] = &[
-        ("CS0", 0x00),
-        ("CS1", 0x08),
-        ("CS2", 0x10),
-        ("CS3", 0x18),
-        ("CS4", 0x20),
-        ("CS5", 0x28),
-        ("CS6", 0x30),
-        ("CS7", 0x38),
-        ("AF11", 0x0A),
-        ("AF12", 0x0C),
-        ("AF13", 0x0E),
-        ("AF21", 0x12),
-        ("AF22", 0x14),
-        ("AF23", 0x16),
-        ("AF31", 0x1A),
-        ("AF32", 0x1C),
-        ("AF33", 0x1E),
-        ("AF41", 0x22),
-        ("AF42", 0x24),
-        ("AF43", 0x26),
-        ("EF", 0x2E),
-    ];
-    DSCP.iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(value.trim()))
-        .map(|(_, v)| v << 2)
-}
-
 /// `type=` of a sip.conf section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum PeerType {
@@ -1334,11 +1301,11 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
                 _ => bad_value(diags, v, "a number of seconds"),
             },
             // ast_str2cos: a number below 8.
-            "cos_audio" => match scan_d(val) {
-                Some(n) if (0..8).contains(&n) => g.cos_audio = n as u32,
+            "cos_audio" => match super::qos::str2cos(val) {
+                Some(n) => g.cos_audio = n,
                 _ => bad_value(diags, v, "a class of service from 0 to 7"),
             },
-            "tos_audio" => match str2tos(val) {
+            "tos_audio" => match super::qos::str2tos(val.trim()) {
                 Some(n) => g.tos_audio = n,
                 None => bad_value(diags, v, "a TOS value or DSCP name"),
             },
