@@ -63,19 +63,12 @@ fn script(name: &str) -> PathBuf {
     common::repo().join("tests/ami-clients").join(name)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// A daemon on a copy of `compat-configs/ami` with the manager on a free
 /// port; `edit` may change the copied files first.
 fn daemon(edit: impl FnOnce(&Path)) -> (tempfile::TempDir, PathBuf, u16, common::Daemon) {
     let tmp = common::config_copy_in("ami", "etc");
     let dir = tmp.path().join("etc");
-    let port = free_port();
+    let port = common::free_tcp_port();
     let mconf = dir.join("manager.conf");
     let text = std::fs::read_to_string(&mconf).expect("manager.conf");
     std::fs::write(

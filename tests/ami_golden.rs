@@ -578,13 +578,6 @@ fn compare_calls(
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// The config a scenario runs on: `compat-configs/<its "# config: <name>"
 /// line>`, else `compat-configs/ami` (as `capture.sh` picks it).
 fn scenario_config(name: &str) -> String {
@@ -684,7 +677,7 @@ fn run(name: &str, calls: bool) {
     // directory must land where it did there (config_actions).
     let tmp = common::config_copy_in(&scenario_config(name), "etc");
     let dir = tmp.path().join("etc");
-    let port = free_port();
+    let port = common::free_tcp_port();
     let mconf = dir.join("manager.conf");
     let text = std::fs::read_to_string(&mconf).expect("manager.conf");
     std::fs::write(

@@ -29,13 +29,6 @@ fn golden(name: &str) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 fn require_baresip() {
     let found = Command::new("sh")
         .args(["-c", "command -v baresip"])
@@ -60,15 +53,12 @@ struct Pbx {
 impl Pbx {
     fn start() -> Pbx {
         let dir = common::config_copy("sipcalls");
-        let (chan_sip, pjsip) = (free_udp_port(), free_udp_port());
-        for (file, from, to) in [
-            ("sip.conf", "5060", chan_sip),
-            ("pjsip.conf", "5070", pjsip),
-        ] {
-            let p = dir.path().join(file);
-            let text = std::fs::read_to_string(&p).expect("config");
-            std::fs::write(&p, text.replace(from, &to.to_string())).expect("write config");
-        }
+        let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
+        common::move_ports(
+            dir.path(),
+            &["sip.conf", "pjsip.conf"],
+            &[("5060", chan_sip), ("5070", pjsip)],
+        );
         let daemon = common::Daemon::start(dir.path());
         Pbx {
             _dir: dir,
@@ -91,7 +81,7 @@ fn call(pbx_port: u16, user: &str, password: &str, name: &str, dir: &Path) -> Ca
     let out = Command::new(baresip_dir().join("run.sh"))
         .arg("-o")
         .arg(dir)
-        .args(["-n", name, "-p", &free_udp_port().to_string()])
+        .args(["-n", name, "-p", &common::free_udp_port().to_string()])
         .arg(format!("127.0.0.1:{pbx_port}"))
         .args([user, password, "600"])
         .output()

@@ -37,13 +37,6 @@ fn scenarios() -> PathBuf {
     common::repo().join("sip-scenarios")
 }
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// One line of `steps.txt`.
 #[derive(Debug, Clone)]
 struct Step {
@@ -130,15 +123,12 @@ impl MediaPbx {
         let mut text = std::fs::read_to_string(&ext).expect("extensions.conf");
         text.push_str("\n#include \"media-test.conf\"\n");
         std::fs::write(&ext, text).expect("write extensions.conf");
-        let (chan_sip, pjsip) = (free_udp_port(), free_udp_port());
-        for (file, from, to) in [
-            ("sip.conf", "5060", chan_sip),
-            ("pjsip.conf", "5070", pjsip),
-        ] {
-            let p = dir.path().join(file);
-            let text = std::fs::read_to_string(&p).expect("config");
-            std::fs::write(&p, text.replace(from, &to.to_string())).expect("write config");
-        }
+        let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
+        common::move_ports(
+            dir.path(),
+            &["sip.conf", "pjsip.conf"],
+            &[("5060", chan_sip), ("5070", pjsip)],
+        );
         let daemon = common::Daemon::start(dir.path());
         let mut pbx = MediaPbx {
             dir,
@@ -190,7 +180,7 @@ impl MediaPbx {
             _ => (self.pjsip, "2000", "s3cret2000"),
         };
         let trace = format!("{}.{driver}", step.name);
-        let sink_port = free_udp_port();
+        let sink_port = common::free_udp_port();
         let mut args = Vec::new();
         let mut it = step.options.iter();
         while let Some(o) = it.next() {
@@ -228,7 +218,7 @@ impl MediaPbx {
             Some("ready"),
             "rtp_sink.py did not start"
         );
-        let (sipp_port, media_port) = (free_udp_port(), free_udp_port());
+        let (sipp_port, media_port) = (common::free_udp_port(), common::free_udp_port());
         let status = Command::new(scenarios().join("run.sh"))
             .arg("-o")
             .arg(self.out.path())

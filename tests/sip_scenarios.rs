@@ -53,13 +53,6 @@ fn flow_of(log: &std::path::Path, opts: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 #[derive(Clone, Copy)]
 struct Variant {
     name: &'static str,
@@ -88,15 +81,12 @@ impl Pbx {
             "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
         );
         let dir = common::config_copy("sipcalls");
-        let (chan_sip, pjsip) = (free_udp_port(), free_udp_port());
-        for (file, from, to) in [
-            ("sip.conf", "5060", chan_sip),
-            ("pjsip.conf", "5070", pjsip),
-        ] {
-            let p = dir.path().join(file);
-            let text = std::fs::read_to_string(&p).expect("config");
-            std::fs::write(&p, text.replace(from, &to.to_string())).expect("write config");
-        }
+        let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
+        common::move_ports(
+            dir.path(),
+            &["sip.conf", "pjsip.conf"],
+            &[("5060", chan_sip), ("5070", pjsip)],
+        );
         let daemon = common::Daemon::start(dir.path());
         Pbx {
             _dir: dir,
@@ -423,19 +413,12 @@ fn outbound_registration_of_trunks() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let dir = common::config_copy("sipreg");
     let ports = [
-        ("5060", free_udp_port()),
-        ("5070", free_udp_port()),
-        ("5064", free_udp_port()),
-        ("5065", free_udp_port()),
+        ("5060", common::free_udp_port()),
+        ("5070", common::free_udp_port()),
+        ("5064", common::free_udp_port()),
+        ("5065", common::free_udp_port()),
     ];
-    for file in ["sip.conf", "pjsip.conf"] {
-        let p = dir.path().join(file);
-        let mut text = std::fs::read_to_string(&p).expect("config");
-        for (from, to) in ports {
-            text = text.replace(from, &to.to_string());
-        }
-        std::fs::write(&p, text).expect("write config");
-    }
+    common::move_ports(dir.path(), &["sip.conf", "pjsip.conf"], &ports);
     let out = tempfile::tempdir().expect("tempdir");
     let variants = [
         ("chan_sip", ports[0].1, ports[2].1, "3000", "trunkpass3000"),

@@ -151,3 +151,32 @@ pub fn golden(path: &Path, cmd: &str) -> String {
 pub fn reference_cli_golden() -> PathBuf {
     repo().join("golden/asterisk-20.20.1/cli/04_cli_rx.txt")
 }
+
+/// A UDP port free on loopback now (for a daemon or SIPp to bind).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free UDP port")
+}
+
+/// A TCP port free on loopback now (manager, HTTP).
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free TCP port")
+}
+
+/// Replaces each `from` port with `to` in the named files of a config copy
+/// (the SIP configs name their fixed ports; tests move them to free ones).
+pub fn move_ports(dir: &Path, files: &[&str], ports: &[(&str, u16)]) {
+    for file in files {
+        let p = dir.join(file);
+        let mut text = std::fs::read_to_string(&p).expect("config");
+        for (from, to) in ports {
+            text = text.replace(from, &to.to_string());
+        }
+        std::fs::write(&p, text).expect("write config");
+    }
+}
