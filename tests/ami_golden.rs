@@ -349,6 +349,10 @@ fn connections(rx: &[u8]) -> Vec<Vec<u8>> {
 fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let id_re = regex::Regex::new(r"^\d{9,}\.\d+$").expect("re");
+    let registry_re = regex::Regex::new(
+        r"(\(exp\. \d+s\))|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}",
+    )
+    .expect("re");
     let uuid_re =
         regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
             .expect("re");
@@ -374,6 +378,7 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 "Challenge",
                                 "Seconds",
                                 "Duration",
+                                "RegistrationTime",
                             ];
                             let v = if volatile.contains(&n.as_str()) {
                                 "<volatile>".to_string()
@@ -382,6 +387,20 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                     Some((a, _)) => format!("{a}/<port>"),
                                     None => v,
                                 }
+                            } else if n == "Output" && registry_re.is_match(&v) {
+                                // Registry listings: when the registration
+                                // happened, and the whole seconds until
+                                // the next one (a second boundary may fall
+                                // in between).
+                                registry_re
+                                    .replace_all(&v, |c: &regex::Captures<'_>| {
+                                        if c.get(1).is_some() {
+                                            "(exp. <secs>s)"
+                                        } else {
+                                            "<date>"
+                                        }
+                                    })
+                                    .into_owned()
                             } else if id_re.is_match(&v) {
                                 let next = ids.len();
                                 format!("<id{}>", ids.entry(v).or_insert(next))
@@ -760,6 +779,11 @@ fn ext_state() {
 #[test]
 fn sip_listings() {
     run("sip_listings", false);
+}
+
+#[test]
+fn registry() {
+    run("registry", true);
 }
 
 #[test]

@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use super::{CliArgs, CliEntry, CliResult};
-use crate::config::views::pjsip::{Aor, Auth, Endpoint, PjsipConf, Transport, md5_hex};
+use crate::config::views::pjsip::{
+    Aor, Auth, Endpoint, OtherObject, PjsipConf, Transport, md5_hex,
+};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
@@ -35,7 +37,122 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: pjsip show transports [ like <pattern> ]\n       Lists the PJSIP transports.\n       A pattern keeps only the transports whose id matches it.\n",
             show_transports,
         ),
+        CliEntry::new(
+            "pjsip show registrations",
+            "Usage: pjsip show registrations [ like <pattern> ]\n       Lists the outbound registrations and where each stands.\n       A pattern keeps only the registrations whose id matches it.\n",
+            show_registrations,
+        ),
+        CliEntry::new(
+            "pjsip show registration",
+            "Usage: pjsip show registration <id>\n       Shows one outbound registration and its options.\n",
+            show_registration,
+        ),
     ]
+}
+
+fn registration_header(out: &mut String) {
+    out.push_str(
+        " <Registration/ServerURI..............................>  <Auth....................>  <Status.......>\n",
+    );
+}
+
+/// One registration's line: its id and server URI in 53 columns, its
+/// first outbound auth, its status and the seconds until the next
+/// REGISTER (from the task's copy; without one, "Unregistered" and 0).
+fn registration_body(
+    out: &mut String,
+    o: &OtherObject,
+    registry: &[crate::channels::sip::outbound::Status],
+) {
+    let params = o.registration_params();
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let width = 53usize.saturating_sub(o.name.len());
+    let auth = get("outbound_auth")
+        .split(',')
+        .map(str::trim)
+        .find(|a| !a.is_empty())
+        .unwrap_or("n/a");
+    let status = registry.iter().find(|r| r.reg.name == o.name);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (word, tail) = match status {
+        Some(r) => {
+            let secs = r.next_due.map(|t| t - now).unwrap_or(0);
+            (
+                r.outcome.pjsip_text(),
+                format!(
+                    " (exp. {}{}",
+                    secs.abs(),
+                    if secs < 0 { "s ago)" } else { "s)" }
+                ),
+            )
+        }
+        None => ("Unregistered", "0".to_string()),
+    };
+    let _ = writeln!(
+        out,
+        " {}/{}  {}  {} {tail}",
+        o.name,
+        cut(get("server_uri"), width),
+        cut(auth, 26),
+        cut(word, 16),
+    );
+}
+
+fn show_registrations(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let registry =
+        crate::channels::sip::registry(sys, crate::channels::sip::endpoint::Flavor::Pjsip);
+    list(
+        out,
+        a,
+        registration_header,
+        loaded
+            .pjsip
+            .others
+            .iter()
+            .filter(|o| o.kind == "registration"),
+        |o| &o.name,
+        |out, o| registration_body(out, o, &registry),
+    )
+}
+
+/// `pjsip show registration <id>`: its line, then every option sorted.
+fn show_registration(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let loaded = sys.loaded();
+    let Some(id) = a.arg(3).filter(|s| !s.is_empty()) else {
+        out.push_str("No object specified.\n");
+        return CliResult::Failure;
+    };
+    let Some(o) = loaded
+        .pjsip
+        .others
+        .iter()
+        .find(|o| o.kind == "registration" && o.name == id)
+    else {
+        let _ = write!(out, "Unable to find object {id}.\n\n");
+        return CliResult::Success;
+    };
+    let registry =
+        crate::channels::sip::registry(sys, crate::channels::sip::endpoint::Flavor::Pjsip);
+    out.push('\n');
+    registration_header(out);
+    out.push_str(RULE);
+    registration_body(out, o, &registry);
+    out.push('\n');
+    let mut params = o.registration_params();
+    params.sort();
+    print_objectset(out, &params);
+    out.push('\n');
+    CliResult::Success
 }
 
 const MAX_WIDTH: usize = 90;

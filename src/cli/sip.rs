@@ -1,4 +1,4 @@
-//! chan_sip's CLI: `sip show peers`, `sip show peer`.
+//! chan_sip's CLI: `sip show peers`, `sip show peer`, `sip show registry`.
 //!
 //! No peer has registered and no OPTIONS were sent, so every address is
 //! the configured one and every qualify result is still unknown.
@@ -23,7 +23,66 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: sip show peer <name> [load]\n       Shows everything about one SIP peer and its status.\n       'load' would look the peer up in realtime storage too.\n",
             show_peer,
         ),
+        CliEntry::new(
+            "sip show registry",
+            "Usage: sip show registry\n       Lists the outbound registrations (register => lines) and where each stands.\n",
+            show_registry,
+        ),
     ]
+}
+
+/// `sip show registry`: one line per `register =>`, as chan_sip's
+/// registry list keeps them.
+fn show_registry(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let line = |out: &mut String, cols: [&str; 6]| {
+        let _ = writeln!(
+            out,
+            "{} {} {}  {:>8} {} {}",
+            pad(cols[0], 39),
+            pad(cols[1], 6),
+            pad(cols[2], 12),
+            cols[3],
+            pad(cols[4], 20),
+            pad(cols[5], 25),
+        );
+    };
+    line(
+        out,
+        ["Host", "dnsmgr", "Username", "Refresh", "State", "Reg.Time"],
+    );
+    let registry =
+        crate::channels::sip::registry(sys, crate::channels::sip::endpoint::Flavor::ChanSip);
+    for r in &registry {
+        let host = format!("{}:{}", r.reg.host, r.reg.port.unwrap_or(5060));
+        let user = match &r.reg.domain {
+            Some(d) => format!("{}@{d}", r.reg.user),
+            None => r.reg.user.clone(),
+        };
+        let when = r
+            .registered_at
+            .and_then(|t| crate::core::tz::localtime(t, 0, None))
+            .map(|tm| {
+                String::from_utf8_lossy(&crate::funcs::time::strftime(b"%a, %d %b %Y %T", &tm))
+                    .into_owned()
+            })
+            .unwrap_or_default();
+        line(
+            out,
+            [
+                &host,
+                "N",
+                &user,
+                &r.refresh.to_string(),
+                r.state.chan_sip_text(),
+                &when,
+            ],
+        );
+    }
+    let _ = writeln!(out, "{} SIP registrations.", registry.len());
+    CliResult::Success
 }
 
 const PEERS_HEADER: [&str; 9] = [

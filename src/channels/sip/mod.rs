@@ -26,6 +26,18 @@ pub fn stack_of(sys: &System, flavor: Flavor) -> Option<Arc<SipStack>> {
     stacks.iter().find(|s| s.flavor == flavor).cloned()
 }
 
+/// The outbound registrations of a driver as its task last saw them
+/// (empty when the driver is not running).
+pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
+    match stack_of(sys, flavor) {
+        Some(stack) => match stack.registry.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        },
+        None => Vec::new(),
+    }
+}
+
 /// Whether any AOR of the device `name` has a registered contact now.
 pub fn registered(sys: &System, flavor: Flavor, name: &str) -> bool {
     let Some(stack) = stack_of(sys, flavor) else {

@@ -38,6 +38,8 @@ pub struct Registration {
     pub retry: Duration,
     /// pjsip's server_uri as written (the Request-URI).
     pub server_uri: Option<String>,
+    /// pjsip's client_uri as written.
+    pub client_uri: Option<String>,
 }
 
 /// Why a configured registration cannot run.
@@ -114,6 +116,7 @@ pub fn parse_chan_sip(
         expiry,
         retry: Duration::from_secs(u64::from(general.registertimeout)),
         server_uri: None,
+        client_uri: None,
     })
 }
 
@@ -162,6 +165,7 @@ pub fn pjsip_registrations(
                     expiry: number("expiration", 3600) as u32,
                     retry: Duration::from_secs(number("retry_interval", 60)),
                     server_uri: Some(server_uri),
+                    client_uri: Some(client_uri),
                 },
             ))
         })
@@ -195,6 +199,33 @@ impl State {
             State::Failed => "Failed",
         }
     }
+
+    /// res_pjsip's three words for the outcome of the last response.
+    pub fn pjsip_text(self) -> &'static str {
+        match self {
+            State::Registered => "Registered",
+            State::Rejected | State::NoAuth | State::Failed | State::Timeout => "Rejected",
+            State::Unregistered | State::RequestSent | State::AuthSent => "Unregistered",
+        }
+    }
+}
+
+/// What the CLI and AMI show of one registration; the SIP task keeps a
+/// copy per registration up to date.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub reg: Registration,
+    /// Where the exchange stands now (chan_sip's `regstate`).
+    pub state: State,
+    /// The outcome of the last final response (pjsip's status).
+    pub outcome: State,
+    /// Seconds between renewals: the configured expiry until a registrar
+    /// grants one (chan_sip's `refresh`).
+    pub refresh: u32,
+    /// When the last registration succeeded, in seconds since the epoch.
+    pub registered_at: Option<i64>,
+    /// When the next REGISTER is due, in seconds since the epoch.
+    pub next_due: Option<i64>,
 }
 
 /// A registration being run.
@@ -213,6 +244,11 @@ pub struct Client {
     pub granted: Option<u32>,
     /// The Request-URI of a fresh request and of an answer to a challenge.
     uris: (Uri, Uri),
+    /// The outcome of the last final response.
+    pub outcome: State,
+    /// When the registrar last accepted us (seconds since the epoch; the
+    /// task stamps it from the wall clock).
+    pub registered_at: Option<i64>,
 }
 
 /// What the task does after a response.
@@ -259,6 +295,8 @@ impl Client {
             },
             challenge: None,
             granted: None,
+            outcome: State::Unregistered,
+            registered_at: None,
         })
     }
 
@@ -418,6 +456,7 @@ impl Client {
                 let granted = granted_expiry(resp, self.reg.expiry);
                 self.granted = Some(granted);
                 self.state = State::Registered;
+                self.outcome = State::Registered;
                 self.next_at = Some(now + refresh_after(flavor, granted));
                 Next::Wait
             }
@@ -440,28 +479,60 @@ impl Client {
                     }
                     _ => {
                         self.state = State::NoAuth;
+                        self.outcome = State::NoAuth;
                         self.next_at = Some(now + self.reg.retry);
                         Next::Wait
                     }
                 }
             }
+            // chan_sip calls it "No Authentication"; pjsip "Rejected".
             403 => {
-                self.state = State::Rejected;
+                self.state = State::NoAuth;
+                self.outcome = State::NoAuth;
                 self.next_at = Some(now + self.reg.retry);
                 Next::Wait
             }
             _ => {
                 self.state = State::Failed;
+                self.outcome = State::Failed;
                 self.next_at = Some(now + self.reg.retry);
                 Next::Wait
             }
         }
     }
 
-    /// The transaction timed out (no answer at all).
-    pub fn on_timeout(&mut self, now: Instant) {
+    /// The transaction timed out (no answer at all). chan_sip's own
+    /// registration timer (`registertimeout`, shorter than a transaction's
+    /// life) has run out too, and it sends afresh at once; pjsip takes it
+    /// as a temporary failure and retries after `retry_interval`.
+    pub fn on_timeout(&mut self, flavor: Flavor, now: Instant) {
         self.state = State::Timeout;
-        self.next_at = Some(now + self.reg.retry);
+        self.outcome = State::Timeout;
+        self.next_at = Some(match flavor {
+            Flavor::ChanSip => now,
+            Flavor::Pjsip => now + self.reg.retry,
+        });
+    }
+
+    /// What the CLI and AMI show, at `now` (`unix_now` on the wall clock).
+    pub fn status(&self, flavor: Flavor, now: Instant, unix_now: i64) -> Status {
+        Status {
+            reg: self.reg.clone(),
+            state: self.state,
+            outcome: self.outcome,
+            refresh: match self.granted {
+                Some(g) => refresh_after(flavor, g).as_secs() as u32,
+                None => self.reg.expiry,
+            },
+            registered_at: self.registered_at,
+            next_due: self
+                .next_at
+                // Whole seconds were scheduled; `now` is a little later.
+                .map(|t| {
+                    let left = t.saturating_duration_since(now) + Duration::from_millis(500);
+                    unix_now + left.as_secs() as i64
+                }),
+        }
     }
 }
 

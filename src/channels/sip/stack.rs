@@ -68,6 +68,8 @@ pub struct SipStack {
     pub local: SocketAddr,
     pub commands: mpsc::UnboundedSender<Command>,
     pub registrar: Arc<Mutex<Registrar>>,
+    /// The outbound registrations as the task last saw them.
+    pub registry: Arc<Mutex<Vec<outbound::Status>>>,
 }
 
 impl SipStack {
@@ -82,11 +84,13 @@ impl SipStack {
         let local = socket.local_addr()?;
         let (tx, rx) = mpsc::unbounded_channel();
         let registrar = Arc::new(Mutex::new(Registrar::default()));
+        let registry = Arc::new(Mutex::new(Vec::new()));
         let stack = Arc::new(SipStack {
             flavor,
             local,
             commands: tx.clone(),
             registrar: registrar.clone(),
+            registry: registry.clone(),
         });
         let loaded = sys.loaded();
         let t1 = match flavor {
@@ -136,7 +140,17 @@ impl SipStack {
                 }
             }
         }
+        {
+            let now = Instant::now();
+            let unix_now = unix_seconds();
+            let mut shown = lock(&registry);
+            *shown = regs
+                .iter()
+                .map(|c| c.status(flavor, now, unix_now))
+                .collect();
+        }
         let task = Task {
+            registry,
             regs,
             reg_by_tx: HashMap::new(),
             sys: sys.clone(),
@@ -388,6 +402,8 @@ struct Call {
 struct Task {
     /// Outbound registrations of trunks, and their transactions.
     regs: Vec<outbound::Client>,
+    /// What the CLI and AMI see of `regs`.
+    registry: Arc<Mutex<Vec<outbound::Status>>>,
     reg_by_tx: HashMap<TransactionId, usize>,
     sys: Arc<System>,
     flavor: Flavor,
@@ -572,6 +588,7 @@ impl Task {
             if self.regs[i].next_at.is_some_and(|t| t <= now) {
                 let req = self.regs[i].request(self.flavor, self.local);
                 self.send_registration(i, req);
+                self.registry_changed(i, false);
             }
         }
     }
@@ -587,8 +604,55 @@ impl Task {
             }
             Err(e) => {
                 tracing::warn!("REGISTER to {target} not sent: {e}");
-                self.regs[i].on_timeout(Instant::now());
+                self.regs[i].on_timeout(self.flavor, Instant::now());
+                self.registry_changed(i, true);
             }
+        }
+    }
+
+    /// Refreshes what the CLI and AMI see of registration `i` and, after a
+    /// final outcome, tells AMI as each driver does (a `Registry` event:
+    /// chan_sip with its state words, pjsip after every final response,
+    /// naming its client and server URIs).
+    fn registry_changed(&mut self, i: usize, outcome: bool) {
+        let Some(client) = self.regs.get(i) else {
+            return;
+        };
+        let status = client.status(self.flavor, Instant::now(), unix_seconds());
+        let event = outcome.then(|| match self.flavor {
+            Flavor::ChanSip => {
+                // After a timeout chan_sip has already sent afresh.
+                let state = match status.state {
+                    outbound::State::Timeout => outbound::State::RequestSent,
+                    s => s,
+                };
+                format!(
+                    "ChannelType: SIP\r\nUsername: {}\r\nDomain: {}\r\nStatus: {}\r\n",
+                    status.reg.user,
+                    status.reg.host,
+                    state.chan_sip_text()
+                )
+            }
+            Flavor::Pjsip => format!(
+                "ChannelType: PJSIP\r\nUsername: {}\r\nDomain: {}\r\nStatus: {}\r\n",
+                status.reg.client_uri.as_deref().unwrap_or_default(),
+                status.reg.server_uri.as_deref().unwrap_or_default(),
+                status.outcome.pjsip_text()
+            ),
+        });
+        if let Some(slot) = lock(&self.registry).get_mut(i) {
+            *slot = status;
+        }
+        if let Some(body) = event {
+            self.sys
+                .pbx
+                .channels
+                .events
+                .publish_system(crate::core::events::EventKind::Manager {
+                    class: crate::manager::class::SYSTEM,
+                    name: "Registry".into(),
+                    body,
+                });
         }
     }
 
@@ -604,14 +668,24 @@ impl Task {
                 }
                 let next =
                     self.regs[i].on_response(self.flavor, self.local, response, Instant::now());
-                if let outbound::Next::Send(req) = next {
-                    self.send_registration(i, req);
+                if (200..300).contains(&response.status) {
+                    self.regs[i].registered_at = Some(unix_seconds());
+                }
+                match next {
+                    outbound::Next::Send(req) => {
+                        self.send_registration(i, req);
+                        self.registry_changed(i, false);
+                    }
+                    outbound::Next::Wait => {
+                        self.registry_changed(i, response.status >= 200);
+                    }
                 }
                 true
             }
             Event::Timeout { id } => match self.reg_by_tx.remove(id) {
                 Some(i) => {
-                    self.regs[i].on_timeout(Instant::now());
+                    self.regs[i].on_timeout(self.flavor, Instant::now());
+                    self.registry_changed(i, true);
                     true
                 }
                 None => false,
@@ -2025,4 +2099,20 @@ fn httpdate_now() -> String {
     chrono::Utc::now()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()
+}
+
+/// The wall clock in whole seconds since the epoch (`time(NULL)`).
+fn unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A lock that survives a panicked holder (the data is plain values).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
 }

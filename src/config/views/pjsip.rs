@@ -706,6 +706,41 @@ impl Auth {
     }
 }
 
+impl OtherObject {
+    /// A `type=registration` object's options, in sorcery's order (see
+    /// [`objectset`]); `security_mechanisms` is not listed.
+    pub fn registration_params(&self) -> Vec<(String, String)> {
+        use Kind::*;
+        const FIELDS: &[(&str, Kind, &str)] = &[
+            ("max_retries", Uint, "10"),
+            ("client_uri", Str, ""),
+            ("security_negotiation", Str, "no"),
+            ("auth_rejection_permanent", Bool, "true"),
+            ("server_uri", Str, ""),
+            ("max_random_initial_delay", Uint, "10"),
+            ("support_path", Bool, "false"),
+            ("retry_interval", Uint, "60"),
+            ("contact_header_params", Str, ""),
+            ("expiration", Uint, "3600"),
+            ("transport", Str, ""),
+            ("line", Bool, "false"),
+            ("contact_user", Str, ""),
+            ("endpoint", Str, ""),
+            ("forbidden_retry_interval", Uint, "0"),
+            ("outbound_auth", Str, ""),
+            ("outbound_proxy", Str, ""),
+            ("fatal_retry_interval", Uint, "0"),
+            ("support_outbound", Str, "no"),
+        ];
+        let options: Vec<(String, String)> = self
+            .options
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect();
+        objectset(FIELDS, &options, &[])
+    }
+}
+
 impl Aor {
     /// The permanent contacts by id (`<aor>@@<md5 of the uri>`), the order
     /// res_pjsip keeps them in: `(id, uri)`.

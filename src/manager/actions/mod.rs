@@ -254,6 +254,13 @@ pub static ACTIONS: &[Action] = &[
         "res_pjsip"
     ),
     action!(
+        "PJSIPShowRegistrationsOutbound",
+        SYSTEM | REPORTING,
+        "List the PJSIP outbound registrations.",
+        pjsip::show_registrations_outbound,
+        "res_pjsip_outbound_registration"
+    ),
+    action!(
         "Redirect",
         CALL,
         "Send a channel (and optionally a second one) elsewhere in the dialplan.",
@@ -289,6 +296,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | REPORTING,
         "Show one chan_sip peer.",
         sip::sip_show_peer,
+        "chan_sip"
+    ),
+    action!(
+        "SIPshowregistry",
+        SYSTEM | REPORTING,
+        "List the chan_sip outbound registrations.",
+        sip::sip_show_registry,
         "chan_sip"
     ),
     action!(

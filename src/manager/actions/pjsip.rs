@@ -243,3 +243,55 @@ mod tests {
         assert_eq!(camel("ignore_183_without_sdp"), "Ignore183WithoutSdp");
     }
 }
+
+/// PJSIPShowRegistrationsOutbound: per registration its options, status
+/// and `NextReg` (always 0: res_pjsip schedules refreshes itself, not
+/// through the registration client's timer), then its auths.
+pub fn show_registrations_outbound<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let registry =
+        crate::channels::sip::registry(&sys, crate::channels::sip::endpoint::Flavor::Pjsip);
+    let mut r = Reply::list_start(m, "Following are Events for each Outbound registration");
+    let (mut registered, mut not_registered) = (0, 0);
+    for o in conf.others.iter().filter(|o| o.kind == "registration") {
+        let params = o.registration_params();
+        object(
+            &mut r,
+            "OutboundRegistrationDetail",
+            m,
+            "registration",
+            &o.name,
+            &params,
+        );
+        if let Some(st) = registry.iter().find(|st| st.reg.name == o.name) {
+            let word = st.outcome.pjsip_text();
+            if word == "Registered" {
+                registered += 1;
+            } else {
+                not_registered += 1;
+            }
+            r.line("Status", word).line("NextReg", 0);
+        }
+        r.end();
+        let auths = params
+            .iter()
+            .find(|(n, _)| n == "outbound_auth")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        for a in auths.split(',').map(str::trim).filter_map(|a| conf.auth(a)) {
+            object(&mut r, "AuthDetail", m, "auth", &a.name, &a.params());
+            r.end();
+        }
+    }
+    r.list_complete_open(
+        m,
+        "OutboundRegistrationDetailComplete",
+        registered + not_registered,
+    )
+    .line("Registered", registered)
+    .line("NotRegistered", not_registered)
+    .end();
+    now(Flow::Reply(r))
+}

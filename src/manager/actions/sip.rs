@@ -213,3 +213,24 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         .end();
     now(Flow::Reply(r))
 }
+
+/// SIPshowregistry: a RegistryEntry per `register =>` line.
+pub fn sip_show_registry<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let registry =
+        crate::channels::sip::registry(s.sys(), crate::channels::sip::endpoint::Flavor::ChanSip);
+    let mut r = Reply::list_start(m, "Registrations will follow");
+    for e in &registry {
+        r.item("RegistryEntry", m)
+            .line("Host", &e.reg.host)
+            .line("Port", e.reg.port.unwrap_or(5060))
+            .line("Username", &e.reg.user)
+            .line("Domain", e.reg.domain.as_deref().unwrap_or(&e.reg.host))
+            .line("DomainPort", 5060)
+            .line("Refresh", e.refresh)
+            .line("State", e.state.chan_sip_text())
+            .line("RegistrationTime", e.registered_at.unwrap_or(0))
+            .end();
+    }
+    r.list_complete(m, "RegistrationsComplete", registry.len());
+    now(Flow::Reply(r))
+}
