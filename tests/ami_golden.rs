@@ -349,6 +349,7 @@ fn connections(rx: &[u8]) -> Vec<Vec<u8>> {
 fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let id_re = regex::Regex::new(r"^\d{9,}\.\d+$").expect("re");
+    let qualify_re = regex::Regex::new(r"(OK \(\d+ ms\))|Avail +\d+\.\d{3}").expect("re");
     let registry_re = regex::Regex::new(
         r"(\(exp\. \d+s\))|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}",
     )
@@ -379,6 +380,10 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 "Seconds",
                                 "Duration",
                                 "RegistrationTime",
+                                // A registered contact's: the phone's own
+                                // Call-ID, and when it lapses.
+                                "CallId",
+                                "ExpirationTime",
                             ];
                             let v = if volatile.contains(&n.as_str()) {
                                 "<volatile>".to_string()
@@ -387,6 +392,23 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                     Some((a, _)) => format!("{a}/<port>"),
                                     None => v,
                                 }
+                            } else if n == "RoundtripUsec" && v != "0" && v != "N/A" {
+                                "<usec>".to_string()
+                            } else if n == "RegExpire" {
+                                // 130 or 129 (whole seconds left).
+                                "<secs> seconds".to_string()
+                            } else if qualify_re.is_match(&v) {
+                                // Qualify round trips: "OK (2 ms)", and
+                                // pjsip's "Avail         0.398".
+                                qualify_re
+                                    .replace_all(&v, |c: &regex::Captures<'_>| {
+                                        if c.get(1).is_some() {
+                                            "OK (<ms> ms)".to_string()
+                                        } else {
+                                            format!("Avail {:>11}", "<ms>")
+                                        }
+                                    })
+                                    .into_owned()
                             } else if n == "Output" && registry_re.is_match(&v) {
                                 // Registry listings: when the registration
                                 // happened, and the whole seconds until
@@ -477,6 +499,11 @@ fn channel_of(m: &[(String, String)]) -> Option<String> {
     }
     if header("Event") == Some("DeviceStateChange") {
         return header("Device").map(|d| format!("device {d}"));
+    }
+    // A contact's status travels on the contact's topic, apart from its
+    // endpoint's PeerStatus (the reference ordered them both ways).
+    if header("Event") == Some("ContactStatus") {
+        return header("URI").map(|u| format!("contact {u}"));
     }
     if header("Privilege").is_some_and(|p| p.starts_with("security,")) {
         return Some("security events".into());
@@ -784,6 +811,11 @@ fn sip_listings() {
 #[test]
 fn registry() {
     run("registry", true);
+}
+
+#[test]
+fn qualify() {
+    run("qualify", true);
 }
 
 #[test]

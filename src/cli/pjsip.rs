@@ -38,6 +38,11 @@ pub fn commands() -> Vec<CliEntry> {
             show_transports,
         ),
         CliEntry::new(
+            "pjsip show contacts",
+            "Usage: pjsip show contacts [ like <pattern> ]\n       Lists the PJSIP contacts, permanent and registered, with their qualify status.\n       A pattern keeps only the contacts whose id matches it.\n",
+            show_contacts,
+        ),
+        CliEntry::new(
             "pjsip show registrations",
             "Usage: pjsip show registrations [ like <pattern> ]\n       Lists the outbound registrations and where each stands.\n       A pattern keeps only the registrations whose id matches it.\n",
             show_registrations,
@@ -230,14 +235,63 @@ fn aor_header(out: &mut String, level: usize, recurse: bool) {
         fill(LAST_TABSTOP - i - 7)
     );
     if recurse {
-        let i = indent(level + 1);
-        let _ = writeln!(
-            out,
-            "{:>i$}:  <Aor/ContactUri{}> <Hash....> <Status> <RTT(ms)..>",
-            "Contact",
-            fill(LAST_TABSTOP - i - 23)
-        );
+        contact_header(out, level + 1);
     }
+}
+
+fn contact_header(out: &mut String, level: usize) {
+    let i = indent(level);
+    let _ = writeln!(
+        out,
+        "{:>i$}:  <Aor/ContactUri{}> <Hash....> <Status> <RTT(ms)..>",
+        "Contact",
+        fill(LAST_TABSTOP - i - 23)
+    );
+}
+
+/// A contact of an AOR for `pjsip show contacts`: its id, AOR, URI and
+/// qualify result.
+struct ContactRow<'a> {
+    id: String,
+    aor: &'a Aor,
+    uri: String,
+    reach: Option<crate::channels::sip::qualify::Reach>,
+}
+
+/// `pjsip show contacts`: every contact, permanent and registered.
+fn show_contacts(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    use crate::channels::sip::endpoint::Flavor;
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let mut rows = Vec::new();
+    for aor in &conf.aors {
+        for c in &aor.contacts {
+            rows.push(ContactRow {
+                id: format!("{}@@{}", aor.name, md5_hex(c.as_bytes())),
+                aor,
+                uri: c.clone(),
+                reach: crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c),
+            });
+        }
+        for c in
+            crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name))
+        {
+            rows.push(ContactRow {
+                id: format!("{};@{}", aor.name, md5_hex(c.binding.uri.as_bytes())),
+                aor,
+                uri: c.binding.uri,
+                reach: c.reach,
+            });
+        }
+    }
+    list(
+        out,
+        a,
+        |o| contact_header(o, 0),
+        rows.iter(),
+        |r| &r.id,
+        |o, r| contact_body(o, 0, r.aor, &r.uri, r.reach),
+    )
 }
 
 fn transport_header(out: &mut String, level: usize) {
@@ -263,14 +317,27 @@ fn auth_body(out: &mut String, level: usize, a: &Auth, direction: &str) {
 
 /// Static contacts: no qualify has run, so the status is "NonQual"
 /// (never qualified) and the round trip is not a number.
-fn contact_body(out: &mut String, level: usize, aor: &Aor, uri: &str) {
+/// One contact line: its AOR and URI, the start of its id's hash, and
+/// what qualify knows (`Avail` with the round trip in ms, `Unavail`,
+/// `Unknown`, or `NonQual` when the AOR does not qualify).
+fn contact_body(
+    out: &mut String,
+    level: usize,
+    aor: &Aor,
+    uri: &str,
+    reach: Option<crate::channels::sip::qualify::Reach>,
+) {
+    use crate::channels::sip::qualify::Reach;
     let i = indent(level);
     let flex = (LAST_TABSTOP + 1).saturating_sub(i + 9 + aor.name.len());
     let hash = md5_hex(uri.as_bytes());
-    let status = if aor.qualify_frequency == 0 {
-        "NonQual"
-    } else {
-        "Unknown"
+    let (status, rtt) = match reach {
+        _ if aor.qualify_frequency == 0 => ("NonQual", "nan".to_string()),
+        Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
+            ("Avail", format!("{:.3}", d.as_secs_f64() * 1000.0))
+        }
+        Some(Reach::Unreachable) => ("Unavail", "nan".to_string()),
+        Some(Reach::Unknown) | None => ("Unknown", "nan".to_string()),
     };
     let _ = writeln!(
         out,
@@ -280,11 +347,14 @@ fn contact_body(out: &mut String, level: usize, aor: &Aor, uri: &str) {
         cut(uri, flex),
         cut(&hash, 10),
         status,
-        "nan"
+        rtt
     );
 }
 
-fn aor_body(out: &mut String, level: usize, aor: &Aor) {
+/// An AOR's line and its contacts, permanent and registered, by id
+/// (`<aor>@@<md5 of the uri>` and `<aor>;@<md5 of the uri>`).
+fn aor_body(out: &mut String, sys: &System, level: usize, aor: &Aor) {
+    use crate::channels::sip::endpoint::Flavor;
     let i = indent(level);
     let flex = LAST_TABSTOP - i - 12;
     let _ = writeln!(
@@ -294,15 +364,31 @@ fn aor_body(out: &mut String, level: usize, aor: &Aor) {
         cut(&aor.name, flex),
         aor.max_contacts
     );
-    // Contacts are listed by id, `<aor>@@<md5 of the uri>`.
-    let mut contacts: Vec<(String, &String)> = aor
+    let mut contacts: Vec<(String, String, Option<crate::channels::sip::qualify::Reach>)> = aor
         .contacts
         .iter()
-        .map(|c| (md5_hex(c.as_bytes()), c))
+        .map(|c| {
+            let reach = crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c);
+            (
+                format!("{}@@{}", aor.name, md5_hex(c.as_bytes())),
+                c.clone(),
+                reach,
+            )
+        })
         .collect();
-    contacts.sort();
-    for (_, c) in contacts {
-        contact_body(out, level + 1, aor, c);
+    for c in
+        crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name))
+    {
+        let uri = c.binding.uri;
+        contacts.push((
+            format!("{};@{}", aor.name, md5_hex(uri.as_bytes())),
+            uri,
+            c.reach,
+        ));
+    }
+    contacts.sort_by(|x, y| x.0.cmp(&y.0));
+    for (_, uri, reach) in contacts {
+        contact_body(out, level + 1, aor, &uri, reach);
     }
     if level == 0 {
         out.push('\n');
@@ -323,7 +409,7 @@ fn transport_body(out: &mut String, level: usize, t: &Transport) {
     );
 }
 
-fn endpoint_body(out: &mut String, conf: &PjsipConf, e: &Endpoint) {
+fn endpoint_body(out: &mut String, sys: &System, conf: &PjsipConf, e: &Endpoint) {
     let i = indent(0);
     let flex = LAST_TABSTOP - i - 2;
     let name = match &e.callerid_num {
@@ -340,7 +426,10 @@ fn endpoint_body(out: &mut String, conf: &PjsipConf, e: &Endpoint) {
         "{:>i$}:  {}  {}  0 of {}",
         "Endpoint",
         cut(&name, flex),
-        cut(conf.device_state(&e.name).as_str(), 12),
+        cut(
+            crate::core::devicestate::device_state(sys, &format!("PJSIP/{}", e.name)).as_str(),
+            12
+        ),
         busy_at
     );
     for a in e.outbound_auths.iter().filter_map(|a| conf.auth(a)) {
@@ -350,7 +439,7 @@ fn endpoint_body(out: &mut String, conf: &PjsipConf, e: &Endpoint) {
         auth_body(out, 1, a, "In");
     }
     for a in e.aor_names().filter_map(|a| conf.aor(a)) {
-        aor_body(out, 1, a);
+        aor_body(out, sys, 1, a);
     }
     if let Some(t) = conf.transport(&e.transport) {
         transport_body(out, 1, t);
@@ -435,7 +524,7 @@ fn show_endpoints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult 
         |o| endpoint_header(o, true),
         conf.endpoints.iter(),
         |e| &e.name,
-        |o, e| endpoint_body(o, conf, e),
+        |o, e| endpoint_body(o, sys, conf, e),
     )
 }
 
@@ -448,7 +537,7 @@ fn show_aors(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         |o| aor_header(o, 0, true),
         conf.aors.iter(),
         |x| &x.name,
-        |o, x| aor_body(o, 0, x),
+        |o, x| aor_body(o, sys, 0, x),
     )
 }
 
@@ -515,7 +604,7 @@ fn show_endpoint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push('\n');
     endpoint_header(out, true);
     out.push_str(RULE);
-    endpoint_body(out, conf, e);
+    endpoint_body(out, sys, conf, e);
     out.push('\n');
     print_objectset(out, &e.params());
     out.push('\n');

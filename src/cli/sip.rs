@@ -136,24 +136,23 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     // Asterisk sorts with strcmp: byte order.
     peers.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
     peers_line(out, PEERS_HEADER);
-    let (mon_on, mut mon_off, mut unmon_on, mut unmon_off) = (0, 0, 0, 0);
+    let (mut mon_on, mut mon_off, mut unmon_on, mut unmon_off) = (0, 0, 0, 0);
     for p in &peers {
-        let name = if p.username.is_empty() {
+        let live = crate::channels::sip::peer_now(sys, p);
+        let name = if live.username.is_empty() {
             p.name.clone()
         } else {
-            format!("{}/{}", p.name, p.username)
+            format!("{}/{}", p.name, live.username)
         };
-        let (host, port) = match p.addr {
-            Some(ip) => (ip.to_string(), p.effective_port().to_string()),
+        let (host, port) = match live.addr {
+            Some(a) => (a.ip().to_string(), a.port().to_string()),
             None => ("(Unspecified)".to_string(), "0".to_string()),
         };
-        let (status, monitored) = p.status();
-        if monitored {
-            mon_off += 1;
-        } else if p.addr.is_none() {
-            unmon_off += 1;
-        } else {
-            unmon_on += 1;
+        match (live.monitored, live.online) {
+            (true, true) => mon_on += 1,
+            (true, false) => mon_off += 1,
+            (false, true) => unmon_on += 1,
+            (false, false) => unmon_off += 1,
         }
         peers_line(
             out,
@@ -165,12 +164,11 @@ fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                 p.settings.nat.comedia_label(),
                 if !p.acl.is_empty() { " A " } else { "   " },
                 &port,
-                status,
+                &live.status,
                 &p.description,
             ],
         );
     }
-    let _ = mon_on;
     let _ = writeln!(
         out,
         "{} sip peers [Monitored: {} online, {} offline Unmonitored: {} online, {} offline]",
@@ -282,7 +280,10 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     l(out, "Dynamic      ", yes_no(p.host_dynamic));
     l(out, "Callerid     ", &p.callerid_label());
     l(out, "MaxCallBR    ", &format!("{} kbps", s.maxcallbitrate));
-    l(out, "Expire       ", "-1");
+    let expire = crate::channels::sip::peer_now(sys, p)
+        .expires_in
+        .map_or(-1, |e| e as i64);
+    l(out, "Expire       ", &expire.to_string());
     l(out, "Insecure     ", s.insecure_label());
     l(out, "Force rport  ", s.nat.force_rport_label());
     l(out, "Symmetric RTP", s.nat.comedia_label());
@@ -326,7 +327,12 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     l(out, "Timer T1     ", &s.timer_t1.to_string());
     l(out, "Timer B      ", &s.timer_b.to_string());
     l(out, "ToHost       ", &p.tohost);
-    l(out, "Addr->IP     ", &p.addr_label());
+    let live = crate::channels::sip::peer_now(sys, p);
+    l(
+        out,
+        "Addr->IP     ",
+        &live.addr.map_or("(null)".to_string(), |a| a.to_string()),
+    );
     l(out, "Defaddr->IP  ", &p.defaddr_label());
     l(
         out,
@@ -341,9 +347,9 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     l(out, "SIP Options  ", "(none)");
     l(out, "Codecs       ", &s.codecs.names());
     l(out, "Auto-Framing ", yes_no(s.autoframing));
-    l(out, "Status       ", p.status().0);
-    l(out, "Useragent    ", "");
-    l(out, "Reg. Contact ", "");
+    l(out, "Status       ", &live.status);
+    l(out, "Useragent    ", &live.useragent);
+    l(out, "Reg. Contact ", &live.contact);
     l(out, "Qualify Freq ", &format!("{} ms", s.qualifyfreq_ms));
     l(out, "Keepalive    ", &format!("{} ms", s.keepalive * 1000));
     if !p.chanvars.is_empty() {

@@ -143,6 +143,14 @@ impl Transport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TransactionId(u64);
 
+impl TransactionId {
+    /// An id made up by a test of a transaction user.
+    #[cfg(test)]
+    pub fn from_raw(n: u64) -> Self {
+        TransactionId(n)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
     pub to: SocketAddr,

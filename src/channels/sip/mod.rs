@@ -6,6 +6,7 @@
 
 pub mod endpoint;
 pub mod outbound;
+pub mod qualify;
 pub mod registrar;
 pub mod stack;
 pub mod style;
@@ -38,23 +39,143 @@ pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
     }
 }
 
-/// Whether any AOR of the device `name` has a registered contact now.
-pub fn registered(sys: &System, flavor: Flavor, name: &str) -> bool {
+/// A registered contact as the CLI and AMI show it, with what qualify
+/// learnt of it (None when it is not qualified).
+#[derive(Debug, Clone)]
+pub struct LiveContact {
+    pub aor: String,
+    pub binding: registrar::Binding,
+    pub reach: Option<qualify::Reach>,
+}
+
+/// The registered contacts of the AORs `aors`, in AOR order, oldest first.
+pub fn live_contacts(sys: &System, flavor: Flavor, aors: &[String]) -> Vec<LiveContact> {
     let Some(stack) = stack_of(sys, flavor) else {
-        return false;
+        return Vec::new();
     };
-    let loaded = sys.loaded();
-    let aors = endpoint::all(flavor, &loaded)
-        .into_iter()
-        .find(|e| e.name == name)
-        .map(|e| e.aors)
-        .unwrap_or_default();
     let now = std::time::Instant::now();
-    let r = match stack.registrar.lock() {
+    let bound: Vec<(String, registrar::Binding)> = {
+        let r = match stack.registrar.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        aors.iter()
+            .flat_map(|a| r.contacts(a, now).into_iter().map(move |b| (a.clone(), b)))
+            .collect()
+    };
+    let reach = match stack.qualify.lock() {
+        Ok(g) => g.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
+    bound
+        .into_iter()
+        .map(|(aor, binding)| LiveContact {
+            reach: reach.get(&(aor.clone(), binding.uri.clone())).copied(),
+            aor,
+            binding,
+        })
+        .collect()
+}
+
+/// What qualify last learnt of a contact that is not registered (a
+/// static one), if it is probed.
+pub fn static_reach(sys: &System, flavor: Flavor, aor: &str, uri: &str) -> Option<qualify::Reach> {
+    let stack = stack_of(sys, flavor)?;
+    let reach = match stack.qualify.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
-    aors.iter().any(|a| !r.contacts(a, now).is_empty())
+    reach.get(&(aor.to_string(), uri.to_string())).copied()
+}
+
+/// A chan_sip peer as it stands now: its registration (if any) over its
+/// configured address, and its qualify status.
+#[derive(Debug, Clone)]
+pub struct PeerNow {
+    /// Where it is reached: the registered contact's target, else the
+    /// configured host.
+    pub addr: Option<SocketAddr>,
+    /// The registered contact's user (chan_sip's `username` after a
+    /// REGISTER), else the configured one.
+    pub username: String,
+    pub useragent: String,
+    pub contact: String,
+    /// Seconds until the registration lapses, with chan_sip's 10 s grace.
+    pub expires_in: Option<u64>,
+    /// `peer_status`: "OK (N ms)", "UNKNOWN", ..., or "Unmonitored".
+    pub status: String,
+    /// Whether the peer counts as monitored, and as online.
+    pub monitored: bool,
+    pub online: bool,
+}
+
+pub fn peer_now(sys: &System, p: &crate::config::views::sip::SipPeer) -> PeerNow {
+    let contact = live_contacts(sys, Flavor::ChanSip, std::slice::from_ref(&p.name))
+        .into_iter()
+        .last();
+    let configured = p.addr.map(|ip| SocketAddr::new(ip, p.effective_port()));
+    let addr = contact.as_ref().map(|c| c.binding.target).or(configured);
+    let monitored = p.settings.qualify_ms != 0;
+    let reach = match &contact {
+        Some(c) => c.reach,
+        None => configured.and_then(|a| {
+            static_reach(
+                sys,
+                Flavor::ChanSip,
+                &p.name,
+                &format!("sip:{}@{a}", p.name),
+            )
+        }),
+    };
+    let status = if monitored {
+        reach.unwrap_or_default().chan_sip_text()
+    } else {
+        "Unmonitored".to_string()
+    };
+    let online = if monitored {
+        status.starts_with("OK")
+    } else {
+        addr.is_some()
+    };
+    let now = std::time::Instant::now();
+    PeerNow {
+        addr,
+        username: contact
+            .as_ref()
+            .and_then(|c| crate::sip::Uri::parse(&c.binding.uri).ok()?.user)
+            .unwrap_or_else(|| p.username.clone()),
+        useragent: contact
+            .as_ref()
+            .map(|c| c.binding.user_agent.clone())
+            .unwrap_or_default(),
+        contact: contact
+            .as_ref()
+            .map(|c| c.binding.uri.clone())
+            .unwrap_or_default(),
+        expires_in: contact.as_ref().map(|c| c.binding.remaining(now) + 10),
+        status,
+        monitored,
+        online,
+    }
+}
+
+/// Whether any AOR of the device `name` has a registered contact now
+/// that qualify has not found unreachable (or, for chan_sip, lagged).
+pub fn registered(sys: &System, flavor: Flavor, name: &str) -> bool {
+    let aors = {
+        let loaded = sys.loaded();
+        endpoint::all(flavor, &loaded)
+            .into_iter()
+            .find(|e| e.name == name)
+            .map(|e| e.aors)
+            .unwrap_or_default()
+    };
+    live_contacts(sys, flavor, &aors).iter().any(|c| {
+        !matches!(
+            c.reach,
+            Some(qualify::Reach::Unreachable) | Some(qualify::Reach::Lagged(_))
+        )
+    })
 }
 
 /// What a driver says of one of its devices (`sip_devicestate`,

@@ -55,6 +55,13 @@ pub struct Binding {
     pub uri: String,
     /// Where the REGISTER came from (`received`).
     pub source: SocketAddr,
+    /// Where requests to this contact go: its Contact's address, unless
+    /// that is no IP literal or the device is behind NAT (its Via names
+    /// another address than the one the REGISTER came from); then the
+    /// source (chan_sip's default `nat=auto_force_rport`).
+    pub target: SocketAddr,
+    /// The sent-by of the REGISTER's Via (pjsip's `via_addr`/`via_port`).
+    pub via: (String, u16),
     pub expiry: u32,
     pub expires_at: Instant,
     pub user_agent: String,
@@ -117,6 +124,12 @@ impl Registrar {
         let call_id = req.headers.call_id().map_err(|_| 400u16)?.to_string();
         let cseq = req.headers.cseq().map_err(|_| 400u16)?.seq;
         let user_agent = req.headers.get("User-Agent").unwrap_or("").to_string();
+        let via = req
+            .headers
+            .top_via()
+            .map(|v| (v.host.to_string(), v.port.unwrap_or(5060)))
+            .unwrap_or_else(|_| (source.ip().to_string(), source.port()));
+        let via_is_source = literal_addr(&via.0, via.1) == Some(source);
         if req.headers.contact_is_star() {
             // `Contact: *` is only allowed with Expires: 0 (§10.3 step 6).
             if header_expires != Some(0) {
@@ -148,9 +161,15 @@ impl Registrar {
             }
             let expiry = requested.min(limits.max_expiry);
             last_expiry = expiry;
+            let target = match literal_addr(&c.uri.host.to_string(), c.uri.port.unwrap_or(5060)) {
+                Some(a) if via_is_source => a,
+                _ => source,
+            };
             let binding = Binding {
                 uri: uri.clone(),
                 source,
+                target,
+                via: via.clone(),
                 expiry,
                 expires_at: now + Duration::from_secs(u64::from(expiry)),
                 user_agent: user_agent.clone(),
@@ -186,6 +205,12 @@ impl Registrar {
         };
         Ok(changes)
     }
+}
+
+/// `host:port` when host is an IP literal (IPv6 in brackets or not).
+fn literal_addr(host: &str, port: u16) -> Option<SocketAddr> {
+    let ip: std::net::IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
+    Some(SocketAddr::new(ip, port))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::endpoint::{self, Endpoint, Flavor};
 use super::outbound;
+use super::qualify;
 use super::registrar::{self, Registrar};
 use super::style::{self, random_u64};
 use crate::apps::AppCtx;
@@ -70,6 +71,8 @@ pub struct SipStack {
     pub registrar: Arc<Mutex<Registrar>>,
     /// The outbound registrations as the task last saw them.
     pub registry: Arc<Mutex<Vec<outbound::Status>>>,
+    /// What qualify last learnt of each probed contact.
+    pub qualify: Arc<Mutex<HashMap<qualify::Key, qualify::Reach>>>,
 }
 
 impl SipStack {
@@ -85,12 +88,14 @@ impl SipStack {
         let (tx, rx) = mpsc::unbounded_channel();
         let registrar = Arc::new(Mutex::new(Registrar::default()));
         let registry = Arc::new(Mutex::new(Vec::new()));
+        let reach = Arc::new(Mutex::new(HashMap::new()));
         let stack = Arc::new(SipStack {
             flavor,
             local,
             commands: tx.clone(),
             registrar: registrar.clone(),
             registry: registry.clone(),
+            qualify: reach.clone(),
         });
         let loaded = sys.loaded();
         let t1 = match flavor {
@@ -151,6 +156,8 @@ impl SipStack {
         }
         let task = Task {
             registry,
+            qualifier: qualify::Qualifier::default(),
+            reach,
             regs,
             reg_by_tx: HashMap::new(),
             sys: sys.clone(),
@@ -228,7 +235,7 @@ impl SipStack {
         let Ok(uri) = crate::sip::Uri::parse(&contact_uri) else {
             return Err(20);
         };
-        let target = registered.last().map(|b| b.source).or_else(|| {
+        let target = registered.last().map(|b| b.target).or_else(|| {
             let ip: IpAddr = uri.host.to_string().trim_matches(['[', ']']).parse().ok()?;
             Some(SocketAddr::new(ip, uri.port.unwrap_or(5060)))
         });
@@ -404,6 +411,9 @@ struct Task {
     regs: Vec<outbound::Client>,
     /// What the CLI and AMI see of `regs`.
     registry: Arc<Mutex<Vec<outbound::Status>>>,
+    /// Qualify probes, and what the CLI and AMI see of them.
+    qualifier: qualify::Qualifier,
+    reach: Arc<Mutex<HashMap<qualify::Key, qualify::Reach>>>,
     reg_by_tx: HashMap<TransactionId, usize>,
     sys: Arc<System>,
     flavor: Flavor,
@@ -488,6 +498,7 @@ enum Refusal {
 impl Task {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut buf = vec![0u8; 65536];
+        self.qualify_static_contacts();
         loop {
             let wake = self
                 .tx
@@ -497,6 +508,7 @@ impl Task {
                 .regs
                 .iter()
                 .filter_map(|r| r.next_at)
+                .chain(self.qualifier.next_wake())
                 .fold(wake, Instant::min);
             let socket = self.socket.clone();
             tokio::select! {
@@ -511,6 +523,7 @@ impl Task {
                 }
             }
             self.registrations_due(Instant::now());
+            self.qualify_due(Instant::now());
             self.drain().await;
         }
     }
@@ -656,6 +669,323 @@ impl Task {
         }
     }
 
+    /// The probe of a contact of `ep` bound to `aor`, if qualify is on
+    /// for it: chan_sip's peer `qualify=` (the limit; no answer after
+    /// twice that is none; every `qualifyfreq`, every 10 s while
+    /// unreachable); pjsip's AOR `qualify_frequency` and
+    /// `qualify_timeout`.
+    fn qualify_target(
+        &self,
+        ep: &Endpoint,
+        aor: &str,
+        uri: &str,
+        addr: SocketAddr,
+    ) -> Option<qualify::Target> {
+        let loaded = self.sys.loaded();
+        let (limit, timeout, every, every_unreachable) = match self.flavor {
+            Flavor::ChanSip => {
+                let peer = loaded.sip.peer(&ep.name)?;
+                let ms = u64::try_from(peer.settings.qualify_ms)
+                    .ok()
+                    .filter(|ms| *ms > 0)?;
+                let freq = u64::try_from(peer.settings.qualifyfreq_ms).unwrap_or(60_000);
+                (
+                    Duration::from_millis(ms),
+                    Duration::from_millis(ms * 2),
+                    Duration::from_millis(freq.max(1000)),
+                    Duration::from_secs(10),
+                )
+            }
+            Flavor::Pjsip => {
+                let a = loaded.pjsip.aor(aor)?;
+                if a.qualify_frequency == 0 {
+                    return None;
+                }
+                let timeout = a
+                    .params()
+                    .iter()
+                    .find(|(n, _)| n == "qualify_timeout")
+                    .and_then(|(_, v)| v.parse::<f64>().ok())
+                    .filter(|t| t.is_finite() && *t > 0.0)
+                    .unwrap_or(3.0);
+                let timeout = Duration::from_secs_f64(timeout);
+                let every = Duration::from_secs(u64::from(a.qualify_frequency));
+                (timeout, timeout, every, every)
+            }
+        };
+        Some(qualify::Target {
+            device: ep.name.clone(),
+            aor: aor.to_string(),
+            uri: uri.to_string(),
+            addr,
+            limit,
+            timeout,
+            every,
+            every_unreachable,
+        })
+    }
+
+    /// Devices that do not register but have a contact and qualify on
+    /// are probed from the start.
+    fn qualify_static_contacts(&mut self) {
+        let now = Instant::now();
+        let all = self.endpoints();
+        for ep in all.iter().filter(|e| !e.dynamic) {
+            let Some(uri) = &ep.static_contact else {
+                continue;
+            };
+            let Ok(u) = crate::sip::Uri::parse(uri) else {
+                continue;
+            };
+            let Ok(ip) = u
+                .host
+                .to_string()
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+            else {
+                continue;
+            };
+            let addr = SocketAddr::new(ip, u.port.unwrap_or(5060));
+            let aor = ep.aors.first().cloned().unwrap_or_else(|| ep.name.clone());
+            if let Some(t) = self.qualify_target(ep, &aor, uri, addr) {
+                self.qualifier.start(t, now);
+            }
+        }
+        self.share_reach();
+    }
+
+    /// A REGISTER added or removed contacts: probe the new ones.
+    fn qualify_registration(&mut self, ep: &Endpoint, aor: &str, changes: &registrar::Changes) {
+        let now = Instant::now();
+        for c in &changes.removed {
+            self.qualifier.stop(aor, &c.uri);
+        }
+        for c in &changes.added {
+            if let Some(t) = self.qualify_target(ep, aor, &c.uri, c.target) {
+                self.qualifier.start(t, now);
+            }
+        }
+        self.share_reach();
+    }
+
+    fn share_reach(&self) {
+        *lock(&self.reach) = self.qualifier.snapshot();
+    }
+
+    /// Sends the OPTIONS that are due and settles the probes that went
+    /// unanswered.
+    fn qualify_due(&mut self, now: Instant) {
+        let gone = self.qualifier.expire(now);
+        let due = self.qualifier.due(now);
+        if gone.is_empty() && due.is_empty() {
+            return;
+        }
+        for t in due {
+            let Some(req) = self.options_request(&t) else {
+                self.qualifier.stop(&t.aor, &t.uri);
+                continue;
+            };
+            match self.tx.send_request(now, req, t.addr, Transport::Udp) {
+                Ok(id) => self.qualifier.sent(&t, id, now),
+                Err(e) => tracing::warn!("OPTIONS to {} not sent: {e}", t.addr),
+            }
+        }
+        self.share_reach();
+        for c in gone {
+            self.reach_changed(&c);
+        }
+    }
+
+    /// A response to, or the end of, one of our OPTIONS; false if the
+    /// transaction is not a probe.
+    fn qualify_event(&mut self, e: &Event) -> bool {
+        match e {
+            Event::Response { id, response } if self.qualifier.owns(id) => {
+                if response.status >= 200
+                    && let Some(c) = self.qualifier.answered(id, Instant::now())
+                {
+                    self.share_reach();
+                    self.reach_changed(&c);
+                } else if response.status >= 200 {
+                    self.share_reach();
+                }
+                true
+            }
+            Event::Timeout { id } | Event::Terminated { id } if self.qualifier.owns(id) => {
+                self.qualifier.transaction_over(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The OPTIONS each driver qualifies with (header names and order as
+    /// golden/asterisk-20.20.1/sip/qualify/ shows them).
+    fn options_request(&self, t: &qualify::Target) -> Option<Request> {
+        let uri = crate::sip::Uri::parse(&t.uri).ok()?;
+        let mut req = Request::new(Method::Options, uri.clone());
+        let tag = self.flavor.new_tag();
+        let via = Via::new("UDP", self.local_host(), Some(self.local.port())).to_string();
+        let h = &mut req.headers;
+        match self.flavor {
+            Flavor::ChanSip => {
+                h.push("Via", via);
+                h.push("Max-Forwards", "70");
+                h.push(
+                    "From",
+                    format!("\"asterisk\" <sip:asterisk@{}>;tag={tag}", self.local),
+                );
+                h.push("To", format!("<{uri}>"));
+                h.push("Contact", format!("<sip:asterisk@{}>", self.local));
+                h.push(
+                    "Call-ID",
+                    format!(
+                        "{:032x}@{}",
+                        u128::from(random_u64()) << 64 | u128::from(random_u64()),
+                        self.local
+                    ),
+                );
+                h.push("CSeq", "102 OPTIONS");
+                h.push("User-Agent", self.flavor.user_agent());
+                h.push("Date", httpdate_now());
+                h.push("Allow", style::CHAN_SIP_ALLOW);
+                h.push("Supported", "replaces, timer");
+            }
+            Flavor::Pjsip => {
+                // pjsip names the contact's user and host (without its
+                // port) in From and To.
+                let party = match &uri.user {
+                    Some(u) => format!("<sip:{u}@{}>", uri.host),
+                    None => format!("<sip:{}>", uri.host),
+                };
+                let mut via = Via::new("UDP", self.local_host(), Some(self.local.port()));
+                via.params.0.push(crate::sip::uri::Param {
+                    name: "rport".into(),
+                    value: None,
+                });
+                h.push("Via", via.to_string());
+                h.push("From", format!("{party};tag={tag}"));
+                h.push("To", party);
+                let user = uri.user.clone().unwrap_or_default();
+                h.push("Contact", format!("<sip:{user}@{}>", self.local));
+                h.push("Call-ID", crate::core::random_uuid());
+                h.push("CSeq", format!("{} OPTIONS", (random_u64() & 0x7fff) + 1));
+                h.push("Max-Forwards", "70");
+                h.push("User-Agent", self.flavor.user_agent());
+            }
+        }
+        Some(req)
+    }
+
+    /// What a change of reach tells the log, AMI and the device state.
+    fn reach_changed(&self, c: &qualify::Change) {
+        let events = &self.sys.pbx.channels.events;
+        let system = |name: &str, body: String| {
+            events.publish_system(crate::core::events::EventKind::Manager {
+                class: crate::manager::class::SYSTEM,
+                name: name.to_string(),
+                body,
+            });
+        };
+        let device = format!("{}/{}", self.flavor.tech(), c.target.device);
+        match self.flavor {
+            Flavor::ChanSip => {
+                let logger = &self.sys.pbx.logger;
+                let limit = c.target.limit.as_millis();
+                match c.new {
+                    qualify::Reach::Reachable(rtt) | qualify::Reach::Lagged(rtt) => {
+                        let word = if c.new.is_reachable() {
+                            "Reachable"
+                        } else {
+                            "Lagged"
+                        };
+                        logger.notice(
+                            "chan_sip.c",
+                            None,
+                            &format!(
+                                "Peer '{}' is now {word}. ({}ms / {limit}ms)",
+                                c.target.device,
+                                qualify::Reach::millis(rtt)
+                            ),
+                        );
+                        system(
+                            "PeerStatus",
+                            format!("ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: {word}\r\n"),
+                        );
+                    }
+                    qualify::Reach::Unreachable => {
+                        let last = match c.old {
+                            qualify::Reach::Reachable(d) | qualify::Reach::Lagged(d) => {
+                                qualify::Reach::millis(d)
+                            }
+                            _ => 0,
+                        };
+                        logger.notice(
+                            "chan_sip.c",
+                            None,
+                            &format!(
+                                "Peer '{}' is now UNREACHABLE!  Last qualify: {last}",
+                                c.target.device
+                            ),
+                        );
+                        system(
+                            "PeerStatus",
+                            format!(
+                                "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Unreachable\r\nTime: -1\r\n"
+                            ),
+                        );
+                    }
+                    qualify::Reach::Unknown => return,
+                }
+            }
+            Flavor::Pjsip => {
+                let (word, usec) = match c.new {
+                    qualify::Reach::Reachable(d) | qualify::Reach::Lagged(d) => {
+                        ("Reachable", d.as_micros())
+                    }
+                    qualify::Reach::Unreachable => ("Unreachable", 0),
+                    qualify::Reach::Unknown => return,
+                };
+                // The endpoint is online while any of its contacts is
+                // not known to be unreachable.
+                let reach = lock(&self.reach);
+                let online_now = reach
+                    .iter()
+                    .filter(|((aor, _), _)| *aor == c.target.aor)
+                    .any(|(_, r)| *r != qualify::Reach::Unreachable);
+                let online_before = reach
+                    .iter()
+                    .filter(|((aor, _), _)| *aor == c.target.aor)
+                    .any(|((_, uri), r)| {
+                        let r = if *uri == c.target.uri { c.old } else { *r };
+                        r != qualify::Reach::Unreachable
+                    });
+                drop(reach);
+                if online_now != online_before {
+                    system(
+                        "PeerStatus",
+                        format!(
+                            "ChannelType: PJSIP\r\nPeer: {device}\r\nPeerStatus: {}\r\n",
+                            if online_now {
+                                "Reachable"
+                            } else {
+                                "Unreachable"
+                            }
+                        ),
+                    );
+                }
+                system(
+                    "ContactStatus",
+                    format!(
+                        "URI: {}\r\nContactStatus: {word}\r\nAOR: {}\r\nEndpointName: {}\r\nRoundtripUsec: {usec}\r\n",
+                        c.target.uri, c.target.aor, c.target.device
+                    ),
+                );
+            }
+        }
+        events.device_changed(&device, true, crate::core::devicestate::Pending::Later);
+    }
+
     /// An event about one of our REGISTER transactions; false if it is not.
     fn registration_event(&mut self, e: &Event) -> bool {
         match e {
@@ -696,7 +1026,7 @@ impl Task {
     }
 
     async fn event(&mut self, e: Event) {
-        if self.registration_event(&e) {
+        if self.registration_event(&e) || self.qualify_event(&e) {
             return;
         }
         match e {
@@ -1256,6 +1586,7 @@ impl Task {
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 self.log_registration(&ep, &aor, &changes);
                 self.registration_events(&ep, &aor, &changes);
+                self.qualify_registration(&ep, &aor, &changes);
             }
             Err(status) => self.reject(id, &req, status),
         }
@@ -1285,7 +1616,7 @@ impl Task {
                         "PeerStatus",
                         format!(
                             "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Registered\r\nAddress: {}\r\n",
-                            c.source
+                            c.target
                         ),
                     );
                 }
@@ -1341,7 +1672,7 @@ impl Task {
                         3,
                         "chan_sip.c",
                         None,
-                        &format!("Registered SIP '{}' at {}", ep.name, c.source),
+                        &format!("Registered SIP '{}' at {}", ep.name, c.target),
                     );
                 }
                 for c in &changes.removed {
@@ -1349,7 +1680,7 @@ impl Task {
                         3,
                         "chan_sip.c",
                         None,
-                        &format!("Unregistered SIP '{}' at {}", ep.name, c.source),
+                        &format!("Unregistered SIP '{}' at {}", ep.name, c.target),
                     );
                 }
             }

@@ -258,7 +258,7 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | REPORTING,
         "List the PJSIP outbound registrations.",
         pjsip::show_registrations_outbound,
-        "res_pjsip_outbound_registration"
+        "res_pjsip"
     ),
     action!(
         "Redirect",

@@ -228,8 +228,102 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
 
 /// PJSIPShowContacts: the registered contacts. Permanent contacts belong
 /// to their AORs and are not listed; nothing has registered.
-pub fn show_contacts<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
-    now(Flow::Reply(Reply::error(m, "No Contacts found\n")))
+pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    use crate::channels::sip::endpoint::Flavor;
+    use crate::channels::sip::qualify::Reach;
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let unix_now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let now_instant = std::time::Instant::now();
+    let mut r = Reply::list_start(
+        m,
+        "A listing of Contacts follows, presented as ContactList events",
+    );
+    let mut count = 0;
+    // Registered contacts only: permanent ones are no stored objects.
+    for aor in &conf.aors {
+        let live = crate::channels::sip::live_contacts(
+            &sys,
+            Flavor::Pjsip,
+            std::slice::from_ref(&aor.name),
+        );
+        let params = aor.params();
+        let opt = |n: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let endpoint = conf
+            .endpoints
+            .iter()
+            .find(|e| e.aor_names().any(|a| a == aor.name))
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
+        for c in live {
+            let b = &c.binding;
+            let (status, rtt) = match c.reach {
+                _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
+                Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
+                    ("Reachable", d.as_micros().to_string())
+                }
+                Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
+                Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
+            };
+            r.item("ContactList", m)
+                .line("ObjectType", "contact")
+                .line(
+                    "ObjectName",
+                    format!(
+                        "{};@{}",
+                        aor.name,
+                        crate::config::views::pjsip::md5_hex(b.uri.as_bytes())
+                    ),
+                )
+                .line("ViaAddr", &b.via.0)
+                .line(
+                    "QualifyTimeout",
+                    format!(
+                        "{:.6}",
+                        opt("qualify_timeout").parse::<f64>().unwrap_or(3.0)
+                    ),
+                )
+                .line("Qualify2xxOnly", opt("qualify_2xx_only"))
+                .line("CallId", &b.call_id)
+                .line("RegServer", "")
+                .line("PruneOnBoot", "no")
+                .line("Path", "")
+                .line("Endpoint", &endpoint)
+                .line("ViaPort", b.via.1)
+                .line(
+                    "AuthenticateQualify",
+                    if opt("authenticate_qualify") == "true" {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                )
+                .line("Uri", &b.uri)
+                .line("QualifyFrequency", aor.qualify_frequency)
+                .line("UserAgent", &b.user_agent)
+                .line("ExpirationTime", unix_now + b.remaining(now_instant))
+                .line("OutboundProxy", opt("outbound_proxy"))
+                .line("Status", status)
+                .line("RoundtripUsec", rtt)
+                .end();
+            count += 1;
+        }
+    }
+    if count == 0 {
+        return now(Flow::Reply(Reply::error(m, "No Contacts found\n")));
+    }
+    r.list_complete(m, "ContactListComplete", count);
+    now(Flow::Reply(r))
 }
 
 #[cfg(test)]

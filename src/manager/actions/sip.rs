@@ -42,6 +42,7 @@ pub fn sip_peers<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     peers.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
     let mut r = Reply::list_start(m, "Peer status list will follow");
     for p in &peers {
+        let live = crate::channels::sip::peer_now(s.sys(), p);
         let nat = &p.settings.nat;
         r.item("PeerEntry", m)
             .line("Channeltype", "SIP")
@@ -49,9 +50,10 @@ pub fn sip_peers<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .line("ChanObjectType", "peer")
             .line(
                 "IPaddress",
-                p.addr.map_or("-none-".to_string(), |a| a.to_string()),
+                live.addr
+                    .map_or("-none-".to_string(), |a| a.ip().to_string()),
             )
-            .line("IPport", p.addr.map_or(0, |_| p.effective_port()))
+            .line("IPport", live.addr.map_or(0, |a| a.port()))
             .line("Dynamic", yes_no(p.host_dynamic))
             .line("AutoForcerport", yes_no(nat.auto_force_rport))
             .line("Forcerport", yes_no(nat.force_rport))
@@ -60,7 +62,7 @@ pub fn sip_peers<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .line("VideoSupport", yes_no(p.settings.videosupport))
             .line("TextSupport", yes_no(p.settings.textsupport))
             .line("ACL", yes_no(!p.acl.is_empty()))
-            .line("Status", p.status().0)
+            .line("Status", &live.status)
             .line("RealtimeDevice", "no")
             .line("Description", &p.description)
             .line("Accountcode", &p.accountcode)
@@ -86,6 +88,7 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     };
     let st = &p.settings;
     let g = &loaded.sip.general;
+    let live = crate::channels::sip::peer_now(s.sys(), p);
     let mut r = Reply::start("Success", m);
     r.line("Channeltype", "SIP")
         .line("ObjectName", &p.name)
@@ -143,7 +146,10 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             callerid::merge(Some(&p.cid_name), Some(&p.cid_num), ""),
         )
         // No registration is pending: the scheduler has no expiry.
-        .line("RegExpire", "-1 seconds")
+        .line(
+            "RegExpire",
+            format!("{} seconds", live.expires_in.map_or(-1, |e| e as i64)),
+        )
         .line("SIP-AuthInsecure", st.insecure_label())
         .line(
             "SIP-Forcerport",
@@ -184,9 +190,10 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         .line("ToHost", &p.tohost)
         .line(
             "Address-IP",
-            p.addr.map_or("(null)".to_string(), |a| a.to_string()),
+            live.addr
+                .map_or("(null)".to_string(), |a| a.ip().to_string()),
         )
-        .line("Address-Port", p.addr.map_or(0, |_| p.effective_port()))
+        .line("Address-Port", live.addr.map_or(0, |a| a.port()))
         .line(
             "Default-addr-IP",
             p.defaultip.map_or("(null)".to_string(), |a| a.to_string()),
@@ -195,14 +202,14 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             "Default-addr-port",
             p.defaultip.map_or(0, |_| p.defaddr_port()),
         )
-        .line("Default-Username", &p.username);
+        .line("Default-Username", &live.username);
     if !g.regcontext.is_empty() {
         r.line("RegExtension", &p.regexten);
     }
     r.line("Codecs", st.codecs.names())
-        .line("Status", p.status().0)
-        .line("SIP-Useragent", "")
-        .line("Reg-Contact", "")
+        .line("Status", &live.status)
+        .line("SIP-Useragent", &live.useragent)
+        .line("Reg-Contact", &live.contact)
         .line("QualifyFreq", format!("{} ms", st.qualifyfreq_ms))
         .line("Parkinglot", &p.parkinglot);
     for (k, v) in &p.chanvars {
