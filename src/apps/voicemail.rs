@@ -20,6 +20,7 @@ use super::playback::{Streamed, stream_file};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, options, separate_args};
 use crate::channels::ChanState;
 use crate::config::views::voicemail::{Mailbox, VoicemailConf};
+use crate::core::devicestate::{DeviceState, Pending};
 use crate::core::events::EventKind;
 use crate::media::AudioFrame;
 use crate::media::file::{Recording, SoundPaths};
@@ -518,11 +519,23 @@ async fn leave_voicemail(
         }
         for (c, m) in notify.into_iter().rev() {
             let (urgent, new, old) = inbox_count(&spool, &c, &m);
+            let mailbox = format!("{m}@{c}");
             ctx.chan.emit(EventKind::MessageWaiting {
-                mailbox: format!("{m}@{c}"),
+                mailbox: mailbox.clone(),
                 new: new + urgent,
                 old,
             });
+            // res_mwi_devstate: the lamp as the device `MWI:<box>@<context>`.
+            let state = if new + urgent > 0 {
+                DeviceState::InUse
+            } else {
+                DeviceState::NotInUse
+            };
+            ctx.sys.pbx.channels.events.device_changed(
+                &format!("MWI:{mailbox}"),
+                true,
+                Pending::Known(state),
+            );
         }
     }
     if rec.end == End::Operator {
