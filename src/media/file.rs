@@ -920,6 +920,14 @@ mod tests {
         }
         let bytes = fs::read(dir.path().join("drop.alaw")).expect("renamed on drop");
         assert_eq!(bytes, vec![crate::media::g711::ALAW_SILENCE; 160]);
-        assert!(Recording::create(&base, FileFormat::Gsm).is_err());
+        // GSM is encoded from linear audio: 33 bytes per whole frame.
+        let mut r = Recording::create(&base, FileFormat::Gsm).expect("create gsm");
+        r.write_frame(&AudioFrame::Slin(vec![0; 400]))
+            .expect("write");
+        r.finish().expect("finish");
+        assert_eq!(
+            fs::read(dir.path().join("drop.gsm")).expect("gsm").len(),
+            66
+        );
     }
 }
