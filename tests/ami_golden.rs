@@ -470,6 +470,11 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
                 *v = "<elapsed>".into();
             } else if variable.starts_with("RTPAUDIOQOS") {
                 *v = ssrc.replace_all(v, "${1}${2}ssrc=<ssrc>").into_owned();
+            } else if variable == "VM_MESSAGEFILE"
+                && let Some(at) = v.find("/voicemail/")
+            {
+                // The spool is the instance's private copy of the config.
+                *v = format!("<spool>{}", &v[at..]);
             }
         } else if event == "DialState" && (n == "DestChannelState" || n == "DestChannelStateDesc") {
             *v = "<volatile>".into();
@@ -881,6 +886,17 @@ fn sip_dtmf() {
 #[test]
 fn pjsip_dtmf() {
     run("pjsip_dtmf", true);
+}
+
+/// Everything but the jitter in RTPAUDIOQOS matches (checked with the
+/// jitter values masked): the reference reports `rxjitter=0.000000;…;
+/// txjitter=0.000125` in both of its captures, our RTP statistics say
+/// `rxjitter=0.001500;…;txjitter=0.000000`. Asterisk's jitter
+/// computation is not reproduced yet (as for `sip_media`).
+#[test]
+#[ignore = "RTPAUDIOQOS jitter is not computed as Asterisk does yet"]
+fn sip_voicemail() {
+    run("sip_voicemail", true);
 }
 
 #[test]

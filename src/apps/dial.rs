@@ -307,8 +307,11 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             for leg in &legs {
                 dial_end(sys, &caller, &leg.chan, "NOANSWER");
             }
+            // Asterisk hangs the unanswered legs up with the caller's cause,
+            // or Normal Clearing (16) when it has none (the reference's
+            // sip_voicemail capture).
             for leg in &legs {
-                leg.chan.lock().hangupcause = 19;
+                leg.chan.lock().hangupcause = 16;
                 crate::pbx::run::hangup_channel(sys, &leg.chan);
             }
             ctx.set_var("DIALSTATUS", Some("NOANSWER"));

@@ -22,6 +22,7 @@ pub mod stack;
 pub mod system;
 pub mod userevent;
 pub mod verbose;
+pub mod voicemail;
 pub mod waituntil;
 pub mod r#while;
 
@@ -133,6 +134,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(system::apps());
     all.extend(userevent::apps());
     all.extend(verbose::apps());
+    all.extend(voicemail::apps());
     all.extend(waituntil::apps());
     all.extend(r#while::apps());
     all.sort_by_key(|a| a.name.to_ascii_lowercase());

@@ -78,6 +78,13 @@ pub enum EventKind {
         name: String,
         headers: Vec<(String, String)>,
     },
+    /// A mailbox's message counts changed (`ast_publish_mwi_state_channel`);
+    /// `mailbox` is `box@context`.
+    MessageWaiting {
+        mailbox: String,
+        new: u32,
+        old: u32,
+    },
     /// An outbound leg is being dialled (the channel is the called one;
     /// an originate has no caller).
     DialBegin {

@@ -157,6 +157,15 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             }
             push(class::CALL, name, body);
         }
+        (EventKind::MessageWaiting { mailbox, new, old }, c) => {
+            let mut body = c.map(|c| channel_state(c, "")).unwrap_or_default();
+            let waiting = u32::from(*new > 0);
+            let _ = write!(
+                body,
+                "Mailbox: {mailbox}\r\nWaiting: {waiting}\r\nNew: {new}\r\nOld: {old}\r\n"
+            );
+            push(class::CALL, "MessageWaiting", body);
+        }
         (EventKind::UserEvent { name, headers }, c) => {
             let mut body = c.map(|c| channel_state(c, "")).unwrap_or_default();
             let _ = write!(body, "UserEvent: {name}\r\n");

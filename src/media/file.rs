@@ -447,6 +447,8 @@ impl Playback {
 enum Sink {
     Wav(WavWriter),
     Raw(std::io::BufWriter<File>),
+    Gsm(formats::gsm::GsmWriter<std::io::BufWriter<File>>),
+    Wav49(formats::gsm::Wav49Writer<std::io::BufWriter<File>>),
 }
 
 /// A recording in progress. Frames go to a temporary name beside the
@@ -478,10 +480,14 @@ impl Recording {
     /// caller, as Record() keeps the one it was given) in `format`. With
     /// `append`, what `target` already holds comes first (Record's `a`).
     pub fn create_file(target: &Path, format: FileFormat, append: bool) -> Result<Self, FileError> {
-        let codec = format.codec().ok_or_else(|| FileError::Format {
-            path: target.to_path_buf(),
-            source: FormatError::Unsupported(format.name()),
-        })?;
+        // GSM files are encoded from linear audio.
+        let codec = match format {
+            FileFormat::Gsm | FileFormat::Wav49 => Codec::Slin,
+            _ => format.codec().ok_or_else(|| FileError::Format {
+                path: target.to_path_buf(),
+                source: FormatError::Unsupported(format.name()),
+            })?,
+        };
         let target = target.to_path_buf();
         let mut temp = target.clone().into_os_string();
         temp.push(".part");
@@ -494,6 +500,12 @@ impl Recording {
             fs::create_dir_all(dir).map_err(io)?;
         }
         let existing = append && target.is_file();
+        if existing && matches!(format, FileFormat::Gsm | FileFormat::Wav49) {
+            return Err(FileError::Format {
+                path: target.clone(),
+                source: FormatError::Unsupported("appending to gsm/wav49"),
+            });
+        }
         let file = if existing && format != FileFormat::Wav {
             // Raw audio appends byte for byte.
             fs::copy(&target, &temp).map_err(io)?;
@@ -505,13 +517,20 @@ impl Recording {
             File::create(&temp).map_err(io)?
         };
         let keep = file.try_clone().map_err(io)?;
-        let sink = if format == FileFormat::Wav {
-            Sink::Wav(WavWriter::new(file).map_err(|source| FileError::Format {
-                path: temp.clone(),
-                source,
-            })?)
-        } else {
-            Sink::Raw(std::io::BufWriter::new(file))
+        let sink = match format {
+            FileFormat::Wav => {
+                Sink::Wav(WavWriter::new(file).map_err(|source| FileError::Format {
+                    path: temp.clone(),
+                    source,
+                })?)
+            }
+            FileFormat::Gsm => {
+                Sink::Gsm(formats::gsm::GsmWriter::new(std::io::BufWriter::new(file)))
+            }
+            FileFormat::Wav49 => Sink::Wav49(
+                formats::gsm::Wav49Writer::new(std::io::BufWriter::new(file)).map_err(io)?,
+            ),
+            _ => Sink::Raw(std::io::BufWriter::new(file)),
         };
         let mut rec = Recording {
             sink: Some(sink),
@@ -560,6 +579,10 @@ impl Recording {
     pub fn write_frame(&mut self, frame: &AudioFrame) -> Result<(), FileError> {
         let frame = frame.to_codec(self.codec);
         let temp = &self.temp;
+        let io = |source| FileError::Io {
+            path: temp.clone(),
+            source,
+        };
         match self.sink.as_mut() {
             Some(Sink::Wav(w)) => {
                 w.write_samples(&frame.to_slin())
@@ -568,12 +591,9 @@ impl Recording {
                         source,
                     })
             }
-            Some(Sink::Raw(w)) => {
-                std::io::Write::write_all(w, &frame.to_bytes()).map_err(|source| FileError::Io {
-                    path: temp.clone(),
-                    source,
-                })
-            }
+            Some(Sink::Raw(w)) => std::io::Write::write_all(w, &frame.to_bytes()).map_err(io),
+            Some(Sink::Gsm(w)) => w.write_samples(&frame.to_slin()).map_err(io),
+            Some(Sink::Wav49(w)) => w.write_samples(&frame.to_slin()).map_err(io),
             None => Ok(()),
         }
     }
@@ -601,6 +621,12 @@ impl Recording {
             })?,
             Sink::Raw(w) => {
                 w.into_inner().map_err(|e| io(e.into_error()))?;
+            }
+            Sink::Gsm(w) => {
+                w.finish().map_err(io)?;
+            }
+            Sink::Wav49(w) => {
+                w.finish().map_err(io)?;
             }
         }
         if let Some(f) = self.file.take() {
@@ -894,6 +920,14 @@ mod tests {
         }
         let bytes = fs::read(dir.path().join("drop.alaw")).expect("renamed on drop");
         assert_eq!(bytes, vec![crate::media::g711::ALAW_SILENCE; 160]);
-        assert!(Recording::create(&base, FileFormat::Gsm).is_err());
+        // GSM is encoded from linear audio: 33 bytes per whole frame.
+        let mut r = Recording::create(&base, FileFormat::Gsm).expect("create gsm");
+        r.write_frame(&AudioFrame::Slin(vec![0; 400]))
+            .expect("write");
+        r.finish().expect("finish");
+        assert_eq!(
+            fs::read(dir.path().join("drop.gsm")).expect("gsm").len(),
+            66
+        );
     }
 }

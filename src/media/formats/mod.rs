@@ -2,10 +2,12 @@
 //!
 //! Supported (8 kHz mono): `wav` (16-bit PCM, via `hound`), `pcm`
 //! (raw µ-law), `alaw` (raw A-law), `sln` (raw 16-bit little-endian).
-//! `gsm` and `wav49` are recognised so lookups find them, but opening
-//! them is [`FormatError::Unsupported`]: no maintained pure-Rust GSM 06.10
-//! codec exists to decode them with.
+//! `gsm` and `wav49` are written (voicemail records them) through our own
+//! GSM 06.10 codec ([`gsm610`]); opening them for playback is still
+//! [`FormatError::Unsupported`].
 
+pub mod gsm;
+pub mod gsm610;
 mod raw;
 mod wav;
 
@@ -94,6 +96,11 @@ impl FileFormat {
         FileFormat::ALL
             .into_iter()
             .find(|f| f.extensions().contains(&ext) || f.name() == ext)
+    }
+
+    /// Whether recordings can be written in this format.
+    pub fn writable(self) -> bool {
+        self.codec().is_some() || matches!(self, FileFormat::Gsm | FileFormat::Wav49)
     }
 
     /// The codec frames come out in; `None` for unsupported formats.

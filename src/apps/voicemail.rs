@@ -1,0 +1,908 @@
+//! VoiceMail (Asterisk's `apps/app_voicemail.c`, leaving a message, file
+//! storage): greeting, instructions, beep, then the caller's message
+//! recorded in every `format=` of voicemail.conf into the mailbox's spool
+//! (`<spool>/voicemail/<context>/<box>/INBOX/msgNNNN.<ext>` and its
+//! `msgNNNN.txt`), then the MessageWaiting event. Sets VMSTATUS
+//! (SUCCESS, USEREXIT, FAILED) and VM_MESSAGEFILE.
+//!
+//! The message is recorded into the mailbox's `tmp` folder (each format
+//! under a temporary name first, see [`Recording`]) and renamed into
+//! INBOX only when complete, so a crash never leaves half a message in
+//! the inbox.
+
+use std::collections::VecDeque;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use super::playback::{Streamed, stream_file};
+use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, options, separate_args};
+use crate::channels::ChanState;
+use crate::config::views::voicemail::{Mailbox, VoicemailConf};
+use crate::core::devicestate::{DeviceState, Pending};
+use crate::core::events::EventKind;
+use crate::media::AudioFrame;
+use crate::media::file::{Recording, SoundPaths};
+use crate::media::formats::FileFormat;
+
+pub fn apps() -> Vec<App> {
+    vec![App {
+        name: "VoiceMail",
+        run: Run::Wait(voicemail),
+        synopsis: "Leaves a message in a voicemail box.",
+        syntax: "VoiceMail(mailbox[@context][&mailbox[@context]...][,options])",
+    }]
+}
+
+const FILE: &str = "app_voicemail.c";
+
+/// The letters `vm_app_options` knows; those Asterism acts on are `s`,
+/// `S`, `u`, `b`, `U`, `P` and `t`.
+const KNOWN_OPTIONS: &str = "sSbugdpaUPetr";
+const UNSUPPORTED_OPTIONS: &str = "gdpaer";
+
+/// Counter part of `msg_id` (`msg_id_incrementor`): one per message
+/// since the daemon started.
+static MSG_ID_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// `generate_msg_id`: `<epoch>-<counter as 8 hex digits>`.
+fn generate_msg_id(now: i64) -> String {
+    let n = MSG_ID_COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{now}-{n:08x}")
+}
+
+/// `get_date`: the message's date as app_voicemail writes it (always
+/// UTC, whatever the mailbox's zone), e.g. `Sun Nov 22 03:48:40 AM UTC 2026`.
+pub fn origdate(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .map(|t| t.format("%a %b %e %r UTC %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// A mailbox's settings with voicemail.conf's general defaults applied.
+#[derive(Debug, Clone)]
+pub struct VmUser {
+    pub context: String,
+    pub mailbox: String,
+    pub maxmsg: u32,
+    pub maxsecs: u32,
+    pub minsecs: u32,
+    pub operator: bool,
+    pub exitcontext: String,
+}
+
+fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
+    m.options
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+fn general<'a>(conf: &'a VoicemailConf, key: &str) -> Option<&'a str> {
+    conf.general
+        .raw
+        .iter()
+        .rev()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `find_user`: the box in `context` (`default` when none is given,
+/// unless `searchcontexts` is on), case-insensitively.
+pub fn find_user(conf: &VoicemailConf, context: Option<&str>, mailbox: &str) -> Option<VmUser> {
+    let search = conf.general.searchcontexts;
+    let context = match context {
+        Some(c) if !c.is_empty() => Some(c),
+        _ if search => None,
+        _ => Some("default"),
+    };
+    let m = conf.mailboxes.iter().find(|m| {
+        m.mailbox.eq_ignore_ascii_case(mailbox)
+            && (search || context.is_some_and(|c| c.eq_ignore_ascii_case(&m.context)))
+    })?;
+    let num = |v: Option<&str>, default: u32| {
+        v.and_then(|s| s.trim().parse::<u32>().ok())
+            .unwrap_or(default)
+    };
+    let g = &conf.general;
+    let general_operator = general(conf, "operator").is_some_and(crate::config::is_true);
+    Some(VmUser {
+        context: m.context.clone(),
+        mailbox: m.mailbox.clone(),
+        maxmsg: num(opt(m, "maxmsg"), g.maxmsg),
+        maxsecs: num(opt(m, "maxsecs").or(opt(m, "maxmessage")), g.maxsecs),
+        minsecs: num(opt(m, "minsecs").or(opt(m, "minmessage")), g.minsecs),
+        operator: opt(m, "operator").map_or(general_operator, crate::config::is_true),
+        exitcontext: opt(m, "exitcontext")
+            .or(general(conf, "exitcontext"))
+            .unwrap_or("")
+            .to_string(),
+    })
+}
+
+/// `<spool>/voicemail/<context>/<box>[/<folder>]`.
+pub fn box_dir(spool: &Path, context: &str, mailbox: &str) -> PathBuf {
+    spool.join("voicemail").join(context).join(mailbox)
+}
+
+/// `last_message_index`: the highest contiguous message number from 0
+/// that has a `.txt`, or -1.
+pub fn last_message_index(dir: &Path) -> i32 {
+    let mut present = std::collections::BTreeSet::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.filter_map(Result::ok) {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(num) = name
+                .strip_prefix("msg")
+                .and_then(|r| r.strip_suffix(".txt"))
+                .and_then(|n| n.parse::<i32>().ok())
+            {
+                present.insert(num);
+            }
+        }
+    }
+    let mut x = 0;
+    while present.contains(&x) {
+        x += 1;
+    }
+    x - 1
+}
+
+/// Messages in a folder (`.txt` files named `msg*`).
+pub fn count_messages(dir: &Path) -> u32 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    let n = e.file_name();
+                    let n = n.to_string_lossy();
+                    n.starts_with("msg") && n.ends_with(".txt")
+                })
+                .count() as u32
+        })
+        .unwrap_or(0)
+}
+
+/// `inboxcount2`: (urgent, new, old) of a mailbox.
+pub fn inbox_count(spool: &Path, context: &str, mailbox: &str) -> (u32, u32, u32) {
+    let base = box_dir(spool, context, mailbox);
+    (
+        count_messages(&base.join("Urgent")),
+        count_messages(&base.join("INBOX")),
+        count_messages(&base.join("Old")),
+    )
+}
+
+/// The average absolute sample, as the silence detector measures frames.
+fn frame_level(samples: &[i16]) -> i64 {
+    if samples.is_empty() {
+        return 0;
+    }
+    samples.iter().map(|&v| i64::from(v).abs()).sum::<i64>() / samples.len() as i64
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct LeaveOptions {
+    silent: bool,
+    silent_if_greet: bool,
+    busy: bool,
+    unavail: bool,
+    urgent: bool,
+    priority: bool,
+}
+
+fn voicemail<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move { vm_exec(ctx, &data).await })
+}
+
+async fn vm_exec(ctx: &AppCtx, data: &str) -> AppResult {
+    if data.is_empty() {
+        ctx.warning(
+            FILE,
+            "VoiceMail without a mailbox (asking the caller for one) is not supported by Asterism",
+        );
+        ctx.set_var("VMSTATUS", Some("FAILED"));
+        return Ok(());
+    }
+    let args = separate_args(data, ',', 2);
+    let mut lo = LeaveOptions::default();
+    let mut beeptone = Some("beep".to_string());
+    if args.len() == 2 {
+        let Ok(o) = options::parse(&ctx.sys.pbx.logger, &args[1], KNOWN_OPTIONS) else {
+            return Err(AppExit::Hangup);
+        };
+        for c in UNSUPPORTED_OPTIONS.chars().filter(|&c| o.has(c)) {
+            ctx.warning(
+                FILE,
+                &format!("VoiceMail option '{c}' is not supported by Asterism; ignored"),
+            );
+        }
+        lo.silent = o.has('s');
+        lo.silent_if_greet = o.has('S');
+        lo.busy = o.has('b');
+        lo.unavail = o.has('u');
+        lo.urgent = o.has('U');
+        lo.priority = o.has('P');
+        if o.has('t') {
+            beeptone = o.arg('t').filter(|t| !t.is_empty()).map(str::to_string);
+        }
+    }
+    if ctx.chan.state() != ChanState::Up {
+        let _ = super::builtins::answer_and_wait(ctx).await;
+    }
+    let res = leave_voicemail(ctx, &args[0], lo, beeptone.as_deref()).await;
+    match res {
+        Leave::Timeout => {
+            let _ = stream_file(ctx, "vm-goodbye", "").await;
+            Ok(())
+        }
+        Leave::Hangup => Err(AppExit::Hangup),
+        Leave::Continue => Ok(()),
+    }
+}
+
+/// How leaving a message ended, for the application's return.
+enum Leave {
+    Continue,
+    /// The maximum length cut the message short: say goodbye.
+    Timeout,
+    Hangup,
+}
+
+/// Where the caller jumps on `*` or `0`: the extension in the mailbox's
+/// exit context, else the channel's context.
+fn jump(ctx: &AppCtx, exten: &str, exitcontext: &str) {
+    let mut d = ctx.chan.lock();
+    d.set_exten(exten);
+    if !exitcontext.is_empty() {
+        d.set_context(exitcontext);
+    }
+    d.priority = 0;
+}
+
+async fn leave_voicemail(
+    ctx: &AppCtx,
+    target: &str,
+    mut lo: LeaveOptions,
+    beeptone: Option<&str>,
+) -> Leave {
+    let (first, others) = match target.split_once('&') {
+        Some((a, b)) => (a, Some(b)),
+        None => (target, None),
+    };
+    let (ext, context) = match first.split_once('@') {
+        Some((e, c)) => (e, Some(c)),
+        None => (first, None),
+    };
+    let conf = ctx.sys.loaded().voicemail.clone();
+    let flag = if lo.urgent {
+        "Urgent"
+    } else if lo.priority {
+        "PRIORITY"
+    } else {
+        ""
+    };
+    let Some(vmu) = find_user(&conf, context, ext) else {
+        ctx.set_var("VMSTATUS", Some("FAILED"));
+        ctx.warning(
+            FILE,
+            &format!(
+                " {}: Exten: {ext}: No entry in voicemail config file for '{ext}'",
+                ctx.chan.name
+            ),
+        );
+        return Leave::Continue;
+    };
+    let greeting_only = vmu.maxmsg == 0;
+    if greeting_only {
+        lo.silent = true;
+    }
+    let spool = ctx.sys.conf.dirs.spool.clone();
+    let base = box_dir(&spool, &vmu.context, ext);
+    let mut prefile = if lo.busy {
+        Some(base.join("busy"))
+    } else if lo.unavail {
+        Some(base.join("unavail"))
+    } else {
+        None
+    };
+    let tmpdir = base.join("tmp");
+    if let Err(e) = std::fs::create_dir_all(&tmpdir) {
+        ctx.warning(
+            "app_voicemail.c",
+            &format!("ast_mkdir '{}' failed: {e}", tmpdir.display()),
+        );
+        ctx.warning(
+            FILE,
+            &format!(
+                " {}: Exten: {ext}: Failed to make directory ({})",
+                ctx.chan.name,
+                base.join("temp").display()
+            ),
+        );
+        return Leave::Hangup;
+    }
+    let paths = SoundPaths::from_conf(&ctx.sys.conf);
+    let lang = ctx.chan.lock().language.clone();
+    let exists = |p: &Path| paths.exists(&p.display().to_string(), &lang);
+    let temp = base.join("temp");
+    if exists(&temp) {
+        prefile = Some(temp);
+    }
+    let inbox = base.join("INBOX");
+    let _ = std::fs::create_dir_all(&inbox);
+
+    // The digits that leave: '#' skips ahead, '0' the operator, '*' 'a'.
+    let (chan_context, cid) = {
+        let d = ctx.chan.lock();
+        (d.context.clone(), d.caller.id.number().map(str::to_string))
+    };
+    let plan = ctx.sys.loaded().dialplan.clone();
+    let has = |c: &str, e: &str| crate::pbx::find::exists(&plan, c, e, 1, cid.as_deref());
+    let exit_or_chan = if vmu.exitcontext.is_empty() {
+        chan_context.as_str()
+    } else {
+        vmu.exitcontext.as_str()
+    };
+    let mut ecodes = String::from("#");
+    if vmu.operator && has(exit_or_chan, "o") {
+        ecodes.push('0');
+    }
+    if has(exit_or_chan, "a") {
+        ecodes.push('*');
+    }
+
+    let mut res = Streamed::Done;
+    if let Some(prefile) = &prefile {
+        if exists(prefile) {
+            if lo.silent_if_greet {
+                lo.silent = true;
+            }
+            res = stream_file(ctx, &prefile.display().to_string(), &ecodes).await;
+        } else {
+            res = invent_message(ctx, &base, ext, lo.busy, &ecodes, &exists).await;
+        }
+        if res == Streamed::Hangup {
+            ctx.set_var("VMSTATUS", Some("FAILED"));
+            return Leave::Hangup;
+        }
+    }
+    if res == Streamed::Digit('#') {
+        lo.silent = true;
+        res = Streamed::Done;
+    }
+    if matches!(res, Streamed::Done | Streamed::Failed) && !lo.silent {
+        res = stream_file(ctx, "vm-intro", &ecodes).await;
+        if res == Streamed::Digit('#') {
+            res = Streamed::Done;
+        }
+    }
+    match res {
+        Streamed::Digit('*') => {
+            jump(ctx, "a", &vmu.exitcontext);
+            ctx.set_var("VMSTATUS", Some("USEREXIT"));
+            return Leave::Continue;
+        }
+        Streamed::Digit('0') if vmu.operator => {
+            jump(ctx, "o", &vmu.exitcontext);
+            let _ = stream_file(ctx, "transfer", "").await;
+            ctx.set_var("VMSTATUS", Some("USEREXIT"));
+            return Leave::Continue;
+        }
+        Streamed::Hangup => {
+            ctx.set_var("VMSTATUS", Some("FAILED"));
+            return Leave::Hangup;
+        }
+        _ => {}
+    }
+    if greeting_only {
+        ctx.set_var("VMSTATUS", Some("SUCCESS"));
+        return Leave::Continue;
+    }
+    if ctx.chan.state() != ChanState::Up {
+        let _ = super::builtins::answer_and_wait(ctx).await;
+    }
+    if conf.general.formats.is_empty() {
+        ctx.warning(FILE, "No format for saving voicemail?");
+        return Leave::Continue;
+    }
+    if count_messages(&inbox) >= vmu.maxmsg {
+        let _ = stream_file(ctx, "vm-mailboxfull", "").await;
+        ctx.warning(FILE, "No more messages possible");
+        ctx.set_var("VMSTATUS", Some("FAILED"));
+        return Leave::Continue;
+    }
+    let (tmptxt, mut txt) = match make_tmp_txt(&tmpdir) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = stream_file(ctx, "vm-mailboxfull", "").await;
+            ctx.error(FILE, &format!("Unable to create message file: {e}"));
+            ctx.set_var("VMSTATUS", Some("FAILED"));
+            return Leave::Continue;
+        }
+    };
+    if let Some(beep) = beeptone {
+        let _ = stream_file(ctx, beep, "").await;
+    }
+    let now = chrono::Utc::now().timestamp();
+    let msg_id = generate_msg_id(now);
+    let category = ctx.var("VM_CATEGORY").unwrap_or_default();
+    let header = {
+        let d = ctx.chan.lock();
+        let callerid = match (d.caller.id.name(), d.caller.id.number()) {
+            (Some(n), Some(num)) => format!("\"{n}\" <{num}>"),
+            (Some(n), None) => n.to_string(),
+            (None, Some(num)) => num.to_string(),
+            (None, None) => "Unknown".to_string(),
+        };
+        format!(
+            ";\n; Message Information file\n;\n[message]\norigmailbox={ext}\ncontext={}\nmacrocontext=\nexten={}\nrdnis={}\npriority={}\ncallerchan={}\ncallerid={callerid}\norigdate={}\norigtime={now}\ncategory={}\nmsg_id={msg_id}\n",
+            d.context,
+            d.exten,
+            d.redirecting.from.number().unwrap_or("unknown"),
+            d.priority,
+            ctx.chan.name,
+            origdate(now),
+            category,
+        )
+    };
+    if txt.write_all(header.as_bytes()).is_err() {
+        ctx.warning(FILE, "Error opening text file for output");
+        let _ = std::fs::remove_file(&tmptxt);
+        return Leave::Continue;
+    }
+
+    ctx.verbose(3, FILE, "Recording the message");
+    let rec = record_message(ctx, &tmptxt, &conf, &vmu).await;
+    let mut out = match rec.end {
+        End::Hangup => Leave::Hangup,
+        End::Timeout => Leave::Timeout,
+        _ => Leave::Continue,
+    };
+    let dir = if flag == "Urgent" {
+        base.join("Urgent")
+    } else {
+        inbox.clone()
+    };
+    let _ = std::fs::create_dir_all(&dir);
+    let mut body = format!("flag={flag}\n");
+    let keep = rec.sound_duration >= i64::from(vmu.minsecs);
+    if !keep {
+        ctx.verbose(
+            3,
+            FILE,
+            &format!(
+                "Recording was {} seconds long but needs to be at least {} - abandoning",
+                rec.sound_duration, vmu.minsecs
+            ),
+        );
+    } else {
+        body.push_str(&format!("duration={}\n", rec.duration));
+    }
+    let written = txt.write_all(body.as_bytes()).and_then(|()| txt.sync_all());
+    drop(txt);
+    if !keep || written.is_err() || rec.files.is_empty() {
+        for (_, f) in &rec.files {
+            let _ = std::fs::remove_file(f);
+        }
+        let _ = std::fs::remove_file(&tmptxt);
+    } else {
+        let msgnum = last_message_index(&dir) + 1;
+        let fn_base = dir.join(format!("msg{msgnum:04}"));
+        ctx.set_var("VM_MESSAGEFILE", Some(&fn_base.display().to_string()));
+        for (ext, f) in &rec.files {
+            let to = PathBuf::from(format!("{}.{ext}", fn_base.display()));
+            if let Err(e) = std::fs::rename(f, &to) {
+                ctx.warning(FILE, &format!("Unable to rename {}: {e}", f.display()));
+            }
+        }
+        let txtfile = PathBuf::from(format!("{}.txt", fn_base.display()));
+        if let Err(e) = std::fs::rename(&tmptxt, &txtfile) {
+            ctx.warning(FILE, &format!("Unable to rename {}: {e}", tmptxt.display()));
+        }
+        set_mode(&txtfile, 0o666);
+        // Further recipients get a copy, then everyone's lamp is updated.
+        let mut notify = vec![(vmu.context.clone(), vmu.mailbox.clone())];
+        for other in others.into_iter().flat_map(|o| o.split('&')) {
+            let (e, c) = match other.split_once('@') {
+                Some((e, c)) => (e, Some(c)),
+                None => (other, None),
+            };
+            if let Some(recip) = find_user(&conf, c, e) {
+                copy_message(ctx, &fn_base, &rec.files, &spool, &recip);
+                notify.push((recip.context.clone(), recip.mailbox.clone()));
+            }
+        }
+        for (c, m) in notify.into_iter().rev() {
+            let (urgent, new, old) = inbox_count(&spool, &c, &m);
+            let mailbox = format!("{m}@{c}");
+            ctx.chan.emit(EventKind::MessageWaiting {
+                mailbox: mailbox.clone(),
+                new: new + urgent,
+                old,
+            });
+            // res_mwi_devstate: the lamp as the device `MWI:<box>@<context>`.
+            let state = if new + urgent > 0 {
+                DeviceState::InUse
+            } else {
+                DeviceState::NotInUse
+            };
+            ctx.sys.pbx.channels.events.device_changed(
+                &format!("MWI:{mailbox}"),
+                true,
+                Pending::Known(state),
+            );
+        }
+    }
+    if rec.end == End::Operator {
+        if vmu.operator {
+            jump(ctx, "o", &vmu.exitcontext);
+            let _ = stream_file(ctx, "transfer", "").await;
+            ctx.set_var("VMSTATUS", Some("USEREXIT"));
+        }
+        return Leave::Continue;
+    }
+    ctx.set_var("VMSTATUS", Some(if keep { "SUCCESS" } else { "FAILED" }));
+    if matches!(out, Leave::Timeout) && rec.end != End::Timeout {
+        out = Leave::Continue;
+    }
+    out
+}
+
+/// `copy_message`: the recipient's next message number gets the same
+/// files and the same `.txt`.
+fn copy_message(ctx: &AppCtx, from: &Path, files: &[(String, PathBuf)], spool: &Path, to: &VmUser) {
+    let dir = box_dir(spool, &to.context, &to.mailbox).join("INBOX");
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    if count_messages(&dir) >= to.maxmsg {
+        ctx.notice(
+            FILE,
+            &format!(
+                "Didn't copy to {}@{}: mailbox is full",
+                to.mailbox, to.context
+            ),
+        );
+        return;
+    }
+    let num = last_message_index(&dir) + 1;
+    let dst = dir.join(format!("msg{num:04}"));
+    let exts = files.iter().map(|(e, _)| e.as_str()).chain(["txt"]);
+    for ext in exts {
+        let src = PathBuf::from(format!("{}.{ext}", from.display()));
+        let part = PathBuf::from(format!("{}.{ext}.part", dst.display()));
+        let fin = PathBuf::from(format!("{}.{ext}", dst.display()));
+        if std::fs::copy(&src, &part).is_ok() {
+            let _ = std::fs::rename(&part, &fin);
+        }
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+}
+
+/// `mkstemp("<tmp>/XXXXXX")`: a new file with a random name.
+fn make_tmp_txt(tmpdir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut seed = nanos ^ (u64::from(std::process::id()) << 32);
+    for _ in 0..100 {
+        let name: String = (0..6)
+            .map(|_| {
+                // xorshift: names need only be unlikely to collide.
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                CHARS[(seed % CHARS.len() as u64) as usize] as char
+            })
+            .collect();
+        let path = tmpdir.join(name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                set_mode(&path, 0o666 & !0o022);
+                return Ok((path, f));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free temporary name"))
+}
+
+/// `invent_message`: the mailbox's recorded name (`greet`), else "the
+/// person at extension" and its digits; then "is unavailable" or "is on
+/// the phone".
+async fn invent_message(
+    ctx: &AppCtx,
+    base: &Path,
+    ext: &str,
+    busy: bool,
+    ecodes: &str,
+    exists: &(dyn Fn(&Path) -> bool + Sync),
+) -> Streamed {
+    let greet = base.join("greet");
+    if exists(&greet) {
+        let r = stream_file(ctx, &greet.display().to_string(), ecodes).await;
+        if r != Streamed::Done {
+            return r;
+        }
+    } else {
+        let r = stream_file(ctx, "vm-theperson", ecodes).await;
+        if r != Streamed::Done {
+            return r;
+        }
+        let lang = ctx.chan.lock().language.clone();
+        let paths = SoundPaths::from_conf(&ctx.sys.conf);
+        for f in crate::media::say::digit_files(ext, |n| paths.exists(n, &lang)) {
+            let r = stream_file(ctx, &f, ecodes).await;
+            if r != Streamed::Done {
+                return r;
+            }
+        }
+    }
+    stream_file(
+        ctx,
+        if busy { "vm-isonphone" } else { "vm-isunavail" },
+        ecodes,
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// `#`, or silence.
+    Done,
+    /// The caller pressed `0` (with `operator` on).
+    Operator,
+    /// `maxsecs` reached.
+    Timeout,
+    Hangup,
+}
+
+struct Recorded {
+    end: End,
+    duration: i64,
+    sound_duration: i64,
+    /// Extension and finished file in the tmp folder, per format.
+    files: Vec<(String, PathBuf)>,
+}
+
+/// Samples a format's `ast_tellstream` reports after `n` were written:
+/// whole GSM frames, or whole two-frame blocks for wav49.
+fn tell(format: FileFormat, n: u64) -> u64 {
+    match format {
+        FileFormat::Gsm => n / 160 * 160,
+        FileFormat::Wav49 => n / 320 * 320,
+        _ => n,
+    }
+}
+
+/// `ast_play_and_record_full` as app_voicemail calls it: every format at
+/// once, `#` accepts, `0` cancels (when the box has an operator), silence
+/// detection with voicemail.conf's `maxsilence`/`silencethreshold`, and
+/// `maxsecs`.
+async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &VmUser) -> Recorded {
+    let mut recs: Vec<(String, FileFormat, Recording)> = Vec::new();
+    for fmt in &conf.general.formats {
+        let format = FileFormat::from_extension(fmt).filter(|f| f.writable());
+        let Some(format) = format else {
+            ctx.warning(
+                "file.c",
+                &format!("Asterism cannot write format '{fmt}'; not recorded"),
+            );
+            continue;
+        };
+        let ext = format.extensions()[0].to_string();
+        let target = PathBuf::from(format!("{}.{ext}", base.display()));
+        match Recording::create_file(&target, format, false) {
+            Ok(r) => recs.push((ext, format, r)),
+            Err(e) => ctx.warning(
+                "app.c",
+                &format!(
+                    "Error creating writestream '{}', format '{fmt}': {e}",
+                    base.display()
+                ),
+            ),
+        }
+    }
+    let maxsilence_ms = i64::from(conf.general.maxsilence) * 1000;
+    let threshold = i64::from(conf.general.silencethreshold);
+    // What may be cut at the end stays in memory until recording ends.
+    let keep = (maxsilence_ms.max(0) as usize) * 8;
+    let mut held: VecDeque<i16> = VecDeque::new();
+    let mut total: u64 = 0;
+    let mut write_failed = false;
+    let mut write = |samples: &[i16], recs: &mut Vec<(String, FileFormat, Recording)>| {
+        let frame = AudioFrame::Slin(samples.to_vec());
+        for (_, _, r) in recs.iter_mut() {
+            if r.write_frame(&frame).is_err() {
+                write_failed = true;
+            }
+        }
+    };
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<AudioFrame>();
+    ctx.chan.set_tap(Some(Box::new(move |f: &AudioFrame| {
+        // The receiver only goes when recording ends.
+        let _ = tx.send(f.clone());
+    })));
+    let start = Instant::now();
+    let (mut dspsilence, mut olddspsilence, mut totalsilence) = (0i64, 0i64, 0i64);
+    let end;
+    let mut ended_with_digit_or_silence = false;
+    let mut waits_without_audio = 0;
+    loop {
+        tokio::select! {
+            biased;
+            frame = rx.recv() => {
+                let Some(frame) = frame else {
+                    end = End::Hangup;
+                    break;
+                };
+                waits_without_audio = 0;
+                let samples = frame.to_slin();
+                total += samples.len() as u64;
+                held.extend(samples.iter().copied());
+                if held.len() > keep {
+                    let n = held.len() - keep;
+                    let out: Vec<i16> = held.drain(..n).collect();
+                    write(&out, &mut recs);
+                }
+                if maxsilence_ms > 0 {
+                    if frame_level(&samples) < threshold {
+                        dspsilence += samples.len() as i64 / 8;
+                    } else {
+                        dspsilence = 0;
+                    }
+                    if olddspsilence > dspsilence {
+                        totalsilence += olddspsilence;
+                    }
+                    olddspsilence = dspsilence;
+                    if dspsilence > maxsilence_ms {
+                        ctx.verbose(3, "app.c", &format!(
+                            "Recording automatically stopped after a silence of {} seconds",
+                            dspsilence / 1000
+                        ));
+                        end = End::Done;
+                        ended_with_digit_or_silence = true;
+                        break;
+                    }
+                }
+                if vmu.maxsecs > 0 && start.elapsed().as_secs() > u64::from(vmu.maxsecs) {
+                    ctx.verbose(3, "app.c", "Took too long, cutting it short...");
+                    end = End::Timeout;
+                    ended_with_digit_or_silence = true;
+                    break;
+                }
+            }
+            digit = ctx.chan.wait_digit(Duration::from_secs(2)) => match digit {
+                Err(_) => {
+                    end = End::Hangup;
+                    break;
+                }
+                Ok(None) => {
+                    // Two waits of 2 s without anything: Asterisk gives up.
+                    waits_without_audio += 1;
+                    if waits_without_audio >= 2 {
+                        ctx.warning("app.c", &format!("No audio available on {}??", ctx.chan.name));
+                        end = End::Hangup;
+                        break;
+                    }
+                }
+                Ok(Some(d)) => {
+                    waits_without_audio = 0;
+                    if d == '#' {
+                        ctx.verbose(3, "app.c", &format!("User ended message by pressing {d}"));
+                        end = End::Done;
+                        ended_with_digit_or_silence = true;
+                        break;
+                    }
+                    if d == '0' && vmu.operator {
+                        ctx.verbose(3, "app.c", &format!("User canceled message by pressing {d}"));
+                        end = End::Operator;
+                        ended_with_digit_or_silence = true;
+                        break;
+                    }
+                }
+            },
+        }
+    }
+    ctx.chan.set_tap(None);
+    if end == End::Hangup {
+        ctx.verbose(3, "app.c", "User hung up");
+    }
+    let first = recs.first().map(|(_, f, _)| *f).unwrap_or(FileFormat::Wav);
+    let mut duration = (tell(first, total) / 8000) as i64;
+    let mut sound_duration = duration;
+    if olddspsilence <= dspsilence {
+        totalsilence += dspsilence;
+    }
+    if totalsilence > 0 {
+        sound_duration -= (totalsilence - 200) / 1000;
+    }
+    sound_duration = sound_duration.max(0);
+    if dspsilence > 0 {
+        duration -= (dspsilence - 200) / 1000;
+    }
+    duration = duration.max(0);
+    // Ended by a digit or silence: the trailing silence goes, all but
+    // its first 200 ms.
+    let cut = if ended_with_digit_or_silence && dspsilence > 200 {
+        ((dspsilence - 200) as usize * 8).min(held.len())
+    } else {
+        0
+    };
+    let rest: Vec<i16> = held.iter().copied().take(held.len() - cut).collect();
+    write(&rest, &mut recs);
+    let mut files = Vec::new();
+    for (ext, _, r) in recs {
+        match r.finish() {
+            Ok(p) if !write_failed => files.push((ext, p)),
+            Ok(p) => {
+                let _ = std::fs::remove_file(p);
+            }
+            Err(e) => ctx.warning("app.c", &format!("Error writing frame: {e}")),
+        }
+    }
+    if write_failed {
+        ctx.warning("app.c", "Error writing frame");
+    }
+    Recorded {
+        end,
+        duration,
+        sound_duration,
+        files,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_ids_as_app_voicemail_writes_them() {
+        assert_eq!(origdate(1795319320), "Sun Nov 22 03:48:40 AM UTC 2026");
+        assert_eq!(origdate(1796947200), "Fri Dec 11 12:00:00 AM UTC 2026");
+        assert_eq!(origdate(1796950000), "Fri Dec 11 12:46:40 AM UTC 2026");
+        assert_eq!(origdate(1795000000), "Wed Nov 18 11:06:40 AM UTC 2026");
+        assert_eq!(origdate(1795050000), "Thu Nov 19 01:00:00 AM UTC 2026");
+        let a = generate_msg_id(1795319320);
+        let b = generate_msg_id(1795319320);
+        assert!(a.starts_with("1795319320-") && a.len() == 19, "{a}");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn message_numbers_fill_from_zero() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(last_message_index(dir.path()), -1);
+        for n in [0, 1, 3] {
+            std::fs::write(dir.path().join(format!("msg{n:04}.txt")), "x").expect("write");
+        }
+        std::fs::write(dir.path().join("msg0002.wav"), "x").expect("write");
+        // Asterisk stops at the first gap: the next message is msg0002.
+        assert_eq!(last_message_index(dir.path()), 1);
+        assert_eq!(count_messages(dir.path()), 3);
+    }
+
+    #[test]
+    fn tell_counts_whole_frames_and_blocks() {
+        assert_eq!(tell(FileFormat::Wav49, 63360 + 300), 63360);
+        assert_eq!(tell(FileFormat::Gsm, 63360 + 159), 63360);
+        assert_eq!(tell(FileFormat::Wav, 63361), 63361);
+    }
+}

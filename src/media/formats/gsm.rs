@@ -1,0 +1,250 @@
+//! `.gsm` (raw GSM 06.10 frames, format_gsm) and `.WAV` (wav49: GSM in a
+//! Microsoft WAVE file, format_wav_gsm), as Asterisk writes them.
+//!
+//! A `.gsm` file is 33-byte frames back to back, no header. A wav49 file
+//! is a 60-byte header (RIFF, a 20-byte `fmt ` chunk with format tag 49,
+//! 8000 Hz, 1625 bytes/s, block align 65, 2 bits per sample, 2 extra
+//! bytes saying 320 samples per block; a `fact` chunk with the sample
+//! count; `data`) and 65-byte blocks of two frames each. Asterisk fills
+//! in the three sizes when the file is closed (RIFF size = 52 + data
+//! bytes, samples = blocks × 320) and drops an unpaired last frame.
+//!
+//! Encoding is from 16-bit linear: 160 samples make a frame, and a short
+//! remainder at the end is dropped, as Asterisk's slin-to-gsm translator
+//! only ever emits whole frames.
+
+use std::io::{Seek, SeekFrom, Write};
+
+use super::gsm610::{
+    Decoder, Encoder, FRAME_BYTES, FRAME_SAMPLES, Frame, WAV49_BLOCK_BYTES, pack_wav49,
+    unpack_wav49,
+};
+
+/// Bytes before the first block of a wav49 file.
+pub const WAV49_HEADER_BYTES: usize = 60;
+
+/// Collects samples into whole frames and encodes them.
+#[derive(Default)]
+struct FrameEncoder {
+    pending: Vec<i16>,
+    encoder: Encoder,
+}
+
+impl FrameEncoder {
+    fn push(
+        &mut self,
+        samples: &[i16],
+        mut out: impl FnMut(Frame) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.pending.extend_from_slice(samples);
+        let whole = self.pending.len() / FRAME_SAMPLES * FRAME_SAMPLES;
+        for chunk in self.pending[..whole].chunks(FRAME_SAMPLES) {
+            out(self.encoder.encode(chunk))?;
+        }
+        self.pending.drain(..whole);
+        Ok(())
+    }
+}
+
+/// Writes a `.gsm` file.
+pub struct GsmWriter<W: Write> {
+    out: W,
+    enc: FrameEncoder,
+}
+
+impl<W: Write> GsmWriter<W> {
+    pub fn new(out: W) -> Self {
+        GsmWriter {
+            out,
+            enc: FrameEncoder::default(),
+        }
+    }
+
+    pub fn write_samples(&mut self, samples: &[i16]) -> std::io::Result<()> {
+        let out = &mut self.out;
+        self.enc.push(samples, |f| out.write_all(&f.to_bytes()))
+    }
+
+    /// Flushes and hands back the writer (a short last frame is dropped).
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// The wav49 header for `data_bytes` bytes of blocks.
+pub fn wav49_header(data_bytes: u32) -> [u8; WAV49_HEADER_BYTES] {
+    let mut h = [0u8; WAV49_HEADER_BYTES];
+    let samples = data_bytes / WAV49_BLOCK_BYTES as u32 * 2 * FRAME_SAMPLES as u32;
+    let mut put = |at: usize, bytes: &[u8]| h[at..at + bytes.len()].copy_from_slice(bytes);
+    put(0, b"RIFF");
+    put(
+        4,
+        &(WAV49_HEADER_BYTES as u32 - 8 + data_bytes).to_le_bytes(),
+    );
+    put(8, b"WAVE");
+    put(12, b"fmt ");
+    put(16, &20u32.to_le_bytes());
+    put(20, &49u16.to_le_bytes());
+    put(22, &1u16.to_le_bytes());
+    put(24, &8000u32.to_le_bytes());
+    put(28, &1625u32.to_le_bytes());
+    // Asterisk writes the block align as a 32-bit value: 65, then 0.
+    put(32, &(WAV49_BLOCK_BYTES as u32).to_le_bytes());
+    put(36, &2u16.to_le_bytes());
+    put(38, &(2 * FRAME_SAMPLES as u16).to_le_bytes());
+    put(40, b"fact");
+    put(44, &4u32.to_le_bytes());
+    put(48, &samples.to_le_bytes());
+    put(52, b"data");
+    put(56, &data_bytes.to_le_bytes());
+    h
+}
+
+/// Writes a wav49 (`.WAV`) file.
+pub struct Wav49Writer<W: Write + Seek> {
+    out: W,
+    enc: FrameEncoder,
+    half: Option<Frame>,
+    data_bytes: u32,
+}
+
+impl<W: Write + Seek> Wav49Writer<W> {
+    /// Writes the header (sizes zero until [`Wav49Writer::finish`]).
+    pub fn new(mut out: W) -> std::io::Result<Self> {
+        out.write_all(&wav49_header(0))?;
+        Ok(Wav49Writer {
+            out,
+            enc: FrameEncoder::default(),
+            half: None,
+            data_bytes: 0,
+        })
+    }
+
+    pub fn write_samples(&mut self, samples: &[i16]) -> std::io::Result<()> {
+        let (out, half, data_bytes) = (&mut self.out, &mut self.half, &mut self.data_bytes);
+        self.enc.push(samples, |f| match half.take() {
+            None => {
+                *half = Some(f);
+                Ok(())
+            }
+            Some(first) => {
+                *data_bytes += WAV49_BLOCK_BYTES as u32;
+                out.write_all(&pack_wav49(&first, &f))
+            }
+        })
+    }
+
+    /// Patches the sizes into the header and hands back the writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.seek(SeekFrom::Start(0))?;
+        self.out.write_all(&wav49_header(self.data_bytes))?;
+        self.out.seek(SeekFrom::End(0))?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GsmFileError {
+    #[error("frame {0} has no GSM signature")]
+    BadFrame(usize),
+    #[error("not a wav49 file: {0}")]
+    BadWav49(&'static str),
+}
+
+/// Decodes a whole `.gsm` file (a trailing partial frame is ignored).
+pub fn decode_gsm(bytes: &[u8]) -> Result<Vec<i16>, GsmFileError> {
+    let mut dec = Decoder::new();
+    let mut out = Vec::with_capacity(bytes.len() / FRAME_BYTES * FRAME_SAMPLES);
+    for (i, chunk) in bytes.chunks_exact(FRAME_BYTES).enumerate() {
+        let mut b = [0u8; FRAME_BYTES];
+        b.copy_from_slice(chunk);
+        let f = Frame::from_bytes(&b).ok_or(GsmFileError::BadFrame(i))?;
+        out.extend(dec.decode(&f));
+    }
+    Ok(out)
+}
+
+/// Decodes a whole wav49 file, checking the header as Asterisk does.
+pub fn decode_wav49(bytes: &[u8]) -> Result<Vec<i16>, GsmFileError> {
+    if bytes.len() < WAV49_HEADER_BYTES {
+        return Err(GsmFileError::BadWav49("shorter than its header"));
+    }
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+    if &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" || &bytes[12..16] != b"fmt " {
+        return Err(GsmFileError::BadWav49("no RIFF/WAVE/fmt"));
+    }
+    if u16_at(20) != 49 || u16_at(22) != 1 {
+        return Err(GsmFileError::BadWav49("not mono GSM (format 49)"));
+    }
+    if &bytes[40..44] != b"fact" || &bytes[52..56] != b"data" {
+        return Err(GsmFileError::BadWav49("no fact/data chunk"));
+    }
+    let mut dec = Decoder::new();
+    let mut out = Vec::new();
+    for chunk in bytes[WAV49_HEADER_BYTES..].chunks_exact(WAV49_BLOCK_BYTES) {
+        let mut b = [0u8; WAV49_BLOCK_BYTES];
+        b.copy_from_slice(chunk);
+        for f in unpack_wav49(&b) {
+            out.extend(dec.decode(&f));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn tone(n: usize) -> Vec<i16> {
+        (0..n)
+            .map(|i| {
+                (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 8000.0).sin()) as i16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sizes_follow_asterisks_arithmetic() {
+        // The reference message: 63360 samples = 396 frames = 198 blocks.
+        let samples = tone(63360 + 100);
+        let mut g = GsmWriter::new(Vec::new());
+        let mut w = Wav49Writer::new(Cursor::new(Vec::new())).expect("header");
+        for chunk in samples.chunks(160) {
+            g.write_samples(chunk).expect("gsm");
+            w.write_samples(chunk).expect("wav49");
+        }
+        let gsm = g.finish().expect("finish");
+        let wav = w.finish().expect("finish").into_inner();
+        assert_eq!(gsm.len(), 13068);
+        assert_eq!(wav.len(), 12930);
+        assert_eq!(&wav[..WAV49_HEADER_BYTES], &wav49_header(12870)[..]);
+        assert_eq!(u32::from_le_bytes([wav[4], wav[5], wav[6], wav[7]]), 12922);
+        assert_eq!(
+            u32::from_le_bytes([wav[48], wav[49], wav[50], wav[51]]),
+            63360
+        );
+        assert_eq!(decode_gsm(&gsm).expect("decode").len(), 63360);
+        assert_eq!(decode_wav49(&wav).expect("decode").len(), 63360);
+    }
+
+    #[test]
+    fn an_odd_last_frame_is_dropped_from_wav49() {
+        let mut w = Wav49Writer::new(Cursor::new(Vec::new())).expect("header");
+        w.write_samples(&tone(480)).expect("write");
+        let wav = w.finish().expect("finish").into_inner();
+        assert_eq!(wav.len(), WAV49_HEADER_BYTES + WAV49_BLOCK_BYTES);
+    }
+
+    #[test]
+    fn header_bytes() {
+        let h = wav49_header(0);
+        assert_eq!(
+            &h[..],
+            b"RIFF\x34\0\0\0WAVEfmt \x14\0\0\0\x31\0\x01\0\x40\x1f\0\0\x59\x06\0\0\
+\x41\0\0\0\x02\0\x40\x01fact\x04\0\0\0\0\0\0\0data\0\0\0\0"
+        );
+    }
+}
