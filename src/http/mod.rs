@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use crate::core::System;
 use crate::manager::Manager;
-use crate::manager::http::{Ajam, Format};
+use crate::manager::http::{Ajam, DigestRefusal, Format};
 use crate::version::ASTERISK_VERSION;
 use request::{BodyKind, HeadParser, Method, RequestError, RequestHead};
 use response::Response;
@@ -275,6 +275,9 @@ impl HttpServer {
             uris.push(("manager", Handler::Manager(Format::Html)));
             uris.push(("rawman", Handler::Manager(Format::Raw)));
             uris.push(("mxml", Handler::Manager(Format::Xml)));
+            uris.push(("amanager", Handler::Digest(Format::Html)));
+            uris.push(("arawman", Handler::Digest(Format::Raw)));
+            uris.push(("amxml", Handler::Digest(Format::Xml)));
         }
         let handler = path
             .get(..http.prefix.len())
@@ -299,6 +302,7 @@ impl HttpServer {
             ),
             Some(Handler::Status) => self.status_page(head, server),
             Some(Handler::Manager(format)) => self.manager(head, conn, body, server, format).await,
+            Some(Handler::Digest(format)) => self.digest(head, conn, body, server, format).await,
         }
     }
 
@@ -360,6 +364,81 @@ impl HttpServer {
         Response::ok(String::new(), out)
     }
 
+    /// The request's parameters: the form body of a POST (none unless
+    /// it is a form), else the query string.
+    async fn params(
+        &self,
+        head: &RequestHead,
+        conn: &mut Conn,
+        body: &mut Body,
+        server: &str,
+    ) -> Result<Vec<(String, String)>, Response> {
+        if head.method != Method::Post {
+            return Ok(head.query());
+        }
+        let is_form = head
+            .content_type()
+            .is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        if !is_form || body.kind == BodyKind::None {
+            return Ok(Vec::new());
+        }
+        match conn.read_body(body).await {
+            Ok(bytes) => Ok(request::parse_form(&bytes)),
+            Err(e) => {
+                let (code, title) = e.status();
+                Err(Response::error(server, code, title, &e.to_string()).closing())
+            }
+        }
+    }
+
+    /// `auth_http_callback`'s HTTP side.
+    async fn digest(
+        &self,
+        head: &RequestHead,
+        conn: &mut Conn,
+        body: &mut Body,
+        server: &str,
+        format: Format,
+    ) -> Response {
+        let method = match head.method {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            _ => return not_implemented(server),
+        };
+        let session = match self
+            .ajam
+            .digest_session(method, head.header("Authorization"), conn.peer, conn.local)
+            .await
+        {
+            Ok(s) => s,
+            Err(DigestRefusal::Forbidden) => {
+                return Response::error(server, 403, "Permission denied", "Permission denied")
+                    .closing();
+            }
+            Err(DigestRefusal::Challenge {
+                realm,
+                nonce,
+                stale,
+            }) => return Response::auth(server, &realm, nonce, stale),
+        };
+        let params = match self.params(head, conn, body, server).await {
+            Ok(p) => p,
+            Err(page) => return page,
+        };
+        match self.ajam.handle_digest(session, format, &params).await {
+            Ok((headers, text)) => Response::ok(headers, text),
+            Err(DigestRefusal::Challenge {
+                realm,
+                nonce,
+                stale,
+            }) => Response::auth(server, &realm, nonce, stale),
+            Err(DigestRefusal::Forbidden) => {
+                Response::error(server, 403, "Permission denied", "Permission denied").closing()
+            }
+        }
+    }
+
     /// `generic_http_callback`'s HTTP side: the method, the parameters
     /// (query string, or the form body of a POST), then the manager.
     async fn manager(
@@ -373,23 +452,9 @@ impl HttpServer {
         if !matches!(head.method, Method::Get | Method::Head | Method::Post) {
             return not_implemented(server);
         }
-        let params = if head.method == Method::Post {
-            let is_form = head
-                .content_type()
-                .is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"));
-            if !is_form || body.kind == BodyKind::None {
-                Vec::new()
-            } else {
-                match conn.read_body(body).await {
-                    Ok(bytes) => request::parse_form(&bytes),
-                    Err(e) => {
-                        let (code, title) = e.status();
-                        return Response::error(server, code, title, &e.to_string()).closing();
-                    }
-                }
-            }
-        } else {
-            head.query()
+        let params = match self.params(head, conn, body, server).await {
+            Ok(p) => p,
+            Err(page) => return page,
         };
         let cookie = head
             .cookies()
@@ -409,6 +474,9 @@ impl HttpServer {
 enum Handler {
     Status,
     Manager(Format),
+    /// `/amanager`, `/arawman`, `/amxml`: the same with HTTP digest
+    /// authentication instead of Login.
+    Digest(Format),
 }
 
 fn not_implemented(server: &str) -> Response {

@@ -62,6 +62,17 @@ impl Response {
         }
     }
 
+    /// `ast_http_auth`: 401 with a digest challenge (the nonce doubles as
+    /// the opaque value).
+    pub fn auth(server_name: &str, realm: &str, nonce: u32, stale: bool) -> Response {
+        let mut r = Response::error(server_name, 401, "Unauthorized", "");
+        r.headers = format!(
+            "WWW-authenticate: Digest algorithm=MD5, realm=\"{realm}\", nonce=\"{nonce:08x}\", qop=\"auth\", opaque=\"{nonce:08x}\"{}\r\nContent-type: text/html\r\n",
+            if stale { ", stale=true" } else { "" }
+        );
+        r
+    }
+
     /// A redirect (`Location`, no body).
     pub fn redirect(to: &str) -> Response {
         Response {

@@ -54,9 +54,17 @@ struct HttpSession {
     destroyed: bool,
     /// Bumped by each WaitEvent: a newer one ends the older's wait.
     waiter: u64,
+    /// Digest sessions: the last nonce count seen, when the nonce was
+    /// handed out, and the nonce before it (answered as stale).
+    nc: u64,
+    nonce_time: Instant,
+    old_nonce: u32,
 }
 
 type Shared = Arc<tokio::sync::Mutex<HttpSession>>;
+
+/// A digest-authenticated session, ready to run a request.
+pub struct DigestSession(Shared);
 
 /// The HTTP manager sessions.
 pub struct Ajam {
@@ -80,6 +88,142 @@ const HTML_HEAD: &str = "<title>Asterisk&trade; Manager Interface</title><body b
 \tuser <input name=\"username\"> pass <input type=\"password\" name=\"secret\"><br>\n\
 \t<input type=\"submit\">\n</form>\n</td></tr>\r\n";
 
+/// The head of the digest URIs' HTML page.
+const DIGEST_HTML_HEAD: &str = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n\
+<html><head>\r\n\
+<title>Asterisk&trade; Manager Interface</title>\r\n\
+</head><body style=\"background-color: #ffffff;\">\r\n\
+<form method=\"POST\">\r\n\
+<table align=\"center\" style=\"background-color: #f1f1f1;\" width=\"500\">\r\n\
+<tr><th colspan=\"2\" style=\"background-color: #f1f1ff;\"><h1>Manager Tester</h1></th></tr>\r\n\
+<tr><th colspan=\"2\" style=\"background-color: #f1f1ff;\">Action: <input name=\"action\" /> Cmd: <input name=\"command\" /><br>\
+<input type=\"submit\" value=\"Send request\" /></th></tr>\r\n";
+
+/// Why a digest-authenticated request is not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestRefusal {
+    /// 401 with a new challenge (`stale` when only the nonce was old).
+    Challenge {
+        realm: String,
+        nonce: u32,
+        stale: bool,
+    },
+    /// 403: the user's ACL refuses the address.
+    Forbidden,
+}
+
+/// The fields of an `Authorization: Digest ...` header
+/// (`ast_parse_digest`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub username: String,
+    pub realm: String,
+    pub nonce: String,
+    pub uri: String,
+    pub response: String,
+    pub cnonce: String,
+    pub nc: String,
+    pub qop: bool,
+}
+
+impl Digest {
+    /// Parses a client's digest response; None when it is not one, or
+    /// lacks a field the check needs.
+    pub fn parse(header: &str) -> Option<Digest> {
+        let h = header.trim_start_matches(|c: char| (c as u32) < 33);
+        let mut rest = h
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("Digest "))
+            .map(|_| &h[7..])?;
+        let mut d = Digest::default();
+        loop {
+            rest = rest.trim_start_matches(|c: char| (c as u32) < 33);
+            if rest.is_empty() {
+                break;
+            }
+            let Some(eq) = rest.find('=') else { break };
+            let key = rest[..eq].to_ascii_lowercase();
+            let known = [
+                "username",
+                "realm",
+                "nonce",
+                "uri",
+                "domain",
+                "response",
+                "cnonce",
+                "opaque",
+                "algorithm",
+                "qop",
+                "nc",
+            ];
+            if !known.contains(&key.as_str()) || key.contains([',', ' ']) {
+                // Not a field we know: skip to the next comma.
+                rest = rest.split_once(',').map_or("", |(_, r)| r);
+                continue;
+            }
+            let after = &rest[eq + 1..];
+            let value;
+            if let Some(q) = after.strip_prefix('"') {
+                let end = q.find('"').unwrap_or(q.len());
+                value = q[..end].replace("\\\"", "\"");
+                rest = q.get(end + 1..).unwrap_or("");
+            } else {
+                let end = after.find(',').unwrap_or(after.len());
+                value = after[..end].to_string();
+                rest = after.get(end + 1..).unwrap_or("");
+            }
+            match key.as_str() {
+                "username" => d.username = value,
+                "realm" => d.realm = value,
+                "nonce" => d.nonce = value,
+                "uri" => d.uri = value,
+                "response" => d.response = value,
+                "cnonce" => d.cnonce = value,
+                "algorithm" if !value.eq_ignore_ascii_case("MD5") => return None,
+                "qop" if value.eq_ignore_ascii_case("auth") => d.qop = true,
+                "nc" => {
+                    scan_hex(&value)?;
+                    d.nc = value;
+                }
+                _ => {}
+            }
+        }
+        let missing = d.realm.is_empty()
+            || d.nonce.is_empty()
+            || d.username.is_empty()
+            || d.uri.is_empty()
+            || d.response.is_empty()
+            || (d.qop && (d.cnonce.is_empty() || d.nc.is_empty()));
+        (!missing).then_some(d)
+    }
+}
+
+/// `sscanf("%30lx")`: leading hex digits (after blanks and an optional
+/// `0x`), None without any.
+fn scan_hex(s: &str) -> Option<u64> {
+    let t = s.trim_start();
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    let end = t.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(t.len());
+    if end == 0 {
+        return None;
+    }
+    Some(t[..end.min(30)].chars().fold(0u64, |a, c| {
+        a.wrapping_mul(16)
+            .wrapping_add(u64::from(c.to_digit(16).unwrap_or(0)))
+    }))
+}
+
+fn md5_hex(s: &str) -> String {
+    use md5::{Digest as _, Md5};
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Ajam {
     pub fn new(mgr: Arc<Manager>) -> Arc<Ajam> {
         Arc::new(Ajam {
@@ -95,8 +239,8 @@ impl Ajam {
         }
     }
 
-    /// Runs one request's message; returns the reply's header lines and
-    /// body.
+    /// Runs one request's message on the session its cookie names (a new
+    /// one if none); returns the reply's header lines and body.
     pub async fn handle(
         &self,
         format: Format,
@@ -112,6 +256,24 @@ impl Ajam {
             Some(sh) => (cookie, sh),
             None => self.create(peer, local),
         };
+        match self.run(id, &shared, format, params, false).await {
+            Some(r) => r,
+            // Ended by another request meanwhile: a lookup a moment later
+            // would have made a new session, so make one.
+            None => Box::pin(self.handle(format, params, 0, peer, local)).await,
+        }
+    }
+
+    /// Runs `params` as one message on a session. None if the session was
+    /// already ended.
+    async fn run(
+        &self,
+        id: u32,
+        shared: &Shared,
+        format: Format,
+        params: &[(String, String)],
+        digest: bool,
+    ) -> Option<(String, String)> {
         let m = Message::from_lines(
             params
                 .iter()
@@ -120,10 +282,7 @@ impl Ajam {
         );
         let mut guard = shared.lock().await;
         if guard.destroyed {
-            // Ended by another request meanwhile: this one gets a fresh
-            // session, as a lookup a moment later would have.
-            drop(guard);
-            return Box::pin(self.handle(format, params, 0, peer, local)).await;
+            return None;
         }
         guard.in_use += 1;
         let flow = actions::process(&mut guard.s, &m).await;
@@ -136,7 +295,7 @@ impl Ajam {
                 tail,
             } => {
                 drop(guard);
-                let r = wait_event(&shared, timeout, head, tail).await;
+                let r = wait_event(shared, timeout, head, tail).await;
                 guard = shared.lock().await;
                 (r, false)
             }
@@ -161,7 +320,11 @@ impl Ajam {
             }
             guard.destroyed = true;
         }
-        let life = if guard.s.authenticated || httptimeout < 5 {
+        // Before login a session lasts 5 seconds (digest sessions are
+        // logged in from the start, and last at least that).
+        let life = if digest {
+            httptimeout.max(5)
+        } else if guard.s.authenticated || httptimeout < 5 {
             httptimeout
         } else {
             5
@@ -169,20 +332,27 @@ impl Ajam {
         guard.expires = Instant::now() + Duration::from_secs(u64::from(life));
         guard.in_use -= 1;
         if guard.destroyed && guard.in_use == 0 {
-            self.destroy(id, &guard);
+            self.destroy(guard.s.managerid, &guard);
         }
+        let id = if digest { guard.s.managerid } else { id };
         drop(guard);
-        let headers = format!(
-            "Content-type: text/{}\r\nSet-Cookie: mansession_id=\"{id:08x}\"; Version=1; Max-Age={httptimeout}\r\nPragma: SuppressEvents\r\n",
-            format.content_type()
-        );
+        let mut headers = format!("Content-type: text/{}\r\n", format.content_type());
+        if !digest {
+            headers.push_str(&format!(
+                "Set-Cookie: mansession_id=\"{id:08x}\"; Version=1; Max-Age={httptimeout}\r\nPragma: SuppressEvents\r\n"
+            ));
+        }
         let mut body = String::new();
         match format {
             Format::Raw => body.push_str(output.as_str()),
             Format::Html => {
-                body.push_str(HTML_HEAD);
+                body.push_str(if digest { DIGEST_HTML_HEAD } else { HTML_HEAD });
                 translate(&mut body, output.as_str(), params, false);
-                body.push_str("</table></body>\r\n");
+                body.push_str(if digest {
+                    "</table></form></body></html>\r\n"
+                } else {
+                    "</table></body>\r\n"
+                });
             }
             Format::Xml => {
                 body.push_str("<ajax-response>\n");
@@ -190,12 +360,188 @@ impl Ajam {
                 body.push_str("</ajax-response>\n");
             }
         }
-        (headers, body)
+        Some((headers, body))
+    }
+
+    /// `auth_http_callback`'s check: the digest must name a user whose
+    /// ACL lets the peer in and match its secret; then the session of
+    /// that nonce is found (or made, logged in), and a nonce that is old,
+    /// replayed or more than 62 seconds old is replaced by a new one.
+    pub async fn digest_session(
+        &self,
+        method: &str,
+        authorization: Option<&str>,
+        peer: SocketAddr,
+        local: SocketAddr,
+    ) -> Result<DigestSession, DigestRefusal> {
+        let sys = &self.mgr.sys;
+        let realm = self.realm();
+        let challenge = |nonce: u32, stale: bool| DigestRefusal::Challenge {
+            realm: realm.clone(),
+            nonce,
+            stale,
+        };
+        let fresh = || challenge(random_u32() >> 1, false);
+        let Some(d) = authorization
+            .filter(|a| !a.is_empty())
+            .and_then(Digest::parse)
+        else {
+            return Err(fresh());
+        };
+        let Some(nonce) = scan_hex(&d.nonce) else {
+            sys.pbx.logger.warning(
+                "manager.c",
+                None,
+                &format!("Received incorrect nonce in Digest <{}>", d.nonce),
+            );
+            return Err(fresh());
+        };
+        let conf = sys.loaded().manager.clone();
+        let Some(user) = conf.user(&d.username) else {
+            sys.pbx.logger.notice(
+                "manager.c",
+                None,
+                &format!(
+                    "{} tried to authenticate with nonexistent user '{}'",
+                    peer.ip(),
+                    d.username
+                ),
+            );
+            return Err(fresh());
+        };
+        if !user.acls.is_empty() && !user.acls.allows(peer.ip()) {
+            sys.pbx.logger.notice(
+                "manager.c",
+                None,
+                &format!("{} failed to pass IP ACL as '{}'", peer.ip(), d.username),
+            );
+            return Err(DigestRefusal::Forbidden);
+        }
+        let a1 = md5_hex(&format!(
+            "{}:{realm}:{}",
+            user.username,
+            user.secret.as_deref().unwrap_or("")
+        ));
+        let a2 = md5_hex(&format!("{method}:{}", d.uri));
+        let expected = if d.qop {
+            md5_hex(&format!("{a1}:{nonce:08x}:{}:{}:auth:{a2}", d.nc, d.cnonce))
+        } else {
+            md5_hex(&format!("{a1}:{nonce:08x}:{a2}"))
+        };
+        let matches = d
+            .response
+            .get(..expected.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(&expected));
+        if !matches || user.secret.is_none() {
+            return Err(fresh());
+        }
+        // find_session_by_nonce
+        let all: Vec<Shared> = self.map().values().cloned().collect();
+        for shared in all {
+            let mut sess = shared.lock().await;
+            if sess.destroyed || !sess.s.username.eq_ignore_ascii_case(&d.username) {
+                continue;
+            }
+            if u64::from(sess.s.managerid) == nonce {
+                let nc = scan_hex(&d.nc).unwrap_or(sess.nc + 1);
+                if sess.nc >= nc || sess.nonce_time.elapsed() > Duration::from_secs(62) {
+                    sess.nc = 0;
+                    sess.old_nonce = sess.s.managerid;
+                    let new = {
+                        let mut map = self.map();
+                        let new = loop {
+                            let n = random_u32() >> 1;
+                            if n != 0 && !map.contains_key(&n) {
+                                break n;
+                            }
+                        };
+                        map.remove(&sess.s.managerid);
+                        map.insert(new, shared.clone());
+                        new
+                    };
+                    sess.s.managerid = new;
+                    sess.nonce_time = Instant::now();
+                    return Err(challenge(new, true));
+                }
+                sess.nc = nc;
+                return Ok(DigestSession(shared.clone()));
+            }
+            if u64::from(sess.old_nonce) == nonce {
+                return Err(challenge(sess.s.managerid, true));
+            }
+        }
+        let Ok(id) = u32::try_from(nonce) else {
+            return Err(fresh());
+        };
+        if id == 0 || self.map().contains_key(&id) {
+            return Err(fresh());
+        }
+        let shared = self.create_with_id(peer, local, id);
+        {
+            let mut sess = shared.lock().await;
+            let s = &mut sess.s;
+            s.authenticated = true;
+            s.username = user.username.clone();
+            s.readperm = user.readperm;
+            s.writeperm = user.writeperm;
+            s.writetimeout = Duration::from_millis(u64::from(user.writetimeout));
+            s.send_events = u32::MAX;
+            super::session::logged_in(s);
+            if user.displayconnects {
+                sys.pbx.logger.verbose(
+                    2,
+                    "manager.c",
+                    None,
+                    &format!("HTTP Manager '{}' logged in from {}", s.username, peer.ip()),
+                );
+            }
+        }
+        Ok(DigestSession(shared))
+    }
+
+    /// Runs one request's message on a digest session.
+    pub async fn handle_digest(
+        &self,
+        session: DigestSession,
+        format: Format,
+        params: &[(String, String)],
+    ) -> Result<(String, String), DigestRefusal> {
+        let id = session.0.lock().await.s.managerid;
+        // None: logged off by another request meanwhile.
+        self.run(id, &session.0, format, params, true)
+            .await
+            .ok_or_else(|| DigestRefusal::Challenge {
+                realm: self.realm(),
+                nonce: random_u32() >> 1,
+                stale: false,
+            })
+    }
+
+    /// The digest realm: the system name, else `asterisk`.
+    fn realm(&self) -> String {
+        match self.mgr.sys.conf.options.system_name.as_str() {
+            "" => "asterisk".to_string(),
+            n => n.to_string(),
+        }
     }
 
     /// `build_mansession` for HTTP: events off until the first WaitEvent,
     /// and a random non-zero id.
     fn create(&self, peer: SocketAddr, local: SocketAddr) -> (u32, Shared) {
+        let id = {
+            let map = self.map();
+            loop {
+                let id = random_u32();
+                if id != 0 && !map.contains_key(&id) {
+                    break id;
+                }
+            }
+        };
+        (id, self.create_with_id(peer, local, id))
+    }
+
+    /// A new session under `id` (not in use).
+    fn create_with_id(&self, peer: SocketAddr, local: SocketAddr, id: u32) -> Shared {
         let mgr = &self.mgr;
         let info = Arc::new(SessionInfo {
             id: mgr.next_session.fetch_add(1, Ordering::SeqCst),
@@ -235,13 +581,6 @@ impl Ajam {
             managerid: 0,
         };
         let events = mgr.subscribe();
-        let mut map = self.map();
-        let id = loop {
-            let id = random_u32();
-            if id != 0 && !map.contains_key(&id) {
-                break id;
-            }
-        };
         let mut s = s;
         s.managerid = id;
         let shared = Arc::new(tokio::sync::Mutex::new(HttpSession {
@@ -251,9 +590,12 @@ impl Ajam {
             in_use: 0,
             destroyed: false,
             waiter: 0,
+            nc: 0,
+            nonce_time: Instant::now(),
+            old_nonce: 0,
         }));
-        map.insert(id, shared.clone());
-        (id, shared)
+        self.map().insert(id, shared.clone());
+        shared
     }
 
     fn destroy(&self, id: u32, sess: &HttpSession) {
@@ -526,6 +868,34 @@ mod tests {
             "<response type='object' id='unknown'><generic output='a&apos;b' output-2='' _1x_y='&lt;v&gt;' /></response>\n"
         );
         assert_eq!(xml("", &[]), "");
+    }
+
+    #[test]
+    fn digest_headers() {
+        let d = Digest::parse(
+            "Digest username=\"admin\", realm=\"asterisk\", nonce=\"0a1b\", uri=\"/a?b=1,2\", qop=auth, nc=00000001, cnonce=\"c\", response=\"ff\", x-other=\"y\"",
+        )
+        .expect("digest");
+        assert_eq!(d.username, "admin");
+        assert_eq!(d.uri, "/a?b=1,2");
+        assert_eq!(d.nc, "00000001");
+        assert!(d.qop);
+        assert_eq!(Digest::parse("Basic YWRtaW4="), None);
+        // qop=auth without cnonce and nc is refused; so is another
+        // algorithm.
+        assert_eq!(
+            Digest::parse("Digest username=a, realm=r, nonce=1, uri=/, response=x, qop=auth"),
+            None
+        );
+        assert_eq!(
+            Digest::parse(
+                "Digest username=a, realm=r, nonce=1, uri=/, response=x, algorithm=SHA-256"
+            ),
+            None
+        );
+        assert!(Digest::parse("Digest username=a, realm=r, nonce=1, uri=/, response=x").is_some());
+        assert_eq!(scan_hex("00000002"), Some(2));
+        assert_eq!(scan_hex("zz"), None);
     }
 
     #[test]

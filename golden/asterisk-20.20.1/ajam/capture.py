@@ -20,11 +20,18 @@ Scenario lines (see README.md):
                           (to Content-Length, or to the close), record it
     sendclose             the same, reading until the server closes
     keep                  $SAVED := $COOKIE
+    keepnonce             $OLDNONCE := $NONCE
+    auth <user> <secret> <method> <uri> <nc> [<nonce>]
+                          $AUTH := an `Authorization: Digest` value
+                          answering the last challenge ($NONCE, $REALM)
+                          with qop=auth (or the nonce given, e.g.
+                          $OLDNONCE)
     cli <command>         run `asterisk -rx <command>`, record its output
     sleep <seconds>
 The exit status is 1 when a response did not come within the timeout (the
 partial transcript is written all the same).
 """
+import hashlib
 import re
 import shlex
 import socket
@@ -61,6 +68,21 @@ def unescape(text):
         out += c.encode()
         i += 1
     return bytes(out)
+
+
+def md5(text):
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def digest(user, secret, realm, nonce, method, uri, nc):
+    """The Authorization value answering a challenge (RFC 2617, qop=auth)."""
+    cnonce = "0a4f113b"
+    a1 = md5("%s:%s:%s" % (user, realm, secret))
+    a2 = md5("%s:%s" % (method, uri))
+    resp = md5("%s:%s:%s:%s:auth:%s" % (a1, nonce, nc, cnonce, a2))
+    return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+            'qop=auth, nc=%s, cnonce="%s", response="%s", opaque="%s"'
+            % (user, realm, nonce, uri, nc, cnonce, resp, nonce))
 
 
 def read_response(sock, to_close, head_request):
@@ -104,6 +126,7 @@ def main():
     out = open(rx_out, "wb")
     cookie = ""
     saved = ""
+    nonce = realm = oldnonce = auth = ""
     label = None
     lines = []
     body = b""
@@ -124,6 +147,7 @@ def main():
         elif word in ("send", "sendclose"):
             head = "".join(
                 l.replace("$COOKIE", cookie).replace("$SAVED", saved)
+                 .replace("$AUTH", auth)
                  .replace("$LEN", str(len(body))) + "\r\n"
                 for l in lines)
             sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
@@ -136,12 +160,22 @@ def main():
             m = re.search(rb'mansession_id="([0-9a-f]+)"', data)
             if m:
                 cookie = m.group(1).decode()
+            m = re.search(rb'realm="([^"]*)", nonce="([0-9a-f]+)"', data)
+            if m:
+                realm, nonce = m.group(1).decode(), m.group(2).decode()
             if not complete:
                 sys.stderr.write("%s: no complete response\n" % label)
                 ok = False
                 break
         elif word == "keep":
             saved = cookie
+        elif word == "keepnonce":
+            oldnonce = nonce
+        elif word == "auth":
+            f = rest.split(" ")
+            user, secret, method, uri, nc = f[:5]
+            n = f[5].replace("$OLDNONCE", oldnonce) if len(f) > 5 else nonce
+            auth = digest(user, secret, realm, n, method, uri, nc)
         elif word == "cli":
             res = subprocess.run(shlex.split(cli_prefix) + [rest],
                                  stdout=subprocess.PIPE, timeout=30)
