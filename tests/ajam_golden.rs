@@ -620,6 +620,23 @@ fn keep_alive_then_close() {
         assert!(whole);
         assert!(String::from_utf8_lossy(&data).contains(&format!("ActionID: k{i}\r\n")));
     }
+    // A body nobody reads (here on a 404, and a chunked one) is drained,
+    // and the next request follows it on the same connection.
+    s.write_all(b"GET /nothing HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
+        .expect("send");
+    let (data, whole) = read_response(&mut s, false, false);
+    assert!(whole && data.starts_with(b"HTTP/1.1 404 Not Found\r\n"));
+    s.write_all(
+        b"POST /asterisk/rawman?action=Ping HTTP/1.1\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    )
+    .expect("send");
+    let (data, whole) = read_response(&mut s, false, false);
+    let text = String::from_utf8_lossy(&data);
+    assert!(
+        whole && text.contains("Message: Missing action in request\r\n"),
+        "{text}"
+    );
+    assert!(!text.contains("Connection: close"));
     s.write_all(b"GET /nothing HTTP/1.1\r\nConnection: close\r\n\r\n")
         .expect("send");
     let (data, whole) = read_response(&mut s, true, false);

@@ -589,6 +589,19 @@ impl Conn {
         Ok(self.buf.drain(..n).collect())
     }
 
+    /// Drops the next `n` bytes without keeping them.
+    async fn skip(&mut self, mut n: u64, body: &Body) -> Result<(), Stop> {
+        loop {
+            let take = usize::try_from(n).unwrap_or(usize::MAX).min(self.buf.len());
+            self.buf.drain(..take);
+            n -= take as u64;
+            if n == 0 {
+                return Ok(());
+            }
+            self.fill(body.inactivity, body.deadline).await?;
+        }
+    }
+
     /// One line, `\n` included, of at most [`request::MAX_LINE`] bytes.
     async fn read_line(&mut self, body: &Body) -> Result<Vec<u8>, RequestError> {
         loop {
@@ -603,11 +616,13 @@ impl Conn {
         }
     }
 
-    /// The body, up to `limit` bytes (`ast_http_get_contents`).
+    /// The body, up to `limit` bytes (`ast_http_get_contents`); with
+    /// `keep` false it is only consumed.
     async fn read_body_limited(
         &mut self,
         body: &mut Body,
         limit: u64,
+        keep: bool,
     ) -> Result<Vec<u8>, RequestError> {
         body.read = true;
         match body.kind {
@@ -616,6 +631,12 @@ impl Conn {
                 if n > limit {
                     return Err(RequestError::BodyTooLarge);
                 }
+                if !keep {
+                    self.skip(n, body)
+                        .await
+                        .map_err(|_| RequestError::BadBody)?;
+                    return Ok(Vec::new());
+                }
                 let n = usize::try_from(n).map_err(|_| RequestError::BodyTooLarge)?;
                 self.read_exact(n, body)
                     .await
@@ -623,20 +644,28 @@ impl Conn {
             }
             BodyKind::Chunked => {
                 let mut out = Vec::new();
+                let mut total = 0u64;
                 loop {
                     let line = self.read_line(body).await?;
                     let size = request::chunk_size(&line).ok_or(RequestError::BadBody)?;
                     if size == 0 {
                         break;
                     }
-                    if (out.len() + size) as u64 > limit {
+                    total += size as u64;
+                    if total > limit {
                         return Err(RequestError::BodyTooLarge);
                     }
-                    let data = self
-                        .read_exact(size, body)
-                        .await
-                        .map_err(|_| RequestError::BadBody)?;
-                    out.extend_from_slice(&data);
+                    if keep {
+                        let data = self
+                            .read_exact(size, body)
+                            .await
+                            .map_err(|_| RequestError::BadBody)?;
+                        out.extend_from_slice(&data);
+                    } else {
+                        self.skip(size as u64, body)
+                            .await
+                            .map_err(|_| RequestError::BadBody)?;
+                    }
                     let end = self
                         .read_exact(2, body)
                         .await
@@ -659,13 +688,15 @@ impl Conn {
 
     /// A form body (at most [`request::MAX_CONTENT_LENGTH`] bytes).
     async fn read_body(&mut self, body: &mut Body) -> Result<Vec<u8>, RequestError> {
-        self.read_body_limited(body, request::MAX_CONTENT_LENGTH as u64)
+        self.read_body_limited(body, request::MAX_CONTENT_LENGTH as u64, true)
             .await
     }
 
     /// Drains a body nobody read, so the next request can follow it.
     async fn discard(&mut self, body: &mut Body) -> Result<(), RequestError> {
-        self.read_body_limited(body, MAX_DISCARD).await.map(|_| ())
+        self.read_body_limited(body, MAX_DISCARD, false)
+            .await
+            .map(|_| ())
     }
 
     /// Writes one response; false if the peer did not take it.

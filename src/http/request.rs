@@ -380,8 +380,7 @@ pub fn parse_form(s: &[u8]) -> Vec<(String, String)> {
 
 /// `chunked_atoh`: the size on a chunk-size line (hex digits up to `\r`,
 /// a `;` extension ignored). None for anything else, a missing `\r`
-/// included; sizes past [`MAX_CONTENT_LENGTH`] are reported as one more
-/// than it (they are refused either way).
+/// included; sizes saturate at `u32::MAX` (far past any limit).
 pub fn chunk_size(line: &[u8]) -> Option<usize> {
     if line.first().is_none_or(|&b| b < b'0') {
         return None;
@@ -395,7 +394,10 @@ pub fn chunk_size(line: &[u8]) -> Option<usize> {
             return line[i..].contains(&b'\r').then_some(value);
         }
         let d = (c as char).to_digit(16)? as usize;
-        value = (value * 16 + d).min(MAX_CONTENT_LENGTH + 1);
+        value = value
+            .saturating_mul(16)
+            .saturating_add(d)
+            .min(u32::MAX as usize);
     }
     None
 }
@@ -533,7 +535,7 @@ mod tests {
         assert_eq!(chunk_size(b"\r\n"), None);
         assert_eq!(
             chunk_size(b"ffffffffffffffffffffffff\r\n"),
-            Some(MAX_CONTENT_LENGTH + 1)
+            Some(u32::MAX as usize)
         );
     }
 
