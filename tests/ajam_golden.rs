@@ -643,3 +643,61 @@ fn keep_alive_then_close() {
     assert!(whole, "the server closes after Connection: close");
     assert!(String::from_utf8_lossy(&data).contains("Connection: close\r\n"));
 }
+
+/// A client long-polling WaitEvent goes on sending actions on the same
+/// session: they are answered at once, and an event they cause ends the
+/// wait.
+#[test]
+fn actions_during_a_long_poll() {
+    let srv = start(|_| {});
+    let p = srv.port;
+    let (head, _) = get(
+        p,
+        "/asterisk/rawman?action=Login&username=admin&secret=amp111",
+        "",
+    );
+    let id = cookie_of(&head);
+    get(p, "/asterisk/rawman?action=WaitEvent&Timeout=0", &id);
+    let t0 = Instant::now();
+    let poll = {
+        let id = id.clone();
+        std::thread::spawn(move || {
+            get(
+                p,
+                "/asterisk/rawman?action=WaitEvent&Timeout=8&ActionID=lp",
+                &id,
+            )
+            .1
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, body) = get(p, "/asterisk/rawman?action=Ping&ActionID=during", &id);
+    assert!(body.starts_with("Response: Success\r\nActionID: during\r\nPing: Pong\r\n"));
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "Ping waited for the poll"
+    );
+    get(
+        p,
+        "/asterisk/rawman?action=UserEvent&UserEvent=Ring&ActionID=ue",
+        &id,
+    );
+    let body = poll.join().expect("poll");
+    assert!(
+        t0.elapsed() < Duration::from_secs(4),
+        "the event did not end the wait"
+    );
+    assert!(
+        body.starts_with(
+            "Response: Success\r\nActionID: lp\r\nMessage: Waiting for Event completed.\r\n\r\n"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: Ring\r\nActionID: ue\r\n"
+        ),
+        "{body}"
+    );
+    assert!(body.ends_with("Event: WaitEventComplete\r\nActionID: lp\r\n\r\n"));
+}
