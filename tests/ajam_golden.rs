@@ -701,3 +701,27 @@ fn actions_during_a_long_poll() {
     );
     assert!(body.ends_with("Event: WaitEventComplete\r\nActionID: lp\r\n\r\n"));
 }
+
+/// Past `sessionlimit` open connections a new one is closed unanswered;
+/// once one closes, connections are served again.
+#[test]
+fn session_limit() {
+    let srv = start(|d| {
+        let p = d.join("http.conf");
+        let t = std::fs::read_to_string(&p).expect("http.conf");
+        std::fs::write(&p, t.replace("sessionlimit = 100", "sessionlimit = 1")).expect("write");
+    });
+    let held = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let (data, _) = exchange(
+        srv.port,
+        b"GET /asterisk/httpstatus HTTP/1.1\r\n\r\n",
+        true,
+        false,
+    );
+    assert!(data.is_empty(), "{:?}", String::from_utf8_lossy(&data));
+    drop(held);
+    std::thread::sleep(Duration::from_millis(200));
+    let (head, _) = get(srv.port, "/asterisk/httpstatus", "");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
+}
