@@ -14,6 +14,7 @@ pub mod cmdline;
 pub mod config;
 pub mod core;
 pub mod funcs;
+pub mod http;
 pub mod manager;
 pub mod media;
 pub mod pbx;

@@ -86,6 +86,27 @@ fn http_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResul
     if h.enable_static {
         uris.push(("static", true, "Asterisk HTTP Static Delivery"));
     }
+    let mgr = &loaded.manager.general;
+    if mgr.enabled && mgr.webenabled {
+        uris.push((
+            "amanager",
+            false,
+            "HTML Manager Event Interface w/Digest authentication",
+        ));
+        uris.push((
+            "arawman",
+            false,
+            "Raw HTTP Manager Event Interface w/Digest authentication",
+        ));
+        uris.push(("manager", false, "HTML Manager Event Interface"));
+        uris.push(("rawman", false, "Raw HTTP Manager Event Interface"));
+        uris.push((
+            "amxml",
+            false,
+            "XML Manager Event Interface w/Digest authentication",
+        ));
+        uris.push(("mxml", false, "XML Manager Event Interface"));
+    }
     if m.loads("chan_websocket") && m.loads("res_http_websocket") {
         uris.push(("media", true, "Media over Websocket"));
     }

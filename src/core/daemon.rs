@@ -95,6 +95,8 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     crate::core::devicestate::DeviceStates::start(&system);
     let manager = crate::manager::Manager::new(system.clone());
     manager.start().await;
+    // http.conf's server, with AMI over HTTP when manager.conf allows it.
+    let _http = crate::http::start(&system, &manager).await;
     // SIP listeners (sip.conf, pjsip.conf transports).
     let stacks = crate::channels::sip::start(&system).await;
     match system.sip.lock() {

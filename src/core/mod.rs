@@ -324,6 +324,8 @@ pub struct System {
     pub db: astdb::AstDb,
     /// The SIP listeners (chan_sip, pjsip transports) once started.
     pub sip: Mutex<Vec<Arc<crate::channels::sip::stack::SipStack>>>,
+    /// Counts reloads, so listeners (the HTTP server) can follow them.
+    pub reloads: tokio::sync::watch::Sender<u64>,
     this: Weak<System>,
 }
 
@@ -353,6 +355,7 @@ impl System {
             pbx,
             db,
             sip: Mutex::new(Vec::new()),
+            reloads: tokio::sync::watch::Sender::new(0),
             this: this.clone(),
         }))
     }
@@ -435,6 +438,7 @@ impl System {
         if parts.contains(&Part::Dialplan) {
             self.pbx.devstates.sync_hints(self);
         }
+        self.reloads.send_modify(|n| *n += 1);
         Ok(())
     }
 

@@ -11,6 +11,7 @@
 pub mod actions;
 pub mod events;
 pub mod filter;
+pub mod http;
 pub mod message;
 pub mod security;
 pub mod session;

@@ -41,6 +41,8 @@ pub struct Session {
     pub session_id: String,
     /// Variables to set on channels this session originates (`setvar`).
     pub chanvars: Vec<(String, String)>,
+    /// The `mansession_id` of an HTTP session; 0 on a TCP connection.
+    pub managerid: u32,
 }
 
 /// What an action asks the session to do next.
@@ -129,6 +131,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
         session_tv: SystemTime::now(),
         session_id: format!("0x{:x}", 0x7f00_0000_0000u64 + info.id * 0x1000),
         chanvars: Vec::new(),
+        managerid: 0,
         mgr: mgr.clone(),
     };
     let mut events = mgr.subscribe();

@@ -156,6 +156,9 @@ impl View for HttpConf {
                 let val = v.value.as_str();
                 let lname = v.name.to_ascii_lowercase();
                 if TLS_OPTIONS.contains(&lname.as_str()) {
+                    // Asterism's HTTP server has no TLS listener (yet):
+                    // check-config lists every TLS option as unsupported.
+                    super::unknown_option(diags, v, &cat.name);
                     if lname == "tlsenable" || lname == "sslenable" {
                         h.tlsenable = is_true(val);
                     } else {
@@ -166,7 +169,13 @@ impl View for HttpConf {
                 match lname.as_str() {
                     "servername" => h.servername = Some(val.to_string()),
                     "enabled" => h.enabled = is_true(val),
-                    "enablestatic" | "enable_static" => h.enable_static = is_true(val),
+                    "enablestatic" | "enable_static" => {
+                        h.enable_static = is_true(val);
+                        // /static is not served.
+                        if h.enable_static {
+                            super::unknown_option(diags, v, &cat.name);
+                        }
+                    }
                     "enable_status" => h.enable_status = is_true(val),
                     "bindport" => match val.trim().parse::<u16>() {
                         Ok(p) => h.bindport = p,
@@ -246,6 +255,8 @@ mod tests {
                     ("redirect", "/longer/path /x"),
                     ("redirect", "/ab /y"),
                     ("bogus", "1"),
+                    ("tlsenable", "yes"),
+                    ("tlscertfile", "/etc/x.pem"),
                 ],
             ),
             category(
@@ -260,7 +271,10 @@ mod tests {
         assert_eq!(t, ["/longer/path", "/ab", "/"]);
         assert_eq!(h.bound_address().as_deref(), Some("127.0.0.1:8088"));
         assert_eq!(h.restrictions[0].acl.acls[0].rules.len(), 1);
-        assert_eq!(d.len(), 1);
+        // bogus, tlsenable and tlscertfile.
+        assert_eq!(d.len(), 3);
+        assert!(d[1].message.contains("'tlsenable'"), "{:?}", d[1]);
+        assert!(h.tlsenable);
         assert_eq!(HttpConf::default().bound_address(), None);
     }
 }

@@ -66,7 +66,12 @@ pub fn login<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 2,
                 "manager.c",
                 None,
-                &format!("Manager '{}' logged on from {}", s.username, s.peer.ip()),
+                &format!(
+                    "{}Manager '{}' logged on from {}",
+                    if s.managerid != 0 { "HTTP " } else { "" },
+                    s.username,
+                    s.peer.ip()
+                ),
             );
         }
         let mut r = Reply::ack(m, "Authentication accepted");
