@@ -248,26 +248,29 @@ impl RtpPort {
     pub fn quality(&self) -> [String; 5] {
         let s = self.session();
         let (txcount, _) = s.sent_counts();
-        let clock = f64::from(s.config().clock_rate.max(1));
         let rxcount = s.packets_received();
-        let (themssrc, lost, rxjitter) = match s.receive_stats() {
-            Some(r) => (
-                r.ssrc,
-                r.lost().max(0) as u32,
-                f64::from(r.jitter()) / clock,
-            ),
-            None => (0, 0, 0.0),
+        let (themssrc, lost) = match s.receive_stats() {
+            Some(r) => (r.ssrc, r.lost().max(0) as u32),
+            None => (0, 0),
         };
+        // Asterisk's "rxjitter" is what the far end reported of our
+        // stream (RTCP; none read here), its "txjitter" its own
+        // measurement of the stream it receives.
+        let j = s.local_jitter();
         let ssrc = s.config().ssrc;
         [
             format!(
-                "ssrc={ssrc};themssrc={themssrc};lp={lost};rxjitter={rxjitter:.6};rxcount={rxcount};\
+                "ssrc={ssrc};themssrc={themssrc};lp={lost};rxjitter={:.6};rxcount={rxcount};\
                  txjitter={:.6};txcount={txcount};rlp=0;rtt={:.6};rxmes={:.6};txmes={:.6}",
-                0.0, 0.0, 0.0, 0.0
+                0.0, j.jitter, 0.0, 0.0, 0.0
             ),
             format!(
-                "minrxjitter={z};maxrxjitter={z};avgrxjitter={z};stdevrxjitter={z};\
+                "minrxjitter={:010.6};maxrxjitter={:010.6};avgrxjitter={:010.6};stdevrxjitter={:010.6};\
                  mintxjitter={z};maxtxjitter={z};avgtxjitter={z};stdevtxjitter={z};",
+                j.min,
+                j.max,
+                j.mean,
+                j.stdev,
                 z = "000.000000"
             ),
             format!(

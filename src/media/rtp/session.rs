@@ -209,6 +209,8 @@ pub struct RtpSession {
     packets_sent: u32,
     /// Every RTP packet taken in, probation or not (Asterisk's rxcount).
     packets_received: u32,
+    /// The jitter Asterisk reports of what we receive.
+    local_jitter: super::stats::LocalJitter,
     octets_sent: u32,
     sent_since_report: bool,
     sending: Option<SendingDigit>,
@@ -261,6 +263,7 @@ impl RtpSession {
             need_marker: true,
             packets_sent: 0,
             packets_received: 0,
+            local_jitter: Default::default(),
             octets_sent: 0,
             sent_since_report: false,
             sending: None,
@@ -380,6 +383,11 @@ impl RtpSession {
     /// Statistics of the source we are receiving, once one is seen.
     pub fn receive_stats(&self) -> Option<&ReceiveStats> {
         self.stats.as_ref()
+    }
+
+    /// The receive jitter as Asterisk measures and reports it.
+    pub fn local_jitter(&self) -> &super::stats::LocalJitter {
+        &self.local_jitter
     }
 
     /// Packets and payload octets sent so far (the SR's counters).
@@ -717,6 +725,11 @@ impl RtpSession {
             if !is_event {
                 s.update_jitter(p.timestamp, arrival);
             }
+        }
+        if !is_event {
+            let rate = self.config.clock_rate;
+            self.local_jitter
+                .on_packet(now, p.sequence, p.timestamp, p.marker, rate);
         }
         if is_event {
             let ev = TelephoneEvent::parse(p.payload)?;
