@@ -4,7 +4,7 @@
 //! points (`tests/configs/office-harness/office-test.conf`) is included into
 //! a copy to give each call the caller number a phone would have.
 //!
-//! Applications not built yet (VoiceMail, MixMonitor) stop the run with
+//! Applications not built yet (MixMonitor) stop the run with
 //! Asterisk's "No application" warning; the test follows the dialplan up to
 //! them and checks that the branch taken is the right one.
 
