@@ -5,6 +5,32 @@ use super::values::set_option;
 use super::{View, bad_value, check_known, unknown_option};
 use crate::config::{Config, Diagnostic, Origin, is_true};
 
+/// `[general]` options of app_voicemail that Asterism's VoiceMail does
+/// not act on yet (e-mail and pager notification, external notify and
+/// password programs, SMDI, gain, review): check-config lists them.
+const UNBUILT_GENERAL_OPTIONS: &[&str] = &[
+    "attachfmt",
+    "serveremail",
+    "emailsubject",
+    "emailbody",
+    "emaildateformat",
+    "fromstring",
+    "mailcmd",
+    "pagerbody",
+    "pagersubject",
+    "pagerfromstring",
+    "pagerdateformat",
+    "externnotify",
+    "externpass",
+    "externpasscheck",
+    "externpassnotify",
+    "smdienable",
+    "smdiport",
+    "volgain",
+    "review",
+    "sendvoicemail",
+];
+
 /// Every `[general]` option app_voicemail reads (Asterisk 20).
 const GENERAL_OPTIONS: &[&str] = &[
     "adsifdn",
@@ -235,6 +261,15 @@ impl View for VoicemailConf {
         let mut conf = VoicemailConf::default();
         if let Some(cat) = cfg.section("general") {
             check_known(cfg, diags, cat, GENERAL_OPTIONS);
+            for v in &cat.variables {
+                let name = v.name.to_ascii_lowercase();
+                let unbuilt = UNBUILT_GENERAL_OPTIONS.contains(&name.as_str())
+                    // attach=no is what Asterism does anyway.
+                    || (name == "attach" && is_true(&v.value));
+                if unbuilt {
+                    unknown_option(diags, v, &cat.name);
+                }
+            }
             let g = &mut conf.general;
             if let Some(f) = cat.get("format") {
                 g.formats = f
@@ -440,6 +475,39 @@ mod tests {
         assert_eq!(m.zonetag, "eastern");
         assert_eq!(v.mailboxes[1].fullname, "");
         assert_eq!(d.len(), 2, "{d:?}"); // bogus + duplicate 1000
+    }
+
+    /// Options VoiceMail does not act on yet are listed with their line;
+    /// `attach=no` is what it does anyway.
+    #[test]
+    fn unbuilt_options_are_reported() {
+        let cfg = Config {
+            categories: vec![cat(
+                "general",
+                vec![
+                    var("attach", "no", 2),
+                    var("serveremail", "pbx@example.com", 3),
+                    var("attach", "yes", 4),
+                    var("volgain", "2.0", 5),
+                    var("maxsecs", "60", 6),
+                ],
+            )],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        VoicemailConf::from_config(&cfg, &mut d);
+        let lines: Vec<(u32, &str)> = d.iter().map(|x| (x.line, x.message.as_str())).collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    3,
+                    "unknown or unsupported option 'serveremail' in [general]"
+                ),
+                (4, "unknown or unsupported option 'attach' in [general]"),
+                (5, "unknown or unsupported option 'volgain' in [general]"),
+            ]
+        );
     }
 
     #[test]

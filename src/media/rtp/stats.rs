@@ -319,7 +319,7 @@ mod local_jitter_tests {
     fn measured_as_asterisk_measures() {
         let t0 = Instant::now();
         let mut j = LocalJitter::default();
-        let mut at = |j: &mut LocalJitter, i: u32, late_ms: u64| {
+        let at = |j: &mut LocalJitter, i: u32, late_ms: u64| {
             let now = t0 + Duration::from_millis(u64::from(i) * 20 + late_ms);
             j.on_packet(now, i as u16, 1000 + i * 160, i == 0, 8000);
         };
