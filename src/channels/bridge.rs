@@ -4,7 +4,7 @@
 //! BRIDGEPVTCALLID variables it keeps on its members. The media itself is
 //! relayed by Dial.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use super::Channel;
 use crate::core::events::{BridgeAction, BridgeSnapshot, EventBus, EventKind};
@@ -22,12 +22,7 @@ pub struct Bridge {
     events: EventBus,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
+use crate::core::lock;
 
 impl Bridge {
     /// A new, empty basic bridge (BridgeCreate).

@@ -84,10 +84,7 @@ fn registration_body(
         .find(|a| !a.is_empty())
         .unwrap_or("n/a");
     let status = registry.iter().find(|r| r.reg.name == o.name);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = crate::core::unix_seconds();
     let (word, tail) = match status {
         Some(r) => {
             let secs = r.next_due.map(|t| t - now).unwrap_or(0);

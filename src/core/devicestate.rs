@@ -8,7 +8,7 @@
 //! device's new state (DeviceStateChange) on the event bus.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::System;
@@ -243,12 +243,7 @@ pub struct DeviceStates {
     hints: Mutex<HashMap<(String, String), ExtensionState>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
+use super::lock;
 
 impl DeviceStates {
     /// Starts the engine: the task that works changes out, the hints'

@@ -344,12 +344,7 @@ impl Logger {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
+use super::lock;
 
 /// Formats now with an Asterisk dateformat (`ast_strftime`: strftime,
 /// plus `%q`/`%<n>q` for fractions of a second), in local time.

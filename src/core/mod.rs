@@ -262,6 +262,23 @@ fn pbx_uuid(db: &astdb::AstDb) -> Result<String, astdb::DbError> {
     Ok(uuid)
 }
 
+/// Locks `m`, taking the data over from a holder that panicked: what the
+/// core keeps under its locks stays usable after one task failed.
+pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// The wall clock in whole seconds since the epoch (`time(NULL)`).
+pub fn unix_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
 /// A random (version 4) UUID, in its usual text form.
 pub fn random_uuid() -> String {
     // The kernel hands one out; fall back to hashing time and pid.

@@ -14,16 +14,13 @@ pub mod style;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use crate::core::System;
+use crate::core::{System, lock};
 use endpoint::Flavor;
 use stack::SipStack;
 
 /// The stack serving one driver, if it runs.
 pub fn stack_of(sys: &System, flavor: Flavor) -> Option<Arc<SipStack>> {
-    let stacks = match sys.sip.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    };
+    let stacks = lock(&sys.sip);
     stacks.iter().find(|s| s.flavor == flavor).cloned()
 }
 
@@ -31,10 +28,7 @@ pub fn stack_of(sys: &System, flavor: Flavor) -> Option<Arc<SipStack>> {
 /// (empty when the driver is not running).
 pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
     match stack_of(sys, flavor) {
-        Some(stack) => match stack.registry.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        },
+        Some(stack) => lock(&stack.registry).clone(),
         None => Vec::new(),
     }
 }
@@ -55,18 +49,14 @@ pub fn live_contacts(sys: &System, flavor: Flavor, aors: &[String]) -> Vec<LiveC
     };
     let now = std::time::Instant::now();
     let bound: Vec<(String, registrar::Binding)> = {
-        let r = match stack.registrar.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let r = lock(&stack.registrar);
         aors.iter()
             .flat_map(|a| r.contacts(a, now).into_iter().map(move |b| (a.clone(), b)))
             .collect()
     };
-    let reach = match stack.qualify.lock() {
-        Ok(g) => g.clone(),
-        Err(p) => p.into_inner().clone(),
-    };
+    // Only the bound contacts' results are looked up (device state asks
+    // here on every change of every device).
+    let reach = lock(&stack.qualify);
     bound
         .into_iter()
         .map(|(aor, binding)| LiveContact {
@@ -81,11 +71,9 @@ pub fn live_contacts(sys: &System, flavor: Flavor, aors: &[String]) -> Vec<LiveC
 /// static one), if it is probed.
 pub fn static_reach(sys: &System, flavor: Flavor, aor: &str, uri: &str) -> Option<qualify::Reach> {
     let stack = stack_of(sys, flavor)?;
-    let reach = match stack.qualify.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    };
-    reach.get(&(aor.to_string(), uri.to_string())).copied()
+    lock(&stack.qualify)
+        .get(&(aor.to_string(), uri.to_string()))
+        .copied()
 }
 
 /// A chan_sip peer as it stands now: its registration (if any) over its

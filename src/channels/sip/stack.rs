@@ -23,6 +23,7 @@ use crate::apps::AppCtx;
 use crate::channels::rtp::{PortRange, RtpPort, bind_pair};
 use crate::channels::{ChanState, Channel, Driver, Indication, NewChannel};
 use crate::core::System;
+use crate::core::{lock, unix_seconds};
 use crate::media::Codec;
 use crate::media::rtp::RtpConfig;
 use crate::sip::Via;
@@ -2430,20 +2431,4 @@ fn httpdate_now() -> String {
     chrono::Utc::now()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()
-}
-
-/// The wall clock in whole seconds since the epoch (`time(NULL)`).
-fn unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// A lock that survives a panicked holder (the data is plain values).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
 }

@@ -234,10 +234,7 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let sys = s.sys().clone();
     let loaded = sys.loaded();
     let conf = &*loaded.pjsip;
-    let unix_now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let unix_now = crate::core::unix_seconds();
     let now_instant = std::time::Instant::now();
     let mut r = Reply::list_start(
         m,
@@ -311,7 +308,7 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 .line("Uri", &b.uri)
                 .line("QualifyFrequency", aor.qualify_frequency)
                 .line("UserAgent", &b.user_agent)
-                .line("ExpirationTime", unix_now + b.remaining(now_instant))
+                .line("ExpirationTime", unix_now + b.remaining(now_instant) as i64)
                 .line("OutboundProxy", opt("outbound_proxy"))
                 .line("Status", status)
                 .line("RoundtripUsec", rtt)
