@@ -246,8 +246,8 @@ fn contact_header(out: &mut String, level: usize) {
     );
 }
 
-/// A contact of an AOR for `pjsip show contacts`: its id, AOR, URI and
-/// qualify result.
+/// A contact of an AOR: its id (`<aor>@@<md5 of the uri>` when
+/// permanent, `<aor>;@<md5>` when registered), AOR, URI and qualify result.
 struct ContactRow<'a> {
     id: String,
     aor: &'a Aor,
@@ -255,32 +255,40 @@ struct ContactRow<'a> {
     reach: Option<crate::channels::sip::qualify::Reach>,
 }
 
+/// An AOR's contacts, permanent and registered, by id.
+fn aor_contacts<'a>(sys: &System, aor: &'a Aor) -> Vec<ContactRow<'a>> {
+    use crate::channels::sip::endpoint::Flavor;
+    let mut rows: Vec<ContactRow<'a>> = aor
+        .contacts
+        .iter()
+        .map(|c| ContactRow {
+            id: format!("{}@@{}", aor.name, md5_hex(c.as_bytes())),
+            aor,
+            uri: c.clone(),
+            reach: crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c),
+        })
+        .collect();
+    let live =
+        crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name));
+    rows.extend(live.into_iter().map(|c| ContactRow {
+        id: format!("{};@{}", aor.name, md5_hex(c.binding.uri.as_bytes())),
+        aor,
+        uri: c.binding.uri,
+        reach: c.reach,
+    }));
+    rows.sort_by(|x, y| x.id.cmp(&y.id));
+    rows
+}
+
 /// `pjsip show contacts`: every contact, permanent and registered.
 fn show_contacts(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
-    use crate::channels::sip::endpoint::Flavor;
     let loaded = sys.loaded();
-    let conf = &*loaded.pjsip;
-    let mut rows = Vec::new();
-    for aor in &conf.aors {
-        for c in &aor.contacts {
-            rows.push(ContactRow {
-                id: format!("{}@@{}", aor.name, md5_hex(c.as_bytes())),
-                aor,
-                uri: c.clone(),
-                reach: crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c),
-            });
-        }
-        for c in
-            crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name))
-        {
-            rows.push(ContactRow {
-                id: format!("{};@{}", aor.name, md5_hex(c.binding.uri.as_bytes())),
-                aor,
-                uri: c.binding.uri,
-                reach: c.reach,
-            });
-        }
-    }
+    let rows: Vec<ContactRow<'_>> = loaded
+        .pjsip
+        .aors
+        .iter()
+        .flat_map(|aor| aor_contacts(sys, aor))
+        .collect();
     list(
         out,
         a,
@@ -351,7 +359,6 @@ fn contact_body(
 /// An AOR's line and its contacts, permanent and registered, by id
 /// (`<aor>@@<md5 of the uri>` and `<aor>;@<md5 of the uri>`).
 fn aor_body(out: &mut String, sys: &System, level: usize, aor: &Aor) {
-    use crate::channels::sip::endpoint::Flavor;
     let i = indent(level);
     let flex = LAST_TABSTOP - i - 12;
     let _ = writeln!(
@@ -361,31 +368,8 @@ fn aor_body(out: &mut String, sys: &System, level: usize, aor: &Aor) {
         cut(&aor.name, flex),
         aor.max_contacts
     );
-    let mut contacts: Vec<(String, String, Option<crate::channels::sip::qualify::Reach>)> = aor
-        .contacts
-        .iter()
-        .map(|c| {
-            let reach = crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c);
-            (
-                format!("{}@@{}", aor.name, md5_hex(c.as_bytes())),
-                c.clone(),
-                reach,
-            )
-        })
-        .collect();
-    for c in
-        crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name))
-    {
-        let uri = c.binding.uri;
-        contacts.push((
-            format!("{};@{}", aor.name, md5_hex(uri.as_bytes())),
-            uri,
-            c.reach,
-        ));
-    }
-    contacts.sort_by(|x, y| x.0.cmp(&y.0));
-    for (_, uri, reach) in contacts {
-        contact_body(out, level + 1, aor, &uri, reach);
+    for c in aor_contacts(sys, aor) {
+        contact_body(out, level + 1, aor, &c.uri, c.reach);
     }
     if level == 0 {
         out.push('\n');

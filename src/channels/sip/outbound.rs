@@ -273,12 +273,7 @@ impl Client {
             Uri::parse(&text).map_err(|_| RegistrationError::ServerUri(text, reg.name.clone()))
         };
         let uris = (uri(false)?, uri(true)?);
-        let call_id = match flavor {
-            Flavor::ChanSip => {
-                format!("{:016x}{:016x}@{}", random_u64(), random_u64(), target.ip())
-            }
-            Flavor::Pjsip => crate::core::random_uuid(),
-        };
+        let call_id = flavor.new_call_id(target.ip());
         Ok(Client {
             uris,
             reg,

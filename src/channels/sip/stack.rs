@@ -277,10 +277,7 @@ impl SipStack {
                 d.accountcode.clone(),
             )
         };
-        let call_id = match self.flavor {
-            Flavor::ChanSip => format!("{:016x}{:016x}@{}", random_u64(), random_u64(), self.local),
-            Flavor::Pjsip => crate::core::random_uuid(),
-        };
+        let call_id = self.flavor.new_call_id(self.local);
         let chan = chans.alloc(
             format!("{tech}/{name}-{seq:08x}"),
             tech,
@@ -802,13 +799,12 @@ impl Task {
     fn qualify_event(&mut self, e: &Event) -> bool {
         match e {
             Event::Response { id, response } if self.qualifier.owns(id) => {
-                if response.status >= 200
-                    && let Some(c) = self.qualifier.answered(id, Instant::now())
-                {
+                if response.status >= 200 {
+                    let change = self.qualifier.answered(id, Instant::now());
                     self.share_reach();
-                    self.reach_changed(&c);
-                } else if response.status >= 200 {
-                    self.share_reach();
+                    if let Some(c) = change {
+                        self.reach_changed(&c);
+                    }
                 }
                 true
             }
@@ -826,11 +822,12 @@ impl Task {
         let uri = crate::sip::Uri::parse(&t.uri).ok()?;
         let mut req = Request::new(Method::Options, uri.clone());
         let tag = self.flavor.new_tag();
-        let via = Via::new("UDP", self.local_host(), Some(self.local.port())).to_string();
+        let mut via = Via::new("UDP", self.local_host(), Some(self.local.port()));
+        let call_id = self.flavor.new_call_id(self.local);
         let h = &mut req.headers;
         match self.flavor {
             Flavor::ChanSip => {
-                h.push("Via", via);
+                h.push("Via", via.to_string());
                 h.push("Max-Forwards", "70");
                 h.push(
                     "From",
@@ -838,14 +835,7 @@ impl Task {
                 );
                 h.push("To", format!("<{uri}>"));
                 h.push("Contact", format!("<sip:asterisk@{}>", self.local));
-                h.push(
-                    "Call-ID",
-                    format!(
-                        "{:032x}@{}",
-                        u128::from(random_u64()) << 64 | u128::from(random_u64()),
-                        self.local
-                    ),
-                );
+                h.push("Call-ID", call_id);
                 h.push("CSeq", "102 OPTIONS");
                 h.push("User-Agent", self.flavor.user_agent());
                 h.push("Date", httpdate_now());
@@ -859,7 +849,6 @@ impl Task {
                     Some(u) => format!("<sip:{u}@{}>", uri.host),
                     None => format!("<sip:{}>", uri.host),
                 };
-                let mut via = Via::new("UDP", self.local_host(), Some(self.local.port()));
                 via.params.0.push(crate::sip::uri::Param {
                     name: "rport".into(),
                     value: None,
@@ -869,7 +858,7 @@ impl Task {
                 h.push("To", party);
                 let user = uri.user.clone().unwrap_or_default();
                 h.push("Contact", format!("<sip:{user}@{}>", self.local));
-                h.push("Call-ID", crate::core::random_uuid());
+                h.push("Call-ID", call_id);
                 h.push("CSeq", format!("{} OPTIONS", (random_u64() & 0x7fff) + 1));
                 h.push("Max-Forwards", "70");
                 h.push("User-Agent", self.flavor.user_agent());

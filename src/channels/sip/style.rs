@@ -70,6 +70,15 @@ impl Flavor {
         }
     }
 
+    /// A Call-ID for a dialog we start: chan_sip's 32 hex digits at our
+    /// address, pjsip's UUID.
+    pub fn new_call_id(self, host: impl std::fmt::Display) -> String {
+        match self {
+            Flavor::ChanSip => format!("{:016x}{:016x}@{host}", random_u64(), random_u64()),
+            Flavor::Pjsip => crate::core::random_uuid(),
+        }
+    }
+
     /// Which side orders the codecs of an answer.
     pub fn prefer(self) -> Prefer {
         match self {
