@@ -485,6 +485,20 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
             }
         } else if event == "DialState" && (n == "DestChannelState" || n == "DestChannelStateDesc") {
             *v = "<volatile>".into();
+        } else if event == "RTCPSent" || event == "RTCPReceived" {
+            // Our SSRC is random, the NTP time the wall clock's, and our
+            // RTCP port the one the range gave (the far end's is SIPp's,
+            // fixed by the scenario).
+            let ours = if event == "RTCPSent" { "From" } else { "To" };
+            if n == "SSRC" {
+                *v = "<ssrc>".into();
+            } else if n == "SentNTP" {
+                *v = "<ntp>".into();
+            } else if n == ours
+                && let Some((host, _)) = v.rsplit_once(':')
+            {
+                *v = format!("{host}:<port>");
+            }
         }
     }
     m
@@ -898,6 +912,16 @@ fn pjsip_dtmf() {
 #[test]
 fn sip_voicemail() {
     run("sip_voicemail", true);
+}
+
+#[test]
+fn sip_media() {
+    run("sip_media", true);
+}
+
+#[test]
+fn pjsip_media() {
+    run("pjsip_media", true);
 }
 
 #[test]

@@ -78,7 +78,19 @@ pub struct ChanMedia {
     digits: VecDeque<char>,
     /// Whether any media (audio or a DTMF event) came from the device.
     media_seen: bool,
+    /// Audio that arrived while nothing took it, newest last, with when.
+    unread: VecDeque<(Instant, AudioFrame)>,
 }
+
+/// Received audio no tap took is kept this long for the next tap. In
+/// Asterisk a frame waits in the channel (or its socket) until the channel
+/// is next read, and whatever reads it gets it: Answer puts back the frame
+/// it waited for, so the Echo after it echoes that frame too. A reader of
+/// ours that is not a tap (a playback) has no queue to drain, so only what
+/// arrived within one frame time counts as still unread.
+const UNREAD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
+/// At most this many frames are kept (one frame time's worth, and some).
+const UNREAD_MAX: usize = 4;
 
 /// The process's one media clock.
 static CLOCK: LazyLock<Arc<Mutex<MediaClock>>> = LazyLock::new(|| {
@@ -239,8 +251,19 @@ impl Channel {
     }
 
     /// Sets (or clears) where received audio goes.
-    pub fn set_tap(&self, tap: Option<Tap>) {
-        self.media().tap = tap;
+    pub fn set_tap(&self, mut tap: Option<Tap>) {
+        let mut m = self.media();
+        let unread = std::mem::take(&mut m.unread);
+        if let Some(t) = tap.as_mut() {
+            let now = Instant::now();
+            for (_, f) in unread
+                .iter()
+                .filter(|(at, _)| now.saturating_duration_since(*at) <= UNREAD_FOR)
+            {
+                t(f);
+            }
+        }
+        m.tap = tap;
     }
 
     /// A frame arrived from the device.
@@ -249,6 +272,11 @@ impl Channel {
             let mut m = self.media();
             if let Some(tap) = m.tap.as_mut() {
                 tap(frame);
+            } else {
+                if m.unread.len() == UNREAD_MAX {
+                    m.unread.pop_front();
+                }
+                m.unread.push_back((Instant::now(), frame.clone()));
             }
             !std::mem::replace(&mut m.media_seen, true)
         };

@@ -14,7 +14,7 @@ use tokio::net::UdpSocket;
 use super::Channel;
 use super::media::MediaPort;
 use crate::media::clock::Tick;
-use crate::media::rtp::{RtpConfig, RtpEvent, RtpSession, TransmitKind};
+use crate::media::rtp::{RtcpReport, RtpConfig, RtpEvent, RtpSession, TransmitKind};
 use crate::media::{AudioFrame, Codec};
 
 /// Where the next port search starts, so consecutive calls do not race
@@ -80,6 +80,8 @@ pub struct RtpPort {
     smooth: AtomicBool,
     /// Encoded audio waiting for a whole frame.
     pending: Mutex<Vec<u8>>,
+    /// The channel its RTCP events are about, once started.
+    owner: std::sync::OnceLock<Weak<Channel>>,
 }
 
 impl RtpPort {
@@ -101,6 +103,7 @@ impl RtpPort {
             dtmf_end_at: Mutex::new(None),
             smooth: AtomicBool::new(false),
             pending: Mutex::new(Vec::new()),
+            owner: std::sync::OnceLock::new(),
         }))
     }
 
@@ -148,7 +151,10 @@ impl RtpPort {
         self.sending.store(on, Ordering::Relaxed);
     }
 
-    fn flush(&self, s: &mut RtpSession) {
+    /// Sends what the session queued; returns the RTCP reports it sent or
+    /// took in, to publish once the session is unlocked.
+    #[must_use]
+    fn flush(&self, s: &mut RtpSession) -> Vec<RtcpReport> {
         while let Some(t) = s.poll_transmit() {
             let sock = match t.kind {
                 TransmitKind::Rtp => &self.rtp,
@@ -157,10 +163,31 @@ impl RtpPort {
             // A full socket buffer drops the packet, as a network would.
             let _ = sock.try_send_to(&t.payload, t.to);
         }
+        std::iter::from_fn(|| s.poll_report()).collect()
+    }
+
+    /// RTCPSent / RTCPReceived on the channel this port carries.
+    fn publish(&self, reports: Vec<RtcpReport>) {
+        if reports.is_empty() {
+            return;
+        }
+        let Some(chan) = self.owner.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let local = self.rtcp.local_addr().unwrap_or(self.local);
+        for r in &reports {
+            let (name, body) = crate::manager::events::rtcp_event(r, local);
+            chan.emit(crate::core::events::EventKind::Manager {
+                class: crate::manager::class::REPORTING,
+                name: name.into(),
+                body,
+            });
+        }
     }
 
     /// Starts receiving for `chan` and ticking on the shared clock.
     pub fn start(self: &Arc<Self>, chan: &Arc<Channel>) {
+        let _ = self.owner.set(Arc::downgrade(chan));
         super::media::register_tick(Box::new(PortTick(Arc::downgrade(self))));
         let weak = Arc::downgrade(chan);
         let me = self.clone();
@@ -193,7 +220,7 @@ impl RtpPort {
             let Some(chan) = chan.upgrade() else { return };
             let now = Instant::now();
             let mut events = Vec::new();
-            let audio_pt = {
+            let (audio_pt, reports) = {
                 let mut s = self.session();
                 // Malformed packets are dropped, as Asterisk drops them.
                 let _ = if is_rtcp {
@@ -204,9 +231,10 @@ impl RtpPort {
                 while let Some(e) = s.poll_event() {
                     events.push(e);
                 }
-                self.flush(&mut s);
-                s.config().payload_type
+                let reports = self.flush(&mut s);
+                (s.config().payload_type, reports)
             };
+            self.publish(reports);
             let codec = self.codec();
             for e in events {
                 match e {
@@ -241,53 +269,9 @@ impl RtpPort {
     }
 
     /// The quality strings Asterisk sets as RTPAUDIOQOS, …JITTER, …LOSS,
-    /// …RTT and …MES (`ast_rtp_instance_get_quality`). What we measure
-    /// goes in (our SSRC and packets sent; the far end's SSRC, packets,
-    /// losses and jitter); what we do not (round-trip times, MES, the far
-    /// end's reports) stays zero.
+    /// …RTT and …MES (`ast_rtp_instance_get_quality`).
     pub fn quality(&self) -> [String; 5] {
-        let s = self.session();
-        let (txcount, _) = s.sent_counts();
-        let rxcount = s.packets_received();
-        let (themssrc, lost) = match s.receive_stats() {
-            Some(r) => (r.ssrc, r.lost().max(0) as u32),
-            None => (0, 0),
-        };
-        // Asterisk's "rxjitter" is what the far end reported of our
-        // stream (RTCP; none read here), its "txjitter" its own
-        // measurement of the stream it receives.
-        let j = s.local_jitter();
-        let ssrc = s.config().ssrc;
-        [
-            format!(
-                "ssrc={ssrc};themssrc={themssrc};lp={lost};rxjitter={:.6};rxcount={rxcount};\
-                 txjitter={:.6};txcount={txcount};rlp=0;rtt={:.6};rxmes={:.6};txmes={:.6}",
-                0.0, j.jitter, 0.0, 0.0, 0.0
-            ),
-            format!(
-                "minrxjitter={:010.6};maxrxjitter={:010.6};avgrxjitter={:010.6};stdevrxjitter={:010.6};\
-                 mintxjitter={z};maxtxjitter={z};avgtxjitter={z};stdevtxjitter={z};",
-                j.min,
-                j.max,
-                j.mean,
-                j.stdev,
-                z = "000.000000"
-            ),
-            format!(
-                "  minrxlost={z};  maxrxlost={z};  avgrxlost={z};  stdevrxlost={z};  \
-                 mintxlost={z};  maxtxlost={z};  avgtxlost={z};  stdevtxlost={z};",
-                z = "000.000000"
-            ),
-            format!(
-                "     minrtt={z};     maxrtt={z};     avgrtt={z};     stdevrtt={z};",
-                z = "000.000000"
-            ),
-            format!(
-                "   minrxmes={z};   maxrxmes={z};   avgrxmes={z};   stdevrxmes={z};   \
-                 mintxmes={z};   maxtxmes={z};   avgtxmes={z};   stdevtxmes={z};",
-                z = "000.000000"
-            ),
-        ]
+        self.session().quality().strings()
     }
 }
 
@@ -329,7 +313,34 @@ impl MediaPort for RtpPort {
         }
         let out = frame.to_codec(self.codec());
         let bytes = out.to_bytes();
-        let mut s = self.session();
+        let reports = {
+            let mut s = self.session();
+            self.send_frame(&mut s, &out, &bytes, now);
+            self.flush(&mut s)
+        };
+        self.publish(reports);
+    }
+
+    fn send_digit(&self, digit: char, duration_ms: u32) {
+        let now = Instant::now();
+        let reports = {
+            let mut s = self.session();
+            if s.send_dtmf_begin(now, digit).is_err() {
+                return;
+            }
+            self.flush(&mut s)
+        };
+        self.publish(reports);
+        // The clock sends the end once the duration has passed.
+        if let Ok(mut end) = self.dtmf_end_at.lock() {
+            *end = Some(now + std::time::Duration::from_millis(u64::from(duration_ms)));
+        }
+    }
+}
+
+impl RtpPort {
+    /// One frame out, whole 20 ms packets only when smoothing.
+    fn send_frame(&self, s: &mut RtpSession, out: &AudioFrame, bytes: &[u8], now: Instant) {
         let g711 = matches!(out, AudioFrame::Ulaw(_) | AudioFrame::Alaw(_));
         if g711 && self.smooth.load(Ordering::Relaxed) {
             // G.711: one byte a sample.
@@ -338,26 +349,13 @@ impl MediaPort for RtpPort {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            pending.extend_from_slice(&bytes);
+            pending.extend_from_slice(bytes);
             while pending.len() >= frame_len {
                 let whole: Vec<u8> = pending.drain(..frame_len).collect();
                 s.send_audio(now, &whole, frame_len as u32);
             }
         } else {
-            s.send_audio(now, &bytes, out.samples() as u32);
-        }
-        self.flush(&mut s);
-    }
-
-    fn send_digit(&self, digit: char, duration_ms: u32) {
-        let now = Instant::now();
-        let mut s = self.session();
-        if s.send_dtmf_begin(now, digit).is_ok() {
-            self.flush(&mut s);
-            // The clock sends the end once the duration has passed.
-            if let Ok(mut end) = self.dtmf_end_at.lock() {
-                *end = Some(now + std::time::Duration::from_millis(u64::from(duration_ms)));
-            }
+            s.send_audio(now, bytes, out.samples() as u32);
         }
     }
 }
@@ -372,12 +370,15 @@ impl Tick for PortTick {
             Ok(mut at) if at.is_some_and(|t| t <= now) => at.take().is_some(),
             _ => false,
         };
-        let mut s = port.session();
-        s.tick(now);
-        if end_due {
-            let _ = s.send_dtmf_end(now, None);
-        }
-        port.flush(&mut s);
+        let reports = {
+            let mut s = port.session();
+            s.tick(now);
+            if end_due {
+                let _ = s.send_dtmf_end(now, None);
+            }
+            port.flush(&mut s)
+        };
+        port.publish(reports);
     }
 
     fn is_active(&self) -> bool {

@@ -333,3 +333,151 @@ fn snapshot_events(
     }
     out
 }
+
+/// RTCPSent / RTCPReceived (`rtcp_report_to_ami`): the name and the
+/// headers after the channel's. `local` is our RTCP address.
+pub fn rtcp_event(
+    report: &crate::media::rtp::RtcpReport,
+    local: std::net::SocketAddr,
+) -> (&'static str, String) {
+    use crate::media::rtp::RtcpPacket;
+    let mut b = String::new();
+    let (to, from) = if report.sent {
+        (report.peer, local)
+    } else {
+        (local, report.peer)
+    };
+    let _ = write!(b, "To: {to}\r\nFrom: {from}\r\n");
+    if let Some(rtt) = report.rtt {
+        let _ = write!(b, "RTT: {rtt:4.4}\r\n");
+    }
+    let _ = write!(b, "MES: {:4.1}\r\n", report.mes);
+    let (ssrc, info, blocks) = match &report.packet {
+        RtcpPacket::SenderReport {
+            ssrc,
+            info,
+            reports,
+        } => (*ssrc, Some(info), reports.as_slice()),
+        RtcpPacket::ReceiverReport { ssrc, reports } => (*ssrc, None, reports.as_slice()),
+        _ => (0, None, &[][..]),
+    };
+    let (pt, kind) = if info.is_some() {
+        (200, "SR")
+    } else {
+        (201, "RR")
+    };
+    let _ = write!(
+        b,
+        "SSRC: 0x{ssrc:08x}\r\nPT: {pt}({kind})\r\nReportCount: {}\r\n",
+        blocks.len()
+    );
+    if let Some(info) = info {
+        // The NTP time as Unix seconds and microseconds: ours is the
+        // time we took (rounded back exactly), a received one is
+        // converted the way Asterisk converts it.
+        let secs = (info.ntp_timestamp >> 32).saturating_sub(2_208_988_800);
+        let frac = info.ntp_timestamp as u32;
+        let usec = if report.sent {
+            ((u64::from(frac) * 1_000_000 + (1 << 31)) >> 32).min(999_999) as u32
+        } else {
+            ((((frac >> 7) * 125) >> 7) * 125) >> 12
+        };
+        let _ = write!(
+            b,
+            "SentNTP: {secs}.{usec:06}\r\nSentRTP: {}\r\nSentPackets: {}\r\nSentOctets: {}\r\n",
+            info.rtp_timestamp, info.packet_count, info.octet_count
+        );
+    }
+    // Asterisk keeps only the first block of a received report.
+    for (i, r) in blocks.iter().take(1).enumerate() {
+        let _ = write!(
+            b,
+            "Report{i}SourceSSRC: 0x{:08x}\r\nReport{i}FractionLost: {}\r\n\
+             Report{i}CumulativeLost: {}\r\nReport{i}HighestSequence: {}\r\n\
+             Report{i}SequenceNumberCycles: {}\r\nReport{i}IAJitter: {}\r\n\
+             Report{i}LSR: {}\r\nReport{i}DLSR: {:4.4}\r\n",
+            r.ssrc,
+            r.fraction_lost,
+            (r.cumulative_lost as u32) & 0xFF_FFFF,
+            r.highest_sequence & 0xFFFF,
+            r.highest_sequence >> 16,
+            r.jitter,
+            r.last_sr,
+            f64::from(r.delay_since_last_sr) / 65536.0,
+        );
+    }
+    let name = if report.sent {
+        "RTCPSent"
+    } else {
+        "RTCPReceived"
+    };
+    (name, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rtcp_event;
+    use crate::media::rtp::{ReportBlock, RtcpPacket, RtcpReport, SenderInfo};
+    use std::net::SocketAddr;
+
+    /// The layout of golden/asterisk-20.20.1/ami/sip_media.rx's RTCPSent.
+    #[test]
+    fn rtcp_sent_headers() {
+        let report = RtcpReport {
+            sent: true,
+            peer: SocketAddr::from(([127, 0, 0, 1], 36001)),
+            packet: RtcpPacket::SenderReport {
+                ssrc: 0x224743e0,
+                info: SenderInfo {
+                    // 1795346187.823007 in NTP form (microseconds to
+                    // 2^-32 s as Asterisk converts them).
+                    ntp_timestamp: ((1_795_346_187u64 + 2_208_988_800) << 32)
+                        | (((((823_007u64 << 12) / 125) << 7) / 125) << 7),
+                    rtp_timestamp: 40000,
+                    packet_count: 250,
+                    octet_count: 40000,
+                },
+                reports: vec![ReportBlock {
+                    ssrc: 0xdee0ee8f,
+                    fraction_lost: 0,
+                    cumulative_lost: 0,
+                    highest_sequence: 59299,
+                    jitter: 2,
+                    last_sr: 0,
+                    delay_since_last_sr: 0,
+                }],
+            },
+            rtt: None,
+            mes: 88.087887,
+        };
+        let (name, body) = rtcp_event(&report, SocketAddr::from(([127, 0, 0, 1], 17317)));
+        assert_eq!(name, "RTCPSent");
+        assert_eq!(
+            body,
+            "To: 127.0.0.1:36001\r\nFrom: 127.0.0.1:17317\r\nMES: 88.1\r\nSSRC: 0x224743e0\r\n\
+             PT: 200(SR)\r\nReportCount: 1\r\nSentNTP: 1795346187.823007\r\nSentRTP: 40000\r\n\
+             SentPackets: 250\r\nSentOctets: 40000\r\nReport0SourceSSRC: 0xdee0ee8f\r\n\
+             Report0FractionLost: 0\r\nReport0CumulativeLost: 0\r\nReport0HighestSequence: 59299\r\n\
+             Report0SequenceNumberCycles: 0\r\nReport0IAJitter: 2\r\nReport0LSR: 0\r\n\
+             Report0DLSR: 0.0000\r\n"
+        );
+        // Received: our address is To, the round trip shows, an RR.
+        let rr = RtcpReport {
+            sent: false,
+            packet: RtcpPacket::ReceiverReport {
+                ssrc: 7,
+                reports: vec![],
+            },
+            rtt: Some(0.0123),
+            mes: 5.0,
+            ..report
+        };
+        let (name, body) = rtcp_event(&rr, SocketAddr::from(([127, 0, 0, 1], 17317)));
+        assert_eq!(name, "RTCPReceived");
+        assert_eq!(
+            body,
+            "To: 127.0.0.1:17317\r\nFrom: 127.0.0.1:36001\r\nRTT: 0.0123\r\nMES:  5.0\r\n\
+             SSRC: 0x00000007\r\nPT: 201(RR)\r\nReportCount: 0\r\n"
+        );
+    }
+}

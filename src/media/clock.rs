@@ -246,6 +246,11 @@ mod tests {
             Some(std::net::SocketAddr::from(([127, 0, 0, 1], 4000))),
         )));
         c.register(Box::new(session.clone()));
+        // The first packet sent starts the report clock.
+        if let Ok(mut s) = session.lock() {
+            assert!(s.send_audio(t0, &[0xFF; 160], 160));
+            assert!(s.poll_transmit().is_some());
+        }
         for ms in (0..=100).step_by(20) {
             c.tick(t0 + Duration::from_millis(ms));
         }

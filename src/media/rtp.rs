@@ -11,8 +11,10 @@ mod session;
 mod stats;
 
 pub use rtcp::{ReportBlock, RtcpError, RtcpPacket, SenderInfo, build_compound, ntp_timestamp};
-pub use session::{DtmfSendError, RtpConfig, RtpEvent, RtpSession, Transmit, TransmitKind};
-pub use stats::ReceiveStats;
+pub use session::{
+    DtmfSendError, RtcpReport, RtpConfig, RtpEvent, RtpSession, Transmit, TransmitKind,
+};
+pub use stats::{LocalJitter, Quality, Running, RxAccount, media_experience_score};
 
 use rtp_rs::{Pad, RtpPacketBuildError, RtpPacketBuilder, RtpReader, RtpReaderError, Seq};
 

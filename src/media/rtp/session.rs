@@ -11,8 +11,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::rtcp::{RtcpPacket, SDES_CNAME, SdesChunk, SenderInfo, ntp_timestamp};
-use super::stats::ReceiveStats;
+use super::rtcp::{ReportBlock, RtcpPacket, SDES_CNAME, SdesChunk, SenderInfo, ntp_timestamp};
+use super::stats::{Quality, media_experience_score};
 use super::{RtpError, RtpPacket, TelephoneEvent, dtmf_to_event, event_to_dtmf};
 
 /// How a session is set up; the defaults are Asterisk's.
@@ -48,14 +48,18 @@ pub struct RtpConfig {
     pub rtcp_interval: Option<Duration>,
     pub ssrc: u32,
     pub initial_sequence: u16,
+    /// The timestamp before the first packet: the first carries this
+    /// plus its samples (Asterisk starts from 0).
     pub initial_timestamp: u32,
     /// The SDES CNAME in our reports (RFC 3550 §6.5.1).
     pub cname: String,
 }
 
 impl RtpConfig {
-    /// Asterisk's defaults for a 20 ms, 8 kHz codec, with SSRC, first
-    /// sequence number and first timestamp random as RFC 3550 §5.1 asks.
+    /// Asterisk's defaults for a 20 ms, 8 kHz codec: SSRC and first
+    /// sequence number random, as RFC 3550 §5.1 asks, and timestamps
+    /// counted from 0 as Asterisk counts them (its RTCP reports show
+    /// them).
     pub fn new(payload_type: u8) -> Self {
         let r = random_u64();
         RtpConfig {
@@ -72,7 +76,7 @@ impl RtpConfig {
             rtcp_interval: Some(Duration::from_millis(5000)),
             ssrc: (r >> 32) as u32,
             initial_sequence: (r >> 16) as u16 & 0x7FFF,
-            initial_timestamp: random_u64() as u32,
+            initial_timestamp: 0,
             cname: format!("{:08x}@asterism", (r >> 32) as u32),
         }
     }
@@ -112,6 +116,21 @@ pub enum RtpEvent {
     RemoteLearned(SocketAddr),
     /// An RTCP packet from the far end.
     Rtcp(RtcpPacket),
+}
+
+/// An RTCP report as Asterisk publishes it (RTCPSent, RTCPReceived).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RtcpReport {
+    /// We sent it, to `peer`; else we received it, from `peer`.
+    pub sent: bool,
+    pub peer: SocketAddr,
+    /// The SR or RR.
+    pub packet: RtcpPacket,
+    /// Received reports: the round trip worked out so far, seconds.
+    pub rtt: Option<f64>,
+    /// Sent: the score of what we receive; received: of what the far
+    /// end receives, by its report.
+    pub mes: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +192,10 @@ enum Strict {
     Closed,
 }
 
+/// How far (in timestamp units) the clock may stray from the predicted
+/// timestamp before it wins (Asterisk's `MAX_TIMESTAMP_SKEW`).
+const MAX_TIMESTAMP_SKEW: u32 = 640;
+
 /// Asterisk's `STRICT_RTP_LEARN_TIMEOUT`: once a source is known, learning
 /// ends this long after it started.
 const STRICT_LEARN_TIMEOUT: Duration = Duration::from_millis(5000);
@@ -203,25 +226,28 @@ pub struct RtpSession {
     wall_epoch: SystemTime,
     // Sender.
     sequence: u16,
+    /// The timestamp of the last packet sent (Asterisk's `lastts`).
     timestamp: u32,
     last_send: Option<Instant>,
     need_marker: bool,
     packets_sent: u32,
-    /// Every RTP packet taken in, probation or not (Asterisk's rxcount).
-    packets_received: u32,
-    /// The jitter Asterisk reports of what we receive.
-    local_jitter: super::stats::LocalJitter,
     octets_sent: u32,
-    sent_since_report: bool,
+    /// `packets_sent` at the last SR: a report is an SR only when we sent
+    /// since.
+    last_sr_txcount: u32,
+    /// What Asterisk measures of both directions (RTPAUDIOQOS, RTCP).
+    quality: Quality,
     sending: Option<SendingDigit>,
     // Receiver.
-    stats: Option<ReceiveStats>,
     rx_digit: Option<ReceivingDigit>,
     last_dtmf_seq: Option<u16>,
     last_end_timestamp: Option<u32>,
     last_sr: Option<(u32, Instant)>,
+    /// When the next report is due: counting starts at the first packet
+    /// sent or received, as Asterisk schedules it.
     next_rtcp: Option<Instant>,
     events: VecDeque<RtpEvent>,
+    reports: VecDeque<RtcpReport>,
     transmits: VecDeque<Transmit>,
 }
 
@@ -233,7 +259,6 @@ fn ts_after(a: u32, b: u32) -> bool {
 impl RtpSession {
     /// `remote` is the address from the SDP, if known yet.
     pub fn new(config: RtpConfig, now: Instant, remote: Option<SocketAddr>) -> Self {
-        let next_rtcp = config.rtcp_interval.map(|i| now + i);
         let strict = if config.strict == StrictRtp::No {
             Strict::Open
         } else {
@@ -262,18 +287,17 @@ impl RtpSession {
             last_send: None,
             need_marker: true,
             packets_sent: 0,
-            packets_received: 0,
-            local_jitter: Default::default(),
             octets_sent: 0,
-            sent_since_report: false,
+            last_sr_txcount: 0,
+            quality: Quality::default(),
             sending: None,
-            stats: None,
             rx_digit: None,
             last_dtmf_seq: None,
             last_end_timestamp: None,
             last_sr: None,
-            next_rtcp,
+            next_rtcp: None,
             events: VecDeque::new(),
+            reports: VecDeque::new(),
             transmits: VecDeque::new(),
         };
         session.set_remote(remote);
@@ -380,14 +404,13 @@ impl RtpSession {
         self.need_marker = true;
     }
 
-    /// Statistics of the source we are receiving, once one is seen.
-    pub fn receive_stats(&self) -> Option<&ReceiveStats> {
-        self.stats.as_ref()
-    }
-
-    /// The receive jitter as Asterisk measures and reports it.
-    pub fn local_jitter(&self) -> &super::stats::LocalJitter {
-        &self.local_jitter
+    /// What Asterisk measures of this stream (RTPAUDIOQOS and friends).
+    pub fn quality(&self) -> Quality {
+        let mut q = self.quality.clone();
+        q.ssrc = self.config.ssrc;
+        q.themssrc = q.rx.ssrc.unwrap_or(0);
+        q.txcount = self.packets_sent;
+        q
     }
 
     /// Packets and payload octets sent so far (the SR's counters).
@@ -395,10 +418,9 @@ impl RtpSession {
         (self.packets_sent, self.octets_sent)
     }
 
-    /// RTP packets received so far, every one counted (not only those
-    /// past RFC 3550's probation).
-    pub fn packets_received(&self) -> u32 {
-        self.packets_received
+    /// The next RTCP report sent or received, for RTCPSent/RTCPReceived.
+    pub fn poll_report(&mut self) -> Option<RtcpReport> {
+        self.reports.pop_front()
     }
 
     pub fn poll_event(&mut self) -> Option<RtpEvent> {
@@ -409,23 +431,49 @@ impl RtpSession {
         self.transmits.pop_front()
     }
 
-    fn elapsed_units(&self, now: Instant) -> u64 {
-        let d = now.saturating_duration_since(self.epoch);
-        (d.as_micros() * u128::from(self.config.clock_rate) / 1_000_000) as u64
-    }
-
-    fn push_rtp(&mut self, packet: &RtpPacket<'_>) {
+    fn push_rtp(&mut self, now: Instant, packet: &RtpPacket<'_>) {
         let Some(to) = self.remote else { return };
+        // A report due before this packet describes the stream without it.
+        self.report_if_due(now);
         let mut payload = Vec::with_capacity(12 + packet.payload.len());
         if packet.write(&mut payload).is_ok() {
             self.packets_sent = self.packets_sent.wrapping_add(1);
             self.octets_sent = self.octets_sent.wrapping_add(packet.payload.len() as u32);
-            self.sent_since_report = true;
             self.transmits.push_back(Transmit {
                 to,
                 kind: TransmitKind::Rtp,
                 payload,
             });
+            self.start_reports(now);
+        }
+    }
+
+    /// The first packet sent or received starts the report clock.
+    fn start_reports(&mut self, now: Instant) {
+        if self.next_rtcp.is_none()
+            && self.rtcp_destination().is_some()
+            && let Some(interval) = self.config.rtcp_interval
+        {
+            self.next_rtcp = Some(now + interval);
+        }
+    }
+
+    /// Sends the report if it is due. The next one is due an interval
+    /// after this one was (not after now), as Asterisk's scheduler keeps
+    /// its cadence; without an address to send to, reports stop until
+    /// the next packet.
+    fn report_if_due(&mut self, now: Instant) {
+        let (Some(due), Some(interval)) = (self.next_rtcp, self.config.rtcp_interval) else {
+            return;
+        };
+        if now < due {
+            return;
+        }
+        if self.queue_report(now) {
+            let next = due + interval;
+            self.next_rtcp = Some(if next < now { now } else { next });
+        } else {
+            self.next_rtcp = None;
         }
     }
 
@@ -436,25 +484,28 @@ impl RtpSession {
         if self.sending.is_some() || self.remote.is_none() {
             return false;
         }
-        if let Some(last) = self.last_send {
-            // After a pause (silence suppression, hold) the timestamp
-            // follows the wall clock so the far end sees the gap, and the
-            // new talkspurt is marked (RFC 3551 §4.1).
-            let gap = now.saturating_duration_since(last);
-            let frame = Duration::from_millis(
-                u64::from(self.config.frame_samples) * 1000 / u64::from(self.config.clock_rate),
-            );
-            if gap > frame * 2 {
-                let gap_units =
-                    (gap.as_micros() * u128::from(self.config.clock_rate) / 1_000_000) as u32;
-                let frames = gap_units / self.config.frame_samples.max(1);
-                let extra = frames
-                    .saturating_sub(1)
-                    .saturating_mul(self.config.frame_samples);
-                self.timestamp = self.timestamp.wrapping_add(extra);
-                self.need_marker = true;
+        // Each packet carries the previous one's timestamp plus its own
+        // samples (so the first carries its samples: Asterisk's `lastts`
+        // starts at 0), unless the wall clock says otherwise by more than
+        // Asterisk's skew allowance: then, after a pause (silence
+        // suppression, hold), the timestamp follows the clock so the far
+        // end sees the gap, and the new talkspurt is marked (RFC 3551
+        // §4.1).
+        let predicted = self.timestamp.wrapping_add(samples);
+        self.timestamp = match self.last_send {
+            Some(last) => {
+                let ms = now.saturating_duration_since(last).as_millis() as u64;
+                let per_ms = u64::from(self.config.clock_rate / 1000);
+                let by_clock = self.timestamp.wrapping_add((ms * per_ms) as u32);
+                if (by_clock.wrapping_sub(predicted) as i32).unsigned_abs() < MAX_TIMESTAMP_SKEW {
+                    predicted
+                } else {
+                    self.need_marker = true;
+                    by_clock
+                }
             }
-        }
+            None => predicted,
+        };
         let mut p = RtpPacket::new(
             self.config.payload_type,
             self.sequence,
@@ -463,21 +514,20 @@ impl RtpSession {
             payload,
         );
         p.marker = std::mem::take(&mut self.need_marker);
-        self.push_rtp(&p);
+        self.push_rtp(now, &p);
         self.sequence = self.sequence.wrapping_add(1);
-        self.timestamp = self.timestamp.wrapping_add(samples);
         self.last_send = Some(now);
         true
     }
 
-    fn push_event(&mut self, timestamp: u32, event: TelephoneEvent, marker: bool) {
+    fn push_event(&mut self, now: Instant, timestamp: u32, event: TelephoneEvent, marker: bool) {
         let Some(pt) = self.config.dtmf_payload_type else {
             return;
         };
         let body = event.to_bytes();
         let mut p = RtpPacket::new(pt, self.sequence, timestamp, self.config.ssrc, &body);
         p.marker = marker;
-        self.push_rtp(&p);
+        self.push_rtp(now, &p);
         self.sequence = self.sequence.wrapping_add(1);
     }
 
@@ -497,7 +547,8 @@ impl RtpSession {
             self.send_dtmf_end(now, None)?;
         }
         let frame = self.config.frame_samples;
-        let timestamp = self.timestamp;
+        // The digit starts where the next audio frame would have.
+        let timestamp = self.timestamp.wrapping_add(frame);
         for (i, duration) in [frame, 2 * frame].into_iter().enumerate() {
             let e = TelephoneEvent {
                 event,
@@ -505,7 +556,7 @@ impl RtpSession {
                 volume: self.config.dtmf_volume,
                 duration: duration.min(0xFFFF) as u16,
             };
-            self.push_event(timestamp, e, i == 0);
+            self.push_event(now, timestamp, e, i == 0);
         }
         self.sending = Some(SendingDigit {
             event,
@@ -540,10 +591,14 @@ impl RtpSession {
             duration: duration.min(0xFFFF) as u16,
         };
         for _ in 0..3 {
-            self.push_event(s.timestamp, e, false);
+            self.push_event(now, s.timestamp, e, false);
         }
-        // Audio resumes after the event, as a new talkspurt.
-        let after = s.timestamp.wrapping_add(duration);
+        // Audio resumes after the event, as a new talkspurt: its first
+        // packet is stamped where the event ended.
+        let after = s
+            .timestamp
+            .wrapping_add(duration)
+            .wrapping_sub(self.config.frame_samples);
         if ts_after(after, self.timestamp) {
             self.timestamp = after;
         }
@@ -581,7 +636,7 @@ impl RtpSession {
                 volume: self.config.dtmf_volume,
                 duration: duration.min(0xFFFF) as u16,
             };
-            self.push_event(timestamp, e, false);
+            self.push_event(now, timestamp, e, false);
         }
         if let Some(d) = &self.rx_digit {
             let timeout = Duration::from_micros(
@@ -591,19 +646,14 @@ impl RtpSession {
                 self.end_rx_digit();
             }
         }
-        if let (Some(due), Some(interval)) = (self.next_rtcp, self.config.rtcp_interval)
-            && now >= due
-        {
-            self.next_rtcp = Some(now + interval);
-            self.queue_report(now);
-        }
+        self.report_if_due(now);
     }
 
-    /// Builds our SR (if we sent since the last report) or RR, with a
-    /// CNAME, and queues it (RFC 3550 §6.4).
-    fn queue_report(&mut self, now: Instant) {
+    /// Builds our report and queues it, with its RTCPSent; false when
+    /// there is nowhere to send it.
+    fn queue_report(&mut self, now: Instant) -> bool {
         let Some(to) = self.rtcp_destination() else {
-            return;
+            return false;
         };
         let packets = self.build_report(now);
         if let Ok(payload) = super::build_compound(&packets) {
@@ -613,41 +663,65 @@ impl RtpSession {
                 payload,
             });
         }
+        if let Some(packet) = packets.into_iter().next() {
+            self.reports.push_back(RtcpReport {
+                sent: true,
+                peer: to,
+                packet,
+                rtt: None,
+                mes: self.quality.last_local_mes,
+            });
+        }
+        true
     }
 
-    /// The report [`RtpSession::tick`] sends, for callers that send RTCP
-    /// themselves (e.g. a BYE on hangup).
-    pub fn build_report(&mut self, now: Instant) -> Vec<RtcpPacket> {
-        let (lsr, dlsr) = match self.last_sr {
-            Some((lsr, at)) => {
-                let d = now.saturating_duration_since(at);
-                (lsr, (d.as_micros() * 65536 / 1_000_000) as u32)
+    /// Our report as Asterisk builds it (`ast_rtcp_generate_report`): an
+    /// SR if we sent since the last SR, else an RR; one report block once
+    /// anything was received; then an SDES with our CNAME. Closing the
+    /// interval updates the loss statistics and the score of what we
+    /// receive.
+    fn build_report(&mut self, now: Instant) -> Vec<RtcpPacket> {
+        let sr = self.packets_sent > self.last_sr_txcount;
+        let q = &mut self.quality;
+        let (lost, fraction) = q.rx.report();
+        q.last_local_mes = media_experience_score(
+            q.reported.rtt.mean,
+            q.local_jitter.jitter,
+            q.local_jitter.stats.stdev,
+            q.rx.lost.mean,
+        );
+        q.local_mes.add(q.last_local_mes);
+        let reports = match q.rx.ssrc {
+            Some(their_ssrc) => {
+                let (lsr, dlsr) = match self.last_sr {
+                    // Whole milliseconds in 1/65536 s, as Asterisk rounds.
+                    Some((lsr, at)) => {
+                        let ms = now.saturating_duration_since(at).as_millis() as u64;
+                        (lsr, (ms * 65536 / 1000) as u32)
+                    }
+                    None => (0, 0),
+                };
+                vec![ReportBlock {
+                    ssrc: their_ssrc,
+                    fraction_lost: fraction,
+                    cumulative_lost: lost as i32,
+                    highest_sequence: q.rx.highest_sequence(),
+                    jitter: q.local_jitter.units(),
+                    last_sr: lsr,
+                    delay_since_last_sr: dlsr,
+                }]
             }
-            None => (0, 0),
+            None => Vec::new(),
         };
-        let reports: Vec<_> = self
-            .stats
-            .as_mut()
-            .map(|s| s.report_block(lsr, dlsr))
-            .into_iter()
-            .collect();
         let ssrc = self.config.ssrc;
-        let report = if self.sent_since_report {
+        let report = if sr {
+            self.last_sr_txcount = self.packets_sent;
             let wall = self.wall_epoch + now.saturating_duration_since(self.epoch);
-            // The RTP timestamp of "now": the next one we would send.
-            let rtp_timestamp = match self.last_send {
-                Some(last) => {
-                    let d = now.saturating_duration_since(last);
-                    let units = d.as_micros() * u128::from(self.config.clock_rate) / 1_000_000;
-                    self.timestamp.wrapping_add(units as u32)
-                }
-                None => self.timestamp,
-            };
             RtcpPacket::SenderReport {
                 ssrc,
                 info: SenderInfo {
                     ntp_timestamp: ntp_timestamp(wall),
-                    rtp_timestamp,
+                    rtp_timestamp: self.timestamp,
                     packet_count: self.packets_sent,
                     octet_count: self.octets_sent,
                 },
@@ -656,7 +730,6 @@ impl RtpSession {
         } else {
             RtcpPacket::ReceiverReport { ssrc, reports }
         };
-        self.sent_since_report = false;
         vec![
             report,
             RtcpPacket::SourceDescription(vec![SdesChunk {
@@ -692,7 +765,8 @@ impl RtpSession {
             return self.handle_rtcp(now, from, bytes);
         }
         let p = RtpPacket::parse(bytes)?;
-        self.packets_received = self.packets_received.wrapping_add(1);
+        // A report due before this packet describes the stream without it.
+        self.report_if_due(now);
         if !self.strict_accepts(now, from, p.sequence) {
             return Ok(());
         }
@@ -705,30 +779,21 @@ impl RtpSession {
                 self.events.push_back(RtpEvent::RemoteLearned(from));
             }
         }
-        match &mut self.stats {
-            Some(s) if s.ssrc == p.ssrc => {}
-            // A new source (or the first): statistics start over (A.1),
-            // and so does duplicate detection of its events, whose
-            // sequence numbers and timestamps are unrelated to the old.
-            _ => {
-                self.stats = Some(ReceiveStats::new(p.ssrc, p.sequence));
-                self.last_dtmf_seq = None;
-                self.last_end_timestamp = None;
-            }
+        // A new source: the count starts over, and so does duplicate
+        // detection of its events, whose sequence numbers and timestamps
+        // are unrelated to the old.
+        if self.quality.rx.on_packet(p.ssrc, p.sequence) {
+            self.last_dtmf_seq = None;
+            self.last_end_timestamp = None;
         }
-        let arrival = self.elapsed_units(now) as u32;
+        self.start_reports(now);
         let is_event = Some(p.payload_type) == self.config.dtmf_payload_type;
-        if let Some(s) = self.stats.as_mut() {
-            s.update_seq(p.sequence);
-            // Events keep one timestamp for their whole duration, so they
-            // would read as jitter.
-            if !is_event {
-                s.update_jitter(p.timestamp, arrival);
-            }
-        }
+        // Events keep one timestamp for their whole duration, so they
+        // would read as jitter.
         if !is_event {
             let rate = self.config.clock_rate;
-            self.local_jitter
+            self.quality
+                .local_jitter
                 .on_packet(now, p.sequence, p.timestamp, p.marker, rate);
         }
         if is_event {
@@ -843,13 +908,64 @@ impl RtpSession {
             self.remote_rtcp = Some(from);
         }
         for p in packets {
+            let (ssrc, blocks) = match &p {
+                RtcpPacket::SenderReport { ssrc, reports, .. }
+                | RtcpPacket::ReceiverReport { ssrc, reports } => (*ssrc, reports),
+                _ => {
+                    self.events.push_back(RtpEvent::Rtcp(p));
+                    continue;
+                }
+            };
+            // A report from another source than the one we receive is
+            // not about this stream (Asterisk skips it).
+            if self.quality.rx.ssrc.is_some_and(|them| them != ssrc) {
+                continue;
+            }
             if let RtcpPacket::SenderReport { info, .. } = &p {
                 // LSR is the middle 32 bits of the NTP timestamp (§6.4.1).
                 self.last_sr = Some(((info.ntp_timestamp >> 16) as u32, now));
             }
+            // Asterisk reads the first block only.
+            if let Some(block) = blocks.first() {
+                self.take_report_block(now, block);
+            }
+            let r = &self.quality.reported;
+            self.reports.push_back(RtcpReport {
+                sent: false,
+                peer: from,
+                packet: p.clone(),
+                rtt: Some(r.last_rtt),
+                mes: r.last_mes,
+            });
             self.events.push_back(RtpEvent::Rtcp(p));
         }
         Ok(())
+    }
+
+    /// What the far end reports of our stream: the round trip (when it
+    /// echoes an SR of ours), its jitter and loss, and the score they make.
+    fn take_report_block(&mut self, now: Instant, block: &ReportBlock) {
+        let r = &mut self.quality.reported;
+        if block.last_sr != 0 {
+            let wall = self.wall_epoch + now.saturating_duration_since(self.epoch);
+            let arrived = (ntp_timestamp(wall) >> 16) as u32;
+            let rtt = arrived
+                .wrapping_sub(block.last_sr)
+                .wrapping_sub(block.delay_since_last_sr);
+            let micros = (u64::from(rtt & 0xFFFF) * 15625) >> 10;
+            r.last_rtt = f64::from(rtt >> 16) + micros as f64 / 1_000_000.0;
+            // A clock skew (the delay longer than the time since our SR)
+            // is shown but not averaged in.
+            if arrived.wrapping_sub(block.delay_since_last_sr) >= block.last_sr {
+                r.rtt.add(r.last_rtt);
+            }
+        }
+        r.last_jitter = f64::from(block.jitter) / f64::from(self.config.clock_rate.max(1));
+        r.jitter.add(r.last_jitter);
+        r.last_lost = (block.cumulative_lost as u32) & 0xFF_FFFF;
+        r.lost.add(f64::from(r.last_lost));
+        r.last_mes = media_experience_score(r.rtt.mean, r.last_jitter, r.jitter.stdev, r.lost.mean);
+        r.mes.add(r.last_mes);
     }
 }
 
@@ -901,7 +1017,7 @@ mod tests {
         );
         assert_eq!(
             ps.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
-            [1000, 1160, 1320]
+            [1160, 1320, 1480]
         );
         assert_eq!(
             ps.iter().map(|p| p.marker).collect::<Vec<_>>(),
@@ -913,7 +1029,7 @@ mod tests {
         let p = sent(&mut s);
         let p = RtpPacket::parse(&p[0]).expect("rtp");
         assert!(p.marker);
-        assert_eq!(p.timestamp, 1000 + 1040 * 8);
+        assert_eq!(p.timestamp, 1160 + 1040 * 8);
         assert_eq!(s.sent_counts(), (4, 640));
     }
 
@@ -981,13 +1097,14 @@ mod tests {
             s.handle_packet(now, addr(1), &pkt).expect("ok");
             seq = seq.wrapping_add(1);
         }
-        let st = s.receive_stats().expect("stats");
-        assert_eq!(st.lost(), 1);
+        let mut q = s.quality();
+        assert_eq!((q.rx.count, q.rx.ssrc), (20, Some(9)));
         assert_eq!(
-            st.extended_max(),
+            q.rx.highest_sequence(),
             (1 << 16) + u32::from(seq.wrapping_sub(1))
         );
-        assert_eq!(st.jitter(), 0);
+        assert_eq!(q.rx.report(), (1, (256 / 21) as u8));
+        assert_eq!(q.local_jitter.units(), 0);
         assert_eq!(events(&mut s).len(), 20);
     }
 
@@ -1081,7 +1198,7 @@ mod tests {
         assert_eq!(ps.len(), 2 + 2 + 3);
         assert!(
             ps.iter()
-                .all(|p| p.payload_type == 101 && p.timestamp == 1160)
+                .all(|p| p.payload_type == 101 && p.timestamp == 1320)
         );
         assert_eq!(
             ps.iter().map(|p| p.marker).collect::<Vec<_>>(),
@@ -1103,7 +1220,7 @@ mod tests {
         let p = sent(&mut s);
         let p = RtpPacket::parse(&p[0]).expect("rtp");
         assert!(p.marker);
-        assert_eq!(p.timestamp, 1160 + 640);
+        assert_eq!(p.timestamp, 1320 + 640);
         assert_eq!(p.sequence, 6);
         // A longer measured duration wins.
         s.send_dtmf_begin(t0, '#').expect("begin");
@@ -1299,6 +1416,140 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Asterisk's cadence and contents: the first report comes an
+    /// interval after the first packet sent, before any packet sent or
+    /// received later; the next an interval after it was due; an SR
+    /// carries the last timestamp sent (counted from 0) and the counts,
+    /// with one block about the stream received.
+    #[test]
+    fn reports_as_asterisk_times_and_fills_them() {
+        let t0 = Instant::now();
+        let cfg = RtpConfig {
+            initial_timestamp: 0,
+            rtcp_interval: Some(Duration::from_secs(5)),
+            ..config()
+        };
+        let mut s = RtpSession::new(cfg, t0, Some(addr(4000)));
+        s.tick(t0 + Duration::from_secs(6));
+        assert_eq!(s.poll_transmit(), None, "nothing sent or received yet");
+        let start = t0 + Duration::from_secs(6);
+        // 250 frames 20 ms apart, each answered by one from the far end.
+        for i in 0..=250u32 {
+            let at = start + Duration::from_millis(20 * u64::from(i));
+            let pkt = RtpPacket::new(0, 100 + i as u16, i * 160, 77, &[0; 160])
+                .to_vec()
+                .expect("rtp");
+            s.handle_packet(at, addr(4000), &pkt).expect("ok");
+            s.send_audio(at, &[0xFF; 160], 160);
+        }
+        let rtcp: Vec<_> = std::iter::from_fn(|| s.poll_transmit())
+            .filter(|t| t.kind == TransmitKind::Rtcp)
+            .collect();
+        assert_eq!(rtcp.len(), 1);
+        let report = s.poll_report().expect("RTCPSent");
+        assert!(report.sent && report.rtt.is_none());
+        assert_eq!(report.peer, addr(4001));
+        assert_eq!(format!("{:.6}", report.mes), "88.087887");
+        let RtcpPacket::SenderReport {
+            ssrc,
+            info,
+            reports,
+        } = &report.packet
+        else {
+            panic!("expected an SR: {report:?}");
+        };
+        assert_eq!(*ssrc, 0x1111);
+        // Due at 5 s, before the 251st packet either way.
+        assert_eq!(
+            (info.rtp_timestamp, info.packet_count, info.octet_count),
+            (250 * 160, 250, 250 * 160)
+        );
+        assert_eq!(reports.len(), 1);
+        let b = reports[0];
+        assert_eq!(
+            (b.ssrc, b.highest_sequence, b.cumulative_lost),
+            (77, 349, 0)
+        );
+        assert_eq!((b.last_sr, b.delay_since_last_sr), (0, 0));
+        assert_eq!(
+            RtcpPacket::parse_compound(&rtcp[0].payload).expect("parses")[0],
+            report.packet
+        );
+        // The next one: 10 s after the start, though ticked late; the
+        // packet sent at 5 s makes it an SR.
+        s.tick(start + Duration::from_millis(10_015));
+        let next = s.poll_report().expect("second report");
+        let RtcpPacket::SenderReport { info, .. } = next.packet else {
+            panic!("one packet sent since: an SR, got {next:?}");
+        };
+        assert_eq!(info.packet_count, 251);
+        s.tick(start + Duration::from_millis(14_990));
+        assert_eq!(s.poll_report(), None);
+        s.tick(start + Duration::from_millis(15_000));
+        let third = s.poll_report().expect("third report");
+        let RtcpPacket::ReceiverReport { .. } = third.packet else {
+            panic!("nothing sent since: an RR, got {third:?}");
+        };
+        let q = s.quality();
+        assert_eq!(q.local_mes.count, 3);
+        assert_eq!((q.txcount, q.themssrc, q.rx.count), (251, 77, 251));
+    }
+
+    /// A far end's RR that echoes our SR gives the round trip; its
+    /// jitter and loss are what it says of our stream; a report about
+    /// another source is not ours.
+    #[test]
+    fn received_reports_give_round_trip_and_remote_figures() {
+        let t0 = Instant::now();
+        let cfg = RtpConfig {
+            rtcp_interval: Some(Duration::from_secs(5)),
+            ..config()
+        };
+        let mut s = RtpSession::new(cfg, t0, Some(addr(4000)));
+        let pkt = RtpPacket::new(0, 1, 0, 77, &[0; 160])
+            .to_vec()
+            .expect("rtp");
+        s.handle_packet(t0, addr(4000), &pkt).expect("ok");
+        s.send_audio(t0, &[0xFF; 160], 160);
+        s.tick(t0 + Duration::from_secs(5));
+        let ours = s.poll_report().expect("SR");
+        let RtcpPacket::SenderReport { info, .. } = ours.packet else {
+            panic!("SR expected");
+        };
+        sent(&mut s);
+        // Their RR arrives 300 ms later, having held our SR 100 ms.
+        let lsr = (info.ntp_timestamp >> 16) as u32;
+        let rr = |ssrc: u32| {
+            super::super::build_compound(&[RtcpPacket::ReceiverReport {
+                ssrc,
+                reports: vec![ReportBlock {
+                    ssrc: 0x1111,
+                    fraction_lost: 0,
+                    cumulative_lost: 3,
+                    highest_sequence: 1,
+                    jitter: 80,
+                    last_sr: lsr,
+                    delay_since_last_sr: 65536 / 10,
+                }],
+            }])
+            .expect("rr")
+        };
+        let at = t0 + Duration::from_millis(5300);
+        s.handle_rtcp(at, addr(4001), &rr(99)).expect("ok");
+        assert_eq!(s.poll_report(), None, "another source's report");
+        s.handle_rtcp(at, addr(4001), &rr(77)).expect("ok");
+        let theirs = s.poll_report().expect("RTCPReceived");
+        assert!(!theirs.sent);
+        assert_eq!(theirs.peer, addr(4001));
+        let rtt = theirs.rtt.expect("rtt");
+        assert!((rtt - 0.2).abs() < 0.002, "{rtt}");
+        let q = s.quality();
+        assert_eq!(q.reported.last_lost, 3);
+        assert_eq!(q.reported.last_jitter, 0.01);
+        assert!(theirs.mes < 88.0 && theirs.mes > 50.0, "{}", theirs.mes);
+        assert_eq!(q.reported.last_mes, theirs.mes);
     }
 
     #[test]
