@@ -496,7 +496,7 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
 /// sip_blindxfer: both orders). The first to leave sees one channel
 /// left; the bridge may or may not have fallen back from native_rtp to
 /// simple_bridge before the second goes and it is destroyed.
-const LEAVE_RACES: &[&str] = &["sip_blindxfer"];
+const LEAVE_RACES: &[&str] = &["sip_blindxfer", "pjsip_blindxfer"];
 
 fn leave_race(
     name: &str,
@@ -966,4 +966,14 @@ fn sip_blindxfer() {
 #[test]
 fn sip_atxfer() {
     run("sip_atxfer", true);
+}
+
+#[test]
+fn pjsip_playdtmf() {
+    run("pjsip_playdtmf", true);
+}
+
+#[test]
+fn pjsip_blindxfer() {
+    run("pjsip_blindxfer", true);
 }

@@ -222,23 +222,28 @@ pub fn blind_transfer(
         chan.lock().vars.set("ATTENDEDTRANSFER", None);
     }
     bridge.leave(transferer);
-    if transferee.lock().has_pbx {
-        let _ = crate::pbx::run::async_goto(&transferee, context, exten, 1);
-    } else {
-        // The goto shows at once; the PBX starts once it has left.
-        {
-            let mut d = transferee.lock();
-            d.set_context(context);
-            d.set_exten(exten);
-            d.priority = 1;
-        }
+    // bridge_channel_blind_transfer: an async goto. A channel without a
+    // PBX shows its new location at once and gets a PBX once it has left.
+    let has_pbx = {
+        let mut d = transferee.lock();
+        d.set_context(context);
+        d.set_exten(exten);
+        d.priority = 1;
+        d.has_pbx
+    };
+    if !has_pbx {
         transferee.publish_snapshot();
     }
     bridge.leave(&transferee);
+    // Recorded before the goto interrupts a PBX's Dial, so that Dial sees
+    // a transfer and not a hangup.
     *lock(&bridge.transfer) = Some(Transfer {
         transferer: transferer.clone(),
         transferee: transferee.clone(),
     });
+    if has_pbx {
+        transferee.softhangup_quiet(super::softhangup::ASYNCGOTO);
+    }
     transferer.wake();
     transferee.wake();
     publish(TransferResult::Success, Some(before), Some(snapshot))
