@@ -504,6 +504,39 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
     m
 }
 
+/// Scenarios where a transfer takes a two-party bridge apart: the
+/// transferer is removed by the action while the transferee leaves from
+/// its own thread, so either leaves first (three captures of
+/// sip_blindxfer: both orders). The first to leave sees one channel
+/// left; the bridge may or may not have fallen back from native_rtp to
+/// simple_bridge before the second goes and it is destroyed.
+const LEAVE_RACES: &[&str] = &["sip_blindxfer", "pjsip_blindxfer"];
+
+fn leave_race(
+    name: &str,
+    mut conns: Vec<Vec<Vec<(String, String)>>>,
+) -> Vec<Vec<Vec<(String, String)>>> {
+    if !LEAVE_RACES.contains(&name) {
+        return conns;
+    }
+    for m in conns.iter_mut().flatten() {
+        let event = m
+            .iter()
+            .find(|(n, _)| n == "Event")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if event != "BridgeLeave" && event != "BridgeDestroy" {
+            continue;
+        }
+        for (n, v) in m.iter_mut() {
+            if n == "BridgeTechnology" || (n == "BridgeNumChannels" && event == "BridgeLeave") {
+                *v = "<leave order>".into();
+            }
+        }
+    }
+    conns
+}
+
 fn show(m: &[(String, String)]) -> String {
     m.iter()
         .map(|(n, v)| format!("  {n}: {v}\n"))
@@ -719,8 +752,8 @@ fn run(name: &str, calls: bool) {
     if let Some(dir) = std::env::var_os("AMI_GOLDEN_REPLAY") {
         let other = std::fs::read(Path::new(&dir).join(format!("{name}.rx"))).expect("replay");
         let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
-        let want = normalise(&connections(&reference));
-        let got = normalise(&connections(&other));
+        let want = leave_race(name, normalise(&connections(&reference)));
+        let got = leave_race(name, normalise(&connections(&other)));
         if calls {
             compare_calls(name, &want, &got);
         } else {
@@ -765,8 +798,8 @@ fn run(name: &str, calls: bool) {
         let _ = std::fs::write(Path::new(&dir).join(format!("{name}.rx")), &ours);
     }
     let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
-    let want = normalise(&connections(&reference));
-    let got = normalise(&connections(&ours));
+    let want = leave_race(name, normalise(&connections(&reference)));
+    let got = leave_race(name, normalise(&connections(&ours)));
     if calls {
         compare_calls(name, &want, &got);
     } else {
@@ -942,4 +975,29 @@ fn sip_ipauth() {
 #[test]
 fn pjsip_ipauth() {
     run("pjsip_ipauth", true);
+}
+
+#[test]
+fn sip_playdtmf() {
+    run("sip_playdtmf", true);
+}
+
+#[test]
+fn sip_blindxfer() {
+    run("sip_blindxfer", true);
+}
+
+#[test]
+fn sip_atxfer() {
+    run("sip_atxfer", true);
+}
+
+#[test]
+fn pjsip_playdtmf() {
+    run("pjsip_playdtmf", true);
+}
+
+#[test]
+fn pjsip_blindxfer() {
+    run("pjsip_blindxfer", true);
 }

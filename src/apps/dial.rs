@@ -406,7 +406,32 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let bridge = crate::channels::bridge::Bridge::create(&sys.pbx.channels.events);
     bridge.join(&peer);
     bridge.join(&caller);
-    relay(&caller, &peer).await;
+    relay(&caller, &peer, &bridge).await;
+    if let Some(t) = bridge.transfer() {
+        // A transfer took the bridge apart (both have left it).
+        bridge.destroy();
+        set_duration(
+            ctx,
+            "ANSWEREDTIME",
+            caller.up_time().unwrap_or(Duration::ZERO),
+        );
+        set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
+        ctx.set_var("DIALSTATUS", Some("ANSWER"));
+        if Arc::ptr_eq(&t.transferee, &peer) {
+            // The callee runs the dialplan where it was sent.
+            tokio::spawn(crate::pbx::run::pbx_run(AppCtx {
+                sys: sys.clone(),
+                chan: peer.clone(),
+            }));
+        } else {
+            crate::pbx::run::hangup_channel(sys, &peer);
+        }
+        if Arc::ptr_eq(&t.transferer, &caller) {
+            return Err(AppExit::Hangup);
+        }
+        // The caller goes on where its async goto sends it.
+        return Ok(());
+    }
     // Whoever hung up leaves first; the bridge then dissolves.
     let caller_gone = caller.check_hangup();
     let (first, second) = if caller_gone {
@@ -438,15 +463,16 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
 
 /// Connects two answered channels until either hangs up: each one's audio
 /// goes straight to the other's port (packet relay; the port converts
-/// between µ-law and A-law when the legs differ), and so do DTMF digits.
-async fn relay(a: &Arc<Channel>, b: &Arc<Channel>) {
+/// between µ-law and A-law when the legs differ), and so do DTMF digits;
+/// or until a transfer takes the bridge apart.
+async fn relay(a: &Arc<Channel>, b: &Arc<Channel>, bridge: &crate::channels::bridge::Bridge) {
     a.set_peer(b);
     b.set_peer(a);
     use crate::channels::media::forward_to;
     a.set_tap(b.media_port().map(forward_to));
     b.set_tap(a.media_port().map(forward_to));
     loop {
-        if a.check_hangup() || b.check_hangup() {
+        if a.check_hangup() || b.check_hangup() || bridge.transfer().is_some() {
             break;
         }
         for (from, to) in [(a, b), (b, a)] {

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::Channel;
-use crate::core::events::{BridgeAction, BridgeSnapshot, EventBus, EventKind};
+use crate::core::events::{BridgeAction, BridgeSnapshot, ChannelSnapshot, EventBus, EventKind};
 
 /// Asterisk starts every basic bridge on `simple_bridge`; once two RTP
 /// channels are in, the smart bridge moves them to `native_rtp`.
@@ -20,6 +20,38 @@ pub struct Bridge {
     /// Members in the order their BRIDGEPEER variables are set.
     members: Mutex<Vec<Arc<Channel>>>,
     events: EventBus,
+    /// Set once a transfer took the bridge apart, for whoever runs it.
+    transfer: Mutex<Option<Transfer>>,
+}
+
+/// How a transfer went (`enum ast_transfer_result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferResult {
+    Fail,
+    Invalid,
+    NotPermitted,
+    Success,
+}
+
+impl TransferResult {
+    /// The name transfer events give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferResult::Fail => "Fail",
+            TransferResult::Invalid => "Invalid",
+            TransferResult::NotPermitted => "Not Permitted",
+            TransferResult::Success => "Success",
+        }
+    }
+}
+
+/// A transfer that took a bridge apart: both members have left; the
+/// transferer is done with, the transferee goes on where it was sent (its
+/// location is set; a channel with a PBX has an async goto pending).
+#[derive(Clone)]
+pub struct Transfer {
+    pub transferer: Arc<Channel>,
+    pub transferee: Arc<Channel>,
 }
 
 use crate::core::lock;
@@ -32,6 +64,7 @@ impl Bridge {
             technology: Mutex::new(SIMPLE),
             members: Mutex::new(Vec::new()),
             events: events.clone(),
+            transfer: Mutex::new(None),
         });
         b.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Create,
@@ -111,6 +144,11 @@ impl Bridge {
         });
     }
 
+    /// The transfer that took the bridge apart, if one did.
+    pub fn transfer(&self) -> Option<Transfer> {
+        lock(&self.transfer).clone()
+    }
+
     /// The other member of a two-party bridge (`ast_channel_bridge_peer`).
     pub fn peer_of(&self, chan: &Channel) -> Option<Arc<Channel>> {
         let members = lock(&self.members);
@@ -132,5 +170,125 @@ fn set_peer_vars(c0: &Arc<Channel>, c1: &Arc<Channel>) {
         if let Some(id) = other.driver().and_then(|d| d.pvt_uniqueid()) {
             me.set_var_event("BRIDGEPVTCALLID", &id);
         }
+    }
+}
+
+/// `ast_bridge_transfer_blind` on the two-party bridges Dial makes (no
+/// parking, transfers permitted): the transferer's peer goes to
+/// `exten@context`, priority 1, the transferer leaves the bridge, and the
+/// BlindTransfer event tells how it went.
+pub fn blind_transfer(
+    transferer: &Arc<Channel>,
+    exten: &str,
+    context: &str,
+    external: bool,
+) -> TransferResult {
+    let publish = |result, transferee: Option<Arc<ChannelSnapshot>>, bridge| {
+        transferer.emit(EventKind::BlindTransfer {
+            result,
+            transferee,
+            bridge,
+            external,
+            context: context.to_string(),
+            exten: exten.to_string(),
+        });
+        result
+    };
+    let Some(bridge) = transferer.bridge() else {
+        return publish(TransferResult::Invalid, None, None);
+    };
+    let snapshot = bridge.snapshot();
+    let transferee = bridge.peer_of(transferer);
+    let Some(transferee) = transferee else {
+        // Alone in its bridge: nobody to transfer.
+        return publish(TransferResult::Invalid, None, Some(snapshot));
+    };
+    // The event shows the transferee as it was before it was sent away.
+    let before = transferee.published_snapshot();
+    // The transferer is taken off hold first (ast_bridge_channel_write_unhold).
+    transferer.emit(EventKind::Manager {
+        class: crate::manager::class::CALL,
+        name: "Unhold".into(),
+        body: String::new(),
+    });
+    // set_transfer_variables_all: the transferer learns whom it
+    // transferred, the others who transferred them.
+    let peer_names = transferer.get_var("BRIDGEPEER").unwrap_or_default();
+    for (chan, value) in [
+        (transferer, peer_names.as_str()),
+        (&transferee, &transferer.name),
+    ] {
+        chan.set_var_event("BLINDTRANSFER", value);
+        chan.lock().vars.set("ATTENDEDTRANSFER", None);
+    }
+    bridge.leave(transferer);
+    // bridge_channel_blind_transfer: an async goto. A channel without a
+    // PBX shows its new location at once and gets a PBX once it has left.
+    let has_pbx = {
+        let mut d = transferee.lock();
+        d.set_context(context);
+        d.set_exten(exten);
+        d.priority = 1;
+        d.has_pbx
+    };
+    if !has_pbx {
+        transferee.publish_snapshot();
+    }
+    bridge.leave(&transferee);
+    // Recorded before the goto interrupts a PBX's Dial, so that Dial sees
+    // a transfer and not a hangup.
+    *lock(&bridge.transfer) = Some(Transfer {
+        transferer: transferer.clone(),
+        transferee: transferee.clone(),
+    });
+    if has_pbx {
+        transferee.softhangup_quiet(super::softhangup::ASYNCGOTO);
+    }
+    transferer.wake();
+    transferee.wake();
+    publish(TransferResult::Success, Some(before), Some(snapshot))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::{Channels, NewChannel};
+
+    #[test]
+    fn a_blind_transfer_needs_a_bridge_and_a_peer() {
+        let chans = Channels::new("");
+        let a = chans.alloc("Test/a-1".into(), "Test", 1, NewChannel::default());
+        let invalid = TransferResult::Invalid;
+        assert_eq!(blind_transfer(&a, "601", "internal", true), invalid);
+        let b = Bridge::create(&chans.events);
+        b.join(&a);
+        assert_eq!(blind_transfer(&a, "601", "internal", true), invalid);
+        assert!(b.transfer().is_none());
+        assert_eq!(a.get_var("BLINDTRANSFER"), None);
+    }
+
+    #[test]
+    fn a_blind_transfer_sends_the_peer_on_and_takes_the_bridge_apart() {
+        let chans = Channels::new("");
+        let a = chans.alloc("Test/a-1".into(), "Test", 1, NewChannel::default());
+        let p = chans.alloc("Test/p-2".into(), "Test", 2, NewChannel::default());
+        let b = Bridge::create(&chans.events);
+        b.join(&p);
+        b.join(&a);
+        let result = blind_transfer(&a, "601", "internal", true);
+        assert_eq!(result, TransferResult::Success);
+        let t = b.transfer().expect("transfer recorded");
+        assert!(Arc::ptr_eq(&t.transferer, &a) && Arc::ptr_eq(&t.transferee, &p));
+        assert!(a.bridge().is_none() && p.bridge().is_none());
+        {
+            let d = p.lock();
+            assert_eq!(
+                (d.context.as_str(), d.exten.as_str(), d.priority),
+                ("internal", "601", 1)
+            );
+        }
+        assert_eq!(a.get_var("BLINDTRANSFER").as_deref(), Some("Test/p-2"));
+        assert_eq!(p.get_var("BLINDTRANSFER").as_deref(), Some("Test/a-1"));
+        assert_eq!(a.get_var("BRIDGEPEER").as_deref(), Some(""));
     }
 }

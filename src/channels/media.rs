@@ -91,6 +91,8 @@ pub struct ChanMedia {
 const UNREAD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
 /// At most this many frames are kept (one frame time's worth, and some).
 const UNREAD_MAX: usize = 4;
+/// `AST_DEFAULT_EMULATE_DTMF_DURATION`, the shortest digit sent.
+pub const DEFAULT_DTMF_MS: u32 = 100;
 
 /// The process's one media clock.
 static CLOCK: LazyLock<Arc<Mutex<MediaClock>>> = LazyLock::new(|| {
@@ -307,6 +309,30 @@ impl Channel {
             m.media_seen = true;
         }
         self.wake();
+    }
+
+    /// `ast_queue_frame` of a DTMF end (PlayDTMF with `Receive`): read as
+    /// if the device had sent it, so the dialplan or the bridge gets it.
+    /// Only the end is announced: Asterisk emulates the begin it lacks
+    /// without an event.
+    pub fn queue_dtmf(&self, digit: char, duration_ms: u32) {
+        self.emit(crate::core::events::EventKind::DtmfEnd { digit, duration_ms });
+        self.dtmf_in(digit);
+    }
+
+    /// `ast_senddigit_external`: the digit goes to the device out of band
+    /// for `duration_ms` (at least 100, Asterisk's emulated length);
+    /// returns once it has ended, as Asterisk's caller sleeps through it.
+    /// A channel without media (nothing to play it to) ignores it.
+    pub async fn send_digit_external(&self, digit: char, duration_ms: u32) {
+        let duration_ms = duration_ms.max(DEFAULT_DTMF_MS);
+        let Some(port) = self.media_port() else {
+            return;
+        };
+        port.send_digit(digit, duration_ms);
+        // usleep(duration * 1000) with an unsigned int product.
+        let micros = duration_ms.wrapping_mul(1000);
+        tokio::time::sleep(std::time::Duration::from_micros(u64::from(micros))).await;
     }
 
     /// The oldest digit not yet read.

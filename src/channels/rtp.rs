@@ -74,7 +74,7 @@ pub struct RtpPort {
     sending: AtomicBool,
     closed: AtomicBool,
     /// When the DTMF digit being sent should end.
-    dtmf_end_at: Mutex<Option<Instant>>,
+    dtmf_end_at: Mutex<Option<(Instant, u32)>>,
     /// Send whole frames only (chan_sip's smoother): a short frame waits
     /// for the next one, and a short last frame is never sent.
     smooth: AtomicBool,
@@ -333,7 +333,10 @@ impl MediaPort for RtpPort {
         self.publish(reports);
         // The clock sends the end once the duration has passed.
         if let Ok(mut end) = self.dtmf_end_at.lock() {
-            *end = Some(now + std::time::Duration::from_millis(u64::from(duration_ms)));
+            *end = Some((
+                now + std::time::Duration::from_millis(u64::from(duration_ms)),
+                duration_ms,
+            ));
         }
     }
 }
@@ -360,21 +363,22 @@ impl RtpPort {
     }
 }
 
-/// The port on the clock: RTCP reports, DTMF continuations and ends.
+/// The port on the clock: RTCP reports and DTMF ends.
 struct PortTick(Weak<RtpPort>);
 
 impl Tick for PortTick {
     fn tick(&mut self, now: Instant) {
         let Some(port) = self.0.upgrade() else { return };
         let end_due = match port.dtmf_end_at.lock() {
-            Ok(mut at) if at.is_some_and(|t| t <= now) => at.take().is_some(),
-            _ => false,
+            Ok(mut at) if at.is_some_and(|(t, _)| t <= now) => at.take().map(|(_, ms)| ms),
+            _ => None,
         };
         let reports = {
             let mut s = port.session();
             s.tick(now);
-            if end_due {
-                let _ = s.send_dtmf_end(now, None);
+            if let Some(ms) = end_due {
+                // ast_senddigit_end passes the digit's length on.
+                let _ = s.send_dtmf_end(now, Some(ms));
             }
             port.flush(&mut s)
         };

@@ -141,6 +141,17 @@ pub enum EventKind {
         action: BridgeAction,
         bridge: BridgeSnapshot,
     },
+    /// A blind transfer was tried (`ast_bridge_publish_blind_transfer`);
+    /// the event's channel is the transferer. The transferee and the
+    /// bridge are as they were before the transfer, when there were any.
+    BlindTransfer {
+        result: crate::channels::bridge::TransferResult,
+        transferee: Option<Arc<ChannelSnapshot>>,
+        bridge: Option<BridgeSnapshot>,
+        external: bool,
+        context: String,
+        exten: String,
+    },
     /// Something the manager itself raises (a class, a name and its
     /// headers), for events with no channel behind them.
     Manager {

@@ -246,6 +246,35 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
                 ),
             );
         }
+        (
+            EventKind::BlindTransfer {
+                result,
+                transferee,
+                bridge,
+                external,
+                context,
+                exten,
+            },
+            Some(transferer),
+        ) => {
+            let mut body = format!(
+                "Result: {}\r\n{}",
+                result.as_str(),
+                channel_state(transferer, "Transferer")
+            );
+            if let Some(t) = transferee {
+                body.push_str(&channel_state(t, "Transferee"));
+            }
+            if let Some(b) = bridge {
+                body.push_str(&bridge_state(b));
+            }
+            let _ = write!(
+                body,
+                "IsExternal: {}\r\nContext: {context}\r\nExtension: {exten}\r\n",
+                if *external { "Yes" } else { "No" }
+            );
+            push(class::CALL, "BlindTransfer", body);
+        }
         (EventKind::Manager { class, name, body }, c) => {
             let mut text = c.map(|c| channel_state(c, "")).unwrap_or_default();
             text.push_str(body);

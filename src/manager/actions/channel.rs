@@ -297,3 +297,36 @@ pub fn show_channel_map<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a>
     r.list_complete(m, "CoreShowChannelMapComplete", 0);
     now(Flow::Reply(r))
 }
+
+/// app_senddtmf's `manager_play_dtmf`: the first character of `Digit`
+/// goes to the channel's device, or with `Receive` is queued as if the
+/// device had sent it.
+pub fn play_dtmf<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    Box::pin(async move {
+        let Some(chan) = sys.pbx.channels.by_name(m.get("Channel")) else {
+            return Flow::Reply(Reply::error(m, "Channel not found"));
+        };
+        let Some(digit) = m.get("Digit").chars().next() else {
+            return Flow::Reply(Reply::error(m, "No digit specified"));
+        };
+        let duration = m.get("Duration");
+        let duration_ms = if duration.is_empty() {
+            0
+        } else {
+            // `%30u`: strtoul, keeping the low 32 bits (so "-1" wraps).
+            match crate::funcs::c::scan_long(duration, 30) {
+                Some((v, _)) => v as u32,
+                None => {
+                    return Flow::Reply(Reply::error(m, "Could not convert Duration parameter"));
+                }
+            }
+        };
+        if crate::config::is_true(m.get("Receive")) {
+            chan.queue_dtmf(digit, duration_ms);
+        } else {
+            chan.send_digit_external(digit, duration_ms).await;
+        }
+        Flow::Reply(Reply::ack(m, "DTMF successfully queued"))
+    })
+}

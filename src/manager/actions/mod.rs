@@ -14,6 +14,7 @@ mod originate;
 mod pbx;
 mod pjsip;
 mod sip;
+mod transfer;
 mod vars;
 
 use std::future::Future;
@@ -87,6 +88,18 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL,
         "Hang a channel up after a number of seconds.",
         channel::absolute_timeout
+    ),
+    action!(
+        "Atxfer",
+        CALL,
+        "Start an attended transfer of a channel's peer.",
+        transfer::atxfer
+    ),
+    action!(
+        "BlindTransfer",
+        CALL,
+        "Send a channel's bridged peer to an extension.",
+        transfer::blind_transfer
     ),
     action!(
         "Challenge",
@@ -259,6 +272,13 @@ pub static ACTIONS: &[Action] = &[
         "List the PJSIP outbound registrations.",
         pjsip::show_registrations_outbound,
         "res_pjsip"
+    ),
+    action!(
+        "PlayDTMF",
+        CALL,
+        "Send a DTMF digit to a channel's device, or queue it as received.",
+        channel::play_dtmf,
+        "app_senddtmf"
     ),
     action!(
         "Redirect",

@@ -167,7 +167,6 @@ struct SendingDigit {
     timestamp: u32,
     /// Duration the next packet carries.
     duration: u32,
-    next_continuation: Instant,
 }
 
 /// A digit the far end is sending.
@@ -533,7 +532,8 @@ impl RtpSession {
 
     /// Starts sending a digit (RFC 4733 §2.5.1.2). Like Asterisk, the
     /// first two packets go out at once (marker on the first, durations
-    /// one and two frames); [`RtpSession::tick`] sends continuations.
+    /// one and two frames); each packet received then sends a
+    /// continuation.
     pub fn send_dtmf_begin(&mut self, now: Instant, digit: char) -> Result<(), DtmfSendError> {
         if self.config.dtmf_payload_type.is_none() {
             return Err(DtmfSendError::NotNegotiated);
@@ -562,7 +562,6 @@ impl RtpSession {
             event,
             timestamp,
             duration: 3 * frame,
-            next_continuation: now + self.frame_duration(),
         });
         Ok(())
     }
@@ -607,37 +606,25 @@ impl RtpSession {
         Ok(())
     }
 
-    fn frame_duration(&self) -> Duration {
-        Duration::from_micros(
-            u64::from(self.config.frame_samples) * 1_000_000 / u64::from(self.config.clock_rate),
-        )
+    /// One more packet of the digit being sent, one frame longer.
+    fn send_dtmf_continuation(&mut self, now: Instant) {
+        let frame = self.config.frame_samples;
+        let Some(sending) = self.sending.as_mut() else {
+            return;
+        };
+        let (event, timestamp, duration) = (sending.event, sending.timestamp, sending.duration);
+        sending.duration += frame;
+        let e = TelephoneEvent {
+            event,
+            end: false,
+            volume: self.config.dtmf_volume,
+            duration: duration.min(0xFFFF) as u16,
+        };
+        self.push_event(now, timestamp, e, false);
     }
 
-    /// Drives time: DTMF continuation packets, the receive-side DTMF
-    /// timeout and RTCP reports. Call every media clock tick.
+    /// Drives time: the receive-side DTMF timeout and RTCP reports. Call every media clock tick.
     pub fn tick(&mut self, now: Instant) {
-        let frame = self.config.frame_samples;
-        let step = self.frame_duration();
-        let mut continuation = None;
-        if let Some(s) = self.sending.as_mut()
-            && now >= s.next_continuation
-        {
-            continuation = Some((s.event, s.timestamp, s.duration));
-            s.duration += frame;
-            s.next_continuation += step;
-            if s.next_continuation <= now {
-                s.next_continuation = now + step;
-            }
-        }
-        if let Some((event, timestamp, duration)) = continuation {
-            let e = TelephoneEvent {
-                event,
-                end: false,
-                volume: self.config.dtmf_volume,
-                duration: duration.min(0xFFFF) as u16,
-            };
-            self.push_event(now, timestamp, e, false);
-        }
         if let Some(d) = &self.rx_digit {
             let timeout = Duration::from_micros(
                 u64::from(self.config.dtmf_timeout) * 1_000_000 / u64::from(self.config.clock_rate),
@@ -771,6 +758,9 @@ impl RtpSession {
             return Ok(());
         }
         self.last_rx_seq = p.sequence;
+        // Asterisk sends a digit's continuations as packets arrive (one
+        // for each packet read), not on a clock of its own.
+        self.send_dtmf_continuation(now);
         if self.config.symmetric && !self.learned {
             self.learned = true;
             if self.remote != Some(from) {
@@ -1181,8 +1171,14 @@ mod tests {
             .expect("begin");
         // Audio is muted while the digit plays.
         assert!(!s.send_audio(t0 + Duration::from_millis(20), &[0xFF; 160], 160));
-        for ms in [40, 60] {
-            s.tick(t0 + Duration::from_millis(ms));
+        // Continuations go out as packets arrive, not as time passes.
+        s.tick(t0 + Duration::from_millis(40));
+        for (ms, seq) in [(40, 1), (60, 2)] {
+            let pkt = RtpPacket::new(0, seq, 160 * u32::from(seq), 7, &[0xFF; 160]);
+            let mut bytes = Vec::new();
+            pkt.write(&mut bytes).expect("write");
+            s.handle_packet(t0 + Duration::from_millis(ms), addr(4000), &bytes)
+                .expect("packet");
         }
         s.send_dtmf_end(t0 + Duration::from_millis(80), None)
             .expect("end");
