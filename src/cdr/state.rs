@@ -1155,3 +1155,308 @@ fn dial_end(
         to_finalized(c, cfg);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::events::BridgeSnapshot;
+    use std::time::Duration;
+
+    fn snap(name: &str, uid: &str) -> ChannelSnapshot {
+        ChannelSnapshot {
+            name: name.into(),
+            uniqueid: uid.into(),
+            linkedid: uid.into(),
+            tech: "SIP",
+            state: ChanState::Ring,
+            caller_num: Some("1000".into()),
+            caller_name: Some("Alice".into()),
+            caller_pres: 0,
+            connected_num: None,
+            connected_name: None,
+            language: "en".into(),
+            accountcode: String::new(),
+            context: "internal".into(),
+            exten: "600".into(),
+            priority: 1,
+            appl: String::new(),
+            data: String::new(),
+            tenantid: String::new(),
+            dnid: String::new(),
+            amaflags: 3,
+            hangup_exec: false,
+            hangup_cause: 0,
+            tech_cause: 0,
+            dead: false,
+            created: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            manager_vars: Vec::new(),
+        }
+    }
+
+    /// Feeds events with a clock that moves one second per event.
+    struct Run {
+        st: State,
+        cfg: CdrGeneral,
+        now: SystemTime,
+        last: HashMap<String, Arc<ChannelSnapshot>>,
+        out: Vec<Record>,
+    }
+
+    impl Run {
+        fn new(cfg: CdrGeneral) -> Run {
+            Run {
+                st: State::new(),
+                cfg,
+                now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+                last: HashMap::new(),
+                out: Vec::new(),
+            }
+        }
+
+        fn feed(&mut self, kind: EventKind, chan: Arc<ChannelSnapshot>) {
+            self.now += Duration::from_secs(1);
+            let ev = Event {
+                kind,
+                channel: Some(chan),
+            };
+            let done = self.st.process(&ev, self.now, &self.cfg);
+            self.out.extend(done);
+        }
+
+        /// Publishes `s` as the channel's new snapshot.
+        fn update(&mut self, s: ChannelSnapshot) -> Arc<ChannelSnapshot> {
+            let s = Arc::new(s);
+            let old = self.last.insert(s.uniqueid.clone(), s.clone());
+            self.feed(EventKind::Snapshot { old }, s.clone());
+            s
+        }
+
+        fn app(&mut self, s: &mut ChannelSnapshot, prio: i32, appl: &str, data: &str) {
+            s.priority = prio;
+            s.appl = appl.into();
+            s.data = data.into();
+            self.update(s.clone());
+        }
+
+        fn hangup(&mut self, s: &mut ChannelSnapshot, cause: u32) {
+            s.hangup_cause = cause;
+            s.dead = true;
+            self.update(s.clone());
+        }
+    }
+
+    fn cfg(unanswered: bool) -> CdrGeneral {
+        CdrGeneral {
+            unanswered,
+            ..CdrGeneral::default()
+        }
+    }
+
+    #[test]
+    fn answered_call_to_an_application() {
+        let mut r = Run::new(cfg(false));
+        let mut a = snap("SIP/1000-00000000", "1.0");
+        r.update(a.clone());
+        r.app(&mut a, 1, "Answer", "");
+        a.state = ChanState::Up;
+        r.update(a.clone());
+        r.app(&mut a, 2, "Playback", "tt-weasels");
+        r.app(&mut a, 3, "Hangup", "");
+        r.hangup(&mut a, 16);
+        assert_eq!(r.out.len(), 1, "{:?}", r.out);
+        let c = &r.out[0];
+        assert_eq!(c.clid, "\"Alice\" <1000>");
+        assert_eq!((c.dst.as_str(), c.dcontext.as_str()), ("600", "internal"));
+        assert_eq!((c.lastapp.as_str(), c.lastdata.as_str()), ("Hangup", ""));
+        assert_eq!(c.disposition, Disposition::Answered);
+        // Created at +1 s, answered at +3 s, ended at +6 s.
+        assert_eq!((c.duration, c.billsec), (5, 3));
+        assert_eq!(c.dstchannel, "");
+    }
+
+    #[test]
+    fn unanswered_records_need_the_option() {
+        for (unanswered, want) in [(false, 0), (true, 1)] {
+            let mut r = Run::new(cfg(unanswered));
+            let mut a = snap("SIP/1000-00000000", "1.0");
+            r.update(a.clone());
+            r.app(&mut a, 1, "Busy", "");
+            r.hangup(&mut a, 17);
+            assert_eq!(r.out.len(), want);
+            if let Some(c) = r.out.first() {
+                assert_eq!(c.disposition, Disposition::Busy);
+                assert_eq!(c.answer, None);
+            }
+        }
+        // Congestion: FAILED unless `congestion = yes`.
+        for (congestion, want) in [
+            (false, Disposition::Failed),
+            (true, Disposition::Congestion),
+        ] {
+            let mut r = Run::new(CdrGeneral {
+                unanswered: true,
+                congestion,
+                ..CdrGeneral::default()
+            });
+            let mut a = snap("SIP/1000-00000000", "1.0");
+            r.update(a.clone());
+            r.app(&mut a, 1, "Congestion", "");
+            r.hangup(&mut a, 34);
+            assert_eq!(r.out[0].disposition, want);
+        }
+    }
+
+    /// Dial that times out, then VoiceMail: two records for the caller,
+    /// none for the dialed channel.
+    #[test]
+    fn dial_no_answer_then_voicemail() {
+        let mut r = Run::new(cfg(true));
+        let mut a = snap("SIP/1000-00000000", "1.0");
+        a.exten = "1010".into();
+        r.update(a.clone());
+        r.app(&mut a, 1, "Dial", "SIP/1001,3");
+        let mut b = snap("SIP/1001-00000001", "1.1");
+        b.linkedid = "1.0".into();
+        let bs = r.update(b.clone());
+        let caller = r.last["1.0"].clone();
+        r.feed(
+            EventKind::CallerDial {
+                name: "DialBegin",
+                caller: caller.clone(),
+                tail: "DialString: 1001\r\n".into(),
+            },
+            bs.clone(),
+        );
+        r.feed(
+            EventKind::CallerDial {
+                name: "DialEnd",
+                caller,
+                tail: "DialStatus: NOANSWER\r\n".into(),
+            },
+            bs,
+        );
+        r.hangup(&mut b, 16);
+        assert!(
+            r.out.is_empty(),
+            "a dialed channel has no record of its own"
+        );
+        r.app(&mut a, 2, "VoiceMail", "1001@default,s");
+        a.state = ChanState::Up;
+        r.update(a.clone());
+        r.hangup(&mut a, 16);
+        assert_eq!(r.out.len(), 2, "{:?}", r.out);
+        let (d, v) = (&r.out[0], &r.out[1]);
+        assert_eq!(
+            (d.lastapp.as_str(), d.lastdata.as_str()),
+            ("Dial", "SIP/1001,3")
+        );
+        assert_eq!(d.dstchannel, "SIP/1001-00000001");
+        assert_eq!(d.disposition, Disposition::NoAnswer);
+        assert_eq!((d.answer, d.billsec), (None, 0));
+        assert_eq!(v.lastapp, "VoiceMail");
+        assert_eq!(v.dstchannel, "");
+        assert_eq!(v.disposition, Disposition::Answered);
+        assert!(
+            v.start > d.end,
+            "the second record starts when the dialplan moves on"
+        );
+        assert!(v.sequence > d.sequence);
+        assert_eq!(v.dst, "1010");
+    }
+
+    /// An answered Dial: the callee's record is folded into the caller's
+    /// (party B), which ends when the callee leaves the bridge.
+    #[test]
+    fn dial_answered_and_bridged() {
+        let mut r = Run::new(cfg(false));
+        let mut a = snap("SIP/1000-00000000", "1.0");
+        r.update(a.clone());
+        r.app(&mut a, 1, "Dial", "SIP/1001,20");
+        let mut b = snap("SIP/1001-00000001", "1.1");
+        let bs = r.update(b.clone());
+        let caller = r.last["1.0"].clone();
+        r.feed(
+            EventKind::CallerDial {
+                name: "DialBegin",
+                caller,
+                tail: String::new(),
+            },
+            bs,
+        );
+        b.state = ChanState::Up;
+        b.appl = "AppDial".into();
+        b.data = "(Outgoing Line)".into();
+        let bs = r.update(b.clone());
+        a.state = ChanState::Up;
+        let caller = r.update(a.clone());
+        r.feed(
+            EventKind::CallerDial {
+                name: "DialEnd",
+                caller,
+                tail: "DialStatus: ANSWER\r\n".into(),
+            },
+            bs,
+        );
+        let bridge = BridgeSnapshot {
+            uniqueid: "br-1".into(),
+            bridge_type: "basic",
+            technology: "simple_bridge",
+            num_channels: 1,
+        };
+        for s in [r.last["1.0"].clone(), r.last["1.1"].clone()] {
+            r.feed(
+                EventKind::Bridge {
+                    action: BridgeAction::Enter,
+                    bridge: bridge.clone(),
+                },
+                s,
+            );
+        }
+        for s in [r.last["1.1"].clone(), r.last["1.0"].clone()] {
+            r.feed(
+                EventKind::Bridge {
+                    action: BridgeAction::Leave,
+                    bridge: bridge.clone(),
+                },
+                s,
+            );
+        }
+        r.hangup(&mut b, 16);
+        r.hangup(&mut a, 16);
+        assert_eq!(r.out.len(), 1, "{:?}", r.out);
+        let c = &r.out[0];
+        assert_eq!(c.channel, "SIP/1000-00000000");
+        assert_eq!(c.dstchannel, "SIP/1001-00000001");
+        assert_eq!(c.lastapp, "Dial");
+        assert_eq!(c.disposition, Disposition::Answered);
+        assert!(c.answer.is_some());
+    }
+
+    #[test]
+    fn variables_userfield_and_disable() {
+        let mut r = Run::new(cfg(true));
+        let mut a = snap("SIP/1000-00000000", "1.0");
+        r.update(a.clone());
+        r.app(&mut a, 1, "Set", "");
+        let now = r.now;
+        assert!(r.st.setvar("SIP/1000-00000000", "mine", "v1"));
+        r.st.set_userfield("SIP/1000-00000000", "note");
+        let get = |r: &Run, n: &str| r.st.getvar("SIP/1000-00000000", n, now, &r.cfg);
+        assert_eq!(get(&r, "MINE").as_deref(), Some("v1"));
+        assert_eq!(get(&r, "userfield").as_deref(), Some("note"));
+        assert_eq!(get(&r, "disposition").as_deref(), Some("1"));
+        assert_eq!(get(&r, "answer").as_deref(), Some("0.000000"));
+        assert_eq!(r.st.getvar("SIP/nosuch", "src", now, &r.cfg), None);
+        r.hangup(&mut a, 16);
+        assert_eq!(r.out[0].vars, [("mine".to_string(), "v1".to_string())]);
+        assert_eq!(r.out[0].userfield, "note");
+
+        let mut r = Run::new(cfg(true));
+        let mut a = snap("SIP/1000-00000001", "1.1");
+        r.update(a.clone());
+        assert!(r.st.set_property("SIP/1000-00000001", true, true));
+        r.app(&mut a, 1, "Busy", "");
+        r.hangup(&mut a, 17);
+        assert!(r.out.is_empty(), "CDR_PROP(disable) keeps it out");
+    }
+}
