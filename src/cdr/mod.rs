@@ -171,6 +171,13 @@ impl Engine {
         let loaded = sys.loaded();
         let general = &loaded.cdr.general;
         if !general.enable {
+            // Disabled (at start or by a reload): nothing is tracked, and
+            // calls in progress get no record, as when Asterisk drops its
+            // subscriptions.
+            let mut st = lock(&self.state);
+            if st.active() > 0 {
+                st.clear();
+            }
             return;
         }
         let done = lock(&self.state).process(ev, SystemTime::now(), general);

@@ -287,9 +287,9 @@ impl State {
                     self.dial(Some(caller), chan, None, now, cfg);
                 } else if *name == "DialEnd" {
                     let status = tail
-                        .strip_prefix("DialStatus: ")
-                        .unwrap_or(tail)
-                        .trim_end()
+                        .split("\r\n")
+                        .find_map(|l| l.strip_prefix("DialStatus: "))
+                        .unwrap_or("")
                         .to_string();
                     self.dial(Some(caller), chan, Some(&status), now, cfg);
                 }
@@ -957,6 +957,14 @@ impl State {
             check_answer(c);
         }
         true
+    }
+
+    /// Forgets every live record (the engine was disabled).
+    pub fn clear(&mut self) {
+        *self = State {
+            sequence: self.sequence,
+            ..State::default()
+        };
     }
 
     /// Live records (`cdr show active` would list them).
