@@ -180,3 +180,74 @@ pub fn log(sys: &System, conf: &CsvConf, r: &Record) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cdr::Disposition;
+    use std::time::{Duration, SystemTime};
+
+    fn record() -> Record {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        Record {
+            clid: "\"Al \"x\"\" <1000>".into(),
+            src: "1000".into(),
+            dst: "600".into(),
+            dcontext: "internal".into(),
+            channel: "SIP/1000-00000000".into(),
+            dstchannel: String::new(),
+            lastapp: "Dial".into(),
+            lastdata: "SIP/1001,20".into(),
+            start: t,
+            answer: None,
+            end: t + Duration::from_secs(3),
+            duration: 3,
+            billsec: 0,
+            disposition: Disposition::NoAnswer,
+            amaflags: 3,
+            accountcode: "acct".into(),
+            peeraccount: String::new(),
+            uniqueid: "1700000000.0".into(),
+            linkedid: "1700000000.0".into(),
+            userfield: "u".into(),
+            sequence: 7,
+            vars: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn quoting_and_columns() {
+        let mut conf = CsvConf {
+            usegmtime: true,
+            ..CsvConf::default()
+        };
+        assert_eq!(
+            line(&record(), &conf),
+            "\"acct\",\"1000\",\"600\",\"internal\",\"\"\"Al \"\"x\"\"\"\" <1000>\",\
+             \"SIP/1000-00000000\",\"\",\"Dial\",\"SIP/1001,20\",\"2023-11-14 22:13:20\",,\
+             \"2023-11-14 22:13:23\",3,0,\"NO ANSWER\",\"DOCUMENTATION\"\n"
+        );
+        conf.loguniqueid = true;
+        conf.loguserfield = true;
+        conf.newcdrcolumns = true;
+        assert!(
+            line(&record(), &conf)
+                .ends_with("\"DOCUMENTATION\",\"1700000000.0\",\"u\",\"\",\"1700000000.0\",7\n")
+        );
+    }
+
+    /// A torn last line (a crash mid-write) does not swallow the next
+    /// record.
+    #[test]
+    fn append_after_a_torn_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("Master.csv");
+        append(&path, "\"a\"\n").expect("append");
+        std::fs::write(&path, "\"a\"\n\"tor").expect("tear");
+        append(&path, "\"b\"\n").expect("append");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "\"a\"\n\"tor\n\"b\"\n"
+        );
+    }
+}
