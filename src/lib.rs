@@ -7,6 +7,7 @@
 //! applications and functions).
 
 pub mod apps;
+pub mod cdr;
 pub mod channels;
 pub mod check;
 pub mod cli;

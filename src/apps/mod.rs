@@ -5,6 +5,7 @@
 
 pub mod background;
 pub mod builtins;
+pub mod cdr;
 pub mod clearhash;
 pub mod dial;
 pub mod echo;
@@ -118,6 +119,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(background::apps());
     all.extend(builtins::apps());
+    all.extend(cdr::apps());
     all.extend(dial::apps());
     all.extend(echo::apps());
     all.extend(playback::apps());

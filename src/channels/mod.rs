@@ -134,6 +134,8 @@ pub struct ChanData {
     pub exception: Option<Exception>,
     /// Set once the `h` extension has run, so it runs once.
     pub h_exten_run: bool,
+    /// Set when the `h` extension starts (`AST_SOFTHANGUP_HANGUP_EXEC`).
+    pub hangup_exec: bool,
     /// A condition the other side indicated, not yet acted on (busy,
     /// congestion, ringing): the channel's "read queue" of control frames.
     pub pending_indication: Option<Indication>,
@@ -368,6 +370,8 @@ impl Channel {
             data: d.data.clone().unwrap_or_default(),
             tenantid: d.props.tenantid.clone(),
             dnid: d.dialed.number.clone().unwrap_or_default(),
+            amaflags: d.amaflags,
+            hangup_exec: d.hangup_exec,
             hangup_cause: d.hangupcause,
             tech_cause: d.tech_cause,
             dead: self.dead.load(Ordering::SeqCst),
@@ -795,6 +799,7 @@ impl Channels {
             shared: VarList::new(),
             exception: None,
             h_exten_run: false,
+            hangup_exec: false,
             pending_indication: None,
             lastcontext: String::new(),
             lastexten: String::new(),

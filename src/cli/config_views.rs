@@ -301,11 +301,17 @@ fn cdr_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult
         );
     }
     out.push_str("* Registered Backends\n  -------------------\n");
-    let csv = loaded.cdr.csv.is_some() && loaded.modules.loads("cdr_csv");
-    if csv {
-        out.push_str("    csv\n");
-    } else {
+    let backends = crate::cdr::backends(sys);
+    if backends.is_empty() {
         out.push_str("    (none)\n");
+    }
+    for b in backends {
+        let _ = writeln!(
+            out,
+            "    {}{}",
+            b.name,
+            if b.suspended { " (suspended) " } else { "" }
+        );
     }
     out.push('\n');
     CliResult::Success

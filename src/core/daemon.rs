@@ -93,6 +93,7 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     // The device-state engine, then AMI (manager.conf), before anything
     // can make a channel.
     crate::core::devicestate::DeviceStates::start(&system);
+    crate::cdr::Engine::start(&system);
     let manager = crate::manager::Manager::new(system.clone());
     manager.start().await;
     // http.conf's server, with AMI over HTTP when manager.conf allows it.

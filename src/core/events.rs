@@ -42,6 +42,10 @@ pub struct ChannelSnapshot {
     pub data: String,
     pub tenantid: String,
     pub dnid: String,
+    /// `ast_channel_amaflags`: 1 omit, 2 billing, 3 documentation.
+    pub amaflags: u32,
+    /// The `h` extension is running (`AST_SOFTHANGUP_HANGUP_EXEC`).
+    pub hangup_exec: bool,
     pub hangup_cause: u32,
     /// The driver's own cause (a SIP status), 0 when none.
     pub tech_cause: u32,
@@ -197,7 +201,15 @@ pub struct EventBus {
     /// Where device-state changes are queued (the device-state engine,
     /// once started); unbounded, so queueing never waits.
     devstate: Arc<std::sync::Mutex<Option<UnboundedSender<Change>>>>,
+    /// A consumer that sees every event as it is published, in the
+    /// publisher's thread (the CDR engine: `CDR()` reads in the dialplan
+    /// must see every change published before them, as Asterisk's
+    /// synchronous CDR message router makes them).
+    observer: Arc<std::sync::RwLock<Option<Observer>>>,
 }
+
+/// See [`EventBus::set_observer`].
+pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 
 impl Default for EventBus {
     fn default() -> Self {
@@ -211,6 +223,24 @@ impl EventBus {
             subscribers: Default::default(),
             channel_vars: Default::default(),
             devstate: Default::default(),
+            observer: Default::default(),
+        }
+    }
+
+    /// Installs (or removes) the synchronous observer. It runs under the
+    /// bus's lock, so it sees events in publishing order; it must be quick
+    /// and must not publish.
+    pub fn set_observer(&self, f: Option<Observer>) {
+        match self.observer.write() {
+            Ok(mut g) => *g = f,
+            Err(p) => *p.into_inner() = f,
+        }
+    }
+
+    fn observer(&self) -> Option<Observer> {
+        match self.observer.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
         }
     }
 
@@ -261,14 +291,19 @@ impl EventBus {
     }
 
     pub fn has_subscribers(&self) -> bool {
-        self.subscribers().iter().any(|tx| !tx.is_closed())
+        self.observer().is_some() || self.subscribers().iter().any(|tx| !tx.is_closed())
     }
 
     /// Queues the event for every subscriber. Sending under the lock
     /// keeps every subscriber's order the same.
     fn send(&self, ev: Event) {
         let ev = Arc::new(ev);
-        self.subscribers().retain(|tx| tx.send(ev.clone()).is_ok());
+        let observer = self.observer();
+        let mut subs = self.subscribers();
+        if let Some(f) = observer {
+            f(&ev);
+        }
+        subs.retain(|tx| tx.send(ev.clone()).is_ok());
     }
 
     pub fn publish(&self, kind: EventKind, snapshot: Arc<ChannelSnapshot>) {

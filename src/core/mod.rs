@@ -50,6 +50,7 @@ pub struct Loaded {
     pub http: Arc<views::http::HttpConf>,
     pub ari: Arc<views::ari::AriConf>,
     pub cdr: Arc<views::cdr::CdrConf>,
+    pub cdr_manager: Arc<views::cdr_manager::CdrManagerConf>,
     pub rtp: Arc<views::rtp::RtpConf>,
     pub features: Arc<views::features::FeaturesConf>,
     pub indications: Arc<views::indications::IndicationsConf>,
@@ -74,13 +75,14 @@ pub enum Part {
     Http,
     Ari,
     Cdr,
+    CdrManager,
     Rtp,
     Features,
     Indications,
 }
 
 impl Part {
-    pub const ALL: [Part; 16] = [
+    pub const ALL: [Part; 17] = [
         Part::Modules,
         Part::Logger,
         Part::Dialplan,
@@ -94,6 +96,7 @@ impl Part {
         Part::Http,
         Part::Ari,
         Part::Cdr,
+        Part::CdrManager,
         Part::Rtp,
         Part::Features,
         Part::Indications,
@@ -115,6 +118,7 @@ impl Part {
             Part::Http => views::http::HttpConf::FILE,
             Part::Ari => views::ari::AriConf::FILE,
             Part::Cdr => views::cdr::CdrConf::FILE,
+            Part::CdrManager => views::cdr_manager::CdrManagerConf::FILE,
             Part::Rtp => views::rtp::RtpConf::FILE,
             Part::Features => views::features::FeaturesConf::FILE,
             Part::Indications => views::indications::IndicationsConf::FILE,
@@ -137,6 +141,7 @@ impl Part {
             Part::Http => "http",
             Part::Ari => "res_ari",
             Part::Cdr => "cdr",
+            Part::CdrManager => "cdr_manager",
             Part::Rtp => "res_rtp_asterisk",
             Part::Features => "features",
             Part::Indications => "indications",
@@ -236,6 +241,7 @@ impl Loaded {
             Part::Http => view!(http),
             Part::Ari => view!(ari),
             Part::Cdr => view!(cdr),
+            Part::CdrManager => view!(cdr_manager),
             Part::Rtp => view!(rtp),
             Part::Features => view!(features),
             Part::Indications => view!(indications),
@@ -343,6 +349,8 @@ pub struct System {
     pub sip: Mutex<Vec<Arc<crate::channels::sip::stack::SipStack>>>,
     /// Counts reloads, so listeners (the HTTP server) can follow them.
     pub reloads: tokio::sync::watch::Sender<u64>,
+    /// The CDR engine (`main/cdr.c`), fed once started.
+    pub cdr: crate::cdr::Engine,
     this: Weak<System>,
 }
 
@@ -373,6 +381,7 @@ impl System {
             db,
             sip: Mutex::new(Vec::new()),
             reloads: tokio::sync::watch::Sender::new(0),
+            cdr: crate::cdr::Engine::new(),
             this: this.clone(),
         }))
     }

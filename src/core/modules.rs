@@ -6,6 +6,7 @@ use super::System;
 
 /// Modules whose work is built into Asterism (without `.so`).
 const BUILTIN: &[&str] = &[
+    "app_cdr",
     "app_exec",
     "app_macro",
     "app_stack",
@@ -14,8 +15,11 @@ const BUILTIN: &[&str] = &[
     "app_verbose",
     "app_waituntil",
     "app_while",
+    "cdr_csv",
+    "cdr_manager",
     "func_base64",
     "func_callerid",
+    "func_cdr",
     "func_channel",
     "func_cut",
     "func_db",

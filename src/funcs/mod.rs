@@ -6,6 +6,7 @@
 pub mod base64;
 pub mod c;
 pub mod callerid;
+pub mod cdr;
 pub mod channel;
 pub mod cut;
 pub mod db;
@@ -98,6 +99,7 @@ pub struct Function {
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(callerid::functions());
+    all.extend(cdr::functions());
     all.extend(channel::functions());
     all.extend(db::functions());
     all.extend(devstate::functions());

@@ -433,6 +433,7 @@ pub async fn run_h_exten(ctx: &AppCtx, context: &str) {
         d.set_context(context);
         d.set_exten("h");
         d.priority = 1;
+        d.hangup_exec = true;
         let s = d.in_autoloop;
         d.in_autoloop = true;
         s

@@ -10,7 +10,9 @@
 # Environment: AMI_RX_DIR (where the .rx go; default next to this script),
 # AMI_CONFIG_DIR (config dir; default compat-configs/<the scenario's
 # `# config: <name>` line, else ami>), ATTEMPTS (3), AMI_SIPP_OUT (keep the
-# SIPp traces of `sipp` lines there).
+# SIPp traces of `sipp` lines there), AMI_SCENARIO_DIR (where <name>.scenario
+# is; default next to this script), AMI_LOG_OUT (copy the instance's
+# cdr-csv log directory to <AMI_LOG_OUT>/<name>.cdr-csv once it stopped).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 configs=$(cd "$here/../../../compat-configs" && pwd)
@@ -19,6 +21,7 @@ AST=$PREFIX/sbin/asterisk
 PORT=5038
 # AMI_RX_DIR: write the .rx files elsewhere (e.g. to compare two runs)
 outdir=${AMI_RX_DIR:-$here}
+scenarios=${AMI_SCENARIO_DIR:-$here}
 
 [ $# -eq 1 ] || { echo "usage: $0 <name>|all" >&2; exit 2; }
 
@@ -36,7 +39,7 @@ sip_targets() {
 play_once() {
     local name=$1 rx=$2
     local work cmds out cap pid conf status i cfg
-    cfg=$(sed -n 's/^# config: *//p' "$here/$name.scenario" | head -n 1)
+    cfg=$(sed -n 's/^# config: *//p' "$scenarios/$name.scenario" | head -n 1)
     cfg=${AMI_CONFIG_DIR:-$configs/${cfg:-ami}}
     work=$(mktemp -d /tmp/amicap.XXXXXX)
     cmds=$work/cmds
@@ -46,7 +49,10 @@ play_once() {
     # within a second) once the player is done.
     { echo 'core waitfullybooted'; for i in $(seq 1 180); do echo '#sleep 1'; done; } >"$cmds"
     : >"$out"
-    /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
+    # AMI_LOG_OUT: keep the instance's directory past its stop (its logs
+    # are written until then)
+    CAPTURE_KEEP=${AMI_LOG_OUT:+1} \
+        /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
     cap=$!
     # booted once capture2.sh has run `core waitfullybooted`
     for i in $(seq 1 600); do
@@ -74,19 +80,28 @@ play_once() {
         rm -rf "$work"
         return 1
     fi
+    # cdr_csv writes into <astlogdir>/cdr-csv but does not create it (an
+    # install does)
+    [ -n "${AMI_LOG_OUT:-}" ] && mkdir -p "$(dirname "$(dirname "$conf")")/log/cdr-csv"
     # `sipp` lines target the config's chan_sip and pjsip UDP listeners
     AMI_SIPP_TARGETS=$(sip_targets "$cfg") \
-        python3 "$here/capture.py" "$here/$name.scenario" "$PORT" "$rx" "$AST -C $conf -rx"
+        python3 "$here/capture.py" "$scenarios/$name.scenario" "$PORT" "$rx" "$AST -C $conf -rx"
     status=$?
     kill -TERM "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null
+    if [ -n "${AMI_LOG_OUT:-}" ]; then
+        # $conf is <tmp>/etc/asterisk.conf; the logs are in <tmp>/log
+        rm -rf "$AMI_LOG_OUT/$name.cdr-csv"
+        [ $status -eq 0 ] && cp -r "$(dirname "$(dirname "$conf")")/log/cdr-csv" "$AMI_LOG_OUT/$name.cdr-csv"
+        rm -rf "$(dirname "$(dirname "$conf")")"
+    fi
     rm -rf "$work"
     return $status
 }
 
 capture() {
     local name=$1 attempt tmp
-    [ -f "$here/$name.scenario" ] || { echo "no scenario $name" >&2; return 2; }
+    [ -f "$scenarios/$name.scenario" ] || { echo "no scenario $name" >&2; return 2; }
     tmp=$(mktemp)
     for attempt in $(seq 1 "${ATTEMPTS:-3}"); do
         if (
@@ -107,7 +122,7 @@ capture() {
 
 if [ "$1" = all ]; then
     rc=0
-    for s in "$here"/*.scenario; do
+    for s in "$scenarios"/*.scenario; do
         capture "$(basename "$s" .scenario)" || rc=1
     done
     exit $rc

@@ -4,13 +4,47 @@
 //! unknown section or bad value and it ignores the whole file and runs
 //! with its defaults, which is what this view then holds.
 
-use super::{View, bad_value, file_note, report_unknown, section_note};
+use super::{View, bad_value, file_note, line_note, report_unknown, section_note};
 use crate::config::{Config, Diagnostic, Severity, is_false, is_true};
 
 /// Sections other CDR modules read; the engine leaves them alone.
 const BACKEND_SECTIONS: &[&str] = &[
     "csv", "custom", "manager", "odbc", "pgsql", "radius", "sqlite", "tds", "mysql",
 ];
+
+/// `[general]` settings Asterism's CDR engine does not act on (batch
+/// mode and its tuning, debug output, ignoring bridge changes, the CANCEL
+/// disposition), with the value that would matter: check-config lists
+/// them. `None`: any value.
+const UNBUILT_GENERAL: &[(&str, Option<bool>)] = &[
+    ("batch", Some(true)),
+    ("size", None),
+    ("time", None),
+    ("scheduleronly", None),
+    ("safeshutdown", None),
+    ("debug", Some(true)),
+    ("ignorestatechanges", Some(true)),
+    ("canceldispositionenabled", Some(true)),
+];
+
+/// Lists a `[general]` line the engine does not act on.
+fn note_unbuilt(diags: &mut Vec<Diagnostic>, v: &crate::config::Variable) {
+    let name = v.name.to_ascii_lowercase();
+    let unbuilt = UNBUILT_GENERAL
+        .iter()
+        .any(|(n, when)| *n == name && when.is_none_or(|w| is_true(&v.value) == w));
+    if unbuilt {
+        line_note(
+            diags,
+            Severity::Warning,
+            v,
+            format!(
+                "[general] {} = {}: Asterism's CDR engine does not act on this (it posts each record as its call ends, without batches)",
+                v.name, v.value
+            ),
+        );
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CdrGeneral {
@@ -130,6 +164,7 @@ impl View for CdrConf {
             let lname = cat.name.to_ascii_lowercase();
             if lname == "general" {
                 for v in &cat.variables {
+                    note_unbuilt(diags, v);
                     if let Err(why) = apply(&mut general, &v.name, &v.value) {
                         if why == "not a CDR option" {
                             report_unknown(cfg, diags, cat, v);
@@ -190,6 +225,31 @@ impl View for CdrConf {
 mod tests {
     use super::*;
     use crate::config::views::testutil::{category, config};
+
+    /// Batch mode and the other settings the engine ignores are listed
+    /// with their line; `batch = no` is what it does anyway.
+    #[test]
+    fn unbuilt_options_are_listed() {
+        let cfg = config(vec![category(
+            "cdr.conf",
+            "general",
+            &[
+                ("batch", "yes"),
+                ("size", "50"),
+                ("unanswered", "yes"),
+                ("canceldispositionenabled", "no"),
+            ],
+        )]);
+        let mut d = Vec::new();
+        let c = CdrConf::from_config(&cfg, &mut d);
+        assert!(c.general.batch && c.general.unanswered);
+        let listed: Vec<_> = d
+            .iter()
+            .filter(|d| d.message.contains("does not act on"))
+            .map(|d| d.message.split(' ').nth(1).unwrap_or("").to_string())
+            .collect();
+        assert_eq!(listed, ["batch", "size"]);
+    }
 
     #[test]
     fn one_bad_option_drops_the_file() {

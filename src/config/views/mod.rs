@@ -8,6 +8,7 @@ pub mod acl;
 pub mod ari;
 pub mod callerid;
 pub mod cdr;
+pub mod cdr_manager;
 pub mod codecs;
 pub mod confbridge;
 pub mod features;
