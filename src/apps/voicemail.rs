@@ -89,19 +89,31 @@ fn general<'a>(conf: &'a VoicemailConf, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// `find_user`'s search: the voicemail.conf entry of `mailbox` in
+/// `context` (`default` when none is given), case-insensitively; with
+/// `searchcontexts` on, the first box of that name in any context.
+pub fn find_box<'a>(
+    conf: &'a VoicemailConf,
+    context: Option<&str>,
+    mailbox: &str,
+) -> Option<&'a Mailbox> {
+    let search = conf.general.searchcontexts;
+    let context = context.filter(|c| !c.is_empty());
+    let context = if context.is_none() && !search {
+        Some("default")
+    } else {
+        context
+    };
+    conf.mailboxes.iter().find(|m| {
+        m.mailbox.eq_ignore_ascii_case(mailbox)
+            && (search || context.is_some_and(|c| c.eq_ignore_ascii_case(&m.context)))
+    })
+}
+
 /// `find_user`: the box in `context` (`default` when none is given,
 /// unless `searchcontexts` is on), case-insensitively.
 pub fn find_user(conf: &VoicemailConf, context: Option<&str>, mailbox: &str) -> Option<VmUser> {
-    let search = conf.general.searchcontexts;
-    let context = match context {
-        Some(c) if !c.is_empty() => Some(c),
-        _ if search => None,
-        _ => Some("default"),
-    };
-    let m = conf.mailboxes.iter().find(|m| {
-        m.mailbox.eq_ignore_ascii_case(mailbox)
-            && (search || context.is_some_and(|c| c.eq_ignore_ascii_case(&m.context)))
-    })?;
+    let m = find_box(conf, context, mailbox)?;
     let num = |v: Option<&str>, default: u32| {
         v.and_then(|s| s.trim().parse::<u32>().ok())
             .unwrap_or(default)

@@ -28,6 +28,7 @@ pub mod time;
 pub mod timeout;
 pub mod uri;
 pub mod version;
+pub mod voicemail;
 
 use std::sync::{Arc, LazyLock};
 
@@ -122,6 +123,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(shell::functions());
     all.extend(version::functions());
     all.extend(dialplan::functions());
+    all.extend(voicemail::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all
@@ -503,6 +505,8 @@ mod hostile_tests {
             "VERSION",
             "DIALPLAN_EXISTS",
             "VALID_EXTEN",
+            "VM_INFO",
+            "VMCOUNT",
         ];
         let huge = "9".repeat(5000);
         let args = [
