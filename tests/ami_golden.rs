@@ -486,14 +486,18 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
         } else if event == "DialState" && (n == "DestChannelState" || n == "DestChannelStateDesc") {
             *v = "<volatile>".into();
         } else if event == "RTCPSent" || event == "RTCPReceived" {
-            // Our SSRC is random, the NTP time the wall clock's, and our
-            // RTCP port the one the range gave (the far end's is SIPp's,
-            // fixed by the scenario).
+            // Our SSRC is random, the NTP time the wall clock's, our RTCP
+            // port the one the range gave (the far end's is SIPp's, fixed
+            // by the scenario).
             let ours = if event == "RTCPSent" { "From" } else { "To" };
             if n == "SSRC" {
                 *v = "<ssrc>".into();
             } else if n == "SentNTP" {
                 *v = "<ntp>".into();
+            } else if n.ends_with("IAJitter") {
+                // The jitter measured of SIPp's stream, as RTPAUDIOQOS's
+                // `txjitter` (in timestamp units): arrival times vary.
+                *v = "<jitter>".into();
             } else if n == ours
                 && let Some((host, _)) = v.rsplit_once(':')
             {

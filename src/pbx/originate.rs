@@ -215,6 +215,21 @@ pub async fn originate(
     init: NewChannel,
     out: &Outgoing,
 ) -> Result<Arc<Channel>, OriginateError> {
+    originate_then(sys, tech_data, target, timeout, init, out, |_| {}).await
+}
+
+/// [`originate`], calling `on_up` once the channel is up and before the
+/// target starts: what it announces (AMI's OriginateResponse) then comes
+/// before anything the target does, however the tasks are scheduled.
+pub async fn originate_then(
+    sys: Arc<System>,
+    tech_data: &str,
+    target: Target,
+    timeout: Duration,
+    init: NewChannel,
+    out: &Outgoing,
+    on_up: impl FnOnce(&Arc<Channel>),
+) -> Result<Arc<Channel>, OriginateError> {
     let chan = request(&sys, tech_data, init, out)?;
     let outcome = wait_answer(&chan, timeout).await;
     let dial_end = |status: &str| {
@@ -258,6 +273,7 @@ pub async fn originate(
             });
         }
     }
+    on_up(&chan);
     let ctx = AppCtx {
         sys: sys.clone(),
         chan: chan.clone(),

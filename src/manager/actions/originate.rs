@@ -7,7 +7,10 @@ use crate::channels::NewChannel;
 use crate::manager::class;
 use crate::manager::message::{Message, Reply};
 use crate::manager::session::{Flow, Session};
-use crate::pbx::originate::{Outgoing, Target, originate as place_call};
+use std::sync::Arc;
+
+use crate::channels::Channel;
+use crate::pbx::originate::{self as pbx_originate, Outgoing, Target, originate_then};
 
 /// `originate_app_permissions`: applications (by substring, without
 /// case) and functions in the data (by substring) that need `system`.
@@ -124,52 +127,51 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             id => format!("ActionID: {id}\r\n"),
         };
         tokio::spawn(async move {
-            let res = place_call(
+            // A failed call reports the channel asked for, not the one
+            // made (Asterisk has dropped it by then).
+            let respond = |chan: Option<&Arc<Channel>>, reason: u32| {
+                let mut body = idtext.clone();
+                body.push_str(&format!(
+                    "Response: {}\r\nChannel: {}\r\n",
+                    if chan.is_some() { "Success" } else { "Failure" },
+                    chan.map(|c| c.name.clone()).unwrap_or(tech_data.clone())
+                ));
+                match &target {
+                    Target::Application { app, data } => {
+                        body.push_str(&format!("Application: {app}\r\nData: {data}\r\n"))
+                    }
+                    Target::Extension { context, exten, .. } => {
+                        body.push_str(&format!("Context: {context}\r\nExten: {exten}\r\n"))
+                    }
+                }
+                body.push_str(&format!(
+                    "Reason: {reason}\r\nUniqueid: {}\r\nCallerIDNum: {}\r\nCallerIDName: {}\r\n",
+                    chan.map(|c| c.uniqueid.clone())
+                        .unwrap_or_else(|| "<unknown>".into()),
+                    out.cid_num.as_deref().unwrap_or("<unknown>"),
+                    out.cid_name.as_deref().unwrap_or("<unknown>"),
+                ));
+                mgr.event_in_order(class::CALL, "OriginateResponse", body);
+            };
+            let res = originate_then(
                 sys,
                 &tech_data,
                 target.clone(),
                 timeout,
                 NewChannel::default(),
                 &out,
+                |c| respond(Some(c), 4),
             )
             .await;
-            // A failed call reports the channel asked for, not the one
-            // made (Asterisk has dropped it by then).
-            let (ok, chan, reason) = match &res {
-                Ok(c) => (true, Some(c.clone()), 4),
-                Err(e) => (false, None, e.reason()),
-            };
-            let mut body = idtext;
-            body.push_str(&format!(
-                "Response: {}\r\nChannel: {}\r\n",
-                if ok { "Success" } else { "Failure" },
-                chan.as_ref().map(|c| c.name.clone()).unwrap_or(tech_data)
-            ));
-            match &target {
-                Target::Application { app, data } => {
-                    body.push_str(&format!("Application: {app}\r\nData: {data}\r\n"))
-                }
-                Target::Extension { context, exten, .. } => {
-                    body.push_str(&format!("Context: {context}\r\nExten: {exten}\r\n"))
-                }
-            }
-            body.push_str(&format!(
-                "Reason: {reason}\r\nUniqueid: {}\r\nCallerIDNum: {}\r\nCallerIDName: {}\r\n",
-                chan.as_ref()
-                    .map(|c| c.uniqueid.clone())
-                    .unwrap_or_else(|| "<unknown>".into()),
-                out.cid_num.as_deref().unwrap_or("<unknown>"),
-                out.cid_name.as_deref().unwrap_or("<unknown>"),
-            ));
-            mgr.event_in_order(class::CALL, "OriginateResponse", body);
             if let Err(e) = &res {
+                respond(None, e.reason());
                 e.release(&mgr.sys);
             }
         });
         return now(Flow::Reply(Reply::ack(m, "Originate successfully queued")));
     }
     Box::pin(async move {
-        let res = place_call(
+        let res = pbx_originate::originate(
             sys.clone(),
             &tech_data,
             target,
