@@ -1894,6 +1894,33 @@ mod tests {
     }
 
     #[test]
+    fn global_settings_from_general() {
+        let (c, d) = conf(vec![category(
+            "sip.conf",
+            "general",
+            &[
+                ("srvlookup", "no"),
+                ("minexpiry", "30"),
+                ("subminexpiry", "45"),
+                ("autocreatepeer", "persist"),
+                ("tos_sip", "cs3"),
+                ("cos_video", "3"),
+                ("notifyringing", "no"),
+                ("externrefresh", "bogus"),
+            ],
+        )]);
+        let s = &c.general.settings;
+        assert!(!s.srvlookup);
+        assert_eq!((s.minexpiry, s.minsubexpiry, s.maxexpiry), (30, 45, 3600));
+        assert_eq!(s.autocreatepeer, "Persisted");
+        assert_eq!((s.tos_sip, s.cos_video), (0x60, 3));
+        assert!(!s.notifyringing);
+        // A bad value keeps the default and is reported.
+        assert_eq!(s.externrefresh, 10);
+        assert_eq!(d.len(), 1, "{d:?}");
+    }
+
+    #[test]
     fn nat_values() {
         for (value, rport, comedia) in [
             ("no", "No", "No"),
