@@ -354,6 +354,9 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
         r"(\(exp\. \d+s\))|[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}",
     )
     .expect("re");
+    // `sip show channels` rows: the Call ID column (SIPp's, with its pid).
+    let dialog_re =
+        regex::Regex::new(r"^(.{15}  .{15}  ).{15}(  \([^)]*\) +(?:Yes|No ) )").expect("re");
     let uuid_re =
         regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
             .expect("re");
@@ -423,6 +426,8 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                         }
                                     })
                                     .into_owned()
+                            } else if n == "Output" && dialog_re.is_match(&v) {
+                                dialog_re.replace(&v, "${1}<callid>${2}").into_owned()
                             } else if id_re.is_match(&v) {
                                 let next = ids.len();
                                 format!("<id{}>", ids.entry(v).or_insert(next))
@@ -909,6 +914,11 @@ fn registry() {
 #[test]
 fn qualify() {
     run("qualify", true);
+}
+
+#[test]
+fn sip_channels() {
+    run("sip_channels", true);
 }
 
 #[test]

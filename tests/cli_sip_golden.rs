@@ -49,6 +49,7 @@ fn golden_sip_and_pjsip_listings() {
         "sip show peers",
         "pjsip show endpoints",
         "pjsip show transports",
+        "sip show settings",
     ] {
         assert_eq!(asterism::cli::execute(&sys, cmd), golden(cmd), "{cmd}");
     }

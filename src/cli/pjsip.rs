@@ -48,6 +48,11 @@ pub fn commands() -> Vec<CliEntry> {
             show_registrations,
         ),
         CliEntry::new(
+            "pjsip show channels",
+            "Usage: pjsip show channels [ like <pattern> ]\n       Lists the active PJSIP channels.\n       A pattern keeps only the channels whose name matches it.\n",
+            show_channels,
+        ),
+        CliEntry::new(
             "pjsip show registration",
             "Usage: pjsip show registration <id>\n       Shows one outbound registration and its options.\n",
             show_registration,
@@ -494,6 +499,71 @@ fn list<'a, T: 'a>(
     let _ = writeln!(out, "\nObjects found: {}", items.len());
     out.push('\n');
     CliResult::Success
+}
+
+fn channel_header(out: &mut String, level: usize) {
+    let i = indent(level);
+    let _ = writeln!(
+        out,
+        "{:>i$}:  <ChannelId{}>  <State.....>  <Time.....>",
+        "Channel",
+        fill(LAST_TABSTOP - i - 13)
+    );
+    let w = indent(level + 1);
+    let _ = writeln!(
+        out,
+        "{:>w$}: <DialedExten{}>  CLCID: <ConnectedLineCID.......>",
+        "Exten",
+        fill(LAST_TABSTOP - w - 38),
+    );
+}
+
+/// A channel's two lines: name/application, state and age; the dialed
+/// extension and connected line. A top-level entry ends with a blank line.
+fn channel_body(out: &mut String, level: usize, c: &crate::core::events::ChannelSnapshot) {
+    let i = indent(level);
+    let age = c.created.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+    let time = format!("{:02}:{:02}:{:02}", age / 3600, age / 60 % 60, age % 60);
+    let _ = writeln!(
+        out,
+        "{:>i$}: {} {}  {}",
+        "Channel",
+        cut(&format!("{}/{}", c.name, c.appl), LAST_TABSTOP - i),
+        cut(c.state.as_str(), 12),
+        cut(&time, 11),
+    );
+    let w = indent(level + 1);
+    let _ = writeln!(
+        out,
+        "{:>w$}: {}  CLCID: \"{}\" <{}>",
+        "Exten",
+        cut(&c.exten, LAST_TABSTOP - w - 25),
+        c.connected_name.as_deref().unwrap_or_default(),
+        c.connected_num.as_deref().unwrap_or_default(),
+    );
+    if level == 0 {
+        out.push('\n');
+    }
+}
+
+/// `pjsip show channels`: chan_pjsip's channels, by name.
+fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let snaps: Vec<crate::core::events::ChannelSnapshot> = sys
+        .pbx
+        .channels
+        .all()
+        .iter()
+        .filter(|c| c.tech == "PJSIP")
+        .map(|c| c.snapshot())
+        .collect();
+    list(
+        out,
+        a,
+        |o| channel_header(o, 0),
+        snaps.iter(),
+        |c| &c.name,
+        |o, c| channel_body(o, 0, c),
+    )
 }
 
 fn show_endpoints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {

@@ -28,7 +28,363 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: sip show registry\n       Lists the outbound registrations (register => lines) and where each stands.\n",
             show_registry,
         ),
+        CliEntry::new(
+            "sip show settings",
+            "Usage: sip show settings\n       Shows chan_sip's global settings as sip.conf set them.\n",
+            show_settings,
+        ),
+        CliEntry::new(
+            "sip show channels",
+            "Usage: sip show channels\n       Lists the SIP dialogs chan_sip keeps.\n",
+            show_channels,
+        ),
     ]
+}
+
+/// `AST_CLI_ONOFF`.
+fn on_off(b: bool) -> &'static str {
+    if b { "On" } else { "Off" }
+}
+
+/// `ast_tos2str`: the DSCP name of a TOS byte, or its number.
+fn tos_label(tos: u32) -> String {
+    const NAMES: &[(&str, u32)] = &[
+        ("CS0", 0x00),
+        ("CS1", 0x20),
+        ("AF11", 0x28),
+        ("AF12", 0x30),
+        ("AF13", 0x38),
+        ("CS2", 0x40),
+        ("AF21", 0x48),
+        ("AF22", 0x50),
+        ("AF23", 0x58),
+        ("CS3", 0x60),
+        ("AF31", 0x68),
+        ("AF32", 0x70),
+        ("AF33", 0x78),
+        ("CS4", 0x80),
+        ("AF41", 0x88),
+        ("AF42", 0x90),
+        ("AF43", 0x98),
+        ("CS5", 0xa0),
+        ("EF", 0xb8),
+        ("CS6", 0xc0),
+        ("CS7", 0xe0),
+    ];
+    NAMES
+        .iter()
+        .find(|(_, v)| *v == tos)
+        .map(|(n, _)| (*n).to_string())
+        .unwrap_or_else(|| tos.to_string())
+}
+
+/// `sip show settings`, in `sip_show_settings`' order; every value comes
+/// from sip.conf's `[general]` or chan_sip's default.
+fn show_settings(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    let g = &loaded.sip.general;
+    let p = &g.peer;
+    let s = &g.settings;
+    let bind = crate::channels::sip::parse_bind(&g.bindaddr, g.bindport)
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| format!("0.0.0.0:{}", g.bindport));
+    let head = |out: &mut String, title: &str, rule: &str| {
+        let _ = write!(out, "\n{title}:\n{rule}\n");
+    };
+    out.push('\n');
+    head(out, "Global Settings", "----------------");
+    let mut v = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label}{value}");
+    };
+    v("UDP Bindaddress:        ", &bind);
+    v(
+        "TCP SIP Bindaddress:    ",
+        if g.tcpenable { &bind } else { "Disabled" },
+    );
+    v("TLS SIP Bindaddress:    ", "Disabled");
+    v("RTP Bindaddress:        ", "Disabled");
+    v("Videosupport:           ", yes_no(p.videosupport));
+    v("Textsupport:            ", yes_no(p.textsupport));
+    v("Ignore SDP sess. ver.:  ", yes_no(p.ignoresdpversion));
+    v("AutoCreate Peer:        ", &s.autocreatepeer);
+    v("Match Auth Username:    ", yes_no(s.match_auth_username));
+    v("Allow unknown access:   ", yes_no(g.allowguest));
+    v("Allow subscriptions:    ", yes_no(p.allowsubscribe));
+    v("Allow overlap dialing:  ", p.allowoverlap.as_str());
+    v("Allow promisc. redir:   ", yes_no(p.promiscredir));
+    v("Enable call counters:   ", yes_no(g.callcounter));
+    v("SIP domain support:     ", "No");
+    v("Path support :          ", yes_no(p.supportpath));
+    v("Realm. auth:            ", "No");
+    v("Our auth realm          ", &g.realm);
+    v("Use domains as realms:  ", yes_no(s.domainsasrealm));
+    v("Call to non-local dom.: ", yes_no(s.allowexternaldomains));
+    v("URI user is phone no:   ", yes_no(p.usereqphone));
+    v("Always auth rejects:    ", yes_no(g.alwaysauthreject));
+    v("Direct RTP setup:       ", yes_no(s.directrtpsetup));
+    v("User Agent:             ", &g.useragent);
+    v("SDP Session Name:       ", or_dash(&s.sdpsession));
+    v("SDP Owner Name:         ", or_dash(&s.sdpowner));
+    v(
+        "Reg. context:           ",
+        if g.regcontext.is_empty() {
+            "(not set)"
+        } else {
+            &g.regcontext
+        },
+    );
+    v("Regexten on Qualify:    ", yes_no(s.regextenonqualify));
+    v("Trust RPID:             ", yes_no(p.trustrpid));
+    v("Send RPID:              ", yes_no(p.sendrpid));
+    v(
+        "Legacy userfield parse: ",
+        yes_no(s.legacy_useroption_parsing),
+    );
+    v("Send Diversion:         ", yes_no(s.send_diversion));
+    v("Caller ID:              ", &s.callerid);
+    v("From: Domain:           ", &g.fromdomain);
+    v("Record SIP history:     ", on_off(s.recordhistory));
+    v("Auth. Failure Events:   ", on_off(s.authfailureevents));
+    v(
+        "T.38 support:           ",
+        yes_no(p.t38support != T38Support::Off),
+    );
+    v("T.38 EC mode:           ", p.t38support.ec_label());
+    // An unset maximum is -1, printed unsigned.
+    v(
+        "T.38 MaxDtgrm:          ",
+        &(p.t38_maxdatagram as u32).to_string(),
+    );
+    v("SIP realtime:           ", "Disabled");
+    v(
+        "Qualify Freq :          ",
+        &format!("{} ms", p.qualifyfreq_ms),
+    );
+    v("Q.850 Reason header:    ", yes_no(p.use_q850_reason));
+    v("Store SIP_CAUSE:        ", yes_no(s.storesipcause));
+    head(out, "Network QoS Settings", "---------------------------");
+    let mut v = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label}{value}");
+    };
+    v("IP ToS SIP:             ", &tos_label(s.tos_sip));
+    v("IP ToS RTP audio:       ", &tos_label(g.tos_audio));
+    v("IP ToS RTP video:       ", &tos_label(s.tos_video));
+    v("IP ToS RTP text:        ", &tos_label(s.tos_text));
+    v("802.1p CoS SIP:         ", &s.cos_sip.to_string());
+    v("802.1p CoS RTP audio:   ", &g.cos_audio.to_string());
+    v("802.1p CoS RTP video:   ", &s.cos_video.to_string());
+    v("802.1p CoS RTP text:    ", &s.cos_text.to_string());
+    v("Jitterbuffer enabled:   ", "No");
+    head(out, "Network Settings", "---------------------------");
+    let mut v = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label}{value}");
+    };
+    // No localnet= list is kept, so remapping is off.
+    v("SIP address remapping:  ", "Disabled, no localnet list");
+    v(
+        "Externhost:             ",
+        if s.externhost.is_empty() {
+            "<none>"
+        } else {
+            &s.externhost
+        },
+    );
+    v("Externaddr:             ", "(null)");
+    v("Externrefresh:          ", &s.externrefresh.to_string());
+    head(
+        out,
+        "Global Signalling Settings",
+        "---------------------------",
+    );
+    let mut v = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label}{value}");
+    };
+    let disabled = |n: i64| format!("{n} {}", if n != 0 { "" } else { "(Disabled)" });
+    v("Codecs:                 ", &p.codecs.names());
+    v("Relax DTMF:             ", yes_no(s.relaxdtmf));
+    v("RFC2833 Compensation:   ", yes_no(p.rfc2833compensate));
+    v("Symmetric RTP:          ", p.nat.comedia_label());
+    v("Compact SIP headers:    ", yes_no(s.compactheaders));
+    v("RTP Keepalive:          ", &disabled(p.rtpkeepalive));
+    v("RTP Timeout:            ", &disabled(p.rtptimeout));
+    v("RTP Hold Timeout:       ", &disabled(p.rtpholdtimeout));
+    v("MWI NOTIFY mime type:   ", &s.notifymimetype);
+    v("DNS SRV lookup:         ", yes_no(s.srvlookup));
+    v("Pedantic SIP support:   ", yes_no(s.pedantic));
+    v("Reg. min duration       ", &format!("{} secs", s.minexpiry));
+    v("Reg. max duration:      ", &format!("{} secs", s.maxexpiry));
+    v(
+        "Reg. default duration:  ",
+        &format!("{} secs", g.defaultexpiry),
+    );
+    v(
+        "Sub. min duration       ",
+        &format!("{} secs", s.minsubexpiry),
+    );
+    v(
+        "Sub. max duration:      ",
+        &format!("{} secs", s.maxsubexpiry),
+    );
+    v(
+        "Outbound reg. timeout:  ",
+        &format!("{} secs", g.registertimeout),
+    );
+    v("Outbound reg. attempts: ", &s.registerattempts.to_string());
+    v("Outbound reg. retry 403:", yes_no(s.register_retry_403));
+    v("Notify ringing state:   ", yes_no(s.notifyringing));
+    if s.notifyringing {
+        v("  Include CID:          ", yes_no(s.notifycid));
+    }
+    v("Notify hold state:      ", yes_no(s.notifyhold));
+    v(
+        "SIP Transfer mode:      ",
+        if p.allowtransfer { "open" } else { "closed" },
+    );
+    v(
+        "Max Call Bitrate:       ",
+        &format!("{} kbps", p.maxcallbitrate),
+    );
+    v("Auto-Framing:           ", yes_no(p.autoframing));
+    v(
+        "Outb. proxy:            ",
+        &format!(
+            "{} ",
+            if s.outboundproxy.is_empty() {
+                "<not set>"
+            } else {
+                proxy_name(&s.outboundproxy)
+            }
+        ),
+    );
+    v("Session Timers:         ", p.session_timers.as_str());
+    v(
+        "Session Refresher:      ",
+        if p.session_refresher_uas {
+            "uas"
+        } else {
+            "uac"
+        },
+    );
+    v(
+        "Session Expires:        ",
+        &format!("{} secs", p.session_expires),
+    );
+    v(
+        "Session Min-SE:         ",
+        &format!("{} secs", p.session_minse),
+    );
+    v("Timer T1:               ", &p.timer_t1.to_string());
+    v("Timer T1 minimum:       ", &g.t1min.to_string());
+    v("Timer B:                ", &p.timer_b.to_string());
+    v("No premature media:     ", yes_no(s.prematuremedia));
+    v("Max forwards:           ", &g.maxforwards.to_string());
+    head(out, "Default Settings", "-----------------");
+    let mut v = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label}{value}");
+    };
+    v("Allowed transports:     ", &p.transports_label());
+    v(
+        "Outbound transport:\t  ",
+        p.primary_transport
+            .map(|t| t.primary_label())
+            .unwrap_or("UNKNOWN"),
+    );
+    v("Context:                ", &p.context);
+    v("Record on feature:      ", &p.record_on_feature);
+    v("Record off feature:     ", &p.record_off_feature);
+    v("Force rport:            ", p.nat.force_rport_label());
+    v("DTMF:                   ", p.dtmfmode.as_str());
+    v("Qualify:                ", &p.qualify_ms.to_string());
+    v("Keepalive:              ", &p.keepalive.to_string());
+    v("Use ClientCode:         ", yes_no(p.useclientcode));
+    v(
+        "Progress inband:        ",
+        match p.progressinband {
+            None => "Never",
+            Some(b) => yes_no(b),
+        },
+    );
+    v("Language:               ", &p.language);
+    v(
+        "Tone zone:              ",
+        if p.tonezone.is_empty() {
+            "<Not set>"
+        } else {
+            &p.tonezone
+        },
+    );
+    v("MOH Interpret:          ", &p.mohinterpret);
+    v("MOH Suggest:            ", &p.mohsuggest);
+    v("Voice Mail Extension:   ", &p.vmexten);
+    v("RTCP Multiplexing:      ", yes_no(p.rtcp_mux));
+    out.push_str("\n----\n");
+    CliResult::Success
+}
+
+/// `sip show channels`: chan_sip's dialogs (calls, and ended calls it
+/// still keeps), in `show_channels_cb`'s columns.
+fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let line = |out: &mut String, c: [&str; 9]| {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  {}  {} {}  {} {} {}",
+            pad(c[0], 15),
+            pad(c[1], 15),
+            pad(c[2], 15),
+            pad(c[3], 15),
+            pad(c[4], 3),
+            pad(c[5], 3),
+            pad(c[6], 15),
+            pad(c[7], 10),
+            pad(c[8], 10),
+        );
+    };
+    let _ = writeln!(
+        out,
+        "{}  {}  {}  {}  {}  {} {} {}",
+        pad("Peer", 15),
+        pad("User/ANR", 15),
+        pad("Call ID", 15),
+        pad("Format", 15),
+        pad("Hold", 7),
+        pad("Last Message", 15),
+        pad("Expiry", 10),
+        pad("Peer", 10),
+    );
+    let rows = crate::channels::sip::dialogs(sys, crate::channels::sip::endpoint::Flavor::ChanSip);
+    for r in &rows {
+        line(
+            out,
+            [
+                &r.peer.ip().to_string(),
+                if r.user.is_empty() { "(None)" } else { &r.user },
+                &r.call_id,
+                r.format.as_deref().unwrap_or("(nothing)"),
+                yes_no(r.on_hold),
+                "",
+                &r.last_msg,
+                "",
+                &r.peer_name,
+            ],
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{} active SIP dialog{}",
+        rows.len(),
+        if rows.len() > 1 { "s" } else { "" }
+    );
+    CliResult::Success
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
 }
 
 /// `sip show registry`: one line per `register =>`, as chan_sip's

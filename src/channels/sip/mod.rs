@@ -33,6 +33,19 @@ pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
     }
 }
 
+/// chan_sip's dialogs as its task last saw them (`sip show channels`);
+/// ended calls past their lingering time are left out.
+pub fn dialogs(sys: &System, flavor: Flavor) -> Vec<stack::DialogRow> {
+    match stack_of(sys, flavor) {
+        Some(stack) => lock(&stack.dialogs)
+            .iter()
+            .filter(|d| d.listed())
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
 /// A registered contact as the CLI and AMI show it, with what qualify
 /// learnt of it (None when it is not qualified).
 #[derive(Debug, Clone)]

@@ -74,6 +74,45 @@ pub struct SipStack {
     pub registry: Arc<Mutex<Vec<outbound::Status>>>,
     /// What qualify last learnt of each probed contact.
     pub qualify: Arc<Mutex<HashMap<qualify::Key, qualify::Reach>>>,
+    /// The dialogs as the task last saw them (`sip show channels`).
+    pub dialogs: Arc<Mutex<Vec<DialogRow>>>,
+}
+
+/// What `sip show channels` shows of one dialog.
+#[derive(Debug, Clone)]
+pub struct DialogRow {
+    /// Where its requests go.
+    pub peer: SocketAddr,
+    /// The authenticated user, else the caller's number; may be empty.
+    pub user: String,
+    pub call_id: String,
+    /// The channel's formats; none once the channel has gone.
+    pub format: Option<String>,
+    pub on_hold: bool,
+    /// `Rx: <method>` / `Tx: <method>` / `Init: <method>`.
+    pub last_msg: String,
+    /// The peer the dialog belongs to.
+    pub peer_name: String,
+    /// A call that ended stays listed until then, as chan_sip keeps the
+    /// dialog to absorb retransmissions.
+    linger_until: Option<Instant>,
+}
+
+impl DialogRow {
+    /// Still kept: a live call, or an ended one within its time.
+    pub fn listed(&self) -> bool {
+        self.linger_until.is_none_or(|t| t > Instant::now())
+    }
+}
+
+/// How long chan_sip keeps a dialog after its call ended
+/// (`DEFAULT_TRANS_TIMEOUT`).
+const DIALOG_LINGER: Duration = Duration::from_secs(32);
+
+/// The peer part of a channel name (`SIP/<peer>-<seq>`).
+fn peer_of_channel(name: &str) -> String {
+    let rest = name.split_once('/').map_or(name, |(_, r)| r);
+    rest.rsplit_once('-').map_or(rest, |(p, _)| p).to_string()
 }
 
 impl SipStack {
@@ -90,6 +129,7 @@ impl SipStack {
         let registrar = Arc::new(Mutex::new(Registrar::default()));
         let registry = Arc::new(Mutex::new(Vec::new()));
         let reach = Arc::new(Mutex::new(HashMap::new()));
+        let dialogs = Arc::new(Mutex::new(Vec::new()));
         let stack = Arc::new(SipStack {
             flavor,
             local,
@@ -97,6 +137,7 @@ impl SipStack {
             registrar: registrar.clone(),
             registry: registry.clone(),
             qualify: reach.clone(),
+            dialogs: dialogs.clone(),
         });
         let loaded = sys.loaded();
         let t1 = match flavor {
@@ -156,6 +197,8 @@ impl SipStack {
                 .collect();
         }
         let task = Task {
+            dialogs,
+            lingering: Vec::new(),
             registry,
             qualifier: qualify::Qualifier::default(),
             reach,
@@ -402,9 +445,43 @@ struct Call {
     remote_gone: Arc<AtomicBool>,
     /// The device's suggested music class (Hold events name it).
     mohsuggest: String,
+    /// What `sip show channels` shows: the last request in the dialog,
+    /// hold, and whose dialog it is.
+    last_msg: String,
+    on_hold: bool,
+    user: String,
+}
+
+impl Call {
+    fn row(&self) -> DialogRow {
+        let format = self
+            .negotiated
+            .codecs
+            .first()
+            .map(|(c, _)| format!("({})", c.name()))
+            .unwrap_or_else(|| "(nothing)".into());
+        DialogRow {
+            peer: self.peer,
+            user: self.user.clone(),
+            call_id: self
+                .invite
+                .headers
+                .call_id()
+                .unwrap_or_default()
+                .to_string(),
+            format: Some(format),
+            on_hold: self.on_hold,
+            last_msg: self.last_msg.clone(),
+            peer_name: peer_of_channel(&self.chan.name),
+            linger_until: None,
+        }
+    }
 }
 
 struct Task {
+    /// What the CLI sees of the calls, and the ended ones still listed.
+    dialogs: Arc<Mutex<Vec<DialogRow>>>,
+    lingering: Vec<DialogRow>,
     /// Outbound registrations of trunks, and their transactions.
     regs: Vec<outbound::Client>,
     /// What the CLI and AMI see of `regs`.
@@ -523,7 +600,28 @@ impl Task {
             self.registrations_due(Instant::now());
             self.qualify_due(Instant::now());
             self.drain().await;
+            self.share_dialogs();
         }
+    }
+
+    /// Shows the CLI the calls as they are now, with the ended ones
+    /// chan_sip still keeps.
+    fn share_dialogs(&mut self) {
+        if self.flavor != Flavor::ChanSip {
+            return;
+        }
+        let now = Instant::now();
+        self.lingering
+            .retain(|d| d.linger_until.is_some_and(|t| t > now));
+        let mut keys: Vec<&u64> = self.calls.keys().collect();
+        keys.sort();
+        let mut rows: Vec<DialogRow> = self.lingering.clone();
+        rows.extend(
+            keys.into_iter()
+                .filter_map(|k| self.calls.get(k))
+                .map(|c| c.row()),
+        );
+        *lock(&self.dialogs) = rows;
     }
 
     fn datagram(&mut self, from: SocketAddr, bytes: &[u8]) {
@@ -1026,9 +1124,11 @@ impl Task {
             Event::Ack { request, .. } => {
                 if let Some(key) = self.dialog_key(&request)
                     && let Some(call) = self.calls.get_mut(&key)
-                    && call.state == CallState::Answered
                 {
-                    call.state = CallState::Confirmed;
+                    call.last_msg = "Rx: ACK".into();
+                    if call.state == CallState::Answered {
+                        call.state = CallState::Confirmed;
+                    }
                 }
             }
             Event::CancelRequest { invite, cancel } => {
@@ -1151,6 +1251,12 @@ impl Task {
         if ended {
             if let Some(call) = self.calls.remove(&key) {
                 call.rtp.close();
+                if self.flavor == Flavor::ChanSip {
+                    let mut row = call.row();
+                    row.format = None;
+                    row.linger_until = Some(Instant::now() + DIALOG_LINGER);
+                    self.lingering.push(row);
+                }
                 if let Ok(cid) = call.invite.headers.call_id() {
                     self.by_dialog
                         .remove(&(cid.to_string(), call.local_tag.clone()));
@@ -1194,6 +1300,7 @@ impl Task {
             self.respond(id, &req, 481, None);
             return;
         };
+        call.last_msg = format!("Rx: {}", req.method);
         if let Some(d) = call.dialog.as_mut()
             && d.on_request(&req).is_err()
         {
@@ -1249,6 +1356,7 @@ impl Task {
                     n.direction,
                     sdp::Direction::SendOnly | sdp::Direction::Inactive
                 ) || n.remote.is_none();
+                call.on_hold = held;
                 call.rtp.set_sending(!held);
                 if let Some((codec, pt)) = n.codecs.first() {
                     call.rtp
@@ -1946,6 +2054,18 @@ impl Task {
             negotiated.direction.answer(),
         );
         let peer = contact_target(&req).unwrap_or(from);
+        // chan_sip names the dialog's user after the peer that
+        // authenticated, else the caller's number.
+        let user = if ep.auth.is_some() {
+            ep.name.clone()
+        } else {
+            chan.lock()
+                .caller
+                .id
+                .number()
+                .unwrap_or_default()
+                .to_string()
+        };
         let call_id = req.headers.call_id().unwrap_or_default().to_string();
         self.by_dialog.insert((call_id, tag.clone()), key);
         self.by_tx.insert(id, key);
@@ -1971,6 +2091,9 @@ impl Task {
                 bye_auth,
                 remote_gone,
                 mohsuggest: ep.mohsuggest.clone(),
+                last_msg: "Rx: INVITE".into(),
+                on_hold: false,
+                user,
             },
         );
         let ctx = AppCtx {
@@ -2078,6 +2201,8 @@ impl Task {
         let sent = self.tx.request(id).cloned().unwrap_or(req);
         self.by_tx.insert(id, out.key);
         self.by_dialog.insert((call_id, tag.clone()), out.key);
+        // Calls to a peer name the dialog's user after it.
+        let user = peer_of_channel(&out.chan.name);
         self.calls.insert(
             out.key,
             Call {
@@ -2105,6 +2230,9 @@ impl Task {
                 bye_auth: None,
                 remote_gone: out.remote_gone,
                 mohsuggest: out.mohsuggest,
+                last_msg: "Init: INVITE".into(),
+                on_hold: false,
+                user,
             },
         );
     }
@@ -2346,6 +2474,7 @@ impl Task {
         let Some(dialog) = call.dialog.as_mut() else {
             return;
         };
+        call.last_msg = "Tx: BYE".into();
         let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
         let auth = call.bye_auth.as_ref().map(|(creds, nonce)| {

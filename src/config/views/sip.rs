@@ -1002,6 +1002,97 @@ pub struct SipGeneral {
     /// logs them for each call).
     pub tos_audio: u32,
     pub cos_audio: u32,
+    /// The rest of the channel-wide settings `sip show settings` lists.
+    pub settings: GlobalSettings,
+}
+
+/// `[general]` settings that only `sip show settings` reports (chan_sip's
+/// globals as `reload_config` sets them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GlobalSettings {
+    pub autocreatepeer: String,
+    pub match_auth_username: bool,
+    pub domainsasrealm: bool,
+    pub allowexternaldomains: bool,
+    pub directrtpsetup: bool,
+    pub sdpsession: String,
+    pub sdpowner: String,
+    pub regextenonqualify: bool,
+    pub legacy_useroption_parsing: bool,
+    pub send_diversion: bool,
+    pub callerid: String,
+    pub recordhistory: bool,
+    pub authfailureevents: bool,
+    pub storesipcause: bool,
+    pub tos_sip: u32,
+    pub tos_video: u32,
+    pub tos_text: u32,
+    pub cos_sip: u32,
+    pub cos_video: u32,
+    pub cos_text: u32,
+    pub externhost: String,
+    pub externrefresh: i64,
+    pub relaxdtmf: bool,
+    pub compactheaders: bool,
+    pub notifymimetype: String,
+    pub srvlookup: bool,
+    pub pedantic: bool,
+    pub minexpiry: i64,
+    pub maxexpiry: i64,
+    pub minsubexpiry: i64,
+    pub maxsubexpiry: i64,
+    pub registerattempts: i64,
+    pub register_retry_403: bool,
+    pub notifyringing: bool,
+    pub notifycid: bool,
+    pub notifyhold: bool,
+    pub outboundproxy: String,
+    pub prematuremedia: bool,
+}
+
+impl Default for GlobalSettings {
+    fn default() -> Self {
+        GlobalSettings {
+            autocreatepeer: "Off".into(),
+            match_auth_username: false,
+            domainsasrealm: false,
+            allowexternaldomains: true,
+            directrtpsetup: false,
+            sdpsession: format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION),
+            sdpowner: "root".into(),
+            regextenonqualify: false,
+            legacy_useroption_parsing: false,
+            send_diversion: true,
+            callerid: "asterisk".into(),
+            recordhistory: false,
+            authfailureevents: false,
+            storesipcause: false,
+            tos_sip: 0,
+            tos_video: 0,
+            tos_text: 0,
+            cos_sip: 4,
+            cos_video: 6,
+            cos_text: 5,
+            externhost: String::new(),
+            externrefresh: 10,
+            relaxdtmf: false,
+            compactheaders: false,
+            notifymimetype: "application/simple-message-summary".into(),
+            srvlookup: true,
+            pedantic: true,
+            minexpiry: 60,
+            maxexpiry: 3600,
+            minsubexpiry: 60,
+            maxsubexpiry: 3600,
+            registerattempts: 0,
+            register_retry_403: false,
+            notifyringing: true,
+            notifycid: false,
+            notifyhold: false,
+            outboundproxy: String::new(),
+            prematuremedia: true,
+        }
+    }
 }
 
 impl Default for SipGeneral {
@@ -1027,6 +1118,7 @@ impl Default for SipGeneral {
             defaultexpiry: 120,
             tos_audio: 0,
             cos_audio: 5,
+            settings: GlobalSettings::default(),
         }
     }
 }
@@ -1226,6 +1318,82 @@ fn parse_transports(
     (all, first)
 }
 
+/// The `[general]` options [`GlobalSettings`] holds; others are ignored.
+fn apply_global_setting(s: &mut GlobalSettings, v: &Variable, diags: &mut Vec<Diagnostic>) {
+    let val = v.value.as_str();
+    let seconds = |diags: &mut Vec<Diagnostic>, current: i64| match scan_d(val) {
+        Some(n) if n > 0 => n,
+        _ => {
+            bad_value(diags, v, "a number of seconds");
+            current
+        }
+    };
+    let tos = |diags: &mut Vec<Diagnostic>, current: u32| match super::qos::str2tos(val.trim()) {
+        Some(n) => n,
+        None => {
+            bad_value(diags, v, "a TOS value or DSCP name");
+            current
+        }
+    };
+    let cos = |diags: &mut Vec<Diagnostic>, current: u32| match super::qos::str2cos(val) {
+        Some(n) => n,
+        None => {
+            bad_value(diags, v, "a class of service from 0 to 7");
+            current
+        }
+    };
+    match v.name.to_ascii_lowercase().as_str() {
+        // autocreatepeer2str: yes, persist, or off.
+        "autocreatepeer" => {
+            s.autocreatepeer = if val.eq_ignore_ascii_case("persist") {
+                "Persisted".into()
+            } else if is_true(val) {
+                "On".into()
+            } else {
+                "Off".into()
+            }
+        }
+        "match_auth_username" => s.match_auth_username = is_true(val),
+        "domainsasrealm" => s.domainsasrealm = is_true(val),
+        "allowexternaldomains" => s.allowexternaldomains = is_true(val),
+        "directrtpsetup" => s.directrtpsetup = is_true(val),
+        "sdpsession" => s.sdpsession = val.to_string(),
+        "sdpowner" => s.sdpowner = val.to_string(),
+        "regextenonqualify" => s.regextenonqualify = is_true(val),
+        "legacy_useroption_parsing" => s.legacy_useroption_parsing = is_true(val),
+        "send_diversion" => s.send_diversion = is_true(val),
+        "callerid" => s.callerid = val.to_string(),
+        "recordhistory" => s.recordhistory = is_true(val),
+        "authfailureevents" => s.authfailureevents = is_true(val),
+        "storesipcause" => s.storesipcause = is_true(val),
+        "tos_sip" => s.tos_sip = tos(diags, s.tos_sip),
+        "tos_video" => s.tos_video = tos(diags, s.tos_video),
+        "tos_text" => s.tos_text = tos(diags, s.tos_text),
+        "cos_sip" => s.cos_sip = cos(diags, s.cos_sip),
+        "cos_video" => s.cos_video = cos(diags, s.cos_video),
+        "cos_text" => s.cos_text = cos(diags, s.cos_text),
+        "externhost" => s.externhost = val.to_string(),
+        "externrefresh" => s.externrefresh = seconds(diags, s.externrefresh),
+        "relaxdtmf" => s.relaxdtmf = is_true(val),
+        "compactheaders" => s.compactheaders = is_true(val),
+        "notifymimetype" => s.notifymimetype = val.to_string(),
+        "srvlookup" => s.srvlookup = is_true(val),
+        "pedantic" => s.pedantic = is_true(val),
+        "minexpiry" => s.minexpiry = seconds(diags, s.minexpiry),
+        "maxexpiry" => s.maxexpiry = seconds(diags, s.maxexpiry),
+        "subminexpiry" | "subminexpirey" => s.minsubexpiry = seconds(diags, s.minsubexpiry),
+        "submaxexpiry" | "submaxexpirey" => s.maxsubexpiry = seconds(diags, s.maxsubexpiry),
+        "registerattempts" => s.registerattempts = atoi(val),
+        "register_retry_403" => s.register_retry_403 = is_true(val),
+        "notifyringing" => s.notifyringing = is_true(val),
+        "notifycid" => s.notifycid = is_true(val),
+        "notifyhold" => s.notifyhold = is_true(val),
+        "outboundproxy" => s.outboundproxy = val.trim().to_string(),
+        "prematuremedia" => s.prematuremedia = is_true(val),
+        _ => {}
+    }
+}
+
 fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> SipGeneral {
     for v in &cat.variables {
         if !COMMON_OPTIONS
@@ -1309,7 +1477,7 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
                 Some(n) => g.tos_audio = n,
                 None => bad_value(diags, v, "a TOS value or DSCP name"),
             },
-            _ => {}
+            _ => apply_global_setting(&mut g.settings, v, diags),
         }
     }
     let p = &mut g.peer;
@@ -1723,6 +1891,33 @@ mod tests {
     fn conf(cats: Vec<Category>) -> (SipConf, Vec<Diagnostic>) {
         let mut d = Vec::new();
         (SipConf::from_config(&config(cats), &mut d), d)
+    }
+
+    #[test]
+    fn global_settings_from_general() {
+        let (c, d) = conf(vec![category(
+            "sip.conf",
+            "general",
+            &[
+                ("srvlookup", "no"),
+                ("minexpiry", "30"),
+                ("subminexpiry", "45"),
+                ("autocreatepeer", "persist"),
+                ("tos_sip", "cs3"),
+                ("cos_video", "3"),
+                ("notifyringing", "no"),
+                ("externrefresh", "bogus"),
+            ],
+        )]);
+        let s = &c.general.settings;
+        assert!(!s.srvlookup);
+        assert_eq!((s.minexpiry, s.minsubexpiry, s.maxexpiry), (30, 45, 3600));
+        assert_eq!(s.autocreatepeer, "Persisted");
+        assert_eq!((s.tos_sip, s.cos_video), (0x60, 3));
+        assert!(!s.notifyringing);
+        // A bad value keeps the default and is reported.
+        assert_eq!(s.externrefresh, 10);
+        assert_eq!(d.len(), 1, "{d:?}");
     }
 
     #[test]
