@@ -111,6 +111,12 @@ struct MediaPbx {
 
 impl MediaPbx {
     fn start() -> MediaPbx {
+        Self::start_with("")
+    }
+
+    /// As [`MediaPbx::start`], with `dialplan` appended to
+    /// extensions.conf (calls no reference capture covers).
+    fn start_with(dialplan: &str) -> MediaPbx {
         assert!(
             Command::new("sipp").arg("-v").output().is_ok(),
             "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
@@ -122,6 +128,7 @@ impl MediaPbx {
         let ext = dir.path().join("extensions.conf");
         let mut text = std::fs::read_to_string(&ext).expect("extensions.conf");
         text.push_str("\n#include \"media-test.conf\"\n");
+        text.push_str(dialplan);
         std::fs::write(&ext, text).expect("write extensions.conf");
         let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
         common::move_ports(
@@ -569,4 +576,71 @@ fn music_on_hold_plays_the_classes_files() {
     // Two seconds of music first: real audio, not silence or a tone.
     let first = &moh[..16000.min(moh.len())];
     assert!(rms(first) > 300.0, "rms {}", rms(first));
+}
+
+/// A step no reference capture covers: checked by its audio and log only.
+fn uncaptured_step(name: &str, exten: &str, options: &[&str]) -> Step {
+    Step {
+        name: name.into(),
+        exten: exten.into(),
+        drivers: vec!["chan_sip".into()],
+        options: options.iter().map(|o| o.to_string()).collect(),
+    }
+}
+
+/// 440 Hz at about -12 dBm0 for `seconds`.
+fn tone_440(seconds: usize) -> Vec<i16> {
+    (0..8000 * seconds)
+        .map(|i| (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 8000.0).sin()) as i16)
+        .collect()
+}
+
+#[test]
+fn playback_reads_gsm_and_wav49_prompts() {
+    // Prompts only in GSM: a raw .gsm and a wav49 .WAV, by absolute name.
+    let prompts = tempfile::tempdir().expect("tempdir");
+    let tone = tone_440(2);
+    let mut gsm = asterism::media::formats::gsm::GsmWriter::new(Vec::new());
+    gsm.write_samples(&tone).expect("encode");
+    std::fs::write(
+        prompts.path().join("gsmtone.gsm"),
+        gsm.finish().expect("gsm"),
+    )
+    .expect("write gsm");
+    let mut wav = asterism::media::formats::gsm::Wav49Writer::new(std::io::Cursor::new(Vec::new()))
+        .expect("header");
+    wav.write_samples(&tone).expect("encode");
+    std::fs::write(
+        prompts.path().join("wavtone.WAV"),
+        wav.finish().expect("wav49").into_inner(),
+    )
+    .expect("write wav49");
+    let p = prompts.path().display();
+    let pbx = MediaPbx::start_with(&format!(
+        "[media](+)\n\
+         exten => 870,1,Answer()\n \
+         same => n,Playback({p}/gsmtone)\n \
+         same => n,Playback({p}/wavtone)\n \
+         same => n,Hangup()\n"
+    ));
+    let call = pbx.call(&uncaptured_step("gsm", "870", &[]), "chan_sip");
+    let logged = pbx.calls_logged().concat();
+    for want in [
+        format!("Playing '{p}/gsmtone.gsm' (language 'en')"),
+        format!("Playing '{p}/wavtone.gsm' (language 'en')"),
+    ] {
+        assert!(
+            logged.iter().any(|l| l.contains(&want)),
+            "no '{want}' in {logged:#?}"
+        );
+    }
+    assert!(
+        !logged.iter().any(|l| l.starts_with("WARNING")),
+        "{logged:#?}"
+    );
+    // Four seconds of 440 Hz, decoded (GSM is lossy: mostly the tone).
+    let audio = &call.audio;
+    assert!(audio.len() >= 4 * 8000 - 800, "{} samples", audio.len());
+    assert!(tone_share(&audio[800..15200], 440.0) > 0.7);
+    assert!(tone_share(&audio[16800..31200], 440.0) > 0.7);
 }
