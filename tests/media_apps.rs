@@ -644,3 +644,44 @@ fn playback_reads_gsm_and_wav49_prompts() {
     assert!(tone_share(&audio[800..15200], 440.0) > 0.7);
     assert!(tone_share(&audio[16800..31200], 440.0) > 0.7);
 }
+
+#[test]
+fn dial_m_plays_music_instead_of_ringback() {
+    // The callee rings for longer than Dial waits; the caller is not
+    // answered, so the music is early media after a 183, and the
+    // callee's ringing never reaches it as a 180.
+    let pbx = MediaPbx::start_with(
+        "[media](+)\n\
+         exten => ringing,1,Ringing()\n \
+         same => n,Wait(20)\n\
+         exten => 871,1,Dial(Local/ringing@media,3,m(alt))\n \
+         same => n,Verbose(0,DIAL ${DIALSTATUS})\n \
+         same => n,Answer()\n \
+         same => n,Hangup()\n",
+    );
+    let call = pbx.call(&uncaptured_step("dial_m", "871", &[]), "chan_sip");
+    let flow = pbx.flow(&call.trace, &["--sdp"]);
+    assert!(
+        flow.contains("<< 183 Session Progress (INVITE) [sdp sendrecv]"),
+        "{flow}"
+    );
+    assert!(!flow.contains("<< 180"), "{flow}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let logged = pbx.calls_logged().concat();
+    let has = |s: &str| logged.iter().any(|l| l.contains(s));
+    assert!(
+        has("Started music on hold, class 'alt', on channel 'SIP/1000-XXXXXXXX'"),
+        "{logged:#?}"
+    );
+    assert!(
+        has("Stopped music on hold on SIP/1000-XXXXXXXX"),
+        "{logged:#?}"
+    );
+    assert!(has("DIAL NOANSWER"), "{logged:#?}");
+    // Music for the three seconds of dialling, not a ringback tone.
+    let audio = &call.audio;
+    assert!(audio.len() >= 2 * 8000, "{} samples", audio.len());
+    let first = &audio[800..16000];
+    assert!(rms(first) > 300.0, "rms {}", rms(first));
+    assert!(tone_share(first, 440.0) + tone_share(first, 480.0) < 0.3);
+}
