@@ -117,6 +117,12 @@ impl MediaPbx {
     /// As [`MediaPbx::start`], with `dialplan` appended to
     /// extensions.conf (calls no reference capture covers).
     fn start_with(dialplan: &str) -> MediaPbx {
+        Self::start_full(dialplan, None)
+    }
+
+    /// As [`MediaPbx::start_with`], with AMI on `ami` (user `media`,
+    /// secret `media`).
+    fn start_full(dialplan: &str, ami: Option<u16>) -> MediaPbx {
         assert!(
             Command::new("sipp").arg("-v").output().is_ok(),
             "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
@@ -129,6 +135,16 @@ impl MediaPbx {
         let mut text = std::fs::read_to_string(&ext).expect("extensions.conf");
         text.push_str("\n#include \"media-test.conf\"\n");
         text.push_str(dialplan);
+        if let Some(port) = ami {
+            std::fs::write(
+                dir.path().join("manager.conf"),
+                format!(
+                    "[general]\nenabled = yes\nport = {port}\nbindaddr = 127.0.0.1\n\
+                     \n[media]\nsecret = media\nread = all\nwrite = all\n"
+                ),
+            )
+            .expect("write manager.conf");
+        }
         std::fs::write(&ext, text).expect("write extensions.conf");
         let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
         common::move_ports(
@@ -650,7 +666,8 @@ fn dial_m_plays_music_instead_of_ringback() {
     // The callee rings for longer than Dial waits; the caller is not
     // answered, so the music is early media after a 183, and the
     // callee's ringing never reaches it as a 180.
-    let pbx = MediaPbx::start_with(
+    let ami_port = common::free_tcp_port();
+    let pbx = MediaPbx::start_full(
         "[media](+)\n\
          exten => ringing,1,Ringing()\n \
          same => n,Wait(20)\n\
@@ -658,7 +675,30 @@ fn dial_m_plays_music_instead_of_ringback() {
          same => n,Verbose(0,DIAL ${DIALSTATUS})\n \
          same => n,Answer()\n \
          same => n,Hangup()\n",
+        Some(ami_port),
     );
+    // AMI events as the call goes: app_dial starts music through
+    // ast_moh_start, so MusicOnHoldStart/Stop are sent, with the class.
+    let events = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut ami = std::net::TcpStream::connect(("127.0.0.1", ami_port)).expect("AMI");
+    std::io::Write::write_all(
+        &mut ami,
+        b"Action: Login\r\nUsername: media\r\nSecret: media\r\nEvents: on\r\n\r\n",
+    )
+    .expect("login");
+    {
+        let events = events.clone();
+        let reader = ami.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
+                e.push_str(line.trim_end_matches('\r'));
+                e.push('\n');
+            }
+        });
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let call = pbx.call(&uncaptured_step("dial_m", "871", &[]), "chan_sip");
     let flow = pbx.flow(&call.trace, &["--sdp"]);
     assert!(
@@ -678,6 +718,23 @@ fn dial_m_plays_music_instead_of_ringback() {
         "{logged:#?}"
     );
     assert!(has("DIAL NOANSWER"), "{logged:#?}");
+    let events = events.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let block = |name: &str| {
+        events
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("Event: {name}\n")))
+            .unwrap_or_else(|| panic!("no {name} in {events}"))
+            .to_string()
+    };
+    let start = block("MusicOnHoldStart");
+    assert!(start.contains("\nChannel: SIP/1000-"), "{start}");
+    assert!(start.lines().any(|l| l == "Class: alt"), "{start}");
+    let stop = block("MusicOnHoldStop");
+    assert!(stop.contains("\nChannel: SIP/1000-"), "{stop}");
+    assert!(
+        events.find("Event: MusicOnHoldStop") > events.find("Event: MusicOnHoldStart"),
+        "{events}"
+    );
     // Music for the three seconds of dialling, not a ringback tone.
     let audio = &call.audio;
     assert!(audio.len() >= 2 * 8000, "{} samples", audio.len());
