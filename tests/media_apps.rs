@@ -111,6 +111,18 @@ struct MediaPbx {
 
 impl MediaPbx {
     fn start() -> MediaPbx {
+        Self::start_with("")
+    }
+
+    /// As [`MediaPbx::start`], with `dialplan` appended to
+    /// extensions.conf (calls no reference capture covers).
+    fn start_with(dialplan: &str) -> MediaPbx {
+        Self::start_full(dialplan, None)
+    }
+
+    /// As [`MediaPbx::start_with`], with AMI on `ami` (user `media`,
+    /// secret `media`).
+    fn start_full(dialplan: &str, ami: Option<u16>) -> MediaPbx {
         assert!(
             Command::new("sipp").arg("-v").output().is_ok(),
             "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
@@ -122,6 +134,17 @@ impl MediaPbx {
         let ext = dir.path().join("extensions.conf");
         let mut text = std::fs::read_to_string(&ext).expect("extensions.conf");
         text.push_str("\n#include \"media-test.conf\"\n");
+        text.push_str(dialplan);
+        if let Some(port) = ami {
+            std::fs::write(
+                dir.path().join("manager.conf"),
+                format!(
+                    "[general]\nenabled = yes\nport = {port}\nbindaddr = 127.0.0.1\n\
+                     \n[media]\nsecret = media\nread = all\nwrite = all\n"
+                ),
+            )
+            .expect("write manager.conf");
+        }
         std::fs::write(&ext, text).expect("write extensions.conf");
         let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
         common::move_ports(
@@ -569,4 +592,153 @@ fn music_on_hold_plays_the_classes_files() {
     // Two seconds of music first: real audio, not silence or a tone.
     let first = &moh[..16000.min(moh.len())];
     assert!(rms(first) > 300.0, "rms {}", rms(first));
+}
+
+/// A step no reference capture covers: checked by its audio and log only.
+fn uncaptured_step(name: &str, exten: &str, options: &[&str]) -> Step {
+    Step {
+        name: name.into(),
+        exten: exten.into(),
+        drivers: vec!["chan_sip".into()],
+        options: options.iter().map(|o| o.to_string()).collect(),
+    }
+}
+
+/// 440 Hz at about -12 dBm0 for `seconds`.
+fn tone_440(seconds: usize) -> Vec<i16> {
+    (0..8000 * seconds)
+        .map(|i| (6000.0 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 8000.0).sin()) as i16)
+        .collect()
+}
+
+#[test]
+fn playback_reads_gsm_and_wav49_prompts() {
+    // Prompts only in GSM: a raw .gsm and a wav49 .WAV, by absolute name.
+    let prompts = tempfile::tempdir().expect("tempdir");
+    let tone = tone_440(2);
+    let mut gsm = asterism::media::formats::gsm::GsmWriter::new(Vec::new());
+    gsm.write_samples(&tone).expect("encode");
+    std::fs::write(
+        prompts.path().join("gsmtone.gsm"),
+        gsm.finish().expect("gsm"),
+    )
+    .expect("write gsm");
+    let mut wav = asterism::media::formats::gsm::Wav49Writer::new(std::io::Cursor::new(Vec::new()))
+        .expect("header");
+    wav.write_samples(&tone).expect("encode");
+    std::fs::write(
+        prompts.path().join("wavtone.WAV"),
+        wav.finish().expect("wav49").into_inner(),
+    )
+    .expect("write wav49");
+    let p = prompts.path().display();
+    let pbx = MediaPbx::start_with(&format!(
+        "[media](+)\n\
+         exten => 870,1,Answer()\n \
+         same => n,Playback({p}/gsmtone)\n \
+         same => n,Playback({p}/wavtone)\n \
+         same => n,Hangup()\n"
+    ));
+    let call = pbx.call(&uncaptured_step("gsm", "870", &[]), "chan_sip");
+    let logged = pbx.calls_logged().concat();
+    for want in [
+        format!("Playing '{p}/gsmtone.gsm' (language 'en')"),
+        format!("Playing '{p}/wavtone.gsm' (language 'en')"),
+    ] {
+        assert!(
+            logged.iter().any(|l| l.contains(&want)),
+            "no '{want}' in {logged:#?}"
+        );
+    }
+    assert!(
+        !logged.iter().any(|l| l.starts_with("WARNING")),
+        "{logged:#?}"
+    );
+    // Four seconds of 440 Hz, decoded (GSM is lossy: mostly the tone).
+    let audio = &call.audio;
+    assert!(audio.len() >= 4 * 8000 - 800, "{} samples", audio.len());
+    assert!(tone_share(&audio[800..15200], 440.0) > 0.7);
+    assert!(tone_share(&audio[16800..31200], 440.0) > 0.7);
+}
+
+#[test]
+fn dial_m_plays_music_instead_of_ringback() {
+    // The callee rings for longer than Dial waits; the caller is not
+    // answered, so the music is early media after a 183, and the
+    // callee's ringing never reaches it as a 180.
+    let ami_port = common::free_tcp_port();
+    let pbx = MediaPbx::start_full(
+        "[media](+)\n\
+         exten => ringing,1,Ringing()\n \
+         same => n,Wait(20)\n\
+         exten => 871,1,Dial(Local/ringing@media,3,m(alt))\n \
+         same => n,Verbose(0,DIAL ${DIALSTATUS})\n \
+         same => n,Answer()\n \
+         same => n,Hangup()\n",
+        Some(ami_port),
+    );
+    // AMI events as the call goes: app_dial starts music through
+    // ast_moh_start, so MusicOnHoldStart/Stop are sent, with the class.
+    let events = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut ami = std::net::TcpStream::connect(("127.0.0.1", ami_port)).expect("AMI");
+    std::io::Write::write_all(
+        &mut ami,
+        b"Action: Login\r\nUsername: media\r\nSecret: media\r\nEvents: on\r\n\r\n",
+    )
+    .expect("login");
+    {
+        let events = events.clone();
+        let reader = ami.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
+                e.push_str(line.trim_end_matches('\r'));
+                e.push('\n');
+            }
+        });
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let call = pbx.call(&uncaptured_step("dial_m", "871", &[]), "chan_sip");
+    let flow = pbx.flow(&call.trace, &["--sdp"]);
+    assert!(
+        flow.contains("<< 183 Session Progress (INVITE) [sdp sendrecv]"),
+        "{flow}"
+    );
+    assert!(!flow.contains("<< 180"), "{flow}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let logged = pbx.calls_logged().concat();
+    let has = |s: &str| logged.iter().any(|l| l.contains(s));
+    assert!(
+        has("Started music on hold, class 'alt', on channel 'SIP/1000-XXXXXXXX'"),
+        "{logged:#?}"
+    );
+    assert!(
+        has("Stopped music on hold on SIP/1000-XXXXXXXX"),
+        "{logged:#?}"
+    );
+    assert!(has("DIAL NOANSWER"), "{logged:#?}");
+    let events = events.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let block = |name: &str| {
+        events
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("Event: {name}\n")))
+            .unwrap_or_else(|| panic!("no {name} in {events}"))
+            .to_string()
+    };
+    let start = block("MusicOnHoldStart");
+    assert!(start.contains("\nChannel: SIP/1000-"), "{start}");
+    assert!(start.lines().any(|l| l == "Class: alt"), "{start}");
+    let stop = block("MusicOnHoldStop");
+    assert!(stop.contains("\nChannel: SIP/1000-"), "{stop}");
+    assert!(
+        events.find("Event: MusicOnHoldStop") > events.find("Event: MusicOnHoldStart"),
+        "{events}"
+    );
+    // Music for the three seconds of dialling, not a ringback tone.
+    let audio = &call.audio;
+    assert!(audio.len() >= 2 * 8000, "{} samples", audio.len());
+    let first = &audio[800..16000];
+    assert!(rms(first) > 300.0, "rms {}", rms(first));
+    assert!(tone_share(first, 440.0) + tone_share(first, 480.0) < 0.3);
 }

@@ -2,6 +2,7 @@
 //! connect the caller to the first that answers, and report how it went in
 //! DIALSTATUS, DIALEDTIME and ANSWEREDTIME.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,12 +38,17 @@ async fn request(
 ) -> Result<(Arc<Channel>, Option<Start>), u32> {
     let (tech, data) = dest.split_once('/').ok_or(66u32)?;
     if tech.eq_ignore_ascii_case("Local") {
+        // One lock: two guards in one expression would deadlock.
+        let (id, linkedid) = {
+            let c = caller.lock();
+            (c.caller.clone(), c.linkedid.clone())
+        };
         let (one, two) = crate::channels::local::request(
             sys,
             data,
             NewChannel {
-                caller: caller.lock().caller.clone(),
-                linkedid: Some(caller.lock().linkedid.clone()),
+                caller: id,
+                linkedid: Some(linkedid),
                 ..Default::default()
             },
         );
@@ -185,6 +191,62 @@ fn set_up_leg(caller: &Channel, leg: &Channel, number: &str) {
     leg.publish_snapshot();
 }
 
+/// Dial's options as `ast_app_parse_options` reads them: letters, each
+/// optionally followed by a parenthesised argument (nested parentheses
+/// and quotes kept inside it).
+fn parse_options(s: &str) -> HashMap<char, Option<String>> {
+    let mut out = HashMap::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut arg = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let (mut depth, mut quote, mut text) = (1u32, false, String::new());
+            while let Some(a) = chars.next() {
+                match a {
+                    '\\' => {
+                        if let Some(n) = chars.next() {
+                            text.push(n);
+                        }
+                        continue;
+                    }
+                    '"' => quote = !quote,
+                    '(' if !quote => depth += 1,
+                    ')' if !quote => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                text.push(a);
+            }
+            arg = Some(text);
+        }
+        out.insert(c, arg);
+    }
+    out
+}
+
+/// Stops Dial's music on hold however Dial ends (`ast_moh_stop` at
+/// `out:` in app_dial.c).
+struct MusicGuard<'a>(Option<&'a AppCtx>);
+
+impl MusicGuard<'_> {
+    fn stop(&mut self) {
+        if let Some(ctx) = self.0.take() {
+            super::moh::moh_stop(ctx);
+        }
+    }
+}
+
+impl Drop for MusicGuard<'_> {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 fn dial<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move { dial_exec(ctx, &data).await })
 }
@@ -204,9 +266,13 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         .and_then(|t| t.trim().parse::<f64>().ok())
         .filter(|t| *t > 0.0)
         .map(|t| Duration::from_millis((t * 1000.0) as u64));
-    let options = args.get(2).cloned().unwrap_or_default();
-    let go_on = options.contains('g');
-    let ring = options.contains('r');
+    let options = parse_options(args.get(2).map(String::as_str).unwrap_or(""));
+    let go_on = options.contains_key(&'g');
+    // `m` entertains the caller instead of `r`'s ringing, never both.
+    let music = options
+        .get(&'m')
+        .map(|class| class.as_deref().unwrap_or(""));
+    let ring = music.is_none() && options.contains_key(&'r');
     let caller = ctx.chan.clone();
     let sys = &ctx.sys;
     let started = Instant::now();
@@ -273,11 +339,27 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             caller.publish_snapshot();
         }
     }
+    // The caller hears music until the answer or until Dial ends.
+    let mut music_guard = MusicGuard(None);
+    if let Some(class) = music {
+        if class.is_empty() {
+            let _ = super::moh::moh_start(ctx, None);
+        } else {
+            // app_dial makes the class the channel's own while starting
+            // it, so it is found first (and warned about as such).
+            let original = std::mem::replace(&mut caller.lock().musicclass, class.to_string());
+            let _ = super::moh::moh_start(ctx, Some(class));
+            caller.lock().musicclass = original;
+        }
+        music_guard = MusicGuard(Some(ctx));
+        caller.indicate(Indication::Progress);
+    }
     if ring {
         caller.indicate(Indication::Ringing);
     }
 
-    let mut sent_ringing = ring;
+    // With music the callee's ringing is never passed on.
+    let mut sent_ringing = ring || music.is_some();
     let mut sent_ringtime = false;
     let answered: Option<Leg> = loop {
         if caller.check_hangup() {
@@ -382,6 +464,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let Some(leg) = answered else {
         return Ok(());
     };
+    music_guard.stop();
     let peer = leg.chan;
     ctx.verbose(
         3,
@@ -494,5 +577,22 @@ async fn either_woken(a: &tokio::sync::Notify, b: &tokio::sync::Notify) {
     tokio::select! {
         _ = a.notified() => {}
         _ = b.notified() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_options;
+
+    #[test]
+    fn options_take_parenthesised_arguments() {
+        let o = parse_options("gm(jazz(x))r");
+        assert_eq!(o.get(&'m'), Some(&Some("jazz(x)".to_string())));
+        assert_eq!(o.get(&'g'), Some(&None));
+        assert_eq!(o.get(&'r'), Some(&None));
+        // The argument's letters are not options.
+        assert!(!parse_options("m(zag)").contains_key(&'g'));
+        assert_eq!(parse_options("m").get(&'m'), Some(&None));
+        assert_eq!(parse_options("m()").get(&'m'), Some(&Some(String::new())));
     }
 }

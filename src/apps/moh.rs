@@ -137,6 +137,8 @@ pub struct MohSource {
     codec: Codec,
     chan_name: String,
     callid: u32,
+    /// For MusicOnHoldStop; weak, as the channel owns this source.
+    chan: std::sync::Weak<crate::channels::Channel>,
 }
 
 fn lock(state: &Mutex<MusicState>) -> std::sync::MutexGuard<'_, MusicState> {
@@ -293,6 +295,9 @@ impl Drop for MohSource {
             Some(self.callid),
             &format!("Stopped music on hold on {}", self.chan_name),
         );
+        if let Some(chan) = self.chan.upgrade() {
+            chan.emit_published(crate::core::events::EventKind::MusicOnHoldStop);
+        }
     }
 }
 
@@ -395,6 +400,7 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
             class.name, ctx.chan.name
         ),
     );
+    let class_name = class.name.clone();
     let source = MohSource {
         sys: ctx.sys.clone(),
         class,
@@ -405,7 +411,10 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
         codec: ctx.chan.native_codec(),
         chan_name: ctx.chan.name.clone(),
         callid: ctx.chan.callid,
+        chan: Arc::downgrade(&ctx.chan),
     };
+    ctx.chan
+        .emit(crate::core::events::EventKind::MusicOnHoldStart { class: class_name });
     ctx.chan.start_source(Box::new(source));
     Ok(())
 }

@@ -50,7 +50,7 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
         Ok(p) => {
             // Asterisk names the write format the file set on the channel
             // (`slin` for wav and sln files), not the file's format.
-            let write_format = p.format().codec().unwrap_or(codec).name();
+            let write_format = p.format().media_format_name();
             ctx.verbose(
                 3,
                 "file.c",
@@ -67,6 +67,11 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
                     "file.c",
                     &format!("File {name} does not exist in any format"),
                 ),
+                // A bad wav49 header: format_wav_gsm's own warning.
+                FileError::Format {
+                    source: crate::media::formats::FormatError::Gsm(e),
+                    ..
+                } => ctx.warning("format_wav_gsm.c", &e.to_string()),
                 // Asterisk would play it; we cannot, and say why.
                 e => ctx.warning("file.c", &format!("Asterism cannot play {name}: {e}")),
             }

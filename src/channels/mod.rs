@@ -416,6 +416,19 @@ impl Channel {
         self.events.publish(kind, snap);
     }
 
+    /// As [`Channel::emit`], with the last published snapshot only (none
+    /// yet: nothing is sent): safe where the channel's own locks may be
+    /// held, as when a generator is dropped.
+    pub fn emit_published(&self, kind: EventKind) {
+        if !self.events.has_subscribers() {
+            return;
+        }
+        let snap = lock_or_recover(&self.published).clone();
+        if let Some(snap) = snap {
+            self.events.publish(kind, snap);
+        }
+    }
+
     pub fn is_dead(&self) -> bool {
         self.dead.load(Ordering::SeqCst)
     }

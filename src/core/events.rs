@@ -112,6 +112,12 @@ pub enum EventKind {
         exten: String,
         optimize: bool,
     },
+    /// Music on hold started on the channel (`moh_post_start`).
+    MusicOnHoldStart {
+        class: String,
+    },
+    /// Music on hold stopped on the channel (`moh_post_stop`).
+    MusicOnHoldStop,
     /// A DTMF digit started arriving from the device.
     DtmfBegin {
         digit: char,

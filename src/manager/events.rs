@@ -207,6 +207,13 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             );
             push(class::CALL, "LocalBridge", body);
         }
+        (EventKind::MusicOnHoldStart { class }, Some(c)) => {
+            let body = format!("{}Class: {class}\r\n", channel_state(c, ""));
+            push(class::CALL, "MusicOnHoldStart", body);
+        }
+        (EventKind::MusicOnHoldStop, Some(c)) => {
+            push(class::CALL, "MusicOnHoldStop", channel_state(c, ""));
+        }
         (EventKind::DtmfBegin { digit }, Some(c)) => {
             let body = format!(
                 "{}Digit: {digit}\r\nDirection: Received\r\n",

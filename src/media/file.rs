@@ -66,9 +66,14 @@ pub enum FileError {
     },
 }
 
-/// Relative cost of playing a file in `file` codec to a `channel` codec,
+/// Relative cost of playing a file in `format` to a `channel` codec,
 /// ordered like Asterisk's translation cost classes.
-fn conversion_cost(file: Codec, channel: Codec) -> u8 {
+fn conversion_cost(format: FileFormat, channel: Codec) -> u8 {
+    let Some(file) = format.codec() else {
+        // GSM decodes to slin (lossy to lossless) and, for G.711, is
+        // encoded again: a two-step path, dearer than µ-law to A-law.
+        return if channel == Codec::Slin { 2 } else { 3 };
+    };
     match (file, channel) {
         (f, c) if f == c => 0,
         // Lossless source to anything.
@@ -79,12 +84,11 @@ fn conversion_cost(file: Codec, channel: Codec) -> u8 {
 }
 
 impl FoundSound {
-    /// The file to play to a channel in `channel` codec; `None` if only
-    /// unsupported formats (gsm, wav49) are present.
+    /// The file to play to a channel in `channel` codec.
     pub fn best_for(&self, channel: Codec) -> Option<(FileFormat, &Path)> {
         self.files
             .iter()
-            .filter_map(|(f, p)| f.codec().map(|c| (conversion_cost(c, channel), *f, p)))
+            .map(|(f, p)| (conversion_cost(*f, channel), *f, p))
             // min_by_key keeps the first of equals: Asterisk's order.
             .min_by_key(|(cost, _, _)| *cost)
             .map(|(_, f, p)| (f, p.as_path()))
@@ -776,14 +780,130 @@ mod tests {
             Some(FileFormat::Sln)
         );
 
-        touch(&root.join("en/gsm-only.gsm"));
-        assert!(matches!(
-            paths.open("gsm-only", "en", Codec::Ulaw),
-            Err(FileError::Format {
-                source: FormatError::Unsupported("gsm"),
-                ..
+        // GSM costs two steps to G.711, one (like G.711) to slin.
+        touch(&root.join("en/three.gsm"));
+        touch(&root.join("en/three.alaw"));
+        let found = paths.find("three", "en").expect("found");
+        assert_eq!(
+            found.best_for(Codec::Ulaw).map(|(f, _)| f),
+            Some(FileFormat::Alaw)
+        );
+        touch(&root.join("en/four.WAV"));
+        touch(&root.join("en/four.ulaw"));
+        let found = paths.find("four", "en").expect("found");
+        assert_eq!(
+            found.best_for(Codec::Slin).map(|(f, _)| f),
+            Some(FileFormat::Wav49)
+        );
+        assert_eq!(
+            found.best_for(Codec::Ulaw).map(|(f, _)| f),
+            Some(FileFormat::Pcm)
+        );
+    }
+
+    /// A tone recorded in `format` and played back through the lookup.
+    fn gsm_round_trip(format: FileFormat, channel: Codec) -> Vec<AudioFrame> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let tone: Vec<i16> = (0..1600)
+            .map(|i| {
+                (8000.0 * (i as f64 * 2.0 * std::f64::consts::PI * 440.0 / 8000.0).sin()) as i16
             })
-        ));
+            .collect();
+        let mut r = Recording::create(&root.join("en/tone"), format).expect("create");
+        for chunk in tone.chunks(160) {
+            r.write_frame(&AudioFrame::Slin(chunk.to_vec()))
+                .expect("write");
+        }
+        r.finish().expect("finish");
+        let mut frames = Vec::new();
+        for streaming in [false, true] {
+            let paths = SoundPaths::new(root);
+            let mut p = if streaming {
+                paths.open_streaming("tone", "en", channel)
+            } else {
+                paths.open("tone", "en", channel)
+            }
+            .expect("opens");
+            assert_eq!(p.format(), format);
+            frames.clear();
+            while let Some(f) = p.next_frame().expect("frame") {
+                frames.push(f);
+            }
+        }
+        // Ten whole frames, the tone's energy kept (GSM is lossy).
+        assert_eq!(frames.len(), 10);
+        let energy: f64 = frames
+            .iter()
+            .flat_map(|f| f.to_slin())
+            .map(|s| (s as f64).powi(2))
+            .sum::<f64>()
+            / 1600.0;
+        assert!(energy > 8000.0f64.powi(2) / 2.0 * 0.3, "energy {energy}");
+        frames
+    }
+
+    #[test]
+    fn gsm_and_wav49_play_back_what_was_recorded() {
+        let frames = gsm_round_trip(FileFormat::Gsm, Codec::Ulaw);
+        assert!(
+            frames
+                .iter()
+                .all(|f| f.codec() == Codec::Ulaw && f.samples() == 160)
+        );
+        let frames = gsm_round_trip(FileFormat::Wav49, Codec::Slin);
+        assert!(
+            frames
+                .iter()
+                .all(|f| f.codec() == Codec::Slin && f.samples() == 160)
+        );
+    }
+
+    #[test]
+    fn malformed_gsm_files_warn_not_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        let paths = SoundPaths::new(root);
+        // Not a RIFF file: refused at open with format_wav_gsm's reason.
+        fs::create_dir_all(root.join("en")).expect("dir");
+        fs::write(root.join("en/bad.WAV"), b"RIFX0000WAVE").expect("write");
+        match paths.open("bad", "en", Codec::Ulaw) {
+            Err(FileError::Format {
+                source: FormatError::Gsm(e),
+                ..
+            }) => assert_eq!(e.to_string(), "Read failed (header)"),
+            other => panic!("{:?}", other.map(|p| p.format())),
+        }
+        let mut h = crate::media::formats::gsm::wav49_header(0);
+        h[20] = 1;
+        fs::write(root.join("en/pcm.WAV"), h).expect("write");
+        match paths.open("pcm", "en", Codec::Ulaw) {
+            Err(FileError::Format {
+                source: FormatError::Gsm(e),
+                ..
+            }) => assert_eq!(e.to_string(), "Not a GSM file"),
+            other => panic!("{:?}", other.map(|p| p.format())),
+        }
+        // Garbage frames play as silence, a partial last frame is dropped.
+        fs::write(root.join("en/junk.gsm"), [0u8; 33 * 2 + 5]).expect("write");
+        for streaming in [false, true] {
+            let mut p = if streaming {
+                paths.open_streaming("junk", "en", Codec::Slin)
+            } else {
+                paths.open("junk", "en", Codec::Slin)
+            }
+            .expect("opens");
+            let mut n = 0;
+            while let Some(f) = p.next_frame().expect("frame") {
+                assert!(f.to_slin().iter().all(|s| *s == 0));
+                n += 1;
+            }
+            assert_eq!(n, 2);
+        }
+        // An empty .gsm file is simply nothing to play.
+        fs::write(root.join("en/empty.gsm"), []).expect("write");
+        let mut p = paths.open("empty", "en", Codec::Ulaw).expect("opens");
+        assert!(p.next_frame().expect("end").is_none());
     }
 
     #[test]

@@ -13,7 +13,10 @@
 //! remainder at the end is dropped, as Asterisk's slin-to-gsm translator
 //! only ever emits whole frames.
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
+
+use super::{FormatError, FrameReader};
+use crate::media::{AudioFrame, Codec};
 
 use super::gsm610::{
     Decoder, Encoder, FRAME_BYTES, FRAME_SAMPLES, Frame, WAV49_BLOCK_BYTES, pack_wav49,
@@ -145,12 +148,161 @@ impl<W: Write + Seek> Wav49Writer<W> {
     }
 }
 
+/// What is wrong with a GSM file; the wav49 texts are format_wav_gsm's
+/// header warnings.
 #[derive(Debug, thiserror::Error)]
 pub enum GsmFileError {
     #[error("frame {0} has no GSM signature")]
     BadFrame(usize),
-    #[error("not a wav49 file: {0}")]
+    #[error("{0}")]
     BadWav49(&'static str),
+}
+
+/// Checks a wav49 header field by field as format_wav_gsm's
+/// `check_header` does (the three sizes are not checked: Asterisk ignores
+/// them, and a file cut short by a crash still plays).
+pub fn check_wav49_header(h: &[u8]) -> Result<(), GsmFileError> {
+    let bad = |why| Err(GsmFileError::BadWav49(why));
+    if h.len() < WAV49_HEADER_BYTES {
+        return bad("Read failed (header)");
+    }
+    let u16_at = |at: usize| u16::from_le_bytes([h[at], h[at + 1]]);
+    let u32_at = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+    if &h[0..4] != b"RIFF" {
+        return bad("Does not begin with RIFF");
+    }
+    if &h[8..12] != b"WAVE" {
+        return bad("Does not contain WAVE");
+    }
+    if &h[12..16] != b"fmt " {
+        return bad("Does not say fmt");
+    }
+    if u32_at(16) != 20 {
+        return bad("Unexpected header size");
+    }
+    if u16_at(20) != 49 {
+        return bad("Not a GSM file");
+    }
+    if u16_at(22) != 1 {
+        return bad("Not in mono");
+    }
+    if u32_at(24) != 8000 {
+        return bad("Unexpected frequency");
+    }
+    if &h[40..44] != b"fact" {
+        return bad("Does not say fact");
+    }
+    if &h[52..56] != b"data" {
+        return bad("Does not say data");
+    }
+    Ok(())
+}
+
+/// Plays a `.gsm` or wav49 file as 20 ms frames of linear audio, read as
+/// it goes.
+pub struct GsmReader<R> {
+    inner: R,
+    wav49: bool,
+    /// The second frame of a wav49 block, not yet played.
+    second: Option<Frame>,
+    decoder: Decoder,
+    frames_read: usize,
+}
+
+/// Reads as much of `buf` as the input has; returns the bytes read.
+fn fill(inner: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match inner.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+impl<R: Read> GsmReader<R> {
+    /// A `.gsm` file: frames from the first byte.
+    pub fn gsm(inner: R) -> Self {
+        GsmReader {
+            inner,
+            wav49: false,
+            second: None,
+            decoder: Decoder::new(),
+            frames_read: 0,
+        }
+    }
+
+    /// A wav49 file: its header is read and checked first.
+    pub fn wav49(mut inner: R) -> Result<Self, FormatError> {
+        let mut h = [0u8; WAV49_HEADER_BYTES];
+        let n = fill(&mut inner, &mut h)?;
+        check_wav49_header(&h[..n]).map_err(FormatError::Gsm)?;
+        Ok(GsmReader {
+            inner,
+            wav49: true,
+            second: None,
+            decoder: Decoder::new(),
+            frames_read: 0,
+        })
+    }
+
+    /// The next GSM frame, `Ok(None)` at the end. A partial frame or
+    /// block at the end is dropped with Asterisk's warning (wav49 has a
+    /// pad byte Asterisk tolerates silently); a frame without the GSM
+    /// signature plays as silence, as codec_gsm drops it with a warning.
+    fn next_gsm(&mut self) -> Result<Option<Option<Frame>>, FormatError> {
+        if let Some(f) = self.second.take() {
+            return Ok(Some(Some(f)));
+        }
+        let want = if self.wav49 {
+            WAV49_BLOCK_BYTES
+        } else {
+            FRAME_BYTES
+        };
+        let mut buf = [0u8; WAV49_BLOCK_BYTES];
+        let n = fill(&mut self.inner, &mut buf[..want])?;
+        if n < want {
+            if n > 0 && !(self.wav49 && n == 1) {
+                tracing::warn!("Short read of gsm data (expected {want} bytes, read {n}): Success");
+            }
+            return Ok(None);
+        }
+        if self.wav49 {
+            let mut block = [0u8; WAV49_BLOCK_BYTES];
+            block.copy_from_slice(&buf);
+            let [a, b] = unpack_wav49(&block);
+            self.second = Some(b);
+            return Ok(Some(Some(a)));
+        }
+        let mut b = [0u8; FRAME_BYTES];
+        b.copy_from_slice(&buf[..FRAME_BYTES]);
+        let f = Frame::from_bytes(&b);
+        if f.is_none() {
+            tracing::warn!("Invalid GSM data (frame {})", self.frames_read);
+        }
+        Ok(Some(f))
+    }
+}
+
+impl<R: Read + Send> FrameReader for GsmReader<R> {
+    fn read_frame(&mut self) -> Result<Option<AudioFrame>, FormatError> {
+        let Some(frame) = self.next_gsm()? else {
+            return Ok(None);
+        };
+        self.frames_read += 1;
+        let samples = match frame {
+            Some(f) => self.decoder.decode(&f).to_vec(),
+            None => vec![0; FRAME_SAMPLES],
+        };
+        Ok(Some(AudioFrame::Slin(samples)))
+    }
+
+    fn codec(&self) -> Codec {
+        Codec::Slin
+    }
 }
 
 /// Decodes a whole `.gsm` file (a trailing partial frame is ignored).
@@ -168,19 +320,7 @@ pub fn decode_gsm(bytes: &[u8]) -> Result<Vec<i16>, GsmFileError> {
 
 /// Decodes a whole wav49 file, checking the header as Asterisk does.
 pub fn decode_wav49(bytes: &[u8]) -> Result<Vec<i16>, GsmFileError> {
-    if bytes.len() < WAV49_HEADER_BYTES {
-        return Err(GsmFileError::BadWav49("shorter than its header"));
-    }
-    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
-    if &bytes[0..4] != b"RIFF" || &bytes[8..12] != b"WAVE" || &bytes[12..16] != b"fmt " {
-        return Err(GsmFileError::BadWav49("no RIFF/WAVE/fmt"));
-    }
-    if u16_at(20) != 49 || u16_at(22) != 1 {
-        return Err(GsmFileError::BadWav49("not mono GSM (format 49)"));
-    }
-    if &bytes[40..44] != b"fact" || &bytes[52..56] != b"data" {
-        return Err(GsmFileError::BadWav49("no fact/data chunk"));
-    }
+    check_wav49_header(bytes)?;
     let mut dec = Decoder::new();
     let mut out = Vec::new();
     for chunk in bytes[WAV49_HEADER_BYTES..].chunks_exact(WAV49_BLOCK_BYTES) {

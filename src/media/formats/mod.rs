@@ -2,9 +2,8 @@
 //!
 //! Supported (8 kHz mono): `wav` (16-bit PCM, via `hound`), `pcm`
 //! (raw µ-law), `alaw` (raw A-law), `sln` (raw 16-bit little-endian).
-//! `gsm` and `wav49` are written (voicemail records them) through our own
-//! GSM 06.10 codec ([`gsm610`]); opening them for playback is still
-//! [`FormatError::Unsupported`].
+//! `gsm` and `wav49` are read and written through our own GSM 06.10 codec
+//! ([`gsm610`]); they play as linear audio.
 
 pub mod gsm;
 pub mod gsm610;
@@ -34,6 +33,8 @@ pub enum FormatError {
         sample_rate: u32,
         bits: u16,
     },
+    #[error("{0}")]
+    Gsm(#[from] gsm::GsmFileError),
     #[error("format {0} is not supported (no pure-Rust decoder)")]
     Unsupported(&'static str),
 }
@@ -43,14 +44,14 @@ pub enum FormatError {
 /// list, so the last loaded is tried first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileFormat {
-    /// GSM in a WAV container (format_wav_gsm); unsupported.
+    /// GSM in a WAV container (format_wav_gsm).
     Wav49,
     Wav,
     Sln,
     Alaw,
     /// Raw µ-law; Asterisk calls the format `pcm`.
     Pcm,
-    /// Raw GSM 06.10; unsupported.
+    /// Raw GSM 06.10 (format_gsm).
     Gsm,
 }
 
@@ -103,7 +104,17 @@ impl FileFormat {
         self.codec().is_some() || matches!(self, FileFormat::Gsm | FileFormat::Wav49)
     }
 
-    /// The codec frames come out in; `None` for unsupported formats.
+    /// Asterisk's media format of the file's frames, which Playback names
+    /// as the channel's write format (`slin` for wav and sln).
+    pub fn media_format_name(self) -> &'static str {
+        match self {
+            FileFormat::Wav49 | FileFormat::Gsm => "gsm",
+            f => f.codec().map_or("slin", Codec::name),
+        }
+    }
+
+    /// The G.711/linear codec the file holds; `None` for GSM, which is
+    /// decoded to linear as it is read.
     pub fn codec(self) -> Option<Codec> {
         match self {
             FileFormat::Wav | FileFormat::Sln => Some(Codec::Slin),
@@ -136,6 +147,17 @@ pub trait FrameReader: Send {
 
 /// Opens `path` as `format`.
 pub fn open_reader(format: FileFormat, path: &Path) -> Result<Box<dyn FrameReader>, FormatError> {
+    match format {
+        FileFormat::Gsm => {
+            let f = BufReader::new(File::open(path)?);
+            return Ok(Box::new(gsm::GsmReader::gsm(f)));
+        }
+        FileFormat::Wav49 => {
+            let f = BufReader::new(File::open(path)?);
+            return Ok(Box::new(gsm::GsmReader::wav49(f)?));
+        }
+        _ => {}
+    }
     let codec = format
         .codec()
         .ok_or(FormatError::Unsupported(format.name()))?;
