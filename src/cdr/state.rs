@@ -199,6 +199,22 @@ enum Enter {
 }
 
 impl State {
+    /// Record `i` of a channel's chain.
+    fn cdr(&self, uid: &str, i: usize) -> Option<&Cdr> {
+        self.chains.get(uid).and_then(|ch| ch.get(i))
+    }
+
+    fn cdr_mut(&mut self, uid: &str, i: usize) -> Option<&mut Cdr> {
+        self.chains.get_mut(uid).and_then(|ch| ch.get_mut(i))
+    }
+
+    /// The record is now in its bridge (whether or not it found a party B).
+    fn set_bridged(&mut self, uid: &str, i: usize) {
+        if let Some(c) = self.cdr_mut(uid, i) {
+            c.st = St::Bridged;
+        }
+    }
+
     pub fn new() -> State {
         State::default()
     }
@@ -356,7 +372,7 @@ impl State {
             }
             if all_reject && new_cdr_needed(old, new, cfg) {
                 if let Some(i) = self.append(&uid, now) {
-                    if let Some(c) = self.chains.get_mut(&uid).and_then(|ch| ch.get_mut(i)) {
+                    if let Some(c) = self.cdr_mut(&uid, i) {
                         process_party_a(c, new, cfg);
                     }
                 }
@@ -432,7 +448,7 @@ impl State {
         }
         if res && status.is_none() && !cfg.ignoredialchanges {
             if let Some(i) = self.append(&uid, now) {
-                if let Some(c) = self.chains.get_mut(&uid).and_then(|ch| ch.get_mut(i)) {
+                if let Some(c) = self.cdr_mut(&uid, i) {
                     dial_begin(c, caller, peer, cfg);
                 }
             }
@@ -456,7 +472,7 @@ impl State {
             let len = self.chains.get(&uid).map_or(0, Vec::len);
             for i in 0..len {
                 let result = {
-                    let Some(c) = self.chains.get_mut(&uid).and_then(|ch| ch.get_mut(i)) else {
+                    let Some(c) = self.cdr_mut(&uid, i) else {
                         break;
                     };
                     c.lastevent = now;
@@ -530,32 +546,27 @@ impl State {
         members: &[String],
         cfg: &CdrGeneral,
     ) -> Enter {
-        let set_state = |s: &mut State| {
-            if let Some(c) = s.chains.get_mut(uid).and_then(|ch| ch.get_mut(i)) {
-                c.st = St::Bridged;
-            }
-        };
         if members.len() <= 1 {
-            set_state(self);
+            self.set_bridged(uid, i);
             return Enter::OnlyParty;
         }
-        let Some(me) = self.chains.get(uid).and_then(|ch| ch.get(i)).cloned() else {
+        let Some(me) = self.cdr(uid, i).cloned() else {
             return Enter::NoB;
         };
         let mut success = false;
         for (cu, ci) in self.bridged_in(bridge, members) {
-            let Some(cand) = self.chains.get(&cu).and_then(|ch| ch.get(ci)).cloned() else {
+            let Some(cand) = self.cdr(&cu, ci).cloned() else {
                 continue;
             };
             if cand.a.snap.name == me.a.snap.name {
                 continue;
             }
             if self.left_is_party_a(&me.a, &cand.a) {
-                if let Some(c) = self.chains.get_mut(uid).and_then(|ch| ch.get_mut(i)) {
+                if let Some(c) = self.cdr_mut(uid, i) {
                     c.b = Some(cand.a.clone());
                 }
                 if cand.b.is_none() {
-                    if let Some(cc) = self.chains.get_mut(&cu).and_then(|ch| ch.get_mut(ci)) {
+                    if let Some(cc) = self.cdr_mut(&cu, ci) {
                         finalize(cc, cfg);
                     }
                 }
@@ -564,7 +575,7 @@ impl State {
             }
             if let Some(cb) = &cand.b {
                 if cb.snap.name != me.a.snap.name && self.left_is_party_a(&me.a, cb) {
-                    if let Some(c) = self.chains.get_mut(uid).and_then(|ch| ch.get_mut(i)) {
+                    if let Some(c) = self.cdr_mut(uid, i) {
                         c.b = Some(cb.clone());
                     }
                     success = true;
@@ -572,7 +583,7 @@ impl State {
                 }
             }
         }
-        set_state(self);
+        self.set_bridged(uid, i);
         if success {
             Enter::ObtainedB
         } else {
@@ -588,35 +599,28 @@ impl State {
         members: &[String],
         cfg: &CdrGeneral,
     ) -> Enter {
-        let set_state = |s: &mut State| {
-            if let Some(c) = s.chains.get_mut(uid).and_then(|ch| ch.get_mut(i)) {
-                c.st = St::Bridged;
-            }
-        };
         if members.len() <= 1 {
-            set_state(self);
+            self.set_bridged(uid, i);
             return Enter::OnlyParty;
         }
         let b_name = self
-            .chains
-            .get(uid)
-            .and_then(|ch| ch.get(i))
+            .cdr(uid, i)
             .and_then(|c| c.b.as_ref())
             .map(|b| b.snap.name.clone());
         let mut success = false;
         if let Some(b_name) = b_name {
             for (cu, ci) in self.bridged_in(bridge, members) {
-                let Some(cand) = self.chains.get(&cu).and_then(|ch| ch.get(ci)).cloned() else {
+                let Some(cand) = self.cdr(&cu, ci).cloned() else {
                     continue;
                 };
                 if cand.a.snap.name != b_name {
                     continue;
                 }
-                if let Some(c) = self.chains.get_mut(uid).and_then(|ch| ch.get_mut(i)) {
+                if let Some(c) = self.cdr_mut(uid, i) {
                     c.b = Some(cand.a.clone());
                 }
                 if cand.b.is_none() {
-                    if let Some(cc) = self.chains.get_mut(&cu).and_then(|ch| ch.get_mut(ci)) {
+                    if let Some(cc) = self.cdr_mut(&cu, ci) {
                         finalize(cc, cfg);
                     }
                 }
@@ -624,7 +628,7 @@ impl State {
                 break;
             }
         }
-        set_state(self);
+        self.set_bridged(uid, i);
         if success {
             Enter::ObtainedB
         } else {
@@ -636,7 +640,7 @@ impl State {
     /// everyone else in the bridge it is not paired with yet.
     fn pairings(&mut self, uid: &str, i: usize, bridge: &str, members: &[String]) {
         for m in members {
-            let Some(me) = self.chains.get(uid).and_then(|ch| ch.get(i)).cloned() else {
+            let Some(me) = self.cdr(uid, i).cloned() else {
                 return;
             };
             let Some(cands) = self.chains.get(m).cloned() else {
@@ -662,7 +666,7 @@ impl State {
                     .is_some_and(|b| b.snap.name != me.a.snap.name)
                 {
                     self.add_pair(m, &me.a, bridge);
-                } else if let Some(cc) = self.chains.get_mut(m).and_then(|ch| ch.get_mut(ci)) {
+                } else if let Some(cc) = self.cdr_mut(m, ci) {
                     cc.b = Some(me.a.clone());
                     cc.end = None;
                 }
@@ -679,7 +683,7 @@ impl State {
             .and_then(|ch| ch.last())
             .map_or_else(SystemTime::now, |c| c.lastevent);
         if let Some(i) = self.append(uid, now) {
-            if let Some(c) = self.chains.get_mut(uid).and_then(|ch| ch.get_mut(i)) {
+            if let Some(c) = self.cdr_mut(uid, i) {
                 c.b = Some(b.clone());
                 check_answer(c);
                 c.bridge = bridge.to_string();
