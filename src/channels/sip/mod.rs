@@ -37,11 +37,7 @@ pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
 /// ended calls past their lingering time are left out.
 pub fn dialogs(sys: &System, flavor: Flavor) -> Vec<stack::DialogRow> {
     match stack_of(sys, flavor) {
-        Some(stack) => lock(&stack.dialogs)
-            .iter()
-            .filter(|d| d.listed())
-            .cloned()
-            .collect(),
+        Some(stack) => stack::listed_dialogs(&lock(&stack.dialogs)),
         None => Vec::new(),
     }
 }

@@ -5,7 +5,7 @@
 //! so no lock is held across the network and no call has a task of its
 //! own for signalling.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -74,8 +74,9 @@ pub struct SipStack {
     pub registry: Arc<Mutex<Vec<outbound::Status>>>,
     /// What qualify last learnt of each probed contact.
     pub qualify: Arc<Mutex<HashMap<qualify::Key, qualify::Reach>>>,
-    /// The dialogs as the task last saw them (`sip show channels`).
-    pub dialogs: Arc<Mutex<Vec<DialogRow>>>,
+    /// The dialogs by call key (`sip show channels`), kept up to date
+    /// by the task as each one changes.
+    pub dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
 }
 
 /// What `sip show channels` shows of one dialog.
@@ -105,6 +106,16 @@ impl DialogRow {
     }
 }
 
+/// The dialogs `sip show channels` lists: the ended ones still kept, then
+/// the live calls, each in the order they came.
+pub fn listed_dialogs(dialogs: &BTreeMap<u64, DialogRow>) -> Vec<DialogRow> {
+    let (ended, live): (Vec<&DialogRow>, Vec<&DialogRow>) = dialogs
+        .values()
+        .filter(|d| d.listed())
+        .partition(|d| d.linger_until.is_some());
+    ended.into_iter().chain(live).cloned().collect()
+}
+
 /// How long chan_sip keeps a dialog after its call ended
 /// (`DEFAULT_TRANS_TIMEOUT`).
 const DIALOG_LINGER: Duration = Duration::from_secs(32);
@@ -129,7 +140,7 @@ impl SipStack {
         let registrar = Arc::new(Mutex::new(Registrar::default()));
         let registry = Arc::new(Mutex::new(Vec::new()));
         let reach = Arc::new(Mutex::new(HashMap::new()));
-        let dialogs = Arc::new(Mutex::new(Vec::new()));
+        let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
         let stack = Arc::new(SipStack {
             flavor,
             local,
@@ -198,7 +209,8 @@ impl SipStack {
         }
         let task = Task {
             dialogs,
-            lingering: Vec::new(),
+            lingering: VecDeque::new(),
+            changed: Vec::new(),
             registry,
             qualifier: qualify::Qualifier::default(),
             reach,
@@ -480,8 +492,12 @@ impl Call {
 
 struct Task {
     /// What the CLI sees of the calls, and the ended ones still listed.
-    dialogs: Arc<Mutex<Vec<DialogRow>>>,
-    lingering: Vec<DialogRow>,
+    dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
+    /// Ended calls still listed, by when they go (all linger alike, so
+    /// the earliest is first).
+    lingering: VecDeque<(Instant, u64)>,
+    /// Calls whose row changed since the CLI's copy was last updated.
+    changed: Vec<u64>,
     /// Outbound registrations of trunks, and their transactions.
     regs: Vec<outbound::Client>,
     /// What the CLI and AMI see of `regs`.
@@ -604,24 +620,30 @@ impl Task {
         }
     }
 
-    /// Shows the CLI the calls as they are now, with the ended ones
-    /// chan_sip still keeps.
+    /// Brings the CLI's copy of the dialogs up to date: the rows of the
+    /// calls that changed, and the ended ones whose time is up dropped.
+    /// Only what changed is touched, so a packet costs no more with many
+    /// calls up.
     fn share_dialogs(&mut self) {
         if self.flavor != Flavor::ChanSip {
+            // pjsip has no such listing.
+            self.changed.clear();
             return;
         }
         let now = Instant::now();
-        self.lingering
-            .retain(|d| d.linger_until.is_some_and(|t| t > now));
-        let mut keys: Vec<&u64> = self.calls.keys().collect();
-        keys.sort();
-        let mut rows: Vec<DialogRow> = self.lingering.clone();
-        rows.extend(
-            keys.into_iter()
-                .filter_map(|k| self.calls.get(k))
-                .map(|c| c.row()),
-        );
-        *lock(&self.dialogs) = rows;
+        if self.changed.is_empty() && self.lingering.front().is_none_or(|(t, _)| *t > now) {
+            return;
+        }
+        let mut dialogs = lock(&self.dialogs);
+        while let Some((_, key)) = self.lingering.front().filter(|(t, _)| *t <= now) {
+            dialogs.remove(key);
+            self.lingering.pop_front();
+        }
+        for key in self.changed.drain(..) {
+            if let Some(call) = self.calls.get(&key) {
+                dialogs.insert(key, call.row());
+            }
+        }
     }
 
     fn datagram(&mut self, from: SocketAddr, bytes: &[u8]) {
@@ -1126,6 +1148,7 @@ impl Task {
                     && let Some(call) = self.calls.get_mut(&key)
                 {
                     call.last_msg = "Rx: ACK".into();
+                    self.changed.push(key);
                     if call.state == CallState::Answered {
                         call.state = CallState::Confirmed;
                     }
@@ -1254,8 +1277,10 @@ impl Task {
                 if self.flavor == Flavor::ChanSip {
                     let mut row = call.row();
                     row.format = None;
-                    row.linger_until = Some(Instant::now() + DIALOG_LINGER);
-                    self.lingering.push(row);
+                    let until = Instant::now() + DIALOG_LINGER;
+                    row.linger_until = Some(until);
+                    lock(&self.dialogs).insert(key, row);
+                    self.lingering.push_back((until, key));
                 }
                 if let Ok(cid) = call.invite.headers.call_id() {
                     self.by_dialog
@@ -1301,6 +1326,7 @@ impl Task {
             return;
         };
         call.last_msg = format!("Rx: {}", req.method);
+        self.changed.push(key);
         if let Some(d) = call.dialog.as_mut()
             && d.on_request(&req).is_err()
         {
@@ -1363,6 +1389,7 @@ impl Task {
                         .configure(n.remote.or(call.negotiated.remote), *codec, *pt, n.dtmf_pt);
                 }
                 call.negotiated = n.clone();
+                self.changed.push(key);
                 call.sdp_version += 1;
                 call.origin.version = call.sdp_version;
                 call.answer_sdp = sdp::build(
@@ -2069,6 +2096,7 @@ impl Task {
         let call_id = req.headers.call_id().unwrap_or_default().to_string();
         self.by_dialog.insert((call_id, tag.clone()), key);
         self.by_tx.insert(id, key);
+        self.changed.push(key);
         self.calls.insert(
             key,
             Call {
@@ -2203,6 +2231,7 @@ impl Task {
         self.by_dialog.insert((call_id, tag.clone()), out.key);
         // Calls to a peer name the dialog's user after it.
         let user = peer_of_channel(&out.chan.name);
+        self.changed.push(out.key);
         self.calls.insert(
             out.key,
             Call {
@@ -2475,6 +2504,7 @@ impl Task {
             return;
         };
         call.last_msg = "Tx: BYE".into();
+        self.changed.push(key);
         let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
         let auth = call.bye_auth.as_ref().map(|(creds, nonce)| {
