@@ -188,6 +188,11 @@ pub struct State {
     origins: HashMap<String, Origin>,
     /// Channels (uniqueids) in each bridge, in order of entry.
     bridges: HashMap<String, Vec<String>>,
+    /// The chains (uniqueids) that have or had a channel (lower-case
+    /// name) as party B, so a channel's update visits those records only
+    /// rather than every live one. Entries may outlive the pairing; users
+    /// check the record itself.
+    party_b: HashMap<String, Vec<String>>,
     sequence: u32,
 }
 
@@ -206,6 +211,22 @@ impl State {
 
     fn cdr_mut(&mut self, uid: &str, i: usize) -> Option<&mut Cdr> {
         self.chains.get_mut(uid).and_then(|ch| ch.get_mut(i))
+    }
+
+    /// `uid`'s chain has `name` as party B of some record.
+    fn note_party_b(&mut self, uid: &str, name: &str) {
+        let chains = self.party_b.entry(name.to_ascii_lowercase()).or_default();
+        if !chains.iter().any(|c| c == uid) {
+            chains.push(uid.to_string());
+        }
+    }
+
+    /// The chains that may have `name` as a party B.
+    fn chains_with_party_b(&self, name: &str) -> Vec<String> {
+        self.party_b
+            .get(&name.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The record is now in its bridge (whether or not it found a party B).
@@ -390,7 +411,10 @@ impl State {
             self.origins.remove(&uid);
         }
         // This channel as party B of other records.
-        for chain in self.chains.values_mut() {
+        for chain_uid in self.chains_with_party_b(&new.name) {
+            let Some(chain) = self.chains.get_mut(&chain_uid) else {
+                continue;
+            };
             for c in chain.iter_mut() {
                 let is_b = c.b.as_ref().is_some_and(|b| b.snap.name == new.name);
                 if !is_b {
@@ -409,6 +433,9 @@ impl State {
                 }
             }
         }
+        if new.dead {
+            self.party_b.remove(&new.name.to_ascii_lowercase());
+        }
     }
 
     fn dial(
@@ -420,10 +447,17 @@ impl State {
         cfg: &CdrGeneral,
     ) {
         let uid = caller.map_or(&peer.uniqueid, |c| &c.uniqueid).clone();
+        if !self.chains.contains_key(&uid) {
+            return;
+        }
+        let status = status.filter(|s| !s.is_empty());
+        if status.is_none() {
+            // dial_begin may make the peer party B of this chain.
+            self.note_party_b(&uid, &peer.name);
+        }
         let Some(chain) = self.chains.get_mut(&uid) else {
             return;
         };
-        let status = status.filter(|s| !s.is_empty());
         let mut res = true;
         for c in chain.iter_mut() {
             c.lastevent = now;
@@ -565,6 +599,7 @@ impl State {
                 if let Some(c) = self.cdr_mut(uid, i) {
                     c.b = Some(cand.a.clone());
                 }
+                self.note_party_b(uid, &cand.a.snap.name);
                 if cand.b.is_none() {
                     if let Some(cc) = self.cdr_mut(&cu, ci) {
                         finalize(cc, cfg);
@@ -578,6 +613,7 @@ impl State {
                     if let Some(c) = self.cdr_mut(uid, i) {
                         c.b = Some(cb.clone());
                     }
+                    self.note_party_b(uid, &cb.snap.name);
                     success = true;
                     break;
                 }
@@ -619,6 +655,7 @@ impl State {
                 if let Some(c) = self.cdr_mut(uid, i) {
                     c.b = Some(cand.a.clone());
                 }
+                self.note_party_b(uid, &cand.a.snap.name);
                 if cand.b.is_none() {
                     if let Some(cc) = self.cdr_mut(&cu, ci) {
                         finalize(cc, cfg);
@@ -669,6 +706,7 @@ impl State {
                 } else if let Some(cc) = self.cdr_mut(m, ci) {
                     cc.b = Some(me.a.clone());
                     cc.end = None;
+                    self.note_party_b(m, &me.a.snap.name);
                 }
                 break;
             }
@@ -689,6 +727,7 @@ impl State {
                 c.bridge = bridge.to_string();
                 c.st = St::Bridged;
             }
+            self.note_party_b(uid, &b.snap.name);
         }
     }
 
@@ -719,7 +758,10 @@ impl State {
         if !left {
             return;
         }
-        for chain in self.chains.values_mut() {
+        for chain_uid in self.chains_with_party_b(&chan.name) {
+            let Some(chain) = self.chains.get_mut(&chain_uid) else {
+                continue;
+            };
             for c in chain.iter_mut() {
                 if c.st == St::Bridged
                     && c.bridge == bridge
@@ -878,7 +920,13 @@ impl State {
     /// channel that is still open (or last), as party A or party B.
     pub fn setvar(&mut self, chan: &str, name: &str, value: &str) -> bool {
         let mut found = self.names.contains_key(&chan.to_ascii_lowercase());
-        for chain in self.chains.values_mut() {
+        let own = self.names.get(&chan.to_ascii_lowercase()).cloned();
+        let mut uids = self.chains_with_party_b(chan);
+        uids.extend(own);
+        for uid in uids {
+            let Some(chain) = self.chains.get_mut(&uid) else {
+                continue;
+            };
             let n = chain.len();
             for (i, c) in chain.iter_mut().enumerate() {
                 if c.st == St::Finalized && i + 1 < n {
@@ -910,7 +958,10 @@ impl State {
                 c.a.userfield = value.to_string();
             }
         }
-        for chain in self.chains.values_mut() {
+        for uid in self.chains_with_party_b(chan) {
+            let Some(chain) = self.chains.get_mut(&uid) else {
+                continue;
+            };
             let n = chain.len();
             for (i, c) in chain.iter_mut().enumerate() {
                 if c.st == St::Finalized && i + 1 < n {
