@@ -85,9 +85,10 @@ pub struct ChanMedia {
 /// Received audio no tap took is kept this long for the next tap. In
 /// Asterisk a frame waits in the channel (or its socket) until the channel
 /// is next read, and whatever reads it gets it: Answer puts back the frame
-/// it waited for, so the Echo after it echoes that frame too. A reader of
-/// ours that is not a tap (a playback) has no queue to drain, so only what
-/// arrived within one frame time counts as still unread.
+/// it waited for, so the Echo after it echoes that frame too. Playing
+/// something reads (and drops) what arrives; other steps of ours that
+/// would read have no queue to drain, so only what arrived within one
+/// frame time counts as still unread.
 const UNREAD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
 /// At most this many frames are kept (one frame time's worth, and some).
 const UNREAD_MAX: usize = 4;
@@ -192,6 +193,7 @@ impl Channel {
             let g = m.next_generation;
             if first.is_some() {
                 m.source = Some((g, source));
+                m.unread.clear();
             }
             (g, m.port.clone())
         };
@@ -274,7 +276,9 @@ impl Channel {
             let mut m = self.media();
             if let Some(tap) = m.tap.as_mut() {
                 tap(frame);
-            } else {
+            } else if m.source.is_none() {
+                // While something plays, Asterisk's playback reads (and
+                // drops) what arrives, so nothing waits for the next reader.
                 if m.unread.len() == UNREAD_MAX {
                     m.unread.pop_front();
                 }
