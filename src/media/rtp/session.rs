@@ -220,7 +220,6 @@ pub struct RtpSession {
     strict: Strict,
     strict_addr: Option<SocketAddr>,
     learning: Learning,
-    last_rx_seq: u16,
     epoch: Instant,
     wall_epoch: SystemTime,
     // Sender.
@@ -280,7 +279,6 @@ impl RtpSession {
                 received: None,
                 start: None,
             },
-            last_rx_seq: 0,
             epoch: now,
             wall_epoch: SystemTime::now(),
             last_send: None,
@@ -324,7 +322,7 @@ impl RtpSession {
             self.strict = Strict::Learn;
             self.learning.proposed = None;
             self.learning.start = None;
-            self.learning_init(self.last_rx_seq);
+            self.learning_init(self.quality.rx.last_sequence());
         }
     }
 
@@ -757,7 +755,6 @@ impl RtpSession {
         if !self.strict_accepts(now, from, p.sequence) {
             return Ok(());
         }
-        self.last_rx_seq = p.sequence;
         // Asterisk sends a digit's continuations as packets arrive (one
         // for each packet read), not on a clock of its own.
         self.send_dtmf_continuation(now);

@@ -107,6 +107,11 @@ impl RxAccount {
         changed
     }
 
+    /// The last sequence number read.
+    pub fn last_sequence(&self) -> u16 {
+        self.last
+    }
+
     /// Wraps (high 16 bits) and the last sequence number read.
     pub fn highest_sequence(&self) -> u32 {
         self.cycles | u32::from(self.last)
