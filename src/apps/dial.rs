@@ -486,10 +486,15 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     if caller.state() != ChanState::Up {
         caller.answer();
     }
+    use crate::channels::bridge_basic;
+    bridge_basic::set_dial_features(ctx, &peer, |c| options.contains_key(&c));
     let bridge = crate::channels::bridge::Bridge::create(&sys.pbx.channels.events);
+    if bridge_basic::has_dtmf_hooks(sys, &caller) || bridge_basic::has_dtmf_hooks(sys, &peer) {
+        bridge.keep_off_native_rtp();
+    }
     bridge.join(&peer);
     bridge.join(&caller);
-    relay(&caller, &peer, &bridge).await;
+    let ended = bridge_basic::run(sys, &caller, &peer, &bridge).await;
     if let Some(t) = bridge.transfer() {
         // A transfer took the bridge apart (both have left it).
         bridge.destroy();
@@ -515,8 +520,12 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         // The caller goes on where its async goto sends it.
         return Ok(());
     }
-    // Whoever hung up leaves first; the bridge then dissolves.
-    let caller_gone = caller.check_hangup();
+    // Whoever hung up (or disconnected) leaves first; the bridge then
+    // dissolves.
+    let caller_gone = match &ended {
+        bridge_basic::Ended::Disconnect(by) => Arc::ptr_eq(by, &caller),
+        _ => caller.check_hangup(),
+    };
     let (first, second) = if caller_gone {
         (&caller, &peer)
     } else {
@@ -542,42 +551,6 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         return Err(AppExit::Hangup);
     }
     Ok(())
-}
-
-/// Connects two answered channels until either hangs up: each one's audio
-/// goes straight to the other's port (packet relay; the port converts
-/// between µ-law and A-law when the legs differ), and so do DTMF digits;
-/// or until a transfer takes the bridge apart.
-async fn relay(a: &Arc<Channel>, b: &Arc<Channel>, bridge: &crate::channels::bridge::Bridge) {
-    a.set_peer(b);
-    b.set_peer(a);
-    use crate::channels::media::forward_to;
-    a.set_tap(b.media_port().map(forward_to));
-    b.set_tap(a.media_port().map(forward_to));
-    loop {
-        if a.check_hangup() || b.check_hangup() || bridge.transfer().is_some() {
-            break;
-        }
-        for (from, to) in [(a, b), (b, a)] {
-            while let Some(d) = from.take_digit() {
-                if let Some(p) = to.media_port() {
-                    p.send_digit(d, 100);
-                }
-            }
-        }
-        let _ =
-            tokio::time::timeout(POLL * 5, either_woken(a.wake_handle(), b.wake_handle())).await;
-    }
-    a.set_tap(None);
-    b.set_tap(None);
-}
-
-/// Waits for either channel to be woken.
-async fn either_woken(a: &tokio::sync::Notify, b: &tokio::sync::Notify) {
-    tokio::select! {
-        _ = a.notified() => {}
-        _ = b.notified() => {}
-    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct Bridge {
     events: EventBus,
     /// Set once a transfer took the bridge apart, for whoever runs it.
     transfer: Mutex<Option<Transfer>>,
+    /// A member has DTMF hooks: native RTP would keep its digits from
+    /// the core, so the bridge stays on `simple_bridge`.
+    no_native: std::sync::atomic::AtomicBool,
 }
 
 /// How a transfer went (`enum ast_transfer_result`).
@@ -65,12 +68,19 @@ impl Bridge {
             members: Mutex::new(Vec::new()),
             events: events.clone(),
             transfer: Mutex::new(None),
+            no_native: std::sync::atomic::AtomicBool::new(false),
         });
         b.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Create,
             bridge: b.snapshot(),
         });
         b
+    }
+
+    /// Keeps the bridge on `simple_bridge` (a member has DTMF hooks).
+    pub fn keep_off_native_rtp(&self) {
+        self.no_native
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> BridgeSnapshot {
@@ -85,8 +95,9 @@ impl Bridge {
     /// `chan` joins: its pending changes are published first (as the
     /// bridge channel's thread does when it starts), then BridgeEnter.
     /// With two members the bridge reconfigures: the peers' variables are
-    /// set, and two RTP channels move the bridge to native RTP, which
-    /// reconfigures it twice more.
+    /// set, first on the member that joined first (the bridge's channel
+    /// list). Two RTP channels move the bridge to native RTP instead, which
+    /// sets them three times, the newer member first each time.
     pub fn join(self: &Arc<Self>, chan: &Arc<Channel>) {
         chan.publish_snapshot();
         lock(&self.members).insert(0, chan.clone());
@@ -99,26 +110,39 @@ impl Bridge {
         if members.len() != 2 {
             return;
         }
-        let native = members.iter().all(|c| c.tech == "SIP" || c.tech == "PJSIP");
-        let rounds = if native { 3 } else { 1 };
-        for _ in 0..rounds {
-            set_peer_vars(&members[0], &members[1]);
-        }
+        let native = !self.no_native.load(std::sync::atomic::Ordering::Relaxed)
+            && members.iter().all(|c| c.tech == "SIP" || c.tech == "PJSIP");
         if native {
+            for _ in 0..3 {
+                set_peer_vars(&members[0], &members[1]);
+            }
             *lock(&self.technology) = NATIVE_RTP;
+        } else {
+            set_peer_vars(&members[1], &members[0]);
         }
     }
 
     /// `chan` leaves (BridgeLeave); the first to go of two clears both
     /// members' peer variables, itself first.
     pub fn leave(&self, chan: &Arc<Channel>) {
+        self.leave_with(chan, || {});
+    }
+
+    /// `leave`, with `between` run once the leaver's own peer variables
+    /// are cleared and before the others' are (where the leaving thread
+    /// publishes its channel's pending changes).
+    pub fn leave_with(&self, chan: &Arc<Channel>, between: impl FnOnce()) {
         let members = lock(&self.members).clone();
         if !members.iter().any(|c| Arc::ptr_eq(c, chan)) {
+            between();
             return;
         }
-        if members.len() == 2 {
+        if members.len() != 2 {
+            between();
+        } else {
             chan.set_var_event("BRIDGEPEER", "");
             chan.set_var_event("BRIDGEPVTCALLID", "");
+            between();
             for other in members.iter().filter(|c| !Arc::ptr_eq(c, chan)) {
                 other.set_var_event("BRIDGEPEER", "");
                 other.set_var_event("BRIDGEPVTCALLID", "");
@@ -221,7 +245,13 @@ pub fn blind_transfer(
         chan.set_var_event("BLINDTRANSFER", value);
         chan.lock().vars.set("ATTENDEDTRANSFER", None);
     }
-    bridge.leave(transferer);
+    // From the manager, the transferer is taken out at once; from the
+    // feature, it is in its own bridge thread running the hook, so the
+    // transferee (which leaves from its own thread) goes first and the
+    // transferer leaves once the hook has published the transfer.
+    if external {
+        bridge.leave(transferer);
+    }
     // bridge_channel_blind_transfer: an async goto. A channel without a
     // PBX shows its new location at once and gets a PBX once it has left.
     let has_pbx = {
@@ -231,10 +261,17 @@ pub fn blind_transfer(
         d.priority = 1;
         d.has_pbx
     };
-    if !has_pbx {
-        transferee.publish_snapshot();
+    let show_location = || {
+        if !has_pbx {
+            transferee.publish_snapshot();
+        }
+    };
+    if external {
+        show_location();
+        bridge.leave(&transferee);
+    } else {
+        bridge.leave_with(&transferee, show_location);
     }
-    bridge.leave(&transferee);
     // Recorded before the goto interrupts a PBX's Dial, so that Dial sees
     // a transfer and not a hangup.
     *lock(&bridge.transfer) = Some(Transfer {
@@ -246,7 +283,11 @@ pub fn blind_transfer(
     }
     transferer.wake();
     transferee.wake();
-    publish(TransferResult::Success, Some(before), Some(snapshot))
+    let result = publish(TransferResult::Success, Some(before), Some(snapshot));
+    if !external {
+        bridge.leave(transferer);
+    }
+    result
 }
 
 #[cfg(test)]

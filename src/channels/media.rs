@@ -76,6 +76,13 @@ pub struct ChanMedia {
     next_generation: u64,
     tap: Option<Tap>,
     digits: VecDeque<char>,
+    /// Digit ends queued as received without a begin (`ast_queue_frame`:
+    /// PlayDTMF's `Receive`, Atxfer), with their length, not read yet.
+    queued_dtmf: VecDeque<(char, u32)>,
+    /// The queued digit being read: Asterisk turns an end without a begin
+    /// into a begin and makes up the end once the digit has lasted its
+    /// length (at least 80 ms), so it is seen then.
+    emulating: Option<(char, Instant)>,
     /// Whether any media (audio or a DTMF event) came from the device.
     media_seen: bool,
     /// Audio that arrived while nothing took it, newest last, with when.
@@ -94,6 +101,8 @@ const UNREAD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
 const UNREAD_MAX: usize = 4;
 /// `AST_DEFAULT_EMULATE_DTMF_DURATION`, the shortest digit sent.
 pub const DEFAULT_DTMF_MS: u32 = 100;
+/// `AST_MIN_DTMF_DURATION`: a digit received without a length lasts this.
+const MIN_DTMF_MS: u32 = 80;
 
 /// The process's one media clock.
 static CLOCK: LazyLock<Arc<Mutex<MediaClock>>> = LazyLock::new(|| {
@@ -315,13 +324,15 @@ impl Channel {
         self.wake();
     }
 
-    /// `ast_queue_frame` of a DTMF end (PlayDTMF with `Receive`): read as
-    /// if the device had sent it, so the dialplan or the bridge gets it.
-    /// Only the end is announced: Asterisk emulates the begin it lacks
-    /// without an event.
+    /// `ast_queue_frame` of a DTMF end (PlayDTMF with `Receive`, Atxfer):
+    /// read as if the device had sent it, so the dialplan or the bridge
+    /// gets it. Queued digits are read one at a time, when something asks
+    /// for a digit: the end is announced then (Asterisk emulates the begin
+    /// it lacks without an event) and the digit is seen once it has lasted
+    /// its length.
     pub fn queue_dtmf(&self, digit: char, duration_ms: u32) {
-        self.emit(crate::core::events::EventKind::DtmfEnd { digit, duration_ms });
-        self.dtmf_in(digit);
+        self.media().queued_dtmf.push_back((digit, duration_ms));
+        self.wake();
     }
 
     /// `ast_senddigit_external`: the digit goes to the device out of band
@@ -341,11 +352,41 @@ impl Channel {
 
     /// The oldest digit not yet read.
     pub fn take_digit(&self) -> Option<char> {
-        self.media().digits.pop_front()
+        let now = Instant::now();
+        let started = {
+            let mut m = self.media();
+            if let Some(d) = m.digits.pop_front() {
+                return Some(d);
+            }
+            if let Some((d, at)) = m.emulating {
+                if now < at {
+                    return None;
+                }
+                m.emulating = None;
+                return Some(d);
+            }
+            let (digit, duration_ms) = m.queued_dtmf.pop_front()?;
+            let at =
+                now + std::time::Duration::from_millis(u64::from(duration_ms.max(MIN_DTMF_MS)));
+            m.emulating = Some((digit, at));
+            m.media_seen = true;
+            (digit, duration_ms, at)
+        };
+        let (digit, duration_ms, at) = started;
+        self.emit(crate::core::events::EventKind::DtmfEnd {
+            digit,
+            duration_ms,
+            sent: false,
+        });
+        self.wake_at(at);
+        None
     }
 
     pub fn clear_digits(&self) {
-        self.media().digits.clear();
+        let mut m = self.media();
+        m.digits.clear();
+        m.queued_dtmf.clear();
+        m.emulating = None;
     }
 
     /// Waits up to `timeout` for a digit (`ast_waitfordigit`): `None` on

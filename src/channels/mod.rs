@@ -8,7 +8,9 @@
 //! time without waiting for an application to finish.
 
 pub mod bridge;
+pub mod bridge_basic;
 pub mod causes;
+pub mod features;
 pub mod local;
 pub mod media;
 pub mod party;
@@ -166,6 +168,13 @@ pub struct ChanProps {
     /// `secure_bridge_signaling` / `secure_bridge_media`, once set.
     pub secure: Option<(bool, bool)>,
     pub on_hold: bool,
+    /// The channel's own copy of features.conf, once FEATURE() or
+    /// FEATUREMAP() changed it, and whether channels it calls inherit it.
+    pub features: Option<Arc<crate::config::views::features::FeaturesConf>>,
+    pub features_inherit: bool,
+    /// The bridge features it may use (Dial's options,
+    /// `CHANNEL(dtmf_features)`, `BRIDGE_FEATURES`), once set.
+    pub dtmf_features: Option<features::FeatureFlags>,
 }
 
 impl Default for ChanProps {
@@ -186,6 +195,9 @@ impl Default for ChanProps {
             after_bridge_goto: None,
             secure: None,
             on_hold: false,
+            features: None,
+            features_inherit: false,
+            dtmf_features: None,
         }
     }
 }
@@ -231,7 +243,7 @@ pub struct Channel {
     pub created_at: Instant,
     data: Mutex<ChanData>,
     softhangup: AtomicU32,
-    wake: tokio::sync::Notify,
+    wake: Arc<tokio::sync::Notify>,
     /// The other half of a Local pair, or the bridged peer.
     peer: Mutex<Weak<Channel>>,
     events: EventBus,
@@ -578,6 +590,18 @@ impl Channel {
         self.wake.notify_one();
     }
 
+    /// Wakes whatever waits on this channel at `at`.
+    pub fn wake_at(&self, at: Instant) {
+        let wake = self.wake.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await;
+                wake.notify_waiters();
+                wake.notify_one();
+            });
+        }
+    }
+
     /// `ast_answer`.
     pub fn answer(self: &Arc<Self>) {
         if self.state() == ChanState::Up {
@@ -827,7 +851,7 @@ impl Channels {
             created_at: Instant::now(),
             data: Mutex::new(data),
             softhangup: AtomicU32::new(0),
-            wake: tokio::sync::Notify::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
             peer: Mutex::new(Weak::new()),
             events: self.events.clone(),
             published: Mutex::new(None),

@@ -252,10 +252,14 @@ impl RtpPort {
                     }
                     RtpEvent::DtmfBegin { digit } => {
                         chan.note_media();
-                        chan.emit(crate::core::events::EventKind::DtmfBegin { digit });
+                        chan.emit(crate::core::events::EventKind::DtmfBegin { digit, sent: false });
                     }
                     RtpEvent::DtmfEnd { digit, duration_ms } => {
-                        chan.emit(crate::core::events::EventKind::DtmfEnd { digit, duration_ms });
+                        chan.emit(crate::core::events::EventKind::DtmfEnd {
+                            digit,
+                            duration_ms,
+                            sent: false,
+                        });
                         chan.dtmf_in(digit);
                     }
                     _ => {}

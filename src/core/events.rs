@@ -118,14 +118,17 @@ pub enum EventKind {
     },
     /// Music on hold stopped on the channel (`moh_post_stop`).
     MusicOnHoldStop,
-    /// A DTMF digit started arriving from the device.
+    /// A DTMF digit started arriving from the device, or (`sent`) being
+    /// written to the channel by a bridge.
     DtmfBegin {
         digit: char,
+        sent: bool,
     },
-    /// A DTMF digit ended (this is when the dialplan sees it).
+    /// A DTMF digit ended (a received one is when the dialplan sees it).
     DtmfEnd {
         digit: char,
         duration_ms: u32,
+        sent: bool,
     },
     /// A global variable changed (no channel).
     GlobalVarSet {

@@ -13,6 +13,7 @@ pub mod db;
 pub mod devstate;
 pub mod dialplan;
 pub mod env;
+pub mod features;
 pub mod global;
 pub mod hash;
 pub mod lists;
@@ -110,6 +111,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(strings::functions());
     all.extend(time::functions());
     all.extend(timeout::functions());
+    all.extend(features::functions());
     all.extend(logic::functions());
     all.extend(math::functions());
     all.extend(rand::functions());

@@ -214,17 +214,26 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
         (EventKind::MusicOnHoldStop, Some(c)) => {
             push(class::CALL, "MusicOnHoldStop", channel_state(c, ""));
         }
-        (EventKind::DtmfBegin { digit }, Some(c)) => {
+        (EventKind::DtmfBegin { digit, sent }, Some(c)) => {
             let body = format!(
-                "{}Digit: {digit}\r\nDirection: Received\r\n",
-                channel_state(c, "")
+                "{}Digit: {digit}\r\nDirection: {}\r\n",
+                channel_state(c, ""),
+                direction(*sent)
             );
             push(class::DTMF, "DTMFBegin", body);
         }
-        (EventKind::DtmfEnd { digit, duration_ms }, Some(c)) => {
+        (
+            EventKind::DtmfEnd {
+                digit,
+                duration_ms,
+                sent,
+            },
+            Some(c),
+        ) => {
             let body = format!(
-                "{}Digit: {digit}\r\nDurationMs: {duration_ms}\r\nDirection: Received\r\n",
-                channel_state(c, "")
+                "{}Digit: {digit}\r\nDurationMs: {duration_ms}\r\nDirection: {}\r\n",
+                channel_state(c, ""),
+                direction(*sent)
             );
             push(class::DTMF, "DTMFEnd", body);
         }
@@ -516,4 +525,9 @@ mod tests {
              SSRC: 0x00000007\r\nPT: 201(RR)\r\nReportCount: 0\r\n"
         );
     }
+}
+
+/// The `Direction` of a DTMF event.
+fn direction(sent: bool) -> &'static str {
+    if sent { "Sent" } else { "Received" }
 }

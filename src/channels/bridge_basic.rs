@@ -1,0 +1,374 @@
+//! A two-party basic bridge at work (`main/bridge_basic.c` with the
+//! bridge channel loop of `main/bridge_channel.c`): audio relayed between
+//! the members, DTMF matched against each member's feature codes, and the
+//! built-in features run when a code matches.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Channel;
+use super::bridge::Bridge;
+use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step};
+use crate::apps::AppCtx;
+use crate::apps::playback::{Streamed, stream_file};
+use crate::core::System;
+use crate::core::events::EventKind;
+
+/// How long the loop sleeps when nothing wakes it.
+const IDLE: Duration = Duration::from_millis(100);
+/// `ast_dtmf_stream`'s digit length and the pause between digits.
+const STREAM_DIGIT_MS: u32 = 100;
+const STREAM_GAP: Duration = Duration::from_millis(100);
+
+/// Why the bridge stopped for its members.
+pub enum Ended {
+    /// A member hung up.
+    Hangup,
+    /// A transfer took the bridge apart (see [`Bridge::transfer`]).
+    Transfer,
+    /// A member used the disconnect feature: it left, and the bridge
+    /// dissolves.
+    Disconnect(Arc<Channel>),
+}
+
+/// One member: its feature codes and the digits it is keying.
+struct Member {
+    chan: Arc<Channel>,
+    hooks: Hooks,
+    matcher: Matcher,
+    digit_timeout: Duration,
+}
+
+impl Member {
+    fn new(sys: &System, chan: &Arc<Channel>) -> Member {
+        let conf = crate::funcs::features::channel_features(&sys.loaded().features, chan);
+        let flags = chan.lock().props.dtmf_features.unwrap_or_default();
+        let timeout_ms = u64::try_from(conf.general.featuredigittimeout).unwrap_or(0);
+        Member {
+            chan: chan.clone(),
+            hooks: Hooks::builtin(flags, &conf.featuremap),
+            matcher: Matcher::default(),
+            digit_timeout: Duration::from_millis(timeout_ms),
+        }
+    }
+}
+
+/// Whether `chan` will have DTMF hooks in a bridge: such channels keep a
+/// bridge off native RTP, where digits would not reach the core.
+pub fn has_dtmf_hooks(sys: &System, chan: &Arc<Channel>) -> bool {
+    !Member::new(sys, chan).hooks.is_empty()
+}
+
+/// Adds Dial's feature options (and the caller's `BRIDGE_FEATURES`) to both
+/// parties' features (`pre_bridge_setup`): upper-case letters are the
+/// caller's, lower-case ones the callee's.
+pub fn set_dial_features(ctx: &AppCtx, peer: &Channel, has_option: impl Fn(char) -> bool) {
+    let mut caller = FeatureFlags::from_dial_options(&has_option, true);
+    let mut callee = FeatureFlags::from_dial_options(&has_option, false);
+    let extra = ctx.chan.get_var("BRIDGE_FEATURES").unwrap_or_default();
+    for c in extra.chars() {
+        let (flags, letter) = if c.is_ascii_uppercase() {
+            (&mut caller, c)
+        } else {
+            (&mut callee, c.to_ascii_uppercase())
+        };
+        match FeatureFlags::parse(&letter.to_string()) {
+            Ok((f, unknown)) if unknown.is_empty() => *flags = flags.union(f),
+            _ => ctx.warning(
+                "features.c",
+                &format!("Skipping unknown feature code '{c}'"),
+            ),
+        }
+    }
+    for (chan, flags) in [(ctx.chan.as_ref(), caller), (peer, callee)] {
+        let mut d = chan.lock();
+        let now = d.props.dtmf_features.unwrap_or_default();
+        d.props.dtmf_features = Some(now.union(flags));
+    }
+}
+
+/// Connects two answered channels until one hangs up, a transfer takes the
+/// bridge apart, or a member disconnects. Each one's audio goes straight
+/// to the other's port (the port converts between µ-law and A-law when the
+/// legs differ); digits that start no feature pass on to the other.
+pub async fn run(
+    sys: &Arc<System>,
+    a: &Arc<Channel>,
+    b: &Arc<Channel>,
+    bridge: &Arc<Bridge>,
+) -> Ended {
+    a.set_peer(b);
+    b.set_peer(a);
+    connect_audio(a, b);
+    let mut members = [Member::new(sys, a), Member::new(sys, b)];
+    let ended = 'bridge: loop {
+        if a.check_hangup() || b.check_hangup() {
+            break Ended::Hangup;
+        }
+        if bridge.transfer().is_some() {
+            break Ended::Transfer;
+        }
+        for i in 0..2 {
+            let other = members[1 - i].chan.clone();
+            let me = &mut members[i];
+            if let Some(Step::Flush(digits)) = me.matcher.expire(Instant::now()) {
+                stream_digits(&other, digits);
+            }
+            while let Some(digit) = me.chan.take_digit() {
+                let step = me
+                    .matcher
+                    .digit(&me.hooks, digit, Instant::now(), me.digit_timeout);
+                match step {
+                    Step::Pass(d) => pass_digit(&other, d),
+                    Step::Collecting => {}
+                    Step::Flush(digits) => stream_digits(&other, digits),
+                    Step::Run(hook) => {
+                        let chan = me.chan.clone();
+                        if let Some(end) = run_hook(sys, &chan, &other, bridge, hook).await {
+                            break 'bridge end;
+                        }
+                    }
+                }
+            }
+        }
+        let deadline = members.iter().filter_map(|m| m.matcher.deadline()).min();
+        let wait = deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .unwrap_or(IDLE)
+            .min(IDLE);
+        let _ = tokio::time::timeout(wait, either_woken(a, b)).await;
+    };
+    a.set_tap(None);
+    b.set_tap(None);
+    ended
+}
+
+fn connect_audio(a: &Arc<Channel>, b: &Arc<Channel>) {
+    use super::media::forward_to;
+    a.set_tap(b.media_port().map(forward_to));
+    b.set_tap(a.media_port().map(forward_to));
+}
+
+async fn either_woken(a: &Channel, b: &Channel) {
+    tokio::select! {
+        _ = a.wake_handle().notified() => {}
+        _ = b.wake_handle().notified() => {}
+    }
+}
+
+/// A digit written to the other member through the bridge (`ast_write` of
+/// the DTMF frames): it is announced as sent.
+fn pass_digit(to: &Arc<Channel>, digit: char) {
+    to.emit(EventKind::DtmfBegin { digit, sent: true });
+    if let Some(p) = to.media_port() {
+        p.send_digit(digit, super::media::DEFAULT_DTMF_MS);
+    }
+    to.emit(EventKind::DtmfEnd {
+        digit,
+        duration_ms: super::media::DEFAULT_DTMF_MS,
+        sent: true,
+    });
+}
+
+/// Collected digits that matched nothing, played to the other member
+/// (`ast_dtmf_stream`: straight to the driver, so without events).
+fn stream_digits(to: &Arc<Channel>, digits: String) {
+    if digits.is_empty() {
+        return;
+    }
+    let Some(port) = to.media_port() else {
+        return;
+    };
+    tokio::spawn(async move {
+        for d in digits.chars() {
+            port.send_digit(d, STREAM_DIGIT_MS);
+            tokio::time::sleep(Duration::from_millis(u64::from(STREAM_DIGIT_MS)) + STREAM_GAP)
+                .await;
+        }
+    });
+}
+
+/// Runs a matched feature for `chan`; `Some` when the bridge ends for it.
+async fn run_hook(
+    sys: &Arc<System>,
+    chan: &Arc<Channel>,
+    other: &Arc<Channel>,
+    bridge: &Arc<Bridge>,
+    hook: Hook,
+) -> Option<Ended> {
+    match hook {
+        Hook::Disconnect => Some(Ended::Disconnect(chan.clone())),
+        Hook::BlindTransfer => {
+            // The member is taken out of the audio while it dials.
+            chan.set_tap(None);
+            other.set_tap(None);
+            let done = blind_transfer_feature(sys, chan).await;
+            if !done {
+                connect_audio(chan, other);
+            }
+            bridge.transfer().map(|_| Ended::Transfer)
+        }
+        other_hook => {
+            sys.pbx.logger.warning(
+                "bridge_basic.c",
+                None,
+                &format!(
+                    "Channel {}: feature '{}' is not available in Asterism yet.",
+                    chan.name,
+                    other_hook.name()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Puts the other members on hold (`ast_bridge_channel_write_hold`).
+fn hold(chan: &Channel) {
+    chan.emit(EventKind::Manager {
+        class: crate::manager::class::CALL,
+        name: "Hold".into(),
+        body: String::new(),
+    });
+}
+
+fn unhold(chan: &Channel) {
+    chan.emit(EventKind::Manager {
+        class: crate::manager::class::CALL,
+        name: "Unhold".into(),
+        body: String::new(),
+    });
+}
+
+/// Where a transfer by `chan` dials (`get_transfer_context`):
+/// TRANSFER_CONTEXT, else the context of the Macro running, else the
+/// channel's context, else `default`.
+fn transfer_context(chan: &Channel) -> String {
+    for var in ["TRANSFER_CONTEXT", "MACRO_CONTEXT"] {
+        if let Some(c) = chan.get_var(var).filter(|c| !c.is_empty()) {
+            return c;
+        }
+    }
+    let context = chan.lock().context.clone();
+    if context.is_empty() {
+        "default".into()
+    } else {
+        context
+    }
+}
+
+/// The blind transfer feature (`feature_blind_transfer`): the keyed
+/// extension is collected, then the peer is sent there. `true` once the
+/// transfer took place.
+async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool {
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan: chan.clone(),
+    };
+    ctx.verbose(
+        3,
+        "bridge_basic.c",
+        &format!("Channel {}: Started DTMF blind transfer.", chan.name),
+    );
+    hold(chan);
+    let context = transfer_context(chan);
+    let Some(exten) = grab_transfer(&ctx, &context).await else {
+        unhold(chan);
+        return false;
+    };
+    let result = super::bridge::blind_transfer(chan, &exten, &context, false);
+    result == super::bridge::TransferResult::Success
+}
+
+/// `grab_transfer`: the announcement, then digits on dial tone until they
+/// name an extension of `context`; Asterisk's number of attempts, each
+/// failure with its prompt. `None` on hangup or when every attempt failed.
+async fn grab_transfer(ctx: &AppCtx, context: &str) -> Option<String> {
+    let chan = &ctx.chan;
+    let conf = crate::funcs::features::channel_features(&ctx.sys.loaded().features, chan);
+    let g = &conf.general;
+    let digit_timeout =
+        Duration::from_millis(u64::try_from(g.transferdigittimeout).unwrap_or(0) * 1000);
+    let max_attempts = g.transferdialattempts.max(1);
+    let mut exten = String::new();
+    if !g.transferannouncesound.is_empty() {
+        match stream_file(ctx, &g.transferannouncesound, crate::apps::say::DIGIT_ANY).await {
+            Streamed::Hangup => return None,
+            Streamed::Digit(d) => exten.push(d),
+            Streamed::Done | Streamed::Failed => {}
+        }
+        chan.stop_stream();
+    }
+    let cid = chan.lock().caller.id.number().map(str::to_string);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let found = dtget(ctx, context, &mut exten, cid.as_deref(), digit_timeout).await?;
+        if found {
+            return Some(exten);
+        }
+        let msg = if exten.is_empty() {
+            format!("Channel {}: Dialed no digits.", chan.name)
+        } else {
+            format!(
+                "Channel {}: Dialed '{exten}@{context}' does not exist.",
+                chan.name
+            )
+        };
+        ctx.verbose(3, "bridge_basic.c", &msg);
+        let sound = if attempts < max_attempts {
+            &g.transferretrysound
+        } else {
+            &g.transferinvalidsound
+        };
+        if matches!(stream_file(ctx, sound, "").await, Streamed::Hangup) {
+            return None;
+        }
+        chan.stop_stream();
+        exten.clear();
+        if attempts >= max_attempts {
+            return None;
+        }
+    }
+}
+
+/// The longest extension `ast_app_dtget` collects here.
+const MAX_EXTEN: usize = 79;
+
+/// `ast_app_dtget`: dial tone until the first digit, then digits until
+/// none can extend `collect` into an extension, `#`, or a digit timeout.
+/// `Some(true)` when `collect` is an extension; `None` on hangup.
+async fn dtget(
+    ctx: &AppCtx,
+    context: &str,
+    collect: &mut String,
+    cid: Option<&str>,
+    timeout: Duration,
+) -> Option<bool> {
+    let chan = &ctx.chan;
+    match crate::apps::playtones::indication_tone(ctx, "dial") {
+        Some(tone) => {
+            let _ = crate::apps::playtones::playtones_start(ctx, 0, &tone);
+        }
+        None => ctx
+            .sys
+            .pbx
+            .logger
+            .notice("app.c", None, "Huh....? no dial for indications?"),
+    }
+    let plan = ctx.sys.loaded().dialplan.clone();
+    while collect.len() < MAX_EXTEN {
+        let digit = chan.wait_digit(timeout).await;
+        chan.stop_generator();
+        let digit = match digit {
+            Err(_) => return None,
+            Ok(None) | Ok(Some('#')) => break,
+            Ok(Some(d)) => d,
+        };
+        collect.push(digit);
+        if !crate::pbx::find::matchmore(&plan, context, collect, cid) {
+            break;
+        }
+    }
+    Some(crate::pbx::find::exists(&plan, context, collect, 1, cid))
+}

@@ -1,0 +1,198 @@
+//! FEATURE and FEATUREMAP (kept in Asterisk's `main/features_config.c`):
+//! a channel's own view of features.conf. The first write gives the channel
+//! a copy of the loaded settings; reads see that copy, else the loaded file.
+
+use std::sync::Arc;
+
+use super::{Failed, FuncCtx, Function};
+use crate::channels::Channel;
+use crate::config::views::features::FeaturesConf;
+
+const FILE: &str = "features_config.c";
+
+pub fn functions() -> Vec<Function> {
+    vec![
+        Function {
+            name: "FEATURE",
+            read: Some(feature_read),
+            write: Some(feature_write),
+            synopsis: "Reads or sets a features.conf [general] setting for this channel.",
+            syntax: "FEATURE(option_name)",
+        },
+        Function {
+            name: "FEATUREMAP",
+            read: Some(featuremap_read),
+            write: Some(featuremap_write),
+            synopsis: "Reads or sets the DTMF code of a built-in feature for this channel.",
+            syntax: "FEATUREMAP(feature_name)",
+        },
+    ]
+}
+
+/// The features settings `chan` works with.
+pub fn channel_features(global: &Arc<FeaturesConf>, chan: &Channel) -> Arc<FeaturesConf> {
+    chan.lock()
+        .props
+        .features
+        .clone()
+        .unwrap_or_else(|| global.clone())
+}
+
+fn need_chan<'a>(ctx: &FuncCtx<'a>) -> Result<&'a Arc<Channel>, Failed> {
+    ctx.chan.ok_or_else(|| {
+        ctx.warning(
+            FILE,
+            &format!("No channel was provided to {} function.", ctx.name),
+        );
+        Failed
+    })
+}
+
+/// One `[general]` setting as FEATURE() prints it; `None` for a name it
+/// does not read (Asterisk cannot read `transferannouncesound` back).
+fn general_get(conf: &FeaturesConf, field: &str) -> Option<String> {
+    let g = &conf.general;
+    let v = match field.to_ascii_lowercase().as_str() {
+        "featuredigittimeout" => (g.featuredigittimeout as u32).to_string(),
+        "courtesytone" => g.courtesytone.clone(),
+        "recordingfailsound" => g.recordingfailsound.clone(),
+        "transferdigittimeout" => (g.transferdigittimeout as u32).to_string(),
+        "atxfernoanswertimeout" => (g.atxfernoanswertimeout as u32).to_string(),
+        "atxferloopdelay" => (g.atxferloopdelay as u32).to_string(),
+        "atxfercallbackretries" => (g.atxfercallbackretries as u32).to_string(),
+        "atxferdropcall" => u32::from(g.atxferdropcall).to_string(),
+        "xfersound" => g.xfersound.clone(),
+        "xferfailsound" => g.xferfailsound.clone(),
+        "atxferabort" => g.atxferabort.clone(),
+        "atxfercomplete" => g.atxfercomplete.clone(),
+        "atxferthreeway" => g.atxferthreeway.clone(),
+        "atxferswap" => g.atxferswap.clone(),
+        "transferdialattempts" => (g.transferdialattempts as u32).to_string(),
+        "transferretrysound" => g.transferretrysound.clone(),
+        "transferinvalidsound" => g.transferinvalidsound.clone(),
+        "pickupsound" => g.pickupsound.clone(),
+        "pickupfailsound" => g.pickupfailsound.clone(),
+        "pickupexten" => g.pickupexten.clone(),
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// `ast_parse_arg(PARSE_INT32)`: an optionally signed decimal number,
+/// surrounding blanks allowed.
+fn int32(value: &str) -> Option<i32> {
+    value.trim().parse::<i32>().ok()
+}
+
+/// Sets one `[general]` setting; `Err` for an unknown name or a bad number.
+fn general_set(conf: &mut FeaturesConf, field: &str, value: &str) -> Result<(), ()> {
+    let g = &mut conf.general;
+    let text = |slot: &mut String| {
+        *slot = value.to_string();
+        Ok(())
+    };
+    let number = |slot: &mut i32| match int32(value) {
+        Some(n) => {
+            *slot = n;
+            Ok(())
+        }
+        None => Err(()),
+    };
+    match field.to_ascii_lowercase().as_str() {
+        "featuredigittimeout" => number(&mut g.featuredigittimeout),
+        "courtesytone" => text(&mut g.courtesytone),
+        "recordingfailsound" => text(&mut g.recordingfailsound),
+        "transferdigittimeout" => number(&mut g.transferdigittimeout),
+        "atxfernoanswertimeout" => number(&mut g.atxfernoanswertimeout),
+        "atxferloopdelay" => number(&mut g.atxferloopdelay),
+        "atxfercallbackretries" => number(&mut g.atxfercallbackretries),
+        "atxferdropcall" => {
+            g.atxferdropcall = crate::config::is_true(value);
+            Ok(())
+        }
+        "xfersound" => text(&mut g.xfersound),
+        "xferfailsound" => text(&mut g.xferfailsound),
+        "atxferabort" => text(&mut g.atxferabort),
+        "atxfercomplete" => text(&mut g.atxfercomplete),
+        "atxferthreeway" => text(&mut g.atxferthreeway),
+        "atxferswap" => text(&mut g.atxferswap),
+        "transferdialattempts" => number(&mut g.transferdialattempts),
+        "transferretrysound" => text(&mut g.transferretrysound),
+        "transferinvalidsound" => text(&mut g.transferinvalidsound),
+        "transferannouncesound" => text(&mut g.transferannouncesound),
+        "pickupsound" => text(&mut g.pickupsound),
+        "pickupfailsound" => text(&mut g.pickupfailsound),
+        "pickupexten" => text(&mut g.pickupexten),
+        _ => Err(()),
+    }
+}
+
+/// Changes the channel's own copy of the settings, making it first.
+fn change<R>(ctx: &FuncCtx<'_>, chan: &Channel, f: impl FnOnce(&mut FeaturesConf) -> R) -> R {
+    let global = ctx.sys.loaded().features.clone();
+    let mut d = chan.lock();
+    let copy = d.props.features.get_or_insert_with(|| global.clone());
+    f(Arc::make_mut(copy))
+}
+
+fn feature_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    let chan = need_chan(ctx)?;
+    if args.eq_ignore_ascii_case("inherit") {
+        let inherit = chan.lock().props.features_inherit;
+        return Ok(if inherit { "yes" } else { "no" }.into());
+    }
+    let conf = channel_features(&ctx.sys.loaded().features, chan);
+    general_get(&conf, args).ok_or_else(|| {
+        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATURE()"));
+        Failed
+    })
+}
+
+fn feature_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
+    let chan = need_chan(ctx)?;
+    if args.eq_ignore_ascii_case("inherit") {
+        // Only a channel that has its own copy can pass it on.
+        let mut d = chan.lock();
+        if d.props.features.is_some() {
+            d.props.features_inherit = crate::config::is_true(value);
+        }
+        return Ok(());
+    }
+    change(ctx, chan, |conf| general_set(conf, args, value)).map_err(|()| {
+        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATURE()"));
+        Failed
+    })
+}
+
+fn featuremap_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    let chan = need_chan(ctx)?;
+    let conf = channel_features(&ctx.sys.loaded().features, chan);
+    crate::channels::features::featuremap_code(&conf.featuremap, args).ok_or_else(|| {
+        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATUREMAP()"));
+        Failed
+    })
+}
+
+fn featuremap_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
+    let chan = need_chan(ctx)?;
+    let set = change(ctx, chan, |conf| {
+        let m = &mut conf.featuremap;
+        let slot = match args.to_ascii_lowercase().as_str() {
+            "blindxfer" => &mut m.blindxfer,
+            "disconnect" => &mut m.disconnect,
+            "automon" => &mut m.automon,
+            "atxfer" => &mut m.atxfer,
+            "automixmon" => &mut m.automixmon,
+            "parkcall" => &mut m.parkcall,
+            _ => return false,
+        };
+        *slot = value.to_string();
+        true
+    });
+    if set {
+        Ok(())
+    } else {
+        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATUREMAP()"));
+        Err(Failed)
+    }
+}
