@@ -112,7 +112,7 @@ fn channel_read(ctx: &FuncCtx<'_>, item: &str) -> Result<String, Failed> {
             .unwrap_or("unknown")
             .into()
     } else if is("dtmf_features") {
-        String::new()
+        p.dtmf_features.map(|f| f.letters()).unwrap_or_default()
     } else if is("language") {
         d.language.clone()
     } else if is("musicclass") {
@@ -294,7 +294,26 @@ fn write_item(
             }
         }
     } else if is("dtmf_features") {
-        // Bridge feature overrides only matter once bridging exists.
+        // ast_bridge_features_ds_set_string: the whole set is replaced.
+        match crate::channels::features::FeatureFlags::parse(value) {
+            Ok((flags, unknown)) => {
+                d.props.dtmf_features = Some(flags);
+                drop(d);
+                if !unknown.is_empty() {
+                    ctx.warning(
+                        "bridge_basic.c",
+                        &format!(
+                            "Features '{unknown}' from features string '{value}' can not be applied."
+                        ),
+                    );
+                }
+            }
+            Err(msg) => {
+                drop(d);
+                ctx.error("bridge_basic.c", &msg);
+                return Err(Failed);
+            }
+        }
     } else if is("callgroup") {
         d.props.callgroup = parse_group(value).0;
     } else if is("pickupgroup") {

@@ -60,7 +60,8 @@ fn general_get(conf: &FeaturesConf, field: &str) -> Option<String> {
         "atxfernoanswertimeout" => (g.atxfernoanswertimeout as u32).to_string(),
         "atxferloopdelay" => (g.atxferloopdelay as u32).to_string(),
         "atxfercallbackretries" => (g.atxfercallbackretries as u32).to_string(),
-        "atxferdropcall" => u32::from(g.atxferdropcall).to_string(),
+        // Stored from ast_true (-1 for yes) and printed unsigned.
+        "atxferdropcall" => if g.atxferdropcall { u32::MAX } else { 0 }.to_string(),
         "xfersound" => g.xfersound.clone(),
         "xferfailsound" => g.xferfailsound.clone(),
         "atxferabort" => g.atxferabort.clone(),
