@@ -19,37 +19,177 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use regex::Regex;
+use tokio_rustls::rustls;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A daemon on a copy of compat-configs/ajam, HTTP on `port`.
+/// A daemon on a copy of compat-configs/ajam, HTTP on `port`, HTTPS (when
+/// a scenario's `conf` lines turn it on) on `tls_port`.
 struct Server {
     _dir: tempfile::TempDir,
     daemon: common::Daemon,
     port: u16,
+    tls_port: u16,
     dir: std::path::PathBuf,
 }
 
 fn start(edit: impl FnOnce(&Path)) -> Server {
+    start_with(|dir, _| edit(dir))
+}
+
+/// `edit` gets the config dir and the TLS port.
+fn start_with(edit: impl FnOnce(&Path, u16)) -> Server {
     let dir = common::config_copy("ajam");
     let port = common::free_tcp_port();
     let ami = common::free_tcp_port();
+    let tls_port = common::free_tcp_port();
     common::move_ports(
         dir.path(),
         &["http.conf", "manager.conf"],
         &[("8088", port), ("5038", ami)],
     );
-    edit(dir.path());
+    edit(dir.path(), tls_port);
     let daemon = common::Daemon::start(dir.path());
     Server {
         dir: dir.path().to_path_buf(),
         _dir: dir,
         daemon,
         port,
+        tls_port,
     }
+}
+
+/// A self-signed certificate for 127.0.0.1 with its key in the same PEM
+/// file (as the capture makes one with openssl); returns its path.
+fn make_cert(dir: &Path) -> std::path::PathBuf {
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("rcgen");
+    let path = dir.join("asterisk.pem");
+    std::fs::write(
+        &path,
+        format!("{}{}", ck.cert.pem(), ck.key_pair.serialize_pem()),
+    )
+    .expect("write cert");
+    path
+}
+
+/// Applies a scenario's `conf <file> <line>` lines (as capture.sh does)
+/// and, when it has `file` lines, points astdatadir at `<dir>/data`.
+fn scenario_setup(scenario: &str, dir: &Path, tls_port: u16) {
+    let text = std::fs::read_to_string(scenario).expect("scenario");
+    let mut cert = None;
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix("conf ") else {
+            continue;
+        };
+        let (file, conf_line) = rest.split_once(' ').expect("conf <file> <line>");
+        let cert = cert.get_or_insert_with(|| make_cert(dir));
+        let conf_line = conf_line
+            .replace("$CERT", cert.to_str().expect("path"))
+            .replace("8089", &tls_port.to_string());
+        let p = dir.join(file);
+        let mut conf = std::fs::read_to_string(&p).expect("config");
+        conf.push_str(&conf_line);
+        conf.push('\n');
+        std::fs::write(&p, conf).expect("write config");
+    }
+    if text.lines().any(|l| l.starts_with("file ")) {
+        let p = dir.join("asterisk.conf");
+        let conf = std::fs::read_to_string(&p).expect("asterisk.conf");
+        let data = dir.join("data");
+        std::fs::create_dir_all(data.join("static-http")).expect("mkdir");
+        let conf = conf.replace(
+            "astdatadir => /usr/share/asterisk",
+            &format!("astdatadir => {}", data.display()),
+        );
+        std::fs::write(&p, conf).expect("write asterisk.conf");
+    }
+}
+
+/// A byte stream whose reads can time out.
+trait Timed: Read + Write {
+    fn read_timeout(&mut self, d: Duration);
+}
+
+impl Timed for TcpStream {
+    fn read_timeout(&mut self, d: Duration) {
+        self.set_read_timeout(Some(d)).expect("timeout");
+    }
+}
+
+type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+impl Timed for TlsStream {
+    fn read_timeout(&mut self, d: Duration) {
+        self.sock.set_read_timeout(Some(d)).expect("timeout");
+    }
+}
+
+/// Accepts any server certificate, as capture.py does.
+#[derive(Debug)]
+struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A TLS connection to 127.0.0.1:`port`, the certificate not checked.
+fn tls_connect(port: u16) -> TlsStream {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+    let sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    rustls::StreamOwned::new(conn, sock)
 }
 
 /// Sends `bytes` on a new connection and reads one response (to its
@@ -61,7 +201,7 @@ fn exchange(port: u16, bytes: &[u8], to_close: bool, head: bool) -> (Vec<u8>, bo
     read_response(&mut s, to_close, head)
 }
 
-fn read_response(s: &mut TcpStream, mut to_close: bool, head: bool) -> (Vec<u8>, bool) {
+fn read_response(s: &mut impl Timed, mut to_close: bool, head: bool) -> (Vec<u8>, bool) {
     let deadline = Instant::now() + TIMEOUT;
     let mut data = Vec::new();
     let len_re = Regex::new(r"(?im)^content-length:\s*(\d+)").expect("re");
@@ -87,7 +227,7 @@ fn read_response(s: &mut TcpStream, mut to_close: bool, head: bool) -> (Vec<u8>,
         if left.is_zero() {
             return (data, false);
         }
-        s.set_read_timeout(Some(left)).expect("timeout");
+        s.read_timeout(left);
         let mut buf = [0u8; 65536];
         match s.read(&mut buf) {
             Ok(0) => return (data, to_close),
@@ -192,7 +332,7 @@ fn play(srv: &Server, scenario: &str) -> Vec<(String, Vec<u8>)> {
             }
             ">" => lines.push(rest.to_string()),
             "body" => body = unescape(rest),
-            "send" | "sendclose" => {
+            "send" | "sendclose" | "sendtls" | "sendtlsclose" => {
                 let mut head = String::new();
                 for l in &lines {
                     head.push_str(
@@ -205,12 +345,15 @@ fn play(srv: &Server, scenario: &str) -> Vec<(String, Vec<u8>)> {
                 }
                 let mut bytes = unescape(&head);
                 bytes.extend_from_slice(&body);
-                let (data, whole) = exchange(
-                    srv.port,
-                    &bytes,
-                    word == "sendclose",
-                    head.starts_with("HEAD "),
-                );
+                let to_close = word.ends_with("close");
+                let is_head = head.starts_with("HEAD ");
+                let (data, whole) = if word.starts_with("sendtls") {
+                    let mut s = tls_connect(srv.tls_port);
+                    s.write_all(&bytes).expect("send");
+                    read_response(&mut s, to_close, is_head)
+                } else {
+                    exchange(srv.port, &bytes, to_close, is_head)
+                };
                 assert!(
                     whole,
                     "{scenario}: {label}: no whole response: {:?}",
@@ -226,6 +369,19 @@ fn play(srv: &Server, scenario: &str) -> Vec<(String, Vec<u8>)> {
                 }
                 out.push((label.clone(), data));
             }
+            "file" => {
+                let (name, content) = rest.split_once(' ').unwrap_or((rest, ""));
+                let path = srv.dir.join("data/static-http").join(name);
+                std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+                std::fs::write(&path, unescape(content)).expect("write");
+                let f = std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .expect("open");
+                f.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+                    .expect("mtime");
+            }
+            "conf" => {}
             "keep" => saved = cookie.clone(),
             "keepnonce" => old_nonce = nonce.clone(),
             "auth" => {
@@ -269,7 +425,7 @@ fn golden_blocks(rx: &Path, labels: &[String]) -> Vec<Vec<u8>> {
 }
 
 /// What varies between runs, made constant.
-fn normalise(text: &str, our_port: u16) -> String {
+fn normalise(text: &str, ports: (u16, u16)) -> String {
     let subs: &[(&str, &str)] = &[
         (
             r"Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT",
@@ -283,7 +439,9 @@ fn normalise(text: &str, our_port: u16) -> String {
         (r"(IPV4/TCP/127\.0\.0\.1/)\d+", "${1}<port>"),
         (r"\b\d{10}\.(\d{1,5})\b", "<epoch>.$1"),
     ];
-    let mut t = text.replace(&our_port.to_string(), "8088");
+    let mut t = text
+        .replace(&ports.0.to_string(), "8088")
+        .replace(&ports.1.to_string(), "8089");
     for (re, with) in subs {
         t = Regex::new(re)
             .expect("re")
@@ -296,7 +454,13 @@ fn normalise(text: &str, our_port: u16) -> String {
 /// Splits a response into head and body; checks our Content-Length
 /// against our body; returns the normalised response with the length
 /// recomputed.
-fn normalise_response(label: &str, raw: &[u8], port: u16, ours: bool, unordered: bool) -> String {
+fn normalise_response(
+    label: &str,
+    raw: &[u8],
+    port: (u16, u16),
+    ours: bool,
+    unordered: bool,
+) -> String {
     let text = String::from_utf8_lossy(raw).into_owned();
     if label.starts_with("cli ") {
         return normalise(&text, port);
@@ -358,15 +522,16 @@ fn by_channel(body: &str) -> String {
 fn compare(name: &str, unordered: &[&str]) {
     let dir = common::repo().join("golden/asterisk-20.20.1/ajam");
     let scenario = dir.join(format!("{name}.scenario"));
-    let srv = start(|_| {});
-    let ours = play(&srv, scenario.to_str().expect("path"));
+    let path = scenario.to_str().expect("path");
+    let srv = start_with(|dir, tls_port| scenario_setup(path, dir, tls_port));
+    let ours = play(&srv, path);
     let labels: Vec<String> = ours.iter().map(|(l, _)| l.clone()).collect();
     let golden = golden_blocks(&dir.join(format!("{name}.rx")), &labels);
     let mut failures = Vec::new();
     for ((label, our), gold) in ours.iter().zip(golden) {
         let un = unordered.contains(&label.as_str());
-        let a = normalise_response(label, our, srv.port, true, un);
-        let b = normalise_response(label, &gold, 8088, false, un);
+        let a = normalise_response(label, our, (srv.port, srv.tls_port), true, un);
+        let b = normalise_response(label, &gold, (8088, 8089), false, un);
         if a != b {
             failures.push(format!("--- {name}/{label}: reference\n{b}\n--- ours\n{a}"));
         }
@@ -402,6 +567,11 @@ fn digest_uris_equal_reference() {
 #[test]
 fn hostile_requests_equal_reference() {
     compare("hostile", &[]);
+}
+
+#[test]
+fn static_files_and_tls_equal_reference() {
+    compare("static", &[]);
 }
 
 /// GET over a fresh connection; the body as text.
@@ -724,4 +894,84 @@ fn session_limit() {
     std::thread::sleep(Duration::from_millis(200));
     let (head, _) = get(srv.port, "/asterisk/httpstatus", "");
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"));
+}
+
+/// One request over a new TLS connection; the whole response as text.
+fn tls_get(port: u16, path: &str, cookie: &str) -> String {
+    let mut s = tls_connect(port);
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: mansession_id=\"{cookie}\"\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let (data, whole) = read_response(&mut s, false, false);
+    assert!(whole, "{path}: no whole response");
+    String::from_utf8_lossy(&data).into_owned()
+}
+
+/// AJAM over HTTPS: the key in its own file (`tlsprivatekey`), Login
+/// then Ping on the session the Login's cookie names.
+#[test]
+fn login_and_ping_over_tls() {
+    let srv = start_with(|dir, tls_port| {
+        let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).expect("rcgen");
+        std::fs::write(dir.join("cert.pem"), ck.cert.pem()).expect("cert");
+        std::fs::write(dir.join("key.pem"), ck.key_pair.serialize_pem()).expect("key");
+        let p = dir.join("http.conf");
+        let mut conf = std::fs::read_to_string(&p).expect("http.conf");
+        conf.push_str(&format!(
+            "tlsenable = yes\ntlsbindaddr = 127.0.0.1:{tls_port}\ntlscertfile = {}\ntlsprivatekey = {}\n",
+            dir.join("cert.pem").display(),
+            dir.join("key.pem").display()
+        ));
+        std::fs::write(&p, conf).expect("write");
+    });
+    let login = tls_get(
+        srv.tls_port,
+        "/asterisk/rawman?action=Login&username=admin&secret=amp111",
+        "",
+    );
+    assert!(
+        login.contains("Message: Authentication accepted"),
+        "{login}"
+    );
+    let cookie = cookie_of(&login);
+    let ping = tls_get(
+        srv.tls_port,
+        "/asterisk/rawman?action=Ping&ActionID=t1",
+        &cookie,
+    );
+    assert!(
+        ping.contains("Response: Success\r\nActionID: t1\r\nPing: Pong\r\n"),
+        "{ping}"
+    );
+    let status = srv.daemon.rx("http show status");
+    assert!(
+        status.contains(&format!(
+            "HTTPS Server Enabled and Bound to 127.0.0.1:{}\n\n",
+            srv.tls_port
+        )),
+        "{status}"
+    );
+}
+
+/// A certificate that does not load turns TLS off (logged); plain HTTP
+/// goes on serving.
+#[test]
+fn bad_certificate_keeps_plain_http() {
+    let srv = start_with(|dir, tls_port| {
+        std::fs::write(dir.join("bad.pem"), "not a certificate\n").expect("write");
+        let p = dir.join("http.conf");
+        let mut conf = std::fs::read_to_string(&p).expect("http.conf");
+        conf.push_str(&format!(
+            "tlsenable = yes\ntlsbindaddr = 127.0.0.1:{tls_port}\ntlscertfile = {}\n",
+            dir.join("bad.pem").display()
+        ));
+        std::fs::write(&p, conf).expect("write");
+    });
+    let (head, body) = get(srv.port, "/asterisk/httpstatus", "");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(!body.contains("SSL Bind Port"), "{body}");
+    let status = srv.daemon.rx("http show status");
+    assert!(!status.contains("HTTPS"), "{status}");
+    assert!(TcpStream::connect(("127.0.0.1", srv.tls_port)).is_err());
 }

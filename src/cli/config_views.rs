@@ -75,6 +75,11 @@ fn http_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResul
     match h.bound_address() {
         Some(addr) => {
             let _ = writeln!(out, "Server Enabled and Bound to {addr}\n");
+            // Only while the certificate loaded (Asterisk turns TLS off
+            // when it does not).
+            if let Some(tls) = crate::http::https_bound() {
+                let _ = writeln!(out, "HTTPS Server Enabled and Bound to {tls}\n");
+            }
         }
         None => out.push_str("Server Disabled\n\n"),
     }
@@ -82,9 +87,6 @@ fn http_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResul
     let mut uris: Vec<(&str, bool, &str)> = Vec::new();
     if h.enable_status {
         uris.push(("httpstatus", false, "Asterisk HTTP General Status"));
-    }
-    if h.enable_static {
-        uris.push(("static", true, "Asterisk HTTP Static Delivery"));
     }
     let mgr = &loaded.manager.general;
     if mgr.enabled && mgr.webenabled {
@@ -106,6 +108,11 @@ fn http_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResul
             "XML Manager Event Interface w/Digest authentication",
         ));
         uris.push(("mxml", false, "XML Manager Event Interface"));
+    }
+    // Registered at startup, so a module's URI of the same length
+    // (`rawman`) goes before it.
+    if h.enable_static {
+        uris.push(("static", true, "Asterisk HTTP Static Delivery"));
     }
     if m.loads("chan_websocket") && m.loads("res_http_websocket") {
         uris.push(("media", true, "Media over Websocket"));

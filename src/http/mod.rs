@@ -1,7 +1,9 @@
 //! The built-in HTTP server (`main/http.c`): started when http.conf
 //! enables it, rebound when a reload moves it, serving `/<prefix>/` with
 //! the status page and, when manager.conf has `webenabled`, AMI over HTTP
-//! (`/rawman`, `/manager`, `/mxml`; see [`crate::manager::http`]).
+//! (`/rawman`, `/manager`, `/mxml`; see [`crate::manager::http`]), and
+//! `/static/` when `enablestatic` is on. With `tlsenable` the same URIs
+//! are served over TLS (tokio-rustls) on a second listener.
 //!
 //! Requests are read by the socket-free parser in [`request`] and answered
 //! in Asterisk's exact framing by [`response`]. No general HTTP library is
@@ -11,14 +13,16 @@
 
 pub mod request;
 pub mod response;
+pub mod static_files;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -38,11 +42,40 @@ const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
 /// An unread body larger than this is not drained: the connection closes.
 const MAX_DISCARD: u64 = 1024 * 1024;
 
-/// The running server: at most one listener, swapped on reload.
+/// A connection's byte stream: plain TCP or TLS over it.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTPS address while a TLS listener is set up (what `http show
+/// status` prints), process-wide like Asterisk's single HTTPS server.
+static HTTPS_BOUND: Mutex<Option<String>> = Mutex::new(None);
+
+/// Where the HTTPS server is bound, when its certificate loaded.
+pub fn https_bound() -> Option<String> {
+    match HTTPS_BOUND.lock() {
+        Ok(g) => g.clone(),
+        Err(p) => p.into_inner().clone(),
+    }
+}
+
+fn set_https_bound(v: Option<String>) {
+    match HTTPS_BOUND.lock() {
+        Ok(mut g) => *g = v,
+        Err(p) => *p.into_inner() = v,
+    }
+}
+
+/// The running server: at most one plain listener and one TLS listener,
+/// each swapped on reload.
 pub struct HttpServer {
     sys: Arc<System>,
     ajam: Arc<Ajam>,
     bound: Mutex<Option<Bound>>,
+    /// The TLS listener, keyed by its address and certificate files.
+    tls_bound: Mutex<Option<Bound>>,
     /// Connections open now (`session_count`).
     active: AtomicUsize,
 }
@@ -65,6 +98,7 @@ pub async fn start(sys: &Arc<System>, mgr: &Arc<Manager>) -> Arc<HttpServer> {
         sys: sys.clone(),
         ajam: Ajam::new(mgr.clone()),
         bound: Mutex::new(None),
+        tls_bound: Mutex::new(None),
         active: AtomicUsize::new(0),
     });
     srv.apply().await;
@@ -101,9 +135,101 @@ impl HttpServer {
         }
     }
 
+    fn lock_tls(&self) -> std::sync::MutexGuard<'_, Option<Bound>> {
+        match self.tls_bound.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Sets up, moves or stops the TLS listener to match http.conf. A
+    /// certificate that does not load is logged as Asterisk logs it and
+    /// leaves the plain server alone.
+    async fn apply_tls(self: &Arc<Self>) {
+        let http = self.sys.loaded().http.clone();
+        let addr = http.tls_address();
+        let key = addr.as_ref().map(|a| {
+            format!(
+                "{a} {} {}",
+                http.tls_certfile,
+                http.tls_privatekey.as_deref().unwrap_or("")
+            )
+        });
+        if self.lock_tls().as_ref().map(|b| &b.wanted) == key.as_ref() && key.is_some() {
+            return;
+        }
+        *self.lock_tls() = None;
+        set_https_bound(None);
+        let (Some(addr), Some(key)) = (addr, key) else {
+            return;
+        };
+        let config = match tls::server_config(&http.tls_certfile, http.tls_privatekey.as_deref()) {
+            Ok(c) => c,
+            Err(e) => {
+                let log = &self.sys.pbx.logger;
+                log.error("tcptls.c", None, &e.message);
+                log.error("tcptls.c", None, &e.detail);
+                return;
+            }
+        };
+        self.sys
+            .pbx
+            .logger
+            .verbose(2, "tcptls.c", None, "TLS/SSL certificate ok");
+        set_https_bound(Some(addr.clone()));
+        let listener = match TcpListener::bind(&addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.sys.pbx.logger.error(
+                    "tcptls.c",
+                    None,
+                    &format!("Unable to bind https server to {addr}: {e}"),
+                );
+                return;
+            }
+        };
+        tracing::info!("HTTPS server bound to {addr}");
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        let me = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, peer)) => {
+                        let Some(srv) = me.upgrade() else { return };
+                        let acceptor = acceptor.clone();
+                        tokio::spawn(async move {
+                            let _ = stream.set_nodelay(true);
+                            let local = stream.local_addr().unwrap_or(peer);
+                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                                .await
+                            {
+                                Ok(Ok(tls)) => srv.serve(Box::new(tls), peer, local).await,
+                                _ => srv.sys.pbx.logger.error(
+                                    "tcptls.c",
+                                    None,
+                                    &format!("Unable to set up ssl connection with peer '{peer}'"),
+                                ),
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!("accept on the HTTPS port failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        });
+        *self.lock_tls() = Some(Bound { wanted: key, task });
+    }
+
     /// Binds, rebinds or stops the listener to match the live http.conf.
     /// Connections already open are left to finish.
     async fn apply(self: &Arc<Self>) {
+        self.apply_plain().await;
+        self.apply_tls().await;
+    }
+
+    async fn apply_plain(self: &Arc<Self>) {
         let wanted = self.sys.loaded().http.bound_address();
         if self.lock_bound().as_ref().map(|b| &b.wanted) == wanted.as_ref() {
             return;
@@ -131,7 +257,9 @@ impl HttpServer {
                 match listener.accept().await {
                     Ok((stream, peer)) => {
                         let Some(srv) = me.upgrade() else { return };
-                        tokio::spawn(async move { srv.serve(stream, peer).await });
+                        let _ = stream.set_nodelay(true);
+                        let local = stream.local_addr().unwrap_or(peer);
+                        tokio::spawn(async move { srv.serve(Box::new(stream), peer, local).await });
                     }
                     Err(e) => {
                         tracing::warn!("accept on the HTTP port failed: {e}");
@@ -145,7 +273,7 @@ impl HttpServer {
 
     /// One connection (`httpd_helper_thread`): requests one after another
     /// while keep-alive allows.
-    async fn serve(self: Arc<Self>, stream: TcpStream, peer: SocketAddr) {
+    async fn serve(self: Arc<Self>, stream: Box<dyn Io>, peer: SocketAddr, local: SocketAddr) {
         let http = self.sys.loaded().http.clone();
         let limit = usize::try_from(http.sessionlimit).unwrap_or(usize::MAX);
         if self.active.fetch_add(1, Ordering::SeqCst) >= limit {
@@ -157,8 +285,6 @@ impl HttpServer {
             );
             return;
         }
-        let _ = stream.set_nodelay(true);
-        let local = stream.local_addr().unwrap_or(peer);
         let mut conn = Conn {
             stream,
             buf: Vec::new(),
@@ -271,6 +397,9 @@ impl HttpServer {
         if http.enable_status {
             uris.push(("httpstatus", Handler::Status));
         }
+        if http.enable_static {
+            uris.push(("static", Handler::Static));
+        }
         if mgr.enabled && mgr.webenabled {
             uris.push(("manager", Handler::Manager(Format::Html)));
             uris.push(("rawman", Handler::Manager(Format::Raw)));
@@ -289,8 +418,13 @@ impl HttpServer {
                         .get(..uri.len())
                         .filter(|p| p.eq_ignore_ascii_case(uri))?;
                     let after = &rest[tail.len()..];
-                    // No subtrees here: only `<uri>` and `<uri>/` match.
-                    (after.is_empty() || after == "/").then_some(*h)
+                    if matches!(h, Handler::Static) {
+                        // A subtree: `<uri>` or `<uri>/<anything>`.
+                        return (after.is_empty() || after.starts_with('/'))
+                            .then(|| (*h, after.get(1..).unwrap_or("")));
+                    }
+                    // Only `<uri>` and `<uri>/` match.
+                    (after.is_empty() || after == "/").then_some((*h, ""))
                 })
             });
         match handler {
@@ -300,10 +434,45 @@ impl HttpServer {
                 "Not Found",
                 "The requested URL was not found on this server.",
             ),
-            Some(Handler::Status) => self.status_page(head, server),
-            Some(Handler::Manager(format)) => self.manager(head, conn, body, server, format).await,
-            Some(Handler::Digest(format)) => self.digest(head, conn, body, server, format).await,
+            Some((Handler::Static, uri)) => {
+                let uri =
+                    String::from_utf8_lossy(&request::uri_decode(uri.as_bytes())).into_owned();
+                self.static_file(head, &uri, server).await
+            }
+            Some((Handler::Status, _)) => self.status_page(head, server),
+            Some((Handler::Manager(format), _)) => {
+                self.manager(head, conn, body, server, format).await
+            }
+            Some((Handler::Digest(format), _)) => {
+                self.digest(head, conn, body, server, format).await
+            }
         }
+    }
+
+    /// `static_callback`: `uri` is the decoded path after `static/`.
+    async fn static_file(&self, head: &RequestHead, uri: &str, server: &str) -> Response {
+        if !matches!(head.method, Method::Get | Method::Head) {
+            return not_implemented(server);
+        }
+        let path = match static_files::locate(&self.sys.conf.dirs.data, uri, server) {
+            Ok(p) => p,
+            Err(page) => return page,
+        };
+        let access =
+            if static_files::is_private(&path) && self.ajam.is_authed(cookie_id(head)).await {
+                static_files::Access::Authed
+            } else {
+                static_files::Access::NotAuthed
+            };
+        static_files::serve(
+            head.method,
+            &path,
+            uri,
+            head.header("If-None-Match"),
+            access,
+            server,
+        )
+        .await
     }
 
     /// `httpstatus_callback`.
@@ -341,6 +510,12 @@ impl HttpServer {
             ));
             out.push_str(&format!(
                 "<tr><td><i>Bind Port</i></td><td><b>{}</b></td></tr>\r\n",
+                sa.port()
+            ));
+        }
+        if let Some(sa) = https_bound().and_then(|a| a.parse::<SocketAddr>().ok()) {
+            out.push_str(&format!(
+                "<tr><td><i>SSL Bind Port</i></td><td><b>{}</b></td></tr>\r\n",
                 sa.port()
             ));
         }
@@ -456,12 +631,7 @@ impl HttpServer {
             Ok(p) => p,
             Err(page) => return page,
         };
-        let cookie = head
-            .cookies()
-            .into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("mansession_id"))
-            .map(|(_, v)| scan_hex(&v))
-            .unwrap_or(0);
+        let cookie = cookie_id(head);
         let (headers, text) = self
             .ajam
             .handle(format, &params, cookie, conn.peer, conn.local)
@@ -473,10 +643,21 @@ impl HttpServer {
 #[derive(Debug, Clone, Copy)]
 enum Handler {
     Status,
+    /// `/static/...`: files under `<astdatadir>/static-http`.
+    Static,
     Manager(Format),
     /// `/amanager`, `/arawman`, `/amxml`: the same with HTTP digest
     /// authentication instead of Login.
     Digest(Format),
+}
+
+/// `ast_http_manid_from_vars`: the `mansession_id` cookie as a number.
+fn cookie_id(head: &RequestHead) -> u32 {
+    head.cookies()
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("mansession_id"))
+        .map(|(_, v)| scan_hex(&v))
+        .unwrap_or(0)
 }
 
 fn not_implemented(server: &str) -> Response {
@@ -529,7 +710,7 @@ enum Stop {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: Box<dyn Io>,
     /// Received and not yet used.
     buf: Vec<u8>,
     peer: SocketAddr,

@@ -19,6 +19,8 @@ pub struct Response {
     pub always_send_body: bool,
     /// Ask for the connection to close after this response.
     pub close: bool,
+    /// A file from `/static/`: no `Cache-Control` line.
+    pub static_content: bool,
 }
 
 impl Response {
@@ -30,6 +32,7 @@ impl Response {
             body: body.into(),
             always_send_body: false,
             close: false,
+            static_content: false,
         }
     }
 
@@ -59,6 +62,7 @@ impl Response {
             body: body.into_bytes(),
             always_send_body: true,
             close: false,
+            static_content: false,
         }
     }
 
@@ -82,6 +86,7 @@ impl Response {
             body: Vec::new(),
             always_send_body: false,
             close: false,
+            static_content: false,
         }
     }
 
@@ -102,7 +107,9 @@ impl Response {
         if close {
             head.push_str("Connection: close\r\n");
         }
-        head.push_str("Cache-Control: no-cache, no-store\r\n");
+        if !self.static_content {
+            head.push_str("Cache-Control: no-cache, no-store\r\n");
+        }
         head.push_str(&self.headers);
         let _ = write!(head, "Content-Length: {}\r\n\r\n", self.body.len());
         let mut out = head.into_bytes();

@@ -641,6 +641,18 @@ impl Ajam {
         }
     }
 
+    /// `astman_is_authed`: whether the session `id` names has logged in.
+    pub async fn is_authed(&self, id: u32) -> bool {
+        if id == 0 {
+            return false;
+        }
+        let Some(shared) = self.map().get(&id).cloned() else {
+            return false;
+        };
+        let sess = shared.lock().await;
+        !sess.destroyed && sess.s.authenticated
+    }
+
     /// Sessions alive now.
     pub fn count(&self) -> usize {
         self.map().len()

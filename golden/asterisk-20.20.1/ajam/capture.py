@@ -26,20 +26,29 @@ Scenario lines (see README.md):
                           answering the last challenge ($NONCE, $REALM)
                           with qop=auth (or the nonce given, e.g.
                           $OLDNONCE)
+    sendtls, sendtlsclose the same over TLS (to $AJAM_TLS_PORT, default
+                          8089; the certificate is not verified)
+    file <path> <text>    write <text> (unescaped) to $AJAM_STATIC_DIR/<path>
+                          (parents made), modification time 1700000000
+    conf <file> <line>    for capture.sh (a line added to a config file
+                          before the instance boots); ignored here
     cli <command>         run `asterisk -rx <command>`, record its output
     sleep <seconds>
 The exit status is 1 when a response did not come within the timeout (the
 partial transcript is written all the same).
 """
 import hashlib
+import os
 import re
 import shlex
 import socket
+import ssl
 import subprocess
 import sys
 import time
 
 TIMEOUT = 10.0
+STATIC_MTIME = 1700000000
 
 
 def unescape(text):
@@ -144,15 +153,25 @@ def main():
             lines.append("")
         elif word == "body":
             body = unescape(rest)
-        elif word in ("send", "sendclose"):
+        elif word in ("send", "sendclose", "sendtls", "sendtlsclose"):
             head = "".join(
                 l.replace("$COOKIE", cookie).replace("$SAVED", saved)
                  .replace("$AUTH", auth)
                  .replace("$LEN", str(len(body))) + "\r\n"
                 for l in lines)
-            sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            if word.startswith("sendtls"):
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                raw = socket.create_connection(
+                    ("127.0.0.1", int(os.environ.get("AJAM_TLS_PORT", "8089"))),
+                    timeout=TIMEOUT)
+                sock = ctx.wrap_socket(raw)
+            else:
+                sock = socket.create_connection(("127.0.0.1", port),
+                                                timeout=TIMEOUT)
             sock.sendall(unescape(head) + body)
-            data, complete = read_response(sock, word == "sendclose",
+            data, complete = read_response(sock, word.endswith("close"),
                                            head.startswith("HEAD "))
             sock.close()
             out.write(b"## " + label.encode() + b"\n" + data + b"\n")
@@ -167,6 +186,15 @@ def main():
                 sys.stderr.write("%s: no complete response\n" % label)
                 ok = False
                 break
+        elif word == "file":
+            name, _, text = rest.partition(" ")
+            path = os.path.join(os.environ["AJAM_STATIC_DIR"], name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(unescape(text))
+            os.utime(path, (STATIC_MTIME, STATIC_MTIME))
+        elif word == "conf":
+            pass
         elif word == "keep":
             saved = cookie
         elif word == "keepnonce":

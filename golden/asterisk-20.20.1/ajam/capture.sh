@@ -8,6 +8,11 @@
 # itself takes no lock), capture.py plays <name>.scenario against the HTTP
 # server on 127.0.0.1:8088, and the instance is stopped. A failed play is
 # retried up to 3 times.
+# A scenario's `conf <file> <line>` lines are added to a copy of the
+# config dir before the boot (`$CERT`: a fresh self-signed certificate
+# with its key in the same PEM file, made with openssl); when it has
+# `file` lines the instance's static-http link becomes an empty directory
+# (after the boot) that the player fills (AJAM_STATIC_DIR).
 # Environment: AJAM_RX_DIR (where the .rx go; default next to this script),
 # AJAM_CONFIG_DIR (config dir; default compat-configs/ajam), ATTEMPTS (3).
 set -u
@@ -24,9 +29,21 @@ outdir=${AJAM_RX_DIR:-$here}
 # One instance, one play. Runs with the lock held.
 play_once() {
     local name=$1 rx=$2
-    local work cmds out cap pid conf status i cfg
+    local work cmds out cap pid conf status i cfg static
     cfg=${AJAM_CONFIG_DIR:-$configs/ajam}
     work=$(mktemp -d /tmp/ajamcap.XXXXXX)
+    if grep -q '^conf ' "$here/$name.scenario"; then
+        mkdir "$work/conf"
+        cp -a "$cfg"/. "$work/conf"/
+        cfg=$work/conf
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+            -subj /CN=127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" \
+            2>/dev/null || { rm -rf "$work"; return 1; }
+        cat "$work/cert.pem" "$work/key.pem" >"$work/asterisk.pem"
+        sed -n 's/^conf //p' "$here/$name.scenario" | while read -r file line; do
+            printf '%s\n' "${line//\$CERT/$work/asterisk.pem}" >>"$cfg/$file"
+        done
+    fi
     cmds=$work/cmds
     out=$work/out
     # The instance lives as long as capture2.sh works through these lines;
@@ -62,7 +79,12 @@ play_once() {
         rm -rf "$work"
         return 1
     fi
-    python3 "$here/capture.py" "$here/$name.scenario" "$PORT" "$rx" "$AST -C $conf -rx"
+    # the private data dir: <tmp>/var/lib beside <tmp>/etc/asterisk.conf
+    static=$(dirname "$(dirname "$conf")")/var/lib/static-http
+    if grep -q '^file ' "$here/$name.scenario"; then
+        rm -f "$static" && mkdir "$static"
+    fi
+    AJAM_STATIC_DIR=$static python3 "$here/capture.py" "$here/$name.scenario" "$PORT" "$rx" "$AST -C $conf -rx"
     status=$?
     kill -TERM "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null

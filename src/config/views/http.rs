@@ -58,7 +58,16 @@ pub struct HttpConf {
     pub redirects: Vec<Redirect>,
     pub restrictions: Vec<Restriction>,
     pub tlsenable: bool,
-    /// The other TLS options as written.
+    /// `tlsbindaddr` as written (`host[:port]`).
+    pub tls_bindaddr: Option<String>,
+    /// `tlscertfile`: a PEM certificate chain (Asterisk's default is
+    /// `asterisk.pem`, relative to the working directory).
+    pub tls_certfile: String,
+    /// `tlsprivatekey`; without it the key is read from the certificate
+    /// file.
+    pub tls_privatekey: Option<String>,
+    /// The other TLS options as written (ciphers and protocol switches in
+    /// OpenSSL's terms, which the rustls listener does not follow).
     pub tls: Vec<(String, String)>,
 }
 
@@ -78,6 +87,9 @@ impl Default for HttpConf {
             redirects: Vec::new(),
             restrictions: Vec::new(),
             tlsenable: false,
+            tls_bindaddr: None,
+            tls_certfile: "asterisk.pem".into(),
+            tls_privatekey: None,
             tls: Vec::new(),
         }
     }
@@ -96,25 +108,62 @@ impl HttpConf {
         } else {
             self.bindport
         };
-        if let Ok(sa) = addr.parse::<std::net::SocketAddr>() {
-            return Some(sa.to_string());
+        resolve(addr, port)
+    }
+
+    /// Where the HTTPS listener goes when `tlsenable` is on: `tlsbindaddr`
+    /// (port 8089 unless it names one), else the plain server's address
+    /// with port 8089; `None` when TLS is off or neither is known.
+    pub fn tls_address(&self) -> Option<String> {
+        if !self.tlsenable {
+            return None;
         }
-        let host = addr.trim_start_matches('[').trim_end_matches(']');
-        match host.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V6(v6)) => Some(format!("[{v6}]:{port}")),
-            Ok(ip) => Some(format!("{ip}:{port}")),
-            // A name: the first address it resolves to.
-            Err(_) => {
-                use std::net::ToSocketAddrs;
-                (host, port)
-                    .to_socket_addrs()
-                    .ok()?
-                    .next()
-                    .map(|a| a.to_string())
+        match self.tls_bindaddr.as_deref() {
+            Some(a) => {
+                let a = a.trim();
+                // `host:port` or `[v6]:port` carries its port.
+                let (host, port) = match a.rsplit_once(':') {
+                    Some((h, p)) if (h.ends_with(']') || !h.contains(':')) && !p.contains(']') => {
+                        match p.parse::<u16>() {
+                            Ok(0) => (h, 8089),
+                            Ok(p) => (h, p),
+                            Err(_) => return None,
+                        }
+                    }
+                    _ => (a, 8089),
+                };
+                resolve(host, port)
+            }
+            None => {
+                let plain: std::net::SocketAddr = self.bound_address()?.parse().ok()?;
+                Some(std::net::SocketAddr::new(plain.ip(), 8089).to_string())
             }
         }
     }
+}
 
+/// `host` (an address or a name) with `port`, as `ip:port` / `[v6]:port`.
+fn resolve(addr: &str, port: u16) -> Option<String> {
+    if let Ok(sa) = addr.parse::<std::net::SocketAddr>() {
+        return Some(sa.to_string());
+    }
+    let host = addr.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => Some(format!("[{v6}]:{port}")),
+        Ok(ip) => Some(format!("{ip}:{port}")),
+        // A name: the first address it resolves to.
+        Err(_) => {
+            use std::net::ToSocketAddrs;
+            (host, port)
+                .to_socket_addrs()
+                .ok()?
+                .next()
+                .map(|a| a.to_string())
+        }
+    }
+}
+
+impl HttpConf {
     /// `add_redirect`: a new redirect goes before the first one whose
     /// target is not longer.
     fn add_redirect(&mut self, v: &Variable, diags: &mut Vec<Diagnostic>) {
@@ -156,13 +205,19 @@ impl View for HttpConf {
                 let val = v.value.as_str();
                 let lname = v.name.to_ascii_lowercase();
                 if TLS_OPTIONS.contains(&lname.as_str()) {
-                    // Asterism's HTTP server has no TLS listener (yet):
-                    // check-config lists every TLS option as unsupported.
-                    super::unknown_option(diags, v, &cat.name);
-                    if lname == "tlsenable" || lname == "sslenable" {
-                        h.tlsenable = is_true(val);
-                    } else {
-                        h.tls.push((v.name.clone(), val.to_string()));
+                    match lname.as_str() {
+                        "tlsenable" | "sslenable" => h.tlsenable = is_true(val),
+                        "tlsbindaddr" | "sslbindaddr" => h.tls_bindaddr = Some(val.to_string()),
+                        "tlscertfile" | "sslcert" | "tlscert" => h.tls_certfile = val.to_string(),
+                        "tlsprivatekey" | "sslprivatekey" => {
+                            h.tls_privatekey = (!val.is_empty()).then(|| val.to_string())
+                        }
+                        _ => {
+                            // Cipher lists and protocol switches are
+                            // OpenSSL's; the rustls listener keeps its own.
+                            super::unknown_option(diags, v, &cat.name);
+                            h.tls.push((v.name.clone(), val.to_string()));
+                        }
                     }
                     continue;
                 }
@@ -171,10 +226,6 @@ impl View for HttpConf {
                     "enabled" => h.enabled = is_true(val),
                     "enablestatic" | "enable_static" => {
                         h.enable_static = is_true(val);
-                        // /static is not served.
-                        if h.enable_static {
-                            super::unknown_option(diags, v, &cat.name);
-                        }
                     }
                     "enable_status" => h.enable_status = is_true(val),
                     "bindport" => match val.trim().parse::<u16>() {
@@ -257,6 +308,7 @@ mod tests {
                     ("bogus", "1"),
                     ("tlsenable", "yes"),
                     ("tlscertfile", "/etc/x.pem"),
+                    ("tlscipher", "ALL"),
                 ],
             ),
             category(
@@ -271,10 +323,33 @@ mod tests {
         assert_eq!(t, ["/longer/path", "/ab", "/"]);
         assert_eq!(h.bound_address().as_deref(), Some("127.0.0.1:8088"));
         assert_eq!(h.restrictions[0].acl.acls[0].rules.len(), 1);
-        // bogus, tlsenable and tlscertfile.
-        assert_eq!(d.len(), 3);
-        assert!(d[1].message.contains("'tlsenable'"), "{:?}", d[1]);
+        // bogus and tlscipher.
+        assert_eq!(d.len(), 2);
+        assert!(d[1].message.contains("'tlscipher'"), "{:?}", d[1]);
         assert!(h.tlsenable);
+        assert_eq!(h.tls_certfile, "/etc/x.pem");
+        assert_eq!(h.tls_address().as_deref(), Some("127.0.0.1:8089"));
         assert_eq!(HttpConf::default().bound_address(), None);
+    }
+
+    #[test]
+    fn tls_addresses() {
+        let mut h = HttpConf {
+            tlsenable: true,
+            tls_bindaddr: Some("127.0.0.1".into()),
+            ..HttpConf::default()
+        };
+        assert_eq!(h.tls_address().as_deref(), Some("127.0.0.1:8089"));
+        h.tls_bindaddr = Some("127.0.0.1:4443".into());
+        assert_eq!(h.tls_address().as_deref(), Some("127.0.0.1:4443"));
+        h.tls_bindaddr = Some("[::1]:4443".into());
+        assert_eq!(h.tls_address().as_deref(), Some("[::1]:4443"));
+        h.tls_bindaddr = Some("::1".into());
+        assert_eq!(h.tls_address().as_deref(), Some("[::1]:8089"));
+        h.tls_bindaddr = None;
+        assert_eq!(h.tls_address(), None);
+        h.tlsenable = false;
+        h.tls_bindaddr = Some("127.0.0.1".into());
+        assert_eq!(h.tls_address(), None);
     }
 }
