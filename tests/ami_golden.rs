@@ -357,6 +357,17 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
     // `sip show channels` rows: the Call ID column (SIPp's, with its pid).
     let dialog_re =
         regex::Regex::new(r"^(.{15}  .{15}  ).{15}(  \([^)]*\) +(?:Yes|No ) )").expect("re");
+    // `core show channel`: the channel's ids and its CDR's (mapped like
+    // the ids of events), the CDR's raw times, the elapsed time (whole
+    // seconds between two clock readings: 1 or 2 in the captures), and
+    // SIPp's Call-ID.
+    let showchan_id_re = regex::Regex::new(
+        r"^( *(?:UniqueID|LinkedID): |level \d+: (?:uniqueid|linkedid)=)(\d{9,}\.\d+)$",
+    )
+    .expect("re");
+    let showchan_tv_re =
+        regex::Regex::new(r"^(level \d+: (?:start|answer|end)=)[1-9]\d*\.\d{6}$").expect("re");
+    let showchan_elapsed_re = regex::Regex::new(r"^( *Elapsed Time: )\d+h\d+m\d+s$").expect("re");
     let uuid_re =
         regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
             .expect("re");
@@ -426,6 +437,20 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                         }
                                     })
                                     .into_owned()
+                            } else if let Some(c) =
+                                showchan_id_re.captures(&v).filter(|_| n == "Output")
+                            {
+                                let next = ids.len();
+                                let id = ids.entry(c[2].to_string()).or_insert(next);
+                                format!("{}<id{id}>", &c[1])
+                            } else if n == "Output" && showchan_tv_re.is_match(&v) {
+                                showchan_tv_re.replace(&v, "${1}<tv>").into_owned()
+                            } else if n == "Output" && showchan_elapsed_re.is_match(&v) {
+                                showchan_elapsed_re
+                                    .replace(&v, "${1}<elapsed>")
+                                    .into_owned()
+                            } else if n == "Output" && v.starts_with("SIPCALLID=") {
+                                "SIPCALLID=<callid>".to_string()
                             } else if n == "Output" && dialog_re.is_match(&v) {
                                 dialog_re.replace(&v, "${1}<callid>${2}").into_owned()
                             } else if id_re.is_match(&v) {
@@ -955,6 +980,11 @@ fn qualify() {
 #[test]
 fn sip_channels() {
     run("sip_channels", true);
+}
+
+#[test]
+fn core_show_channel() {
+    run("core_show_channel", true);
 }
 
 #[test]

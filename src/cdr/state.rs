@@ -117,6 +117,24 @@ impl Party {
             party_a: false,
         }
     }
+
+    /// A party that had no snapshot before (`cdr_object_swap_snapshot`
+    /// on an empty party): its DNID becomes the `dnid` variable.
+    fn joining(snap: Arc<ChannelSnapshot>) -> Party {
+        let mut p = Party::new(snap);
+        let dnid = p.snap.dnid.clone();
+        set_var(&mut p.vars, "dnid", &dnid);
+        p
+    }
+
+    /// `cdr_object_swap_snapshot`: a changed DNID updates the `dnid`
+    /// variable, then the snapshot is replaced.
+    fn swap(&mut self, snap: &Arc<ChannelSnapshot>) {
+        if self.snap.dnid != snap.dnid {
+            set_var(&mut self.vars, "dnid", &snap.dnid);
+        }
+        self.snap = snap.clone();
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -422,7 +440,7 @@ impl State {
                 }
                 if matches!(c.st, St::Dial | St::Bridged) {
                     if let Some(b) = c.b.as_mut() {
-                        b.snap = new.clone();
+                        b.swap(new);
                     }
                     if new.dead {
                         to_finalized(c, cfg);
@@ -868,44 +886,9 @@ impl State {
         cfg: &CdrGeneral,
     ) -> Option<String> {
         let c = self.chain_by_name(chan)?.last()?;
-        let a = &c.a.snap;
-        let b = c.b.as_ref().map(|b| &b.snap);
-        let tv = |t: Option<SystemTime>| match t {
-            Some(t) => {
-                let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-                format!("{}.{:06}", d.as_secs(), d.subsec_micros())
-            }
-            None => "0.000000".to_string(),
-        };
-        let v = match name.to_ascii_lowercase().as_str() {
-            "clid" => format!(
-                "\"{}\" <{}>",
-                a.caller_name.as_deref().unwrap_or(""),
-                a.caller_num.as_deref().unwrap_or("")
-            ),
-            "src" => a.caller_num.clone().unwrap_or_default(),
-            "dst" => a.exten.clone(),
-            "dcontext" => a.context.clone(),
-            "channel" => a.name.clone(),
-            "dstchannel" => b.map(|b| b.name.clone()).unwrap_or_default(),
-            "lastapp" => a.appl.clone(),
-            "lastdata" => a.data.clone(),
-            "start" => tv(Some(c.start)),
-            "answer" => tv(c.answer),
-            "end" => tv(c.end),
-            "duration" => c.duration(now).to_string(),
-            "billsec" => c.billsec(now, cfg.initiatedseconds).to_string(),
-            "disposition" => (c.disposition as u32).to_string(),
-            "amaflags" => a.amaflags.to_string(),
-            "accountcode" => a.accountcode.clone(),
-            "peeraccount" => b.map(|b| b.accountcode.clone()).unwrap_or_default(),
-            "uniqueid" => a.uniqueid.clone(),
-            "linkedid" => c.linkedid.clone(),
-            "tenantid" => a.tenantid.clone(),
-            "peertenantid" => b.map(|b| b.tenantid.clone()).unwrap_or_default(),
-            "userfield" => c.a.userfield.clone(),
-            "sequence" => c.sequence.to_string(),
-            _ => {
+        let v = match property(c, name, now, cfg) {
+            Some(v) => v,
+            None => {
                 c.a.vars
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -914,6 +897,35 @@ impl State {
             }
         };
         Some(v)
+    }
+
+    /// `ast_cdr_serialize_variables(chan, '=', '\n')`, as `core show
+    /// channel` lists them: every record of the channel's chain, its
+    /// custom variables then its non-empty read-only fields, each line
+    /// `level <n>: name=value`, a blank line before each record after the
+    /// first. `None` when the channel has no CDR or nothing was counted.
+    pub fn serialize(&self, chan: &str, now: SystemTime, cfg: &CdrGeneral) -> Option<String> {
+        let chain = self.chain_by_name(chan)?;
+        let mut out = String::new();
+        let mut total = 0usize;
+        for (i, c) in chain.iter().enumerate() {
+            let level = i + 1;
+            if level > 1 {
+                out.push('\n');
+            }
+            for (n, v) in &c.a.vars {
+                out.push_str(&format!("level {level}: {n}={v}\n"));
+                total += 1;
+            }
+            for name in READONLY_VARS {
+                let v = property(c, name, now, cfg).unwrap_or_default();
+                if !v.is_empty() {
+                    out.push_str(&format!("level {level}: {name}={v}\n"));
+                }
+                total += 1;
+            }
+        }
+        (total > 0).then_some(out)
     }
 
     /// `ast_cdr_setvar` for a custom variable: on every record of the
@@ -1099,6 +1111,78 @@ fn new_cdr_needed(old: Option<&ChannelSnapshot>, new: &ChannelSnapshot, cfg: &Cd
     !old.is_some_and(|o| !cep_changed(o, new, cfg))
 }
 
+/// The read-only CDR fields in the order `ast_cdr_serialize_variables`
+/// lists them.
+const READONLY_VARS: [&str; 21] = [
+    "clid",
+    "src",
+    "dst",
+    "dcontext",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "start",
+    "answer",
+    "end",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "accountcode",
+    "uniqueid",
+    "linkedid",
+    "tenantid",
+    "userfield",
+    "sequence",
+];
+
+/// `cdr_object_format_property`: a read-only field of a record, raw (times
+/// as `secs.usecs`, disposition and AMA flags as numbers); `None` for a
+/// name that is not one.
+fn property(c: &Cdr, name: &str, now: SystemTime, cfg: &CdrGeneral) -> Option<String> {
+    let a = &c.a.snap;
+    let b = c.b.as_ref().map(|b| &b.snap);
+    let tv = |t: Option<SystemTime>| match t {
+        Some(t) => {
+            let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+            format!("{}.{:06}", d.as_secs(), d.subsec_micros())
+        }
+        None => "0.000000".to_string(),
+    };
+    let v = match name.to_ascii_lowercase().as_str() {
+        "clid" => format!(
+            "\"{}\" <{}>",
+            a.caller_name.as_deref().unwrap_or(""),
+            a.caller_num.as_deref().unwrap_or("")
+        ),
+        "src" => a.caller_num.clone().unwrap_or_default(),
+        "dst" => a.exten.clone(),
+        "dcontext" => a.context.clone(),
+        "channel" => a.name.clone(),
+        "dstchannel" => b.map(|b| b.name.clone()).unwrap_or_default(),
+        "lastapp" => a.appl.clone(),
+        "lastdata" => a.data.clone(),
+        "start" => tv(Some(c.start)),
+        "answer" => tv(c.answer),
+        "end" => tv(c.end),
+        "duration" => c.duration(now).to_string(),
+        "billsec" => c.billsec(now, cfg.initiatedseconds).to_string(),
+        "disposition" => (c.disposition as u32).to_string(),
+        "amaflags" => a.amaflags.to_string(),
+        "accountcode" => a.accountcode.clone(),
+        "peeraccount" => b.map(|b| b.accountcode.clone()).unwrap_or_default(),
+        "uniqueid" => a.uniqueid.clone(),
+        "linkedid" => c.linkedid.clone(),
+        "tenantid" => a.tenantid.clone(),
+        "peertenantid" => b.map(|b| b.tenantid.clone()).unwrap_or_default(),
+        "userfield" => c.a.userfield.clone(),
+        "sequence" => c.sequence.to_string(),
+        _ => return None,
+    };
+    Some(v)
+}
+
 /// The state's party-A handler; true means "not mine, a new record is
 /// wanted".
 fn process_party_a(c: &mut Cdr, snap: &Arc<ChannelSnapshot>, cfg: &CdrGeneral) -> bool {
@@ -1134,7 +1218,7 @@ fn base_party_a(c: &mut Cdr, snap: &Arc<ChannelSnapshot>, cfg: &CdrGeneral) {
     }
     c.context.clone_from(&snap.context);
     c.exten.clone_from(&snap.exten);
-    c.a.snap = snap.clone();
+    c.a.swap(snap);
     if !c.lock_app
         && !snap.appl.is_empty()
         && (!starts_with_ci(&snap.appl, "appdial") || c.appl.is_empty())
@@ -1167,7 +1251,7 @@ fn dial_begin(
         St::Single => {
             if let Some(caller) = caller.filter(|x| x.name.eq_ignore_ascii_case(&c.a.snap.name)) {
                 base_party_a(c, caller, cfg);
-                c.b = Some(Party::new(peer.clone()));
+                c.b = Some(Party::joining(peer.clone()));
                 c.lock_app = true;
             } else if peer.name.eq_ignore_ascii_case(&c.a.snap.name) {
                 base_party_a(c, peer, cfg);
@@ -1207,9 +1291,9 @@ fn dial_end(
             return;
         }
     }
-    c.a.snap = caller.unwrap_or(peer).clone();
+    c.a.swap(caller.unwrap_or(peer));
     if let Some(b) = c.b.as_mut() {
-        b.snap = peer.clone();
+        b.swap(peer);
     }
     c.disposition = dial_disposition(status, cfg);
     if c.disposition == Disposition::Answered {

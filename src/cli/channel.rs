@@ -219,6 +219,10 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         out.push_str(&format!("{name} is not a known channel\n"));
         return CliResult::Success;
     };
+    // The channel's native format; what it reads and writes is that
+    // format (no translation path is tracked).
+    let codec = c.native_codec().name();
+    let bridge = c.bridge();
     let d = c.lock();
     let na = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("(N/A)").to_string();
     let secs = c.created_at.elapsed().as_secs();
@@ -260,7 +264,9 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         d.state.as_str(),
         d.state.number()
     ));
-    out.push_str("  NativeFormats: (slin)\n    WriteFormat: slin\n     ReadFormat: slin\n WriteTranscode: No \n  ReadTranscode: No \n");
+    out.push_str(&format!(
+        "  NativeFormats: ({codec})\n    WriteFormat: {codec}\n     ReadFormat: {codec}\n WriteTranscode: No \n  ReadTranscode: No \n"
+    ));
     let tth = d
         .when_to_hangup
         .map(|t| {
@@ -275,7 +281,13 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         (secs % 3600) / 60,
         secs % 60
     ));
-    out.push_str("      Bridge ID: (Not bridged)\n");
+    out.push_str(&format!(
+        "      Bridge ID: {}\n",
+        bridge
+            .as_ref()
+            .map(|b| b.uniqueid.as_str())
+            .unwrap_or("(Not bridged)")
+    ));
     out.push_str(" --   PBX   --\n");
     out.push_str(&format!("        Context: {}\n", d.context));
     out.push_str(&format!("      Extension: {}\n", d.exten));
@@ -299,8 +311,21 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         let n = crate::pbx::vars::strip_inheritance(n);
         out.push_str(&format!("{n}={v}\n"));
     }
-    // CDR variables and media streams follow in Asterisk; they arrive with
-    // the CDR engine and the media engine.
+    drop(d);
+    // The CDR engine's view of the channel: every record of its chain.
+    let loaded = sys.loaded();
+    let now = std::time::SystemTime::now();
+    let cdr = sys
+        .cdr
+        .with(|st| st.serialize(&c.name, now, &loaded.cdr.general));
+    if let Some(vars) = cdr {
+        out.push_str(&format!("  CDR Variables:\n{vars}\n"));
+    }
+    // The stream topology: one audio stream in the channel's format.
+    out.push_str(" -- Streams --\n");
+    out.push_str(&format!(
+        "Name: audio-0\n    Type: audio\n    State: sendrecv\n    Group: -1\n    Formats: ({codec})\n    Metadata:\n"
+    ));
     CliResult::Success
 }
 

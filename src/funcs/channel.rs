@@ -1,6 +1,9 @@
 //! CHANNEL, CHANNELS and CHANNEL_EXISTS (Asterisk's `func_channel.c`).
 
+use std::sync::Arc;
+
 use super::{Failed, FuncCtx, Function};
+use crate::channels::Channel;
 use crate::config::views::groups::{NamedGroups, parse_group, print_group};
 use crate::pbx::expr::posix_re::Regex;
 
@@ -8,6 +11,13 @@ const FILE: &str = "func_channel.c";
 
 pub fn functions() -> Vec<Function> {
     vec![
+        Function {
+            name: "MASTER_CHANNEL",
+            read: Some(master_read),
+            write: Some(master_write),
+            synopsis: "Reads or sets a variable on the channel that began the call.",
+            syntax: "MASTER_CHANNEL(varname)",
+        },
         Function {
             name: "CHANNEL",
             read: Some(channel_read),
@@ -429,4 +439,34 @@ fn channel_exists_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> 
     let channels = &ctx.sys.pbx.channels;
     let found = channels.by_name(args).is_some() || channels.by_uniqueid(args).is_some();
     Ok(if found { "1" } else { "0" }.into())
+}
+
+/// The channel whose uniqueid (or name) is `chan`'s linked id, as
+/// `ast_channel_get_by_name` finds it; `chan` itself when it is gone.
+fn master_of(ctx: &FuncCtx<'_>, chan: &Arc<Channel>) -> Arc<Channel> {
+    let linkedid = chan.lock().linkedid.clone();
+    let channels = &ctx.sys.pbx.channels;
+    channels
+        .by_name(&linkedid)
+        .or_else(|| channels.by_uniqueid(&linkedid))
+        .unwrap_or_else(|| chan.clone())
+}
+
+/// `MASTER_CHANNEL(x)`: `${x}` substituted on the master channel.
+fn master_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    let chan = ctx.require_channel(FILE)?;
+    let master = master_of(ctx, chan);
+    Ok(crate::pbx::subst::substitute(
+        ctx.sys,
+        Some(&master),
+        &format!("${{{data}}}"),
+    ))
+}
+
+/// `MASTER_CHANNEL(x)=v`: sets `x` on the master channel.
+fn master_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
+    let chan = ctx.require_channel(FILE)?;
+    let master = master_of(ctx, chan);
+    crate::pbx::set_var(ctx.sys, Some(&master), data, Some(value));
+    Ok(())
 }

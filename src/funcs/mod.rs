@@ -25,6 +25,7 @@ pub mod sha1;
 pub mod shell;
 pub mod sprintf;
 pub mod strings;
+pub mod sysinfo;
 pub mod time;
 pub mod timeout;
 pub mod uri;
@@ -124,6 +125,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(env::functions());
     all.extend(shell::functions());
     all.extend(version::functions());
+    all.extend(sysinfo::functions());
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(crate::apps::stack::functions());

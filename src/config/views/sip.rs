@@ -1281,6 +1281,27 @@ impl SipPeer {
     }
 }
 
+/// A `host=` name's address, as chan_sip's load-time lookup gives it for
+/// a UDP peer: the first IPv4 address, else the first address. (chan_sip
+/// tries a `_sip._udp` SRV record first; a name without one, such as
+/// `localhost`, falls back to this.)
+fn resolve_host(host: &str) -> Option<IpAddr> {
+    use std::net::ToSocketAddrs;
+    if host.is_empty() {
+        return None;
+    }
+    let addrs: Vec<IpAddr> = (host, 0u16)
+        .to_socket_addrs()
+        .ok()?
+        .map(|a| a.ip())
+        .collect();
+    addrs
+        .iter()
+        .copied()
+        .find(IpAddr::is_ipv4)
+        .or_else(|| addrs.first().copied())
+}
+
 fn sockaddr(ip: IpAddr, port: u16) -> String {
     match ip {
         IpAddr::V6(v6) => format!("[{v6}]:{port}"),
@@ -1636,11 +1657,22 @@ fn parse_peer(
                 } else {
                     p.host_dynamic = false;
                     p.tohost = val.to_string();
-                    p.addr = val
+                    // chan_sip looks a host name up once, at load (its
+                    // `;params` left out); a name that does not resolve
+                    // drops the peer.
+                    let host = val.split(';').next().unwrap_or(val);
+                    let literal = host
                         .trim_start_matches('[')
                         .trim_end_matches(']')
                         .parse::<IpAddr>()
                         .ok();
+                    p.addr = match literal.or_else(|| resolve_host(host)) {
+                        Some(ip) => Some(ip),
+                        None => {
+                            bad_value(diags, v, "a host that resolves (the peer is dropped)");
+                            return None;
+                        }
+                    };
                 }
             }
             "defaultip" if !val.is_empty() => match val.parse::<IpAddr>() {
@@ -1891,6 +1923,36 @@ mod tests {
     fn conf(cats: Vec<Category>) -> (SipConf, Vec<Diagnostic>) {
         let mut d = Vec::new();
         (SipConf::from_config(&config(cats), &mut d), d)
+    }
+
+    #[test]
+    fn host_names_resolve_at_load() {
+        let (c, diags) = conf(vec![
+            category(
+                "sip.conf",
+                "byname",
+                &[("type", "peer"), ("host", "localhost"), ("port", "5099")],
+            ),
+            category(
+                "sip.conf",
+                "withparams",
+                &[("type", "peer"), ("host", "localhost;transport=udp")],
+            ),
+            category(
+                "sip.conf",
+                "nowhere",
+                &[("type", "peer"), ("host", "no-such-host.invalid")],
+            ),
+        ]);
+        let p = c.peer("byname").expect("byname");
+        assert_eq!(p.addr, Some(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(p.tohost, "localhost");
+        assert_eq!(p.addr_label(), "127.0.0.1:5099");
+        let p = c.peer("withparams").expect("withparams");
+        assert_eq!(p.addr, Some(IpAddr::from([127, 0, 0, 1])));
+        // A name that does not resolve drops the peer, and is reported.
+        assert!(c.peer("nowhere").is_none());
+        assert_eq!(diags.len(), 1, "{diags:?}");
     }
 
     #[test]
