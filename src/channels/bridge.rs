@@ -191,9 +191,12 @@ impl Bridge {
 fn set_peer_vars(c0: &Arc<Channel>, c1: &Arc<Channel>) {
     for (me, other) in [(c0, c1), (c1, c0)] {
         me.set_var_event("BRIDGEPEER", &other.name);
-        if let Some(id) = other.driver().and_then(|d| d.pvt_uniqueid()) {
-            me.set_var_event("BRIDGEPVTCALLID", &id);
-        }
+        // A driver without call ids (Local) clears it: still a VarSet.
+        let id = other
+            .driver()
+            .and_then(|d| d.pvt_uniqueid())
+            .unwrap_or_default();
+        me.set_var_event("BRIDGEPVTCALLID", &id);
     }
 }
 

@@ -282,10 +282,36 @@ impl View for FeaturesConf {
                             }
                         };
                         *slot = v.value.clone();
+                        let lname = v.name.to_ascii_lowercase();
+                        if !v.value.is_empty()
+                            && matches!(
+                                lname.as_str(),
+                                "atxfer" | "parkcall" | "automon" | "automixmon"
+                            )
+                        {
+                            line_note(
+                                diags,
+                                Severity::Notice,
+                                v,
+                                format!(
+                                    "[featuremap] {}: Asterism does not run this feature yet (the code is matched in bridges and logged)",
+                                    v.name
+                                ),
+                            );
+                        }
                     }
                 }
                 "applicationmap" => {
                     for v in &cat.variables {
+                        line_note(
+                            diags,
+                            Severity::Notice,
+                            v,
+                            format!(
+                                "[applicationmap] {}: Asterism does not run dynamic features (DYNAMIC_FEATURES) yet",
+                                v.name
+                            ),
+                        );
                         match parse_appmap(v) {
                             Ok(item) => {
                                 conf.applicationmap
@@ -386,7 +412,10 @@ mod tests {
         ]);
         let mut d = Vec::new();
         let f = FeaturesConf::from_config(&cfg, &mut d);
-        assert!(d.is_empty(), "{d:?}");
+        // Read, and reported as not run yet (check-config), once each.
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d.iter().all(|x| x.severity == Severity::Notice
+            && x.message.contains("does not run dynamic features")));
         assert_eq!(f.applicationmap[0].name, "A");
         assert_eq!(f.applicationmap[0].app_data, "x");
         let b = f.app("B").expect("b");

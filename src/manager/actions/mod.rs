@@ -102,6 +102,12 @@ pub static ACTIONS: &[Action] = &[
         transfer::blind_transfer
     ),
     action!(
+        "CancelAtxfer",
+        CALL,
+        "Give up an attended transfer that is being set up.",
+        transfer::cancel_atxfer
+    ),
+    action!(
         "Challenge",
         0,
         "Get a challenge for an MD5 login.",

@@ -51,7 +51,11 @@ pub fn atxfer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         Ok(c) => c,
         Err(r) => return now(Flow::Reply(r)),
     };
-    let code = s.sys().loaded().features.featuremap.atxfer.clone();
+    let global = s.sys().loaded().features.clone();
+    let code = crate::funcs::features::channel_features(&global, &chan)
+        .featuremap
+        .atxfer
+        .clone();
     if code.is_empty() {
         return now(Flow::Reply(Reply::error(
             m,
@@ -66,4 +70,31 @@ pub fn atxfer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         chan.queue_dtmf(digit, 0);
     }
     now(Flow::Reply(Reply::ack(m, "Atxfer successfully queued")))
+}
+
+/// `action_cancel_atxfer`: the channel's atxferabort code is queued as
+/// DTMF it received, which ends the consultation of an attended transfer.
+pub fn cancel_atxfer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let name = m.get("Channel");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No channel specified")));
+    }
+    let Some(chan) = s.sys().pbx.channels.by_name(name) else {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "Channel specified does not exist",
+        )));
+    };
+    let global = s.sys().loaded().features.clone();
+    let code = crate::funcs::features::channel_features(&global, &chan)
+        .general
+        .atxferabort
+        .clone();
+    for digit in code.chars() {
+        chan.queue_dtmf(digit, 0);
+    }
+    now(Flow::Reply(Reply::ack(
+        m,
+        "CancelAtxfer successfully queued",
+    )))
 }
