@@ -239,6 +239,15 @@ impl State {
         }
     }
 
+    /// Makes `party` the party B of record `i` of chain `uid`, keeping the
+    /// index of chains by party B in step; the record, for more changes.
+    fn set_party_b(&mut self, uid: &str, i: usize, party: &Party) -> Option<&mut Cdr> {
+        self.note_party_b(uid, &party.snap.name);
+        let c = self.cdr_mut(uid, i)?;
+        c.b = Some(party.clone());
+        Some(c)
+    }
+
     /// The chains that may have `name` as a party B.
     fn chains_with_party_b(&self, name: &str) -> Vec<String> {
         self.party_b
@@ -614,10 +623,7 @@ impl State {
                 continue;
             }
             if self.left_is_party_a(&me.a, &cand.a) {
-                if let Some(c) = self.cdr_mut(uid, i) {
-                    c.b = Some(cand.a.clone());
-                }
-                self.note_party_b(uid, &cand.a.snap.name);
+                self.set_party_b(uid, i, &cand.a);
                 if cand.b.is_none() {
                     if let Some(cc) = self.cdr_mut(&cu, ci) {
                         finalize(cc, cfg);
@@ -628,10 +634,7 @@ impl State {
             }
             if let Some(cb) = &cand.b {
                 if cb.snap.name != me.a.snap.name && self.left_is_party_a(&me.a, cb) {
-                    if let Some(c) = self.cdr_mut(uid, i) {
-                        c.b = Some(cb.clone());
-                    }
-                    self.note_party_b(uid, &cb.snap.name);
+                    self.set_party_b(uid, i, cb);
                     success = true;
                     break;
                 }
@@ -670,10 +673,7 @@ impl State {
                 if cand.a.snap.name != b_name {
                     continue;
                 }
-                if let Some(c) = self.cdr_mut(uid, i) {
-                    c.b = Some(cand.a.clone());
-                }
-                self.note_party_b(uid, &cand.a.snap.name);
+                self.set_party_b(uid, i, &cand.a);
                 if cand.b.is_none() {
                     if let Some(cc) = self.cdr_mut(&cu, ci) {
                         finalize(cc, cfg);
@@ -721,10 +721,8 @@ impl State {
                     .is_some_and(|b| b.snap.name != me.a.snap.name)
                 {
                     self.add_pair(m, &me.a, bridge);
-                } else if let Some(cc) = self.cdr_mut(m, ci) {
-                    cc.b = Some(me.a.clone());
+                } else if let Some(cc) = self.set_party_b(m, ci, &me.a) {
                     cc.end = None;
-                    self.note_party_b(m, &me.a.snap.name);
                 }
                 break;
             }
@@ -739,13 +737,11 @@ impl State {
             .and_then(|ch| ch.last())
             .map_or_else(SystemTime::now, |c| c.lastevent);
         if let Some(i) = self.append(uid, now) {
-            if let Some(c) = self.cdr_mut(uid, i) {
-                c.b = Some(b.clone());
+            if let Some(c) = self.set_party_b(uid, i, b) {
                 check_answer(c);
                 c.bridge = bridge.to_string();
                 c.st = St::Bridged;
             }
-            self.note_party_b(uid, &b.snap.name);
         }
     }
 
@@ -1113,7 +1109,7 @@ fn new_cdr_needed(old: Option<&ChannelSnapshot>, new: &ChannelSnapshot, cfg: &Cd
 
 /// The read-only CDR fields in the order `ast_cdr_serialize_variables`
 /// lists them.
-const READONLY_VARS: [&str; 21] = [
+pub const READONLY_VARS: [&str; 21] = [
     "clid",
     "src",
     "dst",

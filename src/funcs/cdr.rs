@@ -4,34 +4,9 @@
 use std::time::SystemTime;
 
 use super::{Failed, FuncCtx, Function, standard_args};
-use crate::cdr::{Disposition, amaflags_str, format_time};
+use crate::cdr::{Disposition, READONLY_VARS, amaflags_str, format_time};
 
 const FILE: &str = "func_cdr.c";
-
-/// Fields the engine keeps itself: `CDR(x)=…` on them is refused.
-const READ_ONLY: &[&str] = &[
-    "clid",
-    "src",
-    "dst",
-    "dcontext",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "start",
-    "answer",
-    "end",
-    "duration",
-    "billsec",
-    "disposition",
-    "amaflags",
-    "accountcode",
-    "uniqueid",
-    "linkedid",
-    "tenantid",
-    "userfield",
-    "sequence",
-];
 
 pub fn functions() -> Vec<Function> {
     vec![
@@ -178,7 +153,8 @@ fn cdr_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
         }
         _ => {}
     }
-    if READ_ONLY.contains(&lname.as_str()) {
+    // Fields the engine keeps itself: `CDR(x)=…` on them is refused.
+    if READONLY_VARS.contains(&lname.as_str()) {
         ctx.error(
             "cdr.c",
             &format!("Attempt to set the '{name}' read-only variable!"),
