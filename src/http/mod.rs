@@ -129,17 +129,51 @@ impl HttpServer {
     }
 
     fn lock_bound(&self) -> std::sync::MutexGuard<'_, Option<Bound>> {
-        match self.bound.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.bound)
     }
 
     fn lock_tls(&self) -> std::sync::MutexGuard<'_, Option<Bound>> {
-        match self.tls_bound.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.tls_bound)
+    }
+
+    /// Binds `addr` and hands each accepted connection (with its peer) to
+    /// `accepted` while the server lives; `None` (logged as Asterisk logs
+    /// it) when the address cannot be bound.
+    async fn listen(
+        self: &Arc<Self>,
+        addr: &str,
+        scheme: &str,
+        accepted: impl Fn(Arc<Self>, tokio::net::TcpStream, SocketAddr) + Send + 'static,
+    ) -> Option<JoinHandle<()>> {
+        let listener = match TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                self.sys.pbx.logger.error(
+                    "tcptls.c",
+                    None,
+                    &format!("Unable to bind {scheme} server to {addr}: {e}"),
+                );
+                return None;
+            }
+        };
+        tracing::info!("{} server bound to {addr}", scheme.to_ascii_uppercase());
+        let me = Arc::downgrade(self);
+        let scheme = scheme.to_ascii_uppercase();
+        Some(tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, peer)) => {
+                        let Some(srv) = me.upgrade() else { return };
+                        let _ = stream.set_nodelay(true);
+                        accepted(srv, stream, peer);
+                    }
+                    Err(e) => {
+                        tracing::warn!("accept on the {scheme} port failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        }))
     }
 
     /// Sets up, moves or stops the TLS listener to match http.conf. A
@@ -177,48 +211,26 @@ impl HttpServer {
             .logger
             .verbose(2, "tcptls.c", None, "TLS/SSL certificate ok");
         set_https_bound(Some(addr.clone()));
-        let listener = match TcpListener::bind(&addr).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.sys.pbx.logger.error(
-                    "tcptls.c",
-                    None,
-                    &format!("Unable to bind https server to {addr}: {e}"),
-                );
-                return;
-            }
-        };
-        tracing::info!("HTTPS server bound to {addr}");
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
-        let me = Arc::downgrade(self);
-        let task = tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, peer)) => {
-                        let Some(srv) = me.upgrade() else { return };
-                        let acceptor = acceptor.clone();
-                        tokio::spawn(async move {
-                            let _ = stream.set_nodelay(true);
-                            let local = stream.local_addr().unwrap_or(peer);
-                            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
-                                .await
-                            {
-                                Ok(Ok(tls)) => srv.serve(Box::new(tls), peer, local).await,
-                                _ => srv.sys.pbx.logger.error(
-                                    "tcptls.c",
-                                    None,
-                                    &format!("Unable to set up ssl connection with peer '{peer}'"),
-                                ),
-                            }
-                        });
+        let task = self
+            .listen(&addr, "https", move |srv, stream, peer| {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let local = stream.local_addr().unwrap_or(peer);
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => srv.serve(Box::new(tls), peer, local).await,
+                        _ => srv.sys.pbx.logger.error(
+                            "tcptls.c",
+                            None,
+                            &format!("Unable to set up ssl connection with peer '{peer}'"),
+                        ),
                     }
-                    Err(e) => {
-                        tracing::warn!("accept on the HTTPS port failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
-        });
+                });
+            })
+            .await;
+        let Some(task) = task else {
+            return;
+        };
         *self.lock_tls() = Some(Bound { wanted: key, task });
     }
 
@@ -239,35 +251,15 @@ impl HttpServer {
             tracing::info!("HTTP server disabled");
             return;
         };
-        let listener = match TcpListener::bind(&addr).await {
-            Ok(l) => l,
-            Err(e) => {
-                self.sys.pbx.logger.error(
-                    "tcptls.c",
-                    None,
-                    &format!("Unable to bind http server to {addr}: {e}"),
-                );
-                return;
-            }
+        let task = self
+            .listen(&addr, "http", |srv, stream, peer| {
+                let local = stream.local_addr().unwrap_or(peer);
+                tokio::spawn(async move { srv.serve(Box::new(stream), peer, local).await });
+            })
+            .await;
+        let Some(task) = task else {
+            return;
         };
-        tracing::info!("HTTP server bound to {addr}");
-        let me = Arc::downgrade(self);
-        let task = tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, peer)) => {
-                        let Some(srv) = me.upgrade() else { return };
-                        let _ = stream.set_nodelay(true);
-                        let local = stream.local_addr().unwrap_or(peer);
-                        tokio::spawn(async move { srv.serve(Box::new(stream), peer, local).await });
-                    }
-                    Err(e) => {
-                        tracing::warn!("accept on the HTTP port failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                }
-            }
-        });
         *self.lock_bound() = Some(Bound { wanted: addr, task });
     }
 
