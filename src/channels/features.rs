@@ -142,21 +142,6 @@ impl Hook {
     }
 }
 
-/// A built-in feature's code (`ast_get_builtin_feature`); `None` for a
-/// name that is no built-in feature.
-pub fn featuremap_code(map: &FeatureMap, name: &str) -> Option<String> {
-    let v = match name.to_ascii_lowercase().as_str() {
-        "blindxfer" => &map.blindxfer,
-        "disconnect" => &map.disconnect,
-        "automon" => &map.automon,
-        "atxfer" => &map.atxfer,
-        "parkcall" => &map.parkcall,
-        "automixmon" => &map.automixmon,
-        _ => return None,
-    };
-    Some(v.clone())
-}
-
 /// A bridged channel's hooks: DTMF codes and what they start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hooks(Vec<(String, Hook)>);
@@ -178,8 +163,8 @@ impl Hooks {
             if !on {
                 continue;
             }
-            if let Some(code) = featuremap_code(map, hook.name()) {
-                hooks.add(&code, hook);
+            if let Some(code) = map.code(hook.name()) {
+                hooks.add(code, hook);
             }
         }
         hooks

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Failed, FuncCtx, Function};
 use crate::channels::Channel;
-use crate::config::views::features::FeaturesConf;
+use crate::config::views::features::{FeaturesConf, set_general};
 
 const FILE: &str = "features_config.c";
 
@@ -79,55 +79,6 @@ fn general_get(conf: &FeaturesConf, field: &str) -> Option<String> {
     Some(v)
 }
 
-/// `ast_parse_arg(PARSE_INT32)`: an optionally signed decimal number,
-/// surrounding blanks allowed.
-fn int32(value: &str) -> Option<i32> {
-    value.trim().parse::<i32>().ok()
-}
-
-/// Sets one `[general]` setting; `Err` for an unknown name or a bad number.
-fn general_set(conf: &mut FeaturesConf, field: &str, value: &str) -> Result<(), ()> {
-    let g = &mut conf.general;
-    let text = |slot: &mut String| {
-        *slot = value.to_string();
-        Ok(())
-    };
-    let number = |slot: &mut i32| match int32(value) {
-        Some(n) => {
-            *slot = n;
-            Ok(())
-        }
-        None => Err(()),
-    };
-    match field.to_ascii_lowercase().as_str() {
-        "featuredigittimeout" => number(&mut g.featuredigittimeout),
-        "courtesytone" => text(&mut g.courtesytone),
-        "recordingfailsound" => text(&mut g.recordingfailsound),
-        "transferdigittimeout" => number(&mut g.transferdigittimeout),
-        "atxfernoanswertimeout" => number(&mut g.atxfernoanswertimeout),
-        "atxferloopdelay" => number(&mut g.atxferloopdelay),
-        "atxfercallbackretries" => number(&mut g.atxfercallbackretries),
-        "atxferdropcall" => {
-            g.atxferdropcall = crate::config::is_true(value);
-            Ok(())
-        }
-        "xfersound" => text(&mut g.xfersound),
-        "xferfailsound" => text(&mut g.xferfailsound),
-        "atxferabort" => text(&mut g.atxferabort),
-        "atxfercomplete" => text(&mut g.atxfercomplete),
-        "atxferthreeway" => text(&mut g.atxferthreeway),
-        "atxferswap" => text(&mut g.atxferswap),
-        "transferdialattempts" => number(&mut g.transferdialattempts),
-        "transferretrysound" => text(&mut g.transferretrysound),
-        "transferinvalidsound" => text(&mut g.transferinvalidsound),
-        "transferannouncesound" => text(&mut g.transferannouncesound),
-        "pickupsound" => text(&mut g.pickupsound),
-        "pickupfailsound" => text(&mut g.pickupfailsound),
-        "pickupexten" => text(&mut g.pickupexten),
-        _ => Err(()),
-    }
-}
-
 /// Changes the channel's own copy of the settings, making it first.
 fn change<R>(ctx: &FuncCtx<'_>, chan: &Channel, f: impl FnOnce(&mut FeaturesConf) -> R) -> R {
     let global = ctx.sys.loaded().features.clone();
@@ -159,36 +110,37 @@ fn feature_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
         }
         return Ok(());
     }
-    change(ctx, chan, |conf| general_set(conf, args, value)).map_err(|()| {
-        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATURE()"));
-        Failed
-    })
+    match change(ctx, chan, |conf| {
+        set_general(&mut conf.general, args, value)
+    }) {
+        Ok(true) => Ok(()),
+        Ok(false) | Err(_) => {
+            ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATURE()"));
+            Err(Failed)
+        }
+    }
 }
 
 fn featuremap_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let chan = need_chan(ctx)?;
     let conf = channel_features(&ctx.sys.loaded().features, chan);
-    crate::channels::features::featuremap_code(&conf.featuremap, args).ok_or_else(|| {
-        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATUREMAP()"));
-        Failed
-    })
+    conf.featuremap
+        .code(args)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATUREMAP()"));
+            Failed
+        })
 }
 
 fn featuremap_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
     let chan = need_chan(ctx)?;
-    let set = change(ctx, chan, |conf| {
-        let m = &mut conf.featuremap;
-        let slot = match args.to_ascii_lowercase().as_str() {
-            "blindxfer" => &mut m.blindxfer,
-            "disconnect" => &mut m.disconnect,
-            "automon" => &mut m.automon,
-            "atxfer" => &mut m.atxfer,
-            "automixmon" => &mut m.automixmon,
-            "parkcall" => &mut m.parkcall,
-            _ => return false,
-        };
-        *slot = value.to_string();
-        true
+    let set = change(ctx, chan, |conf| match conf.featuremap.code_mut(args) {
+        Some(code) => {
+            *code = value.to_string();
+            true
+        }
+        None => false,
     });
     if set {
         Ok(())

@@ -145,28 +145,61 @@ impl FeaturesConf {
     }
 }
 
-fn int(v: &Variable) -> Result<i32, String> {
-    v.value.trim().parse::<i32>().map_err(|_| "a number".into())
+impl FeatureMap {
+    /// A built-in feature's code by its features.conf name; `None` for a
+    /// name that is no built-in feature.
+    pub fn code(&self, name: &str) -> Option<&str> {
+        let code = match name.to_ascii_lowercase().as_str() {
+            "blindxfer" => &self.blindxfer,
+            "disconnect" => &self.disconnect,
+            "automon" => &self.automon,
+            "atxfer" => &self.atxfer,
+            "parkcall" => &self.parkcall,
+            "automixmon" => &self.automixmon,
+            _ => return None,
+        };
+        Some(code)
+    }
+
+    /// The same code, to change it.
+    pub fn code_mut(&mut self, name: &str) -> Option<&mut String> {
+        let code = match name.to_ascii_lowercase().as_str() {
+            "blindxfer" => &mut self.blindxfer,
+            "disconnect" => &mut self.disconnect,
+            "automon" => &mut self.automon,
+            "atxfer" => &mut self.atxfer,
+            "parkcall" => &mut self.parkcall,
+            "automixmon" => &mut self.automixmon,
+            _ => return None,
+        };
+        Some(code)
+    }
 }
 
-fn set_general(g: &mut FeaturesGeneral, v: &Variable) -> Result<bool, String> {
-    let val = v.value.clone();
-    match v.name.to_ascii_lowercase().as_str() {
-        "featuredigittimeout" => g.featuredigittimeout = int(v)?,
+fn int(value: &str) -> Result<i32, String> {
+    value.trim().parse::<i32>().map_err(|_| "a number".into())
+}
+
+/// Sets one `[general]` option (from the file or `FEATURE()`): `Ok(false)`
+/// for a name it does not have, `Err` for a value that does not parse.
+pub fn set_general(g: &mut FeaturesGeneral, name: &str, value: &str) -> Result<bool, String> {
+    let val = value.to_string();
+    match name.to_ascii_lowercase().as_str() {
+        "featuredigittimeout" => g.featuredigittimeout = int(value)?,
         "recordingfailsound" => g.recordingfailsound = val,
         "courtesytone" => g.courtesytone = val,
-        "transferdigittimeout" => g.transferdigittimeout = int(v)?,
-        "atxfernoanswertimeout" => g.atxfernoanswertimeout = int(v)?,
+        "transferdigittimeout" => g.transferdigittimeout = int(value)?,
+        "atxfernoanswertimeout" => g.atxfernoanswertimeout = int(value)?,
         "atxferdropcall" => g.atxferdropcall = is_true(&val),
-        "atxferloopdelay" => g.atxferloopdelay = int(v)?,
-        "atxfercallbackretries" => g.atxfercallbackretries = int(v)?,
+        "atxferloopdelay" => g.atxferloopdelay = int(value)?,
+        "atxfercallbackretries" => g.atxfercallbackretries = int(value)?,
         "xfersound" => g.xfersound = val,
         "xferfailsound" => g.xferfailsound = val,
         "atxferabort" => g.atxferabort = val,
         "atxfercomplete" => g.atxfercomplete = val,
         "atxferthreeway" => g.atxferthreeway = val,
         "atxferswap" => g.atxferswap = val,
-        "transferdialattempts" => g.transferdialattempts = int(v)?,
+        "transferdialattempts" => g.transferdialattempts = int(value)?,
         "transferretrysound" => g.transferretrysound = val,
         "transferinvalidsound" => g.transferinvalidsound = val,
         "transferannouncesound" => g.transferannouncesound = val,
@@ -237,7 +270,7 @@ impl View for FeaturesConf {
             match lname.as_str() {
                 "general" => {
                     for v in &cat.variables {
-                        match set_general(&mut conf.general, v) {
+                        match set_general(&mut conf.general, &v.name, &v.value) {
                             Ok(true) => {}
                             Ok(false)
                                 if PARKING_OPTIONS
@@ -267,19 +300,10 @@ impl View for FeaturesConf {
                 }
                 "featuremap" => {
                     for v in &cat.variables {
-                        let m = &mut conf.featuremap;
-                        let slot = match v.name.to_ascii_lowercase().as_str() {
-                            "blindxfer" => &mut m.blindxfer,
-                            "disconnect" => &mut m.disconnect,
-                            "automon" => &mut m.automon,
-                            "atxfer" => &mut m.atxfer,
-                            "parkcall" => &mut m.parkcall,
-                            "automixmon" => &mut m.automixmon,
-                            _ => {
-                                report_unknown(cfg, diags, cat, v);
-                                failed = true;
-                                continue;
-                            }
+                        let Some(slot) = conf.featuremap.code_mut(&v.name) else {
+                            report_unknown(cfg, diags, cat, v);
+                            failed = true;
+                            continue;
                         };
                         *slot = v.value.clone();
                         let lname = v.name.to_ascii_lowercase();
