@@ -488,13 +488,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
     use crate::channels::bridge_basic;
     bridge_basic::set_dial_features(ctx, &peer, |c| options.contains_key(&c));
-    let bridge = crate::channels::bridge::Bridge::create(&sys.pbx.channels.events);
-    if bridge_basic::has_dtmf_hooks(sys, &caller) || bridge_basic::has_dtmf_hooks(sys, &peer) {
-        bridge.keep_off_native_rtp();
-    }
-    bridge.join(&peer);
-    bridge.join(&caller);
-    let ended = bridge_basic::run(sys, &caller, &peer, &bridge).await;
+    let (bridge, ended) = bridge_basic::bridge_call(sys, &caller, &peer).await;
     if let Some(t) = bridge.transfer() {
         // A transfer took the bridge apart (both have left it).
         bridge.destroy();

@@ -53,12 +53,6 @@ impl Member {
     }
 }
 
-/// Whether `chan` will have DTMF hooks in a bridge: such channels keep a
-/// bridge off native RTP, where digits would not reach the core.
-pub fn has_dtmf_hooks(sys: &System, chan: &Arc<Channel>) -> bool {
-    !Member::new(sys, chan).hooks.is_empty()
-}
-
 /// Adds Dial's feature options (and the caller's `BRIDGE_FEATURES`) to both
 /// parties' features (`pre_bridge_setup`): upper-case letters are the
 /// caller's, lower-case ones the callee's.
@@ -87,20 +81,34 @@ pub fn set_dial_features(ctx: &AppCtx, peer: &Channel, has_option: impl Fn(char)
     }
 }
 
-/// Connects two answered channels until one hangs up, a transfer takes the
-/// bridge apart, or a member disconnects. Each one's audio goes straight
-/// to the other's port (the port converts between µ-law and A-law when the
-/// legs differ); digits that start no feature pass on to the other.
-pub async fn run(
+/// Bridges Dial's caller `a` and answered callee `b` (the callee joins
+/// first) until one hangs up, a transfer takes the bridge apart, or a
+/// member disconnects. Each one's audio goes straight to the other's port
+/// (the port converts between µ-law and A-law when the legs differ);
+/// digits that start no feature pass on to the other. Members with DTMF
+/// hooks keep the bridge off native RTP, where digits would not reach the
+/// core.
+pub async fn bridge_call(
     sys: &Arc<System>,
     a: &Arc<Channel>,
     b: &Arc<Channel>,
-    bridge: &Arc<Bridge>,
-) -> Ended {
-    a.set_peer(b);
-    b.set_peer(a);
-    connect_audio(a, b);
+) -> (Arc<Bridge>, Ended) {
     let mut members = [Member::new(sys, a), Member::new(sys, b)];
+    let bridge = Bridge::create(&sys.pbx.channels.events);
+    if members.iter().any(|m| !m.hooks.is_empty()) {
+        bridge.keep_off_native_rtp();
+    }
+    bridge.join(b);
+    bridge.join(a);
+    let ended = run(sys, &bridge, &mut members).await;
+    (bridge, ended)
+}
+
+async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2]) -> Ended {
+    let (a, b) = (members[0].chan.clone(), members[1].chan.clone());
+    a.set_peer(&b);
+    b.set_peer(&a);
+    connect_audio(&a, &b);
     let ended = 'bridge: loop {
         if a.check_hangup() || b.check_hangup() {
             break Ended::Hangup;
@@ -136,7 +144,7 @@ pub async fn run(
             .map(|d| d.saturating_duration_since(Instant::now()))
             .unwrap_or(IDLE)
             .min(IDLE);
-        let _ = tokio::time::timeout(wait, either_woken(a, b)).await;
+        let _ = tokio::time::timeout(wait, either_woken(&a, &b)).await;
     };
     a.set_tap(None);
     b.set_tap(None);

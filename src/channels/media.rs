@@ -353,7 +353,7 @@ impl Channel {
     /// The oldest digit not yet read.
     pub fn take_digit(&self) -> Option<char> {
         let now = Instant::now();
-        let started = {
+        let (digit, duration_ms, at) = {
             let mut m = self.media();
             if let Some(d) = m.digits.pop_front() {
                 return Some(d);
@@ -372,7 +372,6 @@ impl Channel {
             m.media_seen = true;
             (digit, duration_ms, at)
         };
-        let (digit, duration_ms, at) = started;
         self.emit(crate::core::events::EventKind::DtmfEnd {
             digit,
             duration_ms,
