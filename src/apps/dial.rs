@@ -488,7 +488,34 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
     use crate::channels::bridge_basic;
     bridge_basic::set_dial_features(ctx, &peer, |c| options.contains_key(&c));
-    let (bridge, ended) = bridge_basic::bridge_call(sys, &caller, &peer).await;
+    let (mut bridge, mut ended) = bridge_basic::bridge_call(sys, &caller, &peer).await;
+    let mut peer = peer;
+    // An attended transfer changed who is in the call.
+    while let bridge_basic::Ended::Replaced {
+        gone,
+        stays,
+        target,
+        bridge: next,
+    } = ended
+    {
+        if Arc::ptr_eq(&gone, &caller) {
+            // The caller is out; the other two talk on without Dial.
+            bridge_basic::spawn_detached(sys, next, stays, target);
+            set_duration(
+                ctx,
+                "ANSWEREDTIME",
+                caller.up_time().unwrap_or(Duration::ZERO),
+            );
+            set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
+            ctx.set_var("DIALSTATUS", Some("ANSWER"));
+            return Err(AppExit::Hangup);
+        }
+        // The callee is out: the caller goes on with its new partner.
+        crate::pbx::run::hangup_channel(sys, &peer);
+        peer = target;
+        bridge = next;
+        ended = bridge_basic::rejoin(sys, &bridge, &caller, &peer).await;
+    }
     if let Some(t) = bridge.transfer() {
         // A transfer took the bridge apart (both have left it).
         bridge.destroy();

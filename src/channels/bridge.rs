@@ -106,6 +106,10 @@ impl Bridge {
             action: BridgeAction::Enter,
             bridge: self.snapshot(),
         });
+        // A transfer that brought the channel here is over.
+        for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
+            chan.unset_var_event(var);
+        }
         let members = lock(&self.members).clone();
         if members.len() != 2 {
             return;
@@ -140,20 +144,96 @@ impl Bridge {
         if members.len() != 2 {
             between();
         } else {
-            chan.set_var_event("BRIDGEPEER", "");
-            chan.set_var_event("BRIDGEPVTCALLID", "");
+            clear_peer_vars(chan);
             between();
             for other in members.iter().filter(|c| !Arc::ptr_eq(c, chan)) {
-                other.set_var_event("BRIDGEPEER", "");
-                other.set_var_event("BRIDGEPVTCALLID", "");
+                clear_peer_vars(other);
             }
         }
+        self.remove(chan);
+    }
+
+    /// `chan` alone is pulled out (`bridge_channel_internal_pull`): its
+    /// peer variables go, the others keep theirs.
+    pub fn pull(&self, chan: &Arc<Channel>) {
+        if !self.has(chan) {
+            return;
+        }
+        clear_peer_vars(chan);
+        self.remove(chan);
+    }
+
+    /// Moves a member into `dest` (`bridge_do_move`): BridgeLeave here,
+    /// BridgeEnter there, with no variables cleared on the way.
+    pub fn move_member(&self, chan: &Arc<Channel>, dest: &Arc<Bridge>) {
+        if !self.has(chan) {
+            return;
+        }
+        self.remove(chan);
+        dest.join(chan);
+    }
+
+    /// Takes in every member of `src` but `kick`, who is pulled out of
+    /// whichever bridge it is in (`bridge_do_merge`).
+    pub fn merge_from(self: &Arc<Self>, src: &Arc<Bridge>, kick: Option<&Arc<Channel>>) {
+        self.events.publish_system(EventKind::BridgeMerge {
+            to: self.snapshot(),
+            from: src.snapshot(),
+        });
+        // In the order they joined `src`.
+        let moving: Vec<Arc<Channel>> = lock(&src.members).iter().rev().cloned().collect();
+        for chan in moving {
+            if kick.is_some_and(|k| Arc::ptr_eq(k, &chan)) {
+                continue;
+            }
+            src.move_member(&chan, self);
+        }
+        if let Some(k) = kick {
+            src.pull(k);
+            self.pull(k);
+        }
+    }
+
+    /// The connected-line update a move or merge sends the two members
+    /// (`bridge_reconfigured_connected_line_update`): each learns the
+    /// other's caller id, announced where it changes anything.
+    pub fn update_connected_lines(&self) {
+        for (chan, id) in self.connected_line_updates() {
+            apply_connected_line(&chan, id);
+        }
+    }
+
+    /// What that update gives each member, the one that joined first
+    /// first: Asterisk queues it to each, to be applied when the member's
+    /// own thread gets to it.
+    pub fn connected_line_updates(&self) -> Vec<(Arc<Channel>, super::party::Party)> {
+        let members = lock(&self.members).clone();
+        let [a, b] = members.as_slice() else {
+            return Vec::new();
+        };
+        if a.check_hangup() || b.check_hangup() {
+            return Vec::new();
+        }
+        let (a_id, b_id) = (a.lock().caller.id.clone(), b.lock().caller.id.clone());
+        vec![(b.clone(), a_id), (a.clone(), b_id)]
+    }
+
+    fn has(&self, chan: &Arc<Channel>) -> bool {
+        lock(&self.members).iter().any(|c| Arc::ptr_eq(c, chan))
+    }
+
+    fn remove(&self, chan: &Arc<Channel>) {
         lock(&self.members).retain(|c| !Arc::ptr_eq(c, chan));
         chan.set_bridge(None);
         chan.emit(EventKind::Bridge {
             action: BridgeAction::Leave,
             bridge: self.snapshot(),
         });
+    }
+
+    /// The members, the one that joined first first.
+    pub fn members(&self) -> Vec<Arc<Channel>> {
+        lock(&self.members).iter().rev().cloned().collect()
     }
 
     /// The bridge is gone (BridgeDestroy); whoever is still in leaves.
@@ -184,6 +264,30 @@ impl Bridge {
             .find(|c| !std::ptr::eq(c.as_ref(), chan))
             .cloned()
     }
+}
+
+/// A connected-line update reaches `chan`: its connected line becomes
+/// `id`, announced (and passed to its driver) if that changes it.
+pub fn apply_connected_line(chan: &Arc<Channel>, id: super::party::Party) {
+    let changed = {
+        let mut d = chan.lock();
+        let changed = d.connected.id != id;
+        d.connected.id = id;
+        changed
+    };
+    if changed {
+        chan.publish_snapshot();
+        if let Some(d) = chan.driver() {
+            d.connected_line(chan);
+        }
+    }
+}
+
+/// A leaving member's peer variables, deleted (`ast_bridge_vars_set`
+/// with none): said only where they held something.
+fn clear_peer_vars(chan: &Channel) {
+    chan.unset_var_event("BRIDGEPEER");
+    chan.unset_var_event("BRIDGEPVTCALLID");
 }
 
 /// `set_bridge_peer_vars_2party`: each side learns the other's name and
@@ -299,6 +403,51 @@ mod tests {
     use crate::channels::{Channels, NewChannel};
 
     #[test]
+    fn a_merge_takes_the_members_but_the_kicked_one() {
+        let chans = Channels::new("");
+        let e = chans.alloc("Test/e-1".into(), "Test", 1, NewChannel::default());
+        let t = chans.alloc("Test/t-2".into(), "Test", 2, NewChannel::default());
+        let x = chans.alloc("Test/x-3".into(), "Test", 3, NewChannel::default());
+        let orig = Bridge::create(&chans.events);
+        let second = Bridge::create(&chans.events);
+        orig.join(&e);
+        orig.join(&t);
+        second.join(&x);
+        // The transferer moves: no variable of the one left behind goes.
+        orig.move_member(&t, &second);
+        assert_eq!(e.get_var("BRIDGEPEER").as_deref(), Some("Test/t-2"));
+        assert_eq!(t.get_var("BRIDGEPEER").as_deref(), Some("Test/x-3"));
+        assert!(Arc::ptr_eq(&t.bridge().expect("moved"), &second));
+        orig.merge_from(&second, Some(&t));
+        assert!(t.bridge().is_none());
+        // Pulled: its own peer variable is deleted, not set empty.
+        assert_eq!(t.get_var("BRIDGEPEER"), None);
+        let members: Vec<String> = orig.members().iter().map(|c| c.name.clone()).collect();
+        assert_eq!(members, ["Test/e-1", "Test/x-3"]);
+        assert_eq!(x.get_var("BRIDGEPEER").as_deref(), Some("Test/e-1"));
+        assert_eq!(second.snapshot().num_channels, 0);
+    }
+
+    #[test]
+    fn joining_ends_a_transfer_and_the_connected_lines_follow_the_peer() {
+        let chans = Channels::new("");
+        let a = chans.alloc("Test/a-1".into(), "Test", 1, NewChannel::default());
+        let b = chans.alloc("Test/b-2".into(), "Test", 2, NewChannel::default());
+        a.set_var_event("ATTENDEDTRANSFER", "Test/c-3");
+        {
+            let mut d = b.lock();
+            d.caller.id.number.text = Some("200".into());
+            d.caller.id.number.valid = true;
+        }
+        let br = Bridge::create(&chans.events);
+        br.join(&a);
+        br.join(&b);
+        assert_eq!(a.get_var("ATTENDEDTRANSFER"), None);
+        br.update_connected_lines();
+        assert_eq!(a.lock().connected.id.number(), Some("200"));
+    }
+
+    #[test]
     fn a_blind_transfer_needs_a_bridge_and_a_peer() {
         let chans = Channels::new("");
         let a = chans.alloc("Test/a-1".into(), "Test", 1, NewChannel::default());
@@ -333,6 +482,6 @@ mod tests {
         }
         assert_eq!(a.get_var("BLINDTRANSFER").as_deref(), Some("Test/p-2"));
         assert_eq!(p.get_var("BLINDTRANSFER").as_deref(), Some("Test/a-1"));
-        assert_eq!(a.get_var("BRIDGEPEER").as_deref(), Some(""));
+        assert_eq!(a.get_var("BRIDGEPEER"), None);
     }
 }

@@ -15,7 +15,7 @@ use crate::core::System;
 use crate::core::events::EventKind;
 
 /// How long the loop sleeps when nothing wakes it.
-const IDLE: Duration = Duration::from_millis(100);
+pub(super) const IDLE: Duration = Duration::from_millis(100);
 /// `ast_dtmf_stream`'s digit length and the pause between digits.
 const STREAM_DIGIT_MS: u32 = 100;
 const STREAM_GAP: Duration = Duration::from_millis(100);
@@ -29,6 +29,14 @@ pub enum Ended {
     /// A member used the disconnect feature: it left, and the bridge
     /// dissolves.
     Disconnect(Arc<Channel>),
+    /// An attended transfer took `gone` out of the call: `stays` now
+    /// shares `bridge` with `target` (see [`rejoin`]).
+    Replaced {
+        gone: Arc<Channel>,
+        stays: Arc<Channel>,
+        target: Arc<Channel>,
+        bridge: Arc<Bridge>,
+    },
 }
 
 /// One member: its feature codes and the digits it is keying.
@@ -104,10 +112,93 @@ pub async fn bridge_call(
     (bridge, ended)
 }
 
+/// Goes on bridging `a` and `b`, already members of `bridge` (the pair an
+/// attended transfer left there).
+pub async fn rejoin(
+    sys: &Arc<System>,
+    bridge: &Arc<Bridge>,
+    a: &Arc<Channel>,
+    b: &Arc<Channel>,
+) -> Ended {
+    let mut members = [Member::new(sys, a), Member::new(sys, b)];
+    if members.iter().any(|m| !m.hooks.is_empty()) {
+        bridge.keep_off_native_rtp();
+    }
+    run(sys, bridge, &mut members).await
+}
+
+/// Bridges two channels no dialplan waits on (a transferee and the
+/// target it was transferred to, both imparted in Asterisk): when the
+/// bridge ends, both leave and hang up, the one that went first first.
+pub fn spawn_detached(sys: &Arc<System>, bridge: Arc<Bridge>, a: Arc<Channel>, b: Arc<Channel>) {
+    let sys = sys.clone();
+    tokio::spawn(async move {
+        let (mut bridge, mut pair) = (bridge, [a, b]);
+        loop {
+            let ended = rejoin(&sys, &bridge, &pair[0], &pair[1]).await;
+            match ended {
+                Ended::Replaced {
+                    gone,
+                    stays,
+                    target,
+                    bridge: next,
+                } => {
+                    crate::pbx::run::hangup_channel(&sys, &gone);
+                    bridge = next;
+                    pair = [stays, target];
+                }
+                Ended::Transfer => {
+                    bridge.destroy();
+                    if let Some(t) = bridge.transfer() {
+                        crate::pbx::run::hangup_channel(&sys, &t.transferer);
+                        tokio::spawn(crate::pbx::run::pbx_run(AppCtx {
+                            sys: sys.clone(),
+                            chan: t.transferee,
+                        }));
+                    }
+                    return;
+                }
+                Ended::Hangup | Ended::Disconnect(_) => {
+                    let by = match ended {
+                        Ended::Disconnect(by) => Some(by),
+                        _ => None,
+                    };
+                    let first_gone =
+                        by.map_or_else(|| pair[0].check_hangup(), |c| Arc::ptr_eq(&c, &pair[0]));
+                    let order = if first_gone { [0, 1] } else { [1, 0] };
+                    // The bridge dissolves with the cause of the first to
+                    // go, which the other is kicked with.
+                    let cause = match pair[order[0]].lock().hangupcause {
+                        0 => 16,
+                        c => c,
+                    };
+                    for i in order {
+                        bridge.leave(&pair[i]);
+                        {
+                            let mut d = pair[i].lock();
+                            if d.hangupcause == 0 {
+                                d.hangupcause = cause;
+                            }
+                        }
+                        crate::pbx::run::hangup_channel(&sys, &pair[i]);
+                    }
+                    bridge.destroy();
+                    return;
+                }
+            }
+        }
+    });
+}
+
 async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2]) -> Ended {
     let (a, b) = (members[0].chan.clone(), members[1].chan.clone());
-    a.set_peer(&b);
-    b.set_peer(&a);
+    // A Local half's peer is its other half, which its driver talks to.
+    if a.tech != "Local" {
+        a.set_peer(&b);
+    }
+    if b.tech != "Local" {
+        b.set_peer(&a);
+    }
     connect_audio(&a, &b);
     let ended = 'bridge: loop {
         if a.check_hangup() || b.check_hangup() {
@@ -151,7 +242,7 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
     ended
 }
 
-fn connect_audio(a: &Arc<Channel>, b: &Arc<Channel>) {
+pub(super) fn connect_audio(a: &Arc<Channel>, b: &Arc<Channel>) {
     use super::media::forward_to;
     a.set_tap(b.media_port().map(forward_to));
     b.set_tap(a.media_port().map(forward_to));
@@ -166,7 +257,7 @@ async fn either_woken(a: &Channel, b: &Channel) {
 
 /// A digit written to the other member through the bridge (`ast_write` of
 /// the DTMF frames): it is announced as sent.
-fn pass_digit(to: &Arc<Channel>, digit: char) {
+pub(super) fn pass_digit(to: &Arc<Channel>, digit: char) {
     to.emit(EventKind::DtmfBegin { digit, sent: true });
     if let Some(p) = to.media_port() {
         p.send_digit(digit, super::media::DEFAULT_DTMF_MS);
@@ -180,7 +271,7 @@ fn pass_digit(to: &Arc<Channel>, digit: char) {
 
 /// Collected digits that matched nothing, played to the other member
 /// (`ast_dtmf_stream`: straight to the driver, so without events).
-fn stream_digits(to: &Arc<Channel>, digits: String) {
+pub(super) fn stream_digits(to: &Arc<Channel>, digits: String) {
     if digits.is_empty() {
         return;
     }
@@ -216,6 +307,29 @@ async fn run_hook(
             }
             bridge.transfer().map(|_| Ended::Transfer)
         }
+        Hook::AttendedTransfer => {
+            chan.set_tap(None);
+            other.set_tap(None);
+            use super::bridge_atxfer::{Outcome, attended_transfer_feature};
+            match attended_transfer_feature(sys, chan, other, bridge).await {
+                Outcome::Resume => {
+                    connect_audio(chan, other);
+                    None
+                }
+                Outcome::Replaced {
+                    gone,
+                    stays,
+                    target,
+                    bridge,
+                } => Some(Ended::Replaced {
+                    gone,
+                    stays,
+                    target,
+                    bridge,
+                }),
+                Outcome::Hangup => Some(Ended::Hangup),
+            }
+        }
         other_hook => {
             sys.pbx.logger.warning(
                 "bridge_basic.c",
@@ -232,7 +346,7 @@ async fn run_hook(
 }
 
 /// Puts the other members on hold (`ast_bridge_channel_write_hold`).
-fn hold(chan: &Channel) {
+pub(super) fn hold(chan: &Channel) {
     chan.emit(EventKind::Manager {
         class: crate::manager::class::CALL,
         name: "Hold".into(),
@@ -240,7 +354,7 @@ fn hold(chan: &Channel) {
     });
 }
 
-fn unhold(chan: &Channel) {
+pub(super) fn unhold(chan: &Channel) {
     chan.emit(EventKind::Manager {
         class: crate::manager::class::CALL,
         name: "Unhold".into(),
@@ -251,7 +365,7 @@ fn unhold(chan: &Channel) {
 /// Where a transfer by `chan` dials (`get_transfer_context`):
 /// TRANSFER_CONTEXT, else the context of the Macro running, else the
 /// channel's context, else `default`.
-fn transfer_context(chan: &Channel) -> String {
+pub(super) fn transfer_context(chan: &Channel) -> String {
     for var in ["TRANSFER_CONTEXT", "MACRO_CONTEXT"] {
         if let Some(c) = chan.get_var(var).filter(|c| !c.is_empty()) {
             return c;
@@ -291,7 +405,7 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
 /// `grab_transfer`: the announcement, then digits on dial tone until they
 /// name an extension of `context`; Asterisk's number of attempts, each
 /// failure with its prompt. `None` on hangup or when every attempt failed.
-async fn grab_transfer(ctx: &AppCtx, context: &str) -> Option<String> {
+pub(super) async fn grab_transfer(ctx: &AppCtx, context: &str) -> Option<String> {
     let chan = &ctx.chan;
     let conf = crate::funcs::features::channel_features(&ctx.sys.loaded().features, chan);
     let g = &conf.general;

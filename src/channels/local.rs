@@ -111,7 +111,14 @@ impl Driver for LocalDriver {
         // `;2` answering is what answers the outbound `;1`.
         if chan.name.ends_with(";2") {
             if let Some(peer) = chan.peer() {
-                peer.set_state(ChanState::Up);
+                let deferred = {
+                    let mut p = peer.lock();
+                    p.answer_pending = p.answer_deferred;
+                    p.answer_deferred
+                };
+                if !deferred {
+                    peer.set_state(ChanState::Up);
+                }
                 peer.wake();
             }
         }
@@ -146,6 +153,18 @@ impl Driver for LocalDriver {
                 tech_cause,
             });
             peer.softhangup_quiet(softhangup::DEV);
+        }
+    }
+
+    /// `unreal_colp_redirect_indicate`: the other half's caller becomes
+    /// this half's connected line, unannounced until that half next
+    /// publishes a change.
+    fn connected_line(&self, chan: &Arc<Channel>) {
+        if let Some(peer) = chan.peer() {
+            let connected = chan.lock().connected.clone();
+            let mut p = peer.lock();
+            p.caller.id = connected.id;
+            p.caller.ani = connected.ani;
         }
     }
 

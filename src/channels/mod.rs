@@ -8,6 +8,7 @@
 //! time without waiting for an application to finish.
 
 pub mod bridge;
+pub mod bridge_atxfer;
 pub mod bridge_basic;
 pub mod causes;
 pub mod features;
@@ -141,6 +142,11 @@ pub struct ChanData {
     /// A condition the other side indicated, not yet acted on (busy,
     /// congestion, ringing): the channel's "read queue" of control frames.
     pub pending_indication: Option<Indication>,
+    /// The other side's answer is read by whoever services the channel
+    /// (an attended transfer's target in its bridge) rather than applied
+    /// at once; `answer_pending` is that answer, not yet read.
+    pub answer_deferred: bool,
+    pub answer_pending: bool,
     /// Where the channel was before its context/extension last changed.
     pub lastcontext: String,
     pub lastexten: String,
@@ -281,6 +287,9 @@ pub trait Driver: Send + Sync {
     fn rtp_quality(&self) -> Option<[String; 5]> {
         None
     }
+    /// The channel's connected line was updated (`ast_indicate_data` of
+    /// a connected-line frame), already set on the channel.
+    fn connected_line(&self, _chan: &Arc<Channel>) {}
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).
@@ -348,6 +357,28 @@ impl Channel {
             variable: name.to_string(),
             value: value.to_string(),
         });
+    }
+
+    /// Deletes a variable (`pbx_builtin_setvar_helper` with no value):
+    /// VarSet with an empty value only when a non-empty one was there.
+    pub fn unset_var_event(&self, name: &str) {
+        let existed = self.lock().vars.set(name, None);
+        if existed {
+            self.emit(EventKind::VarSet {
+                variable: name.to_string(),
+                value: String::new(),
+            });
+        }
+    }
+
+    /// Reads an answer the other side queued (see `answer_deferred`):
+    /// the channel is up from now. `true` when there was one.
+    pub fn read_queued_answer(&self) -> bool {
+        let pending = std::mem::take(&mut self.lock().answer_pending);
+        if pending {
+            self.set_state(ChanState::Up);
+        }
+        pending
     }
 
     pub fn peer(&self) -> Option<Arc<Channel>> {
@@ -838,6 +869,8 @@ impl Channels {
             h_exten_run: false,
             hangup_exec: false,
             pending_indication: None,
+            answer_deferred: false,
+            answer_pending: false,
             lastcontext: String::new(),
             lastexten: String::new(),
             props: ChanProps::default(),

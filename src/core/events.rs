@@ -165,6 +165,15 @@ pub enum EventKind {
         context: String,
         exten: String,
     },
+    /// One bridge took in another's members (`ast_bridge_publish_merge`).
+    BridgeMerge {
+        to: BridgeSnapshot,
+        from: BridgeSnapshot,
+    },
+    /// An attended transfer ended (`ast_bridge_publish_attended_transfer`):
+    /// the transferer as seen from each bridge, the two parties it joined,
+    /// and where they went.
+    AttendedTransfer(Box<AttendedTransferInfo>),
     /// Something the manager itself raises (a class, a name and its
     /// headers), for events with no channel behind them.
     Manager {
@@ -173,6 +182,34 @@ pub enum EventKind {
         /// Header lines, each ending in CRLF.
         body: String,
     },
+}
+
+/// An attended transfer as its event tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendedTransferInfo {
+    pub result: crate::channels::bridge::TransferResult,
+    /// The transferer in the transferee's bridge, and that bridge.
+    pub orig_transferer: Arc<ChannelSnapshot>,
+    pub orig_bridge: Option<BridgeSnapshot>,
+    /// The transferer in the target's bridge, and that bridge.
+    pub second_transferer: Arc<ChannelSnapshot>,
+    pub second_bridge: Option<BridgeSnapshot>,
+    pub transferee: Option<Arc<ChannelSnapshot>>,
+    pub target: Option<Arc<ChannelSnapshot>>,
+    pub dest: AttendedTransferDest,
+}
+
+/// Where an attended transfer left the parties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttendedTransferDest {
+    /// The bridges were merged into the one named.
+    Bridge(String),
+    /// All three share the bridge named (the transferer is the channel).
+    Threeway {
+        bridge: String,
+        transferer: String,
+    },
+    Fail,
 }
 
 /// What happened to a bridge.

@@ -65,14 +65,20 @@ pub fn channel_state(s: &ChannelSnapshot, prefix: &str) -> String {
 
 /// `ast_manager_build_bridge_state_string_prefix`.
 pub fn bridge_state(b: &BridgeSnapshot) -> String {
+    bridge_state_prefixed(b, "")
+}
+
+/// `ast_manager_build_bridge_state_string_prefix`: the same headers, each
+/// name after `prefix` (`To`, `From`, `Orig`, `Second`).
+pub fn bridge_state_prefixed(b: &BridgeSnapshot, p: &str) -> String {
     format!(
-        "BridgeUniqueid: {}\r\n\
-         BridgeType: {}\r\n\
-         BridgeTechnology: {}\r\n\
-         BridgeCreator: <unknown>\r\n\
-         BridgeName: <unknown>\r\n\
-         BridgeNumChannels: {}\r\n\
-         BridgeVideoSourceMode: none\r\n",
+        "{p}BridgeUniqueid: {}\r\n\
+         {p}BridgeType: {}\r\n\
+         {p}BridgeTechnology: {}\r\n\
+         {p}BridgeCreator: <unknown>\r\n\
+         {p}BridgeName: <unknown>\r\n\
+         {p}BridgeNumChannels: {}\r\n\
+         {p}BridgeVideoSourceMode: none\r\n",
         b.uniqueid, b.bridge_type, b.technology, b.num_channels
     )
 }
@@ -290,6 +296,46 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
                 if *external { "Yes" } else { "No" }
             );
             push(class::CALL, "BlindTransfer", body);
+        }
+        (EventKind::BridgeMerge { to, from }, _) => {
+            let body = format!(
+                "{}{}",
+                bridge_state_prefixed(to, "To"),
+                bridge_state_prefixed(from, "From")
+            );
+            push(class::CALL, "BridgeMerge", body);
+        }
+        (EventKind::AttendedTransfer(t), _) => {
+            use crate::core::events::AttendedTransferDest;
+            let mut body = format!("Result: {}\r\n", t.result.as_str());
+            body.push_str(&channel_state(&t.orig_transferer, "OrigTransferer"));
+            if let Some(b) = &t.orig_bridge {
+                body.push_str(&bridge_state_prefixed(b, "Orig"));
+            }
+            body.push_str(&channel_state(&t.second_transferer, "SecondTransferer"));
+            if let Some(b) = &t.second_bridge {
+                body.push_str(&bridge_state_prefixed(b, "Second"));
+            }
+            if let Some(c) = &t.transferee {
+                body.push_str(&channel_state(c, "Transferee"));
+            }
+            if let Some(c) = &t.target {
+                body.push_str(&channel_state(c, "TransferTarget"));
+            }
+            body.push_str("IsExternal: No\r\n");
+            match &t.dest {
+                AttendedTransferDest::Bridge(id) => {
+                    let _ = write!(body, "DestType: Bridge\r\nDestBridgeUniqueid: {id}\r\n");
+                }
+                AttendedTransferDest::Threeway { bridge, transferer } => {
+                    let _ = write!(
+                        body,
+                        "DestType: Threeway\r\nDestBridgeUniqueid: {bridge}\r\nDestTransfererChannel: {transferer}\r\n"
+                    );
+                }
+                AttendedTransferDest::Fail => body.push_str("DestType: Fail\r\n"),
+            }
+            push(class::CALL, "AttendedTransfer", body);
         }
         (EventKind::Manager { class, name, body }, c) => {
             let mut text = c.map(|c| channel_state(c, "")).unwrap_or_default();

@@ -98,9 +98,7 @@ pub fn set_var(sys: &System, chan: Option<&Arc<Channel>>, name: &str, value: Opt
     match chan {
         Some(c) => match value {
             Some(v) => c.set_var_event(name, v),
-            None => {
-                c.lock().vars.set(name, None);
-            }
+            None => c.unset_var_event(name),
         },
         None => set_global(sys, name, value),
     }

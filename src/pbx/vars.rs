@@ -80,6 +80,12 @@ impl VarList {
         self.entries.clear();
     }
 
+    /// Adds `other`'s variables after these (`ast_channel_inherit_variables`
+    /// appends to the list).
+    pub fn append(&mut self, other: VarList) {
+        self.entries.extend(other.entries);
+    }
+
     /// What a channel created from this one inherits (`ast_channel_inherit_variables`):
     /// `__X` stays `__X` (inherited forever), `_X` becomes `X` (one level).
     /// The order is kept.

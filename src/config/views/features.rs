@@ -8,6 +8,29 @@ use super::hash::{sort_into_buckets, str_case_hash};
 use super::{View, bad_value, file_note, line_note, report_unknown, section_note};
 use crate::config::{Config, Diagnostic, Severity, Variable, is_true};
 
+/// Attended-transfer settings whose feature Asterism does not run yet:
+/// three-way calling, and calling the transferer back when a transfer
+/// completed while the target rang is not answered (the transfer ends
+/// as with `atxferdropcall=yes`).
+const ATXFER_NOT_BUILT: &[(&str, &str)] = &[
+    (
+        "atxferthreeway",
+        "Asterism does not run three-way calling from an attended transfer yet",
+    ),
+    (
+        "atxferdropcall",
+        "Asterism does not call the transferer back yet; transfers end as with atxferdropcall=yes",
+    ),
+    (
+        "atxferloopdelay",
+        "Asterism does not call the transferer back yet (atxferdropcall)",
+    ),
+    (
+        "atxfercallbackretries",
+        "Asterism does not call the transferer back yet (atxferdropcall)",
+    ),
+];
+
 /// Parking options that moved to res_parking.conf: accepted, warned about.
 const PARKING_OPTIONS: &[&str] = &[
     "context",
@@ -271,7 +294,21 @@ impl View for FeaturesConf {
                 "general" => {
                     for v in &cat.variables {
                         match set_general(&mut conf.general, &v.name, &v.value) {
-                            Ok(true) => {}
+                            Ok(true) => {
+                                let lname = v.name.to_ascii_lowercase();
+                                if let Some(what) = ATXFER_NOT_BUILT
+                                    .iter()
+                                    .find(|(n, _)| *n == lname)
+                                    .map(|(_, what)| what)
+                                {
+                                    line_note(
+                                        diags,
+                                        Severity::Notice,
+                                        v,
+                                        format!("{}: {what}", v.name),
+                                    );
+                                }
+                            }
                             Ok(false)
                                 if PARKING_OPTIONS
                                     .iter()
@@ -308,10 +345,7 @@ impl View for FeaturesConf {
                         *slot = v.value.clone();
                         let lname = v.name.to_ascii_lowercase();
                         if !v.value.is_empty()
-                            && matches!(
-                                lname.as_str(),
-                                "atxfer" | "parkcall" | "automon" | "automixmon"
-                            )
+                            && matches!(lname.as_str(), "parkcall" | "automon" | "automixmon")
                         {
                             line_note(
                                 diags,
