@@ -492,8 +492,184 @@ fn read_full(f: &mut std::fs::File, buf: &mut [u8]) -> usize {
     n
 }
 
-/// FILE() writes: appending and replacing the whole file, by bytes or by
-/// lines. Writing into the middle of a file is not done yet.
+/// Asterisk edits a file in place with stdio (`fseeko`, `fread`, `fwrite`,
+/// `truncate`). Those steps are replayed here on the file's bytes, so the
+/// result is byte for byte what the reference leaves -- its quirks with
+/// files past one 4096-byte buffer included -- and then replaces the file
+/// in one rename, so a crash never leaves it half rewritten.
+struct Sim {
+    data: Vec<u8>,
+    pos: i64,
+}
+
+/// How large a file FILE() will build in memory; past it a write fails as
+/// `EFBIG` would (a huge offset must not exhaust memory).
+const SIM_MAX: i64 = 256 << 20;
+
+impl Sim {
+    fn len(&self) -> i64 {
+        self.data.len() as i64
+    }
+
+    /// `fseeko(SEEK_SET)`: a position before the start fails and leaves
+    /// the position alone.
+    fn seek(&mut self, to: i64) -> bool {
+        if to < 0 {
+            return false;
+        }
+        self.pos = to;
+        true
+    }
+
+    fn seek_cur(&mut self, by: i64) -> bool {
+        self.seek(self.pos.wrapping_add(by))
+    }
+
+    /// `fread`: what is there, up to `buf`'s size; the rest of `buf` keeps
+    /// what it held, as a C buffer does.
+    fn read(&mut self, buf: &mut [u8]) -> usize {
+        if self.pos >= self.len() {
+            return 0;
+        }
+        let from = self.pos as usize;
+        let n = buf.len().min(self.data.len() - from);
+        buf[..n].copy_from_slice(&self.data[from..from + n]);
+        self.pos += n as i64;
+        n
+    }
+
+    /// `fwrite`: past the end, the gap reads as zeros (a hole).
+    fn write(&mut self, b: &[u8]) -> bool {
+        let end = self.pos.saturating_add(b.len() as i64);
+        if end > SIM_MAX.max(self.len()) {
+            return false;
+        }
+        let from = self.pos as usize;
+        if self.data.len() < end as usize {
+            self.data.resize(end as usize, 0);
+        }
+        self.data[from..end as usize].copy_from_slice(b);
+        self.pos = end;
+        true
+    }
+
+    /// The bytes from the position on, as they are now.
+    fn tail(&self) -> Vec<u8> {
+        let from = usize::try_from(self.pos).unwrap_or(usize::MAX);
+        self.data.get(from..).unwrap_or_default().to_vec()
+    }
+
+    /// `truncate`: a negative length is `EINVAL`; a longer one pads with
+    /// zeros.
+    fn truncate(&mut self, len: i64) -> bool {
+        if len < 0 || len > SIM_MAX.max(self.len()) {
+            return false;
+        }
+        self.data.resize(len as usize, 0);
+        true
+    }
+}
+
+/// The last write of a growing edit: `foplen` bytes of Asterisk's
+/// buffer, which holds the first 4096 bytes of `tail`. Asterisk writes
+/// none when the count is negative and, past its buffer, reads memory it
+/// does not own; there the rest of the tail stands in (then zeros), the
+/// bytes Asterisk meant to move.
+fn rest(fbuf: &[u8], tail: &[u8], foplen: i64) -> Vec<u8> {
+    let n = usize::try_from(foplen).unwrap_or(0);
+    let mut out = fbuf[..n.min(fbuf.len())].to_vec();
+    if n > fbuf.len() {
+        out.extend(tail.iter().skip(fbuf.len()).take(n - fbuf.len()));
+        out.resize(n, 0);
+    }
+    out
+}
+
+/// `strerror(EINVAL)`, what a failed seek or truncate reports.
+const EINVAL: &str = "Invalid argument";
+
+/// Opens `path` as `fopen(path, "r+")` would and reads it all.
+fn open_modify(path: &str) -> std::io::Result<(std::fs::File, Vec<u8>)> {
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let mut data = Vec::new();
+    f.read_to_end(&mut data)?;
+    Ok((f, data))
+}
+
+/// Replaces the file at `path` with `data`: a temporary file in the same
+/// directory, synced, then renamed over it. The file keeps its mode; a
+/// symbolic link is followed, so the link stays. Where no temporary file
+/// can be made (a directory not writable), the file is rewritten in place,
+/// as Asterisk would; the error is then the one opening the file gives.
+fn replace_file(path: &str, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+
+    let target = match std::fs::canonicalize(path) {
+        Ok(t) => Some(t),
+        // Nothing there yet: the new file goes where the path says.
+        Err(_) if std::fs::symlink_metadata(path).is_err() => Some(path.into()),
+        // A dangling link or the like: leave its resolution to open().
+        Err(_) => None,
+    };
+    let atomic = target.and_then(|target| {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = target.file_name()?.to_string_lossy().into_owned();
+        let perms = std::fs::metadata(&target).ok().map(|m| m.permissions());
+        let tmp = dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&tmp)
+            .ok()?;
+        let done = f
+            .write_all(data)
+            .and_then(|()| match &perms {
+                Some(p) => f.set_permissions(p.clone()),
+                None => Ok(()),
+            })
+            .and_then(|()| f.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, &target));
+        if done.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        Some(done)
+    });
+    match atomic {
+        Some(r) => r,
+        None => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)?;
+            f.write_all(data)
+        }
+    }
+}
+
+/// Saves what a replayed edit left, when it changed anything.
+fn commit(ctx: &FuncCtx<'_>, path: &str, before: &[u8], sim: &Sim) {
+    if sim.data != before && replace_file(path, &sim.data).is_err() {
+        ctx.error(FILE, "Short write?!!");
+    }
+}
+
+/// FILE() writes: append, replace the whole file, or replace a range of
+/// bytes or lines with the value, the file growing or shrinking to fit.
 fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
     use std::io::Write;
     let args = app_args(data, 5);
@@ -503,19 +679,20 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
     let options = args.get(3).map(String::as_str);
     let line_mode = options.is_some_and(|o| o.contains('l'));
     let append = options.is_some_and(|o| o.contains('a'));
-    let open = |append: bool| {
+    // `strlen`: the value ends at a NUL.
+    let value = value.as_bytes();
+    let value = &value[..value.iter().position(|&b| b == 0).unwrap_or(value.len())];
+    let open_append = || {
         std::fs::OpenOptions::new()
-            .write(true)
             .create(true)
-            .append(append)
-            .truncate(!append)
+            .append(true)
             .open(filename)
     };
     if !line_mode {
         if append {
-            match open(true) {
+            match open_append() {
                 Ok(mut f) => {
-                    if f.write_all(value.as_bytes()).is_err() {
+                    if f.write_all(value).is_err() {
                         ctx.error(FILE, "Short write?!!");
                     }
                 }
@@ -530,23 +707,37 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
             return Ok(());
         }
         if offset == 0 && length == i64::MAX {
-            match open(false) {
-                Ok(mut f) => {
-                    if f.write_all(value.as_bytes()).is_err() {
-                        ctx.error(FILE, "Short write?!!");
-                    }
-                }
-                Err(e) => ctx.warning(
+            if let Err(e) = replace_file(filename, value) {
+                ctx.warning(
                     FILE,
                     &format!(
                         "Cannot open file '{filename}' for writing: {}",
                         strerror(&e)
                     ),
-                ),
+                );
             }
             return Ok(());
         }
-        return Err(Failed);
+        let (_f, before) = match open_modify(filename) {
+            Ok(x) => x,
+            Err(e) => {
+                ctx.warning(
+                    FILE,
+                    &format!(
+                        "Cannot open file '{filename}' for modification: {}",
+                        strerror(&e)
+                    ),
+                );
+                return Ok(());
+            }
+        };
+        let mut sim = Sim {
+            data: before.clone(),
+            pos: 0,
+        };
+        let r = byte_write(ctx, &args, &mut sim, offset, length, value);
+        commit(ctx, filename, &before, &sim);
+        return r;
     }
     let mut format = args
         .get(4)
@@ -559,13 +750,15 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
             return Err(Failed);
         }
     }
-    let mut text = value.as_bytes().to_vec();
-    if !options.is_some_and(|o| o.contains('d')) {
-        text.extend_from_slice(format.term());
-    }
-    if append || (offset == 0 && length == i64::MAX) {
-        let what = if append { "appending" } else { "writing" };
-        match open(append) {
+    let term = if options.is_some_and(|o| o.contains('d')) {
+        &b""[..]
+    } else {
+        format.term()
+    };
+    let mut text = value.to_vec();
+    text.extend_from_slice(term);
+    if append {
+        match open_append() {
             Ok(mut f) => {
                 if f.write_all(&text).is_err() {
                     ctx.error(FILE, "Short write?!!");
@@ -574,14 +767,332 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
             Err(e) => {
                 ctx.error(
                     FILE,
-                    &format!("Unable to open '{filename}' for {what}: {}", strerror(&e)),
+                    &format!(
+                        "Unable to open '{filename}' for appending: {}",
+                        strerror(&e)
+                    ),
                 );
                 return Err(Failed);
             }
         }
         return Ok(());
     }
-    Err(Failed)
+    if offset == 0 && length == i64::MAX {
+        if let Err(e) = replace_file(filename, &text) {
+            ctx.error(
+                FILE,
+                &format!("Unable to open '{filename}' for writing: {}", strerror(&e)),
+            );
+            return Err(Failed);
+        }
+        return Ok(());
+    }
+    if offset < 0 && length < offset {
+        ctx.error(FILE, "Length cannot specify a position prior to the offset");
+        return Err(Failed);
+    }
+    let (_f, before) = match open_modify(filename) {
+        Ok(x) => x,
+        Err(e) => {
+            ctx.error(
+                FILE,
+                &format!(
+                    "Cannot open '{filename}' for modification: {}",
+                    strerror(&e)
+                ),
+            );
+            return Err(Failed);
+        }
+    };
+    let mut sim = Sim {
+        data: before.clone(),
+        pos: 0,
+    };
+    let r = line_write(ctx, &args, &mut sim, offset, length, format, &text);
+    commit(ctx, filename, &before, &sim);
+    r
+}
+
+/// Byte mode, a range: `offset` and `length` as given, `value` to put
+/// there.
+fn byte_write(
+    ctx: &FuncCtx<'_>,
+    args: &[String],
+    f: &mut Sim,
+    mut offset: i64,
+    mut length: i64,
+    value: &[u8],
+) -> Result<(), Failed> {
+    let filename = args.first().map(String::as_str).unwrap_or("");
+    let short_write = || ctx.error(FILE, "Short write?!!");
+    let flength = f.len();
+    let vlength = value.len() as i64;
+    let fb = FBUF as i64;
+    f.pos = flength;
+    if offset < 0 {
+        if !f.seek(flength.wrapping_add(offset)) {
+            ctx.error(
+                FILE,
+                &format!("Cannot seek to offset of '{filename}': {EINVAL}"),
+            );
+            return Err(Failed);
+        }
+        offset = f.pos;
+    }
+    if length < 0 {
+        length = flength.wrapping_sub(offset).wrapping_add(length);
+        if length < 0 {
+            let shown = args.get(2).map(String::as_str).unwrap_or("");
+            ctx.error(
+                FILE,
+                &format!("Length '{shown}' exceeds the file length.  No data will be written."),
+            );
+            return Err(Failed);
+        }
+    }
+    f.seek(offset);
+    let truncate_failed = || ctx.error(FILE, &format!("Unable to truncate the file: {EINVAL}"));
+    if length == vlength {
+        if !f.write(value) {
+            short_write();
+        }
+    } else if length == i64::MAX {
+        if !f.write(value) {
+            short_write();
+        }
+        if !f.truncate(offset.saturating_add(vlength)) {
+            truncate_failed();
+        }
+    } else if length > vlength {
+        // The value is shorter than what it replaces: the tail moves back.
+        let mut fbuf = vec![0u8; FBUF];
+        if !f.write(value) {
+            short_write();
+        }
+        f.seek_cur(length - vlength);
+        loop {
+            let cur = f.pos;
+            if cur >= flength {
+                break;
+            }
+            f.read(&mut fbuf);
+            f.seek(cur + vlength - length);
+            if !f.write(&fbuf) {
+                short_write();
+            }
+            if !f.seek(cur + fb) {
+                break;
+            }
+        }
+        if !f.truncate(flength.wrapping_sub(length - vlength)) {
+            truncate_failed();
+        }
+    } else {
+        // Longer: the tail moves forward, a buffer at a time from the end.
+        let mut fbuf = vec![0u8; FBUF];
+        let mut lastwritten = flength + vlength - length;
+        f.seek(flength - fb);
+        while offset < f.pos {
+            if f.read(&mut fbuf) < FBUF {
+                ctx.error(FILE, "Short read?!!");
+                return Err(Failed);
+            }
+            f.seek_cur(vlength - length - fb);
+            lastwritten = f.pos;
+            if !f.write(&fbuf) {
+                short_write();
+                return Err(Failed);
+            }
+            if (lastwritten as u64) < (offset as u64).wrapping_add(FBUF as u64) {
+                break;
+            }
+            f.seek_cur(2 * fb + vlength - length);
+        }
+        f.seek(offset.wrapping_add(length));
+        let tail = f.tail();
+        f.read(&mut fbuf);
+        f.seek(offset);
+        if !f.write(value) {
+            short_write();
+        } else {
+            let foplen = lastwritten - f.pos;
+            if !f.write(&rest(&fbuf, &tail, foplen)) {
+                short_write();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Line mode, a range: `offset` and `length` count lines; `text` is the
+/// value with its line ending.
+fn line_write(
+    ctx: &FuncCtx<'_>,
+    args: &[String],
+    f: &mut Sim,
+    offset: i64,
+    length: i64,
+    format: Format,
+    text: &[u8],
+) -> Result<(), Failed> {
+    let short_write = || ctx.error(FILE, "Short write?!!");
+    let flength = f.len();
+    let fb = FBUF as i64;
+    let mut fbuf = vec![0u8; FBUF];
+    // One DOS state for every scan below, as in Asterisk.
+    let mut dos_state = false;
+    let mut offset_offset: i64 = if offset == 0 { 0 } else { -1 };
+    let mut length_offset: i64 = -1;
+    f.pos = flength;
+    if offset < 0 || length < 0 {
+        let mut count: i64 = 0;
+        let mut i = (flength / fb) * fb;
+        while i >= 0 {
+            f.seek(i);
+            if i + fb >= flength {
+                fbuf.fill(0);
+            }
+            f.read(&mut fbuf);
+            for p in (0..FBUF).rev() {
+                line_counter(fbuf[p], format, &mut count, &mut dos_state);
+                if length < 0 && count.wrapping_neg() == length {
+                    length_offset = i + p as i64;
+                } else if offset < 0 && count.wrapping_neg() == offset.wrapping_sub(1) {
+                    offset_offset = i + p as i64 + if format == Format::Dos { 2 } else { 1 };
+                    break;
+                }
+            }
+            if (offset < 0 && offset_offset >= 0) || (offset >= 0 && length_offset >= 0) {
+                break;
+            }
+            i -= fb;
+        }
+        if offset < 0 && offset_offset < 0 && offset == count.wrapping_neg() {
+            offset_offset = 0;
+        }
+    }
+    if offset > 0 {
+        let mut count: i64 = 0;
+        f.seek(0);
+        let mut i: i64 = 0;
+        while i < flength {
+            if i + fb >= flength {
+                fbuf.fill(0);
+            }
+            f.read(&mut fbuf);
+            for (p, &c) in fbuf.iter().enumerate() {
+                line_counter(c, format, &mut count, &mut dos_state);
+                if count == offset {
+                    offset_offset = i + p as i64 + 1;
+                    break;
+                }
+            }
+            if offset_offset >= 0 {
+                break;
+            }
+            i += fb;
+        }
+    }
+    if offset_offset < 0 {
+        let shown = args.get(1).map(String::as_str).unwrap_or("(null)");
+        ctx.error(
+            FILE,
+            &format!("Offset '{shown}' refers to before the beginning of the file!"),
+        );
+        return Err(Failed);
+    }
+    if length == 0 {
+        length_offset = offset_offset;
+    } else if length == i64::MAX {
+        length_offset = flength;
+    }
+    if length_offset < 0 {
+        let mut current: i64 = 0;
+        f.seek(offset_offset);
+        let mut i = offset_offset;
+        while i < flength {
+            if i + fb >= flength {
+                fbuf.fill(0);
+            }
+            f.read(&mut fbuf);
+            for (p, &c) in fbuf.iter().enumerate() {
+                line_counter(c, format, &mut current, &mut dos_state);
+                if current == length {
+                    length_offset = i + p as i64 + 1;
+                    break;
+                }
+            }
+            if length_offset >= 0 {
+                break;
+            }
+            i += fb;
+        }
+        if length_offset < 0 {
+            length_offset = flength;
+        }
+    }
+    let vlen = text.len() as i64;
+    let span = length_offset - offset_offset;
+    if span == vlen {
+        f.seek(offset_offset);
+        if !f.write(text) {
+            short_write();
+        }
+    } else if span > vlen {
+        // Fewer bytes than the lines replaced: the tail moves back.
+        f.seek(offset_offset);
+        if !f.write(text) {
+            short_write();
+            return Err(Failed);
+        }
+        while f.pos < flength {
+            let cur = f.pos;
+            f.seek_cur(span - vlen);
+            f.read(&mut fbuf);
+            f.seek(cur);
+            if !f.write(&fbuf) {
+                short_write();
+                return Err(Failed);
+            }
+        }
+        if !f.truncate(flength - (span - vlen)) {
+            ctx.error(FILE, &format!("Truncation of file failed: {EINVAL}"));
+        }
+    } else {
+        // More: the tail moves forward, a buffer at a time from the end.
+        let origlen = span;
+        let mut lastwritten = flength + vlen - origlen;
+        f.seek(flength - fb);
+        while (offset_offset as u64).wrapping_add(FBUF as u64) < f.pos as u64 {
+            if f.read(&mut fbuf) < FBUF {
+                ctx.error(FILE, "Short read?!!");
+                return Err(Failed);
+            }
+            f.seek_cur(fb - vlen - origlen);
+            if !f.write(&fbuf) {
+                short_write();
+                return Err(Failed);
+            }
+            lastwritten = f.pos - fb;
+            if (lastwritten as u64) < (offset_offset as u64).wrapping_add(FBUF as u64) {
+                break;
+            }
+            f.seek_cur(2 * fb + vlen - origlen);
+        }
+        f.seek(length_offset);
+        let tail = f.tail();
+        f.read(&mut fbuf);
+        f.seek(offset_offset);
+        if !f.write(text) {
+            short_write();
+            return Err(Failed);
+        }
+        let foplen = lastwritten - f.pos;
+        if !f.write(&rest(&fbuf, &tail, foplen)) {
+            short_write();
+        }
+    }
+    Ok(())
 }
 
 /// glibc `dirname`.

@@ -588,6 +588,51 @@ struct PState {
     have_yday: bool,
     have_mon: bool,
     have_mday: bool,
+    /// `%U` or `%W` (Sunday once %U is seen) and the last week number.
+    week: Option<(WeekStart, i32)>,
+}
+
+#[derive(Clone, Copy)]
+enum WeekStart {
+    Sunday,
+    Monday,
+}
+
+/// glibc's `__mon_yday`, its two rows (common year, leap year) one after
+/// the other as they lie in memory: glibc's search for a day of the year
+/// past a row's end runs on into the next. Past both rows the search
+/// stops, and before them it reads 0, as glibc 2.36 shows.
+const MON_YDAY_FLAT: [i32; 26] = [
+    0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365, 0, 31, 60, 91, 121, 152, 182, 213,
+    244, 274, 305, 335, 366,
+];
+
+fn mon_yday_at(leap: bool, i: i64) -> i32 {
+    let idx = i + if leap { 13 } else { 0 };
+    match usize::try_from(idx) {
+        Err(_) => 0,
+        Ok(i) => MON_YDAY_FLAT.get(i).copied().unwrap_or(i32::MAX),
+    }
+}
+
+/// Month and day of the month from `yday`, as glibc's strptime derives
+/// them (a month past December or before January when `yday` is out of
+/// the year; mktime then carries it).
+fn from_yday(tm_year: i32, yday: i32) -> (i32, i32) {
+    let leap = tz::is_leap(i64::from(tm_year) + 1900);
+    let mut t: i64 = 0;
+    while t <= MON_YDAY_FLAT.len() as i64 && mon_yday_at(leap, t) <= yday {
+        t += 1;
+    }
+    (t as i32 - 1, yday - mon_yday_at(leap, t - 1) + 1)
+}
+
+/// The weekday (0 Sunday) of 1 January of `tm_year`.
+fn jan1_wday(tm_year: i32) -> i32 {
+    let y = i64::from(tm_year) + 1900 - 1;
+    // Days from 1 January of year 1 (a Monday) to 1 January of the year.
+    let days = y * 365 + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400);
+    ((days + 1).rem_euclid(7)) as i32
 }
 
 fn is_space(c: u8) -> bool {
@@ -667,21 +712,34 @@ pub(crate) fn strptime(s: &[u8], f: &[u8]) -> Option<Tm> {
         }
     }
     if st.want_xday && !st.have_wday && !(st.have_mon && st.have_mday) && st.have_yday {
-        let leap = usize::from(tz::is_leap(i64::from(tm.year) + 1900));
-        const MON_YDAY: [[i32; 13]; 2] = [
-            [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365],
-            [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366],
-        ];
-        let mut t_mon = 0;
-        while t_mon < 13 && MON_YDAY[leap][t_mon] <= tm.yday {
-            t_mon += 1;
-        }
-        let t_mon = t_mon.max(1);
+        let (mon, mday) = from_yday(tm.year, tm.yday);
         if !st.have_mon {
-            tm.mon = t_mon as i32 - 1;
+            tm.mon = mon;
         }
         if !st.have_mday {
-            tm.mday = tm.yday - MON_YDAY[leap][t_mon - 1] + 1;
+            tm.mday = mday;
+        }
+    }
+    // A week number and a weekday name the day, with or without a year
+    // (glibc does this whether or not anything else named the date; %V
+    // never takes part). A day of the year (%j) given wins over the week.
+    if let (Some((start, week_no)), true) = (st.week, st.have_wday) {
+        let off = match start {
+            WeekStart::Sunday => 0,
+            WeekStart::Monday => 1,
+        };
+        if !st.have_yday {
+            tm.yday =
+                (7 - (jan1_wday(tm.year) - off)) % 7 + (week_no - 1) * 7 + (tm.wday - off + 7) % 7;
+        }
+        if !st.have_mday || !st.have_mon {
+            let (mon, mday) = from_yday(tm.year, tm.yday);
+            if !st.have_mon {
+                tm.mon = mon;
+            }
+            if !st.have_mday {
+                tm.mday = mday;
+            }
         }
     }
     Some(tm)
@@ -839,7 +897,18 @@ fn parse(
                     *rp += 1;
                 }
             }
-            b'U' | b'W' | b'V' => {
+            b'U' => st.week = Some((WeekStart::Sunday, get_number(s, rp, 0, 53, 2)? as i32)),
+            b'W' => {
+                let n = get_number(s, rp, 0, 53, 2)? as i32;
+                // Once %U has been seen, weeks start on Sunday.
+                let start = match st.week {
+                    Some((WeekStart::Sunday, _)) => WeekStart::Sunday,
+                    _ => WeekStart::Monday,
+                };
+                st.week = Some((start, n));
+            }
+            // The ISO week is read and dropped.
+            b'V' => {
                 get_number(s, rp, 0, 53, 2)?;
             }
             b'w' => {
@@ -925,6 +994,33 @@ mod tests {
         assert_eq!(f("%c"), "Tue Nov 14 22:13:20 2023");
         assert_eq!(f("%G-W%V-%u %j %U %W"), "2023-W46-2 318 46 46");
         assert_eq!(f("%"), "%");
+    }
+
+    /// glibc 2.36's strptime then mktime in UTC, seen with a C program.
+    #[test]
+    fn week_numbers_like_glibc() {
+        let cases: [(&str, &str, i64); 16] = [
+            ("2023 46 2", "%Y %U %w", 1699920000),
+            ("2023 46 Tue", "%Y %W %a", 1699920000),
+            ("2023 46 2", "%Y %V %u", 1672444800),
+            ("2023 10 46 2", "%Y %m %U %w", 1697241600),
+            ("2023 46 2 5", "%Y %U %w %d", 1699142400),
+            ("2023 0 0", "%Y %U %w", 1669248000),
+            ("2024 0 0", "%Y %U %w", 1669766400),
+            ("2023 0 1", "%Y %W %u", 1669334400),
+            ("2023 53 6", "%Y %U %w", 1738713600),
+            ("2024 53 6", "%Y %W %w", 1735948800),
+            ("2023 318 46 2", "%Y %j %U %w", 1699920000),
+            ("2023 366", "%Y %j", 1738281600),
+            ("2023 46 7", "%Y %W %u", 1700352000),
+            ("2023 46 Mon", "%Y %U %a", 1699833600),
+            ("46 2 2023", "%U %w %Y", 1699920000),
+            ("2023 318 2", "%Y %j %w", 1672444800),
+        ];
+        for (input, format, want) in cases {
+            let tm = strptime(input.as_bytes(), format.as_bytes()).expect(input);
+            assert_eq!(tz::mktime(&tm, Some("UTC")), want, "{input} {format}");
+        }
     }
 
     #[test]
