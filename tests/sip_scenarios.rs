@@ -75,12 +75,35 @@ struct Pbx {
 
 impl Pbx {
     fn start() -> Pbx {
+        Pbx::start_with(|_| {})
+    }
+
+    /// As `start`, with TCP listening too: chan_sip `tcpenable=yes` (on
+    /// its UDP address and port), pjsip a TCP transport on its UDP port.
+    fn start_tcp() -> Pbx {
+        Pbx::start_with(|dir| {
+            let sip = dir.join("sip.conf");
+            let text = std::fs::read_to_string(&sip).expect("sip.conf");
+            assert!(text.contains("tcpenable = no"), "sipcalls sip.conf changed");
+            let text = text.replace("tcpenable = no", "tcpenable = yes");
+            std::fs::write(&sip, text).expect("write sip.conf");
+            let pjsip = dir.join("pjsip.conf");
+            let mut text = std::fs::read_to_string(&pjsip).expect("pjsip.conf");
+            text.push_str(
+                "\n[transport-tcp]\ntype = transport\nprotocol = tcp\nbind = 127.0.0.1:5070\n",
+            );
+            std::fs::write(&pjsip, text).expect("write pjsip.conf");
+        })
+    }
+
+    fn start_with(edit: impl FnOnce(&std::path::Path)) -> Pbx {
         let sipp = Command::new("sipp").arg("-v").output();
         assert!(
             sipp.is_ok(),
             "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
         );
         let dir = common::config_copy("sipcalls");
+        edit(dir.path());
         let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
         common::move_ports(
             dir.path(),
@@ -269,10 +292,14 @@ fn machine_lock() -> std::fs::File {
 }
 
 fn both(f: impl Fn(&Pbx, Variant)) {
+    both_on(Pbx::start, f)
+}
+
+fn both_on(start: fn() -> Pbx, f: impl Fn(&Pbx, Variant)) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     // Released when dropped, after the daemon (declared later) stopped.
     let _machine = machine_lock();
-    let pbx = Pbx::start();
+    let pbx = start();
     for v in ["chan_sip", "pjsip"] {
         f(&pbx, pbx.variant(v));
     }
@@ -461,4 +488,151 @@ fn outbound_registration_of_trunks() {
         assert_eq!(code, 0, "{trace}: the registrar refused our credentials");
     }
     drop(daemon);
+}
+
+/// The SIP messages of a trace that SIPp received (`flow.py` reads the
+/// same log), for checks of what we wrote over TCP.
+fn received_text(p: &Pbx, trace: &str) -> String {
+    let log =
+        std::fs::read_to_string(p.out.path().join(format!("{trace}.sip.log"))).unwrap_or_default();
+    log.split("message received")
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// REGISTER over TCP, one connection for the run (SIPp `-t t1`): the
+/// same challenge and 200 as over UDP, answered on the connection.
+#[test]
+fn register_over_tcp() {
+    both_on(Pbx::start_tcp, |p, v| {
+        let step = p.uac(v, "register_tcp", "register", &["-t", "t1"]);
+        p.check_status(step);
+        let got = received_text(p, &format!("register_tcp.{}", v.name));
+        assert!(got.contains("SIP/2.0/TCP"), "{}: {got}", v.name);
+    });
+}
+
+/// Calls over TCP: the caller hangs up (a connection per call, `-t tn`),
+/// and the PBX hangs up (its BYE goes back on the caller's connection,
+/// with a TCP Via and a Contact naming the transport).
+#[test]
+fn invite_over_tcp() {
+    both_on(Pbx::start_tcp, |p, v| {
+        p.check_status(p.uac(
+            v,
+            "invite_bye_tcp",
+            "invite_bye",
+            &["-s", "700", "-t", "tn", "-max_socket", "100"],
+        ));
+        p.check_status(p.uac(
+            v,
+            "invite_playback_tcp",
+            "invite_playback",
+            &["-s", "600", "-t", "t1"],
+        ));
+        let got = received_text(p, &format!("invite_playback_tcp.{}", v.name));
+        assert!(got.contains("BYE sip:"), "{}: no BYE: {got}", v.name);
+        assert!(
+            got.contains("Via: SIP/2.0/TCP 127.0.0.1"),
+            "{}: {got}",
+            v.name
+        );
+        let param = match v.name {
+            "chan_sip" => ";transport=tcp>",
+            _ => ";transport=TCP>",
+        };
+        assert!(
+            got.contains(param),
+            "{}: Contact without {param}: {got}",
+            v.name
+        );
+    });
+}
+
+/// Garbage, a Content-Length that lies, an oversized head and a client
+/// that stalls mid-message: each bad connection is closed (or left to
+/// time out) without disturbing the stack, which goes on answering a
+/// good request on a new connection.
+#[test]
+fn malformed_tcp_streams() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+    both_on(Pbx::start_tcp, |_p, v| {
+        let addr = format!("127.0.0.1:{}", v.port);
+        let connect = || {
+            let s = TcpStream::connect(&addr).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            s
+        };
+        // Read until the server closes; true if it did within the timeout.
+        let closed = |mut s: TcpStream| {
+            let mut buf = [0u8; 4096];
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) => return true,
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+                    Err(_) => return false,
+                }
+            }
+        };
+        let options = |branch: &str, cl: &str| {
+            format!(
+                "OPTIONS sip:{port}@127.0.0.1:{port} SIP/2.0\r\n\
+                 Via: SIP/2.0/TCP 127.0.0.1:5062;branch=z9hG4bK{branch}\r\n\
+                 From: <sip:probe@127.0.0.1>;tag={branch}\r\n\
+                 To: <sip:{port}@127.0.0.1>\r\n\
+                 Call-ID: {branch}@127.0.0.1\r\n\
+                 CSeq: 1 OPTIONS\r\n\
+                 Max-Forwards: 70\r\n\
+                 Content-Length: {cl}\r\n\r\n",
+                port = v.port,
+            )
+        };
+        // Stalls mid-message and stays open while the others run.
+        let mut stalled = connect();
+        stalled
+            .write_all(b"OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1")
+            .expect("write");
+        let mut garbage = connect();
+        garbage
+            .write_all(b"\x00\xff\xfe not SIP at all\r\n\r\n")
+            .expect("write");
+        assert!(closed(garbage), "{}: garbage left open", v.name);
+        let mut lying = connect();
+        lying
+            .write_all(options("lie", "999999999").as_bytes())
+            .expect("write");
+        assert!(closed(lying), "{}: lying Content-Length left open", v.name);
+        let mut huge = connect();
+        let head = format!(
+            "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nX: {}",
+            "a".repeat(200_000)
+        );
+        // The server may close before all of it is written.
+        let _ = huge.write_all(head.as_bytes());
+        assert!(closed(huge), "{}: oversized head left open", v.name);
+        let mut good = connect();
+        good.write_all(options("good", "0").as_bytes())
+            .expect("write");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("\r\n\r\n") {
+            match good.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let got = String::from_utf8_lossy(&got);
+        assert!(
+            got.starts_with("SIP/2.0 "),
+            "{}: no answer: {got:?}",
+            v.name
+        );
+        assert!(got.contains("branch=z9hG4bKgood"), "{}: {got}", v.name);
+        drop(stalled);
+    });
 }

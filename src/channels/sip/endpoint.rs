@@ -75,6 +75,9 @@ pub struct Endpoint {
     /// than to its SDP address (chan_sip `nat=comedia`, pjsip
     /// `rtp_symmetric`).
     pub symmetric_rtp: SymmetricRtp,
+    /// Calls to it go over TCP (chan_sip `transport=tcp` first; pjsip
+    /// `transport=` naming a TCP transport).
+    pub tcp: bool,
 }
 
 /// When a call's RTP is symmetric.
@@ -171,6 +174,8 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 callerid_num: nonempty(&p.cid_num),
                 accountcode: p.accountcode.clone(),
                 mohsuggest: p.settings.mohsuggest.clone(),
+                tcp: p.settings.primary_transport
+                    == Some(crate::config::views::sip::Transport::Tcp),
                 symmetric_rtp: if p.settings.nat.comedia {
                     SymmetricRtp::Always
                 } else if p.settings.nat.auto_comedia {
@@ -246,6 +251,9 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 callerid_num: e.callerid_num.clone(),
                 accountcode: e.accountcode.clone(),
                 mohsuggest: e.moh_suggest.clone(),
+                tcp: conf
+                    .transport(&e.transport)
+                    .is_some_and(|t| t.protocol == "tcp"),
                 symmetric_rtp: if e.rtp_symmetric {
                     SymmetricRtp::Always
                 } else {

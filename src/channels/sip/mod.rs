@@ -10,13 +10,14 @@ pub mod qualify;
 pub mod registrar;
 pub mod stack;
 pub mod style;
+pub mod tcp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::core::{System, lock};
 use endpoint::Flavor;
-use stack::SipStack;
+use stack::{Listen, SipStack};
 
 /// The stack serving one driver, if it runs.
 pub fn stack_of(sys: &System, flavor: Flavor) -> Option<Arc<SipStack>> {
@@ -222,16 +223,29 @@ pub fn parse_bind(text: &str, default_port: u16) -> Option<SocketAddr> {
 }
 
 /// Starts the SIP listeners the configuration asks for: chan_sip on
-/// sip.conf's `udpbindaddr`/`bindport` when sip.conf exists and the module
-/// loads, and one listener per pjsip UDP transport.
+/// sip.conf's `udpbindaddr`/`bindport` (and `tcpbindaddr` with
+/// `tcpenable=yes`) when sip.conf exists and the module loads; pjsip one
+/// stack per UDP transport, the first of them also serving the first TCP
+/// transport (so a device reaches the same registrar and calls either way),
+/// and any further TCP transport on a stack of its own.
 pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
     let loaded = sys.loaded();
-    let mut wanted: Vec<(Flavor, SocketAddr, Vec<outbound::Registration>)> = Vec::new();
+    let mut wanted: Vec<(Flavor, Listen, Vec<outbound::Registration>)> = Vec::new();
     if sys.conf.dirs.etc.join("sip.conf").exists() && loaded.modules.loads("chan_sip") {
         let g = &loaded.sip.general;
-        match parse_bind(&g.bindaddr, g.bindport) {
-            // `bindport` applies when udpbindaddr names no port.
-            Some(addr) => {
+        // `bindport` applies when udpbindaddr names no port.
+        let udp = parse_bind(&g.bindaddr, g.bindport);
+        let tcp = if !g.tcpenable {
+            Ok(None)
+        } else if g.tcpbindaddr.trim().is_empty() {
+            Ok(udp)
+        } else {
+            parse_bind(&g.tcpbindaddr, 5060)
+                .map(Some)
+                .ok_or(&g.tcpbindaddr)
+        };
+        match (udp, tcp) {
+            (Some(udp), Ok(tcp)) => {
                 let mut regs = Vec::new();
                 for line in &g.registers {
                     match outbound::parse_chan_sip(line, g) {
@@ -239,13 +253,22 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                         Err(e) => sys.pbx.logger.warning("chan_sip.c", None, &e.to_string()),
                     }
                 }
-                wanted.push((Flavor::ChanSip, addr, regs))
+                let listen = Listen {
+                    udp: Some(udp),
+                    tcp,
+                };
+                wanted.push((Flavor::ChanSip, listen, regs))
             }
-            None => sys.pbx.logger.warning(
+            (None, _) => sys.pbx.logger.warning(
                 "chan_sip.c",
                 None,
                 &format!("Invalid address: {}", g.bindaddr),
             ),
+            (_, Err(bad)) => {
+                sys.pbx
+                    .logger
+                    .warning("chan_sip.c", None, &format!("Invalid address: {bad}"))
+            }
         }
     }
     if loaded.modules.loads("res_pjsip") && loaded.modules.loads("chan_pjsip") {
@@ -265,11 +288,13 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
             }
         }
         let mut first = true;
+        let mut tcp_binds = Vec::new();
         for t in &loaded.pjsip.transports {
-            if t.protocol != "udp" {
+            if t.protocol != "udp" && t.protocol != "tcp" {
                 continue;
             }
             match t.bind_address().parse::<SocketAddr>() {
+                Ok(addr) if t.protocol == "tcp" => tcp_binds.push(addr),
                 Ok(addr) => {
                     let mine = regs
                         .iter()
@@ -280,7 +305,11 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                         .map(|(_, r)| r.clone())
                         .collect();
                     first = false;
-                    wanted.push((Flavor::Pjsip, addr, mine))
+                    let listen = Listen {
+                        udp: Some(addr),
+                        tcp: None,
+                    };
+                    wanted.push((Flavor::Pjsip, listen, mine))
                 }
                 Err(_) => sys.pbx.logger.error(
                     "res_pjsip/config_transport.c",
@@ -292,20 +321,42 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                 ),
             }
         }
+        let mut tcp_binds = tcp_binds.into_iter();
+        if let Some((_, listen, _)) = wanted.iter_mut().find(|(f, _, _)| *f == Flavor::Pjsip) {
+            listen.tcp = tcp_binds.next();
+        }
+        for addr in tcp_binds {
+            let listen = Listen {
+                udp: None,
+                tcp: Some(addr),
+            };
+            wanted.push((Flavor::Pjsip, listen, Vec::new()));
+        }
     }
     drop(loaded);
     let mut stacks = Vec::new();
-    for (flavor, addr, regs) in wanted {
-        match SipStack::start(sys.clone(), flavor, addr, regs).await {
+    for (flavor, listen, regs) in wanted {
+        match SipStack::start(sys.clone(), flavor, listen, regs).await {
             Ok(s) => stacks.push(s),
-            Err(e) => sys.pbx.logger.error(
-                match flavor {
-                    Flavor::ChanSip => "chan_sip.c",
-                    Flavor::Pjsip => "res_pjsip/config_transport.c",
-                },
-                None,
-                &format!("Unable to bind {} to {addr}: {e}", flavor.tech()),
-            ),
+            Err(e) => {
+                let addrs: Vec<String> = [listen.udp, listen.tcp]
+                    .iter()
+                    .flatten()
+                    .map(|a| a.to_string())
+                    .collect();
+                sys.pbx.logger.error(
+                    match flavor {
+                        Flavor::ChanSip => "chan_sip.c",
+                        Flavor::Pjsip => "res_pjsip/config_transport.c",
+                    },
+                    None,
+                    &format!(
+                        "Unable to bind {} to {}: {e}",
+                        flavor.tech(),
+                        addrs.join(", ")
+                    ),
+                )
+            }
         }
     }
     stacks

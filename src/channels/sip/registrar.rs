@@ -62,6 +62,8 @@ pub struct Binding {
     pub target: SocketAddr,
     /// The sent-by of the REGISTER's Via (pjsip's `via_addr`/`via_port`).
     pub via: (String, u16),
+    /// The REGISTER came over TCP: requests go back on its connection.
+    pub over_tcp: bool,
     pub expiry: u32,
     pub expires_at: Instant,
     pub user_agent: String,
@@ -129,6 +131,10 @@ impl Registrar {
             .top_via()
             .map(|v| (v.host.to_string(), v.port.unwrap_or(5060)))
             .unwrap_or_else(|_| (source.ip().to_string(), source.port()));
+        let over_tcp = req
+            .headers
+            .top_via()
+            .is_ok_and(|v| v.transport.eq_ignore_ascii_case("TCP"));
         let via_is_source = literal_addr(&via.0, via.1) == Some(source);
         if req.headers.contact_is_star() {
             // `Contact: *` is only allowed with Expires: 0 (§10.3 step 6).
@@ -170,6 +176,7 @@ impl Registrar {
                 source,
                 target,
                 via: via.clone(),
+                over_tcp,
                 expiry,
                 expires_at: now + Duration::from_secs(u64::from(expiry)),
                 user_agent: user_agent.clone(),

@@ -19,6 +19,7 @@ use super::outbound;
 use super::qualify;
 use super::registrar::{self, Registrar};
 use super::style::{self, random_u64};
+use super::tcp;
 use crate::apps::AppCtx;
 use crate::channels::rtp::{PortRange, RtpPort, bind_pair};
 use crate::channels::{ChanState, Channel, Driver, Indication, NewChannel};
@@ -49,6 +50,8 @@ pub struct Outgoing {
     chan: Arc<Channel>,
     call_id: String,
     target: SocketAddr,
+    /// TCP when the device's configuration or contact asks for it.
+    transport: Transport,
     uri: String,
     from_user: String,
     rtp: Arc<RtpPort>,
@@ -67,7 +70,10 @@ impl std::fmt::Debug for Outgoing {
 /// The handle drivers, the CLI and Dial use.
 pub struct SipStack {
     pub flavor: Flavor,
+    /// The UDP listener's address, else the TCP one's.
     pub local: SocketAddr,
+    /// The TCP listener's address, when TCP is on.
+    pub local_tcp: Option<SocketAddr>,
     pub commands: mpsc::UnboundedSender<Command>,
     pub registrar: Arc<Mutex<Registrar>>,
     /// The outbound registrations as the task last saw them.
@@ -127,15 +133,35 @@ fn peer_of_channel(name: &str) -> String {
 }
 
 impl SipStack {
-    /// Binds `bind` and starts the task.
+    /// Binds the listeners and starts the task.
     pub async fn start(
         sys: Arc<System>,
         flavor: Flavor,
-        bind: SocketAddr,
+        listen: Listen,
         registrations: Vec<outbound::Registration>,
     ) -> std::io::Result<Arc<SipStack>> {
-        let socket = UdpSocket::bind(bind).await?;
-        let local = socket.local_addr()?;
+        let socket = match listen.udp {
+            Some(bind) => Some(UdpSocket::bind(bind).await?),
+            None => None,
+        };
+        // Bounded, so a flooding connection waits on its reads instead of
+        // growing the queue.
+        let (conn_tx, conn_rx) = mpsc::channel(1024);
+        let mut conns = tcp::Connections::new(conn_tx);
+        let local_tcp = match listen.tcp {
+            Some(bind) => Some(conns.listen(bind).await?),
+            None => None,
+        };
+        let local = match (&socket, local_tcp) {
+            (Some(s), _) => s.local_addr()?,
+            (None, Some(t)) => t,
+            (None, None) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "no transport to listen on",
+                ));
+            }
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let registrar = Arc::new(Mutex::new(Registrar::default()));
         let registry = Arc::new(Mutex::new(Vec::new()));
@@ -144,6 +170,7 @@ impl SipStack {
         let stack = Arc::new(SipStack {
             flavor,
             local,
+            local_tcp,
             commands: tx.clone(),
             registrar: registrar.clone(),
             registry: registry.clone(),
@@ -218,8 +245,10 @@ impl SipStack {
             reg_by_tx: HashMap::new(),
             sys: sys.clone(),
             flavor,
-            socket: Arc::new(socket),
+            socket: socket.map(Arc::new),
             local,
+            local_tcp,
+            conns,
             tx: Transactions::new(config),
             calls: HashMap::new(),
             by_dialog: HashMap::new(),
@@ -232,7 +261,7 @@ impl SipStack {
             endpoints: None,
         };
         drop(loaded);
-        tokio::spawn(task.run(rx));
+        tokio::spawn(task.run(rx, conn_rx));
         Ok(stack)
     }
 }
@@ -296,6 +325,20 @@ impl SipStack {
             Some(SocketAddr::new(ip, uri.port.unwrap_or(5060)))
         });
         let Some(target) = target else { return Err(20) };
+        // A contact registered over TCP is reached over the connection it
+        // registered on, as both drivers do; otherwise the contact URI's
+        // `;transport=`, then the device's configured transport.
+        let tcp_flow = registered.last().filter(|b| b.over_tcp).map(|b| b.source);
+        let target = tcp_flow.unwrap_or(target);
+        let transport = if tcp_flow.is_some() {
+            Transport::Tcp
+        } else {
+            uri_transport(&uri).unwrap_or(if ep.tcp {
+                Transport::Tcp
+            } else {
+                Transport::Udp
+            })
+        };
         let mut request_uri = uri.clone();
         if let Some(e) = exten {
             request_uri.user = Some(e);
@@ -381,6 +424,7 @@ impl SipStack {
             chan: chan.clone(),
             call_id,
             target,
+            transport,
             uri: request_uri.to_string(),
             from_user,
             rtp,
@@ -438,6 +482,8 @@ struct Call {
     state: CallState,
     /// Where requests inside the dialog go.
     peer: SocketAddr,
+    /// What they go over.
+    transport: Transport,
     rtp: Arc<RtpPort>,
     answer_sdp: Vec<u8>,
     sdp_version: u64,
@@ -508,8 +554,11 @@ struct Task {
     reg_by_tx: HashMap<TransactionId, usize>,
     sys: Arc<System>,
     flavor: Flavor,
-    socket: Arc<UdpSocket>,
+    socket: Option<Arc<UdpSocket>>,
     local: SocketAddr,
+    local_tcp: Option<SocketAddr>,
+    /// Open TCP connections by remote address.
+    conns: tcp::Connections,
     tx: Transactions,
     calls: HashMap<u64, Call>,
     /// (Call-ID, our tag) → call.
@@ -587,7 +636,11 @@ enum Refusal {
 }
 
 impl Task {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut conn_events: mpsc::Receiver<tcp::ConnEvent>,
+    ) {
         let mut buf = vec![0u8; 65536];
         self.qualify_static_contacts();
         loop {
@@ -603,11 +656,12 @@ impl Task {
                 .fold(wake, Instant::min);
             let socket = self.socket.clone();
             tokio::select! {
-                r = socket.recv_from(&mut buf) => {
+                r = recv_udp(socket.as_deref(), &mut buf) => {
                     if let Ok((n, from)) = r {
                         self.datagram(from, &buf[..n]);
                     }
                 }
+                Some(ev) = conn_events.recv() => self.conn_event(ev),
                 Some(cmd) = commands.recv() => self.command(cmd).await,
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                     self.tx.handle(Instant::now(), Input::Timeout);
@@ -646,6 +700,36 @@ impl Task {
         }
     }
 
+    /// A TCP connection opened, closed or delivered a framed message,
+    /// which goes to the same core as a datagram.
+    fn conn_event(&mut self, ev: tcp::ConnEvent) {
+        self.conns.on_event(&ev);
+        if let tcp::ConnEvent::Message { from, message } = ev {
+            self.tx.handle(
+                Instant::now(),
+                Input::Message {
+                    from,
+                    transport: Transport::Tcp,
+                    message,
+                },
+            );
+        }
+    }
+
+    /// Our address on `transport`.
+    fn local_on(&self, transport: Transport) -> SocketAddr {
+        match transport {
+            Transport::Udp => self.local,
+            _ => self.local_tcp.unwrap_or(self.local),
+        }
+    }
+
+    /// Our Via for a request sent over `transport`.
+    fn via_on(&self, transport: Transport) -> Via {
+        let local = self.local_on(transport);
+        Via::new(transport.as_str(), host_of(local.ip()), Some(local.port()))
+    }
+
     fn datagram(&mut self, from: SocketAddr, bytes: &[u8]) {
         // Keep-alive CRLFs (RFC 5626) and empty datagrams are not messages.
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -674,9 +758,14 @@ impl Task {
     async fn drain(&mut self) {
         while let Some(out) = self.tx.poll() {
             match out {
-                Output::Transmit(t) => {
-                    let _ = self.socket.try_send_to(&t.bytes, t.to);
-                }
+                Output::Transmit(t) => match t.transport {
+                    Transport::Udp => {
+                        if let Some(s) = &self.socket {
+                            let _ = s.try_send_to(&t.bytes, t.to);
+                        }
+                    }
+                    _ => self.conns.send(t.to, t.bytes),
+                },
                 Output::Event(e) => self.event(e).await,
             }
         }
@@ -688,15 +777,19 @@ impl Task {
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
-    /// Our Contact: chan_sip puts the called user in it, pjsip does not.
+    /// Our Contact: chan_sip puts the called user in it, pjsip does not;
+    /// over TCP both name the transport.
     fn contact_for(&self, req: &Request) -> String {
-        match self.flavor {
+        let transport = transport_of(req);
+        let local = self.local_on(transport);
+        let base = match self.flavor {
             Flavor::ChanSip => match req.uri.user.as_deref() {
-                Some(u) if !u.is_empty() => format!("sip:{u}@{}", self.local),
-                _ => format!("sip:{}", self.local),
+                Some(u) if !u.is_empty() => format!("sip:{u}@{local}"),
+                _ => format!("sip:{local}"),
             },
-            Flavor::Pjsip => format!("sip:{}", self.local),
-        }
+            Flavor::Pjsip => format!("sip:{local}"),
+        };
+        format!("{base}{}", transport_param(self.flavor, transport))
     }
 
     /// The devices of the live configuration, rebuilt only after a reload
@@ -1600,10 +1693,10 @@ impl Task {
         };
         let common = Common {
             service,
-            transport: "UDP",
+            transport: transport_of(req).as_str(),
             account: Some(&account),
             session_id: &session_id,
-            local: self.local,
+            local: self.local_on(transport_of(req)),
             remote: from,
             session_tv: None,
         };
@@ -1652,6 +1745,7 @@ impl Task {
             callerid_num: None,
             accountcode: String::new(),
             mohsuggest: String::new(),
+            tcp: false,
             symmetric_rtp: if g.peer.nat.comedia {
                 super::endpoint::SymmetricRtp::Always
             } else if g.peer.nat.auto_comedia {
@@ -2080,7 +2174,13 @@ impl Task {
             negotiated.dtmf_pt,
             negotiated.direction.answer(),
         );
-        let peer = contact_target(&req).unwrap_or(from);
+        // Over TCP the dialog stays on the caller's connection (both
+        // drivers reuse it); over UDP requests go to the Contact.
+        let transport = transport_of(&req);
+        let peer = match transport {
+            Transport::Udp => contact_target(&req).unwrap_or(from),
+            _ => from,
+        };
         // chan_sip names the dialog's user after the peer that
         // authenticated, else the caller's number.
         let user = if ep.auth.is_some() {
@@ -2107,6 +2207,7 @@ impl Task {
                 dialog: None,
                 state: CallState::Proceeding,
                 peer,
+                transport,
                 rtp,
                 answer_sdp,
                 sdp_version: origin.version,
@@ -2141,10 +2242,7 @@ impl Task {
     }
 
     fn local_host(&self) -> crate::sip::uri::Host {
-        match self.local.ip() {
-            IpAddr::V4(v4) => crate::sip::uri::Host::V4(v4),
-            IpAddr::V6(v6) => crate::sip::uri::Host::V6(v6),
-        }
+        host_of(self.local.ip())
     }
 
     /// Sends the INVITE of an outgoing call.
@@ -2181,20 +2279,26 @@ impl Task {
         };
         let from_user = cid_num.clone().unwrap_or(out.from_user.clone());
         let display = cid_name.map(|n| format!("\"{n}\" ")).unwrap_or_default();
+        // An open connection to the target is reused whatever was asked.
+        let transport = if self.conns.has(out.target) {
+            Transport::Tcp
+        } else {
+            out.transport
+        };
+        let local = self.local_on(transport);
+        let tparam = transport_param(self.flavor, transport);
+        let via = self.via_on(transport).to_string();
         let h = &mut req.headers;
-        h.push(
-            "Via",
-            Via::new("UDP", self.local_host(), Some(self.local.port())).to_string(),
-        );
+        h.push("Via", via);
         if self.flavor == Flavor::ChanSip {
             h.push("Max-Forwards", "70");
         }
         h.push(
             "From",
-            format!("{display}<sip:{from_user}@{}>;tag={tag}", self.local.ip()),
+            format!("{display}<sip:{from_user}@{}>;tag={tag}", local.ip()),
         );
         h.push("To", format!("<{uri}>"));
-        h.push("Contact", format!("<sip:{from_user}@{}>", self.local));
+        h.push("Contact", format!("<sip:{from_user}@{local}{tparam}>"));
         h.push("Call-ID", call_id.clone());
         h.push("CSeq", "102 INVITE");
         // What each driver's INVITE says after the CSeq, in its order.
@@ -2220,7 +2324,7 @@ impl Task {
         req.body = offer.clone();
         let Ok(id) = self
             .tx
-            .send_request(Instant::now(), req.clone(), out.target, Transport::Udp)
+            .send_request(Instant::now(), req.clone(), out.target, transport)
         else {
             remote_hangup(&out.chan, 34);
             return;
@@ -2242,6 +2346,7 @@ impl Task {
                 dialog: None,
                 state: CallState::Proceeding,
                 peer: out.target,
+                transport,
                 rtp: out.rtp,
                 answer_sdp: offer,
                 sdp_version: origin.version,
@@ -2269,9 +2374,11 @@ impl Task {
     fn outgoing_response(&mut self, key: u64, resp: crate::sip::message::Response) {
         let flavor = self.flavor;
         let events = self.sys.pbx.channels.events.clone();
-        let local_host = self.local_host();
-        let local_port = self.local.port();
         let branch = self.tx.new_branch();
+        let Some(transport) = self.calls.get(&key).map(|c| c.transport) else {
+            return;
+        };
+        let mut via = self.via_on(transport);
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -2314,7 +2421,6 @@ impl Task {
                 };
                 if let Some(d) = dialog {
                     let invite_seq = call.invite.headers.cseq().map(|c| c.seq).unwrap_or(102);
-                    let mut via = Via::new("UDP", local_host, Some(local_port));
                     via.params.set("branch", Some(&branch));
                     let mut ack = d.create_ack(invite_seq, via);
                     self.flavor
@@ -2328,7 +2434,7 @@ impl Task {
                     }
                     self.tx.transmit(
                         peer,
-                        Transport::Udp,
+                        call.transport,
                         &crate::sip::message::Message::Request(ack),
                     );
                 }
@@ -2494,7 +2600,9 @@ impl Task {
     }
 
     fn send_bye(&mut self, key: u64, cause: u32) {
-        let host = self.local_host();
+        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+            return;
+        };
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -2505,7 +2613,6 @@ impl Task {
         };
         call.last_msg = "Tx: BYE".into();
         self.changed.push(key);
-        let via = Via::new("UDP", host, Some(self.local.port()));
         let mut bye = dialog.create_request(Method::Bye, via);
         let auth = call.bye_auth.as_ref().map(|(creds, nonce)| {
             style::bye_credentials(
@@ -2516,11 +2623,8 @@ impl Task {
             )
         });
         self.flavor.finish_bye(&mut bye, cause, auth);
-        let peer = call.peer;
-        if let Ok(id) = self
-            .tx
-            .send_request(Instant::now(), bye, peer, Transport::Udp)
-        {
+        let (peer, transport) = (call.peer, call.transport);
+        if let Ok(id) = self.tx.send_request(Instant::now(), bye, peer, transport) {
             self.by_tx.insert(id, key);
         }
     }
@@ -2572,6 +2676,61 @@ fn contact_target(req: &Request) -> Option<SocketAddr> {
         .parse()
         .ok()?;
     Some(SocketAddr::new(ip, c.uri.port.unwrap_or(5060)))
+}
+
+/// What a stack listens on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Listen {
+    pub udp: Option<SocketAddr>,
+    pub tcp: Option<SocketAddr>,
+}
+
+/// A datagram from the UDP socket; never, when the stack has none.
+async fn recv_udp(
+    socket: Option<&UdpSocket>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn host_of(ip: IpAddr) -> crate::sip::uri::Host {
+    match ip {
+        IpAddr::V4(v4) => crate::sip::uri::Host::V4(v4),
+        IpAddr::V6(v6) => crate::sip::uri::Host::V6(v6),
+    }
+}
+
+/// The transport a received request came over, as its top Via says.
+fn transport_of(req: &Request) -> Transport {
+    match req.headers.top_via() {
+        Ok(v) if v.transport.eq_ignore_ascii_case("TCP") => Transport::Tcp,
+        _ => Transport::Udp,
+    }
+}
+
+/// The transport a URI asks for (`;transport=tcp`), if any.
+pub fn uri_transport(uri: &crate::sip::Uri) -> Option<Transport> {
+    let t = uri.params.get("transport")??;
+    if t.eq_ignore_ascii_case("tcp") {
+        Some(Transport::Tcp)
+    } else if t.eq_ignore_ascii_case("udp") {
+        Some(Transport::Udp)
+    } else {
+        None
+    }
+}
+
+/// The `;transport=` our Contact carries: none over UDP; chan_sip writes
+/// the token in lower case, pjsip as its transport type name.
+fn transport_param(flavor: Flavor, transport: Transport) -> String {
+    match (transport, flavor) {
+        (Transport::Udp, _) => String::new(),
+        (t, Flavor::ChanSip) => format!(";transport={}", t.as_str().to_ascii_lowercase()),
+        (t, Flavor::Pjsip) => format!(";transport={}", t.as_str()),
+    }
 }
 
 /// The Date header value (RFC 7231 IMF-fixdate), as both drivers send it.

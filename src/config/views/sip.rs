@@ -987,6 +987,10 @@ pub struct SipGeneral {
     pub t1min: i64,
     /// `udpbindaddr=` (or the older `bindaddr=`), possibly with a port.
     pub bindaddr: String,
+    /// `tcpbindaddr=` as written; empty: the UDP address (chan_sip binds
+    /// TCP where UDP is unless told otherwise).
+    #[serde(skip)]
+    pub tcpbindaddr: String,
     /// `realm=`: the digest realm of every challenge.
     pub realm: String,
     /// `useragent=`: the Server/User-Agent header.
@@ -1111,6 +1115,7 @@ impl Default for SipGeneral {
             fromdomain: String::new(),
             t1min: 100,
             bindaddr: "0.0.0.0".into(),
+            tcpbindaddr: String::new(),
             realm: "asterisk".into(),
             useragent: format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION),
             registers: Vec::new(),
@@ -1478,6 +1483,7 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
             "regcontext" => g.regcontext = val.to_string(),
             "fromdomain" => g.fromdomain = val.to_string(),
             "bindaddr" | "udpbindaddr" => g.bindaddr = val.trim().to_string(),
+            "tcpbindaddr" => g.tcpbindaddr = val.trim().to_string(),
             "realm" if !val.trim().is_empty() => g.realm = val.trim().to_string(),
             "useragent" if !val.is_empty() => g.useragent = val.to_string(),
             "register" => g.registers.push(val.trim().to_string()),
