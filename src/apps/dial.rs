@@ -124,6 +124,18 @@ fn set_duration(ctx: &AppCtx, name: &str, d: Duration) {
     ctx.set_var(&format!("{name}_MS"), Some(&ms.to_string()));
 }
 
+/// The variables of an answered Dial that ended because a transfer took
+/// its caller or callee away: how long it was up, dialled, and ANSWER.
+fn set_answered(ctx: &AppCtx, caller: &Channel) {
+    set_duration(
+        ctx,
+        "ANSWEREDTIME",
+        caller.up_time().unwrap_or(Duration::ZERO),
+    );
+    set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
+    ctx.set_var("DIALSTATUS", Some("ANSWER"));
+}
+
 /// A Dial event about `leg` (`ast_channel_publish_dial`): DialBegin shows
 /// both channels as last published, DialState and DialEnd as they are now.
 fn publish_dial(sys: &System, caller: &Channel, leg: &Channel, name: &'static str, tail: String) {
@@ -501,13 +513,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         if Arc::ptr_eq(&gone, &caller) {
             // The caller is out; the other two talk on without Dial.
             bridge_basic::spawn_detached(sys, next, stays, target);
-            set_duration(
-                ctx,
-                "ANSWEREDTIME",
-                caller.up_time().unwrap_or(Duration::ZERO),
-            );
-            set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
-            ctx.set_var("DIALSTATUS", Some("ANSWER"));
+            set_answered(ctx, &caller);
             return Err(AppExit::Hangup);
         }
         // The callee is out: the caller goes on with its new partner.
@@ -519,13 +525,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     if let Some(t) = bridge.transfer() {
         // A transfer took the bridge apart (both have left it).
         bridge.destroy();
-        set_duration(
-            ctx,
-            "ANSWEREDTIME",
-            caller.up_time().unwrap_or(Duration::ZERO),
-        );
-        set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
-        ctx.set_var("DIALSTATUS", Some("ANSWER"));
+        set_answered(ctx, &caller);
         if Arc::ptr_eq(&t.transferee, &peer) {
             // The callee runs the dialplan where it was sent.
             tokio::spawn(crate::pbx::run::pbx_run(AppCtx {

@@ -813,6 +813,37 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
     r
 }
 
+/// Reads forward from `start` a buffer at a time (the last one zero
+/// padded, as Asterisk's is) counting line ends until `lines` are seen:
+/// the offset just past the last of them.
+fn scan_lines(
+    f: &mut Sim,
+    fbuf: &mut [u8],
+    start: i64,
+    lines: i64,
+    format: Format,
+    dos_state: &mut bool,
+) -> Option<i64> {
+    let flength = f.len();
+    let fb = fbuf.len() as i64;
+    let mut count: i64 = 0;
+    f.seek(start);
+    let mut i = start;
+    while i < flength {
+        if i + fb >= flength {
+            fbuf.fill(0);
+        }
+        f.read(fbuf);
+        for (p, &c) in fbuf.iter().enumerate() {
+            line_counter(c, format, &mut count, dos_state);
+            if count == lines {
+                return Some(i + p as i64 + 1);
+            }
+        }
+        i += fb;
+    }
+    None
+}
 /// Byte mode, a range: `offset` and `length` as given, `value` to put
 /// there.
 fn byte_write(
@@ -971,27 +1002,10 @@ fn line_write(
             offset_offset = 0;
         }
     }
-    if offset > 0 {
-        let mut count: i64 = 0;
-        f.seek(0);
-        let mut i: i64 = 0;
-        while i < flength {
-            if i + fb >= flength {
-                fbuf.fill(0);
-            }
-            f.read(&mut fbuf);
-            for (p, &c) in fbuf.iter().enumerate() {
-                line_counter(c, format, &mut count, &mut dos_state);
-                if count == offset {
-                    offset_offset = i + p as i64 + 1;
-                    break;
-                }
-            }
-            if offset_offset >= 0 {
-                break;
-            }
-            i += fb;
-        }
+    if offset > 0
+        && let Some(at) = scan_lines(f, &mut fbuf, 0, offset, format, &mut dos_state)
+    {
+        offset_offset = at;
     }
     if offset_offset < 0 {
         let shown = args.get(1).map(String::as_str).unwrap_or("(null)");
@@ -1007,29 +1021,8 @@ fn line_write(
         length_offset = flength;
     }
     if length_offset < 0 {
-        let mut current: i64 = 0;
-        f.seek(offset_offset);
-        let mut i = offset_offset;
-        while i < flength {
-            if i + fb >= flength {
-                fbuf.fill(0);
-            }
-            f.read(&mut fbuf);
-            for (p, &c) in fbuf.iter().enumerate() {
-                line_counter(c, format, &mut current, &mut dos_state);
-                if current == length {
-                    length_offset = i + p as i64 + 1;
-                    break;
-                }
-            }
-            if length_offset >= 0 {
-                break;
-            }
-            i += fb;
-        }
-        if length_offset < 0 {
-            length_offset = flength;
-        }
+        length_offset = scan_lines(f, &mut fbuf, offset_offset, length, format, &mut dos_state)
+            .unwrap_or(flength);
     }
     let vlen = text.len() as i64;
     let span = length_offset - offset_offset;
