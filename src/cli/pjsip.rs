@@ -5,9 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{CliArgs, CliEntry, CliResult};
-use crate::config::views::pjsip::{
-    Aor, Auth, Endpoint, OtherObject, PjsipConf, Transport, md5_hex,
-};
+use crate::config::views::pjsip::{Aor, Auth, Endpoint, OtherObject, PjsipConf, Transport};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
@@ -267,7 +265,7 @@ fn aor_contacts<'a>(sys: &System, aor: &'a Aor) -> Vec<ContactRow<'a>> {
         .contacts
         .iter()
         .map(|c| ContactRow {
-            id: format!("{}@@{}", aor.name, md5_hex(c.as_bytes())),
+            id: format!("{}@@{}", aor.name, crate::funcs::md5::hex(c.as_bytes())),
             aor,
             uri: c.clone(),
             reach: crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c),
@@ -276,7 +274,11 @@ fn aor_contacts<'a>(sys: &System, aor: &'a Aor) -> Vec<ContactRow<'a>> {
     let live =
         crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name));
     rows.extend(live.into_iter().map(|c| ContactRow {
-        id: format!("{};@{}", aor.name, md5_hex(c.binding.uri.as_bytes())),
+        id: format!(
+            "{};@{}",
+            aor.name,
+            crate::funcs::md5::hex(c.binding.uri.as_bytes())
+        ),
         aor,
         uri: c.binding.uri,
         reach: c.reach,
@@ -340,7 +342,7 @@ fn contact_body(
     use crate::channels::sip::qualify::Reach;
     let i = indent(level);
     let flex = (LAST_TABSTOP + 1).saturating_sub(i + 9 + aor.name.len());
-    let hash = md5_hex(uri.as_bytes());
+    let hash = crate::funcs::md5::hex(uri.as_bytes());
     let (status, rtt) = match reach {
         _ if aor.qualify_frequency == 0 => ("NonQual", "nan".to_string()),
         Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {

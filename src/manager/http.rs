@@ -216,12 +216,9 @@ fn scan_hex(s: &str) -> Option<u64> {
     }))
 }
 
-fn md5_hex(s: &str) -> String {
-    use md5::{Digest as _, Md5};
-    Md5::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// `ast_md5_hash` of a text.
+fn md5_hex(data: &str) -> String {
+    crate::funcs::md5::hex(data.as_bytes())
 }
 
 impl Ajam {

@@ -10,7 +10,6 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use md5::{Digest, Md5};
 use thiserror::Error;
 
 use super::message::{Headers, Method};
@@ -190,14 +189,9 @@ impl fmt::Display for DigestCredentials {
     }
 }
 
+/// `ast_md5_hash` of a text.
 fn md5_hex(data: &str) -> String {
-    let digest = Md5::digest(data.as_bytes());
-    let mut s = String::with_capacity(32);
-    for b in digest.iter() {
-        s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
-    }
-    s
+    crate::funcs::md5::hex(data.as_bytes())
 }
 
 /// A stored secret: the password, or the precomputed

@@ -163,13 +163,7 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             }
         }
         object(&mut r, "AorDetail", m, "aor", &aor.name, &params);
-        let opt = |n: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let opt = |n: &str| param(&params, n);
         // The contact status carries its AOR's qualify settings, flags as
         // numbers and the timeout to the millisecond.
         let flag = |n: &str| u8::from(opt(n) == "true");
@@ -249,13 +243,7 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             std::slice::from_ref(&aor.name),
         );
         let params = aor.params();
-        let opt = |n: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let opt = |n: &str| param(&params, n);
         let endpoint = conf
             .endpoints
             .iter()
@@ -276,11 +264,7 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 .line("ObjectType", "contact")
                 .line(
                     "ObjectName",
-                    format!(
-                        "{};@{}",
-                        aor.name,
-                        crate::config::views::pjsip::md5_hex(b.uri.as_bytes())
-                    ),
+                    format!("{};@{}", aor.name, crate::funcs::md5::hex(b.uri.as_bytes())),
                 )
                 .line("ViaAddr", &b.via.0)
                 .line(
@@ -321,6 +305,15 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     }
     r.list_complete(m, "ContactListComplete", count);
     now(Flow::Reply(r))
+}
+
+/// One of an object's parameters as shown (`params()`), empty when absent.
+fn param(params: &[(String, String)], name: &str) -> String {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
