@@ -868,15 +868,7 @@ impl Task {
             *slot = status;
         }
         if let Some(body) = event {
-            self.sys
-                .pbx
-                .channels
-                .events
-                .publish_system(crate::core::events::EventKind::Manager {
-                    class: crate::manager::class::SYSTEM,
-                    name: "Registry".into(),
-                    body,
-                });
+            self.system_event("Registry", body);
         }
     }
 
@@ -1080,16 +1072,21 @@ impl Task {
         Some(req)
     }
 
-    /// What a change of reach tells the log, AMI and the device state.
-    fn reach_changed(&self, c: &qualify::Change) {
-        let events = &self.sys.pbx.channels.events;
-        let system = |name: &str, body: String| {
-            events.publish_system(crate::core::events::EventKind::Manager {
+    /// A system-class manager event (Registry, PeerStatus, ContactStatus).
+    fn system_event(&self, name: &str, body: String) {
+        self.sys
+            .pbx
+            .channels
+            .events
+            .publish_system(crate::core::events::EventKind::Manager {
                 class: crate::manager::class::SYSTEM,
                 name: name.to_string(),
                 body,
             });
-        };
+    }
+
+    /// What a change of reach tells the log, AMI and the device state.
+    fn reach_changed(&self, c: &qualify::Change) {
         let device = format!("{}/{}", self.flavor.tech(), c.target.device);
         match self.flavor {
             Flavor::ChanSip => {
@@ -1111,7 +1108,7 @@ impl Task {
                                 qualify::Reach::millis(rtt)
                             ),
                         );
-                        system(
+                        self.system_event(
                             "PeerStatus",
                             format!("ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: {word}\r\n"),
                         );
@@ -1131,7 +1128,7 @@ impl Task {
                                 c.target.device
                             ),
                         );
-                        system(
+                        self.system_event(
                             "PeerStatus",
                             format!(
                                 "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Unreachable\r\nTime: -1\r\n"
@@ -1165,7 +1162,7 @@ impl Task {
                     });
                 drop(reach);
                 if online_now != online_before {
-                    system(
+                    self.system_event(
                         "PeerStatus",
                         format!(
                             "ChannelType: PJSIP\r\nPeer: {device}\r\nPeerStatus: {}\r\n",
@@ -1177,7 +1174,7 @@ impl Task {
                         ),
                     );
                 }
-                system(
+                self.system_event(
                     "ContactStatus",
                     format!(
                         "URI: {}\r\nContactStatus: {word}\r\nAOR: {}\r\nEndpointName: {}\r\nRoundtripUsec: {usec}\r\n",
@@ -1186,7 +1183,11 @@ impl Task {
                 );
             }
         }
-        events.device_changed(&device, true, crate::core::devicestate::Pending::Later);
+        self.sys.pbx.channels.events.device_changed(
+            &device,
+            true,
+            crate::core::devicestate::Pending::Later,
+        );
     }
 
     /// An event about one of our REGISTER transactions; false if it is not.
@@ -1819,19 +1820,11 @@ impl Task {
         if changes.added.is_empty() && changes.removed.is_empty() {
             return;
         }
-        let events = &self.sys.pbx.channels.events;
-        let system = |name: &str, body: String| {
-            events.publish_system(crate::core::events::EventKind::Manager {
-                class: crate::manager::class::SYSTEM,
-                name: name.to_string(),
-                body,
-            });
-        };
         let device = format!("{}/{}", self.flavor.tech(), ep.name);
         match self.flavor {
             Flavor::ChanSip => {
                 for c in &changes.added {
-                    system(
+                    self.system_event(
                         "PeerStatus",
                         format!(
                             "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Registered\r\nAddress: {}\r\n",
@@ -1840,7 +1833,7 @@ impl Task {
                     );
                 }
                 for _ in &changes.removed {
-                    system(
+                    self.system_event(
                         "PeerStatus",
                         format!(
                             "ChannelType: SIP\r\nPeer: {device}\r\nPeerStatus: Unregistered\r\nCause: Expired\r\n"
@@ -1853,7 +1846,7 @@ impl Task {
                 let was_online =
                     changes.current.len() + changes.removed.len() > changes.added.len();
                 if now_online != was_online {
-                    system(
+                    self.system_event(
                         "PeerStatus",
                         format!(
                             "ChannelType: PJSIP\r\nPeer: {device}\r\nPeerStatus: {}\r\n",
@@ -1872,14 +1865,18 @@ impl Task {
                     )
                 };
                 for c in &changes.removed {
-                    system("ContactStatus", contact(c, "Removed"));
+                    self.system_event("ContactStatus", contact(c, "Removed"));
                 }
                 for c in &changes.added {
-                    system("ContactStatus", contact(c, "NonQualified"));
+                    self.system_event("ContactStatus", contact(c, "NonQualified"));
                 }
             }
         }
-        events.device_changed(&device, true, crate::core::devicestate::Pending::Later);
+        self.sys.pbx.channels.events.device_changed(
+            &device,
+            true,
+            crate::core::devicestate::Pending::Later,
+        );
     }
 
     fn log_registration(&self, ep: &Endpoint, aor: &str, changes: &registrar::Changes) {
