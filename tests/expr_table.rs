@@ -6,6 +6,8 @@
 //! wrote meanwhile; a case's messages are the ones logged before the
 //! `Executing [s@exprtest:<n+1>]` line of the Set() that stored it.
 
+mod common;
+use common::Rng;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -292,21 +294,6 @@ fn matches_asterisk_without_a_channel() {
             c.n,
             c.input
         );
-    }
-}
-
-/// xorshift64*: reproducible without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
     }
 }
 

@@ -2,22 +2,10 @@
 //! dialplan builder, so CI checks on every run what `cargo fuzz run
 //! config_grammar` checks at length: mangled configs never panic.
 
+mod common;
 use asterism::config::{LoadOptions, loader::load_str};
 use asterism::pbx::Dialplan;
-
-/// xorshift64*: reproducible without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use common::Rng;
 
 const PIECES: &[&str] = &[
     "[",

@@ -3,22 +3,10 @@
 //! length): mangled requests, fed whole or in pieces, give the same head
 //! or error and never panic.
 
+mod common;
 use asterism::http::request::{HeadParser, RequestError, chunk_size, parse_form, uri_decode};
 use asterism::manager::http::{Digest, translate};
-
-/// xorshift64*: reproducible without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use common::Rng;
 
 const PIECES: &[&[u8]] = &[
     b"GET ",

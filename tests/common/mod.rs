@@ -180,3 +180,20 @@ pub fn move_ports(dir: &Path, files: &[&str], ports: &[(&str, u16)]) {
         std::fs::write(&p, text).expect("write config");
     }
 }
+
+/// xorshift64*: reproducible random inputs without a dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (0 for an empty range).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
