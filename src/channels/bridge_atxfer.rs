@@ -13,31 +13,14 @@ use std::time::{Duration, Instant};
 
 use super::bridge::{Bridge, TransferResult};
 use super::bridge_basic::{
-    IDLE, grab_transfer, hold, pass_digit, stream_digits, transfer_context, unhold,
+    Ended, IDLE, Keypad, grab_transfer, hold, pass_digit, transfer_context, unhold,
 };
-use super::features::{Hook, Hooks, Matcher, Step};
+use super::features::{Hook, Hooks};
 use super::{ChanState, Channel, NewChannel};
 use crate::apps::AppCtx;
 use crate::apps::playback::stream_file;
 use crate::core::System;
 use crate::core::events::{AttendedTransferDest, AttendedTransferInfo, EventKind};
-
-/// How the transfer left the bridge the transferer started it from.
-pub enum Outcome {
-    /// The transferer is (back) with the transferee as before.
-    Resume,
-    /// `gone` is out of the call; `stays` now shares `bridge` with
-    /// `target`.
-    Replaced {
-        gone: Arc<Channel>,
-        stays: Arc<Channel>,
-        target: Arc<Channel>,
-        bridge: Arc<Bridge>,
-    },
-    /// The transferee hung up before the transferer was talking to the
-    /// target: both bridges are gone, the target with them.
-    Hangup,
-}
 
 /// The monitor's non-final states (`enum attended_transfer_state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,9 +112,7 @@ struct Transfer {
     /// The transferee's bridge and the target's.
     orig: Arc<Bridge>,
     second: Arc<Bridge>,
-    hooks: Hooks,
-    matcher: Matcher,
-    digit_timeout: Duration,
+    keys: Keypad,
     no_answer: Duration,
     /// When the no-answer timer started.
     start: Instant,
@@ -144,13 +125,16 @@ struct Transfer {
 }
 
 /// Runs the attended transfer feature for `transferer`, bridged with
-/// `transferee` in `orig`.
+/// `transferee` in `orig`. `None` when the transferer is (back) with the
+/// transferee as before; otherwise how the bridge ended for them: a party
+/// replaced, or (the transferee gone before the transferer talked to the
+/// target) both bridges gone.
 pub async fn attended_transfer_feature(
     sys: &Arc<System>,
     transferer: &Arc<Channel>,
     transferee: &Arc<Channel>,
     orig: &Arc<Bridge>,
-) -> Outcome {
+) -> Option<Ended> {
     let ctx = AppCtx {
         sys: sys.clone(),
         chan: transferer.clone(),
@@ -177,7 +161,7 @@ pub async fn attended_transfer_feature(
             ),
         );
         unhold(transferer);
-        return Outcome::Resume;
+        return None;
     };
     let (target, two) = dial_transfer(sys, transferer, &format!("{exten}@{context}"));
     let second = Bridge::create(&sys.pbx.channels.events);
@@ -199,7 +183,7 @@ pub async fn attended_transfer_feature(
         unhold(transferer);
         crate::pbx::run::hangup_channel(sys, &target);
         second.destroy();
-        return Outcome::Resume;
+        return None;
     }
     tokio::spawn(crate::pbx::run::pbx_run(AppCtx {
         sys: sys.clone(),
@@ -218,9 +202,7 @@ pub async fn attended_transfer_feature(
         target,
         orig: orig.clone(),
         second,
-        hooks: Hooks::atxfer(g),
-        matcher: Matcher::default(),
-        digit_timeout: Duration::from_millis(u64::try_from(g.featuredigittimeout).unwrap_or(0)),
+        keys: Keypad::new(Hooks::atxfer(g), g.featuredigittimeout),
         no_answer: Duration::from_secs(u64::try_from(g.atxfernoanswertimeout).unwrap_or(0)),
         start: Instant::now(),
         xfersound: g.xfersound.clone(),
@@ -293,7 +275,7 @@ fn dial_transfer(
 
 impl Transfer {
     /// Runs the transfer; `answered` when the target answered already.
-    async fn run(&mut self, answered: bool) -> Outcome {
+    async fn run(&mut self, answered: bool) -> Option<Ended> {
         let mut state = State::CallingTarget;
         self.enter(state);
         let mut queued = answered.then_some(Stimulus::TargetAnswer);
@@ -313,11 +295,11 @@ impl Transfer {
                     unhold(&self.transferer);
                     self.update_connected_lines();
                     self.let_target_go();
-                    return Outcome::Resume;
+                    return None;
                 }
                 Next::Resume => {
                     self.let_target_go();
-                    return Outcome::Resume;
+                    return None;
                 }
                 Next::Complete | Next::Blond => return self.complete(),
                 Next::Fail => return self.fail(state),
@@ -340,7 +322,7 @@ impl Transfer {
             State::Consulting | State::DoubleChecking => {}
         }
         // Each state hears the transferer's codes afresh.
-        self.matcher = Matcher::default();
+        self.keys.reset();
     }
 
     /// Where a stimulus leads from `state` (`*_exit`), with what the
@@ -499,7 +481,7 @@ impl Transfer {
             if timeout_at.is_some_and(|at| now >= at) {
                 return Stimulus::Timeout;
             }
-            let wait = [timeout_at, self.matcher.deadline()]
+            let wait = [timeout_at, self.keys.deadline()]
                 .into_iter()
                 .flatten()
                 .map(|d| d.saturating_duration_since(now))
@@ -538,28 +520,15 @@ impl Transfer {
         } else {
             self.transferee.clone()
         };
-        if let Some(Step::Flush(digits)) = self.matcher.expire(Instant::now()) {
-            stream_digits(&peer, digits);
-        }
-        while let Some(digit) = self.transferer.take_digit() {
-            let step = self
-                .matcher
-                .digit(&self.hooks, digit, Instant::now(), self.digit_timeout);
-            match step {
-                Step::Pass(d) => pass_digit(&peer, d),
-                Step::Collecting => {}
-                Step::Flush(digits) => stream_digits(&peer, digits),
-                Step::Run(hook) => {
-                    let stimulus = match hook {
-                        Hook::AtxferAbort => Stimulus::Abort,
-                        Hook::AtxferComplete => Stimulus::Complete,
-                        Hook::AtxferThreeway => Stimulus::Threeway,
-                        Hook::AtxferSwap => Stimulus::Swap,
-                        _ => continue,
-                    };
-                    return Some(stimulus);
-                }
-            }
+        if let Some(hook) = self.keys.read(&self.transferer, &peer) {
+            return Some(match hook {
+                Hook::AtxferAbort => Stimulus::Abort,
+                Hook::AtxferComplete => Stimulus::Complete,
+                Hook::AtxferThreeway => Stimulus::Threeway,
+                Hook::AtxferSwap => Stimulus::Swap,
+                // The transferer's keypad has no other hooks.
+                _ => return None,
+            });
         }
         // The party sharing the transferer's bridge is heard; the one
         // waiting alone is not.
@@ -596,7 +565,7 @@ impl Transfer {
 
     /// The target's bridge joins the transferee's, the transferer kicked
     /// out (`complete_enter`, `blond_enter`).
-    fn complete(&mut self) -> Outcome {
+    fn complete(&mut self) -> Option<Ended> {
         let transferee = self.transferee.published_snapshot();
         let target = self.target.published_snapshot();
         self.transferer.set_tap(None);
@@ -619,29 +588,29 @@ impl Transfer {
         );
         self.orig.update_connected_lines();
         self.second.destroy();
-        Outcome::Replaced {
+        Some(Ended::Replaced {
             gone: self.transferer.clone(),
             stays: self.transferee.clone(),
             target: self.target.clone(),
             bridge: self.orig.clone(),
-        }
+        })
     }
 
     /// The transferee is gone (`fail_enter`): its bridge goes. A
     /// transferer talking to the target goes on talking in the target's
     /// bridge; otherwise the target goes too.
-    fn fail(&mut self, state: State) -> Outcome {
+    fn fail(&mut self, state: State) -> Option<Ended> {
         self.orig.destroy();
         if state == State::Consulting {
-            return Outcome::Replaced {
+            return Some(Ended::Replaced {
                 gone: self.transferee.clone(),
                 stays: self.transferer.clone(),
                 target: self.target.clone(),
                 bridge: self.second.clone(),
-            };
+            });
         }
         self.let_target_go();
-        Outcome::Hangup
+        Some(Ended::Hangup)
     }
 
     /// The target's bridge is destroyed (`attended_transfer_properties_shutdown`):

@@ -42,22 +42,71 @@ pub enum Ended {
 /// One member: its feature codes and the digits it is keying.
 struct Member {
     chan: Arc<Channel>,
-    hooks: Hooks,
-    matcher: Matcher,
-    digit_timeout: Duration,
+    keys: Keypad,
 }
 
 impl Member {
     fn new(sys: &System, chan: &Arc<Channel>) -> Member {
         let conf = crate::funcs::features::channel_features(&sys.loaded().features, chan);
         let flags = chan.lock().props.dtmf_features.unwrap_or_default();
-        let timeout_ms = u64::try_from(conf.general.featuredigittimeout).unwrap_or(0);
         Member {
             chan: chan.clone(),
-            hooks: Hooks::builtin(flags, &conf.featuremap),
-            matcher: Matcher::default(),
-            digit_timeout: Duration::from_millis(timeout_ms),
+            keys: Keypad::new(
+                Hooks::builtin(flags, &conf.featuremap),
+                conf.general.featuredigittimeout,
+            ),
         }
+    }
+}
+
+/// A bridged channel's keyed digits matched against its hooks (the DTMF
+/// hook handling of `bridge_channel.c`).
+pub(super) struct Keypad {
+    pub(super) hooks: Hooks,
+    matcher: Matcher,
+    digit_timeout: Duration,
+}
+
+impl Keypad {
+    /// `digit_timeout_ms` is features.conf's `featuredigittimeout`.
+    pub(super) fn new(hooks: Hooks, digit_timeout_ms: i32) -> Keypad {
+        Keypad {
+            hooks,
+            matcher: Matcher::default(),
+            digit_timeout: Duration::from_millis(u64::try_from(digit_timeout_ms).unwrap_or(0)),
+        }
+    }
+
+    /// Reads what `chan` keyed: digits that start no code go on to
+    /// `other` (a code's prefix that timed out or led nowhere as a
+    /// stream); the first code matched is returned, the digits after it
+    /// left to be read.
+    pub(super) fn read(&mut self, chan: &Channel, other: &Arc<Channel>) -> Option<Hook> {
+        if let Some(Step::Flush(digits)) = self.matcher.expire(Instant::now()) {
+            stream_digits(other, digits);
+        }
+        while let Some(digit) = chan.take_digit() {
+            let step = self
+                .matcher
+                .digit(&self.hooks, digit, Instant::now(), self.digit_timeout);
+            match step {
+                Step::Pass(d) => pass_digit(other, d),
+                Step::Collecting => {}
+                Step::Flush(digits) => stream_digits(other, digits),
+                Step::Run(hook) => return Some(hook),
+            }
+        }
+        None
+    }
+
+    /// When a collected prefix times out.
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.matcher.deadline()
+    }
+
+    /// Forgets a collected prefix.
+    pub(super) fn reset(&mut self) {
+        self.matcher = Matcher::default();
     }
 }
 
@@ -103,7 +152,7 @@ pub async fn bridge_call(
 ) -> (Arc<Bridge>, Ended) {
     let mut members = [Member::new(sys, a), Member::new(sys, b)];
     let bridge = Bridge::create(&sys.pbx.channels.events);
-    if members.iter().any(|m| !m.hooks.is_empty()) {
+    if members.iter().any(|m| !m.keys.hooks.is_empty()) {
         bridge.keep_off_native_rtp();
     }
     bridge.join(b);
@@ -121,7 +170,7 @@ pub async fn rejoin(
     b: &Arc<Channel>,
 ) -> Ended {
     let mut members = [Member::new(sys, a), Member::new(sys, b)];
-    if members.iter().any(|m| !m.hooks.is_empty()) {
+    if members.iter().any(|m| !m.keys.hooks.is_empty()) {
         bridge.keep_off_native_rtp();
     }
     run(sys, bridge, &mut members).await
@@ -158,36 +207,41 @@ pub fn spawn_detached(sys: &Arc<System>, bridge: Arc<Bridge>, a: Arc<Channel>, b
                     }
                     return;
                 }
-                Ended::Hangup | Ended::Disconnect(_) => {
-                    let by = match ended {
-                        Ended::Disconnect(by) => Some(by),
-                        _ => None,
-                    };
-                    let first_gone =
-                        by.map_or_else(|| pair[0].check_hangup(), |c| Arc::ptr_eq(&c, &pair[0]));
-                    let order = if first_gone { [0, 1] } else { [1, 0] };
-                    // The bridge dissolves with the cause of the first to
-                    // go, which the other is kicked with.
-                    let cause = match pair[order[0]].lock().hangupcause {
-                        0 => 16,
-                        c => c,
-                    };
-                    for i in order {
-                        bridge.leave(&pair[i]);
-                        {
-                            let mut d = pair[i].lock();
-                            if d.hangupcause == 0 {
-                                d.hangupcause = cause;
-                            }
-                        }
-                        crate::pbx::run::hangup_channel(&sys, &pair[i]);
-                    }
-                    bridge.destroy();
-                    return;
+                Ended::Hangup => {
+                    let first_gone = pair[0].check_hangup();
+                    return dissolve(&sys, &bridge, &pair, first_gone);
+                }
+                Ended::Disconnect(by) => {
+                    return dissolve(&sys, &bridge, &pair, Arc::ptr_eq(&by, &pair[0]));
                 }
             }
         }
     });
+}
+
+/// The end of a detached bridge: the first to go leaves and hangs up,
+/// then the other, kicked with its cause; the bridge goes.
+fn dissolve(sys: &Arc<System>, bridge: &Bridge, pair: &[Arc<Channel>; 2], first_gone: bool) {
+    let (first, second) = if first_gone {
+        (&pair[0], &pair[1])
+    } else {
+        (&pair[1], &pair[0])
+    };
+    let cause = match first.lock().hangupcause {
+        0 => 16,
+        c => c,
+    };
+    for chan in [first, second] {
+        bridge.leave(chan);
+        {
+            let mut d = chan.lock();
+            if d.hangupcause == 0 {
+                d.hangupcause = cause;
+            }
+        }
+        crate::pbx::run::hangup_channel(sys, chan);
+    }
+    bridge.destroy();
 }
 
 async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2]) -> Ended {
@@ -210,27 +264,14 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
         for i in 0..2 {
             let other = members[1 - i].chan.clone();
             let me = &mut members[i];
-            if let Some(Step::Flush(digits)) = me.matcher.expire(Instant::now()) {
-                stream_digits(&other, digits);
-            }
-            while let Some(digit) = me.chan.take_digit() {
-                let step = me
-                    .matcher
-                    .digit(&me.hooks, digit, Instant::now(), me.digit_timeout);
-                match step {
-                    Step::Pass(d) => pass_digit(&other, d),
-                    Step::Collecting => {}
-                    Step::Flush(digits) => stream_digits(&other, digits),
-                    Step::Run(hook) => {
-                        let chan = me.chan.clone();
-                        if let Some(end) = run_hook(sys, &chan, &other, bridge, hook).await {
-                            break 'bridge end;
-                        }
-                    }
+            while let Some(hook) = me.keys.read(&me.chan, &other) {
+                let chan = me.chan.clone();
+                if let Some(end) = run_hook(sys, &chan, &other, bridge, hook).await {
+                    break 'bridge end;
                 }
             }
         }
-        let deadline = members.iter().filter_map(|m| m.matcher.deadline()).min();
+        let deadline = members.iter().filter_map(|m| m.keys.deadline()).min();
         let wait = deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
             .unwrap_or(IDLE)
@@ -271,7 +312,7 @@ pub(super) fn pass_digit(to: &Arc<Channel>, digit: char) {
 
 /// Collected digits that matched nothing, played to the other member
 /// (`ast_dtmf_stream`: straight to the driver, so without events).
-pub(super) fn stream_digits(to: &Arc<Channel>, digits: String) {
+fn stream_digits(to: &Arc<Channel>, digits: String) {
     if digits.is_empty() {
         return;
     }
@@ -310,25 +351,12 @@ async fn run_hook(
         Hook::AttendedTransfer => {
             chan.set_tap(None);
             other.set_tap(None);
-            use super::bridge_atxfer::{Outcome, attended_transfer_feature};
-            match attended_transfer_feature(sys, chan, other, bridge).await {
-                Outcome::Resume => {
-                    connect_audio(chan, other);
-                    None
-                }
-                Outcome::Replaced {
-                    gone,
-                    stays,
-                    target,
-                    bridge,
-                } => Some(Ended::Replaced {
-                    gone,
-                    stays,
-                    target,
-                    bridge,
-                }),
-                Outcome::Hangup => Some(Ended::Hangup),
+            let ended =
+                super::bridge_atxfer::attended_transfer_feature(sys, chan, other, bridge).await;
+            if ended.is_none() {
+                connect_audio(chan, other);
             }
+            ended
         }
         other_hook => {
             sys.pbx.logger.warning(
