@@ -62,6 +62,11 @@ struct Variant {
     u2: &'static str,
     p2: &'static str,
     ipu: &'static str,
+    /// The extension that dials the challenging trunk, and the
+    /// credentials the PBX answers it with.
+    trunk: &'static str,
+    tu: &'static str,
+    tp: &'static str,
 }
 
 /// A daemon on the SIP config, with both drivers moved to free ports.
@@ -130,6 +135,9 @@ impl Pbx {
                 u2: "1001",
                 p2: "s3cret1001",
                 ipu: "1099",
+                trunk: "620",
+                tu: "5000",
+                tp: "trunkpass5000",
             },
             _ => Variant {
                 name: "pjsip",
@@ -139,6 +147,9 @@ impl Pbx {
                 u2: "2001",
                 p2: "s3cret2001",
                 ipu: "2099",
+                trunk: "621",
+                tu: "6000",
+                tp: "trunkpass6000",
             },
         }
     }
@@ -222,6 +233,28 @@ impl Pbx {
     fn errors(&self, trace: &str) -> String {
         std::fs::read_to_string(self.out.path().join(format!("{trace}.err.log")))
             .unwrap_or_default()
+    }
+
+    /// U1 calls the trunk extension; a SIPp UAS on 5066 plays the trunk,
+    /// challenging the PBX's INVITE before it answers.
+    fn trunk_call(&self, v: Variant, name: &str, uas: &str) {
+        let uas_trace = format!("{name}_uas.{}", v.name);
+        let mut child = Command::new(scenarios().join("run.sh"))
+            .arg("-o")
+            .arg(self.out.path())
+            .arg("-n")
+            .arg(&uas_trace)
+            .arg(uas)
+            .arg(format!("127.0.0.1:{}", v.port))
+            .args(["-p", "5066", "-mp", "26100"])
+            .args(["-key", "user", v.tu, "-key", "password", v.tp])
+            .env("SIPP_TIMEOUT", "30")
+            .spawn()
+            .expect("run.sh uas");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        self.check(self.uac(v, &format!("{name}_uac"), "dial_uac", &["-s", v.trunk]));
+        let code = child.wait().expect("uas").code().unwrap_or(-1);
+        self.check_callee((code, uas_trace));
     }
 
     /// Two SIPp UAs: U2 registers from 5063 and answers there as a UAS;
@@ -383,6 +416,20 @@ fn dtmf_through_an_ivr() {
 #[test]
 fn dial_between_two_registered_phones() {
     both(|p, v| p.two_party(v, "dial", "dial_uas", "dial_uac"));
+}
+
+/// Our INVITE to a trunk that challenges it, as a registrar would (401,
+/// WWW-Authenticate) and as a proxy would (407, Proxy-Authenticate): the
+/// PBX ACKs the challenge and sends the INVITE again with the answer from
+/// the peer's `defaultuser`/`secret` (chan_sip) or the endpoint's
+/// `outbound_auth` (pjsip); the trunk checks the digest (SIPp's
+/// verifyauth, for the 401) and answers.
+#[test]
+fn invite_to_a_trunk_that_challenges() {
+    both(|p, v| {
+        p.trunk_call(v, "dial_auth", "auth_uas");
+        p.trunk_call(v, "dial_proxyauth", "proxyauth_uas");
+    });
 }
 
 #[test]
@@ -635,4 +682,76 @@ fn malformed_tcp_streams() {
         assert!(got.contains("branch=z9hG4bKgood"), "{}: {got}", v.name);
         drop(stalled);
     });
+}
+
+/// A trunk that challenges every INVITE with the same nonce, as one with
+/// other credentials would: chan_sip answers three times and then gives
+/// up (four INVITEs, `MAX_AUTHTRIES`), pjsip will not answer the same
+/// nonce twice (two INVITEs). Each INVITE has the next CSeq and its own
+/// branch, and the call ends.
+#[test]
+fn a_trunk_that_keeps_challenging() {
+    use std::net::UdpSocket;
+    use std::time::{Duration, Instant};
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _machine = machine_lock();
+    let trunk = UdpSocket::bind("127.0.0.1:0").expect("bind trunk");
+    let port = trunk.local_addr().expect("addr").port();
+    trunk
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let pbx = Pbx::start_with(|dir| {
+        common::move_ports(dir, &["sip.conf", "pjsip.conf"], &[("5066", port)]);
+    });
+    // Through the dialplan's Dial (extensions 620 and 621).
+    for (dial, want) in [("Local/620@internal", 4), ("Local/621@internal", 2)] {
+        pbx.daemon
+            .rx(&format!("channel originate {dial} application Wait 1"));
+        let mut invites: Vec<(String, String)> = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(4);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            let Ok((n, from)) = trunk.recv_from(&mut buf) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if !text.starts_with("INVITE ") {
+                continue;
+            }
+            let header = |name: &str| {
+                text.lines()
+                    .find(|l| {
+                        l.split_once(':')
+                            .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+                    })
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let (via, cseq) = (header("Via"), header("CSeq"));
+            invites.push((via.clone(), cseq.clone()));
+            let reply = format!(
+                "SIP/2.0 401 Unauthorized\r\n{via}\r\n{}\r\n{};tag=trunk1\r\n{}\r\n{cseq}\r\n\
+                 WWW-Authenticate: Digest realm=\"trunk.test\", nonce=\"samenonce\", algorithm=MD5\r\n\
+                 Content-Length: 0\r\n\r\n",
+                header("From"),
+                header("To"),
+                header("Call-ID"),
+            );
+            trunk.send_to(reply.as_bytes(), from).expect("send 401");
+        }
+        assert_eq!(invites.len(), want, "{dial}: {invites:?}");
+        let seqs: Vec<u32> = invites
+            .iter()
+            .filter_map(|(_, c)| c.split_whitespace().nth(1)?.parse().ok())
+            .collect();
+        assert!(
+            seqs.windows(2).all(|w| w[1] == w[0] + 1),
+            "{dial}: CSeqs {seqs:?}"
+        );
+        let branches: std::collections::HashSet<&String> =
+            invites.iter().map(|(via, _)| via).collect();
+        assert_eq!(branches.len(), want, "{dial}: a branch was reused");
+    }
+    let channels = pbx.daemon.rx("core show channels count");
+    assert!(channels.starts_with("0 active channels"), "{channels}");
 }

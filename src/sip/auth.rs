@@ -240,7 +240,7 @@ pub fn authorize(
     method: &Method,
     uri: &str,
     username: &str,
-    password: &str,
+    secret: Secret<'_>,
     cnonce: &str,
     nc: u32,
 ) -> Result<DigestCredentials, AuthError> {
@@ -255,7 +255,7 @@ pub fn authorize(
     let response = digest_response(
         username,
         &challenge.realm,
-        Secret::Password(password),
+        secret,
         method.as_str(),
         uri,
         &challenge.nonce,
@@ -513,7 +513,7 @@ mod tests {
                 &Method::Register,
                 "sip:127.0.0.1",
                 "2001",
-                "pw",
+                Secret::Password("pw"),
                 "c1",
                 1,
             )
@@ -564,7 +564,16 @@ mod tests {
     fn rejections() {
         let (issuer, t0) = setup();
         let ch = issuer.challenge("asterisk", t0, false);
-        let good = authorize(&ch, &Method::Invite, "sip:600@pbx", "2001", "pw", "c", 1).unwrap();
+        let good = authorize(
+            &ch,
+            &Method::Invite,
+            "sip:600@pbx",
+            "2001",
+            Secret::Password("pw"),
+            "c",
+            1,
+        )
+        .unwrap();
         let check = |c: &DigestCredentials| {
             verify(
                 c,
@@ -606,7 +615,18 @@ mod tests {
         // auth-int only cannot be answered.
         let mut ch2 = ch.clone();
         ch2.qop = vec!["auth-int".into()];
-        assert!(authorize(&ch2, &Method::Invite, "sip:x", "u", "p", "c", 1).is_err());
+        assert!(
+            authorize(
+                &ch2,
+                &Method::Invite,
+                "sip:x",
+                "u",
+                Secret::Password("p"),
+                "c",
+                1
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -29,14 +29,16 @@ PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
-          malformed register_out"
+          malformed register_out dial_auth"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
 variant() {
     case $1 in
-        chan_sip) T=127.0.0.1:5060; U1=1000; P1=s3cret1000; U2=1001; P2=s3cret1001; IPU=1099 ;;
-        pjsip)    T=127.0.0.1:5070; U1=2000; P1=s3cret2000; U2=2001; P2=s3cret2001; IPU=2099 ;;
+        chan_sip) T=127.0.0.1:5060; U1=1000; P1=s3cret1000; U2=1001; P2=s3cret1001; IPU=1099
+                  TRUNK=620; TU=5000; TP=trunkpass5000 ;;
+        pjsip)    T=127.0.0.1:5070; U1=2000; P1=s3cret2000; U2=2001; P2=s3cret2001; IPU=2099
+                  TRUNK=621; TU=6000; TP=trunkpass6000 ;;
         *) echo "unknown variant $1" >&2; return 1 ;;
     esac
 }
@@ -93,6 +95,23 @@ two_party() { # <capture> <uas scenario> <uac scenario>
     uac "$1_uac" "$3" -s "$U2"
     wait $pid || failed=1
     step "$1_unregister" register_only -key user "$U2" -key expires 0 -au "$U2" -ap "$P2" -p 5063
+}
+# U1 calls a trunk (a SIPp UAS on 5066) that challenges the PBX's INVITE
+# with 401 (dial_auth, auth_uas.xml) and then with 407 (dial_proxyauth,
+# proxyauth_uas.xml)
+trunk_call() { # <step> <uas scenario>
+    local pid
+    "$scen/run.sh" -o "$work/out" -n "$1_uas.$V" "$2" "$T" -p 5066 -mp 26100 \
+        -key user "$TU" -key password "$TP" &
+    pid=$!
+    echo "  $1_uas.$V: sipp $T -sf $2.xml -p 5066 (background)" >&2
+    sleep 1
+    uac "$1_uac" dial_uac -s "$TRUNK"
+    wait $pid || failed=1
+}
+steps_dial_auth() {
+    trunk_call dial_auth auth_uas
+    trunk_call dial_proxyauth proxyauth_uas
 }
 steps_dial()   { two_party dial dial_uas dial_uac; }
 steps_cancel() { two_party cancel cancel_uas cancel_uac; }

@@ -40,6 +40,40 @@ pub struct Credentials {
     pub realm: String,
 }
 
+/// Credentials we answer a challenge to our own request with: for one
+/// realm, or for any (`realm` None).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundAuth {
+    pub username: String,
+    /// Plain secret, or MD5(user:realm:secret) when `md5` is set.
+    pub secret: String,
+    pub md5: bool,
+    pub realm: Option<String>,
+}
+
+impl OutboundAuth {
+    pub fn secret(&self) -> crate::sip::auth::Secret<'_> {
+        if self.md5 {
+            crate::sip::auth::Secret::Ha1(&self.secret)
+        } else {
+            crate::sip::auth::Secret::Password(&self.secret)
+        }
+    }
+}
+
+/// The first of `auths` for a challenge from `realm`: one naming that
+/// realm (case-insensitive) before one for any realm.
+pub fn auth_for_realm<'a>(auths: &'a [OutboundAuth], realm: &str) -> Option<&'a OutboundAuth> {
+    auths
+        .iter()
+        .find(|a| {
+            a.realm
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(realm))
+        })
+        .or_else(|| auths.iter().find(|a| a.realm.is_none()))
+}
+
 /// A SIP device as the call code sees it.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -48,6 +82,8 @@ pub struct Endpoint {
     pub context: String,
     /// Credentials inbound requests must prove; none: no challenge.
     pub auth: Option<Credentials>,
+    /// What we answer its challenges to our requests with.
+    pub outbound_auths: Vec<OutboundAuth>,
     /// `allow=` order, restricted to what the media engine carries.
     pub codecs: Vec<Codec>,
     pub rfc4733: bool,
@@ -121,6 +157,39 @@ fn nonempty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// chan_sip's credentials for a challenge from a peer: its `auth=` lines,
+/// then `[authentication]`'s, each for its realm, then for any realm the
+/// peer's `defaultuser` with `remotesecret` or `secret` (or `md5secret`);
+/// without a `defaultuser` that last one is not there.
+fn sip_outbound_auths(conf: &SipConf, p: &crate::config::views::sip::SipPeer) -> Vec<OutboundAuth> {
+    let realm_lines = p.auths.iter().chain(&conf.auths).map(|a| OutboundAuth {
+        username: a.username.clone(),
+        md5: a.secret.is_empty() && !a.md5secret.is_empty(),
+        secret: if a.secret.is_empty() {
+            a.md5secret.clone()
+        } else {
+            a.secret.clone()
+        },
+        realm: Some(a.realm.clone()),
+    });
+    let own = (!p.username.is_empty()).then(|| {
+        let (secret, md5) = if !p.md5secret.is_empty() {
+            (p.md5secret.clone(), true)
+        } else if !p.remotesecret.is_empty() {
+            (p.remotesecret.clone(), false)
+        } else {
+            (p.secret.clone(), false)
+        };
+        OutboundAuth {
+            username: p.username.clone(),
+            secret,
+            md5,
+            realm: None,
+        }
+    });
+    realm_lines.chain(own).collect()
+}
+
 /// chan_sip devices that calls and registrations can come from.
 pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
     conf.peers
@@ -137,16 +206,15 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 name: p.name.clone(),
                 flavor: Flavor::ChanSip,
                 context: p.settings.context.clone(),
+                // chan_sip checks the digest's user against the peer's
+                // name, whatever its `defaultuser`.
                 auth: auth.map(|(secret, md5)| Credentials {
-                    username: if p.username.is_empty() {
-                        p.name.clone()
-                    } else {
-                        p.username.clone()
-                    },
+                    username: p.name.clone(),
                     secret,
                     md5,
                     realm: conf.general.realm.clone(),
                 }),
+                outbound_auths: sip_outbound_auths(conf, p),
                 codecs: codecs(&p.settings.codecs.0),
                 rfc4733: matches!(
                     p.settings.dtmfmode,
@@ -200,8 +268,8 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 .and_then(|a| conf.auth(a))
                 .map(|a| Credentials {
                     username: a.username.clone(),
-                    secret: a.password.clone(),
-                    md5: a.auth_type.eq_ignore_ascii_case("md5"),
+                    secret: a.secret().0,
+                    md5: a.secret().1,
                     realm: if a.realm.is_empty() {
                         "asterisk".into()
                     } else {
@@ -232,11 +300,23 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
             } else {
                 Vec::new()
             };
+            let outbound_auths = e
+                .outbound_auths
+                .iter()
+                .filter_map(|a| conf.auth(a))
+                .map(|a| OutboundAuth {
+                    username: a.username.clone(),
+                    secret: a.secret().0,
+                    md5: a.secret().1,
+                    realm: (!a.realm.is_empty()).then(|| a.realm.clone()),
+                })
+                .collect();
             Endpoint {
                 name: e.name.clone(),
                 flavor: Flavor::Pjsip,
                 context: e.context.clone(),
                 auth,
+                outbound_auths,
                 codecs: codecs(&e.codecs.0),
                 rfc4733: matches!(e.dtmf_mode, Dtmf::Rfc4733 | Dtmf::Auto | Dtmf::AutoInfo),
                 dynamic,
@@ -301,4 +381,63 @@ fn parse_match(m: &str) -> Option<(IpAddr, Option<u16>)> {
         .parse()
         .ok()
         .map(|ip| (ip, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(user: &str, realm: Option<&str>) -> OutboundAuth {
+        OutboundAuth {
+            username: user.into(),
+            secret: "pw".into(),
+            md5: false,
+            realm: realm.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_realm_of_its_own_comes_before_any_realm() {
+        let auths = [auth("any", None), auth("r1", Some("Realm.One"))];
+        let user = |realm| auth_for_realm(&auths, realm).map(|a| a.username.as_str());
+        assert_eq!(user("realm.one"), Some("r1"));
+        assert_eq!(user("elsewhere"), Some("any"));
+        assert_eq!(auth_for_realm(&auths[1..], "elsewhere"), None);
+    }
+
+    #[test]
+    fn chan_sip_answers_with_realm_lines_then_the_peer() {
+        let text = "[authentication]\nauth = g:gpw@r2\n\n[t]\ntype = peer\nhost = 127.0.0.1\n\
+                    auth = p:ppw@r1\ndefaultuser = me\nsecret = s\nremotesecret = rs\n\n\
+                    [nouser]\ntype = peer\nhost = 127.0.0.1\nsecret = s\n";
+        let cfg = crate::config::loader::load_str(
+            "sip.conf",
+            text,
+            &crate::config::LoadOptions::new("/x"),
+        )
+        .expect("loads");
+        let mut diags = Vec::new();
+        let conf = <SipConf as crate::config::views::View>::from_config(&cfg, &mut diags);
+        let eps = from_sip_conf(&conf);
+        let t = eps.iter().find(|e| e.name == "t").expect("t");
+        let got: Vec<(&str, &str, Option<&str>)> = t
+            .outbound_auths
+            .iter()
+            .map(|a| (a.username.as_str(), a.secret.as_str(), a.realm.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("p", "ppw", Some("r1")),
+                ("g", "gpw", Some("r2")),
+                // remotesecret wins over secret for answering.
+                ("me", "rs", None),
+            ]
+        );
+        // Inbound, chan_sip checks the digest user against the peer name.
+        assert_eq!(t.auth.as_ref().map(|c| c.username.as_str()), Some("t"));
+        // No defaultuser: nothing to answer with but realm lines.
+        let n = eps.iter().find(|e| e.name == "nouser").expect("nouser");
+        assert_eq!(n.outbound_auths.len(), 1);
+    }
 }

@@ -7,9 +7,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use super::style::Answering;
 use crate::config::views::pjsip::PjsipConf;
 use crate::config::views::sip::SipGeneral;
-use crate::sip::auth::{DigestChallenge, authorize};
+use crate::sip::auth::{DigestChallenge, Secret};
 use crate::sip::message::{Request, Response};
 use crate::sip::{Method, Uri};
 
@@ -239,7 +240,7 @@ pub struct Client {
     from_tag: String,
     cseq: u32,
     /// The challenge answered last and how often its nonce was used.
-    challenge: Option<(DigestChallenge, bool, u32)>,
+    challenge: Option<Answering>,
     /// The registrar granted this many seconds last time.
     pub granted: Option<u32>,
     /// The Request-URI of a fresh request and of an answer to a challenge.
@@ -380,61 +381,14 @@ impl Client {
     fn authorization(&mut self, flavor: Flavor) -> Option<(&'static str, String)> {
         let secret = self.reg.secret.clone()?;
         let uri = self.digest_uri();
-        let (challenge, proxy, uses) = self.challenge.as_mut()?;
-        *uses += 1;
-        let cnonce = match flavor {
-            Flavor::ChanSip => format!("{:08x}", random_u64() as u32),
-            Flavor::Pjsip => format!(
-                "{:032x}",
-                u128::from(random_u64()) << 64 | u128::from(random_u64())
-            ),
-        };
-        let creds = authorize(
-            challenge,
+        let answering = self.challenge.as_mut()?;
+        flavor.authorization(
+            answering,
             &Method::Register,
             &uri,
             &self.reg.auth_user,
-            &secret,
-            &cnonce,
-            *uses,
+            Secret::Password(&secret),
         )
-        .ok()?;
-        let name = if *proxy {
-            "Proxy-Authorization"
-        } else {
-            "Authorization"
-        };
-        let mut v = format!(
-            "Digest username=\"{}\", realm=\"{}\", ",
-            creds.username, creds.realm
-        );
-        match flavor {
-            Flavor::ChanSip => {
-                v.push_str(&format!(
-                    "algorithm=MD5, uri=\"{}\", nonce=\"{}\", response=\"{}\"",
-                    creds.uri, creds.nonce, creds.response
-                ));
-                if let Some(o) = &creds.opaque {
-                    v.push_str(&format!(", opaque=\"{o}\""));
-                }
-                if let (Some(c), Some(n)) = (&creds.cnonce, &creds.nc) {
-                    v.push_str(&format!(", qop=auth, cnonce=\"{c}\", nc={n}"));
-                }
-            }
-            Flavor::Pjsip => {
-                v.push_str(&format!(
-                    "nonce=\"{}\", uri=\"{}\", response=\"{}\", algorithm=MD5",
-                    creds.nonce, creds.uri, creds.response
-                ));
-                if let Some(o) = &creds.opaque {
-                    v.push_str(&format!(", opaque=\"{o}\""));
-                }
-                if let (Some(c), Some(n)) = (&creds.cnonce, &creds.nc) {
-                    v.push_str(&format!(", cnonce=\"{c}\", qop=auth, nc={n}"));
-                }
-            }
-        }
-        Some((name, v))
     }
 
     /// The final response to our REGISTER.
@@ -459,8 +413,8 @@ impl Client {
                 let proxy = resp.status == 407;
                 let fresh = DigestChallenge::from_headers(&resp.headers, proxy).ok();
                 let repeated = match (&fresh, &self.challenge) {
-                    (Some(f), Some((old, _, _))) => {
-                        f.nonce == old.nonce && self.state == State::AuthSent
+                    (Some(f), Some(old)) => {
+                        f.nonce == old.challenge.nonce && self.state == State::AuthSent
                     }
                     _ => false,
                 };
@@ -468,7 +422,7 @@ impl Client {
                     // A second challenge to the same answer: the
                     // credentials are wrong.
                     Some(c) if !repeated && self.reg.secret.is_some() => {
-                        self.challenge = Some((c, proxy, 0));
+                        self.challenge = Some(Answering::new(c, proxy));
                         self.state = State::AuthSent;
                         Next::Send(self.build(flavor, local, true))
                     }

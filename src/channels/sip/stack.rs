@@ -28,7 +28,9 @@ use crate::core::{lock, unix_seconds};
 use crate::media::Codec;
 use crate::media::rtp::RtpConfig;
 use crate::sip::Via;
-use crate::sip::auth::{DigestCredentials, NonceIssuer, Rejection, Secret, Verdict, verify};
+use crate::sip::auth::{
+    DigestChallenge, DigestCredentials, NonceIssuer, Rejection, Secret, Verdict, verify,
+};
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, parse_datagram_tolerant};
 use crate::sip::sdp::{self, Sdp};
@@ -59,6 +61,8 @@ pub struct Outgoing {
     rfc4733: bool,
     remote_gone: Arc<AtomicBool>,
     mohsuggest: String,
+    /// What to answer the device's challenges with.
+    auths: Vec<endpoint::OutboundAuth>,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -432,6 +436,7 @@ impl SipStack {
             rfc4733: ep.rfc4733,
             remote_gone,
             mohsuggest: ep.mohsuggest.clone(),
+            auths: ep.outbound_auths.clone(),
         });
         Ok((chan, out))
     }
@@ -499,6 +504,12 @@ struct Call {
     /// chan_sip: the caller's credentials and the nonce its INVITE proved
     /// them with, which chan_sip signs its own BYE with.
     bye_auth: Option<(endpoint::Credentials, String)>,
+    /// Our INVITE: what we may answer challenges with, how many times we
+    /// have, and the challenge answered last (chan_sip answers it again
+    /// in its BYE).
+    auths: Vec<endpoint::OutboundAuth>,
+    auth_tries: u32,
+    answering: Option<(style::Answering, endpoint::OutboundAuth)>,
     /// The device ended the dialog (BYE): our hangup sends nothing.
     remote_gone: Arc<AtomicBool>,
     /// The device's suggested music class (Hold events name it).
@@ -1727,6 +1738,7 @@ impl Task {
             flavor: Flavor::ChanSip,
             context: g.peer.context.clone(),
             auth: None,
+            outbound_auths: Vec::new(),
             codecs: g
                 .peer
                 .codecs
@@ -2215,6 +2227,9 @@ impl Task {
                 outgoing: false,
                 invite_done: false,
                 bye_auth,
+                auths: Vec::new(),
+                auth_tries: 0,
+                answering: None,
                 remote_gone,
                 mohsuggest: ep.mohsuggest.clone(),
                 last_msg: "Rx: INVITE".into(),
@@ -2359,6 +2374,9 @@ impl Task {
                 outgoing: true,
                 invite_done: false,
                 bye_auth: None,
+                auths: out.auths,
+                auth_tries: 0,
+                answering: None,
                 remote_gone: out.remote_gone,
                 mohsuggest: out.mohsuggest,
                 last_msg: "Init: INVITE".into(),
@@ -2436,6 +2454,15 @@ impl Task {
                     );
                 }
             }
+            401 | 407 if call.state == CallState::Proceeding => {
+                if let Err(cause) = self.answer_challenge(key, &resp) {
+                    if let Some(call) = self.calls.get_mut(&key) {
+                        call.state = CallState::Ending;
+                        call.rtp.close();
+                    }
+                    remote_hangup(&chan, cause);
+                }
+            }
             _ => {
                 if call.state == CallState::Proceeding {
                     call.state = CallState::Ending;
@@ -2444,6 +2471,105 @@ impl Task {
                 }
             }
         }
+    }
+
+    /// The device challenged our INVITE (the transaction layer has ACKed
+    /// it): send it again with the answer, the next CSeq and a new branch.
+    /// chan_sip tries up to three times, whatever the nonce, and gives up
+    /// with congestion; pjsip will not answer the same nonce twice (unless
+    /// stale) and ends the call with the status's cause. Err is the cause.
+    fn answer_challenge(
+        &mut self,
+        key: u64,
+        resp: &crate::sip::message::Response,
+    ) -> Result<(), u32> {
+        const CHAN_SIP_MAX_TRIES: u32 = 3;
+        let flavor = self.flavor;
+        let proxy = resp.status == 407;
+        let Some(call) = self.calls.get_mut(&key) else {
+            return Ok(());
+        };
+        let give_up = match flavor {
+            Flavor::ChanSip => 34,
+            Flavor::Pjsip => style::status_to_cause(resp.status),
+        };
+        let failed = |call: &Call, sys: &System| {
+            if flavor == Flavor::ChanSip {
+                sys.pbx.logger.notice(
+                    "chan_sip.c",
+                    None,
+                    &format!(
+                        "Failed to authenticate on INVITE to '{}'",
+                        call.invite.headers.get("From").unwrap_or_default()
+                    ),
+                );
+            }
+            give_up
+        };
+        let challenge = DigestChallenge::from_headers(&resp.headers, proxy).ok();
+        let Some(challenge) = challenge else {
+            return Err(failed(call, &self.sys));
+        };
+        let same_nonce = call
+            .answering
+            .as_ref()
+            .is_some_and(|(a, _)| a.challenge.nonce == challenge.nonce);
+        let exhausted = match flavor {
+            Flavor::ChanSip => call.auth_tries >= CHAN_SIP_MAX_TRIES,
+            Flavor::Pjsip => same_nonce && !challenge.stale,
+        };
+        let creds = endpoint::auth_for_realm(&call.auths, &challenge.realm).cloned();
+        let Some(creds) = creds.filter(|_| !exhausted) else {
+            return Err(failed(call, &self.sys));
+        };
+        call.auth_tries += 1;
+        let mut answering = style::Answering::new(challenge, proxy);
+        let mut req = call.invite.clone();
+        let uri = req.uri.to_string();
+        let Some(authorization) = flavor.authorization(
+            &mut answering,
+            &Method::Invite,
+            &uri,
+            &creds.username,
+            creds.secret(),
+        ) else {
+            return Err(failed(call, &self.sys));
+        };
+        let seq = req.headers.cseq().map(|c| c.seq).unwrap_or(102) + 1;
+        req.headers.set_first("CSeq", format!("{seq} INVITE"));
+        if let Ok(mut via) = req.headers.top_via() {
+            via.params.remove("branch");
+            req.headers.set_first("Via", via.to_string());
+        }
+        // Both drivers put the answer right after User-Agent.
+        let at = req
+            .headers
+            .0
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case("User-Agent"))
+            .map_or(req.headers.0.len(), |i| i + 1);
+        req.headers.0.insert(
+            at,
+            crate::sip::message::Header {
+                name: authorization.0.into(),
+                value: authorization.1,
+            },
+        );
+        call.answering = Some((answering, creds));
+        let (target, transport) = (call.peer, call.transport);
+        let Ok(id) = self
+            .tx
+            .send_request(Instant::now(), req.clone(), target, transport)
+        else {
+            return Err(34);
+        };
+        let sent = self.tx.request(id).cloned().unwrap_or(req);
+        if let Some(old) = call.invite_tx.replace(id) {
+            self.by_tx.remove(&old);
+        }
+        call.invite = sent;
+        self.by_tx.insert(id, key);
+        Ok(())
     }
 
     fn answer(&mut self, key: u64) {
@@ -2611,15 +2737,29 @@ impl Task {
         call.last_msg = "Tx: BYE".into();
         self.changed.push(key);
         let mut bye = dialog.create_request(Method::Bye, via);
-        let auth = call.bye_auth.as_ref().map(|(creds, nonce)| {
-            style::bye_credentials(
-                creds,
-                nonce,
-                bye.uri.user.as_deref().unwrap_or_default(),
-                call.peer.ip(),
+        let caller_auth = call.bye_auth.as_ref().map(|(creds, nonce)| {
+            (
+                "Proxy-Authorization",
+                style::bye_credentials(
+                    creds,
+                    nonce,
+                    bye.uri.user.as_deref().unwrap_or_default(),
+                    call.peer.ip(),
+                ),
             )
         });
-        self.flavor.finish_bye(&mut bye, cause, auth);
+        // chan_sip answers the challenge its INVITE met once more; pjsip
+        // waits to be challenged again.
+        let uri = bye.uri.to_string();
+        let answered = match (self.flavor, call.answering.as_mut()) {
+            (Flavor::ChanSip, Some((a, creds))) => {
+                self.flavor
+                    .authorization(a, &Method::Bye, &uri, &creds.username, creds.secret())
+            }
+            _ => None,
+        };
+        self.flavor
+            .finish_bye(&mut bye, cause, caller_auth.or(answered));
         let (peer, transport) = (call.peer, call.transport);
         if let Ok(id) = self.tx.send_request(Instant::now(), bye, peer, transport) {
             self.by_tx.insert(id, key);

@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use crate::sip::auth::{Secret, digest_response};
-use crate::sip::message::{Defect, Header, Request, Response, reason_phrase};
+use crate::sip::auth::{DigestChallenge, Secret, authorize, digest_response};
+use crate::sip::message::{Defect, Header, Method, Request, Response, reason_phrase};
 use crate::sip::sdp::{Origin, Prefer};
 
 use super::endpoint::{Credentials, Flavor};
@@ -28,7 +28,86 @@ pub fn random_u64() -> u64 {
     h.finish()
 }
 
+/// A digest challenge to one of our requests, kept to answer it and the
+/// requests after it.
+#[derive(Debug, Clone)]
+pub struct Answering {
+    pub challenge: DigestChallenge,
+    /// It came as 407 (Proxy-Authenticate): answer in Proxy-Authorization.
+    pub proxy: bool,
+    /// Requests that have used its nonce (the next `nc` is one more).
+    pub uses: u32,
+}
+
+impl Answering {
+    pub fn new(challenge: DigestChallenge, proxy: bool) -> Answering {
+        Answering {
+            challenge,
+            proxy,
+            uses: 0,
+        }
+    }
+}
+
 impl Flavor {
+    /// The header answering `a`'s challenge for `method` on `uri`, in the
+    /// driver's parameter order; counts one more use of the nonce. None
+    /// when the challenge asks for what we cannot do (another algorithm,
+    /// only qop=auth-int).
+    pub fn authorization(
+        self,
+        a: &mut Answering,
+        method: &Method,
+        uri: &str,
+        username: &str,
+        secret: Secret<'_>,
+    ) -> Option<(&'static str, String)> {
+        a.uses += 1;
+        let cnonce = match self {
+            Flavor::ChanSip => format!("{:08x}", random_u64() as u32),
+            Flavor::Pjsip => format!(
+                "{:032x}",
+                u128::from(random_u64()) << 64 | u128::from(random_u64())
+            ),
+        };
+        let creds = authorize(&a.challenge, method, uri, username, secret, &cnonce, a.uses).ok()?;
+        let name = if a.proxy {
+            "Proxy-Authorization"
+        } else {
+            "Authorization"
+        };
+        let mut v = format!(
+            "Digest username=\"{}\", realm=\"{}\", ",
+            creds.username, creds.realm
+        );
+        let opaque = creds
+            .opaque
+            .as_ref()
+            .map(|o| format!(", opaque=\"{o}\""))
+            .unwrap_or_default();
+        match self {
+            Flavor::ChanSip => {
+                v.push_str(&format!(
+                    "algorithm=MD5, uri=\"{}\", nonce=\"{}\", response=\"{}\"{opaque}",
+                    creds.uri, creds.nonce, creds.response
+                ));
+                if let (Some(c), Some(n)) = (&creds.cnonce, &creds.nc) {
+                    v.push_str(&format!(", qop=auth, cnonce=\"{c}\", nc={n}"));
+                }
+            }
+            Flavor::Pjsip => {
+                v.push_str(&format!(
+                    "nonce=\"{}\", uri=\"{}\", response=\"{}\", algorithm=MD5{opaque}",
+                    creds.nonce, creds.uri, creds.response
+                ));
+                if let (Some(c), Some(n)) = (&creds.cnonce, &creds.nc) {
+                    v.push_str(&format!(", cnonce=\"{c}\", qop=auth, nc={n}"));
+                }
+            }
+        }
+        Some((name, v))
+    }
+
     pub fn user_agent(self) -> String {
         format!("Asterisk PBX {}", crate::version::ASTERISK_VERSION)
     }
@@ -357,7 +436,7 @@ impl Flavor {
     /// Max-Forwards right under the Via and its X-Asterisk-HangupCause
     /// pair after User-Agent, preceded by `auth` (see [`bye_credentials`]);
     /// pjsip puts its Q.850 Reason before Max-Forwards and User-Agent.
-    pub fn finish_bye(self, bye: &mut Request, cause: u32, auth: Option<String>) {
+    pub fn finish_bye(self, bye: &mut Request, cause: u32, auth: Option<(&'static str, String)>) {
         bye.headers.remove("Max-Forwards");
         let h = &mut bye.headers;
         match self {
@@ -374,8 +453,8 @@ impl Flavor {
                     },
                 );
                 h.push("User-Agent", self.user_agent());
-                if let Some(a) = auth {
-                    h.push("Proxy-Authorization", a);
+                if let Some((name, value)) = auth {
+                    h.push(name, value);
                 }
                 h.push(
                     "X-Asterisk-HangupCause",
@@ -539,7 +618,8 @@ mod tests {
         let mut v = Via::new("UDP", Host::V4([127, 0, 0, 1].into()), Some(5060));
         v.params.set("branch", Some("z9hG4bKtest"));
         let mut ours = d.create_request(Method::Bye, v);
-        let auth = (flavor == Flavor::ChanSip).then(|| "Digest".to_string());
+        let auth =
+            (flavor == Flavor::ChanSip).then(|| ("Proxy-Authorization", "Digest".to_string()));
         flavor.finish_bye(&mut ours, 16, auth);
         let names = |r: &Request| r.headers.0.iter().map(|h| h.name.to_string()).collect();
         (names(&ours), names(&theirs))

@@ -223,11 +223,24 @@ pub struct Auth {
     pub auth_type: String,
     pub username: String,
     pub password: String,
+    /// `auth_type=md5`: MD5(username:realm:password), given instead of it.
+    pub md5_cred: String,
     pub realm: String,
     /// Every option as written (name lower-cased), for the options only
     /// listed, not used.
     #[serde(skip)]
     pub options: Vec<(String, String)>,
+}
+
+impl Auth {
+    /// The secret to prove or answer with, as auth_type says.
+    pub fn secret(&self) -> (String, bool) {
+        if self.auth_type == "md5" {
+            (self.md5_cred.clone(), true)
+        } else {
+            (self.password.clone(), false)
+        }
+    }
 }
 
 /// `type=identify`.
@@ -400,6 +413,7 @@ fn parse_auth(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth
         auth_type: "userpass".into(),
         username: String::new(),
         password: String::new(),
+        md5_cred: String::new(),
         realm: String::new(),
         options: raw_options(cat),
     };
@@ -408,6 +422,7 @@ fn parse_auth(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Auth
             "auth_type" => a.auth_type = v.value.trim().to_ascii_lowercase(),
             "username" => a.username = v.value.clone(),
             "password" => a.password = v.value.clone(),
+            "md5_cred" => a.md5_cred = v.value.clone(),
             "realm" => a.realm = v.value.clone(),
             _ => {}
         }

@@ -1191,6 +1191,63 @@ pub struct SipPeer {
     pub tonezone: Option<String>,
     /// `setvar=` (and `header=`), newest first as chan_sip keeps them.
     pub chanvars: Vec<(String, String)>,
+    /// `auth=` lines: credentials for challenges from a given realm.
+    pub auths: Vec<RealmAuth>,
+}
+
+/// An `auth = user[:secret]@realm` (or `user#md5secret@realm`) line: what
+/// chan_sip answers a challenge from `realm` with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RealmAuth {
+    pub username: String,
+    pub secret: String,
+    /// The `user#md5secret` form: MD5(user:realm:secret) given directly.
+    pub md5secret: String,
+    pub realm: String,
+}
+
+impl RealmAuth {
+    /// Splits at the last `@` (realm), then the first `:` (secret) or `#`
+    /// (md5secret); both a user and a realm are required.
+    pub fn parse(value: &str) -> Option<RealmAuth> {
+        let (user, realm) = value.rsplit_once('@')?;
+        let (username, secret, md5secret) = if let Some((u, s)) = user.split_once(':') {
+            (u, s, "")
+        } else if let Some((u, m)) = user.split_once('#') {
+            (u, "", m)
+        } else {
+            (user, "", "")
+        };
+        if username.is_empty() || realm.is_empty() {
+            return None;
+        }
+        Some(RealmAuth {
+            username: username.to_string(),
+            secret: secret.to_string(),
+            md5secret: md5secret.to_string(),
+            realm: realm.to_string(),
+        })
+    }
+}
+
+/// Reads one `auth=` line into `into`, or warns as chan_sip does.
+fn add_realm_auth(v: &Variable, into: &mut Vec<RealmAuth>, diags: &mut Vec<Diagnostic>) {
+    if v.value.is_empty() {
+        return;
+    }
+    match RealmAuth::parse(&v.value) {
+        Some(a) => into.push(a),
+        None => diags.push(Diagnostic {
+            severity: Severity::Warning,
+            file: v.origin.file.to_path_buf(),
+            line: v.origin.line,
+            column: 1,
+            message: format!(
+                "Format for authentication entry is user[:secret]@realm at line {}",
+                v.origin.line
+            ),
+        }),
+    }
 }
 
 impl SipPeer {
@@ -1319,6 +1376,9 @@ pub struct SipConf {
     pub general: SipGeneral,
     /// In file order.
     pub peers: Vec<SipPeer>,
+    /// `[authentication]`'s `auth=` lines, used when a peer has none for
+    /// the realm that challenges.
+    pub auths: Vec<RealmAuth>,
 }
 
 /// Reads a `transport=` list into (allowed, first usable).
@@ -1580,6 +1640,7 @@ fn parse_peer(
         secret: String::new(),
         md5secret: String::new(),
         remotesecret: String::new(),
+        auths: Vec::new(),
         description: String::new(),
         username: String::new(),
         fromuser: String::new(),
@@ -1732,6 +1793,7 @@ fn parse_peer(
                     callerid::parse_presentation(val).unwrap_or_else(|| atoi(val) as i32)
             }
             "username" | "defaultuser" => p.username = val.to_string(),
+            "auth" => add_realm_auth(v, &mut p.auths, diags),
             "regexten" => p.regexten = val.to_string(),
             "amaflags" => {
                 p.amaflags = match val.to_ascii_lowercase().as_str() {
@@ -1861,12 +1923,20 @@ impl View for SipConf {
             .map(|c| parse_general(cfg, c, diags))
             .unwrap_or_default();
         let mut peers: Vec<SipPeer> = Vec::new();
+        let mut auths = Vec::new();
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
                 continue;
             }
             if cat.name.eq_ignore_ascii_case("authentication") {
                 check_known(cfg, diags, cat, &["auth"]);
+                for v in cat
+                    .variables
+                    .iter()
+                    .filter(|v| v.name.eq_ignore_ascii_case("auth"))
+                {
+                    add_realm_auth(v, &mut auths, diags);
+                }
                 continue;
             }
             let kind = match cat.get_var("type") {
@@ -1897,7 +1967,11 @@ impl View for SipConf {
             peers.retain(|p| p.name != peer.name);
             peers.push(peer);
         }
-        SipConf { general, peers }
+        SipConf {
+            general,
+            peers,
+            auths,
+        }
     }
 }
 
@@ -1929,6 +2003,49 @@ mod tests {
     fn conf(cats: Vec<Category>) -> (SipConf, Vec<Diagnostic>) {
         let mut d = Vec::new();
         (SipConf::from_config(&config(cats), &mut d), d)
+    }
+
+    #[test]
+    fn realm_auth_lines() {
+        let (c, diags) = conf(vec![
+            category(
+                "sip.conf",
+                "authentication",
+                &[
+                    ("auth", "alice:pw@voip.example"),
+                    ("auth", "bob#0123abcd@my@example"),
+                    ("auth", "nobody"),
+                ],
+            ),
+            category(
+                "sip.conf",
+                "trunk",
+                &[("type", "peer"), ("host", "127.0.0.1"), ("auth", "carol@r")],
+            ),
+        ]);
+        let want = |u: &str, s: &str, m: &str, r: &str| RealmAuth {
+            username: u.into(),
+            secret: s.into(),
+            md5secret: m.into(),
+            realm: r.into(),
+        };
+        assert_eq!(
+            c.auths,
+            [
+                want("alice", "pw", "", "voip.example"),
+                // The realm is after the last '@'.
+                want("bob", "", "0123abcd@my", "example"),
+            ]
+        );
+        assert_eq!(
+            c.peer("trunk").expect("trunk").auths,
+            [want("carol", "", "", "r")]
+        );
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(
+            diags[0].message,
+            "Format for authentication entry is user[:secret]@realm at line 4"
+        );
     }
 
     #[test]
