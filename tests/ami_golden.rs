@@ -1018,6 +1018,16 @@ fn pjsip_dial() {
 }
 
 #[test]
+fn sip_originate() {
+    run("sip_originate", true);
+}
+
+#[test]
+fn pjsip_originate() {
+    run("pjsip_originate", true);
+}
+
+#[test]
 fn sip_cancel() {
     run("sip_cancel", true);
 }

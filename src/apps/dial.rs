@@ -89,7 +89,7 @@ async fn request(
         );
         return Err(66);
     };
-    let (chan, out) = stack.request(sys, data, caller).await?;
+    let (chan, out) = stack.request(sys, data, Some(caller)).await?;
     Ok((chan, Some((stack, out))))
 }
 

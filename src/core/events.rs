@@ -97,6 +97,10 @@ pub enum EventKind {
     DialEnd {
         status: String,
     },
+    /// A callerless dial's leg changed state (`DialState`, as DialEnd).
+    DialState {
+        status: String,
+    },
     /// Dial's view of one outbound leg (the event's channel is the leg):
     /// `DialBegin` with `DialString: …`, `DialState`/`DialEnd` with
     /// `DialStatus: …`, the caller shown first.

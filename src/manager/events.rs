@@ -192,9 +192,13 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             );
             push(class::CALL, name, body);
         }
-        (EventKind::DialEnd { status }, Some(c)) => {
+        (EventKind::DialEnd { status } | EventKind::DialState { status }, Some(c)) => {
+            let name = match &ev.kind {
+                EventKind::DialState { .. } => "DialState",
+                _ => "DialEnd",
+            };
             let body = format!("{}DialStatus: {status}\r\n", channel_state(c, "Dest"));
-            push(class::CALL, "DialEnd", body);
+            push(class::CALL, name, body);
         }
         (
             EventKind::LocalBridge {

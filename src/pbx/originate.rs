@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::apps::AppCtx;
+use crate::channels::sip::endpoint::Flavor;
 use crate::channels::{ChanState, Channel, Indication, NewChannel, local};
 use crate::core::System;
 
@@ -121,51 +122,79 @@ fn prepare_outgoing(sys: &System, chan: &Arc<Channel>, out: &Outgoing) {
     }
 }
 
-/// Requests an outbound channel of any technology Asterism drives.
-/// Returns the channel to wait on, after starting whatever runs the far
-/// side (for Local, the `;2` half's dialplan).
-pub fn request(
+/// Requests an outbound channel of any technology Asterism drives and
+/// places the call. Returns the channel to wait on, after starting
+/// whatever runs the far side (for Local, the `;2` half's dialplan).
+pub async fn request(
     sys: &Arc<System>,
     tech_data: &str,
     init: NewChannel,
     out: &Outgoing,
 ) -> Result<Arc<Channel>, OriginateError> {
     let (tech, data) = tech_data.split_once('/').unwrap_or((tech_data, ""));
-    if tech.eq_ignore_ascii_case("Local") {
-        let (one, two) = local::request(sys, data, init);
-        prepare_outgoing(sys, &one, out);
-        if let Err(reason) = local::call(sys, &one, &two) {
-            // `;2` goes now; `;1` stays with the error until whoever
-            // placed the call has reported it (see `OriginateError::release`).
-            // Nothing runs on `;2` yet: it goes without telling `;1`.
-            two.softhangup_quiet(crate::channels::softhangup::DEV);
-            local::unlink(&two);
-            sys.pbx.channels.unregister(&two);
-            return Err(OriginateError::NotAnswered {
-                reason,
-                channel: Some(one),
-            });
-        }
-        one.emit(crate::core::events::EventKind::DialBegin {
-            dialstring: data.to_string(),
-        });
-        sys.pbx
-            .logger
-            .verbose(3, "dial.c", None, &format!("Called {data}"));
-        let ctx = AppCtx {
-            sys: sys.clone(),
-            chan: two,
-        };
-        tokio::spawn(crate::pbx::run::pbx_run(ctx));
-        Ok(one)
+    let flavor = if tech.eq_ignore_ascii_case("SIP") {
+        Some(Flavor::ChanSip)
+    } else if tech.eq_ignore_ascii_case("PJSIP") {
+        Some(Flavor::Pjsip)
     } else {
+        None
+    };
+    if let Some(stack) = flavor.and_then(|f| crate::channels::sip::stack_of(sys, f)) {
+        // The driver says why it has no channel (unknown or unreachable
+        // device); Originate reports no reason and no channel.
+        let (chan, call) =
+            stack
+                .request(sys, data, None)
+                .await
+                .map_err(|_| OriginateError::NotAnswered {
+                    reason: 0,
+                    channel: None,
+                })?;
+        prepare_outgoing(sys, &chan, out);
+        stack.call(call);
+        dial_begin(sys, &chan, data);
+        return Ok(chan);
+    }
+    if !tech.eq_ignore_ascii_case("Local") {
         sys.pbx.logger.warning(
             "channel.c",
             None,
             &format!("No channel type registered for '{tech}'"),
         );
-        Err(OriginateError::NoSuchTech(tech.to_string()))
+        return Err(OriginateError::NoSuchTech(tech.to_string()));
     }
+    let (one, two) = local::request(sys, data, init);
+    prepare_outgoing(sys, &one, out);
+    if let Err(reason) = local::call(sys, &one, &two) {
+        // `;2` goes now; `;1` stays with the error until whoever
+        // placed the call has reported it (see `OriginateError::release`).
+        // Nothing runs on `;2` yet: it goes without telling `;1`.
+        two.softhangup_quiet(crate::channels::softhangup::DEV);
+        local::unlink(&two);
+        sys.pbx.channels.unregister(&two);
+        return Err(OriginateError::NotAnswered {
+            reason,
+            channel: Some(one),
+        });
+    }
+    dial_begin(sys, &one, data);
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan: two,
+    };
+    tokio::spawn(crate::pbx::run::pbx_run(ctx));
+    Ok(one)
+}
+
+/// The call has been placed: DialBegin without a caller, and the verbose
+/// line.
+fn dial_begin(sys: &System, chan: &Arc<Channel>, data: &str) {
+    chan.emit(crate::core::events::EventKind::DialBegin {
+        dialstring: data.to_string(),
+    });
+    sys.pbx
+        .logger
+        .verbose(3, "dial.c", None, &format!("Called {data}"));
 }
 
 /// How a wait for answer ended.
@@ -179,10 +208,18 @@ enum Outcome {
 
 async fn wait_answer(chan: &Arc<Channel>, timeout: Duration) -> Outcome {
     let deadline = Instant::now() + timeout;
+    let mut ringing = false;
     loop {
         let notified = chan.wake_handle().notified();
-        if chan.state() == ChanState::Up {
-            return Outcome::Answered;
+        match chan.state() {
+            ChanState::Up => return Outcome::Answered,
+            ChanState::Ringing if !ringing => {
+                ringing = true;
+                chan.emit(crate::core::events::EventKind::DialState {
+                    status: "RINGING".into(),
+                });
+            }
+            _ => {}
         }
         let pending = chan.lock().pending_indication.take();
         match pending {
@@ -230,7 +267,7 @@ pub async fn originate_then(
     out: &Outgoing,
     on_up: impl FnOnce(&Arc<Channel>),
 ) -> Result<Arc<Channel>, OriginateError> {
-    let chan = request(&sys, tech_data, init, out)?;
+    let chan = request(&sys, tech_data, init, out).await?;
     let outcome = wait_answer(&chan, timeout).await;
     let dial_end = |status: &str| {
         chan.emit(crate::core::events::EventKind::DialEnd {

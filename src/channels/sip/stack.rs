@@ -276,11 +276,12 @@ impl SipStack {
     /// INVITE waits for [`SipStack::call`]. Once called, its state follows
     /// the call (Ringing on 180, Up on 200, hung up with a cause on
     /// failure). Err is the cause when no channel can be had.
+    /// `caller` is the channel that dials (Dial), none for Originate.
     pub async fn request(
         &self,
         sys: &Arc<System>,
         resource: &str,
-        caller: &Arc<Channel>,
+        caller: Option<&Arc<Channel>>,
     ) -> Result<(Arc<Channel>, Box<Outgoing>), u32> {
         let all = endpoint::all(self.flavor, &sys.loaded());
         // chan_sip: peer[/exten]; pjsip: endpoint or exten@endpoint.
@@ -366,24 +367,28 @@ impl SipStack {
             }
             Err(_) => return Err(34),
         };
-        log_rtp_qos(sys, self.flavor, caller.callid);
         let chans = &sys.pbx.channels;
+        let callid = caller.map_or_else(|| chans.next_callid(), |c| c.callid);
+        log_rtp_qos(sys, self.flavor, callid);
         let tech = self.flavor.tech();
         let seq = chans.next_tech_seq(tech);
-        let (caller_id, linkedid, language, accountcode) = {
-            let d = caller.lock();
-            (
-                d.caller.clone(),
-                d.linkedid.clone(),
-                d.language.clone(),
-                d.accountcode.clone(),
-            )
+        let (caller_id, linkedid, language, accountcode) = match caller {
+            Some(c) => {
+                let d = c.lock();
+                (
+                    d.caller.clone(),
+                    Some(d.linkedid.clone()),
+                    Some(d.language.clone()),
+                    d.accountcode.clone(),
+                )
+            }
+            None => (Default::default(), None, None, String::new()),
         };
         let call_id = self.flavor.new_call_id(self.local);
         let chan = chans.alloc(
             format!("{tech}/{name}-{seq:08x}"),
             tech,
-            caller.callid,
+            callid,
             NewChannel {
                 context: if ep.context.is_empty() {
                     "default".into()
@@ -394,10 +399,10 @@ impl SipStack {
                 priority: 1,
                 state: Some(ChanState::Down),
                 caller: Default::default(),
-                language: Some(language),
+                language,
                 musicclass: None,
                 accountcode,
-                linkedid: Some(linkedid),
+                linkedid,
                 vars: Default::default(),
             },
         );
@@ -609,6 +614,13 @@ impl Driver for CallDriver {
                 let q = self.rtp.quality();
                 crate::channels::rtp::set_stats_vars(chan, &q);
                 chan.set_var_event("RTPAUDIOQOS", &q[0]);
+                // A BYE chan_sip sends says Normal Clearing when nothing
+                // set a cause (an originated call whose application
+                // returned), and the channel's Hangup says so too.
+                let mut d = chan.lock();
+                if d.hangupcause == 0 {
+                    d.hangupcause = 16;
+                }
             }
             Flavor::Pjsip => {
                 if up {
@@ -2460,6 +2472,7 @@ impl Task {
                         call.state = CallState::Ending;
                         call.rtp.close();
                     }
+                    chan.lock().pending_indication = flavor.invite_failure_control(resp.status);
                     remote_hangup(&chan, cause);
                 }
             }
@@ -2467,6 +2480,7 @@ impl Task {
                 if call.state == CallState::Proceeding {
                     call.state = CallState::Ending;
                     call.rtp.close();
+                    chan.lock().pending_indication = flavor.invite_failure_control(resp.status);
                     remote_hangup(&chan, style::status_to_cause(resp.status));
                 }
             }

@@ -492,6 +492,24 @@ pub fn bye_credentials(creds: &Credentials, nonce: &str, user: &str, peer: IpAdd
     )
 }
 
+impl Flavor {
+    /// What the driver tells the channel, besides hanging it up, when our
+    /// INVITE fails with `status` (Originate reports it as its reason).
+    /// chan_sip signals busy or congestion for some statuses (its
+    /// `handle_response_invite`, then `handle_response`); pjsip only hangs
+    /// up with the status's cause.
+    pub fn invite_failure_control(self, status: u16) -> Option<crate::channels::Indication> {
+        use crate::channels::Indication;
+        match (self, status) {
+            (Flavor::Pjsip, _) => None,
+            (_, 300..=305 | 480 | 486 | 600 | 603) => Some(Indication::Busy),
+            // 401/407: the challenge could not be answered.
+            (_, 401 | 407 | 410 | 482 | 500 | 502 | 503 | 504) => Some(Indication::Congestion),
+            _ => None,
+        }
+    }
+}
+
 /// The final response for a call hung up before it was answered
 /// (`hangup_cause2sip`); causes without a SIP meaning decline.
 pub fn cause_to_status(cause: u32) -> u16 {
