@@ -16,7 +16,7 @@ use super::bridge_basic::{
     Ended, IDLE, Keypad, grab_transfer, hold, pass_digit, transfer_context, unhold,
 };
 use super::features::{Hook, Hooks};
-use super::{ChanState, Channel, NewChannel};
+use super::{ChanState, Channel, Indication, NewChannel};
 use crate::apps::AppCtx;
 use crate::apps::playback::stream_file;
 use crate::core::System;
@@ -122,6 +122,9 @@ struct Transfer {
     /// Asterisk): what reaches the transferer after it waits for the
     /// sound to end.
     transferer_busy: Option<tokio::task::JoinHandle<()>>,
+    /// Once the transferer hung up and left: whether it left the target's
+    /// bridge (rather than the transferee's).
+    transferer_left: Option<bool>,
 }
 
 /// Runs the attended transfer feature for `transferer`, bridged with
@@ -194,6 +197,7 @@ pub async fn attended_transfer_feature(
     wait_for_answer(&target, QUICK_ANSWER).await;
     second.join(&target);
     // Its bridge channel reads what was queued before it joined.
+    read_indication(sys, &target);
     let answered = read_answer(&target);
     let mut t = Transfer {
         sys: sys.clone(),
@@ -208,6 +212,7 @@ pub async fn attended_transfer_feature(
         xfersound: g.xfersound.clone(),
         xferfailsound: g.xferfailsound.clone(),
         transferer_busy: None,
+        transferer_left: None,
     };
     t.run(answered).await
 }
@@ -221,6 +226,42 @@ fn read_answer(target: &Channel) -> bool {
         });
     }
     answered
+}
+
+/// Reads a progress indication queued on the target (its bridge channel
+/// reading the control frame): published as the state of its dial, or
+/// as its end for busy and congestion.
+fn read_indication(sys: &System, target: &Channel) {
+    let Some(indication) = target.lock().pending_indication.take() else {
+        return;
+    };
+    let status = match indication {
+        Indication::Ringing => "RINGING",
+        Indication::Progress => "PROGRESS",
+        Indication::Proceeding => "PROCEEDING",
+        Indication::Busy | Indication::Congestion => {
+            let status = if indication == Indication::Busy {
+                "BUSY"
+            } else {
+                "CONGESTION"
+            };
+            target.emit(EventKind::DialEnd {
+                status: status.into(),
+            });
+            return;
+        }
+    };
+    // A dial state without a caller: only the dialed channel is shown.
+    let snap = target.published_snapshot();
+    let body = format!(
+        "{}DialStatus: {status}\r\n",
+        crate::manager::events::channel_state(&snap, "Dest")
+    );
+    sys.pbx.channels.events.publish_system(EventKind::Manager {
+        class: crate::manager::class::CALL,
+        name: "DialState".into(),
+        body,
+    });
 }
 
 /// How long the transfer waits for a target that answers at once.
@@ -502,15 +543,24 @@ impl Transfer {
 
     /// A stimulus waiting now, if any.
     fn look(&mut self) -> Option<Stimulus> {
+        // A party that hung up leaves its bridge on its own (its bridge
+        // channel sees the hangup) before the monitor hears of it.
         if self.transferer.check_hangup() {
+            self.transferer.set_tap(None);
+            self.transferer_left = Some(self.in_second(&self.transferer));
+            self.orig.pull(&self.transferer);
+            self.second.pull(&self.transferer);
             return Some(Stimulus::TransfererHangup);
         }
         if self.transferee.check_hangup() {
             return Some(Stimulus::TransfereeHangup);
         }
         if self.target.check_hangup() {
+            self.target.set_tap(None);
+            self.second.pull(&self.target);
             return Some(Stimulus::TargetHangup);
         }
+        read_indication(&self.sys, &self.target);
         if read_answer(&self.target) {
             return Some(Stimulus::TargetAnswer);
         }
@@ -566,8 +616,7 @@ impl Transfer {
     /// The target's bridge joins the transferee's, the transferer kicked
     /// out (`complete_enter`, `blond_enter`).
     fn complete(&mut self) -> Option<Ended> {
-        let transferee = self.transferee.published_snapshot();
-        let target = self.target.published_snapshot();
+        let (transferee, target) = self.parties();
         self.transferer.set_tap(None);
         self.orig.merge_from(&self.second, Some(&self.transferer));
         let (a, b) = (self.transferee.clone(), self.target.clone());
@@ -582,8 +631,8 @@ impl Transfer {
         }
         self.publish(
             TransferResult::Success,
-            Some(transferee),
-            Some(target),
+            transferee,
+            target,
             AttendedTransferDest::Bridge(self.orig.uniqueid.clone()),
         );
         self.orig.update_connected_lines();
@@ -594,6 +643,43 @@ impl Transfer {
             target: self.target.clone(),
             bridge: self.orig.clone(),
         })
+    }
+
+    /// The transferee and the target as the event names them
+    /// (`get_transfer_parties`): the transferer's peer in the bridge it is
+    /// in, or was in when it hung up (none unless that bridge still holds
+    /// both), and the lone member of the other bridge.
+    fn parties(
+        &self,
+    ) -> (
+        Option<Arc<crate::core::events::ChannelSnapshot>>,
+        Option<Arc<crate::core::events::ChannelSnapshot>>,
+    ) {
+        let in_second = match self.transferer_left {
+            Some(second) => second,
+            None => self.in_second(&self.transferer),
+        };
+        let peer = |b: &Bridge| {
+            let members = b.members();
+            let with_transferer = members.iter().any(|c| Arc::ptr_eq(c, &self.transferer));
+            if members.len() == 2 && with_transferer {
+                members
+                    .into_iter()
+                    .find(|c| !Arc::ptr_eq(c, &self.transferer))
+                    .map(|c| c.published_snapshot())
+            } else {
+                None
+            }
+        };
+        let lone = |b: &Bridge| match b.members().as_slice() {
+            [only] => Some(only.published_snapshot()),
+            _ => None,
+        };
+        if in_second {
+            (lone(&self.orig), peer(&self.second))
+        } else {
+            (peer(&self.orig), lone(&self.second))
+        }
     }
 
     /// The transferee is gone (`fail_enter`): its bridge goes. A
