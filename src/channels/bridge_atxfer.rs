@@ -197,7 +197,7 @@ pub async fn attended_transfer_feature(
     wait_for_answer(&target, QUICK_ANSWER).await;
     second.join(&target);
     // Its bridge channel reads what was queued before it joined.
-    read_indication(sys, &target);
+    read_indication(&target);
     let answered = read_answer(&target);
     let mut t = Transfer {
         sys: sys.clone(),
@@ -231,7 +231,7 @@ fn read_answer(target: &Channel) -> bool {
 /// Reads a progress indication queued on the target (its bridge channel
 /// reading the control frame): published as the state of its dial, or
 /// as its end for busy and congestion.
-fn read_indication(sys: &System, target: &Channel) {
+fn read_indication(target: &Channel) {
     let Some(indication) = target.lock().pending_indication.take() else {
         return;
     };
@@ -252,15 +252,8 @@ fn read_indication(sys: &System, target: &Channel) {
         }
     };
     // A dial state without a caller: only the dialed channel is shown.
-    let snap = target.published_snapshot();
-    let body = format!(
-        "{}DialStatus: {status}\r\n",
-        crate::manager::events::channel_state(&snap, "Dest")
-    );
-    sys.pbx.channels.events.publish_system(EventKind::Manager {
-        class: crate::manager::class::CALL,
-        name: "DialState".into(),
-        body,
+    target.emit(EventKind::DialState {
+        status: status.into(),
     });
 }
 
@@ -560,7 +553,7 @@ impl Transfer {
             self.second.pull(&self.target);
             return Some(Stimulus::TargetHangup);
         }
-        read_indication(&self.sys, &self.target);
+        read_indication(&self.target);
         if read_answer(&self.target) {
             return Some(Stimulus::TargetAnswer);
         }
