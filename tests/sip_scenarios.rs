@@ -260,6 +260,11 @@ impl Pbx {
     /// Two SIPp UAs: U2 registers from 5063 and answers there as a UAS;
     /// U1 calls U2 through the dialplan (`_100X`/`_200X` Dial).
     fn two_party(&self, v: Variant, name: &str, uas: &str, uac: &str) {
+        self.two_party_to(v, name, uas, uac, v.u2)
+    }
+
+    /// As `two_party`, U1 calling `target` (an extension that reaches U2).
+    fn two_party_to(&self, v: Variant, name: &str, uas: &str, uac: &str, target: &str) {
         self.check(self.step(
             v,
             &format!("{name}_register"),
@@ -282,7 +287,7 @@ impl Pbx {
             .spawn()
             .expect("run.sh uas");
         std::thread::sleep(std::time::Duration::from_secs(1));
-        self.check(self.uac(v, &format!("{name}_uac"), uac, &["-s", v.u2]));
+        self.check(self.uac(v, &format!("{name}_uac"), uac, &["-s", target]));
         let code = child.wait().expect("uas").code().unwrap_or(-1);
         self.check_callee((code, uas_trace));
         self.check(self.step(
@@ -430,6 +435,19 @@ fn invite_to_a_trunk_that_challenges() {
         p.trunk_call(v, "dial_auth", "auth_uas");
         p.trunk_call(v, "dial_proxyauth", "proxyauth_uas");
     });
+}
+
+/// `Dial(${PJSIP_DIAL_CONTACTS(2001)})` (extension 2100) reaches the
+/// registered phone as a Dial to the endpoint does.
+#[test]
+fn dial_through_pjsip_dial_contacts() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _machine = machine_lock();
+    let pbx = Pbx::start();
+    let v = pbx.variant("pjsip");
+    pbx.two_party_to(v, "dial_contacts", "dial_uas", "dial_uac", "2100");
+    let channels = pbx.daemon.rx("core show channels count");
+    assert!(channels.starts_with("0 active channels"), "{channels}");
 }
 
 #[test]

@@ -260,31 +260,15 @@ struct ContactRow<'a> {
 
 /// An AOR's contacts, permanent and registered, by id.
 fn aor_contacts<'a>(sys: &System, aor: &'a Aor) -> Vec<ContactRow<'a>> {
-    use crate::channels::sip::endpoint::Flavor;
-    let mut rows: Vec<ContactRow<'a>> = aor
-        .contacts
-        .iter()
+    crate::channels::sip::aor_contacts(sys, aor)
+        .into_iter()
         .map(|c| ContactRow {
-            id: format!("{}@@{}", aor.name, crate::funcs::md5::hex(c.as_bytes())),
+            id: c.id,
             aor,
-            uri: c.clone(),
-            reach: crate::channels::sip::static_reach(sys, Flavor::Pjsip, &aor.name, c),
+            uri: c.uri,
+            reach: c.reach,
         })
-        .collect();
-    let live =
-        crate::channels::sip::live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name));
-    rows.extend(live.into_iter().map(|c| ContactRow {
-        id: format!(
-            "{};@{}",
-            aor.name,
-            crate::funcs::md5::hex(c.binding.uri.as_bytes())
-        ),
-        aor,
-        uri: c.binding.uri,
-        reach: c.reach,
-    }));
-    rows.sort_by(|x, y| x.id.cmp(&y.id));
-    rows
+        .collect()
 }
 
 /// `pjsip show contacts`: every contact, permanent and registered.

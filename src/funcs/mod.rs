@@ -19,6 +19,7 @@ pub mod hash;
 pub mod lists;
 pub mod logic;
 pub mod math;
+pub mod pjsip;
 pub mod md5;
 pub mod rand;
 pub mod sha1;
@@ -128,6 +129,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(sysinfo::functions());
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
+    all.extend(pjsip::functions());
     all.extend(crate::apps::stack::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all

@@ -29,7 +29,7 @@ PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
-          malformed register_out dial_auth"
+          malformed register_out dial_auth dial_contacts"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
@@ -85,14 +85,15 @@ steps_malformed() {
     python3 "$scen/malformed.py" "$T" "$IPU" >"$work/out/malformed.$V.txt" || failed=1
 }
 # two SIPp UAs: U2 registers from port 5063, a UAS runs there, U1 calls U2
-two_party() { # <capture> <uas scenario> <uac scenario>
+# (or the extension given)
+two_party() { # <capture> <uas scenario> <uac scenario> [extension]
     local pid
     step "$1_register" register_only -key user "$U2" -key expires 120 -au "$U2" -ap "$P2" -p 5063
     "$scen/run.sh" -o "$work/out" -n "$1_uas.$V" "$2" "$T" -key user "$U2" -p 5063 -mp 26100 &
     pid=$!
     echo "  $1_uas.$V: sipp $T -sf $2.xml -key user $U2 -p 5063 -mp 26100 (background)" >&2
     sleep 1
-    uac "$1_uac" "$3" -s "$U2"
+    uac "$1_uac" "$3" -s "${4:-$U2}"
     wait $pid || failed=1
     step "$1_unregister" register_only -key user "$U2" -key expires 0 -au "$U2" -ap "$P2" -p 5063
 }
@@ -115,6 +116,8 @@ steps_dial_auth() {
 }
 steps_dial()   { two_party dial dial_uas dial_uac; }
 steps_cancel() { two_party cancel cancel_uas cancel_uac; }
+# pjsip only (VARIANTS=pjsip): 2100 dials ${PJSIP_DIAL_CONTACTS(2001)}
+steps_dial_contacts() { two_party dial_contacts dial_uas dial_uac 2100; }
 
 # One instance, all variants of one capture. Runs with the lock held.
 capture_once() {

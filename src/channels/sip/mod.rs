@@ -77,6 +77,44 @@ pub fn live_contacts(sys: &System, flavor: Flavor, aors: &[String]) -> Vec<LiveC
         .collect()
 }
 
+/// One of a pjsip AOR's contacts as res_pjsip keeps them.
+#[derive(Debug, Clone)]
+pub struct AorContact {
+    /// `aor@@<md5 of uri>` when permanent, `aor;@<md5>` when registered.
+    pub id: String,
+    pub uri: String,
+    pub reach: Option<qualify::Reach>,
+}
+
+/// A pjsip AOR's contacts, permanent and registered, sorted by id as
+/// res_pjsip's container is.
+pub fn aor_contacts(sys: &System, aor: &crate::config::views::pjsip::Aor) -> Vec<AorContact> {
+    let id = |sep: &str, uri: &str| {
+        format!(
+            "{}{sep}{}",
+            aor.name,
+            crate::funcs::md5::hex(uri.as_bytes())
+        )
+    };
+    let mut rows: Vec<AorContact> = aor
+        .contacts
+        .iter()
+        .map(|c| AorContact {
+            id: id("@@", c),
+            uri: c.clone(),
+            reach: static_reach(sys, Flavor::Pjsip, &aor.name, c),
+        })
+        .collect();
+    let live = live_contacts(sys, Flavor::Pjsip, std::slice::from_ref(&aor.name));
+    rows.extend(live.into_iter().map(|c| AorContact {
+        id: id(";@", &c.binding.uri),
+        uri: c.binding.uri,
+        reach: c.reach,
+    }));
+    rows.sort_by(|x, y| x.id.cmp(&y.id));
+    rows
+}
+
 /// What qualify last learnt of a contact that is not registered (a
 /// static one), if it is probed.
 pub fn static_reach(sys: &System, flavor: Flavor, aor: &str, uri: &str) -> Option<qualify::Reach> {

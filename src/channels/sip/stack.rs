@@ -284,16 +284,22 @@ impl SipStack {
         caller: Option<&Arc<Channel>>,
     ) -> Result<(Arc<Channel>, Box<Outgoing>), u32> {
         let all = endpoint::all(self.flavor, &sys.loaded());
-        // chan_sip: peer[/exten]; pjsip: endpoint or exten@endpoint.
-        let (name, exten) = match self.flavor {
+        // chan_sip: peer[/exten]; pjsip: [user@]endpoint[/aor or URI].
+        let (name, exten, location) = match self.flavor {
             Flavor::ChanSip => match resource.split_once('/') {
-                Some((p, e)) => (p.to_string(), Some(e.to_string())),
-                None => (resource.to_string(), None),
+                Some((p, e)) => (p.to_string(), Some(e.to_string()), None),
+                None => (resource.to_string(), None, None),
             },
-            Flavor::Pjsip => match resource.split_once('@') {
-                Some((e, p)) => (p.to_string(), Some(e.to_string())),
-                None => (resource.to_string(), None),
-            },
+            Flavor::Pjsip => {
+                let (head, location) = match resource.split_once('/') {
+                    Some((h, l)) => (h, Some(l.to_string())),
+                    None => (resource, None),
+                };
+                match head.split_once('@') {
+                    Some((e, p)) => (p.to_string(), Some(e.to_string()), location),
+                    None => (head.to_string(), None, location),
+                }
+            }
         };
         let Some(ep) = all.into_iter().find(|e| e.name == name) else {
             sys.pbx.logger.warning(
@@ -310,14 +316,34 @@ impl SipStack {
             return Err(3);
         };
         let now = Instant::now();
-        let registered = match self.registrar.lock() {
-            Ok(r) => r.contacts(&name, now),
-            Err(p) => p.into_inner().contacts(&name, now),
+        // A location naming an AOR narrows the contacts to it; any other
+        // location is a contact URI to call as it is.
+        let loaded = sys.loaded();
+        let named_aor = location.as_deref().and_then(|l| loaded.pjsip.aor(l));
+        let aors = match named_aor {
+            Some(a) => vec![a.name.clone()],
+            None => ep.aors.clone(),
         };
-        let contact_uri = registered
-            .last()
-            .map(|b| b.uri.clone())
-            .or_else(|| ep.static_contact.clone());
+        let registered: Vec<registrar::Binding> = {
+            let r = lock(&self.registrar);
+            aors.iter().flat_map(|a| r.contacts(a, now)).collect()
+        };
+        let (contact_uri, registered) = match location.as_deref() {
+            Some(l) if named_aor.is_none() => {
+                let uri = l.trim_matches(['<', '>']).to_string();
+                // Its registration, if it has one, says where it is.
+                let binding = registered.into_iter().filter(|b| b.uri == uri).collect();
+                (Some(uri), binding)
+            }
+            _ => {
+                let fixed = match named_aor {
+                    Some(a) => a.contacts.first().cloned(),
+                    None => ep.static_contact.clone(),
+                };
+                (registered.last().map(|b| b.uri.clone()).or(fixed), registered)
+            }
+        };
+        drop(loaded);
         let Some(contact_uri) = contact_uri else {
             // Known but not registered: chan_sip and pjsip both refuse.
             return Err(20);
