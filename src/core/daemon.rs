@@ -173,10 +173,8 @@ async fn console(system: Arc<System>) {
 async fn serve_remote(system: Arc<System>, stream: UnixStream) {
     let logger = &system.pbx.logger;
     let (console, log) = logger.attach_remote();
-    logger.verbose(3, "asterisk.c", None, "Remote UNIX connection");
     remote_session(&system, stream, &console, log).await;
     logger.detach_remote(&console);
-    logger.verbose(3, "asterisk.c", None, "Remote UNIX connection disconnected");
 }
 
 async fn remote_session(
