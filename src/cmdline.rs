@@ -24,6 +24,10 @@ struct Args {
     exec: Option<String>,
     quiet: bool,
     verbose: u32,
+    /// `-m`: a remote console starts muted.
+    mute: bool,
+    /// `-n`: no colours.
+    no_color: bool,
     socket: Option<PathBuf>,
     version: bool,
     help: bool,
@@ -66,6 +70,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 }
                 'f' | 'F' => a.foreground = true,
                 'q' => a.quiet = true,
+                'm' => a.mute = true,
+                'n' => a.no_color = true,
                 'v' => a.verbose += 1,
                 'r' | 'R' => a.remote = true,
                 'x' => {
@@ -76,8 +82,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 'V' => a.version = true,
                 'h' => a.help = true,
                 // Accepted as Asterisk accepts them; they change nothing
-                // Asterism does: core dumps (-g), colour (-n, -W, -B),
-                // mute (-m), debug level (-d), privileges (-U, -G), etc.
+                // Asterism does: core dumps (-g), background colours (-W, -B),
+                // debug level (-d), privileges (-U, -G), etc.
                 _ => {}
             }
             if takes_arg {
@@ -86,6 +92,16 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         }
     }
     Ok(a)
+}
+
+/// What an interactive console prints first, as Asterisk's welcome.
+fn banner() {
+    println!(
+        "Asterisk {}, Copyright (C) the Asterism authors.",
+        crate::version::ASTERISK_VERSION
+    );
+    println!("Asterism comes with ABSOLUTELY NO WARRANTY; it is a replacement for Asterisk.");
+    println!("{}", "=".repeat(73));
 }
 
 fn usage() {
@@ -146,7 +162,17 @@ pub fn main() -> ExitCode {
         };
         let res = match &args.exec {
             Some(cmd) => remote::execute(&socket, cmd),
-            None => remote::interactive(&socket),
+            None => {
+                banner();
+                remote::interactive(
+                    &socket,
+                    remote::ConsoleOptions {
+                        verbose: args.verbose,
+                        mute: args.mute,
+                        no_color: args.no_color,
+                    },
+                )
+            }
         };
         return match res {
             Ok(()) => ExitCode::SUCCESS,

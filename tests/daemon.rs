@@ -145,9 +145,11 @@ fn check_config_reports_with_places_and_fails_on_syntax_errors() {
     );
 }
 
-/// A remote console (`-r`) sees the console log: verbose messages marked
-/// with Asterisk's level byte (`-(level + 1)`), which the console turns
-/// into the `    -- ` prefix; `-rx` output stays free of them.
+/// A remote console (`-r`) sees the console log once it asks for it, as
+/// Asterisk's client does on connecting: verbose messages marked with
+/// Asterisk's level byte (`-(level + 1)`), which the console turns into the
+/// `    -- ` prefix; `-rx` output stays free of them. More in
+/// tests/remote_console.rs.
 #[test]
 fn remote_console_gets_verbose_messages() {
     use std::io::{Read, Write};
@@ -162,7 +164,9 @@ fn remote_console_gets_verbose_messages() {
         .expect("timeout");
     let mut greeting = [0u8; 1];
     while console.read(&mut greeting).expect("greeting") == 1 && greeting[0] != b'\n' {}
-    console.write_all(b"\0").expect("attach");
+    console
+        .write_all(b"core set verbose atleast 3 silent\0logger mute silent\0")
+        .expect("attach");
     std::thread::sleep(std::time::Duration::from_millis(200));
     // `;1` waits, so `;2` is still up when Playback answers it (Asterisk
     // then gives media half a second to flow before playing).

@@ -1,6 +1,6 @@
 //! Channel commands (Asterisk's `main/cli.c` and `res/res_clioriginate.c`):
 //! `core show channels`, `core show channel`, `channel request hangup`,
-//! `channel originate`, `core set verbose`.
+//! `channel originate`.
 
 use std::time::Duration;
 
@@ -30,11 +30,6 @@ pub fn commands() -> Vec<CliEntry> {
             "channel originate",
             "  A call is placed on a channel and connected either to an application or\nto an extension of the dialplan, as a call file or AMI Originate would. The\nchannel has 30 seconds to answer.\n\nUsage1: channel originate <tech/data> application <appname> [appdata]\n  Connects the answered channel to the application; quote appdata when it\ncontains spaces.\n\nUsage2: channel originate <tech/data> extension [exten@][context]\n  Connects the answered channel to the dialplan; the context defaults to\n'default' and the extension to 's'.\n",
             channel_originate,
-        ),
-        CliEntry::new(
-            "core set verbose",
-            "Usage: core set verbose [atleast] <level> [silent]\n       core set verbose off\n\n       Sets how many verbose messages this console shows; 0 or off shows\n       none. 'silent' does not report the change. Same as -v at startup.\n",
-            set_verbose,
         ),
     ]
 }
@@ -465,44 +460,6 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
             e.release(&sys);
         }
     });
-    CliResult::Success
-}
-
-fn set_verbose(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
-    let args = &a.argv[3..];
-    let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
-    let silent = words
-        .last()
-        .is_some_and(|w| w.eq_ignore_ascii_case("silent"));
-    if silent {
-        words.pop();
-    }
-    if words
-        .first()
-        .is_some_and(|w| w.eq_ignore_ascii_case("atleast"))
-    {
-        words.remove(0);
-    }
-    let [level] = words.as_slice() else {
-        return CliResult::ShowUsage;
-    };
-    let new = if level.eq_ignore_ascii_case("off") {
-        0
-    } else {
-        match level.parse::<u32>() {
-            Ok(n) => n,
-            Err(_) => return CliResult::ShowUsage,
-        }
-    };
-    // A `-rx` console starts with verbose off and goes away after this
-    // command, so only the console's own level changes, as in Asterisk.
-    if !silent {
-        if new == 0 {
-            out.push_str("Console verbose is now OFF.\n");
-        } else {
-            out.push_str(&format!("Console verbose was OFF and is now {new}.\n"));
-        }
-    }
     CliResult::Success
 }
 

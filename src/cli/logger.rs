@@ -1,4 +1,6 @@
-//! The logger's CLI: `logger show channels`, `logger show levels`.
+//! The logger's CLI: `logger show channels`, `logger show levels`, and the
+//! per-console settings `core set verbose` and `logger mute` (Asterisk's
+//! `main/cli.c`).
 
 use std::fmt::Write as _;
 
@@ -17,6 +19,16 @@ pub fn commands() -> Vec<CliEntry> {
             "logger show levels",
             "Usage: logger show levels\n       Lists the log levels and their numbers.\n",
             show_levels,
+        ),
+        CliEntry::new(
+            "core set verbose",
+            "Usage: core set verbose [atleast] <level> [silent]\n       core set verbose off\n\n       Sets how many verbose messages this console shows; 0 or off shows\n       none. 'silent' does not report the change. Same as -v at startup.\n",
+            set_verbose,
+        ),
+        CliEntry::new(
+            "logger mute",
+            "Usage: logger mute\n       Stops (or, again, restarts) log and verbose output on this console,\n       so command output can be read without lines scrolling past.\n",
+            logger_mute,
         ),
     ]
 }
@@ -85,4 +97,103 @@ fn show_levels(sys: &System, _a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     out.push('\n');
     CliResult::Success
+}
+
+/// `core set verbose`: the level of the console it is typed on (each
+/// remote console has its own; the foreground console's is the core's).
+fn set_verbose(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let words: Vec<&str> = a.argv[3..].iter().map(String::as_str).collect();
+    let (new, atleast, silent) = match words.as_slice() {
+        [] => return CliResult::ShowUsage,
+        [off] if off.eq_ignore_ascii_case("off") => (0, false, false),
+        [first, rest @ ..] => {
+            let atleast = first.eq_ignore_ascii_case("atleast");
+            let rest = if atleast { rest } else { &words[..] };
+            let (level, silent) = match rest {
+                [level] => (level, false),
+                [level, s] if s.eq_ignore_ascii_case("silent") => (level, true),
+                _ => return CliResult::ShowUsage,
+            };
+            match scan_int(level) {
+                Some(n) => (n.max(0) as u32, atleast, silent),
+                None => return CliResult::ShowUsage,
+            }
+        }
+    };
+    let logger = &sys.pbx.logger;
+    let old = logger.console_verbose();
+    let new = if !atleast || new > old {
+        logger.set_console_verbose(new);
+        new
+    } else {
+        old
+    };
+    if !silent {
+        let show = |n: u32| {
+            if n == 0 {
+                "OFF".to_string()
+            } else {
+                n.to_string()
+            }
+        };
+        if old == new {
+            let _ = writeln!(out, "Console verbose is still {}.", show(old));
+        } else {
+            let _ = writeln!(
+                out,
+                "Console verbose was {} and is now {}.",
+                show(old),
+                show(new)
+            );
+        }
+    }
+    CliResult::Success
+}
+
+/// `sscanf("%30d")`: leading blanks, a sign, then digits; whatever follows
+/// them is ignored.
+fn scan_int(s: &str) -> Option<i64> {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits
+        .bytes()
+        .take(30)
+        .take_while(u8::is_ascii_digit)
+        .count();
+    let n: i64 = digits[..end].parse().ok()?;
+    Some(if neg { -n } else { n }.clamp(i32::MIN as i64, i32::MAX as i64))
+}
+
+/// `logger mute [silent]`: turns this remote console's log output off or
+/// back on.
+fn logger_mute(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if !(2..=3).contains(&a.argc()) {
+        return CliResult::ShowUsage;
+    }
+    let silent = a.arg(2).is_some_and(|w| w.eq_ignore_ascii_case("silent"));
+    match sys.pbx.logger.toggle_console_mute() {
+        Some(_) if silent => {}
+        Some(true) => out.push_str("Console is muted.\n"),
+        Some(false) => out.push_str("Console is not muted anymore.\n"),
+        None => out.push_str("Couldn't find remote console.\n"),
+    }
+    CliResult::Success
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_like_sscanf() {
+        assert_eq!(scan_int("3"), Some(3));
+        assert_eq!(scan_int(" 12abc"), Some(12));
+        assert_eq!(scan_int("-2"), Some(-2));
+        assert_eq!(scan_int("off"), None);
+        assert_eq!(scan_int(""), None);
+    }
 }

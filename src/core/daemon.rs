@@ -71,9 +71,12 @@ pub(crate) fn hostname() -> String {
 pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     let system = System::start(&opts.config_file)?;
     if opts.verbose > 0 {
-        system
-            .verbose
-            .store(opts.verbose, std::sync::atomic::Ordering::Relaxed);
+        // `-v` raises the core's (the foreground console's) level.
+        let level = |v: &std::sync::atomic::AtomicU32| {
+            v.fetch_max(opts.verbose, std::sync::atomic::Ordering::Relaxed);
+        };
+        level(&system.verbose);
+        level(&system.pbx.logger.option_verbose);
     }
     let dirs = &system.conf.dirs;
     std::fs::create_dir_all(&dirs.run).map_err(io_err(&dirs.run))?;
@@ -154,14 +157,32 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
 async fn console(system: Arc<System>) {
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        let out = crate::cli::execute(&system, &line);
+        let out = crate::core::logger::with_console(crate::core::logger::Console::Root, || {
+            crate::cli::execute(&system, &line)
+        });
         print!("{out}");
         let _ = std::io::stdout().flush();
     }
 }
 
-/// Answers one remote console connection.
-async fn serve_remote(system: Arc<System>, mut stream: UnixStream) {
+/// Answers one remote console connection. Each connection is a console
+/// of its own, as in Asterisk: muted with verbose off until its client
+/// asks (`core set verbose atleast N silent`, `logger mute silent`), so
+/// `-rx` never gets log lines. Log lines wait in a bounded queue and are
+/// dropped when the client does not read them.
+async fn serve_remote(system: Arc<System>, stream: UnixStream) {
+    let logger = &system.pbx.logger;
+    let (console, log) = logger.attach_remote();
+    remote_session(&system, stream, &console, log).await;
+    logger.detach_remote(&console);
+}
+
+async fn remote_session(
+    system: &Arc<System>,
+    mut stream: UnixStream,
+    console: &Arc<crate::core::logger::RemoteConsole>,
+    mut log: tokio::sync::mpsc::Receiver<Vec<u8>>,
+) {
     let banner = format!(
         "{}/{}/{}\n",
         hostname(),
@@ -173,21 +194,14 @@ async fn serve_remote(system: Arc<System>, mut stream: UnixStream) {
     }
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = [0u8; 4096];
-    // An interactive console (one that sends a command without "cli quit
-    // after") also gets the console log; `-rx` never does.
-    let mut log: Option<tokio::sync::mpsc::Receiver<Vec<u8>>> = None;
+    let mut first = true;
     loop {
         let n = tokio::select! {
             r = stream.read(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             },
-            Some(msg) = async {
-                match log.as_mut() {
-                    Some(rx) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => {
+            Some(msg) = log.recv() => {
                 if stream.write_all(&msg).await.is_err() {
                     return;
                 }
@@ -203,22 +217,22 @@ async fn serve_remote(system: Arc<System>, mut stream: UnixStream) {
         while let Some(end) = pending.iter().position(|&b| b == 0) {
             let raw: Vec<u8> = pending.drain(..=end).collect();
             let text = String::from_utf8_lossy(&raw[..raw.len() - 1]).into_owned();
+            // Only a connection's first command may ask to quit after it.
             let (command, quit_after) = match text.strip_prefix("cli quit after ") {
-                Some(c) => (c.to_string(), true),
-                None => (text, false),
+                Some(c) if first => (c.to_string(), true),
+                _ => (text, false),
             };
-            if !quit_after && log.is_none() {
-                log = Some(system.pbx.logger.attach_remote());
-            }
-            // An empty command only asks for the console log (our `-r`
-            // client sends one on connecting).
+            first = false;
             if command.trim().is_empty() {
                 continue;
             }
             let system2 = system.clone();
-            let out = tokio::task::spawn_blocking(move || crate::cli::execute(&system2, &command))
-                .await
-                .unwrap_or_default();
+            let on = crate::core::logger::Console::Remote(console.clone());
+            let out = tokio::task::spawn_blocking(move || {
+                crate::core::logger::with_console(on, || crate::cli::execute(&system2, &command))
+            })
+            .await
+            .unwrap_or_default();
             if stream.write_all(out.as_bytes()).await.is_err() || quit_after {
                 let _ = stream.shutdown().await;
                 return;

@@ -5,11 +5,12 @@
 //! `[2026-11-22 06:58:39] VERBOSE[17032][C-00000001] pbx.c: Executing [...]`.
 //! Console lines carry the verbose prefix (`    -- `) instead of the header.
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::config::views::logger::{LogChannelKind, LoggerConf, RotateStrategy};
 
@@ -66,11 +67,38 @@ impl Level {
 /// The console prefix of a verbose message of a given level.
 pub fn verbose_prefix(level: u32) -> &'static str {
     match level {
-        0 | 1 => "",
+        0 => "",
+        1 => " ",
         2 => "  == ",
         3 => "    -- ",
-        _ => "       > ",
+        4 => "       > ",
+        5 => "        > ",
+        6 => "         > ",
+        7 => "          > ",
+        8 => "           > ",
+        9 => "            > ",
+        _ => "             > ",
     }
+}
+
+/// A verbose message as consoles receive it: each line starts with the
+/// byte `-(level + 1)` (levels above 9 share one), so the console can put
+/// its own prefix in front and `-rx` can leave the line out.
+pub fn verbose_magic(level: u32, message: &str) -> Vec<u8> {
+    let magic = (-(level.min(9) as i8) - 1) as u8;
+    let mut b = Vec::with_capacity(message.len() + 2);
+    for part in message.split('\n') {
+        b.push(magic);
+        b.extend_from_slice(part.as_bytes());
+        b.push(b'\n');
+    }
+    b
+}
+
+/// The level a console line's magic byte stands for, if it has one.
+pub fn magic_level(byte: u8) -> Option<u32> {
+    let b = byte as i8;
+    (b < 0).then(|| (-(b as i32) - 1) as u32)
 }
 
 #[derive(Debug)]
@@ -118,7 +146,62 @@ pub struct Logger {
     /// Remote consoles (`asterisk -r`) that get the console channel's
     /// messages. A console that does not keep up loses messages rather
     /// than slow the call that logs them.
-    remote: Mutex<Vec<tokio::sync::mpsc::Sender<Vec<u8>>>>,
+    remote: Mutex<Vec<RemoteSink>>,
+}
+
+/// How many messages wait for a slow remote console before new ones are
+/// dropped.
+pub const REMOTE_QUEUE: usize = 1024;
+
+/// One remote console's own settings, as Asterisk keeps them per
+/// connection: its verbose level (0 when it connects) and whether it is
+/// muted (it is until its client sends `logger mute silent`).
+#[derive(Debug)]
+pub struct RemoteConsole {
+    verbose: AtomicU32,
+    muted: AtomicBool,
+}
+
+impl RemoteConsole {
+    pub fn verbose(&self) -> u32 {
+        self.verbose.load(Ordering::Relaxed)
+    }
+
+    pub fn muted(&self) -> bool {
+        self.muted.load(Ordering::Relaxed)
+    }
+}
+
+struct RemoteSink {
+    console: Arc<RemoteConsole>,
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+}
+
+/// The console a CLI command is typed on: the foreground one (`-c`),
+/// whose verbose level is the core's, or a remote one.
+#[derive(Debug, Clone)]
+pub enum Console {
+    Root,
+    Remote(Arc<RemoteConsole>),
+}
+
+thread_local! {
+    static CURRENT_CONSOLE: RefCell<Option<Console>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (a CLI command) on behalf of `console`, so `core set verbose`
+/// and `logger mute` know whose settings to change.
+pub fn with_console<R>(console: Console, f: impl FnOnce() -> R) -> R {
+    let previous = CURRENT_CONSOLE.with(|c| c.replace(Some(console)));
+    let result = f();
+    CURRENT_CONSOLE.with(|c| *c.borrow_mut() = previous);
+    result
+}
+
+/// The console the running command was typed on, if any (AMI's Command
+/// action and call files have none).
+pub fn current_console() -> Option<Console> {
+    CURRENT_CONSOLE.with(|c| c.borrow().clone())
 }
 
 impl Logger {
@@ -139,13 +222,62 @@ impl Logger {
         self.console_enabled.store(on, Ordering::Relaxed);
     }
 
-    /// Attaches a remote console; its messages arrive on the receiver,
+    /// Attaches a remote console, muted and with verbose off as Asterisk
+    /// starts each connection; its messages arrive on the receiver,
     /// verbose ones marked as Asterisk marks them (a first byte of
-    /// `-(level + 1)`), until the receiver is dropped.
-    pub fn attach_remote(&self) -> tokio::sync::mpsc::Receiver<Vec<u8>> {
-        let (tx, rx) = tokio::sync::mpsc::channel(1024);
-        lock(&self.remote).push(tx);
-        rx
+    /// `-(level + 1)`), until [`Logger::detach_remote`] or the receiver
+    /// is dropped.
+    pub fn attach_remote(&self) -> (Arc<RemoteConsole>, tokio::sync::mpsc::Receiver<Vec<u8>>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(REMOTE_QUEUE);
+        let console = Arc::new(RemoteConsole {
+            verbose: AtomicU32::new(0),
+            muted: AtomicBool::new(true),
+        });
+        lock(&self.remote).push(RemoteSink {
+            console: console.clone(),
+            tx,
+        });
+        (console, rx)
+    }
+
+    /// Forgets a remote console that went away; its level no longer keeps
+    /// verbose messages coming.
+    pub fn detach_remote(&self, console: &Arc<RemoteConsole>) {
+        lock(&self.remote).retain(|r| !Arc::ptr_eq(&r.console, console));
+    }
+
+    /// `ast_verb_console_get`: the verbose level of the console the
+    /// command runs on; 0 without one.
+    pub fn console_verbose(&self) -> u32 {
+        match current_console() {
+            Some(Console::Root) => self.option_verbose.load(Ordering::Relaxed),
+            Some(Console::Remote(c)) => c.verbose(),
+            None => 0,
+        }
+    }
+
+    /// `ast_verb_console_set`: changes only that console's level (the
+    /// foreground console's is the core's); without a console, nothing.
+    pub fn set_console_verbose(&self, level: u32) {
+        match current_console() {
+            Some(Console::Root) => self.option_verbose.store(level, Ordering::Relaxed),
+            Some(Console::Remote(c)) => c.verbose.store(level, Ordering::Relaxed),
+            None => {}
+        }
+    }
+
+    /// `ast_console_toggle_mute`: mutes or unmutes the remote console the
+    /// command runs on and says which it is now; `None` when the command
+    /// does not come from a remote console.
+    pub fn toggle_console_mute(&self) -> Option<bool> {
+        match current_console() {
+            Some(Console::Remote(c)) => {
+                let muted = !c.muted.load(Ordering::Relaxed);
+                c.muted.store(muted, Ordering::Relaxed);
+                Some(muted)
+            }
+            _ => None,
+        }
     }
 
     /// Takes a (re)loaded logger.conf: channels, levels, date format;
@@ -210,9 +342,13 @@ impl Logger {
     }
 
     /// The level verbose messages must reach to be produced at all
-    /// (`ast_verb_sys_level`).
+    /// (`ast_verb_sys_level`): the highest of the core's, each remote
+    /// console's and each log channel's.
     pub fn verbose_sys_level(&self) -> u32 {
         let mut level = self.option_verbose.load(Ordering::Relaxed);
+        for r in lock(&self.remote).iter() {
+            level = level.max(r.console.verbose());
+        }
         for c in lock(&self.channels).iter() {
             if let Some(v) = c.verbosity {
                 level = level.max(v);
@@ -252,42 +388,7 @@ impl Logger {
                 continue;
             }
             match &mut c.sink {
-                Sink::Console => {
-                    // Consoles show verbose messages up to the core's
-                    // verbosity, whatever the file channels ask for.
-                    if let Level::Verbose(n) = rec.level
-                        && n > self.option_verbose.load(Ordering::Relaxed)
-                    {
-                        continue;
-                    }
-                    if console_on {
-                        let text = match rec.level {
-                            Level::Verbose(n) => format!("{}{}\n", verbose_prefix(n), rec.message),
-                            _ => line.clone(),
-                        };
-                        let _ = std::io::stdout().write_all(text.as_bytes());
-                    }
-                    let mut remote = lock(&self.remote);
-                    if !remote.is_empty() {
-                        let bytes = match rec.level {
-                            Level::Verbose(n) => {
-                                let magic = (-(n.min(9) as i8) - 1) as u8;
-                                let mut b = Vec::with_capacity(rec.message.len() + 2);
-                                for part in rec.message.split('\n') {
-                                    b.push(magic);
-                                    b.extend_from_slice(part.as_bytes());
-                                    b.push(b'\n');
-                                }
-                                b
-                            }
-                            _ => line.clone().into_bytes(),
-                        };
-                        remote.retain(|tx| match tx.try_send(bytes.clone()) {
-                            Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => true,
-                            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
-                        });
-                    }
-                }
+                Sink::Console => self.to_consoles(&rec, &date, &callid, console_on),
                 Sink::File { path, file } => {
                     if file.is_none() {
                         *file = OpenOptions::new()
@@ -305,6 +406,50 @@ impl Logger {
                 }
             }
         }
+    }
+
+    /// The console channel: the foreground console shows verbose messages
+    /// up to the core's level; each unmuted remote console gets those up
+    /// to its own level, queued without waiting.
+    fn to_consoles(&self, rec: &Record<'_>, date: &str, callid: &str, console_on: bool) {
+        let verbose = match rec.level {
+            Level::Verbose(n) => Some(n),
+            _ => None,
+        };
+        // Asterisk's console line: `[date] LEVEL[lwp][C-…]: file: message`.
+        let line = || {
+            format!(
+                "[{date}] {}[{}]{callid}: {}: {}\n",
+                rec.level.name(),
+                std::process::id(),
+                rec.file,
+                rec.message
+            )
+        };
+        if console_on && verbose.is_none_or(|n| n <= self.option_verbose.load(Ordering::Relaxed)) {
+            let text = match verbose {
+                Some(n) => format!("{}{}\n", verbose_prefix(n), rec.message),
+                None => line(),
+            };
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+        let mut remote = lock(&self.remote);
+        if remote.is_empty() {
+            return;
+        }
+        let bytes = match verbose {
+            Some(n) => verbose_magic(n, rec.message),
+            None => line().into_bytes(),
+        };
+        remote.retain(|r| {
+            if r.console.muted() || verbose.is_some_and(|n| n > r.console.verbose()) {
+                return !r.tx.is_closed();
+            }
+            match r.tx.try_send(bytes.clone()) {
+                Ok(()) | Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => true,
+                Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+            }
+        });
     }
 
     pub fn verbose(&self, level: u32, file: &str, callid: Option<u32>, message: &str) {
@@ -388,6 +533,50 @@ mod tests {
         let text = std::fs::read_to_string(dir.path().join("full")).expect("full");
         assert!(text.contains("] NOTICE["), "{text}");
         assert!(text.trim_end().ends_with("x.c: hello"), "{text}");
+    }
+
+    #[test]
+    fn remote_consoles_filter_by_their_own_level_and_never_block() {
+        use crate::config::views::View;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::config::loader::load_str(
+            "logger.conf",
+            "[logfiles]\nconsole => notice,warning,error,verbose\n",
+            &crate::config::LoadOptions::new(dir.path()),
+        )
+        .expect("parses");
+        let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
+        let logger = Logger::new(&conf, dir.path(), 0);
+        let (console, mut rx) = logger.attach_remote();
+        // Muted and OFF when it connects.
+        logger.verbose(1, "x.c", None, "unseen");
+        assert!(rx.try_recv().is_err());
+        with_console(Console::Remote(console.clone()), || {
+            assert_eq!(logger.toggle_console_mute(), Some(false));
+            logger.set_console_verbose(2);
+        });
+        assert_eq!(logger.option_verbose.load(Ordering::Relaxed), 0);
+        assert_eq!(logger.verbose_sys_level(), 2);
+        logger.verbose(3, "x.c", None, "too deep");
+        logger.verbose(2, "x.c", None, "a\nb");
+        assert_eq!(rx.try_recv().ok(), Some(b"\xfda\n\xfdb\n".to_vec()));
+        assert!(rx.try_recv().is_err());
+        // A console that does not read loses what does not fit.
+        for i in 0..REMOTE_QUEUE + 10 {
+            logger.verbose(1, "x.c", None, &format!("m{i}"));
+        }
+        let mut n = 0;
+        while rx.try_recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, REMOTE_QUEUE);
+        drop(rx);
+        logger.notice("x.c", None, "after");
+        assert!(lock(&logger.remote).is_empty());
+        assert_eq!(logger.verbose_sys_level(), 0);
+        // Without a console, `core set verbose` changes nothing.
+        logger.set_console_verbose(5);
+        assert_eq!(logger.console_verbose(), 0);
     }
 
     #[test]
