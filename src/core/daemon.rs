@@ -72,11 +72,11 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     let system = System::start(&opts.config_file)?;
     if opts.verbose > 0 {
         // `-v` raises the core's (the foreground console's) level.
-        let level = |v: &std::sync::atomic::AtomicU32| {
-            v.fetch_max(opts.verbose, std::sync::atomic::Ordering::Relaxed);
-        };
-        level(&system.verbose);
-        level(&system.pbx.logger.option_verbose);
+        system
+            .pbx
+            .logger
+            .option_verbose
+            .fetch_max(opts.verbose, std::sync::atomic::Ordering::Relaxed);
     }
     let dirs = &system.conf.dirs;
     std::fs::create_dir_all(&dirs.run).map_err(io_err(&dirs.run))?;

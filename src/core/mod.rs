@@ -339,8 +339,6 @@ pub struct System {
     cli: Vec<CliEntry>,
     stop: Mutex<Option<StopMode>>,
     stop_notify: tokio::sync::Notify,
-    /// Console verbosity (`core set verbose`, `-v`).
-    pub verbose: std::sync::atomic::AtomicU32,
     /// The dialplan engine: globals, channels, logger.
     pub pbx: crate::pbx::Pbx,
     /// AstDB, `<astdbdir>/astdb.sqlite3`.
@@ -376,7 +374,6 @@ impl System {
             cli: crate::cli::registry(),
             stop: Mutex::new(None),
             stop_notify: tokio::sync::Notify::new(),
-            verbose: std::sync::atomic::AtomicU32::new(verbose),
             pbx,
             db,
             sip: Mutex::new(Vec::new()),

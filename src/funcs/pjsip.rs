@@ -41,7 +41,11 @@ fn dial_contacts_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         );
         return Err(Failed);
     };
-    let aors = if aors.is_empty() { ep.aors.as_str() } else { aors };
+    let aors = if aors.is_empty() {
+        ep.aors.as_str()
+    } else {
+        aors
+    };
     if aors.trim().is_empty() {
         ctx.warning(
             FILE,

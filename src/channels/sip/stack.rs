@@ -340,7 +340,10 @@ impl SipStack {
                     Some(a) => a.contacts.first().cloned(),
                     None => ep.static_contact.clone(),
                 };
-                (registered.last().map(|b| b.uri.clone()).or(fixed), registered)
+                (
+                    registered.last().map(|b| b.uri.clone()).or(fixed),
+                    registered,
+                )
             }
         };
         drop(loaded);
