@@ -16,6 +16,7 @@ pub mod dialog;
 pub mod headers;
 pub mod message;
 pub mod sdp;
+pub mod timer;
 pub mod transaction;
 pub mod uri;
 

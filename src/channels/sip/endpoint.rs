@@ -114,6 +114,8 @@ pub struct Endpoint {
     /// Calls to it go over TCP (chan_sip `transport=tcp` first; pjsip
     /// `transport=` naming a TCP transport).
     pub tcp: bool,
+    /// Its session-timer settings (RFC 4028).
+    pub timers: crate::sip::timer::Policy,
 }
 
 /// When a call's RTP is symmetric.
@@ -190,6 +192,27 @@ fn sip_outbound_auths(conf: &SipConf, p: &crate::config::views::sip::SipPeer) ->
     realm_lines.chain(own).collect()
 }
 
+/// chan_sip's session-timer settings (`session-timers`, `-expires`,
+/// `-minse`, `-refresher`).
+pub fn chan_sip_timers(st: &crate::config::views::sip::PeerSettings) -> crate::sip::timer::Policy {
+    use crate::config::views::sip::SessionTimers;
+    use crate::sip::timer::{Mode, Policy, Refresher};
+    Policy {
+        mode: match st.session_timers {
+            SessionTimers::Accept => Mode::Accept,
+            SessionTimers::Originate => Mode::Always,
+            SessionTimers::Refuse => Mode::Refuse,
+        },
+        expires: u32::try_from(st.session_expires).unwrap_or(1800),
+        min_se: u32::try_from(st.session_minse).unwrap_or(90),
+        refresher: if st.session_refresher_uas {
+            Refresher::Uas
+        } else {
+            Refresher::Uac
+        },
+    }
+}
+
 /// chan_sip devices that calls and registrations can come from.
 pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
     conf.peers
@@ -244,6 +267,7 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 mohsuggest: p.settings.mohsuggest.clone(),
                 tcp: p.settings.primary_transport
                     == Some(crate::config::views::sip::Transport::Tcp),
+                timers: chan_sip_timers(&p.settings),
                 symmetric_rtp: if p.settings.nat.comedia {
                     SymmetricRtp::Always
                 } else if p.settings.nat.auto_comedia {
@@ -334,6 +358,21 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 tcp: conf
                     .transport(&e.transport)
                     .is_some_and(|t| t.protocol == "tcp"),
+                timers: {
+                    use crate::config::views::pjsip_endpoint::Timers;
+                    use crate::sip::timer::{Mode, Policy, Refresher};
+                    Policy {
+                        mode: match e.timers {
+                            Timers::No => Mode::Refuse,
+                            Timers::Yes | Timers::Required => Mode::Accept,
+                            Timers::Always => Mode::Always,
+                        },
+                        expires: e.timers_sess_expires,
+                        min_se: e.timers_min_se,
+                        // pjsip lets a caller that knows timers refresh.
+                        refresher: Refresher::Uac,
+                    }
+                },
                 symmetric_rtp: if e.rtp_symmetric {
                     SymmetricRtp::Always
                 } else {

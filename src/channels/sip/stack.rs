@@ -34,6 +34,7 @@ use crate::sip::auth::{
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, parse_datagram_tolerant};
 use crate::sip::sdp::{self, Sdp};
+use crate::sip::timer::{self, Asked, Decision};
 use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transactions, Transport};
 
 /// What channel drivers ask of the task.
@@ -63,6 +64,8 @@ pub struct Outgoing {
     mohsuggest: String,
     /// What to answer the device's challenges with.
     auths: Vec<endpoint::OutboundAuth>,
+    /// Its session-timer settings.
+    timers: timer::Policy,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -258,6 +261,7 @@ impl SipStack {
             by_dialog: HashMap::new(),
             by_tx: HashMap::new(),
             nonces: NonceIssuer::new(&key, Instant::now(), Duration::from_secs(32)),
+            next_timer_scan: Instant::now(),
             registrar,
             commands_tx: tx,
             next_key: 1,
@@ -471,6 +475,7 @@ impl SipStack {
             remote_gone,
             mohsuggest: ep.mohsuggest.clone(),
             auths: ep.outbound_auths.clone(),
+            timers: ep.timers,
         });
         Ok((chan, out))
     }
@@ -512,6 +517,36 @@ fn log_rtp_qos(sys: &crate::core::System, flavor: Flavor, callid: u32) {
     }
 }
 
+/// A call's running session timer: the negotiated values, whether we
+/// are the refresher, when we must next act, and our refresh in flight.
+struct SessionTimer {
+    /// The device's settings, for re-negotiating on a re-INVITE.
+    policy: timer::Policy,
+    active: timer::Active,
+    we_refresh: bool,
+    due: Option<Instant>,
+    refresh_tx: Option<TransactionId>,
+}
+
+impl SessionTimer {
+    /// `uac`: we placed the call (so a `uac` refresher is us).
+    fn new(policy: timer::Policy, active: timer::Active, uac: bool) -> SessionTimer {
+        let we_refresh = (active.refresher == timer::Refresher::Uac) == uac;
+        SessionTimer {
+            policy,
+            active,
+            we_refresh,
+            due: None,
+            refresh_tx: None,
+        }
+    }
+
+    /// The session was (re)confirmed now: count down again.
+    fn restart(&mut self, now: Instant) {
+        self.due = Some(now + self.active.wait(self.we_refresh));
+    }
+}
+
 struct Call {
     chan: Arc<Channel>,
     invite: Request,
@@ -538,6 +573,10 @@ struct Call {
     /// chan_sip: the caller's credentials and the nonce its INVITE proved
     /// them with, which chan_sip signs its own BYE with.
     bye_auth: Option<(endpoint::Credentials, String)>,
+    /// The session timer, once negotiated (RFC 4028), and the device's
+    /// settings it is negotiated under.
+    timer: Option<SessionTimer>,
+    timer_policy: timer::Policy,
     /// Our INVITE: what we may answer challenges with, how many times we
     /// have, and the challenge answered last (chan_sip answers it again
     /// in its BYE).
@@ -610,6 +649,8 @@ struct Task {
     by_dialog: HashMap<(String, String), u64>,
     by_tx: HashMap<TransactionId, u64>,
     nonces: NonceIssuer,
+    /// Session timers are looked at no more than once a second.
+    next_timer_scan: Instant,
     registrar: Arc<Mutex<Registrar>>,
     commands_tx: mpsc::UnboundedSender<Command>,
     next_key: u64,
@@ -705,6 +746,7 @@ impl Task {
                 .iter()
                 .filter_map(|r| r.next_at)
                 .chain(self.qualifier.next_wake())
+                .chain(Some(self.next_timer_scan))
                 .fold(wake, Instant::min);
             let socket = self.socket.clone();
             tokio::select! {
@@ -721,6 +763,7 @@ impl Task {
             }
             self.registrations_due(Instant::now());
             self.qualify_due(Instant::now());
+            self.session_timers_due(Instant::now());
             self.drain().await;
             self.share_dialogs();
         }
@@ -1339,6 +1382,16 @@ impl Task {
                 }
             }
             Event::Timeout { id } => {
+                // Our refresh went unanswered: the session is gone.
+                if let Some(&key) = self.by_tx.get(&id)
+                    && self
+                        .calls
+                        .get(&key)
+                        .is_some_and(|c| c.timer.as_ref().is_some_and(|t| t.refresh_tx == Some(id)))
+                {
+                    self.refresh_failed(key);
+                    return;
+                }
                 // No ACK for our 200: RFC 3261 §13.3.1.4 says end the call.
                 if let Some(&key) = self.by_tx.get(&id)
                     && self
@@ -1360,6 +1413,12 @@ impl Task {
             Event::Response { id, response } => {
                 if let Some(key) = self.by_tx.get(&id).copied() {
                     if self
+                        .calls
+                        .get(&key)
+                        .is_some_and(|c| c.timer.as_ref().is_some_and(|t| t.refresh_tx == Some(id)))
+                    {
+                        self.refresh_response(key, &response);
+                    } else if self
                         .calls
                         .get(&key)
                         .is_some_and(|c| c.outgoing && c.invite_tx == Some(id))
@@ -1511,11 +1570,30 @@ impl Task {
 
     /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.
     fn reinvite(&mut self, key: u64, id: TransactionId, req: Request) {
+        // A re-INVITE refreshes a running session timer, and may change it.
+        if let Some(call) = self.calls.get_mut(&key)
+            && let Some(t) = call.timer.as_mut()
+        {
+            if let Ok(asked) = Asked::read(&req.headers)
+                && asked.interval.is_some()
+                && let Decision::Active(a) = timer::decide(&t.policy, &asked)
+            {
+                *t = SessionTimer::new(t.policy, a, call.outgoing);
+            }
+            t.restart(Instant::now());
+        }
+        let timer = self
+            .calls
+            .get(&key)
+            .and_then(|c| c.timer.as_ref().map(|t| t.active));
         if self.flavor == Flavor::ChanSip {
             // chan_sip says Trying to a re-INVITE too (with its Contact);
             // pjsip answers at once.
             let contact = self.contact_for(&req);
-            let trying = self.flavor.response(&req, 100, None, Some(&contact));
+            let mut trying = self.flavor.response(&req, 100, None, Some(&contact));
+            if let Some(t) = &timer {
+                self.flavor.add_session_timer(&mut trying, t, true);
+            }
             let _ = self.tx.send_response(Instant::now(), id, trying);
         }
         let Some(call) = self.calls.get_mut(&key) else {
@@ -1569,6 +1647,9 @@ impl Task {
         let mut r = self.flavor.response(&req, 200, Some(&tag), Some(&contact));
         self.flavor.finish_reinvite_ok(&mut r);
         r.headers.push("Content-Type", "application/sdp");
+        if let Some(t) = &timer {
+            self.flavor.add_session_timer(&mut r, t, true);
+        }
         r.body = body;
         let _ = self.tx.send_response(Instant::now(), id, r);
         self.by_tx.insert(id, key);
@@ -1800,6 +1881,7 @@ impl Task {
             accountcode: String::new(),
             mohsuggest: String::new(),
             tcp: false,
+            timers: endpoint::chan_sip_timers(&g.peer),
             symmetric_rtp: if g.peer.nat.comedia {
                 super::endpoint::SymmetricRtp::Always
             } else if g.peer.nat.auto_comedia {
@@ -2092,11 +2174,37 @@ impl Task {
             self.reject(id, &req, 404);
             return;
         }
+        // Session timers are settled before anything else is said.
+        let timer = match Asked::read(&req.headers).map(|a| timer::decide(&ep.timers, &a)) {
+            Ok(Decision::Active(t)) => Some(t),
+            Ok(Decision::Off) => None,
+            Ok(Decision::TooSmall { min_se }) => {
+                let tag = self.flavor.new_tag();
+                let mut r = self.flavor.response(&req, 422, Some(&tag), None);
+                r.headers.push("Min-SE", min_se.to_string());
+                let _ = self.tx.send_response(Instant::now(), id, r);
+                return;
+            }
+            Ok(Decision::Refused) => {
+                let tag = self.flavor.new_tag();
+                let mut r = self.flavor.response(&req, 420, Some(&tag), None);
+                r.headers.push("Unsupported", "timer");
+                let _ = self.tx.send_response(Instant::now(), id, r);
+                return;
+            }
+            Err(_) => {
+                self.reject(id, &req, 400);
+                return;
+            }
+        };
         // 100 Trying once the call will go ahead (a 404 goes without one,
         // from both drivers).
-        let trying = self
+        let mut trying = self
             .flavor
             .response(&req, 100, None, Some(&self.contact_for(&req)));
+        if let Some(t) = &timer {
+            self.flavor.add_session_timer(&mut trying, t, false);
+        }
         let _ = self.tx.send_response(Instant::now(), id, trying);
         let Some(negotiated) = negotiated else {
             self.no_common_codec(id, &req);
@@ -2268,6 +2376,8 @@ impl Task {
                 outgoing: false,
                 invite_done: false,
                 bye_auth,
+                timer: timer.map(|t| SessionTimer::new(ep.timers, t, false)),
+                timer_policy: ep.timers,
                 auths: Vec::new(),
                 auth_tries: 0,
                 answering: None,
@@ -2360,15 +2470,27 @@ impl Task {
                 h.push("User-Agent", self.flavor.user_agent());
                 h.push("Date", httpdate_now());
                 h.push("Allow", style::CHAN_SIP_ALLOW);
-                h.push("Supported", "replaces, timer");
+                if out.timers.mode == timer::Mode::Refuse {
+                    h.push("Supported", "replaces");
+                } else {
+                    h.push("Supported", "replaces, timer");
+                }
+                if out.timers.mode == timer::Mode::Always {
+                    h.push("Session-Expires", out.timers.expires.to_string());
+                }
             }
             Flavor::Pjsip => {
                 h.push("Allow", style::PJSIP_ALLOW);
-                // pjsip also offers 100rel and session timers here
-                // (Supported: 100rel, timer, ...; Session-Expires: 1800;
-                // Min-SE: 90). We implement neither PRACK nor refreshes,
-                // so we do not invite the callee to use them.
-                h.push("Supported", "replaces, norefersub, histinfo");
+                // pjsip also offers 100rel here (Supported: 100rel, timer,
+                // ...); we have no PRACK, so we do not invite the callee
+                // to send reliable provisional responses.
+                if out.timers.mode == timer::Mode::Refuse {
+                    h.push("Supported", "replaces, norefersub, histinfo");
+                } else {
+                    h.push("Supported", "timer, replaces, norefersub, histinfo");
+                    h.push("Session-Expires", out.timers.expires.to_string());
+                    h.push("Min-SE", out.timers.min_se.to_string());
+                }
                 h.push("Max-Forwards", "70");
                 h.push("User-Agent", self.flavor.user_agent());
             }
@@ -2415,6 +2537,8 @@ impl Task {
                 outgoing: true,
                 invite_done: false,
                 bye_auth: None,
+                timer: None,
+                timer_policy: out.timers,
                 auths: out.auths,
                 auth_tries: 0,
                 answering: None,
@@ -2475,6 +2599,22 @@ impl Task {
                     Some(d) => Some(d),
                     None => Dialog::uac(&call.invite, &resp).ok(),
                 };
+                // The callee's 2xx says whether timers run and who
+                // refreshes; a refresher it does not name is us.
+                if call.timer.is_none()
+                    && call.timer_policy.mode != timer::Mode::Refuse
+                    && let Ok(asked) = Asked::read(&resp.headers)
+                    && let Some(interval) = asked.interval
+                {
+                    let active = timer::Active {
+                        interval,
+                        refresher: asked.refresher.unwrap_or(timer::Refresher::Uac),
+                        require: false,
+                    };
+                    let mut t = SessionTimer::new(call.timer_policy, active, true);
+                    t.restart(Instant::now());
+                    call.timer = Some(t);
+                }
                 if let Some(d) = dialog {
                     let invite_seq = call.invite.headers.cseq().map(|c| c.seq).unwrap_or(102);
                     via.params.set("branch", Some(&branch));
@@ -2634,6 +2774,10 @@ impl Task {
         }
         r.headers.push("Content-Type", "application/sdp");
         r.body = call.answer_sdp.clone();
+        if let Some(t) = call.timer.as_mut() {
+            self.flavor.add_session_timer(&mut r, &t.active, false);
+            t.restart(Instant::now());
+        }
         if let Ok(mut d) = Dialog::uas(&call.invite, &r) {
             // pjsip starts its own CSeqs at random, chan_sip at 101.
             d.local_seq = match self.flavor {
@@ -2763,6 +2907,142 @@ impl Task {
             }
         }
         self.maybe_forget(key);
+    }
+
+    /// Acts on the session timers whose time has come: our refresh goes
+    /// out, or the device that should have refreshed has not and the call
+    /// ends (RFC 4028 §10).
+    fn session_timers_due(&mut self, now: Instant) {
+        if now < self.next_timer_scan {
+            return;
+        }
+        self.next_timer_scan = now + Duration::from_secs(1);
+        let due: Vec<(u64, bool)> = self
+            .calls
+            .iter()
+            .filter_map(|(k, c)| {
+                let t = c.timer.as_ref()?;
+                (t.due? <= now && c.state == CallState::Confirmed).then_some((*k, t.we_refresh))
+            })
+            .collect();
+        for (key, we_refresh) in due {
+            if we_refresh {
+                self.send_refresh(key);
+            } else if let Some(call) = self.calls.get_mut(&key) {
+                if let Some(t) = call.timer.as_mut() {
+                    t.due = None;
+                }
+                let text = format!(
+                    "Session-Timer expired - {}",
+                    call.invite.headers.get("Call-ID").unwrap_or_default()
+                );
+                self.sys.pbx.logger.warning(
+                    match self.flavor {
+                        Flavor::ChanSip => "chan_sip.c",
+                        Flavor::Pjsip => "res_pjsip_session.c",
+                    },
+                    Some(call.chan.callid),
+                    &text,
+                );
+                // The channel goes as any hangup does: BYE, then its end.
+                call.chan.softhangup_quiet(crate::channels::softhangup::DEV);
+            }
+        }
+    }
+
+    /// Our refresh: a re-INVITE in the dialog with the SDP we last sent
+    /// (unchanged, so its version stays) and the negotiated timer.
+    fn send_refresh(&mut self, key: u64) {
+        let flavor = self.flavor;
+        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+            return;
+        };
+        let Some(contact) = self.calls.get(&key).map(|c| self.contact_for(&c.invite)) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let (Some(dialog), Some(t)) = (call.dialog.as_mut(), call.timer.as_mut()) else {
+            return;
+        };
+        let mut req = dialog.create_request(Method::Invite, via);
+        req.headers.remove("Max-Forwards");
+        let h = &mut req.headers;
+        h.push("Max-Forwards", "70");
+        h.push("Contact", format!("<{contact}>"));
+        h.push("User-Agent", flavor.user_agent());
+        match flavor {
+            Flavor::ChanSip => {
+                h.push("Allow", style::CHAN_SIP_ALLOW);
+                h.push("Supported", "replaces, timer");
+            }
+            Flavor::Pjsip => {
+                h.push("Allow", style::PJSIP_ALLOW);
+                h.push("Supported", "100rel, timer, replaces, norefersub");
+            }
+        }
+        h.push("Session-Expires", t.active.header());
+        h.push("Min-SE", t.policy.min_se.to_string());
+        h.push("Content-Type", "application/sdp");
+        req.body = call.answer_sdp.clone();
+        t.due = None;
+        let (peer, transport) = (call.peer, call.transport);
+        match self.tx.send_request(Instant::now(), req, peer, transport) {
+            Ok(id) => {
+                if let Some(t) = call.timer.as_mut() {
+                    t.refresh_tx = Some(id);
+                }
+                self.by_tx.insert(id, key);
+            }
+            Err(_) => self.refresh_failed(key),
+        }
+    }
+
+    /// The answer to our refresh: a 2xx is ACKed and the count starts
+    /// again; anything else ends the call, as its session is not known to
+    /// be alive.
+    fn refresh_response(&mut self, key: u64, resp: &crate::sip::message::Response) {
+        if resp.status < 200 {
+            return;
+        }
+        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+            return;
+        };
+        let flavor = self.flavor;
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        let Some(t) = call.timer.as_mut() else { return };
+        let Some(id) = t.refresh_tx.take() else {
+            return;
+        };
+        if !(200..300).contains(&resp.status) {
+            self.refresh_failed(key);
+            return;
+        }
+        t.restart(Instant::now());
+        let seq = self
+            .tx
+            .request(id)
+            .and_then(|r| r.headers.cseq().ok())
+            .map(|c| c.seq);
+        if let (Some(d), Some(seq)) = (call.dialog.as_ref(), seq) {
+            let mut ack = d.create_ack(seq, via);
+            flavor.finish_request(&mut ack, None);
+            self.tx.transmit(
+                call.peer,
+                call.transport,
+                &crate::sip::message::Message::Request(ack),
+            );
+        }
+    }
+
+    fn refresh_failed(&mut self, key: u64) {
+        self.send_bye(key, 16);
+        if let Some(c) = self.calls.get(&key) {
+            remote_hangup(&c.chan, 16);
+        }
     }
 
     fn send_bye(&mut self, key: u64, cause: u32) {

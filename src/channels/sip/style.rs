@@ -276,6 +276,53 @@ impl Flavor {
         }
     }
 
+    /// Adds a running session timer to a response to an INVITE, where
+    /// each driver writes it: chan_sip puts Session-Expires after its
+    /// Supported (in the 100 too) and Require after Content-Type; pjsip
+    /// puts both after Supported, or right after CSeq in its answer to a
+    /// re-INVITE. Call it once the body's Content-Type is in.
+    pub fn add_session_timer(
+        self,
+        r: &mut Response,
+        timer: &crate::sip::timer::Active,
+        reinvite: bool,
+    ) {
+        let insert_after = |r: &mut Response, after: &str, name: &'static str, value: String| {
+            let at = r
+                .headers
+                .0
+                .iter()
+                .position(|h| h.name.eq_ignore_ascii_case(after))
+                .map_or(r.headers.0.len(), |i| i + 1);
+            r.headers.0.insert(
+                at,
+                Header {
+                    name: name.into(),
+                    value,
+                },
+            );
+        };
+        let require = timer.require && r.status >= 200;
+        match self {
+            Flavor::ChanSip => {
+                insert_after(r, "Supported", "Session-Expires", timer.header());
+                if require {
+                    r.headers.push("Require", "timer");
+                }
+            }
+            Flavor::Pjsip => {
+                if r.status < 200 {
+                    return;
+                }
+                let anchor = if reinvite { "CSeq" } else { "Supported" };
+                insert_after(r, anchor, "Session-Expires", timer.header());
+                if require {
+                    insert_after(r, "Session-Expires", "Require", "timer".into());
+                }
+            }
+        }
+    }
+
     /// Completes an ACK or CANCEL for an INVITE we sent (built by the
     /// dialog or the transaction layer, ending with Max-Forwards):
     /// chan_sip moves Max-Forwards under the Via and, in an ACK, repeats
