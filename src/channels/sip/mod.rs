@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod outbound;
 pub mod qualify;
 pub mod registrar;
+pub mod regstore;
 pub mod stack;
 pub mod style;
 pub mod tcp;

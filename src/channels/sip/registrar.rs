@@ -86,6 +86,8 @@ pub struct Changes {
     pub removed: Vec<Binding>,
     /// The AOR's contacts after the request.
     pub current: Vec<Binding>,
+    /// The bindings the request set (added or refreshed).
+    pub touched: Vec<Binding>,
     /// The `Expires:` header of the 200, if it has one.
     pub expires_header: Option<u32>,
 }
@@ -102,6 +104,39 @@ impl Registrar {
             .get(aor)
             .map(|v| v.iter().filter(|b| b.expires_at > now).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Puts back a binding kept from before a restart (AstDB), replacing
+    /// one of the same URI.
+    pub fn restore(&mut self, aor: &str, binding: Binding) {
+        let bindings = self.aors.entry(aor.to_string()).or_default();
+        bindings.retain(|b| b.uri != binding.uri);
+        bindings.push(binding);
+    }
+
+    /// Drops the bindings whose time is up: per AOR, what went and what
+    /// is left.
+    pub fn expire(&mut self, now: Instant) -> Vec<(String, Changes)> {
+        let mut out = Vec::new();
+        for (aor, bindings) in &mut self.aors {
+            if bindings.iter().all(|b| b.expires_at > now) {
+                continue;
+            }
+            let (gone, left): (Vec<Binding>, Vec<Binding>) =
+                bindings.drain(..).partition(|b| b.expires_at <= now);
+            *bindings = left;
+            out.push((
+                aor.clone(),
+                Changes {
+                    removed: gone,
+                    current: bindings.clone(),
+                    ..Changes::default()
+                },
+            ));
+        }
+        self.aors.retain(|_, b| !b.is_empty());
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Applies a REGISTER to `aor`. Err is the status to refuse it with.
@@ -183,6 +218,7 @@ impl Registrar {
                 call_id: call_id.clone(),
                 cseq,
             };
+            changes.touched.push(binding.clone());
             if let Some(existing) = bindings.iter_mut().find(|b| b.uri == uri) {
                 *existing = binding;
                 continue;

@@ -18,6 +18,7 @@ use super::endpoint::{self, Endpoint, Flavor};
 use super::outbound;
 use super::qualify;
 use super::registrar::{self, Registrar};
+use super::regstore;
 use super::style::{self, random_u64};
 use super::tcp;
 use crate::apps::AppCtx;
@@ -170,7 +171,17 @@ impl SipStack {
             }
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        let registrar = Arc::new(Mutex::new(Registrar::default()));
+        let mut restoring = Registrar::default();
+        // Registrations kept from before the restart (AstDB).
+        let restored = regstore::restore(
+            &sys,
+            flavor,
+            &endpoint::all(flavor, &sys.loaded()),
+            &mut restoring,
+            Instant::now(),
+            unix_seconds(),
+        );
+        let registrar = Arc::new(Mutex::new(restoring));
         let registry = Arc::new(Mutex::new(Vec::new()));
         let reach = Arc::new(Mutex::new(HashMap::new()));
         let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
@@ -267,6 +278,7 @@ impl SipStack {
             next_key: 1,
             range: PortRange::from_conf(&loaded.rtp),
             endpoints: None,
+            restored,
         };
         drop(loaded);
         tokio::spawn(task.run(rx, conn_rx));
@@ -657,6 +669,8 @@ struct Task {
     range: PortRange,
     /// [`Task::endpoints`]' cache, with the configuration it was built from.
     endpoints: Option<(Arc<crate::core::Loaded>, Arc<Vec<Endpoint>>)>,
+    /// Registrations AstDB brought back, announced once the task runs.
+    restored: Vec<regstore::Restored>,
 }
 
 /// Drives a channel's answer/hangup/indicate into the task.
@@ -736,6 +750,7 @@ impl Task {
     ) {
         let mut buf = vec![0u8; 65536];
         self.qualify_static_contacts();
+        self.announce_restored();
         loop {
             let wake = self
                 .tx
@@ -762,6 +777,7 @@ impl Task {
                 }
             }
             self.registrations_due(Instant::now());
+            self.registrations_expire(Instant::now());
             self.qualify_due(Instant::now());
             self.session_timers_due(Instant::now());
             self.drain().await;
@@ -1939,11 +1955,78 @@ impl Task {
                     httpdate_now(),
                 );
                 let _ = self.tx.send_response(Instant::now(), id, r);
+                regstore::persist(&self.sys, self.flavor, &ep, &aor, &changes, unix_seconds());
                 self.log_registration(&ep, &aor, &changes);
                 self.registration_events(&ep, &aor, &changes);
                 self.qualify_registration(&ep, &aor, &changes);
             }
             Err(status) => self.reject(id, &req, status),
+        }
+    }
+
+    /// Registrations AstDB brought back at start: chan_sip says nothing
+    /// of them (the peer's device state follows its address); pjsip's
+    /// endpoint turns reachable with its contacts, as at a REGISTER.
+    fn announce_restored(&mut self) {
+        for r in std::mem::take(&mut self.restored) {
+            let changes = registrar::Changes {
+                added: vec![r.binding.clone()],
+                current: vec![r.binding],
+                ..registrar::Changes::default()
+            };
+            match self.flavor {
+                Flavor::ChanSip => self.sys.pbx.channels.events.device_changed(
+                    &format!("SIP/{}", r.endpoint.name),
+                    true,
+                    crate::core::devicestate::Pending::Later,
+                ),
+                Flavor::Pjsip => {
+                    self.sys.pbx.logger.verbose(
+                        3,
+                        "res_pjsip/pjsip_configuration.c",
+                        None,
+                        &format!("Endpoint {} is now Reachable", r.endpoint.name),
+                    );
+                    self.registration_events(&r.endpoint, &r.aor, &changes);
+                }
+            }
+            self.qualify_registration(&r.endpoint, &r.aor, &changes);
+        }
+    }
+
+    /// Registrations whose time is up: gone from AstDB, and AMI and the
+    /// device state told (chan_sip's PeerStatus Unregistered/Expired;
+    /// pjsip logs the removal and its ContactStatus Removed).
+    fn registrations_expire(&mut self, now: Instant) {
+        let expired = lock(&self.registrar).expire(now);
+        if expired.is_empty() {
+            return;
+        }
+        let endpoints = self.endpoints();
+        for (aor, changes) in expired {
+            let ep = match self.flavor {
+                Flavor::ChanSip => endpoints.iter().find(|e| e.name == aor),
+                Flavor::Pjsip => endpoints.iter().find(|e| e.aors.contains(&aor)),
+            };
+            let Some(ep) = ep else {
+                continue;
+            };
+            regstore::persist(&self.sys, self.flavor, ep, &aor, &changes, unix_seconds());
+            if self.flavor == Flavor::Pjsip {
+                for c in &changes.removed {
+                    self.sys.pbx.logger.verbose(
+                        3,
+                        "res_pjsip_registrar.c",
+                        None,
+                        &format!(
+                            "Removed contact '{}' from AOR '{aor}' due to expiration",
+                            c.uri
+                        ),
+                    );
+                }
+            }
+            self.registration_events(ep, &aor, &changes);
+            self.qualify_registration(ep, &aor, &changes);
         }
     }
 
