@@ -156,6 +156,18 @@ impl Pbx {
 
     /// One `run.sh` invocation; returns its exit status and trace name.
     fn step(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
+        self.step_within(v, name, scenario, args, 30)
+    }
+
+    /// As `step`, for a scenario that may take up to `secs`.
+    fn step_within(
+        &self,
+        v: Variant,
+        name: &str,
+        scenario: &str,
+        args: &[&str],
+        secs: u32,
+    ) -> (i32, String) {
         let trace = format!("{name}.{}", v.name);
         let status = Command::new(scenarios().join("run.sh"))
             .arg("-o")
@@ -165,18 +177,29 @@ impl Pbx {
             .arg(scenario)
             .arg(format!("127.0.0.1:{}", v.port))
             .args(args)
-            .env("SIPP_TIMEOUT", "30")
+            .env("SIPP_TIMEOUT", secs.to_string())
             .status()
             .expect("run.sh");
         (status.code().unwrap_or(-1), trace)
     }
 
     fn uac(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
+        self.uac_within(v, name, scenario, args, 30)
+    }
+
+    fn uac_within(
+        &self,
+        v: Variant,
+        name: &str,
+        scenario: &str,
+        args: &[&str],
+        secs: u32,
+    ) -> (i32, String) {
         let mut all = vec![
             "-key", "user", v.u1, "-au", v.u1, "-ap", v.p1, "-p", "5062", "-mp", "26000",
         ];
         all.extend_from_slice(args);
-        self.step(v, name, scenario, &all)
+        self.step_within(v, name, scenario, &all, secs)
     }
 
     fn flow(&self, trace: &str) -> String {
@@ -408,6 +431,14 @@ fn hold_and_unhold_by_reinvite() {
 #[test]
 fn session_timers_asked_for_by_the_caller() {
     both(|p, v| p.check(p.uac(v, "session_timer", "session_timer", &["-s", "700"])));
+}
+
+/// The caller asks for the shortest session (90 s) and leaves the
+/// refreshing to the PBX: within 45 s the PBX sends a refresh re-INVITE
+/// with its SDP, and ACKs the answer; the call goes on.
+#[test]
+fn session_timers_refreshed_by_the_pbx() {
+    both(|p, v| p.check(p.uac_within(v, "session_refresh", "session_refresh", &["-s", "700"], 90)));
 }
 
 #[test]

@@ -3049,26 +3049,14 @@ impl Task {
         let (Some(dialog), Some(t)) = (call.dialog.as_mut(), call.timer.as_mut()) else {
             return;
         };
-        let mut req = dialog.create_request(Method::Invite, via);
-        req.headers.remove("Max-Forwards");
-        let h = &mut req.headers;
-        h.push("Max-Forwards", "70");
-        h.push("Contact", format!("<{contact}>"));
-        h.push("User-Agent", flavor.user_agent());
-        match flavor {
-            Flavor::ChanSip => {
-                h.push("Allow", style::CHAN_SIP_ALLOW);
-                h.push("Supported", "replaces, timer");
-            }
-            Flavor::Pjsip => {
-                h.push("Allow", style::PJSIP_ALLOW);
-                h.push("Supported", "100rel, timer, replaces, norefersub");
-            }
-        }
-        h.push("Session-Expires", t.active.header());
-        h.push("Min-SE", t.policy.min_se.to_string());
-        h.push("Content-Type", "application/sdp");
-        req.body = call.answer_sdp.clone();
+        let base = dialog.create_request(Method::Invite, via);
+        let req = flavor.session_refresh(
+            &base,
+            &contact,
+            t.active.interval,
+            t.policy.min_se,
+            call.answer_sdp.clone(),
+        );
         t.due = None;
         let (peer, transport) = (call.peer, call.transport);
         match self.tx.send_request(Instant::now(), req, peer, transport) {
@@ -3092,6 +3080,9 @@ impl Task {
         let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
             return;
         };
+        let Some(contact) = self.calls.get(&key).map(|c| self.contact_for(&c.invite)) else {
+            return;
+        };
         let flavor = self.flavor;
         let Some(call) = self.calls.get_mut(&key) else {
             return;
@@ -3112,7 +3103,7 @@ impl Task {
             .map(|c| c.seq);
         if let (Some(d), Some(seq)) = (call.dialog.as_ref(), seq) {
             let mut ack = d.create_ack(seq, via);
-            flavor.finish_request(&mut ack, None);
+            flavor.finish_request(&mut ack, Some(&format!("<{contact}>")));
             self.tx.transmit(
                 call.peer,
                 call.transport,

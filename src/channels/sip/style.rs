@@ -316,11 +316,69 @@ impl Flavor {
                 }
                 let anchor = if reinvite { "CSeq" } else { "Supported" };
                 insert_after(r, anchor, "Session-Expires", timer.header());
-                if require {
+                // pjsip requires timers only when the caller refreshes.
+                if require && timer.refresher == crate::sip::timer::Refresher::Uac {
                     insert_after(r, "Session-Expires", "Require", "timer".into());
                 }
             }
         }
+    }
+
+    /// Our session refresh (RFC 4028 §7.4): the dialog's re-INVITE `base`
+    /// laid out as each driver sends it, asking for the same interval
+    /// with us, its sender, as the refresher (`refresher=uac`).
+    pub fn session_refresh(
+        self,
+        base: &Request,
+        contact: &str,
+        interval: u32,
+        min_se: u32,
+        sdp: Vec<u8>,
+    ) -> Request {
+        let mut req = Request::new(base.method.clone(), base.uri.clone());
+        let copy = |req: &mut Request, name: &str| {
+            for v in base.headers.get_all(name) {
+                req.headers.push(name, v);
+            }
+        };
+        let contact = format!("<{contact}>");
+        let expires = format!("{interval};refresher=uac");
+        match self {
+            Flavor::ChanSip => {
+                copy(&mut req, "Via");
+                copy(&mut req, "Route");
+                req.headers.push("Max-Forwards", "70");
+                copy(&mut req, "From");
+                copy(&mut req, "To");
+                req.headers.push("Contact", contact);
+                copy(&mut req, "Call-ID");
+                copy(&mut req, "CSeq");
+                req.headers.push("User-Agent", self.user_agent());
+                req.headers.push("Session-Expires", expires);
+                req.headers.push("Min-SE", min_se.to_string());
+                req.headers.push("Allow", CHAN_SIP_ALLOW);
+                req.headers.push("Supported", "replaces, timer");
+            }
+            Flavor::Pjsip => {
+                copy(&mut req, "Via");
+                copy(&mut req, "Route");
+                copy(&mut req, "From");
+                copy(&mut req, "To");
+                req.headers.push("Contact", contact);
+                copy(&mut req, "Call-ID");
+                copy(&mut req, "CSeq");
+                req.headers.push("Allow", PJSIP_ALLOW);
+                req.headers
+                    .push("Supported", "100rel, timer, replaces, norefersub");
+                req.headers.push("Session-Expires", expires);
+                req.headers.push("Min-SE", min_se.to_string());
+                req.headers.push("Max-Forwards", "70");
+                req.headers.push("User-Agent", self.user_agent());
+            }
+        }
+        req.headers.push("Content-Type", "application/sdp");
+        req.body = sdp;
+        req
     }
 
     /// Completes an ACK or CANCEL for an INVITE we sent (built by the
