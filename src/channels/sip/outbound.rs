@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::style::Answering;
 use crate::config::views::pjsip::PjsipConf;
 use crate::config::views::sip::SipGeneral;
+use crate::core::logger::Level;
 use crate::sip::auth::{DigestChallenge, Secret};
 use crate::sip::message::{Request, Response};
 use crate::sip::{Method, Uri};
@@ -37,10 +38,30 @@ pub struct Registration {
     pub expiry: u32,
     /// How long after a failure to try again.
     pub retry: Duration,
+    /// When to give up.
+    pub giving_up: GivingUp,
     /// pjsip's server_uri as written (the Request-URI).
     pub server_uri: Option<String>,
     /// pjsip's client_uri as written.
     pub client_uri: Option<String>,
+}
+
+/// When a driver stops trying a registration that fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivingUp {
+    /// chan_sip: `registerattempts` unanswered tries (0: never), and
+    /// whether a 403 is retried (`register_retry_403`) rather than final.
+    ChanSip { attempts: u32, retry_403: bool },
+    /// res_pjsip: `max_retries` temporary failures; a failed challenge is
+    /// final when `auth_rejection_permanent`; a 403 or another final
+    /// failure is retried after `forbidden_retry_interval` /
+    /// `fatal_retry_interval` (0: not retried).
+    Pjsip {
+        max_retries: u32,
+        auth_rejection_permanent: bool,
+        forbidden_retry: Duration,
+        fatal_retry: Duration,
+    },
 }
 
 /// Why a configured registration cannot run.
@@ -116,6 +137,10 @@ pub fn parse_chan_sip(
         secret,
         expiry,
         retry: Duration::from_secs(u64::from(general.registertimeout)),
+        giving_up: GivingUp::ChanSip {
+            attempts: u32::try_from(general.settings.registerattempts).unwrap_or(0),
+            retry_403: general.settings.register_retry_403,
+        },
         server_uri: None,
         client_uri: None,
     })
@@ -165,6 +190,13 @@ pub fn pjsip_registrations(
                     secret: auth.map(|a| a.password.clone()),
                     expiry: number("expiration", 3600) as u32,
                     retry: Duration::from_secs(number("retry_interval", 60)),
+                    giving_up: GivingUp::Pjsip {
+                        max_retries: u32::try_from(number("max_retries", 10)).unwrap_or(10),
+                        auth_rejection_permanent: get("auth_rejection_permanent")
+                            .is_none_or(crate::config::is_true),
+                        forbidden_retry: Duration::from_secs(number("forbidden_retry_interval", 0)),
+                        fatal_retry: Duration::from_secs(number("fatal_retry_interval", 0)),
+                    },
                     server_uri: Some(server_uri),
                     client_uri: Some(client_uri),
                 },
@@ -250,6 +282,13 @@ pub struct Client {
     /// When the registrar last accepted us (seconds since the epoch; the
     /// task stamps it from the wall clock).
     pub registered_at: Option<i64>,
+    /// REGISTERs sent since the last success (chan_sip's `regattempts`)
+    /// and failures retried (res_pjsip's `retries`).
+    sent: u32,
+    retries: u32,
+    /// What the driver logs about the last outcome (level, text), for the
+    /// task to write.
+    pub log: Option<(crate::core::logger::Level, String)>,
 }
 
 /// What the task does after a response.
@@ -293,6 +332,9 @@ impl Client {
             granted: None,
             outcome: State::Unregistered,
             registered_at: None,
+            sent: 0,
+            retries: 0,
+            log: None,
         })
     }
 
@@ -320,6 +362,7 @@ impl Client {
 
     fn build(&mut self, flavor: Flavor, local: SocketAddr, answering: bool) -> Request {
         self.cseq += 1;
+        self.sent += 1;
         let uri = if answering {
             self.uris.1.clone()
         } else {
@@ -407,6 +450,8 @@ impl Client {
                 self.state = State::Registered;
                 self.outcome = State::Registered;
                 self.next_at = Some(now + refresh_after(flavor, granted));
+                self.sent = 0;
+                self.retries = 0;
                 Next::Wait
             }
             401 | 407 => {
@@ -427,26 +472,174 @@ impl Client {
                         Next::Send(self.build(flavor, local, true))
                     }
                     _ => {
-                        self.state = State::NoAuth;
-                        self.outcome = State::NoAuth;
-                        self.next_at = Some(now + self.reg.retry);
-                        Next::Wait
+                        if flavor == Flavor::ChanSip {
+                            self.log = Some((
+                                Level::Notice,
+                                format!(
+                                    "Failed to authenticate on REGISTER to '{}@{}' (Tries {})",
+                                    self.reg.user, self.reg.host, self.sent
+                                ),
+                            ));
+                        }
+                        self.failed(State::NoAuth, resp, now)
                     }
                 }
             }
             // chan_sip calls it "No Authentication"; pjsip "Rejected".
-            403 => {
-                self.state = State::NoAuth;
-                self.outcome = State::NoAuth;
-                self.next_at = Some(now + self.reg.retry);
-                Next::Wait
+            403 => self.failed(State::NoAuth, resp, now),
+            _ => self.failed(State::Failed, resp, now),
+        }
+    }
+
+    /// A final failure: when (and whether) to try again, as each driver
+    /// decides, and what it logs.
+    fn failed(&mut self, state: State, resp: &Response, now: Instant) -> Next {
+        self.state = state;
+        self.outcome = state;
+        let code = resp.status;
+        match self.reg.giving_up {
+            GivingUp::ChanSip { retry_403, .. } => {
+                let (user, host) = (&self.reg.user, &self.reg.host);
+                let give_up = |text: String| Some((Level::Warning, text));
+                let (stop, log) = match code {
+                    403 if retry_403 => (
+                        false,
+                        Some((
+                            Level::Notice,
+                            format!(
+                                "Treating 403 response to REGISTER as non-fatal for {user}@{host}"
+                            ),
+                        )),
+                    ),
+                    403 => (
+                        true,
+                        give_up(format!(
+                            "Forbidden - wrong password on authentication for REGISTER for '{user}' to '{host}'"
+                        )),
+                    ),
+                    404 => (
+                        true,
+                        give_up(format!(
+                            "Got 404 Not found on SIP register to service {user}@{host}, giving up"
+                        )),
+                    ),
+                    400 | 414 | 493 | 479 => (
+                        true,
+                        give_up(format!(
+                            "Got error {code} on register to {user}@{host}, giving up (check config)"
+                        )),
+                    ),
+                    _ => (false, None),
+                };
+                if matches!(code, 404 | 400 | 414 | 493 | 479) {
+                    self.state = State::Rejected;
+                    self.outcome = State::Rejected;
+                }
+                if log.is_some() {
+                    self.log = log;
+                }
+                self.next_at = (!stop).then(|| now + self.reg.retry);
             }
-            _ => {
-                self.state = State::Failed;
-                self.outcome = State::Failed;
-                self.next_at = Some(now + self.reg.retry);
-                Next::Wait
+            GivingUp::Pjsip { .. } => {
+                let retry_after = resp
+                    .headers
+                    .get("Retry-After")
+                    .and_then(|v| v.split([';', '(']).next()?.trim().parse::<u64>().ok());
+                self.pjsip_failure(code, retry_after.map(Duration::from_secs), true, now);
             }
+        }
+        Next::Wait
+    }
+
+    /// res_pjsip's handling of a failed attempt (`code` 408 with no
+    /// response when nothing came back).
+    fn pjsip_failure(
+        &mut self,
+        code: u16,
+        retry_after: Option<Duration>,
+        answered: bool,
+        now: Instant,
+    ) {
+        let GivingUp::Pjsip {
+            max_retries,
+            auth_rejection_permanent,
+            forbidden_retry,
+            fatal_retry,
+        } = self.reg.giving_up
+        else {
+            return;
+        };
+        let server = self.reg.server_uri.clone().unwrap_or_default();
+        let client = self.reg.client_uri.clone().unwrap_or_default();
+        let temporal = matches!(code, 408 | 500 | 502 | 503 | 504 | 600..=699)
+            || (matches!(code, 401 | 407) && !auth_rejection_permanent);
+        let retry_in = |this: &mut Client, wait: Duration, text: String| {
+            this.next_at = Some(now + wait);
+            this.log = Some((Level::Warning, text));
+        };
+        let temporal_text = |wait: Duration| {
+            if answered {
+                format!(
+                    "Temporal response '{code}' received from '{server}' on registration attempt to '{client}', retrying in '{}'",
+                    wait.as_secs()
+                )
+            } else {
+                format!(
+                    "No response received from '{server}' on registration attempt to '{client}', retrying in '{}'",
+                    wait.as_secs()
+                )
+            }
+        };
+        if let Some(wait) = retry_after {
+            retry_in(self, wait, temporal_text(wait));
+        } else if !self.reg.retry.is_zero() && temporal {
+            if self.retries == max_retries {
+                self.next_at = None;
+                self.log = Some((
+                    Level::Warning,
+                    format!(
+                        "Maximum retries reached when attempting outbound registration to '{server}' with client '{client}', stopping registration attempt"
+                    ),
+                ));
+            } else {
+                self.retries += 1;
+                let wait = self.reg.retry;
+                retry_in(self, wait, temporal_text(wait));
+            }
+        } else if code == 403 && !forbidden_retry.is_zero() && self.retries < max_retries {
+            self.retries += 1;
+            retry_in(
+                self,
+                forbidden_retry,
+                format!(
+                    "403 Forbidden fatal response received from '{server}' on registration attempt to '{client}', retrying in '{}' seconds",
+                    forbidden_retry.as_secs()
+                ),
+            );
+        } else if !fatal_retry.is_zero() && self.retries < max_retries {
+            self.retries += 1;
+            retry_in(
+                self,
+                fatal_retry,
+                format!(
+                    "'{code}' fatal response received from '{server}' on registration attempt to '{client}', retrying in '{}' seconds",
+                    fatal_retry.as_secs()
+                ),
+            );
+        } else {
+            self.next_at = None;
+            self.log = Some((
+                Level::Warning,
+                if answered {
+                    format!(
+                        "Fatal response '{code}' received from '{server}' on registration attempt to '{client}', stopping outbound registration"
+                    )
+                } else {
+                    format!(
+                        "Fatal registration attempt to '{client}', stopping outbound registration"
+                    )
+                },
+            ));
         }
     }
 
@@ -457,10 +650,33 @@ impl Client {
     pub fn on_timeout(&mut self, flavor: Flavor, now: Instant) {
         self.state = State::Timeout;
         self.outcome = State::Timeout;
-        self.next_at = Some(match flavor {
-            Flavor::ChanSip => now,
-            Flavor::Pjsip => now + self.reg.retry,
-        });
+        match (flavor, self.reg.giving_up) {
+            (Flavor::ChanSip, GivingUp::ChanSip { attempts, .. }) => {
+                let (user, host) = (&self.reg.user, &self.reg.host);
+                if attempts > 0 && self.sent >= attempts {
+                    self.state = State::Failed;
+                    self.outcome = State::Failed;
+                    self.next_at = None;
+                    self.log = Some((
+                        Level::Notice,
+                        format!(
+                            "   -- Last Registration Attempt #{} failed, Giving up forever trying to register '{user}@{host}'",
+                            self.sent
+                        ),
+                    ));
+                } else {
+                    self.next_at = Some(now);
+                    self.log = Some((
+                        Level::Notice,
+                        format!(
+                            "   -- Registration for '{user}@{host}' timed out, trying again (Attempt #{})",
+                            self.sent + 1
+                        ),
+                    ));
+                }
+            }
+            _ => self.pjsip_failure(408, None, false, now),
+        }
     }
 
     /// What the CLI and AMI show, at `now` (`unix_now` on the wall clock).
@@ -631,5 +847,136 @@ mod tests {
         assert_eq!(c.state, State::Registered);
         assert_eq!(c.granted, Some(90));
         assert_eq!(c.next_at, Some(now + Duration::from_secs(75)));
+    }
+}
+
+#[cfg(test)]
+mod giving_up_tests {
+    use super::*;
+
+    fn status(code: u16, extra: &str) -> Response {
+        let text = format!(
+            "SIP/2.0 {code} X\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:3000@127.0.0.1>;tag=a\r\nTo: <sip:3000@127.0.0.1>;tag=b\r\nCall-ID: x\r\nCSeq: 102 REGISTER\r\n{extra}Content-Length: 0\r\n\r\n"
+        );
+        match crate::sip::message::parse_datagram(text.as_bytes()) {
+            Ok(crate::sip::message::Message::Response(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn client(flavor: Flavor, giving_up: GivingUp) -> Client {
+        let mut reg = parse_chan_sip("3000:pw@127.0.0.1:5064", &SipGeneral::default()).unwrap();
+        reg.giving_up = giving_up;
+        reg.retry = Duration::from_secs(60);
+        reg.server_uri = Some("sip:127.0.0.1:5064".into());
+        reg.client_uri = Some("sip:3000@127.0.0.1".into());
+        Client::new(
+            reg,
+            "127.0.0.1:5064".parse().unwrap(),
+            flavor,
+            Instant::now(),
+        )
+        .unwrap()
+    }
+
+    const PJSIP: GivingUp = pjsip(true, Duration::ZERO);
+
+    const fn pjsip(auth_rejection_permanent: bool, forbidden_retry: Duration) -> GivingUp {
+        GivingUp::Pjsip {
+            max_retries: 2,
+            auth_rejection_permanent,
+            forbidden_retry,
+            fatal_retry: Duration::ZERO,
+        }
+    }
+
+    fn logged(c: &mut Client) -> String {
+        c.log.take().map(|(_, t)| t).unwrap_or_default()
+    }
+
+    #[test]
+    fn pjsip_retries_temporary_failures_up_to_max_retries() {
+        let now = Instant::now();
+        let mut c = client(Flavor::Pjsip, PJSIP);
+        for _ in 0..2 {
+            c.on_response(Flavor::Pjsip, c.target, &status(503, ""), now);
+            assert_eq!(c.next_at, Some(now + Duration::from_secs(60)));
+            assert_eq!(
+                logged(&mut c),
+                "Temporal response '503' received from 'sip:127.0.0.1:5064' on registration attempt to 'sip:3000@127.0.0.1', retrying in '60'"
+            );
+        }
+        c.on_timeout(Flavor::Pjsip, now);
+        assert_eq!(c.next_at, None);
+        assert_eq!(
+            logged(&mut c),
+            "Maximum retries reached when attempting outbound registration to 'sip:127.0.0.1:5064' with client 'sip:3000@127.0.0.1', stopping registration attempt"
+        );
+        // Retry-After wins over the count.
+        let mut c = client(Flavor::Pjsip, PJSIP);
+        c.on_response(
+            Flavor::Pjsip,
+            c.target,
+            &status(503, "Retry-After: 5\r\n"),
+            now,
+        );
+        assert_eq!(c.next_at, Some(now + Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn pjsip_final_failures_stop_unless_an_interval_is_set() {
+        let now = Instant::now();
+        let mut c = client(Flavor::Pjsip, PJSIP);
+        c.on_response(Flavor::Pjsip, c.target, &status(403, ""), now);
+        assert_eq!(c.next_at, None);
+        assert_eq!(
+            logged(&mut c),
+            "Fatal response '403' received from 'sip:127.0.0.1:5064' on registration attempt to 'sip:3000@127.0.0.1', stopping outbound registration"
+        );
+        let mut c = client(Flavor::Pjsip, pjsip(true, Duration::from_secs(30)));
+        c.on_response(Flavor::Pjsip, c.target, &status(403, ""), now);
+        assert_eq!(c.next_at, Some(now + Duration::from_secs(30)));
+        // A failed challenge is temporary when auth rejections are not
+        // permanent.
+        let mut c = client(Flavor::Pjsip, pjsip(false, Duration::ZERO));
+        c.on_response(Flavor::Pjsip, c.target, &status(401, ""), now);
+        assert_eq!(c.next_at, Some(now + Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn chan_sip_gives_up_on_403_404_and_after_registerattempts() {
+        let now = Instant::now();
+        let chan_sip = |attempts, retry_403| GivingUp::ChanSip {
+            attempts,
+            retry_403,
+        };
+        let mut c = client(Flavor::ChanSip, chan_sip(0, false));
+        c.on_response(Flavor::ChanSip, c.target, &status(403, ""), now);
+        assert_eq!((c.next_at, c.state), (None, State::NoAuth));
+        assert_eq!(
+            logged(&mut c),
+            "Forbidden - wrong password on authentication for REGISTER for '3000' to '127.0.0.1'"
+        );
+        let mut c = client(Flavor::ChanSip, chan_sip(0, true));
+        c.on_response(Flavor::ChanSip, c.target, &status(403, ""), now);
+        assert!(c.next_at.is_some());
+        let mut c = client(Flavor::ChanSip, chan_sip(0, false));
+        c.on_response(Flavor::ChanSip, c.target, &status(404, ""), now);
+        assert_eq!((c.next_at, c.state), (None, State::Rejected));
+        // Two unanswered REGISTERs with registerattempts=2: given up.
+        let mut c = client(Flavor::ChanSip, chan_sip(2, false));
+        let _ = c.request(Flavor::ChanSip, c.target);
+        c.on_timeout(Flavor::ChanSip, now);
+        assert_eq!(
+            logged(&mut c),
+            "   -- Registration for '3000@127.0.0.1' timed out, trying again (Attempt #2)"
+        );
+        let _ = c.request(Flavor::ChanSip, c.target);
+        c.on_timeout(Flavor::ChanSip, now);
+        assert_eq!((c.next_at, c.state), (None, State::Failed));
+        assert_eq!(
+            logged(&mut c),
+            "   -- Last Registration Attempt #2 failed, Giving up forever trying to register '3000@127.0.0.1'"
+        );
     }
 }

@@ -940,8 +940,25 @@ impl Task {
             Err(e) => {
                 tracing::warn!("REGISTER to {target} not sent: {e}");
                 self.regs[i].on_timeout(self.flavor, Instant::now());
+                self.registration_log(i);
                 self.registry_changed(i, true);
             }
+        }
+    }
+
+    /// Writes what the driver logs about registration `i`'s last outcome.
+    fn registration_log(&mut self, i: usize) {
+        let Some((level, text)) = self.regs[i].log.take() else {
+            return;
+        };
+        let file = match self.flavor {
+            Flavor::ChanSip => "chan_sip.c",
+            Flavor::Pjsip => "res_pjsip_outbound_registration.c",
+        };
+        let logger = &self.sys.pbx.logger;
+        match level {
+            crate::core::logger::Level::Warning => logger.warning(file, None, &text),
+            _ => logger.notice(file, None, &text),
         }
     }
 
@@ -1313,6 +1330,7 @@ impl Task {
                 }
                 let next =
                     self.regs[i].on_response(self.flavor, self.local, response, Instant::now());
+                self.registration_log(i);
                 if (200..300).contains(&response.status) {
                     self.regs[i].registered_at = Some(unix_seconds());
                 }
@@ -1330,6 +1348,7 @@ impl Task {
             Event::Timeout { id } => match self.reg_by_tx.remove(id) {
                 Some(i) => {
                     self.regs[i].on_timeout(self.flavor, Instant::now());
+                    self.registration_log(i);
                     self.registry_changed(i, true);
                     true
                 }
