@@ -441,6 +441,13 @@ fn session_timers_refreshed_by_the_pbx() {
     both(|p, v| p.check(p.uac_within(v, "session_refresh", "session_refresh", &["-s", "700"], 90)));
 }
 
+/// The caller takes the refreshing on itself (90 s) and never refreshes:
+/// the PBX ends the call with a BYE before the session would expire.
+#[test]
+fn session_timers_expire_without_a_refresh() {
+    both(|p, v| p.check(p.uac_within(v, "session_expire", "session_expire", &["-s", "700"], 90)));
+}
+
 #[test]
 fn dtmf_through_an_ivr() {
     both(|p, v| p.check(p.uac(v, "dtmf_ivr", "dtmf_ivr", &["-s", "610"])));

@@ -460,6 +460,7 @@ impl SipStack {
             rtp: rtp.clone(),
             call_id: call_id.clone(),
             remote_gone: remote_gone.clone(),
+            outgoing: true,
         }));
         chan.set_media_port(rtp.clone());
         rtp.set_smoothing(self.flavor == Flavor::ChanSip);
@@ -538,6 +539,8 @@ struct SessionTimer {
     we_refresh: bool,
     due: Option<Instant>,
     refresh_tx: Option<TransactionId>,
+    /// The device did not refresh in time.
+    expired: bool,
 }
 
 impl SessionTimer {
@@ -550,6 +553,7 @@ impl SessionTimer {
             we_refresh,
             due: None,
             refresh_tx: None,
+            expired: false,
         }
     }
 
@@ -681,6 +685,8 @@ struct CallDriver {
     rtp: Arc<RtpPort>,
     call_id: String,
     remote_gone: Arc<AtomicBool>,
+    /// We placed the call.
+    outgoing: bool,
 }
 
 impl Driver for CallDriver {
@@ -698,11 +704,12 @@ impl Driver for CallDriver {
                 let q = self.rtp.quality();
                 crate::channels::rtp::set_stats_vars(chan, &q);
                 chan.set_var_event("RTPAUDIOQOS", &q[0]);
-                // A BYE chan_sip sends says Normal Clearing when nothing
-                // set a cause (an originated call whose application
-                // returned), and the channel's Hangup says so too.
+                // A call chan_sip placed ends with Normal Clearing when
+                // nothing set a cause (an originated call whose
+                // application returned), in its BYE and its Hangup; a
+                // call it received keeps none (a session that expired).
                 let mut d = chan.lock();
-                if d.hangupcause == 0 {
+                if self.outgoing && d.hangupcause == 0 {
                     d.hangupcause = 16;
                 }
             }
@@ -2400,6 +2407,7 @@ impl Task {
             rtp: rtp.clone(),
             call_id: req.headers.call_id().unwrap_or_default().to_string(),
             remote_gone: remote_gone.clone(),
+            outgoing: false,
         }));
         chan.set_media_port(rtp.clone());
         rtp.start(&chan);
@@ -3033,19 +3041,16 @@ impl Task {
             } else if let Some(call) = self.calls.get_mut(&key) {
                 if let Some(t) = call.timer.as_mut() {
                     t.due = None;
+                    t.expired = true;
                 }
-                let text = format!(
-                    "Session-Timer expired - {}",
-                    call.invite.headers.get("Call-ID").unwrap_or_default()
-                );
-                self.sys.pbx.logger.warning(
-                    match self.flavor {
-                        Flavor::ChanSip => "chan_sip.c",
-                        Flavor::Pjsip => "res_pjsip_session.c",
-                    },
-                    Some(call.chan.callid),
-                    &text,
-                );
+                // chan_sip says so; pjsip gives its reason in the BYE.
+                if self.flavor == Flavor::ChanSip {
+                    let text = format!(
+                        "Session-Timer expired - {}",
+                        call.invite.headers.get("Call-ID").unwrap_or_default()
+                    );
+                    self.sys.pbx.logger.warning("chan_sip.c", None, &text);
+                }
                 // The channel goes as any hangup does: BYE, then its end.
                 call.chan.softhangup_quiet(crate::channels::softhangup::DEV);
             }
@@ -3176,6 +3181,12 @@ impl Task {
         };
         self.flavor
             .finish_bye(&mut bye, cause, caller_auth.or(answered));
+        if self.flavor == Flavor::Pjsip && call.timer.as_ref().is_some_and(|t| t.expired) {
+            bye.headers.set(
+                "Reason",
+                "SIP ;cause=408 ;text=\"No session refresh received.\"",
+            );
+        }
         let (peer, transport) = (call.peer, call.transport);
         if let Ok(id) = self.tx.send_request(Instant::now(), bye, peer, transport) {
             self.by_tx.insert(id, key);
