@@ -5,8 +5,11 @@
 //! SayUnixTime, VoiceMail, ...), so this module does no I/O except asking
 //! `exists` whether a prompt is installed, where Asterisk asks too.
 //!
-//! Only the English number rules are built; Asterisk falls back to them
-//! for languages it has no rules for, and so do we (with its warning).
+//! SayNumber has Asterisk's own rules for en, en_GB, da, de, es, fr, it,
+//! nl, no, pt and se ([`number_steps`]); other languages are said with the
+//! English rules, with Asterisk's warning where Asterisk falls back too and
+//! a warning of ours where Asterisk has rules we do not have yet.
+//! SayOrdinal and SayMoney only have English rules in Asterisk as well.
 
 /// Which letters announce their case (SayAlphaCase's option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +242,779 @@ pub fn ordinal_files_en(num: i32) -> (Vec<String>, Option<TooBig>) {
         }
     }
     (out, err)
+}
+
+/// One thing SayNumber does, in order: the language rules play prompt by
+/// prompt (as Asterisk's `ast_say_number_full_<lang>` do, which is why a
+/// prompt that does not open does not stop them), English plays a list
+/// built beforehand (which stops at the first prompt missing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberStep {
+    /// Log this warning (from say.c).
+    Warn(String),
+    /// Play a prompt; one that does not open is skipped.
+    Play(String),
+    /// Play a prompt; one that does not open ends the number, quietly
+    /// (`say_filenames`).
+    PlayOrStop(String),
+    /// Play a prompt; one that does not open logs `Unable to play message
+    /// <name>` and ends the number, failed (`wait_file`).
+    WaitFile(String),
+    /// The number cannot be said further: it failed.
+    Stop,
+}
+
+/// The languages with number rules of their own, as `say_number_full`
+/// picks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberRules {
+    EnGb,
+    Da,
+    De,
+    Es,
+    Fr,
+    It,
+    Nl,
+    No,
+    Pt,
+    Se,
+}
+
+/// How SayNumber says numbers in a language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberLanguage {
+    /// English: `en*`, or a language Asterisk has no rules for either.
+    English,
+    /// Rules of the language's own.
+    Rules(NumberRules),
+    /// Asterisk has rules for it that Asterism does not have yet; said
+    /// in English.
+    Unimplemented,
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// The rules `say_number_full` picks for `lang`: `en_GB` by its five
+/// letters, everything else by the first two (so `de_DE` is German,
+/// `pt_BR` Portuguese, and `se` Swedish while `sv` is unknown).
+pub fn number_language(lang: &str) -> NumberLanguage {
+    use NumberRules::*;
+    if starts_with_ci(lang, "en_GB") {
+        return NumberLanguage::Rules(EnGb);
+    }
+    const OURS: &[(&str, NumberRules)] = &[
+        ("da", Da),
+        ("de", De),
+        ("es", Es),
+        ("fr", Fr),
+        ("it", It),
+        ("nl", Nl),
+        ("no", No),
+        ("pt", Pt),
+        ("se", Se),
+    ];
+    // The rest of Asterisk's list.
+    const NOT_YET: &[&str] = &[
+        "cs", "gr", "ja", "he", "hu", "is", "ka", "pl", "ru", "th", "zh", "ur", "vi", "dr", "ps",
+    ];
+    if starts_with_ci(lang, "en") {
+        NumberLanguage::English
+    } else if let Some((_, r)) = OURS.iter().find(|(l, _)| starts_with_ci(lang, l)) {
+        NumberLanguage::Rules(*r)
+    } else if NOT_YET.iter().any(|l| starts_with_ci(lang, l)) {
+        NumberLanguage::Unimplemented
+    } else {
+        NumberLanguage::English
+    }
+}
+
+/// Asterisk's warning when say.c has no rules for `lang` in a builder
+/// that only knows English (`ast_get_number_str`, `ast_get_ordinal_str`).
+fn english_fallback_warning(lang: &str) -> Option<String> {
+    (!starts_with_ci(lang, "en"))
+        .then(|| format!("Language {lang} not currently supported, defaulting to English"))
+}
+
+/// The English list as steps: warnings first (Asterisk logs them while
+/// building the list), then the prompts, stopping at a missing one.
+fn english_steps(
+    lang_warning: Option<String>,
+    (files, too_big): (Vec<String>, Option<TooBig>),
+) -> Vec<NumberStep> {
+    let mut out: Vec<NumberStep> = lang_warning.into_iter().map(NumberStep::Warn).collect();
+    if let Some(TooBig(n)) = too_big {
+        out.push(NumberStep::Warn(format!("Number '{n}' is too big for me")));
+    }
+    out.extend(files.into_iter().map(NumberStep::PlayOrStop));
+    out
+}
+
+/// SayNumber(num[,option]) in the channel's language `lang`. `option` is
+/// the gender/option letter (f, m, c or n), `exists` tells whether a
+/// prompt is installed (zero is said as a digit, which skips a missing
+/// prompt without trying it).
+pub fn number_steps(
+    lang: &str,
+    num: i32,
+    option: Option<char>,
+    exists: impl Fn(&str) -> bool,
+) -> Vec<NumberStep> {
+    let rules = match number_language(lang) {
+        NumberLanguage::English => {
+            return english_steps(english_fallback_warning(lang), number_files_en(num));
+        }
+        NumberLanguage::Unimplemented => {
+            let warning = format!(
+                "SayNumber: the number rules of language '{lang}' are not implemented; saying it in English"
+            );
+            return english_steps(Some(warning), number_files_en(num));
+        }
+        NumberLanguage::Rules(r) => r,
+    };
+    if num == 0 {
+        // Every language says zero as the digit (`ast_say_digits_full`).
+        return digit_files("0", exists)
+            .into_iter()
+            .map(NumberStep::PlayOrStop)
+            .collect();
+    }
+    let mut b = Steps(Vec::new());
+    let opt = option.map(|c| c.to_ascii_lowercase());
+    // Running out of rules ends the number: the rest is not built.
+    let _ = match rules {
+        NumberRules::EnGb => b.en_gb(num),
+        NumberRules::Da => b.da(num, opt),
+        NumberRules::De => b.de(num, opt),
+        NumberRules::Es => b.es(num, opt),
+        NumberRules::Fr => b.fr(num, opt),
+        NumberRules::It => b.it(num),
+        NumberRules::Nl => b.nl(num),
+        NumberRules::No => b.no(num, opt),
+        NumberRules::Pt => b.pt(num, opt),
+        NumberRules::Se => b.se(num, opt),
+    };
+    b.0
+}
+
+/// SayOrdinal(num) in `lang`: Asterisk only has English ordinals, and
+/// warns for any other language.
+pub fn ordinal_steps(lang: &str, num: i32) -> Vec<NumberStep> {
+    english_steps(english_fallback_warning(lang), ordinal_files_en(num))
+}
+
+/// The warnings SayMoney logs for `lang` before it plays: the currency
+/// one, then one per number it says (dollars, cents) from the English
+/// number builder.
+pub fn money_warnings(lang: &str, amount: &str) -> Vec<String> {
+    if starts_with_ci(lang, "en") {
+        return Vec::new();
+    }
+    let mut out = vec![format!(
+        "Language {lang} not currently supported, defaulting to US Dollars"
+    )];
+    let (dollars, cents) = parse_money(amount);
+    let total = i64::from(dollars) * 100 + i64::from(cents);
+    let numbers = usize::from(total >= 100) + usize::from(cents > 0);
+    out.extend((0..numbers).filter_map(|_| english_fallback_warning(lang)));
+    out
+}
+
+/// The number could not be said further (Asterisk's -1 out of a
+/// language builder); everything after it is not built.
+struct Stopped;
+
+type Built = Result<(), Stopped>;
+
+/// `-num`, except that C's INT_MIN cannot be negated: Asterisk then says
+/// only "minus".
+fn negated(num: i32) -> i32 {
+    num.checked_neg().unwrap_or(0)
+}
+
+/// The steps of a number in a language's own rules. Each builder mirrors
+/// the shape of Asterisk's: a loop that says one prompt per turn, with
+/// flags for a "hundred" or an "and" still to come, and recursion for the
+/// count of thousands and millions.
+struct Steps(Vec<NumberStep>);
+
+impl Steps {
+    fn play(&mut self, f: impl Into<String>) {
+        self.0.push(NumberStep::Play(f.into()));
+    }
+
+    fn digit(&mut self, n: i32) {
+        self.play(format!("digits/{n}"));
+    }
+
+    fn stop(&mut self, warning: Option<String>) -> Built {
+        self.0.extend(warning.map(NumberStep::Warn));
+        self.0.push(NumberStep::Stop);
+        Err(Stopped)
+    }
+
+    /// British English: "and" (`vm-and`) before the last two digits.
+    fn en_gb(&mut self, mut num: i32) -> Built {
+        let (mut hundred, mut and) = (false, false);
+        while num != 0 || hundred || and {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if and {
+                self.play("vm-and");
+                and = false;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 1000 {
+                self.digit(num / 100);
+                hundred = true;
+                num %= 100;
+                and = num != 0;
+            } else if num < 1_000_000_000 {
+                let (unit, word) = if num < 1_000_000 {
+                    (1000, "digits/thousand")
+                } else {
+                    (1_000_000, "digits/million")
+                };
+                self.en_gb(num / unit)?;
+                self.play(word);
+                num %= unit;
+                and = num != 0 && num < 100;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Danish: units before tens ("one-and twenty"), neuter "et" (`1N`)
+    /// for one hundred and one thousand, "and" before the last two digits.
+    fn da(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let neuter = opt == Some('n');
+        let (mut hundred, mut and) = (false, false);
+        while num != 0 || hundred || and {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if and {
+                self.play("digits/and");
+                and = false;
+            } else if num == 1 && neuter {
+                self.play("digits/1N");
+                num = 0;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                let ones = num % 10;
+                if ones != 0 {
+                    self.play(format!("digits/{ones}-and"));
+                    num -= ones;
+                } else {
+                    self.digit(num);
+                    num = 0;
+                }
+            } else if num < 1000 {
+                let hundreds = num / 100;
+                if hundreds == 1 {
+                    self.play("digits/1N");
+                } else {
+                    self.digit(hundreds);
+                }
+                hundred = true;
+                num %= 100;
+                and = num != 0;
+            } else if num < 1_000_000 {
+                self.da(num / 1000, Some('n'))?;
+                self.play("digits/thousand");
+                num %= 1000;
+                and = num != 0 && num < 100;
+            } else if num < 1_000_000_000 {
+                let millions = num / 1_000_000;
+                self.da(millions, Some('c'))?;
+                self.play(if millions == 1 {
+                    "digits/million"
+                } else {
+                    "digits/millions"
+                });
+                num %= 1_000_000;
+                and = num != 0 && num < 100;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// German: units before tens, "hundert"/"tausend" alone for exactly
+    /// 100/1000 at the start, "ein" (`1N`) before hundred and thousand,
+    /// "eine" (`1F`) before million and milliard, plural millions.
+    fn de(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let female = opt == Some('f');
+        // Whether a thousand or more was said: 100 and 1000 are said
+        // bare only as the whole number.
+        let mut big = false;
+        while num != 0 {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if num == 1 && female {
+                self.play("digits/1F");
+                num = 0;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                let ones = num % 10;
+                if ones != 0 {
+                    self.play(format!("digits/{ones}-and"));
+                    num -= ones;
+                } else {
+                    self.digit(num);
+                    num = 0;
+                }
+            } else if num == 100 && !big {
+                self.play("digits/hundred");
+                num = 0;
+            } else if num < 1000 {
+                let hundreds = num / 100;
+                num %= 100;
+                if hundreds == 1 {
+                    self.play("digits/1N");
+                } else {
+                    self.digit(hundreds);
+                }
+                self.play("digits/hundred");
+            } else if num == 1000 && !big {
+                self.play("digits/thousand");
+                num = 0;
+            } else {
+                // Thousands, millions, milliards: (unit, the "one" before
+                // it, the word for one, the word for more).
+                let (unit, one, single, plural) = if num < 1_000_000 {
+                    (1000, "digits/1N", "digits/thousand", "digits/thousand")
+                } else if num < 1_000_000_000 {
+                    (1_000_000, "digits/1F", "digits/million", "digits/millions")
+                } else {
+                    (
+                        1_000_000_000,
+                        "digits/1F",
+                        "digits/milliard",
+                        "digits/milliards",
+                    )
+                };
+                let count = num / unit;
+                num %= unit;
+                big = true;
+                if count == 1 {
+                    self.play(one);
+                    self.play(single);
+                } else {
+                    self.de(count, opt)?;
+                    self.play(plural);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Spanish: words up to 30, "y" (`and`) between tens and units,
+    /// "cien"/"ciento" (`100`, `100-and`), "mil" alone up to 1999,
+    /// gendered one (`1F`, `1M`), "un millón" / "millones".
+    fn es(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let gender = match opt {
+            Some('f') => "F",
+            Some('m') => "M",
+            _ => "",
+        };
+        let mut and = false;
+        while num != 0 {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if and {
+                self.play("digits/and");
+                and = false;
+            } else if num == 1 {
+                self.play(format!("digits/1{gender}"));
+                num = 0;
+            } else if num < 31 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+                and = num != 0;
+            } else if num == 100 {
+                self.play("digits/100");
+                num = 0;
+            } else if num < 200 {
+                self.play("digits/100-and");
+                num -= 100;
+            } else if num < 1000 {
+                self.digit(num / 100 * 100);
+                num %= 100;
+            } else if num < 2000 {
+                self.play("digits/thousand");
+                num %= 1000;
+            } else if num < 1_000_000 {
+                self.es(num / 1000, opt)?;
+                self.play("digits/thousand");
+                num %= 1000;
+            } else if num < 2_147_483_640 {
+                let millions = num / 1_000_000;
+                if millions == 1 {
+                    // "un millón" whatever the gender asked.
+                    self.es(millions, Some('m'))?;
+                    self.play("digits/million");
+                } else {
+                    self.es(millions, opt)?;
+                    self.play("digits/millions");
+                }
+                num %= 1_000_000;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// French: words up to 20, "et" before a final one up to 71,
+    /// 70 and 90 as 60+ and 80+, "cent"/"mille" alone below 200/2000,
+    /// feminine one (`1F`).
+    fn fr(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let female = opt == Some('f');
+        let (mut hundred, mut and) = (false, false);
+        while num != 0 || hundred || and {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if and {
+                self.play("digits/et");
+                and = false;
+            } else if num == 1 {
+                self.play(if female { "digits/1F" } else { "digits/1" });
+                num = 0;
+            } else if num < 21 {
+                self.digit(num);
+                num = 0;
+            } else if num < 70 {
+                self.digit(num / 10 * 10);
+                and = num % 10 == 1;
+                num %= 10;
+            } else if num < 80 {
+                self.play("digits/60");
+                and = num % 10 == 1;
+                num -= 60;
+            } else if num < 100 {
+                self.play("digits/80");
+                num -= 80;
+            } else if num < 200 {
+                self.play("digits/hundred");
+                num -= 100;
+            } else if num < 1000 {
+                self.digit(num / 100);
+                hundred = true;
+                num %= 100;
+            } else if num < 2000 {
+                self.play("digits/thousand");
+                num -= 1000;
+            } else if num < 1_000_000_000 {
+                let (unit, word) = if num < 1_000_000 {
+                    (1000, "digits/thousand")
+                } else {
+                    (1_000_000, "digits/million")
+                };
+                self.fr(num / unit, opt)?;
+                self.play(word);
+                num %= unit;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Italian: single words for the tens ending in 1 or 8 (the vowel
+    /// elides), "cento"/"mille"/"un milione" alone, "mila", "milioni".
+    fn it(&mut self, mut num: i32) -> Built {
+        let mut hundred = false;
+        while num != 0 || hundred {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if num < 20 || (num < 100 && matches!(num % 10, 1 | 8)) {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 1000 {
+                if num / 100 > 1 {
+                    self.digit(num / 100);
+                    hundred = true;
+                } else {
+                    self.play("digits/hundred");
+                }
+                num %= 100;
+            } else if num < 1_000_000_000 {
+                let (unit, single, plural) = if num < 1_000_000 {
+                    (1000, "digits/thousand", "digits/thousands")
+                } else {
+                    (1_000_000, "digits/million", "digits/millions")
+                };
+                let count = num / unit;
+                if count > 1 {
+                    self.it(count)?;
+                }
+                self.play(if count < 2 { single } else { plural });
+                num %= unit;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Dutch: units, "en" (`nl-en`), tens; "honderd"/"duizend" alone;
+    /// 1100 to 9999 counted in hundreds.
+    fn nl(&mut self, mut num: i32) -> Built {
+        let mut hundred = false;
+        while num != 0 || hundred {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                let units = num % 10;
+                if units > 0 {
+                    self.nl(units)?;
+                    num -= units;
+                    self.play("digits/nl-en");
+                } else {
+                    self.digit(num);
+                    num = 0;
+                }
+            } else if num < 200 {
+                self.play("digits/hundred");
+                num %= 100;
+            } else if num < 1000 {
+                self.digit(num / 100);
+                hundred = true;
+                num %= 100;
+            } else if num < 1100 {
+                self.play("digits/thousand");
+                num %= 1000;
+            } else if num < 10_000 {
+                self.nl(num / 100)?;
+                num %= 100;
+                self.play("digits/hundred");
+            } else if num < 1_000_000_000 {
+                let (unit, word) = if num < 1_000_000 {
+                    (1000, "digits/thousand")
+                } else {
+                    (1_000_000, "digits/million")
+                };
+                self.nl(num / unit)?;
+                num %= unit;
+                self.play(word);
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Norwegian: English order, neuter "ett" (`1N`), "og" (`and`) before
+    /// the last two digits.
+    fn no(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let neuter = opt == Some('n');
+        let (mut hundred, mut and) = (false, false);
+        while num != 0 || hundred || and {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if and {
+                self.play("digits/and");
+                and = false;
+            } else if num == 1 && neuter {
+                self.play("digits/1N");
+                num = 0;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 1000 {
+                let hundreds = num / 100;
+                if hundreds == 1 {
+                    self.play("digits/1N");
+                } else {
+                    self.digit(hundreds);
+                }
+                hundred = true;
+                num %= 100;
+                and = num != 0;
+            } else if num < 1_000_000_000 {
+                let (unit, count_opt, word) = if num < 1_000_000 {
+                    (1000, 'n', "digits/thousand")
+                } else {
+                    (1_000_000, 'c', "digits/million")
+                };
+                self.no(num / unit, Some(count_opt))?;
+                self.play(word);
+                num %= unit;
+                and = num != 0 && num < 100;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Portuguese: "e" (`pt-e`) between the parts, "cem"/"cento"
+    /// (`100`, `100E`), feminine one, two and hundreds (`F`), "mil" alone
+    /// below 2000, "milhão"/"milhões" (`1000000`, `1000000S`).
+    fn pt(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let female = opt == Some('f');
+        while num != 0 {
+            let mut and = false;
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if num < 20 {
+                if female && (num == 1 || num == 2) {
+                    self.play(format!("digits/{num}F"));
+                } else {
+                    self.digit(num);
+                }
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                and = num % 10 != 0;
+                num %= 10;
+            } else if num < 1000 {
+                if num == 100 {
+                    self.play("digits/100");
+                } else if num < 200 {
+                    self.play("digits/100E");
+                } else {
+                    let hundreds = num / 100 * 100;
+                    self.play(if female {
+                        format!("digits/{hundreds}F")
+                    } else {
+                        format!("digits/{hundreds}")
+                    });
+                    and = num % 100 != 0;
+                }
+                num %= 100;
+            } else if num < 1_000_000 {
+                if num > 1999 {
+                    // Asterisk multiplies the count by its -1 for the
+                    // feminine: "minus two thousand" for 2000,f.
+                    let count = num / 1000;
+                    self.pt(if female { -count } else { count }, opt)?;
+                }
+                self.play("digits/1000");
+                let rest = num % 1000;
+                and = rest != 0 && (rest < 100 || num % 100 == 0);
+                num = rest;
+            } else if num < 1_000_000_000 {
+                self.pt(num / 1_000_000, opt)?;
+                self.play(if num < 2_000_000 {
+                    "digits/1000000"
+                } else {
+                    "digits/1000000S"
+                });
+                let thousands = (num / 1000) % 1000;
+                let rest = num % 1000;
+                and = num % 1_000_000 != 0
+                    && ((thousands == 0 && (rest < 100 || num % 100 == 0))
+                        || (rest == 0 && (thousands < 100 || (num / 1000) % 100 == 0)));
+                num %= 1_000_000;
+            } else {
+                return self.stop(Some(format!("Number '{num}' is too big to say.")));
+            }
+            if and {
+                self.0.push(NumberStep::WaitFile("digits/pt-e".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Swedish: English order, neuter "ett" (`1N`) and a bare "hundra" for
+    /// a neuter number starting with one hundred; thousands counted in
+    /// common gender, millions in neuter.
+    fn se(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let neuter = opt == Some('n');
+        let mut hundred = false;
+        let mut start = true;
+        while num != 0 || hundred {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if start && neuter && (100..200).contains(&num) {
+                self.play("digits/hundred");
+                num -= 100;
+            } else if num == 1 && neuter {
+                self.play("digits/1N");
+                num = 0;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 1000 {
+                self.digit(num / 100);
+                hundred = true;
+                num %= 100;
+            } else if num < 1_000_000_000 {
+                let (unit, count_opt, word) = if num < 1_000_000 {
+                    (1000, 'c', "digits/thousand")
+                } else {
+                    (1_000_000, 'n', "digits/million")
+                };
+                self.se(num / unit, Some(count_opt))?;
+                num %= unit;
+                self.play(word);
+            } else {
+                return self.stop(None);
+            }
+            start = false;
+        }
+        Ok(())
+    }
 }
 
 /// SayMoney in English (`ast_get_money_en_dollars_str`): "twelve dollars
