@@ -32,9 +32,14 @@ ORD_LANGS="en de fr xx"
 ORDINALS="0 1 2 3 11 20 21 22 30 99 100 101 111 1000 2000 2001 1000000 -3"
 MONEY_LANGS="en de"
 MONEY="0 1 1.01 12.50 2000.99 .5"
+# The second instance: these prompts missing from every language (Asterisk
+# falls back to en's, so they cannot be missing from one language only).
+MISSING_NAMES="digits/20 digits/hundred digits/et digits/pt-e"
+MISSING_LANGS="en xx de fr it nl pt da"
+MISSING_NUMBERS="21 71 121 1234 -20"
 
 work=$(mktemp -d /tmp/saycap.XXXXXX)
-mkdir -p "$work/cfg" "$work/snd/all/digits" "$work/snd/all/letters"
+mkdir -p "$work/cfg"
 
 # One 20 ms silent 8 kHz 16-bit mono wav (an empty one does not play:
 # ast_streamfile fails on it after logging that it plays).
@@ -59,8 +64,15 @@ names() {
     echo vm-and; echo and; echo dollars; echo cents; echo cent
     echo letters/dollar; echo letters/dollar_
 }
-names | while read -r f; do ln -s "$work/empty.wav" "$work/snd/all/$f.wav"; done
-for l in $LANGS; do ln -s all "$work/snd/$l"; done
+make_tree() { # <dir> <languages> <names left out>
+    local f l
+    mkdir -p "$1/all/digits" "$1/all/letters"
+    names | while read -r f; do
+        echo " $3 " | grep -q " $f " && continue
+        ln -s "$work/empty.wav" "$1/all/$f.wav"
+    done
+    for l in $2; do ln -s all "$1/$l"; done
+}
 
 cat >"$work/cfg/asterisk.conf" <<'CONF'
 [options]
@@ -74,29 +86,30 @@ dateformat = %F %T.%3q
 [logfiles]
 messages.log => notice,warning,error,verbose
 CONF
-{
+contexts() { # <languages> <numbers> <with ordinals and money: 1/0>
+    local l n g a
     echo '[general]'
     echo 'static=yes'
     echo 'writeprotect=yes'
-    for l in $LANGS; do
+    for l in $1; do
         echo
         echo "[say-$l]"
         echo "exten => s,1,Answer()"
         echo " same => n,Set(CHANNEL(language)=$l)"
-        for n in $NUMBERS; do
+        for n in $2; do
             for g in $GENDERS; do
                 if [ "$g" = - ]; then a=$n; else a=$n,$g; fi
                 echo " same => n,NoOp(SAYCASE $l SayNumber($a))"
                 echo " same => n,SayNumber($a)"
             done
         done
-        if echo " $ORD_LANGS " | grep -q " $l "; then
+        if [ "$3" = 1 ] && echo " $ORD_LANGS " | grep -q " $l "; then
             for n in $ORDINALS; do
                 echo " same => n,NoOp(SAYCASE $l SayOrdinal($n))"
                 echo " same => n,SayOrdinal($n)"
             done
         fi
-        if echo " $MONEY_LANGS " | grep -q " $l "; then
+        if [ "$3" = 1 ] && echo " $MONEY_LANGS " | grep -q " $l "; then
             for n in $MONEY; do
                 echo " same => n,NoOp(SAYCASE $l SayMoney($n))"
                 echo " same => n,SayMoney($n)"
@@ -105,9 +118,9 @@ CONF
         echo " same => n,NoOp(SAYCASE $l END)"
         echo " same => n,Hangup()"
     done
-} >"$work/cfg/extensions.conf"
+}
 
-capture() {
+capture() { # <languages> <sounds tree> <log out>
     local cmds=$work/cmds rx=$work/rx cap pid conf tmp i l
     { echo 'core waitfullybooted'; for i in $(seq 1 300); do echo '#sleep 1'; done; } >"$cmds"
     : >"$rx"
@@ -131,28 +144,34 @@ capture() {
     done
     tmp=${conf%/etc/asterisk.conf}
     rm -f "$tmp/var/lib/sounds"
-    ln -s "$work/snd" "$tmp/var/lib/sounds"
-    for l in $LANGS; do
+    ln -s "$2" "$tmp/var/lib/sounds"
+    for l in $1; do
         /work/ref/install/sbin/asterisk -C "$conf" -rx "channel originate Local/s@say-$l application Wait 120" >/dev/null
     done
     # Every language's channel ends with its END marker.
     for i in $(seq 1 1200); do
-        [ "$(grep -c 'SAYCASE [^ ]* END' "$tmp/log/messages.log")" -ge "$(echo $LANGS | wc -w)" ] && break
+        [ "$(grep -c 'SAYCASE [^ ]* END' "$tmp/log/messages.log")" -ge "$(echo $1 | wc -w)" ] && break
         sleep 0.1
     done
     sleep 0.5
-    grep -E '\]\[C-[0-9a-f]+\] ' "$tmp/log/messages.log" >"$work/say.messages.log"
+    grep -E '\]\[C-[0-9a-f]+\] ' "$tmp/log/messages.log" >"$3"
     kill -TERM "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null
     rm -rf "$tmp"
 }
 
-( flock 9; capture ) 9>/tmp/refcapture.lock
-rc=$?
+make_tree "$work/snd" "$LANGS" ""
+make_tree "$work/snd-missing" "$MISSING_LANGS" "$MISSING_NAMES"
+rc=0
+contexts "$LANGS" "$NUMBERS" 1 >"$work/cfg/extensions.conf"
+( flock 9; capture "$LANGS" "$work/snd" "$work/say.messages.log" ) 9>/tmp/refcapture.lock || rc=1
+contexts "$MISSING_LANGS" "$MISSING_NUMBERS" 0 >"$work/cfg/extensions.conf"
+( flock 9; capture "$MISSING_LANGS" "$work/snd-missing" "$work/say.missing.messages.log" ) 9>/tmp/refcapture.lock || rc=1
 mkdir -p "$outdir"
+table() { # <log> <table>
 # The log without dates, thread and call ids: one case after the other
 # per call (calls ran in parallel; their lines are regrouped by call id).
-python3 - "$work/say.messages.log" "$outdir/say.table" <<'PY'
+python3 - "$1" "$2" <<'PY'
 import re, sys
 calls = {}
 for line in open(sys.argv[1], encoding="utf-8"):
@@ -182,6 +201,9 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
     for lang, app, files, warns in rows:
         out.write(f"{lang}\t{app}\t{'&'.join(files)}\t{' | '.join(warns)}\n")
 PY
-cp "$work/say.messages.log" "$outdir/"
+}
+table "$work/say.messages.log" "$outdir/say.table"
+table "$work/say.missing.messages.log" "$outdir/say.missing.table"
+cp "$work/say.messages.log" "$work/say.missing.messages.log" "$outdir/"
 rm -rf "$work"
 exit $rc
