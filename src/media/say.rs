@@ -1191,6 +1191,70 @@ mod tests {
     }
 
     #[test]
+    fn language_picked_as_asterisk_does() {
+        use NumberLanguage::*;
+        assert_eq!(number_language("en"), English);
+        assert_eq!(number_language("EN_us"), English);
+        assert_eq!(number_language("en_GB"), Rules(NumberRules::EnGb));
+        assert_eq!(number_language("en_gb_x"), Rules(NumberRules::EnGb));
+        assert_eq!(number_language("de_DE"), Rules(NumberRules::De));
+        assert_eq!(number_language("pt_BR"), Rules(NumberRules::Pt));
+        assert_eq!(number_language("se"), Rules(NumberRules::Se));
+        assert_eq!(number_language("sv"), English);
+        assert_eq!(number_language("pl"), Unimplemented);
+        assert_eq!(number_language(""), English);
+        assert_eq!(number_language("d"), English);
+    }
+
+    fn prompts(steps: &[NumberStep]) -> String {
+        steps
+            .iter()
+            .map(|s| match s {
+                NumberStep::Warn(w) => format!("!{w}"),
+                NumberStep::Play(f) => f.clone(),
+                NumberStep::PlayOrStop(f) => format!("{f}?"),
+                NumberStep::WaitFile(f) => format!("{f}+"),
+                NumberStep::Stop => "STOP".into(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    #[test]
+    fn numbers_by_language() {
+        let n = |l, v, o| prompts(&number_steps(l, v, o, all));
+        assert_eq!(n("de", 21, None), "digits/1-and&digits/20");
+        assert_eq!(n("de", 1, Some('F')), "digits/1F");
+        assert_eq!(n("fr", 71, None), "digits/60&digits/et&digits/11");
+        assert_eq!(n("es", 1_000_000, Some('f')), "digits/1M&digits/million");
+        assert_eq!(n("pt", 21, None), "digits/20&digits/pt-e+&digits/1");
+        assert_eq!(
+            n("pt", 1_000_000_000, None),
+            "!Number '1000000000' is too big to say.&STOP"
+        );
+        assert_eq!(n("it", 2_000_000_000, None), "STOP");
+        assert_eq!(n("nl", 0, None), "digits/0?");
+        assert_eq!(prompts(&number_steps("nl", 0, None, |_| false)), "");
+        assert_eq!(
+            n("xx", 2, None),
+            "!Language xx not currently supported, defaulting to English&digits/2?"
+        );
+    }
+
+    #[test]
+    fn ordinals_and_money_warn_outside_english() {
+        assert_eq!(
+            prompts(&ordinal_steps("de", 1)),
+            "!Language de not currently supported, defaulting to English&digits/h-1?"
+        );
+        assert_eq!(prompts(&ordinal_steps("en_GB", 1)), "digits/h-1?");
+        assert!(money_warnings("en", "1.01").is_empty());
+        assert_eq!(money_warnings("de", "0").len(), 1);
+        assert_eq!(money_warnings("de", "1.01").len(), 3);
+        assert_eq!(money_warnings("de", ".5").len(), 2);
+    }
+
+    #[test]
     fn money() {
         let m = |s| joined(&money_files_en(s, all));
         assert_eq!(m("12.50"), "digits/12&dollars&and&digits/50&cents");
