@@ -5,9 +5,9 @@
 //! SayUnixTime, VoiceMail, ...), so this module does no I/O except asking
 //! `exists` whether a prompt is installed, where Asterisk asks too.
 //!
-//! SayNumber has Asterisk's own rules for en, en_GB, da, de, es, fr, it,
-//! nl, no, pt and se ([`number_steps`]); other languages are said with the
-//! English rules, with Asterisk's warning where Asterisk falls back too and
+//! SayNumber has Asterisk's own rules for en, en_GB, cs, da, de, es, fr,
+//! it, nl, no, pt, ru and se ([`number_steps`]); other languages are said
+//! with the English rules, with Asterisk's warning where Asterisk falls back too and
 //! a warning of ours where Asterisk has rules we do not have yet.
 //! SayOrdinal and SayMoney only have English rules in Asterisk as well.
 
@@ -269,6 +269,7 @@ pub enum NumberStep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NumberRules {
     EnGb,
+    Cs,
     Da,
     De,
     Es,
@@ -277,6 +278,7 @@ pub enum NumberRules {
     Nl,
     No,
     Pt,
+    Ru,
     Se,
 }
 
@@ -306,6 +308,7 @@ pub fn number_language(lang: &str) -> NumberLanguage {
         return NumberLanguage::Rules(EnGb);
     }
     const OURS: &[(&str, NumberRules)] = &[
+        ("cs", Cs),
         ("da", Da),
         ("de", De),
         ("es", Es),
@@ -314,11 +317,12 @@ pub fn number_language(lang: &str) -> NumberLanguage {
         ("nl", Nl),
         ("no", No),
         ("pt", Pt),
+        ("ru", Ru),
         ("se", Se),
     ];
     // The rest of Asterisk's list.
     const NOT_YET: &[&str] = &[
-        "cs", "gr", "ja", "he", "hu", "is", "ka", "pl", "ru", "th", "zh", "ur", "vi", "dr", "ps",
+        "gr", "ja", "he", "hu", "is", "ka", "pl", "th", "zh", "ur", "vi", "dr", "ps",
     ];
     if starts_with_ci(lang, "en") {
         NumberLanguage::English
@@ -382,10 +386,14 @@ pub fn number_steps(
             .collect();
     }
     let mut b = Steps(Vec::new());
+    // Most rules compare the letter case-insensitively; Czech and Russian
+    // put it in the prompt's name as given.
     let opt = option.map(|c| c.to_ascii_lowercase());
     // Running out of rules ends the number: the rest is not built.
     let _ = match rules {
         NumberRules::EnGb => b.en_gb(num),
+        NumberRules::Cs => b.cs(num, option.unwrap_or('w')),
+        NumberRules::Ru => b.ru(num, option),
         NumberRules::Da => b.da(num, opt),
         NumberRules::De => b.de(num, opt),
         NumberRules::Es => b.es(num, opt),
@@ -969,6 +977,126 @@ impl Steps {
         Ok(())
     }
 
+    /// Czech: gendered one and two (`1w`, `2m`, ... from the option,
+    /// feminine by default), hundreds `1sto`, `2ste`, `<n>`+`sta`/`set`,
+    /// and thousands, millions, milliards each with three forms
+    /// (`1_E3`, `2-4_E3`, `5_E3`), their count said only from two on.
+    fn cs(&mut self, mut num: i32, mut gender: char) -> Built {
+        while num != 0 {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if num < 3 {
+                self.play(format!("digits/{num}{gender}"));
+                num = 0;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 1000 {
+                let hundreds = num / 100;
+                match hundreds {
+                    1 => self.play("digits/1sto"),
+                    2 => self.play("digits/2ste"),
+                    _ => {
+                        self.cs(hundreds, gender)?;
+                        self.play(if hundreds <= 4 {
+                            "digits/sta"
+                        } else {
+                            "digits/set"
+                        });
+                    }
+                }
+                num -= hundreds * 100;
+            } else {
+                // The power of ten of the group: 3, 6 or 9.
+                let digits = num.ilog10() + 1;
+                let power = (digits - 1) / 3 * 3;
+                let unit = 10_i32.pow(power);
+                let count = num / unit;
+                if count == 2 {
+                    // Two milliards are feminine, two of the others
+                    // masculine; the gender stays for the rest, as in
+                    // Asterisk.
+                    gender = if power == 9 { 'w' } else { 'm' };
+                }
+                if count > 1 {
+                    self.cs(count, gender)?;
+                }
+                self.play(match count {
+                    5.. => format!("digits/5_E{power}"),
+                    2..=4 => format!("digits/2-4_E{power}"),
+                    _ => format!("digits/1_E{power}"),
+                });
+                num -= count * unit;
+            }
+        }
+        Ok(())
+    }
+
+    /// Russian: one and two in the option's gender (`1f`, `2f`), hundreds
+    /// as one word, thousands (feminine) and millions with the noun's
+    /// form for the count's last digits.
+    fn ru(&mut self, mut num: i32, option: Option<char>) -> Built {
+        // The form of the noun after a count: its last two digits below
+        // 20, else its last digit.
+        fn last_digits(n: i32) -> i32 {
+            if n % 100 < 20 { n % 100 } else { n % 10 }
+        }
+        while num != 0 {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if num < 20 {
+                match option {
+                    Some(g) if num < 3 => self.play(format!("digits/{num}{g}")),
+                    _ => self.digit(num),
+                }
+                num = 0;
+            } else if num < 100 {
+                self.digit(num - num % 10);
+                num %= 10;
+            } else if num < 1000 {
+                self.digit(num - num % 100);
+                num %= 100;
+            } else if num < 1_000_000_000 {
+                let (unit, gender, one, few, many) = if num < 1_000_000 {
+                    (
+                        1000,
+                        Some('f'),
+                        "digits/thousand",
+                        "digits/thousands-i",
+                        "digits/thousands",
+                    )
+                } else {
+                    (
+                        1_000_000,
+                        None,
+                        "digits/million",
+                        "digits/million-a",
+                        "digits/millions",
+                    )
+                };
+                let count = num / unit;
+                let last = last_digits(count);
+                // Thousands are feminine only where the count ends in
+                // one or two.
+                self.ru(count, if last < 3 { gender } else { None })?;
+                self.play(match last {
+                    1 => one,
+                    2..=4 => few,
+                    _ => many,
+                });
+                num %= unit;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
     /// Swedish: English order, neuter "ett" (`1N`) and a bare "hundra" for
     /// a neuter number starting with one hundred; thousands counted in
     /// common gender, millions in neuter.
@@ -1202,6 +1330,7 @@ mod tests {
         assert_eq!(number_language("se"), Rules(NumberRules::Se));
         assert_eq!(number_language("sv"), English);
         assert_eq!(number_language("pl"), Unimplemented);
+        assert_eq!(number_language("ru_RU"), Rules(NumberRules::Ru));
         assert_eq!(number_language(""), English);
         assert_eq!(number_language("d"), English);
     }
@@ -1234,6 +1363,11 @@ mod tests {
         );
         assert_eq!(n("it", 2_000_000_000, None), "STOP");
         assert_eq!(n("nl", 0, None), "digits/0?");
+        // Czech and Russian keep the option's case in the prompt's name.
+        assert_eq!(n("cs", 2, None), "digits/2w");
+        assert_eq!(n("cs", 1, Some('F')), "digits/1F");
+        assert_eq!(n("ru", 2000, None), "digits/2f&digits/thousands-i");
+        assert_eq!(n("ru_RU", 2, Some('M')), "digits/2M");
         assert_eq!(prompts(&number_steps("nl", 0, None, |_| false)), "");
         assert_eq!(
             n("xx", 2, None),
