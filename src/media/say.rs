@@ -6,8 +6,8 @@
 //! `exists` whether a prompt is installed, where Asterisk asks too.
 //!
 //! SayNumber has Asterisk's own rules for en, en_GB, cs, da, de, es, fr,
-//! it, nl, no, pt, ru and se ([`number_steps`]); other languages are said
-//! with the English rules, with Asterisk's warning where Asterisk falls back too and
+//! gr, hu, is, it, nl, no, pt, ru and se ([`number_steps`]); other
+//! languages are said with the English rules, with Asterisk's warning where Asterisk falls back too and
 //! a warning of ours where Asterisk has rules we do not have yet.
 //! SayOrdinal and SayMoney only have English rules in Asterisk as well.
 
@@ -274,6 +274,9 @@ pub enum NumberRules {
     De,
     Es,
     Fr,
+    Gr,
+    Hu,
+    Is,
     It,
     Nl,
     No,
@@ -313,6 +316,9 @@ pub fn number_language(lang: &str) -> NumberLanguage {
         ("de", De),
         ("es", Es),
         ("fr", Fr),
+        ("gr", Gr),
+        ("hu", Hu),
+        ("is", Is),
         ("it", It),
         ("nl", Nl),
         ("no", No),
@@ -321,9 +327,7 @@ pub fn number_language(lang: &str) -> NumberLanguage {
         ("se", Se),
     ];
     // The rest of Asterisk's list.
-    const NOT_YET: &[&str] = &[
-        "gr", "ja", "he", "hu", "is", "ka", "pl", "th", "zh", "ur", "vi", "dr", "ps",
-    ];
+    const NOT_YET: &[&str] = &["ja", "he", "ka", "pl", "th", "zh", "ur", "vi", "dr", "ps"];
     if starts_with_ci(lang, "en") {
         NumberLanguage::English
     } else if let Some((_, r)) = OURS.iter().find(|(l, _)| starts_with_ci(lang, l)) {
@@ -378,8 +382,12 @@ pub fn number_steps(
         }
         NumberLanguage::Rules(r) => r,
     };
+    if num == 0 && rules == NumberRules::Gr {
+        // Greek plays its zero directly: missing, it fails.
+        return vec![NumberStep::PlayOrStop("digits/0".into())];
+    }
     if num == 0 {
-        // Every language says zero as the digit (`ast_say_digits_full`).
+        // The other languages say zero as the digit (`ast_say_digits_full`).
         return digit_files("0", exists)
             .into_iter()
             .map(NumberStep::PlayOrStop)
@@ -398,6 +406,9 @@ pub fn number_steps(
         NumberRules::De => b.de(num, opt),
         NumberRules::Es => b.es(num, opt),
         NumberRules::Fr => b.fr(num, opt),
+        NumberRules::Gr => b.gr(num),
+        NumberRules::Hu => b.hu(num),
+        NumberRules::Is => b.is(num, opt),
         NumberRules::It => b.it(num),
         NumberRules::Nl => b.nl(num),
         NumberRules::No => b.no(num, opt),
@@ -751,6 +762,159 @@ impl Steps {
                 self.fr(num / unit, opt)?;
                 self.play(word);
                 num %= unit;
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Greek: words up to 12, tens, hundreds as one word
+    /// (`hundred-<n>00`), "xilia" for one thousand, then thousands and
+    /// millions after their count. A negative number is one prompt
+    /// (`digits/-<n>`): Greek has no "minus".
+    fn gr(&mut self, mut num: i32) -> Built {
+        while num != 0 {
+            if num < 13 {
+                self.digit(num);
+                num = 0;
+            } else if num <= 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 200 {
+                self.play("digits/hundred-100");
+                num %= 100;
+            } else if num < 1000 {
+                self.play(format!("digits/hundred-{}", num / 100 * 100));
+                num %= 100;
+            } else if num < 2000 {
+                self.play("digits/xilia");
+                num %= 1000;
+            } else if num < 1_000_000_000 {
+                let (unit, word) = if num < 1_000_000 {
+                    (1000, "digits/thousands")
+                } else {
+                    (1_000_000, "digits/millions")
+                };
+                self.gr(num / unit)?;
+                num %= unit;
+                self.play(word);
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Hungarian: English order, with the first word of 11 to 19 and 21
+    /// to 29 (`10en`, `20on`) different from 10 and 20.
+    fn hu(&mut self, mut num: i32) -> Built {
+        let mut hundred = false;
+        while num != 0 || hundred {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if num < 11 || num == 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 20 {
+                self.play("digits/10en");
+                num -= 10;
+            } else if num < 30 {
+                self.play("digits/20on");
+                num -= 20;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+            } else if num < 1000 {
+                self.digit(num / 100);
+                hundred = true;
+                num %= 100;
+            } else if num < 1_000_000_000 {
+                let (unit, word) = if num < 1_000_000 {
+                    (1000, "digits/thousand")
+                } else {
+                    (1_000_000, "digits/million")
+                };
+                self.hu(num / unit)?;
+                num %= unit;
+                self.play(word);
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    /// Icelandic: one to four feminine (`kvk`) or neuter (`hk`), hundreds
+    /// counted in neuter, plural hundreds, millions and milliards, and
+    /// "og" (`and`) before the last word.
+    fn is(&mut self, mut num: i32, opt: Option<char>) -> Built {
+        let suffix = match opt {
+            Some('f') => Some("kvk"),
+            Some('c' | 'n') => Some("hk"),
+            _ => None,
+        };
+        // How many hundreds are still to be said ("hundred" or
+        // "hundreds"), and whether "and" is.
+        let mut hundreds_due = 0;
+        let mut and = false;
+        while num != 0 || hundreds_due != 0 || and {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if hundreds_due != 0 {
+                self.play(if hundreds_due > 1 {
+                    "digits/hundreds"
+                } else {
+                    "digits/hundred"
+                });
+                hundreds_due = 0;
+            } else if and {
+                self.play("digits/and");
+                and = false;
+            } else if let Some(sfx) = suffix.filter(|_| num < 5) {
+                self.play(format!("digits/{num}{sfx}"));
+                num = 0;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+                and = num != 0;
+            } else if num < 1000 {
+                let hundreds = num / 100;
+                if hundreds < 5 {
+                    self.play(format!("digits/{hundreds}hk"));
+                } else {
+                    self.digit(hundreds);
+                }
+                hundreds_due = hundreds;
+                num -= 100 * hundreds;
+                // "and" before a last word: a number below 20 or even tens.
+                and = num != 0 && (num < 20 || num % 10 == 0);
+            } else if num < 1_000_000 {
+                self.is(num / 1000, Some('n'))?;
+                // An even hundred after the thousands takes "and" too.
+                let even_hundred = num % 100 == 0 && num % 1000 != 0;
+                self.play("digits/thousand");
+                num %= 1000;
+                and = even_hundred || (num != 0 && (num < 20 || num % 10 == 0));
+            } else if num < i32::MAX {
+                let (unit, count_opt, single, plural) = if num < 1_000_000_000 {
+                    (1_000_000, 'f', "digits/million", "digits/millions")
+                } else {
+                    (1_000_000_000, 'm', "digits/milliard", "digits/milliards")
+                };
+                let count = num / unit;
+                self.is(count, Some(count_opt))?;
+                self.play(if count > 1 { plural } else { single });
+                num %= unit;
+                and = num != 0 && num < 100;
             } else {
                 return self.stop(None);
             }
@@ -1368,6 +1532,13 @@ mod tests {
         assert_eq!(n("cs", 1, Some('F')), "digits/1F");
         assert_eq!(n("ru", 2000, None), "digits/2f&digits/thousands-i");
         assert_eq!(n("ru_RU", 2, Some('M')), "digits/2M");
+        assert_eq!(n("gr", -21, None), "digits/-21");
+        assert_eq!(n("gr", 0, None), "digits/0?");
+        assert_eq!(
+            prompts(&number_steps("gr", 0, None, |_| false)),
+            "digits/0?"
+        );
+        assert_eq!(n("hu", 21, None), "digits/20on&digits/1");
         assert_eq!(prompts(&number_steps("nl", 0, None, |_| false)), "");
         assert_eq!(
             n("xx", 2, None),
