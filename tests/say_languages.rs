@@ -23,13 +23,19 @@ fn played(
                 warnings.push(format!("WARNING say.c {w}"));
                 false
             }
-            NumberStep::Play(f) | NumberStep::PlayOrStop(f) | NumberStep::WaitFile(f)
+            NumberStep::Play(f)
+            | NumberStep::PlayThrough(f)
+            | NumberStep::PlayOrStop(f)
+            | NumberStep::WaitFile(f)
                 if exists(f) =>
             {
                 files.push(f.clone());
                 false
             }
-            NumberStep::Play(f) | NumberStep::PlayOrStop(f) | NumberStep::WaitFile(f) => {
+            NumberStep::Play(f)
+            | NumberStep::PlayThrough(f)
+            | NumberStep::PlayOrStop(f)
+            | NumberStep::WaitFile(f) => {
                 // What file.c logs for a prompt missing (on the capture's
                 // Local channels, whose format is slin).
                 warnings.push(format!(
@@ -39,7 +45,7 @@ fn played(
                     "WARNING file.c Unable to open {f} (format (slin)): No such file or directory"
                 ));
                 match step {
-                    NumberStep::Play(_) => false,
+                    NumberStep::Play(_) | NumberStep::PlayThrough(_) => false,
                     NumberStep::WaitFile(_) => {
                         warnings.push(format!("WARNING say.c Unable to play message {f}"));
                         true
@@ -89,6 +95,19 @@ fn ours(lang: &str, case: &str, exists: &dyn Fn(&str) -> bool) -> (Vec<String>, 
     }
 }
 
+/// Cases where Asterisk reads outside its tables: Polish indexes its tens
+/// with a negative number for a negative multiple of ten in the last two
+/// digits (the capture shows the stack's neighbour, `digits/800`, for -20);
+/// Asterism says nothing there.
+fn undefined_in_asterisk(lang: &str, case: &str) -> bool {
+    let number = case
+        .strip_prefix("SayNumber(")
+        .and_then(|c| c.split([',', ')']).next())
+        .and_then(|n| n.parse::<i32>().ok());
+    lang.get(..2) == Some("pl")
+        && number.is_some_and(|n| n < 0 && n % 100 % 10 == 0 && n % 100 != 0)
+}
+
 /// Compares every row of a table, with the prompts `exists` allows.
 fn check_table(name: &str, exists: &dyn Fn(&str) -> bool) -> usize {
     let table = std::fs::read_to_string(format!("{GOLDEN}{name}")).expect("golden table");
@@ -98,6 +117,9 @@ fn check_table(name: &str, exists: &dyn Fn(&str) -> bool) -> usize {
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), 4, "bad row {line:?}");
         let (lang, case) = (cols[0], cols[1]);
+        if undefined_in_asterisk(lang, case) {
+            continue;
+        }
         let want_files: Vec<String> = cols[2]
             .split('&')
             .filter(|f| !f.is_empty())

@@ -202,15 +202,20 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
                 continue;
             }
             NumberStep::Stop => return Said::Failed,
-            NumberStep::Play(f) | NumberStep::PlayOrStop(f) | NumberStep::WaitFile(f) => f,
+            NumberStep::Play(f)
+            | NumberStep::PlayThrough(f)
+            | NumberStep::PlayOrStop(f)
+            | NumberStep::WaitFile(f) => f,
         };
         match stream_file(ctx, name, ints).await {
             Streamed::Done => {}
+            // Polish drops the digit and goes on with the next prompt.
+            Streamed::Digit(_) if matches!(step, NumberStep::PlayThrough(_)) => {}
             Streamed::Digit(d) => return Said::Digit(d),
             Streamed::Hangup => return Said::Failed,
             Streamed::Failed => match step {
                 // A language builder goes on past a prompt it cannot open.
-                NumberStep::Play(_) => {}
+                NumberStep::Play(_) | NumberStep::PlayThrough(_) => {}
                 NumberStep::WaitFile(_) => {
                     ctx.warning("say.c", &format!("Unable to play message {name}"));
                     return Said::Failed;

@@ -6,7 +6,7 @@
 //! `exists` whether a prompt is installed, where Asterisk asks too.
 //!
 //! SayNumber has Asterisk's own rules for en, en_GB, cs, da, de, es, fr,
-//! gr, hu, is, it, nl, no, pt, ru and se ([`number_steps`]); other
+//! gr, hu, is, it, nl, no, pl, pt, ru and se ([`number_steps`]); other
 //! languages are said with the English rules, with Asterisk's warning where Asterisk falls back too and
 //! a warning of ours where Asterisk has rules we do not have yet.
 //! SayOrdinal and SayMoney only have English rules in Asterisk as well.
@@ -254,6 +254,9 @@ pub enum NumberStep {
     Warn(String),
     /// Play a prompt; one that does not open is skipped.
     Play(String),
+    /// Play a prompt; a digit ends only this prompt, and one that does not
+    /// open is skipped (Polish: Asterisk drops the digit).
+    PlayThrough(String),
     /// Play a prompt; one that does not open ends the number, quietly
     /// (`say_filenames`).
     PlayOrStop(String),
@@ -280,6 +283,7 @@ pub enum NumberRules {
     It,
     Nl,
     No,
+    Pl,
     Pt,
     Ru,
     Se,
@@ -322,6 +326,7 @@ pub fn number_language(lang: &str) -> NumberLanguage {
         ("it", It),
         ("nl", Nl),
         ("no", No),
+        ("pl", Pl),
         ("pt", Pt),
         ("ru", Ru),
         ("se", Se),
@@ -386,6 +391,17 @@ pub fn number_steps(
         // Greek plays its zero directly: missing, it fails.
         return vec![NumberStep::PlayOrStop("digits/0".into())];
     }
+    if rules == NumberRules::Pl {
+        // Polish has no special case for zero or for negative numbers.
+        let mut out = Vec::new();
+        pl_number(
+            &mut out,
+            PlForms::of(option.map(|c| c.to_ascii_lowercase())),
+            0,
+            num,
+        );
+        return out;
+    }
     if num == 0 {
         // The other languages say zero as the digit (`ast_say_digits_full`).
         return digit_files("0", exists)
@@ -412,6 +428,8 @@ pub fn number_steps(
         NumberRules::It => b.it(num),
         NumberRules::Nl => b.nl(num),
         NumberRules::No => b.no(num, opt),
+        // Handled above.
+        NumberRules::Pl => Ok(()),
         NumberRules::Pt => b.pt(num, opt),
         NumberRules::Se => b.se(num, opt),
     };
@@ -439,6 +457,134 @@ pub fn money_warnings(lang: &str, amount: &str) -> Vec<String> {
     let numbers = usize::from(total >= 100) + usize::from(cents > 0);
     out.extend((0..numbers).filter_map(|_| english_fallback_warning(lang)));
     out
+}
+
+/// The Polish forms of a number's words for one gender (`f` feminine,
+/// `m` masculine personal, anything else neuter/impersonal): prompt names
+/// under `digits/`.
+#[derive(Clone, Copy)]
+struct PlForms {
+    /// A number alone (only zero, in practice).
+    units: [&'static str; 10],
+    /// The last digit after something.
+    last_units: [&'static str; 10],
+    hundreds: [&'static str; 10],
+    tens: [&'static str; 10],
+    teens: [&'static str; 10],
+}
+
+impl PlForms {
+    fn of(opt: Option<char>) -> PlForms {
+        const NEUTER_UNITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+        const HUNDREDS: [&str; 10] = [
+            "", "100", "200", "300", "400", "500", "600", "700", "800", "900",
+        ];
+        const TENS: [&str; 10] = ["", "10", "20", "30", "40", "50", "60", "70", "80", "90"];
+        const TEENS: [&str; 10] = ["", "11", "12", "13", "14", "15", "16", "17", "18", "19"];
+        match opt {
+            Some('f') => PlForms {
+                units: ["0", "1z", "2z", "3", "4", "5", "6", "7", "8", "9"],
+                last_units: ["0", "1", "2z", "3", "4", "5", "6", "7", "8", "9"],
+                hundreds: HUNDREDS,
+                tens: TENS,
+                teens: TEENS,
+            },
+            Some('m') => PlForms {
+                units: [
+                    "0", "1", "2-1m", "3-1m", "4-1m", "5m", "6m", "7m", "8m", "9m",
+                ],
+                last_units: [
+                    "0", "1", "2-2m", "3-2m", "4-2m", "5m", "6m", "7m", "8m", "9m",
+                ],
+                hundreds: [
+                    "", "100m", "200m", "300m", "400m", "500m", "600m", "700m", "800m", "900m",
+                ],
+                tens: [
+                    "", "10m", "20m", "30m", "40m", "50m", "60m", "70m", "80m", "90m",
+                ],
+                teens: [
+                    "", "11m", "12m", "13m", "14m", "15m", "16m", "17m", "18m", "19m",
+                ],
+            },
+            _ => PlForms {
+                units: NEUTER_UNITS,
+                last_units: NEUTER_UNITS,
+                hundreds: HUNDREDS,
+                tens: TENS,
+                teens: TEENS,
+            },
+        }
+    }
+}
+
+/// Polish: `num` said with the forms `f`, as a count of the unit of
+/// `order` (0: none, 1: thousands, 2: millions, 3: milliards), the unit
+/// word after it in the form the count asks for. Negative numbers go
+/// through the same arithmetic (C's truncating division, as Rust's), which
+/// says little of them; where Asterisk would index its tables with a
+/// negative number (undefined), nothing is said.
+fn pl_number(out: &mut Vec<NumberStep>, f: PlForms, order: usize, num: i32) {
+    fn play(out: &mut Vec<NumberStep>, name: &str) {
+        out.push(NumberStep::PlayThrough(format!("digits/{name}")));
+    }
+    fn form(table: &[&'static str; 10], i: i32) -> Option<&'static str> {
+        usize::try_from(i).ok().and_then(|i| table.get(i)).copied()
+    }
+    if num == 0 {
+        if order == 0 {
+            play(out, f.units[0]);
+        }
+        return;
+    }
+    let below_milliard = num % 1_000_000_000;
+    pl_number(out, f, order + 3, num / 1_000_000_000);
+    let below_million = below_milliard % 1_000_000;
+    pl_number(out, f, order + 2, below_milliard / 1_000_000);
+    let below_thousand = below_million % 1000;
+    pl_number(out, f, order + 1, below_million / 1000);
+    let (hundreds, rest) = (below_thousand / 100, below_thousand % 100);
+    if let Some(name) = form(&f.hundreds, hundreds).filter(|_| hundreds > 0) {
+        play(out, name);
+    }
+    let said = if (1..=9).contains(&rest) {
+        // `units` only when nothing came before, which cannot happen here
+        // with a unit in `rest`; Asterisk has the same test.
+        if below_thousand > 0 {
+            vec![form(&f.last_units, rest)]
+        } else {
+            vec![form(&f.units, rest)]
+        }
+    } else if rest % 10 == 0 && rest != 0 {
+        vec![form(&f.tens, rest / 10)]
+    } else if (11..=19).contains(&rest) {
+        vec![form(&f.teens, rest % 10)]
+    } else if rest > 20 {
+        vec![form(&f.tens, rest / 10), form(&f.last_units, rest % 10)]
+    } else {
+        Vec::new()
+    };
+    for name in said.into_iter().flatten() {
+        play(out, name);
+    }
+    if order > 0 {
+        // The unit's form: one, a count ending in 2 to 4 (but not 12 to
+        // 14), or any other.
+        const UNITS: [[&str; 3]; 3] = [
+            ["1000", "1000.2", "1000.5"],
+            ["1000000", "1000000.2", "1000000.5"],
+            ["1000000000", "1000000000.2", "1000000000.5"],
+        ];
+        let which = if num == 1 {
+            0
+        } else if !(11..=21).contains(&num) && (2..5).contains(&(num % 10)) {
+            1
+        } else {
+            2
+        };
+        if let Some(unit) = UNITS.get(order - 1) {
+            play(out, unit[which]);
+        }
+    }
 }
 
 /// The number could not be said further (Asterisk's -1 out of a
@@ -1493,7 +1639,8 @@ mod tests {
         assert_eq!(number_language("pt_BR"), Rules(NumberRules::Pt));
         assert_eq!(number_language("se"), Rules(NumberRules::Se));
         assert_eq!(number_language("sv"), English);
-        assert_eq!(number_language("pl"), Unimplemented);
+        assert_eq!(number_language("pl"), Rules(NumberRules::Pl));
+        assert_eq!(number_language("he"), Unimplemented);
         assert_eq!(number_language("ru_RU"), Rules(NumberRules::Ru));
         assert_eq!(number_language(""), English);
         assert_eq!(number_language("d"), English);
@@ -1505,6 +1652,7 @@ mod tests {
             .map(|s| match s {
                 NumberStep::Warn(w) => format!("!{w}"),
                 NumberStep::Play(f) => f.clone(),
+                NumberStep::PlayThrough(f) => format!("{f}~"),
                 NumberStep::PlayOrStop(f) => format!("{f}?"),
                 NumberStep::WaitFile(f) => format!("{f}+"),
                 NumberStep::Stop => "STOP".into(),
@@ -1539,6 +1687,9 @@ mod tests {
             "digits/0?"
         );
         assert_eq!(n("hu", 21, None), "digits/20on&digits/1");
+        assert_eq!(n("pl", 22, Some('m')), "digits/20m~&digits/2-2m~");
+        assert_eq!(n("pl", 0, None), "digits/0~");
+        assert_eq!(n("pl", -20, None), "");
         assert_eq!(prompts(&number_steps("nl", 0, None, |_| false)), "");
         assert_eq!(
             n("xx", 2, None),
