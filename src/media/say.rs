@@ -6,9 +6,10 @@
 //! `exists` whether a prompt is installed, where Asterisk asks too.
 //!
 //! SayNumber has Asterisk's own rules for en, en_GB, cs, da, de, es, fr,
-//! gr, hu, is, it, nl, no, pl, pt, ru and se ([`number_steps`]); other
-//! languages are said with the English rules, with Asterisk's warning where Asterisk falls back too and
-//! a warning of ours where Asterisk has rules we do not have yet.
+//! gr, hu, is, it, nl, no, pl, pt, ru, se, th and vi ([`number_steps`]);
+//! other languages are said with the English rules, with Asterisk's
+//! warning where Asterisk falls back too and a warning of ours where
+//! Asterisk has rules we do not have yet.
 //! SayOrdinal and SayMoney only have English rules in Asterisk as well.
 
 /// Which letters announce their case (SayAlphaCase's option).
@@ -287,6 +288,8 @@ pub enum NumberRules {
     Pt,
     Ru,
     Se,
+    Th,
+    Vi,
 }
 
 /// How SayNumber says numbers in a language.
@@ -330,6 +333,8 @@ pub fn number_language(lang: &str) -> NumberLanguage {
         ("pt", Pt),
         ("ru", Ru),
         ("se", Se),
+        ("th", Th),
+        ("vi", Vi),
     ];
     // The rest of Asterisk's list.
     const NOT_YET: &[&str] = &["ja", "he", "ka", "pl", "th", "zh", "ur", "vi", "dr", "ps"];
@@ -432,6 +437,8 @@ pub fn number_steps(
         NumberRules::Pl => Ok(()),
         NumberRules::Pt => b.pt(num, opt),
         NumberRules::Se => b.se(num, opt),
+        NumberRules::Th => b.th(num),
+        NumberRules::Vi => b.vi(num),
     };
     b.0
 }
@@ -1407,6 +1414,111 @@ impl Steps {
         Ok(())
     }
 
+    /// Thai: "lop" for minus, words up to 20 and for the tens ending in
+    /// one, "roi" after the hundreds, and a word for each power of ten
+    /// from the thousands (pan, muan, san, larn), millions counted in full.
+    fn th(&mut self, mut num: i32) -> Built {
+        let mut hundred = false;
+        while num != 0 || hundred {
+            if num < 0 {
+                self.play("digits/lop");
+                num = negated(num);
+            } else if hundred {
+                self.play("digits/roi");
+                hundred = false;
+            } else if num < 100 {
+                if num <= 20 || num % 10 == 1 {
+                    self.digit(num);
+                    num = 0;
+                } else {
+                    self.digit(num / 10 * 10);
+                    num %= 10;
+                }
+            } else if num < 1000 {
+                self.digit(num / 100);
+                hundred = true;
+                num %= 100;
+            } else {
+                let (unit, word) = if num < 10_000 {
+                    (1000, "digits/pan")
+                } else if num < 100_000 {
+                    (10_000, "digits/muan")
+                } else if num < 1_000_000 {
+                    (100_000, "digits/san")
+                } else {
+                    (1_000_000, "digits/larn")
+                };
+                self.th(num / unit)?;
+                num %= unit;
+                self.play(word);
+            }
+        }
+        Ok(())
+    }
+
+    /// Vietnamese: a last one, four or five after tens in its own form
+    /// (`<n>a`), "linh" (`odd`) after hundreds before a unit, and
+    /// "không trăm" (`0-hundred`, `0-hundred-odd`) for an empty hundreds
+    /// place after thousands.
+    fn vi(&mut self, mut num: i32) -> Built {
+        // The pending words, in the order they come out. Only the number
+        // and "hundred" keep the loop going, as in Asterisk.
+        let (mut unit_form, mut hundred, mut odd, mut zero_hundred, mut zero_hundred_odd) =
+            (false, false, false, false, false);
+        while num != 0 || hundred {
+            if num < 0 {
+                self.play("digits/minus");
+                num = negated(num);
+            } else if unit_form {
+                self.play(format!("digits/{num}a"));
+                unit_form = false;
+                num = 0;
+            } else if hundred {
+                self.play("digits/hundred");
+                hundred = false;
+            } else if odd {
+                self.play("digits/odd");
+                odd = false;
+            } else if zero_hundred {
+                self.play("digits/0-hundred");
+                zero_hundred = false;
+            } else if zero_hundred_odd {
+                self.play("digits/0-hundred-odd");
+                zero_hundred_odd = false;
+            } else if num < 20 {
+                self.digit(num);
+                num = 0;
+            } else if num < 100 {
+                self.digit(num / 10 * 10);
+                num %= 10;
+                unit_form = matches!(num, 1 | 4 | 5);
+            } else if num < 1000 {
+                self.digit(num / 100);
+                num %= 100;
+                hundred = true;
+                odd = num != 0 && num < 10;
+            } else if num < 1_000_000 {
+                self.vi(num / 1000)?;
+                num %= 1000;
+                self.play("digits/thousand");
+                if num != 0 && num < 10 {
+                    zero_hundred_odd = true;
+                } else if num != 0 && num < 100 {
+                    zero_hundred = true;
+                } else {
+                    (hundred, zero_hundred, zero_hundred_odd) = (false, false, false);
+                }
+            } else if num < 1_000_000_000 {
+                self.vi(num / 1_000_000)?;
+                num %= 1_000_000;
+                self.play("digits/million");
+            } else {
+                return self.stop(None);
+            }
+        }
+        Ok(())
+    }
+
     /// Swedish: English order, neuter "ett" (`1N`) and a bare "hundra" for
     /// a neuter number starting with one hundred; thousands counted in
     /// common gender, millions in neuter.
@@ -1641,6 +1753,7 @@ mod tests {
         assert_eq!(number_language("sv"), English);
         assert_eq!(number_language("pl"), Rules(NumberRules::Pl));
         assert_eq!(number_language("he"), Unimplemented);
+        assert_eq!(number_language("vi_VN"), Rules(NumberRules::Vi));
         assert_eq!(number_language("ru_RU"), Rules(NumberRules::Ru));
         assert_eq!(number_language(""), English);
         assert_eq!(number_language("d"), English);
@@ -1690,6 +1803,11 @@ mod tests {
         assert_eq!(n("pl", 22, Some('m')), "digits/20m~&digits/2-2m~");
         assert_eq!(n("pl", 0, None), "digits/0~");
         assert_eq!(n("pl", -20, None), "");
+        assert_eq!(n("th", -21, None), "digits/lop&digits/21");
+        assert_eq!(
+            n("vi", 1005, None),
+            "digits/1&digits/thousand&digits/0-hundred-odd&digits/5"
+        );
         assert_eq!(prompts(&number_steps("nl", 0, None, |_| false)), "");
         assert_eq!(
             n("xx", 2, None),

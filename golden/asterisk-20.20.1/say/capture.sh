@@ -6,7 +6,7 @@
 # Only English prompts are installed with the reference, so the instance
 # gets a private sounds tree: every name the number rules may ask for
 # (digits/<n> for n up to 1000 with the suffixes F, M, N, E, S, C, W,
-# their lower case, z, kvk, hk and -and, Greek's digits/-<n> for the
+# their lower case, z, a, kvk, hk and -and, Greek's digits/-<n> for the
 # negative numbers asked,
 # the h- ordinals, the unit words, ...) as a link to one 20 ms wav file,
 # and every language directory a link to that one tree. A language rule
@@ -27,7 +27,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 outdir=${SAY_GOLDEN_DIR:-$here}
 
-LANGS="en en_GB cs da de de_DE es fr fr_CA gr hu is it nl no pl pt pt_BR ru se sv xx"
+LANGS="en en_GB cs da de de_DE es fr fr_CA gr hu is it nl no pl pt pt_BR ru se sv th vi xx"
 NUMBERS="$(seq -s ' ' 0 31) 35 38 40 41 48 50 60 70 71 77 80 81 88 90 91 98 99 100 101 110 111 121 150 199 200 201 250 999 1000 1001 1010 1050 1100 1234 1999 2000 2001 2034 12345 21000 100000 101000 1000000 1000001 1000012 1100000 1200000 2000000 2000100 21000000 1000000000 2000000000 2147483647 -1 -21 -1234 -2147483648"
 GENDERS="- f m c n"
 ORD_LANGS="en de fr xx"
@@ -55,7 +55,7 @@ PY
 names() {
     local n s
     for n in $(seq 0 1000); do
-        for s in "" F M N E S C W f m n c w z kvk hk -and; do echo "digits/$n$s"; done
+        for s in "" F M N E S C W f m n c w z a kvk hk -and; do echo "digits/$n$s"; done
         echo "digits/h-$n"
     done
     for s in 1000000 1000000S hundred thousand thousands million millions \
@@ -65,6 +65,7 @@ names() {
              10en 20on xilia hundreds -1 -21 -1234 -2147483648 \
              2-1m 3-1m 4-1m 2-2m 3-2m 4-2m 1000.2 1000.5 1000000.2 1000000.5 \
              1000000000 1000000000.2 1000000000.5 \
+             lop roi pan muan san larn odd 0-hundred 0-hundred-odd \
              hundred-100 hundred-200 hundred-300 hundred-400 hundred-500 \
              hundred-600 hundred-700 hundred-800 hundred-900 \
              h-hundred h-thousand h-million h-billion star pound; do
