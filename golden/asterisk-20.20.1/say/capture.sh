@@ -22,7 +22,9 @@
 #
 # Output lines (tab separated):
 #   <language> <application(args)> <prompts joined by &> <warnings joined by " | ">
-# Also keeps the raw log lines of the calls as say.messages.log.
+# Also keeps the raw log lines of the second instance's calls as
+# say.missing.messages.log; the first instance's (several MB) go to
+# $SAY_LOG_DIR/say.messages.log only when SAY_LOG_DIR is set.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 outdir=${SAY_GOLDEN_DIR:-$here}
@@ -214,6 +216,10 @@ PY
 }
 table "$work/say.messages.log" "$outdir/say.table"
 table "$work/say.missing.messages.log" "$outdir/say.missing.table"
-cp "$work/say.messages.log" "$work/say.missing.messages.log" "$outdir/"
+cp "$work/say.missing.messages.log" "$outdir/"
+if [ -n "${SAY_LOG_DIR:-}" ]; then
+    mkdir -p "$SAY_LOG_DIR"
+    cp "$work/say.messages.log" "$SAY_LOG_DIR/"
+fi
 rm -rf "$work"
 exit $rc
