@@ -9,7 +9,7 @@
 use super::playback::{Streamed, stream_file};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::media::file::SoundPaths;
-use crate::media::say::{self, SayCase, TooBig};
+use crate::media::say::{self, NumberStep, SayCase};
 
 pub fn apps() -> Vec<App> {
     vec![
@@ -168,48 +168,63 @@ fn sayphonetic<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 fn saymoney<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         let lang = ctx.chan.lock().language.clone();
-        if !starts_with_ci(&lang, "en") {
-            ctx.warning(
-                "say.c",
-                &format!("Language {lang} not currently supported, defaulting to US Dollars"),
-            );
-        }
         if data.is_empty() {
+            if !starts_with_ci(&lang, "en") {
+                ctx.warning(
+                    "say.c",
+                    &format!("Language {lang} not currently supported, defaulting to US Dollars"),
+                );
+            }
             // Asterisk builds no list for an empty amount, and fails.
             return Err(AppExit::Hangup);
+        }
+        // Asterisk warns while it builds the list, before playing it.
+        for w in say::money_warnings(&lang, &data) {
+            ctx.warning("say.c", &w);
         }
         let files = say::money_files_en(&data, exists_for(ctx));
         said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
     })
 }
 
-/// Languages Asterisk has its own number rules for; Asterism only has the
-/// English ones.
-const NUMBER_RULES: &[&str] = &[
-    "en_GB", "cs", "da", "de", "es", "fr", "gr", "ja", "he", "hu", "is", "it", "ka", "nl", "no",
-    "pl", "pt", "ru", "se", "th", "zh", "ur", "vi", "dr", "ps",
-];
-
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.get(..prefix.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
-/// Warns, as Asterisk would or where it would not need to, that the
-/// channel's language is said with the English rules.
-fn warn_language(ctx: &AppCtx, app: &str, lang: &str) {
-    if NUMBER_RULES.iter().any(|l| starts_with_ci(lang, l)) {
-        // Asterisk has these rules; we do not, and say so.
-        ctx.warning(
-            "say.c",
-            &format!("{app}: the number rules of language '{lang}' are not implemented; saying it in English"),
-        );
-    } else if !starts_with_ci(lang, "en") {
-        ctx.warning(
-            "say.c",
-            &format!("Language {lang} not currently supported, defaulting to English"),
-        );
+/// Runs SayNumber's or SayOrdinal's steps; `Said::Failed` is Asterisk's
+/// -1 (hangup, or a number it could not say).
+async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Said {
+    for step in steps {
+        let name = match step {
+            NumberStep::Warn(w) => {
+                ctx.warning("say.c", w);
+                continue;
+            }
+            NumberStep::Stop => return Said::Failed,
+            NumberStep::Play(f)
+            | NumberStep::PlayThrough(f)
+            | NumberStep::PlayOrStop(f)
+            | NumberStep::WaitFile(f) => f,
+        };
+        match stream_file(ctx, name, ints).await {
+            Streamed::Done => {}
+            // Polish drops the digit and goes on with the next prompt.
+            Streamed::Digit(_) if matches!(step, NumberStep::PlayThrough(_)) => {}
+            Streamed::Digit(d) => return Said::Digit(d),
+            Streamed::Hangup => return Said::Failed,
+            Streamed::Failed => match step {
+                // A language builder goes on past a prompt it cannot open.
+                NumberStep::Play(_) | NumberStep::PlayThrough(_) => {}
+                NumberStep::WaitFile(_) => {
+                    ctx.warning("say.c", &format!("Unable to play message {name}"));
+                    return Said::Failed;
+                }
+                _ => return Said::Failed,
+            },
+        }
     }
+    Said::Done
 }
 
 /// SayNumber and SayOrdinal: a number, then an optional gender letter.
@@ -232,7 +247,8 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
         );
         return Ok(());
     };
-    if let Some(options) = parts.next()
+    let option = parts.next();
+    if let Some(options) = option
         && !["f", "m", "c", "n"]
             .iter()
             .any(|o| o.eq_ignore_ascii_case(options))
@@ -245,16 +261,14 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
     }
     let ints = interrupt_digits(ctx);
     let lang = ctx.chan.lock().language.clone();
-    warn_language(ctx, app, &lang);
-    let (files, too_big) = if ordinal {
-        say::ordinal_files_en(number)
+    let steps = if ordinal {
+        say::ordinal_steps(&lang, number)
     } else {
-        say::number_files_en(number)
+        // The option was checked above to be one letter.
+        let option = option.and_then(|o| o.chars().next());
+        say::number_steps(&lang, number, option, exists_for(ctx))
     };
-    if let Some(TooBig(n)) = too_big {
-        ctx.warning("say.c", &format!("Number '{n}' is too big for me"));
-    }
-    let said = say_files(ctx, &files, ints).await;
+    let said = run_number_steps(ctx, &steps, ints).await;
     if said == Said::Failed && !ctx.chan.check_hangup() {
         ctx.warning(
             "pbx_builtins.c",
