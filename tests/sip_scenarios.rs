@@ -250,23 +250,42 @@ impl Pbx {
     /// U1 calls the trunk extension; a SIPp UAS on 5066 plays the trunk,
     /// challenging the PBX's INVITE before it answers.
     fn trunk_call(&self, v: Variant, name: &str, uas: &str) {
+        let (uas_trace, mut child) = self.spawn_uas(
+            v,
+            name,
+            uas,
+            &[
+                "-p", "5066", "-mp", "26100", "-key", "user", v.tu, "-key", "password", v.tp,
+            ],
+        );
+        self.check(self.uac(v, &format!("{name}_uac"), "dial_uac", &["-s", v.trunk]));
+        let code = child.wait().expect("uas").code().unwrap_or(-1);
+        self.check((code, uas_trace));
+    }
+
+    /// A SIPp UAS in the background (trace `<name>_uas.<variant>`), given
+    /// a second to listen.
+    fn spawn_uas(
+        &self,
+        v: Variant,
+        name: &str,
+        uas: &str,
+        args: &[&str],
+    ) -> (String, std::process::Child) {
         let uas_trace = format!("{name}_uas.{}", v.name);
-        let mut child = Command::new(scenarios().join("run.sh"))
+        let child = Command::new(scenarios().join("run.sh"))
             .arg("-o")
             .arg(self.out.path())
             .arg("-n")
             .arg(&uas_trace)
             .arg(uas)
             .arg(format!("127.0.0.1:{}", v.port))
-            .args(["-p", "5066", "-mp", "26100"])
-            .args(["-key", "user", v.tu, "-key", "password", v.tp])
+            .args(args)
             .env("SIPP_TIMEOUT", "30")
             .spawn()
             .expect("run.sh uas");
         std::thread::sleep(std::time::Duration::from_secs(1));
-        self.check(self.uac(v, &format!("{name}_uac"), "dial_uac", &["-s", v.trunk]));
-        let code = child.wait().expect("uas").code().unwrap_or(-1);
-        self.check((code, uas_trace));
+        (uas_trace, child)
     }
 
     /// Two SIPp UAs: U2 registers from 5063 and answers there as a UAS;
@@ -286,19 +305,12 @@ impl Pbx {
                 "5063",
             ],
         ));
-        let uas_trace = format!("{name}_uas.{}", v.name);
-        let mut child = Command::new(scenarios().join("run.sh"))
-            .arg("-o")
-            .arg(self.out.path())
-            .arg("-n")
-            .arg(&uas_trace)
-            .arg(uas)
-            .arg(format!("127.0.0.1:{}", v.port))
-            .args(["-key", "user", v.u2, "-p", "5063", "-mp", "26100"])
-            .env("SIPP_TIMEOUT", "30")
-            .spawn()
-            .expect("run.sh uas");
-        std::thread::sleep(std::time::Duration::from_secs(1));
+        let (uas_trace, mut child) = self.spawn_uas(
+            v,
+            name,
+            uas,
+            &["-key", "user", v.u2, "-p", "5063", "-mp", "26100"],
+        );
         self.check(self.uac(v, &format!("{name}_uac"), uac, &["-s", target]));
         let code = child.wait().expect("uas").code().unwrap_or(-1);
         self.check((code, uas_trace));
