@@ -71,7 +71,7 @@ struct Variant {
 
 /// A daemon on the SIP config, with both drivers moved to free ports.
 struct Pbx {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     daemon: common::Daemon,
     chan_sip: u16,
     pjsip: u16,
@@ -117,7 +117,7 @@ impl Pbx {
         );
         let daemon = common::Daemon::start(dir.path());
         Pbx {
-            _dir: dir,
+            dir,
             daemon,
             chan_sip,
             pjsip,
@@ -372,7 +372,34 @@ fn both_on(start: fn() -> Pbx, f: impl Fn(&Pbx, Variant)) {
 
 #[test]
 fn register_and_unregister() {
-    both(|p, v| p.check(p.uac(v, "register", "register", &[])));
+    both(|p, v| {
+        p.check(p.uac(v, "register", "register", &[]));
+        // What each driver logs of it, as the reference did (verbose 3).
+        let messages = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.split_once("] VERBOSE[")?.1.split_once("] ").map(|x| x.1))
+                .filter(|l| l.contains("SIP '") == (v.name == "chan_sip"))
+                .filter(|l| {
+                    [
+                        "Registered SIP",
+                        "Unregistered SIP",
+                        "contact",
+                        "Contact",
+                        "Endpoint",
+                    ]
+                    .iter()
+                    .any(|w| l.contains(w))
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        let golden =
+            std::fs::read_to_string(golden_log("register").with_file_name("register.messages.log"))
+                .expect("golden register.messages.log");
+        let ours = std::fs::read_to_string(p.dir.path().join("var/log/messages.log"))
+            .expect("our messages.log");
+        assert_eq!(messages(&ours), messages(&golden), "{}: log lines", v.name);
+    });
 }
 
 #[test]
@@ -888,16 +915,16 @@ fn registrations_survive_a_restart_in_astdb() {
 
     // Killed, as a crash would, and started on the same AstDB.
     let Pbx {
-        _dir,
+        dir,
         daemon,
         chan_sip,
         pjsip,
         out,
     } = pbx;
     drop(daemon);
-    let daemon = common::Daemon::start(_dir.path());
+    let daemon = common::Daemon::start(dir.path());
     let pbx = Pbx {
-        _dir,
+        dir,
         daemon,
         chan_sip,
         pjsip,

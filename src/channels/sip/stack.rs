@@ -2006,15 +2006,7 @@ impl Task {
                     true,
                     crate::core::devicestate::Pending::Later,
                 ),
-                Flavor::Pjsip => {
-                    self.sys.pbx.logger.verbose(
-                        3,
-                        "res_pjsip/pjsip_configuration.c",
-                        None,
-                        &format!("Endpoint {} is now Reachable", r.endpoint.name),
-                    );
-                    self.registration_events(&r.endpoint, &r.aor, &changes);
-                }
+                Flavor::Pjsip => self.registration_events(&r.endpoint, &r.aor, &changes),
             }
             self.qualify_registration(&r.endpoint, &r.aor, &changes);
         }
@@ -2086,10 +2078,33 @@ impl Task {
                 }
             }
             Flavor::Pjsip => {
+                let logger = &self.sys.pbx.logger;
+                for c in &changes.removed {
+                    logger.verbose(
+                        2,
+                        "res_pjsip/pjsip_options.c",
+                        None,
+                        &format!("Contact {aor}/{} has been deleted", c.uri),
+                    );
+                }
                 let now_online = !changes.current.is_empty();
                 let was_online =
                     changes.current.len() + changes.removed.len() > changes.added.len();
                 if now_online != was_online {
+                    logger.verbose(
+                        2,
+                        "res_pjsip/pjsip_configuration.c",
+                        None,
+                        &format!(
+                            "Endpoint {} is now {}",
+                            ep.name,
+                            if now_online {
+                                "Reachable"
+                            } else {
+                                "Unreachable"
+                            }
+                        ),
+                    );
                     self.system_event(
                         "PeerStatus",
                         format!(
@@ -2135,12 +2150,12 @@ impl Task {
                         &format!("Registered SIP '{}' at {}", ep.name, c.target),
                     );
                 }
-                for c in &changes.removed {
+                if !changes.removed.is_empty() {
                     logger.verbose(
                         3,
                         "chan_sip.c",
                         None,
-                        &format!("Unregistered SIP '{}' at {}", ep.name, c.target),
+                        &format!("Unregistered SIP '{}'", ep.name),
                     );
                 }
             }
