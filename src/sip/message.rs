@@ -284,6 +284,24 @@ impl Headers {
         );
     }
 
+    /// Puts `name: value` right after the first `after` header, or last
+    /// when there is none: where a driver writes a header of its own.
+    pub fn insert_after(&mut self, after: &str, name: &str, value: impl Into<String>) {
+        let after = canonical_name(after);
+        let at = self
+            .0
+            .iter()
+            .position(|h| h.name.eq_ignore_ascii_case(&after))
+            .map_or(self.0.len(), |i| i + 1);
+        self.0.insert(
+            at,
+            Header {
+                name: canonical_name(name),
+                value: value.into(),
+            },
+        );
+    }
+
     /// Replaces every value of `name` with one, at the first one's place.
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
         let name = canonical_name(name);

@@ -2850,19 +2850,8 @@ impl Task {
             req.headers.set_first("Via", via.to_string());
         }
         // Both drivers put the answer right after User-Agent.
-        let at = req
-            .headers
-            .0
-            .iter()
-            .position(|h| h.name.eq_ignore_ascii_case("User-Agent"))
-            .map_or(req.headers.0.len(), |i| i + 1);
-        req.headers.0.insert(
-            at,
-            crate::sip::message::Header {
-                name: authorization.0.into(),
-                value: authorization.1,
-            },
-        );
+        req.headers
+            .insert_after("User-Agent", authorization.0, authorization.1);
         call.answering = Some((answering, creds));
         let (target, transport) = (call.peer, call.transport);
         let Ok(id) = self

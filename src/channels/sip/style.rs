@@ -287,25 +287,11 @@ impl Flavor {
         timer: &crate::sip::timer::Active,
         reinvite: bool,
     ) {
-        let insert_after = |r: &mut Response, after: &str, name: &'static str, value: String| {
-            let at = r
-                .headers
-                .0
-                .iter()
-                .position(|h| h.name.eq_ignore_ascii_case(after))
-                .map_or(r.headers.0.len(), |i| i + 1);
-            r.headers.0.insert(
-                at,
-                Header {
-                    name: name.into(),
-                    value,
-                },
-            );
-        };
         let require = timer.require && r.status >= 200;
         match self {
             Flavor::ChanSip => {
-                insert_after(r, "Supported", "Session-Expires", timer.header());
+                r.headers
+                    .insert_after("Supported", "Session-Expires", timer.header());
                 if require {
                     r.headers.push("Require", "timer");
                 }
@@ -315,10 +301,12 @@ impl Flavor {
                     return;
                 }
                 let anchor = if reinvite { "CSeq" } else { "Supported" };
-                insert_after(r, anchor, "Session-Expires", timer.header());
+                r.headers
+                    .insert_after(anchor, "Session-Expires", timer.header());
                 // pjsip requires timers only when the caller refreshes.
                 if require && timer.refresher == crate::sip::timer::Refresher::Uac {
-                    insert_after(r, "Session-Expires", "Require", "timer".into());
+                    r.headers
+                        .insert_after("Session-Expires", "Require", "timer");
                 }
             }
         }
@@ -397,17 +385,7 @@ impl Flavor {
                 h.0.insert(via, mf);
             }
             if let Some(c) = contact {
-                let to =
-                    h.0.iter()
-                        .position(|x| x.name == "To")
-                        .map_or(h.0.len(), |i| i + 1);
-                h.0.insert(
-                    to,
-                    Header {
-                        name: "Contact".into(),
-                        value: c.to_string(),
-                    },
-                );
+                h.insert_after("To", "Contact", c);
             }
         }
         h.push("User-Agent", self.user_agent());
@@ -442,13 +420,7 @@ impl Flavor {
         }
         if let Some(at) = r.headers.0.iter().position(|h| h.name == "Contact") {
             let contact = r.headers.0.remove(at);
-            let after = r
-                .headers
-                .0
-                .iter()
-                .position(|h| h.name == "Allow")
-                .map_or(r.headers.0.len(), |i| i + 1);
-            r.headers.0.insert(after, contact);
+            r.headers.insert_after("Allow", "Contact", contact.value);
         }
     }
 
