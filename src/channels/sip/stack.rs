@@ -272,7 +272,7 @@ impl SipStack {
             by_dialog: HashMap::new(),
             by_tx: HashMap::new(),
             nonces: NonceIssuer::new(&key, Instant::now(), Duration::from_secs(32)),
-            next_timer_scan: Instant::now(),
+            next_sweep: Instant::now(),
             registrar,
             commands_tx: tx,
             next_key: 1,
@@ -533,8 +533,6 @@ fn log_rtp_qos(sys: &crate::core::System, flavor: Flavor, callid: u32) {
 /// A call's running session timer: the negotiated values, whether we
 /// are the refresher, when we must next act, and our refresh in flight.
 struct SessionTimer {
-    /// The device's settings, for re-negotiating on a re-INVITE.
-    policy: timer::Policy,
     active: timer::Active,
     we_refresh: bool,
     due: Option<Instant>,
@@ -545,10 +543,9 @@ struct SessionTimer {
 
 impl SessionTimer {
     /// `uac`: we placed the call (so a `uac` refresher is us).
-    fn new(policy: timer::Policy, active: timer::Active, uac: bool) -> SessionTimer {
+    fn new(active: timer::Active, uac: bool) -> SessionTimer {
         let we_refresh = (active.refresher == timer::Refresher::Uac) == uac;
         SessionTimer {
-            policy,
             active,
             we_refresh,
             due: None,
@@ -665,8 +662,9 @@ struct Task {
     by_dialog: HashMap<(String, String), u64>,
     by_tx: HashMap<TransactionId, u64>,
     nonces: NonceIssuer,
-    /// Session timers are looked at no more than once a second.
-    next_timer_scan: Instant,
+    /// Expired registrations and due session timers are looked for no
+    /// more than once a second, not at every packet.
+    next_sweep: Instant,
     registrar: Arc<Mutex<Registrar>>,
     commands_tx: mpsc::UnboundedSender<Command>,
     next_key: u64,
@@ -768,7 +766,7 @@ impl Task {
                 .iter()
                 .filter_map(|r| r.next_at)
                 .chain(self.qualifier.next_wake())
-                .chain(Some(self.next_timer_scan))
+                .chain(Some(self.next_sweep))
                 .fold(wake, Instant::min);
             let socket = self.socket.clone();
             tokio::select! {
@@ -784,9 +782,8 @@ impl Task {
                 }
             }
             self.registrations_due(Instant::now());
-            self.registrations_expire(Instant::now());
             self.qualify_due(Instant::now());
-            self.session_timers_due(Instant::now());
+            self.sweep(Instant::now());
             self.drain().await;
             self.share_dialogs();
         }
@@ -1618,9 +1615,9 @@ impl Task {
         {
             if let Ok(asked) = Asked::read(&req.headers)
                 && asked.interval.is_some()
-                && let Decision::Active(a) = timer::decide(&t.policy, &asked)
+                && let Decision::Active(a) = timer::decide(&call.timer_policy, &asked)
             {
-                *t = SessionTimer::new(t.policy, a, call.outgoing);
+                *t = SessionTimer::new(a, call.outgoing);
             }
             t.restart(Instant::now());
         }
@@ -2501,7 +2498,7 @@ impl Task {
                 outgoing: false,
                 invite_done: false,
                 bye_auth,
-                timer: timer.map(|t| SessionTimer::new(ep.timers, t, false)),
+                timer: timer.map(|t| SessionTimer::new(t, false)),
                 timer_policy: ep.timers,
                 auths: Vec::new(),
                 auth_tries: 0,
@@ -2736,7 +2733,7 @@ impl Task {
                         refresher: asked.refresher.unwrap_or(timer::Refresher::Uac),
                         require: false,
                     };
-                    let mut t = SessionTimer::new(call.timer_policy, active, true);
+                    let mut t = SessionTimer::new(active, true);
                     t.restart(Instant::now());
                     call.timer = Some(t);
                 }
@@ -3023,14 +3020,22 @@ impl Task {
         self.maybe_forget(key);
     }
 
+    /// The once-a-second housekeeping: registrations that lapsed, session
+    /// timers that are due. Both scan every registration or call, so they
+    /// stay off the per-packet path.
+    fn sweep(&mut self, now: Instant) {
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now + Duration::from_secs(1);
+        self.registrations_expire(now);
+        self.session_timers_due(now);
+    }
+
     /// Acts on the session timers whose time has come: our refresh goes
     /// out, or the device that should have refreshed has not and the call
     /// ends (RFC 4028 §10).
     fn session_timers_due(&mut self, now: Instant) {
-        if now < self.next_timer_scan {
-            return;
-        }
-        self.next_timer_scan = now + Duration::from_secs(1);
         let due: Vec<(u64, bool)> = self
             .calls
             .iter()
@@ -3082,7 +3087,7 @@ impl Task {
             &base,
             &contact,
             t.active.interval,
-            t.policy.min_se,
+            call.timer_policy.min_se,
             call.answer_sdp.clone(),
         );
         t.due = None;
