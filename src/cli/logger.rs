@@ -150,22 +150,9 @@ fn set_verbose(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     CliResult::Success
 }
 
-/// `sscanf("%30d")`: leading blanks, a sign, then digits; whatever follows
-/// them is ignored.
-fn scan_int(s: &str) -> Option<i64> {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let end = digits
-        .bytes()
-        .take(30)
-        .take_while(u8::is_ascii_digit)
-        .count();
-    let n: i64 = digits[..end].parse().ok()?;
-    Some(if neg { -n } else { n }.clamp(i32::MIN as i64, i32::MAX as i64))
+/// The level as `handle_verbose` reads it: `sscanf("%30d")`.
+fn scan_int(s: &str) -> Option<i32> {
+    crate::funcs::c::scan_int(s).map(|(n, _)| n)
 }
 
 /// `logger mute [silent]`: turns this remote console's log output off or
