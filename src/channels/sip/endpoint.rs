@@ -53,11 +53,22 @@ pub struct OutboundAuth {
 
 impl OutboundAuth {
     pub fn secret(&self) -> crate::sip::auth::Secret<'_> {
-        if self.md5 {
-            crate::sip::auth::Secret::Ha1(&self.secret)
-        } else {
-            crate::sip::auth::Secret::Password(&self.secret)
-        }
+        digest_secret(&self.secret, self.md5)
+    }
+}
+
+impl Credentials {
+    pub fn secret(&self) -> crate::sip::auth::Secret<'_> {
+        digest_secret(&self.secret, self.md5)
+    }
+}
+
+/// A stored secret as digest auth takes it: the password, or its HA1.
+fn digest_secret(secret: &str, md5: bool) -> crate::sip::auth::Secret<'_> {
+    if md5 {
+        crate::sip::auth::Secret::Ha1(secret)
+    } else {
+        crate::sip::auth::Secret::Password(secret)
     }
 }
 
@@ -286,20 +297,19 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
     conf.endpoints
         .iter()
         .map(|e| {
-            let auth = e
-                .inbound_auths
-                .first()
-                .and_then(|a| conf.auth(a))
-                .map(|a| Credentials {
+            let auth = e.inbound_auths.first().and_then(|a| conf.auth(a)).map(|a| {
+                let (secret, md5) = a.secret();
+                Credentials {
                     username: a.username.clone(),
-                    secret: a.secret().0,
-                    md5: a.secret().1,
+                    secret,
+                    md5,
                     realm: if a.realm.is_empty() {
                         "asterisk".into()
                     } else {
                         a.realm.clone()
                     },
-                });
+                }
+            });
             let aors: Vec<String> = e
                 .aors
                 .split(',')
@@ -328,11 +338,14 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 .outbound_auths
                 .iter()
                 .filter_map(|a| conf.auth(a))
-                .map(|a| OutboundAuth {
-                    username: a.username.clone(),
-                    secret: a.secret().0,
-                    md5: a.secret().1,
-                    realm: (!a.realm.is_empty()).then(|| a.realm.clone()),
+                .map(|a| {
+                    let (secret, md5) = a.secret();
+                    OutboundAuth {
+                        username: a.username.clone(),
+                        secret,
+                        md5,
+                        realm: (!a.realm.is_empty()).then(|| a.realm.clone()),
+                    }
                 })
                 .collect();
             Endpoint {

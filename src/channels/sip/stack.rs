@@ -30,7 +30,7 @@ use crate::media::Codec;
 use crate::media::rtp::RtpConfig;
 use crate::sip::Via;
 use crate::sip::auth::{
-    DigestChallenge, DigestCredentials, NonceIssuer, Rejection, Secret, Verdict, verify,
+    DigestChallenge, DigestCredentials, NonceIssuer, Rejection, Verdict, verify,
 };
 use crate::sip::dialog::Dialog;
 use crate::sip::message::{Method, Request, parse_datagram_tolerant};
@@ -1699,11 +1699,7 @@ impl Task {
         let Ok(given) = DigestCredentials::from_headers(&req.headers, false) else {
             return Err(Refusal::Challenge { stale: false });
         };
-        let secret = if creds.md5 {
-            Secret::Ha1(&creds.secret)
-        } else {
-            Secret::Password(&creds.secret)
-        };
+        let secret = creds.secret();
         match verify(
             &given,
             &req.method,

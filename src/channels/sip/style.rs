@@ -553,11 +553,7 @@ impl Flavor {
 /// with the caller's secret and the nonce the INVITE used, for the user of
 /// the caller's Contact and the URI `sip:<caller's address>`.
 pub fn bye_credentials(creds: &Credentials, nonce: &str, user: &str, peer: IpAddr) -> String {
-    let secret = if creds.md5 {
-        Secret::Ha1(&creds.secret)
-    } else {
-        Secret::Password(&creds.secret)
-    };
+    let secret = creds.secret();
     let uri = match peer {
         IpAddr::V4(a) => format!("sip:{a}"),
         IpAddr::V6(a) => format!("sip:[{a}]"),
