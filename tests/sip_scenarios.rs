@@ -169,18 +169,25 @@ impl Pbx {
         secs: u32,
     ) -> (i32, String) {
         let trace = format!("{name}.{}", v.name);
-        let status = Command::new(scenarios().join("run.sh"))
-            .arg("-o")
-            .arg(self.out.path())
-            .arg("-n")
-            .arg(&trace)
-            .arg(scenario)
-            .arg(format!("127.0.0.1:{}", v.port))
-            .args(args)
-            .env("SIPP_TIMEOUT", secs.to_string())
+        let status = self
+            .run_sh(v, &trace, scenario, args, secs)
             .status()
             .expect("run.sh");
         (status.code().unwrap_or(-1), trace)
+    }
+
+    /// `run.sh` for one SIPp run against variant `v`, traced as `trace`.
+    fn run_sh(&self, v: Variant, trace: &str, scenario: &str, args: &[&str], secs: u32) -> Command {
+        let mut cmd = Command::new(scenarios().join("run.sh"));
+        cmd.arg("-o")
+            .arg(self.out.path())
+            .arg("-n")
+            .arg(trace)
+            .arg(scenario)
+            .arg(format!("127.0.0.1:{}", v.port))
+            .args(args)
+            .env("SIPP_TIMEOUT", secs.to_string());
+        cmd
     }
 
     fn uac(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
@@ -273,15 +280,8 @@ impl Pbx {
         args: &[&str],
     ) -> (String, std::process::Child) {
         let uas_trace = format!("{name}_uas.{}", v.name);
-        let child = Command::new(scenarios().join("run.sh"))
-            .arg("-o")
-            .arg(self.out.path())
-            .arg("-n")
-            .arg(&uas_trace)
-            .arg(uas)
-            .arg(format!("127.0.0.1:{}", v.port))
-            .args(args)
-            .env("SIPP_TIMEOUT", "30")
+        let child = self
+            .run_sh(v, &uas_trace, uas, args, 30)
             .spawn()
             .expect("run.sh uas");
         std::thread::sleep(std::time::Duration::from_secs(1));
