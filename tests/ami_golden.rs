@@ -860,7 +860,7 @@ fn run(name: &str, calls: bool) {
 /// its config copy (fields drop in order: the daemon stops before the
 /// locks go).
 struct Played {
-    _daemon: common::Daemon,
+    daemon: common::Daemon,
     _sipp: Sipp,
     _machine: Option<std::fs::File>,
     _alone: (
@@ -912,7 +912,7 @@ fn play_scenario(golden: &Path, name: &str) -> Played {
         let _ = std::fs::write(Path::new(&out).join(format!("{name}.rx")), &ours);
     }
     Played {
-        _daemon: daemon,
+        daemon,
         _sipp: sipp,
         _machine,
         _alone,
@@ -1222,8 +1222,14 @@ fn csv_files(dir: &Path) -> BTreeMap<String, Vec<String>> {
 }
 
 fn cdr_run(name: &str) {
+    let played = play_scenario(&cdr_golden_dir(), name);
+    cdr_compare(name, &played);
+}
+
+/// Compares the Cdr events and the cdr-csv files of a played scenario
+/// with the reference's.
+fn cdr_compare(name: &str, played: &Played) {
     let golden = cdr_golden_dir();
-    let played = play_scenario(&golden, name);
     let want_csv = csv_files(&golden.join(format!("{name}.cdr-csv")));
     let ours_dir = played.tmp.path().join("etc/var/log/cdr-csv");
     // cdr_manager goes before csv: give the files a moment.
@@ -1267,4 +1273,48 @@ fn cdr_voicemail() {
 #[test]
 fn cdr_originate() {
     cdr_run("cdr_originate");
+}
+
+/// The answers to the `Command` actions whose ActionID starts with
+/// `prefix`, in order; the countdown to the next batch (whole seconds of
+/// two clock readings, run-dependent) is checked for range and masked.
+fn command_answers(rx: &[u8], prefix: &str) -> Vec<String> {
+    let countdown = regex::Regex::new(r"(Next batch processing time: )(\d+)").expect("re");
+    connections(rx)
+        .iter()
+        .flat_map(|c| messages(c))
+        .filter(|m| {
+            m.iter()
+                .any(|(n, v)| n == "ActionID" && v.starts_with(prefix))
+        })
+        .map(|m| {
+            let text = show(&m);
+            if let Some(c) = countdown.captures(&text) {
+                let secs: u32 = c[2].parse().expect("seconds");
+                assert!((290..=300).contains(&secs), "countdown {secs} in {text}");
+            }
+            countdown.replace_all(&text, "${1}<n>").into_owned()
+        })
+        .collect()
+}
+
+/// Batch mode (config ami-cdr-batch, `size = 4`): records wait until
+/// `cdr submit`, until four are queued, or until the daemon stops;
+/// `cdr show status` counts them.
+#[test]
+fn cdr_batch() {
+    let name = "cdr_batch";
+    let mut played = play_scenario(&cdr_golden_dir(), name);
+    played.daemon.rx("core stop now");
+    assert!(
+        played.daemon.wait_exit(Duration::from_secs(15)),
+        "the daemon stops"
+    );
+    cdr_compare(name, &played);
+    let reference = std::fs::read(cdr_golden_dir().join(format!("{name}.rx"))).expect("golden");
+    for prefix in ["status-", "submit-"] {
+        let want = command_answers(&reference, prefix);
+        assert!(!want.is_empty(), "the reference answered {prefix}*");
+        assert_eq!(want, command_answers(&played.ours, prefix), "{prefix}*");
+    }
 }

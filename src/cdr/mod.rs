@@ -6,13 +6,17 @@
 //! so `CDR()` in the dialplan reads a record that reflects everything the
 //! channel did before. Finished records go to a task that hands them to
 //! the backends, so no file is written under the bus's lock.
+//!
+//! In batch mode (`batch = yes`) finished records wait in a queue that the
+//! same task posts when it holds `size` records, every `time` seconds, on
+//! `cdr submit`, on a reload, and when the daemon stops.
 
 pub mod csv;
 pub mod state;
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -25,7 +29,33 @@ pub use state::{Disposition, READONLY_VARS, Record, State, amaflags_str};
 pub struct Engine {
     state: Mutex<State>,
     /// Where finished records go (the backends' task), once started.
-    out: Mutex<Option<UnboundedSender<Vec<Record>>>>,
+    out: Mutex<Option<UnboundedSender<Post>>>,
+    batch: Mutex<Batch>,
+}
+
+/// What the backends' task is asked to do.
+enum Post {
+    Records(Vec<Record>),
+    /// The batch's due time changed: look at it again.
+    Wake,
+    /// Answered once everything sent before it has been posted.
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Batch mode's queue and its scheduled submission (`cdr_sched`).
+#[derive(Default)]
+struct Batch {
+    pending: Vec<Record>,
+    /// When the queue is next posted; `None` while batch mode is off.
+    due: Option<Instant>,
+}
+
+/// What `cdr submit` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submit {
+    Submitted,
+    Disabled,
+    NotBatch,
 }
 
 /// `%Y-%m-%d %T` of `t` in local time (or GMT), as the backends print
@@ -155,6 +185,7 @@ impl Engine {
     pub fn start(sys: &Arc<System>) {
         let (tx, rx) = unbounded_channel();
         *lock(&sys.cdr.out) = Some(tx);
+        sys.cdr.configure(&sys.loaded().cdr.general);
         let weak = Arc::downgrade(sys);
         sys.pbx
             .channels
@@ -184,9 +215,111 @@ impl Engine {
         if done.is_empty() {
             return;
         }
-        if let Some(tx) = lock(&self.out).as_ref() {
-            let _ = tx.send(done);
+        if !general.batch {
+            self.send(Post::Records(done));
+            return;
         }
+        // `cdr_detach`: queued; a full batch is posted at once (size 0
+        // never fills).
+        let full = {
+            let mut b = lock(&self.batch);
+            b.pending.extend(done);
+            general.size > 0 && b.pending.len() >= general.size as usize
+        };
+        if full {
+            self.submit_soon();
+        }
+    }
+
+    fn send(&self, post: Post) {
+        if let Some(tx) = lock(&self.out).as_ref() {
+            let _ = tx.send(post);
+        }
+    }
+
+    /// `start_batch_mode`: the queue is posted right away, and then every
+    /// `time` seconds from then.
+    fn submit_soon(&self) {
+        lock(&self.batch).due = Some(Instant::now());
+        self.send(Post::Wake);
+    }
+
+    /// Applies `[general]` at start and after each reload, as the engine's
+    /// reload does: batch mode (re)starts with an immediate submission;
+    /// leaving it posts what was queued.
+    pub fn configure(&self, general: &crate::config::views::cdr::CdrGeneral) {
+        if general.enable && general.batch {
+            self.submit_soon();
+            return;
+        }
+        let queued = {
+            let mut b = lock(&self.batch);
+            b.due = None;
+            std::mem::take(&mut b.pending)
+        };
+        if !queued.is_empty() {
+            self.send(Post::Records(queued));
+        }
+    }
+
+    /// `cdr submit`.
+    pub fn submit(&self, general: &crate::config::views::cdr::CdrGeneral) -> Submit {
+        if !general.enable {
+            Submit::Disabled
+        } else if !general.batch {
+            Submit::NotBatch
+        } else {
+            self.submit_soon();
+            Submit::Submitted
+        }
+    }
+
+    /// Records waiting for the next batch.
+    pub fn batch_len(&self) -> usize {
+        lock(&self.batch).pending.len()
+    }
+
+    /// Whole seconds until the next batch as Asterisk's scheduler counts
+    /// them (the difference of the two clock readings' seconds), or `None`
+    /// when none is scheduled.
+    pub fn next_batch_secs(&self) -> Option<i64> {
+        let due = lock(&self.batch).due?;
+        let now = SystemTime::now();
+        let at = now + due.saturating_duration_since(Instant::now());
+        let secs = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        };
+        Some(secs(at) - secs(now))
+    }
+
+    /// Takes the queue if its time has come, and schedules the next
+    /// submission `time` seconds on.
+    fn take_due(&self, time: u32) -> Option<Vec<Record>> {
+        let mut b = lock(&self.batch);
+        let due = b.due?;
+        if due > Instant::now() {
+            return None;
+        }
+        b.due = Some(Instant::now() + Duration::from_secs(u64::from(time)));
+        Some(std::mem::take(&mut b.pending))
+    }
+
+    fn due(&self) -> Option<Instant> {
+        lock(&self.batch).due
+    }
+
+    /// At shutdown: posts the queue and waits (a bounded time) until the
+    /// backends have everything, so no finished record is lost.
+    pub async fn shutdown(&self) {
+        let queued = std::mem::take(&mut lock(&self.batch).pending);
+        if !queued.is_empty() {
+            self.send(Post::Records(queued));
+        }
+        let (ack, done) = tokio::sync::oneshot::channel();
+        self.send(Post::Flush(ack));
+        let _ = tokio::time::timeout(Duration::from_secs(10), done).await;
     }
 
     /// Runs `f` on the engine's state (for `CDR()` and the CDR apps).
@@ -201,10 +334,37 @@ impl Engine {
 }
 
 /// Hands finished records to the backends, in order, off the runtime's
-/// worker threads (cdr_csv writes and syncs files).
-async fn post_task(sys: std::sync::Weak<System>, mut rx: UnboundedReceiver<Vec<Record>>) {
-    while let Some(records) = rx.recv().await {
+/// worker threads (cdr_csv writes and syncs files), and posts the batch
+/// when it is due.
+async fn post_task(sys: std::sync::Weak<System>, mut rx: UnboundedReceiver<Post>) {
+    loop {
+        let due = match sys.upgrade() {
+            Some(s) => s.cdr.due(),
+            None => return,
+        };
+        let msg = match due {
+            Some(at) => tokio::select! {
+                p = rx.recv() => p,
+                _ = tokio::time::sleep_until(at.into()) => Some(Post::Wake),
+            },
+            None => rx.recv().await,
+        };
+        let Some(msg) = msg else { return };
         let Some(sys) = sys.upgrade() else { return };
+        let records = match msg {
+            Post::Records(records) => records,
+            Post::Wake => {
+                let time = sys.loaded().cdr.general.time;
+                match sys.cdr.take_due(time) {
+                    Some(records) if !records.is_empty() => records,
+                    _ => continue,
+                }
+            }
+            Post::Flush(ack) => {
+                let _ = ack.send(());
+                continue;
+            }
+        };
         let join = tokio::task::spawn_blocking(move || post(&sys, &records)).await;
         if let Err(e) = join {
             tracing::error!("CDR backends failed: {e}");

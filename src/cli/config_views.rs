@@ -37,6 +37,11 @@ pub fn commands() -> Vec<CliEntry> {
             cdr_show_status,
         ),
         CliEntry::new(
+            "cdr submit",
+            "Usage: cdr submit\n       Posts the records waiting in the batch to the CDR backends now.\n",
+            cdr_submit,
+        ),
+        CliEntry::new(
             "features show",
             "Usage: features show\n       Lists the call features and their DTMF.\n",
             features_show,
@@ -52,6 +57,20 @@ pub fn commands() -> Vec<CliEntry> {
             rtp_show_settings,
         ),
     ]
+}
+
+fn cdr_submit(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() > 2 {
+        return CliResult::ShowUsage;
+    }
+    out.push_str(match sys.cdr.submit(&sys.loaded().cdr.general) {
+        crate::cdr::Submit::Disabled => "Cannot submit CDR batch: CDR engine disabled.\n",
+        crate::cdr::Submit::NotBatch => "Cannot submit CDR batch: batch mode not enabled.\n",
+        crate::cdr::Submit::Submitted => {
+            "Submitted CDRs to backend engines for processing.  This may take a while.\n"
+        }
+    });
+    CliResult::Success
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -265,10 +284,9 @@ fn cdr_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult
         yes_no(g.canceldispositionenabled)
     );
     if g.batch {
-        // No record is queued; the first batch runs `time` seconds after
-        // the start.
-        let elapsed = sys.started.elapsed().map(|d| d.as_secs()).unwrap_or(0);
-        let next = u64::from(g.time).saturating_sub(elapsed);
+        let queued = sys.cdr.batch_len() as u64;
+        // Asterisk shows 0 when nothing is scheduled.
+        let next = sys.cdr.next_batch_secs().unwrap_or(0);
         out.push_str("* Batch Mode Settings\n  -------------------\n");
         let _ = writeln!(
             out,
@@ -288,7 +306,11 @@ fn cdr_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult
                 "Scheduler plus separate threads"
             }
         );
-        out.push_str("  Current batch size:         0 records\n");
+        let _ = writeln!(
+            out,
+            "  Current batch size:         {queued} record{}",
+            plural(queued)
+        );
         let _ = writeln!(
             out,
             "  Maximum batch size:         {} record{}",
@@ -304,7 +326,7 @@ fn cdr_show_status(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult
         let _ = writeln!(
             out,
             "  Next batch processing time: {next} second{}\n",
-            plural(next)
+            plural(u64::try_from(next).unwrap_or(0))
         );
     }
     out.push_str("* Registered Backends\n  -------------------\n");

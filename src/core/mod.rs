@@ -450,6 +450,9 @@ impl System {
         if parts.contains(&Part::Logger) {
             self.pbx.logger.apply(&next.logger, &self.conf.dirs.log);
         }
+        if parts.contains(&Part::Cdr) {
+            self.cdr.configure(&next.cdr.general);
+        }
         match self.loaded.write() {
             Ok(mut g) => *g = Arc::new(next),
             Err(p) => *p.into_inner() = Arc::new(next),

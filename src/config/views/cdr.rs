@@ -12,16 +12,10 @@ const BACKEND_SECTIONS: &[&str] = &[
     "csv", "custom", "manager", "odbc", "pgsql", "radius", "sqlite", "tds", "mysql",
 ];
 
-/// `[general]` settings Asterism's CDR engine does not act on (batch
-/// mode and its tuning, debug output, ignoring bridge changes, the CANCEL
-/// disposition), with the value that would matter: check-config lists
-/// them. `None`: any value.
+/// `[general]` settings Asterism's CDR engine does not act on (debug
+/// output, ignoring bridge changes, the CANCEL disposition), with the
+/// value that would matter: check-config lists them. `None`: any value.
 const UNBUILT_GENERAL: &[(&str, Option<bool>)] = &[
-    ("batch", Some(true)),
-    ("size", None),
-    ("time", None),
-    ("scheduleronly", None),
-    ("safeshutdown", None),
     ("debug", Some(true)),
     ("ignorestatechanges", Some(true)),
     ("canceldispositionenabled", Some(true)),
@@ -39,7 +33,7 @@ fn note_unbuilt(diags: &mut Vec<Diagnostic>, v: &crate::config::Variable) {
             Severity::Warning,
             v,
             format!(
-                "[general] {} = {}: Asterism's CDR engine does not act on this (it posts each record as its call ends, without batches)",
+                "[general] {} = {}: Asterism's CDR engine does not act on this",
                 v.name, v.value
             ),
         );
@@ -226,8 +220,9 @@ mod tests {
     use super::*;
     use crate::config::views::testutil::{category, config};
 
-    /// Batch mode and the other settings the engine ignores are listed
-    /// with their line; `batch = no` is what it does anyway.
+    /// The settings the engine ignores are listed with their line; batch
+    /// mode is built, and `canceldispositionenabled = no` is what it does
+    /// anyway.
     #[test]
     fn unbuilt_options_are_listed() {
         let cfg = config(vec![category(
@@ -236,8 +231,10 @@ mod tests {
             &[
                 ("batch", "yes"),
                 ("size", "50"),
+                ("debug", "yes"),
                 ("unanswered", "yes"),
                 ("canceldispositionenabled", "no"),
+                ("ignorestatechanges", "yes"),
             ],
         )]);
         let mut d = Vec::new();
@@ -248,7 +245,7 @@ mod tests {
             .filter(|d| d.message.contains("does not act on"))
             .map(|d| d.message.split(' ').nth(1).unwrap_or("").to_string())
             .collect();
-        assert_eq!(listed, ["batch", "size"]);
+        assert_eq!(listed, ["debug", "ignorestatechanges"]);
     }
 
     #[test]
