@@ -611,6 +611,72 @@ fn tone_440(seconds: usize) -> Vec<i16> {
         .collect()
 }
 
+/// A µ-law phone and an A-law phone talk through a Local pair: chan_sip
+/// user 1000 (PCMU only) dials `Local/…`, whose `;2` half dials a
+/// pjsip callee that answers PCMA only and sends back what it receives
+/// (SIPp `-rtp_echo`). The caller's 1 kHz tone crosses both conversions
+/// (µ-law to A-law on the way out, back on the way in) and the Local pair
+/// twice; it must come back clean and at its level.
+#[test]
+fn ulaw_and_alaw_talk_through_a_local_pair() {
+    let uas_port = common::free_udp_port();
+    let pbx = MediaPbx::start_with(&format!(
+        "[media](+)\n\
+         exten => 872,1,Dial(Local/873@media)\n \
+         same => n,Hangup()\n\
+         exten => 873,1,Dial(PJSIP/2001/sip:echo@127.0.0.1:{uas_port})\n \
+         same => n,Hangup()\n"
+    ));
+    let uas_media = common::free_udp_port();
+    let mut uas = Command::new(scenarios().join("run.sh"))
+        .arg("-o")
+        .arg(pbx.out.path())
+        .arg("-n")
+        .arg("alaw_echo_uas")
+        .arg("alaw_echo_uas")
+        .arg(format!("127.0.0.1:{}", pbx.pjsip))
+        .args(["-p", &uas_port.to_string(), "-mp", &uas_media.to_string()])
+        .arg("-rtp_echo")
+        .spawn()
+        .expect("run.sh alaw_echo_uas");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let call = pbx.call(
+        &uncaptured_step(
+            "local_transcode",
+            "872",
+            &["--play", "1000:tone-1000-2000", "--bye", "4000"],
+        ),
+        "chan_sip",
+    );
+    let status = uas.wait().expect("uas");
+    let uas_log =
+        std::fs::read_to_string(pbx.out.path().join("alaw_echo_uas.sip.log")).unwrap_or_default();
+    assert!(
+        status.success(),
+        "the A-law callee's call failed: {uas_log}"
+    );
+    // The callee was offered both laws and took A-law.
+    assert!(uas_log.contains("a=rtpmap:8 PCMA/8000"), "{uas_log}");
+    assert!(call.packets() > 50, "{}", call.rtp);
+    // The tone as it came back: after the first echoed packets, before
+    // its end.
+    let audio = &call.audio;
+    let start = audio
+        .iter()
+        .position(|s| s.unsigned_abs() > 1000)
+        .expect("the tone came back");
+    let tone = &audio[start + 800..(start + 8800).min(audio.len())];
+    assert!(tone.len() > 4000, "{} samples of tone", tone.len());
+    assert!(
+        tone_share(tone, 1000.0) > 0.95,
+        "{}",
+        tone_share(tone, 1000.0)
+    );
+    // tone_pcap.py writes about -10 dBm0: an RMS near 7300.
+    let level = rms(tone);
+    assert!((6000.0..=8800.0).contains(&level), "rms {level}");
+}
+
 #[test]
 fn playback_reads_gsm_and_wav49_prompts() {
     // Prompts only in GSM: a raw .gsm and a wav49 .WAV, by absolute name.

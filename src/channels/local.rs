@@ -1,13 +1,61 @@
 //! Local channels (Asterisk's `main/core_local.c` over `core_unreal.c`):
 //! `Local/exten@context[/options]` makes a pair of channels, `;1` for the
 //! side that placed the call and `;2` that runs the dialplan at
-//! exten@context. What one half does (answer, busy, hangup) the other sees.
+//! exten@context. What one half does (answer, busy, hangup) the other sees,
+//! and what one half is sent (audio, digits) the other receives.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Instant;
 
+use super::media::MediaPort;
 use super::{ChanState, Channel, Driver, Indication, NewChannel, softhangup};
 use crate::core::System;
+use crate::core::events::EventKind;
+use crate::media::{AudioFrame, Codec};
+
+/// A half's media: written frames and digits arrive at the other half as
+/// received ones (`unreal_write` queues them on the other owner). Frames
+/// keep their format; the device that finally gets them converts (so a
+/// µ-law phone and an A-law phone talk through a Local pair).
+struct LocalPort {
+    other: Weak<Channel>,
+}
+
+impl MediaPort for LocalPort {
+    /// No format of its own: signed linear, as for a channel without media.
+    fn codec(&self) -> Codec {
+        Codec::Slin
+    }
+
+    fn write(&self, frame: &AudioFrame, _now: Instant) {
+        if let Some(other) = self.other.upgrade() {
+            other.media_in(frame);
+        }
+    }
+
+    /// The begin arrives now and the end after the digit's length, as the
+    /// frames do on the other half (its bridge announces both).
+    fn send_digit(&self, digit: char, duration_ms: u32) {
+        let Some(other) = self.other.upgrade() else {
+            return;
+        };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        other.note_media();
+        other.emit(EventKind::DtmfBegin { digit, sent: false });
+        rt.spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(u64::from(duration_ms))).await;
+            other.emit(EventKind::DtmfEnd {
+                digit,
+                duration_ms,
+                sent: false,
+            });
+            other.dtmf_in(digit);
+        });
+    }
+}
 
 /// The parsed `exten@context/options` of a Local channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +262,12 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
     let two = chans.alloc(format!("{base};2"), "Local", callid, two_init);
     one.set_peer(&two);
     two.set_peer(&one);
+    one.set_media_port(Arc::new(LocalPort {
+        other: Arc::downgrade(&two),
+    }));
+    two.set_media_port(Arc::new(LocalPort {
+        other: Arc::downgrade(&one),
+    }));
     let pvt = Arc::new(LocalPvt {
         base: base.clone(),
         exten: dest.exten.clone(),

@@ -283,8 +283,14 @@ impl Channel {
     pub fn media_in(&self, frame: &AudioFrame) {
         let first = {
             let mut m = self.media();
+            // A file playing to the channel reads (and drops) what it
+            // receives (`ast_waitstream`), so a bridge passes nothing on
+            // meanwhile; a generator (music, tones) does not read.
+            let file_playing = m.source.as_ref().is_some_and(|(_, s)| !s.is_generator());
             if let Some(tap) = m.tap.as_mut() {
-                tap(frame);
+                if !file_playing {
+                    tap(frame);
+                }
             } else if m.source.is_none() {
                 // While something plays, Asterisk's playback reads (and
                 // drops) what arrives, so nothing waits for the next reader.
