@@ -238,6 +238,14 @@ impl Loaded {
             Part::Modules => view!(modules),
             Part::Logger => view!(logger),
             Part::Sip => view!(sip),
+            // Asterisk reads geolocation.conf only in res_geolocation.
+            Part::Geolocation if !self.modules.loads("res_geolocation") => {
+                self.geolocation = Arc::default();
+                self.set_report(FileReport {
+                    name: views::geolocation::GeolocationConf::FILE.to_string(),
+                    ..Default::default()
+                });
+            }
             Part::Geolocation => view!(geolocation),
             Part::Pjsip => {
                 let (cfg, mut report) = load_file(ast, views::pjsip::PjsipConf::FILE)?;
