@@ -37,11 +37,14 @@ pub fn commands() -> Vec<CliEntry> {
     ]
 }
 
+/// Whether an object id is listed.
+type Keep = Box<dyn Fn(&str) -> bool>;
+
 /// Which objects a listing takes: all, or (`like <pattern>`) those whose
 /// id the POSIX extended regular expression matches somewhere, as
 /// sorcery's regex retrieval does. A pattern that does not compile
 /// matches nothing. `None`: bad arguments.
-fn selection(a: &CliArgs<'_>) -> Option<Box<dyn Fn(&str) -> bool>> {
+fn selection(a: &CliArgs<'_>) -> Option<Keep> {
     match a.argc() {
         3 => Some(Box::new(|_| true)),
         5 if a.arg(3).is_some_and(|w| w.eq_ignore_ascii_case("like")) => {

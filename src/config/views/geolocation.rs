@@ -284,14 +284,14 @@ fn strsep(rest: &mut Option<&str>, sep: u8) -> Option<String> {
     let field = &s[..end];
     // ast_strip_quoted with both quote characters.
     let mut st = strip_blanks(field);
-    if let Some(q) = st.bytes().next().filter(|q| *q == b'"' || *q == b'\'') {
-        if st.as_bytes()[st.len() - 1] == q {
-            st = if st.len() == 1 {
-                ""
-            } else {
-                &st[1..st.len() - 1]
-            };
-        }
+    if let Some(q) = st.bytes().next().filter(|q| *q == b'"' || *q == b'\'')
+        && st.as_bytes()[st.len() - 1] == q
+    {
+        st = if st.len() == 1 {
+            ""
+        } else {
+            &st[1..st.len() - 1]
+        };
     }
     let trimmed = strip_blanks(st);
     if !trimmed.is_empty() {
@@ -622,7 +622,7 @@ fn check_location_info(id: &str, format: Format, info: &mut VarList) -> Result<(
 fn is_ip_literal(s: &str) -> bool {
     let host = if let Some(inner) = s.strip_prefix('[') {
         match inner.split_once(']') {
-            Some((h, rest)) if rest.is_empty() => h,
+            Some((h, "")) => h,
             // `[h]:port`: a port is refused, so no address.
             _ => return false,
         }
@@ -819,11 +819,9 @@ fn load_kind<T>(
                 break;
             }
         }
-        if !refused {
-            if let Err(why) = apply(&mut obj) {
-                section_note(diags, Severity::Error, cat, why);
-                refused = true;
-            }
+        if !refused && let Err(why) = apply(&mut obj) {
+            section_note(diags, Severity::Error, cat, why);
+            refused = true;
         }
         if refused {
             section_note(
