@@ -133,9 +133,17 @@ fn show_profiles(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push_str("Geolocation Profile Objects:\n");
     let mut count = 0;
     for p in sorted(&geo.profiles, |p| &p.name, &*keep) {
-        // Asterisk 20.20.1 crashes on a profile whose location_reference
-        // names no location; it is left out here.
+        // Asterisk 20.20.1 logs this, then crashes; the profile is left
+        // out here.
         let Some(e) = geo.effective(p) else {
+            sys.pbx.logger.error(
+                "res_geolocation/geoloc_eprofile.c",
+                None,
+                &format!(
+                    "Profile '{}' referenced location '{}' does not exist!",
+                    p.name, p.location_reference
+                ),
+            );
             continue;
         };
         let list = |l| or_none(&join(l)).to_string();
