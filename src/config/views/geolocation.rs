@@ -565,12 +565,13 @@ fn check_gml(list: &mut VarList) -> Result<(), String> {
         if n == "shape" {
             continue;
         }
-        // The message keeps the line break Asterisk puts in it.
+        // Asterisk's message ends in a line break of its own (an empty
+        // line in its log); the diagnostic leaves it out.
         let a = shape
             .attrs
             .iter()
             .find(|a| a.name == n)
-            .ok_or_else(|| format!("Invalid variable name '{n}'\n"))?;
+            .ok_or_else(|| format!("Invalid variable name '{n}'"))?;
         check_attr(a, n, v, list)?;
     }
     for a in shape.attrs {
@@ -929,7 +930,7 @@ mod tests {
         assert_eq!(gml("shape=Ellipse,pos=1 2,semiMajorAxis=1,semiMinorAxis=1,orientation=1.5 rad"), Ok("shape=\"Ellipse\",pos=\"1 2\",semiMajorAxis=\"1\",semiMinorAxis=\"1\",orientation=\"1.5 rad\",crs=\"2d\"".into()));
         assert_eq!(
             gml("shape=Circle,pos=1 2,radius=1,startAngle=1"),
-            Err("Invalid variable name 'startAngle'\n".into())
+            Err("Invalid variable name 'startAngle'".into())
         );
         assert_eq!(
             gml("shape=Ellipse,pos=1 2,semiMajorAxis=1,semiMinorAxis=1,orientation=x"),
