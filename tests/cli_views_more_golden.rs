@@ -1,6 +1,7 @@
 //! CLI output of the config views for compat-configs/reference, office and
-//! office-pjsip, compared byte for byte with what Asterisk 20.20.1 printed
-//! for the same files (golden/asterisk-20.20.1/cli/views_*.txt).
+//! office-pjsip, tests/configs/views-rich and tests/configs/geoloc,
+//! compared byte for byte with what Asterisk 20.20.1 printed for the same
+//! files (golden/asterisk-20.20.1/cli/views_*.txt, geoloc*.txt).
 //!
 //! Those captures ran with the configuration in `/tmp/astcap.<6 random
 //! characters>/etc` and the logs in `…/log`; the system here is laid out
@@ -35,6 +36,12 @@ fn setup(config: &str, golden: &str) -> Setup {
 }
 
 fn setup_from(config_dir: &Path, golden: &str) -> Setup {
+    setup_layers(&[config_dir], golden)
+}
+
+/// The config directories copied one over the other, as the capture laid
+/// them out.
+fn setup_layers(config_dirs: &[&Path], golden: &str) -> Setup {
     let dir = tempfile::Builder::new()
         .prefix("astcap.")
         .rand_bytes(6)
@@ -42,7 +49,9 @@ fn setup_from(config_dir: &Path, golden: &str) -> Setup {
         .expect("tempdir");
     let root = dir.path();
     let etc = root.join("etc");
-    copy_dir(config_dir, &etc);
+    for d in config_dirs {
+        copy_dir(d, &etc);
+    }
     for d in ["log", "run", "spool", "var/lib"] {
         std::fs::create_dir_all(root.join(d)).expect("mkdir");
     }
@@ -248,4 +257,84 @@ fn views_rich() {
         "indication show us de",
         "indication show de xx uk",
     ]);
+}
+
+/// tests/configs/geoloc: pjsip endpoints naming geolocation profiles that
+/// exist, do not, or were refused, and a geolocation.conf with valid and
+/// invalid objects of each format.
+fn geoloc() -> Setup {
+    setup_from(&common::repo().join("tests/configs/geoloc"), "geoloc.txt")
+}
+
+#[test]
+fn geoloc_cli() {
+    let s = geoloc();
+    let golden = s.golden.clone();
+    let cmds: Vec<String> = common::golden_blocks(&golden)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    // Every command captured, the pjsip ones included.
+    s.check(&cmds.iter().map(String::as_str).collect::<Vec<_>>());
+    // Asterisk crashes showing prof-dangling (its location does not
+    // exist); Asterism leaves it out, so the whole list is the capture of
+    // every other profile.
+    assert_eq!(
+        s.rx("geoloc show profiles"),
+        common::golden(&golden, "geoloc show profiles like ^(<|prof-[^d])")
+    );
+}
+
+/// The lines Asterisk logged about the objects it refused, in its order:
+/// the view reports the same texts (each with the file:line of the
+/// section or line) in the same order. The empty line Asterisk logs after
+/// a message ending in its own line break is not a diagnostic.
+fn check_refusals(s: &Setup, log: &str) {
+    let want: Vec<String> =
+        std::fs::read_to_string(common::repo().join("golden/asterisk-20.20.1/cli").join(log))
+            .expect("golden log")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .filter_map(|l| l.split_once(".c: ").map(|(_, m)| m.to_string()))
+            .collect();
+    let loaded = s.sys.loaded();
+    let got: Vec<String> = loaded
+        .reports
+        .iter()
+        .filter(|r| r.name == "geolocation.conf" || r.name == "pjsip.conf")
+        .flat_map(|r| r.diagnostics.iter())
+        .filter(|d| d.severity == asterism::config::Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn geoloc_refusals() {
+    check_refusals(&geoloc(), "geoloc.messages.log");
+}
+
+/// The same files with res_geolocation not loaded (modules.conf from
+/// tests/configs/geoloc-noload).
+fn geoloc_noload() -> Setup {
+    let repo = common::repo();
+    setup_layers(
+        &[
+            &repo.join("tests/configs/geoloc"),
+            &repo.join("tests/configs/geoloc-noload"),
+        ],
+        "geoloc_noload.txt",
+    )
+}
+
+#[test]
+fn geoloc_noload_cli() {
+    let s = geoloc_noload();
+    let cmds: Vec<String> = common::golden_blocks(&s.golden)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    s.check(&cmds.iter().map(String::as_str).collect::<Vec<_>>());
+    // Only the endpoint checks speak: geolocation.conf is not read.
+    check_refusals(&s, "geoloc_noload.messages.log");
 }

@@ -42,3 +42,18 @@ fn office_pjsip_views() {
     let (_dir, l) = loaded("office-pjsip");
     insta::assert_snapshot!("office_pjsip_pjsip", json(&*l.pjsip));
 }
+
+/// geolocation.conf of tests/configs/geoloc: what res_geolocation keeps
+/// (the refused objects are left out; see golden/…/cli/geoloc.messages.log).
+#[test]
+fn geoloc_view() {
+    use asterism::config::views::View;
+    use asterism::config::views::geolocation::GeolocationConf;
+    let dir = common::repo().join("tests/configs/geoloc");
+    let opts = asterism::config::LoadOptions::new(&dir);
+    let cfg = asterism::config::load(GeolocationConf::FILE, &opts)
+        .expect("parses")
+        .expect("exists");
+    let view = GeolocationConf::from_config(&cfg, &mut Vec::new());
+    insta::assert_snapshot!("geoloc_geolocation", json(&view));
+}

@@ -13,6 +13,7 @@ pub mod core;
 pub mod database;
 pub mod devstate;
 pub mod dialplan;
+pub mod geoloc;
 pub mod logger;
 pub mod manager;
 pub mod moh;
@@ -88,6 +89,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(apps::commands());
     all.extend(sip::commands());
     all.extend(pjsip::commands());
+    all.extend(geoloc::commands());
     all.extend(voicemail::commands());
     all.extend(confbridge::commands());
     all.extend(moh::commands());

@@ -42,6 +42,7 @@ pub struct Loaded {
     pub logger: Arc<views::logger::LoggerConf>,
     pub sip: Arc<views::sip::SipConf>,
     pub pjsip: Arc<views::pjsip::PjsipConf>,
+    pub geolocation: Arc<views::geolocation::GeolocationConf>,
     pub voicemail: Arc<views::voicemail::VoicemailConf>,
     pub queues: Arc<views::queues::QueuesConf>,
     pub confbridge: Arc<views::confbridge::ConfbridgeConf>,
@@ -66,6 +67,7 @@ pub enum Part {
     Modules,
     Logger,
     Sip,
+    Geolocation,
     Pjsip,
     Voicemail,
     Queues,
@@ -82,11 +84,13 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 17] = [
+    pub const ALL: [Part; 18] = [
         Part::Modules,
         Part::Logger,
         Part::Dialplan,
         Part::Sip,
+        // Before res_pjsip, whose endpoints name its profiles.
+        Part::Geolocation,
         Part::Pjsip,
         Part::Voicemail,
         Part::Queues,
@@ -109,6 +113,7 @@ impl Part {
             Part::Modules => views::modules::ModulesConf::FILE,
             Part::Logger => views::logger::LoggerConf::FILE,
             Part::Sip => views::sip::SipConf::FILE,
+            Part::Geolocation => views::geolocation::GeolocationConf::FILE,
             Part::Pjsip => views::pjsip::PjsipConf::FILE,
             Part::Voicemail => views::voicemail::VoicemailConf::FILE,
             Part::Queues => views::queues::QueuesConf::FILE,
@@ -132,6 +137,7 @@ impl Part {
             Part::Modules => "modules",
             Part::Logger => "logger",
             Part::Sip => "chan_sip",
+            Part::Geolocation => "res_geolocation",
             Part::Pjsip => "res_pjsip",
             Part::Voicemail => "app_voicemail",
             Part::Queues => "app_queue",
@@ -232,7 +238,34 @@ impl Loaded {
             Part::Modules => view!(modules),
             Part::Logger => view!(logger),
             Part::Sip => view!(sip),
-            Part::Pjsip => view!(pjsip),
+            // Asterisk reads geolocation.conf only in res_geolocation.
+            Part::Geolocation if !self.modules.loads("res_geolocation") => {
+                self.geolocation = Arc::default();
+                self.set_report(FileReport {
+                    name: views::geolocation::GeolocationConf::FILE.to_string(),
+                    ..Default::default()
+                });
+            }
+            Part::Geolocation => view!(geolocation),
+            Part::Pjsip => {
+                let (cfg, mut report) = load_file(ast, views::pjsip::PjsipConf::FILE)?;
+                // res_pjsip checks endpoints' profiles against what
+                // res_geolocation holds, when modules.conf loads it.
+                let geoloc = self
+                    .modules
+                    .loads("res_geolocation")
+                    .then_some(&*self.geolocation);
+                let view = match cfg {
+                    Some(cfg) => views::pjsip::PjsipConf::from_config_with(
+                        &cfg,
+                        &mut report.diagnostics,
+                        geoloc,
+                    ),
+                    None => Default::default(),
+                };
+                self.pjsip = Arc::new(view);
+                self.set_report(report);
+            }
             Part::Voicemail => view!(voicemail),
             Part::Queues => view!(queues),
             Part::Confbridge => view!(confbridge),

@@ -12,6 +12,7 @@ pub mod cdr_manager;
 pub mod codecs;
 pub mod confbridge;
 pub mod features;
+pub mod geolocation;
 pub mod groups;
 pub mod hash;
 pub mod http;

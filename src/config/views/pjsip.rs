@@ -2,6 +2,7 @@
 //! several objects of different types, e.g. `[1001]` endpoint and aor),
 //! with res_pjsip's defaults.
 
+use super::geolocation::GeolocationConf;
 use super::qos::str2tos;
 use super::values::{list, set_parsed};
 use super::{View, bad_value, check_known, line_note, section_note};
@@ -310,7 +311,11 @@ fn parse_transport(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) ->
 /// Builds an endpoint as sorcery does: defaults, then every line of the
 /// section (templates' first), then the final checks. A line Asterisk
 /// refuses makes it drop the whole endpoint.
-fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<Endpoint> {
+fn parse_endpoint(
+    cat: &Category,
+    diags: &mut Vec<Diagnostic>,
+    geoloc: Option<&GeolocationConf>,
+) -> Option<Endpoint> {
     let mut e = Endpoint::new(&cat.name);
     for v in &cat.variables {
         if let Err(why) = e.set(&v.name, &v.value) {
@@ -335,6 +340,20 @@ fn parse_endpoint(cat: &Category, diags: &mut Vec<Diagnostic>) -> Option<Endpoin
                     cat,
                     format!("endpoint '{}': {w}", cat.name),
                 );
+            }
+            if let Err(why) = e.check_geolocation(geoloc) {
+                // Asterisk's two lines: res_pjsip's reason, then sorcery's.
+                section_note(diags, Severity::Error, cat, why);
+                section_note(
+                    diags,
+                    Severity::Error,
+                    cat,
+                    format!(
+                        "Could not create an object of type 'endpoint' with id '{}' from configuration file 'pjsip.conf'",
+                        cat.name
+                    ),
+                );
+                return None;
             }
             Some(e)
         }
@@ -453,7 +472,20 @@ fn parse_identify(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> 
 impl View for PjsipConf {
     const FILE: &'static str = "pjsip.conf";
 
+    /// As with res_geolocation not loaded.
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
+        Self::from_config_with(cfg, diags, None)
+    }
+}
+
+impl PjsipConf {
+    /// The view, with endpoints' geolocation profiles checked against
+    /// `geoloc` (`None`: res_geolocation is not loaded).
+    pub fn from_config_with(
+        cfg: &Config,
+        diags: &mut Vec<Diagnostic>,
+        geoloc: Option<&GeolocationConf>,
+    ) -> Self {
         let mut conf = PjsipConf::default();
         for cat in cfg.sections() {
             let Some(tv) = cat.get_var("type") else {
@@ -469,7 +501,7 @@ impl View for PjsipConf {
             let kind = tv.value.trim().to_ascii_lowercase();
             match kind.as_str() {
                 "transport" => conf.transports.push(parse_transport(cfg, cat, diags)),
-                "endpoint" => conf.endpoints.extend(parse_endpoint(cat, diags)),
+                "endpoint" => conf.endpoints.extend(parse_endpoint(cat, diags, geoloc)),
                 "aor" => conf.aors.push(parse_aor(cfg, cat, diags)),
                 "auth" => conf.auths.push(parse_auth(cfg, cat, diags)),
                 "identify" => conf.identifies.push(parse_identify(cfg, cat, diags)),

@@ -9,6 +9,7 @@
 use super::acl::AclList;
 use super::callerid;
 use super::codecs::CodecList;
+use super::geolocation::GeolocationConf;
 use super::groups::{NamedGroups, parse_group, print_group};
 use super::qos::str2tos;
 use crate::config::{is_false, is_true};
@@ -989,12 +990,38 @@ impl Endpoint {
                 self.dtls.auto_generate_cert = true;
             }
         }
-        if !self.geoloc_incoming_call_profile.is_empty()
-            || !self.geoloc_outgoing_call_profile.is_empty()
-        {
-            return Err("geolocation profiles are not known (geolocation.conf is not read)".into());
-        }
         Ok(warnings)
+    }
+
+    /// res_pjsip's last check of an endpoint: the geolocation profiles it
+    /// names must exist in res_geolocation (`None`: not loaded). The
+    /// error is the line Asterisk logs.
+    pub fn check_geolocation(&self, geoloc: Option<&GeolocationConf>) -> Result<(), String> {
+        let (incoming, outgoing) = (
+            &self.geoloc_incoming_call_profile,
+            &self.geoloc_outgoing_call_profile,
+        );
+        if incoming.is_empty() && outgoing.is_empty() {
+            return Ok(());
+        }
+        let Some(geoloc) = geoloc else {
+            return Err(format!(
+                "A geoloc incoming and/or outgoing call_profile was specified on endpoint '{}' but res_geolocation is not loaded.",
+                self.name
+            ));
+        };
+        for (option, profile) in [
+            ("geoloc_incoming_call_profile", incoming),
+            ("geoloc_outgoing_call_profile", outgoing),
+        ] {
+            if !profile.is_empty() && geoloc.profile(profile).is_none() {
+                return Err(format!(
+                    "{option} '{profile}' on endpoint '{}' doesn't exist",
+                    self.name
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The AOR names of `aors=`, as res_pjsip walks them.
