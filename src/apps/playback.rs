@@ -59,6 +59,12 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
                     ctx.chan.name,
                 ),
             );
+            crate::core::testsuite::notify(
+                &ctx.sys.pbx.channels.events,
+                &crate::core::testsuite::STREAMFILE,
+                "PLAYBACK",
+                || format!("Message: {name}\r\nChannel: {}", ctx.chan.name),
+            );
             Some(ctx.chan.start_source(Box::new(p)))
         }
         Err(e) => {

@@ -266,6 +266,17 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
     } else {
         // The option was checked above to be one letter.
         let option = option.and_then(|o| o.chars().next());
+        crate::core::testsuite::notify(
+            &ctx.sys.pbx.channels.events,
+            &crate::core::testsuite::SAY_NUMBER,
+            "SAYNUM",
+            || {
+                format!(
+                    "Message: saying number {number}\r\nNumber: {number}\r\nChannel: {}",
+                    ctx.chan.name
+                )
+            },
+        );
         say::number_steps(&lang, number, option, exists_for(ctx))
     };
     let said = run_number_steps(ctx, &steps, ints).await;

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::core::events::{ChannelSnapshot, EventBus, EventKind};
+use crate::core::testsuite;
 use crate::pbx::vars::VarList;
 
 /// Channel states, named as `ast_state2str` names them.
@@ -549,15 +550,27 @@ impl Channel {
         if self.softhangup_flags() != 0 {
             return true;
         }
+        self.timeout_passed(&[&testsuite::CHECK_HANGUP_TIME])
+    }
+
+    /// The absolute timeout has passed: it becomes a TIMEOUT soft hangup,
+    /// told to the test suite from each of `sites` in turn (the places
+    /// Asterisk notices it on the way).
+    fn timeout_passed(&self, sites: &[&testsuite::Site]) -> bool {
         let deadline = self.lock().when_to_hangup;
-        if let Some(t) = deadline {
-            if Instant::now() >= t {
+        match deadline {
+            Some(t) if Instant::now() >= t => {
+                for site in sites {
+                    testsuite::notify(&self.events, site, "HANGUP_TIME", || {
+                        format!("Channel: {}", self.name)
+                    });
+                }
                 self.softhangup
                     .fetch_or(softhangup::TIMEOUT, Ordering::SeqCst);
-                return true;
+                true
             }
+            _ => false,
         }
-        false
     }
 
     /// Waits `dur` unless the channel is hung up first (`ast_safe_sleep`).
@@ -579,6 +592,14 @@ impl Channel {
             tokio::select! {
                 _ = notified => {}
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake_at)) => {}
+            }
+            // ast_safe_sleep: the poll that outlasts the absolute timeout
+            // notices it, and so does the next wait, before the hangup
+            // is seen.
+            if self.softhangup_flags() == 0
+                && self.timeout_passed(&[&testsuite::WAITFOR_EXPIRED, &testsuite::WAITFOR_PASSED])
+            {
+                return Err(Interrupted::Hangup);
             }
         }
     }
@@ -602,7 +623,13 @@ impl Channel {
                 Some(t) => {
                     tokio::select! {
                         _ = notified => {}
-                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(t)) => {}
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(t)) => {
+                            // The wait's poll outlasted the absolute
+                            // timeout (ast_waitfor_nandfds).
+                            if self.softhangup_flags() == 0 {
+                                self.timeout_passed(&[&testsuite::WAITFOR_EXPIRED]);
+                            }
+                        }
                     }
                 }
                 None => notified.await,

@@ -8,6 +8,7 @@ pub mod events;
 pub mod logger;
 pub mod modules;
 pub mod remote;
+pub mod testsuite;
 pub mod tz;
 
 use std::path::{Path, PathBuf};

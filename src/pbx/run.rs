@@ -108,6 +108,22 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
 pub async fn pbx_run(ctx: AppCtx) {
     use std::sync::atomic::Ordering;
     let callid = ctx.chan.callid;
+    // __ast_pbx_run binds the channel to a call id when it has none:
+    // Local channels have none until then (chan_sip binds one when it
+    // creates its channel, Dial's legs take their caller's).
+    if ctx.chan.tech == "Local" {
+        crate::core::testsuite::notify(
+            &ctx.sys.pbx.channels.events,
+            &crate::core::testsuite::CALLID_SET,
+            "CallIDChange",
+            || {
+                format!(
+                    "State: CallIDChange\r\nChannel: {}\r\nCallID: [C-{callid:08x}]\r\nPriorCallID: ",
+                    ctx.chan.name
+                )
+            },
+        );
+    }
     let counters = &ctx.sys.pbx.channels;
     counters.processed.fetch_add(1, Ordering::SeqCst);
     counters.active.fetch_add(1, Ordering::SeqCst);

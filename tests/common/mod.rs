@@ -56,10 +56,16 @@ pub fn binary() -> &'static str {
 
 impl Daemon {
     pub fn start(dir: &Path) -> Daemon {
+        Daemon::start_with_env(dir, &[])
+    }
+
+    /// As [`Daemon::start`], with more variables in its environment.
+    pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         let conf = dir.join("asterisk.conf");
         // The reference captures ran with the process in UTC.
         let child = Command::new(binary())
             .env("TZ", "UTC")
+            .envs(env.iter().copied())
             .args(["-f", "-g", "-q", "-m", "-n", "-C"])
             .arg(&conf)
             .stdin(Stdio::null())

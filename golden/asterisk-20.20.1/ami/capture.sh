@@ -13,11 +13,15 @@
 # SIPp traces of `sipp` lines there), AMI_SCENARIO_DIR (where <name>.scenario
 # is; default next to this script), AMI_LOG_OUT (copy the instance's
 # cdr-csv log directory to <AMI_LOG_OUT>/<name>.cdr-csv once it stopped).
+# A scenario with a `# build: test-framework` line runs on a reference
+# built with the TEST_FRAMEWORK compile option instead (its TestEvents):
+# ASTERISK_TEST_PREFIX (default /work/ref-test/install); the script
+# refuses an install without it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 configs=$(cd "$here/../../../compat-configs" && pwd)
 PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
-AST=$PREFIX/sbin/asterisk
+TEST_PREFIX=${ASTERISK_TEST_PREFIX:-/work/ref-test/install}
 PORT=5038
 # AMI_RX_DIR: write the .rx files elsewhere (e.g. to compare two runs)
 outdir=${AMI_RX_DIR:-$here}
@@ -41,6 +45,17 @@ play_once() {
     local work cmds out cap pid conf status i cfg
     cfg=$(sed -n 's/^# config: *//p' "$scenarios/$name.scenario" | head -n 1)
     cfg=${AMI_CONFIG_DIR:-$configs/${cfg:-ami}}
+    # the reference build: the regular one, or one with TEST_FRAMEWORK
+    # (its build options, compiled into the binary, name it)
+    local prefix=$PREFIX
+    if grep -q '^# build: *test-framework' "$scenarios/$name.scenario"; then
+        prefix=$TEST_PREFIX
+        if ! grep -aq 'TEST_FRAMEWORK' "$prefix/sbin/asterisk" 2>/dev/null; then
+            echo "$name: $prefix/sbin/asterisk is not built with TEST_FRAMEWORK" >&2
+            return 1
+        fi
+    fi
+    local AST=$prefix/sbin/asterisk
     work=$(mktemp -d /tmp/amicap.XXXXXX)
     cmds=$work/cmds
     out=$work/out
@@ -51,7 +66,7 @@ play_once() {
     : >"$out"
     # AMI_LOG_OUT: keep the instance's directory past its stop (its logs
     # are written until then)
-    CAPTURE_KEEP=${AMI_LOG_OUT:+1} \
+    CAPTURE_KEEP=${AMI_LOG_OUT:+1} ASTERISK_PREFIX=$prefix \
         /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
     cap=$!
     # booted once capture2.sh has run `core waitfullybooted`

@@ -1,0 +1,122 @@
+//! Test-suite events (`main/test.c`'s `ast_test_suite_event_notify`): the
+//! `TestEvent` AMI events an Asterisk built with the TEST_FRAMEWORK
+//! compile option raises where an application reaches a state the
+//! Asterisk testsuite waits for (a file starts playing, a number is said,
+//! the absolute timeout fires...).
+//!
+//! A regular Asterisk raises none, so neither do we by default. They are
+//! on when Asterism is built with the `test-framework` cargo feature (the
+//! analogue of the compile option) or run with `ASTERISM_TEST_FRAMEWORK=1`
+//! in its environment (so the tests can cover them without a second
+//! build).
+//!
+//! Each event names the C source line that raised it (`AppFile`,
+//! `AppFunction`, `AppLine`); clients match on them, so each point is a
+//! [`Site`] below holding Asterisk 20.20.1's values.
+
+use std::sync::OnceLock;
+
+use super::events::{EventBus, EventKind};
+
+/// Where Asterisk 20.20.1 raises an event: `__FILE__` (the file name
+/// alone: Asterisk compiles each file from its own directory),
+/// `__PRETTY_FUNCTION__` and `__LINE__`.
+#[derive(Debug)]
+pub struct Site {
+    pub file: &'static str,
+    pub function: &'static str,
+    pub line: u32,
+}
+
+/// `ast_streamfile` (main/file.c): a file opened and about to play.
+pub const STREAMFILE: Site = Site {
+    file: "file.c",
+    function: "ast_streamfile",
+    line: 1377,
+};
+
+/// `say_number_full` (main/say.c): SayNumber and every `ast_say_number`.
+pub const SAY_NUMBER: Site = Site {
+    file: "say.c",
+    function: "say_number_full",
+    line: 880,
+};
+
+/// `ast_check_hangup` (main/channel.c): the absolute timeout has passed.
+pub const CHECK_HANGUP_TIME: Site = Site {
+    file: "channel.c",
+    function: "ast_check_hangup",
+    line: 455,
+};
+
+/// `ast_waitfor_nandfds` (main/channel.c): a wait starts after the
+/// absolute timeout has passed.
+pub const WAITFOR_PASSED: Site = Site {
+    file: "channel.c",
+    function: "ast_waitfor_nandfds",
+    line: 3028,
+};
+
+/// `ast_waitfor_nandfds` (main/channel.c): the absolute timeout passed
+/// while the wait was polling.
+pub const WAITFOR_EXPIRED: Site = Site {
+    file: "channel.c",
+    function: "ast_waitfor_nandfds",
+    line: 3115,
+};
+
+/// `ast_channel_callid_set` (main/channel_internal_api.c): a channel is
+/// bound to a call id.
+pub const CALLID_SET: Site = Site {
+    file: "channel_internal_api.c",
+    function: "ast_channel_callid_set",
+    line: 709,
+};
+
+/// Whether test-suite events are raised (decided once per process).
+pub fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| {
+        cfg!(feature = "test-framework")
+            || std::env::var("ASTERISM_TEST_FRAMEWORK").is_ok_and(|v| v == "1")
+    })
+}
+
+/// `ast_test_suite_event_notify(state, fmt, ...)`: raises a `TestEvent`
+/// of `state` from `site`; `data` gives the event's own header lines
+/// (CRLF between them, as Asterisk's format strings have them) and is
+/// only called when the events are on.
+pub fn notify(bus: &EventBus, site: &Site, state: &str, data: impl FnOnce() -> String) {
+    if !enabled() {
+        return;
+    }
+    bus.publish_system(EventKind::Manager {
+        // test_suite_event_to_ami raises it as EVENT_FLAG_REPORTING.
+        class: crate::manager::class::REPORTING,
+        name: "TestEvent".into(),
+        body: body(site, state, &data()),
+    });
+}
+
+/// `test_suite_event_to_ami`: the fixed headers, then the data and a
+/// CRLF, whatever the data ends with.
+fn body(site: &Site, state: &str, data: &str) -> String {
+    format!(
+        "Type: StateChange\r\nState: {state}\r\nAppFile: {}\r\nAppFunction: {}\r\nAppLine: {}\r\n{data}\r\n",
+        site.file, site.function, site.line
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_layout() {
+        assert_eq!(
+            body(&SAY_NUMBER, "SAYNUM", "Number: 4\r\nChannel: X"),
+            "Type: StateChange\r\nState: SAYNUM\r\nAppFile: say.c\r\n\
+             AppFunction: say_number_full\r\nAppLine: 880\r\nNumber: 4\r\nChannel: X\r\n"
+        );
+    }
+}
