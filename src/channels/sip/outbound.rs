@@ -50,8 +50,14 @@ pub struct Registration {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GivingUp {
     /// chan_sip: `registerattempts` unanswered tries (0: never), and
-    /// whether a 403 is retried (`register_retry_403`) rather than final.
-    ChanSip { attempts: u32, retry_403: bool },
+    /// whether a 403 is retried (`register_retry_403`) rather than final;
+    /// a registrar's Min-Expires above `max_expiry` (`maxexpiry`) is
+    /// refused.
+    ChanSip {
+        attempts: u32,
+        retry_403: bool,
+        max_expiry: u32,
+    },
     /// res_pjsip: `max_retries` temporary failures; a failed challenge is
     /// final when `auth_rejection_permanent`; a 403 or another final
     /// failure is retried after `forbidden_retry_interval` /
@@ -140,6 +146,7 @@ pub fn parse_chan_sip(
         giving_up: GivingUp::ChanSip {
             attempts: u32::try_from(general.settings.registerattempts).unwrap_or(0),
             retry_403: general.settings.register_retry_403,
+            max_expiry: u32::try_from(general.settings.maxexpiry).unwrap_or(0),
         },
         server_uri: None,
         client_uri: None,
@@ -288,7 +295,7 @@ pub struct Client {
     retries: u32,
     /// What the driver logs about the last outcome (level, text), for the
     /// task to write.
-    pub log: Option<(crate::core::logger::Level, String)>,
+    pub log: Vec<(crate::core::logger::Level, String)>,
 }
 
 /// What the task does after a response.
@@ -334,7 +341,7 @@ impl Client {
             registered_at: None,
             sent: 0,
             retries: 0,
-            log: None,
+            log: Vec::new(),
         })
     }
 
@@ -473,7 +480,7 @@ impl Client {
                     }
                     _ => {
                         if flavor == Flavor::ChanSip {
-                            self.log = Some((
+                            self.log.push((
                                 Level::Notice,
                                 format!(
                                     "Failed to authenticate on REGISTER to '{}@{}' (Tries {})",
@@ -485,9 +492,71 @@ impl Client {
                     }
                 }
             }
+            423 => self.too_brief(flavor, local, resp, now),
             // chan_sip calls it "No Authentication"; pjsip "Rejected".
             403 => self.failed(State::NoAuth, resp, now),
             _ => self.failed(State::Failed, resp, now),
+        }
+    }
+
+    /// 423 Interval Too Brief: both drivers ask again at once for the
+    /// registrar's Min-Expires. chan_sip takes the header as `atoi` reads
+    /// it and gives up when it exceeds `maxexpiry`; pjsip (`pjsip_regc`)
+    /// guesses 3601 once when the header is missing, and fails when it
+    /// already asked for as much.
+    fn too_brief(
+        &mut self,
+        flavor: Flavor,
+        local: SocketAddr,
+        resp: &Response,
+        now: Instant,
+    ) -> Next {
+        let header = resp.headers.get("Min-Expires");
+        match self.reg.giving_up {
+            GivingUp::ChanSip { max_expiry, .. } => {
+                let min = header
+                    .map(crate::apps::builtins::atoi)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0);
+                let (user, host) = (self.reg.user.clone(), self.reg.host.clone());
+                self.log.push((
+                    Level::Warning,
+                    format!(
+                        "Got 423 Interval too brief for service {user}@{host}, minimum is {min} seconds"
+                    ),
+                ));
+                if min > max_expiry {
+                    self.log.push((
+                        Level::Warning,
+                        format!(
+                            "Required expiration time from {user}@{host} is too high, giving up"
+                        ),
+                    ));
+                    self.state = State::Rejected;
+                    self.outcome = State::Rejected;
+                    self.next_at = None;
+                    return Next::Wait;
+                }
+                self.reg.expiry = min;
+                self.state = State::Unregistered;
+                self.outcome = State::Unregistered;
+                Next::Send(self.request(flavor, local))
+            }
+            GivingUp::Pjsip { .. } => {
+                const UNSPECIFIED_MIN_EXPIRES: u32 = 3601;
+                let min = match header {
+                    Some(v) => v.trim().parse::<u32>().ok(),
+                    None => (self.reg.expiry != UNSPECIFIED_MIN_EXPIRES)
+                        .then_some(UNSPECIFIED_MIN_EXPIRES),
+                };
+                match min {
+                    Some(min) if self.reg.expiry < min => {
+                        self.reg.expiry = min;
+                        Next::Send(self.request(flavor, local))
+                    }
+                    _ => self.failed(State::Failed, resp, now),
+                }
+            }
         }
     }
 
@@ -536,7 +605,7 @@ impl Client {
                     self.outcome = State::Rejected;
                 }
                 if log.is_some() {
-                    self.log = log;
+                    self.log.extend(log);
                 }
                 self.next_at = (!stop).then(|| now + self.reg.retry);
             }
@@ -575,7 +644,7 @@ impl Client {
             || (matches!(code, 401 | 407) && !auth_rejection_permanent);
         let retry_in = |this: &mut Client, wait: Duration, text: String| {
             this.next_at = Some(now + wait);
-            this.log = Some((Level::Warning, text));
+            this.log.push((Level::Warning, text));
         };
         let temporal_text = |wait: Duration| {
             if answered {
@@ -595,7 +664,7 @@ impl Client {
         } else if !self.reg.retry.is_zero() && temporal {
             if self.retries == max_retries {
                 self.next_at = None;
-                self.log = Some((
+                self.log.push((
                     Level::Warning,
                     format!(
                         "Maximum retries reached when attempting outbound registration to '{server}' with client '{client}', stopping registration attempt"
@@ -628,7 +697,7 @@ impl Client {
             );
         } else {
             self.next_at = None;
-            self.log = Some((
+            self.log.push((
                 Level::Warning,
                 if answered {
                     format!(
@@ -657,7 +726,7 @@ impl Client {
                     self.state = State::Failed;
                     self.outcome = State::Failed;
                     self.next_at = None;
-                    self.log = Some((
+                    self.log.push((
                         Level::Notice,
                         format!(
                             "   -- Last Registration Attempt #{} failed, Giving up forever trying to register '{user}@{host}'",
@@ -666,7 +735,7 @@ impl Client {
                     ));
                 } else {
                     self.next_at = Some(now);
-                    self.log = Some((
+                    self.log.push((
                         Level::Notice,
                         format!(
                             "   -- Registration for '{user}@{host}' timed out, trying again (Attempt #{})",
@@ -891,7 +960,76 @@ mod giving_up_tests {
     }
 
     fn logged(c: &mut Client) -> String {
-        c.log.take().map(|(_, t)| t).unwrap_or_default()
+        c.log
+            .drain(..)
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The Expires header of a REGISTER about to be sent.
+    fn expires_sent(next: Next) -> String {
+        match next {
+            Next::Send(req) => req.headers.get("Expires").unwrap_or("").to_string(),
+            Next::Wait => panic!("nothing sent"),
+        }
+    }
+
+    #[test]
+    fn interval_too_brief_asks_again_for_min_expires() {
+        let now = Instant::now();
+        let chan_sip = GivingUp::ChanSip {
+            attempts: 0,
+            retry_403: false,
+            max_expiry: 3600,
+        };
+        let mut c = client(Flavor::ChanSip, chan_sip);
+        let too_brief = status(423, "Min-Expires: 600\r\n");
+        assert_eq!(
+            expires_sent(c.on_response(Flavor::ChanSip, c.target, &too_brief, now)),
+            "600"
+        );
+        assert_eq!(c.state, State::RequestSent);
+        assert_eq!(
+            logged(&mut c),
+            "Got 423 Interval too brief for service 3000@127.0.0.1, minimum is 600 seconds"
+        );
+        // More than maxexpiry: chan_sip gives up.
+        let mut c = client(Flavor::ChanSip, chan_sip);
+        let next = c.on_response(
+            Flavor::ChanSip,
+            c.target,
+            &status(423, "Min-Expires: 7200\r\n"),
+            now,
+        );
+        assert!(matches!(next, Next::Wait));
+        assert_eq!((c.state, c.next_at), (State::Rejected, None));
+        assert_eq!(
+            logged(&mut c),
+            "Got 423 Interval too brief for service 3000@127.0.0.1, minimum is 7200 seconds\n\
+             Required expiration time from 3000@127.0.0.1 is too high, giving up"
+        );
+        // pjsip: once for the Min-Expires; a second 423 when it already
+        // asked for that much is a failure.
+        let mut c = client(Flavor::Pjsip, PJSIP);
+        assert_eq!(
+            expires_sent(c.on_response(Flavor::Pjsip, c.target, &too_brief, now)),
+            "600"
+        );
+        assert!(logged(&mut c).is_empty());
+        let next = c.on_response(Flavor::Pjsip, c.target, &too_brief, now);
+        assert!(matches!(next, Next::Wait));
+        assert_eq!((c.state, c.next_at), (State::Failed, None));
+        // Without Min-Expires pjsip guesses 3601, once.
+        let mut c = client(Flavor::Pjsip, PJSIP);
+        let bare = status(423, "");
+        assert_eq!(
+            expires_sent(c.on_response(Flavor::Pjsip, c.target, &bare, now)),
+            "3601"
+        );
+        let next = c.on_response(Flavor::Pjsip, c.target, &bare, now);
+        assert!(matches!(next, Next::Wait));
+        assert_eq!(c.state, State::Failed);
     }
 
     #[test]
@@ -949,6 +1087,7 @@ mod giving_up_tests {
         let chan_sip = |attempts, retry_403| GivingUp::ChanSip {
             attempts,
             retry_403,
+            max_expiry: 3600,
         };
         let mut c = client(Flavor::ChanSip, chan_sip(0, false));
         c.on_response(Flavor::ChanSip, c.target, &status(403, ""), now);

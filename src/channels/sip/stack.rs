@@ -952,17 +952,16 @@ impl Task {
 
     /// Writes what the driver logs about registration `i`'s last outcome.
     fn registration_log(&mut self, i: usize) {
-        let Some((level, text)) = self.regs[i].log.take() else {
-            return;
-        };
         let file = match self.flavor {
             Flavor::ChanSip => "chan_sip.c",
             Flavor::Pjsip => "res_pjsip_outbound_registration.c",
         };
         let logger = &self.sys.pbx.logger;
-        match level {
-            crate::core::logger::Level::Warning => logger.warning(file, None, &text),
-            _ => logger.notice(file, None, &text),
+        for (level, text) in std::mem::take(&mut self.regs[i].log) {
+            match level {
+                crate::core::logger::Level::Warning => logger.warning(file, None, &text),
+                _ => logger.notice(file, None, &text),
+            }
         }
     }
 
@@ -1341,7 +1340,10 @@ impl Task {
                 match next {
                     outbound::Next::Send(req) => {
                         self.send_registration(i, req);
-                        self.registry_changed(i, false);
+                        // chan_sip tells AMI of its new REGISTER after a
+                        // 423 (not after a challenge).
+                        let told = response.status == 423 && self.flavor == Flavor::ChanSip;
+                        self.registry_changed(i, told);
                     }
                     outbound::Next::Wait => {
                         self.registry_changed(i, response.status >= 200);
