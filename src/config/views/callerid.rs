@@ -43,7 +43,7 @@ fn strip_quoted(s: &str) -> &str {
 }
 
 /// `ast_unescape_quoted`: a backslash keeps the next character as is.
-fn unescape_quoted(s: &str) -> String {
+pub(crate) fn unescape_quoted(s: &str) -> String {
     let mut out = String::new();
     let mut chars = s.chars();
     while let Some(c) = chars.next() {

@@ -297,19 +297,7 @@ fn strsep(rest: &mut Option<&str>, sep: u8) -> Option<String> {
     if !trimmed.is_empty() {
         st = trimmed;
     }
-    let mut out = String::with_capacity(st.len());
-    let mut chars = st.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some(n) => out.push(n),
-                None => break,
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
+    Some(super::callerid::unescape_quoted(st))
 }
 
 /// Adds the `a=b,c="d, e"` items of one config line to `list`, as
