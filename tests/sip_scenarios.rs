@@ -472,6 +472,14 @@ fn session_timers_asked_for_by_the_caller() {
     both(|p, v| p.check(p.uac(v, "session_timer", "session_timer", &["-s", "700"])));
 }
 
+/// The caller refreshes its session with an UPDATE without SDP: chan_sip
+/// refuses the method (501 Method Not Implemented), pjsip answers 200 with
+/// the session's Session-Expires and Require: timer.
+#[test]
+fn session_timers_refreshed_by_update() {
+    both(|p, v| p.check(p.uac(v, "session_update", "session_update", &["-s", "700"])));
+}
+
 /// The caller asks for the shortest session (90 s) and leaves the
 /// refreshing to the PBX: within 45 s the PBX sends a refresh re-INVITE
 /// with its SDP, and ACKs the answer; the call goes on.

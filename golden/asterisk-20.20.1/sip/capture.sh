@@ -29,7 +29,8 @@ PREFIX=${ASTERISK_PREFIX:-/work/ref/install}
 AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
-          malformed register_out dial_auth dial_contacts session_timer session_refresh session_expire"
+          malformed register_out dial_auth dial_contacts session_timer session_refresh session_expire
+          session_update"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
@@ -67,6 +68,7 @@ steps_hold()             { uac hold hold -s 700; }
 steps_session_timer()    { uac session_timer session_timer -s 700; }
 steps_session_refresh()  { SIPP_TIMEOUT=90 uac session_refresh session_refresh -s 700; }
 steps_session_expire()   { SIPP_TIMEOUT=90 uac session_expire session_expire -s 700; }
+steps_session_update()   { uac session_update session_update -s 700; }
 steps_load()             { step load load_uac -s 600 -key user "$IPU" -p 5099 -mp 26000; }
 # outbound registration (compat-configs/sipreg): the registrars (SIPp UASs
 # on 5064 for chan_sip, 5065 for pjsip) listen before the instance boots,

@@ -1605,8 +1605,66 @@ impl Task {
                 self.maybe_forget(key);
             }
             Method::Invite => self.reinvite(key, id, req),
+            Method::Update => self.update(key, id, req),
             _ => self.respond(id, &req, 200, None),
         }
+    }
+
+    /// An UPDATE (RFC 3311). chan_sip takes only its own connected-line
+    /// updates and refuses the rest with 501; pjsip accepts it, and one
+    /// with Session-Expires refreshes the session timer as a re-INVITE
+    /// does. An UPDATE with an offer is answered as a re-INVITE is.
+    fn update(&mut self, key: u64, id: TransactionId, req: Request) {
+        if self.flavor == Flavor::ChanSip {
+            if req.headers.get("X-Asterisk-rpid-update").is_some() {
+                self.respond(id, &req, 200, None);
+            } else {
+                // Its refusal names no Contact.
+                let r = self.flavor.response(&req, 501, None, None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+            return;
+        }
+        if !req.body.is_empty() {
+            self.reinvite(key, id, req);
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&key) else {
+            self.respond(id, &req, 481, None);
+            return;
+        };
+        if let Some(t) = call.timer.as_mut() {
+            if let Ok(asked) = Asked::read(&req.headers)
+                && asked.interval.is_some()
+                && let Decision::Active(a) = timer::decide(&call.timer_policy, &asked)
+            {
+                *t = SessionTimer::new(a, call.outgoing);
+            }
+            t.restart(Instant::now());
+        }
+        let timer = call.timer.as_ref().map(|t| t.active);
+        let tag = call.local_tag.clone();
+        let invite = call.invite.clone();
+        let contact = self.contact_for(&invite);
+        let mut r = self.flavor.response(&req, 200, Some(&tag), None);
+        // pjsip's session layer confirms the dialog as for a re-INVITE:
+        // its Contact, Allow and Supported go before Server.
+        let server = r
+            .headers
+            .0
+            .iter()
+            .position(|h| h.name == "Server")
+            .map(|i| r.headers.0.remove(i));
+        r.headers.push("Contact", format!("<{contact}>"));
+        r.headers.push("Allow", super::style::PJSIP_ALLOW);
+        r.headers.push("Supported", super::style::PJSIP_SUPPORTED);
+        if let Some(h) = server {
+            r.headers.0.push(h);
+        }
+        if let Some(t) = &timer {
+            self.flavor.add_session_timer(&mut r, t, true);
+        }
+        let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
     /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.

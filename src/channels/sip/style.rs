@@ -15,6 +15,9 @@ pub const CHAN_SIP_ALLOW: &str =
     "INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, SUBSCRIBE, NOTIFY, INFO, PUBLISH, MESSAGE";
 pub const PJSIP_ALLOW: &str = "OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, INVITE, ACK, BYE, CANCEL, UPDATE, PRACK, MESSAGE, INFO, REFER";
 
+/// pjsip's Supported header.
+pub const PJSIP_SUPPORTED: &str = "100rel, timer, replaces, norefersub";
+
 /// A fresh pseudo-random 64-bit value (tags, SDP session ids, keys).
 pub fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
@@ -253,8 +256,7 @@ impl Flavor {
                     r.headers.push("Allow", PJSIP_ALLOW);
                 }
                 if invite_like && (200..300).contains(&status) {
-                    r.headers
-                        .push("Supported", "100rel, timer, replaces, norefersub");
+                    r.headers.push("Supported", PJSIP_SUPPORTED);
                 }
             }
         }
@@ -356,8 +358,7 @@ impl Flavor {
                 copy(&mut req, "Call-ID");
                 copy(&mut req, "CSeq");
                 req.headers.push("Allow", PJSIP_ALLOW);
-                req.headers
-                    .push("Supported", "100rel, timer, replaces, norefersub");
+                req.headers.push("Supported", PJSIP_SUPPORTED);
                 req.headers.push("Session-Expires", expires);
                 req.headers.push("Min-SE", min_se.to_string());
                 req.headers.push("Max-Forwards", "70");
