@@ -608,6 +608,23 @@ struct Call {
 }
 
 impl Call {
+    /// A refresh from the device (re-INVITE or UPDATE) restarts a running
+    /// session timer, with the new interval when it asks for one.
+    fn refresh_session(&mut self, req: &Request) {
+        let Some(t) = self.timer.as_mut() else {
+            return;
+        };
+        if let Ok(asked) = Asked::read(&req.headers)
+            && asked.interval.is_some()
+            && let Decision::Active(a) = timer::decide(&self.timer_policy, &asked)
+        {
+            *t = SessionTimer::new(a, self.outgoing);
+        }
+        t.restart(Instant::now());
+    }
+}
+
+impl Call {
     fn row(&self) -> DialogRow {
         let format = self
             .negotiated
@@ -1633,15 +1650,7 @@ impl Task {
             self.respond(id, &req, 481, None);
             return;
         };
-        if let Some(t) = call.timer.as_mut() {
-            if let Ok(asked) = Asked::read(&req.headers)
-                && asked.interval.is_some()
-                && let Decision::Active(a) = timer::decide(&call.timer_policy, &asked)
-            {
-                *t = SessionTimer::new(a, call.outgoing);
-            }
-            t.restart(Instant::now());
-        }
+        call.refresh_session(&req);
         let timer = call.timer.as_ref().map(|t| t.active);
         let tag = call.local_tag.clone();
         let invite = call.invite.clone();
@@ -1669,17 +1678,8 @@ impl Task {
 
     /// A re-INVITE: hold (sendonly/inactive), unhold, or a new address.
     fn reinvite(&mut self, key: u64, id: TransactionId, req: Request) {
-        // A re-INVITE refreshes a running session timer, and may change it.
-        if let Some(call) = self.calls.get_mut(&key)
-            && let Some(t) = call.timer.as_mut()
-        {
-            if let Ok(asked) = Asked::read(&req.headers)
-                && asked.interval.is_some()
-                && let Decision::Active(a) = timer::decide(&call.timer_policy, &asked)
-            {
-                *t = SessionTimer::new(a, call.outgoing);
-            }
-            t.restart(Instant::now());
+        if let Some(call) = self.calls.get_mut(&key) {
+            call.refresh_session(&req);
         }
         let timer = self
             .calls
