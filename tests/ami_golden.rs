@@ -1092,11 +1092,10 @@ fn testevent_playback() {
     run("testevent_playback", true);
 }
 
-/// Both halves of a Local pair run the dialplan: Asterisk binds each its
-/// own call id when its PBX starts (`;1` gets the next one), where
-/// Asterism gives the pair one call id when it creates it.
+/// Both halves of a Local pair originated from outside a call run the
+/// dialplan: each is bound its own call id when its PBX starts (`;2`
+/// first).
 #[test]
-#[ignore = "Asterism's Local ;1 shares ;2's call id; Asterisk binds it a new one"]
 fn testevent_local_pbx() {
     run("testevent_local_pbx", true);
 }

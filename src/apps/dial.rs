@@ -52,6 +52,7 @@ async fn request(
                 ..Default::default()
             },
         );
+        inherit_callid(caller, &one);
         {
             let c = caller.lock().caller.clone();
             one.lock().connected.id = c.id;
@@ -90,7 +91,17 @@ async fn request(
         return Err(66);
     };
     let (chan, out) = stack.request(sys, data, Some(caller)).await?;
+    inherit_callid(caller, &chan);
     Ok((chan, Some((stack, out))))
+}
+
+/// ast_request gives the channel it made its requestor's call id, if the
+/// requestor has one (again, when the driver already bound it).
+fn inherit_callid(requestor: &Channel, chan: &Channel) {
+    let id = requestor.callid();
+    if id != 0 {
+        chan.bind_callid(id);
+    }
 }
 
 /// The variables Dial clears when it starts, in its order.

@@ -410,7 +410,7 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
         lang: ctx.chan.lock().language.clone(),
         codec: ctx.chan.native_codec(),
         chan_name: ctx.chan.name.clone(),
-        callid: ctx.chan.callid,
+        callid: ctx.chan.callid(),
         chan: Arc::downgrade(&ctx.chan),
     };
     ctx.chan

@@ -235,7 +235,10 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
     let chans = &sys.pbx.channels;
     let seq = chans.next_tech_seq("Local");
     let base = format!("Local/{}@{}-{seq:08x}", dest.exten, dest.context);
-    let callid = chans.next_callid();
+    // The pair takes the call id of the task that asks for it (a Dial in
+    // a call); one requested from outside a call gets its ids when each
+    // half's dialplan starts.
+    let callid = crate::core::logger::current_callid().unwrap_or(0);
     // The outbound half starts at the same place as the other (Asterisk
     // shows both at exten@context until something moves `;1`).
     let mut one_init = init.clone();

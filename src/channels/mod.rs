@@ -244,8 +244,9 @@ pub struct Channel {
     pub name: String,
     pub uniqueid: String,
     pub tech: &'static str,
-    /// `C-0000000a` call id shown in log lines.
-    pub callid: u32,
+    /// `C-0000000a` call id shown in log lines; 0 until the channel is
+    /// bound to one (see [`Channel::bind_callid`]).
+    callid: AtomicU32,
     pub created: SystemTime,
     pub created_at: Instant,
     data: Mutex<ChanData>,
@@ -311,6 +312,34 @@ pub enum Interrupted {
 }
 
 impl Channel {
+    /// The call id the channel is bound to, 0 when it has none yet.
+    pub fn callid(&self) -> u32 {
+        self.callid.load(Ordering::SeqCst)
+    }
+
+    /// Binds the channel to call id `id` (`ast_channel_callid_set`), which
+    /// a test-framework build announces every time, even when the id is
+    /// the one it already had.
+    pub fn bind_callid(&self, id: u32) {
+        let prior = self.callid.swap(id, Ordering::SeqCst);
+        crate::core::testsuite::notify(
+            &self.events,
+            &crate::core::testsuite::CALLID_SET,
+            "CallIDChange",
+            || {
+                let prior = if prior == 0 {
+                    String::new()
+                } else {
+                    format!("[C-{prior:08x}]")
+                };
+                format!(
+                    "State: CallIDChange\r\nChannel: {}\r\nCallID: [C-{id:08x}]\r\nPriorCallID: {prior}",
+                    self.name
+                )
+            },
+        );
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, ChanData> {
         match self.data.lock() {
             Ok(g) => g,
@@ -845,7 +874,8 @@ impl Channels {
         self.callid_seq.fetch_add(1, Ordering::SeqCst)
     }
 
-    /// Creates and registers a channel (`ast_channel_alloc`).
+    /// Creates and registers a channel (`ast_channel_alloc`), bound to
+    /// `callid` unless that is 0 (the driver had none to give it).
     pub fn alloc(
         &self,
         name: String,
@@ -906,7 +936,7 @@ impl Channels {
             name: name.clone(),
             uniqueid,
             tech,
-            callid,
+            callid: AtomicU32::new(0),
             created: SystemTime::now(),
             created_at: Instant::now(),
             data: Mutex::new(data),
@@ -928,6 +958,9 @@ impl Channels {
         order.push(Arc::downgrade(&chan));
         drop(order);
         chan.publish_snapshot();
+        if callid != 0 {
+            chan.bind_callid(callid);
+        }
         chan
     }
 

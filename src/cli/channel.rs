@@ -221,8 +221,8 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let d = c.lock();
     let na = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("(N/A)").to_string();
     let secs = c.created_at.elapsed().as_secs();
-    let callid = if d.has_pbx {
-        format!("[C-{:08x}]", c.callid)
+    let callid = if c.callid() != 0 {
+        format!("[C-{:08x}]", c.callid())
     } else {
         "(None)".into()
     };

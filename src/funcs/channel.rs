@@ -190,8 +190,9 @@ fn channel_read(ctx: &FuncCtx<'_>, item: &str) -> Result<String, Failed> {
     } else if is("max_forwards") {
         p.max_forwards.to_string()
     } else if is("callid") {
-        if d.has_pbx || chan.callid != 0 {
-            format!("[C-{:08x}]", chan.callid)
+        let callid = chan.callid();
+        if callid != 0 {
+            format!("[C-{callid:08x}]")
         } else {
             String::new()
         }

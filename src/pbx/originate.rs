@@ -318,27 +318,32 @@ pub async fn originate_then(
     match target {
         Target::Application { app, data } => {
             tokio::spawn(async move {
-                let callid = ctx.chan.callid;
-                crate::core::logger::CALLID
-                    .scope(callid, async {
-                        match crate::apps::find(&app) {
-                            Some(a) => {
-                                ctx.verbose(
-                                    4,
-                                    "pbx.c",
-                                    &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name),
-                                );
-                                let _ = crate::apps::exec(&ctx, a, &data).await;
-                            }
-                            None => {
-                                ctx.warning("pbx.c", &format!("No such application '{app}'"));
-                            }
+                // Unlike a PBX, this thread binds no call id: the channel's
+                // lines carry one only if its driver gave it one.
+                let callid = ctx.chan.callid();
+                let run = async {
+                    match crate::apps::find(&app) {
+                        Some(a) => {
+                            ctx.verbose(
+                                4,
+                                "pbx.c",
+                                &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name),
+                            );
+                            let _ = crate::apps::exec(&ctx, a, &data).await;
                         }
-                        // ast_pbx_outgoing_app hangs up without making up
-                        // a cause.
-                        crate::pbx::run::hangup_channel(&ctx.sys, &ctx.chan);
-                    })
-                    .await;
+                        None => {
+                            ctx.warning("pbx.c", &format!("No such application '{app}'"));
+                        }
+                    }
+                    // ast_pbx_outgoing_app hangs up without making up
+                    // a cause.
+                    crate::pbx::run::hangup_channel(&ctx.sys, &ctx.chan);
+                };
+                if callid == 0 {
+                    run.await;
+                } else {
+                    crate::core::logger::CALLID.scope(callid, run).await;
+                }
             });
         }
         Target::Extension {

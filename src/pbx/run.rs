@@ -107,23 +107,17 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
 /// Runs the dialplan on a channel until it ends, then hangs the channel up.
 pub async fn pbx_run(ctx: AppCtx) {
     use std::sync::atomic::Ordering;
-    let callid = ctx.chan.callid;
-    // __ast_pbx_run binds the channel to a call id when it has none:
-    // Local channels have none until then (chan_sip binds one when it
-    // creates its channel, Dial's legs take their caller's).
-    if ctx.chan.tech == "Local" {
-        crate::core::testsuite::notify(
-            &ctx.sys.pbx.channels.events,
-            &crate::core::testsuite::CALLID_SET,
-            "CallIDChange",
-            || {
-                format!(
-                    "State: CallIDChange\r\nChannel: {}\r\nCallID: [C-{callid:08x}]\r\nPriorCallID: ",
-                    ctx.chan.name
-                )
-            },
-        );
-    }
+    // __ast_pbx_run binds a channel that has no call id to a new one
+    // (chan_sip binds one when its device calls, Dial's legs take their
+    // caller's).
+    let callid = match ctx.chan.callid() {
+        0 => {
+            let id = ctx.sys.pbx.channels.next_callid();
+            ctx.chan.bind_callid(id);
+            id
+        }
+        id => id,
+    };
     let counters = &ctx.sys.pbx.channels;
     counters.processed.fetch_add(1, Ordering::SeqCst);
     counters.active.fetch_add(1, Ordering::SeqCst);

@@ -413,7 +413,13 @@ impl SipStack {
             Err(_) => return Err(34),
         };
         let chans = &sys.pbx.channels;
-        let callid = caller.map_or_else(|| chans.next_callid(), |c| c.callid);
+        // chan_sip binds its new channel to the id of the call asking for
+        // it; pjsip leaves that to ast_request (below). Either way a
+        // channel originated from outside a call has none yet.
+        let callid = match self.flavor {
+            Flavor::ChanSip => crate::core::logger::current_callid().unwrap_or(0),
+            Flavor::Pjsip => 0,
+        };
         log_rtp_qos(sys, self.flavor, callid);
         let tech = self.flavor.tech();
         let seq = chans.next_tech_seq(tech);
@@ -518,15 +524,16 @@ fn log_rtp_qos(sys: &crate::core::System, flavor: Flavor, callid: u32) {
     if flavor != Flavor::ChanSip {
         return;
     }
+    let callid = (callid != 0).then_some(callid);
     let g = &sys.loaded().sip.general;
     let logger = &sys.pbx.logger;
     if g.tos_audio != 0 {
         let text = format!("Using SIP RTP TOS bits {}", g.tos_audio);
-        logger.verbose(2, "netsock2.c", Some(callid), &text);
+        logger.verbose(2, "netsock2.c", callid, &text);
     }
     if g.cos_audio != 0 {
         let text = format!("Using SIP RTP CoS mark {}", g.cos_audio);
-        logger.verbose(2, "netsock2.c", Some(callid), &text);
+        logger.verbose(2, "netsock2.c", callid, &text);
     }
 }
 
@@ -2447,7 +2454,8 @@ impl Task {
         let chan = chans.alloc(
             name,
             tech,
-            callid.unwrap_or_else(|| chans.next_callid()),
+            // pjsip's channel has none until its dialplan starts.
+            callid.unwrap_or(0),
             NewChannel {
                 context: context.clone(),
                 exten: exten.clone(),
