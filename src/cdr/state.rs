@@ -25,6 +25,10 @@ pub enum Disposition {
     Busy = 4,
     Answered = 8,
     Congestion = 16,
+    /// Only with `canceldispositionenabled`; compares above ANSWERED as
+    /// Asterisk's numbers do (a cancelled one-legged record is kept
+    /// even without `unanswered`).
+    Cancel = 32,
 }
 
 impl Disposition {
@@ -36,6 +40,7 @@ impl Disposition {
             Disposition::Busy => "BUSY",
             Disposition::Answered => "ANSWERED",
             Disposition::Congestion => "CONGESTION",
+            Disposition::Cancel => "CANCEL",
         }
     }
 
@@ -47,6 +52,7 @@ impl Disposition {
             4 => Disposition::Busy,
             8 => Disposition::Answered,
             16 => Disposition::Congestion,
+            32 => Disposition::Cancel,
             _ => return None,
         })
     }
@@ -1267,8 +1273,7 @@ fn dial_disposition(status: &str, cfg: &CdrGeneral) -> Disposition {
     match status {
         "ANSWER" => Disposition::Answered,
         "BUSY" => Disposition::Busy,
-        // With canceldispositionenabled Asterisk says CANCEL, which
-        // Asterism's records do not carry; NO ANSWER is the default.
+        "CANCEL" if cfg.canceldispositionenabled => Disposition::Cancel,
         "CANCEL" | "NOANSWER" => Disposition::NoAnswer,
         "CONGESTION" if cfg.congestion => Disposition::Congestion,
         _ => Disposition::Failed,
@@ -1393,6 +1398,23 @@ mod tests {
             unanswered,
             ..CdrGeneral::default()
         }
+    }
+
+    /// `dial_status_to_disposition`: CANCEL is NO ANSWER unless
+    /// canceldispositionenabled; CONGESTION is FAILED unless congestion.
+    #[test]
+    fn dial_status_dispositions() {
+        let mut g = CdrGeneral::default();
+        assert_eq!(dial_disposition("CANCEL", &g), Disposition::NoAnswer);
+        assert_eq!(dial_disposition("CONGESTION", &g), Disposition::Failed);
+        g.canceldispositionenabled = true;
+        g.congestion = true;
+        assert_eq!(dial_disposition("CANCEL", &g).as_str(), "CANCEL");
+        assert_eq!(dial_disposition("CANCEL", &g) as u32, 32);
+        assert_eq!(dial_disposition("NOANSWER", &g), Disposition::NoAnswer);
+        assert_eq!(dial_disposition("CONGESTION", &g), Disposition::Congestion);
+        assert_eq!(dial_disposition("CHANUNAVAIL", &g), Disposition::Failed);
+        assert!(Disposition::Cancel > Disposition::Answered);
     }
 
     #[test]

@@ -13,13 +13,10 @@ const BACKEND_SECTIONS: &[&str] = &[
 ];
 
 /// `[general]` settings Asterism's CDR engine does not act on (debug
-/// output, ignoring bridge changes, the CANCEL disposition), with the
+/// output, ignoring bridge changes), with the
 /// value that would matter: check-config lists them. `None`: any value.
-const UNBUILT_GENERAL: &[(&str, Option<bool>)] = &[
-    ("debug", Some(true)),
-    ("ignorestatechanges", Some(true)),
-    ("canceldispositionenabled", Some(true)),
-];
+const UNBUILT_GENERAL: &[(&str, Option<bool>)] =
+    &[("debug", Some(true)), ("ignorestatechanges", Some(true))];
 
 /// Lists a `[general]` line the engine does not act on.
 fn note_unbuilt(diags: &mut Vec<Diagnostic>, v: &crate::config::Variable) {
@@ -221,8 +218,7 @@ mod tests {
     use crate::config::views::testutil::{category, config};
 
     /// The settings the engine ignores are listed with their line; batch
-    /// mode is built, and `canceldispositionenabled = no` is what it does
-    /// anyway.
+    /// mode and the CANCEL disposition are built.
     #[test]
     fn unbuilt_options_are_listed() {
         let cfg = config(vec![category(
@@ -233,7 +229,7 @@ mod tests {
                 ("size", "50"),
                 ("debug", "yes"),
                 ("unanswered", "yes"),
-                ("canceldispositionenabled", "no"),
+                ("canceldispositionenabled", "yes"),
                 ("ignorestatechanges", "yes"),
             ],
         )]);
