@@ -97,7 +97,7 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
         .arg(&cmd)
         .stdin(std::process::Stdio::null());
     // Variables set with ENV() are the PBX's environment.
-    crate::funcs::env::apply_env(&mut command);
+    crate::core::environ::apply(&mut command);
     let status = tokio::process::Command::from(command).status().await;
     match status {
         Err(_) => {

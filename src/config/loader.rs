@@ -446,12 +446,15 @@ impl Loader<'_> {
         command: &str,
         record: &mut IncludeRecord,
     ) -> Result<bool, ConfigError> {
-        let output = std::process::Command::new("/bin/sh")
-            .arg("-c")
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.arg("-c")
             .arg(command)
             .current_dir(&self.opts.config_dir)
-            .stdin(std::process::Stdio::null())
-            .output();
+            .stdin(std::process::Stdio::null());
+        // A reload runs it with what ENV() has set, as Asterisk's own
+        // environment would have it.
+        crate::core::environ::apply(&mut cmd);
+        let output = cmd.output();
         let output = match output {
             Ok(o) => o,
             Err(e) => {
@@ -597,5 +600,15 @@ mod tests {
         opts.exec_includes = true;
         let cfg = load_str("t.conf", "[a]\n#exec \"echo x=1\"\n", &opts).expect("ok");
         assert_eq!(cfg.get("a", "x"), Some("1"));
+    }
+
+    #[test]
+    fn exec_sees_what_env_set() {
+        let mut opts = LoadOptions::new("/tmp");
+        opts.exec_includes = true;
+        crate::core::environ::setenv("ASTERISM_LOADER_EXEC_TEST", Some("42"));
+        let text = "[a]\n#exec \"echo x=$ASTERISM_LOADER_EXEC_TEST\"\n";
+        let cfg = load_str("t.conf", text, &opts).expect("ok");
+        assert_eq!(cfg.get("a", "x"), Some("42"));
     }
 }

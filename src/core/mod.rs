@@ -4,6 +4,7 @@
 pub mod astdb;
 pub mod daemon;
 pub mod devicestate;
+pub mod environ;
 pub mod events;
 pub mod logger;
 pub mod modules;

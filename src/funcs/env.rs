@@ -1,16 +1,14 @@
 //! ENV, STAT, FILE, FILE_COUNT_LINE, FILE_FORMAT, DIRNAME and BASENAME
 //! (Asterisk's `func_env.c`).
 //!
-//! ENV writes are kept in a process-wide table rather than in the real
-//! environment (changing it is unsound while other threads run); ENV reads
-//! it first, and commands Asterism starts get it (see [`apply_env`]).
+//! ENV reads and writes go through [`crate::core::environ`], the process
+//! environment as Asterism keeps it.
 
-use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::Mutex;
 
 use super::c::{app_args, scan_long};
 use super::{Failed, FuncCtx, Function};
+use crate::core::environ;
 
 const FILE: &str = "func_env.c";
 
@@ -68,38 +66,8 @@ pub fn functions() -> Vec<Function> {
     ]
 }
 
-/// ENV() writes: `Some` sets, `None` removes.
-static ENV_CHANGES: Mutex<Option<HashMap<String, Option<String>>>> = Mutex::new(None);
-
-fn env_changes() -> std::sync::MutexGuard<'static, Option<HashMap<String, Option<String>>>> {
-    match ENV_CHANGES.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
-
-/// `getenv` as the dialplan sees it.
-pub fn getenv(name: &str) -> Option<String> {
-    if let Some(change) = env_changes().as_ref().and_then(|m| m.get(name)) {
-        return change.clone();
-    }
-    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
-}
-
-/// Gives a command the environment ENV() has set up.
-pub fn apply_env(cmd: &mut std::process::Command) {
-    if let Some(m) = env_changes().as_ref() {
-        for (k, v) in m {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-    }
-}
-
 fn env_read(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
-    Ok(getenv(data).unwrap_or_default())
+    Ok(environ::getenv(data).unwrap_or_default())
 }
 
 fn env_write(_: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
@@ -107,14 +75,7 @@ fn env_write(_: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
     if data.is_empty() || data.starts_with("AST_") || data.contains('=') {
         return Ok(());
     }
-    env_changes().get_or_insert_with(HashMap::new).insert(
-        data.to_string(),
-        if value.is_empty() {
-            None
-        } else {
-            Some(value.to_string())
-        },
-    );
+    environ::setenv(data, (!value.is_empty()).then_some(value));
     Ok(())
 }
 

@@ -24,7 +24,7 @@ fn run(command: &str) -> std::io::Result<Vec<u8>> {
         .arg(command)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit());
-    super::env::apply_env(&mut cmd);
+    crate::core::environ::apply(&mut cmd);
     let output = cmd.output()?;
     let mut out = Vec::new();
     for line in output.stdout.split_inclusive(|&b| b == b'\n') {
