@@ -1100,6 +1100,186 @@ fn testevent_local_pbx() {
     run("testevent_local_pbx", true);
 }
 
+/// The TestEvents a scenario of `tests/scenarios` raised, in order.
+fn test_events(name: &str) -> Vec<Vec<(String, String)>> {
+    let played = play_scenario(&common::repo().join("tests/scenarios"), name);
+    connections(&played.ours)
+        .iter()
+        .flat_map(|c| messages(c))
+        .filter(|m| m.iter().any(|(k, v)| k == "Event" && v == "TestEvent"))
+        .collect()
+}
+
+/// A TestEvent as `ast_test_suite_event_notify` raises it at
+/// `file:line function`, with its own fields.
+fn test_event(
+    state: &str,
+    (file, function, line): (&str, &str, u32),
+    fields: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let line = line.to_string();
+    [
+        ("Event", "TestEvent"),
+        ("Privilege", "reporting,all"),
+        ("Type", "StateChange"),
+        ("State", state),
+        ("AppFile", file),
+        ("AppFunction", function),
+        ("AppLine", line.as_str()),
+    ]
+    .iter()
+    .chain(fields)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// res_pjsip_registrar's TestEvents for a contact added, refreshed,
+/// replaced under `max_contacts` and removed. No reference capture yet
+/// (tests/scenarios/testevent_register.scenario): the expected events are
+/// what Asterisk 20.20.1's source raises, each at its line, with its
+/// fields in its order. A contact that makes room goes after the new one
+/// is in.
+#[test]
+fn testevent_register() {
+    let added = ("res_pjsip_registrar.c", "register_aor_core", 964);
+    let refreshed = ("res_pjsip_registrar.c", "register_aor_core", 1008);
+    let removed = ("res_pjsip_registrar.c", "registrar_contact_delete", 540);
+    let (first, second) = ("sip:te1@127.0.0.1:35170", "sip:te1@127.0.0.1:35171");
+    let ua = ("UserAgent", "SIPp");
+    let want = vec![
+        test_event(
+            "AOR_CONTACT_ADDED",
+            added,
+            &[
+                ("Contact", first),
+                ("AOR", "te1"),
+                ("Expiration", "120"),
+                ua,
+            ],
+        ),
+        test_event(
+            "AOR_CONTACT_REFRESHED",
+            refreshed,
+            &[
+                ("Contact", first),
+                ("AOR", "te1"),
+                ("Expiration", "120"),
+                ua,
+            ],
+        ),
+        test_event(
+            "AOR_CONTACT_ADDED",
+            added,
+            &[
+                ("Contact", second),
+                ("AOR", "te1"),
+                ("Expiration", "60"),
+                ua,
+            ],
+        ),
+        test_event(
+            "AOR_CONTACT_REMOVED",
+            removed,
+            &[("Contact", first), ("AOR", "te1"), ua],
+        ),
+        test_event(
+            "AOR_CONTACT_REMOVED",
+            removed,
+            &[("Contact", second), ("AOR", "te1"), ua],
+        ),
+    ];
+    assert_eq!(
+        test_events("testevent_register"),
+        want,
+        "TestEvents of the registrar"
+    );
+}
+
+/// The blindxfer feature's TestEvents (tests/scenarios/testevent_blindxfer,
+/// the call of sip_blindxfer_feature), as 20.20.1's source raises them:
+/// the call ids chan_sip and Dial bind (the callee's twice: sip_new, then
+/// ast_request), `#3` matching no feature (ast_bridge_channel_feature_digit),
+/// the transfer prompt, grab_transfer's dialling of 601, then the feature
+/// named by its code once its hook has run.
+#[test]
+fn testevent_blindxfer() {
+    let callid = ("channel_internal_api.c", "ast_channel_callid_set", 709);
+    let (caller, callee) = ("SIP/1000-00000000", "SIP/1001-00000001");
+    let c1 = "[C-00000001]";
+    let want = vec![
+        test_event(
+            "CallIDChange",
+            callid,
+            &[
+                ("State", "CallIDChange"),
+                ("Channel", caller),
+                ("CallID", c1),
+                ("PriorCallID", ""),
+            ],
+        ),
+        test_event(
+            "CallIDChange",
+            callid,
+            &[
+                ("State", "CallIDChange"),
+                ("Channel", callee),
+                ("CallID", c1),
+                ("PriorCallID", ""),
+            ],
+        ),
+        test_event(
+            "CallIDChange",
+            callid,
+            &[
+                ("State", "CallIDChange"),
+                ("Channel", callee),
+                ("CallID", c1),
+                ("PriorCallID", c1),
+            ],
+        ),
+        test_event(
+            "FEATURE_DETECTION",
+            ("bridge_channel.c", "ast_bridge_channel_feature_digit", 1818),
+            &[("Result", "fail")],
+        ),
+        test_event(
+            "PLAYBACK",
+            ("file.c", "ast_streamfile", 1377),
+            &[("Message", "pbx-transfer"), ("Channel", caller)],
+        ),
+        test_event(
+            "TRANSFER_BEGIN_DIAL",
+            ("bridge_basic.c", "grab_transfer", 3246),
+            &[("Channel", caller), ("Attempt", "1")],
+        ),
+        test_event(
+            "TRANSFER_DIALLED",
+            ("bridge_basic.c", "grab_transfer", 3251),
+            &[
+                ("Channel", caller),
+                ("Attempt", "1"),
+                ("Dialled", "601"),
+                ("Result", "Success"),
+            ],
+        ),
+        test_event(
+            "TRANSFER_DIAL_FINAL",
+            ("bridge_basic.c", "grab_transfer", 3281),
+            &[("Channel", caller), ("Result", "Success")],
+        ),
+        test_event(
+            "FEATURE_DETECTION",
+            ("bridge_channel.c", "testsuite_notify_feature_success", 1658),
+            &[("Result", "success"), ("Feature", "blindxfer")],
+        ),
+    ];
+    assert_eq!(
+        test_events("testevent_blindxfer"),
+        want,
+        "TestEvents of the blindxfer feature"
+    );
+}
+
 #[test]
 fn sip_voicemail() {
     run("sip_voicemail", true);

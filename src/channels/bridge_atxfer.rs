@@ -206,7 +206,7 @@ pub async fn attended_transfer_feature(
         target,
         orig: orig.clone(),
         second,
-        keys: Keypad::new(Hooks::atxfer(g), g.featuredigittimeout),
+        keys: Keypad::new(Hooks::atxfer(g), conf.clone()),
         no_answer: Duration::from_secs(u64::try_from(g.atxfernoanswertimeout).unwrap_or(0)),
         start: Instant::now(),
         xfersound: g.xfersound.clone(),
@@ -564,6 +564,8 @@ impl Transfer {
             self.transferee.clone()
         };
         if let Some(hook) = self.keys.read(&self.transferer, &peer) {
+            // Its hook only tells the transfer what was keyed.
+            self.keys.ran(&self.transferer, &hook);
             return Some(match hook {
                 Hook::AtxferAbort => Stimulus::Abort,
                 Hook::AtxferComplete => Stimulus::Complete,
@@ -581,6 +583,11 @@ impl Transfer {
                 .zip(self.transferer.bridge())
                 .is_some_and(|(x, y)| Arc::ptr_eq(&x, &y));
             while let Some(d) = other.take_digit() {
+                other.test_event(
+                    &crate::core::testsuite::FEATURE_DIGIT_PASSED,
+                    "FEATURE_DETECTION",
+                    || "Result: fail".into(),
+                );
                 if shares {
                     pass_digit(&self.transferer, d);
                 }

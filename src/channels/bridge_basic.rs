@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use super::Channel;
 use super::bridge::Bridge;
-use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step};
+use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step, detected_name};
 use crate::apps::AppCtx;
 use crate::apps::playback::{Streamed, stream_file};
+use crate::config::views::features::FeaturesConf;
 use crate::core::System;
 use crate::core::events::EventKind;
+use crate::core::testsuite;
 
 /// How long the loop sleeps when nothing wakes it.
 pub(super) const IDLE: Duration = Duration::from_millis(100);
@@ -39,6 +41,13 @@ pub enum Ended {
     },
 }
 
+/// The test event of feature codes, and its body when none matched.
+const FEATURE_DETECTION: &str = "FEATURE_DETECTION";
+
+fn fail() -> String {
+    "Result: fail".into()
+}
+
 /// One member: its feature codes and the digits it is keying.
 struct Member {
     chan: Arc<Channel>,
@@ -51,10 +60,7 @@ impl Member {
         let flags = chan.lock().props.dtmf_features.unwrap_or_default();
         Member {
             chan: chan.clone(),
-            keys: Keypad::new(
-                Hooks::builtin(flags, &conf.featuremap),
-                conf.general.featuredigittimeout,
-            ),
+            keys: Keypad::new(Hooks::builtin(flags, &conf.featuremap), conf.clone()),
         }
     }
 }
@@ -65,24 +71,30 @@ pub(super) struct Keypad {
     pub(super) hooks: Hooks,
     matcher: Matcher,
     digit_timeout: Duration,
+    /// The channel's features.conf (its digit timeout; the feature map
+    /// that names a code that ran).
+    conf: Arc<FeaturesConf>,
 }
 
 impl Keypad {
-    /// `digit_timeout_ms` is features.conf's `featuredigittimeout`.
-    pub(super) fn new(hooks: Hooks, digit_timeout_ms: i32) -> Keypad {
+    pub(super) fn new(hooks: Hooks, conf: Arc<FeaturesConf>) -> Keypad {
+        let digit_timeout_ms = u64::try_from(conf.general.featuredigittimeout).unwrap_or(0);
         Keypad {
             hooks,
             matcher: Matcher::default(),
-            digit_timeout: Duration::from_millis(u64::try_from(digit_timeout_ms).unwrap_or(0)),
+            digit_timeout: Duration::from_millis(digit_timeout_ms),
+            conf,
         }
     }
 
     /// Reads what `chan` keyed: digits that start no code go on to
     /// `other` (a code's prefix that timed out or led nowhere as a
     /// stream); the first code matched is returned, the digits after it
-    /// left to be read.
+    /// left to be read. A digit or prefix that starts no feature raises
+    /// the failed FEATURE_DETECTION test event.
     pub(super) fn read(&mut self, chan: &Channel, other: &Arc<Channel>) -> Option<Hook> {
         if let Some(Step::Flush(digits)) = self.matcher.expire(Instant::now()) {
+            chan.test_event(&testsuite::FEATURE_DIGITS_FAILED, FEATURE_DETECTION, fail);
             stream_digits(other, digits);
         }
         while let Some(digit) = chan.take_digit() {
@@ -90,13 +102,32 @@ impl Keypad {
                 .matcher
                 .digit(&self.hooks, digit, Instant::now(), self.digit_timeout);
             match step {
-                Step::Pass(d) => pass_digit(other, d),
+                Step::Pass(d) => {
+                    chan.test_event(&testsuite::FEATURE_DIGIT_PASSED, FEATURE_DETECTION, fail);
+                    pass_digit(other, d);
+                }
                 Step::Collecting => {}
-                Step::Flush(digits) => stream_digits(other, digits),
+                Step::Flush(digits) => {
+                    chan.test_event(&testsuite::FEATURE_DIGITS_FAILED, FEATURE_DETECTION, fail);
+                    stream_digits(other, digits);
+                }
                 Step::Run(hook) => return Some(hook),
             }
         }
         None
+    }
+
+    /// After `hook` ran for `chan`: the successful FEATURE_DETECTION test
+    /// event, naming the feature by its code.
+    pub(super) fn ran(&self, chan: &Channel, hook: &Hook) {
+        let Some(code) = self.hooks.code(hook) else {
+            return;
+        };
+        chan.test_event(&testsuite::FEATURE_SUCCESS, FEATURE_DETECTION, || {
+            let c = &self.conf;
+            let name = detected_name(code, &c.featuremap, &c.general.atxferthreeway);
+            format!("Result: success\r\nFeature: {name}")
+        });
     }
 
     /// When a collected prefix times out.
@@ -266,7 +297,9 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
             let me = &mut members[i];
             while let Some(hook) = me.keys.read(&me.chan, &other) {
                 let chan = me.chan.clone();
-                if let Some(end) = run_hook(sys, &chan, &other, bridge, hook).await {
+                let end = run_hook(sys, &chan, &other, bridge, hook.clone()).await;
+                me.keys.ran(&chan, &hook);
+                if let Some(end) = end {
                     break 'bridge end;
                 }
             }
@@ -451,11 +484,29 @@ pub(super) async fn grab_transfer(ctx: &AppCtx, context: &str) -> Option<String>
     }
     let cid = chan.lock().caller.id.number().map(str::to_string);
     let mut attempts = 0;
-    loop {
+    let dialled = loop {
         attempts += 1;
-        let found = dtget(ctx, context, &mut exten, cid.as_deref(), digit_timeout).await?;
-        if found {
-            return Some(exten);
+        chan.test_event(
+            &testsuite::TRANSFER_BEGIN_DIAL,
+            "TRANSFER_BEGIN_DIAL",
+            || format!("Channel: {}\r\nAttempt: {attempts}", chan.name),
+        );
+        let found = dtget(ctx, context, &mut exten, cid.as_deref(), digit_timeout).await;
+        chan.test_event(&testsuite::TRANSFER_DIALLED, "TRANSFER_DIALLED", || {
+            let result = if found == Some(true) {
+                "Success"
+            } else {
+                "Failure"
+            };
+            format!(
+                "Channel: {}\r\nAttempt: {attempts}\r\nDialled: {exten}\r\nResult: {result}",
+                chan.name
+            )
+        });
+        match found {
+            None => break None,
+            Some(true) => break Some(exten),
+            Some(false) => {}
         }
         let msg = if exten.is_empty() {
             format!("Channel {}: Dialed no digits.", chan.name)
@@ -472,14 +523,27 @@ pub(super) async fn grab_transfer(ctx: &AppCtx, context: &str) -> Option<String>
             &g.transferinvalidsound
         };
         if matches!(stream_file(ctx, sound, "").await, Streamed::Hangup) {
-            return None;
+            break None;
         }
         chan.stop_stream();
         exten.clear();
         if attempts >= max_attempts {
-            return None;
+            break None;
         }
-    }
+    };
+    chan.test_event(
+        &testsuite::TRANSFER_DIAL_FINAL,
+        "TRANSFER_DIAL_FINAL",
+        || {
+            let result = if dialled.is_some() {
+                "Success"
+            } else {
+                "Failure"
+            };
+            format!("Channel: {}\r\nResult: {result}", chan.name)
+        },
+    );
+    dialled
 }
 
 /// The longest extension `ast_app_dtget` collects here.

@@ -142,6 +142,27 @@ impl Hook {
     }
 }
 
+/// The name the FEATURE_DETECTION test event gives a code that ran
+/// (`testsuite_notify_feature_success`): the first feature of the
+/// channel's feature map with that code, then the three-way code, else
+/// `unknown`; by code, so a consultation's `*2` that is also the atxfer
+/// code is named `atxfer`.
+pub fn detected_name(code: &str, map: &FeatureMap, atxferthreeway: &str) -> &'static str {
+    let named = [
+        (&map.blindxfer, "blindxfer"),
+        (&map.atxfer, "atxfer"),
+        (&map.disconnect, "disconnect"),
+        (&map.automon, "automon"),
+        (&map.automixmon, "automixmon"),
+        (&map.parkcall, "parkcall"),
+    ];
+    match named.iter().find(|(c, _)| c.as_str() == code) {
+        Some((_, name)) => name,
+        None if code == atxferthreeway => "atxferthreeway",
+        None => "unknown",
+    }
+}
+
 /// A bridged channel's hooks: DTMF codes and what they start.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hooks(Vec<(String, Hook)>);
@@ -193,6 +214,14 @@ impl Hooks {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The code that starts `hook`.
+    pub fn code(&self, hook: &Hook) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(_, h)| h == hook)
+            .map(|(c, _)| c.as_str())
     }
 
     /// The first hook (in code order) whose code starts with `prefix`.

@@ -317,13 +317,23 @@ impl Channel {
         self.callid.load(Ordering::SeqCst)
     }
 
+    /// Raises a test-suite event about this channel (see
+    /// [`crate::core::testsuite::notify`]).
+    pub fn test_event(
+        &self,
+        site: &crate::core::testsuite::Site,
+        state: &str,
+        data: impl FnOnce() -> String,
+    ) {
+        crate::core::testsuite::notify(&self.events, site, state, data);
+    }
+
     /// Binds the channel to call id `id` (`ast_channel_callid_set`), which
     /// a test-framework build announces every time, even when the id is
     /// the one it already had.
     pub fn bind_callid(&self, id: u32) {
         let prior = self.callid.swap(id, Ordering::SeqCst);
-        crate::core::testsuite::notify(
-            &self.events,
+        self.test_event(
             &crate::core::testsuite::CALLID_SET,
             "CallIDChange",
             || {

@@ -73,6 +73,74 @@ pub const CALLID_SET: Site = Site {
     line: 709,
 };
 
+/// `register_aor_core` (res_pjsip_registrar.c): a REGISTER bound a new
+/// contact.
+pub const AOR_CONTACT_ADDED: Site = Site {
+    file: "res_pjsip_registrar.c",
+    function: "register_aor_core",
+    line: 964,
+};
+
+/// `register_aor_core`: a REGISTER refreshed a contact's expiry.
+pub const AOR_CONTACT_REFRESHED: Site = Site {
+    file: "res_pjsip_registrar.c",
+    function: "register_aor_core",
+    line: 1008,
+};
+
+/// `registrar_contact_delete` (res_pjsip_registrar.c): a contact went, by
+/// request, expiry or to make room.
+pub const AOR_CONTACT_REMOVED: Site = Site {
+    file: "res_pjsip_registrar.c",
+    function: "registrar_contact_delete",
+    line: 540,
+};
+
+/// `grab_transfer` (bridge_basic.c): a transfer's dial tone starts.
+pub const TRANSFER_BEGIN_DIAL: Site = Site {
+    file: "bridge_basic.c",
+    function: "grab_transfer",
+    line: 3246,
+};
+
+/// `grab_transfer`: the digits of one attempt are in.
+pub const TRANSFER_DIALLED: Site = Site {
+    file: "bridge_basic.c",
+    function: "grab_transfer",
+    line: 3251,
+};
+
+/// `grab_transfer`: the last attempt is over.
+pub const TRANSFER_DIAL_FINAL: Site = Site {
+    file: "bridge_basic.c",
+    function: "grab_transfer",
+    line: 3281,
+};
+
+/// `testsuite_notify_feature_success` (bridge_channel.c): a feature's
+/// hook has run.
+pub const FEATURE_SUCCESS: Site = Site {
+    file: "bridge_channel.c",
+    function: "testsuite_notify_feature_success",
+    line: 1658,
+};
+
+/// `ast_bridge_channel_feature_digit` (bridge_channel.c): collected
+/// digits matched no feature, or their time ran out.
+pub const FEATURE_DIGITS_FAILED: Site = Site {
+    file: "bridge_channel.c",
+    function: "ast_bridge_channel_feature_digit",
+    line: 1818,
+};
+
+/// `bridge_handle_dtmf` (bridge_channel.c): a digit that starts no
+/// feature ended.
+pub const FEATURE_DIGIT_PASSED: Site = Site {
+    file: "bridge_channel.c",
+    function: "bridge_handle_dtmf",
+    line: 2527,
+};
+
 /// Whether test-suite events are raised (decided once per process).
 pub fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();

@@ -82,6 +82,10 @@ impl Binding {
 /// What a REGISTER changed.
 #[derive(Debug, Default)]
 pub struct Changes {
+    /// What happened to each contact, in the order res_pjsip_registrar
+    /// does it (and logs it): the request's contacts in turn, then the
+    /// contacts that made room under `max_contacts`.
+    pub steps: Vec<Step>,
     pub added: Vec<Binding>,
     pub removed: Vec<Binding>,
     /// The AOR's contacts after the request.
@@ -90,6 +94,39 @@ pub struct Changes {
     pub touched: Vec<Binding>,
     /// The `Expires:` header of the 200, if it has one.
     pub expires_header: Option<u32>,
+}
+
+/// One contact's fate in a registration or an expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Added(Binding),
+    Refreshed(Binding),
+    Removed(Binding, Removal),
+}
+
+/// Why a contact went, in res_pjsip_registrar's words (`due to …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Request,
+    RemoveExisting,
+    Expiration,
+}
+
+impl Removal {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Removal::Request => "request",
+            Removal::RemoveExisting => "remove existing",
+            Removal::Expiration => "expiration",
+        }
+    }
+}
+
+impl Changes {
+    fn remove(&mut self, b: Binding, why: Removal) {
+        self.steps.push(Step::Removed(b.clone(), why));
+        self.removed.push(b);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -125,14 +162,14 @@ impl Registrar {
             let (gone, left): (Vec<Binding>, Vec<Binding>) =
                 bindings.drain(..).partition(|b| b.expires_at <= now);
             *bindings = left;
-            out.push((
-                aor.clone(),
-                Changes {
-                    removed: gone,
-                    current: bindings.clone(),
-                    ..Changes::default()
-                },
-            ));
+            let mut changes = Changes {
+                current: bindings.clone(),
+                ..Changes::default()
+            };
+            for b in gone {
+                changes.remove(b, Removal::Expiration);
+            }
+            out.push((aor.clone(), changes));
         }
         self.aors.retain(|_, b| !b.is_empty());
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -156,7 +193,9 @@ impl Registrar {
             .cloned()
             .collect();
         bindings.retain(|b| b.expires_at > now);
-        changes.removed.extend(expired);
+        for b in expired {
+            changes.remove(b, Removal::Expiration);
+        }
         let header_expires = req.headers.expires().map_err(|_| 400u16)?;
         let call_id = req.headers.call_id().map_err(|_| 400u16)?.to_string();
         let cseq = req.headers.cseq().map_err(|_| 400u16)?.seq;
@@ -176,12 +215,15 @@ impl Registrar {
             if header_expires != Some(0) {
                 return Err(400);
             }
-            changes.removed.append(bindings);
+            for b in std::mem::take(bindings) {
+                changes.remove(b, Removal::Request);
+            }
             changes.expires_header = Some(0);
             return Ok(changes);
         }
         let contacts = req.headers.contacts().map_err(|_| 400u16)?;
         let mut last_expiry = limits.default_expiry;
+        let mut making_room = Vec::new();
         for c in contacts {
             let requested = c
                 .params
@@ -192,7 +234,7 @@ impl Registrar {
             let uri = c.uri.to_string();
             if requested == 0 {
                 if let Some(pos) = bindings.iter().position(|b| b.uri == uri) {
-                    changes.removed.push(bindings.remove(pos));
+                    changes.remove(bindings.remove(pos), Removal::Request);
                 }
                 last_expiry = 0;
                 continue;
@@ -220,7 +262,8 @@ impl Registrar {
             };
             changes.touched.push(binding.clone());
             if let Some(existing) = bindings.iter_mut().find(|b| b.uri == uri) {
-                *existing = binding;
+                *existing = binding.clone();
+                changes.steps.push(Step::Refreshed(binding));
                 continue;
             }
             if limits.max_contacts > 0 && bindings.len() as u32 >= limits.max_contacts {
@@ -230,10 +273,16 @@ impl Registrar {
                 // The soonest to expire makes room (res_pjsip_registrar).
                 bindings.sort_by_key(|b| b.expires_at);
                 let excess = bindings.len() + 1 - limits.max_contacts as usize;
-                changes.removed.extend(bindings.drain(..excess));
+                // Logged after the request's own contacts, as Asterisk
+                // removes the excess once they are all in.
+                making_room.extend(bindings.drain(..excess));
             }
             bindings.push(binding.clone());
+            changes.steps.push(Step::Added(binding.clone()));
             changes.added.push(binding);
+        }
+        for b in making_room {
+            changes.remove(b, Removal::RemoveExisting);
         }
         changes.current = bindings.clone();
         changes.expires_header = if limits.expires_header {
@@ -379,6 +428,52 @@ mod tests {
             .unwrap();
         assert_eq!(c.removed[0].uri, "sip:a@10.0.0.1");
         assert_eq!(r.contacts("a", now)[0].uri, "sip:a@10.0.0.2");
+        // The new contact first, then the one that made room for it.
+        let steps: Vec<(&str, Option<Removal>)> = c
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Added(b) => (b.uri.as_str(), None),
+                Step::Refreshed(b) => (b.uri.as_str(), None),
+                Step::Removed(b, why) => (b.uri.as_str(), Some(*why)),
+            })
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("sip:a@10.0.0.2", None),
+                ("sip:a@10.0.0.1", Some(Removal::RemoveExisting))
+            ]
+        );
+        // A refresh, then a removal by request.
+        let c = r
+            .update(
+                "a",
+                &register("<sip:a@10.0.0.2>", Some(60)),
+                src(),
+                &limits,
+                now,
+            )
+            .unwrap();
+        assert!(matches!(&c.steps[..], [Step::Refreshed(b)] if b.expiry == 60));
+        let c = r
+            .update(
+                "a",
+                &register("<sip:a@10.0.0.2>", Some(0)),
+                src(),
+                &limits,
+                now,
+            )
+            .unwrap();
+        assert!(matches!(&c.steps[..], [Step::Removed(_, Removal::Request)]));
+        r.update(
+            "a",
+            &register("<sip:a@10.0.0.2>", Some(120)),
+            src(),
+            &limits,
+            now,
+        )
+        .unwrap();
         // Expired bindings are gone at the next look.
         assert!(r.contacts("a", now + Duration::from_secs(121)).is_empty());
     }

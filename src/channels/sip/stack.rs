@@ -2091,17 +2091,7 @@ impl Task {
             };
             regstore::persist(&self.sys, self.flavor, ep, &aor, &changes, unix_seconds());
             if self.flavor == Flavor::Pjsip {
-                for c in &changes.removed {
-                    self.sys.pbx.logger.verbose(
-                        3,
-                        "res_pjsip_registrar.c",
-                        None,
-                        &format!(
-                            "Removed contact '{}' from AOR '{aor}' due to expiration",
-                            c.uri
-                        ),
-                    );
-                }
+                self.log_contact_steps(&aor, &changes.steps);
             }
             self.registration_events(ep, &aor, &changes);
             self.qualify_registration(ep, &aor, &changes);
@@ -2219,8 +2209,21 @@ impl Task {
                     );
                 }
             }
-            Flavor::Pjsip => {
-                for c in &changes.added {
+            Flavor::Pjsip => self.log_contact_steps(aor, &changes.steps),
+        }
+    }
+
+    /// res_pjsip_registrar's lines for each contact added or removed, and
+    /// the test-suite events it raises for every step (a refresh is only
+    /// a debug line).
+    fn log_contact_steps(&self, aor: &str, steps: &[registrar::Step]) {
+        use crate::core::testsuite::{self, notify};
+        use registrar::Step;
+        let logger = &self.sys.pbx.logger;
+        let bus = &self.sys.pbx.channels.events;
+        for step in steps {
+            match step {
+                Step::Added(c) => {
                     logger.verbose(
                         3,
                         "res_pjsip_registrar.c",
@@ -2230,16 +2233,52 @@ impl Task {
                             c.uri, c.expiry
                         ),
                     );
+                    notify(
+                        bus,
+                        &testsuite::AOR_CONTACT_ADDED,
+                        "AOR_CONTACT_ADDED",
+                        || {
+                            format!(
+                                "Contact: {}\r\nAOR: {aor}\r\nExpiration: {}\r\nUserAgent: {}",
+                                c.uri, c.expiry, c.user_agent
+                            )
+                        },
+                    );
                 }
-                for c in &changes.removed {
+                Step::Refreshed(c) => {
+                    notify(
+                        bus,
+                        &testsuite::AOR_CONTACT_REFRESHED,
+                        "AOR_CONTACT_REFRESHED",
+                        || {
+                            format!(
+                                "Contact: {}\r\nAOR: {aor}\r\nExpiration: {}\r\nUserAgent: {}",
+                                c.uri, c.expiry, c.user_agent
+                            )
+                        },
+                    );
+                }
+                Step::Removed(c, why) => {
                     logger.verbose(
                         3,
                         "res_pjsip_registrar.c",
                         None,
                         &format!(
-                            "Removed contact '{}' from AOR '{aor}' due to request",
-                            c.uri
+                            "Removed contact '{}' from AOR '{aor}' due to {}",
+                            c.uri,
+                            why.reason()
                         ),
+                    );
+                    notify(
+                        bus,
+                        &testsuite::AOR_CONTACT_REMOVED,
+                        "AOR_CONTACT_REMOVED",
+                        || {
+                            format!(
+                                "Contact: {}\r\nAOR: {aor}\r\nUserAgent: {}",
+                                c.uri, c.user_agent
+                            )
+                        },
                     );
                 }
             }
