@@ -75,7 +75,7 @@ async fn request(
         Flavor::Pjsip
     } else {
         sys.pbx.logger.warning(
-            "channel.c",
+            crate::site!("channel.c", 6349, "request_channel"),
             None,
             &format!("No channel type registered for '{tech}'"),
         );
@@ -83,7 +83,7 @@ async fn request(
     };
     let Some(stack) = crate::channels::sip::stack_of(sys, flavor) else {
         sys.pbx.logger.warning(
-            "channel.c",
+            crate::site!("channel.c", 6349, "request_channel"),
             None,
             &format!("No channel type registered for '{tech}'"),
         );
@@ -268,7 +268,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let targets = args.first().cloned().unwrap_or_default();
     if targets.is_empty() {
         ctx.warning(
-            "app_dial.c",
+            crate::site!("app_dial.c", 0, "dial_exec_full"),
             "Dial requires an argument (technology/resource)",
         );
         return Err(AppExit::Hangup);
@@ -309,7 +309,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             Err(cause) => {
                 last_cause = cause;
                 ctx.warning(
-                    "app_dial.c",
+                    crate::site!("app_dial.c", 2802, "dial_exec_full"),
                     &format!(
                         "Unable to create channel of type '{}' (cause {cause} - {})",
                         dest.split('/').next().unwrap_or(dest),

@@ -556,7 +556,7 @@ impl Channel {
     /// The absolute timeout has passed: it becomes a TIMEOUT soft hangup,
     /// told to the test suite from each of `sites` in turn (the places
     /// Asterisk notices it on the way).
-    fn timeout_passed(&self, sites: &[&testsuite::Site]) -> bool {
+    fn timeout_passed(&self, sites: &[&crate::core::logger::Site<'static>]) -> bool {
         let deadline = self.lock().when_to_hangup;
         match deadline {
             Some(t) if Instant::now() >= t => {
