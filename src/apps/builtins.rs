@@ -401,14 +401,14 @@ fn execiftime<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         let usage = "ExecIfTime requires an argument:\n  <time range>,<days of week>,<days of month>,<months>[,<timezone>]?<appname>[(<appargs>)]";
         if data.is_empty() {
             ctx.warning(
-                crate::site!("pbx_builtins.c", 0, "pbx_builtin_execiftime"),
+                crate::site!("pbx_builtins.c", 1119, "pbx_builtin_execiftime"),
                 usage,
             );
             return Err(AppExit::Hangup);
         }
         let Some((spec, call)) = data.split_once('?') else {
             ctx.warning(
-                crate::site!("pbx_builtins.c", 0, "pbx_builtin_execiftime"),
+                crate::site!("pbx_builtins.c", 1127, "pbx_builtin_execiftime"),
                 usage,
             );
             return Err(AppExit::Hangup);
