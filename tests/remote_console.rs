@@ -20,6 +20,9 @@ fn start() -> (tempfile::TempDir, Daemon) {
     let ext = dir.path().join("extensions.conf");
     let mut text = std::fs::read_to_string(&ext).expect("read");
     text.push_str(
+        "\n[rc-sites]\nexten => s,1,Log(NOTICE,log-here)\n same => n,NoSuchApp(x)\nexten => g,1,Goto()\n",
+    );
+    text.push_str(
         "\n[rc-test]\nexten => s,1,Verbose(1,level-one-here)\n same => n,Verbose(3,level-three-here)\n same => n,Log(WARNING,warn-here)\n same => n,Verbose(1,rc-done)\n same => n,Hangup()\n",
     );
     std::fs::write(&ext, text).expect("write");
@@ -130,6 +133,46 @@ fn each_console_gets_log_lines_up_to_its_own_level() {
 
     let got = read_until(&mut muted, Duration::from_millis(500), |_| false);
     assert!(got.is_empty(), "{got:?}");
+}
+
+/// Warnings reach a remote console naming the C file, line and function
+/// Asterisk 20.20.1 logs them from (main/pbx.c: line 2958 in
+/// pbx_extension_helper, line 8931 in pbx_parseable_goto); Log() names the
+/// extension, priority and context instead.
+#[test]
+fn console_lines_name_where_asterisk_logs_from() {
+    let (dir, d) = start();
+    let socket = dir.path().join("var/run/asterisk.ctl");
+    let mut c = console(&socket, &["logger mute silent"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        d.rx("channel originate Local/s@rc-sites application Wait 1"),
+        ""
+    );
+    assert_eq!(
+        d.rx("channel originate Local/g@rc-sites application Wait 1"),
+        ""
+    );
+    let got = read_until(&mut c, Duration::from_secs(15), |g| {
+        contains(g, b"pbx_parseable_goto") && contains(g, b"pbx_extension_helper")
+    });
+    let text = String::from_utf8_lossy(&got);
+    let line = |tail: &str| {
+        text.lines()
+            .find(|l| l.ends_with(tail))
+            .unwrap_or_else(|| panic!("no line ending {tail:?} in {text}"))
+            .to_string()
+    };
+    let l = line(": Ext. s:1 @ rc-sites: log-here");
+    assert!(l.starts_with('[') && l.contains("] NOTICE["), "{l}");
+    let l = line(
+        ": pbx.c:2958 pbx_extension_helper: No application 'NoSuchApp' for extension (rc-sites, s, 2)",
+    );
+    assert!(l.contains("] WARNING["), "{l}");
+    let l = line(
+        ": pbx.c:8931 pbx_parseable_goto: Goto requires an argument ([[context,]extension,]priority)",
+    );
+    assert!(l.contains("] WARNING["), "{l}");
 }
 
 #[test]

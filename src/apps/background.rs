@@ -37,7 +37,7 @@ async fn background_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let files = args.first().cloned().unwrap_or_default();
     if files.is_empty() {
         ctx.warning(
-            "pbx_builtins.c",
+            crate::site!("pbx_builtins.c", 1306, "pbx_builtin_background"),
             "Background requires an argument (filename)",
         );
         return Err(AppExit::Hangup);
@@ -83,7 +83,7 @@ async fn background_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             Streamed::Failed => {
                 ctx.warning(
-                    "pbx_builtins.c",
+                    crate::site!("pbx_builtins.c", 1354, "pbx_builtin_background"),
                     &format!("ast_streamfile failed on {} for {data}", ctx.chan.name),
                 );
                 ctx.set_var("BACKGROUNDSTATUS", Some("FAILED"));
@@ -133,7 +133,7 @@ async fn waitexten_exec(ctx: &AppCtx, data: &str) -> AppResult {
             } else {
                 drop(plan);
                 ctx.warning(
-                    "pbx_builtins.c",
+                    crate::site!("pbx_builtins.c", 1275, "pbx_builtin_waitexten"),
                     &format!("Timeout but no rule 't' or 'e' in context '{context}'"),
                 );
                 Err(AppExit::Hangup)

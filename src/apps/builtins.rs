@@ -138,7 +138,7 @@ fn answer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         if args.get(1).is_some_and(|o| o.eq_ignore_ascii_case("nocdr")) {
             ctx.warning(
-                "pbx_builtins.c",
+                crate::site!("pbx_builtins.c", 953, "pbx_builtin_answer"),
                 "The nocdr option for the Answer application has been removed and is no longer supported.",
             );
         }
@@ -227,7 +227,7 @@ fn hangup(ctx: &AppCtx, data: &str) -> AppResult {
                 Some(n) if n > 0 => cause = n,
                 _ => {
                     ctx.warning(
-                        "pbx_builtins.c",
+                        crate::site!("pbx_builtins.c", 1022, "pbx_builtin_hangup"),
                         &format!("Invalid cause given to Hangup(): \"{data}\""),
                     );
                     cause = 0;
@@ -349,7 +349,7 @@ fn goto(ctx: &AppCtx, data: &str) -> AppResult {
 fn gotoif(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "pbx_builtins.c",
+            crate::site!("pbx_builtins.c", 1423, "pbx_builtin_gotoif"),
             "Ignoring, since there is no variable to check",
         );
         return Ok(());
@@ -375,7 +375,7 @@ fn gotoif(ctx: &AppCtx, data: &str) -> AppResult {
 fn gotoiftime(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "pbx_builtins.c",
+            crate::site!("pbx_builtins.c", 1072, "pbx_builtin_gotoiftime"),
             "GotoIfTime requires an argument:\n  <time range>,<days of week>,<days of month>,<months>[,<timezone>]?'labeliftrue':'labeliffalse'",
         );
         return Err(AppExit::Hangup);
@@ -400,11 +400,17 @@ fn execiftime<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         let usage = "ExecIfTime requires an argument:\n  <time range>,<days of week>,<days of month>,<months>[,<timezone>]?<appname>[(<appargs>)]";
         if data.is_empty() {
-            ctx.warning("pbx_builtins.c", usage);
+            ctx.warning(
+                crate::site!("pbx_builtins.c", 1119, "pbx_builtin_execiftime"),
+                usage,
+            );
             return Err(AppExit::Hangup);
         }
         let Some((spec, call)) = data.split_once('?') else {
-            ctx.warning("pbx_builtins.c", usage);
+            ctx.warning(
+                crate::site!("pbx_builtins.c", 1127, "pbx_builtin_execiftime"),
+                usage,
+            );
             return Err(AppExit::Hangup);
         };
         if !Timing::parse(&spec.replace(',', "|")).matches_now() {
@@ -427,21 +433,21 @@ fn split_app_call_paren(call: &str) -> (&str, &str) {
 fn set(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "pbx_variables.c",
+            crate::site!("pbx_variables.c", 1296, "pbx_builtin_setvar"),
             "Set requires one variable name/value pair.",
         );
         return Ok(());
     }
     let Some((name, value)) = data.split_once('=') else {
         ctx.warning(
-            "pbx_variables.c",
+            crate::site!("pbx_variables.c", 1304, "pbx_builtin_setvar"),
             "Set requires an '=' to be a valid assignment.",
         );
         return Ok(());
     };
     if name.contains(' ') {
         ctx.warning(
-            "pbx_variables.c",
+            crate::site!("pbx_variables.c", 1309, "pbx_builtin_setvar"),
             &format!("Please avoid unnecessary spaces on variables as it may lead to unexpected results ('{name}' set to '{value}')."),
         );
     }
@@ -452,7 +458,7 @@ fn set(ctx: &AppCtx, data: &str) -> AppResult {
 fn mset(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "pbx_variables.c",
+            crate::site!("pbx_variables.c", 1330, "pbx_builtin_setvar_multiple"),
             "MSet requires at least one variable name/value pair.",
         );
         return Ok(());
@@ -463,7 +469,7 @@ fn mset(ctx: &AppCtx, data: &str) -> AppResult {
             ctx.set_var(&parts[0], Some(&parts[1]));
             if parts[0].contains(' ') {
                 ctx.warning(
-                    "pbx_variables.c",
+                    crate::site!("pbx_variables.c", 1342, "pbx_builtin_setvar_multiple"),
                     &format!(
                         "Please avoid unnecessary spaces on variables as it may lead to unexpected results ('{}' set to '{}').",
                         parts[0], parts[1]
@@ -477,7 +483,7 @@ fn mset(ctx: &AppCtx, data: &str) -> AppResult {
                 (d.context.clone(), d.exten.clone(), d.priority)
             };
             ctx.warning(
-                "pbx_variables.c",
+                crate::site!("pbx_variables.c", 1346, "pbx_builtin_setvar_multiple"),
                 &format!("MSet: ignoring entry '{name}' with no '=' (in {e}@{c}:{p}"),
             );
         }
@@ -488,7 +494,7 @@ fn mset(ctx: &AppCtx, data: &str) -> AppResult {
 fn importvar(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "pbx_builtins.c",
+            crate::site!("pbx_builtins.c", 1641, "pbx_builtin_importvar"),
             "Ignoring, since there is no variable to set",
         );
         return Ok(());
@@ -496,7 +502,7 @@ fn importvar(ctx: &AppCtx, data: &str) -> AppResult {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         ctx.warning(
-            "pbx_builtins.c",
+            crate::site!("pbx_builtins.c", 1646, "pbx_builtin_importvar"),
             "ImportVar is deprecated.  Please use Set(varname=${IMPORT(channel,variable)}) instead.",
         );
     }

@@ -36,7 +36,7 @@ fn resetcdr(ctx: &AppCtx, data: &str) -> AppResult {
         .with(|s| s.reset(&ctx.chan.name, keep, std::time::SystemTime::now()));
     if !done {
         ctx.warning(
-            "app_cdr.c",
+            crate::site!("app_cdr.c", 163, "appcdr_callback"),
             &format!("Failed to reset CDR for channel {}", ctx.chan.name),
         );
     }

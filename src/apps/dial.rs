@@ -76,7 +76,7 @@ async fn request(
         Flavor::Pjsip
     } else {
         sys.pbx.logger.warning(
-            "channel.c",
+            crate::site!("channel.c", 6349, "request_channel"),
             None,
             &format!("No channel type registered for '{tech}'"),
         );
@@ -84,7 +84,7 @@ async fn request(
     };
     let Some(stack) = crate::channels::sip::stack_of(sys, flavor) else {
         sys.pbx.logger.warning(
-            "channel.c",
+            crate::site!("channel.c", 6349, "request_channel"),
             None,
             &format!("No channel type registered for '{tech}'"),
         );
@@ -279,7 +279,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let targets = args.first().cloned().unwrap_or_default();
     if targets.is_empty() {
         ctx.warning(
-            "app_dial.c",
+            crate::site!("app_dial.c", 0, "dial_exec_full"),
             "Dial requires an argument (technology/resource)",
         );
         return Err(AppExit::Hangup);
@@ -320,7 +320,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             Err(cause) => {
                 last_cause = cause;
                 ctx.warning(
-                    "app_dial.c",
+                    crate::site!("app_dial.c", 2802, "dial_exec_full"),
                     &format!(
                         "Unable to create channel of type '{}' (cause {cause} - {})",
                         dest.split('/').next().unwrap_or(dest),

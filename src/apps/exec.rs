@@ -34,7 +34,10 @@ pub fn exec_application<'a>(ctx: &'a AppCtx, name: &'a str, args: &'a str) -> Ap
         match super::find(name) {
             Some(app) => super::exec(ctx, app, args).await,
             None => {
-                ctx.warning("pbx_app.c", &format!("Could not find application ({name})"));
+                ctx.warning(
+                    crate::site!("pbx_app.c", 520, "ast_pbx_exec_application"),
+                    &format!("Could not find application ({name})"),
+                );
                 Err(AppExit::Hangup)
             }
         }
@@ -67,7 +70,7 @@ fn exec<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             Some(app) => super::exec(ctx, app, &args).await,
             None => {
                 ctx.warning(
-                    "app_exec.c",
+                    crate::site!("app_exec.c", 167, "exec_exec"),
                     &format!("Could not find application ({name})"),
                 );
                 Err(AppExit::Hangup)
@@ -93,7 +96,7 @@ fn tryexec<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             }
             None => {
                 ctx.warning(
-                    "app_exec.c",
+                    crate::site!("app_exec.c", 202, "tryexec_exec"),
                     &format!("Could not find application ({name})"),
                 );
                 ctx.set_var("TRYSTATUS", Some("NOAPP"));
@@ -124,7 +127,7 @@ fn execif<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             let appname = a.get(1).cloned().unwrap_or_default();
             let appargs = a.get(2).cloned();
             ctx.warning(
-                "app_exec.c",
+                crate::site!("app_exec.c", 238, "execif_exec"),
                 &format!(
                     "Deprecated syntax found.  Please upgrade to using ExecIf(<expr>?{}({}))",
                     appname,
@@ -141,7 +144,7 @@ fn execif<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             let remainder = e.get(1).copied().unwrap_or("");
             if remainder.is_empty() {
                 ctx.sys.pbx.logger.error(
-                    "app_exec.c",
+                    crate::site!("app_exec.c", 250, "execif_exec"),
                     None,
                     "Usage: ExecIf(<expr>?<appiftrue>(<args>)[:<appiffalse>(<args)])",
                 );
@@ -164,12 +167,18 @@ fn execif<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
                 }
             }
         }
-        let run = |name: String, args: Option<String>| async move {
+        // The true and false branches report a missing application from
+        // their own lines.
+        let run = |name: String, args: Option<String>, line: u32| async move {
             match super::find(&name).filter(|_| !name.is_empty()) {
                 Some(app) => super::exec(ctx, app, args.as_deref().unwrap_or("")).await,
                 None => {
                     ctx.warning(
-                        "app_exec.c",
+                        &crate::core::logger::Site {
+                            file: "app_exec.c",
+                            function: "execif_exec",
+                            line,
+                        },
                         &format!("Could not find application! ({name})"),
                     );
                     Err(AppExit::Hangup)
@@ -177,9 +186,9 @@ fn execif<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             }
         };
         if check_condition(&cond) {
-            run(t_app, t_data).await
+            run(t_app, t_data, 275).await
         } else if let Some(f) = f_app.filter(|f| !f.is_empty()) {
-            run(f, f_data).await
+            run(f, f_data, 282).await
         } else {
             AppResult::Ok(())
         }

@@ -44,7 +44,10 @@ fn macro_exit(_: &AppCtx, _: &str) -> AppResult {
 fn macro_if<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         let Some((cond, rest)) = data.split_once('?') else {
-            ctx.warning("app_macro.c", "Invalid Syntax.");
+            ctx.warning(
+                crate::site!("app_macro.c", 660, "macroif_exec"),
+                "Invalid Syntax.",
+            );
             return Err(AppExit::Hangup);
         };
         let (t, f) = match rest.split_once(':') {
@@ -78,7 +81,7 @@ fn int_var(ctx: &AppCtx, name: &str) -> Option<i64> {
 async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "app_macro.c",
+            crate::site!("app_macro.c", 270, "_macro_exec"),
             "Macro() requires arguments. See \"core show application macro\" for help.",
         );
         return Err(AppExit::Hangup);
@@ -86,11 +89,11 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     static NOTICE: AtomicBool = AtomicBool::new(false);
     if !NOTICE.swap(true, Ordering::Relaxed) {
         ctx.warning(
-            "app_macro.c",
+            crate::site!("app_macro.c", 276, "_macro_exec"),
             "Macro() is deprecated and will be removed from a future version of Asterisk.",
         );
         ctx.warning(
-            "app_macro.c",
+            crate::site!("app_macro.c", 277, "_macro_exec"),
             "Dialplan should be updated to use Gosub instead.",
         );
     }
@@ -102,7 +105,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     let inhangup = int_var(ctx, "MACRO_IN_HANGUP").unwrap_or(0) != 0;
     if depth >= maxdepth {
         ctx.sys.pbx.logger.error(
-            "app_macro.c",
+            crate::site!("app_macro.c", 317, "_macro_exec"),
             None,
             "Macro():  possible infinite loop detected.  Returning early.",
         );
@@ -112,7 +115,10 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
     let mut parts = data.split(',');
     let name = parts.next().unwrap_or("");
     if name.is_empty() {
-        ctx.warning("app_macro.c", "Invalid macro name specified");
+        ctx.warning(
+            crate::site!("app_macro.c", 326, "_macro_exec"),
+            "Invalid macro name specified",
+        );
         return Ok(());
     }
     let fullmacro = format!("macro-{name}");
@@ -129,7 +135,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
         let loaded = ctx.sys.loaded();
         if loaded.dialplan.context(&fullmacro).is_none() {
             ctx.warning(
-                "app_macro.c",
+                crate::site!("app_macro.c", 334, "_macro_exec"),
                 &format!(
                     "No such context '{fullmacro}' for macro '{name}'. Was called by {olde}@{oldc}"
                 ),
@@ -144,7 +150,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
         "~~s~~"
     } else {
         ctx.warning(
-            "app_macro.c",
+            crate::site!("app_macro.c", 354, "_macro_exec"),
             &format!("Context '{fullmacro}' for macro '{name}' lacks 's' extension, priority 1"),
         );
         return Ok(());

@@ -33,6 +33,7 @@ use std::sync::{Arc, LazyLock};
 
 use crate::channels::Channel;
 use crate::core::System;
+use crate::core::logger::Site;
 
 /// How far Asterism supports an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,16 +70,16 @@ pub struct AppCtx {
 }
 
 impl AppCtx {
-    pub fn warning(&self, file: &str, msg: &str) {
-        self.sys.pbx.logger.warning(file, None, msg);
+    pub fn warning(&self, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.warning(site, None, msg);
     }
 
-    pub fn notice(&self, file: &str, msg: &str) {
-        self.sys.pbx.logger.notice(file, None, msg);
+    pub fn notice(&self, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.notice(site, None, msg);
     }
 
-    pub fn error(&self, file: &str, msg: &str) {
-        self.sys.pbx.logger.error(file, None, msg);
+    pub fn error(&self, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.error(site, None, msg);
     }
 
     pub fn verbose(&self, level: u32, file: &str, msg: &str) {

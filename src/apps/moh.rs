@@ -18,6 +18,7 @@ use crate::channels::ChanState;
 use crate::channels::media::{FrameSource, MusicState};
 use crate::config::views::musiconhold::{MohClass, Sort};
 use crate::core::System;
+use crate::core::logger::Site;
 use crate::media::file::{Playback, SoundPaths};
 use crate::media::{AudioFrame, Codec};
 
@@ -146,11 +147,8 @@ fn lock(state: &Mutex<MusicState>) -> std::sync::MutexGuard<'_, MusicState> {
 }
 
 impl MohSource {
-    fn warning(&self, msg: &str) {
-        self.sys
-            .pbx
-            .logger
-            .warning("res_musiconhold.c", Some(self.callid), msg);
+    fn warning(&self, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.warning(site, Some(self.callid), msg);
     }
 
     fn open(&self, name: &str) -> Option<Playback> {
@@ -158,7 +156,7 @@ impl MohSource {
             Ok(p) => Some(p),
             Err(_) => {
                 self.sys.pbx.logger.warning(
-                    "file.c",
+                    crate::site!("file.c", 832, "openstream_internal"),
                     Some(self.callid),
                     &format!("File {name} does not exist in any format"),
                 );
@@ -188,10 +186,10 @@ impl MohSource {
         let n = self.class.files.len();
         if n == 0 {
             drop(st);
-            self.warning(&format!(
-                "No files available for class '{}'",
-                self.class.name
-            ));
+            self.warning(
+                crate::site!("res_musiconhold.c", 382, "moh_files_next"),
+                &format!("No files available for class '{}'", self.class.name),
+            );
             return false;
         }
         let resumable = st
@@ -227,9 +225,10 @@ impl MohSource {
                 opened = Some(p);
                 break;
             }
-            self.warning(&format!(
-                "Unable to open file '{name}': No such file or directory"
-            ));
+            self.warning(
+                crate::site!("res_musiconhold.c", 421, "moh_files_next"),
+                &format!("Unable to open file '{name}': No such file or directory"),
+            );
             pos = (pos + 1) % n;
         }
         let Some(mut p) = opened else {
@@ -307,7 +306,7 @@ fn warn_digit_classes(ctx: &AppCtx) {
     let moh = ctx.sys.loaded().moh.clone();
     if moh.classes.iter().any(|c| c.digit.is_some()) && !WARNED.swap(true, Ordering::Relaxed) {
         ctx.warning(
-            "res_musiconhold.c",
+            crate::site!("res_musiconhold.c", 0, "load_moh_classes"),
             "musiconhold.conf 'digit': Asterism does not switch classes by DTMF",
         );
     }
@@ -338,14 +337,14 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
                 break;
             }
             Err(Missing::NotFound) => ctx.warning(
-                "res_musiconhold.c",
+                crate::site!("res_musiconhold.c", 1013, "_get_mohbyname"),
                 &format!(
                     "Music on Hold class '{name}' not found in memory. Verify your configuration."
                 ),
             ),
             Err(Missing::Unsupported(mode)) => {
                 ctx.warning(
-                    "res_musiconhold.c",
+                    crate::site!("res_musiconhold.c", 0, "local_ast_moh_start"),
                     &format!(
                         "Music on Hold class '{name}': mode '{mode}' is not supported by Asterism"
                     ),
@@ -424,9 +423,11 @@ pub fn moh_stop(ctx: &AppCtx) {
     ctx.chan.stop_generator();
 }
 
-fn start_failed(ctx: &AppCtx, class: Option<&str>) {
+/// MusicOnHold (play_moh_exec) and StartMusicOnHold (start_moh_exec) each
+/// log this from their own line.
+fn start_failed(ctx: &AppCtx, site: &Site<'_>, class: Option<&str>) {
     ctx.warning(
-        "res_musiconhold.c",
+        site,
         &format!(
             "Unable to start music on hold class '{}' on channel {}",
             class.unwrap_or("(null)"),
@@ -444,13 +445,17 @@ fn musiconhold<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             match crate::config::views::values::scan_d(d) {
                 Some(s) => timeout_ms = s.saturating_mul(1000),
                 None => ctx.warning(
-                    "res_musiconhold.c",
+                    crate::site!("res_musiconhold.c", 951, "play_moh_exec"),
                     &format!("Invalid MusicOnHold duration '{d}'. Will wait indefinitely."),
                 ),
             }
         }
         if moh_start(ctx, class).is_err() {
-            start_failed(ctx, class);
+            start_failed(
+                ctx,
+                crate::site!("res_musiconhold.c", 957, "play_moh_exec"),
+                class,
+            );
             return Ok(());
         }
         let res = if timeout_ms > 0 {
@@ -469,7 +474,11 @@ fn startmusiconhold(ctx: &AppCtx, data: &str) -> AppResult {
     let args = split_args(data, ',');
     let class = args.first().map(String::as_str).filter(|c| !c.is_empty());
     if moh_start(ctx, class).is_err() {
-        start_failed(ctx, class);
+        start_failed(
+            ctx,
+            crate::site!("res_musiconhold.c", 986, "start_moh_exec"),
+            class,
+        );
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ pub fn parse(logger: &Logger, optstr: &str, known: &str) -> Result<Options, BadO
             if !closed {
                 let raw: String = chars[start..].iter().collect();
                 logger.warning(
-                    "app.c",
+                    crate::site!("app.c", 3117, "parse_options"),
                     None,
                     &format!("Missing closing parenthesis for argument '{opt}' in string '{raw}'"),
                 );
@@ -92,7 +92,11 @@ pub fn parse(logger: &Logger, optstr: &str, known: &str) -> Result<Options, BadO
             }
         }
         if !known.contains(opt) {
-            logger.warning("app.c", None, &format!("Unrecognized option: '{opt}'"));
+            logger.warning(
+                crate::site!("app.c", 3125, "parse_options"),
+                None,
+                &format!("Unrecognized option: '{opt}'"),
+            );
             continue;
         }
         out.set.insert(opt, arg);

@@ -70,19 +70,25 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
         Err(e) => {
             match e {
                 FileError::NotFound(_) | FileError::Remote(_) => ctx.warning(
-                    "file.c",
+                    crate::site!("file.c", 832, "openstream_internal"),
                     &format!("File {name} does not exist in any format"),
                 ),
                 // A bad wav49 header: format_wav_gsm's own warning.
                 FileError::Format {
                     source: crate::media::formats::FormatError::Gsm(e),
                     ..
-                } => ctx.warning("format_wav_gsm.c", &e.to_string()),
+                } => ctx.warning(
+                    crate::site!("format_wav_gsm.c", 0, "wav_read"),
+                    &e.to_string(),
+                ),
                 // Asterisk would play it; we cannot, and say why.
-                e => ctx.warning("file.c", &format!("Asterism cannot play {name}: {e}")),
+                e => ctx.warning(
+                    crate::site!("file.c", 0, "ast_streamfile"),
+                    &format!("Asterism cannot play {name}: {e}"),
+                ),
             }
             ctx.warning(
-                "file.c",
+                crate::site!("file.c", 1342, "ast_streamfile"),
                 &format!(
                     "Unable to open {name} (format ({})): No such file or directory",
                     codec.name()
@@ -142,7 +148,10 @@ async fn playback_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let args = split_args(data, ',');
     let files = args.first().map(String::as_str).unwrap_or("");
     if files.is_empty() {
-        ctx.warning("app_playback.c", "Playback requires an argument (filename)");
+        ctx.warning(
+            crate::site!("app_playback.c", 475, "playback_exec"),
+            "Playback requires an argument (filename)",
+        );
         return Err(super::AppExit::Hangup);
     }
     let options = args
@@ -167,7 +176,7 @@ async fn playback_exec(ctx: &AppCtx, data: &str) -> AppResult {
             Streamed::Done | Streamed::Digit(_) => {}
             Streamed::Failed => {
                 ctx.warning(
-                    "app_playback.c",
+                    crate::site!("app_playback.c", 523, "playback_exec"),
                     &format!("Playback failed on {} for {file}", ctx.chan.name),
                 );
                 failed = true;

@@ -60,7 +60,7 @@ pub fn indication_tone(ctx: &AppCtx, name: &str) -> Option<String> {
 pub fn playtones_start(ctx: &AppCtx, volume: i32, list: &str) -> Result<(), ()> {
     let parsed = ToneList::parse_reporting(list, |bad| {
         ctx.error(
-            "indications.c",
+            crate::site!("indications.c", 340, "ast_playtones_start"),
             &format!("Failed to parse tone part '{bad}'"),
         );
     });
@@ -71,7 +71,10 @@ pub fn playtones_start(ctx: &AppCtx, volume: i32, list: &str) -> Result<(), ()> 
             Ok(())
         }
         Err(_) => {
-            ctx.error("indications.c", "No valid tone parts");
+            ctx.error(
+                crate::site!("indications.c", 381, "ast_playtones_start"),
+                "No valid tone parts",
+            );
             Err(())
         }
     }
@@ -79,12 +82,18 @@ pub fn playtones_start(ctx: &AppCtx, volume: i32, list: &str) -> Result<(), ()> 
 
 fn playtones(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
-        ctx.notice("app_playtones.c", "Nothing to play");
+        ctx.notice(
+            crate::site!("app_playtones.c", 90, "handle_playtones"),
+            "Nothing to play",
+        );
         return Err(AppExit::Hangup);
     }
     let list = indication_tone(ctx, data).unwrap_or_else(|| data.to_string());
     if playtones_start(ctx, 0, &list).is_err() {
-        ctx.notice("app_playtones.c", "Unable to start playtones");
+        ctx.notice(
+            crate::site!("app_playtones.c", 104, "handle_playtones"),
+            "Unable to start playtones",
+        );
         return Err(AppExit::Hangup);
     }
     Ok(())

@@ -204,7 +204,10 @@ fn read<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 async fn read_exec(ctx: &AppCtx, data: &str) -> AppResult {
     ctx.set_var("READSTATUS", Some("ERROR"));
     if data.is_empty() {
-        ctx.warning("app_read.c", "Read requires an argument (variable)");
+        ctx.warning(
+            crate::site!("app_read.c", 188, "read_exec"),
+            "Read requires an argument (variable)",
+        );
         return Ok(());
     }
     let args = split_args(data, ',');
@@ -244,7 +247,7 @@ async fn read_exec(ctx: &AppCtx, data: &str) -> AppResult {
     if variable.is_empty() {
         // Asterisk's message ends in two line breaks: an empty line follows.
         ctx.warning(
-            "app_read.c",
+            crate::site!("app_read.c", 225, "read_exec"),
             "Invalid! Usage: Read(variable[,filename][,maxdigits][,option][,attempts][,timeout])\n",
         );
         return Ok(());

@@ -168,7 +168,10 @@ fn create_destination_directory(paths: &SoundPaths, name: &str) -> std::io::Resu
 async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let status = |s: &str| ctx.set_var("RECORD_STATUS", Some(s));
     if data.is_empty() {
-        ctx.warning("app_record.c", "Record requires an argument (filename)");
+        ctx.warning(
+            crate::site!("app_record.c", 361, "record_exec"),
+            "Record requires an argument (filename)",
+        );
         status("ERROR");
         return Err(AppExit::Hangup);
     }
@@ -183,7 +186,10 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let full = arg(0).unwrap_or("");
     let cut = full.rfind('.').or_else(|| full.find(':'));
     let Some(cut) = cut else {
-        ctx.warning("app_record.c", "No extension specified to filename!");
+        ctx.warning(
+            crate::site!("app_record.c", 381, "record_exec"),
+            "No extension specified to filename!",
+        );
         status("ERROR");
         return Err(AppExit::Hangup);
     };
@@ -193,7 +199,7 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
         match scan_d(s) {
             Some(i) if i > -1 => silence_ms = i.saturating_mul(1000),
             _ if !s.is_empty() => ctx.warning(
-                "app_record.c",
+                crate::site!("app_record.c", 389, "record_exec"),
                 &format!("'{s}' is not a valid silence duration"),
             ),
             _ => {}
@@ -205,7 +211,7 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
         match scan_d(s) {
             Some(i) if i > -1 => maxduration_ms = i.saturating_mul(1000),
             _ if !s.is_empty() => ctx.warning(
-                "app_record.c",
+                crate::site!("app_record.c", 401, "record_exec"),
                 &format!("'{s}' is not a valid maximum duration"),
             ),
             _ => {}
@@ -234,7 +240,7 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
             return Ok(());
         } else if !opts.has('n') && super::builtins::answer_and_wait(ctx).await.is_err() {
             ctx.warning(
-                "app_record.c",
+                crate::site!("app_record.c", 454, "record_exec"),
                 &format!("Could not answer channel '{}'", ctx.chan.name),
             );
             status("ERROR");
@@ -254,7 +260,7 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let threshold = (silence_ms > 0).then(|| silence_threshold(ctx));
     if create_destination_directory(&paths, &name).is_err() {
         ctx.warning(
-            "app_record.c",
+            crate::site!("app_record.c", 487, "record_exec"),
             &format!("Could not create directory for file {filename}"),
         );
         status("ERROR");
@@ -264,27 +270,33 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
         Some(f) if f.codec().is_some() => Some(f),
         Some(_) => {
             ctx.warning(
-                "app_record.c",
+                crate::site!("app_record.c", 0, "record_exec"),
                 &format!("Record: Asterism cannot write format '{ext}' (no encoder for it)"),
             );
             None
         }
         None if ASTERISK_EXTENSIONS.contains(&ext) => {
             ctx.warning(
-                "app_record.c",
+                crate::site!("app_record.c", 0, "record_exec"),
                 &format!("Record: Asterism cannot write format '{ext}' (no encoder for it)"),
             );
             None
         }
         None => {
-            ctx.warning("file.c", &format!("No such format '{ext}'"));
+            ctx.warning(
+                crate::site!("file.c", 1600, "ast_writefile"),
+                &format!("No such format '{ext}'"),
+            );
             None
         }
     };
     let rec = writable
         .and_then(|f| Recording::create_file(&paths.write_path(&name, ext), f, opts.has('a')).ok());
     let Some(mut rec) = rec else {
-        ctx.warning("app_record.c", &format!("Could not create file {filename}"));
+        ctx.warning(
+            crate::site!("app_record.c", 496, "record_exec"),
+            &format!("Could not create file {filename}"),
+        );
         status("ERROR");
         return Ok(());
     };
@@ -333,7 +345,7 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 got_frame = true;
                 let level = threshold.map(|_| frame_level(&frame));
                 if held.push(frame, &mut rec).is_err() {
-                    ctx.warning("app_record.c", "Problem writing frame");
+                    ctx.warning(crate::site!("app_record.c", 530, "record_exec"), "Problem writing frame");
                     write_failed = true;
                     break;
                 }
@@ -407,13 +419,16 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
             0
         };
         if held.flush(cut_ms * 8, &mut rec).is_err() {
-            ctx.warning("app_record.c", "Problem writing frame");
+            ctx.warning(
+                crate::site!("app_record.c", 530, "record_exec"),
+                "Problem writing frame",
+            );
             outcome = "ERROR";
         }
     }
     if let Err(e) = rec.finish() {
         ctx.warning(
-            "app_record.c",
+            crate::site!("app_record.c", 0, "record_exec"),
             &format!("Could not finish recording {name}: {e}"),
         );
         outcome = "ERROR";

@@ -128,7 +128,7 @@ fn sayalphacase<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         if data.is_empty() {
             ctx.warning(
-                "pbx_builtins.c",
+                crate::site!("pbx_builtins.c", 1575, "pbx_builtin_saycharacters_case"),
                 "SayAlphaCase requires two arguments (options, characters)",
             );
             return Ok(());
@@ -142,13 +142,16 @@ fn sayalphacase<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             "u" => SayCase::Upper,
             o if o.chars().count() != 1 => {
                 ctx.warning(
-                    "pbx_builtins.c",
+                    crate::site!("pbx_builtins.c", 1583, "pbx_builtin_saycharacters_case"),
                     "SayAlphaCase options are mutually exclusive and required",
                 );
                 return Ok(());
             }
             o => {
-                ctx.warning("pbx_builtins.c", &format!("Invalid option: '{o}'"));
+                ctx.warning(
+                    crate::site!("pbx_builtins.c", 1601, "pbx_builtin_saycharacters_case"),
+                    &format!("Invalid option: '{o}'"),
+                );
                 return Ok(());
             }
         };
@@ -171,7 +174,7 @@ fn saymoney<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         if data.is_empty() {
             if !starts_with_ci(&lang, "en") {
                 ctx.warning(
-                    "say.c",
+                    crate::site!("say.c", 455, "ast_get_money_str"),
                     &format!("Language {lang} not currently supported, defaulting to US Dollars"),
                 );
             }
@@ -180,7 +183,7 @@ fn saymoney<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         // Asterisk warns while it builds the list, before playing it.
         for w in say::money_warnings(&lang, &data) {
-            ctx.warning("say.c", &w);
+            ctx.warning(crate::site!("say.c", 0, "ast_say_money_str_full"), &w);
         }
         let files = say::money_files_en(&data, exists_for(ctx));
         said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
@@ -198,7 +201,7 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
     for step in steps {
         let name = match step {
             NumberStep::Warn(w) => {
-                ctx.warning("say.c", w);
+                ctx.warning(crate::site!("say.c", 0, "ast_say_number_full_en"), w);
                 continue;
             }
             NumberStep::Stop => return Said::Failed,
@@ -217,7 +220,10 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
                 // A language builder goes on past a prompt it cannot open.
                 NumberStep::Play(_) | NumberStep::PlayThrough(_) => {}
                 NumberStep::WaitFile(_) => {
-                    ctx.warning("say.c", &format!("Unable to play message {name}"));
+                    ctx.warning(
+                        crate::site!("say.c", 868, "wait_file"),
+                        &format!("Unable to play message {name}"),
+                    );
                     return Said::Failed;
                 }
                 _ => return Said::Failed,
@@ -231,7 +237,11 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
 async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "pbx_builtins.c",
+            if ordinal {
+                crate::site!("pbx_builtins.c", 1512, "pbx_builtin_sayordinal")
+            } else {
+                crate::site!("pbx_builtins.c", 1473, "pbx_builtin_saynumber")
+            },
             &format!("{app} requires an argument (number)"),
         );
         return Err(AppExit::Hangup);
@@ -242,7 +252,11 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
     let number_text = parts.next().unwrap_or("");
     let Some(number) = parse_c_int(number_text) else {
         ctx.warning(
-            "pbx_builtins.c",
+            if ordinal {
+                crate::site!("pbx_builtins.c", 1519, "pbx_builtin_sayordinal")
+            } else {
+                crate::site!("pbx_builtins.c", 1480, "pbx_builtin_saynumber")
+            },
             &format!("argument '{number_text}' to {app} could not be parsed as a number."),
         );
         return Ok(());
@@ -254,7 +268,11 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
             .any(|o| o.eq_ignore_ascii_case(options))
     {
         ctx.warning(
-            "pbx_builtins.c",
+            if ordinal {
+                crate::site!("pbx_builtins.c", 1527, "pbx_builtin_sayordinal")
+            } else {
+                crate::site!("pbx_builtins.c", 1488, "pbx_builtin_saynumber")
+            },
             &format!("{app} gender option is either 'f', 'm', 'c' or 'n'"),
         );
         return Err(AppExit::Hangup);
@@ -282,7 +300,11 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
     let said = run_number_steps(ctx, &steps, ints).await;
     if said == Said::Failed && !ctx.chan.check_hangup() {
         ctx.warning(
-            "pbx_builtins.c",
+            if ordinal {
+                crate::site!("pbx_builtins.c", 1535, "pbx_builtin_sayordinal")
+            } else {
+                crate::site!("pbx_builtins.c", 1496, "pbx_builtin_saynumber")
+            },
             &format!("We were unable to say the number {number_text}, is it too large?"),
         );
     }

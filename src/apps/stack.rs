@@ -86,7 +86,7 @@ fn release_frame(ctx: &AppCtx, frame: &GosubFrame) {
 pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
     if data.is_empty() {
         ctx.sys.pbx.logger.error(
-            "app_stack.c",
+            crate::site!("app_stack.c", 565, "gosub_exec"),
             None,
             "Gosub requires an argument: Gosub([[context,]exten,]priority[(arg1[,...][,argN])])",
         );
@@ -98,7 +98,7 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
                 Some(j) => &rest[..j],
                 None => {
                     ctx.warning(
-                        "app_stack.c",
+                        crate::site!("app_stack.c", 584, "gosub_exec"),
                         &format!("Ouch.  No closing paren: '{data}'?"),
                     );
                     rest
@@ -128,7 +128,7 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
     };
     if parseable_goto(ctx, label).is_err() {
         ctx.sys.pbx.logger.error(
-            "app_stack.c",
+            crate::site!("app_stack.c", 599, "gosub_exec"),
             None,
             &format!("Gosub address is invalid: '{data}'"),
         );
@@ -157,7 +157,7 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
     ) {
         // Asterisk's message has no newline here; the logger adds none either.
         ctx.sys.pbx.logger.error(
-            "app_stack.c",
+            crate::site!("app_stack.c", 618, "gosub_exec"),
             None,
             &format!(
                 "Gosub attempted to reach non-existent destination '{dest_c},{dest_e},{dest_p}' from '{orig_c},{orig_e},{orig_p}'"
@@ -197,12 +197,12 @@ fn gosub(ctx: &AppCtx, data: &str) -> AppResult {
 fn gosubif(ctx: &AppCtx, data: &str) -> AppResult {
     let usage = "GosubIf requires an argument: GosubIf(cond?label1(args):label2(args)";
     if data.is_empty() {
-        ctx.warning("app_stack.c", usage);
+        ctx.warning(crate::site!("app_stack.c", 713, "gosubif_exec"), usage);
         return Ok(());
     }
     let cond = split_raw(data, '?', 2);
     if cond.len() != 2 {
-        ctx.warning("app_stack.c", usage);
+        ctx.warning(crate::site!("app_stack.c", 720, "gosubif_exec"), usage);
         return Ok(());
     }
     let labels = split_raw(cond[1], ':', 2);
@@ -220,10 +220,11 @@ fn gosubif(ctx: &AppCtx, data: &str) -> AppResult {
 fn return_app(ctx: &AppCtx, data: &str) -> AppResult {
     let frame = ctx.chan.lock().gosub_stack.pop();
     let Some(frame) = frame else {
-        ctx.sys
-            .pbx
-            .logger
-            .error("app_stack.c", None, "Return without Gosub: stack is empty");
+        ctx.sys.pbx.logger.error(
+            crate::site!("app_stack.c", 426, "return_exec"),
+            None,
+            "Return without Gosub: stack is empty",
+        );
         return Err(AppExit::Hangup);
     };
     {
@@ -300,7 +301,7 @@ pub fn gosub_from_outside<'a>(
                 if chan.check_hangup() {
                     if chan.softhangup_flags() & softhangup::ASYNCGOTO != 0 {
                         ctx.sys.pbx.logger.error(
-                            "app_stack.c",
+                            crate::site!("app_stack.c", 1066, "gosub_run"),
                             None,
                             &format!("{name} An async goto just messed up our execution location."),
                         );
@@ -342,7 +343,7 @@ pub fn gosub_from_outside<'a>(
                 );
             } else {
                 ctx.warning(
-                    "app_stack.c",
+                    crate::site!("app_stack.c", 1104, "gosub_run"),
                     &format!(
                         "{name} Abnormal 'Gosub({target})' exit.  Popping routine return locations."
                     ),
@@ -375,7 +376,7 @@ pub fn gosub_from_outside<'a>(
 }
 
 fn local_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let chan = ctx.require_channel("app_stack.c")?;
+    let chan = ctx.require_channel(crate::site!("app_stack.c", 744, "local_read"))?;
     let in_frame = {
         let d = chan.lock();
         match d.gosub_stack.last() {
@@ -391,10 +392,10 @@ fn local_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 }
 
 fn local_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
-    let chan = ctx.require_channel("app_stack.c")?;
+    let chan = ctx.require_channel(crate::site!("app_stack.c", 783, "local_write"))?;
     if chan.lock().gosub_stack.is_empty() {
         ctx.error(
-            "app_stack.c",
+            crate::site!("app_stack.c", 789, "local_write"),
             &format!("Tried to set LOCAL({args}), but we aren't within a Gosub routine"),
         );
         return Err(Failed);
@@ -410,7 +411,7 @@ fn local_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed>
 fn local_peek(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let Some(chan) = ctx.chan else {
         ctx.error(
-            "app_stack.c",
+            crate::site!("app_stack.c", 824, "peek_read"),
             "LOCAL_PEEK must be called on an active channel",
         );
         return Err(Failed);
@@ -422,7 +423,7 @@ fn local_peek(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     );
     if n.is_empty() || name.is_empty() {
         ctx.error(
-            "app_stack.c",
+            crate::site!("app_stack.c", 831, "peek_read"),
             "LOCAL_PEEK requires parameters n and varname",
         );
         return Err(Failed);

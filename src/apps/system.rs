@@ -72,7 +72,10 @@ fn decode_escapes(s: &str) -> String {
 async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     const VAR: &str = "SYSTEMSTATUS";
     if data.is_empty() {
-        ctx.warning("app_system.c", "System requires an argument(command)");
+        ctx.warning(
+            crate::site!("app_system.c", 128, "system_exec_helper"),
+            "System requires an argument(command)",
+        );
         ctx.set_var(VAR, Some("FAILURE"));
         return failmode;
     }
@@ -84,7 +87,7 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     {
         cmd = cmd[1..cmd.len() - 1].to_string();
         ctx.sys.pbx.logger.notice(
-            "app_system.c",
+            crate::site!("app_system.c", 142, "system_exec_helper"),
             None,
             "It is not necessary to quote the argument to the System application.",
         );
@@ -101,13 +104,19 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     let status = tokio::process::Command::from(command).status().await;
     match status {
         Err(_) => {
-            ctx.warning("app_system.c", &format!("Unable to execute '{data}'"));
+            ctx.warning(
+                crate::site!("app_system.c", 148, "system_exec_helper"),
+                &format!("Unable to execute '{data}'"),
+            );
             ctx.set_var(VAR, Some("FAILURE"));
             failmode
         }
         Ok(st) => match st.code() {
             Some(127) => {
-                ctx.warning("app_system.c", &format!("Unable to execute '{data}'"));
+                ctx.warning(
+                    crate::site!("app_system.c", 152, "system_exec_helper"),
+                    &format!("Unable to execute '{data}'"),
+                );
                 ctx.set_var(VAR, Some("FAILURE"));
                 failmode
             }

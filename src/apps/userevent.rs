@@ -16,7 +16,7 @@ pub fn apps() -> Vec<App> {
 fn userevent(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            "app_userevent.c",
+            crate::site!("app_userevent.c", 86, "userevent_exec"),
             "UserEvent requires an argument (eventname,optional event body)",
         );
         return Err(super::AppExit::Hangup);
@@ -29,7 +29,7 @@ fn userevent(ctx: &AppCtx, data: &str) -> AppResult {
             Some((k, v)) => headers.push((k.trim().to_string(), v.trim_start().to_string())),
             None => {
                 ctx.warning(
-                    "app_userevent.c",
+                    crate::site!("app_userevent.c", 0, "userevent_exec"),
                     &format!("Malformed argument {extra} in UserEvent. Skipping this argument."),
                 );
             }

@@ -1,7 +1,7 @@
 //! Verbose and Log (Asterisk's `apps/app_verbose.c`).
 
 use super::{App, AppCtx, AppResult, Run, split_args};
-use crate::core::logger::{Level, Record};
+use crate::core::logger::{Level, Record, Site};
 
 pub fn apps() -> Vec<App> {
     vec![
@@ -34,7 +34,7 @@ fn verbose(ctx: &AppCtx, data: &str) -> AppResult {
     let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
     let level = if digits.is_empty() {
         ctx.warning(
-            "app_verbose.c",
+            crate::site!("app_verbose.c", 107, "verbose_exec"),
             &format!("'{level_s}' is not a verboser number"),
         );
         0
@@ -43,6 +43,17 @@ fn verbose(ctx: &AppCtx, data: &str) -> AppResult {
     };
     ctx.verbose(level, "app_verbose.c", &msg);
     Ok(())
+}
+
+/// Log() logs as if from the dialplan itself: app_verbose.c hands
+/// `ast_log` `Ext. <exten>` as the file, the priority as the line and
+/// `@ <context>` as the function.
+fn log_app_site<'a>(file: &'a str, function: &'a str, priority: i32) -> Site<'a> {
+    Site {
+        file,
+        function,
+        line: u32::try_from(priority).unwrap_or(0),
+    }
 }
 
 fn log(ctx: &AppCtx, data: &str) -> AppResult {
@@ -61,17 +72,20 @@ fn log(ctx: &AppCtx, data: &str) -> AppResult {
         "DTMF" => Level::Dtmf,
         _ => {
             ctx.sys.pbx.logger.error(
-                "app_verbose.c",
+                crate::site!("app_verbose.c", 155, "log_exec"),
                 None,
                 &format!("Unknown log level: '{level_s}'"),
             );
             return Ok(());
         }
     };
-    let exten = ctx.chan.lock().exten.clone();
+    let (exten, context, priority) = {
+        let c = ctx.chan.lock();
+        (c.exten.clone(), c.context.clone(), c.priority)
+    };
     ctx.sys.pbx.logger.log(Record {
         level,
-        file: &format!("Ext. {exten}"),
+        site: log_app_site(&format!("Ext. {exten}"), &format!("@ {context}"), priority),
         callid: None,
         message: &msg,
     });

@@ -214,7 +214,7 @@ fn voicemail<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 async fn vm_exec(ctx: &AppCtx, data: &str) -> AppResult {
     if data.is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 0, "vm_exec"),
             "VoiceMail without a mailbox (asking the caller for one) is not supported by Asterism",
         );
         ctx.set_var("VMSTATUS", Some("FAILED"));
@@ -229,7 +229,7 @@ async fn vm_exec(ctx: &AppCtx, data: &str) -> AppResult {
         };
         for c in UNSUPPORTED_OPTIONS.chars().filter(|&c| o.has(c)) {
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 0, "vm_exec"),
                 &format!("VoiceMail option '{c}' is not supported by Asterism; ignored"),
             );
         }
@@ -301,7 +301,7 @@ async fn leave_voicemail(
     let Some(vmu) = find_user(&conf, context, ext) else {
         ctx.set_var("VMSTATUS", Some("FAILED"));
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 7130, "leave_voicemail"),
             &format!(
                 " {}: Exten: {ext}: No entry in voicemail config file for '{ext}'",
                 ctx.chan.name
@@ -325,11 +325,11 @@ async fn leave_voicemail(
     let tmpdir = base.join("tmp");
     if let Err(e) = std::fs::create_dir_all(&tmpdir) {
         ctx.warning(
-            "app_voicemail.c",
+            crate::site!("app_voicemail.c", 2274, "create_dirpath"),
             &format!("ast_mkdir '{}' failed: {e}", tmpdir.display()),
         );
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 7166, "leave_voicemail"),
             &format!(
                 " {}: Exten: {ext}: Failed to make directory ({})",
                 ctx.chan.name,
@@ -419,12 +419,18 @@ async fn leave_voicemail(
         let _ = super::builtins::answer_and_wait(ctx).await;
     }
     if conf.general.formats.is_empty() {
-        ctx.warning(FILE, "No format for saving voicemail?");
+        ctx.warning(
+            crate::site!(FILE, 7644, "leave_voicemail"),
+            "No format for saving voicemail?",
+        );
         return Leave::Continue;
     }
     if count_messages(&inbox) >= vmu.maxmsg {
         let _ = stream_file(ctx, "vm-mailboxfull", "").await;
-        ctx.warning(FILE, "No more messages possible");
+        ctx.warning(
+            crate::site!(FILE, 7392, "leave_voicemail"),
+            "No more messages possible",
+        );
         ctx.set_var("VMSTATUS", Some("FAILED"));
         return Leave::Continue;
     }
@@ -432,7 +438,10 @@ async fn leave_voicemail(
         Ok(v) => v,
         Err(e) => {
             let _ = stream_file(ctx, "vm-mailboxfull", "").await;
-            ctx.error(FILE, &format!("Unable to create message file: {e}"));
+            ctx.error(
+                crate::site!(FILE, 7407, "leave_voicemail"),
+                &format!("Unable to create message file: {e}"),
+            );
             ctx.set_var("VMSTATUS", Some("FAILED"));
             return Leave::Continue;
         }
@@ -463,7 +472,10 @@ async fn leave_voicemail(
         )
     };
     if txt.write_all(header.as_bytes()).is_err() {
-        ctx.warning(FILE, "Error opening text file for output");
+        ctx.warning(
+            crate::site!(FILE, 7486, "leave_voicemail"),
+            "Error opening text file for output",
+        );
         let _ = std::fs::remove_file(&tmptxt);
         return Leave::Continue;
     }
@@ -509,12 +521,18 @@ async fn leave_voicemail(
         for (ext, f) in &rec.files {
             let to = PathBuf::from(format!("{}.{ext}", fn_base.display()));
             if let Err(e) = std::fs::rename(f, &to) {
-                ctx.warning(FILE, &format!("Unable to rename {}: {e}", f.display()));
+                ctx.warning(
+                    crate::site!(FILE, 0, "leave_voicemail"),
+                    &format!("Unable to rename {}: {e}", f.display()),
+                );
             }
         }
         let txtfile = PathBuf::from(format!("{}.txt", fn_base.display()));
         if let Err(e) = std::fs::rename(&tmptxt, &txtfile) {
-            ctx.warning(FILE, &format!("Unable to rename {}: {e}", tmptxt.display()));
+            ctx.warning(
+                crate::site!(FILE, 0, "leave_voicemail"),
+                &format!("Unable to rename {}: {e}", tmptxt.display()),
+            );
         }
         set_mode(&txtfile, 0o666);
         // Further recipients get a copy, then everyone's lamp is updated.
@@ -574,7 +592,7 @@ fn copy_message(ctx: &AppCtx, from: &Path, files: &[(String, PathBuf)], spool: &
     }
     if count_messages(&dir) >= to.maxmsg {
         ctx.notice(
-            FILE,
+            crate::site!(FILE, 0, "copy_message"),
             &format!(
                 "Didn't copy to {}@{}: mailbox is full",
                 to.mailbox, to.context
@@ -713,7 +731,7 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
         let format = FileFormat::from_extension(fmt).filter(|f| f.writable());
         let Some(format) = format else {
             ctx.warning(
-                "file.c",
+                crate::site!("file.c", 0, "ast_writefile"),
                 &format!("Asterism cannot write format '{fmt}'; not recorded"),
             );
             continue;
@@ -723,7 +741,7 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
         match Recording::create_file(&target, format, false) {
             Ok(r) => recs.push((ext, format, r)),
             Err(e) => ctx.warning(
-                "app.c",
+                crate::site!("app.c", 2102, "__ast_play_and_record"),
                 &format!(
                     "Error creating writestream '{}', format '{fmt}': {e}",
                     base.display()
@@ -810,7 +828,7 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
                     // Two waits of 2 s without anything: Asterisk gives up.
                     waits_without_audio += 1;
                     if waits_without_audio >= 2 {
-                        ctx.warning("app.c", &format!("No audio available on {}??", ctx.chan.name));
+                        ctx.warning(crate::site!("app.c", 1951, "__ast_play_and_record"), &format!("No audio available on {}??", ctx.chan.name));
                         end = End::Hangup;
                         break;
                     }
@@ -867,11 +885,17 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
             Ok(p) => {
                 let _ = std::fs::remove_file(p);
             }
-            Err(e) => ctx.warning("app.c", &format!("Error writing frame: {e}")),
+            Err(e) => ctx.warning(
+                crate::site!("app.c", 2020, "__ast_play_and_record"),
+                &format!("Error writing frame: {e}"),
+            ),
         }
     }
     if write_failed {
-        ctx.warning("app.c", "Error writing frame");
+        ctx.warning(
+            crate::site!("app.c", 2020, "__ast_play_and_record"),
+            "Error writing frame",
+        );
     }
     Recorded {
         end,

@@ -17,13 +17,16 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         const VAR: &str = "WAITUNTILSTATUS";
         if data.is_empty() {
-            ctx.warning("app_waituntil.c", "WaitUntil requires an argument(epoch)");
+            ctx.warning(
+                crate::site!("app_waituntil.c", 85, "waituntil_exec"),
+                "WaitUntil requires an argument(epoch)",
+            );
             ctx.set_var(VAR, Some("FAILURE"));
             return Ok(());
         }
         let Some(target) = super::builtins::parse_float_prefix(&data) else {
             ctx.warning(
-                "app_waituntil.c",
+                crate::site!("app_waituntil.c", 91, "waituntil_exec"),
                 "WaitUntil called with non-numeric argument",
             );
             ctx.set_var(VAR, Some("FAILURE"));
@@ -35,7 +38,10 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             .unwrap_or(0.0);
         let ms = ((target - now) * 1000.0).floor();
         if ms <= 0.0 {
-            ctx.warning("app_waituntil.c", "Time has already passed; not waiting");
+            ctx.warning(
+                crate::site!("app_waituntil.c", 0, "waituntil_exec"),
+                "Time has already passed; not waiting",
+            );
             ctx.set_var(VAR, Some("PAST"));
             return Ok(());
         }

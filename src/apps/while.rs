@@ -123,7 +123,7 @@ fn while_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
             ctx.chan.lock().priority = p;
         } else {
             ctx.warning(
-                "app_while.c",
+                crate::site!("app_while.c", 286, "_while_exec"),
                 &format!("Couldn't find matching EndWhile? (While at {context}@{exten} priority {priority})"),
             );
         }

@@ -141,7 +141,7 @@ pub fn log(sys: &System, conf: &CsvConf, r: &Record) {
     // installer, so it makes it on first use rather than lose records.
     if let Err(e) = std::fs::create_dir_all(&dir) {
         sys.pbx.logger.error(
-            "cdr_csv.c",
+            crate::site!("cdr_csv.c", 302, "csv_log"),
             None,
             &format!("Unable to create {} : {e}", dir.display()),
         );
@@ -150,7 +150,7 @@ pub fn log(sys: &System, conf: &CsvConf, r: &Record) {
     let master = dir.join("Master.csv");
     if let Err(e) = append(&master, &text) {
         sys.pbx.logger.warning(
-            "cdr_csv.c",
+            crate::site!("cdr_csv.c", 308, "csv_log"),
             None,
             &format!(
                 "Unable to write CSV record to master '{}' : {e}",
@@ -161,7 +161,7 @@ pub fn log(sys: &System, conf: &CsvConf, r: &Record) {
     if conf.accountlogs && !r.accountcode.is_empty() {
         if r.accountcode.contains('/') || r.accountcode.starts_with('.') {
             sys.pbx.logger.warning(
-                "cdr_csv.c",
+                crate::site!("cdr_csv.c", 290, "writefile_account"),
                 None,
                 &format!("Account code '{}' insecure for writing file", r.accountcode),
             );
@@ -170,7 +170,7 @@ pub fn log(sys: &System, conf: &CsvConf, r: &Record) {
         let path = dir.join(format!("{}.csv", r.accountcode));
         if let Err(e) = append(&path, &text) {
             sys.pbx.logger.warning(
-                "cdr_csv.c",
+                crate::site!("cdr_csv.c", 312, "csv_log"),
                 None,
                 &format!(
                     "Unable to write CSV record to account file '{}' : {e}",

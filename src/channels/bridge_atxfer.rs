@@ -45,6 +45,22 @@ impl State {
         }
     }
 
+    /// Where bridge_basic.c's state's exit callback reports a stimulus it
+    /// does not expect.
+    fn unexpected_site(self) -> crate::core::logger::Site<'static> {
+        let (function, line) = match self {
+            State::CallingTarget => ("calling_target_exit", 2161),
+            State::Hesitant => ("hesitant_exit", 2201),
+            State::Consulting => ("consulting_exit", 2285),
+            State::DoubleChecking => ("double_checking_exit", 2327),
+        };
+        crate::core::logger::Site {
+            file: "bridge_basic.c",
+            function,
+            line,
+        }
+    }
+
     /// Whether `atxfernoanswertimeout` runs in this state, and whether
     /// it restarts each time the monitor waits in it.
     fn timer(self) -> Option<bool> {
@@ -174,7 +190,7 @@ pub async fn attended_transfer_feature(
     target.lock().answer_deferred = true;
     if super::local::call(sys, &target, &two).is_err() {
         ctx.error(
-            "bridge_basic.c",
+            crate::site!("bridge_basic.c", 3470, "feature_attended_transfer"),
             &format!(
                 "Channel {}: Unable to place outbound call to transfer target.",
                 transferer.name
@@ -414,7 +430,7 @@ impl Transfer {
                 // A three-party bridge needs mixing, which Asterism's
                 // two-party bridges do not do yet: said, and ignored.
                 self.sys.pbx.logger.warning(
-                    "bridge_basic.c",
+                    crate::site!("bridge_basic.c", 0, "feature_attended_transfer"),
                     None,
                     &format!(
                         "Channel {}: three-way calling from an attended transfer is not available in Asterism yet.",
@@ -425,7 +441,7 @@ impl Transfer {
             }
             (s, other) => {
                 self.sys.pbx.logger.warning(
-                    "bridge_basic.c",
+                    &s.unexpected_site(),
                     None,
                     &format!(
                         "Unexpected stimulus '{}' received in attended transfer state '{}'",

@@ -157,7 +157,7 @@ pub fn set_dial_features(ctx: &AppCtx, peer: &Channel, has_option: impl Fn(char)
         match FeatureFlags::parse(&letter.to_string()) {
             Ok((f, unknown)) if unknown.is_empty() => *flags = flags.union(f),
             _ => ctx.warning(
-                "features.c",
+                crate::site!("features.c", 432, "set_bridge_features_on_config"),
                 &format!("Skipping unknown feature code '{c}'"),
             ),
         }
@@ -393,7 +393,7 @@ async fn run_hook(
         }
         other_hook => {
             sys.pbx.logger.warning(
-                "bridge_basic.c",
+                crate::site!("bridge_basic.c", 0, "builtin_features_helper"),
                 None,
                 &format!(
                     "Channel {}: feature '{}' is not available in Asterism yet.",
@@ -564,11 +564,11 @@ async fn dtget(
         Some(tone) => {
             let _ = crate::apps::playtones::playtones_start(ctx, 0, &tone);
         }
-        None => ctx
-            .sys
-            .pbx
-            .logger
-            .notice("app.c", None, "Huh....? no dial for indications?"),
+        None => ctx.sys.pbx.logger.notice(
+            crate::site!("app.c", 159, "ast_app_dtget"),
+            None,
+            "Huh....? no dial for indications?",
+        ),
     }
     let plan = ctx.sys.loaded().dialplan.clone();
     while collect.len() < MAX_EXTEN {

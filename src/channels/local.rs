@@ -330,7 +330,7 @@ pub fn call(sys: &System, one: &Arc<Channel>, two: &Arc<Channel>) -> Result<(), 
     let loaded = sys.loaded();
     if !crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, cid.as_deref()) {
         sys.pbx.logger.notice(
-            "core_local.c",
+            crate::site!("core_local.c", 755, "local_call"),
             None,
             &format!("No such extension/context {exten}@{context} while calling Local channel"),
         );

@@ -321,7 +321,7 @@ impl Channel {
     /// [`crate::core::testsuite::notify`]).
     pub fn test_event(
         &self,
-        site: &crate::core::testsuite::Site,
+        site: &crate::core::logger::Site<'_>,
         state: &str,
         data: impl FnOnce() -> String,
     ) {
@@ -595,7 +595,7 @@ impl Channel {
     /// The absolute timeout has passed: it becomes a TIMEOUT soft hangup,
     /// told to the test suite from each of `sites` in turn (the places
     /// Asterisk notices it on the way).
-    fn timeout_passed(&self, sites: &[&testsuite::Site]) -> bool {
+    fn timeout_passed(&self, sites: &[&crate::core::logger::Site<'static>]) -> bool {
         let deadline = self.lock().when_to_hangup;
         match deadline {
             Some(t) if Instant::now() >= t => {

@@ -46,7 +46,11 @@ pub fn commands() -> Vec<CliEntry> {
 
 /// Logs a store failure the way Asterisk's db.c does.
 fn log_db_error(sys: &System, e: &DbError) {
-    sys.pbx.logger.warning("db.c", None, &e.to_string());
+    sys.pbx.logger.warning(
+        crate::site!("db.c", 0, "db_execute_sql"),
+        None,
+        &e.to_string(),
+    );
 }
 
 fn list(out: &mut String, entries: &[Entry]) {
@@ -160,11 +164,11 @@ fn query(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                 out.push('\n');
             }
         }
-        Err(e) => {
-            sys.pbx
-                .logger
-                .warning("db.c", None, &format!("Error executing SQL ({sql}): {e}"))
-        }
+        Err(e) => sys.pbx.logger.warning(
+            crate::site!("db.c", 335, "db_execute_sql"),
+            None,
+            &format!("Error executing SQL ({sql}): {e}"),
+        ),
     }
     CliResult::Success
 }

@@ -137,7 +137,11 @@ fn show_profiles(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         // out here.
         let Some(e) = geo.effective(p) else {
             sys.pbx.logger.error(
-                "res_geolocation/geoloc_eprofile.c",
+                crate::site!(
+                    "res_geolocation/geoloc_eprofile.c",
+                    99,
+                    "ast_geoloc_eprofile_refresh_location"
+                ),
                 None,
                 &format!(
                     "Profile '{}' referenced location '{}' does not exist!",

@@ -390,7 +390,7 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
         let dest = resource.split('/').next().unwrap_or("");
         let Some((exten, context)) = dest.split_once('@') else {
             sys.pbx.logger.warning(
-                "core_local.c",
+                crate::site!("core_local.c", 332, "local_devicestate"),
                 None,
                 &format!(
                     "Someone used Local/{resource} somewhere without a @context. This is bad."

@@ -3,7 +3,9 @@
 //!
 //! File lines look like Asterisk's:
 //! `[2026-11-22 06:58:39] VERBOSE[17032][C-00000001] pbx.c: Executing [...]`.
-//! Console lines carry the verbose prefix (`    -- `) instead of the header.
+//! Console lines carry the verbose prefix (`    -- `) instead of the header;
+//! warnings, notices and errors on a console name the C line and function
+//! that logs them: `[date] WARNING[lwp][C-…]: pbx.c:2813 pbx_extension_helper: …`.
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
@@ -115,12 +117,60 @@ struct LogChannel {
     sink: Sink,
 }
 
+/// Where Asterisk logs a message from: what `__FILE__` (the bare file
+/// name, as each file is compiled from its own directory), `__LINE__` and
+/// `__FUNCTION__` give at its `ast_log` call (Asterisk 20.20.1), so our
+/// lines name the same place an operator or a script would see.
+///
+/// `line` is the line the `LOG_WARNING`/`LOG_NOTICE`/`LOG_ERROR` token is
+/// on: that object-like macro expands to `__FILE__, __LINE__,
+/// __FUNCTION__`, and GCC gives `__LINE__` the line of the token that
+/// expanded it, also when the call spans several lines.
+///
+/// A message Asterisk does not have (one only Asterism logs) names the
+/// Asterisk file and function whose role it plays (the one that would log
+/// it in Asterisk's layout) with line 0: a made-up number would look like
+/// a real one. The console then leaves the number out, as Asterisk's does
+/// for a line of 0 (`file.c: function: message`).
+///
+/// The Log() application logs from `Ext. <exten>`, line = priority,
+/// function = `@ <context>`, as app_verbose.c passes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Site<'a> {
+    pub file: &'a str,
+    pub function: &'a str,
+    pub line: u32,
+}
+
+impl<'a> Site<'a> {
+    /// A site with only a file: verbose messages (their console form has
+    /// no header) and the file channel need no more.
+    pub const fn file(file: &'a str) -> Site<'a> {
+        Site {
+            file,
+            function: "",
+            line: 0,
+        }
+    }
+}
+
+/// `site!(file, line, function)`: a `&Site` for a logging call.
+#[macro_export]
+macro_rules! site {
+    ($file:expr, $line:expr, $function:expr) => {
+        &$crate::core::logger::Site {
+            file: $file,
+            line: $line,
+            function: $function,
+        }
+    };
+}
+
 /// One line handed to the logger.
 pub struct Record<'a> {
     pub level: Level,
-    /// The source file Asterisk would name (`pbx.c`, `app_verbose.c`), or
-    /// for the Log() application `Ext. <exten>`.
-    pub file: &'a str,
+    /// Where Asterisk logs it from.
+    pub site: Site<'a>,
     pub callid: Option<u32>,
     pub message: &'a str,
 }
@@ -378,7 +428,7 @@ impl Logger {
             "[{date}] {}[{}]{callid} {}: {}\n",
             rec.level.name(),
             std::process::id(),
-            rec.file,
+            rec.site.file,
             rec.message
         );
         let console_on = self.console_enabled.load(Ordering::Relaxed);
@@ -416,16 +466,7 @@ impl Logger {
             Level::Verbose(n) => Some(n),
             _ => None,
         };
-        // Asterisk's console line: `[date] LEVEL[lwp][C-…]: file: message`.
-        let line = || {
-            format!(
-                "[{date}] {}[{}]{callid}: {}: {}\n",
-                rec.level.name(),
-                std::process::id(),
-                rec.file,
-                rec.message
-            )
-        };
+        let line = || console_line(rec, date, std::process::id(), callid);
         if console_on && verbose.is_none_or(|n| n <= self.option_verbose.load(Ordering::Relaxed)) {
             let text = match verbose {
                 Some(n) => format!("{}{}\n", verbose_prefix(n), rec.message),
@@ -455,34 +496,34 @@ impl Logger {
     pub fn verbose(&self, level: u32, file: &str, callid: Option<u32>, message: &str) {
         self.log(Record {
             level: Level::Verbose(level),
-            file,
+            site: Site::file(file),
             callid,
             message,
         });
     }
 
-    pub fn warning(&self, file: &str, callid: Option<u32>, message: &str) {
+    pub fn warning(&self, site: &Site<'_>, callid: Option<u32>, message: &str) {
         self.log(Record {
             level: Level::Warning,
-            file,
+            site: *site,
             callid,
             message,
         });
     }
 
-    pub fn notice(&self, file: &str, callid: Option<u32>, message: &str) {
+    pub fn notice(&self, site: &Site<'_>, callid: Option<u32>, message: &str) {
         self.log(Record {
             level: Level::Notice,
-            file,
+            site: *site,
             callid,
             message,
         });
     }
 
-    pub fn error(&self, file: &str, callid: Option<u32>, message: &str) {
+    pub fn error(&self, site: &Site<'_>, callid: Option<u32>, message: &str) {
         self.log(Record {
             level: Level::Error,
-            file,
+            site: *site,
             callid,
             message,
         });
@@ -490,6 +531,29 @@ impl Logger {
 }
 
 use super::lock;
+
+/// `format_log_default`'s console line (colours off) for a message that is
+/// not verbose: `[date] LEVEL[lwp][C-…]: file:line function: message`.
+/// An empty file, a line of 0 or an empty function leave their part out
+/// but keep the spaces around it, as Asterisk's format string does.
+fn console_line(rec: &Record<'_>, date: &str, lwp: u32, callid: &str) -> String {
+    let site = &rec.site;
+    let colon = |s: &str| if s.is_empty() { "" } else { ":" };
+    let line = if site.line > 0 {
+        site.line.to_string()
+    } else {
+        String::new()
+    };
+    format!(
+        "[{date}] {}[{lwp}]{callid}: {}{}{line} {}{} {}\n",
+        rec.level.name(),
+        site.file,
+        colon(site.file),
+        site.function,
+        colon(site.function),
+        rec.message
+    )
+}
 
 /// Formats now with an Asterisk dateformat (`ast_strftime`: strftime,
 /// plus `%q`/`%<n>q` for fractions of a second), in local time.
@@ -529,7 +593,7 @@ mod tests {
         assert_eq!(channels[0].mask & Level::Debug.bit(), 0);
         drop(channels);
         assert_eq!(logger.verbose_sys_level(), 3);
-        logger.notice("x.c", None, "hello");
+        logger.notice(crate::site!("x.c", 0, "f"), None, "hello");
         let text = std::fs::read_to_string(dir.path().join("full")).expect("full");
         assert!(text.contains("] NOTICE["), "{text}");
         assert!(text.trim_end().ends_with("x.c: hello"), "{text}");
@@ -571,12 +635,113 @@ mod tests {
         }
         assert_eq!(n, REMOTE_QUEUE);
         drop(rx);
-        logger.notice("x.c", None, "after");
+        logger.notice(crate::site!("x.c", 0, "f"), None, "after");
         assert!(lock(&logger.remote).is_empty());
         assert_eq!(logger.verbose_sys_level(), 0);
         // Without a console, `core set verbose` changes nothing.
         logger.set_console_verbose(5);
         assert_eq!(logger.console_verbose(), 0);
+    }
+
+    fn record<'a>(level: Level, site: Site<'a>, message: &'a str) -> Record<'a> {
+        Record {
+            level,
+            site,
+            callid: None,
+            message,
+        }
+    }
+
+    // Sites below are Asterisk 20.20.1's: main/pbx.c line 2958 in
+    // pbx_extension_helper logs "No application ...".
+    #[test]
+    fn console_line_names_file_line_and_function() {
+        let rec = record(
+            Level::Warning,
+            Site {
+                file: "pbx.c",
+                function: "pbx_extension_helper",
+                line: 2958,
+            },
+            "No application 'Foo' for extension (default, s, 1)",
+        );
+        assert_eq!(
+            console_line(&rec, "D", 7, "[C-0000002a]"),
+            "[D] WARNING[7][C-0000002a]: pbx.c:2958 pbx_extension_helper: No application 'Foo' for extension (default, s, 1)\n"
+        );
+        assert_eq!(
+            console_line(&rec, "D", 7, ""),
+            "[D] WARNING[7]: pbx.c:2958 pbx_extension_helper: No application 'Foo' for extension (default, s, 1)\n"
+        );
+    }
+
+    #[test]
+    fn console_line_without_a_line_number_or_function() {
+        // has_line false: the number goes, the space after it stays.
+        let rec = record(
+            Level::Error,
+            Site {
+                file: "app_dial.c",
+                function: "dial_exec_full",
+                line: 0,
+            },
+            "m",
+        );
+        assert_eq!(
+            console_line(&rec, "D", 1, ""),
+            "[D] ERROR[1]: app_dial.c: dial_exec_full: m\n"
+        );
+        let rec = record(Level::Notice, Site::file("x.c"), "m");
+        assert_eq!(console_line(&rec, "D", 1, ""), "[D] NOTICE[1]: x.c:  m\n");
+    }
+
+    #[test]
+    fn console_line_of_the_log_application() {
+        // Log() at priority 3 of extension 100 in context default.
+        let rec = record(
+            Level::Notice,
+            Site {
+                file: "Ext. 100",
+                function: "@ default",
+                line: 3,
+            },
+            "hi",
+        );
+        assert_eq!(
+            console_line(&rec, "D", 1, "[C-00000001]"),
+            "[D] NOTICE[1][C-00000001]: Ext. 100:3 @ default: hi\n"
+        );
+    }
+
+    #[test]
+    fn remote_consoles_get_the_console_form_and_files_the_file_form() {
+        use crate::config::views::View;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::config::loader::load_str(
+            "logger.conf",
+            "[general]\ndateformat=DATE\n[logfiles]\nconsole => warning\nfull => warning\n",
+            &crate::config::LoadOptions::new(dir.path()),
+        )
+        .expect("parses");
+        let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
+        let logger = Logger::new(&conf, dir.path(), 0);
+        let (console, mut rx) = logger.attach_remote();
+        with_console(Console::Remote(console), || logger.toggle_console_mute());
+        // main/pbx.c line 8931, pbx_parseable_goto.
+        let site = crate::site!("pbx.c", 8931, "pbx_parseable_goto");
+        let msg = "Goto requires an argument ([[context,]extension,]priority)";
+        logger.warning(site, Some(0x2a), msg);
+        let pid = std::process::id();
+        let got = rx.try_recv().expect("a line");
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            format!("[DATE] WARNING[{pid}][C-0000002a]: pbx.c:8931 pbx_parseable_goto: {msg}\n")
+        );
+        let file = std::fs::read_to_string(dir.path().join("full")).expect("full");
+        assert_eq!(
+            file,
+            format!("[DATE] WARNING[{pid}][C-0000002a] pbx.c: {msg}\n")
+        );
     }
 
     #[test]

@@ -12,38 +12,30 @@
 //!
 //! Each event names the C source line that raised it (`AppFile`,
 //! `AppFunction`, `AppLine`); clients match on them, so each point is a
-//! [`Site`] below holding Asterisk 20.20.1's values.
+//! [`Site`] below (the logger's type: the same facts name a log line's
+//! origin) holding Asterisk 20.20.1's values.
 
 use std::sync::OnceLock;
 
 use super::events::{EventBus, EventKind};
-
-/// Where Asterisk 20.20.1 raises an event: `__FILE__` (the file name
-/// alone: Asterisk compiles each file from its own directory),
-/// `__PRETTY_FUNCTION__` and `__LINE__`.
-#[derive(Debug)]
-pub struct Site {
-    pub file: &'static str,
-    pub function: &'static str,
-    pub line: u32,
-}
+use super::logger::Site;
 
 /// `ast_streamfile` (main/file.c): a file opened and about to play.
-pub const STREAMFILE: Site = Site {
+pub const STREAMFILE: Site<'static> = Site {
     file: "file.c",
     function: "ast_streamfile",
     line: 1377,
 };
 
 /// `say_number_full` (main/say.c): SayNumber and every `ast_say_number`.
-pub const SAY_NUMBER: Site = Site {
+pub const SAY_NUMBER: Site<'static> = Site {
     file: "say.c",
     function: "say_number_full",
     line: 880,
 };
 
 /// `ast_check_hangup` (main/channel.c): the absolute timeout has passed.
-pub const CHECK_HANGUP_TIME: Site = Site {
+pub const CHECK_HANGUP_TIME: Site<'static> = Site {
     file: "channel.c",
     function: "ast_check_hangup",
     line: 455,
@@ -51,7 +43,7 @@ pub const CHECK_HANGUP_TIME: Site = Site {
 
 /// `ast_waitfor_nandfds` (main/channel.c): a wait starts after the
 /// absolute timeout has passed.
-pub const WAITFOR_PASSED: Site = Site {
+pub const WAITFOR_PASSED: Site<'static> = Site {
     file: "channel.c",
     function: "ast_waitfor_nandfds",
     line: 3028,
@@ -59,7 +51,7 @@ pub const WAITFOR_PASSED: Site = Site {
 
 /// `ast_waitfor_nandfds` (main/channel.c): the absolute timeout passed
 /// while the wait was polling.
-pub const WAITFOR_EXPIRED: Site = Site {
+pub const WAITFOR_EXPIRED: Site<'static> = Site {
     file: "channel.c",
     function: "ast_waitfor_nandfds",
     line: 3115,
@@ -67,7 +59,7 @@ pub const WAITFOR_EXPIRED: Site = Site {
 
 /// `ast_channel_callid_set` (main/channel_internal_api.c): a channel is
 /// bound to a call id.
-pub const CALLID_SET: Site = Site {
+pub const CALLID_SET: Site<'static> = Site {
     file: "channel_internal_api.c",
     function: "ast_channel_callid_set",
     line: 709,
@@ -75,14 +67,14 @@ pub const CALLID_SET: Site = Site {
 
 /// `register_aor_core` (res_pjsip_registrar.c): a REGISTER bound a new
 /// contact.
-pub const AOR_CONTACT_ADDED: Site = Site {
+pub const AOR_CONTACT_ADDED: Site<'static> = Site {
     file: "res_pjsip_registrar.c",
     function: "register_aor_core",
     line: 964,
 };
 
 /// `register_aor_core`: a REGISTER refreshed a contact's expiry.
-pub const AOR_CONTACT_REFRESHED: Site = Site {
+pub const AOR_CONTACT_REFRESHED: Site<'static> = Site {
     file: "res_pjsip_registrar.c",
     function: "register_aor_core",
     line: 1008,
@@ -90,28 +82,28 @@ pub const AOR_CONTACT_REFRESHED: Site = Site {
 
 /// `registrar_contact_delete` (res_pjsip_registrar.c): a contact went, by
 /// request, expiry or to make room.
-pub const AOR_CONTACT_REMOVED: Site = Site {
+pub const AOR_CONTACT_REMOVED: Site<'static> = Site {
     file: "res_pjsip_registrar.c",
     function: "registrar_contact_delete",
     line: 540,
 };
 
 /// `grab_transfer` (bridge_basic.c): a transfer's dial tone starts.
-pub const TRANSFER_BEGIN_DIAL: Site = Site {
+pub const TRANSFER_BEGIN_DIAL: Site<'static> = Site {
     file: "bridge_basic.c",
     function: "grab_transfer",
     line: 3246,
 };
 
 /// `grab_transfer`: the digits of one attempt are in.
-pub const TRANSFER_DIALLED: Site = Site {
+pub const TRANSFER_DIALLED: Site<'static> = Site {
     file: "bridge_basic.c",
     function: "grab_transfer",
     line: 3251,
 };
 
 /// `grab_transfer`: the last attempt is over.
-pub const TRANSFER_DIAL_FINAL: Site = Site {
+pub const TRANSFER_DIAL_FINAL: Site<'static> = Site {
     file: "bridge_basic.c",
     function: "grab_transfer",
     line: 3281,
@@ -119,7 +111,7 @@ pub const TRANSFER_DIAL_FINAL: Site = Site {
 
 /// `testsuite_notify_feature_success` (bridge_channel.c): a feature's
 /// hook has run.
-pub const FEATURE_SUCCESS: Site = Site {
+pub const FEATURE_SUCCESS: Site<'static> = Site {
     file: "bridge_channel.c",
     function: "testsuite_notify_feature_success",
     line: 1658,
@@ -127,7 +119,7 @@ pub const FEATURE_SUCCESS: Site = Site {
 
 /// `ast_bridge_channel_feature_digit` (bridge_channel.c): collected
 /// digits matched no feature, or their time ran out.
-pub const FEATURE_DIGITS_FAILED: Site = Site {
+pub const FEATURE_DIGITS_FAILED: Site<'static> = Site {
     file: "bridge_channel.c",
     function: "ast_bridge_channel_feature_digit",
     line: 1818,
@@ -135,7 +127,7 @@ pub const FEATURE_DIGITS_FAILED: Site = Site {
 
 /// `bridge_handle_dtmf` (bridge_channel.c): a digit that starts no
 /// feature ended.
-pub const FEATURE_DIGIT_PASSED: Site = Site {
+pub const FEATURE_DIGIT_PASSED: Site<'static> = Site {
     file: "bridge_channel.c",
     function: "bridge_handle_dtmf",
     line: 2527,
@@ -154,7 +146,7 @@ pub fn enabled() -> bool {
 /// of `state` from `site`; `data` gives the event's own header lines
 /// (CRLF between them, as Asterisk's format strings have them) and is
 /// only called when the events are on.
-pub fn notify(bus: &EventBus, site: &Site, state: &str, data: impl FnOnce() -> String) {
+pub fn notify(bus: &EventBus, site: &Site<'_>, state: &str, data: impl FnOnce() -> String) {
     if !enabled() {
         return;
     }
@@ -168,7 +160,7 @@ pub fn notify(bus: &EventBus, site: &Site, state: &str, data: impl FnOnce() -> S
 
 /// `test_suite_event_to_ami`: the fixed headers, then the data and a
 /// CRLF, whatever the data ends with.
-fn body(site: &Site, state: &str, data: &str) -> String {
+fn body(site: &Site<'_>, state: &str, data: &str) -> String {
     format!(
         "Type: StateChange\r\nState: {state}\r\nAppFile: {}\r\nAppFunction: {}\r\nAppLine: {}\r\n{data}\r\n",
         site.file, site.function, site.line

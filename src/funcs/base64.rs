@@ -87,7 +87,7 @@ pub fn decode(src: &str) -> Vec<u8> {
 fn helper(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
         ctx.warning(
-            "func_base64.c",
+            crate::site!("func_base64.c", 85, "base64_helper"),
             &format!("Syntax: {}(<data>) - missing argument!", ctx.name),
         );
         return Err(Failed);

@@ -8,6 +8,7 @@ use crate::apps::builtins::atoi;
 use crate::apps::separate_args;
 use crate::channels::party::{self, Party, RedirectReason};
 use crate::config::views::callerid as cid;
+use crate::core::logger::Site;
 
 const FILE: &str = "func_callerid.c";
 
@@ -80,17 +81,17 @@ fn parse_pres(v: &str) -> Option<i32> {
 }
 
 /// A written setting, trimmed and parsed; when it does not parse, Asterisk's
-/// "Unknown <what> '<value>', value unchanged" error is logged.
+/// "Unknown <what> '<value>', value unchanged" error is logged from `site`.
 fn setting(
     ctx: &FuncCtx<'_>,
     value: &str,
-    what: &str,
+    (what, site): (&str, &Site<'_>),
     parse: impl Fn(&str) -> Option<i32>,
 ) -> Option<i32> {
     let v = trim_end_blanks(value);
     let parsed = parse(&v).filter(|n| *n >= 0);
     if parsed.is_none() {
-        ctx.error(FILE, &format!("Unknown {what} '{v}', value unchanged"));
+        ctx.error(site, &format!("Unknown {what} '{v}', value unchanged"));
     }
     parsed
 }
@@ -184,14 +185,25 @@ fn name_write(ctx: &FuncCtx<'_>, p: &mut Party, sub: &[String], value: &str) -> 
         }
         [a] if is(a, "valid") => p.name.valid = atoi(value) != 0,
         [a] if is(a, "charset") => {
-            match setting(ctx, value, "name char-set", |v| {
-                leading_number(v).or_else(|| party::charset_parse(v))
-            }) {
+            match setting(
+                ctx,
+                value,
+                ("name char-set", crate::site!(FILE, 723, "party_name_write")),
+                |v| leading_number(v).or_else(|| party::charset_parse(v)),
+            ) {
                 Some(c) => p.name.char_set = c,
                 None => return Field::Invalid,
             }
         }
-        [a] if starts_ci(a, "pres") => match setting(ctx, value, "name presentation", parse_pres) {
+        [a] if starts_ci(a, "pres") => match setting(
+            ctx,
+            value,
+            (
+                "name presentation",
+                crate::site!(FILE, 743, "party_name_write"),
+            ),
+            parse_pres,
+        ) {
             Some(pr) => p.name.presentation = pr,
             None => return Field::Invalid,
         },
@@ -208,13 +220,29 @@ fn number_write(ctx: &FuncCtx<'_>, p: &mut Party, sub: &[String], value: &str) -
         }
         [a] if is(a, "valid") => p.number.valid = atoi(value) != 0,
         [a] if is(a, "plan") => {
-            match setting(ctx, value, "type-of-number/numbering-plan", leading_number) {
+            match setting(
+                ctx,
+                value,
+                (
+                    "type-of-number/numbering-plan",
+                    crate::site!(FILE, 791, "party_number_write"),
+                ),
+                leading_number,
+            ) {
                 Some(n) => p.number.plan = n,
                 None => return Field::Invalid,
             }
         }
         [a] if starts_ci(a, "pres") => {
-            match setting(ctx, value, "number presentation", parse_pres) {
+            match setting(
+                ctx,
+                value,
+                (
+                    "number presentation",
+                    crate::site!(FILE, 809, "party_number_write"),
+                ),
+                parse_pres,
+            ) {
                 Some(pr) => p.number.presentation = pr,
                 None => return Field::Invalid,
             }
@@ -257,7 +285,15 @@ fn id_write(ctx: &FuncCtx<'_>, p: &mut Party, path: &[String], value: &str) -> F
     } else if rest.is_empty() && is(first, "ton") {
         return number_write(ctx, p, &["plan".to_string()], value);
     } else if rest.is_empty() && starts_ci(first, "pres") {
-        let Some(pr) = setting(ctx, value, "combined presentation", parse_pres) else {
+        let Some(pr) = setting(
+            ctx,
+            value,
+            (
+                "combined presentation",
+                crate::site!(FILE, 932, "party_id_write"),
+            ),
+            parse_pres,
+        ) else {
             return Field::Invalid;
         };
         p.name.presentation = pr;
@@ -285,7 +321,12 @@ fn callerid_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         return Err(Failed);
     };
     let path = members(member).ok_or(Failed)?;
-    let unknown = || ctx.error(FILE, &format!("Unknown callerid data type '{args}'."));
+    let unknown = || {
+        ctx.error(
+            crate::site!(FILE, 1002, "callerid_read"),
+            &format!("Unknown callerid data type '{args}'."),
+        )
+    };
     let mut out = String::new();
     if parts.len() == 2 {
         // Parse the given caller id instead of the channel's.
@@ -351,7 +392,12 @@ fn callerid_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
     };
     let path = members(member).ok_or(Failed)?;
     let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let unknown = || ctx.error(FILE, &format!("Unknown callerid data type '{args}'."));
+    let unknown = || {
+        ctx.error(
+            crate::site!(FILE, 1175, "callerid_write"),
+            &format!("Unknown callerid data type '{args}'."),
+        )
+    };
     let mut d = chan.lock();
     let first = path[0].as_str();
     if path.len() == 1 && is(first, "rdnis") {
@@ -364,7 +410,12 @@ fn callerid_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
                 2 => d.dialed.number = Some(trim_end_blanks(value)),
                 3 if is(&p[2], "plan") => {
                     let what = "type-of-number/numbering-plan";
-                    if let Some(n) = setting(ctx, value, what, leading_number) {
+                    if let Some(n) = setting(
+                        ctx,
+                        value,
+                        (what, crate::site!(FILE, 1171, "callerid_write")),
+                        leading_number,
+                    ) {
                         d.dialed.plan = n;
                     }
                 }
@@ -381,7 +432,12 @@ fn callerid_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
             unknown();
         }
     } else if path.len() == 1 && is(first, "ani2") {
-        if let Some(n) = setting(ctx, value, "callerid ani2", leading_number) {
+        if let Some(n) = setting(
+            ctx,
+            value,
+            ("callerid ani2", crate::site!(FILE, 1205, "callerid_write")),
+            leading_number,
+        ) {
             d.caller.ani2 = n;
         }
     } else {
@@ -420,7 +476,10 @@ fn connectedline_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         id_read(&d.connected.id, &path, &mut out)
     };
     if matches!(status, Field::Unknown) {
-        ctx.error(FILE, &format!("Unknown connectedline data type '{args}'."));
+        ctx.error(
+            crate::site!(FILE, 1305, "connectedline_read"),
+            &format!("Unknown connectedline data type '{args}'."),
+        );
     }
     Ok(out)
 }
@@ -454,7 +513,7 @@ fn connectedline_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(),
             }
             _ => {
                 ctx.error(
-                    FILE,
+                    crate::site!(FILE, 1397, "connectedline_write"),
                     &format!("Unknown connectedline source '{v}', value unchanged"),
                 );
                 false
@@ -470,7 +529,10 @@ fn connectedline_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(),
             Field::Valid => true,
             Field::Invalid => false,
             Field::Unknown => {
-                ctx.error(FILE, &format!("Unknown connectedline data type '{args}'."));
+                ctx.error(
+                    crate::site!(FILE, 1411, "connectedline_write"),
+                    &format!("Unknown connectedline data type '{args}'."),
+                );
                 false
             }
         }
@@ -523,7 +585,10 @@ fn redirecting_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         Field::Unknown
     };
     if matches!(status, Field::Unknown) {
-        ctx.error(FILE, &format!("Unknown redirecting data type '{args}'."));
+        ctx.error(
+            crate::site!(FILE, 1482, "redirecting_read"),
+            &format!("Unknown redirecting data type '{args}'."),
+        );
     }
     Ok(out)
 }
@@ -539,7 +604,7 @@ fn write_reason(ctx: &FuncCtx<'_>, reason: &mut RedirectReason, value: &str) {
         }
         _ => {
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 1643, "redirecting_write"),
                 &format!("Unknown redirecting reason '{v}', defaulting to unknown"),
             );
             reason.code = 0;
@@ -560,7 +625,12 @@ fn redirecting_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), F
     }
     let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
     let mut r = chan.lock().redirecting.clone();
-    let unknown = || ctx.error(FILE, &format!("Unknown redirecting data type '{args}'."));
+    let unknown = || {
+        ctx.error(
+            crate::site!(FILE, 1662, "redirecting_write"),
+            &format!("Unknown redirecting data type '{args}'."),
+        )
+    };
     let id_status = |status: Field| match status {
         Field::Valid => true,
         Field::Invalid => false,
@@ -593,7 +663,7 @@ fn redirecting_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), F
             }
             _ => {
                 ctx.error(
-                    FILE,
+                    crate::site!(FILE, 1707, "redirecting_write"),
                     &format!("Unknown redirecting combined presentation '{v}', value unchanged"),
                 );
                 false
@@ -611,7 +681,7 @@ fn redirecting_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), F
             }
             None => {
                 ctx.error(
-                    FILE,
+                    crate::site!(FILE, 1750, "redirecting_write"),
                     &format!("Unknown redirecting count '{v}', value unchanged"),
                 );
                 false

@@ -39,11 +39,14 @@ fn parse_tv(raw: &str) -> Option<SystemTime> {
 }
 
 fn cdr_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 464, "cdr_read"))?;
     let a = standard_args(args);
     let name = a.first().cloned().unwrap_or_default();
     if name.is_empty() {
-        ctx.warning(FILE, "CDR requires a variable (CDR(variable[,option]))\n)");
+        ctx.warning(
+            crate::site!(FILE, 278, "cdr_read_callback"),
+            "CDR requires a variable (CDR(variable[,option]))\n)",
+        );
         return Err(Failed);
     }
     let opts = a.get(1).cloned().unwrap_or_default();
@@ -58,7 +61,7 @@ fn cdr_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     };
     let Some(raw) = get(&name) else {
         ctx.error(
-            "cdr.c",
+            crate::site!("cdr.c", 3481, "ast_cdr_getvar"),
             &format!("Unable to find CDR for channel {}", chan.name),
         );
         return Err(Failed);
@@ -101,18 +104,21 @@ fn cdr_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 }
 
 fn cdr_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 527, "cdr_write"))?;
     let a = standard_args(args);
     let name = a.first().cloned().unwrap_or_default();
     if name.is_empty() {
-        ctx.warning(FILE, "CDR requires a variable (CDR(variable)=value)\n)");
+        ctx.warning(
+            crate::site!(FILE, 531, "cdr_write"),
+            "CDR requires a variable (CDR(variable)=value)\n)",
+        );
         return Err(Failed);
     }
     let lname = name.to_ascii_lowercase();
     match lname.as_str() {
         "accountcode" => {
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 546, "cdr_write"),
                 "Using the CDR function to set 'accountcode' is deprecated. Please use the CHANNEL function instead.",
             );
             chan.lock().accountcode = value.to_string();
@@ -121,7 +127,7 @@ fn cdr_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
         }
         "amaflags" => {
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 556, "cdr_write"),
                 "Using the CDR function to set 'amaflags' is deprecated. Please use the CHANNEL function instead.",
             );
             let flags = if value.as_bytes().first().is_some_and(u8::is_ascii_digit) {
@@ -142,7 +148,7 @@ fn cdr_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
         }
         "peeraccount" => {
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 571, "cdr_write"),
                 "The 'peeraccount' setting is not supported. Please set the 'accountcode' on the appropriate channel using the CHANNEL function.",
             );
             return Ok(());
@@ -156,14 +162,14 @@ fn cdr_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
     // Fields the engine keeps itself: `CDR(x)=…` on them is refused.
     if READONLY_VARS.contains(&lname.as_str()) {
         ctx.error(
-            "cdr.c",
+            crate::site!("cdr.c", 3326, "ast_cdr_setvar"),
             &format!("Attempt to set the '{name}' read-only variable!"),
         );
         return Ok(());
     }
     if !ctx.sys.cdr.with(|s| s.setvar(&chan.name, &name, value)) {
         ctx.error(
-            "cdr.c",
+            crate::site!("cdr.c", 3333, "ast_cdr_setvar"),
             &format!("Unable to find CDR for channel {}", chan.name),
         );
     }
@@ -171,19 +177,19 @@ fn cdr_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
 }
 
 fn cdr_prop_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 620, "cdr_prop_write"))?;
     let a = standard_args(args);
     let name = a.first().cloned().unwrap_or_default();
     if name.is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 427, "cdr_prop_write_callback"),
             "CDR_PROP requires a variable (CDR_PROP(variable)=value)\n)",
         );
         return Err(Failed);
     }
     if value.is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 432, "cdr_prop_write_callback"),
             "CDR_PROP requires a value (CDR_PROP(variable)=value)\n)",
         );
         return Err(Failed);
@@ -193,7 +199,10 @@ fn cdr_prop_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
     } else if name.eq_ignore_ascii_case("disable") {
         true
     } else {
-        ctx.warning(FILE, &format!("Unknown option {name} used with CDR_PROP"));
+        ctx.warning(
+            crate::site!(FILE, 444, "cdr_prop_write_callback"),
+            &format!("Unknown option {name} used with CDR_PROP"),
+        );
         return Err(Failed);
     };
     let set = crate::config::is_true(value);

@@ -84,16 +84,22 @@ const ADSI: [&str; 4] = ["unknown", "available", "unavailable", "offhookonly"];
 /// with signed linear).
 const NO_MEDIA_FORMAT: &str = "slin";
 
-fn unknown_item(ctx: &FuncCtx<'_>, item: &str) -> Failed {
+/// func_channel_read and func_channel_write_real each reject an unknown
+/// item from their own line (`write`).
+fn unknown_item(ctx: &FuncCtx<'_>, item: &str, write: bool) -> Failed {
     ctx.warning(
-        FILE,
+        if write {
+            crate::site!(FILE, 802, "func_channel_write_real")
+        } else {
+            crate::site!(FILE, 610, "func_channel_read")
+        },
         &format!("Unknown or unavailable item requested: '{item}'"),
     );
     Failed
 }
 
 fn channel_read(ctx: &FuncCtx<'_>, item: &str) -> Result<String, Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 396, "func_channel_read"))?;
     let is = |w: &str| item.eq_ignore_ascii_case(w);
     if is("checkhangup") {
         return Ok(if chan.check_hangup() { "1" } else { "0" }.into());
@@ -200,7 +206,7 @@ fn channel_read(ctx: &FuncCtx<'_>, item: &str) -> Result<String, Failed> {
         p.tenantid.clone()
     } else {
         drop(d);
-        return Err(unknown_item(ctx, item));
+        return Err(unknown_item(ctx, item, false));
     };
     Ok(value)
 }
@@ -221,7 +227,7 @@ fn scan_int(value: &str) -> Option<i64> {
 }
 
 fn channel_write(ctx: &FuncCtx<'_>, item: &str, value: &str) -> Result<(), Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 823, "func_channel_write"))?;
     let res = write_item(ctx, chan, item, value);
     // A Local channel passes the write on to its other half
     // (`ast_unreal_setoption`), except hangup handlers, and with account
@@ -262,7 +268,7 @@ fn write_item(
         let zones = ctx.sys.loaded().indications.clone();
         if zones.zone(value).is_none() {
             ctx.error(
-                FILE,
+                crate::site!(FILE, 660, "func_channel_write_real"),
                 &format!(
                     "Unknown country code '{value}' for tonezone. Check indications.conf for available country codes."
                 ),
@@ -300,7 +306,10 @@ fn write_item(
             Some(i) => d.props.adsicpe = i as i32,
             None => {
                 drop(d);
-                ctx.error(FILE, &format!("Unknown ADSI availability '{value}'"));
+                ctx.error(
+                    crate::site!(FILE, 682, "func_channel_write_real"),
+                    &format!("Unknown ADSI availability '{value}'"),
+                );
                 return Err(Failed);
             }
         }
@@ -312,7 +321,7 @@ fn write_item(
                 drop(d);
                 if !unknown.is_empty() {
                     ctx.warning(
-                        "bridge_basic.c",
+                        crate::site!("bridge_basic.c", 183, "build_dtmf_features"),
                         &format!(
                             "Features '{unknown}' from features string '{value}' can not be applied."
                         ),
@@ -321,7 +330,10 @@ fn write_item(
             }
             Err(msg) => {
                 drop(d);
-                ctx.error("bridge_basic.c", &msg);
+                ctx.error(
+                    crate::site!("bridge_basic.c", 0, "build_dtmf_features"),
+                    &msg,
+                );
                 return Err(Failed);
             }
         }
@@ -373,7 +385,10 @@ fn write_item(
             Some(n) => d.props.max_forwards = n.clamp(i32::MIN as i64, i32::MAX as i64) as i32,
             None => {
                 drop(d);
-                ctx.warning(FILE, &format!("Unable to set max forwards to '{value}'"));
+                ctx.warning(
+                    crate::site!(FILE, 791, "func_channel_write_real"),
+                    &format!("Unable to set max forwards to '{value}'"),
+                );
                 return Err(Failed);
             }
         }
@@ -381,7 +396,7 @@ fn write_item(
         d.props.tenantid = value.to_string();
     } else {
         drop(d);
-        return Err(unknown_item(ctx, item));
+        return Err(unknown_item(ctx, item, true));
     }
     Ok(())
 }
@@ -403,7 +418,7 @@ fn channels_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
             Ok(re) => Some(re),
             Err(e) => {
                 ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 852, "func_channels_read"),
                     &format!(
                         "Error compiling regular expression for {}({args}): {e}",
                         ctx.name
@@ -432,7 +447,7 @@ fn channels_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 fn channel_exists_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 902, "func_chan_exists_read"),
             &format!("{}: Channel name or unique ID required", ctx.name),
         );
         return Err(Failed);
@@ -455,7 +470,7 @@ fn master_of(ctx: &FuncCtx<'_>, chan: &Arc<Channel>) -> Arc<Channel> {
 
 /// `MASTER_CHANNEL(x)`: `${x}` substituted on the master channel.
 fn master_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 926, "func_mchan_read"))?;
     let master = master_of(ctx, chan);
     Ok(crate::pbx::subst::substitute(
         ctx.sys,
@@ -466,7 +481,7 @@ fn master_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
 
 /// `MASTER_CHANNEL(x)=v`: sets `x` on the master channel.
 fn master_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 945, "func_mchan_write"))?;
     let master = master_of(ctx, chan);
     crate::pbx::set_var(ctx.sys, Some(&master), data, Some(value));
     Ok(())

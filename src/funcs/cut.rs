@@ -68,7 +68,7 @@ fn encoded_char(ctx: &FuncCtx<'_>, s: &str) -> Option<u8> {
                         String::from_utf8_lossy(&[at(2)])
                     )
                 };
-                ctx.error("app.c", &msg);
+                ctx.error(crate::site!("app.c", 3192, "ast_get_encoded_char"), &msg);
                 return None;
             };
             match hex(at(3)) {
@@ -129,7 +129,7 @@ fn cut(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let args = app_args(data, 3);
     if args.len() < 3 {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 273, "acf_cut_exec"),
             "Syntax: CUT(<varname>,<char-delim>,<range-spec>) - missing argument!",
         );
         return Err(Failed);
@@ -146,7 +146,10 @@ fn cut(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
                 break;
             }
             let Some((start, stop)) = range(spec) else {
-                ctx.error(FILE, "Usage: CUT(<varname>,<char-delim>,<range-spec>)");
+                ctx.error(
+                    crate::site!(FILE, 279, "acf_cut_exec"),
+                    "Usage: CUT(<varname>,<char-delim>,<range-spec>)",
+                );
                 return Err(Failed);
             };
             while cur.is_some() && curfield < start {
@@ -154,7 +157,10 @@ fn cut(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
                 curfield += 1;
             }
             if curfield > start {
-                ctx.warning(FILE, "We're already past the field you wanted?");
+                ctx.warning(
+                    crate::site!(FILE, 230, "cut_internal"),
+                    "We're already past the field you wanted?",
+                );
             }
             while cur.is_some() && curfield <= stop {
                 let Some(field) = next_field(&mut cur, delim) else {

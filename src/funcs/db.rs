@@ -3,6 +3,7 @@
 
 use super::{Failed, FuncCtx, Function};
 use crate::apps::separate_args;
+use crate::core::logger::Site;
 
 const FILE: &str = "func_db.c";
 
@@ -46,13 +47,20 @@ pub fn functions() -> Vec<Function> {
     ]
 }
 
-/// `<family>/<key>`: the key is everything after the first `/`.
-fn family_key(ctx: &FuncCtx<'_>, args: &str, usage: &str) -> Result<(String, String), Failed> {
+/// `<family>/<key>`: the key is everything after the first `/`. Each
+/// function logs `usage` from two places: `empty` for no argument at all,
+/// `no_key` when the argument has no `/`.
+fn family_key(
+    ctx: &FuncCtx<'_>,
+    args: &str,
+    usage: &str,
+    (empty, no_key): (&Site<'_>, &Site<'_>),
+) -> Result<(String, String), Failed> {
     let mut parts = separate_args(args, '/', 2).into_iter();
     match (parts.next(), parts.next()) {
         (Some(family), Some(key)) if !args.is_empty() => Ok((family, key)),
         _ => {
-            ctx.warning(FILE, usage);
+            ctx.warning(if args.is_empty() { empty } else { no_key }, usage);
             Err(Failed)
         }
     }
@@ -64,14 +72,26 @@ fn logged<T>(ctx: &FuncCtx<'_>, r: Result<T, crate::core::astdb::DbError>) -> Op
     match r {
         Ok(v) => Some(v),
         Err(e) => {
-            ctx.sys.pbx.logger.warning("db.c", None, &e.to_string());
+            ctx.sys.pbx.logger.warning(
+                crate::site!("db.c", 0, "db_execute_sql"),
+                None,
+                &e.to_string(),
+            );
             None
         }
     }
 }
 
 fn db_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let (family, key) = family_key(ctx, args, "DB requires an argument, DB(<family>/<key>)")?;
+    let (family, key) = family_key(
+        ctx,
+        args,
+        "DB requires an argument, DB(<family>/<key>)",
+        (
+            crate::site!(FILE, 173, "function_db_read"),
+            crate::site!(FILE, 180, "function_db_read"),
+        ),
+    )?;
     match logged(ctx, ctx.sys.db.get(&family, &key)).flatten() {
         Some(value) => {
             ctx.set_var("DB_RESULT", Some(&value));
@@ -83,19 +103,32 @@ fn db_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 
 fn db_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
     if args.is_empty() {
-        ctx.warning(FILE, "DB requires an argument, DB(<family>/<key>)=<value>");
+        ctx.warning(
+            crate::site!(FILE, 202, "function_db_write"),
+            "DB requires an argument, DB(<family>/<key>)=<value>",
+        );
         return Err(Failed);
     }
     let (family, key) = family_key(
         ctx,
         args,
         "DB requires an argument, DB(<family>/<key>)=value",
+        (
+            crate::site!(FILE, 209, "function_db_write"),
+            crate::site!(FILE, 209, "function_db_write"),
+        ),
     )?;
     if key.is_empty() || key.starts_with('/') || key.ends_with('/') || key.contains("//") {
-        ctx.warning(FILE, &format!("DB: key '{key}' seems malformed"));
+        ctx.warning(
+            crate::site!(FILE, 217, "function_db_write"),
+            &format!("DB: key '{key}' seems malformed"),
+        );
     }
     if logged(ctx, ctx.sys.db.put(&family, &key, value)).is_none() {
-        ctx.warning(FILE, "DB: Error writing value to database.");
+        ctx.warning(
+            crate::site!(FILE, 220, "function_db_write"),
+            "DB: Error writing value to database.",
+        );
     }
     Ok(())
 }
@@ -105,6 +138,10 @@ fn db_exists(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         ctx,
         args,
         "DB_EXISTS requires an argument, DB(<family>/<key>)",
+        (
+            crate::site!(FILE, 243, "function_db_exists"),
+            crate::site!(FILE, 250, "function_db_exists"),
+        ),
     )?;
     match logged(ctx, ctx.sys.db.get(&family, &key)).flatten() {
         Some(value) => {
@@ -163,6 +200,10 @@ fn db_delete(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         ctx,
         args,
         "DB_DELETE requires an argument, DB_DELETE(<family>/<key>)",
+        (
+            crate::site!(FILE, 387, "function_db_delete"),
+            crate::site!(FILE, 394, "function_db_delete"),
+        ),
     )?;
     let value = match logged(ctx, ctx.sys.db.get(&family, &key)).flatten() {
         Some(value) => {

@@ -33,7 +33,7 @@ fn devstate_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
         Some(head) if head.eq_ignore_ascii_case(prefix) => &args[prefix.len()..],
         _ => {
             ctx.warning(
-                "func_devstate.c",
+                crate::site!("func_devstate.c", 123, "devstate_write"),
                 "The DEVICE_STATE function can only be used to set 'Custom:' device state!",
             );
             return Err(Failed);
@@ -41,14 +41,14 @@ fn devstate_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
     };
     if name.is_empty() {
         ctx.warning(
-            "func_devstate.c",
+            crate::site!("func_devstate.c", 128, "devstate_write"),
             "DEVICE_STATE function called with no custom device name!",
         );
         return Err(Failed);
     }
     if !set_custom(ctx.sys, name, value) {
         ctx.error(
-            "func_devstate.c",
+            crate::site!("func_devstate.c", 135, "devstate_write"),
             &format!("DEVICE_STATE function given invalid state value '{value}'"),
         );
         return Err(Failed);
@@ -80,7 +80,10 @@ fn hint_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let parts = super::standard_args(args);
     let target = parts.first().cloned().unwrap_or_default();
     if target.is_empty() {
-        ctx.warning("func_devstate.c", "The HINT function requires an extension");
+        ctx.warning(
+            crate::site!("func_devstate.c", 165, "hint_read"),
+            "The HINT function requires an extension",
+        );
         return Err(Failed);
     }
     let (exten, context) = match target.split_once('@') {

@@ -43,19 +43,31 @@ fn find_label(
     match find::find(plan, context, exten, find::Want::Label(label), cid) {
         Ok(f) => f.priority.priority,
         Err(status) => {
-            let msg = match status {
-                find::Status::NoContext => format!("Cannot find extension context '{context}'"),
-                find::Status::NoExtension => {
-                    format!("Cannot find extension '{exten}' in context '{context}'")
+            // pbx_extension_helper's notices, one line per outcome.
+            let (line, msg) = match status {
+                find::Status::NoContext => {
+                    (3005, format!("Cannot find extension context '{context}'"))
                 }
-                find::Status::NoPriority => {
-                    format!("No such priority 0 in extension '{exten}' in context '{context}'")
-                }
-                find::Status::NoLabel => {
-                    format!("No such label '{label}' in extension '{exten}' in context '{context}'")
-                }
+                find::Status::NoExtension => (
+                    3009,
+                    format!("Cannot find extension '{exten}' in context '{context}'"),
+                ),
+                find::Status::NoPriority => (
+                    3013,
+                    format!("No such priority 0 in extension '{exten}' in context '{context}'"),
+                ),
+                find::Status::NoLabel => (
+                    3017,
+                    format!(
+                        "No such label '{label}' in extension '{exten}' in context '{context}'"
+                    ),
+                ),
             };
-            ctx.sys.pbx.logger.notice("pbx.c", None, &msg);
+            ctx.sys.pbx.logger.notice(
+                crate::site!("pbx.c", line, "pbx_extension_helper"),
+                None,
+                &msg,
+            );
             0
         }
     }
@@ -63,7 +75,10 @@ fn find_label(
 
 fn dialplan_exists(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
-        ctx.error(FILE, "DIALPLAN_EXISTS() requires an argument");
+        ctx.error(
+            crate::site!(FILE, 92, "isexten_function_read"),
+            "DIALPLAN_EXISTS() requires an argument",
+        );
         return Err(Failed);
     }
     let args = app_args(data, 3);
@@ -82,14 +97,17 @@ fn dialplan_exists(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     } else if !context.is_empty() {
         plan.context(context).is_some()
     } else {
-        ctx.error(FILE, "Invalid arguments provided to DIALPLAN_EXISTS");
+        ctx.error(
+            crate::site!(FILE, 127, "isexten_function_read"),
+            "Invalid arguments provided to DIALPLAN_EXISTS",
+        );
         return Err(Failed);
     };
     Ok(if yes { "1" } else { "0" }.into())
 }
 
 fn valid_exten(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 144, "acf_isexten_exec"))?;
     let args = app_args(data, 3);
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let context = match arg(0) {
@@ -99,7 +117,7 @@ fn valid_exten(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let exten = arg(1);
     if exten.is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 155, "acf_isexten_exec"),
             "Syntax: VALID_EXTEN([<context>],<extension>[,<priority>]) - missing argument <extension>!",
         );
         return Err(Failed);

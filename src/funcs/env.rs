@@ -152,7 +152,10 @@ fn file2format(ctx: &FuncCtx<'_>, path: &str) -> Format {
     match std::fs::read(path) {
         Ok(d) => detect(&d),
         Err(e) => {
-            ctx.error(FILE, &format!("Cannot open '{path}': {}", strerror(&e)));
+            ctx.error(
+                crate::site!(FILE, 569, "file2format"),
+                &format!("Cannot open '{path}': {}", strerror(&e)),
+            );
             Format::Unknown
         }
     }
@@ -174,7 +177,10 @@ fn count_lines(ctx: &FuncCtx<'_>, path: &str, format: Format) -> i64 {
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) => {
-            ctx.error(FILE, &format!("Unable to open '{path}': {}", strerror(&e)));
+            ctx.error(
+                crate::site!(FILE, 454, "count_lines"),
+                &format!("Unable to open '{path}': {}", strerror(&e)),
+            );
             return -1;
         }
     };
@@ -252,7 +258,7 @@ fn file_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
             Ok(f) => f,
             Err(e) => {
                 ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 673, "file_read"),
                     &format!(
                         "Cannot open file '{filename}' for reading: {}",
                         strerror(&e)
@@ -265,7 +271,7 @@ fn file_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
             Ok(n) => n as i64,
             Err(e) => {
                 ctx.error(
-                    FILE,
+                    crate::site!(FILE, 678, "file_read"),
                     &format!("Cannot seek to end of '{filename}': {}", strerror(&e)),
                 );
                 return Err(Failed);
@@ -317,7 +323,10 @@ fn file_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if format == Format::Unknown {
         format = file2format(ctx, filename);
         if format == Format::Unknown {
-            ctx.warning(FILE, &format!("'{filename}' is not a line-based file"));
+            ctx.warning(
+                crate::site!(FILE, 740, "file_read"),
+                &format!("'{filename}' is not a line-based file"),
+            );
             return Err(Failed);
         }
     }
@@ -331,7 +340,10 @@ fn file_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let content = match std::fs::read(filename) {
         Ok(d) => d,
         Err(e) => {
-            ctx.error(FILE, &format!("Cannot open '{filename}': {}", strerror(&e)));
+            ctx.error(
+                crate::site!(FILE, 753, "file_read"),
+                &format!("Cannot open '{filename}': {}", strerror(&e)),
+            );
             return Err(Failed);
         }
     };
@@ -390,7 +402,7 @@ fn file_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if offset_offset < 0 {
         let shown = args.get(1).map(String::as_str).unwrap_or("(null)");
         ctx.error(
-            FILE,
+            crate::site!(FILE, 836, "file_read"),
             &format!("Offset '{shown}' refers to before the beginning of the file!"),
         );
         return Err(Failed);
@@ -622,10 +634,20 @@ fn replace_file(path: &str, data: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// Saves what a replayed edit left, when it changed anything.
+/// file_write logs the same errors from many lines; `line` says which.
+fn file_write_site(line: u32) -> crate::core::logger::Site<'static> {
+    crate::core::logger::Site {
+        file: FILE,
+        function: "file_write",
+        line,
+    }
+}
+
+/// Saves what a replayed edit left, when it changed anything. Asterisk
+/// writes in place, so no one line of its own matches a failed save.
 fn commit(ctx: &FuncCtx<'_>, path: &str, before: &[u8], sim: &Sim) {
     if sim.data != before && replace_file(path, &sim.data).is_err() {
-        ctx.error(FILE, "Short write?!!");
+        ctx.error(crate::site!(FILE, 0, "file_write"), "Short write?!!");
     }
 }
 
@@ -654,11 +676,11 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
             match open_append() {
                 Ok(mut f) => {
                     if f.write_all(value).is_err() {
-                        ctx.error(FILE, "Short write?!!");
+                        ctx.error(crate::site!(FILE, 937, "file_write"), "Short write?!!");
                     }
                 }
                 Err(e) => ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 933, "file_write"),
                     &format!(
                         "Cannot open file '{filename}' for appending: {}",
                         strerror(&e)
@@ -670,7 +692,7 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
         if offset == 0 && length == i64::MAX {
             if let Err(e) = replace_file(filename, value) {
                 ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 943, "file_write"),
                     &format!(
                         "Cannot open file '{filename}' for writing: {}",
                         strerror(&e)
@@ -683,7 +705,7 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
             Ok(x) => x,
             Err(e) => {
                 ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 954, "file_write"),
                     &format!(
                         "Cannot open file '{filename}' for modification: {}",
                         strerror(&e)
@@ -707,7 +729,10 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
     if format == Format::Unknown {
         format = file2format(ctx, filename);
         if format == Format::Unknown {
-            ctx.error(FILE, &format!("File '{filename}' not in line format"));
+            ctx.error(
+                crate::site!(FILE, 1104, "file_write"),
+                &format!("File '{filename}' not in line format"),
+            );
             return Err(Failed);
         }
     }
@@ -722,12 +747,12 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
         match open_append() {
             Ok(mut f) => {
                 if f.write_all(&text).is_err() {
-                    ctx.error(FILE, "Short write?!!");
+                    ctx.error(crate::site!(FILE, 1115, "file_write"), "Short write?!!");
                 }
             }
             Err(e) => {
                 ctx.error(
-                    FILE,
+                    crate::site!(FILE, 1111, "file_write"),
                     &format!(
                         "Unable to open '{filename}' for appending: {}",
                         strerror(&e)
@@ -741,7 +766,7 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
     if offset == 0 && length == i64::MAX {
         if let Err(e) = replace_file(filename, &text) {
             ctx.error(
-                FILE,
+                crate::site!(FILE, 1124, "file_write"),
                 &format!("Unable to open '{filename}' for writing: {}", strerror(&e)),
             );
             return Err(Failed);
@@ -749,14 +774,17 @@ fn file_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> 
         return Ok(());
     }
     if offset < 0 && length < offset {
-        ctx.error(FILE, "Length cannot specify a position prior to the offset");
+        ctx.error(
+            crate::site!(FILE, 1146, "file_write"),
+            "Length cannot specify a position prior to the offset",
+        );
         return Err(Failed);
     }
     let (_f, before) = match open_modify(filename) {
         Ok(x) => x,
         Err(e) => {
             ctx.error(
-                FILE,
+                crate::site!(FILE, 1151, "file_write"),
                 &format!(
                     "Cannot open '{filename}' for modification: {}",
                     strerror(&e)
@@ -816,7 +844,7 @@ fn byte_write(
     value: &[u8],
 ) -> Result<(), Failed> {
     let filename = args.first().map(String::as_str).unwrap_or("");
-    let short_write = || ctx.error(FILE, "Short write?!!");
+    let short_write = |line| ctx.error(&file_write_site(line), "Short write?!!");
     let flength = f.len();
     let vlength = value.len() as i64;
     let fb = FBUF as i64;
@@ -824,7 +852,7 @@ fn byte_write(
     if offset < 0 {
         if !f.seek(flength.wrapping_add(offset)) {
             ctx.error(
-                FILE,
+                crate::site!(FILE, 962, "file_write"),
                 &format!("Cannot seek to offset of '{filename}': {EINVAL}"),
             );
             return Err(Failed);
@@ -836,30 +864,35 @@ fn byte_write(
         if length < 0 {
             let shown = args.get(2).map(String::as_str).unwrap_or("");
             ctx.error(
-                FILE,
+                crate::site!(FILE, 976, "file_write"),
                 &format!("Length '{shown}' exceeds the file length.  No data will be written."),
             );
             return Err(Failed);
         }
     }
     f.seek(offset);
-    let truncate_failed = || ctx.error(FILE, &format!("Unable to truncate the file: {EINVAL}"));
+    let truncate_failed = |line| {
+        ctx.error(
+            &file_write_site(line),
+            &format!("Unable to truncate the file: {EINVAL}"),
+        )
+    };
     if length == vlength {
         if !f.write(value) {
-            short_write();
+            short_write(990);
         }
     } else if length == i64::MAX {
         if !f.write(value) {
-            short_write();
+            short_write(996);
         }
         if !f.truncate(offset.saturating_add(vlength)) {
-            truncate_failed();
+            truncate_failed(1000);
         }
     } else if length > vlength {
         // The value is shorter than what it replaces: the tail moves back.
         let mut fbuf = vec![0u8; FBUF];
         if !f.write(value) {
-            short_write();
+            short_write(1007);
         }
         f.seek_cur(length - vlength);
         loop {
@@ -870,14 +903,14 @@ fn byte_write(
             f.read(&mut fbuf);
             f.seek(cur + vlength - length);
             if !f.write(&fbuf) {
-                short_write();
+                short_write(1016);
             }
             if !f.seek(cur + fb) {
                 break;
             }
         }
         if !f.truncate(flength.wrapping_sub(length - vlength)) {
-            truncate_failed();
+            truncate_failed(1026);
         }
     } else {
         // Longer: the tail moves forward, a buffer at a time from the end.
@@ -886,13 +919,13 @@ fn byte_write(
         f.seek(flength - fb);
         while offset < f.pos {
             if f.read(&mut fbuf) < FBUF {
-                ctx.error(FILE, "Short read?!!");
+                ctx.error(crate::site!(FILE, 1037, "file_write"), "Short read?!!");
                 return Err(Failed);
             }
             f.seek_cur(vlength - length - fb);
             lastwritten = f.pos;
             if !f.write(&fbuf) {
-                short_write();
+                short_write(1050);
                 return Err(Failed);
             }
             if (lastwritten as u64) < (offset as u64).wrapping_add(FBUF as u64) {
@@ -905,11 +938,11 @@ fn byte_write(
         f.read(&mut fbuf);
         f.seek(offset);
         if !f.write(value) {
-            short_write();
+            short_write(1080);
         } else {
             let foplen = lastwritten - f.pos;
             if !f.write(&rest(&fbuf, &tail, foplen)) {
-                short_write();
+                short_write(1085);
             }
         }
     }
@@ -927,7 +960,7 @@ fn line_write(
     format: Format,
     text: &[u8],
 ) -> Result<(), Failed> {
-    let short_write = || ctx.error(FILE, "Short write?!!");
+    let short_write = |line| ctx.error(&file_write_site(line), "Short write?!!");
     let flength = f.len();
     let fb = FBUF as i64;
     let mut fbuf = vec![0u8; FBUF];
@@ -971,7 +1004,7 @@ fn line_write(
     if offset_offset < 0 {
         let shown = args.get(1).map(String::as_str).unwrap_or("(null)");
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1236, "file_write"),
             &format!("Offset '{shown}' refers to before the beginning of the file!"),
         );
         return Err(Failed);
@@ -990,13 +1023,13 @@ fn line_write(
     if span == vlen {
         f.seek(offset_offset);
         if !f.write(text) {
-            short_write();
+            short_write(1284);
         }
     } else if span > vlen {
         // Fewer bytes than the lines replaced: the tail moves back.
         f.seek(offset_offset);
         if !f.write(text) {
-            short_write();
+            short_write(1300);
             return Err(Failed);
         }
         while f.pos < flength {
@@ -1005,12 +1038,15 @@ fn line_write(
             f.read(&mut fbuf);
             f.seek(cur);
             if !f.write(&fbuf) {
-                short_write();
+                short_write(1323);
                 return Err(Failed);
             }
         }
         if !f.truncate(flength - (span - vlen)) {
-            ctx.error(FILE, &format!("Truncation of file failed: {EINVAL}"));
+            ctx.error(
+                crate::site!(FILE, 1330, "file_write"),
+                &format!("Truncation of file failed: {EINVAL}"),
+            );
         }
     } else {
         // More: the tail moves forward, a buffer at a time from the end.
@@ -1019,12 +1055,12 @@ fn line_write(
         f.seek(flength - fb);
         while (offset_offset as u64).wrapping_add(FBUF as u64) < f.pos as u64 {
             if f.read(&mut fbuf) < FBUF {
-                ctx.error(FILE, "Short read?!!");
+                ctx.error(crate::site!(FILE, 1344, "file_write"), "Short read?!!");
                 return Err(Failed);
             }
             f.seek_cur(fb - vlen - origlen);
             if !f.write(&fbuf) {
-                short_write();
+                short_write(1350);
                 return Err(Failed);
             }
             lastwritten = f.pos - fb;
@@ -1038,12 +1074,12 @@ fn line_write(
         f.read(&mut fbuf);
         f.seek(offset_offset);
         if !f.write(text) {
-            short_write();
+            short_write(1367);
             return Err(Failed);
         }
         let foplen = lastwritten - f.pos;
         if !f.write(&rest(&fbuf, &tail, foplen)) {
-            short_write();
+            short_write(1378);
         }
     }
     Ok(())

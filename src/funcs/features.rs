@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::{Failed, FuncCtx, Function};
 use crate::channels::Channel;
 use crate::config::views::features::{FeaturesConf, set_general};
+use crate::core::logger::Site;
 
 const FILE: &str = "features_config.c";
 
@@ -38,10 +39,11 @@ pub fn channel_features(global: &Arc<FeaturesConf>, chan: &Channel) -> Arc<Featu
         .unwrap_or_else(|| global.clone())
 }
 
-fn need_chan<'a>(ctx: &FuncCtx<'a>) -> Result<&'a Arc<Channel>, Failed> {
+/// The channel; each of the four functions logs its absence from `site`.
+fn need_chan<'a>(ctx: &FuncCtx<'a>, site: &Site<'_>) -> Result<&'a Arc<Channel>, Failed> {
     ctx.chan.ok_or_else(|| {
         ctx.warning(
-            FILE,
+            site,
             &format!("No channel was provided to {} function.", ctx.name),
         );
         Failed
@@ -88,20 +90,23 @@ fn change<R>(ctx: &FuncCtx<'_>, chan: &Channel, f: impl FnOnce(&mut FeaturesConf
 }
 
 fn feature_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let chan = need_chan(ctx)?;
+    let chan = need_chan(ctx, crate::site!(FILE, 1803, "feature_read"))?;
     if args.eq_ignore_ascii_case("inherit") {
         let inherit = chan.lock().props.features_inherit;
         return Ok(if inherit { "yes" } else { "no" }.into());
     }
     let conf = channel_features(&ctx.sys.loaded().features, chan);
     general_get(&conf, args).ok_or_else(|| {
-        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATURE()"));
+        ctx.warning(
+            crate::site!(FILE, 1728, "internal_feature_read"),
+            &format!("Invalid argument '{args}' to FEATURE()"),
+        );
         Failed
     })
 }
 
 fn feature_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
-    let chan = need_chan(ctx)?;
+    let chan = need_chan(ctx, crate::site!(FILE, 1814, "feature_write"))?;
     if args.eq_ignore_ascii_case("inherit") {
         // Only a channel that has its own copy can pass it on.
         let mut d = chan.lock();
@@ -115,26 +120,32 @@ fn feature_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
     }) {
         Ok(true) => Ok(()),
         Ok(false) | Err(_) => {
-            ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATURE()"));
+            ctx.warning(
+                crate::site!(FILE, 1758, "internal_feature_write"),
+                &format!("Invalid argument '{args}' to FEATURE()"),
+            );
             Err(Failed)
         }
     }
 }
 
 fn featuremap_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let chan = need_chan(ctx)?;
+    let chan = need_chan(ctx, crate::site!(FILE, 1825, "featuremap_read"))?;
     let conf = channel_features(&ctx.sys.loaded().features, chan);
     conf.featuremap
         .code(args)
         .map(str::to_string)
         .ok_or_else(|| {
-            ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATUREMAP()"));
+            ctx.warning(
+                crate::site!(FILE, 1773, "internal_featuremap_read"),
+                &format!("Invalid argument '{args}' to FEATUREMAP()"),
+            );
             Failed
         })
 }
 
 fn featuremap_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
-    let chan = need_chan(ctx)?;
+    let chan = need_chan(ctx, crate::site!(FILE, 1836, "featuremap_write"))?;
     let set = change(ctx, chan, |conf| match conf.featuremap.code_mut(args) {
         Some(code) => {
             *code = value.to_string();
@@ -145,7 +156,10 @@ fn featuremap_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fa
     if set {
         Ok(())
     } else {
-        ctx.warning(FILE, &format!("Invalid argument '{args}' to FEATUREMAP()"));
+        ctx.warning(
+            crate::site!(FILE, 1792, "internal_featuremap_write"),
+            &format!("Invalid argument '{args}' to FEATUREMAP()"),
+        );
         Err(Failed)
     }
 }

@@ -30,15 +30,22 @@ fn global_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed
     Ok(())
 }
 
+/// The variable and channel SHARED() works on; shared_read and
+/// shared_write (`write`) check them alike, each logging from its own lines.
 fn shared_target(
     ctx: &FuncCtx<'_>,
     args: &str,
+    write: bool,
 ) -> Result<(String, std::sync::Arc<crate::channels::Channel>), Failed> {
     let parts = super::standard_args(args);
     let var = parts.first().cloned().unwrap_or_default();
     if var.is_empty() {
         ctx.warning(
-            "func_global.c",
+            if write {
+                crate::site!("func_global.c", 303, "shared_write")
+            } else {
+                crate::site!("func_global.c", 240, "shared_read")
+            },
             "SHARED() requires an argument: SHARED(<var>[,<chan>])",
         );
         return Err(Failed);
@@ -48,7 +55,11 @@ fn shared_target(
             Some(c) => c,
             None => {
                 ctx.warning(
-                    "func_global.c",
+                    if write {
+                        crate::site!("func_global.c", 313, "shared_write")
+                    } else {
+                        crate::site!("func_global.c", 250, "shared_read")
+                    },
                     &format!("Channel '{name}' not found!  Variable '{var}' will be blank."),
                 );
                 return Err(Failed);
@@ -57,7 +68,14 @@ fn shared_target(
         None => match ctx.chan {
             Some(c) => c.clone(),
             None => {
-                ctx.warning("func_global.c", "Channel not found!");
+                ctx.warning(
+                    if write {
+                        crate::site!("func_global.c", 0, "shared_write")
+                    } else {
+                        crate::site!("func_global.c", 0, "shared_read")
+                    },
+                    "Channel not found!",
+                );
                 return Err(Failed);
             }
         },
@@ -66,12 +84,12 @@ fn shared_target(
 }
 
 fn shared_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let (var, chan) = shared_target(ctx, args)?;
+    let (var, chan) = shared_target(ctx, args, false)?;
     Ok(chan.lock().shared.get(&var).unwrap_or("").to_string())
 }
 
 fn shared_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
-    let (var, chan) = shared_target(ctx, args)?;
+    let (var, chan) = shared_target(ctx, args, true)?;
     chan.lock().shared.set(&var, Some(value));
     Ok(())
 }

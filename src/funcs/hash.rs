@@ -83,7 +83,7 @@ fn keys_with_commas(ctx: &FuncCtx<'_>, chan: &crate::channels::Channel, hash: &s
 }
 
 fn hashkeys(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    let chan = ctx.require_channel(FILE)?;
+    let chan = ctx.require_channel(crate::site!(FILE, 1436, "hashkeys_read"))?;
     let mut keys = keys_with_commas(ctx, chan, args);
     keys.pop();
     Ok(keys)
@@ -149,7 +149,7 @@ fn hash_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         1 => {
             let Some(chan) = ctx.chan else {
                 ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 1542, "hash_read"),
                     &format!(
                         "No channel and only 1 parameter was provided to {} function.",
                         ctx.name
@@ -164,7 +164,10 @@ fn hash_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
             for col in separate_args(&colnames, b',', true, 100) {
                 let name = key_var(&a[0], &col, false);
                 let Some(v) = ctx.var(&name) else {
-                    ctx.warning(FILE, &format!("No value found for '{name}'"));
+                    ctx.warning(
+                        crate::site!(FILE, 1563, "hash_read"),
+                        &format!("No value found for '{name}'"),
+                    );
                     return Err(Failed);
                 };
                 out.push_str(&v);

@@ -80,7 +80,10 @@ fn fieldqty(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 fn fieldnum(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', true, 3);
     if a.len() < 3 {
-        ctx.error(FILE, "Usage: FIELDNUM(<listname>,<delimiter>,<fieldvalue>)");
+        ctx.error(
+            crate::site!(FILE, 714, "function_fieldnum_helper"),
+            "Usage: FIELDNUM(<listname>,<delimiter>,<fieldvalue>)",
+        );
         return Err(Failed);
     }
     let value = var_value(ctx, &a[0]);
@@ -123,7 +126,7 @@ fn listfilter(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', true, 3);
     if a.len() < 3 {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 797, "listfilter"),
             "Usage: LISTFILTER(<listname>,<delimiter>,<fieldvalue>)",
         );
         return Err(Failed);
@@ -187,7 +190,10 @@ fn shift_pop(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', true, 2);
     let var = a.first().map_or("", String::as_str);
     if var.is_empty() {
-        ctx.warning(FILE, &format!("{} requires a variable name", ctx.name));
+        ctx.warning(
+            crate::site!(FILE, 1912, "shift_pop"),
+            &format!("{} requires a variable name", ctx.name),
+        );
         return Err(Failed);
     }
     let before = var_value(ctx, var);
@@ -231,7 +237,10 @@ fn unshift_push(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed
     let a = separate_args(args, b',', true, 2);
     let var = a.first().map_or("", String::as_str);
     if var.is_empty() {
-        ctx.warning(FILE, &format!("{} requires a variable name", ctx.name));
+        ctx.warning(
+            crate::site!(FILE, 1973, "unshift_push"),
+            &format!("{} requires a variable name", ctx.name),
+        );
         return Err(Failed);
     }
     let mut delim = b',';

@@ -90,12 +90,15 @@ fn iftime(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         },
     };
     if expr.is_empty() || (iftrue.is_none() && iffalse.is_none()) {
-        ctx.warning(FILE, "Syntax IFTIME(<timespec>?[<true>][:<false>])");
+        ctx.warning(
+            crate::site!(FILE, 207, "iftime"),
+            "Syntax IFTIME(<timespec>?[<true>][:<false>])",
+        );
         return Err(Failed);
     }
     let timing = crate::pbx::timing::Timing::parse(expr);
     for w in &timing.warnings {
-        ctx.warning("pbx_timing.c", w);
+        ctx.warning(crate::site!("pbx_timing.c", 0, "ast_build_timing"), w);
     }
     let chosen = if timing.matches_now() {
         iftrue.map(strip_quoted)
@@ -127,11 +130,17 @@ fn acf_if(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
 
 fn set(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let Some((varname, val)) = data.split_once('=') else {
-        ctx.warning(FILE, "Syntax SET(<varname>=[<value>])");
+        ctx.warning(
+            crate::site!(FILE, 276, "set"),
+            "Syntax SET(<varname>=[<value>])",
+        );
         return Err(Failed);
     };
     if varname.is_empty() {
-        ctx.warning(FILE, "Syntax SET(<varname>=[<value>])");
+        ctx.warning(
+            crate::site!(FILE, 276, "set"),
+            "Syntax SET(<varname>=[<value>])",
+        );
         return Err(Failed);
     }
     let (varname, val) = (strip(varname), strip(val));

@@ -3,6 +3,7 @@
 
 use super::c::{app_args, d2i, d2u, fmt_f, scan_double, scan_int};
 use super::{Failed, FuncCtx, Function};
+use crate::core::logger::Site;
 
 const FILE: &str = "func_math.c";
 
@@ -144,12 +145,12 @@ enum ResultType {
 
 fn math(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
-        ctx.warning(FILE, MISSING);
+        ctx.warning(crate::site!(FILE, 247, "math"), MISSING);
         return Err(Failed);
     }
     let args = app_args(data, 2);
     let Some(argv0) = args.first() else {
-        ctx.warning(FILE, MISSING);
+        ctx.warning(crate::site!(FILE, 254, "math"), MISSING);
         return Err(Failed);
     };
     let (neg, value1) = match argv0.strip_prefix('-') {
@@ -165,21 +166,33 @@ fn math(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
             "hex" | "h" => ResultType::Hex,
             "char" | "c" => ResultType::Char,
             _ => {
-                ctx.warning(FILE, &format!("Unknown type of result requested '{t}'."));
+                ctx.warning(
+                    crate::site!(FILE, 343, "math"),
+                    &format!("Unknown type of result requested '{t}'."),
+                );
                 return Err(Failed);
             }
         },
     };
     let Some(mvalue2) = mvalue2 else {
-        ctx.warning(FILE, "Supply all the parameters - just this once, please");
+        ctx.warning(
+            crate::site!(FILE, 350, "math"),
+            "Supply all the parameters - just this once, please",
+        );
         return Err(Failed);
     };
     let Some(mut fnum1) = scan_double(mvalue1) else {
-        ctx.warning(FILE, &format!("'{mvalue1}' is not a valid number"));
+        ctx.warning(
+            crate::site!(FILE, 356, "math"),
+            &format!("'{mvalue1}' is not a valid number"),
+        );
         return Err(Failed);
     };
     let Some(fnum2) = scan_double(mvalue2) else {
-        ctx.warning(FILE, &format!("'{mvalue2}' is not a valid number"));
+        ctx.warning(
+            crate::site!(FILE, 361, "math"),
+            &format!("'{mvalue2}' is not a valid number"),
+        );
         return Err(Failed);
     };
     if neg {
@@ -187,7 +200,7 @@ fn math(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     }
     let Some(op) = op else {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 453, "math"),
             "Something happened that neither of us should be proud of -1",
         );
         return Err(Failed);
@@ -244,19 +257,34 @@ fn math(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
 fn crement(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let cmd = ctx.name;
     if data.is_empty() {
-        ctx.warning(FILE, &format!("Syntax: {cmd}(<data>) - missing argument!"));
+        ctx.warning(
+            crate::site!(FILE, 483, "crement_function_read"),
+            &format!("Syntax: {cmd}(<data>) - missing argument!"),
+        );
         return Err(Failed);
     }
-    ctx.require_channel(FILE)?;
-    let notice = |m: &str| ctx.sys.pbx.logger.notice(FILE, None, m);
+    ctx.require_channel(crate::site!(FILE, 488, "crement_function_read"))?;
+    // All three notices come from crement_function_read; `line` tells which.
+    let notice = |line: u32, m: &str| {
+        let site = crate::core::logger::Site {
+            file: FILE,
+            function: "crement_function_read",
+            line,
+        };
+        ctx.sys.pbx.logger.notice(&site, None, m)
+    };
     let Some(var) = ctx.var(data) else {
-        notice(&format!("Failed to obtain variable {data}, bailing out"));
+        notice(
+            495,
+            &format!("Failed to obtain variable {data}, bailing out"),
+        );
         return Err(Failed);
     };
     if var.is_empty() {
-        notice(&format!(
-            "Variable {data} doesn't exist - are you sure you wrote it correctly?"
-        ));
+        notice(
+            501,
+            &format!("Variable {data} doesn't exist - are you sure you wrote it correctly?"),
+        );
         return Err(Failed);
     }
     // sscanf("%30d%1c"): blanks alone are an input failure (EOF), which the
@@ -267,9 +295,10 @@ fn crement(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         match scan_int(&var) {
             Some((v, end)) if end == var.len() => v,
             _ => {
-                notice(&format!(
-                    "The content of ${{{data}}} is not a numeric value - bailing out!"
-                ));
+                notice(
+                    507,
+                    &format!("The content of ${{{data}}} is not a numeric value - bailing out!"),
+                );
                 return Err(Failed);
             }
         }
@@ -297,21 +326,32 @@ fn min_max(ctx: &FuncCtx<'_>, data: &str, want_max: bool) -> Result<String, Fail
     let args = app_args(data, 2);
     let a1 = args.first().filter(|s| !s.is_empty());
     let a2 = args.get(1).filter(|s| !s.is_empty());
+    // acf_min_exec and acf_max_exec: the same checks, each its own lines.
+    let (function, lines) = if want_max {
+        ("acf_max_exec", [599, 606, 613])
+    } else {
+        ("acf_min_exec", [553, 560, 567])
+    };
+    let at = |line| Site {
+        file: FILE,
+        function,
+        line,
+    };
     let (n1, n2) = match (a1, a2) {
         (None, None) => {
-            ctx.error(FILE, "Missing argument for number(s).");
+            ctx.error(&at(lines[0]), "Missing argument for number(s).");
             return Err(Failed);
         }
         (a1, a2) => {
-            let parse = |a: &String| match scan_double(a) {
+            let parse = |a: &String, line| match scan_double(a) {
                 Some(v) => Ok(v),
                 None => {
-                    ctx.warning(FILE, &format!("'{a}' is not a valid number"));
+                    ctx.warning(&at(line), &format!("'{a}' is not a valid number"));
                     Err(Failed)
                 }
             };
-            let n1 = a1.map(parse).transpose()?;
-            let n2 = a2.map(parse).transpose()?;
+            let n1 = a1.map(|a| parse(a, lines[1])).transpose()?;
+            let n2 = a2.map(|a| parse(a, lines[2])).transpose()?;
             (n1, n2)
         }
     };
@@ -348,7 +388,7 @@ fn abs(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         None => {
             let shown = arg.map(String::as_str).unwrap_or("(null)");
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 644, "acf_abs_exec"),
                 &format!("Bad or missing argument for number: {shown}"),
             );
             Err(Failed)
@@ -358,7 +398,10 @@ fn abs(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
 
 fn digit_sum(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
-        ctx.warning(FILE, "Missing argument for number");
+        ctx.warning(
+            crate::site!(FILE, 665, "acf_digit_sum_exec"),
+            "Missing argument for number",
+        );
         return Err(Failed);
     }
     let sum: i64 = data

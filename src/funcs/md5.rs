@@ -24,7 +24,10 @@ pub fn hex(data: &[u8]) -> String {
 
 fn md5_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
-        ctx.warning("func_md5.c", "Syntax: MD5(<data>) - missing argument!");
+        ctx.warning(
+            crate::site!("func_md5.c", 59, "md5"),
+            "Syntax: MD5(<data>) - missing argument!",
+        );
         return Err(Failed);
     }
     Ok(hex(data.as_bytes()))

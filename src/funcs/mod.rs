@@ -38,6 +38,7 @@ use std::sync::{Arc, LazyLock};
 pub use crate::apps::Support;
 use crate::channels::Channel;
 use crate::core::System;
+use crate::core::logger::Site;
 
 /// The function failed; it has logged why, as Asterisk's functions do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,12 +54,12 @@ pub struct FuncCtx<'a> {
 }
 
 impl FuncCtx<'_> {
-    pub fn warning(&self, file: &str, msg: &str) {
-        self.sys.pbx.logger.warning(file, None, msg);
+    pub fn warning(&self, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.warning(site, None, msg);
     }
 
-    pub fn error(&self, file: &str, msg: &str) {
-        self.sys.pbx.logger.error(file, None, msg);
+    pub fn error(&self, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.error(site, None, msg);
     }
 
     /// A channel variable, else a global (`pbx_builtin_getvar_helper`).
@@ -70,13 +71,14 @@ impl FuncCtx<'_> {
         crate::pbx::set_var(self.sys, self.chan, name, value)
     }
 
-    /// The channel, or the error Asterisk logs when a function needs one.
-    pub fn require_channel(&self, file: &str) -> Result<&Arc<Channel>, Failed> {
+    /// The channel, or the warning Asterisk logs (from `site`) when a
+    /// function needs one.
+    pub fn require_channel(&self, site: &Site<'_>) -> Result<&Arc<Channel>, Failed> {
         match self.chan {
             Some(c) => Ok(c),
             None => {
                 self.warning(
-                    file,
+                    site,
                     &format!("No channel was provided to {} function.", self.name),
                 );
                 Err(Failed)
@@ -152,7 +154,7 @@ fn split_call<'a>(sys: &System, call: &'a str) -> (&'a str, &'a str) {
     match call.find('(') {
         None => {
             sys.pbx.logger.warning(
-                "pbx_functions.c",
+                crate::site!("pbx_functions.c", 468, "func_args"),
                 None,
                 &format!("Function '{call}' doesn't contain parentheses.  Assuming null argument."),
             );
@@ -164,7 +166,7 @@ fn split_call<'a>(sys: &System, call: &'a str) -> (&'a str, &'a str) {
                 Some(j) => (&call[..i], &rest[..j]),
                 None => {
                     sys.pbx.logger.warning(
-                        "pbx_functions.c",
+                        crate::site!("pbx_functions.c", 475, "func_args"),
                         None,
                         &format!(
                             "Can't find trailing parenthesis for function '{}({rest}'?",
@@ -179,17 +181,20 @@ fn split_call<'a>(sys: &System, call: &'a str) -> (&'a str, &'a str) {
 }
 
 /// Splits a call and finds its function, logging Asterisk's error when
-/// no function has that name.
-fn lookup<'a>(sys: &System, call: &'a str) -> Option<(&'static Function, &'a str, &'a str)> {
+/// no function has that name (ast_func_read and ast_func_write each from
+/// their own line: `site`).
+fn lookup<'a>(
+    sys: &System,
+    call: &'a str,
+    site: &Site<'_>,
+) -> Option<(&'static Function, &'a str, &'a str)> {
     let (name, args) = split_call(sys, call);
     match find(name) {
         Some(f) => Some((f, name, args)),
         None => {
-            sys.pbx.logger.error(
-                "pbx_functions.c",
-                None,
-                &format!("Function {name} not registered"),
-            );
+            sys.pbx
+                .logger
+                .error(site, None, &format!("Function {name} not registered"));
             None
         }
     }
@@ -197,10 +202,14 @@ fn lookup<'a>(sys: &System, call: &'a str) -> Option<(&'static Function, &'a str
 
 /// `ast_func_read`: `None` when the function is unknown or failed.
 pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<String> {
-    let (f, name, args) = lookup(sys, call)?;
+    let (f, name, args) = lookup(
+        sys,
+        call,
+        crate::site!("pbx_functions.c", 631, "ast_func_read"),
+    )?;
     let Some(read) = f.read else {
         sys.pbx.logger.error(
-            "pbx_functions.c",
+            crate::site!("pbx_functions.c", 633, "ast_func_read"),
             None,
             &format!("Function {name} cannot be read"),
         );
@@ -211,12 +220,16 @@ pub fn read(sys: &System, chan: Option<&Arc<Channel>>, call: &str) -> Option<Str
 
 /// `ast_func_write`.
 pub fn write(sys: &System, chan: Option<&Arc<Channel>>, call: &str, value: &str) -> bool {
-    let Some((f, name, args)) = lookup(sys, call) else {
+    let Some((f, name, args)) = lookup(
+        sys,
+        call,
+        crate::site!("pbx_functions.c", 739, "ast_func_write"),
+    ) else {
         return false;
     };
     let Some(write) = f.write else {
         sys.pbx.logger.error(
-            "pbx_functions.c",
+            crate::site!("pbx_functions.c", 741, "ast_func_write"),
             None,
             &format!("Function {name} cannot be written to"),
         );

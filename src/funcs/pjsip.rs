@@ -25,7 +25,7 @@ fn dial_contacts_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let (endpoint, aors, user) = (arg(0), arg(1), arg(2));
     if endpoint.is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 526, "pjsip_acf_dial_contacts_read"),
             &format!(
                 "An endpoint name must be specified when using the '{}' dialplan function",
                 ctx.name
@@ -36,7 +36,7 @@ fn dial_contacts_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let loaded = ctx.sys.loaded();
     let Some(ep) = loaded.pjsip.endpoint(endpoint) else {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 529, "pjsip_acf_dial_contacts_read"),
             &format!("Specified endpoint '{endpoint}' was not found"),
         );
         return Err(Failed);
@@ -48,7 +48,7 @@ fn dial_contacts_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     };
     if aors.trim().is_empty() {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 536, "pjsip_acf_dial_contacts_read"),
             &format!(
                 "No AOR has been provided and no AORs are configured on endpoint '{endpoint}'"
             ),

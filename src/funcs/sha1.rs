@@ -24,7 +24,10 @@ pub fn hex(data: &[u8]) -> String {
 
 fn sha1_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
-        ctx.warning("func_sha1.c", "Syntax: SHA1(<data>) - missing argument!");
+        ctx.warning(
+            crate::site!("func_sha1.c", 66, "sha1"),
+            "Syntax: SHA1(<data>) - missing argument!",
+        );
         return Err(Failed);
     }
     Ok(hex(data.as_bytes()))

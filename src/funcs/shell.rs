@@ -40,7 +40,7 @@ fn run(command: &str) -> std::io::Result<Vec<u8>> {
 fn shell(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
         ctx.warning(
-            "func_shell.c",
+            crate::site!("func_shell.c", 46, "shell_helper"),
             "Missing Argument!  Example:  Set(foo=${SHELL(echo \"bar\")})",
         );
         return Err(Failed);
@@ -57,7 +57,7 @@ fn shell(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         Ok(out) => Ok(String::from_utf8_lossy(&out).into_owned()),
         Err(_) => {
             ctx.warning(
-                "func_shell.c",
+                crate::site!("func_shell.c", 65, "shell_helper"),
                 &format!("Failed to execute shell command '{data}'"),
             );
             Err(Failed)

@@ -110,12 +110,15 @@ fn sprintf(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
                     let spec = parse_spec(spec_text);
                     if b"diouxXc".contains(&c) {
                         let Some(arg) = next_arg() else {
-                            ctx.error(FILE, "SPRINTF() has more format specifiers than arguments!");
+                            ctx.error(
+                                crate::site!(FILE, 136, "acf_sprintf"),
+                                "SPRINTF() has more format specifiers than arguments!",
+                            );
                             return Err(Failed);
                         };
                         let Some((v, _)) = scan_int(arg) else {
                             ctx.error(
-                                FILE,
+                                crate::site!(FILE, 132, "acf_sprintf"),
                                 &format!("Argument '{arg}' is not an integer number for format '{spec_shown}'"),
                             );
                             return Err(Failed);
@@ -123,12 +126,15 @@ fn sprintf(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
                         append(&mut out, &format_int(&spec, v));
                     } else if b"eEfFgGaA".contains(&c) {
                         let Some(arg) = next_arg() else {
-                            ctx.error(FILE, "SPRINTF() has more format specifiers than arguments!");
+                            ctx.error(
+                                crate::site!(FILE, 159, "acf_sprintf"),
+                                "SPRINTF() has more format specifiers than arguments!",
+                            );
                             return Err(Failed);
                         };
                         let Some(v) = scan_double(arg) else {
                             ctx.error(
-                                FILE,
+                                crate::site!(FILE, 155, "acf_sprintf"),
                                 &format!(
                                     "Argument '{arg}' is not a floating point number for format '{spec_shown}'"
                                 ),
@@ -143,7 +149,7 @@ fn sprintf(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
                     } else {
                         let shown = next_arg().unwrap_or("(null)");
                         ctx.error(
-                            FILE,
+                            crate::site!(FILE, 190, "acf_sprintf"),
                             &format!(
                                 "Format type not supported: '{spec_shown}' with argument '{shown}'"
                             ),

@@ -168,7 +168,7 @@ pub(crate) fn encoded_char(ctx: &FuncCtx<'_>, s: &[u8]) -> Option<(u8, usize)> {
                 let c = at(2);
                 let shown = if c == 0 { String::new() } else { text(vec![c]) };
                 ctx.error(
-                    "app.c",
+                    crate::site!("app.c", 3192, "ast_get_encoded_char"),
                     &format!("Illegal character '{shown}' in hexadecimal string"),
                 );
                 return None;
@@ -238,12 +238,15 @@ pub(crate) fn atoi(s: &str) -> i64 {
 fn filter(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', false, 2);
     let (Some(allowed_arg), Some(string)) = (a.first(), a.get(1)) else {
-        ctx.error(FILE, "Usage: FILTER(<allowed-chars>,<string>)");
+        ctx.error(
+            crate::site!(FILE, 915, "filter"),
+            "Usage: FILTER(<allowed-chars>,<string>)",
+        );
         return Err(Failed);
     };
     if allowed_arg.starts_with('"') {
         ctx.warning(
-            FILE,
+            crate::site!(FILE, 920, "filter"),
             "FILTER allowed characters includes the quote (\") character.  This may not be what you want.",
         );
     }
@@ -264,7 +267,7 @@ fn filter(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
             i += used2 + 1;
             if c2 < c1 {
                 ctx.warning(
-                    FILE,
+                    crate::site!(FILE, 938, "filter"),
                     &format!(
                         "Range wrapping in FILTER({allowed_arg},{string}).  This may not be what you want."
                     ),
@@ -293,7 +296,7 @@ fn replace(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', true, 3);
     if a.len() < 2 {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1000, "replace"),
             &format!(
                 "Usage: {}(<varname>,<search-chars>[,<replace-char>])",
                 ctx.name
@@ -309,7 +312,7 @@ fn replace(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         .unwrap_or(0);
     if find.is_empty() || a[0].is_empty() {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1009, "replace"),
             "The characters to search for and the variable name must not be empty.",
         );
         return Err(Failed);
@@ -335,7 +338,7 @@ fn strreplace(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', true, 5);
     if a.len() < 2 {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1080, "strreplace"),
             &format!(
                 "Usage: {}(<varname>,<find-string>[,<replace-string>,[<max-replacements>]])",
                 ctx.name
@@ -348,7 +351,10 @@ fn strreplace(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     }
     let find = a[1].as_str();
     if find.is_empty() {
-        ctx.error(FILE, "No <find-string> specified");
+        ctx.error(
+            crate::site!(FILE, 1093, "strreplace"),
+            "No <find-string> specified",
+        );
         return Err(Failed);
     }
     let value = var_value(ctx, &a[0]);
@@ -382,7 +388,7 @@ fn strbetween(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b',', true, 3);
     if a.len() != 2 || a[0].is_empty() {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1160, "strbetween"),
             &format!("Usage: {}(<varname>,<insert-string>)", ctx.name),
         );
         return Err(Failed);
@@ -407,7 +413,7 @@ fn regex(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let a = separate_args(args, b'"', true, 3);
     if a.len() != 3 {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1279, "regex"),
             "Unexpected arguments: should have been in the form '\"<regex>\" <string>'",
         );
         return Err(Failed);
@@ -421,7 +427,7 @@ fn regex(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         Err(msg) => {
             // The parse buffer now ends where the first quote was.
             ctx.warning(
-                FILE,
+                crate::site!(FILE, 1289, "regex"),
                 &format!("Malformed input {}({}): {msg}", ctx.name, a[0]),
             );
             return Err(Failed);
@@ -437,7 +443,7 @@ fn regex(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 
 fn quote(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
-        ctx.warning(FILE, "No argument specified!");
+        ctx.warning(crate::site!(FILE, 1605, "quote"), "No argument specified!");
         return Ok("\"\"".to_string());
     }
     let mut out = vec![b'"'];
@@ -479,7 +485,10 @@ fn len(_ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 
 fn eval(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
-        ctx.warning(FILE, "EVAL requires an argument: EVAL(<string>)");
+        ctx.warning(
+            crate::site!(FILE, 1767, "function_eval"),
+            "EVAL requires an argument: EVAL(<string>)",
+        );
         return Err(Failed);
     }
     Ok(crate::pbx::subst::substitute(ctx.sys, ctx.chan, args))

@@ -46,7 +46,10 @@ fn uptime_hours() -> Option<u64> {
 
 fn sysinfo(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     if data.is_empty() {
-        ctx.warning(FILE, "Syntax: ${SYSINFO(<parameter>)} - missing argument!)");
+        ctx.warning(
+            crate::site!(FILE, 106, "sysinfo_helper"),
+            "Syntax: ${SYSINFO(<parameter>)} - missing argument!)",
+        );
         return Err(Failed);
     }
     let mem = |key: &str| {
@@ -69,14 +72,20 @@ fn sysinfo(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         "freeswap" => mem("SwapFree"),
         "numprocs" => loadavg().map(|(_, p)| p.to_string()),
         _ => {
-            ctx.error(FILE, &format!("Unknown sysinfo parameter type '{data}'."));
+            ctx.error(
+                crate::site!(FILE, 133, "sysinfo_helper"),
+                &format!("Unknown sysinfo parameter type '{data}'."),
+            );
             return Err(Failed);
         }
     };
     match value {
         Some(v) => Ok(v),
         None => {
-            ctx.error(FILE, "FAILED to retrieve system information");
+            ctx.error(
+                crate::site!(FILE, 101, "sysinfo_helper"),
+                "FAILED to retrieve system information",
+            );
             Err(Failed)
         }
     }

@@ -227,7 +227,10 @@ fn strftime_fn(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     match out {
         Some(o) if !o.is_empty() => Ok(text(o)),
         _ => {
-            ctx.warning(FILE, "C function strftime() output nothing?!!");
+            ctx.warning(
+                crate::site!(FILE, 1709, "acf_strftime"),
+                "C function strftime() output nothing?!!",
+            );
             Ok(String::new())
         }
     }
@@ -559,7 +562,7 @@ fn strptime_fn(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let format = a.get(2).map_or("", String::as_str);
     if format.is_empty() {
         ctx.error(
-            FILE,
+            crate::site!(FILE, 1742, "acf_strptime"),
             "No format supplied to STRPTIME(<timestring>,<timezone>,<format>)",
         );
         return Err(Failed);
@@ -567,7 +570,10 @@ fn strptime_fn(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     let input = a.first().map_or("", String::as_str);
     match strptime(input.as_bytes(), format.as_bytes()) {
         None => {
-            ctx.warning(FILE, "STRPTIME() found no time specified within the string");
+            ctx.warning(
+                crate::site!(FILE, 1748, "acf_strptime"),
+                "STRPTIME() found no time specified within the string",
+            );
             Ok(String::new())
         }
         Some(tm) => {

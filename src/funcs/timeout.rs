@@ -59,7 +59,10 @@ fn timeout_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         }),
         _ => {
             drop(d);
-            ctx.error(FILE, "Unknown timeout type specified.");
+            ctx.error(
+                crate::site!(FILE, 117, "timeout_read"),
+                "Unknown timeout type specified.",
+            );
             Err(Failed)
         }
     }
@@ -141,7 +144,10 @@ fn timeout_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
                 ctx.sys.pbx.logger.verbose(3, FILE, None, &msg);
             }
         }
-        _ => ctx.error(FILE, "Unknown timeout type specified."),
+        _ => ctx.error(
+            crate::site!(FILE, 191, "timeout_write"),
+            "Unknown timeout type specified.",
+        ),
     }
     Ok(())
 }

@@ -69,7 +69,7 @@ fn attribute_is(attr: &str, name: &str, n: usize) -> bool {
 fn vm_info(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let usage = || {
         ctx.error(
-            VM_FILE,
+            crate::site!(VM_FILE, 13715, "acf_vm_info"),
             "VM_INFO requires an argument (<mailbox>[@<context>],attribute[,folder])",
         );
         Failed
@@ -122,7 +122,10 @@ fn vm_info(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         let id = format!("{}@{}", mailbox, context);
         message_count(ctx, &id, folder).to_string()
     } else {
-        ctx.error(VM_FILE, &format!("Unknown attribute '{attr}' for VM_INFO"));
+        ctx.error(
+            crate::site!(VM_FILE, 13768, "acf_vm_info"),
+            &format!("Unknown attribute '{attr}' for VM_INFO"),
+        );
         return Err(Failed);
     })
 }

@@ -149,7 +149,7 @@ impl HttpServer {
             Ok(l) => l,
             Err(e) => {
                 self.sys.pbx.logger.error(
-                    "tcptls.c",
+                    crate::site!("tcptls.c", 877, "ast_tcptls_server_start"),
                     None,
                     &format!("Unable to bind {scheme} server to {addr}: {e}"),
                 );
@@ -201,8 +201,8 @@ impl HttpServer {
             Ok(c) => c,
             Err(e) => {
                 let log = &self.sys.pbx.logger;
-                log.error("tcptls.c", None, &e.message);
-                log.error("tcptls.c", None, &e.detail);
+                log.error(crate::site!("tcptls.c", 0, "__ssl_setup"), None, &e.message);
+                log.error(crate::site!("tcptls.c", 0, "__ssl_setup"), None, &e.detail);
                 return;
             }
         };
@@ -220,7 +220,7 @@ impl HttpServer {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => srv.serve(Box::new(tls), peer, local).await,
                         _ => srv.sys.pbx.logger.error(
-                            "tcptls.c",
+                            crate::site!("tcptls.c", 179, "handle_tcptls_connection"),
                             None,
                             &format!("Unable to set up ssl connection with peer '{peer}'"),
                         ),
@@ -271,7 +271,7 @@ impl HttpServer {
         if self.active.fetch_add(1, Ordering::SeqCst) >= limit {
             self.active.fetch_sub(1, Ordering::SeqCst);
             self.sys.pbx.logger.warning(
-                "http.c",
+                crate::site!("http.c", 2093, "httpd_helper_thread"),
                 None,
                 &format!("HTTP session count exceeded {limit} sessions."),
             );

@@ -387,7 +387,7 @@ impl Ajam {
         };
         let Some(nonce) = scan_hex(&d.nonce) else {
             sys.pbx.logger.warning(
-                "manager.c",
+                crate::site!("manager.c", 8666, "auth_http_callback"),
                 None,
                 &format!("Received incorrect nonce in Digest <{}>", d.nonce),
             );
@@ -396,7 +396,7 @@ impl Ajam {
         let conf = sys.loaded().manager.clone();
         let Some(user) = conf.user(&d.username) else {
             sys.pbx.logger.notice(
-                "manager.c",
+                crate::site!("manager.c", 8675, "auth_http_callback"),
                 None,
                 &format!(
                     "{} tried to authenticate with nonexistent user '{}'",
@@ -408,7 +408,7 @@ impl Ajam {
         };
         if !user.acls.is_empty() && !user.acls.allows(peer.ip()) {
             sys.pbx.logger.notice(
-                "manager.c",
+                crate::site!("manager.c", 8683, "auth_http_callback"),
                 None,
                 &format!("{} failed to pass IP ACL as '{}'", peer.ip(), d.username),
             );

@@ -205,7 +205,7 @@ impl Manager {
             Ok(l) => l,
             Err(e) => {
                 self.sys.pbx.logger.error(
-                    "tcptls.c",
+                    crate::site!("tcptls.c", 0, "ast_tcptls_server_start"),
                     None,
                     &format!("Unable to bind Manager Interface to {addr}: {e}"),
                 );

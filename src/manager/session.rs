@@ -223,7 +223,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                     // No line end in a full buffer: the line is too long.
                     // Keep the last byte in case it starts a CRLF.
                     s.mgr.sys.pbx.logger.warning(
-                        "manager.c",
+                        crate::site!("manager.c", 7207, "get_input"),
                         None,
                         &format!(
                             "Discarding message from {}. Line too long: {:.25}...",
@@ -293,7 +293,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
 
 fn lagged(s: &Session, peer: SocketAddr, n: u64) {
     s.mgr.sys.pbx.logger.warning(
-        "manager.c",
+        crate::site!("manager.c", 0, "session_do"),
         None,
         &format!(
             "Manager session from {} fell {n} events behind; disconnecting",

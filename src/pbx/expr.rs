@@ -26,8 +26,8 @@
 //!
 //! Asterisk writes each message with `ast_log()`. In a log file the line is
 //! `[date] LEVEL[tid][C-id] <file>: <message>`; on the console it is
-//! `<file>:<line> <function>: <message>`. [`LogEntry`] carries the file and
-//! function Asterisk uses: `ast_expr2.y` for the operators and functions
+//! `<file>:<line> <function>: <message>`. [`LogEntry`] carries the file, line
+//! and function Asterisk uses: `ast_expr2.y` for the operators and functions
 //! (`op_div`, `op_func`, …) and `ast_expr2.fl` / `ast_yyerror` for syntax
 //! errors. Messages are stored without their trailing newline; a syntax
 //! error message spans three lines (`...; Input:\n<expr>\n<caret>`).
@@ -100,6 +100,9 @@ pub struct LogEntry {
     pub file: &'static str,
     /// The C function that logs it, e.g. `op_div`, `ast_yyerror`.
     pub function: &'static str,
+    /// Its `__LINE__` as the built parser reports it (the `#line`
+    /// directives of the shipped ast_expr2.c/ast_expr2f.c).
+    pub line: u32,
     /// The text, without the trailing newline.
     pub message: String,
 }
@@ -1336,17 +1339,27 @@ struct Evaluator<'a, 'h> {
 }
 
 impl Evaluator<'_, '_> {
-    fn push_log(&mut self, level: LogLevel, file: &'static str, function: &'static str, m: String) {
+    fn push_log(
+        &mut self,
+        level: LogLevel,
+        (file, line, function): (&'static str, u32, &'static str),
+        m: String,
+    ) {
         self.log.push(LogEntry {
             level,
             file,
             function,
+            line,
             message: m,
         });
     }
 
-    fn warn(&mut self, function: &'static str, m: &str) {
-        self.push_log(LogLevel::Warning, "ast_expr2.y", function, m.to_string());
+    fn warn(&mut self, (function, line): (&'static str, u32), m: &str) {
+        self.push_log(
+            LogLevel::Warning,
+            ("ast_expr2.y", line, function),
+            m.to_string(),
+        );
     }
 
     fn make_number(&mut self, v: &mut Val) -> bool {
@@ -1360,7 +1373,7 @@ impl Evaluator<'_, '_> {
                 }
                 Parsed::Range(_) => {
                     let m = format!("Conversion of {s} to number under/overflowed!");
-                    self.warn("to_number", &m);
+                    self.warn(("to_number", 588), &m);
                     // Asterisk frees the text and keeps a null string.
                     *v = Val::Str(String::new());
                     false
@@ -1432,7 +1445,7 @@ impl Evaluator<'_, '_> {
 
     fn op_plus(&mut self, mut a: Val, mut b: Val) -> Val {
         if !self.make_number(&mut a) {
-            self.warn("op_plus", "non-numeric argument");
+            self.warn(("op_plus", 1294), "non-numeric argument");
             return if self.make_number(&mut b) {
                 b
             } else {
@@ -1445,14 +1458,14 @@ impl Evaluator<'_, '_> {
         let (x, y) = (a.num(), b.num());
         let r = x.add(y);
         if Self::chk_plus(x, y, r) {
-            self.warn("op_plus", "overflow");
+            self.warn(("op_plus", 1310), "overflow");
         }
         Val::Num(r)
     }
 
     fn op_minus(&mut self, mut a: Val, mut b: Val) -> Val {
         if !self.make_number(&mut a) {
-            self.warn("op_minus", "non-numeric argument");
+            self.warn(("op_minus", 1338), "non-numeric argument");
             return if self.make_number(&mut b) {
                 Val::Num(F80::ZERO.sub(b.num()))
             } else {
@@ -1460,26 +1473,26 @@ impl Evaluator<'_, '_> {
             };
         }
         if !self.make_number(&mut b) {
-            self.warn("op_minus", "non-numeric argument");
+            self.warn(("op_minus", 1351), "non-numeric argument");
             return a;
         }
         let (x, y) = (a.num(), b.num());
         let r = x.sub(y);
         if Self::chk_minus(x, y, r) {
-            self.warn("op_minus", "overflow");
+            self.warn(("op_minus", 1358), "overflow");
         }
         Val::Num(r)
     }
 
     fn op_negate(&mut self, mut a: Val) -> Val {
         if !self.make_number(&mut a) {
-            self.warn("op_negate", "non-numeric argument");
+            self.warn(("op_negate", 1373), "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
         let x = a.num();
         let r = x.neg();
         if Self::chk_minus(F80::ZERO, x, r) {
-            self.warn("op_negate", "overflow");
+            self.warn(("op_negate", 1379), "overflow");
         }
         Val::Num(r)
     }
@@ -1494,46 +1507,46 @@ impl Evaluator<'_, '_> {
 
     fn op_times(&mut self, mut a: Val, mut b: Val) -> Val {
         if !self.make_number(&mut a) || !self.make_number(&mut b) {
-            self.warn("op_times", "non-numeric argument");
+            self.warn(("op_times", 1460), "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
         let (x, y) = (a.num(), b.num());
         let r = x.mul(y);
         // Asterisk's overflow test: dividing back must give the operand.
         if !x.is_zero() && !r.div(x).eq(y) {
-            self.warn("op_times", "overflow");
+            self.warn(("op_times", 1466), "overflow");
         }
         Val::Num(r)
     }
 
     fn op_div(&mut self, mut a: Val, mut b: Val) -> Val {
         if !self.make_number(&mut a) {
-            self.warn("op_div", "non-numeric argument");
+            self.warn(("op_div", 1493), "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
         if !self.make_number(&mut b) {
-            self.warn("op_div", "non-numeric argument");
+            self.warn(("op_div", 1499), "non-numeric argument");
             return Val::Num(F80::from_u64(INT_MAX));
         }
         let (x, y) = (a.num(), b.num());
         if y.is_zero() {
-            self.warn("op_div", "division by zero");
+            self.warn(("op_div", 1504), "division by zero");
             return Val::Num(F80::from_u64(INT_MAX));
         }
         let r = x.div(y);
         if x.eq(quad_min()) && y.eq(F80::from_i64(-1)) {
-            self.warn("op_div", "overflow");
+            self.warn(("op_div", 1512), "overflow");
         }
         Val::Num(r)
     }
 
     fn op_rem(&mut self, mut a: Val, mut b: Val) -> Val {
         if !self.make_number(&mut a) || !self.make_number(&mut b) {
-            self.warn("op_rem", "non-numeric argument");
+            self.warn(("op_rem", 1526), "non-numeric argument");
             return Val::Num(F80::ZERO);
         }
         if b.num().is_zero() {
-            self.warn("op_rem", "div by zero");
+            self.warn(("op_rem", 1533), "div by zero");
             return b;
         }
         Val::Num(a.num().fmod(b.num()))
@@ -1541,7 +1554,11 @@ impl Evaluator<'_, '_> {
 
     /// `:` (anchored at the start) and `=~` (anywhere).
     fn op_regex(&mut self, mut a: Val, mut b: Val, anchored: bool) -> Val {
-        let func = if anchored { "op_colon" } else { "op_eqtilde" };
+        let func = if anchored {
+            ("op_colon", 1564)
+        } else {
+            ("op_eqtilde", 1615)
+        };
         a.make_string();
         b.make_string();
         a.strip_quotes();
@@ -1610,12 +1627,15 @@ impl Evaluator<'_, '_> {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
         if !possible {
             let m = format!("Error! '{name}' is not possibly a function name!");
-            self.push_log(LogLevel::Error, "ast_expr2.y", "op_func", m);
+            self.push_log(LogLevel::Error, ("ast_expr2.y", 1076, "op_func"), m);
             return Val::Num(F80::ZERO);
         }
         if let Some(arity) = math::arity(name) {
             if args.len() != arity {
-                self.warn("op_func", &format!("Wrong args to {name}() function"));
+                self.warn(
+                    ("op_func", wrong_args_line(name)),
+                    &format!("Wrong args to {name}() function"),
+                );
                 return Val::Num(F80::ZERO);
             }
             for a in args.iter_mut() {
@@ -1628,10 +1648,13 @@ impl Evaluator<'_, '_> {
         let chan = self.host.has_channel();
         let kind = self.host.find(name);
         if !chan {
-            self.warn("op_func", "Hey! chan is NULL.");
+            self.warn(("op_func", 1045), "Hey! chan is NULL.");
         }
         if kind == FunctionKind::Missing {
-            self.warn("op_func", &format!("Hey! could not find func {name}."));
+            self.warn(
+                ("op_func", 1047),
+                &format!("Hey! could not find func {name}."),
+            );
         }
         match kind {
             FunctionKind::Readable if chan => {
@@ -1656,12 +1679,12 @@ impl Evaluator<'_, '_> {
             }
             FunctionKind::NotReadable if chan => {
                 let m = format!("Error! Function '{name}' cannot be read!");
-                self.push_log(LogLevel::Error, "ast_expr2.y", "op_func", m);
+                self.push_log(LogLevel::Error, ("ast_expr2.y", 1060, "op_func"), m);
                 Val::Num(F80::ZERO)
             }
             _ => {
                 let m = format!("Error! '{name}' doesn't appear to be an available function!");
-                self.push_log(LogLevel::Error, "ast_expr2.y", "op_func", m);
+                self.push_log(LogLevel::Error, ("ast_expr2.y", 1065, "op_func"), m);
                 Val::Num(F80::ZERO)
             }
         }
@@ -1680,7 +1703,11 @@ impl Evaluator<'_, '_> {
         }
         total += 1;
         let m = format!("argbuf allocated {total} bytes;");
-        self.push_log(LogLevel::Notice, "ast_expr2.y", "compose_func_args", m);
+        self.push_log(
+            LogLevel::Notice,
+            ("ast_expr2.y", 759, "compose_func_args"),
+            m,
+        );
         let mut s = String::new();
         for (i, a) in args.iter().enumerate() {
             if i > 0 {
@@ -1692,8 +1719,42 @@ impl Evaluator<'_, '_> {
             }
         }
         let m = format!("argbuf uses {} bytes;", s.len());
-        self.push_log(LogLevel::Notice, "ast_expr2.y", "compose_func_args", m);
+        self.push_log(
+            LogLevel::Notice,
+            ("ast_expr2.y", 778, "compose_func_args"),
+            m,
+        );
         s
+    }
+}
+
+/// op_func checks each built-in math function's arity in its own branch,
+/// so "Wrong args" comes from a line per function.
+fn wrong_args_line(name: &str) -> u32 {
+    match name {
+        "COS" => 804,
+        "SIN" => 815,
+        "TAN" => 826,
+        "ACOS" => 837,
+        "ASIN" => 848,
+        "ATAN" => 859,
+        "ATAN2" => 871,
+        "POW" => 883,
+        "SQRT" => 894,
+        "FLOOR" => 905,
+        "CEIL" => 916,
+        "ROUND" => 927,
+        "RINT" => 938,
+        "TRUNC" => 949,
+        "EXP" => 960,
+        "EXP2" => 971,
+        "EXP10" => 982,
+        "LOG" => 993,
+        "LOG2" => 1004,
+        "LOG10" => 1015,
+        "REMAINDER" => 1027,
+        "ABS" => 1037,
+        _ => 0,
     }
 }
 
@@ -2111,11 +2172,12 @@ impl Evaluator<'_, '_> {
             "ast_yyerror():  syntax error: {msg}; Input:\n{}\n{caret}",
             self.input
         );
-        self.push_log(LogLevel::Warning, "ast_expr2.fl", "ast_yyerror", m);
+        // The shipped ast_expr2f.c's #line directives put these a line
+        // below where they sit in ast_expr2.fl; __LINE__ follows them.
+        self.push_log(LogLevel::Warning, ("ast_expr2.fl", 468, "ast_yyerror"), m);
         self.push_log(
             LogLevel::Warning,
-            "ast_expr2.fl",
-            "ast_yyerror",
+            ("ast_expr2.fl", 472, "ast_yyerror"),
             "If you have questions, please refer to https://docs.asterisk.org/Configuration/Dialplan/Variables/Channel-Variables/".to_string(),
         );
     }

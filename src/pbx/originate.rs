@@ -157,7 +157,7 @@ pub async fn request(
     }
     if !tech.eq_ignore_ascii_case("Local") {
         sys.pbx.logger.warning(
-            "channel.c",
+            crate::site!("channel.c", 6349, "request_channel"),
             None,
             &format!("No channel type registered for '{tech}'"),
         );
@@ -332,7 +332,10 @@ pub async fn originate_then(
                             let _ = crate::apps::exec(&ctx, a, &data).await;
                         }
                         None => {
-                            ctx.warning("pbx.c", &format!("No such application '{app}'"));
+                            ctx.warning(
+                                crate::site!("pbx.c", 7717, "pbx_outgoing_exec"),
+                                &format!("No such application '{app}'"),
+                            );
                         }
                     }
                     // ast_pbx_outgoing_app hangs up without making up

@@ -76,7 +76,7 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
     drop(loaded);
     let Some(app) = apps::find(&app_name) else {
         ctx.warning(
-            "pbx.c",
+            crate::site!("pbx.c", 2958, "pbx_extension_helper"),
             &format!("No application '{app_name}' for extension ({context}, {exten}, {priority})"),
         );
         return Spawn::Exit(AppExit::Hangup);
@@ -260,7 +260,7 @@ pub async fn run_loop(ctx: &AppCtx) {
             );
             if !send_to_invalid(ctx, &c, &x, cid.as_deref(), &note) {
                 ctx.warning(
-                    "pbx.c",
+                    crate::site!("pbx.c", 4543, "__ast_pbx_run"),
                     &format!(
                         "Channel '{}' sent to invalid extension but no invalid handler: context,exten,priority={c},{x},{p}",
                         chan.name
@@ -332,7 +332,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                 );
                 if !send_to_invalid(ctx, &c, &dst_exten, cid.as_deref(), &note) {
                     ctx.warning(
-                        "pbx.c",
+                        crate::site!("pbx.c", 4593, "__ast_pbx_run"),
                         &format!("Invalid extension '{dst_exten}', but no rule 'i' or 'e' in context '{c}'"),
                     );
                     found_any = true;
@@ -345,7 +345,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                 raise_exception(chan, "RESPONSETIMEOUT", 1);
             } else {
                 ctx.warning(
-                    "pbx.c",
+                    crate::site!("pbx.c", 4609, "__ast_pbx_run"),
                     &format!("Timeout, but no rule 't' or 'e' in context '{c}'"),
                 );
                 found_any = true;
@@ -355,7 +355,7 @@ pub async fn run_loop(ctx: &AppCtx) {
     }
     if !found_any && !error {
         ctx.warning(
-            "pbx.c",
+            crate::site!("pbx.c", 4621, "__ast_pbx_run"),
             &format!("Don't know what to do with '{}'", chan.name),
         );
     }
@@ -545,7 +545,7 @@ pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
 pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
     if target.is_empty() {
         ctx.warning(
-            "pbx.c",
+            crate::site!("pbx.c", 8931, "pbx_parseable_goto"),
             "Goto requires an argument ([[context,]extension,]priority)",
         );
         return Err(());
@@ -592,7 +592,7 @@ pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
                 }
                 _ => {
                     ctx.warning(
-                        "pbx.c",
+                        crate::site!("pbx.c", 8913, "pbx_parse_location"),
                         &format!("Priority '{pri_s}' must be a number > 0, or valid label"),
                     );
                     return Err(());

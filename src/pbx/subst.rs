@@ -70,7 +70,7 @@ fn substitute_into(
 ) {
     if depth >= MAX_DEPTH {
         sys.pbx.logger.error(
-            "pbx_variables.c",
+            crate::site!("pbx_variables.c", 695, "pbx_substitute_variables_helper_full_location"),
             None,
             &format!(
                 "Exceeded maximum variable substitution recursion depth ({MAX_DEPTH}) - possible infinite recursion in dialplan?"
@@ -98,7 +98,11 @@ fn substitute_into(
             let (len, next, needsub, closed) = scan(bytes, body, b'{', b'}');
             if !closed {
                 sys.pbx.logger.warning(
-                    "pbx_variables.c",
+                    crate::site!(
+                        "pbx_variables.c",
+                        782,
+                        "pbx_substitute_variables_helper_full_location"
+                    ),
                     None,
                     "Error in extension logic (missing '}')",
                 );
@@ -119,7 +123,11 @@ fn substitute_into(
             let (len, next, needsub, closed) = scan(bytes, body, b'[', b']');
             if !closed {
                 sys.pbx.logger.warning(
-                    "pbx_variables.c",
+                    crate::site!(
+                        "pbx_variables.c",
+                        878,
+                        "pbx_substitute_variables_helper_full_location"
+                    ),
                     None,
                     "Error in extension logic (missing ']')",
                 );
@@ -143,7 +151,11 @@ fn substitute_into(
                 };
                 sys.pbx.logger.log(crate::core::logger::Record {
                     level,
-                    file: entry.file,
+                    site: crate::core::logger::Site {
+                        file: entry.file,
+                        function: entry.function,
+                        line: entry.line,
+                    },
                     callid: None,
                     message: &entry.message,
                 });

@@ -289,7 +289,11 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                 for line in &g.registers {
                     match outbound::parse_chan_sip(line, g) {
                         Ok(r) => regs.push(r),
-                        Err(e) => sys.pbx.logger.warning("chan_sip.c", None, &e.to_string()),
+                        Err(e) => sys.pbx.logger.warning(
+                            crate::site!("chan_sip.c", 0, "reload_config"),
+                            None,
+                            &e.to_string(),
+                        ),
                     }
                 }
                 let listen = Listen {
@@ -299,15 +303,15 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                 wanted.push((Flavor::ChanSip, listen, regs))
             }
             (None, _) => sys.pbx.logger.warning(
-                "chan_sip.c",
+                crate::site!("chan_sip.c", 33132, "reload_config"),
                 None,
                 &format!("Invalid address: {}", g.bindaddr),
             ),
-            (_, Err(bad)) => {
-                sys.pbx
-                    .logger
-                    .warning("chan_sip.c", None, &format!("Invalid address: {bad}"))
-            }
+            (_, Err(bad)) => sys.pbx.logger.warning(
+                crate::site!("chan_sip.c", 33132, "reload_config"),
+                None,
+                &format!("Invalid address: {bad}"),
+            ),
         }
     }
     if loaded.modules.loads("res_pjsip") && loaded.modules.loads("chan_pjsip") {
@@ -319,7 +323,11 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                 match r {
                     Ok((transport, r)) => regs.push((transport, r)),
                     Err(e) => sys.pbx.logger.error(
-                        "res_pjsip_outbound_registration.c",
+                        crate::site!(
+                            "res_pjsip_outbound_registration.c",
+                            0,
+                            "sip_outbound_registration_apply"
+                        ),
                         None,
                         &e.to_string(),
                     ),
@@ -351,7 +359,7 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                     wanted.push((Flavor::Pjsip, listen, mine))
                 }
                 Err(_) => sys.pbx.logger.error(
-                    "res_pjsip/config_transport.c",
+                    crate::site!("res_pjsip/config_transport.c", 0, "transport_apply"),
                     None,
                     &format!(
                         "Transport '{}' could not be started: invalid bind address",
@@ -383,10 +391,13 @@ pub async fn start(sys: &Arc<System>) -> Vec<Arc<SipStack>> {
                     .flatten()
                     .map(|a| a.to_string())
                     .collect();
+                // Asterism's own words for a listener it cannot open.
                 sys.pbx.logger.error(
                     match flavor {
-                        Flavor::ChanSip => "chan_sip.c",
-                        Flavor::Pjsip => "res_pjsip/config_transport.c",
+                        Flavor::ChanSip => crate::site!("chan_sip.c", 0, "reload_config"),
+                        Flavor::Pjsip => {
+                            crate::site!("res_pjsip/config_transport.c", 0, "transport_apply")
+                        }
                     },
                     None,
                     &format!(

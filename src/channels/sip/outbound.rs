@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::style::Answering;
 use crate::config::views::pjsip::PjsipConf;
 use crate::config::views::sip::SipGeneral;
-use crate::core::logger::Level;
+use crate::core::logger::{Level, Site};
 use crate::sip::auth::{DigestChallenge, Secret};
 use crate::sip::message::{Request, Response};
 use crate::sip::{Method, Uri};
@@ -295,7 +295,7 @@ pub struct Client {
     retries: u32,
     /// What the driver logs about the last outcome (level, text), for the
     /// task to write.
-    pub log: Vec<(crate::core::logger::Level, String)>,
+    pub log: Vec<(crate::core::logger::Level, Site<'static>, String)>,
 }
 
 /// What the task does after a response.
@@ -482,6 +482,7 @@ impl Client {
                         if flavor == Flavor::ChanSip {
                             self.log.push((
                                 Level::Notice,
+                                chan_sip(24846, "handle_response_register"),
                                 format!(
                                     "Failed to authenticate on REGISTER to '{}@{}' (Tries {})",
                                     self.reg.user, self.reg.host, self.sent
@@ -521,6 +522,7 @@ impl Client {
                 let (user, host) = (self.reg.user.clone(), self.reg.host.clone());
                 self.log.push((
                     Level::Warning,
+                    chan_sip(24889, "handle_response_register"),
                     format!(
                         "Got 423 Interval too brief for service {user}@{host}, minimum is {min} seconds"
                     ),
@@ -528,6 +530,7 @@ impl Client {
                 if min > max_expiry {
                     self.log.push((
                         Level::Warning,
+                        chan_sip(24895, "handle_response_register"),
                         format!(
                             "Required expiration time from {user}@{host} is too high, giving up"
                         ),
@@ -569,12 +572,19 @@ impl Client {
         match self.reg.giving_up {
             GivingUp::ChanSip { retry_403, .. } => {
                 let (user, host) = (&self.reg.user, &self.reg.host);
-                let give_up = |text: String| Some((Level::Warning, text));
+                let give_up = |line, text: String| {
+                    Some((
+                        Level::Warning,
+                        chan_sip(line, "handle_response_register"),
+                        text,
+                    ))
+                };
                 let (stop, log) = match code {
                     403 if retry_403 => (
                         false,
                         Some((
                             Level::Notice,
+                            chan_sip(24852, "handle_response_register"),
                             format!(
                                 "Treating 403 response to REGISTER as non-fatal for {user}@{host}"
                             ),
@@ -582,21 +592,30 @@ impl Client {
                     ),
                     403 => (
                         true,
-                        give_up(format!(
-                            "Forbidden - wrong password on authentication for REGISTER for '{user}' to '{host}'"
-                        )),
+                        give_up(
+                            24858,
+                            format!(
+                                "Forbidden - wrong password on authentication for REGISTER for '{user}' to '{host}'"
+                            ),
+                        ),
                     ),
                     404 => (
                         true,
-                        give_up(format!(
-                            "Got 404 Not found on SIP register to service {user}@{host}, giving up"
-                        )),
+                        give_up(
+                            24865,
+                            format!(
+                                "Got 404 Not found on SIP register to service {user}@{host}, giving up"
+                            ),
+                        ),
                     ),
                     400 | 414 | 493 | 479 => (
                         true,
-                        give_up(format!(
-                            "Got error {code} on register to {user}@{host}, giving up (check config)"
-                        )),
+                        give_up(
+                            24909,
+                            format!(
+                                "Got error {code} on register to {user}@{host}, giving up (check config)"
+                            ),
+                        ),
                     ),
                     _ => (false, None),
                 };
@@ -642,9 +661,16 @@ impl Client {
         let client = self.reg.client_uri.clone().unwrap_or_default();
         let temporal = matches!(code, 408 | 500 | 502 | 503 | 504 | 600..=699)
             || (matches!(code, 401 | 407) && !auth_rejection_permanent);
-        let retry_in = |this: &mut Client, wait: Duration, text: String| {
+        let retry_in = |this: &mut Client, wait: Duration, site: Site<'static>, text: String| {
             this.next_at = Some(now + wait);
-            this.log.push((Level::Warning, text));
+            this.log.push((Level::Warning, site, text));
+        };
+        // schedule_retry logs a retry with or without an answer from its
+        // own two lines.
+        let temporal_site = if answered {
+            pjsip(1212, "schedule_retry")
+        } else {
+            pjsip(1216, "schedule_retry")
         };
         let temporal_text = |wait: Duration| {
             if answered {
@@ -660,12 +686,13 @@ impl Client {
             }
         };
         if let Some(wait) = retry_after {
-            retry_in(self, wait, temporal_text(wait));
+            retry_in(self, wait, temporal_site, temporal_text(wait));
         } else if !self.reg.retry.is_zero() && temporal {
             if self.retries == max_retries {
                 self.next_at = None;
                 self.log.push((
                     Level::Warning,
+                    pjsip(1522, "handle_registration_response"),
                     format!(
                         "Maximum retries reached when attempting outbound registration to '{server}' with client '{client}', stopping registration attempt"
                     ),
@@ -673,13 +700,14 @@ impl Client {
             } else {
                 self.retries += 1;
                 let wait = self.reg.retry;
-                retry_in(self, wait, temporal_text(wait));
+                retry_in(self, wait, temporal_site, temporal_text(wait));
             }
         } else if code == 403 && !forbidden_retry.is_zero() && self.retries < max_retries {
             self.retries += 1;
             retry_in(
                 self,
                 forbidden_retry,
+                pjsip(1537, "handle_registration_response"),
                 format!(
                     "403 Forbidden fatal response received from '{server}' on registration attempt to '{client}', retrying in '{}' seconds",
                     forbidden_retry.as_secs()
@@ -690,6 +718,7 @@ impl Client {
             retry_in(
                 self,
                 fatal_retry,
+                pjsip(1545, "handle_registration_response"),
                 format!(
                     "'{code}' fatal response received from '{server}' on registration attempt to '{client}', retrying in '{}' seconds",
                     fatal_retry.as_secs()
@@ -699,6 +728,11 @@ impl Client {
             self.next_at = None;
             self.log.push((
                 Level::Warning,
+                if answered {
+                    pjsip(1551, "handle_registration_response")
+                } else {
+                    pjsip(1554, "handle_registration_response")
+                },
                 if answered {
                     format!(
                         "Fatal response '{code}' received from '{server}' on registration attempt to '{client}', stopping outbound registration"
@@ -728,6 +762,7 @@ impl Client {
                     self.next_at = None;
                     self.log.push((
                         Level::Notice,
+                        chan_sip(16057, "sip_reg_timeout"),
                         format!(
                             "   -- Last Registration Attempt #{} failed, Giving up forever trying to register '{user}@{host}'",
                             self.sent
@@ -737,6 +772,7 @@ impl Client {
                     self.next_at = Some(now);
                     self.log.push((
                         Level::Notice,
+                        chan_sip(16062, "sip_reg_timeout"),
                         format!(
                             "   -- Registration for '{user}@{host}' timed out, trying again (Attempt #{})",
                             self.sent + 1
@@ -962,7 +998,7 @@ mod giving_up_tests {
     fn logged(c: &mut Client) -> String {
         c.log
             .drain(..)
-            .map(|(_, t)| t)
+            .map(|(_, _, t)| t)
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -1117,5 +1153,23 @@ mod giving_up_tests {
             logged(&mut c),
             "   -- Last Registration Attempt #2 failed, Giving up forever trying to register '3000@127.0.0.1'"
         );
+    }
+}
+
+/// Where chan_sip.c logs a registration outcome.
+const fn chan_sip(line: u32, function: &'static str) -> Site<'static> {
+    Site {
+        file: "chan_sip.c",
+        function,
+        line,
+    }
+}
+
+/// Where res_pjsip_outbound_registration.c logs a registration outcome.
+const fn pjsip(line: u32, function: &'static str) -> Site<'static> {
+    Site {
+        file: "res_pjsip_outbound_registration.c",
+        function,
+        line,
     }
 }

@@ -247,12 +247,14 @@ fn uri_addr(uri: &str) -> Option<SocketAddr> {
     }
 }
 
+/// A registration the store could not keep: Asterism's words, from where
+/// each driver writes a registration to the AstDB.
 fn warn(sys: &System, flavor: Flavor, what: &str) {
-    let file = match flavor {
-        Flavor::ChanSip => "chan_sip.c",
-        Flavor::Pjsip => "res_sorcery_astdb.c",
+    let site = match flavor {
+        Flavor::ChanSip => crate::site!("chan_sip.c", 0, "update_peer"),
+        Flavor::Pjsip => crate::site!("res_sorcery_astdb.c", 0, "sorcery_astdb_create"),
     };
-    sys.pbx.logger.warning(file, None, what);
+    sys.pbx.logger.warning(site, None, what);
 }
 
 /// Writes what a REGISTER (or an expiry) changed of `aor`.

@@ -227,8 +227,18 @@ impl SipStack {
                 Err(_) => None,
             };
             let Some(target) = target else {
+                // Asterism's own words; each driver resolves the host
+                // where it sends the REGISTER.
+                let site = match flavor {
+                    Flavor::ChanSip => crate::site!("chan_sip.c", 0, "transmit_register"),
+                    Flavor::Pjsip => crate::site!(
+                        "res_pjsip_outbound_registration.c",
+                        0,
+                        "sip_outbound_registration_perform"
+                    ),
+                };
                 sys.pbx.logger.warning(
-                    flavor.registration_log_file(),
+                    site,
                     None,
                     &format!("Unable to resolve registrar host '{}'", reg.host),
                 );
@@ -237,9 +247,17 @@ impl SipStack {
             match outbound::Client::new(reg, target, flavor, Instant::now()) {
                 Ok(c) => regs.push(c),
                 Err(e) => {
-                    sys.pbx
-                        .logger
-                        .error(flavor.registration_log_file(), None, &e.to_string())
+                    // A registration its driver would refuse when it reads
+                    // its configuration.
+                    let site = match flavor {
+                        Flavor::ChanSip => crate::site!("chan_sip.c", 0, "sip_register"),
+                        Flavor::Pjsip => crate::site!(
+                            "res_pjsip_outbound_registration.c",
+                            0,
+                            "sip_outbound_registration_apply"
+                        ),
+                    };
+                    sys.pbx.logger.error(site, None, &e.to_string())
                 }
             }
         }
@@ -318,10 +336,11 @@ impl SipStack {
             }
         };
         let Some(ep) = all.into_iter().find(|e| e.name == name) else {
+            // The driver's requester finds no such peer or endpoint.
             sys.pbx.logger.warning(
                 match self.flavor {
-                    Flavor::ChanSip => "chan_sip.c",
-                    Flavor::Pjsip => "chan_pjsip.c",
+                    Flavor::ChanSip => crate::site!("chan_sip.c", 0, "sip_request_call"),
+                    Flavor::Pjsip => crate::site!("chan_pjsip.c", 0, "chan_pjsip_request"),
                 },
                 None,
                 &format!(
@@ -976,15 +995,11 @@ impl Task {
 
     /// Writes what the driver logs about registration `i`'s last outcome.
     fn registration_log(&mut self, i: usize) {
-        let file = match self.flavor {
-            Flavor::ChanSip => "chan_sip.c",
-            Flavor::Pjsip => "res_pjsip_outbound_registration.c",
-        };
         let logger = &self.sys.pbx.logger;
-        for (level, text) in std::mem::take(&mut self.regs[i].log) {
+        for (level, site, text) in std::mem::take(&mut self.regs[i].log) {
             match level {
-                crate::core::logger::Level::Warning => logger.warning(file, None, &text),
-                _ => logger.notice(file, None, &text),
+                crate::core::logger::Level::Warning => logger.warning(&site, None, &text),
+                _ => logger.notice(&site, None, &text),
             }
         }
     }
@@ -1255,7 +1270,7 @@ impl Task {
                             "Lagged"
                         };
                         logger.notice(
-                            "chan_sip.c",
+                            crate::site!("chan_sip.c", 25029, "handle_response_peerpoke"),
                             None,
                             &format!(
                                 "Peer '{}' is now {word}. ({}ms / {limit}ms)",
@@ -1276,7 +1291,7 @@ impl Task {
                             _ => 0,
                         };
                         logger.notice(
-                            "chan_sip.c",
+                            crate::site!("chan_sip.c", 30572, "sip_poke_noanswer"),
                             None,
                             &format!(
                                 "Peer '{}' is now UNREACHABLE!  Last qualify: {last}",
@@ -2290,7 +2305,7 @@ impl Task {
     fn no_common_codec(&mut self, id: TransactionId, req: &Request) {
         if self.flavor == Flavor::ChanSip {
             self.sys.pbx.logger.notice(
-                "chan_sip.c",
+                crate::site!("chan_sip.c", 11015, "process_sdp"),
                 None,
                 "No compatible codecs, not accepting this offer!",
             );
@@ -2320,12 +2335,22 @@ impl Task {
                     let status = match self.flavor {
                         Flavor::ChanSip => {
                             let text = format!("Insufficient information for SDP ({e})");
-                            logger.warning("chan_sip.c", None, &text);
+                            logger.warning(
+                                crate::site!("chan_sip.c", 0, "handle_request_invite"),
+                                None,
+                                &text,
+                            );
                             488
                         }
                         Flavor::Pjsip => {
                             let text = format!("Error parsing/validating SDP body: {e}");
-                            logger.error("pjproject", None, &text);
+                            // pjproject's own message, forwarded by res_pjproject
+                            // with pjproject's sender as the file.
+                            logger.error(
+                                crate::site!("pjproject", 0, "log_forwarder"),
+                                None,
+                                &text,
+                            );
                             400
                         }
                     };
@@ -2378,7 +2403,7 @@ impl Task {
             let logger = &self.sys.pbx.logger;
             match self.flavor {
                 Flavor::ChanSip => logger.notice(
-                    "chan_sip.c",
+                    crate::site!("chan_sip.c", 26846, "handle_request_invite"),
                     callid,
                     &format!(
                         "Call from '{}' ({from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
@@ -2386,7 +2411,7 @@ impl Task {
                     ),
                 ),
                 Flavor::Pjsip => logger.notice(
-                    "res_pjsip_session.c",
+                    crate::site!("res_pjsip_session.c", 0, "new_invite"),
                     None,
                     &format!(
                         " {}: Call (UDP:{from}) to extension '{exten}' rejected because extension not found in context '{context}'.",
@@ -2462,7 +2487,7 @@ impl Task {
             Ok(p) => p,
             Err(e) => {
                 self.sys.pbx.logger.warning(
-                    "rtp_engine.c",
+                    crate::site!("rtp_engine.c", 0, "ast_rtp_instance_new"),
                     None,
                     &format!("Unable to create RTP instance: {e}"),
                 );
@@ -2904,7 +2929,7 @@ impl Task {
         let failed = |call: &Call, sys: &System| {
             if flavor == Flavor::ChanSip {
                 sys.pbx.logger.notice(
-                    "chan_sip.c",
+                    crate::site!("chan_sip.c", 24431, "handle_response_invite"),
                     None,
                     &format!(
                         "Failed to authenticate on INVITE to '{}'",
@@ -3161,7 +3186,11 @@ impl Task {
                         "Session-Timer expired - {}",
                         call.invite.headers.get("Call-ID").unwrap_or_default()
                     );
-                    self.sys.pbx.logger.warning("chan_sip.c", None, &text);
+                    self.sys.pbx.logger.warning(
+                        crate::site!("chan_sip.c", 0, "proc_session_timer"),
+                        None,
+                        &text,
+                    );
                 }
                 // The channel goes as any hangup does: BYE, then its end.
                 call.chan.softhangup_quiet(crate::channels::softhangup::DEV);

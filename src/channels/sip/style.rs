@@ -136,14 +136,6 @@ impl Flavor {
         }
     }
 
-    /// The source file Asterisk names in registration log lines.
-    pub fn registration_log_file(self) -> &'static str {
-        match self {
-            Flavor::ChanSip => "chan_sip.c",
-            Flavor::Pjsip => "res_pjsip_outbound_registration.c",
-        }
-    }
-
     /// A local tag: chan_sip's `as%08x`, pjsip's UUID.
     pub fn new_tag(self) -> String {
         match self {

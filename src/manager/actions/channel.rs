@@ -24,7 +24,7 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         match cause_text.parse::<i64>() {
             Ok(n) if (0..=127).contains(&n) => cause = n as u32,
             _ => sys.pbx.logger.notice(
-                "manager.c",
+                crate::site!("manager.c", 3475, "ast_manager_hangup_helper"),
                 None,
                 &format!("Invalid 'Cause: {cause_text}' in manager action Hangup"),
             ),
@@ -50,7 +50,7 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     if !target.starts_with('/') {
         let Some(c) = sys.pbx.channels.by_name(target) else {
             sys.pbx.logger.notice(
-                "manager.c",
+                crate::site!("manager.c", 3486, "ast_manager_hangup_helper"),
                 None,
                 &format!("Request to hangup non-existent channel: {target}"),
             );

@@ -645,7 +645,7 @@ pub fn update_config<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         .verbose(2, "config.c", None, &format!("Saving '{}'", path.display()));
     if let Err(e) = crate::core::daemon::write_atomic(&path, text.as_bytes()) {
         sys.pbx.logger.error(
-            "config.c",
+            crate::site!("config.c", 2975, "ast_config_text_file_save2"),
             None,
             &format!("Unable to write {} ({e})", path.display()),
         );

@@ -101,7 +101,7 @@ fn authenticate(s: &mut Session, m: &Message) -> bool {
     let loaded = sys.loaded();
     let log_fail = |s: &Session| {
         sys.pbx.logger.notice(
-            "manager.c",
+            crate::site!("manager.c", 2405, "authenticate"),
             None,
             &format!("{} failed to authenticate as '{username}'", s.peer.ip()),
         );
@@ -109,7 +109,7 @@ fn authenticate(s: &mut Session, m: &Message) -> bool {
     let Some(user) = loaded.manager.user(&username) else {
         s.security(Some(&username), Kind::InvalidAccountId);
         sys.pbx.logger.notice(
-            "manager.c",
+            crate::site!("manager.c", 2368, "authenticate"),
             None,
             &format!(
                 "{} tried to authenticate with nonexistent user '{username}'",
@@ -122,7 +122,7 @@ fn authenticate(s: &mut Session, m: &Message) -> bool {
     if !user.acls.is_empty() && !user.acls.allows(s.peer.ip()) {
         s.security(Some(&username), Kind::FailedAcl);
         sys.pbx.logger.notice(
-            "manager.c",
+            crate::site!("manager.c", 2371, "authenticate"),
             None,
             &format!("{} failed to pass IP ACL as '{username}'", s.peer.ip()),
         );
@@ -176,7 +176,11 @@ fn authenticate(s: &mut Session, m: &Message) -> bool {
     for (criteria, pattern) in &user.eventfilters {
         // A bad filter in manager.conf is logged and left out.
         if let Err(e) = s.filters.add(criteria, pattern) {
-            sys.pbx.logger.warning("manager.c", None, &e.to_string());
+            sys.pbx.logger.warning(
+                crate::site!("manager.c", 0, "authenticate"),
+                None,
+                &e.to_string(),
+            );
         }
     }
     s.session_tv = SystemTime::now();

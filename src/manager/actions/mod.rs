@@ -409,7 +409,7 @@ pub async fn process(s: &mut Session, m: &Message) -> Flow {
     }
     if s.sys().stop_requested().is_some() {
         s.sys().pbx.logger.error(
-            "manager.c",
+            crate::site!("manager.c", 7068, "process_message"),
             None,
             &format!("Unable to process manager action '{action}'. Asterisk is shutting down."),
         );

@@ -21,7 +21,11 @@ pub fn reload<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     now(Flow::Reply(match sys.reload(&parts) {
         Ok(()) => Reply::ack(m, "Module Reloaded"),
         Err(e) => {
-            sys.pbx.logger.error("manager.c", None, &e.to_string());
+            sys.pbx.logger.error(
+                crate::site!("manager.c", 0, "action_reload"),
+                None,
+                &e.to_string(),
+            );
             Reply::error(m, "An unknown error occurred")
         }
     }))
@@ -70,7 +74,7 @@ pub fn module_load<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         "load" => {
             if modules::is_loaded(&sys, module) {
                 sys.pbx.logger.warning(
-                    "loader.c",
+                    crate::site!("loader.c", 1939, "load_resource"),
                     None,
                     &format!("Module '{module}' already loaded and running."),
                 );
@@ -81,7 +85,11 @@ pub fn module_load<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         "refresh" => Reply::error(m, "Could not refresh module."),
         "reload" if module.is_empty() => {
             if let Err(e) = sys.reload(&Part::ALL) {
-                sys.pbx.logger.error("manager.c", None, &e.to_string());
+                sys.pbx.logger.error(
+                    crate::site!("manager.c", 0, "manager_moduleload"),
+                    None,
+                    &e.to_string(),
+                );
             }
             Reply::ack(m, "All modules reloaded")
         }
@@ -89,7 +97,11 @@ pub fn module_load<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             Some(p) => match sys.reload(&[p]) {
                 Ok(()) => Reply::ack(m, "Module reloaded."),
                 Err(e) => {
-                    sys.pbx.logger.error("manager.c", None, &e.to_string());
+                    sys.pbx.logger.error(
+                        crate::site!("manager.c", 0, "manager_moduleload"),
+                        None,
+                        &e.to_string(),
+                    );
                     Reply::error(m, "An unknown error occurred")
                 }
             },
