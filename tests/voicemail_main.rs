@@ -580,3 +580,40 @@ fn saving_to_a_folder() {
         ["msg0000.txt", "msg0000.wav", "msg0001.txt", "msg0001.wav"]
     );
 }
+
+/// A wrong password for a given mailbox, `maxlogins` (3) times:
+/// `vm_authenticate` streams "vm-incorrect" after each (the mailbox was
+/// given, so never "vm-incorrect-mailbox"), then "vm-goodbye"; the
+/// application returns 0 and the dialplan goes on (its Hangup). No
+/// MessageWaiting: `vm_execmain` publishes one only after a login.
+#[test]
+fn three_wrong_passwords_end_the_call() {
+    let pbx = start();
+    let keys = [
+        (1000, '5'),
+        (1400, '#'),
+        (2500, '6'),
+        (2900, '#'),
+        (4000, '7'),
+        (4400, '#'),
+    ];
+    let got = pbx.call("9701", &keys);
+    assert_eq!(
+        got,
+        strings(&[
+            "vm-password",
+            "vm-incorrect",
+            "vm-password",
+            "vm-incorrect",
+            "vm-password",
+            "vm-incorrect",
+            "vm-goodbye",
+        ])
+    );
+    let log = pbx.log();
+    assert!(
+        log.contains("Incorrect password '7' for user '1000' (context = default)"),
+        "{log}"
+    );
+    assert!(!pbx.events_since_start().contains("Event: MessageWaiting"));
+}

@@ -647,6 +647,24 @@ mod tests {
         assert_eq!(separate_args("a\\", ',', 3), ["a"]);
     }
 
+    /// check-config names each option of VoiceMail and VoiceMailMain
+    /// Asterism does not act on, once per call.
+    #[test]
+    fn unsupported_voicemail_options_are_named() {
+        assert_eq!(
+            unsupported_uses("VoiceMailMain", "1000@default,sg(4)g(2)"),
+            ["VoiceMailMain option 'g' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("voicemailmain", "1000@default,spa(Work)r").is_empty());
+        assert!(unsupported_uses("VoiceMailMain", "sp1000").is_empty());
+        assert_eq!(
+            unsupported_uses("VoiceMail", "1000@default,ud(exit)"),
+            ["VoiceMail option 'd' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("Playback", "x,g").is_empty());
+        assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
+    }
+
     #[test]
     fn conditions() {
         assert!(!check_condition(""));
