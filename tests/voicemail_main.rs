@@ -617,3 +617,50 @@ fn three_wrong_passwords_end_the_call() {
     );
     assert!(!pbx.events_since_start().contains("Event: MessageWaiting"));
 }
+
+/// Only an old message: `vm_execmain` opens Old first, `vm_intro_en`
+/// says "1 old message", the menu offers Old. `2` changes folder
+/// (`get_folder2("vm-changeto")`, then `get_folder`'s list); `0` opens
+/// INBOX, `vm_play_folder_name` says "INBOX messages", and the menu of
+/// an empty folder (`vm_instructions_en`: no "press 1") follows. The old
+/// message, not played, stays where it was.
+#[test]
+fn changing_folder() {
+    let pbx = start();
+    pbx.put_message("Old", 0, "old one");
+    let keys = [(2500, '2'), (9500, '0'), (12000, '#')];
+    let got = pbx.call("9702", &keys);
+    let mut want = strings(&[
+        "vm-youhave",
+        "digits/1",
+        "vm-Old",
+        "vm-message",
+        "vm-onefor",
+        "vm-Old",
+        "vm-messages",
+        "vm-opts",
+        "vm-helpexit",
+        "vm-changeto",
+        "vm-press",
+    ]);
+    for (n, folder) in ["INBOX", "Old", "Work", "Family", "Friends"]
+        .iter()
+        .enumerate()
+    {
+        want.push(format!("digits/{n}"));
+        want.push("vm-for".into());
+        want.push(format!("vm-{folder}"));
+        want.push("vm-messages".into());
+    }
+    want.extend(strings(&[
+        "vm-tocancel",
+        "vm-INBOX",
+        "vm-messages",
+        "vm-opts",
+        "vm-helpexit",
+        "vm-goodbye",
+    ]));
+    assert_eq!(got, want);
+    assert_eq!(pbx.marks("Old"), [("msg0000".into(), "old one".into())]);
+    assert!(pbx.files("INBOX").is_empty());
+}

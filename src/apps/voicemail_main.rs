@@ -1065,7 +1065,9 @@ impl Session<'_> {
                     }
                     cmd = self.get_folder2("vm-savefolder").await;
                     let mut box_id = 0;
-                    let mut full = false;
+                    // A hangup while choosing reads as a failed save
+                    // (Asterisk then tries "vm-mailboxfull").
+                    let mut full = cmd < 0;
                     if cmd == digit('#') {
                         cmd = 0;
                         continue;
