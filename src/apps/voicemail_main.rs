@@ -1704,11 +1704,10 @@ enum DateItem {
     Unknown(char, usize),
 }
 
-/// `ast_day_of_month` as `ast_say_enumeration` says it in English.
+/// A day of the month (or a month's number) as `ast_say_enumeration`
+/// says it in English.
 fn enumeration(out: &mut Vec<DateItem>, n: i32) {
-    if n < 20 {
-        out.push(DateItem::Play(format!("digits/h-{n}")));
-    } else if n % 10 == 0 {
+    if n < 20 || n % 10 == 0 {
         out.push(DateItem::Play(format!("digits/h-{n}")));
     } else {
         out.push(DateItem::Play(format!("digits/{}", n / 10 * 10)));
