@@ -105,6 +105,15 @@ pub fn build(config_file: &Path) -> Report {
                 let place = format!("{}:{}", p.origin.file.display(), p.origin.line);
                 if p.priority != crate::pbx::dialplan::PRIORITY_HINT {
                     add_use(&mut apps, &p.app, place.clone());
+                    for message in crate::apps::unsupported_uses(&p.app, &p.data) {
+                        report.diagnostics.push(crate::config::Diagnostic {
+                            severity: Severity::Notice,
+                            file: p.origin.file.to_path_buf(),
+                            line: p.origin.line,
+                            column: 1,
+                            message,
+                        });
+                    }
                 }
                 for f in functions_in(&p.data) {
                     add_use(&mut funcs, &f, place.clone());

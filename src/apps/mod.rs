@@ -24,6 +24,7 @@ pub mod system;
 pub mod userevent;
 pub mod verbose;
 pub mod voicemail;
+pub mod voicemail_main;
 pub mod waituntil;
 pub mod r#while;
 
@@ -138,6 +139,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(userevent::apps());
     all.extend(verbose::apps());
     all.extend(voicemail::apps());
+    all.extend(voicemail_main::apps());
     all.extend(waituntil::apps());
     all.extend(r#while::apps());
     all.sort_by_key(|a| a.name.to_ascii_lowercase());
@@ -556,6 +558,54 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "Zapateller",
 ];
 
+/// The option letters of an option string, their parenthesised
+/// arguments skipped (`ast_app_parse_options`'s letters).
+pub fn option_letters(optstr: &str) -> Vec<char> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    for c in optstr.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            c if depth == 0 && c.is_ascii_alphabetic() => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// For check-config: what an application call asks for that Asterism
+/// does not do (its options not built), one message each.
+pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
+    let (name, letters) = if app.eq_ignore_ascii_case("VoiceMail") {
+        let opts = separate_args(data, ',', 2);
+        let letters = opts
+            .get(1)
+            .map(|o| {
+                option_letters(o)
+                    .into_iter()
+                    .filter(|c| voicemail::UNSUPPORTED_OPTIONS.contains(*c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ("VoiceMail", letters)
+    } else if app.eq_ignore_ascii_case("VoiceMailMain") {
+        ("VoiceMailMain", voicemail_main::unsupported_options(data))
+    } else {
+        return Vec::new();
+    };
+    let mut seen: Vec<char> = Vec::new();
+    letters
+        .into_iter()
+        .filter(|c| {
+            let new = !seen.contains(c);
+            seen.push(*c);
+            new
+        })
+        .map(|c| format!("{name} option '{c}' is not supported by Asterism"))
+        .collect()
+}
+
 /// What Asterism knows about an application name (case-insensitive, as
 /// Asterisk looks applications up).
 pub fn support(name: &str) -> Option<Support> {
@@ -596,6 +646,24 @@ mod tests {
         assert_eq!(separate_args("a,b", ',', 1), ["a,b"]);
         assert!(separate_args("x", ',', 0).is_empty());
         assert_eq!(separate_args("a\\", ',', 3), ["a"]);
+    }
+
+    /// check-config names each option of VoiceMail and VoiceMailMain
+    /// Asterism does not act on, once per call.
+    #[test]
+    fn unsupported_voicemail_options_are_named() {
+        assert_eq!(
+            unsupported_uses("VoiceMailMain", "1000@default,sg(4)g(2)"),
+            ["VoiceMailMain option 'g' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("voicemailmain", "1000@default,spa(Work)r").is_empty());
+        assert!(unsupported_uses("VoiceMailMain", "sp1000").is_empty());
+        assert_eq!(
+            unsupported_uses("VoiceMail", "1000@default,ud(exit)"),
+            ["VoiceMail option 'd' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("Playback", "x,g").is_empty());
+        assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }
 
     #[test]

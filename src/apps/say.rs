@@ -233,6 +233,25 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
     Said::Done
 }
 
+/// `ast_say_number(chan, num, ints, language, NULL)` as other
+/// applications call it (app_voicemail's counts and message numbers).
+pub async fn say_number(ctx: &AppCtx, num: i32, ints: &str) -> Said {
+    crate::core::testsuite::notify(
+        &ctx.sys.pbx.channels.events,
+        &crate::core::testsuite::SAY_NUMBER,
+        "SAYNUM",
+        || {
+            format!(
+                "Message: saying number {num}\r\nNumber: {num}\r\nChannel: {}",
+                ctx.chan.name
+            )
+        },
+    );
+    let lang = ctx.chan.lock().language.clone();
+    let steps = say::number_steps(&lang, num, None, exists_for(ctx));
+    run_number_steps(ctx, &steps, ints).await
+}
+
 /// SayNumber and SayOrdinal: a number, then an optional gender letter.
 async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -> AppResult {
     if data.is_empty() {

@@ -35,12 +35,12 @@ pub fn apps() -> Vec<App> {
     }]
 }
 
-const FILE: &str = "app_voicemail.c";
+pub(super) const FILE: &str = "app_voicemail.c";
 
 /// The letters `vm_app_options` knows; those Asterism acts on are `s`,
 /// `S`, `u`, `b`, `U`, `P` and `t`.
 const KNOWN_OPTIONS: &str = "sSbugdpaUPetr";
-const UNSUPPORTED_OPTIONS: &str = "gdpaer";
+pub(super) const UNSUPPORTED_OPTIONS: &str = "gdpaer";
 
 /// Counter part of `msg_id` (`msg_id_incrementor`): one per message
 /// since the daemon started.
@@ -72,7 +72,7 @@ pub struct VmUser {
     pub exitcontext: String,
 }
 
-fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
+pub(super) fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
     m.options
         .iter()
         .rev()
@@ -80,7 +80,7 @@ fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn general<'a>(conf: &'a VoicemailConf, key: &str) -> Option<&'a str> {
+pub(super) fn general<'a>(conf: &'a VoicemailConf, key: &str) -> Option<&'a str> {
     conf.general
         .raw
         .iter()
@@ -189,6 +189,29 @@ pub fn inbox_count(spool: &Path, context: &str, mailbox: &str) -> (u32, u32, u32
     )
 }
 
+/// `queue_mwi_event`: the box's counts as a MessageWaiting event (urgent
+/// counted as new), and its lamp as the device `MWI:<box>@<context>`
+/// (res_mwi_devstate).
+pub(super) fn publish_mwi(ctx: &AppCtx, spool: &Path, context: &str, mailbox: &str) {
+    let (urgent, new, old) = inbox_count(spool, context, mailbox);
+    let mailbox = format!("{mailbox}@{context}");
+    ctx.chan.emit(EventKind::MessageWaiting {
+        mailbox: mailbox.clone(),
+        new: new + urgent,
+        old,
+    });
+    let state = if new + urgent > 0 {
+        DeviceState::InUse
+    } else {
+        DeviceState::NotInUse
+    };
+    ctx.sys.pbx.channels.events.device_changed(
+        &format!("MWI:{mailbox}"),
+        true,
+        Pending::Known(state),
+    );
+}
+
 /// The average absolute sample, as the silence detector measures frames.
 fn frame_level(samples: &[i16]) -> i64 {
     if samples.is_empty() {
@@ -267,7 +290,7 @@ enum Leave {
 
 /// Where the caller jumps on `*` or `0`: the extension in the mailbox's
 /// exit context, else the channel's context.
-fn jump(ctx: &AppCtx, exten: &str, exitcontext: &str) {
+pub(super) fn jump(ctx: &AppCtx, exten: &str, exitcontext: &str) {
     let mut d = ctx.chan.lock();
     d.set_exten(exten);
     if !exitcontext.is_empty() {
@@ -548,24 +571,7 @@ async fn leave_voicemail(
             }
         }
         for (c, m) in notify.into_iter().rev() {
-            let (urgent, new, old) = inbox_count(&spool, &c, &m);
-            let mailbox = format!("{m}@{c}");
-            ctx.chan.emit(EventKind::MessageWaiting {
-                mailbox: mailbox.clone(),
-                new: new + urgent,
-                old,
-            });
-            // res_mwi_devstate: the lamp as the device `MWI:<box>@<context>`.
-            let state = if new + urgent > 0 {
-                DeviceState::InUse
-            } else {
-                DeviceState::NotInUse
-            };
-            ctx.sys.pbx.channels.events.device_changed(
-                &format!("MWI:{mailbox}"),
-                true,
-                Pending::Known(state),
-            );
+            publish_mwi(ctx, &spool, &c, &m);
         }
     }
     if rec.end == End::Operator {
@@ -613,7 +619,7 @@ fn copy_message(ctx: &AppCtx, from: &Path, files: &[(String, PathBuf)], spool: &
     }
 }
 
-fn set_mode(path: &Path, mode: u32) {
+pub(super) fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
 }

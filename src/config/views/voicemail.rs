@@ -31,6 +31,17 @@ const UNBUILT_GENERAL_OPTIONS: &[&str] = &[
     "sendvoicemail",
 ];
 
+/// Options of VoiceMailMain Asterism does not act on, listed only when
+/// they ask for something (saying the caller ID, the new-user wizard,
+/// keeping deleted messages).
+fn unbuilt_when_on(name: &str, value: &str) -> bool {
+    match name {
+        "saycid" | "forcename" | "forcegreetings" => is_true(value),
+        "backupdeleted" => value.trim().parse::<i64>().is_ok_and(|n| n > 0),
+        _ => false,
+    }
+}
+
 /// Every `[general]` option app_voicemail reads (Asterisk 20).
 const GENERAL_OPTIONS: &[&str] = &[
     "adsifdn",
@@ -265,7 +276,8 @@ impl View for VoicemailConf {
                 let name = v.name.to_ascii_lowercase();
                 let unbuilt = UNBUILT_GENERAL_OPTIONS.contains(&name.as_str())
                     // attach=no is what Asterism does anyway.
-                    || (name == "attach" && is_true(&v.value));
+                    || (name == "attach" && is_true(&v.value))
+                    || unbuilt_when_on(&name, &v.value);
                 if unbuilt {
                     unknown_option(diags, v, &cat.name);
                 }
@@ -388,6 +400,13 @@ fn parse_mailbox(
             continue;
         };
         if !MAILBOX_OPTIONS.iter().any(|o| o.eq_ignore_ascii_case(k)) {
+            unknown_option(
+                diags,
+                var,
+                &format!("{context}: mailbox {} option {k}", var.name),
+            );
+        }
+        if unbuilt_when_on(&k.to_ascii_lowercase(), v) {
             unknown_option(
                 diags,
                 var,

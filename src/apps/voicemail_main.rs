@@ -1,0 +1,1988 @@
+//! VoiceMailMain (Asterisk's `apps/app_voicemail.c`, `vm_execmain`, file
+//! storage): the caller logs in to a mailbox, hears how many messages
+//! it holds, and walks through them with the keypad: play, previous,
+//! repeat, next, delete, save to a folder, change folder, help, exit.
+//!
+//! What the session changes reaches the spool when a folder is closed
+//! (leaving it, or hanging up), as app_voicemail's `close_mailbox` does:
+//! INBOX messages heard move to `Old`, deleted ones go, and the rest are
+//! renumbered from `msg0000` without gaps. Every file of a message moves
+//! by `rename`, its `.txt` last; a message saved to another folder is
+//! copied there under temporary names renamed into place, and the
+//! original removed when its folder closes.
+//!
+//! Not built (check-config and the log say so): the `g` option (record
+//! gain, only used by recordings), the recordings of the mailbox options
+//! menu (greetings, temporary greeting, password change), the advanced
+//! options (reply, envelope, callback, dialout, leave a message),
+//! forwarding (`8`), the new-user wizard (`forcename`/`forcegreetings`),
+//! `saycid`, `backupdeleted`, fast-forward/rewind/pause while a message
+//! plays, and the language-specific prompt orders other than English.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::playback::{Streamed, start_file, stream_file};
+use super::read::{GetData, readstring};
+use super::say::{DIGIT_ANY, Said, say_number};
+use super::voicemail::{
+    FILE, box_dir, find_box, general, jump, last_message_index, opt, publish_mwi, set_mode,
+};
+use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, options, separate_args};
+use crate::channels::ChanState;
+use crate::config::views::voicemail::{Mailbox, VoicemailConf};
+use crate::media::file::SoundPaths;
+
+pub fn apps() -> Vec<App> {
+    vec![App {
+        name: "VoiceMailMain",
+        run: Run::Wait(voicemailmain),
+        synopsis: "Lets a caller log in to a voicemail box and listen to its messages.",
+        syntax: "VoiceMailMain([mailbox][@context][,options])",
+    }]
+}
+
+/// The letters `vm_app_options` knows (VoiceMail and VoiceMailMain share
+/// the table; VoiceMailMain acts on `s`, `p`, `a` and `r`, and the
+/// others do nothing in it in Asterisk either, except `g`).
+const KNOWN_OPTIONS: &str = "sSbugdpaUPetr";
+/// Options of VoiceMailMain Asterism does not act on (check-config).
+pub(super) const UNSUPPORTED_OPTIONS: &str = "g";
+
+/// `mailbox_folders`: folder numbers as the keypad names them.
+const FOLDERS: [&str; 12] = [
+    "INBOX", "Old", "Work", "Family", "Friends", "Cust1", "Cust2", "Cust3", "Cust4", "Cust5",
+    "Deleted", "Urgent",
+];
+const NEW_FOLDER: usize = 0;
+const OLD_FOLDER: usize = 1;
+const URGENT_FOLDER: usize = 11;
+/// `MAXMSGLIMIT`.
+const MAX_MSG_LIMIT: i32 = 9999;
+
+/// Asterisk's int results: -1 hangup or failure, 0 nothing, a digit, or
+/// `'t'` for a timeout.
+type Cmd = i32;
+const HANGUP: Cmd = -1;
+const TIMEOUT: Cmd = 't' as i32;
+
+fn digit(c: char) -> Cmd {
+    c as i32
+}
+
+/// `mbox`: a folder's name, "Unknown" out of range.
+fn mbox(id: usize) -> &'static str {
+    FOLDERS.get(id).copied().unwrap_or("Unknown")
+}
+
+/// `get_folder_by_name`.
+fn folder_by_name(name: &str) -> Option<usize> {
+    FOLDERS.iter().position(|f| f.eq_ignore_ascii_case(name))
+}
+
+/// A mailbox's settings VoiceMailMain reads: the mailbox's own option,
+/// else `[general]`'s, else Asterisk's default.
+#[derive(Debug, Clone)]
+struct User {
+    context: String,
+    mailbox: String,
+    password: String,
+    maxmsg: i32,
+    language: String,
+    envelope: bool,
+    saycid: bool,
+    sayduration: bool,
+    saydurationm: i32,
+    messagewrap: bool,
+    moveheard: bool,
+    skipaftercmd: bool,
+    /// `nextaftercmd` of `[general]` (saving reads the global flag).
+    global_skipaftercmd: bool,
+    tempgreetwarn: bool,
+    forcename: bool,
+    forcegreet: bool,
+    callback: String,
+    dialout: String,
+    svmail: bool,
+    backupdeleted: i32,
+    zonetag: String,
+}
+
+fn user_of(conf: &VoicemailConf, m: &Mailbox) -> User {
+    let flag = |key: &str, default: bool| {
+        opt(m, key)
+            .or_else(|| general(conf, key))
+            .map_or(default, crate::config::is_true)
+    };
+    let global =
+        |key: &str, default: bool| general(conf, key).map_or(default, crate::config::is_true);
+    let text = |key: &str| {
+        opt(m, key)
+            .or_else(|| general(conf, key))
+            .unwrap_or("")
+            .to_string()
+    };
+    let num = |v: Option<&str>, default: i32| {
+        v.and_then(|s| s.trim().parse::<i32>().ok())
+            .unwrap_or(default)
+    };
+    User {
+        context: m.context.clone(),
+        mailbox: m.mailbox.clone(),
+        password: m.password.clone(),
+        maxmsg: num(opt(m, "maxmsg"), conf.general.maxmsg as i32),
+        language: opt(m, "language").unwrap_or("").to_string(),
+        envelope: flag("envelope", true),
+        saycid: flag("saycid", false),
+        sayduration: flag("sayduration", true),
+        saydurationm: num(
+            opt(m, "saydurationm").or_else(|| general(conf, "saydurationm")),
+            2,
+        ),
+        messagewrap: flag("messagewrap", false),
+        moveheard: flag("moveheard", true),
+        skipaftercmd: flag("nextaftercmd", false),
+        global_skipaftercmd: global("nextaftercmd", false),
+        tempgreetwarn: flag("tempgreetwarn", false),
+        forcename: flag("forcename", false),
+        forcegreet: flag("forcegreetings", false),
+        callback: text("callback"),
+        dialout: text("dialout"),
+        svmail: flag("sendvoicemail", false),
+        backupdeleted: num(
+            opt(m, "backupdeleted").or_else(|| general(conf, "backupdeleted")),
+            0,
+        ),
+        zonetag: m.zonetag.clone(),
+    }
+}
+
+/// `struct vm_state`: the folder open and what the caller did to it.
+#[derive(Debug, Default)]
+struct Vms {
+    username: String,
+    curbox: String,
+    vmbox: String,
+    curdir: PathBuf,
+    curmsg: i32,
+    lastmsg: i32,
+    deleted: Vec<bool>,
+    heard: Vec<bool>,
+    newmessages: i32,
+    oldmessages: i32,
+    urgentmessages: i32,
+    starting: bool,
+    repeats: i32,
+}
+
+impl Vms {
+    fn deleted(&self, n: i32) -> bool {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| self.deleted.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn heard(&self, n: i32) -> bool {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| self.heard.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn mark(v: &mut Vec<bool>, n: i32, value: bool) {
+        if let Ok(i) = usize::try_from(n) {
+            if v.len() <= i {
+                v.resize(i + 1, false);
+            }
+            v[i] = value;
+        }
+    }
+}
+
+/// `make_file`: `<dir>/msgNNNN`.
+fn make_file(dir: &Path, num: i32) -> PathBuf {
+    dir.join(format!("msg{num:04}"))
+}
+
+/// The files of message `base` (`msgNNNN.<ext>` for every extension),
+/// the `.txt` last.
+fn message_files(base: &Path) -> Vec<(String, PathBuf)> {
+    let (Some(dir), Some(stem)) = (base.parent(), base.file_name().and_then(|n| n.to_str())) else {
+        return Vec::new();
+    };
+    let prefix = format!("{stem}.");
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_str()?.to_string();
+                    let ext = name.strip_prefix(&prefix)?.to_string();
+                    Some((ext, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by_key(|(ext, _)| (ext == "txt", ext.clone()));
+    out
+}
+
+/// `EXISTS` for file storage: the message's sound in some format.
+fn message_exists(base: &Path) -> bool {
+    message_files(base).iter().any(|(ext, _)| ext != "txt")
+}
+
+/// `rename_file`: every file of `from` becomes `to`'s, the `.txt` last.
+fn rename_message(ctx: &AppCtx, from: &Path, to: &Path) {
+    for (ext, path) in message_files(from) {
+        let target = PathBuf::from(format!("{}.{ext}", to.display()));
+        if let Err(e) = std::fs::rename(&path, &target) {
+            ctx.warning(
+                FILE,
+                &format!(
+                    "Unable to rename {} to {}: {e}",
+                    path.display(),
+                    target.display()
+                ),
+            );
+        }
+    }
+}
+
+/// `vm_delete`: the `.txt` first, then the sound files.
+fn delete_message(ctx: &AppCtx, base: &Path) {
+    let mut files = message_files(base);
+    files.sort_by_key(|(ext, _)| ext != "txt");
+    for (_, path) in files {
+        if let Err(e) = std::fs::remove_file(&path) {
+            ctx.warning(FILE, &format!("Unable to delete {}: {e}", path.display()));
+        }
+    }
+}
+
+/// `copy_file` made crash-safe: each file is copied under a temporary
+/// name no message count sees, then renamed into place, the `.txt` last.
+fn copy_message_files(ctx: &AppCtx, from: &Path, to: &Path) -> bool {
+    let Some(dir) = to.parent() else {
+        return false;
+    };
+    let stem = to
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("msg")
+        .to_string();
+    let mut ok = true;
+    for (ext, path) in message_files(from) {
+        let tmp = dir.join(format!(".{stem}.{ext}.tmp"));
+        let target = PathBuf::from(format!("{}.{ext}", to.display()));
+        let res = std::fs::copy(&path, &tmp).and_then(|_| std::fs::rename(&tmp, &target));
+        match res {
+            Ok(()) => set_mode(&target, 0o666 & !0o022),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                ctx.warning(
+                    FILE,
+                    &format!(
+                        "Unable to copy {} to {}: {e}",
+                        path.display(),
+                        target.display()
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// `count_messages`: directory entries named `<7 characters>.txt...`.
+fn count_txt(dir: &Path) -> i32 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| {
+                    let n = e.file_name();
+                    let b = n.as_encoded_bytes();
+                    b.len() > 7 && b[7..].starts_with(b".txt")
+                })
+                .count() as i32
+        })
+        .unwrap_or(0)
+}
+
+/// A message's `.txt` (`[message]` of an ini file).
+fn read_message_info(path: &Path) -> Option<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut in_message = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.split(';').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(sec) = line.strip_prefix('[') {
+            in_message = sec.trim_end_matches(']').eq_ignore_ascii_case("message");
+            continue;
+        }
+        if in_message && let Some((k, v)) = line.split_once('=') {
+            let v = v.trim_start_matches('>').trim();
+            out.push((k.trim().to_string(), v.to_string()));
+        }
+    }
+    Some(out)
+}
+
+fn info<'a>(info: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    info.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+}
+
+fn voicemailmain<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move { vm_execmain(ctx, &data).await })
+}
+
+/// Parsed arguments of VoiceMailMain.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct MainArgs {
+    silent: bool,
+    prepend: bool,
+    /// `a(folder)`: the folder to play at once.
+    play_folder: Option<usize>,
+    readonly: bool,
+    mailbox: String,
+    context: Option<String>,
+}
+
+async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
+    if ctx.chan.state() != ChanState::Up {
+        ctx.chan.answer();
+    }
+    let conf = ctx.sys.loaded().voicemail.clone();
+    let spool = ctx.sys.conf.dirs.spool.clone();
+    let maxlogins = conf.general.maxlogins as i32;
+    let mut a = MainArgs::default();
+    if !data.is_empty() {
+        let args = separate_args(data, ',', 2);
+        let mut argv0 = args.first().cloned().unwrap_or_default();
+        if args.len() == 2 {
+            let Ok(o) = options::parse(&ctx.sys.pbx.logger, &args[1], KNOWN_OPTIONS) else {
+                ctx.warning(FILE, &format!("Invalid option string '{}'", args[1]));
+                return Err(AppExit::Hangup);
+            };
+            if o.has('g') {
+                ctx.warning(
+                    FILE,
+                    "VoiceMailMain option 'g' (record gain) is not supported by Asterism; ignored",
+                );
+            }
+            a.silent = o.has('s');
+            a.prepend = o.has('p');
+            if o.has('a') {
+                let folder = o.arg('a').unwrap_or("");
+                let n = if folder.is_empty() {
+                    ctx.warning(FILE, "Invalid folder set with option a");
+                    Some(0)
+                } else if folder.starts_with(|c: char| c.is_ascii_digit()) {
+                    Some(super::builtins::atoi(folder))
+                        .and_then(|n| usize::try_from(n).ok())
+                        .filter(|&n| n <= 9)
+                } else {
+                    folder_by_name(folder).filter(|&n| n <= 9)
+                };
+                a.play_folder = Some(n.unwrap_or_else(|| {
+                    ctx.warning(
+                        FILE,
+                        &format!(
+                            "Invalid value '{folder}' provided for folder autoplay option. Defaulting to 'INBOX'"
+                        ),
+                    );
+                    0
+                }));
+            }
+            a.readonly = o.has('r');
+        } else {
+            // The old style: leading `s` and `p` letters of the mailbox.
+            let rest = argv0.trim_start_matches(['s', 'p']);
+            let letters = &argv0[..argv0.len() - rest.len()];
+            a.silent = letters.contains('s');
+            a.prepend = letters.contains('p');
+            argv0 = rest.to_string();
+        }
+        let (mailbox, context) = match argv0.split_once('@') {
+            Some((m, c)) => (m.to_string(), Some(c.to_string())),
+            None => (argv0, None),
+        };
+        a.mailbox = mailbox;
+        a.context = context;
+    }
+    let mut valid = a.silent;
+    let prefix = if a.prepend {
+        a.mailbox.clone()
+    } else {
+        String::new()
+    };
+    let mut vms = Vms {
+        lastmsg: -1,
+        username: if a.prepend {
+            String::new()
+        } else {
+            a.mailbox.clone()
+        },
+        ..Vms::default()
+    };
+    let context = a.context.as_deref();
+    let mut vmu: Option<User> = None;
+    let mut skipuser = false;
+    if !data.is_empty() {
+        if !vms.username.is_empty() {
+            if let Some(m) = find_box(&conf, context, &vms.username) {
+                vmu = Some(user_of(&conf, m));
+                skipuser = true;
+            } else {
+                ctx.warning(
+                    FILE,
+                    &format!(
+                        "Mailbox '{}{}{}' doesn't exist",
+                        vms.username,
+                        if context.is_some() { "@" } else { "" },
+                        context.unwrap_or("")
+                    ),
+                );
+                valid = false;
+            }
+        } else {
+            valid = false;
+        }
+    }
+    let mut res = 0;
+    if !valid {
+        match authenticate(
+            ctx,
+            &conf,
+            &mut vms.username,
+            context,
+            &prefix,
+            skipuser,
+            maxlogins,
+        )
+        .await
+        {
+            Ok(found) => {
+                if !skipuser {
+                    vmu = found;
+                }
+                res = 0;
+            }
+            Err(()) => res = -1,
+        }
+    }
+    if vms.username.starts_with('*') {
+        let (chan_context, cid) = {
+            let d = ctx.chan.lock();
+            (d.context.clone(), d.caller.id.number().map(str::to_string))
+        };
+        let plan = ctx.sys.loaded().dialplan.clone();
+        if crate::pbx::find::exists(&plan, &chan_context, "a", 1, cid.as_deref()) {
+            jump(ctx, "a", "");
+            return Ok(());
+        }
+    }
+    let valid = res == 0 && vmu.is_some();
+    let Some(vmu) = vmu.filter(|_| valid) else {
+        return if ctx.chan.check_hangup() {
+            Err(AppExit::Hangup)
+        } else {
+            Ok(())
+        };
+    };
+    if !vmu.language.is_empty() {
+        ctx.chan.lock().language = vmu.language.clone();
+    }
+    let lang = ctx.chan.lock().language.clone();
+    if !lang.get(..2).is_some_and(|l| l.eq_ignore_ascii_case("en")) {
+        ctx.warning(
+            FILE,
+            &format!(
+                "VoiceMailMain: the prompt order of language '{lang}' is not implemented in Asterism; using English's"
+            ),
+        );
+    }
+    let session = Session {
+        ctx,
+        spool: spool.clone(),
+        vmu: vmu.clone(),
+        nodelete: a.readonly,
+        conf: conf.clone(),
+    };
+    let res = session.run(&mut vms, a.play_folder).await;
+    publish_mwi(ctx, &spool, &vmu.context, &vms.username);
+    if res < 0 || ctx.chan.check_hangup() {
+        Err(AppExit::Hangup)
+    } else {
+        Ok(())
+    }
+}
+
+/// `vm_authenticate`: asks for the mailbox (unless `skipuser`) and its
+/// password, at most `max_logins` times. `Ok` with the mailbox found
+/// (None when it was given by the caller, `skipuser`).
+async fn authenticate(
+    ctx: &AppCtx,
+    conf: &VoicemailConf,
+    mailbox: &mut String,
+    context: Option<&str>,
+    prefix: &str,
+    skipuser: bool,
+    max_logins: i32,
+) -> Result<Option<User>, ()> {
+    let login_prompt = general(conf, "vm-login").unwrap_or("vm-login").to_string();
+    let password_prompt = general(conf, "vm-password")
+        .unwrap_or("vm-password")
+        .to_string();
+    let mut prompt = None;
+    if !skipuser {
+        match start_file(ctx, &login_prompt) {
+            Some(g) => prompt = Some(g),
+            None => {
+                ctx.warning(FILE, "Couldn't stream login file");
+                return Err(());
+            }
+        }
+    }
+    let mut valid = false;
+    let mut logretries = 0;
+    let mut found: Option<User> = None;
+    while !valid && logretries < max_logins {
+        if !skipuser {
+            mailbox.clear();
+            if readstring(ctx, prompt.take(), mailbox, 79, 2000, 10000, "#").await
+                == GetData::Failed
+            {
+                ctx.warning(FILE, "Couldn't read username");
+                return Err(());
+            }
+        }
+        prompt = None;
+        if mailbox.is_empty() {
+            let cid = ctx.chan.lock().caller.id.number().map(str::to_string);
+            match cid {
+                Some(n) => *mailbox = n,
+                None => {
+                    ctx.verbose(3, FILE, "Username not entered");
+                    return Err(());
+                }
+            }
+        } else if mailbox.starts_with('*') {
+            ctx.verbose(
+                4,
+                FILE,
+                "Mailbox begins with '*', attempting jump to extension 'a'",
+            );
+            if a_exists(ctx) {
+                return Err(());
+            }
+            ctx.verbose(
+                4,
+                FILE,
+                "Jump to extension 'a' failed; setting mailbox to NULL",
+            );
+            mailbox.clear();
+        }
+        if !prefix.is_empty() {
+            *mailbox = format!("{prefix}{mailbox}");
+        }
+        let mut user = find_box(conf, context, mailbox).map(|m| user_of(conf, m));
+        let mut password = String::new();
+        let blank = user
+            .as_ref()
+            .is_some_and(|u| u.password.is_empty() || u.password == "-");
+        if !blank {
+            let Some(g) = start_file(ctx, &password_prompt) else {
+                if !ctx.chan.check_hangup() {
+                    ctx.warning(FILE, "Unable to stream password file");
+                }
+                return Err(());
+            };
+            if readstring(ctx, Some(g), &mut password, 79, 2000, 10000, "#").await
+                == GetData::Failed
+            {
+                ctx.notice(FILE, "Unable to read password");
+                return Err(());
+            }
+            if password.starts_with('*') {
+                ctx.verbose(
+                    4,
+                    FILE,
+                    "Password begins with '*', attempting jump to extension 'a'",
+                );
+                if a_exists(ctx) {
+                    *mailbox = "*".to_string();
+                    return Err(());
+                }
+                ctx.verbose(
+                    4,
+                    FILE,
+                    "Jump to extension 'a' failed; setting mailbox and user to NULL",
+                );
+                mailbox.clear();
+                user = None;
+            }
+        }
+        let matches = user.as_ref().is_some_and(|u| {
+            let stored = u.password.strip_prefix('-').unwrap_or(&u.password);
+            stored == password
+        });
+        if matches {
+            valid = true;
+            found = user;
+        } else {
+            ctx.verbose(
+                3,
+                FILE,
+                &format!(
+                    "Incorrect password '{password}' for user '{mailbox}' (context = {})",
+                    context.unwrap_or("default")
+                ),
+            );
+            if !prefix.is_empty() {
+                mailbox.clear();
+            }
+        }
+        logretries += 1;
+        if !valid {
+            if skipuser || logretries >= max_logins {
+                match stream_file(ctx, "vm-incorrect", "").await {
+                    Streamed::Failed => {
+                        ctx.warning(FILE, "Unable to stream incorrect message");
+                        return Err(());
+                    }
+                    Streamed::Hangup => return Err(()),
+                    _ => {}
+                }
+            } else {
+                match start_file(ctx, "vm-incorrect-mailbox") {
+                    Some(g) => prompt = Some(g),
+                    None => {
+                        ctx.warning(FILE, "Unable to stream incorrect mailbox message");
+                        return Err(());
+                    }
+                }
+            }
+        }
+    }
+    if !valid && logretries >= max_logins {
+        ctx.chan.stop_stream();
+        let _ = play_and_wait(ctx, "vm-goodbye").await;
+        return Err(());
+    }
+    Ok(found)
+}
+
+/// Whether extension `a` exists in the channel's context.
+fn a_exists(ctx: &AppCtx) -> bool {
+    let (chan_context, cid) = {
+        let d = ctx.chan.lock();
+        (d.context.clone(), d.caller.id.number().map(str::to_string))
+    };
+    let plan = ctx.sys.loaded().dialplan.clone();
+    crate::pbx::find::exists(&plan, &chan_context, "a", 1, cid.as_deref())
+}
+
+/// `ast_play_and_wait`: any digit stops the file; a file that does not
+/// open, or a hangup, is -1.
+async fn play_and_wait(ctx: &AppCtx, file: &str) -> Cmd {
+    match stream_file(ctx, file, DIGIT_ANY).await {
+        Streamed::Done => 0,
+        Streamed::Digit(d) => digit(d),
+        Streamed::Failed | Streamed::Hangup => HANGUP,
+    }
+}
+
+/// `wait_file2`: as [`play_and_wait`], with app_voicemail's warning.
+async fn wait_file2(ctx: &AppCtx, file: &str) -> Cmd {
+    let r = play_and_wait(ctx, file).await;
+    if r < 0 {
+        ctx.warning(FILE, &format!("Unable to play message {file}"));
+    }
+    r
+}
+
+/// `ast_waitfordigit`.
+async fn wait_for_digit(ctx: &AppCtx, ms: u64) -> Cmd {
+    match ctx.chan.wait_digit(Duration::from_millis(ms)).await {
+        Ok(Some(d)) => digit(d),
+        Ok(None) => 0,
+        Err(_) => HANGUP,
+    }
+}
+
+/// `say_and_wait`: a number, any digit interrupting.
+async fn say_and_wait(ctx: &AppCtx, n: i32) -> Cmd {
+    match say_number(ctx, n, DIGIT_ANY).await {
+        Said::Done => 0,
+        Said::Digit(d) => digit(d),
+        Said::Failed => HANGUP,
+    }
+}
+
+/// The logged-in part of `vm_execmain`.
+struct Session<'a> {
+    ctx: &'a AppCtx,
+    spool: PathBuf,
+    vmu: User,
+    nodelete: bool,
+    conf: std::sync::Arc<VoicemailConf>,
+}
+
+impl Session<'_> {
+    /// `open_mailbox`: opens folder `box_id`, forgetting what was marked.
+    fn open(&self, vms: &mut Vms, box_id: usize) {
+        vms.curbox = mbox(box_id).to_string();
+        vms.vmbox = format!("vm-{}", vms.curbox);
+        vms.curdir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(&vms.curbox);
+        if let Err(e) = std::fs::create_dir_all(&vms.curdir) {
+            self.ctx.warning(
+                FILE,
+                &format!("ast_mkdir '{}' failed: {e}", vms.curdir.display()),
+            );
+        }
+        let count = count_txt(&vms.curdir);
+        vms.lastmsg = count - 1;
+        let size = usize::try_from(self.vmu.maxmsg.max(count)).unwrap_or(0);
+        vms.deleted = vec![false; size];
+        vms.heard = vec![false; size];
+        let last = last_message_index(&vms.curdir);
+        if vms.lastmsg != last {
+            self.ctx.notice(
+                FILE,
+                &format!(
+                    "Resequencing Mailbox: {}, expected {} but found {} message(s) in box with max threshold of {}.",
+                    vms.curdir.display(),
+                    last + 1,
+                    vms.lastmsg + 1,
+                    self.vmu.maxmsg
+                ),
+            );
+            self.resequence(&vms.curdir, count);
+        }
+    }
+
+    /// `resequence_mailbox`: the messages renumbered from 0 in order.
+    fn resequence(&self, dir: &Path, stopcount: i32) {
+        let mut dest = 0;
+        let mut x = 0;
+        while dest != stopcount && x < MAX_MSG_LIMIT {
+            let sfn = make_file(dir, x);
+            if message_exists(&sfn) {
+                if x != dest {
+                    rename_message(self.ctx, &sfn, &make_file(dir, dest));
+                }
+                dest += 1;
+            }
+            x += 1;
+        }
+    }
+
+    /// `close_mailbox`: heard INBOX/Urgent messages move to Old, deleted
+    /// ones go, the rest are renumbered without gaps.
+    fn close(&self, vms: &mut Vms) {
+        if vms.lastmsg <= -1 {
+            return;
+        }
+        vms.curmsg = -1;
+        let last_idx = last_message_index(&vms.curdir);
+        if last_idx != vms.lastmsg {
+            self.ctx.notice(
+                FILE,
+                &format!(
+                    "{} messages received after mailbox opened.",
+                    last_idx - vms.lastmsg
+                ),
+            );
+        }
+        let new_box =
+            vms.curbox.eq_ignore_ascii_case("INBOX") || vms.curbox.eq_ignore_ascii_case("Urgent");
+        let mut x = 0;
+        while x < last_idx + 1 {
+            let deleted = vms.deleted(x);
+            let heard = vms.heard(x);
+            let fname = make_file(&vms.curdir, x);
+            if !deleted && (!new_box || !heard || !self.vmu.moveheard) {
+                if !message_exists(&fname) {
+                    break;
+                }
+                vms.curmsg += 1;
+                let fn2 = make_file(&vms.curdir, vms.curmsg);
+                if fname != fn2 {
+                    rename_message(self.ctx, &fname, &fn2);
+                }
+            } else if new_box && heard && self.vmu.moveheard && !deleted {
+                if !self.move_to_folder(vms, x, OLD_FOLDER) {
+                    self.ctx.warning(
+                        FILE,
+                        "Save failed.  Not moving message: destination folder full.",
+                    );
+                    Vms::mark(&mut vms.deleted, x, false);
+                    Vms::mark(&mut vms.heard, x, false);
+                    continue;
+                }
+            } else if deleted && message_exists(&fname) {
+                delete_message(self.ctx, &fname);
+            }
+            x += 1;
+        }
+        // What is left above the kept messages goes (`Delete ALL
+        // remaining messages`).
+        for n in (vms.curmsg + 1)..x {
+            let f = make_file(&vms.curdir, n);
+            if !message_files(&f).is_empty() {
+                delete_message(self.ctx, &f);
+            }
+        }
+    }
+
+    /// `save_to_folder` with the message moved (renamed) rather than
+    /// copied: used when a folder closes.
+    fn move_to_folder(&self, vms: &Vms, msg: i32, box_id: usize) -> bool {
+        let ddir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(mbox(box_id));
+        if let Err(e) = std::fs::create_dir_all(&ddir) {
+            self.ctx
+                .warning(FILE, &format!("ast_mkdir '{}' failed: {e}", ddir.display()));
+            return false;
+        }
+        let x = last_message_index(&ddir) + 1;
+        if x >= self.vmu.maxmsg {
+            return false;
+        }
+        let sfn = make_file(&vms.curdir, msg);
+        let dfn = make_file(&ddir, x);
+        if sfn != dfn {
+            rename_message(self.ctx, &sfn, &dfn);
+        }
+        true
+    }
+
+    /// `save_to_folder`: the message copied into `box_id` at its next
+    /// free number; the original goes when its folder closes. Returns
+    /// whether the folder had room.
+    fn save_to_folder(&self, vms: &Vms, msg: i32, box_id: usize) -> bool {
+        let ddir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(mbox(box_id));
+        if let Err(e) = std::fs::create_dir_all(&ddir) {
+            self.ctx
+                .warning(FILE, &format!("ast_mkdir '{}' failed: {e}", ddir.display()));
+        }
+        let x = last_message_index(&ddir) + 1;
+        if x >= self.vmu.maxmsg {
+            return false;
+        }
+        let sfn = make_file(&vms.curdir, msg);
+        let dfn = make_file(&ddir, x);
+        if sfn != dfn {
+            copy_message_files(self.ctx, &sfn, &dfn);
+        }
+        true
+    }
+
+    async fn run(&self, vms: &mut Vms, autoplay: Option<usize>) -> Cmd {
+        let ctx = self.ctx;
+        let vmu = &self.vmu;
+        self.open(vms, OLD_FOLDER);
+        vms.oldmessages = vms.lastmsg + 1;
+        self.open(vms, NEW_FOLDER);
+        vms.newmessages = vms.lastmsg + 1;
+        let mut in_urgent = true;
+        self.open(vms, URGENT_FOLDER);
+        vms.urgentmessages = vms.lastmsg + 1;
+        let mut play_folder = autoplay.unwrap_or(0);
+        let mut cmd: Cmd;
+        if let Some(folder) = autoplay {
+            if vms.urgentmessages > 0 {
+                in_urgent = true;
+                self.open(vms, URGENT_FOLDER);
+            } else {
+                in_urgent = false;
+                self.open(vms, folder);
+            }
+            if vms.lastmsg == -1 {
+                let _ = self.browse(vms).await;
+                return self.goodbye(vms, 0).await;
+            }
+        } else if vms.newmessages == 0 && vms.urgentmessages == 0 && vms.oldmessages > 0 {
+            self.open(vms, OLD_FOLDER);
+            in_urgent = false;
+            play_folder = 1;
+        } else if vms.urgentmessages == 0 && vms.newmessages > 0 {
+            in_urgent = false;
+            self.open(vms, NEW_FOLDER);
+        }
+        if vmu.backupdeleted > 0 {
+            ctx.warning(
+                FILE,
+                "VoiceMailMain: backupdeleted is not supported by Asterism; deleted messages are removed",
+            );
+        }
+        if vmu.mailbox.eq_ignore_ascii_case(&vmu.password) && (vmu.forcename || vmu.forcegreet) {
+            ctx.warning(
+                FILE,
+                "VoiceMailMain: the new user setup (forcename/forcegreetings) is not supported by Asterism; skipped",
+            );
+        }
+        cmd = if autoplay.is_some() {
+            digit('1')
+        } else {
+            self.intro(vms).await
+        };
+        vms.repeats = 0;
+        vms.starting = true;
+        while cmd > -1 && cmd != TIMEOUT && cmd != digit('#') {
+            let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            match key {
+                '1' | '5' => {
+                    if key == '1' {
+                        vms.curmsg = 0;
+                    }
+                    cmd = self.browse(vms).await;
+                }
+                '2' => {
+                    cmd = self.get_folder2("vm-changeto").await;
+                    if cmd == digit('#') {
+                        cmd = 0;
+                    } else if cmd > 0 {
+                        let box_id = usize::try_from(cmd - digit('0')).unwrap_or(0);
+                        self.close(vms);
+                        if box_id != URGENT_FOLDER {
+                            in_urgent = false;
+                        }
+                        self.open(vms, box_id);
+                        play_folder = box_id;
+                        cmd = 0;
+                    }
+                    if cmd == 0 {
+                        cmd = self.play_folder_name(&vms.vmbox.clone()).await;
+                    }
+                    vms.starting = true;
+                    vms.curmsg = 0;
+                }
+                '3' => {
+                    cmd = self.advanced(vms).await;
+                }
+                '4' => {
+                    if vms.curmsg > 0 {
+                        vms.curmsg -= 1;
+                        cmd = self.play_message(vms).await;
+                    } else if !in_urgent && vms.urgentmessages > 0 {
+                        in_urgent = true;
+                        self.close(vms);
+                        self.open(vms, URGENT_FOLDER);
+                        vms.curmsg = vms.lastmsg;
+                        if vms.lastmsg < 0 {
+                            cmd = play_and_wait(ctx, "vm-nomore").await;
+                        }
+                    } else if vmu.messagewrap && vms.lastmsg > 0 {
+                        vms.curmsg = vms.lastmsg;
+                        cmd = self.play_message(vms).await;
+                    } else {
+                        cmd = play_and_wait(ctx, "vm-nomore").await;
+                    }
+                }
+                '6' => {
+                    if vms.curmsg < vms.lastmsg {
+                        vms.curmsg += 1;
+                        cmd = self.play_message(vms).await;
+                    } else if in_urgent && vms.newmessages > 0 {
+                        in_urgent = false;
+                        self.close(vms);
+                        self.open(vms, NEW_FOLDER);
+                        vms.curmsg = -1;
+                        if vms.lastmsg < 0 {
+                            cmd = play_and_wait(ctx, "vm-nomore").await;
+                        }
+                    } else if vmu.messagewrap && vms.lastmsg > 0 {
+                        vms.curmsg = 0;
+                        cmd = self.play_message(vms).await;
+                    } else {
+                        cmd = play_and_wait(ctx, "vm-nomore").await;
+                    }
+                }
+                '7' => {
+                    if !self.nodelete && vms.curmsg >= 0 && vms.curmsg <= vms.lastmsg {
+                        let now_deleted = !vms.deleted(vms.curmsg);
+                        Vms::mark(&mut vms.deleted, vms.curmsg, now_deleted);
+                        let delta = if now_deleted { -1 } else { 1 };
+                        if play_folder == 0 {
+                            if in_urgent {
+                                vms.urgentmessages += delta;
+                            } else {
+                                vms.newmessages += delta;
+                            }
+                        } else if play_folder == 1 {
+                            vms.oldmessages += delta;
+                        }
+                        cmd = play_and_wait(
+                            ctx,
+                            if now_deleted {
+                                "vm-deleted"
+                            } else {
+                                "vm-undeleted"
+                            },
+                        )
+                        .await;
+                        if vmu.skipaftercmd {
+                            cmd = self.next_after_command(vms, &mut in_urgent, false).await;
+                        }
+                    } else {
+                        cmd = 0;
+                    }
+                }
+                '8' => {
+                    if vms.lastmsg > -1 {
+                        ctx.warning(
+                            FILE,
+                            "VoiceMailMain: forwarding a message (8) is not supported by Asterism",
+                        );
+                        cmd = 0;
+                    } else if in_urgent && vms.newmessages > 0 {
+                        in_urgent = false;
+                        self.close(vms);
+                        self.open(vms, NEW_FOLDER);
+                        vms.curmsg = -1;
+                        if vms.lastmsg < 0 {
+                            cmd = play_and_wait(ctx, "vm-nomore").await;
+                        }
+                    } else {
+                        cmd = play_and_wait(ctx, "vm-nomore").await;
+                    }
+                }
+                '9' => {
+                    if vms.curmsg < 0 || vms.curmsg > vms.lastmsg {
+                        cmd = 0;
+                        continue;
+                    }
+                    cmd = self.get_folder2("vm-savefolder").await;
+                    let mut box_id = 0;
+                    // A hangup while choosing reads as a failed save
+                    // (Asterisk then tries "vm-mailboxfull").
+                    let mut full = cmd < 0;
+                    if cmd == digit('#') {
+                        cmd = 0;
+                        continue;
+                    } else if cmd > 0 {
+                        box_id = usize::try_from(cmd - digit('0')).unwrap_or(0);
+                        if self.save_to_folder(vms, vms.curmsg, box_id) {
+                            Vms::mark(&mut vms.deleted, vms.curmsg, true);
+                        } else {
+                            full = true;
+                            Vms::mark(&mut vms.deleted, vms.curmsg, false);
+                            Vms::mark(&mut vms.heard, vms.curmsg, false);
+                        }
+                    }
+                    if !full {
+                        cmd = play_and_wait(ctx, "vm-message").await;
+                        if cmd == 0 {
+                            cmd = say_and_wait(ctx, vms.curmsg + 1).await;
+                        }
+                        if cmd == 0 {
+                            cmd = play_and_wait(ctx, "vm-savedto").await;
+                        }
+                        if cmd == 0 {
+                            cmd = self.play_folder_name(&format!("vm-{}", mbox(box_id))).await;
+                        }
+                    } else {
+                        cmd = play_and_wait(ctx, "vm-mailboxfull").await;
+                    }
+                    if vmu.global_skipaftercmd {
+                        cmd = self.next_after_command(vms, &mut in_urgent, true).await;
+                    }
+                }
+                '*' => {
+                    if !vms.starting {
+                        cmd = play_and_wait(ctx, "vm-onefor").await;
+                        if cmd == 0 {
+                            cmd = self.play_folder_name(&vms.vmbox.clone()).await;
+                        }
+                        if cmd == 0 {
+                            cmd = play_and_wait(ctx, "vm-opts").await;
+                        }
+                        if cmd == 0 {
+                            cmd = self.instructions(vms, true, in_urgent).await;
+                        }
+                    } else {
+                        cmd = 0;
+                    }
+                }
+                '0' => {
+                    cmd = self.mailbox_options(vms).await;
+                    self.open(vms, play_folder);
+                    vms.starting = true;
+                }
+                _ => {
+                    cmd = self.instructions(vms, false, in_urgent).await;
+                }
+            }
+        }
+        let res = if cmd == TIMEOUT || cmd == digit('#') {
+            0
+        } else {
+            HANGUP
+        };
+        self.goodbye(vms, res).await
+    }
+
+    /// The end of `vm_execmain`: goodbye (unless hung up), then the open
+    /// folder is closed.
+    async fn goodbye(&self, vms: &mut Vms, res: Cmd) -> Cmd {
+        let mut res = res;
+        if res > -1 {
+            self.ctx.chan.stop_stream();
+            res = play_and_wait(self.ctx, "vm-goodbye").await;
+            if res > 0 {
+                res = 0;
+            }
+        }
+        self.close(vms);
+        res
+    }
+
+    /// The `nextaftercmd` step after deleting or saving.
+    async fn next_after_command(&self, vms: &mut Vms, in_urgent: &mut bool, need_new: bool) -> Cmd {
+        if vms.curmsg < vms.lastmsg {
+            vms.curmsg += 1;
+            self.play_message(vms).await
+        } else if self.vmu.messagewrap && vms.lastmsg > 0 {
+            vms.curmsg = 0;
+            self.play_message(vms).await
+        } else if *in_urgent && (!need_new || vms.newmessages > 0) {
+            *in_urgent = false;
+            self.close(vms);
+            self.open(vms, NEW_FOLDER);
+            vms.curmsg = -1;
+            if vms.lastmsg < 0 {
+                play_and_wait(self.ctx, "vm-nomore").await
+            } else {
+                0
+            }
+        } else {
+            play_and_wait(self.ctx, "vm-nomore").await
+        }
+    }
+
+    /// `vm_intro` (English, `vm_intro_en`): the temporary greeting
+    /// reminder, then "You have N new and M old messages".
+    async fn intro(&self, vms: &Vms) -> Cmd {
+        let ctx = self.ctx;
+        if self.vmu.tempgreetwarn {
+            let temp = box_dir(&self.spool, &self.vmu.context, &vms.username).join("temp");
+            if self.sound_exists(&temp.display().to_string()) {
+                let _ = play_and_wait(ctx, "vm-tempgreetactive").await;
+            }
+        }
+        let mut res = play_and_wait(ctx, "vm-youhave").await;
+        if res != 0 {
+            return res;
+        }
+        if vms.urgentmessages > 0 {
+            res = say_and_wait(ctx, vms.urgentmessages).await;
+            if res == 0 {
+                res = play_and_wait(ctx, "vm-Urgent").await;
+            }
+            if (vms.oldmessages > 0 || vms.newmessages > 0) && res == 0 {
+                res = play_and_wait(ctx, "vm-and").await;
+            } else if res == 0 {
+                res = play_and_wait(ctx, plural(vms.urgentmessages)).await;
+            }
+        }
+        if vms.newmessages > 0 {
+            res = say_and_wait(ctx, vms.newmessages).await;
+            if res == 0 {
+                res = play_and_wait(ctx, "vm-INBOX").await;
+            }
+            if vms.oldmessages > 0 && res == 0 {
+                res = play_and_wait(ctx, "vm-and").await;
+            } else if res == 0 {
+                res = play_and_wait(ctx, plural(vms.newmessages)).await;
+            }
+        }
+        if res == 0 && vms.oldmessages > 0 {
+            res = say_and_wait(ctx, vms.oldmessages).await;
+            if res == 0 {
+                res = play_and_wait(ctx, "vm-Old").await;
+            }
+            if res == 0 {
+                res = play_and_wait(ctx, plural(vms.oldmessages)).await;
+            }
+        }
+        if res == 0 && vms.urgentmessages == 0 && vms.oldmessages == 0 && vms.newmessages == 0 {
+            res = play_and_wait(ctx, "vm-no").await;
+            if res == 0 {
+                res = play_and_wait(ctx, "vm-messages").await;
+            }
+        }
+        res
+    }
+
+    /// `vm_instructions_en`: the menu for the state, repeated while the
+    /// caller presses nothing (three times at most, then `'t'`).
+    async fn instructions(&self, vms: &mut Vms, skipadvanced: bool, in_urgent: bool) -> Cmd {
+        let ctx = self.ctx;
+        let mut res = 0;
+        while res == 0 {
+            if vms.starting {
+                if vms.lastmsg > -1 {
+                    res = play_and_wait(
+                        ctx,
+                        if skipadvanced {
+                            "vm-onefor-full"
+                        } else {
+                            "vm-onefor"
+                        },
+                    )
+                    .await;
+                    if res == 0 {
+                        res = self.play_folder_name(&vms.vmbox.clone()).await;
+                    }
+                }
+                if res == 0 {
+                    res = play_and_wait(
+                        ctx,
+                        if skipadvanced {
+                            "vm-opts-full"
+                        } else {
+                            "vm-opts"
+                        },
+                    )
+                    .await;
+                }
+            } else {
+                if skipadvanced {
+                    res = play_and_wait(ctx, "vm-onefor-full").await;
+                    if res == 0 {
+                        let _ = self.play_folder_name(&vms.vmbox.clone()).await;
+                    }
+                    res = play_and_wait(ctx, "vm-opts-full").await;
+                }
+                if vms.curmsg != 0
+                    || (!in_urgent && vms.urgentmessages > 0)
+                    || (self.vmu.messagewrap && vms.lastmsg > 0)
+                {
+                    res = play_and_wait(ctx, "vm-prev").await;
+                }
+                if res == 0 && !skipadvanced {
+                    res = play_and_wait(ctx, "vm-advopts").await;
+                }
+                if res == 0 {
+                    res = play_and_wait(ctx, "vm-repeat").await;
+                }
+                if res == 0
+                    && (vms.curmsg != vms.lastmsg
+                        || (in_urgent && vms.newmessages > 0)
+                        || (self.vmu.messagewrap && vms.lastmsg > 0))
+                {
+                    res = play_and_wait(ctx, "vm-next").await;
+                }
+                if res == 0 {
+                    if !self.nodelete {
+                        res = play_and_wait(
+                            ctx,
+                            if vms.deleted(vms.curmsg) {
+                                "vm-undelete"
+                            } else {
+                                "vm-delete"
+                            },
+                        )
+                        .await;
+                    }
+                    if res == 0 {
+                        res = play_and_wait(ctx, "vm-toforward").await;
+                    }
+                    if res == 0 {
+                        res = play_and_wait(ctx, "vm-savemessage").await;
+                    }
+                }
+            }
+            if res == 0 {
+                res = play_and_wait(ctx, "vm-helpexit").await;
+            }
+            if res == 0 {
+                res = wait_for_digit(ctx, 6000).await;
+            }
+            if res == 0 {
+                vms.repeats += 1;
+                if vms.repeats > 2 {
+                    res = TIMEOUT;
+                }
+            }
+        }
+        res
+    }
+
+    /// `vm_play_folder_name` (English): the folder, then "messages".
+    async fn play_folder_name(&self, name: &str) -> Cmd {
+        let cmd = play_and_wait(self.ctx, name).await;
+        if cmd != 0 {
+            return cmd;
+        }
+        play_and_wait(self.ctx, "vm-messages").await
+    }
+
+    /// `get_folder`: "Press 0 for new messages, 1 for old ..., or pound
+    /// to cancel".
+    async fn get_folder(&self) -> Cmd {
+        let ctx = self.ctx;
+        let d = play_and_wait(ctx, "vm-press").await;
+        if d != 0 {
+            return d;
+        }
+        for x in 0..5 {
+            let d = say_and_wait(ctx, x as i32).await;
+            if d != 0 {
+                return d;
+            }
+            let d = play_and_wait(ctx, "vm-for").await;
+            if d != 0 {
+                return d;
+            }
+            let fname = format!("vm-{}", mbox(x));
+            let d = if x == 0 && !self.sound_exists(&fname) {
+                ctx.verbose(
+                    4,
+                    FILE,
+                    &format!("Failed to find file {fname}; falling back to INBOX"),
+                );
+                self.play_folder_name("vm-INBOX").await
+            } else {
+                self.play_folder_name(&fname).await
+            };
+            if d != 0 {
+                return d;
+            }
+            let d = wait_for_digit(ctx, 500).await;
+            if d != 0 {
+                return d;
+            }
+        }
+        let d = play_and_wait(ctx, "vm-tocancel").await;
+        if d != 0 {
+            return d;
+        }
+        wait_for_digit(ctx, 4000).await
+    }
+
+    /// `get_folder2`: the prompt, then the folder list up to four times
+    /// until a digit or `#`.
+    async fn get_folder2(&self, prompt: &str) -> Cmd {
+        let mut res = play_and_wait(self.ctx, prompt).await;
+        let mut loops = 0;
+        while !(digit('0')..=digit('9')).contains(&res)
+            && res != digit('#')
+            && res >= 0
+            && loops < 4
+        {
+            res = self.get_folder().await;
+            loops += 1;
+        }
+        if loops == 4 {
+            return digit('#');
+        }
+        res
+    }
+
+    /// `vm_browse_messages_en`: the current message, or "You have no
+    /// <folder> messages".
+    async fn browse(&self, vms: &mut Vms) -> Cmd {
+        if vms.lastmsg > -1 {
+            return self.play_message(vms).await;
+        }
+        let ctx = self.ctx;
+        let mut cmd = play_and_wait(ctx, "vm-youhave").await;
+        if cmd == 0 {
+            cmd = play_and_wait(ctx, "vm-no").await;
+        }
+        if cmd == 0 {
+            cmd = play_and_wait(ctx, &format!("vm-{}", vms.curbox)).await;
+        }
+        if cmd == 0 {
+            cmd = play_and_wait(ctx, "vm-messages").await;
+        }
+        cmd
+    }
+
+    fn sound_exists(&self, name: &str) -> bool {
+        let lang = self.ctx.chan.lock().language.clone();
+        SoundPaths::from_conf(&self.ctx.sys.conf).exists(name, &lang)
+    }
+
+    /// `play_message`: "first"/"last", "message N", the envelope (date,
+    /// duration), then the message itself.
+    async fn play_message(&self, vms: &mut Vms) -> Cmd {
+        let ctx = self.ctx;
+        vms.starting = false;
+        let base = make_file(&vms.curdir, vms.curmsg);
+        let mut res = 0;
+        if vms.curmsg == 0 {
+            res = wait_file2(ctx, "vm-first").await;
+        } else if vms.curmsg == vms.lastmsg {
+            res = wait_file2(ctx, "vm-last").await;
+        }
+        let txt = PathBuf::from(format!("{}.txt", base.display()));
+        let Some(msg) = read_message_info(&txt) else {
+            ctx.warning(
+                FILE,
+                &format!("No message attribute file?!! ({})", txt.display()),
+            );
+            return 0;
+        };
+        if info(&msg, "flag") == Some("Urgent") {
+            res = wait_file2(ctx, "vm-Urgent").await;
+        }
+        if res == 0 {
+            res = wait_file2(ctx, "vm-message").await;
+            if vms.curmsg != 0 && vms.curmsg != vms.lastmsg && res == 0 {
+                res = say_and_wait(ctx, vms.curmsg + 1).await;
+            }
+        }
+        let Some(origtime) = info(&msg, "origtime") else {
+            ctx.warning(FILE, "No origtime?!");
+            return 0;
+        };
+        if res == 0
+            && let Some(category) = info(&msg, "category").filter(|c| !c.is_empty())
+        {
+            res = play_and_wait(ctx, category).await;
+            if res != 0 {
+                ctx.warning(
+                    FILE,
+                    &format!("No sound file for category '{category}' was found."),
+                );
+                res = 0;
+            }
+        }
+        if res == 0 && self.vmu.envelope {
+            res = self.play_datetime(origtime, &txt).await;
+        }
+        if res == 0 && self.vmu.saycid {
+            ctx.warning(
+                FILE,
+                "VoiceMailMain: saying the caller ID (saycid) is not supported by Asterism; skipped",
+            );
+        }
+        if res == 0
+            && self.vmu.sayduration
+            && let Some(duration) = info(&msg, "duration")
+        {
+            let minutes = super::builtins::atoi(duration) as i32 / 60;
+            if minutes >= self.vmu.saydurationm {
+                let _ = wait_file2(ctx, "vm-duration").await;
+                let _ = say_and_wait(ctx, minutes).await;
+                res = wait_file2(ctx, "vm-minutes").await;
+            }
+        }
+        if res == digit('1') {
+            res = 0;
+        }
+        if res == 0 {
+            Vms::mark(&mut vms.heard, vms.curmsg, true);
+            res = self.control_stream(&base.display().to_string()).await;
+            if res < 0 {
+                ctx.warning(
+                    FILE,
+                    &format!("Playback of message {} failed", base.display()),
+                );
+                res = 0;
+            }
+        }
+        res
+    }
+
+    /// `ast_control_streamfile` as app_voicemail calls it: the stop keys
+    /// end the message (returned); skipping, rewinding, pausing and
+    /// restarting are not built, so those keys are ignored.
+    async fn control_stream(&self, file: &str) -> Cmd {
+        let stop = general(&self.conf, "listen-control-stop-key").unwrap_or("13456789");
+        match stream_file(self.ctx, file, stop).await {
+            Streamed::Done => 0,
+            Streamed::Digit(d) => digit(d),
+            Streamed::Failed | Streamed::Hangup => HANGUP,
+        }
+    }
+
+    /// `play_message_datetime`: when the message arrived, as
+    /// `ast_say_date_with_format` says it, in the mailbox's zone.
+    async fn play_datetime(&self, origtime: &str, txt: &Path) -> Cmd {
+        let Ok(t) = origtime.trim().parse::<i64>() else {
+            self.ctx.warning(
+                FILE,
+                &format!("Couldn't find origtime in {}", txt.display()),
+            );
+            return 0;
+        };
+        let zone = self
+            .conf
+            .zonemessages
+            .iter()
+            .find(|(name, _)| !self.vmu.zonetag.is_empty() && *name == self.vmu.zonetag)
+            .and_then(|(_, v)| v.split_once('|'))
+            .map(|(tz, fmt)| (tz.to_string(), fmt.to_string()));
+        let (tz, format) = match &zone {
+            Some((tz, fmt)) => (Some(tz.as_str()), fmt.as_str()),
+            None => (None, "'vm-received' q 'digits/at' IMp"),
+        };
+        let now = chrono::Utc::now().timestamp();
+        let files = date_files(t, now, format, tz);
+        for f in files {
+            match f {
+                DateItem::Play(name) => {
+                    let r = wait_file(self.ctx, &name).await;
+                    if r != 0 {
+                        return r;
+                    }
+                }
+                DateItem::Number(n) => {
+                    let r = say_and_wait(self.ctx, n).await;
+                    if r != 0 {
+                        return r;
+                    }
+                }
+                DateItem::Unknown(c, pos) => self.ctx.warning(
+                    "say.c",
+                    &format!("Unknown character in datetime format {format}: {c} at pos {pos}"),
+                ),
+            }
+        }
+        0
+    }
+
+    /// Advanced options (`3`): the menu, `*` back. Reply, envelope and
+    /// leaving a message are not built; without a callback or dialout
+    /// context Asterisk says "sorry" as here.
+    async fn advanced(&self, vms: &mut Vms) -> Cmd {
+        let ctx = self.ctx;
+        let mut cmd = 0;
+        vms.repeats = 0;
+        while cmd > -1 && cmd != TIMEOUT && cmd != digit('#') {
+            let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            match key {
+                '1' | '2' | '3' | '4' | '5' => {
+                    let configured = match key {
+                        '2' => !self.vmu.callback.is_empty() && vms.lastmsg > -1 && !vms.starting,
+                        '4' => !self.vmu.dialout.is_empty(),
+                        '5' => self.vmu.svmail,
+                        _ => vms.lastmsg > -1 && !vms.starting,
+                    };
+                    if key == '2' && !vms.starting {
+                        ctx.verbose(3, FILE, "Callback Requested");
+                    }
+                    if configured {
+                        ctx.warning(
+                            FILE,
+                            &format!(
+                                "VoiceMailMain: advanced option {key} is not supported by Asterism"
+                            ),
+                        );
+                    }
+                    let _ = play_and_wait(ctx, "vm-sorry").await;
+                    cmd = TIMEOUT;
+                }
+                '*' => cmd = TIMEOUT,
+                _ => {
+                    cmd = 0;
+                    if !vms.starting {
+                        cmd = play_and_wait(ctx, "vm-toreply").await;
+                    }
+                    if !self.vmu.callback.is_empty() && !vms.starting && cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-tocallback").await;
+                    }
+                    if cmd == 0 && !vms.starting {
+                        cmd = play_and_wait(ctx, "vm-tohearenv").await;
+                    }
+                    if !self.vmu.dialout.is_empty() && cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-tomakecall").await;
+                    }
+                    if self.vmu.svmail && cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-leavemsg").await;
+                    }
+                    if cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-starmain").await;
+                    }
+                    if cmd == 0 {
+                        cmd = wait_for_digit(ctx, 6000).await;
+                    }
+                    if cmd == 0 {
+                        vms.repeats += 1;
+                    }
+                    if vms.repeats > 3 {
+                        cmd = TIMEOUT;
+                    }
+                }
+            }
+        }
+        if cmd == TIMEOUT {
+            vms.repeats = 0;
+            return 0;
+        }
+        cmd
+    }
+
+    /// `vm_options` (`0`): the menu and `*` back. Recording the
+    /// greetings (1 to 4) and changing the password (5) are not built:
+    /// the key is logged and the menu said again.
+    async fn mailbox_options(&self, vms: &Vms) -> Cmd {
+        let ctx = self.ctx;
+        let mut cmd = 0;
+        let mut retries = 0;
+        while cmd >= 0 && cmd != TIMEOUT {
+            if cmd != 0 {
+                retries = 0;
+            }
+            let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            match key {
+                '1'..='5' => {
+                    ctx.warning(
+                        FILE,
+                        &format!(
+                            "VoiceMailMain: mailbox option {key} (recordings, password) is not supported by Asterism"
+                        ),
+                    );
+                    cmd = 0;
+                }
+                '*' => cmd = TIMEOUT,
+                _ => {
+                    cmd = 0;
+                    let temp = box_dir(&self.spool, &self.vmu.context, &vms.username).join("temp");
+                    if self.sound_exists(&temp.display().to_string()) {
+                        cmd = play_and_wait(ctx, "vm-tmpexists").await;
+                    }
+                    if cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-options").await;
+                    }
+                    if cmd == 0 {
+                        cmd = wait_for_digit(ctx, 6000).await;
+                    }
+                    if cmd == 0 {
+                        retries += 1;
+                    }
+                    if retries > 3 {
+                        cmd = TIMEOUT;
+                    }
+                }
+            }
+        }
+        if cmd == TIMEOUT { 0 } else { cmd }
+    }
+}
+
+fn plural(n: i32) -> &'static str {
+    if n == 1 { "vm-message" } else { "vm-messages" }
+}
+
+/// say.c's `wait_file`: a prompt any digit stops, with its warning when
+/// it does not open.
+async fn wait_file(ctx: &AppCtx, name: &str) -> Cmd {
+    match start_file(ctx, name) {
+        None => {
+            ctx.warning("say.c", &format!("Unable to play message {name}"));
+            HANGUP
+        }
+        Some(g) => match super::playback::wait_stream(ctx, g, DIGIT_ANY).await {
+            Streamed::Done => 0,
+            Streamed::Digit(d) => digit(d),
+            Streamed::Failed | Streamed::Hangup => HANGUP,
+        },
+    }
+}
+
+/// One thing `ast_say_date_with_format_en` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DateItem {
+    Play(String),
+    Number(i32),
+    /// A format letter it does not know, and its position.
+    Unknown(char, usize),
+}
+
+/// A day of the month (or a month's number) as `ast_say_enumeration`
+/// says it in English.
+fn enumeration(out: &mut Vec<DateItem>, n: i32) {
+    if n < 20 || n % 10 == 0 {
+        out.push(DateItem::Play(format!("digits/h-{n}")));
+    } else {
+        out.push(DateItem::Play(format!("digits/{}", n / 10 * 10)));
+        out.push(DateItem::Play(format!("digits/h-{}", n % 10)));
+    }
+}
+
+/// What `ast_say_date_with_format_en` says for `t` with `format` in
+/// zone `tz` (the process's when None), `now` deciding "today" and the
+/// like.
+fn date_files(t: i64, now: i64, format: &str, tz: Option<&str>) -> Vec<DateItem> {
+    let mut out = Vec::new();
+    date_files_into(&mut out, t, now, format, tz);
+    out
+}
+
+fn date_files_into(out: &mut Vec<DateItem>, t: i64, now: i64, format: &str, tz: Option<&str>) {
+    let Some(tm) = crate::core::tz::localtime(t, 0, tz) else {
+        return;
+    };
+    let chars: Vec<char> = format.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' => {
+                let mut name = String::new();
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    name.push(chars[i]);
+                    i += 1;
+                }
+                out.push(DateItem::Play(name));
+            }
+            'A' | 'a' => out.push(DateItem::Play(format!("digits/day-{}", tm.wday))),
+            'B' | 'b' | 'h' => out.push(DateItem::Play(format!("digits/mon-{}", tm.mon))),
+            'm' => enumeration(out, tm.mon + 1),
+            'd' | 'e' => enumeration(out, tm.mday),
+            'Y' => {
+                if tm.year > 99 {
+                    out.push(DateItem::Number(tm.year + 1900));
+                } else if tm.year >= 1 {
+                    out.push(DateItem::Play("digits/19".into()));
+                    if tm.year <= 9 {
+                        out.push(DateItem::Play("digits/oh".into()));
+                    }
+                    out.push(DateItem::Number(tm.year));
+                }
+            }
+            'I' | 'l' => {
+                let h = match tm.hour {
+                    0 => 12,
+                    h if h > 12 => h - 12,
+                    h => h,
+                };
+                out.push(DateItem::Play(format!("digits/{h}")));
+            }
+            'H' | 'k' => {
+                if (c == 'H' && tm.hour < 10) || (c == 'k' && tm.hour == 0) {
+                    out.push(DateItem::Play("digits/oh".into()));
+                }
+                if tm.hour != 0 {
+                    let mut rest = tm.hour;
+                    if tm.hour > 20 {
+                        out.push(DateItem::Play("digits/20".into()));
+                        rest -= 20;
+                    }
+                    out.push(DateItem::Play(format!("digits/{rest}")));
+                }
+            }
+            'M' | 'N' => {
+                if tm.min == 0 {
+                    out.push(DateItem::Play(
+                        if c == 'M' {
+                            "digits/oclock"
+                        } else {
+                            "digits/hundred"
+                        }
+                        .into(),
+                    ));
+                } else if tm.min < 10 {
+                    out.push(DateItem::Play("digits/oh".into()));
+                    out.push(DateItem::Play(format!("digits/{}", tm.min)));
+                } else {
+                    out.push(DateItem::Number(tm.min));
+                }
+            }
+            'P' | 'p' => out.push(DateItem::Play(
+                if tm.hour > 11 {
+                    "digits/p-m"
+                } else {
+                    "digits/a-m"
+                }
+                .into(),
+            )),
+            'Q' | 'q' => {
+                let Some(tmnow) = crate::core::tz::localtime(now, 0, tz) else {
+                    return;
+                };
+                let beg_today = now
+                    - i64::from(tmnow.hour) * 3600
+                    - i64::from(tmnow.min) * 60
+                    - i64::from(tmnow.sec);
+                let sub = |out: &mut Vec<DateItem>, f: &str| date_files_into(out, t, now, f, tz);
+                if beg_today + 15_768_000 < t {
+                    sub(out, "BdY");
+                } else if beg_today + 2_628_000 < t {
+                    sub(out, "Bd");
+                } else if beg_today + 86_400 * 6 < t {
+                    sub(out, "ABd");
+                } else if beg_today + 172_800 < t {
+                    sub(out, "A");
+                } else if beg_today + 86_400 < t {
+                    out.push(DateItem::Play("digits/tomorrow".into()));
+                } else if beg_today < t {
+                    out.push(DateItem::Play("digits/today".into()));
+                } else if beg_today - 86_400 < t {
+                    out.push(DateItem::Play("digits/yesterday".into()));
+                } else if beg_today - 86_400 * 6 < t {
+                    sub(out, "A");
+                } else if beg_today - 2_628_000 < t {
+                    sub(out, "ABd");
+                } else if beg_today - 15_768_000 < t {
+                    sub(out, "Bd");
+                } else {
+                    sub(out, "BdY");
+                }
+            }
+            'R' => date_files_into(out, t, now, "HM", tz),
+            'T' => date_files_into(out, t, now, "HMS", tz),
+            'S' => {
+                if tm.sec == 0 {
+                    out.push(DateItem::Play("digits/0".into()));
+                } else if tm.sec < 10 {
+                    out.push(DateItem::Play("digits/oh".into()));
+                    out.push(DateItem::Play(format!("digits/{}", tm.sec)));
+                } else {
+                    out.push(DateItem::Number(tm.sec));
+                }
+            }
+            ' ' | '\t' => {}
+            other => out.push(DateItem::Unknown(other, i)),
+        }
+        i += 1;
+    }
+}
+
+/// check-config: the VoiceMailMain options in `data` Asterism does not
+/// act on.
+pub fn unsupported_options(data: &str) -> Vec<char> {
+    let args = separate_args(data, ',', 2);
+    match args.get(1) {
+        Some(o) => super::option_letters(o)
+            .into_iter()
+            .filter(|c| UNSUPPORTED_OPTIONS.contains(*c))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plays(items: &[DateItem]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                DateItem::Play(s) => s.clone(),
+                DateItem::Number(n) => format!("#{n}"),
+                DateItem::Unknown(c, p) => format!("?{c}{p}"),
+            })
+            .collect()
+    }
+
+    /// `ast_say_date_with_format_en` with app_voicemail's English format.
+    #[test]
+    fn envelope_dates_in_english() {
+        let fmt = "'vm-received' q 'digits/at' IMp";
+        // 2026-11-22 03:48:40 UTC, heard the same day at 20:00.
+        let t = 1_795_319_320;
+        let today = 1_795_377_600;
+        assert_eq!(
+            plays(&date_files(t, today, fmt, Some("UTC"))),
+            [
+                "vm-received",
+                "digits/today",
+                "digits/at",
+                "digits/3",
+                "#48",
+                "digits/a-m"
+            ]
+        );
+        // A year later: month, day, year.
+        let later = today + 365 * 86_400;
+        assert_eq!(
+            plays(&date_files(t, later, fmt, Some("UTC"))),
+            [
+                "vm-received",
+                "digits/mon-10",
+                "digits/20",
+                "digits/h-2",
+                "#2026",
+                "digits/at",
+                "digits/3",
+                "#48",
+                "digits/a-m"
+            ]
+        );
+        // Three days later: the weekday (Sunday).
+        assert_eq!(
+            plays(&date_files(t, today + 3 * 86_400, "q", Some("UTC"))),
+            ["digits/day-0"]
+        );
+        assert_eq!(
+            plays(&date_files(
+                t + 9 * 3600 + 12 * 60,
+                today,
+                "IMp x",
+                Some("UTC")
+            )),
+            ["digits/1", "digits/oclock", "digits/p-m", "?x4"]
+        );
+        assert_eq!(
+            plays(&date_files(
+                t + 9 * 3600 + 17 * 60,
+                today,
+                "IM",
+                Some("UTC")
+            )),
+            ["digits/1", "digits/oh", "digits/5"]
+        );
+    }
+
+    #[test]
+    fn folders_by_number_and_name() {
+        assert_eq!(mbox(0), "INBOX");
+        assert_eq!(mbox(2), "Work");
+        assert_eq!(mbox(11), "Urgent");
+        assert_eq!(mbox(12), "Unknown");
+        assert_eq!(folder_by_name("old"), Some(1));
+        assert_eq!(folder_by_name("nope"), None);
+    }
+
+    #[test]
+    fn message_files_move_together_txt_last() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for f in ["msg0001.txt", "msg0001.wav", "msg0001.gsm", "msg0010.wav"] {
+            std::fs::write(dir.path().join(f), f).expect("write");
+        }
+        let files: Vec<String> = message_files(&make_file(dir.path(), 1))
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        assert_eq!(files, ["gsm", "wav", "txt"]);
+        assert!(message_exists(&make_file(dir.path(), 1)));
+        assert!(!message_exists(&make_file(dir.path(), 2)));
+        assert_eq!(count_txt(dir.path()), 1);
+        let info_file = dir.path().join("info.txt");
+        std::fs::write(
+            &info_file,
+            ";\n; Message Information file\n;\n[message]\norigtime=12\ncategory=\nflag=Urgent\n",
+        )
+        .expect("write");
+        let i = read_message_info(&info_file).expect("parsed");
+        assert_eq!(info(&i, "origtime"), Some("12"));
+        assert_eq!(info(&i, "flag"), Some("Urgent"));
+        assert_eq!(info(&i, "category"), Some(""));
+        assert!(read_message_info(&dir.path().join("missing.txt")).is_none());
+    }
+
+    #[test]
+    fn check_config_lists_unbuilt_options() {
+        assert_eq!(unsupported_options("1000@default,sg(3)"), ['g']);
+        assert!(unsupported_options("1000@default,sa(Work)").is_empty());
+        assert!(unsupported_options("s1000@default").is_empty());
+    }
+}

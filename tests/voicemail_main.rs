@@ -1,0 +1,666 @@
+//! VoiceMailMain over real SIP calls: SIPp calls in and presses keys
+//! (RFC 4733 digits from SIPp's pcaps, at fixed times after the answer),
+//! the daemon runs with the test-suite events on
+//! (`ASTERISM_TEST_FRAMEWORK=1`) so every file the channel streams is an
+//! AMI `TestEvent` (`State: PLAYBACK`, `Message: <file>`), and the test
+//! compares that sequence with what Asterisk 20.20.1's app_voicemail.c
+//! streams for the same keys (each expected list names the C functions
+//! it comes from), then looks at the spool.
+//!
+//! The prompts are 100 ms of silence under the names of the installed
+//! English prompts (a private `astdatadir`), so each key can be pressed
+//! once the application waits for it, and the sequence does not depend
+//! on timing.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+struct Pbx {
+    dir: tempfile::TempDir,
+    _data: tempfile::TempDir,
+    _daemon: common::Daemon,
+    chan_sip: u16,
+    out: tempfile::TempDir,
+    events: Arc<Mutex<String>>,
+}
+
+/// A 100 ms silent wav.
+fn short_wav(path: &Path) {
+    let samples = 800u32;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + samples * 2).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&8000u32.to_le_bytes());
+    b.extend_from_slice(&16000u32.to_le_bytes());
+    b.extend_from_slice(&2u16.to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(samples * 2).to_le_bytes());
+    b.resize(b.len() + samples as usize * 2, 0);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, b).expect("write wav");
+}
+
+/// Every installed English prompt name, as a short silent wav.
+fn short_sounds(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).expect("sounds").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            short_sounds(&p, &to.join(e.file_name()));
+        } else if let Some(stem) = p.file_stem() {
+            short_wav(&to.join(stem).with_extension("wav"));
+        }
+    }
+}
+
+const VOICEMAIL_CONF: &str = "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice\n";
+
+const DIALPLAN: &str = "\n[internal](+)\n\
+exten => 9700,1,VoiceMailMain()\n same => n,Hangup()\n\
+exten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\n\
+exten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\n";
+
+fn start() -> Pbx {
+    assert!(
+        Command::new("sipp").arg("-v").output().is_ok(),
+        "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
+    );
+    let dir = common::config_copy("sipcalls");
+    let data = tempfile::tempdir().expect("tempdir");
+    short_sounds(
+        Path::new("/usr/share/asterisk/sounds/en"),
+        &data.path().join("sounds/en"),
+    );
+    let conf = dir.path().join("asterisk.conf");
+    let text = std::fs::read_to_string(&conf).expect("asterisk.conf");
+    std::fs::write(
+        &conf,
+        text.replace(
+            "astdatadir => /usr/share/asterisk",
+            &format!("astdatadir => {}", data.path().display()),
+        ),
+    )
+    .expect("write asterisk.conf");
+    std::fs::write(dir.path().join("voicemail.conf"), VOICEMAIL_CONF).expect("voicemail.conf");
+    let ami = common::free_tcp_port();
+    std::fs::write(
+        dir.path().join("manager.conf"),
+        format!(
+            "[general]\nenabled = yes\nport = {ami}\nbindaddr = 127.0.0.1\n\
+             \n[vm]\nsecret = vm\nread = all\nwrite = all\n"
+        ),
+    )
+    .expect("manager.conf");
+    let ext = dir.path().join("extensions.conf");
+    let mut text = std::fs::read_to_string(&ext).expect("extensions.conf");
+    text.push_str(DIALPLAN);
+    std::fs::write(&ext, text).expect("extensions.conf");
+    let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
+    common::move_ports(
+        dir.path(),
+        &["sip.conf", "pjsip.conf"],
+        &[("5060", chan_sip), ("5070", pjsip)],
+    );
+    let daemon = common::Daemon::start_with_env(dir.path(), &[("ASTERISM_TEST_FRAMEWORK", "1")]);
+    let events = Arc::new(Mutex::new(String::new()));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", ami)).expect("AMI");
+    stream
+        .write_all(b"Action: Login\r\nUsername: vm\r\nSecret: vm\r\nEvents: on\r\n\r\n")
+        .expect("login");
+    {
+        let events = events.clone();
+        let reader = stream.try_clone().expect("clone");
+        std::thread::spawn(move || {
+            let _keep = stream;
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                let mut e = events.lock().unwrap_or_else(|p| p.into_inner());
+                e.push_str(line.trim_end_matches('\r'));
+                e.push('\n');
+            }
+        });
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    Pbx {
+        dir,
+        _data: data,
+        _daemon: daemon,
+        chan_sip,
+        out: tempfile::tempdir().expect("tempdir"),
+        events,
+    }
+}
+
+impl Pbx {
+    fn inbox(&self, folder: &str) -> PathBuf {
+        self.dir
+            .path()
+            .join("var/spool/voicemail/default/1000")
+            .join(folder)
+    }
+
+    /// A message as VoiceMail leaves it; `mark` goes in its callerid.
+    fn put_message(&self, folder: &str, n: u32, mark: &str) {
+        let dir = self.inbox(folder);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join(format!("msg{n:04}.txt")),
+            format!(
+                ";\n; Message Information file\n;\n[message]\norigmailbox=1000\n\
+                 context=internal\nmacrocontext=\nexten=1000\nrdnis=unknown\npriority=1\n\
+                 callerchan=SIP/1001-00000000\ncallerid={mark}\n\
+                 origdate=Tue Nov 14 10:13:20 PM UTC 2023\norigtime=1700000000\n\
+                 category=\nmsg_id=1700000000-00000000\nflag=\nduration=5\n"
+            ),
+        )
+        .expect("txt");
+        short_wav(&dir.join(format!("msg{n:04}.wav")));
+    }
+
+    /// The callerid marks of a folder's messages, by number.
+    fn marks(&self, folder: &str) -> Vec<(String, String)> {
+        let dir = self.inbox(folder);
+        let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        let stem = name.strip_suffix(".txt")?.to_string();
+                        let text = std::fs::read_to_string(e.path()).ok()?;
+                        let mark = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("callerid="))?
+                            .to_string();
+                        Some((stem, mark))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    /// Every file in a folder.
+    fn files(&self, folder: &str) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.inbox(folder))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// One call to `exten` pressing `keys` at their times (ms after the
+    /// answer); the PBX hangs up. Returns the files streamed, in order.
+    fn call(&self, exten: &str, keys: &[(u64, char)]) -> Vec<String> {
+        let before = self.events.lock().map(|e| e.len()).unwrap_or(0);
+        let trace = format!("vmm{exten}");
+        let xml = self.out.path().join(format!("{trace}.xml"));
+        let mut args: Vec<String> = Vec::new();
+        for (i, (ms, k)) in keys.iter().enumerate() {
+            let pcap = self.out.path().join(format!("{trace}-key{i}.pcap"));
+            dtmf_pcap(&pcap, *k, i as u32);
+            args.push("--play".into());
+            args.push(format!("{ms}:{}", pcap.display()));
+        }
+        let ok = Command::new("python3")
+            .arg(common::repo().join("sip-scenarios/media_call.py"))
+            .arg(&xml)
+            .args(&args)
+            .status()
+            .expect("media_call.py");
+        assert!(ok.success());
+        let status = Command::new(common::repo().join("sip-scenarios/run.sh"))
+            .arg("-o")
+            .arg(self.out.path())
+            .arg("-n")
+            .arg(&trace)
+            .arg(&xml)
+            .arg(format!("127.0.0.1:{}", self.chan_sip))
+            .args(["-s", exten, "-key", "user", "1000", "-au", "1000"])
+            .args(["-ap", "s3cret1000"])
+            .args(["-p", &common::free_udp_port().to_string()])
+            .args(["-mp", &common::free_udp_port().to_string()])
+            .env("SIPP_TIMEOUT", "90")
+            .status()
+            .expect("run.sh");
+        let errors = std::fs::read_to_string(self.out.path().join(format!("{trace}.err.log")))
+            .unwrap_or_default();
+        assert!(status.success(), "SIPp failed: {errors}\n{}", self.log());
+        std::thread::sleep(Duration::from_millis(500));
+        let events = self.events.lock().map(|e| e.clone()).unwrap_or_default();
+        played(&events[before..])
+    }
+
+    /// The daemon's log, for failure messages.
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("var/log/messages.log")).unwrap_or_default()
+    }
+
+    fn events_since_start(&self) -> String {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+/// A pcap of one RFC 4733 digit (payload type 101, as media_call.py's
+/// SDP offers) for SIPp's play_pcap_audio: 100 ms of event packets and
+/// three end packets. SIPp's own dtmf_2833 pcaps all carry the same
+/// timestamps, so a second press would read as the first one repeated
+/// (RFC 4733 receivers drop an event not later than the last ended);
+/// here the `n`th key of a call is stamped after the ones before it.
+fn dtmf_pcap(path: &Path, key: char, n: u32) {
+    let event: u8 = match key {
+        '*' => 10,
+        '#' => 11,
+        d => d.to_digit(10).expect("a DTMF digit") as u8,
+    };
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xA1B2_C3D4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    let ts = 8000 * (n + 1);
+    let seq0 = (20 * (n + 1)) as u16;
+    for i in 0..8u16 {
+        let end = i >= 5;
+        let duration = 160 * (i.min(4) + 1);
+        let mut rtp = vec![0x80, 101 | if i == 0 { 0x80 } else { 0 }];
+        rtp.extend_from_slice(&(seq0 + i).to_be_bytes());
+        rtp.extend_from_slice(&ts.to_be_bytes());
+        rtp.extend_from_slice(&0x5EEDu32.to_be_bytes());
+        rtp.push(event);
+        rtp.push(if end { 0x80 | 10 } else { 10 });
+        rtp.extend_from_slice(&duration.to_be_bytes());
+        let udp_len = (8 + rtp.len()) as u16;
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&(20 + udp_len).to_be_bytes());
+        ip.extend_from_slice(&(seq0 + i).to_be_bytes());
+        ip.extend_from_slice(&[0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        let mut sum: u32 = ip
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+            .sum();
+        while sum >> 16 != 0 {
+            sum = (sum & 0xFFFF) + (sum >> 16);
+        }
+        ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(&40000u16.to_be_bytes());
+        frame.extend_from_slice(&40000u16.to_be_bytes());
+        frame.extend_from_slice(&udp_len.to_be_bytes());
+        frame.extend_from_slice(&0u16.to_be_bytes());
+        frame.extend_from_slice(&rtp);
+        let t_us = u32::from(i.min(5)) * 20_000;
+        out.extend_from_slice(&(t_us / 1_000_000).to_le_bytes());
+        out.extend_from_slice(&(t_us % 1_000_000).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        out.extend_from_slice(&frame);
+    }
+    std::fs::write(path, out).expect("write pcap");
+}
+
+/// The `Message:` of each `TestEvent` with `State: PLAYBACK`; the spool
+/// path of a message is cut to `voicemail/...`.
+fn played(events: &str) -> Vec<String> {
+    events
+        .split("\n\n")
+        .filter(|b| b.contains("Event: TestEvent") && b.contains("\nState: PLAYBACK"))
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("Message: ")))
+        .map(|m| match m.find("voicemail/") {
+            Some(i) => m[i..].to_string(),
+            None => m.to_string(),
+        })
+        .collect()
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// `vm_intro_en` for one new message and none old.
+const INTRO_ONE_NEW: &[&str] = &["vm-youhave", "digits/1", "vm-INBOX", "vm-message"];
+/// `vm_instructions_en` with `vms->starting` set and messages in the
+/// folder: "press 1 for INBOX messages", the options, help/exit.
+const MENU_START: &[&str] = &[
+    "vm-onefor",
+    "vm-INBOX",
+    "vm-messages",
+    "vm-opts",
+    "vm-helpexit",
+];
+/// `vm_instructions_en` after playing the only message of the folder
+/// (no previous, no next): advanced options, repeat, delete, forward,
+/// save, help/exit.
+const MENU_ONLY_MESSAGE: &[&str] = &[
+    "vm-advopts",
+    "vm-repeat",
+    "vm-delete",
+    "vm-toforward",
+    "vm-savemessage",
+    "vm-helpexit",
+];
+/// `play_message` for the first message: "first", "message", then
+/// `play_message_datetime`'s English format `'vm-received' q 'digits/at'
+/// IMp` for 1700000000 (Tue 2023-11-14 22:13:20 UTC, more than six
+/// months ago: `q` says "BdY", the year by `ast_say_number_full_en`),
+/// no duration (5 s is under `saydurationm`'s 2 minutes), then the file.
+const FIRST_MESSAGE: &[&str] = &[
+    "vm-first",
+    "vm-message",
+    "vm-received",
+    "digits/mon-10",
+    "digits/h-14",
+    "digits/2",
+    "digits/thousand",
+    "digits/20",
+    "digits/3",
+    "digits/at",
+    "digits/10",
+    "digits/13",
+    "digits/p-m",
+    "voicemail/default/1000/INBOX/msg0000",
+];
+
+/// No mailbox given: `vm_authenticate` asks for it ("vm-login") and the
+/// password ("vm-password"); a wrong password with tries left streams
+/// "vm-incorrect-mailbox" and asks for the mailbox again. Logged in,
+/// `vm_intro_en` says 1 new message, `vm_instructions_en` the menu, and
+/// `#` ends with "vm-goodbye" (`vm_execmain`'s `out:`).
+#[test]
+fn login_wrong_password_then_right_and_intro() {
+    let pbx = start();
+    pbx.put_message("INBOX", 0, "one");
+    let mut keys = Vec::new();
+    let mut t = 1000;
+    let mut press = |s: &str, keys: &mut Vec<(u64, char)>| {
+        for c in s.chars() {
+            keys.push((t, c));
+            t += 400;
+        }
+        t += 400;
+    };
+    press("1000#", &mut keys);
+    press("99#", &mut keys);
+    press("1000#", &mut keys);
+    press("1234#", &mut keys);
+    t += 2500;
+    keys.push((t, '#'));
+    let got = pbx.call("9700", &keys);
+    let mut want = strings(&[
+        "vm-login",
+        "vm-password",
+        "vm-incorrect-mailbox",
+        "vm-password",
+    ]);
+    want.extend(strings(INTRO_ONE_NEW));
+    want.extend(strings(MENU_START));
+    want.push("vm-goodbye".into());
+    assert_eq!(got, want);
+    // Nothing was played: the message stays new.
+    assert_eq!(pbx.marks("INBOX"), [("msg0000".into(), "one".into())]);
+    let events = pbx.events_since_start();
+    assert!(
+        events.contains("Event: MessageWaiting\n")
+            && events.contains("Mailbox: 1000@default\nWaiting: 1\nNew: 1\nOld: 0\n"),
+        "{events}"
+    );
+}
+
+/// The mailbox given: only the password is asked; `1` plays the first
+/// message (`play_message`), then the menu for a message heard; after
+/// `#` the heard INBOX message is in Old (`close_mailbox` with
+/// `moveheard`, on by default).
+#[test]
+fn playing_a_message_moves_it_to_old() {
+    let pbx = start();
+    pbx.put_message("INBOX", 0, "one");
+    let keys = [
+        (1000, '1'),
+        (1400, '2'),
+        (1800, '3'),
+        (2200, '4'),
+        (2600, '#'),
+        (5000, '1'),
+        (8000, '#'),
+    ];
+    let got = pbx.call("9701", &keys);
+    let mut want = strings(&["vm-password"]);
+    want.extend(strings(INTRO_ONE_NEW));
+    want.extend(strings(MENU_START));
+    want.extend(strings(FIRST_MESSAGE));
+    want.extend(strings(MENU_ONLY_MESSAGE));
+    want.push("vm-goodbye".into());
+    assert_eq!(got, want);
+    assert!(pbx.files("INBOX").is_empty(), "{:?}", pbx.files("INBOX"));
+    assert_eq!(pbx.files("Old"), ["msg0000.txt", "msg0000.wav"]);
+    assert_eq!(pbx.marks("Old"), [("msg0000".into(), "one".into())]);
+    let events = pbx.events_since_start();
+    assert!(
+        events.contains("Mailbox: 1000@default\nWaiting: 0\nNew: 0\nOld: 1\n"),
+        "{events}"
+    );
+}
+
+/// Option `s`: no password. Three new messages (`vm_intro_en` says the
+/// count as a number, then "messages"); `1` plays the first, `7` marks
+/// it deleted ("vm-deleted"), `#` leaves: the deleted message is gone
+/// and the other two are renumbered msg0000 and msg0001.
+#[test]
+fn deleting_renumbers_the_rest_and_s_skips_the_password() {
+    let pbx = start();
+    for (n, m) in ["one", "two", "three"].iter().enumerate() {
+        pbx.put_message("INBOX", n as u32, m);
+    }
+    let keys = [(2500, '1'), (5500, '7'), (8500, '#')];
+    let got = pbx.call("9702", &keys);
+    let mut want = strings(&["vm-youhave", "digits/3", "vm-INBOX", "vm-messages"]);
+    want.extend(strings(MENU_START));
+    want.extend(strings(FIRST_MESSAGE));
+    // After the first of three: no "previous", but "next".
+    want.extend(strings(&[
+        "vm-advopts",
+        "vm-repeat",
+        "vm-next",
+        "vm-delete",
+        "vm-toforward",
+        "vm-savemessage",
+        "vm-helpexit",
+        "vm-deleted",
+        // Back in the menu, the message now offers "undelete".
+        "vm-advopts",
+        "vm-repeat",
+        "vm-next",
+        "vm-undelete",
+        "vm-toforward",
+        "vm-savemessage",
+        "vm-helpexit",
+        "vm-goodbye",
+    ]));
+    assert_eq!(got, want);
+    assert_eq!(
+        pbx.marks("INBOX"),
+        [
+            ("msg0000".into(), "two".into()),
+            ("msg0001".into(), "three".into())
+        ]
+    );
+    assert_eq!(
+        pbx.files("INBOX"),
+        ["msg0000.txt", "msg0000.wav", "msg0001.txt", "msg0001.wav"]
+    );
+    assert!(pbx.files("Old").is_empty());
+}
+
+/// `9` saves the current message: `get_folder2("vm-savefolder")` says
+/// the prompt and then `get_folder`'s list (folders 0 to 4, each "N for
+/// <folder> messages", then "vm-tocancel"); `2` picks Work; "message 1
+/// saved to Work messages". The message lands in Work after the one
+/// already there (msg0001) and leaves
+/// INBOX, where the other one becomes msg0000.
+#[test]
+fn saving_to_a_folder() {
+    let pbx = start();
+    pbx.put_message("INBOX", 0, "one");
+    pbx.put_message("INBOX", 1, "two");
+    pbx.put_message("Work", 0, "old work");
+    let keys = [(2500, '1'), (5500, '9'), (12500, '2'), (15500, '#')];
+    let got = pbx.call("9702", &keys);
+    let mut want = strings(&["vm-youhave", "digits/2", "vm-INBOX", "vm-messages"]);
+    want.extend(strings(MENU_START));
+    want.extend(strings(FIRST_MESSAGE));
+    let menu_first_of_two = [
+        "vm-advopts",
+        "vm-repeat",
+        "vm-next",
+        "vm-delete",
+        "vm-toforward",
+        "vm-savemessage",
+        "vm-helpexit",
+    ];
+    want.extend(strings(&menu_first_of_two));
+    want.extend(strings(&["vm-savefolder", "vm-press"]));
+    for (n, folder) in ["INBOX", "Old", "Work", "Family", "Friends"]
+        .iter()
+        .enumerate()
+    {
+        want.push(format!("digits/{n}"));
+        want.push("vm-for".into());
+        want.push(format!("vm-{folder}"));
+        want.push("vm-messages".into());
+    }
+    want.push("vm-tocancel".into());
+    want.extend(strings(&[
+        "vm-message",
+        "digits/1",
+        "vm-savedto",
+        "vm-Work",
+        "vm-messages",
+    ]));
+    // Saved means marked deleted here: the menu offers "undelete".
+    want.extend(strings(&[
+        "vm-advopts",
+        "vm-repeat",
+        "vm-next",
+        "vm-undelete",
+        "vm-toforward",
+        "vm-savemessage",
+        "vm-helpexit",
+        "vm-goodbye",
+    ]));
+    assert_eq!(got, want);
+    assert_eq!(
+        pbx.marks("Work"),
+        [
+            ("msg0000".into(), "old work".into()),
+            ("msg0001".into(), "one".into())
+        ]
+    );
+    assert_eq!(pbx.marks("INBOX"), [("msg0000".into(), "two".into())]);
+    assert!(pbx.files("Old").is_empty());
+    // No temporary copy left behind.
+    assert_eq!(
+        pbx.files("Work"),
+        ["msg0000.txt", "msg0000.wav", "msg0001.txt", "msg0001.wav"]
+    );
+}
+
+/// A wrong password for a given mailbox, `maxlogins` (3) times:
+/// `vm_authenticate` streams "vm-incorrect" after each (the mailbox was
+/// given, so never "vm-incorrect-mailbox"), then "vm-goodbye"; the
+/// application returns 0 and the dialplan goes on (its Hangup). No
+/// MessageWaiting: `vm_execmain` publishes one only after a login.
+#[test]
+fn three_wrong_passwords_end_the_call() {
+    let pbx = start();
+    let keys = [
+        (1000, '5'),
+        (1400, '#'),
+        (2500, '6'),
+        (2900, '#'),
+        (4000, '7'),
+        (4400, '#'),
+    ];
+    let got = pbx.call("9701", &keys);
+    assert_eq!(
+        got,
+        strings(&[
+            "vm-password",
+            "vm-incorrect",
+            "vm-password",
+            "vm-incorrect",
+            "vm-password",
+            "vm-incorrect",
+            "vm-goodbye",
+        ])
+    );
+    let log = pbx.log();
+    assert!(
+        log.contains("Incorrect password '7' for user '1000' (context = default)"),
+        "{log}"
+    );
+    assert!(!pbx.events_since_start().contains("Event: MessageWaiting"));
+}
+
+/// Only an old message: `vm_execmain` opens Old first, `vm_intro_en`
+/// says "1 old message", the menu offers Old. `2` changes folder
+/// (`get_folder2("vm-changeto")`, then `get_folder`'s list); `0` opens
+/// INBOX, `vm_play_folder_name` says "INBOX messages", and the menu of
+/// an empty folder (`vm_instructions_en`: no "press 1") follows. The old
+/// message, not played, stays where it was.
+#[test]
+fn changing_folder() {
+    let pbx = start();
+    pbx.put_message("Old", 0, "old one");
+    let keys = [(2500, '2'), (9500, '0'), (12000, '#')];
+    let got = pbx.call("9702", &keys);
+    let mut want = strings(&[
+        "vm-youhave",
+        "digits/1",
+        "vm-Old",
+        "vm-message",
+        "vm-onefor",
+        "vm-Old",
+        "vm-messages",
+        "vm-opts",
+        "vm-helpexit",
+        "vm-changeto",
+        "vm-press",
+    ]);
+    for (n, folder) in ["INBOX", "Old", "Work", "Family", "Friends"]
+        .iter()
+        .enumerate()
+    {
+        want.push(format!("digits/{n}"));
+        want.push("vm-for".into());
+        want.push(format!("vm-{folder}"));
+        want.push("vm-messages".into());
+    }
+    want.extend(strings(&[
+        "vm-tocancel",
+        "vm-INBOX",
+        "vm-messages",
+        "vm-opts",
+        "vm-helpexit",
+        "vm-goodbye",
+    ]));
+    assert_eq!(got, want);
+    assert_eq!(pbx.marks("Old"), [("msg0000".into(), "old one".into())]);
+    assert!(pbx.files("INBOX").is_empty());
+}
