@@ -241,7 +241,7 @@ fn rename_message(ctx: &AppCtx, from: &Path, to: &Path) {
         let target = PathBuf::from(format!("{}.{ext}", to.display()));
         if let Err(e) = std::fs::rename(&path, &target) {
             ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 0, "rename_file"),
                 &format!(
                     "Unable to rename {} to {}: {e}",
                     path.display(),
@@ -258,7 +258,10 @@ fn delete_message(ctx: &AppCtx, base: &Path) {
     files.sort_by_key(|(ext, _)| ext != "txt");
     for (_, path) in files {
         if let Err(e) = std::fs::remove_file(&path) {
-            ctx.warning(FILE, &format!("Unable to delete {}: {e}", path.display()));
+            ctx.warning(
+                crate::site!("app_voicemail.c", 0, "vm_delete"),
+                &format!("Unable to delete {}: {e}", path.display()),
+            );
         }
     }
 }
@@ -284,7 +287,7 @@ fn copy_message_files(ctx: &AppCtx, from: &Path, to: &Path) -> bool {
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
                 ctx.warning(
-                    FILE,
+                    crate::site!("app_voicemail.c", 0, "copy_file"),
                     &format!(
                         "Unable to copy {} to {}: {e}",
                         path.display(),
@@ -371,12 +374,15 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
         let mut argv0 = args.first().cloned().unwrap_or_default();
         if args.len() == 2 {
             let Ok(o) = options::parse(&ctx.sys.pbx.logger, &args[1], KNOWN_OPTIONS) else {
-                ctx.warning(FILE, &format!("Invalid option string '{}'", args[1]));
+                ctx.warning(
+                    crate::site!("app_voicemail.c", 12508, "vm_execmain"),
+                    &format!("Invalid option string '{}'", args[1]),
+                );
                 return Err(AppExit::Hangup);
             };
             if o.has('g') {
                 ctx.warning(
-                    FILE,
+                    crate::site!("app_voicemail.c", 0, "vm_execmain"),
                     "VoiceMailMain option 'g' (record gain) is not supported by Asterism; ignored",
                 );
             }
@@ -385,7 +391,10 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
             if o.has('a') {
                 let folder = o.arg('a').unwrap_or("");
                 let n = if folder.is_empty() {
-                    ctx.warning(FILE, "Invalid folder set with option a");
+                    ctx.warning(
+                        crate::site!("app_voicemail.c", 12534, "vm_execmain"),
+                        "Invalid folder set with option a",
+                    );
                     Some(0)
                 } else if folder.starts_with(|c: char| c.is_ascii_digit()) {
                     Some(super::builtins::atoi(folder))
@@ -396,7 +405,7 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
                 };
                 a.play_folder = Some(n.unwrap_or_else(|| {
                     ctx.warning(
-                        FILE,
+                        crate::site!("app_voicemail.c", 12537, "vm_execmain"),
                         &format!(
                             "Invalid value '{folder}' provided for folder autoplay option. Defaulting to 'INBOX'"
                         ),
@@ -445,7 +454,7 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
                 skipuser = true;
             } else {
                 ctx.warning(
-                    FILE,
+                    crate::site!("app_voicemail.c", 12574, "vm_execmain"),
                     &format!(
                         "Mailbox '{}{}{}' doesn't exist",
                         vms.username,
@@ -506,7 +515,7 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
     let lang = ctx.chan.lock().language.clone();
     if !lang.get(..2).is_some_and(|l| l.eq_ignore_ascii_case("en")) {
         ctx.warning(
-            FILE,
+            crate::site!("app_voicemail.c", 0, "vm_intro"),
             &format!(
                 "VoiceMailMain: the prompt order of language '{lang}' is not implemented in Asterism; using English's"
             ),
@@ -549,7 +558,10 @@ async fn authenticate(
         match start_file(ctx, &login_prompt) {
             Some(g) => prompt = Some(g),
             None => {
-                ctx.warning(FILE, "Couldn't stream login file");
+                ctx.warning(
+                    crate::site!("app_voicemail.c", 11812, "vm_authenticate"),
+                    "Couldn't stream login file",
+                );
                 return Err(());
             }
         }
@@ -563,7 +575,10 @@ async fn authenticate(
             if readstring(ctx, prompt.take(), mailbox, 79, 2000, 10000, "#").await
                 == GetData::Failed
             {
-                ctx.warning(FILE, "Couldn't read username");
+                ctx.warning(
+                    crate::site!("app_voicemail.c", 11821, "vm_authenticate"),
+                    "Couldn't read username",
+                );
                 return Err(());
             }
         }
@@ -604,14 +619,20 @@ async fn authenticate(
         if !blank {
             let Some(g) = start_file(ctx, &password_prompt) else {
                 if !ctx.chan.check_hangup() {
-                    ctx.warning(FILE, "Unable to stream password file");
+                    ctx.warning(
+                        crate::site!("app_voicemail.c", 11862, "vm_authenticate"),
+                        "Unable to stream password file",
+                    );
                 }
                 return Err(());
             };
             if readstring(ctx, Some(g), &mut password, 79, 2000, 10000, "#").await
                 == GetData::Failed
             {
-                ctx.notice(FILE, "Unable to read password");
+                ctx.notice(
+                    crate::site!("app_voicemail.c", 11868, "vm_authenticate"),
+                    "Unable to read password",
+                );
                 return Err(());
             }
             if password.starts_with('*') {
@@ -658,7 +679,10 @@ async fn authenticate(
             if skipuser || logretries >= max_logins {
                 match stream_file(ctx, "vm-incorrect", "").await {
                     Streamed::Failed => {
-                        ctx.warning(FILE, "Unable to stream incorrect message");
+                        ctx.warning(
+                            crate::site!("app_voicemail.c", 11903, "vm_authenticate"),
+                            "Unable to stream incorrect message",
+                        );
                         return Err(());
                     }
                     Streamed::Hangup => return Err(()),
@@ -668,7 +692,10 @@ async fn authenticate(
                 match start_file(ctx, "vm-incorrect-mailbox") {
                     Some(g) => prompt = Some(g),
                     None => {
-                        ctx.warning(FILE, "Unable to stream incorrect mailbox message");
+                        ctx.warning(
+                            crate::site!("app_voicemail.c", 11915, "vm_authenticate"),
+                            "Unable to stream incorrect mailbox message",
+                        );
                         return Err(());
                     }
                 }
@@ -707,7 +734,10 @@ async fn play_and_wait(ctx: &AppCtx, file: &str) -> Cmd {
 async fn wait_file2(ctx: &AppCtx, file: &str) -> Cmd {
     let r = play_and_wait(ctx, file).await;
     if r < 0 {
-        ctx.warning(FILE, &format!("Unable to play message {file}"));
+        ctx.warning(
+            crate::site!("app_voicemail.c", 9129, "wait_file2"),
+            &format!("Unable to play message {file}"),
+        );
     }
     r
 }
@@ -747,7 +777,7 @@ impl Session<'_> {
         vms.curdir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(&vms.curbox);
         if let Err(e) = std::fs::create_dir_all(&vms.curdir) {
             self.ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 2274, "create_dirpath"),
                 &format!("ast_mkdir '{}' failed: {e}", vms.curdir.display()),
             );
         }
@@ -759,7 +789,7 @@ impl Session<'_> {
         let last = last_message_index(&vms.curdir);
         if vms.lastmsg != last {
             self.ctx.notice(
-                FILE,
+                crate::site!("app_voicemail.c", 9661, "open_mailbox"),
                 &format!(
                     "Resequencing Mailbox: {}, expected {} but found {} message(s) in box with max threshold of {}.",
                     vms.curdir.display(),
@@ -798,7 +828,7 @@ impl Session<'_> {
         let last_idx = last_message_index(&vms.curdir);
         if last_idx != vms.lastmsg {
             self.ctx.notice(
-                FILE,
+                crate::site!("app_voicemail.c", 9696, "close_mailbox"),
                 &format!(
                     "{} messages received after mailbox opened.",
                     last_idx - vms.lastmsg
@@ -824,7 +854,7 @@ impl Session<'_> {
             } else if new_box && heard && self.vmu.moveheard && !deleted {
                 if !self.move_to_folder(vms, x, OLD_FOLDER) {
                     self.ctx.warning(
-                        FILE,
+                        crate::site!("app_voicemail.c", 9717, "close_mailbox"),
                         "Save failed.  Not moving message: destination folder full.",
                     );
                     Vms::mark(&mut vms.deleted, x, false);
@@ -851,8 +881,10 @@ impl Session<'_> {
     fn move_to_folder(&self, vms: &Vms, msg: i32, box_id: usize) -> bool {
         let ddir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(mbox(box_id));
         if let Err(e) = std::fs::create_dir_all(&ddir) {
-            self.ctx
-                .warning(FILE, &format!("ast_mkdir '{}' failed: {e}", ddir.display()));
+            self.ctx.warning(
+                crate::site!("app_voicemail.c", 2274, "create_dirpath"),
+                &format!("ast_mkdir '{}' failed: {e}", ddir.display()),
+            );
             return false;
         }
         let x = last_message_index(&ddir) + 1;
@@ -873,8 +905,10 @@ impl Session<'_> {
     fn save_to_folder(&self, vms: &Vms, msg: i32, box_id: usize) -> bool {
         let ddir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(mbox(box_id));
         if let Err(e) = std::fs::create_dir_all(&ddir) {
-            self.ctx
-                .warning(FILE, &format!("ast_mkdir '{}' failed: {e}", ddir.display()));
+            self.ctx.warning(
+                crate::site!("app_voicemail.c", 2274, "create_dirpath"),
+                &format!("ast_mkdir '{}' failed: {e}", ddir.display()),
+            );
         }
         let x = last_message_index(&ddir) + 1;
         if x >= self.vmu.maxmsg {
@@ -922,13 +956,13 @@ impl Session<'_> {
         }
         if vmu.backupdeleted > 0 {
             ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 0, "close_mailbox"),
                 "VoiceMailMain: backupdeleted is not supported by Asterism; deleted messages are removed",
             );
         }
         if vmu.mailbox.eq_ignore_ascii_case(&vmu.password) && (vmu.forcename || vmu.forcegreet) {
             ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 0, "vm_execmain"),
                 "VoiceMailMain: the new user setup (forcename/forcegreetings) is not supported by Asterism; skipped",
             );
         }
@@ -1042,7 +1076,7 @@ impl Session<'_> {
                 '8' => {
                     if vms.lastmsg > -1 {
                         ctx.warning(
-                            FILE,
+                            crate::site!("app_voicemail.c", 0, "vm_execmain"),
                             "VoiceMailMain: forwarding a message (8) is not supported by Asterism",
                         );
                         cmd = 0;
@@ -1431,7 +1465,7 @@ impl Session<'_> {
         let txt = PathBuf::from(format!("{}.txt", base.display()));
         let Some(msg) = read_message_info(&txt) else {
             ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 9382, "play_message"),
                 &format!("No message attribute file?!! ({})", txt.display()),
             );
             return 0;
@@ -1446,7 +1480,10 @@ impl Session<'_> {
             }
         }
         let Some(origtime) = info(&msg, "origtime") else {
-            ctx.warning(FILE, "No origtime?!");
+            ctx.warning(
+                crate::site!("app_voicemail.c", 9472, "play_message"),
+                "No origtime?!",
+            );
             return 0;
         };
         if res == 0
@@ -1455,7 +1492,7 @@ impl Session<'_> {
             res = play_and_wait(ctx, category).await;
             if res != 0 {
                 ctx.warning(
-                    FILE,
+                    crate::site!("app_voicemail.c", 9147, "play_message_category"),
                     &format!("No sound file for category '{category}' was found."),
                 );
                 res = 0;
@@ -1466,7 +1503,7 @@ impl Session<'_> {
         }
         if res == 0 && self.vmu.saycid {
             ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 0, "play_message"),
                 "VoiceMailMain: saying the caller ID (saycid) is not supported by Asterism; skipped",
             );
         }
@@ -1489,7 +1526,7 @@ impl Session<'_> {
             res = self.control_stream(&base.display().to_string()).await;
             if res < 0 {
                 ctx.warning(
-                    FILE,
+                    crate::site!("app_voicemail.c", 9517, "play_message"),
                     &format!("Playback of message {} failed", base.display()),
                 );
                 res = 0;
@@ -1515,7 +1552,7 @@ impl Session<'_> {
     async fn play_datetime(&self, origtime: &str, txt: &Path) -> Cmd {
         let Ok(t) = origtime.trim().parse::<i64>() else {
             self.ctx.warning(
-                FILE,
+                crate::site!("app_voicemail.c", 9161, "play_message_datetime"),
                 &format!("Couldn't find origtime in {}", txt.display()),
             );
             return 0;
@@ -1548,7 +1585,7 @@ impl Session<'_> {
                     }
                 }
                 DateItem::Unknown(c, pos) => self.ctx.warning(
-                    "say.c",
+                    crate::site!("say.c", 5095, "ast_say_date_with_format_en"),
                     &format!("Unknown character in datetime format {format}: {c} at pos {pos}"),
                 ),
             }
@@ -1578,7 +1615,7 @@ impl Session<'_> {
                     }
                     if configured {
                         ctx.warning(
-                            FILE,
+                            crate::site!("app_voicemail.c", 0, "advanced_options"),
                             &format!(
                                 "VoiceMailMain: advanced option {key} is not supported by Asterism"
                             ),
@@ -1642,7 +1679,7 @@ impl Session<'_> {
             match key {
                 '1'..='5' => {
                     ctx.warning(
-                        FILE,
+                        crate::site!("app_voicemail.c", 0, "vm_options"),
                         &format!(
                             "VoiceMailMain: mailbox option {key} (recordings, password) is not supported by Asterism"
                         ),
@@ -1684,7 +1721,10 @@ fn plural(n: i32) -> &'static str {
 async fn wait_file(ctx: &AppCtx, name: &str) -> Cmd {
     match start_file(ctx, name) {
         None => {
-            ctx.warning("say.c", &format!("Unable to play message {name}"));
+            ctx.warning(
+                crate::site!("say.c", 868, "wait_file"),
+                &format!("Unable to play message {name}"),
+            );
             HANGUP
         }
         Some(g) => match super::playback::wait_stream(ctx, g, DIGIT_ANY).await {
