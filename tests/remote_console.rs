@@ -20,12 +20,14 @@ fn start() -> (tempfile::TempDir, Daemon) {
     let ext = dir.path().join("extensions.conf");
     let mut text = std::fs::read_to_string(&ext).expect("read");
     text.push_str(
-        "\n[rc-sites]\nexten => s,1,Log(NOTICE,log-here)\n same => n,NoSuchApp(x)\nexten => g,1,Goto()\n",
+        "\n[rc-sites]\nexten => s,1,Log(NOTICE,log-here)\n same => n,NoSuchApp(x)\nexten => g,1,Goto()\nexten => d,1,Dial(SIP/12345)\n",
     );
     text.push_str(
         "\n[rc-test]\nexten => s,1,Verbose(1,level-one-here)\n same => n,Verbose(3,level-three-here)\n same => n,Log(WARNING,warn-here)\n same => n,Verbose(1,rc-done)\n same => n,Hangup()\n",
     );
     std::fs::write(&ext, text).expect("write");
+    // Consoles of several daemons run at once: each SIP stack its own port.
+    move_ports(dir.path(), &["sip.conf"], &[("5060", free_udp_port())]);
     let d = Daemon::start(dir.path());
     (dir, d)
 }
@@ -153,8 +155,14 @@ fn console_lines_name_where_asterisk_logs_from() {
         d.rx("channel originate Local/g@rc-sites application Wait 1"),
         ""
     );
+    assert_eq!(
+        d.rx("channel originate Local/d@rc-sites application Wait 1"),
+        ""
+    );
     let got = read_until(&mut c, Duration::from_secs(15), |g| {
-        contains(g, b"pbx_parseable_goto") && contains(g, b"pbx_extension_helper")
+        contains(g, b"pbx_parseable_goto")
+            && contains(g, b"pbx_extension_helper")
+            && contains(g, b"dial_exec_full")
     });
     let text = String::from_utf8_lossy(&got);
     let line = |tail: &str| {
@@ -173,6 +181,16 @@ fn console_lines_name_where_asterisk_logs_from() {
         ": pbx.c:8931 pbx_parseable_goto: Goto requires an argument ([[context,]extension,]priority)",
     );
     assert!(l.contains("] WARNING["), "{l}");
+    // Dial to a number that is no peer: chan_sip refuses it, app_dial
+    // notes the failure.
+    let l = line(
+        ": chan_sip.c:6386 create_addr: Purely numeric hostname (12345), and not a peer--rejecting!",
+    );
+    assert!(l.contains("] WARNING["), "{l}");
+    let l = line(
+        ": app_dial.c:2802 dial_exec_full: Unable to create channel of type 'SIP' (cause 20 - Subscriber absent)",
+    );
+    assert!(l.contains("] NOTICE["), "{l}");
 }
 
 #[test]

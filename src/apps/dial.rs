@@ -319,7 +319,8 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             Err(cause) => {
                 last_cause = cause;
-                ctx.warning(
+                // A NOTICE: failure is not necessarily the user's error.
+                ctx.notice(
                     crate::site!("app_dial.c", 2802, "dial_exec_full"),
                     &format!(
                         "Unable to create channel of type '{}' (cause {cause} - {})",

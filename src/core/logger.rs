@@ -106,7 +106,129 @@ pub fn magic_level(byte: u8) -> Option<u32> {
 #[derive(Debug)]
 enum Sink {
     Console,
-    File { path: PathBuf, file: Option<File> },
+    File {
+        path: PathBuf,
+        file: Option<File>,
+    },
+    /// `syslog.<facility>`: the facility's code, already shifted
+    /// (`LOG_LOCAL0` is `16 << 3`).
+    Syslog {
+        facility: u32,
+    },
+}
+
+/// Where glibc's `syslog()` sends its messages.
+pub const SYSLOG_PATH: &str = "/dev/log";
+
+/// `ast_syslog_facility` (main/syslog.c): a facility's code by name, any
+/// case; `security` is `auth`.
+pub fn syslog_facility(name: &str) -> Option<u32> {
+    const MAP: &[(&str, u32)] = &[
+        ("user", 1),
+        ("local0", 16),
+        ("local1", 17),
+        ("local2", 18),
+        ("local3", 19),
+        ("local4", 20),
+        ("local5", 21),
+        ("local6", 22),
+        ("local7", 23),
+        ("kern", 0),
+        ("mail", 2),
+        ("daemon", 3),
+        ("auth", 4),
+        ("security", 4),
+        ("authpriv", 10),
+        ("syslog", 5),
+        ("ftp", 11),
+        ("lpr", 6),
+        ("news", 7),
+        ("uucp", 8),
+        ("cron", 9),
+    ];
+    MAP.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, code)| code << 3)
+}
+
+/// `ast_syslog_priority_from_loglevel`: debug, verbose and DTMF go out as
+/// `LOG_DEBUG`, levels registered at run time (SECURITY) as `LOG_NOTICE`.
+fn syslog_priority(level: Level) -> u32 {
+    match level {
+        Level::Debug | Level::Verbose(_) | Level::Dtmf => 7,
+        Level::Notice | Level::Security => 5,
+        Level::Warning => 4,
+        Level::Error => 3,
+    }
+}
+
+/// The process's connection to the system logger, as glibc's `openlog`
+/// keeps one: a datagram socket connected to `/dev/log`, opened on first
+/// use and again after it failed. Nothing here waits: a missing or full
+/// logger loses the message.
+#[derive(Debug)]
+struct SyslogSocket {
+    path: PathBuf,
+    socket: Option<std::os::unix::net::UnixDatagram>,
+}
+
+impl SyslogSocket {
+    fn connect(&mut self) -> bool {
+        if self.socket.is_none() {
+            let Ok(s) = std::os::unix::net::UnixDatagram::unbound() else {
+                return false;
+            };
+            if s.set_nonblocking(true).is_err() || s.connect(&self.path).is_err() {
+                return false;
+            }
+            self.socket = Some(s);
+        }
+        true
+    }
+
+    /// Sends one datagram; after a failed send (syslogd restarted) it
+    /// reconnects once and tries again, as glibc does.
+    fn send(&mut self, datagram: &[u8]) {
+        for _ in 0..2 {
+            if !self.connect() {
+                return;
+            }
+            let Some(s) = &self.socket else { return };
+            match s.send(datagram) {
+                Ok(_) => return,
+                // Full: the logger is behind; the message is lost, the
+                // connection is fine.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(_) => self.socket = None,
+            }
+        }
+    }
+}
+
+/// The datagram glibc's `syslog(pri, "%s", line)` sends after
+/// `openlog("asterisk", LOG_PID, …)`: `<PRI>Mmm dd hh:mm:ss
+/// asterisk[pid]: line`, the time in local time with C-locale month names
+/// and the day padded with a space.
+fn syslog_datagram(pri: u32, time: std::time::SystemTime, pid: u32, line: &str) -> String {
+    format!(
+        "<{pri}>{} asterisk[{pid}]: {line}",
+        format_time(time, "%b %e %T")
+    )
+}
+
+/// `format_log_default` for a syslog channel:
+/// `LEVEL[lwp][C-…]: file:line in function: message`, verbose messages
+/// too; the message keeps its newline.
+fn syslog_line(rec: &Record<'_>, lwp: u32, callid: &str) -> String {
+    let site = &rec.site;
+    format!(
+        "{}[{lwp}]{callid}: {}:{} in {}: {}\n",
+        rec.level.name(),
+        site.file,
+        site.line,
+        site.function,
+        rec.message
+    )
 }
 
 #[derive(Debug)]
@@ -197,6 +319,8 @@ pub struct Logger {
     /// messages. A console that does not keep up loses messages rather
     /// than slow the call that logs them.
     remote: Mutex<Vec<RemoteSink>>,
+    /// The system logger's socket, shared by every syslog channel.
+    syslog: Mutex<SyslogSocket>,
 }
 
 /// How many messages wait for a slow remote console before new ones are
@@ -263,9 +387,21 @@ impl Logger {
             option_verbose: AtomicU32::new(option_verbose),
             console_enabled: std::sync::atomic::AtomicBool::new(false),
             remote: Mutex::new(Vec::new()),
+            syslog: Mutex::new(SyslogSocket {
+                path: PathBuf::from(SYSLOG_PATH),
+                socket: None,
+            }),
         };
         logger.apply(conf, logdir);
         logger
+    }
+
+    /// Sends syslog channels' messages to another socket than
+    /// `/dev/log` (tests).
+    pub fn set_syslog_path(&self, path: &Path) {
+        let mut s = lock(&self.syslog);
+        s.path = path.to_path_buf();
+        s.socket = None;
     }
 
     pub fn set_console(&self, on: bool) {
@@ -340,11 +476,34 @@ impl Logger {
             .appendhostname
             .then(crate::core::daemon::hostname);
         let mut channels = Vec::new();
+        // Asterisk calls `openlog` for each syslog channel, in file order;
+        // glibc gives a message without a facility (`kern`) the one the
+        // last of them named (`kern` names none), `user` if none did.
+        let default_facility = conf
+            .channels
+            .iter()
+            .filter_map(|c| match &c.kind {
+                LogChannelKind::Syslog { facility } => syslog_facility(facility),
+                _ => None,
+            })
+            .filter(|&f| f != 0)
+            .last()
+            .unwrap_or(1 << 3);
         for c in &conf.channels {
-            let sink = match c.kind {
+            let sink = match &c.kind {
                 LogChannelKind::Console => Sink::Console,
-                // Syslog needs the host's syslog; not provided (check-config says so).
-                LogChannelKind::Syslog { .. } => continue,
+                LogChannelKind::Syslog { facility } => {
+                    let Some(facility) = syslog_facility(facility) else {
+                        continue;
+                    };
+                    Sink::Syslog {
+                        facility: if facility == 0 {
+                            default_facility
+                        } else {
+                            facility
+                        },
+                    }
+                }
                 LogChannelKind::File => {
                     let Some(path) = c.file_path(logdir, hostname.as_deref()) else {
                         continue;
@@ -382,7 +541,7 @@ impl Logger {
             .iter_mut()
             .filter_map(|c| match &mut c.sink {
                 Sink::File { path, file } => file.take().map(|_| path.clone()),
-                Sink::Console => None,
+                Sink::Console | Sink::Syslog { .. } => None,
             })
             .collect();
         for path in open {
@@ -453,6 +612,16 @@ impl Logger {
                             *file = None;
                         }
                     }
+                }
+                Sink::Syslog { facility } => {
+                    let line = syslog_line(&rec, std::process::id(), &callid);
+                    let datagram = syslog_datagram(
+                        *facility | syslog_priority(rec.level),
+                        std::time::SystemTime::now(),
+                        std::process::id(),
+                        &line,
+                    );
+                    lock(&self.syslog).send(datagram.as_bytes());
                 }
             }
         }
@@ -587,7 +756,8 @@ mod tests {
         let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
         let logger = Logger::new(&conf, dir.path(), 0);
         let channels = lock(&logger.channels);
-        assert_eq!(channels.len(), 1, "syslog is not opened");
+        assert_eq!(channels.len(), 2);
+        assert!(matches!(channels[1].sink, Sink::Syslog { facility: 128 }));
         assert_eq!(channels[0].verbosity, Some(3));
         assert_ne!(channels[0].mask & Level::Verbose(1).bit(), 0);
         assert_eq!(channels[0].mask & Level::Debug.bit(), 0);
@@ -742,6 +912,112 @@ mod tests {
             file,
             format!("[DATE] WARNING[{pid}][C-0000002a] pbx.c: {msg}\n")
         );
+    }
+
+    #[test]
+    fn syslog_channels_send_what_glibc_sends() {
+        use crate::config::views::View;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::config::loader::load_str(
+            "logger.conf",
+            "[general]\ndateformat=DATE\n[logfiles]\nsyslog.local3 => warning,verbose\nsyslog.KERN => error\n",
+            &crate::config::LoadOptions::new(dir.path()),
+        )
+        .expect("parses");
+        let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
+        let logger = Logger::new(&conf, dir.path(), 3);
+        let path = dir.path().join("log");
+        // Nothing listens yet: the message is lost, nothing fails.
+        logger.set_syslog_path(&path);
+        logger.warning(crate::site!("pbx.c", 1, "f"), None, "lost");
+        let server = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+        server.set_nonblocking(true).expect("nonblocking");
+        let pid = std::process::id();
+        let mut buf = [0u8; 1024];
+        let mut recv = || {
+            let n = server.recv(&mut buf).expect("a datagram");
+            let d = String::from_utf8_lossy(&buf[..n]).into_owned();
+            // `<PRI>Mmm dd hh:mm:ss ` and then what does not change.
+            let (head, rest) = d.split_at(d.find('>').expect("pri") + 1 + 16);
+            let stamp = &head[head.len() - 16..];
+            assert!(
+                stamp.as_bytes()[3] == b' ' && stamp.as_bytes()[12] == b':',
+                "{d:?}"
+            );
+            (head[..head.len() - 16].to_string(), rest.to_string())
+        };
+        // main/pbx.c line 8931, pbx_parseable_goto; local3 | LOG_WARNING.
+        let msg = "Goto requires an argument ([[context,]extension,]priority)";
+        logger.warning(
+            crate::site!("pbx.c", 8931, "pbx_parseable_goto"),
+            Some(0x2a),
+            msg,
+        );
+        assert_eq!(
+            recv(),
+            (
+                "<156>".to_string(),
+                format!(
+                    "asterisk[{pid}]: WARNING[{pid}][C-0000002a]: pbx.c:8931 in pbx_parseable_goto: {msg}\n"
+                )
+            )
+        );
+        // Verbose goes out as LOG_DEBUG, in the same form.
+        logger.verbose(
+            3,
+            "pbx.c",
+            None,
+            "Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack",
+        );
+        assert_eq!(
+            recv(),
+            (
+                "<159>".to_string(),
+                format!(
+                    "asterisk[{pid}]: VERBOSE[{pid}]: pbx.c:0 in : Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack\n"
+                )
+            )
+        );
+        // kern names no facility: glibc uses the one openlog last named.
+        logger.error(crate::site!("x.c", 2, "g"), None, "bad");
+        assert_eq!(
+            recv(),
+            (
+                "<155>".to_string(),
+                format!("asterisk[{pid}]: ERROR[{pid}]: x.c:2 in g: bad\n")
+            )
+        );
+        assert!(server.recv(&mut buf).is_err(), "nothing more");
+        // The logger goes away: nothing blocks or fails, and it comes back.
+        drop(server);
+        std::fs::remove_file(&path).expect("rm");
+        logger.warning(crate::site!("x.c", 2, "g"), None, "lost");
+        let server = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+        logger.notice(crate::site!("x.c", 2, "g"), None, "notice is not taken");
+        logger.warning(crate::site!("x.c", 2, "g"), None, "back");
+        let n = server.recv(&mut buf).expect("a datagram");
+        assert!(String::from_utf8_lossy(&buf[..n]).ends_with(": x.c:2 in g: back\n"));
+    }
+
+    #[test]
+    fn syslog_datagram_has_glibcs_header() {
+        assert_eq!(syslog_facility("LOCAL0"), Some(128));
+        assert_eq!(syslog_facility("security"), Some(32));
+        assert_eq!(syslog_facility("nope"), None);
+        let t = std::time::UNIX_EPOCH;
+        let d = syslog_datagram(131, t, 42, "ERROR[42]: a.c:1 in f: m\n");
+        assert!(d.starts_with("<131>"), "{d}");
+        assert!(
+            d.ends_with(" asterisk[42]: ERROR[42]: a.c:1 in f: m\n"),
+            "{d}"
+        );
+        // Dec 31 or Jan  1 (local time), the day padded with a space.
+        let stamp = &d[5..d.len() - " asterisk[42]: ERROR[42]: a.c:1 in f: m\n".len()];
+        assert!(
+            stamp.starts_with("Jan  1 ") || stamp.starts_with("Dec 31 "),
+            "{stamp:?}"
+        );
+        assert_eq!(stamp.len(), 15);
     }
 
     #[test]

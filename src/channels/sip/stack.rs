@@ -141,6 +141,63 @@ fn peer_of_channel(name: &str) -> String {
 }
 
 impl SipStack {
+    /// What the driver's requester logs when `name` is no peer or
+    /// endpoint, and the cause it fails with. chan_pjsip.c's `request`
+    /// (multi-domain, the default) says so from one line for `endpoint`
+    /// and another for `user@endpoint`. chan_sip's `create_addr` takes a
+    /// name that is not a peer for a host: all digits are refused, a name
+    /// that does not resolve is "No such host"; both fail as
+    /// `AST_CAUSE_UNREGISTERED`. Calling a host that does resolve is
+    /// something Asterisk does and we do not.
+    async fn no_such_peer(&self, sys: &Arc<System>, name: &str, with_user: bool) -> u32 {
+        let logger = &sys.pbx.logger;
+        match self.flavor {
+            Flavor::Pjsip => {
+                logger.error(
+                    if with_user {
+                        crate::site!("chan_pjsip.c", 2715, "request")
+                    } else {
+                        crate::site!("chan_pjsip.c", 2697, "request")
+                    },
+                    None,
+                    &format!("Unable to create PJSIP channel - endpoint '{name}' was not found"),
+                );
+                3
+            }
+            Flavor::ChanSip if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) => {
+                logger.warning(
+                    crate::site!("chan_sip.c", 6386, "create_addr"),
+                    None,
+                    &format!("Purely numeric hostname ({name}), and not a peer--rejecting!"),
+                );
+                20
+            }
+            Flavor::ChanSip => {
+                let host = name.split(':').next().unwrap_or(name);
+                let resolves = tokio::net::lookup_host((host, 5060))
+                    .await
+                    .is_ok_and(|mut addrs| addrs.next().is_some());
+                if resolves {
+                    logger.warning(
+                        crate::site!("chan_sip.c", 0, "create_addr"),
+                        None,
+                        &format!(
+                            "'{name}' is not a peer; calling a host directly is not supported"
+                        ),
+                    );
+                    3
+                } else {
+                    logger.warning(
+                        crate::site!("chan_sip.c", 6428, "create_addr"),
+                        None,
+                        &format!("No such host: {name}"),
+                    );
+                    20
+                }
+            }
+        }
+    }
+
     /// Binds the listeners and starts the task.
     pub async fn start(
         sys: Arc<System>,
@@ -336,19 +393,7 @@ impl SipStack {
             }
         };
         let Some(ep) = all.into_iter().find(|e| e.name == name) else {
-            // The driver's requester finds no such peer or endpoint.
-            sys.pbx.logger.warning(
-                match self.flavor {
-                    Flavor::ChanSip => crate::site!("chan_sip.c", 0, "sip_request_call"),
-                    Flavor::Pjsip => crate::site!("chan_pjsip.c", 0, "chan_pjsip_request"),
-                },
-                None,
-                &format!(
-                    "Unable to create channel of type '{}' (cause 3 - No route to destination)",
-                    self.flavor.tech()
-                ),
-            );
-            return Err(3);
+            return Err(self.no_such_peer(sys, &name, exten.is_some()).await);
         };
         let now = Instant::now();
         // A location naming an AOR narrows the contacts to it; any other
