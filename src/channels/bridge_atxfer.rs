@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::bridge::{Bridge, TransferResult};
 use super::bridge_basic::{
-    Ended, IDLE, Keypad, grab_transfer, hold, pass_digit, transfer_context, unhold,
+    Ended, IDLE, Keypad, feature_failed, grab_transfer, hold, pass_digit, transfer_context, unhold,
 };
 use super::features::{Hook, Hooks};
 use super::{ChanState, Channel, Indication, NewChannel};
@@ -599,11 +599,7 @@ impl Transfer {
                 .zip(self.transferer.bridge())
                 .is_some_and(|(x, y)| Arc::ptr_eq(&x, &y));
             while let Some(d) = other.take_digit() {
-                other.test_event(
-                    &crate::core::testsuite::FEATURE_DIGIT_PASSED,
-                    "FEATURE_DETECTION",
-                    || "Result: fail".into(),
-                );
+                feature_failed(other, &crate::core::testsuite::FEATURE_DIGIT_PASSED);
                 if shares {
                     pass_digit(&self.transferer, d);
                 }

@@ -14,6 +14,7 @@ use crate::apps::playback::{Streamed, stream_file};
 use crate::config::views::features::FeaturesConf;
 use crate::core::System;
 use crate::core::events::EventKind;
+use crate::core::logger::Site;
 use crate::core::testsuite;
 
 /// How long the loop sleeps when nothing wakes it.
@@ -41,11 +42,13 @@ pub enum Ended {
     },
 }
 
-/// The test event of feature codes, and its body when none matched.
+/// The test event of feature codes.
 const FEATURE_DETECTION: &str = "FEATURE_DETECTION";
 
-fn fail() -> String {
-    "Result: fail".into()
+/// The failed FEATURE_DETECTION test event: digits `chan` keyed started
+/// no feature (raised from `site`).
+pub(super) fn feature_failed(chan: &Channel, site: &Site<'static>) {
+    chan.test_event(site, FEATURE_DETECTION, || "Result: fail".into());
 }
 
 /// One member: its feature codes and the digits it is keying.
@@ -94,7 +97,7 @@ impl Keypad {
     /// the failed FEATURE_DETECTION test event.
     pub(super) fn read(&mut self, chan: &Channel, other: &Arc<Channel>) -> Option<Hook> {
         if let Some(Step::Flush(digits)) = self.matcher.expire(Instant::now()) {
-            chan.test_event(&testsuite::FEATURE_DIGITS_FAILED, FEATURE_DETECTION, fail);
+            feature_failed(chan, &testsuite::FEATURE_DIGITS_FAILED);
             stream_digits(other, digits);
         }
         while let Some(digit) = chan.take_digit() {
@@ -103,12 +106,12 @@ impl Keypad {
                 .digit(&self.hooks, digit, Instant::now(), self.digit_timeout);
             match step {
                 Step::Pass(d) => {
-                    chan.test_event(&testsuite::FEATURE_DIGIT_PASSED, FEATURE_DETECTION, fail);
+                    feature_failed(chan, &testsuite::FEATURE_DIGIT_PASSED);
                     pass_digit(other, d);
                 }
                 Step::Collecting => {}
                 Step::Flush(digits) => {
-                    chan.test_event(&testsuite::FEATURE_DIGITS_FAILED, FEATURE_DETECTION, fail);
+                    feature_failed(chan, &testsuite::FEATURE_DIGITS_FAILED);
                     stream_digits(other, digits);
                 }
                 Step::Run(hook) => return Some(hook),

@@ -123,6 +123,11 @@ impl Removal {
 }
 
 impl Changes {
+    fn add(&mut self, b: Binding) {
+        self.steps.push(Step::Added(b.clone()));
+        self.added.push(b);
+    }
+
     fn remove(&mut self, b: Binding, why: Removal) {
         self.steps.push(Step::Removed(b.clone(), why));
         self.removed.push(b);
@@ -278,8 +283,7 @@ impl Registrar {
                 making_room.extend(bindings.drain(..excess));
             }
             bindings.push(binding.clone());
-            changes.steps.push(Step::Added(binding.clone()));
-            changes.added.push(binding);
+            changes.add(binding);
         }
         for b in making_room {
             changes.remove(b, Removal::RemoveExisting);

@@ -2281,6 +2281,13 @@ impl Task {
         use registrar::Step;
         let logger = &self.sys.pbx.logger;
         let bus = &self.sys.pbx.channels.events;
+        // ADDED and REFRESHED carry the same fields.
+        let bound = |c: &registrar::Binding| {
+            format!(
+                "Contact: {}\r\nAOR: {aor}\r\nExpiration: {}\r\nUserAgent: {}",
+                c.uri, c.expiry, c.user_agent
+            )
+        };
         for step in steps {
             match step {
                 Step::Added(c) => {
@@ -2297,12 +2304,7 @@ impl Task {
                         bus,
                         &testsuite::AOR_CONTACT_ADDED,
                         "AOR_CONTACT_ADDED",
-                        || {
-                            format!(
-                                "Contact: {}\r\nAOR: {aor}\r\nExpiration: {}\r\nUserAgent: {}",
-                                c.uri, c.expiry, c.user_agent
-                            )
-                        },
+                        || bound(c),
                     );
                 }
                 Step::Refreshed(c) => {
@@ -2310,12 +2312,7 @@ impl Task {
                         bus,
                         &testsuite::AOR_CONTACT_REFRESHED,
                         "AOR_CONTACT_REFRESHED",
-                        || {
-                            format!(
-                                "Contact: {}\r\nAOR: {aor}\r\nExpiration: {}\r\nUserAgent: {}",
-                                c.uri, c.expiry, c.user_agent
-                            )
-                        },
+                        || bound(c),
                     );
                 }
                 Step::Removed(c, why) => {
