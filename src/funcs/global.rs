@@ -110,22 +110,8 @@ mod tests {
     /// not there (func_global.c's lines and levels).
     #[test]
     fn shared_complaints() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let etc = dir.path();
-        std::fs::write(
-            etc.join("asterisk.conf"),
-            format!(
-                "[directories]\nastetcdir => {0}\nastlogdir => {0}\nastrundir => {0}\nastspooldir => {0}\nastvarlibdir => {0}\nastdbdir => {0}\n",
-                etc.display()
-            ),
-        )
-        .expect("asterisk.conf");
-        std::fs::write(
-            etc.join("logger.conf"),
-            "[logfiles]\nconsole => warning,error\n",
-        )
-        .expect("logger.conf");
-        let sys = crate::core::System::start(&etc.join("asterisk.conf")).expect("system");
+        let (_dir, sys) =
+            super::super::test_system(&[("logger.conf", "[logfiles]\nconsole => warning,error\n")]);
         let logger = &sys.pbx.logger;
         let (console, mut rx) = logger.attach_remote();
         crate::core::logger::with_console(crate::core::logger::Console::Remote(console), || {

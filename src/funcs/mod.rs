@@ -470,25 +470,39 @@ pub fn support(name: &str) -> Option<Support> {
     }
 }
 
+/// A system started on a scratch directory that holds every one of its
+/// directories, with `files` written into it; for unit tests that need a
+/// whole daemon's state without its sockets.
+#[cfg(test)]
+pub(crate) fn test_system(
+    files: &[(&str, &str)],
+) -> (tempfile::TempDir, std::sync::Arc<crate::core::System>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let etc = dir.path();
+    std::fs::write(
+        etc.join("asterisk.conf"),
+        format!(
+            "[directories]\nastetcdir => {0}\nastlogdir => {0}\nastrundir => {0}\nastspooldir => {0}\nastvarlibdir => {0}\nastdbdir => {0}\n",
+            etc.display()
+        ),
+    )
+    .expect("asterisk.conf");
+    for (name, text) in files {
+        std::fs::write(etc.join(name), text).expect("config file");
+    }
+    let sys = crate::core::System::start(&etc.join("asterisk.conf")).expect("system");
+    (dir, sys)
+}
+
 #[cfg(test)]
 mod hostile_tests {
+    use super::test_system;
+
     /// Every function of these families, fed odd and hostile arguments,
     /// answers without panicking (with no channel, as from the CLI).
     #[test]
     fn odd_arguments_never_panic() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let etc = dir.path();
-        std::fs::write(
-            etc.join("asterisk.conf"),
-            format!(
-                "[directories]\nastetcdir => {0}\nastlogdir => {0}\nastrundir => {0}\nastspooldir => {0}\nastvarlibdir => {0}\nastdbdir => {0}\n",
-                etc.display()
-            ),
-        )
-        .expect("asterisk.conf");
-        std::fs::write(etc.join("extensions.conf"), "[c]\nexten => s,1,NoOp()\n")
-            .expect("extensions.conf");
-        let sys = crate::core::System::start(&etc.join("asterisk.conf")).expect("system");
+        let (_dir, sys) = test_system(&[("extensions.conf", "[c]\nexten => s,1,NoOp()\n")]);
         let names = [
             "ISNULL",
             "SET",
