@@ -2,6 +2,7 @@
 //! `main/pbx_app.c` and `main/pbx_functions.c`), listing the registries.
 //! The one-line descriptions are Asterism's own words.
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
@@ -21,12 +22,14 @@ pub fn commands() -> Vec<CliEntry> {
             "core show application",
             "Usage: core show application <application> [<application> [<application> [...]]]\n       Describes one or more dialplan applications.\n",
             show_application,
-        ),
+        )
+        .completing(complete_application),
         CliEntry::new(
             "core show function",
             "Usage: core show function <function>\n       Describes one dialplan function.\n",
             show_function,
-        ),
+        )
+        .completing(complete_function),
     ]
 }
 
@@ -152,4 +155,16 @@ fn show_functions(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult
         if like { "matching " } else { "" }
     ));
     CliResult::Success
+}
+
+/// Any number of application names may follow (`core show application Dial Echo`).
+fn complete_application(_sys: &System, c: &Completion<'_>) -> Vec<String> {
+    starting_with(c.word, crate::apps::registry().iter().map(|a| a.name))
+}
+
+fn complete_function(_sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    starting_with(c.word, crate::funcs::registry().iter().map(|f| f.name))
 }

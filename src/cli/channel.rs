@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::complete::{Completion, channels_at, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::channels::{Channel, NewChannel};
 use crate::core::System;
@@ -20,17 +21,21 @@ pub fn commands() -> Vec<CliEntry> {
             "core show channel",
             "Usage: core show channel <channel>\n       Shows everything known about one channel.\n",
             show_channel,
-        ),
+        )
+        .completing(complete_show_channel),
         CliEntry::new(
             "channel request hangup",
             "Usage: channel request hangup <all>|<channel> [<channel> ...]\n       Asks for one or more channels to be hung up; 'all' means every channel.\n       A name between slashes (/^PJSIP.*/) is a regular expression, and glob\n       characters (* ? [...]) match several channels (a '/' is never matched\n       by a wildcard: use Local/* for all Local channels).\n",
             request_hangup,
-        ),
+        )
+        .completing(complete_hangup),
         CliEntry::new(
             "channel originate",
             "  A call is placed on a channel and connected either to an application or\nto an extension of the dialplan, as a call file or AMI Originate would. The\nchannel has 30 seconds to answer.\n\nUsage1: channel originate <tech/data> application <appname> [appdata]\n  Connects the answered channel to the application; quote appdata when it\ncontains spaces.\n\nUsage2: channel originate <tech/data> extension [exten@][context]\n  Connects the answered channel to the dialplan; the context defaults to\n'default' and the extension to 's'.\n",
             channel_originate,
-        ),
+        )
+        .summary("Places a call and connects it to an application or extension")
+        .completing(complete_originate),
     ]
 }
 
@@ -461,6 +466,34 @@ fn channel_originate(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliRes
         }
     });
     CliResult::Success
+}
+
+fn complete_show_channel(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    channels_at(sys, c, 3)
+}
+
+/// `all` or a channel first, then more channels.
+fn complete_hangup(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos < 3 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if c.pos == 3 {
+        out = starting_with(c.word, ["all"]);
+    }
+    out.extend(channels_at(sys, c, c.pos));
+    out
+}
+
+/// `application` or `extension` after the channel, then the application.
+fn complete_originate(_sys: &System, c: &Completion<'_>) -> Vec<String> {
+    match c.pos {
+        3 => starting_with(c.word, ["application", "extension"]),
+        4 if c.arg(3).eq_ignore_ascii_case("application") => {
+            starting_with(c.word, crate::apps::registry().iter().map(|a| a.name))
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

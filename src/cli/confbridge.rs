@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::confbridge::{MenuAction, RembBehavior, VideoMode};
 use crate::core::System;
@@ -13,17 +14,20 @@ pub fn commands() -> Vec<CliEntry> {
             "confbridge show profile user",
             "Usage: confbridge show profile user [<profile name>]\n       Shows the settings of one ConfBridge user profile.\n",
             show_user,
-        ),
+        )
+        .completing(complete_user_profile),
         CliEntry::new(
             "confbridge show profile bridge",
             "Usage: confbridge show profile bridge <profile name>\n       Shows the settings of one ConfBridge bridge profile.\n",
             show_bridge,
-        ),
+        )
+        .completing(complete_bridge_profile),
         CliEntry::new(
             "confbridge show menu",
             "Usage: confbridge show menu [<menu name>]\n       Shows the DTMF actions of one ConfBridge menu.\n",
             show_menu,
-        ),
+        )
+        .completing(complete_menu),
         CliEntry::new(
             "confbridge show profile users",
             "Usage: confbridge show profile users\n       Lists the ConfBridge user profiles.\n",
@@ -288,4 +292,38 @@ fn show_menu(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         let _ = writeln!(out, "{}={}", e.dtmf, actions.join(", "));
     }
     CliResult::Success
+}
+
+fn complete_user_profile(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 4 {
+        return Vec::new();
+    }
+    starting_with(
+        c.word,
+        sys.loaded().confbridge.users.iter().map(|p| p.name.clone()),
+    )
+}
+
+fn complete_bridge_profile(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 4 {
+        return Vec::new();
+    }
+    starting_with(
+        c.word,
+        sys.loaded()
+            .confbridge
+            .bridges
+            .iter()
+            .map(|p| p.name.clone()),
+    )
+}
+
+fn complete_menu(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    starting_with(
+        c.word,
+        sys.loaded().confbridge.menus.iter().map(|m| m.name.clone()),
+    )
 }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::rtp::{StrictRtp, Stun};
 use crate::core::System;
@@ -30,7 +31,8 @@ pub fn commands() -> Vec<CliEntry> {
             "ari show user",
             "Usage: ari show user <username>\n       Shows one ARI user.\n",
             ari_show_user,
-        ),
+        )
+        .completing(complete_ari_user),
         CliEntry::new(
             "cdr show status",
             "Usage: cdr show status\n\tShows the CDR engine's settings and its backends.\n",
@@ -488,4 +490,11 @@ fn rtp_show_settings(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResu
         out.push_str(&r.stun_acl.output("   "));
     }
     CliResult::Success
+}
+
+fn complete_ari_user(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    starting_with(
+        c.word,
+        sys.loaded().ari.users.iter().map(|u| u.name.clone()),
+    )
 }

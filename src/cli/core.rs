@@ -3,11 +3,18 @@
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::{Part, StopMode, System};
 
 pub fn commands() -> Vec<CliEntry> {
     vec![
+        CliEntry::new(
+            "!",
+            "Usage: !<command>\n       Runs a shell command where the console runs; the console does it, the PBX does not.\n",
+            bang,
+        )
+        .summary("Runs a shell command from a console"),
         CliEntry::new(
             "core show version",
             "Usage: core show version\n       Prints the Asterisk version Asterism answers as, with build facts.\n",
@@ -47,8 +54,15 @@ pub fn commands() -> Vec<CliEntry> {
             "module reload",
             "Usage: module reload [module ...]\n       Re-reads the configuration of the named modules, or of all of them.\n",
             module_reload,
-        ),
+        )
+        .completing(complete_module),
     ]
+}
+
+/// Typed on a console, `!` never reaches the PBX; sent anyway (`-rx '!'`)
+/// it does nothing, as in Asterisk.
+fn bang(_: &System, _: &CliArgs<'_>, _: &mut String) -> CliResult {
+    CliResult::Success
 }
 
 fn show_version(_: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
@@ -187,6 +201,20 @@ fn module_reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         }
     }
     CliResult::Success
+}
+
+/// The loaded modules that can reload, by file name (`chan_sip.so`).
+fn complete_module(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos < 2 {
+        return Vec::new();
+    }
+    let loaded = sys.loaded();
+    let names = Part::ALL
+        .iter()
+        .map(|p| p.module())
+        .filter(|m| m.contains('_') && loaded.modules.loads(m))
+        .map(|m| format!("{m}.so"));
+    starting_with(c.word, names)
 }
 
 #[cfg(test)]

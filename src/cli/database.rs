@@ -10,7 +10,8 @@ pub fn commands() -> Vec<CliEntry> {
             "database show",
             "Usage: database show [family [keytree]]\n   OR: database show [family[/keytree]]\n       Lists AstDB entries: all of them, one family's, or one key\n       tree's within a family (a space or a slash between the two).\n",
             show,
-        ),
+        )
+        .summary("Lists AstDB entries, all or one family or key tree"),
         CliEntry::new(
             "database showkey",
             "Usage: database showkey <keytree>\n       Lists AstDB entries whose key ends in <keytree>, in any family.\n",
@@ -35,7 +36,8 @@ pub fn commands() -> Vec<CliEntry> {
             "database deltree",
             "Usage: database deltree <family> [keytree]\n   OR: database deltree <family>[/keytree]\n       Removes a whole family from AstDB, or one key tree within it\n       (a space or a slash between the two).\n",
             deltree,
-        ),
+        )
+        .summary("Removes a family or key tree from AstDB"),
         CliEntry::new(
             "database query",
             "Usage: database query \"<SQL Statement>\"\n       Runs SQL of your own on the AstDB SQLite file. Take care.\n",

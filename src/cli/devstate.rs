@@ -1,5 +1,6 @@
 //! func_devstate's CLI: `devstate change`.
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
@@ -8,7 +9,9 @@ pub fn commands() -> Vec<CliEntry> {
         "devstate change",
         "Usage: devstate change <device> <state>\n       Sets a Custom: device to a state: NOT_INUSE, INUSE, BUSY, INVALID,\n       UNAVAILABLE, RINGING, RINGINUSE or ONHOLD.\n       For example: devstate change Custom:lamp INUSE\n",
         change,
-    )]
+    )
+    .summary("Sets the state of a Custom: device")
+    .completing(complete_state)]
 }
 
 fn change(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
@@ -34,4 +37,22 @@ fn change(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     out.push_str(&format!("Changing {name} to {state}\n"));
     crate::funcs::devstate::set_custom(sys, name, state);
     CliResult::Success
+}
+
+/// The states after the device.
+fn complete_state(_sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    let states = [
+        "UNKNOWN",
+        "NOT_INUSE",
+        "INUSE",
+        "BUSY",
+        "UNAVAILABLE",
+        "RINGING",
+        "RINGINUSE",
+        "ONHOLD",
+    ];
+    starting_with(c.word, states)
 }

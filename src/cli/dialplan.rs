@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult, pad};
 use crate::core::{Part, System};
 use crate::pbx::dialplan::{Context, Extension, PRIORITY_HINT, Priority};
@@ -13,7 +14,8 @@ pub fn commands() -> Vec<CliEntry> {
             "dialplan show",
             "Usage: dialplan show [[exten@]context]\n       Lists the dialplan, one context, or the extensions matching exten in a context.\n",
             show,
-        ),
+        )
+        .completing(complete_context),
         CliEntry::new(
             "dialplan reload",
             "Usage: dialplan reload\n       Re-reads extensions.conf; a file with errors leaves the running dialplan as it was.\n",
@@ -329,4 +331,12 @@ fn set_global(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         "\n    -- Global variable '{name}' set to '{value}'\n"
     ));
     CliResult::Success
+}
+
+/// A context name, in the order `dialplan show` walks them.
+fn complete_context(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 2 {
+        return Vec::new();
+    }
+    starting_with(c.word, walk_order(sys).iter().map(|ctx| ctx.name.clone()))
 }

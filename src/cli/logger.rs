@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult, pad};
 use crate::config::views::logger::{LogChannelKind, LoggerConf, module_levels};
 use crate::core::System;
@@ -24,12 +25,14 @@ pub fn commands() -> Vec<CliEntry> {
             "core set verbose",
             "Usage: core set verbose [atleast] <level> [silent]\n       core set verbose off\n\n       Sets how many verbose messages this console shows; 0 or off shows\n       none. 'silent' does not report the change. Same as -v at startup.\n",
             set_verbose,
-        ),
+        )
+        .completing(complete_verbose),
         CliEntry::new(
             "logger mute",
             "Usage: logger mute\n       Stops (or, again, restarts) log and verbose output on this console,\n       so command output can be read without lines scrolling past.\n",
             logger_mute,
-        ),
+        )
+        .summary("Mutes or unmutes log output on this console"),
     ]
 }
 
@@ -169,6 +172,17 @@ fn logger_mute(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         None => out.push_str("Couldn't find remote console.\n"),
     }
     CliResult::Success
+}
+
+/// `off`, `atleast` and `silent` where `core set verbose` takes them.
+fn complete_verbose(_sys: &System, c: &Completion<'_>) -> Vec<String> {
+    let atleast = c.arg(3).eq_ignore_ascii_case("atleast");
+    match c.pos {
+        3 => starting_with(c.word, ["atleast", "off"]),
+        4 if !atleast && !c.arg(3).eq_ignore_ascii_case("off") => starting_with(c.word, ["silent"]),
+        5 if atleast => starting_with(c.word, ["silent"]),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -2,23 +2,26 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::manager::{Sense, perms_to_string};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
     vec![
-        CliEntry::new(
-            "manager show user",
-            // Asterisk's own usage text starts with a space here.
-            " Usage: manager show user <user>\n        Shows how one AMI user is configured.\n",
-            show_user,
-        ),
+        // In manager.c's order (`core show help` lists them so).
         CliEntry::new(
             "manager show users",
             "Usage: manager show users\n       Lists the AMI users this system has configured.\n",
             show_users,
         ),
+        CliEntry::new(
+            "manager show user",
+            // Asterisk's own usage text starts with a space here.
+            " Usage: manager show user <user>\n        Shows how one AMI user is configured.\n",
+            show_user,
+        )
+        .completing(complete_user),
     ]
 }
 
@@ -102,4 +105,18 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         users.len()
     );
     CliResult::Success
+}
+
+fn complete_user(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    starting_with(
+        c.word,
+        sys.loaded()
+            .manager
+            .users
+            .iter()
+            .map(|u| u.username.clone()),
+    )
 }

@@ -7,6 +7,7 @@
 
 pub mod apps;
 pub mod channel;
+pub mod complete;
 pub mod confbridge;
 pub mod config_views;
 pub mod core;
@@ -14,6 +15,7 @@ pub mod database;
 pub mod devstate;
 pub mod dialplan;
 pub mod geoloc;
+pub mod help;
 pub mod logger;
 pub mod manager;
 pub mod moh;
@@ -62,6 +64,12 @@ pub struct CliEntry {
     /// Printed verbatim when the handler answers `ShowUsage`.
     pub usage: &'static str,
     pub handler: Handler,
+    /// Offers the words that may follow the command (tab completion), as
+    /// a handler's `CLI_GENERATE` does.
+    pub generate: Option<complete::Generator>,
+    /// The one-line description `core show help` lists; by default the
+    /// first sentence of the usage text's description.
+    summary: Option<&'static str>,
 }
 
 impl CliEntry {
@@ -70,7 +78,51 @@ impl CliEntry {
             command,
             usage,
             handler,
+            generate: None,
+            summary: None,
         }
+    }
+
+    /// The same entry, completing its arguments with `generate`.
+    pub const fn completing(mut self, generate: complete::Generator) -> Self {
+        self.generate = Some(generate);
+        self
+    }
+
+    /// The same entry, with its own `core show help` line.
+    pub const fn summary(mut self, summary: &'static str) -> Self {
+        self.summary = Some(summary);
+        self
+    }
+
+    /// What `core show help` says of the command: the given summary, or
+    /// the first clause of the usage text's description (the lines after
+    /// the synopsis lines, which begin with `Usage:`, `OR:` or the
+    /// command's first word).
+    pub fn describe(&self) -> String {
+        if let Some(s) = self.summary {
+            return s.to_string();
+        }
+        let first_word = self.command.split_whitespace().next().unwrap_or("");
+        let description: Vec<&str> = self
+            .usage
+            .lines()
+            .map(str::trim)
+            .skip_while(|l| {
+                l.is_empty()
+                    || l.starts_with("Usage:")
+                    || l.starts_with("OR:")
+                    || l.starts_with(first_word)
+            })
+            .take_while(|l| !l.is_empty())
+            .collect();
+        let text = description.join(" ");
+        let end = [". ", "; "]
+            .iter()
+            .filter_map(|stop| text.find(stop))
+            .min()
+            .unwrap_or(text.len());
+        text[..end].trim_end_matches('.').to_string()
     }
 
     fn words(&self) -> Vec<&'static str> {
@@ -82,6 +134,8 @@ impl CliEntry {
 pub fn registry() -> Vec<CliEntry> {
     let mut all = Vec::new();
     all.extend(core::commands());
+    all.extend(help::commands());
+    all.extend(complete::commands());
     all.extend(dialplan::commands());
     all.extend(database::commands());
     all.extend(devstate::commands());
@@ -103,6 +157,12 @@ pub fn registry() -> Vec<CliEntry> {
 /// Splits a command line as Asterisk's `parse_args` does: blanks separate
 /// words, `"` groups, `\` escapes the next character.
 pub fn parse_args(line: &str) -> Vec<String> {
+    parse_args_trailing(line).0
+}
+
+/// [`parse_args`], also telling whether the line ends in a blank outside
+/// quotes (completion then offers the next word, not the last one).
+pub fn parse_args_trailing(line: &str) -> (Vec<String>, bool) {
     let mut args: Vec<String> = Vec::new();
     let mut cur: Option<String> = None;
     let mut quoted = false;
@@ -124,10 +184,11 @@ pub fn parse_args(line: &str) -> Vec<String> {
             escaped = false;
         }
     }
+    let trailing = cur.is_none();
     if let Some(w) = cur {
         args.push(w);
     }
-    args
+    (args, trailing)
 }
 
 const RESERVED: &[char] = &['[', ']', '{', '}', '|', '*', '%'];

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::pjsip::{Aor, Auth, Endpoint, OtherObject, PjsipConf, Transport};
 use crate::core::System;
@@ -19,7 +20,8 @@ pub fn commands() -> Vec<CliEntry> {
             "pjsip show endpoint",
             "Usage: pjsip show endpoint <id>\n       Shows one PJSIP endpoint.\n",
             show_endpoint,
-        ),
+        )
+        .completing(complete_endpoint),
         CliEntry::new(
             "pjsip show aors",
             "Usage: pjsip show aors [ like <pattern> ]\n       Lists the PJSIP AORs and their contacts.\n       A pattern keeps only the AORs whose id matches it.\n",
@@ -54,7 +56,8 @@ pub fn commands() -> Vec<CliEntry> {
             "pjsip show registration",
             "Usage: pjsip show registration <id>\n       Shows one outbound registration and its options.\n",
             show_registration,
-        ),
+        )
+        .completing(complete_registration),
     ]
 }
 
@@ -646,4 +649,28 @@ fn show_endpoint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     print_objectset(out, &e.params());
     out.push('\n');
     CliResult::Success
+}
+
+fn complete_endpoint(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    starting_with(
+        c.word,
+        sys.loaded().pjsip.endpoints.iter().map(|e| e.name.clone()),
+    )
+}
+
+fn complete_registration(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    let loaded = sys.loaded();
+    let ids = loaded
+        .pjsip
+        .others
+        .iter()
+        .filter(|o| o.kind == "registration")
+        .map(|o| o.name.clone());
+    starting_with(c.word, ids)
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::queues::Queue;
 use crate::core::System;
@@ -13,7 +14,8 @@ pub fn commands() -> Vec<CliEntry> {
         "queue show",
         "Usage: queue show\n       Shows every queue, or the one named, with its members and waiting callers.\n",
         show,
-    )]
+    )
+    .completing(complete_queue)]
 }
 
 // Asterisk writes these escapes even to `asterisk -rx`: a coloured word
@@ -112,4 +114,14 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         print_queue(sys, q, now, out);
     }
     CliResult::Success
+}
+
+fn complete_queue(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 2 {
+        return Vec::new();
+    }
+    starting_with(
+        c.word,
+        sys.loaded().queues.queues.iter().map(|q| q.name.clone()),
+    )
 }

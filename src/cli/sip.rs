@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult, pad};
 use crate::config::views::callerid;
 use crate::config::views::groups::print_group;
@@ -22,7 +23,8 @@ pub fn commands() -> Vec<CliEntry> {
             "sip show peer",
             "Usage: sip show peer <name> [load]\n       Shows everything about one SIP peer and its status.\n       'load' would look the peer up in realtime storage too.\n",
             show_peer,
-        ),
+        )
+        .completing(complete_peer),
         CliEntry::new(
             "sip show registry",
             "Usage: sip show registry\n       Lists the outbound registrations (register => lines) and where each stands.\n",
@@ -743,6 +745,23 @@ fn proxy_name(value: &str) -> &str {
         .or_else(|| v.strip_prefix("sips:"))
         .unwrap_or(v);
     v.split([',', ':', ';']).next().unwrap_or(v)
+}
+
+/// The peer, then `load`.
+fn complete_peer(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    match c.pos {
+        3 => starting_with(
+            c.word,
+            sys.loaded()
+                .sip
+                .peers
+                .iter()
+                .filter(|p| p.kind.is_peer())
+                .map(|p| p.name.clone()),
+        ),
+        4 => starting_with(c.word, ["load"]),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

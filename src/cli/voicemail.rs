@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
@@ -11,7 +12,8 @@ pub fn commands() -> Vec<CliEntry> {
         "voicemail show users [for]",
         "Usage: voicemail show users [for <context>]\n       Lists the mailboxes of every context, or of one context.\n",
         show_users,
-    )]
+    )
+    .completing(complete_context)]
 }
 
 /// Messages in one folder: files named `msg*` whose characters 8..11 are
@@ -93,4 +95,19 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     let _ = writeln!(out, "{n} voicemail users configured.");
     CliResult::Success
+}
+
+/// After `for`: the voicemail contexts, each once.
+fn complete_context(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 4 {
+        return Vec::new();
+    }
+    let loaded = sys.loaded();
+    let mut contexts: Vec<String> = Vec::new();
+    for m in &loaded.voicemail.mailboxes {
+        if !contexts.contains(&m.context) {
+            contexts.push(m.context.clone());
+        }
+    }
+    starting_with(c.word, contexts)
 }
