@@ -28,6 +28,8 @@ struct Args {
     mute: bool,
     /// `-n`: no colours.
     no_color: bool,
+    /// `-R`: a remote console that reconnects.
+    reconnect: bool,
     socket: Option<PathBuf>,
     version: bool,
     help: bool,
@@ -73,7 +75,11 @@ fn parse(argv: &[String]) -> Result<Args, String> {
                 'm' => a.mute = true,
                 'n' => a.no_color = true,
                 'v' => a.verbose += 1,
-                'r' | 'R' => a.remote = true,
+                'r' => a.remote = true,
+                'R' => {
+                    a.remote = true;
+                    a.reconnect = true;
+                }
                 'x' => {
                     a.remote = true;
                     a.exec = value;
@@ -92,16 +98,6 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         }
     }
     Ok(a)
-}
-
-/// What an interactive console prints first, as Asterisk's welcome.
-fn banner() {
-    println!(
-        "Asterisk {}, Copyright (C) the Asterism authors.",
-        crate::version::ASTERISK_VERSION
-    );
-    println!("Asterism comes with ABSOLUTELY NO WARRANTY; it is a replacement for Asterisk.");
-    println!("{}", "=".repeat(73));
 }
 
 fn usage() {
@@ -150,26 +146,29 @@ pub fn main() -> ExitCode {
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
     if args.remote {
-        let socket = match &args.socket {
-            Some(s) => s.clone(),
-            None => match crate::config::asterisk_conf::AsteriskConf::load(&config) {
-                Ok(c) => c.dirs.socket(),
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(1);
-                }
-            },
+        // The socket (unless -s names it) and the prompt's system name
+        // come from asterisk.conf.
+        let conf = crate::config::asterisk_conf::AsteriskConf::load(&config);
+        let socket = match (&args.socket, &conf) {
+            (Some(s), _) => s.clone(),
+            (None, Ok(c)) => c.dirs.socket(),
+            (None, Err(e)) => {
+                eprintln!("{e}");
+                return ExitCode::from(1);
+            }
         };
         let res = match &args.exec {
             Some(cmd) => remote::execute(&socket, cmd),
             None => {
-                banner();
+                remote::welcome();
                 remote::interactive(
                     &socket,
                     remote::ConsoleOptions {
                         verbose: args.verbose,
                         mute: args.mute,
                         no_color: args.no_color,
+                        reconnect: args.reconnect,
+                        system_name: conf.map(|c| c.options.system_name).unwrap_or_default(),
                     },
                 )
             }

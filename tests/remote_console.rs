@@ -22,6 +22,7 @@ fn start() -> (tempfile::TempDir, Daemon) {
     text.push_str(
         "\n[rc-sites]\nexten => s,1,Log(NOTICE,log-here)\n same => n,NoSuchApp(x)\nexten => g,1,Goto()\nexten => d,1,Dial(SIP/12345)\n",
     );
+    text.push_str("\n[rc-wait]\nexten => s,1,Wait(5)\n");
     text.push_str(
         "\n[rc-test]\nexten => s,1,Verbose(1,level-one-here)\n same => n,Verbose(3,level-three-here)\n same => n,Log(WARNING,warn-here)\n same => n,Verbose(1,rc-done)\n same => n,Hangup()\n",
     );
@@ -311,4 +312,279 @@ fn rvvv_client_shows_prefixed_verbose_lines() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// `asterisk -r` with its stdout and stderr read line by line.
+struct Client {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Client {
+    fn spawn(conf: &Path, flags: &str, history: &Path) -> Client {
+        let mut child = std::process::Command::new(binary())
+            .arg("-C")
+            .arg(conf)
+            .arg(flags)
+            .env("ASTERISM_HISTORY_FILE", history)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn -r");
+        let (tx, rx) = mpsc::channel::<String>();
+        for out in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(out).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Client {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    fn wait_for(&mut self, what: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while !self.seen.iter().any(|l| l.contains(what)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => panic!("no '{what}' in {:#?}", self.seen),
+            }
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin.write_all(line.as_bytes()).expect("write");
+        stdin.write_all(b"\n").expect("write");
+    }
+
+    fn wait_exit(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(self.child.try_wait(), Ok(Some(_))) {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the console did not end: {:#?}", self.seen);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.seen.push(l);
+        }
+    }
+}
+
+/// The daemon's side of tab completion: `_command matchesarray`
+/// answers with the common prefix, each candidate and `_EOF_`, as
+/// `ast_cli_completion_vector` builds them.
+#[test]
+fn completion_answers_like_asterisk() {
+    let (_dir, d) = start();
+    let ask =
+        |line: &str, word: &str| d.rx(&format!("_command matchesarray \"{line}\" \"{word}\""));
+    assert_eq!(ask("core show ver", "ver"), "version version _EOF_");
+    assert_eq!(ask("CORE SHOW VER", "VER"), "version version _EOF_");
+    // Alternatives of an optional word, and commands that go on.
+    assert_eq!(ask("core show channels c", "c"), "co concise count _EOF_");
+    assert_eq!(ask("core show ch", "ch"), "channel channel channels _EOF_");
+    // Once the command is typed, its generator: contexts, peers, states.
+    assert_eq!(
+        ask("dialplan show rc-", "rc-"),
+        "rc- rc-sites rc-test rc-wait _EOF_"
+    );
+    assert_eq!(
+        ask("devstate change Custom:x RING", "RING"),
+        "RINGIN RINGING RINGINUSE _EOF_"
+    );
+    assert_eq!(
+        ask("core show function TOU", "TOU"),
+        "TOUPPER TOUPPER _EOF_"
+    );
+    assert_eq!(
+        ask("core show help dialplan show g", "g"),
+        "globals globals _EOF_"
+    );
+    // A channel name at `channel request hangup`, after "all".
+    assert_eq!(
+        d.rx("channel originate Local/s@rc-wait application Wait 5"),
+        ""
+    );
+    let answer = ask("channel request hangup ", "");
+    assert!(answer.starts_with(" all Local/s@rc-wait-"), "{answer}");
+    assert!(answer.ends_with(";2 _EOF_"), "{answer}");
+    // Nothing matches: only the mark.
+    assert_eq!(ask("nosuch", "nosuch"), "_EOF_");
+    // Hidden commands are never offered.
+    assert!(!ask("", "").contains("_command"));
+}
+
+/// `core show help`: one line a command, as Asterisk's list (the command
+/// column in the same order as Asterisk 20.20.1's for the commands both
+/// have); with a topic, the command's usage or the commands it begins.
+#[test]
+fn core_show_help_lists_commands() {
+    let (_dir, d) = start();
+    let golden = common::golden(
+        &repo().join("golden/asterisk-20.20.1/cli/syntax.txt"),
+        "core show help",
+    );
+    let command_of = |l: &str| -> String {
+        match l.find(" -- ") {
+            Some(i) => l[..i].trim_end().to_string(),
+            None => panic!("not a help line: {l:?}"),
+        }
+    };
+    let asterisk: Vec<String> = golden.lines().map(command_of).collect();
+    let ours = d.rx("core show help");
+    let mut listed = Vec::new();
+    for l in ours.lines() {
+        let cmd = command_of(l);
+        // `%-30s -- %s`
+        if cmd.len() < 30 {
+            assert_eq!(&l[30..34], " -- ", "{l:?}");
+        }
+        assert!(l.len() > cmd.len() + 4, "no summary: {l:?}");
+        listed.push(cmd);
+    }
+    assert!(listed.contains(&"core show help".to_string()));
+    assert!(listed.contains(&"!".to_string()));
+    let shared: Vec<&String> = listed.iter().filter(|c| asterisk.contains(c)).collect();
+    let in_asterisk_order: Vec<&String> = asterisk.iter().filter(|c| listed.contains(c)).collect();
+    assert_eq!(shared, in_asterisk_order);
+    assert!(shared.len() > 50, "{shared:?}");
+    assert!(
+        d.rx("core show help sip show")
+            .lines()
+            .all(|l| l.starts_with("sip show "))
+    );
+    assert_eq!(
+        d.rx("core show help core show channel"),
+        "Usage: core show channel <channel>\n       Shows everything known about one channel.\n"
+    );
+    assert_eq!(
+        d.rx("core show help no such thing"),
+        "No such command 'no such thing'.\n"
+    );
+}
+
+/// On a terminal: the `<host>*CLI> ` prompt, Tab completes a command, the
+/// command's output, `!` runs a shell command here, `exit` leaves with
+/// Asterisk's goodbye, and the history file is editline's.
+#[test]
+fn terminal_console_prompt_completion_and_history() {
+    let (dir, d) = start();
+    let history = dir.path().join("history");
+    std::fs::write(&history, "_HiStOrY_V2_\ncore\\040show\\040uptime\n").expect("history");
+    let command = format!("{} -C {} -rn", binary(), d.conf.display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qfc", &command, "/dev/null"])
+        .env("ASTERISM_HISTORY_FILE", &history)
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("script(1) from util-linux");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut screen: Vec<u8> = Vec::new();
+    let mut wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !contains(&screen, what.as_bytes()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(b) => screen.extend_from_slice(&b),
+                Err(_) => panic!("no {what:?} in {:?}", String::from_utf8_lossy(&screen)),
+            }
+        }
+        String::from_utf8_lossy(&screen).into_owned()
+    };
+    let stdin = child.stdin.as_mut().expect("stdin");
+    let text = wait_for("*CLI> ");
+    let host = text
+        .split("currently running on ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .expect("greeting")
+        .to_string();
+    assert!(text.contains(&format!("{host}*CLI> ")), "{text}");
+    stdin.write_all(b"core show ver\t").expect("type");
+    wait_for("core show version ");
+    stdin.write_all(b"\r").expect("enter");
+    wait_for(" built by ");
+    stdin.write_all(b"!echo shell-$((6*7))\r").expect("bang");
+    wait_for("shell-42");
+    stdin.write_all(b"exit\r").expect("exit");
+    let text = wait_for("Executing last minute cleanups");
+    assert!(text.contains("Asterisk cleanly ending (0)."), "{text}");
+    let _ = child.wait();
+    let saved = std::fs::read_to_string(&history).expect("history written");
+    assert_eq!(
+        saved,
+        "_HiStOrY_V2_\ncore\\040show\\040uptime\ncore\\040show\\040version\\040\n!echo\\040shell-$((6*7))\nexit\n"
+    );
+}
+
+/// Without `-R` the console ends when the daemon goes; with `-R` it
+/// tries again for 30 seconds and carries on with the new daemon.
+#[test]
+fn consoles_follow_the_daemon_going_away() {
+    let (dir, mut d) = start();
+    let history = dir.path().join("history");
+    let mut plain = Client::spawn(&d.conf, "-rn", &history);
+    let mut again = Client::spawn(&d.conf, "-Rn", &history);
+    plain.wait_for("Connected to Asterisk ", Duration::from_secs(10));
+    again.wait_for("Connected to Asterisk ", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.rx("core stop now"), "");
+    assert!(d.wait_exit(Duration::from_secs(15)), "daemon did not stop");
+    plain.wait_for("Disconnected from Asterisk server", Duration::from_secs(10));
+    plain.wait_exit();
+    assert!(
+        plain
+            .seen
+            .iter()
+            .any(|l| l == "Asterisk cleanly ending (0)."),
+        "{:#?}",
+        plain.seen
+    );
+    again.wait_for(
+        "Attempting to reconnect for 30 seconds",
+        Duration::from_secs(10),
+    );
+    let d2 = Daemon::start(dir.path());
+    again.wait_for("Reconnect succeeded after ", Duration::from_secs(20));
+    let line = again
+        .seen
+        .iter()
+        .find(|l| l.starts_with("Reconnect succeeded after "))
+        .expect("line");
+    assert!(line.ends_with(" seconds"), "{line}");
+    // The reconnected console works: its command reaches the new daemon.
+    again.send("core show version");
+    again.wait_for(" built by ", Duration::from_secs(10));
+    again.send("quit");
+    again.wait_exit();
+    drop(d2);
 }

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 
 use super::{StopMode, System};
@@ -60,7 +60,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 /// The host's name, as the console greeting and `appendhostname` use it.
-pub(crate) fn hostname() -> String {
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|h| h.trim().to_string())
@@ -129,7 +129,7 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     };
     if opts.console {
         let system = system.clone();
-        tokio::spawn(async move { console(system).await });
+        std::thread::spawn(move || console(system));
     }
     let signals = {
         let system = system.clone();
@@ -155,12 +155,55 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     Ok(())
 }
 
-/// The `-c` console on stdin/stdout.
-async fn console(system: Arc<System>) {
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+/// The `-c` console on stdin/stdout: the `*CLI> ` prompt, editing,
+/// history and completion answered here. `!` runs a shell command; Ctrl-C
+/// stops the PBX, as SIGINT does. When input ends the PBX runs on.
+fn console(system: Arc<System>) {
+    use super::console as ed;
+    let completer = system.clone();
+    let mut editor = match ed::editor(Box::new(move |line, word| {
+        crate::cli::complete::matches(&completer, line, word)
+    })) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("console unavailable: {e}");
+            return;
+        }
+    };
+    let history = ed::history_path();
+    if let Some(path) = &history {
+        ed::load_history(&mut editor, path);
+    }
+    let context = ed::PromptContext {
+        remote_host: None,
+        system_name: system.conf.options.system_name.clone(),
+        color: false,
+        remote: false,
+    };
+    loop {
+        let format = std::env::var("ASTERISK_PROMPT").ok();
+        let prompt = ed::build_prompt(format.as_deref(), &context);
+        let line = match editor.readline(&prompt) {
+            Ok(line) => line,
+            Err(rustyline::error::ReadlineError::Interrupted) => {
+                system.request_stop(StopMode::Now);
+                break;
+            }
+            Err(_) => break,
+        };
+        if line.chars().any(|c| c as u32 > 32) {
+            let _ = editor.add_history_entry(line.as_str());
+            if let Some(path) = &history {
+                let _ = ed::write_history(path, &ed::history_entries(&editor));
+            }
+        }
+        let command = line.trim_start();
+        if let Some(shell) = ed::bang_command(command) {
+            ed::run_shell(&shell);
+            continue;
+        }
         let out = crate::core::logger::with_console(crate::core::logger::Console::Root, || {
-            crate::cli::execute(&system, &line)
+            crate::cli::execute(&system, command)
         });
         print!("{out}");
         let _ = std::io::stdout().flush();

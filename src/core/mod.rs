@@ -2,6 +2,7 @@
 //! it is reloaded, and the daemon with its control socket.
 
 pub mod astdb;
+pub mod console;
 pub mod daemon;
 pub mod devicestate;
 pub mod environ;

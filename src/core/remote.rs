@@ -1,9 +1,10 @@
 //! The remote console client (`-r`, `-rx "<command>"`), speaking the same
 //! protocol as Asterisk's: read the greeting, send NUL-terminated commands.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// Why the client could not talk to the daemon.
@@ -66,7 +67,7 @@ pub struct Style {
 }
 
 /// What `asterisk -r` asks of the daemon when it connects.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ConsoleOptions {
     /// The `-v` count: the console's verbose level.
     pub verbose: u32,
@@ -74,6 +75,10 @@ pub struct ConsoleOptions {
     pub mute: bool,
     /// `-n`: no colours.
     pub no_color: bool,
+    /// `-R`: reconnect when the daemon goes away.
+    pub reconnect: bool,
+    /// asterisk.conf's `systemname` (the prompt's `%s`).
+    pub system_name: String,
 }
 
 /// Sends a command as the protocol wants it: NUL-terminated.
@@ -106,70 +111,273 @@ pub fn execute(socket: &Path, command: &str) -> Result<(), RemoteError> {
     Ok(())
 }
 
-/// `-r`: an interactive console; each line typed is sent as a command,
-/// and the daemon's log lines up to this console's level show up as they
-/// happen. As Asterisk's client, it tells the daemon its level
-/// (`core set verbose atleast N silent`) and unmutes itself
-/// (`logger mute silent`); the daemon does the filtering.
-pub fn interactive(socket: &Path, opts: ConsoleOptions) -> Result<(), RemoteError> {
-    let (mut stream, greeting) = connect(socket)?;
+/// What an interactive console prints first, and again after it
+/// reconnects (Asterisk's welcome message).
+pub fn welcome() {
+    println!(
+        "Asterisk {}, Copyright (C) the Asterism authors.",
+        crate::version::ASTERISK_VERSION
+    );
+    println!("Asterism comes with ABSOLUTELY NO WARRANTY; it is a replacement for Asterisk.");
+    println!("{}", "=".repeat(73));
+}
+
+/// The greeting's host (up to its first dot), pid and version.
+fn parse_greeting(greeting: &str) -> (String, i64, String) {
     let mut parts = greeting.splitn(3, '/');
     let host = parts.next().unwrap_or("");
-    let host = host.split('.').next().unwrap_or(host);
+    let host = host.split('.').next().unwrap_or(host).to_string();
     let pid: i64 = parts
         .next()
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or(-1);
-    let version = parts.next().unwrap_or("<Version Unknown>");
-    println!("Connected to Asterisk {version} currently running on {host} (pid = {pid})");
-    if opts.verbose > 0 {
+    let version = parts.next().unwrap_or("<Version Unknown>").to_string();
+    (host, pid, version)
+}
+
+/// `send_rasterisk_connect_commands`: the console's level, then unmute.
+fn connect_commands(stream: &mut UnixStream, verbose: u32, mute: bool) -> std::io::Result<()> {
+    if verbose > 0 {
         send(
-            &mut stream,
-            &format!("core set verbose atleast {} silent", opts.verbose),
+            stream,
+            &format!("core set verbose atleast {verbose} silent"),
         )?;
     }
-    if opts.mute {
+    if mute {
         println!("log and verbose output currently muted ('logger mute' to unmute)");
     } else {
-        send(&mut stream, "logger mute silent")?;
+        send(stream, "logger mute silent")?;
     }
-    let style = Style {
-        color: !opts.no_color,
-    };
-    let mut reader = stream.try_clone()?;
-    reader.set_read_timeout(None)?;
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(n) if n > 0 => {
-                    let mut out = std::io::stdout().lock();
-                    // Over the prompt's line, as Asterisk's console does.
-                    let _ = out.write_all(b"\r\x1b[0K");
-                    let _ = print_output(&mut out, &buf[..n], Some(style));
-                }
-                _ => {
-                    eprintln!("\nDisconnected from Asterisk server");
-                    std::process::exit(0);
-                }
-            }
-        }
-    });
-    let stdin = std::io::stdin();
-    for line in stdin.lock().lines() {
-        let line = line?;
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        if matches!(line, "quit" | "exit") {
-            break;
-        }
-        send(&mut stream, line)?;
+    Ok(())
+}
+
+/// The state the editing thread and the socket reader share.
+struct Shared {
+    /// Where typed commands go (replaced when `-R` reconnects).
+    writer: Mutex<UnixStream>,
+    /// A completion waiting for its `_EOF_`: what the daemon sends goes
+    /// there instead of the screen.
+    completion: Mutex<Option<mpsc::Sender<Vec<u8>>>>,
+    /// The commands typed, for the history file (the reader may end the
+    /// console while the editor is waiting for a key).
+    history: Mutex<Vec<String>>,
+    /// `-R`.
+    reconnect: bool,
+    /// `-m`.
+    mute: bool,
+}
+
+/// Leaves the console as `quit_handler` does for a remote console: the
+/// history written, the goodbye lines printed.
+fn quit(shared: &Shared) -> ! {
+    if let Some(path) = super::console::history_path() {
+        let entries = super::lock(&shared.history).clone();
+        let _ = super::console::write_history(&path, &entries);
     }
     println!("Asterisk cleanly ending (0).");
     println!("Executing last minute cleanups");
-    Ok(())
+    let _ = std::io::stdout().flush();
+    std::process::exit(0);
+}
+
+/// `_COMMAND MATCHESARRAY` on the console's connection: the daemon's
+/// answer, read by the socket reader and handed over here.
+fn ask_completion(shared: &Shared, line: &str, word: &str) -> Vec<String> {
+    let (tx, rx) = mpsc::channel();
+    *super::lock(&shared.completion) = Some(tx);
+    let request = format!("_COMMAND MATCHESARRAY \"{line}\" \"{word}\"");
+    if send(&mut super::lock(&shared.writer), &request).is_err() {
+        *super::lock(&shared.completion) = None;
+        return Vec::new();
+    }
+    let mut answer: Vec<u8> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mark = crate::cli::complete::EOF_MARK.as_bytes();
+    loop {
+        // Asterisk gives up on a usage answer: it never ends in the mark.
+        if answer.starts_with(b"Usage:") || answer.windows(mark.len()).any(|w| w == mark) {
+            break;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => answer.extend_from_slice(&chunk),
+            Err(_) => break,
+        }
+    }
+    *super::lock(&shared.completion) = None;
+    if answer.starts_with(b"Usage:") {
+        return Vec::new();
+    }
+    // `ast_el_strtoarr`: blank-separated, up to the mark.
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .take_while(|w| *w != crate::cli::complete::EOF_MARK)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Follows the daemon's output: log lines and command replies go to the
+/// screen, completion answers to the editor. When the daemon goes away,
+/// `-R` reconnects for 30 seconds; otherwise the console ends.
+fn follow(
+    shared: Arc<Shared>,
+    mut reader: UnixStream,
+    socket: PathBuf,
+    style: Style,
+    mut print: impl FnMut(&[u8]),
+) {
+    let mut buf = [0u8; 8192];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(n) if n > 0 => {
+                let chunk = &buf[..n];
+                let pending = super::lock(&shared.completion).clone();
+                match pending {
+                    Some(tx) => {
+                        let _ = tx.send(chunk.to_vec());
+                    }
+                    None => {
+                        let mut out = Vec::new();
+                        let _ = print_output(&mut out, chunk, Some(style));
+                        print(&out);
+                    }
+                }
+            }
+            _ => {
+                *super::lock(&shared.completion) = None;
+                eprintln!("\nDisconnected from Asterisk server");
+                if !reconnect(&shared, &socket, style, &mut reader) {
+                    quit(&shared);
+                }
+            }
+        }
+    }
+}
+
+/// `-R`: tries 20 times a second for 30 seconds. On success the new
+/// connection replaces the old one and gets the connect commands, with
+/// the level Asterisk's client has by then (every message). Commands
+/// typed meanwhile wait for the new connection, as Asterisk reads no
+/// keys while it reconnects.
+fn reconnect(shared: &Shared, socket: &Path, style: Style, reader: &mut UnixStream) -> bool {
+    if !shared.reconnect {
+        return false;
+    }
+    let mut writer = super::lock(&shared.writer);
+    eprintln!("Attempting to reconnect for 30 seconds");
+    let per_second = 20u32;
+    for tries in 0..30 * per_second {
+        if let Ok((mut stream, _greeting)) = connect(socket) {
+            let Ok(clone) = stream.try_clone() else {
+                continue;
+            };
+            let _ = clone.set_read_timeout(None);
+            eprintln!(
+                "Reconnect succeeded after {:.3} seconds",
+                f64::from(tries) / f64::from(per_second)
+            );
+            if style.color {
+                print!("\x1b[0m");
+            }
+            welcome();
+            let _ = connect_commands(&mut stream, i32::MAX as u32, shared.mute);
+            *reader = clone;
+            *writer = stream;
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(u64::from(1000 / per_second)));
+    }
+    eprintln!("Failed to reconnect for 30 seconds.  Quitting.");
+    false
+}
+
+/// `-r`: an interactive console. Each line typed is sent as a command;
+/// the daemon's log lines up to this console's level show up as they
+/// happen, above the prompt. As Asterisk's client, it tells the daemon its
+/// level (`core set verbose atleast N silent`) and unmutes itself
+/// (`logger mute silent`); the daemon does the filtering. `!cmd` runs a
+/// shell command here, `quit`/`exit` leave.
+pub fn interactive(socket: &Path, opts: ConsoleOptions) -> Result<(), RemoteError> {
+    let (mut stream, greeting) = connect(socket)?;
+    let (host, pid, version) = parse_greeting(&greeting);
+    if !opts.no_color {
+        print!("\x1b[0m");
+    }
+    println!("Connected to Asterisk {version} currently running on {host} (pid = {pid})");
+    connect_commands(&mut stream, opts.verbose, opts.mute)?;
+    let style = Style {
+        color: !opts.no_color,
+    };
+    let reader = stream.try_clone()?;
+    reader.set_read_timeout(None)?;
+    let shared = Arc::new(Shared {
+        writer: Mutex::new(stream),
+        completion: Mutex::new(None),
+        history: Mutex::new(Vec::new()),
+        reconnect: opts.reconnect,
+        mute: opts.mute,
+    });
+    let asker = shared.clone();
+    let mut editor = super::console::editor(Box::new(move |line, word| {
+        ask_completion(&asker, line, word)
+    }))
+    .map_err(|e| RemoteError::Io(std::io::Error::other(e.to_string())))?;
+    if let Some(path) = super::console::history_path() {
+        super::console::load_history(&mut editor, &path);
+        *super::lock(&shared.history) = super::console::history_entries(&editor);
+    }
+    // Output above the prompt when editing on a terminal; straight to
+    // stdout otherwise.
+    let mut printer = editor.create_external_printer().ok();
+    let follower = shared.clone();
+    let socket = socket.to_path_buf();
+    std::thread::spawn(move || {
+        follow(follower, reader, socket, style, move |bytes| {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let printed = printer
+                .as_mut()
+                .is_some_and(|p| rustyline::ExternalPrinter::print(p, text.clone()).is_ok());
+            if !printed {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(bytes);
+                let _ = out.flush();
+            }
+        })
+    });
+    let context = super::console::PromptContext {
+        remote_host: Some(host),
+        system_name: opts.system_name.clone(),
+        color: style.color,
+        remote: true,
+    };
+    loop {
+        let format = std::env::var("ASTERISK_PROMPT").ok();
+        let prompt = super::console::build_prompt(format.as_deref(), &context);
+        let line = match editor.readline(&prompt) {
+            Ok(line) => line,
+            Err(_) => {
+                // Ctrl-C, or the end of input.
+                println!("\nDisconnected from Asterisk server");
+                quit(&shared);
+            }
+        };
+        if line.chars().any(|c| c as u32 > 32) {
+            let _ = editor.add_history_entry(line.as_str());
+            super::lock(&shared.history).push(line.clone());
+        }
+        let command = line.trim_start();
+        if let Some(shell) = super::console::bang_command(command) {
+            super::console::run_shell(&shell);
+        } else if super::console::is_quit(command) {
+            quit(&shared);
+        } else if !command.is_empty()
+            && let Err(e) = send(&mut super::lock(&shared.writer), command)
+        {
+            eprintln!("Unable to write: {e}");
+            println!("\nDisconnected from Asterisk server");
+            quit(&shared);
+        }
+    }
 }
 
 #[cfg(test)]
