@@ -53,7 +53,7 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
             let write_format = p.format().media_format_name();
             ctx.verbose(
                 3,
-                "file.c",
+                crate::site!("file.c", 1398, "ast_streamfile"),
                 &format!(
                     "<{}> Playing '{name}.{write_format}' (language '{lang}')",
                     ctx.chan.name,

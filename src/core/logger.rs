@@ -247,7 +247,9 @@ struct LogChannel {
 /// `line` is the line the `LOG_WARNING`/`LOG_NOTICE`/`LOG_ERROR` token is
 /// on: that object-like macro expands to `__FILE__, __LINE__,
 /// __FUNCTION__`, and GCC gives `__LINE__` the line of the token that
-/// expanded it, also when the call spans several lines.
+/// expanded it, also when the call spans several lines. A verbose
+/// message's line is that of its `ast_verb(`/`ast_verbose(` call (the
+/// macro's `_A_` expands there).
 ///
 /// A message Asterisk does not have (one only Asterism logs) names the
 /// Asterisk file and function whose role it plays (the one that would log
@@ -262,18 +264,6 @@ pub struct Site<'a> {
     pub file: &'a str,
     pub function: &'a str,
     pub line: u32,
-}
-
-impl<'a> Site<'a> {
-    /// A site with only a file: verbose messages (their console form has
-    /// no header) and the file channel need no more.
-    pub const fn file(file: &'a str) -> Site<'a> {
-        Site {
-            file,
-            function: "",
-            line: 0,
-        }
-    }
 }
 
 /// `site!(file, line, function)`: a `&Site` for a logging call.
@@ -662,10 +652,12 @@ impl Logger {
         });
     }
 
-    pub fn verbose(&self, level: u32, file: &str, callid: Option<u32>, message: &str) {
+    /// `ast_verb`: the site is where Asterisk's `ast_verb` call starts,
+    /// as its `_A_` expands there; syslog channels print it.
+    pub fn verbose(&self, level: u32, site: &Site<'_>, callid: Option<u32>, message: &str) {
         self.log(Record {
             level: Level::Verbose(level),
-            site: Site::file(file),
+            site: *site,
             callid,
             message,
         });
@@ -783,7 +775,7 @@ mod tests {
         let logger = Logger::new(&conf, dir.path(), 0);
         let (console, mut rx) = logger.attach_remote();
         // Muted and OFF when it connects.
-        logger.verbose(1, "x.c", None, "unseen");
+        logger.verbose(1, crate::site!("x.c", 0, "f"), None, "unseen");
         assert!(rx.try_recv().is_err());
         with_console(Console::Remote(console.clone()), || {
             assert_eq!(logger.toggle_console_mute(), Some(false));
@@ -791,13 +783,13 @@ mod tests {
         });
         assert_eq!(logger.option_verbose.load(Ordering::Relaxed), 0);
         assert_eq!(logger.verbose_sys_level(), 2);
-        logger.verbose(3, "x.c", None, "too deep");
-        logger.verbose(2, "x.c", None, "a\nb");
+        logger.verbose(3, crate::site!("x.c", 0, "f"), None, "too deep");
+        logger.verbose(2, crate::site!("x.c", 0, "f"), None, "a\nb");
         assert_eq!(rx.try_recv().ok(), Some(b"\xfda\n\xfdb\n".to_vec()));
         assert!(rx.try_recv().is_err());
         // A console that does not read loses what does not fit.
         for i in 0..REMOTE_QUEUE + 10 {
-            logger.verbose(1, "x.c", None, &format!("m{i}"));
+            logger.verbose(1, crate::site!("x.c", 0, "f"), None, &format!("m{i}"));
         }
         let mut n = 0;
         while rx.try_recv().is_ok() {
@@ -861,7 +853,7 @@ mod tests {
             console_line(&rec, "D", 1, ""),
             "[D] ERROR[1]: app_dial.c: dial_exec_full: m\n"
         );
-        let rec = record(Level::Notice, Site::file("x.c"), "m");
+        let rec = record(Level::Notice, *crate::site!("x.c", 0, ""), "m");
         assert_eq!(console_line(&rec, "D", 1, ""), "[D] NOTICE[1]: x.c:  m\n");
     }
 
@@ -963,9 +955,10 @@ mod tests {
             )
         );
         // Verbose goes out as LOG_DEBUG, in the same form.
+        // main/pbx.c line 2977, pbx_extension_helper.
         logger.verbose(
             3,
-            "pbx.c",
+            crate::site!("pbx.c", 2977, "pbx_extension_helper"),
             None,
             "Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack",
         );
@@ -974,7 +967,7 @@ mod tests {
             (
                 "<159>".to_string(),
                 format!(
-                    "asterisk[{pid}]: VERBOSE[{pid}]: pbx.c:0 in : Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack\n"
+                    "asterisk[{pid}]: VERBOSE[{pid}]: pbx.c:2977 in pbx_extension_helper: Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack\n"
                 )
             )
         );
