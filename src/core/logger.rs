@@ -278,6 +278,32 @@ macro_rules! site {
     };
 }
 
+/// A message worked out before it can be logged (a parser collects its
+/// warnings, the caller that has the channel logs them), with the place
+/// Asterisk logs it from, so the line names that place and not the
+/// caller's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferred {
+    pub site: Site<'static>,
+    pub message: String,
+}
+
+/// The message alone, as a file channel shows it.
+impl std::fmt::Display for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Deferred {
+    pub fn new(site: &Site<'static>, message: impl Into<String>) -> Deferred {
+        Deferred {
+            site: *site,
+            message: message.into(),
+        }
+    }
+}
+
 /// One line handed to the logger.
 pub struct Record<'a> {
     pub level: Level,
