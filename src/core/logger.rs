@@ -231,6 +231,37 @@ fn syslog_line(rec: &Record<'_>, lwp: u32, callid: &str) -> String {
     )
 }
 
+/// `term_strip` (main/term.c) as logger.c calls it, in place on the
+/// formatted line: from each ESC through the next `m` is dropped. An
+/// ESC with no `m` after it ends the copy without ending the string, so
+/// the bytes already in the buffer from there on remain, as in C.
+pub fn term_strip(line: &str) -> String {
+    const ESC: u8 = 0x1b;
+    let bytes = line.as_bytes();
+    if !bytes.contains(&ESC) {
+        return line.to_string();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == ESC {
+            match bytes[i..].iter().position(|&b| b == b'm') {
+                Some(m) => i += m + 1,
+                None => {
+                    // The in-place buffer still holds the original here.
+                    let kept = out.len();
+                    out.extend_from_slice(&bytes[kept..]);
+                    break;
+                }
+            }
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[derive(Debug)]
 struct LogChannel {
     mask: u32,
@@ -599,13 +630,15 @@ impl Logger {
             .or_else(current_callid)
             .map(|c| format!("[C-{c:08x}]"))
             .unwrap_or_default();
-        let line = format!(
+        // File and syslog lines lose terminal colours (term_strip), of
+        // every level; console lines keep them.
+        let line = term_strip(&format!(
             "[{date}] {}[{}]{callid} {}: {}\n",
             rec.level.name(),
             std::process::id(),
             rec.site.file,
             rec.message
-        );
+        ));
         let console_on = self.console_enabled.load(Ordering::Relaxed);
         let mut channels = lock(&self.channels);
         for c in channels.iter_mut() {
@@ -630,7 +663,7 @@ impl Logger {
                     }
                 }
                 Sink::Syslog { facility } => {
-                    let line = syslog_line(&rec, std::process::id(), &callid);
+                    let line = term_strip(&syslog_line(&rec, std::process::id(), &callid));
                     let datagram = syslog_datagram(
                         *facility | syslog_priority(rec.level),
                         std::time::SystemTime::now(),
@@ -1016,6 +1049,70 @@ mod tests {
         logger.warning(crate::site!("x.c", 2, "g"), None, "back");
         let n = server.recv(&mut buf).expect("a datagram");
         assert!(String::from_utf8_lossy(&buf[..n]).ends_with(": x.c:2 in g: back\n"));
+    }
+
+    #[test]
+    fn term_strip_drops_escapes_through_m() {
+        assert_eq!(term_strip("plain"), "plain");
+        assert_eq!(term_strip("\x1b[1;31mred\x1b[0m!\n"), "red!\n");
+        assert_eq!(term_strip("a\x1bmb"), "ab");
+        // No `m` after the ESC: C leaves the rest of its buffer as it was.
+        assert_eq!(term_strip("ab\x1b[1"), "ab\x1b[1");
+        assert_eq!(term_strip("a\x1b[1mb\x1b[2"), "ab[1mb\x1b[2");
+    }
+
+    #[test]
+    fn file_and_syslog_channels_strip_colours_consoles_keep_them() {
+        use crate::config::views::View;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::config::loader::load_str(
+            "logger.conf",
+            "[general]\ndateformat=DATE\n[logfiles]\nconsole => verbose,warning\nfull => verbose,warning\nsyslog.local0 => verbose\n",
+            &crate::config::LoadOptions::new(dir.path()),
+        )
+        .expect("parses");
+        let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
+        let logger = Logger::new(&conf, dir.path(), 3);
+        let path = dir.path().join("log");
+        logger.set_syslog_path(&path);
+        let server = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+        server.set_nonblocking(true).expect("nonblocking");
+        let (console, mut rx) = logger.attach_remote();
+        with_console(Console::Remote(console), || {
+            logger.toggle_console_mute();
+            logger.set_console_verbose(3);
+        });
+        // Verbose(3,\x1b[1;31mred\x1b[0m): app_verbose.c line 112.
+        let site = crate::site!("app_verbose.c", 112, "verbose_exec");
+        logger.verbose(3, site, None, "\x1b[1;31mred\x1b[0m");
+        logger.warning(crate::site!("x.c", 1, "f"), None, "\x1b[33mwarn\x1b[0m");
+        let pid = std::process::id();
+        let file = std::fs::read_to_string(dir.path().join("full")).expect("full");
+        assert_eq!(
+            file,
+            format!("[DATE] VERBOSE[{pid}] app_verbose.c: red\n[DATE] WARNING[{pid}] x.c: warn\n")
+        );
+        let mut buf = [0u8; 1024];
+        let n = server.recv(&mut buf).expect("a datagram");
+        let d = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(d.starts_with("<135>"), "{d:?}");
+        assert!(
+            d.ends_with(&format!(
+                "asterisk[{pid}]: VERBOSE[{pid}]: app_verbose.c:112 in verbose_exec: red\n"
+            )),
+            "{d:?}"
+        );
+        assert!(server.recv(&mut buf).is_err(), "warning is not syslog's");
+        // The console gets the escapes as they were.
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(b"\xfc\x1b[1;31mred\x1b[0m\n".to_vec())
+        );
+        let got = rx.try_recv().expect("the warning");
+        assert!(
+            String::from_utf8_lossy(&got).ends_with(": x.c:1 f: \x1b[33mwarn\x1b[0m\n"),
+            "{got:?}"
+        );
     }
 
     #[test]
