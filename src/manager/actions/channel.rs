@@ -37,7 +37,8 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             site,
             None,
             &format!(
-                "Manager '{}' from {}, hanging up channel: {}",
+                "{}Manager '{}' from {}, hanging up channel: {}",
+                if s.managerid != 0 { "HTTP " } else { "" },
                 s.username,
                 s.peer.ip(),
                 c.name
