@@ -121,7 +121,7 @@ async fn waitexten_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 drop(plan);
                 ctx.verbose(
                     3,
-                    "pbx_builtins.c",
+                    crate::site!("pbx_builtins.c", 1266, "pbx_builtin_waitexten"),
                     &format!("Timeout on {}, continuing...", chan.name),
                 );
                 crate::pbx::run::set_ext_pri(chan, "t", 0);

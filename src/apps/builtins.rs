@@ -338,7 +338,11 @@ pub fn goto_and_log(ctx: &AppCtx, target: &str) -> AppResult {
         let d = ctx.chan.lock();
         (d.context.clone(), d.exten.clone(), d.priority)
     };
-    ctx.verbose(3, "pbx_builtins.c", &format!("Goto ({c},{e},{})", p + 1));
+    ctx.verbose(
+        3,
+        crate::site!("pbx_builtins.c", 1051, "pbx_builtin_goto"),
+        &format!("Goto ({c},{e},{})", p + 1),
+    );
     Ok(())
 }
 

@@ -352,7 +352,11 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             format!("DialString: {}\r\n", leg.number),
         );
         let interface = format!("{}/{}", leg.chan.tech, leg.number);
-        ctx.verbose(3, "app_dial.c", &format!("Called {interface}"));
+        ctx.verbose(
+            3,
+            crate::site!("app_dial.c", 3007, "dial_exec_full"),
+            &format!("Called {interface}"),
+        );
     }
     // chan_pjsip offers the callee's caller id as connected line at once;
     // with a single leg Dial passes it to the caller.
@@ -407,7 +411,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         {
             ctx.verbose(
                 3,
-                "app_dial.c",
+                crate::site!("app_dial.c", 2023, "wait_for_answer"),
                 &format!("Nobody picked up in {} ms", t.as_millis()),
             );
             for leg in &legs {
@@ -436,8 +440,16 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 let cause = leg.lock().hangupcause;
                 let status = dial_status_of(cause);
                 match status {
-                    "BUSY" => ctx.verbose(3, "app_dial.c", &format!("{} is busy", leg.name)),
-                    _ => ctx.verbose(3, "app_dial.c", &format!("{} is circuit-busy", leg.name)),
+                    "BUSY" => ctx.verbose(
+                        3,
+                        crate::site!("app_dial.c", 1532, "wait_for_answer"),
+                        &format!("{} is busy", leg.name),
+                    ),
+                    _ => ctx.verbose(
+                        3,
+                        crate::site!("app_dial.c", 1541, "wait_for_answer"),
+                        &format!("{} is circuit-busy", leg.name),
+                    ),
                 }
                 dial_end(sys, &caller, &leg, status);
                 caller.lock().hangupcause = cause;
@@ -448,7 +460,11 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             if leg.state() == ChanState::Ringing && !legs[i].ringing_seen {
                 legs[i].ringing_seen = true;
-                ctx.verbose(3, "app_dial.c", &format!("{} is ringing", leg.name));
+                ctx.verbose(
+                    3,
+                    crate::site!("app_dial.c", 1579, "wait_for_answer"),
+                    &format!("{} is ringing", leg.name),
+                );
                 if !sent_ringing {
                     caller.indicate(Indication::Ringing);
                     sent_ringing = true;
@@ -492,7 +508,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let peer = leg.chan;
     ctx.verbose(
         3,
-        "app_dial.c",
+        crate::site!("app_dial.c", 1469, "wait_for_answer"),
         &format!("{} answered {}", peer.name, caller.name),
     );
     {

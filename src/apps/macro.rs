@@ -221,7 +221,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
                 };
                 ctx.verbose(
                     2,
-                    "app_macro.c",
+                    crate::site!("app_macro.c", 480, "_macro_exec"),
                     &format!(
                         "Spawn extension ({c}, {e}, {p}) exited non-zero on '{}' in macro '{name}'",
                         ctx.chan.name
@@ -269,7 +269,7 @@ async fn run_macro(ctx: &AppCtx, data: &str) -> AppResult {
         if gosub_level == 0 && !now_context.eq_ignore_ascii_case(&fullmacro) {
             ctx.verbose(
                 2,
-                "app_macro.c",
+                crate::site!("app_macro.c", 547, "_macro_exec"),
                 &format!("Channel '{}' jumping out of macro '{name}'", ctx.chan.name),
             );
             break;

@@ -83,8 +83,8 @@ impl AppCtx {
         self.sys.pbx.logger.error(site, None, msg);
     }
 
-    pub fn verbose(&self, level: u32, file: &str, msg: &str) {
-        self.sys.pbx.logger.verbose(level, file, None, msg);
+    pub fn verbose(&self, level: u32, site: &Site<'_>, msg: &str) {
+        self.sys.pbx.logger.verbose(level, site, None, msg);
     }
 
     pub fn set_var(&self, name: &str, value: Option<&str>) {

@@ -290,7 +290,7 @@ impl Drop for MohSource {
         }
         self.sys.pbx.logger.verbose(
             3,
-            "res_musiconhold.c",
+            crate::site!("res_musiconhold.c", 296, "moh_post_stop"),
             Some(self.callid),
             &format!("Stopped music on hold on {}", self.chan_name),
         );
@@ -359,7 +359,7 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
     if class.answeredonly && ctx.chan.state() != ChanState::Up {
         ctx.verbose(
             3,
-            "res_musiconhold.c",
+            crate::site!("res_musiconhold.c", 1933, "local_ast_moh_start"),
             &format!(
                 "The channel '{}' is not answered yet. Ignore the moh request.",
                 ctx.chan.name
@@ -393,7 +393,7 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
     }
     ctx.verbose(
         3,
-        "res_musiconhold.c",
+        crate::site!("res_musiconhold.c", 259, "moh_post_start"),
         &format!(
             "Started music on hold, class '{}', on channel '{}'",
             class.name, ctx.chan.name

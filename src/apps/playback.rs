@@ -7,6 +7,8 @@ use crate::channels::ChanState;
 use crate::channels::media::FrameSource;
 use crate::media::AudioFrame;
 use crate::media::file::{FileError, Playback, SoundPaths};
+use crate::media::formats::FormatError;
+use crate::media::formats::gsm::GsmFileError;
 
 pub fn apps() -> Vec<App> {
     vec![App {
@@ -53,7 +55,7 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
             let write_format = p.format().media_format_name();
             ctx.verbose(
                 3,
-                "file.c",
+                crate::site!("file.c", 1398, "ast_streamfile"),
                 &format!(
                     "<{}> Playing '{name}.{write_format}' (language '{lang}')",
                     ctx.chan.name,
@@ -75,12 +77,9 @@ pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
                 ),
                 // A bad wav49 header: format_wav_gsm's own warning.
                 FileError::Format {
-                    source: crate::media::formats::FormatError::Gsm(e),
+                    source: FormatError::Gsm(GsmFileError::BadWav49(w)),
                     ..
-                } => ctx.warning(
-                    crate::site!("format_wav_gsm.c", 0, "wav_read"),
-                    &e.to_string(),
-                ),
+                } => ctx.warning(&w.site, &w.message),
                 // Asterisk would play it; we cannot, and say why.
                 e => ctx.warning(
                     crate::site!("file.c", 0, "ast_streamfile"),

@@ -238,7 +238,7 @@ async fn read_exec(ctx: &AppCtx, data: &str) -> AppResult {
             maxdigits = m as usize;
             ctx.verbose(
                 3,
-                "app_read.c",
+                crate::site!("app_read.c", 222, "read_exec"),
                 &format!("Accepting a maximum of {maxdigits} digits."),
             );
         }
@@ -325,9 +325,17 @@ async fn read_exec(ctx: &AppCtx, data: &str) -> AppResult {
         }
         ctx.set_var(variable, Some(&tmp));
         if failed {
-            ctx.verbose(3, "app_read.c", "User disconnected");
+            ctx.verbose(
+                3,
+                crate::site!("app_read.c", 312, "read_exec"),
+                "User disconnected",
+            );
         } else if !tmp.is_empty() {
-            ctx.verbose(3, "app_read.c", &format!("User entered '{tmp}'"));
+            ctx.verbose(
+                3,
+                crate::site!("app_read.c", 300, "read_exec"),
+                &format!("User entered '{tmp}'"),
+            );
             tries = 0;
         } else {
             tries -= 1;
@@ -335,11 +343,15 @@ async fn read_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 let s = if tries != 1 { "s" } else { "" };
                 ctx.verbose(
                     3,
-                    "app_read.c",
+                    crate::site!("app_read.c", 305, "read_exec"),
                     &format!("User entered nothing, {tries} chance{s} left"),
                 );
             } else {
-                ctx.verbose(3, "app_read.c", "User entered nothing.");
+                ctx.verbose(
+                    3,
+                    crate::site!("app_read.c", 307, "read_exec"),
+                    "User entered nothing.",
+                );
             }
         }
     }

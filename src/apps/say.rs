@@ -183,7 +183,7 @@ fn saymoney<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         // Asterisk warns while it builds the list, before playing it.
         for w in say::money_warnings(&lang, &data) {
-            ctx.warning(crate::site!("say.c", 0, "ast_say_money_str_full"), &w);
+            ctx.warning(&w.site, &w.message);
         }
         let files = say::money_files_en(&data, exists_for(ctx));
         said_result(say_files(ctx, &files, interrupt_digits(ctx)).await)
@@ -201,7 +201,7 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
     for step in steps {
         let name = match step {
             NumberStep::Warn(w) => {
-                ctx.warning(crate::site!("say.c", 0, "ast_say_number_full_en"), w);
+                ctx.warning(&w.site, &w.message);
                 continue;
             }
             NumberStep::Stop => return Said::Failed,

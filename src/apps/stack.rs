@@ -274,7 +274,7 @@ pub fn gosub_from_outside<'a>(
         let name = chan.name.clone();
         ctx.sys.pbx.logger.verbose(
             3,
-            "app_stack.c",
+            crate::site!("app_stack.c", 1005, "gosub_run"),
             None,
             &format!("{name} Internal Gosub({target}) start"),
         );
@@ -328,7 +328,7 @@ pub fn gosub_from_outside<'a>(
             if exited {
                 ctx.sys.pbx.logger.verbose(
                     2,
-                    "app_stack.c",
+                    crate::site!("app_stack.c", 1091, "gosub_run"),
                     None,
                     &format!("Spawn extension ({c}, {e}, {p}) exited non-zero on '{name}'"),
                 );
@@ -337,7 +337,7 @@ pub fn gosub_from_outside<'a>(
                 let retval = ctx.var("GOSUB_RETVAL").unwrap_or_default();
                 ctx.sys.pbx.logger.verbose(
                     3,
-                    "app_stack.c",
+                    crate::site!("app_stack.c", 1100, "gosub_run"),
                     None,
                     &format!("{name} Internal Gosub({target}) complete GOSUB_RETVAL={retval}"),
                 );

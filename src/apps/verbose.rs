@@ -41,7 +41,11 @@ fn verbose(ctx: &AppCtx, data: &str) -> AppResult {
     } else {
         digits.parse::<u32>().unwrap_or(4).min(4)
     };
-    ctx.verbose(level, "app_verbose.c", &msg);
+    ctx.verbose(
+        level,
+        crate::site!("app_verbose.c", 112, "verbose_exec"),
+        &msg,
+    );
     Ok(())
 }
 

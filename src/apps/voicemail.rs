@@ -503,7 +503,11 @@ async fn leave_voicemail(
         return Leave::Continue;
     }
 
-    ctx.verbose(3, FILE, "Recording the message");
+    ctx.verbose(
+        3,
+        crate::site!(FILE, 16856, "play_record_review"),
+        "Recording the message",
+    );
     let rec = record_message(ctx, &tmptxt, &conf, &vmu).await;
     let mut out = match rec.end {
         End::Hangup => Leave::Hangup,
@@ -521,7 +525,7 @@ async fn leave_voicemail(
     if !keep {
         ctx.verbose(
             3,
-            FILE,
+            crate::site!(FILE, 7509, "leave_voicemail"),
             &format!(
                 "Recording was {} seconds long but needs to be at least {} - abandoning",
                 rec.sound_duration, vmu.minsecs
@@ -809,7 +813,7 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
                     }
                     olddspsilence = dspsilence;
                     if dspsilence > maxsilence_ms {
-                        ctx.verbose(3, "app.c", &format!(
+                        ctx.verbose(3, crate::site!("app.c", 2012, "__ast_play_and_record"), &format!(
                             "Recording automatically stopped after a silence of {} seconds",
                             dspsilence / 1000
                         ));
@@ -819,7 +823,7 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
                     }
                 }
                 if vmu.maxsecs > 0 && start.elapsed().as_secs() > u64::from(vmu.maxsecs) {
-                    ctx.verbose(3, "app.c", "Took too long, cutting it short...");
+                    ctx.verbose(3, crate::site!("app.c", 2086, "__ast_play_and_record"), "Took too long, cutting it short...");
                     end = End::Timeout;
                     ended_with_digit_or_silence = true;
                     break;
@@ -842,13 +846,13 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
                 Ok(Some(d)) => {
                     waits_without_audio = 0;
                     if d == '#' {
-                        ctx.verbose(3, "app.c", &format!("User ended message by pressing {d}"));
+                        ctx.verbose(3, crate::site!("app.c", 2035, "__ast_play_and_record"), &format!("User ended message by pressing {d}"));
                         end = End::Done;
                         ended_with_digit_or_silence = true;
                         break;
                     }
                     if d == '0' && vmu.operator {
-                        ctx.verbose(3, "app.c", &format!("User canceled message by pressing {d}"));
+                        ctx.verbose(3, crate::site!("app.c", 2041, "__ast_play_and_record"), &format!("User canceled message by pressing {d}"));
                         end = End::Operator;
                         ended_with_digit_or_silence = true;
                         break;
@@ -859,7 +863,11 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
     }
     ctx.chan.set_tap(None);
     if end == End::Hangup {
-        ctx.verbose(3, "app.c", "User hung up");
+        ctx.verbose(
+            3,
+            crate::site!("app.c", 2095, "__ast_play_and_record"),
+            "User hung up",
+        );
     }
     let first = recs.first().map(|(_, f, _)| *f).unwrap_or(FileFormat::Wav);
     let mut duration = (tell(first, total) / 8000) as i64;

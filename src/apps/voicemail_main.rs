@@ -588,14 +588,18 @@ async fn authenticate(
             match cid {
                 Some(n) => *mailbox = n,
                 None => {
-                    ctx.verbose(3, FILE, "Username not entered");
+                    ctx.verbose(
+                        3,
+                        crate::site!(FILE, 11828, "vm_authenticate"),
+                        "Username not entered",
+                    );
                     return Err(());
                 }
             }
         } else if mailbox.starts_with('*') {
             ctx.verbose(
                 4,
-                FILE,
+                crate::site!(FILE, 11833, "vm_authenticate"),
                 "Mailbox begins with '*', attempting jump to extension 'a'",
             );
             if a_exists(ctx) {
@@ -603,7 +607,7 @@ async fn authenticate(
             }
             ctx.verbose(
                 4,
-                FILE,
+                crate::site!(FILE, 11838, "vm_authenticate"),
                 "Jump to extension 'a' failed; setting mailbox to NULL",
             );
             mailbox.clear();
@@ -638,7 +642,7 @@ async fn authenticate(
             if password.starts_with('*') {
                 ctx.verbose(
                     4,
-                    FILE,
+                    crate::site!(FILE, 11873, "vm_authenticate"),
                     "Password begins with '*', attempting jump to extension 'a'",
                 );
                 if a_exists(ctx) {
@@ -647,7 +651,7 @@ async fn authenticate(
                 }
                 ctx.verbose(
                     4,
-                    FILE,
+                    crate::site!(FILE, 11880, "vm_authenticate"),
                     "Jump to extension 'a' failed; setting mailbox and user to NULL",
                 );
                 mailbox.clear();
@@ -664,7 +668,7 @@ async fn authenticate(
         } else {
             ctx.verbose(
                 3,
-                FILE,
+                crate::site!(FILE, 11895, "vm_authenticate"),
                 &format!(
                     "Incorrect password '{password}' for user '{mailbox}' (context = {})",
                     context.unwrap_or("default")
@@ -1384,7 +1388,7 @@ impl Session<'_> {
             let d = if x == 0 && !self.sound_exists(&fname) {
                 ctx.verbose(
                     4,
-                    FILE,
+                    crate::site!(FILE, 8342, "get_folder"),
                     &format!("Failed to find file {fname}; falling back to INBOX"),
                 );
                 self.play_folder_name("vm-INBOX").await
@@ -1611,7 +1615,11 @@ impl Session<'_> {
                         _ => vms.lastmsg > -1 && !vms.starting,
                     };
                     if key == '2' && !vms.starting {
-                        ctx.verbose(3, FILE, "Callback Requested");
+                        ctx.verbose(
+                            3,
+                            crate::site!(FILE, 12817, "vm_execmain"),
+                            "Callback Requested",
+                        );
                     }
                     if configured {
                         ctx.warning(

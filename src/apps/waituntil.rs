@@ -47,7 +47,7 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         ctx.verbose(
             3,
-            "app_waituntil.c",
+            crate::site!("app_waituntil.c", 0, "waituntil_exec"),
             &format!("Waiting for {} ms", ms as i64),
         );
         match ctx.chan.sleep(Duration::from_millis(ms as u64)).await {

@@ -119,7 +119,11 @@ fn while_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
             let _ = parseable_goto(ctx, &goto);
             ctx.set_var(&end_varname, None);
         } else if let Some(p) = find_matching_endwhile(ctx) {
-            ctx.verbose(3, "app_while.c", &format!("Jumping to priority {p}"));
+            ctx.verbose(
+                3,
+                crate::site!("app_while.c", 283, "_while_exec"),
+                &format!("Jumping to priority {p}"),
+            );
             ctx.chan.lock().priority = p;
         } else {
             ctx.warning(

@@ -160,7 +160,7 @@ pub async fn attended_transfer_feature(
     };
     ctx.verbose(
         3,
-        "bridge_basic.c",
+        crate::site!("bridge_basic.c", 3359, "feature_attended_transfer"),
         &format!(
             "Channel {}: Started DTMF attended transfer.",
             transferer.name
@@ -173,7 +173,7 @@ pub async fn attended_transfer_feature(
     let Some(exten) = grab_transfer(&ctx, &context).await else {
         ctx.verbose(
             3,
-            "bridge_basic.c",
+            crate::site!("bridge_basic.c", 3412, "feature_attended_transfer"),
             &format!(
                 "Channel {}: Unable to acquire target extension for attended transfer.",
                 transferer.name

@@ -453,7 +453,7 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
     };
     ctx.verbose(
         3,
-        "bridge_basic.c",
+        crate::site!("bridge_basic.c", 3530, "feature_blind_transfer"),
         &format!("Channel {}: Started DTMF blind transfer.", chan.name),
     );
     hold(chan);
@@ -511,15 +511,21 @@ pub(super) async fn grab_transfer(ctx: &AppCtx, context: &str) -> Option<String>
             Some(true) => break Some(exten),
             Some(false) => {}
         }
-        let msg = if exten.is_empty() {
-            format!("Channel {}: Dialed no digits.", chan.name)
+        let (site, msg) = if exten.is_empty() {
+            (
+                crate::site!("bridge_basic.c", 3263, "grab_transfer"),
+                format!("Channel {}: Dialed no digits.", chan.name),
+            )
         } else {
-            format!(
-                "Channel {}: Dialed '{exten}@{context}' does not exist.",
-                chan.name
+            (
+                crate::site!("bridge_basic.c", 3265, "grab_transfer"),
+                format!(
+                    "Channel {}: Dialed '{exten}@{context}' does not exist.",
+                    chan.name
+                ),
             )
         };
-        ctx.verbose(3, "bridge_basic.c", &msg);
+        ctx.verbose(3, site, &msg);
         let sound = if attempts < max_attempts {
             &g.transferretrysound
         } else {

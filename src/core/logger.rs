@@ -231,6 +231,37 @@ fn syslog_line(rec: &Record<'_>, lwp: u32, callid: &str) -> String {
     )
 }
 
+/// `term_strip` (main/term.c) as logger.c calls it, in place on the
+/// formatted line: from each ESC through the next `m` is dropped. An
+/// ESC with no `m` after it ends the copy without ending the string, so
+/// the bytes already in the buffer from there on remain, as in C.
+pub fn term_strip(line: &str) -> String {
+    const ESC: u8 = 0x1b;
+    let bytes = line.as_bytes();
+    if !bytes.contains(&ESC) {
+        return line.to_string();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == ESC {
+            match bytes[i..].iter().position(|&b| b == b'm') {
+                Some(m) => i += m + 1,
+                None => {
+                    // The in-place buffer still holds the original here.
+                    let kept = out.len();
+                    out.extend_from_slice(&bytes[kept..]);
+                    break;
+                }
+            }
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[derive(Debug)]
 struct LogChannel {
     mask: u32,
@@ -247,7 +278,9 @@ struct LogChannel {
 /// `line` is the line the `LOG_WARNING`/`LOG_NOTICE`/`LOG_ERROR` token is
 /// on: that object-like macro expands to `__FILE__, __LINE__,
 /// __FUNCTION__`, and GCC gives `__LINE__` the line of the token that
-/// expanded it, also when the call spans several lines.
+/// expanded it, also when the call spans several lines. A verbose
+/// message's line is that of its `ast_verb(`/`ast_verbose(` call (the
+/// macro's `_A_` expands there).
 ///
 /// A message Asterisk does not have (one only Asterism logs) names the
 /// Asterisk file and function whose role it plays (the one that would log
@@ -264,18 +297,6 @@ pub struct Site<'a> {
     pub line: u32,
 }
 
-impl<'a> Site<'a> {
-    /// A site with only a file: verbose messages (their console form has
-    /// no header) and the file channel need no more.
-    pub const fn file(file: &'a str) -> Site<'a> {
-        Site {
-            file,
-            function: "",
-            line: 0,
-        }
-    }
-}
-
 /// `site!(file, line, function)`: a `&Site` for a logging call.
 #[macro_export]
 macro_rules! site {
@@ -286,6 +307,32 @@ macro_rules! site {
             function: $function,
         }
     };
+}
+
+/// A message worked out before it can be logged (a parser collects its
+/// warnings, the caller that has the channel logs them), with the place
+/// Asterisk logs it from, so the line names that place and not the
+/// caller's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deferred {
+    pub site: Site<'static>,
+    pub message: String,
+}
+
+/// The message alone, as a file channel shows it.
+impl std::fmt::Display for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Deferred {
+    pub fn new(site: &Site<'static>, message: impl Into<String>) -> Deferred {
+        Deferred {
+            site: *site,
+            message: message.into(),
+        }
+    }
 }
 
 /// One line handed to the logger.
@@ -583,13 +630,15 @@ impl Logger {
             .or_else(current_callid)
             .map(|c| format!("[C-{c:08x}]"))
             .unwrap_or_default();
-        let line = format!(
+        // File and syslog lines lose terminal colours (term_strip), of
+        // every level; console lines keep them.
+        let line = term_strip(&format!(
             "[{date}] {}[{}]{callid} {}: {}\n",
             rec.level.name(),
             std::process::id(),
             rec.site.file,
             rec.message
-        );
+        ));
         let console_on = self.console_enabled.load(Ordering::Relaxed);
         let mut channels = lock(&self.channels);
         for c in channels.iter_mut() {
@@ -614,7 +663,7 @@ impl Logger {
                     }
                 }
                 Sink::Syslog { facility } => {
-                    let line = syslog_line(&rec, std::process::id(), &callid);
+                    let line = term_strip(&syslog_line(&rec, std::process::id(), &callid));
                     let datagram = syslog_datagram(
                         *facility | syslog_priority(rec.level),
                         std::time::SystemTime::now(),
@@ -662,10 +711,12 @@ impl Logger {
         });
     }
 
-    pub fn verbose(&self, level: u32, file: &str, callid: Option<u32>, message: &str) {
+    /// `ast_verb`: the site is where Asterisk's `ast_verb` call starts,
+    /// as its `_A_` expands there; syslog channels print it.
+    pub fn verbose(&self, level: u32, site: &Site<'_>, callid: Option<u32>, message: &str) {
         self.log(Record {
             level: Level::Verbose(level),
-            site: Site::file(file),
+            site: *site,
             callid,
             message,
         });
@@ -783,7 +834,7 @@ mod tests {
         let logger = Logger::new(&conf, dir.path(), 0);
         let (console, mut rx) = logger.attach_remote();
         // Muted and OFF when it connects.
-        logger.verbose(1, "x.c", None, "unseen");
+        logger.verbose(1, crate::site!("x.c", 0, "f"), None, "unseen");
         assert!(rx.try_recv().is_err());
         with_console(Console::Remote(console.clone()), || {
             assert_eq!(logger.toggle_console_mute(), Some(false));
@@ -791,13 +842,13 @@ mod tests {
         });
         assert_eq!(logger.option_verbose.load(Ordering::Relaxed), 0);
         assert_eq!(logger.verbose_sys_level(), 2);
-        logger.verbose(3, "x.c", None, "too deep");
-        logger.verbose(2, "x.c", None, "a\nb");
+        logger.verbose(3, crate::site!("x.c", 0, "f"), None, "too deep");
+        logger.verbose(2, crate::site!("x.c", 0, "f"), None, "a\nb");
         assert_eq!(rx.try_recv().ok(), Some(b"\xfda\n\xfdb\n".to_vec()));
         assert!(rx.try_recv().is_err());
         // A console that does not read loses what does not fit.
         for i in 0..REMOTE_QUEUE + 10 {
-            logger.verbose(1, "x.c", None, &format!("m{i}"));
+            logger.verbose(1, crate::site!("x.c", 0, "f"), None, &format!("m{i}"));
         }
         let mut n = 0;
         while rx.try_recv().is_ok() {
@@ -861,7 +912,7 @@ mod tests {
             console_line(&rec, "D", 1, ""),
             "[D] ERROR[1]: app_dial.c: dial_exec_full: m\n"
         );
-        let rec = record(Level::Notice, Site::file("x.c"), "m");
+        let rec = record(Level::Notice, *crate::site!("x.c", 0, ""), "m");
         assert_eq!(console_line(&rec, "D", 1, ""), "[D] NOTICE[1]: x.c:  m\n");
     }
 
@@ -963,9 +1014,10 @@ mod tests {
             )
         );
         // Verbose goes out as LOG_DEBUG, in the same form.
+        // main/pbx.c line 2977, pbx_extension_helper.
         logger.verbose(
             3,
-            "pbx.c",
+            crate::site!("pbx.c", 2977, "pbx_extension_helper"),
             None,
             "Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack",
         );
@@ -974,7 +1026,7 @@ mod tests {
             (
                 "<159>".to_string(),
                 format!(
-                    "asterisk[{pid}]: VERBOSE[{pid}]: pbx.c:0 in : Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack\n"
+                    "asterisk[{pid}]: VERBOSE[{pid}]: pbx.c:2977 in pbx_extension_helper: Executing [s@default:1] NoOp(\"PJSIP/a\", \"\") in new stack\n"
                 )
             )
         );
@@ -997,6 +1049,70 @@ mod tests {
         logger.warning(crate::site!("x.c", 2, "g"), None, "back");
         let n = server.recv(&mut buf).expect("a datagram");
         assert!(String::from_utf8_lossy(&buf[..n]).ends_with(": x.c:2 in g: back\n"));
+    }
+
+    #[test]
+    fn term_strip_drops_escapes_through_m() {
+        assert_eq!(term_strip("plain"), "plain");
+        assert_eq!(term_strip("\x1b[1;31mred\x1b[0m!\n"), "red!\n");
+        assert_eq!(term_strip("a\x1bmb"), "ab");
+        // No `m` after the ESC: C leaves the rest of its buffer as it was.
+        assert_eq!(term_strip("ab\x1b[1"), "ab\x1b[1");
+        assert_eq!(term_strip("a\x1b[1mb\x1b[2"), "ab[1mb\x1b[2");
+    }
+
+    #[test]
+    fn file_and_syslog_channels_strip_colours_consoles_keep_them() {
+        use crate::config::views::View;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = crate::config::loader::load_str(
+            "logger.conf",
+            "[general]\ndateformat=DATE\n[logfiles]\nconsole => verbose,warning\nfull => verbose,warning\nsyslog.local0 => verbose\n",
+            &crate::config::LoadOptions::new(dir.path()),
+        )
+        .expect("parses");
+        let conf = LoggerConf::from_config(&cfg, &mut Vec::new());
+        let logger = Logger::new(&conf, dir.path(), 3);
+        let path = dir.path().join("log");
+        logger.set_syslog_path(&path);
+        let server = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+        server.set_nonblocking(true).expect("nonblocking");
+        let (console, mut rx) = logger.attach_remote();
+        with_console(Console::Remote(console), || {
+            logger.toggle_console_mute();
+            logger.set_console_verbose(3);
+        });
+        // Verbose(3,\x1b[1;31mred\x1b[0m): app_verbose.c line 112.
+        let site = crate::site!("app_verbose.c", 112, "verbose_exec");
+        logger.verbose(3, site, None, "\x1b[1;31mred\x1b[0m");
+        logger.warning(crate::site!("x.c", 1, "f"), None, "\x1b[33mwarn\x1b[0m");
+        let pid = std::process::id();
+        let file = std::fs::read_to_string(dir.path().join("full")).expect("full");
+        assert_eq!(
+            file,
+            format!("[DATE] VERBOSE[{pid}] app_verbose.c: red\n[DATE] WARNING[{pid}] x.c: warn\n")
+        );
+        let mut buf = [0u8; 1024];
+        let n = server.recv(&mut buf).expect("a datagram");
+        let d = String::from_utf8_lossy(&buf[..n]).into_owned();
+        assert!(d.starts_with("<135>"), "{d:?}");
+        assert!(
+            d.ends_with(&format!(
+                "asterisk[{pid}]: VERBOSE[{pid}]: app_verbose.c:112 in verbose_exec: red\n"
+            )),
+            "{d:?}"
+        );
+        assert!(server.recv(&mut buf).is_err(), "warning is not syslog's");
+        // The console gets the escapes as they were.
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(b"\xfc\x1b[1;31mred\x1b[0m\n".to_vec())
+        );
+        let got = rx.try_recv().expect("the warning");
+        assert!(
+            String::from_utf8_lossy(&got).ends_with(": x.c:1 f: \x1b[33mwarn\x1b[0m\n"),
+            "{got:?}"
+        );
     }
 
     #[test]

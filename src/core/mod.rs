@@ -400,8 +400,12 @@ impl System {
         let pbx = crate::pbx::Pbx::new(&conf.options.system_name, logger);
         pbx.load_globals(&loaded.dialplan);
         let uuid = pbx_uuid(&db)?;
-        pbx.logger
-            .verbose(0, "asterisk.c", None, &format!("PBX UUID: {uuid}"));
+        pbx.logger.verbose(
+            0,
+            crate::site!("asterisk.c", 4254, "asterisk_daemon"),
+            None,
+            &format!("PBX UUID: {uuid}"),
+        );
         Ok(Arc::new_cyclic(|this| System {
             conf,
             loaded: RwLock::new(Arc::new(loaded)),

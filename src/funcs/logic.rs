@@ -98,7 +98,7 @@ fn iftime(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     }
     let timing = crate::pbx::timing::Timing::parse(expr);
     for w in &timing.warnings {
-        ctx.warning(crate::site!("pbx_timing.c", 0, "ast_build_timing"), w);
+        ctx.warning(&w.site, &w.message);
     }
     let chosen = if timing.matches_now() {
         iftrue.map(strip_quoted)

@@ -101,10 +101,12 @@ fn timeout_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
         Some(b'a') => {
             chan.lock().when_to_hangup = (!when.is_zero()).then(|| Instant::now() + when);
             if when.is_zero() {
-                ctx.sys
-                    .pbx
-                    .logger
-                    .verbose(3, FILE, None, "Channel hangup cancelled.");
+                ctx.sys.pbx.logger.verbose(
+                    3,
+                    crate::site!(FILE, 169, "timeout_write"),
+                    None,
+                    "Channel hangup cancelled.",
+                );
             } else {
                 let at = SystemTime::now() + when;
                 let (secs, usec) = at
@@ -119,7 +121,7 @@ fn timeout_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
                     .unwrap_or_default();
                 ctx.sys.pbx.logger.verbose(
                     3,
-                    FILE,
+                    crate::site!(FILE, 167, "timeout_write"),
                     None,
                     &format!("Channel will hangup at {text}."),
                 );
@@ -132,7 +134,10 @@ fn timeout_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
                 d.response_timeout_ms = when.as_millis() as u64;
                 let msg = format!("Response timeout set to {}", seconds(d.response_timeout_ms));
                 drop(d);
-                ctx.sys.pbx.logger.verbose(3, FILE, None, &msg);
+                ctx.sys
+                    .pbx
+                    .logger
+                    .verbose(3, crate::site!(FILE, 178, "timeout_write"), None, &msg);
             }
         }
         Some(b'd') => {
@@ -141,7 +146,10 @@ fn timeout_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Faile
                 d.digit_timeout_ms = when.as_millis() as u64;
                 let msg = format!("Digit timeout set to {}", seconds(d.digit_timeout_ms));
                 drop(d);
-                ctx.sys.pbx.logger.verbose(3, FILE, None, &msg);
+                ctx.sys
+                    .pbx
+                    .logger
+                    .verbose(3, crate::site!(FILE, 186, "timeout_write"), None, &msg);
             }
         }
         _ => ctx.error(

@@ -206,10 +206,12 @@ impl HttpServer {
                 return;
             }
         };
-        self.sys
-            .pbx
-            .logger
-            .verbose(2, "tcptls.c", None, "TLS/SSL certificate ok");
+        self.sys.pbx.logger.verbose(
+            2,
+            crate::site!("tcptls.c", 571, "__ssl_setup"),
+            None,
+            "TLS/SSL certificate ok",
+        );
         set_https_bound(Some(addr.clone()));
         let acceptor = tokio_rustls::TlsAcceptor::from(config);
         let task = self

@@ -308,12 +308,25 @@ impl Ajam {
                 conf.general.displayconnects
             };
             if shows {
-                let text = if s.authenticated {
-                    format!("HTTP Manager '{}' logged off from {addr}", s.username)
+                // Digest requests are auth_http_callback's, the others
+                // generic_http_callback's.
+                let (site, text) = if digest {
+                    (
+                        crate::site!("manager.c", 8848, "auth_http_callback"),
+                        format!("HTTP Manager '{}' logged off from {addr}", s.username),
+                    )
+                } else if s.authenticated {
+                    (
+                        crate::site!("manager.c", 8499, "generic_http_callback"),
+                        format!("HTTP Manager '{}' logged off from {addr}", s.username),
+                    )
                 } else {
-                    format!("HTTP Connect attempt from '{addr}' unable to authenticate")
+                    (
+                        crate::site!("manager.c", 8503, "generic_http_callback"),
+                        format!("HTTP Connect attempt from '{addr}' unable to authenticate"),
+                    )
                 };
-                self.mgr.sys.pbx.logger.verbose(2, "manager.c", None, &text);
+                self.mgr.sys.pbx.logger.verbose(2, site, None, &text);
             }
             guard.destroyed = true;
         }
@@ -487,7 +500,7 @@ impl Ajam {
             if user.displayconnects {
                 sys.pbx.logger.verbose(
                     2,
-                    "manager.c",
+                    crate::site!("manager.c", 8759, "auth_http_callback"),
                     None,
                     &format!("HTTP Manager '{}' logged in from {}", s.username, peer.ip()),
                 );
@@ -624,7 +637,7 @@ impl Ajam {
             {
                 self.mgr.sys.pbx.logger.verbose(
                     2,
-                    "manager.c",
+                    crate::site!("manager.c", 7498, "purge_sessions"),
                     None,
                     &format!(
                         "HTTP Manager '{}' timed out from {}",

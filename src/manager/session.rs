@@ -241,7 +241,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                 if general.displayconnects {
                     s.mgr.sys.pbx.logger.verbose(
                         2,
-                        "manager.c",
+                        crate::site!("manager.c", 7324, "do_message"),
                         None,
                         &format!(
                             "Client from {}, failed to authenticate in {} seconds",
@@ -264,7 +264,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
         {
             s.mgr.sys.pbx.logger.verbose(
                 2,
-                "manager.c",
+                crate::site!("manager.c", 7457, "session_do"),
                 None,
                 &format!(
                     "Manager '{}' {} from {}",
@@ -279,7 +279,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
         if general.displayconnects {
             s.mgr.sys.pbx.logger.verbose(
                 2,
-                "manager.c",
+                crate::site!("manager.c", 7462, "session_do"),
                 None,
                 &format!(
                     "Connect attempt from '{}' unable to authenticate",

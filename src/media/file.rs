@@ -871,7 +871,14 @@ mod tests {
             Err(FileError::Format {
                 source: FormatError::Gsm(e),
                 ..
-            }) => assert_eq!(e.to_string(), "Read failed (header)"),
+            }) => {
+                assert_eq!(e.to_string(), "Does not begin with RIFF");
+                // check_header's line in Asterisk 20.20.1.
+                let crate::media::formats::gsm::GsmFileError::BadWav49(w) = e else {
+                    panic!("{e:?}");
+                };
+                assert_eq!((w.site.line, w.site.function), (114, "check_header"));
+            }
             other => panic!("{:?}", other.map(|p| p.format())),
         }
         let mut h = crate::media::formats::gsm::wav49_header(0);
@@ -881,7 +888,7 @@ mod tests {
             Err(FileError::Format {
                 source: FormatError::Gsm(e),
                 ..
-            }) => assert_eq!(e.to_string(), "Not a GSM file"),
+            }) => assert_eq!(e.to_string(), "Not a GSM file 1"),
             other => panic!("{:?}", other.map(|p| p.format())),
         }
         // Garbage frames play as silence, a partial last frame is dropped.

@@ -12,6 +12,8 @@
 //! Asterisk has rules we do not have yet.
 //! SayOrdinal and SayMoney only have English rules in Asterisk as well.
 
+use crate::core::logger::{Deferred, Site};
+
 /// Which letters announce their case (SayAlphaCase's option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SayCase {
@@ -252,7 +254,7 @@ pub fn ordinal_files_en(num: i32) -> (Vec<String>, Option<TooBig>) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NumberStep {
     /// Log this warning (from say.c).
-    Warn(String),
+    Warn(Deferred),
     /// Play a prompt; one that does not open is skipped.
     Play(String),
     /// Play a prompt; a digit ends only this prompt, and one that does not
@@ -350,21 +352,35 @@ pub fn number_language(lang: &str) -> NumberLanguage {
 }
 
 /// Asterisk's warning when say.c has no rules for `lang` in a builder
-/// that only knows English (`ast_get_number_str`, `ast_get_ordinal_str`).
-fn english_fallback_warning(lang: &str) -> Option<String> {
-    (!starts_with_ci(lang, "en"))
-        .then(|| format!("Language {lang} not currently supported, defaulting to English"))
+/// that only knows English (`ast_get_number_str`, `ast_get_ordinal_str`,
+/// whose site is given).
+fn english_fallback_warning(lang: &str, site: &Site<'static>) -> Option<Deferred> {
+    (!starts_with_ci(lang, "en")).then(|| {
+        Deferred::new(
+            site,
+            format!("Language {lang} not currently supported, defaulting to English"),
+        )
+    })
 }
+
+const NUMBER_STR: &Site<'static> = crate::site!("say.c", 572, "ast_get_number_str");
+const ORDINAL_STR: &Site<'static> = crate::site!("say.c", 692, "ast_get_ordinal_str");
 
 /// The English list as steps: warnings first (Asterisk logs them while
 /// building the list), then the prompts, stopping at a missing one.
+/// `too_big_site` is the English builder's (`get_number_str_en`,
+/// `get_ordinal_str_en`).
 fn english_steps(
-    lang_warning: Option<String>,
+    lang_warning: Option<Deferred>,
     (files, too_big): (Vec<String>, Option<TooBig>),
+    too_big_site: &Site<'static>,
 ) -> Vec<NumberStep> {
     let mut out: Vec<NumberStep> = lang_warning.into_iter().map(NumberStep::Warn).collect();
     if let Some(TooBig(n)) = too_big {
-        out.push(NumberStep::Warn(format!("Number '{n}' is too big for me")));
+        out.push(NumberStep::Warn(Deferred::new(
+            too_big_site,
+            format!("Number '{n}' is too big for me"),
+        )));
     }
     out.extend(files.into_iter().map(NumberStep::PlayOrStop));
     out
@@ -382,13 +398,25 @@ pub fn number_steps(
 ) -> Vec<NumberStep> {
     let rules = match number_language(lang) {
         NumberLanguage::English => {
-            return english_steps(english_fallback_warning(lang), number_files_en(num));
+            return english_steps(
+                english_fallback_warning(lang, NUMBER_STR),
+                number_files_en(num),
+                crate::site!("say.c", 544, "get_number_str_en"),
+            );
         }
         NumberLanguage::Unimplemented => {
-            let warning = format!(
-                "SayNumber: the number rules of language '{lang}' are not implemented; saying it in English"
+            // Asterism only: say_number_full would pick the rules.
+            let warning = Deferred::new(
+                crate::site!("say.c", 0, "say_number_full"),
+                format!(
+                    "SayNumber: the number rules of language '{lang}' are not implemented; saying it in English"
+                ),
             );
-            return english_steps(Some(warning), number_files_en(num));
+            return english_steps(
+                Some(warning),
+                number_files_en(num),
+                crate::site!("say.c", 544, "get_number_str_en"),
+            );
         }
         NumberLanguage::Rules(r) => r,
     };
@@ -446,23 +474,28 @@ pub fn number_steps(
 /// SayOrdinal(num) in `lang`: Asterisk only has English ordinals, and
 /// warns for any other language.
 pub fn ordinal_steps(lang: &str, num: i32) -> Vec<NumberStep> {
-    english_steps(english_fallback_warning(lang), ordinal_files_en(num))
+    english_steps(
+        english_fallback_warning(lang, ORDINAL_STR),
+        ordinal_files_en(num),
+        crate::site!("say.c", 664, "get_ordinal_str_en"),
+    )
 }
 
 /// The warnings SayMoney logs for `lang` before it plays: the currency
 /// one, then one per number it says (dollars, cents) from the English
 /// number builder.
-pub fn money_warnings(lang: &str, amount: &str) -> Vec<String> {
+pub fn money_warnings(lang: &str, amount: &str) -> Vec<Deferred> {
     if starts_with_ci(lang, "en") {
         return Vec::new();
     }
-    let mut out = vec![format!(
-        "Language {lang} not currently supported, defaulting to US Dollars"
+    let mut out = vec![Deferred::new(
+        crate::site!("say.c", 455, "ast_get_money_str"),
+        format!("Language {lang} not currently supported, defaulting to US Dollars"),
     )];
     let (dollars, cents) = parse_money(amount);
     let total = i64::from(dollars) * 100 + i64::from(cents);
     let numbers = usize::from(total >= 100) + usize::from(cents > 0);
-    out.extend((0..numbers).filter_map(|_| english_fallback_warning(lang)));
+    out.extend((0..numbers).filter_map(|_| english_fallback_warning(lang, NUMBER_STR)));
     out
 }
 
@@ -621,7 +654,7 @@ impl Steps {
         self.play(format!("digits/{n}"));
     }
 
-    fn stop(&mut self, warning: Option<String>) -> Built {
+    fn stop(&mut self, warning: Option<Deferred>) -> Built {
         self.0.extend(warning.map(NumberStep::Warn));
         self.0.push(NumberStep::Stop);
         Err(Stopped)
@@ -1285,7 +1318,10 @@ impl Steps {
                         || (rest == 0 && (thousands < 100 || (num / 1000) % 100 == 0)));
                 num %= 1_000_000;
             } else {
-                return self.stop(Some(format!("Number '{num}' is too big to say.")));
+                return self.stop(Some(Deferred::new(
+                    crate::site!("say.c", 2911, "ast_say_number_full_pt"),
+                    format!("Number '{num}' is too big to say."),
+                )));
             }
             if and {
                 self.0.push(NumberStep::WaitFile("digits/pt-e".into()));
@@ -1763,7 +1799,7 @@ mod tests {
         steps
             .iter()
             .map(|s| match s {
-                NumberStep::Warn(w) => format!("!{w}"),
+                NumberStep::Warn(w) => format!("!{}", w.message),
                 NumberStep::Play(f) => f.clone(),
                 NumberStep::PlayThrough(f) => format!("{f}~"),
                 NumberStep::PlayOrStop(f) => format!("{f}?"),
@@ -1826,6 +1862,41 @@ mod tests {
         assert_eq!(money_warnings("de", "0").len(), 1);
         assert_eq!(money_warnings("de", "1.01").len(), 3);
         assert_eq!(money_warnings("de", ".5").len(), 2);
+    }
+
+    #[test]
+    fn warnings_keep_their_say_c_site() {
+        let site = |steps: Vec<NumberStep>| -> Vec<(u32, &'static str)> {
+            steps
+                .into_iter()
+                .filter_map(|s| match s {
+                    NumberStep::Warn(w) => Some((w.site.line, w.site.function)),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Lines of Asterisk 20.20.1's main/say.c.
+        assert_eq!(
+            site(number_steps("xx", 2, None, all)),
+            [(572, "ast_get_number_str")]
+        );
+        assert_eq!(site(ordinal_steps("de", 1)), [(692, "ast_get_ordinal_str")]);
+        assert_eq!(
+            site(number_steps("pt", 1_000_000_000, None, all)),
+            [(2911, "ast_say_number_full_pt")]
+        );
+        let money: Vec<_> = money_warnings("de", "1.01")
+            .iter()
+            .map(|w| (w.site.line, w.site.function))
+            .collect();
+        assert_eq!(
+            money,
+            [
+                (455, "ast_get_money_str"),
+                (572, "ast_get_number_str"),
+                (572, "ast_get_number_str")
+            ]
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl Pbx {
         for (n, v) in &plan.globals {
             self.logger.verbose(
                 2,
-                "pbx_variables.c",
+                crate::site!("pbx_variables.c", 1275, "pbx_builtin_setvar_helper"),
                 None,
                 &format!("Setting global variable '{n}' to '{v}'"),
             );
@@ -110,7 +110,7 @@ pub fn set_global(sys: &System, name: &str, value: Option<&str>) {
     if let Some(v) = value {
         sys.pbx.logger.verbose(
             2,
-            "pbx_variables.c",
+            crate::site!("pbx_variables.c", 1275, "pbx_builtin_setvar_helper"),
             None,
             &format!("Setting global variable '{name}' to '{v}'"),
         );

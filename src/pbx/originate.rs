@@ -192,9 +192,12 @@ fn dial_begin(sys: &System, chan: &Arc<Channel>, data: &str) {
     chan.emit(crate::core::events::EventKind::DialBegin {
         dialstring: data.to_string(),
     });
-    sys.pbx
-        .logger
-        .verbose(3, "dial.c", None, &format!("Called {data}"));
+    sys.pbx.logger.verbose(
+        3,
+        crate::site!("dial.c", 474, "begin_dial_channel"),
+        None,
+        &format!("Called {data}"),
+    );
 }
 
 /// How a wait for answer ended.
@@ -277,9 +280,12 @@ pub async fn originate_then(
     match outcome {
         Outcome::Answered => {
             dial_end("ANSWER");
-            sys.pbx
-                .logger
-                .verbose(3, "dial.c", None, &format!("{} answered", chan.name));
+            sys.pbx.logger.verbose(
+                3,
+                crate::site!("dial.c", 588, "handle_frame"),
+                None,
+                &format!("{} answered", chan.name),
+            );
         }
         other => {
             let (status, reason) = match other {
@@ -290,14 +296,15 @@ pub async fn originate_then(
             };
             dial_end(status);
             match other {
-                Outcome::Busy => {
-                    sys.pbx
-                        .logger
-                        .verbose(3, "dial.c", None, &format!("{} is busy", chan.name))
-                }
+                Outcome::Busy => sys.pbx.logger.verbose(
+                    3,
+                    crate::site!("dial.c", 598, "handle_frame"),
+                    None,
+                    &format!("{} is busy", chan.name),
+                ),
                 Outcome::Congestion => sys.pbx.logger.verbose(
                     3,
-                    "dial.c",
+                    crate::site!("dial.c", 605, "handle_frame"),
                     None,
                     &format!("{} is circuit-busy", chan.name),
                 ),
@@ -326,7 +333,7 @@ pub async fn originate_then(
                         Some(a) => {
                             ctx.verbose(
                                 4,
-                                "pbx.c",
+                                crate::site!("pbx.c", 7713, "pbx_outgoing_exec"),
                                 &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name),
                             );
                             let _ = crate::apps::exec(&ctx, a, &data).await;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::find::{self, Status, Want};
 use crate::apps::{self, AppCtx, AppExit, AppResult};
 use crate::channels::{Channel, softhangup};
+use crate::core::logger::Site;
 
 /// What `spawn_extension` found.
 pub enum Spawn {
@@ -91,7 +92,7 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
     };
     ctx.sys.pbx.logger.verbose(
         3,
-        "pbx.c",
+        crate::site!("pbx.c", 2977, "pbx_extension_helper"),
         None,
         &format!(
             "Executing [{exten}@{context}:{priority}] {}(\"{}\", \"{data}\") in new stack",
@@ -145,7 +146,7 @@ pub async fn run_loop(ctx: &AppCtx) {
             let (c, e, p, _) = location(chan);
             ctx.verbose(
                 2,
-                "pbx.c",
+                crate::site!("pbx.c", 4394, "__ast_pbx_run"),
                 &format!(
                     "Starting {} at {c},{e},{p} failed so falling back to exten 's'",
                     chan.name
@@ -205,7 +206,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                     let (c, x, p, _) = location(chan);
                     ctx.verbose(
                         2,
-                        "pbx.c",
+                        crate::site!("pbx.c", 4462, "__ast_pbx_run"),
                         &format!(
                             "Spawn extension ({c}, {x}, {p}) exited INCOMPLETE on '{}'",
                             chan.name
@@ -217,7 +218,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                     let (c, x, p, cid) = location(chan);
                     ctx.verbose(
                         2,
-                        "pbx.c",
+                        crate::site!("pbx.c", 4475, "__ast_pbx_run"),
                         &format!(
                             "Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'",
                             chan.name
@@ -227,7 +228,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                         if x == "e" {
                             ctx.verbose(
                                 2,
-                                "pbx.c",
+                                crate::site!("pbx.c", 4482, "__ast_pbx_run"),
                                 &format!(
                                     "Spawn extension ({c}, {x}, {p}) exited ERROR while already on 'e' exten on '{}'",
                                     chan.name
@@ -258,7 +259,8 @@ pub async fn run_loop(ctx: &AppCtx) {
                 "Channel '{}' sent to invalid extension: context,exten,priority={c},{x},{p}",
                 chan.name
             );
-            if !send_to_invalid(ctx, &c, &x, cid.as_deref(), &note) {
+            let site = crate::site!("pbx.c", 4535, "__ast_pbx_run");
+            if !send_to_invalid(ctx, &c, &x, cid.as_deref(), (site, &note)) {
                 ctx.warning(
                     crate::site!("pbx.c", 4543, "__ast_pbx_run"),
                     &format!(
@@ -284,7 +286,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                 let status = ctx.var("DIALSTATUS").unwrap_or_else(|| "UNKNOWN".into());
                 ctx.verbose(
                     3,
-                    "pbx.c",
+                    crate::site!("pbx.c", 4561, "__ast_pbx_run"),
                     &format!(
                         "Auto fallthrough, channel '{}' status is '{status}'",
                         chan.name
@@ -330,7 +332,8 @@ pub async fn run_loop(ctx: &AppCtx) {
                     "Invalid extension '{dst_exten}' in context '{c}' on {}",
                     chan.name
                 );
-                if !send_to_invalid(ctx, &c, &dst_exten, cid.as_deref(), &note) {
+                let site = crate::site!("pbx.c", 4586, "__ast_pbx_run");
+                if !send_to_invalid(ctx, &c, &dst_exten, cid.as_deref(), (site, &note)) {
                     ctx.warning(
                         crate::site!("pbx.c", 4593, "__ast_pbx_run"),
                         &format!("Invalid extension '{dst_exten}', but no rule 'i' or 'e' in context '{c}'"),
@@ -339,7 +342,11 @@ pub async fn run_loop(ctx: &AppCtx) {
                     break 'outer;
                 }
             } else if exists(ctx, &c, "t", 1, cid.as_deref()) {
-                ctx.verbose(3, "pbx.c", &format!("Timeout on {}", chan.name));
+                ctx.verbose(
+                    3,
+                    crate::site!("pbx.c", 4603, "__ast_pbx_run"),
+                    &format!("Timeout on {}", chan.name),
+                );
                 set_ext_pri(chan, "t", 1);
             } else if exists(ctx, &c, "e", 1, cid.as_deref()) {
                 raise_exception(chan, "RESPONSETIMEOUT", 1);
@@ -371,10 +378,10 @@ fn send_to_invalid(
     context: &str,
     exten: &str,
     cid: Option<&str>,
-    note: &str,
+    note: (&Site<'_>, &str),
 ) -> bool {
     if exists(ctx, context, "i", 1, cid) {
-        ctx.verbose(3, "pbx.c", note);
+        ctx.verbose(3, note.0, note.1);
         ctx.set_var("INVALID_EXTEN", Some(exten));
         set_ext_pri(&ctx.chan, "i", 1);
     } else if exists(ctx, context, "e", 1, cid) {
@@ -468,7 +475,7 @@ pub async fn run_h_exten(ctx: &AppCtx, context: &str) {
         let (c, x, p, _) = location(chan);
         ctx.verbose(
             2,
-            "pbx.c",
+            crate::site!("pbx.c", 4287, "ast_pbx_h_exten_run"),
             &format!(
                 "Spawn extension ({c}, {x}, {p}) exited non-zero on '{}'",
                 chan.name

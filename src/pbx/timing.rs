@@ -5,6 +5,8 @@
 
 use chrono::{Datelike, Timelike};
 
+use crate::core::logger::{Deferred, Site};
+
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -18,8 +20,9 @@ pub struct Timing {
     mday: u32,
     month: u32,
     pub timezone: Option<String>,
-    /// What Asterisk would have warned about while parsing.
-    pub warnings: Vec<String>,
+    /// What Asterisk would have warned about while parsing, from where
+    /// (main/pbx_timing.c).
+    pub warnings: Vec<Deferred>,
 }
 
 /// C `sscanf("%2d")`: up to two digits after optional blanks and sign.
@@ -58,6 +61,30 @@ fn lookup(s: &str, names: Option<&[&str]>, max: i32) -> Option<i32> {
     }
 }
 
+/// `get_timerange`'s warning at `line`.
+fn timerange_warning(line: u32, message: String) -> Deferred {
+    Deferred::new(
+        &Site {
+            file: "pbx_timing.c",
+            line,
+            function: "get_timerange",
+        },
+        message,
+    )
+}
+
+/// `get_range`'s warning at `line`.
+fn range_warning(line: u32, message: String) -> Deferred {
+    Deferred::new(
+        &Site {
+            file: "pbx_timing.c",
+            line,
+            function: "get_range",
+        },
+        message,
+    )
+}
+
 impl Timing {
     fn set_minute(&mut self, m: i32) {
         let m = m as usize;
@@ -82,28 +109,37 @@ impl Timing {
                     Some((h, m)) if (0..=23).contains(&h) && (0..=59).contains(&m) => {
                         self.set_minute(h * 60 + m)
                     }
-                    _ => self.warnings.push(format!("{part} isn't a valid time.")),
+                    _ => self.warnings.push(timerange_warning(
+                        132,
+                        format!("{part} isn't a valid time."),
+                    )),
                 }
                 continue;
             };
             let end = end.trim_start_matches(|c: char| !c.is_ascii_digit());
             if end.is_empty() {
-                self.warnings
-                    .push(format!("Invalid time range starting with '{start}-'."));
+                self.warnings.push(timerange_warning(
+                    144,
+                    format!("Invalid time range starting with '{start}-'."),
+                ));
                 continue;
             }
             let Some((sh, sm)) =
                 scan_hhmm(start).filter(|(h, m)| (0..=23).contains(h) && (0..=59).contains(m))
             else {
-                self.warnings
-                    .push(format!("'{start}' isn't a valid start time."));
+                self.warnings.push(timerange_warning(
+                    148,
+                    format!("'{start}' isn't a valid start time."),
+                ));
                 continue;
             };
             let Some((eh, em)) =
                 scan_hhmm(end).filter(|(h, m)| (0..=23).contains(h) && (0..=59).contains(m))
             else {
-                self.warnings
-                    .push(format!("'{end}' isn't a valid end time."));
+                self.warnings.push(timerange_warning(
+                    152,
+                    format!("'{end}' isn't a valid end time."),
+                ));
                 continue;
             };
             let (mut x, last) = (sh * 60 + sm, eh * 60 + em);
@@ -126,16 +162,20 @@ impl Timing {
                 None => (part, None),
             };
             let Some(mut start) = lookup(first, names, max) else {
-                self.warnings
-                    .push(format!("Invalid {what} '{first}', skipping element"));
+                self.warnings.push(range_warning(
+                    84,
+                    format!("Invalid {what} '{first}', skipping element"),
+                ));
                 continue;
             };
             let end = match last {
                 Some(l) => match lookup(l, names, max) {
                     Some(e) => e,
                     None => {
-                        self.warnings
-                            .push(format!("Invalid end {what} '{l}', skipping element"));
+                        self.warnings.push(range_warning(
+                            89,
+                            format!("Invalid end {what} '{l}', skipping element"),
+                        ));
                         continue;
                     }
                 },
@@ -261,5 +301,15 @@ mod tests {
     fn bad_elements_warn() {
         let t = Timing::parse("25:00-26:00,funday,*,*");
         assert_eq!(t.warnings.len(), 2);
+        // Each keeps its pbx_timing.c site (20.20.1).
+        let w = &t.warnings[0];
+        assert_eq!(w.message, "'25:00' isn't a valid start time.");
+        assert_eq!((w.site.line, w.site.function), (148, "get_timerange"));
+        let w = &t.warnings[1];
+        assert_eq!(w.message, "Invalid day of week 'funday', skipping element");
+        assert_eq!(
+            (w.site.file, w.site.line, w.site.function),
+            ("pbx_timing.c", 84, "get_range")
+        );
     }
 }

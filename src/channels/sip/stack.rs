@@ -593,11 +593,21 @@ fn log_rtp_qos(sys: &crate::core::System, flavor: Flavor, callid: u32) {
     let logger = &sys.pbx.logger;
     if g.tos_audio != 0 {
         let text = format!("Using SIP RTP TOS bits {}", g.tos_audio);
-        logger.verbose(2, "netsock2.c", callid, &text);
+        logger.verbose(
+            2,
+            crate::site!("netsock2.c", 639, "ast_set_qos"),
+            callid,
+            &text,
+        );
     }
     if g.cos_audio != 0 {
         let text = format!("Using SIP RTP CoS mark {}", g.cos_audio);
-        logger.verbose(2, "netsock2.c", callid, &text);
+        logger.verbose(
+            2,
+            crate::site!("netsock2.c", 661, "ast_set_qos"),
+            callid,
+            &text,
+        );
     }
 }
 
@@ -2192,7 +2202,11 @@ impl Task {
                 for c in &changes.removed {
                     logger.verbose(
                         2,
-                        "res_pjsip/pjsip_options.c",
+                        crate::site!(
+                            "res_pjsip/pjsip_options.c",
+                            1034,
+                            "sip_options_remove_contact_status"
+                        ),
                         None,
                         &format!("Contact {aor}/{} has been deleted", c.uri),
                     );
@@ -2203,7 +2217,19 @@ impl Task {
                 if now_online != was_online {
                     logger.verbose(
                         2,
-                        "res_pjsip/pjsip_configuration.c",
+                        if now_online {
+                            crate::site!(
+                                "res_pjsip/pjsip_configuration.c",
+                                1563,
+                                "ast_sip_persistent_endpoint_update_state"
+                            )
+                        } else {
+                            crate::site!(
+                                "res_pjsip/pjsip_configuration.c",
+                                1576,
+                                "ast_sip_persistent_endpoint_update_state"
+                            )
+                        },
                         None,
                         &format!(
                             "Endpoint {} is now {}",
@@ -2255,7 +2281,7 @@ impl Task {
                 for c in &changes.added {
                     logger.verbose(
                         3,
-                        "chan_sip.c",
+                        crate::site!("chan_sip.c", 17206, "parse_register_contact"),
                         None,
                         &format!("Registered SIP '{}' at {}", ep.name, c.target),
                     );
@@ -2263,7 +2289,7 @@ impl Task {
                 if !changes.removed.is_empty() {
                     logger.verbose(
                         3,
-                        "chan_sip.c",
+                        crate::site!("chan_sip.c", 17071, "parse_register_contact"),
                         None,
                         &format!("Unregistered SIP '{}'", ep.name),
                     );
@@ -2293,7 +2319,7 @@ impl Task {
                 Step::Added(c) => {
                     logger.verbose(
                         3,
-                        "res_pjsip_registrar.c",
+                        crate::site!("res_pjsip_registrar.c", 962, "register_aor_core"),
                         None,
                         &format!(
                             "Added contact '{}' to AOR '{aor}' with expiration of {} seconds",
@@ -2318,7 +2344,7 @@ impl Task {
                 Step::Removed(c, why) => {
                     logger.verbose(
                         3,
-                        "res_pjsip_registrar.c",
+                        crate::site!("res_pjsip_registrar.c", 536, "registrar_contact_delete"),
                         None,
                         &format!(
                             "Removed contact '{}' from AOR '{aor}' due to {}",

@@ -30,13 +30,15 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             ),
         }
     }
-    let hang = |c: &Arc<Channel>| {
+    // By name and by regex are two ast_verb calls in Asterisk.
+    let hang = |c: &Arc<Channel>, site: &crate::core::logger::Site<'_>| {
         sys.pbx.logger.verbose(
             3,
-            "manager.c",
+            site,
             None,
             &format!(
-                "Manager '{}' from {}, hanging up channel: {}",
+                "{}Manager '{}' from {}, hanging up channel: {}",
+                if s.managerid != 0 { "HTTP " } else { "" },
                 s.username,
                 s.peer.ip(),
                 c.name
@@ -56,7 +58,10 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             );
             return now(Flow::Reply(Reply::error(m, "No such channel")));
         };
-        hang(&c);
+        hang(
+            &c,
+            crate::site!("manager.c", 3492, "ast_manager_hangup_helper"),
+        );
         return now(Flow::Reply(Reply::ack(m, "Channel Hungup")));
     }
     let mut pattern = &target[1..];
@@ -75,7 +80,10 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         if re.search(&c.name, false).is_none() {
             continue;
         }
-        hang(&c);
+        hang(
+            &c,
+            crate::site!("manager.c", 3538, "ast_manager_hangup_helper"),
+        );
         n += 1;
         r.line("Event", "ChannelHungup")
             .line("Channel", &c.name)

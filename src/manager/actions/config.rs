@@ -640,9 +640,12 @@ pub fn update_config<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         return now(Flow::Reply(Reply::error(m, &e.to_string())));
     }
     let text = render(&cfg, dfn, &path, "Manager");
-    sys.pbx
-        .logger
-        .verbose(2, "config.c", None, &format!("Saving '{}'", path.display()));
+    sys.pbx.logger.verbose(
+        2,
+        crate::site!("config.c", 2993, "ast_config_text_file_save2"),
+        None,
+        &format!("Saving '{}'", path.display()),
+    );
     if let Err(e) = crate::core::daemon::write_atomic(&path, text.as_bytes()) {
         sys.pbx.logger.error(
             crate::site!("config.c", 2975, "ast_config_text_file_save2"),

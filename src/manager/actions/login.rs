@@ -64,7 +64,7 @@ pub fn login<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         if shows {
             sys.pbx.logger.verbose(
                 2,
-                "manager.c",
+                crate::site!("manager.c", 3393, "action_login"),
                 None,
                 &format!(
                     "{}Manager '{}' logged on from {}",

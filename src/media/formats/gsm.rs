@@ -16,6 +16,7 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use super::{FormatError, FrameReader};
+use crate::core::logger::{Deferred, Site};
 use crate::media::{AudioFrame, Codec};
 
 use super::gsm610::{
@@ -148,52 +149,106 @@ impl<W: Write + Seek> Wav49Writer<W> {
     }
 }
 
-/// What is wrong with a GSM file; the wav49 texts are format_wav_gsm's
-/// header warnings.
+/// What is wrong with a GSM file; a wav49 header's fault is
+/// format_wav_gsm's warning, with its site.
 #[derive(Debug, thiserror::Error)]
 pub enum GsmFileError {
     #[error("frame {0} has no GSM signature")]
     BadFrame(usize),
-    #[error("{0}")]
-    BadWav49(&'static str),
+    #[error("{}", .0.message)]
+    BadWav49(Deferred),
 }
 
-/// Checks a wav49 header field by field as format_wav_gsm's
-/// `check_header` does (the three sizes are not checked: Asterisk ignores
-/// them, and a file cut short by a crash still plays).
+/// Checks a wav49 header field by field, in the order format_wav_gsm's
+/// `check_header` reads them, so a short or wrong header gets the warning
+/// Asterisk logs (the three sizes are not checked: Asterisk ignores them,
+/// and a file cut short by a crash still plays).
 pub fn check_wav49_header(h: &[u8]) -> Result<(), GsmFileError> {
-    let bad = |why| Err(GsmFileError::BadWav49(why));
-    if h.len() < WAV49_HEADER_BYTES {
-        return bad("Read failed (header)");
+    // Lines of check_header's warnings in Asterisk 20.20.1.
+    let bad = |line, message: &str| {
+        Err(GsmFileError::BadWav49(Deferred::new(
+            &Site {
+                file: "format_wav_gsm.c",
+                line,
+                function: "check_header",
+            },
+            message,
+        )))
+    };
+    let read = |at: usize, n: usize| h.get(at..at + n);
+    // C prints the little-endian fields as signed ints.
+    let u16_at = |b: &[u8]| i16::from_le_bytes([b[0], b[1]]);
+    let u32_at = |b: &[u8]| i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let Some(kind) = read(0, 4) else {
+        return bad(99, "Read failed (type)");
+    };
+    if read(4, 4).is_none() {
+        return bad(103, "Read failed (size)");
     }
-    let u16_at = |at: usize| u16::from_le_bytes([h[at], h[at + 1]]);
-    let u32_at = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
-    if &h[0..4] != b"RIFF" {
-        return bad("Does not begin with RIFF");
+    let Some(formtype) = read(8, 4) else {
+        return bad(110, "Read failed (formtype)");
+    };
+    if kind != b"RIFF" {
+        return bad(114, "Does not begin with RIFF");
     }
-    if &h[8..12] != b"WAVE" {
-        return bad("Does not contain WAVE");
+    if formtype != b"WAVE" {
+        return bad(118, "Does not contain WAVE");
     }
-    if &h[12..16] != b"fmt " {
-        return bad("Does not say fmt");
+    let Some(fmt) = read(12, 4) else {
+        return bad(122, "Read failed (fmt)");
+    };
+    if fmt != b"fmt " {
+        return bad(126, "Does not say fmt");
     }
-    if u32_at(16) != 20 {
-        return bad("Unexpected header size");
+    let Some(hsize) = read(16, 4).map(u32_at) else {
+        return bad(130, "Read failed (formtype)");
+    };
+    if hsize != 20 {
+        return bad(134, &format!("Unexpected header size {hsize}"));
     }
-    if u16_at(20) != 49 {
-        return bad("Not a GSM file");
+    let Some(format) = read(20, 2).map(u16_at) else {
+        return bad(138, "Read failed (format)");
+    };
+    if format != 49 {
+        return bad(142, &format!("Not a GSM file {format}"));
     }
-    if u16_at(22) != 1 {
-        return bad("Not in mono");
+    let Some(chans) = read(22, 2).map(u16_at) else {
+        return bad(146, "Read failed (format)");
+    };
+    if chans != 1 {
+        return bad(150, &format!("Not in mono {chans}"));
     }
-    if u32_at(24) != 8000 {
-        return bad("Unexpected frequency");
+    let Some(freq) = read(24, 4).map(u32_at) else {
+        return bad(154, "Read failed (freq)");
+    };
+    if freq != 8000 {
+        return bad(158, &format!("Unexpected frequency {freq}"));
     }
-    if &h[40..44] != b"fact" {
-        return bad("Does not say fact");
+    for (at, line, what) in [(28, 163, "X_1"), (32, 168, "X_2/X_3"), (36, 173, "Y_1")] {
+        if read(at, 4).is_none() {
+            return bad(line, &format!("Read failed ({what})"));
+        }
     }
-    if &h[52..56] != b"data" {
-        return bad("Does not say data");
+    let Some(fact) = read(40, 4) else {
+        return bad(178, "Read failed (fact)");
+    };
+    if fact != b"fact" {
+        return bad(182, "Does not say fact");
+    }
+    if read(44, 4).is_none() {
+        return bad(187, "Read failed (fact header)");
+    }
+    if read(48, 4).is_none() {
+        return bad(191, "Read failed (fact value)");
+    }
+    let Some(data) = read(52, 4) else {
+        return bad(196, "Read failed (data)");
+    };
+    if data != b"data" {
+        return bad(200, "Does not say data");
+    }
+    if read(56, 4).is_none() {
+        return bad(205, "Read failed (data)");
     }
     Ok(())
 }
@@ -386,5 +441,24 @@ mod tests {
             b"RIFF\x34\0\0\0WAVEfmt \x14\0\0\0\x31\0\x01\0\x40\x1f\0\0\x59\x06\0\0\
 \x41\0\0\0\x02\0\x40\x01fact\x04\0\0\0\0\0\0\0data\0\0\0\0"
         );
+    }
+    #[test]
+    fn header_faults_are_check_headers_warnings() {
+        let fault = |h: &[u8]| match check_wav49_header(h) {
+            Err(GsmFileError::BadWav49(w)) => (w.site.line, w.message),
+            other => panic!("{other:?}"),
+        };
+        let good = wav49_header(0);
+        assert!(check_wav49_header(&good).is_ok());
+        // Lines of format_wav_gsm.c's check_header in Asterisk 20.20.1.
+        assert_eq!(fault(&good[..12]), (122, "Read failed (fmt)".to_string()));
+        assert_eq!(fault(&good[..58]), (205, "Read failed (data)".to_string()));
+        let mut h = good;
+        h[24] = 0x44;
+        h[25] = 0xac;
+        assert_eq!(fault(&h), (158, "Unexpected frequency 44100".to_string()));
+        let mut h = good;
+        h[40] = b'F';
+        assert_eq!(fault(&h), (182, "Does not say fact".to_string()));
     }
 }
