@@ -168,7 +168,13 @@ pub fn main() -> ExitCode {
                         mute: args.mute,
                         no_color: args.no_color,
                         reconnect: args.reconnect,
-                        system_name: conf.map(|c| c.options.system_name).unwrap_or_default(),
+                        system_name: conf
+                            .as_ref()
+                            .map(|c| c.options.system_name.clone())
+                            .unwrap_or_default(),
+                        no_shell: conf
+                            .as_ref()
+                            .is_ok_and(|c| c.options.disable_remote_console_shell),
                     },
                 )
             }

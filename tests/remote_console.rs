@@ -594,3 +594,44 @@ fn consoles_follow_the_daemon_going_away() {
     again.wait_exit();
     drop(d2);
 }
+
+/// Each control-socket connection is announced at verbose level 3 on the
+/// other consoles ("Remote UNIX connection", then "... disconnected"),
+/// unless asterisk.conf says `hideconnect`.
+#[test]
+fn connections_are_announced_unless_hidden() {
+    let (dir, d) = start();
+    let mut watcher = console(
+        &dir.path().join("var/run/asterisk.ctl"),
+        &["core set verbose atleast 3 silent", "logger mute silent"],
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(d.rx("core show version").contains(" built by "));
+    let got = read_until(&mut watcher, Duration::from_secs(5), |g| {
+        contains(g, b"Remote UNIX connection disconnected\n")
+    });
+    assert!(contains(&got, b"Remote UNIX connection\n"), "{got:?}");
+    assert!(
+        contains(&got, b"Remote UNIX connection disconnected\n"),
+        "{got:?}"
+    );
+    drop(watcher);
+    drop(d);
+
+    let conf = dir.path().join("asterisk.conf");
+    let text = std::fs::read_to_string(&conf).expect("asterisk.conf");
+    std::fs::write(
+        &conf,
+        text.replace("[options]", "[options]\nhideconnect = yes"),
+    )
+    .expect("write");
+    let d = Daemon::start(dir.path());
+    let mut watcher = console(
+        &dir.path().join("var/run/asterisk.ctl"),
+        &["core set verbose atleast 3 silent", "logger mute silent"],
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(d.rx("core show version").contains(" built by "));
+    let got = read_until(&mut watcher, Duration::from_secs(1), |_| false);
+    assert!(!contains(&got, b"Remote UNIX"), "{got:?}");
+}

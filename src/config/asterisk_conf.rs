@@ -82,6 +82,8 @@ pub struct CoreOptions {
     pub hide_messaging_ami_events: bool,
     pub sounds_search_custom_dir: bool,
     pub disable_remote_console_shell: bool,
+    /// `hideconnect`: no "Remote UNIX connection" lines.
+    pub hide_connect: bool,
     pub entity_id: Option<String>,
 }
 
@@ -108,6 +110,7 @@ impl Default for CoreOptions {
             hide_messaging_ami_events: false,
             sounds_search_custom_dir: false,
             disable_remote_console_shell: false,
+            hide_connect: false,
             entity_id: None,
         }
     }
@@ -242,6 +245,7 @@ impl AsteriskConf {
                     "hide_messaging_ami_events" => o.hide_messaging_ami_events = is_true(val),
                     "sounds_search_custom_dir" => o.sounds_search_custom_dir = is_true(val),
                     "disable_remote_console_shell" => o.disable_remote_console_shell = is_true(val),
+                    "hideconnect" => o.hide_connect = is_true(val),
                     "entityid" => o.entity_id = Some(val.to_string()),
                     _ => {}
                 }

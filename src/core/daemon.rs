@@ -217,9 +217,18 @@ fn console(system: Arc<System>) {
 /// dropped when the client does not read them.
 async fn serve_remote(system: Arc<System>, stream: UnixStream) {
     let logger = &system.pbx.logger;
+    let announce = !system.conf.options.hide_connect;
+    if announce {
+        let site = crate::site!("asterisk.c", 1603, "listener");
+        logger.verbose(3, site, None, "Remote UNIX connection");
+    }
     let (console, log) = logger.attach_remote();
     remote_session(&system, stream, &console, log).await;
     logger.detach_remote(&console);
+    if announce {
+        let site = crate::site!("asterisk.c", 1521, "netconsole");
+        logger.verbose(3, site, None, "Remote UNIX connection disconnected");
+    }
 }
 
 async fn remote_session(

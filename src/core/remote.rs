@@ -79,6 +79,8 @@ pub struct ConsoleOptions {
     pub reconnect: bool,
     /// asterisk.conf's `systemname` (the prompt's `%s`).
     pub system_name: String,
+    /// asterisk.conf's `disable_remote_console_shell`: no `!` here.
+    pub no_shell: bool,
 }
 
 /// Sends a command as the protocol wants it: NUL-terminated.
@@ -367,7 +369,11 @@ pub fn interactive(socket: &Path, opts: ConsoleOptions) -> Result<(), RemoteErro
         }
         let command = line.trim_start();
         if let Some(shell) = super::console::bang_command(command) {
-            super::console::run_shell(&shell);
+            if opts.no_shell {
+                println!("Shell access is disabled on remote consoles");
+            } else {
+                super::console::run_shell(&shell);
+            }
         } else if super::console::is_quit(command) {
             quit(&shared);
         } else if !command.is_empty()
