@@ -192,3 +192,76 @@ fn application_and_function_descriptions() {
         }
     }
 }
+
+/// `asterisk -rx` output as raw bytes.
+fn rx_bytes(d: &Daemon, cmd: &str) -> Vec<u8> {
+    std::process::Command::new(binary())
+        .arg("-C")
+        .arg(&d.conf)
+        .arg("-rx")
+        .arg(cmd)
+        .output()
+        .expect("run -rx")
+        .stdout
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// An extensions.conf saved in Latin-1: its bytes reach variables, AstDB,
+/// the log and the CLI unchanged, and byte-wise functions count and cut
+/// them as C does (LEN counts bytes; a substring may split a UTF-8
+/// character, and the two halves joined are the character again).
+#[test]
+fn bytes_that_are_not_utf8_pass_through() {
+    let dir = config_copy("dialplan");
+    let ext = dir.path().join("extensions.conf");
+    let mut conf = std::fs::read(&ext).expect("read");
+    conf.extend_from_slice(
+        b"\n[t-latin1]\n\
+exten => s,1,Set(NAME=M\xfcller)\n\
+ same => n,Set(U=\xc3\xa9t\xc3\xa9)\n\
+ same => n,Set(DB(latin1/name)=${NAME})\n\
+ same => n,Set(BACK=${DB(latin1/name)})\n\
+ same => n,Set(GLOBAL(RESULT_LATIN1)=${LEN(${NAME})}:${NAME:1:1}:${LEN(${U})}:${U:0:1}${U:1})\n\
+ same => n,Set(GLOBAL(RESULT_LATIN1_DB)=${BACK}|${TOUPPER(${NAME})}|${BASE64_ENCODE(${NAME})})\n",
+    );
+    std::fs::write(&ext, conf).expect("write");
+    let d = Daemon::start(dir.path());
+    assert_eq!(
+        d.rx("channel originate Local/s@t-latin1 application NoOp"),
+        ""
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !find(&rx_bytes(&d, "dialplan show globals"), b"RESULT_LATIN1_DB=") {
+        assert!(Instant::now() < deadline, "the program did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let globals = rx_bytes(&d, "dialplan show globals");
+    // "Müller" in Latin-1 is 6 bytes; "été" in UTF-8 is 5.
+    assert!(
+        find(&globals, b"RESULT_LATIN1=6:\xfc:5:\xc3\xa9t\xc3\xa9\n"),
+        "{}",
+        String::from_utf8_lossy(&globals)
+    );
+    assert!(
+        find(&globals, b"RESULT_LATIN1_DB=M\xfcller|M\xfcLLER|TfxsbGVy\n"),
+        "{}",
+        String::from_utf8_lossy(&globals)
+    );
+    assert_eq!(
+        rx_bytes(&d, "database get latin1 name"),
+        b"Value: M\xfcller\n"
+    );
+    wait_idle(&d);
+    let log = std::fs::read(dir.path().join("var/log/full")).expect("full log");
+    assert!(
+        find(
+            &log,
+            b"Set(\"Local/s@t-latin1-00000000;2\", \"NAME=M\xfcller\") in new stack\n"
+        ),
+        "{}",
+        String::from_utf8_lossy(&log)
+    );
+}

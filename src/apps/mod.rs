@@ -278,10 +278,7 @@ pub fn app_separate_args(
 }
 
 fn bytes_text(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+    crate::core::raw::decode_owned(bytes)
 }
 
 /// `AST_NONSTANDARD_RAW_ARGS` with `n` fields: splits on `delim` outside

@@ -97,7 +97,7 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     let mut command = std::process::Command::new("/bin/sh");
     command
         .arg("-c")
-        .arg(&cmd)
+        .arg(crate::core::raw::os(&cmd))
         .stdin(std::process::Stdio::null());
     // Variables set with ENV() are the PBX's environment.
     crate::core::environ::apply(&mut command);

@@ -494,7 +494,7 @@ async fn leave_voicemail(
             category,
         )
     };
-    if txt.write_all(header.as_bytes()).is_err() {
+    if txt.write_all(&crate::core::raw::encode(&header)).is_err() {
         ctx.warning(
             crate::site!(FILE, 7486, "leave_voicemail"),
             "Error opening text file for output",
@@ -534,7 +534,9 @@ async fn leave_voicemail(
     } else {
         body.push_str(&format!("duration={}\n", rec.duration));
     }
-    let written = txt.write_all(body.as_bytes()).and_then(|()| txt.sync_all());
+    let written = txt
+        .write_all(&crate::core::raw::encode(&body))
+        .and_then(|()| txt.sync_all());
     drop(txt);
     if !keep || written.is_err() || rec.files.is_empty() {
         for (_, f) in &rec.files {

@@ -109,7 +109,8 @@ pub fn append(path: &Path, text: &str) -> Result<(), CsvError> {
         buf.push('\n');
     }
     buf.push_str(text);
-    f.write_all(buf.as_bytes()).map_err(write_err)?;
+    f.write_all(&crate::core::raw::encode(&buf))
+        .map_err(write_err)?;
     f.sync_data().map_err(write_err)?;
     if created {
         // The new name must survive a crash too.

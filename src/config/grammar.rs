@@ -108,7 +108,7 @@ impl CommentStripper {
                 i += 1;
             }
         }
-        let text = String::from_utf8_lossy(&text).into_owned();
+        let text = crate::core::raw::decode_owned(text);
         let start = text.len() - text.trim_start().len();
         let trimmed = text.trim();
         if trimmed.is_empty() {

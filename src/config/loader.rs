@@ -119,7 +119,7 @@ impl Loader<'_> {
             count += 1;
             read.push(path.clone());
             self.config.files.push(path.clone());
-            let text = String::from_utf8_lossy(&bytes);
+            let text = crate::core::raw::decode(&bytes);
             let inherited_current = self.current;
             self.depth += 1;
             let res = self.parse_text(&path, &text, inherited_current);
@@ -448,7 +448,7 @@ impl Loader<'_> {
     ) -> Result<bool, ConfigError> {
         let mut cmd = std::process::Command::new("/bin/sh");
         cmd.arg("-c")
-            .arg(command)
+            .arg(crate::core::raw::os(command))
             .current_dir(&self.opts.config_dir)
             .stdin(std::process::Stdio::null());
         // A reload runs it with what ENV() has set, as Asterisk's own
@@ -466,7 +466,7 @@ impl Loader<'_> {
                 ));
             }
         };
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let text = crate::core::raw::decode_owned(output.stdout);
         let pseudo = PathBuf::from(format!("#exec {command}"));
         record.files.push(pseudo.clone());
         let current = self.current;

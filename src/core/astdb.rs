@@ -16,7 +16,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -126,7 +127,7 @@ impl AstDb {
         self.with(|c| {
             c.execute(
                 "INSERT OR REPLACE INTO astdb (key, value) VALUES (?1, ?2)",
-                params![full, value],
+                params![raw_text(&full), raw_text(value)],
             )
             .map(|_| ())
         })
@@ -137,8 +138,8 @@ impl AstDb {
         self.with(|c| {
             c.query_row(
                 "SELECT value FROM astdb WHERE key = ?1",
-                params![full],
-                |r| r.get::<_, Option<String>>(0),
+                params![raw_text(&full)],
+                |r| read_text(r, 0),
             )
             .optional()
             .map(Option::flatten)
@@ -149,7 +150,7 @@ impl AstDb {
     pub fn del(&self, family: &str, key: &str) -> Result<(), DbError> {
         let full = Self::full_key(family, key);
         self.with(|c| {
-            c.execute("DELETE FROM astdb WHERE key = ?1", params![full])
+            c.execute("DELETE FROM astdb WHERE key = ?1", params![raw_text(&full)])
                 .map(|_| ())
         })
     }
@@ -175,7 +176,7 @@ impl AstDb {
             } else {
                 c.execute(
                     &format!("DELETE FROM astdb WHERE {TREE_CONDITION}"),
-                    params![prefix],
+                    params![raw_text(&prefix)],
                 )
             }
         })
@@ -191,7 +192,7 @@ impl AstDb {
                 rows(
                     c,
                     &format!("SELECT key, value FROM astdb WHERE {TREE_CONDITION} ORDER BY key"),
-                    &[&prefix],
+                    &[&raw_text(&prefix)],
                 )
             }
         })
@@ -203,7 +204,7 @@ impl AstDb {
             rows(
                 c,
                 "SELECT key, value FROM astdb WHERE key LIKE '%' || '/' || ?1 ORDER BY key",
-                &[&key],
+                &[&raw_text(key)],
             )
         })
     }
@@ -226,8 +227,8 @@ impl AstDb {
                 while let Some(row) = rows.next()? {
                     let mut cols = Vec::with_capacity(names.len());
                     for (i, n) in names.iter().enumerate() {
-                        let v: rusqlite::types::Value = row.get(i)?;
-                        cols.push((n.clone(), value_text(v)));
+                        let v = read_text(row, i)?.unwrap_or_else(|| "(null)".into());
+                        cols.push((n.clone(), v));
                     }
                     out.push(cols);
                 }
@@ -242,8 +243,8 @@ fn rows(c: &Connection, sql: &str, args: &[&dyn rusqlite::ToSql]) -> rusqlite::R
     let mut out = Vec::new();
     let mut q = stmt.query(args)?;
     while let Some(row) = q.next()? {
-        let key: Option<String> = row.get(0)?;
-        let value: Option<String> = row.get(1)?;
+        let key = read_text(row, 0)?;
+        let value = read_text(row, 1)?;
         // Asterisk stops at the first row without text.
         let (Some(key), Some(value)) = (key, value) else {
             break;
@@ -268,15 +269,31 @@ fn split_statement(sql: &str) -> (&str, &str) {
     (sql, "")
 }
 
-fn value_text(v: rusqlite::types::Value) -> String {
-    use rusqlite::types::Value;
-    match v {
-        Value::Null => "(null)".into(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(f) => f.to_string(),
-        Value::Text(t) => t,
-        Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+/// A string bound as SQLite TEXT with the very bytes Asterisk binds
+/// (`sqlite3_bind_text`), UTF-8 or not, so keys compare as in Asterisk's
+/// database and its file reads back the same under either.
+struct RawText<'a>(std::borrow::Cow<'a, [u8]>);
+
+impl ToSql for RawText<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(&self.0)))
     }
+}
+
+fn raw_text(s: &str) -> RawText<'_> {
+    RawText(crate::core::raw::encode(s))
+}
+
+/// A column as `sqlite3_column_text` gives it: any bytes, NULL as none.
+fn read_text(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<String>> {
+    Ok(match row.get_ref(i)? {
+        ValueRef::Null => None,
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(crate::core::raw::decode(b).into_owned()),
+        ValueRef::Integer(n) => Some(n.to_string()),
+        // SQLite's own text for a REAL keeps a ".0" on whole numbers.
+        ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{f:.1}")),
+        ValueRef::Real(f) => Some(f.to_string()),
+    })
 }
 
 #[cfg(test)]

@@ -270,7 +270,7 @@ async fn remote_session(
         }
         while let Some(end) = pending.iter().position(|&b| b == 0) {
             let raw: Vec<u8> = pending.drain(..=end).collect();
-            let text = String::from_utf8_lossy(&raw[..raw.len() - 1]).into_owned();
+            let text = crate::core::raw::decode(&raw[..raw.len() - 1]).into_owned();
             // Only a connection's first command may ask to quit after it.
             let (command, quit_after) = match text.strip_prefix("cli quit after ") {
                 Some(c) if first => (c.to_string(), true),
@@ -287,7 +287,12 @@ async fn remote_session(
             })
             .await
             .unwrap_or_default();
-            if stream.write_all(out.as_bytes()).await.is_err() || quit_after {
+            if stream
+                .write_all(&crate::core::raw::encode(&out))
+                .await
+                .is_err()
+                || quit_after
+            {
                 let _ = stream.shutdown().await;
                 return;
             }

@@ -91,7 +91,7 @@ pub fn verbose_magic(level: u32, message: &str) -> Vec<u8> {
     let mut b = Vec::with_capacity(message.len() + 2);
     for part in message.split('\n') {
         b.push(magic);
-        b.extend_from_slice(part.as_bytes());
+        b.extend_from_slice(&crate::core::raw::encode(part));
         b.push(b'\n');
     }
     b
@@ -657,7 +657,7 @@ impl Logger {
                     }
                     if let Some(f) = file {
                         // A failed write must not stop a call; Asterisk disables the channel.
-                        if f.write_all(line.as_bytes()).is_err() {
+                        if f.write_all(&crate::core::raw::encode(&line)).is_err() {
                             *file = None;
                         }
                     }
@@ -670,7 +670,7 @@ impl Logger {
                         std::process::id(),
                         &line,
                     );
-                    lock(&self.syslog).send(datagram.as_bytes());
+                    lock(&self.syslog).send(&crate::core::raw::encode(&datagram));
                 }
             }
         }
@@ -690,7 +690,7 @@ impl Logger {
                 Some(n) => format!("{}{}\n", verbose_prefix(n), rec.message),
                 None => line(),
             };
-            let _ = std::io::stdout().write_all(text.as_bytes());
+            let _ = std::io::stdout().write_all(&crate::core::raw::encode(&text));
         }
         let mut remote = lock(&self.remote);
         if remote.is_empty() {
@@ -698,7 +698,7 @@ impl Logger {
         }
         let bytes = match verbose {
             Some(n) => verbose_magic(n, rec.message),
-            None => line().into_bytes(),
+            None => crate::core::raw::encode(&line()).into_owned(),
         };
         remote.retain(|r| {
             if r.console.muted() || verbose.is_some_and(|n| n > r.console.verbose()) {

@@ -9,6 +9,7 @@ pub mod environ;
 pub mod events;
 pub mod logger;
 pub mod modules;
+pub mod raw;
 pub mod remote;
 pub mod testsuite;
 pub mod tz;

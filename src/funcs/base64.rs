@@ -93,9 +93,9 @@ fn helper(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         return Err(Failed);
     }
     if ctx.name.as_bytes().get(7) == Some(&b'E') {
-        Ok(encode(data.as_bytes()))
+        Ok(encode(&crate::core::raw::encode(data)))
     } else {
-        Ok(String::from_utf8_lossy(&decode(data)).into_owned())
+        Ok(crate::core::raw::decode_owned(decode(data)))
     }
 }
 

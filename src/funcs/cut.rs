@@ -138,7 +138,8 @@ fn cut(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let delim = encoded_char(ctx, &args[1]).unwrap_or(b'-');
     let mut out: Vec<u8> = Vec::new();
     if !value.is_empty() {
-        let mut cur: Option<&[u8]> = Some(value.as_bytes());
+        let raw = crate::core::raw::encode(&value);
+        let mut cur: Option<&[u8]> = Some(&raw);
         let mut curfield = 1i32;
         let mut count = 0usize;
         for spec in args[2].split('&') {
@@ -180,7 +181,7 @@ fn cut(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
             }
         }
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(crate::core::raw::decode_owned(out))
 }
 
 #[cfg(test)]

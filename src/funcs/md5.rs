@@ -30,7 +30,7 @@ fn md5_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         );
         return Err(Failed);
     }
-    Ok(hex(data.as_bytes()))
+    Ok(hex(&crate::core::raw::encode(data)))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ const MAXOUT: usize = 4095;
 fn run(command: &str) -> std::io::Result<Vec<u8>> {
     let mut cmd = std::process::Command::new("/bin/sh");
     cmd.arg("-c")
-        .arg(command)
+        .arg(crate::core::raw::os(command))
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit());
     crate::core::environ::apply(&mut cmd);
@@ -54,7 +54,7 @@ fn shell(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         _ => run(data),
     };
     match res {
-        Ok(out) => Ok(String::from_utf8_lossy(&out).into_owned()),
+        Ok(out) => Ok(crate::core::raw::decode_owned(out)),
         Err(_) => {
             ctx.warning(
                 crate::site!("func_shell.c", 65, "shell_helper"),

@@ -172,5 +172,5 @@ fn sprintf(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         }
         i = i.wrapping_add(1);
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    Ok(crate::core::raw::decode_owned(out))
 }

@@ -130,12 +130,9 @@ pub fn functions() -> Vec<Function> {
     ]
 }
 
-/// Bytes back to text (Asterisk's strings are bytes; ours are UTF-8).
+/// Bytes back to text (Asterisk's strings are bytes, any bytes).
 pub(crate) fn text(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
+    crate::core::raw::decode_owned(bytes)
 }
 
 pub(crate) use crate::apps::app_separate_args as separate_args;
@@ -194,7 +191,8 @@ pub(crate) fn encoded_char(ctx: &FuncCtx<'_>, s: &[u8]) -> Option<(u8, usize)> {
 /// `ast_get_encoded_str` into a buffer of `size` bytes: decodes until the
 /// end, an error, or the buffer is full. A decoded NUL ends the C string.
 pub(crate) fn encoded_str(ctx: &FuncCtx<'_>, s: &str, size: usize) -> Vec<u8> {
-    let b = s.as_bytes();
+    let raw = crate::core::raw::encode(s);
+    let b: &[u8] = &raw;
     let mut out = Vec::new();
     let mut i = 0;
     while out.len() + 1 < size && i < b.len() {
@@ -394,7 +392,8 @@ fn strbetween(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         return Err(Failed);
     }
     let value = var_value(ctx, &a[0]);
-    let b = value.as_bytes();
+    let raw = crate::core::raw::encode(&value);
+    let b: &[u8] = &raw;
     let mut out = Vec::new();
     for (i, &c) in b.iter().enumerate() {
         out.push(c);
@@ -480,7 +479,7 @@ fn csv_quote(_ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 }
 
 fn len(_ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
-    Ok(args.len().to_string())
+    Ok(crate::core::raw::byte_len(args).to_string())
 }
 
 fn eval(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
@@ -560,21 +559,23 @@ fn trim(_ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
         return Err(Failed);
     }
-    Ok(legacy_copy(rtrim_bytes(ltrim_bytes(args.as_bytes()))))
+    Ok(legacy_copy(rtrim_bytes(ltrim_bytes(
+        &crate::core::raw::encode(args),
+    ))))
 }
 
 fn ltrim(_ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
         return Err(Failed);
     }
-    Ok(legacy_copy(ltrim_bytes(args.as_bytes())))
+    Ok(legacy_copy(ltrim_bytes(&crate::core::raw::encode(args))))
 }
 
 fn rtrim(_ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
         return Err(Failed);
     }
-    Ok(legacy_copy(rtrim_bytes(args.as_bytes())))
+    Ok(legacy_copy(rtrim_bytes(&crate::core::raw::encode(args))))
 }
 
 #[cfg(test)]

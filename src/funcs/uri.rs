@@ -29,7 +29,7 @@ const BUFLEN: usize = 4096;
 pub fn encode(data: &str) -> String {
     const MARK: &[u8] = b"-_.!~*'()";
     let mut out = String::new();
-    for &b in data.as_bytes() {
+    for &b in crate::core::raw::encode(data).iter() {
         if out.len() >= BUFLEN - 1 {
             break;
         }
@@ -66,7 +66,7 @@ pub fn decode(data: &str) -> String {
     if let Some(nul) = out.iter().position(|&b| b == 0) {
         out.truncate(nul);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::core::raw::decode_owned(out)
 }
 
 fn uriencode(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {

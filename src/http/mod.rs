@@ -596,7 +596,9 @@ impl HttpServer {
             Err(page) => return page,
         };
         match self.ajam.handle_digest(session, format, &params).await {
-            Ok((headers, text)) => Response::ok(headers, text),
+            Ok((headers, text)) => {
+                Response::ok(headers, crate::core::raw::encode(&text).into_owned())
+            }
             Err(DigestRefusal::Challenge {
                 realm,
                 nonce,
@@ -630,7 +632,7 @@ impl HttpServer {
             .ajam
             .handle(format, &params, cookie, conn.peer, conn.local)
             .await;
-        Response::ok(headers, text)
+        Response::ok(headers, crate::core::raw::encode(&text).into_owned())
     }
 }
 

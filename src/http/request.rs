@@ -225,7 +225,7 @@ fn skip_blanks(s: &[u8]) -> &[u8] {
 }
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    crate::core::raw::decode(b).into_owned()
 }
 
 /// Reads a request head line by line.

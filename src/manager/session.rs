@@ -152,7 +152,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
             biased;
             ev = events.recv() => match ev {
                 Ok(ev) => {
-                    if s.wants(&ev) && !write(&mut writer, ev.text.as_bytes(), s.writetimeout).await {
+                    if s.wants(&ev) && !write(&mut writer, &crate::core::raw::encode(&ev.text), s.writetimeout).await {
                         break 'session;
                     }
                 }
@@ -208,7 +208,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                             }
                         };
                         if !reply.as_str().is_empty()
-                            && !write(&mut writer, reply.as_str().as_bytes(), s.writetimeout).await
+                            && !write(&mut writer, &crate::core::raw::encode(reply.as_str()), s.writetimeout).await
                         {
                             break 'session;
                         }
@@ -228,7 +228,7 @@ pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
                         &format!(
                             "Discarding message from {}. Line too long: {:.25}...",
                             peer.ip(),
-                            String::from_utf8_lossy(&input)
+                            crate::core::raw::decode(&input)
                         ),
                     );
                     let last = input[input.len() - 1];
@@ -373,7 +373,7 @@ fn take_line(input: &[u8]) -> Option<(String, usize)> {
     if let Some(z) = line.iter().position(|&b| b == 0) {
         line = &line[..z];
     }
-    Some((String::from_utf8_lossy(line).into_owned(), nl + 1))
+    Some((crate::core::raw::decode(line).into_owned(), nl + 1))
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ pub fn substitute(sys: &System, chan: Option<&Arc<Channel>>, input: &str) -> Str
     let mut out = String::new();
     substitute_into(sys, chan, input, &mut out, 0);
     truncate_at(&mut out, VAR_BUF_SIZE - 1);
-    out
+    // Pieces cut byte-wise and joined again spell whole characters.
+    crate::core::raw::canonical(out)
 }
 
 fn truncate_at(s: &mut String, max: usize) {
@@ -250,7 +251,7 @@ fn parse_offset_length(s: &str) -> (i64, i64) {
 /// `substring()`: negative offsets count from the end, negative lengths
 /// leave that many characters off the end. Works on bytes, as Asterisk.
 pub fn substring(value: &str, offset: i64, length: i64) -> String {
-    let b = value.as_bytes();
+    let b = crate::core::raw::encode(value);
     let lr = b.len() as i64;
     if offset == 0 && length >= lr {
         return value.to_string();
@@ -274,7 +275,7 @@ pub fn substring(value: &str, offset: i64, length: i64) -> String {
     } else {
         b.len()
     };
-    String::from_utf8_lossy(&b[start..end.max(start)]).into_owned()
+    crate::core::raw::decode(&b[start..end.max(start)]).into_owned()
 }
 
 /// The value of one `${…}` body, after its own nested substitution.

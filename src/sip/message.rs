@@ -34,7 +34,7 @@ pub enum ParseError {
     Empty,
     #[error("message ends before the blank line after the headers")]
     Truncated,
-    #[error("header section is not UTF-8")]
+    #[error("a header name is not UTF-8")]
     NotUtf8,
     #[error("malformed start line {0:?}")]
     StartLine(String),
@@ -450,7 +450,8 @@ impl Request {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256 + self.body.len() + 40 * self.headers.0.len());
-        out.extend_from_slice(format!("{} {} SIP/2.0\r\n", self.method, self.uri).as_bytes());
+        let start = format!("{} {} SIP/2.0\r\n", self.method, self.uri);
+        out.extend_from_slice(&crate::core::raw::encode(&start));
         write_headers_and_body(&mut out, &self.headers, &self.body);
         out
     }
@@ -497,7 +498,8 @@ impl Response {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256 + self.body.len() + 40 * self.headers.0.len());
-        out.extend_from_slice(format!("SIP/2.0 {} {}\r\n", self.status, self.reason).as_bytes());
+        let start = format!("SIP/2.0 {} {}\r\n", self.status, self.reason);
+        out.extend_from_slice(&crate::core::raw::encode(&start));
         write_headers_and_body(&mut out, &self.headers, &self.body);
         out
     }
@@ -519,7 +521,7 @@ fn write_headers_and_body(out: &mut Vec<u8>, headers: &Headers, body: &[u8]) {
         }
         out.extend_from_slice(h.name.as_bytes());
         out.extend_from_slice(b": ");
-        out.extend_from_slice(h.value.as_bytes());
+        out.extend_from_slice(&crate::core::raw::encode(&h.value));
         out.extend_from_slice(b"\r\n");
     }
     if !wrote_len {
@@ -767,7 +769,8 @@ fn parse_head(
     head: &[u8],
     defects: &mut Vec<Defect>,
 ) -> Result<(Message, Option<usize>), ParseError> {
-    let head = std::str::from_utf8(head).map_err(|_| ParseError::NotUtf8)?;
+    // Values may carry any bytes (a Latin-1 display name), as in Asterisk.
+    let head = crate::core::raw::decode(head);
     let mut lines = head
         .split('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
@@ -798,6 +801,9 @@ fn parse_head(
             continue;
         };
         let name = name.trim_end();
+        if crate::core::raw::has_raw_bytes(name) {
+            return Err(ParseError::NotUtf8);
+        }
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(ParseError::HeaderLine(truncate(line)));
         }

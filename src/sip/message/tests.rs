@@ -60,6 +60,26 @@ fn serialise_keeps_order_and_fixes_content_length() {
     );
 }
 
+/// A Latin-1 display name (old phones send them) is kept byte for byte,
+/// as Asterisk keeps it, and goes out again unchanged.
+#[test]
+fn display_names_that_are_not_utf8() {
+    let latin1 = |text: &str| -> Vec<u8> {
+        text.replace("\"2001\"", "\"M\u{1}ller\"")
+            .bytes()
+            .map(|b| if b == 1 { 0xfc } else { b })
+            .collect()
+    };
+    let r = request(&latin1(INVITE));
+    let name = r.headers.from().unwrap().display_name.unwrap();
+    assert_eq!(&*crate::core::raw::encode(&name), b"M\xfcller");
+    // Only the Content-Length spacing differs from the input.
+    assert_eq!(
+        r.to_bytes(),
+        latin1(&INVITE.replace("Content-Length:   198", "Content-Length: 198"))
+    );
+}
+
 #[test]
 fn compact_forms_and_lists() {
     let msg = "OPTIONS sip:a@b SIP/2.0\r\n\
