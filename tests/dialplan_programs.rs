@@ -265,3 +265,72 @@ exten => s,1,Set(NAME=M\xfcller)\n\
         String::from_utf8_lossy(&log)
     );
 }
+
+/// What pbx_config logs while it loads a dialplan with mistakes in it, and
+/// again on `dialplan reload`: Asterisk 20.20.1's lines, in its order
+/// (golden/asterisk-20.20.1/dialplan/warnings.messages.log).
+#[test]
+fn load_warnings_are_logged_as_asterisk_logs_them() {
+    let dir = dir_copy("tests/configs/dialplan-warnings");
+    let d = Daemon::start(dir.path());
+    assert_eq!(d.rx("dialplan reload"), "Dialplan reloaded.\n");
+    let golden = std::fs::read_to_string(
+        repo().join("golden/asterisk-20.20.1/dialplan/warnings.messages.log"),
+    )
+    .expect("golden");
+    let expected: Vec<&str> = golden.lines().filter(|l| !l.starts_with(';')).collect();
+    let line =
+        regex::Regex::new(r"^\[[^\]]*\] ([A-Z]+)\[\d+\] ((pbx_config|pbx|pbx_timing)\.c: .*)$")
+            .expect("regex");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = std::fs::read_to_string(dir.path().join("var/log/messages")).unwrap_or_default();
+        let got: Vec<String> = log
+            .lines()
+            .filter_map(|l| line.captures(l))
+            .map(|c| format!("{}[PID] {}", &c[1], &c[2]))
+            .collect();
+        if got.len() >= expected.len() || Instant::now() > deadline {
+            assert_eq!(got.join("\n"), expected.join("\n"));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Time specs that GotoIfTime and ExecIfTime cannot read are reported as
+/// pbx_timing.c reports them; WaitUntil for a past time says so as
+/// app_waituntil.c does (a NOTICE) and sets PAST.
+#[test]
+fn time_apps_report_as_asterisk() {
+    let dir = config_copy("dialplan");
+    let ext = dir.path().join("extensions.conf");
+    let mut conf = std::fs::read_to_string(&ext).expect("read");
+    conf.push_str(
+        "\n[t-timewarn]\n\
+exten => s,1,GotoIfTime(25:00-26:00,*,*,*?done)\n\
+ same => n,ExecIfTime(*,mon-frx,*,*?NoOp(x))\n\
+ same => n,WaitUntil(1.5)\n\
+ same => n(done),Set(GLOBAL(RESULT_TIMEWARN)=${WAITUNTILSTATUS})\n",
+    );
+    std::fs::write(&ext, conf).expect("write");
+    let d = Daemon::start(dir.path());
+    assert_eq!(
+        d.rx("channel originate Local/s@t-timewarn application NoOp"),
+        ""
+    );
+    wait_idle(&d);
+    assert!(d.rx("dialplan show globals").contains("RESULT_TIMEWARN=PAST\n"));
+    let log = std::fs::read_to_string(dir.path().join("var/log/full")).expect("full log");
+    for want in [
+        "] pbx_timing.c: '25:00' isn't a valid start time.\n",
+        "] pbx_timing.c: Invalid end day of week 'frx', skipping element\n",
+    ] {
+        assert!(log.contains(want), "{want:?} in {log}");
+    }
+    let past = regex::Regex::new(
+        r"NOTICE\[\d+\]\[C-[0-9a-f]{8}\] app_waituntil\.c: WaitUntil called in the past \(now \d{10}, arg 1\)\n",
+    )
+    .expect("regex");
+    assert!(past.is_match(&log), "{log}");
+}

@@ -393,6 +393,9 @@ fn gotoiftime(ctx: &AppCtx, data: &str) -> AppResult {
         None => (rest, ""),
     };
     let timing = Timing::parse(&spec.replace(',', "|"));
+    for w in &timing.warnings {
+        ctx.warning(&w.site, &w.message);
+    }
     let branch = if timing.matches_now() { b1 } else { b2 };
     if branch.is_empty() {
         return Ok(());
@@ -417,7 +420,11 @@ fn execiftime<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             );
             return Err(AppExit::Hangup);
         };
-        if !Timing::parse(&spec.replace(',', "|")).matches_now() {
+        let timing = Timing::parse(&spec.replace(',', "|"));
+        for w in &timing.warnings {
+            ctx.warning(&w.site, &w.message);
+        }
+        if !timing.matches_now() {
             return Ok(());
         }
         let (name, args) = split_app_call_paren(call);

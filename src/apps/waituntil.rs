@@ -24,7 +24,9 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             ctx.set_var(VAR, Some("FAILURE"));
             return Ok(());
         }
-        let Some(target) = super::builtins::parse_float_prefix(&data) else {
+        // sscanf("%30ld%30lf"): whole seconds, then what follows as the
+        // fraction (".25"); a missing fraction counts as none.
+        let Some((seconds, used)) = crate::funcs::c::scan_long(&data, 30) else {
             ctx.warning(
                 crate::site!("app_waituntil.c", 91, "waituntil_exec"),
                 "WaitUntil called with non-numeric argument",
@@ -32,24 +34,22 @@ fn waituntil<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             ctx.set_var(VAR, Some("FAILURE"));
             return Ok(());
         };
+        let fraction = crate::funcs::c::scan_double_w(&data[used..], 30).map_or(0.0, |(f, _)| f);
+        let future_usec = (fraction * 1_000_000.0) as i64;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        let ms = ((target - now) * 1000.0).floor();
-        if ms <= 0.0 {
-            ctx.warning(
-                crate::site!("app_waituntil.c", 0, "waituntil_exec"),
-                "Time has already passed; not waiting",
+            .unwrap_or_default();
+        let (now_sec, now_usec) = (now.as_secs() as i64, i64::from(now.subsec_micros()));
+        // ast_tvdiff_ms: whole seconds, then microseconds divided toward zero.
+        let ms = (seconds - now_sec) * 1000 + (future_usec - now_usec) / 1000;
+        if ms < 0 {
+            ctx.notice(
+                crate::site!("app_waituntil.c", 100, "waituntil_exec"),
+                &format!("WaitUntil called in the past (now {now_sec}, arg {seconds})"),
             );
             ctx.set_var(VAR, Some("PAST"));
             return Ok(());
         }
-        ctx.verbose(
-            3,
-            crate::site!("app_waituntil.c", 0, "waituntil_exec"),
-            &format!("Waiting for {} ms", ms as i64),
-        );
         match ctx.chan.sleep(Duration::from_millis(ms as u64)).await {
             Ok(()) => ctx.set_var(VAR, Some("OK")),
             Err(_) => {

@@ -315,6 +315,7 @@ macro_rules! site {
 /// caller's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deferred {
+    pub level: Level,
     pub site: Site<'static>,
     pub message: String,
 }
@@ -327,8 +328,14 @@ impl std::fmt::Display for Deferred {
 }
 
 impl Deferred {
+    /// A warning.
     pub fn new(site: &Site<'static>, message: impl Into<String>) -> Deferred {
+        Deferred::at(Level::Warning, site, message)
+    }
+
+    pub fn at(level: Level, site: &Site<'static>, message: impl Into<String>) -> Deferred {
         Deferred {
+            level,
             site: *site,
             message: message.into(),
         }
@@ -719,6 +726,16 @@ impl Logger {
             site: *site,
             callid,
             message,
+        });
+    }
+
+    /// Logs a message that was collected earlier, where Asterisk logs it.
+    pub fn deferred(&self, d: &Deferred, callid: Option<u32>) {
+        self.log(Record {
+            level: d.level,
+            site: d.site,
+            callid,
+            message: &d.message,
         });
     }
 

@@ -407,6 +407,10 @@ impl System {
             None,
             &format!("PBX UUID: {uuid}"),
         );
+        // pbx_config loads as the modules do, after the UUID line.
+        for d in &loaded.dialplan.load_log {
+            pbx.logger.deferred(d, None);
+        }
         Ok(Arc::new_cyclic(|this| System {
             conf,
             loaded: RwLock::new(Arc::new(loaded)),
@@ -490,6 +494,11 @@ impl System {
         }
         if parts.contains(&Part::Logger) {
             self.pbx.logger.apply(&next.logger, &self.conf.dirs.log);
+        }
+        if parts.contains(&Part::Dialplan) {
+            for d in &next.dialplan.load_log {
+                self.pbx.logger.deferred(d, None);
+            }
         }
         if parts.contains(&Part::Cdr) {
             self.cdr.configure(&next.cdr.general);

@@ -5,6 +5,7 @@
 use super::find::{FastMap, LookupIndex};
 use super::pattern::{ext_cmp, extension_match, normalize_name};
 use crate::config::{Config, Diagnostic, Origin, Severity, is_true};
+use crate::core::logger::{Deferred, Level, Site};
 
 /// The priority number Asterisk gives a `hint`.
 pub const PRIORITY_HINT: i32 = -1;
@@ -129,6 +130,12 @@ pub struct Dialplan {
     pub general: General,
     /// Everything pbx_config would have logged while building.
     pub diagnostics: Vec<Diagnostic>,
+    /// The same, as Asterisk logs it while the dialplan loads (pbx_config.c
+    /// and the pbx.c and pbx_timing.c calls under it), in order.
+    pub load_log: Vec<Deferred>,
+    /// The directory of extensions.conf: pbx_config names files relative
+    /// to it ("at line 7 of extensions.conf").
+    config_dir: Option<std::path::PathBuf>,
     /// Extension lookup tables, built once the contexts are complete.
     lookup: LookupIndex,
 }
@@ -299,6 +306,40 @@ impl Dialplan {
         });
     }
 
+    /// Logs, as Asterisk would while loading, from `file`'s `function`.
+    fn log(
+        &mut self,
+        level: Level,
+        file: &'static str,
+        line: u32,
+        function: &'static str,
+        message: String,
+    ) {
+        let site = Site {
+            file,
+            line,
+            function,
+        };
+        self.load_log.push(Deferred::at(level, &site, message));
+    }
+
+    /// A pbx_load_config message, which ends in where the line is.
+    fn log_config(&mut self, level: Level, line: u32, origin: &Origin, message: &str) {
+        let text = message.replace("{at}", &self.at_line(origin));
+        self.log(level, "pbx_config.c", line, "pbx_load_config", text);
+    }
+
+    /// " at line N of F", F as the config reader names the file: relative
+    /// to the configuration directory when it is inside it.
+    fn at_line(&self, origin: &Origin) -> String {
+        let file = self
+            .config_dir
+            .as_deref()
+            .and_then(|d| origin.file.strip_prefix(d).ok())
+            .unwrap_or(&origin.file);
+        format!(" at line {} of {}", origin.line, file.display())
+    }
+
     fn context_mut(&mut self, name: &str) -> usize {
         if let Some(&i) = self.index.get(name) {
             return i;
@@ -311,7 +352,14 @@ impl Dialplan {
 
     /// Builds the dialplan from a loaded extensions.conf.
     pub fn from_config(cfg: &Config) -> Self {
-        let mut dp = Dialplan::default();
+        let mut dp = Dialplan {
+            config_dir: cfg
+                .files
+                .first()
+                .and_then(|f| f.parent())
+                .map(|d| d.to_path_buf()),
+            ..Dialplan::default()
+        };
         if let Some(g) = cfg.section("general") {
             let gen_ = &mut dp.general;
             gen_.static_config = g.get("static").is_some_and(is_true);
@@ -350,13 +398,12 @@ impl Dialplan {
                 let name = v.name.to_ascii_lowercase();
                 if name.starts_with("same") {
                     if last_exten.is_empty() {
-                        dp.warn(
-                            &v.origin,
-                            format!(
-                                "No previous pattern in the first entry of context '{}' to match '{}'",
-                                cat.name, v.name
-                            ),
+                        let msg = format!(
+                            "No previous pattern in the first entry of context '{}' to match '{}'",
+                            cat.name, v.name
                         );
+                        dp.warn(&v.origin, msg.clone());
+                        dp.log_config(Level::Error, 1763, &v.origin, &format!("{msg}{{at}}!"));
                         continue;
                     }
                     let ext = last_exten.clone();
@@ -395,6 +442,8 @@ impl Dialplan {
                         &v.origin,
                         format!("==!!== Unknown directive: {} -- IGNORING!!!", v.name),
                     );
+                    let msg = format!("==!!== Unknown directive: {}{{at}} -- IGNORING!!!", v.name);
+                    dp.log_config(Level::Warning, 1961, &v.origin, &msg);
                 }
             }
         }
@@ -410,13 +459,16 @@ impl Dialplan {
             ),
             None => (value, None),
         };
+        // ast_build_timing's complaints come as the include is added.
+        if let Some(t) = &timing {
+            self.load_log.extend(t.warnings.iter().cloned());
+        }
         let ctx = &mut self.contexts[ci];
         if ctx.includes.iter().any(|i| i.value == value) {
             let cname = ctx.name.clone();
-            self.warn(
-                origin,
-                format!("Context '{value}' already included in '{cname}' context on include"),
-            );
+            let msg = format!("Context '{value}' already included in '{cname}' context on include");
+            self.warn(origin, msg.clone());
+            self.log_config(Level::Warning, 1916, origin, &format!("{msg}{{at}}"));
             return;
         }
         ctx.includes.push(Include {
@@ -448,6 +500,12 @@ impl Dialplan {
                 Some(end) => (p, Some(l[..end].to_string())),
                 None => {
                     self.warn(origin, "Label missing trailing ')'".into());
+                    self.log_config(
+                        Level::Warning,
+                        1796,
+                        origin,
+                        "Label missing trailing ')'{at}",
+                    );
                     return;
                 }
             },
@@ -467,6 +525,8 @@ impl Dialplan {
                         origin,
                         "Can't use 'next' priority on the first entry!".into(),
                     );
+                    let msg = "Can't use 'next' priority on the first entry{at}!";
+                    self.log_config(Level::Warning, 1812, origin, msg);
                     return;
                 }
             }
@@ -478,25 +538,46 @@ impl Dialplan {
                         origin,
                         "Can't use 'same' priority on the first entry!".into(),
                     );
+                    let msg = "Can't use 'same' priority on the first entry{at}!";
+                    self.log_config(Level::Warning, 1822, origin, msg);
                     return;
                 }
             }
-            word => match word.parse::<i32>() {
-                Ok(n) if n >= 1 => n,
-                Ok(_) => {
+            // sscanf("%30d"): a leading number counts, whatever follows.
+            word => match crate::funcs::c::scan_long(word, 30) {
+                Some((n, _)) if n >= 1 => n as i32,
+                Some(_) => {
                     self.warn(origin, format!("Invalid priority '{word}'"));
+                    let msg = format!("Invalid priority '{word}'{{at}}");
+                    self.log_config(Level::Warning, 1837, origin, &msg);
                     return;
                 }
-                Err(_) => {
-                    let found = self.contexts[ci]
+                None => {
+                    let ext = self.contexts[ci]
                         .extensions
                         .iter()
-                        .filter(|e| e.cidmatch == cidmatch && ext_cmp(&e.name, &exten).is_eq())
-                        .find_map(|e| e.find_label(word));
+                        .find(|e| e.cidmatch == cidmatch && ext_cmp(&e.name, &exten).is_eq());
+                    let found = ext.and_then(|e| e.find_label(word));
                     match found {
                         Some(p) if p >= 1 => p,
                         _ => {
+                            // pbx.c's lookup says so first when the
+                            // extension is there but the label is not.
+                            if ext.is_some() {
+                                let ctx_name = self.contexts[ci].name.clone();
+                                self.log(
+                                    Level::Notice,
+                                    "pbx.c",
+                                    3017,
+                                    "pbx_extension_helper",
+                                    format!(
+                                        "No such label '{word}' in extension '{exten}' in context '{ctx_name}'"
+                                    ),
+                                );
+                            }
                             self.warn(origin, format!("Invalid priority/label '{word}'"));
+                            let msg = format!("Invalid priority/label '{word}'{{at}}");
+                            self.log_config(Level::Warning, 1830, origin, &msg);
                             return;
                         }
                     }
@@ -516,10 +597,9 @@ impl Dialplan {
                     match inner.rfind(')') {
                         Some(close) => (name.to_string(), inner[..close].to_string()),
                         None => {
-                            self.warn(
-                                origin,
-                                format!("No closing parenthesis found? '{name}({inner}'"),
-                            );
+                            let msg = format!("No closing parenthesis found? '{name}({inner}'");
+                            self.warn(origin, msg.clone());
+                            self.log_config(Level::Warning, 1869, origin, &format!("{msg}{{at}}"));
                             (name.to_string(), inner.to_string())
                         }
                     }
@@ -531,7 +611,21 @@ impl Dialplan {
             ipri += p;
         }
         *last_pri = ipri;
-        self.add_extension(ci, &exten, cidmatch, ipri, label, app, data, origin);
+        if exten == "_." || exten == "_!" {
+            let msg = format!(
+                "The use of '{exten}' for an extension is strongly discouraged and can have unexpected behavior.  Please use '_X{}' instead{{at}}",
+                &exten[1..]
+            );
+            self.log_config(Level::Warning, 1885, origin, &msg);
+        }
+        if !self.add_extension(ci, &exten, cidmatch, ipri, label, app, data, origin) {
+            self.log_config(
+                Level::Warning,
+                1897,
+                origin,
+                "Unable to register extension{at}",
+            );
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -545,13 +639,23 @@ impl Dialplan {
         app: String,
         data: String,
         origin: &Origin,
-    ) {
+    ) -> bool {
         if exten.is_empty() {
             self.warn(
                 origin,
                 "You have to be kidding-- add exten '' to context? Action ignored.".into(),
             );
-            return;
+            let ctx_name = self.contexts[ci].name.clone();
+            self.log(
+                Level::Error,
+                "pbx.c",
+                7394,
+                "ast_add_extension2_lockopt",
+                format!(
+                    "You have to be kidding-- add exten '' to context {ctx_name}? Figure out a name and call me back. Action ignored."
+                ),
+            );
+            return false;
         }
         let name = normalize_name(exten);
         let label = label.filter(|l| !l.is_empty());
@@ -574,7 +678,7 @@ impl Dialplan {
             let e = &ctx.extensions[i];
             ext_cmp(&e.name, &name).is_eq() && e.cidmatch == cidmatch
         });
-        let new_pri = Priority {
+        let mut new_pri = Priority {
             priority,
             label,
             app,
@@ -584,21 +688,26 @@ impl Dialplan {
         match (pos, same) {
             (Some(i), true) => {
                 let e = &mut ctx.extensions[i];
-                if let Some(lbl) = &new_pri.label
-                    && let Some(other) = e.find_label(lbl)
+                // A label already used at another priority is dropped; the
+                // priority is still added (add_priority).
+                if let Some(lbl) = new_pri.label.clone()
+                    && let Some(other) = e.find_label(&lbl).filter(|&o| o != priority)
                 {
                     let msg = format!(
                         "Extension '{name}' priority {priority} in '{ctx_name}', label '{lbl}' already in use at priority {other}"
                     );
-                    self.warn(origin, msg);
-                    return;
+                    new_pri.label = None;
+                    self.warn(origin, msg.clone());
+                    self.log(Level::Warning, "pbx.c", 7170, "add_priority", msg);
                 }
+                let e = &mut self.contexts[ci].extensions[i];
                 if e.priority(priority).is_some() {
                     let msg = format!(
                         "Unable to register extension '{name}' priority {priority} in '{ctx_name}', already in use"
                     );
-                    self.warn(origin, msg);
-                    return;
+                    self.warn(origin, msg.clone());
+                    self.log(Level::Warning, "pbx.c", 7203, "add_priority", msg);
+                    return false;
                 }
                 let at = e.priorities.partition_point(|p| p.priority < priority);
                 e.priorities.insert(at, new_pri);
@@ -615,6 +724,7 @@ impl Dialplan {
                 }
             }
         }
+        true
     }
 }
 

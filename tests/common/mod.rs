@@ -17,6 +17,14 @@ pub fn config_copy(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Copies a config directory of the repository (`tests/configs/<name>`,
+/// say) into a fresh temporary directory.
+pub fn dir_copy(path: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(&repo().join(path), dir.path());
+    dir
+}
+
 /// Copies `compat-configs/<name>` into `<fresh temporary directory>/<sub>`
 /// (the layout a capture ran in, where paths leaving the config directory
 /// are compared).
