@@ -87,6 +87,7 @@ pub fn build(config_file: &Path) -> Report {
         report.files.extend(raw.files.iter().cloned());
         report.diagnostics.extend(raw.warnings.iter().cloned());
     }
+    report.diagnostics.extend(conf.unsupported());
     let mut loaded = Loaded::default();
     for part in Part::ALL {
         if let Err(ConfigError(d)) = loaded.reload_part(&conf, part) {

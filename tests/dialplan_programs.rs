@@ -323,7 +323,10 @@ exten => s,1,GotoIfTime(25:00-26:00,*,*,*?done)\n\
         ""
     );
     wait_idle(&d);
-    assert!(d.rx("dialplan show globals").contains("RESULT_TIMEWARN=PAST\n"));
+    assert!(
+        d.rx("dialplan show globals")
+            .contains("RESULT_TIMEWARN=PAST\n")
+    );
     let log = std::fs::read_to_string(dir.path().join("var/log/full")).expect("full log");
     for want in [
         "] pbx_timing.c: '25:00' isn't a valid start time.\n",
@@ -336,4 +339,54 @@ exten => s,1,GotoIfTime(25:00-26:00,*,*,*?done)\n\
     )
     .expect("regex");
     assert!(past.is_match(&log), "{log}");
+}
+
+/// asterisk.conf's `maxcalls`: once that many channels run the dialplan,
+/// the next one is refused with pbx.c's warning, and `defaultlanguage` is
+/// a new channel's language.
+#[test]
+fn maxcalls_refuses_and_defaultlanguage_applies() {
+    let dir = config_copy("dialplan");
+    let conf = dir.path().join("asterisk.conf");
+    let text = std::fs::read_to_string(&conf).expect("asterisk.conf");
+    std::fs::write(
+        &conf,
+        text.replace("[options]", "[options]\nmaxcalls = 1\ndefaultlanguage = fr"),
+    )
+    .expect("write");
+    let ext = dir.path().join("extensions.conf");
+    let mut dp = std::fs::read_to_string(&ext).expect("read");
+    dp.push_str("\n[t-lang]\nexten => s,1,Set(GLOBAL(RESULT_LANG)=${CHANNEL(language)})\n");
+    std::fs::write(&ext, dp).expect("write");
+    let d = Daemon::start(dir.path());
+    assert_eq!(
+        d.rx("channel originate Local/s@t-lang application NoOp"),
+        ""
+    );
+    wait_idle(&d);
+    assert!(d.rx("dialplan show globals").contains("RESULT_LANG=fr\n"));
+    assert_eq!(
+        d.rx("channel originate Local/s@t-wait application Wait 10"),
+        ""
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    d.rx("channel originate Local/s@t-lang application NoOp");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refused = regex::Regex::new(
+        r"WARNING\[\d+\](\[C-[0-9a-f]{8}\])? pbx\.c: Maximum call limit of 1 calls exceeded by 'Local/s@t-lang-0000000\d;2'!\n",
+    )
+    .expect("regex");
+    loop {
+        let log = std::fs::read_to_string(dir.path().join("var/log/full")).unwrap_or_default();
+        if refused.is_match(&log) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no call-limit warning in {log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let count = d.rx("core show channels count");
+    assert!(
+        count.starts_with("2 active channels\n1 active call\n"),
+        "{count}"
+    );
 }

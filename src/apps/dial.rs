@@ -67,7 +67,7 @@ async fn request(
             sys: sys.clone(),
             chan: two,
         };
-        tokio::spawn(crate::pbx::run::pbx_run(ctx));
+        crate::pbx::run::pbx_start_or_hang_up(ctx);
         return Ok((one, None));
     }
     let flavor = if tech.eq_ignore_ascii_case("SIP") {
@@ -556,10 +556,10 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         set_answered(ctx, &caller);
         if Arc::ptr_eq(&t.transferee, &peer) {
             // The callee runs the dialplan where it was sent.
-            tokio::spawn(crate::pbx::run::pbx_run(AppCtx {
+            crate::pbx::run::pbx_start_or_hang_up(AppCtx {
                 sys: sys.clone(),
                 chan: peer.clone(),
-            }));
+            });
         } else {
             crate::pbx::run::hangup_channel(sys, &peer);
         }

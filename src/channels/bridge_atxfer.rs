@@ -204,10 +204,10 @@ pub async fn attended_transfer_feature(
         second.destroy();
         return None;
     }
-    tokio::spawn(crate::pbx::run::pbx_run(AppCtx {
+    crate::pbx::run::pbx_start_or_hang_up(AppCtx {
         sys: sys.clone(),
         chan: two,
-    }));
+    });
     // Asterisk's target thread starts after the dialplan's: a target that
     // answers at once has done so before it is in its bridge.
     wait_for_answer(&target, QUICK_ANSWER).await;

@@ -234,10 +234,10 @@ pub fn spawn_detached(sys: &Arc<System>, bridge: Arc<Bridge>, a: Arc<Channel>, b
                     bridge.destroy();
                     if let Some(t) = bridge.transfer() {
                         crate::pbx::run::hangup_channel(&sys, &t.transferer);
-                        tokio::spawn(crate::pbx::run::pbx_run(AppCtx {
+                        crate::pbx::run::pbx_start_or_hang_up(AppCtx {
                             sys: sys.clone(),
                             chan: t.transferee,
-                        }));
+                        });
                     }
                     return;
                 }

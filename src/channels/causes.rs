@@ -115,6 +115,7 @@ pub const NORMAL_CLEARING: u32 = 16;
 pub const USER_BUSY: u32 = 17;
 pub const NO_ANSWER: u32 = 19;
 pub const CONGESTION: u32 = 34;
+pub const SWITCH_CONGESTION: u32 = 42;
 pub const CHAN_NOT_IMPLEMENTED: u32 = 66;
 
 /// The text for a cause number (`ast_cause2str`): "Unknown" when not in the table.

@@ -825,6 +825,9 @@ pub struct Channels {
     pub events: EventBus,
     /// The system name (`systemname` in asterisk.conf) that prefixes unique ids.
     system_name: String,
+    /// A new channel's language unless its driver sets one
+    /// (`defaultlanguage` in asterisk.conf).
+    default_language: String,
 }
 
 /// What a new channel starts with.
@@ -854,6 +857,7 @@ impl Channels {
             active: AtomicU32::new(0),
             events: EventBus::new(),
             system_name: system_name.to_string(),
+            default_language: "en".into(),
         }
     }
 
@@ -878,6 +882,14 @@ impl Channels {
         } else {
             format!("{}-{epoch}.{seq}", self.system_name)
         }
+    }
+
+    /// The same registry with another default language.
+    pub fn with_default_language(mut self, language: &str) -> Self {
+        if !language.is_empty() {
+            self.default_language = language.to_string();
+        }
+        self
     }
 
     pub fn next_callid(&self) -> u32 {
@@ -913,7 +925,9 @@ impl Channels {
             connected: Connected::default(),
             dialed: Dialed::default(),
             redirecting: Redirecting::default(),
-            language: init.language.unwrap_or_else(|| "en".into()),
+            language: init
+                .language
+                .unwrap_or_else(|| self.default_language.clone()),
             musicclass: init.musicclass.unwrap_or_default(),
             accountcode: init.accountcode,
             peeraccount: String::new(),

@@ -253,11 +253,122 @@ impl AsteriskConf {
         }
     }
 
+    /// The asterisk.conf lines Asterism does not act on (check-config):
+    /// options it has not built, ones that mean nothing without
+    /// Asterisk's process model, and names Asterisk does not know either.
+    pub fn unsupported(&self) -> Vec<crate::config::Diagnostic> {
+        // Read and acted on; everything else is reported.
+        const ACTED: &[(&str, &[&str])] = &[
+            ("files", &["astctl"]),
+            (
+                "directories",
+                &[
+                    "astcachedir",
+                    "astetcdir",
+                    "astspooldir",
+                    "astvarlibdir",
+                    "astdbdir",
+                    "astdatadir",
+                    "astkeydir",
+                    "astlogdir",
+                    "astagidir",
+                    "astrundir",
+                    // No module files to load or programs beside ours: the
+                    // paths are kept for `core show settings`.
+                    "astmoddir",
+                    "astsbindir",
+                ],
+            ),
+            (
+                "options",
+                &[
+                    "verbose",
+                    "execincludes",
+                    "systemname",
+                    "defaultlanguage",
+                    "languageprefix",
+                    "maxcalls",
+                    "maxload",
+                    "minmemfree",
+                    "entityid",
+                    "hideconnect",
+                    "disable_remote_console_shell",
+                    "sounds_search_custom_dir",
+                ],
+            ),
+        ];
+        let mut out = Vec::new();
+        let Some(cfg) = &self.raw else {
+            return out;
+        };
+        for (section, names) in ACTED {
+            let Some(sec) = cfg.section(section) else {
+                continue;
+            };
+            for v in &sec.variables {
+                if !names.iter().any(|n| n.eq_ignore_ascii_case(&v.name)) {
+                    crate::config::views::unknown_option(&mut out, v, section);
+                }
+            }
+        }
+        out
+    }
+
     /// Options for loading the other config files of this installation.
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
             config_dir: self.dirs.etc.clone(),
             exec_includes: self.options.exec_includes,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// check-config hears of every line Asterism does not act on, with
+    /// its place; lines it acts on are not mentioned.
+    #[test]
+    fn unsupported_lines_are_reported() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("asterisk.conf");
+        std::fs::write(
+            &path,
+            "[files]\nastctl => a.ctl\nastctlpermissions => 0660\n[directories]\nastlogdir => log\nastfoo => x\n[options]\nverbose = 3\nmaxcalls = 10\nrunuser = asterisk\ntransmit_silence = yes\nfrobnicate = 1\n",
+        )
+        .expect("write");
+        let conf = AsteriskConf::load(&path).expect("load");
+        let got: Vec<(u32, String)> = conf
+            .unsupported()
+            .into_iter()
+            .map(|d| (d.line, d.message))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    3,
+                    "unknown or unsupported option 'astctlpermissions' in [files]".to_string()
+                ),
+                (
+                    6,
+                    "unknown or unsupported option 'astfoo' in [directories]".to_string()
+                ),
+                (
+                    10,
+                    "unknown or unsupported option 'runuser' in [options]".to_string()
+                ),
+                (
+                    11,
+                    "unknown or unsupported option 'transmit_silence' in [options]".to_string()
+                ),
+                (
+                    12,
+                    "unknown or unsupported option 'frobnicate' in [options]".to_string()
+                ),
+            ]
+        );
+        assert_eq!(conf.options.max_calls, Some(10));
     }
 }

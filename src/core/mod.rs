@@ -398,7 +398,7 @@ impl System {
         let now = SystemTime::now();
         let verbose = conf.options.verbose;
         let logger = crate::core::logger::Logger::new(&loaded.logger, &conf.dirs.log, verbose);
-        let pbx = crate::pbx::Pbx::new(&conf.options.system_name, logger);
+        let pbx = crate::pbx::Pbx::new(&conf.options, logger);
         pbx.load_globals(&loaded.dialplan);
         let uuid = pbx_uuid(&db)?;
         pbx.logger.verbose(

@@ -32,10 +32,11 @@ pub struct Pbx {
 }
 
 impl Pbx {
-    pub fn new(system_name: &str, logger: Logger) -> Self {
+    pub fn new(options: &crate::config::asterisk_conf::CoreOptions, logger: Logger) -> Self {
         Self {
             globals: RwLock::new(VarList::new()),
-            channels: Channels::new(system_name),
+            channels: Channels::new(&options.system_name)
+                .with_default_language(&options.default_language),
             logger,
             devstates: Default::default(),
         }

@@ -182,7 +182,7 @@ pub async fn request(
         sys: sys.clone(),
         chan: two,
     };
-    tokio::spawn(crate::pbx::run::pbx_run(ctx));
+    crate::pbx::run::pbx_start_or_hang_up(ctx);
     Ok(one)
 }
 
@@ -367,7 +367,7 @@ pub async fn originate_then(
                 d.set_exten(&exten);
                 d.priority = priority;
             }
-            tokio::spawn(crate::pbx::run::pbx_run(ctx));
+            crate::pbx::run::pbx_start_or_hang_up(ctx);
         }
     }
     Ok(chan)

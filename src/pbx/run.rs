@@ -105,8 +105,96 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
     }
 }
 
-/// Runs the dialplan on a channel until it ends, then hangs the channel up.
-pub async fn pbx_run(ctx: AppCtx) {
+/// Why a channel may not start its dialplan (`AST_PBX_CALL_LIMIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("call limit reached")]
+pub struct CallLimit;
+
+/// `increase_call_count`: asterisk.conf's `maxcalls`, `maxload` and
+/// `minmemfree` each refuse a new call (and say why) once reached; every
+/// limit is checked, as Asterisk checks them all.
+fn admit_call(ctx: &AppCtx) -> Result<(), CallLimit> {
+    use std::sync::atomic::Ordering;
+    let o = &ctx.sys.conf.options;
+    let name = &ctx.chan.name;
+    let logger = &ctx.sys.pbx.logger;
+    let mut refused = false;
+    if let Some(max) = o.max_calls.filter(|&m| m > 0)
+        && ctx.sys.pbx.channels.active.load(Ordering::SeqCst) >= max
+    {
+        let site = crate::site!("pbx.c", 4665, "increase_call_count");
+        let msg = format!("Maximum call limit of {max} calls exceeded by '{name}'!");
+        logger.warning(site, None, &msg);
+        refused = true;
+    }
+    if o.max_load > 0.0 {
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if load >= o.max_load {
+            let site = crate::site!("pbx.c", 4672, "increase_call_count");
+            let msg = format!(
+                "Maximum loadavg limit of {:.6} load exceeded by '{name}' (currently {load:.6})!",
+                o.max_load
+            );
+            logger.warning(site, None, &msg);
+            refused = true;
+        }
+    }
+    if o.min_memfree > 0
+        && let Some(free) = free_memory_mb()
+        && free < o.min_memfree
+    {
+        let site = crate::site!("pbx.c", 4686, "increase_call_count");
+        let msg = format!(
+            "Available system memory (~{free}MB) is below the configured low watermark ({}MB)",
+            o.min_memfree
+        );
+        logger.warning(site, None, &msg);
+        refused = true;
+    }
+    if refused {
+        return Err(CallLimit);
+    }
+    let counters = &ctx.sys.pbx.channels;
+    counters.processed.fetch_add(1, Ordering::SeqCst);
+    counters.active.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+/// sysinfo's free and buffer RAM in MB, as Asterisk counts free memory.
+fn free_memory_mb() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb = |key: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((kb("MemFree:")? + kb("Buffers:")?) / 1024)
+}
+
+/// `ast_pbx_start`: admits the call (see [`admit_call`]) and runs the
+/// dialplan on the channel in its own task. A refused channel is left to
+/// its caller, which hangs it up its own way.
+pub fn pbx_start(ctx: AppCtx) -> Result<(), CallLimit> {
+    admit_call(&ctx)?;
+    tokio::spawn(pbx_run_admitted(ctx));
+    Ok(())
+}
+
+/// [`pbx_start`] for callers with nothing of their own to say when the
+/// call is refused: the channel is hung up as congested.
+pub fn pbx_start_or_hang_up(ctx: AppCtx) {
+    let (sys, chan) = (ctx.sys.clone(), ctx.chan.clone());
+    if pbx_start(ctx).is_err() {
+        chan.lock().hangupcause = crate::channels::causes::SWITCH_CONGESTION;
+        hangup_channel(&sys, &chan);
+    }
+}
+
+/// Runs the dialplan on an admitted channel until it ends, then hangs
+/// the channel up.
+async fn pbx_run_admitted(ctx: AppCtx) {
     use std::sync::atomic::Ordering;
     // __ast_pbx_run binds a channel that has no call id to a new one
     // (chan_sip binds one when its device calls, Dial's legs take their
@@ -119,9 +207,6 @@ pub async fn pbx_run(ctx: AppCtx) {
         }
         id => id,
     };
-    let counters = &ctx.sys.pbx.channels;
-    counters.processed.fetch_add(1, Ordering::SeqCst);
-    counters.active.fetch_add(1, Ordering::SeqCst);
     let sys = ctx.sys.clone();
     crate::core::logger::CALLID
         .scope(callid, async move {

@@ -2708,9 +2708,25 @@ impl Task {
         );
         let ctx = AppCtx {
             sys: self.sys.clone(),
-            chan,
+            chan: chan.clone(),
         };
-        tokio::spawn(crate::pbx::run::pbx_run(ctx));
+        if crate::pbx::run::pbx_start(ctx).is_err() {
+            // Past maxcalls/maxload: chan_sip answers 480 itself;
+            // chan_pjsip hangs up as congested (503).
+            let site = match self.flavor {
+                Flavor::ChanSip => crate::site!("chan_sip.c", 27022, "handle_request_invite"),
+                Flavor::Pjsip => crate::site!("chan_pjsip.c", 3229, "pbx_start_incoming_request"),
+            };
+            let msg = "Failed to start PBX (call limit reached) ";
+            self.sys.pbx.logger.warning(site, None, msg);
+            match self.flavor {
+                Flavor::ChanSip => self.hangup(key, crate::channels::causes::NO_ANSWER),
+                Flavor::Pjsip => {
+                    chan.lock().hangupcause = crate::channels::causes::SWITCH_CONGESTION;
+                }
+            }
+            crate::pbx::run::hangup_channel(&self.sys, &chan);
+        }
     }
 
     async fn command(&mut self, cmd: Command) {
