@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""capture.py -- the VoiceMailMain sessions of tests/voicemail_main.rs,
+played against a running reference instance (see capture.sh, README.md).
+
+  capture.py sounds DATADIR
+      DATADIR/sounds/en: every prompt name of /usr/share/asterisk/sounds/en
+      as a 100 ms silent wav (the test's `short_sounds`).
+  capture.py session NAME --spool DIR --log FILE --sip HOST:PORT
+                     --ami PORT --work DIR --out FILE
+      puts the session's messages in DIR/voicemail/default/1000, logs in to
+      AMI (user vm), calls the session's extension from SIPp pressing the
+      session's keys (RFC 4733, at the test's times after the answer),
+      waits 0.5 s, and writes FILE: the PLAYBACK TestEvents' `Message:`
+      (spool paths cut to `voicemail/...`), the spool afterwards, the
+      MessageWaiting events, and the instance's `Incorrect password` log
+      lines.
+"""
+import argparse
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "../../.."))
+
+
+def short_wav(path):
+    samples = 800
+    b = b"RIFF" + struct.pack("<I", 36 + samples * 2) + b"WAVEfmt "
+    b += struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
+    b += b"data" + struct.pack("<I", samples * 2) + b"\0" * (samples * 2)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b)
+
+
+def short_sounds(src, dst):
+    for e in os.scandir(src):
+        if e.is_dir():
+            short_sounds(e.path, os.path.join(dst, e.name))
+        else:
+            stem = e.name.rsplit(".", 1)[0] if "." in e.name else e.name
+            short_wav(os.path.join(dst, stem + ".wav"))
+
+
+def dtmf_pcap(path, key, n):
+    """tests/voicemail_main.rs `dtmf_pcap`, byte for byte."""
+    event = {"*": 10, "#": 11}.get(key)
+    if event is None:
+        event = int(key)
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    ts = 8000 * (n + 1)
+    seq0 = (20 * (n + 1)) & 0xFFFF
+    for i in range(8):
+        end = i >= 5
+        duration = 160 * (min(i, 4) + 1)
+        rtp = bytes([0x80, 101 | (0x80 if i == 0 else 0)])
+        rtp += struct.pack(">HII", seq0 + i, ts, 0x5EED)
+        rtp += bytes([event, (0x80 | 10) if end else 10])
+        rtp += struct.pack(">H", duration)
+        udp_len = 8 + len(rtp)
+        ip = bytearray([0x45, 0]) + struct.pack(">HH", 20 + udp_len, seq0 + i)
+        ip += bytes([0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2])
+        s = sum(struct.unpack(">10H", bytes(ip)))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        ip[10:12] = struct.pack(">H", (~s) & 0xFFFF)
+        frame = bytes([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]) + bytes(ip)
+        frame += struct.pack(">HHHH", 40000, 40000, udp_len, 0) + rtp
+        t_us = min(i, 5) * 20000
+        out += struct.pack("<IIII", t_us // 1000000, t_us % 1000000, len(frame), len(frame))
+        out += frame
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def msg_txt(mark):
+    return (";\n; Message Information file\n;\n[message]\norigmailbox=1000\n"
+            "context=internal\nmacrocontext=\nexten=1000\nrdnis=unknown\npriority=1\n"
+            "callerchan=SIP/1001-00000000\ncallerid=%s\n"
+            "origdate=Tue Nov 14 10:13:20 PM UTC 2023\norigtime=1700000000\n"
+            "category=\nmsg_id=1700000000-00000000\nflag=\nduration=5\n" % mark)
+
+
+def login_keys():
+    keys, t = [], 1000
+    for s in ["1000#", "99#", "1000#", "1234#"]:
+        for c in s:
+            keys.append((t, c))
+            t += 400
+        t += 400
+    t += 2500
+    keys.append((t, "#"))
+    return keys
+
+
+# name: (extension, [(folder, n, callerid mark)], [(ms after answer, key)])
+SESSIONS = {
+    "login_wrong_password_then_right_and_intro":
+        ("9700", [("INBOX", 0, "one")], login_keys()),
+    "playing_a_message_moves_it_to_old":
+        ("9701", [("INBOX", 0, "one")],
+         [(1000, "1"), (1400, "2"), (1800, "3"), (2200, "4"), (2600, "#"),
+          (5000, "1"), (8000, "#")]),
+    "deleting_renumbers_the_rest_and_s_skips_the_password":
+        ("9702", [("INBOX", 0, "one"), ("INBOX", 1, "two"), ("INBOX", 2, "three")],
+         [(2500, "1"), (5500, "7"), (8500, "#")]),
+    "saving_to_a_folder":
+        ("9702", [("INBOX", 0, "one"), ("INBOX", 1, "two"), ("Work", 0, "old work")],
+         [(2500, "1"), (5500, "9"), (12500, "2"), (15500, "#")]),
+    "three_wrong_passwords_end_the_call":
+        ("9701", [],
+         [(1000, "5"), (1400, "#"), (2500, "6"), (2900, "#"), (4000, "7"), (4400, "#")]),
+    "changing_folder":
+        ("9702", [("Old", 0, "old one")], [(2500, "2"), (9500, "0"), (12000, "#")]),
+}
+
+
+class Ami:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(b"Action: Login\r\nUsername: vm\r\nSecret: vm\r\nEvents: on\r\n\r\n")
+        self.buf = []
+        self.lock = threading.Lock()
+        self.sock.settimeout(None)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                d = self.sock.recv(65536)
+            except OSError:
+                break
+            if not d:
+                break
+            with self.lock:
+                self.buf.append(d)
+
+    def text(self):
+        with self.lock:
+            return b"".join(self.buf).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def played(events):
+    out = []
+    for b in events.split("\n\n"):
+        if "Event: TestEvent" in b and "\nState: PLAYBACK" in b:
+            for l in b.split("\n"):
+                if l.startswith("Message: "):
+                    m = l[len("Message: "):]
+                    i = m.find("voicemail/")
+                    out.append(m[i:] if i >= 0 else m)
+                    break
+    return out
+
+
+def session(a):
+    exten, msgs, keys = SESSIONS[a.name]
+    box = os.path.join(a.spool, "voicemail/default/1000")
+    for folder, n, mark in msgs:
+        d = os.path.join(box, folder)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "msg%04d.txt" % n), "w") as f:
+            f.write(msg_txt(mark))
+        short_wav(os.path.join(d, "msg%04d.wav" % n))
+    os.makedirs(a.work, exist_ok=True)
+    ami = Ami(a.ami)
+    time.sleep(0.3)
+    trace = "vmm" + exten
+    xml = os.path.join(a.work, trace + ".xml")
+    args = []
+    for i, (ms, k) in enumerate(keys):
+        pcap = os.path.join(a.work, "%s-key%d.pcap" % (trace, i))
+        dtmf_pcap(pcap, k, i)
+        args += ["--play", "%d:%s" % (ms, pcap)]
+    subprocess.run([sys.executable, os.path.join(REPO, "sip-scenarios/media_call.py"), xml] + args,
+                   check=True)
+    before = len(ami.text())
+    env = dict(os.environ, SIPP_TIMEOUT="90")
+    st = subprocess.run([os.path.join(REPO, "sip-scenarios/run.sh"), "-o", a.work, "-n", trace, xml,
+                         a.sip, "-s", exten, "-key", "user", "1000", "-au", "1000",
+                         "-ap", "s3cret1000", "-p", "35162", "-mp", "36000"], env=env)
+    time.sleep(0.5)
+    events = ami.text()
+    got = played(events[before:])
+    lines = ["# Asterisk 20.20.1 (TEST_FRAMEWORK build), VoiceMailMain session `%s` of"
+             " tests/voicemail_main.rs;" % a.name,
+             "# captured with golden/asterisk-20.20.1/voicemail_main/capture.sh (see README.md).",
+             "# call: SIPp user 1000 -> %s; keys (ms after the answer): %s"
+             % (exten, " ".join("%d:%s" % (ms, k) for ms, k in keys)),
+             "# messages before: %s" % (", ".join("%s/msg%04d=%s" % m for m in msgs) or "none"),
+             "# SIPp exit status: %d" % st.returncode,
+             "[played]"]
+    lines += got
+    lines.append("[the same PLAYBACK TestEvents: AppFile:AppLine AppFunction Message]")
+    for b in events[before:].split("\n\n"):
+        if "Event: TestEvent" in b and "\nState: PLAYBACK" in b:
+            h = {}
+            for l in b.split("\n"):
+                k, _, v = l.partition(": ")
+                h.setdefault(k, v)
+            m = h.get("Message", "")
+            i = m.find("voicemail/")
+            lines.append("%s:%s %s %s" % (h.get("AppFile"), h.get("AppLine"), h.get("AppFunction"),
+                                          m[i:] if i >= 0 else m))
+    lines.append("[spool voicemail/default/1000: folders (with /) and files]")
+    for root, dirs, files in sorted(os.walk(box)):
+        dirs.sort()
+        if root != box:
+            lines.append(os.path.relpath(root, box) + "/")
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            rel = os.path.relpath(p, box)
+            extra = ""
+            if f.endswith(".txt"):
+                with open(p) as fh:
+                    for l in fh:
+                        if l.startswith("callerid="):
+                            extra = " " + l.strip()
+            lines.append(rel + extra)
+    lines.append("[MessageWaiting events]")
+    for b in events.split("\n\n"):
+        if "Event: MessageWaiting" in b:
+            kv = [l for l in b.split("\n") if l.split(":", 1)[0] in ("Mailbox", "Waiting", "New", "Old")]
+            lines.append("; ".join(kv))
+    lines.append("[log: app_voicemail.c lines, date and thread id dropped]")
+    try:
+        with open(a.log, errors="replace") as fh:
+            for l in fh:
+                if "app_voicemail.c" in l:
+                    l = l.rstrip("\n")
+                    j = l.find("app_voicemail.c")
+                    lvl = l.split("] ", 1)[1].split("[", 1)[0] if "] " in l else ""
+                    lines.append(lvl + " " + l[j:])
+    except OSError:
+        pass
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return 0 if st.returncode == 0 else 1
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sounds")
+    s.add_argument("datadir")
+    s = sub.add_parser("session")
+    s.add_argument("name", choices=sorted(SESSIONS))
+    for o in ("--spool", "--log", "--sip", "--work", "--out"):
+        s.add_argument(o, required=True)
+    s.add_argument("--ami", type=int, required=True)
+    sub.add_parser("list")
+    a = p.parse_args()
+    if a.cmd == "sounds":
+        short_sounds("/usr/share/asterisk/sounds/en", os.path.join(a.datadir, "sounds/en"))
+        return 0
+    if a.cmd == "list":
+        print(" ".join(SESSIONS))
+        return 0
+    return session(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
