@@ -65,6 +65,21 @@ pub const CALLID_SET: Site<'static> = Site {
     line: 709,
 };
 
+/// res_pjsip_authenticator_digest.c's `verify`: a request without an
+/// Authorization header.
+pub const AUTH_VERIFY_NOAUTH: Site<'static> = Site {
+    file: "res_pjsip_authenticator_digest.c",
+    function: "verify",
+    line: 477,
+};
+
+/// `verify`: the result of checking the credentials a request carries.
+pub const AUTH_VERIFY_RESULT: Site<'static> = Site {
+    file: "res_pjsip_authenticator_digest.c",
+    function: "verify",
+    line: 511,
+};
+
 /// `register_aor_core` (res_pjsip_registrar.c): a REGISTER bound a new
 /// contact.
 pub const AOR_CONTACT_ADDED: Site<'static> = Site {

@@ -25,6 +25,7 @@ use crate::apps::AppCtx;
 use crate::channels::rtp::{PortRange, RtpPort, bind_pair};
 use crate::channels::{ChanState, Channel, Driver, Indication, NewChannel};
 use crate::core::System;
+use crate::core::testsuite;
 use crate::core::{lock, unix_seconds};
 use crate::media::Codec;
 use crate::media::rtp::RtpConfig;
@@ -1833,11 +1834,30 @@ impl Task {
 
     /// Checks digest credentials; `Ok` when they prove `creds`.
     fn authenticate(&self, req: &Request, creds: &endpoint::Credentials) -> Result<(), Refusal> {
+        // res_pjsip's digest authenticator reports each check to the test
+        // suite: NOAUTH without credentials, else FAIL/SUCCESS/STALE.
+        let report = |site: &crate::core::logger::Site<'_>, status: &str| {
+            if self.flavor == Flavor::Pjsip {
+                let data = || {
+                    format!(
+                        "Realm: {}\r\nUsername: {}\r\nStatus: {status}",
+                        creds.realm, creds.username
+                    )
+                };
+                testsuite::notify(
+                    &self.sys.pbx.channels.events,
+                    site,
+                    "INCOMING_AUTH_VERIFY_RESULT",
+                    data,
+                );
+            }
+        };
         let Ok(given) = DigestCredentials::from_headers(&req.headers, false) else {
+            report(&testsuite::AUTH_VERIFY_NOAUTH, "NOAUTH");
             return Err(Refusal::Challenge { stale: false });
         };
         let secret = creds.secret();
-        match verify(
+        let verdict = verify(
             &given,
             &req.method,
             &creds.username,
@@ -1845,7 +1865,15 @@ impl Task {
             secret,
             &self.nonces,
             Instant::now(),
-        ) {
+        );
+        let status = match verdict {
+            Verdict::Accepted => "SUCCESS",
+            // A nonce pjsip does not know counts as stale there.
+            Verdict::Stale | Verdict::Rejected(Rejection::Nonce) => "STALE",
+            Verdict::Rejected(_) => "FAIL",
+        };
+        report(&testsuite::AUTH_VERIFY_RESULT, status);
+        match verdict {
             Verdict::Accepted => Ok(()),
             Verdict::Stale => Err(Refusal::Challenge { stale: true }),
             Verdict::Rejected(Rejection::Nonce) => Err(Refusal::Challenge { stale: false }),
