@@ -480,7 +480,8 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
 /// reference (README, "SIP calls"): SIP Call-IDs (SIPp's pid, chan_sip's
 /// random ones), Dial's elapsed times, RTP SSRCs (random), and the
 /// called channel's state in DialState (its Ringing snapshot may or may
-/// not have been published yet).
+/// not have been published yet), and the RTP port a TEST_FRAMEWORK build
+/// reports binding (res_rtp_asterisk picks it at random).
 fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
     let get = |m: &[(String, String)], name: &str| {
         m.iter()
@@ -490,6 +491,7 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
     };
     let event = get(&m, "Event");
     let variable = get(&m, "Variable");
+    let state = get(&m, "State");
     let elapsed = ["ANSWEREDTIME", "DIALEDTIME", "RINGTIME", "PROGRESSTIME"];
     let ssrc = regex::Regex::new(r"(^|;)(them)?ssrc=[1-9]\d*").expect("re");
     let jitter =
@@ -513,6 +515,8 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
                 // The spool is the instance's private copy of the config.
                 *v = format!("<spool>{}", &v[at..]);
             }
+        } else if event == "TestEvent" && state == "RTP_PORT_ALLOCATED" && n == "Port" {
+            *v = "<port>".into();
         } else if event == "DialState" && (n == "DestChannelState" || n == "DestChannelStateDesc") {
             *v = "<volatile>".into();
         } else if event == "RTCPSent" || event == "RTCPReceived" {
@@ -544,7 +548,10 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
 /// sip_blindxfer: both orders). The first to leave sees one channel
 /// left; the bridge may or may not have fallen back from native_rtp to
 /// simple_bridge before the second goes and it is destroyed.
-const LEAVE_RACES: &[&str] = &["sip_blindxfer", "pjsip_blindxfer"];
+/// The feature's transfer races the same way: in the committed
+/// testevent_blindxfer capture the transferer leaves first, in
+/// sip_blindxfer_feature's (the same call) the transferee does.
+const LEAVE_RACES: &[&str] = &["sip_blindxfer", "pjsip_blindxfer", "testevent_blindxfer"];
 
 fn leave_race(
     name: &str,
@@ -580,9 +587,14 @@ fn leave_race(
 /// in the other sip_atxfer_* scenarios (one prompt, ended by the target's
 /// digit) 4 against our 5.
 /// A known difference of when the prompt starts after the feature code,
-/// not yet explained (README, issue note).
+/// not yet explained (README, issue note). In testevent_blindxfer the same
+/// difference decides whether the digit breaks the prompt (the reference's
+/// `PLAYBACK Control: Break` TestEvent) or comes after it ended (ours):
+/// that event is left out on both sides, with the empty line its data's
+/// trailing CRLF puts before the next message.
 const PROMPT_INTERRUPTED: &[&str] = &[
     "sip_blindxfer_feature",
+    "testevent_blindxfer",
     "sip_atxfer_feature",
     "sip_atxfer_swap",
     "sip_atxfer_target_hangup",
@@ -598,6 +610,24 @@ fn prompt_interrupted(
         return conns;
     }
     let count = regex::Regex::new(r"(^|;)txcount=\d+").expect("re");
+    for conn in conns.iter_mut() {
+        let mut kept = Vec::with_capacity(conn.len());
+        let mut after_break = false;
+        for mut m in conn.drain(..) {
+            let is_break = m.iter().any(|(n, v)| n == "State" && v == "PLAYBACK")
+                && m.iter().any(|(n, v)| n == "Control" && v == "Break");
+            if is_break {
+                after_break = true;
+                continue;
+            }
+            if after_break && m.first().is_some_and(|(n, v)| n.is_empty() && v.is_empty()) {
+                m.remove(0);
+            }
+            after_break = false;
+            kept.push(m);
+        }
+        *conn = kept;
+    }
     for m in conns.iter_mut().flatten() {
         let transferer = m
             .iter()
@@ -1100,39 +1130,6 @@ fn testevent_local_pbx() {
     run("testevent_local_pbx", true);
 }
 
-/// The TestEvents a scenario of `tests/scenarios` raised, in order.
-fn test_events(name: &str) -> Vec<Vec<(String, String)>> {
-    let played = play_scenario(&common::repo().join("tests/scenarios"), name);
-    connections(&played.ours)
-        .iter()
-        .flat_map(|c| messages(c))
-        .filter(|m| m.iter().any(|(k, v)| k == "Event" && v == "TestEvent"))
-        .collect()
-}
-
-/// A TestEvent as `ast_test_suite_event_notify` raises it at
-/// `file:line function`, with its own fields.
-fn test_event(
-    state: &str,
-    (file, function, line): (&str, &str, u32),
-    fields: &[(&str, &str)],
-) -> Vec<(String, String)> {
-    let line = line.to_string();
-    [
-        ("Event", "TestEvent"),
-        ("Privilege", "reporting,all"),
-        ("Type", "StateChange"),
-        ("State", state),
-        ("AppFile", file),
-        ("AppFunction", function),
-        ("AppLine", line.as_str()),
-    ]
-    .iter()
-    .chain(fields)
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
-
 /// res_pjsip_registrar's TestEvents for a contact added, refreshed,
 /// replaced under `max_contacts` and removed, each after the digest
 /// authenticator's INCOMING_AUTH_VERIFY_RESULT events (NOAUTH for the
@@ -1143,89 +1140,15 @@ fn testevent_register() {
     run("testevent_register", true);
 }
 
-/// The blindxfer feature's TestEvents (tests/scenarios/testevent_blindxfer,
-/// the call of sip_blindxfer_feature), as 20.20.1's source raises them:
-/// the call ids chan_sip and Dial bind (the callee's twice: sip_new, then
-/// ast_request), `#3` matching no feature (ast_bridge_channel_feature_digit),
-/// the transfer prompt, grab_transfer's dialling of 601, then the feature
-/// named by its code once its hook has run.
+/// The blindxfer feature's TestEvents on the call of
+/// sip_blindxfer_feature, with the whole session compared to Asterisk
+/// 20.20.1's (TEST_FRAMEWORK): RTP ports bound, call ids, `#3` matching no
+/// feature and its digits sent on to the callee (DTMF_BEGIN), the
+/// transfer prompt and the digit that breaks it, grab_transfer's dialling
+/// of 601, then the feature named by its code.
 #[test]
 fn testevent_blindxfer() {
-    let callid = ("channel_internal_api.c", "ast_channel_callid_set", 709);
-    let (caller, callee) = ("SIP/1000-00000000", "SIP/1001-00000001");
-    let c1 = "[C-00000001]";
-    let want = vec![
-        test_event(
-            "CallIDChange",
-            callid,
-            &[
-                ("State", "CallIDChange"),
-                ("Channel", caller),
-                ("CallID", c1),
-                ("PriorCallID", ""),
-            ],
-        ),
-        test_event(
-            "CallIDChange",
-            callid,
-            &[
-                ("State", "CallIDChange"),
-                ("Channel", callee),
-                ("CallID", c1),
-                ("PriorCallID", ""),
-            ],
-        ),
-        test_event(
-            "CallIDChange",
-            callid,
-            &[
-                ("State", "CallIDChange"),
-                ("Channel", callee),
-                ("CallID", c1),
-                ("PriorCallID", c1),
-            ],
-        ),
-        test_event(
-            "FEATURE_DETECTION",
-            ("bridge_channel.c", "ast_bridge_channel_feature_digit", 1818),
-            &[("Result", "fail")],
-        ),
-        test_event(
-            "PLAYBACK",
-            ("file.c", "ast_streamfile", 1377),
-            &[("Message", "pbx-transfer"), ("Channel", caller)],
-        ),
-        test_event(
-            "TRANSFER_BEGIN_DIAL",
-            ("bridge_basic.c", "grab_transfer", 3246),
-            &[("Channel", caller), ("Attempt", "1")],
-        ),
-        test_event(
-            "TRANSFER_DIALLED",
-            ("bridge_basic.c", "grab_transfer", 3251),
-            &[
-                ("Channel", caller),
-                ("Attempt", "1"),
-                ("Dialled", "601"),
-                ("Result", "Success"),
-            ],
-        ),
-        test_event(
-            "TRANSFER_DIAL_FINAL",
-            ("bridge_basic.c", "grab_transfer", 3281),
-            &[("Channel", caller), ("Result", "Success")],
-        ),
-        test_event(
-            "FEATURE_DETECTION",
-            ("bridge_channel.c", "testsuite_notify_feature_success", 1658),
-            &[("Result", "success"), ("Feature", "blindxfer")],
-        ),
-    ];
-    assert_eq!(
-        test_events("testevent_blindxfer"),
-        want,
-        "TestEvents of the blindxfer feature"
-    );
+    run("testevent_blindxfer", true);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::playback::{Streamed, stream_file};
+use super::playback::{Streamed, start_file, stream_file, wait_stream_exten};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::channels::ChanState;
 use crate::pbx::find;
@@ -46,6 +46,8 @@ async fn background_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let skip = options.contains('s');
     let noanswer = options.contains('n');
     let matchexten = options.contains('m');
+    // 'p': the prompts play to the end whatever is dialled.
+    let uninterrupted = options.contains('p');
     if let Some(lang) = args.get(2).filter(|l| !l.is_empty()) {
         ctx.chan.lock().language = lang.clone();
     }
@@ -64,7 +66,17 @@ async fn background_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
     ctx.chan.stop_source();
     for file in files.split('&') {
-        match stream_file(ctx, file, ALL_DIGITS).await {
+        let streamed = if uninterrupted {
+            stream_file(ctx, file, "").await
+        } else if matchexten {
+            match start_file(ctx, file) {
+                Some(generation) => wait_stream_exten(ctx, generation, &context).await,
+                None => Streamed::Failed,
+            }
+        } else {
+            stream_file(ctx, file, ALL_DIGITS).await
+        };
+        match streamed {
             Streamed::Done => {}
             Streamed::Digit(d) => {
                 let cid = ctx.chan.lock().caller.id.number().map(str::to_string);

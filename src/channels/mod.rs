@@ -487,6 +487,11 @@ impl Channel {
 
     /// Publishes an event about this channel, showing the channel as it
     /// was last published (Asterisk attaches the cached snapshot).
+    /// The event bus the channel publishes on.
+    pub fn bus(&self) -> &EventBus {
+        &self.events
+    }
+
     pub fn emit(&self, kind: EventKind) {
         if !self.events.has_subscribers() {
             return;

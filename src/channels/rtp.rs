@@ -332,6 +332,16 @@ impl MediaPort for RtpPort {
             if s.send_dtmf_begin(now, digit).is_err() {
                 return;
             }
+            if let Some(chan) = self.owner.get().and_then(Weak::upgrade) {
+                let payload = s.config().dtmf_payload_type.unwrap_or(0);
+                let event = crate::media::rtp::dtmf_to_event(digit).unwrap_or(0);
+                crate::core::testsuite::notify(
+                    chan.bus(),
+                    &crate::core::testsuite::DTMF_BEGIN,
+                    "DTMF_BEGIN",
+                    || format!("Digit: {event}\r\nPayload: {payload}\r\nRate: 8000\r\n"),
+                );
+            }
             self.flush(&mut s)
         };
         self.publish(reports);

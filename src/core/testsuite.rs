@@ -65,6 +65,27 @@ pub const CALLID_SET: Site<'static> = Site {
     line: 709,
 };
 
+/// res_rtp_asterisk.c's `rtp_allocate_transport`: an RTP port was bound.
+pub const RTP_PORT_ALLOCATED: Site<'static> = Site {
+    file: "res_rtp_asterisk.c",
+    function: "rtp_allocate_transport",
+    line: 4179,
+};
+
+/// `ast_rtp_dtmf_begin`: a digit starts going out as RFC 4733 events.
+pub const DTMF_BEGIN: Site<'static> = Site {
+    file: "res_rtp_asterisk.c",
+    function: "ast_rtp_dtmf_begin",
+    line: 4536,
+};
+
+/// file.c's `waitstream_core`: a digit stopped a prompt.
+pub const PLAYBACK_BREAK: Site<'static> = Site {
+    file: "file.c",
+    function: "waitstream_core",
+    line: 1746,
+};
+
 /// res_pjsip_authenticator_digest.c's `verify`: a request without an
 /// Authorization header.
 pub const AUTH_VERIFY_NOAUTH: Site<'static> = Site {

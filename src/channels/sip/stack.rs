@@ -467,6 +467,7 @@ impl SipStack {
         let first = ep.codecs.first().copied().unwrap_or(Codec::Ulaw);
         let rtp = match bind_pair(ip, range).await {
             Ok((a, b)) => {
+                rtp_port_allocated(&sys, &a);
                 let mut cfg = RtpConfig::new(first.static_payload_type().unwrap_or(0));
                 let rtp_conf = sys.loaded().rtp.clone();
                 cfg.strict = rtp_conf.strictrtp;
@@ -2568,6 +2569,7 @@ impl Task {
         };
         let port = match bind_pair(rtp_ip, self.range).await {
             Ok((rtp, rtcp)) => {
+                rtp_port_allocated(&self.sys, &rtp);
                 let (codec, pt) = negotiated.codecs[0];
                 let mut cfg = RtpConfig::new(pt);
                 cfg.dtmf_payload_type = negotiated.dtmf_pt;
@@ -3555,4 +3557,15 @@ fn httpdate_now() -> String {
     chrono::Utc::now()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()
+}
+
+/// The test-suite event for an RTP socket just bound.
+fn rtp_port_allocated(sys: &System, socket: &UdpSocket) {
+    let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+    testsuite::notify(
+        &sys.pbx.channels.events,
+        &testsuite::RTP_PORT_ALLOCATED,
+        "RTP_PORT_ALLOCATED",
+        || format!("Port: {port}"),
+    );
 }
