@@ -1159,6 +1159,7 @@ impl Session<'_> {
                     vms.starting = true;
                 }
                 _ => {
+                    self.playback_event("instructions", 13220, "vm_execmain");
                     cmd = self.instructions(vms, false, in_urgent).await;
                 }
             }
@@ -1369,6 +1370,21 @@ impl Session<'_> {
 
     /// `get_folder`: "Press 0 for new messages, 1 for old ..., or pound
     /// to cancel".
+    /// app_voicemail's own PLAYBACK test-suite events (besides file.c's).
+    fn playback_event(&self, message: &str, line: u32, function: &'static str) {
+        let site = crate::core::logger::Site {
+            file: FILE,
+            line,
+            function,
+        };
+        crate::core::testsuite::notify(
+            &self.ctx.sys.pbx.channels.events,
+            &site,
+            "PLAYBACK",
+            || format!("Message: {message}"),
+        );
+    }
+
     async fn get_folder(&self) -> Cmd {
         let ctx = self.ctx;
         let d = play_and_wait(ctx, "vm-press").await;
@@ -1393,6 +1409,9 @@ impl Session<'_> {
                 );
                 self.play_folder_name("vm-INBOX").await
             } else {
+                if x != 0 {
+                    self.playback_event(&format!("folder name {fname}"), 8346, "get_folder");
+                }
                 self.play_folder_name(&fname).await
             };
             if d != 0 {
