@@ -481,7 +481,8 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
 /// random ones), Dial's elapsed times, RTP SSRCs (random), and the
 /// called channel's state in DialState (its Ringing snapshot may or may
 /// not have been published yet), and the RTP port a TEST_FRAMEWORK build
-/// reports binding (res_rtp_asterisk picks it at random).
+/// reports binding (res_rtp_asterisk picks it at random) and the round
+/// trip of a qualify result.
 fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
     let get = |m: &[(String, String)], name: &str| {
         m.iter()
@@ -517,6 +518,9 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
             }
         } else if event == "TestEvent" && state == "RTP_PORT_ALLOCATED" && n == "Port" {
             *v = "<port>".into();
+        } else if event == "TestEvent" && state == "AOR_CONTACT_QUALIFY_RESULT" && n == "RTT" {
+            // A round trip in microseconds, as RoundtripUsec.
+            *v = "<usec>".into();
         } else if event == "DialState" && (n == "DestChannelState" || n == "DestChannelStateDesc") {
             *v = "<volatile>".into();
         } else if event == "RTCPSent" || event == "RTCPReceived" {
@@ -1026,6 +1030,13 @@ fn registry() {
 #[test]
 fn qualify() {
     run("qualify", true);
+}
+
+/// The qualify scenario on a TEST_FRAMEWORK build: pjsip's contact
+/// status and qualify result TestEvents, and the authenticator's.
+#[test]
+fn testevent_qualify() {
+    run("testevent_qualify", true);
 }
 
 #[test]

@@ -86,6 +86,22 @@ pub const PLAYBACK_BREAK: Site<'static> = Site {
     line: 1746,
 };
 
+/// pjsip_options.c's `sip_options_contact_status_notify_task`: a qualify
+/// result changed a contact's status.
+pub const AOR_CONTACT_UPDATE: Site<'static> = Site {
+    // Built in res/res_pjsip/, so __FILE__ keeps the directory.
+    file: "res_pjsip/pjsip_options.c",
+    function: "sip_options_contact_status_notify_task",
+    line: 754,
+};
+
+/// The same task: every qualify result.
+pub const AOR_CONTACT_QUALIFY_RESULT: Site<'static> = Site {
+    file: "res_pjsip/pjsip_options.c",
+    function: "sip_options_contact_status_notify_task",
+    line: 772,
+};
+
 /// res_pjsip_authenticator_digest.c's `verify`: a request without an
 /// Authorization header.
 pub const AUTH_VERIFY_NOAUTH: Site<'static> = Site {

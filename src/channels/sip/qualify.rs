@@ -53,6 +53,8 @@ pub struct Target {
     pub device: String,
     /// Its AOR (the peer's name for chan_sip).
     pub aor: String,
+    /// The contact's sorcery id (pjsip's test-suite events name it).
+    pub contact_id: String,
     /// The contact URI (the Request-URI of the OPTIONS).
     pub uri: String,
     /// Where the OPTIONS goes.
@@ -85,6 +87,15 @@ pub struct Change {
     pub target: Target,
     pub old: Reach,
     pub new: Reach,
+}
+
+/// The result of one probe (an answer, or none in time), with the change
+/// of state it made, if any.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub target: Target,
+    pub new: Reach,
+    pub change: Option<Change>,
 }
 
 #[derive(Debug, Default)]
@@ -148,7 +159,7 @@ impl Qualifier {
 
     /// A response to probe `id` arrived at `now`: its round trip decides
     /// the reach; the change, if the reach's kind changed or was unknown.
-    pub fn answered(&mut self, id: &TransactionId, now: Instant) -> Option<Change> {
+    pub fn answered(&mut self, id: &TransactionId, now: Instant) -> Option<Outcome> {
         let key = self.by_tx.remove(id)?;
         let p = self.probes.get_mut(&key)?;
         let (sent, _) = p.out.take()?;
@@ -161,16 +172,21 @@ impl Qualifier {
         p.next_at = Some(now + p.target.every);
         let old = std::mem::replace(&mut p.reach, new);
         let kind = |r: Reach| std::mem::discriminant(&r);
-        (kind(old) != kind(new)).then(|| Change {
+        let change = (kind(old) != kind(new)).then(|| Change {
             target: p.target.clone(),
             old,
             new,
+        });
+        Some(Outcome {
+            target: p.target.clone(),
+            new,
+            change,
         })
     }
 
     /// Probes unanswered past their timeout at `now` become unreachable;
-    /// the changes (a contact already unreachable is not one).
-    pub fn expire(&mut self, now: Instant) -> Vec<Change> {
+    /// one outcome each (a contact already unreachable has no change).
+    pub fn expire(&mut self, now: Instant) -> Vec<Outcome> {
         let mut changes = Vec::new();
         for p in self.probes.values_mut() {
             let Some((sent, id)) = p.out else { continue };
@@ -181,13 +197,16 @@ impl Qualifier {
             self.by_tx.remove(&id);
             p.next_at = Some(now + p.target.every_unreachable);
             let old = std::mem::replace(&mut p.reach, Reach::Unreachable);
-            if old != Reach::Unreachable {
-                changes.push(Change {
-                    target: p.target.clone(),
-                    old,
-                    new: Reach::Unreachable,
-                });
-            }
+            let change = (old != Reach::Unreachable).then(|| Change {
+                target: p.target.clone(),
+                old,
+                new: Reach::Unreachable,
+            });
+            changes.push(Outcome {
+                target: p.target.clone(),
+                new: Reach::Unreachable,
+                change,
+            });
         }
         changes
     }
@@ -226,6 +245,7 @@ mod tests {
         Target {
             device: "1002".into(),
             aor: "1002".into(),
+            contact_id: "1002;@x".into(),
             uri: "sip:1002@127.0.0.1:35166".into(),
             addr: "127.0.0.1:35166".parse().unwrap(),
             limit: Duration::from_millis(2000),
@@ -245,7 +265,8 @@ mod tests {
         q.sent(&target(), id, t0);
         assert!(q.due(t0).is_empty());
         assert_eq!(q.next_wake(), Some(t0 + Duration::from_secs(4)));
-        let c = q.answered(&id, t0 + Duration::from_millis(3)).unwrap();
+        let o = q.answered(&id, t0 + Duration::from_millis(3)).unwrap();
+        let c = o.change.expect("a change");
         assert_eq!(c.old, Reach::Unknown);
         assert_eq!(c.new, Reach::Reachable(Duration::from_millis(3)));
         assert_eq!(c.new.chan_sip_text(), "OK (3 ms)");
@@ -258,6 +279,7 @@ mod tests {
         let gone = q.expire(t1 + Duration::from_secs(4));
         assert_eq!(gone.len(), 1);
         assert_eq!(gone[0].new, Reach::Unreachable);
+        assert!(gone[0].change.is_some());
         assert!(q.answered(&id2, t1 + Duration::from_secs(5)).is_none());
         assert_eq!(
             q.next_wake(),
@@ -269,6 +291,12 @@ mod tests {
         q.sent(&target(), id3, t2);
         let c = q.answered(&id3, t2 + Duration::from_millis(2500)).unwrap();
         assert_eq!(c.new.chan_sip_text(), "LAGGED (2500 ms)");
+        // A same-kind answer is an outcome without a change.
+        let t3 = t2 + Duration::from_secs(70);
+        let id4 = TransactionId::from_raw(4);
+        q.sent(&target(), id4, t3);
+        let same = q.answered(&id4, t3 + Duration::from_millis(2600)).unwrap();
+        assert!(same.change.is_none());
         q.stop("1002", "sip:1002@127.0.0.1:35166");
         assert!(q.snapshot().is_empty());
         assert_eq!(q.next_wake(), None);

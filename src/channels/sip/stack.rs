@@ -1110,6 +1110,7 @@ impl Task {
         aor: &str,
         uri: &str,
         addr: SocketAddr,
+        permanent: bool,
     ) -> Option<qualify::Target> {
         let loaded = self.sys.loaded();
         let (limit, timeout, every, every_unreachable) = match self.flavor {
@@ -1143,9 +1144,18 @@ impl Task {
                 (timeout, timeout, every, every)
             }
         };
+        // res_pjsip's contact ids: `<aor>@@<md5>` for a contact of the
+        // configuration, `<aor>;@<md5>` for a registered one.
+        let hash = crate::funcs::md5::hex(uri.as_bytes());
+        let contact_id = if permanent {
+            format!("{aor}@@{hash}")
+        } else {
+            format!("{aor};@{hash}")
+        };
         Some(qualify::Target {
             device: ep.name.clone(),
             aor: aor.to_string(),
+            contact_id,
             uri: uri.to_string(),
             addr,
             limit,
@@ -1177,7 +1187,7 @@ impl Task {
             };
             let addr = SocketAddr::new(ip, u.port.unwrap_or(5060));
             let aor = ep.aors.first().cloned().unwrap_or_else(|| ep.name.clone());
-            if let Some(t) = self.qualify_target(ep, &aor, uri, addr) {
+            if let Some(t) = self.qualify_target(ep, &aor, uri, addr, true) {
                 self.qualifier.start(t, now);
             }
         }
@@ -1191,7 +1201,7 @@ impl Task {
             self.qualifier.stop(aor, &c.uri);
         }
         for c in &changes.added {
-            if let Some(t) = self.qualify_target(ep, aor, &c.uri, c.target) {
+            if let Some(t) = self.qualify_target(ep, aor, &c.uri, c.target, false) {
                 self.qualifier.start(t, now);
             }
         }
@@ -1221,8 +1231,8 @@ impl Task {
             }
         }
         self.share_reach();
-        for c in gone {
-            self.reach_changed(&c);
+        for o in gone {
+            self.qualify_outcome(&o);
         }
     }
 
@@ -1232,10 +1242,10 @@ impl Task {
         match e {
             Event::Response { id, response } if self.qualifier.owns(id) => {
                 if response.status >= 200 {
-                    let change = self.qualifier.answered(id, Instant::now());
+                    let outcome = self.qualifier.answered(id, Instant::now());
                     self.share_reach();
-                    if let Some(c) = change {
-                        self.reach_changed(&c);
+                    if let Some(o) = outcome {
+                        self.qualify_outcome(&o);
                     }
                 }
                 true
@@ -1313,6 +1323,48 @@ impl Task {
     }
 
     /// What a change of reach tells the log, AMI and the device state.
+    /// One probe's result: its change of state, if any (which raises
+    /// pjsip's test-suite events itself), else pjsip's qualify result.
+    fn qualify_outcome(&self, o: &qualify::Outcome) {
+        match &o.change {
+            Some(c) => self.reach_changed(c),
+            None if self.flavor == Flavor::Pjsip => {
+                self.pjsip_qualify_events(&o.target, o.new, false);
+            }
+            None => {}
+        }
+    }
+
+    /// `sip_options_contact_status_notify_task`'s test-suite events: the
+    /// status update when it changed, then the qualify result. They go
+    /// out before the ContactStatus event, which Asterisk publishes
+    /// through stasis.
+    fn pjsip_qualify_events(&self, target: &qualify::Target, new: qualify::Reach, changed: bool) {
+        let (label, rtt) = match new {
+            qualify::Reach::Reachable(d) | qualify::Reach::Lagged(d) => {
+                ("Reachable", d.as_micros())
+            }
+            qualify::Reach::Unreachable => ("Unreachable", 0),
+            qualify::Reach::Unknown => ("Unknown", 0),
+        };
+        let bus = &self.sys.pbx.channels.events;
+        let id = &target.contact_id;
+        if changed {
+            testsuite::notify(
+                bus,
+                &testsuite::AOR_CONTACT_UPDATE,
+                "AOR_CONTACT_UPDATE",
+                || format!("Contact: {id}\r\nStatus: {label}"),
+            );
+        }
+        testsuite::notify(
+            bus,
+            &testsuite::AOR_CONTACT_QUALIFY_RESULT,
+            "AOR_CONTACT_QUALIFY_RESULT",
+            || format!("Contact: {id}\r\nStatus: {label}\r\nRTT: {rtt}"),
+        );
+    }
+
     fn reach_changed(&self, c: &qualify::Change) {
         let device = format!("{}/{}", self.flavor.tech(), c.target.device);
         match self.flavor {
@@ -1401,6 +1453,7 @@ impl Task {
                         ),
                     );
                 }
+                self.pjsip_qualify_events(&c.target, c.new, true);
                 self.system_event(
                     "ContactStatus",
                     format!(
@@ -2282,6 +2335,7 @@ impl Task {
                         ),
                     );
                 }
+                self.contacts_removed_events(aor, &changes.steps);
                 let contact = |c: &registrar::Binding, status: &str| {
                     format!(
                         "URI: {}\r\nContactStatus: {status}\r\nAOR: {aor}\r\nEndpointName: {}\r\nRoundtripUsec: 0\r\n",
@@ -2381,18 +2435,30 @@ impl Task {
                             why.reason()
                         ),
                     );
-                    notify(
-                        bus,
-                        &testsuite::AOR_CONTACT_REMOVED,
-                        "AOR_CONTACT_REMOVED",
-                        || {
-                            format!(
-                                "Contact: {}\r\nAOR: {aor}\r\nUserAgent: {}",
-                                c.uri, c.user_agent
-                            )
-                        },
-                    );
+                    // Its test-suite event follows the endpoint's state
+                    // (registration_events).
                 }
+            }
+        }
+    }
+
+    /// `registrar_contact_delete`'s test-suite event, raised once the
+    /// deletion has told the endpoint's state (as the contact observers
+    /// run inside the delete in Asterisk).
+    fn contacts_removed_events(&self, aor: &str, steps: &[registrar::Step]) {
+        for step in steps {
+            if let registrar::Step::Removed(c, _) = step {
+                testsuite::notify(
+                    &self.sys.pbx.channels.events,
+                    &testsuite::AOR_CONTACT_REMOVED,
+                    "AOR_CONTACT_REMOVED",
+                    || {
+                        format!(
+                            "Contact: {}\r\nAOR: {aor}\r\nUserAgent: {}",
+                            c.uri, c.user_agent
+                        )
+                    },
+                );
             }
         }
     }
