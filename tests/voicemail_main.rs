@@ -598,3 +598,39 @@ fn changing_folder() {
     assert_eq!(pbx.marks("Old"), [("msg0000".into(), "old one".into())]);
     assert!(pbx.files("INBOX").is_empty());
 }
+
+/// Three new messages, option `s`. `6` goes to the next message
+/// (PREVMSG "browsing message 1"): "message" and its number (app_voicemail's
+/// PLAYBACK "message number"), the envelope, the message (PLAYVOICE).
+/// `3` opens the advanced options (ADVOPTIONS; reply, envelope, return)
+/// and `*` returns; `0` opens the mailbox options (VMOPTIONS) and `*`
+/// returns; `#` leaves. Coming back from the mailbox options reopens the
+/// folder without closing it first (`vm_execmain`'s `open_mailbox` after
+/// `vm_options`), which forgets what was heard: all three messages stay
+/// new in INBOX.
+#[test]
+fn next_message_advanced_and_mailbox_options() {
+    let pbx = start();
+    for (n, m) in ["one", "two", "three"].iter().enumerate() {
+        pbx.put_message("INBOX", n as u32, m);
+    }
+    let keys = [
+        (2500, '6'),
+        (5500, '3'),
+        (8000, '*'),
+        (10500, '0'),
+        (13000, '*'),
+        (15500, '#'),
+    ];
+    let got = pbx.call("9702", &keys);
+    compare_with_reference("next_message_advanced_and_mailbox_options", &got);
+    assert_eq!(
+        pbx.marks("INBOX"),
+        [
+            ("msg0000".into(), "one".into()),
+            ("msg0001".into(), "two".into()),
+            ("msg0002".into(), "three".into())
+        ]
+    );
+    assert!(pbx.files("Old").is_empty());
+}
