@@ -2,9 +2,11 @@
 //! (RFC 4733 digits from SIPp's pcaps, at fixed times after the answer),
 //! the daemon runs with the test-suite events on
 //! (`ASTERISM_TEST_FRAMEWORK=1`) so every file the channel streams is an
-//! AMI `TestEvent` (`State: PLAYBACK`, `Message: <file>`), and the test
-//! compares that sequence with what Asterisk 20.20.1 played in the same
-//! session (golden/asterisk-20.20.1/voicemail_main/, captured from a
+//! AMI `TestEvent` (`State: PLAYBACK`, `Message: <file>`), as is every
+//! state app_voicemail announces (START, AUTHENTICATED, INTRO, USERPRESS,
+//! BROWSE, ...). The test compares the files played, then the whole
+//! TestEvent sequence, with what Asterisk 20.20.1 did in the same session
+//! (golden/asterisk-20.20.1/voicemail_main/, captured from a
 //! TEST_FRAMEWORK build), then looks at the spool.
 //!
 //! The prompts are 100 ms of silence under the names of the installed
@@ -203,8 +205,9 @@ impl Pbx {
     }
 
     /// One call to `exten` pressing `keys` at their times (ms after the
-    /// answer); the PBX hangs up. Returns the files streamed, in order.
-    fn call(&self, exten: &str, keys: &[(u64, char)]) -> Vec<String> {
+    /// answer); the PBX hangs up. Returns the AMI events received from the
+    /// call's start.
+    fn call(&self, exten: &str, keys: &[(u64, char)]) -> String {
         let before = self.events.lock().map(|e| e.len()).unwrap_or(0);
         let trace = format!("vmm{exten}");
         let xml = self.out.path().join(format!("{trace}.xml"));
@@ -241,7 +244,7 @@ impl Pbx {
         assert!(status.success(), "SIPp failed: {errors}\n{}", self.log());
         std::thread::sleep(Duration::from_millis(500));
         let events = self.events.lock().map(|e| e.clone()).unwrap_or_default();
-        played(&events[before..])
+        events[before..].to_string()
     }
 
     /// The daemon's log, for failure messages.
@@ -330,22 +333,104 @@ fn played(events: &str) -> Vec<String> {
         .collect()
 }
 
-/// What Asterisk 20.20.1 (TEST_FRAMEWORK) played in the same session,
-/// with the same messages and keys: the `[played]` section of
-/// golden/asterisk-20.20.1/voicemail_main/<session>.txt (file.c's PLAYBACK
-/// TestEvents and app_voicemail's own, `instructions` before each menu
-/// and `folder name …` in the folder list).
-fn reference(session: &str) -> Vec<String> {
+/// Every `TestEvent`, in order, as capture.py's `test_events` writes
+/// them: `State AppFile:AppLine AppFunction`, then the event's own fields
+/// (those after `AppLine`) joined by "; ", a spool path in a field cut to
+/// `voicemail/...` and RTP_PORT_ALLOCATED's `Port:` (a random port)
+/// written `<port>`.
+fn test_events(events: &str) -> Vec<String> {
+    let spool = regex::Regex::new(r"/\S*/(voicemail/)").expect("regex");
+    events
+        .split("\n\n")
+        .filter(|b| b.contains("Event: TestEvent"))
+        .map(|b| {
+            let (mut state, mut file, mut line, mut function) = ("", "", "", "");
+            let mut data = Vec::new();
+            let mut seen_line = false;
+            for l in b.lines().filter(|l| !l.is_empty()) {
+                let (k, v) = l.split_once(": ").unwrap_or((l, ""));
+                if seen_line {
+                    let v = spool.replace_all(v, "$1");
+                    let v = if k == "Port" && state == "RTP_PORT_ALLOCATED" {
+                        "<port>".into()
+                    } else {
+                        v
+                    };
+                    data.push(if l.contains(": ") {
+                        format!("{k}: {v}")
+                    } else {
+                        l.to_string()
+                    });
+                    continue;
+                }
+                match k {
+                    "State" if state.is_empty() => state = v,
+                    "AppFile" if file.is_empty() => file = v,
+                    "AppFunction" if function.is_empty() => function = v,
+                    "AppLine" => {
+                        line = v;
+                        seen_line = true;
+                    }
+                    _ => {}
+                }
+            }
+            std::iter::once(format!("{state} {file}:{line} {function}"))
+                .chain(data)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect()
+}
+
+/// A section of golden/asterisk-20.20.1/voicemail_main/<session>.txt,
+/// what Asterisk 20.20.1 (TEST_FRAMEWORK) did in the same session, with
+/// the same messages and keys: the lines after the one starting with
+/// `header`, up to the next section.
+fn golden_section(session: &str, header: &str) -> Vec<String> {
     let path = common::repo().join(format!(
         "golden/asterisk-20.20.1/voicemail_main/{session}.txt"
     ));
     let text = std::fs::read_to_string(&path).expect("golden session");
     text.lines()
-        .skip_while(|l| *l != "[played]")
+        .skip_while(|l| !l.starts_with(header))
         .skip(1)
         .take_while(|l| !l.starts_with('['))
         .map(str::to_string)
         .collect()
+}
+
+/// The TestEvents Asterism does not raise in these sessions, and why:
+/// res_rtp_asterisk's `ast_rtp_read` raises `STRICT_RTP_LEARN` when the
+/// first RTP packet arrives more than `STRICT_RTP_LEARN_TIMEOUT` (5 s)
+/// after strict-RTP learning began (here: the first key pressed after
+/// 5 s); Asterism's RTP stack does not raise it yet.
+const NOT_RAISED: &[&str] = &["STRICT_RTP_LEARN"];
+
+/// The event's state (the first word of a `test_events` line).
+fn state(e: &str) -> &str {
+    e.split(' ').next().unwrap_or("")
+}
+
+/// Compares the session with Asterisk's: the files played (the
+/// `[played]` section: file.c's PLAYBACK TestEvents and app_voicemail's
+/// own, `instructions` before each menu and `folder name …` in the
+/// folder list), then every TestEvent in order (the `[TestEvents`
+/// section) but those of [`NOT_RAISED`], which Asterism must not raise
+/// either (drop one from the list once it is raised).
+fn compare_with_reference(session: &str, events: &str) {
+    assert_eq!(played(events), golden_section(session, "[played]"));
+    let ours = test_events(events);
+    for e in &ours {
+        assert!(
+            !NOT_RAISED.contains(&state(e)),
+            "{e} is raised now: take it off NOT_RAISED"
+        );
+    }
+    let reference: Vec<String> = golden_section(session, "[TestEvents")
+        .into_iter()
+        .filter(|e| !NOT_RAISED.contains(&state(e)))
+        .collect();
+    assert_eq!(ours, reference, "TestEvents of {session}");
 }
 
 /// No mailbox given: `vm_authenticate` asks for it ("vm-login") and the
@@ -373,7 +458,7 @@ fn login_wrong_password_then_right_and_intro() {
     t += 2500;
     keys.push((t, '#'));
     let got = pbx.call("9700", &keys);
-    assert_eq!(got, reference("login_wrong_password_then_right_and_intro"));
+    compare_with_reference("login_wrong_password_then_right_and_intro", &got);
     // Nothing was played: the message stays new.
     assert_eq!(pbx.marks("INBOX"), [("msg0000".into(), "one".into())]);
     let events = pbx.events_since_start();
@@ -402,7 +487,7 @@ fn playing_a_message_moves_it_to_old() {
         (8000, '#'),
     ];
     let got = pbx.call("9701", &keys);
-    assert_eq!(got, reference("playing_a_message_moves_it_to_old"));
+    compare_with_reference("playing_a_message_moves_it_to_old", &got);
     assert!(pbx.files("INBOX").is_empty(), "{:?}", pbx.files("INBOX"));
     assert_eq!(pbx.files("Old"), ["msg0000.txt", "msg0000.wav"]);
     assert_eq!(pbx.marks("Old"), [("msg0000".into(), "one".into())]);
@@ -425,10 +510,7 @@ fn deleting_renumbers_the_rest_and_s_skips_the_password() {
     }
     let keys = [(2500, '1'), (5500, '7'), (8500, '#')];
     let got = pbx.call("9702", &keys);
-    assert_eq!(
-        got,
-        reference("deleting_renumbers_the_rest_and_s_skips_the_password")
-    );
+    compare_with_reference("deleting_renumbers_the_rest_and_s_skips_the_password", &got);
     assert_eq!(
         pbx.marks("INBOX"),
         [
@@ -457,7 +539,7 @@ fn saving_to_a_folder() {
     pbx.put_message("Work", 0, "old work");
     let keys = [(2500, '1'), (5500, '9'), (12500, '2'), (15500, '#')];
     let got = pbx.call("9702", &keys);
-    assert_eq!(got, reference("saving_to_a_folder"));
+    compare_with_reference("saving_to_a_folder", &got);
     assert_eq!(
         pbx.marks("Work"),
         [
@@ -491,7 +573,7 @@ fn three_wrong_passwords_end_the_call() {
         (4400, '#'),
     ];
     let got = pbx.call("9701", &keys);
-    assert_eq!(got, reference("three_wrong_passwords_end_the_call"));
+    compare_with_reference("three_wrong_passwords_end_the_call", &got);
     let log = pbx.log();
     assert!(
         log.contains("Incorrect password '7' for user '1000' (context = default)"),
@@ -512,7 +594,43 @@ fn changing_folder() {
     pbx.put_message("Old", 0, "old one");
     let keys = [(2500, '2'), (9500, '0'), (12000, '#')];
     let got = pbx.call("9702", &keys);
-    assert_eq!(got, reference("changing_folder"));
+    compare_with_reference("changing_folder", &got);
     assert_eq!(pbx.marks("Old"), [("msg0000".into(), "old one".into())]);
     assert!(pbx.files("INBOX").is_empty());
+}
+
+/// Three new messages, option `s`. `6` goes to the next message
+/// (PREVMSG "browsing message 1"): "message" and its number (app_voicemail's
+/// PLAYBACK "message number"), the envelope, the message (PLAYVOICE).
+/// `3` opens the advanced options (ADVOPTIONS; reply, envelope, return)
+/// and `*` returns; `0` opens the mailbox options (VMOPTIONS) and `*`
+/// returns; `#` leaves. Coming back from the mailbox options reopens the
+/// folder without closing it first (`vm_execmain`'s `open_mailbox` after
+/// `vm_options`), which forgets what was heard: all three messages stay
+/// new in INBOX.
+#[test]
+fn next_message_advanced_and_mailbox_options() {
+    let pbx = start();
+    for (n, m) in ["one", "two", "three"].iter().enumerate() {
+        pbx.put_message("INBOX", n as u32, m);
+    }
+    let keys = [
+        (2500, '6'),
+        (5500, '3'),
+        (8000, '*'),
+        (10500, '0'),
+        (13000, '*'),
+        (15500, '#'),
+    ];
+    let got = pbx.call("9702", &keys);
+    compare_with_reference("next_message_advanced_and_mailbox_options", &got);
+    assert_eq!(
+        pbx.marks("INBOX"),
+        [
+            ("msg0000".into(), "one".into()),
+            ("msg0001".into(), "two".into()),
+            ("msg0002".into(), "three".into())
+        ]
+    );
+    assert!(pbx.files("Old").is_empty());
 }

@@ -70,6 +70,40 @@ fn digit(c: char) -> Cmd {
     c as i32
 }
 
+/// app_voicemail's `isprint(cmd) ? cmd : '?'` of a menu result.
+fn printable(cmd: Cmd) -> char {
+    u8::try_from(cmd)
+        .ok()
+        .filter(|c| (0x20..0x7f).contains(c))
+        .map_or('?', char::from)
+}
+
+/// One of app_voicemail's own test-suite events, raised from `function`
+/// at its 20.20.1 `line`.
+fn vm_event(
+    ctx: &AppCtx,
+    state: &str,
+    line: u32,
+    function: &'static str,
+    data: impl FnOnce() -> String,
+) {
+    let site = crate::core::logger::Site {
+        file: FILE,
+        line,
+        function,
+    };
+    crate::core::testsuite::notify(&ctx.sys.pbx.channels.events, &site, state, data);
+}
+
+/// app_voicemail's `USERPRESS` event: the key (or result) a menu ended
+/// with.
+fn userpress(ctx: &AppCtx, cmd: Cmd, line: u32, function: &'static str) {
+    let c = printable(cmd);
+    vm_event(ctx, "USERPRESS", line, function, || {
+        format!("Message: User pressed {c}\r\nDTMF: {c}")
+    });
+}
+
 /// `mbox`: a folder's name, "Unknown" out of range.
 fn mbox(id: usize) -> &'static str {
     FOLDERS.get(id).copied().unwrap_or("Unknown")
@@ -362,6 +396,9 @@ struct MainArgs {
 }
 
 async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
+    vm_event(ctx, "START", 12488, "vm_execmain", || {
+        "Message: vm_execmain started".into()
+    });
     if ctx.chan.state() != ChanState::Up {
         ctx.chan.answer();
     }
@@ -498,6 +535,9 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
         let plan = ctx.sys.loaded().dialplan.clone();
         if crate::pbx::find::exists(&plan, &chan_context, "a", 1, cid.as_deref()) {
             jump(ctx, "a", "");
+            vm_event(ctx, "REDIRECT", 12592, "vm_execmain", || {
+                "Message: redirecting user to 'a' extension".into()
+            });
             return Ok(());
         }
     }
@@ -509,6 +549,9 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
             Ok(())
         };
     };
+    vm_event(ctx, "AUTHENTICATED", 12613, "vm_execmain", || {
+        "Message: vm_user authenticated".into()
+    });
     if !vmu.language.is_empty() {
         ctx.chan.lock().language = vmu.language.clone();
     }
@@ -939,6 +982,9 @@ impl Session<'_> {
         let mut play_folder = autoplay.unwrap_or(0);
         let mut cmd: Cmd;
         if let Some(folder) = autoplay {
+            vm_event(ctx, "AUTOPLAY", 12663, "vm_execmain", || {
+                "Message: auto-playing messages".into()
+            });
             if vms.urgentmessages > 0 {
                 in_urgent = true;
                 self.open(vms, URGENT_FOLDER);
@@ -970,11 +1016,15 @@ impl Session<'_> {
                 "VoiceMailMain: the new user setup (forcename/forcegreetings) is not supported by Asterism; skipped",
             );
         }
+        vm_event(ctx, "INTRO", 12737, "vm_execmain", || {
+            "Message: playing intro menu".into()
+        });
         cmd = if autoplay.is_some() {
             digit('1')
         } else {
             self.intro(vms).await
         };
+        userpress(ctx, cmd, 12743, "vm_execmain");
         vms.repeats = 0;
         vms.starting = true;
         while cmd > -1 && cmd != TIMEOUT && cmd != digit('#') {
@@ -984,10 +1034,18 @@ impl Session<'_> {
                     if key == '1' {
                         vms.curmsg = 0;
                     }
+                    let n = vms.curmsg;
+                    vm_event(ctx, "BROWSE", 12756, "vm_execmain", || {
+                        format!("Message: browsing message {n}\r\nVoicemail: {n}")
+                    });
                     cmd = self.browse(vms).await;
                 }
                 '2' => {
+                    vm_event(ctx, "CHANGEFOLDER", 12760, "vm_execmain", || {
+                        "Message: browsing to a different folder".into()
+                    });
                     cmd = self.get_folder2("vm-changeto").await;
+                    userpress(ctx, cmd, 12765, "vm_execmain");
                     if cmd == digit('#') {
                         cmd = 0;
                     } else if cmd > 0 {
@@ -1007,9 +1065,16 @@ impl Session<'_> {
                     vms.curmsg = 0;
                 }
                 '3' => {
+                    vm_event(ctx, "ADVOPTIONS", 12797, "vm_execmain", || {
+                        "Message: entering advanced options menu".into()
+                    });
                     cmd = self.advanced(vms).await;
                 }
                 '4' => {
+                    let n = vms.curmsg - 1;
+                    vm_event(ctx, "PREVMSG", 12917, "vm_execmain", || {
+                        format!("Message: browsing message {n}\r\nVoicemail: {n}")
+                    });
                     if vms.curmsg > 0 {
                         vms.curmsg -= 1;
                         cmd = self.play_message(vms).await;
@@ -1029,6 +1094,10 @@ impl Session<'_> {
                     }
                 }
                 '6' => {
+                    let n = vms.curmsg + 1;
+                    vm_event(ctx, "PREVMSG", 12953, "vm_execmain", || {
+                        format!("Message: browsing message {n}\r\nVoicemail: {n}")
+                    });
                     if vms.curmsg < vms.lastmsg {
                         vms.curmsg += 1;
                         cmd = self.play_message(vms).await;
@@ -1097,11 +1166,16 @@ impl Session<'_> {
                     }
                 }
                 '9' => {
+                    let n = vms.curmsg;
+                    vm_event(ctx, "SAVEMSG", 13094, "vm_execmain", || {
+                        format!("Message: saving message {n}\r\nVoicemail: {n}")
+                    });
                     if vms.curmsg < 0 || vms.curmsg > vms.lastmsg {
                         cmd = 0;
                         continue;
                     }
                     cmd = self.get_folder2("vm-savefolder").await;
+                    userpress(ctx, cmd, 13103, "vm_execmain");
                     let mut box_id = 0;
                     // A hangup while choosing reads as a failed save
                     // (Asterisk then tries "vm-mailboxfull").
@@ -1368,23 +1442,15 @@ impl Session<'_> {
         play_and_wait(self.ctx, "vm-messages").await
     }
 
-    /// `get_folder`: "Press 0 for new messages, 1 for old ..., or pound
-    /// to cancel".
     /// app_voicemail's own PLAYBACK test-suite events (besides file.c's).
     fn playback_event(&self, message: &str, line: u32, function: &'static str) {
-        let site = crate::core::logger::Site {
-            file: FILE,
-            line,
-            function,
-        };
-        crate::core::testsuite::notify(
-            &self.ctx.sys.pbx.channels.events,
-            &site,
-            "PLAYBACK",
-            || format!("Message: {message}"),
-        );
+        vm_event(self.ctx, "PLAYBACK", line, function, || {
+            format!("Message: {message}")
+        });
     }
 
+    /// `get_folder`: "Press 0 for new messages, 1 for old ..., or pound
+    /// to cancel".
     async fn get_folder(&self) -> Cmd {
         let ctx = self.ctx;
         let d = play_and_wait(ctx, "vm-press").await;
@@ -1443,8 +1509,10 @@ impl Session<'_> {
             loops += 1;
         }
         if loops == 4 {
+            userpress(self.ctx, digit('#'), 8422, "get_folder2");
             return digit('#');
         }
+        userpress(self.ctx, res, 8425, "get_folder2");
         res
     }
 
@@ -1499,6 +1567,7 @@ impl Session<'_> {
         if res == 0 {
             res = wait_file2(ctx, "vm-message").await;
             if vms.curmsg != 0 && vms.curmsg != vms.lastmsg && res == 0 {
+                self.playback_event("message number", 9458, "play_message");
                 res = say_and_wait(ctx, vms.curmsg + 1).await;
             }
         }
@@ -1542,11 +1611,16 @@ impl Session<'_> {
             }
         }
         if res == digit('1') {
+            userpress(ctx, res, 9496, "play_message");
             res = 0;
         }
         if res == 0 {
             Vms::mark(&mut vms.heard, vms.curmsg, true);
-            res = self.control_stream(&base.display().to_string()).await;
+            let file = base.display().to_string();
+            vm_event(ctx, "PLAYVOICE", 9135, "wait_file", || {
+                format!("Message: Playing {file}")
+            });
+            res = self.control_stream(&file).await;
             if res < 0 {
                 ctx.warning(
                     crate::site!("app_voicemail.c", 9517, "play_message"),
@@ -1554,6 +1628,7 @@ impl Session<'_> {
                 );
                 res = 0;
             }
+            userpress(ctx, res, 9520, "play_message");
         }
         res
     }
@@ -1681,6 +1756,7 @@ impl Session<'_> {
                     if vms.repeats > 3 {
                         cmd = TIMEOUT;
                     }
+                    userpress(ctx, cmd, 12907, "vm_execmain");
                 }
             }
         }
@@ -1696,6 +1772,9 @@ impl Session<'_> {
     /// the key is logged and the menu said again.
     async fn mailbox_options(&self, vms: &Vms) -> Cmd {
         let ctx = self.ctx;
+        vm_event(ctx, "VMOPTIONS", 11328, "vm_options", || {
+            "Message: entering mailbox options".into()
+        });
         let mut cmd = 0;
         let mut retries = 0;
         while cmd >= 0 && cmd != TIMEOUT {
@@ -1732,6 +1811,7 @@ impl Session<'_> {
                     if retries > 3 {
                         cmd = TIMEOUT;
                     }
+                    userpress(ctx, cmd, 11436, "vm_options");
                 }
             }
         }

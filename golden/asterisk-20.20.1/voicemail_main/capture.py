@@ -11,12 +11,14 @@ played against a running reference instance (see capture.sh, README.md).
       AMI (user vm), calls the session's extension from SIPp pressing the
       session's keys (RFC 4733, at the test's times after the answer),
       waits 0.5 s, and writes FILE: the PLAYBACK TestEvents' `Message:`
-      (spool paths cut to `voicemail/...`), the spool afterwards, the
+      (spool paths cut to `voicemail/...`), every TestEvent with its
+      origin and fields, the spool afterwards, the
       MessageWaiting events, and the instance's `Incorrect password` log
       lines.
 """
 import argparse
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -117,6 +119,9 @@ SESSIONS = {
          [(1000, "5"), (1400, "#"), (2500, "6"), (2900, "#"), (4000, "7"), (4400, "#")]),
     "changing_folder":
         ("9702", [("Old", 0, "old one")], [(2500, "2"), (9500, "0"), (12000, "#")]),
+    "next_message_advanced_and_mailbox_options":
+        ("9702", [("INBOX", 0, "one"), ("INBOX", 1, "two"), ("INBOX", 2, "three")],
+         [(2500, "6"), (5500, "3"), (8000, "*"), (10500, "0"), (13000, "*"), (15500, "#")]),
 }
 
 
@@ -155,6 +160,34 @@ def played(events):
                     i = m.find("voicemail/")
                     out.append(m[i:] if i >= 0 else m)
                     break
+    return out
+
+
+def test_events(events):
+    """Every TestEvent, in order: `State AppFile:AppLine AppFunction` and
+    the event's own fields (those after AppLine) joined by "; ". A spool
+    path in a field is cut to `voicemail/...`; RTP_PORT_ALLOCATED's
+    `Port:` (a random port) becomes `Port: <port>`."""
+    out = []
+    for b in events.split("\n\n"):
+        if "Event: TestEvent" not in b:
+            continue
+        ls = [l for l in b.split("\n") if l]
+        h = {}
+        data = []
+        seen_line = False
+        for l in ls:
+            k, sep, v = l.partition(": ")
+            if seen_line:
+                v = re.sub(r"/\S*/(voicemail/)", r"\1", v)
+                if k == "Port" and h.get("State") == "RTP_PORT_ALLOCATED":
+                    v = "<port>"
+                data.append("%s: %s" % (k, v) if sep else l)
+            else:
+                h.setdefault(k, v)
+                seen_line = k == "AppLine"
+        out.append("; ".join(["%s %s:%s %s" % (h.get("State"), h.get("AppFile"), h.get("AppLine"),
+                                                h.get("AppFunction"))] + data))
     return out
 
 
@@ -201,12 +234,14 @@ def session(a):
         if "Event: TestEvent" in b and "\nState: PLAYBACK" in b:
             h = {}
             for l in b.split("\n"):
-                k, _, v = l.partition(": ")
+                k, sep, v = l.partition(": ")
                 h.setdefault(k, v)
             m = h.get("Message", "")
             i = m.find("voicemail/")
             lines.append("%s:%s %s %s" % (h.get("AppFile"), h.get("AppLine"), h.get("AppFunction"),
                                           m[i:] if i >= 0 else m))
+    lines.append("[TestEvents: State AppFile:AppLine AppFunction, then the data fields, \"; \"-separated]")
+    lines += test_events(events[before:])
     lines.append("[spool voicemail/default/1000: folders (with /) and files]")
     for root, dirs, files in sorted(os.walk(box)):
         dirs.sort()

@@ -13,7 +13,7 @@
 # test's VoiceMailMain extensions 9700-9702 appended to [internal]. The
 # session's messages go into the instance's spool once it has booted,
 # capture.py logs in to AMI, calls through chan_sip (127.0.0.1:5060) with
-# SIPp, records the PLAYBACK TestEvents and the spool, and the instance is
+# SIPp, records the PLAYBACK TestEvents, every TestEvent and the spool, and the instance is
 # stopped. Output dir: VM_GOLDEN_DIR (default: next to this script).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
