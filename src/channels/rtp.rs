@@ -142,7 +142,7 @@ impl RtpPort {
             let mut fresh = RtpSession::new(config, Instant::now(), remote);
             std::mem::swap(&mut *s, &mut fresh);
         } else {
-            s.set_remote(remote);
+            s.set_remote(Instant::now(), remote);
         }
     }
 
@@ -261,6 +261,14 @@ impl RtpPort {
                             sent: false,
                         });
                         chan.dtmf_in(digit);
+                    }
+                    RtpEvent::StrictLocked(source) => {
+                        crate::core::testsuite::notify(
+                            chan.bus(),
+                            &crate::core::testsuite::STRICT_RTP_LEARN,
+                            "STRICT_RTP_LEARN",
+                            || format!("Source: {source}"),
+                        );
                     }
                     _ => {}
                 }

@@ -72,6 +72,13 @@ pub const RTP_PORT_ALLOCATED: Site<'static> = Site {
     line: 4179,
 };
 
+/// `ast_rtp_read`: strict RTP's learning ended and locked on a source.
+pub const STRICT_RTP_LEARN: Site<'static> = Site {
+    file: "res_rtp_asterisk.c",
+    function: "ast_rtp_read",
+    line: 8515,
+};
+
 /// `ast_rtp_dtmf_begin`: a digit starts going out as RFC 4733 events.
 pub const DTMF_BEGIN: Site<'static> = Site {
     file: "res_rtp_asterisk.c",

@@ -114,6 +114,8 @@ pub enum RtpEvent {
     DtmfEnd { digit: char, duration_ms: u32 },
     /// Symmetric RTP learned where the far end really is.
     RemoteLearned(SocketAddr),
+    /// Strict RTP's learning ended: only this source is accepted now.
+    StrictLocked(SocketAddr),
     /// An RTCP packet from the far end.
     Rtcp(RtcpPacket),
 }
@@ -297,7 +299,7 @@ impl RtpSession {
             reports: VecDeque::new(),
             transmits: VecDeque::new(),
         };
-        session.set_remote(remote);
+        session.set_remote(now, remote);
         session
     }
 
@@ -310,8 +312,9 @@ impl RtpSession {
     }
 
     /// A new address from signalling (re-INVITE); symmetric learning
-    /// starts over.
-    pub fn set_remote(&mut self, remote: Option<SocketAddr>) {
+    /// starts over, and strict RTP's learning period starts `now`
+    /// (`rtp_learning_start`), not at the first packet.
+    pub fn set_remote(&mut self, now: Instant, remote: Option<SocketAddr>) {
         self.remote = remote;
         self.target = remote;
         self.remote_rtcp = None;
@@ -321,7 +324,7 @@ impl RtpSession {
         if self.strict != Strict::Open && remote.is_some() && remote != self.strict_addr {
             self.strict = Strict::Learn;
             self.learning.proposed = None;
-            self.learning.start = None;
+            self.learning.start = Some(now);
             self.learning_init(self.quality.rx.last_sequence());
         }
     }
@@ -365,10 +368,11 @@ impl RtpSession {
     fn strict_accepts(&mut self, now: Instant, from: SocketAddr, seq: u16) -> bool {
         if self.strict == Strict::Learn {
             let start = *self.learning.start.get_or_insert(now);
-            if self.strict_addr.is_some()
+            if let Some(source) = self.strict_addr
                 && now.saturating_duration_since(start) > STRICT_LEARN_TIMEOUT
             {
                 self.strict = Strict::Closed;
+                self.events.push_back(RtpEvent::StrictLocked(source));
             } else if self.strict_addr == Some(from) {
                 self.learning_init(seq);
                 return true;
