@@ -109,7 +109,7 @@ pub async fn stream_file(ctx: &AppCtx, name: &str, breaks: &str) -> Streamed {
 
 /// `ast_waitstream`: waits for the playing source to end or a break digit.
 pub async fn wait_stream(ctx: &AppCtx, generation: u64, breaks: &str) -> Streamed {
-    wait_stream_until(ctx, generation, |d| breaks.contains(d)).await
+    wait_stream_until(ctx, generation, |d| breaks.contains(d), true).await
 }
 
 /// `ast_waitstream_exten`: only a digit that is a one-digit extension of
@@ -120,39 +120,18 @@ pub async fn wait_stream_exten(ctx: &AppCtx, generation: u64, context: &str) -> 
     let exists = |d: char| {
         crate::pbx::find::exists(&plan.dialplan, context, &d.to_string(), 1, cid.as_deref())
     };
-    let chan = &ctx.chan;
-    loop {
-        let mut digit = None;
-        let r = chan
-            .wait_for(|c| {
-                if let Some(d) = c.take_digit() {
-                    digit = Some(d);
-                    return true;
-                }
-                !c.source_playing(generation)
-            })
-            .await;
-        if r.is_err() {
-            chan.stop_source();
-            return Streamed::Hangup;
-        }
-        match digit {
-            Some(d) if exists(d) => {
-                chan.stop_source();
-                return Streamed::Digit(d);
-            }
-            Some(_) => continue,
-            None => return Streamed::Done,
-        }
-    }
+    wait_stream_until(ctx, generation, exists, false).await
 }
 
-/// Waits for the source to end or a digit `stops` accepts; a digit that
-/// stops it is reported to the test suite as `waitstream_core` does.
+/// Waits for the source to end or a digit `stops` accepts (others are
+/// dropped, as Asterisk drops them). Without an exit context a digit
+/// that stops it is reported to the test suite, as `waitstream_core`
+/// does.
 async fn wait_stream_until(
     ctx: &AppCtx,
     generation: u64,
     stops: impl Fn(char) -> bool,
+    report_break: bool,
 ) -> Streamed {
     let chan = &ctx.chan;
     loop {
@@ -174,12 +153,14 @@ async fn wait_stream_until(
         }
         match digit {
             Some(d) if stops(d) => {
-                crate::core::testsuite::notify(
-                    &ctx.sys.pbx.channels.events,
-                    &crate::core::testsuite::PLAYBACK_BREAK,
-                    "PLAYBACK",
-                    || format!("Channel: {}\r\nControl: Break\r\n", chan.name),
-                );
+                if report_break {
+                    crate::core::testsuite::notify(
+                        &ctx.sys.pbx.channels.events,
+                        &crate::core::testsuite::PLAYBACK_BREAK,
+                        "PLAYBACK",
+                        || format!("Channel: {}\r\nControl: Break\r\n", chan.name),
+                    );
+                }
                 chan.stop_source();
                 return Streamed::Digit(d);
             }

@@ -2,7 +2,7 @@
 //! `main/pbx_app.c` and `main/pbx_functions.c`), listing the registries.
 //! The one-line descriptions are Asterism's own words.
 
-use super::complete::{Completion, starting_with};
+use super::complete::{Completion, names_at, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
@@ -163,8 +163,5 @@ fn complete_application(_sys: &System, c: &Completion<'_>) -> Vec<String> {
 }
 
 fn complete_function(_sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 3 {
-        return Vec::new();
-    }
-    starting_with(c.word, crate::funcs::registry().iter().map(|f| f.name))
+    names_at(c, 3, crate::funcs::registry().iter().map(|f| f.name))
 }

@@ -186,6 +186,19 @@ pub fn complete_help(sys: &System, c: &Completion<'_>) -> Vec<String> {
     generate(sys, &entries, rest, c.word)
 }
 
+/// [`starting_with`] for the word at `pos == at` only (most generators
+/// offer names in one place of their command).
+pub fn names_at<I, S>(c: &Completion<'_>, at: usize, names: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    if c.pos != at {
+        return Vec::new();
+    }
+    starting_with(c.word, names)
+}
+
 /// The names of the channels up, at `pos == at`.
 pub fn channels_at(sys: &System, c: &Completion<'_>, at: usize) -> Vec<String> {
     if c.pos != at {

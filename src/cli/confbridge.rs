@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::complete::{Completion, starting_with};
+use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::confbridge::{MenuAction, RembBehavior, VideoMode};
 use crate::core::System;
@@ -295,21 +295,17 @@ fn show_menu(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 fn complete_user_profile(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 4 {
-        return Vec::new();
-    }
-    starting_with(
-        c.word,
+    names_at(
+        c,
+        4,
         sys.loaded().confbridge.users.iter().map(|p| p.name.clone()),
     )
 }
 
 fn complete_bridge_profile(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 4 {
-        return Vec::new();
-    }
-    starting_with(
-        c.word,
+    names_at(
+        c,
+        4,
         sys.loaded()
             .confbridge
             .bridges
@@ -319,11 +315,9 @@ fn complete_bridge_profile(sys: &System, c: &Completion<'_>) -> Vec<String> {
 }
 
 fn complete_menu(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 3 {
-        return Vec::new();
-    }
-    starting_with(
-        c.word,
+    names_at(
+        c,
+        3,
         sys.loaded().confbridge.menus.iter().map(|m| m.name.clone()),
     )
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::complete::{Completion, starting_with};
+use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult, pad};
 use crate::core::{Part, System};
 use crate::pbx::dialplan::{Context, Extension, PRIORITY_HINT, Priority};
@@ -335,8 +335,5 @@ fn set_global(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 
 /// A context name, in the order `dialplan show` walks them.
 fn complete_context(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 2 {
-        return Vec::new();
-    }
-    starting_with(c.word, walk_order(sys).iter().map(|ctx| ctx.name.clone()))
+    names_at(c, 2, walk_order(sys).iter().map(|ctx| ctx.name.clone()))
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::complete::{Completion, starting_with};
+use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::manager::{Sense, perms_to_string};
 use crate::core::System;
@@ -108,11 +108,9 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 fn complete_user(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 3 {
-        return Vec::new();
-    }
-    starting_with(
-        c.word,
+    names_at(
+        c,
+        3,
         sys.loaded()
             .manager
             .users

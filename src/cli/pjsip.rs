@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::complete::{Completion, starting_with};
+use super::complete::{Completion, names_at, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::pjsip::{Aor, Auth, Endpoint, OtherObject, PjsipConf, Transport};
 use crate::core::System;
@@ -652,11 +652,9 @@ fn show_endpoint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 fn complete_endpoint(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 3 {
-        return Vec::new();
-    }
-    starting_with(
-        c.word,
+    names_at(
+        c,
+        3,
         sys.loaded().pjsip.endpoints.iter().map(|e| e.name.clone()),
     )
 }

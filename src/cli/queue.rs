@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use super::complete::{Completion, starting_with};
+use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::config::views::queues::Queue;
 use crate::core::System;
@@ -117,11 +117,9 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 fn complete_queue(sys: &System, c: &Completion<'_>) -> Vec<String> {
-    if c.pos != 2 {
-        return Vec::new();
-    }
-    starting_with(
-        c.word,
+    names_at(
+        c,
+        2,
         sys.loaded().queues.queues.iter().map(|q| q.name.clone()),
     )
 }
