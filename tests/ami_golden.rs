@@ -1361,6 +1361,11 @@ fn cdr_originate() {
     cdr_run("cdr_originate");
 }
 
+#[test]
+fn cdr_forkcdr() {
+    cdr_run("cdr_forkcdr");
+}
+
 /// The answers to the `Command` actions whose ActionID starts with
 /// `prefix`, in order; the countdown to the next batch (whole seconds of
 /// two clock readings, run-dependent) is checked for range and masked.
