@@ -1257,6 +1257,16 @@ fn pjsip_blindxfer() {
     run("pjsip_blindxfer", true);
 }
 
+#[test]
+fn sip_originate_timeout() {
+    run("sip_originate_timeout", true);
+}
+
+#[test]
+fn pjsip_originate_timeout() {
+    run("pjsip_originate_timeout", true);
+}
+
 // CDRs (golden/asterisk-20.20.1/cdr/): the same scenario player on
 // compat-configs/ami-cdr; the Cdr events (cdr_manager) and the files
 // cdr_csv wrote are compared with the reference's, after normalising the
