@@ -554,8 +554,15 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
 /// simple_bridge before the second goes and it is destroyed.
 /// The feature's transfer races the same way: in the committed
 /// testevent_blindxfer capture the transferer leaves first, in
-/// sip_blindxfer_feature's (the same call) the transferee does.
-const LEAVE_RACES: &[&str] = &["sip_blindxfer", "pjsip_blindxfer", "testevent_blindxfer"];
+/// sip_blindxfer_feature's (the same call) the transferee does; the two
+/// captures of pjsip_blindxfer_feature had one order each (the first to
+/// leave saw `BridgeNumChannels` 0 in one, 1 in the other).
+const LEAVE_RACES: &[&str] = &[
+    "sip_blindxfer",
+    "pjsip_blindxfer",
+    "testevent_blindxfer",
+    "pjsip_blindxfer_feature",
+];
 
 fn leave_race(
     name: &str,
@@ -1257,6 +1264,38 @@ fn pjsip_blindxfer() {
     run("pjsip_blindxfer", true);
 }
 
+/// The call of sip_blindxfer_feature through chan_pjsip. Ignored: the
+/// transferer's RTPAUDIOQOS `txcount` is 48 in ours, 45 in all three
+/// reference captures (the unexplained prompt difference that
+/// PROMPT_INTERRUPTED masks for the chan_sip scenarios; not masked here,
+/// as it does not vary between captures). Everything else compares.
+#[test]
+#[ignore = "transferer txcount 48 against the reference's 45 (prompt timing, see README)"]
+fn pjsip_blindxfer_feature() {
+    run("pjsip_blindxfer_feature", true);
+}
+
+/// The call of sip_atxfer_feature through chan_pjsip. Ignored: the
+/// reference differs from its chan_sip twin in two ways we do not
+/// reproduce (README): its AttendedTransfer event shows the transferee's
+/// and the target's connected lines already swapped, and it sets the
+/// second consultation's peer variables twice.
+#[test]
+#[ignore = "AttendedTransfer after the connected-line swap, peer variables set twice (README)"]
+fn pjsip_atxfer_feature() {
+    run("pjsip_atxfer_feature", true);
+}
+
+#[test]
+fn sip_originate_timeout() {
+    run("sip_originate_timeout", true);
+}
+
+#[test]
+fn pjsip_originate_timeout() {
+    run("pjsip_originate_timeout", true);
+}
+
 // CDRs (golden/asterisk-20.20.1/cdr/): the same scenario player on
 // compat-configs/ami-cdr; the Cdr events (cdr_manager) and the files
 // cdr_csv wrote are compared with the reference's, after normalising the
@@ -1359,6 +1398,11 @@ fn cdr_voicemail() {
 #[test]
 fn cdr_originate() {
     cdr_run("cdr_originate");
+}
+
+#[test]
+fn cdr_forkcdr() {
+    cdr_run("cdr_forkcdr");
 }
 
 /// The answers to the `Command` actions whose ActionID starts with

@@ -22,7 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use crate::core::events::{Event, EventKind};
 use crate::core::{System, lock};
-pub use state::{Disposition, READONLY_VARS, Record, State, amaflags_str};
+pub use state::{Disposition, ForkOptions, READONLY_VARS, Record, State, amaflags_str};
 
 /// The CDR engine of one system.
 #[derive(Default)]

@@ -96,6 +96,19 @@ pub struct Record {
     pub vars: Vec<(String, String)>,
 }
 
+/// ForkCDR's options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ForkOptions {
+    /// `a`: the fork's answer time is now (if the channel is up).
+    pub set_answer: bool,
+    /// `e`: the records before the fork end.
+    pub finalize: bool,
+    /// `r`: the fork's start and answer times are now.
+    pub reset: bool,
+    /// `v`: the fork keeps the `CDR()` variables.
+    pub keep_vars: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum St {
     Single,
@@ -1028,6 +1041,78 @@ impl State {
         true
     }
 
+    /// `ast_cdr_fork` (ForkCDR): a new record at the end of the chain,
+    /// carrying on from the last one. False when the channel has no CDR
+    /// or its last record is already finalized.
+    pub fn fork(
+        &mut self,
+        chan: &str,
+        opts: ForkOptions,
+        now: SystemTime,
+        cfg: &CdrGeneral,
+    ) -> bool {
+        let Some(uid) = self.names.get(&chan.to_ascii_lowercase()).cloned() else {
+            return false;
+        };
+        let (head, last) = match self.chains.get(&uid) {
+            Some(chain) => match (chain.first(), chain.last()) {
+                (Some(h), Some(l)) => (h.clone(), l.clone()),
+                _ => return false,
+            },
+            None => return false,
+        };
+        if last.st == St::Finalized {
+            return false;
+        }
+        let Some(i) = self.append(&uid, now) else {
+            return false;
+        };
+        if let Some(b) = &last.b {
+            self.note_party_b(&uid, &b.snap.name);
+        }
+        let Some(chain) = self.chains.get_mut(&uid) else {
+            return false;
+        };
+        let Some(c) = chain.get_mut(i) else {
+            return false;
+        };
+        c.st = last.st;
+        // The chain's first record gives the location and the flags.
+        c.bridge = head.bridge.clone();
+        c.appl = head.appl.clone();
+        c.data = head.data.clone();
+        c.context = head.context.clone();
+        c.exten = head.exten.clone();
+        c.disable_all = head.disable_all;
+        c.lock_app = false;
+        c.b = last.b.clone().map(|mut b| {
+            if !opts.keep_vars {
+                b.vars.clear();
+            }
+            b
+        });
+        c.start = last.start;
+        c.answer = last.answer;
+        c.lastevent = now;
+        if opts.set_answer && c.a.snap.state == ChanState::Up {
+            c.answer = Some(now);
+        }
+        // As Asterisk: `r` sets the answer time whatever the state.
+        if opts.reset {
+            c.answer = Some(now);
+            c.start = now;
+        }
+        if !opts.keep_vars {
+            c.a.vars.clear();
+        }
+        if opts.finalize {
+            for c in chain[..i].iter_mut().filter(|c| c.st != St::Finalized) {
+                to_finalized(c, cfg);
+            }
+        }
+        true
+    }
+
     /// Forgets every live record (the engine was disabled).
     pub fn clear(&mut self) {
         *self = State {
@@ -1437,6 +1522,51 @@ mod tests {
         // Created at +1 s, answered at +3 s, ended at +6 s.
         assert_eq!((c.duration, c.billsec), (5, 3));
         assert_eq!(c.dstchannel, "");
+    }
+
+    /// ForkCDR: the fork starts from the last record's times; without
+    /// `v` it drops the CDR() variables, `e` ends the records before it
+    /// (at their last event), `r` restarts its times.
+    #[test]
+    fn fork_options() {
+        let name = "SIP/1000-00000000";
+        let mut r = Run::new(cfg(false));
+        let mut a = snap(name, "1.0");
+        r.update(a.clone());
+        a.state = ChanState::Up;
+        r.app(&mut a, 1, "Answer", "");
+        assert!(r.st.setvar(name, "mine", "v1"));
+        r.app(&mut a, 2, "ForkCDR", "e");
+        let now = r.now;
+        let opts = ForkOptions {
+            finalize: true,
+            ..ForkOptions::default()
+        };
+        assert!(r.st.fork(name, opts, now, &r.cfg));
+        r.app(&mut a, 3, "ForkCDR", "rv");
+        let opts = ForkOptions {
+            reset: true,
+            keep_vars: true,
+            ..ForkOptions::default()
+        };
+        assert!(r.st.fork(name, opts, r.now, &r.cfg));
+        r.app(&mut a, 4, "Hangup", "");
+        r.hangup(&mut a, 16);
+        assert_eq!(r.out.len(), 3, "{:?}", r.out);
+        let [first, second, third] = [&r.out[0], &r.out[1], &r.out[2]];
+        // Created at +1 s, answered at +2 s; the first ends at the fork's
+        // application (+3 s), the others at the hangup (+6 s).
+        assert_eq!((first.lastapp.as_str(), first.duration), ("ForkCDR", 2));
+        assert_eq!(first.vars, [("mine".to_string(), "v1".to_string())]);
+        assert_eq!((second.lastapp.as_str(), second.duration), ("Hangup", 5));
+        assert!(second.vars.is_empty(), "{:?}", second.vars);
+        // `r`: started at the second fork (+4 s).
+        assert_eq!((third.duration, third.billsec), (2, 2));
+        assert!(third.vars.is_empty(), "v keeps what the last had");
+        assert!(
+            !r.st
+                .fork("SIP/nosuch", ForkOptions::default(), r.now, &r.cfg)
+        );
     }
 
     #[test]

@@ -390,8 +390,20 @@ impl Transfer {
                 self.play_failsound();
                 Next::Fail
             }
-            (CallingTarget | Hesitant, Complete | TransfererHangup) => Next::Blond,
-            (Consulting | DoubleChecking, Complete | TransfererHangup) => Next::Complete,
+            (CallingTarget, Complete | TransfererHangup) => {
+                // The transferer is with the target: its peer's hold ends.
+                self.orig.indicate_hold(None, false);
+                Next::Blond
+            }
+            (Hesitant, Complete | TransfererHangup) => Next::Blond,
+            (Consulting, Complete | TransfererHangup) => {
+                self.orig.indicate_hold(None, false);
+                Next::Complete
+            }
+            (DoubleChecking, Complete | TransfererHangup) => {
+                self.second.indicate_hold(None, false);
+                Next::Complete
+            }
             (CallingTarget, TargetAnswer) => Next::To(Consulting),
             (Hesitant, TargetAnswer) => Next::To(DoubleChecking),
             (CallingTarget, TargetHangup | Timeout | Abort) => {

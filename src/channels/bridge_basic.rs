@@ -409,13 +409,17 @@ async fn run_hook(
     }
 }
 
-/// Puts the other members on hold (`ast_bridge_channel_write_hold`).
+/// Puts the other members on hold (`ast_bridge_channel_write_hold`):
+/// the Hold event, and the HOLD indication to the rest of its bridge.
 pub(super) fn hold(chan: &Channel) {
     chan.emit(EventKind::Manager {
         class: crate::manager::class::CALL,
         name: "Hold".into(),
         body: String::new(),
     });
+    if let Some(b) = chan.bridge() {
+        b.indicate_hold(Some(chan), true);
+    }
 }
 
 pub(super) fn unhold(chan: &Channel) {
@@ -424,6 +428,9 @@ pub(super) fn unhold(chan: &Channel) {
         name: "Unhold".into(),
         body: String::new(),
     });
+    if let Some(b) = chan.bridge() {
+        b.indicate_hold(Some(chan), false);
+    }
 }
 
 /// Where a transfer by `chan` dials (`get_transfer_context`):

@@ -548,6 +548,35 @@ impl Channel {
         );
     }
 
+    /// A HOLD or UNHOLD indication reaches the channel (a bridge member
+    /// put it on hold). Of the drivers only chan_pjsip shows it: it keeps
+    /// the channel in its held list, which its device state reads as
+    /// ONHOLD, and has the device's state worked out again
+    /// (`chan_pjsip_indicate`). Nothing reaches a channel being hung up
+    /// (`indicate_data_internal`).
+    pub fn indicate_hold(&self, held: bool) {
+        if self.tech != "PJSIP" || self.check_hangup() {
+            return;
+        }
+        self.lock().props.on_hold = held;
+        let device = device_name(&self.name);
+        let calls = match self.registry.upgrade() {
+            Some(r) => r.device_calls(device),
+            None => None,
+        };
+        self.events.device_changed(
+            device,
+            self.devstate_cachable(),
+            crate::core::devicestate::Pending::Calls(calls),
+        );
+    }
+
+    /// Whether the last hold indication it got was HOLD
+    /// (`ast_channel_hold_state`; only kept for chan_pjsip channels).
+    pub fn is_held(&self) -> bool {
+        self.lock().props.on_hold
+    }
+
     /// Whether this channel's device states are cached: Local channels
     /// set `AST_FLAG_DISABLE_DEVSTATE_CACHE` on both halves.
     pub fn devstate_cachable(&self) -> bool {

@@ -8,6 +8,7 @@ use super::System;
 const BUILTIN: &[&str] = &[
     "app_cdr",
     "app_exec",
+    "app_forkcdr",
     "app_macro",
     "app_stack",
     "app_system",

@@ -29,8 +29,8 @@ pub enum OriginateError {
     #[error("No such channel type '{0}'")]
     NoSuchTech(String),
     /// The call was placed but not answered; `reason` is the control
-    /// code AMI reports (`AST_CONTROL_*`: 1 hangup, 5 busy, 8 congestion,
-    /// 0 when nothing came back).
+    /// code AMI reports (`AST_CONTROL_*`: 1 hangup, 3 no answer in time,
+    /// 5 busy, 8 congestion, 0 when nothing came back).
     #[error("channel was not answered")]
     NotAnswered {
         reason: u32,
@@ -287,11 +287,22 @@ pub async fn originate_then(
                 &format!("{} answered", chan.name),
             );
         }
+        Outcome::Timeout => {
+            // `handle_timeout_trip`: no dial status is published; the
+            // channel is hung up with cause NO_ANSWER, which Originate
+            // reports as "was ringing" (AST_CONTROL_RINGING, 3), whether
+            // or not it rang.
+            chan.lock().hangupcause = crate::channels::causes::NO_ANSWER;
+            crate::pbx::run::hangup_channel(&sys, &chan);
+            return Err(OriginateError::NotAnswered {
+                reason: 3,
+                channel: Some(chan),
+            });
+        }
         other => {
             let (status, reason) = match other {
                 Outcome::Busy => ("BUSY", 5),
                 Outcome::Congestion => ("CONGESTION", 8),
-                Outcome::Timeout => ("NOANSWER", 0),
                 _ => ("CANCEL", 1),
             };
             dial_end(status);
