@@ -688,6 +688,12 @@ fn channel_of(m: &[(String, String)]) -> Option<String> {
     if header("Event") == Some("ContactStatus") {
         return header("URI").map(|u| format!("contact {u}"));
     }
+    // So does an endpoint's PeerStatus (the endpoint's topic): against the
+    // test-suite events, which are raised directly, two captures each of
+    // testevent_qualify and testevent_pjsip_dial ordered it both ways.
+    if header("Event") == Some("PeerStatus") {
+        return header("Peer").map(|p| format!("endpoint {p}"));
+    }
     if header("Privilege").is_some_and(|p| p.starts_with("security,")) {
         return Some("security events".into());
     }
@@ -1039,6 +1045,13 @@ fn registry() {
 #[test]
 fn qualify() {
     run("qualify", true);
+}
+
+/// The pjsip_dial call on a TEST_FRAMEWORK build: the authenticator's,
+/// registrar's, RTP's and call-id TestEvents of a pjsip call, in place.
+#[test]
+fn testevent_pjsip_dial() {
+    run("testevent_pjsip_dial", true);
 }
 
 /// The qualify scenario on a TEST_FRAMEWORK build: pjsip's contact
