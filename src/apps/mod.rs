@@ -267,18 +267,14 @@ pub fn app_separate_args(
             }
             i += 1;
         }
-        out.push(bytes_text(cur));
+        out.push(crate::core::raw::decode_owned(cur));
     }
     if i < b.len() {
-        out.push(bytes_text(b[i..].to_vec()));
+        out.push(crate::core::raw::decode_owned(b[i..].to_vec()));
     } else if ended_on_delim {
         out.push(String::new());
     }
     out
-}
-
-fn bytes_text(bytes: Vec<u8>) -> String {
-    crate::core::raw::decode_owned(bytes)
 }
 
 /// `AST_NONSTANDARD_RAW_ARGS` with `n` fields: splits on `delim` outside

@@ -9,7 +9,9 @@
 
 use std::fmt::Write as _;
 
-use super::{CliArgs, CliEntry, CliResult, RESERVED, parse_args_trailing, registered, word_match};
+use super::{
+    CliArgs, CliEntry, CliResult, RESERVED, live_entries, parse_args_trailing, word_match,
+};
 use crate::core::System;
 
 /// What a command's generator is asked, as `ast_cli_args` in
@@ -134,13 +136,7 @@ fn generate(sys: &System, entries: &[&CliEntry], text: &str, word: &str) -> Vec<
 /// case and without repeats, led by their longest common prefix; empty
 /// when nothing matches.
 pub fn matches(sys: &System, text: &str, word: &str) -> Vec<String> {
-    let all = sys.cli_entries();
-    let entries: Vec<&CliEntry> = all.iter().filter(|e| registered(sys, e.command)).collect();
-    complete_with(sys, &entries, text, word)
-}
-
-fn complete_with(sys: &System, entries: &[&CliEntry], text: &str, word: &str) -> Vec<String> {
-    let mut found = generate(sys, entries, text, word);
+    let mut found = generate(sys, &live_entries(sys), text, word);
     found.sort_by_key(|s| s.to_ascii_lowercase());
     found.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     let Some(first) = found.first() else {
@@ -181,9 +177,7 @@ fn matches_array(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 pub fn complete_help(sys: &System, c: &Completion<'_>) -> Vec<String> {
     // What follows "core show help " is completed as a line of its own.
     let rest = c.line.get(15.min(c.line.len())..).unwrap_or("");
-    let all = sys.cli_entries();
-    let entries: Vec<&CliEntry> = all.iter().filter(|e| registered(sys, e.command)).collect();
-    generate(sys, &entries, rest, c.word)
+    generate(sys, &live_entries(sys), rest, c.word)
 }
 
 /// [`starting_with`] for the word at `pos == at` only (most generators

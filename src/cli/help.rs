@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{CliArgs, CliEntry, CliResult, MatchType, RESERVED, find_cli, registered};
+use super::{CliArgs, CliEntry, CliResult, MatchType, RESERVED, find_cli, live_entries};
 use crate::core::System;
 
 /// Commands in the order Asterisk keeps its CLI list: each registration
@@ -13,10 +13,9 @@ use crate::core::System;
 fn listed(sys: &System) -> Vec<&CliEntry> {
     let plain_len = |c: &str| c.find(RESERVED).unwrap_or(c.len());
     let mut list: Vec<&CliEntry> = Vec::new();
-    for e in sys
-        .cli_entries()
-        .iter()
-        .filter(|e| registered(sys, e.command) && !e.command.starts_with('_'))
+    for e in live_entries(sys)
+        .into_iter()
+        .filter(|e| !e.command.starts_with('_'))
     {
         let at = list.iter().position(|cur| {
             let n = plain_len(e.command).min(plain_len(cur.command));

@@ -329,6 +329,15 @@ fn registered(system: &System, command: &str) -> bool {
     command_module(command).is_none_or(|m| system.loaded().modules.loads(m))
 }
 
+/// The commands the CLI answers now: those of the loaded modules.
+fn live_entries(system: &System) -> Vec<&CliEntry> {
+    system
+        .cli_entries()
+        .iter()
+        .filter(|e| registered(system, e.command))
+        .collect()
+}
+
 /// Runs one command line and returns what Asterisk would print for it.
 pub fn execute(system: &System, line: &str) -> String {
     execute_with_status(system, line).1
@@ -338,11 +347,7 @@ pub fn execute(system: &System, line: &str) -> String {
 /// (`ast_cli_command`'s result: an unknown command, usage and failure are
 /// all failures).
 pub fn execute_with_status(system: &System, line: &str) -> (bool, String) {
-    let all = system.cli_entries();
-    let entries: Vec<&CliEntry> = all
-        .iter()
-        .filter(|e| registered(system, e.command))
-        .collect();
+    let entries = live_entries(system);
     let entries = entries.as_slice();
     let argv = parse_args(line);
     let mut out = String::new();

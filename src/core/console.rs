@@ -138,7 +138,8 @@ pub fn build_prompt(format: Option<&str>, ctx: &PromptContext) -> Prompt {
             'l' => {
                 if let Some((which @ 1..=3, n)) = leading_number(rest) {
                     rest = &rest[n..];
-                    if let Some(v) = load_average(which as usize) {
+                    let load = crate::funcs::sysinfo::load_averages();
+                    if let Some(v) = load.map(|l| l[which as usize - 1]) {
                         both(&mut raw, &mut styled, &format!("{v:.2}"));
                     }
                 }
@@ -162,11 +163,6 @@ fn now(fmt: &str) -> String {
 
 fn host_name() -> String {
     crate::core::daemon::hostname()
-}
-
-fn load_average(which: usize) -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().nth(which - 1)?.parse().ok()
 }
 
 /// The process's effective user and group ids (the owner of /proc/self).
@@ -404,6 +400,23 @@ pub fn load_history(ed: &mut Editor<CliHelper, DefaultHistory>, path: &Path) {
 /// The editor's history, oldest first.
 pub fn history_entries(ed: &Editor<CliHelper, DefaultHistory>) -> Vec<String> {
     ed.history().iter().map(String::to_string).collect()
+}
+
+/// Shows the prompt (`ASTERISK_PROMPT` read each time, as its `%t` may
+/// change) and reads one line; a line that is not all blanks and
+/// control characters (`ast_all_zeros`) goes into the history. Returns
+/// the line and whether it was recorded.
+pub fn read_line(
+    ed: &mut Editor<CliHelper, DefaultHistory>,
+    context: &PromptContext,
+) -> rustyline::Result<(String, bool)> {
+    let format = std::env::var("ASTERISK_PROMPT").ok();
+    let line = ed.readline(&build_prompt(format.as_deref(), context))?;
+    let recorded = line.chars().any(|c| c as u32 > 32);
+    if recorded {
+        let _ = ed.add_history_entry(line.as_str());
+    }
+    Ok((line, recorded))
 }
 
 /// `remoteconsolehandler`'s test for the words that leave the console:

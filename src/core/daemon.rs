@@ -181,22 +181,19 @@ fn console(system: Arc<System>) {
         remote: false,
     };
     loop {
-        let format = std::env::var("ASTERISK_PROMPT").ok();
-        let prompt = ed::build_prompt(format.as_deref(), &context);
-        let line = match editor.readline(&prompt) {
-            Ok(line) => line,
+        let line = match ed::read_line(&mut editor, &context) {
+            Ok((line, recorded)) => {
+                if recorded && let Some(path) = &history {
+                    let _ = ed::write_history(path, &ed::history_entries(&editor));
+                }
+                line
+            }
             Err(rustyline::error::ReadlineError::Interrupted) => {
                 system.request_stop(StopMode::Now);
                 break;
             }
             Err(_) => break,
         };
-        if line.chars().any(|c| c as u32 > 32) {
-            let _ = editor.add_history_entry(line.as_str());
-            if let Some(path) = &history {
-                let _ = ed::write_history(path, &ed::history_entries(&editor));
-            }
-        }
         let command = line.trim_start();
         if let Some(shell) = ed::bang_command(command) {
             ed::run_shell(&shell);

@@ -353,20 +353,19 @@ pub fn interactive(socket: &Path, opts: ConsoleOptions) -> Result<(), RemoteErro
         remote: true,
     };
     loop {
-        let format = std::env::var("ASTERISK_PROMPT").ok();
-        let prompt = super::console::build_prompt(format.as_deref(), &context);
-        let line = match editor.readline(&prompt) {
-            Ok(line) => line,
+        let line = match super::console::read_line(&mut editor, &context) {
+            Ok((line, recorded)) => {
+                if recorded {
+                    super::lock(&shared.history).push(line.clone());
+                }
+                line
+            }
             Err(_) => {
                 // Ctrl-C, or the end of input.
                 println!("\nDisconnected from Asterisk server");
                 quit(&shared);
             }
         };
-        if line.chars().any(|c| c as u32 > 32) {
-            let _ = editor.add_history_entry(line.as_str());
-            super::lock(&shared.history).push(line.clone());
-        }
         let command = line.trim_start();
         if let Some(shell) = super::console::bang_command(command) {
             if opts.no_shell {

@@ -28,6 +28,19 @@ fn meminfo(text: &str, key: &str) -> Option<u64> {
     })
 }
 
+/// A `/proc/meminfo` value in KiB (`MemFree`, `Buffers`, …).
+pub(crate) fn meminfo_kib(key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    meminfo(&text, key)
+}
+
+/// The 1-, 5- and 15-minute load averages (`getloadavg`).
+pub(crate) fn load_averages() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut f = text.split_whitespace().map(|v| v.parse::<f64>().ok());
+    Some([f.next()??, f.next()??, f.next()??])
+}
+
 /// The fields of `/proc/loadavg`: the 1-minute load and the number of
 /// scheduling entities (threads), `sysinfo`'s `procs`.
 fn loadavg() -> Option<(f64, u64)> {
@@ -52,12 +65,7 @@ fn sysinfo(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         );
         return Err(Failed);
     }
-    let mem = |key: &str| {
-        std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|t| meminfo(&t, key))
-            .map(|v| v.to_string())
-    };
+    let mem = |key: &str| meminfo_kib(key).map(|v| v.to_string());
     let value = match data.to_ascii_lowercase().as_str() {
         "loadavg" => Some(format!(
             "{:.6}",

@@ -128,10 +128,7 @@ fn admit_call(ctx: &AppCtx) -> Result<(), CallLimit> {
         refused = true;
     }
     if o.max_load > 0.0 {
-        let load = std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
-            .unwrap_or(0.0);
+        let load = crate::funcs::sysinfo::load_averages().map_or(0.0, |l| l[0]);
         if load >= o.max_load {
             let site = crate::site!("pbx.c", 4672, "increase_call_count");
             let msg = format!(
@@ -165,12 +162,8 @@ fn admit_call(ctx: &AppCtx) -> Result<(), CallLimit> {
 
 /// sysinfo's free and buffer RAM in MB, as Asterisk counts free memory.
 fn free_memory_mb() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kb = |key: &str| -> Option<u64> {
-        let line = text.lines().find(|l| l.starts_with(key))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    Some((kb("MemFree:")? + kb("Buffers:")?) / 1024)
+    use crate::funcs::sysinfo::meminfo_kib;
+    Some((meminfo_kib("MemFree")? + meminfo_kib("Buffers")?) / 1024)
 }
 
 /// `ast_pbx_start`: admits the call (see [`admit_call`]) and runs the
