@@ -72,6 +72,12 @@ exten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\n\
 exten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\n";
 
 fn start() -> Pbx {
+    start_with(VOICEMAIL_CONF)
+}
+
+/// The PBX with `voicemail_conf` as its voicemail.conf (capture.py's
+/// `EXTRA[session]["conf"]` for the sessions that have their own).
+fn start_with(voicemail_conf: &str) -> Pbx {
     assert!(
         Command::new("sipp").arg("-v").output().is_ok(),
         "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
@@ -92,7 +98,7 @@ fn start() -> Pbx {
         ),
     )
     .expect("write asterisk.conf");
-    std::fs::write(dir.path().join("voicemail.conf"), VOICEMAIL_CONF).expect("voicemail.conf");
+    std::fs::write(dir.path().join("voicemail.conf"), voicemail_conf).expect("voicemail.conf");
     let ami = common::free_tcp_port();
     std::fs::write(
         dir.path().join("manager.conf"),
@@ -208,6 +214,13 @@ impl Pbx {
     /// answer); the PBX hangs up. Returns the AMI events received from the
     /// call's start.
     fn call(&self, exten: &str, keys: &[(u64, char)]) -> String {
+        self.call_with_audio(exten, keys, &[])
+    }
+
+    /// As [`Pbx::call`], with `tones`: (ms after the answer, length in
+    /// ms) of a 440 Hz tone, sip-scenarios/tone_pcap.py's, as the
+    /// recordings' audio (a recording with no frame for 4 s ends).
+    fn call_with_audio(&self, exten: &str, keys: &[(u64, char)], tones: &[(u64, u32)]) -> String {
         let before = self.events.lock().map(|e| e.len()).unwrap_or(0);
         let trace = format!("vmm{exten}");
         let xml = self.out.path().join(format!("{trace}.xml"));
@@ -215,6 +228,18 @@ impl Pbx {
         for (i, (ms, k)) in keys.iter().enumerate() {
             let pcap = self.out.path().join(format!("{trace}-key{i}.pcap"));
             dtmf_pcap(&pcap, *k, i as u32);
+            args.push("--play".into());
+            args.push(format!("{ms}:{}", pcap.display()));
+        }
+        for (i, (ms, length)) in tones.iter().enumerate() {
+            let pcap = self.out.path().join(format!("{trace}-tone{i}.pcap"));
+            let ok = Command::new("python3")
+                .arg(common::repo().join("sip-scenarios/tone_pcap.py"))
+                .arg(&pcap)
+                .arg(format!("440:{length}"))
+                .status()
+                .expect("tone_pcap.py");
+            assert!(ok.success());
             args.push("--play".into());
             args.push(format!("{ms}:{}", pcap.display()));
         }
@@ -250,6 +275,77 @@ impl Pbx {
     /// The daemon's log, for failure messages.
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("var/log/messages.log")).unwrap_or_default()
+    }
+
+    /// A mailbox's spool as capture.py lists it: each folder (with `/`)
+    /// in path order, then its files; a `.txt` followed by its
+    /// `callerid=` line (`whole`: by every line, indented, the header's
+    /// run-dependent values masked as [`masked_conf_line`] does).
+    fn spool_listing(&self, mailbox: &str, whole: bool) -> Vec<String> {
+        let root = self
+            .dir
+            .path()
+            .join("var/spool/voicemail/default")
+            .join(mailbox);
+        let mut dirs = vec![root.clone()];
+        let mut i = 0;
+        while i < dirs.len() {
+            if let Ok(d) = std::fs::read_dir(&dirs[i]) {
+                for e in d.flatten() {
+                    if e.path().is_dir() {
+                        dirs.push(e.path());
+                    }
+                }
+            }
+            i += 1;
+        }
+        dirs.sort();
+        let mut out = Vec::new();
+        for d in dirs {
+            let rel = |p: &Path| {
+                p.strip_prefix(&root)
+                    .expect("in the mailbox")
+                    .display()
+                    .to_string()
+            };
+            if d != root {
+                out.push(format!("{}/", rel(&d)));
+            }
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
+                .expect("dir")
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| !p.is_dir())
+                .collect();
+            files.sort();
+            for f in files {
+                let name = rel(&f);
+                if name.ends_with(".txt") {
+                    let text = std::fs::read_to_string(&f).expect("txt");
+                    if whole {
+                        out.push(name);
+                        out.extend(text.lines().map(|l| format!("  {}", masked_conf_line(l))));
+                    } else {
+                        match text.lines().find(|l| l.starts_with("callerid=")) {
+                            Some(c) => out.push(format!("{name} {c}")),
+                            None => out.push(name),
+                        }
+                    }
+                } else {
+                    out.push(name);
+                }
+            }
+        }
+        out
+    }
+
+    /// voicemail.conf as it is now, masked as capture.py masks it.
+    fn voicemail_conf(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("voicemail.conf"))
+            .expect("voicemail.conf")
+            .lines()
+            .map(masked_conf_line)
+            .collect()
     }
 
     fn events_since_start(&self) -> String {
@@ -407,6 +503,52 @@ fn media_port_masked(e: String) -> String {
     }
     let source = regex::Regex::new(r"(Source: [^;:]*):\d+").expect("regex");
     source.replace_all(&e, "$1:<port>").into_owned()
+}
+
+/// capture.py's `masked_conf_line`: the date and the file's full path of
+/// the header `ast_config_text_file_save` writes change with every run
+/// (`<date>`; a spool path cut to `voicemail/...`, else the
+/// configuration directory written `<etc>`).
+fn masked_conf_line(l: &str) -> String {
+    if l.starts_with(";! Creation Date: ") {
+        return ";! Creation Date: <date>".into();
+    }
+    if let Some(rest) = l.strip_prefix(";! Filename: ") {
+        if let Some((name, path)) = rest.split_once(" (")
+            && let Some(path) = path.strip_suffix(')')
+        {
+            let path = match path.find("voicemail/") {
+                Some(i) => path[i..].to_string(),
+                None => format!("<etc>/{name}"),
+            };
+            return format!(";! Filename: {name} ({path})");
+        }
+        if rest.starts_with('/') {
+            return match rest.find("voicemail/") {
+                Some(i) => format!(";! Filename: {}", &rest[i..]),
+                None => ";! Filename: <path>".into(),
+            };
+        }
+    }
+    l.to_string()
+}
+
+/// The `VoicemailPasswordChange` events, as capture.py lists them.
+fn password_changes(events: &str) -> Vec<String> {
+    events
+        .split("\n\n")
+        .filter(|b| b.contains("Event: VoicemailPasswordChange"))
+        .map(|b| {
+            b.lines()
+                .filter(|l| {
+                    ["Context:", "Mailbox:", "NewPassword:"]
+                        .iter()
+                        .any(|k| l.starts_with(k))
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect()
 }
 
 /// Compares the session with Asterisk's: the files played (the
@@ -627,4 +769,189 @@ fn next_message_advanced_and_mailbox_options() {
         ]
     );
     assert!(pbx.files("Old").is_empty());
+}
+
+/// The lines of a golden section up to the one starting with `next`
+/// (for a section holding `[...]` lines of its own, voicemail.conf).
+fn golden_section_until(session: &str, header: &str, next: &str) -> Vec<String> {
+    let path = common::repo().join(format!(
+        "golden/asterisk-20.20.1/voicemail_main/{session}.txt"
+    ));
+    let text = std::fs::read_to_string(&path).expect("golden session");
+    text.lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(1)
+        .take_while(|l| !l.starts_with(next))
+        .map(str::to_string)
+        .collect()
+}
+
+/// capture.py's `pw_keys`: a string typed a key every 400 ms.
+fn typed(start: u64, s: &str) -> Vec<(u64, char)> {
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| (start + 400 * i as u64, c))
+        .collect()
+}
+
+/// Mailbox options (`0`): `1` records the unavailable greeting
+/// (`play_record_review`: "vm-rec-unv", the beep, the recording until
+/// `#`, "thank you", then the review menu) and `1` keeps it; `2` the busy
+/// greeting, reviewed (`2` plays `busy.tmp`), recorded again (`3`) and
+/// kept; `3` the name, kept. Each is recorded as `<name>.tmp` and renamed
+/// into the mailbox directory when kept: `unavail.wav`, `busy.wav`,
+/// `greet.wav`, no `.tmp` left.
+#[test]
+fn recording_the_greetings() {
+    let session = "recording_the_greetings";
+    let pbx = start();
+    let keys = [
+        (2500, '0'),
+        (5000, '1'),
+        (7500, '#'),
+        (9500, '1'),
+        (11500, '2'),
+        (14000, '#'),
+        (16000, '2'),
+        (19500, '3'),
+        (22000, '#'),
+        (24000, '1'),
+        (26000, '3'),
+        (28500, '#'),
+        (30500, '1'),
+        (32500, '*'),
+        (35000, '#'),
+    ];
+    let tones = [(5500, 1500), (12000, 1500), (20000, 1500), (26500, 1500)];
+    let got = pbx.call_with_audio("9702", &keys, &tones);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    // A kept greeting holds the tone that was sent while recording.
+    let busy = std::fs::metadata(pbx.inbox("").join("busy.wav")).expect("busy.wav");
+    assert!(busy.len() > 44 + 2 * 8000, "busy.wav: {} bytes", busy.len());
+}
+
+/// Mailbox option `4` with no temporary greeting records one at once
+/// (`vm_tempgreeting`, "vm-rec-temp"), kept with `1`; the options menu
+/// then starts with "vm-tmpexists". `4` again offers re-recording or
+/// removing it ("vm-tempgreeting2"); `2` removes `temp.wav`
+/// ("vm-tempremoved").
+#[test]
+fn temporary_greeting_record_then_remove() {
+    let session = "temporary_greeting_record_then_remove";
+    let pbx = start();
+    let keys = [
+        (2500, '0'),
+        (5000, '4'),
+        (7500, '#'),
+        (9500, '1'),
+        (12000, '4'),
+        (14500, '2'),
+        (17000, '*'),
+        (19500, '#'),
+    ];
+    let got = pbx.call_with_audio("9702", &keys, &[(5500, 1500)]);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// Mailbox option `5`: a new password typed twice. The first time the
+/// two differ ("vm-mismatch", "vm-pls-try-again", a NOTICE); the second
+/// time they match: voicemail.conf is written again as Asterisk saves a
+/// config (its generated header, the mailbox line with the new password
+/// before its first comma), PASSWORDCHANGED and VoicemailPasswordChange
+/// are raised, "vm-passchanged". The new password then opens the box.
+#[test]
+fn changing_the_password() {
+    let session = "changing_the_password";
+    let pbx = start();
+    let mut keys = vec![(2500, '0'), (5000, '5')];
+    keys.extend(typed(6000, "4321#"));
+    keys.extend(typed(9000, "4322#"));
+    keys.push((13000, '5'));
+    keys.extend(typed(14000, "4321#"));
+    keys.extend(typed(17000, "4321#"));
+    keys.extend([(21000, '*'), (23500, '#')]);
+    let got = pbx.call("9702", &keys);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.voicemail_conf(),
+        golden_section_until(
+            session,
+            "[voicemail.conf afterwards]",
+            "[VoicemailPasswordChange"
+        )
+    );
+    assert_eq!(
+        password_changes(&pbx.events_since_start()),
+        golden_section(session, "[VoicemailPasswordChange events]")
+    );
+    let log = pbx.log();
+    assert!(
+        log.contains("Password mismatch for user 1000 (4321 != 4322)"),
+        "{log}"
+    );
+    // The live mailbox has the new password: 4321 logs in at once.
+    let again = pbx.call(
+        "9701",
+        &[
+            (1000, '4'),
+            (1400, '3'),
+            (1800, '2'),
+            (2200, '1'),
+            (2600, '#'),
+            (5000, '#'),
+        ],
+    );
+    assert!(again.contains("State: AUTHENTICATED"), "{again}");
+}
+
+/// A new mailbox (`forcename` and `forcegreetings`, its password still
+/// the mailbox number): after "vm-newuser", `vm_newuser_setup` has the
+/// name, the unavailable and the busy greetings recorded (each kept with
+/// `1`), then a password typed twice; voicemail.conf keeps the rest of
+/// the mailbox line. Then the usual intro and menu.
+#[test]
+fn new_user_setup() {
+    let session = "new_user_setup";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n\
+         1000 => 1000,Alice,,,forcename=yes|forcegreetings=yes\n",
+    );
+    let mut keys = vec![
+        (3000, '#'),
+        (5000, '1'),
+        (8000, '#'),
+        (10000, '1'),
+        (13000, '#'),
+        (15000, '1'),
+    ];
+    keys.extend(typed(16500, "5678#"));
+    keys.extend(typed(19000, "5678#"));
+    keys.push((24000, '#'));
+    let tones = [(1000, 1500), (6000, 1500), (11000, 1500)];
+    let got = pbx.call_with_audio("9702", &keys, &tones);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert_eq!(
+        pbx.voicemail_conf(),
+        golden_section_until(
+            session,
+            "[voicemail.conf afterwards]",
+            "[VoicemailPasswordChange"
+        )
+    );
+    assert_eq!(
+        password_changes(&pbx.events_since_start()),
+        golden_section(session, "[VoicemailPasswordChange events]")
+    );
 }

@@ -705,9 +705,11 @@ async fn invent_message(
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
-    /// `#`, or silence.
+pub(super) enum End {
+    /// `#` (any digit when it ends the recording).
     Done,
+    /// `maxsilence` of silence.
+    Silence,
     /// The caller pressed `0` (with `operator` on).
     Operator,
     /// `maxsecs` reached.
@@ -715,12 +717,12 @@ enum End {
     Hangup,
 }
 
-struct Recorded {
-    end: End,
-    duration: i64,
-    sound_duration: i64,
-    /// Extension and finished file in the tmp folder, per format.
-    files: Vec<(String, PathBuf)>,
+pub(super) struct Recorded {
+    pub end: End,
+    pub duration: i64,
+    pub sound_duration: i64,
+    /// Extension and finished file, per format.
+    pub files: Vec<(String, PathBuf)>,
 }
 
 /// Samples a format's `ast_tellstream` reports after `n` were written:
@@ -738,6 +740,35 @@ fn tell(format: FileFormat, n: u64) -> u64 {
 /// detection with voicemail.conf's `maxsilence`/`silencethreshold`, and
 /// `maxsecs`.
 async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &VmUser) -> Recorded {
+    let opts = RecordOptions {
+        maxsecs: vmu.maxsecs,
+        cancel_zero: vmu.operator,
+        any_digit_ends: false,
+    };
+    record_formats(ctx, base, conf, opts).await
+}
+
+/// How [`record_formats`] records.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RecordOptions {
+    /// Longest recording in seconds; 0 for no limit.
+    pub maxsecs: u32,
+    /// `0` cancels (the mailbox has an operator).
+    pub cancel_zero: bool,
+    /// Any digit ends the recording (`ast_play_and_prepend`), not only `#`.
+    pub any_digit_ends: bool,
+}
+
+/// `__ast_play_and_record`'s recording part: every format of
+/// voicemail.conf at once into `<base>.<ext>` (each under a temporary name
+/// until finished), silence detection with `maxsilence` and
+/// `silencethreshold`, the accept/cancel digits of `opts`.
+pub(super) async fn record_formats(
+    ctx: &AppCtx,
+    base: &Path,
+    conf: &VoicemailConf,
+    opts: RecordOptions,
+) -> Recorded {
     let mut recs: Vec<(String, FileFormat, Recording)> = Vec::new();
     for fmt in &conf.general.formats {
         let format = FileFormat::from_extension(fmt).filter(|f| f.writable());
@@ -819,12 +850,12 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
                             "Recording automatically stopped after a silence of {} seconds",
                             dspsilence / 1000
                         ));
-                        end = End::Done;
+                        end = End::Silence;
                         ended_with_digit_or_silence = true;
                         break;
                     }
                 }
-                if vmu.maxsecs > 0 && start.elapsed().as_secs() > u64::from(vmu.maxsecs) {
+                if opts.maxsecs > 0 && start.elapsed().as_secs() > u64::from(opts.maxsecs) {
                     ctx.verbose(3, crate::site!("app.c", 2086, "__ast_play_and_record"), "Took too long, cutting it short...");
                     end = End::Timeout;
                     ended_with_digit_or_silence = true;
@@ -847,13 +878,13 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
                 }
                 Ok(Some(d)) => {
                     waits_without_audio = 0;
-                    if d == '#' {
+                    if d == '#' || opts.any_digit_ends {
                         ctx.verbose(3, crate::site!("app.c", 2035, "__ast_play_and_record"), &format!("User ended message by pressing {d}"));
                         end = End::Done;
                         ended_with_digit_or_silence = true;
                         break;
                     }
-                    if d == '0' && vmu.operator {
+                    if d == '0' && opts.cancel_zero {
                         ctx.verbose(3, crate::site!("app.c", 2041, "__ast_play_and_record"), &format!("User canceled message by pressing {d}"));
                         end = End::Operator;
                         ended_with_digit_or_silence = true;

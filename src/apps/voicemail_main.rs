@@ -11,13 +11,21 @@
 //! copied there under temporary names renamed into place, and the
 //! original removed when its folder closes.
 //!
+//! The mailbox options menu records the greetings (unavailable, busy,
+//! name, temporary) through `play_record_review`'s record/review loop,
+//! each recorded as `<name>.tmp.<ext>` in the mailbox directory and
+//! renamed to `<name>.<ext>` when kept, and changes the password:
+//! voicemail.conf is written again (beside itself, then renamed over
+//! it) and the live configuration takes the new password. A new mailbox
+//! (`forcename`/`forcegreetings`, its password the mailbox number) goes
+//! through the same steps first (`vm_newuser_setup`).
+//!
 //! Not built (check-config and the log say so): the `g` option (record
-//! gain, only used by recordings), the recordings of the mailbox options
-//! menu (greetings, temporary greeting, password change), the advanced
-//! options (reply, envelope, callback, dialout, leave a message),
-//! forwarding (`8`), the new-user wizard (`forcename`/`forcegreetings`),
-//! `saycid`, `backupdeleted`, fast-forward/rewind/pause while a message
-//! plays, and the language-specific prompt orders other than English.
+//! gain, only used by recordings), the advanced options (reply,
+//! envelope, callback, dialout, leave a message), forwarding (`8`),
+//! `saycid`, `backupdeleted`, `passwordlocation=spooldir`, external
+//! password programs, fast-forward/rewind/pause while a message plays,
+//! and the language-specific prompt orders other than English.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,7 +34,8 @@ use super::playback::{Streamed, start_file, stream_file};
 use super::read::{GetData, readstring};
 use super::say::{DIGIT_ANY, Said, say_number};
 use super::voicemail::{
-    FILE, box_dir, find_box, general, jump, last_message_index, opt, publish_mwi, set_mode,
+    End, FILE, RecordOptions, box_dir, find_box, general, jump, last_message_index, opt,
+    publish_mwi, record_formats, set_mode,
 };
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, options, separate_args};
 use crate::channels::ChanState;
@@ -133,6 +142,8 @@ struct User {
     /// `nextaftercmd` of `[general]` (saving reads the global flag).
     global_skipaftercmd: bool,
     tempgreetwarn: bool,
+    /// `operator`: 0 cancels a recording.
+    operator: bool,
     forcename: bool,
     forcegreet: bool,
     callback: String,
@@ -178,6 +189,7 @@ fn user_of(conf: &VoicemailConf, m: &Mailbox) -> User {
         skipaftercmd: flag("nextaftercmd", false),
         global_skipaftercmd: global("nextaftercmd", false),
         tempgreetwarn: flag("tempgreetwarn", false),
+        operator: flag("operator", false),
         forcename: flag("forcename", false),
         forcegreet: flag("forcegreetings", false),
         callback: text("callback"),
@@ -1011,10 +1023,24 @@ impl Session<'_> {
             );
         }
         if vmu.mailbox.eq_ignore_ascii_case(&vmu.password) && (vmu.forcename || vmu.forcegreet) {
-            ctx.warning(
-                crate::site!("app_voicemail.c", 0, "vm_execmain"),
-                "VoiceMailMain: the new user setup (forcename/forcegreetings) is not supported by Asterism; skipped",
-            );
+            if play_and_wait(ctx, &self.prompt("vm-newuser")).await == HANGUP {
+                ctx.warning(
+                    crate::site!(FILE, 12708, "vm_execmain"),
+                    "Couldn't stream new user file",
+                );
+            }
+            let cmd = self.new_user_setup(vms).await;
+            if cmd == TIMEOUT || cmd == digit('#') {
+                vm_event(ctx, "TIMEOUT", 12712, "vm_execmain", || {
+                    "Message: response from user timed out".into()
+                });
+                return self.goodbye(vms, 0).await;
+            } else if cmd < 0 {
+                vm_event(ctx, "HANGUP", 12718, "vm_execmain", || {
+                    "Message: hangup detected".into()
+                });
+                return self.goodbye(vms, HANGUP).await;
+            }
         }
         vm_event(ctx, "INTRO", 12737, "vm_execmain", || {
             "Message: playing intro menu".into()
@@ -1767,9 +1793,9 @@ impl Session<'_> {
         cmd
     }
 
-    /// `vm_options` (`0`): the menu and `*` back. Recording the
-    /// greetings (1 to 4) and changing the password (5) are not built:
-    /// the key is logged and the menu said again.
+    /// `vm_options` (`0`): record the unavailable (1), busy (2) and name
+    /// (3) greetings, the temporary greeting's menu (4), change the
+    /// password (5), `*` back.
     async fn mailbox_options(&self, vms: &Vms) -> Cmd {
         let ctx = self.ctx;
         vm_event(ctx, "VMOPTIONS", 11328, "vm_options", || {
@@ -1783,19 +1809,24 @@ impl Session<'_> {
             }
             let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
             match key {
-                '1'..='5' => {
-                    ctx.warning(
-                        crate::site!("app_voicemail.c", 0, "vm_options"),
-                        &format!(
-                            "VoiceMailMain: mailbox option {key} (recordings, password) is not supported by Asterism"
-                        ),
-                    );
-                    cmd = 0;
+                '1' => {
+                    let file = self.box_file(vms, "unavail");
+                    cmd = self.record_review("vm-rec-unv", &file).await;
                 }
+                '2' => {
+                    let file = self.box_file(vms, "busy");
+                    cmd = self.record_review("vm-rec-busy", &file).await;
+                }
+                '3' => {
+                    let file = self.box_file(vms, "greet");
+                    cmd = self.record_review("vm-rec-name", &file).await;
+                }
+                '4' => cmd = self.temp_greeting(vms).await,
+                '5' => cmd = self.change_password_menu(vms).await,
                 '*' => cmd = TIMEOUT,
                 _ => {
                     cmd = 0;
-                    let temp = box_dir(&self.spool, &self.vmu.context, &vms.username).join("temp");
+                    let temp = self.box_file(vms, "temp");
                     if self.sound_exists(&temp.display().to_string()) {
                         cmd = play_and_wait(ctx, "vm-tmpexists").await;
                     }
@@ -1816,6 +1847,476 @@ impl Session<'_> {
             }
         }
         if cmd == TIMEOUT { 0 } else { cmd }
+    }
+
+    /// `<spool>/voicemail/<context>/<box>/<name>`: a greeting's base name.
+    fn box_file(&self, vms: &Vms, name: &str) -> PathBuf {
+        box_dir(&self.spool, &self.vmu.context, &vms.username).join(name)
+    }
+
+    /// A prompt name voicemail.conf's `[general]` may replace
+    /// (`vm-newpassword = ...` and the like).
+    fn prompt(&self, name: &str) -> String {
+        general(&self.conf, name).unwrap_or(name).to_string()
+    }
+
+    /// `vm_tempgreeting` (mailbox option 4): without a temporary greeting
+    /// it is recorded at once; with one, 1 records it again, 2 removes
+    /// it, `*` goes back.
+    async fn temp_greeting(&self, vms: &Vms) -> Cmd {
+        let ctx = self.ctx;
+        vm_event(ctx, "TEMPGREETING", 11479, "vm_tempgreeting", || {
+            "Message: entering temp greeting options".into()
+        });
+        let prefile = self.box_file(vms, "temp");
+        let name = prefile.display().to_string();
+        let mut cmd = 0;
+        let mut retries = 0;
+        while cmd >= 0 && cmd != TIMEOUT {
+            if cmd != 0 {
+                retries = 0;
+            }
+            if !self.sound_exists(&name) {
+                cmd = self.record_review("vm-rec-temp", &prefile).await;
+                if cmd == HANGUP {
+                    break;
+                }
+                cmd = TIMEOUT;
+                continue;
+            }
+            let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            match key {
+                '1' => cmd = self.record_review("vm-rec-temp", &prefile).await,
+                '2' => {
+                    delete_message(ctx, &prefile);
+                    let _ = play_and_wait(ctx, "vm-tempremoved").await;
+                    cmd = TIMEOUT;
+                }
+                '*' => cmd = TIMEOUT,
+                _ => {
+                    // Asterisk asks again whether the file exists; it
+                    // always does here, so "vm-tempgreeting2" it is.
+                    cmd = play_and_wait(
+                        ctx,
+                        if self.sound_exists(&name) {
+                            "vm-tempgreeting2"
+                        } else {
+                            "vm-tempgreeting"
+                        },
+                    )
+                    .await;
+                    if cmd == 0 {
+                        cmd = wait_for_digit(ctx, 6000).await;
+                    }
+                    if cmd == 0 {
+                        retries += 1;
+                    }
+                    if retries > 3 {
+                        cmd = TIMEOUT;
+                    }
+                    userpress(ctx, cmd, 11517, "vm_tempgreeting");
+                }
+            }
+        }
+        if cmd == TIMEOUT { 0 } else { cmd }
+    }
+
+    /// `ast_play_and_record_full` as `play_record_review` calls it for a
+    /// greeting: the prompt (a digit skips it), the beep, then every
+    /// format into `<base>.<ext>` until `#` (or `0` with an operator),
+    /// silence or `maxgreet`; "thank you" unless cancelled or hung up.
+    /// Returns Asterisk's result: the digit, `'S'` for silence, `'t'`
+    /// for the time limit, -1 for a hangup.
+    async fn play_and_record(&self, playfile: Option<&str>, base: &Path, maxsecs: u32) -> Cmd {
+        let ctx = self.ctx;
+        let mut d = 0;
+        if let Some(f) = playfile {
+            d = play_and_wait(ctx, f).await;
+        }
+        if d > -1 {
+            d = stream_and_wait(ctx, "beep").await;
+        }
+        if d < 0 {
+            return HANGUP;
+        }
+        let opts = RecordOptions {
+            maxsecs,
+            cancel_zero: self.vmu.operator,
+            any_digit_ends: false,
+        };
+        let rec = record_formats(ctx, base, &self.conf, opts).await;
+        let res = match rec.end {
+            End::Done => digit('#'),
+            End::Silence => digit('S'),
+            End::Operator => digit('0'),
+            End::Timeout => TIMEOUT,
+            End::Hangup => HANGUP,
+        };
+        if matches!(rec.end, End::Done | End::Silence | End::Timeout) {
+            let _ = stream_and_wait(ctx, "auth-thankyou").await;
+        }
+        res
+    }
+
+    /// `play_record_review` for the mailbox owner's own recordings: record
+    /// into `<file>.tmp`, then 1 keeps it (renamed to `file`), 2 plays
+    /// it back, 3 records it again. A hangup or no answer drops it.
+    async fn record_review(&self, playfile: &str, recordfile: &Path) -> Cmd {
+        let ctx = self.ctx;
+        let tempfile = PathBuf::from(format!("{}.tmp", recordfile.display()));
+        let maxgreet = general(&self.conf, "maxgreet")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        let mut cmd = digit('3');
+        let mut msg_exists = false;
+        let mut recorded = false;
+        let mut canceleddtmf = false;
+        let mut attempts = 0;
+        while cmd >= 0 && cmd != TIMEOUT {
+            let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            match key {
+                '1' if !msg_exists => cmd = digit('3'),
+                '1' => {
+                    ctx.verbose(
+                        3,
+                        crate::site!(FILE, 16827, "play_record_review"),
+                        "Saving message as is",
+                    );
+                    rename_message(ctx, &tempfile, recordfile);
+                    let _ = stream_and_wait(ctx, "vm-msgsaved").await;
+                    return 0;
+                }
+                '2' => {
+                    ctx.verbose(
+                        3,
+                        crate::site!(FILE, 16846, "play_record_review"),
+                        "Reviewing the message",
+                    );
+                    cmd = play_and_wait(ctx, &tempfile.display().to_string()).await;
+                }
+                '3' => {
+                    msg_exists = false;
+                    let (line, text) = if recorded {
+                        (16854, "Re-recording the message")
+                    } else {
+                        (16856, "Recording the message")
+                    };
+                    ctx.verbose(3, crate::site!(FILE, line, "play_record_review"), text);
+                    recorded = true;
+                    cmd = self
+                        .play_and_record(Some(playfile), &tempfile, maxgreet)
+                        .await;
+                    if self.vmu.operator && cmd == digit('0') {
+                        canceleddtmf = true;
+                    }
+                    if cmd == HANGUP {
+                        delete_message(ctx, &tempfile);
+                        return HANGUP;
+                    }
+                    if cmd != digit('0') && cmd != digit('*') {
+                        msg_exists = true;
+                        cmd = 0;
+                    }
+                }
+                '4' | '5' | '6' | '7' | '8' | '9' | '*' | '#' => {
+                    cmd = play_and_wait(ctx, "vm-sorry").await;
+                }
+                '0' => {
+                    // A greeting is never left for the operator unless
+                    // the recording itself was cancelled with 0.
+                    if !self.vmu.operator || !canceleddtmf {
+                        cmd = play_and_wait(ctx, "vm-sorry").await;
+                        continue;
+                    }
+                    if msg_exists || recorded {
+                        cmd = play_and_wait(ctx, "vm-saveoper").await;
+                        if cmd == 0 {
+                            cmd = wait_for_digit(ctx, 3000).await;
+                        }
+                        if cmd == digit('1') {
+                            rename_message(ctx, &tempfile, recordfile);
+                            let _ = play_and_wait(ctx, "vm-msgsaved").await;
+                        } else if cmd == digit('4') {
+                            let _ = play_and_wait(ctx, "vm-msgsaved").await;
+                        } else {
+                            let _ = play_and_wait(ctx, "vm-deleted").await;
+                            delete_message(ctx, &tempfile);
+                        }
+                        cmd = digit('0');
+                    }
+                    return cmd;
+                }
+                _ => {
+                    if msg_exists {
+                        cmd = play_and_wait(ctx, "vm-review").await;
+                    } else {
+                        cmd = play_and_wait(ctx, "vm-torerecord").await;
+                        if cmd == 0 {
+                            cmd = wait_for_digit(ctx, 600).await;
+                        }
+                    }
+                    if cmd == 0 {
+                        cmd = wait_for_digit(ctx, 6000).await;
+                    }
+                    if cmd == 0 {
+                        attempts += 1;
+                    }
+                    if attempts > 3 {
+                        cmd = TIMEOUT;
+                    }
+                }
+            }
+        }
+        if cmd == HANGUP || cmd == TIMEOUT {
+            delete_message(ctx, &tempfile);
+        }
+        cmd
+    }
+
+    /// `check_password`: at least `minpassword` digits, not starting
+    /// with `*`.
+    fn password_ok(&self, password: &str) -> bool {
+        let min = general(&self.conf, "minpassword")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        password.len() >= min && !password.starts_with('*')
+    }
+
+    /// One password entry as app_voicemail reads it: the prompt (its
+    /// first digit counts, `#` there means an empty password), then
+    /// `ast_readstring`. The entry, and the prompt's or read's result.
+    async fn read_password(&self, prompt: &str) -> (String, Cmd) {
+        let ctx = self.ctx;
+        let mut password = String::new();
+        let cmd = play_and_wait(ctx, &self.prompt(prompt)).await;
+        if cmd == digit('#') || cmd < 0 {
+            return (password, cmd);
+        }
+        if let Some(c) = u8::try_from(cmd).ok().filter(|&c| c != 0) {
+            password.push(char::from(c));
+        }
+        let mut rest = String::new();
+        let res = readstring(ctx, None, &mut rest, 79, 2000, 10000, "#").await;
+        password.push_str(&rest);
+        (password, getdata_result(res))
+    }
+
+    /// Mailbox option 5: the new password twice, then `vm_change_password`.
+    async fn change_password_menu(&self, vms: &Vms) -> Cmd {
+        let ctx = self.ctx;
+        if self.vmu.password.starts_with('-') {
+            return play_and_wait(ctx, "vm-no").await;
+        }
+        let (newpassword, cmd) = self.read_password("vm-newpassword").await;
+        if cmd < 0 {
+            return cmd;
+        }
+        if !self.password_ok(&newpassword) {
+            ctx.notice(
+                crate::site!(FILE, 11374, "vm_options"),
+                &format!("Invalid password for user {} ({newpassword})", vms.username),
+            );
+            let mut cmd = play_and_wait(ctx, &self.prompt("vm-invalid-password")).await;
+            if cmd == 0 {
+                cmd = play_and_wait(ctx, &self.prompt("vm-pls-try-again")).await;
+            }
+            return cmd;
+        }
+        let (newpassword2, cmd) = self.read_password("vm-reenterpassword").await;
+        if cmd < 0 {
+            return cmd;
+        }
+        if newpassword != newpassword2 {
+            ctx.notice(
+                crate::site!(FILE, 11394, "vm_options"),
+                &format!(
+                    "Password mismatch for user {} ({newpassword} != {newpassword2})",
+                    vms.username
+                ),
+            );
+            let mut cmd = play_and_wait(ctx, &self.prompt("vm-mismatch")).await;
+            if cmd == 0 {
+                cmd = play_and_wait(ctx, &self.prompt("vm-pls-try-again")).await;
+            }
+            return cmd;
+        }
+        self.change_password(&newpassword);
+        play_and_wait(ctx, &self.prompt("vm-passchanged")).await
+    }
+
+    /// `vm_change_password` with the password kept in voicemail.conf
+    /// (`passwordlocation`'s default): the mailbox's line gets the new
+    /// password before its first comma, the file is written again as
+    /// Asterisk saves a config (written beside it, then renamed over
+    /// it), and the live configuration takes the new password
+    /// (`reset_user_pw`, which raises VoicemailPasswordChange).
+    fn change_password(&self, newpassword: &str) {
+        let ctx = self.ctx;
+        let vmu = &self.vmu;
+        let file = <VoicemailConf as crate::config::views::View>::FILE;
+        let mut cfg = match crate::config::load(file, &ctx.sys.conf.load_options()) {
+            Ok(Some(cfg)) => cfg,
+            _ => return,
+        };
+        let mut found = false;
+        for cat in cfg
+            .categories
+            .iter_mut()
+            .filter(|c| !c.template && c.name.eq_ignore_ascii_case(&vmu.context))
+        {
+            let Some(var) = cat
+                .variables
+                .iter_mut()
+                .find(|v| v.name.eq_ignore_ascii_case(&vmu.mailbox))
+            else {
+                ctx.warning(
+                    crate::site!(FILE, 2133, "vm_change_password"),
+                    "We could not find the mailbox.",
+                );
+                break;
+            };
+            var.value = match var.value.find(',') {
+                Some(i) => format!("{newpassword}{}", &var.value[i..]),
+                None => newpassword.to_string(),
+            };
+            found = true;
+        }
+        if !found {
+            return;
+        }
+        vm_event(ctx, "PASSWORDCHANGED", 2156, "vm_change_password", || {
+            "Message: voicemail.conf updated with new password\r\nPasswordSource: voicemail.conf"
+                .into()
+        });
+        reset_user_pw(ctx, &vmu.context, &vmu.mailbox, newpassword);
+        let path = ctx.sys.conf.dirs.etc.join(file);
+        let text = crate::manager::actions::render_config(&cfg, file, &path, "app_voicemail");
+        ctx.verbose(
+            2,
+            crate::site!("config.c", 2993, "ast_config_text_file_save2"),
+            &format!("Saving '{}'", path.display()),
+        );
+        if let Err(e) = crate::core::daemon::write_atomic(&path, text.as_bytes()) {
+            ctx.error(
+                crate::site!("config.c", 2975, "ast_config_text_file_save2"),
+                &format!("Unable to write {} ({e})", path.display()),
+            );
+        }
+    }
+
+    /// `vm_newuser_setup`: a new mailbox (its password still the mailbox
+    /// number, with `forcename` or `forcegreetings`) records what is
+    /// missing of its name and greetings, then must choose a password.
+    async fn new_user_setup(&self, vms: &Vms) -> Cmd {
+        let ctx = self.ctx;
+        vm_event(ctx, "NEWUSER", 11229, "vm_newuser_setup", || {
+            "Message: entering new user state".into()
+        });
+        let ends = |cmd: Cmd| cmd < 0 || cmd == TIMEOUT || cmd == digit('#');
+        let mut steps = Vec::new();
+        if self.vmu.forcename {
+            steps.push(("greet", "vm-rec-name"));
+        }
+        if self.vmu.forcegreet {
+            steps.push(("unavail", "vm-rec-unv"));
+            steps.push(("busy", "vm-rec-busy"));
+        }
+        for (name, prompt) in steps {
+            let file = self.box_file(vms, name);
+            if !self.sound_exists(&file.display().to_string()) {
+                let cmd = self.record_review(prompt, &file).await;
+                if ends(cmd) {
+                    return cmd;
+                }
+            }
+        }
+        // The password last: until it changes, the mailbox is new again
+        // at the next login, whatever step the caller hung up in.
+        let mut tries = 0;
+        let newpassword = loop {
+            let (newpassword, mut cmd) = self.read_password("vm-newpassword").await;
+            if ends(cmd) {
+                return cmd;
+            }
+            if !self.password_ok(&newpassword) {
+                ctx.notice(
+                    crate::site!(FILE, 11282, "vm_newuser_setup"),
+                    &format!("Invalid password for user {} ({newpassword})", vms.username),
+                );
+                cmd = play_and_wait(ctx, &self.prompt("vm-invalid-password")).await;
+            } else {
+                let (newpassword2, c) = self.read_password("vm-reenterpassword").await;
+                if ends(c) {
+                    return c;
+                }
+                if newpassword == newpassword2 {
+                    break newpassword;
+                }
+                ctx.notice(
+                    crate::site!(FILE, 11296, "vm_newuser_setup"),
+                    &format!(
+                        "Password mismatch for user {} ({newpassword} != {newpassword2})",
+                        vms.username
+                    ),
+                );
+                cmd = play_and_wait(ctx, &self.prompt("vm-mismatch")).await;
+            }
+            tries += 1;
+            if tries == 3 {
+                return HANGUP;
+            }
+            if cmd != 0 {
+                let _ = play_and_wait(ctx, &self.prompt("vm-pls-try-again")).await;
+            }
+        };
+        self.change_password(&newpassword);
+        play_and_wait(ctx, &self.prompt("vm-passchanged")).await
+    }
+}
+
+/// `reset_user_pw`: the live mailbox takes the new password, and AMI
+/// hears of it.
+fn reset_user_pw(ctx: &AppCtx, context: &str, mailbox: &str, newpass: &str) {
+    ctx.sys.update_voicemail(|conf| {
+        if let Some(m) = conf.mailboxes.iter_mut().find(|m| {
+            m.context.eq_ignore_ascii_case(context) && m.mailbox.eq_ignore_ascii_case(mailbox)
+        }) {
+            m.password = newpass.to_string();
+        }
+    });
+    let context = if context.is_empty() {
+        "default"
+    } else {
+        context
+    };
+    ctx.sys
+        .pbx
+        .channels
+        .events
+        .publish_system(crate::core::events::EventKind::Manager {
+            class: crate::manager::class::SYSTEM | crate::manager::class::USER,
+            name: "VoicemailPasswordChange".into(),
+            body: format!("Context: {context}\r\nMailbox: {mailbox}\r\nNewPassword: {newpass}\r\n"),
+        });
+}
+
+/// `ast_readstring`'s result as an int: -1 failed, 0 complete, 1 timeout,
+/// 2 interrupted, 3 an empty entry ended by the terminator.
+fn getdata_result(r: GetData) -> Cmd {
+    match r {
+        GetData::Failed => HANGUP,
+        GetData::Complete => 0,
+        GetData::Timeout => 1,
+        GetData::Interrupted => 2,
+        GetData::EmptyEndTerminated => 3,
+    }
+}
+
+/// `ast_stream_and_wait(chan, file, "")`: no digit stops it.
+async fn stream_and_wait(ctx: &AppCtx, file: &str) -> Cmd {
+    match stream_file(ctx, file, "").await {
+        Streamed::Done | Streamed::Digit(_) => 0,
+        Streamed::Failed | Streamed::Hangup => HANGUP,
     }
 }
 

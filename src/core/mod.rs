@@ -483,6 +483,20 @@ impl System {
         }
     }
 
+    /// Changes the live voicemail configuration in place, without a
+    /// reload (app_voicemail's `reset_user_pw` after a password change).
+    pub fn update_voicemail(&self, f: impl FnOnce(&mut views::voicemail::VoicemailConf)) {
+        let mut g = match self.loaded.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let mut next = (**g).clone();
+        let mut vm = (*next.voicemail).clone();
+        f(&mut vm);
+        next.voicemail = Arc::new(vm);
+        *g = Arc::new(next);
+    }
+
     /// Reloads the given parts as one change: all of them or none.
     pub fn reload(&self, parts: &[Part]) -> Result<(), ConfigError> {
         let mut next = (*self.loaded()).clone();

@@ -5,16 +5,20 @@ played against a running reference instance (see capture.sh, README.md).
   capture.py sounds DATADIR
       DATADIR/sounds/en: every prompt name of /usr/share/asterisk/sounds/en
       as a 100 ms silent wav (the test's `short_sounds`).
+  capture.py conf NAME
+      prints the session's voicemail.conf (the test's `voicemail_conf`).
   capture.py session NAME --spool DIR --log FILE --sip HOST:PORT
-                     --ami PORT --work DIR --out FILE
+                     --ami PORT --work DIR --out FILE [--etc DIR]
       puts the session's messages in DIR/voicemail/default/1000, logs in to
       AMI (user vm), calls the session's extension from SIPp pressing the
       session's keys (RFC 4733, at the test's times after the answer),
       waits 0.5 s, and writes FILE: the PLAYBACK TestEvents' `Message:`
       (spool paths cut to `voicemail/...`), every TestEvent with its
       origin and fields, the spool afterwards, the
-      MessageWaiting events, and the instance's `Incorrect password` log
-      lines.
+      MessageWaiting events, and the instance's app_voicemail log lines;
+      for the sessions of EXTRA, also the other mailboxes' spool (each
+      .txt whole), voicemail.conf as DIR/voicemail.conf is afterwards and
+      the VoicemailPasswordChange events.
 """
 import argparse
 import os
@@ -80,6 +84,13 @@ def dtmf_pcap(path, key, n):
         f.write(out)
 
 
+def tone_pcap(path, ms):
+    """`ms` ms of a 440 Hz tone as sip-scenarios/tone_pcap.py writes it
+    (the test runs that script with the same arguments)."""
+    subprocess.run([sys.executable, os.path.join(REPO, "sip-scenarios/tone_pcap.py"), path,
+                    "440:%d" % ms], check=True)
+
+
 def msg_txt(mark):
     return (";\n; Message Information file\n;\n[message]\norigmailbox=1000\n"
             "context=internal\nmacrocontext=\nexten=1000\nrdnis=unknown\npriority=1\n"
@@ -123,6 +134,88 @@ SESSIONS = {
         ("9702", [("INBOX", 0, "one"), ("INBOX", 1, "two"), ("INBOX", 2, "three")],
          [(2500, "6"), (5500, "3"), (8000, "*"), (10500, "0"), (13000, "*"), (15500, "#")]),
 }
+
+
+VOICEMAIL_CONF = "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice\n"
+
+# Sessions added with the mailbox options, the new-user setup and
+# forwarding: "tones": (ms after the answer, tone length in ms), audio for
+# the recordings (Asterisk gives up a recording after 4 s without a
+# frame); "conf": the session's voicemail.conf when not VOICEMAIL_CONF;
+# "boxes": other mailboxes of [default] whose spool is listed too;
+# "conf_after": voicemail.conf is listed afterwards (password changes).
+EXTRA = {
+    "recording_the_greetings": {
+        "tones": [(5500, 1500), (12000, 1500), (20000, 1500), (26500, 1500)],
+    },
+    "temporary_greeting_record_then_remove": {
+        "tones": [(5500, 1500)],
+    },
+    "changing_the_password": {"conf_after": True},
+    "new_user_setup": {
+        "tones": [(1000, 1500), (6000, 1500), (11000, 1500)],
+        "conf": "[general]\nformat = wav\n\n[default]\n"
+                "1000 => 1000,Alice,,,forcename=yes|forcegreetings=yes\n",
+        "conf_after": True,
+    },
+    "forwarding_a_message_without_prepending": {
+        "conf": VOICEMAIL_CONF + "1001 => 4444,Bob\n",
+        "boxes": ["1001"],
+    },
+    "forwarding_a_message_with_a_prepended_recording": {
+        "tones": [(12000, 1500)],
+        "conf": VOICEMAIL_CONF + "1001 => 4444,Bob\n",
+        "boxes": ["1001"],
+    },
+}
+
+
+def pw_keys(start, s):
+    return [(start + 400 * i, c) for i, c in enumerate(s)]
+
+
+SESSIONS.update({
+    "recording_the_greetings":
+        ("9702", [],
+         [(2500, "0"), (5000, "1"), (7500, "#"), (9500, "1"),
+          (11500, "2"), (14000, "#"), (16000, "2"), (19500, "3"), (22000, "#"), (24000, "1"),
+          (26000, "3"), (28500, "#"), (30500, "1"), (32500, "*"), (35000, "#")]),
+    "temporary_greeting_record_then_remove":
+        ("9702", [],
+         [(2500, "0"), (5000, "4"), (7500, "#"), (9500, "1"), (12000, "4"), (14500, "2"),
+          (17000, "*"), (19500, "#")]),
+    "changing_the_password":
+        ("9702", [],
+         [(2500, "0"), (5000, "5")] + pw_keys(6000, "4321#") + pw_keys(9000, "4322#")
+         + [(13000, "5")] + pw_keys(14000, "4321#") + pw_keys(17000, "4321#")
+         + [(21000, "*"), (23500, "#")]),
+    "new_user_setup":
+        ("9702", [],
+         [(3000, "#"), (5000, "1"), (8000, "#"), (10000, "1"), (13000, "#"), (15000, "1")]
+         + pw_keys(16500, "5678#") + pw_keys(19000, "5678#") + [(24000, "#")]),
+    "forwarding_a_message_without_prepending":
+        ("9702", [("INBOX", 0, "one")],
+         [(2500, "1"), (5500, "8")] + pw_keys(6500, "1001#") + [(11000, "2"), (14000, "#")]),
+    "forwarding_a_message_with_a_prepended_recording":
+        ("9702", [("INBOX", 0, "one")],
+         [(2500, "1"), (5500, "8")] + pw_keys(6500, "1001#") + [(11000, "1"), (14000, "#"),
+                                                                 (17000, "#")]),
+})
+
+
+def masked_conf_line(l):
+    """ast_config_text_file_save's header: its date and the file's full
+    path change with every run."""
+    if l.startswith(";! Creation Date: "):
+        return ";! Creation Date: <date>"
+    m = re.match(r";! Filename: (\S+) \((.*)\)$", l)
+    if m:
+        i = m.group(2).find("voicemail/")
+        return ";! Filename: %s (%s)" % (m.group(1), m.group(2)[i:] if i >= 0 else "<etc>/" + m.group(1))
+    if l.startswith(";! Filename: /"):
+        i = l.find("voicemail/")
+        return ";! Filename: " + (l[i:] if i >= 0 else "<path>")
+    return l
 
 
 class Ami:
@@ -193,6 +286,7 @@ def test_events(events):
 
 def session(a):
     exten, msgs, keys = SESSIONS[a.name]
+    ex = EXTRA.get(a.name, {})
     box = os.path.join(a.spool, "voicemail/default/1000")
     for folder, n, mark in msgs:
         d = os.path.join(box, folder)
@@ -210,6 +304,10 @@ def session(a):
         pcap = os.path.join(a.work, "%s-key%d.pcap" % (trace, i))
         dtmf_pcap(pcap, k, i)
         args += ["--play", "%d:%s" % (ms, pcap)]
+    for i, (ms, length) in enumerate(ex.get("tones", [])):
+        pcap = os.path.join(a.work, "%s-tone%d.pcap" % (trace, i))
+        tone_pcap(pcap, length)
+        args += ["--play", "%d:%s" % (ms, pcap)]
     subprocess.run([sys.executable, os.path.join(REPO, "sip-scenarios/media_call.py"), xml] + args,
                    check=True)
     before = len(ami.text())
@@ -226,6 +324,8 @@ def session(a):
              "# call: SIPp user 1000 -> %s; keys (ms after the answer): %s"
              % (exten, " ".join("%d:%s" % (ms, k) for ms, k in keys)),
              "# messages before: %s" % (", ".join("%s/msg%04d=%s" % m for m in msgs) or "none"),
+             ] + (["# audio (ms after the answer:tone ms): %s"
+                   % " ".join("%d:%d" % t for t in ex["tones"])] if "tones" in ex else []) + [
              "# SIPp exit status: %d" % st.returncode,
              "[played]"]
     lines += got
@@ -257,6 +357,28 @@ def session(a):
                         if l.startswith("callerid="):
                             extra = " " + l.strip()
             lines.append(rel + extra)
+    for other in ex.get("boxes", []):
+        obox = os.path.join(a.spool, "voicemail/default", other)
+        lines.append("[spool voicemail/default/%s: folders (with /) and files, each .txt whole]" % other)
+        for root, dirs, files in sorted(os.walk(obox)):
+            dirs.sort()
+            if root != obox:
+                lines.append(os.path.relpath(root, obox) + "/")
+            for f in sorted(files):
+                p = os.path.join(root, f)
+                lines.append(os.path.relpath(p, obox))
+                if f.endswith(".txt"):
+                    with open(p) as fh:
+                        lines += ["  " + masked_conf_line(l.rstrip("\n")) for l in fh]
+    if ex.get("conf_after"):
+        lines.append("[voicemail.conf afterwards]")
+        with open(os.path.join(a.etc, "voicemail.conf")) as fh:
+            lines += [masked_conf_line(l.rstrip("\n")) for l in fh]
+        lines.append("[VoicemailPasswordChange events]")
+        for b in events.split("\n\n"):
+            if "Event: VoicemailPasswordChange" in b:
+                kv = [l for l in b.split("\n") if l.split(":", 1)[0] in ("Context", "Mailbox", "NewPassword")]
+                lines.append("; ".join(kv))
     lines.append("[MessageWaiting events]")
     for b in events.split("\n\n"):
         if "Event: MessageWaiting" in b:
@@ -288,10 +410,16 @@ def main():
     for o in ("--spool", "--log", "--sip", "--work", "--out"):
         s.add_argument(o, required=True)
     s.add_argument("--ami", type=int, required=True)
+    s.add_argument("--etc")
+    s = sub.add_parser("conf")
+    s.add_argument("name", choices=sorted(SESSIONS))
     sub.add_parser("list")
     a = p.parse_args()
     if a.cmd == "sounds":
         short_sounds("/usr/share/asterisk/sounds/en", os.path.join(a.datadir, "sounds/en"))
+        return 0
+    if a.cmd == "conf":
+        sys.stdout.write(EXTRA.get(a.name, {}).get("conf", VOICEMAIL_CONF))
         return 0
     if a.cmd == "list":
         print(" ".join(SESSIONS))

@@ -36,12 +36,13 @@ cfg=$work/cfg
 mkdir -p "$cfg"
 cp -r "$repo/compat-configs/sipcalls"/. "$cfg/"
 sed -i "s#^astdatadir => /usr/share/asterisk\$#astdatadir => $work/data#" "$cfg/asterisk.conf"
-printf '[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice\n' >"$cfg/voicemail.conf"
 printf '[general]\nenabled = yes\nport = 5038\nbindaddr = 127.0.0.1\n\n[vm]\nsecret = vm\nread = all\nwrite = all\n' >"$cfg/manager.conf"
 printf '\n[internal](+)\nexten => 9700,1,VoiceMailMain()\n same => n,Hangup()\nexten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\nexten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\n' >>"$cfg/extensions.conf"
 
 capture_one() { # <session>; runs with the lock held
     local name=$1 cmds=$work/cmds out=$work/out cap pid conf tmp i status
+    # The session's own voicemail.conf (capture.py's EXTRA, else the test's).
+    python3 "$here/capture.py" conf "$name" >"$cfg/voicemail.conf" || return 1
     { echo 'core waitfullybooted'; for i in $(seq 1 240); do echo '#sleep 1'; done; } >"$cmds"
     : >"$out"
     ASTERISK_PREFIX=$PREFIX /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
@@ -65,7 +66,8 @@ capture_one() { # <session>; runs with the lock held
     [ -n "$conf" ] || { echo "$name: no private asterisk.conf" >&2; kill -TERM "$cap"; wait "$cap"; return 1; }
     tmp=${conf%/etc/asterisk.conf}
     python3 "$here/capture.py" session "$name" --spool "$tmp/spool" --log "$tmp/log/messages.log" \
-        --sip 127.0.0.1:5060 --ami 5038 --work "$work/$name" --out "$work/$name.txt"
+        --sip 127.0.0.1:5060 --ami 5038 --work "$work/$name" --out "$work/$name.txt" \
+        --etc "$tmp/etc"
     status=$?
     kill -TERM "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null

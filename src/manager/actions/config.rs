@@ -550,7 +550,7 @@ fn escape_semicolons(s: &str) -> String {
 /// each category with its template marks and the variables it does not
 /// take unchanged from a template. Comments and `#include`s of the
 /// source are not kept (the loader does not keep them).
-fn render(cfg: &Config, configfile: &str, path: &Path, generator: &str) -> String {
+pub(crate) fn render(cfg: &Config, configfile: &str, path: &Path, generator: &str) -> String {
     let mut out = String::new();
     let date = chrono::Local::now().format("%a %b %e %H:%M:%S %Y");
     out.push_str(";!\n;! Automatically generated configuration file\n");

@@ -5,6 +5,8 @@
 mod channel;
 mod command;
 mod config;
+/// `ast_config_text_file_save2`'s rendering, for modules that rewrite their own files.
+pub(crate) use config::render as render_config;
 mod core;
 mod db;
 mod events;
