@@ -955,3 +955,83 @@ fn new_user_setup() {
         golden_section(session, "[VoicemailPasswordChange events]")
     );
 }
+
+const TWO_BOXES: &str =
+    "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice\n1001 => 4444,Bob\n";
+
+/// `8` forwards the message heard (`forward_message`): "vm-extension",
+/// `1001#`, the target said by its digits (no recorded name), then
+/// `vm_forwardoptions`; `2` sends it as is: a byte-for-byte copy of its
+/// files in 1001's INBOX as msg0000, 1001's MessageWaiting, a NOTICE,
+/// "vm-msgforwarded". The original, heard, goes to Old at the end.
+#[test]
+fn forwarding_a_message_without_prepending() {
+    let session = "forwarding_a_message_without_prepending";
+    let pbx = start_with(TWO_BOXES);
+    pbx.put_message("INBOX", 0, "one");
+    let mut keys = vec![(2500, '1'), (5500, '8')];
+    keys.extend(typed(6500, "1001#"));
+    keys.extend([(11000, '2'), (14000, '#')]);
+    let got = pbx.call("9702", &keys);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert_eq!(
+        pbx.spool_listing("1001", true),
+        golden_section(session, "[spool voicemail/default/1001")
+    );
+    let events = pbx.events_since_start();
+    assert!(
+        events.contains("Mailbox: 1001@default\nWaiting: 1\nNew: 1\nOld: 0\n"),
+        "{events}"
+    );
+    assert!(
+        pbx.log()
+            .contains("Copying message from 1000@default to 1001@default"),
+        "{}",
+        pbx.log()
+    );
+}
+
+/// `8`, then `1`: the beep and a recording any key ends (the tone
+/// sent, then `#`) put before the message (`ast_play_and_prepend`); the
+/// copy in 1001 holds both parts, its `.txt` written again as Asterisk
+/// saves a config (generated header, `name = value`, the duration plus
+/// the prepended second). The sender's message is restored from its
+/// `-bak` copy: unchanged, no backup left.
+#[test]
+fn forwarding_a_message_with_a_prepended_recording() {
+    let session = "forwarding_a_message_with_a_prepended_recording";
+    let pbx = start_with(TWO_BOXES);
+    pbx.put_message("INBOX", 0, "one");
+    let mut keys = vec![(2500, '1'), (5500, '8')];
+    keys.extend(typed(6500, "1001#"));
+    keys.extend([(11000, '1'), (14000, '#'), (17000, '#')]);
+    let got = pbx.call_with_audio("9702", &keys, &[(12000, 1500)]);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert_eq!(
+        pbx.spool_listing("1001", true),
+        golden_section(session, "[spool voicemail/default/1001")
+    );
+    // The sender's copy is the 100 ms original; the forwarded one has the
+    // 1.5 s tone before it.
+    let original = std::fs::metadata(pbx.inbox("Old").join("msg0000.wav")).expect("original");
+    assert_eq!(original.len(), 44 + 1600);
+    let forwarded = std::fs::metadata(
+        pbx.dir
+            .path()
+            .join("var/spool/voicemail/default/1001/INBOX/msg0000.wav"),
+    )
+    .expect("forwarded");
+    assert!(
+        forwarded.len() >= 44 + 1600 + 2 * 12000,
+        "{}",
+        forwarded.len()
+    );
+}

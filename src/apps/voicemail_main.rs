@@ -20,12 +20,18 @@
 //! (`forcename`/`forcegreetings`, its password the mailbox number) goes
 //! through the same steps first (`vm_newuser_setup`).
 //!
+//! Forwarding (`8`) copies the message as it is into each target's
+//! INBOX, or with a recording put before it (the original kept as
+//! `msgNNNN-bak` meanwhile and restored afterwards).
+//!
 //! Not built (check-config and the log say so): the `g` option (record
 //! gain, only used by recordings), the advanced options (reply,
-//! envelope, callback, dialout, leave a message), forwarding (`8`),
-//! `saycid`, `backupdeleted`, `passwordlocation=spooldir`, external
-//! password programs, fast-forward/rewind/pause while a message plays,
-//! and the language-specific prompt orders other than English.
+//! envelope, callback, dialout, leave a message), choosing a forwarding
+//! target from the directory (`usedirectory`), `saycid`,
+//! `backupdeleted`, `passwordlocation=spooldir`, external password
+//! programs, fast-forward/rewind/pause while a message plays, and the
+//! language-specific prompt orders other than English. Rewriting
+//! voicemail.conf drops its comments (Asterisk keeps them).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -582,6 +588,7 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
         vmu: vmu.clone(),
         nodelete: a.readonly,
         conf: conf.clone(),
+        context_arg: a.context.clone(),
     };
     let res = session.run(&mut vms, a.play_folder).await;
     publish_mwi(ctx, &spool, &vmu.context, &vms.username);
@@ -826,6 +833,9 @@ struct Session<'a> {
     vmu: User,
     nodelete: bool,
     conf: std::sync::Arc<VoicemailConf>,
+    /// The context VoiceMailMain was given (`mailbox@context`), if any:
+    /// forwarding looks the targets up there.
+    context_arg: Option<String>,
 }
 
 impl Session<'_> {
@@ -1174,11 +1184,7 @@ impl Session<'_> {
                 }
                 '8' => {
                     if vms.lastmsg > -1 {
-                        ctx.warning(
-                            crate::site!("app_voicemail.c", 0, "vm_execmain"),
-                            "VoiceMailMain: forwarding a message (8) is not supported by Asterism",
-                        );
-                        cmd = 0;
+                        cmd = self.forward_message(vms, in_urgent).await;
                     } else if in_urgent && vms.newmessages > 0 {
                         in_urgent = false;
                         self.close(vms);
@@ -2272,6 +2278,369 @@ impl Session<'_> {
         self.change_password(&newpassword);
         play_and_wait(ctx, &self.prompt("vm-passchanged")).await
     }
+}
+
+impl Session<'_> {
+    /// `forward_message` (message menu `8`, file storage): the target
+    /// mailboxes typed (`*` between them; the caller's own refused),
+    /// each said by its recorded name or its digits, then
+    /// `vm_forwardoptions` (1 prepend a recording, 2 send as is, `*`
+    /// back) and the message copied into each target's INBOX.
+    async fn forward_message(&self, vms: &Vms, urgent: bool) -> Cmd {
+        let ctx = self.ctx;
+        let sender = &self.vmu;
+        let urgent_str = if general(&self.conf, "forward_urgent_auto")
+            .is_some_and(crate::config::is_true)
+            && urgent
+        {
+            "Urgent"
+        } else {
+            ""
+        };
+        let dir = vms.curdir.clone();
+        let curmsg = vms.curmsg;
+        vm_event(ctx, "FORWARD", 8817, "forward_message", || {
+            "Message: entering forward message menu".into()
+        });
+        let context = self.context_arg.clone().filter(|c| !c.is_empty());
+        let mut receivers: Vec<super::voicemail::VmUser> = Vec::new();
+        let mut res = 0;
+        let mut valid_extensions = false;
+        let mut prompt_played = 0;
+        while res == 0 && !valid_extensions {
+            let Some(g) = start_file(ctx, "vm-extension") else {
+                break;
+            };
+            prompt_played += 1;
+            if prompt_played > 4 {
+                ctx.chan.stop_stream();
+                break;
+            }
+            let mut username = String::new();
+            res =
+                getdata_result(readstring(ctx, Some(g), &mut username, 69, 2000, 10000, "#").await);
+            if res < 0 {
+                break;
+            }
+            if username.is_empty() {
+                continue;
+            }
+            valid_extensions = true;
+            for s in username.split('*') {
+                let mailbox_context = format!("{s}@{}", context.as_deref().unwrap_or("default"));
+                let receiver = if s != sender.mailbox {
+                    super::voicemail::find_user(&self.conf, context.as_deref(), s)
+                } else {
+                    None
+                };
+                let Some(receiver) = receiver else {
+                    receivers.clear();
+                    ctx.notice(
+                        crate::site!(FILE, 8966, "forward_message"),
+                        &format!("'{mailbox_context}' is not a valid mailbox"),
+                    );
+                    res = play_and_wait(ctx, "pbx-invalid").await;
+                    valid_extensions = false;
+                    break;
+                };
+                let (urgent_n, new, old) = super::voicemail::inbox_count(
+                    &self.spool,
+                    &receiver.context,
+                    &receiver.mailbox,
+                );
+                let capacity = receiver.maxmsg as i64;
+                if i64::from(urgent_n + new + old) >= capacity {
+                    ctx.notice(
+                        crate::site!(FILE, 8946, "forward_message"),
+                        &format!(
+                            "Mailbox '{mailbox_context}' is full with capacity of {capacity}, prompting for another extension."
+                        ),
+                    );
+                    res = play_and_wait(ctx, "vm-mailboxfull").await;
+                    valid_extensions = false;
+                    receivers.clear();
+                    break;
+                }
+                let greet = box_dir(&self.spool, &receiver.context, s).join("greet");
+                receivers.push(receiver);
+                if self.sound_exists(&greet.display().to_string()) {
+                    match stream_file(ctx, &greet.display().to_string(), "#").await {
+                        Streamed::Done => res = 0,
+                        Streamed::Digit(d) => return digit(d),
+                        Streamed::Failed | Streamed::Hangup => return HANGUP,
+                    }
+                } else {
+                    let lang = ctx.chan.lock().language.clone();
+                    let paths = SoundPaths::from_conf(&ctx.sys.conf);
+                    let files = crate::media::say::digit_files(s, |n| paths.exists(n, &lang));
+                    res = match super::say::say_files(ctx, &files, "#").await {
+                        Said::Done => 0,
+                        Said::Digit(d) => digit(d),
+                        Said::Failed => HANGUP,
+                    };
+                }
+            }
+        }
+        if receivers.is_empty() || !valid_extensions {
+            return res;
+        }
+        let msgfile = make_file(&dir, curmsg);
+        let textfile = with_ext(&msgfile, "txt");
+        let backup = PathBuf::from(format!("{}-bak", msgfile.display()));
+        let backup_textfile = with_ext(&backup, "txt");
+        let cmd = self.forward_options(&msgfile, &backup).await;
+        if cmd == 0 {
+            let mut copied = true;
+            for r in &receivers {
+                copied = self.copy_message(&msgfile, r, urgent_str);
+            }
+            res = if copied {
+                play_and_wait(ctx, "vm-msgforwarded").await
+            } else {
+                play_and_wait(ctx, "vm-mailboxfull").await
+            };
+            // The prepended copy went; the message itself is as it was.
+            if message_exists(&backup) {
+                rename_message(ctx, &backup, &msgfile);
+            }
+        } else {
+            let _ = std::fs::rename(&backup_textfile, &textfile);
+        }
+        if res != 0 { res } else { cmd }
+    }
+
+    /// `vm_forwardoptions`: 1 records a prepended part (the original is
+    /// kept as `msgNNNN-bak` meanwhile), 2 forwards as is, `*` cancels.
+    /// 0 to go on with forwarding.
+    async fn forward_options(&self, msgfile: &Path, backup: &Path) -> Cmd {
+        let ctx = self.ctx;
+        let textfile = with_ext(msgfile, "txt");
+        let backup_textfile = with_ext(backup, "txt");
+        let original_txt = std::fs::read_to_string(&textfile).ok();
+        let mut cmd = 0;
+        let mut retries = 0;
+        let mut already_recorded = false;
+        while cmd >= 0 && cmd != TIMEOUT && cmd != digit('*') {
+            if cmd != 0 {
+                retries = 0;
+            }
+            let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            match key {
+                '1' => {
+                    let Some(txt) = original_txt.as_deref() else {
+                        cmd = 0;
+                        continue;
+                    };
+                    if already_recorded {
+                        copy_message_files(ctx, backup, msgfile);
+                    } else {
+                        copy_message_files(ctx, msgfile, backup);
+                    }
+                    already_recorded = true;
+                    let (res, prepended) = self.prepend(msgfile).await;
+                    cmd = res;
+                    if cmd == digit('S') {
+                        let _ = stream_and_wait(ctx, &self.prompt("vm-pls-try-again")).await;
+                        let _ = stream_and_wait(ctx, &self.prompt("vm-prepend-timeout")).await;
+                        rename_message(ctx, backup, msgfile);
+                    }
+                    if prepended > 0 {
+                        let duration = read_message_info(&textfile)
+                            .as_deref()
+                            .and_then(|i| info(i, "duration").map(super::builtins::atoi))
+                            .unwrap_or(0)
+                            + prepended;
+                        let text =
+                            render_message_txt(txt, &textfile, "duration", &duration.to_string());
+                        if let Err(e) =
+                            crate::core::daemon::write_atomic(&textfile, text.as_bytes())
+                        {
+                            ctx.error(
+                                crate::site!("config.c", 2975, "ast_config_text_file_save2"),
+                                &format!("Unable to write {} ({e})", textfile.display()),
+                            );
+                        }
+                    }
+                }
+                '2' => cmd = TIMEOUT,
+                '*' => {}
+                _ => {
+                    already_recorded = false;
+                    cmd = play_and_wait(ctx, "vm-forwardoptions").await;
+                    if cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-starmain").await;
+                    }
+                    if cmd == 0 {
+                        cmd = wait_for_digit(ctx, 6000).await;
+                    }
+                    if cmd == 0 {
+                        retries += 1;
+                    }
+                    if retries > 3 {
+                        cmd = digit('*');
+                    }
+                    userpress(ctx, cmd, 8598, "vm_forwardoptions");
+                }
+            }
+        }
+        if already_recorded && cmd == HANGUP {
+            rename_message(ctx, backup, msgfile);
+            let _ = std::fs::rename(&backup_textfile, &textfile);
+        }
+        if cmd == TIMEOUT || cmd == digit('S') {
+            cmd = 0;
+        }
+        cmd
+    }
+
+    /// `ast_play_and_prepend`: the beep, then a recording any digit ends,
+    /// put before the message in every format. Asterisk's result ('t' for
+    /// a digit, 'S' for silence, -1 for a hangup) and the seconds added.
+    async fn prepend(&self, msgfile: &Path) -> (Cmd, i64) {
+        let ctx = self.ctx;
+        if stream_and_wait(ctx, "beep").await < 0 {
+            return (HANGUP, 0);
+        }
+        let part = PathBuf::from(format!("{}-prepend", msgfile.display()));
+        let opts = RecordOptions {
+            maxsecs: 0,
+            cancel_zero: false,
+            any_digit_ends: true,
+        };
+        let rec = record_formats(ctx, &part, &self.conf, opts).await;
+        let res = match rec.end {
+            End::Done | End::Timeout => TIMEOUT,
+            End::Silence => digit('S'),
+            End::Operator => digit('0'),
+            End::Hangup => HANGUP,
+        };
+        // Asterisk joins the parts even after a hangup (the caller's
+        // message is then restored from the backup).
+        for (ext, file) in &rec.files {
+            let target = with_ext(msgfile, ext);
+            if let Err(e) = join_sound_files(&[file.as_path(), target.as_path()], &target) {
+                ctx.warning(
+                    crate::site!("app.c", 2187, "__ast_play_and_record"),
+                    &format!("Unable to prepend to {}: {e}", target.display()),
+                );
+            }
+            let _ = std::fs::remove_file(file);
+        }
+        (res, rec.duration)
+    }
+
+    /// `copy_message` for file storage: the message's files copied as
+    /// they are into the recipient's INBOX (Urgent for an urgent
+    /// forward) at its next number, then its lamp. False when the
+    /// recipient's folder is full.
+    fn copy_message(&self, msgfile: &Path, recip: &super::voicemail::VmUser, flag: &str) -> bool {
+        let ctx = self.ctx;
+        let vmu = &self.vmu;
+        ctx.notice(
+            crate::site!(FILE, 6409, "copy_message"),
+            &format!(
+                "Copying message from {}@{} to {}@{}",
+                vmu.mailbox, vmu.context, recip.mailbox, recip.context
+            ),
+        );
+        let folder = if flag == "Urgent" { "Urgent" } else { "INBOX" };
+        let todir = box_dir(&self.spool, &recip.context, &recip.mailbox).join(folder);
+        if let Err(e) = std::fs::create_dir_all(&todir) {
+            ctx.warning(
+                crate::site!("app_voicemail.c", 2274, "create_dirpath"),
+                &format!("ast_mkdir '{}' failed: {e}", todir.display()),
+            );
+        }
+        let num = last_message_index(&todir) + 1;
+        let ok = i64::from(num) < i64::from(recip.maxmsg);
+        if ok {
+            copy_message_files(ctx, msgfile, &make_file(&todir, num));
+        } else {
+            ctx.error(
+                crate::site!(FILE, 6458, "copy_message"),
+                &format!(
+                    "Recipient mailbox {}@{} is full",
+                    recip.mailbox, recip.context
+                ),
+            );
+        }
+        publish_mwi(ctx, &self.spool, &recip.context, &recip.mailbox);
+        ok
+    }
+}
+
+/// `<base>.<ext>`.
+fn with_ext(base: &Path, ext: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{ext}", base.display()))
+}
+
+/// The sound files `parts` one after the other into `target` (written
+/// under a temporary name, then renamed over it), in `target`'s format.
+fn join_sound_files(parts: &[&Path], target: &Path) -> Result<(), crate::media::file::FileError> {
+    use crate::media::file::{Playback, Recording};
+    use crate::media::formats::FileFormat;
+    let ext = target.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let Some(format) = FileFormat::from_extension(ext) else {
+        return Ok(());
+    };
+    let mut out = Recording::create_file(target, format, false)?;
+    for part in parts {
+        let mut input = Playback::open(format, part, crate::media::Codec::Slin)?;
+        while let Some(frame) = input.next_frame()? {
+            out.write_frame(&frame)?;
+        }
+    }
+    out.finish().map(|_| ())
+}
+
+/// A message's `.txt` as `ast_config_text_file_save` writes it again
+/// after one value changed (a prepended recording's `duration`): the
+/// generated header, comments gone, `name = value`, and blank lines where
+/// Asterisk keeps each entry near its old line (`insert_leading_blank_lines`).
+fn render_message_txt(original: &str, path: &Path, key: &str, value: &str) -> String {
+    let mut out = String::new();
+    let date = chrono::Local::now().format("%a %b %e %H:%M:%S %Y");
+    out.push_str(";!\n;! Automatically generated configuration file\n");
+    out.push_str(&format!(";! Filename: {}\n", path.display()));
+    out.push_str(";! Generator: app_voicemail\n");
+    out.push_str(&format!(";! Creation Date: {date}\n;!\n"));
+    let mut next_line: usize = 1;
+    let mut blank = |out: &mut String, lineno: usize| {
+        if lineno >= next_line {
+            let gap = lineno - next_line;
+            out.push_str(&"\n".repeat(if gap < 5 { gap } else { 1 }));
+        }
+        next_line = lineno + 1;
+    };
+    for (i, line) in original.lines().enumerate() {
+        let lineno = i + 1;
+        let line = line.split(';').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[') {
+            blank(&mut out, lineno);
+            out.push_str(&format!("[{}]\n", name.trim_end_matches(']')));
+        } else if let Some((k, v)) = line.split_once('=') {
+            blank(&mut out, lineno);
+            let (object, v) = match v.strip_prefix('>') {
+                Some(rest) => (true, rest),
+                None => (false, v),
+            };
+            let k = k.trim();
+            let v = if k.eq_ignore_ascii_case(key) {
+                value
+            } else {
+                v.trim()
+            };
+            out.push_str(&format!(
+                "{k} {} {}\n",
+                if object { "=>" } else { "=" },
+                v.replace(';', "\\;")
+            ));
+        }
+    }
+    out
 }
 
 /// `reset_user_pw`: the live mailbox takes the new password, and AMI

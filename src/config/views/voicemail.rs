@@ -32,11 +32,13 @@ const UNBUILT_GENERAL_OPTIONS: &[&str] = &[
 ];
 
 /// Options of VoiceMailMain Asterism does not act on, listed only when
-/// they ask for something (saying the caller ID, keeping deleted
-/// messages, the password kept in the spool's secret.conf).
+/// they ask for something (saying the caller ID, choosing a forwarding
+/// target from the directory, keeping deleted messages, the password
+/// kept in the spool's secret.conf).
 fn unbuilt_when_on(name: &str, value: &str) -> bool {
     match name {
-        "saycid" => is_true(value),
+        // usedirectory: forwarding would offer app_directory first.
+        "saycid" | "usedirectory" => is_true(value),
         "passwordlocation" => value.trim().eq_ignore_ascii_case("spooldir"),
         "backupdeleted" => value.trim().parse::<i64>().is_ok_and(|n| n > 0),
         _ => false,
