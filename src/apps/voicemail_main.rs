@@ -2309,6 +2309,7 @@ impl Session<'_> {
         let mut prompt_played = 0;
         while res == 0 && !valid_extensions {
             let Some(g) = start_file(ctx, "vm-extension") else {
+                res = HANGUP;
                 break;
             };
             prompt_played += 1;
@@ -2994,6 +2995,66 @@ mod tests {
         assert_eq!(info(&i, "flag"), Some("Urgent"));
         assert_eq!(info(&i, "category"), Some(""));
         assert!(read_message_info(&dir.path().join("missing.txt")).is_none());
+    }
+
+    /// A prepended message's `.txt` as Asterisk saved it (the
+    /// forwarding capture): header, the three comment lines become blank
+    /// lines, `name = value`.
+    #[test]
+    fn message_txt_saved_as_asterisk_saves_it() {
+        let original = ";\n; Message Information file\n;\n[message]\norigmailbox=1000\n\
+                        callerid=\"A\" <1>\nduration=5\n";
+        let out = render_message_txt(
+            original,
+            Path::new("/s/voicemail/default/1000/INBOX/msg0000.txt"),
+            "duration",
+            "6",
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], ";!");
+        assert_eq!(
+            lines[2],
+            ";! Filename: /s/voicemail/default/1000/INBOX/msg0000.txt"
+        );
+        assert_eq!(lines[3], ";! Generator: app_voicemail");
+        assert!(lines[4].starts_with(";! Creation Date: "));
+        assert_eq!(
+            &lines[5..],
+            [
+                ";!",
+                "",
+                "",
+                "",
+                "[message]",
+                "origmailbox = 1000",
+                "callerid = \"A\" <1>",
+                "duration = 6"
+            ]
+        );
+    }
+
+    #[test]
+    fn prepending_joins_the_parts_in_order() {
+        use crate::media::file::Recording;
+        use crate::media::formats::FileFormat;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, value: i16, n: usize| {
+            let path = dir.path().join(name);
+            let mut r = Recording::create_file(&path, FileFormat::Wav, false).expect("create");
+            r.write_frame(&crate::media::AudioFrame::Slin(vec![value; n]))
+                .expect("write");
+            r.finish().expect("finish")
+        };
+        let first = write("a.wav", 1000, 160);
+        let target = write("b.wav", -1000, 320);
+        join_sound_files(&[first.as_path(), target.as_path()], &target).expect("joined");
+        let bytes = std::fs::read(&target).expect("read");
+        assert_eq!(bytes.len(), 44 + 2 * 480);
+        assert_eq!(i16::from_le_bytes([bytes[44], bytes[45]]), 1000);
+        assert_eq!(
+            i16::from_le_bytes([bytes[44 + 320], bytes[45 + 320]]),
+            -1000
+        );
     }
 
     #[test]

@@ -512,6 +512,11 @@ mod tests {
                     var("attach", "yes", 4),
                     var("volgain", "2.0", 5),
                     var("maxsecs", "60", 6),
+                    // Built: the new-user setup.
+                    var("forcename", "yes", 7),
+                    var("usedirectory", "yes", 8),
+                    var("passwordlocation", "voicemail.conf", 9),
+                    var("passwordlocation", "spooldir", 10),
                 ],
             )],
             ..Default::default()
@@ -528,6 +533,14 @@ mod tests {
                 ),
                 (4, "unknown or unsupported option 'attach' in [general]"),
                 (5, "unknown or unsupported option 'volgain' in [general]"),
+                (
+                    8,
+                    "unknown or unsupported option 'usedirectory' in [general]"
+                ),
+                (
+                    10,
+                    "unknown or unsupported option 'passwordlocation' in [general]"
+                ),
             ]
         );
     }
