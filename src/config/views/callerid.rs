@@ -6,31 +6,39 @@
 /// or a bare name, into (name, number). The number loses the characters
 /// Asterisk's phone number shrinking drops.
 pub fn split(value: &str) -> (String, String) {
+    let (name, number) = parse(value);
+    (
+        name.unwrap_or_default(),
+        number.map(|n| shrink_phone_number(&n)).unwrap_or_default(),
+    )
+}
+
+/// `ast_callerid_parse`: the name and the number ("location") as given,
+/// each `None` where Asterisk leaves it NULL (a bare name has no number;
+/// `<>` is an empty number, not a missing one). A bare number is
+/// shrunk; one between brackets is kept as written.
+pub fn parse(value: &str) -> (Option<String>, Option<String>) {
     let input = value.trim();
     let instr = strip_quoted(input);
     let quotes_stripped = instr.len() != input.len();
-    let (name, number) = if let Some(lt) = instr.rfind('<') {
+    if let Some(lt) = instr.rfind('<') {
         let after = &instr[lt + 1..];
         let number = match after.rfind('>') {
             Some(gt) => &after[..gt],
             None => after,
         };
         (
-            Some(strip_quoted(&instr[..lt])),
-            Some(shrink_phone_number(number)),
+            Some(unescape_quoted(strip_quoted(&instr[..lt]))),
+            Some(number.to_string()),
         )
     } else {
         let shrunk = shrink_phone_number(instr);
         if !quotes_stripped && is_phone_number(&shrunk) {
             (None, Some(shrunk))
         } else {
-            (Some(strip_quoted(instr)), None)
+            (Some(unescape_quoted(strip_quoted(instr))), None)
         }
-    };
-    (
-        name.map(unescape_quoted).unwrap_or_default(),
-        number.unwrap_or_default(),
-    )
+    }
 }
 
 /// `ast_strip_quoted` with `"`: trims blanks, then one pair of quotes.
@@ -204,6 +212,19 @@ mod tests {
         ] {
             assert_eq!(split(v), (name.to_string(), num.to_string()), "{v}");
         }
+    }
+
+    /// `ast_callerid_parse` keeps what `split` normalises away: a missing
+    /// number apart from an empty one, a bracketed number as written.
+    #[test]
+    fn parse_like_asterisk() {
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(parse("\"Bob\" <1001>"), (some("Bob"), some("1001")));
+        assert_eq!(parse("Bob <(555) 12>"), (some("Bob"), some("(555) 12")));
+        assert_eq!(parse("Unknown"), (some("Unknown"), None));
+        assert_eq!(parse("555-12"), (None, some("55512")));
+        assert_eq!(parse("<>"), (some(""), some("")));
+        assert_eq!(parse(""), (some(""), None));
     }
 
     #[test]
