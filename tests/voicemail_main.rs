@@ -69,7 +69,10 @@ const VOICEMAIL_CONF: &str = "[general]\nformat = wav\n\n[default]\n1000 => 1234
 const DIALPLAN: &str = "\n[internal](+)\n\
 exten => 9700,1,VoiceMailMain()\n same => n,Hangup()\n\
 exten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\n\
-exten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\n";
+exten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\n\
+exten => 9703,1,VoiceMail(1000@default)\n same => n,Hangup()\n\
+\n[vmcallback]\nexten => _X.,1,Playback(tt-monkeys)\n same => n,Hangup()\n\
+\n[vmdialout]\nexten => _X.,1,Playback(tt-weasels)\n same => n,Hangup()\n";
 
 fn start() -> Pbx {
     start_with(VOICEMAIL_CONF)
@@ -1034,4 +1037,317 @@ fn forwarding_a_message_with_a_prepended_recording() {
         "{}",
         forwarded.len()
     );
+}
+
+/// capture.py's `masked_message_line`, for a message recorded during the
+/// session: when it was recorded (origdate, origtime, msg_id's time part)
+/// changes with every run.
+fn masked_message_line(l: &str) -> String {
+    for k in ["origdate=", "origtime="] {
+        if l.starts_with(k) {
+            return format!("{k}<time>");
+        }
+    }
+    if let Some(v) = l.strip_prefix("msg_id=") {
+        return format!("msg_id=<time>-{}", v.split_once('-').map_or(v, |x| x.1));
+    }
+    l.to_string()
+}
+
+/// A mailbox's spool with every `.txt` whole, a message recorded in the
+/// session masked as capture.py masks it.
+fn spool_with_new_message(pbx: &Pbx, mailbox: &str) -> Vec<String> {
+    pbx.spool_listing(mailbox, true)
+        .into_iter()
+        .map(|l| match l.strip_prefix("  ") {
+            Some(rest) => format!("  {}", masked_message_line(rest)),
+            None => l,
+        })
+        .collect()
+}
+
+const BOB: &str = "\"Bob\" <1001>";
+
+/// `3`, `3` (`play_message_envelope`): when the message came (as
+/// `play_message` says it) and who left it: "from phone number" and the
+/// digits (1001 is not from a `cidinternalcontexts` context), or "an
+/// unknown caller". The option ends there: the message is not played
+/// again.
+#[test]
+fn advanced_options_envelope() {
+    let session = "advanced_options_envelope";
+    let pbx = start();
+    pbx.put_message("INBOX", 0, BOB);
+    pbx.put_message("INBOX", 1, "Unknown");
+    let got = pbx.call(
+        "9702",
+        &[
+            (2500, '1'),
+            (5500, '3'),
+            (8000, '3'),
+            (12000, '6'),
+            (15000, '3'),
+            (17500, '3'),
+            (21000, '#'),
+        ],
+    );
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// Nothing configured: `2` (no callback context), `4` (no dialout
+/// context), `5` (no `sendvoicemail`) each say "sorry"; `1` replies to
+/// 1001, which has no mailbox here: "vm-nobox".
+#[test]
+fn advanced_options_not_configured() {
+    let session = "advanced_options_not_configured";
+    let pbx = start();
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call(
+        "9702",
+        &[
+            (2500, '1'),
+            (5500, '3'),
+            (8000, '2'),
+            (10500, '3'),
+            (13000, '4'),
+            (15500, '3'),
+            (18000, '5'),
+            (20500, '3'),
+            (23000, '1'),
+            (25500, '3'),
+            (28000, '*'),
+            (30500, '#'),
+        ],
+    );
+    compare_with_reference(session, &got);
+    assert!(pbx.log().contains("Callback Requested"), "{}", pbx.log());
+    assert!(
+        pbx.log()
+            .contains("No mailbox number '1001' in context 'default', no reply sent"),
+        "{}",
+        pbx.log()
+    );
+}
+
+/// `3`, `1`: a reply into the sender's mailbox (`leave_voicemail` for
+/// 1001@default): "vm-intro", the beep, the recording (the tone, `#`),
+/// "auth-thankyou"; back in the menu. 1001's INBOX holds the message as
+/// VoiceMail writes it, with this call's caller ID.
+#[test]
+fn advanced_options_reply() {
+    let session = "advanced_options_reply";
+    let pbx = start_with(TWO_BOXES);
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call_with_audio(
+        "9702",
+        &[
+            (2500, '1'),
+            (5500, '3'),
+            (8000, '1'),
+            (12500, '#'),
+            (16000, '#'),
+        ],
+        &[(9500, 1500)],
+    );
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert_eq!(
+        spool_with_new_message(&pbx, "1001"),
+        golden_section(session, "[spool voicemail/default/1001")
+    );
+    let events = pbx.events_since_start();
+    assert!(
+        events.contains("Mailbox: 1001@default\nWaiting: 1\nNew: 1\nOld: 0\n"),
+        "{events}"
+    );
+}
+
+/// `callback=vmcallback`: `3`, `2` says the number it has (1001) and
+/// asks; `1` leaves the channel at vmcallback,1001: "vm-dialout", and the
+/// dialplan plays tt-monkeys there.
+#[test]
+fn advanced_options_callback() {
+    let session = "advanced_options_callback";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,callback=vmcallback\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call(
+        "9702",
+        &[(2500, '1'), (5500, '3'), (8000, '2'), (11500, '1')],
+    );
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert!(
+        pbx.log().contains(
+            "Placing outgoing call to extension '1001' in context 'vmcallback' from context 'internal'"
+        ),
+        "{}",
+        pbx.log()
+    );
+}
+
+/// Callback and dialout contexts: `3`, `2` also offers another number;
+/// `5` is not an answer ("sorry", asked again), `2` reads one (`2001#`)
+/// and the dialplan goes on at vmdialout,2001.
+#[test]
+fn advanced_options_callback_another_number() {
+    let session = "advanced_options_callback_another_number";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n\
+         1000 => 1234,Alice,,,callback=vmcallback|dialout=vmdialout\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let mut keys = vec![
+        (2500, '1'),
+        (5500, '3'),
+        (8000, '2'),
+        (11500, '5'),
+        (15000, '2'),
+    ];
+    keys.extend(typed(17500, "2001#"));
+    let got = pbx.call("9702", &keys);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// `dialout=vmdialout`: `3`, `4` asks for a number, `*` cancels; `3`,
+/// `4`, `2001#`: "vm-dialout", then vmdialout,2001 plays tt-weasels.
+#[test]
+fn advanced_options_dialout() {
+    let session = "advanced_options_dialout";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,dialout=vmdialout\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let mut keys = vec![
+        (2500, '1'),
+        (5500, '3'),
+        (8000, '4'),
+        (10500, '*'),
+        (13000, '3'),
+        (15500, '4'),
+    ];
+    keys.extend(typed(17500, "2001#"));
+    let got = pbx.call("9702", &keys);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// `sendvoicemail=yes`: `3`, `5` asks for a mailbox as forwarding does
+/// (`1001#`, said back), then leaves a new message there (the tone,
+/// `#`, "auth-thankyou").
+#[test]
+fn advanced_options_send_a_message() {
+    let session = "advanced_options_send_a_message";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n\
+         1000 => 1234,Alice,,,sendvoicemail=yes\n1001 => 4444,Bob\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let mut keys = vec![(2500, '1'), (5500, '3'), (8000, '5')];
+    keys.extend(typed(9000, "1001#"));
+    keys.extend([(16500, '#'), (20000, '#')]);
+    let got = pbx.call_with_audio("9702", &keys, &[(13500, 1500)]);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert_eq!(
+        spool_with_new_message(&pbx, "1001"),
+        golden_section(session, "[spool voicemail/default/1001")
+    );
+}
+
+/// VoiceMail itself (9703): "vm-intro", the beep, the recording ended by
+/// `#`, then "auth-thankyou" as `__ast_play_and_record` says it.
+#[test]
+fn voicemail_leaving_a_message() {
+    let session = "voicemail_leaving_a_message";
+    let pbx = start();
+    let got = pbx.call_with_audio("9703", &[(4500, '#')], &[(1500, 1500)]);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// `maxsecs = 2`: the recording is cut by the time limit; "auth-thankyou"
+/// as for `#`.
+#[test]
+fn voicemail_recording_cut_at_maxsecs() {
+    let session = "voicemail_recording_cut_at_maxsecs";
+    let pbx = start_with("[general]\nformat = wav\nmaxsecs = 2\n\n[default]\n1000 => 1234,Alice\n");
+    let got = pbx.call_with_audio("9703", &[], &[(1500, 5000)]);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// `callback=vmcallback`, a caller ID that is only a name: `3`, `2` says
+/// "vm-nonumber" (no dialout context to offer another), `*` cancels;
+/// `3`, `1` (reply) says "vm-nonumber" too.
+#[test]
+fn advanced_options_no_caller_number() {
+    let session = "advanced_options_no_caller_number";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,callback=vmcallback\n",
+    );
+    pbx.put_message("INBOX", 0, "Bob");
+    let got = pbx.call(
+        "9702",
+        &[
+            (2500, '1'),
+            (5500, '3'),
+            (8000, '2'),
+            (10500, '*'),
+            (13000, '3'),
+            (15500, '1'),
+            (18000, '#'),
+        ],
+    );
+    compare_with_reference(session, &got);
+    assert!(
+        pbx.log().contains("No CID number available, no reply sent"),
+        "{}",
+        pbx.log()
+    );
+}
+
+/// `saycid = yes` and the message's context (`internal`) among
+/// `cidinternalcontexts`: `play_message` says "vm-from-extension" and
+/// the digits (1001 has no recorded name), and so does the envelope.
+#[test]
+fn saycid_from_an_internal_context() {
+    let session = "saycid_from_an_internal_context";
+    let pbx = start_with(
+        "[general]\nformat = wav\nsaycid = yes\ncidinternalcontexts = other, internal\n\n\
+         [default]\n1000 => 1234,Alice\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call(
+        "9702",
+        &[(2500, '1'), (6000, '3'), (8500, '3'), (12000, '#')],
+    );
+    compare_with_reference(session, &got);
 }

@@ -220,8 +220,10 @@ fn frame_level(samples: &[i16]) -> i64 {
     samples.iter().map(|&v| i64::from(v).abs()).sum::<i64>() / samples.len() as i64
 }
 
+/// `struct leave_vm_options`'s flags (VoiceMail's options; VoiceMailMain
+/// leaves messages with none set).
 #[derive(Debug, Default, Clone, Copy)]
-struct LeaveOptions {
+pub(super) struct LeaveOptions {
     silent: bool,
     silent_if_greet: bool,
     busy: bool,
@@ -270,21 +272,21 @@ async fn vm_exec(ctx: &AppCtx, data: &str) -> AppResult {
         let _ = super::builtins::answer_and_wait(ctx).await;
     }
     let res = leave_voicemail(ctx, &args[0], lo, beeptone.as_deref()).await;
+    // A recording cut by the time limit is kept like any other, without
+    // goodbye (`play_record_review` turns `__ast_play_and_record`'s 't'
+    // into a message to keep).
     match res {
-        Leave::Timeout => {
-            let _ = stream_file(ctx, "vm-goodbye", "").await;
-            Ok(())
-        }
         Leave::Hangup => Err(AppExit::Hangup),
-        Leave::Continue => Ok(()),
+        Leave::Continue | Leave::Operator => Ok(()),
     }
 }
 
 /// How leaving a message ended, for the application's return.
-enum Leave {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Leave {
     Continue,
-    /// The maximum length cut the message short: say goodbye.
-    Timeout,
+    /// `0` sent the caller to the operator (Asterisk's OPERATOR_EXIT).
+    Operator,
     Hangup,
 }
 
@@ -299,7 +301,7 @@ pub(super) fn jump(ctx: &AppCtx, exten: &str, exitcontext: &str) {
     d.priority = 0;
 }
 
-async fn leave_voicemail(
+pub(super) async fn leave_voicemail(
     ctx: &AppCtx,
     target: &str,
     mut lo: LeaveOptions,
@@ -426,7 +428,7 @@ async fn leave_voicemail(
             jump(ctx, "o", &vmu.exitcontext);
             let _ = stream_file(ctx, "transfer", "").await;
             ctx.set_var("VMSTATUS", Some("USEREXIT"));
-            return Leave::Continue;
+            return Leave::Operator;
         }
         Streamed::Hangup => {
             ctx.set_var("VMSTATUS", Some("FAILED"));
@@ -509,9 +511,8 @@ async fn leave_voicemail(
         "Recording the message",
     );
     let rec = record_message(ctx, &tmptxt, &conf, &vmu).await;
-    let mut out = match rec.end {
+    let out = match rec.end {
         End::Hangup => Leave::Hangup,
-        End::Timeout => Leave::Timeout,
         _ => Leave::Continue,
     };
     let dir = if flag == "Urgent" {
@@ -586,12 +587,9 @@ async fn leave_voicemail(
             let _ = stream_file(ctx, "transfer", "").await;
             ctx.set_var("VMSTATUS", Some("USEREXIT"));
         }
-        return Leave::Continue;
+        return Leave::Operator;
     }
     ctx.set_var("VMSTATUS", Some(if keep { "SUCCESS" } else { "FAILED" }));
-    if matches!(out, Leave::Timeout) && rec.end != End::Timeout {
-        out = Leave::Continue;
-    }
     out
 }
 
@@ -745,7 +743,13 @@ async fn record_message(ctx: &AppCtx, base: &Path, conf: &VoicemailConf, vmu: &V
         cancel_zero: vmu.operator,
         any_digit_ends: false,
     };
-    record_formats(ctx, base, conf, opts).await
+    let rec = record_formats(ctx, base, conf, opts).await;
+    // `__ast_play_and_record` thanks the caller when the recording was
+    // accepted: ended by `#`, silence or the time limit.
+    if matches!(rec.end, End::Done | End::Silence | End::Timeout) {
+        let _ = stream_file(ctx, "auth-thankyou", "").await;
+    }
+    rec
 }
 
 /// How [`record_formats`] records.

@@ -24,11 +24,16 @@
 //! INBOX, or with a recording put before it (the original kept as
 //! `msgNNNN-bak` meanwhile and restored afterwards).
 //!
+//! The advanced options (`3` on a message) reply into the sender's
+//! mailbox, say the envelope, and leave a message for a typed mailbox
+//! (`sendvoicemail`) through VoiceMail's own `leave_voicemail`; calling
+//! the sender back (`callback`) or a typed number (`dialout`) leaves the
+//! channel at that extension of the context, priority 0, so the
+//! dialplan goes on there once VoiceMailMain returns.
+//!
 //! Not built (check-config and the log say so): the `g` option (record
-//! gain, only used by recordings), the advanced options (reply,
-//! envelope, callback, dialout, leave a message), choosing a forwarding
-//! target from the directory (`usedirectory`), `saycid`,
-//! `backupdeleted`, `passwordlocation=spooldir`, external password
+//! gain, only used by recordings), choosing a forwarding target from the
+//! directory (`usedirectory`), `backupdeleted`, `passwordlocation=spooldir`, external password
 //! programs, fast-forward/rewind/pause while a message plays, and the
 //! language-specific prompt orders other than English. Rewriting
 //! voicemail.conf drops its comments (Asterisk keeps them).
@@ -80,6 +85,12 @@ const MAX_MSG_LIMIT: i32 = 9999;
 type Cmd = i32;
 const HANGUP: Cmd = -1;
 const TIMEOUT: Cmd = 't' as i32;
+/// `dialout`'s result when the channel was left at the extension to call.
+const DIALOUT: Cmd = 9;
+/// The caller went to the operator while leaving a message.
+const OPERATOR_EXIT: Cmd = 300;
+/// `MAX_NUM_CID_CONTEXTS`: how many `cidinternalcontexts` Asterisk keeps.
+const CID_CONTEXTS: usize = 10;
 
 fn digit(c: char) -> Cmd {
     c as i32
@@ -395,6 +406,16 @@ fn info<'a>(info: &'a [(String, String)], key: &str) -> Option<&'a str> {
     info.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.as_str())
+}
+
+/// The context a message came from; a macro's context says nothing about
+/// where the caller is, so its `macrocontext` stands instead.
+fn message_context(msg: &[(String, String)]) -> Option<&str> {
+    let context = info(msg, "context");
+    if context.is_some_and(|c| c.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("macro"))) {
+        return info(msg, "macrocontext");
+    }
+    context
 }
 
 fn voicemailmain<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
@@ -1105,6 +1126,14 @@ impl Session<'_> {
                         "Message: entering advanced options menu".into()
                     });
                     cmd = self.advanced(vms).await;
+                    // The call continues in the dialplan: "dialing out"
+                    // instead of goodbye; after the operator, nothing.
+                    if cmd == DIALOUT {
+                        return self.finish(vms, 0, Some("vm-dialout")).await;
+                    }
+                    if cmd == OPERATOR_EXIT {
+                        return self.finish(vms, 0, None).await;
+                    }
                 }
                 '4' => {
                     let n = vms.curmsg - 1;
@@ -1184,7 +1213,7 @@ impl Session<'_> {
                 }
                 '8' => {
                     if vms.lastmsg > -1 {
-                        cmd = self.forward_message(vms, in_urgent).await;
+                        cmd = self.forward_message(vms, in_urgent, false).await;
                     } else if in_urgent && vms.newmessages > 0 {
                         in_urgent = false;
                         self.close(vms);
@@ -1281,10 +1310,18 @@ impl Session<'_> {
     /// The end of `vm_execmain`: goodbye (unless hung up), then the open
     /// folder is closed.
     async fn goodbye(&self, vms: &mut Vms, res: Cmd) -> Cmd {
+        self.finish(vms, res, Some("vm-goodbye")).await
+    }
+
+    /// `vm_execmain`'s `out:` with its last prompt (none after the
+    /// operator was chosen).
+    async fn finish(&self, vms: &mut Vms, res: Cmd, prompt: Option<&str>) -> Cmd {
         let mut res = res;
         if res > -1 {
             self.ctx.chan.stop_stream();
-            res = play_and_wait(self.ctx, "vm-goodbye").await;
+            if let Some(prompt) = prompt {
+                res = play_and_wait(self.ctx, prompt).await;
+            }
             if res > 0 {
                 res = 0;
             }
@@ -1626,10 +1663,10 @@ impl Session<'_> {
             res = self.play_datetime(origtime, &txt).await;
         }
         if res == 0 && self.vmu.saycid {
-            ctx.warning(
-                crate::site!("app_voicemail.c", 0, "play_message"),
-                "VoiceMailMain: saying the caller ID (saycid) is not supported by Asterism; skipped",
-            );
+            let cid = info(&msg, "callerid").unwrap_or("");
+            res = self
+                .play_callerid(cid, message_context(&msg), false, false)
+                .await;
         }
         if res == 0
             && self.vmu.sayduration
@@ -1723,39 +1760,67 @@ impl Session<'_> {
         0
     }
 
-    /// Advanced options (`3`): the menu, `*` back. Reply, envelope and
-    /// leaving a message are not built; without a callback or dialout
-    /// context Asterisk says "sorry" as here.
+    /// Advanced options (`3`): 1 reply, 2 call back, 3 the envelope, 4
+    /// an outgoing call, 5 send a message, `*` back. An option not
+    /// configured (no callback or dialout context, no `sendvoicemail`) or
+    /// needing a message when none is current says "sorry". Returns
+    /// [`DIALOUT`] when a call-back or outgoing call left the channel at
+    /// its extension, [`OPERATOR_EXIT`] when a reply went to the operator.
     async fn advanced(&self, vms: &mut Vms) -> Cmd {
         let ctx = self.ctx;
+        let vmu = &self.vmu;
         let mut cmd = 0;
         vms.repeats = 0;
         while cmd > -1 && cmd != TIMEOUT && cmd != digit('#') {
             let key = u8::try_from(cmd).map(char::from).unwrap_or('\0');
+            let current = vms.lastmsg > -1 && !vms.starting;
             match key {
-                '1' | '2' | '3' | '4' | '5' => {
-                    let configured = match key {
-                        '2' => !self.vmu.callback.is_empty() && vms.lastmsg > -1 && !vms.starting,
-                        '4' => !self.vmu.dialout.is_empty(),
-                        '5' => self.vmu.svmail,
-                        _ => vms.lastmsg > -1 && !vms.starting,
-                    };
-                    if key == '2' && !vms.starting {
+                '1' | '3' => {
+                    if current {
+                        let option = if key == '1' { 1 } else { 3 };
+                        if self.advanced_options(vms, option).await == OPERATOR_EXIT {
+                            return OPERATOR_EXIT;
+                        }
+                    } else {
+                        let _ = play_and_wait(ctx, "vm-sorry").await;
+                    }
+                    cmd = TIMEOUT;
+                }
+                '2' => {
+                    if !vms.starting {
                         ctx.verbose(
                             3,
                             crate::site!(FILE, 12817, "vm_execmain"),
                             "Callback Requested",
                         );
                     }
-                    if configured {
-                        ctx.warning(
-                            crate::site!("app_voicemail.c", 0, "advanced_options"),
-                            &format!(
-                                "VoiceMailMain: advanced option {key} is not supported by Asterism"
-                            ),
-                        );
+                    if !vmu.callback.is_empty() && current {
+                        if self.advanced_options(vms, 2).await == DIALOUT {
+                            return DIALOUT;
+                        }
+                    } else {
+                        let _ = play_and_wait(ctx, "vm-sorry").await;
                     }
-                    let _ = play_and_wait(ctx, "vm-sorry").await;
+                    cmd = TIMEOUT;
+                }
+                '4' => {
+                    if !vmu.dialout.is_empty() {
+                        if self.dialout(None, &vmu.dialout).await == DIALOUT {
+                            return DIALOUT;
+                        }
+                    } else {
+                        let _ = play_and_wait(ctx, "vm-sorry").await;
+                    }
+                    cmd = TIMEOUT;
+                }
+                '5' => {
+                    if vmu.svmail {
+                        if self.forward_message(vms, false, true).await == OPERATOR_EXIT {
+                            return OPERATOR_EXIT;
+                        }
+                    } else {
+                        let _ = play_and_wait(ctx, "vm-sorry").await;
+                    }
                     cmd = TIMEOUT;
                 }
                 '*' => cmd = TIMEOUT,
@@ -1764,16 +1829,16 @@ impl Session<'_> {
                     if !vms.starting {
                         cmd = play_and_wait(ctx, "vm-toreply").await;
                     }
-                    if !self.vmu.callback.is_empty() && !vms.starting && cmd == 0 {
+                    if !vmu.callback.is_empty() && !vms.starting && cmd == 0 {
                         cmd = play_and_wait(ctx, "vm-tocallback").await;
                     }
                     if cmd == 0 && !vms.starting {
                         cmd = play_and_wait(ctx, "vm-tohearenv").await;
                     }
-                    if !self.vmu.dialout.is_empty() && cmd == 0 {
+                    if !vmu.dialout.is_empty() && cmd == 0 {
                         cmd = play_and_wait(ctx, "vm-tomakecall").await;
                     }
-                    if self.vmu.svmail && cmd == 0 {
+                    if vmu.svmail && cmd == 0 {
                         cmd = play_and_wait(ctx, "vm-leavemsg").await;
                     }
                     if cmd == 0 {
@@ -1797,6 +1862,365 @@ impl Session<'_> {
             return 0;
         }
         cmd
+    }
+
+    /// `advanced_options` for the current message: 1 replies into the
+    /// sender's mailbox (the caller ID's number in this mailbox's
+    /// context), 2 offers to call the sender back, 3 says the envelope.
+    /// When the option ends with nothing else to do, the message plays
+    /// again.
+    async fn advanced_options(&self, vms: &mut Vms, option: u8) -> Cmd {
+        let ctx = self.ctx;
+        let vmu = &self.vmu;
+        vms.starting = false;
+        let base = make_file(&vms.curdir, vms.curmsg);
+        let txt = with_ext(&base, "txt");
+        let Some(msg) = read_message_info(&txt) else {
+            ctx.warning(
+                crate::site!(FILE, 16607, "advanced_options"),
+                &format!("No message attribute file?!! ({})", txt.display()),
+            );
+            return 0;
+        };
+        let Some(origtime) = info(&msg, "origtime") else {
+            return 0;
+        };
+        let cid = info(&msg, "callerid").unwrap_or("");
+        let context = message_context(&msg);
+        let mut res: Cmd = 0;
+        match option {
+            3 => {
+                res = self.play_datetime(origtime, &txt).await;
+                if res == 0 {
+                    let _ = self.play_callerid(cid, context, false, true).await;
+                }
+                res = TIMEOUT;
+            }
+            2 if !cid.is_empty() => {
+                let (_, num) = crate::config::views::callerid::parse(cid);
+                let mut retries = 0;
+                while res > -1 && res != TIMEOUT {
+                    let key = u8::try_from(res).map(char::from).unwrap_or('\0');
+                    match key {
+                        '1' => match &num {
+                            Some(num) => {
+                                res = self.dialout(Some(num), &vmu.callback).await;
+                                if res != 0 {
+                                    return DIALOUT;
+                                }
+                            }
+                            None => res = digit('2'),
+                        },
+                        '2' => {
+                            if !vmu.dialout.is_empty() {
+                                res = self.dialout(None, &vmu.dialout).await;
+                                if res != 0 {
+                                    return DIALOUT;
+                                }
+                            } else {
+                                ctx.verbose(
+                                    3,
+                                    crate::site!(FILE, 16663, "advanced_options"),
+                                    "Caller can not specify callback number - no dialout context available",
+                                );
+                                res = play_and_wait(ctx, "vm-sorry").await;
+                            }
+                            return res;
+                        }
+                        '*' => res = TIMEOUT,
+                        '0' | '3'..='9' => {
+                            res = play_and_wait(ctx, "vm-sorry").await;
+                            retries += 1;
+                        }
+                        _ => {
+                            if let Some(num) = &num {
+                                ctx.verbose(
+                                    3,
+                                    crate::site!(FILE, 16685, "advanced_options"),
+                                    &format!(
+                                        "Confirm CID number '{num}' is number to use for callback"
+                                    ),
+                                );
+                                res = play_and_wait(ctx, "vm-num-i-have").await;
+                                if res == 0 {
+                                    res = self
+                                        .play_callerid(num, Some(&vmu.context), true, true)
+                                        .await;
+                                }
+                                if res == 0 {
+                                    res = play_and_wait(ctx, "vm-tocallnum").await;
+                                }
+                                if !vmu.dialout.is_empty() && res == 0 {
+                                    res = play_and_wait(ctx, "vm-calldiffnum").await;
+                                }
+                            } else {
+                                res = play_and_wait(ctx, "vm-nonumber").await;
+                                if !vmu.dialout.is_empty() && res == 0 {
+                                    res = play_and_wait(ctx, "vm-toenternumber").await;
+                                }
+                            }
+                            if res == 0 {
+                                res = play_and_wait(ctx, "vm-star-cancel").await;
+                            }
+                            if res == 0 {
+                                res = wait_for_digit(ctx, 6000).await;
+                            }
+                            if res == 0 {
+                                retries += 1;
+                                if retries > 3 {
+                                    res = TIMEOUT;
+                                }
+                            }
+                            userpress(ctx, res, 16715, "advanced_options");
+                        }
+                    }
+                    // As in Asterisk, running out of tries asks again
+                    // (only a key or a hangup leaves), and `*` cancels.
+                    if res == TIMEOUT {
+                        res = 0;
+                    } else if res == digit('*') {
+                        res = HANGUP;
+                    }
+                }
+            }
+            1 if !cid.is_empty() => {
+                let (_, num) = crate::config::views::callerid::parse(cid);
+                let Some(num) = num else {
+                    ctx.verbose(
+                        3,
+                        crate::site!(FILE, 16734, "advanced_options"),
+                        "No CID number available, no reply sent",
+                    );
+                    return play_and_wait(ctx, "vm-nonumber").await;
+                };
+                if super::voicemail::find_user(&self.conf, Some(&vmu.context), &num).is_none() {
+                    ctx.verbose(
+                        3,
+                        crate::site!(FILE, 16761, "advanced_options"),
+                        &format!(
+                            "No mailbox number '{num}' in context '{}', no reply sent",
+                            vmu.context
+                        ),
+                    );
+                    let _ = play_and_wait(ctx, "vm-nobox").await;
+                    return TIMEOUT;
+                }
+                ctx.verbose(
+                    3,
+                    crate::site!(FILE, 16748, "advanced_options"),
+                    &format!("Leaving voicemail for '{num}' in context '{}'", vmu.context),
+                );
+                let target = format!("{num}@{}", vmu.context);
+                return self.leave_message(&target).await;
+            }
+            _ => {}
+        }
+        if res == 0 {
+            Vms::mark(&mut vms.heard, vms.curmsg, true);
+            let file = base.display().to_string();
+            vm_event(ctx, "PLAYVOICE", 9135, "wait_file", || {
+                format!("Message: Playing {file}")
+            });
+            res = self.control_stream(&file).await;
+        }
+        res
+    }
+
+    /// `leave_voicemail` into `target` as a reply or a new message sends
+    /// it: VoiceMail's own flow with its default beep and no options.
+    /// [`OPERATOR_EXIT`] when the caller went to the operator, else
+    /// Asterisk's `'t'` (done) or -1 (hung up).
+    async fn leave_message(&self, target: &str) -> Cmd {
+        let opts = super::voicemail::LeaveOptions::default();
+        match super::voicemail::leave_voicemail(self.ctx, target, opts, Some("beep")).await {
+            super::voicemail::Leave::Operator => OPERATOR_EXIT,
+            super::voicemail::Leave::Hangup => HANGUP,
+            super::voicemail::Leave::Continue => TIMEOUT,
+        }
+    }
+
+    /// `dialout`: the number given (the caller ID's, for a call-back) or
+    /// one typed after the prompts (three tries, `*` cancels), then the
+    /// channel is left at that extension of `context`, priority 0, for
+    /// the dialplan to run once VoiceMailMain returns ([`DIALOUT`]).
+    async fn dialout(&self, num: Option<&str>, context: &str) -> Cmd {
+        let ctx = self.ctx;
+        let mut destination = String::new();
+        match num {
+            None => {
+                ctx.verbose(
+                    3,
+                    crate::site!(FILE, 16521, "dialout"),
+                    "Destination number will be entered manually",
+                );
+                let mut retries = 0;
+                let mut cmd = 0;
+                while retries < 3 && cmd != TIMEOUT {
+                    destination.clear();
+                    cmd = play_and_wait(ctx, "vm-enter-num-to-call").await;
+                    if cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-then-pound").await;
+                    }
+                    if cmd == 0 {
+                        cmd = play_and_wait(ctx, "vm-star-cancel").await;
+                    }
+                    if cmd == 0 {
+                        cmd = wait_for_digit(ctx, 6000).await;
+                    }
+                    if cmd == 0 {
+                        retries += 1;
+                    } else {
+                        if cmd < 0 {
+                            return 0;
+                        }
+                        if cmd == digit('*') {
+                            ctx.verbose(
+                                3,
+                                crate::site!(FILE, 16541, "dialout"),
+                                "User hit '*' to cancel outgoing call",
+                            );
+                            return 0;
+                        }
+                        destination.push(char::from(u8::try_from(cmd).unwrap_or(b'?')));
+                        let mut rest = String::new();
+                        let r = readstring(ctx, None, &mut rest, 79, 6000, 10000, "#").await;
+                        destination.push_str(&rest);
+                        if matches!(r, GetData::Failed) {
+                            retries += 1;
+                        } else {
+                            cmd = TIMEOUT;
+                        }
+                    }
+                    userpress(ctx, cmd, 16549, "dialout");
+                }
+                if retries >= 3 {
+                    return 0;
+                }
+            }
+            Some(num) => {
+                ctx.verbose(
+                    3,
+                    crate::site!(FILE, 16557, "dialout"),
+                    &format!("Destination number is CID number '{num}'"),
+                );
+                destination = num.to_string();
+            }
+        }
+        if destination.is_empty() || destination.ends_with('*') {
+            return 0;
+        }
+        let from = ctx.chan.lock().context.clone();
+        ctx.verbose(
+            3,
+            crate::site!(FILE, 16564, "dialout"),
+            &format!(
+                "Placing outgoing call to extension '{destination}' in context '{context}' from context '{from}'"
+            ),
+        );
+        let mut d = ctx.chan.lock();
+        d.set_exten(&destination);
+        d.set_context(context);
+        d.priority = 0;
+        DIALOUT
+    }
+
+    /// `play_message_callerid`: who left the message. A number from one
+    /// of `cidinternalcontexts` is a mailbox: its recorded name, else
+    /// "extension" and its digits; another number is said digit by digit
+    /// (after "from phone number" unless this is a call-back); no number
+    /// is "an unknown caller".
+    async fn play_callerid(
+        &self,
+        cid: &str,
+        context: Option<&str>,
+        callback: bool,
+        saycidnumber: bool,
+    ) -> Cmd {
+        let ctx = self.ctx;
+        let Some(context) = context else {
+            return 0;
+        };
+        let (_, callerid) = crate::config::views::callerid::parse(cid);
+        let Some(callerid) = callerid.filter(|n| !n.is_empty() && n != "Unknown") else {
+            return wait_file2(ctx, "vm-unknown-caller").await;
+        };
+        let internal: Vec<&str> = general(&self.conf, "cidinternalcontexts")
+            .map(|v| {
+                v.split(',')
+                    .map(|c| c.trim_start_matches([' ', '\t']))
+                    .take(CID_CONTEXTS)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Asterisk's table has CID_CONTEXTS slots, the unused ones empty.
+        let is_internal =
+            internal.contains(&context) || (context.is_empty() && internal.len() < CID_CONTEXTS);
+        if is_internal {
+            let greet = box_dir(&self.spool, context, &callerid).join("greet");
+            let greet = greet.display().to_string();
+            if self.sound_exists(&greet) {
+                ctx.verbose(
+                    3,
+                    crate::site!(FILE, 9267, "play_message_callerid"),
+                    &format!(
+                        "Playing envelope info: CID number '{callerid}' matches mailbox number, playing recorded name"
+                    ),
+                );
+                if !callback {
+                    let _ = wait_file2(ctx, "vm-from").await;
+                }
+                return stream_and_wait(ctx, &greet).await;
+            }
+            ctx.verbose(
+                3,
+                crate::site!(FILE, 9272, "play_message_callerid"),
+                &format!("Playing envelope info: message from '{callerid}'"),
+            );
+            if !callback {
+                let _ = wait_file2(ctx, "vm-from-extension").await;
+            }
+            return self.say_digits(&callerid, "").await;
+        }
+        if callback {
+            return self.say_digits(&callerid, DIGIT_ANY).await;
+        }
+        let named = self
+            .spool
+            .join("recordings/callerids")
+            .join(&callerid)
+            .display()
+            .to_string();
+        if !saycidnumber && self.sound_exists(&named) {
+            ctx.verbose(
+                3,
+                crate::site!(FILE, 9286, "play_message_callerid"),
+                &format!("Playing recorded name for CID number '{callerid}' - '{named}'"),
+            );
+            let _ = wait_file2(ctx, "vm-from").await;
+            let res = stream_and_wait(ctx, &named).await;
+            ctx.verbose(
+                3,
+                crate::site!(FILE, 9290, "play_message_callerid"),
+                &format!("Played recorded name result '{res}'"),
+            );
+            return res;
+        }
+        let _ = wait_file2(ctx, "vm-from-phonenumber").await;
+        self.say_digits(&callerid, DIGIT_ANY).await
+    }
+
+    /// `ast_say_digit_str`: each character's prompt, the digits in `ints`
+    /// stopping it.
+    async fn say_digits(&self, s: &str, ints: &str) -> Cmd {
+        let ctx = self.ctx;
+        let lang = ctx.chan.lock().language.clone();
+        let paths = SoundPaths::from_conf(&ctx.sys.conf);
+        let files = crate::media::say::digit_files(s, |n| paths.exists(n, &lang));
+        match super::say::say_files(ctx, &files, ints).await {
+            Said::Done => 0,
+            Said::Digit(d) => digit(d),
+            Said::Failed => HANGUP,
+        }
     }
 
     /// `vm_options` (`0`): record the unavailable (1), busy (2) and name
@@ -2286,7 +2710,10 @@ impl Session<'_> {
     /// each said by its recorded name or its digits, then
     /// `vm_forwardoptions` (1 prepend a recording, 2 send as is, `*`
     /// back) and the message copied into each target's INBOX.
-    async fn forward_message(&self, vms: &Vms, urgent: bool) -> Cmd {
+    /// With `is_new`, (advanced option 5) a message is recorded for the
+    /// first mailbox typed instead (`leave_voicemail`); the caller's own
+    /// box is then allowed.
+    async fn forward_message(&self, vms: &Vms, urgent: bool, is_new: bool) -> Cmd {
         let ctx = self.ctx;
         let sender = &self.vmu;
         let urgent_str = if general(&self.conf, "forward_urgent_auto")
@@ -2307,6 +2734,7 @@ impl Session<'_> {
         let mut res = 0;
         let mut valid_extensions = false;
         let mut prompt_played = 0;
+        let mut username_typed = String::new();
         while res == 0 && !valid_extensions {
             let Some(g) = start_file(ctx, "vm-extension") else {
                 res = HANGUP;
@@ -2320,6 +2748,7 @@ impl Session<'_> {
             let mut username = String::new();
             res =
                 getdata_result(readstring(ctx, Some(g), &mut username, 69, 2000, 10000, "#").await);
+            username_typed = username.clone();
             if res < 0 {
                 break;
             }
@@ -2329,7 +2758,7 @@ impl Session<'_> {
             valid_extensions = true;
             for s in username.split('*') {
                 let mailbox_context = format!("{s}@{}", context.as_deref().unwrap_or("default"));
-                let receiver = if s != sender.mailbox {
+                let receiver = if is_new || s != sender.mailbox {
                     super::voicemail::find_user(&self.conf, context.as_deref(), s)
                 } else {
                     None
@@ -2384,6 +2813,15 @@ impl Session<'_> {
         }
         if receivers.is_empty() || !valid_extensions {
             return res;
+        }
+        if is_new {
+            // Asterisk sends it to what is left of the typed string once
+            // cut at the first `*`, in VoiceMailMain's context (printed as
+            // "(null)" when it had none, which finds no mailbox).
+            let first = username_typed.split('*').next().unwrap_or("");
+            let target = format!("{first}@{}", context.as_deref().unwrap_or("(null)"));
+            let cmd = self.leave_message(&target).await;
+            return if res != 0 { res } else { cmd };
         }
         let msgfile = make_file(&dir, curmsg);
         let textfile = with_ext(&msgfile, "txt");

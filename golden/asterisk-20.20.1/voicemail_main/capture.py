@@ -203,6 +203,112 @@ SESSIONS.update({
 })
 
 
+# Sessions added with the advanced options (3) and VoiceMail's own
+# recording (9703). "new_message": a message recorded in the session is
+# listed whole (see masked_message_line for its run-dependent values).
+BOB = '"Bob" <1001>'
+CALLBACK_CONF = "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,callback=vmcallback\n"
+EXTRA.update({
+    "advanced_options_reply": {
+        "tones": [(9500, 1500)],
+        "conf": VOICEMAIL_CONF + "1001 => 4444,Bob\n",
+        "boxes": ["1001"],
+        "new_message": True,
+    },
+    "advanced_options_callback": {"conf": CALLBACK_CONF},
+    "advanced_options_callback_another_number": {
+        "conf": "[general]\nformat = wav\n\n[default]\n"
+                "1000 => 1234,Alice,,,callback=vmcallback|dialout=vmdialout\n",
+    },
+    "advanced_options_dialout": {
+        "conf": "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,dialout=vmdialout\n",
+    },
+    "advanced_options_send_a_message": {
+        "tones": [(13500, 1500)],
+        "conf": "[general]\nformat = wav\n\n[default]\n"
+                "1000 => 1234,Alice,,,sendvoicemail=yes\n1001 => 4444,Bob\n",
+        "boxes": ["1001"],
+        "new_message": True,
+    },
+    "advanced_options_no_caller_number": {"conf": CALLBACK_CONF},
+    "saycid_from_an_internal_context": {
+        "conf": "[general]\nformat = wav\nsaycid = yes\ncidinternalcontexts = other, internal\n\n"
+                "[default]\n1000 => 1234,Alice\n",
+    },
+    "voicemail_leaving_a_message": {"tones": [(1500, 1500)]},
+    "voicemail_recording_cut_at_maxsecs": {
+        "tones": [(1500, 5000)],
+        "conf": "[general]\nformat = wav\nmaxsecs = 2\n\n[default]\n1000 => 1234,Alice\n",
+    },
+})
+
+SESSIONS.update({
+    # 1 play, 3, 3 envelope (date, "from phone number" and the digits);
+    # 6 the next message, 3, 3: its caller unknown.
+    "advanced_options_envelope":
+        ("9702", [("INBOX", 0, BOB), ("INBOX", 1, "Unknown")],
+         [(2500, "1"), (5500, "3"), (8000, "3"), (12000, "6"), (15000, "3"), (17500, "3"),
+          (21000, "#")]),
+    # Nothing configured: 3 then 2 (no callback), 4 (no dialout), 5 (no
+    # sendvoicemail): "sorry" each; 1 reply, the sender 1001 has no box.
+    "advanced_options_not_configured":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "2"), (10500, "3"), (13000, "4"), (15500, "3"),
+          (18000, "5"), (20500, "3"), (23000, "1"), (25500, "3"), (28000, "*"), (30500, "#")]),
+    # 1 play, 3, 1 reply: a message left in 1001's box (the tone, #).
+    "advanced_options_reply":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "1"), (12500, "#"), (16000, "#")]),
+    # callback=vmcallback: 3, 2 (the number said), 1 calls it back:
+    # vmcallback,1001,1 runs.
+    "advanced_options_callback":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "2"), (11500, "1")]),
+    # callback and dialout: 3, 2, 5 ("sorry", asked again), 2 another
+    # number, 2001#: vmdialout,2001,1.
+    "advanced_options_callback_another_number":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "2"), (11500, "5"), (15000, "2")]
+         + pw_keys(17500, "2001#")),
+    # dialout=vmdialout: 3, 4, * cancels; 3, 4, 2001#: vmdialout,2001,1.
+    "advanced_options_dialout":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "4"), (10500, "*"), (13000, "3"), (15500, "4")]
+         + pw_keys(17500, "2001#")),
+    # sendvoicemail=yes: 3, 5, 1001#, a message left in 1001's box.
+    "advanced_options_send_a_message":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "5")] + pw_keys(9000, "1001#")
+         + [(16500, "#"), (20000, "#")]),
+    # callback=vmcallback, a caller ID without a number: 3, 2 "no
+    # number", * cancels; 3, 1 reply: "no number" too.
+    "advanced_options_no_caller_number":
+        ("9702", [("INBOX", 0, "Bob")],
+         [(2500, "1"), (5500, "3"), (8000, "2"), (10500, "*"), (13000, "3"), (15500, "1"),
+          (18000, "#")]),
+    # saycid=yes, the message's context (internal) in cidinternalcontexts:
+    # play_message says "from extension" 1 0 0 1; 3, 3 the envelope too.
+    "saycid_from_an_internal_context":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (6000, "3"), (8500, "3"), (12000, "#")]),
+    # VoiceMail(1000@default) on 9703: the tone, then #.
+    "voicemail_leaving_a_message": ("9703", [], [(4500, "#")]),
+    # maxsecs = 2: the recording is cut by the time limit.
+    "voicemail_recording_cut_at_maxsecs": ("9703", [], []),
+})
+
+
+def masked_message_line(l):
+    """A message recorded during the session: when it was recorded
+    (origdate, origtime and msg_id's time part) changes with every run."""
+    for k in ("origdate=", "origtime="):
+        if l.startswith(k):
+            return k + "<time>"
+    if l.startswith("msg_id="):
+        return "msg_id=<time>-" + l.split("-", 1)[-1]
+    return l
+
+
 def masked_conf_line(l):
     """ast_config_text_file_save's header: its date and the file's full
     path change with every run."""
@@ -369,7 +475,8 @@ def session(a):
                 lines.append(os.path.relpath(p, obox))
                 if f.endswith(".txt"):
                     with open(p) as fh:
-                        lines += ["  " + masked_conf_line(l.rstrip("\n")) for l in fh]
+                        mask = masked_message_line if ex.get("new_message") else (lambda l: l)
+                        lines += ["  " + mask(masked_conf_line(l.rstrip("\n"))) for l in fh]
     if ex.get("conf_after"):
         lines.append("[voicemail.conf afterwards]")
         with open(os.path.join(a.etc, "voicemail.conf")) as fh:

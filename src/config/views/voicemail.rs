@@ -28,17 +28,16 @@ const UNBUILT_GENERAL_OPTIONS: &[&str] = &[
     "smdiport",
     "volgain",
     "review",
-    "sendvoicemail",
 ];
 
 /// Options of VoiceMailMain Asterism does not act on, listed only when
-/// they ask for something (saying the caller ID, choosing a forwarding
-/// target from the directory, keeping deleted messages, the password
-/// kept in the spool's secret.conf).
+/// they ask for something (choosing a forwarding target from the
+/// directory, keeping deleted messages, the password kept in the spool's
+/// secret.conf).
 fn unbuilt_when_on(name: &str, value: &str) -> bool {
     match name {
         // usedirectory: forwarding would offer app_directory first.
-        "saycid" | "usedirectory" => is_true(value),
+        "usedirectory" => is_true(value),
         "passwordlocation" => value.trim().eq_ignore_ascii_case("spooldir"),
         "backupdeleted" => value.trim().parse::<i64>().is_ok_and(|n| n > 0),
         _ => false,
@@ -517,6 +516,10 @@ mod tests {
                     var("usedirectory", "yes", 8),
                     var("passwordlocation", "voicemail.conf", 9),
                     var("passwordlocation", "spooldir", 10),
+                    // Built: VoiceMailMain's advanced options and saycid.
+                    var("sendvoicemail", "yes", 11),
+                    var("saycid", "yes", 12),
+                    var("callback", "fromvm", 13),
                 ],
             )],
             ..Default::default()
