@@ -1351,3 +1351,31 @@ fn saycid_from_an_internal_context() {
     );
     compare_with_reference(session, &got);
 }
+
+/// `dialout=vmdialout` before any message is current: `3` offers only
+/// the outgoing call, `1` (reply) says "sorry"; `3`, `4` and no number
+/// typed: the prompts and a 6 s wait three times, then the main menu.
+#[test]
+fn advanced_options_dialout_timeouts() {
+    let session = "advanced_options_dialout_timeouts";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,dialout=vmdialout\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call(
+        "9702",
+        &[
+            (2500, '3'),
+            (5000, '1'),
+            (7500, '3'),
+            (10000, '4'),
+            (33000, '#'),
+        ],
+    );
+    compare_with_reference(session, &got);
+    // Nothing was played: the message stays new.
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}

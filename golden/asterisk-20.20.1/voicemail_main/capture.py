@@ -231,6 +231,9 @@ EXTRA.update({
         "new_message": True,
     },
     "advanced_options_no_caller_number": {"conf": CALLBACK_CONF},
+    "advanced_options_dialout_timeouts": {
+        "conf": "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,dialout=vmdialout\n",
+    },
     "saycid_from_an_internal_context": {
         "conf": "[general]\nformat = wav\nsaycid = yes\ncidinternalcontexts = other, internal\n\n"
                 "[default]\n1000 => 1234,Alice\n",
@@ -291,6 +294,12 @@ SESSIONS.update({
     "saycid_from_an_internal_context":
         ("9702", [("INBOX", 0, BOB)],
          [(2500, "1"), (6000, "3"), (8500, "3"), (12000, "#")]),
+    # dialout=vmdialout, no message current yet: 3 (the menu without the
+    # message's options), 1 "sorry"; 3, 4 and no number typed: asked
+    # three times (6 s each), then back to the main menu; #.
+    "advanced_options_dialout_timeouts":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "3"), (5000, "1"), (7500, "3"), (10000, "4"), (33000, "#")]),
     # VoiceMail(1000@default) on 9703: the tone, then #.
     "voicemail_leaving_a_message": ("9703", [], [(4500, "#")]),
     # maxsecs = 2: the recording is cut by the time limit.
