@@ -72,7 +72,8 @@ exten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\n\
 exten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\n\
 exten => 9703,1,VoiceMail(1000@default)\n same => n,Hangup()\n\
 \n[vmcallback]\nexten => _X.,1,Playback(tt-monkeys)\n same => n,Hangup()\n\
-\n[vmdialout]\nexten => _X.,1,Playback(tt-weasels)\n same => n,Hangup()\n";
+\n[vmdialout]\nexten => _X.,1,Playback(tt-weasels)\n same => n,Hangup()\n\
+\n[vmexit]\nexten => o,1,Playback(tt-somethingwrong)\n same => n,Hangup()\n";
 
 fn start() -> Pbx {
     start_with(VOICEMAIL_CONF)
@@ -1374,6 +1375,69 @@ fn advanced_options_dialout_timeouts() {
     );
     compare_with_reference(session, &got);
     // Nothing was played: the message stays new.
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// `operator = yes`, `exitcontext = vmexit` (its `o` plays
+/// tt-somethingwrong).
+const OPERATOR_CONF: &str = "[general]\nformat = wav\noperator = yes\nexitcontext = vmexit\n\n\
+                             [default]\n1000 => 1234,Alice\n";
+
+/// `3`, `1` with an operator: `0` during the reply's recording asks
+/// "vm-saveoper", `1` keeps it ("vm-msgsaved"), "transfer", and
+/// VoiceMailMain ends without goodbye (OPERATOR_EXIT): vmexit,o runs.
+#[test]
+fn advanced_options_reply_to_the_operator() {
+    let session = "advanced_options_reply_to_the_operator";
+    let pbx = start_with(&format!("{OPERATOR_CONF}1001 => 4444,Bob\n"));
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call_with_audio(
+        "9702",
+        &[
+            (2500, '1'),
+            (5500, '3'),
+            (8000, '1'),
+            (12500, '0'),
+            (14000, '1'),
+        ],
+        &[(9500, 1500)],
+    );
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+    assert_eq!(
+        spool_with_new_message(&pbx, "1001"),
+        golden_section(session, "[spool voicemail/default/1001")
+    );
+}
+
+/// VoiceMail with an operator: `0` during the recording, no key at
+/// "vm-saveoper": "vm-deleted", no message, "transfer", vmexit,o.
+#[test]
+fn voicemail_zero_during_recording_deleted() {
+    let session = "voicemail_zero_during_recording_deleted";
+    let pbx = start_with(OPERATOR_CONF);
+    let got = pbx.call_with_audio("9703", &[(4500, '0')], &[(1500, 1500)]);
+    compare_with_reference(session, &got);
+    assert_eq!(
+        pbx.spool_listing("1000", false),
+        golden_section(session, "[spool voicemail/default/1000")
+    );
+}
+
+/// As above, `4` at "vm-saveoper": kept in `Urgent` ("vm-marked-urgent",
+/// "vm-msgsaved").
+#[test]
+fn voicemail_zero_during_recording_saved_urgent() {
+    let session = "voicemail_zero_during_recording_saved_urgent";
+    let pbx = start_with(OPERATOR_CONF);
+    let got = pbx.call_with_audio("9703", &[(4500, '0'), (6000, '4')], &[(1500, 1500)]);
+    compare_with_reference(session, &got);
     assert_eq!(
         pbx.spool_listing("1000", false),
         golden_section(session, "[spool voicemail/default/1000")

@@ -386,7 +386,9 @@ pub(super) async fn leave_voicemail(
         vmu.exitcontext.as_str()
     };
     let mut ecodes = String::from("#");
-    if vmu.operator && has(exit_or_chan, "o") {
+    // Asterisk's `ouseexten`: only then does `0` send the caller on.
+    let operator_exten = vmu.operator && has(exit_or_chan, "o");
+    if operator_exten {
         ecodes.push('0');
     }
     if has(exit_or_chan, "a") {
@@ -510,11 +512,17 @@ pub(super) async fn leave_voicemail(
         crate::site!(FILE, 16856, "play_record_review"),
         "Recording the message",
     );
-    let rec = record_message(ctx, &tmptxt, &conf, &vmu).await;
+    let mut rec = record_message(ctx, &tmptxt, &conf, &vmu).await;
     let out = match rec.end {
         End::Hangup => Leave::Hangup,
         _ => Leave::Continue,
     };
+    let mut flag = flag.to_string();
+    if rec.end == End::Operator && save_for_operator(ctx, &mut flag).await == Saved::Deleted {
+        for (_, f) in rec.files.drain(..) {
+            let _ = std::fs::remove_file(f);
+        }
+    }
     let dir = if flag == "Urgent" {
         base.join("Urgent")
     } else {
@@ -582,7 +590,7 @@ pub(super) async fn leave_voicemail(
         }
     }
     if rec.end == End::Operator {
-        if vmu.operator {
+        if operator_exten {
             jump(ctx, "o", &vmu.exitcontext);
             let _ = stream_file(ctx, "transfer", "").await;
             ctx.set_var("VMSTATUS", Some("USEREXIT"));
@@ -591,6 +599,49 @@ pub(super) async fn leave_voicemail(
     }
     ctx.set_var("VMSTATUS", Some(if keep { "SUCCESS" } else { "FAILED" }));
     out
+}
+
+/// What the caller chose for a message cut short by `0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saved {
+    Kept,
+    Deleted,
+}
+
+/// `play_record_review`'s `0` for a caller leaving a message: "vm-saveoper"
+/// and 3 s for a key; `1` keeps the message, `4` keeps it marked urgent,
+/// anything else (or nothing) deletes it.
+async fn save_for_operator(ctx: &AppCtx, flag: &mut String) -> Saved {
+    let any = super::say::DIGIT_ANY;
+    let mut key = match stream_file(ctx, "vm-saveoper", any).await {
+        Streamed::Digit(d) => Some(d),
+        Streamed::Done => None,
+        Streamed::Failed | Streamed::Hangup => Some('\0'),
+    };
+    if key.is_none() {
+        key = ctx
+            .chan
+            .wait_digit(Duration::from_millis(3000))
+            .await
+            .ok()
+            .flatten();
+    }
+    match key {
+        Some('1') => {
+            let _ = stream_file(ctx, "vm-msgsaved", any).await;
+            Saved::Kept
+        }
+        Some('4') => {
+            let _ = stream_file(ctx, "vm-marked-urgent", any).await;
+            *flag = "Urgent".to_string();
+            let _ = stream_file(ctx, "vm-msgsaved", any).await;
+            Saved::Kept
+        }
+        _ => {
+            let _ = stream_file(ctx, "vm-deleted", any).await;
+            Saved::Deleted
+        }
+    }
 }
 
 /// `copy_message`: the recipient's next message number gets the same

@@ -208,6 +208,8 @@ SESSIONS.update({
 # listed whole (see masked_message_line for its run-dependent values).
 BOB = '"Bob" <1001>'
 CALLBACK_CONF = "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,callback=vmcallback\n"
+OPERATOR_CONF = ("[general]\nformat = wav\noperator = yes\nexitcontext = vmexit\n\n"
+                 "[default]\n1000 => 1234,Alice\n")
 EXTRA.update({
     "advanced_options_reply": {
         "tones": [(9500, 1500)],
@@ -237,6 +239,16 @@ EXTRA.update({
     "saycid_from_an_internal_context": {
         "conf": "[general]\nformat = wav\nsaycid = yes\ncidinternalcontexts = other, internal\n\n"
                 "[default]\n1000 => 1234,Alice\n",
+    },
+    "advanced_options_reply_to_the_operator": {
+        "tones": [(9500, 1500)],
+        "conf": OPERATOR_CONF + "1001 => 4444,Bob\n",
+        "boxes": ["1001"],
+        "new_message": True,
+    },
+    "voicemail_zero_during_recording_deleted": {"tones": [(1500, 1500)], "conf": OPERATOR_CONF},
+    "voicemail_zero_during_recording_saved_urgent": {
+        "tones": [(1500, 1500)], "conf": OPERATOR_CONF,
     },
     "voicemail_leaving_a_message": {"tones": [(1500, 1500)]},
     "voicemail_recording_cut_at_maxsecs": {
@@ -300,6 +312,18 @@ SESSIONS.update({
     "advanced_options_dialout_timeouts":
         ("9702", [("INBOX", 0, BOB)],
          [(2500, "3"), (5000, "1"), (7500, "3"), (10000, "4"), (33000, "#")]),
+    # operator=yes, exitcontext=vmexit (its o runs tt-somethingwrong):
+    # 3, 1 reply, 0 during the recording, 1 keeps it: the operator
+    # (OPERATOR_EXIT: no goodbye).
+    "advanced_options_reply_to_the_operator":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "1"), (12500, "0"), (14000, "1")]),
+    # VoiceMail on 9703 with operator=yes, exitcontext=vmexit: 0 during
+    # the recording, no key at "vm-saveoper": deleted, then vmexit,o.
+    "voicemail_zero_during_recording_deleted": ("9703", [], [(4500, "0")]),
+    # ... 4 at "vm-saveoper": kept, marked urgent.
+    "voicemail_zero_during_recording_saved_urgent":
+        ("9703", [], [(4500, "0"), (6000, "4")]),
     # VoiceMail(1000@default) on 9703: the tone, then #.
     "voicemail_leaving_a_message": ("9703", [], [(4500, "#")]),
     # maxsecs = 2: the recording is cut by the time limit.

@@ -10,8 +10,8 @@
 # up as the test sets up its own: astdatadir a directory of 100 ms silent
 # prompts under the installed English prompts' names, the test's
 # voicemail.conf, a manager.conf with user vm on 127.0.0.1:5038, the
-# test's extensions 9700-9703 appended to [internal], its [vmcallback] and
-# [vmdialout] after it. The
+# test's extensions 9700-9703 appended to [internal], its [vmcallback],
+# [vmdialout] and [vmexit] after it. The
 # session's messages go into the instance's spool once it has booted,
 # capture.py logs in to AMI, calls through chan_sip (127.0.0.1:5060) with
 # SIPp, records the PLAYBACK TestEvents, every TestEvent and the spool, and the instance is
@@ -38,7 +38,7 @@ mkdir -p "$cfg"
 cp -r "$repo/compat-configs/sipcalls"/. "$cfg/"
 sed -i "s#^astdatadir => /usr/share/asterisk\$#astdatadir => $work/data#" "$cfg/asterisk.conf"
 printf '[general]\nenabled = yes\nport = 5038\nbindaddr = 127.0.0.1\n\n[vm]\nsecret = vm\nread = all\nwrite = all\n' >"$cfg/manager.conf"
-printf '\n[internal](+)\nexten => 9700,1,VoiceMailMain()\n same => n,Hangup()\nexten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\nexten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\nexten => 9703,1,VoiceMail(1000@default)\n same => n,Hangup()\n\n[vmcallback]\nexten => _X.,1,Playback(tt-monkeys)\n same => n,Hangup()\n\n[vmdialout]\nexten => _X.,1,Playback(tt-weasels)\n same => n,Hangup()\n' >>"$cfg/extensions.conf"
+printf '\n[internal](+)\nexten => 9700,1,VoiceMailMain()\n same => n,Hangup()\nexten => 9701,1,VoiceMailMain(1000@default)\n same => n,Hangup()\nexten => 9702,1,VoiceMailMain(1000@default,s)\n same => n,Hangup()\nexten => 9703,1,VoiceMail(1000@default)\n same => n,Hangup()\n\n[vmcallback]\nexten => _X.,1,Playback(tt-monkeys)\n same => n,Hangup()\n\n[vmdialout]\nexten => _X.,1,Playback(tt-weasels)\n same => n,Hangup()\n\n[vmexit]\nexten => o,1,Playback(tt-somethingwrong)\n same => n,Hangup()\n' >>"$cfg/extensions.conf"
 
 capture_one() { # <session>; runs with the lock held
     local name=$1 cmds=$work/cmds out=$work/out cap pid conf tmp i status
