@@ -1443,3 +1443,26 @@ fn voicemail_zero_during_recording_saved_urgent() {
         golden_section(session, "[spool voicemail/default/1000")
     );
 }
+
+/// `callback=vmcallback`, `3`, `2` and no answer: the number is offered
+/// again after every 6 s wait, past the fourth too (Asterisk's tries
+/// running out only start the question over); `*` cancels.
+#[test]
+fn advanced_options_callback_unanswered() {
+    let session = "advanced_options_callback_unanswered";
+    let pbx = start_with(
+        "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,callback=vmcallback\n",
+    );
+    pbx.put_message("INBOX", 0, BOB);
+    let got = pbx.call(
+        "9702",
+        &[
+            (2500, '1'),
+            (5500, '3'),
+            (8000, '2'),
+            (38500, '*'),
+            (42000, '#'),
+        ],
+    );
+    compare_with_reference(session, &got);
+}

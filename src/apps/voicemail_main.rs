@@ -33,8 +33,9 @@
 //!
 //! Not built (check-config and the log say so): the `g` option (record
 //! gain, only used by recordings), choosing a forwarding target from the
-//! directory (`usedirectory`), `backupdeleted`, `passwordlocation=spooldir`, external password
-//! programs, fast-forward/rewind/pause while a message plays, and the
+//! directory (`usedirectory`), `backupdeleted`,
+//! `passwordlocation=spooldir`, external password programs,
+//! fast-forward/rewind/pause while a message plays, and the
 //! language-specific prompt orders other than English. Rewriting
 //! voicemail.conf drops its comments (Asterisk keeps them).
 

@@ -233,6 +233,7 @@ EXTRA.update({
         "new_message": True,
     },
     "advanced_options_no_caller_number": {"conf": CALLBACK_CONF},
+    "advanced_options_callback_unanswered": {"conf": CALLBACK_CONF},
     "advanced_options_dialout_timeouts": {
         "conf": "[general]\nformat = wav\n\n[default]\n1000 => 1234,Alice,,,dialout=vmdialout\n",
     },
@@ -324,6 +325,12 @@ SESSIONS.update({
     # ... 4 at "vm-saveoper": kept, marked urgent.
     "voicemail_zero_during_recording_saved_urgent":
         ("9703", [], [(4500, "0"), (6000, "4")]),
+    # callback=vmcallback: 3, 2 and no answer: asked again after every
+    # 6 s wait, also past the fourth (only a key leaves); * in the fifth
+    # wait cancels; #.
+    "advanced_options_callback_unanswered":
+        ("9702", [("INBOX", 0, BOB)],
+         [(2500, "1"), (5500, "3"), (8000, "2"), (38500, "*"), (42000, "#")]),
     # VoiceMail(1000@default) on 9703: the tone, then #.
     "voicemail_leaving_a_message": ("9703", [], [(4500, "#")]),
     # maxsecs = 2: the recording is cut by the time limit.
