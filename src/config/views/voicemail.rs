@@ -38,6 +38,9 @@ fn unbuilt_when_on(name: &str, value: &str) -> bool {
     match name {
         // usedirectory: forwarding would offer app_directory first.
         "usedirectory" => is_true(value),
+        // review: the caller's review menu after recording a message (a
+        // mailbox's own; `[general]`'s is listed whatever its value).
+        "review" => is_true(value),
         "passwordlocation" => value.trim().eq_ignore_ascii_case("spooldir"),
         "backupdeleted" => value.trim().parse::<i64>().is_ok_and(|n| n > 0),
         _ => false,
@@ -496,6 +499,26 @@ mod tests {
         assert_eq!(m.zonetag, "eastern");
         assert_eq!(v.mailboxes[1].fullname, "");
         assert_eq!(d.len(), 2, "{d:?}"); // bogus + duplicate 1000
+    }
+
+    /// A mailbox asking for the review menu (not built) is listed with
+    /// its line; `review=no` is what VoiceMail does.
+    #[test]
+    fn mailbox_review_is_reported() {
+        let cfg = Config {
+            categories: vec![cat(
+                "default",
+                vec![
+                    var("1000", "1234,Alice,,,review=yes", 2),
+                    var("1001", "1234,Bob,,,review=no|sendvoicemail=yes", 3),
+                ],
+            )],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        VoicemailConf::from_config(&cfg, &mut d);
+        let lines: Vec<u32> = d.iter().map(|x| x.line).collect();
+        assert_eq!(lines, [2], "{d:?}");
     }
 
     /// Options VoiceMail does not act on yet are listed with their line;
