@@ -3019,12 +3019,36 @@ fn with_ext(base: &Path, ext: &str) -> PathBuf {
 fn join_sound_files(parts: &[&Path], target: &Path) -> Result<(), crate::media::file::FileError> {
     use crate::media::file::{Playback, Recording};
     use crate::media::formats::FileFormat;
+    use crate::media::formats::FrameReader;
     let ext = target.extension().and_then(|e| e.to_str()).unwrap_or("");
     let Some(format) = FileFormat::from_extension(ext) else {
         return Ok(());
     };
     let mut out = Recording::create_file(target, format, false)?;
-    for part in parts {
+    for (i, part) in parts.iter().enumerate() {
+        // The recording is the write stream itself, kept whole; what
+        // follows is read back through its format (format_wav leaves a
+        // wav's last 44 bytes out).
+        if i == 0 && format == FileFormat::Wav {
+            let mut input =
+                crate::media::formats::WavReader::open_whole(part).map_err(|source| {
+                    crate::media::file::FileError::Format {
+                        path: part.to_path_buf(),
+                        source,
+                    }
+                })?;
+            while let Some(frame) =
+                input
+                    .read_frame()
+                    .map_err(|source| crate::media::file::FileError::Format {
+                        path: part.to_path_buf(),
+                        source,
+                    })?
+            {
+                out.write_frame(&frame)?;
+            }
+            continue;
+        }
         let mut input = Playback::open(format, part, crate::media::Codec::Slin)?;
         while let Some(frame) = input.next_frame()? {
             out.write_frame(&frame)?;
@@ -3488,7 +3512,9 @@ mod tests {
         let target = write("b.wav", -1000, 320);
         join_sound_files(&[first.as_path(), target.as_path()], &target).expect("joined");
         let bytes = std::fs::read(&target).expect("read");
-        assert_eq!(bytes.len(), 44 + 2 * 480);
+        // The recording whole, the message without its last 22 samples
+        // (read back through format_wav).
+        assert_eq!(bytes.len(), 44 + 2 * (160 + 320 - 22));
         assert_eq!(i16::from_le_bytes([bytes[44], bytes[45]]), 1000);
         assert_eq!(
             i16::from_le_bytes([bytes[44 + 320], bytes[45 + 320]]),

@@ -8,7 +8,7 @@
 //! anything else.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::Path;
 
 use super::{FormatError, FrameReader};
@@ -26,6 +26,10 @@ pub fn asterisk_spec() -> hound::WavSpec {
 
 pub struct WavReader {
     inner: hound::WavReader<BufReader<File>>,
+    /// Samples format_wav plays (see [`playable_samples`]).
+    playable: u32,
+    /// Samples already read (or skipped).
+    position: u32,
 }
 
 impl WavReader {
@@ -41,7 +45,26 @@ impl WavReader {
                 bits: spec.bits_per_sample,
             });
         }
-        Ok(WavReader { inner })
+        let mut head = Vec::with_capacity(HEADER_SCAN);
+        File::open(path)?
+            .take(HEADER_SCAN as u64)
+            .read_to_end(&mut head)?;
+        let playable = playable_samples(&head)
+            .unwrap_or(inner.len())
+            .min(inner.len());
+        Ok(WavReader {
+            inner,
+            playable,
+            position: 0,
+        })
+    }
+
+    /// Opens a file to read every sample, as a write stream holds what it
+    /// wrote (appending to a recording, a prepended recording).
+    pub fn open_whole(path: &Path) -> Result<Self, FormatError> {
+        let mut r = Self::open(path)?;
+        r.playable = r.inner.len();
+        Ok(r)
     }
 
     /// Samples in the file.
@@ -54,12 +77,40 @@ impl WavReader {
     }
 }
 
+/// How far into a file the chunk scan looks for `data`.
+const HEADER_SCAN: usize = 4096;
+
+/// The samples format_wav plays of a file: it takes the `data` chunk's
+/// size as the offset where reading stops, though offsets count from the
+/// file's start, so the last header-length bytes (44 in a canonical file)
+/// are never played. `None` when the header cannot be walked.
+fn playable_samples(head: &[u8]) -> Option<u32> {
+    let le32 = |at: usize| -> Option<u32> {
+        let b = head.get(at..at + 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut at = 12;
+    loop {
+        let id = head.get(at..at + 4)?;
+        let size = le32(at + 4)?;
+        let body = at + 8;
+        if id == b"data" {
+            let end = u64::from(size);
+            let start = body as u64;
+            return Some(u32::try_from(end.saturating_sub(start) / 2).unwrap_or(u32::MAX));
+        }
+        at = body.checked_add(usize::try_from(size).ok()?)?;
+    }
+}
+
 impl FrameReader for WavReader {
     fn read_frame(&mut self) -> Result<Option<AudioFrame>, FormatError> {
+        let left = self.playable.saturating_sub(self.position) as usize;
         let mut out = Vec::with_capacity(FRAME_SAMPLES);
-        for s in self.inner.samples::<i16>().take(FRAME_SAMPLES) {
+        for s in self.inner.samples::<i16>().take(FRAME_SAMPLES.min(left)) {
             out.push(s?);
         }
+        self.position += out.len() as u32;
         Ok((!out.is_empty()).then_some(AudioFrame::Slin(out)))
     }
 
@@ -69,9 +120,11 @@ impl FrameReader for WavReader {
 
     fn skip(&mut self, samples: u64) -> Result<(), FormatError> {
         let len = self.inner.len();
-        let target = u64::from(len - self.inner.samples::<i16>().len() as u32) + samples;
-        self.inner
-            .seek(u32::try_from(target).unwrap_or(len).min(len))?;
+        let target = u32::try_from(u64::from(self.position) + samples)
+            .unwrap_or(len)
+            .min(len);
+        self.inner.seek(target)?;
+        self.position = target;
         Ok(())
     }
 }
@@ -143,8 +196,10 @@ mod tests {
             sizes.push(f.samples());
             got.extend(f.to_slin());
         }
-        assert_eq!(sizes, [160, 160, 80]);
-        assert_eq!(got, samples);
+        // format_wav stops reading at the data size taken as an offset:
+        // the last 44 bytes (22 samples) are not played.
+        assert_eq!(sizes, [160, 160, 58]);
+        assert_eq!(got, samples[..378]);
     }
 
     #[test]
