@@ -18,7 +18,13 @@ fn echo<'a>(ctx: &'a AppCtx, _data: String) -> AppFuture<'a> {
         // The tap runs in the receive task: each frame goes straight back.
         chan.set_tap(chan.media_port().map(crate::channels::media::forward_to));
         let result = loop {
-            match chan.wait_digit(std::time::Duration::from_secs(3600)).await {
+            match chan
+                .wait_digit_as(
+                    crate::channels::media::DigitReader::Frames,
+                    std::time::Duration::from_secs(3600),
+                )
+                .await
+            {
                 Ok(Some('#')) => break Ok(()),
                 Ok(Some(d)) => {
                     // Digits are echoed too.

@@ -140,7 +140,7 @@ async fn wait_stream_until(
             .wait_for(|c| {
                 // Every digit is read while a file plays; those outside
                 // the break set are dropped, as ast_waitstream drops them.
-                if let Some(d) = c.take_digit() {
+                if let Some(d) = c.take_digit(crate::channels::media::DigitReader::EndsOnly) {
                     digit = Some(d);
                     return true;
                 }

@@ -362,7 +362,7 @@ async fn record_exec(ctx: &AppCtx, data: &str) -> AppResult {
                     }
                 }
             }
-            digit = ctx.chan.wait_digit(remaining) => match digit {
+            digit = ctx.chan.wait_digit_as(crate::channels::media::DigitReader::Frames, remaining) => match digit {
                 Err(_) => {
                     hangup = true;
                     break;

@@ -917,7 +917,7 @@ pub(super) async fn record_formats(
                     break;
                 }
             }
-            digit = ctx.chan.wait_digit(Duration::from_secs(2)) => match digit {
+            digit = ctx.chan.wait_digit_as(crate::channels::media::DigitReader::Frames, Duration::from_secs(2)) => match digit {
                 Err(_) => {
                     end = End::Hangup;
                     break;

@@ -16,6 +16,7 @@ use super::bridge_basic::{
     Ended, IDLE, Keypad, feature_failed, grab_transfer, hold, pass_digit, transfer_context, unhold,
 };
 use super::features::{Hook, Hooks};
+use super::media::DigitReader;
 use super::{ChanState, Channel, Indication, NewChannel};
 use crate::apps::AppCtx;
 use crate::apps::playback::stream_file;
@@ -610,7 +611,7 @@ impl Transfer {
                 .bridge()
                 .zip(self.transferer.bridge())
                 .is_some_and(|(x, y)| Arc::ptr_eq(&x, &y));
-            while let Some(d) = other.take_digit() {
+            while let Some(d) = other.take_digit(DigitReader::Frames) {
                 feature_failed(other, &crate::core::testsuite::FEATURE_DIGIT_PASSED);
                 if shares {
                     pass_digit(&self.transferer, d);

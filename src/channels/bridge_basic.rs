@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use super::Channel;
 use super::bridge::Bridge;
 use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step, detected_name};
+use super::media::DigitReader;
 use crate::apps::AppCtx;
 use crate::apps::playback::{Streamed, stream_file};
 use crate::config::views::features::FeaturesConf;
@@ -100,7 +101,7 @@ impl Keypad {
             feature_failed(chan, &testsuite::FEATURE_DIGITS_FAILED);
             stream_digits(other, digits);
         }
-        while let Some(digit) = chan.take_digit() {
+        while let Some(digit) = chan.take_digit(DigitReader::Frames) {
             let step = self
                 .matcher
                 .digit(&self.hooks, digit, Instant::now(), self.digit_timeout);

@@ -73,16 +73,23 @@ pub struct ChanMedia {
     pub music: Arc<Mutex<MusicState>>,
     port: Option<Arc<dyn MediaPort>>,
     source: Option<(u64, Box<dyn FrameSource>)>,
+    /// When the source started and how many frames it has written: frame
+    /// `k` is due `k` frame times after the start, as the channel's own
+    /// timer paces a stream in Asterisk.
+    paced: (Option<Instant>, u32),
     next_generation: u64,
     tap: Option<Tap>,
     digits: VecDeque<char>,
     /// Digit ends queued as received without a begin (`ast_queue_frame`:
     /// PlayDTMF's `Receive`, Atxfer), with their length, not read yet.
     queued_dtmf: VecDeque<(char, u32)>,
-    /// The queued digit being read: Asterisk turns an end without a begin
-    /// into a begin and makes up the end once the digit has lasted its
-    /// length (at least 80 ms), so it is seen then.
+    /// The queued digit being read by a reader of frames: Asterisk turns
+    /// an end without a begin into a begin and makes up the end once the
+    /// digit has lasted its length, so it is seen then.
     emulating: Option<(char, Instant)>,
+    /// When the last queued digit began or ended (`dtmf_tv`): the next one
+    /// waits for the gap after it.
+    last_dtmf: Option<Instant>,
     /// Whether any media (audio or a DTMF event) came from the device.
     media_seen: bool,
     /// Audio that arrived while nothing took it, newest last, with when.
@@ -101,8 +108,23 @@ const UNREAD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
 const UNREAD_MAX: usize = 4;
 /// `AST_DEFAULT_EMULATE_DTMF_DURATION`, the shortest digit sent.
 pub const DEFAULT_DTMF_MS: u32 = 100;
-/// `AST_MIN_DTMF_DURATION`: a digit received without a length lasts this.
+/// `option_dtmfminduration`'s default: the shortest digit a reader of
+/// frames is given.
 const MIN_DTMF_MS: u32 = 80;
+/// `AST_MIN_DTMF_GAP`: a queued digit is not read this soon after the
+/// last one began or ended.
+const MIN_DTMF_GAP: std::time::Duration = std::time::Duration::from_millis(45);
+
+/// How a reader takes digits (Asterisk's `AST_FLAG_END_DTMF_ONLY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigitReader {
+    /// Waiting for a digit or streaming a file (`ast_waitfordigit`,
+    /// `ast_waitstream`): a queued digit is seen as soon as it is read.
+    EndsOnly,
+    /// Reading frames (bridges, Record, Echo): a queued digit without a
+    /// begin is given one, and is seen once it has lasted its length.
+    Frames,
+}
 
 /// The process's one media clock.
 static CLOCK: LazyLock<Arc<Mutex<MediaClock>>> = LazyLock::new(|| {
@@ -141,11 +163,19 @@ impl Tick for Pump {
         };
         let (frame, port) = {
             let mut m = chan.media();
+            let due = m.next_due();
             match m.source.as_mut() {
+                // The clock's ticks fall anywhere in a frame time: a frame
+                // not yet due waits for the next one.
+                Some((g, _)) if *g == self.generation && due.is_some_and(|d| d > now) => {
+                    return;
+                }
                 Some((g, src)) if *g == self.generation => {
                     let frame = src.next_frame();
                     if frame.is_none() {
                         m.source = None;
+                    } else {
+                        m.paced.1 += 1;
                     }
                     (frame, m.port.clone())
                 }
@@ -164,6 +194,65 @@ impl Tick for Pump {
 
     fn is_active(&self) -> bool {
         self.active
+    }
+}
+
+impl ChanMedia {
+    /// When the source's next frame is due.
+    fn next_due(&self) -> Option<Instant> {
+        let (start, written) = self.paced;
+        start
+            .filter(|_| self.source.is_some())
+            .map(|t| t + crate::media::clock::TICK * written)
+    }
+
+    /// When a digit held back by the gap after the last one is read: at
+    /// the reader's first wake after the gap. A stream's reader wakes with
+    /// each of its frames (its timer), and the frame goes out first; other
+    /// readers wake each frame time from the last digit (the timer DTMF
+    /// emulation runs at 50 a second), the third time 60 ms after it.
+    fn next_dtmf_read(&self) -> Option<Instant> {
+        let last = self.last_dtmf?;
+        let earliest = last + MIN_DTMF_GAP;
+        let tick = crate::media::clock::TICK;
+        let mut next = self.next_due().unwrap_or(last);
+        while next < earliest {
+            next += tick;
+        }
+        Some(next)
+    }
+
+    /// Stops the source. The frames it owed by now that the clock has not
+    /// yet written go out first: Asterisk's timer would have written them
+    /// before whatever stops the stream was read.
+    fn stop(&mut self) -> Vec<(AudioFrame, Instant)> {
+        let mut owed = Vec::new();
+        let now = Instant::now();
+        if let (Some((_, src)), (Some(start), written)) = (self.source.as_mut(), &mut self.paced) {
+            loop {
+                let due = *start + crate::media::clock::TICK * *written;
+                if due > now {
+                    break;
+                }
+                let Some(f) = src.next_frame() else {
+                    break;
+                };
+                owed.push((f, due));
+                *written += 1;
+            }
+        }
+        self.source = None;
+        self.paced = (None, 0);
+        owed
+    }
+}
+
+/// Writes the frames a stopped source owed.
+fn write_owed(port: Option<Arc<dyn MediaPort>>, owed: Vec<(AudioFrame, Instant)>) {
+    if let Some(p) = port {
+        for (f, at) in owed {
+            p.write(&f, at);
+        }
     }
 }
 
@@ -196,16 +285,19 @@ impl Channel {
         // ast_playstream writes the first frame at once; the clock paces
         // the rest.
         let first = source.next_frame();
-        let (generation, port) = {
+        let (generation, port, owed) = {
             let mut m = self.media();
+            let owed = m.stop();
             m.next_generation += 1;
             let g = m.next_generation;
             if first.is_some() {
                 m.source = Some((g, source));
+                m.paced = (Some(Instant::now()), 1);
                 m.unread.clear();
             }
-            (g, m.port.clone())
+            (g, m.port.clone(), owed)
         };
+        write_owed(port.clone(), owed);
         let Some(first) = first else {
             self.wake();
             return generation;
@@ -228,24 +320,36 @@ impl Channel {
 
     /// Stops whatever plays (`ast_stopstream`, `ast_deactivate_generator`).
     pub fn stop_source(&self) {
-        self.media().source = None;
+        let (owed, port) = {
+            let mut m = self.media();
+            (m.stop(), m.port.clone())
+        };
+        write_owed(port, owed);
     }
 
     /// Stops a file stream, leaving a generator playing (`ast_stopstream`).
     pub fn stop_stream(&self) {
-        let mut m = self.media();
-        if m.source.as_ref().is_some_and(|(_, s)| !s.is_generator()) {
-            m.source = None;
-        }
+        let (owed, port) = {
+            let mut m = self.media();
+            if !m.source.as_ref().is_some_and(|(_, s)| !s.is_generator()) {
+                return;
+            }
+            (m.stop(), m.port.clone())
+        };
+        write_owed(port, owed);
     }
 
     /// Stops a generator, leaving a file stream playing
     /// (`ast_deactivate_generator`).
     pub fn stop_generator(&self) {
-        let mut m = self.media();
-        if m.source.as_ref().is_some_and(|(_, s)| s.is_generator()) {
-            m.source = None;
-        }
+        let (owed, port) = {
+            let mut m = self.media();
+            if !m.source.as_ref().is_some_and(|(_, s)| s.is_generator()) {
+                return;
+            }
+            (m.stop(), m.port.clone())
+        };
+        write_owed(port, owed);
     }
 
     /// Whether a generator (tones, music) is playing.
@@ -356,10 +460,10 @@ impl Channel {
         tokio::time::sleep(std::time::Duration::from_micros(u64::from(micros))).await;
     }
 
-    /// The oldest digit not yet read.
-    pub fn take_digit(&self) -> Option<char> {
+    /// The oldest digit not yet read, as `reader` reads it.
+    pub fn take_digit(&self, reader: DigitReader) -> Option<char> {
         let now = Instant::now();
-        let (digit, duration_ms, at) = {
+        let (digit, duration_ms, wake) = {
             let mut m = self.media();
             if let Some(d) = m.digits.pop_front() {
                 return Some(d);
@@ -369,22 +473,49 @@ impl Channel {
                     return None;
                 }
                 m.emulating = None;
+                m.last_dtmf = Some(at);
                 return Some(d);
             }
+            if m.queued_dtmf.is_empty() {
+                return None;
+            }
+            if let Some(next) = m.next_dtmf_read()
+                && now < next
+            {
+                drop(m);
+                self.wake_at(next);
+                return None;
+            }
             let (digit, duration_ms) = m.queued_dtmf.pop_front()?;
-            let at =
-                now + std::time::Duration::from_millis(u64::from(duration_ms.max(MIN_DTMF_MS)));
-            m.emulating = Some((digit, at));
             m.media_seen = true;
-            (digit, duration_ms, at)
+            m.last_dtmf = Some(now);
+            let wake = match reader {
+                DigitReader::EndsOnly => None,
+                DigitReader::Frames => {
+                    // No length: AST_DEFAULT_EMULATE_DTMF_DURATION.
+                    let ms = match duration_ms {
+                        0 => DEFAULT_DTMF_MS,
+                        ms => ms.max(MIN_DTMF_MS),
+                    };
+                    let at = now + std::time::Duration::from_millis(u64::from(ms));
+                    m.emulating = Some((digit, at));
+                    Some(at)
+                }
+            };
+            (digit, duration_ms, wake)
         };
         self.emit(crate::core::events::EventKind::DtmfEnd {
             digit,
             duration_ms,
             sent: false,
         });
-        self.wake_at(at);
-        None
+        match wake {
+            Some(at) => {
+                self.wake_at(at);
+                None
+            }
+            None => Some(digit),
+        }
     }
 
     pub fn clear_digits(&self) {
@@ -400,10 +531,20 @@ impl Channel {
         &self,
         timeout: std::time::Duration,
     ) -> Result<Option<char>, super::Interrupted> {
+        self.wait_digit_as(DigitReader::EndsOnly, timeout).await
+    }
+
+    /// [`wait_digit`](Self::wait_digit) for a reader of frames (Record's
+    /// and Echo's `ast_read` loops).
+    pub async fn wait_digit_as(
+        &self,
+        reader: DigitReader,
+        timeout: std::time::Duration,
+    ) -> Result<Option<char>, super::Interrupted> {
         let until = Instant::now() + timeout;
         loop {
             let notified = self.wake_handle().notified();
-            if let Some(d) = self.take_digit() {
+            if let Some(d) = self.take_digit(reader) {
                 return Ok(Some(d));
             }
             if self.check_hangup() {
@@ -500,9 +641,9 @@ mod tests {
         let chan = chans.alloc("Test/c".into(), "Test", 1, NewChannel::default());
         chan.dtmf_in('1');
         chan.dtmf_in('#');
-        assert_eq!(chan.take_digit(), Some('1'));
-        assert_eq!(chan.take_digit(), Some('#'));
-        assert_eq!(chan.take_digit(), None);
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), Some('1'));
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), Some('#'));
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), None);
         let seen = Arc::new(Mutex::new(0usize));
         let s = seen.clone();
         chan.set_tap(Some(Box::new(move |f| {
@@ -510,6 +651,26 @@ mod tests {
         })));
         chan.media_in(&AudioFrame::Ulaw(vec![0xff; 160]));
         assert_eq!(*seen.lock().unwrap(), 160);
+    }
+
+    /// Queued digit ends (PlayDTMF `Receive`, Atxfer) as Asterisk reads
+    /// them: a reader of frames sees one once its emulated begin has lasted
+    /// 100 ms; a waiter for digits sees one at once; either reads the next
+    /// only after the gap.
+    #[tokio::test]
+    async fn queued_digits_are_read_as_asterisk_emulates_them() {
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/q".into(), "Test", 1, NewChannel::default());
+        chan.queue_dtmf('*', 0);
+        chan.queue_dtmf('2', 0);
+        assert_eq!(chan.take_digit(DigitReader::Frames), None);
+        tokio::time::sleep(std::time::Duration::from_millis(110)).await;
+        assert_eq!(chan.take_digit(DigitReader::Frames), Some('*'));
+        // The gap after the digit's end holds the next one back.
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), None);
+        tokio::time::sleep(std::time::Duration::from_millis(70)).await;
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), Some('2'));
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), None);
     }
 
     #[tokio::test]
