@@ -247,6 +247,17 @@ impl Bridge {
         });
     }
 
+    /// A member's media changed (an audiohook attached to it): the bridge
+    /// looks at its technology again (`bridge_reconfigured`), which sets a
+    /// two-party bridge's peer variables once more, first on the member
+    /// that joined first.
+    pub fn reconfigured(&self) {
+        let members = lock(&self.members).clone();
+        if members.len() == 2 {
+            set_peer_vars(&members[1], &members[0]);
+        }
+    }
+
     /// The members, the one that joined first first.
     pub fn members(&self) -> Vec<Arc<Channel>> {
         lock(&self.members).iter().rev().cloned().collect()

@@ -484,6 +484,29 @@ impl Recording {
     /// caller, as Record() keeps the one it was given) in `format`. With
     /// `append`, what `target` already holds comes first (Record's `a`).
     pub fn create_file(target: &Path, format: FileFormat, append: bool) -> Result<Self, FileError> {
+        let mut temp = target.as_os_str().to_owned();
+        temp.push(".part");
+        Self::open(target, PathBuf::from(temp), format, append)
+    }
+
+    /// Records straight into `target`, as MixMonitor does: the file is
+    /// there under its own name while recording (other programs may read
+    /// it). [`Recording::flush`] keeps it whole so far, the wav header
+    /// counting what was written.
+    pub fn create_in_place(
+        target: &Path,
+        format: FileFormat,
+        append: bool,
+    ) -> Result<Self, FileError> {
+        Self::open(target, target.to_path_buf(), format, append)
+    }
+
+    fn open(
+        target: &Path,
+        temp: PathBuf,
+        format: FileFormat,
+        append: bool,
+    ) -> Result<Self, FileError> {
         // GSM files are encoded from linear audio.
         let codec = match format {
             FileFormat::Gsm | FileFormat::Wav49 => Codec::Slin,
@@ -493,9 +516,7 @@ impl Recording {
             })?,
         };
         let target = target.to_path_buf();
-        let mut temp = target.clone().into_os_string();
-        temp.push(".part");
-        let temp = PathBuf::from(temp);
+        let in_place = temp == target;
         let io = |source| FileError::Io {
             path: temp.clone(),
             source,
@@ -510,9 +531,18 @@ impl Recording {
                 source: FormatError::Unsupported("appending to gsm/wav49"),
             });
         }
+        // A wav is rewritten whole (its header counts every sample): what
+        // it holds is read before the file is truncated.
+        let old_wav = if existing && format == FileFormat::Wav {
+            Some(read_all_wav(&target)?)
+        } else {
+            None
+        };
         let file = if existing && format != FileFormat::Wav {
             // Raw audio appends byte for byte.
-            fs::copy(&target, &temp).map_err(io)?;
+            if !in_place {
+                fs::copy(&target, &temp).map_err(io)?;
+            }
             fs::OpenOptions::new()
                 .append(true)
                 .open(&temp)
@@ -544,21 +574,29 @@ impl Recording {
             target,
             file: Some(keep),
         };
-        if existing && format == FileFormat::Wav {
-            // A wav is rewritten whole: its header counts every sample.
-            let mut old =
-                formats::WavReader::open(&rec.target).map_err(|source| FileError::Format {
-                    path: rec.target.clone(),
-                    source,
-                })?;
-            while let Some(f) = old.read_frame().map_err(|source| FileError::Format {
-                path: rec.target.clone(),
-                source,
-            })? {
-                rec.write_frame(&f)?;
-            }
+        for f in old_wav.iter().flatten() {
+            rec.write_frame(f)?;
         }
         Ok(rec)
+    }
+
+    /// Writes out what is buffered; a wav's header is patched to count it.
+    pub fn flush(&mut self) -> Result<(), FileError> {
+        let temp = &self.temp;
+        let io = |source| FileError::Io {
+            path: temp.clone(),
+            source,
+        };
+        match self.sink.as_mut() {
+            Some(Sink::Wav(w)) => w.flush().map_err(|source| FileError::Format {
+                path: temp.clone(),
+                source,
+            }),
+            Some(Sink::Raw(w)) => std::io::Write::flush(w).map_err(io),
+            // GSM frames are whole 33-byte blocks; what a partial block
+            // holds waits for the rest.
+            Some(Sink::Gsm(_)) | Some(Sink::Wav49(_)) | None => Ok(()),
+        }
     }
 
     /// Drops what was recorded: the temporary file goes, nothing lands
@@ -636,8 +674,25 @@ impl Recording {
         if let Some(f) = self.file.take() {
             f.sync_all().map_err(io)?;
         }
+        if self.temp == self.target {
+            return Ok(());
+        }
         fs::rename(&self.temp, &self.target).map_err(io)
     }
+}
+
+/// Every frame of the wav at `path`.
+fn read_all_wav(path: &Path) -> Result<Vec<AudioFrame>, FileError> {
+    let err = |source| FileError::Format {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut old = formats::WavReader::open(path).map_err(err)?;
+    let mut frames = Vec::new();
+    while let Some(f) = old.read_frame().map_err(err)? {
+        frames.push(f);
+    }
+    Ok(frames)
 }
 
 impl Drop for Recording {
