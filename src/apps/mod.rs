@@ -12,6 +12,7 @@ pub mod echo;
 pub mod exec;
 pub mod r#macro;
 pub mod milliwatt;
+pub mod mixmonitor;
 pub mod moh;
 pub mod options;
 pub mod playback;
@@ -133,6 +134,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(read::apps());
     all.extend(record::apps());
     all.extend(milliwatt::apps());
+    all.extend(mixmonitor::apps());
     all.extend(moh::apps());
     all.extend(stack::apps());
     all.extend(system::apps());

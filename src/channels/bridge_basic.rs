@@ -394,6 +394,10 @@ async fn run_hook(
             }
             ended
         }
+        Hook::AutoMixMon => {
+            crate::apps::mixmonitor::automixmon(sys, chan, other).await;
+            None
+        }
         other_hook => {
             sys.pbx.logger.warning(
                 crate::site!("bridge_basic.c", 0, "builtin_features_helper"),

@@ -9,6 +9,7 @@ mod core;
 mod db;
 mod events;
 mod login;
+mod mixmonitor;
 mod module;
 mod originate;
 mod pbx;
@@ -233,6 +234,20 @@ pub static ACTIONS: &[Action] = &[
     action!("Login", 0, "Log in to the manager.", login::login),
     action!("Logoff", 0, "Log off and close the session.", login::logoff),
     action!(
+        "MixMonitor",
+        SYSTEM,
+        "Start recording a channel, both directions mixed.",
+        mixmonitor::start,
+        "app_mixmonitor"
+    ),
+    action!(
+        "MixMonitorMute",
+        SYSTEM | CALL,
+        "Mute or unmute a direction of a channel's recordings.",
+        mixmonitor::mute,
+        "app_mixmonitor"
+    ),
+    action!(
         "ModuleCheck",
         SYSTEM,
         "Tell whether a module is loaded.",
@@ -336,6 +351,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL | REPORTING,
         "List channel status, for one channel or all.",
         channel::status
+    ),
+    action!(
+        "StopMixMonitor",
+        SYSTEM | CALL,
+        "Stop a channel's recording and close its files.",
+        mixmonitor::stop,
+        "app_mixmonitor"
     ),
     action!(
         "UpdateConfig",
