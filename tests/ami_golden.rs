@@ -527,7 +527,7 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
                 *v = recording_time(v);
             } else if pointer.is_match(v) {
                 // A MixMonitor id is its datastore's address (%p):
-                // 0x7fd44c002020 and 0x7f6a6c002020 in two captures.
+                // 0x7fd44c002020 and 0x7f7b7c001cf0 in two captures.
                 *v = "<pointer>".into();
             }
         } else if event == "Newexten"

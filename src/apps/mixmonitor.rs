@@ -708,9 +708,60 @@ fn file_shown(name: &str) -> &str {
     }
 }
 
-/// MIXMONITOR(id,filename): the mixed file of the channel's recording.
-pub fn filename_of(chan: &Channel, id: &str) -> Option<String> {
-    find(chan, id).map(|a| a.filename.clone())
+/// The MIXMONITOR function.
+pub fn functions() -> Vec<crate::funcs::Function> {
+    vec![crate::funcs::Function {
+        name: "MIXMONITOR",
+        read: Some(mixmonitor_func_read),
+        write: None,
+        synopsis: "Reads a property (filename) of one of the channel's MixMonitor recordings.",
+        syntax: "MIXMONITOR(id,key)",
+    }]
+}
+
+/// `MIXMONITOR(id,filename)`: the mixed file of the channel's recording
+/// `id` (`func_mixmonitor_read`).
+fn mixmonitor_func_read(
+    ctx: &crate::funcs::FuncCtx<'_>,
+    args: &str,
+) -> Result<String, crate::funcs::Failed> {
+    let site = |line| crate::core::logger::Site {
+        file: "app_mixmonitor.c",
+        line,
+        function: "func_mixmonitor_read",
+    };
+    let a = separate_args(args, ',', 2);
+    let (id, key) = (
+        a.first().map_or("", String::as_str),
+        a.get(1).map_or("", String::as_str),
+    );
+    if id.is_empty() || key.is_empty() {
+        ctx.warning(
+            &site(1858),
+            &format!(
+                "Not enough arguments provided to {}. An ID and key must be provided",
+                ctx.name
+            ),
+        );
+        return Err(crate::funcs::Failed);
+    }
+    let chan = ctx.require_channel(&site(0))?;
+    let Some(entry) = find(chan, id) else {
+        ctx.warning(
+            &site(1868),
+            &format!("Could not find MixMonitor with ID {id}"),
+        );
+        return Err(crate::funcs::Failed);
+    };
+    if key.eq_ignore_ascii_case("filename") {
+        Ok(entry.filename.clone())
+    } else {
+        ctx.warning(
+            &site(1877),
+            &format!("Unrecognized {} option {key}", ctx.name),
+        );
+        Err(crate::funcs::Failed)
+    }
 }
 
 /// The one-touch MixMonitor feature (`feature_automixmonitor`) keyed by

@@ -586,6 +586,18 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("VoiceMail", letters)
     } else if app.eq_ignore_ascii_case("VoiceMailMain") {
         ("VoiceMailMain", voicemail_main::unsupported_options(data))
+    } else if app.eq_ignore_ascii_case("MixMonitor") {
+        let opts = separate_args(data, ',', 3);
+        let letters = opts
+            .get(1)
+            .map(|o| {
+                option_letters(o)
+                    .into_iter()
+                    .filter(|c| mixmonitor::UNSUPPORTED_OPTIONS.contains(*c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ("MixMonitor", letters)
     } else {
         return Vec::new();
     };
@@ -658,6 +670,15 @@ mod tests {
             ["VoiceMail option 'd' is not supported by Asterism"]
         );
         assert!(unsupported_uses("Playback", "x,g").is_empty());
+        assert_eq!(
+            unsupported_uses("MixMonitor", "x.wav,bB(10)r(a.wav)m(1000@default)"),
+            [
+                "MixMonitor option 'B' is not supported by Asterism",
+                "MixMonitor option 'm' is not supported by Asterism"
+            ]
+        );
+        assert!(unsupported_uses("MixMonitor", "x.wav,abi(ID)r(c.wav)").is_empty());
+        assert_eq!(support("StopMixMonitor"), Some(Support::Supported));
         assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }
 
