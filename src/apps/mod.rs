@@ -572,32 +572,25 @@ pub fn option_letters(optstr: &str) -> Vec<char> {
 /// For check-config: what an application call asks for that Asterism
 /// does not do (its options not built), one message each.
 pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
-    let (name, letters) = if app.eq_ignore_ascii_case("VoiceMail") {
-        let opts = separate_args(data, ',', 2);
-        let letters = opts
-            .get(1)
+    // The letters of the option string in argument `at` (of `nargs`)
+    // that are among `unsupported`.
+    let listed = |nargs: usize, at: usize, unsupported: &str| -> Vec<char> {
+        separate_args(data, ',', nargs)
+            .get(at)
             .map(|o| {
                 option_letters(o)
                     .into_iter()
-                    .filter(|c| voicemail::UNSUPPORTED_OPTIONS.contains(*c))
+                    .filter(|c| unsupported.contains(*c))
                     .collect()
             })
-            .unwrap_or_default();
-        ("VoiceMail", letters)
+            .unwrap_or_default()
+    };
+    let (name, letters) = if app.eq_ignore_ascii_case("VoiceMail") {
+        ("VoiceMail", listed(2, 1, voicemail::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("VoiceMailMain") {
         ("VoiceMailMain", voicemail_main::unsupported_options(data))
     } else if app.eq_ignore_ascii_case("MixMonitor") {
-        let opts = separate_args(data, ',', 3);
-        let letters = opts
-            .get(1)
-            .map(|o| {
-                option_letters(o)
-                    .into_iter()
-                    .filter(|c| mixmonitor::UNSUPPORTED_OPTIONS.contains(*c))
-                    .collect()
-            })
-            .unwrap_or_default();
-        ("MixMonitor", letters)
+        ("MixMonitor", listed(3, 1, mixmonitor::UNSUPPORTED_OPTIONS))
     } else {
         return Vec::new();
     };
