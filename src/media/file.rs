@@ -736,6 +736,43 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// MixMonitor's recordings: straight into the file, whole on disk
+    /// after each flush (the wav header counting what was written), and
+    /// `a` appending to what a wav already held.
+    #[test]
+    fn in_place_recordings_are_whole_after_a_flush_and_append() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("m.wav");
+        let mut rec = Recording::create_in_place(&target, FileFormat::Wav, false).expect("create");
+        rec.write_frame(&AudioFrame::Slin(vec![7; FRAME_SAMPLES]))
+            .expect("write");
+        rec.flush().expect("flush");
+        let on_disk = formats::WavReader::open(&target).expect("readable while recording");
+        assert_eq!(on_disk.len() as usize, FRAME_SAMPLES);
+        rec.finish().expect("finish");
+        assert!(!dir.path().join("m.wav.part").exists());
+        let mut rec = Recording::create_in_place(&target, FileFormat::Wav, true).expect("append");
+        rec.write_frame(&AudioFrame::Slin(vec![9; FRAME_SAMPLES]))
+            .expect("write");
+        rec.finish().expect("finish");
+        let frames = read_all_wav(&target).expect("read");
+        let samples: Vec<i16> = frames.iter().flat_map(AudioFrame::to_slin).collect();
+        assert_eq!(samples.len(), 2 * FRAME_SAMPLES);
+        assert_eq!((samples[0], samples[FRAME_SAMPLES]), (7, 9));
+        // Raw audio appends byte for byte.
+        let raw = dir.path().join("m.sln");
+        for v in [1i16, 2] {
+            let mut rec = Recording::create_in_place(&raw, FileFormat::Sln, true).expect("raw");
+            rec.write_frame(&AudioFrame::Slin(vec![v; FRAME_SAMPLES]))
+                .expect("write");
+            rec.finish().expect("finish");
+        }
+        assert_eq!(
+            fs::metadata(&raw).expect("raw").len(),
+            4 * FRAME_SAMPLES as u64
+        );
+    }
+
     #[test]
     fn language_fallback_order() {
         let dir = tempfile::tempdir().expect("tempdir");
