@@ -1421,6 +1421,43 @@ fn sip_mixmonitor() {
     );
 }
 
+/// MixMonitor's options (two captures): the first recording (p, P,
+/// v(1), V(-1), i(), a command) held 8000 samples (50 frames, the Wait(1)
+/// after the start beep) in both, as the command's copy shows; the
+/// appended second one 4640 and 3680 more (29 and 23 frames), the header
+/// counting all; the interleaved raw file 0 and 1920 bytes (its half
+/// second ended before audio reached it, or three frames); the bridged-only
+/// one a bare header. The command runs after the stop's beep, by when the
+/// appending recording has the file open again: the reference's copy had
+/// the first recording's data under a header saying 0 bytes (Asterisk
+/// rewrites the header when it opens the file and counts the data at the
+/// close); ours flushes the header counting the old data when it reopens
+/// it, so only the data is compared.
+#[test]
+fn sip_mixmonitor_options() {
+    let Some(played) = run_recording("sip_mixmonitor_options") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["mmopt-b.wav", "mmopt-d.raw", "mmopt.wav", "mmopt.wav.done"]
+    );
+    assert!(wav_samples("mmopt-b.wav", &files["mmopt-b.wav"]).is_empty());
+    let first: Vec<i16> = files["mmopt.wav.done"][44..]
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    about("mmopt.wav.done", first.len(), 8000, 2);
+    let all = wav_samples("mmopt.wav", &files["mmopt.wav"]);
+    assert_eq!(all[..first.len()], first[..], "appended after the first");
+    about("mmopt.wav", all.len() - first.len(), 4160, 6);
+    // Stereo frames of 16-bit samples, at most the half second it ran.
+    let raw = files["mmopt-d.raw"].len();
+    assert!(raw % 640 == 0 && raw <= 16000, "{raw} bytes");
+}
+
 /// The one-touch MixMonitor: both recordings hold what was written to
 /// the callee while they ran: the courtesy tone (the reference: 3360
 /// samples each, the `beep` prompt's 21 frames).

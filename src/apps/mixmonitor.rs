@@ -72,8 +72,56 @@ struct Active {
     filename: String,
     filename_read: String,
     filename_write: String,
-    /// Set by a stop: the thread closes the files at once.
-    quit: Arc<std::sync::atomic::AtomicBool>,
+    /// The open files, shared with the thread as Asterisk's datastore
+    /// holds them: a stop closes them at once, so the dialplan finds them
+    /// complete after StopMixMonitor.
+    files: Mutex<Files>,
+}
+
+/// A recording's open files (`mixmonitor_ds`'s streams).
+#[derive(Default)]
+struct Files {
+    mixed: Option<Recording>,
+    read: Option<Recording>,
+    write: Option<Recording>,
+    /// Closed: nothing is opened or written any more (`fs_quit`).
+    quit: bool,
+}
+
+impl Active {
+    fn files(&self) -> MutexGuard<'_, Files> {
+        match self.files.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// `mixmonitor_ds_close_fs`: each open file finished, with Asterisk's
+    /// verbose line.
+    fn close_files(&self, sys: &System, callid: u32) {
+        let mut f = self.files();
+        let mut closed = false;
+        for (out, what, line) in [
+            (f.mixed.take(), "mixed", 545),
+            (f.read.take(), "read", 552),
+            (f.write.take(), "write", 559),
+        ] {
+            let Some(out) = out else { continue };
+            closed = true;
+            if let Err(err) = out.finish() {
+                tracing::warn!("MixMonitor recording: {err}");
+            }
+            sys.pbx.logger.verbose(
+                2,
+                crate::site!("app_mixmonitor.c", line, "mixmonitor_ds_close_fs"),
+                (callid != 0).then_some(callid),
+                &format!("MixMonitor close filestream ({what})"),
+            );
+        }
+        if closed {
+            f.quit = true;
+        }
+    }
 }
 
 /// The recordings running, newest first (Asterisk finds a channel's most
@@ -272,12 +320,8 @@ fn parse_request(ctx: &AppCtx, file: &str, optstr: &str, command: &str) -> Optio
     } else {
         filename_parse(ctx, &monitor_dir, file)
     };
-    // `^{X}` becomes `${X}`, and everything is substituted now.
-    let post_process = if command.is_empty() {
-        String::new()
-    } else {
-        ctx.substitute(&command.replace("^{", "${"))
-    };
+    // `^{X}` becomes `${X}`, substituted once MIXMONITOR_FILENAME is set.
+    let post_process = command.replace("^{", "${");
     Some(Request {
         filename,
         filename_read,
@@ -322,6 +366,11 @@ async fn launch(ctx: &AppCtx, req: Request) -> Option<String> {
         let _ = super::playback::stream_file(ctx, "beep", "").await;
         ctx.chan.stop_stream();
     }
+    let post_process = if req.post_process.is_empty() {
+        String::new()
+    } else {
+        ctx.substitute(&req.post_process)
+    };
     let spy = Spy::new(SPY_SOURCE, req.read_volume, req.write_volume);
     let id = format!("{:p}", Arc::as_ptr(&spy));
     let entry = Arc::new(Active {
@@ -331,7 +380,7 @@ async fn launch(ctx: &AppCtx, req: Request) -> Option<String> {
         filename: req.filename.clone(),
         filename_read: req.filename_read.clone(),
         filename_write: req.filename_write.clone(),
-        quit: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        files: Mutex::new(Files::default()),
     });
     active().insert(0, entry.clone());
     if let Some(var) = req.opts.arg('i').filter(|v| !v.is_empty()) {
@@ -344,7 +393,7 @@ async fn launch(ctx: &AppCtx, req: Request) -> Option<String> {
         name: ctx.chan.name.clone(),
         callid: ctx.chan.callid(),
         opts: req.opts,
-        post_process: req.post_process,
+        post_process,
         skip: req.skip,
         runtime: tokio::runtime::Handle::try_current().ok(),
     };
@@ -440,15 +489,19 @@ impl Job {
         );
         let mut errflag = false;
         let e = &self.entry;
-        let mut fs = self.open(&e.filename, &mut errflag);
-        let mut fs_read = self.open(&e.filename_read, &mut errflag);
-        let mut fs_write = self.open(&e.filename_write, &mut errflag);
+        {
+            let mut f = e.files();
+            if !f.quit {
+                f.mixed = self.open(&e.filename, &mut errflag);
+                f.read = self.open(&e.filename_read, &mut errflag);
+                f.write = self.open(&e.filename_write, &mut errflag);
+            }
+        }
         let bridged_only = self.opts.has('b');
         let interleaved = self.opts.has('D');
         let mut skip = self.skip;
         let mut last_flush = Instant::now();
-        let quit = || e.quit.load(std::sync::atomic::Ordering::SeqCst);
-        while e.spy.status() == Status::Running && !quit() {
+        while e.spy.status() == Status::Running && !e.files().quit {
             let Some(frame) = e.spy.take(FRAME) else {
                 let gone = e.chan.upgrade().is_none_or(|c| c.is_dead());
                 if gone {
@@ -468,18 +521,19 @@ impl Job {
                 }
                 skip = 0.0;
             }
+            let mut f = e.files();
             let mut failed = false;
-            if let Some(o) = fs_read.as_mut() {
+            if let Some(o) = f.read.as_mut() {
                 failed |= o
                     .write_frame(&AudioFrame::Slin(frame.read.clone()))
                     .is_err();
             }
-            if let Some(o) = fs_write.as_mut() {
+            if let Some(o) = f.write.as_mut() {
                 failed |= o
                     .write_frame(&AudioFrame::Slin(frame.write.clone()))
                     .is_err();
             }
-            if let Some(o) = fs.as_mut() {
+            if let Some(o) = f.mixed.as_mut() {
                 let samples = if interleaved {
                     frame
                         .read
@@ -497,7 +551,10 @@ impl Job {
             }
             if last_flush.elapsed() >= FLUSH_EVERY {
                 last_flush = Instant::now();
-                for o in [&mut fs, &mut fs_read, &mut fs_write].into_iter().flatten() {
+                let Files {
+                    mixed, read, write, ..
+                } = &mut *f;
+                for o in [mixed, read, write].into_iter().flatten() {
                     if let Err(err) = o.flush() {
                         tracing::warn!("MixMonitor {}: {err}", self.name);
                     }
@@ -517,7 +574,7 @@ impl Job {
                 ctx.chan.stop_stream();
             });
         }
-        self.close(fs, fs_read, fs_write);
+        e.close_files(&self.sys, self.callid);
         if let Some(chan) = e.chan.upgrade() {
             chan.detach_spy(&e.spy);
         }
@@ -554,41 +611,16 @@ impl Job {
             }
         }
     }
-
-    /// `mixmonitor_ds_close_fs`.
-    fn close(
-        &self,
-        fs: Option<Recording>,
-        fs_read: Option<Recording>,
-        fs_write: Option<Recording>,
-    ) {
-        for (out, what, line) in [
-            (fs, "mixed", 545),
-            (fs_read, "read", 552),
-            (fs_write, "write", 559),
-        ] {
-            let Some(out) = out else { continue };
-            if let Err(err) = out.finish() {
-                tracing::warn!("MixMonitor {}: {err}", self.name);
-            }
-            self.verbose(
-                2,
-                line,
-                "mixmonitor_ds_close_fs",
-                &format!("MixMonitor close filestream ({what})"),
-            );
-        }
-    }
 }
 
 fn stop_app(ctx: &AppCtx, data: &str) -> AppResult {
-    let _ = stop(&ctx.chan, data);
+    let _ = stop(&ctx.sys, &ctx.chan, data);
     Ok(())
 }
 
 /// `stop_mixmonitor_full`: stops the channel's recording with `id` (its
 /// newest when empty) and announces it. `false` when there is none.
-pub fn stop(chan: &Arc<Channel>, id: &str) -> bool {
+pub fn stop(sys: &System, chan: &Arc<Channel>, id: &str) -> bool {
     let id = separate_args(id, ',', 1)
         .into_iter()
         .next()
@@ -596,9 +628,7 @@ pub fn stop(chan: &Arc<Channel>, id: &str) -> bool {
     let Some(entry) = find(chan, &id) else {
         return false;
     };
-    // The files close at once (the thread sees `quit` before it writes
-    // again), so the dialplan finds them complete after StopMixMonitor.
-    entry.quit.store(true, std::sync::atomic::Ordering::SeqCst);
+    entry.close_files(sys, chan.callid());
     entry.spy.set_status(Status::Shutdown);
     remove(&entry);
     chan.emit(EventKind::Manager {
@@ -813,7 +843,7 @@ pub async fn automixmon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Chann
             "stop_automixmonitor",
             "AutoMixMonitor used to stop recording call.",
         );
-        if !stop(peer, "") {
+        if !stop(sys, peer, "") {
             verbose(
                 333,
                 "stop_automixmonitor",

@@ -49,7 +49,7 @@ fn mixmonitor_cli(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult 
             });
         }
         Some("stop") => {
-            mixmonitor::stop(&chan, &rest);
+            mixmonitor::stop(sys, &chan, &rest);
         }
         Some("list") => mixmonitor::list(&chan, out),
         _ => return CliResult::ShowUsage,

@@ -574,8 +574,13 @@ impl Recording {
             target,
             file: Some(keep),
         };
-        for f in old_wav.iter().flatten() {
-            rec.write_frame(f)?;
+        if let Some(old) = old_wav {
+            for f in &old {
+                rec.write_frame(f)?;
+            }
+            // What the file held is on disk again, counted by its header,
+            // before anything new is added.
+            rec.flush()?;
         }
         Ok(rec)
     }

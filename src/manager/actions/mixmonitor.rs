@@ -64,7 +64,7 @@ pub fn stop<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         Err(r) => return now(Flow::Reply(r)),
     };
     now(Flow::Reply(
-        if mixmonitor::stop(&chan, m.get("MixMonitorID")) {
+        if mixmonitor::stop(s.sys(), &chan, m.get("MixMonitorID")) {
             success(m, None)
         } else {
             Reply::error(m, "Could not stop monitoring channel")
