@@ -1458,6 +1458,21 @@ fn sip_mixmonitor_options() {
     assert!(raw % 640 == 0 && raw <= 16000, "{raw} bytes");
 }
 
+/// MixMonitor(b) before a Dial without features: the bridge stays
+/// simple_bridge (the audiohook keeps it off native RTP); nothing is
+/// recorded (SIPp sends no audio, nothing is written while bridged): a
+/// bare header in both captures.
+#[test]
+fn sip_mixmonitor_bridge() {
+    let Some(played) = run_recording("sip_mixmonitor_bridge") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(names, ["mmbridge.wav"]);
+    assert!(wav_samples("mmbridge.wav", &files["mmbridge.wav"]).is_empty());
+}
+
 /// The one-touch MixMonitor: both recordings hold what was written to
 /// the callee while they ran: the courtesy tone (the reference: 3360
 /// samples each, the `beep` prompt's 21 frames).

@@ -331,6 +331,16 @@ impl Channel {
         spy.set_status(Status::Done);
     }
 
+    /// Whether any spy listens to the channel: its audio must then pass
+    /// through the core, so no native RTP bridge
+    /// (`ast_channel_has_audio_frame_or_monitor`).
+    pub fn has_spies(&self) -> bool {
+        let spies = self.media().spies.clone();
+        let l = spies.lock();
+        l.as_ref()
+            .is_some_and(|v| v.iter().any(|s| s.status() == Status::Running))
+    }
+
     /// How many running spies `source` has on the channel
     /// (`ast_channel_audiohook_count_by_source`).
     pub fn spy_count(&self, source: &str) -> usize {

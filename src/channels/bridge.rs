@@ -115,7 +115,9 @@ impl Bridge {
             return;
         }
         let native = !self.no_native.load(std::sync::atomic::Ordering::Relaxed)
-            && members.iter().all(|c| c.tech == "SIP" || c.tech == "PJSIP");
+            && members
+                .iter()
+                .all(|c| (c.tech == "SIP" || c.tech == "PJSIP") && !c.has_spies());
         if native {
             for _ in 0..3 {
                 set_peer_vars(&members[0], &members[1]);
