@@ -523,7 +523,7 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
             {
                 // As VM_MESSAGEFILE's; one-touch names hold the time.
                 *v = format!("<spool>{}", recording_time(&v[at..]));
-            } else if variable == "TOUCH_MIXMONITOR_OUTPUT" {
+            } else if variable == "TOUCH_MIXMONITOR_OUTPUT" || variable == "TOUCH_MONITOR_OUTPUT" {
                 *v = recording_time(v);
             } else if pointer.is_match(v) {
                 // A MixMonitor id is its datastore's address (%p):
@@ -571,8 +571,8 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
 /// The time in a one-touch recording's name (`auto-<time>-1000-1001.wav`,
 /// `time(NULL)` when the feature ran) masked.
 fn recording_time(name: &str) -> String {
-    let re = regex::Regex::new(r"-\d{9,}-").expect("re");
-    re.replace(name, "-<time>-").into_owned()
+    let re = regex::Regex::new(r"(^|-)\d{9,}-").expect("re");
+    re.replace(name, "${1}<time>-").into_owned()
 }
 
 /// Scenarios where a transfer takes a two-party bridge apart: the
@@ -1471,6 +1471,71 @@ fn sip_mixmonitor_bridge() {
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
     assert_eq!(names, ["mmbridge.wav"]);
     assert!(wav_samples("mmbridge.wav", &files["mmbridge.wav"]).is_empty());
+}
+
+/// Monitor's files (the same sizes in two captures): the named legs,
+/// renamed by ChangeMonitor, 11520 samples received (72 frames: the
+/// recording's 1.74 s less the 0.3 s paused) and 3542 sent (the beep);
+/// the unnamed gsm leg of received audio only, renamed
+/// `<time>-<channel>-in` when the caller hung up, 13 GSM frames (429
+/// bytes); the manager's legs of a silent call bare headers (`Mix` wants
+/// sox, which is not installed: the legs stay).
+#[test]
+fn sip_monitor() {
+    let Some(played) = run_recording("sip_monitor") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "<time>-SIP-1000-00000000-in.gsm",
+            "SIP-1000-00000001-in.wav",
+            "SIP-1000-00000001-out.wav",
+            "mon-ami-renamed-in.wav",
+            "mon-ami-renamed-out.wav",
+            "mon-renamed-in.wav",
+            "mon-renamed-out.wav"
+        ]
+    );
+    for n in &names[1..5] {
+        assert!(wav_samples(n, &files[*n]).is_empty(), "{n}");
+    }
+    let len = |n: &str| wav_samples(n, &files[n]).len();
+    about("mon-renamed-in.wav", len("mon-renamed-in.wav"), 11520, 3);
+    about("mon-renamed-out.wav", len("mon-renamed-out.wav"), 3542, 1);
+    let gsm = files["<time>-SIP-1000-00000000-in.gsm"].len();
+    assert!(
+        gsm % 33 == 0 && (10 * 33..=16 * 33).contains(&gsm),
+        "{gsm} bytes"
+    );
+}
+
+/// The one-touch Monitor: the callee's legs, nothing received and the
+/// courtesy tone sent (3382 samples in both captures, a frame less than
+/// the beep Playback sends: the bridge plays it), left unjoined (no sox).
+#[test]
+fn sip_automon() {
+    let Some(played) = run_recording("sip_automon") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "auto-<time>-1000-91001-in.wav",
+            "auto-<time>-1000-91001-out.wav"
+        ]
+    );
+    assert!(wav_samples(names[0], &files[names[0]]).is_empty());
+    about(
+        names[1],
+        wav_samples(names[1], &files[names[1]]).len(),
+        3382,
+        1,
+    );
 }
 
 /// The one-touch MixMonitor: both recordings hold what was written to

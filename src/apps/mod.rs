@@ -14,6 +14,7 @@ pub mod r#macro;
 pub mod milliwatt;
 pub mod mixmonitor;
 pub mod moh;
+pub mod monitor;
 pub mod options;
 pub mod playback;
 pub mod playtones;
@@ -135,6 +136,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(record::apps());
     all.extend(milliwatt::apps());
     all.extend(mixmonitor::apps());
+    all.extend(monitor::apps());
     all.extend(moh::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
@@ -591,6 +593,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("VoiceMailMain", voicemail_main::unsupported_options(data))
     } else if app.eq_ignore_ascii_case("MixMonitor") {
         ("MixMonitor", listed(3, 1, mixmonitor::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("Monitor") {
+        ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
     } else {
         return Vec::new();
     };

@@ -53,6 +53,9 @@ struct Queues {
     read_volume: i32,
     write_volume: i32,
     status: Status,
+    /// For a reader that wants every frame as it came, each direction on
+    /// its own (res_monitor's two files): frames in arrival order.
+    log: Option<VecDeque<(Direction, Vec<i16>)>>,
 }
 
 /// One spy on one channel.
@@ -86,9 +89,27 @@ impl Spy {
                 read_volume,
                 write_volume,
                 status: Status::Running,
+                log: None,
             }),
             trigger: Condvar::new(),
         })
+    }
+
+    /// A spy that keeps every frame in arrival order, neither mixed nor
+    /// synchronised ([`Spy::take_log`]).
+    pub fn ordered(source: &'static str) -> Arc<Spy> {
+        let spy = Spy::new(source, 0, 0);
+        spy.lock().log = Some(VecDeque::new());
+        spy
+    }
+
+    /// The frames an ordered spy was fed since the last call.
+    pub fn take_log(&self) -> Vec<(Direction, Vec<i16>)> {
+        self.lock()
+            .log
+            .as_mut()
+            .map(|l| l.drain(..).collect())
+            .unwrap_or_default()
     }
 
     fn lock(&self) -> MutexGuard<'_, Queues> {
@@ -129,6 +150,12 @@ impl Spy {
         let now = Instant::now();
         let mut q = self.lock();
         if q.status != Status::Running {
+            return;
+        }
+        if let Some(log) = q.log.as_mut() {
+            log.push_back((dir, frame.to_slin()));
+            drop(q);
+            self.trigger.notify_all();
             return;
         }
         let previous = match dir {
@@ -313,11 +340,13 @@ impl MediaPort for SpiedPort {
 
 impl Channel {
     /// Attaches a spy (`ast_audiohook_attach`); a bridge the channel is
-    /// in reconfigures for it.
+    /// in reconfigures for it. An ordered spy (res_monitor's, which is no
+    /// audiohook in Asterisk) goes unnoticed by the bridge.
     pub fn attach_spy(&self, spy: Arc<Spy>) {
+        let ordered = spy.lock().log.is_some();
         let spies = self.media().spies.clone();
         spies.lock().get_or_insert_with(Vec::new).push(spy);
-        if let Some(b) = self.bridge() {
+        if !ordered && let Some(b) = self.bridge() {
             b.reconfigured();
         }
     }

@@ -11,6 +11,7 @@ mod events;
 mod login;
 mod mixmonitor;
 mod module;
+mod monitor;
 mod originate;
 mod pbx;
 mod pjsip;
@@ -113,6 +114,13 @@ pub static ACTIONS: &[Action] = &[
         0,
         "Get a challenge for an MD5 login.",
         login::challenge
+    ),
+    action!(
+        "ChangeMonitor",
+        CALL,
+        "Rename the files of a channel's Monitor recording.",
+        monitor::change,
+        "res_monitor"
     ),
     action!(
         "Command",
@@ -260,12 +268,26 @@ pub static ACTIONS: &[Action] = &[
         module::module_load
     ),
     action!(
+        "Monitor",
+        CALL,
+        "Record a channel's two directions to two files.",
+        monitor::start,
+        "res_monitor"
+    ),
+    action!(
         "Originate",
         ORIGINATE,
         "Place a call and connect it to an extension or application.",
         originate::originate
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
+    action!(
+        "PauseMonitor",
+        CALL,
+        "Pause a channel's Monitor recording.",
+        monitor::pause,
+        "res_monitor"
+    ),
     action!(
         "PJSIPShowContacts",
         SYSTEM,
@@ -358,6 +380,20 @@ pub static ACTIONS: &[Action] = &[
         "Stop a channel's recording and close its files.",
         mixmonitor::stop,
         "app_mixmonitor"
+    ),
+    action!(
+        "StopMonitor",
+        CALL,
+        "Stop a channel's Monitor recording.",
+        monitor::stop,
+        "res_monitor"
+    ),
+    action!(
+        "UnpauseMonitor",
+        CALL,
+        "Resume a channel's paused Monitor recording.",
+        monitor::unpause,
+        "res_monitor"
     ),
     action!(
         "UpdateConfig",
