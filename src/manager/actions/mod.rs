@@ -280,7 +280,6 @@ pub static ACTIONS: &[Action] = &[
         "Place a call and connect it to an extension or application.",
         originate::originate
     ),
-    action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
         "PauseMonitor",
         CALL,
@@ -288,6 +287,7 @@ pub static ACTIONS: &[Action] = &[
         monitor::pause,
         "res_monitor"
     ),
+    action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
         "PJSIPShowContacts",
         SYSTEM,
