@@ -586,13 +586,7 @@ impl Job {
                 "mixmonitor_thread",
                 &format!("Executing [{}]", self.post_process),
             );
-            let mut command = std::process::Command::new("/bin/sh");
-            command
-                .arg("-c")
-                .arg(crate::core::raw::os(&self.post_process))
-                .stdin(std::process::Stdio::null());
-            crate::core::environ::apply(&mut command);
-            if let Err(err) = command.status() {
+            if let Err(err) = super::system::shell(&self.post_process).status() {
                 tracing::warn!("MixMonitor {}: cannot run its command: {err}", self.name);
             }
         }
@@ -798,6 +792,7 @@ fn mixmonitor_func_read(
 /// `chan`: records its bridge peer `peer` (only while bridged) or stops
 /// that recording, with the courtesy tone to both.
 pub async fn automixmon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Channel>) {
+    use super::touch::{play, play_to_both, touch, verbose};
     let conf = crate::funcs::features::channel_features(&sys.loaded().features, chan);
     let g = &conf.general;
     let start_message = chan
@@ -806,96 +801,37 @@ pub async fn automixmon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Chann
     let stop_message = chan
         .get_var("TOUCH_MIXMONITOR_MESSAGE_STOP")
         .unwrap_or_default();
-    let verbose = |line, func, msg: &str| {
-        sys.pbx.logger.verbose(
-            4,
-            crate::site!("bridge_builtin_features.c", line, func),
-            None,
-            msg,
-        );
-    };
-    let play_both = |sound: &str| {
-        if sound.is_empty() {
-            return;
-        }
-        for c in [chan, peer] {
-            if c.media_port().is_some() {
-                let ctx = AppCtx {
-                    sys: sys.clone(),
-                    chan: c.clone(),
-                };
-                let _ = super::playback::start_file(&ctx, sound);
-            }
-        }
-    };
-    let fail = || {
-        if !g.recordingfailsound.is_empty() && chan.media_port().is_some() {
-            let ctx = AppCtx {
-                sys: sys.clone(),
-                chan: chan.clone(),
-            };
-            let _ = super::playback::start_file(&ctx, &g.recordingfailsound);
-        }
-    };
     if peer.spy_count(SPY_SOURCE) > 0 {
         verbose(
+            sys,
             330,
             "stop_automixmonitor",
             "AutoMixMonitor used to stop recording call.",
         );
         if !stop(sys, peer, "") {
             verbose(
+                sys,
                 333,
                 "stop_automixmonitor",
                 &format!("Failed to stop AutoMixMonitor for {}.", chan.name),
             );
-            fail();
+            play(sys, chan, &g.recordingfailsound);
             return;
         }
-        play_both(&g.courtesytone);
-        play_both(&stop_message);
+        play_to_both(sys, chan, peer, &g.courtesytone);
+        play_to_both(sys, chan, peer, &stop_message);
         return;
     }
-    let touch = |c: &Channel| {
-        let get = |v: &str| c.get_var(v).filter(|s| !s.is_empty());
-        [
-            get("TOUCH_MIXMONITOR_FORMAT"),
-            get("TOUCH_MIXMONITOR"),
-            get("TOUCH_MIXMONITOR_PREFIX"),
-            get("TOUCH_MIXMONITOR_BEEP"),
-        ]
-    };
-    // The keying channel's variables, else (none of them set) the peer's.
-    let mut vars = touch(chan);
-    if vars.iter().all(Option::is_none) {
-        vars = touch(peer);
-    }
-    let [format, monitor, prefix, beep] = vars;
-    let prefix = prefix.unwrap_or_else(|| "auto".into());
-    let format = format.unwrap_or_else(|| "wav".into());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let id_of = |c: &Channel| {
-        c.lock()
-            .caller
-            .id
-            .number()
-            .map(str::to_string)
-            .unwrap_or_else(|| c.name.clone())
-    };
-    let filename = match &monitor {
-        Some(m) => format!("{prefix}-{now}-{m}.{format}"),
-        None => format!("{prefix}-{now}-{}-{}.{format}", id_of(chan), id_of(peer)),
-    }
-    .replace('/', "-");
+    let t = touch(chan, peer, "TOUCH_MIXMONITOR");
+    let filename = format!("{}.{}", t.name, t.format.as_deref().unwrap_or("wav"));
     verbose(
+        sys,
         405,
         "start_automixmonitor",
         &format!("AutoMixMonitor used to record call. Filename: {filename}"),
     );
     let mut options = String::from("b");
-    if let Some(b) = beep {
+    if let Some(b) = t.beep {
         // The periodic beep is not built (see UNSUPPORTED_OPTIONS): the
         // option is passed on and MixMonitor says so.
         let interval = crate::config::views::values::scan_d(&b)
@@ -911,6 +847,7 @@ pub async fn automixmon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Chann
     let started = start_inner(&ctx, &format!("{filename},{options}")).await;
     if !matches!(started, Started::Yes) {
         verbose(
+            sys,
             429,
             "start_automixmonitor",
             &format!(
@@ -918,11 +855,11 @@ pub async fn automixmon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Chann
                 chan.name
             ),
         );
-        fail();
+        play(sys, chan, &g.recordingfailsound);
         return;
     }
-    play_both(&g.courtesytone);
-    play_both(&start_message);
+    play_to_both(sys, chan, peer, &g.courtesytone);
+    play_to_both(sys, chan, peer, &start_message);
     chan.set_var_event("TOUCH_MIXMONITOR_OUTPUT", &filename);
     peer.set_var_event("TOUCH_MIXMONITOR_OUTPUT", &filename);
 }

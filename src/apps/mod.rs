@@ -23,6 +23,7 @@ pub mod record;
 pub mod say;
 pub mod stack;
 pub mod system;
+pub mod touch;
 pub mod userevent;
 pub mod verbose;
 pub mod voicemail;

@@ -447,14 +447,8 @@ fn join(chan: &Channel, base: &str, format: &str) {
     if delfiles {
         cmd.push_str(&format!("& rm -f \"{base}-\"* ) &"));
     }
-    let mut command = std::process::Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg(crate::core::raw::os(&cmd))
-        .stdin(std::process::Stdio::null());
-    crate::core::environ::apply(&mut command);
     // The command puts itself in the background; its shell returns at once.
-    if let Err(e) = command.status() {
+    if let Err(e) = super::system::shell(&cmd).status() {
         tracing::warn!("Monitor: cannot run {cmd}: {e}");
     }
 }
@@ -588,81 +582,35 @@ pub fn manager_pause(chan: &Channel, paused: bool) {
 /// records its bridge peer to `auto-<time>-<caller>-<peer>` (legs joined
 /// when stopped) or stops that recording, with the courtesy tone.
 pub async fn automon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Channel>) {
+    use super::touch::{play_to_both, touch, verbose};
     let conf = crate::funcs::features::channel_features(&sys.loaded().features, chan);
     let g = &conf.general;
-    let verbose = |line, func, msg: &str| {
-        sys.pbx.logger.verbose(
-            4,
-            crate::site!("bridge_builtin_features.c", line, func),
-            None,
-            msg,
-        );
-    };
     let start_message = chan
         .get_var("TOUCH_MONITOR_MESSAGE_START")
         .unwrap_or_default();
     let stop_message = chan
         .get_var("TOUCH_MONITOR_MESSAGE_STOP")
         .unwrap_or_default();
-    let play = |c: &Arc<Channel>, sound: &str| {
-        if !sound.is_empty() && c.media_port().is_some() {
-            let ctx = AppCtx {
-                sys: sys.clone(),
-                chan: c.clone(),
-            };
-            let _ = super::playback::start_file(&ctx, sound);
-        }
-    };
     if is_monitored(peer) {
         verbose(
+            sys,
             116,
             "stop_automonitor",
             "AutoMonitor used to stop recording call.",
         );
         stop(sys, peer);
-        for c in [chan, peer] {
-            play(c, &g.courtesytone);
-            play(c, &stop_message);
-        }
+        play_to_both(sys, chan, peer, &g.courtesytone);
+        play_to_both(sys, chan, peer, &stop_message);
         return;
     }
-    let touch = |c: &Channel| {
-        let get = |v: &str| c.get_var(v).filter(|s| !s.is_empty());
-        [
-            get("TOUCH_MONITOR_FORMAT"),
-            get("TOUCH_MONITOR"),
-            get("TOUCH_MONITOR_PREFIX"),
-            get("TOUCH_MONITOR_BEEP"),
-        ]
-    };
-    let mut vars = touch(chan);
-    if vars.iter().all(Option::is_none) {
-        vars = touch(peer);
-    }
-    let [format, monitor, prefix, beep] = vars;
-    let prefix = prefix.unwrap_or_else(|| "auto".into());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let id_of = |c: &Channel| {
-        c.lock()
-            .caller
-            .id
-            .number()
-            .map(str::to_string)
-            .unwrap_or_else(|| c.name.clone())
-    };
-    let filename = match &monitor {
-        Some(m) => format!("{prefix}-{now}-{m}"),
-        None => format!("{prefix}-{now}-{}-{}", id_of(chan), id_of(peer)),
-    }
-    .replace('/', "-");
+    let t = touch(chan, peer, "TOUCH_MONITOR");
     verbose(
+        sys,
         196,
         "start_automonitor",
-        &format!("AutoMonitor used to record call. Filename: {filename}"),
+        &format!("AutoMonitor used to record call. Filename: {}", t.name),
     );
-    if beep.is_some() {
+    if t.beep.is_some() {
         sys.pbx.logger.warning(
             crate::site!("bridge_builtin_features.c", 0, "start_automonitor"),
             None,
@@ -673,8 +621,9 @@ pub async fn automon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Channel>
         sys: sys.clone(),
         chan: peer.clone(),
     };
-    if start(&ctx, format.as_deref().unwrap_or(""), &filename, true, true).is_err() {
+    if start(&ctx, t.format.as_deref().unwrap_or(""), &t.name, true, true).is_err() {
         verbose(
+            sys,
             227,
             "start_automonitor",
             &format!(
@@ -685,12 +634,10 @@ pub async fn automon(sys: &Arc<System>, chan: &Arc<Channel>, peer: &Arc<Channel>
         return;
     }
     set_join(peer, true);
-    for c in [chan, peer] {
-        play(c, &g.courtesytone);
-        play(c, &start_message);
-    }
-    chan.set_var_event("TOUCH_MONITOR_OUTPUT", &filename);
-    peer.set_var_event("TOUCH_MONITOR_OUTPUT", &filename);
+    play_to_both(sys, chan, peer, &g.courtesytone);
+    play_to_both(sys, chan, peer, &start_message);
+    chan.set_var_event("TOUCH_MONITOR_OUTPUT", &t.name);
+    peer.set_var_event("TOUCH_MONITOR_OUTPUT", &t.name);
 }
 
 #[cfg(test)]
