@@ -372,6 +372,9 @@ async fn launch(ctx: &AppCtx, req: Request) -> Option<String> {
         ctx.substitute(&req.post_process)
     };
     let spy = Spy::new(SPY_SOURCE, req.read_volume, req.write_volume);
+    if req.opts.has('n') {
+        spy.no_silence();
+    }
     let id = format!("{:p}", Arc::as_ptr(&spy));
     let entry = Arc::new(Active {
         id: id.clone(),
@@ -523,24 +526,19 @@ impl Job {
             }
             let mut f = e.files();
             let mut failed = false;
-            if let Some(o) = f.read.as_mut() {
-                failed |= o
-                    .write_frame(&AudioFrame::Slin(frame.read.clone()))
-                    .is_err();
+            if let (Some(o), Some(r)) = (f.read.as_mut(), frame.read.as_ref()) {
+                failed |= o.write_frame(&AudioFrame::Slin(r.clone())).is_err();
             }
-            if let Some(o) = f.write.as_mut() {
-                failed |= o
-                    .write_frame(&AudioFrame::Slin(frame.write.clone()))
-                    .is_err();
+            if let (Some(o), Some(w)) = (f.write.as_mut(), frame.write.as_ref()) {
+                failed |= o.write_frame(&AudioFrame::Slin(w.clone())).is_err();
             }
             if let Some(o) = f.mixed.as_mut() {
                 let samples = if interleaved {
-                    frame
-                        .read
-                        .iter()
-                        .zip(&frame.write)
-                        .flat_map(|(&r, &w)| [r, w])
-                        .collect()
+                    // A side without audio is silence in its channel.
+                    let silence = vec![0; FRAME];
+                    let r = frame.read.as_ref().unwrap_or(&silence);
+                    let w = frame.write.as_ref().unwrap_or(&silence);
+                    r.iter().zip(w).flat_map(|(&r, &w)| [r, w]).collect()
                 } else {
                     frame.mixed
                 };

@@ -53,6 +53,9 @@ struct Queues {
     read_volume: i32,
     write_volume: i32,
     status: Status,
+    /// `AST_AUDIOHOOK_SUBSTITUTE_SILENCE`: a direction without audio reads
+    /// as silence (MixMonitor's default; its `n` option clears it).
+    substitute_silence: bool,
     /// For a reader that wants every frame as it came, each direction on
     /// its own (res_monitor's two files): frames in arrival order.
     log: Option<VecDeque<(Direction, Vec<i16>)>>,
@@ -68,11 +71,12 @@ pub struct Spy {
 }
 
 /// One frame taken from a spy: the mix of both directions and each
-/// direction alone (silence standing in for the one that had none).
+/// direction alone; silence stands in for a direction that had none,
+/// unless the spy was told not to substitute it (then `None`).
 pub struct SpyFrame {
     pub mixed: Vec<i16>,
-    pub read: Vec<i16>,
-    pub write: Vec<i16>,
+    pub read: Option<Vec<i16>>,
+    pub write: Option<Vec<i16>>,
 }
 
 impl Spy {
@@ -89,10 +93,17 @@ impl Spy {
                 read_volume,
                 write_volume,
                 status: Status::Running,
+                substitute_silence: true,
                 log: None,
             }),
             trigger: Condvar::new(),
         })
+    }
+
+    /// A direction without audio is left out of the frames taken rather
+    /// than read as silence.
+    pub fn no_silence(&self) {
+        self.lock().substitute_silence = false;
     }
 
     /// A spy that keeps every frame in arrival order, neither mixed nor
@@ -210,13 +221,21 @@ impl Spy {
             return None;
         }
         let q = &mut *q;
-        let read = take_samples(&mut q.read, samples, q.mute_read, q.read_volume);
-        let write = take_samples(&mut q.write, samples, q.mute_write, q.write_volume);
-        let mixed = read
-            .iter()
-            .zip(&write)
-            .map(|(&r, &w)| r.saturating_add(w))
-            .collect();
+        let mut read = take_samples(&mut q.read, samples, q.mute_read, q.read_volume);
+        let mut write = take_samples(&mut q.write, samples, q.mute_write, q.write_volume);
+        if q.substitute_silence {
+            read.get_or_insert_with(|| vec![0; samples]);
+            write.get_or_insert_with(|| vec![0; samples]);
+        }
+        let mixed = match (&read, &write) {
+            (Some(r), Some(w)) => r
+                .iter()
+                .zip(w)
+                .map(|(&r, &w)| r.saturating_add(w))
+                .collect(),
+            (Some(one), None) | (None, Some(one)) => one.clone(),
+            (None, None) => return None,
+        };
         Some(SpyFrame { mixed, read, write })
     }
 
@@ -229,10 +248,10 @@ impl Spy {
 }
 
 /// `samples` from one direction's queue, muted or with its volume
-/// applied; silence when it has too few.
-fn take_samples(buf: &mut VecDeque<i16>, samples: usize, mute: bool, vol: i32) -> Vec<i16> {
+/// applied; `None` when it has too few.
+fn take_samples(buf: &mut VecDeque<i16>, samples: usize, mute: bool, vol: i32) -> Option<Vec<i16>> {
     if buf.len() < samples {
-        return vec![0; samples];
+        return None;
     }
     let mut out: Vec<i16> = buf.drain(..samples).collect();
     if mute {
@@ -240,7 +259,7 @@ fn take_samples(buf: &mut VecDeque<i16>, samples: usize, mute: bool, vol: i32) -
     } else if vol != 0 {
         adjust_volume(&mut out, vol);
     }
-    out
+    Some(out)
 }
 
 /// Milliseconds of 8 kHz audio in `samples`.
@@ -432,13 +451,20 @@ mod tests {
         spy.feed(Direction::Read, &frame(100));
         spy.feed(Direction::Write, &frame(20));
         let f = spy.take(160).expect("a frame");
-        assert_eq!((f.mixed[0], f.read[0], f.write[0]), (120, 100, 20));
+        let (r, w) = (f.read.expect("read"), f.write.expect("write"));
+        assert_eq!((f.mixed[0], r[0], w[0]), (120, 100, 20));
         assert!(spy.take(160).is_none());
         // Only read audio, the write side never fed: silence for it.
         let spy = Spy::new("MixMonitor", 0, 0);
         spy.feed(Direction::Read, &frame(7));
         let f = spy.take(160).expect("a frame");
-        assert_eq!((f.mixed[0], f.write[0]), (7, 0));
+        assert_eq!((f.mixed[0], f.write.expect("silence")[0]), (7, 0));
+        // Told not to substitute silence, the missing side is absent.
+        let spy = Spy::new("MixMonitor", 0, 0);
+        spy.no_silence();
+        spy.feed(Direction::Read, &frame(7));
+        let f = spy.take(160).expect("a frame");
+        assert_eq!((f.mixed[0], f.write.is_none()), (7, true));
     }
 
     #[test]
@@ -447,12 +473,12 @@ mod tests {
         spy.feed(Direction::Read, &frame(100));
         spy.feed(Direction::Write, &frame(100));
         let f = spy.take(160).expect("a frame");
-        assert_eq!((f.read[0], f.write[0]), (400, 50));
+        assert_eq!((f.read.expect("r")[0], f.write.expect("w")[0]), (400, 50));
         spy.set_mute(true, false, true);
         spy.feed(Direction::Read, &frame(100));
         spy.feed(Direction::Write, &frame(100));
         let f = spy.take(160).expect("a frame");
-        assert_eq!((f.read[0], f.write[0]), (0, 50));
+        assert_eq!((f.read.expect("r")[0], f.write.expect("w")[0]), (0, 50));
         assert_eq!(volume_factor(0), 0);
         assert_eq!(volume_factor(-4), -16);
     }
