@@ -1519,6 +1519,22 @@ fn sip_monitor() {
     );
 }
 
+/// Monitor's b option: AUTO_MONITOR, then the recording started on the
+/// caller by the bridge's setup; both legs bare headers in two captures
+/// (SIPp sends no audio and nothing is written to the caller).
+#[test]
+fn sip_monitor_bridged() {
+    let Some(played) = run_recording("sip_monitor_bridged") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(names, ["mon-bridged-in.wav", "mon-bridged-out.wav"]);
+    for n in names {
+        assert!(wav_samples(n, &files[n]).is_empty(), "{n}");
+    }
+}
+
 /// The one-touch Monitor: the callee's legs, nothing received and the
 /// courtesy tone sent (3382 samples in both captures, a frame less than
 /// the beep Playback sends: the bridge plays it), left unjoined (no sox).

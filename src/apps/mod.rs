@@ -676,6 +676,10 @@ mod tests {
             ]
         );
         assert!(unsupported_uses("MixMonitor", "x.wav,abi(ID)r(c.wav)").is_empty());
+        assert_eq!(
+            unsupported_uses("Monitor", "wav,x,bmB(5)"),
+            ["Monitor option 'B' is not supported by Asterism"]
+        );
         assert_eq!(support("StopMixMonitor"), Some(Support::Supported));
         assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }

@@ -62,9 +62,8 @@ pub fn apps() -> Vec<App> {
 /// The option letters Monitor knows (`X` is Asterisk's placeholder for a
 /// removed `b`).
 const KNOWN_OPTIONS: &str = "bmioBX";
-/// Options Asterism does not act on: recording from the bridge on
-/// (`b`, which Dial's bridge setup would start) and the periodic beep.
-pub const UNSUPPORTED_OPTIONS: &str = "bB";
+/// Options Asterism does not act on: the periodic beep.
+pub const UNSUPPORTED_OPTIONS: &str = "B";
 /// Frames wait at most this long for the thread.
 const IDLE: Duration = Duration::from_millis(100);
 /// How often the files are flushed to disk.
@@ -151,10 +150,10 @@ fn monitor_app(ctx: &AppCtx, data: &str) -> AppResult {
     if opts.has('o') {
         rec_out = false;
     }
-    if opts.has('B') || opts.has('b') {
+    if opts.has('B') {
         ctx.warning(
             crate::site!("res_monitor.c", 0, "start_monitor_exec"),
-            "Monitor's periodic beep ('B') and bridged-only ('b') options are not available in Asterism; recording without them.",
+            "Monitor's periodic beep ('B') is not available in Asterism; recording without it.",
         );
     }
     let (format, urlprefix) = match arg(0).split_once(':') {
@@ -167,6 +166,19 @@ fn monitor_app(ctx: &AppCtx, data: &str) -> AppResult {
         let ext = if format == "gsm" { "gsm" } else { "wav" };
         let field = format!("{urlprefix}/{fname_base}.{ext}");
         ctx.set_var("CDR(userfield)", Some(&field));
+    }
+    if opts.has('b') {
+        // Recorded once bridged: the arguments wait in AUTO_MONITOR, the
+        // options' `b` made `X` (an option that does nothing), for the
+        // bridge's setup to run Monitor with them.
+        if let Some(comma) = data.rfind(',')
+            && let Some(b) = data[comma..].find('b')
+        {
+            let mut delay = data.to_string();
+            delay.replace_range(comma + b..comma + b + 1, "X");
+            ctx.set_var("AUTO_MONITOR", Some(&delay));
+        }
+        return Ok(());
     }
     if start(ctx, format, fname_base, rec_in, rec_out).is_err() {
         change_fname(&ctx.sys, &ctx.chan, fname_base);
@@ -451,6 +463,25 @@ fn join(chan: &Channel, base: &str, format: &str) {
     if let Err(e) = super::system::shell(&cmd).status() {
         tracing::warn!("Monitor: cannot run {cmd}: {e}");
     }
+}
+
+/// Before a Dial's bridge (`bridge_check_monitor`): a Monitor that
+/// waited for it (AUTO_MONITOR on the caller, else on the callee) starts
+/// on that channel.
+pub async fn bridge_check_monitor(sys: &Arc<System>, caller: &Arc<Channel>, peer: &Arc<Channel>) {
+    let waiting = [caller, peer].into_iter().find_map(|c| {
+        c.get_var("AUTO_MONITOR")
+            .filter(|v| !v.is_empty())
+            .map(|v| (c, v))
+    });
+    let (Some((chan, args)), Some(app)) = (waiting, super::find("Monitor")) else {
+        return;
+    };
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan: chan.clone(),
+    };
+    let _ = super::exec(&ctx, app, &args).await;
 }
 
 /// The channel hangs up (`ast_hangup` stops its monitor).
