@@ -4,9 +4,9 @@
 //! points (`tests/configs/office-harness/office-test.conf`) is included into
 //! a copy to give each call the caller number a phone would have.
 //!
-//! Applications not built yet (MixMonitor) stop the run with
-//! Asterisk's "No application" warning; the test follows the dialplan up to
-//! them and checks that the branch taken is the right one.
+//! The test follows the dialplan through each branch and checks that the
+//! one taken is the right one; a Dial to a phone that is not registered is
+//! hung up once reached.
 
 mod common;
 use common::*;
@@ -170,7 +170,7 @@ fn main_line_follows_time_conditions_and_absence_mode() {
         // Absence off: during opening hours the call goes on to record
         // and ring the phone.
         o.call("absence-off");
-        let present = o.call("call-1000");
+        let present = o.call_until("call-1000", Some("Executing [1000@internal:8] Dial("));
         if office_closed(chrono::Utc::now()) {
             return;
         }
@@ -179,7 +179,8 @@ fn main_line_follows_time_conditions_and_absence_mode() {
                 &present,
                 &[
                     "GotoIf(\"Local/call-1000@office-test-00000003;2\", \"0?close,1\")",
-                    "No application 'MixMonitor' for extension (internal, 1000, 7)",
+                    "Executing [1000@internal:7] MixMonitor(\"Local/call-1000@office-test-00000003;2\"",
+                    "Executing [1000@internal:8] Dial(\"Local/call-1000@office-test-00000003;2\", \"SIP/1000,15\")",
                 ]
             ),
             "{present:#?}"

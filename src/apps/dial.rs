@@ -523,6 +523,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
     ctx.set_var("DIALEDPEERNUMBER", Some(&leg.number));
     dial_end(sys, &caller, &peer, "ANSWER");
+    crate::apps::monitor::bridge_check_monitor(sys, &caller, &peer).await;
     if caller.state() != ChanState::Up {
         caller.answer();
     }

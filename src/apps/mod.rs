@@ -12,7 +12,9 @@ pub mod echo;
 pub mod exec;
 pub mod r#macro;
 pub mod milliwatt;
+pub mod mixmonitor;
 pub mod moh;
+pub mod monitor;
 pub mod options;
 pub mod playback;
 pub mod playtones;
@@ -21,6 +23,7 @@ pub mod record;
 pub mod say;
 pub mod stack;
 pub mod system;
+pub mod touch;
 pub mod userevent;
 pub mod verbose;
 pub mod voicemail;
@@ -133,6 +136,8 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(read::apps());
     all.extend(record::apps());
     all.extend(milliwatt::apps());
+    all.extend(mixmonitor::apps());
+    all.extend(monitor::apps());
     all.extend(moh::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
@@ -570,20 +575,27 @@ pub fn option_letters(optstr: &str) -> Vec<char> {
 /// For check-config: what an application call asks for that Asterism
 /// does not do (its options not built), one message each.
 pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
-    let (name, letters) = if app.eq_ignore_ascii_case("VoiceMail") {
-        let opts = separate_args(data, ',', 2);
-        let letters = opts
-            .get(1)
+    // The letters of the option string in argument `at` (of `nargs`)
+    // that are among `unsupported`.
+    let listed = |nargs: usize, at: usize, unsupported: &str| -> Vec<char> {
+        separate_args(data, ',', nargs)
+            .get(at)
             .map(|o| {
                 option_letters(o)
                     .into_iter()
-                    .filter(|c| voicemail::UNSUPPORTED_OPTIONS.contains(*c))
+                    .filter(|c| unsupported.contains(*c))
                     .collect()
             })
-            .unwrap_or_default();
-        ("VoiceMail", letters)
+            .unwrap_or_default()
+    };
+    let (name, letters) = if app.eq_ignore_ascii_case("VoiceMail") {
+        ("VoiceMail", listed(2, 1, voicemail::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("VoiceMailMain") {
         ("VoiceMailMain", voicemail_main::unsupported_options(data))
+    } else if app.eq_ignore_ascii_case("MixMonitor") {
+        ("MixMonitor", listed(3, 1, mixmonitor::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("Monitor") {
+        ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
     } else {
         return Vec::new();
     };
@@ -656,6 +668,19 @@ mod tests {
             ["VoiceMail option 'd' is not supported by Asterism"]
         );
         assert!(unsupported_uses("Playback", "x,g").is_empty());
+        assert_eq!(
+            unsupported_uses("MixMonitor", "x.wav,bB(10)r(a.wav)m(1000@default)"),
+            [
+                "MixMonitor option 'B' is not supported by Asterism",
+                "MixMonitor option 'm' is not supported by Asterism"
+            ]
+        );
+        assert!(unsupported_uses("MixMonitor", "x.wav,abi(ID)r(c.wav)").is_empty());
+        assert_eq!(
+            unsupported_uses("Monitor", "wav,x,bmB(5)"),
+            ["Monitor option 'B' is not supported by Asterism"]
+        );
+        assert_eq!(support("StopMixMonitor"), Some(Support::Supported));
         assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }
 

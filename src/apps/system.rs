@@ -69,6 +69,18 @@ fn decode_escapes(s: &str) -> String {
     out
 }
 
+/// A shell command as `ast_safe_system` runs it: through /bin/sh, with no
+/// input and the PBX's environment (variables set with ENV()).
+pub fn shell(cmd: &str) -> std::process::Command {
+    let mut command = std::process::Command::new("/bin/sh");
+    command
+        .arg("-c")
+        .arg(crate::core::raw::os(cmd))
+        .stdin(std::process::Stdio::null());
+    crate::core::environ::apply(&mut command);
+    command
+}
+
 async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
     const VAR: &str = "SYSTEMSTATUS";
     if data.is_empty() {
@@ -92,16 +104,8 @@ async fn run(ctx: &AppCtx, data: &str, failmode: AppResult) -> AppResult {
             "It is not necessary to quote the argument to the System application.",
         );
     }
-    // Asterisk runs the command through /bin/sh with the PBX's environment
-    // and waits for it (the channel sits in autoservice meanwhile).
-    let mut command = std::process::Command::new("/bin/sh");
-    command
-        .arg("-c")
-        .arg(crate::core::raw::os(&cmd))
-        .stdin(std::process::Stdio::null());
-    // Variables set with ENV() are the PBX's environment.
-    crate::core::environ::apply(&mut command);
-    let status = tokio::process::Command::from(command).status().await;
+    // Asterisk waits for it (the channel sits in autoservice meanwhile).
+    let status = tokio::process::Command::from(shell(&cmd)).status().await;
     match status {
         Err(_) => {
             ctx.warning(

@@ -115,7 +115,9 @@ impl Bridge {
             return;
         }
         let native = !self.no_native.load(std::sync::atomic::Ordering::Relaxed)
-            && members.iter().all(|c| c.tech == "SIP" || c.tech == "PJSIP");
+            && members
+                .iter()
+                .all(|c| (c.tech == "SIP" || c.tech == "PJSIP") && !c.has_spies());
         if native {
             for _ in 0..3 {
                 set_peer_vars(&members[0], &members[1]);
@@ -245,6 +247,17 @@ impl Bridge {
             action: BridgeAction::Leave,
             bridge: self.snapshot(),
         });
+    }
+
+    /// A member's media changed (an audiohook attached to it): the bridge
+    /// looks at its technology again (`bridge_reconfigured`), which sets a
+    /// two-party bridge's peer variables once more, first on the member
+    /// that joined first.
+    pub fn reconfigured(&self) {
+        let members = lock(&self.members).clone();
+        if members.len() == 2 {
+            set_peer_vars(&members[1], &members[0]);
+        }
     }
 
     /// The members, the one that joined first first.

@@ -395,6 +395,14 @@ async fn run_hook(
             }
             ended
         }
+        Hook::AutoMixMon => {
+            crate::apps::mixmonitor::automixmon(sys, chan, other).await;
+            None
+        }
+        Hook::AutoMon => {
+            crate::apps::monitor::automon(sys, chan, other).await;
+            None
+        }
         other_hook => {
             sys.pbx.logger.warning(
                 crate::site!("bridge_basic.c", 0, "builtin_features_helper"),

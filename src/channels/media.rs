@@ -94,6 +94,9 @@ pub struct ChanMedia {
     media_seen: bool,
     /// Audio that arrived while nothing took it, newest last, with when.
     unread: VecDeque<(Instant, AudioFrame)>,
+    /// Spies on the audio both ways (MixMonitor); the port is wrapped to
+    /// feed them what is sent.
+    pub(super) spies: Arc<super::audiohook::Spies>,
 }
 
 /// Received audio no tap took is kept this long for the next tap. In
@@ -265,7 +268,9 @@ impl Channel {
     }
 
     pub fn set_media_port(&self, port: Arc<dyn MediaPort>) {
-        self.media().port = Some(port);
+        let mut m = self.media();
+        let spied = super::audiohook::SpiedPort::new(port, m.spies.clone());
+        m.port = Some(Arc::new(spied));
     }
 
     pub fn media_port(&self) -> Option<Arc<dyn MediaPort>> {
@@ -385,6 +390,8 @@ impl Channel {
 
     /// A frame arrived from the device.
     pub fn media_in(&self, frame: &AudioFrame) {
+        let spies = self.media().spies.clone();
+        spies.feed(super::audiohook::Direction::Read, frame);
         let first = {
             let mut m = self.media();
             // A file playing to the channel reads (and drops) what it

@@ -7,6 +7,7 @@
 //! the other half of a Local pair can look at or hang up any channel at any
 //! time without waiting for an application to finish.
 
+pub mod audiohook;
 pub mod bridge;
 pub mod bridge_atxfer;
 pub mod bridge_basic;

@@ -18,6 +18,7 @@ pub mod geoloc;
 pub mod help;
 pub mod logger;
 pub mod manager;
+pub mod mixmonitor;
 pub mod moh;
 pub mod pjsip;
 pub mod queue;
@@ -145,6 +146,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(pjsip::commands());
     all.extend(geoloc::commands());
     all.extend(voicemail::commands());
+    all.extend(mixmonitor::commands());
     all.extend(confbridge::commands());
     all.extend(moh::commands());
     all.extend(queue::commands());

@@ -484,6 +484,29 @@ impl Recording {
     /// caller, as Record() keeps the one it was given) in `format`. With
     /// `append`, what `target` already holds comes first (Record's `a`).
     pub fn create_file(target: &Path, format: FileFormat, append: bool) -> Result<Self, FileError> {
+        let mut temp = target.as_os_str().to_owned();
+        temp.push(".part");
+        Self::open(target, PathBuf::from(temp), format, append)
+    }
+
+    /// Records straight into `target`, as MixMonitor does: the file is
+    /// there under its own name while recording (other programs may read
+    /// it). [`Recording::flush`] keeps it whole so far, the wav header
+    /// counting what was written.
+    pub fn create_in_place(
+        target: &Path,
+        format: FileFormat,
+        append: bool,
+    ) -> Result<Self, FileError> {
+        Self::open(target, target.to_path_buf(), format, append)
+    }
+
+    fn open(
+        target: &Path,
+        temp: PathBuf,
+        format: FileFormat,
+        append: bool,
+    ) -> Result<Self, FileError> {
         // GSM files are encoded from linear audio.
         let codec = match format {
             FileFormat::Gsm | FileFormat::Wav49 => Codec::Slin,
@@ -493,9 +516,7 @@ impl Recording {
             })?,
         };
         let target = target.to_path_buf();
-        let mut temp = target.clone().into_os_string();
-        temp.push(".part");
-        let temp = PathBuf::from(temp);
+        let in_place = temp == target;
         let io = |source| FileError::Io {
             path: temp.clone(),
             source,
@@ -510,9 +531,18 @@ impl Recording {
                 source: FormatError::Unsupported("appending to gsm/wav49"),
             });
         }
+        // A wav is rewritten whole (its header counts every sample): what
+        // it holds is read before the file is truncated.
+        let old_wav = if existing && format == FileFormat::Wav {
+            Some(read_all_wav(&target)?)
+        } else {
+            None
+        };
         let file = if existing && format != FileFormat::Wav {
             // Raw audio appends byte for byte.
-            fs::copy(&target, &temp).map_err(io)?;
+            if !in_place {
+                fs::copy(&target, &temp).map_err(io)?;
+            }
             fs::OpenOptions::new()
                 .append(true)
                 .open(&temp)
@@ -544,22 +574,34 @@ impl Recording {
             target,
             file: Some(keep),
         };
-        if existing && format == FileFormat::Wav {
-            // A wav is rewritten whole: its header counts every sample.
-            let mut old = formats::WavReader::open_whole(&rec.target).map_err(|source| {
-                FileError::Format {
-                    path: rec.target.clone(),
-                    source,
-                }
-            })?;
-            while let Some(f) = old.read_frame().map_err(|source| FileError::Format {
-                path: rec.target.clone(),
-                source,
-            })? {
-                rec.write_frame(&f)?;
+        if let Some(old) = old_wav {
+            for f in &old {
+                rec.write_frame(f)?;
             }
+            // What the file held is on disk again, counted by its header,
+            // before anything new is added.
+            rec.flush()?;
         }
         Ok(rec)
+    }
+
+    /// Writes out what is buffered; a wav's header is patched to count it.
+    pub fn flush(&mut self) -> Result<(), FileError> {
+        let temp = &self.temp;
+        let io = |source| FileError::Io {
+            path: temp.clone(),
+            source,
+        };
+        match self.sink.as_mut() {
+            Some(Sink::Wav(w)) => w.flush().map_err(|source| FileError::Format {
+                path: temp.clone(),
+                source,
+            }),
+            Some(Sink::Raw(w)) => std::io::Write::flush(w).map_err(io),
+            // GSM frames are whole 33-byte blocks; what a partial block
+            // holds waits for the rest.
+            Some(Sink::Gsm(_)) | Some(Sink::Wav49(_)) | None => Ok(()),
+        }
     }
 
     /// Drops what was recorded: the temporary file goes, nothing lands
@@ -637,8 +679,26 @@ impl Recording {
         if let Some(f) = self.file.take() {
             f.sync_all().map_err(io)?;
         }
+        if self.temp == self.target {
+            return Ok(());
+        }
         fs::rename(&self.temp, &self.target).map_err(io)
     }
+}
+
+/// Every frame of the wav at `path`.
+fn read_all_wav(path: &Path) -> Result<Vec<AudioFrame>, FileError> {
+    let err = |source| FileError::Format {
+        path: path.to_path_buf(),
+        source,
+    };
+    // The write stream's own samples, all of them (not the format's read).
+    let mut old = formats::WavReader::open_whole(path).map_err(err)?;
+    let mut frames = Vec::new();
+    while let Some(f) = old.read_frame().map_err(err)? {
+        frames.push(f);
+    }
+    Ok(frames)
 }
 
 impl Drop for Recording {
@@ -680,6 +740,43 @@ mod tests {
             .strip_prefix(root)
             .map(|p| p.display().to_string())
             .unwrap_or_default()
+    }
+
+    /// MixMonitor's recordings: straight into the file, whole on disk
+    /// after each flush (the wav header counting what was written), and
+    /// `a` appending to what a wav already held.
+    #[test]
+    fn in_place_recordings_are_whole_after_a_flush_and_append() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("m.wav");
+        let mut rec = Recording::create_in_place(&target, FileFormat::Wav, false).expect("create");
+        rec.write_frame(&AudioFrame::Slin(vec![7; FRAME_SAMPLES]))
+            .expect("write");
+        rec.flush().expect("flush");
+        let on_disk = formats::WavReader::open(&target).expect("readable while recording");
+        assert_eq!(on_disk.len() as usize, FRAME_SAMPLES);
+        rec.finish().expect("finish");
+        assert!(!dir.path().join("m.wav.part").exists());
+        let mut rec = Recording::create_in_place(&target, FileFormat::Wav, true).expect("append");
+        rec.write_frame(&AudioFrame::Slin(vec![9; FRAME_SAMPLES]))
+            .expect("write");
+        rec.finish().expect("finish");
+        let frames = read_all_wav(&target).expect("read");
+        let samples: Vec<i16> = frames.iter().flat_map(AudioFrame::to_slin).collect();
+        assert_eq!(samples.len(), 2 * FRAME_SAMPLES);
+        assert_eq!((samples[0], samples[FRAME_SAMPLES]), (7, 9));
+        // Raw audio appends byte for byte.
+        let raw = dir.path().join("m.sln");
+        for v in [1i16, 2] {
+            let mut rec = Recording::create_in_place(&raw, FileFormat::Sln, true).expect("raw");
+            rec.write_frame(&AudioFrame::Slin(vec![v; FRAME_SAMPLES]))
+                .expect("write");
+            rec.finish().expect("finish");
+        }
+        assert_eq!(
+            fs::metadata(&raw).expect("raw").len(),
+            4 * FRAME_SAMPLES as u64
+        );
     }
 
     #[test]

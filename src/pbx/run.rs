@@ -622,6 +622,10 @@ pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
     if let Some(d) = chan.driver() {
         d.hangup(chan);
     }
+    // The channel's destruction stops a Monitor recording (its files
+    // closed, the stop announced) after the driver hung up, before the
+    // Hangup event.
+    crate::apps::monitor::on_hangup(sys, chan);
     sys.pbx.channels.unregister(chan);
 }
 

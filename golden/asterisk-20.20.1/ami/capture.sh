@@ -12,7 +12,9 @@
 # `# config: <name>` line, else ami>), ATTEMPTS (3), AMI_SIPP_OUT (keep the
 # SIPp traces of `sipp` lines there), AMI_SCENARIO_DIR (where <name>.scenario
 # is; default next to this script), AMI_LOG_OUT (copy the instance's
-# cdr-csv log directory to <AMI_LOG_OUT>/<name>.cdr-csv once it stopped).
+# cdr-csv log directory to <AMI_LOG_OUT>/<name>.cdr-csv once it stopped),
+# AMI_MONITOR_OUT (copy the instance's monitor spool directory, where
+# MixMonitor records, to <AMI_MONITOR_OUT>/<name>.monitor once it stopped).
 # A scenario with a `# build: test-framework` line runs on a reference
 # built with the TEST_FRAMEWORK compile option instead (its TestEvents):
 # ASTERISK_TEST_PREFIX (default /work/ref-test/install); the script
@@ -66,7 +68,9 @@ play_once() {
     : >"$out"
     # AMI_LOG_OUT: keep the instance's directory past its stop (its logs
     # are written until then)
-    CAPTURE_KEEP=${AMI_LOG_OUT:+1} ASTERISK_PREFIX=$prefix \
+    local keep=
+    [ -n "${AMI_LOG_OUT:-}${AMI_MONITOR_OUT:-}" ] && keep=1
+    CAPTURE_KEEP=$keep ASTERISK_PREFIX=$prefix \
         /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$work/capture2.stderr" &
     cap=$!
     # booted once capture2.sh has run `core waitfullybooted`
@@ -104,11 +108,20 @@ play_once() {
     status=$?
     kill -TERM "$cap" 2>/dev/null
     wait "$cap" 2>/dev/null
-    if [ -n "${AMI_LOG_OUT:-}" ]; then
-        # $conf is <tmp>/etc/asterisk.conf; the logs are in <tmp>/log
-        rm -rf "$AMI_LOG_OUT/$name.cdr-csv"
-        [ $status -eq 0 ] && cp -r "$(dirname "$(dirname "$conf")")/log/cdr-csv" "$AMI_LOG_OUT/$name.cdr-csv"
-        rm -rf "$(dirname "$(dirname "$conf")")"
+    if [ -n "$keep" ]; then
+        # $conf is <tmp>/etc/asterisk.conf; the logs are in <tmp>/log, the
+        # recordings in <tmp>/spool/monitor
+        local top
+        top=$(dirname "$(dirname "$conf")")
+        if [ -n "${AMI_LOG_OUT:-}" ]; then
+            rm -rf "$AMI_LOG_OUT/$name.cdr-csv"
+            [ $status -eq 0 ] && cp -r "$top/log/cdr-csv" "$AMI_LOG_OUT/$name.cdr-csv"
+        fi
+        if [ -n "${AMI_MONITOR_OUT:-}" ]; then
+            rm -rf "$AMI_MONITOR_OUT/$name.monitor"
+            [ $status -eq 0 ] && [ -d "$top/spool/monitor" ] && cp -r "$top/spool/monitor" "$AMI_MONITOR_OUT/$name.monitor"
+        fi
+        rm -rf "$top"
     fi
     rm -rf "$work"
     return $status

@@ -344,9 +344,7 @@ impl View for FeaturesConf {
                         };
                         *slot = v.value.clone();
                         let lname = v.name.to_ascii_lowercase();
-                        if !v.value.is_empty()
-                            && matches!(lname.as_str(), "parkcall" | "automon" | "automixmon")
-                        {
+                        if !v.value.is_empty() && matches!(lname.as_str(), "parkcall") {
                             line_note(
                                 diags,
                                 Severity::Notice,

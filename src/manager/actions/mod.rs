@@ -11,7 +11,9 @@ mod core;
 mod db;
 mod events;
 mod login;
+mod mixmonitor;
 mod module;
+mod monitor;
 mod originate;
 mod pbx;
 mod pjsip;
@@ -114,6 +116,13 @@ pub static ACTIONS: &[Action] = &[
         0,
         "Get a challenge for an MD5 login.",
         login::challenge
+    ),
+    action!(
+        "ChangeMonitor",
+        CALL,
+        "Rename the files of a channel's Monitor recording.",
+        monitor::change,
+        "res_monitor"
     ),
     action!(
         "Command",
@@ -235,6 +244,20 @@ pub static ACTIONS: &[Action] = &[
     action!("Login", 0, "Log in to the manager.", login::login),
     action!("Logoff", 0, "Log off and close the session.", login::logoff),
     action!(
+        "MixMonitor",
+        SYSTEM,
+        "Start recording a channel, both directions mixed.",
+        mixmonitor::start,
+        "app_mixmonitor"
+    ),
+    action!(
+        "MixMonitorMute",
+        SYSTEM | CALL,
+        "Mute or unmute a direction of a channel's recordings.",
+        mixmonitor::mute,
+        "app_mixmonitor"
+    ),
+    action!(
         "ModuleCheck",
         SYSTEM,
         "Tell whether a module is loaded.",
@@ -247,10 +270,24 @@ pub static ACTIONS: &[Action] = &[
         module::module_load
     ),
     action!(
+        "Monitor",
+        CALL,
+        "Record a channel's two directions to two files.",
+        monitor::start,
+        "res_monitor"
+    ),
+    action!(
         "Originate",
         ORIGINATE,
         "Place a call and connect it to an extension or application.",
         originate::originate
+    ),
+    action!(
+        "PauseMonitor",
+        CALL,
+        "Pause a channel's Monitor recording.",
+        monitor::pause,
+        "res_monitor"
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
@@ -338,6 +375,27 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL | REPORTING,
         "List channel status, for one channel or all.",
         channel::status
+    ),
+    action!(
+        "StopMixMonitor",
+        SYSTEM | CALL,
+        "Stop a channel's recording and close its files.",
+        mixmonitor::stop,
+        "app_mixmonitor"
+    ),
+    action!(
+        "StopMonitor",
+        CALL,
+        "Stop a channel's Monitor recording.",
+        monitor::stop,
+        "res_monitor"
+    ),
+    action!(
+        "UnpauseMonitor",
+        CALL,
+        "Resume a channel's paused Monitor recording.",
+        monitor::unpause,
+        "res_monitor"
     ),
     action!(
         "UpdateConfig",

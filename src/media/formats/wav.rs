@@ -151,6 +151,13 @@ impl WavWriter {
         Ok(())
     }
 
+    /// Writes what is buffered and patches the header sizes to count it,
+    /// so the file is whole up to here if the process dies.
+    pub fn flush(&mut self) -> Result<(), FormatError> {
+        self.inner.flush()?;
+        Ok(())
+    }
+
     /// Patches the header sizes and flushes.
     pub fn finish(self) -> Result<(), FormatError> {
         self.inner.finalize()?;
