@@ -594,8 +594,18 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         let cause = peer.lock().hangupcause;
         caller.lock().hangupcause = cause;
     }
-    crate::pbx::run::hangup_channel(sys, &peer);
+    // A callee parked out of the bridge stays in its lot.
+    if !crate::parking::features::is_parked(sys, &peer) {
+        crate::pbx::run::hangup_channel(sys, &peer);
+    }
     ctx.set_var("DIALSTATUS", Some("ANSWER"));
+    // The caller parked out of the bridge holds in its lot now.
+    if let Some(parked) = crate::parking::features::hold_if_parked(sys, &caller).await {
+        return match parked {
+            crate::parking::Parked::GoesOn => Ok(()),
+            _ => Err(AppExit::Hangup),
+        };
+    }
     if caller_gone || !go_on {
         return Err(AppExit::Hangup);
     }

@@ -14,6 +14,7 @@ pub mod r#macro;
 pub mod milliwatt;
 pub mod moh;
 pub mod options;
+pub mod park;
 pub mod playback;
 pub mod playtones;
 pub mod read;
@@ -134,6 +135,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(record::apps());
     all.extend(milliwatt::apps());
     all.extend(moh::apps());
+    all.extend(park::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
     all.extend(userevent::apps());

@@ -266,6 +266,10 @@ fn dissolve(sys: &Arc<System>, bridge: &Bridge, pair: &[Arc<Channel>; 2], first_
         c => c,
     };
     for chan in [first, second] {
+        // One parked out of the bridge stays in its lot.
+        if crate::parking::features::is_parked(sys, chan) {
+            continue;
+        }
         bridge.leave(chan);
         {
             let mut d = chan.lock();
@@ -379,6 +383,10 @@ async fn run_hook(
             chan.set_tap(None);
             other.set_tap(None);
             let done = blind_transfer_feature(sys, chan).await;
+            // To a park extension: the peer is parked, the parker is out.
+            if done && crate::parking::features::is_parked(sys, other) {
+                return Some(Ended::Disconnect(chan.clone()));
+            }
             if !done {
                 connect_audio(chan, other);
             }
@@ -393,6 +401,16 @@ async fn run_hook(
                 connect_audio(chan, other);
             }
             ended
+        }
+        Hook::ParkCall => {
+            // res_parking's parkcall: the peer goes to the parker's lot.
+            chan.set_tap(None);
+            other.set_tap(None);
+            if crate::parking::features::park_call(sys, chan, other, bridge).await {
+                return Some(Ended::Disconnect(chan.clone()));
+            }
+            connect_audio(chan, other);
+            None
         }
         other_hook => {
             sys.pbx.logger.warning(
@@ -469,6 +487,18 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
         unhold(chan);
         return false;
     };
+    // A park extension parks the peer instead (res_parking's
+    // blind_transfer_park).
+    if let Some(peer) = chan.bridge().and_then(|b| b.peer_of(chan).map(|p| (b, p)))
+        && crate::parking::features::is_park_exten(sys, &context, &exten).is_some()
+    {
+        unhold(chan);
+        let (bridge, peer) = peer;
+        return crate::parking::features::blind_transfer_park(
+            sys, chan, &peer, &bridge, &context, &exten,
+        )
+        .await;
+    }
     let result = super::bridge::blind_transfer(chan, &exten, &context, false);
     result == super::bridge::TransferResult::Success
 }

@@ -19,6 +19,7 @@ pub mod help;
 pub mod logger;
 pub mod manager;
 pub mod moh;
+pub mod parking;
 pub mod pjsip;
 pub mod queue;
 pub mod sip;
@@ -139,6 +140,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(dialplan::commands());
     all.extend(database::commands());
     all.extend(devstate::commands());
+    all.extend(parking::commands());
     all.extend(channel::commands());
     all.extend(apps::commands());
     all.extend(sip::commands());

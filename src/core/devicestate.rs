@@ -380,6 +380,9 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
             let v = sys.db.get(CUSTOM_FAMILY, name).ok().flatten();
             return DeviceState::from_token(v.as_deref().unwrap_or(""));
         }
+        if provider.eq_ignore_ascii_case("park") && sys.loaded().modules.loads("res_parking") {
+            return crate::parking::device_state(name);
+        }
         return DeviceState::Invalid;
     };
     if tech.eq_ignore_ascii_case("Local") {

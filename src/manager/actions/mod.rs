@@ -11,6 +11,7 @@ mod events;
 mod login;
 mod module;
 mod originate;
+mod parking;
 mod pbx;
 mod pjsip;
 mod sip;
@@ -249,6 +250,27 @@ pub static ACTIONS: &[Action] = &[
         ORIGINATE,
         "Place a call and connect it to an extension or application.",
         originate::originate
+    ),
+    action!(
+        "Park",
+        CALL,
+        "Park a channel in a parking lot.",
+        parking::park,
+        "res_parking"
+    ),
+    action!(
+        "ParkedCalls",
+        CALL,
+        "List the parked calls, of every lot or of one.",
+        parking::parked_calls,
+        "res_parking"
+    ),
+    action!(
+        "Parkinglots",
+        CALL,
+        "List the parking lots.",
+        parking::parkinglots,
+        "res_parking"
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
