@@ -664,12 +664,21 @@ fn prompt_interrupted(
 /// Parking scenarios where a value follows the clock in a way the
 /// reference itself varied. sip_park: the RTP packets the parked call
 /// was sent (its announcement, music until the retrieval, then the
-/// bridge: RTPAUDIOQOS and RTPAUDIOQOSBRIDGED `txcount` 154 in one
-/// capture, 155 in another); the retriever's is 0 and stays compared.
-/// sip_parkcall_feature: a call parked for a few seconds, listed and then
+/// bridge: RTPAUDIOQOS and RTPAUDIOQOSBRIDGED `txcount`, and its RTCP
+/// report's `SentPackets`/`SentOctets`/`SentRTP`: 236, 238 and 235 in
+/// three captures); the retriever's count is 0 and stays compared.
+/// Both: a call parked for a few seconds, listed and then retrieved or
 /// hung up: `ParkingTimeout`/`ParkingDuration` 41/4 in one capture, 42/3
-/// in another (whole seconds since it was parked); those of a call just
-/// parked (duration 0) stay compared.
+/// in another (whole seconds between two clock readings; sip_park and
+/// sip_parkcall_feature alike); those of a call just parked (duration 0)
+/// and of a timeout stay compared. sip_park again: where each channel's
+/// NewConnectedLine comes among the three settings of its peer variables
+/// once retrieved varied (after the second or the third setting, each
+/// channel either way, between three captures: the update is applied by
+/// the channel's own thread while the bridge reconfigures), so that event
+/// is ordered in a stream of its own (`<channel> connected line`), and
+/// the connected line those peer-variable VarSets show (before or after
+/// the update) is masked.
 fn parked_timing(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
@@ -677,6 +686,41 @@ fn parked_timing(
     let count = regex::Regex::new(r"(^|;)txcount=[1-9]\d*").expect("re");
     for m in conns.iter_mut().flatten() {
         match name {
+            "sip_park" | "sip_parkcall_feature" if parked_a_while(m) => {
+                for (n, v) in m.iter_mut() {
+                    if n == "ParkingTimeout" || n == "ParkingDuration" {
+                        *v = "<secs>".into();
+                    }
+                }
+            }
+            "sip_park"
+                if m.iter()
+                    .any(|(n, v)| n == "Event" && v == "NewConnectedLine") =>
+            {
+                for (n, v) in m.iter_mut() {
+                    if n == "Channel" {
+                        v.push_str(" connected line");
+                    }
+                }
+            }
+            "sip_park"
+                if m.iter().any(|(n, v)| {
+                    n == "Variable" && (v == "BRIDGEPEER" || v == "BRIDGEPVTCALLID")
+                }) && m.iter().any(|(n, v)| n == "Value" && !v.is_empty()) =>
+            {
+                for (n, v) in m.iter_mut() {
+                    if n == "ConnectedLineNum" || n == "ConnectedLineName" {
+                        *v = "<colp race>".into();
+                    }
+                }
+            }
+            "sip_park" if m.iter().any(|(n, v)| n == "Event" && v == "RTCPSent") => {
+                for (n, v) in m.iter_mut() {
+                    if matches!(n.as_str(), "SentPackets" | "SentOctets" | "SentRTP") {
+                        *v = "<moh>".into();
+                    }
+                }
+            }
             "sip_park" => {
                 let qos = m
                     .iter()
@@ -689,20 +733,18 @@ fn parked_timing(
                     }
                 }
             }
-            "sip_parkcall_feature" => {
-                let parked_a_while = m.iter().any(|(n, v)| n == "ParkingDuration" && v != "0");
-                if parked_a_while {
-                    for (n, v) in m.iter_mut() {
-                        if n == "ParkingTimeout" || n == "ParkingDuration" {
-                            *v = "<secs>".into();
-                        }
-                    }
-                }
-            }
             _ => {}
         }
     }
     conns
+}
+
+/// A parked call's times after a while in its lot (not a timeout's).
+fn parked_a_while(m: &[(String, String)]) -> bool {
+    let timeout = m
+        .iter()
+        .any(|(n, v)| n == "Event" && v == "ParkedCallTimeOut");
+    !timeout && m.iter().any(|(n, v)| n == "ParkingDuration" && v != "0")
 }
 
 fn show(m: &[(String, String)]) -> String {

@@ -181,8 +181,7 @@ fn parked_call<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             chan.stop_stream();
         }
         let parkee = pu.chan.clone();
-        // Bridged, the two share the older call's linked id, and a hangup
-        // from now on is a normal one.
+        // Bridged, the two share the older call's linked id.
         {
             let older = parkee.created_at <= chan.created_at;
             let linkedid = if older {
@@ -193,7 +192,6 @@ fn parked_call<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             for c in [chan, &parkee] {
                 let mut d = c.lock();
                 d.linkedid.clone_from(&linkedid);
-                d.hangupcause = 16;
             }
         }
         bridge.join(chan);
@@ -232,6 +230,14 @@ fn parked_call<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         } else {
             (&peer, chan)
         };
+        // Both leave the bridge with a normal clearing unless they have a
+        // cause of their own.
+        for c in [chan, &peer] {
+            let mut d = c.lock();
+            if d.hangupcause == 0 {
+                d.hangupcause = 16;
+            }
+        }
         bridge.leave(first);
         bridge.leave(second);
         // The parked call's own PBX (still in Park) hangs it up.

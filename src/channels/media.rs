@@ -126,6 +126,23 @@ pub fn register_tick(participant: Box<dyn Tick>) {
     }
 }
 
+/// The media clock's last period due at or before `at` (frames go out
+/// on that grid), for a timer that must act before that period runs.
+pub fn last_period_by(at: Instant) -> Instant {
+    let next = match CLOCK.lock() {
+        Ok(c) => c.next_deadline(),
+        Err(p) => p.into_inner().next_deadline(),
+    };
+    let tick = crate::media::clock::TICK;
+    if at < next {
+        // Earlier than the next period: step back whole periods.
+        let back = (next - at).as_nanos().div_ceil(tick.as_nanos());
+        return next - tick * u32::try_from(back).unwrap_or(u32::MAX);
+    }
+    let k = (at - next).as_nanos() / tick.as_nanos();
+    next + tick * u32::try_from(k).unwrap_or(u32::MAX)
+}
+
 /// Pulls one channel's source each period and writes it to its port.
 struct Pump {
     chan: Weak<Channel>,
@@ -194,7 +211,24 @@ impl Channel {
     /// generation for [`Channel::source_playing`].
     pub fn start_source(self: &Arc<Self>, mut source: Box<dyn FrameSource>) -> u64 {
         // ast_playstream writes the first frame at once; the clock paces
-        // the rest.
+        // the rest. A generator (ast_activate_generator) writes its first
+        // frame at the channel's next timing tick.
+        if source.is_generator() {
+            let generation = {
+                let mut m = self.media();
+                m.next_generation += 1;
+                let g = m.next_generation;
+                m.source = Some((g, source));
+                m.unread.clear();
+                g
+            };
+            register_tick(Box::new(Pump {
+                chan: Arc::downgrade(self),
+                generation,
+                active: true,
+            }));
+            return generation;
+        }
         let first = source.next_frame();
         let (generation, port) = {
             let mut m = self.media();
@@ -229,6 +263,12 @@ impl Channel {
     /// Stops whatever plays (`ast_stopstream`, `ast_deactivate_generator`).
     pub fn stop_source(&self) {
         self.media().source = None;
+    }
+
+    /// Takes the playing source out without stopping it (no more frames
+    /// go out; it stops when the caller drops it).
+    pub fn take_source(&self) -> Option<Box<dyn FrameSource>> {
+        self.media().source.take().map(|(_, s)| s)
     }
 
     /// Stops a file stream, leaving a generator playing (`ast_stopstream`).

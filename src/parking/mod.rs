@@ -600,8 +600,15 @@ async fn hold(
     pu: &Arc<ParkedUser>,
 ) -> Parked {
     let chan = &ctx.chan;
-    let deadline =
-        (pu.time_limit > 0).then(|| pu.start + Duration::from_secs(u64::from(pu.time_limit)));
+    // Asterisk's music is paced from its start, and the interval hook
+    // due with the last frame runs first: a call parked for N periods
+    // hears N-1 frames. Ours go out on the shared media clock's grid, N
+    // of whose periods fall in the time limit: the timeout acts just
+    // before the last of them.
+    let deadline = (pu.time_limit > 0).then(|| {
+        let end = pu.start + Duration::from_secs(u64::from(pu.time_limit));
+        crate::channels::media::last_period_by(end) - Duration::from_millis(1)
+    });
     loop {
         if pu.resolution() == Resolution::Answered {
             // Retrieved: the retriever's bridge runs it now.
@@ -648,6 +655,13 @@ async fn hold(
 /// the holding bridge's leave): its music stops, the space is free, the
 /// event tells why, then BridgeLeave.
 fn pull(sys: &System, ctx: &AppCtx, bridge: &Bridge, pu: &ParkedUser, event: &str) {
+    {
+        // It leaves its bridge with a normal clearing unless it has a cause.
+        let mut d = ctx.chan.lock();
+        if d.hangupcause == 0 {
+            d.hangupcause = 16;
+        }
+    }
     crate::apps::moh::moh_stop(ctx);
     sys.parking.unlink(pu);
     metermaids(sys, pu, DeviceState::NotInUse);
@@ -665,6 +679,9 @@ fn time_out(
     pu: &ParkedUser,
 ) -> Parked {
     let chan = &ctx.chan;
+    // The hook runs on the bridge channel's own thread: from now on no
+    // music goes out, though it stops (MusicOnHoldStop) only on the pull.
+    let music = chan.take_source();
     let dial = pu.parker_dial_string.clone();
     let flat = dial.replace('/', "_");
     chan.set_var_event("PARKING_SPACE", &pu.space.to_string());
@@ -686,15 +703,24 @@ fn time_out(
     }
     chan.set_var_event("BRIDGE_FEATURES", &features);
     add_park_dial(sys, &flat, &format!("{dial},{}", cfg.comebackdialtime));
-    pull(sys, ctx, bridge, pu, "ParkedCallTimeOut");
+    // The way out is set first: the timeout event shows where it goes.
     let went = match &pu.comeback {
         Some(target) => crate::pbx::run::parseable_goto(ctx, target).map(|_| {
-            if chan.lock().has_pbx {
+            let mut d = chan.lock();
+            if d.has_pbx {
+                // An async goto lands on the priority itself, where the
+                // run loop's explicit goto would land one early.
+                if d.in_autoloop {
+                    d.priority += 1;
+                }
+                drop(d);
                 chan.softhangup_quiet(crate::channels::softhangup::ASYNCGOTO);
             }
         }),
         None => comeback_goto(ctx, cfg, &flat),
     };
+    drop(music);
+    pull(sys, ctx, bridge, pu, "ParkedCallTimeOut");
     // The new place shows while the application (Park) still runs.
     if chan.lock().appl.is_some() {
         chan.publish_snapshot();
