@@ -302,6 +302,18 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
         for i in 0..2 {
             let other = members[1 - i].chan.clone();
             let me = &mut members[i];
+            // A Park action naming this member as its peer's parker.
+            let chan = me.chan.clone();
+            if crate::parking::features::bridge_park_pending(sys, &chan) {
+                chan.set_tap(None);
+                other.set_tap(None);
+                if crate::parking::features::run_bridge_park(sys, &chan, &other, bridge).await
+                    == Some(true)
+                {
+                    break 'bridge Ended::Disconnect(chan);
+                }
+                connect_audio(&chan, &other);
+            }
             while let Some(hook) = me.keys.read(&me.chan, &other) {
                 let chan = me.chan.clone();
                 let end = run_hook(sys, &chan, &other, bridge, hook.clone()).await;

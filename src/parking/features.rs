@@ -76,10 +76,23 @@ pub async fn blind_transfer_park(
     let Some(opts) = crate::apps::park::parse_park_data(&ctx, &app_data) else {
         return false;
     };
+    park_peer(sys, parker, parkee, bridge, &opts).await
+}
+
+/// `parking_park_bridge_channel` with the parker's subscription: the
+/// parkee, blind transferred by the parker, moves from `bridge` into its
+/// lot; the parker hears the space, then leaves `bridge`.
+async fn park_peer(
+    sys: &Arc<System>,
+    parker: &Arc<Channel>,
+    parkee: &Arc<Channel>,
+    bridge: &Arc<Bridge>,
+    opts: &ParkOptions,
+) -> bool {
     // ast_bridge_set_transfer_variables: the parkee was blind
     // transferred by the parker.
     parkee.set_var_event("BLINDTRANSFER", &parker.name);
-    let Some(entered) = super::enter(sys, parkee, Some(parker), &opts, Some(bridge)) else {
+    let Some(entered) = super::enter(sys, parkee, Some(parker), opts, Some(bridge)) else {
         return false;
     };
     let space = entered.pu.space;
@@ -137,7 +150,9 @@ pub fn is_parked(sys: &System, chan: &Channel) -> bool {
 /// runs leaves what it runs and is parked (what Asterisk's channel yank
 /// does), any other is parked on a task of its own. `false`: not parked
 /// (logged).
-pub fn park_unbridged(sys: &Arc<System>, chan: &Arc<Channel>, opts: ParkOptions) -> bool {
+pub fn park_unbridged(sys: &Arc<System>, chan: &Arc<Channel>, mut opts: ParkOptions) -> bool {
+    // Nobody parked it: no announcement.
+    opts.silence = true;
     let lot = if opts.lot.is_empty() {
         super::channel_lot_name(chan)
     } else {
@@ -182,24 +197,48 @@ pub fn park_unbridged(sys: &Arc<System>, chan: &Arc<Channel>, opts: ParkOptions)
 }
 
 /// The Park action with a TimeoutChannel bridged to the channel
-/// (`manager_park_bridged`): as if that channel used the parkcall
-/// feature. Not built (the bridge's own task would have to run it):
-/// refused with a log line.
+/// (`manager_park_bridged`): the parker's bridge parks its peer as if the
+/// parker had used the parkcall feature, once the bridge's own task gets
+/// to it ([`run_bridge_park`]).
 pub fn park_bridged(
     sys: &Arc<System>,
     parker: &Arc<Channel>,
     parkee: &Arc<Channel>,
-    _opts: ParkOptions,
+    opts: ParkOptions,
 ) -> bool {
-    sys.pbx.logger.warning(
-        crate::site!("parking_manager.c", 0, "manager_park_bridged"),
-        None,
-        &format!(
-            "Park of {} by its bridge peer {}: not supported by Asterism yet",
-            parkee.name, parker.name
-        ),
-    );
-    false
+    let mut q = lock(&sys.parking.bridge_parks);
+    // Requests whose parker is gone are dropped.
+    q.retain(|(p, _, _)| !p.is_dead());
+    q.push((parker.clone(), parkee.clone(), opts));
+    drop(q);
+    parker.wake();
+    true
+}
+
+/// Whether a Park action waits for `parker`'s bridge.
+pub fn bridge_park_pending(sys: &System, parker: &Arc<Channel>) -> bool {
+    lock(&sys.parking.bridge_parks)
+        .iter()
+        .any(|(p, _, _)| Arc::ptr_eq(p, parker))
+}
+
+/// For a two-party bridge's task: a Park action `parker` is to carry out
+/// on its peer `other`. `None` when there is none; else whether `other`
+/// was parked (the parker has then heard the space and left).
+pub async fn run_bridge_park(
+    sys: &Arc<System>,
+    parker: &Arc<Channel>,
+    other: &Arc<Channel>,
+    bridge: &Arc<Bridge>,
+) -> Option<bool> {
+    let opts = {
+        let mut q = lock(&sys.parking.bridge_parks);
+        let i = q
+            .iter()
+            .position(|(p, e, _)| Arc::ptr_eq(p, parker) && Arc::ptr_eq(e, other))?;
+        q.remove(i).2
+    };
+    Some(park_peer(sys, parker, other, bridge, &opts).await)
 }
 
 /// For the PBX of a channel the Park action took: parks it now that its

@@ -187,6 +187,8 @@ pub struct Parking {
     /// Channels the Park action took from their application: their PBX
     /// parks them when the application has let go.
     yanked: Mutex<Vec<(Arc<Channel>, ParkOptions)>>,
+    /// Park actions for a bridge's task to carry out: (parker, parkee).
+    bridge_parks: Mutex<Vec<(Arc<Channel>, Arc<Channel>, ParkOptions)>>,
 }
 
 impl Parking {
@@ -838,6 +840,16 @@ pub fn move_to_retriever(
         chan: pu.chan.clone(),
     };
     let from = sys.parking.bridge(sys, &pu.lot);
+    // parked_call_retrieve_enable_features, for the parked call.
+    if let Some(cfg) = sys.loaded().parking.lot(&pu.lot) {
+        let mut d = pu.chan.lock();
+        let mut f = d.props.dtmf_features.unwrap_or_default();
+        f.redirect |= cfg.parkedcalltransfers.callee;
+        f.parkcall |= cfg.parkedcallreparking.callee;
+        f.disconnect |= cfg.parkedcallhangup.callee;
+        f.automixmon |= cfg.parkedcallrecording.callee;
+        d.props.dtmf_features = Some(f);
+    }
     crate::apps::moh::moh_stop(&ctx);
     publish(sys, "UnParkedCall", pu);
     metermaids(sys, pu, DeviceState::NotInUse);

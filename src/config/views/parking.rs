@@ -166,6 +166,14 @@ impl View for ParkingConf {
                 for v in &cat.variables {
                     if v.name.eq_ignore_ascii_case("parkeddynamic") {
                         c.parkeddynamic = is_true(&v.value);
+                        if c.parkeddynamic {
+                            line_note(
+                                diags,
+                                Severity::Notice,
+                                v,
+                                "'parkeddynamic': dynamic parking lots are not supported by Asterism; Park to an unknown lot fails".into(),
+                            );
+                        }
                     } else {
                         report_unknown(cfg, diags, cat, v);
                     }
@@ -203,7 +211,18 @@ impl View for ParkingConf {
                         "next" => lot.findnext = true,
                         _ => bad_value(diags, v, "first or next"),
                     },
-                    "parkedplay" => by(diags, &mut lot.parkedplay),
+                    "parkedplay" => {
+                        by(diags, &mut lot.parkedplay);
+                        if lot.parkedplay.callee {
+                            // Only the one retrieving hears the tone.
+                            line_note(
+                                diags,
+                                Severity::Notice,
+                                v,
+                                "'parkedplay': the courtesy tone to the parked call is not supported by Asterism".into(),
+                            );
+                        }
+                    }
                     "parkedcalltransfers" => by(diags, &mut lot.parkedcalltransfers),
                     "parkedcallreparking" => by(diags, &mut lot.parkedcallreparking),
                     "parkedcallhangup" => by(diags, &mut lot.parkedcallhangup),
@@ -254,7 +273,8 @@ mod tests {
             (def.start, def.stop, def.parkext.as_str()),
             (701, 750, "700")
         );
-        assert_eq!(d.len(), 1);
+        // `bogus`, and dynamic lots (not built).
+        assert_eq!(d.len(), 2);
     }
 
     #[test]
@@ -265,6 +285,7 @@ mod tests {
         assert!(def.parkedplay.callee && def.parkedplay.caller);
         // A configured default lot has no parkext unless it says so.
         assert_eq!(def.parkext, "");
-        assert_eq!(d.len(), 2);
+        // Two bad values, and the parked call's courtesy tone (not built).
+        assert_eq!(d.len(), 3);
     }
 }
