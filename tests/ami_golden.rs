@@ -1395,6 +1395,11 @@ fn sip_park_action() {
 }
 
 #[test]
+fn sip_park_action_bridged() {
+    run("sip_park_action_bridged", true);
+}
+
+#[test]
 fn sip_parkcall_feature() {
     run("sip_parkcall_feature", true);
 }

@@ -24,6 +24,10 @@ pub trait MediaPort: Send + Sync {
     fn write(&self, frame: &AudioFrame, now: Instant);
     /// Sends a DTMF digit out of band (RFC 4733) lasting `duration_ms`.
     fn send_digit(&self, _digit: char, _duration_ms: u32) {}
+    /// A file played to the end: a short last frame still waiting for
+    /// more is dropped (the reference sends none of the files' short last
+    /// frames of digits said in a row: 129 frames for 701).
+    fn end_of_file(&self) {}
 }
 
 /// Audio played to a channel: a file, tones, music on hold.
@@ -156,23 +160,44 @@ impl Tick for Pump {
             self.active = false;
             return;
         };
-        let (frame, port) = {
+        let frame = {
             let mut m = chan.media();
             match m.source.as_mut() {
                 Some((g, src)) if *g == self.generation => {
                     let frame = src.next_frame();
-                    if frame.is_none() {
+                    // A file's short frame is its last: the reference
+                    // reads the end with it, and the next file in a row
+                    // starts on the next period, not one later.
+                    let last = frame.as_ref().is_some_and(|f| {
+                        !src.is_generator() && f.samples() < crate::media::FRAME_SAMPLES
+                    });
+                    if frame.is_none() || last {
                         m.source = None;
                     }
-                    (frame, m.port.clone())
+                    (frame, m.port.clone(), last)
                 }
-                _ => (None, None),
+                _ => (None, None, false),
             }
         };
+        let (frame, port, last) = (frame.0, frame.1, frame.2);
+        if last {
+            if let (Some(f), Some(p)) = (&frame, &port) {
+                p.write(f, now);
+            }
+            if let Some(p) = port {
+                p.end_of_file();
+            }
+            self.active = false;
+            chan.wake();
+            return;
+        }
         match (frame, port) {
             (Some(f), Some(p)) => p.write(&f, now),
             (Some(_), None) => {}
-            (None, _) => {
+            (None, port) => {
+                if let Some(p) = port {
+                    p.end_of_file();
+                }
                 self.active = false;
                 chan.wake();
             }

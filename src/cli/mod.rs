@@ -322,6 +322,7 @@ fn command_module(command: &str) -> Option<&'static str> {
         "stun" => "res_stun_monitor",
         "mixmonitor" => "app_mixmonitor",
         "phoneprov" => "res_phoneprov",
+        "parking" => "res_parking",
         _ => return None,
     })
 }
