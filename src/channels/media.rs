@@ -130,23 +130,6 @@ pub fn register_tick(participant: Box<dyn Tick>) {
     }
 }
 
-/// The media clock's last period due at or before `at` (frames go out
-/// on that grid), for a timer that must act before that period runs.
-pub fn last_period_by(at: Instant) -> Instant {
-    let next = match CLOCK.lock() {
-        Ok(c) => c.next_deadline(),
-        Err(p) => p.into_inner().next_deadline(),
-    };
-    let tick = crate::media::clock::TICK;
-    if at < next {
-        // Earlier than the next period: step back whole periods.
-        let back = (next - at).as_nanos().div_ceil(tick.as_nanos());
-        return next - tick * u32::try_from(back).unwrap_or(u32::MAX);
-    }
-    let k = (at - next).as_nanos() / tick.as_nanos();
-    next + tick * u32::try_from(k).unwrap_or(u32::MAX)
-}
-
 /// Pulls one channel's source each period and writes it to its port.
 struct Pump {
     chan: Weak<Channel>,

@@ -602,15 +602,23 @@ async fn hold(
     pu: &Arc<ParkedUser>,
 ) -> Parked {
     let chan = &ctx.chan;
-    // Asterisk's music is paced from its start, and the interval hook
+    // Asterisk's music is paced from its own start, and the interval hook
     // due with the last frame runs first: a call parked for N periods
-    // hears N-1 frames. Ours go out on the shared media clock's grid, N
-    // of whose periods fall in the time limit: the timeout acts just
-    // before the last of them.
-    let deadline = (pu.time_limit > 0).then(|| {
-        let end = pu.start + Duration::from_secs(u64::from(pu.time_limit));
-        crate::channels::media::last_period_by(end) - Duration::from_millis(1)
-    });
+    // hears N-1 frames (149 in 3 s, 99 in 2 s in every capture). Ours go
+    // out on the shared media clock, whose phase against the parking
+    // varies: the timeout counts the music's frames instead, acting once
+    // N-1 went out (or at the time limit, without music).
+    let deadline =
+        (pu.time_limit > 0).then(|| pu.start + Duration::from_secs(u64::from(pu.time_limit)));
+    let music = chan.media().music.clone();
+    let baseline = lock(&music).samples;
+    let frames_due = u64::from(pu.time_limit) * u64::from(1000 / crate::media::FRAME_MS) - 1;
+    let music_done = || {
+        let st = lock(&music);
+        st.active
+            && st.samples >= baseline
+            && (st.samples - baseline) / crate::media::FRAME_SAMPLES as u64 >= frames_due
+    };
     loop {
         if pu.resolution() == Resolution::Answered {
             // Retrieved: the retriever's bridge runs it now.
@@ -642,11 +650,20 @@ async fn hold(
             }
             continue;
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) && pu.resolve(Resolution::Timeout) {
+        let due = deadline.is_some_and(|d| Instant::now() >= d || music_done());
+        if due && pu.resolve(Resolution::Timeout) {
             return time_out(sys, ctx, bridge, cfg, pu);
         }
+        // Near the end the frames are watched closely.
         let wait = deadline
-            .map(|d| d.saturating_duration_since(Instant::now()))
+            .map(|d| {
+                let left = d.saturating_duration_since(Instant::now());
+                if left < Duration::from_millis(100) {
+                    Duration::from_millis(2)
+                } else {
+                    left - Duration::from_millis(90)
+                }
+            })
             .unwrap_or(Duration::from_millis(500))
             .min(Duration::from_millis(500));
         let _ = tokio::time::timeout(wait, chan.wake_handle().notified()).await;
