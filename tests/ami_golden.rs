@@ -613,6 +613,9 @@ const PROMPT_INTERRUPTED: &[&str] = &[
     "sip_atxfer_target_hangup",
     "sip_atxfer_transferer_hangup",
     "sip_atxfer_noanswer",
+    // The transfer prompt of sip_blindxfer_feature before the park
+    // extension is dialled: 174 in three captures, ours 176.
+    "sip_park_blindxfer",
 ];
 
 fn prompt_interrupted(
@@ -1397,6 +1400,17 @@ fn sip_park_action() {
 #[test]
 fn sip_park_action_bridged() {
     run("sip_park_action_bridged", true);
+}
+
+/// A blind transfer to the park extension. Ignored: chan_sip plays
+/// music on hold to a channel that gets a HOLD indication (its
+/// `mohinterpret`), which Asterism does not: the reference's transferee
+/// has MusicOnHoldStart/Stop around the transfer prompt (and 240 frames
+/// against our 166); every other event of the park compares (README).
+#[test]
+#[ignore = "chan_sip's music on hold for a HOLD indication is not built (README)"]
+fn sip_park_blindxfer() {
+    run("sip_park_blindxfer", true);
 }
 
 #[test]

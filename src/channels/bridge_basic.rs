@@ -506,6 +506,16 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
     {
         unhold(chan);
         let (bridge, peer) = peer;
+        // ast_bridge_transfer_blind tells of the transfer as the park is
+        // handed to the bridge.
+        chan.emit(EventKind::BlindTransfer {
+            result: super::bridge::TransferResult::Success,
+            transferee: Some(peer.published_snapshot()),
+            bridge: Some(bridge.snapshot()),
+            external: false,
+            context: context.clone(),
+            exten: exten.clone(),
+        });
         return crate::parking::features::blind_transfer_park(
             sys, chan, &peer, &bridge, &context, &exten,
         )
