@@ -163,6 +163,11 @@ impl ParkedUser {
 
     /// Seconds left and seconds parked, as the events count them.
     fn times(&self) -> (i64, i64) {
+        // The reference's timeout fires at the limit itself; ours acts a
+        // frame early (see `hold`), so a timeout reads the limit.
+        if self.resolution() == Resolution::Timeout {
+            return (0, i64::from(self.time_limit));
+        }
         let parked = crate::core::unix_seconds() - self.start_secs;
         (i64::from(self.time_limit) - parked, parked)
     }
