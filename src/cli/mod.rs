@@ -329,7 +329,12 @@ fn command_module(command: &str) -> Option<&'static str> {
 
 /// Whether the command's module is loaded.
 fn registered(system: &System, command: &str) -> bool {
-    command_module(command).is_none_or(|m| system.loaded().modules.loads(m))
+    let loaded = system.loaded();
+    command_module(command).is_none_or(|m| match m {
+        // res_parking declines to load without res_parking.conf.
+        "res_parking" => loaded.parking.running(&loaded.modules),
+        m => loaded.modules.loads(m),
+    })
 }
 
 /// The commands the CLI answers now: those of the loaded modules.

@@ -33,7 +33,7 @@ fn lot_registrar(lot: &str) -> String {
 /// the dialplan or res_parking.conf is (re)loaded.
 pub fn install_extensions(loaded: &mut Loaded) {
     let conf = loaded.parking.clone();
-    let on = loaded.modules.loads(REGISTRAR);
+    let on = conf.running(&loaded.modules);
     let dp = Arc::make_mut(&mut loaded.dialplan);
     dp.remove_registrar(|r| r == REGISTRAR || r.starts_with("res_parking/"));
     if on {

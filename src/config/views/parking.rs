@@ -105,6 +105,10 @@ pub const DEFAULT_LOT: &str = "default";
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ParkingConf {
+    /// The file exists: without it res_parking declines to load (its
+    /// configuration fails to process), so no lot, extension, action or
+    /// command exists.
+    pub present: bool,
     pub parkeddynamic: bool,
     /// In the order the file names them; `default` where the file put it,
     /// or last when res_parking added it.
@@ -114,6 +118,7 @@ pub struct ParkingConf {
 impl Default for ParkingConf {
     fn default() -> Self {
         ParkingConf {
+            present: false,
             parkeddynamic: false,
             lots: vec![default_lot()],
         }
@@ -128,6 +133,11 @@ fn default_lot() -> LotCfg {
 }
 
 impl ParkingConf {
+    /// Whether res_parking runs: loaded by modules.conf and configured.
+    pub fn running(&self, modules: &super::modules::ModulesConf) -> bool {
+        self.present && modules.loads("res_parking")
+    }
+
     pub fn lot(&self, name: &str) -> Option<&LotCfg> {
         self.lots.iter().find(|l| l.name == name)
     }
@@ -157,6 +167,7 @@ impl View for ParkingConf {
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
         let mut c = ParkingConf {
+            present: true,
             parkeddynamic: false,
             lots: Vec::new(),
         };

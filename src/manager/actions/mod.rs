@@ -51,6 +51,8 @@ impl Action {
             Some("chan_sip") => {
                 loaded.modules.loads("chan_sip") && sys.conf.dirs.etc.join("sip.conf").exists()
             }
+            // res_parking declines to load without res_parking.conf.
+            Some("res_parking") => loaded.parking.running(&loaded.modules),
             Some(m) => loaded.modules.loads(m),
         }
     }
