@@ -18,6 +18,7 @@ pub mod funcs;
 pub mod http;
 pub mod manager;
 pub mod media;
+pub mod parking;
 pub mod pbx;
 pub mod sip;
 pub mod version;

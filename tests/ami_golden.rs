@@ -705,6 +705,10 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_atxfer_feature", PromptMask::ReportMidPrompt),
     ("sip_atxfer_noanswer", PromptMask::ReportMidPrompt),
     ("pjsip_atxfer_feature", PromptMask::ReportMidPrompt),
+    // The transfer prompt before the park extension is dialled: 174 in
+    // three captures, 176 in ours before the DTMF reading above was
+    // fixed; not compared since (the test is ignored for hold music).
+    ("sip_park_blindxfer", PromptMask::DigitOnAFrame),
 ];
 
 fn prompt_interrupted(
@@ -741,6 +745,92 @@ fn prompt_interrupted(
     conns
 }
 
+/// Parking scenarios where a value follows the clock in a way the
+/// reference itself varied. sip_park: the RTP packets the parked call
+/// was sent (its announcement, music until the retrieval, then the
+/// bridge: RTPAUDIOQOS and RTPAUDIOQOSBRIDGED `txcount`, and its RTCP
+/// report's `SentPackets`/`SentOctets`/`SentRTP`: 236, 238 and 235 in
+/// three captures); the retriever's count is 0 and stays compared.
+/// Both: a call parked for a few seconds, listed and then retrieved or
+/// hung up: `ParkingTimeout`/`ParkingDuration` 41/4 in one capture, 42/3
+/// in another (whole seconds between two clock readings; sip_park and
+/// sip_parkcall_feature alike); those of a call just parked (duration 0)
+/// and of a timeout stay compared. sip_park again: where each channel's
+/// NewConnectedLine comes among the three settings of its peer variables
+/// once retrieved varied (after the second or the third setting, each
+/// channel either way, between three captures: the update is applied by
+/// the channel's own thread while the bridge reconfigures), so that event
+/// is ordered in a stream of its own (`<channel> connected line`), and
+/// the connected line those peer-variable VarSets show (before or after
+/// the update) is masked.
+fn parked_timing(
+    name: &str,
+    mut conns: Vec<Vec<Vec<(String, String)>>>,
+) -> Vec<Vec<Vec<(String, String)>>> {
+    let count = regex::Regex::new(r"(^|;)txcount=[1-9]\d*").expect("re");
+    for m in conns.iter_mut().flatten() {
+        match name {
+            "sip_park" | "sip_parkcall_feature" if parked_a_while(m) => {
+                for (n, v) in m.iter_mut() {
+                    if n == "ParkingTimeout" || n == "ParkingDuration" {
+                        *v = "<secs>".into();
+                    }
+                }
+            }
+            "sip_park"
+                if m.iter()
+                    .any(|(n, v)| n == "Event" && v == "NewConnectedLine") =>
+            {
+                for (n, v) in m.iter_mut() {
+                    if n == "Channel" {
+                        v.push_str(" connected line");
+                    }
+                }
+            }
+            "sip_park"
+                if m.iter().any(|(n, v)| {
+                    n == "Variable" && (v == "BRIDGEPEER" || v == "BRIDGEPVTCALLID")
+                }) && m.iter().any(|(n, v)| n == "Value" && !v.is_empty()) =>
+            {
+                for (n, v) in m.iter_mut() {
+                    if n == "ConnectedLineNum" || n == "ConnectedLineName" {
+                        *v = "<colp race>".into();
+                    }
+                }
+            }
+            "sip_park" if m.iter().any(|(n, v)| n == "Event" && v == "RTCPSent") => {
+                for (n, v) in m.iter_mut() {
+                    if matches!(n.as_str(), "SentPackets" | "SentOctets" | "SentRTP") {
+                        *v = "<moh>".into();
+                    }
+                }
+            }
+            "sip_park" => {
+                let qos = m
+                    .iter()
+                    .any(|(n, v)| n == "Variable" && v.starts_with("RTPAUDIOQOS"));
+                if qos {
+                    for (n, v) in m.iter_mut() {
+                        if n == "Value" {
+                            *v = count.replace_all(v, "${1}txcount=<moh>").into_owned();
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    conns
+}
+
+/// A parked call's times after a while in its lot (not a timeout's).
+fn parked_a_while(m: &[(String, String)]) -> bool {
+    let timeout = m
+        .iter()
+        .any(|(n, v)| n == "Event" && v == "ParkedCallTimeOut");
+    !timeout && m.iter().any(|(n, v)| n == "ParkingDuration" && v != "0")
+}
+
 fn show(m: &[(String, String)]) -> String {
     m.iter()
         .map(|(n, v)| format!("  {n}: {v}\n"))
@@ -773,6 +863,18 @@ fn channel_of(m: &[(String, String)]) -> Option<String> {
     // testevent_qualify and testevent_pjsip_dial ordered it both ways.
     if header("Event") == Some("PeerStatus") {
         return header("Peer").map(|p| format!("endpoint {p}"));
+    }
+    // A hint's ExtensionStatus comes from the hint's own state-change
+    // processing: against the parking events (published on the parking
+    // topic) the reference ordered it both ways (sip_park, sip_park_timeout
+    // and sip_parkcall_feature: InUse before and after ParkedCall, Idle
+    // before and after UnParkedCall/ParkedCallGiveUp between captures).
+    if header("Event") == Some("ExtensionStatus") {
+        return Some(format!(
+            "hint {}@{}",
+            header("Exten").unwrap_or(""),
+            header("Context").unwrap_or("")
+        ));
     }
     if header("Privilege").is_some_and(|p| p.starts_with("security,")) {
         return Some("security events".into());
@@ -971,11 +1073,17 @@ fn run(name: &str, calls: bool) {
         compare(
             &reconfigure_race(
                 name,
-                prompt_interrupted(name, leave_race(name, normalise(&connections(&reference)))),
+                parked_timing(
+                    name,
+                    prompt_interrupted(name, leave_race(name, normalise(&connections(&reference)))),
+                ),
             ),
             &reconfigure_race(
                 name,
-                prompt_interrupted(name, leave_race(name, normalise(&connections(&other)))),
+                parked_timing(
+                    name,
+                    prompt_interrupted(name, leave_race(name, normalise(&connections(&other)))),
+                ),
             ),
         );
         return;
@@ -983,10 +1091,16 @@ fn run(name: &str, calls: bool) {
     let played = play_scenario(&golden_dir(), name);
     let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
     compare(
-        &prompt_interrupted(name, leave_race(name, normalise(&connections(&reference)))),
-        &prompt_interrupted(
+        &parked_timing(
             name,
-            leave_race(name, normalise(&connections(&played.ours))),
+            prompt_interrupted(name, leave_race(name, normalise(&connections(&reference)))),
+        ),
+        &parked_timing(
+            name,
+            prompt_interrupted(
+                name,
+                leave_race(name, normalise(&connections(&played.ours))),
+            ),
         ),
     );
 }
@@ -1647,6 +1761,42 @@ fn sip_atxfer_transferer_hangup() {
 #[test]
 fn sip_atxfer_noanswer() {
     run("sip_atxfer_noanswer", true);
+}
+
+#[test]
+fn sip_park() {
+    run("sip_park", true);
+}
+
+#[test]
+fn sip_park_timeout() {
+    run("sip_park_timeout", true);
+}
+
+#[test]
+fn sip_park_action() {
+    run("sip_park_action", true);
+}
+
+#[test]
+fn sip_park_action_bridged() {
+    run("sip_park_action_bridged", true);
+}
+
+/// A blind transfer to the park extension. Ignored: chan_sip plays
+/// music on hold to a channel that gets a HOLD indication (its
+/// `mohinterpret`), which Asterism does not: the reference's transferee
+/// has MusicOnHoldStart/Stop around the transfer prompt (and 240 frames
+/// against our 166); every other event of the park compares (README).
+#[test]
+#[ignore = "chan_sip's music on hold for a HOLD indication is not built (README)"]
+fn sip_park_blindxfer() {
+    run("sip_park_blindxfer", true);
+}
+
+#[test]
+fn sip_parkcall_feature() {
+    run("sip_parkcall_feature", true);
 }
 
 #[test]

@@ -305,7 +305,12 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
 
     let mut legs: Vec<Leg> = Vec::new();
     let mut last_cause = 0u32;
-    for dest in targets.split('&').map(str::trim).filter(|d| !d.is_empty()) {
+    let dests: Vec<&str> = targets
+        .split('&')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    for (i, dest) in dests.iter().copied().enumerate() {
         match request(sys, &caller, dest).await {
             Ok((chan, start)) => {
                 let number = dest.split_once('/').map(|(_, n)| n).unwrap_or(dest);
@@ -319,6 +324,10 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             Err(cause) => {
                 last_cause = cause;
+                // The last destination's failure is the caller's cause.
+                if i + 1 == dests.len() {
+                    caller.lock().hangupcause = cause;
+                }
                 // A NOTICE: failure is not necessarily the user's error.
                 ctx.notice(
                     crate::site!("app_dial.c", 2802, "dial_exec_full"),
@@ -595,8 +604,18 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         let cause = peer.lock().hangupcause;
         caller.lock().hangupcause = cause;
     }
-    crate::pbx::run::hangup_channel(sys, &peer);
+    // A callee parked out of the bridge stays in its lot.
+    if !crate::parking::features::is_parked(sys, &peer) {
+        crate::pbx::run::hangup_channel(sys, &peer);
+    }
     ctx.set_var("DIALSTATUS", Some("ANSWER"));
+    // The caller parked out of the bridge holds in its lot now.
+    if let Some(parked) = crate::parking::features::hold_if_parked(sys, &caller).await {
+        return match parked {
+            crate::parking::Parked::GoesOn => Ok(()),
+            _ => Err(AppExit::Hangup),
+        };
+    }
     if caller_gone || !go_on {
         return Err(AppExit::Hangup);
     }

@@ -16,6 +16,7 @@ pub mod mixmonitor;
 pub mod moh;
 pub mod monitor;
 pub mod options;
+pub mod park;
 pub mod playback;
 pub mod playtones;
 pub mod read;
@@ -139,6 +140,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(mixmonitor::apps());
     all.extend(monitor::apps());
     all.extend(moh::apps());
+    all.extend(park::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
     all.extend(userevent::apps());

@@ -1697,6 +1697,8 @@ mod tests {
             bridge_type: "basic",
             technology: "simple_bridge",
             num_channels: 1,
+            creator: "",
+            name: String::new(),
         };
         for s in [r.last["1.0"].clone(), r.last["1.1"].clone()] {
             r.feed(

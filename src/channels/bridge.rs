@@ -25,7 +25,20 @@ pub struct Bridge {
     /// A member has DTMF hooks: native RTP would keep its digits from
     /// the core, so the bridge stays on `simple_bridge`.
     no_native: std::sync::atomic::AtomicBool,
+    /// A holding bridge (a parking lot's): members hold alone, and
+    /// none has peer variables.
+    holding: Option<Holding>,
 }
+
+/// What names a holding bridge (`bridge_base_init`'s creator and name).
+struct Holding {
+    bridge_type: &'static str,
+    creator: &'static str,
+    name: String,
+}
+
+/// A holding bridge's technology.
+const HOLDING: &str = "holding_bridge";
 
 /// How a transfer went (`enum ast_transfer_result`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,13 +75,36 @@ use crate::core::lock;
 impl Bridge {
     /// A new, empty basic bridge (BridgeCreate).
     pub fn create(events: &EventBus) -> Arc<Bridge> {
+        Bridge::create_with(events, None)
+    }
+
+    /// A new holding bridge of `bridge_type` (BridgeCreate), as
+    /// `bridge_parking_new` makes one: `creator`'s, called `name`.
+    pub fn create_holding(
+        events: &EventBus,
+        bridge_type: &'static str,
+        creator: &'static str,
+        name: &str,
+    ) -> Arc<Bridge> {
+        Bridge::create_with(
+            events,
+            Some(Holding {
+                bridge_type,
+                creator,
+                name: name.to_string(),
+            }),
+        )
+    }
+
+    fn create_with(events: &EventBus, holding: Option<Holding>) -> Arc<Bridge> {
         let b = Arc::new(Bridge {
             uniqueid: crate::core::random_uuid(),
-            technology: Mutex::new(SIMPLE),
+            technology: Mutex::new(if holding.is_some() { HOLDING } else { SIMPLE }),
             members: Mutex::new(Vec::new()),
             events: events.clone(),
             transfer: Mutex::new(None),
             no_native: std::sync::atomic::AtomicBool::new(false),
+            holding,
         });
         b.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Create,
@@ -84,11 +120,14 @@ impl Bridge {
     }
 
     pub fn snapshot(&self) -> BridgeSnapshot {
+        let h = self.holding.as_ref();
         BridgeSnapshot {
             uniqueid: self.uniqueid.clone(),
-            bridge_type: "basic",
+            bridge_type: h.map_or("basic", |h| h.bridge_type),
             technology: *lock(&self.technology),
             num_channels: lock(&self.members).len(),
+            creator: h.map_or("", |h| h.creator),
+            name: h.map(|h| h.name.clone()).unwrap_or_default(),
         }
     }
 
@@ -111,6 +150,13 @@ impl Bridge {
             chan.unset_var_event(var);
         }
         let members = lock(&self.members).clone();
+        if self.holding.is_some() {
+            // set_bridge_peer_vars_holding: nobody has a peer.
+            for m in &members {
+                clear_peer_vars(m);
+            }
+            return;
+        }
         if members.len() != 2 {
             return;
         }
@@ -143,7 +189,7 @@ impl Bridge {
             between();
             return;
         }
-        if members.len() != 2 {
+        if members.len() != 2 || self.holding.is_some() {
             between();
         } else {
             clear_peer_vars(chan);
@@ -179,6 +225,14 @@ impl Bridge {
         }
         clear_peer_vars(chan);
         self.remove(chan);
+    }
+
+    /// Takes a member out with no variables cleared (the first half of
+    /// `bridge_do_move`, to a bridge another module joins it to).
+    pub fn move_out(&self, chan: &Arc<Channel>) {
+        if self.has(chan) {
+            self.remove(chan);
+        }
     }
 
     /// Moves a member into `dest` (`bridge_do_move`): BridgeLeave here,

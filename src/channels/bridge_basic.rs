@@ -267,6 +267,10 @@ fn dissolve(sys: &Arc<System>, bridge: &Bridge, pair: &[Arc<Channel>; 2], first_
         c => c,
     };
     for chan in [first, second] {
+        // One parked out of the bridge stays in its lot.
+        if crate::parking::features::is_parked(sys, chan) {
+            continue;
+        }
         bridge.leave(chan);
         {
             let mut d = chan.lock();
@@ -299,6 +303,18 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
         for i in 0..2 {
             let other = members[1 - i].chan.clone();
             let me = &mut members[i];
+            // A Park action naming this member as its peer's parker.
+            let chan = me.chan.clone();
+            if crate::parking::features::bridge_park_pending(sys, &chan) {
+                chan.set_tap(None);
+                other.set_tap(None);
+                if crate::parking::features::run_bridge_park(sys, &chan, &other, bridge).await
+                    == Some(true)
+                {
+                    break 'bridge Ended::Disconnect(chan);
+                }
+                connect_audio(&chan, &other);
+            }
             while let Some(hook) = me.keys.read(&me.chan, &other) {
                 let chan = me.chan.clone();
                 let end = run_hook(sys, &chan, &other, bridge, hook.clone()).await;
@@ -380,6 +396,10 @@ async fn run_hook(
             chan.set_tap(None);
             other.set_tap(None);
             let done = blind_transfer_feature(sys, chan).await;
+            // To a park extension: the peer is parked, the parker is out.
+            if done && crate::parking::features::is_parked(sys, other) {
+                return Some(Ended::Disconnect(chan.clone()));
+            }
             if !done {
                 connect_audio(chan, other);
             }
@@ -401,6 +421,16 @@ async fn run_hook(
         }
         Hook::AutoMon => {
             crate::apps::monitor::automon(sys, chan, other).await;
+            None
+        }
+        Hook::ParkCall => {
+            // res_parking's parkcall: the peer goes to the parker's lot.
+            chan.set_tap(None);
+            other.set_tap(None);
+            if crate::parking::features::park_call(sys, chan, other, bridge).await {
+                return Some(Ended::Disconnect(chan.clone()));
+            }
+            connect_audio(chan, other);
             None
         }
         other_hook => {
@@ -478,6 +508,28 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
         unhold(chan);
         return false;
     };
+    // A park extension parks the peer instead (res_parking's
+    // blind_transfer_park).
+    if let Some(peer) = chan.bridge().and_then(|b| b.peer_of(chan).map(|p| (b, p)))
+        && crate::parking::features::is_park_exten(sys, &context, &exten).is_some()
+    {
+        unhold(chan);
+        let (bridge, peer) = peer;
+        // ast_bridge_transfer_blind tells of the transfer as the park is
+        // handed to the bridge.
+        chan.emit(EventKind::BlindTransfer {
+            result: super::bridge::TransferResult::Success,
+            transferee: Some(peer.published_snapshot()),
+            bridge: Some(bridge.snapshot()),
+            external: false,
+            context: context.clone(),
+            exten: exten.clone(),
+        });
+        return crate::parking::features::blind_transfer_park(
+            sys, chan, &peer, &bridge, &context, &exten,
+        )
+        .await;
+    }
     let result = super::bridge::blind_transfer(chan, &exten, &context, false);
     result == super::bridge::TransferResult::Success
 }

@@ -24,6 +24,10 @@ pub trait MediaPort: Send + Sync {
     fn write(&self, frame: &AudioFrame, now: Instant);
     /// Sends a DTMF digit out of band (RFC 4733) lasting `duration_ms`.
     fn send_digit(&self, _digit: char, _duration_ms: u32) {}
+    /// A file played to the end: a short last frame still waiting for
+    /// more is dropped (the reference sends none of the files' short last
+    /// frames of digits said in a row: 129 frames for 701).
+    fn end_of_file(&self) {}
 }
 
 /// Audio played to a channel: a file, tones, music on hold.
@@ -164,7 +168,7 @@ impl Tick for Pump {
             self.active = false;
             return;
         };
-        let (frame, port) = {
+        let frame = {
             let mut m = chan.media();
             let due = m.next_due();
             match m.source.as_mut() {
@@ -175,20 +179,41 @@ impl Tick for Pump {
                 }
                 Some((g, src)) if *g == self.generation => {
                     let frame = src.next_frame();
-                    if frame.is_none() {
+                    // A file's short frame is its last: the reference
+                    // reads the end with it, and the next file in a row
+                    // starts on the next period, not one later.
+                    let last = frame.as_ref().is_some_and(|f| {
+                        !src.is_generator() && f.samples() < crate::media::FRAME_SAMPLES
+                    });
+                    if frame.is_none() || last {
                         m.source = None;
                     } else {
                         m.paced.1 += 1;
                     }
-                    (frame, m.port.clone())
+                    (frame, m.port.clone(), last)
                 }
-                _ => (None, None),
+                _ => (None, None, false),
             }
         };
+        let (frame, port, last) = (frame.0, frame.1, frame.2);
+        if last {
+            if let (Some(f), Some(p)) = (&frame, &port) {
+                p.write(f, now);
+            }
+            if let Some(p) = port {
+                p.end_of_file();
+            }
+            self.active = false;
+            chan.wake();
+            return;
+        }
         match (frame, port) {
             (Some(f), Some(p)) => p.write(&f, now),
             (Some(_), None) => {}
-            (None, _) => {
+            (None, port) => {
+                if let Some(p) = port {
+                    p.end_of_file();
+                }
                 self.active = false;
                 chan.wake();
             }
@@ -288,7 +313,28 @@ impl Channel {
     /// generation for [`Channel::source_playing`].
     pub fn start_source(self: &Arc<Self>, mut source: Box<dyn FrameSource>) -> u64 {
         // ast_playstream writes the first frame at once; the clock paces
-        // the rest.
+        // the rest. A generator (ast_activate_generator) writes its first
+        // frame at the channel's next timing tick.
+        if source.is_generator() {
+            let (generation, port, owed) = {
+                let mut m = self.media();
+                // What played before ends here; the generator is paced by
+                // the clock's ticks alone.
+                let owed = m.stop();
+                m.next_generation += 1;
+                let g = m.next_generation;
+                m.source = Some((g, source));
+                m.unread.clear();
+                (g, m.port.clone(), owed)
+            };
+            write_owed(port, owed);
+            register_tick(Box::new(Pump {
+                chan: Arc::downgrade(self),
+                generation,
+                active: true,
+            }));
+            return generation;
+        }
         let first = source.next_frame();
         let (generation, port, owed) = {
             let mut m = self.media();
@@ -330,6 +376,12 @@ impl Channel {
             (m.stop(), m.port.clone())
         };
         write_owed(port, owed);
+    }
+
+    /// Takes the playing source out without stopping it (no more frames
+    /// go out; it stops when the caller drops it).
+    pub fn take_source(&self) -> Option<Box<dyn FrameSource>> {
+        self.media().source.take().map(|(_, s)| s)
     }
 
     /// Stops a file stream, leaving a generator playing (`ast_stopstream`).

@@ -333,6 +333,13 @@ impl MediaPort for RtpPort {
         self.publish(reports);
     }
 
+    fn end_of_file(&self) {
+        match self.pending.lock() {
+            Ok(mut p) => p.clear(),
+            Err(p) => p.into_inner().clear(),
+        }
+    }
+
     fn send_digit(&self, digit: char, duration_ms: u32) {
         let now = Instant::now();
         let reports = {

@@ -70,6 +70,7 @@ fn print_priority(p: &Priority) -> String {
 fn print_line(out: &mut String, left: &str, right: &str, p: &Priority, registrar: &str) {
     // Priorities a module added (not from a file) show the module instead.
     if p.origin.line == 0 {
+        let registrar = p.registrar.as_deref().unwrap_or(registrar);
         let _ = writeln!(out, "  {left:<17} {right:<45} [{registrar}]");
     } else {
         let _ = writeln!(

@@ -20,6 +20,7 @@ pub mod logger;
 pub mod manager;
 pub mod mixmonitor;
 pub mod moh;
+pub mod parking;
 pub mod pjsip;
 pub mod queue;
 pub mod sip;
@@ -140,6 +141,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(dialplan::commands());
     all.extend(database::commands());
     all.extend(devstate::commands());
+    all.extend(parking::commands());
     all.extend(channel::commands());
     all.extend(apps::commands());
     all.extend(sip::commands());
@@ -322,13 +324,19 @@ fn command_module(command: &str) -> Option<&'static str> {
         "stun" => "res_stun_monitor",
         "mixmonitor" => "app_mixmonitor",
         "phoneprov" => "res_phoneprov",
+        "parking" => "res_parking",
         _ => return None,
     })
 }
 
 /// Whether the command's module is loaded.
 fn registered(system: &System, command: &str) -> bool {
-    command_module(command).is_none_or(|m| system.loaded().modules.loads(m))
+    let loaded = system.loaded();
+    command_module(command).is_none_or(|m| match m {
+        // res_parking declines to load without res_parking.conf.
+        "res_parking" => loaded.parking.running(&loaded.modules),
+        m => loaded.modules.loads(m),
+    })
 }
 
 /// The commands the CLI answers now: those of the loaded modules.

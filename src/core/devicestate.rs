@@ -380,6 +380,10 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
             let v = sys.db.get(CUSTOM_FAMILY, name).ok().flatten();
             return DeviceState::from_token(v.as_deref().unwrap_or(""));
         }
+        let loaded = sys.loaded();
+        if provider.eq_ignore_ascii_case("park") && loaded.parking.running(&loaded.modules) {
+            return crate::parking::device_state(name);
+        }
         return DeviceState::Invalid;
     };
     if tech.eq_ignore_ascii_case("Local") {

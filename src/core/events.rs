@@ -232,6 +232,10 @@ pub struct BridgeSnapshot {
     pub bridge_type: &'static str,
     pub technology: &'static str,
     pub num_channels: usize,
+    /// Who made it and its name (`<unknown>` when empty): a parking
+    /// lot's bridge is `Parking`'s, named after the lot.
+    pub creator: &'static str,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

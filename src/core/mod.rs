@@ -59,6 +59,7 @@ pub struct Loaded {
     pub rtp: Arc<views::rtp::RtpConf>,
     pub features: Arc<views::features::FeaturesConf>,
     pub indications: Arc<views::indications::IndicationsConf>,
+    pub parking: Arc<views::parking::ParkingConf>,
     /// Per config file name, what loading it produced.
     pub reports: Vec<FileReport>,
 }
@@ -85,10 +86,11 @@ pub enum Part {
     Rtp,
     Features,
     Indications,
+    Parking,
 }
 
 impl Part {
-    pub const ALL: [Part; 18] = [
+    pub const ALL: [Part; 19] = [
         Part::Modules,
         Part::Logger,
         Part::Dialplan,
@@ -108,6 +110,7 @@ impl Part {
         Part::Rtp,
         Part::Features,
         Part::Indications,
+        Part::Parking,
     ];
 
     /// The config file this part reads.
@@ -131,6 +134,7 @@ impl Part {
             Part::Rtp => views::rtp::RtpConf::FILE,
             Part::Features => views::features::FeaturesConf::FILE,
             Part::Indications => views::indications::IndicationsConf::FILE,
+            Part::Parking => views::parking::ParkingConf::FILE,
         }
     }
 
@@ -155,6 +159,7 @@ impl Part {
             Part::Rtp => "res_rtp_asterisk",
             Part::Features => "features",
             Part::Indications => "indications",
+            Part::Parking => "res_parking",
         }
     }
 
@@ -238,6 +243,8 @@ impl Loaded {
                 self.dialplan = Arc::new(dp);
                 self.extensions_config = cfg.map(Arc::new);
                 self.set_report(report);
+                // res_parking's extensions live in the dialplan too.
+                crate::parking::install_extensions(self);
             }
             Part::Modules => view!(modules),
             Part::Logger => view!(logger),
@@ -282,6 +289,10 @@ impl Loaded {
             Part::Rtp => view!(rtp),
             Part::Features => view!(features),
             Part::Indications => view!(indications),
+            Part::Parking => {
+                view!(parking);
+                crate::parking::install_extensions(self);
+            }
         }
         Ok(())
     }
@@ -386,6 +397,8 @@ pub struct System {
     pub reloads: tokio::sync::watch::Sender<u64>,
     /// The CDR engine (`main/cdr.c`), fed once started.
     pub cdr: crate::cdr::Engine,
+    /// The parking lots' calls (res_parking).
+    pub parking: crate::parking::Parking,
     this: Weak<System>,
 }
 
@@ -424,6 +437,7 @@ impl System {
             sip: Mutex::new(Vec::new()),
             reloads: tokio::sync::watch::Sender::new(0),
             cdr: crate::cdr::Engine::new(),
+            parking: Default::default(),
             this: this.clone(),
         }))
     }
@@ -470,6 +484,19 @@ impl System {
             Ok(g) => g.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// Changes the live dialplan in place, as a module adding extensions
+    /// at run time does (res_parking's park-dial): the rest of the
+    /// configuration stays as it is.
+    pub fn update_dialplan(&self, f: impl FnOnce(&mut Dialplan)) {
+        let mut g = match self.loaded.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let mut next = (**g).clone();
+        f(Arc::make_mut(&mut next.dialplan));
+        *g = Arc::new(next);
     }
 
     pub fn cli_entries(&self) -> &[CliEntry] {

@@ -75,12 +75,21 @@ pub fn bridge_state_prefixed(b: &BridgeSnapshot, p: &str) -> String {
         "{p}BridgeUniqueid: {}\r\n\
          {p}BridgeType: {}\r\n\
          {p}BridgeTechnology: {}\r\n\
-         {p}BridgeCreator: <unknown>\r\n\
-         {p}BridgeName: <unknown>\r\n\
+         {p}BridgeCreator: {}\r\n\
+         {p}BridgeName: {}\r\n\
          {p}BridgeNumChannels: {}\r\n\
          {p}BridgeVideoSourceMode: none\r\n",
-        b.uniqueid, b.bridge_type, b.technology, b.num_channels
+        b.uniqueid,
+        b.bridge_type,
+        b.technology,
+        or_unknown(b.creator),
+        or_unknown(&b.name),
+        b.num_channels
     )
+}
+
+fn or_unknown(s: &str) -> &str {
+    if s.is_empty() { "<unknown>" } else { s }
 }
 
 /// `ast_escape_c`: control characters and quotes as C escapes.

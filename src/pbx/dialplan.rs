@@ -20,6 +20,9 @@ pub struct Priority {
     pub app: String,
     pub data: String,
     pub origin: Origin,
+    /// The module that added it, when not the context's registrar (a
+    /// parking lot's `res_parking/<lot>`); `dialplan show` names it.
+    pub registrar: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,6 +244,7 @@ pub fn module_contexts() -> Vec<(&'static str, Context)> {
             file: std::sync::Arc::from(std::path::Path::new("")),
             line: 0,
         },
+        registrar: None,
     };
     let mut ctx = Context::new("__func_periodic_hook_context__");
     ctx.registrar = "func_periodic_hook".into();
@@ -348,6 +352,117 @@ impl Dialplan {
         let i = self.contexts.len() - 1;
         self.index.insert(name.to_string(), i);
         i
+    }
+
+    /// Adds a priority a module registers (`ast_add_extension2` with a
+    /// registrar), creating the context as `ctx_registrar`'s if it does
+    /// not exist. `false` when the priority is taken. The lookup tables
+    /// are stale until [`Dialplan::reindex`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_module_priority(
+        &mut self,
+        context: &str,
+        ctx_registrar: &str,
+        exten: &str,
+        priority: i32,
+        app: &str,
+        data: &str,
+        registrar: &str,
+    ) -> bool {
+        let created = !self.index.contains_key(context);
+        let ci = self.context_mut(context);
+        if created {
+            self.contexts[ci].registrar = ctx_registrar.to_string();
+        }
+        let name = normalize_name(exten);
+        let ctx = &mut self.contexts[ci];
+        let pri = Priority {
+            priority,
+            label: None,
+            app: app.to_string(),
+            data: data.to_string(),
+            origin: Origin {
+                file: std::sync::Arc::from(std::path::Path::new("")),
+                line: 0,
+            },
+            registrar: (registrar != ctx.registrar).then(|| registrar.to_string()),
+        };
+        // The same order as extensions.conf's: a caller-id match first.
+        let at = ctx.extensions.partition_point(|e| {
+            ext_cmp(&e.name, &name)
+                .then(if e.cidmatch.is_some() {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Equal
+                })
+                .is_lt()
+        });
+        match ctx.extensions.get_mut(at) {
+            Some(e) if ext_cmp(&e.name, &name).is_eq() && e.cidmatch.is_none() => {
+                if e.priority(priority).is_some() {
+                    return false;
+                }
+                let p = e.priorities.partition_point(|p| p.priority < priority);
+                e.priorities.insert(p, pri);
+            }
+            _ => ctx.extensions.insert(
+                at,
+                Extension {
+                    name,
+                    cidmatch: None,
+                    priorities: vec![pri],
+                },
+            ),
+        }
+        true
+    }
+
+    /// Removes what a module registered (`ast_context_destroy` by
+    /// registrar): its priorities, extensions left empty, and contexts it
+    /// created that are left empty.
+    pub fn remove_registrar(&mut self, owns: impl Fn(&str) -> bool) {
+        for ctx in &mut self.contexts {
+            let ctx_reg = ctx.registrar.clone();
+            for e in &mut ctx.extensions {
+                e.priorities.retain(|p| {
+                    p.origin.line != 0 || !owns(p.registrar.as_deref().unwrap_or(&ctx_reg))
+                });
+            }
+            ctx.extensions.retain(|e| !e.priorities.is_empty());
+        }
+        self.contexts.retain(|c| {
+            !(owns(&c.registrar)
+                && c.extensions.is_empty()
+                && c.includes.is_empty()
+                && c.switches.is_empty()
+                && c.ignorepats.is_empty())
+        });
+        self.index = self
+            .contexts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+    }
+
+    /// Removes one priority of an extension (no caller-id match), and the
+    /// extension if it has no other.
+    pub fn remove_priority(&mut self, context: &str, exten: &str, priority: i32) {
+        let Some(&ci) = self.index.get(context) else {
+            return;
+        };
+        let ctx = &mut self.contexts[ci];
+        for e in &mut ctx.extensions {
+            if e.name == exten && e.cidmatch.is_none() {
+                e.priorities.retain(|p| p.priority != priority);
+            }
+        }
+        ctx.extensions.retain(|e| !e.priorities.is_empty());
+    }
+
+    /// Rebuilds the lookup tables after module changes.
+    pub fn reindex(&mut self) {
+        self.lookup = LookupIndex::build(&self.contexts, |name| self.index.get(name).copied());
     }
 
     /// Builds the dialplan from a loaded extensions.conf.
@@ -684,6 +799,7 @@ impl Dialplan {
             app,
             data,
             origin: origin.clone(),
+            registrar: None,
         };
         match (pos, same) {
             (Some(i), true) => {

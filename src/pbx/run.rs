@@ -252,6 +252,11 @@ pub async fn run_loop(ctx: &AppCtx) {
                     let flags = chan.softhangup_flags();
                     if flags & softhangup::ASYNCGOTO != 0 {
                         chan.clear_softhangup(softhangup::ASYNCGOTO);
+                        // The Park action may have taken the channel.
+                        if !crate::parking::features::run_yanked(ctx).await {
+                            error = true;
+                            break 'outer;
+                        }
                         continue;
                     }
                     if flags & softhangup::TIMEOUT != 0 {
@@ -321,6 +326,10 @@ pub async fn run_loop(ctx: &AppCtx) {
                     let flags = chan.softhangup_flags();
                     if flags & softhangup::ASYNCGOTO != 0 {
                         chan.clear_softhangup(softhangup::ASYNCGOTO);
+                        if !crate::parking::features::run_yanked(ctx).await {
+                            error = true;
+                            break 'outer;
+                        }
                         continue 'outer;
                     }
                     if flags & softhangup::TIMEOUT != 0 && handle_timeout(ctx) {

@@ -801,6 +801,10 @@ impl Driver for CallDriver {
             Flavor::ChanSip if up && !self.remote_gone.load(Ordering::SeqCst) => {
                 let q = self.rtp.quality();
                 crate::channels::rtp::set_stats_vars(chan, &q);
+                // The channel's latest state (where a dialplan that fell
+                // through ended) is published between the two: the
+                // reference shows the last variable at the new priority.
+                chan.publish_snapshot();
                 chan.set_var_event("RTPAUDIOQOS", &q[0]);
                 // A call chan_sip placed ends with Normal Clearing when
                 // nothing set a cause (an originated call whose

@@ -15,6 +15,7 @@ mod mixmonitor;
 mod module;
 mod monitor;
 mod originate;
+mod parking;
 mod pbx;
 mod pjsip;
 mod sip;
@@ -54,6 +55,8 @@ impl Action {
             Some("chan_sip") => {
                 loaded.modules.loads("chan_sip") && sys.conf.dirs.etc.join("sip.conf").exists()
             }
+            // res_parking declines to load without res_parking.conf.
+            Some("res_parking") => loaded.parking.running(&loaded.modules),
             Some(m) => loaded.modules.loads(m),
         }
     }
@@ -281,6 +284,27 @@ pub static ACTIONS: &[Action] = &[
         ORIGINATE,
         "Place a call and connect it to an extension or application.",
         originate::originate
+    ),
+    action!(
+        "Park",
+        CALL,
+        "Park a channel in a parking lot.",
+        parking::park,
+        "res_parking"
+    ),
+    action!(
+        "ParkedCalls",
+        CALL,
+        "List the parked calls, of every lot or of one.",
+        parking::parked_calls,
+        "res_parking"
+    ),
+    action!(
+        "Parkinglots",
+        CALL,
+        "List the parking lots.",
+        parking::parkinglots,
+        "res_parking"
     ),
     action!(
         "PauseMonitor",
