@@ -52,7 +52,7 @@ pub fn parse_park_data(ctx: &AppCtx, data: &str) -> Option<ParkOptions> {
             );
             return None;
         }
-        match lead_int(arg) {
+        match crate::config::views::values::scan_d(arg) {
             Some(n) if n >= 0 => opts.time_limit = u32::try_from(n).ok(),
             _ => {
                 ctx.error(
@@ -73,17 +73,6 @@ pub fn parse_park_data(ctx: &AppCtx, data: &str) -> Option<ParkOptions> {
     opts.ringing = o.has('r');
     opts.randomize = o.has('R');
     Some(opts)
-}
-
-/// `sscanf("%d")`: the leading integer.
-fn lead_int(s: &str) -> Option<i64> {
-    let s = s.trim_start();
-    let end = s
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
-        .map(|(i, _)| i)
-        .unwrap_or(s.len());
-    s[..end].parse().ok()
 }
 
 /// `park_app_exec`.
@@ -147,7 +136,7 @@ fn parked_call<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         };
         let space = match args.get(1).filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => match lead_int(s) {
+            Some(s) => match crate::config::views::values::scan_d(s) {
                 Some(n) if n >= 0 => u32::try_from(n).ok(),
                 _ => {
                     let r = invalid_park(ctx).await;

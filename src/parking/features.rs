@@ -97,17 +97,9 @@ async fn park_peer(
     };
     let space = entered.pu.space;
     start_holding(sys, parkee, entered);
-    // The parker's subscription: it hears the space, then leaves. The
+    // The parker's subscription: it hears the space, then leaves (the
     // ParkedCall message reaches it through the parking topic and the
-    // announcement is queued to its bridge channel: it starts a media
-    // period after the parking (in every capture of sip_parkcall_feature
-    // and sip_park_action_bridged the parked call had 155 frames of music
-    // by the time it was hung up, one more than when the announcement
-    // starts at once).
-    tokio::time::sleep(std::time::Duration::from_millis(u64::from(
-        crate::media::FRAME_MS,
-    )))
-    .await;
+    // announcement is queued to its bridge channel).
     let pctx = AppCtx {
         sys: sys.clone(),
         chan: parker.clone(),

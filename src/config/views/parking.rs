@@ -146,16 +146,7 @@ impl ParkingConf {
 /// `%d-%d` with 0 < low <= high.
 fn parse_range(v: &str) -> Option<(u32, u32)> {
     let (a, b) = v.split_once('-')?;
-    let lead_int = |s: &str| -> Option<i64> {
-        let s = s.trim_start();
-        let end = s
-            .char_indices()
-            .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
-            .map(|(i, _)| i)
-            .unwrap_or(s.len());
-        s[..end].parse().ok()
-    };
-    let (low, high) = (lead_int(a)?, lead_int(b)?);
+    let (low, high) = (super::values::scan_d(a)?, super::values::scan_d(b)?);
     if high < low || low <= 0 {
         return None;
     }

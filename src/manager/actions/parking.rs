@@ -89,7 +89,7 @@ pub fn park<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     }
     let mut time_limit = None;
     if !timeout.is_empty() {
-        match lead_int(timeout) {
+        match crate::config::views::values::scan_d(timeout) {
             Some(n) if n >= 0 => {
                 // Milliseconds, at least a second once not 0.
                 time_limit = Some(if n == 0 { 0 } else { (n / 1000).max(1) as u32 });
@@ -136,15 +136,4 @@ pub fn park<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     } else {
         now(Flow::Reply(Reply::error(m, "Park action failed\n")))
     }
-}
-
-/// `sscanf("%30d")`.
-fn lead_int(s: &str) -> Option<i64> {
-    let s = s.trim_start();
-    let end = s
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
-        .map(|(i, _)| i)
-        .unwrap_or(s.len());
-    s[..end].parse().ok()
 }
