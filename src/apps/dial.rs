@@ -538,28 +538,21 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
     use crate::channels::bridge_basic;
     bridge_basic::set_dial_features(ctx, &peer, |c| options.contains_key(&c));
-    let (mut bridge, mut ended) = bridge_basic::bridge_call(sys, &caller, &peer).await;
-    let mut peer = peer;
-    // An attended transfer changed who is in the call.
-    while let bridge_basic::Ended::Replaced {
-        gone,
-        stays,
-        target,
-        bridge: next,
-    } = ended
-    {
-        if Arc::ptr_eq(&gone, &caller) {
-            // The caller is out; the other two talk on without Dial.
-            bridge_basic::spawn_detached(sys, next, stays, target);
-            set_answered(ctx, &caller);
-            return Err(AppExit::Hangup);
-        }
-        // The callee is out: the caller goes on with its new partner.
-        crate::pbx::run::hangup_channel(sys, &peer);
-        peer = target;
-        bridge = next;
-        ended = bridge_basic::rejoin(sys, &bridge, &caller, &peer).await;
-    }
+    let (bridge, ended) = bridge_basic::bridge_call(sys, &caller, &peer).await;
+    // An attended transfer may have changed who is in the call.
+    let (bridge, peer, ended) =
+        match bridge_basic::follow_transfers(sys, &caller, bridge, peer, ended).await {
+            bridge_basic::Followed::Stays {
+                bridge,
+                peer,
+                ended,
+            } => (bridge, peer, ended),
+            bridge_basic::Followed::Out => {
+                // The other two talk on without Dial.
+                set_answered(ctx, &caller);
+                return Err(AppExit::Hangup);
+            }
+        };
     if let Some(t) = bridge.transfer() {
         // A transfer took the bridge apart (both have left it).
         bridge.destroy();

@@ -185,25 +185,16 @@ fn parked_call<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         bridge.join(chan);
         bridge.update_connected_lines();
-        let mut ended = bridge_basic::rejoin(sys, &bridge, chan, &parkee).await;
-        let mut bridge = bridge;
-        let mut peer = parkee;
-        while let bridge_basic::Ended::Replaced {
-            gone,
-            stays,
-            target,
-            bridge: next,
-        } = ended
-        {
-            if Arc::ptr_eq(&gone, chan) {
-                bridge_basic::spawn_detached(sys, next, stays, target);
-                return Err(AppExit::Hangup);
-            }
-            crate::pbx::run::hangup_channel(sys, &peer);
-            peer = target;
-            bridge = next;
-            ended = bridge_basic::rejoin(sys, &bridge, chan, &peer).await;
-        }
+        let ended = bridge_basic::rejoin(sys, &bridge, chan, &parkee).await;
+        let (bridge, peer, ended) =
+            match bridge_basic::follow_transfers(sys, chan, bridge, parkee, ended).await {
+                bridge_basic::Followed::Stays {
+                    bridge,
+                    peer,
+                    ended,
+                } => (bridge, peer, ended),
+                bridge_basic::Followed::Out => return Err(AppExit::Hangup),
+            };
         if bridge.transfer().is_some() {
             // The parked call went where it was sent (its own PBX follows
             // the async goto); the retriever is done.

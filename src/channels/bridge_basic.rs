@@ -211,6 +211,55 @@ pub async fn rejoin(
     run(sys, bridge, &mut members).await
 }
 
+/// Where a two-party call stands once the attended transfers that
+/// replaced its members have been followed.
+pub enum Followed {
+    /// `chan` was transferred out: the other two talk on without it.
+    Out,
+    /// `chan` talks on with `peer` in `bridge` until `ended`.
+    Stays {
+        bridge: Arc<Bridge>,
+        peer: Arc<Channel>,
+        ended: Ended,
+    },
+}
+
+/// Follows attended transfers for `chan`, whose call with `peer` in
+/// `bridge` ended as `ended`: when the peer was replaced it is hung up
+/// and `chan` goes on with the transfer target; when `chan` itself was,
+/// the others go on detached.
+pub async fn follow_transfers(
+    sys: &Arc<System>,
+    chan: &Arc<Channel>,
+    mut bridge: Arc<Bridge>,
+    mut peer: Arc<Channel>,
+    mut ended: Ended,
+) -> Followed {
+    loop {
+        let Ended::Replaced {
+            gone,
+            stays,
+            target,
+            bridge: next,
+        } = ended
+        else {
+            return Followed::Stays {
+                bridge,
+                peer,
+                ended,
+            };
+        };
+        if Arc::ptr_eq(&gone, chan) {
+            spawn_detached(sys, next, stays, target);
+            return Followed::Out;
+        }
+        crate::pbx::run::hangup_channel(sys, &peer);
+        peer = target;
+        bridge = next;
+        ended = rejoin(sys, &bridge, chan, &peer).await;
+    }
+}
+
 /// Bridges two channels no dialplan waits on (a transferee and the
 /// target it was transferred to, both imparted in Asterisk): when the
 /// bridge ends, both leave and hang up, the one that went first first.

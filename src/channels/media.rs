@@ -168,7 +168,7 @@ impl Tick for Pump {
             self.active = false;
             return;
         };
-        let frame = {
+        let (frame, port, last) = {
             let mut m = chan.media();
             let due = m.next_due();
             match m.source.as_mut() {
@@ -195,28 +195,15 @@ impl Tick for Pump {
                 _ => (None, None, false),
             }
         };
-        let (frame, port, last) = (frame.0, frame.1, frame.2);
-        if last {
-            if let (Some(f), Some(p)) = (&frame, &port) {
-                p.write(f, now);
-            }
+        if let (Some(f), Some(p)) = (&frame, &port) {
+            p.write(f, now);
+        }
+        if frame.is_none() || last {
             if let Some(p) = port {
                 p.end_of_file();
             }
             self.active = false;
             chan.wake();
-            return;
-        }
-        match (frame, port) {
-            (Some(f), Some(p)) => p.write(&f, now),
-            (Some(_), None) => {}
-            (None, port) => {
-                if let Some(p) = port {
-                    p.end_of_file();
-                }
-                self.active = false;
-                chan.wake();
-            }
         }
     }
 
@@ -312,49 +299,35 @@ impl Channel {
     /// (`ast_activate_generator` / `ast_playstream`); returns its
     /// generation for [`Channel::source_playing`].
     pub fn start_source(self: &Arc<Self>, mut source: Box<dyn FrameSource>) -> u64 {
-        // ast_playstream writes the first frame at once; the clock paces
-        // the rest. A generator (ast_activate_generator) writes its first
-        // frame at the channel's next timing tick.
-        if source.is_generator() {
-            let (generation, port, owed) = {
-                let mut m = self.media();
-                // What played before ends here; the generator is paced by
-                // the clock's ticks alone.
-                let owed = m.stop();
-                m.next_generation += 1;
-                let g = m.next_generation;
-                m.source = Some((g, source));
-                m.unread.clear();
-                (g, m.port.clone(), owed)
-            };
-            write_owed(port, owed);
-            register_tick(Box::new(Pump {
-                chan: Arc::downgrade(self),
-                generation,
-                active: true,
-            }));
-            return generation;
-        }
-        let first = source.next_frame();
+        // ast_playstream writes a file's first frame at once and its timer
+        // paces the rest; a generator (ast_activate_generator) writes its
+        // first frame at the channel's next timing tick, the clock's.
+        let generator = source.is_generator();
+        let first = if generator { None } else { source.next_frame() };
         let (generation, port, owed) = {
             let mut m = self.media();
+            // What played before ends here.
             let owed = m.stop();
             m.next_generation += 1;
             let g = m.next_generation;
-            if first.is_some() {
+            if generator || first.is_some() {
                 m.source = Some((g, source));
-                m.paced = (Some(Instant::now()), 1);
+                if !generator {
+                    m.paced = (Some(Instant::now()), 1);
+                }
                 m.unread.clear();
             }
             (g, m.port.clone(), owed)
         };
         write_owed(port.clone(), owed);
-        let Some(first) = first else {
-            self.wake();
-            return generation;
-        };
-        if let Some(p) = port {
-            p.write(&first, Instant::now());
+        if !generator {
+            let Some(first) = first else {
+                self.wake();
+                return generation;
+            };
+            if let Some(p) = port {
+                p.write(&first, Instant::now());
+            }
         }
         register_tick(Box::new(Pump {
             chan: Arc::downgrade(self),
@@ -371,11 +344,7 @@ impl Channel {
 
     /// Stops whatever plays (`ast_stopstream`, `ast_deactivate_generator`).
     pub fn stop_source(&self) {
-        let (owed, port) = {
-            let mut m = self.media();
-            (m.stop(), m.port.clone())
-        };
-        write_owed(port, owed);
+        self.stop_if(|_| true);
     }
 
     /// Takes the playing source out without stopping it (no more frames
@@ -386,22 +355,20 @@ impl Channel {
 
     /// Stops a file stream, leaving a generator playing (`ast_stopstream`).
     pub fn stop_stream(&self) {
-        let (owed, port) = {
-            let mut m = self.media();
-            if !m.source.as_ref().is_some_and(|(_, s)| !s.is_generator()) {
-                return;
-            }
-            (m.stop(), m.port.clone())
-        };
-        write_owed(port, owed);
+        self.stop_if(|s| !s.is_generator());
     }
 
     /// Stops a generator, leaving a file stream playing
     /// (`ast_deactivate_generator`).
     pub fn stop_generator(&self) {
+        self.stop_if(|s| s.is_generator());
+    }
+
+    /// Stops the source if `which` picks it, its owed frames written.
+    fn stop_if(&self, which: impl Fn(&dyn FrameSource) -> bool) {
         let (owed, port) = {
             let mut m = self.media();
-            if !m.source.as_ref().is_some_and(|(_, s)| s.is_generator()) {
+            if !m.source.as_ref().is_some_and(|(_, s)| which(s.as_ref())) {
                 return;
             }
             (m.stop(), m.port.clone())
@@ -442,9 +409,7 @@ impl Channel {
 
     /// A frame arrived from the device.
     pub fn media_in(&self, frame: &AudioFrame) {
-        let spies = self.media().spies.clone();
-        spies.feed(super::audiohook::Direction::Read, frame);
-        let first = {
+        let (first, spies) = {
             let mut m = self.media();
             // A file playing to the channel reads (and drops) what it
             // receives (`ast_waitstream`), so a bridge passes nothing on
@@ -462,8 +427,9 @@ impl Channel {
                 }
                 m.unread.push_back((Instant::now(), frame.clone()));
             }
-            !std::mem::replace(&mut m.media_seen, true)
+            (!std::mem::replace(&mut m.media_seen, true), m.spies.clone())
         };
+        spies.feed(super::audiohook::Direction::Read, frame);
         // Only the first frame wakes waiters (Answer waits for it); the
         // other 50 a second need nobody.
         if first {

@@ -537,16 +537,7 @@ impl Channel {
         self.publish_snapshot();
         // ast_setstate: the device's state is worked out against the
         // calls as they are now (see `devicestate` for why now).
-        let device = device_name(&self.name);
-        let calls = match self.registry.upgrade() {
-            Some(r) => r.device_calls(device),
-            None => None,
-        };
-        self.events.device_changed(
-            device,
-            self.devstate_cachable(),
-            crate::core::devicestate::Pending::Calls(calls),
-        );
+        self.device_state_changed();
     }
 
     /// A HOLD or UNHOLD indication reaches the channel (a bridge member
@@ -560,6 +551,12 @@ impl Channel {
             return;
         }
         self.lock().props.on_hold = held;
+        self.device_state_changed();
+    }
+
+    /// The channel's device has its state worked out again against its
+    /// calls as they are now (`ast_devstate_changed` from the driver).
+    fn device_state_changed(&self) {
         let device = device_name(&self.name);
         let calls = match self.registry.upgrade() {
             Some(r) => r.device_calls(device),
