@@ -316,6 +316,16 @@ fn warn_digit_classes(ctx: &AppCtx) {
 /// class already plays. `Err` when no class could start (the caller
 /// logs it).
 pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
+    moh_start_interpreting(ctx, mclass, None)
+}
+
+/// `local_ast_moh_start` with a channel driver's `interpclass` (its
+/// `mohinterpret`), tried after the channel's and the requested class.
+pub fn moh_start_interpreting(
+    ctx: &AppCtx,
+    mclass: Option<&str>,
+    interpclass: Option<&str>,
+) -> Result<(), ()> {
     warn_digit_classes(ctx);
     let moh = ctx.sys.loaded().moh.clone();
     let chan_class = ctx.chan.lock().musicclass.clone();
@@ -324,6 +334,7 @@ pub fn moh_start(ctx: &AppCtx, mclass: Option<&str>) -> Result<(), ()> {
     } else {
         vec![mclass.unwrap_or(""), chan_class.as_str()]
     };
+    candidates.push(interpclass.unwrap_or(""));
     candidates.push("default");
     let mut class = None;
     for name in candidates.into_iter().filter(|n| !n.is_empty()) {

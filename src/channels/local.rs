@@ -308,15 +308,28 @@ pub fn call(sys: &System, one: &Arc<Channel>, two: &Arc<Channel>) -> Result<(), 
         });
     }
     {
-        let (caller, connected) = {
+        // `ast_unreal_call_setup`: caller and connected line cross over,
+        // as do the account codes; the language and music class follow.
+        let (caller, connected, language, musicclass, accountcode, peeraccount) = {
             let d = one.lock();
-            (d.caller.clone(), d.connected.clone())
+            (
+                d.caller.clone(),
+                d.connected.clone(),
+                d.language.clone(),
+                d.musicclass.clone(),
+                d.accountcode.clone(),
+                d.peeraccount.clone(),
+            )
         };
         let mut d = two.lock();
         d.caller.id = connected.id.clone();
         d.caller.ani = connected.ani.clone();
         d.connected.id = caller.id.clone();
         d.connected.ani = caller.ani.clone();
+        d.language = language;
+        d.musicclass = musicclass;
+        d.accountcode = peeraccount;
+        d.peeraccount = accountcode;
     }
     two.publish_snapshot();
     let (exten, context, cid) = {

@@ -300,8 +300,9 @@ impl Channel {
     /// generation for [`Channel::source_playing`].
     pub fn start_source(self: &Arc<Self>, mut source: Box<dyn FrameSource>) -> u64 {
         // ast_playstream writes a file's first frame at once and its timer
-        // paces the rest; a generator (ast_activate_generator) writes its
-        // first frame at the channel's next timing tick, the clock's.
+        // paces the rest; ast_activate_generator sets the channel's timer
+        // to 50 a second from then, so a generator's first frame is due
+        // one frame time after it starts, and the rest paced the same way.
         let generator = source.is_generator();
         let first = if generator { None } else { source.next_frame() };
         let (generation, port, owed) = {
@@ -312,9 +313,9 @@ impl Channel {
             let g = m.next_generation;
             if generator || first.is_some() {
                 m.source = Some((g, source));
-                if !generator {
-                    m.paced = (Some(Instant::now()), 1);
-                }
+                // Frame 0 is the file's first, written below; a generator
+                // has none at its start.
+                m.paced = (Some(Instant::now()), 1);
                 m.unread.clear();
             }
             (g, m.port.clone(), owed)

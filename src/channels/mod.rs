@@ -293,6 +293,8 @@ pub trait Driver: Send + Sync {
     /// The channel's connected line was updated (`ast_indicate_data` of
     /// a connected-line frame), already set on the channel.
     fn connected_line(&self, _chan: &Arc<Channel>) {}
+    /// A HOLD (`held`) or UNHOLD indication reached the channel.
+    fn hold(&self, _chan: &Arc<Channel>, _held: bool) {}
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).
@@ -541,17 +543,23 @@ impl Channel {
     }
 
     /// A HOLD or UNHOLD indication reaches the channel (a bridge member
-    /// put it on hold). Of the drivers only chan_pjsip shows it: it keeps
-    /// the channel in its held list, which its device state reads as
-    /// ONHOLD, and has the device's state worked out again
-    /// (`chan_pjsip_indicate`). Nothing reaches a channel being hung up
+    /// put it on hold): the core keeps its hold state
+    /// (`ast_channel_hold_state`), chan_pjsip keeps the channel in its
+    /// held list, which its device state reads as ONHOLD, and has the
+    /// device's state worked out again (`chan_pjsip_indicate`); then the
+    /// driver acts on it. Nothing reaches a channel being hung up
     /// (`indicate_data_internal`).
-    pub fn indicate_hold(&self, held: bool) {
-        if self.tech != "PJSIP" || self.check_hangup() {
+    pub fn indicate_hold(self: &Arc<Self>, held: bool) {
+        if self.check_hangup() {
             return;
         }
         self.lock().props.on_hold = held;
-        self.device_state_changed();
+        if self.tech == "PJSIP" {
+            self.device_state_changed();
+        }
+        if let Some(d) = self.driver() {
+            d.hold(self, held);
+        }
     }
 
     /// The channel's device has its state worked out again against its
@@ -570,7 +578,7 @@ impl Channel {
     }
 
     /// Whether the last hold indication it got was HOLD
-    /// (`ast_channel_hold_state`; only kept for chan_pjsip channels).
+    /// (`ast_channel_hold_state`).
     pub fn is_held(&self) -> bool {
         self.lock().props.on_hold
     }

@@ -107,6 +107,9 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
         Ok(mut g) => *g = stacks,
         Err(p) => *p.into_inner() = stacks,
     }
+    // Call files, once channels can be made (pbx_spool waits for the
+    // full boot).
+    crate::pbx::spool::start(&system);
     if !opts.quiet {
         println!("Asterisk Ready.");
     }

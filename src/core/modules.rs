@@ -39,6 +39,7 @@ const BUILTIN: &[&str] = &[
     "func_uri",
     "func_version",
     "pbx_config",
+    "pbx_spool",
     "res_manager_devicestate",
 ];
 

@@ -609,10 +609,10 @@ async fn hold(
     let chan = &ctx.chan;
     // Asterisk's music is paced from its own start, and the interval hook
     // due with the last frame runs first: a call parked for N periods
-    // hears N-1 frames (149 in 3 s, 99 in 2 s in every capture). Ours go
-    // out on the shared media clock, whose phase against the parking
-    // varies: the timeout counts the music's frames instead, acting once
-    // N-1 went out (or at the time limit, without music).
+    // hears N-1 frames (149 in 3 s, 99 in 2 s in every capture). Our
+    // music starts a little after the parking's clock reading, so the
+    // timeout counts the music's frames instead, acting once N-1 went out
+    // (or at the time limit, without music).
     let deadline =
         (pu.time_limit > 0).then(|| pu.start + Duration::from_secs(u64::from(pu.time_limit)));
     let music = chan.media().music.clone();

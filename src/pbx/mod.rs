@@ -7,6 +7,7 @@ pub mod find;
 pub mod originate;
 pub mod pattern;
 pub mod run;
+pub mod spool;
 pub mod subst;
 pub mod timing;
 pub mod vars;

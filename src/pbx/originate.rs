@@ -98,7 +98,11 @@ fn prepare_outgoing(sys: &System, chan: &Arc<Channel>, out: &Outgoing) {
         crate::pbx::set_var(sys, Some(chan), n, Some(v));
     }
     if let Some(acct) = &out.account {
-        chan.lock().accountcode = acct.clone();
+        {
+            let mut d = chan.lock();
+            d.accountcode = acct.clone();
+            d.peeraccount = acct.clone();
+        }
         chan.publish_snapshot();
     }
     if out.cid_num.is_some() || out.cid_name.is_some() {
@@ -209,7 +213,9 @@ enum Outcome {
     Timeout,
 }
 
-async fn wait_answer(chan: &Arc<Channel>, timeout: Duration) -> Outcome {
+/// `early_media`: progress counts as the answer (a call file's
+/// `early_media: yes`, `pbx_outgoing_state_callback`).
+async fn wait_answer(chan: &Arc<Channel>, timeout: Duration, early_media: bool) -> Outcome {
     let deadline = Instant::now() + timeout;
     let mut ringing = false;
     loop {
@@ -228,6 +234,10 @@ async fn wait_answer(chan: &Arc<Channel>, timeout: Duration) -> Outcome {
         match pending {
             Some(Indication::Busy) => return Outcome::Busy,
             Some(Indication::Congestion) => return Outcome::Congestion,
+            Some(Indication::Progress) if early_media => {
+                chan.set_state(ChanState::Up);
+                return Outcome::Answered;
+            }
             _ => {}
         }
         if chan.check_hangup() {
@@ -270,8 +280,40 @@ pub async fn originate_then(
     out: &Outgoing,
     on_up: impl FnOnce(&Arc<Channel>),
 ) -> Result<Arc<Channel>, OriginateError> {
-    let chan = request(&sys, tech_data, init, out).await?;
-    let outcome = wait_answer(&chan, timeout).await;
+    let chan = originate_dial(&sys, tech_data, timeout, init, out, false).await?;
+    on_up(&chan);
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan: chan.clone(),
+    };
+    match target {
+        Target::Application { app, data } => {
+            tokio::spawn(run_app(ctx, app, data));
+        }
+        Target::Extension {
+            context,
+            exten,
+            priority,
+        } => {
+            set_location(&chan, &context, &exten, priority);
+            crate::pbx::run::pbx_start_or_hang_up(ctx);
+        }
+    }
+    Ok(chan)
+}
+
+/// Places the call and waits for it to be answered (DialEnd ANSWER), or
+/// says why it was not (the channel then hung up).
+async fn originate_dial(
+    sys: &Arc<System>,
+    tech_data: &str,
+    timeout: Duration,
+    init: NewChannel,
+    out: &Outgoing,
+    early_media: bool,
+) -> Result<Arc<Channel>, OriginateError> {
+    let chan = request(sys, tech_data, init, out).await?;
+    let outcome = wait_answer(&chan, timeout, early_media).await;
     let dial_end = |status: &str| {
         chan.emit(crate::core::events::EventKind::DialEnd {
             status: status.to_string(),
@@ -328,58 +370,129 @@ pub async fn originate_then(
             });
         }
     }
-    on_up(&chan);
+    Ok(chan)
+}
+
+/// `ast_pbx_outgoing_*` with `AST_OUTGOING_WAIT_COMPLETE` (call files):
+/// the call is placed and, once answered, `target` runs in this task; it
+/// returns when the target is done and the channel hung up.
+pub async fn originate_complete(
+    sys: Arc<System>,
+    tech_data: &str,
+    target: Target,
+    timeout: Duration,
+    out: &Outgoing,
+    early_media: bool,
+) -> Result<(), OriginateError> {
+    let chan = originate_dial(
+        &sys,
+        tech_data,
+        timeout,
+        NewChannel::default(),
+        out,
+        early_media,
+    )
+    .await?;
     let ctx = AppCtx {
         sys: sys.clone(),
         chan: chan.clone(),
     };
     match target {
-        Target::Application { app, data } => {
-            tokio::spawn(async move {
-                // Unlike a PBX, this thread binds no call id: the channel's
-                // lines carry one only if its driver gave it one.
-                let callid = ctx.chan.callid();
-                let run = async {
-                    match crate::apps::find(&app) {
-                        Some(a) => {
-                            ctx.verbose(
-                                4,
-                                crate::site!("pbx.c", 7713, "pbx_outgoing_exec"),
-                                &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name),
-                            );
-                            let _ = crate::apps::exec(&ctx, a, &data).await;
-                        }
-                        None => {
-                            ctx.warning(
-                                crate::site!("pbx.c", 7717, "pbx_outgoing_exec"),
-                                &format!("No such application '{app}'"),
-                            );
-                        }
-                    }
-                    // ast_pbx_outgoing_app hangs up without making up
-                    // a cause.
-                    crate::pbx::run::hangup_channel(&ctx.sys, &ctx.chan);
-                };
-                if callid == 0 {
-                    run.await;
-                } else {
-                    crate::core::logger::CALLID.scope(callid, run).await;
-                }
-            });
-        }
+        Target::Application { app, data } => run_app(ctx, app, data).await,
         Target::Extension {
             context,
             exten,
             priority,
         } => {
-            {
-                let mut d = chan.lock();
-                d.set_context(&context);
-                d.set_exten(&exten);
-                d.priority = priority;
-            }
-            crate::pbx::run::pbx_start_or_hang_up(ctx);
+            set_location(&chan, &context, &exten, priority);
+            crate::pbx::run::pbx_run_or_hang_up(ctx).await;
         }
     }
-    Ok(chan)
+    Ok(())
+}
+
+fn set_location(chan: &Channel, context: &str, exten: &str, priority: i32) {
+    let mut d = chan.lock();
+    d.set_context(context);
+    d.set_exten(exten);
+    d.priority = priority;
+}
+
+/// `pbx_outgoing_exec` for an application: the application runs on the
+/// answered channel, which is then hung up.
+async fn run_app(ctx: AppCtx, app: String, data: String) {
+    // Unlike a PBX, this thread binds no call id: the channel's lines
+    // carry one only if its driver gave it one.
+    let callid = ctx.chan.callid();
+    let run = async {
+        match crate::apps::find(&app) {
+            Some(a) => {
+                ctx.verbose(
+                    4,
+                    crate::site!("pbx.c", 7713, "pbx_outgoing_exec"),
+                    &format!("Launching {}({}) on {}", a.name, data, ctx.chan.name),
+                );
+                let _ = crate::apps::exec(&ctx, a, &data).await;
+            }
+            None => {
+                ctx.warning(
+                    crate::site!("pbx.c", 7717, "pbx_outgoing_exec"),
+                    &format!("No such application '{app}'"),
+                );
+            }
+        }
+        // ast_pbx_outgoing_app hangs up without making up a cause.
+        crate::pbx::run::hangup_channel(&ctx.sys, &ctx.chan);
+    };
+    if callid == 0 {
+        run.await;
+    } else {
+        crate::core::logger::CALLID.scope(callid, run).await;
+    }
+}
+
+/// A synchronous originate to an extension that failed goes on at the
+/// context's `failed` extension, when there is one, on a channel of its
+/// own (`OutgoingSpoolFailed`, with `REASON` and the call's variables),
+/// run to its end (`ast_pbx_outgoing_exten_predial`).
+pub async fn run_failed_extension(sys: &Arc<System>, context: &str, reason: u32, out: &Outgoing) {
+    let exists = {
+        let loaded = sys.loaded();
+        crate::pbx::find::exists(
+            &loaded.dialplan,
+            context,
+            "failed",
+            1,
+            out.cid_num.as_deref(),
+        )
+    };
+    if !exists {
+        return;
+    }
+    let mut caller = crate::channels::Caller::default();
+    caller.id.set_number(out.cid_num.as_deref());
+    caller.id.set_name(out.cid_name.as_deref());
+    let chan = sys.pbx.channels.alloc(
+        "OutgoingSpoolFailed".into(),
+        "",
+        0,
+        NewChannel {
+            context: context.to_string(),
+            exten: "failed".into(),
+            priority: 1,
+            state: Some(ChanState::Down),
+            caller,
+            accountcode: out.account.clone().unwrap_or_default(),
+            ..Default::default()
+        },
+    );
+    crate::pbx::set_var(sys, Some(&chan), "REASON", Some(&reason.to_string()));
+    for (n, v) in &out.vars {
+        crate::pbx::set_var(sys, Some(&chan), n, Some(v));
+    }
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan,
+    };
+    crate::pbx::run::pbx_run_or_hang_up(ctx).await;
 }

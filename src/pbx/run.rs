@@ -185,6 +185,17 @@ pub fn pbx_start_or_hang_up(ctx: AppCtx) {
     }
 }
 
+/// `ast_pbx_run`: [`pbx_start_or_hang_up`] in the caller's task, returning
+/// once the dialplan has ended and the channel is hung up.
+pub async fn pbx_run_or_hang_up(ctx: AppCtx) {
+    if admit_call(&ctx).is_err() {
+        ctx.chan.lock().hangupcause = crate::channels::causes::SWITCH_CONGESTION;
+        hangup_channel(&ctx.sys, &ctx.chan);
+        return;
+    }
+    pbx_run_admitted(ctx).await;
+}
+
 /// Runs the dialplan on an admitted channel until it ends, then hangs
 /// the channel up.
 async fn pbx_run_admitted(ctx: AppCtx) {

@@ -231,6 +231,28 @@ class Sipp:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def drop_call_file(cli_prefix, spec):
+    """`callfile <name> <text>`: the text (`\\n` for line ends) becomes a
+    call file <astspooldir>/outgoing/<name>, written beside the directory
+    and moved in whole, as a call file should be."""
+    name, _, text = spec.partition(" ")
+    args = shlex.split(cli_prefix)
+    conf = args[args.index("-C") + 1]
+    spool = None
+    with open(conf, encoding="utf-8") as f:
+        for l in f:
+            m = re.match(r"\s*astspooldir\s*=>?\s*(\S+)", l)
+            if m:
+                spool = m.group(1)
+    if spool is None:
+        raise Failure("no astspooldir in %s" % conf)
+    spool = os.path.join(os.path.dirname(conf), spool)
+    tmp = os.path.join(spool, "." + name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text.replace("\\n", "\n"))
+    os.rename(tmp, os.path.join(spool, "outgoing", name))
+
+
 def run(scenario, port, cli_prefix, conns, sipp):
     conn = None
     building = []
@@ -285,6 +307,8 @@ def run(scenario, port, cli_prefix, conns, sipp):
                 sipp.run(line[5:])
             elif line == "sippwait":
                 sipp.wait_all()
+            elif line.startswith("callfile "):
+                drop_call_file(cli_prefix, line[9:])
             else:
                 raise Failure("unknown directive: %r" % line)
         except Failure as e:

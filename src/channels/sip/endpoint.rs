@@ -118,6 +118,9 @@ pub struct Endpoint {
     pub callerid_num: Option<String>,
     pub accountcode: String,
     pub mohsuggest: String,
+    /// The class its channels play when a bridge puts them on hold
+    /// (chan_sip `mohinterpret`; pjsip has none of its own).
+    pub mohinterpret: String,
     /// Whether RTP goes back to where the device's RTP comes from rather
     /// than to its SDP address (chan_sip `nat=comedia`, pjsip
     /// `rtp_symmetric`).
@@ -276,6 +279,7 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 callerid_num: nonempty(&p.cid_num),
                 accountcode: p.accountcode.clone(),
                 mohsuggest: p.settings.mohsuggest.clone(),
+                mohinterpret: p.settings.mohinterpret.clone(),
                 tcp: p.settings.primary_transport
                     == Some(crate::config::views::sip::Transport::Tcp),
                 timers: chan_sip_timers(&p.settings),
@@ -368,6 +372,7 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 callerid_num: e.callerid_num.clone(),
                 accountcode: e.accountcode.clone(),
                 mohsuggest: e.moh_suggest.clone(),
+                mohinterpret: String::new(),
                 tcp: conf
                     .transport(&e.transport)
                     .is_some_and(|t| t.protocol == "tcp"),

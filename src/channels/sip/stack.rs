@@ -533,6 +533,8 @@ impl SipStack {
             call_id: call_id.clone(),
             remote_gone: remote_gone.clone(),
             outgoing: true,
+            mohinterpret: ep.mohinterpret.clone(),
+            sys: Arc::downgrade(sys),
         }));
         chan.set_media_port(rtp.clone());
         rtp.set_smoothing(self.flavor == Flavor::ChanSip);
@@ -785,6 +787,9 @@ struct CallDriver {
     remote_gone: Arc<AtomicBool>,
     /// We placed the call.
     outgoing: bool,
+    /// The music class a HOLD from its bridge plays (`mohinterpret`).
+    mohinterpret: String,
+    sys: std::sync::Weak<System>,
 }
 
 impl Driver for CallDriver {
@@ -834,6 +839,24 @@ impl Driver for CallDriver {
 
     fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
         let _ = self.commands.send(Command::Indicate(self.key, condition));
+    }
+
+    /// Both drivers play music on hold to a channel its bridge holds
+    /// (`sip_indicate`, `chan_pjsip_indicate` without `moh_passthrough`).
+    fn hold(&self, chan: &Arc<Channel>, held: bool) {
+        let Some(sys) = self.sys.upgrade() else {
+            return;
+        };
+        let ctx = crate::apps::AppCtx {
+            sys,
+            chan: chan.clone(),
+        };
+        if held {
+            let interpret = Some(self.mohinterpret.as_str()).filter(|c| !c.is_empty());
+            let _ = crate::apps::moh::moh_start_interpreting(&ctx, None, interpret);
+        } else {
+            crate::apps::moh::moh_stop(&ctx);
+        }
     }
 
     fn pvt_uniqueid(&self) -> Option<String> {
@@ -2138,6 +2161,7 @@ impl Task {
             callerid_num: None,
             accountcode: String::new(),
             mohsuggest: String::new(),
+            mohinterpret: g.peer.mohinterpret.clone(),
             tcp: false,
             timers: endpoint::chan_sip_timers(&g.peer),
             symmetric_rtp: if g.peer.nat.comedia {
@@ -2706,6 +2730,8 @@ impl Task {
             call_id: req.headers.call_id().unwrap_or_default().to_string(),
             remote_gone: remote_gone.clone(),
             outgoing: false,
+            mohinterpret: ep.mohinterpret.clone(),
+            sys: Arc::downgrade(&self.sys),
         }));
         chan.set_media_port(rtp.clone());
         rtp.start(&chan);

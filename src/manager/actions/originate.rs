@@ -174,7 +174,7 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         let res = pbx_originate::originate(
             sys.clone(),
             &tech_data,
-            target,
+            target.clone(),
             timeout,
             NewChannel::default(),
             &out,
@@ -182,6 +182,11 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         .await;
         if let Err(e) = &res {
             e.release(&sys);
+            // A synchronous originate to an extension goes on at the
+            // context's `failed` extension before the action answers.
+            if let Target::Extension { context, .. } = &target {
+                pbx_originate::run_failed_extension(&sys, context, e.reason(), &out).await;
+            }
         }
         Flow::Reply(match res {
             Ok(_) => Reply::ack(m, "Originate successfully queued"),
