@@ -775,7 +775,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("pjsip_dtmf", PromptMask::DigitOverRtp),
     // The transfer prompt before the park extension is dialled: 174 in
     // three captures, 176 in ours before the DTMF reading above was
-    // fixed; not compared since (the test is ignored for hold music).
+    // fixed.
     ("sip_park_blindxfer", PromptMask::DigitOnAFrame),
 ];
 
@@ -838,7 +838,7 @@ fn parked_timing(
     let count = regex::Regex::new(r"(^|;)txcount=[1-9]\d*").expect("re");
     for m in conns.iter_mut().flatten() {
         match name {
-            "sip_park" | "sip_parkcall_feature" if parked_a_while(m) => {
+            "sip_park" | "sip_parkcall_feature" | "sip_park_blindxfer" if parked_a_while(m) => {
                 for (n, v) in m.iter_mut() {
                     if n == "ParkingTimeout" || n == "ParkingDuration" {
                         *v = "<secs>".into();
@@ -1898,14 +1898,10 @@ fn sip_park_action_bridged() {
     run("sip_park_action_bridged", true);
 }
 
-/// A blind transfer to the park extension. The held transferee now
-/// hears music on hold as chan_sip plays it (MusicOnHoldStart/Stop around
-/// the transfer prompt). Ignored: we send it 241 RTP packets against the
-/// reference's 240, and an RTCP report (after 168) where the reference
-/// sends none; the extra packet, sent some 1.6 s before the music, is
-/// likely the one pjsip_atxfer_feature's transferee gets (issue note).
+/// A blind transfer to the park extension: the held transferee hears
+/// music on hold as chan_sip plays it (MusicOnHoldStart/Stop around the
+/// transfer prompt), then is parked.
 #[test]
-#[ignore = "one RTP packet (and so an RTCP report) too many to the transferee (issue note)"]
 fn sip_park_blindxfer() {
     run("sip_park_blindxfer", true);
 }
@@ -1940,10 +1936,7 @@ fn pjsip_blindxfer_feature() {
 /// thread with the bridge channels' threads, README); the committed capture
 /// has it before, as its chan_sip twin and ours. The caller's RTCP
 /// packet counts are masked (PROMPT_MASKS: they varied in the reference).
-/// Ignored again after this stop's merges: the transferee is now sent one
-/// RTP packet at the end, the reference none; passed before them.
 #[test]
-#[ignore = "the transferee is sent one RTP packet (reference none) since this stop's merges; not yet found (issue note)"]
 fn pjsip_atxfer_feature() {
     run("pjsip_atxfer_feature", true);
 }

@@ -185,9 +185,7 @@ impl Tick for Pump {
                     let last = frame.as_ref().is_some_and(|f| {
                         !src.is_generator() && f.samples() < crate::media::FRAME_SAMPLES
                     });
-                    if frame.is_none() || last {
-                        m.source = None;
-                    } else {
+                    if frame.is_some() && !last {
                         m.paced.1 += 1;
                     }
                     (frame, m.port.clone(), last)
@@ -199,6 +197,16 @@ impl Tick for Pump {
             p.write(f, now);
         }
         if frame.is_none() || last {
+            // The stream ends once its last frame is out: what that frame
+            // brought back meanwhile (a Local channel's far half echoing
+            // it) was read by the playback, as `ast_waitstream` reads
+            // until it sees the stream done.
+            {
+                let mut m = chan.media();
+                if matches!(m.source, Some((g, _)) if g == self.generation) {
+                    m.source = None;
+                }
+            }
             if let Some(p) = port {
                 p.end_of_file();
             }

@@ -432,7 +432,9 @@ impl RtpSession {
         self.transmits.pop_front()
     }
 
-    fn push_rtp(&mut self, now: Instant, packet: &RtpPacket<'_>) {
+    /// Queues a packet; `voice` packets start the report clock, DTMF
+    /// events do not (only `rtp_raw_write` schedules RTCP in Asterisk).
+    fn push_rtp(&mut self, now: Instant, packet: &RtpPacket<'_>, voice: bool) {
         let Some(to) = self.remote else { return };
         // A report due before this packet describes the stream without it.
         self.report_if_due(now);
@@ -445,11 +447,14 @@ impl RtpSession {
                 kind: TransmitKind::Rtp,
                 payload,
             });
-            self.start_reports(now);
+            if voice {
+                self.start_reports(now);
+            }
         }
     }
 
-    /// The first packet sent or received starts the report clock.
+    /// The first voice packet sent, or any packet received, starts the
+    /// report clock.
     fn start_reports(&mut self, now: Instant) {
         if self.next_rtcp.is_none()
             && self.rtcp_destination().is_some()
@@ -515,7 +520,7 @@ impl RtpSession {
             payload,
         );
         p.marker = std::mem::take(&mut self.need_marker);
-        self.push_rtp(now, &p);
+        self.push_rtp(now, &p, true);
         self.sequence = self.sequence.wrapping_add(1);
         self.last_send = Some(now);
         true
@@ -528,7 +533,7 @@ impl RtpSession {
         let body = event.to_bytes();
         let mut p = RtpPacket::new(pt, self.sequence, timestamp, self.config.ssrc, &body);
         p.marker = marker;
-        self.push_rtp(now, &p);
+        self.push_rtp(now, &p, false);
         self.sequence = self.sequence.wrapping_add(1);
     }
 
