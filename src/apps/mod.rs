@@ -123,6 +123,7 @@ pub struct App {
 
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
+    all.extend(crate::agi::apps());
     all.extend(background::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());

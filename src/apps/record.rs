@@ -45,7 +45,7 @@ const ASTERISK_EXTENSIONS: &[&str] = &[
 
 /// dsp.conf `[default] silencethreshold`, as `ast_dsp_get_threshold_from_settings`
 /// gives it (read when recording starts).
-fn silence_threshold(ctx: &AppCtx) -> i64 {
+pub(crate) fn silence_threshold(ctx: &AppCtx) -> i64 {
     let opts = LoadOptions::new(ctx.sys.conf.dirs.etc.clone());
     let Ok(Some(cfg)) = load("dsp.conf", &opts) else {
         return DEFAULT_SILENCE_THRESHOLD;
@@ -57,7 +57,7 @@ fn silence_threshold(ctx: &AppCtx) -> i64 {
 }
 
 /// The average absolute sample (`__ast_dsp_silence_noise`).
-fn frame_level(frame: &AudioFrame) -> i64 {
+pub(crate) fn frame_level(frame: &AudioFrame) -> i64 {
     let s = frame.to_slin();
     if s.is_empty() {
         return 0;
