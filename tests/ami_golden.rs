@@ -276,13 +276,6 @@ impl FastAgi {
         }
     }
 
-    fn lines_after(data: &[u8], from: usize) -> Vec<Vec<u8>> {
-        let tail = &data[from.min(data.len())..];
-        let mut v: Vec<Vec<u8>> = tail.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
-        v.pop();
-        v
-    }
-
     fn command(&mut self, text: &str) {
         let (env_end, mut stream) = self.wait("environment", |g| {
             let i = g.data.windows(2).position(|w| w == b"\n\n")?;
@@ -293,25 +286,35 @@ impl FastAgi {
             .write_all(format!("{text}\n").as_bytes())
             .expect("FastAGI send");
         let mark = self.mark;
-        let end = self.wait(&format!("reply to {text}"), |g| {
-            let replied = Self::lines_after(&g.data, mark).iter().any(|l| {
+        // Up to the end of the reply line only: the HANGUP notice may
+        // come in the same read.
+        self.mark = self.wait(&format!("reply to {text}"), |g| {
+            Self::line_end(&g.data, mark, |l| {
                 l.len() >= 4
                     && l[..3].iter().all(u8::is_ascii_digit)
                     && l[3] == b' '
                     && !l.starts_with(b"100 ")
-            });
-            replied.then_some(g.data.len())
+            })
         });
-        self.mark = end;
+    }
+
+    /// Where the first line after `from` that `f` accepts ends.
+    fn line_end(data: &[u8], from: usize, f: impl Fn(&[u8]) -> bool) -> Option<usize> {
+        let mut at = from.min(data.len());
+        while let Some(n) = data[at..].iter().position(|&b| b == b'\n') {
+            let line = &data[at..at + n];
+            at += n + 1;
+            if f(line) {
+                return Some(at);
+            }
+        }
+        None
     }
 
     fn wait_line(&mut self, text: &str) {
         let mark = self.mark;
         self.mark = self.wait(&format!("line {text}"), |g| {
-            Self::lines_after(&g.data, mark)
-                .iter()
-                .any(|l| l == text.as_bytes())
-                .then_some(g.data.len())
+            Self::line_end(&g.data, mark, |l| l == text.as_bytes())
         });
     }
 

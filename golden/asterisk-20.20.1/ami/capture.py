@@ -215,20 +215,32 @@ class FastAgi:
         self.sock.sendall(text.encode("utf-8") + b"\n")
 
         def replied():
-            for line in bytes(self.data[self.mark:]).split(b"\n")[:-1]:
-                if re.match(rb"[0-9]{3} ", line) and not line.startswith(b"100 "):
-                    return True
-            return False
-        self.wait_until(replied, "the reply to " + text)
+            return self._line_end(
+                lambda l: re.match(rb"[0-9]{3} ", l) and not l.startswith(b"100 "))
+        # Up to the end of the reply line only: the HANGUP notice may come
+        # in the same read.
+        end = self.wait_until(replied, "the reply to " + text)
         with self.cond:
-            self.mark = len(self.data)
+            self.mark = end
+
+    def _line_end(self, accept):
+        """Where the first complete line after the mark that `accept`
+        takes ends (caller holds cond)."""
+        at = self.mark
+        while True:
+            n = self.data.find(b"\n", at)
+            if n < 0:
+                return None
+            line = bytes(self.data[at:n])
+            at = n + 1
+            if accept(line):
+                return at
 
     def wait_line(self, text):
         want = text.encode("utf-8")
-        self.wait_until(
-            lambda: want in bytes(self.data[self.mark:]).split(b"\n")[:-1], "line " + text)
+        end = self.wait_until(lambda: self._line_end(lambda l: l == want), "line " + text)
         with self.cond:
-            self.mark = len(self.data)
+            self.mark = end
 
     def close(self):
         with self.cond:
