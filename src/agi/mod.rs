@@ -49,6 +49,12 @@ pub fn apps() -> Vec<App> {
             syntax: "AGI(command[,arg1[,arg2[,...]]])",
         },
         App {
+            name: "EAGI",
+            run: Run::Wait(eagi_app),
+            synopsis: "AGI with the caller's audio on the script's file descriptor 3.",
+            syntax: "EAGI(command[,arg1[,arg2[,...]]])",
+        },
+        App {
             name: "DeadAGI",
             run: Run::Wait(deadagi_app),
             synopsis: "AGI under its old name for hung-up channels.",
@@ -270,6 +276,29 @@ fn agi_app<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     })
 }
 
+fn eagi_app<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        if ctx.chan.check_hangup() {
+            ctx.error(
+                crate::site!("res_agi.c", 4783, "eagi_exec"),
+                "EAGI cannot be run on a dead/hungup channel, please use AGI.",
+            );
+            return Ok(());
+        }
+        // The audio goes out as 8 kHz signed linear whatever
+        // EAGI_AUDIO_FORMAT asks for; another format is reported.
+        if let Some(f) = ctx.var("EAGI_AUDIO_FORMAT")
+            && !f.eq_ignore_ascii_case("slin")
+        {
+            ctx.error(
+                crate::site!("res_agi.c", 4796, "eagi_exec"),
+                &format!("Could not find requested format: {f}"),
+            );
+        }
+        agi_exec_inner(ctx, &data, false, true).await
+    })
+}
+
 fn deadagi_app<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move {
         ctx.warning(
@@ -284,6 +313,12 @@ fn deadagi_app<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 /// `agi_exec_full`: runs the session, then sets AGISTATUS; a hangup
 /// ends the dialplan.
 async fn agi_exec_full(ctx: &AppCtx, data: &str, dead: bool) -> AppResult {
+    agi_exec_inner(ctx, data, dead, false).await
+}
+
+/// `agi_exec_full` with `enhanced` (EAGI): only a local script can take
+/// the audio; FastAGI and AsyncAGI fail.
+async fn agi_exec_inner(ctx: &AppCtx, data: &str, dead: bool, enhanced: bool) -> AppResult {
     if data.is_empty() {
         ctx.warning(
             crate::site!("res_agi.c", 4711, "agi_exec_full"),
@@ -294,7 +329,17 @@ async fn agi_exec_full(ctx: &AppCtx, data: &str, dead: bool) -> AppResult {
     let args = crate::apps::split_args(data, ',');
     let script = args.first().cloned().unwrap_or_default();
     let rest = &args[1..];
-    let outcome = if script.len() >= 6 && script[..6].eq_ignore_ascii_case("agi://") {
+    let network = script.len() >= 6 && script[..6].eq_ignore_ascii_case("agi://")
+        || script.len() >= 7 && script[..7].eq_ignore_ascii_case("hagi://");
+    let outcome = if enhanced && network {
+        Outcome::Failure
+    } else if enhanced && script.len() >= 9 && script[..9].eq_ignore_ascii_case("agi:async") {
+        ctx.warning(
+            crate::site!("res_agi.c", 1978, "launch_asyncagi"),
+            "Async AGI does not support Enhanced AGI yet",
+        );
+        Outcome::Failure
+    } else if script.len() >= 6 && script[..6].eq_ignore_ascii_case("agi://") {
         run_fast(ctx, &script, rest, dead).await
     } else if script.len() >= 7 && script[..7].eq_ignore_ascii_case("hagi://") {
         // SRV lookups are not built: a URL with a port goes straight to
@@ -317,7 +362,7 @@ async fn agi_exec_full(ctx: &AppCtx, data: &str, dead: bool) -> AppResult {
     } else if script.len() >= 9 && script[..9].eq_ignore_ascii_case("agi:async") {
         run_async(ctx, rest).await
     } else {
-        run_script(ctx, &script, rest, dead).await
+        run_script(ctx, &script, rest, dead, enhanced).await
     };
     let status = match outcome {
         Outcome::Success | Outcome::SuccessAsync => "SUCCESS",
@@ -389,7 +434,7 @@ async fn run_fast(ctx: &AppCtx, url: &str, args: &[String], dead: bool) -> Outco
         agi.send(&format!("agi_network_script: {script}\n")).await;
     }
     let mut reader = BufReader::new(rd);
-    run_agi(&mut agi, &mut reader, url, args, dead, Peer::Fast).await
+    run_agi(&mut agi, &mut reader, url, args, dead, false, Peer::Fast).await
 }
 
 /// Resolves `host[:port]` (IPv6 in brackets), the port defaulting to 4573.
@@ -430,6 +475,7 @@ async fn run_agi<R: AsyncBufRead + Unpin>(
     request: &str,
     args: &[String],
     mut dead: bool,
+    enhanced: bool,
     peer: Peer,
 ) -> Outcome {
     let chan = agi.ctx.chan.clone();
@@ -441,7 +487,7 @@ async fn run_agi<R: AsyncBufRead + Unpin>(
         .ctx
         .var("AGIEXITONHANGUP")
         .is_some_and(|v| crate::config::is_true(&v));
-    agi.send_env(request, false, args).await;
+    agi.send_env(request, enhanced, args).await;
     let mut status = Outcome::Success;
     let mut needhup = false;
     let mut line = Vec::new();
@@ -556,7 +602,13 @@ fn send_sighup(pid: u32) {
 
 /// `launch_script`: runs a program from astagidir (or an absolute path)
 /// with the session on its stdin and stdout.
-async fn run_script(ctx: &AppCtx, script: &str, args: &[String], dead: bool) -> Outcome {
+async fn run_script(
+    ctx: &AppCtx,
+    script: &str,
+    args: &[String],
+    dead: bool,
+    enhanced: bool,
+) -> Outcome {
     let path = if script.starts_with('/') {
         std::path::PathBuf::from(script)
     } else {
@@ -590,6 +642,38 @@ async fn run_script(ctx: &AppCtx, script: &str, args: &[String], dead: bool) -> 
         .env("AST_KEY_DIR", &dirs.keys)
         .env("AST_RUN_DIR", &dirs.run)
         .kill_on_drop(false);
+    let audio = if enhanced {
+        match AudioPipe::new() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                ctx.warning(
+                    crate::site!("res_agi.c", 2405, "launch_script"),
+                    &format!("unable to create audio pipe: {e}"),
+                );
+                return Outcome::Failure;
+            }
+        }
+    } else {
+        None
+    };
+    // Without EAGI nothing reaches fd 3: every descriptor of ours is
+    // close-on-exec.
+    if let Some(fd) = audio.as_ref().map(|a| a.read_fd()) {
+        // SAFETY: between fork and exec only dup2(2) and fcntl(2), both
+        // async-signal-safe, on a descriptor this process owns.
+        unsafe {
+            cmd.pre_exec(move || {
+                if fd == 3 {
+                    // dup2 onto itself would keep close-on-exec.
+                    let flags = libc::fcntl(3, libc::F_GETFD);
+                    libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+                } else if libc::dup2(fd, 3) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -612,6 +696,14 @@ async fn run_script(ctx: &AppCtx, script: &str, args: &[String], dead: bool) -> 
         return Outcome::Failure;
     };
     let pid = child.id();
+    // The caller's audio goes to the script while it runs.
+    if let Some(a) = audio {
+        let writer = a.into_writer();
+        ctx.chan
+            .set_tap(Some(Box::new(move |f: &crate::media::AudioFrame| {
+                writer.write_slin(&f.to_slin());
+            })));
+    }
     let mut agi = Agi::new(ctx, Some(Box::new(stdin)));
     let mut reader = BufReader::new(stdout);
     let mut outcome = run_agi(
@@ -620,9 +712,13 @@ async fn run_script(ctx: &AppCtx, script: &str, args: &[String], dead: bool) -> 
         &path.to_string_lossy(),
         args,
         dead,
+        enhanced,
         Peer::Script(pid),
     )
     .await;
+    if enhanced {
+        ctx.chan.set_tap(None);
+    }
     // Closing its stdin tells the script we are done; its exit status
     // counts only when the session itself succeeded.
     drop(agi);
@@ -641,6 +737,64 @@ async fn run_script(ctx: &AppCtx, script: &str, args: &[String], dead: bool) -> 
         }
     }
     outcome
+}
+
+/// EAGI's audio pipe: the script reads the caller's audio (8 kHz signed
+/// linear) on its fd 3; writes never block (a script that does not read
+/// loses audio, as with Asterisk's non-blocking pipe).
+struct AudioPipe {
+    read: std::os::fd::OwnedFd,
+    write: std::os::fd::OwnedFd,
+}
+
+struct AudioWriter(std::os::fd::OwnedFd);
+
+impl AudioPipe {
+    fn new() -> std::io::Result<AudioPipe> {
+        use std::os::fd::FromRawFd;
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills the two-element array it is given.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: both descriptors were just created and are owned here.
+        let (read, write) = unsafe {
+            (
+                std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+                std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+            )
+        };
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a descriptor owned here.
+        unsafe {
+            let flags = libc::fcntl(write.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(write.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        Ok(AudioPipe { read, write })
+    }
+
+    fn read_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.read.as_raw_fd()
+    }
+
+    /// The writing end; the reading end closes here (the child has its
+    /// copy).
+    fn into_writer(self) -> AudioWriter {
+        AudioWriter(self.write)
+    }
+}
+
+impl AudioWriter {
+    fn write_slin(&self, samples: &[i16]) {
+        use std::os::fd::AsRawFd;
+        let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_ne_bytes()).collect();
+        // SAFETY: writes from a live buffer to a descriptor owned here;
+        // a full pipe (EAGAIN) drops the frame.
+        unsafe {
+            libc::write(self.0.as_raw_fd(), bytes.as_ptr().cast(), bytes.len());
+        }
+    }
 }
 
 /// The AsyncAGI command queues, by channel (Asterisk keeps one in a

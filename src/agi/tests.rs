@@ -257,3 +257,35 @@ fn async_environment_is_uri_encoded() {
         "agi_request%3A%20async%0Ax(y)~"
     );
 }
+
+#[tokio::test]
+async fn eagi_gives_the_script_an_audio_descriptor() {
+    let (dir, ctx) = ctx();
+    let log = dir.path().join("eagi.log");
+    let path = script(
+        dir.path(),
+        "eagi.agi",
+        &format!(
+            "#!/bin/sh\nwhile read -r l; do [ -z \"$l\" ] && break; echo \"$l\" >> \"{log}\"; done\n\
+             if [ -e /proc/self/fd/3 ]; then echo fd3 >> \"{log}\"; fi\necho NOOP\nread -r r\n",
+            log = log.display()
+        ),
+    );
+    let app = crate::apps::find("EAGI").expect("EAGI registered");
+    assert!(
+        crate::apps::exec(&ctx, app, &path.display().to_string())
+            .await
+            .is_ok()
+    );
+    assert_eq!(ctx.var("AGISTATUS").as_deref(), Some("SUCCESS"));
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.lines().any(|l| l == "agi_enhanced: 1.0"), "{text}");
+    assert!(text.lines().any(|l| l == "fd3"), "{text}");
+    // Not over the network or AsyncAGI.
+    assert!(
+        crate::apps::exec(&ctx, app, "agi://127.0.0.1:1")
+            .await
+            .is_ok()
+    );
+    assert_eq!(ctx.var("AGISTATUS").as_deref(), Some("FAILURE"));
+}
