@@ -117,7 +117,11 @@ impl Agi {
                 0,
                 crate::site!("res_agi.c", 1666, "ast_agi_send"),
                 None,
-                &format!("<{}>AGI Tx >> {text}", self.ctx.chan.name),
+                &format!(
+                    "<{}>AGI Tx >> {}",
+                    self.ctx.chan.name,
+                    text.strip_suffix('\n').unwrap_or(text)
+                ),
             );
         }
         match &mut self.writer {

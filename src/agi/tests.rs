@@ -289,3 +289,38 @@ async fn eagi_gives_the_script_an_audio_descriptor() {
     );
     assert_eq!(ctx.var("AGISTATUS").as_deref(), Some("FAILURE"));
 }
+
+#[test]
+fn cli_commands() {
+    let (_dir, sys) = crate::funcs::test_system(&[
+        ("extensions.conf", DIALPLAN),
+        ("modules.conf", "[modules]\nautoload = yes\n"),
+    ]);
+    let run = |l: &str| crate::cli::execute(&sys, l);
+    assert_eq!(run("agi set debug on"), "AGI Debugging Enabled\n");
+    assert!(super::debug());
+    assert_eq!(run("agi set debug off"), "AGI Debugging Disabled\n");
+    assert!(!super::debug());
+    let list = run("agi show commands");
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(
+        lines[0],
+        " Dead                        Command   Description"
+    );
+    // `%5.5s %30.30s   %s`.
+    assert!(lines[1].starts_with(&format!("{:>5} {:>30}   ", "No", "answer")));
+    assert!(lines[2].starts_with(&format!("{:>5} {:>30}   ", "Yes", "asyncagi break")));
+    assert_eq!(lines.len(), 1 + super::commands::COMMANDS.len());
+    let get = run("agi show commands topic get");
+    assert_eq!(get.lines().count(), 5, "{get}");
+    assert_eq!(
+        run("agi show commands topic nosuch"),
+        "No such command 'nosuch'.\n"
+    );
+    let one = run("agi show commands topic get variable");
+    assert!(
+        one.contains("[Syntax]\nGET VARIABLE <variablename>\n"),
+        "{one}"
+    );
+    assert!(one.contains("[Runs Dead]\nYes\n"), "{one}");
+}
