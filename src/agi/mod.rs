@@ -314,6 +314,26 @@ fn deadagi_app<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     })
 }
 
+/// For check-config: what an AGI call asks for that Asterism does not do.
+/// A `hagi://` URL without a port needs DNS SRV lookups, which are not
+/// built (with a port Asterisk itself skips them).
+pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
+    let script = crate::apps::split_args(data, ',')
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let srv = script.len() >= 7
+        && script[..7].eq_ignore_ascii_case("hagi://")
+        && !script[7..].split('/').next().unwrap_or("").contains(':');
+    if srv {
+        vec![format!(
+            "{app}: {script}: hagi:// (FastAGI servers found by DNS SRV lookup) is not supported by Asterism"
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
 /// `agi_exec_full`: runs the session, then sets AGISTATUS; a hangup
 /// ends the dialplan.
 async fn agi_exec_full(ctx: &AppCtx, data: &str, dead: bool) -> AppResult {

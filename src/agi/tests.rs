@@ -324,3 +324,19 @@ fn cli_commands() {
     );
     assert!(one.contains("[Runs Dead]\nYes\n"), "{one}");
 }
+
+#[test]
+fn check_config_reports_srv_fastagi() {
+    assert_eq!(
+        crate::apps::unsupported_uses("AGI", "hagi://agi.example.com/ivr,x"),
+        [
+            "AGI: hagi://agi.example.com/ivr: hagi:// (FastAGI servers found by DNS SRV lookup) is not supported by Asterism"
+        ]
+    );
+    assert!(crate::apps::unsupported_uses("AGI", "hagi://host:4573/ivr").is_empty());
+    assert!(crate::apps::unsupported_uses("AGI", "agi://host/ivr").is_empty());
+    assert_eq!(
+        crate::apps::support("EAGI"),
+        Some(crate::apps::Support::Supported)
+    );
+}
