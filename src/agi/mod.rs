@@ -530,7 +530,8 @@ async fn run_agi<R: AsyncBufRead + Unpin>(
                 break;
             }
         }
-        line.clear();
+        // A line cut short by a hangup stays in `line` and is completed
+        // by the next read (read_until appends).
         let read = if dead {
             reader.read_until(b'\n', &mut line).await.map(Some)
         } else {
@@ -730,10 +731,11 @@ async fn run_script(
     }
     let mut agi = Agi::new(ctx, Some(Box::new(stdin)));
     let mut reader = BufReader::new(stdout);
+    // agi_request is the script as AGI() was given it.
     let mut outcome = run_agi(
         &mut agi,
         &mut reader,
-        &path.to_string_lossy(),
+        script,
         args,
         dead,
         enhanced,
