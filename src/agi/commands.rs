@@ -633,9 +633,20 @@ fn file_samples(agi: &Agi, name: &str) -> i64 {
 /// Streams `name` (`ast_openstream` + `ast_waitstream_full`): the result
 /// (0, a digit's code, -1 on hangup) and the end position, or `None`
 /// when it does not open.
-async fn play(agi: &Agi, name: &str, breaks: &str, offset: i64) -> Option<(i64, i64)> {
+async fn play(
+    agi: &Agi,
+    name: &str,
+    breaks: &str,
+    offset: i64,
+    announce: Option<&(dyn Fn(&str) + Sync)>,
+) -> Option<(i64, i64)> {
     let max = file_samples(agi, name);
-    let generation = start_file_at(&agi.ctx, name, u64::try_from(offset).unwrap_or(0))?;
+    let generation = start_file_at(
+        &agi.ctx,
+        name,
+        u64::try_from(offset).unwrap_or(0),
+        announce.map(|a| a as &dyn Fn(&str)),
+    )?;
     let started = Instant::now();
     let res = wait_stream(&agi.ctx, generation, breaks).await;
     // Where the file was read to: its end when it finished, else what the
@@ -665,7 +676,23 @@ fn stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
                 None => return Res::ShowUsage,
             }
         }
-        let Some((res, endpos)) = play(agi, &a[2], &a[3], offset).await else {
+        let lang = agi.ctx.chan.lock().language.clone();
+        let lang = if lang.is_empty() {
+            "default".to_string()
+        } else {
+            lang
+        };
+        let announce = |fmt: &str| {
+            agi.ctx.verbose(
+                3,
+                crate::site!("res_agi.c", 2746, "handle_streamfile"),
+                &format!(
+                    "<{}> Playing '{}.{fmt}' (escape_digits={}) (sample_offset {offset}) (language '{lang}')",
+                    agi.ctx.chan.name, a[2], a[3]
+                ),
+            )
+        };
+        let Some((res, endpos)) = play(agi, &a[2], &a[3], offset, Some(&announce)).await else {
             agi.send(&format!("200 result=-1 endpos={offset}\n")).await;
             return Res::Failure;
         };
@@ -700,7 +727,7 @@ fn control_stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
         // Skipping, rewinding and pausing are not built: only the stop
         // keys act (their keys are dropped as other digits are).
         let started = Instant::now();
-        let res = match play(agi, &a[3], &stop, offset_ms * 8).await {
+        let res = match play(agi, &a[3], &stop, offset_ms * 8, None).await {
             None => -1,
             Some((r, _)) => r,
         };
@@ -739,7 +766,17 @@ fn get_option<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
                 }
             }
         };
-        let Some((mut res, endpos)) = play(agi, &a[2], &edigits, 0).await else {
+        let announce = |_: &str| {
+            agi.ctx.verbose(
+                3,
+                crate::site!("res_agi.c", 2810, "handle_getoption"),
+                &format!(
+                    "Playing '{}' (escape_digits={edigits}) (timeout {timeout})",
+                    a[2]
+                ),
+            )
+        };
+        let Some((mut res, endpos)) = play(agi, &a[2], &edigits, 0, Some(&announce)).await else {
             agi.send("200 result=-1 endpos=0\n").await;
             agi.ctx.warning(
                 crate::site!("res_agi.c", 2801, "handle_getoption"),
