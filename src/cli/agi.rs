@@ -51,11 +51,7 @@ fn set_debug(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 
 /// `help_workhorse`: one line a command, those starting with `matching`.
 fn list(out: &mut String, matching: Option<&str>) {
-    let _ = writeln!(
-        out,
-        "{:>5.5} {:>30.30}   {}",
-        "Dead", "Command", "Description"
-    );
+    let _ = writeln!(out, "{:>5.5} {:>30.30}   Description", "Dead", "Command");
     for c in COMMANDS {
         let full = c
             .words
