@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{Agi, Res};
 use crate::apps::playback::{Streamed, stream_file};
-use crate::apps::record::{frame_level, silence_threshold};
+use crate::apps::record::{Holdback, frame_level, silence_threshold};
 use crate::media::AudioFrame;
 use crate::media::file::{Recording, SoundPaths};
 use crate::media::formats::FileFormat;
@@ -71,12 +71,19 @@ pub async fn record_file(agi: &mut Agi, a: &[String]) -> Res {
     agi.ctx.chan.set_tap(Some(Box::new(move |f: &AudioFrame| {
         let _ = tx.send(f.clone());
     })));
+    // The end may be cut (200 ms before a digit, the silence past one
+    // second): that much stays unwritten until the end.
+    let cut_dtmf: i64 = 1600;
+    let cut_silence: i64 = (silence_ms - 1000).max(0) * 8;
+    let mut held = Holdback::new(cut_dtmf.max(cut_silence) as usize);
+    let mut write_failed = false;
     let start = Instant::now();
     let mut samples: i64 = offset.max(0);
     let mut silent_ms: i64 = 0;
     let mut got_silence = false;
     let reply;
     let mut outcome = Res::Success;
+    let mut cut_at_end: i64 = 0;
     loop {
         let remaining = if ms < 0 {
             Duration::from_secs(3600)
@@ -92,12 +99,14 @@ pub async fn record_file(agi: &mut Agi, a: &[String]) -> Res {
             biased;
             frame = rx.recv() => {
                 let Some(frame) = frame else { continue };
-                let n = frame.to_slin().len() as i64;
-                if rec.write_frame(&frame).is_ok() {
-                    samples += n;
+                let n = frame.samples() as i64;
+                let level = threshold.map(|_| frame_level(&frame));
+                if !write_failed && held.push(frame, &mut rec).is_err() {
+                    write_failed = true;
                 }
-                if let Some(t) = threshold {
-                    if frame_level(&frame) < t {
+                samples += n;
+                if let (Some(t), Some(level)) = (threshold, level) {
+                    if level < t {
                         silent_ms += n / 8;
                     } else {
                         silent_ms = 0;
@@ -117,7 +126,9 @@ pub async fn record_file(agi: &mut Agi, a: &[String]) -> Res {
                 }
                 Ok(Some(d)) if escape.contains(d) => {
                     // Asterisk cuts the last 200 ms, where the tone began.
-                    samples = (samples - 1600).max(0);
+                    let cut = cut_dtmf.min(samples - offset.max(0)).max(0);
+                    samples -= cut;
+                    cut_at_end = cut;
                     reply = format!("200 result={} (dtmf) endpos={samples}\n", d as i64);
                     break;
                 }
@@ -128,11 +139,19 @@ pub async fn record_file(agi: &mut Agi, a: &[String]) -> Res {
     agi.ctx.chan.set_tap(None);
     let reply = if got_silence {
         // The silence past one second is cut off the end.
-        samples = (samples - (silence_ms - 1000) * 8).max(0);
+        let cut = cut_silence.min(samples - offset.max(0)).max(0);
+        samples -= cut;
+        cut_at_end = cut;
         format!("200 result=0 (timeout) endpos={samples}\n")
     } else {
         reply
     };
+    if !write_failed && held.flush(cut_at_end as usize, &mut rec).is_err() {
+        write_failed = true;
+    }
+    if write_failed {
+        tracing::warn!("RECORD FILE {}: a frame could not be written", a[2]);
+    }
     if let Err(e) = rec.finish() {
         tracing::warn!("RECORD FILE {}: {e}", a[2]);
     }

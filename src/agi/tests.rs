@@ -340,3 +340,43 @@ fn check_config_reports_srv_fastagi() {
         Some(crate::apps::Support::Supported)
     );
 }
+
+#[tokio::test]
+async fn record_file_stops_on_a_digit_and_cuts_it_off() {
+    let (dir, ctx) = ctx();
+    let target = dir.path().join("agirec");
+    let chan = ctx.chan.clone();
+    // 50 frames (1 s) of speech-level audio, then '#'.
+    let feeder = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        for _ in 0..50 {
+            chan.media_in(&crate::media::AudioFrame::Slin(vec![3000; 160]));
+        }
+        chan.dtmf_in('#');
+    });
+    let out = super::run_lines(
+        &ctx,
+        &[&format!("RECORD FILE {} sln \"#\" 5000", target.display())],
+        false,
+    )
+    .await;
+    feeder.await.expect("feeder");
+    // 8000 samples less the 200 ms before the digit.
+    assert_eq!(out, "200 result=35 (dtmf) endpos=6400\n");
+    let len = std::fs::metadata(target.with_extension("sln"))
+        .expect("recording")
+        .len();
+    assert_eq!(len, 6400 * 2);
+    // Usage and a format that cannot be written.
+    let out = super::run_lines(
+        &ctx,
+        &[
+            "RECORD FILE x sln",
+            &format!("RECORD FILE {} nosuchfmt # 10", target.display()),
+        ],
+        false,
+    )
+    .await;
+    assert!(out.starts_with("520-"), "{out}");
+    assert!(out.ends_with("200 result=-1 (writefile)\n"), "{out}");
+}
