@@ -9,9 +9,14 @@ use std::time::{Duration, Instant};
 
 use super::{Agi, Res};
 use crate::apps::AppExit;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::apps::playback::{Streamed, start_file_at, wait_stream};
 use crate::apps::say::{Said, say_files, say_number};
 use crate::channels::ChanState;
+use crate::channels::media::FrameSource;
+use crate::media::file::FileError;
 use crate::media::file::SoundPaths;
 use crate::media::say::{self as saylib, SayCase};
 
@@ -630,37 +635,85 @@ fn file_samples(agi: &Agi, name: &str) -> i64 {
     }
 }
 
+/// A file being played that counts the samples read from it, for the
+/// position `ast_tellstream` reports.
+struct Counted {
+    file: crate::media::file::Playback,
+    read: Arc<AtomicU64>,
+}
+
+impl FrameSource for Counted {
+    fn next_frame(&mut self) -> Option<crate::media::AudioFrame> {
+        let f = FrameSource::next_frame(&mut self.file)?;
+        self.read.fetch_add(f.samples() as u64, Ordering::Relaxed);
+        Some(f)
+    }
+}
+
+/// `ast_openstream` + `ast_seekstream` + `ast_playstream`: the file starts
+/// `offset` samples in; `announce` logs the command's own line (given the
+/// write format). The generation playing and the samples read so far.
+fn open_stream(
+    agi: &Agi,
+    name: &str,
+    offset: u64,
+    announce: &dyn Fn(&str),
+) -> Option<(u64, Arc<AtomicU64>)> {
+    let ctx = &agi.ctx;
+    ctx.chan.stop_source();
+    let lang = ctx.chan.lock().language.clone();
+    let paths = SoundPaths::from_conf(&ctx.sys.conf);
+    match paths.open(name, &lang, ctx.chan.native_codec()) {
+        Ok(mut p) => {
+            if offset > 0 {
+                // Past the end the file simply has nothing left to play.
+                let _ = p.skip_samples(offset);
+            }
+            announce(p.format().media_format_name());
+            let read = Arc::new(AtomicU64::new(offset));
+            let generation = ctx.chan.start_source(Box::new(Counted {
+                file: p,
+                read: read.clone(),
+            }));
+            Some((generation, read))
+        }
+        Err(FileError::NotFound(_) | FileError::Remote(_)) => {
+            ctx.warning(
+                crate::site!("file.c", 832, "openstream_internal"),
+                &format!("File {name} does not exist in any format"),
+            );
+            None
+        }
+        Err(e) => {
+            ctx.warning(
+                crate::site!("file.c", 0, "ast_openstream"),
+                &format!("Asterism cannot play {name}: {e}"),
+            );
+            None
+        }
+    }
+}
+
 /// Streams `name` (`ast_openstream` + `ast_waitstream_full`): the result
-/// (0, a digit's code, -1 on hangup) and the end position, or `None`
-/// when it does not open.
+/// (0, a digit's code, -1 on hangup) and the end position (the file's
+/// length when it played out, else the samples read), or `None` when it
+/// does not open.
 async fn play(
     agi: &Agi,
     name: &str,
     breaks: &str,
     offset: i64,
-    announce: Option<&(dyn Fn(&str) + Sync)>,
+    announce: &(dyn Fn(&str) + Sync),
 ) -> Option<(i64, i64)> {
     let max = file_samples(agi, name);
-    let generation = start_file_at(
-        &agi.ctx,
-        name,
-        u64::try_from(offset).unwrap_or(0),
-        announce.map(|a| a as &dyn Fn(&str)),
-    )?;
-    let started = Instant::now();
+    let offset = u64::try_from(offset).unwrap_or(0);
+    let (generation, read) = open_stream(agi, name, offset, announce)?;
     let res = wait_stream(&agi.ctx, generation, breaks).await;
-    // Where the file was read to: its end when it finished, else what the
-    // time played amounts to (8 samples a millisecond).
-    let pos = |agi: &Agi| {
-        let played = offset + started.elapsed().as_millis() as i64 * 8;
-        let _ = agi;
-        played.min(max)
-    };
+    let pos = (read.load(Ordering::Relaxed) as i64).min(max);
     Some(match res {
         Streamed::Done => (0, max),
-        Streamed::Digit(d) => (code(d), pos(agi)),
-        Streamed::Hangup => (-1, pos(agi)),
-        Streamed::Failed => (-1, offset),
+        Streamed::Digit(d) => (code(d), pos),
+        Streamed::Hangup | Streamed::Failed => (-1, pos),
     })
 }
 
@@ -692,7 +745,7 @@ fn stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
                 ),
             )
         };
-        let Some((res, endpos)) = play(agi, &a[2], &a[3], offset, Some(&announce)).await else {
+        let Some((res, endpos)) = play(agi, &a[2], &a[3], offset, &announce).await else {
             agi.send(&format!("200 result=-1 endpos={offset}\n")).await;
             return Res::Failure;
         };
@@ -726,10 +779,16 @@ fn control_stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
         }
         // Skipping, rewinding and pausing are not built: only the stop
         // keys act (their keys are dropped as other digits are).
+        // ast_control_streamfile opens the file as ast_streamfile does.
         let started = Instant::now();
-        let res = match play(agi, &a[3], &stop, offset_ms * 8, None).await {
+        let start = u64::try_from(offset_ms.saturating_mul(8)).unwrap_or(0);
+        let res = match start_file_at(&agi.ctx, &a[3], start) {
             None => -1,
-            Some((r, _)) => r,
+            Some(generation) => match wait_stream(&agi.ctx, generation, &stop).await {
+                Streamed::Done => 0,
+                Streamed::Digit(d) => code(d),
+                Streamed::Hangup | Streamed::Failed => -1,
+            },
         };
         let played_ms = offset_ms + started.elapsed().as_millis() as i64;
         if res > 0 && u8::try_from(res).is_ok_and(|c| stop.as_bytes().contains(&c)) {
@@ -776,7 +835,7 @@ fn get_option<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
                 ),
             )
         };
-        let Some((mut res, endpos)) = play(agi, &a[2], &edigits, 0, Some(&announce)).await else {
+        let Some((mut res, endpos)) = play(agi, &a[2], &edigits, 0, &announce).await else {
             agi.send("200 result=-1 endpos=0\n").await;
             agi.ctx.warning(
                 crate::site!("res_agi.c", 2801, "handle_getoption"),

@@ -44,20 +44,12 @@ pub enum Streamed {
 /// (tones, music on hold) included, even when the file is missing.
 /// Returns the source's generation.
 pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
-    start_file_at(ctx, name, 0, None)
+    start_file_at(ctx, name, 0)
 }
 
-/// [`start_file`] from `offset` samples into the file (AGI's STREAM FILE
-/// `sample offset`, `ast_seekstream`). With `announce` the file is
-/// opened as `ast_openstream` opens it: the caller logs its own line
-/// (given the write format) in place of `ast_streamfile`'s and its test
-/// event.
-pub fn start_file_at(
-    ctx: &AppCtx,
-    name: &str,
-    offset: u64,
-    announce: Option<&dyn Fn(&str)>,
-) -> Option<u64> {
+/// [`start_file`] from `offset` samples into the file (AGI's CONTROL
+/// STREAM FILE `offsetms`, `ast_seekstream`).
+pub fn start_file_at(ctx: &AppCtx, name: &str, offset: u64) -> Option<u64> {
     ctx.chan.stop_source();
     let lang = ctx.chan.lock().language.clone();
     let codec = ctx.chan.native_codec();
@@ -71,10 +63,6 @@ pub fn start_file_at(
             // Asterisk names the write format the file set on the channel
             // (`slin` for wav and sln files), not the file's format.
             let write_format = p.format().media_format_name();
-            if let Some(announce) = announce {
-                announce(write_format);
-                return Some(ctx.chan.start_source(Box::new(p)));
-            }
             ctx.verbose(
                 3,
                 crate::site!("file.c", 1398, "ast_streamfile"),
