@@ -317,6 +317,8 @@ fn cli_commands() {
         run("agi show commands topic nosuch"),
         "No such command 'nosuch'.\n"
     );
+    let html = dir_html(&sys);
+    assert!(html.contains("<B>get variable - "), "{html}");
     let one = run("agi show commands topic get variable");
     assert!(
         one.contains("[Syntax]\nGET VARIABLE <variablename>\n"),
@@ -379,4 +381,15 @@ async fn record_file_stops_on_a_digit_and_cuts_it_off() {
     .await;
     assert!(out.starts_with("520-"), "{out}");
     assert!(out.ends_with("200 result=-1 (writefile)\n"), "{out}");
+}
+
+fn dir_html(sys: &crate::core::System) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("agi.html");
+    let said = crate::cli::execute(sys, &format!("agi dump html {}", file.display()));
+    assert_eq!(
+        said,
+        format!("AGI HTML commands dumped to: {}\n", file.display())
+    );
+    std::fs::read_to_string(file).expect("html")
 }

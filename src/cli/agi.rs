@@ -9,6 +9,12 @@ use crate::core::System;
 pub fn commands() -> Vec<CliEntry> {
     vec![
         CliEntry::new(
+            "agi dump html",
+            "Usage: agi dump html <filename>\n       Writes the AGI commands as an HTML table to the file.\n",
+            dump_html,
+        )
+        .summary("Dumps a list of AGI commands in HTML format"),
+        CliEntry::new(
             "agi exec",
             "Usage: agi exec <channel name> <app and arguments> [id]\n       Queues a command for a channel that is in AsyncAGI.\n",
             exec,
@@ -146,5 +152,60 @@ fn exec(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         );
         return CliResult::Failure;
     }
+    CliResult::Success
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `write_htmldump`'s page: one table a command, its name and summary,
+/// then its syntax (ours; Asterisk prints its documentation there).
+pub fn html(out: &mut String) {
+    out.push_str("<HTML>\n<HEAD>\n<TITLE>AGI Commands</TITLE>\n</HEAD>\n");
+    out.push_str("<BODY>\n<CENTER><B><H1>AGI Commands</H1></B></CENTER>\n\n");
+    out.push_str("<TABLE BORDER=\"0\" CELLSPACING=\"10\">\n");
+    for c in COMMANDS {
+        let full = c.words.join(" ");
+        out.push_str("<TR><TD><TABLE BORDER=\"1\" CELLPADDING=\"5\" WIDTH=\"100%\">\n");
+        let _ = writeln!(
+            out,
+            "<TR><TH ALIGN=\"CENTER\"><B>{full} - {}</B></TH></TR>",
+            c.summary
+        );
+        let _ = writeln!(
+            out,
+            "<TR><TD ALIGN=\"CENTER\">{}</TD></TR>",
+            html_escape(c.syntax)
+        );
+        out.push_str("<TR><TD ALIGN=\"CENTER\">\n</TD></TR>\n");
+        out.push_str("</TABLE></TD></TR>\n\n");
+    }
+    out.push_str("</TABLE>\n</BODY>\n</HTML>\n");
+}
+
+fn dump_html(_sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let file = a.arg(3).unwrap_or("");
+    let mut page = String::new();
+    html(&mut page);
+    // Written whole, then moved into place.
+    let path = std::path::Path::new(file);
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("agi")
+    ));
+    let written = std::fs::write(&tmp, page).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        let _ = writeln!(out, "Could not create file '{file}'");
+        return CliResult::ShowUsage;
+    }
+    let _ = writeln!(out, "AGI HTML commands dumped to: {file}");
     CliResult::Success
 }
