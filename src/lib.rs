@@ -6,6 +6,7 @@
 //! control socket), `apps`/`funcs` (the registries of dialplan
 //! applications and functions).
 
+pub mod agi;
 pub mod apps;
 pub mod cdr;
 pub mod channels;

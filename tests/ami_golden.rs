@@ -211,7 +211,6 @@ impl Drop for Sipp {
     }
 }
 
-/// Plays a scenario; returns the `.rx` text (`## connection n` + bytes).
 /// The daemon's `astspooldir`, as its asterisk.conf gives it (relative to
 /// the file's directory).
 fn spool_dir(conf: &Path) -> PathBuf {
@@ -239,7 +238,133 @@ fn drop_call_file(conf: &Path, spec: &str) {
     std::fs::rename(&tmp, spool.join("outgoing").join(name)).expect("call file moved in");
 }
 
+/// The scenario's FastAGI server (`agi listen <port>`): accepts one
+/// connection and keeps every byte the PBX sends on it.
+struct FastAgi {
+    state: std::sync::Arc<(Mutex<AgiState>, std::sync::Condvar)>,
+    /// Where the last command's reply ended.
+    mark: usize,
+}
+
+#[derive(Default)]
+struct AgiState {
+    data: Vec<u8>,
+    eof: bool,
+    stream: Option<TcpStream>,
+}
+
+impl FastAgi {
+    fn listen(port: u16) -> FastAgi {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("FastAGI bind");
+        let state =
+            std::sync::Arc::new((Mutex::new(AgiState::default()), std::sync::Condvar::new()));
+        let st = state.clone();
+        std::thread::spawn(move || {
+            let Ok((mut sock, _)) = listener.accept() else {
+                return;
+            };
+            drop(listener);
+            if let Ok(c) = sock.try_clone() {
+                st.0.lock().expect("lock").stream = Some(c);
+                st.1.notify_all();
+            }
+            let mut buf = [0u8; 65536];
+            loop {
+                let n = sock.read(&mut buf).unwrap_or(0);
+                let mut g = st.0.lock().expect("lock");
+                if n == 0 {
+                    g.eof = true;
+                    st.1.notify_all();
+                    return;
+                }
+                g.data.extend_from_slice(&buf[..n]);
+                st.1.notify_all();
+            }
+        });
+        FastAgi { state, mark: 0 }
+    }
+
+    fn wait<T>(&self, what: &str, mut f: impl FnMut(&AgiState) -> Option<T>) -> T {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let (m, cv) = &*self.state;
+        let mut g = m.lock().expect("lock");
+        loop {
+            if let Some(t) = f(&g) {
+                return t;
+            }
+            let now = std::time::Instant::now();
+            assert!(
+                now < deadline && !g.eof,
+                "FastAGI: no {what}; received:\n{}",
+                String::from_utf8_lossy(&g.data)
+            );
+            g = cv.wait_timeout(g, deadline - now).expect("wait").0;
+        }
+    }
+
+    fn command(&mut self, text: &str) {
+        let (env_end, mut stream) = self.wait("environment", |g| {
+            let i = g.data.windows(2).position(|w| w == b"\n\n")?;
+            Some((i + 2, g.stream.as_ref()?.try_clone().ok()?))
+        });
+        self.mark = self.mark.max(env_end);
+        stream
+            .write_all(format!("{text}\n").as_bytes())
+            .expect("FastAGI send");
+        let mark = self.mark;
+        // Up to the end of the reply line only: the HANGUP notice may
+        // come in the same read.
+        self.mark = self.wait(&format!("reply to {text}"), |g| {
+            Self::line_end(&g.data, mark, |l| {
+                l.len() >= 4
+                    && l[..3].iter().all(u8::is_ascii_digit)
+                    && l[3] == b' '
+                    && !l.starts_with(b"100 ")
+            })
+        });
+    }
+
+    /// Where the first line after `from` that `f` accepts ends.
+    fn line_end(data: &[u8], from: usize, f: impl Fn(&[u8]) -> bool) -> Option<usize> {
+        let mut at = from.min(data.len());
+        while let Some(n) = data[at..].iter().position(|&b| b == b'\n') {
+            let line = &data[at..at + n];
+            at += n + 1;
+            if f(line) {
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    fn wait_line(&mut self, text: &str) {
+        let mark = self.mark;
+        self.mark = self.wait(&format!("line {text}"), |g| {
+            Self::line_end(&g.data, mark, |l| l == text.as_bytes())
+        });
+    }
+
+    fn close(&self) {
+        let g = self.state.0.lock().expect("lock");
+        if let Some(s) = &g.stream {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Everything received, once the PBX has closed its side (or 2 s).
+    fn bytes(&self) -> Vec<u8> {
+        let (m, cv) = &*self.state;
+        let g = m.lock().expect("lock");
+        let (g, _) = cv
+            .wait_timeout_while(g, Duration::from_secs(2), |g| !g.eof && g.stream.is_some())
+            .expect("wait");
+        g.data.clone()
+    }
+}
+
+/// Plays a scenario; returns the `.rx` text (`## connection n` + bytes).
 fn play(scenario: &Path, port: u16, daemon: &common::Daemon, sipp: &mut Sipp) -> Vec<u8> {
+    let mut agis: Vec<FastAgi> = Vec::new();
     let text = std::fs::read_to_string(scenario).expect("scenario");
     let mut done: Vec<Vec<u8>> = Vec::new();
     let mut conn: Option<Conn> = None;
@@ -341,6 +466,14 @@ fn play(scenario: &Path, port: u16, daemon: &common::Daemon, sipp: &mut Sipp) ->
             if let Err(e) = sipp.wait_all() {
                 panic!("{where_}: {e}");
             }
+        } else if let Some(p) = line.strip_prefix("agi listen ") {
+            agis.push(FastAgi::listen(p.parse().expect("port")));
+        } else if let Some(c) = line.strip_prefix("agi> ") {
+            agis.last_mut().expect("agi listen first").command(c);
+        } else if let Some(l) = line.strip_prefix("agi wait ") {
+            agis.last_mut().expect("agi listen first").wait_line(l);
+        } else if line == "agi close" {
+            agis.last().expect("agi listen first").close();
         } else {
             panic!("{where_}: unknown directive {line}");
         }
@@ -359,18 +492,50 @@ fn play(scenario: &Path, port: u16, daemon: &common::Daemon, sipp: &mut Sipp) ->
         out.extend_from_slice(format!("## connection {}\n", i + 1).as_bytes());
         out.extend_from_slice(b);
     }
+    for (i, a) in agis.iter().enumerate() {
+        a.close();
+        out.extend_from_slice(format!("## fastagi {}\n", i + 1).as_bytes());
+        out.extend_from_slice(&a.bytes());
+    }
     out
 }
 
 /// Splits a `.rx` transcript into connections.
 fn connections(rx: &[u8]) -> Vec<Vec<u8>> {
     let text = String::from_utf8_lossy(rx).into_owned();
+    let text = match text.find("## fastagi ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
     let mut out = Vec::new();
     for part in text.split("## connection ").skip(1) {
         let body = part.split_once('\n').map(|(_, b)| b).unwrap_or("");
         out.push(body.as_bytes().to_vec());
     }
     out
+}
+
+/// The `## fastagi <n>` sections of a transcript: what each FastAGI
+/// connection received, with the run-dependent environment values (the
+/// channel's uniqueid, Asterisk's thread id) masked.
+fn fastagi_sections(rx: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(rx).into_owned();
+    let re = regex::Regex::new(r"(?m)^(agi_(?:uniqueid|threadid): ).*$").expect("re");
+    text.split("## fastagi ")
+        .skip(1)
+        .map(|part| {
+            let body = part.split_once('\n').map(|(_, b)| b).unwrap_or("");
+            re.replace_all(body, "${1}<volatile>").into_owned()
+        })
+        .collect()
+}
+
+fn compare_fastagi(name: &str, want: &[u8], got: &[u8]) {
+    let (w, g) = (fastagi_sections(want), fastagi_sections(got));
+    assert_eq!(w.len(), g.len(), "{name}: number of FastAGI connections");
+    for (i, (w, g)) in w.iter().zip(&g).enumerate() {
+        assert_eq!(w, g, "{name}: FastAGI connection {} differs", i + 1);
+    }
 }
 
 /// Replaces values that differ between any two runs by placeholders; ids
@@ -400,6 +565,7 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
     let uuid_re =
         regex::Regex::new(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
             .expect("re");
+    let agi_env_re = regex::Regex::new(r"(agi_(?:uniqueid|threadid)%3A%20)[0-9.]+").expect("re");
     conns
         .iter()
         .map(|c| {
@@ -485,6 +651,16 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                             } else if id_re.is_match(&v) {
                                 let next = ids.len();
                                 format!("<id{}>", ids.entry(v).or_insert(next))
+                            } else if n == "CommandId"
+                                && !v.is_empty()
+                                && v.bytes().all(|b| b.is_ascii_digit())
+                            {
+                                // AGIExecStart/End: res_agi's ast_random().
+                                "<random>".to_string()
+                            } else if n == "Env" {
+                                // AsyncAGIStart: the environment's uniqueid
+                                // and thread id (a pointer in Asterisk).
+                                agi_env_re.replace_all(&v, "${1}<volatile>").into_owned()
                             } else if uuid_re.is_match(&v) {
                                 "<uuid>".to_string()
                             } else if v.ends_with(')') && v.contains("  (Priv: ") {
@@ -1181,6 +1357,7 @@ fn run(name: &str, calls: bool) {
                 ),
             ),
         );
+        compare_fastagi(name, &reference, &other);
         return;
     }
     let played = play_scenario(&golden_dir(), name);
@@ -1204,6 +1381,7 @@ fn run(name: &str, calls: bool) {
             ),
         ),
     );
+    compare_fastagi(name, &reference, &played.ours);
 }
 
 /// A scenario played: our transcript, and the daemon still running on
@@ -1276,6 +1454,16 @@ fn play_scenario(golden: &Path, name: &str) -> Played {
         ours,
         tmp,
     }
+}
+
+#[test]
+fn sip_fastagi() {
+    run("sip_fastagi", true);
+}
+
+#[test]
+fn sip_asyncagi() {
+    run("sip_asyncagi", true);
 }
 
 #[test]

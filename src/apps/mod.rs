@@ -123,6 +123,7 @@ pub struct App {
 
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
+    all.extend(crate::agi::apps());
     all.extend(background::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());
@@ -577,6 +578,12 @@ pub fn option_letters(optstr: &str) -> Vec<char> {
 /// For check-config: what an application call asks for that Asterism
 /// does not do (its options not built), one message each.
 pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
+    if ["AGI", "EAGI", "DeadAGI"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(app))
+    {
+        return crate::agi::unsupported_uses(app, data);
+    }
     // The letters of the option string in argument `at` (of `nargs`)
     // that are among `unsupported`.
     let listed = |nargs: usize, at: usize, unsupported: &str| -> Vec<char> {

@@ -44,12 +44,22 @@ pub enum Streamed {
 /// (tones, music on hold) included, even when the file is missing.
 /// Returns the source's generation.
 pub fn start_file(ctx: &AppCtx, name: &str) -> Option<u64> {
+    start_file_at(ctx, name, 0)
+}
+
+/// [`start_file`] from `offset` samples into the file (AGI's CONTROL
+/// STREAM FILE `offsetms`, `ast_seekstream`).
+pub fn start_file_at(ctx: &AppCtx, name: &str, offset: u64) -> Option<u64> {
     ctx.chan.stop_source();
     let lang = ctx.chan.lock().language.clone();
     let codec = ctx.chan.native_codec();
     let paths = SoundPaths::from_conf(&ctx.sys.conf);
     match paths.open(name, &lang, codec) {
-        Ok(p) => {
+        Ok(mut p) => {
+            if offset > 0 {
+                // Past the end the file simply has nothing left to play.
+                let _ = p.skip_samples(offset);
+            }
             // Asterisk names the write format the file set on the channel
             // (`slin` for wav and sln files), not the file's format.
             let write_format = p.format().media_format_name();

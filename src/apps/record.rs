@@ -45,7 +45,7 @@ const ASTERISK_EXTENSIONS: &[&str] = &[
 
 /// dsp.conf `[default] silencethreshold`, as `ast_dsp_get_threshold_from_settings`
 /// gives it (read when recording starts).
-fn silence_threshold(ctx: &AppCtx) -> i64 {
+pub(crate) fn silence_threshold(ctx: &AppCtx) -> i64 {
     let opts = LoadOptions::new(ctx.sys.conf.dirs.etc.clone());
     let Ok(Some(cfg)) = load("dsp.conf", &opts) else {
         return DEFAULT_SILENCE_THRESHOLD;
@@ -57,7 +57,7 @@ fn silence_threshold(ctx: &AppCtx) -> i64 {
 }
 
 /// The average absolute sample (`__ast_dsp_silence_noise`).
-fn frame_level(frame: &AudioFrame) -> i64 {
+pub(crate) fn frame_level(frame: &AudioFrame) -> i64 {
     let s = frame.to_slin();
     if s.is_empty() {
         return 0;
@@ -67,14 +67,23 @@ fn frame_level(frame: &AudioFrame) -> i64 {
 
 /// Frames not yet written: the most recent `keep` samples stay here so
 /// the end can be cut without rewinding the file.
-struct Holdback {
+pub(crate) struct Holdback {
     frames: VecDeque<AudioFrame>,
     samples: usize,
     keep: usize,
 }
 
 impl Holdback {
-    fn push(&mut self, f: AudioFrame, rec: &mut Recording) -> Result<(), ()> {
+    /// Holds back the last `keep` samples.
+    pub(crate) fn new(keep: usize) -> Holdback {
+        Holdback {
+            frames: VecDeque::new(),
+            samples: 0,
+            keep,
+        }
+    }
+
+    pub(crate) fn push(&mut self, f: AudioFrame, rec: &mut Recording) -> Result<(), ()> {
         self.samples += f.samples();
         self.frames.push_back(f);
         while let Some(front) = self.frames.front() {
@@ -90,7 +99,7 @@ impl Holdback {
     }
 
     /// Writes what is held except the last `cut` samples.
-    fn flush(mut self, cut: usize, rec: &mut Recording) -> Result<(), ()> {
+    pub(crate) fn flush(mut self, cut: usize, rec: &mut Recording) -> Result<(), ()> {
         let mut cut = cut;
         while cut > 0 {
             let Some(last) = self.frames.pop_back() else {

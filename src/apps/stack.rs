@@ -78,8 +78,11 @@ fn frame_set_var(ctx: &AppCtx, name: &str, value: &str) {
 
 /// Drops a frame's variables, showing the outer values again.
 fn release_frame(ctx: &AppCtx, frame: &GosubFrame) {
+    // `gosub_release_frame` deletes each local through
+    // pbx_builtin_setvar_helper: a VarSet with an empty value for each
+    // that was not empty.
     for name in frame.locals.iter().rev() {
-        ctx.chan.lock().vars.set(name, None);
+        ctx.chan.unset_var_event(name);
     }
 }
 

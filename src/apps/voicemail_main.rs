@@ -3178,7 +3178,7 @@ async fn wait_file(ctx: &AppCtx, name: &str) -> Cmd {
 
 /// One thing `ast_say_date_with_format_en` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum DateItem {
+pub(crate) enum DateItem {
     Play(String),
     Number(i32),
     /// A format letter it does not know, and its position.
@@ -3199,7 +3199,7 @@ fn enumeration(out: &mut Vec<DateItem>, n: i32) {
 /// What `ast_say_date_with_format_en` says for `t` with `format` in
 /// zone `tz` (the process's when None), `now` deciding "today" and the
 /// like.
-fn date_files(t: i64, now: i64, format: &str, tz: Option<&str>) -> Vec<DateItem> {
+pub(crate) fn date_files(t: i64, now: i64, format: &str, tz: Option<&str>) -> Vec<DateItem> {
     let mut out = Vec::new();
     date_files_into(&mut out, t, now, format, tz);
     out

@@ -5,6 +5,7 @@
 //! Each module's commands live in their own file (`cli/dialplan.rs`,
 //! `cli/sip.rs`, …) and return [`CliEntry`] lists; [`registry`] joins them.
 
+pub mod agi;
 pub mod apps;
 pub mod channel;
 pub mod complete;
@@ -142,6 +143,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(database::commands());
     all.extend(devstate::commands());
     all.extend(parking::commands());
+    all.extend(agi::commands());
     all.extend(channel::commands());
     all.extend(apps::commands());
     all.extend(sip::commands());

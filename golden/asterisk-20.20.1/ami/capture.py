@@ -148,6 +148,114 @@ class Conn:
         self.thread.join(2)
 
 
+class FastAgi:
+    """A FastAGI server for one connection: `agi listen <port>` starts it;
+    every byte the PBX sends is kept (reader thread), as on AMI."""
+
+    def __init__(self, port):
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", port))
+        self.lsock.listen(1)
+        self.sock = None
+        self.data = bytearray()
+        self.eof = False
+        self.mark = 0
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            sock, _ = self.lsock.accept()
+        except OSError:
+            return
+        finally:
+            self.lsock.close()
+        with self.cond:
+            self.sock = sock
+            self.cond.notify_all()
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError:
+                chunk = b""
+            with self.cond:
+                if not chunk:
+                    self.eof = True
+                    self.cond.notify_all()
+                    return
+                self.data += chunk
+                self.cond.notify_all()
+
+    def wait_until(self, pred, what):
+        deadline = time.monotonic() + TIMEOUT
+        with self.cond:
+            while True:
+                r = pred()
+                if r:
+                    return r
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Failure("FastAGI: timeout waiting for " + what)
+                if self.eof:
+                    raise Failure("FastAGI: connection closed while waiting for " + what)
+                self.cond.wait(left)
+
+    def command(self, text):
+        """Sends one command once the environment (ended by a blank line)
+        is in, and waits for its final reply line (`NNN ...`; a `100`
+        line is an interim one)."""
+        def env_in():
+            i = self.data.find(b"\n\n")
+            return i + 2 if self.sock is not None and i >= 0 else None
+        env_end = self.wait_until(env_in, "the agi_ environment")
+        with self.cond:
+            self.mark = max(self.mark, env_end)
+        self.sock.sendall(text.encode("utf-8") + b"\n")
+
+        def replied():
+            return self._line_end(
+                lambda l: re.match(rb"[0-9]{3} ", l) and not l.startswith(b"100 "))
+        # Up to the end of the reply line only: the HANGUP notice may come
+        # in the same read.
+        end = self.wait_until(replied, "the reply to " + text)
+        with self.cond:
+            self.mark = end
+
+    def _line_end(self, accept):
+        """Where the first complete line after the mark that `accept`
+        takes ends (caller holds cond)."""
+        at = self.mark
+        while True:
+            n = self.data.find(b"\n", at)
+            if n < 0:
+                return None
+            line = bytes(self.data[at:n])
+            at = n + 1
+            if accept(line):
+                return at
+
+    def wait_line(self, text):
+        want = text.encode("utf-8")
+        end = self.wait_until(lambda: self._line_end(lambda l: l == want), "line " + text)
+        with self.cond:
+            self.mark = end
+
+    def close(self):
+        with self.cond:
+            sock = self.sock
+        if sock is None:
+            self.lsock.close()
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+        self.thread.join(2)
+
+
 def parse_pairs(spec):
     pairs = []
     for part in spec.split("; "):
@@ -253,8 +361,9 @@ def drop_call_file(cli_prefix, spec):
     os.rename(tmp, os.path.join(spool, "outgoing", name))
 
 
-def run(scenario, port, cli_prefix, conns, sipp):
+def run(scenario, port, cli_prefix, conns, sipp, agis):
     conn = None
+    agi = None
     building = []
     with open(scenario, encoding="utf-8") as f:
         lines = f.read().split("\n")
@@ -309,6 +418,15 @@ def run(scenario, port, cli_prefix, conns, sipp):
                 sipp.wait_all()
             elif line.startswith("callfile "):
                 drop_call_file(cli_prefix, line[9:])
+            elif line.startswith("agi listen "):
+                agi = FastAgi(int(line[11:]))
+                agis.append(agi)
+            elif line.startswith("agi> "):
+                agi.command(line[5:])
+            elif line.startswith("agi wait "):
+                agi.wait_line(line[9:])
+            elif line == "agi close":
+                agi.close()
             else:
                 raise Failure("unknown directive: %r" % line)
         except Failure as e:
@@ -328,10 +446,11 @@ def main():
         return 2
     scenario, port, rx_out, cli_prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     conns = []
+    agis = []
     status = 0
     sipp = Sipp()
     try:
-        run(scenario, port, cli_prefix, conns, sipp)
+        run(scenario, port, cli_prefix, conns, sipp, agis)
     except (Failure, OSError) as e:
         sys.stderr.write("capture.py: %s\n" % e)
         status = 1
@@ -346,6 +465,12 @@ def main():
             with c.cond:
                 data = bytes(c.data)
             f.write(b"## connection %d\n" % n)
+            f.write(data)
+        for n, a in enumerate(agis, 1):
+            a.close()
+            with a.cond:
+                data = bytes(a.data)
+            f.write(b"## fastagi %d\n" % n)
             f.write(data)
     return status
 

@@ -2,6 +2,7 @@
 //! list, kept in name order as `ast_manager_register_struct` inserts
 //! them), and `process_message`'s checks before an action runs.
 
+mod agi;
 mod channel;
 mod command;
 mod config;
@@ -95,6 +96,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL,
         "Hang a channel up after a number of seconds.",
         channel::absolute_timeout
+    ),
+    action!(
+        "AGI",
+        AGI,
+        "Queue a command for a channel in AsyncAGI.",
+        agi::agi,
+        "res_agi"
     ),
     action!(
         "Atxfer",
