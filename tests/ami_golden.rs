@@ -1050,12 +1050,13 @@ fn parked_timing(
                 }
             }
             // The parked call's music frames by the manager's hangup: 155
-            // in all three captures of each, ours 155 or (under load) 156.
+            // in all three captures of each (240 with the transfer's hold
+            // music in sip_park_blindxfer), ours one more under load.
             // The hangup comes 0.5 s after the parker's hangup reaches the
             // client, so the count follows the client's reaction time as
             // much as the music's pacing; the parker's count (its
             // announcement) stays compared.
-            "sip_parkcall_feature" | "sip_park_action_bridged"
+            "sip_parkcall_feature" | "sip_park_action_bridged" | "sip_park_blindxfer"
                 if m.iter()
                     .any(|(n, v)| n == "Channel" && v == "SIP/1001-00000001")
                     && m.iter()

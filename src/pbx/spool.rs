@@ -11,9 +11,7 @@
 //! the directory every [`SCAN_EVERY`] and takes a file once it has seen
 //! it unchanged twice (so one still being written is not read half-way),
 //! or at once when its time says it was finished before it showed up
-//! (moved in, as the documentation advises). As with inotify, a file
-//! already known is not looked at again when it changes; only its due
-//! time brings it back.
+//! (moved in, as the documentation advises).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -322,6 +320,8 @@ struct Spool {
     /// Files due at a time, in due order (`dirlist`); the same file may
     /// be there more than once, at different times.
     due: Mutex<Vec<(i64, PathBuf)>>,
+    /// Files whose call is being attempted.
+    running: Mutex<HashSet<PathBuf>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -375,6 +375,10 @@ impl Spool {
             let at = due.iter().position(|(t, _)| *t > next).unwrap_or(due.len());
             due.insert(at, (next, path.to_path_buf()));
         }
+    }
+
+    fn is_tracked(&self, path: &Path) -> bool {
+        lock(&self.running).contains(path) || lock(&self.due).iter().any(|(_, p)| p == path)
     }
 
     /// `scan_service`: reads the file and starts an attempt if it has
@@ -456,6 +460,7 @@ impl Spool {
     /// `attempt_thread`: places the call and waits for it to end.
     fn launch(self: &Arc<Self>, path: PathBuf, o: CallFile) {
         let spool = self.clone();
+        lock(&self.running).insert(path.clone());
         tokio::spawn(async move {
             let sys = spool.sys.clone();
             let tech_data = format!("{}/{}", o.tech, o.dest);
@@ -497,6 +502,7 @@ impl Spool {
             .await;
             match res {
                 Ok(()) => {
+                    lock(&spool.running).remove(&path);
                     spool.notice(
                         crate::site!("pbx_spool.c", 463, "attempt_thread"),
                         &format!("Call completed to {tech_data}"),
@@ -516,6 +522,7 @@ impl Spool {
                             reason_text(reason)
                         ),
                     );
+                    lock(&spool.running).remove(&path);
                     if o.retries >= o.maxretries + 1 {
                         spool.expired(
                             &path,
@@ -589,20 +596,19 @@ fn reason_text(reason: u32) -> &'static str {
     }
 }
 
-/// `safe_append`: notes an attempt in the file and moves its time to
-/// `when` (the next attempt's).
-fn safe_append(path: &Path, o: &CallFile, when: i64, what: &str) {
+/// `safe_append`: notes an attempt in the file with the time given, and
+/// moves the file's time a retry time past it.
+fn safe_append(path: &Path, o: &CallFile, now: i64, what: &str) {
     if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(path) {
         use std::io::Write as _;
         let _ = write!(
             f,
-            "\n{what}: {} {} ({})\n",
+            "\n{what}: {} {} ({now})\n",
             std::process::id(),
-            o.retries,
-            unix_now()
+            o.retries
         );
     }
-    let _ = set_mtime(path, when);
+    let _ = set_mtime(path, now + o.retrytime);
 }
 
 /// Starts the spool scanner when pbx_spool is loaded (`load_module`).
@@ -628,6 +634,7 @@ pub fn start(sys: &Arc<System>) {
         qdir,
         donedir,
         due: Mutex::new(Vec::new()),
+        running: Mutex::new(HashSet::new()),
     });
     tokio::spawn(scan(spool));
 }
@@ -655,10 +662,16 @@ async fn scan(spool: Arc<Spool>) {
         for (path, meta) in entries(&spool.qdir) {
             present.insert(path.clone());
             let now_seen = seen(&meta);
-            match known.get(&path) {
-                // The same file as before (same inode): nothing new.
-                Some(k) if k.0 == now_seen.0 => continue,
-                _ => {}
+            // The same file as before: nothing new. A changed one not in
+            // our hands (a new file reusing a name, or an inode) is new.
+            if known.get(&path) == Some(&now_seen) {
+                continue;
+            }
+            // Ours to look after (being attempted, or waiting for its
+            // time): its changes are our own notes.
+            if spool.is_tracked(&path) {
+                known.insert(path, now_seen);
+                continue;
             }
             // A new file: taken once it stopped changing, or at once when
             // its time is older than this scan's period (moved in whole).
