@@ -19,6 +19,7 @@ pub mod options;
 pub mod park;
 pub mod playback;
 pub mod playtones;
+pub mod queue;
 pub mod read;
 pub mod record;
 pub mod say;
@@ -130,6 +131,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(echo::apps());
     all.extend(playback::apps());
     all.extend(playtones::apps());
+    all.extend(queue::apps());
     all.extend(say::apps());
     all.extend(clearhash::apps());
     all.extend(exec::apps());
@@ -598,6 +600,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("MixMonitor", listed(3, 1, mixmonitor::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Monitor") {
         ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("Queue") {
+        ("Queue", queue::unsupported_options(data))
     } else {
         return Vec::new();
     };

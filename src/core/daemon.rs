@@ -107,6 +107,8 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
         Ok(mut g) => *g = stacks,
         Err(p) => *p.into_inner() = stacks,
     }
+    // queue_log's QUEUESTART, and app_queue's persistent members.
+    crate::queue::start(&system);
     if !opts.quiet {
         println!("Asterisk Ready.");
     }
