@@ -558,6 +558,9 @@ impl System {
         if parts.contains(&Part::Dialplan) {
             self.pbx.devstates.sync_hints(self);
         }
+        if parts.contains(&Part::Queues) {
+            crate::queue::reload(self);
+        }
         self.reloads.send_modify(|n| *n += 1);
         Ok(())
     }

@@ -47,6 +47,8 @@ pub struct Member {
     pub in_call: bool,
     /// Rung by a caller right now (not to be rung twice).
     pub ringing: bool,
+    /// The device state last seen (`status`), for QueueMemberStatus.
+    pub status: Option<DeviceState>,
 }
 
 impl Member {
@@ -71,6 +73,7 @@ impl Member {
                 .unwrap_or(0),
             in_call: false,
             ringing: false,
+            status: None,
         }
     }
 
@@ -223,6 +226,26 @@ impl Queues {
         f(&mut g)
     }
 
+    /// Puts the counters back to zero (`clear_queue`), of one queue or all.
+    pub fn reset_stats(&self, sys: &System, queue: &str) {
+        self.with(sys, |qs| {
+            for q in qs.iter_mut() {
+                if queue.is_empty() || q.cfg.name.eq_ignore_ascii_case(queue) {
+                    q.completed = 0;
+                    q.abandoned = 0;
+                    q.completed_in_sl = 0;
+                    q.abandoned_in_sl = 0;
+                    q.holdtime = 0;
+                    q.talktime = 0;
+                    for m in &mut q.members {
+                        m.calls = 0;
+                        m.lastcall = 0;
+                    }
+                }
+            }
+        });
+    }
+
     /// Runs `f` on one queue (name compared without case).
     pub fn with_queue<R>(
         &self,
@@ -259,7 +282,64 @@ pub fn queue_bucket(name: &str) -> u32 {
 /// the persistent members.
 pub fn start(sys: &System) {
     log::queue_log(sys, "NONE", "NONE", "NONE", "QUEUESTART", "");
-    sys.queues.with(sys, |_| ());
+    // Each member's pause device and each queue's availability, as the
+    // queues load (cached before anyone listens).
+    let all: Vec<(String, Vec<Member>)> = sys.queues.with(sys, |qs| {
+        qs.iter()
+            .map(|q| (q.cfg.name.clone(), q.members.clone()))
+            .collect()
+    });
+    for (q, members) in &all {
+        for m in members {
+            pause_devstate(sys, q, m);
+        }
+        avail_devstate(sys, q, any_available(sys, q));
+    }
+    let mut rx = sys.pbx.channels.events.subscribe();
+    let weak = Arc::downgrade(&sys.arc());
+    tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            let EventKind::DeviceStateChange { device, state } = &ev.kind else {
+                continue;
+            };
+            let Some(sys) = weak.upgrade() else {
+                return;
+            };
+            member_device_changed(&sys, device, *state);
+        }
+    });
+}
+
+/// `device_state_cb`/`update_status`: a member's device changed; each
+/// queue it is in says so (QueueMemberStatus) when its status moved.
+pub fn member_device_changed(sys: &System, device: &str, state: DeviceState) {
+    let changed: Vec<(String, Member)> = sys.queues.with(sys, |qs| {
+        let mut out = Vec::new();
+        for q in qs.iter_mut() {
+            let name = q.cfg.name.clone();
+            for m in q.members.iter_mut() {
+                if m.state_interface.eq_ignore_ascii_case(device) && m.status != Some(state) {
+                    m.status = Some(state);
+                    out.push((name.clone(), m.clone()));
+                }
+            }
+        }
+        out
+    });
+    let mut queues: Vec<String> = Vec::new();
+    for (q, m) in changed {
+        sys.pbx.channels.events.publish_system(EventKind::Manager {
+            class: crate::manager::class::AGENT,
+            name: "QueueMemberStatus".into(),
+            body: member_body(&q, &m, state),
+        });
+        if !queues.contains(&q) {
+            queues.push(q);
+        }
+    }
+    for q in queues {
+        avail_devstate(sys, &q, any_available(sys, &q));
+    }
 }
 
 /// `reload_queues`: the configuration's queues take over; dynamic members,
@@ -421,6 +501,7 @@ pub fn add_member(
             logintime: now,
             in_call: false,
             ringing: false,
+            status: None,
         };
         q.link(m.clone());
         Some((q.cfg.name.clone(), m))
@@ -429,7 +510,12 @@ pub fn add_member(
         None => Res::NoSuchQueue,
         Some(None) => Res::Exists,
         Some(Some((qname, m))) => {
+            pause_devstate(sys, &qname, &m);
             publish_member(sys, "QueueMemberAdded", &qname, &m);
+            let cfg = sys.queues.with_queue(sys, &qname, |q| q.cfg.clone());
+            if cfg.is_some_and(|c| member_available(sys, &c, &m)) {
+                avail_devstate(sys, &qname, true);
+            }
             let agent = log_agent(sys, interface, membername);
             log::queue_log(
                 sys,
@@ -465,6 +551,9 @@ pub fn remove_member(sys: &System, queue: &str, interface: &str, callid: &str) -
         Some(Err(r)) => r,
         Some(Ok((qname, m))) => {
             publish_member(sys, "QueueMemberRemoved", &qname, &m);
+            if !any_available(sys, &qname) {
+                avail_devstate(sys, &qname, false);
+            }
             let agent = log_agent(sys, interface, &m.membername);
             log::queue_log(sys, &qname, callid, &agent, "REMOVEMEMBER", "");
             persist(sys, &qname);
@@ -503,7 +592,25 @@ pub fn pause_member(
         }
         out
     });
+    // Every queue at once: one PAUSEALL/UNPAUSEALL line first.
+    if let (true, Some((_, first))) = (queue.is_empty(), changed.first()) {
+        log::queue_log(
+            sys,
+            "NONE",
+            "NONE",
+            &first.membername,
+            if paused { "PAUSEALL" } else { "UNPAUSEALL" },
+            reason,
+        );
+    }
     for (qname, m) in &changed {
+        pause_devstate(sys, qname, m);
+        let cfg = sys.queues.with_queue(sys, qname, |q| q.cfg.clone());
+        if cfg.is_some_and(|c| member_available(sys, &c, m)) {
+            avail_devstate(sys, qname, true);
+        } else if !any_available(sys, qname) {
+            avail_devstate(sys, qname, false);
+        }
         log::queue_log(
             sys,
             qname,
@@ -528,6 +635,7 @@ pub fn set_member_value(
     interface: &str,
     set: impl Fn(&mut Member),
     event: &str,
+    log: (&str, &str),
 ) -> bool {
     let changed: Vec<(String, Member)> = sys.queues.with(sys, |qs| {
         let mut out = Vec::new();
@@ -544,10 +652,10 @@ pub fn set_member_value(
         out
     });
     for (qname, m) in &changed {
+        log::queue_log(sys, qname, "NONE", &m.interface, log.0, log.1);
+        // Not stored again: app_queue keeps the persistent entry as it was
+        // (a new penalty reaches AstDB with the member's next change).
         publish_member(sys, event, qname, m);
-        if m.dynamic {
-            persist(sys, qname);
-        }
     }
     !changed.is_empty()
 }
@@ -632,6 +740,7 @@ fn load_persistent(sys: &System) {
                     logintime: now_secs(),
                     in_call: false,
                     ringing: false,
+                    status: None,
                 };
                 q.link(m);
             }
@@ -641,6 +750,60 @@ fn load_persistent(sys: &System) {
             let _ = sys.db.del(PM_FAMILY, &qname);
         }
     }
+}
+
+/// `is_member_available`: not paused, not in wrap-up, its device free
+/// (or in use when it may be rung in use).
+pub fn member_available(sys: &System, q: &QueueCfg, m: &Member) -> bool {
+    if m.paused || m.in_wrapup(q, now_secs()) {
+        return false;
+    }
+    match device_state(sys, &m.state_interface) {
+        DeviceState::NotInUse | DeviceState::Unknown => true,
+        DeviceState::InUse
+        | DeviceState::Busy
+        | DeviceState::Ringing
+        | DeviceState::RingInUse
+        | DeviceState::OnHold => m.ringinuse,
+        _ => false,
+    }
+}
+
+/// `Queue:<queue>_avail`: NOT_INUSE while a member can take a call.
+pub fn avail_devstate(sys: &System, queue: &str, available: bool) {
+    let state = if available {
+        DeviceState::NotInUse
+    } else {
+        DeviceState::InUse
+    };
+    sys.pbx.channels.events.device_changed(
+        &format!("Queue:{queue}_avail"),
+        true,
+        Pending::Known(state),
+    );
+}
+
+/// `Queue:<queue>_pause_<interface>`: INUSE while paused.
+pub fn pause_devstate(sys: &System, queue: &str, m: &Member) {
+    let state = if m.paused {
+        DeviceState::InUse
+    } else {
+        DeviceState::NotInUse
+    };
+    sys.pbx.channels.events.device_changed(
+        &format!("Queue:{queue}_pause_{}", m.interface),
+        true,
+        Pending::Known(state),
+    );
+}
+
+/// Whether any member of the queue is available now.
+pub fn any_available(sys: &System, queue: &str) -> bool {
+    sys.queues
+        .with_queue(sys, queue, |q| {
+            q.members.iter().any(|m| member_available(sys, &q.cfg, m))
+        })
+        .unwrap_or(false)
 }
 
 /// The `Queue:<name>` device: ringing while callers wait.
