@@ -180,11 +180,13 @@ pub(crate) fn dial_status_of(cause: u32) -> &'static str {
     }
 }
 
-/// What Dial does to a fresh leg before calling it: its DIALEDPEERNUMBER,
-/// the AppDial application, a caller id when the driver set none (the
-/// dialled extension), the caller as its connected line, and the caller's
-/// extension; then the leg is published once with all of it.
-pub(crate) fn set_up_leg(caller: &Channel, leg: &Channel, number: &str) {
+/// What Dial (and Queue, as `app`) does to a fresh leg before calling
+/// it: its DIALEDPEERNUMBER, the application it shows, a caller id when
+/// the driver set none (the dialled extension; Dial only), the caller as
+/// its connected line, and the caller's extension; then Dial publishes
+/// the leg once with all of it (Queue leaves that to the leg's next
+/// change: its DialBegin shows the leg as first published).
+pub(crate) fn set_up_leg(caller: &Channel, leg: &Channel, number: &str, app: &str) {
     leg.set_var_event("DIALEDPEERNUMBER", number);
     let (caller_id, exten, connected_name) = {
         let d = caller.lock();
@@ -196,16 +198,18 @@ pub(crate) fn set_up_leg(caller: &Channel, leg: &Channel, number: &str) {
     };
     {
         let mut d = leg.lock();
-        d.appl = Some("AppDial".into());
+        d.appl = Some(app.into());
         d.data = Some("(Outgoing Line)".into());
-        if d.caller.id.number().is_none_or(str::is_empty) {
+        if app == "AppDial" && d.caller.id.number().is_none_or(str::is_empty) {
             d.caller.id.set_number(Some(&exten));
             d.caller.id.set_name(connected_name.as_deref());
         }
         d.connected.id = caller_id;
         d.exten = exten;
     }
-    leg.publish_snapshot();
+    if app == "AppDial" {
+        leg.publish_snapshot();
+    }
 }
 
 /// Dial's options as `ast_app_parse_options` reads them: letters, each
@@ -308,7 +312,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         match request(sys, &caller, dest).await {
             Ok((chan, start)) => {
                 let number = dest.split_once('/').map(|(_, n)| n).unwrap_or(dest);
-                set_up_leg(&caller, &chan, number);
+                set_up_leg(&caller, &chan, number, "AppDial");
                 legs.push(Leg {
                     chan,
                     number: number.to_string(),
@@ -526,7 +530,14 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
     ctx.set_var("DIALEDPEERNUMBER", Some(&leg.number));
     dial_end(sys, &caller, &peer, "ANSWER");
-    let connected = connect(ctx, peer, &|c| options.contains_key(&c), Some("DIALSTATUS")).await;
+    let connected = connect(
+        ctx,
+        peer,
+        &|c| options.contains_key(&c),
+        Some("DIALSTATUS"),
+        None,
+    )
+    .await;
     match connected {
         Connected::Done(res) => res,
         Connected::Ended { caller_gone, .. } => {
@@ -543,11 +554,7 @@ pub(crate) enum Connected {
     /// A transfer or parking decided what the caller does next.
     Done(AppResult),
     /// Both left the bridge, the peer is hung up; who hung up first.
-    Ended {
-        caller_gone: bool,
-        /// The peer at the end (a transfer may have changed it).
-        peer: Arc<Channel>,
-    },
+    Ended { caller_gone: bool },
 }
 
 /// The answered call (`ast_bridge_call` as app_dial and app_queue use
@@ -559,6 +566,7 @@ pub(crate) async fn connect(
     peer: Arc<Channel>,
     features: &(dyn Fn(char) -> bool + Sync),
     status_var: Option<&str>,
+    on_end: Option<&(dyn Fn(bool, &Arc<Channel>) + Sync)>,
 ) -> Connected {
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
@@ -619,6 +627,11 @@ pub(crate) async fn connect(
         bridge_basic::Ended::Disconnect(by) => Arc::ptr_eq(by, &caller),
         _ => caller.check_hangup(),
     };
+    // Queue reports the call's end as the hangup is seen, before the
+    // bridge lets the two go.
+    if let Some(f) = on_end {
+        f(caller_gone, &peer);
+    }
     let (first, second) = if caller_gone {
         (&caller, &peer)
     } else {
@@ -652,7 +665,7 @@ pub(crate) async fn connect(
             _ => Err(AppExit::Hangup),
         });
     }
-    Connected::Ended { caller_gone, peer }
+    Connected::Ended { caller_gone }
 }
 
 #[cfg(test)]

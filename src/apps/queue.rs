@@ -112,8 +112,16 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let url = arg(2).to_string();
     let sys = &ctx.sys;
     let chan = ctx.chan.clone();
-    ctx.set_var("QUEUEWAIT", Some(""));
-    ctx.set_var("QUEUEWAIT_MS", Some(""));
+    for v in [
+        "ANSWEREDTIME",
+        "ANSWEREDTIME_MS",
+        "DIALEDTIME",
+        "DIALEDTIME_MS",
+        "QUEUEWAIT",
+        "QUEUEWAIT_MS",
+    ] {
+        ctx.set_var(v, Some(""));
+    }
     let start = Instant::now();
     let start_secs = now_secs();
     ctx.set_var("ABANDONED", None);
@@ -441,6 +449,7 @@ fn leave(ctx: &AppCtx, qname: &str, chan: &Arc<Channel>) {
         None,
         format!("Queue: {qname}\r\nPosition: {pos}\r\nCount: {count}\r\n"),
     );
+    ctx.set_var("QUEUEPOSITION", Some(&pos.to_string()));
 }
 
 /// How one round of ringing members went.
@@ -582,7 +591,7 @@ async fn ring_next(
                         .split_once('/')
                         .map(|(_, n)| n)
                         .unwrap_or(&interface);
-                    dial::set_up_leg(&caller, &leg, number);
+                    dial::set_up_leg(&caller, &leg, number, "AppQueue");
                     if let Some((stack, o)) = start {
                         stack.call(o);
                     }
@@ -807,12 +816,10 @@ async fn try_calling(
     dial::dial_end(sys, &caller, &peer, "ANSWER");
     hang_up_all(ctx, qname, &mut legs, Some(26));
     set_member_ringing(sys, qname, &winner.interface, false);
-    {
-        let mut d = peer.lock();
-        d.exten.clear();
-        d.hangupcause = 16;
-    }
-    caller.lock().hangupcause = 16;
+    // The member's hangup from now on is a normal one; unlike Dial, the
+    // member keeps the caller's extension and the caller gets no cause (a
+    // BYE then asks for a hangup without one, as chan_sip does).
+    peer.lock().hangupcause = 16;
 
     // The answer: counters, the member busy with this call.
     let Some((pos, opos, start_secs, member)) = sys
@@ -824,8 +831,12 @@ async fn try_calling(
                 .position(|e| Arc::ptr_eq(&e.chan, &caller))?;
             let e = q.callers[i].clone();
             let held = (now_secs() - e.start_secs) as i32;
-            // recalc_holdtime: a weighted running average.
-            q.holdtime = ((q.holdtime << 2) - q.holdtime + held) >> 2;
+            // recalc_holdtime: the first sample, then a weighted running average.
+            q.holdtime = if q.completed + q.abandoned == 0 {
+                held
+            } else {
+                ((q.holdtime << 2) - q.holdtime + held) >> 2
+            };
             let m = q
                 .members
                 .iter_mut()
@@ -840,6 +851,8 @@ async fn try_calling(
     };
     let _ = start_waiting;
     stop_waiting(ctx, opts.contains_key(&'r'));
+    // The caller is no longer waiting once connected.
+    leave(ctx, qname, &caller);
     let hold = now_secs() - start_secs;
     queue_log(
         sys,
@@ -860,62 +873,91 @@ async fn try_calling(
             member.interface, member.membername
         ),
     );
-    // The caller is no longer waiting once connected.
-    leave(ctx, qname, &caller);
     let call_start = now_secs();
     // Queue's t/T/h/H/k/K/w/W/x/X map to Dial's features (callee first).
     let features = |c: char| opts.contains_key(&c);
-    let connected = dial::connect(ctx, peer.clone(), &features, None).await;
-    let (caller_gone, peer_end) = match &connected {
-        Connected::Ended { caller_gone, peer } => (*caller_gone, peer.clone()),
-        Connected::Done(_) => (true, peer.clone()),
+    // app_queue's hangup handler: the end of the call in queue_log and
+    // AgentComplete, then the member's count (`update_queue`).
+    let complete = |caller_gone: bool, peer_end: &Arc<Channel>| {
+        let talk = now_secs() - call_start;
+        let (event, reason) = if caller_gone {
+            ("COMPLETECALLER", "caller")
+        } else {
+            ("COMPLETEAGENT", "agent")
+        };
+        queue_log(
+            sys,
+            qname,
+            &uid(&caller),
+            &member.membername,
+            event,
+            &format!("{hold}|{talk}|{pos}"),
+        );
+        publish_call(
+            sys,
+            "AgentComplete",
+            &caller,
+            Some(peer_end),
+            format!(
+                "Queue: {qname}\r\nInterface: {}\r\nMemberName: {}\r\nHoldTime: {hold}\r\nTalkTime: {talk}\r\nReason: {reason}\r\n",
+                member.interface, member.membername
+            ),
+        );
+        sys.queues.with_queue(sys, qname, |q| {
+            if let Some(m) = q
+                .members
+                .iter_mut()
+                .find(|m| m.interface.eq_ignore_ascii_case(&member.interface))
+            {
+                m.calls += 1;
+                m.lastcall = now_secs();
+                m.in_call = false;
+            }
+            q.completed += 1;
+            if hold <= q.cfg.servicelevel as i64 {
+                q.completed_in_sl += 1;
+            }
+            q.talktime = if q.completed == 1 {
+                talk as i32
+            } else {
+                ((q.talktime << 2) - q.talktime + talk as i32) >> 2
+            };
+        });
     };
-    let talk = now_secs() - call_start;
-    let (event, reason) = if caller_gone {
-        ("COMPLETECALLER", "caller")
-    } else {
-        ("COMPLETEAGENT", "agent")
+    let fired = std::sync::atomic::AtomicBool::new(false);
+    let on_end = |caller_gone: bool, peer_end: &Arc<Channel>| {
+        fired.store(true, std::sync::atomic::Ordering::Relaxed);
+        complete(caller_gone, peer_end);
     };
-    queue_log(
-        sys,
-        qname,
-        &uid(&caller),
-        &member.membername,
-        event,
-        &format!("{hold}|{talk}|{pos}"),
-    );
-    publish_call(
-        sys,
-        "AgentComplete",
-        &caller,
-        Some(&peer_end),
-        format!(
-            "Queue: {qname}\r\nInterface: {}\r\nMemberName: {}\r\nHoldTime: {hold}\r\nTalkTime: {talk}\r\nReason: {reason}\r\n",
-            member.interface, member.membername
-        ),
-    );
-    // update_queue: the member's count and last call, the queue's totals.
-    sys.queues.with_queue(sys, qname, |q| {
-        if let Some(m) = q
-            .members
-            .iter_mut()
-            .find(|m| m.interface.eq_ignore_ascii_case(&member.interface))
-        {
-            m.calls += 1;
-            m.lastcall = now_secs();
-            m.in_call = false;
-        }
-        q.completed += 1;
-        if hold <= q.cfg.servicelevel as i64 {
-            q.completed_in_sl += 1;
-        }
-        q.talktime = ((q.talktime << 2) - q.talktime + talk as i32) >> 2;
-    });
+    let connected = dial::connect(ctx, peer.clone(), &features, None, Some(&on_end)).await;
     let _ = opos;
-    Tried::Connected(match connected {
-        Connected::Done(r) => r,
-        Connected::Ended { .. } => Err(AppExit::Hangup),
-    })
+    match connected {
+        Connected::Done(r) => {
+            // A transfer or parking took the call away: it ended for the
+            // queue there (app_queue's "transfer" reason is not told apart).
+            if !fired.load(std::sync::atomic::Ordering::Relaxed) {
+                complete(true, &peer);
+            }
+            Tried::Connected(r)
+        }
+        Connected::Ended { caller_gone } => {
+            // The bridge dissolves with Normal Clearing: a caller that hung
+            // up without a cause of its own ends with 16 (the reference's
+            // sip_queue capture).
+            if caller_gone {
+                let mut d = caller.lock();
+                if d.hangupcause == 0 {
+                    d.hangupcause = 16;
+                }
+            }
+            Tried::Connected(if caller_gone || !opts.contains_key(&'c') {
+                Err(AppExit::Hangup)
+            } else {
+                // `c`: the caller goes on in the dialplan after the member hangs up.
+                Ok(())
+            })
+        }
+    }
 }
 
 /// AddQueueMember(queuename[,interface[,penalty[,options[,membername[,stateinterface[,wrapuptime]]]]]])
