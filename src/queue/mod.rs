@@ -283,17 +283,35 @@ pub fn queue_bucket(name: &str) -> u32 {
 pub fn start(sys: &System) {
     log::queue_log(sys, "NONE", "NONE", "NONE", "QUEUESTART", "");
     // Each member's pause device and each queue's availability, as the
-    // queues load (cached before anyone listens).
+    // queues load: cached before anyone listens. Members start from their
+    // device's state now, so only a change raises QueueMemberStatus.
     let all: Vec<(String, Vec<Member>)> = sys.queues.with(sys, |qs| {
+        for q in qs.iter_mut() {
+            for m in q.members.iter_mut() {
+                m.status = Some(device_state(sys, &m.state_interface));
+            }
+        }
         qs.iter()
             .map(|q| (q.cfg.name.clone(), q.members.clone()))
             .collect()
     });
     for (q, members) in &all {
         for m in members {
-            pause_devstate(sys, q, m);
+            let state = if m.paused {
+                DeviceState::InUse
+            } else {
+                DeviceState::NotInUse
+            };
+            sys.pbx
+                .devstates
+                .seed(&format!("Queue:{q}_pause_{}", m.interface), state);
         }
-        avail_devstate(sys, q, any_available(sys, q));
+        let avail = if any_available(sys, q) {
+            DeviceState::NotInUse
+        } else {
+            DeviceState::InUse
+        };
+        sys.pbx.devstates.seed(&format!("Queue:{q}_avail"), avail);
     }
     let mut rx = sys.pbx.channels.events.subscribe();
     let weak = Arc::downgrade(&sys.arc());
