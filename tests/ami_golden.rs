@@ -2017,6 +2017,11 @@ fn sip_queue() {
 }
 
 #[test]
+fn sip_queue_rna() {
+    queue_run("sip_queue_rna");
+}
+
+#[test]
 fn sip_queue_timeout() {
     queue_run("sip_queue_timeout");
 }

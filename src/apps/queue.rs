@@ -663,9 +663,20 @@ fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128) {
 
 /// `hangupcalls`: DialEnd CANCEL and a hangup for each leg left.
 fn hang_up_all(ctx: &AppCtx, qname: &str, legs: &mut Vec<Ringing>, cause: Option<u32>) {
+    // Without a cause of their own the legs go with the caller's, or
+    // Normal Clearing (16), as Dial's do (the reference's sip_queue_rna).
+    let fallback = match ctx.chan.lock().hangupcause {
+        0 => 16,
+        c => c,
+    };
     for r in legs.drain(..) {
-        if let Some(c) = cause {
-            r.chan.lock().hangupcause = c;
+        {
+            let mut d = r.chan.lock();
+            match cause {
+                Some(c) => d.hangupcause = c,
+                None if d.hangupcause == 0 => d.hangupcause = fallback,
+                None => {}
+            }
         }
         dial::dial_end(&ctx.sys, &ctx.chan, &r.chan, "CANCEL");
         set_member_ringing(&ctx.sys, qname, &r.interface, false);

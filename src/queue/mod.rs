@@ -269,13 +269,15 @@ impl Queues {
     }
 }
 
-/// `queue_hash_cb` reduced to its bucket among app_queue's 53.
+/// `queue_hash_cb` reduced to its bucket among app_queue's 53: the
+/// containers list the queues bucket by bucket.
 pub fn queue_bucket(name: &str) -> u32 {
     let mut hash: u32 = 5381;
     for b in name.bytes() {
         hash = hash.wrapping_mul(33) ^ (b.to_ascii_lowercase() as u32);
     }
-    (hash as i32).unsigned_abs() % 53
+    // ast_str_hash_restrict: the sign bit dropped.
+    (hash & i32::MAX as u32) % 53
 }
 
 /// Boot (`logger_queue_start` and app_queue's load): QUEUESTART, then
@@ -835,4 +837,19 @@ pub fn queue_devstate(sys: &System, name: &str, waiting: bool) {
         .channels
         .events
         .device_changed(&format!("Queue:{name}"), true, Pending::Known(state));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn queues_are_listed_in_hash_bucket_order() {
+        // The order of the reference's QueueStatus in queue_actions.
+        let mut names = vec!["sales", "helpdesk", "support"];
+        names.sort_by_key(|n| super::queue_bucket(n));
+        assert_eq!(names, ["support", "helpdesk", "sales"]);
+        assert_eq!(
+            super::queue_bucket("SUPPORT"),
+            super::queue_bucket("support")
+        );
+    }
 }
