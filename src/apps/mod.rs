@@ -606,7 +606,7 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut seen: Vec<char> = Vec::new();
-    letters
+    let mut out: Vec<String> = letters
         .into_iter()
         .filter(|c| {
             let new = !seen.contains(c);
@@ -614,7 +614,11 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             new
         })
         .map(|c| format!("{name} option '{c}' is not supported by Asterism"))
-        .collect()
+        .collect();
+    if name == "Queue" {
+        out.extend(queue::unsupported_args(data));
+    }
+    out
 }
 
 /// What Asterism knows about an application name (case-insensitive, as

@@ -71,6 +71,24 @@ pub fn unsupported_options(data: &str) -> Vec<char> {
     out
 }
 
+/// The Queue arguments Asterism does not act on, when given (check-config
+/// names each).
+pub fn unsupported_args(data: &str) -> Vec<String> {
+    let args = split_args(data, ',');
+    [
+        (3, "announceoverride"),
+        (5, "AGI"),
+        (6, "macro"),
+        (7, "gosub"),
+        (8, "rule"),
+        (9, "position"),
+    ]
+    .iter()
+    .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
+    .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
+    .collect()
+}
+
 /// `set_queue_result`.
 fn set_result(ctx: &AppCtx, status: &str) {
     ctx.set_var("QUEUESTATUS", Some(status));
@@ -1162,5 +1180,13 @@ mod tests {
             vec!['I', 'b']
         );
         assert!(super::unsupported_options("support,rn,,,10").is_empty());
+        assert_eq!(
+            super::unsupported_args("support,r,,hello,10,,,sub^s^1"),
+            [
+                "Queue argument 'announceoverride' is not supported by Asterism",
+                "Queue argument 'gosub' is not supported by Asterism"
+            ]
+        );
+        assert!(super::unsupported_args("support,r,http://x,,10").is_empty());
     }
 }
