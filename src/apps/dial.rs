@@ -549,6 +549,10 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
 }
 
+/// Told when a bridged call ends, before the bridge lets the two go:
+/// whether the caller hung up first, and the peer.
+pub(crate) type OnEnd<'a> = &'a (dyn Fn(bool, &Arc<Channel>) + Sync);
+
 /// How a bridged call of Dial or Queue ended.
 pub(crate) enum Connected {
     /// A transfer or parking decided what the caller does next.
@@ -566,7 +570,7 @@ pub(crate) async fn connect(
     peer: Arc<Channel>,
     features: &(dyn Fn(char) -> bool + Sync),
     status_var: Option<&str>,
-    on_end: Option<&(dyn Fn(bool, &Arc<Channel>) + Sync)>,
+    on_end: Option<OnEnd<'_>>,
 ) -> Connected {
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();

@@ -168,7 +168,7 @@ fn member_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed
         _ => {
             ctx.error(
                 crate::site!("app_queue.c", 9613, "queue_function_mem_write"),
-                &format!("Invalid option, only penalty , paused or ringinuse/ignorebusy are valid"),
+                "Invalid option, only penalty , paused or ringinuse/ignorebusy are valid",
             );
             return Err(Failed);
         }

@@ -176,17 +176,18 @@ impl QueueRt {
     pub fn has_usable_member(&self, sys: &System, conditions: u32) -> bool {
         let now = now_secs();
         self.members.iter().any(|m| {
-            let blocked = match device_state(sys, &m.state_interface) {
-                DeviceState::Invalid => conditions & empty::INVALID != 0,
-                DeviceState::Unavailable => conditions & empty::UNAVAILABLE != 0,
-                DeviceState::InUse => conditions & empty::INUSE != 0,
-                DeviceState::Ringing => conditions & empty::RINGING != 0,
-                DeviceState::Unknown => conditions & empty::UNKNOWN != 0,
+            let on = |c: u32| conditions & c != 0;
+            let by_device = match device_state(sys, &m.state_interface) {
+                DeviceState::Invalid => on(empty::INVALID),
+                DeviceState::Unavailable => on(empty::UNAVAILABLE),
+                DeviceState::InUse => on(empty::INUSE),
+                DeviceState::Ringing => on(empty::RINGING),
+                DeviceState::Unknown => on(empty::UNKNOWN),
                 _ => false,
             };
-            !blocked
-                && !(m.paused && conditions & empty::PAUSED != 0)
-                && !(conditions & empty::WRAPUP != 0 && m.in_wrapup(&self.cfg, now))
+            let by_pause = m.paused && on(empty::PAUSED);
+            let by_wrapup = on(empty::WRAPUP) && m.in_wrapup(&self.cfg, now);
+            !(by_device || by_pause || by_wrapup)
         })
     }
 }
