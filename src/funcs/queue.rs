@@ -399,6 +399,24 @@ mod tests {
         );
         assert_eq!(sys.db.get(queue::PM_FAMILY, "support").expect("db"), None);
 
+        // A reload takes the file's queues; a dynamic member stays.
+        assert_eq!(add("Custom:d"), Res::Okay);
+        std::fs::write(
+            dir.path().join("queues.conf"),
+            "[support]\nmember => Custom:a\n[extra]\n",
+        )
+        .expect("write");
+        sys.reload(&[crate::core::Part::Queues]).expect("reload");
+        assert_eq!(read("QUEUE_EXISTS", "extra"), Ok("1".into()));
+        assert_eq!(
+            read("QUEUE_MEMBER_LIST", "support"),
+            Ok("Custom:a,Custom:d".into())
+        );
+        assert_eq!(
+            queue::remove_member(&sys, "support", "Custom:d", "X"),
+            Res::Okay
+        );
+
         let log = std::fs::read_to_string(dir.path().join("queue_log")).expect("queue_log");
         let events: Vec<String> = log
             .lines()
@@ -411,6 +429,8 @@ mod tests {
                 "NONE|NONE|Dyn|PAUSEALL|lunch",
                 "NONE|support|Dyn|PAUSE|lunch",
                 "X|support|Custom:c|REMOVEMEMBER|",
+                "MANAGER|support|Custom:d|ADDMEMBER|",
+                "X|support|Custom:d|REMOVEMEMBER|",
             ]
         );
     }
