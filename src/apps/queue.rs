@@ -398,6 +398,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         status = Some("CONTINUE");
         res = Ok(());
     }
+    queue::set_queue_variables(sys, &qname, &chan);
     leave(ctx, &qname, &chan);
     if let Some(s) = status {
         set_result(ctx, s);
@@ -428,6 +429,7 @@ fn position(sys: &crate::core::System, qname: &str, chan: &Arc<Channel>) -> usiz
 fn record_abandoned(ctx: &AppCtx, qname: &str, pos: usize, opos: usize, start_secs: i64) {
     let sys = &ctx.sys;
     ctx.set_var("ABANDONED", Some("TRUE"));
+    queue::set_queue_variables(sys, qname, &ctx.chan);
     let held = now_secs() - start_secs;
     sys.queues.with_queue(sys, qname, |q| {
         if held <= q.cfg.servicelevel as i64 {
@@ -880,6 +882,25 @@ async fn try_calling(
     };
     let _ = start_waiting;
     stop_waiting(ctx, opts.contains_key(&'r'));
+    if cfg.setinterfacevar {
+        // The member, on both channels (`setinterfacevar`).
+        let vars = [
+            ("MEMBERINTERFACE", member.interface.clone()),
+            ("MEMBERNAME", member.membername.clone()),
+            ("MEMBERCALLS", member.calls.to_string()),
+            ("MEMBERLASTCALL", member.lastcall.to_string()),
+            ("MEMBERPENALTY", member.penalty.to_string()),
+            ("MEMBERDYNAMIC", u8::from(member.dynamic).to_string()),
+            ("MEMBERREALTIME", "0".to_string()),
+        ];
+        for chan in [&caller, &peer] {
+            for (k, v) in &vars {
+                crate::pbx::set_var(sys, Some(chan), k, Some(v));
+            }
+        }
+    }
+    queue::set_queue_variables(sys, qname, &caller);
+    queue::set_queue_variables(sys, qname, &peer);
     // The caller is no longer waiting once connected.
     leave(ctx, qname, &caller);
     let hold = now_secs() - start_secs;

@@ -230,25 +230,9 @@ fn variables(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
         return Err(Failed);
     }
     let vars = ctx.sys.queues.with_queue(ctx.sys, q, |q| {
-        if !q.cfg.setqueuevar {
-            return None;
-        }
-        let sl = if q.completed > 0 {
-            100.0 * q.completed_in_sl as f32 / q.completed as f32
-        } else {
-            0.0
-        };
-        Some(vec![
-            ("QUEUEMAX", q.cfg.maxlen.to_string()),
-            ("QUEUESTRATEGY", q.cfg.strategy.as_str().to_string()),
-            ("QUEUECALLS", q.callers.len().to_string()),
-            ("QUEUEHOLDTIME", q.holdtime.to_string()),
-            ("QUEUETALKTIME", q.talktime.to_string()),
-            ("QUEUECOMPLETED", q.completed.to_string()),
-            ("QUEUEABANDONED", q.abandoned.to_string()),
-            ("QUEUESRVLEVEL", q.cfg.servicelevel.to_string()),
-            ("QUEUESRVLEVELPERF", format!("{sl:.1}")),
-        ])
+        q.cfg
+            .setqueuevar
+            .then(|| crate::queue::queue_vars(q, false))
     });
     match vars {
         Some(Some(vars)) => {
@@ -335,7 +319,7 @@ mod tests {
     use super::*;
     use crate::queue::{self, Res};
 
-    const QUEUES: &str = "[general]\npersistentmembers = yes\n[support]\nmember => Custom:a\nmember => Custom:b,3,Bee\n";
+    const QUEUES: &str = "[general]\npersistentmembers = yes\n[support]\nsetqueuevar = yes\nmember => Custom:a\nmember => Custom:b,3,Bee\n";
 
     #[test]
     fn members_through_functions_astdb_and_queue_log() {
@@ -363,6 +347,16 @@ mod tests {
         assert_eq!(read("QUEUE_WAITING_COUNT", "support"), Ok("0".into()));
         assert_eq!(read("QUEUE_GET_CHANNEL", "support,0"), Err(()));
         assert_eq!(read("QUEUE_GET_CHANNEL", "support"), Ok(String::new()));
+        // Without a channel the statistics land in the globals.
+        assert_eq!(read("QUEUE_VARIABLES", "support"), Ok("0".into()));
+        assert_eq!(
+            crate::pbx::get_var(&sys, None, "QUEUESTRATEGY").as_deref(),
+            Some("ringall")
+        );
+        assert_eq!(
+            crate::pbx::get_var(&sys, None, "QUEUESRVLEVELPERF").as_deref(),
+            Some("0.0")
+        );
 
         let add = |iface: &str| {
             queue::add_member(

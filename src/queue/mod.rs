@@ -192,6 +192,46 @@ impl QueueRt {
     }
 }
 
+/// The statistics `setqueuevar` puts on a channel (`set_queue_variables`;
+/// QUEUE_VARIABLES gives the same without QUEUENAME).
+pub fn queue_vars(q: &QueueRt, with_name: bool) -> Vec<(&'static str, String)> {
+    let sl = if q.completed > 0 {
+        100.0 * q.completed_in_sl as f32 / q.completed as f32
+    } else {
+        0.0
+    };
+    let mut v = Vec::new();
+    if with_name {
+        v.push(("QUEUENAME", q.cfg.name.clone()));
+    }
+    v.extend([
+        ("QUEUEMAX", q.cfg.maxlen.to_string()),
+        ("QUEUESTRATEGY", q.cfg.strategy.as_str().to_string()),
+        ("QUEUECALLS", q.callers.len().to_string()),
+        ("QUEUEHOLDTIME", q.holdtime.to_string()),
+        ("QUEUETALKTIME", q.talktime.to_string()),
+        ("QUEUECOMPLETED", q.completed.to_string()),
+        ("QUEUEABANDONED", q.abandoned.to_string()),
+        ("QUEUESRVLEVEL", q.cfg.servicelevel.to_string()),
+        ("QUEUESRVLEVELPERF", format!("{sl:.1}")),
+    ]);
+    v
+}
+
+/// `set_queue_variables`: the statistics on `chan` when the queue has
+/// `setqueuevar`.
+pub fn set_queue_variables(sys: &System, queue: &str, chan: &Arc<Channel>) {
+    let vars = sys
+        .queues
+        .with_queue(sys, queue, |q| {
+            q.cfg.setqueuevar.then(|| queue_vars(q, true))
+        })
+        .flatten();
+    for (k, v) in vars.unwrap_or_default() {
+        crate::pbx::set_var(sys, Some(chan), k, Some(&v));
+    }
+}
+
 /// What a member operation came to (`RES_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Res {
