@@ -893,4 +893,30 @@ mod tests {
             super::queue_bucket("support")
         );
     }
+
+    #[test]
+    fn empty_conditions_follow_members() {
+        use crate::config::views::queues::empty;
+        let (_dir, sys) = crate::funcs::test_system(&[(
+            "queues.conf",
+            "[q]\njoinempty = strict\nmember => Custom:x\n",
+        )]);
+        let usable = |c: u32| {
+            sys.queues
+                .with_queue(&sys, "q", |q| q.has_usable_member(&sys, c))
+                .expect("queue")
+        };
+        let strict = sys
+            .queues
+            .with_queue(&sys, "q", |q| q.cfg.joinempty)
+            .expect("queue");
+        // An unknown device is not among strict's conditions.
+        assert!(usable(strict));
+        assert!(!usable(strict | empty::UNKNOWN));
+        assert!(super::pause_member(&sys, "q", "Custom:x", "", true));
+        assert!(!usable(strict));
+        // Without PAUSED among the conditions a paused member still counts.
+        assert!(usable(empty::INVALID));
+        assert!(!super::any_available(&sys, "q"));
+    }
 }
