@@ -21,5 +21,6 @@ pub mod manager;
 pub mod media;
 pub mod parking;
 pub mod pbx;
+pub mod queue;
 pub mod sip;
 pub mod version;

@@ -21,17 +21,17 @@ pub fn apps() -> Vec<App> {
 }
 
 /// How often Dial looks at its outgoing legs between wake-ups.
-const POLL: Duration = Duration::from_millis(20);
+pub(crate) const POLL: Duration = Duration::from_millis(20);
 
 /// How a requested leg is started (`ast_call`), when that is still to do.
-type Start = (
+pub(crate) type Start = (
     Arc<crate::channels::sip::stack::SipStack>,
     Box<crate::channels::sip::stack::Outgoing>,
 );
 
 /// Requests one destination (`ast_request`); a SIP leg is called later
 /// (after Dial has set it up), a Local pair at once. Err is the cause.
-async fn request(
+pub(crate) async fn request(
     sys: &Arc<System>,
     caller: &Arc<Channel>,
     dest: &str,
@@ -129,27 +129,21 @@ struct Leg {
 }
 
 /// `set_duration_var`: whole seconds, and milliseconds in `<name>_MS`.
-fn set_duration(ctx: &AppCtx, name: &str, d: Duration) {
+pub(crate) fn set_duration(ctx: &AppCtx, name: &str, d: Duration) {
     let ms = d.as_millis();
     ctx.set_var(name, Some(&(ms / 1000).to_string()));
     ctx.set_var(&format!("{name}_MS"), Some(&ms.to_string()));
 }
 
-/// The variables of an answered Dial that ended because a transfer took
-/// its caller or callee away: how long it was up, dialled, and ANSWER.
-fn set_answered(ctx: &AppCtx, caller: &Channel) {
-    set_duration(
-        ctx,
-        "ANSWEREDTIME",
-        caller.up_time().unwrap_or(Duration::ZERO),
-    );
-    set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
-    ctx.set_var("DIALSTATUS", Some("ANSWER"));
-}
-
 /// A Dial event about `leg` (`ast_channel_publish_dial`): DialBegin shows
 /// both channels as last published, DialState and DialEnd as they are now.
-fn publish_dial(sys: &System, caller: &Channel, leg: &Channel, name: &'static str, tail: String) {
+pub(crate) fn publish_dial(
+    sys: &System,
+    caller: &Channel,
+    leg: &Channel,
+    name: &'static str,
+    tail: String,
+) {
     let (caller_snap, leg_snap) = if name == "DialBegin" {
         (caller.published_snapshot(), leg.published_snapshot())
     } else {
@@ -165,7 +159,7 @@ fn publish_dial(sys: &System, caller: &Channel, leg: &Channel, name: &'static st
     );
 }
 
-fn dial_end(sys: &System, caller: &Channel, leg: &Channel, status: &str) {
+pub(crate) fn dial_end(sys: &System, caller: &Channel, leg: &Channel, status: &str) {
     publish_dial(
         sys,
         caller,
@@ -176,7 +170,7 @@ fn dial_end(sys: &System, caller: &Channel, leg: &Channel, status: &str) {
 }
 
 /// `ast_hangup_cause_to_dial_status`.
-fn dial_status_of(cause: u32) -> &'static str {
+pub(crate) fn dial_status_of(cause: u32) -> &'static str {
     match cause {
         17 => "BUSY",
         34 => "CONGESTION",
@@ -186,11 +180,13 @@ fn dial_status_of(cause: u32) -> &'static str {
     }
 }
 
-/// What Dial does to a fresh leg before calling it: its DIALEDPEERNUMBER,
-/// the AppDial application, a caller id when the driver set none (the
-/// dialled extension), the caller as its connected line, and the caller's
-/// extension; then the leg is published once with all of it.
-fn set_up_leg(caller: &Channel, leg: &Channel, number: &str) {
+/// What Dial (and Queue, as `app`) does to a fresh leg before calling
+/// it: its DIALEDPEERNUMBER, the application it shows, a caller id when
+/// the driver set none (the dialled extension; Dial only), the caller as
+/// its connected line, and the caller's extension; then Dial publishes
+/// the leg once with all of it (Queue leaves that to the leg's next
+/// change: its DialBegin shows the leg as first published).
+pub(crate) fn set_up_leg(caller: &Channel, leg: &Channel, number: &str, app: &str) {
     leg.set_var_event("DIALEDPEERNUMBER", number);
     let (caller_id, exten, connected_name) = {
         let d = caller.lock();
@@ -202,22 +198,24 @@ fn set_up_leg(caller: &Channel, leg: &Channel, number: &str) {
     };
     {
         let mut d = leg.lock();
-        d.appl = Some("AppDial".into());
+        d.appl = Some(app.into());
         d.data = Some("(Outgoing Line)".into());
-        if d.caller.id.number().is_none_or(str::is_empty) {
+        if app == "AppDial" && d.caller.id.number().is_none_or(str::is_empty) {
             d.caller.id.set_number(Some(&exten));
             d.caller.id.set_name(connected_name.as_deref());
         }
         d.connected.id = caller_id;
         d.exten = exten;
     }
-    leg.publish_snapshot();
+    if app == "AppDial" {
+        leg.publish_snapshot();
+    }
 }
 
 /// Dial's options as `ast_app_parse_options` reads them: letters, each
 /// optionally followed by a parenthesised argument (nested parentheses
 /// and quotes kept inside it).
-fn parse_options(s: &str) -> HashMap<char, Option<String>> {
+pub(crate) fn parse_options(s: &str) -> HashMap<char, Option<String>> {
     let mut out = HashMap::new();
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -314,7 +312,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         match request(sys, &caller, dest).await {
             Ok((chan, start)) => {
                 let number = dest.split_once('/').map(|(_, n)| n).unwrap_or(dest);
-                set_up_leg(&caller, &chan, number);
+                set_up_leg(&caller, &chan, number, "AppDial");
                 legs.push(Leg {
                     chan,
                     number: number.to_string(),
@@ -532,12 +530,67 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
     ctx.set_var("DIALEDPEERNUMBER", Some(&leg.number));
     dial_end(sys, &caller, &peer, "ANSWER");
+    let connected = connect(
+        ctx,
+        peer,
+        &|c| options.contains_key(&c),
+        Some("DIALSTATUS"),
+        None,
+    )
+    .await;
+    match connected {
+        Connected::Done(res) => res,
+        Connected::Ended { caller_gone, .. } => {
+            if caller_gone || !go_on {
+                return Err(AppExit::Hangup);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Told when a bridged call ends, before the bridge lets the two go:
+/// whether the caller hung up first, and the peer.
+pub(crate) type OnEnd<'a> = &'a (dyn Fn(bool, &Arc<Channel>) + Sync);
+
+/// How a bridged call of Dial or Queue ended.
+pub(crate) enum Connected {
+    /// A transfer or parking decided what the caller does next.
+    Done(AppResult),
+    /// Both left the bridge, the peer is hung up; who hung up first.
+    Ended { caller_gone: bool },
+}
+
+/// The answered call (`ast_bridge_call` as app_dial and app_queue use
+/// it): answers the caller, bridges it to `peer` with the features the
+/// option letters ask for, follows transfers and parking, and sets
+/// ANSWEREDTIME and DIALEDTIME (and `status_var` to ANSWER).
+pub(crate) async fn connect(
+    ctx: &AppCtx,
+    peer: Arc<Channel>,
+    features: &(dyn Fn(char) -> bool + Sync),
+    status_var: Option<&str>,
+    on_end: Option<OnEnd<'_>>,
+) -> Connected {
+    let sys = &ctx.sys;
+    let caller = ctx.chan.clone();
+    let set_answered = |ctx: &AppCtx, caller: &Channel| {
+        set_duration(
+            ctx,
+            "ANSWEREDTIME",
+            caller.up_time().unwrap_or(Duration::ZERO),
+        );
+        set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
+        if let Some(v) = status_var {
+            ctx.set_var(v, Some("ANSWER"));
+        }
+    };
     crate::apps::monitor::bridge_check_monitor(sys, &caller, &peer).await;
     if caller.state() != ChanState::Up {
         caller.answer();
     }
     use crate::channels::bridge_basic;
-    bridge_basic::set_dial_features(ctx, &peer, |c| options.contains_key(&c));
+    bridge_basic::set_dial_features(ctx, &peer, features);
     let (bridge, ended) = bridge_basic::bridge_call(sys, &caller, &peer).await;
     // An attended transfer may have changed who is in the call.
     let (bridge, peer, ended) =
@@ -550,7 +603,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             bridge_basic::Followed::Out => {
                 // The other two talk on without Dial.
                 set_answered(ctx, &caller);
-                return Err(AppExit::Hangup);
+                return Connected::Done(Err(AppExit::Hangup));
             }
         };
     if let Some(t) = bridge.transfer() {
@@ -567,10 +620,10 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             crate::pbx::run::hangup_channel(sys, &peer);
         }
         if Arc::ptr_eq(&t.transferer, &caller) {
-            return Err(AppExit::Hangup);
+            return Connected::Done(Err(AppExit::Hangup));
         }
         // The caller goes on where its async goto sends it.
-        return Ok(());
+        return Connected::Done(Ok(()));
     }
     // Whoever hung up (or disconnected) leaves first; the bridge then
     // dissolves.
@@ -578,6 +631,11 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         bridge_basic::Ended::Disconnect(by) => Arc::ptr_eq(by, &caller),
         _ => caller.check_hangup(),
     };
+    // Queue reports the call's end as the hangup is seen, before the
+    // bridge lets the two go.
+    if let Some(f) = on_end {
+        f(caller_gone, &peer);
+    }
     let (first, second) = if caller_gone {
         (&caller, &peer)
     } else {
@@ -601,18 +659,17 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     if !crate::parking::features::is_parked(sys, &peer) {
         crate::pbx::run::hangup_channel(sys, &peer);
     }
-    ctx.set_var("DIALSTATUS", Some("ANSWER"));
+    if let Some(v) = status_var {
+        ctx.set_var(v, Some("ANSWER"));
+    }
     // The caller parked out of the bridge holds in its lot now.
     if let Some(parked) = crate::parking::features::hold_if_parked(sys, &caller).await {
-        return match parked {
+        return Connected::Done(match parked {
             crate::parking::Parked::GoesOn => Ok(()),
             _ => Err(AppExit::Hangup),
-        };
+        });
     }
-    if caller_gone || !go_on {
-        return Err(AppExit::Hangup);
-    }
-    Ok(())
+    Connected::Ended { caller_gone }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod options;
 pub mod park;
 pub mod playback;
 pub mod playtones;
+pub mod queue;
 pub mod read;
 pub mod record;
 pub mod say;
@@ -131,6 +132,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(echo::apps());
     all.extend(playback::apps());
     all.extend(playtones::apps());
+    all.extend(queue::apps());
     all.extend(say::apps());
     all.extend(clearhash::apps());
     all.extend(exec::apps());
@@ -605,11 +607,13 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("MixMonitor", listed(3, 1, mixmonitor::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Monitor") {
         ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("Queue") {
+        ("Queue", queue::unsupported_options(data))
     } else {
         return Vec::new();
     };
     let mut seen: Vec<char> = Vec::new();
-    letters
+    let mut out: Vec<String> = letters
         .into_iter()
         .filter(|c| {
             let new = !seen.contains(c);
@@ -617,7 +621,11 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             new
         })
         .map(|c| format!("{name} option '{c}' is not supported by Asterism"))
-        .collect()
+        .collect();
+    if name == "Queue" {
+        out.extend(queue::unsupported_args(data));
+    }
+    out
 }
 
 /// What Asterism knows about an application name (case-insensitive, as

@@ -1,21 +1,52 @@
 //! `queue show [<queue>]` (app_queue).
 
 use std::fmt::Write as _;
-use std::time::SystemTime;
 
 use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult};
-use crate::config::views::queues::Queue;
 use crate::core::System;
 use crate::core::devicestate::{DeviceState, device_state};
+use crate::queue::{QueueRt, Res, now_secs};
 
 pub fn commands() -> Vec<CliEntry> {
-    vec![CliEntry::new(
-        "queue show",
-        "Usage: queue show\n       Shows every queue, or the one named, with its members and waiting callers.\n",
-        show,
-    )
-    .completing(complete_queue)]
+    vec![
+        CliEntry::new(
+            "queue show",
+            "Usage: queue show\n       Shows every queue, or the one named, with its members and waiting callers.\n",
+            show,
+        )
+        .completing(complete_queue),
+        CliEntry::new(
+            "queue add member",
+            "Usage: queue add member <dial string> to <queue> [penalty <penalty> [as <membername> [state_interface <interface> [paused <reason>]]]]\n       Adds a dynamic member to a queue.\n",
+            add_member,
+        ),
+        CliEntry::new(
+            "queue remove member",
+            "Usage: queue remove member <channel> from <queue>\n       Removes a dynamic member from a queue.\n",
+            remove_member,
+        ),
+        CliEntry::new(
+            "queue pause member",
+            "Usage: queue {pause|unpause} member <member> [queue <queue> [reason <reason>]]\n       Pauses a member in one queue, or in every queue it is in.\n",
+            pause_member,
+        ),
+        CliEntry::new(
+            "queue unpause member",
+            "Usage: queue {pause|unpause} member <member> [queue <queue> [reason <reason>]]\n       Unpauses a member in one queue, or in every queue it is in.\n",
+            pause_member,
+        ),
+        CliEntry::new(
+            "queue reload",
+            "Usage: queue reload {parameters|members|rules|all} [<queuenames>]\n       Reads queues.conf again.\n",
+            reload,
+        ),
+        CliEntry::new(
+            "queue reset stats",
+            "Usage: queue reset stats [<queuenames>]\n       Sets the queues' counters back to zero.\n",
+            reset,
+        ),
+    ]
 }
 
 // Asterisk writes these escapes even to `asterisk -rx`: a coloured word
@@ -25,20 +56,44 @@ const RED: &str = "\x1b[1;31;40m";
 const GREEN: &str = "\x1b[1;32;40m";
 const BROWN: &str = "\x1b[1;33;40m";
 
-fn print_queue(sys: &System, q: &Queue, now: SystemTime, out: &mut String) {
-    let max = if q.maxlen > 0 {
-        q.maxlen.to_string()
+const CYAN: &str = "\x1b[1;36;40m";
+
+/// `%2.1f` of a percentage.
+fn pct(part: i32, whole: i32) -> String {
+    let v = if whole > 0 {
+        100.0 * part as f32 / whole as f32
+    } else {
+        0.0
+    };
+    format!("{v:.1}")
+}
+
+/// `print_queue`: the queue's line, its members, its callers.
+fn print_queue(sys: &System, q: &QueueRt, out: &mut String) {
+    let now = now_secs();
+    let c = &q.cfg;
+    let max = if c.maxlen > 0 {
+        c.maxlen.to_string()
     } else {
         "unlimited".to_string()
     };
-    // No call has completed yet, so both service levels are 0.0%.
     let _ = writeln!(
         out,
-        "{} has 0 calls (max {max}) in '{}' strategy (0s holdtime, 0s talktime), W:{}, C:0, A:0, SL:0.0%, SL2:0.0% within {}s",
-        q.name,
-        q.strategy.as_str(),
-        q.weight,
-        q.servicelevel
+        "{} has {} calls (max {max}) in '{}' strategy ({}s holdtime, {}s talktime), W:{}, C:{}, A:{}, SL:{}%, SL2:{}% within {}s",
+        c.name,
+        q.callers.len(),
+        c.strategy.as_str(),
+        q.holdtime,
+        q.talktime,
+        c.weight,
+        q.completed,
+        q.abandoned,
+        pct(q.completed_in_sl, q.completed),
+        pct(
+            q.abandoned_in_sl + q.completed_in_sl,
+            q.abandoned + q.completed
+        ),
+        c.servicelevel
     );
     if q.members.is_empty() {
         out.push_str("   No Members\n");
@@ -61,15 +116,30 @@ fn print_queue(sys: &System, q: &Queue, now: SystemTime, out: &mut String) {
                 " (ringinuse {})",
                 if m.ringinuse { "enabled" } else { "disabled" }
             );
-            // Static members: not dynamic, not realtime, not in a call; the
-            // three colour resets are still printed.
-            let _ = write!(out, "{RESET}{RESET}{RESET}");
+            // Dynamic, realtime (never here), in call: each a coloured
+            // word or nothing, each followed by a reset.
+            if m.dynamic {
+                let _ = write!(out, "{CYAN} (dynamic){RESET}");
+            } else {
+                out.push_str(RESET);
+            }
+            out.push_str(RESET);
+            if m.in_call {
+                let _ = write!(out, "{BROWN} (in call){RESET}");
+            } else {
+                out.push_str(RESET);
+            }
             if m.paused {
-                let secs = now
-                    .duration_since(m.logintime)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
-                let _ = write!(out, " {BROWN}(paused was {secs} secs ago){RESET}");
+                let reason = if m.reason_paused.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{}", m.reason_paused)
+                };
+                let _ = write!(
+                    out,
+                    " {BROWN}(paused{reason} was {} secs ago){RESET}",
+                    now - m.lastpause
+                );
             }
             let state = device_state(sys, &m.state_interface);
             let colour = if matches!(state, DeviceState::Unavailable | DeviceState::Unknown) {
@@ -78,40 +148,229 @@ fn print_queue(sys: &System, q: &Queue, now: SystemTime, out: &mut String) {
                 GREEN
             };
             let _ = write!(out, " ({colour}{}{RESET})", state.as_str());
-            out.push_str(" has taken no calls yet");
-            let secs = now
-                .duration_since(m.logintime)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let _ = writeln!(out, " {BROWN}(login was {secs} secs ago){RESET}");
+            if m.calls > 0 {
+                let _ = write!(
+                    out,
+                    " has taken {} calls (last was {} secs ago)",
+                    m.calls,
+                    now - m.lastcall
+                );
+            } else {
+                out.push_str(" has taken no calls yet");
+            }
+            let _ = writeln!(
+                out,
+                " {BROWN}(login was {} secs ago){RESET}",
+                now - m.logintime
+            );
         }
     }
-    out.push_str("   No Callers\n\n");
+    if q.callers.is_empty() {
+        out.push_str("   No Callers\n");
+    } else {
+        out.push_str("   Callers: \n");
+        for (i, e) in q.callers.iter().enumerate() {
+            let wait = now - e.start_secs;
+            let _ = writeln!(
+                out,
+                "      {}. {} (wait: {}:{:02}, prio: {})",
+                i + 1,
+                e.chan.name,
+                wait / 60,
+                wait % 60,
+                e.prio
+            );
+        }
+    }
+    out.push('\n');
 }
 
 fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 2 && a.argc() != 3 {
         return CliResult::ShowUsage;
     }
-    let loaded = sys.loaded();
-    let now = SystemTime::now();
     if let Some(name) = a.arg(2) {
-        match loaded.queues.queue(name) {
-            Some(q) => print_queue(sys, q, now, out),
-            None => {
-                let _ = writeln!(out, "No such queue: {name}.");
-            }
+        if sys
+            .queues
+            .with_queue(sys, name, |q| print_queue(sys, q, out))
+            .is_none()
+        {
+            let _ = writeln!(out, "No such queue: {name}.");
         }
         return CliResult::Success;
     }
-    let mut queues: Vec<&Queue> = loaded.queues.queues.iter().collect();
     // Asterisk copies the queues into a container sorted by name (strcmp).
-    queues.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
-    if queues.is_empty() {
+    let mut names = sys.queues.names(sys);
+    names.sort_by(|x, y| x.as_bytes().cmp(y.as_bytes()));
+    if names.is_empty() {
         out.push_str("No queues.\n");
     }
-    for q in queues {
-        print_queue(sys, q, now, out);
+    for name in names {
+        sys.queues
+            .with_queue(sys, &name, |q| print_queue(sys, q, out));
+    }
+    CliResult::Success
+}
+
+/// `queue add member <dial string> to <queue> [penalty <penalty> [as
+/// <membername> [state_interface <interface> [paused <reason>]]]]`
+fn add_member(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let n = a.argc();
+    let word = |i: usize| a.arg(i).unwrap_or("");
+    if ![6, 8, 10, 12, 14].contains(&n)
+        || word(4) != "to"
+        || (n >= 8 && word(6) != "penalty")
+        || (n >= 10 && word(8) != "as")
+        || (n >= 12 && word(10) != "state_interface")
+        || (n == 14 && word(12) != "paused")
+    {
+        return CliResult::ShowUsage;
+    }
+    let (queue, interface) = (word(5), word(3));
+    let penalty = if n >= 8 {
+        match crate::config::views::values::scan_d(word(7)) {
+            Some(p) if p >= 0 => p as i32,
+            Some(_) => {
+                out.push_str("Penalty must be >= 0\n");
+                0
+            }
+            None => {
+                out.push_str("Penalty must be an integer >= 0\n");
+                0
+            }
+        }
+    } else {
+        0
+    };
+    let membername = if n >= 10 { word(9) } else { "" };
+    let state = if n >= 12 { word(11) } else { "" };
+    let (paused, reason) = if n >= 14 {
+        (true, word(13))
+    } else {
+        (false, "")
+    };
+    match crate::queue::add_member(
+        sys, queue, interface, membername, penalty, paused, state, reason, 0, "CLI",
+    ) {
+        Res::Okay => {
+            let _ = writeln!(out, "Added interface '{interface}' to queue '{queue}'");
+            CliResult::Success
+        }
+        Res::Exists => {
+            let _ = writeln!(
+                out,
+                "Unable to add interface '{interface}' to queue '{queue}': Already there"
+            );
+            CliResult::Failure
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "Unable to add interface to queue '{queue}': No such queue"
+            );
+            CliResult::Failure
+        }
+    }
+}
+
+/// `queue remove member <channel> from <queue>`
+fn remove_member(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let word = |i: usize| a.arg(i).unwrap_or("");
+    if a.argc() != 6 || word(4) != "from" {
+        return CliResult::ShowUsage;
+    }
+    let (queue, interface) = (word(5), word(3));
+    match crate::queue::remove_member(sys, queue, interface, "CLI") {
+        Res::Okay => {
+            let _ = writeln!(out, "Removed interface {interface} from queue '{queue}'");
+            CliResult::Success
+        }
+        Res::Exists => {
+            let _ = writeln!(
+                out,
+                "Unable to remove interface '{interface}' from queue '{queue}': Not there"
+            );
+            CliResult::Failure
+        }
+        Res::NoSuchQueue => {
+            let _ = writeln!(
+                out,
+                "Unable to remove interface from queue '{queue}': No such queue"
+            );
+            CliResult::Failure
+        }
+        Res::NotDynamic => {
+            let _ = writeln!(
+                out,
+                "Unable to remove interface '{interface}' from queue '{queue}': Member is not dynamic"
+            );
+            CliResult::Failure
+        }
+    }
+}
+
+/// `queue {pause|unpause} member <member> [queue <queue> [reason <reason>]]`
+fn pause_member(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let n = a.argc();
+    let word = |i: usize| a.arg(i).unwrap_or("");
+    if n < 4
+        || n == 5
+        || n == 7
+        || n > 8
+        || (n >= 5 && word(4) != "queue")
+        || (n == 8 && word(6) != "reason")
+    {
+        return CliResult::ShowUsage;
+    }
+    let paused = word(0) == "pause" || word(1) == "pause";
+    let interface = word(3);
+    let queue = if n >= 6 { word(5) } else { "" };
+    let reason = if n == 8 { word(7) } else { "" };
+    let ok = crate::queue::pause_member(sys, queue, interface, reason, paused);
+    let un = if paused { "" } else { "un" };
+    if ok {
+        let _ = write!(out, "{un}paused interface '{interface}'");
+    } else {
+        let _ = write!(out, "Unable to {un}pause interface '{interface}'");
+    }
+    if !queue.is_empty() {
+        let _ = write!(out, " in queue '{queue}'");
+    }
+    if !reason.is_empty() {
+        let _ = write!(out, " for reason '{reason}'");
+    }
+    out.push('\n');
+    if ok {
+        CliResult::Success
+    } else {
+        CliResult::Failure
+    }
+}
+
+/// `queue reload {parameters|members|rules|all} [<queuenames>]`: queues.conf
+/// read again (every part at once: parameters and members are not
+/// reloaded apart).
+fn reload(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliResult {
+    let what = a.arg(2).unwrap_or("").to_ascii_lowercase();
+    if !["parameters", "members", "rules", "all"].contains(&what.as_str()) {
+        return CliResult::ShowUsage;
+    }
+    match sys.reload(&[crate::core::Part::Queues]) {
+        Ok(()) => CliResult::Success,
+        Err(_) => CliResult::Failure,
+    }
+}
+
+/// `queue reset stats [<queuenames>]`
+fn reset(sys: &System, a: &CliArgs<'_>, _out: &mut String) -> CliResult {
+    if a.argc() < 3 {
+        return CliResult::ShowUsage;
+    }
+    if a.argc() == 3 {
+        sys.queues.reset_stats(sys, "");
+    }
+    for i in 3..a.argc() {
+        sys.queues.reset_stats(sys, a.arg(i).unwrap_or(""));
     }
     CliResult::Success
 }
@@ -122,4 +381,47 @@ fn complete_queue(sys: &System, c: &Completion<'_>) -> Vec<String> {
         2,
         sys.loaded().queues.queues.iter().map(|q| q.name.clone()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn members_from_the_cli() {
+        let (_dir, sys) = crate::funcs::test_system(&[
+            ("modules.conf", "[modules]\nautoload = yes\n"),
+            ("queues.conf", "[support]\nmember => Custom:a\n"),
+        ]);
+        let rx = |c: &str| crate::cli::execute(&sys, c);
+        assert_eq!(
+            rx("queue add member Custom:x to support penalty 2 as Xavier"),
+            "Added interface 'Custom:x' to queue 'support'\n"
+        );
+        assert!(
+            rx("queue add member Custom:x to support").starts_with(
+                "Unable to add interface 'Custom:x' to queue 'support': Already there\n"
+            )
+        );
+        assert!(
+            rx("queue add member Custom:x to nosuch")
+                .starts_with("Unable to add interface to queue 'nosuch': No such queue\n")
+        );
+        assert_eq!(
+            rx("queue pause member Custom:x queue support reason lunch"),
+            "paused interface 'Custom:x' in queue 'support' for reason 'lunch'\n"
+        );
+        let show = rx("queue show support");
+        assert!(show.contains("      Xavier (Custom:x) with penalty 2 (ringinuse enabled)\x1b[1;36;40m (dynamic)\x1b[0m\x1b[0m\x1b[0m \x1b[1;33;40m(paused:lunch was 0 secs ago)\x1b[0m"), "{show}");
+        assert!(
+            rx("queue unpause member Custom:nobody")
+                .starts_with("Unable to unpause interface 'Custom:nobody'\n")
+        );
+        assert!(rx("queue remove member Custom:a from support").starts_with(
+            "Unable to remove interface 'Custom:a' from queue 'support': Member is not dynamic\n"
+        ));
+        assert_eq!(
+            rx("queue remove member Custom:x from support"),
+            "Removed interface Custom:x from queue 'support'\n"
+        );
+        assert!(!rx("queue show support").contains("Xavier"));
+    }
 }

@@ -110,6 +110,8 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     // Call files, once channels can be made (pbx_spool waits for the
     // full boot).
     crate::pbx::spool::start(&system);
+    // queue_log's QUEUESTART, and app_queue's persistent members.
+    crate::queue::start(&system);
     if !opts.quiet {
         println!("Asterisk Ready.");
     }

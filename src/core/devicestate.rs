@@ -305,6 +305,12 @@ impl DeviceStates {
         lock(&self.cache).get(device).copied()
     }
 
+    /// Caches a state without announcing it: what a module sets while it
+    /// loads, before anyone can listen (app_queue's queue devices).
+    pub fn seed(&self, device: &str, state: DeviceState) {
+        lock(&self.cache).insert(device.to_string(), state);
+    }
+
     /// Every cached device and its state (DeviceStateList).
     pub fn cached_all(&self) -> Vec<(String, DeviceState)> {
         lock(&self.cache)

@@ -399,6 +399,8 @@ pub struct System {
     pub cdr: crate::cdr::Engine,
     /// The parking lots' calls (res_parking).
     pub parking: crate::parking::Parking,
+    /// The call queues' members and callers (app_queue).
+    pub queues: crate::queue::Queues,
     this: Weak<System>,
 }
 
@@ -438,6 +440,7 @@ impl System {
             reloads: tokio::sync::watch::Sender::new(0),
             cdr: crate::cdr::Engine::new(),
             parking: Default::default(),
+            queues: Default::default(),
             this: this.clone(),
         }))
     }
@@ -554,6 +557,9 @@ impl System {
         }
         if parts.contains(&Part::Dialplan) {
             self.pbx.devstates.sync_hints(self);
+        }
+        if parts.contains(&Part::Queues) {
+            crate::queue::reload(self);
         }
         self.reloads.send_modify(|n| *n += 1);
         Ok(())

@@ -21,6 +21,7 @@ pub mod logic;
 pub mod math;
 pub mod md5;
 pub mod pjsip;
+pub mod queue;
 pub mod rand;
 pub mod sha1;
 pub mod shell;
@@ -119,6 +120,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(logic::functions());
     all.extend(math::functions());
     all.extend(rand::functions());
+    all.extend(queue::functions());
     all.extend(uri::functions());
     all.extend(base64::functions());
     all.extend(md5::functions());

@@ -22,7 +22,7 @@ static STATE: Mutex<u64> = Mutex::new(0);
 
 /// `ast_random()`: a value in `0..=RAND_MAX` (xorshift64*, seeded once
 /// from the standard library's per-process random keys).
-fn random() -> i64 {
+pub fn random() -> i64 {
     let mut s = match STATE.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),

@@ -115,7 +115,10 @@ play_once() {
         top=$(dirname "$(dirname "$conf")")
         if [ -n "${AMI_LOG_OUT:-}" ]; then
             rm -rf "$AMI_LOG_OUT/$name.cdr-csv"
-            [ $status -eq 0 ] && cp -r "$top/log/cdr-csv" "$AMI_LOG_OUT/$name.cdr-csv"
+            [ $status -eq 0 ] && [ -d "$top/log/cdr-csv" ] && cp -r "$top/log/cdr-csv" "$AMI_LOG_OUT/$name.cdr-csv"
+            # app_queue's queue_log (when something wrote it)
+            rm -f "$AMI_LOG_OUT/$name.queue_log"
+            [ $status -eq 0 ] && [ -f "$top/log/queue_log" ] && cp "$top/log/queue_log" "$AMI_LOG_OUT/$name.queue_log"
         fi
         if [ -n "${AMI_MONITOR_OUT:-}" ]; then
             rm -rf "$AMI_MONITOR_OUT/$name.monitor"

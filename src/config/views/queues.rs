@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use super::values::{atoi_i32, set_option};
-use super::{View, bad_value, check_known, section_note};
+use super::{View, bad_value, check_known, line_note, section_note};
 use crate::config::{Category, Config, Diagnostic, Origin, Variable, is_false, is_true};
 
 const GENERAL_OPTIONS: &[&str] = &[
@@ -19,6 +19,96 @@ const GENERAL_OPTIONS: &[&str] = &[
     "log-caller-id-name",
     "realtime_rules",
 ];
+
+/// `enum empty_conditions`.
+pub mod empty {
+    pub const PENALTY: u32 = 1 << 0;
+    pub const PAUSED: u32 = 1 << 1;
+    pub const INUSE: u32 = 1 << 2;
+    pub const RINGING: u32 = 1 << 3;
+    pub const UNAVAILABLE: u32 = 1 << 4;
+    pub const INVALID: u32 = 1 << 5;
+    pub const UNKNOWN: u32 = 1 << 6;
+    pub const WRAPUP: u32 = 1 << 7;
+}
+
+/// `parse_empty_options`: a comma list of conditions, or the yes/no,
+/// `loose` and `strict` shorthands. None for an unknown word.
+pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
+    let mut out = 0;
+    for word in value.split(',') {
+        let w = word.trim().to_ascii_lowercase();
+        match w.as_str() {
+            "paused" => out |= empty::PAUSED,
+            "penalty" => out |= empty::PENALTY,
+            "inuse" => out |= empty::INUSE,
+            "ringing" => out |= empty::RINGING,
+            "invalid" => out |= empty::INVALID,
+            "wrapup" => out |= empty::WRAPUP,
+            "unavailable" => out |= empty::UNAVAILABLE,
+            "unknown" => out |= empty::UNKNOWN,
+            "loose" => out = empty::PENALTY | empty::INVALID,
+            "strict" => out = empty::PENALTY | empty::INVALID | empty::PAUSED | empty::UNAVAILABLE,
+            _ if (is_false(&w) && joinempty) || (is_true(&w) && !joinempty) => {
+                out = empty::PENALTY | empty::INVALID | empty::PAUSED
+            }
+            _ if is_false(&w) || is_true(&w) => out = 0,
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Options Asterism reads but does not act on: reported by check-config
+/// when set to anything but their "off" value.
+const NOT_BUILT: &[&str] = &[
+    "announce",
+    "context",
+    "setqueueentryvar",
+    "monitor-format",
+    "membermacro",
+    "membergosub",
+    "queue-youarenext",
+    "queue-thereare",
+    "queue-callswaiting",
+    "queue-quantity1",
+    "queue-quantity2",
+    "queue-holdtime",
+    "queue-minutes",
+    "queue-minute",
+    "queue-seconds",
+    "queue-thankyou",
+    "queue-callerannounce",
+    "queue-reporthold",
+    "announce-frequency",
+    "announce-to-first-user",
+    "min-announce-frequency",
+    "announce-round-seconds",
+    "announce-holdtime",
+    "announce-position",
+    "announce-position-only-up",
+    "announce-position-limit",
+    "periodic-announce",
+    "periodic-announce-startdelay",
+    "periodic-announce-frequency",
+    "relative-periodic-announce",
+    "random-periodic-announce",
+    "penaltymemberslimit",
+    "monitor-type",
+    "autopause",
+    "autopausedelay",
+    "autopausebusy",
+    "autopauseunavail",
+    "reportholdtime",
+    "memberdelay",
+    "defaultrule",
+];
+
+/// Values that leave a [`NOT_BUILT`] option off.
+fn is_off(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty() || v == "0" || is_false(v)
+}
 
 /// Every per-queue option `queue_set_param` understands, plus `member`.
 const QUEUE_OPTIONS: &[&str] = &[
@@ -163,6 +253,21 @@ pub struct Queue {
     pub musicclass: String,
     pub context: String,
     pub announce: String,
+    /// `joinempty`: the member conditions that keep a caller out.
+    pub joinempty: u32,
+    /// `leavewhenempty`: the member conditions that put a caller out.
+    pub leavewhenempty: u32,
+    /// `timeoutpriority = conf`: the queue's `timeout` wins over the
+    /// application's when ringing a member.
+    pub timeoutpriority_conf: bool,
+    /// `timeoutrestart`: a busy or congested member restarts the ring time.
+    pub timeoutrestart: bool,
+    /// `autofill` (defaults to `[general]`'s).
+    pub autofill: bool,
+    /// `setinterfacevar`: MEMBERINTERFACE and friends on the caller.
+    pub setinterfacevar: bool,
+    /// `setqueuevar`: QUEUENAME, QUEUEMAX... on the caller.
+    pub setqueuevar: bool,
     /// Static members, in the order `queue show` lists them.
     pub members: Vec<Member>,
     #[serde(serialize_with = "super::serialize_origin")]
@@ -174,6 +279,8 @@ pub struct General {
     pub persistentmembers: bool,
     pub autofill: bool,
     pub shared_lastcall: bool,
+    /// `log_membername_as_agent`: queue_log names members by membername.
+    pub log_membername_as_agent: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -235,10 +342,24 @@ fn parse_member(
 fn parse_queue(
     cfg: &Config,
     cat: &Category,
+    general: &General,
     now: SystemTime,
     diags: &mut Vec<Diagnostic>,
 ) -> Queue {
     check_known(cfg, diags, cat, QUEUE_OPTIONS);
+    for var in &cat.variables {
+        if NOT_BUILT.iter().any(|k| k.eq_ignore_ascii_case(&var.name)) && !is_off(&var.value) {
+            line_note(
+                diags,
+                crate::config::Severity::Notice,
+                var,
+                format!(
+                    "'{}': not supported by Asterism (app_queue); ignored",
+                    var.name
+                ),
+            );
+        }
+    }
     let strategy = match cat.get_var("strategy") {
         Some(v) => Strategy::parse(&v.value).unwrap_or_else(|| {
             bad_value(diags, v, "a queue strategy (using ringall)");
@@ -259,6 +380,13 @@ fn parse_queue(
         musicclass: String::new(),
         context: String::new(),
         announce: String::new(),
+        joinempty: 0,
+        leavewhenempty: 0,
+        timeoutpriority_conf: false,
+        timeoutrestart: false,
+        autofill: general.autofill,
+        setinterfacevar: false,
+        setqueuevar: false,
         members: Vec::new(),
         origin: cat.origin.clone(),
     };
@@ -284,6 +412,28 @@ fn parse_queue(
     for key in ["musicclass", "music", "musiconhold"] {
         if let Some(v) = cat.get(key) {
             q.musicclass = v.to_string();
+        }
+    }
+    for (key, field) in [("joinempty", true), ("leavewhenempty", false)] {
+        if let Some(v) = cat.get_var(key) {
+            match parse_empty(&v.value, field) {
+                Some(c) if field => q.joinempty = c,
+                Some(c) => q.leavewhenempty = c,
+                None => bad_value(diags, v, "member conditions"),
+            }
+        }
+    }
+    if let Some(v) = cat.get_var("timeoutpriority") {
+        q.timeoutpriority_conf = v.value.trim().eq_ignore_ascii_case("conf");
+    }
+    for (key, field) in [
+        ("timeoutrestart", &mut q.timeoutrestart),
+        ("autofill", &mut q.autofill),
+        ("setinterfacevar", &mut q.setinterfacevar),
+        ("setqueuevar", &mut q.setqueuevar),
+    ] {
+        if let Some(v) = cat.get(key) {
+            *field = is_true(v);
         }
     }
     q.context = cat.get("context").unwrap_or("").to_string();
@@ -342,6 +492,29 @@ impl View for QueuesConf {
                 conf.general.persistentmembers = cat.get("persistentmembers").is_some_and(is_true);
                 conf.general.autofill = cat.get("autofill").is_some_and(is_true);
                 conf.general.shared_lastcall = cat.get("shared_lastcall").is_some_and(is_true);
+                conf.general.log_membername_as_agent =
+                    cat.get("log_membername_as_agent").is_some_and(is_true);
+                for var in &cat.variables {
+                    let n = var.name.to_ascii_lowercase();
+                    let built = matches!(
+                        n.as_str(),
+                        "persistentmembers"
+                            | "autofill"
+                            | "shared_lastcall"
+                            | "log_membername_as_agent"
+                    );
+                    if !built && !is_off(&var.value) {
+                        line_note(
+                            diags,
+                            crate::config::Severity::Notice,
+                            var,
+                            format!(
+                                "'{}': not supported by Asterism (app_queue); ignored",
+                                var.name
+                            ),
+                        );
+                    }
+                }
                 continue;
             }
             if conf.queue(&cat.name).is_some() {
@@ -357,7 +530,9 @@ impl View for QueuesConf {
                 );
                 continue;
             }
-            conf.queues.push(parse_queue(cfg, cat, now, diags));
+            let general = conf.general.clone();
+            conf.queues
+                .push(parse_queue(cfg, cat, &general, now, diags));
         }
         conf
     }
@@ -417,5 +592,45 @@ mod tests {
         assert!(!bob.ringinuse);
         assert_eq!(s.members[1].membername, "SIP/2000");
         assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn empty_conditions_and_unbuilt_options() {
+        use empty::*;
+        for (text, join, want) in [
+            ("yes", true, Some(0)),
+            ("no", true, Some(PENALTY | INVALID | PAUSED)),
+            ("yes", false, Some(PENALTY | INVALID | PAUSED)),
+            (
+                "strict",
+                true,
+                Some(PENALTY | INVALID | PAUSED | UNAVAILABLE),
+            ),
+            ("paused,inuse", true, Some(PAUSED | INUSE)),
+            ("bogus", true, None),
+        ] {
+            assert_eq!(parse_empty(text, join), want, "{text}");
+        }
+        let cfg = Config {
+            categories: vec![cat(
+                "q",
+                vec![
+                    var("joinempty", "strict", 2),
+                    var("announce-frequency", "30", 3),
+                    var("announce-holdtime", "no", 4),
+                    var("timeoutpriority", "conf", 5),
+                ],
+            )],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let q = QueuesConf::from_config(&cfg, &mut d);
+        let q = q.queue("q").expect("queue");
+        assert_eq!(q.joinempty, PENALTY | INVALID | PAUSED | UNAVAILABLE);
+        assert!(q.timeoutpriority_conf);
+        // Only the option set to something on is reported, at its line.
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, 3);
+        assert!(d[0].message.contains("announce-frequency"));
     }
 }

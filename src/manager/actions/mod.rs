@@ -19,6 +19,7 @@ mod originate;
 mod parking;
 mod pbx;
 mod pjsip;
+mod queue;
 mod sip;
 mod transfer;
 mod vars;
@@ -55,6 +56,10 @@ impl Action {
             // chan_sip declines to load without sip.conf.
             Some("chan_sip") => {
                 loaded.modules.loads("chan_sip") && sys.conf.dirs.etc.join("sip.conf").exists()
+            }
+            // app_queue declines to load without queues.conf.
+            Some("app_queue") => {
+                loaded.modules.loads("app_queue") && sys.conf.dirs.etc.join("queues.conf").exists()
             }
             // res_parking declines to load without res_parking.conf.
             Some("res_parking") => loaded.parking.running(&loaded.modules),
@@ -356,6 +361,76 @@ pub static ACTIONS: &[Action] = &[
         "Send a DTMF digit to a channel's device, or queue it as received.",
         channel::play_dtmf,
         "app_senddtmf"
+    ),
+    action!(
+        "QueueAdd",
+        AGENT,
+        "Add a dynamic member to a queue.",
+        queue::add,
+        "app_queue"
+    ),
+    action!(
+        "QueueLog",
+        AGENT,
+        "Write a line of one's own to queue_log.",
+        queue::log,
+        "app_queue"
+    ),
+    action!(
+        "QueueMemberRingInUse",
+        AGENT,
+        "Set whether a queue member is rung while in use.",
+        queue::ringinuse,
+        "app_queue"
+    ),
+    action!(
+        "QueuePause",
+        AGENT,
+        "Pause or unpause a queue member.",
+        queue::pause,
+        "app_queue"
+    ),
+    action!(
+        "QueuePenalty",
+        AGENT,
+        "Set a queue member's penalty.",
+        queue::penalty,
+        "app_queue"
+    ),
+    action!(
+        "QueueReload",
+        0,
+        "Reload queues.conf's queues.",
+        queue::reload,
+        "app_queue"
+    ),
+    action!(
+        "QueueRemove",
+        AGENT,
+        "Remove a dynamic member from a queue.",
+        queue::remove,
+        "app_queue"
+    ),
+    action!(
+        "QueueReset",
+        0,
+        "Reset the queues' counters.",
+        queue::reset,
+        "app_queue"
+    ),
+    action!(
+        "QueueStatus",
+        0,
+        "List the queues with their members and callers.",
+        queue::status,
+        "app_queue"
+    ),
+    action!(
+        "QueueSummary",
+        0,
+        "Summarise each queue's members and callers.",
+        queue::summary,
+        "app_queue"
     ),
     action!(
         "Redirect",
