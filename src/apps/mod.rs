@@ -7,6 +7,7 @@ pub mod background;
 pub mod builtins;
 pub mod cdr;
 pub mod clearhash;
+pub mod confbridge;
 pub mod dial;
 pub mod echo;
 pub mod exec;
@@ -132,6 +133,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(playtones::apps());
     all.extend(say::apps());
     all.extend(clearhash::apps());
+    all.extend(confbridge::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());
     all.extend(read::apps());

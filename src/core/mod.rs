@@ -399,6 +399,8 @@ pub struct System {
     pub cdr: crate::cdr::Engine,
     /// The parking lots' calls (res_parking).
     pub parking: crate::parking::Parking,
+    /// The running conferences (app_confbridge).
+    pub confbridge: crate::confbridge::Conferences,
     this: Weak<System>,
 }
 
@@ -438,6 +440,7 @@ impl System {
             reloads: tokio::sync::watch::Sender::new(0),
             cdr: crate::cdr::Engine::new(),
             parking: Default::default(),
+            confbridge: Default::default(),
             this: this.clone(),
         }))
     }

@@ -1,0 +1,501 @@
+//! ConfBridge and ConfKick (Asterisk's `apps/app_confbridge.c`): the
+//! caller joins a conference (`crate::confbridge`) with a bridge profile,
+//! a user profile and a DTMF menu from confbridge.conf.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::playback::{Streamed, stream_file};
+use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run};
+use crate::channels::ChanState;
+use crate::channels::media::DigitReader;
+use crate::confbridge::{Conference, MAX_CONF_NAME, User};
+use crate::config::views::confbridge::{
+    BridgeProfile, DEFAULT_BRIDGE, DEFAULT_MENU, DEFAULT_USER, Menu, MenuAction,
+};
+
+pub fn apps() -> Vec<App> {
+    vec![
+        App {
+            name: "ConfBridge",
+            run: Run::Wait(confbridge),
+            synopsis: "Puts the caller in a conference mixed with everyone else in it.",
+            syntax: "ConfBridge(conference[,bridge_profile[,user_profile[,menu]]])",
+        },
+        App {
+            name: "ConfKick",
+            run: Run::Now(conf_kick),
+            synopsis: "Removes one participant, the non-admins or everyone from a conference.",
+            syntax: "ConfKick(conference[,channel])",
+        },
+    ]
+}
+
+/// The profile options and menu actions Asterism's conferences do not
+/// carry out, for check-config (confbridge.conf option names).
+pub const UNSUPPORTED_USER_OPTIONS: &[&str] = &[
+    "announce_join_leave",
+    "announce_join_leave_review",
+    "announcement",
+    "announce_user_count_all",
+    "talk_detection_events",
+    "dsp_drop_silence",
+    "denoise",
+    "jitterbuffer",
+    "timeout",
+    "text_messaging",
+    "send_events",
+    "echo_events",
+];
+pub const UNSUPPORTED_BRIDGE_OPTIONS: &[&str] = &[
+    "record_conference",
+    "record_file",
+    "record_file_append",
+    "record_file_timestamp",
+    "record_options",
+    "record_command",
+    "regcontext",
+    "video_mode",
+    "internal_sample_rate",
+    "maximum_sample_rate",
+    "mixing_interval",
+    "binaural_active",
+    "jitterbuffer",
+    "remb_send_interval",
+    "remb_behavior",
+    "remb_estimated_bitrate",
+    "enable_events",
+    "video_update_discard",
+];
+pub const UNSUPPORTED_MENU_ACTIONS: &[&str] = &[
+    "toggle_binaural",
+    "dialplan_exec",
+    "admin_toggle_mute_participants",
+    "set_as_single_video_src",
+    "release_as_single_video_src",
+];
+
+fn result(ctx: &AppCtx, value: &str) {
+    ctx.set_var("CONFBRIDGE_RESULT", Some(value));
+}
+
+fn failed(ctx: &AppCtx, msg: &str) -> AppResult {
+    result(ctx, "FAILED");
+    ctx.warning(
+        crate::site!("app_confbridge.c", 2700, "confbridge_exec"),
+        msg,
+    );
+    Err(AppExit::Hangup)
+}
+
+fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        let args = super::split_args(&data, ',');
+        let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+        let name = arg(0);
+        if name.is_empty() {
+            return failed(
+                ctx,
+                "ConfBridge requires an argument (conference name[,options])",
+            );
+        }
+        if name.len() >= MAX_CONF_NAME {
+            return failed(
+                ctx,
+                &format!(
+                    "ConfBridge does not accept conference names longer than {}",
+                    MAX_CONF_NAME - 1
+                ),
+            );
+        }
+        let loaded = ctx.sys.loaded();
+        let conf = &loaded.confbridge;
+        let bname = if arg(1).is_empty() {
+            DEFAULT_BRIDGE
+        } else {
+            arg(1)
+        };
+        let Some(bprofile) = conf.bridge(bname).cloned() else {
+            return failed(
+                ctx,
+                &format!("Conference bridge profile {bname} does not exist"),
+            );
+        };
+        let uname = if arg(2).is_empty() {
+            DEFAULT_USER
+        } else {
+            arg(2)
+        };
+        let Some(uprofile) = conf.user(uname).cloned() else {
+            return failed(
+                ctx,
+                &format!("Conference user profile {uname} does not exist"),
+            );
+        };
+        if ctx.chan.state() != ChanState::Up && uprofile.answer_channel {
+            ctx.chan.answer();
+        }
+        let quiet = uprofile.quiet;
+        if !uprofile.pin.is_empty() && !get_pin(ctx, &bprofile, &uprofile.pin).await {
+            result(ctx, "FAILED");
+            return Err(AppExit::Hangup);
+        }
+        let mname = if arg(3).is_empty() {
+            DEFAULT_MENU
+        } else {
+            arg(3)
+        };
+        let Some(menu) = conf.menu(mname).cloned() else {
+            return failed(
+                ctx,
+                &format!("Conference menu profile {mname} does not exist"),
+            );
+        };
+        let user = User::new(
+            ctx.chan.clone(),
+            uprofile.clone(),
+            &bprofile.name,
+            &menu.name,
+        );
+        let confr = ctx.sys.confbridge.find_or_create(&ctx.sys, name, &bprofile);
+        if confr.add_user(&user).is_err() {
+            // Locked (or full) and not an admin: told so, and gone.
+            if !quiet {
+                let _ = stream_file(ctx, confr.profile.sound("sound_locked"), "").await;
+            }
+            leave_conference(ctx, &confr, &user);
+            result(ctx, "FAILED");
+            return Err(AppExit::Hangup);
+        }
+        if join_prompts(ctx, &confr, &user).await.is_err() {
+            leave_conference(ctx, &confr, &user);
+            result(ctx, "HANGUP");
+            return Err(AppExit::Hangup);
+        }
+        confr.enter(&ctx.sys, &user);
+        let outcome = stay(ctx, &confr, &user, &menu).await;
+        confr.leave_bridge(&ctx.sys, &user);
+        stop_moh(ctx, &user);
+        if !user.kicked() && ctx.chan.check_hangup() {
+            result(ctx, "HANGUP");
+        }
+        if !quiet && user.kicked() && !ctx.chan.check_hangup() {
+            let _ = stream_file(ctx, confr.profile.sound("sound_kicked"), "").await;
+        }
+        leave_conference(ctx, &confr, &user);
+        if ctx.chan.check_hangup() {
+            return Err(AppExit::Hangup);
+        }
+        match outcome {
+            Stay::Leave => result(ctx, "DTMF"),
+            Stay::Done => {}
+        }
+        Ok(())
+    })
+}
+
+fn leave_conference(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>) {
+    conf.remove_user(&ctx.sys, user);
+}
+
+/// `conf_get_pin`: three tries at the user profile's pin.
+async fn get_pin(ctx: &AppCtx, b: &BridgeProfile, pin: &str) -> bool {
+    let mut first: Option<char> = None;
+    for _ in 0..3 {
+        let mut guess = String::new();
+        let got = super::read::getdata(ctx, b.sound("sound_get_pin"), &mut guess, 80, 0, "#").await;
+        if let Some(d) = first.take() {
+            guess.insert(0, d);
+        }
+        if got != super::read::GetData::Failed && guess.eq_ignore_ascii_case(pin) {
+            return true;
+        }
+        if ctx.chan.check_hangup() {
+            return false;
+        }
+        match stream_file(ctx, b.sound("sound_invalid_pin"), "0123456789*#").await {
+            Streamed::Digit(d) => first = Some(d),
+            Streamed::Hangup => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// What a member hears before it enters the bridge: alone, the only-
+/// person prompt (or, waiting for a marked user, the wait prompt); with
+/// `announce_user_count`, how many others there are.
+async fn join_prompts(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>) -> Result<(), ()> {
+    let p = &user.profile;
+    let others = conf.others(user);
+    let play = |s: String| async move {
+        match stream_file(ctx, &s, "").await {
+            Streamed::Hangup => Err(()),
+            _ => Ok(()),
+        }
+    };
+    let marked_present = conf
+        .users()
+        .iter()
+        .any(|u| u.profile.marked && !Arc::ptr_eq(u, user));
+    if p.wait_marked && !p.marked && !marked_present {
+        if !p.quiet {
+            play(conf.profile.sound("sound_wait_for_leader").to_string()).await?;
+        }
+        return Ok(());
+    }
+    if others == 0 {
+        if !p.quiet && p.announce_only_user {
+            play(conf.profile.sound("sound_only_person").to_string()).await?;
+        }
+        return Ok(());
+    }
+    if p.announce_user_count {
+        if others == 1 {
+            play(conf.profile.sound("sound_only_one").to_string()).await?;
+        } else {
+            play(conf.profile.sound("sound_there_are").to_string()).await?;
+            if super::say::say_number(ctx, others as i32, "").await == super::say::Said::Failed
+                && ctx.chan.check_hangup()
+            {
+                return Err(());
+            }
+            play(conf.profile.sound("sound_other_in_party").to_string()).await?;
+        }
+    }
+    Ok(())
+}
+
+enum Stay {
+    /// Hung up, kicked, or the conference ended it.
+    Done,
+    /// `leave_conference` from the menu.
+    Leave,
+}
+
+/// How long a partial menu sequence waits for its next digit.
+const MENU_DIGIT_TIMEOUT: Duration = Duration::from_millis(3000);
+
+/// In the bridge until hung up, kicked or leaving: the menu's digits,
+/// music when alone (`music_on_hold_when_empty`).
+async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Menu) -> Stay {
+    let mut seq = String::new();
+    let mut moh = false;
+    loop {
+        if user.kicked() || ctx.chan.check_hangup() {
+            return Stay::Done;
+        }
+        if user.wants_out() {
+            return Stay::Leave;
+        }
+        if user.profile.music_on_hold_when_empty {
+            let alone = conf.others(user) == 0;
+            if alone && !moh {
+                user.set_private_sound(true);
+                let class = (!user.profile.music_on_hold_class.is_empty())
+                    .then_some(user.profile.music_on_hold_class.as_str());
+                moh = super::moh::moh_start(ctx, class).is_ok();
+                if !moh {
+                    user.set_private_sound(false);
+                }
+            } else if !alone && moh {
+                super::moh::moh_stop(ctx);
+                user.set_private_sound(false);
+                moh = false;
+            }
+        }
+        let wait = if seq.is_empty() {
+            Duration::from_millis(200)
+        } else {
+            MENU_DIGIT_TIMEOUT
+        };
+        match ctx.chan.wait_digit_as(DigitReader::Frames, wait).await {
+            Err(_) => return Stay::Done,
+            Ok(None) => {
+                if !seq.is_empty() {
+                    // A partial sequence timed out: it matches nothing.
+                    seq.clear();
+                }
+            }
+            Ok(Some(d)) => {
+                seq.push(d);
+                let exact = menu.entries.iter().find(|e| e.dtmf == seq);
+                let longer = menu
+                    .entries
+                    .iter()
+                    .any(|e| e.dtmf.len() > seq.len() && e.dtmf.starts_with(&seq));
+                if let Some(e) = exact.filter(|_| !longer) {
+                    let actions = e.actions.clone();
+                    seq.clear();
+                    if moh {
+                        super::moh::moh_stop(ctx);
+                        user.set_private_sound(false);
+                        moh = false;
+                    }
+                    if run_actions(ctx, conf, user, &actions).await.is_err() {
+                        return Stay::Done;
+                    }
+                } else if !longer {
+                    seq.clear();
+                }
+            }
+        }
+    }
+}
+
+/// A menu entry's actions, in order (`execute_menu_entry`).
+async fn run_actions(
+    ctx: &AppCtx,
+    conf: &Arc<Conference>,
+    user: &Arc<User>,
+    actions: &[MenuAction],
+) -> Result<(), ()> {
+    let sound = |o: &str| conf.profile.sound(o).to_string();
+    for a in actions {
+        match a {
+            MenuAction::ToggleMute => {
+                let mute = !user.muted();
+                conf.set_mute(&ctx.sys, user, mute);
+                private(
+                    ctx,
+                    user,
+                    &sound(if mute { "sound_muted" } else { "sound_unmuted" }),
+                )
+                .await?;
+            }
+            MenuAction::Leave => {
+                user.ask_leave();
+                return Ok(());
+            }
+            MenuAction::ParticipantCount => {
+                let others = conf.others(user);
+                if others == 0 {
+                    private(ctx, user, &sound("sound_only_person")).await?;
+                } else if others == 1 {
+                    private(ctx, user, &sound("sound_only_one")).await?;
+                } else {
+                    private(ctx, user, &sound("sound_there_are")).await?;
+                    user.set_private_sound(true);
+                    let _ = super::say::say_number(ctx, others as i32, "").await;
+                    user.set_private_sound(false);
+                    private(ctx, user, &sound("sound_other_in_party")).await?;
+                }
+            }
+            MenuAction::AdminKickLast => {
+                if !user.profile.admin {
+                    continue;
+                }
+                match conf.last_non_admin() {
+                    Some(last) if !Arc::ptr_eq(&last, user) => conf.kick(&ctx.sys, &last),
+                    _ => private(ctx, user, &sound("sound_error_menu")).await?,
+                }
+            }
+            MenuAction::AdminToggleLock => {
+                if !user.profile.admin {
+                    continue;
+                }
+                let lock = !conf.locked();
+                conf.set_locked(lock);
+                private(
+                    ctx,
+                    user,
+                    &sound(if lock {
+                        "sound_locked_now"
+                    } else {
+                        "sound_unlocked_now"
+                    }),
+                )
+                .await?;
+            }
+            MenuAction::Playback(files) | MenuAction::PlaybackAndContinue(files) => {
+                for f in files.split('&') {
+                    private(ctx, user, f).await?;
+                }
+            }
+            MenuAction::IncreaseListening => user.adjust_volume(false, 1),
+            MenuAction::DecreaseListening => user.adjust_volume(false, -1),
+            MenuAction::ResetListening => user.adjust_volume(false, 0),
+            MenuAction::IncreaseTalking => user.adjust_volume(true, 1),
+            MenuAction::DecreaseTalking => user.adjust_volume(true, -1),
+            MenuAction::ResetTalking => user.adjust_volume(true, 0),
+            MenuAction::NoOp => {}
+            other => {
+                // Reported by check-config; at run time, said once.
+                ctx.notice(
+                    crate::site!("app_confbridge.c", 0, "execute_menu_entry"),
+                    &format!(
+                        "ConfBridge menu action {} is not supported by Asterism",
+                        other.display()
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plays a sound to the member alone, the mix held back meanwhile.
+async fn private(ctx: &AppCtx, user: &User, file: &str) -> Result<(), ()> {
+    user.set_private_sound(true);
+    let r = stream_file(ctx, file, "").await;
+    user.set_private_sound(false);
+    match r {
+        Streamed::Hangup => Err(()),
+        _ => Ok(()),
+    }
+}
+
+fn stop_moh(ctx: &AppCtx, user: &User) {
+    if user.profile.music_on_hold_when_empty && ctx.chan.generator_playing() {
+        super::moh::moh_stop(ctx);
+    }
+    user.set_private_sound(false);
+}
+
+/// `ConfKick(conference[,channel])`: `all`, `participants` (non-admins)
+/// or one channel; no channel kicks everyone. Sets CONFKICKSTATUS.
+fn conf_kick(ctx: &AppCtx, data: &str) -> AppResult {
+    let args = super::split_args(data, ',');
+    let name = args.first().map(String::as_str).unwrap_or("");
+    if name.is_empty() {
+        ctx.warning(
+            crate::site!("app_confbridge.c", 2900, "confkick_exec"),
+            "No conference bridge specified.",
+        );
+        ctx.set_var("CONFKICKSTATUS", Some("FAILURE"));
+        return Ok(());
+    }
+    let channel = args.get(1).map(String::as_str).unwrap_or("");
+    let ok = match ctx.sys.confbridge.find(name) {
+        Some(conf) => {
+            kick(
+                &ctx.sys,
+                &conf,
+                if channel.is_empty() { "all" } else { channel },
+            ) > 0
+        }
+        None => false,
+    };
+    ctx.set_var(
+        "CONFKICKSTATUS",
+        Some(if ok { "SUCCESS" } else { "FAILURE" }),
+    );
+    Ok(())
+}
+
+/// Kicks `all`, `participants` or one channel; how many were kicked.
+pub fn kick(sys: &crate::core::System, conf: &Conference, channel: &str) -> usize {
+    let mut n = 0;
+    for u in conf.users() {
+        let hit = match channel {
+            "all" => true,
+            "participants" => !u.profile.admin,
+            c => u.chan.name.eq_ignore_ascii_case(c),
+        };
+        if hit {
+            conf.kick(sys, &u);
+            n += 1;
+        }
+    }
+    n
+}

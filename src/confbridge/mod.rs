@@ -1,0 +1,706 @@
+//! Conferences (Asterisk's `apps/app_confbridge.c` and its `confbridge/`
+//! directory): the running conferences, their members, the softmix-style
+//! mixer on the shared media clock, and what a conference tells AMI. The
+//! application is `apps::confbridge`, the AMI actions
+//! `manager::actions::confbridge`, the CLI `cli::confbridge`.
+//!
+//! Asterisk gives each conference an announcer channel pair
+//! (`CBAnn/<name>-<seq>;1/;2`, sharing the unreal channels' sequence) whose
+//! second half sits in the bridge: it is what members see first in
+//! BRIDGEPEER and why the bridge counts one more channel than members.
+//! Those channels never reach AMI (they are internal), so here the
+//! announcer is a name, a sequence number taken, and the mixer's own sound
+//! queue.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use crate::channels::Channel;
+use crate::channels::media::FrameSource;
+use crate::config::views::confbridge::{BridgeProfile, UserProfile};
+use crate::core::devicestate::{DeviceState, Pending};
+use crate::core::events::{BridgeAction, BridgeSnapshot, EventKind};
+use crate::core::{System, lock};
+use crate::manager::class;
+use crate::manager::events::{bridge_state, channel_state};
+use crate::media::clock::Tick;
+use crate::media::file::SoundPaths;
+use crate::media::{AudioFrame, Codec, FRAME_SAMPLES, SlinFrame};
+
+/// `MAX_CONF_NAME`: names must be shorter.
+pub const MAX_CONF_NAME: usize = 128;
+
+/// The running conferences, by name (case-insensitive, as Asterisk's
+/// container hashes them).
+#[derive(Default)]
+pub struct Conferences {
+    map: Mutex<BTreeMap<String, Arc<Conference>>>,
+}
+
+impl Conferences {
+    pub fn find(&self, name: &str) -> Option<Arc<Conference>> {
+        lock(&self.map).get(&name.to_ascii_lowercase()).cloned()
+    }
+
+    /// Every conference, by name.
+    pub fn all(&self) -> Vec<Arc<Conference>> {
+        lock(&self.map).values().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        lock(&self.map).is_empty()
+    }
+
+    /// The conference called `name`, made (BridgeCreate, the device in
+    /// use, ConfbridgeStart) if there is none yet.
+    pub fn find_or_create(
+        &self,
+        sys: &System,
+        name: &str,
+        profile: &BridgeProfile,
+    ) -> Arc<Conference> {
+        let mut map = lock(&self.map);
+        if let Some(c) = map.get(&name.to_ascii_lowercase()) {
+            return c.clone();
+        }
+        let chans = &sys.pbx.channels;
+        // The announcer pair takes an unreal sequence number and two
+        // unique ids, as its channels do in Asterisk.
+        let seq = chans.next_tech_seq("Local");
+        let _ = chans.next_uniqueid();
+        let _ = chans.next_uniqueid();
+        let conf = Arc::new(Conference {
+            name: name.to_string(),
+            uniqueid: crate::core::random_uuid(),
+            announcer: format!("CBAnn/{name}-{seq:08x};2"),
+            profile: profile.clone(),
+            sounds: SoundPaths::from_conf(&sys.conf),
+            st: Mutex::new(ConfState::default()),
+            mixing: AtomicBool::new(true),
+        });
+        map.insert(name.to_ascii_lowercase(), conf.clone());
+        drop(map);
+        let events = &chans.events;
+        events.publish_system(EventKind::Bridge {
+            action: BridgeAction::Create,
+            bridge: conf.snapshot(0),
+        });
+        events.device_changed(
+            &format!("confbridge:{name}"),
+            true,
+            Pending::Known(DeviceState::InUse),
+        );
+        // The announcer is in before anyone: it counts from the start.
+        conf.publish(sys, "ConfbridgeStart", None, "");
+        crate::channels::media::register_tick(Box::new(Mixer {
+            conf: Arc::downgrade(&conf),
+        }));
+        conf
+    }
+
+    /// The conference is over: it goes from the list (ConfbridgeEnd and
+    /// the bridge's end follow).
+    fn remove(&self, conf: &Conference) {
+        lock(&self.map).remove(&conf.name.to_ascii_lowercase());
+    }
+}
+
+/// One conference.
+pub struct Conference {
+    pub name: String,
+    /// The mixing bridge's id.
+    pub uniqueid: String,
+    /// The announcer channel in the bridge.
+    pub announcer: String,
+    pub profile: BridgeProfile,
+    sounds: SoundPaths,
+    st: Mutex<ConfState>,
+    /// The mixer runs until the conference ends.
+    mixing: AtomicBool,
+}
+
+#[derive(Default)]
+struct ConfState {
+    /// Members, in the order they joined (counted from when they start
+    /// joining, prompts included).
+    users: Vec<Arc<User>>,
+    locked: bool,
+    /// A single video source was set (`SetSingleVideoSrc`): the bridge's
+    /// video mode is `single` from then on.
+    video_single: bool,
+    video_source: String,
+    /// Sounds the announcer plays to everyone, in order.
+    queue: VecDeque<String>,
+    playing: Option<Box<dyn FrameSource>>,
+    ended: bool,
+}
+
+/// One member.
+pub struct User {
+    pub chan: Arc<Channel>,
+    pub profile: UserProfile,
+    pub bridge_profile: String,
+    pub menu: String,
+    muted: AtomicBool,
+    kicked: AtomicBool,
+    /// The member is in the bridge (its prompts are done).
+    in_bridge: AtomicBool,
+    /// Something plays to the member alone (a menu's playback): the mix
+    /// is not written to it meanwhile.
+    private_sound: AtomicBool,
+    /// A leave asked for by a menu (`leave_conference`).
+    leave: AtomicBool,
+    /// The last frame received, for the next mix.
+    inbox: Mutex<Option<SlinFrame>>,
+    /// Listening and talking volume steps (`increase_listening_volume` …).
+    listen_volume: AtomicI32,
+    talk_volume: AtomicI32,
+}
+
+impl User {
+    pub fn new(chan: Arc<Channel>, profile: UserProfile, bridge: &str, menu: &str) -> Arc<User> {
+        let muted = profile.startmuted;
+        Arc::new(User {
+            chan,
+            profile,
+            bridge_profile: bridge.to_string(),
+            menu: menu.to_string(),
+            muted: AtomicBool::new(muted),
+            kicked: AtomicBool::new(false),
+            in_bridge: AtomicBool::new(false),
+            private_sound: AtomicBool::new(false),
+            leave: AtomicBool::new(false),
+            inbox: Mutex::new(None),
+            listen_volume: AtomicI32::new(0),
+            talk_volume: AtomicI32::new(0),
+        })
+    }
+
+    pub fn muted(&self) -> bool {
+        self.muted.load(Ordering::SeqCst)
+    }
+
+    pub fn kicked(&self) -> bool {
+        self.kicked.load(Ordering::SeqCst)
+    }
+
+    pub fn wants_out(&self) -> bool {
+        self.kicked() || self.leave.load(Ordering::SeqCst)
+    }
+
+    pub fn ask_leave(&self) {
+        self.leave.store(true, Ordering::SeqCst);
+        self.chan.wake();
+    }
+
+    pub fn set_private_sound(&self, on: bool) {
+        self.private_sound.store(on, Ordering::SeqCst);
+    }
+
+    /// Volume steps: `talk` for what the member says, else what it hears.
+    pub fn adjust_volume(&self, talk: bool, delta: i32) {
+        let v = if talk {
+            &self.talk_volume
+        } else {
+            &self.listen_volume
+        };
+        if delta == 0 {
+            v.store(0, Ordering::SeqCst);
+        } else {
+            let _ = v.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |x| {
+                Some((x + delta).clamp(-4, 4))
+            });
+        }
+    }
+
+    /// Takes what the member said since the last mix.
+    fn take_input(&self) -> Option<SlinFrame> {
+        lock(&self.inbox).take()
+    }
+
+    /// Flags as `confbridge list <conf>` shows them.
+    pub fn flags(&self) -> String {
+        let p = &self.profile;
+        let mut f = String::new();
+        if p.admin {
+            f.push('A');
+        }
+        if p.marked {
+            f.push('M');
+        }
+        if p.wait_marked {
+            f.push('W');
+        }
+        if p.end_marked {
+            f.push('E');
+        }
+        if self.muted() {
+            f.push('m');
+        }
+        f
+    }
+}
+
+/// Scales a sample by a volume step (each step doubles or halves, as
+/// `ast_frame_adjust_volume` does with its factor).
+fn scale(s: i16, step: i32) -> i16 {
+    match step {
+        0 => s,
+        n if n > 0 => (i32::from(s) << n).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16,
+        n => (i32::from(s) >> -n) as i16,
+    }
+}
+
+fn to_slin_frame(f: &AudioFrame) -> SlinFrame {
+    let mut out = [0i16; FRAME_SAMPLES];
+    for (o, s) in out.iter_mut().zip(f.to_slin()) {
+        *o = s;
+    }
+    out
+}
+
+impl Conference {
+    /// The bridge as events show it; `members` counts the announcer.
+    fn snapshot(&self, num_channels: usize) -> BridgeSnapshot {
+        let st = lock(&self.st);
+        self.snapshot_of(&st, num_channels)
+    }
+
+    fn snapshot_of(&self, st: &ConfState, num_channels: usize) -> BridgeSnapshot {
+        BridgeSnapshot {
+            uniqueid: self.uniqueid.clone(),
+            bridge_type: "base",
+            technology: "softmix",
+            num_channels,
+            creator: "ConfBridge",
+            name: self.name.clone(),
+            video_mode: if st.video_single { "single" } else { "" },
+            video_source: st.video_source.clone(),
+        }
+    }
+
+    /// Channels in the bridge: the announcer (until the end) and the
+    /// members past their prompts.
+    fn bridged(st: &ConfState) -> usize {
+        usize::from(!st.ended)
+            + st.users
+                .iter()
+                .filter(|u| u.in_bridge.load(Ordering::SeqCst))
+                .count()
+    }
+
+    fn current_snapshot(&self) -> BridgeSnapshot {
+        let st = lock(&self.st);
+        self.snapshot_of(&st, Self::bridged(&st))
+    }
+
+    /// A Confbridge* event (`confbridge_publish_manager_event`): the
+    /// conference, the bridge, the channel, then the event's own lines.
+    fn publish(&self, sys: &System, name: &str, chan: Option<&Channel>, extra: &str) {
+        let mut body = format!(
+            "Conference: {}\r\n{}",
+            self.name,
+            bridge_state(&self.current_snapshot())
+        );
+        if let Some(c) = chan {
+            body.push_str(&channel_state(&c.published_snapshot(), ""));
+        }
+        body.push_str(extra);
+        sys.pbx.channels.events.publish_system(EventKind::Manager {
+            class: class::CALL,
+            name: name.to_string(),
+            body,
+        });
+    }
+
+    pub fn users(&self) -> Vec<Arc<User>> {
+        lock(&self.st).users.clone()
+    }
+
+    pub fn find_user(&self, channel: &str) -> Option<Arc<User>> {
+        lock(&self.st)
+            .users
+            .iter()
+            .find(|u| u.chan.name.eq_ignore_ascii_case(channel))
+            .cloned()
+    }
+
+    pub fn locked(&self) -> bool {
+        lock(&self.st).locked
+    }
+
+    /// Marked members.
+    pub fn marked(&self) -> usize {
+        lock(&self.st)
+            .users
+            .iter()
+            .filter(|u| u.profile.marked)
+            .count()
+    }
+
+    /// Whether the conference counts as muted in `ConfbridgeListRooms`
+    /// (every non-admin member muted by an admin; `Muted: No` otherwise).
+    pub fn all_muted(&self) -> bool {
+        false
+    }
+
+    /// Adds a member (not yet in the bridge); `Err` with the sound to
+    /// play when it may not join: locked, or full (`max_members`).
+    pub fn add_user(&self, user: &Arc<User>) -> Result<(), ()> {
+        let mut st = lock(&self.st);
+        let admin = user.profile.admin;
+        let full =
+            self.profile.max_members > 0 && st.users.len() >= self.profile.max_members as usize;
+        if !admin && (st.locked || full) {
+            return Err(());
+        }
+        st.users.push(user.clone());
+        Ok(())
+    }
+
+    /// Members other than `user`.
+    pub fn others(&self, user: &User) -> usize {
+        lock(&self.st)
+            .users
+            .iter()
+            .filter(|u| !std::ptr::eq(u.as_ref(), user))
+            .count()
+    }
+
+    pub fn count(&self) -> usize {
+        lock(&self.st).users.len()
+    }
+
+    /// The member enters the bridge: BridgeEnter, ConfbridgeJoin, then
+    /// everyone's BRIDGEPEER (the bridge's other channels, the announcer
+    /// first).
+    pub fn enter(&self, sys: &System, user: &Arc<User>) {
+        user.chan.publish_snapshot();
+        {
+            let inbox = Arc::downgrade(user);
+            user.chan.set_tap(Some(Box::new(move |f: &AudioFrame| {
+                if let Some(u) = inbox.upgrade() {
+                    *lock(&u.inbox) = Some(to_slin_frame(f));
+                }
+            })));
+        }
+        user.in_bridge.store(true, Ordering::SeqCst);
+        user.chan.emit(EventKind::Bridge {
+            action: BridgeAction::Enter,
+            bridge: self.current_snapshot(),
+        });
+        self.publish(
+            sys,
+            "ConfbridgeJoin",
+            Some(&user.chan),
+            &format!(
+                "Admin: {}\r\nMuted: {}\r\n",
+                yes_no(user.profile.admin),
+                yes_no(user.muted())
+            ),
+        );
+        self.set_peers();
+        if !user.profile.quiet {
+            self.announce(&self.profile.sound("sound_join").to_string());
+        }
+    }
+
+    /// Sets BRIDGEPEER on every member in the bridge.
+    fn set_peers(&self) {
+        let members: Vec<Arc<User>> = lock(&self.st)
+            .users
+            .iter()
+            .filter(|u| u.in_bridge.load(Ordering::SeqCst))
+            .cloned()
+            .collect();
+        for m in &members {
+            let mut peers = vec![self.announcer.clone()];
+            peers.extend(
+                members
+                    .iter()
+                    .filter(|o| !Arc::ptr_eq(o, m))
+                    .map(|o| o.chan.name.clone()),
+            );
+            m.chan.set_var_event("BRIDGEPEER", &peers.join(","));
+        }
+    }
+
+    /// The member leaves the bridge (BRIDGEPEER cleared, ConfbridgeLeave,
+    /// BridgeLeave, the others' peers set again, the leave sound).
+    pub fn leave_bridge(&self, sys: &System, user: &Arc<User>) {
+        if !user.in_bridge.load(Ordering::SeqCst) {
+            return;
+        }
+        user.chan.set_tap(None);
+        user.chan.set_var_event("BRIDGEPEER", "");
+        self.publish(
+            sys,
+            "ConfbridgeLeave",
+            Some(&user.chan),
+            &format!("Admin: {}\r\n", yes_no(user.profile.admin)),
+        );
+        user.in_bridge.store(false, Ordering::SeqCst);
+        user.chan.emit(EventKind::Bridge {
+            action: BridgeAction::Leave,
+            bridge: self.current_snapshot(),
+        });
+        self.set_peers();
+        if !user.profile.quiet {
+            self.announce(&self.profile.sound("sound_leave").to_string());
+        }
+    }
+
+    /// The member is gone (`leave_conference`); the last one ends the
+    /// conference: the device is free, ConfbridgeEnd, the video source is
+    /// dropped, the announcer hangs up, the bridge is destroyed.
+    pub fn remove_user(&self, sys: &System, user: &Arc<User>) {
+        let last = {
+            let mut st = lock(&self.st);
+            st.users.retain(|u| !Arc::ptr_eq(u, user));
+            st.users.is_empty()
+        };
+        if !last {
+            return;
+        }
+        sys.confbridge.remove(self);
+        let events = &sys.pbx.channels.events;
+        events.device_changed(
+            &format!("confbridge:{}", self.name),
+            true,
+            Pending::Known(DeviceState::NotInUse),
+        );
+        self.publish(sys, "ConfbridgeEnd", None, "");
+        let previous = {
+            let mut st = lock(&self.st);
+            st.ended = true;
+            st.queue.clear();
+            st.playing = None;
+            std::mem::take(&mut st.video_source)
+        };
+        self.mixing.store(false, Ordering::SeqCst);
+        if lock(&self.st).video_single {
+            events.publish_system(EventKind::Manager {
+                class: class::CALL,
+                name: "BridgeVideoSourceUpdate".into(),
+                body: format!(
+                    "{}BridgePreviousVideoSource: {previous}\r\n",
+                    bridge_state(&self.snapshot(0))
+                ),
+            });
+        }
+        // The announcer's device, in use until its channels are gone.
+        let device = self.announcer.split('-').next().unwrap_or_default();
+        events.device_changed(device, true, Pending::Known(DeviceState::InUse));
+        events.publish_system(EventKind::Bridge {
+            action: BridgeAction::Destroy,
+            bridge: self.snapshot(0),
+        });
+        events.device_changed(device, true, Pending::Known(DeviceState::Unknown));
+    }
+
+    /// Queues a sound for everyone in the bridge.
+    pub fn announce(&self, sound: &str) {
+        if sound.is_empty() {
+            return;
+        }
+        let mut st = lock(&self.st);
+        if !st.ended {
+            st.queue.push_back(sound.to_string());
+        }
+    }
+
+    /// Mutes or unmutes a member (ConfbridgeMute/ConfbridgeUnmute).
+    pub fn set_mute(&self, sys: &System, user: &User, mute: bool) {
+        user.muted.store(mute, Ordering::SeqCst);
+        self.publish(
+            sys,
+            if mute {
+                "ConfbridgeMute"
+            } else {
+                "ConfbridgeUnmute"
+            },
+            Some(&user.chan),
+            &format!("Admin: {}\r\n", yes_no(user.profile.admin)),
+        );
+    }
+
+    /// `generic_mute_unmute_helper`: `all`, `participants` (non-admins),
+    /// or the first member whose channel name starts with `chan_name`
+    /// (case-insensitive). False when nobody matched.
+    pub fn mute_matching(&self, sys: &System, chan_name: &str, mute: bool) -> bool {
+        let all = chan_name.eq_ignore_ascii_case("all");
+        let participants = chan_name.eq_ignore_ascii_case("participants");
+        let mut found = false;
+        for u in self.users() {
+            let name = u.chan.name.to_ascii_lowercase();
+            let hit = name.starts_with(&chan_name.to_ascii_lowercase());
+            if hit || all || (participants && !u.profile.admin) {
+                self.set_mute(sys, &u, mute);
+                found = true;
+                if hit {
+                    break;
+                }
+            }
+        }
+        found
+    }
+
+    pub fn set_locked(&self, locked: bool) {
+        lock(&self.st).locked = locked;
+    }
+
+    /// Kicks a member: `CONFBRIDGE_RESULT` is KICKED and it leaves.
+    pub fn kick(&self, sys: &System, user: &User) {
+        if user.kicked.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        crate::pbx::set_var(sys, Some(&user.chan), "CONFBRIDGE_RESULT", Some("KICKED"));
+        user.chan.wake();
+    }
+
+    /// The last member to have joined who is not an admin
+    /// (`admin_kick_last`).
+    pub fn last_non_admin(&self) -> Option<Arc<User>> {
+        lock(&self.st)
+            .users
+            .iter()
+            .rev()
+            .find(|u| !u.profile.admin)
+            .cloned()
+    }
+
+    /// `ConfbridgeSetSingleVideoSrc`: the bridge's video mode becomes
+    /// `single` with this source (BridgeVideoSourceUpdate).
+    pub fn set_video_source(&self, sys: &System, user: &User) {
+        let previous = {
+            let mut st = lock(&self.st);
+            st.video_single = true;
+            std::mem::replace(&mut st.video_source, user.chan.uniqueid.clone())
+        };
+        sys.pbx.channels.events.publish_system(EventKind::Manager {
+            class: class::CALL,
+            name: "BridgeVideoSourceUpdate".into(),
+            body: format!(
+                "{}BridgePreviousVideoSource: {previous}\r\n",
+                bridge_state(&self.current_snapshot())
+            ),
+        });
+    }
+
+    /// One mixing period: each member in the bridge hears everyone else
+    /// (and the announcer), one frame per period.
+    fn mix_tick(&self, now: Instant) {
+        let (members, announce) = {
+            let mut st = lock(&self.st);
+            let members: Vec<Arc<User>> = st
+                .users
+                .iter()
+                .filter(|u| u.in_bridge.load(Ordering::SeqCst))
+                .cloned()
+                .collect();
+            let announce = self.next_announcer_frame(&mut st);
+            (members, announce)
+        };
+        let inputs: Vec<Option<SlinFrame>> = members
+            .iter()
+            .map(|u| {
+                let f = u.take_input()?;
+                if u.muted() {
+                    return None;
+                }
+                let step = u.talk_volume.load(Ordering::SeqCst);
+                Some(f.map(|s| scale(s, step)))
+            })
+            .collect();
+        let mut refs: Vec<Option<&SlinFrame>> = inputs.iter().map(Option::as_ref).collect();
+        refs.push(announce.as_ref());
+        let mixed = crate::media::mix::mix(&refs);
+        for (u, out) in members.iter().zip(mixed) {
+            if u.private_sound.load(Ordering::SeqCst) {
+                continue;
+            }
+            let step = u.listen_volume.load(Ordering::SeqCst);
+            let frame = AudioFrame::Slin(out.iter().map(|&s| scale(s, step)).collect());
+            if let Some(p) = u.chan.media_port() {
+                p.write(&frame, now);
+            }
+        }
+    }
+
+    /// The announcer's next frame: the sound playing, else the next
+    /// queued one opened.
+    fn next_announcer_frame(&self, st: &mut ConfState) -> Option<SlinFrame> {
+        loop {
+            if let Some(src) = st.playing.as_mut() {
+                if let Some(f) = src.next_frame() {
+                    return Some(to_slin_frame(&f));
+                }
+                st.playing = None;
+            }
+            let sound = st.queue.pop_front()?;
+            match self
+                .sounds
+                .open(&sound, &self.profile_language(), Codec::Slin)
+            {
+                Ok(p) => st.playing = Some(Box::new(p)),
+                Err(e) => {
+                    tracing::warn!(conference = %self.name, %sound, "cannot play: {e}");
+                }
+            }
+        }
+    }
+
+    fn profile_language(&self) -> String {
+        if self.profile.language.is_empty() {
+            "en".into()
+        } else {
+            self.profile.language.clone()
+        }
+    }
+}
+
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "Yes" } else { "No" }
+}
+
+/// The conference's mixer on the shared clock.
+struct Mixer {
+    conf: Weak<Conference>,
+}
+
+impl Tick for Mixer {
+    fn tick(&mut self, now: Instant) {
+        if let Some(c) = self.conf.upgrade() {
+            c.mix_tick(now);
+        }
+    }
+
+    fn is_active(&self) -> bool {
+        self.conf
+            .upgrade()
+            .is_some_and(|c| c.mixing.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_steps_double_and_halve_with_clipping() {
+        assert_eq!(scale(100, 0), 100);
+        assert_eq!(scale(100, 1), 200);
+        assert_eq!(scale(100, -1), 50);
+        assert_eq!(scale(20000, 2), i16::MAX);
+        assert_eq!(scale(-20000, 1), i16::MIN);
+    }
+
+    #[test]
+    fn short_frames_are_padded_with_silence() {
+        let f = to_slin_frame(&AudioFrame::Slin(vec![7; 80]));
+        assert_eq!(f[79], 7);
+        assert_eq!(f[80], 0);
+    }
+}
