@@ -131,6 +131,9 @@ struct ConfState {
     /// video mode is `single` from then on.
     video_single: bool,
     video_source: String,
+    /// The source that left, its update not told yet (the last member's
+    /// is told once the conference has ended).
+    video_left: Option<String>,
     /// Sounds the announcer plays to everyone, in order.
     queue: VecDeque<String>,
     playing: Option<Box<dyn FrameSource>>,
@@ -447,9 +450,37 @@ impl Conference {
             bridge: self.current_snapshot(),
         });
         self.set_peers();
+        // The bridge drops a video source that leaves.
+        let left = {
+            let mut st = lock(&self.st);
+            if !st.video_source.is_empty() && st.video_source == user.chan.uniqueid {
+                st.video_left = Some(std::mem::take(&mut st.video_source));
+                st.users.len() > 1
+            } else {
+                false
+            }
+        };
+        if left {
+            self.video_update(sys);
+        }
         if !user.profile.quiet {
             self.announce(&self.profile.sound("sound_leave").to_string());
         }
+    }
+
+    /// BridgeVideoSourceUpdate for a source that left.
+    fn video_update(&self, sys: &System) {
+        let Some(previous) = lock(&self.st).video_left.take() else {
+            return;
+        };
+        sys.pbx.channels.events.publish_system(EventKind::Manager {
+            class: class::CALL,
+            name: "BridgeVideoSourceUpdate".into(),
+            body: format!(
+                "{}BridgePreviousVideoSource: {previous}\r\n",
+                bridge_state(&self.current_snapshot())
+            ),
+        });
     }
 
     /// The member is gone (`leave_conference`); the last one ends the
@@ -472,24 +503,14 @@ impl Conference {
             Pending::Known(DeviceState::NotInUse),
         );
         self.publish(sys, "ConfbridgeEnd", None, "");
-        let previous = {
+        {
             let mut st = lock(&self.st);
             st.ended = true;
             st.queue.clear();
             st.playing = None;
-            std::mem::take(&mut st.video_source)
-        };
-        self.mixing.store(false, Ordering::SeqCst);
-        if lock(&self.st).video_single {
-            events.publish_system(EventKind::Manager {
-                class: class::CALL,
-                name: "BridgeVideoSourceUpdate".into(),
-                body: format!(
-                    "{}BridgePreviousVideoSource: {previous}\r\n",
-                    bridge_state(&self.snapshot(0))
-                ),
-            });
         }
+        self.mixing.store(false, Ordering::SeqCst);
+        self.video_update(sys);
         // The announcer's device, in use until its channels are gone.
         let device = self.announcer.split('-').next().unwrap_or_default();
         events.device_changed(device, true, Pending::Known(DeviceState::InUse));
