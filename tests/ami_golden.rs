@@ -155,7 +155,7 @@ impl Sipp {
         let name = format!("{:02}-{driver}-{scenario}", self.count);
         let child = std::process::Command::new(common::repo().join("sip-scenarios/run.sh"))
             .arg("-o")
-            .arg(self.out.path())
+            .arg(self.out_dir())
             .arg("-n")
             .arg(&name)
             .arg(scenario)
@@ -175,13 +175,21 @@ impl Sipp {
         if out.status.success() {
             return Ok(());
         }
-        let trace = std::fs::read_to_string(self.out.path().join(format!("{name}.sip.log")))
+        let trace = std::fs::read_to_string(self.out_dir().join(format!("{name}.sip.log")))
             .unwrap_or_default();
         Err(format!(
             "sipp {name} failed ({}): {}\n{trace}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
         ))
+    }
+
+    /// Where SIPp's traces go: AMI_SIPP_OUT (kept, as capture.py keeps
+    /// the reference's), else a temporary directory.
+    fn out_dir(&self) -> PathBuf {
+        std::env::var_os("AMI_SIPP_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.out.path().to_path_buf())
     }
 
     fn run(&mut self, spec: &str) -> Result<(), String> {

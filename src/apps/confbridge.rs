@@ -186,10 +186,8 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         if ctx.chan.check_hangup() {
             return Err(AppExit::Hangup);
         }
-        match outcome {
-            Stay::Leave => result(ctx, "DTMF"),
-            Stay::Done => {}
-        }
+        // A menu's leave_conference set CONFBRIDGE_RESULT already.
+        let (Stay::Leave | Stay::Done) = outcome;
         Ok(())
     })
 }
@@ -280,6 +278,7 @@ const MENU_DIGIT_TIMEOUT: Duration = Duration::from_millis(3000);
 /// music when alone (`music_on_hold_when_empty`).
 async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Menu) -> Stay {
     let mut seq = String::new();
+    let mut seq_at: Option<std::time::Instant> = None;
     let mut moh = false;
     loop {
         if user.kicked() || ctx.chan.check_hangup() {
@@ -304,20 +303,33 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
                 moh = false;
             }
         }
-        let wait = if seq.is_empty() {
-            Duration::from_millis(200)
-        } else {
-            MENU_DIGIT_TIMEOUT
-        };
-        match ctx.chan.wait_digit_as(DigitReader::Frames, wait).await {
-            Err(_) => return Stay::Done,
-            Ok(None) => {
-                if !seq.is_empty() {
+        // Woken at once by a kick, a leave, a digit or a hangup; every
+        // 200 ms otherwise, to follow who else is in (music when alone).
+        let mut digit = None;
+        let waited = tokio::time::timeout(
+            Duration::from_millis(200),
+            ctx.chan.wait_for(|c| {
+                if user.wants_out() {
+                    return true;
+                }
+                digit = c.take_digit(DigitReader::Frames);
+                digit.is_some()
+            }),
+        )
+        .await;
+        if let Ok(Err(_)) = waited {
+            return Stay::Done;
+        }
+        match digit {
+            None => {
+                if seq_at.is_some_and(|t| t.elapsed() >= MENU_DIGIT_TIMEOUT) {
                     // A partial sequence timed out: it matches nothing.
                     seq.clear();
+                    seq_at = None;
                 }
             }
-            Ok(Some(d)) => {
+            Some(d) => {
+                seq_at = Some(std::time::Instant::now());
                 seq.push(d);
                 let exact = menu.entries.iter().find(|e| e.dtmf == seq);
                 let longer = menu
@@ -327,6 +339,7 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
                 if let Some(e) = exact.filter(|_| !longer) {
                     let actions = e.actions.clone();
                     seq.clear();
+                    seq_at = None;
                     if moh {
                         super::moh::moh_stop(ctx);
                         user.set_private_sound(false);
@@ -337,6 +350,7 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
                     }
                 } else if !longer {
                     seq.clear();
+                    seq_at = None;
                 }
             }
         }
@@ -364,6 +378,7 @@ async fn run_actions(
                 .await?;
             }
             MenuAction::Leave => {
+                result(ctx, "DTMF");
                 user.ask_leave();
                 return Ok(());
             }

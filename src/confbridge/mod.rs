@@ -427,6 +427,8 @@ impl Conference {
                     .map(|o| o.chan.name.clone()),
             );
             m.chan.set_var_event("BRIDGEPEER", &peers.join(","));
+            // Its application follows who is in (music when alone).
+            m.chan.wake();
         }
     }
 
@@ -708,6 +710,119 @@ impl Tick for Mixer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::media::MediaPort;
+    use crate::channels::{Channels, NewChannel};
+
+    /// A port that keeps what it is sent, as signed linear.
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<Vec<i16>>>);
+
+    impl MediaPort for Heard {
+        fn codec(&self) -> Codec {
+            Codec::Slin
+        }
+        fn write(&self, frame: &AudioFrame, _now: Instant) {
+            lock(&self.0).push(frame.to_slin());
+        }
+    }
+
+    fn conference() -> Conference {
+        Conference {
+            name: "test".into(),
+            uniqueid: "b".into(),
+            announcer: "CBAnn/test-00000000;2".into(),
+            profile: BridgeProfile::new("default_bridge"),
+            sounds: SoundPaths::new("/nonexistent"),
+            st: Mutex::new(ConfState::default()),
+            mixing: AtomicBool::new(true),
+        }
+    }
+
+    /// A member in the bridge with a port that records what it hears.
+    fn member(chans: &Channels, conf: &Conference, name: &str) -> (Arc<User>, Arc<Heard>) {
+        let chan = chans.alloc(format!("Test/{name}"), "Test", 1, NewChannel::default());
+        let port = Arc::new(Heard::default());
+        chan.set_media_port(port.clone());
+        let u = User::new(chan, UserProfile::new("default_user"), "b", "m");
+        u.in_bridge.store(true, Ordering::SeqCst);
+        lock(&conf.st).users.push(u.clone());
+        (u, port)
+    }
+
+    fn says(u: &User, first: i16, rest: i16) {
+        let mut f = [rest; FRAME_SAMPLES];
+        f[0] = first;
+        *lock(&u.inbox) = Some(f);
+    }
+
+    #[test]
+    fn each_member_hears_the_sum_of_the_others() {
+        let chans = Channels::new("");
+        let conf = conference();
+        let (a, ha) = member(&chans, &conf, "a");
+        let (b, hb) = member(&chans, &conf, "b");
+        let (c, hc) = member(&chans, &conf, "c");
+        let (d, hd) = member(&chans, &conf, "d");
+        says(&a, 1000, 1);
+        says(&b, -300, 2);
+        says(&c, 20000, 4);
+        says(&d, 20000, -8);
+        conf.mix_tick(Instant::now());
+        let first = |h: &Heard| lock(&h.0).last().map(|f| (f[0], f[1], f.len()));
+        // Sample-exact sums of the other three; 40000 and more clip.
+        assert_eq!(first(&ha), Some((i16::MAX, -2, FRAME_SAMPLES)));
+        assert_eq!(first(&hb), Some((i16::MAX, -3, FRAME_SAMPLES)));
+        assert_eq!(first(&hc), Some((20700, -5, FRAME_SAMPLES)));
+        assert_eq!(first(&hd), Some((20700, 7, FRAME_SAMPLES)));
+        // What was said is used once: the next period is silence.
+        conf.mix_tick(Instant::now());
+        assert_eq!(first(&ha), Some((0, 0, FRAME_SAMPLES)));
+        assert_eq!(lock(&ha.0).len(), 2);
+    }
+
+    #[test]
+    fn muted_members_are_not_heard_and_private_sounds_hold_the_mix() {
+        let chans = Channels::new("");
+        let conf = conference();
+        let (a, ha) = member(&chans, &conf, "a");
+        let (b, hb) = member(&chans, &conf, "b");
+        let (c, hc) = member(&chans, &conf, "c");
+        a.muted.store(true, Ordering::SeqCst);
+        c.set_private_sound(true);
+        says(&a, 500, 500);
+        says(&b, -7, -7);
+        says(&c, 30, 30);
+        conf.mix_tick(Instant::now());
+        // The muted member still hears; nobody hears it.
+        assert_eq!(lock(&ha.0)[0][0], 23);
+        assert_eq!(lock(&hb.0)[0][0], 30);
+        // A member hearing a prompt of its own gets no mixed frame, but
+        // is still heard.
+        assert!(lock(&hc.0).is_empty());
+        // Out of the bridge: neither heard nor written to.
+        b.in_bridge.store(false, Ordering::SeqCst);
+        says(&b, 1000, 1000);
+        conf.mix_tick(Instant::now());
+        assert_eq!(lock(&hb.0).len(), 1);
+        assert_eq!(lock(&ha.0)[1][0], 0);
+    }
+
+    #[test]
+    fn a_conference_bridge_snapshot_counts_the_announcer() {
+        let chans = Channels::new("");
+        let conf = conference();
+        assert_eq!(conf.current_snapshot().num_channels, 1);
+        let (u, _) = member(&chans, &conf, "a");
+        assert_eq!(conf.current_snapshot().num_channels, 2);
+        assert_eq!(u.flags(), "");
+        u.muted.store(true, Ordering::SeqCst);
+        assert_eq!(u.flags(), "m");
+        let s = conf.current_snapshot();
+        assert_eq!(
+            (s.bridge_type, s.technology, s.creator),
+            ("base", "softmix", "ConfBridge")
+        );
+    }
 
     #[test]
     fn volume_steps_double_and_halve_with_clipping() {
