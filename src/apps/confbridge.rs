@@ -9,7 +9,7 @@ use super::playback::{Streamed, stream_file};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run};
 use crate::channels::ChanState;
 use crate::channels::media::DigitReader;
-use crate::confbridge::{Conference, MAX_CONF_NAME, User};
+use crate::confbridge::{Conference, Joined, MAX_CONF_NAME, User};
 use crate::config::views::confbridge::{
     BridgeProfile, DEFAULT_BRIDGE, DEFAULT_MENU, DEFAULT_USER, Menu, MenuAction,
 };
@@ -30,50 +30,6 @@ pub fn apps() -> Vec<App> {
         },
     ]
 }
-
-/// The profile options and menu actions Asterism's conferences do not
-/// carry out, for check-config (confbridge.conf option names).
-pub const UNSUPPORTED_USER_OPTIONS: &[&str] = &[
-    "announce_join_leave",
-    "announce_join_leave_review",
-    "announcement",
-    "announce_user_count_all",
-    "talk_detection_events",
-    "dsp_drop_silence",
-    "denoise",
-    "jitterbuffer",
-    "timeout",
-    "text_messaging",
-    "send_events",
-    "echo_events",
-];
-pub const UNSUPPORTED_BRIDGE_OPTIONS: &[&str] = &[
-    "record_conference",
-    "record_file",
-    "record_file_append",
-    "record_file_timestamp",
-    "record_options",
-    "record_command",
-    "regcontext",
-    "video_mode",
-    "internal_sample_rate",
-    "maximum_sample_rate",
-    "mixing_interval",
-    "binaural_active",
-    "jitterbuffer",
-    "remb_send_interval",
-    "remb_behavior",
-    "remb_estimated_bitrate",
-    "enable_events",
-    "video_update_discard",
-];
-pub const UNSUPPORTED_MENU_ACTIONS: &[&str] = &[
-    "toggle_binaural",
-    "dialplan_exec",
-    "admin_toggle_mute_participants",
-    "set_as_single_video_src",
-    "release_as_single_video_src",
-];
 
 fn result(ctx: &AppCtx, value: &str) {
     ctx.set_var("CONFBRIDGE_RESULT", Some(value));
@@ -158,19 +114,26 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             &menu.name,
         );
         let confr = ctx.sys.confbridge.find_or_create(&ctx.sys, name, &bprofile);
-        if confr.add_user(&user).is_err() {
-            // Locked (or full) and not an admin: told so, and gone.
-            if !quiet {
-                let _ = stream_file(ctx, confr.profile.sound("sound_locked"), "").await;
-            }
+        let Ok(joined) = confr.add_user(&user) else {
+            // Locked (or full) and not an admin: told so (quiet or not),
+            // and gone.
+            let _ = stream_file(ctx, confr.profile.sound("sound_locked"), "").await;
+            result(ctx, "FAILED");
+            return Err(AppExit::Hangup);
+        };
+        if join_prompts(ctx, &confr, &user, joined).await.is_err() {
             leave_conference(ctx, &confr, &user);
             result(ctx, "FAILED");
             return Err(AppExit::Hangup);
         }
-        if join_prompts(ctx, &confr, &user).await.is_err() {
-            leave_conference(ctx, &confr, &user);
-            result(ctx, "HANGUP");
-            return Err(AppExit::Hangup);
+        if !quiet && !uprofile.hear_own_join_sound {
+            // Everyone else hears the join sound before the member is in.
+            let join = confr.profile.sound("sound_join").to_string();
+            if confr.announce_and_wait(&ctx.chan, &[join]).await.is_err() {
+                leave_conference(ctx, &confr, &user);
+                result(ctx, "FAILED");
+                return Err(AppExit::Hangup);
+            }
         }
         confr.enter(&ctx.sys, &user);
         let outcome = stay(ctx, &confr, &user, &menu).await;
@@ -187,7 +150,7 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             return Err(AppExit::Hangup);
         }
         // A menu's leave_conference set CONFBRIDGE_RESULT already.
-        let (Stay::Leave | Stay::Done) = outcome;
+        let (Stay::Left | Stay::Done) = outcome;
         Ok(())
     })
 }
@@ -220,55 +183,92 @@ async fn get_pin(ctx: &AppCtx, b: &BridgeProfile, pin: &str) -> bool {
     false
 }
 
-/// What a member hears before it enters the bridge: alone, the only-
-/// person prompt (or, waiting for a marked user, the wait prompt); with
-/// `announce_user_count`, how many others there are.
-async fn join_prompts(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>) -> Result<(), ()> {
+/// What a member hears before it enters the bridge (`join_conference_
+/// bridge`): the profile's announcement, how many others there are
+/// (`announce_user_count`), the count told to everyone
+/// (`announce_user_count_all`), then the join's own prompts: alone, the
+/// only-person prompt; waiting for a marked user, the wait prompt; the
+/// first marked user bringing waiting ones in, the conference's begin
+/// sound to everyone.
+async fn join_prompts(
+    ctx: &AppCtx,
+    conf: &Arc<Conference>,
+    user: &Arc<User>,
+    joined: Joined,
+) -> Result<(), ()> {
     let p = &user.profile;
-    let others = conf.others(user);
+    let b = &conf.profile;
     let play = |s: String| async move {
         match stream_file(ctx, &s, "").await {
             Streamed::Hangup => Err(()),
             _ => Ok(()),
         }
     };
-    let marked_present = conf
-        .users()
-        .iter()
-        .any(|u| u.profile.marked && !Arc::ptr_eq(u, user));
-    if p.wait_marked && !p.marked && !marked_present {
-        if !p.quiet {
-            play(conf.profile.sound("sound_wait_for_leader").to_string()).await?;
-        }
-        return Ok(());
+    if !p.announcement.is_empty() {
+        play(p.announcement.clone()).await?;
     }
-    if others == 0 {
-        if !p.quiet && p.announce_only_user {
-            play(conf.profile.sound("sound_only_person").to_string()).await?;
-        }
-        return Ok(());
-    }
-    if p.announce_user_count {
-        if others == 1 {
-            play(conf.profile.sound("sound_only_one").to_string()).await?;
+    // `activeusers` counts the member itself.
+    let active = if user.waiting() {
+        conf.others(user)
+    } else {
+        conf.others(user) + 1
+    };
+    if p.announce_user_count && active > 1 {
+        if active == 2 {
+            play(b.sound("sound_only_one").to_string()).await?;
         } else {
-            play(conf.profile.sound("sound_there_are").to_string()).await?;
-            if super::say::say_number(ctx, others as i32, "").await == super::say::Said::Failed
+            play(b.sound("sound_there_are").to_string()).await?;
+            if super::say::say_number(ctx, (active - 1) as i32, "").await
+                == super::say::Said::Failed
                 && ctx.chan.check_hangup()
             {
                 return Err(());
             }
-            play(conf.profile.sound("sound_other_in_party").to_string()).await?;
+            play(b.sound("sound_other_in_party").to_string()).await?;
         }
     }
+    if p.announce_user_count_all && active > p.announce_user_count_all_after as usize {
+        let sounds = count_sounds(conf, active);
+        if !sounds.is_empty() {
+            conf.announce_and_wait(&ctx.chan, &sounds).await?;
+        }
+    }
+    if joined.only_person && !p.quiet && p.announce_only_user {
+        play(b.sound("sound_only_person").to_string()).await?;
+    }
+    if joined.waiting && !p.quiet {
+        play(b.sound("sound_wait_for_leader").to_string()).await?;
+    }
+    if joined.play_begin {
+        conf.announce_and_wait(&ctx.chan, &[b.sound("sound_begin").to_string()])
+            .await?;
+    }
     Ok(())
+}
+
+/// What everyone hears of how many are in (`announce_user_count` with no
+/// user): one other, or "there are N others", when the files exist.
+fn count_sounds(conf: &Conference, active: usize) -> Vec<String> {
+    let b = &conf.profile;
+    if active == 2 {
+        return vec![b.sound("sound_only_one").to_string()];
+    }
+    let (there, other) = (b.sound("sound_there_are"), b.sound("sound_other_in_party"));
+    if !conf.sound_exists(there) || !conf.sound_exists(other) {
+        return Vec::new();
+    }
+    let mut v = vec![there.to_string()];
+    v.extend(crate::media::say::number_files_en((active - 1) as i32).0);
+    v.push(other.to_string());
+    v
 }
 
 enum Stay {
     /// Hung up, kicked, or the conference ended it.
     Done,
-    /// `leave_conference` from the menu.
-    Leave,
+    /// Left on its own: the menu's `leave_conference`, or its time was
+    /// up (CONFBRIDGE_RESULT set already).
+    Left,
 }
 
 /// How long a partial menu sequence waits for its next digit.
@@ -280,28 +280,33 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
     let mut seq = String::new();
     let mut seq_at: Option<std::time::Instant> = None;
     let mut moh = false;
+    let joined_at = std::time::Instant::now();
+    let timeout =
+        (user.profile.timeout > 0).then(|| Duration::from_secs(u64::from(user.profile.timeout)));
     loop {
         if user.kicked() || ctx.chan.check_hangup() {
             return Stay::Done;
         }
         if user.wants_out() {
-            return Stay::Leave;
+            return Stay::Left;
         }
-        if user.profile.music_on_hold_when_empty {
-            let alone = conf.others(user) == 0;
-            if alone && !moh {
-                user.set_private_sound(true);
-                let class = (!user.profile.music_on_hold_class.is_empty())
-                    .then_some(user.profile.music_on_hold_class.as_str());
-                moh = super::moh::moh_start(ctx, class).is_ok();
-                if !moh {
-                    user.set_private_sound(false);
-                }
-            } else if !alone && moh {
-                super::moh::moh_stop(ctx);
-                user.set_private_sound(false);
-                moh = false;
-            }
+        if let Some(t) = timeout
+            && joined_at.elapsed() >= t
+        {
+            // `user_timeout`: out of the bridge, not kicked.
+            result(ctx, "TIMEOUT");
+            return Stay::Left;
+        }
+        let want = user.wants_moh(conf);
+        if want && !moh {
+            let class = (!user.profile.music_on_hold_class.is_empty())
+                .then_some(user.profile.music_on_hold_class.as_str());
+            moh = super::moh::moh_start(ctx, class).is_ok();
+            user.set_moh(moh);
+        } else if !want && moh {
+            super::moh::moh_stop(ctx);
+            user.set_moh(false);
+            moh = false;
         }
         // Woken at once by a kick, a leave, a digit or a hangup; every
         // 200 ms otherwise, to follow who else is in (music when alone).
@@ -342,7 +347,7 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
                     seq_at = None;
                     if moh {
                         super::moh::moh_stop(ctx);
-                        user.set_private_sound(false);
+                        user.set_moh(false);
                         moh = false;
                     }
                     if run_actions(ctx, conf, user, &actions).await.is_err() {
@@ -422,6 +427,22 @@ async fn run_actions(
                 )
                 .await?;
             }
+            MenuAction::AdminToggleMuteParticipants => {
+                if !user.profile.admin {
+                    continue;
+                }
+                let muted = conf.toggle_mute_participants(&ctx.sys);
+                private(
+                    ctx,
+                    user,
+                    &sound(if muted {
+                        "sound_participants_muted"
+                    } else {
+                        "sound_participants_unmuted"
+                    }),
+                )
+                .await?;
+            }
             MenuAction::Playback(files) | MenuAction::PlaybackAndContinue(files) => {
                 for f in files.split('&') {
                     private(ctx, user, f).await?;
@@ -464,7 +485,7 @@ fn stop_moh(ctx: &AppCtx, user: &User) {
     if user.profile.music_on_hold_when_empty && ctx.chan.generator_playing() {
         super::moh::moh_stop(ctx);
     }
-    user.set_private_sound(false);
+    user.set_moh(false);
 }
 
 /// `ConfKick(conference[,channel])`: `all`, `participants` (non-admins)

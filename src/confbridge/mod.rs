@@ -127,6 +127,8 @@ struct ConfState {
     /// joining, prompts included).
     users: Vec<Arc<User>>,
     locked: bool,
+    /// An admin muted the participants (non-admins join muted).
+    muted: bool,
     /// A single video source was set (`SetSingleVideoSrc`): the bridge's
     /// video mode is `single` from then on.
     video_single: bool,
@@ -138,6 +140,18 @@ struct ConfState {
     queue: VecDeque<String>,
     playing: Option<Box<dyn FrameSource>>,
     ended: bool,
+}
+
+/// What a join found (the state machine's post-join actions).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Joined {
+    /// No one else active: the only-person prompt.
+    pub only_person: bool,
+    /// Waits for a marked user: the wait-for-leader prompt.
+    pub waiting: bool,
+    /// The first marked user brought waiting ones in: the conference is
+    /// told it begins.
+    pub play_begin: bool,
 }
 
 /// One member.
@@ -155,6 +169,11 @@ pub struct User {
     private_sound: AtomicBool,
     /// A leave asked for by a menu (`leave_conference`).
     leave: AtomicBool,
+    /// Waits for a marked user (`wait_marked` with none in): on the
+    /// conference's waiting list, not heard.
+    waiting: AtomicBool,
+    /// Music on hold plays to it (alone, or waiting): not heard.
+    moh: AtomicBool,
     /// The last frame received, for the next mix.
     inbox: Mutex<Option<SlinFrame>>,
     /// Listening and talking volume steps (`increase_listening_volume` …).
@@ -175,6 +194,8 @@ impl User {
             in_bridge: AtomicBool::new(false),
             private_sound: AtomicBool::new(false),
             leave: AtomicBool::new(false),
+            waiting: AtomicBool::new(false),
+            moh: AtomicBool::new(false),
             inbox: Mutex::new(None),
             listen_volume: AtomicI32::new(0),
             talk_volume: AtomicI32::new(0),
@@ -189,6 +210,15 @@ impl User {
         self.kicked.load(Ordering::SeqCst)
     }
 
+    pub fn waiting(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Counts as a marked user (`markedusers`): marked, and in.
+    fn is_marked(&self) -> bool {
+        self.profile.marked && !self.waiting()
+    }
+
     pub fn wants_out(&self) -> bool {
         self.kicked() || self.leave.load(Ordering::SeqCst)
     }
@@ -196,6 +226,19 @@ impl User {
     pub fn ask_leave(&self) {
         self.leave.store(true, Ordering::SeqCst);
         self.chan.wake();
+    }
+
+    pub fn set_moh(&self, on: bool) {
+        self.moh.store(on, Ordering::SeqCst);
+        self.set_private_sound(on);
+    }
+
+    /// Whether music on hold should play to it now
+    /// (`music_on_hold_when_empty`: alone, or waiting for a marked user).
+    pub fn wants_moh(&self, conf: &Conference) -> bool {
+        self.profile.music_on_hold_when_empty
+            && !self.wants_out()
+            && (self.waiting() || conf.others(self) == 0)
     }
 
     pub fn set_private_sound(&self, on: bool) {
@@ -241,6 +284,9 @@ impl User {
         }
         if self.muted() {
             f.push('m');
+        }
+        if self.waiting() {
+            f.push('w');
         }
         f
     }
@@ -334,44 +380,84 @@ impl Conference {
         lock(&self.st).locked
     }
 
-    /// Marked members.
+    /// Marked members (`markedusers`).
     pub fn marked(&self) -> usize {
         lock(&self.st)
             .users
             .iter()
-            .filter(|u| u.profile.marked)
+            .filter(|u| u.is_marked())
             .count()
     }
 
     /// Whether the conference counts as muted in `ConfbridgeListRooms`
     /// (every non-admin member muted by an admin; `Muted: No` otherwise).
     pub fn all_muted(&self) -> bool {
-        false
+        lock(&self.st).muted
     }
 
-    /// Adds a member (not yet in the bridge); `Err` with the sound to
-    /// play when it may not join: locked, or full (`max_members`).
-    pub fn add_user(&self, user: &Arc<User>) -> Result<(), ()> {
+    /// `admin_toggle_mute_participants`: every non-admin muted or
+    /// unmuted (ConfbridgeMute/Unmute each); whether they now are.
+    pub fn toggle_mute_participants(&self, sys: &System) -> bool {
+        let muted = {
+            let mut st = lock(&self.st);
+            st.muted = !st.muted;
+            st.muted
+        };
+        for u in self.users().iter().filter(|u| !u.profile.admin) {
+            self.set_mute(sys, u, muted);
+        }
+        muted
+    }
+
+    /// Adds a member (not yet in the bridge), as the conference's state
+    /// machine takes a join: `Err` when it may not (locked, or as many
+    /// active members as `max_members`, and not an admin). A waitmarked
+    /// user with no marked user in waits; the first marked user brings
+    /// the waiting ones in.
+    pub fn add_user(&self, user: &Arc<User>) -> Result<Joined, ()> {
         let mut st = lock(&self.st);
-        let admin = user.profile.admin;
-        let full =
-            self.profile.max_members > 0 && st.users.len() >= self.profile.max_members as usize;
-        if !admin && (st.locked || full) {
+        let p = &user.profile;
+        let active = st.users.iter().filter(|u| !u.waiting()).count();
+        let full = self.profile.max_members > 0 && active >= self.profile.max_members as usize;
+        if !p.admin && (st.locked || full) {
             return Err(());
         }
+        if !p.admin && st.muted {
+            user.muted.store(true, Ordering::SeqCst);
+        }
+        let marked_in = st.users.iter().any(|u| u.is_marked());
+        let mut joined = Joined::default();
+        if p.wait_marked && !p.marked && !marked_in {
+            user.waiting.store(true, Ordering::SeqCst);
+            joined.waiting = true;
+        } else {
+            joined.only_person = active == 0;
+            if p.marked && !marked_in {
+                let mut moved = 0;
+                for u in st.users.iter().filter(|u| u.waiting()) {
+                    u.waiting.store(false, Ordering::SeqCst);
+                    u.chan.wake();
+                    moved += 1;
+                }
+                joined.play_begin = moved > 0 && !p.quiet;
+            }
+        }
+        // The waiting list comes after the active one.
         st.users.push(user.clone());
-        Ok(())
+        st.users.sort_by_key(|u| u.waiting());
+        Ok(joined)
     }
 
-    /// Members other than `user`.
+    /// Active members other than `user`.
     pub fn others(&self, user: &User) -> usize {
         lock(&self.st)
             .users
             .iter()
-            .filter(|u| !std::ptr::eq(u.as_ref(), user))
+            .filter(|u| !std::ptr::eq(u.as_ref(), user) && !u.waiting())
             .count()
     }
 
+    /// Members, active and waiting (`activeusers + waitingusers`).
     pub fn count(&self) -> usize {
         lock(&self.st).users.len()
     }
@@ -489,11 +575,19 @@ impl Conference {
     /// conference: the device is free, ConfbridgeEnd, the video source is
     /// dropped, the announcer hangs up, the bridge is destroyed.
     pub fn remove_user(&self, sys: &System, user: &Arc<User>) {
+        let was_marked = user.is_marked();
         let last = {
             let mut st = lock(&self.st);
+            let before = st.users.len();
             st.users.retain(|u| !Arc::ptr_eq(u, user));
+            if st.users.len() == before {
+                return;
+            }
             st.users.is_empty()
         };
+        if was_marked && !last {
+            self.marked_left(sys, user);
+        }
         if !last {
             return;
         }
@@ -521,6 +615,67 @@ impl Conference {
             bridge: self.snapshot(0),
         });
         events.device_changed(device, true, Pending::Known(DeviceState::Unknown));
+    }
+
+    /// A marked user left (`leave_marked`): with no marked user left,
+    /// `end_marked` members are kicked (ENDMARKED), waitmarked ones wait
+    /// again, and the others hear that the leader has left; members with
+    /// `end_marked_any` go whenever any marked user leaves.
+    fn marked_left(&self, sys: &System, leaver: &User) {
+        let marked_left = self.marked();
+        let mut need_prompt = false;
+        for u in self.users().iter().filter(|u| !u.waiting()) {
+            let p = &u.profile;
+            if marked_left > 0 && !p.end_marked_any {
+                continue;
+            }
+            if (p.end_marked || p.end_marked_any) && !u.kicked() {
+                if p.wait_marked && (!p.marked || p.end_marked_any) {
+                    u.waiting.store(true, Ordering::SeqCst);
+                }
+                self.kick_with(sys, u, "ENDMARKED");
+            } else if p.wait_marked && !p.marked {
+                need_prompt = true;
+                u.waiting.store(true, Ordering::SeqCst);
+                u.chan.wake();
+            } else {
+                need_prompt = true;
+            }
+        }
+        lock(&self.st).users.sort_by_key(|u| u.waiting());
+        if need_prompt && !leaver.profile.quiet {
+            self.announce(self.profile.sound("sound_leader_has_left"));
+        }
+    }
+
+    pub fn sound_exists(&self, name: &str) -> bool {
+        self.sounds.exists(name, &self.profile_language())
+    }
+
+    /// Plays sounds to everyone in the bridge and waits until they are
+    /// done (`play_sound_file`: the caller is on autoservice meanwhile).
+    /// `Err` if `chan` hangs up first.
+    pub async fn announce_and_wait(&self, chan: &Channel, sounds: &[String]) -> Result<(), ()> {
+        for s in sounds {
+            self.announce(s);
+        }
+        loop {
+            {
+                let st = lock(&self.st);
+                if st.ended || (st.queue.is_empty() && st.playing.is_none()) {
+                    return Ok(());
+                }
+            }
+            if chan
+                .sleep(std::time::Duration::from_millis(
+                    crate::media::FRAME_MS as u64,
+                ))
+                .await
+                .is_err()
+            {
+                return Err(());
+            }
+        }
     }
 
     /// Queues a sound for everyone in the bridge.
@@ -576,10 +731,14 @@ impl Conference {
 
     /// Kicks a member: `CONFBRIDGE_RESULT` is KICKED and it leaves.
     pub fn kick(&self, sys: &System, user: &User) {
+        self.kick_with(sys, user, "KICKED");
+    }
+
+    fn kick_with(&self, sys: &System, user: &User, result: &str) {
         if user.kicked.swap(true, Ordering::SeqCst) {
             return;
         }
-        crate::pbx::set_var(sys, Some(&user.chan), "CONFBRIDGE_RESULT", Some("KICKED"));
+        crate::pbx::set_var(sys, Some(&user.chan), "CONFBRIDGE_RESULT", Some(result));
         user.chan.wake();
     }
 
@@ -630,7 +789,9 @@ impl Conference {
             .iter()
             .map(|u| {
                 let f = u.take_input()?;
-                if u.muted() {
+                // Muted by request, waiting for a marked user, or on hold
+                // (`conf_update_user_mute`).
+                if u.muted() || u.waiting() || u.moh.load(Ordering::SeqCst) {
                     return None;
                 }
                 let step = u.talk_volume.load(Ordering::SeqCst);
