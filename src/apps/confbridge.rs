@@ -11,7 +11,7 @@ use crate::channels::ChanState;
 use crate::channels::media::DigitReader;
 use crate::confbridge::{Conference, Joined, MAX_CONF_NAME, User};
 use crate::config::views::confbridge::{
-    BridgeProfile, DEFAULT_BRIDGE, DEFAULT_MENU, DEFAULT_USER, Menu, MenuAction,
+    BridgeProfile, DEFAULT_BRIDGE, DEFAULT_MENU, DEFAULT_USER, Dynamic, Menu, MenuAction,
 };
 
 pub fn apps() -> Vec<App> {
@@ -29,6 +29,124 @@ pub fn apps() -> Vec<App> {
             syntax: "ConfKick(conference[,channel])",
         },
     ]
+}
+
+pub fn functions() -> Vec<crate::funcs::Function> {
+    vec![
+        crate::funcs::Function {
+            name: "CONFBRIDGE",
+            read: None,
+            write: Some(confbridge_func_write),
+            synopsis: "Sets an option of the channel's own conference bridge or user profile, or menu.",
+            syntax: "CONFBRIDGE(type,option)",
+        },
+        crate::funcs::Function {
+            name: "CONFBRIDGE_INFO",
+            read: Some(confbridge_info_read),
+            write: None,
+            synopsis: "Reads a count (parties, admins, marked) or state (locked, muted) of a conference.",
+            syntax: "CONFBRIDGE_INFO(type,conf)",
+        },
+    ]
+}
+
+/// `func_confbridge_helper`: `CONFBRIDGE(bridge|user|menu,option)=value`,
+/// `clear` forgetting what was set. A line Asterisk would refuse is not
+/// kept.
+fn confbridge_func_write(
+    ctx: &crate::funcs::FuncCtx<'_>,
+    args: &str,
+    value: &str,
+) -> Result<(), crate::funcs::Failed> {
+    let chan = ctx.require_channel(crate::site!(
+        "conf_config_parser.c",
+        1328,
+        "func_confbridge_helper"
+    ))?;
+    let a = super::split_args(args, ',');
+    let (kind, option) = (
+        a.first().map(String::as_str).unwrap_or(""),
+        a.get(1).map(String::as_str).unwrap_or(""),
+    );
+    if kind.is_empty() || option.is_empty() {
+        return Err(crate::funcs::Failed);
+    }
+    let refuse = || {
+        ctx.warning(
+            crate::site!("conf_config_parser.c", 1441, "func_confbridge_helper"),
+            &format!(
+                "{}({kind},{option}) cannot be set to '{value}'. Invalid type, option, or value.",
+                ctx.name
+            ),
+        );
+        crate::funcs::Failed
+    };
+    let confs = &ctx.sys.confbridge;
+    let mut lines = confs.dynamic(chan);
+    let Some(list) = lines.of(kind) else {
+        return Err(refuse());
+    };
+    if option.eq_ignore_ascii_case("clear") {
+        confs.update_dynamic(chan, |d| {
+            if let Some(l) = d.of(kind) {
+                l.clear();
+            }
+        });
+        return Ok(());
+    }
+    list.push((option.to_string(), value.to_string()));
+    let candidate = list.clone();
+    if ctx
+        .sys
+        .loaded()
+        .confbridge
+        .build_dynamic(kind, &candidate)
+        .is_err()
+    {
+        return Err(refuse());
+    }
+    confs.update_dynamic(chan, |d| {
+        if let Some(l) = d.of(kind) {
+            *l = candidate;
+        }
+    });
+    Ok(())
+}
+
+/// `func_confbridge_info`: `parties`, `admins`, `marked`, `locked` or
+/// `muted` of a conference; 0 for one not running.
+fn confbridge_info_read(
+    ctx: &crate::funcs::FuncCtx<'_>,
+    args: &str,
+) -> Result<String, crate::funcs::Failed> {
+    let a = super::split_args(args, ',');
+    let (kind, name) = (
+        a.first().map(String::as_str).unwrap_or(""),
+        a.get(1).map(String::as_str).unwrap_or(""),
+    );
+    if kind.is_empty() || name.is_empty() {
+        return Err(crate::funcs::Failed);
+    }
+    let Some(conf) = ctx.sys.confbridge.find(name) else {
+        return Ok("0".into());
+    };
+    let users = conf.users();
+    let active = users.iter().filter(|u| !u.waiting());
+    let n = match kind.to_ascii_lowercase().as_str() {
+        "parties" => users.len(),
+        "admins" => active.filter(|u| u.profile.admin).count(),
+        "marked" => active.filter(|u| u.profile.marked).count(),
+        "locked" => usize::from(conf.locked()),
+        "muted" => usize::from(conf.all_muted()),
+        _ => {
+            ctx.error(
+                crate::site!("app_confbridge.c", 4478, "func_confbridge_info"),
+                &format!("Invalid keyword '{kind}' passed to CONFBRIDGE_INFO."),
+            );
+            0
+        }
+    };
+    Ok(n.to_string())
 }
 
 fn result(ctx: &AppCtx, value: &str) {
@@ -66,12 +184,23 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         let loaded = ctx.sys.loaded();
         let conf = &loaded.confbridge;
+        // Without a name, what CONFBRIDGE() set on the channel, if anything.
+        let dynamic = ctx.sys.confbridge.dynamic(&ctx.chan);
+        let built = |kind: &str, lines: &[(String, String)]| {
+            (!lines.is_empty())
+                .then(|| conf.build_dynamic(kind, lines).ok())
+                .flatten()
+        };
         let bname = if arg(1).is_empty() {
             DEFAULT_BRIDGE
         } else {
             arg(1)
         };
-        let Some(bprofile) = conf.bridge(bname).cloned() else {
+        let dyn_bridge = match built("bridge", &dynamic.bridge) {
+            Some(Dynamic::Bridge(b)) if arg(1).is_empty() => Some(b),
+            _ => None,
+        };
+        let Some(bprofile) = dyn_bridge.or_else(|| conf.bridge(bname).cloned()) else {
             return failed(
                 ctx,
                 &format!("Conference bridge profile {bname} does not exist"),
@@ -121,6 +250,8 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             result(ctx, "FAILED");
             return Err(AppExit::Hangup);
         };
+        // Whoever had music alone (or waiting for this marked user) stops.
+        confr.update_moh(&ctx.sys);
         if join_prompts(ctx, &confr, &user, joined).await.is_err() {
             leave_conference(ctx, &confr, &user);
             result(ctx, "FAILED");
@@ -135,10 +266,12 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
                 return Err(AppExit::Hangup);
             }
         }
+        // Music (alone, or waiting) starts before the member is in.
+        confr.allow_moh(&ctx.sys, &user, true);
         confr.enter(&ctx.sys, &user);
         let outcome = stay(ctx, &confr, &user, &menu).await;
+        confr.allow_moh(&ctx.sys, &user, false);
         confr.leave_bridge(&ctx.sys, &user);
-        stop_moh(ctx, &user);
         if !user.kicked() && ctx.chan.check_hangup() {
             result(ctx, "HANGUP");
         }
@@ -279,7 +412,7 @@ const MENU_DIGIT_TIMEOUT: Duration = Duration::from_millis(3000);
 async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Menu) -> Stay {
     let mut seq = String::new();
     let mut seq_at: Option<std::time::Instant> = None;
-    let mut moh = false;
+    let mut pending: Option<char> = None;
     let joined_at = std::time::Instant::now();
     let timeout =
         (user.profile.timeout > 0).then(|| Duration::from_secs(u64::from(user.profile.timeout)));
@@ -297,31 +430,24 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
             result(ctx, "TIMEOUT");
             return Stay::Left;
         }
-        let want = user.wants_moh(conf);
-        if want && !moh {
-            let class = (!user.profile.music_on_hold_class.is_empty())
-                .then_some(user.profile.music_on_hold_class.as_str());
-            moh = super::moh::moh_start(ctx, class).is_ok();
-            user.set_moh(moh);
-        } else if !want && moh {
-            super::moh::moh_stop(ctx);
-            user.set_moh(false);
-            moh = false;
-        }
         // Woken at once by a kick, a leave, a digit or a hangup; every
-        // 200 ms otherwise, to follow who else is in (music when alone).
-        let mut digit = None;
-        let waited = tokio::time::timeout(
-            Duration::from_millis(200),
-            ctx.chan.wait_for(|c| {
-                if user.wants_out() {
-                    return true;
-                }
-                digit = c.take_digit(DigitReader::Frames);
-                digit.is_some()
-            }),
-        )
-        .await;
+        // 200 ms otherwise (a menu sequence's time, the profile's).
+        let mut digit = pending.take();
+        let waited = if digit.is_some() {
+            Ok(Ok(()))
+        } else {
+            tokio::time::timeout(
+                Duration::from_millis(200),
+                ctx.chan.wait_for(|c| {
+                    if user.wants_out() {
+                        return true;
+                    }
+                    digit = c.take_digit(DigitReader::Frames);
+                    digit.is_some()
+                }),
+            )
+            .await
+        };
         if let Ok(Err(_)) = waited {
             return Stay::Done;
         }
@@ -345,13 +471,9 @@ async fn stay(ctx: &AppCtx, conf: &Arc<Conference>, user: &Arc<User>, menu: &Men
                     let actions = e.actions.clone();
                     seq.clear();
                     seq_at = None;
-                    if moh {
-                        super::moh::moh_stop(ctx);
-                        user.set_moh(false);
-                        moh = false;
-                    }
-                    if run_actions(ctx, conf, user, &actions).await.is_err() {
-                        return Stay::Done;
+                    match run_actions(ctx, conf, user, &actions).await {
+                        Err(()) => return Stay::Done,
+                        Ok(fed) => pending = fed,
                     }
                 } else if !longer {
                     seq.clear();
@@ -368,37 +490,35 @@ async fn run_actions(
     conf: &Arc<Conference>,
     user: &Arc<User>,
     actions: &[MenuAction],
-) -> Result<(), ()> {
+) -> Result<Option<char>, ()> {
     let sound = |o: &str| conf.profile.sound(o).to_string();
+    // A digit that stopped a prompt starts the next sequence
+    // (`ast_bridge_channel_feature_digit_add`).
+    let mut fed = None;
     for a in actions {
         match a {
             MenuAction::ToggleMute => {
                 let mute = !user.muted();
                 conf.set_mute(&ctx.sys, user, mute);
-                private(
-                    ctx,
-                    user,
-                    &sound(if mute { "sound_muted" } else { "sound_unmuted" }),
-                )
-                .await?;
+                let s = sound(if mute { "sound_muted" } else { "sound_unmuted" });
+                prompt(ctx, conf, user, &s, &mut fed).await?;
             }
             MenuAction::Leave => {
                 result(ctx, "DTMF");
                 user.ask_leave();
-                return Ok(());
+                return Ok(fed);
             }
             MenuAction::ParticipantCount => {
+                // `announce_user_count` to the member: nothing when alone.
                 let others = conf.others(user);
-                if others == 0 {
-                    private(ctx, user, &sound("sound_only_person")).await?;
-                } else if others == 1 {
-                    private(ctx, user, &sound("sound_only_one")).await?;
-                } else {
-                    private(ctx, user, &sound("sound_there_are")).await?;
+                if others == 1 {
+                    prompt(ctx, conf, user, &sound("sound_only_one"), &mut fed).await?;
+                } else if others > 1 {
+                    private(ctx, conf, user, &sound("sound_there_are")).await?;
                     user.set_private_sound(true);
                     let _ = super::say::say_number(ctx, others as i32, "").await;
                     user.set_private_sound(false);
-                    private(ctx, user, &sound("sound_other_in_party")).await?;
+                    prompt(ctx, conf, user, &sound("sound_other_in_party"), &mut fed).await?;
                 }
             }
             MenuAction::AdminKickLast => {
@@ -407,7 +527,7 @@ async fn run_actions(
                 }
                 match conf.last_non_admin() {
                     Some(last) if !Arc::ptr_eq(&last, user) => conf.kick(&ctx.sys, &last),
-                    _ => private(ctx, user, &sound("sound_error_menu")).await?,
+                    _ => prompt(ctx, conf, user, &sound("sound_error_menu"), &mut fed).await?,
                 }
             }
             MenuAction::AdminToggleLock => {
@@ -416,36 +536,31 @@ async fn run_actions(
                 }
                 let lock = !conf.locked();
                 conf.set_locked(lock);
-                private(
-                    ctx,
-                    user,
-                    &sound(if lock {
-                        "sound_locked_now"
-                    } else {
-                        "sound_unlocked_now"
-                    }),
-                )
-                .await?;
+                let s = sound(if lock {
+                    "sound_locked_now"
+                } else {
+                    "sound_unlocked_now"
+                });
+                prompt(ctx, conf, user, &s, &mut fed).await?;
             }
             MenuAction::AdminToggleMuteParticipants => {
                 if !user.profile.admin {
                     continue;
                 }
                 let muted = conf.toggle_mute_participants(&ctx.sys);
-                private(
-                    ctx,
-                    user,
-                    &sound(if muted {
-                        "sound_participants_muted"
-                    } else {
-                        "sound_participants_unmuted"
-                    }),
-                )
-                .await?;
+                let s = sound(if muted {
+                    "sound_participants_muted"
+                } else {
+                    "sound_participants_unmuted"
+                });
+                // Everyone hears it from the announcer; the admin, who
+                // does not, on its own.
+                conf.announce(&s);
+                private(ctx, conf, user, &s).await?;
             }
             MenuAction::Playback(files) | MenuAction::PlaybackAndContinue(files) => {
                 for f in files.split('&') {
-                    private(ctx, user, f).await?;
+                    private(ctx, conf, user, f).await?;
                 }
             }
             MenuAction::IncreaseListening => user.adjust_volume(false, 1),
@@ -467,25 +582,45 @@ async fn run_actions(
             }
         }
     }
-    Ok(())
+    Ok(fed)
 }
 
-/// Plays a sound to the member alone, the mix held back meanwhile.
-async fn private(ctx: &AppCtx, user: &User, file: &str) -> Result<(), ()> {
+/// `play_file` in the bridge: a sound to the member that any digit stops;
+/// the first such digit is kept in `fed` for the menu.
+async fn prompt(
+    ctx: &AppCtx,
+    conf: &Conference,
+    user: &User,
+    file: &str,
+    fed: &mut Option<char>,
+) -> Result<(), ()> {
+    conf.allow_moh(&ctx.sys, user, false);
     user.set_private_sound(true);
-    let r = stream_file(ctx, file, "").await;
+    let r = stream_file(ctx, file, "0123456789*#ABCD").await;
     user.set_private_sound(false);
+    conf.allow_moh(&ctx.sys, user, true);
     match r {
         Streamed::Hangup => Err(()),
+        Streamed::Digit(d) => {
+            fed.get_or_insert(d);
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
 
-fn stop_moh(ctx: &AppCtx, user: &User) {
-    if user.profile.music_on_hold_when_empty && ctx.chan.generator_playing() {
-        super::moh::moh_stop(ctx);
+/// Plays a sound to the member alone, the mix (and its music) held back
+/// meanwhile.
+async fn private(ctx: &AppCtx, conf: &Conference, user: &User, file: &str) -> Result<(), ()> {
+    conf.allow_moh(&ctx.sys, user, false);
+    user.set_private_sound(true);
+    let r = stream_file(ctx, file, "").await;
+    user.set_private_sound(false);
+    conf.allow_moh(&ctx.sys, user, true);
+    match r {
+        Streamed::Hangup => Err(()),
+        _ => Ok(()),
     }
-    user.set_moh(false);
 }
 
 /// `ConfKick(conference[,channel])`: `all`, `participants` (non-admins)

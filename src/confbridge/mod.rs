@@ -37,9 +37,58 @@ pub const MAX_CONF_NAME: usize = 128;
 #[derive(Default)]
 pub struct Conferences {
     map: Mutex<BTreeMap<String, Arc<Conference>>>,
+    /// What `CONFBRIDGE()` set on channels (Asterisk's channel
+    /// datastore): per channel, the lines of each type in order.
+    dynamic: Mutex<Vec<(Weak<Channel>, DynamicLines)>>,
+}
+
+/// `CONFBRIDGE(type,option)=value` lines of one channel.
+#[derive(Debug, Clone, Default)]
+pub struct DynamicLines {
+    pub bridge: Vec<(String, String)>,
+    pub user: Vec<(String, String)>,
+    pub menu: Vec<(String, String)>,
+}
+
+impl DynamicLines {
+    pub fn of(&mut self, kind: &str) -> Option<&mut Vec<(String, String)>> {
+        match kind.to_ascii_lowercase().as_str() {
+            "bridge" => Some(&mut self.bridge),
+            "user" => Some(&mut self.user),
+            "menu" => Some(&mut self.menu),
+            _ => None,
+        }
+    }
 }
 
 impl Conferences {
+    /// The channel's `CONFBRIDGE()` lines.
+    pub fn dynamic(&self, chan: &Arc<Channel>) -> DynamicLines {
+        lock(&self.dynamic)
+            .iter()
+            .find(|(c, _)| c.upgrade().is_some_and(|c| Arc::ptr_eq(&c, chan)))
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes the channel's `CONFBRIDGE()` lines (channels gone are
+    /// forgotten on the way).
+    pub fn update_dynamic(&self, chan: &Arc<Channel>, f: impl FnOnce(&mut DynamicLines)) {
+        let mut all = lock(&self.dynamic);
+        all.retain(|(c, _)| c.strong_count() > 0);
+        match all
+            .iter_mut()
+            .find(|(c, _)| c.upgrade().is_some_and(|c| Arc::ptr_eq(&c, chan)))
+        {
+            Some((_, d)) => f(d),
+            None => {
+                let mut d = DynamicLines::default();
+                f(&mut d);
+                all.push((Arc::downgrade(chan), d));
+            }
+        }
+    }
+
     pub fn find(&self, name: &str) -> Option<Arc<Conference>> {
         lock(&self.map).get(&name.to_ascii_lowercase()).cloned()
     }
@@ -174,6 +223,9 @@ pub struct User {
     waiting: AtomicBool,
     /// Music on hold plays to it (alone, or waiting): not heard.
     moh: AtomicBool,
+    /// Its prompts are done: music may play to it (Asterisk suspends a
+    /// member's music until it joins the bridge).
+    moh_ready: AtomicBool,
     /// The last frame received, for the next mix.
     inbox: Mutex<Option<SlinFrame>>,
     /// Listening and talking volume steps (`increase_listening_volume` …).
@@ -196,6 +248,7 @@ impl User {
             leave: AtomicBool::new(false),
             waiting: AtomicBool::new(false),
             moh: AtomicBool::new(false),
+            moh_ready: AtomicBool::new(false),
             inbox: Mutex::new(None),
             listen_volume: AtomicI32::new(0),
             talk_volume: AtomicI32::new(0),
@@ -431,20 +484,33 @@ impl Conference {
             user.waiting.store(true, Ordering::SeqCst);
             joined.waiting = true;
         } else {
-            joined.only_person = active == 0;
+            // Alone (EMPTY), or only waiting ones there (INACTIVE) for an
+            // unmarked user: a marked one brings those in instead.
+            let waiting_there = st.users.iter().any(|u| u.waiting());
+            joined.only_person = active == 0 && !(p.marked && waiting_there);
             if p.marked && !marked_in {
-                let mut moved = 0;
-                for u in st.users.iter().filter(|u| u.waiting()) {
+                // `transition_to_marked`: the waiting list joins the end
+                // of the active one, after the marked user.
+                let (waiting, mut rest): (Vec<_>, Vec<_>) =
+                    st.users.drain(..).partition(|u| u.waiting());
+                rest.push(user.clone());
+                for u in &waiting {
                     u.waiting.store(false, Ordering::SeqCst);
                     u.chan.wake();
-                    moved += 1;
                 }
-                joined.play_begin = moved > 0 && !p.quiet;
+                joined.play_begin = !waiting.is_empty() && !p.quiet;
+                rest.extend(waiting);
+                st.users = rest;
+                return Ok(joined);
             }
         }
-        // The waiting list comes after the active one.
-        st.users.push(user.clone());
-        st.users.sort_by_key(|u| u.waiting());
+        // Active members first, then the waiting list, each in order.
+        let at = if joined.waiting {
+            st.users.len()
+        } else {
+            st.users.iter().take_while(|u| !u.waiting()).count()
+        };
+        st.users.insert(at, user.clone());
         Ok(joined)
     }
 
@@ -589,6 +655,7 @@ impl Conference {
             self.marked_left(sys, user);
         }
         if !last {
+            self.update_moh(sys);
             return;
         }
         sys.confbridge.remove(self);
@@ -624,6 +691,7 @@ impl Conference {
     fn marked_left(&self, sys: &System, leaver: &User) {
         let marked_left = self.marked();
         let mut need_prompt = false;
+        let mut now_waiting = Vec::new();
         for u in self.users().iter().filter(|u| !u.waiting()) {
             let p = &u.profile;
             if marked_left > 0 && !p.end_marked_any {
@@ -631,18 +699,27 @@ impl Conference {
             }
             if (p.end_marked || p.end_marked_any) && !u.kicked() {
                 if p.wait_marked && (!p.marked || p.end_marked_any) {
-                    u.waiting.store(true, Ordering::SeqCst);
+                    now_waiting.push(u.clone());
                 }
                 self.kick_with(sys, u, "ENDMARKED");
             } else if p.wait_marked && !p.marked {
                 need_prompt = true;
-                u.waiting.store(true, Ordering::SeqCst);
-                u.chan.wake();
+                now_waiting.push(u.clone());
             } else {
                 need_prompt = true;
             }
         }
-        lock(&self.st).users.sort_by_key(|u| u.waiting());
+        {
+            // Moved to the end of the waiting list, in order.
+            let mut st = lock(&self.st);
+            st.users
+                .retain(|u| !now_waiting.iter().any(|w| Arc::ptr_eq(u, w)));
+            for u in &now_waiting {
+                u.waiting.store(true, Ordering::SeqCst);
+                u.chan.wake();
+            }
+            st.users.extend(now_waiting);
+        }
         if need_prompt && !leaver.profile.quiet {
             self.announce(self.profile.sound("sound_leader_has_left"));
         }
@@ -676,6 +753,48 @@ impl Conference {
                 return Err(());
             }
         }
+    }
+
+    /// Starts or stops music on hold on the members as the conference's
+    /// state wants it (`conf_moh_start`/`conf_moh_stop`): those past their
+    /// prompts with `music_on_hold_when_empty`, alone or waiting.
+    pub fn update_moh(&self, sys: &System) {
+        for u in self.users() {
+            if !u.moh_ready.load(Ordering::SeqCst) {
+                continue;
+            }
+            let want = u.wants_moh(self);
+            if want == u.moh.load(Ordering::SeqCst) {
+                continue;
+            }
+            let ctx = crate::apps::AppCtx {
+                sys: sys.arc(),
+                chan: u.chan.clone(),
+            };
+            if want {
+                let class = (!u.profile.music_on_hold_class.is_empty())
+                    .then_some(u.profile.music_on_hold_class.as_str());
+                u.set_moh(crate::apps::moh::moh_start(&ctx, class).is_ok());
+            } else {
+                crate::apps::moh::moh_stop(&ctx);
+                u.set_moh(false);
+            }
+        }
+    }
+
+    /// The member's music may play from now on (`conf_moh_unsuspend`),
+    /// or not (`false`: leaving, or a prompt of its own; stopped if on).
+    pub fn allow_moh(&self, sys: &System, user: &User, allow: bool) {
+        user.moh_ready.store(allow, Ordering::SeqCst);
+        if !allow && user.moh.load(Ordering::SeqCst) {
+            let ctx = crate::apps::AppCtx {
+                sys: sys.arc(),
+                chan: user.chan.clone(),
+            };
+            crate::apps::moh::moh_stop(&ctx);
+            user.set_moh(false);
+        }
+        self.update_moh(sys);
     }
 
     /// Queues a sound for everyone in the bridge.

@@ -718,6 +718,81 @@ fn parse_menu(
     m
 }
 
+/// What `CONFBRIDGE(type,option)=value` builds (`func_confbridge_
+/// helper`): a bridge or user profile, or a menu.
+#[derive(Debug, Clone)]
+pub enum Dynamic {
+    Bridge(BridgeProfile),
+    User(UserProfile),
+    Menu(Menu),
+}
+
+impl ConfbridgeConf {
+    /// The profile or menu of type `kind` (`bridge`, `user`, `menu`) that
+    /// `lines` set, in order: on a copy of the default one unless the
+    /// first line names a `template` (whose name it takes, as Asterisk
+    /// copies the whole profile). `Err` names the first line Asterisk
+    /// would refuse (an unknown option or a bad value) and what is wrong.
+    pub fn build_dynamic(&self, kind: &str, lines: &[(String, String)]) -> Result<Dynamic, usize> {
+        let default = match kind.to_ascii_lowercase().as_str() {
+            "bridge" => DEFAULT_BRIDGE,
+            "user" => DEFAULT_USER,
+            "menu" => DEFAULT_MENU,
+            _ => return Err(0),
+        };
+        let origin = |line: u32| crate::config::Origin {
+            file: std::sync::Arc::from(std::path::Path::new("CONFBRIDGE")),
+            line,
+        };
+        let templated = lines
+            .first()
+            .is_some_and(|(n, _)| n.eq_ignore_ascii_case("template"));
+        let mut vars = Vec::new();
+        if !templated {
+            vars.push(("template".to_string(), default.to_string()));
+        }
+        vars.extend(lines.iter().cloned());
+        let first_line = u32::from(!templated);
+        let variables = vars
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, value))| Variable {
+                name,
+                value,
+                object: false,
+                inherited: false,
+                origin: origin(i as u32),
+            })
+            .collect();
+        let name = match lines.first() {
+            Some((n, v)) if n.eq_ignore_ascii_case("template") => v.clone(),
+            _ => default.to_string(),
+        };
+        let cat = Category {
+            name,
+            template: false,
+            inherits: Vec::new(),
+            variables,
+            origin: origin(0),
+        };
+        let cfg = Config::default();
+        let mut diags = Vec::new();
+        let built = match default {
+            DEFAULT_BRIDGE => Dynamic::Bridge(parse_bridge(&cfg, &cat, self, &mut diags)),
+            DEFAULT_USER => Dynamic::User(parse_user(&cfg, &cat, self, &mut diags)),
+            _ => Dynamic::Menu(parse_menu(&cfg, &cat, self, &mut diags)),
+        };
+        // Options the conferences do not carry out are set all the same.
+        let refused = diags.iter().find(|d| {
+            d.severity != Severity::Notice || d.message.starts_with("unknown or unsupported option")
+        });
+        match refused {
+            Some(d) => Err((d.line - first_line) as usize),
+            None => Ok(built),
+        }
+    }
+}
+
 /// Bucket of a profile name in app_confbridge's 283-bucket containers.
 impl View for ConfbridgeConf {
     const FILE: &'static str = "confbridge.conf";

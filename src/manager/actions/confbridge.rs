@@ -49,7 +49,7 @@ pub fn list<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .line("WaitMarked", yes_no(p.wait_marked))
             .line("EndMarked", yes_no(p.end_marked))
             .line("EndMarkedAny", yes_no(p.end_marked_any))
-            .line("Waiting", "No")
+            .line("Waiting", yes_no(u.waiting()))
             .line("Muted", yes_no(u.muted()))
             .line("Talking", "No")
             .line("AnsweredTime", up)
