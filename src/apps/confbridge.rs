@@ -363,7 +363,9 @@ async fn join_prompts(
     if p.announce_user_count_all && active > p.announce_user_count_all_after as usize {
         let sounds = count_sounds(conf, active);
         if !sounds.is_empty() {
-            conf.announce_and_wait(&ctx.chan, &sounds).await?;
+            conf.announce_and_wait(&ctx.chan, &sounds)
+                .await
+                .map_err(|_| ())?;
         }
     }
     if joined.only_person && !p.quiet && p.announce_only_user {
@@ -374,7 +376,8 @@ async fn join_prompts(
     }
     if joined.play_begin {
         conf.announce_and_wait(&ctx.chan, &[b.sound("sound_begin").to_string()])
-            .await?;
+            .await
+            .map_err(|_| ())?;
     }
     Ok(())
 }

@@ -29,6 +29,20 @@ use crate::media::clock::Tick;
 use crate::media::file::SoundPaths;
 use crate::media::{AudioFrame, Codec, FRAME_SAMPLES, SlinFrame};
 
+/// Why a member may not join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// Locked, or as many active members as `max_members` (and the
+    /// caller is no admin): it hears the locked prompt.
+    #[error("the conference is locked or full")]
+    LockedOrFull,
+}
+
+/// The channel hung up while waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("hung up")]
+pub struct HungUp;
+
 /// `MAX_CONF_NAME`: names must be shorter.
 pub const MAX_CONF_NAME: usize = 128;
 
@@ -467,13 +481,13 @@ impl Conference {
     /// active members as `max_members`, and not an admin). A waitmarked
     /// user with no marked user in waits; the first marked user brings
     /// the waiting ones in.
-    pub fn add_user(&self, user: &Arc<User>) -> Result<Joined, ()> {
+    pub fn add_user(&self, user: &Arc<User>) -> Result<Joined, JoinError> {
         let mut st = lock(&self.st);
         let p = &user.profile;
         let active = st.users.iter().filter(|u| !u.waiting()).count();
         let full = self.profile.max_members > 0 && active >= self.profile.max_members as usize;
         if !p.admin && (st.locked || full) {
-            return Err(());
+            return Err(JoinError::LockedOrFull);
         }
         if !p.admin && st.muted {
             user.muted.store(true, Ordering::SeqCst);
@@ -558,7 +572,7 @@ impl Conference {
         );
         self.set_peers();
         if !user.profile.quiet {
-            self.announce(&self.profile.sound("sound_join").to_string());
+            self.announce(self.profile.sound("sound_join"));
         }
     }
 
@@ -618,7 +632,7 @@ impl Conference {
             self.video_update(sys);
         }
         if !user.profile.quiet {
-            self.announce(&self.profile.sound("sound_leave").to_string());
+            self.announce(self.profile.sound("sound_leave"));
         }
     }
 
@@ -732,7 +746,7 @@ impl Conference {
     /// Plays sounds to everyone in the bridge and waits until they are
     /// done (`play_sound_file`: the caller is on autoservice meanwhile).
     /// `Err` if `chan` hangs up first.
-    pub async fn announce_and_wait(&self, chan: &Channel, sounds: &[String]) -> Result<(), ()> {
+    pub async fn announce_and_wait(&self, chan: &Channel, sounds: &[String]) -> Result<(), HungUp> {
         for s in sounds {
             self.announce(s);
         }
@@ -750,7 +764,7 @@ impl Conference {
                 .await
                 .is_err()
             {
-                return Err(());
+                return Err(HungUp);
             }
         }
     }
