@@ -159,6 +159,18 @@ pub fn registry() -> &'static [App] {
     &REGISTRY
 }
 
+/// Whether the module that registers `app` runs now (app_confbridge's
+/// applications exist only with confbridge.conf).
+pub fn available(sys: &System, app: &App) -> bool {
+    match app.name {
+        "ConfBridge" | "ConfKick" => {
+            let loaded = sys.loaded();
+            loaded.confbridge.running(&loaded.modules)
+        }
+        _ => true,
+    }
+}
+
 /// Finds an application, case-insensitively as Asterisk does.
 pub fn find(name: &str) -> Option<&'static App> {
     let key = name.to_ascii_lowercase();

@@ -290,9 +290,18 @@ pub struct ConfbridgeConf {
     pub bridges: Vec<BridgeProfile>,
     pub users: Vec<UserProfile>,
     pub menus: Vec<Menu>,
+    /// confbridge.conf was there: app_confbridge declines to load
+    /// without it.
+    #[serde(skip)]
+    pub present: bool,
 }
 
 impl ConfbridgeConf {
+    /// Whether app_confbridge runs: loaded by modules.conf and configured.
+    pub fn running(&self, modules: &super::modules::ModulesConf) -> bool {
+        self.present && modules.loads("app_confbridge")
+    }
+
     pub fn bridge(&self, name: &str) -> Option<&BridgeProfile> {
         self.bridges
             .iter()
@@ -798,7 +807,10 @@ impl View for ConfbridgeConf {
     const FILE: &'static str = "confbridge.conf";
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
-        let mut conf = ConfbridgeConf::default();
+        let mut conf = ConfbridgeConf {
+            present: true,
+            ..Default::default()
+        };
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
                 // Reserved by Asterisk, with no options.

@@ -58,6 +58,8 @@ impl Action {
             }
             // res_parking declines to load without res_parking.conf.
             Some("res_parking") => loaded.parking.running(&loaded.modules),
+            // app_confbridge declines to load without confbridge.conf.
+            Some("app_confbridge") => loaded.confbridge.running(&loaded.modules),
             Some(m) => loaded.modules.loads(m),
         }
     }
