@@ -268,7 +268,7 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         }
         // Music (alone, or waiting) starts before the member is in.
         confr.allow_moh(&ctx.sys, &user, true);
-        confr.enter(&ctx.sys, &user);
+        confr.enter(&user);
         let outcome = stay(ctx, &confr, &user, &menu).await;
         confr.allow_moh(&ctx.sys, &user, false);
         confr.leave_bridge(&ctx.sys, &user);
@@ -502,7 +502,7 @@ async fn run_actions(
         match a {
             MenuAction::ToggleMute => {
                 let mute = !user.muted();
-                conf.set_mute(&ctx.sys, user, mute);
+                conf.set_mute(user, mute);
                 let s = sound(if mute { "sound_muted" } else { "sound_unmuted" });
                 prompt(ctx, conf, user, &s, &mut fed).await?;
             }
@@ -550,7 +550,7 @@ async fn run_actions(
                 if !user.profile.admin {
                     continue;
                 }
-                let muted = conf.toggle_mute_participants(&ctx.sys);
+                let muted = conf.toggle_mute_participants();
                 let s = sound(if muted {
                     "sound_participants_muted"
                 } else {

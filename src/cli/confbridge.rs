@@ -167,7 +167,7 @@ fn mute_unmute(sys: &System, a: &CliArgs<'_>, out: &mut String, mute: bool) -> C
         let _ = writeln!(out, "No conference bridge named '{name}' found!");
         return CliResult::Success;
     };
-    if !c.mute_matching(sys, chan, mute) {
+    if !c.mute_matching(chan, mute) {
         if chan.eq_ignore_ascii_case("all") || chan.eq_ignore_ascii_case("participants") {
             let _ = writeln!(out, "No participants found in conference {name}");
         } else {

@@ -140,6 +140,7 @@ impl Conferences {
             announcer: format!("CBAnn/{name}-{seq:08x};2"),
             profile: profile.clone(),
             sounds: SoundPaths::from_conf(&sys.conf),
+            events: chans.events.clone(),
             st: Mutex::new(ConfState::default()),
             mixing: AtomicBool::new(true),
         });
@@ -156,7 +157,7 @@ impl Conferences {
             Pending::Known(DeviceState::InUse),
         );
         // The announcer is in before anyone: it counts from the start.
-        conf.publish(sys, "ConfbridgeStart", None, "");
+        conf.publish("ConfbridgeStart", None, "");
         crate::channels::media::register_tick(Box::new(Mixer {
             conf: Arc::downgrade(&conf),
         }));
@@ -179,6 +180,8 @@ pub struct Conference {
     pub announcer: String,
     pub profile: BridgeProfile,
     sounds: SoundPaths,
+    /// Where its events go (the mixer raises ConfbridgeTalking).
+    events: crate::core::events::EventBus,
     st: Mutex<ConfState>,
     /// The mixer runs until the conference ends.
     mixing: AtomicBool,
@@ -203,6 +206,40 @@ struct ConfState {
     queue: VecDeque<String>,
     playing: Option<Box<dyn FrameSource>>,
     ended: bool,
+}
+
+/// A member's talk detection, as softmix runs it on what a member says:
+/// a frame whose mean absolute sample is below the talking threshold
+/// (`dsp_talking_threshold`, the DSP's energy threshold) is silence; the
+/// first frame above it starts talking, `dsp_silence_threshold` ms of
+/// silence in a row end it.
+#[derive(Debug, Default, Clone, Copy)]
+struct TalkState {
+    talking: bool,
+    silence_ms: u32,
+}
+
+impl TalkState {
+    /// Takes one frame in; `Some(talking)` when the state changes.
+    fn feed(&mut self, f: &SlinFrame, threshold: u32, silence_ms: u32) -> Option<bool> {
+        let energy = f.iter().map(|s| u32::from(s.unsigned_abs())).sum::<u32>() / f.len() as u32;
+        let silent = energy < threshold;
+        if silent {
+            self.silence_ms += (f.len() / 8) as u32;
+        } else {
+            self.silence_ms = 0;
+        }
+        if self.silence_ms < silence_ms {
+            if !self.talking && !silent {
+                self.talking = true;
+                return Some(true);
+            }
+        } else if self.talking {
+            self.talking = false;
+            return Some(false);
+        }
+        None
+    }
 }
 
 /// What a join found (the state machine's post-join actions).
@@ -242,6 +279,9 @@ pub struct User {
     moh_ready: AtomicBool,
     /// The last frame received, for the next mix.
     inbox: Mutex<Option<SlinFrame>>,
+    /// Talk detection (`talk_detection_events`): talking now, and how
+    /// long (ms) the member has been making noise or been silent.
+    talk: Mutex<TalkState>,
     /// Listening and talking volume steps (`increase_listening_volume` …).
     listen_volume: AtomicI32,
     talk_volume: AtomicI32,
@@ -264,6 +304,7 @@ impl User {
             moh: AtomicBool::new(false),
             moh_ready: AtomicBool::new(false),
             inbox: Mutex::new(None),
+            talk: Mutex::new(TalkState::default()),
             listen_volume: AtomicI32::new(0),
             talk_volume: AtomicI32::new(0),
         })
@@ -414,7 +455,7 @@ impl Conference {
 
     /// A Confbridge* event (`confbridge_publish_manager_event`): the
     /// conference, the bridge, the channel, then the event's own lines.
-    fn publish(&self, sys: &System, name: &str, chan: Option<&Channel>, extra: &str) {
+    fn publish(&self, name: &str, chan: Option<&Channel>, extra: &str) {
         let mut body = format!(
             "Conference: {}\r\n{}",
             self.name,
@@ -424,7 +465,7 @@ impl Conference {
             body.push_str(&channel_state(&c.published_snapshot(), ""));
         }
         body.push_str(extra);
-        sys.pbx.channels.events.publish_system(EventKind::Manager {
+        self.events.publish_system(EventKind::Manager {
             class: class::CALL,
             name: name.to_string(),
             body,
@@ -464,14 +505,14 @@ impl Conference {
 
     /// `admin_toggle_mute_participants`: every non-admin muted or
     /// unmuted (ConfbridgeMute/Unmute each); whether they now are.
-    pub fn toggle_mute_participants(&self, sys: &System) -> bool {
+    pub fn toggle_mute_participants(&self) -> bool {
         let muted = {
             let mut st = lock(&self.st);
             st.muted = !st.muted;
             st.muted
         };
         for u in self.users().iter().filter(|u| !u.profile.admin) {
-            self.set_mute(sys, u, muted);
+            self.set_mute(u, muted);
         }
         muted
     }
@@ -528,6 +569,31 @@ impl Conference {
         Ok(joined)
     }
 
+    /// ConfbridgeTalking (`conf_handle_talker_cb`).
+    fn publish_talking(&self, user: &User, on: bool) {
+        let mut body = format!(
+            "Conference: {}\r\n{}",
+            self.name,
+            bridge_state(&self.current_snapshot())
+        );
+        body.push_str(&channel_state(&user.chan.published_snapshot(), ""));
+        body.push_str(&format!(
+            "TalkingStatus: {}\r\nAdmin: {}\r\n",
+            if on { "on" } else { "off" },
+            yes_no(user.profile.admin)
+        ));
+        self.events.publish_system(EventKind::Manager {
+            class: class::CALL,
+            name: "ConfbridgeTalking".into(),
+            body,
+        });
+    }
+
+    /// Whether talk detection has the member talking (ConfbridgeList).
+    pub fn talking(&self, user: &User) -> bool {
+        lock(&user.talk).talking
+    }
+
     /// Active members other than `user`.
     pub fn others(&self, user: &User) -> usize {
         lock(&self.st)
@@ -545,7 +611,7 @@ impl Conference {
     /// The member enters the bridge: BridgeEnter, ConfbridgeJoin, then
     /// everyone's BRIDGEPEER (the bridge's other channels, the announcer
     /// first).
-    pub fn enter(&self, sys: &System, user: &Arc<User>) {
+    pub fn enter(&self, user: &Arc<User>) {
         user.chan.publish_snapshot();
         {
             let inbox = Arc::downgrade(user);
@@ -561,7 +627,6 @@ impl Conference {
             bridge: self.current_snapshot(),
         });
         self.publish(
-            sys,
             "ConfbridgeJoin",
             Some(&user.chan),
             &format!(
@@ -607,7 +672,6 @@ impl Conference {
         user.chan.set_tap(None);
         user.chan.set_var_event("BRIDGEPEER", "");
         self.publish(
-            sys,
             "ConfbridgeLeave",
             Some(&user.chan),
             &format!("Admin: {}\r\n", yes_no(user.profile.admin)),
@@ -679,7 +743,7 @@ impl Conference {
             true,
             Pending::Known(DeviceState::NotInUse),
         );
-        self.publish(sys, "ConfbridgeEnd", None, "");
+        self.publish("ConfbridgeEnd", None, "");
         {
             let mut st = lock(&self.st);
             st.ended = true;
@@ -823,10 +887,9 @@ impl Conference {
     }
 
     /// Mutes or unmutes a member (ConfbridgeMute/ConfbridgeUnmute).
-    pub fn set_mute(&self, sys: &System, user: &User, mute: bool) {
+    pub fn set_mute(&self, user: &User, mute: bool) {
         user.muted.store(mute, Ordering::SeqCst);
         self.publish(
-            sys,
             if mute {
                 "ConfbridgeMute"
             } else {
@@ -840,7 +903,7 @@ impl Conference {
     /// `generic_mute_unmute_helper`: `all`, `participants` (non-admins),
     /// or the first member whose channel name starts with `chan_name`
     /// (case-insensitive). False when nobody matched.
-    pub fn mute_matching(&self, sys: &System, chan_name: &str, mute: bool) -> bool {
+    pub fn mute_matching(&self, chan_name: &str, mute: bool) -> bool {
         let all = chan_name.eq_ignore_ascii_case("all");
         let participants = chan_name.eq_ignore_ascii_case("participants");
         let mut found = false;
@@ -848,7 +911,7 @@ impl Conference {
             let name = u.chan.name.to_ascii_lowercase();
             let hit = name.starts_with(&chan_name.to_ascii_lowercase());
             if hit || all || (participants && !u.profile.admin) {
-                self.set_mute(sys, &u, mute);
+                self.set_mute(&u, mute);
                 found = true;
                 if hit {
                     break;
@@ -918,10 +981,19 @@ impl Conference {
             let announce = self.next_announcer_frame(&mut st);
             (members, announce)
         };
+        let mut talk_changes = Vec::new();
         let inputs: Vec<Option<SlinFrame>> = members
             .iter()
             .map(|u| {
                 let f = u.take_input()?;
+                if u.profile.talk_detection_events {
+                    let p = &u.profile;
+                    let changed =
+                        lock(&u.talk).feed(&f, p.dsp_talking_threshold, p.dsp_silence_threshold);
+                    if let Some(on) = changed {
+                        talk_changes.push((u.clone(), on));
+                    }
+                }
                 // Muted by request, waiting for a marked user, or on hold
                 // (`conf_update_user_mute`).
                 if u.muted() || u.waiting() || u.moh.load(Ordering::SeqCst) {
@@ -934,6 +1006,9 @@ impl Conference {
         let mut refs: Vec<Option<&SlinFrame>> = inputs.iter().map(Option::as_ref).collect();
         refs.push(announce.as_ref());
         let mixed = crate::media::mix::mix(&refs);
+        for (u, on) in talk_changes {
+            self.publish_talking(&u, on);
+        }
         for (u, out) in members.iter().zip(mixed) {
             if u.private_sound.load(Ordering::SeqCst) {
                 continue;
@@ -1027,6 +1102,7 @@ mod tests {
             announcer: "CBAnn/test-00000000;2".into(),
             profile: BridgeProfile::new("default_bridge"),
             sounds: SoundPaths::new("/nonexistent"),
+            events: crate::core::events::EventBus::new(),
             st: Mutex::new(ConfState::default()),
             mixing: AtomicBool::new(true),
         }
@@ -1116,6 +1192,22 @@ mod tests {
             (s.bridge_type, s.technology, s.creator),
             ("base", "softmix", "ConfBridge")
         );
+    }
+
+    #[test]
+    fn talk_detection_starts_at_a_loud_frame_and_ends_after_the_silence() {
+        let mut t = TalkState::default();
+        let quiet = [100i16; FRAME_SAMPLES];
+        let loud = [-2000i16; FRAME_SAMPLES];
+        assert_eq!(t.feed(&quiet, 160, 2500), None);
+        assert_eq!(t.feed(&loud, 160, 2500), Some(true));
+        assert_eq!(t.feed(&loud, 160, 2500), None);
+        // 2480 ms of silence: still talking; the 125th frame ends it.
+        for _ in 0..124 {
+            assert_eq!(t.feed(&quiet, 160, 2500), None);
+        }
+        assert_eq!(t.feed(&quiet, 160, 2500), Some(false));
+        assert_eq!(t.feed(&quiet, 160, 2500), None);
     }
 
     #[test]

@@ -370,7 +370,6 @@ fn check_user_option(diags: &mut Vec<Diagnostic>, v: &Variable) {
         "announce_join_leave" | "announce_join_leave_review" if on => {
             "recording and announcing the caller's name"
         }
-        "talk_detection_events" if on => "talk detection",
         "dtmf_passthrough" if on => "passing DTMF into the conference",
         "dsp_drop_silence" if on => "dropping silence",
         "denoise" if on => "noise reduction",
@@ -973,6 +972,7 @@ mod tests {
                         ("dsp_drop_silence", "no"),
                         ("marked", "yes"),
                         ("talk_detection_events", "yes"),
+                        ("dtmf_passthrough", "yes"),
                     ],
                 ),
             ],
@@ -987,7 +987,7 @@ mod tests {
                 "'record_conference': recording a conference is not supported by Asterism",
                 "'mixing_interval': a mixing interval other than 20 ms is not supported by Asterism",
                 "'announce_join_leave': recording and announcing the caller's name is not supported by Asterism",
-                "'talk_detection_events': talk detection is not supported by Asterism",
+                "'dtmf_passthrough': passing DTMF into the conference is not supported by Asterism",
             ]
         );
         assert!(

@@ -51,7 +51,7 @@ pub fn list<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .line("EndMarkedAny", yes_no(p.end_marked_any))
             .line("Waiting", yes_no(u.waiting()))
             .line("Muted", yes_no(u.muted()))
-            .line("Talking", "No")
+            .line("Talking", yes_no(conf.talking(u)))
             .line("AnsweredTime", up)
             .raw(&channel_state(&u.chan.snapshot(), ""))
             .end();
@@ -96,7 +96,7 @@ fn mute_unmute<'a>(s: &'a mut Session, m: &'a Message, mute: bool) -> BoxFuture<
     };
     // The session writes the answer before the events the change
     // raises, as Asterisk's do.
-    if !conf.mute_matching(&sys, channel, mute) {
+    if !conf.mute_matching(channel, mute) {
         return error(m, "No Channel by that name found in Conference.");
     }
     now(Flow::Reply(Reply::ack(
