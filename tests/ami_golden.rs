@@ -749,6 +749,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_park_blindxfer", PromptMask::DigitOnAFrame),
     ("sip_confbridge", PromptMask::ConferenceMix),
     ("sip_confbridge_menu", PromptMask::ConferenceMix),
+    ("sip_confbridge_cli", PromptMask::ConferenceMix),
 ];
 
 fn prompt_interrupted(
@@ -1845,6 +1846,11 @@ fn sip_confbridge() {
 #[test]
 fn sip_confbridge_menu() {
     run("sip_confbridge_menu", true);
+}
+
+#[test]
+fn sip_confbridge_cli() {
+    run("sip_confbridge_cli", true);
 }
 
 #[test]

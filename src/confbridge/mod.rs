@@ -51,6 +51,8 @@ pub const MAX_CONF_NAME: usize = 128;
 #[derive(Default)]
 pub struct Conferences {
     map: Mutex<BTreeMap<String, Arc<Conference>>>,
+    /// Counts conferences made (their order within a hash bucket).
+    made: std::sync::atomic::AtomicU64,
     /// What `CONFBRIDGE()` set on channels (Asterisk's channel
     /// datastore): per channel, the lines of each type in order.
     dynamic: Mutex<Vec<(Weak<Channel>, DynamicLines)>>,
@@ -107,9 +109,15 @@ impl Conferences {
         lock(&self.map).get(&name.to_ascii_lowercase()).cloned()
     }
 
-    /// Every conference, by name.
+    /// Every conference, in the order Asterisk's container of 53 hash
+    /// buckets hands them out (by bucket of the name, then as made).
     pub fn all(&self) -> Vec<Arc<Conference>> {
-        lock(&self.map).values().cloned().collect()
+        let mut all: Vec<Arc<Conference>> = lock(&self.map).values().cloned().collect();
+        all.sort_by_key(|c| c.created);
+        crate::config::views::hash::sort_into_buckets(&mut all, 53, |c| {
+            crate::config::views::hash::str_case_hash(&c.name)
+        });
+        all
     }
 
     pub fn is_empty(&self) -> bool {
@@ -135,6 +143,7 @@ impl Conferences {
         let _ = chans.next_uniqueid();
         let _ = chans.next_uniqueid();
         let conf = Arc::new(Conference {
+            created: self.made.fetch_add(1, Ordering::SeqCst),
             name: name.to_string(),
             uniqueid: crate::core::random_uuid(),
             announcer: format!("CBAnn/{name}-{seq:08x};2"),
@@ -173,6 +182,8 @@ impl Conferences {
 
 /// One conference.
 pub struct Conference {
+    /// When it was made, among the conferences.
+    created: u64,
     pub name: String,
     /// The mixing bridge's id.
     pub uniqueid: String,
@@ -1097,6 +1108,7 @@ mod tests {
 
     fn conference() -> Conference {
         Conference {
+            created: 0,
             name: "test".into(),
             uniqueid: "b".into(),
             announcer: "CBAnn/test-00000000;2".into(),
