@@ -41,6 +41,13 @@ pub fn functions() -> Vec<crate::funcs::Function> {
             syntax: "CONFBRIDGE(type,option)",
         },
         crate::funcs::Function {
+            name: "CONFBRIDGE_CHANNELS",
+            read: Some(confbridge_channels_read),
+            write: None,
+            synopsis: "Lists the channels of a conference (parties, active, waiting, admins, marked).",
+            syntax: "CONFBRIDGE_CHANNELS(type,conf)",
+        },
+        crate::funcs::Function {
             name: "CONFBRIDGE_INFO",
             read: Some(confbridge_info_read),
             write: None,
@@ -73,7 +80,7 @@ fn confbridge_func_write(
     }
     let refuse = || {
         ctx.warning(
-            crate::site!("conf_config_parser.c", 1441, "func_confbridge_helper"),
+            crate::site!("conf_config_parser.c", 1447, "func_confbridge_helper"),
             &format!(
                 "{}({kind},{option}) cannot be set to '{value}'. Invalid type, option, or value.",
                 ctx.name
@@ -113,6 +120,51 @@ fn confbridge_func_write(
     Ok(())
 }
 
+/// `func_confbridge_channels`: the channel names of a conference's
+/// `parties`, `active` or `waiting` members, or its active `admins` or
+/// `marked` ones, comma-separated.
+fn confbridge_channels_read(
+    ctx: &crate::funcs::FuncCtx<'_>,
+    args: &str,
+) -> Result<String, crate::funcs::Failed> {
+    let a = super::split_args(args, ',');
+    let (kind, name) = (
+        a.first().map(String::as_str).unwrap_or(""),
+        a.get(1).map(String::as_str).unwrap_or(""),
+    );
+    if kind.is_empty() || name.is_empty() {
+        ctx.warning(
+            crate::site!("app_confbridge.c", 3983, "func_confbridge_channels"),
+            &format!("Usage: {}(category,confno)", ctx.name),
+        );
+        return Err(crate::funcs::Failed);
+    }
+    let Some(conf) = ctx.sys.confbridge.find(name) else {
+        return Err(crate::funcs::Failed);
+    };
+    let users = conf.users();
+    let pick: Box<dyn Fn(&User) -> bool> = match kind.to_ascii_lowercase().as_str() {
+        "parties" => Box::new(|_| true),
+        "active" => Box::new(|u| !u.waiting()),
+        "waiting" => Box::new(|u| u.waiting()),
+        "admins" => Box::new(|u| !u.waiting() && u.profile.admin),
+        "marked" => Box::new(|u| !u.waiting() && u.profile.marked),
+        _ => {
+            ctx.error(
+                crate::site!("app_confbridge.c", 4036, "func_confbridge_channels"),
+                &format!("Invalid keyword '{kind}' passed to {}.", ctx.name),
+            );
+            return Ok(String::new());
+        }
+    };
+    Ok(users
+        .iter()
+        .filter(|u| pick(u))
+        .map(|u| u.chan.name.clone())
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
 /// `func_confbridge_info`: `parties`, `admins`, `marked`, `locked` or
 /// `muted` of a conference; 0 for one not running.
 fn confbridge_info_read(
@@ -140,7 +192,7 @@ fn confbridge_info_read(
         "muted" => usize::from(conf.all_muted()),
         _ => {
             ctx.error(
-                crate::site!("app_confbridge.c", 4478, "func_confbridge_info"),
+                crate::site!("app_confbridge.c", 4477, "func_confbridge_info"),
                 &format!("Invalid keyword '{kind}' passed to CONFBRIDGE_INFO."),
             );
             0
@@ -153,12 +205,14 @@ fn result(ctx: &AppCtx, value: &str) {
     ctx.set_var("CONFBRIDGE_RESULT", Some(value));
 }
 
-fn failed(ctx: &AppCtx, msg: &str) -> AppResult {
+fn failed(ctx: &AppCtx, line: u32, msg: &str) -> AppResult {
     result(ctx, "FAILED");
-    ctx.warning(
-        crate::site!("app_confbridge.c", 2700, "confbridge_exec"),
-        msg,
-    );
+    let site = crate::core::logger::Site {
+        file: "app_confbridge.c",
+        line,
+        function: "confbridge_exec",
+    };
+    ctx.warning(&site, msg);
     Err(AppExit::Hangup)
 }
 
@@ -170,12 +224,14 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         if name.is_empty() {
             return failed(
                 ctx,
+                2719,
                 "ConfBridge requires an argument (conference name[,options])",
             );
         }
         if name.len() >= MAX_CONF_NAME {
             return failed(
                 ctx,
+                2726,
                 &format!(
                     "ConfBridge does not accept conference names longer than {}",
                     MAX_CONF_NAME - 1
@@ -203,6 +259,7 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         let Some(bprofile) = dyn_bridge.or_else(|| conf.bridge(bname).cloned()) else {
             return failed(
                 ctx,
+                2737,
                 &format!("Conference bridge profile {bname} does not exist"),
             );
         };
@@ -214,6 +271,7 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         let Some(uprofile) = conf.user(uname).cloned() else {
             return failed(
                 ctx,
+                2749,
                 &format!("Conference user profile {uname} does not exist"),
             );
         };
@@ -233,6 +291,7 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         let Some(menu) = conf.menu(mname).cloned() else {
             return failed(
                 ctx,
+                2790,
                 &format!("Conference menu profile {mname} does not exist"),
             );
         };
@@ -561,9 +620,19 @@ async fn run_actions(
                 conf.announce(&s);
                 private(ctx, conf, user, &s).await?;
             }
-            MenuAction::Playback(files) | MenuAction::PlaybackAndContinue(files) => {
-                for f in files.split('&') {
+            MenuAction::Playback(files) => {
+                for f in files.split('&').map(str::trim) {
                     private(ctx, conf, user, f).await?;
+                }
+            }
+            MenuAction::PlaybackAndContinue(files) => {
+                // A digit stops the prompts and starts a sequence of its
+                // own (`action_playback_and_continue`).
+                for f in files.split('&').map(str::trim) {
+                    prompt(ctx, conf, user, f, &mut fed).await?;
+                    if fed.is_some() {
+                        break;
+                    }
                 }
             }
             MenuAction::IncreaseListening => user.adjust_volume(false, 1),
@@ -629,46 +698,68 @@ async fn private(ctx: &AppCtx, conf: &Conference, user: &User, file: &str) -> Re
 /// `ConfKick(conference[,channel])`: `all`, `participants` (non-admins)
 /// or one channel; no channel kicks everyone. Sets CONFKICKSTATUS.
 fn conf_kick(ctx: &AppCtx, data: &str) -> AppResult {
+    let site = |line| crate::core::logger::Site {
+        file: "app_confbridge.c",
+        line,
+        function: "confkick_exec",
+    };
+    let status = |ok: bool| {
+        ctx.set_var(
+            "CONFKICKSTATUS",
+            Some(if ok { "SUCCESS" } else { "FAILURE" }),
+        );
+        Ok(())
+    };
+    if data.is_empty() {
+        ctx.warning(&site(4497), "No conference bridge specified.");
+        return status(false);
+    }
     let args = super::split_args(data, ',');
     let name = args.first().map(String::as_str).unwrap_or("");
-    if name.is_empty() {
-        ctx.warning(
-            crate::site!("app_confbridge.c", 2900, "confkick_exec"),
-            "No conference bridge specified.",
-        );
-        ctx.set_var("CONFKICKSTATUS", Some("FAILURE"));
-        return Ok(());
-    }
     let channel = args.get(1).map(String::as_str).unwrap_or("");
-    let ok = match ctx.sys.confbridge.find(name) {
-        Some(conf) => {
-            kick(
-                &ctx.sys,
-                &conf,
-                if channel.is_empty() { "all" } else { channel },
-            ) > 0
-        }
-        None => false,
+    let Some(conf) = ctx.sys.confbridge.find(name) else {
+        ctx.warning(
+            &site(4507),
+            &format!("No conference bridge named '{name}' found!"),
+        );
+        return status(false);
     };
-    ctx.set_var(
-        "CONFKICKSTATUS",
-        Some(if ok { "SUCCESS" } else { "FAILURE" }),
-    );
-    Ok(())
+    let target = if channel.is_empty() { "all" } else { channel };
+    if kick(&ctx.sys, &conf, target) > 0 {
+        return status(true);
+    }
+    if channel.is_empty()
+        || channel.eq_ignore_ascii_case("all")
+        || channel.eq_ignore_ascii_case("participants")
+    {
+        ctx.warning(
+            &site(4520),
+            &format!("No participants found in conference bridge '{name}'!"),
+        );
+    } else {
+        ctx.warning(
+            &site(4522),
+            &format!("No participant named '{channel}' found in conference bridge '{name}'!"),
+        );
+    }
+    status(false)
 }
 
-/// Kicks `all`, `participants` or one channel; how many were kicked.
+/// Kicks `all`, `participants` (non-admins) or one channel
+/// (`kick_conference_participant`: names without case, members already
+/// kicked left alone); how many were kicked.
 pub fn kick(sys: &crate::core::System, conf: &Conference, channel: &str) -> usize {
+    let all = channel.eq_ignore_ascii_case("all");
+    let participants = channel.eq_ignore_ascii_case("participants");
     let mut n = 0;
-    for u in conf.users() {
-        let hit = match channel {
-            "all" => true,
-            "participants" => !u.profile.admin,
-            c => u.chan.name.eq_ignore_ascii_case(c),
-        };
-        if hit {
-            conf.kick(sys, &u);
+    for u in conf.users().iter().filter(|u| !u.kicked()) {
+        let hit = u.chan.name.eq_ignore_ascii_case(channel);
+        if hit || all || (participants && !u.profile.admin) {
+            conf.kick(sys, u);
             n += 1;
+            if hit {
+                break;
+            }
         }
     }
     n

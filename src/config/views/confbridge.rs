@@ -995,4 +995,40 @@ mod tests {
                 .all(|d| d.severity == Severity::Notice && d.line > 0)
         );
     }
+
+    #[test]
+    fn dialplan_profiles_start_from_the_default_or_a_template() {
+        let cfg = Config {
+            categories: vec![cat("quiet", &[("type", "user"), ("quiet", "yes")])],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let c = ConfbridgeConf::from_config(&cfg, &mut d);
+        let line = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let Ok(Dynamic::User(u)) = c.build_dynamic("user", &[line("admin", "yes")]) else {
+            panic!("a user profile");
+        };
+        assert!(u.admin && !u.quiet && u.name == DEFAULT_USER);
+        let Ok(Dynamic::User(u)) =
+            c.build_dynamic("USER", &[line("template", "quiet"), line("marked", "yes")])
+        else {
+            panic!("a templated user profile");
+        };
+        assert!(u.quiet && u.marked && u.name == "quiet");
+        let Ok(Dynamic::Menu(m)) = c.build_dynamic("menu", &[line("1", "toggle_mute")]) else {
+            panic!("a menu");
+        };
+        assert_eq!(m.entries.len(), 1);
+        // An unknown option or a bad value is refused, naming its line.
+        assert_eq!(
+            c.build_dynamic("user", &[line("admin", "yes"), line("bogus", "1")])
+                .err(),
+            Some(1)
+        );
+        assert!(
+            c.build_dynamic("bridge", &[line("max_members", "x")])
+                .is_err()
+        );
+        assert!(c.build_dynamic("nosuch", &[line("a", "b")]).is_err());
+    }
 }
