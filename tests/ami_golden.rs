@@ -750,6 +750,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_confbridge", PromptMask::ConferenceMix),
     ("sip_confbridge_menu", PromptMask::ConferenceMix),
     ("sip_confbridge_cli", PromptMask::ConferenceMix),
+    ("sip_confbridge_moh", PromptMask::ConferenceMix),
 ];
 
 fn prompt_interrupted(
@@ -1851,6 +1852,11 @@ fn sip_confbridge_menu() {
 #[test]
 fn sip_confbridge_cli() {
     run("sip_confbridge_cli", true);
+}
+
+#[test]
+fn sip_confbridge_moh() {
+    run("sip_confbridge_moh", true);
 }
 
 #[test]

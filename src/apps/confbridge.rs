@@ -329,8 +329,10 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         confr.allow_moh(&ctx.sys, &user, true);
         confr.enter(&user);
         let outcome = stay(ctx, &confr, &user, &menu).await;
-        confr.allow_moh(&ctx.sys, &user, false);
         confr.leave_bridge(&ctx.sys, &user);
+        // Music playing on stays until the kicked prompt replaces it or the
+        // member is gone (`leave_conference`).
+        confr.hold_moh(&user);
         if !user.kicked() && ctx.chan.check_hangup() {
             result(ctx, "HANGUP");
         }

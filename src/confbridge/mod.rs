@@ -730,6 +730,14 @@ impl Conference {
     /// conference: the device is free, ConfbridgeEnd, the video source is
     /// dropped, the announcer hangs up, the bridge is destroyed.
     pub fn remove_user(&self, sys: &System, user: &Arc<User>) {
+        if user.moh.load(Ordering::SeqCst) {
+            let ctx = crate::apps::AppCtx {
+                sys: sys.arc(),
+                chan: user.chan.clone(),
+            };
+            crate::apps::moh::moh_stop(&ctx);
+            user.set_moh(false);
+        }
         let was_marked = user.is_marked();
         let last = {
             let mut st = lock(&self.st);
@@ -884,6 +892,12 @@ impl Conference {
             user.set_moh(false);
         }
         self.update_moh(sys);
+    }
+
+    /// The member's music is no more the conference's to start or stop;
+    /// what plays goes on until something replaces it or it is gone.
+    pub fn hold_moh(&self, user: &User) {
+        user.moh_ready.store(false, Ordering::SeqCst);
     }
 
     /// Queues a sound for everyone in the bridge.
