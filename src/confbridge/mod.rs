@@ -150,6 +150,7 @@ impl Conferences {
             profile: profile.clone(),
             sounds: SoundPaths::from_conf(&sys.conf),
             events: chans.events.clone(),
+            sys: Arc::downgrade(&sys.arc()),
             st: Mutex::new(ConfState::default()),
             mixing: AtomicBool::new(true),
         });
@@ -193,6 +194,8 @@ pub struct Conference {
     sounds: SoundPaths,
     /// Where its events go (the mixer raises ConfbridgeTalking).
     events: crate::core::events::EventBus,
+    /// For the announcer's log lines.
+    sys: Weak<System>,
     st: Mutex<ConfState>,
     /// The mixer runs until the conference ends.
     mixing: AtomicBool,
@@ -1061,7 +1064,23 @@ impl Conference {
                 .sounds
                 .open(&sound, &self.profile_language(), Codec::Slin)
             {
-                Ok(p) => st.playing = Some(Box::new(p)),
+                Ok(p) => {
+                    // The announcer's own half plays it, as Asterisk logs.
+                    if let Some(sys) = self.sys.upgrade() {
+                        sys.pbx.logger.verbose(
+                            3,
+                            crate::site!("file.c", 1398, "ast_streamfile"),
+                            None,
+                            &format!(
+                                "<{}1> Playing '{sound}.{}' (language '{}')",
+                                self.announcer.trim_end_matches('2'),
+                                p.format().media_format_name(),
+                                self.profile_language()
+                            ),
+                        );
+                    }
+                    st.playing = Some(Box::new(p));
+                }
                 Err(e) => {
                     tracing::warn!(conference = %self.name, %sound, "cannot play: {e}");
                 }
@@ -1129,6 +1148,7 @@ mod tests {
             profile: BridgeProfile::new("default_bridge"),
             sounds: SoundPaths::new("/nonexistent"),
             events: crate::core::events::EventBus::new(),
+            sys: Weak::new(),
             st: Mutex::new(ConfState::default()),
             mixing: AtomicBool::new(true),
         }
