@@ -13,6 +13,7 @@ pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod cmdline;
+pub mod confbridge;
 pub mod config;
 pub mod core;
 pub mod funcs;

@@ -155,7 +155,7 @@ impl Sipp {
         let name = format!("{:02}-{driver}-{scenario}", self.count);
         let child = std::process::Command::new(common::repo().join("sip-scenarios/run.sh"))
             .arg("-o")
-            .arg(self.out.path())
+            .arg(self.out_dir())
             .arg("-n")
             .arg(&name)
             .arg(scenario)
@@ -175,13 +175,21 @@ impl Sipp {
         if out.status.success() {
             return Ok(());
         }
-        let trace = std::fs::read_to_string(self.out.path().join(format!("{name}.sip.log")))
+        let trace = std::fs::read_to_string(self.out_dir().join(format!("{name}.sip.log")))
             .unwrap_or_default();
         Err(format!(
             "sipp {name} failed ({}): {}\n{trace}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
         ))
+    }
+
+    /// Where SIPp's traces go: AMI_SIPP_OUT (kept, as capture.py keeps
+    /// the reference's), else a temporary directory.
+    fn out_dir(&self) -> PathBuf {
+        std::env::var_os("AMI_SIPP_OUT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.out.path().to_path_buf())
     }
 
     fn run(&mut self, spec: &str) -> Result<(), String> {
@@ -754,6 +762,16 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
         } else if event == "TestEvent" && state == "AOR_CONTACT_QUALIFY_RESULT" && n == "RTT" {
             // A round trip in microseconds, as RoundtripUsec.
             *v = "<usec>".into();
+        } else if event == "DeviceStateChange"
+            && n == "State"
+            && get("Device").starts_with("CBAnn/")
+        {
+            // A conference's announcer device as its channels hang up:
+            // each change is looked up when processed, whether the other
+            // half is still there or not (INUSE then UNKNOWN in three
+            // captures of sip_confbridge, UNKNOWN twice in two of
+            // sip_confbridge_menu).
+            *v = "<announcer hangup>".into();
         } else if event == "DialState" && (n == "DestChannelState" || n == "DestChannelStateDesc") {
             *v = "<volatile>".into();
         } else if event == "RTCPSent" || event == "RTCPReceived" {
@@ -941,6 +959,14 @@ enum PromptMask {
     /// (sip_dtmf 102/103, pjsip_dtmf 103/104). RTPAUDIOQOS `txcount` is
     /// masked.
     DigitOverRtp,
+    /// A conference member is sent one mixed frame per mixing period from
+    /// when it enters the bridge to when it leaves, around prompts whose
+    /// ends fall where the scenario's AMI actions (not a frame clock) put
+    /// them: two captures of sip_confbridge counted 526/525 and 167/168
+    /// (RTPAUDIOQOS `txcount` of 1000 and 1001) and the mid-call report
+    /// 249/250. Every member's `txcount` and its RTCP reports'
+    /// `SentPackets`/`SentOctets`/`SentRTP` are masked.
+    ConferenceMix,
 }
 
 const PROMPT_MASKS: &[(&str, PromptMask)] = &[
@@ -959,6 +985,10 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     // three captures, 176 in ours before the DTMF reading above was
     // fixed.
     ("sip_park_blindxfer", PromptMask::DigitOnAFrame),
+    ("sip_confbridge", PromptMask::ConferenceMix),
+    ("sip_confbridge_menu", PromptMask::ConferenceMix),
+    ("sip_confbridge_cli", PromptMask::ConferenceMix),
+    ("sip_confbridge_moh", PromptMask::ConferenceMix),
 ];
 
 fn prompt_interrupted(
@@ -975,15 +1005,19 @@ fn prompt_interrupted(
         });
         let qos = m.iter().any(|(n, v)| n == "Variable" && v == "RTPAUDIOQOS");
         let report = m.iter().any(|(n, v)| n == "Event" && v == "RTCPSent");
-        if !transferer {
+        if !transferer && !matches!(mask, PromptMask::ConferenceMix) {
             continue;
         }
         for (n, v) in m.iter_mut() {
             match mask {
-                PromptMask::DigitOnAFrame | PromptMask::DigitOverRtp if qos && n == "Value" => {
+                PromptMask::DigitOnAFrame
+                | PromptMask::DigitOverRtp
+                | PromptMask::ConferenceMix
+                    if qos && n == "Value" =>
+                {
                     *v = count.replace_all(v, "${1}txcount=<prompt>").into_owned();
                 }
-                PromptMask::ReportMidPrompt
+                PromptMask::ReportMidPrompt | PromptMask::ConferenceMix
                     if report && matches!(n.as_str(), "SentPackets" | "SentOctets" | "SentRTP") =>
                 {
                     *v = "<prompt>".into();
@@ -1113,6 +1147,15 @@ fn show(m: &[(String, String)]) -> String {
 /// (README).
 fn channel_of(m: &[(String, String)]) -> Option<String> {
     let header = |name: &str| m.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    // A conference's events about a member travel on app_confbridge's
+    // topic, apart from the channel's own: two captures of
+    // sip_confbridge put ConfbridgeJoin before and after the BRIDGEPEER
+    // VarSets of the same join.
+    if header("Event").is_some_and(|e| e.starts_with("Confbridge"))
+        && let Some(c) = header("Channel")
+    {
+        return Some(format!("confbridge {c}"));
+    }
     if let Some(c) = m
         .iter()
         .find(|(n, _)| n == "Channel" || n == "DestChannel" || n == "LocalOneChannel")
@@ -2076,6 +2119,26 @@ fn sip_atxfer_noanswer() {
 #[test]
 fn sip_park() {
     run("sip_park", true);
+}
+
+#[test]
+fn sip_confbridge() {
+    run("sip_confbridge", true);
+}
+
+#[test]
+fn sip_confbridge_menu() {
+    run("sip_confbridge_menu", true);
+}
+
+#[test]
+fn sip_confbridge_cli() {
+    run("sip_confbridge_cli", true);
+}
+
+#[test]
+fn sip_confbridge_moh() {
+    run("sip_confbridge_moh", true);
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod background;
 pub mod builtins;
 pub mod cdr;
 pub mod clearhash;
+pub mod confbridge;
 pub mod dial;
 pub mod echo;
 pub mod exec;
@@ -135,6 +136,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(queue::apps());
     all.extend(say::apps());
     all.extend(clearhash::apps());
+    all.extend(confbridge::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());
     all.extend(read::apps());
@@ -158,6 +160,18 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
 
 pub fn registry() -> &'static [App] {
     &REGISTRY
+}
+
+/// Whether the module that registers `app` runs now (app_confbridge's
+/// applications exist only with confbridge.conf).
+pub fn available(sys: &System, app: &App) -> bool {
+    match app.name {
+        "ConfBridge" | "ConfKick" => {
+            let loaded = sys.loaded();
+            loaded.confbridge.running(&loaded.modules)
+        }
+        _ => true,
+    }
 }
 
 /// Finds an application, case-insensitively as Asterisk does.

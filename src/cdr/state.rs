@@ -1699,6 +1699,7 @@ mod tests {
             num_channels: 1,
             creator: "",
             name: String::new(),
+            ..Default::default()
         };
         for s in [r.last["1.0"].clone(), r.last["1.1"].clone()] {
             r.feed(

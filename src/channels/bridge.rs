@@ -128,6 +128,7 @@ impl Bridge {
             num_channels: lock(&self.members).len(),
             creator: h.map_or("", |h| h.creator),
             name: h.map(|h| h.name.clone()).unwrap_or_default(),
+            ..Default::default()
         }
     }
 

@@ -1,5 +1,7 @@
 //! `confbridge show profile …` and `confbridge show menu(s)`
-//! (app_confbridge's config parser commands).
+//! (app_confbridge's config parser commands), and the running
+//! conferences' `confbridge list`, `kick`, `mute`/`unmute`,
+//! `lock`/`unlock`.
 
 use std::fmt::Write as _;
 
@@ -43,7 +45,180 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: confbridge show profile menus\n       Lists the ConfBridge menus.\n",
             list_menus,
         ),
+        CliEntry::new(
+            "confbridge list",
+            "Usage: confbridge list [<name>]\n       Lists the running conferences, or the participants of one.\n\n       Flags of a participant:\n         A - an admin\n         M - a marked user\n         W - waits for a marked user to join\n         E - is kicked once the last marked user leaves\n         m - muted\n         w - waiting for a marked user\n",
+            list_conferences,
+        ),
+        CliEntry::new(
+            "confbridge kick",
+            "Usage: confbridge kick <conference> <channel>\n       Kicks a channel out of a conference (all: everyone, participants: the non-admins).\n",
+            kick,
+        ),
+        CliEntry::new(
+            "confbridge mute",
+            "Usage: confbridge mute <conference> <channel>\n       Mutes a channel of a conference (all: everyone, participants: the non-admins);\n       a prefix names the first channel it matches.\n",
+            mute,
+        ),
+        CliEntry::new(
+            "confbridge unmute",
+            "Usage: confbridge unmute <conference> <channel>\n       Unmutes a channel of a conference (all: everyone, participants: the non-admins);\n       a prefix names the first channel it matches.\n",
+            unmute,
+        ),
+        CliEntry::new(
+            "confbridge lock",
+            "Usage: confbridge lock <conference>\n       Locks a conference: no new non-admin may join it.\n",
+            lock,
+        ),
+        CliEntry::new(
+            "confbridge unlock",
+            "Usage: confbridge unlock <conference>\n       Unlocks a locked conference.\n",
+            unlock,
+        ),
     ]
+}
+
+fn yes_no_cli(b: bool) -> &'static str {
+    if b { "Yes" } else { "No" }
+}
+
+/// `handle_cli_confbridge_list`.
+fn list_conferences(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    match a.argc() {
+        2 => {
+            out.push_str("Conference Bridge Name           Users  Marked Locked Muted\n");
+            out.push_str("================================ ====== ====== ====== =====\n");
+            for c in sys.confbridge.all() {
+                let _ = writeln!(
+                    out,
+                    "{:<32} {:>6} {:>6} {:<6} {}",
+                    c.name,
+                    c.count(),
+                    c.marked(),
+                    yes_no_cli(c.locked()),
+                    yes_no_cli(c.all_muted())
+                );
+            }
+            CliResult::Success
+        }
+        3 => {
+            let name = a.arg(2).unwrap_or("");
+            let Some(c) = sys.confbridge.find(name) else {
+                let _ = writeln!(out, "No conference bridge named '{name}' found!");
+                return CliResult::Success;
+            };
+            out.push_str("Channel                        Flags  User Profile     Bridge Profile   Menu             CallerID\n");
+            out.push_str("============================== ====== ================ ================ ================ ================\n");
+            for u in c.users() {
+                let cid = u
+                    .chan
+                    .lock()
+                    .caller
+                    .id
+                    .number()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "<unknown>".into());
+                let _ = writeln!(
+                    out,
+                    "{:<30} {:<6} {:<16} {:<16} {:<16} {}",
+                    u.chan.name,
+                    u.flags(),
+                    u.profile.name,
+                    u.bridge_profile,
+                    u.menu,
+                    cid
+                );
+            }
+            CliResult::Success
+        }
+        _ => CliResult::ShowUsage,
+    }
+}
+
+/// `handle_cli_confbridge_kick`.
+fn kick(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let (name, chan) = (a.arg(2).unwrap_or(""), a.arg(3).unwrap_or(""));
+    let Some(c) = sys.confbridge.find(name) else {
+        let _ = writeln!(out, "No conference bridge named '{name}' found!");
+        return CliResult::Success;
+    };
+    if crate::apps::confbridge::kick(sys, &c, chan) == 0 {
+        if chan.eq_ignore_ascii_case("all") || chan.eq_ignore_ascii_case("participants") {
+            out.push_str("No participants found!\n");
+        } else {
+            let _ = writeln!(out, "No participant named '{chan}' found!");
+        }
+        return CliResult::Success;
+    }
+    let _ = writeln!(out, "Kicked '{chan}' out of conference '{name}'");
+    CliResult::Success
+}
+
+/// `cli_mute_unmute_helper`.
+fn mute_unmute(sys: &System, a: &CliArgs<'_>, out: &mut String, mute: bool) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let (name, chan) = (a.arg(2).unwrap_or(""), a.arg(3).unwrap_or(""));
+    let Some(c) = sys.confbridge.find(name) else {
+        let _ = writeln!(out, "No conference bridge named '{name}' found!");
+        return CliResult::Success;
+    };
+    if !c.mute_matching(chan, mute) {
+        if chan.eq_ignore_ascii_case("all") || chan.eq_ignore_ascii_case("participants") {
+            let _ = writeln!(out, "No participants found in conference {name}");
+        } else {
+            let _ = writeln!(out, "No channel named '{chan}' found in conference {name}");
+        }
+        return CliResult::Success;
+    }
+    let _ = writeln!(
+        out,
+        "{} {chan} from confbridge {name}",
+        if mute { "Muting" } else { "Unmuting" }
+    );
+    CliResult::Success
+}
+
+fn mute(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    mute_unmute(sys, a, out, true)
+}
+
+fn unmute(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    mute_unmute(sys, a, out, false)
+}
+
+/// `handle_cli_confbridge_lock` / `_unlock`.
+fn lock_unlock(sys: &System, a: &CliArgs<'_>, out: &mut String, lock: bool) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(2).unwrap_or("");
+    match sys.confbridge.find(name) {
+        None => {
+            let _ = writeln!(out, "Conference {name} is not found");
+        }
+        Some(c) => {
+            c.set_locked(lock);
+            let _ = writeln!(
+                out,
+                "Conference {name} is {}.",
+                if lock { "locked" } else { "unlocked" }
+            );
+        }
+    }
+    CliResult::Success
+}
+
+fn lock(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    lock_unlock(sys, a, out, true)
+}
+
+fn unlock(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    lock_unlock(sys, a, out, false)
 }
 
 /// Sound lines of `confbridge show profile bridge`, with Asterisk's labels

@@ -337,6 +337,8 @@ fn registered(system: &System, command: &str) -> bool {
     command_module(command).is_none_or(|m| match m {
         // res_parking declines to load without res_parking.conf.
         "res_parking" => loaded.parking.running(&loaded.modules),
+        // app_confbridge declines to load without confbridge.conf.
+        "app_confbridge" => loaded.confbridge.running(&loaded.modules),
         m => loaded.modules.loads(m),
     })
 }

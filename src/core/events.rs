@@ -226,7 +226,7 @@ pub enum BridgeAction {
 }
 
 /// A bridge as events show it (`ast_bridge_snapshot`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BridgeSnapshot {
     pub uniqueid: String,
     pub bridge_type: &'static str,
@@ -236,6 +236,10 @@ pub struct BridgeSnapshot {
     /// lot's bridge is `Parking`'s, named after the lot.
     pub creator: &'static str,
     pub name: String,
+    /// The video source mode when not `none` (a conference's `single`),
+    /// and the source's uniqueid (empty: none chosen).
+    pub video_mode: &'static str,
+    pub video_source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -401,6 +401,8 @@ pub struct System {
     pub parking: crate::parking::Parking,
     /// The call queues' members and callers (app_queue).
     pub queues: crate::queue::Queues,
+    /// The running conferences (app_confbridge).
+    pub confbridge: crate::confbridge::Conferences,
     this: Weak<System>,
 }
 
@@ -441,6 +443,7 @@ impl System {
             cdr: crate::cdr::Engine::new(),
             parking: Default::default(),
             queues: Default::default(),
+            confbridge: Default::default(),
             this: this.clone(),
         }))
     }

@@ -136,6 +136,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(pjsip::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
+    all.extend(crate::apps::confbridge::functions());
     all.sort_by(|a, b| a.name.cmp(b.name));
     all
 });

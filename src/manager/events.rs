@@ -71,21 +71,32 @@ pub fn bridge_state(b: &BridgeSnapshot) -> String {
 /// `ast_manager_build_bridge_state_string_prefix`: the same headers, each
 /// name after `prefix` (`To`, `From`, `Orig`, `Second`).
 pub fn bridge_state_prefixed(b: &BridgeSnapshot, p: &str) -> String {
-    format!(
+    let mut s = format!(
         "{p}BridgeUniqueid: {}\r\n\
          {p}BridgeType: {}\r\n\
          {p}BridgeTechnology: {}\r\n\
          {p}BridgeCreator: {}\r\n\
          {p}BridgeName: {}\r\n\
          {p}BridgeNumChannels: {}\r\n\
-         {p}BridgeVideoSourceMode: none\r\n",
+         {p}BridgeVideoSourceMode: {}\r\n",
         b.uniqueid,
         b.bridge_type,
         b.technology,
         or_unknown(b.creator),
         or_unknown(&b.name),
-        b.num_channels
-    )
+        b.num_channels,
+        if b.video_mode.is_empty() {
+            "none"
+        } else {
+            b.video_mode
+        }
+    );
+    // A single source is named once chosen (`ast_manager_build_bridge_
+    // state_string_prefix`).
+    if !b.video_source.is_empty() {
+        s.push_str(&format!("{p}BridgeVideoSource: {}\r\n", b.video_source));
+    }
+    s
 }
 
 fn or_unknown(s: &str) -> &str {

@@ -75,7 +75,7 @@ pub async fn spawn_extension(ctx: &AppCtx) -> Spawn {
         Err(status) => return Spawn::NotFound(status),
     };
     drop(loaded);
-    let Some(app) = apps::find(&app_name) else {
+    let Some(app) = apps::find(&app_name).filter(|a| apps::available(&ctx.sys, a)) else {
         ctx.warning(
             crate::site!("pbx.c", 2958, "pbx_extension_helper"),
             &format!("No application '{app_name}' for extension ({context}, {exten}, {priority})"),

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::hash::{sort_into_buckets, str_case_hash};
 use super::values::{set_bool, set_parsed};
-use super::{View, bad_value, replace_named, report_unknown, section_note};
-use crate::config::{Category, Config, Diagnostic, is_false, is_true};
+use super::{View, bad_value, line_note, replace_named, report_unknown, section_note};
+use crate::config::{Category, Config, Diagnostic, Severity, Variable, is_false, is_true};
 
 pub const DEFAULT_BRIDGE: &str = "default_bridge";
 pub const DEFAULT_USER: &str = "default_user";
@@ -290,9 +290,18 @@ pub struct ConfbridgeConf {
     pub bridges: Vec<BridgeProfile>,
     pub users: Vec<UserProfile>,
     pub menus: Vec<Menu>,
+    /// confbridge.conf was there: app_confbridge declines to load
+    /// without it.
+    #[serde(skip)]
+    pub present: bool,
 }
 
 impl ConfbridgeConf {
+    /// Whether app_confbridge runs: loaded by modules.conf and configured.
+    pub fn running(&self, modules: &super::modules::ModulesConf) -> bool {
+        self.present && modules.loads("app_confbridge")
+    }
+
     pub fn bridge(&self, name: &str) -> Option<&BridgeProfile> {
         self.bridges
             .iter()
@@ -312,6 +321,81 @@ impl ConfbridgeConf {
     }
 }
 
+/// Reports an option the conferences of Asterism do not carry out.
+fn not_built(diags: &mut Vec<Diagnostic>, v: &Variable, what: &str) {
+    line_note(
+        diags,
+        Severity::Notice,
+        v,
+        format!("'{}': {what} is not supported by Asterism", v.name),
+    );
+}
+
+/// Bridge profile options set to something the mixer does not do.
+fn check_bridge_option(diags: &mut Vec<Diagnostic>, v: &Variable) {
+    let val = v.value.trim();
+    let set = !val.is_empty();
+    let what = match v.name.to_ascii_lowercase().as_str() {
+        "record_conference" if is_true(val) => "recording a conference",
+        "record_file" | "record_options" | "record_command" if set => "recording a conference",
+        "record_file_append" | "record_file_timestamp" if is_true(val) => "recording a conference",
+        "regcontext" if set => "registering conferences in a context",
+        "video_mode" if !val.eq_ignore_ascii_case("none") => "conference video",
+        "video_update_discard"
+        | "remb_send_interval"
+        | "remb_behavior"
+        | "remb_estimated_bitrate"
+            if set =>
+        {
+            "conference video"
+        }
+        "internal_sample_rate" | "maximum_sample_rate"
+            if !matches!(val.to_ascii_lowercase().as_str(), "auto" | "none" | "8000") =>
+        {
+            "mixing at a rate other than 8000 Hz"
+        }
+        "mixing_interval" if val != "20" => "a mixing interval other than 20 ms",
+        "binaural_active" if is_true(val) => "binaural mixing",
+        "jitterbuffer" if is_true(val) => "a jitter buffer on the conference",
+        "enable_events" if is_true(val) => "events to the participants' devices",
+        _ => return,
+    };
+    not_built(diags, v, what);
+}
+
+/// User profile options set to something the conferences do not do.
+fn check_user_option(diags: &mut Vec<Diagnostic>, v: &Variable) {
+    let on = is_true(v.value.trim());
+    let what = match v.name.to_ascii_lowercase().as_str() {
+        "announce_join_leave" | "announce_join_leave_review" if on => {
+            "recording and announcing the caller's name"
+        }
+        "dtmf_passthrough" if on => "passing DTMF into the conference",
+        "dsp_drop_silence" if on => "dropping silence",
+        "denoise" if on => "noise reduction",
+        "jitterbuffer" if on => "a jitter buffer",
+        "send_events" | "echo_events" if on => "events to the participant's device",
+        "text_messaging" if on => "relaying text messages",
+        _ => return,
+    };
+    not_built(diags, v, what);
+}
+
+/// Menu actions the conferences do not carry out.
+fn check_menu_actions(diags: &mut Vec<Diagnostic>, v: &Variable, actions: &[MenuAction]) {
+    for a in actions {
+        let what = match a {
+            MenuAction::ToggleBinaural => "binaural mixing (toggle_binaural)",
+            MenuAction::DialplanExec { .. } => "running the dialplan from a menu (dialplan_exec)",
+            MenuAction::SetSingleVideoSrc | MenuAction::ReleaseSingleVideoSrc => {
+                "conference video (set/release_as_single_video_src)"
+            }
+            _ => continue,
+        };
+        not_built(diags, v, what);
+    }
+}
+
 fn parse_bridge(
     cfg: &Config,
     cat: &Category,
@@ -320,6 +404,7 @@ fn parse_bridge(
 ) -> BridgeProfile {
     let mut p = BridgeProfile::new(&cat.name);
     for v in &cat.variables {
+        check_bridge_option(diags, v);
         let val = v.value.as_str();
         let name = v.name.to_ascii_lowercase();
         match name.as_str() {
@@ -430,6 +515,7 @@ fn parse_user(
 ) -> UserProfile {
     let mut p = UserProfile::new(&cat.name);
     for v in &cat.variables {
+        check_user_option(diags, v);
         let val = v.value.as_str();
         match v.name.to_ascii_lowercase().as_str() {
             "type" => {}
@@ -626,6 +712,7 @@ fn parse_menu(
         }
         match parse_actions(&v.value) {
             Ok(actions) => {
+                check_menu_actions(diags, v, &actions);
                 // A later line for the same digits replaces the earlier one.
                 m.entries.retain(|e| !e.dtmf.eq_ignore_ascii_case(&v.name));
                 m.entries.push(MenuEntry {
@@ -639,12 +726,90 @@ fn parse_menu(
     m
 }
 
+/// What `CONFBRIDGE(type,option)=value` builds (`func_confbridge_
+/// helper`): a bridge or user profile, or a menu.
+#[derive(Debug, Clone)]
+pub enum Dynamic {
+    Bridge(BridgeProfile),
+    User(UserProfile),
+    Menu(Menu),
+}
+
+impl ConfbridgeConf {
+    /// The profile or menu of type `kind` (`bridge`, `user`, `menu`) that
+    /// `lines` set, in order: on a copy of the default one unless the
+    /// first line names a `template` (whose name it takes, as Asterisk
+    /// copies the whole profile). `Err` names the first line Asterisk
+    /// would refuse (an unknown option or a bad value) and what is wrong.
+    pub fn build_dynamic(&self, kind: &str, lines: &[(String, String)]) -> Result<Dynamic, usize> {
+        let default = match kind.to_ascii_lowercase().as_str() {
+            "bridge" => DEFAULT_BRIDGE,
+            "user" => DEFAULT_USER,
+            "menu" => DEFAULT_MENU,
+            _ => return Err(0),
+        };
+        let origin = |line: u32| crate::config::Origin {
+            file: std::sync::Arc::from(std::path::Path::new("CONFBRIDGE")),
+            line,
+        };
+        let templated = lines
+            .first()
+            .is_some_and(|(n, _)| n.eq_ignore_ascii_case("template"));
+        let mut vars = Vec::new();
+        if !templated {
+            vars.push(("template".to_string(), default.to_string()));
+        }
+        vars.extend(lines.iter().cloned());
+        let first_line = u32::from(!templated);
+        let variables = vars
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, value))| Variable {
+                name,
+                value,
+                object: false,
+                inherited: false,
+                origin: origin(i as u32),
+            })
+            .collect();
+        let name = match lines.first() {
+            Some((n, v)) if n.eq_ignore_ascii_case("template") => v.clone(),
+            _ => default.to_string(),
+        };
+        let cat = Category {
+            name,
+            template: false,
+            inherits: Vec::new(),
+            variables,
+            origin: origin(0),
+        };
+        let cfg = Config::default();
+        let mut diags = Vec::new();
+        let built = match default {
+            DEFAULT_BRIDGE => Dynamic::Bridge(parse_bridge(&cfg, &cat, self, &mut diags)),
+            DEFAULT_USER => Dynamic::User(parse_user(&cfg, &cat, self, &mut diags)),
+            _ => Dynamic::Menu(parse_menu(&cfg, &cat, self, &mut diags)),
+        };
+        // Options the conferences do not carry out are set all the same.
+        let refused = diags.iter().find(|d| {
+            d.severity != Severity::Notice || d.message.starts_with("unknown or unsupported option")
+        });
+        match refused {
+            Some(d) => Err((d.line - first_line) as usize),
+            None => Ok(built),
+        }
+    }
+}
+
 /// Bucket of a profile name in app_confbridge's 283-bucket containers.
 impl View for ConfbridgeConf {
     const FILE: &'static str = "confbridge.conf";
 
     fn from_config(cfg: &Config, diags: &mut Vec<Diagnostic>) -> Self {
-        let mut conf = ConfbridgeConf::default();
+        let mut conf = ConfbridgeConf {
+            present: true,
+            ..Default::default()
+        };
         for cat in cfg.sections() {
             if cat.name.eq_ignore_ascii_case("general") {
                 // Reserved by Asterisk, with no options.
@@ -736,7 +901,10 @@ mod tests {
         };
         let mut d = Vec::new();
         let c = ConfbridgeConf::from_config(&cfg, &mut d);
-        assert_eq!(d.len(), 1, "{d:?}");
+        // `bogus`, and the menu's dialplan_exec (not built).
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d.iter().any(|d| d.message
+            == "'0': running the dialplan from a menu (dialplan_exec) is not supported by Asterism"));
         let b = c.bridge("CONF").expect("bridge");
         assert_eq!(
             (b.max_members, b.mixing_interval, b.language.as_str()),
@@ -779,5 +947,88 @@ mod tests {
             ]
         );
         assert!(c.menu(DEFAULT_MENU).is_some_and(|m| m.entries.is_empty()));
+    }
+
+    #[test]
+    fn options_the_conferences_do_not_carry_out_are_reported() {
+        let cfg = Config {
+            categories: vec![
+                cat(
+                    "b",
+                    &[
+                        ("type", "bridge"),
+                        ("record_conference", "yes"),
+                        ("video_mode", "none"),
+                        ("mixing_interval", "40"),
+                        ("internal_sample_rate", "8000"),
+                        ("max_members", "3"),
+                    ],
+                ),
+                cat(
+                    "u",
+                    &[
+                        ("type", "user"),
+                        ("announce_join_leave", "yes"),
+                        ("dsp_drop_silence", "no"),
+                        ("marked", "yes"),
+                        ("talk_detection_events", "yes"),
+                        ("dtmf_passthrough", "yes"),
+                    ],
+                ),
+            ],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        ConfbridgeConf::from_config(&cfg, &mut d);
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "'record_conference': recording a conference is not supported by Asterism",
+                "'mixing_interval': a mixing interval other than 20 ms is not supported by Asterism",
+                "'announce_join_leave': recording and announcing the caller's name is not supported by Asterism",
+                "'dtmf_passthrough': passing DTMF into the conference is not supported by Asterism",
+            ]
+        );
+        assert!(
+            d.iter()
+                .all(|d| d.severity == Severity::Notice && d.line > 0)
+        );
+    }
+
+    #[test]
+    fn dialplan_profiles_start_from_the_default_or_a_template() {
+        let cfg = Config {
+            categories: vec![cat("quiet", &[("type", "user"), ("quiet", "yes")])],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let c = ConfbridgeConf::from_config(&cfg, &mut d);
+        let line = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let Ok(Dynamic::User(u)) = c.build_dynamic("user", &[line("admin", "yes")]) else {
+            panic!("a user profile");
+        };
+        assert!(u.admin && !u.quiet && u.name == DEFAULT_USER);
+        let Ok(Dynamic::User(u)) =
+            c.build_dynamic("USER", &[line("template", "quiet"), line("marked", "yes")])
+        else {
+            panic!("a templated user profile");
+        };
+        assert!(u.quiet && u.marked && u.name == "quiet");
+        let Ok(Dynamic::Menu(m)) = c.build_dynamic("menu", &[line("1", "toggle_mute")]) else {
+            panic!("a menu");
+        };
+        assert_eq!(m.entries.len(), 1);
+        // An unknown option or a bad value is refused, naming its line.
+        assert_eq!(
+            c.build_dynamic("user", &[line("admin", "yes"), line("bogus", "1")])
+                .err(),
+            Some(1)
+        );
+        assert!(
+            c.build_dynamic("bridge", &[line("max_members", "x")])
+                .is_err()
+        );
+        assert!(c.build_dynamic("nosuch", &[line("a", "b")]).is_err());
     }
 }

@@ -5,6 +5,7 @@
 mod agi;
 mod channel;
 mod command;
+mod confbridge;
 mod config;
 /// `ast_config_text_file_save2`'s rendering, for modules that rewrite their own files.
 pub(crate) use config::render as render_config;
@@ -63,6 +64,8 @@ impl Action {
             }
             // res_parking declines to load without res_parking.conf.
             Some("res_parking") => loaded.parking.running(&loaded.modules),
+            // app_confbridge declines to load without confbridge.conf.
+            Some("app_confbridge") => loaded.confbridge.running(&loaded.modules),
             Some(m) => loaded.modules.loads(m),
         }
     }
@@ -145,6 +148,76 @@ pub static ACTIONS: &[Action] = &[
         COMMAND,
         "Run a CLI command and return its output.",
         command::command
+    ),
+    action!(
+        "ConfbridgeKick",
+        CALL,
+        "Remove participants from a conference.",
+        confbridge::kick,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeList",
+        REPORTING,
+        "List the participants of a conference.",
+        confbridge::list,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeListRooms",
+        REPORTING,
+        "List the running conferences.",
+        confbridge::list_rooms,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeLock",
+        CALL,
+        "Lock a conference against new participants.",
+        confbridge::lock,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeMute",
+        CALL,
+        "Mute conference participants.",
+        confbridge::mute,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeSetSingleVideoSrc",
+        CALL,
+        "Make a participant the conference's single video source.",
+        confbridge::set_single_video_src,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeStartRecord",
+        SYSTEM,
+        "Start recording a conference.",
+        confbridge::start_record,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeStopRecord",
+        SYSTEM,
+        "Stop recording a conference.",
+        confbridge::stop_record,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeUnlock",
+        CALL,
+        "Unlock a conference.",
+        confbridge::unlock,
+        "app_confbridge"
+    ),
+    action!(
+        "ConfbridgeUnmute",
+        CALL,
+        "Unmute conference participants.",
+        confbridge::unmute,
+        "app_confbridge"
     ),
     action!(
         "CoreSettings",
