@@ -36,7 +36,7 @@ pub struct Command {
 }
 
 macro_rules! cmd {
-    ($words:expr, $h:ident, $dead:expr, $summary:literal, $syntax:literal) => {
+    ($words:expr, $h:expr, $dead:expr, $summary:literal, $syntax:literal) => {
         Command {
             words: $words,
             dead: $dead,
@@ -311,7 +311,7 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!(
         &["speech", "set"],
-        speech_set,
+        speech_words::<4>,
         false,
         "Sets a speech engine setting.",
         "SPEECH SET <name> <value>"
@@ -325,28 +325,28 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!(
         &["speech", "load", "grammar"],
-        speech_load,
+        speech_words::<5>,
         false,
         "Loads a grammar.",
         "SPEECH LOAD GRAMMAR <grammar name> <path to grammar>"
     ),
     cmd!(
         &["speech", "unload", "grammar"],
-        speech_one,
+        speech_words::<4>,
         true,
         "Unloads a grammar.",
         "SPEECH UNLOAD GRAMMAR <grammar name>"
     ),
     cmd!(
         &["speech", "activate", "grammar"],
-        speech_one,
+        speech_words::<4>,
         false,
         "Activates a grammar.",
         "SPEECH ACTIVATE GRAMMAR <grammar name>"
     ),
     cmd!(
         &["speech", "deactivate", "grammar"],
-        speech_one,
+        speech_words::<4>,
         false,
         "Deactivates a grammar.",
         "SPEECH DEACTIVATE GRAMMAR <grammar name>"
@@ -1334,29 +1334,10 @@ fn speech_none<'a>(agi: &'a mut Agi, _a: &'a [String]) -> Fut<'a> {
     })
 }
 
-fn speech_set<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
+/// A SPEECH command taking exactly `N` words: 0 once they are there.
+fn speech_words<'a, const N: usize>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
     Box::pin(async move {
-        if a.len() != 4 {
-            return Res::ShowUsage;
-        }
-        agi.send("200 result=0\n").await;
-        Res::Success
-    })
-}
-
-fn speech_load<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
-    Box::pin(async move {
-        if a.len() != 5 {
-            return Res::ShowUsage;
-        }
-        agi.send("200 result=0\n").await;
-        Res::Success
-    })
-}
-
-fn speech_one<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
-    Box::pin(async move {
-        if a.len() != 4 {
+        if a.len() != N {
             return Res::ShowUsage;
         }
         agi.send("200 result=0\n").await;
