@@ -2261,9 +2261,10 @@ fn queue_hold_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(Strin
 }
 
 /// sip_queue_timeout: the caller hears 3 s of music, 150 frames in both
-/// captures; ours 150 or 151, as our music ticks on the shared clock,
-/// free in phase against the queue's timeout (as sip_park_timeout's
-/// parked call). Only those two counts are masked.
+/// captures. Ours is 150 since music is paced from its own start (four
+/// runs in four); the mask stays for a loaded machine, where the
+/// timeout is handled late and the music's frames due by then go out
+/// first (151). Only those two counts are masked.
 fn queue_moh_mask(
     name: &str,
     conns: Vec<Vec<Vec<(String, String)>>>,
