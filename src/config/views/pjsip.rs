@@ -330,6 +330,14 @@ fn parse_endpoint(
             );
             return None;
         }
+        if v.name.eq_ignore_ascii_case("moh_passthrough") && e.moh_passthrough {
+            line_note(
+                diags,
+                Severity::Notice,
+                v,
+                "'moh_passthrough': a held call is sent no hold re-INVITE by Asterism; music on hold plays instead".into(),
+            );
+        }
     }
     match e.finish() {
         Ok(warnings) => {
@@ -972,6 +980,26 @@ mod tests {
             };
             assert_eq!(t.bind_address(), shown, "{bind}");
         }
+    }
+
+    #[test]
+    fn moh_passthrough_is_reported() {
+        let cfg = Config {
+            categories: vec![
+                cat("1", &[("type", "endpoint"), ("moh_passthrough", "yes")]),
+                cat("2", &[("type", "endpoint"), ("moh_passthrough", "no")]),
+            ],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let c = PjsipConf::from_config(&cfg, &mut d);
+        assert_eq!(c.endpoints.len(), 2);
+        let notes: Vec<_> = d
+            .iter()
+            .filter(|n| n.message.starts_with("'moh_passthrough'"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{d:?}");
+        assert_eq!(notes[0].severity, Severity::Notice);
     }
 
     #[test]
