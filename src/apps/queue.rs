@@ -12,7 +12,7 @@ use crate::channels::{ChanState, Channel, Indication};
 use crate::config::views::queues::Strategy;
 use crate::core::devicestate::{DeviceState, device_state};
 use crate::queue::strategy::{Candidate, pick};
-use crate::queue::{self, Entry, Res, log::queue_log, now_secs, publish_call};
+use crate::queue::{self, Entry, Res, log::queue_log, publish_call};
 
 pub fn apps() -> Vec<App> {
     vec![
@@ -141,7 +141,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         ctx.set_var(v, Some(""));
     }
     let start = Instant::now();
-    let start_secs = now_secs();
+    let start_secs = crate::core::unix_seconds();
     ctx.set_var("ABANDONED", None);
     // A timeout of 0 expires at once, as app_queue's `start + atoi()`.
     let expire = (!arg(4).trim().is_empty()).then(|| {
@@ -334,7 +334,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
     };
 
     let pos = position(sys, &qname, &chan);
-    let waited = now_secs() - start_secs;
+    let waited = crate::core::unix_seconds() - start_secs;
     let mut res: AppResult = Ok(());
     let mut status = None;
     match &outcome {
@@ -430,7 +430,7 @@ fn record_abandoned(ctx: &AppCtx, qname: &str, pos: usize, opos: usize, start_se
     let sys = &ctx.sys;
     ctx.set_var("ABANDONED", Some("TRUE"));
     queue::set_queue_variables(sys, qname, &ctx.chan);
-    let held = now_secs() - start_secs;
+    let held = crate::core::unix_seconds() - start_secs;
     sys.queues.with_queue(sys, qname, |q| {
         if held <= q.cfg.servicelevel as i64 {
             q.abandoned_in_sl += 1;
@@ -496,7 +496,7 @@ fn candidates(
 ) -> (Strategy, usize, Vec<(Candidate, String, String)>) {
     sys.queues
         .with_queue(sys, qname, |q| {
-            let now = now_secs();
+            let now = crate::core::unix_seconds();
             let list = q
                 .members
                 .iter()
@@ -576,7 +576,7 @@ async fn ring_next(
                 (crate::funcs::rand::random() as u64 % n as u64) as u32
             }
         };
-        let chosen = pick(strategy, &only, base, now_secs(), &mut rng);
+        let chosen = pick(strategy, &only, base, crate::core::unix_seconds(), &mut rng);
         let mut placed = false;
         for pos in chosen {
             let Some((cand, interface, membername)) =
@@ -861,7 +861,7 @@ async fn try_calling(
                 .iter()
                 .position(|e| Arc::ptr_eq(&e.chan, &caller))?;
             let e = q.callers[i].clone();
-            let held = (now_secs() - e.start_secs) as i32;
+            let held = (crate::core::unix_seconds() - e.start_secs) as i32;
             // recalc_holdtime: the first sample, then a weighted running average.
             q.holdtime = if q.completed + q.abandoned == 0 {
                 held
@@ -903,7 +903,7 @@ async fn try_calling(
     queue::set_queue_variables(sys, qname, &peer);
     // The caller is no longer waiting once connected.
     leave(ctx, qname, &caller);
-    let hold = now_secs() - start_secs;
+    let hold = crate::core::unix_seconds() - start_secs;
     queue_log(
         sys,
         qname,
@@ -923,13 +923,13 @@ async fn try_calling(
             member.interface, member.membername
         ),
     );
-    let call_start = now_secs();
+    let call_start = crate::core::unix_seconds();
     // Queue's t/T/h/H/k/K/w/W/x/X map to Dial's features (callee first).
     let features = |c: char| opts.contains_key(&c);
     // app_queue's hangup handler: the end of the call in queue_log and
     // AgentComplete, then the member's count (`update_queue`).
     let complete = |caller_gone: bool, peer_end: &Arc<Channel>| {
-        let talk = now_secs() - call_start;
+        let talk = crate::core::unix_seconds() - call_start;
         let (event, reason) = if caller_gone {
             ("COMPLETECALLER", "caller")
         } else {
@@ -960,7 +960,7 @@ async fn try_calling(
                 .find(|m| m.interface.eq_ignore_ascii_case(&member.interface))
             {
                 m.calls += 1;
-                m.lastcall = now_secs();
+                m.lastcall = crate::core::unix_seconds();
                 m.in_call = false;
             }
             q.completed += 1;

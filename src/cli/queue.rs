@@ -6,7 +6,7 @@ use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 use crate::core::devicestate::{DeviceState, device_state};
-use crate::queue::{QueueRt, Res, now_secs};
+use crate::queue::{QueueRt, Res};
 
 pub fn commands() -> Vec<CliEntry> {
     vec![
@@ -70,7 +70,7 @@ fn pct(part: i32, whole: i32) -> String {
 
 /// `print_queue`: the queue's line, its members, its callers.
 fn print_queue(sys: &System, q: &QueueRt, out: &mut String) {
-    let now = now_secs();
+    let now = crate::core::unix_seconds();
     let c = &q.cfg;
     let max = if c.maxlen > 0 {
         c.maxlen.to_string()

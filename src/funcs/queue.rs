@@ -4,7 +4,6 @@
 use super::{Failed, FuncCtx, Function};
 use crate::apps::split_args;
 use crate::core::devicestate::{DeviceState, device_state};
-use crate::queue::now_secs;
 
 pub fn functions() -> Vec<Function> {
     vec![
@@ -77,7 +76,7 @@ fn member_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let (option, interface) = (arg(1).to_ascii_lowercase(), arg(2));
     let sys = ctx.sys;
     let got = sys.queues.with_queue(sys, arg(0), |q| {
-        let now = now_secs();
+        let now = crate::core::unix_seconds();
         let member = q.member(interface);
         let status = |m: &crate::queue::Member| device_state(sys, &m.state_interface);
         Some(match option.as_str() {

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::core::System;
 use crate::core::logger::Site;
+use crate::core::{System, lock, unix_seconds};
 use crate::pbx::originate::{self, Outgoing, Target};
 
 const SCAN_EVERY: Duration = Duration::from_millis(250);
@@ -283,13 +283,6 @@ impl CallFile {
     }
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn mtime_secs(meta: &std::fs::Metadata) -> Option<i64> {
     let t = meta.modified().ok()?;
     Some(match t.duration_since(UNIX_EPOCH) {
@@ -324,13 +317,6 @@ struct Spool {
     running: Mutex<HashSet<PathBuf>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
-
 impl Spool {
     fn notice(&self, site: &Site<'_>, msg: &str) {
         self.sys.pbx.logger.notice(site, None, msg);
@@ -343,7 +329,7 @@ impl Spool {
     /// `queue_file`: a file arrived (`when` 0: at its modification time)
     /// or its time came.
     fn queue_file(self: &Arc<Self>, path: &Path, when: i64) {
-        let now = unix_now();
+        let now = unix_seconds();
         let when = if when == 0 {
             match std::fs::metadata(path) {
                 Ok(m) if m.is_file() => mtime_secs(&m).unwrap_or(now),
@@ -428,11 +414,11 @@ impl Spool {
             let me = i64::from(std::process::id());
             if o.callingpid != 0 && o.callingpid == me {
                 // Still being attempted by us: look again later.
-                safe_append(path, &o, unix_now(), "DelayedRetry");
+                safe_append(path, &o, unix_seconds(), "DelayedRetry");
             } else {
                 o.retries += 1;
                 if o.callingpid != 0 {
-                    safe_append(path, &o, unix_now(), "AbortRetry");
+                    safe_append(path, &o, unix_seconds(), "AbortRetry");
                 }
                 safe_append(path, &o, next, "StartRetry");
                 self.launch(path.to_path_buf(), o);
@@ -530,7 +516,7 @@ impl Spool {
                             crate::site!("pbx_spool.c", 453, "attempt_thread"),
                         );
                     } else {
-                        let now = unix_now();
+                        let now = unix_seconds();
                         safe_append(&path, &o, now, "EndRetry");
                         spool.queue_file(&path, now + o.retrytime);
                     }
@@ -545,7 +531,7 @@ impl Spool {
     fn remove_from_queue(&self, path: &Path, o: &CallFile, status: &str) {
         if !o.always_delete {
             if let Some(t) = std::fs::metadata(path).ok().as_ref().and_then(mtime_secs) {
-                if unix_now() < t {
+                if unix_seconds() < t {
                     return;
                 }
             }
@@ -692,7 +678,7 @@ async fn scan(spool: Arc<Spool>) {
         known.retain(|p, _| present.contains(p));
         waiting.retain(|p, _| present.contains(p));
         // Entries whose time has come (`dirlist`'s head).
-        let now = unix_now();
+        let now = unix_seconds();
         loop {
             let next = {
                 let mut due = lock(&spool.due);

@@ -25,7 +25,14 @@ pub fn queue_log(sys: &System, queue: &str, callid: &str, agent: &str, event: &s
     let path = sys.conf.dirs.log.join(name);
     let text = format!(
         "{}\n",
-        line(super::now_secs(), callid, queue, agent, event, data)
+        line(
+            crate::core::unix_seconds(),
+            callid,
+            queue,
+            agent,
+            event,
+            data
+        )
     );
     let res = std::fs::OpenOptions::new()
         .create(true)

@@ -9,7 +9,7 @@ pub mod log;
 pub mod strategy;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, UNIX_EPOCH};
 
 use crate::channels::Channel;
 use crate::config::views::queues::{self as view, Queue as QueueCfg, empty};
@@ -19,13 +19,6 @@ use crate::core::{System, lock};
 
 /// AstDB family of the dynamic members (`pm_family`).
 pub const PM_FAMILY: &str = "Queue/PersistentMembers";
-
-pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 /// One member of one queue (`struct member`).
 #[derive(Debug, Clone)]
@@ -174,7 +167,7 @@ impl QueueRt {
     /// `get_member_status`: whether some member is usable under the
     /// given conditions (false: the queue counts as empty).
     pub fn has_usable_member(&self, sys: &System, conditions: u32) -> bool {
-        let now = now_secs();
+        let now = crate::core::unix_seconds();
         self.members.iter().any(|m| {
             let on = |c: u32| conditions & c != 0;
             let by_device = match device_state(sys, &m.state_interface) {
@@ -531,7 +524,7 @@ pub fn add_member(
         if q.member(interface).is_some() {
             return None;
         }
-        let now = now_secs();
+        let now = crate::core::unix_seconds();
         let m = Member {
             interface: interface.to_string(),
             membername: if membername.is_empty() {
@@ -641,7 +634,7 @@ pub fn pause_member(
             let name = q.cfg.name.clone();
             if let Some(m) = q.member_mut(interface) {
                 if m.paused != paused {
-                    m.lastpause = now_secs();
+                    m.lastpause = crate::core::unix_seconds();
                 }
                 m.paused = paused;
                 m.reason_paused = reason.to_string();
@@ -798,7 +791,7 @@ fn load_persistent(sys: &System) {
                     calls: 0,
                     lastcall: 0,
                     lastpause: 0,
-                    logintime: now_secs(),
+                    logintime: crate::core::unix_seconds(),
                     in_call: false,
                     ringing: false,
                     status: None,
@@ -816,7 +809,7 @@ fn load_persistent(sys: &System) {
 /// `is_member_available`: not paused, not in wrap-up, its device free
 /// (or in use when it may be rung in use).
 pub fn member_available(sys: &System, q: &QueueCfg, m: &Member) -> bool {
-    if m.paused || m.in_wrapup(q, now_secs()) {
+    if m.paused || m.in_wrapup(q, crate::core::unix_seconds()) {
         return false;
     }
     match device_state(sys, &m.state_interface) {

@@ -6,7 +6,7 @@ use crate::config::{is_false, is_true};
 use crate::core::devicestate::{DeviceState, device_state};
 use crate::manager::message::{Message, Reply};
 use crate::manager::session::{Flow, Session};
-use crate::queue::{self, Res, now_secs};
+use crate::queue::{self, Res};
 
 fn reply<'a>(r: Reply) -> BoxFuture<'a> {
     now(Flow::Reply(r))
@@ -30,7 +30,7 @@ pub fn status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let mf = m.get("Member");
     let mut r = Reply::list_start(m, "Queue status will follow");
     let mut items = 0;
-    let t = now_secs();
+    let t = crate::core::unix_seconds();
     for name in sys.queues.names(&sys) {
         if !qf.is_empty() && !qf.eq_ignore_ascii_case(&name) {
             continue;
@@ -121,7 +121,7 @@ pub fn summary<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let qf = m.get("Queue");
     let mut r = Reply::list_start(m, "Queue summary will follow");
     let mut items = 0;
-    let t = now_secs();
+    let t = crate::core::unix_seconds();
     for name in sys.queues.names(&sys) {
         if !qf.is_empty() && !qf.eq_ignore_ascii_case(&name) {
             continue;
