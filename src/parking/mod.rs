@@ -655,7 +655,17 @@ async fn hold(
             }
             continue;
         }
-        let due = deadline.is_some_and(|d| Instant::now() >= d || music_done());
+        // With music the count decides (the time limit only backs it up,
+        // should the music stall); without, the time limit.
+        let music_on = lock(&music).active;
+        let due = deadline.is_some_and(|d| {
+            let now = Instant::now();
+            if music_on {
+                music_done() || now >= d + Duration::from_millis(100)
+            } else {
+                now >= d
+            }
+        });
         if due && pu.resolve(Resolution::Timeout) {
             return time_out(sys, ctx, bridge, cfg, pu);
         }
