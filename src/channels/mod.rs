@@ -13,6 +13,7 @@ pub mod bridge_atxfer;
 pub mod bridge_basic;
 pub mod causes;
 pub mod features;
+pub mod group;
 pub mod local;
 pub mod media;
 pub mod party;
@@ -400,6 +401,21 @@ impl Channel {
             variable: name.to_string(),
             value: value.to_string(),
         });
+    }
+
+    /// `ast_channel_inherit_variables`: a channel made on this one's
+    /// behalf takes its inheritable variables (`_X` as `X`, `__X` as is),
+    /// after its own, each announced.
+    pub fn inherit_variables_to(&self, child: &Channel) {
+        let inherited = self.lock().vars.inheritable();
+        let announced: Vec<(String, String)> = inherited
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        child.lock().vars.append(inherited);
+        for (variable, value) in announced {
+            child.emit(EventKind::VarSet { variable, value });
+        }
     }
 
     /// Deletes a variable (`pbx_builtin_setvar_helper` with no value):
@@ -863,6 +879,8 @@ pub struct Channels {
     /// Channels running a PBX now (`ast_active_calls`).
     pub active: AtomicU32,
     pub events: EventBus,
+    /// The labels GROUP() puts on channels.
+    pub groups: group::Groups,
     /// The system name (`systemname` in asterisk.conf) that prefixes unique ids.
     system_name: String,
     /// A new channel's language unless its driver sets one
@@ -896,6 +914,7 @@ impl Channels {
             processed: AtomicU32::new(0),
             active: AtomicU32::new(0),
             events: EventBus::new(),
+            groups: group::Groups::default(),
             system_name: system_name.to_string(),
             default_language: "en".into(),
         }
@@ -1033,6 +1052,7 @@ impl Channels {
         let removed = lock_or_recover(&self.reg.by_name).remove(&chan.name.to_ascii_lowercase());
         if removed.is_some() {
             chan.dead.store(true, Ordering::SeqCst);
+            self.groups.discard(chan);
             chan.publish_snapshot();
             // The channel's destruction: its device is looked at once the
             // hangup has settled (both halves of a pair go together).

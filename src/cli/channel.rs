@@ -36,7 +36,50 @@ pub fn commands() -> Vec<CliEntry> {
         )
         .summary("Places a call and connects it to an application or extension")
         .completing(complete_originate),
+        CliEntry::new(
+            "group show channels",
+            "Usage: group show channels [pattern]\n       Lists the channels that GROUP() has put in a group, with the group and\n       its category. A pattern (a POSIX extended regular expression) keeps\n       only the groups it matches.\n",
+            group_show_channels,
+        ),
     ]
+}
+
+/// `group show channels [pattern]`: the group list in the order set.
+fn group_show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let pattern = match a.argc() {
+        3 => None,
+        4 => match a
+            .arg(3)
+            .map(crate::pbx::expr::posix_re::Regex::new)
+        {
+            Some(Ok(re)) => Some(re),
+            _ => return CliResult::ShowUsage,
+        },
+        _ => return CliResult::ShowUsage,
+    };
+    let row = |c: &str, g: &str, k: &str| format!("{c:<25}  {g:<20}  {k:<20}\n");
+    out.push_str(&row("Channel", "Group", "Category"));
+    let mut shown = 0;
+    for e in sys.pbx.channels.groups.entries() {
+        if pattern
+            .as_ref()
+            .is_some_and(|re| re.search(&e.group, false).is_none())
+        {
+            continue;
+        }
+        let Some(chan) = e.chan.upgrade() else {
+            continue;
+        };
+        let category = if e.category.is_empty() {
+            "(default)"
+        } else {
+            &e.category
+        };
+        out.push_str(&row(&chan.name, &e.group, category));
+        shown += 1;
+    }
+    out.push_str(&format!("{shown} active channel{}\n", ess(shown)));
+    CliResult::Success
 }
 
 /// `printf("%-W.Ws")`: truncate to W bytes, then pad to W.

@@ -445,6 +445,21 @@ pub fn hint_devices(hint: &str) -> Vec<&str> {
     devices.split('&').collect()
 }
 
+/// The hint of exten@context (`ast_get_hint`), found as the dialplan
+/// finds an extension (includes and patterns too).
+pub fn hint_of(sys: &System, context: &str, exten: &str) -> Option<String> {
+    let loaded = sys.loaded();
+    crate::pbx::find::find(
+        &loaded.dialplan,
+        context,
+        exten,
+        crate::pbx::find::Want::Priority(crate::pbx::dialplan::PRIORITY_HINT),
+        None,
+    )
+    .ok()
+    .map(|f| f.priority.app.clone())
+}
+
 /// `ast_extension_state3`: the hint's devices aggregated, as an extension
 /// state.
 pub fn extension_state(sys: &System, hint: &str) -> ExtensionState {

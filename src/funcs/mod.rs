@@ -13,8 +13,10 @@ pub mod db;
 pub mod devstate;
 pub mod dialplan;
 pub mod env;
+pub mod extstate;
 pub mod features;
 pub mod global;
+pub mod groupcount;
 pub mod hash;
 pub mod lists;
 pub mod logic;
@@ -111,6 +113,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(db::functions());
     all.extend(devstate::functions());
     all.extend(global::functions());
+    all.extend(groupcount::functions());
     all.extend(hash::functions());
     all.extend(lists::functions());
     all.extend(strings::functions());
@@ -128,6 +131,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(cut::functions());
     all.extend(sprintf::functions());
     all.extend(env::functions());
+    all.extend(extstate::functions());
     all.extend(shell::functions());
     all.extend(version::functions());
     all.extend(sysinfo::functions());

@@ -3,26 +3,10 @@
 //! (`res_manager_devicestate.c`).
 
 use super::{BoxFuture, now};
-use crate::core::devicestate::{self, DeviceState};
+use crate::core::devicestate::{self, DeviceState, hint_of};
 use crate::manager::message::{Message, Reply};
 use crate::manager::session::{Flow, Session};
 use crate::pbx::dialplan::{Context, PRIORITY_HINT};
-use crate::pbx::find::{self, Want};
-
-/// The hint of exten@context (`ast_get_hint`), found as the dialplan
-/// finds an extension (includes and patterns too).
-fn hint_of(sys: &crate::core::System, context: &str, exten: &str) -> Option<String> {
-    let loaded = sys.loaded();
-    find::find(
-        &loaded.dialplan,
-        context,
-        exten,
-        Want::Priority(PRIORITY_HINT),
-        None,
-    )
-    .ok()
-    .map(|f| f.priority.app.clone())
-}
 
 /// `action_extensionstate`.
 pub fn extension_state<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
