@@ -1645,6 +1645,16 @@ fn sip_dial() {
 }
 
 #[test]
+fn sip_dial_options() {
+    run("sip_dial_options", true);
+}
+
+#[test]
+fn sip_dial_options2() {
+    run("sip_dial_options2", true);
+}
+
+#[test]
 fn pjsip_dial() {
     run("pjsip_dial", true);
 }

@@ -145,6 +145,7 @@ fn answer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         let was_up = ctx.chan.state() == ChanState::Up;
         ctx.chan.answer();
         if !was_up {
+            let seen_before = ctx.chan.media_seen();
             // Asterisk then makes sure media flows: with a delay it waits
             // max(delay, 500 ms) whatever arrives; without one it stops at
             // the first frame from the device (a phone that sends RTP at
@@ -157,6 +158,9 @@ fn answer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             {
                 r.map_err(|_| AppExit::Hangup)?;
             }
+            if !seen_before {
+                ctx.chan.requeue_first_media();
+            }
         }
         Ok(())
     })
@@ -167,15 +171,20 @@ fn answer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 /// to start flowing (a frame from the device ends the wait early).
 pub async fn answer_and_wait(ctx: &AppCtx) -> AppResult {
     let old = ctx.chan.state();
+    let seen_before = ctx.chan.media_seen();
     ctx.chan.answer();
-    if matches!(old, ChanState::Ring | ChanState::Ringing)
-        && let Ok(r) = tokio::time::timeout(
+    if matches!(old, ChanState::Ring | ChanState::Ringing) {
+        if let Ok(r) = tokio::time::timeout(
             Duration::from_millis(500),
             ctx.chan.wait_for(|c| c.media_seen()),
         )
         .await
-    {
-        r.map_err(|_| AppExit::Hangup)?;
+        {
+            r.map_err(|_| AppExit::Hangup)?;
+        }
+        if !seen_before {
+            ctx.chan.requeue_first_media();
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
+use crate::channels::party::Party;
 use crate::channels::sip::endpoint::Flavor;
 use crate::channels::{ChanState, Channel, Indication, NewChannel, causes};
 use crate::core::System;
@@ -23,52 +24,37 @@ pub fn apps() -> Vec<App> {
 /// How often Dial looks at its outgoing legs between wake-ups.
 pub(crate) const POLL: Duration = Duration::from_millis(20);
 
-/// How a requested leg is started (`ast_call`), when that is still to do.
-pub(crate) type Start = (
-    Arc<crate::channels::sip::stack::SipStack>,
-    Box<crate::channels::sip::stack::Outgoing>,
-);
+/// How a requested leg is placed (`ast_call`), once Dial has set it up:
+/// a SIP leg's INVITE goes out, a Local pair's `;2` starts its dialplan.
+pub(crate) enum Start {
+    Sip(
+        Arc<crate::channels::sip::stack::SipStack>,
+        Box<crate::channels::sip::stack::Outgoing>,
+    ),
+    Local(Arc<Channel>),
+}
 
-/// Requests one destination (`ast_request`); a SIP leg is called later
-/// (after Dial has set it up), a Local pair at once. Err is the cause.
+/// Requests one destination (`ast_request`); the leg is placed later with
+/// [`place`], after Dial has set it up. Err is the cause.
 pub(crate) async fn request(
     sys: &Arc<System>,
     caller: &Arc<Channel>,
     dest: &str,
-) -> Result<(Arc<Channel>, Option<Start>), u32> {
+) -> Result<(Arc<Channel>, Start), u32> {
     let (tech, data) = dest.split_once('/').ok_or(66u32)?;
     if tech.eq_ignore_ascii_case("Local") {
-        // One lock: two guards in one expression would deadlock.
-        let (id, linkedid) = {
-            let c = caller.lock();
-            (c.caller.clone(), c.linkedid.clone())
-        };
+        // The pair starts without caller id: the requester sets it up.
+        let linkedid = caller.lock().linkedid.clone();
         let (one, two) = crate::channels::local::request(
             sys,
             data,
             NewChannel {
-                caller: id,
                 linkedid: Some(linkedid),
                 ..Default::default()
             },
         );
         inherit_callid(caller, &one);
-        {
-            let c = caller.lock().caller.clone();
-            one.lock().connected.id = c.id;
-        }
-        if crate::channels::local::call(sys, &one, &two).is_err() {
-            two.softhangup_quiet(crate::channels::softhangup::DEV);
-            sys.pbx.channels.unregister(&two);
-            sys.pbx.channels.unregister(&one);
-            return Err(0);
-        }
-        let ctx = AppCtx {
-            sys: sys.clone(),
-            chan: two,
-        };
-        crate::pbx::run::pbx_start_or_hang_up(ctx);
-        return Ok((one, None));
+        return Ok((one, Start::Local(two)));
     }
     let flavor = if tech.eq_ignore_ascii_case("SIP") {
         Flavor::ChanSip
@@ -92,7 +78,31 @@ pub(crate) async fn request(
     };
     let (chan, out) = stack.request(sys, data, Some(caller)).await?;
     inherit_callid(caller, &chan);
-    Ok((chan, Some((stack, out))))
+    Ok((chan, Start::Sip(stack, out)))
+}
+
+/// Places a requested leg (`ast_call`). A Local pair whose `;2` has no
+/// dialplan to run cannot be called: both halves go, and Err says so.
+pub(crate) fn place(sys: &Arc<System>, leg: &Arc<Channel>, start: Start) -> Result<(), ()> {
+    match start {
+        Start::Sip(stack, out) => {
+            stack.call(out);
+            Ok(())
+        }
+        Start::Local(two) => {
+            if crate::channels::local::call(sys, leg, &two).is_err() {
+                two.softhangup_quiet(crate::channels::softhangup::DEV);
+                sys.pbx.channels.unregister(&two);
+                sys.pbx.channels.unregister(leg);
+                return Err(());
+            }
+            crate::pbx::run::pbx_start_or_hang_up(AppCtx {
+                sys: sys.clone(),
+                chan: two,
+            });
+            Ok(())
+        }
+    }
 }
 
 /// ast_request gives the channel it made its requestor's call id, if the
@@ -124,6 +134,8 @@ struct Leg {
     chan: Arc<Channel>,
     /// What was dialled after the technology (the DialString).
     number: String,
+    /// The destination as written (`tech/number`).
+    interface: String,
     start: Option<Start>,
     ringing_seen: bool,
 }
@@ -175,8 +187,31 @@ pub(crate) fn dial_status_of(cause: u32) -> &'static str {
         17 => "BUSY",
         34 => "CONGESTION",
         3 | 20 => "CHANUNAVAIL",
-        19 => "NOANSWER",
-        _ => "CONGESTION",
+        _ => "NOANSWER",
+    }
+}
+
+/// app_dial's `cause_args`: how the legs that failed failed
+/// (`handle_cause`); no answer and normal clearing are not counted.
+#[derive(Default)]
+struct FailedLegs {
+    busy: u32,
+    congestion: u32,
+    nochan: u32,
+}
+
+impl FailedLegs {
+    fn count(&mut self, cause: u32) {
+        match cause {
+            17 => self.busy += 1,
+            34 => self.congestion += 1,
+            16 | 19 => {}
+            _ => self.nochan += 1,
+        }
+    }
+
+    fn total(&self) -> u32 {
+        self.busy + self.congestion + self.nochan
     }
 }
 
@@ -186,25 +221,52 @@ pub(crate) fn dial_status_of(cause: u32) -> &'static str {
 /// its connected line, and the caller's extension; then Dial publishes
 /// the leg once with all of it (Queue leaves that to the leg's next
 /// change: its DialBegin shows the leg as first published).
-pub(crate) fn set_up_leg(caller: &Channel, leg: &Channel, number: &str, app: &str) {
+pub(crate) fn set_up_leg(
+    caller: &Channel,
+    leg: &Channel,
+    number: &str,
+    app: &str,
+    setup: &LegSetup,
+) {
     leg.set_var_event("DIALEDPEERNUMBER", number);
-    let (caller_id, exten, connected_name) = {
+    if setup.inherit {
+        caller.inherit_variables_to(leg);
+    }
+    let (caller_id, exten, connected, dialed) = {
         let d = caller.lock();
         (
             d.caller.id.clone(),
             d.exten.clone(),
-            d.connected.id.name().map(str::to_string),
+            d.connected.clone(),
+            d.dialed.number.clone(),
         )
     };
     {
         let mut d = leg.lock();
         d.appl = Some(app.into());
         d.data = Some("(Outgoing Line)".into());
-        if app == "AppDial" && d.caller.id.number().is_none_or(str::is_empty) {
+        if let Some(id) = &setup.original_clid {
+            d.caller.id = id.clone();
+        } else if app == "AppDial" && d.caller.id.number().is_none_or(str::is_empty) {
+            // The dialled extension, with the connected name if any.
             d.caller.id.set_number(Some(&exten));
-            d.caller.id.set_name(connected_name.as_deref());
+            d.caller.id.set_name(connected.id.name());
+        } else if app == "AppQueue" && !d.caller.id.number.valid {
+            // app_queue's guess: the caller's connected line, else the
+            // number it dialled, else its extension.
+            if connected.id.number.valid {
+                d.caller.id = connected.id.clone();
+                d.caller.ani = connected.ani.clone();
+            } else if let Some(n) = dialed.as_deref().filter(|n| !n.is_empty()) {
+                d.caller.id.set_number(Some(n));
+            } else if !exten.is_empty() {
+                d.caller.id.set_number(Some(&exten));
+            }
         }
-        d.connected.id = caller_id;
+        d.connected.id = setup.forced_clid.clone().unwrap_or(caller_id);
+        if setup.answered_elsewhere {
+            d.hangupcause = 26;
+        }
         d.exten = exten;
     }
     if app == "AppDial" {
@@ -272,6 +334,245 @@ fn dial<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move { dial_exec(ctx, &data).await })
 }
 
+/// Dial's option letters Asterism does not act on (check-config reports
+/// them): privacy and screening (`n N p P`), `d`, `E`, `j`, `O`, `R`,
+/// `s`, `u` and `z`.
+pub const UNSUPPORTED_OPTIONS: &str = "dEjnNOpPRsuz";
+
+/// For check-config: what of Dial's supported options is only partly
+/// built: `L()`'s warnings before the end.
+pub fn unsupported_args(data: &str) -> Vec<String> {
+    let args = super::separate_args(data, ',', 4);
+    let options = parse_options(args.get(2).map(String::as_str).unwrap_or(""));
+    match opt_arg(&options, 'L') {
+        Some(l) if l.split(':').nth(1).is_some_and(|w| !w.is_empty()) => {
+            vec!["Dial option 'L' warnings before the time limit are not played by Asterism".into()]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// An option's argument, when given and not empty.
+fn opt_arg<'a>(options: &'a HashMap<char, Option<String>>, c: char) -> Option<&'a str> {
+    options
+        .get(&c)
+        .and_then(|a| a.as_deref())
+        .filter(|a| !a.is_empty())
+}
+
+/// `ast_replace_subargument_delimiter`: `^` separates an option's own
+/// arguments, since `,` separates Dial's.
+fn sub_delims(s: &str) -> String {
+    s.replace('^', ",")
+}
+
+/// app_stack's `expand_gosub_args`: a subroutine location completed with
+/// the channel's own context and extension where left out.
+fn expand_gosub_args(chan: &Channel, args: &str) -> String {
+    let (context, exten) = {
+        let d = chan.lock();
+        (d.context.clone(), d.exten.clone())
+    };
+    complete_location(&context, &exten, args)
+}
+
+/// `[[context,]exten,]priority[(args)]` with the context and extension
+/// filled in from `(context, exten)` where missing or empty.
+fn complete_location(context: &str, exten: &str, args: &str) -> String {
+    let (label, params) = match args.split_once('(') {
+        Some((l, rest)) => (
+            l,
+            Some(rest.rsplit_once(')').map(|(p, _)| p).unwrap_or(rest)),
+        ),
+        None => (args, None),
+    };
+    let parts: Vec<&str> = label.splitn(3, ',').collect();
+    let (c, e, pri) = match parts.as_slice() {
+        [p] => ("", "", *p),
+        [e, p] => ("", *e, *p),
+        [c, e, p] => (*c, *e, *p),
+        _ => ("", "", ""),
+    };
+    let e = if e.is_empty() { exten } else { e };
+    let c = if c.is_empty() { context } else { c };
+    match params.filter(|p| !p.is_empty()) {
+        Some(p) => format!("{c},{e},{pri}({p})"),
+        None => format!("{c},{e},{pri}"),
+    }
+}
+
+/// How Dial's options shape a fresh leg (app_dial's per-leg setup, after
+/// DIALEDPEERNUMBER).
+#[derive(Default)]
+pub(crate) struct LegSetup {
+    /// The caller's `_`/`__` variables go to the leg (Queue passes them
+    /// itself, before DIALEDPEERNUMBER).
+    pub inherit: bool,
+    /// `o`: the caller id stored on the leg, whatever its driver set.
+    pub original_clid: Option<Party>,
+    /// `f(x)`: the connected line the callee is sent instead of the
+    /// caller's caller id.
+    pub forced_clid: Option<Party>,
+    /// `c`, or a caller already answered elsewhere: the leg's hangup
+    /// cause starts as ANSWERED_ELSEWHERE.
+    pub answered_elsewhere: bool,
+}
+
+/// What the peer does once the bridge lets it go while it is still up
+/// (`setup_peer_after_bridge_goto`).
+#[derive(Clone)]
+pub(crate) enum PeerAfter {
+    /// `e`: the caller's context's `h` extension.
+    HExten(String),
+    /// `F`: on at a location (relative to the caller's at the answer), or
+    /// the caller's next priority.
+    GoOn {
+        context: String,
+        exten: String,
+        priority: i32,
+        target: Option<String>,
+    },
+}
+
+/// The options of a Dial, read once (`ast_app_parse_options64`).
+struct DialOptions {
+    map: HashMap<char, Option<String>>,
+    duration_limit: Option<Duration>,
+}
+
+impl DialOptions {
+    fn has(&self, c: char) -> bool {
+        self.map.contains_key(&c)
+    }
+
+    fn arg(&self, c: char) -> Option<&str> {
+        opt_arg(&self.map, c)
+    }
+}
+
+/// Reads the duration options `S(x)` and `L(x[:y[:z]])`, logging as
+/// app_dial does. Err: an argument Asterisk refuses (Dial ends).
+fn duration_limit(
+    ctx: &AppCtx,
+    options: &HashMap<char, Option<String>>,
+) -> Result<Option<Duration>, ()> {
+    let mut limit = None;
+    if let Some(s) = opt_arg(options, 'S') {
+        let secs = crate::config::views::values::atoi(s);
+        if secs <= 0 {
+            ctx.warning(
+                crate::site!("app_dial.c", 2541, "dial_exec_full"),
+                &format!("Dial does not accept S({s})"),
+            );
+            ctx.set_var("DIALSTATUS", Some("INVALIDARGS"));
+            return Err(());
+        }
+        let d = Duration::from_secs(secs as u64);
+        ctx.verbose(
+            3,
+            crate::site!("app_dial.c", 2545, "dial_exec_full"),
+            &format!(
+                "Setting call duration limit to {:.3} seconds.",
+                d.as_secs_f64()
+            ),
+        );
+        limit = Some(d);
+    }
+    if let Some(l) = opt_arg(options, 'L') {
+        let mut parts = l.split(':');
+        let limit_str = parts.next().unwrap_or("");
+        let ms = crate::config::views::values::atoi(limit_str);
+        if ms == 0 {
+            ctx.warning(
+                crate::site!("features.c", 924, "ast_bridge_timelimit"),
+                &format!("Bridge does not accept L({limit_str})"),
+            );
+            return Err(());
+        }
+        // Warnings before the end and the LIMIT_* sounds are not built:
+        // the limit alone is kept, as Asterisk keeps it when it has no
+        // sound to play.
+        let warning = parts
+            .next()
+            .map(crate::config::views::values::atoi)
+            .unwrap_or(0);
+        let sounds = ["LIMIT_TIMEOUT_FILE", "LIMIT_CONNECT_FILE"]
+            .iter()
+            .any(|v| ctx.var(v).is_some_and(|s| !s.is_empty()));
+        if warning != 0 || sounds {
+            ctx.warning(
+                crate::site!("features.c", 0, "ast_bridge_timelimit"),
+                "Asterism does not play L()'s warnings or LIMIT_* sounds yet; only the time limit applies",
+            );
+        }
+        let d = Duration::from_millis(ms.unsigned_abs());
+        ctx.verbose(
+            3,
+            crate::site!("features.c", 990, "ast_bridge_timelimit"),
+            &format!(
+                "Setting call duration limit to {:.3} seconds.",
+                d.as_secs_f64()
+            ),
+        );
+        // L() undoes S().
+        limit = Some(d);
+    }
+    Ok(limit)
+}
+
+/// A `name <number>` option argument as a party (`ast_callerid_parse`).
+fn party_of(value: &str) -> Party {
+    let (name, number) = crate::config::views::callerid::parse(value);
+    let mut p = Party::default();
+    p.set_name(name.as_deref().filter(|n| !n.is_empty()));
+    p.set_number(number.as_deref().filter(|n| !n.is_empty()));
+    p
+}
+
+/// Runs a subroutine on `chan` from outside its run loop
+/// (`ast_app_exec_sub`).
+async fn exec_sub(sys: &Arc<System>, chan: &Arc<Channel>, target: &str) -> AppResult {
+    let sub = AppCtx {
+        sys: sys.clone(),
+        chan: chan.clone(),
+    };
+    super::stack::gosub_from_outside(&sub, target, false).await
+}
+
+/// What a `U()` subroutine or `M()` macro asked for in GOSUB_RESULT or
+/// MACRO_RESULT.
+enum SubResult {
+    /// Nothing: the call goes on.
+    Connect,
+    /// The callee is hung up; Dial ends with this status (DialEnd; and
+    /// DIALSTATUS for BUSY, CONGESTION and CHANUNAVAIL, as written), the
+    /// caller goes on in the dialplan when `go_on`.
+    Drop { status: String, go_on: bool },
+    /// The macro itself failed: the callee is hung up without a DialEnd.
+    Failed,
+}
+
+/// Reads GOSUB_RESULT/MACRO_RESULT as app_dial does; `GOTO:` moves the
+/// caller.
+fn sub_result(ctx: &AppCtx, result: &str) -> SubResult {
+    let upper = result.to_ascii_uppercase();
+    let drop = |status: &str, go_on| SubResult::Drop {
+        status: status.to_string(),
+        go_on,
+    };
+    match upper.as_str() {
+        "BUSY" | "CONGESTION" | "CHANUNAVAIL" => drop(result, true),
+        "CONTINUE" => drop(result, true),
+        "ABORT" => drop(result, false),
+        _ if upper.starts_with("GOTO:") => {
+            let dest = sub_delims(&result[5..]);
+            let moved = crate::pbx::run::parseable_goto(ctx, &dest).is_ok();
+            drop(result, moved)
+        }
+        _ => SubResult::Connect,
+    }
+}
+
 async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let args = split_args(data, ',');
     let targets = args.first().cloned().unwrap_or_default();
@@ -287,41 +588,88 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         .and_then(|t| t.trim().parse::<f64>().ok())
         .filter(|t| *t > 0.0)
         .map(|t| Duration::from_millis((t * 1000.0) as u64));
-    let options = parse_options(args.get(2).map(String::as_str).unwrap_or(""));
-    let go_on = options.contains_key(&'g');
-    // `m` entertains the caller instead of `r`'s ringing, never both.
-    let music = options
-        .get(&'m')
-        .map(|class| class.as_deref().unwrap_or(""));
-    let ring = music.is_none() && options.contains_key(&'r');
     let caller = ctx.chan.clone();
     let sys = &ctx.sys;
     let started = Instant::now();
     for v in DIAL_VARS {
         ctx.set_var(v, Some(""));
     }
+    let map = parse_options(args.get(2).map(String::as_str).unwrap_or(""));
+    let Ok(duration_limit) = duration_limit(ctx, &map) else {
+        return Err(AppExit::Hangup);
+    };
+    let options = DialOptions {
+        map,
+        duration_limit,
+    };
+    let mut go_on = options.has('g');
+    // `m` entertains the caller instead of `r`'s ringing, never both.
+    let music = options
+        .map
+        .get(&'m')
+        .map(|class| class.as_deref().unwrap_or(""));
+    let ring = music.is_none() && options.has('r');
+    // `o`: the caller's own caller id (or the one given) on every leg.
+    let original_clid = options.has('o').then(|| match options.arg('o') {
+        Some(v) => party_of(v),
+        None => caller.lock().caller.id.clone(),
+    });
+    // `f` without an argument only applies to forwarded calls. The
+    // forced number is presented as allowed, passed screening.
+    let forced_clid = options.arg('f').map(|v| {
+        let mut p = party_of(v);
+        p.number.presentation = 1;
+        p
+    });
+    if options.has('C') {
+        sys.cdr
+            .with(|s| s.reset(&caller.name, false, std::time::SystemTime::now()));
+    }
+    let outbound_group = match ctx.var("OUTBOUND_GROUP_ONCE") {
+        Some(g) => {
+            ctx.set_var("OUTBOUND_GROUP_ONCE", None);
+            Some(g)
+        }
+        None => ctx.var("OUTBOUND_GROUP"),
+    };
+    if let Some(sub) = options.arg('B') {
+        let _ = exec_sub(sys, &caller, &sub_delims(sub)).await;
+    }
 
     let mut legs: Vec<Leg> = Vec::new();
     let mut last_cause = 0u32;
+    let mut failed = FailedLegs::default();
     let dests: Vec<&str> = targets
         .split('&')
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .collect();
+    let answered_elsewhere = options.has('c') || caller.lock().hangupcause == 26;
     for (i, dest) in dests.iter().copied().enumerate() {
         match request(sys, &caller, dest).await {
             Ok((chan, start)) => {
                 let number = dest.split_once('/').map(|(_, n)| n).unwrap_or(dest);
-                set_up_leg(&caller, &chan, number, "AppDial");
+                let setup = LegSetup {
+                    inherit: true,
+                    original_clid: original_clid.clone(),
+                    forced_clid: forced_clid.clone(),
+                    answered_elsewhere,
+                };
+                set_up_leg(&caller, &chan, number, "AppDial", &setup);
+                if let Some(group) = &outbound_group {
+                    sys.pbx.channels.groups.set(&chan, group);
+                }
                 legs.push(Leg {
                     chan,
                     number: number.to_string(),
-                    start,
+                    interface: dest.to_string(),
+                    start: Some(start),
                     ringing_seen: false,
                 });
             }
             Err(cause) => {
                 last_cause = cause;
+                failed.count(cause);
                 // The last destination's failure is the caller's cause.
                 if i + 1 == dests.len() {
                     caller.lock().hangupcause = cause;
@@ -347,9 +695,24 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         ctx.set_var("DIALSTATUS", Some(status));
         return Ok(());
     }
-    for leg in &mut legs {
-        if let Some((stack, out)) = leg.start.take() {
-            stack.call(out);
+    // `b`: a subroutine on each new leg before it is called.
+    if let Some(sub) = options.arg('b') {
+        let target = expand_gosub_args(&caller, &sub_delims(sub));
+        for leg in &legs {
+            let _ = exec_sub(sys, &leg.chan, &target).await;
+        }
+    }
+    let mut placed = Vec::with_capacity(legs.len());
+    for mut leg in legs {
+        if let Some(start) = leg.start.take()
+            && place(sys, &leg.chan, start).is_err()
+        {
+            ctx.verbose(
+                3,
+                crate::site!("app_dial.c", 2991, "dial_exec_full"),
+                &format!("Couldn't call {}", leg.interface),
+            );
+            continue;
         }
         publish_dial(
             sys,
@@ -364,10 +727,18 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             crate::site!("app_dial.c", 3007, "dial_exec_full"),
             &format!("Called {interface}"),
         );
+        placed.push(leg);
     }
+    let mut legs = placed;
+    if legs.is_empty() {
+        ctx.set_var("DIALSTATUS", Some("CHANUNAVAIL"));
+        return Ok(());
+    }
+    // wait_for_answer's line count: the failed requests and the legs.
+    let numlines = failed.total() + legs.len() as u32;
     // chan_pjsip offers the callee's caller id as connected line at once;
-    // with a single leg Dial passes it to the caller.
-    if legs.len() == 1 && legs[0].chan.tech == "PJSIP" {
+    // with a single leg Dial passes it to the caller (unless `I`).
+    if legs.len() == 1 && legs[0].chan.tech == "PJSIP" && !options.has('I') {
         let id = legs[0].chan.lock().caller.id.clone();
         if id.number().is_some() || id.name().is_some() {
             caller.lock().connected.id = id;
@@ -401,8 +772,10 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             for leg in &legs {
                 dial_end(sys, &caller, &leg.chan, "CANCEL");
             }
-            // hanguptree: the legs go with the caller's cause.
+            // hanguptree: the legs go with the caller's cause (answered
+            // elsewhere with `c`).
             let cause = match caller.lock().hangupcause {
+                _ if options.has('c') => 26,
                 0 => 16,
                 c => c,
             };
@@ -427,8 +800,9 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             // Asterisk hangs the unanswered legs up with the caller's cause,
             // or Normal Clearing (16) when it has none (the reference's
             // sip_voicemail capture).
+            let cause = if options.has('c') { 26 } else { 16 };
             for leg in &legs {
-                leg.chan.lock().hangupcause = 16;
+                leg.chan.lock().hangupcause = cause;
                 crate::pbx::run::hangup_channel(sys, &leg.chan);
             }
             ctx.set_var("DIALSTATUS", Some("NOANSWER"));
@@ -436,7 +810,6 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         }
         let mut i = 0;
         let mut winner = None;
-        let mut last_status = None;
         while i < legs.len() {
             let leg = legs[i].chan.clone();
             if leg.state() == ChanState::Up && !leg.check_hangup() {
@@ -445,24 +818,32 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             if leg.check_hangup() {
                 let cause = leg.lock().hangupcause;
-                let status = dial_status_of(cause);
-                match status {
-                    "BUSY" => ctx.verbose(
-                        3,
-                        crate::site!("app_dial.c", 1532, "wait_for_answer"),
-                        &format!("{} is busy", leg.name),
-                    ),
-                    _ => ctx.verbose(
-                        3,
-                        crate::site!("app_dial.c", 1541, "wait_for_answer"),
-                        &format!("{} is circuit-busy", leg.name),
-                    ),
-                }
+                // A busy or congested leg says so (AST_CONTROL_BUSY or
+                // CONGESTION) before it goes; any other simply hangs up.
+                let status = match cause {
+                    17 => {
+                        ctx.verbose(
+                            3,
+                            crate::site!("app_dial.c", 1532, "wait_for_answer"),
+                            &format!("{} is busy", leg.name),
+                        );
+                        "BUSY"
+                    }
+                    34 => {
+                        ctx.verbose(
+                            3,
+                            crate::site!("app_dial.c", 1541, "wait_for_answer"),
+                            &format!("{} is circuit-busy", leg.name),
+                        );
+                        "CONGESTION"
+                    }
+                    c => dial_status_of(c),
+                };
+                failed.count(cause);
                 dial_end(sys, &caller, &leg, status);
                 caller.lock().hangupcause = cause;
                 crate::pbx::run::hangup_channel(sys, &leg);
                 legs.remove(i);
-                last_status = Some(status);
                 continue;
             }
             if leg.state() == ChanState::Ringing && !legs[i].ringing_seen {
@@ -495,14 +876,40 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             for other in &legs {
                 dial_end(sys, &caller, &other.chan, "CANCEL");
             }
+            let cause = others_cause(ctx, &options);
             for other in &legs {
-                other.chan.lock().hangupcause = 26;
+                other.chan.lock().hangupcause = cause;
                 crate::pbx::run::hangup_channel(sys, &other.chan);
             }
             break Some(leg);
         }
         if legs.is_empty() {
-            ctx.set_var("DIALSTATUS", Some(last_status.unwrap_or("CONGESTION")));
+            let counts = format!(
+                "({numlines}:{}/{}/{})",
+                failed.busy, failed.congestion, failed.nochan
+            );
+            let status = if numlines == failed.total() {
+                ctx.verbose(
+                    2,
+                    crate::site!("app_dial.c", 1341, "wait_for_answer"),
+                    &format!("Everyone is busy/congested at this time {counts}"),
+                );
+                if failed.busy > 0 {
+                    "BUSY"
+                } else if failed.congestion > 0 {
+                    "CONGESTION"
+                } else {
+                    "CHANUNAVAIL"
+                }
+            } else {
+                ctx.verbose(
+                    3,
+                    crate::site!("app_dial.c", 1349, "wait_for_answer"),
+                    &format!("No one is available to answer at this time {counts}"),
+                );
+                "NOANSWER"
+            };
+            ctx.set_var("DIALSTATUS", Some(status));
             return Ok(());
         }
         let _ = tokio::time::timeout(POLL, caller.wake_handle().notified()).await;
@@ -518,6 +925,9 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         crate::site!("app_dial.c", 1469, "wait_for_answer"),
         &format!("{} answered {}", peer.name, caller.name),
     );
+    if options.has('a') && caller.state() != ChanState::Up {
+        caller.answer();
+    }
     {
         // The answer: the leg leaves the dialplan view, and a hangup from
         // now on is a normal one.
@@ -529,13 +939,167 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     ctx.set_var("DIALSTATUS", Some("ANSWER"));
     ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
     ctx.set_var("DIALEDPEERNUMBER", Some(&leg.number));
+    // The caller's staged snapshot goes out (a B() subroutine left it
+    // published elsewhere).
+    caller.publish_snapshot();
+    if let Some(files) = options.arg('A') {
+        announce(ctx, &peer, files).await;
+        if caller.check_hangup() || peer.check_hangup() {
+            crate::pbx::run::hangup_channel(sys, &peer);
+            return Err(AppExit::Hangup);
+        }
+    }
+    if let Some(target) = options.arg('G') {
+        // Both go into the dialplan: the caller where G says, the callee
+        // one priority after it.
+        let _ = crate::pbx::run::parseable_goto(ctx, &sub_delims(target));
+        {
+            let (context, exten, priority) = {
+                let d = caller.lock();
+                (d.context.clone(), d.exten.clone(), d.priority)
+            };
+            let mut d = peer.lock();
+            d.set_context(&context);
+            d.set_exten(&exten);
+            d.priority = priority + 2;
+        }
+        peer.publish_snapshot();
+        crate::pbx::run::pbx_start_or_hang_up(AppCtx {
+            sys: sys.clone(),
+            chan: peer.clone(),
+        });
+        dial_end(sys, &caller, &peer, "ANSWER");
+        return Ok(());
+    }
+    let mut dropped = None;
+    if let Some(macro_args) = options.arg('M') {
+        {
+            let (context, exten) = {
+                let d = caller.lock();
+                (d.context.clone(), d.exten.clone())
+            };
+            let mut d = peer.lock();
+            d.set_context(&context);
+            d.set_exten(&exten);
+        }
+        let peer_ctx = AppCtx {
+            sys: sys.clone(),
+            chan: peer.clone(),
+        };
+        let res = match super::find("Macro") {
+            Some(app) => super::exec(&peer_ctx, app, &sub_delims(macro_args)).await,
+            None => Err(AppExit::Hangup),
+        };
+        let result = peer.lock().vars.get("MACRO_RESULT").map(str::to_string);
+        dropped = match (res, result) {
+            (Err(_), _) => Some(SubResult::Failed),
+            (Ok(()), Some(result)) => match sub_result(ctx, &result) {
+                SubResult::Connect => None,
+                d => Some(d),
+            },
+            (Ok(()), None) => None,
+        };
+    }
+    if dropped.is_none()
+        && let Some(sub) = options.arg('U')
+    {
+        let sub = sub_delims(sub);
+        let (context, params) = match sub.split_once(',') {
+            Some((c, p)) => (c.to_string(), Some(p.to_string())),
+            None => (sub.clone(), None),
+        };
+        let what_is_s = callee_s_exten(sys, &peer, &context);
+        let target = match params {
+            Some(p) => format!("{context},{what_is_s},1({p})"),
+            None => format!("{context},{what_is_s},1"),
+        };
+        let res = exec_sub(sys, &peer, &target).await;
+        let (result, retval) = {
+            let d = peer.lock();
+            (
+                d.vars.get("GOSUB_RESULT").map(str::to_string),
+                d.vars.get("GOSUB_RETVAL").map(str::to_string),
+            )
+        };
+        if res.is_ok()
+            && let Some(result) = result
+        {
+            // The peer's return value is the caller's to use.
+            if let Some(r) = retval {
+                ctx.set_var("GOSUB_RETVAL", Some(&r));
+            }
+            dropped = match sub_result(ctx, &result) {
+                SubResult::Connect => None,
+                d => Some(d),
+            };
+        }
+    }
+    if let Some(d) = dropped {
+        if let SubResult::Drop { status, go_on: on } = &d {
+            dial_end(sys, &caller, &peer, status);
+            if matches!(
+                status.to_ascii_uppercase().as_str(),
+                "BUSY" | "CONGESTION" | "CHANUNAVAIL"
+            ) {
+                ctx.set_var("DIALSTATUS", Some(status));
+            }
+            go_on |= *on;
+        }
+        // The callee goes; so does the caller unless told to go on.
+        let peer_cause = peer.lock().hangupcause;
+        if !caller.check_hangup() && peer.check_hangup() {
+            caller.lock().hangupcause = peer_cause;
+        }
+        crate::pbx::run::hangup_channel(sys, &peer);
+        if go_on && !caller.check_hangup() {
+            return Ok(());
+        }
+        return Err(AppExit::Hangup);
+    }
     dial_end(sys, &caller, &peer, "ANSWER");
+    if let Some(limit) = options.duration_limit {
+        peer.lock().when_to_hangup = Some(Instant::now() + limit);
+    }
+    if let Some(digits) = options.arg('D') {
+        let mut parts = digits.split(':');
+        let (called, calling) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if !called.is_empty() {
+            ctx.verbose(
+                3,
+                crate::site!("app_dial.c", 3484, "dial_exec_full"),
+                &format!("Sending DTMF '{called}' to the called party."),
+            );
+            dtmf_stream(ctx, &peer, called).await;
+        }
+        if !calling.is_empty() {
+            ctx.verbose(
+                3,
+                crate::site!("app_dial.c", 3488, "dial_exec_full"),
+                &format!("Sending DTMF '{calling}' to the calling party."),
+            );
+            dtmf_stream(ctx, &caller, calling).await;
+        }
+    }
+    let after = if options.has('e') {
+        Some(PeerAfter::HExten(caller.lock().context.clone()))
+    } else if options.has('F') {
+        let d = caller.lock();
+        Some(PeerAfter::GoOn {
+            context: d.context.clone(),
+            exten: d.exten.clone(),
+            priority: d.priority,
+            target: options.arg('F').map(sub_delims),
+        })
+    } else {
+        None
+    };
     let connected = connect(
         ctx,
         peer,
-        &|c| options.contains_key(&c),
+        &|c| options.has(c),
         Some("DIALSTATUS"),
         None,
+        after,
     )
     .await;
     match connected {
@@ -545,6 +1109,116 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 return Err(AppExit::Hangup);
             }
             Ok(())
+        }
+    }
+}
+
+/// The cause the legs not answered are hung up with: `Q(cause)` (a name,
+/// a number or NONE), else ANSWERED_ELSEWHERE.
+fn others_cause(ctx: &AppCtx, options: &DialOptions) -> u32 {
+    let Some(q) = options.arg('Q') else {
+        return 26;
+    };
+    if let Some(c) = causes::by_name(q) {
+        return c;
+    }
+    if q.eq_ignore_ascii_case("NONE") {
+        return 0;
+    }
+    match q.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => u32::try_from(n).unwrap_or(26),
+        _ => {
+            ctx.warning(
+                crate::site!("app_dial.c", 3120, "dial_exec_full"),
+                &format!("Invalid cause given to Dial(...Q(<cause>)): \"{q}\""),
+            );
+            26
+        }
+    }
+}
+
+/// U()'s start: `s`, unless only the compatibility `~~s~~` exists there.
+fn callee_s_exten(sys: &System, peer: &Channel, context: &str) -> &'static str {
+    let cid = peer.lock().caller.id.number().map(str::to_string);
+    let dp = &sys.loaded().dialplan;
+    let exists = |e: &str| crate::pbx::find::exists(dp, context, e, 1, cid.as_deref());
+    if !exists("s") && exists("~~s~~") {
+        "~~s~~"
+    } else {
+        "s"
+    }
+}
+
+/// `A(x[:y])`: x played to the callee and y to the caller at the same
+/// time; Dial goes on once both have ended.
+async fn announce(ctx: &AppCtx, peer: &Arc<Channel>, files: &str) {
+    let (called, calling) = files.split_once(':').unwrap_or((files, ""));
+    let peer_ctx = AppCtx {
+        sys: ctx.sys.clone(),
+        chan: peer.clone(),
+    };
+    let play = |c: &AppCtx, file: &str, whom: &'static str| {
+        let generation = if file.is_empty() {
+            None
+        } else {
+            let g = super::playback::start_file(c, file);
+            if g.is_none() {
+                ctx.sys.pbx.logger.error(
+                    crate::site!(
+                        "app_dial.c",
+                        if whom == "callee" { 3187 } else { 3196 },
+                        "dial_exec_full"
+                    ),
+                    None,
+                    &format!("error streaming file '{file}' to {whom}"),
+                );
+            }
+            g
+        };
+        generation
+    };
+    let g_called = play(&peer_ctx, called, "callee");
+    let g_calling = play(ctx, calling, "caller");
+    let wait = |c: &AppCtx, g: Option<u64>| {
+        let c = AppCtx {
+            sys: c.sys.clone(),
+            chan: c.chan.clone(),
+        };
+        async move {
+            if let Some(g) = g {
+                let _ = super::playback::wait_stream(&c, g, "").await;
+            }
+        }
+    };
+    tokio::join!(wait(&peer_ctx, g_called), wait(ctx, g_calling));
+}
+
+/// `ast_dtmf_stream`: a quiet 100 ms, then the digits one by one, 250 ms
+/// apart; `w` waits half a second, `W` a second, `f` (a flash) is only a
+/// pause here.
+async fn dtmf_stream(ctx: &AppCtx, chan: &Arc<Channel>, digits: &str) {
+    if chan.sleep(Duration::from_millis(100)).await.is_err() {
+        return;
+    }
+    for d in digits.chars() {
+        let pause = match d {
+            'w' => Duration::from_millis(500),
+            'W' => Duration::from_secs(1),
+            'f' | 'F' => Duration::from_millis(250),
+            '0'..='9' | '*' | '#' | 'A'..='D' | 'a' | 'b' | 'c' | 'd' => {
+                chan.send_digit_external(d.to_ascii_uppercase(), 0).await;
+                Duration::from_millis(250)
+            }
+            _ => {
+                ctx.warning(
+                    crate::site!("app.c", 1155, "dtmf_stream"),
+                    &format!("Illegal DTMF character '{d}' in string. (0-9*#aAbBcCdD allowed)"),
+                );
+                continue;
+            }
+        };
+        if chan.sleep(pause).await.is_err() {
+            return;
         }
     }
 }
@@ -571,6 +1245,7 @@ pub(crate) async fn connect(
     features: &(dyn Fn(char) -> bool + Sync),
     status_var: Option<&str>,
     on_end: Option<OnEnd<'_>>,
+    after: Option<PeerAfter>,
 ) -> Connected {
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
@@ -655,9 +1330,10 @@ pub(crate) async fn connect(
         let cause = peer.lock().hangupcause;
         caller.lock().hangupcause = cause;
     }
-    // A callee parked out of the bridge stays in its lot.
+    // A callee parked out of the bridge stays in its lot; one with an
+    // after-bridge location goes there.
     if !crate::parking::features::is_parked(sys, &peer) {
-        crate::pbx::run::hangup_channel(sys, &peer);
+        peer_after_bridge(sys, &peer, after);
     }
     if let Some(v) = status_var {
         ctx.set_var(v, Some("ANSWER"));
@@ -672,9 +1348,107 @@ pub(crate) async fn connect(
     Connected::Ended { caller_gone }
 }
 
+/// The peer leaves the bridge (`ast_bridge_setup_after_goto`): `e` runs
+/// the h extension even when it hung up; `F` sends a peer still up into
+/// the dialplan; otherwise, or when that fails, it is hung up.
+fn peer_after_bridge(sys: &Arc<System>, peer: &Arc<Channel>, after: Option<PeerAfter>) {
+    let peer_ctx = AppCtx {
+        sys: sys.clone(),
+        chan: peer.clone(),
+    };
+    match after {
+        Some(PeerAfter::HExten(context)) => {
+            tokio::spawn(async move {
+                let cid = peer_ctx.chan.lock().caller.id.number().map(str::to_string);
+                let exists = crate::pbx::find::exists(
+                    &peer_ctx.sys.loaded().dialplan,
+                    &context,
+                    "h",
+                    1,
+                    cid.as_deref(),
+                );
+                if exists {
+                    crate::pbx::run::run_h_exten(&peer_ctx, &context).await;
+                }
+                crate::pbx::run::hangup_channel(&peer_ctx.sys, &peer_ctx.chan);
+            });
+        }
+        Some(PeerAfter::GoOn {
+            context,
+            exten,
+            priority,
+            target,
+        }) if !peer.check_hangup() => {
+            let moved = match target {
+                // A location relative to the caller's at the answer.
+                Some(t) => {
+                    let saved = {
+                        let d = peer.lock();
+                        (d.context.clone(), d.exten.clone(), d.priority)
+                    };
+                    crate::pbx::run::explicit_goto(peer, Some(&context), Some(&exten), priority);
+                    let ok = crate::pbx::run::parseable_goto(&peer_ctx, &t).is_ok();
+                    if !ok {
+                        let mut d = peer.lock();
+                        d.set_context(&saved.0);
+                        d.set_exten(&saved.1);
+                        d.priority = saved.2;
+                    }
+                    ok
+                }
+                // The caller's next priority, if it exists.
+                None => {
+                    let cid = peer.lock().caller.id.number().map(str::to_string);
+                    let exists = crate::pbx::find::exists(
+                        &sys.loaded().dialplan,
+                        &context,
+                        &exten,
+                        priority + 1,
+                        cid.as_deref(),
+                    );
+                    if exists {
+                        crate::pbx::run::explicit_goto(
+                            peer,
+                            Some(&context),
+                            Some(&exten),
+                            priority + 1,
+                        );
+                    }
+                    exists
+                }
+            };
+            if moved {
+                crate::pbx::run::pbx_start_or_hang_up(peer_ctx);
+            } else {
+                crate::pbx::run::hangup_channel(sys, peer);
+            }
+        }
+        _ => crate::pbx::run::hangup_channel(sys, peer),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_options;
+    use super::{complete_location, parse_options, sub_delims, unsupported_args};
+
+    #[test]
+    fn subroutine_locations_are_completed_from_the_caller() {
+        let l = |a: &str| complete_location("from", "100", &sub_delims(a));
+        assert_eq!(l("sub^s^1(a^b)"), "sub,s,1(a,b)");
+        assert_eq!(l("s^1"), "from,s,1");
+        assert_eq!(l("2"), "from,100,2");
+        assert_eq!(l("sub^s^1()"), "sub,s,1");
+        assert_eq!(l("^^1"), "from,100,1");
+    }
+
+    #[test]
+    fn l_warnings_are_reported() {
+        assert!(unsupported_args("SIP/1,20,L(60000)").is_empty());
+        assert_eq!(
+            unsupported_args("SIP/1,20,gL(60000:30000:10000)"),
+            ["Dial option 'L' warnings before the time limit are not played by Asterism"]
+        );
+    }
 
     #[test]
     fn options_take_parenthesised_arguments() {

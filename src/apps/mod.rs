@@ -195,6 +195,11 @@ pub async fn exec(ctx: &AppCtx, app: &'static App, data: &str) -> AppResult {
     };
     // Subscribers see the application start (AMI's Newexten).
     ctx.chan.publish_snapshot();
+    // A digit begin Answer put back is read (announced) again first.
+    if let Some(digit) = ctx.chan.take_requeued_begin() {
+        ctx.chan
+            .emit(crate::core::events::EventKind::DtmfBegin { digit, sent: false });
+    }
     let res = match app.run {
         Run::Now(f) => f(ctx, data),
         Run::Wait(f) => f(ctx, data.to_string()).await,
@@ -623,6 +628,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Queue") {
         ("Queue", queue::unsupported_options(data))
+    } else if app.eq_ignore_ascii_case("Dial") {
+        ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
     } else {
         return Vec::new();
     };
@@ -638,6 +645,9 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         .collect();
     if name == "Queue" {
         out.extend(queue::unsupported_args(data));
+    }
+    if name == "Dial" {
+        out.extend(dial::unsupported_args(data));
     }
     out
 }
@@ -660,6 +670,21 @@ pub fn support(name: &str) -> Option<Support> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsupported_dial_options_are_named() {
+        assert_eq!(
+            unsupported_uses("Dial", "SIP/100,20,tTP(x)U(sub)"),
+            ["Dial option 'P' is not supported by Asterism"]
+        );
+        assert!(
+            unsupported_uses(
+                "Dial",
+                "SIP/100,20,gb(pre^s^1)B(x)U(sub^a)M(m)L(5000)S(3)D(1)A(beep)cCeFfGIoQ(NONE)a"
+            )
+            .is_empty()
+        );
+    }
 
     #[test]
     fn argument_splitting() {

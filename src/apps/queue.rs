@@ -611,9 +611,21 @@ async fn ring_next(
                         .split_once('/')
                         .map(|(_, n)| n)
                         .unwrap_or(&interface);
-                    dial::set_up_leg(&caller, &leg, number, "AppQueue");
-                    if let Some((stack, o)) = start {
-                        stack.call(o);
+                    caller.inherit_variables_to(&leg);
+                    dial::set_up_leg(
+                        &caller,
+                        &leg,
+                        number,
+                        "AppQueue",
+                        &dial::LegSetup::default(),
+                    );
+                    if dial::place(sys, &leg, start).is_err() {
+                        ctx.verbose(
+                            3,
+                            crate::site!("app_queue.c", 5121, "ring_entry"),
+                            &format!("Couldn't call {interface}"),
+                        );
+                        continue;
                     }
                     publish_call(
                         sys,
@@ -979,7 +991,7 @@ async fn try_calling(
         fired.store(true, std::sync::atomic::Ordering::Relaxed);
         complete(caller_gone, peer_end);
     };
-    let connected = dial::connect(ctx, peer.clone(), &features, None, Some(&on_end)).await;
+    let connected = dial::connect(ctx, peer.clone(), &features, None, Some(&on_end), None).await;
     let _ = opos;
     match connected {
         Connected::Done(r) => {

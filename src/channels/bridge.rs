@@ -379,12 +379,12 @@ fn clear_peer_vars(chan: &Channel) {
 fn set_peer_vars(c0: &Arc<Channel>, c1: &Arc<Channel>) {
     for (me, other) in [(c0, c1), (c1, c0)] {
         me.set_var_event("BRIDGEPEER", &other.name);
-        // A driver without call ids (Local) clears it: still a VarSet.
-        let id = other
-            .driver()
-            .and_then(|d| d.pvt_uniqueid())
-            .unwrap_or_default();
-        me.set_var_event("BRIDGEPVTCALLID", &id);
+        // A driver without call ids (Local) deletes it: a VarSet only
+        // where it held something.
+        match other.driver().and_then(|d| d.pvt_uniqueid()) {
+            Some(id) => me.set_var_event("BRIDGEPVTCALLID", &id),
+            None => me.unset_var_event("BRIDGEPVTCALLID"),
+        }
     }
 }
 

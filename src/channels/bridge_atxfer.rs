@@ -300,9 +300,9 @@ fn dial_transfer(
     transferer: &Arc<Channel>,
     destination: &str,
 ) -> (Arc<Channel>, Arc<Channel>) {
-    let (linkedid, caller, inherited) = {
+    let (linkedid, caller) = {
         let d = transferer.lock();
-        (d.linkedid.clone(), d.caller.clone(), d.vars.inheritable())
+        (d.linkedid.clone(), d.caller.clone())
     };
     let (one, two) = super::local::request(
         sys,
@@ -319,8 +319,8 @@ fn dial_transfer(
         let mut d = one.lock();
         d.connected.id = caller.id;
         d.connected.ani = caller.ani;
-        d.vars.append(inherited);
     }
+    transferer.inherit_variables_to(&one);
     (one, two)
 }
 

@@ -373,7 +373,13 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
                 }
             }
         }
-        let deadline = members.iter().filter_map(|m| m.keys.deadline()).min();
+        // A member's absolute timeout (Dial's S() and L()) ends the
+        // bridge when it comes, not at the next idle wake-up.
+        let deadline = members
+            .iter()
+            .filter_map(|m| m.keys.deadline())
+            .chain(members.iter().filter_map(|m| m.chan.lock().when_to_hangup))
+            .min();
         let wait = deadline
             .map(|d| d.saturating_duration_since(Instant::now()))
             .unwrap_or(IDLE)

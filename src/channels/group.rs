@@ -137,7 +137,9 @@ impl Groups {
                 group_re.search(&e.group, false).is_some()
                     && match &category_re {
                         None => true,
-                        Some(re) => !e.category.is_empty() && re.search(&e.category, false).is_some(),
+                        Some(re) => {
+                            !e.category.is_empty() && re.search(&e.category, false).is_some()
+                        }
                     }
             })
             .count())

@@ -43,7 +43,7 @@ impl MediaPort for LocalPort {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        other.note_media();
+        other.note_dtmf_begin(digit);
         other.emit(EventKind::DtmfBegin { digit, sent: false });
         rt.spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(u64::from(duration_ms))).await;
@@ -69,7 +69,8 @@ pub struct LocalDest {
 
 /// Parses `exten[@context][/options]` (context defaults to `default`).
 pub fn parse_dest(data: &str) -> LocalDest {
-    let (dest, options) = match data.split_once('/') {
+    // Options follow the last slash, as names may hold slashes.
+    let (dest, options) = match data.rsplit_once('/') {
         Some((d, o)) => (d, o.to_string()),
         None => (data, String::new()),
     };
@@ -96,6 +97,9 @@ pub struct LocalPvt {
     base: String,
     pub exten: String,
     pub context: String,
+    /// The options after the destination's last `/` (`n`: never optimise
+    /// the pair away).
+    pub options: String,
     /// `;1` (the owner) has not been hung up.
     owner: AtomicBool,
     /// `;2` has not been hung up.
@@ -275,6 +279,7 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
         base: base.clone(),
         exten: dest.exten.clone(),
         context: dest.context.clone(),
+        options: dest.options.clone(),
         owner: AtomicBool::new(true),
         chan: AtomicBool::new(true),
         caretaker: AtomicBool::new(false),
@@ -349,9 +354,10 @@ pub fn call(sys: &System, one: &Arc<Channel>, two: &Arc<Channel>) -> Result<(), 
         );
         return Err(0);
     }
-    let optimize = !parse_dest(one.name.trim_start_matches("Local/"))
-        .options
-        .contains('n');
+    let optimize = !one
+        .registry()
+        .and_then(|r| r.local_of(one))
+        .is_some_and(|pvt| pvt.options.contains('n'));
     one.emit(crate::core::events::EventKind::LocalBridge {
         two: Arc::new(two.snapshot()),
         context,

@@ -96,6 +96,12 @@ pub struct ChanMedia {
     last_dtmf: Option<Instant>,
     /// Whether any media (audio or a DTMF event) came from the device.
     media_seen: bool,
+    /// The first media was this digit's begin (Answer's wait for media
+    /// reads it, then puts it back).
+    first_media_dtmf: Option<char>,
+    /// A digit begin put back at the head of the channel's frames: the
+    /// next application to run reads (and announces) it again.
+    requeued_begin: Option<char>,
     /// Audio that arrived while nothing took it, newest last, with when.
     unread: VecDeque<(Instant, AudioFrame)>,
     /// Spies on the audio both ways (MixMonitor); the port is wrapped to
@@ -446,11 +452,34 @@ impl Channel {
         }
     }
 
-    /// A DTMF event (begin) arrived from the device: media too.
-    pub fn note_media(&self) {
-        if !std::mem::replace(&mut self.media().media_seen, true) {
+    /// A DTMF begin arrived from the device: media too.
+    pub fn note_dtmf_begin(&self, digit: char) {
+        let first = {
+            let mut m = self.media();
+            let first = !std::mem::replace(&mut m.media_seen, true);
+            if first {
+                m.first_media_dtmf = Some(digit);
+            }
+            first
+        };
+        if first {
             self.wake();
         }
+    }
+
+    /// `__ast_answer`'s wait for media read the first frame and queued it
+    /// back: when that was a digit's begin, the next reader announces it
+    /// again (DTMFBegin twice in Asterisk).
+    pub fn requeue_first_media(&self) {
+        let mut m = self.media();
+        if let Some(d) = m.first_media_dtmf.take() {
+            m.requeued_begin = Some(d);
+        }
+    }
+
+    /// The digit begin waiting to be read again, if any.
+    pub fn take_requeued_begin(&self) -> Option<char> {
+        self.media().requeued_begin.take()
     }
 
     /// Whether the device has sent any media yet.

@@ -251,7 +251,7 @@ impl RtpPort {
                         chan.media_in(&frame);
                     }
                     RtpEvent::DtmfBegin { digit } => {
-                        chan.note_media();
+                        chan.note_dtmf_begin(digit);
                         chan.emit(crate::core::events::EventKind::DtmfBegin { digit, sent: false });
                     }
                     RtpEvent::DtmfEnd { digit, duration_ms } => {

@@ -48,10 +48,7 @@ pub fn commands() -> Vec<CliEntry> {
 fn group_show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let pattern = match a.argc() {
         3 => None,
-        4 => match a
-            .arg(3)
-            .map(crate::pbx::expr::posix_re::Regex::new)
-        {
+        4 => match a.arg(3).map(crate::pbx::expr::posix_re::Regex::new) {
             Some(Ok(re)) => Some(re),
             _ => return CliResult::ShowUsage,
         },

@@ -34,7 +34,10 @@ fn word(state: Option<ExtensionState>) -> &'static str {
 
 fn extstate_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     if args.is_empty() {
-        ctx.warning(crate::site!(FILE, 107, "extstate_read"), "EXTENSION_STATE requires an extension");
+        ctx.warning(
+            crate::site!(FILE, 107, "extstate_read"),
+            "EXTENSION_STATE requires an extension",
+        );
         return Err(Failed);
     }
     let (exten, context) = match args.split_once('@') {
@@ -43,7 +46,10 @@ fn extstate_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         None => (args, "default"),
     };
     if exten.is_empty() {
-        ctx.warning(crate::site!(FILE, 117, "extstate_read"), "EXTENSION_STATE requires an extension");
+        ctx.warning(
+            crate::site!(FILE, 117, "extstate_read"),
+            "EXTENSION_STATE requires an extension",
+        );
         return Err(Failed);
     }
     let state = hint_of(ctx.sys, context, exten).map(|h| extension_state(ctx.sys, &h));
