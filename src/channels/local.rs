@@ -125,6 +125,7 @@ impl LocalPvt {
 /// What each half does to the other; one per pair.
 struct LocalDriver {
     pvt: Arc<LocalPvt>,
+    sys: std::sync::Weak<System>,
 }
 
 impl LocalDriver {
@@ -159,6 +160,33 @@ pub fn unlink(chan: &Channel) {
 }
 
 impl Driver for LocalDriver {
+    /// `ast_unreal_indicate` for HOLD and UNHOLD: a pair intercepts them
+    /// and plays music on hold itself (toward the other half), unless it
+    /// was asked not to (`/m`): then the other half passes them on to its
+    /// bridge.
+    fn hold(&self, chan: &Arc<Channel>, held: bool) {
+        if self.pvt.options.contains('m') {
+            if let Some(other) = chan.peer()
+                && let Some(bridge) = other.bridge()
+            {
+                bridge.indicate_hold(Some(&other), held);
+            }
+            return;
+        }
+        let Some(sys) = self.sys.upgrade() else {
+            return;
+        };
+        let ctx = crate::apps::AppCtx {
+            sys,
+            chan: chan.clone(),
+        };
+        if held {
+            let _ = crate::apps::moh::moh_start_interpreting(&ctx, None, None);
+        } else {
+            crate::apps::moh::moh_stop(&ctx);
+        }
+    }
+
     fn answer(&self, chan: &Arc<Channel>) {
         // `;2` answering is what answers the outbound `;1`.
         if chan.name.ends_with(";2") {
@@ -285,7 +313,10 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
         caretaker: AtomicBool::new(false),
     });
     chans.registry().link_local(pvt.clone());
-    let driver: Arc<dyn Driver> = Arc::new(LocalDriver { pvt });
+    let driver: Arc<dyn Driver> = Arc::new(LocalDriver {
+        pvt,
+        sys: Arc::downgrade(&sys.arc()),
+    });
     one.set_driver(driver.clone());
     two.set_driver(driver);
     (one, two)

@@ -523,6 +523,10 @@ impl SipStack {
                 vars: Default::default(),
             },
         );
+        // The drivers give an outgoing channel the device's caller id:
+        // a number marked valid even when empty, so app_queue's guess at
+        // one (for channels without) leaves it alone.
+        chan.lock().caller.id.number.valid = true;
         let key = random_u64() | 1 << 63;
         let remote_gone = Arc::new(AtomicBool::new(false));
         chan.set_driver(Arc::new(CallDriver {
