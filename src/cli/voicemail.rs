@@ -1,37 +1,34 @@
-//! `voicemail show users [for <context>]` (app_voicemail).
+//! app_voicemail's CLI: `voicemail show users [for <context>]`,
+//! `voicemail show zones`, `voicemail reload`.
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+use crate::apps::voicemail::{folder_messages, general, opt};
 
 use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
-    vec![CliEntry::new(
-        "voicemail show users [for]",
-        "Usage: voicemail show users [for <context>]\n       Lists the mailboxes of every context, or of one context.\n",
-        show_users,
-    )
-    .completing(complete_context)]
-}
-
-/// Messages in one folder: files named `msg*` whose characters 8..11 are
-/// `txt` (`msg0000.txt`), as app_voicemail counts them.
-fn count_folder(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name();
-            let b = name.as_encoded_bytes();
-            b.len() >= 11
-                && b[..3].eq_ignore_ascii_case(b"msg")
-                && b[8..11].eq_ignore_ascii_case(b"txt")
-        })
-        .count()
+    vec![
+        CliEntry::new(
+            "voicemail show users [for]",
+            "Usage: voicemail show users [for <context>]\n       Lists the mailboxes of every context, or of one context.\n",
+            show_users,
+        )
+        .completing(complete_context),
+        CliEntry::new(
+            "voicemail show zones",
+            "Usage: voicemail show zones\n       Lists the time zones messages can be announced in, with their formats.\n",
+            show_zones,
+        ),
+        CliEntry::new(
+            "voicemail reload",
+            "Usage: voicemail reload\n       Reads voicemail.conf again.\n",
+            reload,
+        ),
+    ]
 }
 
 /// New messages as the listing counts them: INBOX plus Urgent.
@@ -45,7 +42,8 @@ pub fn new_messages(spool: &Path, context: &str, mailbox: &str) -> usize {
         context
     };
     let base = spool.join("voicemail").join(context).join(mailbox);
-    count_folder(&base.join("INBOX")) + count_folder(&base.join("Urgent"))
+    let count = |f: &str| folder_messages(&base.join(f), false) as usize;
+    count("INBOX") + count("Urgent")
 }
 
 fn row(out: &mut String, a: &str, b: &str, c: &str, d: &str, e: &str) {
@@ -88,12 +86,59 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             &m.context,
             &m.mailbox,
             &m.fullname,
-            &m.zonetag,
+            opt(m, "tz")
+                .or_else(|| general(&loaded.voicemail, "tz"))
+                .unwrap_or(""),
             &count.to_string(),
         );
         n += 1;
     }
     let _ = writeln!(out, "{n} voicemail users configured.");
+    CliResult::Success
+}
+
+/// `[zonemessages]`, newest first (app_voicemail puts each zone at the
+/// head of its list); a zone without `|` (or `,`) after its time zone is
+/// not one.
+fn show_zones(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    let zones: Vec<(&str, &str, &str)> = loaded
+        .voicemail
+        .zonemessages
+        .iter()
+        .filter_map(|(name, value)| {
+            let (tz, format) = value.split_once(['|', ','])?;
+            Some((name.as_str(), tz, format))
+        })
+        .collect();
+    if zones.is_empty() {
+        out.push_str("There are no voicemail zones currently defined\n");
+        return CliResult::Failure;
+    }
+    let _ = writeln!(
+        out,
+        "{:<15} {:<20} {:<45}",
+        "Zone", "Timezone", "Message Format"
+    );
+    for (name, tz, format) in zones.iter().rev() {
+        let _ = writeln!(out, "{name:<15} {tz:<20} {format:<45}");
+    }
+    CliResult::Success
+}
+
+/// `voicemail reload`: voicemail.conf read again; a file that does not
+/// load leaves the mailboxes as they were.
+fn reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    out.push_str("Reloading voicemail configuration...\n");
+    if let Err(e) = sys.reload(&[crate::core::Part::Voicemail]) {
+        super::core::report_reload_error(out, "voicemail.conf", &e);
+    }
     CliResult::Success
 }
 
