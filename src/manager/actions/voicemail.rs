@@ -41,7 +41,10 @@ fn provider(sys: &System) -> bool {
     if sys.loaded().modules.loads("app_voicemail") {
         return true;
     }
-    if NO_PROVIDER_CALLS.fetch_add(1, Ordering::Relaxed) % 10 == 0 {
+    if NO_PROVIDER_CALLS
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(10)
+    {
         sys.pbx.logger.verbose(
             3,
             crate::site!("app.c", 613, "vm_warn_no_provider"),
