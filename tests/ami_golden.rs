@@ -1807,14 +1807,16 @@ fn voicemail_actions() {
     let want: BTreeMap<String, String> = [
         // 0001 moved to Old, 0002 removed: 0003 renumbered to msg0000.
         ("default/1001/INBOX/msg0000", "1795414800-00000003"),
+        // 0001 (moved there by the manager) moved on to Family by the
+        // CLI, then removed from there.
         ("default/1001/Old/msg0000", "1795381200-00000004"),
-        ("default/1001/Old/msg0001", "1795413600-00000001"),
         // Forwarding copies: the urgent message is still there.
         ("default/1001/Urgent/msg0000", "1795415400-00000005"),
         // msg0003 alone, renumbered when the summary opened the folder.
         ("default/1001/Work/msg0000", "1795341600-00000006"),
         ("default/1002/INBOX/msg0000", "1795415400-00000005"),
         ("default/1003/INBOX/msg0000", "1795417200-0000000a"),
+        ("default/1003/Old/msg0000", "1795414800-00000003"),
         ("default/1003/Work/msg0000", "1795381200-00000004"),
         // 2001's INBOX was full: neither the move nor the forward landed.
         ("other/2001/INBOX/msg0000", "1795410000-00000007"),

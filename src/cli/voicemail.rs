@@ -1,10 +1,13 @@
 //! app_voicemail's CLI: `voicemail show users [for <context>]`,
-//! `voicemail show zones`, `voicemail reload`.
+//! `voicemail show zones`, `voicemail reload`, and `voicemail move`,
+//! `voicemail remove`, `voicemail forward` (its message API, as the
+//! manager's VoicemailMove, VoicemailRemove and VoicemailForward).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::apps::voicemail::{folder_messages, general, opt};
+use crate::apps::voicemail_api::{ForwardTo, vm_msg_forward, vm_msg_move, vm_msg_remove};
 
 use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
@@ -27,6 +30,21 @@ pub fn commands() -> Vec<CliEntry> {
             "voicemail reload",
             "Usage: voicemail reload\n       Reads voicemail.conf again.\n",
             reload,
+        ),
+        CliEntry::new(
+            "voicemail move",
+            "Usage: voicemail move <mailbox> <context> <from_folder> <messageid> <to_folder>\n       Moves the message with that ID to another folder of the mailbox.\n",
+            move_message,
+        ),
+        CliEntry::new(
+            "voicemail remove",
+            "Usage: voicemail remove <mailbox> <context> <from_folder> <messageid>\n       Deletes the message with that ID from the folder.\n",
+            remove_message,
+        ),
+        CliEntry::new(
+            "voicemail forward",
+            "Usage: voicemail forward <from_mailbox> <from_context> <from_folder> <messageid> <to_mailbox> <to_context> <to_folder>\n       Copies the message with that ID into another mailbox's folder.\n",
+            forward_message,
         ),
     ]
 }
@@ -140,6 +158,79 @@ fn reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         super::core::report_reload_error(out, "voicemail.conf", &e);
     }
     CliResult::Success
+}
+
+/// The word at `i` (present: the handlers check the count first).
+fn word<'a>(a: &'a CliArgs<'_>, i: usize) -> &'a str {
+    a.arg(i).unwrap_or("")
+}
+
+/// `voicemail move <mailbox> <context> <from_folder> <messageid> <to_folder>`.
+fn move_message(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 7 {
+        return CliResult::ShowUsage;
+    }
+    let (mailbox, context, from, id, to) =
+        (word(a, 2), word(a, 3), word(a, 4), word(a, 5), word(a, 6));
+    if vm_msg_move(sys, mailbox, context, from, id, to) {
+        let _ = writeln!(
+            out,
+            "Moved message {id} from mailbox {mailbox}@{context} {from} to {to}"
+        );
+        CliResult::Success
+    } else {
+        let _ = writeln!(
+            out,
+            "Error moving message {id} from mailbox {mailbox}@{context} {from} to {to}"
+        );
+        CliResult::Failure
+    }
+}
+
+/// `voicemail remove <mailbox> <context> <from_folder> <messageid>`.
+fn remove_message(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 6 {
+        return CliResult::ShowUsage;
+    }
+    let (mailbox, context, folder, id) = (word(a, 2), word(a, 3), word(a, 4), word(a, 5));
+    if vm_msg_remove(sys, mailbox, context, folder, id) {
+        let _ = writeln!(
+            out,
+            "Removed message {id} from mailbox {mailbox}@{context} {folder}"
+        );
+        CliResult::Success
+    } else {
+        let _ = writeln!(
+            out,
+            "Error removing message {id} from mailbox {mailbox}@{context} {folder}"
+        );
+        CliResult::Failure
+    }
+}
+
+/// `voicemail forward <from_mailbox> <from_context> <from_folder>
+/// <messageid> <to_mailbox> <to_context> <to_folder>`.
+fn forward_message(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 9 {
+        return CliResult::ShowUsage;
+    }
+    let (mailbox, context, folder, id) = (word(a, 2), word(a, 3), word(a, 4), word(a, 5));
+    let to = ForwardTo {
+        mailbox: word(a, 6),
+        context: word(a, 7),
+        folder: word(a, 8),
+    };
+    let what = format!(
+        "message {id} from mailbox {mailbox}@{context} {folder} to mailbox {}@{} {}",
+        to.mailbox, to.context, to.folder
+    );
+    if vm_msg_forward(sys, mailbox, context, folder, id, to) {
+        let _ = writeln!(out, "Forwarded {what}");
+        CliResult::Success
+    } else {
+        let _ = writeln!(out, "Error forwarding {what}");
+        CliResult::Failure
+    }
 }
 
 /// After `for`: the voicemail contexts, each once.
