@@ -246,6 +246,20 @@ fn drop_call_file(conf: &Path, spec: &str) {
     std::fs::rename(&tmp, spool.join("outgoing").join(name)).expect("call file moved in");
 }
 
+/// `spoolfile <path> <text>`: the text (`\n` for line ends) becomes
+/// `<astspooldir>/<path>`, its directories made, written in the spool's
+/// top directory and renamed into place.
+fn spool_file(conf: &Path, spec: &str) {
+    let (path, text) = spec.split_once(' ').expect("spoolfile <path> <text>");
+    let spool = spool_dir(conf);
+    let target = spool.join(path);
+    std::fs::create_dir_all(target.parent().expect("spool file's directory"))
+        .expect("spool directories");
+    let tmp = spool.join(".spoolfile.tmp");
+    std::fs::write(&tmp, text.replace("\\n", "\n")).expect("spool file");
+    std::fs::rename(&tmp, &target).expect("spool file moved in");
+}
+
 /// The scenario's FastAGI server (`agi listen <port>`): accepts one
 /// connection and keeps every byte the PBX sends on it.
 struct FastAgi {
@@ -464,6 +478,8 @@ fn play(scenario: &Path, port: u16, daemon: &common::Daemon, sipp: &mut Sipp) ->
                 .unwrap_or_else(|e| panic!("{where_}: {e} waiting for the server to close"));
         } else if let Some(spec) = line.strip_prefix("callfile ") {
             drop_call_file(&daemon.conf, spec);
+        } else if let Some(spec) = line.strip_prefix("spoolfile ") {
+            spool_file(&daemon.conf, spec);
         } else if let Some(spec) = line.strip_prefix("sipp& ") {
             sipp.spawn(spec);
         } else if let Some(spec) = line.strip_prefix("sipp ") {
@@ -1750,6 +1766,86 @@ fn testevent_blindxfer() {
 #[test]
 fn sip_voicemail() {
     run("sip_voicemail", true);
+}
+
+/// The voicemail manager actions on messages the scenario puts in the
+/// spool; then the spool they leave: moved, removed and forwarded
+/// messages where app_voicemail puts them, renumbered from msg0000, and
+/// no temporary file left behind.
+#[test]
+fn voicemail_actions() {
+    let Some(played) = run_recording("voicemail_actions") else {
+        return;
+    };
+    let root = spool_dir(&played.daemon.conf).join("voicemail");
+    let mut files = BTreeMap::new();
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else {
+                let rel = p.strip_prefix(root).expect("under the spool");
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                out.insert(rel.display().to_string(), text);
+            }
+        }
+    }
+    walk(&root, &root, &mut files);
+    // Each message as its `.txt`'s ID, with its sound beside it.
+    let id = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix("msg_id="))
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut got = BTreeMap::new();
+    for (path, text) in &files {
+        if let Some(base) = path.strip_suffix(".txt") {
+            assert!(
+                files.contains_key(&format!("{base}.wav")),
+                "{base}: a .txt without its sound"
+            );
+            got.insert(base.to_string(), id(text));
+        } else {
+            assert!(
+                path.ends_with(".wav") && files.contains_key(&path.replace(".wav", ".txt")),
+                "{path}: not a message's file"
+            );
+        }
+    }
+    let want: BTreeMap<String, String> = [
+        // 0001 moved to Old, 0002 removed: 0003 renumbered to msg0000.
+        ("default/1001/INBOX/msg0000", "1795414800-00000003"),
+        // 0001 (moved there by the manager) moved on to Family by the
+        // CLI, then removed from there.
+        ("default/1001/Old/msg0000", "1795381200-00000004"),
+        // Forwarding copies: the urgent message is still there.
+        ("default/1001/Urgent/msg0000", "1795415400-00000005"),
+        // msg0003 alone, renumbered when the summary opened the folder.
+        ("default/1001/Work/msg0000", "1795341600-00000006"),
+        ("default/1002/INBOX/msg0000", "1795415400-00000005"),
+        ("default/1003/INBOX/msg0000", "1795417200-0000000a"),
+        ("default/1003/Old/msg0000", "1795414800-00000003"),
+        ("default/1003/Work/msg0000", "1795381200-00000004"),
+        // 2001's INBOX was full: neither the move nor the forward landed.
+        ("other/2001/INBOX/msg0000", "1795410000-00000007"),
+        ("other/2001/INBOX/msg0001", "1795411800-00000008"),
+        ("other/2001/Old/msg0000", "1795377600-00000009"),
+    ]
+    .into_iter()
+    .map(|(p, i)| (p.to_string(), i.to_string()))
+    .collect();
+    assert_eq!(got, want, "the messages in the spool");
+    // A copy is the message as it was, its sound included.
+    assert_eq!(
+        files["default/1002/INBOX/msg0000.txt"],
+        files["default/1001/Urgent/msg0000.txt"]
+    );
+    assert_eq!(
+        files["default/1003/Work/msg0000.wav"],
+        "RIFF-not-really-audio-1795381200-00000004\n"
+    );
 }
 
 /// A recording scenario compared as [`run`] does; our daemon's run is

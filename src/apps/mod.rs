@@ -30,6 +30,7 @@ pub mod touch;
 pub mod userevent;
 pub mod verbose;
 pub mod voicemail;
+pub mod voicemail_api;
 pub mod voicemail_main;
 pub mod waituntil;
 pub mod r#while;

@@ -20,8 +20,6 @@ use super::playback::{Streamed, stream_file};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, options, separate_args};
 use crate::channels::ChanState;
 use crate::config::views::voicemail::{Mailbox, VoicemailConf};
-use crate::core::devicestate::{DeviceState, Pending};
-use crate::core::events::EventKind;
 use crate::media::AudioFrame;
 use crate::media::file::{Recording, SoundPaths};
 use crate::media::formats::FileFormat;
@@ -47,7 +45,7 @@ pub(super) const UNSUPPORTED_OPTIONS: &str = "gdpaer";
 static MSG_ID_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// `generate_msg_id`: `<epoch>-<counter as 8 hex digits>`.
-fn generate_msg_id(now: i64) -> String {
+pub(crate) fn generate_msg_id(now: i64) -> String {
     let n = MSG_ID_COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{now}-{n:08x}")
 }
@@ -72,7 +70,7 @@ pub struct VmUser {
     pub exitcontext: String,
 }
 
-pub(super) fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
+pub(crate) fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
     m.options
         .iter()
         .rev()
@@ -80,7 +78,7 @@ pub(super) fn opt<'a>(m: &'a Mailbox, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-pub(super) fn general<'a>(conf: &'a VoicemailConf, key: &str) -> Option<&'a str> {
+pub(crate) fn general<'a>(conf: &'a VoicemailConf, key: &str) -> Option<&'a str> {
     conf.general
         .raw
         .iter()
@@ -113,14 +111,19 @@ pub fn find_box<'a>(
 /// `find_user`: the box in `context` (`default` when none is given,
 /// unless `searchcontexts` is on), case-insensitively.
 pub fn find_user(conf: &VoicemailConf, context: Option<&str>, mailbox: &str) -> Option<VmUser> {
-    let m = find_box(conf, context, mailbox)?;
+    find_box(conf, context, mailbox).map(|m| user_of_box(conf, m))
+}
+
+/// A mailbox line's settings with `[general]`'s defaults applied
+/// (`populate_defaults`, then the box's options).
+pub fn user_of_box(conf: &VoicemailConf, m: &Mailbox) -> VmUser {
     let num = |v: Option<&str>, default: u32| {
         v.and_then(|s| s.trim().parse::<u32>().ok())
             .unwrap_or(default)
     };
     let g = &conf.general;
     let general_operator = general(conf, "operator").is_some_and(crate::config::is_true);
-    Some(VmUser {
+    VmUser {
         context: m.context.clone(),
         mailbox: m.mailbox.clone(),
         maxmsg: num(opt(m, "maxmsg"), g.maxmsg),
@@ -131,7 +134,7 @@ pub fn find_user(conf: &VoicemailConf, context: Option<&str>, mailbox: &str) -> 
             .or(general(conf, "exitcontext"))
             .unwrap_or("")
             .to_string(),
-    })
+    }
 }
 
 /// `<spool>/voicemail/<context>/<box>[/<folder>]`.
@@ -139,29 +142,29 @@ pub fn box_dir(spool: &Path, context: &str, mailbox: &str) -> PathBuf {
     spool.join("voicemail").join(context).join(mailbox)
 }
 
-/// `last_message_index`: the highest contiguous message number from 0
-/// that has a `.txt`, or -1.
+/// `last_message_index`: the highest message number that has a `.txt`
+/// (numbers below it may be missing), or -1.
 pub fn last_message_index(dir: &Path) -> i32 {
-    let mut present = std::collections::BTreeSet::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.filter_map(Result::ok) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return -1;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
             let name = e.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(num) = name
-                .strip_prefix("msg")
-                .and_then(|r| r.strip_suffix(".txt"))
-                .and_then(|n| n.parse::<i32>().ok())
-            {
-                present.insert(num);
-            }
-        }
-    }
-    let mut x = 0;
-    while present.contains(&x) {
-        x += 1;
-    }
-    x - 1
+            name.to_str()?
+                .strip_prefix("msg")?
+                .strip_suffix(".txt")?
+                .parse::<i32>()
+                .ok()
+        })
+        .filter(|n| (0..MAX_MSG_LIMIT).contains(n))
+        .max()
+        .unwrap_or(-1)
 }
+
+/// `MAXMSGLIMIT`: message numbers stay below it.
+pub const MAX_MSG_LIMIT: i32 = 9999;
 
 /// Messages in a folder (`.txt` files named `msg*`).
 pub fn count_messages(dir: &Path) -> u32 {
@@ -179,14 +182,82 @@ pub fn count_messages(dir: &Path) -> u32 {
         .unwrap_or(0)
 }
 
+/// `__has_voicemail` for one folder: its entries named `msg…` whose
+/// characters 8 to 10 are `txt`, without case; with `any`, whether there
+/// is an entry named `msg…` at all (1 or 0).
+pub fn folder_messages(dir: &Path, any: bool) -> u32 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name();
+        let b = name.as_encoded_bytes();
+        if b.len() < 3 || !b[..3].eq_ignore_ascii_case(b"msg") {
+            continue;
+        }
+        if any {
+            return 1;
+        }
+        if b.get(8..11).is_some_and(|t| t.eq_ignore_ascii_case(b"txt")) {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// `inboxcount2`: (urgent, new, old) of a mailbox.
 pub fn inbox_count(spool: &Path, context: &str, mailbox: &str) -> (u32, u32, u32) {
+    if mailbox.is_empty() {
+        return (0, 0, 0);
+    }
+    let context = if context.is_empty() {
+        "default"
+    } else {
+        context
+    };
     let base = box_dir(spool, context, mailbox);
     (
-        count_messages(&base.join("Urgent")),
-        count_messages(&base.join("INBOX")),
-        count_messages(&base.join("Old")),
+        folder_messages(&base.join("Urgent"), false),
+        folder_messages(&base.join("INBOX"), false),
+        folder_messages(&base.join("Old"), false),
     )
+}
+
+/// `inboxcount2` of a mailbox spec: `box[@context]` (`default` when no
+/// context is given), or several separated by commas (or spaces, once
+/// there is a comma), summed.
+pub fn inboxcount2(spool: &Path, spec: &str) -> (u32, u32, u32) {
+    let one = |b: &str| {
+        let (mailbox, context) = b.split_once('@').unwrap_or((b, "default"));
+        inbox_count(spool, context, mailbox)
+    };
+    if !spec.contains(',') {
+        return one(spec);
+    }
+    spec.split([',', ' '])
+        .filter(|b| !b.is_empty())
+        .map(one)
+        .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2))
+}
+
+/// `has_voicemail` of a mailbox spec (`box[@context]` separated by `,` or
+/// `&`): whether any of them has a message in INBOX or Urgent.
+pub fn has_voicemail(spool: &Path, spec: &str) -> bool {
+    spec.split([',', '&']).any(|b| {
+        let (mailbox, context) = b.split_once('@').unwrap_or((b, "default"));
+        if mailbox.is_empty() {
+            return false;
+        }
+        let context = if context.is_empty() {
+            "default"
+        } else {
+            context
+        };
+        let base = box_dir(spool, context, mailbox);
+        folder_messages(&base.join("INBOX"), true) > 0
+            || folder_messages(&base.join("Urgent"), true) > 0
+    })
 }
 
 /// `queue_mwi_event`: the box's counts as a MessageWaiting event (urgent
@@ -194,22 +265,51 @@ pub fn inbox_count(spool: &Path, context: &str, mailbox: &str) -> (u32, u32, u32
 /// (res_mwi_devstate).
 pub(super) fn publish_mwi(ctx: &AppCtx, spool: &Path, context: &str, mailbox: &str) {
     let (urgent, new, old) = inbox_count(spool, context, mailbox);
-    let mailbox = format!("{mailbox}@{context}");
-    ctx.chan.emit(EventKind::MessageWaiting {
-        mailbox: mailbox.clone(),
-        new: new + urgent,
+    crate::core::mwi::publish(
+        &ctx.sys,
+        Some(&*ctx.chan),
+        &format!("{mailbox}@{context}"),
+        new + urgent,
         old,
-    });
-    let state = if new + urgent > 0 {
-        DeviceState::InUse
-    } else {
-        DeviceState::NotInUse
-    };
-    ctx.sys.pbx.channels.events.device_changed(
-        &format!("MWI:{mailbox}"),
-        true,
-        Pending::Known(state),
     );
+}
+
+/// `notify_new_state`: a mailbox's counts published after the manager
+/// changed it (no channel).
+pub fn notify_new_state(sys: &crate::core::System, context: &str, mailbox: &str) {
+    let (urgent, new, old) = inbox_count(&sys.conf.dirs.spool, context, mailbox);
+    crate::core::mwi::publish(
+        sys,
+        None,
+        &format!("{mailbox}@{context}"),
+        new + urgent,
+        old,
+    );
+}
+
+/// What app_voicemail does as it loads its users: each mailbox's counts
+/// become its MWI state (`append_mailbox`). At start nobody listens yet:
+/// the states are only kept.
+pub fn start(sys: &crate::core::System) {
+    let conf = sys.loaded().voicemail.clone();
+    for m in &conf.mailboxes {
+        let (urgent, new, old) = inbox_count(&sys.conf.dirs.spool, &m.context, &m.mailbox);
+        crate::core::mwi::seed(
+            sys,
+            &format!("{}@{}", m.mailbox, m.context),
+            new + urgent,
+            old,
+        );
+    }
+}
+
+/// After voicemail.conf was loaded again: each mailbox's counts are
+/// published, in the file's order (`append_mailbox`).
+pub fn reloaded(sys: &crate::core::System) {
+    let conf = sys.loaded().voicemail.clone();
+    for m in &conf.mailboxes {
+        notify_new_state(sys, &m.context, &m.mailbox);
+    }
 }
 
 /// The average absolute sample, as the silence detector measures frames.
@@ -1025,16 +1125,48 @@ mod tests {
     }
 
     #[test]
-    fn message_numbers_fill_from_zero() {
+    fn next_message_number_follows_the_highest() {
         let dir = tempfile::tempdir().expect("tempdir");
         assert_eq!(last_message_index(dir.path()), -1);
         for n in [0, 1, 3] {
             std::fs::write(dir.path().join(format!("msg{n:04}.txt")), "x").expect("write");
         }
         std::fs::write(dir.path().join("msg0002.wav"), "x").expect("write");
-        // Asterisk stops at the first gap: the next message is msg0002.
-        assert_eq!(last_message_index(dir.path()), 1);
+        // Asterisk takes the highest number, gaps or not: the next
+        // message is msg0004.
+        assert_eq!(last_message_index(dir.path()), 3);
         assert_eq!(count_messages(dir.path()), 3);
+    }
+
+    /// `inboxcount2` and `has_voicemail` over mailbox lists, as the
+    /// manager's MailboxCount and MailboxStatus ask them.
+    #[test]
+    fn counts_of_mailbox_lists() {
+        let spool = tempfile::tempdir().expect("tempdir");
+        let put = |path: &str| {
+            let p = spool.path().join("voicemail").join(path);
+            std::fs::create_dir_all(p.parent().expect("dir")).expect("mkdir");
+            std::fs::write(p, "x").expect("write");
+        };
+        put("default/1001/INBOX/msg0000.txt");
+        put("default/1001/INBOX/msg0001.txt");
+        put("default/1001/Urgent/msg0000.txt");
+        put("default/1001/Old/msg0000.txt");
+        put("other/2001/Old/msg0000.txt");
+        // A sound without its .txt is no message, but shows one waits.
+        put("default/1002/INBOX/msg0000.wav");
+        let sp = spool.path();
+        assert_eq!(inboxcount2(sp, "1001"), (1, 2, 1));
+        assert_eq!(inboxcount2(sp, "1001@default,2001@other"), (1, 2, 2));
+        assert_eq!(inboxcount2(sp, "1001, 2001@other,,1002"), (1, 2, 2));
+        // Without a comma, a space is part of the name.
+        assert_eq!(inboxcount2(sp, "1001 2001@other"), (0, 0, 0));
+        assert_eq!(inboxcount2(sp, "1001@"), (1, 2, 1));
+        assert!(has_voicemail(sp, "1001"));
+        assert!(!has_voicemail(sp, "2001@other"));
+        assert!(has_voicemail(sp, "2001@other&1002"));
+        assert!(has_voicemail(sp, "nosuch,1001@default"));
+        assert!(!has_voicemail(sp, ""));
     }
 
     #[test]

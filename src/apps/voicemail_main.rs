@@ -46,12 +46,13 @@ use super::playback::{Streamed, start_file, stream_file};
 use super::read::{GetData, readstring};
 use super::say::{DIGIT_ANY, Said, say_number};
 use super::voicemail::{
-    End, FILE, RecordOptions, box_dir, find_box, general, jump, last_message_index, opt,
-    publish_mwi, record_formats, set_mode,
+    End, FILE, MAX_MSG_LIMIT, RecordOptions, box_dir, find_box, general, jump, last_message_index,
+    opt, publish_mwi, record_formats, set_mode,
 };
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, options, separate_args};
 use crate::channels::ChanState;
 use crate::config::views::voicemail::{Mailbox, VoicemailConf};
+use crate::core::logger::Logger;
 use crate::media::file::SoundPaths;
 
 pub fn apps() -> Vec<App> {
@@ -71,15 +72,14 @@ const KNOWN_OPTIONS: &str = "sSbugdpaUPetr";
 pub(super) const UNSUPPORTED_OPTIONS: &str = "g";
 
 /// `mailbox_folders`: folder numbers as the keypad names them.
-const FOLDERS: [&str; 12] = [
+pub(crate) const FOLDERS: [&str; 12] = [
     "INBOX", "Old", "Work", "Family", "Friends", "Cust1", "Cust2", "Cust3", "Cust4", "Cust5",
     "Deleted", "Urgent",
 ];
 const NEW_FOLDER: usize = 0;
 const OLD_FOLDER: usize = 1;
 const URGENT_FOLDER: usize = 11;
-/// `MAXMSGLIMIT`.
-const MAX_MSG_LIMIT: i32 = 9999;
+const DELETED_FOLDER: usize = 10;
 
 /// Asterisk's int results: -1 hangup or failure, 0 nothing, a digit, or
 /// `'t'` for a timeout.
@@ -132,12 +132,12 @@ fn userpress(ctx: &AppCtx, cmd: Cmd, line: u32, function: &'static str) {
 }
 
 /// `mbox`: a folder's name, "Unknown" out of range.
-fn mbox(id: usize) -> &'static str {
+pub(crate) fn mbox(id: usize) -> &'static str {
     FOLDERS.get(id).copied().unwrap_or("Unknown")
 }
 
 /// `get_folder_by_name`.
-fn folder_by_name(name: &str) -> Option<usize> {
+pub(crate) fn folder_by_name(name: &str) -> Option<usize> {
     FOLDERS.iter().position(|f| f.eq_ignore_ascii_case(name))
 }
 
@@ -241,39 +241,22 @@ struct Vms {
 
 impl Vms {
     fn deleted(&self, n: i32) -> bool {
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| self.deleted.get(i))
-            .copied()
-            .unwrap_or(false)
-    }
-
-    fn heard(&self, n: i32) -> bool {
-        usize::try_from(n)
-            .ok()
-            .and_then(|i| self.heard.get(i))
-            .copied()
-            .unwrap_or(false)
+        marked(&self.deleted, n)
     }
 
     fn mark(v: &mut Vec<bool>, n: i32, value: bool) {
-        if let Ok(i) = usize::try_from(n) {
-            if v.len() <= i {
-                v.resize(i + 1, false);
-            }
-            v[i] = value;
-        }
+        set_mark(v, n, value);
     }
 }
 
 /// `make_file`: `<dir>/msgNNNN`.
-fn make_file(dir: &Path, num: i32) -> PathBuf {
+pub(crate) fn make_file(dir: &Path, num: i32) -> PathBuf {
     dir.join(format!("msg{num:04}"))
 }
 
 /// The files of message `base` (`msgNNNN.<ext>` for every extension),
 /// the `.txt` last.
-fn message_files(base: &Path) -> Vec<(String, PathBuf)> {
+pub(crate) fn message_files(base: &Path) -> Vec<(String, PathBuf)> {
     let (Some(dir), Some(stem)) = (base.parent(), base.file_name().and_then(|n| n.to_str())) else {
         return Vec::new();
     };
@@ -295,17 +278,18 @@ fn message_files(base: &Path) -> Vec<(String, PathBuf)> {
 }
 
 /// `EXISTS` for file storage: the message's sound in some format.
-fn message_exists(base: &Path) -> bool {
+pub(crate) fn message_exists(base: &Path) -> bool {
     message_files(base).iter().any(|(ext, _)| ext != "txt")
 }
 
 /// `rename_file`: every file of `from` becomes `to`'s, the `.txt` last.
-fn rename_message(ctx: &AppCtx, from: &Path, to: &Path) {
+pub(crate) fn rename_message(log: &Logger, from: &Path, to: &Path) {
     for (ext, path) in message_files(from) {
         let target = PathBuf::from(format!("{}.{ext}", to.display()));
         if let Err(e) = std::fs::rename(&path, &target) {
-            ctx.warning(
+            log.warning(
                 crate::site!("app_voicemail.c", 0, "rename_file"),
+                None,
                 &format!(
                     "Unable to rename {} to {}: {e}",
                     path.display(),
@@ -317,13 +301,14 @@ fn rename_message(ctx: &AppCtx, from: &Path, to: &Path) {
 }
 
 /// `vm_delete`: the `.txt` first, then the sound files.
-fn delete_message(ctx: &AppCtx, base: &Path) {
+pub(crate) fn delete_message(log: &Logger, base: &Path) {
     let mut files = message_files(base);
     files.sort_by_key(|(ext, _)| ext != "txt");
     for (_, path) in files {
         if let Err(e) = std::fs::remove_file(&path) {
-            ctx.warning(
+            log.warning(
                 crate::site!("app_voicemail.c", 0, "vm_delete"),
+                None,
                 &format!("Unable to delete {}: {e}", path.display()),
             );
         }
@@ -332,7 +317,7 @@ fn delete_message(ctx: &AppCtx, base: &Path) {
 
 /// `copy_file` made crash-safe: each file is copied under a temporary
 /// name no message count sees, then renamed into place, the `.txt` last.
-fn copy_message_files(ctx: &AppCtx, from: &Path, to: &Path) -> bool {
+pub(crate) fn copy_message_files(log: &Logger, from: &Path, to: &Path) -> bool {
     let Some(dir) = to.parent() else {
         return false;
     };
@@ -350,8 +335,9 @@ fn copy_message_files(ctx: &AppCtx, from: &Path, to: &Path) -> bool {
             Ok(()) => set_mode(&target, 0o666 & !0o022),
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
-                ctx.warning(
+                log.warning(
                     crate::site!("app_voicemail.c", 0, "copy_file"),
+                    None,
                     &format!(
                         "Unable to copy {} to {}: {e}",
                         path.display(),
@@ -366,7 +352,7 @@ fn copy_message_files(ctx: &AppCtx, from: &Path, to: &Path) -> bool {
 }
 
 /// `count_messages`: directory entries named `<7 characters>.txt...`.
-fn count_txt(dir: &Path) -> i32 {
+pub(crate) fn count_txt(dir: &Path) -> i32 {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -382,7 +368,7 @@ fn count_txt(dir: &Path) -> i32 {
 }
 
 /// A message's `.txt` (`[message]` of an ini file).
-fn read_message_info(path: &Path) -> Option<Vec<(String, String)>> {
+pub(crate) fn read_message_info(path: &Path) -> Option<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path).ok()?;
     let mut in_message = false;
     let mut out = Vec::new();
@@ -403,7 +389,7 @@ fn read_message_info(path: &Path) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
-fn info<'a>(info: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(crate) fn info<'a>(info: &'a [(String, String)], key: &str) -> Option<&'a str> {
     info.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v.as_str())
@@ -417,6 +403,194 @@ fn message_context(msg: &[(String, String)]) -> Option<&str> {
         return info(msg, "macrocontext");
     }
     context
+}
+
+/// `open_mailbox` for file storage: makes the folder, counts its
+/// messages (`count_messages`) and, when their numbers do not run from 0
+/// without a gap, renumbers them (`resequence_mailbox`). Returns the count.
+pub(crate) fn open_folder(log: &Logger, dir: &Path, maxmsg: i32) -> i32 {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        log.warning(
+            crate::site!("app_voicemail.c", 2274, "create_dirpath"),
+            None,
+            &format!("ast_mkdir '{}' failed: {e}", dir.display()),
+        );
+    }
+    let count = count_txt(dir);
+    let last = last_message_index(dir);
+    if count - 1 != last {
+        log.notice(
+            crate::site!("app_voicemail.c", 9661, "open_mailbox"),
+            None,
+            &format!(
+                "Resequencing Mailbox: {}, expected {} but found {} message(s) in box with max threshold of {maxmsg}.",
+                dir.display(),
+                last + 1,
+                count
+            ),
+        );
+        resequence(log, dir, count);
+    }
+    count
+}
+
+/// `resequence_mailbox`: the messages renumbered from 0 in order, each by
+/// renaming its files.
+pub(crate) fn resequence(log: &Logger, dir: &Path, stopcount: i32) {
+    let mut dest = 0;
+    let mut x = 0;
+    while dest != stopcount && x < MAX_MSG_LIMIT {
+        let sfn = make_file(dir, x);
+        if message_exists(&sfn) {
+            if x != dest {
+                rename_message(log, &sfn, &make_file(dir, dest));
+            }
+            dest += 1;
+        }
+        x += 1;
+    }
+}
+
+/// What the caller (or the manager) marked in an open folder, by
+/// message number.
+pub(crate) struct Marks<'a> {
+    pub deleted: &'a mut Vec<bool>,
+    pub heard: &'a mut Vec<bool>,
+}
+
+fn marked(v: &[bool], n: i32) -> bool {
+    usize::try_from(n)
+        .ok()
+        .and_then(|i| v.get(i))
+        .copied()
+        .unwrap_or(false)
+}
+
+fn set_mark(v: &mut Vec<bool>, n: i32, value: bool) {
+    if let Ok(i) = usize::try_from(n) {
+        if v.len() <= i {
+            v.resize(i + 1, false);
+        }
+        v[i] = value;
+    }
+}
+
+/// `close_mailbox` for file storage: in folder `curbox` (`dir`, opened
+/// with `lastmsg` as its last message), heard INBOX/Urgent messages go
+/// to Old through `move_to_old` (when `moveheard`), deleted ones go, the
+/// rest are renumbered from 0 without gaps (renames, one file at a
+/// time). Returns the last kept message's number, None when the folder
+/// was empty.
+pub(crate) fn close_folder(
+    log: &Logger,
+    dir: &Path,
+    curbox: &str,
+    lastmsg: i32,
+    moveheard: bool,
+    marks: Marks<'_>,
+    move_to_old: &mut dyn FnMut(i32) -> bool,
+) -> Option<i32> {
+    if lastmsg <= -1 {
+        return None;
+    }
+    let mut curmsg = -1;
+    let last_idx = last_message_index(dir);
+    if last_idx != lastmsg {
+        log.notice(
+            crate::site!("app_voicemail.c", 9696, "close_mailbox"),
+            None,
+            &format!(
+                "{} messages received after mailbox opened.",
+                last_idx - lastmsg
+            ),
+        );
+    }
+    let new_box = curbox.eq_ignore_ascii_case("INBOX") || curbox.eq_ignore_ascii_case("Urgent");
+    let mut x = 0;
+    while x < last_idx + 1 {
+        let deleted = marked(marks.deleted, x);
+        let heard = marked(marks.heard, x);
+        let fname = make_file(dir, x);
+        if !deleted && (!new_box || !heard || !moveheard) {
+            if !message_exists(&fname) {
+                break;
+            }
+            curmsg += 1;
+            let fn2 = make_file(dir, curmsg);
+            if fname != fn2 {
+                rename_message(log, &fname, &fn2);
+            }
+        } else if new_box && heard && moveheard && !deleted {
+            if !move_to_old(x) {
+                log.warning(
+                    crate::site!("app_voicemail.c", 9717, "close_mailbox"),
+                    None,
+                    "Save failed.  Not moving message: destination folder full.",
+                );
+                set_mark(marks.deleted, x, false);
+                set_mark(marks.heard, x, false);
+                continue;
+            }
+        } else if deleted && message_exists(&fname) {
+            delete_message(log, &fname);
+        }
+        x += 1;
+    }
+    // What is left above the kept messages goes (`Delete ALL remaining
+    // messages`).
+    for n in (curmsg + 1)..x {
+        let f = make_file(dir, n);
+        if !message_files(&f).is_empty() {
+            delete_message(log, &f);
+        }
+    }
+    Some(curmsg)
+}
+
+/// Why [`copy_to_folder`] did not copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SaveError {
+    /// The folder holds `maxmsg` messages (`ERROR_MAX_MSGS`).
+    Full,
+}
+
+/// `save_to_folder` for file storage: message `src` copied into `ddir`
+/// (folder `box_id`) at the number after its highest. The Deleted folder
+/// keeps at most `maxdeleted`: when full its oldest message is pushed out
+/// (each one renumbered down) to make room at the top.
+pub(crate) fn copy_to_folder(
+    log: &Logger,
+    src: &Path,
+    ddir: &Path,
+    box_id: usize,
+    maxmsg: i32,
+    maxdeleted: i32,
+) -> Result<i32, SaveError> {
+    if let Err(e) = std::fs::create_dir_all(ddir) {
+        log.warning(
+            crate::site!("app_voicemail.c", 2274, "create_dirpath"),
+            None,
+            &format!("ast_mkdir '{}' failed: {e}", ddir.display()),
+        );
+    }
+    let mut x = last_message_index(ddir) + 1;
+    if box_id == DELETED_FOLDER && x >= maxdeleted {
+        x -= 1;
+        for i in 1..=x {
+            let sfn = make_file(ddir, i);
+            if !message_exists(&sfn) {
+                break;
+            }
+            rename_message(log, &sfn, &make_file(ddir, i - 1));
+        }
+    } else if x >= maxmsg {
+        return Err(SaveError::Full);
+    }
+    let dfn = make_file(ddir, x);
+    if src != dfn {
+        copy_message_files(log, src, &dfn);
+    }
+    Ok(x)
 }
 
 fn voicemailmain<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
@@ -866,111 +1040,40 @@ impl Session<'_> {
         vms.curbox = mbox(box_id).to_string();
         vms.vmbox = format!("vm-{}", vms.curbox);
         vms.curdir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(&vms.curbox);
-        if let Err(e) = std::fs::create_dir_all(&vms.curdir) {
-            self.ctx.warning(
-                crate::site!("app_voicemail.c", 2274, "create_dirpath"),
-                &format!("ast_mkdir '{}' failed: {e}", vms.curdir.display()),
-            );
-        }
-        let count = count_txt(&vms.curdir);
+        let count = open_folder(&self.ctx.sys.pbx.logger, &vms.curdir, self.vmu.maxmsg);
         vms.lastmsg = count - 1;
         let size = usize::try_from(self.vmu.maxmsg.max(count)).unwrap_or(0);
         vms.deleted = vec![false; size];
         vms.heard = vec![false; size];
-        let last = last_message_index(&vms.curdir);
-        if vms.lastmsg != last {
-            self.ctx.notice(
-                crate::site!("app_voicemail.c", 9661, "open_mailbox"),
-                &format!(
-                    "Resequencing Mailbox: {}, expected {} but found {} message(s) in box with max threshold of {}.",
-                    vms.curdir.display(),
-                    last + 1,
-                    vms.lastmsg + 1,
-                    self.vmu.maxmsg
-                ),
-            );
-            self.resequence(&vms.curdir, count);
-        }
-    }
-
-    /// `resequence_mailbox`: the messages renumbered from 0 in order.
-    fn resequence(&self, dir: &Path, stopcount: i32) {
-        let mut dest = 0;
-        let mut x = 0;
-        while dest != stopcount && x < MAX_MSG_LIMIT {
-            let sfn = make_file(dir, x);
-            if message_exists(&sfn) {
-                if x != dest {
-                    rename_message(self.ctx, &sfn, &make_file(dir, dest));
-                }
-                dest += 1;
-            }
-            x += 1;
-        }
     }
 
     /// `close_mailbox`: heard INBOX/Urgent messages move to Old, deleted
     /// ones go, the rest are renumbered without gaps.
     fn close(&self, vms: &mut Vms) {
-        if vms.lastmsg <= -1 {
-            return;
-        }
-        vms.curmsg = -1;
-        let last_idx = last_message_index(&vms.curdir);
-        if last_idx != vms.lastmsg {
-            self.ctx.notice(
-                crate::site!("app_voicemail.c", 9696, "close_mailbox"),
-                &format!(
-                    "{} messages received after mailbox opened.",
-                    last_idx - vms.lastmsg
-                ),
-            );
-        }
-        let new_box =
-            vms.curbox.eq_ignore_ascii_case("INBOX") || vms.curbox.eq_ignore_ascii_case("Urgent");
-        let mut x = 0;
-        while x < last_idx + 1 {
-            let deleted = vms.deleted(x);
-            let heard = vms.heard(x);
-            let fname = make_file(&vms.curdir, x);
-            if !deleted && (!new_box || !heard || !self.vmu.moveheard) {
-                if !message_exists(&fname) {
-                    break;
-                }
-                vms.curmsg += 1;
-                let fn2 = make_file(&vms.curdir, vms.curmsg);
-                if fname != fn2 {
-                    rename_message(self.ctx, &fname, &fn2);
-                }
-            } else if new_box && heard && self.vmu.moveheard && !deleted {
-                if !self.move_to_folder(vms, x, OLD_FOLDER) {
-                    self.ctx.warning(
-                        crate::site!("app_voicemail.c", 9717, "close_mailbox"),
-                        "Save failed.  Not moving message: destination folder full.",
-                    );
-                    Vms::mark(&mut vms.deleted, x, false);
-                    Vms::mark(&mut vms.heard, x, false);
-                    continue;
-                }
-            } else if deleted && message_exists(&fname) {
-                delete_message(self.ctx, &fname);
-            }
-            x += 1;
-        }
-        // What is left above the kept messages goes (`Delete ALL
-        // remaining messages`).
-        for n in (vms.curmsg + 1)..x {
-            let f = make_file(&vms.curdir, n);
-            if !message_files(&f).is_empty() {
-                delete_message(self.ctx, &f);
-            }
+        let curdir = vms.curdir.clone();
+        let username = vms.username.clone();
+        let marks = Marks {
+            deleted: &mut vms.deleted,
+            heard: &mut vms.heard,
+        };
+        let kept = close_folder(
+            &self.ctx.sys.pbx.logger,
+            &curdir,
+            &vms.curbox,
+            vms.lastmsg,
+            self.vmu.moveheard,
+            marks,
+            &mut |x| self.move_to_folder(&curdir, &username, x, OLD_FOLDER),
+        );
+        if let Some(curmsg) = kept {
+            vms.curmsg = curmsg;
         }
     }
 
     /// `save_to_folder` with the message moved (renamed) rather than
     /// copied: used when a folder closes.
-    fn move_to_folder(&self, vms: &Vms, msg: i32, box_id: usize) -> bool {
-        let ddir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(mbox(box_id));
+    fn move_to_folder(&self, curdir: &Path, username: &str, msg: i32, box_id: usize) -> bool {
+        let ddir = box_dir(&self.spool, &self.vmu.context, username).join(mbox(box_id));
         if let Err(e) = std::fs::create_dir_all(&ddir) {
             self.ctx.warning(
                 crate::site!("app_voicemail.c", 2274, "create_dirpath"),
@@ -982,10 +1085,10 @@ impl Session<'_> {
         if x >= self.vmu.maxmsg {
             return false;
         }
-        let sfn = make_file(&vms.curdir, msg);
+        let sfn = make_file(curdir, msg);
         let dfn = make_file(&ddir, x);
         if sfn != dfn {
-            rename_message(self.ctx, &sfn, &dfn);
+            rename_message(&self.ctx.sys.pbx.logger, &sfn, &dfn);
         }
         true
     }
@@ -995,22 +1098,15 @@ impl Session<'_> {
     /// whether the folder had room.
     fn save_to_folder(&self, vms: &Vms, msg: i32, box_id: usize) -> bool {
         let ddir = box_dir(&self.spool, &self.vmu.context, &vms.username).join(mbox(box_id));
-        if let Err(e) = std::fs::create_dir_all(&ddir) {
-            self.ctx.warning(
-                crate::site!("app_voicemail.c", 2274, "create_dirpath"),
-                &format!("ast_mkdir '{}' failed: {e}", ddir.display()),
-            );
-        }
-        let x = last_message_index(&ddir) + 1;
-        if x >= self.vmu.maxmsg {
-            return false;
-        }
-        let sfn = make_file(&vms.curdir, msg);
-        let dfn = make_file(&ddir, x);
-        if sfn != dfn {
-            copy_message_files(self.ctx, &sfn, &dfn);
-        }
-        true
+        copy_to_folder(
+            &self.ctx.sys.pbx.logger,
+            &make_file(&vms.curdir, msg),
+            &ddir,
+            box_id,
+            self.vmu.maxmsg,
+            self.vmu.backupdeleted,
+        )
+        .is_ok()
     }
 
     async fn run(&self, vms: &mut Vms, autoplay: Option<usize>) -> Cmd {
@@ -2319,7 +2415,7 @@ impl Session<'_> {
             match key {
                 '1' => cmd = self.record_review("vm-rec-temp", &prefile).await,
                 '2' => {
-                    delete_message(ctx, &prefile);
+                    delete_message(&ctx.sys.pbx.logger, &prefile);
                     let _ = play_and_wait(ctx, "vm-tempremoved").await;
                     cmd = TIMEOUT;
                 }
@@ -2413,7 +2509,7 @@ impl Session<'_> {
                         crate::site!(FILE, 16827, "play_record_review"),
                         "Saving message as is",
                     );
-                    rename_message(ctx, &tempfile, recordfile);
+                    rename_message(&ctx.sys.pbx.logger, &tempfile, recordfile);
                     let _ = stream_and_wait(ctx, "vm-msgsaved").await;
                     return 0;
                 }
@@ -2441,7 +2537,7 @@ impl Session<'_> {
                         canceleddtmf = true;
                     }
                     if cmd == HANGUP {
-                        delete_message(ctx, &tempfile);
+                        delete_message(&ctx.sys.pbx.logger, &tempfile);
                         return HANGUP;
                     }
                     if cmd != digit('0') && cmd != digit('*') {
@@ -2465,13 +2561,13 @@ impl Session<'_> {
                             cmd = wait_for_digit(ctx, 3000).await;
                         }
                         if cmd == digit('1') {
-                            rename_message(ctx, &tempfile, recordfile);
+                            rename_message(&ctx.sys.pbx.logger, &tempfile, recordfile);
                             let _ = play_and_wait(ctx, "vm-msgsaved").await;
                         } else if cmd == digit('4') {
                             let _ = play_and_wait(ctx, "vm-msgsaved").await;
                         } else {
                             let _ = play_and_wait(ctx, "vm-deleted").await;
-                            delete_message(ctx, &tempfile);
+                            delete_message(&ctx.sys.pbx.logger, &tempfile);
                         }
                         cmd = digit('0');
                     }
@@ -2499,7 +2595,7 @@ impl Session<'_> {
             }
         }
         if cmd == HANGUP || cmd == TIMEOUT {
-            delete_message(ctx, &tempfile);
+            delete_message(&ctx.sys.pbx.logger, &tempfile);
         }
         cmd
     }
@@ -2841,7 +2937,7 @@ impl Session<'_> {
             };
             // The prepended copy went; the message itself is as it was.
             if message_exists(&backup) {
-                rename_message(ctx, &backup, &msgfile);
+                rename_message(&ctx.sys.pbx.logger, &backup, &msgfile);
             }
         } else {
             let _ = std::fs::rename(&backup_textfile, &textfile);
@@ -2872,9 +2968,9 @@ impl Session<'_> {
                         continue;
                     };
                     if already_recorded {
-                        copy_message_files(ctx, backup, msgfile);
+                        copy_message_files(&ctx.sys.pbx.logger, backup, msgfile);
                     } else {
-                        copy_message_files(ctx, msgfile, backup);
+                        copy_message_files(&ctx.sys.pbx.logger, msgfile, backup);
                     }
                     already_recorded = true;
                     let (res, prepended) = self.prepend(msgfile).await;
@@ -2882,7 +2978,7 @@ impl Session<'_> {
                     if cmd == digit('S') {
                         let _ = stream_and_wait(ctx, &self.prompt("vm-pls-try-again")).await;
                         let _ = stream_and_wait(ctx, &self.prompt("vm-prepend-timeout")).await;
-                        rename_message(ctx, backup, msgfile);
+                        rename_message(&ctx.sys.pbx.logger, backup, msgfile);
                     }
                     if prepended > 0 {
                         let duration = read_message_info(&textfile)
@@ -2924,7 +3020,7 @@ impl Session<'_> {
             }
         }
         if already_recorded && cmd == HANGUP {
-            rename_message(ctx, backup, msgfile);
+            rename_message(&ctx.sys.pbx.logger, backup, msgfile);
             let _ = std::fs::rename(&backup_textfile, &textfile);
         }
         if cmd == TIMEOUT || cmd == digit('S') {
@@ -2994,7 +3090,7 @@ impl Session<'_> {
         let num = last_message_index(&todir) + 1;
         let ok = i64::from(num) < i64::from(recip.maxmsg);
         if ok {
-            copy_message_files(ctx, msgfile, &make_file(&todir, num));
+            copy_message_files(&ctx.sys.pbx.logger, msgfile, &make_file(&todir, num));
         } else {
             ctx.error(
                 crate::site!(FILE, 6458, "copy_message"),

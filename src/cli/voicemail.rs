@@ -1,37 +1,52 @@
-//! `voicemail show users [for <context>]` (app_voicemail).
+//! app_voicemail's CLI: `voicemail show users [for <context>]`,
+//! `voicemail show zones`, `voicemail reload`, and `voicemail move`,
+//! `voicemail remove`, `voicemail forward` (its message API, as the
+//! manager's VoicemailMove, VoicemailRemove and VoicemailForward).
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+use crate::apps::voicemail::{folder_messages, general, opt};
+use crate::apps::voicemail_api::{ForwardTo, vm_msg_forward, vm_msg_move, vm_msg_remove};
 
 use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
-    vec![CliEntry::new(
-        "voicemail show users [for]",
-        "Usage: voicemail show users [for <context>]\n       Lists the mailboxes of every context, or of one context.\n",
-        show_users,
-    )
-    .completing(complete_context)]
-}
-
-/// Messages in one folder: files named `msg*` whose characters 8..11 are
-/// `txt` (`msg0000.txt`), as app_voicemail counts them.
-fn count_folder(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name();
-            let b = name.as_encoded_bytes();
-            b.len() >= 11
-                && b[..3].eq_ignore_ascii_case(b"msg")
-                && b[8..11].eq_ignore_ascii_case(b"txt")
-        })
-        .count()
+    vec![
+        CliEntry::new(
+            "voicemail show users [for]",
+            "Usage: voicemail show users [for <context>]\n       Lists the mailboxes of every context, or of one context.\n",
+            show_users,
+        )
+        .completing(complete_context),
+        CliEntry::new(
+            "voicemail show zones",
+            "Usage: voicemail show zones\n       Lists the time zones messages can be announced in, with their formats.\n",
+            show_zones,
+        ),
+        CliEntry::new(
+            "voicemail reload",
+            "Usage: voicemail reload\n       Reads voicemail.conf again.\n",
+            reload,
+        ),
+        CliEntry::new(
+            "voicemail move",
+            "Usage: voicemail move <mailbox> <context> <from_folder> <messageid> <to_folder>\n       Moves the message with that ID to another folder of the mailbox.\n",
+            move_message,
+        ),
+        CliEntry::new(
+            "voicemail remove",
+            "Usage: voicemail remove <mailbox> <context> <from_folder> <messageid>\n       Deletes the message with that ID from the folder.\n",
+            remove_message,
+        ),
+        CliEntry::new(
+            "voicemail forward",
+            "Usage: voicemail forward <from_mailbox> <from_context> <from_folder> <messageid> <to_mailbox> <to_context> <to_folder>\n       Copies the message with that ID into another mailbox's folder.\n",
+            forward_message,
+        ),
+    ]
 }
 
 /// New messages as the listing counts them: INBOX plus Urgent.
@@ -45,7 +60,8 @@ pub fn new_messages(spool: &Path, context: &str, mailbox: &str) -> usize {
         context
     };
     let base = spool.join("voicemail").join(context).join(mailbox);
-    count_folder(&base.join("INBOX")) + count_folder(&base.join("Urgent"))
+    let count = |f: &str| folder_messages(&base.join(f), false) as usize;
+    count("INBOX") + count("Urgent")
 }
 
 fn row(out: &mut String, a: &str, b: &str, c: &str, d: &str, e: &str) {
@@ -88,13 +104,133 @@ fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             &m.context,
             &m.mailbox,
             &m.fullname,
-            &m.zonetag,
+            opt(m, "tz")
+                .or_else(|| general(&loaded.voicemail, "tz"))
+                .unwrap_or(""),
             &count.to_string(),
         );
         n += 1;
     }
     let _ = writeln!(out, "{n} voicemail users configured.");
     CliResult::Success
+}
+
+/// `[zonemessages]`, newest first (app_voicemail puts each zone at the
+/// head of its list); a zone without `|` (or `,`) after its time zone is
+/// not one.
+fn show_zones(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    let zones: Vec<(&str, &str, &str)> = loaded
+        .voicemail
+        .zonemessages
+        .iter()
+        .filter_map(|(name, value)| {
+            let (tz, format) = value.split_once(['|', ','])?;
+            Some((name.as_str(), tz, format))
+        })
+        .collect();
+    if zones.is_empty() {
+        out.push_str("There are no voicemail zones currently defined\n");
+        return CliResult::Failure;
+    }
+    let _ = writeln!(
+        out,
+        "{:<15} {:<20} {:<45}",
+        "Zone", "Timezone", "Message Format"
+    );
+    for (name, tz, format) in zones.iter().rev() {
+        let _ = writeln!(out, "{name:<15} {tz:<20} {format:<45}");
+    }
+    CliResult::Success
+}
+
+/// `voicemail reload`: voicemail.conf read again; a file that does not
+/// load leaves the mailboxes as they were.
+fn reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    out.push_str("Reloading voicemail configuration...\n");
+    if let Err(e) = sys.reload(&[crate::core::Part::Voicemail]) {
+        super::core::report_reload_error(out, "voicemail.conf", &e);
+    }
+    CliResult::Success
+}
+
+/// The word at `i` (present: the handlers check the count first).
+fn word<'a>(a: &'a CliArgs<'_>, i: usize) -> &'a str {
+    a.arg(i).unwrap_or("")
+}
+
+/// `voicemail move <mailbox> <context> <from_folder> <messageid> <to_folder>`.
+fn move_message(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 7 {
+        return CliResult::ShowUsage;
+    }
+    let (mailbox, context, from, id, to) =
+        (word(a, 2), word(a, 3), word(a, 4), word(a, 5), word(a, 6));
+    if vm_msg_move(sys, mailbox, context, from, id, to) {
+        let _ = writeln!(
+            out,
+            "Moved message {id} from mailbox {mailbox}@{context} {from} to {to}"
+        );
+        CliResult::Success
+    } else {
+        let _ = writeln!(
+            out,
+            "Error moving message {id} from mailbox {mailbox}@{context} {from} to {to}"
+        );
+        CliResult::Failure
+    }
+}
+
+/// `voicemail remove <mailbox> <context> <from_folder> <messageid>`.
+fn remove_message(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 6 {
+        return CliResult::ShowUsage;
+    }
+    let (mailbox, context, folder, id) = (word(a, 2), word(a, 3), word(a, 4), word(a, 5));
+    if vm_msg_remove(sys, mailbox, context, folder, id) {
+        let _ = writeln!(
+            out,
+            "Removed message {id} from mailbox {mailbox}@{context} {folder}"
+        );
+        CliResult::Success
+    } else {
+        let _ = writeln!(
+            out,
+            "Error removing message {id} from mailbox {mailbox}@{context} {folder}"
+        );
+        CliResult::Failure
+    }
+}
+
+/// `voicemail forward <from_mailbox> <from_context> <from_folder>
+/// <messageid> <to_mailbox> <to_context> <to_folder>`.
+fn forward_message(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 9 {
+        return CliResult::ShowUsage;
+    }
+    let (mailbox, context, folder, id) = (word(a, 2), word(a, 3), word(a, 4), word(a, 5));
+    let to = ForwardTo {
+        mailbox: word(a, 6),
+        context: word(a, 7),
+        folder: word(a, 8),
+    };
+    let what = format!(
+        "message {id} from mailbox {mailbox}@{context} {folder} to mailbox {}@{} {}",
+        to.mailbox, to.context, to.folder
+    );
+    if vm_msg_forward(sys, mailbox, context, folder, id, to) {
+        let _ = writeln!(out, "Forwarded {what}");
+        CliResult::Success
+    } else {
+        let _ = writeln!(out, "Error forwarding {what}");
+        CliResult::Failure
+    }
 }
 
 /// After `for`: the voicemail contexts, each once.

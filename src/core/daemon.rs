@@ -96,6 +96,10 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     // The device-state engine, then AMI (manager.conf), before anything
     // can make a channel.
     crate::core::devicestate::DeviceStates::start(&system);
+    // app_voicemail publishes each mailbox's counts as it loads its users.
+    if system.loaded().modules.loads("app_voicemail") {
+        crate::apps::voicemail::start(&system);
+    }
     crate::cdr::Engine::start(&system);
     let manager = crate::manager::Manager::new(system.clone());
     manager.start().await;

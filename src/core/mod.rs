@@ -9,6 +9,7 @@ pub mod environ;
 pub mod events;
 pub mod logger;
 pub mod modules;
+pub mod mwi;
 pub mod raw;
 pub mod remote;
 pub mod testsuite;
@@ -563,6 +564,9 @@ impl System {
         }
         if parts.contains(&Part::Queues) {
             crate::queue::reload(self);
+        }
+        if parts.contains(&Part::Voicemail) && self.loaded().modules.loads("app_voicemail") {
+            crate::apps::voicemail::reloaded(self);
         }
         self.reloads.send_modify(|n| *n += 1);
         Ok(())

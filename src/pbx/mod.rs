@@ -30,6 +30,8 @@ pub struct Pbx {
     pub logger: Logger,
     /// Device states and hint states (`devicestate.c`).
     pub devstates: crate::core::devicestate::DeviceStates,
+    /// Mailboxes' message-waiting states (`main/mwi.c`).
+    pub mwi: crate::core::mwi::MwiStates,
 }
 
 impl Pbx {
@@ -40,6 +42,7 @@ impl Pbx {
                 .with_default_language(&options.default_language),
             logger,
             devstates: Default::default(),
+            mwi: Default::default(),
         }
     }
 

@@ -339,11 +339,9 @@ class Sipp:
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def drop_call_file(cli_prefix, spec):
-    """`callfile <name> <text>`: the text (`\\n` for line ends) becomes a
-    call file <astspooldir>/outgoing/<name>, written beside the directory
-    and moved in whole, as a call file should be."""
-    name, _, text = spec.partition(" ")
+def spool_dir(cli_prefix):
+    """The instance's astspooldir, from the asterisk.conf the CLI prefix
+    names (relative to its directory)."""
     args = shlex.split(cli_prefix)
     conf = args[args.index("-C") + 1]
     spool = None
@@ -354,11 +352,34 @@ def drop_call_file(cli_prefix, spec):
                 spool = m.group(1)
     if spool is None:
         raise Failure("no astspooldir in %s" % conf)
-    spool = os.path.join(os.path.dirname(conf), spool)
+    return os.path.join(os.path.dirname(conf), spool)
+
+
+def drop_call_file(cli_prefix, spec):
+    """`callfile <name> <text>`: the text (`\\n` for line ends) becomes a
+    call file <astspooldir>/outgoing/<name>, written beside the directory
+    and moved in whole, as a call file should be."""
+    name, _, text = spec.partition(" ")
+    spool = spool_dir(cli_prefix)
     tmp = os.path.join(spool, "." + name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text.replace("\\n", "\n"))
     os.rename(tmp, os.path.join(spool, "outgoing", name))
+
+
+def spool_file(cli_prefix, spec):
+    """`spoolfile <path> <text>`: the text (`\\n` for line ends) becomes
+    <astspooldir>/<path> (its directories made), written in the spool's
+    top directory and renamed into place, so the PBX never sees it half
+    written (voicemail messages for the voicemail actions)."""
+    path, _, text = spec.partition(" ")
+    spool = spool_dir(cli_prefix)
+    target = os.path.join(spool, path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = os.path.join(spool, ".spoolfile.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text.replace("\\n", "\n"))
+    os.rename(tmp, target)
 
 
 def run(scenario, port, cli_prefix, conns, sipp, agis):
@@ -418,6 +439,8 @@ def run(scenario, port, cli_prefix, conns, sipp, agis):
                 sipp.wait_all()
             elif line.startswith("callfile "):
                 drop_call_file(cli_prefix, line[9:])
+            elif line.startswith("spoolfile "):
+                spool_file(cli_prefix, line[10:])
             elif line.startswith("agi listen "):
                 agi = FastAgi(int(line[11:]))
                 agis.append(agi)

@@ -43,6 +43,11 @@ fn unbuilt_when_on(name: &str, value: &str) -> bool {
         "review" => is_true(value),
         "passwordlocation" => value.trim().eq_ignore_ascii_case("spooldir"),
         "backupdeleted" => value.trim().parse::<i64>().is_ok_and(|n| n > 0),
+        // Mailbox aliases: counts, MWI and lookups by alias are not built.
+        "aliasescontext" => !value.trim().is_empty(),
+        // The thread polling the spool for changes made behind app_voicemail's
+        // back (VoicemailRefresh does it on request).
+        "pollmailboxes" => is_true(value),
         _ => false,
     }
 }
@@ -252,6 +257,10 @@ pub struct Mailbox {
     pub password: String,
     pub fullname: String,
     pub email: String,
+    /// Whether the line has an e-mail field at all: app_voicemail leaves
+    /// a missing one unset, which its manager listing shows as `(null)`.
+    #[serde(skip)]
+    pub email_set: bool,
     pub pager: String,
     /// `key=value` options in the order written.
     pub options: Vec<(String, String)>,
@@ -393,6 +402,7 @@ fn parse_mailbox(
     // Only the first four commas split fields; the rest is the options.
     let mut fields = var.value.splitn(5, ',');
     let mut next = || fields.next().unwrap_or("").to_string();
+    let email_set = var.value.matches(',').count() >= 2;
     let password = next();
     let fullname = next();
     let email = next();
@@ -429,6 +439,7 @@ fn parse_mailbox(
         password,
         fullname,
         email,
+        email_set,
         pager,
         options,
         zonetag,
@@ -543,6 +554,8 @@ mod tests {
                     var("sendvoicemail", "yes", 11),
                     var("saycid", "yes", 12),
                     var("callback", "fromvm", 13),
+                    var("aliasescontext", "aliases", 14),
+                    var("pollmailboxes", "no", 15),
                 ],
             )],
             ..Default::default()
@@ -566,6 +579,10 @@ mod tests {
                 (
                     10,
                     "unknown or unsupported option 'passwordlocation' in [general]"
+                ),
+                (
+                    14,
+                    "unknown or unsupported option 'aliasescontext' in [general]"
                 ),
             ]
         );

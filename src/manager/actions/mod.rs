@@ -24,6 +24,7 @@ mod queue;
 mod sip;
 mod transfer;
 mod vars;
+mod voicemail;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -333,6 +334,18 @@ pub static ACTIONS: &[Action] = &[
     action!("Login", 0, "Log in to the manager.", login::login),
     action!("Logoff", 0, "Log off and close the session.", login::logoff),
     action!(
+        "MailboxCount",
+        CALL | REPORTING,
+        "Count a mailbox's urgent, new and old messages.",
+        voicemail::mailbox_count
+    ),
+    action!(
+        "MailboxStatus",
+        CALL | REPORTING,
+        "Tell whether a mailbox has messages waiting.",
+        voicemail::mailbox_status
+    ),
+    action!(
         "MixMonitor",
         SYSTEM,
         "Start recording a channel, both directions mixed.",
@@ -588,6 +601,55 @@ pub static ACTIONS: &[Action] = &[
         USER,
         "Send a user-defined event to every session.",
         events::user_event
+    ),
+    action!(
+        "VoicemailBoxSummary",
+        CALL | REPORTING,
+        "List the messages of a voicemail box, folder by folder.",
+        voicemail::box_summary,
+        "app_voicemail"
+    ),
+    action!(
+        "VoicemailForward",
+        USER,
+        "Copy a voicemail message into another box's folder.",
+        voicemail::forward_message,
+        "app_voicemail"
+    ),
+    action!(
+        "VoicemailMove",
+        USER,
+        "Move a voicemail message to another folder of its box.",
+        voicemail::move_message,
+        "app_voicemail"
+    ),
+    action!(
+        "VoicemailRefresh",
+        USER,
+        "Publish again the message counts of boxes that changed.",
+        voicemail::refresh,
+        "app_voicemail"
+    ),
+    action!(
+        "VoicemailRemove",
+        USER,
+        "Delete a voicemail message from a folder.",
+        voicemail::remove_message,
+        "app_voicemail"
+    ),
+    action!(
+        "VoicemailUsersList",
+        CALL | REPORTING,
+        "List every voicemail box with its settings and counts.",
+        voicemail::users_list,
+        "app_voicemail"
+    ),
+    action!(
+        "VoicemailUserStatus",
+        CALL | REPORTING,
+        "Show one voicemail box's settings and counts.",
+        voicemail::user_status,
+        "app_voicemail"
     ),
     action!(
         "WaitEvent",
