@@ -90,10 +90,7 @@ struct Files {
 
 impl Active {
     fn files(&self) -> MutexGuard<'_, Files> {
-        match self.files.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.files)
     }
 
     /// `mixmonitor_ds_close_fs`: each open file finished, with Asterisk's
@@ -129,10 +126,7 @@ impl Active {
 static ACTIVE: LazyLock<Mutex<Vec<Arc<Active>>>> = LazyLock::new(|| Mutex::new(Vec::new()));
 
 fn active() -> MutexGuard<'static, Vec<Arc<Active>>> {
-    match ACTIVE.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
+    crate::core::lock(&ACTIVE)
 }
 
 /// The channel's recording with `id`, or its newest when `id` is empty.

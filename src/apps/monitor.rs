@@ -101,18 +101,12 @@ static MONITORS: LazyLock<Mutex<Vec<Arc<Monitor>>>> = LazyLock::new(|| Mutex::ne
 static SEQ: Mutex<u64> = Mutex::new(0);
 
 fn monitors() -> MutexGuard<'static, Vec<Arc<Monitor>>> {
-    match MONITORS.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
+    crate::core::lock(&MONITORS)
 }
 
 impl Monitor {
     fn state(&self) -> MutexGuard<'_, State> {
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.state)
     }
 }
 
@@ -238,10 +232,7 @@ fn start(
         (format!("{base}-in"), format!("{base}-out"), base, false)
     } else {
         let seq = {
-            let mut s = match SEQ.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
+            let mut s = crate::core::lock(&SEQ);
             let n = *s;
             *s += 1;
             n

@@ -124,10 +124,7 @@ impl Spy {
     }
 
     fn lock(&self) -> MutexGuard<'_, Queues> {
-        match self.state.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.state)
     }
 
     pub fn status(&self) -> Status {
@@ -304,10 +301,7 @@ pub struct Spies {
 
 impl Spies {
     fn lock(&self) -> MutexGuard<'_, Option<Vec<Arc<Spy>>>> {
-        match self.list.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.list)
     }
 
     /// Hands a frame that went `dir` to every running spy.

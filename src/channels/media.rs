@@ -287,10 +287,7 @@ fn write_owed(port: Option<Arc<dyn MediaPort>>, owed: Vec<(AudioFrame, Instant)>
 
 impl Channel {
     pub fn media(&self) -> std::sync::MutexGuard<'_, ChanMedia> {
-        match self.media.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.media)
     }
 
     pub fn set_media_port(&self, port: Arc<dyn MediaPort>) {

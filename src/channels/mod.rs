@@ -355,10 +355,7 @@ impl Channel {
     }
 
     pub fn lock(&self) -> MutexGuard<'_, ChanData> {
-        match self.data.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.data)
     }
 
     pub fn set_driver(&self, driver: Arc<dyn Driver>) {
@@ -781,10 +778,7 @@ impl Channel {
 }
 
 fn lock_or_recover<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
+    crate::core::lock(&m)
 }
 
 /// The device a channel belongs to: its name up to the last `-`

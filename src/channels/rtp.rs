@@ -117,10 +117,7 @@ impl RtpPort {
     }
 
     fn session(&self) -> std::sync::MutexGuard<'_, RtpSession> {
-        match self.session.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.session)
     }
 
     /// The negotiated far end, format and DTMF payload type.
@@ -377,10 +374,7 @@ impl RtpPort {
         if g711 && self.smooth.load(Ordering::Relaxed) {
             // G.711: one byte a sample.
             let frame_len = s.config().frame_samples.max(1) as usize;
-            let mut pending = match self.pending.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
+            let mut pending = crate::core::lock(&self.pending);
             pending.extend_from_slice(bytes);
             while pending.len() >= frame_len {
                 let whole: Vec<u8> = pending.drain(..frame_len).collect();

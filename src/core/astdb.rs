@@ -94,10 +94,7 @@ impl AstDb {
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbError> {
-        let conn = match self.conn.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let conn = crate::core::lock(&self.conn);
         // A write may wait on the disk; let the runtime move other tasks
         // off this worker meanwhile.
         let run = || f(&conn).map_err(DbError::from);

@@ -12,10 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 static CHANGES: Mutex<Option<HashMap<String, Option<String>>>> = Mutex::new(None);
 
 fn changes() -> MutexGuard<'static, Option<HashMap<String, Option<String>>>> {
-    match CHANGES.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
+    crate::core::lock(&CHANGES)
 }
 
 /// `getenv` as the dialplan sees it.

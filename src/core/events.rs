@@ -327,10 +327,7 @@ impl EventBus {
     /// `ast_devstate_changed`: queues a change of `device` for the
     /// device-state engine (dropped when none runs).
     pub fn device_changed(&self, device: &str, cachable: bool, pending: Pending) {
-        let g = match self.devstate.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let g = crate::core::lock(&self.devstate);
         if let Some(tx) = g.as_ref() {
             let _ = tx.send(Change {
                 device: device.to_string(),
@@ -342,10 +339,7 @@ impl EventBus {
     }
 
     fn subscribers(&self) -> std::sync::MutexGuard<'_, Vec<UnboundedSender<Arc<Event>>>> {
-        match self.subscribers.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.subscribers)
     }
 
     pub fn has_subscribers(&self) -> bool {

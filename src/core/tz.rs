@@ -57,10 +57,7 @@ pub fn zone(name: Option<&str>) -> Arc<TimeZone> {
         Some(n) if !n.is_empty() => n,
         _ => "/etc/localtime",
     };
-    let mut cache = match ZONES.lock() {
-        Ok(c) => c,
-        Err(p) => p.into_inner(),
-    };
+    let mut cache = crate::core::lock(&ZONES);
     if let Some(z) = cache.get(name) {
         return z.clone();
     }

@@ -23,10 +23,7 @@ static STATE: Mutex<u64> = Mutex::new(0);
 /// `ast_random()`: a value in `0..=RAND_MAX` (xorshift64*, seeded once
 /// from the standard library's per-process random keys).
 pub fn random() -> i64 {
-    let mut s = match STATE.lock() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    };
+    let mut s = crate::core::lock(&STATE);
     if *s == 0 {
         use std::hash::{BuildHasher, Hasher};
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();

@@ -230,10 +230,7 @@ impl Ajam {
     }
 
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Shared>> {
-        match self.sessions.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
+        crate::core::lock(&self.sessions)
     }
 
     /// Runs one request's message on the session its cookie names (a new
@@ -562,10 +559,7 @@ impl Ajam {
             writeperm: AtomicU32::new(0),
         });
         {
-            let mut all = match mgr.sessions.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
+            let mut all = crate::core::lock(&mgr.sessions);
             all.retain(|w| w.strong_count() > 0);
             all.push(Arc::downgrade(&info));
         }

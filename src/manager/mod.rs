@@ -299,10 +299,7 @@ impl Manager {
             readperm: AtomicU32::new(0),
             writeperm: AtomicU32::new(0),
         });
-        let mut s = match self.sessions.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let mut s = crate::core::lock(&self.sessions);
         s.retain(|w| w.strong_count() > 0);
         s.push(Arc::downgrade(&info));
         Some(info)
@@ -316,10 +313,7 @@ impl Manager {
 
     /// Sessions connected now, oldest first.
     pub fn sessions(&self) -> Vec<Arc<SessionInfo>> {
-        let s = match self.sessions.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
+        let s = crate::core::lock(&self.sessions);
         s.iter().filter_map(Weak::upgrade).collect()
     }
 
