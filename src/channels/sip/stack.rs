@@ -1900,6 +1900,11 @@ impl Task {
                     name: event.into(),
                     body,
                 });
+                // The queued HOLD/UNHOLD frame goes through the bridge to
+                // the other members, which indicate it.
+                if let Some(b) = chan.bridge() {
+                    b.indicate_hold(Some(&chan), held);
+                }
             }
         }
         let call = &self.calls[&key];
