@@ -281,6 +281,35 @@ impl Bridge {
         b
     }
 
+    /// `ast_bridge_channel_update_linkedids` (a basic bridge's push):
+    /// the joining channel and every member take the oldest linkedid
+    /// among them, each changed one publishing its snapshot
+    /// (`ast_channel_internal_copy_linkedid`; no manager event shows it).
+    fn update_linkedids(&self, joining: &Arc<Channel>) {
+        let mut all = lock(&self.members).clone();
+        all.push(joining.clone());
+        let Some(oldest) = all
+            .iter()
+            .map(|c| c.lock().linkedid.clone())
+            .min_by_key(|l| linkedid_age(l))
+        else {
+            return;
+        };
+        for c in &all {
+            let changed = {
+                let mut d = c.lock();
+                let changed = d.linkedid != oldest;
+                if changed {
+                    d.linkedid.clone_from(&oldest);
+                }
+                changed
+            };
+            if changed {
+                c.publish_snapshot();
+            }
+        }
+    }
+
     /// Keeps the bridge on `simple_bridge` (a member has DTMF hooks).
     pub fn keep_off_native_rtp(&self) {
         self.no_native.store(true, Ordering::Relaxed);
@@ -314,6 +343,9 @@ impl Bridge {
     /// sets them three times, the newer member first each time.
     pub fn join(self: &Arc<Self>, chan: &Arc<Channel>) {
         chan.publish_snapshot();
+        if self.holding.is_none() {
+            self.update_linkedids(chan);
+        }
         lock(&self.members).insert(0, chan.clone());
         chan.set_bridge(Some(self));
         chan.emit(EventKind::Bridge {
@@ -610,6 +642,17 @@ impl Bridge {
             .find(|c| !std::ptr::eq(c.as_ref(), chan))
             .cloned()
     }
+}
+
+/// How old a linkedid is (`ast_channel_internal_oldest_linkedid`
+/// compares the creation time and sequence of the id): read from the
+/// uniqueid it was made as, `[<systemname>-]<seconds>.<sequence>`; an id
+/// that does not read so counts as the newest.
+fn linkedid_age(id: &str) -> (u64, u64) {
+    let bare = id.rsplit('-').next().unwrap_or(id);
+    bare.split_once('.')
+        .and_then(|(s, n)| Some((s.parse().ok()?, n.parse().ok()?)))
+        .unwrap_or((u64::MAX, u64::MAX))
 }
 
 /// A connected-line update reaches `chan`: its connected line becomes
