@@ -195,6 +195,11 @@ struct Holding {
 /// A holding bridge's technology.
 const HOLDING: &str = "holding_bridge";
 
+/// A kick named a channel that is not in the bridge (`ast_bridge_kick`
+/// fails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAMember;
+
 /// How a transfer went (`enum ast_transfer_result`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferResult {
@@ -573,11 +578,10 @@ impl Bridge {
     }
 
     /// `ast_bridge_kick`: asks the member `chan` to leave, as its own
-    /// thread would (its hangup hooks, then the bridge's dissolve rules);
-    /// Err when it is not a member.
-    pub fn kick(&self, chan: &Arc<Channel>) -> Result<(), ()> {
+    /// thread would (its hangup hooks, then the bridge's dissolve rules).
+    pub fn kick(&self, chan: &Arc<Channel>) -> Result<(), NotAMember> {
         if !self.has(chan) {
-            return Err(());
+            return Err(NotAMember);
         }
         if self.holding.is_some() {
             // A holding bridge has no task of its own: the member, made
@@ -835,6 +839,62 @@ mod tests {
         assert_eq!(a.get_var("ATTENDEDTRANSFER"), None);
         br.update_connected_lines();
         assert_eq!(a.lock().connected.id.number(), Some("200"));
+    }
+
+    #[test]
+    fn the_registry_lists_live_bridges_and_technologies_can_be_suspended() {
+        let chans = Channels::new("");
+        let bridges = chans.events.bridges();
+        assert!(bridges.suspend("Native_RTP", true));
+        assert!(!bridges.suspend("nosuch", true));
+        let one = Bridge::create(&chans.events);
+        let two = Bridge::create(&chans.events);
+        let ids: Vec<String> = bridges.all().iter().map(|b| b.uniqueid.clone()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids.len(), 2);
+        let a = chans.alloc("SIP/a-1".into(), "SIP", 1, NewChannel::default());
+        let b = chans.alloc("SIP/b-2".into(), "SIP", 2, NewChannel::default());
+        one.join(&a);
+        one.join(&b);
+        // native_rtp suspended: two RTP channels stay on simple_bridge.
+        assert_eq!(one.snapshot().technology, "simple_bridge");
+        assert!(two.kick(&a).is_err());
+        assert!(one.kick(&a).is_ok());
+        assert!(Arc::ptr_eq(&one.take_kick().expect("kicked"), &a));
+        two.destroy();
+        assert!(bridges.find(&two.uniqueid).is_none());
+        assert!(bridges.find(&one.uniqueid).is_some());
+        bridges.suspend("simple_bridge", true);
+        assert_eq!(
+            Bridge::create(&chans.events).snapshot().technology,
+            "softmix"
+        );
+    }
+
+    #[test]
+    fn joining_members_take_the_oldest_linkedid() {
+        assert!(linkedid_age("1795420613.0") < linkedid_age("1795420614.1"));
+        assert!(linkedid_age("pbx-1795420613.9") < linkedid_age("1795420613.10"));
+        assert!(linkedid_age("1795420613.10") < linkedid_age("garbage"));
+        let chans = Channels::new("");
+        let old = NewChannel {
+            linkedid: Some("1795420613.0".into()),
+            ..Default::default()
+        };
+        let new = NewChannel {
+            linkedid: Some("1795420614.1".into()),
+            ..Default::default()
+        };
+        let a = chans.alloc("Test/a-1".into(), "Test", 1, new);
+        let b = chans.alloc("Test/b-2".into(), "Test", 2, old);
+        let br = Bridge::create(&chans.events);
+        br.join(&a);
+        assert_eq!(a.lock().linkedid, "1795420614.1");
+        br.join(&b);
+        assert_eq!(a.lock().linkedid, "1795420613.0");
+        assert_eq!(b.lock().linkedid, "1795420613.0");
     }
 
     #[test]
