@@ -4,6 +4,7 @@
 //! reports each use as supported or not from the code itself.
 
 pub mod background;
+pub mod bridge;
 pub mod builtins;
 pub mod cdr;
 pub mod clearhash;
@@ -128,6 +129,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(crate::agi::apps());
     all.extend(background::apps());
+    all.extend(bridge::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());
     all.extend(dial::apps());
@@ -619,7 +621,9 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             })
             .unwrap_or_default()
     };
-    let (name, letters) = if app.eq_ignore_ascii_case("VoiceMail") {
+    let (name, letters) = if app.eq_ignore_ascii_case("Bridge") {
+        ("Bridge", listed(2, 1, bridge::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("VoiceMail") {
         ("VoiceMail", listed(2, 1, voicemail::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("VoiceMailMain") {
         ("VoiceMailMain", voicemail_main::unsupported_options(data))
@@ -737,6 +741,14 @@ mod tests {
             unsupported_uses("Monitor", "wav,x,bmB(5)"),
             ["Monitor option 'B' is not supported by Asterism"]
         );
+        assert_eq!(
+            unsupported_uses("Bridge", "SIP/1001,pxL(60000)F(a^b^1)"),
+            [
+                "Bridge option 'p' is not supported by Asterism",
+                "Bridge option 'L' is not supported by Asterism"
+            ]
+        );
+        assert!(unsupported_uses("Bridge", "SIP/1001,xhHtT").is_empty());
         assert_eq!(support("StopMixMonitor"), Some(Support::Supported));
         assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }

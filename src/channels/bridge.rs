@@ -4,7 +4,9 @@
 //! BRIDGEPVTCALLID variables it keeps on its members. The media itself is
 //! relayed by Dial.
 
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::Channel;
 use crate::core::events::{BridgeAction, BridgeSnapshot, ChannelSnapshot, EventBus, EventKind};
@@ -13,6 +15,147 @@ use crate::core::events::{BridgeAction, BridgeSnapshot, ChannelSnapshot, EventBu
 /// channels are in, the smart bridge moves them to `native_rtp`.
 const SIMPLE: &str = "simple_bridge";
 const NATIVE_RTP: &str = "native_rtp";
+/// What a smart bridge falls back to when `simple_bridge` is suspended.
+const SOFTMIX: &str = "softmix";
+
+/// A bridge technology as `bridge technology show` lists it: its module,
+/// name, capability and preference (`ast_bridge_technology`).
+pub struct Technology {
+    pub module: &'static str,
+    pub name: &'static str,
+    /// `tech_capability2str` of its capabilities.
+    pub kind: &'static str,
+    pub preference: u32,
+}
+
+/// The technologies Asterisk 20 registers, in the order its list keeps
+/// them (highest preference first; of equal ones, the later registered
+/// first, as `__ast_bridge_technology_register` inserts them: the
+/// reference loads bridge_simple before bridge_holding).
+pub const TECHNOLOGIES: &[Technology] = &[
+    Technology {
+        module: "bridge_native_rtp",
+        name: NATIVE_RTP,
+        kind: "Native",
+        preference: 90,
+    },
+    Technology {
+        module: "bridge_holding",
+        name: HOLDING,
+        kind: "Holding",
+        preference: 50,
+    },
+    Technology {
+        module: "bridge_simple",
+        name: SIMPLE,
+        kind: "1to1Mix",
+        preference: 50,
+    },
+    Technology {
+        module: "bridge_softmix",
+        name: SOFTMIX,
+        kind: "MultiMix",
+        preference: 10,
+    },
+];
+
+/// Every live bridge by uniqueid (Asterisk's `bridges` container, an
+/// rbtree sorted by uniqueid, which BridgeList and `bridge show all`
+/// walk), and the technologies suspended (`bridge technology suspend`).
+#[derive(Default)]
+pub struct Bridges {
+    live: Mutex<BTreeMap<String, Weak<Bridge>>>,
+    suspended: Mutex<BTreeSet<&'static str>>,
+    /// Channels taken out of their application to join a bridge (what
+    /// Asterisk's channel yank does), for their PBX to carry out.
+    yanked: Mutex<Vec<(Arc<Channel>, Yank)>>,
+}
+
+/// A channel taken from its dialplan into a bridge, and where it goes
+/// once the bridge is over for it (its after-bridge goto).
+#[derive(Clone)]
+pub struct Yank {
+    pub bridge: Arc<Bridge>,
+    pub after: AfterBridge,
+}
+
+/// `ast_bridge_set_after_goto` and friends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterBridge {
+    /// Exactly there (the Bridge action's).
+    Specific {
+        context: String,
+        exten: String,
+        priority: i32,
+    },
+    /// The priority after that location, or `goto` (`F(...)`, a
+    /// parseable goto) taken from it (`ast_bridge_set_after_go_on`).
+    GoOn {
+        context: String,
+        exten: String,
+        priority: i32,
+        goto: Option<String>,
+    },
+    /// Nowhere: hang up.
+    Hangup,
+}
+
+impl Bridges {
+    /// The live bridges in uniqueid order.
+    pub fn all(&self) -> Vec<Arc<Bridge>> {
+        lock(&self.live)
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    /// `ast_bridge_find_by_id`.
+    pub fn find(&self, uniqueid: &str) -> Option<Arc<Bridge>> {
+        lock(&self.live).get(uniqueid).and_then(Weak::upgrade)
+    }
+
+    /// Suspends or unsuspends the technology called `name` (without
+    /// case); false when there is none of that name.
+    pub fn suspend(&self, name: &str, suspended: bool) -> bool {
+        let Some(t) = TECHNOLOGIES
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(name))
+        else {
+            return false;
+        };
+        let mut set = lock(&self.suspended);
+        if suspended {
+            set.insert(t.name);
+        } else {
+            set.remove(t.name);
+        }
+        true
+    }
+
+    pub fn is_suspended(&self, name: &str) -> bool {
+        lock(&self.suspended).contains(name)
+    }
+
+    /// Queues `chan`, which its PBX runs, to be taken into a bridge.
+    pub fn push_yank(&self, chan: &Arc<Channel>, yank: Yank) {
+        lock(&self.yanked).push((chan.clone(), yank));
+    }
+
+    /// What `chan`'s PBX is to do for a yank, taken once.
+    pub fn take_yank(&self, chan: &Channel) -> Option<Yank> {
+        let mut y = lock(&self.yanked);
+        let i = y.iter().position(|(c, _)| std::ptr::eq(c.as_ref(), chan))?;
+        Some(y.remove(i).1)
+    }
+
+    fn add(&self, b: &Arc<Bridge>) {
+        lock(&self.live).insert(b.uniqueid.clone(), Arc::downgrade(b));
+    }
+
+    fn remove(&self, uniqueid: &str) {
+        lock(&self.live).remove(uniqueid);
+    }
+}
 
 pub struct Bridge {
     pub uniqueid: String,
@@ -28,6 +171,18 @@ pub struct Bridge {
     /// A holding bridge (a parking lot's): members hold alone, and
     /// none has peer variables.
     holding: Option<Holding>,
+    /// When it was made (`bridge show`'s Duration).
+    created: std::time::Instant,
+    /// Members asked to leave (BridgeKick, `bridge kick`), for the task
+    /// running the bridge to act on as their bridge channel would.
+    kicks: Mutex<Vec<Arc<Channel>>>,
+    /// The bridge was told to dissolve (BridgeDestroy): every member
+    /// leaves with a normal clearing.
+    dissolving: AtomicBool,
+    /// Members join without inhibiting connected-line updates (the
+    /// Bridge action and application): once both are in, each learns
+    /// the other's caller id, this one first.
+    colp_first: Mutex<Option<Arc<Channel>>>,
 }
 
 /// What names a holding bridge (`bridge_base_init`'s creator and name).
@@ -39,6 +194,11 @@ struct Holding {
 
 /// A holding bridge's technology.
 const HOLDING: &str = "holding_bridge";
+
+/// A kick named a channel that is not in the bridge (`ast_bridge_kick`
+/// fails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAMember;
 
 /// How a transfer went (`enum ast_transfer_result`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,15 +257,28 @@ impl Bridge {
     }
 
     fn create_with(events: &EventBus, holding: Option<Holding>) -> Arc<Bridge> {
+        let technology = if holding.is_some() {
+            HOLDING
+        } else if events.bridges().is_suspended(SIMPLE) {
+            // find_best_technology: the next mixing technology.
+            SOFTMIX
+        } else {
+            SIMPLE
+        };
         let b = Arc::new(Bridge {
             uniqueid: crate::core::random_uuid(),
-            technology: Mutex::new(if holding.is_some() { HOLDING } else { SIMPLE }),
+            technology: Mutex::new(technology),
             members: Mutex::new(Vec::new()),
             events: events.clone(),
             transfer: Mutex::new(None),
-            no_native: std::sync::atomic::AtomicBool::new(false),
+            no_native: AtomicBool::new(false),
             holding,
+            created: std::time::Instant::now(),
+            kicks: Mutex::new(Vec::new()),
+            dissolving: AtomicBool::new(false),
+            colp_first: Mutex::new(None),
         });
+        events.bridges().add(&b);
         b.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Create,
             bridge: b.snapshot(),
@@ -113,10 +286,45 @@ impl Bridge {
         b
     }
 
+    /// `ast_bridge_channel_update_linkedids` (a basic bridge's push):
+    /// the joining channel and every member take the oldest linkedid
+    /// among them, each changed one publishing its snapshot
+    /// (`ast_channel_internal_copy_linkedid`; no manager event shows it).
+    fn update_linkedids(&self, joining: &Arc<Channel>) {
+        let mut all = lock(&self.members).clone();
+        all.push(joining.clone());
+        let Some(oldest) = all
+            .iter()
+            .map(|c| c.lock().linkedid.clone())
+            .min_by_key(|l| linkedid_age(l))
+        else {
+            return;
+        };
+        for c in &all {
+            let changed = {
+                let mut d = c.lock();
+                let changed = d.linkedid != oldest;
+                if changed {
+                    d.linkedid.clone_from(&oldest);
+                }
+                changed
+            };
+            if changed {
+                c.publish_snapshot();
+            }
+        }
+    }
+
     /// Keeps the bridge on `simple_bridge` (a member has DTMF hooks).
     pub fn keep_off_native_rtp(&self) {
-        self.no_native
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.no_native.store(true, Ordering::Relaxed);
+    }
+
+    /// Members will exchange connected lines once both are in, `first`
+    /// told first (`ast_bridge_join`/`ast_bridge_impart` without
+    /// INHIBIT_JOIN_COLP).
+    pub fn update_connected_lines_on_join(&self, first: &Arc<Channel>) {
+        *lock(&self.colp_first) = Some(first.clone());
     }
 
     pub fn snapshot(&self) -> BridgeSnapshot {
@@ -140,6 +348,9 @@ impl Bridge {
     /// sets them three times, the newer member first each time.
     pub fn join(self: &Arc<Self>, chan: &Arc<Channel>) {
         chan.publish_snapshot();
+        if self.holding.is_none() {
+            self.update_linkedids(chan);
+        }
         lock(&self.members).insert(0, chan.clone());
         chan.set_bridge(Some(self));
         chan.emit(EventKind::Bridge {
@@ -161,17 +372,39 @@ impl Bridge {
         if members.len() != 2 {
             return;
         }
-        let native = !self.no_native.load(std::sync::atomic::Ordering::Relaxed)
+        let native = !self.no_native.load(Ordering::Relaxed)
+            && !self.events.bridges().is_suspended(NATIVE_RTP)
             && members
                 .iter()
                 .all(|c| (c.tech == "SIP" || c.tech == "PJSIP") && !c.has_spies());
+        // The connected-line updates the join queues to each member are
+        // read by its own thread: in the reference, the first told's
+        // after the second setting of the peer variables, the other's
+        // after the third.
+        let colp: Vec<(Arc<Channel>, super::party::Party)> = match lock(&self.colp_first).take() {
+            Some(first) => {
+                let mut u = self.connected_line_updates();
+                u.sort_by_key(|(c, _)| !Arc::ptr_eq(c, &first));
+                u
+            }
+            None => Vec::new(),
+        };
+        let mut colp = colp.into_iter();
         if native {
-            for _ in 0..3 {
+            for round in 0..3 {
                 set_peer_vars(&members[0], &members[1]);
+                if round > 0
+                    && let Some((c, id)) = colp.next()
+                {
+                    apply_connected_line(&c, id);
+                }
             }
             *lock(&self.technology) = NATIVE_RTP;
         } else {
             set_peer_vars(&members[1], &members[0]);
+            for (c, id) in colp {
+                apply_connected_line(&c, id);
+            }
         }
     }
 
@@ -291,7 +524,8 @@ impl Bridge {
         vec![(b.clone(), a_id), (a.clone(), b_id)]
     }
 
-    fn has(&self, chan: &Arc<Channel>) -> bool {
+    /// Whether `chan` is a member.
+    pub fn has(&self, chan: &Arc<Channel>) -> bool {
         lock(&self.members).iter().any(|c| Arc::ptr_eq(c, chan))
     }
 
@@ -326,10 +560,74 @@ impl Bridge {
         for c in &members {
             self.leave(c);
         }
+        self.events.bridges().remove(&self.uniqueid);
         self.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Destroy,
             bridge: self.snapshot(),
         });
+    }
+
+    /// Whether the bridge is a holding bridge (a parking lot's).
+    pub fn is_holding(&self) -> bool {
+        self.holding.is_some()
+    }
+
+    /// How long ago the bridge was made.
+    pub fn age(&self) -> std::time::Duration {
+        self.created.elapsed()
+    }
+
+    /// `ast_bridge_kick`: asks the member `chan` to leave, as its own
+    /// thread would (its hangup hooks, then the bridge's dissolve rules).
+    pub fn kick(&self, chan: &Arc<Channel>) -> Result<(), NotAMember> {
+        if !self.has(chan) {
+            return Err(NotAMember);
+        }
+        if self.holding.is_some() {
+            // A holding bridge has no task of its own: the member, made
+            // to leave with nowhere to go, hangs up (its application sees
+            // the hangup and leaves the bridge as a hung-up member does).
+            chan.softhangup_quiet(super::softhangup::DEV);
+            chan.wake();
+            return Ok(());
+        }
+        lock(&self.kicks).push(chan.clone());
+        chan.wake();
+        Ok(())
+    }
+
+    /// A member asked to leave by [`Bridge::kick`], taken once.
+    pub fn take_kick(&self) -> Option<Arc<Channel>> {
+        let mut k = lock(&self.kicks);
+        if k.is_empty() {
+            None
+        } else {
+            Some(k.remove(0))
+        }
+    }
+
+    /// Whether `chan` was asked to leave; the request is taken.
+    pub fn take_kick_of(&self, chan: &Channel) -> bool {
+        let mut k = lock(&self.kicks);
+        let before = k.len();
+        k.retain(|c| !std::ptr::eq(c.as_ref(), chan));
+        k.len() != before
+    }
+
+    /// `ast_bridge_destroy` from outside (BridgeDestroy): every member is
+    /// told to leave; the task running the bridge takes it apart.
+    pub fn dissolve(&self) {
+        self.dissolving.store(true, Ordering::Relaxed);
+        for m in self.members() {
+            if self.holding.is_some() {
+                m.softhangup_quiet(super::softhangup::DEV);
+            }
+            m.wake();
+        }
+    }
+
+    pub fn is_dissolving(&self) -> bool {
+        self.dissolving.load(Ordering::Relaxed)
     }
 
     /// The transfer that took the bridge apart, if one did.
@@ -348,6 +646,17 @@ impl Bridge {
             .find(|c| !std::ptr::eq(c.as_ref(), chan))
             .cloned()
     }
+}
+
+/// How old a linkedid is (`ast_channel_internal_oldest_linkedid`
+/// compares the creation time and sequence of the id): read from the
+/// uniqueid it was made as, `[<systemname>-]<seconds>.<sequence>`; an id
+/// that does not read so counts as the newest.
+fn linkedid_age(id: &str) -> (u64, u64) {
+    let bare = id.rsplit('-').next().unwrap_or(id);
+    bare.split_once('.')
+        .and_then(|(s, n)| Some((s.parse().ok()?, n.parse().ok()?)))
+        .unwrap_or((u64::MAX, u64::MAX))
 }
 
 /// A connected-line update reaches `chan`: its connected line becomes
@@ -530,6 +839,62 @@ mod tests {
         assert_eq!(a.get_var("ATTENDEDTRANSFER"), None);
         br.update_connected_lines();
         assert_eq!(a.lock().connected.id.number(), Some("200"));
+    }
+
+    #[test]
+    fn the_registry_lists_live_bridges_and_technologies_can_be_suspended() {
+        let chans = Channels::new("");
+        let bridges = chans.events.bridges();
+        assert!(bridges.suspend("Native_RTP", true));
+        assert!(!bridges.suspend("nosuch", true));
+        let one = Bridge::create(&chans.events);
+        let two = Bridge::create(&chans.events);
+        let ids: Vec<String> = bridges.all().iter().map(|b| b.uniqueid.clone()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids.len(), 2);
+        let a = chans.alloc("SIP/a-1".into(), "SIP", 1, NewChannel::default());
+        let b = chans.alloc("SIP/b-2".into(), "SIP", 2, NewChannel::default());
+        one.join(&a);
+        one.join(&b);
+        // native_rtp suspended: two RTP channels stay on simple_bridge.
+        assert_eq!(one.snapshot().technology, "simple_bridge");
+        assert!(two.kick(&a).is_err());
+        assert!(one.kick(&a).is_ok());
+        assert!(Arc::ptr_eq(&one.take_kick().expect("kicked"), &a));
+        two.destroy();
+        assert!(bridges.find(&two.uniqueid).is_none());
+        assert!(bridges.find(&one.uniqueid).is_some());
+        bridges.suspend("simple_bridge", true);
+        assert_eq!(
+            Bridge::create(&chans.events).snapshot().technology,
+            "softmix"
+        );
+    }
+
+    #[test]
+    fn joining_members_take_the_oldest_linkedid() {
+        assert!(linkedid_age("1795420613.0") < linkedid_age("1795420614.1"));
+        assert!(linkedid_age("pbx-1795420613.9") < linkedid_age("1795420613.10"));
+        assert!(linkedid_age("1795420613.10") < linkedid_age("garbage"));
+        let chans = Channels::new("");
+        let old = NewChannel {
+            linkedid: Some("1795420613.0".into()),
+            ..Default::default()
+        };
+        let new = NewChannel {
+            linkedid: Some("1795420614.1".into()),
+            ..Default::default()
+        };
+        let a = chans.alloc("Test/a-1".into(), "Test", 1, new);
+        let b = chans.alloc("Test/b-2".into(), "Test", 2, old);
+        let br = Bridge::create(&chans.events);
+        br.join(&a);
+        assert_eq!(a.lock().linkedid, "1795420614.1");
+        br.join(&b);
+        assert_eq!(a.lock().linkedid, "1795420613.0");
+        assert_eq!(b.lock().linkedid, "1795420613.0");
     }
 
     #[test]

@@ -349,6 +349,22 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
         if bridge.transfer().is_some() {
             break Ended::Transfer;
         }
+        // A kicked member leaves as the disconnect feature makes it
+        // leave (`kick_it`: state END, normal clearing), and the basic
+        // bridge dissolves with it.
+        if let Some(kicked) = bridge.take_kick() {
+            break Ended::Disconnect(kicked);
+        }
+        // Dissolved from outside: the members are kicked in the bridge's
+        // channel order, the one that joined first first.
+        if bridge.is_dissolving() {
+            let first = bridge
+                .members()
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| b.clone());
+            break Ended::Disconnect(first);
+        }
         for i in 0..2 {
             let other = members[1 - i].chan.clone();
             let me = &mut members[i];
@@ -717,4 +733,194 @@ async fn dtget(
         }
     }
     Some(crate::pbx::find::exists(&plan, context, collect, 1, cid))
+}
+
+/// Why [`add_channel`] could not take a channel into a bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddError {
+    /// It is a member of another bridge: moving it across is not built.
+    InBridge,
+    /// No PBX runs it (a dialled leg, an originated application): taking
+    /// it from what runs it is not built.
+    NoPbx,
+    /// It hung up (or never let go of its application) before joining.
+    Gone,
+}
+
+/// How long a channel's application has to let go of it.
+const YANK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `ast_bridge_add_channel` for a channel the dialplan runs: its music
+/// stops, it leaves its application as Asterisk's channel yank takes it
+/// (shown at its next priority), and its own PBX joins it to `bridge`
+/// (see [`run_yanked`]). Returns once it is a member.
+pub async fn add_channel(
+    sys: &Arc<System>,
+    bridge: &Arc<Bridge>,
+    chan: &Arc<Channel>,
+    after: super::bridge::AfterBridge,
+) -> Result<(), AddError> {
+    let music = chan.media().music.clone();
+    if crate::core::lock(&music).active {
+        crate::apps::moh::moh_stop(&AppCtx {
+            sys: sys.clone(),
+            chan: chan.clone(),
+        });
+    }
+    if chan.bridge().is_some() {
+        return Err(AddError::InBridge);
+    }
+    {
+        let mut d = chan.lock();
+        if !d.has_pbx {
+            return Err(AddError::NoPbx);
+        }
+        // The yank's copy starts where the loop would go next.
+        if d.in_autoloop {
+            d.priority += 1;
+        }
+    }
+    let bridges = sys.pbx.channels.events.bridges();
+    bridges.push_yank(
+        chan,
+        super::bridge::Yank {
+            bridge: bridge.clone(),
+            after,
+        },
+    );
+    chan.softhangup_quiet(super::softhangup::ASYNCGOTO);
+    chan.wake();
+    let deadline = Instant::now() + YANK_TIMEOUT;
+    while !bridge.has(chan) {
+        if chan.is_dead() || Instant::now() >= deadline {
+            let _ = bridges.take_yank(chan);
+            return Err(AddError::Gone);
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(())
+}
+
+/// For the PBX of a channel [`add_channel`] took: it joins the bridge
+/// (answered first unless BRIDGE_NOANSWER is set), waits while whoever
+/// runs the bridge relays its media, then goes where its after-bridge
+/// goto says (`ast_bridge_setup_after_goto`). `true`: the dialplan goes
+/// on (nothing was pending, or it has a new location); `false`: hang up.
+pub async fn run_yanked(ctx: &AppCtx) -> bool {
+    use super::bridge::AfterBridge;
+    let chan = &ctx.chan;
+    let Some(yank) = ctx.sys.pbx.channels.events.bridges().take_yank(chan) else {
+        return true;
+    };
+    let noanswer = chan
+        .get_var("BRIDGE_NOANSWER")
+        .is_some_and(|v| !v.is_empty());
+    if !noanswer && chan.state() != super::ChanState::Up {
+        chan.answer();
+    }
+    yank.bridge.join(chan);
+    while yank.bridge.has(chan) {
+        let _ = tokio::time::timeout(IDLE, chan.wake_handle().notified()).await;
+    }
+    // A transfer's async goto has set a location already.
+    if chan.softhangup_flags() & super::softhangup::ASYNCGOTO != 0 {
+        chan.clear_softhangup(super::softhangup::ASYNCGOTO);
+        return !chan.check_hangup();
+    }
+    if chan.check_hangup() {
+        return false;
+    }
+    match yank.after {
+        AfterBridge::Hangup => false,
+        AfterBridge::Specific {
+            context,
+            exten,
+            priority,
+        } => {
+            let mut d = chan.lock();
+            d.set_context(&context);
+            d.set_exten(&exten);
+            d.priority = priority;
+            true
+        }
+        AfterBridge::GoOn {
+            context,
+            exten,
+            priority,
+            goto: Some(target),
+        } => {
+            let saved = {
+                let mut d = chan.lock();
+                let saved = (d.context.clone(), d.exten.clone(), d.priority);
+                d.set_context(&context);
+                d.set_exten(&exten);
+                d.priority = priority;
+                saved
+            };
+            // `^` separates the goto's parts inside an option argument.
+            if crate::pbx::run::parseable_goto(ctx, &target.replace('^', ",")).is_ok() {
+                return true;
+            }
+            let mut d = chan.lock();
+            d.set_context(&saved.0);
+            d.set_exten(&saved.1);
+            d.priority = saved.2;
+            false
+        }
+        AfterBridge::GoOn {
+            context,
+            exten,
+            priority,
+            goto: None,
+        } => {
+            let cid = chan.lock().caller.id.number().map(str::to_string);
+            let plan = ctx.sys.loaded().dialplan.clone();
+            if !crate::pbx::find::exists(&plan, &context, &exten, priority + 1, cid.as_deref()) {
+                return false;
+            }
+            let mut d = chan.lock();
+            d.set_context(&context);
+            d.set_exten(&exten);
+            d.priority = priority + 1;
+            true
+        }
+    }
+}
+
+/// Runs a bridge whose members are `a` (a channel whose application
+/// runs it, or the first yanked one) and `b` until it ends for them,
+/// then takes it apart: the member that hung up or was kicked leaves
+/// first, both with a normal clearing unless they have a cause
+/// (`channel_set_cause`), and the bridge is destroyed.
+pub async fn run_until_over(
+    sys: &Arc<System>,
+    bridge: &Arc<Bridge>,
+    a: &Arc<Channel>,
+    b: &Arc<Channel>,
+) {
+    let ended = rejoin(sys, bridge, a, b).await;
+    if bridge.transfer().is_some() {
+        // Both have left; the transferee's async goto takes it on.
+        bridge.destroy();
+        a.wake();
+        b.wake();
+        return;
+    }
+    let a_first = match &ended {
+        Ended::Disconnect(by) => Arc::ptr_eq(by, a),
+        Ended::Replaced { gone, .. } => Arc::ptr_eq(gone, a),
+        _ => a.check_hangup(),
+    };
+    let (first, second) = if a_first { (a, b) } else { (b, a) };
+    for c in [first, second] {
+        {
+            let mut d = c.lock();
+            if d.hangupcause == 0 {
+                d.hangupcause = super::causes::NORMAL_CLEARING;
+            }
+        }
+        bridge.leave(c);
+        c.wake();
+    }
+    bridge.destroy();
 }

@@ -7,6 +7,7 @@
 
 pub mod agi;
 pub mod apps;
+pub mod bridge;
 pub mod channel;
 pub mod complete;
 pub mod confbridge;
@@ -145,6 +146,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(parking::commands());
     all.extend(agi::commands());
     all.extend(channel::commands());
+    all.extend(bridge::commands());
     all.extend(apps::commands());
     all.extend(sip::commands());
     all.extend(pjsip::commands());

@@ -264,6 +264,9 @@ pub struct EventBus {
     /// must see every change published before them, as Asterisk's
     /// synchronous CDR message router makes them).
     observer: Arc<std::sync::RwLock<Option<Observer>>>,
+    /// The live bridges (Asterisk's `bridges` container), kept here since
+    /// every bridge is made on the bus it publishes to.
+    bridges: Arc<crate::channels::bridge::Bridges>,
 }
 
 /// See [`EventBus::set_observer`].
@@ -282,7 +285,13 @@ impl EventBus {
             channel_vars: Default::default(),
             devstate: Default::default(),
             observer: Default::default(),
+            bridges: Default::default(),
         }
+    }
+
+    /// The live bridges and the suspended bridge technologies.
+    pub fn bridges(&self) -> &crate::channels::bridge::Bridges {
+        &self.bridges
     }
 
     /// Installs (or removes) the synchronous observer. It runs under the

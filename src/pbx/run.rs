@@ -264,7 +264,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                     if flags & softhangup::ASYNCGOTO != 0 {
                         chan.clear_softhangup(softhangup::ASYNCGOTO);
                         // The Park action may have taken the channel.
-                        if !crate::parking::features::run_yanked(ctx).await {
+                        if !run_taken(ctx).await {
                             error = true;
                             break 'outer;
                         }
@@ -337,7 +337,7 @@ pub async fn run_loop(ctx: &AppCtx) {
                     let flags = chan.softhangup_flags();
                     if flags & softhangup::ASYNCGOTO != 0 {
                         chan.clear_softhangup(softhangup::ASYNCGOTO);
-                        if !crate::parking::features::run_yanked(ctx).await {
+                        if !run_taken(ctx).await {
                             error = true;
                             break 'outer;
                         }
@@ -599,6 +599,14 @@ async fn run_hangup_handlers(ctx: &AppCtx) {
         let Some(handler) = next else { break };
         let _ = apps::stack::gosub_from_outside(ctx, &handler, true).await;
     }
+}
+
+/// A channel an action took out of its application (what Asterisk's
+/// channel yank does): parked (the Park action) or bridged (the Bridge
+/// action and application) now. `true`: the dialplan goes on.
+async fn run_taken(ctx: &AppCtx) -> bool {
+    crate::parking::features::run_yanked(ctx).await
+        && crate::channels::bridge_basic::run_yanked(ctx).await
 }
 
 /// `ast_hangup`: tells the driver, removes the channel, wakes its peer.

@@ -133,6 +133,16 @@ class Conn:
                     raise Failure("server did not close the connection")
                 self.cond.wait(left)
 
+    def scanned_header(self, name):
+        """The value of header `name` in the last message a `wait` has
+        scanned on this connection that has one."""
+        with self.cond:
+            for msg in reversed(self.msgs[:self.cursor]):
+                for n, v in reversed(msg):
+                    if n == name:
+                        return v
+        raise Failure("no %s header scanned yet" % name)
+
     def get_challenge(self):
         return self.wait_until(lambda: self.challenge, "a Challenge value")
 
@@ -271,6 +281,7 @@ def parse_pairs(spec):
 
 
 MD5_RE = re.compile(r"\{md5-challenge:([^}]*)\}")
+HEADER_RE = re.compile(r"\{header:([^}]*)\}")
 
 RUN_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                       "..", "..", "..", "sip-scenarios", "run.sh")
@@ -419,6 +430,7 @@ def run(scenario, port, cli_prefix, conns, sipp, agis):
                         ch = conn.get_challenge()
                         key = hashlib.md5((ch + m.group(1)).encode()).hexdigest()
                         text = text[:m.start()] + key + text[m.end():]
+                    text = HEADER_RE.sub(lambda h: conn.scanned_header(h.group(1)), text)
                     building.append(text.encode("utf-8"))
             elif line.startswith("wait "):
                 spec = line[5:]

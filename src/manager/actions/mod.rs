@@ -3,6 +3,7 @@
 //! them), and `process_message`'s checks before an action runs.
 
 mod agi;
+pub(crate) mod bridge;
 mod channel;
 mod command;
 mod confbridge;
@@ -124,6 +125,54 @@ pub static ACTIONS: &[Action] = &[
         CALL,
         "Send a channel's bridged peer to an extension.",
         transfer::blind_transfer
+    ),
+    action!(
+        "Bridge",
+        CALL,
+        "Join two channels in a new bridge.",
+        bridge::bridge
+    ),
+    action!(
+        "BridgeDestroy",
+        0,
+        "Dissolve a bridge, sending every member out of it.",
+        bridge::destroy
+    ),
+    action!(
+        "BridgeInfo",
+        0,
+        "Show a bridge and the channels in it.",
+        bridge::info
+    ),
+    action!(
+        "BridgeKick",
+        0,
+        "Make a channel leave its bridge.",
+        bridge::kick
+    ),
+    action!(
+        "BridgeList",
+        0,
+        "List the bridges that exist now.",
+        bridge::list
+    ),
+    action!(
+        "BridgeTechnologyList",
+        0,
+        "List the bridge technologies and whether each is suspended.",
+        bridge::technology_list
+    ),
+    action!(
+        "BridgeTechnologySuspend",
+        0,
+        "Keep new bridges from choosing a technology.",
+        bridge::technology_suspend
+    ),
+    action!(
+        "BridgeTechnologyUnsuspend",
+        0,
+        "Let new bridges choose a suspended technology again.",
+        bridge::technology_unsuspend
     ),
     action!(
         "CancelAtxfer",
