@@ -1742,6 +1742,31 @@ fn sip_voicemail() {
     run("sip_voicemail", true);
 }
 
+#[test]
+fn sip_pickup_group() {
+    run("sip_pickup_group", true);
+}
+
+#[test]
+fn sip_pickup_named() {
+    run("sip_pickup_named", true);
+}
+
+#[test]
+fn sip_pickup_exten() {
+    run("sip_pickup_exten", true);
+}
+
+#[test]
+fn sip_pickupchan() {
+    run("sip_pickupchan", true);
+}
+
+#[test]
+fn sip_pickup_fail() {
+    run("sip_pickup_fail", true);
+}
+
 /// A recording scenario compared as [`run`] does; our daemon's run is
 /// kept for a look at its files (`None` when replaying a capture).
 fn run_recording(name: &str) -> Option<Played> {

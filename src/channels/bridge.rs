@@ -142,6 +142,9 @@ impl Bridge {
         chan.publish_snapshot();
         lock(&self.members).insert(0, chan.clone());
         chan.set_bridge(Some(self));
+        if self.holding.is_none() {
+            update_linkedids(&lock(&self.members).clone());
+        }
         chan.emit(EventKind::Bridge {
             action: BridgeAction::Enter,
             bridge: self.snapshot(),
@@ -347,6 +350,33 @@ impl Bridge {
             .iter()
             .find(|c| !std::ptr::eq(c.as_ref(), chan))
             .cloned()
+    }
+}
+
+/// `ast_bridge_channel_update_linkedids`, as a basic bridge's push does:
+/// every member takes the oldest linked id among them (a picked-up call
+/// brings its own). Each change is published, which by itself raises no
+/// event.
+fn update_linkedids(members: &[Arc<Channel>]) {
+    // A linked id is a unique id, `[system-]<epoch>.<sequence>`: the
+    // oldest has the lowest pair.
+    let age = |id: &str| -> (u64, u64) {
+        let tail = id.rsplit('-').next().unwrap_or(id);
+        let (epoch, seq) = tail.split_once('.').unwrap_or((tail, ""));
+        (
+            epoch.parse().unwrap_or(u64::MAX),
+            seq.parse().unwrap_or(u64::MAX),
+        )
+    };
+    let ids: Vec<String> = members.iter().map(|c| c.lock().linkedid.clone()).collect();
+    let Some(oldest) = ids.iter().min_by_key(|id| age(id)).cloned() else {
+        return;
+    };
+    for (chan, id) in members.iter().zip(&ids) {
+        if *id != oldest {
+            chan.lock().linkedid = oldest.clone();
+            chan.publish_snapshot();
+        }
     }
 }
 
