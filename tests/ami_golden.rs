@@ -1763,6 +1763,11 @@ fn sip_pickupchan() {
 }
 
 #[test]
+fn pjsip_pickup_group() {
+    run("pjsip_pickup_group", true);
+}
+
+#[test]
 fn sip_pickup_fail() {
     run("sip_pickup_fail", true);
 }

@@ -2842,6 +2842,7 @@ impl Task {
             tokio::spawn(crate::channels::pickup::pickup_exten(
                 self.sys.clone(),
                 chan.clone(),
+                self.flavor == Flavor::Pjsip,
             ));
             return;
         }
