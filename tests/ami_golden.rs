@@ -2507,6 +2507,11 @@ fn cdr_originate() {
 }
 
 #[test]
+fn cdr_pickup() {
+    cdr_run("cdr_pickup");
+}
+
+#[test]
 fn cdr_forkcdr() {
     cdr_run("cdr_forkcdr");
 }
