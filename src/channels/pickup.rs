@@ -190,3 +190,62 @@ pub async fn pickup_exten(sys: Arc<System>, chan: Arc<Channel>, cause_after: boo
     };
     crate::pbx::run::hangup_channel(&sys, &left);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::{Channels, NewChannel};
+    use crate::config::views::groups::NamedGroups;
+
+    /// A ringing leg of Dial with the given groups.
+    fn leg(chans: &Channels, name: &str, callgroup: u64, named: &str) -> Arc<Channel> {
+        // Creation times apart, as the oldest is chosen.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let c = chans.alloc(name.into(), "SIP", 0, NewChannel::default());
+        let mut d = c.lock();
+        d.state = ChanState::Ringing;
+        d.appl = Some("AppDial".into());
+        d.props.callgroup = callgroup;
+        d.props.named_callgroups = NamedGroups::parse(named);
+        drop(d);
+        c
+    }
+
+    #[test]
+    fn group_pickup_takes_the_oldest_matching_leg_once() {
+        let chans = Channels::new("");
+        let picker = chans.alloc("SIP/1002-00000000".into(), "SIP", 0, NewChannel::default());
+        picker.lock().props.pickupgroup = 1 << 1;
+        let other_group = leg(&chans, "SIP/2001-00000001", 1 << 2, "");
+        let older = leg(&chans, "SIP/1001-00000002", 1 << 1, "");
+        let newer = leg(&chans, "SIP/1003-00000003", 1 << 1, "");
+        let all = || vec![newer.clone(), other_group.clone(), older.clone()];
+        let found = oldest_in_groups(all(), &picker);
+        assert!(found.is_some_and(|f| Arc::ptr_eq(&f, &older)));
+        // Claimed: the next pickup gets the other one.
+        let found = oldest_in_groups(all(), &picker);
+        assert!(found.is_some_and(|f| Arc::ptr_eq(&f, &newer)));
+        assert!(oldest_in_groups(all(), &picker).is_none());
+    }
+
+    #[test]
+    fn named_groups_match_and_running_or_answered_channels_do_not() {
+        let chans = Channels::new("");
+        let picker = chans.alloc("SIP/1099-00000000".into(), "SIP", 0, NewChannel::default());
+        picker.lock().props.named_pickupgroups = NamedGroups::parse("sales,support");
+        let up = leg(&chans, "SIP/1001-00000001", 0, "sales");
+        up.lock().state = ChanState::Up;
+        let with_pbx = leg(&chans, "SIP/1001-00000002", 0, "support");
+        with_pbx.lock().has_pbx = true;
+        let not_dial = leg(&chans, "SIP/1001-00000003", 0, "sales");
+        not_dial.lock().appl = Some("AppQueue".into());
+        let elsewhere = leg(&chans, "SIP/1001-00000004", 0, "marketing");
+        let all = vec![up, with_pbx, not_dial, elsewhere];
+        assert!(oldest_in_groups(all.clone(), &picker).is_none());
+        let ringing = leg(&chans, "SIP/1001-00000005", 0, "support");
+        let mut all = all;
+        all.push(ringing.clone());
+        let found = oldest_in_groups(all, &picker);
+        assert!(found.is_some_and(|f| Arc::ptr_eq(&f, &ringing)));
+    }
+}
