@@ -1943,6 +1943,36 @@ fn voicemail_actions() {
     );
 }
 
+#[test]
+fn sip_pickup_group() {
+    run("sip_pickup_group", true);
+}
+
+#[test]
+fn sip_pickup_named() {
+    run("sip_pickup_named", true);
+}
+
+#[test]
+fn sip_pickup_exten() {
+    run("sip_pickup_exten", true);
+}
+
+#[test]
+fn sip_pickupchan() {
+    run("sip_pickupchan", true);
+}
+
+#[test]
+fn pjsip_pickup_group() {
+    run("pjsip_pickup_group", true);
+}
+
+#[test]
+fn sip_pickup_fail() {
+    run("sip_pickup_fail", true);
+}
+
 /// A recording scenario compared as [`run`] does; our daemon's run is
 /// kept for a look at its files (`None` when replaying a capture).
 fn run_recording(name: &str) -> Option<Played> {
@@ -2700,6 +2730,11 @@ fn cdr_voicemail() {
 #[test]
 fn cdr_originate() {
     cdr_run("cdr_originate");
+}
+
+#[test]
+fn cdr_pickup() {
+    cdr_run("cdr_pickup");
 }
 
 #[test]

@@ -138,6 +138,9 @@ struct Leg {
     interface: String,
     start: Option<Start>,
     ringing_seen: bool,
+    /// Another channel took the leg's place (a pickup's masquerade): its
+    /// answer gives the caller a connected-line update.
+    replaced: bool,
 }
 
 /// `set_duration_var`: whole seconds, and milliseconds in `<name>_MS`.
@@ -665,6 +668,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                     interface: dest.to_string(),
                     start: Some(start),
                     ringing_seen: false,
+                    replaced: false,
                 });
             }
             Err(cause) => {
@@ -811,6 +815,13 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         let mut i = 0;
         let mut winner = None;
         while i < legs.len() {
+            // A picked-up leg: Dial goes on with the channel that took
+            // its place (up already), as Asterisk's masquerade leaves it
+            // holding that channel.
+            if let Some(new) = legs[i].chan.take_replacement() {
+                legs[i].chan = new;
+                legs[i].replaced = true;
+            }
             let leg = legs[i].chan.clone();
             if leg.state() == ChanState::Up && !leg.check_hangup() {
                 winner = Some(i);
@@ -925,17 +936,29 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         crate::site!("app_dial.c", 1469, "wait_for_answer"),
         &format!("{} answered {}", peer.name, caller.name),
     );
+    if leg.replaced {
+        // The leg's name changed (a pickup): the caller learns who
+        // answered (`update_connected_line_from_peer`).
+        let id = peer.lock().caller.id.clone();
+        crate::channels::bridge::apply_connected_line(&caller, id);
+    }
     if options.has('a') && caller.state() != ChanState::Up {
         caller.answer();
     }
     {
         // The answer: the leg leaves the dialplan view, and a hangup from
-        // now on is a normal one.
+        // now on is a normal one. A leg found up already (a pickup took
+        // its place) is answered without that (app_dial's check of an up
+        // channel before reading its answer).
         let mut d = peer.lock();
         d.exten.clear();
-        d.hangupcause = 16;
+        if !leg.replaced {
+            d.hangupcause = 16;
+        }
     }
-    caller.lock().hangupcause = 16;
+    if !leg.replaced {
+        caller.lock().hangupcause = 16;
+    }
     ctx.set_var("DIALSTATUS", Some("ANSWER"));
     ctx.set_var("DIALEDPEERNAME", Some(&peer.name));
     ctx.set_var("DIALEDPEERNUMBER", Some(&leg.number));
@@ -1316,6 +1339,20 @@ pub(crate) async fn connect(
     } else {
         (&peer, &caller)
     };
+    // bridge_dissolve: the bridge ends with the cause of the member that
+    // left (Normal Clearing when it has none), which each member without
+    // a cause of its own takes (`channel_set_cause`). A picked-up call
+    // has none until then.
+    let dissolve = match first.lock().hangupcause {
+        0 => causes::NORMAL_CLEARING,
+        c => c,
+    };
+    for member in [first, second] {
+        let mut d = member.lock();
+        if d.hangupcause == 0 {
+            d.hangupcause = dissolve;
+        }
+    }
     bridge.leave(first);
     bridge.leave(second);
     bridge.destroy();

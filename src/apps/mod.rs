@@ -19,6 +19,7 @@ pub mod moh;
 pub mod monitor;
 pub mod options;
 pub mod park;
+pub mod pickup;
 pub mod playback;
 pub mod playtones;
 pub mod queue;
@@ -149,6 +150,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(monitor::apps());
     all.extend(moh::apps());
     all.extend(park::apps());
+    all.extend(pickup::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
     all.extend(userevent::apps());
@@ -207,7 +209,10 @@ pub async fn exec(ctx: &AppCtx, app: &'static App, data: &str) -> AppResult {
         Run::Now(f) => f(ctx, data),
         Run::Wait(f) => f(ctx, data.to_string()).await,
     };
-    let mut d = ctx.chan.lock();
+    // The application and its data belong to whoever runs the channel:
+    // after a masquerade (a pickup) they go back on the channel it left.
+    let left = ctx.chan.masq_left();
+    let mut d = left.as_ref().unwrap_or(&ctx.chan).lock();
     d.appl = saved.0;
     d.data = saved.1;
     res

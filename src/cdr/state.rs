@@ -386,6 +386,31 @@ impl State {
             EventKind::DialEnd { status } => {
                 self.dial(None, chan, Some(status), now, cfg);
             }
+            EventKind::Pickup { target } => {
+                // The pickup's masquerade left AST_FLAG_OUTGOING and
+                // AST_FLAG_ORIGINATED with the channel structures: the
+                // picker, in the dialed leg's place, is dialed (its own
+                // flag or the leg's), the leg left behind has the
+                // picker's flags (so its record is posted).
+                let picker = self
+                    .origins
+                    .get(&chan.uniqueid)
+                    .copied()
+                    .unwrap_or_default();
+                let leg = self
+                    .origins
+                    .get(&target.uniqueid)
+                    .copied()
+                    .unwrap_or_default();
+                self.origins.insert(
+                    chan.uniqueid.clone(),
+                    Origin {
+                        outgoing: leg.outgoing || picker.outgoing,
+                        originated: leg.originated,
+                    },
+                );
+                self.origins.insert(target.uniqueid.clone(), picker);
+            }
             EventKind::Bridge { action, bridge } => {
                 if bridge.technology == "holding_bridge" {
                     return out;

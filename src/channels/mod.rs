@@ -17,6 +17,7 @@ pub mod group;
 pub mod local;
 pub mod media;
 pub mod party;
+pub mod pickup;
 pub mod rtp;
 pub mod sip;
 
@@ -150,6 +151,9 @@ pub struct ChanData {
     /// at once; `answer_pending` is that answer, not yet read.
     pub answer_deferred: bool,
     pub answer_pending: bool,
+    /// Someone is picking the channel up (main/pickup.c's
+    /// `pickup-active` datastore): a second pickup must not take it.
+    pub pickup_active: bool,
     /// Where the channel was before its context/extension last changed.
     pub lastcontext: String,
     pub lastexten: String,
@@ -271,6 +275,12 @@ pub struct Channel {
     bridge: Mutex<Weak<bridge::Bridge>>,
     /// When it was answered (`ast_channel_answertime`).
     answered_at: Mutex<Option<Instant>>,
+    /// After a masquerade (see [`masquerade`]): the channel that now
+    /// stands where this one stood, for whoever was waiting on it (Dial).
+    replaced_by: Mutex<Weak<Channel>>,
+    /// After a masquerade: the channel left in the hands of whoever ran
+    /// this one (its PBX, the driver's pickup task), to be hung up.
+    masq_left: Mutex<Option<Arc<Channel>>>,
 }
 
 /// What a channel driver does when the core acts on one of its channels.
@@ -775,6 +785,99 @@ impl Channel {
     pub fn get_var(&self, name: &str) -> Option<String> {
         self.lock().vars.get(name).map(str::to_string)
     }
+
+    /// The channel that took this one's place in a masquerade, once:
+    /// whoever waits on this channel goes on with that one.
+    pub fn take_replacement(&self) -> Option<Arc<Channel>> {
+        std::mem::take(&mut *lock_or_recover(&self.replaced_by)).upgrade()
+    }
+
+    /// The channel a masquerade left to whoever runs this one, once.
+    pub fn take_masq_left(&self) -> Option<Arc<Channel>> {
+        lock_or_recover(&self.masq_left).take()
+    }
+
+    /// The same, without taking it.
+    pub fn masq_left(&self) -> Option<Arc<Channel>> {
+        lock_or_recover(&self.masq_left).clone()
+    }
+}
+
+/// `ast_channel_move(original, clone)`, Asterisk's masquerade, as its
+/// effects show: Asterisk swaps the two channel structures' identities
+/// (name, unique and linked ids, driver, state, caller ids, variables'
+/// owner), keeping in each structure what belongs to whoever holds it
+/// (the dialplan location, application, PBX, hangup cause, groups). Here
+/// a channel is its identity, so the holders swap instead: whoever held
+/// `original` (Dial) goes on with `clone` (see
+/// [`Channel::take_replacement`]), whoever ran `clone` goes on with
+/// `original` (see [`Channel::take_masq_left`]), and the holders' parts
+/// of the two channels are exchanged. `clone` is then published with the
+/// location it took over (a Newexten), and `original` is left hung up
+/// (`AST_SOFTHANGUP_DEV`, without a request event) for its new holder to
+/// finish.
+pub fn masquerade(original: &Arc<Channel>, clone: &Arc<Channel>) {
+    *lock_or_recover(&original.replaced_by) = Arc::downgrade(clone);
+    *lock_or_recover(&clone.masq_left) = Some(original.clone());
+    {
+        let (mut o, mut c) = lock_both(original, clone);
+        let (o, c) = (&mut *o, &mut *c);
+        std::mem::swap(&mut o.context, &mut c.context);
+        std::mem::swap(&mut o.exten, &mut c.exten);
+        std::mem::swap(&mut o.priority, &mut c.priority);
+        std::mem::swap(&mut o.lastcontext, &mut c.lastcontext);
+        std::mem::swap(&mut o.lastexten, &mut c.lastexten);
+        std::mem::swap(&mut o.appl, &mut c.appl);
+        std::mem::swap(&mut o.data, &mut c.data);
+        std::mem::swap(&mut o.has_pbx, &mut c.has_pbx);
+        std::mem::swap(&mut o.in_autoloop, &mut c.in_autoloop);
+        std::mem::swap(&mut o.gosub_stack, &mut c.gosub_stack);
+        std::mem::swap(&mut o.hangupcause, &mut c.hangupcause);
+        std::mem::swap(&mut o.h_exten_run, &mut c.h_exten_run);
+        std::mem::swap(&mut o.hangup_exec, &mut c.hangup_exec);
+        std::mem::swap(&mut o.props.callgroup, &mut c.props.callgroup);
+        std::mem::swap(&mut o.props.pickupgroup, &mut c.props.pickupgroup);
+        std::mem::swap(&mut o.props.named_callgroups, &mut c.props.named_callgroups);
+        std::mem::swap(
+            &mut o.props.named_pickupgroups,
+            &mut c.props.named_pickupgroups,
+        );
+        // clone_variables: the structure taking the clone's identity
+        // holds the original's variables, then the clone's; the other
+        // keeps a copy of the lot.
+        let mut vars = o.vars.clone();
+        vars.append(c.vars.clone());
+        o.vars = vars.clone();
+        c.vars = vars;
+        // What the structure left to the original's holder copies from
+        // the clone (language, music class, account code, user field,
+        // parking lot) stays the clone's here; the other keeps its own
+        // values, which are the clone's too.
+        o.language = c.language.clone();
+        o.musicclass = c.musicclass.clone();
+        o.accountcode = c.accountcode.clone();
+        o.userfield = c.userfield.clone();
+        o.props.parkinglot = c.props.parkinglot.clone();
+    }
+    original.softhangup_quiet(softhangup::DEV);
+    clone.publish_snapshot();
+    original.wake();
+    clone.wake();
+}
+
+/// Locks two channels' data in a fixed order (by address), so two
+/// masquerades cannot deadlock; the guards come back in argument order.
+fn lock_both<'a>(
+    a: &'a Channel,
+    b: &'a Channel,
+) -> (MutexGuard<'a, ChanData>, MutexGuard<'a, ChanData>) {
+    if (a as *const Channel) < (b as *const Channel) {
+        let ga = a.lock();
+        (ga, b.lock())
+    } else {
+        let gb = b.lock();
+        (a.lock(), gb)
+    }
 }
 
 fn lock_or_recover<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -1005,6 +1108,7 @@ impl Channels {
             pending_indication: None,
             answer_deferred: false,
             answer_pending: false,
+            pickup_active: false,
             lastcontext: String::new(),
             lastexten: String::new(),
             props: ChanProps::default(),
@@ -1028,6 +1132,8 @@ impl Channels {
             registry: Arc::downgrade(&self.reg),
             bridge: Mutex::new(Weak::new()),
             answered_at: Mutex::new(None),
+            replaced_by: Mutex::new(Weak::new()),
+            masq_left: Mutex::new(None),
         });
         lock_or_recover(&self.reg.by_name).insert(name.to_ascii_lowercase(), chan.clone());
         let mut order = lock_or_recover(&self.order);

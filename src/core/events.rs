@@ -109,6 +109,12 @@ pub enum EventKind {
         caller: Arc<ChannelSnapshot>,
         tail: String,
     },
+    /// A call was picked up (`ast_call_pickup_type`): the channel is the
+    /// one that picked it up, as it was just before it took the target's
+    /// place; the target as last published.
+    Pickup {
+        target: Arc<ChannelSnapshot>,
+    },
     /// A Local pair was connected (the channel is `;1`).
     LocalBridge {
         two: Arc<ChannelSnapshot>,

@@ -237,6 +237,14 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             );
             push(class::CALL, "LocalBridge", body);
         }
+        (EventKind::Pickup { target }, Some(c)) => {
+            let body = format!(
+                "{}{}",
+                channel_state(c, ""),
+                channel_state(target, "Target")
+            );
+            push(class::CALL, "Pickup", body);
+        }
         (EventKind::MusicOnHoldStart { class }, Some(c)) => {
             let body = format!("{}Class: {class}\r\n", channel_state(c, ""));
             push(class::CALL, "MusicOnHoldStart", body);

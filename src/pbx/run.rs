@@ -215,6 +215,15 @@ async fn pbx_run_admitted(ctx: AppCtx) {
     crate::core::logger::CALLID
         .scope(callid, async move {
             run_loop(&ctx).await;
+            // A pickup masqueraded the channel away (Pickup, PickupChan):
+            // what is left here is the picked-up channel, to be hung up.
+            let ctx = match ctx.chan.take_masq_left() {
+                Some(left) => AppCtx {
+                    sys: ctx.sys.clone(),
+                    chan: left,
+                },
+                None => ctx,
+            };
             hangup_with_h(&ctx).await;
         })
         .await;

@@ -130,6 +130,32 @@ pub struct Endpoint {
     pub tcp: bool,
     /// Its session-timer settings (RFC 4028).
     pub timers: crate::sip::timer::Policy,
+    /// Its call and pickup groups, given to its channels (chan_sip
+    /// `callgroup`/`pickupgroup`/`namedcallgroup`/`namedpickupgroup`,
+    /// pjsip `call_group`/`pickup_group`/`named_call_group`/
+    /// `named_pickup_group`).
+    pub groups: Groups,
+}
+
+/// A device's call and pickup groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Groups {
+    pub callgroup: u64,
+    pub pickupgroup: u64,
+    pub named_callgroups: crate::config::views::groups::NamedGroups,
+    pub named_pickupgroups: crate::config::views::groups::NamedGroups,
+}
+
+impl Groups {
+    /// Gives a new channel of the device its groups (`sip_new`,
+    /// `chan_pjsip_new`).
+    pub fn apply(&self, chan: &crate::channels::Channel) {
+        let mut d = chan.lock();
+        d.props.callgroup = self.callgroup;
+        d.props.pickupgroup = self.pickupgroup;
+        d.props.named_callgroups = self.named_callgroups.clone();
+        d.props.named_pickupgroups = self.named_pickupgroups.clone();
+    }
 }
 
 /// When a call's RTP is symmetric.
@@ -283,6 +309,12 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 tcp: p.settings.primary_transport
                     == Some(crate::config::views::sip::Transport::Tcp),
                 timers: chan_sip_timers(&p.settings),
+                groups: Groups {
+                    callgroup: p.callgroup,
+                    pickupgroup: p.pickupgroup,
+                    named_callgroups: p.namedcallgroup.clone(),
+                    named_pickupgroups: p.namedpickupgroup.clone(),
+                },
                 symmetric_rtp: if p.settings.nat.comedia {
                     SymmetricRtp::Always
                 } else if p.settings.nat.auto_comedia {
@@ -373,6 +405,12 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 accountcode: e.accountcode.clone(),
                 mohsuggest: e.moh_suggest.clone(),
                 mohinterpret: String::new(),
+                groups: Groups {
+                    callgroup: e.call_group,
+                    pickupgroup: e.pickup_group,
+                    named_callgroups: e.named_call_group.clone(),
+                    named_pickupgroups: e.named_pickup_group.clone(),
+                },
                 tcp: conf
                     .transport(&e.transport)
                     .is_some_and(|t| t.protocol == "tcp"),

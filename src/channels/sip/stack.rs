@@ -527,6 +527,7 @@ impl SipStack {
         // a number marked valid even when empty, so app_queue's guess at
         // one (for channels without) leaves it alone.
         chan.lock().caller.id.number.valid = true;
+        ep.groups.apply(&chan);
         let key = random_u64() | 1 << 63;
         let remote_gone = Arc::new(AtomicBool::new(false));
         chan.set_driver(Arc::new(CallDriver {
@@ -2173,6 +2174,7 @@ impl Task {
             mohinterpret: g.peer.mohinterpret.clone(),
             tcp: false,
             timers: endpoint::chan_sip_timers(&g.peer),
+            groups: Default::default(),
             symmetric_rtp: if g.peer.nat.comedia {
                 super::endpoint::SymmetricRtp::Always
             } else if g.peer.nat.auto_comedia {
@@ -2585,9 +2587,19 @@ impl Task {
             .unwrap_or((None, None));
         let caller_num = ep.callerid_num.clone().or(from_num);
         let caller_name = ep.callerid_name.clone().or(from_name);
-        let exists = {
+        // Both drivers take the pickup extension as one that exists.
+        let (exists, pickup) = {
             let loaded = self.sys.loaded();
-            crate::pbx::find::exists(&loaded.dialplan, &context, &exten, 1, caller_num.as_deref())
+            let pickup = exten == loaded.features.general.pickupexten;
+            let exists = pickup
+                || crate::pbx::find::exists(
+                    &loaded.dialplan,
+                    &context,
+                    &exten,
+                    1,
+                    caller_num.as_deref(),
+                );
+            (exists, pickup)
         };
         if !exists {
             let logger = &self.sys.pbx.logger;
@@ -2730,6 +2742,7 @@ impl Task {
             },
         );
         chan.lock().dialed.number = Some(exten.clone());
+        ep.groups.apply(&chan);
         let remote_gone = Arc::new(AtomicBool::new(false));
         chan.set_driver(Arc::new(CallDriver {
             key,
@@ -2831,6 +2844,17 @@ impl Task {
                 user,
             },
         );
+        if pickup {
+            // A call to the pickup extension runs no dialplan: a group
+            // pickup, then a hangup (chan_sip's pickup thread, pjsip's
+            // pickup supplement).
+            tokio::spawn(crate::channels::pickup::pickup_exten(
+                self.sys.clone(),
+                chan.clone(),
+                self.flavor == Flavor::Pjsip,
+            ));
+            return;
+        }
         let ctx = AppCtx {
             sys: self.sys.clone(),
             chan: chan.clone(),

@@ -8,10 +8,10 @@ use super::hash::{sort_into_buckets, str_case_hash};
 use super::{View, bad_value, file_note, line_note, report_unknown, section_note};
 use crate::config::{Config, Diagnostic, Severity, Variable, is_true};
 
-/// Attended-transfer settings whose feature Asterism does not run yet:
-/// three-way calling, and calling the transferer back when a transfer
-/// completed while the target rang is not answered (the transfer ends
-/// as with `atxferdropcall=yes`).
+/// Settings whose feature Asterism does not run yet: three-way calling,
+/// and calling the transferer back when a transfer completed while the
+/// target rang is not answered (the transfer ends as with
+/// `atxferdropcall=yes`); the pickup sound, played by the bridge.
 const ATXFER_NOT_BUILT: &[(&str, &str)] = &[
     (
         "atxferthreeway",
@@ -28,6 +28,10 @@ const ATXFER_NOT_BUILT: &[(&str, &str)] = &[
     (
         "atxfercallbackretries",
         "Asterism does not call the transferer back yet (atxferdropcall)",
+    ),
+    (
+        "pickupsound",
+        "Asterism sets BRIDGE_PLAY_SOUND on a picked-up call but does not play it in the bridge yet",
     ),
 ];
 
