@@ -640,7 +640,6 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
 
     let mut legs: Vec<Leg> = Vec::new();
-    let mut last_cause = 0u32;
     let mut failed = FailedLegs::default();
     let dests: Vec<&str> = targets
         .split('&')
@@ -672,7 +671,6 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 });
             }
             Err(cause) => {
-                last_cause = cause;
                 failed.count(cause);
                 // The last destination's failure is the caller's cause.
                 if i + 1 == dests.len() {
@@ -691,11 +689,8 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         }
     }
     if legs.is_empty() {
-        let status = if last_cause == 17 {
-            "BUSY"
-        } else {
-            "CHANUNAVAIL"
-        };
+        // Every request failed: wait_for_answer finds nothing to wait for.
+        let status = nobody_left(ctx, &failed, failed.total());
         ctx.set_var("DIALSTATUS", Some(status));
         return Ok(());
     }
@@ -734,12 +729,13 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         placed.push(leg);
     }
     let mut legs = placed;
-    if legs.is_empty() {
-        ctx.set_var("DIALSTATUS", Some("CHANUNAVAIL"));
-        return Ok(());
-    }
     // wait_for_answer's line count: the failed requests and the legs.
     let numlines = failed.total() + legs.len() as u32;
+    if legs.is_empty() {
+        // No leg could be called: wait_for_answer finds none at once.
+        ctx.set_var("DIALSTATUS", Some(nobody_left(ctx, &failed, numlines)));
+        return Ok(());
+    }
     // chan_pjsip offers the callee's caller id as connected line at once;
     // with a single leg Dial passes it to the caller (unless `I`).
     if legs.len() == 1 && legs[0].chan.tech == "PJSIP" && !options.has('I') {
@@ -895,32 +891,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             break Some(leg);
         }
         if legs.is_empty() {
-            let counts = format!(
-                "({numlines}:{}/{}/{})",
-                failed.busy, failed.congestion, failed.nochan
-            );
-            let status = if numlines == failed.total() {
-                ctx.verbose(
-                    2,
-                    crate::site!("app_dial.c", 1341, "wait_for_answer"),
-                    &format!("Everyone is busy/congested at this time {counts}"),
-                );
-                if failed.busy > 0 {
-                    "BUSY"
-                } else if failed.congestion > 0 {
-                    "CONGESTION"
-                } else {
-                    "CHANUNAVAIL"
-                }
-            } else {
-                ctx.verbose(
-                    3,
-                    crate::site!("app_dial.c", 1349, "wait_for_answer"),
-                    &format!("No one is available to answer at this time {counts}"),
-                );
-                "NOANSWER"
-            };
-            ctx.set_var("DIALSTATUS", Some(status));
+            ctx.set_var("DIALSTATUS", Some(nobody_left(ctx, &failed, numlines)));
             return Ok(());
         }
         let _ = tokio::time::timeout(POLL, caller.wake_handle().notified()).await;
@@ -1092,7 +1063,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 crate::site!("app_dial.c", 3484, "dial_exec_full"),
                 &format!("Sending DTMF '{called}' to the called party."),
             );
-            dtmf_stream(ctx, &peer, called).await;
+            super::senddtmf::dtmf_stream(ctx, &peer, called, Duration::from_millis(250), 0).await;
         }
         if !calling.is_empty() {
             ctx.verbose(
@@ -1100,7 +1071,8 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 crate::site!("app_dial.c", 3488, "dial_exec_full"),
                 &format!("Sending DTMF '{calling}' to the calling party."),
             );
-            dtmf_stream(ctx, &caller, calling).await;
+            super::senddtmf::dtmf_stream(ctx, &caller, calling, Duration::from_millis(250), 0)
+                .await;
         }
     }
     let after = if options.has('e') {
@@ -1133,6 +1105,39 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             Ok(())
         }
+    }
+}
+
+/// wait_for_answer with no leg left: all failed lines busy, congested or
+/// unavailable say so ("Everyone is busy/congested"), otherwise nobody
+/// answered. Returns the DIALSTATUS.
+fn nobody_left(ctx: &AppCtx, failed: &FailedLegs, numlines: u32) -> &'static str {
+    let counts = format!(
+        "({numlines}:{}/{}/{})",
+        failed.busy, failed.congestion, failed.nochan
+    );
+    if numlines == failed.total() {
+        ctx.verbose(
+            2,
+            crate::site!("app_dial.c", 1341, "wait_for_answer"),
+            &format!("Everyone is busy/congested at this time {counts}"),
+        );
+        if failed.busy > 0 {
+            "BUSY"
+        } else if failed.congestion > 0 {
+            "CONGESTION"
+        } else if failed.nochan > 0 {
+            "CHANUNAVAIL"
+        } else {
+            "NOANSWER"
+        }
+    } else {
+        ctx.verbose(
+            3,
+            crate::site!("app_dial.c", 1349, "wait_for_answer"),
+            &format!("No one is available to answer at this time {counts}"),
+        );
+        "NOANSWER"
     }
 }
 
@@ -1214,36 +1219,6 @@ async fn announce(ctx: &AppCtx, peer: &Arc<Channel>, files: &str) {
         }
     };
     tokio::join!(wait(&peer_ctx, g_called), wait(ctx, g_calling));
-}
-
-/// `ast_dtmf_stream`: a quiet 100 ms, then the digits one by one, 250 ms
-/// apart; `w` waits half a second, `W` a second, `f` (a flash) is only a
-/// pause here.
-async fn dtmf_stream(ctx: &AppCtx, chan: &Arc<Channel>, digits: &str) {
-    if chan.sleep(Duration::from_millis(100)).await.is_err() {
-        return;
-    }
-    for d in digits.chars() {
-        let pause = match d {
-            'w' => Duration::from_millis(500),
-            'W' => Duration::from_secs(1),
-            'f' | 'F' => Duration::from_millis(250),
-            '0'..='9' | '*' | '#' | 'A'..='D' | 'a' | 'b' | 'c' | 'd' => {
-                chan.send_digit_external(d.to_ascii_uppercase(), 0).await;
-                Duration::from_millis(250)
-            }
-            _ => {
-                ctx.warning(
-                    crate::site!("app.c", 1155, "dtmf_stream"),
-                    &format!("Illegal DTMF character '{d}' in string. (0-9*#aAbBcCdD allowed)"),
-                );
-                continue;
-            }
-        };
-        if chan.sleep(pause).await.is_err() {
-            return;
-        }
-    }
 }
 
 /// Told when a bridged call ends, before the bridge lets the two go:

@@ -26,6 +26,7 @@ pub mod queue;
 pub mod read;
 pub mod record;
 pub mod say;
+pub mod senddtmf;
 pub mod stack;
 pub mod system;
 pub mod touch;
@@ -130,6 +131,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(crate::agi::apps());
     all.extend(background::apps());
+    all.extend(senddtmf::apps());
     all.extend(bridge::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());

@@ -141,6 +141,8 @@ pub struct PeerNow {
     pub expires_in: Option<u64>,
     /// `peer_status`: "OK (N ms)", "UNKNOWN", ..., or "Unmonitored".
     pub status: String,
+    /// The last qualify result, if any.
+    pub reach: Option<qualify::Reach>,
     /// Whether the peer counts as monitored, and as online.
     pub monitored: bool,
     pub online: bool,
@@ -191,6 +193,7 @@ pub fn peer_now(sys: &System, p: &crate::config::views::sip::SipPeer) -> PeerNow
             .unwrap_or_default(),
         expires_in: contact.as_ref().map(|c| c.binding.remaining(now) + 10),
         status,
+        reach,
         monitored,
         online,
     }

@@ -463,6 +463,20 @@ pub static ACTIONS: &[Action] = &[
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
+        "PJSIPShowAors",
+        SYSTEM,
+        "List the PJSIP AORs.",
+        pjsip::show_aors,
+        "res_pjsip"
+    ),
+    action!(
+        "PJSIPShowAuths",
+        SYSTEM,
+        "List the PJSIP auths.",
+        pjsip::show_auths,
+        "res_pjsip"
+    ),
+    action!(
         "PJSIPShowContacts",
         SYSTEM,
         "List the registered PJSIP contacts.",
@@ -596,6 +610,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | REPORTING,
         "List the chan_sip peers.",
         sip::sip_peers,
+        "chan_sip"
+    ),
+    action!(
+        "SIPpeerstatus",
+        SYSTEM,
+        "Show the qualify status of one or all chan_sip peers.",
+        sip::sip_peer_status,
         "chan_sip"
     ),
     action!(

@@ -307,6 +307,52 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     now(Flow::Reply(r))
 }
 
+/// PJSIPShowAors: an AorList event per AOR (its options, `contact`
+/// shown as `Contacts`), in id order.
+pub fn show_aors<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let loaded = s.sys().loaded();
+    let conf = &*loaded.pjsip;
+    if conf.aors.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No AORs found\n")));
+    }
+    let mut aors: Vec<&Aor> = conf.aors.iter().collect();
+    aors.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
+    let mut r = Reply::list_start(m, "A listing of AORs follows, presented as AorList events");
+    for aor in &aors {
+        let mut params = aor.params();
+        for (n, _) in &mut params {
+            if n == "contact" {
+                *n = "contacts".into();
+            }
+        }
+        object(&mut r, "AorList", m, "aor", &aor.name, &params);
+        r.end();
+    }
+    r.list_complete(m, "AorListComplete", aors.len());
+    now(Flow::Reply(r))
+}
+
+/// PJSIPShowAuths: an AuthList event per auth, in id order.
+pub fn show_auths<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let loaded = s.sys().loaded();
+    let conf = &*loaded.pjsip;
+    if conf.auths.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No Auths found\n")));
+    }
+    let mut auths: Vec<_> = conf.auths.iter().collect();
+    auths.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
+    let mut r = Reply::list_start(
+        m,
+        "A listing of Auths follows, presented as AuthList events",
+    );
+    for a in &auths {
+        object(&mut r, "AuthList", m, "auth", &a.name, &a.params());
+        r.end();
+    }
+    r.list_complete(m, "AuthListComplete", auths.len());
+    now(Flow::Reply(r))
+}
+
 /// One of an object's parameters as shown (`params()`), empty when absent.
 fn param(params: &[(String, String)], name: &str) -> String {
     params

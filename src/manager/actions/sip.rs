@@ -72,6 +72,64 @@ pub fn sip_peers<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     now(Flow::Reply(r))
 }
 
+/// SIPpeerstatus: a PeerStatus event per peer (one when named), as
+/// chan_sip writes it itself (`Privilege: System`), in the peers table's
+/// hash order, then SIPpeerstatusComplete.
+pub fn sip_peer_status<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let mut name = m.get("Peer");
+    if name.len() >= 4 && name[..4].eq_ignore_ascii_case("SIP/") {
+        name = &name[4..];
+    }
+    let all: Vec<&SipPeer> = loaded.sip.peers.iter().collect();
+    let chosen: Vec<&SipPeer> = if name.is_empty() {
+        // ao2's hash container: bucket by bucket (563 of them), each in
+        // the order the objects were added.
+        let mut v = all.clone();
+        v.sort_by_key(|p| crate::core::devicestate::str_case_hash(&p.name) % 563);
+        v
+    } else {
+        match all
+            .iter()
+            .find(|p| p.kind.is_peer() && p.name.eq_ignore_ascii_case(name))
+        {
+            Some(p) => vec![*p],
+            None => return now(Flow::Reply(Reply::error(m, "No such peer"))),
+        }
+    };
+    let mut r = Reply::list_start(m, "Peer status will follow");
+    let id = m.get("ActionID");
+    for p in &chosen {
+        let live = crate::channels::sip::peer_now(&sys, p);
+        use crate::channels::sip::qualify::Reach;
+        let (status, time) = if !live.monitored {
+            ("Unmonitored", None)
+        } else {
+            match live.reach {
+                Some(Reach::Unreachable) => ("Unreachable", None),
+                Some(Reach::Lagged(d)) => ("Lagged", Some(Reach::millis(d))),
+                Some(Reach::Reachable(d)) => ("Reachable", Some(Reach::millis(d))),
+                Some(Reach::Unknown) | None => ("Unknown", None),
+            }
+        };
+        let mut text = format!(
+            "Event: PeerStatus\r\nPrivilege: System\r\nChannelType: SIP\r\nPeer: SIP/{}\r\nPeerStatus: {status}\r\n",
+            p.name
+        );
+        if let Some(ms) = time {
+            text.push_str(&format!("Time: {ms}\r\n"));
+        }
+        if !id.is_empty() {
+            text.push_str(&format!("ActionID: {id}\r\n"));
+        }
+        text.push_str("\r\n");
+        r.raw(&text);
+    }
+    r.list_complete(m, "SIPpeerstatusComplete", chosen.len());
+    now(Flow::Reply(r))
+}
+
 /// SIPshowpeer: one response with the peer's settings. A peer that is not
 /// found gets an error followed by an extra blank line, as Asterisk ends
 /// the answer with one either way.
