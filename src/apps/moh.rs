@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{App, AppCtx, AppFuture, AppResult, Run, split_args};
-use crate::channels::ChanState;
 use crate::channels::media::{FrameSource, MusicState};
+use crate::channels::{ChanState, Channel};
 use crate::config::views::musiconhold::{MohClass, Sort};
 use crate::core::System;
 use crate::core::logger::Site;
@@ -432,6 +432,25 @@ pub fn moh_start_interpreting(
 /// `local_ast_moh_stop`: whatever generator plays stops.
 pub fn moh_stop(ctx: &AppCtx) {
     ctx.chan.stop_generator();
+}
+
+/// What a driver does with a HOLD (`held`) or UNHOLD indication it plays
+/// itself: music on hold in the `interpret` class (its `mohinterpret`),
+/// or silence again.
+pub fn indicate_hold(sys: Option<Arc<System>>, chan: &Arc<Channel>, held: bool, interpret: &str) {
+    let Some(sys) = sys else {
+        return;
+    };
+    let ctx = AppCtx {
+        sys,
+        chan: chan.clone(),
+    };
+    if held {
+        let interpret = Some(interpret).filter(|c| !c.is_empty());
+        let _ = moh_start_interpreting(&ctx, None, interpret);
+    } else {
+        moh_stop(&ctx);
+    }
 }
 
 /// MusicOnHold (play_moh_exec) and StartMusicOnHold (start_moh_exec) each

@@ -173,18 +173,7 @@ impl Driver for LocalDriver {
             }
             return;
         }
-        let Some(sys) = self.sys.upgrade() else {
-            return;
-        };
-        let ctx = crate::apps::AppCtx {
-            sys,
-            chan: chan.clone(),
-        };
-        if held {
-            let _ = crate::apps::moh::moh_start_interpreting(&ctx, None, None);
-        } else {
-            crate::apps::moh::moh_stop(&ctx);
-        }
+        crate::apps::moh::indicate_hold(self.sys.upgrade(), chan, held, "");
     }
 
     fn answer(&self, chan: &Arc<Channel>) {

@@ -849,19 +849,7 @@ impl Driver for CallDriver {
     /// Both drivers play music on hold to a channel its bridge holds
     /// (`sip_indicate`, `chan_pjsip_indicate` without `moh_passthrough`).
     fn hold(&self, chan: &Arc<Channel>, held: bool) {
-        let Some(sys) = self.sys.upgrade() else {
-            return;
-        };
-        let ctx = crate::apps::AppCtx {
-            sys,
-            chan: chan.clone(),
-        };
-        if held {
-            let interpret = Some(self.mohinterpret.as_str()).filter(|c| !c.is_empty());
-            let _ = crate::apps::moh::moh_start_interpreting(&ctx, None, interpret);
-        } else {
-            crate::apps::moh::moh_stop(&ctx);
-        }
+        crate::apps::moh::indicate_hold(self.sys.upgrade(), chan, held, &self.mohinterpret);
     }
 
     fn pvt_uniqueid(&self) -> Option<String> {
