@@ -1185,40 +1185,35 @@ async fn announce(ctx: &AppCtx, peer: &Arc<Channel>, files: &str) {
         sys: ctx.sys.clone(),
         chan: peer.clone(),
     };
-    let play = |c: &AppCtx, file: &str, whom: &'static str| {
-        let generation = if file.is_empty() {
-            None
-        } else {
-            let g = super::playback::start_file(c, file);
-            if g.is_none() {
-                ctx.sys.pbx.logger.error(
-                    crate::site!(
-                        "app_dial.c",
-                        if whom == "callee" { 3187 } else { 3196 },
-                        "dial_exec_full"
-                    ),
-                    None,
-                    &format!("error streaming file '{file}' to {whom}"),
-                );
-            }
-            g
-        };
+    // Each file starts at once (an error is only logged); Dial waits for
+    // both.
+    let play = |c: &AppCtx, file: &str, whom: &str, line: u32| {
+        if file.is_empty() {
+            return None;
+        }
+        let generation = super::playback::start_file(c, file);
+        if generation.is_none() {
+            ctx.sys.pbx.logger.error(
+                crate::site!("app_dial.c", line, "dial_exec_full"),
+                None,
+                &format!("error streaming file '{file}' to {whom}"),
+            );
+        }
         generation
     };
-    let g_called = play(&peer_ctx, called, "callee");
-    let g_calling = play(ctx, calling, "caller");
-    let wait = |c: &AppCtx, g: Option<u64>| {
-        let c = AppCtx {
-            sys: c.sys.clone(),
-            chan: c.chan.clone(),
-        };
-        async move {
-            if let Some(g) = g {
-                let _ = super::playback::wait_stream(&c, g, "").await;
-            }
-        }
-    };
-    tokio::join!(wait(&peer_ctx, g_called), wait(ctx, g_calling));
+    let g_called = play(&peer_ctx, called, "callee", 3187);
+    let g_calling = play(ctx, calling, "caller", 3196);
+    tokio::join!(
+        wait_played(&peer_ctx, g_called),
+        wait_played(ctx, g_calling)
+    );
+}
+
+/// Waits for a file started with [`super::playback::start_file`] to end.
+async fn wait_played(c: &AppCtx, generation: Option<u64>) {
+    if let Some(g) = generation {
+        let _ = super::playback::wait_stream(c, g, "").await;
+    }
 }
 
 /// Told when a bridged call ends, before the bridge lets the two go:

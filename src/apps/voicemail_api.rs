@@ -139,19 +139,33 @@ fn find_message(dir: &Path, count: i32, id: &str) -> Option<i32> {
     None
 }
 
-/// The folder opened for a move, removal or forward: its directory and
-/// its message count, or None (logged) when it is empty.
-fn open_for(log: &Logger, dir: &Path, folder: &str, vmu: &VmUser) -> (i32, bool) {
+/// The folder opened for a move, removal or forward, and the message
+/// with `id` in it: (the folder's count, the message's number). An empty
+/// folder is logged; when the message is not found the folder is closed
+/// unchanged.
+fn open_message(
+    log: &Logger,
+    dir: &Path,
+    folder: &str,
+    curbox: &str,
+    vmu: &VmUser,
+    id: &str,
+) -> Option<(i32, i32)> {
     let count = open_folder(log, dir, i32::try_from(vmu.maxmsg).unwrap_or(i32::MAX));
-    if count < 1 {
+    let found = if count < 1 {
         log.warning(
             crate::site!(FILE, 17621, "vm_msg_move"),
             None,
             &format!("Folder {folder} has less than 1 messages"),
         );
-        return (count, false);
+        None
+    } else {
+        find_message(dir, count, id)
+    };
+    if found.is_none() {
+        close(log, dir, curbox, count, &[]);
     }
-    (count, true)
+    found.map(|n| (count, n))
 }
 
 /// `backupdeleted`: how many deleted messages the Deleted folder keeps.
@@ -189,14 +203,7 @@ pub fn vm_msg_move(
     };
     let log = &sys.pbx.logger;
     let dir = folder_dir(sys, &vmu, mailbox, mbox(old_index));
-    let (count, any) = open_for(log, &dir, from, &vmu);
-    let found = if any {
-        find_message(&dir, count, id)
-    } else {
-        None
-    };
-    let Some(n) = found else {
-        close(log, &dir, mbox(old_index), count, &[]);
+    let Some((count, n)) = open_message(log, &dir, from, mbox(old_index), &vmu, id) else {
         return false;
     };
     let ddir = folder_dir(sys, &vmu, mailbox, mbox(new_index));
@@ -232,14 +239,7 @@ pub fn vm_msg_remove(sys: &System, mailbox: &str, context: &str, folder: &str, i
         return false;
     };
     let dir = folder_dir(sys, &vmu, mailbox, mbox(index));
-    let (count, any) = open_for(log, &dir, folder, &vmu);
-    let found = if any {
-        find_message(&dir, count, id)
-    } else {
-        None
-    };
-    let Some(n) = found else {
-        close(log, &dir, mbox(index), count, &[]);
+    let Some((count, n)) = open_message(log, &dir, folder, mbox(index), &vmu, id) else {
         return false;
     };
     close(log, &dir, mbox(index), count, &[n]);
@@ -290,14 +290,7 @@ pub fn vm_msg_forward(
         return false;
     };
     let dir = folder_dir(sys, &vmu, mailbox, mbox(from_index));
-    let (count, any) = open_for(log, &dir, folder, &vmu);
-    let found = if any {
-        find_message(&dir, count, id)
-    } else {
-        None
-    };
-    let Some(n) = found else {
-        close(log, &dir, mbox(from_index), count, &[]);
+    let Some((count, n)) = open_message(log, &dir, folder, mbox(from_index), &vmu, id) else {
         return false;
     };
     copy_message(sys, &vmu, &make_file(&dir, n), &to_vmu, to.folder);
