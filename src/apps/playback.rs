@@ -144,6 +144,7 @@ async fn wait_stream_until(
     report_break: bool,
 ) -> Streamed {
     let chan = &ctx.chan;
+    let reader = chan.read_stream_digits();
     loop {
         let mut digit = None;
         let r = chan
@@ -175,7 +176,7 @@ async fn wait_stream_until(
                 return Streamed::Digit(d);
             }
             // Digits outside the break set are dropped, as Asterisk does.
-            Some(_) => continue,
+            Some(_) => reader.digit_dropped(),
             None => return Streamed::Done,
         }
     }

@@ -94,6 +94,14 @@ pub struct ChanMedia {
     /// When the last queued digit began or ended (`dtmf_tv`): the next one
     /// waits for the gap after it.
     last_dtmf: Option<Instant>,
+    /// A stream's reader waits for digits (`ast_waitstream`): it reads a
+    /// held-back digit on one of the stream's frame ticks, so frames due
+    /// after that tick wait for what the digit decides.
+    stream_reader: bool,
+    /// The frame tick at which that reader read its last digit: a stop
+    /// it makes writes the frames owed up to then, not up to whenever
+    /// its task ran.
+    digit_read_at: Option<Instant>,
     /// Whether any media (audio or a DTMF event) came from the device.
     media_seen: bool,
     /// The first media was this digit's begin (Answer's wait for media
@@ -127,6 +135,27 @@ const MIN_DTMF_MS: u32 = 80;
 /// `AST_MIN_DTMF_GAP`: a queued digit is not read this soon after the
 /// last one began or ended.
 const MIN_DTMF_GAP: std::time::Duration = std::time::Duration::from_millis(45);
+
+/// A stream's reader waiting for digits; see
+/// [`Channel::read_stream_digits`].
+pub struct StreamDigitReader<'a> {
+    chan: &'a Channel,
+}
+
+impl StreamDigitReader<'_> {
+    /// The digit read did not stop the stream: it plays on.
+    pub fn digit_dropped(&self) {
+        self.chan.media().digit_read_at = None;
+    }
+}
+
+impl Drop for StreamDigitReader<'_> {
+    fn drop(&mut self) {
+        let mut m = self.chan.media();
+        m.stream_reader = false;
+        m.digit_read_at = None;
+    }
+}
 
 /// How a reader takes digits (Asterisk's `AST_FLAG_END_DTMF_ONLY`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,12 +206,17 @@ impl Tick for Pump {
         let (frame, port, last) = {
             let mut m = chan.media();
             let due = m.next_due();
+            // A digit its reader acts on at an earlier tick may stop the
+            // stream before this frame (the reader writes what was owed
+            // up to that tick).
+            let held = due.is_some_and(|d| m.stream_digit_tick().is_some_and(|t| t < d));
             match m.source.as_mut() {
                 // The clock's ticks fall anywhere in a frame time: a frame
                 // not yet due waits for the next one.
                 Some((g, _)) if *g == self.generation && due.is_some_and(|d| d > now) => {
                     return;
                 }
+                Some((g, _)) if *g == self.generation && held => return,
                 Some((g, src)) if *g == self.generation => {
                     let frame = src.next_frame();
                     // A file's short frame is its last: the reference
@@ -237,18 +271,42 @@ impl ChanMedia {
 
     /// When a digit held back by the gap after the last one is read: at
     /// the reader's first wake after the gap. A stream's reader wakes with
-    /// each of its frames (its timer), and the frame goes out first; other
-    /// readers wake each frame time from the last digit (the timer DTMF
-    /// emulation runs at 50 a second), the third time 60 ms after it.
+    /// each of its frames (its timer, from the stream's start), and the
+    /// frame goes out first; other readers wake each frame time from the
+    /// last digit (the timer DTMF emulation runs at 50 a second), the third
+    /// time 60 ms after it. The tick is fixed by the stream's start and
+    /// the last digit alone, so a reader or a clock that runs late reads
+    /// the digit at the same tick.
     fn next_dtmf_read(&self) -> Option<Instant> {
         let last = self.last_dtmf?;
         let earliest = last + MIN_DTMF_GAP;
         let tick = crate::media::clock::TICK;
-        let mut next = self.next_due().unwrap_or(last);
-        while next < earliest {
-            next += tick;
+        let base = self
+            .paced
+            .0
+            .filter(|_| self.source.is_some())
+            .unwrap_or(last);
+        let Some(after) = earliest.checked_duration_since(base) else {
+            // The stream started after the gap: its reader reads at once.
+            return Some(base);
+        };
+        let ticks = after.as_nanos().div_ceil(tick.as_nanos());
+        Some(base + tick * u32::try_from(ticks).unwrap_or(u32::MAX))
+    }
+
+    /// The frame tick at which a stream's reader acts on a digit: one it
+    /// read, or the next queued one, held back by the gap.
+    fn stream_digit_tick(&self) -> Option<Instant> {
+        if !self.stream_reader {
+            return None;
         }
-        Some(next)
+        self.digit_read_at.or_else(|| {
+            if self.queued_dtmf.is_empty() || self.emulating.is_some() {
+                None
+            } else {
+                self.next_dtmf_read()
+            }
+        })
     }
 
     /// Stops the source. The frames it owed by now that the clock has not
@@ -257,6 +315,7 @@ impl ChanMedia {
     fn stop(&mut self) -> Vec<(AudioFrame, Instant)> {
         let mut owed = Vec::new();
         let now = Instant::now();
+        let now = self.digit_read_at.take().map_or(now, |t| t.min(now));
         if let (Some((_, src)), (Some(start), written)) = (self.source.as_mut(), &mut self.paced) {
             loop {
                 let due = *start + crate::media::clock::TICK * *written;
@@ -533,22 +592,31 @@ impl Channel {
                     return None;
                 }
                 m.emulating = None;
-                m.last_dtmf = Some(at);
+                // dtmf_tv is when the end was made up, as late as the
+                // reader came to it: the gap runs from there.
+                m.last_dtmf = Some(now);
                 return Some(d);
             }
             if m.queued_dtmf.is_empty() {
                 return None;
             }
-            if let Some(next) = m.next_dtmf_read()
-                && now < next
-            {
-                drop(m);
-                self.wake_at(next);
-                return None;
-            }
+            let read_at = match m.next_dtmf_read() {
+                Some(next) if now < next => {
+                    drop(m);
+                    self.wake_at(next);
+                    return None;
+                }
+                // A stream's reader waiting for it read it on that tick,
+                // however late its task runs.
+                Some(next) if m.stream_reader && m.source.is_some() => {
+                    m.digit_read_at = Some(next);
+                    next
+                }
+                _ => now,
+            };
             let (digit, duration_ms) = m.queued_dtmf.pop_front()?;
             m.media_seen = true;
-            m.last_dtmf = Some(now);
+            m.last_dtmf = Some(read_at);
             let wake = match reader {
                 DigitReader::EndsOnly => None,
                 DigitReader::Frames => {
@@ -557,7 +625,7 @@ impl Channel {
                         0 => DEFAULT_DTMF_MS,
                         ms => ms.max(MIN_DTMF_MS),
                     };
-                    let at = now + std::time::Duration::from_millis(u64::from(ms));
+                    let at = read_at + std::time::Duration::from_millis(u64::from(ms));
                     m.emulating = Some((digit, at));
                     Some(at)
                 }
@@ -576,6 +644,14 @@ impl Channel {
             }
             None => Some(digit),
         }
+    }
+
+    /// Marks a stream's reader as waiting for digits (`ast_waitstream`)
+    /// until the guard drops: a digit held back by the gap is then read
+    /// on one of the stream's frame ticks.
+    pub fn read_stream_digits(&self) -> StreamDigitReader<'_> {
+        self.media().stream_reader = true;
+        StreamDigitReader { chan: self }
     }
 
     pub fn clear_digits(&self) {
@@ -677,6 +753,48 @@ mod tests {
         pump.tick(now);
         assert!(!pump.is_active());
         assert!(!chan.source_playing(generation));
+        assert_eq!(*port.0.lock().unwrap(), 3);
+    }
+
+    /// A queued digit held back by the gap is read by a stream's reader
+    /// on the stream's first frame tick after the gap (60 ms after the
+    /// last digit here): the frames after it wait for the reader and are
+    /// never written once it stops the stream, however late either the
+    /// clock or the reader runs.
+    #[tokio::test]
+    async fn a_late_stream_reader_still_stops_on_the_digits_tick() {
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/s".into(), "Test", 1, NewChannel::default());
+        let port = Arc::new(Count(Mutex::new(0)));
+        chan.set_media_port(port.clone());
+        chan.queue_dtmf('*', 0);
+        chan.queue_dtmf('5', 0);
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), Some('*'));
+        let (generation, start) = {
+            let mut m = chan.media();
+            let start = m.last_dtmf.unwrap();
+            m.next_generation += 1;
+            m.source = Some((m.next_generation, Box::new(Frames(50))));
+            // Frame 0 went out as the stream started.
+            m.paced = (Some(start), 1);
+            (m.next_generation, start)
+        };
+        let reader = chan.read_stream_digits();
+        let mut pump = Pump {
+            chan: Arc::downgrade(&chan),
+            generation,
+            active: true,
+        };
+        for k in 1..=5 {
+            pump.tick(start + crate::media::clock::TICK * k);
+        }
+        // Frames 1 to 3; frame 4 (due 80 ms) waits for the digit.
+        assert_eq!(*port.0.lock().unwrap(), 3);
+        tokio::time::sleep(std::time::Duration::from_millis(130)).await;
+        assert_eq!(chan.take_digit(DigitReader::EndsOnly), Some('5'));
+        pump.tick(start + crate::media::clock::TICK * 6);
+        chan.stop_source();
+        drop(reader);
         assert_eq!(*port.0.lock().unwrap(), 3);
     }
 
