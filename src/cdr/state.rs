@@ -411,7 +411,7 @@ impl State {
                 );
                 self.origins.insert(target.uniqueid.clone(), picker);
             }
-            EventKind::Bridge { action, bridge } => {
+            EventKind::Bridge { action, bridge, .. } => {
                 if bridge.technology == "holding_bridge" {
                     return out;
                 }
@@ -1731,6 +1731,7 @@ mod tests {
                 EventKind::Bridge {
                     action: BridgeAction::Enter,
                     bridge: bridge.clone(),
+                    swap: None,
                 },
                 s,
             );
@@ -1740,6 +1741,7 @@ mod tests {
                 EventKind::Bridge {
                     action: BridgeAction::Leave,
                     bridge: bridge.clone(),
+                    swap: None,
                 },
                 s,
             );

@@ -183,6 +183,24 @@ pub struct Bridge {
     /// Bridge action and application): once both are in, each learns
     /// the other's caller id, this one first.
     colp_first: Mutex<Option<Arc<Channel>>>,
+    /// A Dial or Queue runs the bridge for its caller, so a Local pair
+    /// in it may optimise itself away (a detached bridge has nobody to
+    /// take a channel that moves in).
+    optimizable: AtomicBool,
+    /// A Local pair's optimisation changed the members, for the task
+    /// running the bridge to act on.
+    optimized: Mutex<Option<Optimized>>,
+}
+
+/// What a Local pair's optimisation did to a bridge (`bridge_do_move`
+/// with a swap): `moved` left the bridge of the half that was written
+/// to and took the other half's place in `into`.
+#[derive(Clone)]
+pub struct Optimized {
+    /// The Local half this bridge lost or keeps alone.
+    pub half: Arc<Channel>,
+    pub moved: Arc<Channel>,
+    pub into: Arc<Bridge>,
 }
 
 /// What names a holding bridge (`bridge_base_init`'s creator and name).
@@ -277,11 +295,14 @@ impl Bridge {
             kicks: Mutex::new(Vec::new()),
             dissolving: AtomicBool::new(false),
             colp_first: Mutex::new(None),
+            optimizable: AtomicBool::new(false),
+            optimized: Mutex::new(None),
         });
         events.bridges().add(&b);
         b.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Create,
             bridge: b.snapshot(),
+            swap: None,
         });
         b
     }
@@ -347,6 +368,12 @@ impl Bridge {
     /// list). Two RTP channels move the bridge to native RTP instead, which
     /// sets them three times, the newer member first each time.
     pub fn join(self: &Arc<Self>, chan: &Arc<Channel>) {
+        self.join_swapping(chan, None);
+    }
+
+    /// [`Bridge::join`] in place of `swap`, a member already pulled out
+    /// (BridgeEnter then names it in `SwapUniqueid`).
+    pub fn join_swapping(self: &Arc<Self>, chan: &Arc<Channel>, swap: Option<&Channel>) {
         chan.publish_snapshot();
         if self.holding.is_none() {
             self.update_linkedids(chan);
@@ -356,6 +383,7 @@ impl Bridge {
         chan.emit(EventKind::Bridge {
             action: BridgeAction::Enter,
             bridge: self.snapshot(),
+            swap: swap.map(|s| s.uniqueid.clone()),
         });
         // A transfer that brought the channel here is over.
         for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
@@ -376,7 +404,9 @@ impl Bridge {
             && !self.events.bridges().is_suspended(NATIVE_RTP)
             && members
                 .iter()
-                .all(|c| (c.tech == "SIP" || c.tech == "PJSIP") && !c.has_spies());
+                .all(|c| (c.tech == "SIP" || c.tech == "PJSIP") && !c.has_spies())
+            // native_rtp needs both sides on the same format.
+            && members[0].native_codec() == members[1].native_codec();
         // The connected-line updates the join queues to each member are
         // read by its own thread: in the reference, the first told's
         // after the second setting of the peer variables, the other's
@@ -535,6 +565,7 @@ impl Bridge {
         chan.emit(EventKind::Bridge {
             action: BridgeAction::Leave,
             bridge: self.snapshot(),
+            swap: None,
         });
     }
 
@@ -546,6 +577,48 @@ impl Bridge {
         let members = lock(&self.members).clone();
         if members.len() == 2 {
             set_peer_vars(&members[1], &members[0]);
+        }
+    }
+
+    /// A Dial or Queue runs the bridge for its caller (see
+    /// [`Bridge::optimizable`]).
+    pub fn set_optimizable(&self, on: bool) {
+        self.optimizable.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether a Local pair in the bridge may optimise itself away
+    /// through it (`bridge_allows_optimization`): a two-party bridge a
+    /// caller's task runs, not dissolving, not taken apart by a
+    /// transfer, with nobody kicked or moved out meanwhile.
+    pub fn allows_optimization(&self) -> bool {
+        self.optimizable.load(Ordering::Relaxed)
+            && self.holding.is_none()
+            && !self.is_dissolving()
+            && self.transfer().is_none()
+            && lock(&self.kicks).is_empty()
+            && lock(&self.optimized).is_none()
+            && lock(&self.members).len() == 2
+    }
+
+    /// Records what an optimisation did here and wakes the members.
+    pub fn set_optimized(&self, what: Optimized) {
+        *lock(&self.optimized) = Some(what);
+        for m in self.members() {
+            m.wake();
+        }
+    }
+
+    /// What an optimisation did here, taken once.
+    pub fn take_optimized(&self) -> Option<Optimized> {
+        lock(&self.optimized).take()
+    }
+
+    /// The bridge was left with one member (`bridge_reconfigured` after a
+    /// move): that member has no peer any more.
+    pub fn clear_lone_peer_vars(&self) {
+        let members = lock(&self.members).clone();
+        if let [only] = members.as_slice() {
+            clear_peer_vars(only);
         }
     }
 
@@ -564,6 +637,7 @@ impl Bridge {
         self.events.publish_system(EventKind::Bridge {
             action: BridgeAction::Destroy,
             bridge: self.snapshot(),
+            swap: None,
         });
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Channel;
-use super::bridge::Bridge;
+use super::bridge::{Bridge, Optimized};
 use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step, detected_name};
 use super::media::DigitReader;
 use crate::apps::AppCtx;
@@ -33,8 +33,13 @@ pub enum Ended {
     /// A member used the disconnect feature: it left, and the bridge
     /// dissolves.
     Disconnect(Arc<Channel>),
-    /// An attended transfer took `gone` out of the call: `stays` now
-    /// shares `bridge` with `target` (see [`rejoin`]).
+    /// The member whose task runs the bridge is a Local half that its
+    /// pair's optimisation took out of the call: the channels it was
+    /// between talk on without it.
+    SwappedOut,
+    /// An attended transfer (or a Local pair's optimisation) took `gone`
+    /// out of the call: `stays` now shares `bridge` with `target` (see
+    /// [`rejoin`]).
     Replaced {
         gone: Arc<Channel>,
         stays: Arc<Channel>,
@@ -192,6 +197,7 @@ pub async fn bridge_call(
     }
     bridge.join(b);
     bridge.join(a);
+    bridge.set_optimizable(true);
     let ended = run(sys, &bridge, &mut members).await;
     (bridge, ended)
 }
@@ -236,26 +242,54 @@ pub async fn follow_transfers(
     mut ended: Ended,
 ) -> Followed {
     loop {
-        let Ended::Replaced {
-            gone,
-            stays,
-            target,
-            bridge: next,
-        } = ended
-        else {
-            return Followed::Stays {
-                bridge,
-                peer,
-                ended,
-            };
+        let (gone, stays, target, next) = match ended {
+            Ended::Replaced {
+                gone,
+                stays,
+                target,
+                bridge: next,
+            } => (gone, stays, target, next),
+            Ended::SwappedOut => {
+                // The half leaves a bridge it is still in (the one the
+                // moved channel left), which then goes.
+                if bridge.has(chan) {
+                    bridge.leave(chan);
+                    if bridge.members().is_empty() {
+                        bridge.destroy();
+                    }
+                }
+                return Followed::Out;
+            }
+            ended => {
+                return Followed::Stays {
+                    bridge,
+                    peer,
+                    ended,
+                };
+            }
         };
         if Arc::ptr_eq(&gone, chan) {
             spawn_detached(sys, next, stays, target);
             return Followed::Out;
         }
-        crate::pbx::run::hangup_channel(sys, &peer);
+        if !Arc::ptr_eq(&bridge, &next) && bridge.has(&peer) {
+            // A Local half left behind alone when `chan` moved on: it
+            // leaves with a normal clearing, and its bridge goes.
+            bridge.leave(&peer);
+            {
+                let mut d = peer.lock();
+                if d.hangupcause == 0 {
+                    d.hangupcause = super::causes::NORMAL_CLEARING;
+                }
+            }
+            crate::pbx::run::hangup_channel(sys, &peer);
+            bridge.destroy();
+        } else {
+            crate::pbx::run::hangup_channel(sys, &peer);
+        }
         peer = target;
         bridge = next;
+        bridge.set_optimizable(true);
         ended = rejoin(sys, &bridge, chan, &peer).await;
     }
 }
@@ -291,6 +325,8 @@ pub fn spawn_detached(sys: &Arc<System>, bridge: Arc<Bridge>, a: Arc<Channel>, b
                     }
                     return;
                 }
+                // Detached bridges are never optimised through.
+                Ended::SwappedOut => return,
                 Ended::Hangup => {
                     let first_gone = pair[0].check_hangup();
                     return dissolve(&sys, &bridge, &pair, first_gone);
@@ -343,6 +379,9 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
     }
     connect_audio(&a, &b);
     let ended = 'bridge: loop {
+        if let Some(o) = bridge.take_optimized() {
+            break optimized_out(bridge, &a, &b, o);
+        }
         if a.check_hangup() || b.check_hangup() {
             break Ended::Hangup;
         }
@@ -403,8 +442,36 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
         let _ = tokio::time::timeout(wait, either_woken(&a, &b)).await;
     };
     a.set_tap(None);
-    b.set_tap(None);
+    // A member left in a bridge another task now runs keeps its audio.
+    if !matches!(ended, Ended::SwappedOut) {
+        b.set_tap(None);
+    }
     ended
+}
+
+/// How a Local pair's optimisation ends the bridge for `a`, whose task
+/// runs it with `b`: a Local half taken out leaves the call; `a` moved
+/// into another bridge goes on there with the member it found; `a`
+/// staying goes on with the channel that took the half's place.
+fn optimized_out(bridge: &Arc<Bridge>, a: &Arc<Channel>, b: &Arc<Channel>, o: Optimized) -> Ended {
+    if Arc::ptr_eq(&o.half, a) {
+        return Ended::SwappedOut;
+    }
+    if Arc::ptr_eq(&o.moved, a) {
+        let target = o.into.peer_of(a).unwrap_or_else(|| b.clone());
+        return Ended::Replaced {
+            gone: b.clone(),
+            stays: a.clone(),
+            target,
+            bridge: o.into,
+        };
+    }
+    Ended::Replaced {
+        gone: b.clone(),
+        stays: a.clone(),
+        target: o.moved,
+        bridge: bridge.clone(),
+    }
 }
 
 pub(super) fn connect_audio(a: &Arc<Channel>, b: &Arc<Channel>) {

@@ -19,7 +19,10 @@ use crate::media::{AudioFrame, Codec};
 /// keep their format; the device that finally gets them converts (so a
 /// µ-law phone and an A-law phone talk through a Local pair).
 struct LocalPort {
+    /// The half this port belongs to, and its pair.
+    me: Weak<Channel>,
     other: Weak<Channel>,
+    pvt: Arc<LocalPvt>,
 }
 
 impl MediaPort for LocalPort {
@@ -28,7 +31,16 @@ impl MediaPort for LocalPort {
         Codec::Slin
     }
 
+    /// Audio written to a half in a bridge is where Asterisk tries to
+    /// optimise the pair away (`got_optimized_out`); the attempt runs
+    /// apart, as it moves channels between bridges.
     fn write(&self, frame: &AudioFrame, _now: Instant) {
+        if self.pvt.may_optimize()
+            && let Some(me) = self.me.upgrade()
+            && try_optimize(&self.pvt, me, frame)
+        {
+            return;
+        }
         if let Some(other) = self.other.upgrade() {
             other.media_in(frame);
         }
@@ -62,8 +74,7 @@ impl MediaPort for LocalPort {
 pub struct LocalDest {
     pub exten: String,
     pub context: String,
-    /// `/n`: no optimisation (kept for `core show channel`; without
-    /// bridges there is nothing to optimise yet).
+    /// `/n`: the pair never optimises itself away.
     pub options: String,
 }
 
@@ -106,6 +117,13 @@ pub struct LocalPvt {
     chan: AtomicBool,
     /// A dialplan was started on `;2` (`AST_UNREAL_CARETAKER_THREAD`).
     caretaker: AtomicBool,
+    /// `AST_UNREAL_NO_OPTIMIZATION`: set by `/n`, cleared by the AMI's
+    /// LocalOptimizeAway.
+    no_optimize: AtomicBool,
+    /// An optimisation attempt is under way (one at a time).
+    optimizing: AtomicBool,
+    /// `AST_UNREAL_OPTIMIZE_BEGUN`: the pair optimised itself away.
+    optimized: AtomicBool,
 }
 
 impl LocalPvt {
@@ -120,6 +138,161 @@ impl LocalPvt {
     pub fn in_use(&self) -> bool {
         self.owner.load(Ordering::SeqCst) && self.caretaker.load(Ordering::SeqCst)
     }
+
+    /// The AMI's LocalOptimizeAway: the pair may optimise itself away
+    /// from now on.
+    pub fn allow_optimization(&self) {
+        self.no_optimize.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the pair may still optimise itself away: allowed, both
+    /// halves there, not done already.
+    fn may_optimize_now(&self) -> bool {
+        !self.no_optimize.load(Ordering::SeqCst)
+            && !self.optimized.load(Ordering::SeqCst)
+            && self.owner.load(Ordering::SeqCst)
+            && self.chan.load(Ordering::SeqCst)
+    }
+
+    /// Whether an optimisation may be tried now: as
+    /// [`LocalPvt::may_optimize_now`], and none under way.
+    fn may_optimize(&self) -> bool {
+        !self.no_optimize.load(Ordering::Relaxed)
+            && !self.optimized.load(Ordering::Relaxed)
+            && !self.optimizing.load(Ordering::Relaxed)
+            && self.owner.load(Ordering::Relaxed)
+            && self.chan.load(Ordering::Relaxed)
+    }
+}
+
+/// `optimization_id`: numbers the optimisations of the process's life.
+static OPTIMIZATION_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Starts an attempt to optimise the pair away from `me`, the half that
+/// was written `frame`, unless one is under way or the swap is not
+/// allowed now (then `false`: the frame goes on as usual). A swap that
+/// happens swallows the frame (`got_optimized_out` does not queue it);
+/// one that fails in the end sends it on.
+fn try_optimize(pvt: &Arc<LocalPvt>, me: Arc<Channel>, frame: &AudioFrame) -> bool {
+    if swap_allowed(&me).is_none() || pvt.optimizing.swap(true, Ordering::SeqCst) {
+        return false;
+    }
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        pvt.optimizing.store(false, Ordering::SeqCst);
+        return false;
+    };
+    let pvt = pvt.clone();
+    let frame = frame.clone();
+    rt.spawn(async move {
+        if optimize(&pvt, &me) {
+            pvt.optimized.store(true, Ordering::SeqCst);
+        } else if let Some(other) = me.peer() {
+            other.media_in(&frame);
+        }
+        pvt.optimizing.store(false, Ordering::SeqCst);
+    });
+    true
+}
+
+/// Whether a half can be optimised out now (`optimize_lock_chan_stack`
+/// and `optimize_lock_peer_stack`): nothing waits in its frame queue, no
+/// digit is being emulated on it, nothing listens to its audio.
+fn half_is_quiet(half: &Channel) -> bool {
+    !half.has_spies() && !half.has_pending_digits()
+}
+
+/// The swap an optimisation from `me` would make.
+struct Swap {
+    other_half: Arc<Channel>,
+    chan_bridge: Arc<super::bridge::Bridge>,
+    peer_bridge: Arc<super::bridge::Bridge>,
+    /// The channel bridged with `me`, which moves.
+    source: Arc<Channel>,
+}
+
+/// Whether both halves sit quietly in two-party bridges that allow the
+/// swap (`optimize_lock_chan_stack`, `optimize_lock_peer_stack`,
+/// `bridges_allow_swap_optimization`), and the swap if so.
+fn swap_allowed(me: &Arc<Channel>) -> Option<Swap> {
+    let other_half = me.peer()?;
+    let chan_bridge = me.bridge()?;
+    let peer_bridge = other_half.bridge()?;
+    if Arc::ptr_eq(&chan_bridge, &peer_bridge)
+        || !chan_bridge.allows_optimization()
+        || !peer_bridge.allows_optimization()
+        || !half_is_quiet(me)
+        || !half_is_quiet(&other_half)
+    {
+        return None;
+    }
+    let source = chan_bridge.peer_of(me)?;
+    Some(Swap {
+        other_half,
+        chan_bridge,
+        peer_bridge,
+        source,
+    })
+}
+
+/// `ast_bridge_unreal_optimize_out` for the swap two basic bridges
+/// allow (`try_swap_optimize_out`, `SWAP_TO_PEER_BRIDGE`: equal merge
+/// priorities, and the written half's bridge has two members): the
+/// channel bridged with `me` takes the other half's place in its bridge,
+/// and `me` is left alone in its own. Returns whether it happened.
+fn optimize(pvt: &LocalPvt, me: &Arc<Channel>) -> bool {
+    if !pvt.may_optimize_now() {
+        return false;
+    }
+    let Some(Swap {
+        other_half,
+        chan_bridge,
+        peer_bridge,
+        source,
+    }) = swap_allowed(me)
+    else {
+        return false;
+    };
+    let (one, two) = if me.name.ends_with(";1") {
+        (me, &other_half)
+    } else {
+        (&other_half, me)
+    };
+    let id = OPTIMIZATION_ID.fetch_add(1, Ordering::SeqCst);
+    one.emit(EventKind::LocalOptimizationBegin {
+        two: two.published_snapshot(),
+        source: Some(source.published_snapshot()),
+        // The half whose bridge the source moves into.
+        dest: other_half.uniqueid.clone(),
+        id,
+    });
+    // bridge_do_move with the other half as the swap: the source leaves
+    // (no variables cleared), the half is pulled out of its bridge, the
+    // source joins in its place, and the written half's bridge, left
+    // with it alone, clears its peer variables.
+    chan_bridge.move_out(&source);
+    peer_bridge.pull(&other_half);
+    peer_bridge.join_swapping(&source, Some(&other_half));
+    chan_bridge.clear_lone_peer_vars();
+    // Asterisk reports a swap that worked as not successful (it passes
+    // `res == 1`, its failure code, as the success flag).
+    one.emit(EventKind::LocalOptimizationEnd {
+        two: two.published_snapshot(),
+        success: false,
+        id,
+    });
+    chan_bridge.set_optimized(super::bridge::Optimized {
+        half: me.clone(),
+        moved: source.clone(),
+        into: peer_bridge.clone(),
+    });
+    peer_bridge.set_optimized(super::bridge::Optimized {
+        half: other_half.clone(),
+        moved: source.clone(),
+        into: peer_bridge.clone(),
+    });
+    source.wake();
+    other_half.wake();
+    true
 }
 
 /// What each half does to the other; one per pair.
@@ -209,11 +382,20 @@ impl Driver for LocalDriver {
             // The cause travels with the hangup request and becomes the
             // other half's when it has none (`ast_read` of the frame).
             let cause = chan.lock().hangupcause;
+            // `;2` going first tells `;1` how its Dial ended.
+            let status = if chan.name.ends_with(";2") {
+                chan.get_var("DIALSTATUS")
+            } else {
+                None
+            };
             {
                 let mut p = peer.lock();
-                if p.hangupcause == 0 {
+                if p.hangupcause == 0 || status.is_some() {
                     p.hangupcause = cause;
                 }
+            }
+            if let Some(status) = status {
+                peer.set_var_event("CHANLOCALSTATUS", &status);
             }
             // ast_queue_hangup_with_cause: announced as a HangupRequest.
             let tech_cause = peer.lock().tech_cause;
@@ -286,12 +468,6 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
     let two = chans.alloc(format!("{base};2"), "Local", callid, two_init);
     one.set_peer(&two);
     two.set_peer(&one);
-    one.set_media_port(Arc::new(LocalPort {
-        other: Arc::downgrade(&two),
-    }));
-    two.set_media_port(Arc::new(LocalPort {
-        other: Arc::downgrade(&one),
-    }));
     let pvt = Arc::new(LocalPvt {
         base: base.clone(),
         exten: dest.exten.clone(),
@@ -300,7 +476,20 @@ pub fn request(sys: &System, data: &str, init: NewChannel) -> (Arc<Channel>, Arc
         owner: AtomicBool::new(true),
         chan: AtomicBool::new(true),
         caretaker: AtomicBool::new(false),
+        no_optimize: AtomicBool::new(dest.options.contains('n')),
+        optimizing: AtomicBool::new(false),
+        optimized: AtomicBool::new(false),
     });
+    one.set_media_port(Arc::new(LocalPort {
+        me: Arc::downgrade(&one),
+        other: Arc::downgrade(&two),
+        pvt: pvt.clone(),
+    }));
+    two.set_media_port(Arc::new(LocalPort {
+        me: Arc::downgrade(&two),
+        other: Arc::downgrade(&one),
+        pvt: pvt.clone(),
+    }));
     chans.registry().link_local(pvt.clone());
     let driver: Arc<dyn Driver> = Arc::new(LocalDriver {
         pvt,

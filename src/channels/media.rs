@@ -654,6 +654,13 @@ impl Channel {
         StreamDigitReader { chan: self }
     }
 
+    /// Whether a digit waits to be read or is being emulated (Asterisk:
+    /// frames in the read queue, `AST_FLAG_EMULATE_DTMF`).
+    pub fn has_pending_digits(&self) -> bool {
+        let m = self.media();
+        !m.digits.is_empty() || !m.queued_dtmf.is_empty() || m.emulating.is_some()
+    }
+
     pub fn clear_digits(&self) {
         let mut m = self.media();
         m.digits.clear();

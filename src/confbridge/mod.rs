@@ -160,6 +160,7 @@ impl Conferences {
         events.publish_system(EventKind::Bridge {
             action: BridgeAction::Create,
             bridge: conf.snapshot(0),
+            swap: None,
         });
         events.device_changed(
             &format!("confbridge:{name}"),
@@ -639,6 +640,7 @@ impl Conference {
         user.chan.emit(EventKind::Bridge {
             action: BridgeAction::Enter,
             bridge: self.current_snapshot(),
+            swap: None,
         });
         self.publish(
             "ConfbridgeJoin",
@@ -694,6 +696,7 @@ impl Conference {
         user.chan.emit(EventKind::Bridge {
             action: BridgeAction::Leave,
             bridge: self.current_snapshot(),
+            swap: None,
         });
         self.set_peers();
         // The bridge drops a video source that leaves.
@@ -780,6 +783,7 @@ impl Conference {
         events.publish_system(EventKind::Bridge {
             action: BridgeAction::Destroy,
             bridge: self.snapshot(0),
+            swap: None,
         });
         events.device_changed(device, true, Pending::Known(DeviceState::Unknown));
     }

@@ -122,6 +122,20 @@ pub enum EventKind {
         exten: String,
         optimize: bool,
     },
+    /// A Local pair began taking itself out of the call (the channel is
+    /// `;1`): `source` moves into the bridge of the half `dest` names.
+    LocalOptimizationBegin {
+        two: Arc<ChannelSnapshot>,
+        source: Option<Arc<ChannelSnapshot>>,
+        dest: String,
+        id: u32,
+    },
+    /// The pair's optimisation `id` is over (the channel is `;1`).
+    LocalOptimizationEnd {
+        two: Arc<ChannelSnapshot>,
+        success: bool,
+        id: u32,
+    },
     /// Music on hold started on the channel (`moh_post_start`).
     MusicOnHoldStart {
         class: String,
@@ -163,6 +177,9 @@ pub enum EventKind {
     Bridge {
         action: BridgeAction,
         bridge: BridgeSnapshot,
+        /// A BridgeEnter's channel took this one's place (a Local pair's
+        /// optimisation): its unique id.
+        swap: Option<String>,
     },
     /// A blind transfer was tried (`ast_bridge_publish_blind_transfer`);
     /// the event's channel is the transferer. The transferee and the

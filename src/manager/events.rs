@@ -170,7 +170,14 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             }
             push(class::CALL, "SoftHangupRequest", body);
         }
-        (EventKind::Bridge { action, bridge }, c) => {
+        (
+            EventKind::Bridge {
+                action,
+                bridge,
+                swap,
+            },
+            c,
+        ) => {
             let name = match action {
                 BridgeAction::Create => "BridgeCreate",
                 BridgeAction::Enter => "BridgeEnter",
@@ -180,6 +187,9 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             let mut body = bridge_state(bridge);
             if let Some(c) = c {
                 body.push_str(&channel_state(c, ""));
+            }
+            if let Some(swap) = swap {
+                let _ = write!(body, "SwapUniqueid: {swap}\r\n");
             }
             push(class::CALL, name, body);
         }
@@ -236,6 +246,35 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
                 if *optimize { "Yes" } else { "No" }
             );
             push(class::CALL, "LocalBridge", body);
+        }
+        (
+            EventKind::LocalOptimizationBegin {
+                two,
+                source,
+                dest,
+                id,
+            },
+            Some(one),
+        ) => {
+            let source = source
+                .as_ref()
+                .map(|s| channel_state(s, "Source"))
+                .unwrap_or_default();
+            let body = format!(
+                "{}{}{source}DestUniqueId: {dest}\r\nId: {id}\r\n",
+                channel_state(one, "LocalOne"),
+                channel_state(two, "LocalTwo"),
+            );
+            push(class::CALL, "LocalOptimizationBegin", body);
+        }
+        (EventKind::LocalOptimizationEnd { two, success, id }, Some(one)) => {
+            let body = format!(
+                "{}{}Success: {}\r\nId: {id}\r\n",
+                channel_state(one, "LocalOne"),
+                channel_state(two, "LocalTwo"),
+                if *success { "Yes" } else { "No" }
+            );
+            push(class::CALL, "LocalOptimizationEnd", body);
         }
         (EventKind::Pickup { target }, Some(c)) => {
             let body = format!(

@@ -338,3 +338,23 @@ pub fn play_dtmf<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         Flow::Reply(Reply::ack(m, "DTMF successfully queued"))
     })
 }
+
+/// LocalOptimizeAway (core_local's `manager_optimize_away`): lets a Local
+/// pair made with `/n` optimise itself away after all.
+pub fn local_optimize_away<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let name = m.get("Channel");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "'Channel' not specified.")));
+    }
+    let Some(chan) = s.sys().pbx.channels.by_name(name) else {
+        return now(Flow::Reply(Reply::error(m, "Channel does not exist.")));
+    };
+    let reply = match chan.registry().and_then(|r| r.local_of(&chan)) {
+        Some(pvt) => {
+            pvt.allow_optimization();
+            Reply::ack(m, "Queued channel to be optimized away")
+        }
+        None => Reply::error(m, "Unable to find channel"),
+    };
+    now(Flow::Reply(reply))
+}

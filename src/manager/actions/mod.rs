@@ -375,6 +375,12 @@ pub static ACTIONS: &[Action] = &[
         listcommands
     ),
     action!(
+        "LocalOptimizeAway",
+        SYSTEM | CALL,
+        "Let a Local channel pair optimise itself out of the call.",
+        channel::local_optimize_away
+    ),
+    action!(
         "LoggerRotate",
         SYSTEM | REPORTING,
         "Reopen the log files, rotating them.",
