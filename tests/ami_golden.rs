@@ -1097,10 +1097,9 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("pjsip_atxfer_feature", PromptMask::DigitOnAFrameWithReport),
     ("sip_dtmf", PromptMask::DigitOverRtp),
     ("pjsip_dtmf", PromptMask::DigitOverRtp),
-    // ReadExten, SayUnixTime and Directory: the caller's digits end
-    // prompts (and tones) as in sip_dtmf, and the calls last long enough
-    // for an RTCP report while they play.
-    ("sip_readexten", PromptMask::DigitOnAFrameWithReport),
+    // SayUnixTime and Directory: the caller's digits end prompts as in
+    // sip_dtmf, and the calls last long enough for an RTCP report while
+    // they play (sip_readexten's digits come after its beep: compared).
     ("sip_sayunixtime", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory_menu", PromptMask::DigitOnAFrameWithReport),
