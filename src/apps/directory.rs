@@ -863,6 +863,26 @@ mod tests {
             ..last
         };
         assert_eq!(found("default", "262", alias), ["1003@default"]);
+        // users.conf: users with `hasdirectory` (theirs or [general]'s),
+        // after the mailboxes, in the context searched.
+        let users = crate::config::loader::load_str(
+            "users.conf",
+            "[general]\nhasdirectory=yes\n[6001]\nfullname=Sue Smythe\n\
+             [6002]\nfullname=Tim Smith\nhasdirectory=no\n\
+             [6003]\nfullname=Ann Other\nalias=Smitty\n",
+            &LoadOptions::new("/x"),
+        )
+        .expect("loads");
+        let with_users: Vec<String> = search_directory("", &cfg, Some(&users), "769", alias)
+            .into_iter()
+            .map(|i| format!("{}@{}", i.exten, i.context))
+            .collect();
+        assert_eq!(with_users, ["6001@default"]);
+        let by_alias: Vec<String> = search_directory("", &cfg, Some(&users), "764", alias)
+            .into_iter()
+            .map(|i| i.exten)
+            .collect();
+        assert_eq!(by_alias, ["1001", "6003"]);
         assert_eq!(
             found(
                 "",
