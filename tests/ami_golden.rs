@@ -1140,6 +1140,12 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("pjsip_atxfer_feature", PromptMask::DigitOnAFrameWithReport),
     ("sip_dtmf", PromptMask::DigitOverRtp),
     ("pjsip_dtmf", PromptMask::DigitOverRtp),
+    // SayUnixTime and Directory: the caller's digits end prompts as in
+    // sip_dtmf, and the calls last long enough for an RTCP report while
+    // they play (sip_readexten's digits come after its beep: compared).
+    ("sip_sayunixtime", PromptMask::DigitOnAFrameWithReport),
+    ("sip_directory", PromptMask::DigitOnAFrameWithReport),
+    ("sip_directory_menu", PromptMask::DigitOnAFrameWithReport),
     // The transfer prompt before the park extension is dialled: 174 in
     // three captures, 176 in ours before the DTMF reading above was
     // fixed.
@@ -1885,6 +1891,36 @@ fn sip_dtmf() {
 #[test]
 fn pjsip_dtmf() {
     run("pjsip_dtmf", true);
+}
+
+/// ReadExten (app_readexten): SKIP before the answer, an extension ended
+/// by TIMEOUT(digit), a timeout under an indication, `p` with an invalid
+/// extension; READEXTENSTATUS and INVALID_EXTEN as VarSets.
+#[test]
+fn sip_readexten() {
+    run("sip_readexten", true);
+}
+
+/// SayUnixTime and DateTime (app_sayunixtime): `j` jumps out on a digit;
+/// fixed times in three zones (which prompts play is checked against the
+/// reference in tests/say_languages.rs).
+#[test]
+fn sip_sayunixtime() {
+    run("sip_sayunixtime", true);
+}
+
+/// Directory (app_directory) by last name: `*` skips an entry, `1` picks
+/// the next; the goto to the dial context.
+#[test]
+fn sip_directory() {
+    run("sip_directory", true);
+}
+
+/// Directory by first name with `f(2)m`: the menu of matches, picked by
+/// its number.
+#[test]
+fn sip_directory_menu() {
+    run("sip_directory_menu", true);
 }
 
 /// TestEvents (an Asterisk built with TEST_FRAMEWORK; ours with

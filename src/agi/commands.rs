@@ -1015,19 +1015,14 @@ fn say_phonetic<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
 }
 
 /// Plays a mix of prompts and numbers, each interruptible.
-async fn say_items(agi: &Agi, items: &[crate::apps::voicemail_main::DateItem], ints: &str) -> i64 {
-    use crate::apps::voicemail_main::DateItem;
+async fn say_items(agi: &Agi, items: &[crate::media::saydate::DateItem], ints: &str) -> i64 {
+    use crate::media::saydate::DateItem;
     for it in items {
         let r = match it {
             DateItem::Play(f) => said(say_files(&agi.ctx, std::slice::from_ref(f), ints).await),
             DateItem::Number(n) => said(say_number(&agi.ctx, *n, ints).await),
-            DateItem::Unknown(c, p) => {
-                agi.ctx.warning(
-                    crate::site!("say.c", 5095, "ast_say_date_with_format_en"),
-                    &format!("Unknown character in datetime format {c}: {c} at pos {p}"),
-                );
-                0
-            }
+            // Not built by ast_say_date_en or ast_say_time_en.
+            DateItem::Enumerated(_) | DateItem::Unknown { .. } => 0,
         };
         if r != 0 {
             return r;
@@ -1044,7 +1039,7 @@ fn say_date<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
         let Some(t) = scan(&a[2]) else {
             return Res::ShowUsage;
         };
-        use crate::apps::voicemail_main::DateItem;
+        use crate::media::saydate::DateItem;
         // ast_say_date_en: weekday, month, day and year as numbers.
         let items = match crate::core::tz::localtime(t, 0, None) {
             Some(tm) => vec![
@@ -1069,7 +1064,7 @@ fn say_time<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
         let Some(t) = scan(&a[2]) else {
             return Res::ShowUsage;
         };
-        use crate::apps::voicemail_main::DateItem;
+        use crate::media::saydate::DateItem;
         // ast_say_time_en: the hour on a 12-hour clock, the minutes ("oh"
         // before one digit), a.m. or p.m.
         let items = match crate::core::tz::localtime(t, 0, None) {
@@ -1119,8 +1114,8 @@ fn say_datetime<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let items = crate::apps::voicemail_main::date_files(t, now, &format, zone.as_deref());
-        let res = say_items(agi, &items, &a[3]).await;
+        let items = crate::media::saydate::date_items(t, now, &format, zone.as_deref());
+        let res = said(crate::apps::sayunixtime::say_date(&agi.ctx, &items, &a[3]).await);
         agi.send(&format!("200 result={res}\n")).await;
         ok_or_fail(res)
     })

@@ -54,6 +54,7 @@ use crate::channels::ChanState;
 use crate::config::views::voicemail::{Mailbox, VoicemailConf};
 use crate::core::logger::Logger;
 use crate::media::file::SoundPaths;
+use crate::media::saydate::{DateItem, date_items};
 
 pub fn apps() -> Vec<App> {
     vec![App {
@@ -1833,7 +1834,7 @@ impl Session<'_> {
             None => (None, "'vm-received' q 'digits/at' IMp"),
         };
         let now = chrono::Utc::now().timestamp();
-        let files = date_files(t, now, format, tz);
+        let files = date_items(t, now, format, tz);
         for f in files {
             match f {
                 DateItem::Play(name) => {
@@ -1848,9 +1849,25 @@ impl Session<'_> {
                         return r;
                     }
                 }
-                DateItem::Unknown(c, pos) => self.ctx.warning(
+                DateItem::Enumerated(name) => {
+                    // ast_say_enumeration skips a prompt that does not open.
+                    if let Some(g) = start_file(self.ctx, &name) {
+                        match super::playback::wait_stream(self.ctx, g, DIGIT_ANY).await {
+                            Streamed::Done | Streamed::Failed => {}
+                            Streamed::Digit(d) => return digit(d),
+                            Streamed::Hangup => return HANGUP,
+                        }
+                    }
+                }
+                DateItem::Unknown {
+                    format,
+                    letter,
+                    pos,
+                } => self.ctx.warning(
                     crate::site!("say.c", 5095, "ast_say_date_with_format_en"),
-                    &format!("Unknown character in datetime format {format}: {c} at pos {pos}"),
+                    &format!(
+                        "Unknown character in datetime format {format}: {letter} at pos {pos}"
+                    ),
                 ),
             }
         }
@@ -3272,166 +3289,6 @@ async fn wait_file(ctx: &AppCtx, name: &str) -> Cmd {
     }
 }
 
-/// One thing `ast_say_date_with_format_en` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DateItem {
-    Play(String),
-    Number(i32),
-    /// A format letter it does not know, and its position.
-    Unknown(char, usize),
-}
-
-/// A day of the month (or a month's number) as `ast_say_enumeration`
-/// says it in English.
-fn enumeration(out: &mut Vec<DateItem>, n: i32) {
-    if n < 20 || n % 10 == 0 {
-        out.push(DateItem::Play(format!("digits/h-{n}")));
-    } else {
-        out.push(DateItem::Play(format!("digits/{}", n / 10 * 10)));
-        out.push(DateItem::Play(format!("digits/h-{}", n % 10)));
-    }
-}
-
-/// What `ast_say_date_with_format_en` says for `t` with `format` in
-/// zone `tz` (the process's when None), `now` deciding "today" and the
-/// like.
-pub(crate) fn date_files(t: i64, now: i64, format: &str, tz: Option<&str>) -> Vec<DateItem> {
-    let mut out = Vec::new();
-    date_files_into(&mut out, t, now, format, tz);
-    out
-}
-
-fn date_files_into(out: &mut Vec<DateItem>, t: i64, now: i64, format: &str, tz: Option<&str>) {
-    let Some(tm) = crate::core::tz::localtime(t, 0, tz) else {
-        return;
-    };
-    let chars: Vec<char> = format.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '\'' => {
-                let mut name = String::new();
-                i += 1;
-                while i < chars.len() && chars[i] != '\'' {
-                    name.push(chars[i]);
-                    i += 1;
-                }
-                out.push(DateItem::Play(name));
-            }
-            'A' | 'a' => out.push(DateItem::Play(format!("digits/day-{}", tm.wday))),
-            'B' | 'b' | 'h' => out.push(DateItem::Play(format!("digits/mon-{}", tm.mon))),
-            'm' => enumeration(out, tm.mon + 1),
-            'd' | 'e' => enumeration(out, tm.mday),
-            'Y' => {
-                if tm.year > 99 {
-                    out.push(DateItem::Number(tm.year + 1900));
-                } else if tm.year >= 1 {
-                    out.push(DateItem::Play("digits/19".into()));
-                    if tm.year <= 9 {
-                        out.push(DateItem::Play("digits/oh".into()));
-                    }
-                    out.push(DateItem::Number(tm.year));
-                }
-            }
-            'I' | 'l' => {
-                let h = match tm.hour {
-                    0 => 12,
-                    h if h > 12 => h - 12,
-                    h => h,
-                };
-                out.push(DateItem::Play(format!("digits/{h}")));
-            }
-            'H' | 'k' => {
-                if (c == 'H' && tm.hour < 10) || (c == 'k' && tm.hour == 0) {
-                    out.push(DateItem::Play("digits/oh".into()));
-                }
-                if tm.hour != 0 {
-                    let mut rest = tm.hour;
-                    if tm.hour > 20 {
-                        out.push(DateItem::Play("digits/20".into()));
-                        rest -= 20;
-                    }
-                    out.push(DateItem::Play(format!("digits/{rest}")));
-                }
-            }
-            'M' | 'N' => {
-                if tm.min == 0 {
-                    out.push(DateItem::Play(
-                        if c == 'M' {
-                            "digits/oclock"
-                        } else {
-                            "digits/hundred"
-                        }
-                        .into(),
-                    ));
-                } else if tm.min < 10 {
-                    out.push(DateItem::Play("digits/oh".into()));
-                    out.push(DateItem::Play(format!("digits/{}", tm.min)));
-                } else {
-                    out.push(DateItem::Number(tm.min));
-                }
-            }
-            'P' | 'p' => out.push(DateItem::Play(
-                if tm.hour > 11 {
-                    "digits/p-m"
-                } else {
-                    "digits/a-m"
-                }
-                .into(),
-            )),
-            'Q' | 'q' => {
-                let Some(tmnow) = crate::core::tz::localtime(now, 0, tz) else {
-                    return;
-                };
-                let beg_today = now
-                    - i64::from(tmnow.hour) * 3600
-                    - i64::from(tmnow.min) * 60
-                    - i64::from(tmnow.sec);
-                let sub = |out: &mut Vec<DateItem>, f: &str| date_files_into(out, t, now, f, tz);
-                if beg_today + 15_768_000 < t {
-                    sub(out, "BdY");
-                } else if beg_today + 2_628_000 < t {
-                    sub(out, "Bd");
-                } else if beg_today + 86_400 * 6 < t {
-                    sub(out, "ABd");
-                } else if beg_today + 172_800 < t {
-                    sub(out, "A");
-                } else if beg_today + 86_400 < t {
-                    out.push(DateItem::Play("digits/tomorrow".into()));
-                } else if beg_today < t {
-                    out.push(DateItem::Play("digits/today".into()));
-                } else if beg_today - 86_400 < t {
-                    out.push(DateItem::Play("digits/yesterday".into()));
-                } else if beg_today - 86_400 * 6 < t {
-                    sub(out, "A");
-                } else if beg_today - 2_628_000 < t {
-                    sub(out, "ABd");
-                } else if beg_today - 15_768_000 < t {
-                    sub(out, "Bd");
-                } else {
-                    sub(out, "BdY");
-                }
-            }
-            'R' => date_files_into(out, t, now, "HM", tz),
-            'T' => date_files_into(out, t, now, "HMS", tz),
-            'S' => {
-                if tm.sec == 0 {
-                    out.push(DateItem::Play("digits/0".into()));
-                } else if tm.sec < 10 {
-                    out.push(DateItem::Play("digits/oh".into()));
-                    out.push(DateItem::Play(format!("digits/{}", tm.sec)));
-                } else {
-                    out.push(DateItem::Number(tm.sec));
-                }
-            }
-            ' ' | '\t' => {}
-            other => out.push(DateItem::Unknown(other, i)),
-        }
-        i += 1;
-    }
-}
-
 /// check-config: the VoiceMailMain options in `data` Asterism does not
 /// act on.
 pub fn unsupported_options(data: &str) -> Vec<char> {
@@ -3448,76 +3305,6 @@ pub fn unsupported_options(data: &str) -> Vec<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plays(items: &[DateItem]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| match i {
-                DateItem::Play(s) => s.clone(),
-                DateItem::Number(n) => format!("#{n}"),
-                DateItem::Unknown(c, p) => format!("?{c}{p}"),
-            })
-            .collect()
-    }
-
-    /// `ast_say_date_with_format_en` with app_voicemail's English format.
-    #[test]
-    fn envelope_dates_in_english() {
-        let fmt = "'vm-received' q 'digits/at' IMp";
-        // 2026-11-22 03:48:40 UTC, heard the same day at 20:00.
-        let t = 1_795_319_320;
-        let today = 1_795_377_600;
-        assert_eq!(
-            plays(&date_files(t, today, fmt, Some("UTC"))),
-            [
-                "vm-received",
-                "digits/today",
-                "digits/at",
-                "digits/3",
-                "#48",
-                "digits/a-m"
-            ]
-        );
-        // A year later: month, day, year.
-        let later = today + 365 * 86_400;
-        assert_eq!(
-            plays(&date_files(t, later, fmt, Some("UTC"))),
-            [
-                "vm-received",
-                "digits/mon-10",
-                "digits/20",
-                "digits/h-2",
-                "#2026",
-                "digits/at",
-                "digits/3",
-                "#48",
-                "digits/a-m"
-            ]
-        );
-        // Three days later: the weekday (Sunday).
-        assert_eq!(
-            plays(&date_files(t, today + 3 * 86_400, "q", Some("UTC"))),
-            ["digits/day-0"]
-        );
-        assert_eq!(
-            plays(&date_files(
-                t + 9 * 3600 + 12 * 60,
-                today,
-                "IMp x",
-                Some("UTC")
-            )),
-            ["digits/1", "digits/oclock", "digits/p-m", "?x4"]
-        );
-        assert_eq!(
-            plays(&date_files(
-                t + 9 * 3600 + 17 * 60,
-                today,
-                "IM",
-                Some("UTC")
-            )),
-            ["digits/1", "digits/oh", "digits/5"]
-        );
-    }
 
     #[test]
     fn folders_by_number_and_name() {

@@ -17,6 +17,7 @@ pub mod g711;
 pub mod mix;
 pub mod rtp;
 pub mod say;
+pub mod saydate;
 pub mod tones;
 
 /// Samples per second of every stream this module handles.

@@ -162,6 +162,10 @@ const GENERAL_OPTIONS: &[&str] = &[
 
 /// Keys a mailbox's `|`-separated options may set (`apply_option`).
 const MAILBOX_OPTIONS: &[&str] = &[
+    // Read by app_directory (Directory's `hidefromdir=yes` and its `a`
+    // option's aliases), not by app_voicemail.
+    "hidefromdir",
+    "alias",
     "attach",
     "attachfmt",
     "attachextrecs",
