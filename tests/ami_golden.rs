@@ -1723,6 +1723,20 @@ fn qualify() {
     run("qualify", true);
 }
 
+/// SIPqualifypeer and PJSIPQualify: errors, SIPQualifyPeerDone, the
+/// forced OPTIONS a SIPp UAS must answer (no event when nothing changes).
+#[test]
+fn sip_qualify_actions() {
+    run("sip_qualify_actions", true);
+}
+
+/// SIPnotify and PJSIPNotify (and the CLI's `sip notify`, `pjsip send
+/// notify`): errors, and the NOTIFYs a SIPp UAS checks (notify_uas.xml).
+#[test]
+fn sip_notify() {
+    run("sip_notify", true);
+}
+
 /// The pjsip_dial call on a TEST_FRAMEWORK build: the authenticator's,
 /// registrar's, RTP's and call-id TestEvents of a pjsip call, in place.
 #[test]

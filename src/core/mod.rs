@@ -46,7 +46,11 @@ pub struct Loaded {
     pub modules: Arc<views::modules::ModulesConf>,
     pub logger: Arc<views::logger::LoggerConf>,
     pub sip: Arc<views::sip::SipConf>,
+    /// chan_sip's NOTIFY types, read with sip.conf.
+    pub sip_notify: Arc<views::notify::SipNotifyConf>,
     pub pjsip: Arc<views::pjsip::PjsipConf>,
+    /// res_pjsip_notify's NOTIFY types, read with pjsip.conf.
+    pub pjsip_notify: Arc<views::notify::PjsipNotifyConf>,
     pub geolocation: Arc<views::geolocation::GeolocationConf>,
     pub voicemail: Arc<views::voicemail::VoicemailConf>,
     pub queues: Arc<views::queues::QueuesConf>,
@@ -249,7 +253,11 @@ impl Loaded {
             }
             Part::Modules => view!(modules),
             Part::Logger => view!(logger),
-            Part::Sip => view!(sip),
+            Part::Sip => {
+                view!(sip);
+                // chan_sip reads its NOTIFY types at each (re)load.
+                view!(sip_notify);
+            }
             // Asterisk reads geolocation.conf only in res_geolocation.
             Part::Geolocation if !self.modules.loads("res_geolocation") => {
                 self.geolocation = Arc::default();
@@ -277,6 +285,7 @@ impl Loaded {
                 };
                 self.pjsip = Arc::new(view);
                 self.set_report(report);
+                view!(pjsip_notify);
             }
             Part::Voicemail => view!(voicemail),
             Part::Queues => view!(queues),

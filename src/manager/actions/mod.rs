@@ -21,6 +21,7 @@ mod originate;
 mod parking;
 mod pbx;
 mod pjsip;
+pub(crate) mod pjsip_notify;
 mod queue;
 mod sip;
 mod transfer;
@@ -463,6 +464,20 @@ pub static ACTIONS: &[Action] = &[
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
+        "PJSIPNotify",
+        SYSTEM,
+        "Send a NOTIFY to an endpoint, a URI or a channel's dialog.",
+        pjsip_notify::notify,
+        "res_pjsip_notify"
+    ),
+    action!(
+        "PJSIPQualify",
+        SYSTEM | REPORTING,
+        "Send OPTIONS to every contact of an endpoint now.",
+        pjsip::qualify,
+        "res_pjsip"
+    ),
+    action!(
         "PJSIPShowAors",
         SYSTEM,
         "List the PJSIP AORs.",
@@ -606,6 +621,13 @@ pub static ACTIONS: &[Action] = &[
         pbx::show_dialplan
     ),
     action!(
+        "SIPnotify",
+        SYSTEM,
+        "Send a NOTIFY to a chan_sip peer or into a dialog.",
+        sip::sip_notify,
+        "chan_sip"
+    ),
+    action!(
         "SIPpeers",
         SYSTEM | REPORTING,
         "List the chan_sip peers.",
@@ -617,6 +639,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM,
         "Show the qualify status of one or all chan_sip peers.",
         sip::sip_peer_status,
+        "chan_sip"
+    ),
+    action!(
+        "SIPqualifypeer",
+        SYSTEM | REPORTING,
+        "Send OPTIONS to a chan_sip peer now.",
+        sip::sip_qualify_peer,
         "chan_sip"
     ),
     action!(
