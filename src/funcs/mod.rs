@@ -22,6 +22,7 @@ pub mod lists;
 pub mod logic;
 pub mod math;
 pub mod md5;
+pub mod mutestream;
 pub mod pjsip;
 pub mod queue;
 pub mod rand;
@@ -127,6 +128,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(uri::functions());
     all.extend(base64::functions());
     all.extend(md5::functions());
+    all.extend(mutestream::functions());
     all.extend(sha1::functions());
     all.extend(cut::functions());
     all.extend(sprintf::functions());

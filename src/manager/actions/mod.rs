@@ -17,6 +17,7 @@ mod login;
 mod mixmonitor;
 mod module;
 mod monitor;
+mod mutestream;
 mod originate;
 mod parking;
 mod pbx;
@@ -427,6 +428,13 @@ pub static ACTIONS: &[Action] = &[
         "Record a channel's two directions to two files.",
         monitor::start,
         "res_monitor"
+    ),
+    action!(
+        "MuteAudio",
+        SYSTEM,
+        "Mute or unmute a channel's audio in a direction.",
+        mutestream::mute_audio,
+        "res_mutestream"
     ),
     action!(
         "Originate",
