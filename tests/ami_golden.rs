@@ -1737,6 +1737,13 @@ fn sip_notify() {
     run("sip_notify", true);
 }
 
+/// MuteAudio's errors and MUTEAUDIO(): a beep muted then one sent
+/// (`txcount=21`), an echo with the inbound voice muted (`txcount=0`).
+#[test]
+fn mute_audio() {
+    run("mute_audio", true);
+}
+
 /// The pjsip_dial call on a TEST_FRAMEWORK build: the authenticator's,
 /// registrar's, RTP's and call-id TestEvents of a pjsip call, in place.
 #[test]

@@ -487,7 +487,9 @@ impl Channel {
     pub fn set_tap(&self, mut tap: Option<Tap>) {
         let mut m = self.media();
         let unread = std::mem::take(&mut m.unread);
-        if let Some(t) = tap.as_mut() {
+        // Frames waiting to be read are read through the mute too.
+        let muted = m.mute.read();
+        if let Some(t) = tap.as_mut().filter(|_| !muted) {
             let now = Instant::now();
             for (_, f) in unread
                 .iter()

@@ -24,6 +24,7 @@ pub mod mixmonitor;
 pub mod moh;
 pub mod parking;
 pub mod pjsip;
+pub mod presencestate;
 pub mod queue;
 pub mod sip;
 pub mod voicemail;
@@ -143,6 +144,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(dialplan::commands());
     all.extend(database::commands());
     all.extend(devstate::commands());
+    all.extend(presencestate::commands());
     all.extend(parking::commands());
     all.extend(agi::commands());
     all.extend(channel::commands());
@@ -329,6 +331,7 @@ fn command_module(command: &str) -> Option<&'static str> {
         "mixmonitor" => "app_mixmonitor",
         "phoneprov" => "res_phoneprov",
         "parking" => "res_parking",
+        "presencestate" => "func_presencestate",
         _ => return None,
     })
 }

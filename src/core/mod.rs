@@ -10,6 +10,7 @@ pub mod events;
 pub mod logger;
 pub mod modules;
 pub mod mwi;
+pub mod presencestate;
 pub mod raw;
 pub mod remote;
 pub mod testsuite;
@@ -413,6 +414,8 @@ pub struct System {
     pub queues: crate::queue::Queues,
     /// The running conferences (app_confbridge).
     pub confbridge: crate::confbridge::Conferences,
+    /// The last presence state announced per presentity.
+    pub presence: presencestate::Cache,
     this: Weak<System>,
 }
 
@@ -454,8 +457,15 @@ impl System {
             parking: Default::default(),
             queues: Default::default(),
             confbridge: Default::default(),
+            presence: Default::default(),
             this: this.clone(),
         }))
+        .inspect(|sys| {
+            // func_presencestate announces the stored states as it loads.
+            if sys.loaded().modules.loads("func_presencestate") {
+                presencestate::load(sys);
+            }
+        })
     }
 
     /// The shared handle to this system (for tasks that outlive a call).

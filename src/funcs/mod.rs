@@ -24,6 +24,7 @@ pub mod math;
 pub mod md5;
 pub mod mutestream;
 pub mod pjsip;
+pub mod presencestate;
 pub mod queue;
 pub mod rand;
 pub mod sha1;
@@ -140,6 +141,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
+    all.extend(presencestate::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
     all.extend(crate::apps::confbridge::functions());

@@ -22,6 +22,7 @@ mod originate;
 mod parking;
 mod pbx;
 mod pjsip;
+mod presencestate;
 pub(crate) mod pjsip_notify;
 mod queue;
 mod sip;
@@ -533,6 +534,19 @@ pub static ACTIONS: &[Action] = &[
         "Send a DTMF digit to a channel's device, or queue it as received.",
         channel::play_dtmf,
         "app_senddtmf"
+    ),
+    action!(
+        "PresenceState",
+        CALL | REPORTING,
+        "Show a presence provider's state.",
+        presencestate::presence_state
+    ),
+    action!(
+        "PresenceStateList",
+        CALL | REPORTING,
+        "List the presence states announced so far.",
+        presencestate::presence_state_list,
+        "res_manager_presencestate"
     ),
     action!(
         "QueueAdd",

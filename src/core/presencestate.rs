@@ -1,0 +1,350 @@
+//! Presence states (main/presencestate.c) and the `CustomPresence:`
+//! provider of func_presencestate.c: states kept in AstDB's
+//! `CustomPresence` family as `state[,subtype[,message[,options]]]`, a
+//! cache of the last state announced per presentity (what PresenceState
+//! and PresenceStateList read), and the PresenceStateChange events.
+
+use std::sync::Mutex;
+
+use crate::core::{System, lock};
+
+/// The AstDB family of `CustomPresence:` states.
+pub const CUSTOM_FAMILY: &str = "CustomPresence";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    NotSet,
+    Unavailable,
+    Available,
+    Away,
+    Xa,
+    Chat,
+    Dnd,
+    Invalid,
+}
+
+const NAMES: &[(&str, State)] = &[
+    ("not_set", State::NotSet),
+    ("unavailable", State::Unavailable),
+    ("available", State::Available),
+    ("away", State::Away),
+    ("xa", State::Xa),
+    ("chat", State::Chat),
+    ("dnd", State::Dnd),
+];
+
+impl State {
+    /// `ast_presence_state2str` (empty for INVALID).
+    pub fn as_str(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    /// `ast_presence_state_val`, without case.
+    pub fn parse(text: &str) -> State {
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(text))
+            .map_or(State::Invalid, |(_, s)| *s)
+    }
+
+    /// Which state wins when a presentity names several providers
+    /// (`state_order`).
+    fn rank(self) -> u8 {
+        match self {
+            State::Invalid => 0,
+            State::NotSet => 1,
+            State::Available => 2,
+            State::Unavailable => 3,
+            State::Chat => 4,
+            State::Away => 5,
+            State::Xa => 6,
+            State::Dnd => 7,
+        }
+    }
+}
+
+/// A state with its subtype and message (empty when unset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub state: State,
+    pub subtype: String,
+    pub message: String,
+}
+
+/// `state,subtype,message,options` as func_presencestate's `parse_data`
+/// splits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Data {
+    pub state: State,
+    pub subtype: String,
+    pub message: String,
+    pub options: String,
+}
+
+/// Why a value is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataError {
+    #[error("no state")]
+    NoState,
+    #[error("Unknown presence state value {0}")]
+    UnknownState(String),
+    #[error("Invalid options  '{0}'")]
+    BadOptions(String),
+}
+
+/// Splits a stored or written value; the options may only hold `e`
+/// (subtype and message are base64).
+pub fn parse_data(value: &str) -> Result<Data, DataError> {
+    // strsep field by field: whatever follows a fourth comma is dropped.
+    let mut parts = value.split(',');
+    let state_text = parts.next().unwrap_or_default();
+    if state_text.is_empty() {
+        return Err(DataError::NoState);
+    }
+    let state = State::parse(state_text);
+    if state == State::Invalid {
+        return Err(DataError::UnknownState(state_text.to_string()));
+    }
+    let subtype = parts.next().unwrap_or_default().to_string();
+    let message = parts.next().unwrap_or_default().to_string();
+    let options = parts.next().unwrap_or_default().to_string();
+    if !options.is_empty() && !options.contains('e') {
+        return Err(DataError::BadOptions(options));
+    }
+    Ok(Data {
+        state,
+        subtype,
+        message,
+        options,
+    })
+}
+
+fn decoded(text: &str) -> String {
+    crate::core::raw::decode_owned(crate::funcs::base64::decode(text))
+}
+
+impl Data {
+    /// The subtype and message as meant: decoded under option `e`.
+    pub fn presence(&self) -> Presence {
+        let (subtype, message) = if self.options.contains('e') {
+            (decoded(&self.subtype), decoded(&self.message))
+        } else {
+            (self.subtype.clone(), self.message.clone())
+        };
+        Presence {
+            state: self.state,
+            subtype,
+            message,
+        }
+    }
+}
+
+/// The last state announced per presentity (stasis's presence cache), in
+/// the order they were first announced.
+#[derive(Debug, Default)]
+pub struct Cache {
+    entries: Mutex<Vec<(String, Presence)>>,
+}
+
+impl Cache {
+    pub fn get(&self, provider: &str) -> Option<Presence> {
+        lock(&self.entries)
+            .iter()
+            .find(|(p, _)| p == provider)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, provider: &str, presence: Presence) {
+        let mut e = lock(&self.entries);
+        match e.iter_mut().find(|(p, _)| p == provider) {
+            Some(slot) => slot.1 = presence,
+            None => e.push((provider.to_string(), presence)),
+        }
+    }
+
+    pub fn dump(&self) -> Vec<(String, Presence)> {
+        lock(&self.entries).clone()
+    }
+}
+
+/// `custom_presence_callback`: the stored state of `CustomPresence:<name>`
+/// (NOT_SET when none is stored, INVALID when what is stored is not one).
+fn custom(sys: &System, name: &str) -> Presence {
+    let stored = match sys.db.get(CUSTOM_FAMILY, name) {
+        Ok(Some(v)) => v,
+        _ => {
+            return Presence {
+                state: State::NotSet,
+                subtype: String::new(),
+                message: String::new(),
+            };
+        }
+    };
+    match parse_data(&stored) {
+        Ok(d) => d.presence(),
+        Err(_) => Presence {
+            state: State::Invalid,
+            subtype: String::new(),
+            message: String::new(),
+        },
+    }
+}
+
+/// `ast_presence_state_helper`: the state of `providers` (labels joined
+/// by `&`), the cache first when `cached`; the highest-ranked state wins.
+pub fn state(sys: &System, providers: &str, cached: bool) -> Presence {
+    let mut best = Presence {
+        state: State::Invalid,
+        subtype: String::new(),
+        message: String::new(),
+    };
+    for label in providers.split('&') {
+        let mut next = if cached {
+            sys.presence.get(label)
+        } else {
+            None
+        };
+        if next.is_none() {
+            next = if label.contains('/') {
+                // No channel driver here reports presence.
+                None
+            } else if let Some((kind, name)) = label.split_once(':') {
+                if kind.eq_ignore_ascii_case("CustomPresence") {
+                    Some(custom(sys, name))
+                } else {
+                    sys.pbx.logger.warning(
+                        crate::site!("presencestate.c", 200, "ast_presence_state_helper"),
+                        None,
+                        &format!("No provider found for label: {kind}"),
+                    );
+                    None
+                }
+            } else {
+                sys.pbx.logger.warning(
+                    crate::site!("presencestate.c", 204, "ast_presence_state_helper"),
+                    None,
+                    &format!("No label found for presence state provider: {label}"),
+                );
+                None
+            };
+        }
+        if let Some(n) = next
+            && n.state.rank() > best.state.rank()
+        {
+            best = n;
+        }
+    }
+    best
+}
+
+/// `ast_escape_c`: control characters, quotes, `?` and `\` as C escapes.
+fn escape_c(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '?' => out.push_str("\\?"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The PresenceStateChange event's fields (after `Event:`).
+pub fn event_body(provider: &str, p: &Presence) -> String {
+    format!(
+        "Presentity: {provider}\r\nStatus: {}\r\nSubtype: {}\r\nMessage: {}\r\n",
+        p.state.as_str(),
+        escape_c(&p.subtype),
+        escape_c(&p.message)
+    )
+}
+
+/// `ast_presence_state_changed_literal`: NOT_SET is looked up again from
+/// the provider; the state is cached and announced.
+pub fn changed(sys: &System, provider: &str, p: Presence) {
+    let p = if p.state == State::NotSet {
+        let now = state(sys, provider, false);
+        if now.state == State::Invalid {
+            return;
+        }
+        now
+    } else {
+        p
+    };
+    sys.presence.put(provider, p.clone());
+    sys.pbx
+        .channels
+        .events
+        .publish_system(crate::core::events::EventKind::Manager {
+            class: crate::manager::class::CALL,
+            name: "PresenceStateChange".to_string(),
+            body: event_body(provider, &p),
+        });
+}
+
+/// func_presencestate's load: every stored `CustomPresence:` state is
+/// announced (and so cached).
+pub fn load(sys: &System) {
+    let entries = match sys.db.gettree(CUSTOM_FAMILY, "") {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("reading the CustomPresence states: {e}");
+            return;
+        }
+    };
+    for e in entries {
+        let Some(name) = e.key.rsplit('/').next().filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let p = custom(sys, name);
+        changed(sys, &format!("CustomPresence:{name}"), p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_data_cases() {
+        let d = parse_data("away,lunch,back soon").unwrap();
+        assert_eq!(d.state, State::Away);
+        assert_eq!((d.subtype.as_str(), d.message.as_str()), ("lunch", "back soon"));
+        assert_eq!(parse_data("DND").unwrap().state, State::Dnd);
+        assert_eq!(parse_data(""), Err(DataError::NoState));
+        assert_eq!(
+            parse_data("busy"),
+            Err(DataError::UnknownState("busy".into()))
+        );
+        assert_eq!(
+            parse_data("away,a,b,x"),
+            Err(DataError::BadOptions("x".into()))
+        );
+        let e = parse_data("xa,bHVuY2g=,YmFjaw==,e").unwrap().presence();
+        assert_eq!((e.subtype.as_str(), e.message.as_str()), ("lunch", "back"));
+        assert_eq!(parse_data("chat,,,").unwrap().options, "");
+        assert_eq!(parse_data("chat,a,b,e,zzz").unwrap().options, "e");
+    }
+
+    #[test]
+    fn ranks_and_escapes() {
+        assert!(State::Dnd.rank() > State::Away.rank());
+        assert!(State::Unavailable.rank() > State::Available.rank());
+        assert_eq!(escape_c("a\"b\n?"), "a\\\"b\\n\\?");
+        assert_eq!(State::Xa.as_str(), "xa");
+        assert_eq!(State::parse("NOT_SET"), State::NotSet);
+    }
+}
