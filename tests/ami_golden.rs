@@ -1744,6 +1744,13 @@ fn mute_audio() {
     run("mute_audio", true);
 }
 
+/// PresenceState, PresenceStateList, PRESENCE_STATE() and the
+/// `presencestate` CLI with their PresenceStateChange events.
+#[test]
+fn presence_state() {
+    run("presence_state", false);
+}
+
 /// The pjsip_dial call on a TEST_FRAMEWORK build: the authenticator's,
 /// registrar's, RTP's and call-id TestEvents of a pjsip call, in place.
 #[test]

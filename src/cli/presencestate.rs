@@ -47,11 +47,7 @@ fn list(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             Err(err) => {
                 crate::funcs::presencestate::log_data_error(sys, &err);
                 sys.pbx.logger.warning(
-                    crate::site!(
-                        "func_presencestate.c",
-                        339,
-                        "handle_cli_presencestate_list"
-                    ),
+                    crate::site!("func_presencestate.c", 339, "handle_cli_presencestate_list"),
                     None,
                     &format!("Invalid CustomPresence entry {} encountered", e.value),
                 );
@@ -126,6 +122,14 @@ fn complete_state(_sys: &System, c: &Completion<'_>) -> Vec<String> {
     }
     starting_with(
         c.word,
-        ["NOT_SET", "UNAVAILABLE", "AVAILABLE", "AWAY", "XA", "CHAT", "DND"],
+        [
+            "NOT_SET",
+            "UNAVAILABLE",
+            "AVAILABLE",
+            "AWAY",
+            "XA",
+            "CHAT",
+            "DND",
+        ],
     )
 }

@@ -165,9 +165,27 @@ impl Cache {
         }
     }
 
+    /// Every cached state in the order stasis's cache container is
+    /// walked (`stasis_cache_dump`): by hash bucket, then as inserted.
     pub fn dump(&self) -> Vec<(String, Presence)> {
-        lock(&self.entries).clone()
+        let mut all = lock(&self.entries).clone();
+        all.sort_by_key(|(p, _)| cache_bucket(p));
+        all
     }
+}
+
+/// `ast_hashtab_hash_string`.
+fn hashtab_hash(s: &str) -> u32 {
+    s.bytes()
+        .fold(0u32, |t, b| t.wrapping_mul(13).wrapping_add(u32::from(b)))
+}
+
+/// The bucket of stasis's cache (563 buckets) holding a presence state:
+/// its key hashes the message type's name plus the presentity.
+fn cache_bucket(provider: &str) -> u32 {
+    let hash = hashtab_hash("ast_presence_state_message_type").wrapping_add(hashtab_hash(provider));
+    // ao2 takes the hash as an int: abs(hash % buckets).
+    ((hash as i32) % 563).unsigned_abs()
 }
 
 /// `custom_presence_callback`: the stored state of `CustomPresence:<name>`
@@ -322,7 +340,10 @@ mod tests {
     fn parse_data_cases() {
         let d = parse_data("away,lunch,back soon").unwrap();
         assert_eq!(d.state, State::Away);
-        assert_eq!((d.subtype.as_str(), d.message.as_str()), ("lunch", "back soon"));
+        assert_eq!(
+            (d.subtype.as_str(), d.message.as_str()),
+            ("lunch", "back soon")
+        );
         assert_eq!(parse_data("DND").unwrap().state, State::Dnd);
         assert_eq!(parse_data(""), Err(DataError::NoState));
         assert_eq!(
@@ -337,6 +358,13 @@ mod tests {
         assert_eq!((e.subtype.as_str(), e.message.as_str()), ("lunch", "back"));
         assert_eq!(parse_data("chat,,,").unwrap().options, "");
         assert_eq!(parse_data("chat,a,b,e,zzz").unwrap().options, "e");
+    }
+
+    #[test]
+    fn cache_buckets_as_the_reference_lists_them() {
+        // PresenceStateList listed bob before alice.
+        assert_eq!(cache_bucket("CustomPresence:alice"), 534);
+        assert_eq!(cache_bucket("CustomPresence:bob"), 391);
     }
 
     #[test]

@@ -67,15 +67,17 @@ fn presence_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
             text.to_string()
         }
     };
-    Ok(if !p.subtype.is_empty() && field.eq_ignore_ascii_case("subtype") {
-        out(&p.subtype)
-    } else if !p.message.is_empty() && field.eq_ignore_ascii_case("message") {
-        out(&p.message)
-    } else if field.eq_ignore_ascii_case("value") {
-        p.state.as_str().to_string()
-    } else {
-        String::new()
-    })
+    Ok(
+        if !p.subtype.is_empty() && field.eq_ignore_ascii_case("subtype") {
+            out(&p.subtype)
+        } else if !p.message.is_empty() && field.eq_ignore_ascii_case("message") {
+            out(&p.message)
+        } else if field.eq_ignore_ascii_case("value") {
+            p.state.as_str().to_string()
+        } else {
+            String::new()
+        },
+    )
 }
 
 fn presence_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {

@@ -17,7 +17,10 @@ pub fn mute_audio<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         Reply::error(m, "Direction not specified")
     } else {
         let chans = &s.sys().pbx.channels;
-        match chans.by_name(channel).or_else(|| chans.by_uniqueid(channel)) {
+        match chans
+            .by_name(channel)
+            .or_else(|| chans.by_uniqueid(channel))
+        {
             None => Reply::error(m, "No such channel"),
             Some(chan) => {
                 if crate::funcs::mutestream::mute_channel(
