@@ -57,6 +57,8 @@ pub enum Command {
     NotifyInDialog(Box<super::notify::InDialog>),
     /// Probe a device's contacts now (SIPqualifypeer, PJSIPQualify).
     Qualify(String),
+    /// Send text (a MESSAGE in the call's dialog) of a content type.
+    SendText(u64, String, Option<String>),
 }
 
 /// An outgoing call handed to the task.
@@ -850,6 +852,14 @@ impl Driver for CallDriver {
         }
         let cause = chan.lock().hangupcause;
         let _ = self.commands.send(Command::Hangup(self.key, cause));
+    }
+
+    fn send_text(&self, _chan: &Arc<Channel>, body: &str, content_type: Option<&str>) {
+        let _ = self.commands.send(Command::SendText(
+            self.key,
+            body.to_string(),
+            content_type.map(str::to_string),
+        ));
     }
 
     fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
@@ -2885,6 +2895,9 @@ impl Task {
             Command::Notify(n) => self.send_notify(*n),
             Command::NotifyInDialog(n) => self.notify_in_dialog(*n),
             Command::Qualify(device) => self.qualify_now(&device),
+            Command::SendText(key, body, content_type) => {
+                self.send_text(key, &body, content_type.as_deref())
+            }
         }
     }
 

@@ -631,6 +631,12 @@ pub static ACTIONS: &[Action] = &[
         module::reload
     ),
     action!(
+        "SendText",
+        CALL,
+        "Send text (a SIP MESSAGE in the call) to a channel's device.",
+        channel::send_text
+    ),
+    action!(
         "Setvar",
         CALL,
         "Set a variable or a function, global or on a channel.",

@@ -223,3 +223,53 @@ impl Task {
         }
     }
 }
+
+impl Task {
+    /// `ast_sendtext_data` on a SIP channel: a MESSAGE inside its dialog.
+    /// chan_sip sends only text (`text/…` or no type) and always as
+    /// `text/plain;charset=UTF-8` (`sip_sendtext`); pjsip sends any type
+    /// as given, `text/plain` by default (`chan_pjsip_sendtext_data`).
+    pub(super) fn send_text(&mut self, key: u64, body: &str, content_type: Option<&str>) {
+        let flavor = self.flavor;
+        let content_type = match flavor {
+            Flavor::ChanSip => {
+                if content_type.is_some_and(|t| !t.is_empty() && !t.starts_with("text/")) {
+                    tracing::debug!("chan_sip sends no {content_type:?} text");
+                    return;
+                }
+                "text/plain;charset=UTF-8".to_string()
+            }
+            Flavor::Pjsip => match content_type.filter(|t| t.contains('/')) {
+                Some(t) => t.to_string(),
+                None => "text/plain".to_string(),
+            },
+        };
+        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+            return;
+        };
+        let Some(call) = self.calls.get_mut(&key) else {
+            return;
+        };
+        if call.state == CallState::Ending {
+            // pjsip logs the session's end reason here, which we do not
+            // keep; chan_sip has no dialog to send in by then.
+            tracing::debug!("no MESSAGE: the session of call {key} is ending");
+            return;
+        }
+        let Some(dialog) = call.dialog.as_mut() else {
+            return;
+        };
+        let mut req = dialog.create_request(Method::Message, via);
+        let h = &mut req.headers;
+        h.push("Max-Forwards", "70");
+        h.push("User-Agent", flavor.user_agent());
+        h.push("Content-Type", content_type);
+        req.body = crate::core::raw::encode(body).into_owned();
+        call.last_msg = "Tx: MESSAGE".into();
+        self.changed.push(key);
+        let (peer, transport) = (call.peer, call.transport);
+        if let Err(e) = self.tx.send_request(Instant::now(), req, peer, transport) {
+            tracing::warn!("MESSAGE to {peer} not sent: {e}");
+        }
+    }
+}
