@@ -1746,6 +1746,14 @@ fn mute_audio() {
 
 /// PresenceState, PresenceStateList, PRESENCE_STATE() and the
 /// `presencestate` CLI with their PresenceStateChange events.
+/// SendText's errors and the MESSAGE a SIPp caller checks in its dialog
+/// (chan_sip text/plain;charset=UTF-8, none for a non-text type; pjsip
+/// the type given).
+#[test]
+fn sip_sendtext() {
+    run("sip_sendtext", true);
+}
+
 #[test]
 fn presence_state() {
     run("presence_state", false);

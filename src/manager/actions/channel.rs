@@ -355,7 +355,11 @@ pub fn send_text<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             Some(chan) => {
                 let content_type = m.get("Content-Type");
                 if let Some(d) = chan.driver() {
-                    d.send_text(&chan, text, (!content_type.is_empty()).then_some(content_type));
+                    d.send_text(
+                        &chan,
+                        text,
+                        (!content_type.is_empty()).then_some(content_type),
+                    );
                 }
                 Reply::ack(m, "Success")
             }

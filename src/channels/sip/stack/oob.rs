@@ -163,6 +163,18 @@ impl Task {
 }
 
 impl Task {
+    /// Our Via for a request inside a dialog: pjsip asks for `rport`.
+    fn in_dialog_via(&self, transport: Transport) -> crate::sip::Via {
+        let mut via = self.via_on(transport);
+        if self.flavor == Flavor::Pjsip {
+            via.params.0.push(crate::sip::uri::Param {
+                name: "rport".into(),
+                value: None,
+            });
+        }
+        via
+    }
+
     /// A NOTIFY inside the dialog of the call `n` names (chan_sip by its
     /// Call-ID, pjsip by its channel), if that call's dialog is up.
     pub(super) fn notify_in_dialog(&mut self, n: InDialog) {
@@ -185,7 +197,11 @@ impl Task {
             return;
         };
         let _ = n.found.send(true);
-        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+        let Some(via) = self
+            .calls
+            .get(&key)
+            .map(|c| self.in_dialog_via(c.transport))
+        else {
             return;
         };
         let flavor = self.flavor;
@@ -197,8 +213,8 @@ impl Task {
         };
         let mut req = dialog.create_request(Method::Notify, via);
         let h = &mut req.headers;
+        place_max_forwards(h, flavor);
         if flavor == Flavor::ChanSip {
-            h.push("Max-Forwards", "70");
             h.push("User-Agent", flavor.user_agent());
         }
         h.push("Subscription-State", "terminated");
@@ -206,7 +222,6 @@ impl Task {
             h.push(name, value.clone());
         }
         if flavor == Flavor::Pjsip {
-            h.push("Max-Forwards", "70");
             h.push("User-Agent", flavor.user_agent());
             if let Some(t) = &n.content.content_type {
                 h.push("Content-Type", t.clone());
@@ -244,7 +259,11 @@ impl Task {
                 None => "text/plain".to_string(),
             },
         };
-        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+        let Some(via) = self
+            .calls
+            .get(&key)
+            .map(|c| self.in_dialog_via(c.transport))
+        else {
             return;
         };
         let Some(call) = self.calls.get_mut(&key) else {
@@ -261,7 +280,7 @@ impl Task {
         };
         let mut req = dialog.create_request(Method::Message, via);
         let h = &mut req.headers;
-        h.push("Max-Forwards", "70");
+        place_max_forwards(h, flavor);
         h.push("User-Agent", flavor.user_agent());
         h.push("Content-Type", content_type);
         req.body = crate::core::raw::encode(body).into_owned();
@@ -271,5 +290,15 @@ impl Task {
         if let Err(e) = self.tx.send_request(Instant::now(), req, peer, transport) {
             tracing::warn!("MESSAGE to {peer} not sent: {e}");
         }
+    }
+}
+
+/// Where each driver writes Max-Forwards in a request inside a dialog:
+/// chan_sip right after the Via (`reqprep`), pjsip after the dialog's
+/// own headers, where the dialog layer put it.
+fn place_max_forwards(h: &mut crate::sip::message::Headers, flavor: Flavor) {
+    if flavor == Flavor::ChanSip {
+        h.remove("Max-Forwards");
+        h.insert_after("Via", "Max-Forwards", "70");
     }
 }
