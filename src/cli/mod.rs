@@ -339,6 +339,12 @@ fn command_module(command: &str) -> Option<&'static str> {
 /// Whether the command's module is loaded.
 fn registered(system: &System, command: &str) -> bool {
     let loaded = system.loaded();
+    // res_pjsip_notify declines to load without pjsip_notify.conf.
+    if command.starts_with("pjsip send notify")
+        && !(loaded.modules.loads("res_pjsip_notify") && loaded.pjsip_notify.0.present)
+    {
+        return false;
+    }
     command_module(command).is_none_or(|m| match m {
         // res_parking declines to load without res_parking.conf.
         "res_parking" => loaded.parking.running(&loaded.modules),

@@ -71,6 +71,16 @@ impl Action {
             Some("res_parking") => loaded.parking.running(&loaded.modules),
             // app_confbridge declines to load without confbridge.conf.
             Some("app_confbridge") => loaded.confbridge.running(&loaded.modules),
+            // res_pjsip_notify declines to load without pjsip_notify.conf.
+            Some("res_pjsip_notify") => {
+                loaded.modules.loads("res_pjsip_notify")
+                    && loaded.modules.loads("res_pjsip")
+                    && loaded.pjsip_notify.0.present
+            }
+            // The res_pjsip_* modules need res_pjsip.
+            Some(m) if m.starts_with("res_pjsip_") => {
+                loaded.modules.loads(m) && loaded.modules.loads("res_pjsip")
+            }
             Some(m) => loaded.modules.loads(m),
         }
     }
