@@ -1739,6 +1739,13 @@ fn sip_notify() {
 
 /// MuteAudio's errors and MUTEAUDIO(): a beep muted then one sent
 /// (`txcount=21`), an echo with the inbound voice muted (`txcount=0`).
+/// SIPnotify with a call's Call-ID and PJSIPNotify with its channel: the
+/// NOTIFY inside the dialog, checked by the SIPp caller (notify_uac.xml).
+#[test]
+fn sip_notify_dialog() {
+    run("sip_notify_dialog", true);
+}
+
 #[test]
 fn mute_audio() {
     run("mute_audio", true);

@@ -214,14 +214,24 @@ impl Task {
         let mut req = dialog.create_request(Method::Notify, via);
         let h = &mut req.headers;
         place_max_forwards(h, flavor);
+        // Both drivers write the Contact right after To.
+        if let Some(c) = h.get("Contact").map(str::to_string) {
+            h.remove("Contact");
+            h.insert_after("To", "Contact", c);
+        }
         if flavor == Flavor::ChanSip {
+            // `transmit_invite` adds these to any request it sends.
             h.push("User-Agent", flavor.user_agent());
+            h.push("Date", httpdate_now());
+            h.push("Allow", style::CHAN_SIP_ALLOW);
+            h.push("Supported", "replaces, timer");
         }
         h.push("Subscription-State", "terminated");
         for (name, value) in &n.content.headers {
             h.push(name, value.clone());
         }
         if flavor == Flavor::Pjsip {
+            h.push("Max-Forwards", "70");
             h.push("User-Agent", flavor.user_agent());
             if let Some(t) = &n.content.content_type {
                 h.push("Content-Type", t.clone());
@@ -281,6 +291,9 @@ impl Task {
         let mut req = dialog.create_request(Method::Message, via);
         let h = &mut req.headers;
         place_max_forwards(h, flavor);
+        if flavor == Flavor::Pjsip {
+            h.push("Max-Forwards", "70");
+        }
         h.push("User-Agent", flavor.user_agent());
         h.push("Content-Type", content_type);
         req.body = crate::core::raw::encode(body).into_owned();
@@ -294,11 +307,11 @@ impl Task {
 }
 
 /// Where each driver writes Max-Forwards in a request inside a dialog:
-/// chan_sip right after the Via (`reqprep`), pjsip after the dialog's
-/// own headers, where the dialog layer put it.
+/// chan_sip right after the Via (`reqprep`); pjsip after the headers
+/// added to it, so it is taken out here for the caller to push.
 fn place_max_forwards(h: &mut crate::sip::message::Headers, flavor: Flavor) {
+    h.remove("Max-Forwards");
     if flavor == Flavor::ChanSip {
-        h.remove("Max-Forwards");
         h.insert_after("Via", "Max-Forwards", "70");
     }
 }
