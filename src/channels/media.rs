@@ -515,6 +515,12 @@ impl Channel {
         }
     }
 
+    /// Whether the voice read, and the voice written, are muted.
+    pub fn voice_muted(&self) -> (bool, bool) {
+        let m = self.media().mute.clone();
+        (m.read(), m.write())
+    }
+
     /// A frame arrived from the device.
     pub fn media_in(&self, frame: &AudioFrame) {
         if self.media().mute.read() {

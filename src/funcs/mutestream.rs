@@ -44,3 +44,25 @@ fn mute_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> 
         Err(Failed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn directions_are_exact_words() {
+        let (_dir, sys) = crate::funcs::test_system(&[]);
+        let chan = sys.pbx.channels.alloc(
+            "Local/x@y-00000000;1".into(),
+            "Local",
+            0,
+            Default::default(),
+        );
+        assert!(super::mute_channel(&chan, "in", true));
+        assert_eq!(chan.voice_muted(), (true, false));
+        assert!(super::mute_channel(&chan, "all", true));
+        assert_eq!(chan.voice_muted(), (true, true));
+        assert!(super::mute_channel(&chan, "out", false));
+        assert_eq!(chan.voice_muted(), (true, false));
+        assert!(!super::mute_channel(&chan, "IN", true));
+        assert!(!super::mute_channel(&chan, "both", true));
+    }
+}

@@ -118,3 +118,36 @@ fn presence_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
     presencestate::changed(ctx.sys, args, p);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::funcs::{FuncCtx, test_system};
+
+    #[test]
+    fn written_states_are_stored_read_and_cached() {
+        let (_dir, sys) = test_system(&[]);
+        let ctx = FuncCtx {
+            sys: &sys,
+            chan: None,
+            name: "PRESENCE_STATE",
+        };
+        let read = |args: &str| super::presence_read(&ctx, args);
+        assert_eq!(read("CustomPresence:a,value").unwrap(), "not_set");
+        assert!(super::presence_write(&ctx, "CustomPresence:a", "away,out,lunch").is_ok());
+        assert_eq!(read("CustomPresence:a,value").unwrap(), "away");
+        assert_eq!(read("CustomPresence:a,subtype").unwrap(), "out");
+        assert_eq!(read("CustomPresence:a,message,e").unwrap(), "bHVuY2g=");
+        assert_eq!(
+            sys.db.get("CustomPresence", "a").unwrap().as_deref(),
+            Some("away,out,lunch")
+        );
+        assert_eq!(
+            sys.presence.get("CustomPresence:a").map(|p| p.state),
+            Some(crate::core::presencestate::State::Away)
+        );
+        assert!(super::presence_write(&ctx, "CustomPresence:a", "busy").is_err());
+        assert!(super::presence_write(&ctx, "Other:a", "away").is_err());
+        assert!(super::presence_write(&ctx, "CustomPresence:", "away").is_err());
+        assert!(read("nolabel,value").is_err());
+    }
+}

@@ -381,6 +381,72 @@ mod tests {
         assert!(aor_names("").is_empty());
     }
 
+    fn items(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn chan_sip_takes_every_item_but_content_as_a_header() {
+        let (_dir, sys) = crate::funcs::test_system(&[]);
+        let c = chan_sip_content(
+            &sys,
+            &items(&[
+                ("Event", "check-sync"),
+                ("Content-Type", "text/plain"),
+                ("Content", "a"),
+                ("Content-Length", "9"),
+                ("Content", "b"),
+                ("Event", "again"),
+            ]),
+            Source::Manager,
+        );
+        assert_eq!(
+            c.headers,
+            items(&[
+                ("Event", "check-sync"),
+                ("Content-Type", "text/plain"),
+                ("Event", "again")
+            ])
+        );
+        assert_eq!(c.content_type, None);
+        assert_eq!(c.body.as_deref(), Some("a\r\nb"));
+        // No body for empty content.
+        let c = chan_sip_content(&sys, &items(&[("Content", "")]), Source::Config);
+        assert_eq!(c.body, None);
+    }
+
+    #[test]
+    fn pjsip_refuses_its_own_headers_and_a_second_event() {
+        let (_dir, sys) = crate::funcs::test_system(&[]);
+        let c = pjsip_content(
+            &sys,
+            &items(&[
+                ("Event", "x"),
+                ("Call-ID", "mine"),
+                ("event", "y"),
+                ("X-A", "1"),
+                ("Content", "one"),
+                ("Content-Length", "3"),
+            ]),
+            Source::Manager,
+        );
+        assert_eq!(c.headers, items(&[("Event", "x"), ("X-A", "1")]));
+        // Content without a type sends no body.
+        assert_eq!((c.content_type, c.body), (None, None));
+        let c = pjsip_content(
+            &sys,
+            &items(&[("content-type", "text/plain"), ("Content-Length", "3")]),
+            Source::Config,
+        );
+        // A notify type's Content-Length goes out as a header (our writer
+        // states the real length).
+        assert_eq!(c.headers, items(&[("Content-Length", "3")]));
+        assert_eq!(c.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(c.body.as_deref(), Some(""));
+    }
+
     #[test]
     fn body_lines() {
         let mut b = None;
