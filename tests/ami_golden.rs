@@ -1311,6 +1311,18 @@ fn channel_of(m: &[(String, String)]) -> Option<String> {
             header("Context").unwrap_or("")
         ));
     }
+    // A hint's PresenceStatus comes from the dialplan core's own
+    // subscription to presence changes, the PresenceStateChange from the
+    // manager's forward of the same topic: two captures of
+    // presence_hints put the PresenceStatus after the change written by
+    // Setvar and before the one written by the CLI.
+    if header("Event") == Some("PresenceStatus") {
+        return Some(format!(
+            "hint presence {}@{}",
+            header("Exten").unwrap_or(""),
+            header("Context").unwrap_or("")
+        ));
+    }
     if header("Privilege").is_some_and(|p| p.starts_with("security,")) {
         return Some("security events".into());
     }
@@ -1764,6 +1776,14 @@ fn sip_sendtext() {
 #[test]
 fn presence_state() {
     run("presence_state", false);
+}
+
+/// A hint with a presence provider: PresenceStatus and `core show
+/// hints`' Presence column (PresenceStatus ordered as a stream of its
+/// own: it races the PresenceStateChange in the reference).
+#[test]
+fn presence_hints() {
+    run("presence_hints", true);
 }
 
 /// The pjsip_dial call on a TEST_FRAMEWORK build: the authenticator's,

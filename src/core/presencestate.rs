@@ -4,6 +4,7 @@
 //! cache of the last state announced per presentity (what PresenceState
 //! and PresenceStateList read), and the PresenceStateChange events.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::core::{System, lock};
@@ -143,10 +144,21 @@ impl Data {
 }
 
 /// The last state announced per presentity (stasis's presence cache), in
-/// the order they were first announced.
+/// the order they were first announced; and what each hint last said of
+/// its presence (`hint->last_presence_*`).
 #[derive(Debug, Default)]
 pub struct Cache {
     entries: Mutex<Vec<(String, Presence)>>,
+    hints: Mutex<HashMap<(String, String), HintPresence>>,
+}
+
+/// A hint's last presence: the subtype and message are unset (NULL)
+/// until a change gives them a value, even an empty one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HintPresence {
+    state: State,
+    subtype: Option<String>,
+    message: Option<String>,
 }
 
 impl Cache {
@@ -258,6 +270,100 @@ pub fn state(sys: &System, providers: &str, cached: bool) -> Presence {
     best
 }
 
+/// The presence part of a hint (after its last `,`), if any
+/// (`parse_hint_presence`).
+pub fn hint_presence(hint: &str) -> Option<&str> {
+    hint.rsplit_once(',')
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty())
+}
+
+/// What a hint's presence is when the hint is made (`ast_add_hint`): its
+/// providers' state if one is set, else not_set without text.
+fn hint_initial(sys: &System, hint: &str) -> HintPresence {
+    let unset = HintPresence {
+        state: State::NotSet,
+        subtype: None,
+        message: None,
+    };
+    let Some(providers) = hint_presence(hint) else {
+        return unset;
+    };
+    // The hint was made when the dialplan loaded, from what the cache
+    // held then (func_presencestate had announced every stored state):
+    // what AstDB says now may already be the change being announced.
+    let Some(p) = providers
+        .split('&')
+        .filter_map(|label| sys.presence.get(label))
+        .max_by_key(|p| p.state.rank())
+    else {
+        return unset;
+    };
+    if matches!(p.state, State::NotSet | State::Invalid) {
+        return unset;
+    }
+    HintPresence {
+        state: p.state,
+        subtype: (!p.subtype.is_empty()).then_some(p.subtype),
+        message: (!p.message.is_empty()).then_some(p.message),
+    }
+}
+
+/// The presence state `core show hints` shows for exten@context.
+pub fn hint_state(sys: &System, context: &str, exten: &str, hint: &str) -> State {
+    let key = (context.to_string(), exten.to_string());
+    if let Some(h) = lock(&sys.presence.hints).get(&key) {
+        return h.state;
+    }
+    hint_initial(sys, hint).state
+}
+
+/// The hints naming `provider` among their devices or presence providers
+/// (split at `&` and `,`, without case), not patterns.
+fn hints_naming(sys: &System, provider: &str) -> Vec<(String, String, String)> {
+    let loaded = sys.loaded();
+    crate::core::devicestate::hints_in_order(&loaded.dialplan)
+        .into_iter()
+        .filter(|(_, e, p)| {
+            !e.name.starts_with('_')
+                && p.app
+                    .split(['&', ','])
+                    .any(|d| d.eq_ignore_ascii_case(provider))
+        })
+        .map(|(c, e, p)| (c.name.clone(), e.name.clone(), p.app.clone()))
+        .collect()
+}
+
+/// `presence_state_notify_callbacks` for each hint naming the provider:
+/// a hint whose last presence differs from the announced one takes it
+/// and its watchers hear it (the manager's PresenceStatus).
+fn notify_hints(sys: &System, hints: &[(String, String, String)], p: &Presence) {
+    let new = HintPresence {
+        state: p.state,
+        subtype: Some(p.subtype.clone()),
+        message: Some(p.message.clone()),
+    };
+    for (context, exten, hint) in hints {
+        let key = (context.clone(), exten.clone());
+        if lock(&sys.presence.hints).insert(key, new.clone()).as_ref() == Some(&new) {
+            continue;
+        }
+        sys.pbx
+            .channels
+            .events
+            .publish_system(crate::core::events::EventKind::Manager {
+                class: crate::manager::class::CALL,
+                name: "PresenceStatus".to_string(),
+                body: format!(
+                    "Exten: {exten}\r\nContext: {context}\r\nHint: {hint}\r\nStatus: {}\r\nSubtype: {}\r\nMessage: {}\r\n",
+                    p.state.as_str(),
+                    p.subtype,
+                    p.message
+                ),
+            });
+    }
+}
+
 /// `ast_escape_c`: control characters, quotes, `?` and `\` as C escapes.
 fn escape_c(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -302,6 +408,15 @@ pub fn changed(sys: &System, provider: &str, p: Presence) {
     } else {
         p
     };
+    // Hints made before this change start from what was known before it.
+    let hints = hints_naming(sys, provider);
+    for (context, exten, hint) in &hints {
+        let key = (context.clone(), exten.clone());
+        if !lock(&sys.presence.hints).contains_key(&key) {
+            let initial = hint_initial(sys, hint);
+            lock(&sys.presence.hints).insert(key, initial);
+        }
+    }
     sys.presence.put(provider, p.clone());
     sys.pbx
         .channels
@@ -311,6 +426,7 @@ pub fn changed(sys: &System, provider: &str, p: Presence) {
             name: "PresenceStateChange".to_string(),
             body: event_body(provider, &p),
         });
+    notify_hints(sys, &hints, &p);
 }
 
 /// func_presencestate's load: every stored `CustomPresence:` state is

@@ -150,4 +150,45 @@ mod tests {
         assert!(super::presence_write(&ctx, "CustomPresence:", "away").is_err());
         assert!(read("nolabel,value").is_err());
     }
+
+    #[test]
+    fn a_hint_takes_its_providers_changes() {
+        let (_dir, sys) = test_system(&[(
+            "extensions.conf",
+            "[internal]\nexten => 650,hint,Custom:lamp,CustomPresence:dave\n",
+        )]);
+        let ctx = FuncCtx {
+            sys: &sys,
+            chan: None,
+            name: "PRESENCE_STATE",
+        };
+        let state = |sys: &crate::core::System| {
+            crate::core::presencestate::hint_state(
+                sys,
+                "internal",
+                "650",
+                "Custom:lamp,CustomPresence:dave",
+            )
+        };
+        assert_eq!(state(&sys), crate::core::presencestate::State::NotSet);
+        let mut events = sys.pbx.channels.events.subscribe();
+        assert!(super::presence_write(&ctx, "CustomPresence:dave", "chat,phone").is_ok());
+        assert_eq!(state(&sys), crate::core::presencestate::State::Chat);
+        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .filter_map(|e| match &e.kind {
+                crate::core::events::EventKind::Manager { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["PresenceStateChange", "PresenceStatus"]);
+        // The same again is no change for the hint.
+        assert!(super::presence_write(&ctx, "CustomPresence:dave", "chat,phone").is_ok());
+        let names: Vec<String> = std::iter::from_fn(|| events.try_recv().ok())
+            .filter_map(|e| match &e.kind {
+                crate::core::events::EventKind::Manager { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["PresenceStateChange"]);
+    }
 }
