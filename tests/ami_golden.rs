@@ -1362,6 +1362,18 @@ fn channel_of(m: &[(String, String)]) -> Option<String> {
             header("Context").unwrap_or("")
         ));
     }
+    // A hint's PresenceStatus comes from the dialplan core's own
+    // subscription to presence changes, the PresenceStateChange from the
+    // manager's forward of the same topic: two captures of
+    // presence_hints put the PresenceStatus after the change written by
+    // Setvar and before the one written by the CLI.
+    if header("Event") == Some("PresenceStatus") {
+        return Some(format!(
+            "hint presence {}@{}",
+            header("Exten").unwrap_or(""),
+            header("Context").unwrap_or("")
+        ));
+    }
     if header("Privilege").is_some_and(|p| p.starts_with("security,")) {
         return Some("security events".into());
     }
@@ -1772,6 +1784,57 @@ fn registry() {
 #[test]
 fn qualify() {
     run("qualify", true);
+}
+
+/// SIPqualifypeer and PJSIPQualify: errors, SIPQualifyPeerDone, the
+/// forced OPTIONS a SIPp UAS must answer (no event when nothing changes).
+#[test]
+fn sip_qualify_actions() {
+    run("sip_qualify_actions", true);
+}
+
+/// SIPnotify and PJSIPNotify (and the CLI's `sip notify`, `pjsip send
+/// notify`): errors, and the NOTIFYs a SIPp UAS checks (notify_uas.xml).
+#[test]
+fn sip_notify() {
+    run("sip_notify", true);
+}
+
+/// MuteAudio's errors and MUTEAUDIO(): a beep muted then one sent
+/// (`txcount=21`), an echo with the inbound voice muted (`txcount=0`).
+/// SIPnotify with a call's Call-ID and PJSIPNotify with its channel: the
+/// NOTIFY inside the dialog, checked by the SIPp caller (notify_uac.xml).
+#[test]
+fn sip_notify_dialog() {
+    run("sip_notify_dialog", true);
+}
+
+#[test]
+fn mute_audio() {
+    run("mute_audio", true);
+}
+
+/// PresenceState, PresenceStateList, PRESENCE_STATE() and the
+/// `presencestate` CLI with their PresenceStateChange events.
+/// SendText's errors and the MESSAGE a SIPp caller checks in its dialog
+/// (chan_sip text/plain;charset=UTF-8, none for a non-text type; pjsip
+/// the type given).
+#[test]
+fn sip_sendtext() {
+    run("sip_sendtext", true);
+}
+
+#[test]
+fn presence_state() {
+    run("presence_state", false);
+}
+
+/// A hint with a presence provider: PresenceStatus and `core show
+/// hints`' Presence column (PresenceStatus ordered as a stream of its
+/// own: it races the PresenceStateChange in the reference).
+#[test]
+fn presence_hints() {
+    run("presence_hints", true);
 }
 
 /// The pjsip_dial call on a TEST_FRAMEWORK build: the authenticator's,

@@ -328,11 +328,17 @@ impl Spies {
 pub struct SpiedPort {
     pub inner: Arc<dyn MediaPort>,
     spies: Arc<Spies>,
+    /// Muted voice goes to neither the spies nor the device.
+    mute: Arc<super::media::Mute>,
 }
 
 impl SpiedPort {
-    pub fn new(inner: Arc<dyn MediaPort>, spies: Arc<Spies>) -> SpiedPort {
-        SpiedPort { inner, spies }
+    pub fn new(
+        inner: Arc<dyn MediaPort>,
+        spies: Arc<Spies>,
+        mute: Arc<super::media::Mute>,
+    ) -> SpiedPort {
+        SpiedPort { inner, spies, mute }
     }
 }
 
@@ -342,6 +348,9 @@ impl MediaPort for SpiedPort {
     }
 
     fn write(&self, frame: &AudioFrame, now: Instant) {
+        if self.mute.write() {
+            return;
+        }
         self.spies.feed(Direction::Write, frame);
         self.inner.write(frame, now);
     }

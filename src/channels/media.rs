@@ -115,6 +115,27 @@ pub struct ChanMedia {
     /// Spies on the audio both ways (MixMonitor); the port is wrapped to
     /// feed them what is sent.
     pub(super) spies: Arc<super::audiohook::Spies>,
+    /// Voice suppressed each way (res_mutestream's MuteAudio/MUTEAUDIO).
+    pub(super) mute: Arc<Mute>,
+}
+
+/// `ast_channel_suppress` of voice: a muted direction's frames are
+/// dropped before anything (a spy, a bridge, the device) sees them, as
+/// the suppressing framehook turns them into null frames.
+#[derive(Debug, Default)]
+pub struct Mute {
+    read: std::sync::atomic::AtomicBool,
+    write: std::sync::atomic::AtomicBool,
+}
+
+impl Mute {
+    pub fn read(&self) -> bool {
+        self.read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn write(&self) -> bool {
+        self.write.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Received audio no tap took is kept this long for the next tap. In
@@ -351,7 +372,7 @@ impl Channel {
 
     pub fn set_media_port(&self, port: Arc<dyn MediaPort>) {
         let mut m = self.media();
-        let spied = super::audiohook::SpiedPort::new(port, m.spies.clone());
+        let spied = super::audiohook::SpiedPort::new(port, m.spies.clone(), m.mute.clone());
         m.port = Some(Arc::new(spied));
     }
 
@@ -466,7 +487,9 @@ impl Channel {
     pub fn set_tap(&self, mut tap: Option<Tap>) {
         let mut m = self.media();
         let unread = std::mem::take(&mut m.unread);
-        if let Some(t) = tap.as_mut() {
+        // Frames waiting to be read are read through the mute too.
+        let muted = m.mute.read();
+        if let Some(t) = tap.as_mut().filter(|_| !muted) {
             let now = Instant::now();
             for (_, f) in unread
                 .iter()
@@ -478,8 +501,31 @@ impl Channel {
         m.tap = tap;
     }
 
+    /// Mutes (or unmutes) the voice the channel reads (`read`) and the
+    /// voice written to it (`write`); the other direction is left as it
+    /// is (`ast_channel_suppress`/`ast_channel_unsuppress`).
+    pub fn suppress_voice(&self, read: bool, write: bool, on: bool) {
+        use std::sync::atomic::Ordering;
+        let mute = self.media().mute.clone();
+        if read {
+            mute.read.store(on, Ordering::Relaxed);
+        }
+        if write {
+            mute.write.store(on, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the voice read, and the voice written, are muted.
+    pub fn voice_muted(&self) -> (bool, bool) {
+        let m = self.media().mute.clone();
+        (m.read(), m.write())
+    }
+
     /// A frame arrived from the device.
     pub fn media_in(&self, frame: &AudioFrame) {
+        if self.media().mute.read() {
+            return;
+        }
         let (first, spies) = {
             let mut m = self.media();
             // A file playing to the channel reads (and drops) what it

@@ -306,6 +306,9 @@ pub trait Driver: Send + Sync {
     fn connected_line(&self, _chan: &Arc<Channel>) {}
     /// A HOLD (`held`) or UNHOLD indication reached the channel.
     fn hold(&self, _chan: &Arc<Channel>, _held: bool) {}
+    /// `ast_sendtext_data`: text for the device, of `content_type` (none:
+    /// the driver's default); a driver without text support drops it.
+    fn send_text(&self, _chan: &Arc<Channel>, _body: &str, _content_type: Option<&str>) {}
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).

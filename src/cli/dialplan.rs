@@ -300,7 +300,10 @@ fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             pad(&name, 30),
             pad(&hint.app, 60),
             pad(state.as_str(), 15),
-            pad("not_set", 15),
+            pad(
+                crate::core::presencestate::hint_state(sys, &c.name, &e.name, &hint.app).as_str(),
+                15
+            ),
             0
         );
     }

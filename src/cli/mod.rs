@@ -24,6 +24,7 @@ pub mod mixmonitor;
 pub mod moh;
 pub mod parking;
 pub mod pjsip;
+pub mod presencestate;
 pub mod queue;
 pub mod sip;
 pub mod voicemail;
@@ -143,6 +144,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(dialplan::commands());
     all.extend(database::commands());
     all.extend(devstate::commands());
+    all.extend(presencestate::commands());
     all.extend(parking::commands());
     all.extend(agi::commands());
     all.extend(channel::commands());
@@ -329,6 +331,7 @@ fn command_module(command: &str) -> Option<&'static str> {
         "mixmonitor" => "app_mixmonitor",
         "phoneprov" => "res_phoneprov",
         "parking" => "res_parking",
+        "presencestate" => "func_presencestate",
         _ => return None,
     })
 }
@@ -336,6 +339,12 @@ fn command_module(command: &str) -> Option<&'static str> {
 /// Whether the command's module is loaded.
 fn registered(system: &System, command: &str) -> bool {
     let loaded = system.loaded();
+    // res_pjsip_notify declines to load without pjsip_notify.conf.
+    if command.starts_with("pjsip send notify")
+        && !(loaded.modules.loads("res_pjsip_notify") && loaded.pjsip_notify.0.present)
+    {
+        return false;
+    }
     command_module(command).is_none_or(|m| match m {
         // res_parking declines to load without res_parking.conf.
         "res_parking" => loaded.parking.running(&loaded.modules),

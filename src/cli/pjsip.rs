@@ -53,6 +53,17 @@ pub fn commands() -> Vec<CliEntry> {
             show_channels,
         ),
         CliEntry::new(
+            "pjsip qualify",
+            "Usage: pjsip qualify <endpoint>\n       Sends an OPTIONS request to every contact of the endpoint now.\n",
+            qualify,
+        )
+        .completing(complete_endpoint),
+        CliEntry::new(
+            "pjsip send notify",
+            "Usage: pjsip send notify <type> {endpoint|uri|channel} <peer> [<peer>...]\n       Sends a NOTIFY of a type of pjsip_notify.conf to each endpoint, URI or channel named.\n",
+            send_notify,
+        ),
+        CliEntry::new(
             "pjsip show registration",
             "Usage: pjsip show registration <id>\n       Shows one outbound registration and its options.\n",
             show_registration,
@@ -671,4 +682,87 @@ fn complete_registration(sys: &System, c: &Completion<'_>) -> Vec<String> {
         .filter(|o| o.kind == "registration")
         .map(|o| o.name.clone());
     starting_with(c.word, ids)
+}
+
+/// `pjsip qualify <endpoint>`: each of its AORs' contacts gets an
+/// OPTIONS at once.
+fn qualify(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(2).unwrap_or_default();
+    let aors = match sys.loaded().pjsip.endpoint(name) {
+        Some(ep) => ep.aors.clone(),
+        None => {
+            let _ = writeln!(out, "Unable to retrieve endpoint {name}");
+            return CliResult::Failure;
+        }
+    };
+    if aors.is_empty() {
+        let _ = writeln!(out, "No AORs configured for endpoint '{name}'");
+        return CliResult::Failure;
+    }
+    for aor in crate::channels::sip::notify::aor_names(&aors) {
+        if sys.loaded().pjsip.aor(&aor).is_some() {
+            let _ = writeln!(out, "Qualifying AOR '{aor}' on endpoint '{name}'");
+        }
+    }
+    crate::channels::sip::qualify_now(sys, crate::channels::sip::endpoint::Flavor::Pjsip, name);
+    CliResult::Success
+}
+
+/// `pjsip send notify <type> {endpoint|uri|channel} <name>...`: a NOTIFY
+/// of a pjsip_notify.conf type to each endpoint's contacts, URI or
+/// channel's dialog.
+fn send_notify(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    use crate::channels::sip::endpoint::Flavor;
+    use crate::channels::sip::notify::{self, DialogRef, Source};
+    if a.argc() < 6 {
+        return CliResult::ShowUsage;
+    }
+    let mode = a.arg(4).unwrap_or_default().to_ascii_lowercase();
+    if !matches!(mode.as_str(), "endpoint" | "uri" | "channel") {
+        return CliResult::ShowUsage;
+    }
+    let kind = a.arg(3).unwrap_or_default();
+    let types = sys.loaded().pjsip_notify.clone();
+    let Some(t) = types.0.find(kind) else {
+        let _ = writeln!(out, "Unable to find notify type '{kind}'");
+        return CliResult::Failure;
+    };
+    for target in &a.argv[5..] {
+        let _ = writeln!(out, "Sending NOTIFY of type '{kind}' to '{target}'");
+        let content = notify::pjsip_content(sys, &t.items, Source::Config);
+        match mode.as_str() {
+            "endpoint" => {
+                if crate::manager::actions::pjsip_notify::send_to_endpoint(sys, target, content)
+                    .is_err()
+                {
+                    let _ = writeln!(out, "Unable to retrieve endpoint {target}");
+                }
+            }
+            "uri" => crate::manager::actions::pjsip_notify::send_to_uri(sys, target, content),
+            _ => match sys.pbx.channels.by_name(target) {
+                Some(chan) if chan.tech == "PJSIP" => {
+                    // The task sends it if the channel's dialog is up.
+                    if let Some(stack) = crate::channels::sip::stack_of(sys, Flavor::Pjsip) {
+                        let (found, _) = tokio::sync::oneshot::channel();
+                        let _ = stack.commands.send(
+                            crate::channels::sip::stack::Command::NotifyInDialog(Box::new(
+                                notify::InDialog {
+                                    dialog: DialogRef::Channel(chan.name.clone()),
+                                    content,
+                                    found,
+                                },
+                            )),
+                        );
+                    }
+                }
+                _ => {
+                    let _ = writeln!(out, "Unable to find channel {target}");
+                }
+            },
+        }
+    }
+    CliResult::Success
 }

@@ -40,6 +40,17 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: sip show channels\n       Lists the SIP dialogs chan_sip keeps.\n",
             show_channels,
         ),
+        CliEntry::new(
+            "sip qualify peer",
+            "Usage: sip qualify peer <name> [load]\n       Sends an OPTIONS request to one SIP peer now.\n       'load' would look the peer up in realtime storage too.\n",
+            qualify_peer,
+        )
+        .completing(complete_peer),
+        CliEntry::new(
+            "sip notify",
+            "Usage: sip notify <type> <peer> [<peer>...]\n       Sends a NOTIFY of a type of sip_notify.conf to each SIP peer named.\n",
+            notify,
+        ),
     ]
 }
 
@@ -777,4 +788,61 @@ mod tests {
             "Name/username             Host                                    Dyn Forcerport Comedia    ACL Port     Status      Description                      \n"
         );
     }
+}
+
+/// `sip qualify peer <name> [load]`: the peer gets an OPTIONS at once;
+/// nothing is said unless it is unknown.
+fn qualify_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some(name) = a.arg(3) else {
+        return CliResult::ShowUsage;
+    };
+    if !crate::channels::sip::qualify_now(
+        sys,
+        crate::channels::sip::endpoint::Flavor::ChanSip,
+        name,
+    ) {
+        let _ = writeln!(out, "Peer '{name}' not found");
+    }
+    CliResult::Success
+}
+
+/// `sip notify <type> <peer>...`: a NOTIFY of a sip_notify.conf type to
+/// each peer (or host) that has an address.
+fn notify(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    use crate::channels::sip::notify;
+    if a.argc() < 4 {
+        return CliResult::ShowUsage;
+    }
+    let types = sys.loaded().sip_notify.clone();
+    if !types.0.present {
+        let _ = writeln!(
+            out,
+            "No sip_notify.conf file found, or no types listed there"
+        );
+        return CliResult::Failure;
+    }
+    let kind = a.arg(2).unwrap_or_default();
+    let Some(t) = types.0.find(kind) else {
+        let _ = writeln!(out, "Unable to find notify type '{kind}'");
+        return CliResult::Failure;
+    };
+    for peer in &a.argv[3..] {
+        let Some((target, transport, uri)) = notify::chan_sip_target(sys, peer) else {
+            let _ = writeln!(out, "Could not create address for '{peer}'");
+            continue;
+        };
+        let content = notify::chan_sip_content(sys, &t.items, notify::Source::Config);
+        let _ = writeln!(out, "Sending NOTIFY of type '{kind}' to '{peer}'");
+        notify::send(
+            sys,
+            crate::channels::sip::endpoint::Flavor::ChanSip,
+            vec![notify::Notify {
+                target,
+                transport,
+                uri,
+                content,
+            }],
+        );
+    }
+    CliResult::Success
 }

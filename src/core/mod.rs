@@ -10,6 +10,7 @@ pub mod events;
 pub mod logger;
 pub mod modules;
 pub mod mwi;
+pub mod presencestate;
 pub mod raw;
 pub mod remote;
 pub mod testsuite;
@@ -46,7 +47,11 @@ pub struct Loaded {
     pub modules: Arc<views::modules::ModulesConf>,
     pub logger: Arc<views::logger::LoggerConf>,
     pub sip: Arc<views::sip::SipConf>,
+    /// chan_sip's NOTIFY types, read with sip.conf.
+    pub sip_notify: Arc<views::notify::SipNotifyConf>,
     pub pjsip: Arc<views::pjsip::PjsipConf>,
+    /// res_pjsip_notify's NOTIFY types, read with pjsip.conf.
+    pub pjsip_notify: Arc<views::notify::PjsipNotifyConf>,
     pub geolocation: Arc<views::geolocation::GeolocationConf>,
     pub voicemail: Arc<views::voicemail::VoicemailConf>,
     pub queues: Arc<views::queues::QueuesConf>,
@@ -249,7 +254,11 @@ impl Loaded {
             }
             Part::Modules => view!(modules),
             Part::Logger => view!(logger),
-            Part::Sip => view!(sip),
+            Part::Sip => {
+                view!(sip);
+                // chan_sip reads its NOTIFY types at each (re)load.
+                view!(sip_notify);
+            }
             // Asterisk reads geolocation.conf only in res_geolocation.
             Part::Geolocation if !self.modules.loads("res_geolocation") => {
                 self.geolocation = Arc::default();
@@ -277,6 +286,7 @@ impl Loaded {
                 };
                 self.pjsip = Arc::new(view);
                 self.set_report(report);
+                view!(pjsip_notify);
             }
             Part::Voicemail => view!(voicemail),
             Part::Queues => view!(queues),
@@ -404,6 +414,8 @@ pub struct System {
     pub queues: crate::queue::Queues,
     /// The running conferences (app_confbridge).
     pub confbridge: crate::confbridge::Conferences,
+    /// The last presence state announced per presentity.
+    pub presence: presencestate::Cache,
     this: Weak<System>,
 }
 
@@ -445,8 +457,15 @@ impl System {
             parking: Default::default(),
             queues: Default::default(),
             confbridge: Default::default(),
+            presence: Default::default(),
             this: this.clone(),
         }))
+        .inspect(|sys| {
+            // func_presencestate announces the stored states as it loads.
+            if sys.loaded().modules.loads("func_presencestate") {
+                presencestate::load(sys);
+            }
+        })
     }
 
     /// The shared handle to this system (for tasks that outlive a call).

@@ -22,7 +22,9 @@ pub mod lists;
 pub mod logic;
 pub mod math;
 pub mod md5;
+pub mod mutestream;
 pub mod pjsip;
+pub mod presencestate;
 pub mod queue;
 pub mod rand;
 pub mod sha1;
@@ -127,6 +129,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(uri::functions());
     all.extend(base64::functions());
     all.extend(md5::functions());
+    all.extend(mutestream::functions());
     all.extend(sha1::functions());
     all.extend(cut::functions());
     all.extend(sprintf::functions());
@@ -138,6 +141,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
+    all.extend(presencestate::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
     all.extend(crate::apps::confbridge::functions());

@@ -5,6 +5,7 @@
 //! how calls work.
 
 pub mod endpoint;
+pub mod notify;
 pub mod outbound;
 pub mod qualify;
 pub mod registrar;
@@ -436,4 +437,23 @@ mod tests {
         );
         assert_eq!(parse_bind("nonsense", 5060), None);
     }
+}
+
+/// Asks the driver to qualify device `name` now (SIPqualifypeer,
+/// PJSIPQualify and their CLI forms); false when the driver has no such
+/// device (chan_sip: a peer or friend, not a user).
+pub fn qualify_now(sys: &System, flavor: Flavor, name: &str) -> bool {
+    let known = {
+        let loaded = sys.loaded();
+        match flavor {
+            Flavor::ChanSip => loaded.sip.peer(name).is_some_and(|p| p.kind.is_peer()),
+            Flavor::Pjsip => loaded.pjsip.endpoint(name).is_some(),
+        }
+    };
+    if known && let Some(stack) = stack_of(sys, flavor) {
+        let _ = stack
+            .commands
+            .send(stack::Command::Qualify(name.to_string()));
+    }
+    known
 }

@@ -79,6 +79,10 @@ struct Probe {
     next_at: Option<Instant>,
     /// The probe out now: when it went and its transaction.
     out: Option<(Instant, TransactionId)>,
+    /// A probe forced without a timer (chan_sip's `sip_poke_peer` with
+    /// `force`): unanswered, it stays out and the contact is not probed
+    /// again until it answers.
+    untimed: bool,
 }
 
 /// A change of reach worth telling about.
@@ -120,6 +124,7 @@ impl Qualifier {
                 reach: Reach::Unknown,
                 next_at: Some(now),
                 out: None,
+                untimed: false,
             },
         );
     }
@@ -131,6 +136,25 @@ impl Qualifier {
         {
             self.by_tx.remove(&id);
         }
+    }
+
+    /// Probes every contact of `aor` at once (a qualify on demand),
+    /// dropping a probe still out; `timed` false leaves the new probes
+    /// without a timeout. How many contacts it has.
+    pub fn force(&mut self, aor: &str, now: Instant, timed: bool) -> usize {
+        let mut n = 0;
+        for (key, p) in self.probes.iter_mut() {
+            if key.0 != aor {
+                continue;
+            }
+            if let Some((_, id)) = p.out.take() {
+                self.by_tx.remove(&id);
+            }
+            p.next_at = Some(now);
+            p.untimed = !timed;
+            n += 1;
+        }
+        n
     }
 
     /// The probes due to be sent at `now`.
@@ -163,6 +187,7 @@ impl Qualifier {
         let key = self.by_tx.remove(id)?;
         let p = self.probes.get_mut(&key)?;
         let (sent, _) = p.out.take()?;
+        p.untimed = false;
         let rtt = now.saturating_duration_since(sent);
         let new = if rtt <= p.target.limit {
             Reach::Reachable(rtt)
@@ -190,7 +215,7 @@ impl Qualifier {
         let mut changes = Vec::new();
         for p in self.probes.values_mut() {
             let Some((sent, id)) = p.out else { continue };
-            if now < sent + p.target.timeout {
+            if p.untimed || now < sent + p.target.timeout {
                 continue;
             }
             p.out = None;
@@ -222,6 +247,7 @@ impl Qualifier {
         self.probes
             .values()
             .filter_map(|p| match p.out {
+                Some(_) if p.untimed => None,
                 Some((sent, _)) => Some(sent + p.target.timeout),
                 None => p.next_at,
             })
@@ -297,6 +323,16 @@ mod tests {
         q.sent(&target(), id4, t3);
         let same = q.answered(&id4, t3 + Duration::from_millis(2600)).unwrap();
         assert!(same.change.is_none());
+        // A forced probe goes at once; untimed, it never expires.
+        let t4 = t3 + Duration::from_secs(1);
+        assert_eq!(q.force("1002", t4, false), 1);
+        assert_eq!(q.force("other", t4, false), 0);
+        assert_eq!(q.due(t4), vec![target()]);
+        let id5 = TransactionId::from_raw(5);
+        q.sent(&target(), id5, t4);
+        assert!(q.expire(t4 + Duration::from_secs(3600)).is_empty());
+        assert_eq!(q.next_wake(), None);
+        assert!(q.answered(&id5, t4 + Duration::from_secs(3601)).is_some());
         q.stop("1002", "sip:1002@127.0.0.1:35166");
         assert!(q.snapshot().is_empty());
         assert_eq!(q.next_wake(), None);

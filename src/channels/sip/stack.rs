@@ -39,6 +39,9 @@ use crate::sip::sdp::{self, Sdp};
 use crate::sip::timer::{self, Asked, Decision};
 use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transactions, Transport};
 
+// What the manager and the CLI ask the task to send (NOTIFY, qualify).
+mod oob;
+
 /// What channel drivers ask of the task.
 #[derive(Debug)]
 pub enum Command {
@@ -47,6 +50,15 @@ pub enum Command {
     Answer(u64),
     Hangup(u64, u32),
     Indicate(u64, Indication),
+    /// Send an out-of-dialog NOTIFY (the manager's, the CLI's).
+    Notify(Box<super::notify::Notify>),
+    /// Send a NOTIFY inside a call's dialog; the answer says whether
+    /// there was one.
+    NotifyInDialog(Box<super::notify::InDialog>),
+    /// Probe a device's contacts now (SIPqualifypeer, PJSIPQualify).
+    Qualify(String),
+    /// Send text (a MESSAGE in the call's dialog) of a content type.
+    SendText(u64, String, Option<String>),
 }
 
 /// An outgoing call handed to the task.
@@ -840,6 +852,14 @@ impl Driver for CallDriver {
         }
         let cause = chan.lock().hangupcause;
         let _ = self.commands.send(Command::Hangup(self.key, cause));
+    }
+
+    fn send_text(&self, _chan: &Arc<Channel>, body: &str, content_type: Option<&str>) {
+        let _ = self.commands.send(Command::SendText(
+            self.key,
+            body.to_string(),
+            content_type.map(str::to_string),
+        ));
     }
 
     fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
@@ -2872,6 +2892,12 @@ impl Task {
             Command::Answer(key) => self.answer(key),
             Command::Hangup(key, cause) => self.hangup(key, cause),
             Command::Indicate(key, ind) => self.indicate(key, ind),
+            Command::Notify(n) => self.send_notify(*n),
+            Command::NotifyInDialog(n) => self.notify_in_dialog(*n),
+            Command::Qualify(device) => self.qualify_now(&device),
+            Command::SendText(key, body, content_type) => {
+                self.send_text(key, &body, content_type.as_deref())
+            }
         }
     }
 

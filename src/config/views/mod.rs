@@ -21,6 +21,7 @@ pub mod logger;
 pub mod manager;
 pub mod modules;
 pub mod musiconhold;
+pub mod notify;
 pub mod parking;
 pub mod pjsip;
 pub mod pjsip_endpoint;

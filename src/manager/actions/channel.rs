@@ -358,3 +358,32 @@ pub fn local_optimize_away<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<
     };
     now(Flow::Reply(reply))
 }
+
+/// SendText (`action_sendtext`): text for a channel's device, with an
+/// optional `Content-Type`; the driver sends it when the channel next
+/// reads (at once here), and the answer does not wait for it.
+pub fn send_text<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let (name, text) = (m.get("Channel"), m.get("Message"));
+    let reply = if name.is_empty() {
+        Reply::error(m, "No channel specified")
+    } else if text.is_empty() {
+        Reply::error(m, "No Message specified")
+    } else {
+        let chans = &s.sys().pbx.channels;
+        match chans.by_name(name).or_else(|| chans.by_uniqueid(name)) {
+            None => Reply::error(m, "No such channel"),
+            Some(chan) => {
+                let content_type = m.get("Content-Type");
+                if let Some(d) = chan.driver() {
+                    d.send_text(
+                        &chan,
+                        text,
+                        (!content_type.is_empty()).then_some(content_type),
+                    );
+                }
+                Reply::ack(m, "Success")
+            }
+        }
+    };
+    now(Flow::Reply(reply))
+}

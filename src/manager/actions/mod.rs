@@ -17,10 +17,13 @@ mod login;
 mod mixmonitor;
 mod module;
 mod monitor;
+mod mutestream;
 mod originate;
 mod parking;
 mod pbx;
 mod pjsip;
+pub(crate) mod pjsip_notify;
+mod presencestate;
 mod queue;
 mod sip;
 mod transfer;
@@ -68,6 +71,16 @@ impl Action {
             Some("res_parking") => loaded.parking.running(&loaded.modules),
             // app_confbridge declines to load without confbridge.conf.
             Some("app_confbridge") => loaded.confbridge.running(&loaded.modules),
+            // res_pjsip_notify declines to load without pjsip_notify.conf.
+            Some("res_pjsip_notify") => {
+                loaded.modules.loads("res_pjsip_notify")
+                    && loaded.modules.loads("res_pjsip")
+                    && loaded.pjsip_notify.0.present
+            }
+            // The res_pjsip_* modules need res_pjsip.
+            Some(m) if m.starts_with("res_pjsip_") => {
+                loaded.modules.loads(m) && loaded.modules.loads("res_pjsip")
+            }
             Some(m) => loaded.modules.loads(m),
         }
     }
@@ -434,6 +447,13 @@ pub static ACTIONS: &[Action] = &[
         "res_monitor"
     ),
     action!(
+        "MuteAudio",
+        SYSTEM,
+        "Mute or unmute a channel's audio in a direction.",
+        mutestream::mute_audio,
+        "res_mutestream"
+    ),
+    action!(
         "Originate",
         ORIGINATE,
         "Place a call and connect it to an extension or application.",
@@ -468,6 +488,20 @@ pub static ACTIONS: &[Action] = &[
         "res_monitor"
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
+    action!(
+        "PJSIPNotify",
+        SYSTEM,
+        "Send a NOTIFY to an endpoint, a URI or a channel's dialog.",
+        pjsip_notify::notify,
+        "res_pjsip_notify"
+    ),
+    action!(
+        "PJSIPQualify",
+        SYSTEM | REPORTING,
+        "Send OPTIONS to every contact of an endpoint now.",
+        pjsip::qualify,
+        "res_pjsip"
+    ),
     action!(
         "PJSIPShowAors",
         SYSTEM,
@@ -516,6 +550,19 @@ pub static ACTIONS: &[Action] = &[
         "Send a DTMF digit to a channel's device, or queue it as received.",
         channel::play_dtmf,
         "app_senddtmf"
+    ),
+    action!(
+        "PresenceState",
+        CALL | REPORTING,
+        "Show a presence provider's state.",
+        presencestate::presence_state
+    ),
+    action!(
+        "PresenceStateList",
+        CALL | REPORTING,
+        "List the presence states announced so far.",
+        presencestate::presence_state_list,
+        "res_manager_presencestate"
     ),
     action!(
         "QueueAdd",
@@ -600,6 +647,12 @@ pub static ACTIONS: &[Action] = &[
         module::reload
     ),
     action!(
+        "SendText",
+        CALL,
+        "Send text (a SIP MESSAGE in the call) to a channel's device.",
+        channel::send_text
+    ),
+    action!(
         "Setvar",
         CALL,
         "Set a variable or a function, global or on a channel.",
@@ -610,6 +663,13 @@ pub static ACTIONS: &[Action] = &[
         CONFIG | REPORTING,
         "List dialplan contexts, extensions and priorities.",
         pbx::show_dialplan
+    ),
+    action!(
+        "SIPnotify",
+        SYSTEM,
+        "Send a NOTIFY to a chan_sip peer or into a dialog.",
+        sip::sip_notify,
+        "chan_sip"
     ),
     action!(
         "SIPpeers",
@@ -623,6 +683,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM,
         "Show the qualify status of one or all chan_sip peers.",
         sip::sip_peer_status,
+        "chan_sip"
+    ),
+    action!(
+        "SIPqualifypeer",
+        SYSTEM | REPORTING,
+        "Send OPTIONS to a chan_sip peer now.",
+        sip::sip_qualify_peer,
         "chan_sip"
     ),
     action!(

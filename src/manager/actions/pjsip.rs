@@ -425,3 +425,29 @@ pub fn show_registrations_outbound<'a>(s: &'a mut Session, m: &'a Message) -> Bo
     .end();
     now(Flow::Reply(r))
 }
+
+/// PJSIPQualify (`ami_sip_qualify`): every contact of the endpoint's
+/// AORs gets an OPTIONS at once; the answer is sent once they are out.
+pub fn qualify<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let name = m.get("Endpoint");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Endpoint parameter missing.")));
+    }
+    let aors = match s.sys().loaded().pjsip.endpoint(name) {
+        Some(ep) => ep.aors.clone(),
+        None => {
+            return now(Flow::Reply(Reply::error(
+                m,
+                "Unable to retrieve endpoint\n",
+            )));
+        }
+    };
+    if aors.is_empty() {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "No AoRs configured for endpoint\n",
+        )));
+    }
+    crate::channels::sip::qualify_now(s.sys(), crate::channels::sip::endpoint::Flavor::Pjsip, name);
+    now(Flow::Reply(Reply::ack(m, "Endpoint found, will qualify")))
+}

@@ -4,6 +4,8 @@
 //! ones and no registration expires.
 
 use super::{BoxFuture, now};
+use crate::channels::sip::endpoint::Flavor;
+use crate::channels::sip::notify;
 use crate::config::views::callerid;
 use crate::config::views::groups::print_group;
 use crate::config::views::sip::{SipPeer, T38Support};
@@ -298,4 +300,76 @@ pub fn sip_show_registry<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a
     }
     r.list_complete(m, "RegistrationsComplete", registry.len());
     now(Flow::Reply(r))
+}
+
+/// SIPqualifypeer (`manager_sip_qualify_peer`): a known peer is
+/// acknowledged, probed at once (nothing goes out while it has no
+/// address) and announced done with SIPQualifyPeerDone; the name is
+/// taken as given (`SIP/` is not stripped).
+pub fn sip_qualify_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let peer = m.get("Peer");
+    if peer.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Peer: <name> missing.")));
+    }
+    if !crate::channels::sip::qualify_now(s.sys(), Flavor::ChanSip, peer) {
+        return now(Flow::Reply(Reply::error(m, "Peer not found")));
+    }
+    let reply = Reply::ack(m, "SIP peer found - will qualify");
+    let id = m.get("ActionID");
+    let mut body = format!("Peer: {peer}\r\n");
+    if !id.is_empty() {
+        body.push_str(&format!("ActionID: {id}\r\n"));
+    }
+    s.mgr
+        .event_in_order(crate::manager::class::CALL, "SIPQualifyPeerDone", body);
+    now(Flow::Reply(reply))
+}
+
+/// SIPnotify (`manager_sipnotify`): an out-of-dialog NOTIFY to a peer (or
+/// host) named by `Channel` (`SIP/` optional), or, with `Call-ID`, one
+/// inside that dialog; the `Variable`s are its headers, `Content` lines
+/// its body.
+pub fn sip_notify<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    Box::pin(async move {
+        let sys = s.sys().clone();
+        let mut channel = m.get("Channel");
+        if channel.is_empty() {
+            return Flow::Reply(Reply::error(m, "SIPNotify requires a channel name"));
+        }
+        if channel.len() >= 4 && channel[..4].eq_ignore_ascii_case("sip/") {
+            channel = &channel[4..];
+        }
+        let vars = m.variables();
+        let call_id = m.get("Call-ID");
+        if !call_id.is_empty() {
+            let content = notify::chan_sip_content(&sys, &vars, notify::Source::Manager);
+            let dialog = notify::DialogRef::CallId(call_id.to_string());
+            if !notify::send_in_dialog(&sys, Flavor::ChanSip, dialog, content).await {
+                return Flow::Reply(Reply::error(m, "Call-ID not found"));
+            }
+            return Flow::Reply(Reply::ack(m, "Notify Sent"));
+        }
+        let found = {
+            let (sys, name) = (sys.clone(), channel.to_string());
+            tokio::task::spawn_blocking(move || notify::chan_sip_target(&sys, &name))
+                .await
+                .ok()
+                .flatten()
+        };
+        let Some((target, transport, uri)) = found else {
+            return Flow::Reply(Reply::error(m, "Could not create address"));
+        };
+        let content = notify::chan_sip_content(&sys, &vars, notify::Source::Manager);
+        notify::send(
+            &sys,
+            Flavor::ChanSip,
+            vec![notify::Notify {
+                target,
+                transport,
+                uri,
+                content,
+            }],
+        );
+        Flow::Reply(Reply::ack(m, "Notify Sent"))
+    })
 }
