@@ -306,6 +306,10 @@ pub trait Driver: Send + Sync {
     fn connected_line(&self, _chan: &Arc<Channel>) {}
     /// A HOLD (`held`) or UNHOLD indication reached the channel.
     fn hold(&self, _chan: &Arc<Channel>, _held: bool) {}
+    /// A SIP call's headers, for the SIP header functions.
+    fn sip_headers(&self) -> Option<Arc<sip::callheaders::CallHeaders>> {
+        None
+    }
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).

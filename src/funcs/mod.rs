@@ -27,6 +27,7 @@ pub mod queue;
 pub mod rand;
 pub mod sha1;
 pub mod shell;
+pub mod sipheader;
 pub mod sprintf;
 pub mod strings;
 pub mod sysinfo;
@@ -138,6 +139,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
+    all.extend(sipheader::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
     all.extend(crate::apps::confbridge::functions());
