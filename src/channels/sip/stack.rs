@@ -1002,7 +1002,7 @@ impl Task {
         match parse_datagram_tolerant(bytes) {
             Ok((message, defects)) if defects.iter().all(|d| self.flavor.tolerates(d)) => {
                 if let crate::sip::message::Message::Request(r) = &message
-                    && r.method == Method::Invite
+                    && matches!(r.method, Method::Invite | Method::Bye)
                     && let Ok(call_id) = r.headers.call_id()
                 {
                     self.raw_heads.insert(call_id.to_string(), raw_head(bytes));
@@ -1777,6 +1777,27 @@ impl Task {
         };
         call.last_msg = format!("Rx: {}", req.method);
         self.changed.push(key);
+        // chan_sip takes each new INVITE or BYE of the dialog as its
+        // `initreq` (what SIP_HEADER reads from then on); pjsip adds a
+        // re-INVITE's headers to the session's list.
+        if matches!(req.method, Method::Invite | Method::Bye)
+            && let Some(h) = call.chan.driver().and_then(|d| d.sip_headers())
+        {
+            let head = req
+                .headers
+                .call_id()
+                .ok()
+                .and_then(|c| self.raw_heads.get(c).cloned())
+                .unwrap_or_else(|| raw_head(&req.to_bytes()));
+            match (self.flavor, &req.method) {
+                (Flavor::ChanSip, _) => h.set_initial(&head),
+                (Flavor::Pjsip, Method::Invite) => h.with_session(|list| {
+                    list.get_or_insert_with(Vec::new)
+                        .extend(callheaders::pjsip_list(&head));
+                }),
+                _ => {}
+            }
+        }
         if let Some(d) = call.dialog.as_mut()
             && d.on_request(&req).is_err()
         {
