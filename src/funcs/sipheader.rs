@@ -10,6 +10,9 @@ use std::sync::Arc;
 use super::strings::atoi;
 use super::{Failed, FuncCtx, Function, standard_args};
 use crate::channels::sip::callheaders::{self, CallHeaders};
+// The session's own work (update_header, remove_header) runs on its
+// serializer in Asterisk: what it logs carries no call id.
+use crate::core::logger::off_call;
 
 const CHAN_SIP: &str = "chan_sip.c";
 const PJSIP: &str = "res_pjsip_header_funcs.c";
@@ -170,10 +173,12 @@ fn remove(ctx: &FuncCtx<'_>, call: &CallHeaders, name: &str) -> Result<usize, Fa
     call.with_session(|list| match list {
         Some(list) => Ok(callheaders::pjsip_remove(list, name)),
         None => {
-            ctx.error(
-                crate::site!(PJSIP, 1030, "remove_header"),
-                "No headers had been previously added to this session.",
-            );
+            off_call(|| {
+                ctx.error(
+                    crate::site!(PJSIP, 1030, "remove_header"),
+                    "No headers had been previously added to this session.",
+                )
+            });
             Err(Failed)
         }
     })
@@ -219,7 +224,7 @@ fn pjsip_header_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), 
                     callheaders::UpdateError::NoList => 894,
                     callheaders::UpdateError::NoHeader(_) => 902,
                 };
-                ctx.error(crate::site!(PJSIP, line, "update_header"), &e.to_string());
+                off_call(|| ctx.error(crate::site!(PJSIP, line, "update_header"), &e.to_string()));
                 Failed
             })
         })
