@@ -968,7 +968,15 @@ impl Task {
     /// which goes to the same core as a datagram.
     fn conn_event(&mut self, ev: tcp::ConnEvent) {
         self.conns.on_event(&ev);
-        if let tcp::ConnEvent::Message { from, message } = ev {
+        if let tcp::ConnEvent::Message {
+            from,
+            message,
+            text,
+        } = ev
+        {
+            if let (Some(text), Ok(call_id)) = (text, message.headers().call_id()) {
+                self.raw_heads.insert(call_id.to_string(), raw_head(&text));
+            }
             self.tx.handle(
                 Instant::now(),
                 Input::Message {
@@ -2789,8 +2797,8 @@ impl Task {
         ep.groups.apply(&chan);
         let remote_gone = Arc::new(AtomicBool::new(false));
         let call_id = req.headers.call_id().unwrap_or_default();
-        // Over TCP the message came framed and parsed: its text is
-        // rebuilt from the parsed headers.
+        // The text the request came in; should it be missing, the one
+        // the parsed request makes.
         let head = self
             .raw_heads
             .get(call_id)

@@ -40,6 +40,8 @@ pub enum ConnEvent {
     Message {
         from: SocketAddr,
         message: Message,
+        /// An INVITE's or BYE's text, for the SIP header functions.
+        text: Option<Vec<u8>>,
     },
     Closed {
         peer: SocketAddr,
@@ -276,9 +278,25 @@ async fn pump(
                 loop {
                     match parse_stream(&buf) {
                         Ok(Some((message, used))) => {
+                            let text = match &message {
+                                Message::Request(r)
+                                    if matches!(
+                                        r.method,
+                                        crate::sip::Method::Invite | crate::sip::Method::Bye
+                                    ) =>
+                                {
+                                    let raw = &buf[..used.min(buf.len())];
+                                    let start = raw
+                                        .iter()
+                                        .position(|b| !b.is_ascii_whitespace())
+                                        .unwrap_or(raw.len());
+                                    Some(raw[start..].to_vec())
+                                }
+                                _ => None,
+                            };
                             buf.drain(..used.min(buf.len()));
                             parsed = true;
-                            if events.send(ConnEvent::Message { from: peer, message }).await.is_err() {
+                            if events.send(ConnEvent::Message { from: peer, message, text }).await.is_err() {
                                 return CloseReason::StackGone;
                             }
                         }
