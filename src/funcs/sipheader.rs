@@ -47,6 +47,20 @@ pub fn functions() -> Vec<Function> {
             synopsis: "Lists the header names of a chan_pjsip call's INVITE.",
             syntax: "PJSIP_HEADERS([prefix])",
         },
+        Function {
+            name: "PJSIP_RESPONSE_HEADER",
+            read: Some(pjsip_response_header_read),
+            write: None,
+            synopsis: "Reads a header of the 200 that answered a chan_pjsip call we placed.",
+            syntax: "PJSIP_RESPONSE_HEADER(read,name[,number])",
+        },
+        Function {
+            name: "PJSIP_RESPONSE_HEADERS",
+            read: Some(pjsip_response_headers_read),
+            write: None,
+            synopsis: "Lists the header names of the 200 that answered a chan_pjsip call.",
+            syntax: "PJSIP_RESPONSE_HEADERS(prefix)",
+        },
     ]
 }
 
@@ -248,6 +262,41 @@ fn pjsip_headers_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
     call.with_session(|list| {
         list.as_deref()
             .and_then(|l| callheaders::pjsip_header_names(l, prefix))
+            .ok_or(Failed)
+    })
+}
+
+fn pjsip_response_header_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    let a = standard_args(args);
+    let call = pjsip_call(ctx, 1306, "func_response_read_header")?;
+    let (action, name) = action_and_name(ctx, &a, 1311, "func_response_read_header")?;
+    let n = number(&a, 2);
+    if !action.eq_ignore_ascii_case("read") {
+        ctx.error(
+            crate::site!(PJSIP, 1338, "func_response_read_header"),
+            &format!("Unknown action '{action}' is not valid, must be 'read'."),
+        );
+        return Err(Failed);
+    }
+    call.with_response(|list| {
+        list.and_then(|l| callheaders::pjsip_read(l, name, n))
+            .ok_or(Failed)
+    })
+}
+
+fn pjsip_response_headers_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    let a = standard_args(args);
+    let call = pjsip_call(ctx, 1212, "func_response_read_headers")?;
+    let prefix = arg(&a, 0);
+    if prefix.is_empty() {
+        ctx.error(
+            crate::site!(PJSIP, 1217, "func_response_read_headers"),
+            "This function requires a pattern.",
+        );
+        return Err(Failed);
+    }
+    call.with_response(|list| {
+        list.and_then(|l| callheaders::pjsip_header_names(l, prefix))
             .ok_or(Failed)
     })
 }

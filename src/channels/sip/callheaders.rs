@@ -11,6 +11,17 @@ use std::sync::Mutex;
 
 use crate::core::lock;
 use crate::pbx::vars::{VarList, strip_inheritance};
+use crate::sip::message::{Message, Method};
+
+/// Whether the functions may need this message's text: a request that
+/// begins or changes what chan_sip reads (INVITE, BYE), or a 200 (the
+/// answer PJSIP_RESPONSE_HEADER reads).
+pub fn text_wanted(m: &Message) -> bool {
+    match m {
+        Message::Request(r) => matches!(r.method, Method::Invite | Method::Bye),
+        Message::Response(r) => r.status == 200,
+    }
+}
 
 /// One call's headers (held by its channel's driver).
 #[derive(Debug, Default)]
@@ -22,6 +33,9 @@ pub struct CallHeaders {
     /// chan_pjsip: the session's header list (`session_header_datastore`);
     /// None until it exists.
     session: Mutex<Option<Vec<(String, String)>>>,
+    /// chan_pjsip: the headers of the 200 that answered our INVITE
+    /// (`response_header_datastore`).
+    response: Mutex<Option<Vec<(String, String)>>>,
 }
 
 impl CallHeaders {
@@ -29,15 +43,15 @@ impl CallHeaders {
     pub fn chan_sip_inbound(head: &str) -> Self {
         Self {
             initial: Mutex::new(Some(chan_sip_lines(head))),
-            session: Mutex::new(None),
+            ..Self::default()
         }
     }
 
     /// A call chan_pjsip received: its INVITE's headers start the list.
     pub fn pjsip_inbound(head: &str) -> Self {
         Self {
-            initial: Mutex::new(None),
             session: Mutex::new(Some(pjsip_list(head))),
+            ..Self::default()
         }
     }
 
@@ -54,6 +68,20 @@ impl CallHeaders {
     /// Runs `f` on the pjsip session list (None: not created yet).
     pub fn with_session<R>(&self, f: impl FnOnce(&mut Option<Vec<(String, String)>>) -> R) -> R {
         f(&mut lock(&self.session))
+    }
+
+    /// The 200 that answered the INVITE we sent (`head`: its status line
+    /// and headers), kept once.
+    pub fn set_response(&self, head: &str) {
+        let mut r = lock(&self.response);
+        if r.is_none() {
+            *r = Some(pjsip_list(head));
+        }
+    }
+
+    /// Runs `f` on the answer's headers (None: no 200 yet).
+    pub fn with_response<R>(&self, f: impl FnOnce(Option<&[(String, String)]>) -> R) -> R {
+        f(lock(&self.response).as_deref())
     }
 
     /// What `outgoing_request` puts into the INVITE of a call we place:

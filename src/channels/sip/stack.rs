@@ -1009,9 +1009,8 @@ impl Task {
         }
         match parse_datagram_tolerant(bytes) {
             Ok((message, defects)) if defects.iter().all(|d| self.flavor.tolerates(d)) => {
-                if let crate::sip::message::Message::Request(r) = &message
-                    && matches!(r.method, Method::Invite | Method::Bye)
-                    && let Ok(call_id) = r.headers.call_id()
+                if callheaders::text_wanted(&message)
+                    && let Ok(call_id) = message.headers().call_id()
                 {
                     self.raw_heads.insert(call_id.to_string(), raw_head(bytes));
                 }
@@ -3184,6 +3183,20 @@ impl Task {
                     call.dialog = Some(d);
                     let peer = call.peer;
                     if call.state == CallState::Proceeding {
+                        // pjsip keeps the answer's headers for
+                        // PJSIP_RESPONSE_HEADER (a 200 while connecting).
+                        if flavor == Flavor::Pjsip
+                            && resp.status == 200
+                            && let Some(h) = chan.driver().and_then(|d| d.sip_headers())
+                        {
+                            let head = resp
+                                .headers
+                                .call_id()
+                                .ok()
+                                .and_then(|c| self.raw_heads.get(c).cloned())
+                                .unwrap_or_else(|| raw_head(&resp.to_bytes()));
+                            h.set_response(&head);
+                        }
                         call.state = CallState::Confirmed;
                         chan.set_state(ChanState::Up);
                         chan.wake();

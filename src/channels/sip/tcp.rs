@@ -40,7 +40,7 @@ pub enum ConnEvent {
     Message {
         from: SocketAddr,
         message: Message,
-        /// An INVITE's or BYE's text, for the SIP header functions.
+        /// The text of a message the SIP header functions may read.
         text: Option<Vec<u8>>,
     },
     Closed {
@@ -278,22 +278,14 @@ async fn pump(
                 loop {
                     match parse_stream(&buf) {
                         Ok(Some((message, used))) => {
-                            let text = match &message {
-                                Message::Request(r)
-                                    if matches!(
-                                        r.method,
-                                        crate::sip::Method::Invite | crate::sip::Method::Bye
-                                    ) =>
-                                {
-                                    let raw = &buf[..used.min(buf.len())];
-                                    let start = raw
-                                        .iter()
-                                        .position(|b| !b.is_ascii_whitespace())
-                                        .unwrap_or(raw.len());
-                                    Some(raw[start..].to_vec())
-                                }
-                                _ => None,
-                            };
+                            let text = super::callheaders::text_wanted(&message).then(|| {
+                                let raw = &buf[..used.min(buf.len())];
+                                let start = raw
+                                    .iter()
+                                    .position(|b| !b.is_ascii_whitespace())
+                                    .unwrap_or(raw.len());
+                                raw[start..].to_vec()
+                            });
                             buf.drain(..used.min(buf.len()));
                             parsed = true;
                             if events.send(ConnEvent::Message { from: peer, message, text }).await.is_err() {
