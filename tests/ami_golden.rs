@@ -1907,6 +1907,16 @@ fn pjsip_dial() {
 }
 
 #[test]
+fn sip_headers() {
+    run("sip_headers", true);
+}
+
+#[test]
+fn pjsip_headers() {
+    run("pjsip_headers", true);
+}
+
+#[test]
 fn sip_originate() {
     run("sip_originate", true);
 }

@@ -30,6 +30,7 @@ pub mod record;
 pub mod say;
 pub mod sayunixtime;
 pub mod senddtmf;
+pub mod sipheader;
 pub mod stack;
 pub mod system;
 pub mod touch;
@@ -135,6 +136,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(crate::agi::apps());
     all.extend(background::apps());
     all.extend(senddtmf::apps());
+    all.extend(sipheader::apps());
     all.extend(bridge::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());

@@ -309,6 +309,10 @@ pub trait Driver: Send + Sync {
     /// `ast_sendtext_data`: text for the device, of `content_type` (none:
     /// the driver's default); a driver without text support drops it.
     fn send_text(&self, _chan: &Arc<Channel>, _body: &str, _content_type: Option<&str>) {}
+    /// A SIP call's headers, for the SIP header functions.
+    fn sip_headers(&self) -> Option<Arc<sip::callheaders::CallHeaders>> {
+        None
+    }
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).

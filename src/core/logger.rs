@@ -357,9 +357,17 @@ tokio::task_local! {
     pub static CALLID: u32;
 }
 
-/// The call id of the current task, if it serves a call.
+/// The call id of the current task, if it serves a call (0: none, see
+/// [`off_call`]).
 pub fn current_callid() -> Option<u32> {
-    CALLID.try_with(|c| *c).ok()
+    CALLID.try_with(|c| *c).ok().filter(|&c| c != 0)
+}
+
+/// Runs `f` as a thread that serves no call would: what it logs carries
+/// no call id (a message res_pjsip logs from a session's serializer
+/// rather than from the channel's own thread).
+pub fn off_call<R>(f: impl FnOnce() -> R) -> R {
+    CALLID.sync_scope(0, f)
 }
 
 pub struct Logger {

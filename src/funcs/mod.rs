@@ -29,6 +29,7 @@ pub mod queue;
 pub mod rand;
 pub mod sha1;
 pub mod shell;
+pub mod sipheader;
 pub mod sprintf;
 pub mod strings;
 pub mod sysinfo;
@@ -142,6 +143,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
     all.extend(presencestate::functions());
+    all.extend(sipheader::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
     all.extend(crate::apps::confbridge::functions());
@@ -391,9 +393,12 @@ pub const ASTERISK_FUNCTIONS: &[&str] = &[
     "PJSIP_ENDPOINT",
     "PJSIP_HEADER",
     "PJSIP_HEADERS",
+    "PJSIP_HEADER_PARAM",
+    "PJSIP_INHERITABLE_HEADER",
     "PJSIP_MEDIA_OFFER",
     "PJSIP_PARSE_URI",
     "PJSIP_RESPONSE_HEADER",
+    "PJSIP_RESPONSE_HEADERS",
     "PJSIP_SEND_SESSION_REFRESH",
     "POP",
     "PP_EACH_EXTENSION",

@@ -143,14 +143,19 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
         }
         (EventKind::VarSet { variable, value }, c) => {
             let mut body = c.map(|c| channel_state(c, "")).unwrap_or_default();
-            let _ = write!(body, "Variable: {variable}\r\nValue: {value}\r\n");
+            // The value goes out C-escaped (stasis_channels.c's varset_to_ami).
+            let _ = write!(
+                body,
+                "Variable: {variable}\r\nValue: {}\r\n",
+                escape_c(value)
+            );
             push(class::DIALPLAN, "VarSet", body);
         }
         (EventKind::GlobalVarSet { variable, value }, _) => {
             push(
                 class::DIALPLAN,
                 "VarSet",
-                format!("Variable: {variable}\r\nValue: {value}\r\n"),
+                format!("Variable: {variable}\r\nValue: {}\r\n", escape_c(value)),
             );
         }
         (EventKind::HangupRequest { cause, tech_cause }, Some(c)) => {

@@ -63,6 +63,13 @@ impl VarList {
         Some(self.entries.remove(pos).1)
     }
 
+    /// Drops, without any event, the variables `keep` refuses (given the
+    /// stored name and the value), as an application walking the
+    /// channel's list does.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &str) -> bool) {
+        self.entries.retain(|(n, v)| keep(n, v));
+    }
+
     /// Newest first, names as stored.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))

@@ -4,6 +4,7 @@
 //! ([`endpoint`]) and in what they write on the wire ([`style`]), not in
 //! how calls work.
 
+pub mod callheaders;
 pub mod endpoint;
 pub mod notify;
 pub mod outbound;

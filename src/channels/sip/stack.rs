@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use super::callheaders::{self, CallHeaders};
 use super::endpoint::{self, Endpoint, Flavor};
 use super::outbound;
 use super::qualify;
@@ -80,6 +81,9 @@ pub struct Outgoing {
     auths: Vec<endpoint::OutboundAuth>,
     /// Its session-timer settings.
     timers: timer::Policy,
+    /// What the header functions added for its INVITE (pjsip), and
+    /// where chan_sip keeps the INVITE once sent.
+    headers: Arc<CallHeaders>,
 }
 
 impl std::fmt::Debug for Outgoing {
@@ -367,6 +371,7 @@ impl SipStack {
             range: PortRange::from_conf(&loaded.rtp),
             endpoints: None,
             restored,
+            raw_heads: HashMap::new(),
         };
         drop(loaded);
         tokio::spawn(task.run(rx, conn_rx));
@@ -542,6 +547,7 @@ impl SipStack {
         ep.groups.apply(&chan);
         let key = random_u64() | 1 << 63;
         let remote_gone = Arc::new(AtomicBool::new(false));
+        let headers = Arc::new(CallHeaders::default());
         chan.set_driver(Arc::new(CallDriver {
             key,
             commands: self.commands.clone(),
@@ -552,6 +558,7 @@ impl SipStack {
             outgoing: true,
             mohinterpret: ep.mohinterpret.clone(),
             sys: Arc::downgrade(sys),
+            headers: headers.clone(),
         }));
         chan.set_media_port(rtp.clone());
         rtp.set_smoothing(self.flavor == Flavor::ChanSip);
@@ -580,6 +587,7 @@ impl SipStack {
             mohsuggest: ep.mohsuggest.clone(),
             auths: ep.outbound_auths.clone(),
             timers: ep.timers,
+            headers,
         });
         Ok((chan, out))
     }
@@ -792,6 +800,10 @@ struct Task {
     endpoints: Option<(Arc<crate::core::Loaded>, Arc<Vec<Endpoint>>)>,
     /// Registrations AstDB brought back, announced once the task runs.
     restored: Vec<regstore::Restored>,
+    /// The text (up to the blank line) of the INVITEs in the datagram
+    /// being handled, by Call-ID: the header functions read headers as
+    /// written, which the parsed message no longer says.
+    raw_heads: HashMap<String, String>,
 }
 
 /// Drives a channel's answer/hangup/indicate into the task.
@@ -807,6 +819,8 @@ struct CallDriver {
     /// The music class a HOLD from its bridge plays (`mohinterpret`).
     mohinterpret: String,
     sys: std::sync::Weak<System>,
+    /// What the SIP header functions read and write.
+    headers: Arc<CallHeaders>,
 }
 
 impl Driver for CallDriver {
@@ -876,9 +890,23 @@ impl Driver for CallDriver {
         Some(self.call_id.clone())
     }
 
+    fn sip_headers(&self) -> Option<Arc<CallHeaders>> {
+        Some(self.headers.clone())
+    }
+
     fn rtp_quality(&self) -> Option<[String; 5]> {
         Some(self.rtp.quality())
     }
+}
+
+/// A message's text up to (not including) its blank line.
+fn raw_head(bytes: &[u8]) -> String {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(bytes.len());
+    crate::core::raw::decode(&bytes[..end]).into_owned()
 }
 
 /// Why an inbound request was turned away before a channel existed.
@@ -925,6 +953,7 @@ impl Task {
             self.qualify_due(Instant::now());
             self.sweep(Instant::now());
             self.drain().await;
+            self.raw_heads.clear();
             self.share_dialogs();
         }
     }
@@ -959,7 +988,15 @@ impl Task {
     /// which goes to the same core as a datagram.
     fn conn_event(&mut self, ev: tcp::ConnEvent) {
         self.conns.on_event(&ev);
-        if let tcp::ConnEvent::Message { from, message } = ev {
+        if let tcp::ConnEvent::Message {
+            from,
+            message,
+            text,
+        } = ev
+        {
+            if let (Some(text), Ok(call_id)) = (text, message.headers().call_id()) {
+                self.raw_heads.insert(call_id.to_string(), raw_head(&text));
+            }
             self.tx.handle(
                 Instant::now(),
                 Input::Message {
@@ -992,6 +1029,11 @@ impl Task {
         }
         match parse_datagram_tolerant(bytes) {
             Ok((message, defects)) if defects.iter().all(|d| self.flavor.tolerates(d)) => {
+                if callheaders::text_wanted(&message)
+                    && let Ok(call_id) = message.headers().call_id()
+                {
+                    self.raw_heads.insert(call_id.to_string(), raw_head(bytes));
+                }
                 self.tx.handle(
                     Instant::now(),
                     Input::Message {
@@ -1762,6 +1804,27 @@ impl Task {
         };
         call.last_msg = format!("Rx: {}", req.method);
         self.changed.push(key);
+        // chan_sip takes each new INVITE or BYE of the dialog as its
+        // `initreq` (what SIP_HEADER reads from then on); pjsip adds a
+        // re-INVITE's headers to the session's list.
+        if matches!(req.method, Method::Invite | Method::Bye)
+            && let Some(h) = call.chan.driver().and_then(|d| d.sip_headers())
+        {
+            let head = req
+                .headers
+                .call_id()
+                .ok()
+                .and_then(|c| self.raw_heads.get(c).cloned())
+                .unwrap_or_else(|| raw_head(&req.to_bytes()));
+            match (self.flavor, &req.method) {
+                (Flavor::ChanSip, _) => h.set_initial(&head),
+                (Flavor::Pjsip, Method::Invite) => h.with_session(|list| {
+                    list.get_or_insert_with(Vec::new)
+                        .extend(callheaders::pjsip_list(&head));
+                }),
+                _ => {}
+            }
+        }
         if let Some(d) = call.dialog.as_mut()
             && d.on_request(&req).is_err()
         {
@@ -2752,16 +2815,29 @@ impl Task {
         chan.lock().dialed.number = Some(exten.clone());
         ep.groups.apply(&chan);
         let remote_gone = Arc::new(AtomicBool::new(false));
+        let call_id = req.headers.call_id().unwrap_or_default();
+        // The text the request came in; should it be missing, the one
+        // the parsed request makes.
+        let head = self
+            .raw_heads
+            .get(call_id)
+            .cloned()
+            .unwrap_or_else(|| raw_head(&req.to_bytes()));
+        let headers = Arc::new(match self.flavor {
+            Flavor::ChanSip => CallHeaders::chan_sip_inbound(&head),
+            Flavor::Pjsip => CallHeaders::pjsip_inbound(&head),
+        });
         chan.set_driver(Arc::new(CallDriver {
             key,
             commands: self.commands_tx.clone(),
             flavor: self.flavor,
             rtp: rtp.clone(),
-            call_id: req.headers.call_id().unwrap_or_default().to_string(),
+            call_id: call_id.to_string(),
             remote_gone: remote_gone.clone(),
             outgoing: false,
             mohinterpret: ep.mohinterpret.clone(),
             sys: Arc::downgrade(&self.sys),
+            headers,
         }));
         chan.set_media_port(rtp.clone());
         rtp.start(&chan);
@@ -2975,6 +3051,10 @@ impl Task {
                 if out.timers.mode == timer::Mode::Always {
                     h.push("Session-Expires", out.timers.expires.to_string());
                 }
+                // SIPAddHeader's headers follow Supported (transmit_invite).
+                for (name, value) in callheaders::chan_sip_added(&out.chan.lock().vars) {
+                    h.push(&name, value);
+                }
             }
             Flavor::Pjsip => {
                 h.push("Allow", style::PJSIP_ALLOW);
@@ -2987,6 +3067,11 @@ impl Task {
                     h.push("Supported", "timer, replaces, norefersub, histinfo");
                     h.push("Session-Expires", out.timers.expires.to_string());
                     h.push("Min-SE", out.timers.min_se.to_string());
+                }
+                // PJSIP_HEADER's headers: res_pjsip_header_funcs adds them
+                // before pjsip's own Max-Forwards and User-Agent.
+                for (name, value) in out.headers.take_session() {
+                    h.push(&name, value);
                 }
                 h.push("Max-Forwards", "70");
                 h.push("User-Agent", self.flavor.user_agent());
@@ -3003,6 +3088,9 @@ impl Task {
         };
         // The transaction layer gave the Via its branch; keep what was sent.
         let sent = self.tx.request(id).cloned().unwrap_or(req);
+        if self.flavor == Flavor::ChanSip {
+            out.headers.set_initial(&raw_head(&sent.to_bytes()));
+        }
         self.by_tx.insert(id, out.key);
         self.by_dialog.insert((call_id, tag.clone()), out.key);
         // Calls to a peer name the dialog's user after it.
@@ -3121,6 +3209,20 @@ impl Task {
                     call.dialog = Some(d);
                     let peer = call.peer;
                     if call.state == CallState::Proceeding {
+                        // pjsip keeps the answer's headers for
+                        // PJSIP_RESPONSE_HEADER (a 200 while connecting).
+                        if flavor == Flavor::Pjsip
+                            && resp.status == 200
+                            && let Some(h) = chan.driver().and_then(|d| d.sip_headers())
+                        {
+                            let head = resp
+                                .headers
+                                .call_id()
+                                .ok()
+                                .and_then(|c| self.raw_heads.get(c).cloned())
+                                .unwrap_or_else(|| raw_head(&resp.to_bytes()));
+                            h.set_response(&head);
+                        }
                         call.state = CallState::Confirmed;
                         chan.set_state(ChanState::Up);
                         chan.wake();

@@ -40,6 +40,8 @@ pub enum ConnEvent {
     Message {
         from: SocketAddr,
         message: Message,
+        /// The text of a message the SIP header functions may read.
+        text: Option<Vec<u8>>,
     },
     Closed {
         peer: SocketAddr,
@@ -276,9 +278,17 @@ async fn pump(
                 loop {
                     match parse_stream(&buf) {
                         Ok(Some((message, used))) => {
+                            let text = super::callheaders::text_wanted(&message).then(|| {
+                                let raw = &buf[..used.min(buf.len())];
+                                let start = raw
+                                    .iter()
+                                    .position(|b| !b.is_ascii_whitespace())
+                                    .unwrap_or(raw.len());
+                                raw[start..].to_vec()
+                            });
                             buf.drain(..used.min(buf.len()));
                             parsed = true;
-                            if events.send(ConnEvent::Message { from: peer, message }).await.is_err() {
+                            if events.send(ConnEvent::Message { from: peer, message, text }).await.is_err() {
                                 return CloseReason::StackGone;
                             }
                         }
