@@ -122,6 +122,23 @@ pub fn build(config_file: &Path) -> Report {
             }
         }
     }
+    // Dynamic features run applications too.
+    for item in &loaded.features.applicationmap {
+        let Some(origin) = &item.origin else {
+            continue;
+        };
+        let place = format!("{}:{}", origin.file.display(), origin.line);
+        add_use(&mut apps, &item.app, place);
+        for message in crate::apps::unsupported_uses(&item.app, &item.app_data) {
+            report.diagnostics.push(crate::config::Diagnostic {
+                severity: Severity::Notice,
+                file: origin.file.to_path_buf(),
+                line: origin.line,
+                column: 1,
+                message,
+            });
+        }
+    }
     let to_usage = |map: BTreeMap<String, Vec<String>>, f: fn(&str) -> Option<Support>| {
         map.into_iter()
             .map(|(name, places)| Usage {

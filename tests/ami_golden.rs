@@ -2519,6 +2519,11 @@ fn sip_disconnect_feature() {
 }
 
 #[test]
+fn sip_dynamic_features() {
+    run("sip_dynamic_features", true);
+}
+
+#[test]
 fn sip_blindxfer_feature() {
     run("sip_blindxfer_feature", true);
 }

@@ -437,7 +437,13 @@ pub fn moh_stop(ctx: &AppCtx) {
 /// What a driver does with a HOLD (`held`) or UNHOLD indication it plays
 /// itself: music on hold in the `interpret` class (its `mohinterpret`),
 /// or silence again.
-pub fn indicate_hold(sys: Option<Arc<System>>, chan: &Arc<Channel>, held: bool, interpret: &str) {
+pub fn indicate_hold(
+    sys: Option<Arc<System>>,
+    chan: &Arc<Channel>,
+    held: bool,
+    music_class: Option<&str>,
+    interpret: &str,
+) {
     let Some(sys) = sys else {
         return;
     };
@@ -447,7 +453,7 @@ pub fn indicate_hold(sys: Option<Arc<System>>, chan: &Arc<Channel>, held: bool, 
     };
     if held {
         let interpret = Some(interpret).filter(|c| !c.is_empty());
-        let _ = moh_start_interpreting(&ctx, None, interpret);
+        let _ = moh_start_interpreting(&ctx, music_class.filter(|c| !c.is_empty()), interpret);
     } else {
         moh_stop(&ctx);
     }

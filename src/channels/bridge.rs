@@ -465,19 +465,19 @@ impl Bridge {
         self.remove(chan);
         // A hold still on is completed as the channel leaves its bridge.
         if chan.is_held() {
-            chan.indicate_hold(false);
+            chan.indicate_hold(false, None);
         }
     }
 
     /// A HOLD (or UNHOLD) frame to every member but `from`
     /// (`ast_bridge_queue_everyone_else`, as `ast_bridge_channel_write_hold`
     /// and bridge_basic's `bridge_hold` send them).
-    pub fn indicate_hold(&self, from: Option<&Channel>, held: bool) {
+    pub fn indicate_hold(&self, from: Option<&Channel>, held: bool, music_class: Option<&str>) {
         for m in self.members() {
             if from.is_some_and(|f| std::ptr::eq(f, m.as_ref())) {
                 continue;
             }
-            m.indicate_hold(held);
+            m.indicate_hold(held, music_class);
         }
     }
 
@@ -809,7 +809,7 @@ pub fn blind_transfer(
         name: "Unhold".into(),
         body: String::new(),
     });
-    bridge.indicate_hold(Some(transferer), false);
+    bridge.indicate_hold(Some(transferer), false, None);
     // set_transfer_variables_all: the transferer learns whom it
     // transferred, the others who transferred them.
     let peer_names = transferer.get_var("BRIDGEPEER").unwrap_or_default();

@@ -170,7 +170,7 @@ pub async fn attended_transfer_feature(
     let conf = crate::funcs::features::channel_features(&sys.loaded().features, transferer);
     let g = &conf.general;
     let context = transfer_context(transferer);
-    hold(transferer);
+    hold(transferer, None);
     let Some(exten) = grab_transfer(&ctx, &context).await else {
         ctx.verbose(
             3,
@@ -393,16 +393,16 @@ impl Transfer {
             }
             (CallingTarget, Complete | TransfererHangup) => {
                 // The transferer is with the target: its peer's hold ends.
-                self.orig.indicate_hold(None, false);
+                self.orig.indicate_hold(None, false, None);
                 Next::Blond
             }
             (Hesitant, Complete | TransfererHangup) => Next::Blond,
             (Consulting, Complete | TransfererHangup) => {
-                self.orig.indicate_hold(None, false);
+                self.orig.indicate_hold(None, false, None);
                 Next::Complete
             }
             (DoubleChecking, Complete | TransfererHangup) => {
-                self.second.indicate_hold(None, false);
+                self.second.indicate_hold(None, false, None);
                 Next::Complete
             }
             (CallingTarget, TargetAnswer) => Next::To(Consulting),
@@ -422,18 +422,18 @@ impl Transfer {
             }
             (CallingTarget, Swap) => Next::To(Hesitant),
             (Hesitant, Swap) => {
-                hold(&self.transferer);
+                hold(&self.transferer, None);
                 Next::To(CallingTarget)
             }
             (Consulting, Swap) => {
-                hold(&self.transferer);
+                hold(&self.transferer, None);
                 self.move_transferer(false);
                 unhold(&self.transferer);
                 self.update_connected_lines();
                 Next::To(DoubleChecking)
             }
             (DoubleChecking, Swap) => {
-                hold(&self.transferer);
+                hold(&self.transferer, None);
                 self.move_transferer(true);
                 unhold(&self.transferer);
                 self.update_connected_lines();

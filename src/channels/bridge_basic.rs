@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::Channel;
 use super::bridge::{Bridge, Optimized};
-use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step, detected_name};
+use super::features::{FeatureFlags, Hook, Hooks, Matcher, Step, detected_name, dynamic_features};
 use super::media::DigitReader;
 use crate::apps::AppCtx;
 use crate::apps::playback::{Streamed, stream_file};
@@ -67,9 +67,23 @@ impl Member {
     fn new(sys: &System, chan: &Arc<Channel>) -> Member {
         let conf = crate::funcs::features::channel_features(&sys.loaded().features, chan);
         let flags = chan.lock().props.dtmf_features.unwrap_or_default();
+        let mut hooks = Hooks::builtin(flags, &conf.featuremap);
+        let names = chan.get_var("DYNAMIC_FEATURES").unwrap_or_default();
+        let (items, unknown) = dynamic_features(&conf, &names);
+        for name in unknown {
+            sys.pbx.logger.warning(
+                crate::site!("features_config.c", 1463, "ast_get_chan_applicationmap"),
+                None,
+                &format!(
+                    "Unknown DYNAMIC_FEATURES item '{name}' on channel {}.",
+                    chan.name
+                ),
+            );
+        }
+        hooks.add_dynamic(items);
         Member {
             chan: chan.clone(),
-            keys: Keypad::new(Hooks::builtin(flags, &conf.featuremap), conf.clone()),
+            keys: Keypad::new(hooks, conf.clone()),
         }
     }
 }
@@ -561,6 +575,16 @@ async fn run_hook(
             crate::apps::monitor::automon(sys, chan, other).await;
             None
         }
+        Hook::Dynamic(item) => {
+            chan.set_tap(None);
+            other.set_tap(None);
+            let kicked = run_dynamic_feature(sys, chan, other, &item).await;
+            if let Some(kicked) = kicked {
+                return Some(Ended::Disconnect(kicked));
+            }
+            connect_audio(chan, other);
+            None
+        }
         Hook::ParkCall => {
             // res_parking's parkcall: the peer goes to the parker's lot.
             chan.set_tap(None);
@@ -586,16 +610,63 @@ async fn run_hook(
     }
 }
 
+/// A dynamic feature `chan` keyed (`dynamic_dtmf_hook_trip`): its
+/// application runs on `chan` itself or on `other`, which first learns
+/// the feature's name and who keyed it; with a music class the rest of
+/// the bridge is held meanwhile (`ast_bridge_channel_run_app`). An
+/// application other than Gosub or Macro that fails (hangs up) kicks the
+/// channel it ran on out of the bridge: that channel is returned.
+async fn run_dynamic_feature(
+    sys: &Arc<System>,
+    chan: &Arc<Channel>,
+    other: &Arc<Channel>,
+    item: &crate::config::views::features::AppMapItem,
+) -> Option<Arc<Channel>> {
+    let runner = if item.activate_on_self { chan } else { other };
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan: runner.clone(),
+    };
+    ctx.set_var("DYNAMIC_FEATURENAME", Some(&item.name));
+    ctx.set_var("DYNAMIC_WHO_ACTIVATED", Some(&chan.name));
+    let music = Some(item.moh_class.as_str()).filter(|c| !c.is_empty());
+    if music.is_some() {
+        hold(runner, music);
+    }
+    // run_app_helper: Gosub and Macro run as subroutines, whose outcome
+    // does not count; any other application gets its arguments
+    // substituted (`ast_pbx_exec_application`).
+    let failed = if item.app.eq_ignore_ascii_case("Gosub") {
+        let _ = crate::apps::stack::gosub_from_outside(&ctx, &item.app_data, false).await;
+        false
+    } else if item.app.eq_ignore_ascii_case("Macro") {
+        let _ = crate::apps::exec::exec_application(&ctx, "Macro", &item.app_data).await;
+        false
+    } else {
+        let args = ctx.substitute(&item.app_data);
+        let res = crate::apps::exec::exec_application(&ctx, &item.app, &args).await;
+        runner.publish_snapshot();
+        res.is_err()
+    };
+    if music.is_some() {
+        unhold(runner);
+    }
+    failed.then(|| runner.clone())
+}
+
 /// Puts the other members on hold (`ast_bridge_channel_write_hold`):
 /// the Hold event, and the HOLD indication to the rest of its bridge.
-pub(super) fn hold(chan: &Channel) {
+pub(super) fn hold(chan: &Channel, music_class: Option<&str>) {
+    let music_class = music_class.filter(|c| !c.is_empty());
     chan.emit(EventKind::Manager {
         class: crate::manager::class::CALL,
         name: "Hold".into(),
-        body: String::new(),
+        body: music_class
+            .map(|c| format!("MusicClass: {c}\r\n"))
+            .unwrap_or_default(),
     });
     if let Some(b) = chan.bridge() {
-        b.indicate_hold(Some(chan), true);
+        b.indicate_hold(Some(chan), true, music_class);
     }
 }
 
@@ -606,7 +677,7 @@ pub(super) fn unhold(chan: &Channel) {
         body: String::new(),
     });
     if let Some(b) = chan.bridge() {
-        b.indicate_hold(Some(chan), false);
+        b.indicate_hold(Some(chan), false, None);
     }
 }
 
@@ -640,7 +711,7 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
         crate::site!("bridge_basic.c", 3530, "feature_blind_transfer"),
         &format!("Channel {}: Started DTMF blind transfer.", chan.name),
     );
-    hold(chan);
+    hold(chan, None);
     let context = transfer_context(chan);
     let Some(exten) = grab_transfer(&ctx, &context).await else {
         unhold(chan);

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::views::features::{FeatureMap, FeaturesGeneral};
+use crate::config::views::features::{AppMapItem, FeatureMap, FeaturesConf, FeaturesGeneral};
 
 /// The features a channel may use in a bridge (`AST_FEATURE_*` flags).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +122,15 @@ pub enum Hook {
     AtxferComplete,
     AtxferThreeway,
     AtxferSwap,
+    /// An `[applicationmap]` item the channel's DYNAMIC_FEATURES names.
+    Dynamic(AppMapItem),
 }
 
 impl Hook {
     /// The feature's name in features.conf.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
+            Hook::Dynamic(item) => &item.name,
             Hook::BlindTransfer => "blindxfer",
             Hook::AttendedTransfer => "atxfer",
             Hook::Disconnect => "disconnect",
@@ -202,14 +205,26 @@ impl Hooks {
         hooks
     }
 
-    /// Adds a hook, kept sorted by code as Asterisk's container is; an
-    /// empty code adds nothing.
+    /// Adds a hook, kept sorted by code as Asterisk's container is; a
+    /// hook with the same code is replaced (the container replaces
+    /// duplicates); an empty code adds nothing.
     pub fn add(&mut self, code: &str, hook: Hook) {
         if code.is_empty() {
             return;
         }
-        let at = self.0.partition_point(|(c, _)| c.as_str() <= code);
-        self.0.insert(at, (code.to_string(), hook));
+        match self.0.binary_search_by(|(c, _)| c.as_str().cmp(code)) {
+            Ok(at) => self.0[at].1 = hook,
+            Err(at) => self.0.insert(at, (code.to_string(), hook)),
+        }
+    }
+
+    /// Adds the dynamic features (`setup_bridge_features_dynamic`), after
+    /// the built-in ones so a dynamic feature on the same code wins.
+    pub fn add_dynamic(&mut self, items: Vec<AppMapItem>) {
+        for item in items {
+            let code = item.dtmf.clone();
+            self.add(&code, Hook::Dynamic(item));
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -228,6 +243,44 @@ impl Hooks {
     fn find_partial(&self, prefix: &str) -> Option<&(String, Hook)> {
         self.0.iter().find(|(c, _)| c.starts_with(prefix))
     }
+}
+
+/// The applicationmap items a channel's DYNAMIC_FEATURES names
+/// (`ast_get_chan_applicationmap`): `#`-separated feature group names
+/// (each group's items, with the group's code when it gives one) or item
+/// names, ordered by item name. The second list holds the names that are
+/// neither, which Asterisk warns about.
+pub fn dynamic_features(conf: &FeaturesConf, names: &str) -> (Vec<AppMapItem>, Vec<String>) {
+    let mut items: Vec<AppMapItem> = Vec::new();
+    let mut unknown = Vec::new();
+    if names.is_empty() {
+        return (items, unknown);
+    }
+    for name in names.split('#') {
+        if let Some(group) = conf
+            .groups
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name))
+        {
+            for (item_name, code) in &group.items {
+                let Some(item) = conf.app(item_name) else {
+                    continue;
+                };
+                let mut item = item.clone();
+                if !code.is_empty() {
+                    item.dtmf = code.clone();
+                }
+                items.push(item);
+            }
+        } else if let Some(item) = conf.app(name) {
+            items.push(item.clone());
+        } else {
+            unknown.push(name.to_string());
+        }
+    }
+    // A sorted list that allows duplicates: a stable sort by name.
+    items.sort_by_key(|i| i.name.to_ascii_lowercase());
+    (items, unknown)
 }
 
 /// Asterisk keeps at most this many collected digits.
@@ -403,6 +456,59 @@ mod tests {
         assert_eq!(m.expire(t0 + Duration::from_millis(999)), None);
         assert_eq!(m.expire(t0 + wait), Some(Step::Flush("#".into())));
         assert_eq!(m.expire(t0 + wait * 2), None);
+    }
+
+    fn item(name: &str, dtmf: &str) -> AppMapItem {
+        AppMapItem {
+            name: name.into(),
+            dtmf: dtmf.into(),
+            activate_on_self: true,
+            app: "Playback".into(),
+            app_data: "beep".into(),
+            moh_class: String::new(),
+            origin: None,
+        }
+    }
+
+    #[test]
+    fn dynamic_features_come_from_items_and_groups() {
+        use crate::config::views::features::FeatureGroup;
+        let conf = FeaturesConf {
+            applicationmap: vec![item("beep", "*7"), item("zap", "*9")],
+            groups: vec![FeatureGroup {
+                name: "Staff".into(),
+                items: vec![("zap".into(), "*0".into()), ("beep".into(), String::new())],
+            }],
+            ..FeaturesConf::default()
+        };
+        let (items, unknown) = dynamic_features(&conf, "ZAP#nothing#staff#");
+        let codes: Vec<_> = items
+            .iter()
+            .map(|i| (i.name.as_str(), i.dtmf.as_str()))
+            .collect();
+        assert_eq!(codes, [("beep", "*7"), ("zap", "*9"), ("zap", "*0")]);
+        assert_eq!(unknown, ["nothing", ""]);
+        assert_eq!(dynamic_features(&conf, ""), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn a_dynamic_feature_replaces_a_builtin_on_the_same_code() {
+        let mut hooks = freepbx();
+        hooks.add_dynamic(vec![item("mine", "**"), item("other", "*5")]);
+        let mut m = Matcher::default();
+        let t0 = Instant::now();
+        let wait = Duration::from_millis(1000);
+        assert_eq!(m.digit(&hooks, '*', t0, wait), Step::Collecting);
+        assert_eq!(
+            m.digit(&hooks, '*', t0, wait),
+            Step::Run(Hook::Dynamic(item("mine", "**")))
+        );
+        assert_eq!(hooks.code(&Hook::Disconnect), None);
+        assert_eq!(m.digit(&hooks, '*', t0, wait), Step::Collecting);
+        assert_eq!(
+            m.digit(&hooks, '5', t0, wait),
+            Step::Run(Hook::Dynamic(item("other", "*5")))
+        );
     }
 
     #[test]

@@ -337,16 +337,16 @@ impl Driver for LocalDriver {
     /// and plays music on hold itself (toward the other half), unless it
     /// was asked not to (`/m`): then the other half passes them on to its
     /// bridge.
-    fn hold(&self, chan: &Arc<Channel>, held: bool) {
+    fn hold(&self, chan: &Arc<Channel>, held: bool, music_class: Option<&str>) {
         if self.pvt.options.contains('m') {
             if let Some(other) = chan.peer()
                 && let Some(bridge) = other.bridge()
             {
-                bridge.indicate_hold(Some(&other), held);
+                bridge.indicate_hold(Some(&other), held, music_class);
             }
             return;
         }
-        crate::apps::moh::indicate_hold(self.sys.upgrade(), chan, held, "");
+        crate::apps::moh::indicate_hold(self.sys.upgrade(), chan, held, music_class, "");
     }
 
     fn answer(&self, chan: &Arc<Channel>) {

@@ -304,8 +304,9 @@ pub trait Driver: Send + Sync {
     /// The channel's connected line was updated (`ast_indicate_data` of
     /// a connected-line frame), already set on the channel.
     fn connected_line(&self, _chan: &Arc<Channel>) {}
-    /// A HOLD (`held`) or UNHOLD indication reached the channel.
-    fn hold(&self, _chan: &Arc<Channel>, _held: bool) {}
+    /// A HOLD (`held`) or UNHOLD indication reached the channel; a HOLD
+    /// may carry the music class its sender suggests.
+    fn hold(&self, _chan: &Arc<Channel>, _held: bool, _music_class: Option<&str>) {}
     /// `ast_sendtext_data`: text for the device, of `content_type` (none:
     /// the driver's default); a driver without text support drops it.
     fn send_text(&self, _chan: &Arc<Channel>, _body: &str, _content_type: Option<&str>) {}
@@ -579,7 +580,7 @@ impl Channel {
     /// device's state worked out again (`chan_pjsip_indicate`); then the
     /// driver acts on it. Nothing reaches a channel being hung up
     /// (`indicate_data_internal`).
-    pub fn indicate_hold(self: &Arc<Self>, held: bool) {
+    pub fn indicate_hold(self: &Arc<Self>, held: bool, music_class: Option<&str>) {
         if self.check_hangup() {
             return;
         }
@@ -588,7 +589,7 @@ impl Channel {
             self.device_state_changed();
         }
         if let Some(d) = self.driver() {
-            d.hold(self, held);
+            d.hold(self, held, music_class);
         }
     }
 

@@ -882,8 +882,14 @@ impl Driver for CallDriver {
 
     /// Both drivers play music on hold to a channel its bridge holds
     /// (`sip_indicate`, `chan_pjsip_indicate` without `moh_passthrough`).
-    fn hold(&self, chan: &Arc<Channel>, held: bool) {
-        crate::apps::moh::indicate_hold(self.sys.upgrade(), chan, held, &self.mohinterpret);
+    fn hold(&self, chan: &Arc<Channel>, held: bool, music_class: Option<&str>) {
+        crate::apps::moh::indicate_hold(
+            self.sys.upgrade(),
+            chan,
+            held,
+            music_class,
+            &self.mohinterpret,
+        );
     }
 
     fn pvt_uniqueid(&self) -> Option<String> {
@@ -1975,7 +1981,8 @@ impl Task {
                 // The queued HOLD/UNHOLD frame goes through the bridge to
                 // the other members, which indicate it.
                 if let Some(b) = chan.bridge() {
-                    b.indicate_hold(Some(&chan), held);
+                    let suggested = Some(call.mohsuggest.as_str()).filter(|c| !c.is_empty());
+                    b.indicate_hold(Some(&chan), held, suggested);
                 }
             }
         }

@@ -144,6 +144,9 @@ pub struct AppMapItem {
     pub app: String,
     pub app_data: String,
     pub moh_class: String,
+    /// Where it was configured (check-config reports its application).
+    #[serde(skip)]
+    pub origin: Option<crate::config::Origin>,
 }
 
 /// A feature group: applicationmap items, with optional other DTMF.
@@ -240,12 +243,14 @@ pub fn set_general(g: &mut FeaturesGeneral, name: &str, value: &str) -> Result<b
 
 /// `applicationmap_handler`.
 fn parse_appmap(v: &Variable) -> Result<AppMapItem, String> {
-    let mut args = v.value.splitn(5, ',');
-    let dtmf = args.next().unwrap_or("").trim();
-    let activate_on = args.next().unwrap_or("").trim();
-    let app = args.next().unwrap_or("").trim();
-    let mut app_data = args.next().map(str::trim).unwrap_or("").to_string();
-    let mut moh_class = args.next().map(str::trim).unwrap_or("").to_string();
+    // AST_STANDARD_APP_ARGS: commas inside App(...) do not split.
+    let fields = crate::apps::separate_args(&v.value, ',', 5);
+    let mut args = fields.iter().map(|f| f.trim());
+    let dtmf = args.next().unwrap_or("");
+    let activate_on = args.next().unwrap_or("");
+    let app = args.next().unwrap_or("");
+    let mut app_data = args.next().unwrap_or("").to_string();
+    let mut moh_class = args.next().unwrap_or("").to_string();
     if dtmf.is_empty() || activate_on.is_empty() || app.is_empty() {
         return Err("dtmf,activate_on,application[,arguments[,moh class]]".into());
     }
@@ -283,6 +288,7 @@ fn parse_appmap(v: &Variable) -> Result<AppMapItem, String> {
         app,
         app_data,
         moh_class,
+        origin: Some(v.origin.clone()),
     })
 }
 
@@ -347,31 +353,10 @@ impl View for FeaturesConf {
                             continue;
                         };
                         *slot = v.value.clone();
-                        let lname = v.name.to_ascii_lowercase();
-                        if !v.value.is_empty() && matches!(lname.as_str(), "parkcall") {
-                            line_note(
-                                diags,
-                                Severity::Notice,
-                                v,
-                                format!(
-                                    "[featuremap] {}: Asterism does not run this feature yet (the code is matched in bridges and logged)",
-                                    v.name
-                                ),
-                            );
-                        }
                     }
                 }
                 "applicationmap" => {
                     for v in &cat.variables {
-                        line_note(
-                            diags,
-                            Severity::Notice,
-                            v,
-                            format!(
-                                "[applicationmap] {}: Asterism does not run dynamic features (DYNAMIC_FEATURES) yet",
-                                v.name
-                            ),
-                        );
                         match parse_appmap(v) {
                             Ok(item) => {
                                 conf.applicationmap
@@ -466,16 +451,14 @@ mod tests {
                 &[
                     ("b", "#9,peer,Playback(tt-monkeys),quiet"),
                     ("A", "*7,caller/both,NoOp,\"x\""),
+                    ("C", "*8,peer,UserEvent(E,A: 1,B: 2),quiet"),
                 ],
             ),
             category("features.conf", "grp", &[("a", ""), ("b", "#5")]),
         ]);
         let mut d = Vec::new();
         let f = FeaturesConf::from_config(&cfg, &mut d);
-        // Read, and reported as not run yet (check-config), once each.
-        assert_eq!(d.len(), 2, "{d:?}");
-        assert!(d.iter().all(|x| x.severity == Severity::Notice
-            && x.message.contains("does not run dynamic features")));
+        assert!(d.is_empty(), "{d:?}");
         assert_eq!(f.applicationmap[0].name, "A");
         assert_eq!(f.applicationmap[0].app_data, "x");
         let b = f.app("B").expect("b");
@@ -484,6 +467,11 @@ mod tests {
             ("Playback", "tt-monkeys", "quiet")
         );
         assert!(!b.activate_on_self);
+        let c = f.app("c").expect("c");
+        assert_eq!(
+            (c.app.as_str(), c.app_data.as_str(), c.moh_class.as_str()),
+            ("UserEvent", "E,A: 1,B: 2", "quiet")
+        );
         let bad = config(vec![
             category("features.conf", "featuremap", &[("blindxfer", "#1")]),
             category("features.conf", "grp", &[("nosuch", "")]),
