@@ -1966,6 +1966,14 @@ fn pjsip_dtmf() {
     run("pjsip_dtmf", true);
 }
 
+/// ChanIsAvail, WaitDigit, SendText, SetAMAFlags, Originate,
+/// ChannelRedirect and SoftHangup on Local channels: their status
+/// variables as VarSets, the channels they make and hang up.
+#[test]
+fn chanutils_local() {
+    run("chanutils_local", true);
+}
+
 /// ReadExten (app_readexten): SKIP before the answer, an extension ended
 /// by TIMEOUT(digit), a timeout under an indication, `p` with an invalid
 /// extension; READEXTENSTATUS and INVALID_EXTEN as VarSets.
