@@ -115,12 +115,129 @@ pub fn apps() -> Vec<App> {
             syntax: "Set(name=value)",
         },
         App {
+            name: "SetAMAFlags",
+            run: Run::Now(setamaflags),
+            synopsis: "Sets the channel's AMA flags (deprecated: CHANNEL(amaflags)).",
+            syntax: "SetAMAFlags([flag])",
+        },
+        App {
             name: "Wait",
             run: Run::Wait(wait),
             synopsis: "Waits a number of seconds.",
             syntax: "Wait(seconds)",
         },
+        App {
+            name: "WaitDigit",
+            run: Run::Wait(waitdigit),
+            synopsis: "Waits for one digit, optionally one of a set.",
+            syntax: "WaitDigit([seconds[,digits]])",
+        },
     ]
+}
+
+/// `pbx_builtin_setamaflags`: a number as given, else a flag's name.
+fn setamaflags(ctx: &AppCtx, data: &str) -> AppResult {
+    ctx.warning(
+        crate::site!("pbx_builtins.c", 986, "pbx_builtin_setamaflags"),
+        "The SetAMAFlags application is deprecated. Please use the CHANNEL function instead.",
+    );
+    if data.is_empty() {
+        ctx.warning(
+            crate::site!("pbx_builtins.c", 989, "pbx_builtin_setamaflags"),
+            "No parameter passed to SetAMAFlags",
+        );
+        return Ok(());
+    }
+    let flags = if data.as_bytes()[0].is_ascii_digit() {
+        // `%30d` of a string that starts with a digit always reads.
+        crate::funcs::c::scan_long(data, 30).map_or(0, |(n, _)| n as u32)
+    } else {
+        crate::funcs::channel::amaflag(data)
+    };
+    ctx.chan.lock().amaflags = flags;
+    Ok(())
+}
+
+/// `ast_app_parse_timelen`: a number with an optional unit (`h`, `m`,
+/// `s`, `ms`, any case); `unit_ms` is what a bare number counts. None
+/// when it does not read so.
+pub fn parse_timelen(s: &str, unit_ms: f64) -> Option<i32> {
+    let (amount, used) = crate::funcs::c::scan_double_w(s, 30)?;
+    let rest = s.get(used..).unwrap_or("").trim_start();
+    // `%9s`: the next word, at most nine characters of it.
+    let unit: Vec<u8> = rest
+        .bytes()
+        .take_while(|b| !crate::funcs::c::is_space(*b))
+        .take(9)
+        .collect();
+    let scale = match unit.as_slice() {
+        [] => unit_ms,
+        [b'h' | b'H'] => 3_600_000.0,
+        [b's' | b'S'] => 1000.0,
+        [b'm' | b'M'] => 60_000.0,
+        [b'm' | b'M', b's' | b'S'] => 1.0,
+        _ => return None,
+    };
+    let ms = amount * scale;
+    Some(if ms > f64::from(i32::MAX) {
+        i32::MAX
+    } else {
+        crate::funcs::c::d2i(ms)
+    })
+}
+
+/// Any digit `ast_waitfordigit_full` can return (`AST_DIGIT_ANY`).
+const DIGIT_ANY: &str = "0123456789#*ABCD";
+
+fn waitdigit<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        let args = super::separate_args(&data, ',', 2);
+        let ms = args
+            .first()
+            .and_then(|t| parse_timelen(t, 1000.0))
+            .filter(|ms| *ms >= 0);
+        let Some(ms) = ms else {
+            ctx.set_var("WAITDIGITSTATUS", Some("ERROR"));
+            return Ok(());
+        };
+        let digits = args
+            .get(1)
+            .map(String::as_str)
+            .filter(|d| !d.is_empty())
+            .unwrap_or(DIGIT_ANY);
+        let until = std::time::Instant::now() + Duration::from_millis(ms as u64);
+        let mut got = None;
+        // A hung-up channel is cancelled even with no time to wait.
+        let mut cancelled = ctx.chan.check_hangup();
+        while !cancelled {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match ctx.chan.wait_digit(left).await {
+                // Other digits are read and dropped.
+                Ok(Some(d)) if digits.contains(d) => {
+                    got = Some(d);
+                    break;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => cancelled = true,
+            }
+        }
+        if cancelled {
+            ctx.set_var("WAITDIGITSTATUS", Some("CANCEL"));
+            return Err(AppExit::Hangup);
+        }
+        match got {
+            Some(d) => {
+                ctx.set_var("WAITDIGITRESULT", Some(&d.to_string()));
+                ctx.set_var("WAITDIGITSTATUS", Some("DTMF"));
+            }
+            None => ctx.set_var("WAITDIGITSTATUS", Some("TIMEOUT")),
+        }
+        Ok(())
+    })
 }
 
 fn noop(_: &AppCtx, _: &str) -> AppResult {
@@ -545,4 +662,21 @@ fn importvar(ctx: &AppCtx, data: &str) -> AppResult {
 fn raise(ctx: &AppCtx, data: &str) -> AppResult {
     crate::pbx::run::raise_exception(&ctx.chan, data, 0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_timelen;
+
+    #[test]
+    fn time_lengths_read_as_ast_app_parse_timelen() {
+        assert_eq!(parse_timelen("5", 1000.0), Some(5000));
+        assert_eq!(parse_timelen("1.5", 1000.0), Some(1500));
+        assert_eq!(parse_timelen("250ms", 1000.0), Some(250));
+        assert_eq!(parse_timelen("2 m", 1000.0), Some(120_000));
+        assert_eq!(parse_timelen("1H", 1000.0), Some(3_600_000));
+        assert_eq!(parse_timelen("5x", 1000.0), None);
+        assert_eq!(parse_timelen("", 1000.0), None);
+        assert_eq!(parse_timelen("-1", 1000.0), Some(-1000));
+    }
 }

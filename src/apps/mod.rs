@@ -7,6 +7,8 @@ pub mod background;
 pub mod bridge;
 pub mod builtins;
 pub mod cdr;
+pub mod chanisavail;
+pub mod channelredirect;
 pub mod clearhash;
 pub mod confbridge;
 pub mod dial;
@@ -19,6 +21,7 @@ pub mod mixmonitor;
 pub mod moh;
 pub mod monitor;
 pub mod options;
+pub mod originate;
 pub mod park;
 pub mod pickup;
 pub mod playback;
@@ -30,7 +33,9 @@ pub mod record;
 pub mod say;
 pub mod sayunixtime;
 pub mod senddtmf;
+pub mod sendtext;
 pub mod sipheader;
+pub mod softhangup;
 pub mod stack;
 pub mod system;
 pub mod touch;
@@ -140,6 +145,11 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(bridge::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());
+    all.extend(chanisavail::apps());
+    all.extend(channelredirect::apps());
+    all.extend(originate::apps());
+    all.extend(sendtext::apps());
+    all.extend(softhangup::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
     all.extend(echo::apps());
@@ -648,6 +658,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Queue") {
         ("Queue", queue::unsupported_options(data))
+    } else if app.eq_ignore_ascii_case("Originate") {
+        ("Originate", listed(7, 6, originate::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
     } else {
@@ -764,6 +776,16 @@ mod tests {
             ]
         );
         assert!(unsupported_uses("Bridge", "SIP/1001,xhHtT").is_empty());
+        assert_eq!(
+            unsupported_uses("Originate", "Local/1@x,app,Wait,1,,30,aC(ulaw)b(s^1)"),
+            [
+                "Originate option 'C' is not supported by Asterism",
+                "Originate option 'b' is not supported by Asterism"
+            ]
+        );
+        assert!(
+            unsupported_uses("Originate", "Local/1@x,exten,c,s,1,30,ac(1)n(N)v(A=1)").is_empty()
+        );
         assert_eq!(support("StopMixMonitor"), Some(Support::Supported));
         assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }

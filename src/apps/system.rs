@@ -29,7 +29,7 @@ fn trysystem<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 }
 
 /// Decodes the backslash escapes `ast_str_get_encoded_str` understands.
-fn decode_escapes(s: &str) -> String {
+pub(crate) fn decode_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {

@@ -212,7 +212,7 @@ fn channel_read(ctx: &FuncCtx<'_>, item: &str) -> Result<String, Failed> {
 }
 
 /// `ast_channel_string2amaflag`.
-fn amaflag(value: &str) -> u32 {
+pub(crate) fn amaflag(value: &str) -> u32 {
     match value.to_ascii_lowercase().as_str() {
         "default" | "documentation" => 3,
         "omit" => 1,

@@ -155,7 +155,11 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             push(
                 class::DIALPLAN,
                 "VarSet",
-                format!("Variable: {variable}\r\nValue: {}\r\n", escape_c(value)),
+                // varset_to_ami names no channel for a global as "none".
+                format!(
+                    "Channel: none\r\nUniqueid: none\r\nVariable: {variable}\r\nValue: {}\r\n",
+                    escape_c(value)
+                ),
             );
         }
         (EventKind::HangupRequest { cause, tech_cause }, Some(c)) => {

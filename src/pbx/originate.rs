@@ -204,6 +204,28 @@ fn dial_begin(sys: &System, chan: &Arc<Channel>, data: &str) {
     );
 }
 
+/// `pbx_dial_reason` for a call that ended unanswered: the control code
+/// its hangup cause stands for (busy, congestion, "was ringing"), else 0.
+fn unanswered_reason(cause: u32) -> u32 {
+    match cause {
+        17 => 5,
+        21 | 27 | 34 | 38 | 41 | 42 => 8,
+        19 | 26 => 3,
+        _ => 0,
+    }
+}
+
+/// `ast_hangup_cause_to_dial_status`: the DialEnd status of a called
+/// channel that hung up.
+fn hangup_dial_status(cause: u32) -> &'static str {
+    match cause {
+        17 => "BUSY",
+        34 => "CONGESTION",
+        3 | 20 => "CHANUNAVAIL",
+        _ => "NOANSWER",
+    }
+}
+
 /// How a wait for answer ended.
 enum Outcome {
     Answered,
@@ -282,6 +304,32 @@ pub async fn originate_then(
 ) -> Result<Arc<Channel>, OriginateError> {
     let chan = originate_dial(&sys, tech_data, timeout, init, out, false).await?;
     on_up(&chan);
+    start_target(&sys, &chan, target);
+    Ok(chan)
+}
+
+/// `AST_OUTGOING_NO_WAIT`: the channel is requested and called now (Err
+/// when no channel could be had); the wait for the answer and the target
+/// then go on in a task of their own.
+pub async fn originate_no_wait(
+    sys: Arc<System>,
+    tech_data: &str,
+    target: Target,
+    timeout: Duration,
+    out: &Outgoing,
+) -> Result<(), OriginateError> {
+    let chan = request(&sys, tech_data, NewChannel::default(), out).await?;
+    tokio::spawn(async move {
+        match await_answer(&sys, chan, timeout, false).await {
+            Ok(chan) => start_target(&sys, &chan, target),
+            Err(e) => e.release(&sys),
+        }
+    });
+    Ok(())
+}
+
+/// Runs `target` on the answered channel, in a task of its own.
+fn start_target(sys: &Arc<System>, chan: &Arc<Channel>, target: Target) {
     let ctx = AppCtx {
         sys: sys.clone(),
         chan: chan.clone(),
@@ -295,11 +343,10 @@ pub async fn originate_then(
             exten,
             priority,
         } => {
-            set_location(&chan, &context, &exten, priority);
+            set_location(chan, &context, &exten, priority);
             crate::pbx::run::pbx_start_or_hang_up(ctx);
         }
     }
-    Ok(chan)
 }
 
 /// Places the call and waits for it to be answered (DialEnd ANSWER), or
@@ -313,6 +360,17 @@ async fn originate_dial(
     early_media: bool,
 ) -> Result<Arc<Channel>, OriginateError> {
     let chan = request(sys, tech_data, init, out).await?;
+    await_answer(sys, chan, timeout, early_media).await
+}
+
+/// Waits for a requested and called channel to answer (DialEnd ANSWER),
+/// or says why it did not (the channel then hung up).
+async fn await_answer(
+    sys: &Arc<System>,
+    chan: Arc<Channel>,
+    timeout: Duration,
+    early_media: bool,
+) -> Result<Arc<Channel>, OriginateError> {
     let outcome = wait_answer(&chan, timeout, early_media).await;
     let dial_end = |status: &str| {
         chan.emit(crate::core::events::EventKind::DialEnd {
@@ -335,7 +393,7 @@ async fn originate_dial(
             // reports as "was ringing" (AST_CONTROL_RINGING, 3), whether
             // or not it rang.
             chan.lock().hangupcause = crate::channels::causes::NO_ANSWER;
-            crate::pbx::run::hangup_channel(&sys, &chan);
+            crate::pbx::run::hangup_channel(sys, &chan);
             return Err(OriginateError::NotAnswered {
                 reason: 3,
                 channel: Some(chan),
@@ -345,7 +403,12 @@ async fn originate_dial(
             let (status, reason) = match other {
                 Outcome::Busy => ("BUSY", 5),
                 Outcome::Congestion => ("CONGESTION", 8),
-                _ => ("CANCEL", 1),
+                // The called channel hung up unanswered: the reason
+                // comes from its cause (`pbx_dial_reason`).
+                _ => {
+                    let cause = chan.lock().hangupcause;
+                    (hangup_dial_status(cause), unanswered_reason(cause))
+                }
             };
             dial_end(status);
             match other {
@@ -363,7 +426,7 @@ async fn originate_dial(
                 ),
                 _ => {}
             }
-            crate::pbx::run::hangup_channel(&sys, &chan);
+            crate::pbx::run::hangup_channel(sys, &chan);
             return Err(OriginateError::NotAnswered {
                 reason,
                 channel: Some(chan),

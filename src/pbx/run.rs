@@ -669,6 +669,33 @@ pub fn hangup_channel(sys: &crate::core::System, chan: &Arc<Channel>) {
 /// `ast_parseable_goto`: `[[context,]exten,]priority` where the priority is
 /// a number, `+n`/`-n`, or a label. Logs and fails as Asterisk does.
 pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
+    let (context, exten, ipri) = parse_goto(ctx, target)?;
+    explicit_goto(&ctx.chan, context, exten, ipri);
+    Ok(())
+}
+
+/// `ast_async_parseable_goto`: the same target, read against `ctx`'s
+/// channel, reached by [`async_goto`] (interrupting what it runs). Only a
+/// target that does not parse fails; a channel that cannot be moved is
+/// not reported, as in Asterisk.
+pub fn async_parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
+    let (context, exten, ipri) = parse_goto(ctx, target)?;
+    let (cur_c, cur_e) = {
+        let d = ctx.chan.lock();
+        (d.context.clone(), d.exten.clone())
+    };
+    let context = context.filter(|c| !c.is_empty()).unwrap_or(&cur_c);
+    let exten = exten.filter(|e| !e.is_empty()).unwrap_or(&cur_e);
+    let _ = async_goto(&ctx.chan, context, exten, ipri);
+    Ok(())
+}
+
+/// `pbx_parseable_goto`'s parsing: the context and extension given (if
+/// any) and the absolute priority, or the warning and Err.
+fn parse_goto<'t>(
+    ctx: &AppCtx,
+    target: &'t str,
+) -> Result<(Option<&'t str>, Option<&'t str>, i32), ()> {
     if target.is_empty() {
         ctx.warning(
             crate::site!("pbx.c", 8931, "pbx_parseable_goto"),
@@ -729,8 +756,7 @@ pub fn parseable_goto(ctx: &AppCtx, target: &str) -> Result<(), ()> {
     if mode != 0 {
         ipri = cur_p + ipri * mode;
     }
-    explicit_goto(&ctx.chan, context, exten, ipri);
-    Ok(())
+    Ok((context, exten, ipri))
 }
 
 /// `ast_explicit_goto`: inside the run loop the priority lands one early,
