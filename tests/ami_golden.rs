@@ -1146,6 +1146,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_sayunixtime", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory_menu", PromptMask::DigitOnAFrameWithReport),
+    ("sip_authenticate", PromptMask::DigitOnAFrameWithReport),
     // The transfer prompt before the park extension is dialled: 174 in
     // three captures, 176 in ours before the DTMF reading above was
     // fixed.
@@ -1994,6 +1995,15 @@ fn sip_directory() {
 #[test]
 fn sip_directory_menu() {
     run("sip_directory_menu", true);
+}
+
+/// Authenticate (literal, AstDB with `adr`), VMAuthenticate, VMSayName,
+/// VoiceMailPlayMsg and DISA in one call: the retries, AUTH_MAILBOX and
+/// AUTH_CONTEXT, the account codes, VOICEMAIL_PLAYBACKSTATUS, DISA's
+/// caller id and goto.
+#[test]
+fn sip_authenticate() {
+    run("sip_authenticate", true);
 }
 
 /// TestEvents (an Asterisk built with TEST_FRAMEWORK; ours with
