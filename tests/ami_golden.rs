@@ -1147,6 +1147,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_directory", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory_menu", PromptMask::DigitOnAFrameWithReport),
     ("sip_authenticate", PromptMask::DigitOnAFrameWithReport),
+    ("sip_authenticate_fail", PromptMask::DigitOnAFrameWithReport),
     // The transfer prompt before the park extension is dialled: 174 in
     // three captures, 176 in ours before the DTMF reading above was
     // fixed.
@@ -2004,6 +2005,14 @@ fn sip_directory_menu() {
 #[test]
 fn sip_authenticate() {
     run("sip_authenticate", true);
+}
+
+/// The failures: Authenticate's three wrong tries (maxdigits, no `#`),
+/// VMAuthenticate's, both inside TryExec; DISA without a passcode to a
+/// number that leads to `i` (INVALID_EXTEN).
+#[test]
+fn sip_authenticate_fail() {
+    run("sip_authenticate_fail", true);
 }
 
 /// TestEvents (an Asterisk built with TEST_FRAMEWORK; ours with

@@ -220,7 +220,11 @@ mod tests {
 
     #[test]
     fn password_file_lines() {
-        assert_eq!(file_lines(b"1234\n5678\r\n\n99"), ["1234", "5678\r", "99"]);
+        // An empty line is compared as an empty password, as in Asterisk.
+        assert_eq!(
+            file_lines(b"1234\n5678\r\n\n99"),
+            ["1234", "5678\r", "", "99"]
+        );
         let long = [b'1'; 300];
         let lines = file_lines(&long);
         assert_eq!(lines.len(), 2);
