@@ -2015,6 +2015,13 @@ fn sip_authenticate_fail() {
     run("sip_authenticate_fail", true);
 }
 
+/// VMAuthenticate asking for the mailbox (AUTH_CONTEXT the box's), then
+/// silently, where `*` sends the caller to extension `a`.
+#[test]
+fn sip_vmauthenticate_login() {
+    run("sip_vmauthenticate_login", true);
+}
+
 /// TestEvents (an Asterisk built with TEST_FRAMEWORK; ours with
 /// ASTERISM_TEST_FRAMEWORK=1): files played, numbers said, the absolute
 /// timeout, a Local `;2`'s call id. Compared per channel: the test

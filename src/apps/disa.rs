@@ -131,7 +131,7 @@ async fn disa_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let (first_timeout, digit_timeout) = {
         let d = ctx.chan.lock();
         if d.has_pbx {
-            (d.response_timeout_ms as u64, d.digit_timeout_ms as u64)
+            (d.response_timeout_ms, d.digit_timeout_ms)
         } else {
             (20_000, 10_000)
         }
