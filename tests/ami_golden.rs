@@ -1148,6 +1148,9 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_directory_menu", PromptMask::DigitOnAFrameWithReport),
     ("sip_authenticate", PromptMask::DigitOnAFrameWithReport),
     ("sip_authenticate_fail", PromptMask::DigitOnAFrameWithReport),
+    // The reference's own mid-call report said SentRTP 30424 twice and
+    // 30440 once (the same 111 packets).
+    ("sip_vmauthenticate_login", PromptMask::ReportMidPrompt),
     // The transfer prompt before the park extension is dialled: 174 in
     // three captures, 176 in ours before the DTMF reading above was
     // fixed.
