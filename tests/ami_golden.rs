@@ -1149,6 +1149,11 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_sayunixtime", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory", PromptMask::DigitOnAFrameWithReport),
     ("sip_directory_menu", PromptMask::DigitOnAFrameWithReport),
+    ("sip_authenticate", PromptMask::DigitOnAFrameWithReport),
+    ("sip_authenticate_fail", PromptMask::DigitOnAFrameWithReport),
+    // The reference's own mid-call report said SentRTP 30424 twice and
+    // 30440 once (the same 111 packets).
+    ("sip_vmauthenticate_login", PromptMask::ReportMidPrompt),
     // The transfer prompt before the park extension is dialled: 174 in
     // three captures, 176 in ours before the DTMF reading above was
     // fixed.
@@ -2005,6 +2010,30 @@ fn sip_directory() {
 #[test]
 fn sip_directory_menu() {
     run("sip_directory_menu", true);
+}
+
+/// Authenticate (literal, AstDB with `adr`), VMAuthenticate, VMSayName,
+/// VoiceMailPlayMsg and DISA in one call: the retries, AUTH_MAILBOX and
+/// AUTH_CONTEXT, the account codes, VOICEMAIL_PLAYBACKSTATUS, DISA's
+/// caller id and goto.
+#[test]
+fn sip_authenticate() {
+    run("sip_authenticate", true);
+}
+
+/// The failures: Authenticate's three wrong tries (maxdigits, no `#`),
+/// VMAuthenticate's, both inside TryExec; DISA without a passcode to a
+/// number that leads to `i` (INVALID_EXTEN).
+#[test]
+fn sip_authenticate_fail() {
+    run("sip_authenticate_fail", true);
+}
+
+/// VMAuthenticate asking for the mailbox (AUTH_CONTEXT the box's), then
+/// silently, where `*` sends the caller to extension `a`.
+#[test]
+fn sip_vmauthenticate_login() {
+    run("sip_vmauthenticate_login", true);
 }
 
 /// TestEvents (an Asterisk built with TEST_FRAMEWORK; ours with

@@ -3,6 +3,7 @@
 //! catalogue of every application Asterisk 20 ships, so `check-config`
 //! reports each use as supported or not from the code itself.
 
+pub mod authenticate;
 pub mod background;
 pub mod bridge;
 pub mod builtins;
@@ -13,6 +14,7 @@ pub mod clearhash;
 pub mod confbridge;
 pub mod dial;
 pub mod directory;
+pub mod disa;
 pub mod echo;
 pub mod exec;
 pub mod r#macro;
@@ -43,6 +45,7 @@ pub mod userevent;
 pub mod verbose;
 pub mod voicemail;
 pub mod voicemail_api;
+pub mod voicemail_apps;
 pub mod voicemail_main;
 pub mod waituntil;
 pub mod r#while;
@@ -139,6 +142,7 @@ pub struct App {
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(crate::agi::apps());
+    all.extend(authenticate::apps());
     all.extend(background::apps());
     all.extend(senddtmf::apps());
     all.extend(sipheader::apps());
@@ -152,6 +156,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(softhangup::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
+    all.extend(disa::apps());
     all.extend(echo::apps());
     all.extend(playback::apps());
     all.extend(playtones::apps());
@@ -177,6 +182,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(verbose::apps());
     all.extend(voicemail::apps());
     all.extend(voicemail_main::apps());
+    all.extend(voicemail_apps::apps());
     all.extend(waituntil::apps());
     all.extend(r#while::apps());
     all.sort_by_key(|a| a.name.to_ascii_lowercase());
@@ -409,7 +415,8 @@ pub fn check_condition(cond: &str) -> bool {
 }
 
 /// Applications that exist in Asterisk 20 (as `core show applications`
-/// lists them with the usual modules loaded).
+/// lists them with the usual modules loaded). MailboxExists is not among
+/// them: app_voicemail dropped it for the VM_INFO function.
 pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "AddQueueMember",
     "ADSIProg",
@@ -483,7 +490,6 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "MacroExclusive",
     "MacroExit",
     "MacroIf",
-    "MailboxExists",
     "MessageSend",
     "Milliwatt",
     "MinivmAccMess",

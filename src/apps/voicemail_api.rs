@@ -14,8 +14,8 @@ use super::voicemail::{
     VmUser, box_dir, find_box, find_user, general, generate_msg_id, notify_new_state, opt,
 };
 use super::voicemail_main::{
-    FOLDERS, Marks, close_folder, copy_message_files, copy_to_folder, folder_by_name, info,
-    make_file, mbox, message_exists, open_folder, read_message_info,
+    FOLDERS, Marks, close_folder, copy_message_files, copy_to_folder, find_message_by_id,
+    folder_by_name, info, make_file, mbox, message_exists, open_folder, read_message_info,
 };
 use crate::config::views::voicemail::{Mailbox, VoicemailConf};
 use crate::core::System;
@@ -126,19 +126,6 @@ fn add_message_id(log: &Logger, txt: &Path) -> String {
     id
 }
 
-/// `message_range_and_existence_check` for one ID: the number of the
-/// message with that ID among the folder's `count`; None when it is not
-/// there or a message's `.txt` cannot be read.
-fn find_message(dir: &Path, count: i32, id: &str) -> Option<i32> {
-    for n in 0..count {
-        let msg = read_message_info(&txt_path(&make_file(dir, n)))?;
-        if info(&msg, "msg_id").is_some_and(|other| !other.is_empty() && other == id) {
-            return Some(n);
-        }
-    }
-    None
-}
-
 /// The folder opened for a move, removal or forward, and the message
 /// with `id` in it: (the folder's count, the message's number). An empty
 /// folder is logged; when the message is not found the folder is closed
@@ -160,7 +147,7 @@ fn open_message(
         );
         None
     } else {
-        find_message(dir, count, id)
+        find_message_by_id(dir, count, id)
     };
     if found.is_none() {
         close(log, dir, curbox, count, &[]);

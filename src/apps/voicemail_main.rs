@@ -730,6 +730,7 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
             &prefix,
             skipuser,
             maxlogins,
+            false,
         )
         .await
         {
@@ -797,8 +798,10 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
 }
 
 /// `vm_authenticate`: asks for the mailbox (unless `skipuser`) and its
-/// password, at most `max_logins` times. `Ok` with the mailbox found
-/// (None when it was given by the caller, `skipuser`).
+/// password, at most `max_logins` times; `silent` leaves out the login
+/// prompt. `Ok` with the mailbox found (None when it was given by the
+/// caller, `skipuser`).
+#[allow(clippy::too_many_arguments)]
 async fn authenticate(
     ctx: &AppCtx,
     conf: &VoicemailConf,
@@ -807,13 +810,14 @@ async fn authenticate(
     prefix: &str,
     skipuser: bool,
     max_logins: i32,
+    silent: bool,
 ) -> Result<Option<User>, ()> {
     let login_prompt = general(conf, "vm-login").unwrap_or("vm-login").to_string();
     let password_prompt = general(conf, "vm-password")
         .unwrap_or("vm-password")
         .to_string();
     let mut prompt = None;
-    if !skipuser {
+    if !skipuser && !silent {
         match start_file(ctx, &login_prompt) {
             Some(g) => prompt = Some(g),
             None => {
@@ -971,6 +975,97 @@ async fn authenticate(
         return Err(());
     }
     Ok(found)
+}
+
+/// `vm_authenticate` as VMAuthenticate calls it (three tries). `Ok` with
+/// the context of the mailbox the caller logged in to: empty when the
+/// mailbox was given (`skipuser`), as Asterisk only copies the user it
+/// looked up itself.
+pub(super) async fn authenticate_for_app(
+    ctx: &AppCtx,
+    mailbox: &mut String,
+    context: Option<&str>,
+    skipuser: bool,
+    silent: bool,
+) -> Result<String, ()> {
+    let conf = ctx.sys.loaded().voicemail.clone();
+    let found = authenticate(ctx, &conf, mailbox, context, "", skipuser, 3, silent).await?;
+    Ok(match found {
+        Some(u) if !skipuser => u.context,
+        _ => String::new(),
+    })
+}
+
+/// `play_message_by_id`: every folder of the mailbox opened in turn until
+/// the message with `msg_id` is found and played; each folder closed as
+/// VoiceMailMain closes one, so a message heard in INBOX moves to Old.
+/// Whether it was played.
+pub(super) async fn play_message_by_id(
+    ctx: &AppCtx,
+    mailbox: &str,
+    context: Option<&str>,
+    msg_id: &str,
+) -> bool {
+    let conf = ctx.sys.loaded().voicemail.clone();
+    let Some(m) = find_box(&conf, context, mailbox) else {
+        return false;
+    };
+    let session = Session {
+        ctx,
+        spool: ctx.sys.conf.dirs.spool.clone(),
+        vmu: user_of(&conf, m),
+        nodelete: false,
+        conf: conf.clone(),
+        context_arg: context.map(str::to_string),
+    };
+    let mut played = false;
+    for box_id in 0..FOLDERS.len() {
+        if played {
+            break;
+        }
+        let mut vms = Vms {
+            username: mailbox.to_string(),
+            lastmsg: -1,
+            ..Vms::default()
+        };
+        session.open(&mut vms, box_id);
+        if vms.lastmsg != -1 {
+            let count = vms.lastmsg + 1;
+            if let Some(n) = find_message_by_id(&vms.curdir, count, msg_id) {
+                vms.curmsg = n;
+                let base = make_file(&vms.curdir, n);
+                let file = base.display().to_string();
+                vm_event(ctx, "PLAYVOICE", 9135, "wait_file", || {
+                    format!("Message: Playing {file}")
+                });
+                if session.control_stream(&file).await < 0 {
+                    ctx.warning(
+                        crate::site!("app_voicemail.c", 11956, "play_message_by_id_helper"),
+                        &format!("Playback of message {file} failed"),
+                    );
+                } else {
+                    Vms::mark(&mut vms.heard, n, true);
+                }
+                played = true;
+            }
+        }
+        session.close(&mut vms);
+    }
+    played
+}
+
+/// `message_range_and_existence_check` for one ID: the number of the
+/// message with `id` among the folder's `count`; None when it is not
+/// there or a message's `.txt` cannot be read.
+pub(crate) fn find_message_by_id(dir: &Path, count: i32, id: &str) -> Option<i32> {
+    for n in 0..count {
+        let txt = PathBuf::from(format!("{}.txt", make_file(dir, n).display()));
+        let msg = read_message_info(&txt)?;
+        if info(&msg, "msg_id").is_some_and(|other| !other.is_empty() && other == id) {
+            return Some(n);
+        }
+    }
+    None
 }
 
 /// Whether extension `a` exists in the channel's context.

@@ -101,7 +101,7 @@ fn stat_read(_: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
 }
 
 /// `strerror(errno)` for an I/O error.
-fn strerror(e: &std::io::Error) -> String {
+pub(crate) fn strerror(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
