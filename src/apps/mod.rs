@@ -7,6 +7,7 @@ pub mod background;
 pub mod bridge;
 pub mod builtins;
 pub mod cdr;
+pub mod chanspy;
 pub mod clearhash;
 pub mod confbridge;
 pub mod dial;
@@ -140,6 +141,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(bridge::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());
+    all.extend(chanspy::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
     all.extend(echo::apps());
@@ -648,6 +650,10 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("Monitor", listed(3, 2, monitor::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Queue") {
         ("Queue", queue::unsupported_options(data))
+    } else if app.eq_ignore_ascii_case("ChanSpy") {
+        ("ChanSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("ExtenSpy") {
+        ("ExtenSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
     } else {
