@@ -1260,7 +1260,7 @@ fn prompt_interrupted(
 /// in 30 ms packets, so where the attach falls among them moves the count
 /// by a frame or two: four reference captures of sip_chanspy_whisper sent
 /// the spyer 290, 290, 290 and 292 (sip_chanspy: 292 four times; ours
-/// 291 and 292 between runs of sip_chanspy and sip_extenspy). The
+/// 291 in two runs of sip_chanspy, 292 in sip_extenspy). The
 /// spyer's RTPAUDIOQOS `txcount` is compared as a range: 285 to 295 (the
 /// audio did reach it), not to the frame.
 const SPYER_COUNTS: &[&str] = &["sip_chanspy", "sip_chanspy_whisper", "sip_extenspy"];

@@ -826,4 +826,13 @@ mod tests {
         // A name without a dash matches a list item's beginning.
         assert!(enforced_allows("Local/x", "Local/x"));
     }
+
+    #[test]
+    fn check_config_names_only_the_interleaved_option() {
+        assert_eq!(
+            crate::apps::unsupported_uses("ChanSpy", "SIP/1000,qDg(x)e(SIP/1)"),
+            ["ChanSpy option 'D' is not supported by Asterism"]
+        );
+        assert!(crate::apps::unsupported_uses("ExtenSpy", "1001@internal,bBdEqwWx(5)X").is_empty());
+    }
 }
