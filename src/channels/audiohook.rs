@@ -641,6 +641,31 @@ mod tests {
     }
 
     #[test]
+    fn whispers_mix_into_what_is_sent_a_frame_at_a_time() {
+        let spies = Spies::default();
+        assert!(spies.whispered(&frame(10)).is_none());
+        let w = Whisper::new("ChanSpy", true);
+        spies.whispers().push(w.clone());
+        // Nothing whispered yet: the frame goes out as it was.
+        assert!(spies.whispered(&frame(10)).is_none());
+        w.feed(&frame(5));
+        let Some(AudioFrame::Slin(out)) = spies.whispered(&AudioFrame::Slin(vec![i16::MAX; 160]))
+        else {
+            panic!("a mixed frame");
+        };
+        assert_eq!(out[0], i16::MAX);
+        w.feed(&frame(5));
+        let Some(AudioFrame::Slin(out)) = spies.whispered(&frame(10)) else {
+            panic!("a mixed frame");
+        };
+        assert_eq!(out[0], 15);
+        // A stopped whisper mixes nothing more.
+        w.feed(&frame(5));
+        w.stop();
+        assert!(spies.whispered(&frame(10)).is_none());
+    }
+
+    #[test]
     fn a_stopped_spy_takes_nothing_more() {
         let spy = Spy::new("MixMonitor", 0, 0);
         spy.set_status(Status::Shutdown);
