@@ -10,6 +10,7 @@ pub mod builtins;
 pub mod cdr;
 pub mod chanisavail;
 pub mod channelredirect;
+pub mod chanspy;
 pub mod clearhash;
 pub mod confbridge;
 pub mod dial;
@@ -154,6 +155,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(originate::apps());
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
+    all.extend(chanspy::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
     all.extend(disa::apps());
@@ -666,6 +668,10 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("Queue", queue::unsupported_options(data))
     } else if app.eq_ignore_ascii_case("Originate") {
         ("Originate", listed(7, 6, originate::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("ChanSpy") {
+        ("ChanSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("ExtenSpy") {
+        ("ExtenSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
     } else {

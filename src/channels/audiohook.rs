@@ -21,6 +21,8 @@ use crate::media::{AudioFrame, Codec};
 const SYNC_TOLERANCE_MS: i64 = 100;
 /// `AST_AUDIOHOOK_LONG_QUEUE_TOLERANCE`: audio queued longer is stale.
 const LONG_QUEUE_MS: i64 = 500;
+/// `AST_AUDIOHOOK_SMALL_QUEUE_TOLERANCE`, for hooks that asked for it.
+const SMALL_QUEUE_MS: i64 = 100;
 
 /// Which way audio went: from the device (read) or to it (write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,9 @@ struct Queues {
     /// For a reader that wants every frame as it came, each direction on
     /// its own (res_monitor's two files): frames in arrival order.
     log: Option<VecDeque<(Direction, Vec<i16>)>>,
+    /// `AST_AUDIOHOOK_SMALL_QUEUE`: at most 100 ms stays queued (ChanSpy
+    /// without `l`), rather than 500.
+    small_queue: bool,
 }
 
 /// One spy on one channel.
@@ -95,6 +100,7 @@ impl Spy {
                 status: Status::Running,
                 substitute_silence: true,
                 log: None,
+                small_queue: false,
             }),
             trigger: Condvar::new(),
         })
@@ -104,6 +110,12 @@ impl Spy {
     /// than read as silence.
     pub fn no_silence(&self) {
         self.lock().substitute_silence = false;
+    }
+
+    /// At most 100 ms of audio stays queued each way (ChanSpy's hook
+    /// unless it asked for the long queue).
+    pub fn small_queue(&self) {
+        self.lock().small_queue = true;
     }
 
     /// A spy that keeps every frame in arrival order, neither mixed nor
@@ -139,6 +151,13 @@ impl Spy {
         }
         drop(q);
         self.trigger.notify_all();
+    }
+
+    /// Changes the volume factor of both directions (ChanSpy's `#`).
+    pub fn set_volume(&self, factor: i32) {
+        let mut q = self.lock();
+        q.read_volume = factor;
+        q.write_volume = factor;
     }
 
     /// Sets or clears the mute of one or both directions.
@@ -179,10 +198,12 @@ impl Spy {
         });
         let ours_ms = since.saturating_add(ms(ours));
         let other_ms = ms(other);
-        if ours_ms - other_ms > SYNC_TOLERANCE_MS
-            || ours_ms > LONG_QUEUE_MS
-            || other_ms > LONG_QUEUE_MS
-        {
+        let limit = if q.small_queue {
+            SMALL_QUEUE_MS
+        } else {
+            LONG_QUEUE_MS
+        };
+        if ours_ms - other_ms > SYNC_TOLERANCE_MS || ours_ms > limit || other_ms > limit {
             q.read.clear();
             q.write.clear();
         }
@@ -291,17 +312,126 @@ pub fn volume_factor(level: i32) -> i32 {
     }
 }
 
+/// A whisper on one channel (`AST_AUDIOHOOK_TYPE_WHISPER`): audio fed
+/// to it is mixed into what is next sent to the channel's device, a frame
+/// of it into each frame sent; nothing is sent for it alone.
+#[derive(Debug)]
+pub struct Whisper {
+    /// Who attached it (`ChanSpy`).
+    pub source: &'static str,
+    state: Mutex<WhisperQueue>,
+}
+
+#[derive(Debug)]
+struct WhisperQueue {
+    samples: VecDeque<i16>,
+    /// When it was last fed (attaching counts, as `ast_audiohook_init`
+    /// starts its clocks then).
+    fed: Instant,
+    small_queue: bool,
+    running: bool,
+}
+
+impl Whisper {
+    pub fn new(source: &'static str, small_queue: bool) -> Arc<Whisper> {
+        Arc::new(Whisper {
+            source,
+            state: Mutex::new(WhisperQueue {
+                samples: VecDeque::new(),
+                fed: Instant::now(),
+                small_queue,
+                running: true,
+            }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WhisperQueue> {
+        crate::core::lock(&self.state)
+    }
+
+    /// Queues audio to whisper (`ast_audiohook_write_frame`, write
+    /// direction, kept in sync with a read side that is never fed: what
+    /// is queued too long is dropped first).
+    pub fn feed(&self, frame: &AudioFrame) {
+        let now = Instant::now();
+        let mut q = self.lock();
+        if !q.running {
+            return;
+        }
+        let since =
+            i64::try_from(now.saturating_duration_since(q.fed).as_millis()).unwrap_or(i64::MAX / 2);
+        q.fed = now;
+        let ours_ms = since.saturating_add(ms(q.samples.len()));
+        let limit = if q.small_queue {
+            SMALL_QUEUE_MS
+        } else {
+            LONG_QUEUE_MS
+        };
+        if ours_ms > SYNC_TOLERANCE_MS || ours_ms > limit {
+            q.samples.clear();
+        }
+        q.samples.extend(frame.to_slin());
+    }
+
+    /// `samples` of whispered audio, or `None` when fewer are queued
+    /// (`ast_audiohook_read_frame` of the write direction).
+    fn take(&self, samples: usize) -> Option<Vec<i16>> {
+        let mut q = self.lock();
+        if !q.running || q.samples.len() < samples {
+            return None;
+        }
+        Some(q.samples.drain(..samples).collect())
+    }
+
+    fn running(&self) -> bool {
+        self.lock().running
+    }
+
+    /// Stops it: nothing more is queued or mixed.
+    pub fn stop(&self) {
+        let mut q = self.lock();
+        q.running = false;
+        q.samples.clear();
+    }
+}
+
 /// A channel's spies. `None` until the first is attached; emptied spies
 /// are dropped at the next frame read (Asterisk frees the channel's
 /// audiohook list then, and a mute finds none to count).
 #[derive(Debug, Default)]
 pub struct Spies {
     list: Mutex<Option<Vec<Arc<Spy>>>>,
+    /// Whispers (ChanSpy's `w` and `B`), mixed into what is sent.
+    whispers: Mutex<Vec<Arc<Whisper>>>,
 }
 
 impl Spies {
     fn lock(&self) -> MutexGuard<'_, Option<Vec<Arc<Spy>>>> {
         crate::core::lock(&self.list)
+    }
+
+    fn whispers(&self) -> MutexGuard<'_, Vec<Arc<Whisper>>> {
+        crate::core::lock(&self.whispers)
+    }
+
+    /// The frame about to be sent with every whisper's audio mixed in
+    /// (`audio_audiohook_write_list`), or `None` when no whisper had any.
+    fn whispered(&self, frame: &AudioFrame) -> Option<AudioFrame> {
+        let whispers = self.whispers();
+        if whispers.is_empty() {
+            return None;
+        }
+        let mut out: Option<Vec<i16>> = None;
+        for w in whispers.iter() {
+            let Some(extra) = w.take(frame.samples()) else {
+                continue;
+            };
+            let mixed = out.get_or_insert_with(|| frame.to_slin());
+            for (s, e) in mixed.iter_mut().zip(extra) {
+                *s = s.saturating_add(e);
+            }
+        }
+        out.map(AudioFrame::Slin)
     }
 
     /// Hands a frame that went `dir` to every running spy.
@@ -352,7 +482,11 @@ impl MediaPort for SpiedPort {
             return;
         }
         self.spies.feed(Direction::Write, frame);
-        self.inner.write(frame, now);
+        // Spies hear what was sent before any whisper was mixed in.
+        match self.spies.whispered(frame) {
+            Some(mixed) => self.inner.write(&mixed, now),
+            None => self.inner.write(frame, now),
+        }
     }
 
     fn send_digit(&self, digit: char, duration_ms: u32) {
@@ -382,11 +516,31 @@ impl Channel {
         spy.set_status(Status::Done);
     }
 
-    /// Whether any spy listens to the channel: its audio must then pass
-    /// through the core, so no native RTP bridge
+    /// Attaches a whisper; a bridge the channel is in reconfigures for it
+    /// (its audio must pass through the core to be mixed).
+    pub fn attach_whisper(&self, whisper: Arc<Whisper>) {
+        let spies = self.media().spies.clone();
+        spies.whispers().push(whisper);
+        if let Some(b) = self.bridge() {
+            b.reconfigured();
+        }
+    }
+
+    /// Detaches a whisper and stops it.
+    pub fn detach_whisper(&self, whisper: &Arc<Whisper>) {
+        let spies = self.media().spies.clone();
+        spies.whispers().retain(|w| !Arc::ptr_eq(w, whisper));
+        whisper.stop();
+    }
+
+    /// Whether any spy or whisper is on the channel: its audio must then
+    /// pass through the core, so no native RTP bridge
     /// (`ast_channel_has_audio_frame_or_monitor`).
     pub fn has_spies(&self) -> bool {
         let spies = self.media().spies.clone();
+        if spies.whispers().iter().any(|w| w.running()) {
+            return true;
+        }
         let l = spies.lock();
         l.as_ref()
             .is_some_and(|v| v.iter().any(|s| s.status() == Status::Running))
@@ -484,6 +638,31 @@ mod tests {
         assert_eq!((f.read.expect("r")[0], f.write.expect("w")[0]), (0, 50));
         assert_eq!(volume_factor(0), 0);
         assert_eq!(volume_factor(-4), -16);
+    }
+
+    #[test]
+    fn whispers_mix_into_what_is_sent_a_frame_at_a_time() {
+        let spies = Spies::default();
+        assert!(spies.whispered(&frame(10)).is_none());
+        let w = Whisper::new("ChanSpy", true);
+        spies.whispers().push(w.clone());
+        // Nothing whispered yet: the frame goes out as it was.
+        assert!(spies.whispered(&frame(10)).is_none());
+        w.feed(&frame(5));
+        let Some(AudioFrame::Slin(out)) = spies.whispered(&AudioFrame::Slin(vec![i16::MAX; 160]))
+        else {
+            panic!("a mixed frame");
+        };
+        assert_eq!(out[0], i16::MAX);
+        w.feed(&frame(5));
+        let Some(AudioFrame::Slin(out)) = spies.whispered(&frame(10)) else {
+            panic!("a mixed frame");
+        };
+        assert_eq!(out[0], 15);
+        // A stopped whisper mixes nothing more.
+        w.feed(&frame(5));
+        w.stop();
+        assert!(spies.whispered(&frame(10)).is_none());
     }
 
     #[test]

@@ -115,6 +115,15 @@ pub enum EventKind {
     Pickup {
         target: Arc<ChannelSnapshot>,
     },
+    /// ChanSpy began listening to `spyee` (the channel is the spyer).
+    ChanSpyStart {
+        spyee: Arc<ChannelSnapshot>,
+    },
+    /// ChanSpy stopped listening; `spyee` is `None` when the spied
+    /// channel's snapshot was no longer cached (it had hung up).
+    ChanSpyStop {
+        spyee: Option<Arc<ChannelSnapshot>>,
+    },
     /// A Local pair was connected (the channel is `;1`).
     LocalBridge {
         two: Arc<ChannelSnapshot>,

@@ -293,6 +293,22 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
             );
             push(class::CALL, "Pickup", body);
         }
+        (EventKind::ChanSpyStart { spyee }, Some(c)) => {
+            let body = format!(
+                "{}{}",
+                channel_state(c, "Spyer"),
+                channel_state(spyee, "Spyee")
+            );
+            push(class::CALL, "ChanSpyStart", body);
+        }
+        (EventKind::ChanSpyStop { spyee }, Some(c)) => {
+            let spyee = spyee
+                .as_ref()
+                .map(|s| channel_state(s, "Spyee"))
+                .unwrap_or_default();
+            let body = format!("{}{spyee}", channel_state(c, "Spyer"));
+            push(class::CALL, "ChanSpyStop", body);
+        }
         (EventKind::MusicOnHoldStart { class }, Some(c)) => {
             let body = format!("{}Class: {class}\r\n", channel_state(c, ""));
             push(class::CALL, "MusicOnHoldStart", body);
