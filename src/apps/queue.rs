@@ -143,10 +143,12 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let start = Instant::now();
     let start_secs = crate::core::unix_seconds();
     ctx.set_var("ABANDONED", None);
-    // A timeout of 0 expires at once, as app_queue's `start + atoi()`.
-    let expire = (!arg(4).trim().is_empty()).then(|| {
-        start + Duration::from_secs(crate::config::views::values::atoi_i32(arg(4)).max(0) as u64)
-    });
+    // app_queue keeps its expiry in whole seconds (`time(NULL)`), so a
+    // caller leaves at the first check once the second has turned, not
+    // at the exact instant. A timeout of 0 expires at once.
+    let expire = (!arg(4).trim().is_empty())
+        .then(|| start_secs + i64::from(crate::config::views::values::atoi_i32(arg(4)).max(0)));
+    let expired = || expire.is_some_and(|e| crate::core::unix_seconds() >= e);
     let prio = match ctx.var("QUEUE_PRIO") {
         Some(p) => match p.trim().parse::<i32>() {
             Ok(n) => n,
@@ -249,7 +251,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             if chan.check_hangup() {
                 break 'main Err(Left::Abandon);
             }
-            if expire.is_some_and(|e| Instant::now() >= e) {
+            if expired() {
                 break 'main Err(Left::Timeout);
             }
             let (turn, empty) = sys
@@ -286,13 +288,14 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
             let _ = chan.sleep(Duration::from_secs(1)).await;
         }
-        if expire.is_some_and(|e| Instant::now() >= e) {
+        if expired() {
             break Err(Left::Timeout);
         }
         match try_calling(ctx, &qname, &opts, expire, &mut linpos, &start_waiting).await {
             Tried::Connected(res) => break Ok(Some(res)),
             Tried::CallerGone => break Err(Left::Abandon),
             Tried::NoAnswer => tries += 1,
+            Tried::NotTried => {}
         }
         let cfg = sys
             .queues
@@ -320,14 +323,12 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             );
             break Err(Left::TimeoutCycle);
         }
-        if expire.is_some_and(|e| Instant::now() >= e) {
+        if expired() {
             break Err(Left::Timeout);
         }
-        // wait_a_bit: `retry` seconds before the next round.
-        let mut wait = Duration::from_secs(cfg.retry.max(0) as u64);
-        if let Some(e) = expire {
-            wait = wait.min(e.saturating_duration_since(Instant::now()));
-        }
+        // wait_a_bit: the whole `retry` before the next round, even past
+        // the expiry (checked after it).
+        let wait = Duration::from_secs(cfg.retry.max(0) as u64);
         if chan.sleep(wait).await.is_err() && chan.check_hangup() {
             break Err(Left::Abandon);
         }
@@ -477,6 +478,8 @@ enum Tried {
     Connected(AppResult),
     CallerGone,
     NoAnswer,
+    /// The caller's time ran out before anyone was called.
+    NotTried,
 }
 
 /// A member being rung.
@@ -721,7 +724,7 @@ async fn try_calling(
     ctx: &AppCtx,
     qname: &str,
     opts: &std::collections::HashMap<char, Option<String>>,
-    expire: Option<Instant>,
+    expire: Option<i64>,
     linpos: &mut usize,
     start_waiting: &(dyn Fn(&AppCtx) + Sync),
 ) -> Tried {
@@ -732,16 +735,18 @@ async fn try_calling(
     };
     // The ring time: the queue's `timeout`, unless the application's
     // timeout comes first and wins (`timeoutpriority = app`).
-    let now = Instant::now();
+    // Both counted in whole seconds, as app_queue does.
+    let now = crate::core::unix_seconds();
+    if expire.is_some_and(|e| now >= e) {
+        // Expired meanwhile: nobody is called; the caller's loop reports
+        // the timeout.
+        return Tried::NotTried;
+    }
+    let left = expire.map(|e| Duration::from_secs(e.saturating_sub(now).max(0) as u64));
     let queue_to = (cfg.timeout > 0).then(|| Duration::from_secs(cfg.timeout as u64));
-    let to = match (expire, queue_to) {
-        (Some(e), None) => Some(e.saturating_duration_since(now)),
-        (Some(e), Some(t))
-            if !cfg.timeoutpriority_conf && e.saturating_duration_since(now) <= t =>
-        {
-            Some(e.saturating_duration_since(now))
-        }
-        (_, t) => t,
+    let to = match left {
+        Some(l) if !cfg.timeoutpriority_conf && queue_to.is_none_or(|t| l <= t) => Some(l),
+        _ => queue_to,
     };
     let mut tried = Vec::new();
     let mut legs: Vec<Ringing> = Vec::new();
@@ -847,7 +852,11 @@ async fn try_calling(
         if legs.is_empty() {
             return Tried::NoAnswer;
         }
-        let _ = tokio::time::timeout(dial::POLL, caller.wake_handle().notified()).await;
+        // Wake when the ring time runs out, not at the next poll after.
+        let poll = to.map_or(dial::POLL, |t| {
+            dial::POLL.min(t.saturating_sub(round_start.elapsed()))
+        });
+        let _ = tokio::time::timeout(poll, caller.wake_handle().notified()).await;
     };
     let ring_secs = round_start.elapsed().as_secs();
     let peer = winner.chan.clone();

@@ -437,6 +437,9 @@ def run(scenario, port, cli_prefix, conns, sipp, agis):
                 conn.wait_message(parse_pairs(spec), spec)
             elif line.startswith("sleep "):
                 time.sleep(float(line[6:]))
+            elif line == "second":
+                now = time.time()
+                time.sleep(1.05 - (now - int(now)))
             elif line.startswith("cli "):
                 cmd = shlex.split(cli_prefix) + [line[4:]]
                 subprocess.run(cmd, stdout=subprocess.DEVNULL,
