@@ -615,7 +615,12 @@ fn outbound_registration_of_trunks() {
                 .expect("run.sh registrar_uas")
         })
         .collect();
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    for (name, _, uas, ..) in &variants {
+        assert!(
+            common::wait_udp_bound(*uas),
+            "{name}: the registrar never listened on {uas}"
+        );
+    }
     let daemon = common::Daemon::start(dir.path());
     for ((name, ..), mut uas) in variants.iter().zip(registrars) {
         let trace = format!("register_out.{name}");

@@ -174,6 +174,20 @@ pub fn free_udp_port() -> u16 {
         .expect("free UDP port")
 }
 
+/// Waits (at most 10 s) until something listens on UDP `port` of
+/// loopback: a SIPp UAS started in the background is ready once its
+/// port can no longer be bound. False if it never was.
+pub fn wait_udp_bound(port: u16) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < until {
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_err() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
 /// A TCP port free on loopback now (manager, HTTP).
 pub fn free_tcp_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
