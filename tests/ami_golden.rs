@@ -3099,6 +3099,11 @@ fn cdr_forkcdr() {
     cdr_run("cdr_forkcdr");
 }
 
+#[test]
+fn cdr_nocdr() {
+    cdr_run("cdr_nocdr");
+}
+
 /// The answers to the `Command` actions whose ActionID starts with
 /// `prefix`, in order; the countdown to the next batch (whole seconds of
 /// two clock readings, run-dependent) is checked for range and masked.

@@ -27,26 +27,42 @@ pub fn apps() -> Vec<App> {
 }
 
 fn nocdr(ctx: &AppCtx, _data: &str) -> AppResult {
-    ctx.sys
+    let done = ctx
+        .sys
         .cdr
         .with(|s| s.set_property(&ctx.chan.name, true, true));
+    warn_unless(ctx, done, 149, "disable");
     Ok(())
 }
 
+/// ResetCDR: `v` keeps the variables set with CDR(); `e` first enables
+/// the channel's CDRs again (undoing NoCDR).
 fn resetcdr(ctx: &AppCtx, data: &str) -> AppResult {
-    // `v`: keep the variables set with CDR().
+    if data.contains('e') {
+        let done = ctx
+            .sys
+            .cdr
+            .with(|s| s.set_property(&ctx.chan.name, true, false));
+        warn_unless(ctx, done, 156, "enable");
+    }
     let keep = data.contains('v');
     let done = ctx
         .sys
         .cdr
         .with(|s| s.reset(&ctx.chan.name, keep, std::time::SystemTime::now()));
+    warn_unless(ctx, done, 163, "reset");
+    Ok(())
+}
+
+/// The warning app_cdr's CDR callback logs when the channel has no CDR
+/// to `what` (disable, enable, reset).
+fn warn_unless(ctx: &AppCtx, done: bool, line: u32, what: &str) {
     if !done {
         ctx.warning(
-            crate::site!("app_cdr.c", 163, "appcdr_callback"),
-            &format!("Failed to reset CDR for channel {}", ctx.chan.name),
+            crate::site!("app_cdr.c", line, "appcdr_callback"),
+            &format!("Failed to {what} CDRs on channel {}", ctx.chan.name),
         );
     }
-    Ok(())
 }
 
 /// ForkCDR: options `a`, `e`, `r`, `v` (others are ignored). The fork
