@@ -2092,6 +2092,13 @@ fn chanutils_local() {
     run("chanutils_local", true);
 }
 
+/// DBdeltree on a Local channel: a key tree, a family, a family that
+/// does not exist; DBGet then shows what is left.
+#[test]
+fn db_deltree() {
+    run("db_deltree", true);
+}
+
 /// ReadExten (app_readexten): SKIP before the answer, an extension ended
 /// by TIMEOUT(digit), a timeout under an indication, `p` with an invalid
 /// extension; READEXTENSTATUS and INVALID_EXTEN as VarSets.

@@ -13,6 +13,7 @@ pub mod channelredirect;
 pub mod chanspy;
 pub mod clearhash;
 pub mod confbridge;
+pub mod db;
 pub mod dial;
 pub mod directory;
 pub mod disa;
@@ -155,6 +156,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(originate::apps());
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
+    all.extend(db::apps());
     all.extend(chanspy::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
