@@ -10,6 +10,7 @@ use super::voicemail::jump;
 use super::voicemail_main::{authenticate_for_app, play_message_by_id};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::channels::ChanState;
+use crate::funcs::voicemail::separate_mailbox;
 use crate::media::file::SoundPaths;
 use crate::media::say::{SayCase, character_files};
 
@@ -66,12 +67,7 @@ async fn vmauthenticate_exec(ctx: &AppCtx, data: &str) -> AppResult {
         }
         Err(()) if mailbox.starts_with('*') => {
             // `*` asks for extension `a` of the channel's context.
-            let (chan_context, cid) = {
-                let d = ctx.chan.lock();
-                (d.context.clone(), d.caller.id.number().map(str::to_string))
-            };
-            let plan = ctx.sys.loaded().dialplan.clone();
-            if crate::pbx::find::exists(&plan, &chan_context, "a", 1, cid.as_deref()) {
+            if super::voicemail_main::a_exists(ctx) {
                 jump(ctx, "a", "");
                 Ok(())
             } else {
@@ -84,23 +80,6 @@ async fn vmauthenticate_exec(ctx: &AppCtx, data: &str) -> AppResult {
 
 fn vmsayname<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
     Box::pin(async move { vmsayname_exec(ctx, &data).await })
-}
-
-/// `separate_mailbox`: `box@context`, the context `default` when empty;
-/// None without a box.
-fn separate_mailbox(id: &str) -> Option<(&str, &str)> {
-    let (mailbox, context) = id.split_once('@').unwrap_or((id, ""));
-    if mailbox.is_empty() {
-        return None;
-    }
-    Some((
-        mailbox,
-        if context.is_empty() {
-            "default"
-        } else {
-            context
-        },
-    ))
 }
 
 /// An application's result from a playback's (`-1`, `0` or a digit).

@@ -743,19 +743,12 @@ async fn vm_execmain(ctx: &AppCtx, data: &str) -> AppResult {
             Err(()) => res = -1,
         }
     }
-    if vms.username.starts_with('*') {
-        let (chan_context, cid) = {
-            let d = ctx.chan.lock();
-            (d.context.clone(), d.caller.id.number().map(str::to_string))
-        };
-        let plan = ctx.sys.loaded().dialplan.clone();
-        if crate::pbx::find::exists(&plan, &chan_context, "a", 1, cid.as_deref()) {
-            jump(ctx, "a", "");
-            vm_event(ctx, "REDIRECT", 12592, "vm_execmain", || {
-                "Message: redirecting user to 'a' extension".into()
-            });
-            return Ok(());
-        }
+    if vms.username.starts_with('*') && a_exists(ctx) {
+        jump(ctx, "a", "");
+        vm_event(ctx, "REDIRECT", 12592, "vm_execmain", || {
+            "Message: redirecting user to 'a' extension".into()
+        });
+        return Ok(());
     }
     let valid = res == 0 && vmu.is_some();
     let Some(vmu) = vmu.filter(|_| valid) else {
@@ -1069,7 +1062,7 @@ pub(crate) fn find_message_by_id(dir: &Path, count: i32, id: &str) -> Option<i32
 }
 
 /// Whether extension `a` exists in the channel's context.
-fn a_exists(ctx: &AppCtx) -> bool {
+pub(super) fn a_exists(ctx: &AppCtx) -> bool {
     let (chan_context, cid) = {
         let d = ctx.chan.lock();
         (d.context.clone(), d.caller.id.number().map(str::to_string))

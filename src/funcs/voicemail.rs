@@ -28,8 +28,8 @@ pub fn functions() -> Vec<Function> {
 const VM_FILE: &str = "app_voicemail.c";
 
 /// `box@context` into its parts, the context `default` when none is
-/// given; `None` without a box.
-fn separate(mailbox_id: &str) -> Option<(&str, &str)> {
+/// given; `None` without a box (app_voicemail's `separate_mailbox`).
+pub(crate) fn separate_mailbox(mailbox_id: &str) -> Option<(&str, &str)> {
     let (mailbox, context) = mailbox_id.split_once('@').unwrap_or((mailbox_id, ""));
     if mailbox.is_empty() {
         return None;
@@ -47,7 +47,7 @@ fn separate(mailbox_id: &str) -> Option<(&str, &str)> {
 /// `messagecount`: the `msg….txt` files of a folder (INBOX when none is
 /// named); INBOX counts its Urgent messages too.
 fn message_count(ctx: &FuncCtx<'_>, mailbox_id: &str, folder: &str) -> u32 {
-    let Some((mailbox, context)) = separate(mailbox_id) else {
+    let Some((mailbox, context)) = separate_mailbox(mailbox_id) else {
         return 0;
     };
     let base = box_dir(&ctx.sys.conf.dirs.spool, context, mailbox);
@@ -80,7 +80,7 @@ fn vm_info(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     let args = app_args(data, 3);
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
     let (mailbox_id, attr, folder) = (arg(0), arg(1), arg(2));
-    let Some((mailbox, context)) = separate(mailbox_id).filter(|_| !attr.is_empty()) else {
+    let Some((mailbox, context)) = separate_mailbox(mailbox_id).filter(|_| !attr.is_empty()) else {
         return Err(usage());
     };
     let conf = ctx.sys.loaded().voicemail.clone();
