@@ -608,9 +608,20 @@ impl Bridge {
         }
     }
 
-    /// What an optimisation did here, taken once.
-    pub fn take_optimized(&self) -> Option<Optimized> {
-        lock(&self.optimized).take()
+    /// What an optimisation did here, taken once by the task that bridged
+    /// the Local half it concerns (`a` or `b` is that half). A channel
+    /// that moved in and runs this bridge with another member by now must
+    /// leave it to the half's task.
+    pub fn take_optimized(&self, a: &Arc<Channel>, b: &Arc<Channel>) -> Option<Optimized> {
+        let mut slot = lock(&self.optimized);
+        if slot
+            .as_ref()
+            .is_some_and(|o| Arc::ptr_eq(&o.half, a) || Arc::ptr_eq(&o.half, b))
+        {
+            slot.take()
+        } else {
+            None
+        }
     }
 
     /// The bridge was left with one member (`bridge_reconfigured` after a
@@ -869,6 +880,26 @@ pub fn blind_transfer(
 mod tests {
     use super::*;
     use crate::channels::{Channels, NewChannel};
+
+    #[test]
+    fn an_optimisation_is_taken_only_by_the_task_of_its_half() {
+        let chans = Channels::new("");
+        let half = chans.alloc("Local/x-1;2".into(), "Local", 1, NewChannel::default());
+        let callee = chans.alloc("Test/callee-2".into(), "Test", 2, NewChannel::default());
+        let caller = chans.alloc("Test/caller-3".into(), "Test", 3, NewChannel::default());
+        let bridge = Bridge::create(&chans.events);
+        bridge.set_optimized(Optimized {
+            half: half.clone(),
+            moved: caller.clone(),
+            into: bridge.clone(),
+        });
+        // The caller that moved in, now bridged with the callee, must not
+        // take what the half's task is to act on.
+        assert!(bridge.take_optimized(&caller, &callee).is_none());
+        let taken = bridge.take_optimized(&half, &callee).expect("the half's");
+        assert!(Arc::ptr_eq(&taken.moved, &caller));
+        assert!(bridge.take_optimized(&half, &callee).is_none());
+    }
 
     #[test]
     fn a_merge_takes_the_members_but_the_kicked_one() {

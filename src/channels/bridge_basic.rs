@@ -393,7 +393,7 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
     }
     connect_audio(&a, &b);
     let ended = 'bridge: loop {
-        if let Some(o) = bridge.take_optimized() {
+        if let Some(o) = bridge.take_optimized(&a, &b) {
             break optimized_out(bridge, &a, &b, o);
         }
         if a.check_hangup() || b.check_hangup() {
