@@ -71,30 +71,39 @@ enum FileCheck {
 /// line longer than 255 bytes comes as several pieces, and only a
 /// piece's final newline is removed (a `\r` stays).
 fn file_lines(bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
+    fgets_lines(bytes, 255)
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let piece = piece.strip_suffix(b"\n").unwrap_or(piece);
+            crate::core::raw::decode_owned(piece.to_vec())
+        })
+        .collect()
+}
+
+/// A file read line by line as C's `fgets` into a buffer with room for
+/// `max` bytes reads it: each piece ends after a newline or at `max`
+/// bytes, and a NUL ends it early (`strlen`). The newline is kept.
+pub(super) fn fgets_lines(bytes: &[u8], max: usize) -> impl Iterator<Item = &[u8]> {
     let mut rest = bytes;
-    while !rest.is_empty() {
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
         let end = rest
             .iter()
-            .take(255)
+            .take(max)
             .position(|&b| b == b'\n')
             .map(|i| i + 1)
-            .unwrap_or(rest.len().min(255));
-        let mut piece = &rest[..end];
+            .unwrap_or(rest.len().min(max));
+        let piece = &rest[..end];
         rest = &rest[end..];
-        // `strlen`: a NUL ends the line early, as in C.
-        if let Some(nul) = piece.iter().position(|&b| b == 0) {
-            piece = &piece[..nul];
-        }
-        if piece.is_empty() {
-            continue;
-        }
-        if piece.last() == Some(&b'\n') {
-            piece = &piece[..piece.len() - 1];
-        }
-        out.push(crate::core::raw::decode_owned(piece.to_vec()));
-    }
-    out
+        Some(
+            piece
+                .iter()
+                .position(|&b| b == 0)
+                .map_or(piece, |nul| &piece[..nul]),
+        )
+    })
 }
 
 /// Checks `passwd` against a file of passwords, or with `multiple` of

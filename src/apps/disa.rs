@@ -70,22 +70,8 @@ fn is_numeric(s: &str) -> bool {
 /// the same arguments, so when none matches the last parsed line's stay.
 fn search_file(text: &[u8], entered: &str, args: &mut Args) {
     // `fgets` into `pwline[256]` with room for 254 characters.
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = rest
-            .iter()
-            .take(254)
-            .position(|&b| b == b'\n')
-            .map(|i| i + 1)
-            .unwrap_or(rest.len().min(254));
-        let mut line = &rest[..end];
-        rest = &rest[end..];
-        if let Some(nul) = line.iter().position(|&b| b == 0) {
-            line = &line[..nul];
-        }
-        if line.last() == Some(&b'\n') {
-            line = &line[..line.len() - 1];
-        }
+    for line in super::authenticate::fgets_lines(text, 254) {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
         if line.is_empty() || line[0] == b'#' || line[0] == b';' {
             continue;
         }
