@@ -635,3 +635,14 @@ fn connections_are_announced_unless_hidden() {
     let got = read_until(&mut watcher, Duration::from_secs(1), |_| false);
     assert!(!contains(&got, b"Remote UNIX"), "{got:?}");
 }
+
+/// The tests' port mover (their shared helper): a new port that contains a
+/// later port to move is not rewritten again.
+#[test]
+fn moved_ports_are_not_moved_twice() {
+    let text = "port=5060\nbindport=5070\nhost=127.0.0.1:5060\n";
+    assert_eq!(
+        replace_all_at_once(text, &[("5060", 45070), ("5070", 34807)]),
+        "port=45070\nbindport=34807\nhost=127.0.0.1:45070\n"
+    );
+}

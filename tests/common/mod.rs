@@ -201,12 +201,30 @@ pub fn free_tcp_port() -> u16 {
 pub fn move_ports(dir: &Path, files: &[&str], ports: &[(&str, u16)]) {
     for file in files {
         let p = dir.join(file);
-        let mut text = std::fs::read_to_string(&p).expect("config");
-        for (from, to) in ports {
-            text = text.replace(from, &to.to_string());
-        }
-        std::fs::write(&p, text).expect("write config");
+        let text = std::fs::read_to_string(&p).expect("config");
+        std::fs::write(&p, replace_all_at_once(&text, ports)).expect("write config");
     }
+}
+
+/// Every `from` in `text` replaced by its port in one left-to-right pass:
+/// replacing one after another would rewrite a new port that happens to
+/// contain a later `from` (5060 -> 45070, then 5070 -> 4<port>).
+pub fn replace_all_at_once(text: &str, ports: &[(&str, u16)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some((from, to)) = ports.iter().find(|(from, _)| rest.starts_with(from)) {
+            out.push_str(&to.to_string());
+            rest = &rest[from.len()..];
+            continue;
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
 }
 
 /// xorshift64*: reproducible random inputs without a dependency.
