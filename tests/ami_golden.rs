@@ -2055,6 +2055,16 @@ fn pjsip_cancel() {
 }
 
 #[test]
+fn sip_hangupcause() {
+    run("sip_hangupcause", true);
+}
+
+#[test]
+fn pjsip_hangupcause() {
+    run("pjsip_hangupcause", true);
+}
+
+#[test]
 fn sip_echo() {
     run("sip_echo", true);
 }

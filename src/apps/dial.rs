@@ -741,8 +741,8 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     if legs.len() == 1 && legs[0].chan.tech == "PJSIP" && !options.has('I') {
         let id = legs[0].chan.lock().caller.id.clone();
         if id.number().is_some() || id.name().is_some() {
-            caller.lock().connected.id = id;
-            caller.publish_snapshot();
+            // A Local caller passes it on to its other half.
+            crate::channels::bridge::apply_connected_line(&caller, id);
         }
     }
     // The caller hears music until the answer or until Dial ends.
@@ -797,12 +797,20 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             for leg in &legs {
                 dial_end(sys, &caller, &leg.chan, "NOANSWER");
             }
-            // Asterisk hangs the unanswered legs up with the caller's cause,
-            // or Normal Clearing (16) when it has none (the reference's
-            // sip_voicemail capture).
-            let cause = if options.has('c') { 26 } else { 16 };
+            // On a timeout app_dial gives the legs no cause (but `c`'s
+            // Answered Elsewhere): a chan_sip leg then hangs up with Normal
+            // Clearing (the reference's sip_voicemail and sip_hangupcause
+            // captures), a chan_pjsip one with none it did not have
+            // (pjsip_hangupcause).
             for leg in &legs {
-                leg.chan.lock().hangupcause = cause;
+                {
+                    let mut d = leg.chan.lock();
+                    if options.has('c') {
+                        d.hangupcause = 26;
+                    } else if leg.chan.tech != "PJSIP" {
+                        d.hangupcause = 16;
+                    }
+                }
                 crate::pbx::run::hangup_channel(sys, &leg.chan);
             }
             ctx.set_var("DIALSTATUS", Some("NOANSWER"));
@@ -819,40 +827,22 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 legs[i].replaced = true;
             }
             let leg = legs[i].chan.clone();
+            caller.relay_causes_from(&leg);
+            // A connected line the leg sent: the caller takes it when it
+            // called only this leg (several legs' wait for the answer).
+            let connected = leg.lock().pending_connected.take();
+            if let Some(id) = connected
+                && numlines == 1
+                && !options.has('I')
+            {
+                crate::channels::bridge::apply_connected_line(&caller, id);
+            }
             if leg.state() == ChanState::Up && !leg.check_hangup() {
                 winner = Some(i);
                 break;
             }
-            if leg.check_hangup() {
-                let cause = leg.lock().hangupcause;
-                // A busy or congested leg says so (AST_CONTROL_BUSY or
-                // CONGESTION) before it goes; any other simply hangs up.
-                let status = match cause {
-                    17 => {
-                        ctx.verbose(
-                            3,
-                            crate::site!("app_dial.c", 1532, "wait_for_answer"),
-                            &format!("{} is busy", leg.name),
-                        );
-                        "BUSY"
-                    }
-                    34 => {
-                        ctx.verbose(
-                            3,
-                            crate::site!("app_dial.c", 1541, "wait_for_answer"),
-                            &format!("{} is circuit-busy", leg.name),
-                        );
-                        "CONGESTION"
-                    }
-                    c => dial_status_of(c),
-                };
-                failed.count(cause);
-                dial_end(sys, &caller, &leg, status);
-                caller.lock().hangupcause = cause;
-                crate::pbx::run::hangup_channel(sys, &leg);
-                legs.remove(i);
-                continue;
-            }
+            // A leg that rang and went at once (180 then 486) rang first:
+            // its ringing is announced before its hangup is handled.
             if leg.state() == ChanState::Ringing && !legs[i].ringing_seen {
                 legs[i].ringing_seen = true;
                 ctx.verbose(
@@ -875,6 +865,45 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
                     "DialState",
                     "DialStatus: RINGING\r\n".into(),
                 );
+            }
+            if leg.check_hangup() {
+                let (cause, condition) = {
+                    let mut d = leg.lock();
+                    (d.hangupcause, d.pending_indication.take())
+                };
+                // A busy or congested leg says so (AST_CONTROL_BUSY or
+                // CONGESTION) before it goes, or its cause does; any other
+                // simply hangs up.
+                let kind = match condition {
+                    Some(Indication::Busy) => 17,
+                    Some(Indication::Congestion) => 34,
+                    _ => cause,
+                };
+                let status = match kind {
+                    17 => {
+                        ctx.verbose(
+                            3,
+                            crate::site!("app_dial.c", 1532, "wait_for_answer"),
+                            &format!("{} is busy", leg.name),
+                        );
+                        "BUSY"
+                    }
+                    34 => {
+                        ctx.verbose(
+                            3,
+                            crate::site!("app_dial.c", 1541, "wait_for_answer"),
+                            &format!("{} is circuit-busy", leg.name),
+                        );
+                        "CONGESTION"
+                    }
+                    c => dial_status_of(c),
+                };
+                failed.count(kind);
+                dial_end(sys, &caller, &leg, status);
+                caller.lock().hangupcause = cause;
+                crate::pbx::run::hangup_channel(sys, &leg);
+                legs.remove(i);
+                continue;
             }
             i += 1;
         }

@@ -168,6 +168,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(say::apps());
     all.extend(sayunixtime::apps());
     all.extend(clearhash::apps());
+    all.extend(crate::funcs::hangupcause::apps());
     all.extend(confbridge::apps());
     all.extend(exec::apps());
     all.extend(r#macro::apps());

@@ -789,6 +789,7 @@ async fn try_calling(
         let mut winner = None;
         while i < legs.len() {
             let leg = legs[i].chan.clone();
+            caller.relay_causes_from(&leg);
             if leg.state() == ChanState::Up && !leg.check_hangup() {
                 winner = Some(i);
                 break;

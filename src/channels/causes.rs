@@ -137,8 +137,105 @@ pub fn by_name(name: &str) -> Option<u32> {
         .map(|(c, _, _)| *c)
 }
 
+/// What a dialled channel's device said of the call
+/// (`ast_control_pvt_cause_code`): the channel, its technology's words
+/// ("SIP 486 Busy Here") and the cause they map to. Drivers record one per
+/// response; Dial carries them to its caller for `HANGUPCAUSE()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialedCause {
+    pub chan_name: String,
+    pub tech: String,
+    pub cause: u32,
+}
+
+/// A channel name with its technology in capitals (`ast_tech_to_upper`):
+/// the key the cause store compares and hashes.
+fn tech_upper(name: &str) -> String {
+    match name.split_once('/') {
+        Some((tech, rest)) => format!("{}/{rest}", tech.to_ascii_uppercase()),
+        None => name.to_string(),
+    }
+}
+
+/// Whether two channel names are one key of the cause store.
+pub fn same_channel(a: &str, b: &str) -> bool {
+    tech_upper(a) == tech_upper(b)
+}
+
+/// Stores `cause`, replacing the one kept for its channel
+/// (`ast_channel_dialed_causes_add`).
+pub fn store(list: &mut Vec<DialedCause>, cause: DialedCause) {
+    list.retain(|c| !same_channel(&c.chan_name, &cause.chan_name));
+    list.push(cause);
+}
+
+/// The store's bucket of a channel name: Asterisk keeps the causes in a
+/// 37-bucket hash container (`DIALED_CAUSES_BUCKETS`, `ast_str_hash`), and
+/// `HANGUPCAUSE_KEYS()` lists them in its bucket order.
+fn bucket(name: &str) -> u32 {
+    const BUCKETS: u32 = 37;
+    let hash = tech_upper(name)
+        .bytes()
+        .fold(5381u32, |h, b| h.wrapping_mul(33) ^ u32::from(b));
+    (hash & 0x7fff_ffff) % BUCKETS
+}
+
+/// `HANGUPCAUSE_KEYS()`: the channel names of the store, comma-separated,
+/// bucket by bucket and in insertion order within a bucket.
+pub fn keys(list: &[DialedCause]) -> String {
+    let mut names: Vec<(u32, &str)> = list
+        .iter()
+        .map(|c| (bucket(&c.chan_name), c.chan_name.as_str()))
+        .collect();
+    names.sort_by_key(|(b, _)| *b);
+    names.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(",")
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn cause(name: &str, tech: &str) -> DialedCause {
+        DialedCause {
+            chan_name: name.into(),
+            tech: tech.into(),
+            cause: 16,
+        }
+    }
+
+    #[test]
+    fn store_keeps_one_cause_per_channel() {
+        let mut list = Vec::new();
+        store(&mut list, cause("SIP/1001-00000001", "SIP 180 Ringing"));
+        store(&mut list, cause("sip/1001-00000001", "SIP 486 Busy Here"));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].tech, "SIP 486 Busy Here");
+        // The technology is compared without case, the rest with it.
+        store(&mut list, cause("SIP/1001-0000000A", "SIP 200 OK"));
+        store(&mut list, cause("SIP/1001-0000000a", "SIP 200 OK"));
+        assert_eq!(list.len(), 3);
+    }
+
+    #[test]
+    fn keys_in_bucket_order() {
+        // djb2 of the names, masked to 31 bits, modulo 37.
+        assert_eq!(bucket("SIP/a"), {
+            let h = [b'S', b'I', b'P', b'/', b'a']
+                .iter()
+                .fold(5381u32, |h, b| h.wrapping_mul(33) ^ u32::from(*b));
+            (h & 0x7fff_ffff) % 37
+        });
+        assert_eq!(bucket("sip/a"), bucket("SIP/a"));
+        let mut names: Vec<String> = (0..6).map(|i| format!("SIP/100{i}-00000000")).collect();
+        let mut list = Vec::new();
+        for n in &names {
+            store(&mut list, cause(n, "SIP 200 OK"));
+        }
+        names.sort_by_key(|n| bucket(n));
+        assert_eq!(keys(&list), names.join(","));
+        assert_eq!(keys(&[]), "");
+    }
+
     #[test]
     fn lookups() {
         assert_eq!(super::text(16), "Normal Clearing");

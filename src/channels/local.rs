@@ -409,13 +409,27 @@ impl Driver for LocalDriver {
 
     /// `unreal_colp_redirect_indicate`: the other half's caller becomes
     /// this half's connected line, unannounced until that half next
-    /// publishes a change.
+    /// publishes a change. While this half is still being called (its Dial's leg offered a
+    /// connected line), the update is also queued on the other half for
+    /// the Dial reading it there.
     fn connected_line(&self, chan: &Arc<Channel>) {
         if let Some(peer) = chan.peer() {
             let connected = chan.lock().connected.clone();
+            let ringing = chan.state() != ChanState::Up;
             let mut p = peer.lock();
+            if ringing {
+                p.pending_connected = Some(connected.id.clone());
+            }
             p.caller.id = connected.id;
             p.caller.ani = connected.ani;
+        }
+    }
+
+    /// `ast_unreal_indicate`: a cause frame goes on to the other half
+    /// (and the core stores it here too).
+    fn cause_code(&self, chan: &Arc<Channel>, cause: &crate::channels::causes::DialedCause) {
+        if let Some(peer) = chan.peer() {
+            crate::channels::causes::store(&mut peer.lock().cause_frames, cause.clone());
         }
     }
 

@@ -146,6 +146,16 @@ pub struct ChanData {
     /// A condition the other side indicated, not yet acted on (busy,
     /// congestion, ringing): the channel's "read queue" of control frames.
     pub pending_indication: Option<Indication>,
+    /// A connected-line update queued for whoever reads the channel
+    /// (`AST_CONTROL_CONNECTED_LINE`): Dial passes it to its caller.
+    pub pending_connected: Option<party::Party>,
+    /// `HANGUPCAUSE()`'s store (`dialed_causes`): the last cause each
+    /// dialled channel reported, by channel name.
+    pub dialed_causes: Vec<causes::DialedCause>,
+    /// Cause frames (`AST_CONTROL_PVT_CAUSE_CODE`) queued for whoever
+    /// reads the channel, one per channel name: a reader that reads them
+    /// late sees the last of each, which is all a store keeps.
+    pub cause_frames: Vec<causes::DialedCause>,
     /// The other side's answer is read by whoever services the channel
     /// (an attended transfer's target in its bridge) rather than applied
     /// at once; `answer_pending` is that answer, not yet read.
@@ -310,6 +320,10 @@ pub trait Driver: Send + Sync {
     /// `ast_sendtext_data`: text for the device, of `content_type` (none:
     /// the driver's default); a driver without text support drops it.
     fn send_text(&self, _chan: &Arc<Channel>, _body: &str, _content_type: Option<&str>) {}
+    /// A cause frame is indicated on the channel (`ast_indicate_data` of
+    /// `AST_CONTROL_PVT_CAUSE_CODE`); the core stores it on the channel
+    /// whatever the driver does with it.
+    fn cause_code(&self, _chan: &Arc<Channel>, _cause: &causes::DialedCause) {}
     /// A SIP call's headers, for the SIP header functions.
     fn sip_headers(&self) -> Option<Arc<sip::callheaders::CallHeaders>> {
         None
@@ -752,6 +766,38 @@ impl Channel {
         &self.wake
     }
 
+    /// What the channel's driver learnt of the call (a SIP response):
+    /// queued for the channel's reader and stored on the channel, as
+    /// chan_sip and chan_pjsip do with every response.
+    pub fn report_cause(&self, cause: causes::DialedCause) {
+        let mut d = self.lock();
+        causes::store(&mut d.cause_frames, cause.clone());
+        causes::store(&mut d.dialed_causes, cause);
+    }
+
+    /// The cause frames queued since the last call, oldest first.
+    pub fn take_cause_frames(&self) -> Vec<causes::DialedCause> {
+        std::mem::take(&mut self.lock().cause_frames)
+    }
+
+    /// `ast_indicate_data` of a cause frame: the driver may pass it on (a
+    /// Local half to its other half), and the channel stores it
+    /// (`ast_channel_hangupcause_hash_set`).
+    pub fn indicate_cause(self: &Arc<Self>, cause: causes::DialedCause) {
+        if let Some(driver) = self.driver() {
+            driver.cause_code(self, &cause);
+        }
+        causes::store(&mut self.lock().dialed_causes, cause);
+    }
+
+    /// Dial's relay (`wait_for_answer`): the cause frames `leg` queued,
+    /// indicated on this channel, its caller.
+    pub fn relay_causes_from(self: &Arc<Self>, leg: &Channel) {
+        for cause in leg.take_cause_frames() {
+            self.indicate_cause(cause);
+        }
+    }
+
     /// Wakes whatever waits on this channel (state changed, frame queued).
     pub fn wake(&self) {
         self.wake.notify_waiters();
@@ -1114,6 +1160,9 @@ impl Channels {
             h_exten_run: false,
             hangup_exec: false,
             pending_indication: None,
+            pending_connected: None,
+            dialed_causes: Vec::new(),
+            cause_frames: Vec::new(),
             answer_deferred: false,
             answer_pending: false,
             pickup_active: false,

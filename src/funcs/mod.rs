@@ -17,6 +17,7 @@ pub mod extstate;
 pub mod features;
 pub mod global;
 pub mod groupcount;
+pub mod hangupcause;
 pub mod hash;
 pub mod lists;
 pub mod logic;
@@ -118,6 +119,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(global::functions());
     all.extend(groupcount::functions());
     all.extend(hash::functions());
+    all.extend(hangupcause::functions());
     all.extend(lists::functions());
     all.extend(strings::functions());
     all.extend(time::functions());

@@ -1656,7 +1656,7 @@ impl Task {
                 {
                     call.state = CallState::Ending;
                     let chan = call.chan.clone();
-                    remote_hangup(&chan, style::status_to_cause(408));
+                    remote_hangup(&chan, style::status_to_cause(self.flavor, 408));
                 }
             }
             Event::Timeout { id } => {
@@ -1690,6 +1690,7 @@ impl Task {
             }
             Event::Response { id, response } => {
                 if let Some(key) = self.by_tx.get(&id).copied() {
+                    self.report_cause(key, &response);
                     if self
                         .calls
                         .get(&key)
@@ -1712,6 +1713,34 @@ impl Task {
             }
             Event::StrayResponse { .. } | Event::Dropped { .. } => {}
         }
+    }
+
+    /// Every response in a call's dialog is a cause its channel reports
+    /// for `HANGUPCAUSE()`: chan_sip's for any request, chan_pjsip's for
+    /// INVITEs only (its session supplement's method).
+    fn report_cause(&self, key: u64, response: &crate::sip::message::Response) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        let is_invite = response
+            .headers
+            .cseq()
+            .is_ok_and(|c| c.method == crate::sip::message::Method::Invite);
+        if self.flavor == Flavor::Pjsip && !is_invite {
+            return;
+        }
+        // chan_sip quotes the status line after its version, trimmed;
+        // chan_pjsip writes "SIP <code> <reason>" even for an empty reason.
+        let tech = match self.flavor {
+            Flavor::ChanSip if response.reason.is_empty() => format!("SIP {}", response.status),
+            _ => format!("SIP {} {}", response.status, response.reason),
+        };
+        call.chan
+            .report_cause(crate::channels::causes::DialedCause {
+                chan_name: call.chan.name.clone(),
+                tech,
+                cause: style::status_to_cause(self.flavor, response.status),
+            });
     }
 
     /// The caller cancelled its pending INVITE: 487, and the channel goes.
@@ -3247,16 +3276,15 @@ impl Task {
                         call.state = CallState::Ending;
                         call.rtp.close();
                     }
-                    chan.lock().pending_indication = flavor.invite_failure_control(resp.status);
-                    remote_hangup(&chan, cause);
+                    invite_failed(&chan, flavor, resp.status, cause);
                 }
             }
             _ => {
                 if call.state == CallState::Proceeding {
                     call.state = CallState::Ending;
                     call.rtp.close();
-                    chan.lock().pending_indication = flavor.invite_failure_control(resp.status);
-                    remote_hangup(&chan, style::status_to_cause(resp.status));
+                    let cause = style::status_to_cause(flavor, resp.status);
+                    invite_failed(&chan, flavor, resp.status, cause);
                 }
             }
         }
@@ -3280,7 +3308,7 @@ impl Task {
         };
         let give_up = match flavor {
             Flavor::ChanSip => 34,
-            Flavor::Pjsip => style::status_to_cause(resp.status),
+            Flavor::Pjsip => style::status_to_cause(flavor, resp.status),
         };
         let failed = |call: &Call, sys: &System| {
             if flavor == Flavor::ChanSip {
@@ -3706,6 +3734,36 @@ fn remote_hangup(chan: &Arc<Channel>, cause: u32) {
         cause: Some(cause),
         tech_cause,
     });
+    chan.softhangup_quiet(crate::channels::softhangup::DEV);
+    chan.wake();
+}
+
+/// Our INVITE failed with `status`. For the statuses chan_sip has a
+/// condition for, it only tells the channel's reader busy or congestion
+/// (`AST_CONTROL_BUSY`/`CONGESTION`) and the reader hangs the channel up:
+/// no HangupRequest. Otherwise, and always for chan_pjsip, the channel is
+/// hung up with `cause`.
+fn invite_failed(chan: &Arc<Channel>, flavor: Flavor, status: u16, cause: u32) {
+    let condition = flavor.invite_failure_control(status);
+    {
+        let mut d = chan.lock();
+        d.pending_indication = condition;
+        // chan_pjsip_session_end: the channel's own last non-2xx response
+        // (its dialed cause) is its technology cause.
+        if flavor == Flavor::Pjsip && status >= 300 {
+            d.tech_cause = u32::from(status);
+        }
+    }
+    if condition.is_none() {
+        remote_hangup(chan, cause);
+        return;
+    }
+    {
+        let mut d = chan.lock();
+        if d.hangupcause == 0 {
+            d.hangupcause = cause;
+        }
+    }
     chan.softhangup_quiet(crate::channels::softhangup::DEV);
     chan.wake();
 }

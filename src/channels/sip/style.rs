@@ -621,36 +621,48 @@ pub fn pjsip_cause_to_status(cause: u32) -> u16 {
     }
 }
 
-/// The hangup cause a final response to our INVITE means
-/// (`hangup_sip2cause`).
-pub fn status_to_cause(status: u16) -> u32 {
+/// The hangup cause a SIP status means (chan_sip's `hangup_sip2cause`,
+/// res_pjsip's `ast_sip_hangup_sip2cause`: the same table, but for the
+/// redirect pjsip alone maps).
+pub fn status_to_cause(flavor: Flavor, status: u16) -> u32 {
     match status {
-        401 | 403 | 407 => 21,
-        404 | 410 => 1,
-        408 => 102,
-        480 => 18,
-        483 => 21,
+        302 if flavor == Flavor::Pjsip => 23,
+        401 | 403 | 407 | 603 => 21,
+        404 | 485 | 604 => 1,
+        408 => 18,
+        409 => 41,
+        410 => 22,
+        420 => 3,
+        480 | 483 => 19,
         484 => 28,
-        486 => 17,
-        487 => 127,
+        486 | 600 => 17,
         488 | 606 => 58,
-        500 => 41,
-        501 => 79,
-        502 => 38,
+        500 => 38,
+        501 => 29,
+        502 => 27,
         503 => 34,
         504 => 102,
-        505 => 127,
-        600 => 17,
-        603 => 21,
-        604 => 1,
-        _ if status >= 500 => 34,
-        _ => 31,
+        400..=499 | 600..=699 => 127,
+        500..=599 => 34,
+        _ => 16,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_causes() {
+        assert_eq!(status_to_cause(Flavor::ChanSip, 486), 17);
+        assert_eq!(status_to_cause(Flavor::ChanSip, 408), 18);
+        assert_eq!(status_to_cause(Flavor::ChanSip, 480), 19);
+        assert_eq!(status_to_cause(Flavor::ChanSip, 499), 127);
+        assert_eq!(status_to_cause(Flavor::ChanSip, 599), 34);
+        assert_eq!(status_to_cause(Flavor::ChanSip, 200), 16);
+        assert_eq!(status_to_cause(Flavor::ChanSip, 302), 16);
+        assert_eq!(status_to_cause(Flavor::Pjsip, 302), 23);
+    }
 
     #[test]
     fn pjsip_causes() {
