@@ -3723,19 +3723,22 @@ impl Task {
 /// hangup with `cause` unless it already has one
 /// (`ast_queue_hangup_with_cause`).
 fn remote_hangup(chan: &Arc<Channel>, cause: u32) {
-    let tech_cause = {
-        let mut d = chan.lock();
-        if d.hangupcause == 0 {
-            d.hangupcause = cause;
-        }
-        d.tech_cause
-    };
+    let tech_cause = keep_first_cause(chan, cause);
     chan.emit(crate::core::events::EventKind::HangupRequest {
         cause: Some(cause),
         tech_cause,
     });
     chan.softhangup_quiet(crate::channels::softhangup::DEV);
-    chan.wake();
+}
+
+/// Gives the channel `cause` unless it has one; returns its technology
+/// cause, for the HangupRequest.
+fn keep_first_cause(chan: &Channel, cause: u32) -> u32 {
+    let mut d = chan.lock();
+    if d.hangupcause == 0 {
+        d.hangupcause = cause;
+    }
+    d.tech_cause
 }
 
 /// Our INVITE failed with `status`. For the statuses chan_sip has a
@@ -3754,18 +3757,12 @@ fn invite_failed(chan: &Arc<Channel>, flavor: Flavor, status: u16, cause: u32) {
             d.tech_cause = u32::from(status);
         }
     }
-    if condition.is_none() {
+    if condition.is_some() {
+        keep_first_cause(chan, cause);
+        chan.softhangup_quiet(crate::channels::softhangup::DEV);
+    } else {
         remote_hangup(chan, cause);
-        return;
     }
-    {
-        let mut d = chan.lock();
-        if d.hangupcause == 0 {
-            d.hangupcause = cause;
-        }
-    }
-    chan.softhangup_quiet(crate::channels::softhangup::DEV);
-    chan.wake();
 }
 
 /// `ast_queue_hangup`: a hangup with whatever cause the channel has (the
