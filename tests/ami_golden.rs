@@ -650,6 +650,7 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 // A registered contact's: the phone's own
                                 // Call-ID, and when it lapses.
                                 "CallId",
+                                "CallID",
                                 "ExpirationTime",
                             ];
                             // app_queue's member times (QueueMember,
@@ -1892,6 +1893,19 @@ fn ext_state() {
 #[test]
 fn sip_listings() {
     run("sip_listings", false);
+}
+
+/// CreateConfig, DialplanExtensionAdd/Remove (and the CLI's dialplan
+/// add/remove), res_fax's actions, inbound registrations and pubsub's
+/// listings.
+#[test]
+fn more_actions() {
+    run("more_actions", false);
+}
+
+#[test]
+fn pjsip_resource_lists() {
+    run("pjsip_resource_lists", false);
 }
 
 #[test]

@@ -32,6 +32,16 @@ pub fn commands() -> Vec<CliEntry> {
             set_global,
         ),
         CliEntry::new(
+            "dialplan add extension",
+            "Usage: dialplan add extension <exten>,<priority>,<app> into <context> [replace]\n       Adds a priority to the dialplan (creating the context if need be); with\n       replace, a priority that exists is replaced. <app> may be App(data) or\n       App,data. Example: dialplan add extension 100,1,Playback(beep) into local\n",
+            add_extension,
+        ),
+        CliEntry::new(
+            "dialplan remove extension",
+            "Usage: dialplan remove extension exten[/cid]@context [priority]\n       Removes an extension, or only the given priority of it.\n",
+            remove_extension,
+        ),
+        CliEntry::new(
             "core show hints",
             "Usage: core show hints\n       Lists hints: extension, devices, extension state, presence state, watchers.\n",
             show_hints,
@@ -340,4 +350,159 @@ fn set_global(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 /// A context name, in the order `dialplan show` walks them.
 fn complete_context(sys: &System, c: &Completion<'_>) -> Vec<String> {
     names_at(c, 2, walk_order(sys).iter().map(|ctx| ctx.name.clone()))
+}
+
+/// `dialplan add extension` (pbx_config's handler): the same change as
+/// the manager's DialplanExtensionAdd, with the CLI's own messages.
+fn add_extension(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 6 && a.argc() != 7 {
+        return CliResult::ShowUsage;
+    }
+    if a.arg(4) != Some("into") || (a.argc() == 7 && a.arg(6) != Some("replace")) {
+        return CliResult::ShowUsage;
+    }
+    let replace = a.argc() == 7;
+    let whole = a.arg(3).unwrap_or("");
+    let mut fields = whole.splitn(3, ',');
+    let exten_field = fields.next().unwrap_or("");
+    let (exten, cidmatch) = match exten_field.split_once('/') {
+        Some((e, c)) => (e, Some(c)),
+        None => (exten_field, None),
+    };
+    let Some(prior) = fields.next() else {
+        return CliResult::ShowUsage;
+    };
+    let ipriority = if prior == "hint" {
+        PRIORITY_HINT
+    } else {
+        match crate::funcs::c::scan_int(prior).map(|(p, _)| p) {
+            Some(p) => p,
+            None => {
+                out.push_str(&format!("'{prior}' is not a valid priority\n"));
+                return CliResult::ShowUsage;
+            }
+        }
+    };
+    let Some(app_field) = fields.next() else {
+        return CliResult::ShowUsage;
+    };
+    // App(data), else App,data.
+    let (app, data) = match (app_field.find('('), app_field.rfind(')')) {
+        (Some(open), Some(close)) if close >= open => {
+            (&app_field[..open], &app_field[open + 1..close])
+        }
+        _ => app_field.split_once(',').unwrap_or((app_field, "")),
+    };
+    let context = a.arg(5).unwrap_or("");
+    if sys.loaded().dialplan.context(context).is_none() {
+        out.push_str(&format!(
+            "Context '{context}' did not exist prior to add extension - the context will be created.\n"
+        ));
+    }
+    let mut outcome = (false, Vec::new());
+    sys.update_dialplan(|dp| {
+        outcome = dp.add_at_runtime(
+            context,
+            exten,
+            cidmatch,
+            ipriority,
+            app,
+            data,
+            replace,
+            crate::pbx::dialplan::REGISTRAR,
+        );
+    });
+    for d in &outcome.1 {
+        sys.pbx.logger.deferred(d, None);
+    }
+    if !outcome.0 {
+        if exten.is_empty() {
+            out.push_str(&format!(
+                "Failed to add '{exten},{prior},{app}({data})' extension into '{context}' context\n"
+            ));
+        } else {
+            out.push_str(&format!(
+                "Extension {exten}@{context} with priority {prior} already exists\n"
+            ));
+        }
+        return CliResult::Failure;
+    }
+    if replace {
+        out.push_str(&format!(
+            "Extension {exten}@{context} ({prior}) replace by '{exten},{prior},{app}({data})'\n"
+        ));
+    } else {
+        out.push_str(&format!(
+            "Extension '{exten},{prior},{app}({data})' added into '{context}' context\n"
+        ));
+    }
+    CliResult::Success
+}
+
+/// `dialplan remove extension` (pbx_config's handler).
+fn remove_extension(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 && a.argc() != 5 {
+        return CliResult::ShowUsage;
+    }
+    let mut priority = 0;
+    if let Some(p) = a.arg(4) {
+        priority = if p == "hint" {
+            PRIORITY_HINT
+        } else if p.bytes().all(|b| b.is_ascii_digit()) {
+            crate::apps::builtins::atoi(p) as i32
+        } else {
+            out.push_str(&format!("Invalid priority '{p}'\n"));
+            return CliResult::Failure;
+        };
+        if priority == 0 {
+            out.push_str("If you want to remove whole extension, please omit priority argument\n");
+            return CliResult::Failure;
+        }
+    }
+    let target = a.arg(3).unwrap_or("");
+    let (exten_cid, context) = match target.split_once('@') {
+        Some((_, c)) if c.contains('@') => return CliResult::Failure,
+        Some((e, c)) => (e, c),
+        None => (target, ""),
+    };
+    let (exten, cid) = match exten_cid.split_once('/') {
+        Some((e, c)) => (e, Some(c)),
+        None => (exten_cid, None),
+    };
+    if exten.is_empty() || context.is_empty() {
+        out.push_str(&format!(
+            "Missing extension or context name in third argument '{target}'\n"
+        ));
+        return CliResult::Failure;
+    }
+    let mut outcome = (false, Vec::new());
+    sys.update_dialplan(|dp| {
+        outcome = dp.remove_at_runtime(
+            context,
+            exten,
+            cid,
+            priority,
+            crate::pbx::dialplan::REGISTRAR,
+        );
+    });
+    for d in &outcome.1 {
+        sys.pbx.logger.deferred(d, None);
+    }
+    match (outcome.0, priority, cid) {
+        (true, 0, _) => out.push_str(&format!("Whole extension {exten}@{context} removed\n")),
+        (true, p, _) => out.push_str(&format!(
+            "Extension {exten}@{context} with priority {p} removed\n"
+        )),
+        (false, _, Some(c)) => {
+            out.push_str(&format!(
+                "Failed to remove extension {exten}/{c}@{context}\n"
+            ));
+            return CliResult::Failure;
+        }
+        (false, _, None) => {
+            out.push_str(&format!("Failed to remove extension {exten}@{context}\n"));
+            return CliResult::Failure;
+        }
+    }
+    CliResult::Success
 }

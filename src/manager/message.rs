@@ -159,8 +159,14 @@ impl Reply {
 
     /// `astman_send_listack`: the response that opens a list.
     pub fn list_start(m: &Message, msg: &str) -> Self {
+        Self::list_start_flagged(m, msg, "start")
+    }
+
+    /// `astman_send_listack` with the module's own list flag (res_fax
+    /// writes `Start`).
+    pub fn list_start_flagged(m: &Message, msg: &str, flag: &str) -> Self {
         let mut r = Self::start("Success", m);
-        r.line("EventList", "start");
+        r.line("EventList", flag);
         r.line("Message", msg);
         r.end();
         r

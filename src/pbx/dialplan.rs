@@ -3,7 +3,7 @@
 //! includes (with time restrictions), ignore patterns and switches.
 
 use super::find::{FastMap, LookupIndex};
-use super::pattern::{ext_cmp, extension_match, normalize_name};
+use super::pattern::{ext_cmp, extension_match, fluffless_name, normalize_name};
 use crate::config::{Config, Diagnostic, Origin, Severity, is_true};
 use crate::core::logger::{Deferred, Level, Site};
 
@@ -460,6 +460,137 @@ impl Dialplan {
         ctx.extensions.retain(|e| !e.priorities.is_empty());
     }
 
+    /// Adds a priority at run time (`ast_add_extension` from the manager
+    /// or the CLI, as `registrar`), creating the context if need be. The
+    /// warnings pbx.c logs on the way are returned for the caller to log;
+    /// `false` when the priority is taken and `replace` is not set.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_at_runtime(
+        &mut self,
+        context: &str,
+        exten: &str,
+        cidmatch: Option<&str>,
+        priority: i32,
+        app: &str,
+        data: &str,
+        replace: bool,
+        registrar: &str,
+    ) -> (bool, Vec<Deferred>) {
+        let created = !self.index.contains_key(context);
+        let ci = self.context_mut(context);
+        if created {
+            self.contexts[ci].registrar = registrar.to_string();
+        }
+        let (log_mark, diag_mark) = (self.load_log.len(), self.diagnostics.len());
+        let origin = Origin {
+            file: std::sync::Arc::from(std::path::Path::new("")),
+            line: 0,
+        };
+        let cidmatch = cidmatch.map(normalize_name);
+        let ok = self.add_extension(
+            ci,
+            exten,
+            cidmatch.clone(),
+            priority,
+            None,
+            app.to_string(),
+            data.to_string(),
+            &origin,
+            replace,
+        );
+        let log = self.load_log.split_off(log_mark);
+        self.diagnostics.truncate(diag_mark);
+        if ok {
+            let ctx = &mut self.contexts[ci];
+            let name = normalize_name(exten);
+            let own = ctx.registrar != registrar;
+            if let Some(p) = ctx
+                .extensions
+                .iter_mut()
+                .find(|e| e.name == name && e.cidmatch == cidmatch)
+                .and_then(|e| e.priorities.iter_mut().find(|p| p.priority == priority))
+            {
+                p.registrar = own.then(|| registrar.to_string());
+            }
+            self.reindex();
+        }
+        (ok, log)
+    }
+
+    /// Removes an extension's priority, or the whole extension
+    /// (`priority` 0), at run time as `registrar`
+    /// (`ast_context_remove_extension_callerid`). `cid`: the caller-id
+    /// match to remove (`exten/cid`). Returns whether anything was
+    /// removed and what pbx.c logged.
+    pub fn remove_at_runtime(
+        &mut self,
+        context: &str,
+        exten: &str,
+        cid: Option<&str>,
+        priority: i32,
+        registrar: &str,
+    ) -> (bool, Vec<Deferred>) {
+        let Some(&ci) = self.index.get(context) else {
+            return (false, Vec::new());
+        };
+        let mut log = Vec::new();
+        let name = fluffless_name(exten);
+        let cid = cid.map(fluffless_name);
+        let match_cid = cid.is_some();
+        // Without a caller-id match, a priority removes only from an
+        // extension without one; a whole extension goes with its variants.
+        let any_cid = cid.is_none() && priority == 0;
+        let ctx = &mut self.contexts[ci];
+        let ctx_registrar = ctx.registrar.clone();
+        let e_cid = |e: &Extension| e.cidmatch.as_deref().map(fluffless_name);
+        // The lookup table's key: name and caller-id match alike.
+        if !ctx
+            .extensions
+            .iter()
+            .any(|e| fluffless_name(&e.name) == name && e_cid(e) == cid)
+        {
+            log.push(Deferred::at(
+                Level::Warning,
+                &Site {
+                    file: "pbx.c",
+                    line: 5113,
+                    function: "ast_context_remove_extension_callerid2",
+                },
+                format!("Cannot find extension {exten} in root_table in context {context}"),
+            ));
+        }
+        let blank = |c: &Option<String>| c.as_deref().is_none_or(str::is_empty);
+        let Some(start) = ctx.extensions.iter().position(|e| {
+            fluffless_name(&e.name) == name
+                && (!match_cid
+                    || (!blank(&cid) && !blank(&e_cid(e)) && cid == e_cid(e))
+                    || (blank(&cid) && blank(&e_cid(e))))
+        }) else {
+            return (false, log);
+        };
+        let mut found = false;
+        'walk: for e in &mut ctx.extensions[start..] {
+            let variant_ok = fluffless_name(&e.name) == name
+                && (any_cid
+                    || (!match_cid && e.cidmatch.is_none())
+                    || (match_cid && e.cidmatch.is_some() && e_cid(e) == cid));
+            if !variant_ok {
+                break 'walk;
+            }
+            e.priorities.retain(|p| {
+                let owner = p.registrar.as_deref().unwrap_or(&ctx_registrar);
+                let gone = (priority == 0 || p.priority == priority) && owner == registrar;
+                found |= gone;
+                !gone
+            });
+        }
+        ctx.extensions.retain(|e| !e.priorities.is_empty());
+        if found {
+            self.reindex();
+        }
+        (found, log)
+    }
+
     /// Rebuilds the lookup tables after module changes.
     pub fn reindex(&mut self) {
         self.lookup = LookupIndex::build(&self.contexts, |name| self.index.get(name).copied());
@@ -733,7 +864,7 @@ impl Dialplan {
             );
             self.log_config(Level::Warning, 1885, origin, &msg);
         }
-        if !self.add_extension(ci, &exten, cidmatch, ipri, label, app, data, origin) {
+        if !self.add_extension(ci, &exten, cidmatch, ipri, label, app, data, origin, false) {
             self.log_config(
                 Level::Warning,
                 1897,
@@ -754,6 +885,7 @@ impl Dialplan {
         app: String,
         data: String,
         origin: &Origin,
+        replace: bool,
     ) -> bool {
         if exten.is_empty() {
             self.warn(
@@ -817,6 +949,12 @@ impl Dialplan {
                     self.log(Level::Warning, "pbx.c", 7170, "add_priority", msg);
                 }
                 let e = &mut self.contexts[ci].extensions[i];
+                if let Some(taken) = e.priorities.iter_mut().find(|p| p.priority == priority)
+                    && replace
+                {
+                    *taken = new_pri;
+                    return true;
+                }
                 if e.priority(priority).is_some() {
                     let msg = format!(
                         "Unable to register extension '{name}' priority {priority} in '{ctx_name}', already in use"
@@ -895,6 +1033,67 @@ mod tests {
     fn build(text: &str) -> Dialplan {
         let cfg = load_str("extensions.conf", text, &LoadOptions::new("/x")).expect("loads");
         Dialplan::from_config(&cfg)
+    }
+
+    /// Run-time changes (DialplanExtensionAdd/Remove, `dialplan add|remove
+    /// extension`): a taken priority is refused unless replaced, a new
+    /// context belongs to the registrar, a caller-id variant is removed on
+    /// its own, and nothing another module owns is removed.
+    #[test]
+    fn runtime_add_and_remove() {
+        let mut dp = build("[c]\nexten => 100,1,NoOp(conf)\n");
+        assert!(
+            dp.add_at_runtime("c", "100", None, 2, "Hangup", "", false, REGISTRAR)
+                .0
+        );
+        let (ok, log) = dp.add_at_runtime("c", "100", None, 1, "NoOp", "again", false, REGISTRAR);
+        assert!(!ok);
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert!(log[0].to_string().contains("already in use"), "{}", log[0]);
+        assert!(
+            dp.add_at_runtime("c", "100", None, 1, "Verbose", "x", true, REGISTRAR)
+                .0
+        );
+        assert_eq!(
+            dp.context("c")
+                .and_then(|c| c.extensions[0].priority(1))
+                .map(|p| p.app.as_str()),
+            Some("Verbose")
+        );
+        assert!(
+            dp.add_at_runtime("new", "1-2 3", Some("555"), 1, "NoOp", "", false, "mod")
+                .0
+        );
+        assert!(
+            dp.add_at_runtime("new", "123", None, 1, "NoOp", "", false, REGISTRAR)
+                .0
+        );
+        assert_eq!(dp.context("new").map(|c| c.registrar.as_str()), Some("mod"));
+        // Without a caller id, a priority is only removed from the plain
+        // extension, and the lookup finds none: a warning.
+        let (ok, log) = dp.remove_at_runtime("new", "1-23", None, 1, REGISTRAR);
+        assert!(!ok);
+        assert!(log.is_empty(), "{log:?}");
+        // The variant belongs to `mod`: pbx_config cannot remove it.
+        assert!(
+            !dp.remove_at_runtime("new", "123", Some("555"), 0, REGISTRAR)
+                .0
+        );
+        assert!(dp.remove_at_runtime("new", "123", Some("555"), 0, "mod").0);
+        assert!(dp.remove_at_runtime("new", "123", None, 0, REGISTRAR).0);
+        let (ok, log) = dp.remove_at_runtime("new", "123", None, 0, REGISTRAR);
+        assert!(!ok);
+        assert!(
+            log[0].to_string().contains("Cannot find extension 123"),
+            "{}",
+            log[0]
+        );
+        assert!(!dp.remove_at_runtime("nosuch", "1", None, 0, REGISTRAR).0);
+        assert!(dp.remove_at_runtime("c", "100", None, 2, REGISTRAR).0);
+        assert_eq!(
+            dp.context("c").map(|c| c.extensions[0].priorities.len()),
+            Some(1)
+        );
     }
 
     #[test]

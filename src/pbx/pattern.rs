@@ -375,6 +375,24 @@ pub fn normalize_name(name: &str) -> String {
     out
 }
 
+/// The form Asterisk compares extension names in (`ext_strncpy` with
+/// fluff removal): spaces and dashes outside a pattern's `[]` dropped.
+pub fn fluffless_name(name: &str) -> String {
+    let is_pattern = name.starts_with('_');
+    let mut out = String::with_capacity(name.len());
+    let mut in_set = false;
+    for c in name.chars() {
+        match c {
+            '[' if is_pattern => in_set = true,
+            ']' => in_set = false,
+            ' ' | '-' if !in_set => continue,
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A set of bytes, one bit each.
 pub type ByteSet = [u64; 4];
 

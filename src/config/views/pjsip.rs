@@ -794,6 +794,32 @@ impl OtherObject {
             .collect();
         objectset(FIELDS, &options, &[])
     }
+
+    /// A `type=resource_list` object's options, in sorcery's order (see
+    /// [`objectset`]); every `list_item` line adds to one list.
+    pub fn resource_list_params(&self) -> Vec<(String, String)> {
+        use Kind::*;
+        const FIELDS: &[(&str, Kind, &str)] = &[
+            ("event", Str, ""),
+            ("resource_display_name", Bool, "false"),
+            ("notification_batch_interval", Uint, "0"),
+            ("list_item", Str, ""),
+            ("full_state", Bool, "false"),
+        ];
+        let options: Vec<(String, String)> = self
+            .options
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect();
+        let items: Vec<&str> = options
+            .iter()
+            .filter(|(n, _)| n == "list_item")
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .collect();
+        objectset(FIELDS, &options, &[("list_item", items.join(","))])
+    }
 }
 
 impl Aor {

@@ -706,3 +706,46 @@ mod tests {
         assert_eq!(body, ["[t](!)", "a = 1", "", "[u](t)", "b = x\\;y"]);
     }
 }
+
+/// CreateConfig (`action_createconfig`): an empty file in the config
+/// directory. The directory part is resolved (it must exist, and lie in
+/// the config directory); the file must not exist yet.
+pub fn create_config<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let name = m.get("Filename");
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Filename not specified")));
+    }
+    let name = name.trim();
+    let etc = s.sys().conf.dirs.etc.to_string_lossy().into_owned();
+    let path = if name.starts_with('/') {
+        name.to_string()
+    } else {
+        format!("{etc}/{name}")
+    };
+    let Some((dir, file)) = path.rsplit_once('/') else {
+        return now(Flow::Reply(Reply::error(m, "Filename is invalid")));
+    };
+    let real_dir = match std::fs::canonicalize(dir) {
+        Ok(d) => d.to_string_lossy().into_owned(),
+        Err(e) => {
+            return now(Flow::Reply(Reply::error(
+                m,
+                &crate::funcs::env::strerror(&e),
+            )));
+        }
+    };
+    if !real_dir.starts_with(&etc) {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "File requires escalated privileges",
+        )));
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(format!("{real_dir}/{file}"));
+    now(Flow::Reply(match created {
+        Ok(_) => Reply::ack(m, "New configuration file created successfully"),
+        Err(e) => Reply::error(m, &crate::funcs::env::strerror(&e)),
+    }))
+}

@@ -13,6 +13,7 @@ pub(crate) use config::render as render_config;
 mod core;
 mod db;
 mod events;
+mod fax;
 mod login;
 mod mixmonitor;
 mod module;
@@ -306,6 +307,12 @@ pub static ACTIONS: &[Action] = &[
         "Show start and reload times and call counts.",
         core::status
     ),
+    action!(
+        "CreateConfig",
+        CONFIG,
+        "Create an empty file in the configuration directory.",
+        config::create_config
+    ),
     action!("DBDel", SYSTEM, "Remove one AstDB key.", db::del),
     action!(
         "DBDelTree",
@@ -328,6 +335,20 @@ pub static ACTIONS: &[Action] = &[
         pbx::device_state_list
     ),
     action!(
+        "DialplanExtensionAdd",
+        SYSTEM,
+        "Add a priority to an extension of the dialplan.",
+        pbx::dialplan_extension_add,
+        "pbx_config"
+    ),
+    action!(
+        "DialplanExtensionRemove",
+        SYSTEM,
+        "Remove an extension or one of its priorities from the dialplan.",
+        pbx::dialplan_extension_remove,
+        "pbx_config"
+    ),
+    action!(
         "Events",
         0,
         "Choose which event classes this session receives.",
@@ -344,6 +365,27 @@ pub static ACTIONS: &[Action] = &[
         CALL | REPORTING,
         "List every hint with its last state.",
         pbx::extension_state_list
+    ),
+    action!(
+        "FAXSession",
+        CALL,
+        "Show one fax session.",
+        fax::session,
+        "res_fax"
+    ),
+    action!(
+        "FAXSessions",
+        CALL,
+        "List the fax sessions.",
+        fax::sessions,
+        "res_fax"
+    ),
+    action!(
+        "FAXStats",
+        REPORTING,
+        "Show the fax counters.",
+        fax::stats,
+        "res_fax"
     ),
     action!(
         "Filter",
@@ -538,11 +580,46 @@ pub static ACTIONS: &[Action] = &[
         "res_pjsip"
     ),
     action!(
+        "PJSIPShowRegistrationInboundContactStatuses",
+        SYSTEM,
+        "List the contacts registered to AORs, with their status.",
+        pjsip::show_registration_inbound_contact_statuses,
+        "res_pjsip_registrar"
+    ),
+    action!(
+        "PJSIPShowRegistrationsInbound",
+        SYSTEM,
+        "List the AORs endpoints register to, with their contacts.",
+        pjsip::show_registrations_inbound,
+        "res_pjsip_registrar"
+    ),
+    action!(
         "PJSIPShowRegistrationsOutbound",
         SYSTEM | REPORTING,
         "List the PJSIP outbound registrations.",
         pjsip::show_registrations_outbound,
         "res_pjsip"
+    ),
+    action!(
+        "PJSIPShowResourceLists",
+        SYSTEM,
+        "List the configured resource lists.",
+        pjsip::show_resource_lists,
+        "res_pjsip_pubsub"
+    ),
+    action!(
+        "PJSIPShowSubscriptionsInbound",
+        SYSTEM,
+        "List the subscriptions received.",
+        pjsip::show_subscriptions_inbound,
+        "res_pjsip_pubsub"
+    ),
+    action!(
+        "PJSIPShowSubscriptionsOutbound",
+        SYSTEM,
+        "List the subscriptions sent.",
+        pjsip::show_subscriptions_outbound,
+        "res_pjsip_pubsub"
     ),
     action!(
         "PlayDTMF",

@@ -237,3 +237,117 @@ pub fn show_dialplan<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         .end();
     now(Flow::Reply(out))
 }
+
+/// `exten/cid`: the extension and its caller-id match (`strsep` at the
+/// first `/`).
+fn split_cid(extension: &str) -> (&str, Option<&str>) {
+    match extension.split_once('/') {
+        Some((e, c)) => (e, Some(c)),
+        None => (extension, None),
+    }
+}
+
+/// DialplanExtensionAdd (pbx_config's `manager_dialplan_extension_add`).
+pub fn dialplan_extension_add<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let (context, extension, priority, app) = (
+        m.get("Context"),
+        m.get("Extension"),
+        m.get("Priority"),
+        m.get("Application"),
+    );
+    if context.is_empty() || extension.is_empty() || priority.is_empty() || app.is_empty() {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "Context, Extension, Priority, and Application must be defined for DialplanExtensionAdd.",
+        )));
+    }
+    let ipriority = if priority == "hint" {
+        PRIORITY_HINT
+    } else {
+        match crate::funcs::c::scan_int(priority).map(|(p, _)| p) {
+            Some(p) if p >= 0 => p,
+            _ => {
+                return now(Flow::Reply(Reply::error(
+                    m,
+                    "The priority specified was invalid.",
+                )));
+            }
+        }
+    };
+    let (exten, cid) = split_cid(extension);
+    let replace = crate::config::is_true(m.get("Replace"));
+    let data = m.get("ApplicationData");
+    let sys = s.sys().clone();
+    let mut outcome = (false, Vec::new());
+    sys.update_dialplan(|dp| {
+        outcome = dp.add_at_runtime(
+            context,
+            exten,
+            cid,
+            ipriority,
+            app,
+            data,
+            replace,
+            crate::pbx::dialplan::REGISTRAR,
+        );
+    });
+    for d in &outcome.1 {
+        sys.pbx.logger.deferred(d, None);
+    }
+    now(Flow::Reply(if outcome.0 {
+        Reply::ack(m, "Added requested extension")
+    } else if exten.is_empty() {
+        Reply::error(m, "Failed to add extension")
+    } else {
+        Reply::error(
+            m,
+            "That extension and priority already exist at that context",
+        )
+    }))
+}
+
+/// DialplanExtensionRemove (`manager_dialplan_extension_remove`).
+pub fn dialplan_extension_remove<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let (context, extension, priority) = (m.get("Context"), m.get("Extension"), m.get("Priority"));
+    if context.is_empty() || extension.is_empty() {
+        return now(Flow::Reply(Reply::error(
+            m,
+            "Context and Extension must be provided for DialplanExtensionRemove",
+        )));
+    }
+    let ipriority = if priority.is_empty() {
+        0
+    } else if priority == "hint" {
+        PRIORITY_HINT
+    } else {
+        match crate::funcs::c::scan_int(priority).map(|(p, _)| p) {
+            Some(p) if p > 0 => p,
+            _ => {
+                return now(Flow::Reply(Reply::error(
+                    m,
+                    "The priority specified was invalid.",
+                )));
+            }
+        }
+    };
+    let (exten, cid) = split_cid(extension);
+    let sys = s.sys().clone();
+    let mut outcome = (false, Vec::new());
+    sys.update_dialplan(|dp| {
+        outcome = dp.remove_at_runtime(
+            context,
+            exten,
+            cid.filter(|c| !c.is_empty()),
+            ipriority,
+            crate::pbx::dialplan::REGISTRAR,
+        );
+    });
+    for d in &outcome.1 {
+        sys.pbx.logger.deferred(d, None);
+    }
+    now(Flow::Reply(match (outcome.0, ipriority) {
+        (true, 0) => Reply::ack(m, "Removed the requested extension"),
+        (true, _) => Reply::ack(m, "Removed the requested priority from the extension"),
+        (false, _) => Reply::error(m, "Failed to remove requested extension"),
+    }))
+}

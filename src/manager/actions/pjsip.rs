@@ -56,6 +56,22 @@ fn active_channels(sys: &System, e: &Endpoint) -> usize {
         .count()
 }
 
+/// An AOR's options as sorcery prints them now: its `contact` option
+/// lists every contact, registered ones too (`contacts_to_str`).
+fn live_aor_params(sys: &System, aor: &Aor) -> Vec<(String, String)> {
+    let mut params = aor.params();
+    let all: Vec<String> = crate::channels::sip::aor_contacts(sys, aor)
+        .iter()
+        .map(|c| format!("{}/{}", aor.name, c.uri))
+        .collect();
+    for (n, v) in &mut params {
+        if n == "contact" {
+            *v = all.join(",");
+        }
+    }
+    params
+}
+
 /// An AOR's contacts, `<aor>/<uri>,` each.
 fn contacts_line(aor: &Aor) -> String {
     aor.contact_ids()
@@ -155,7 +171,7 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         count += 1;
     }
     for aor in e.aor_names().filter_map(|a| conf.aor(a)) {
-        let mut params = aor.params();
+        let mut params = live_aor_params(&sys, aor);
         // The AOR's `contact` option is shown as `Contacts`.
         for (n, _) in &mut params {
             if n == "contact" {
@@ -310,7 +326,8 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
 /// PJSIPShowAors: an AorList event per AOR (its options, `contact`
 /// shown as `Contacts`), in id order.
 pub fn show_aors<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
-    let loaded = s.sys().loaded();
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
     let conf = &*loaded.pjsip;
     if conf.aors.is_empty() {
         return now(Flow::Reply(Reply::error(m, "No AORs found\n")));
@@ -319,7 +336,7 @@ pub fn show_aors<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     aors.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
     let mut r = Reply::list_start(m, "A listing of AORs follows, presented as AorList events");
     for aor in &aors {
-        let mut params = aor.params();
+        let mut params = live_aor_params(&sys, aor);
         for (n, _) in &mut params {
             if n == "contact" {
                 *n = "contacts".into();
@@ -450,4 +467,193 @@ pub fn qualify<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     }
     crate::channels::sip::qualify_now(s.sys(), crate::channels::sip::endpoint::Flavor::Pjsip, name);
     now(Flow::Reply(Reply::ack(m, "Endpoint found, will qualify")))
+}
+
+/// A registered contact's ContactStatusDetail (`ast_sip_format_contact_ami`).
+fn contact_status_detail(
+    r: &mut Reply,
+    m: &Message,
+    aor: &Aor,
+    c: &crate::channels::sip::LiveContact,
+    endpoint: &str,
+) {
+    use crate::channels::sip::qualify::Reach;
+    let params = aor.params();
+    let opt = |n: &str| param(&params, n);
+    let b = &c.binding;
+    let expires = crate::core::unix_seconds() + b.remaining(std::time::Instant::now()) as i64;
+    let (status, rtt) = match c.reach {
+        _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
+        Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
+            ("Reachable", d.as_micros().to_string())
+        }
+        Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
+        Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
+    };
+    r.item("ContactStatusDetail", m)
+        .line("AOR", &aor.name)
+        .line("URI", &b.uri)
+        .line("UserAgent", &b.user_agent)
+        .line("RegExpire", expires);
+    if !b.via.0.is_empty() {
+        if b.via.1 != 0 {
+            r.line("ViaAddress", format!("{}:{}", b.via.0, b.via.1));
+        } else {
+            r.line("ViaAddress", &b.via.0);
+        }
+    }
+    if !b.call_id.is_empty() {
+        r.line("CallID", &b.call_id);
+    }
+    r.line("Status", status)
+        .line("RoundtripUsec", rtt)
+        .line("EndpointName", endpoint)
+        .line(
+            "ID",
+            format!("{};@{}", aor.name, crate::funcs::md5::hex(b.uri.as_bytes())),
+        )
+        .line(
+            "AuthenticateQualify",
+            u8::from(opt("authenticate_qualify") == "true"),
+        )
+        .line("OutboundProxy", opt("outbound_proxy"))
+        .line("Path", "")
+        .line("QualifyFrequency", aor.qualify_frequency)
+        .line(
+            "QualifyTimeout",
+            format!(
+                "{:.3}",
+                opt("qualify_timeout").parse::<f64>().unwrap_or(3.0)
+            ),
+        )
+        .line(
+            "Qualify2xxOnly",
+            u8::from(opt("qualify_2xx_only") == "true"),
+        )
+        .end();
+}
+
+/// PJSIPShowRegistrationsInbound (res_pjsip_registrar's
+/// `ami_show_registrations`): each endpoint's AORs, in the endpoints'
+/// order, as objects with their contacts.
+pub fn show_registrations_inbound<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let mut eps: Vec<&Endpoint> = conf.endpoints.iter().collect();
+    eps.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
+    let mut r = Reply::list_start(m, "Following are Events for each Inbound registration");
+    let mut count = 0;
+    for e in eps {
+        for aor in e.aor_names().filter_map(|a| conf.aor(a)) {
+            object(
+                &mut r,
+                "InboundRegistrationDetail",
+                m,
+                "aor",
+                &aor.name,
+                &live_aor_params(&sys, aor),
+            );
+            let contacts: String = crate::channels::sip::aor_contacts(&sys, aor)
+                .iter()
+                .map(|c| format!("{}/{},", aor.name, c.uri))
+                .collect();
+            r.line("Contacts", contacts).end();
+            count += 1;
+        }
+    }
+    r.list_complete(m, "InboundRegistrationDetailComplete", count);
+    now(Flow::Reply(r))
+}
+
+/// PJSIPShowRegistrationInboundContactStatuses
+/// (`ami_show_registration_contact_statuses`): every registered contact,
+/// by id.
+pub fn show_registration_inbound_contact_statuses<'a>(
+    s: &'a mut Session,
+    m: &'a Message,
+) -> BoxFuture<'a> {
+    use crate::channels::sip::endpoint::Flavor;
+    let sys = s.sys().clone();
+    let loaded = sys.loaded();
+    let conf = &*loaded.pjsip;
+    let mut r = Reply::list_start(
+        m,
+        "Following are ContactStatusEvents for each Inbound registration",
+    );
+    let mut rows = Vec::new();
+    for aor in &conf.aors {
+        let endpoint = conf
+            .endpoints
+            .iter()
+            .find(|e| e.aor_names().any(|a| a == aor.name))
+            .map(|e| e.name.clone())
+            .unwrap_or_default();
+        for c in crate::channels::sip::live_contacts(
+            &sys,
+            Flavor::Pjsip,
+            std::slice::from_ref(&aor.name),
+        ) {
+            let id = format!(
+                "{};@{}",
+                aor.name,
+                crate::funcs::md5::hex(c.binding.uri.as_bytes())
+            );
+            rows.push((id, aor, c, endpoint.clone()));
+        }
+    }
+    rows.sort_by(|x, y| x.0.cmp(&y.0));
+    for (_, aor, c, endpoint) in &rows {
+        contact_status_detail(&mut r, m, aor, c, endpoint);
+    }
+    r.list_complete(m, "ContactStatusDetailComplete", rows.len());
+    now(Flow::Reply(r))
+}
+
+/// PJSIPShowSubscriptionsInbound and PJSIPShowSubscriptionsOutbound
+/// (res_pjsip_pubsub): Asterism takes no SUBSCRIBE and sends none, so
+/// the lists are empty.
+pub fn show_subscriptions_inbound<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let mut r = Reply::list_start(m, "Following are Events for each inbound Subscription");
+    r.list_complete(m, "InboundSubscriptionDetailComplete", 0);
+    now(Flow::Reply(r))
+}
+
+pub fn show_subscriptions_outbound<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let mut r = Reply::list_start(m, "Following are Events for each outbound Subscription");
+    r.list_complete(m, "OutboundSubscriptionDetailComplete", 0);
+    now(Flow::Reply(r))
+}
+
+/// PJSIPShowResourceLists (`ami_show_resource_lists`): the configured
+/// resource lists, by id.
+pub fn show_resource_lists<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let loaded = s.sys().loaded();
+    let mut lists: Vec<_> = loaded
+        .pjsip
+        .others
+        .iter()
+        .filter(|o| o.kind == "resource_list")
+        .collect();
+    if lists.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "No resource lists found\n")));
+    }
+    lists.sort_by(|x, y| x.name.as_bytes().cmp(y.name.as_bytes()));
+    let mut r = Reply::list_start(
+        m,
+        "A listing of resource lists follows, presented as ResourceListDetail events",
+    );
+    for l in &lists {
+        object(
+            &mut r,
+            "ResourceListDetail",
+            m,
+            "resource_list",
+            &l.name,
+            &l.resource_list_params(),
+        );
+        r.end();
+    }
+    r.list_complete(m, "ResourceListDetailComplete", lists.len());
+    now(Flow::Reply(r))
 }
