@@ -335,7 +335,7 @@ async fn say_number_common(ctx: &AppCtx, data: &str, app: &str, ordinal: bool) -
 
 /// `ast_str_to_int`: optional blanks and sign, digits, nothing after, and
 /// within C's int.
-fn parse_c_int(s: &str) -> Option<i32> {
+pub(crate) fn parse_c_int(s: &str) -> Option<i32> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {

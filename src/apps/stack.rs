@@ -1,5 +1,5 @@
-//! Gosub, GosubIf, Return and StackPop, with LOCAL() and LOCAL_PEEK()
-//! (Asterisk's `apps/app_stack.c`).
+//! Gosub, GosubIf, Return and StackPop, with LOCAL(), LOCAL_PEEK() and
+//! STACK_PEEK() (Asterisk's `apps/app_stack.c`).
 
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, check_condition, split_raw};
 use crate::channels::{GosubFrame, softhangup};
@@ -51,6 +51,13 @@ pub fn functions() -> Vec<Function> {
             write: None,
             synopsis: "Reads a variable from an outer Gosub frame.",
             syntax: "LOCAL_PEEK(n,varname)",
+        },
+        Function {
+            name: "STACK_PEEK",
+            read: Some(stack_peek),
+            write: None,
+            synopsis: "Tells where an outer Gosub was called from (context, extension, priority).",
+            syntax: "STACK_PEEK(n,which[,suppress])",
         },
     ]
 }
@@ -177,7 +184,9 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
             .unwrap_or(0)
             .max(args.len())
     };
-    ctx.chan.lock().gosub_stack.push(GosubFrame {
+    let mut d = ctx.chan.lock();
+    d.gosub_store = true;
+    d.gosub_stack.push(GosubFrame {
         context: orig_c.clone(),
         exten: orig_e.clone(),
         priority: orig_p + 1,
@@ -185,6 +194,7 @@ pub fn gosub_exec(ctx: &AppCtx, data: &str, special: bool) -> AppResult {
         arguments: max_argc,
         locals: Vec::new(),
     });
+    drop(d);
     for i in 0..max_argc {
         let v = args.get(i).map(String::as_str).unwrap_or("");
         frame_set_var(ctx, &format!("ARG{}", i + 1), v);
@@ -221,8 +231,19 @@ fn gosubif(ctx: &AppCtx, data: &str) -> AppResult {
 }
 
 fn return_app(ctx: &AppCtx, data: &str) -> AppResult {
-    let frame = ctx.chan.lock().gosub_stack.pop();
+    let (frame, store) = {
+        let mut d = ctx.chan.lock();
+        (d.gosub_stack.pop(), d.gosub_store)
+    };
     let Some(frame) = frame else {
+        if !store {
+            ctx.sys.pbx.logger.error(
+                crate::site!("app_stack.c", 415, "return_exec"),
+                None,
+                "Return without Gosub: stack is unallocated",
+            );
+            return Err(AppExit::Hangup);
+        }
         ctx.sys.pbx.logger.error(
             crate::site!("app_stack.c", 426, "return_exec"),
             None,
@@ -250,6 +271,13 @@ fn return_app(ctx: &AppCtx, data: &str) -> AppResult {
 }
 
 fn stackpop(ctx: &AppCtx, _: &str) -> AppResult {
+    if !ctx.chan.lock().gosub_store {
+        ctx.warning(
+            crate::site!("app_stack.c", 379, "pop_exec"),
+            "StackPop called with no gosub stack allocated.",
+        );
+        return Ok(());
+    }
     let frame = ctx.chan.lock().gosub_stack.pop();
     if let Some(f) = frame {
         if f.in_subroutine {
@@ -396,12 +424,20 @@ fn local_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 
 fn local_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
     let chan = ctx.require_channel(crate::site!("app_stack.c", 783, "local_write"))?;
-    if chan.lock().gosub_stack.is_empty() {
+    let (store, empty) = {
+        let d = chan.lock();
+        (d.gosub_store, d.gosub_stack.is_empty())
+    };
+    if !store {
         ctx.error(
             crate::site!("app_stack.c", 789, "local_write"),
             &format!("Tried to set LOCAL({args}), but we aren't within a Gosub routine"),
         );
         return Err(Failed);
+    }
+    // A stack every Gosub has returned from takes the write and drops it.
+    if empty {
+        return Ok(());
     }
     let app_ctx = AppCtx {
         sys: ctx.sys.arc(),
@@ -439,4 +475,76 @@ fn local_peek(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
         .nth(n)
         .map(|(_, v)| v.to_string())
         .unwrap_or_default())
+}
+
+/// `stackpeek_read`: `which` is read by its first letter after blanks
+/// (label, context, extension, priority); the priority is the Gosub's own,
+/// one before where Return goes. A channel that ever ran a Gosub keeps its
+/// (maybe empty) stack, so peeking past it then is "too deep", not "no
+/// stack".
+fn stack_peek(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    const FILE: &str = "app_stack.c";
+    let Some(chan) = ctx.chan else {
+        ctx.error(
+            crate::site!(FILE, 867, "stackpeek_read"),
+            "STACK_PEEK must be called on an active channel",
+        );
+        return Err(Failed);
+    };
+    let a = crate::funcs::c::app_args(args, 3);
+    let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or("");
+    let (n_text, which, suppress) = (arg(0), arg(1), crate::config::is_true(arg(2)));
+    if n_text.is_empty() || which.is_empty() {
+        ctx.error(
+            crate::site!(FILE, 875, "stackpeek_read"),
+            "STACK_PEEK requires parameters n and which",
+        );
+        return Err(Failed);
+    }
+    let n = super::builtins::atoi(n_text) as i32;
+    if n <= 0 {
+        ctx.error(
+            crate::site!(FILE, 881, "stackpeek_read"),
+            "STACK_PEEK must be called with a positive peek value",
+        );
+        return Err(Failed);
+    }
+    let frame = {
+        let d = chan.lock();
+        if !d.gosub_store {
+            drop(d);
+            if !suppress {
+                ctx.error(
+                    crate::site!(FILE, 888, "stackpeek_read"),
+                    "STACK_PEEK called on a channel without a gosub stack",
+                );
+            }
+            return Err(Failed);
+        }
+        d.gosub_stack.iter().rev().nth(n as usize - 1).cloned()
+    };
+    let Some(frame) = frame else {
+        if !suppress {
+            ctx.error(
+                crate::site!(FILE, 906, "stackpeek_read"),
+                &format!("Stack peek of '{n_text}' is more stack frames than I have"),
+            );
+        }
+        return Err(Failed);
+    };
+    let which =
+        which.trim_start_matches(|c: char| c.is_ascii() && crate::funcs::c::is_space(c as u8));
+    Ok(match which.chars().next() {
+        Some('l') => format!("{},{},{}", frame.context, frame.exten, frame.priority - 1),
+        Some('c') => frame.context,
+        Some('e') => frame.exten,
+        Some('p') => (frame.priority - 1).to_string(),
+        _ => {
+            ctx.error(
+                crate::site!(FILE, 929, "stackpeek_read"),
+                &format!("Unknown argument '{which}' to STACK_PEEK"),
+            );
+            String::new()
+        }
+    })
 }

@@ -123,6 +123,10 @@ pub struct ChanData {
     pub appl: Option<String>,
     pub data: Option<String>,
     pub gosub_stack: Vec<GosubFrame>,
+    /// app_stack's datastore exists: the first Gosub creates it and it
+    /// stays, empty, after the last Return (STACK_PEEK, Return, StackPop
+    /// and LOCAL() tell "no stack" from "empty stack").
+    pub gosub_store: bool,
     /// Set while the PBX run loop drives this channel (`AST_FLAG_IN_AUTOLOOP`):
     /// a Goto then lands one priority early because the loop adds one.
     pub in_autoloop: bool,
@@ -886,6 +890,7 @@ pub fn masquerade(original: &Arc<Channel>, clone: &Arc<Channel>) {
         std::mem::swap(&mut o.has_pbx, &mut c.has_pbx);
         std::mem::swap(&mut o.in_autoloop, &mut c.in_autoloop);
         std::mem::swap(&mut o.gosub_stack, &mut c.gosub_stack);
+        std::mem::swap(&mut o.gosub_store, &mut c.gosub_store);
         std::mem::swap(&mut o.hangupcause, &mut c.hangupcause);
         std::mem::swap(&mut o.h_exten_run, &mut c.h_exten_run);
         std::mem::swap(&mut o.hangup_exec, &mut c.hangup_exec);
@@ -1149,6 +1154,7 @@ impl Channels {
             appl: None,
             data: None,
             gosub_stack: Vec::new(),
+            gosub_store: false,
             in_autoloop: false,
             when_to_hangup: None,
             response_timeout_ms: 10_000,

@@ -416,6 +416,8 @@ pub struct System {
     pub confbridge: crate::confbridge::Conferences,
     /// The last presence state announced per presentity.
     pub presence: presencestate::Cache,
+    /// DIALGROUP()'s groups (func_dialgroup).
+    pub dialgroups: crate::funcs::dialgroup::Groups,
     this: Weak<System>,
 }
 
@@ -458,12 +460,17 @@ impl System {
             queues: Default::default(),
             confbridge: Default::default(),
             presence: Default::default(),
+            dialgroups: Default::default(),
             this: this.clone(),
         }))
         .inspect(|sys| {
             // func_presencestate announces the stored states as it loads.
             if sys.loaded().modules.loads("func_presencestate") {
                 presencestate::load(sys);
+            }
+            // func_dialgroup reads its groups back from AstDB as it loads.
+            if sys.loaded().modules.loads("func_dialgroup") {
+                crate::funcs::dialgroup::load(sys);
             }
         })
     }

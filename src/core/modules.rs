@@ -25,18 +25,25 @@ const BUILTIN: &[&str] = &[
     "func_cut",
     "func_db",
     "func_devstate",
+    "func_dialgroup",
     "func_env",
+    "func_evalexten",
+    "func_export",
     "func_global",
+    "func_json",
     "func_logic",
     "func_math",
     "func_md5",
+    "func_module",
     "func_rand",
+    "func_sayfiles",
     "func_sha1",
     "func_shell",
     "func_sprintf",
     "func_strings",
     "func_timeout",
     "func_uri",
+    "func_uuid",
     "func_version",
     "pbx_config",
     "pbx_spool",
@@ -46,7 +53,11 @@ const BUILTIN: &[&str] = &[
 /// A module name as Asterisk compares them: without `.so`, any case
 /// (`resource_name_match`).
 fn base(name: &str) -> &str {
-    name.strip_suffix(".so").unwrap_or(name)
+    let n = name.len();
+    match name.get(n.saturating_sub(3)..) {
+        Some(ext) if n > 3 && ext.eq_ignore_ascii_case(".so") => &name[..n - 3],
+        _ => name,
+    }
 }
 
 /// `ast_module_check`: whether the module is loaded (built in, and not
@@ -116,6 +127,9 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(base("pbx_config.so"), "pbx_config");
+        assert_eq!(base("PBX_CONFIG.SO"), "PBX_CONFIG");
+        assert_eq!(base(".so"), ".so");
+        assert_eq!(base("pbx_config.so "), "pbx_config.so ");
         assert!(exists("PBX_CONFIG.so"));
         assert!(!exists("chan_nosuch"));
     }

@@ -25,14 +25,16 @@ pub fn functions() -> Vec<Function> {
     ]
 }
 
-fn caller_number(ctx: &FuncCtx<'_>) -> Option<String> {
+/// The caller's number, when valid (the callerid that extension lookups
+/// match against).
+pub(crate) fn caller_number(ctx: &FuncCtx<'_>) -> Option<String> {
     ctx.chan
         .and_then(|c| c.lock().caller.id.number().map(str::to_string))
 }
 
 /// `ast_findlabel_extension`, with the notices pbx.c logs when the
 /// lookup fails.
-fn find_label(
+pub(crate) fn find_label(
     ctx: &FuncCtx<'_>,
     plan: &crate::pbx::Dialplan,
     context: &str,

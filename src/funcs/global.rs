@@ -1,4 +1,5 @@
-//! GLOBAL() and SHARED() (Asterisk's `func_global.c`).
+//! GLOBAL(), GLOBAL_DELETE(), GLOBAL_EXISTS() and SHARED() (Asterisk's
+//! `func_global.c`).
 
 use super::{Failed, FuncCtx, Function};
 
@@ -10,6 +11,20 @@ pub fn functions() -> Vec<Function> {
             write: Some(global_write),
             synopsis: "Reads or sets a global variable.",
             syntax: "GLOBAL(varname)",
+        },
+        Function {
+            name: "GLOBAL_DELETE",
+            read: None,
+            write: Some(global_delete),
+            synopsis: "Removes a global variable (whatever value is written).",
+            syntax: "GLOBAL_DELETE(varname)",
+        },
+        Function {
+            name: "GLOBAL_EXISTS",
+            read: Some(global_exists),
+            write: None,
+            synopsis: "Tells whether a global variable is set (1 or 0).",
+            syntax: "GLOBAL_EXISTS(varname)",
         },
         Function {
             name: "SHARED",
@@ -28,6 +43,23 @@ fn global_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
 fn global_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Failed> {
     crate::pbx::set_global(ctx.sys, args, Some(value));
     Ok(())
+}
+
+/// The written value is ignored: the global goes, as with
+/// `pbx_builtin_setvar_helper(NULL, name, NULL)` (no verbose line, no event).
+fn global_delete(ctx: &FuncCtx<'_>, args: &str, _value: &str) -> Result<(), Failed> {
+    crate::pbx::set_var(ctx.sys, None, args, None);
+    Ok(())
+}
+
+/// Only the globals count, even with a channel variable of that name.
+fn global_exists(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {
+    Ok(if ctx.sys.pbx.global(args).is_some() {
+        "1"
+    } else {
+        "0"
+    }
+    .into())
 }
 
 /// The variable and channel SHARED() works on; shared_read and

@@ -11,23 +11,29 @@ pub mod channel;
 pub mod cut;
 pub mod db;
 pub mod devstate;
+pub mod dialgroup;
 pub mod dialplan;
 pub mod env;
+pub mod evalexten;
+pub mod export;
 pub mod extstate;
 pub mod features;
 pub mod global;
 pub mod groupcount;
 pub mod hangupcause;
 pub mod hash;
+pub mod json;
 pub mod lists;
 pub mod logic;
 pub mod math;
 pub mod md5;
+pub mod module;
 pub mod mutestream;
 pub mod pjsip;
 pub mod presencestate;
 pub mod queue;
 pub mod rand;
+pub mod sayfiles;
 pub mod sha1;
 pub mod shell;
 pub mod sipheader;
@@ -37,6 +43,7 @@ pub mod sysinfo;
 pub mod time;
 pub mod timeout;
 pub mod uri;
+pub mod uuid;
 pub mod version;
 pub mod voicemail;
 
@@ -146,6 +153,13 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(pjsip::functions());
     all.extend(presencestate::functions());
     all.extend(sipheader::functions());
+    all.extend(export::functions());
+    all.extend(uuid::functions());
+    all.extend(evalexten::functions());
+    all.extend(module::functions());
+    all.extend(sayfiles::functions());
+    all.extend(json::functions());
+    all.extend(dialgroup::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
     all.extend(crate::apps::confbridge::functions());
@@ -560,6 +574,14 @@ mod hostile_tests {
             "VALID_EXTEN",
             "VM_INFO",
             "VMCOUNT",
+            "GLOBAL_EXISTS",
+            "UUID",
+            "IFMODULE",
+            "EVAL_EXTEN",
+            "SAYFILES",
+            "JSON_DECODE",
+            "DIALGROUP",
+            "STACK_PEEK",
         ];
         let huge = "9".repeat(5000);
         let args = [
@@ -610,6 +632,11 @@ mod hostile_tests {
         // Writes: ENV with odd names, FILE onto a path that cannot exist.
         assert!(super::write(&sys, None, "ENV(A=B)", "x"));
         let _ = super::write(&sys, None, "FILE(/nonexistent/x,,,l,u)", "x");
+        for a in &args {
+            for name in ["EXPORT", "DIALGROUP", "GLOBAL_DELETE"] {
+                let _ = super::write(&sys, None, &format!("{name}({a})"), a);
+            }
+        }
         assert_eq!(super::read(&sys, None, "ENV(A=B)").as_deref(), Some(""));
     }
 

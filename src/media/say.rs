@@ -481,6 +481,46 @@ pub fn ordinal_steps(lang: &str, num: i32) -> Vec<NumberStep> {
     )
 }
 
+/// `ast_get_number_str(num, lang)`: the English list whatever the
+/// language (Asterisk warns for another one), zero as the digit prompt
+/// if installed; with the warnings the builders log, in order.
+pub fn number_str(
+    lang: &str,
+    num: i32,
+    exists: impl Fn(&str) -> bool,
+) -> (Vec<String>, Vec<Deferred>) {
+    let mut warnings: Vec<Deferred> = english_fallback_warning(lang, NUMBER_STR)
+        .into_iter()
+        .collect();
+    if num == 0 {
+        return (digit_files("0", exists), warnings);
+    }
+    let (files, too_big) = number_files_en(num);
+    if let Some(TooBig(n)) = too_big {
+        warnings.push(Deferred::new(
+            crate::site!("say.c", 544, "get_number_str_en"),
+            format!("Number '{n}' is too big for me"),
+        ));
+    }
+    (files, warnings)
+}
+
+/// `ast_get_ordinal_str(num, lang)`: English ordinals, with the warnings
+/// as [`number_str`]. Zero gives no prompt at all.
+pub fn ordinal_str(lang: &str, num: i32) -> (Vec<String>, Vec<Deferred>) {
+    let mut warnings: Vec<Deferred> = english_fallback_warning(lang, ORDINAL_STR)
+        .into_iter()
+        .collect();
+    let (files, too_big) = ordinal_files_en(num);
+    if let Some(TooBig(n)) = too_big {
+        warnings.push(Deferred::new(
+            crate::site!("say.c", 664, "get_ordinal_str_en"),
+            format!("Number '{n}' is too big for me"),
+        ));
+    }
+    (files, warnings)
+}
+
 /// The warnings SayMoney logs for `lang` before it plays: the currency
 /// one, then one per number it says (dollars, cents) from the English
 /// number builder.
@@ -493,7 +533,7 @@ pub fn money_warnings(lang: &str, amount: &str) -> Vec<Deferred> {
         format!("Language {lang} not currently supported, defaulting to US Dollars"),
     )];
     let (dollars, cents) = parse_money(amount);
-    let total = i64::from(dollars) * 100 + i64::from(cents);
+    let total = cents_total(dollars, cents);
     let numbers = usize::from(total >= 100) + usize::from(cents > 0);
     out.extend((0..numbers).filter_map(|_| english_fallback_warning(lang, NUMBER_STR)));
     out
@@ -1608,10 +1648,10 @@ impl Steps {
 /// "zero cents".
 pub fn money_files_en(s: &str, exists: impl Fn(&str) -> bool) -> Vec<String> {
     let (dollars, cents) = parse_money(s);
-    let amount = i64::from(dollars) * 100 + i64::from(cents);
+    let amount = cents_total(dollars, cents);
     let mut out = Vec::new();
     if amount >= 100 {
-        out.extend(number_files_en((amount / 100) as i32).0);
+        out.extend(number_files_en(amount / 100).0);
         out.push(
             if amount < 200 {
                 if cents > 0 {
@@ -1636,6 +1676,13 @@ pub fn money_files_en(s: &str, exists: impl Fn(&str) -> bool) -> Vec<String> {
         out.push("cents".to_string());
     }
     out
+}
+
+/// The amount in cents as say.c computes it in a C `int`: a dollar
+/// count past 21474836 wraps (and then says nothing or something odd,
+/// as in Asterisk).
+fn cents_total(dollars: i32, cents: u32) -> i32 {
+    dollars.wrapping_mul(100).wrapping_add(cents as i32)
 }
 
 /// `sscanf("%d.%02u")` as Asterisk reads an amount: dollars, then at most
@@ -1908,5 +1955,47 @@ mod tests {
         assert_eq!(m(".5"), "digits/5&cents");
         assert_eq!(m("x"), "digits/0&cents");
         assert_eq!(m("3. 5"), "digits/3&dollars");
+        // The cents total wraps in a C int, as in Asterisk.
+        assert_eq!(m("30000000"), "");
+        assert_eq!(
+            m("21474836.47"),
+            "digits/20&digits/1&digits/million&digits/4&digits/hundred&digits/70&digits/4&digits/thousand&digits/8&digits/hundred&digits/30&digits/6&dollars&and&digits/40&digits/7&cents"
+        );
+    }
+
+    #[test]
+    fn number_and_ordinal_strings() {
+        let n = |lang, v| {
+            let (f, w) = number_str(lang, v, |f: &str| f != "digits/0");
+            (
+                joined(&f),
+                w.iter().map(|d| d.message.clone()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(n("en", 0), (String::new(), vec![]));
+        assert_eq!(
+            n("en", 1234).0,
+            "digits/1&digits/thousand&digits/2&digits/hundred&digits/30&digits/4"
+        );
+        assert_eq!(
+            n("de", 5),
+            (
+                "digits/5".to_string(),
+                vec!["Language de not currently supported, defaulting to English".to_string()]
+            )
+        );
+        assert_eq!(
+            n("en", i32::MAX),
+            (
+                String::new(),
+                vec![format!("Number '{}' is too big for me", i32::MAX)]
+            )
+        );
+        let (f, w) = ordinal_str("en", 0);
+        assert!(f.is_empty() && w.is_empty());
+        assert_eq!(
+            joined(&ordinal_str("en_GB", 1000).0),
+            "digits/1&digits/h-thousand"
+        );
     }
 }

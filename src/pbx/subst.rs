@@ -16,8 +16,38 @@ pub const VAR_BUF_SIZE: usize = 4096;
 
 /// Substitutes everything in `input` for `chan` (or with globals only).
 pub fn substitute(sys: &System, chan: Option<&Arc<Channel>>, input: &str) -> String {
+    substitute_full(sys, chan, input, None)
+}
+
+/// A dialplan location that `${EXTEN}`, `${CONTEXT}` and `${PRIORITY}`
+/// name instead of the channel's own, for text that belongs to another
+/// priority (`pbx_substitute_variables_helper_full_location`).
+#[derive(Debug, Clone, Copy)]
+pub struct Location<'a> {
+    pub context: &'a str,
+    pub exten: &'a str,
+    /// 0 leaves `${PRIORITY}` to the channel, as in Asterisk.
+    pub priority: i32,
+}
+
+/// Substitutes `input` as if it ran at `at` (EVAL_EXTEN).
+pub fn substitute_at(
+    sys: &System,
+    chan: Option<&Arc<Channel>>,
+    input: &str,
+    at: &Location<'_>,
+) -> String {
+    substitute_full(sys, chan, input, Some(at))
+}
+
+fn substitute_full(
+    sys: &System,
+    chan: Option<&Arc<Channel>>,
+    input: &str,
+    at: Option<&Location<'_>>,
+) -> String {
     let mut out = String::new();
-    substitute_into(sys, chan, input, &mut out, 0);
+    substitute_into(sys, chan, input, &mut out, 0, at);
     truncate_at(&mut out, VAR_BUF_SIZE - 1);
     // Pieces cut byte-wise and joined again spell whole characters.
     crate::core::raw::canonical(out)
@@ -68,6 +98,7 @@ fn substitute_into(
     input: &str,
     out: &mut String,
     depth: usize,
+    at: Option<&Location<'_>>,
 ) {
     if depth >= MAX_DEPTH {
         sys.pbx.logger.error(
@@ -112,12 +143,12 @@ fn substitute_into(
             let raw = &input[body..body + len];
             let name = if needsub {
                 let mut s = String::new();
-                substitute_into(sys, chan, raw, &mut s, depth + 1);
+                substitute_into(sys, chan, raw, &mut s, depth + 1, at);
                 s
             } else {
                 raw.to_string()
             };
-            if let Some(v) = lookup(sys, chan, &name) {
+            if let Some(v) = lookup(sys, chan, &name, at) {
                 out.push_str(&v);
             }
         } else {
@@ -137,7 +168,7 @@ fn substitute_into(
             let raw = &input[body..body + len];
             let expr = if needsub {
                 let mut s = String::new();
-                substitute_into(sys, chan, raw, &mut s, depth + 1);
+                substitute_into(sys, chan, raw, &mut s, depth + 1, at);
                 s
             } else {
                 raw.to_string()
@@ -279,12 +310,22 @@ pub fn substring(value: &str, offset: i64, length: i64) -> String {
 }
 
 /// The value of one `${…}` body, after its own nested substitution.
-fn lookup(sys: &System, chan: Option<&Arc<Channel>>, var: &str) -> Option<String> {
+fn lookup(
+    sys: &System,
+    chan: Option<&Arc<Channel>>,
+    var: &str,
+    at: Option<&Location<'_>>,
+) -> Option<String> {
     let (name, sub, isfunc) = parse_variable_name(var);
     let value = if isfunc {
         crate::funcs::read(sys, chan, name)
     } else {
-        retrieve_variable(sys, chan, name)
+        match (at, name) {
+            (Some(at), "EXTEN") => Some(at.exten.to_string()),
+            (Some(at), "CONTEXT") => Some(at.context.to_string()),
+            (Some(at), "PRIORITY") if at.priority != 0 => Some(at.priority.to_string()),
+            _ => retrieve_variable(sys, chan, name),
+        }
     }?;
     Some(match sub {
         Some((off, len)) => substring(&value, off, len),
