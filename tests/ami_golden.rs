@@ -1903,6 +1903,12 @@ fn more_actions() {
     run("more_actions", false);
 }
 
+/// res_pjsip's listings while a phone is registered, and after.
+#[test]
+fn pjsip_endpoint_registered() {
+    run("pjsip_endpoint_registered", false);
+}
+
 #[test]
 fn pjsip_resource_lists() {
     run("pjsip_resource_lists", false);
@@ -3004,6 +3010,13 @@ fn sip_queue_rna() {
 #[test]
 fn sip_queue_timeout() {
     queue_run("sip_queue_timeout");
+}
+
+/// QueueRule, QueueChangePriorityCaller and QueueWithdrawCaller: a caller
+/// taken out of a queue goes on in the dialplan.
+#[test]
+fn sip_queue_withdraw() {
+    queue_run("sip_queue_withdraw");
 }
 
 #[test]

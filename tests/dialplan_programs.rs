@@ -155,8 +155,12 @@ fn application_and_function_listings() {
         funcs.contains("\nGLOBAL                GLOBAL(varname)                      "),
         "{funcs}"
     );
+    // func_global's three, as in Asterisk 20.20.1.
+    for name in ["GLOBAL_DELETE", "GLOBAL_EXISTS"] {
+        assert!(funcs.contains(&format!("\n{name} ")), "{funcs}");
+    }
     assert!(
-        funcs.ends_with("1 matching custom functions installed.\n"),
+        funcs.ends_with("3 matching custom functions installed.\n"),
         "{funcs}"
     );
 }

@@ -113,6 +113,8 @@ enum Left {
     LeaveEmpty,
     /// `n`: every member was tried once.
     TimeoutCycle,
+    /// QueueWithdrawCaller took it out (WITHDRAW), with its info.
+    Withdraw(String),
 }
 
 async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
@@ -188,6 +190,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 start_secs,
                 opos: at + 1,
                 prio,
+                withdraw: None,
             },
         );
         Ok((q.cfg.clone(), at + 1, q.callers.len()))
@@ -250,6 +253,19 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         loop {
             if chan.check_hangup() {
                 break 'main Err(Left::Abandon);
+            }
+            // A withdrawal is seen at each check, before the timeout.
+            let withdraw = sys
+                .queues
+                .with_queue(sys, &qname, |q| {
+                    q.callers
+                        .iter()
+                        .find(|e| Arc::ptr_eq(&e.chan, &chan))
+                        .and_then(|e| e.withdraw.clone())
+                })
+                .flatten();
+            if let Some(info) = withdraw {
+                break 'main Err(Left::Withdraw(info));
             }
             if expired() {
                 break 'main Err(Left::Timeout);
@@ -377,6 +393,8 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             );
             status = Some("LEAVEEMPTY");
         }
+        // Logged once the wait's variables are set, below.
+        Err(Left::Withdraw(_)) => status = Some("WITHDRAW"),
     }
     if ctx.var("QUEUEWAIT").is_none_or(|v| v.is_empty()) {
         dial::set_duration(ctx, "QUEUEWAIT", Duration::from_secs(waited.max(0) as u64));
@@ -386,6 +404,19 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
     }
     if ctx.var("ANSWEREDTIME").is_none_or(|v| v.is_empty()) {
         dial::set_duration(ctx, "ANSWEREDTIME", Duration::ZERO);
+    }
+    if let Err(Left::Withdraw(info)) = &outcome {
+        record_abandoned(ctx, &qname, pos, opos, start_secs);
+        let short: String = info.chars().take(40).collect();
+        queue_log(
+            sys,
+            &qname,
+            &uid(&chan),
+            "NONE",
+            "WITHDRAW",
+            &format!("{pos}|{opos}|{waited}|{short}"),
+        );
+        ctx.set_var("QUEUE_WITHDRAW_INFO", Some(info));
     }
     if res.is_ok() && !matches!(outcome, Ok(Some(_))) {
         stop_waiting(ctx, ringing);

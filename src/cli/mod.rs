@@ -345,13 +345,7 @@ fn registered(system: &System, command: &str) -> bool {
     {
         return false;
     }
-    command_module(command).is_none_or(|m| match m {
-        // res_parking declines to load without res_parking.conf.
-        "res_parking" => loaded.parking.running(&loaded.modules),
-        // app_confbridge declines to load without confbridge.conf.
-        "app_confbridge" => loaded.confbridge.running(&loaded.modules),
-        m => loaded.modules.loads(m),
-    })
+    command_module(command).is_none_or(|m| crate::core::modules::running(system, m))
 }
 
 /// The commands the CLI answers now: those of the loaded modules.

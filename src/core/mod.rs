@@ -55,6 +55,8 @@ pub struct Loaded {
     pub geolocation: Arc<views::geolocation::GeolocationConf>,
     pub voicemail: Arc<views::voicemail::VoicemailConf>,
     pub queues: Arc<views::queues::QueuesConf>,
+    /// app_queue's penalty rule lists, read with queues.conf.
+    pub queuerules: Arc<views::queuerules::QueueRulesConf>,
     pub confbridge: Arc<views::confbridge::ConfbridgeConf>,
     pub moh: Arc<views::musiconhold::MohConf>,
     pub manager: Arc<views::manager::ManagerConf>,
@@ -289,7 +291,10 @@ impl Loaded {
                 view!(pjsip_notify);
             }
             Part::Voicemail => view!(voicemail),
-            Part::Queues => view!(queues),
+            Part::Queues => {
+                view!(queues);
+                view!(queuerules);
+            }
             Part::Confbridge => view!(confbridge),
             Part::Moh => view!(moh),
             Part::Manager => view!(manager),

@@ -4,20 +4,55 @@
 
 use super::System;
 
-/// Modules whose work is built into Asterism (without `.so`).
+/// Modules whose work is built into Asterism (without `.so`): the
+/// applications, functions, drivers and resources it provides. Asterisk's
+/// core (pbx builtins, local channels, bridging, the HTTP server) is not
+/// a module and is not listed.
 const BUILTIN: &[&str] = &[
+    "app_authenticate",
     "app_cdr",
+    "app_chanisavail",
+    "app_channelredirect",
+    "app_chanspy",
+    "app_confbridge",
+    "app_db",
+    "app_dial",
+    "app_directed_pickup",
+    "app_directory",
+    "app_disa",
+    "app_echo",
     "app_exec",
     "app_forkcdr",
     "app_macro",
+    "app_milliwatt",
+    "app_mixmonitor",
+    "app_originate",
+    "app_playback",
+    "app_playtones",
+    "app_queue",
+    "app_read",
+    "app_readexten",
+    "app_record",
+    "app_sayunixtime",
+    "app_senddtmf",
+    "app_sendtext",
+    "app_softhangup",
     "app_stack",
     "app_system",
     "app_userevent",
     "app_verbose",
+    "app_voicemail",
     "app_waituntil",
     "app_while",
     "cdr_csv",
     "cdr_manager",
+    "chan_pjsip",
+    "chan_sip",
+    "codec_alaw",
+    "codec_ulaw",
+    "format_pcm",
+    "format_sln",
+    "format_wav",
     "func_base64",
     "func_callerid",
     "func_cdr",
@@ -26,29 +61,80 @@ const BUILTIN: &[&str] = &[
     "func_db",
     "func_devstate",
     "func_dialgroup",
+    "func_dialplan",
     "func_env",
     "func_evalexten",
     "func_export",
+    "func_extstate",
     "func_global",
+    "func_groupcount",
+    "func_hangupcause",
     "func_json",
     "func_logic",
     "func_math",
     "func_md5",
     "func_module",
+    "func_presencestate",
     "func_rand",
     "func_sayfiles",
     "func_sha1",
     "func_shell",
     "func_sprintf",
     "func_strings",
+    "func_sysinfo",
     "func_timeout",
     "func_uri",
     "func_uuid",
     "func_version",
     "pbx_config",
     "pbx_spool",
+    "res_agi",
+    "res_fax",
+    "res_geolocation",
     "res_manager_devicestate",
+    "res_manager_presencestate",
+    "res_monitor",
+    "res_musiconhold",
+    "res_mutestream",
+    "res_parking",
+    "res_pjsip",
+    "res_pjsip_authenticator_digest",
+    "res_pjsip_endpoint_identifier_ip",
+    "res_pjsip_endpoint_identifier_user",
+    "res_pjsip_header_funcs",
+    "res_pjsip_notify",
+    "res_pjsip_outbound_registration",
+    "res_pjsip_pubsub",
+    "res_pjsip_registrar",
+    "res_pjsip_sdp_rtp",
+    "res_pjsip_session",
+    "res_rtp_asterisk",
 ];
+
+/// Whether modules.conf loads a module and it starts: some decline to
+/// load without their configuration file, and the res_pjsip_* modules
+/// need res_pjsip. What ModuleCheck, IFMODULE, the AMI actions and the
+/// CLI commands of a module go by.
+pub fn running(sys: &System, module: &str) -> bool {
+    let loaded = sys.loaded();
+    let module = base(module);
+    let etc = |file: &str| sys.conf.dirs.etc.join(file).exists();
+    match module {
+        "chan_sip" => loaded.modules.loads(module) && etc("sip.conf"),
+        "app_queue" => loaded.modules.loads(module) && etc("queues.conf"),
+        "res_parking" => loaded.parking.running(&loaded.modules),
+        "app_confbridge" => loaded.confbridge.running(&loaded.modules),
+        "res_pjsip_notify" => {
+            loaded.modules.loads(module)
+                && loaded.modules.loads("res_pjsip")
+                && loaded.pjsip_notify.0.present
+        }
+        m if m.starts_with("res_pjsip_") => {
+            loaded.modules.loads(m) && loaded.modules.loads("res_pjsip")
+        }
+        m => loaded.modules.loads(m),
+    }
+}
 
 /// A module name as Asterisk compares them: without `.so`, any case
 /// (`resource_name_match`).
@@ -67,7 +153,10 @@ pub fn is_loaded(sys: &System, name: &str) -> bool {
         return false;
     }
     let b = base(name);
-    BUILTIN.iter().any(|m| m.eq_ignore_ascii_case(b)) && sys.loaded().modules.loads(b)
+    BUILTIN
+        .iter()
+        .find(|m| m.eq_ignore_ascii_case(b))
+        .is_some_and(|m| running(sys, m))
 }
 
 /// Where a ModuleLoad file name points (`file_in_modules_dir`).
@@ -132,5 +221,26 @@ mod tests {
         assert_eq!(base("pbx_config.so "), "pbx_config.so ");
         assert!(exists("PBX_CONFIG.so"));
         assert!(!exists("chan_nosuch"));
+    }
+
+    /// A driver or application Asterism provides is loaded as Asterisk's
+    /// module would be: chan_sip only with a sip.conf, nothing modules.conf
+    /// keeps out, no module Asterism does not have.
+    #[test]
+    fn loaded_as_the_modules_would_be() {
+        let (_dir, sys) = crate::funcs::test_system(&[(
+            "modules.conf",
+            "[modules]\nautoload=yes\nnoload => app_voicemail.so\n",
+        )]);
+        assert!(is_loaded(&sys, "app_dial.so"));
+        assert!(is_loaded(&sys, "CHAN_PJSIP"));
+        assert!(!is_loaded(&sys, "chan_sip.so"), "no sip.conf");
+        assert!(!is_loaded(&sys, "app_voicemail.so"), "noload");
+        assert!(!is_loaded(&sys, "app_meetme.so"), "not provided");
+        let (_dir, sys) = crate::funcs::test_system(&[
+            ("modules.conf", "[modules]\nautoload=yes\n"),
+            ("sip.conf", "[general]\n"),
+        ]);
+        assert!(is_loaded(&sys, "chan_sip.so"));
     }
 }

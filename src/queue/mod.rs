@@ -94,6 +94,9 @@ pub struct Entry {
     /// Where it joined (`opos`).
     pub opos: usize,
     pub prio: i32,
+    /// QueueWithdrawCaller asked for it to leave, with this info (the
+    /// header as given, maybe empty).
+    pub withdraw: Option<String>,
 }
 
 /// A queue's running state (`struct call_queue`).

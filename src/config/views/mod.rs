@@ -26,6 +26,7 @@ pub mod parking;
 pub mod pjsip;
 pub mod pjsip_endpoint;
 pub mod qos;
+pub mod queuerules;
 pub mod queues;
 pub mod rtp;
 pub mod sip;

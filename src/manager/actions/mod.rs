@@ -57,33 +57,8 @@ pub struct Action {
 impl Action {
     /// Whether the action is registered now (its module is running).
     pub fn available(&self, sys: &crate::core::System) -> bool {
-        let loaded = sys.loaded();
-        match self.module {
-            None => true,
-            // chan_sip declines to load without sip.conf.
-            Some("chan_sip") => {
-                loaded.modules.loads("chan_sip") && sys.conf.dirs.etc.join("sip.conf").exists()
-            }
-            // app_queue declines to load without queues.conf.
-            Some("app_queue") => {
-                loaded.modules.loads("app_queue") && sys.conf.dirs.etc.join("queues.conf").exists()
-            }
-            // res_parking declines to load without res_parking.conf.
-            Some("res_parking") => loaded.parking.running(&loaded.modules),
-            // app_confbridge declines to load without confbridge.conf.
-            Some("app_confbridge") => loaded.confbridge.running(&loaded.modules),
-            // res_pjsip_notify declines to load without pjsip_notify.conf.
-            Some("res_pjsip_notify") => {
-                loaded.modules.loads("res_pjsip_notify")
-                    && loaded.modules.loads("res_pjsip")
-                    && loaded.pjsip_notify.0.present
-            }
-            // The res_pjsip_* modules need res_pjsip.
-            Some(m) if m.starts_with("res_pjsip_") => {
-                loaded.modules.loads(m) && loaded.modules.loads("res_pjsip")
-            }
-            Some(m) => loaded.modules.loads(m),
-        }
+        self.module
+            .is_none_or(|m| crate::core::modules::running(sys, m))
     }
 }
 
@@ -649,6 +624,13 @@ pub static ACTIONS: &[Action] = &[
         "app_queue"
     ),
     action!(
+        "QueueChangePriorityCaller",
+        0,
+        "Change the priority of a caller waiting in a queue.",
+        queue::change_priority_caller,
+        "app_queue"
+    ),
+    action!(
         "QueueLog",
         AGENT,
         "Write a line of one's own to queue_log.",
@@ -698,6 +680,13 @@ pub static ACTIONS: &[Action] = &[
         "app_queue"
     ),
     action!(
+        "QueueRule",
+        0,
+        "List the queues' penalty rules.",
+        queue::rule,
+        "app_queue"
+    ),
+    action!(
         "QueueStatus",
         0,
         "List the queues with their members and callers.",
@@ -709,6 +698,13 @@ pub static ACTIONS: &[Action] = &[
         0,
         "Summarise each queue's members and callers.",
         queue::summary,
+        "app_queue"
+    ),
+    action!(
+        "QueueWithdrawCaller",
+        0,
+        "Take a caller out of a queue, back to the dialplan.",
+        queue::withdraw_caller,
         "app_queue"
     ),
     action!(

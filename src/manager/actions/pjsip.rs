@@ -72,11 +72,11 @@ fn live_aor_params(sys: &System, aor: &Aor) -> Vec<(String, String)> {
     params
 }
 
-/// An AOR's contacts, `<aor>/<uri>,` each.
-fn contacts_line(aor: &Aor) -> String {
-    aor.contact_ids()
+/// An AOR's contacts, permanent and registered, `<aor>/<uri>,` each.
+fn contacts_line(sys: &System, aor: &Aor) -> String {
+    crate::channels::sip::aor_contacts(sys, aor)
         .iter()
-        .map(|(_, uri)| format!("{}/{uri},", aor.name))
+        .map(|c| format!("{}/{},", aor.name, c.uri))
         .collect()
 }
 
@@ -103,7 +103,7 @@ pub fn show_endpoints<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .line("Auths", e.inbound_auths.join(","))
             .line("OutboundAuths", e.outbound_auths.join(","));
         for aor in e.aor_names().filter_map(|a| conf.aor(a)) {
-            r.line("Contacts", contacts_line(aor));
+            r.line("Contacts", contacts_line(&sys, aor));
         }
         r.line("DeviceState", device_state(&sys, e))
             .line("ActiveChannels", active_channels(&sys, e))
@@ -187,36 +187,64 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             "{:.3}",
             opt("qualify_timeout").parse::<f64>().unwrap_or(3.0)
         );
-        // Only permanent contacts: none registered.
-        r.line("TotalContacts", aor.contacts.len())
-            .line("ContactsRegistered", 0)
+        let live = crate::channels::sip::live_contacts(
+            &sys,
+            crate::channels::sip::endpoint::Flavor::Pjsip,
+            std::slice::from_ref(&aor.name),
+        );
+        r.line("TotalContacts", aor.contacts.len() + live.len())
+            .line("ContactsRegistered", live.len())
             .line("EndpointName", &e.name)
             .end();
         count += 1;
-        for (id, uri) in aor.contact_ids() {
-            r.item("ContactStatusDetail", m)
-                .line("AOR", &aor.name)
-                .line("URI", uri)
-                .line("UserAgent", "")
-                .line("RegExpire", 0)
-                .line(
-                    "Status",
-                    if aor.qualify_frequency == 0 {
-                        "NonQualified"
-                    } else {
-                        "Unknown"
-                    },
-                )
-                .line("RoundtripUsec", "N/A")
-                .line("EndpointName", &e.name)
-                .line("ID", id)
-                .line("AuthenticateQualify", flag("authenticate_qualify"))
-                .line("OutboundProxy", opt("outbound_proxy"))
-                .line("Path", "")
-                .line("QualifyFrequency", aor.qualify_frequency)
-                .line("QualifyTimeout", &qualify_timeout)
-                .line("Qualify2xxOnly", flag("qualify_2xx_only"))
-                .end();
+        // Every contact by id: registered ones (`aor;@…`) sort first.
+        enum Row<'c> {
+            Permanent(String, &'c str),
+            Registered(crate::channels::sip::LiveContact),
+        }
+        let mut rows: Vec<(String, Row<'_>)> = aor
+            .contact_ids()
+            .into_iter()
+            .map(|(id, uri)| (id.clone(), Row::Permanent(id, uri)))
+            .collect();
+        rows.extend(live.into_iter().map(|c| {
+            let id = format!(
+                "{};@{}",
+                aor.name,
+                crate::funcs::md5::hex(c.binding.uri.as_bytes())
+            );
+            (id, Row::Registered(c))
+        }));
+        rows.sort_by(|x, y| x.0.cmp(&y.0));
+        for (_, row) in rows {
+            match row {
+                Row::Registered(c) => contact_status_detail(&mut r, m, aor, &c, &e.name),
+                Row::Permanent(id, uri) => {
+                    r.item("ContactStatusDetail", m)
+                        .line("AOR", &aor.name)
+                        .line("URI", uri)
+                        .line("UserAgent", "")
+                        .line("RegExpire", 0)
+                        .line(
+                            "Status",
+                            if aor.qualify_frequency == 0 {
+                                "NonQualified"
+                            } else {
+                                "Unknown"
+                            },
+                        )
+                        .line("RoundtripUsec", "N/A")
+                        .line("EndpointName", &e.name)
+                        .line("ID", id)
+                        .line("AuthenticateQualify", flag("authenticate_qualify"))
+                        .line("OutboundProxy", opt("outbound_proxy"))
+                        .line("Path", "")
+                        .line("QualifyFrequency", aor.qualify_frequency)
+                        .line("QualifyTimeout", &qualify_timeout)
+                        .line("Qualify2xxOnly", flag("qualify_2xx_only"))
+                        .end();
+                }
+            }
             count += 1;
         }
     }

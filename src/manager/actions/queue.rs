@@ -338,3 +338,113 @@ pub fn reload<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     };
     reply(r)
 }
+
+/// QueueRule (`manager_queue_rule_show`): the penalty rule lists, or the
+/// one named. The answer ends in two blank lines, as app_queue's does.
+pub fn rule<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let wanted = m.get("Rule");
+    let loaded = s.sys().loaded();
+    let mut r = Reply::start("Success", m);
+    for list in &loaded.queuerules.lists {
+        if wanted.is_empty() || wanted.eq_ignore_ascii_case(&list.name) {
+            r.line("RuleList", &list.name);
+            for rule in &list.rules {
+                r.line("Rule", rule.display());
+            }
+            if !wanted.is_empty() {
+                break;
+            }
+        }
+    }
+    r.end().end();
+    reply(r)
+}
+
+/// A caller of a queue by channel name: `Ok` with the queue's callers
+/// handed to `f`, else app_queue's reason.
+fn with_caller<R>(
+    sys: &crate::core::System,
+    queue: &str,
+    caller: &str,
+    f: impl FnOnce(&mut Vec<crate::queue::Entry>, usize) -> R,
+) -> Result<R, &'static str> {
+    sys.queues
+        .with_queue(sys, queue, |q| {
+            match q.callers.iter().position(|e| e.chan.name == caller) {
+                Some(i) => Ok(f(&mut q.callers, i)),
+                None => Err("No such caller"),
+            }
+        })
+        .unwrap_or(Err("No such queue"))
+}
+
+/// QueueChangePriorityCaller (`change_priority_caller_on_queue`): the
+/// caller's priority; `Immediate` also moves it to its new place.
+pub fn change_priority_caller<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let (queue, caller, priority) = (m.get("Queue"), m.get("Caller"), m.get("Priority"));
+    if queue.is_empty() {
+        return reply(Reply::error(m, "'Queue' not specified."));
+    }
+    if caller.is_empty() {
+        return reply(Reply::error(m, "'Caller' not specified."));
+    }
+    if priority.is_empty() {
+        return reply(Reply::error(m, "'Priority' not specified."));
+    }
+    let Some((priority, _)) = crate::funcs::c::scan_int(priority) else {
+        return reply(Reply::error(m, "'Priority' need integer."));
+    };
+    let immediate = crate::config::is_true(m.get("Immediate"));
+    let sys = s.sys().clone();
+    let changed = with_caller(&sys, queue, caller, |callers, i| {
+        callers[i].prio = priority;
+        if immediate {
+            // Back in line ahead of the first caller of a lower priority.
+            let entry = callers.remove(i);
+            let at = callers
+                .iter()
+                .position(|e| entry.prio > e.prio)
+                .unwrap_or(callers.len());
+            callers.insert(at, entry);
+        }
+    });
+    reply(match changed {
+        Ok(()) => Reply::ack(m, "Priority change for caller on queue"),
+        Err(why) => Reply::error(
+            m,
+            &format!("Unable to change priority caller on queue: {why}"),
+        ),
+    })
+}
+
+/// QueueWithdrawCaller (`request_withdraw_caller_from_queue`): the caller
+/// leaves at its next check, back to the dialplan with QUEUESTATUS
+/// WITHDRAW and its info in QUEUE_WITHDRAW_INFO.
+pub fn withdraw_caller<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let (queue, caller) = (m.get("Queue"), m.get("Caller"));
+    if queue.is_empty() {
+        return reply(Reply::error(m, "'Queue' not specified."));
+    }
+    if caller.is_empty() {
+        return reply(Reply::error(m, "'Caller' not specified."));
+    }
+    let info = m.get("WithdrawInfo").to_string();
+    let sys = s.sys().clone();
+    let requested = with_caller(&sys, queue, caller, |callers, i| {
+        let entry = &mut callers[i];
+        if entry.withdraw.is_some() {
+            false
+        } else {
+            entry.withdraw = Some(info);
+            true
+        }
+    });
+    reply(match requested {
+        Ok(true) => Reply::ack(m, "Withdraw requested successfully"),
+        Ok(false) => Reply::error(
+            m,
+            "Unable to request withdraw from queue: Already requested",
+        ),
+        Err(why) => Reply::error(m, &format!("Unable to request withdraw from queue: {why}")),
+    })
+}
