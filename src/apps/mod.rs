@@ -19,6 +19,7 @@ pub mod directory;
 pub mod disa;
 pub mod echo;
 pub mod exec;
+pub mod r#if;
 pub mod r#macro;
 pub mod milliwatt;
 pub mod mixmonitor;
@@ -190,6 +191,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(voicemail_apps::apps());
     all.extend(waituntil::apps());
     all.extend(r#while::apps());
+    all.extend(r#if::apps());
     all.sort_by_key(|a| a.name.to_ascii_lowercase());
     all
 });
@@ -463,10 +465,14 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "DumpChan",
     "EAGI",
     "Echo",
+    "Else",
+    "ElseIf",
+    "EndIf",
     "EndWhile",
     "Exec",
     "ExecIf",
     "ExecIfTime",
+    "ExitIf",
     "ExitWhile",
     "ExtenSpy",
     "ExternalIVR",
@@ -484,6 +490,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "HangupCauseClear",
     "IAX2Provision",
     "ICES",
+    "If",
     "ImportVar",
     "Incomplete",
     "JabberSend",
@@ -524,6 +531,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "PauseQueueMember",
     "Pickup",
     "PickupChan",
+    "PJSIPHangup",
     "Playback",
     "PlayTones",
     "PrivacyManager",
@@ -540,6 +548,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "ReceiveSF",
     "ReceiveText",
     "Record",
+    "Reload",
     "RemoveQueueMember",
     "ResetCDR",
     "RetryDial",
@@ -569,6 +578,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "SIPAddHeader",
     "SIPDtmfMode",
     "SIPRemoveHeader",
+    "SIPSendCustomINFO",
     "SLAStation",
     "SLATrunk",
     "SMS",
@@ -585,6 +595,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "StackPop",
     "StartMusicOnHold",
     "Stasis",
+    "StasisBroadcast",
     "StopMixMonitor",
     "StopMonitor",
     "StopMusicOnHold",
@@ -594,6 +605,7 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "System",
     "TestClient",
     "TestServer",
+    "ToneScan",
     "Transfer",
     "TryExec",
     "TrySystem",

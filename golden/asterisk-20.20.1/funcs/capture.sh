@@ -32,7 +32,8 @@ import re, sys
 steps = re.findall(r"Executing \[([^\]]+):(\d+)\] (\w+)\(", sys.stdin.read())
 jumps = ("goto", "gotoif", "gotoiftime", "gosub", "gosubif", "return", "macro",
          "macroif", "macroexit", "execif", "while", "endwhile", "exitwhile",
-         "continuewhile", "exec", "tryexec", "stackpop", "raiseexception")
+         "continuewhile", "exec", "tryexec", "stackpop", "raiseexception",
+         "if", "elseif", "else", "endif", "exitif")
 ok = bool(steps) and steps[0][1] == "1"
 for (c1, p1, app), (c2, p2, _) in zip(steps, steps[1:]):
     if c1 == c2 and int(p2) != int(p1) + 1 and app.lower() not in jumps:
