@@ -53,58 +53,14 @@ enum Mode {
     Exit = 4,
 }
 
-/// The highest `IF_<n>` index in use, or -1.
-fn used_index(ctx: &AppCtx) -> i64 {
-    let mut used = -1;
-    let mut x = 0;
-    while ctx.var(&format!("IF_{x}")).is_some() {
-        used = x;
-        x += 1;
-    }
-    used
-}
-
-/// `find_matching_endif`: walking the priorities after the channel's,
-/// counting nested Ifs, the priority of the EndIf that closes this level
-/// (`other` None), or of the first `other` (ElseIf, Else) at this level.
+/// `find_matching_endif`: the EndIf closing this level (`other` None),
+/// or the first `other` (ElseIf, Else) at this level.
 fn find_matching(ctx: &AppCtx, other: Option<&str>) -> Option<i32> {
-    let (context, exten, priority, cid) = {
-        let d = ctx.chan.lock();
-        (
-            d.context.clone(),
-            d.exten.clone(),
-            d.priority,
-            d.caller.id.number().map(str::to_string),
-        )
-    };
-    let loaded = ctx.sys.loaded();
-    let mut level = 1;
-    let mut p = priority + 1;
-    while let Ok(f) = crate::pbx::find::find(
-        &loaded.dialplan,
-        &context,
-        &exten,
-        crate::pbx::find::Want::Priority(p),
-        cid.as_deref(),
-    ) {
-        let app = &f.priority.app;
-        if app.eq_ignore_ascii_case("IF") {
-            level += 1;
-        } else if app.eq_ignore_ascii_case("ENDIF") {
-            level -= 1;
-        }
-        match other {
-            None if level == 0 => return Some(p),
-            Some(o) if level == 1 && app.eq_ignore_ascii_case(o) => return Some(p),
-            _ => {}
-        }
-        p += 1;
-    }
-    None
+    super::r#while::find_matching(ctx, "IF", "ENDIF", other)
 }
 
 fn if_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
-    let used = used_index(ctx);
+    let used = super::r#while::used_index(ctx, "IF");
     let (context, exten, priority) = {
         let d = ctx.chan.lock();
         (d.context.clone(), d.exten.clone(), d.priority)
@@ -131,16 +87,15 @@ fn if_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
         } else {
             find_matching(ctx, None)
         };
-        let before_endif =
-            |p: &Option<i32>| p.is_some_and(|p| p > 0 && endif.is_none_or(|e| p < e));
+        // A branch counts only before the EndIf (and only if there is one).
+        let before_endif = |p: &i32| endif.is_some_and(|e| *p > 0 && *p < e);
         if let Some(goto) = ctx.var(&end_varname) {
             let _ = parseable_goto(ctx, &goto);
             ctx.set_var(&end_varname, None);
         } else if let Some(p) = conditional
             .then(|| find_matching(ctx, Some("ElseIf")))
             .flatten()
-            .filter(|_| endif.is_some())
-            .filter(|p| before_endif(&Some(*p)))
+            .filter(before_endif)
         {
             // Back to just before the ElseIf, so that it runs next.
             let p = p - 1;
@@ -153,8 +108,7 @@ fn if_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
         } else if let Some(p) = conditional
             .then(|| find_matching(ctx, Some("Else")))
             .flatten()
-            .filter(|_| endif.is_some())
-            .filter(|p| before_endif(&Some(*p)))
+            .filter(before_endif)
         {
             // Past the Else, which would end the conditional if it ran.
             ctx.verbose(

@@ -42,20 +42,29 @@ enum Mode {
     Exit,
 }
 
-/// The highest `WHILE_<n>` index in use, or -1.
-fn used_index(ctx: &AppCtx) -> i64 {
+/// The highest `<prefix>_<n>` index in use (`WHILE_0`, `IF_0`, ...), or
+/// -1.
+pub(super) fn used_index(ctx: &AppCtx, prefix: &str) -> i64 {
     let mut used = -1;
     let mut x = 0;
-    while ctx.var(&format!("WHILE_{x}")).is_some() {
+    while ctx.var(&format!("{prefix}_{x}")).is_some() {
         used = x;
         x += 1;
     }
     used
 }
 
-/// The priority of the EndWhile that closes the While at the channel's
-/// priority, counting nested loops.
-fn find_matching_endwhile(ctx: &AppCtx) -> Option<i32> {
+/// Walking the priorities after the channel's, counting the `open` and
+/// `close` applications nested in between (app_while's
+/// `find_matching_endwhile`, app_if's `find_matching_endif`): the
+/// priority of the `close` that ends this level (`other` None), or of the
+/// first `other` application at this level.
+pub(super) fn find_matching(
+    ctx: &AppCtx,
+    open: &str,
+    close: &str,
+    other: Option<&str>,
+) -> Option<i32> {
     let (context, exten, priority, cid) = {
         let d = ctx.chan.lock();
         (
@@ -75,13 +84,16 @@ fn find_matching_endwhile(ctx: &AppCtx) -> Option<i32> {
         crate::pbx::find::Want::Priority(p),
         cid.as_deref(),
     ) {
-        if f.priority.app.eq_ignore_ascii_case("WHILE") {
+        let app = &f.priority.app;
+        if app.eq_ignore_ascii_case(open) {
             level += 1;
-        } else if f.priority.app.eq_ignore_ascii_case("ENDWHILE") {
+        } else if app.eq_ignore_ascii_case(close) {
             level -= 1;
         }
-        if level == 0 {
-            return Some(p);
+        match other {
+            None if level == 0 => return Some(p),
+            Some(o) if level == 1 && app.eq_ignore_ascii_case(o) => return Some(p),
+            _ => {}
         }
         p += 1;
     }
@@ -89,7 +101,7 @@ fn find_matching_endwhile(ctx: &AppCtx) -> Option<i32> {
 }
 
 fn while_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
-    let used = used_index(ctx);
+    let used = used_index(ctx, "WHILE");
     let (context, exten, priority) = {
         let d = ctx.chan.lock();
         (d.context.clone(), d.exten.clone(), d.priority)
@@ -118,7 +130,7 @@ fn while_exec(ctx: &AppCtx, data: &str, mode: Mode) -> AppResult {
         if let Some(goto) = ctx.var(&end_varname) {
             let _ = parseable_goto(ctx, &goto);
             ctx.set_var(&end_varname, None);
-        } else if let Some(p) = find_matching_endwhile(ctx) {
+        } else if let Some(p) = find_matching(ctx, "WHILE", "ENDWHILE", None) {
             ctx.verbose(
                 3,
                 crate::site!("app_while.c", 283, "_while_exec"),

@@ -399,23 +399,7 @@ fn add_extension(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             "Context '{context}' did not exist prior to add extension - the context will be created.\n"
         ));
     }
-    let mut outcome = (false, Vec::new());
-    sys.update_dialplan(|dp| {
-        outcome = dp.add_at_runtime(
-            context,
-            exten,
-            cidmatch,
-            ipriority,
-            app,
-            data,
-            replace,
-            crate::pbx::dialplan::REGISTRAR,
-        );
-    });
-    for d in &outcome.1 {
-        sys.pbx.logger.deferred(d, None);
-    }
-    if !outcome.0 {
+    if !crate::pbx::add_extension(sys, context, exten, cidmatch, ipriority, app, data, replace) {
         if exten.is_empty() {
             out.push_str(&format!(
                 "Failed to add '{exten},{prior},{app}({data})' extension into '{context}' context\n"
@@ -475,20 +459,11 @@ fn remove_extension(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResul
         ));
         return CliResult::Failure;
     }
-    let mut outcome = (false, Vec::new());
-    sys.update_dialplan(|dp| {
-        outcome = dp.remove_at_runtime(
-            context,
-            exten,
-            cid,
-            priority,
-            crate::pbx::dialplan::REGISTRAR,
-        );
-    });
-    for d in &outcome.1 {
-        sys.pbx.logger.deferred(d, None);
-    }
-    match (outcome.0, priority, cid) {
+    match (
+        crate::pbx::remove_extension(sys, context, exten, cid, priority),
+        priority,
+        cid,
+    ) {
         (true, 0, _) => out.push_str(&format!("Whole extension {exten}@{context} removed\n")),
         (true, p, _) => out.push_str(&format!(
             "Extension {exten}@{context} with priority {p} removed\n"

@@ -109,6 +109,59 @@ pub fn set_var(sys: &System, chan: Option<&Arc<Channel>>, name: &str, value: Opt
     }
 }
 
+/// Adds a priority to the live dialplan as pbx_config does for the
+/// manager's DialplanExtensionAdd and the CLI's `dialplan add extension`,
+/// logging what pbx.c logs; `false` when the priority is taken.
+#[allow(clippy::too_many_arguments)]
+pub fn add_extension(
+    sys: &System,
+    context: &str,
+    exten: &str,
+    cid: Option<&str>,
+    priority: i32,
+    app: &str,
+    data: &str,
+    replace: bool,
+) -> bool {
+    let mut outcome = (false, Vec::new());
+    sys.update_dialplan(|dp| {
+        outcome = dp.add_at_runtime(
+            context,
+            exten,
+            cid,
+            priority,
+            app,
+            data,
+            replace,
+            dialplan::REGISTRAR,
+        );
+    });
+    for d in &outcome.1 {
+        sys.pbx.logger.deferred(d, None);
+    }
+    outcome.0
+}
+
+/// Removes an extension (`priority` 0) or one of its priorities from the
+/// live dialplan as pbx_config, logging what pbx.c logs; `false` when
+/// nothing was removed.
+pub fn remove_extension(
+    sys: &System,
+    context: &str,
+    exten: &str,
+    cid: Option<&str>,
+    priority: i32,
+) -> bool {
+    let mut outcome = (false, Vec::new());
+    sys.update_dialplan(|dp| {
+        outcome = dp.remove_at_runtime(context, exten, cid, priority, dialplan::REGISTRAR);
+    });
+    for d in &outcome.1 {
+        sys.pbx.logger.deferred(d, None);
+    }
+    outcome.0
+}
+
 /// Sets a global variable, with the verbose line Asterisk prints.
 pub fn set_global(sys: &System, name: &str, value: Option<&str>) {
     sys.pbx.with_globals(|g| g.set(name, value));

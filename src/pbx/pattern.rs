@@ -360,6 +360,18 @@ pub fn could_match_more(pattern: &str, data: &str) -> bool {
 /// The stored (displayed) form of an extension name: spaces outside `[]`
 /// are dropped (`ext_strncpy` without fluff removal).
 pub fn normalize_name(name: &str) -> String {
+    ext_strncpy(name, false)
+}
+
+/// The form Asterisk compares extension names in (`ext_strncpy` with
+/// fluff removal): spaces and dashes outside a pattern's `[]` dropped.
+pub fn fluffless_name(name: &str) -> String {
+    ext_strncpy(name, true)
+}
+
+/// `ext_strncpy`: blanks outside a pattern's `[]` dropped, and dashes too
+/// when `nofluff`.
+fn ext_strncpy(name: &str, nofluff: bool) -> String {
     let is_pattern = name.starts_with('_');
     let mut out = String::with_capacity(name.len());
     let mut in_set = false;
@@ -368,24 +380,7 @@ pub fn normalize_name(name: &str) -> String {
             '[' if is_pattern => in_set = true,
             ']' => in_set = false,
             ' ' if !in_set => continue,
-            _ => {}
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The form Asterisk compares extension names in (`ext_strncpy` with
-/// fluff removal): spaces and dashes outside a pattern's `[]` dropped.
-pub fn fluffless_name(name: &str) -> String {
-    let is_pattern = name.starts_with('_');
-    let mut out = String::with_capacity(name.len());
-    let mut in_set = false;
-    for c in name.chars() {
-        match c {
-            '[' if is_pattern => in_set = true,
-            ']' => in_set = false,
-            ' ' | '-' if !in_set => continue,
+            '-' if !in_set && nofluff => continue,
             _ => {}
         }
         out.push(c);

@@ -762,6 +762,14 @@ impl Auth {
 }
 
 impl OtherObject {
+    /// The options with their names in lower case, as sorcery matches them.
+    fn lowercase_options(&self) -> Vec<(String, String)> {
+        self.options
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect()
+    }
+
     /// A `type=registration` object's options, in sorcery's order (see
     /// [`objectset`]); `security_mechanisms` is not listed.
     pub fn registration_params(&self) -> Vec<(String, String)> {
@@ -787,11 +795,7 @@ impl OtherObject {
             ("fatal_retry_interval", Uint, "0"),
             ("support_outbound", Str, "no"),
         ];
-        let options: Vec<(String, String)> = self
-            .options
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-            .collect();
+        let options = self.lowercase_options();
         objectset(FIELDS, &options, &[])
     }
 
@@ -806,11 +810,7 @@ impl OtherObject {
             ("list_item", Str, ""),
             ("full_state", Bool, "false"),
         ];
-        let options: Vec<(String, String)> = self
-            .options
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-            .collect();
+        let options = self.lowercase_options();
         let items: Vec<&str> = options
             .iter()
             .filter(|(n, _)| n == "list_item")

@@ -277,24 +277,9 @@ pub fn dialplan_extension_add<'a>(s: &'a mut Session, m: &'a Message) -> BoxFutu
     let (exten, cid) = split_cid(extension);
     let replace = crate::config::is_true(m.get("Replace"));
     let data = m.get("ApplicationData");
-    let sys = s.sys().clone();
-    let mut outcome = (false, Vec::new());
-    sys.update_dialplan(|dp| {
-        outcome = dp.add_at_runtime(
-            context,
-            exten,
-            cid,
-            ipriority,
-            app,
-            data,
-            replace,
-            crate::pbx::dialplan::REGISTRAR,
-        );
-    });
-    for d in &outcome.1 {
-        sys.pbx.logger.deferred(d, None);
-    }
-    now(Flow::Reply(if outcome.0 {
+    let added =
+        crate::pbx::add_extension(s.sys(), context, exten, cid, ipriority, app, data, replace);
+    now(Flow::Reply(if added {
         Reply::ack(m, "Added requested extension")
     } else if exten.is_empty() {
         Reply::error(m, "Failed to add extension")
@@ -331,21 +316,14 @@ pub fn dialplan_extension_remove<'a>(s: &'a mut Session, m: &'a Message) -> BoxF
         }
     };
     let (exten, cid) = split_cid(extension);
-    let sys = s.sys().clone();
-    let mut outcome = (false, Vec::new());
-    sys.update_dialplan(|dp| {
-        outcome = dp.remove_at_runtime(
-            context,
-            exten,
-            cid.filter(|c| !c.is_empty()),
-            ipriority,
-            crate::pbx::dialplan::REGISTRAR,
-        );
-    });
-    for d in &outcome.1 {
-        sys.pbx.logger.deferred(d, None);
-    }
-    now(Flow::Reply(match (outcome.0, ipriority) {
+    let removed = crate::pbx::remove_extension(
+        s.sys(),
+        context,
+        exten,
+        cid.filter(|c| !c.is_empty()),
+        ipriority,
+    );
+    now(Flow::Reply(match (removed, ipriority) {
         (true, 0) => Reply::ack(m, "Removed the requested extension"),
         (true, _) => Reply::ack(m, "Removed the requested priority from the extension"),
         (false, _) => Reply::error(m, "Failed to remove requested extension"),

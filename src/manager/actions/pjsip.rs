@@ -72,6 +72,37 @@ fn live_aor_params(sys: &System, aor: &Aor) -> Vec<(String, String)> {
     params
 }
 
+/// A registered contact's sorcery id: `<aor>;@<md5 of its URI>`.
+fn registered_id(aor: &Aor, uri: &str) -> String {
+    format!("{};@{}", aor.name, crate::funcs::md5::hex(uri.as_bytes()))
+}
+
+/// The endpoint an AOR belongs to (the first that lists it), else empty.
+fn aor_endpoint(conf: &crate::config::views::pjsip::PjsipConf, aor: &Aor) -> String {
+    conf.endpoints
+        .iter()
+        .find(|e| e.aor_names().any(|a| a == aor.name))
+        .map(|e| e.name.clone())
+        .unwrap_or_default()
+}
+
+/// A registered contact's status label and round trip, as
+/// `ast_sip_get_contact_status_label` and the contact listings show them.
+fn contact_status(
+    aor: &Aor,
+    reach: Option<crate::channels::sip::qualify::Reach>,
+) -> (&'static str, String) {
+    use crate::channels::sip::qualify::Reach;
+    match reach {
+        _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
+        Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
+            ("Reachable", d.as_micros().to_string())
+        }
+        Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
+        Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
+    }
+}
+
 /// An AOR's contacts, permanent and registered, `<aor>/<uri>,` each.
 fn contacts_line(sys: &System, aor: &Aor) -> String {
     crate::channels::sip::aor_contacts(sys, aor)
@@ -208,11 +239,7 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .map(|(id, uri)| (id.clone(), Row::Permanent(id, uri)))
             .collect();
         rows.extend(live.into_iter().map(|c| {
-            let id = format!(
-                "{};@{}",
-                aor.name,
-                crate::funcs::md5::hex(c.binding.uri.as_bytes())
-            );
+            let id = registered_id(aor, &c.binding.uri);
             (id, Row::Registered(c))
         }));
         rows.sort_by(|x, y| x.0.cmp(&y.0));
@@ -268,7 +295,6 @@ pub fn show_endpoint<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
 /// to their AORs and are not listed; nothing has registered.
 pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     use crate::channels::sip::endpoint::Flavor;
-    use crate::channels::sip::qualify::Reach;
     let sys = s.sys().clone();
     let loaded = sys.loaded();
     let conf = &*loaded.pjsip;
@@ -288,28 +314,13 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         );
         let params = aor.params();
         let opt = |n: &str| param(&params, n);
-        let endpoint = conf
-            .endpoints
-            .iter()
-            .find(|e| e.aor_names().any(|a| a == aor.name))
-            .map(|e| e.name.clone())
-            .unwrap_or_default();
+        let endpoint = aor_endpoint(conf, aor);
         for c in live {
             let b = &c.binding;
-            let (status, rtt) = match c.reach {
-                _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
-                Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
-                    ("Reachable", d.as_micros().to_string())
-                }
-                Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
-                Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
-            };
+            let (status, rtt) = contact_status(aor, c.reach);
             r.item("ContactList", m)
                 .line("ObjectType", "contact")
-                .line(
-                    "ObjectName",
-                    format!("{};@{}", aor.name, crate::funcs::md5::hex(b.uri.as_bytes())),
-                )
+                .line("ObjectName", registered_id(aor, &b.uri))
                 .line("ViaAddr", &b.via.0)
                 .line(
                     "QualifyTimeout",
@@ -505,19 +516,11 @@ fn contact_status_detail(
     c: &crate::channels::sip::LiveContact,
     endpoint: &str,
 ) {
-    use crate::channels::sip::qualify::Reach;
     let params = aor.params();
     let opt = |n: &str| param(&params, n);
     let b = &c.binding;
     let expires = crate::core::unix_seconds() + b.remaining(std::time::Instant::now()) as i64;
-    let (status, rtt) = match c.reach {
-        _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
-        Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
-            ("Reachable", d.as_micros().to_string())
-        }
-        Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
-        Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
-    };
+    let (status, rtt) = contact_status(aor, c.reach);
     r.item("ContactStatusDetail", m)
         .line("AOR", &aor.name)
         .line("URI", &b.uri)
@@ -536,10 +539,7 @@ fn contact_status_detail(
     r.line("Status", status)
         .line("RoundtripUsec", rtt)
         .line("EndpointName", endpoint)
-        .line(
-            "ID",
-            format!("{};@{}", aor.name, crate::funcs::md5::hex(b.uri.as_bytes())),
-        )
+        .line("ID", registered_id(aor, &b.uri))
         .line(
             "AuthenticateQualify",
             u8::from(opt("authenticate_qualify") == "true"),
@@ -611,22 +611,13 @@ pub fn show_registration_inbound_contact_statuses<'a>(
     );
     let mut rows = Vec::new();
     for aor in &conf.aors {
-        let endpoint = conf
-            .endpoints
-            .iter()
-            .find(|e| e.aor_names().any(|a| a == aor.name))
-            .map(|e| e.name.clone())
-            .unwrap_or_default();
+        let endpoint = aor_endpoint(conf, aor);
         for c in crate::channels::sip::live_contacts(
             &sys,
             Flavor::Pjsip,
             std::slice::from_ref(&aor.name),
         ) {
-            let id = format!(
-                "{};@{}",
-                aor.name,
-                crate::funcs::md5::hex(c.binding.uri.as_bytes())
-            );
+            let id = registered_id(aor, &c.binding.uri);
             rows.push((id, aor, c, endpoint.clone()));
         }
     }
