@@ -1343,12 +1343,13 @@ fn parked_timing(
     let count = regex::Regex::new(r"(^|;)txcount=[1-9]\d*").expect("re");
     for m in conns.iter_mut().flatten() {
         match name {
-            "sip_park" | "sip_parkcall_feature" | "sip_park_blindxfer" if parked_a_while(m) => {
-                for (n, v) in m.iter_mut() {
-                    if n == "ParkingTimeout" || n == "ParkingDuration" {
-                        *v = "<secs>".into();
-                    }
-                }
+            "sip_park"
+            | "sip_parkcall_feature"
+            | "sip_park_blindxfer"
+            | "sip_park_action_bridged"
+                if parked_a_while(m) =>
+            {
+                mask_parked_seconds(m);
             }
             "sip_park"
                 if m.iter()
@@ -1413,6 +1414,27 @@ fn parked_timing(
         }
     }
     conns
+}
+
+/// A parked call's seconds in its lot and seconds left depend on when the
+/// scenario asks, to the second; their sum is the lot's time limit
+/// (parking_manager.c computes both from one `now`), so the sum is kept
+/// and compared.
+fn mask_parked_seconds(m: &mut [(String, String)]) {
+    let secs = |name: &str| {
+        m.iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.parse::<i64>().ok())
+    };
+    let limit = match (secs("ParkingTimeout"), secs("ParkingDuration")) {
+        (Some(left), Some(spent)) => left + spent,
+        _ => return,
+    };
+    for (n, v) in m.iter_mut() {
+        if n == "ParkingTimeout" || n == "ParkingDuration" {
+            *v = format!("<secs of {limit}>");
+        }
+    }
 }
 
 /// A parked call's times after a while in its lot (not a timeout's).
