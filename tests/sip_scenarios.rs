@@ -505,6 +505,125 @@ fn dial_between_two_registered_phones() {
     both(|p, v| p.two_party(v, "dial", "dial_uas", "dial_uac"));
 }
 
+/// The NOTIFYs SIPp received in a trace: per NOTIFY, the values of the
+/// headers that say what it reports (Subscription-State, Event,
+/// Content-Type) and its body, with the PBX's port written as the
+/// reference's (`port` → `ref_port`).
+fn notifies(log: &std::path::Path, port: u16, ref_port: u16) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    let entry = regex::Regex::new(r"(?m)^-{20,} .*$").expect("regex");
+    entry
+        .split(&text)
+        .filter(|part| part.contains("message received"))
+        .filter_map(|part| {
+            let msg = part[part.find("NOTIFY sip:")?..].replace("\r\n", "\n");
+            let (head, body) = msg.split_once("\n\n").unwrap_or((&msg, ""));
+            let mut out: String = head
+                .lines()
+                .filter(|l| {
+                    ["Subscription-State:", "Event:", "Content-Type:"]
+                        .iter()
+                        .any(|h| l.starts_with(h))
+                })
+                .map(|l| format!("{l}\n"))
+                .collect();
+            out.push_str(body.trim_end_matches('\n'));
+            Some(out.replace(
+                &format!("127.0.0.1:{port}"),
+                &format!("127.0.0.1:{ref_port}"),
+            ))
+        })
+        .collect()
+}
+
+/// Phones watching an extension's hint (BLF: `Event: dialog`; presence:
+/// `pidf+xml` and `xpidf+xml`) while a call walks its custom device
+/// through ringing, in use, on hold and idle: the SUBSCRIBE is challenged,
+/// accepted with a first NOTIFY of the state now, each change brings a
+/// NOTIFY, and unsubscribing brings the last (`terminated`). Flows, header
+/// names, and each NOTIFY's state headers and body (the XML byte for
+/// byte) are the reference's. A SUBSCRIBE to an extension without a hint
+/// gets 404, one for an unknown event package 489.
+///
+/// chan_sip only: pjsip's subscriptions (res_pjsip_pubsub) are not built;
+/// Asterism's pjsip answers SUBSCRIBE with 501.
+#[test]
+fn subscriptions_to_a_hint() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _machine = machine_lock();
+    let p = Pbx::start();
+    let v = p.variant("chan_sip");
+    let subscriber = |name: &str, port: &str, event: &str, accept: &str| {
+        let trace = format!("{name}.{}", v.name);
+        let child = p
+            .run_sh(
+                v,
+                &trace,
+                "subscribe",
+                &[
+                    "-s", "1060", "-key", "user", v.u2, "-key", "event", event, "-key", "accept",
+                    accept, "-au", v.u2, "-ap", v.p2, "-p", port,
+                ],
+                30,
+            )
+            .spawn()
+            .expect("run.sh subscribe");
+        (trace, child)
+    };
+    let mut watchers = vec![
+        subscriber(
+            "subscribe_dialog",
+            "5063",
+            "dialog",
+            "application/dialog-info+xml",
+        ),
+        subscriber("subscribe_pidf", "5064", "presence", "application/pidf+xml"),
+        subscriber(
+            "subscribe_xpidf",
+            "5065",
+            "presence",
+            "application/xpidf+xml",
+        ),
+    ];
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    p.check(p.uac(v, "subscribe_call", "invite_playback", &["-s", "1061"]));
+    for (trace, child) in watchers.iter_mut() {
+        let code = child.wait().expect("subscriber").code().unwrap_or(-1);
+        p.check((code, trace.clone()));
+        let got = notifies(&p.out.path().join(format!("{trace}.sip.log")), v.port, 5060);
+        let want = notifies(&golden_log(trace), 5060, 5060);
+        // The first state, four changes, and the last.
+        assert_eq!(want.len(), 6, "{trace}: the reference's NOTIFYs");
+        assert_eq!(got, want, "{trace}: NOTIFYs differ from Asterisk 20.20.1's");
+    }
+    for (name, exten, event, accept) in [
+        (
+            "subscribe_nohint",
+            "1061",
+            "dialog",
+            "application/dialog-info+xml",
+        ),
+        (
+            "subscribe_badevent",
+            "1060",
+            "x-unknown",
+            "application/x-unknown",
+        ),
+    ] {
+        p.check(p.step(
+            v,
+            name,
+            "subscribe_refused",
+            &[
+                "-s", exten, "-key", "user", v.u2, "-key", "event", event, "-key", "accept",
+                accept, "-au", v.u2, "-ap", v.p2, "-p", "5063",
+            ],
+        ));
+    }
+    let channels = p.daemon.rx("core show channels count");
+    assert!(channels.starts_with("0 active channels"), "{channels}");
+}
+
 /// Our INVITE to a trunk that challenges it, as a registrar would (401,
 /// WWW-Authenticate) and as a proxy would (407, Proxy-Authenticate): the
 /// PBX ACKs the challenge and sends the INVITE again with the answer from

@@ -241,6 +241,17 @@ pub struct DeviceStates {
     cache: Mutex<BTreeMap<String, DeviceState>>,
     /// `hint->laststate`, per (context, exten).
     hints: Mutex<HashMap<(String, String), ExtensionState>>,
+    /// Who wants every hint's changes (`ast_extension_state_add`): the
+    /// SIP notifiers. A closed receiver is dropped at the next change.
+    watchers: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<HintChange>>>,
+}
+
+/// A hint's new state, for its watchers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintChange {
+    pub context: String,
+    pub exten: String,
+    pub state: ExtensionState,
 }
 
 use super::lock;
@@ -319,6 +330,13 @@ impl DeviceStates {
             .collect()
     }
 
+    /// Every later change of a hint's state.
+    pub fn watch_hints(&self) -> tokio::sync::mpsc::UnboundedReceiver<HintChange> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        lock(&self.watchers).push(tx);
+        rx
+    }
+
     /// The last state a hint was seen in (`hint->laststate`).
     pub fn laststate(&self, context: &str, exten: &str) -> Option<ExtensionState> {
         lock(&self.hints)
@@ -357,6 +375,14 @@ impl DeviceStates {
             if lock(&self.hints).insert(key, state) == Some(state) {
                 continue;
             }
+            lock(&self.watchers).retain(|w| {
+                w.send(HintChange {
+                    context: c.name.clone(),
+                    exten: e.name.clone(),
+                    state,
+                })
+                .is_ok()
+            });
             sys.pbx
                 .channels
                 .events

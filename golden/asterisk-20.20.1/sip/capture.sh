@@ -30,7 +30,7 @@ AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
           malformed register_out dial_auth dial_contacts session_timer session_refresh session_expire
-          session_update"
+          session_update subscribe"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
@@ -118,6 +118,26 @@ trunk_call() { # <step> <uas scenario>
 steps_dial_auth() {
     trunk_call dial_auth auth_uas
     trunk_call dial_proxyauth proxyauth_uas
+}
+subscriber() { # <step> <port> <event> <accept>: subscribe.xml to 1060, in the background
+    "$scen/run.sh" -o "$work/out" -n "$1.$V" subscribe "$T" -s 1060 -key user "$U2" \
+        -key event "$3" -key accept "$4" -au "$U2" -ap "$P2" -p "$2" &
+    echo "  $1.$V: sipp $T -sf subscribe.xml -s 1060 -key event $3 -key accept $4 -p $2 (background)" >&2
+}
+steps_subscribe() {
+    local p1 p2 p3
+    subscriber subscribe_dialog 5063 dialog application/dialog-info+xml; p1=$!
+    subscriber subscribe_pidf 5064 presence application/pidf+xml; p2=$!
+    subscriber subscribe_xpidf 5065 presence application/xpidf+xml; p3=$!
+    sleep 1
+    uac subscribe_call invite_playback -s 1061
+    wait $p1 || failed=1
+    wait $p2 || failed=1
+    wait $p3 || failed=1
+    step subscribe_nohint subscribe_refused -s 1061 -key user "$U2" -key event dialog \
+        -key accept application/dialog-info+xml -au "$U2" -ap "$P2" -p 5063
+    step subscribe_badevent subscribe_refused -s 1060 -key user "$U2" -key event x-unknown \
+        -key accept application/x-unknown -au "$U2" -ap "$P2" -p 5063
 }
 steps_dial()   { two_party dial dial_uas dial_uac; }
 steps_cancel() { two_party cancel cancel_uas cancel_uac; }

@@ -13,6 +13,7 @@ pub mod registrar;
 pub mod regstore;
 pub mod stack;
 pub mod style;
+pub mod subscribe;
 pub mod tcp;
 
 use std::net::{IpAddr, SocketAddr};

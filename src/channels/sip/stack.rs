@@ -42,6 +42,8 @@ use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transac
 
 // What the manager and the CLI ask the task to send (NOTIFY, qualify).
 mod oob;
+// chan_sip's extension-state subscriptions (BLF, presence).
+mod subscribe;
 
 /// What channel drivers ask of the task.
 #[derive(Debug)]
@@ -372,6 +374,9 @@ impl SipStack {
             endpoints: None,
             restored,
             raw_heads: HashMap::new(),
+            subs: Default::default(),
+            // Only chan_sip serves extension-state subscriptions.
+            hints: (flavor == Flavor::ChanSip).then(|| sys.pbx.devstates.watch_hints()),
         };
         drop(loaded);
         tokio::spawn(task.run(rx, conn_rx));
@@ -804,6 +809,9 @@ struct Task {
     /// being handled, by Call-ID: the header functions read headers as
     /// written, which the parsed message no longer says.
     raw_heads: HashMap<String, String>,
+    /// Extension-state subscriptions, and the hint changes they follow.
+    subs: subscribe::Subscriptions,
+    hints: Option<mpsc::UnboundedReceiver<crate::core::devicestate::HintChange>>,
 }
 
 /// Drives a channel's answer/hangup/indicate into the task.
@@ -951,6 +959,7 @@ impl Task {
                 }
                 Some(ev) = conn_events.recv() => self.conn_event(ev),
                 Some(cmd) = commands.recv() => self.command(cmd).await,
+                Some(change) = recv_hint(self.hints.as_mut()) => self.hint_changed(change),
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                     self.tx.handle(Instant::now(), Input::Timeout);
                 }
@@ -1603,7 +1612,7 @@ impl Task {
     }
 
     async fn event(&mut self, e: Event) {
-        if self.registration_event(&e) || self.qualify_event(&e) {
+        if self.registration_event(&e) || self.qualify_event(&e) || self.subscription_event(&e) {
             return;
         }
         match e {
@@ -1812,6 +1821,10 @@ impl Task {
     }
 
     async fn request(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
+        if req.method == Method::Subscribe {
+            self.subscribe(id, req, from);
+            return;
+        }
         let in_dialog = req.headers.to().ok().is_some_and(|t| t.tag().is_some());
         if in_dialog {
             self.in_dialog(id, req);
@@ -3542,6 +3555,7 @@ impl Task {
         self.next_sweep = now + Duration::from_secs(1);
         self.registrations_expire(now);
         self.session_timers_due(now);
+        self.subscriptions_expire(now);
     }
 
     /// Acts on the session timers whose time has come: our refresh goes
@@ -3802,6 +3816,16 @@ pub struct Listen {
 }
 
 /// A datagram from the UDP socket; never, when the stack has none.
+/// The next hint change, for a task that watches hints (else never).
+async fn recv_hint(
+    rx: Option<&mut mpsc::UnboundedReceiver<crate::core::devicestate::HintChange>>,
+) -> Option<crate::core::devicestate::HintChange> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn recv_udp(
     socket: Option<&UdpSocket>,
     buf: &mut [u8],

@@ -1491,6 +1491,19 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
         {
             super::report_unknown(cfg, diags, cat, v);
         }
+        let what = match v.name.to_ascii_lowercase().as_str() {
+            "notifycid" if !is_false(&v.value) => {
+                "the ringing caller's identity in dialog NOTIFYs (BLF pickup)"
+            }
+            "notifyhold" if is_true(&v.value) => "held calls putting a peer's device on hold",
+            _ => continue,
+        };
+        super::line_note(
+            diags,
+            Severity::Notice,
+            v,
+            format!("'{}': {what} is not supported by Asterism; ignored", v.name),
+        );
     }
     let mut g = SipGeneral::default();
     let mut timerb_set = false;
@@ -1816,6 +1829,12 @@ fn parse_peer(
             "parkinglot" => p.parkinglot = val.to_string(),
             "rtp_engine" => p.settings.rtp_engine = val.to_string(),
             "mailbox" => {
+                super::line_note(
+                    diags,
+                    Severity::Notice,
+                    v,
+                    "'mailbox': message-waiting NOTIFYs (MWI) are not supported by Asterism; the mailbox is only listed".into(),
+                );
                 for m in val.split(',').map(str::trim).filter(|m| !m.is_empty()) {
                     if !p.mailboxes.iter().any(|x| x == m) {
                         p.mailboxes.push(m.to_string());

@@ -1,0 +1,615 @@
+//! chan_sip's side of SUBSCRIBE/NOTIFY for extension state (BLF and
+//! presence): a subscription is a dialog of its own, watched hints turn
+//! into NOTIFYs, one at a time per dialog with the latest state queued
+//! behind an unanswered one (`handle_request_subscribe`,
+//! `extensionstate_update`, `transmit_state_notify`). The bodies are
+//! [`super::super::subscribe`]'s.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::super::subscribe::{self, Accepted, Format, Notice};
+use super::{Flavor, Refusal, Task, Transport, random_u64, transport_of};
+use crate::core::devicestate::{self, DeviceState, ExtensionState, HintChange};
+use crate::sip::auth::{DigestCredentials, Verdict, verify};
+use crate::sip::message::{Method, Request};
+use crate::sip::transaction::{Event, TransactionId};
+
+/// chan_sip's first CSeq of its own requests in a dialog (`INITIAL_CSEQ`
+/// is 101; each request adds one first).
+const INITIAL_CSEQ: u32 = 101;
+
+/// How long a subscription outlives its expiry before it is dropped
+/// (`sip_scheddestroy(p, (expiry + 10) * 1000)`).
+const EXPIRY_GRACE: Duration = Duration::from_secs(10);
+
+/// One accepted subscription to an extension's state.
+pub(super) struct Subscription {
+    call_id: String,
+    local_tag: String,
+    /// The SUBSCRIBE's From (with the subscriber's tag) and To, as
+    /// written: the NOTIFY's To and From.
+    their_from: String,
+    their_to: String,
+    /// Where NOTIFYs go: the subscriber's Contact, sent to the address
+    /// the SUBSCRIBE came from.
+    contact: String,
+    target: SocketAddr,
+    transport: Transport,
+    /// Our Contact in the dialog.
+    our_contact: String,
+    context: String,
+    exten: String,
+    format: Format,
+    endpoint: String,
+    /// The nonce that proved the last SUBSCRIBE: chan_sip takes a nonce
+    /// once, a refresh with it is challenged again as stale.
+    spent_nonce: String,
+    expires_at: Instant,
+    expiry: u32,
+    /// `dialogver`: one more for every NOTIFY.
+    version: u32,
+    cseq: u32,
+    laststate: ExtensionState,
+    /// The NOTIFY not answered yet (`pendinginvite`), and whether a state
+    /// change waits behind it.
+    pending: Option<TransactionId>,
+    queued: bool,
+}
+
+/// The subscriptions of a task, by dialog and by pending NOTIFY.
+#[derive(Default)]
+pub(super) struct Subscriptions {
+    by_dialog: std::collections::HashMap<(String, String), Subscription>,
+    by_tx: std::collections::HashMap<TransactionId, (String, String)>,
+}
+
+impl Task {
+    /// Every SUBSCRIBE, in a dialog or not.
+    pub(super) fn subscribe(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
+        if self.flavor != Flavor::ChanSip {
+            // res_pjsip_pubsub is not built: pjsip refuses the method.
+            self.respond(id, &req, 501, Some(&self.flavor.new_tag()));
+            return;
+        }
+        let call_id = req.headers.call_id().unwrap_or_default().to_string();
+        let to_tag = req
+            .headers
+            .to()
+            .ok()
+            .and_then(|t| t.tag().map(str::to_string));
+        match to_tag {
+            Some(tag) => {
+                let key = (call_id, tag);
+                if self.subs.by_dialog.contains_key(&key) {
+                    self.resubscribe(id, &req, from, key);
+                } else {
+                    // A refresh of a subscription we no longer know.
+                    self.reply(id, &req, 481, "Subscription does not exist", None);
+                }
+            }
+            None => self.new_subscription(id, &req, from, call_id),
+        }
+    }
+
+    /// A response with chan_sip's own reason phrase.
+    fn reply(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        status: u16,
+        reason: &str,
+        tag: Option<&str>,
+    ) {
+        let tag = tag
+            .map(str::to_string)
+            .unwrap_or_else(|| self.flavor.new_tag());
+        let mut r = self.flavor.response(req, status, Some(&tag), None);
+        r.reason = reason.to_string();
+        let _ = self.tx.send_response(Instant::now(), id, r);
+    }
+
+    fn new_subscription(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        from: SocketAddr,
+        call_id: String,
+    ) {
+        let loaded = self.sys.loaded();
+        let sip = &loaded.sip;
+        let anyone_may =
+            sip.general.peer.allowsubscribe || sip.peers.iter().any(|p| p.settings.allowsubscribe);
+        drop(loaded);
+        if !anyone_may {
+            self.reply(id, req, 403, "Forbidden (policy)", None);
+            return;
+        }
+        let event = req.headers.get("Event").unwrap_or_default().to_string();
+        let package = event.split(';').next().unwrap_or("").trim().to_string();
+        if package.is_empty() {
+            self.reply(id, req, 489, "Bad Event", None);
+            return;
+        }
+        let Some(ep) = self.admit(id, req, from) else {
+            return;
+        };
+        let spent_nonce = DigestCredentials::from_headers(&req.headers, false)
+            .map(|c| c.nonce)
+            .unwrap_or_default();
+        let loaded = self.sys.loaded();
+        let peer = loaded.sip.peer(&ep.name).map(|p| p.settings.clone());
+        drop(loaded);
+        if !peer.as_ref().is_none_or(|p| p.allowsubscribe) {
+            self.reply(id, req, 403, "Forbidden (policy)", None);
+            return;
+        }
+        match package.as_str() {
+            "presence" | "dialog" => {}
+            "message-summary" => {
+                self.mailbox_subscription(id, req, &ep.name);
+                return;
+            }
+            _ => {
+                self.reply(id, req, 489, "Bad Event", None);
+                return;
+            }
+        }
+        let context = peer
+            .as_ref()
+            .map(|p| p.subscribecontext.clone())
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| ep.context.clone());
+        let exten = req.uri.user.clone().unwrap_or_else(|| "s".into());
+        let Some(hint) = devicestate::hint_of(&self.sys, &context, &exten) else {
+            self.reply(id, req, 404, "Not Found", None);
+            return;
+        };
+        let accepts: Vec<&str> = req.headers.get_all("Accept").collect();
+        let user_agent = req.headers.get("User-Agent").unwrap_or_default();
+        let format = match subscribe::choose(&accepts, user_agent) {
+            Accepted::Format(f) => f,
+            Accepted::Missing => {
+                self.reply(id, req, 489, "Bad Event", None);
+                self.sys.pbx.logger.warning(
+                    crate::site!("chan_sip.c", 28771, "handle_request_subscribe"),
+                    None,
+                    &format!(
+                        "SUBSCRIBE failure: no Accept header: pvt: stateid: -1, laststate: 0, dialogver: 0, subscribecont: '{}', subscribeuri: ''",
+                        peer.as_ref().map(|p| p.subscribecontext.as_str()).unwrap_or("")
+                    ),
+                );
+                return;
+            }
+            Accepted::Unknown(u) => {
+                self.reply(id, req, 489, &format!("Bad Event (format {u})"), None);
+                self.sys.pbx.logger.warning(
+                    crate::site!("chan_sip.c", 28797, "handle_request_subscribe"),
+                    None,
+                    &format!(
+                        "SUBSCRIBE failure: unrecognized format:'{u}' pvt: subscribed: 0, stateid: -1, laststate: 0,dialogver: 0, subscribecont: '{}', subscribeuri: ''",
+                        peer.as_ref().map(|p| p.subscribecontext.as_str()).unwrap_or("")
+                    ),
+                );
+                return;
+            }
+        };
+        let Some(expiry) = self.subscription_expiry(id, req, &exten, &context) else {
+            return;
+        };
+        let local_tag = self.flavor.new_tag();
+        let transport = transport_of(req);
+        let local = self.local_on(transport);
+        let contact = req
+            .headers
+            .get("Contact")
+            .map(|c| subscribe::bare_uri(c).to_string())
+            .unwrap_or_default();
+        let sub = Subscription {
+            call_id: call_id.clone(),
+            local_tag: local_tag.clone(),
+            their_from: req.headers.get("From").unwrap_or_default().to_string(),
+            their_to: req.headers.get("To").unwrap_or_default().to_string(),
+            contact,
+            target: from,
+            transport,
+            our_contact: format!("sip:{exten}@{local}"),
+            context,
+            exten,
+            format,
+            endpoint: ep.name.clone(),
+            spent_nonce,
+            expires_at: Instant::now() + Duration::from_secs(u64::from(expiry)),
+            expiry,
+            version: 0,
+            cseq: INITIAL_CSEQ,
+            laststate: devicestate::extension_state(&self.sys, &hint),
+            pending: None,
+            queued: false,
+        };
+        self.accept_subscription(id, req, &sub);
+        let key = (call_id, local_tag);
+        self.subs.by_dialog.insert(key.clone(), sub);
+        // RFC 6665: every accepted SUBSCRIBE gets a NOTIFY.
+        self.send_state(&key);
+        if expiry == 0 {
+            self.forget_subscription(&key);
+        }
+    }
+
+    /// The SUBSCRIBE's Expires within `subminexpiry`/`submaxexpiry`
+    /// (`defaultexpiry` without one); too short a one is refused with 423.
+    fn subscription_expiry(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        exten: &str,
+        context: &str,
+    ) -> Option<u32> {
+        let loaded = self.sys.loaded();
+        let g = &loaded.sip.general;
+        let (min, max) = (g.settings.minsubexpiry, g.settings.maxsubexpiry);
+        let default = i64::from(g.defaultexpiry);
+        drop(loaded);
+        let asked = match req.headers.get("Expires") {
+            Some(v) if !v.trim().is_empty() => crate::config::views::values::atoi(v),
+            _ => default,
+        };
+        if asked > max {
+            return u32::try_from(max.max(0)).ok();
+        }
+        if asked < min && asked > 0 {
+            let mut r = self
+                .flavor
+                .response(req, 423, Some(&self.flavor.new_tag()), None);
+            r.reason = self.flavor.reason(423).to_string();
+            r.headers.push("Min-Expires", min.to_string());
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            self.sys.pbx.logger.warning(
+                crate::site!("chan_sip.c", 28910, "handle_request_subscribe"),
+                None,
+                &format!(
+                    "Received subscription for extension \"{exten}\" context \"{context}\" with Expire header less than 'subminexpire' limit. Received \"Expire: {asked}\" min is {min}"
+                ),
+            );
+            return None;
+        }
+        u32::try_from(asked.max(0)).ok()
+    }
+
+    /// The 200 to a SUBSCRIBE: its Expires, and our Contact while the
+    /// subscription lasts.
+    fn accept_subscription(&mut self, id: TransactionId, req: &Request, sub: &Subscription) {
+        let mut r = self.flavor.response(req, 200, Some(&sub.local_tag), None);
+        r.headers.push("Expires", sub.expiry.to_string());
+        if sub.expiry > 0 {
+            r.headers.push(
+                "Contact",
+                format!("<{}>;expires={}", sub.our_contact, sub.expiry),
+            );
+        }
+        let _ = self.tx.send_response(Instant::now(), id, r);
+    }
+
+    /// A refresh (or, with Expires: 0, the end) of a subscription, proved
+    /// again with a fresh nonce.
+    fn resubscribe(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        _from: SocketAddr,
+        key: (String, String),
+    ) {
+        let Some(sub) = self.subs.by_dialog.get(&key) else {
+            return;
+        };
+        let endpoint = sub.endpoint.clone();
+        let spent = sub.spent_nonce.clone();
+        let (exten, context) = (sub.exten.clone(), sub.context.clone());
+        let tag = key.1.clone();
+        let realm = self.sys.loaded().sip.general.realm.clone();
+        let creds = self
+            .endpoints()
+            .iter()
+            .find(|e| e.name == endpoint)
+            .and_then(|e| e.auth.clone());
+        if let Some(creds) = creds {
+            let given = DigestCredentials::from_headers(&req.headers, false).ok();
+            let refusal = match &given {
+                None => Some(Refusal::Challenge { stale: false }),
+                Some(g) if g.nonce == spent => {
+                    // A correct answer to a spent nonce is stale.
+                    let good = verify(
+                        g,
+                        &req.method,
+                        &creds.username,
+                        &creds.realm,
+                        creds.secret(),
+                        &self.nonces,
+                        Instant::now(),
+                    ) == Verdict::Accepted;
+                    Some(Refusal::Challenge { stale: good })
+                }
+                Some(_) => self.authenticate(req, &creds).err(),
+            };
+            if let Some(refusal) = refusal {
+                self.refuse_in_dialog(id, req, refusal, &realm, &tag);
+                return;
+            }
+            if let (Some(g), Some(sub)) = (given, self.subs.by_dialog.get_mut(&key)) {
+                sub.spent_nonce = g.nonce;
+            }
+        }
+        let Some(expiry) = self.subscription_expiry(id, req, &exten, &context) else {
+            return;
+        };
+        let Some(sub) = self.subs.by_dialog.get_mut(&key) else {
+            return;
+        };
+        sub.expiry = expiry;
+        sub.expires_at = Instant::now() + Duration::from_secs(u64::from(expiry));
+        let mut r = self.flavor.response(req, 200, Some(&tag), None);
+        r.headers.push("Expires", expiry.to_string());
+        if expiry > 0 {
+            r.headers.push(
+                "Contact",
+                format!("<{}>;expires={}", sub.our_contact, expiry),
+            );
+        }
+        let _ = self.tx.send_response(Instant::now(), id, r);
+        if let Some(hint) = devicestate::hint_of(&self.sys, &context, &exten)
+            && let Some(sub) = self.subs.by_dialog.get_mut(&key)
+        {
+            sub.laststate = devicestate::extension_state(&self.sys, &hint);
+        }
+        self.send_state(&key);
+        if expiry == 0 {
+            self.forget_subscription(&key);
+        }
+    }
+
+    /// A challenge inside the dialog keeps the dialog's tag.
+    fn refuse_in_dialog(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        refusal: Refusal,
+        realm: &str,
+        tag: &str,
+    ) {
+        match refusal {
+            Refusal::Status(s) => {
+                let r = self.flavor.response(req, s, Some(tag), None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+            Refusal::Challenge { stale } => {
+                let mut r = self.flavor.response(req, 401, Some(tag), None);
+                let nonce = self.nonces.issue(Instant::now());
+                self.flavor
+                    .add_challenge(&mut r, self.flavor.challenge(realm, &nonce, stale));
+                let _ = self.tx.send_response(Instant::now(), id, r);
+            }
+        }
+    }
+
+    /// A mailbox subscription (`message-summary`): a peer without a
+    /// mailbox is told so; one with mailboxes would need chan_sip's MWI
+    /// NOTIFYs, which are not built, so it is refused as an event
+    /// package Asterism does not serve, and the log says why.
+    fn mailbox_subscription(&mut self, id: TransactionId, req: &Request, peer: &str) {
+        let has_mailbox = self
+            .sys
+            .loaded()
+            .sip
+            .peer(peer)
+            .is_some_and(|p| !p.mailboxes.is_empty());
+        if has_mailbox {
+            self.reply(id, req, 489, "Bad Event", None);
+            self.sys.pbx.logger.warning(
+                crate::site!("chan_sip.c", 28849, "handle_request_subscribe"),
+                None,
+                &format!(
+                    "Mailbox subscription from peer {peer} refused: Asterism does not send message-summary NOTIFYs yet"
+                ),
+            );
+        } else {
+            self.reply(id, req, 404, "Not found (no mailbox)", None);
+            self.sys.pbx.logger.notice(
+                crate::site!("chan_sip.c", 28849, "handle_request_subscribe"),
+                None,
+                &format!("Received SIP subscribe for peer without mailbox: {peer}"),
+            );
+        }
+    }
+
+    /// A hint changed: every subscription to it hears (or queues) the new
+    /// state, as `extensionstate_update` does for a callback.
+    pub(super) fn hint_changed(&mut self, change: HintChange) {
+        let keys: Vec<(String, String)> = self
+            .subs
+            .by_dialog
+            .iter()
+            .filter(|(_, s)| s.context == change.context && s.exten == change.exten)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            let Some(sub) = self.subs.by_dialog.get_mut(&key) else {
+                continue;
+            };
+            // An unchanged state goes out again only while ringing (a
+            // new caller may be the one ringing).
+            let ringing = matches!(
+                change.state,
+                ExtensionState::Ringing | ExtensionState::InUseRinging
+            );
+            if sub.laststate == change.state && !ringing {
+                continue;
+            }
+            sub.laststate = change.state;
+            let queued = sub.pending.is_some();
+            if queued {
+                sub.queued = true;
+            }
+            self.sys.pbx.logger.verbose(
+                2,
+                crate::site!("chan_sip.c", 17710, "extensionstate_update"),
+                None,
+                &format!(
+                    "Extension Changed {}[{}] new state {} for Notify User  {}",
+                    change.exten,
+                    change.context,
+                    change.state.as_str(),
+                    if queued { "(queued)" } else { "" }
+                ),
+            );
+            if !queued {
+                self.send_state(&key);
+            }
+        }
+    }
+
+    /// The NOTIFY of a subscription's last state.
+    fn send_state(&mut self, key: &(String, String)) {
+        let loaded = self.sys.loaded();
+        let notify_ringing = loaded.sip.general.settings.notifyringing;
+        drop(loaded);
+        let offline = match self.subs.by_dialog.get(key) {
+            Some(sub) => {
+                devicestate::hint_of(&self.sys, &sub.context, &sub.exten).is_some_and(|hint| {
+                    let devices = devicestate::hint_devices(&hint);
+                    !devices.is_empty()
+                        && devices.iter().all(|d| {
+                            devicestate::device_state(&self.sys, d) == DeviceState::Unavailable
+                        })
+                })
+            }
+            None => return,
+        };
+        let user_agent = self.flavor.user_agent();
+        let via = self.via_on(
+            self.subs
+                .by_dialog
+                .get(key)
+                .map(|s| s.transport)
+                .unwrap_or(Transport::Udp),
+        );
+        let Some(sub) = self.subs.by_dialog.get_mut(key) else {
+            return;
+        };
+        let Ok(uri) = crate::sip::Uri::parse(&sub.contact) else {
+            tracing::debug!(
+                "subscription {}: unusable Contact {}",
+                sub.call_id,
+                sub.contact
+            );
+            return;
+        };
+        let body = subscribe::body(
+            sub.format,
+            &Notice {
+                state: sub.laststate,
+                exten: &sub.exten,
+                from_uri: subscribe::bare_uri(&sub.their_from),
+                to_uri: subscribe::bare_uri(&sub.their_to),
+                version: sub.version,
+                offline,
+                notify_ringing,
+            },
+        );
+        sub.version += 1;
+        sub.cseq += 1;
+        let mut via = via;
+        via.params.set(
+            "branch",
+            Some(&format!("z9hG4bK{:08x}", random_u64() as u32)),
+        );
+        let mut req = Request::new(Method::Notify, uri);
+        let h = &mut req.headers;
+        h.push("Via", via.to_string());
+        h.push("Max-Forwards", "70");
+        h.push("From", format!("{};tag={}", sub.their_to, sub.local_tag));
+        h.push("To", sub.their_from.clone());
+        h.push("Contact", format!("<{}>", sub.our_contact));
+        h.push("Call-ID", sub.call_id.clone());
+        h.push("CSeq", format!("{} NOTIFY", sub.cseq));
+        h.push("User-Agent", user_agent);
+        h.push(
+            "Subscription-State",
+            if sub.expiry > 0 {
+                "active"
+            } else {
+                "terminated;reason=timeout"
+            },
+        );
+        h.push("Event", sub.format.event());
+        h.push("Content-Type", sub.format.media_type());
+        req.body = body.into_bytes();
+        let (target, transport) = (sub.target, sub.transport);
+        match self.tx.send_request(Instant::now(), req, target, transport) {
+            Ok(tx) => {
+                sub.pending = Some(tx);
+                self.subs.by_tx.insert(tx, key.clone());
+            }
+            Err(e) => tracing::warn!("NOTIFY to {target} not sent: {e}"),
+        }
+    }
+
+    fn forget_subscription(&mut self, key: &(String, String)) {
+        if let Some(sub) = self.subs.by_dialog.remove(key)
+            && let Some(tx) = sub.pending
+        {
+            self.subs.by_tx.remove(&tx);
+        }
+    }
+
+    /// What became of a NOTIFY: a final answer lets a queued state go
+    /// out; 481 or no answer at all ends the subscription
+    /// (`handle_response_notify`; the NOTIFY is sent critical). Returns
+    /// whether the event was one of ours.
+    pub(super) fn subscription_event(&mut self, e: &Event) -> bool {
+        let (id, status) = match e {
+            Event::Response { id, response } => (*id, Some(response.status)),
+            Event::Timeout { id } => (*id, None),
+            _ => return false,
+        };
+        let Some(key) = self.subs.by_tx.get(&id).cloned() else {
+            return false;
+        };
+        match status {
+            Some(s) if s < 200 => {}
+            Some(481) | None => {
+                self.subs.by_tx.remove(&id);
+                self.forget_subscription(&key);
+            }
+            Some(s) => {
+                self.subs.by_tx.remove(&id);
+                let mut resend = false;
+                if let Some(sub) = self.subs.by_dialog.get_mut(&key) {
+                    sub.pending = None;
+                    if s < 300 {
+                        resend = std::mem::take(&mut sub.queued);
+                    }
+                }
+                if resend {
+                    self.send_state(&key);
+                }
+            }
+        }
+        true
+    }
+
+    /// Subscriptions past their expiry (and its grace) are dropped
+    /// without a word, as chan_sip's scheduled destruction does.
+    pub(super) fn subscriptions_expire(&mut self, now: Instant) {
+        let gone: Vec<(String, String)> = self
+            .subs
+            .by_dialog
+            .iter()
+            .filter(|(_, s)| s.expiry > 0 && s.expires_at + EXPIRY_GRACE <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in gone {
+            self.forget_subscription(&key);
+        }
+    }
+}
