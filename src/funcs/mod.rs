@@ -24,6 +24,7 @@ pub mod hangupcause;
 pub mod hash;
 pub mod json;
 pub mod lists;
+pub mod lock;
 pub mod logic;
 pub mod math;
 pub mod md5;
@@ -160,6 +161,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(sayfiles::functions());
     all.extend(json::functions());
     all.extend(dialgroup::functions());
+    all.extend(lock::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
     all.extend(crate::apps::confbridge::functions());
