@@ -8,6 +8,7 @@ pub mod c;
 pub mod callerid;
 pub mod cdr;
 pub mod channel;
+pub mod config;
 pub mod cut;
 pub mod db;
 pub mod devstate;
@@ -161,6 +162,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(sayfiles::functions());
     all.extend(json::functions());
     all.extend(dialgroup::functions());
+    all.extend(config::functions());
     all.extend(lock::functions());
     all.extend(crate::apps::stack::functions());
     all.extend(crate::apps::mixmonitor::functions());
