@@ -1037,6 +1037,8 @@ pub struct Channels {
     pub events: EventBus,
     /// The labels GROUP() puts on channels.
     pub groups: group::Groups,
+    /// LOCK()'s named locks, which channels hold.
+    pub locks: crate::funcs::lock::Locks,
     /// The system name (`systemname` in asterisk.conf) that prefixes unique ids.
     system_name: String,
     /// A new channel's language unless its driver sets one
@@ -1071,6 +1073,7 @@ impl Channels {
             active: AtomicU32::new(0),
             events: EventBus::new(),
             groups: group::Groups::default(),
+            locks: Default::default(),
             system_name: system_name.to_string(),
             default_language: "en".into(),
         }
@@ -1216,6 +1219,8 @@ impl Channels {
         if removed.is_some() {
             chan.dead.store(true, Ordering::SeqCst);
             self.groups.discard(chan);
+            // func_lock frees a channel's locks with its datastore.
+            self.locks.discard(chan);
             chan.publish_snapshot();
             // The channel's destruction: its device is looked at once the
             // hangup has settled (both halves of a pair go together).

@@ -111,6 +111,9 @@ pub fn do_pickup(
     let chan_snapshot = Arc::new(chan.snapshot());
     let target_snapshot = target.published_snapshot();
     super::masquerade(target, chan);
+    // The structure Asterisk leaves to the target's holder keeps the
+    // target's datastores, func_lock's among them: here that is `chan`.
+    sys.pbx.channels.locks.moved(target, chan);
     sys.pbx.channels.events.publish(
         EventKind::Pickup {
             target: target_snapshot,

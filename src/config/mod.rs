@@ -106,6 +106,89 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+impl Diagnostic {
+    /// The message Asterisk's `config.c` logs for this problem while it
+    /// loads a file for a caller that has a channel (AST_CONFIG), with its
+    /// site. `None` for problems Asterisk does not log as such.
+    pub fn asterisk_log(&self) -> Option<crate::core::logger::Deferred> {
+        use crate::core::logger::{Deferred, Level};
+        let (line, file) = (self.line, self.file.display());
+        let m = self.message.as_str();
+        let quoted = |prefix: &str| {
+            m.strip_prefix(prefix)
+                .and_then(|r| r.split_once('\''))
+                .map(|(q, _)| q.to_string())
+        };
+        let ptl = "process_text_line";
+        let (level, at, func, text) = if m.starts_with("expected ']'") {
+            (
+                Level::Warning,
+                2049,
+                ptl,
+                format!("parse error: no closing ']', line {line} of {file}"),
+            )
+        } else if m.starts_with("expected ')'") {
+            (
+                Level::Warning,
+                2076,
+                ptl,
+                format!("parse error: no closing ')', line {line} of {file}"),
+            )
+        } else if let Some(cat) = quoted("category addition requested, but category '") {
+            let text = format!(
+                "Category addition requested, but category '{cat}' does not exist, line {line} of {file}"
+            );
+            (Level::Warning, 2094, ptl, text)
+        } else if let Some(cat) = quoted("inheritance requested, but category '") {
+            let text = format!(
+                "Inheritance requested, but category '{cat}' does not exist, line {line} of {file}"
+            );
+            (Level::Warning, 2112, ptl, text)
+        } else if let Some(name) = quoted("the file '") {
+            let text = format!("The file '{name}' was listed as a #include but it does not exist.");
+            (Level::Error, 2234, ptl, text)
+        } else if m.starts_with("expected a [category] header") {
+            let text = format!("parse error: No category context for line {line} of {file}");
+            (Level::Warning, 2255, ptl, text)
+        } else if m.starts_with("invalid escape") {
+            (
+                Level::Error,
+                2265,
+                ptl,
+                format!("Invalid escape in line {line} of {file}"),
+            )
+        } else if m.starts_with("expected a variable name") {
+            (
+                Level::Warning,
+                2310,
+                ptl,
+                format!("No variable name in line {line} of {file}"),
+            )
+        } else if m.starts_with("expected '=' or '=>'") {
+            (
+                Level::Warning,
+                2330,
+                ptl,
+                format!("No '=' (equal sign) in line {line} of {file}"),
+            )
+        } else if m.starts_with("unterminated block comment") {
+            let text = format!("Unterminated comment detected beginning on line {line}");
+            (Level::Warning, 2672, "config_text_file_load", text)
+        } else {
+            return None;
+        };
+        Some(Deferred::at(
+            level,
+            &crate::core::logger::Site {
+                file: "config.c",
+                line: at,
+                function: func,
+            },
+            text,
+        ))
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -178,4 +261,82 @@ pub fn is_false(value: &str) -> bool {
         value.trim().to_ascii_lowercase().as_str(),
         "no" | "false" | "n" | "f" | "0" | "off"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loader::{LoadOptions, load_str};
+
+    /// The line of config.c and the message.
+    type Logged = (u32, String);
+
+    /// The loader's own wording of each problem maps to the line Asterisk
+    /// logs for it (a loader message reworded would lose its log line).
+    #[test]
+    fn problems_log_as_config_c_does() {
+        let opts = LoadOptions::new("/etc/asterisk");
+        let fatal = |text: &str| {
+            load_str("t.conf", text, &opts)
+                .err()
+                .and_then(|e| e.0.asterisk_log())
+                .map(|d| (d.site.line, d.message))
+        };
+        let warning = |text: &str| {
+            load_str("t.conf", text, &opts)
+                .ok()
+                .and_then(|c| c.warnings.first().and_then(|w| w.asterisk_log()))
+                .map(|d| (d.site.line, d.message))
+        };
+        let f = "/etc/asterisk/t.conf";
+        let cases: &[(Option<Logged>, Logged)] = &[
+            (
+                fatal("[s\n"),
+                (2049, format!("parse error: no closing ']', line 1 of {f}")),
+            ),
+            (
+                fatal("[s](!\n"),
+                (2076, format!("parse error: no closing ')', line 1 of {f}")),
+            ),
+            (
+                fatal("v = 1\n"),
+                (
+                    2255,
+                    format!("parse error: No category context for line 1 of {f}"),
+                ),
+            ),
+            (
+                fatal("[a](nope)\n"),
+                (
+                    2112,
+                    format!(
+                        "Inheritance requested, but category 'nope' does not exist, line 1 of {f}"
+                    ),
+                ),
+            ),
+            (
+                fatal("[a](+)\n"),
+                (
+                    2094,
+                    format!(
+                        "Category addition requested, but category 'a' does not exist, line 1 of {f}"
+                    ),
+                ),
+            ),
+            (
+                fatal("[a]\n#include \"/nonexistent/x.conf\"\n"),
+                (
+                    2234,
+                    "The file '/nonexistent/x.conf' was listed as a #include but it does not exist."
+                        .into(),
+                ),
+            ),
+            (
+                warning("[a]\nnoequals\n"),
+                (2330, format!("No '=' (equal sign) in line 2 of {f}")),
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got.as_ref(), Some(want));
+        }
+    }
 }

@@ -98,12 +98,7 @@ impl AstDb {
         // A write may wait on the disk; let the runtime move other tasks
         // off this worker meanwhile.
         let run = || f(&conn).map_err(DbError::from);
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(run)
-            }
-            _ => run(),
-        }
+        crate::core::blocking(run)
     }
 
     fn full_key(family: &str, key: &str) -> String {

@@ -341,6 +341,35 @@ pub fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     }
 }
 
+/// Runs `f`, which blocks (a disk write, a child process, a wait on
+/// another channel), as Asterisk's channel thread would: on a worker of the
+/// multi-threaded runtime the worker first hands its other tasks over.
+pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// Drives `fut` to its end from synchronous code that runs for a channel
+/// (a dialplan function that runs dialplan, as EVAL_SUB does). `None` when
+/// the thread is a current-thread runtime's, which cannot be blocked.
+pub fn run_to_end<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            Some(tokio::task::block_in_place(|| h.block_on(fut)))
+        }
+        Ok(_) => None,
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()
+            .map(|rt| rt.block_on(fut)),
+    }
+}
+
 /// The wall clock in whole seconds since the epoch (`time(NULL)`).
 pub fn unix_seconds() -> i64 {
     SystemTime::now()
@@ -423,6 +452,8 @@ pub struct System {
     pub presence: presencestate::Cache,
     /// DIALGROUP()'s groups (func_dialgroup).
     pub dialgroups: crate::funcs::dialgroup::Groups,
+    /// AST_CONFIG()'s files as last loaded (func_config).
+    pub ast_config: crate::funcs::config::Cache,
     this: Weak<System>,
 }
 
@@ -466,6 +497,7 @@ impl System {
             confbridge: Default::default(),
             presence: Default::default(),
             dialgroups: Default::default(),
+            ast_config: Default::default(),
             this: this.clone(),
         }))
         .inspect(|sys| {

@@ -1,6 +1,6 @@
-//! EVAL_EXTEN (Asterisk's `func_evalexten.c`): the data of another
-//! priority, substituted as if the channel ran it there. EVAL_SUB, its
-//! sibling, runs a Gosub from inside a substitution and is not here.
+//! EVAL_EXTEN and EVAL_SUB (Asterisk's `func_evalexten.c`): the data of
+//! another priority, substituted as if the channel ran it there; and the
+//! value a subroutine returns, run as a Gosub from inside a substitution.
 
 use super::{Failed, FuncCtx, Function};
 use crate::pbx::find;
@@ -9,13 +9,50 @@ use crate::pbx::subst::{Location, substitute_at};
 const FILE: &str = "func_evalexten.c";
 
 pub fn functions() -> Vec<Function> {
-    vec![Function {
-        name: "EVAL_EXTEN",
-        read: Some(eval_exten),
-        write: None,
-        synopsis: "Gives the data of a priority, substituted as if run at that priority.",
-        syntax: "EVAL_EXTEN([[context,]extensions,]priority)",
-    }]
+    vec![
+        Function {
+            name: "EVAL_EXTEN",
+            read: Some(eval_exten),
+            write: None,
+            synopsis: "Gives the data of a priority, substituted as if run at that priority.",
+            syntax: "EVAL_EXTEN([[context,]extensions,]priority)",
+        },
+        Function {
+            name: "EVAL_SUB",
+            read: Some(eval_sub),
+            write: None,
+            synopsis: "Runs a subroutine and gives the value it returns.",
+            syntax: "EVAL_SUB([[context,]extensions,]priority[(arg1[,...][,argN])])",
+        },
+    ]
+}
+
+/// `eval_sub_read`: the subroutine runs as `ast_app_exec_sub` runs one,
+/// through hangups (the function may be read in a hangup handler), and
+/// its GOSUB_RETVAL, even empty, is the result.
+fn eval_sub(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    if data.is_empty() {
+        ctx.warning(
+            crate::site!(FILE, 203, "eval_sub_read"),
+            "The EVAL_SUB function requires an extension",
+        );
+        return Err(Failed);
+    }
+    // Nothing to run a subroutine on from the CLI.
+    let chan = ctx.chan.ok_or(Failed)?;
+    let sub = crate::apps::AppCtx {
+        sys: ctx.sys.arc(),
+        chan: chan.clone(),
+    };
+    let ran = crate::core::run_to_end(crate::apps::stack::gosub_from_outside(&sub, data, true));
+    if !matches!(ran, Some(Ok(()))) {
+        ctx.warning(
+            crate::site!(FILE, 211, "eval_sub_read"),
+            &format!("Failed to execute Gosub({data})"),
+        );
+        return Err(Failed);
+    }
+    Ok(ctx.var("GOSUB_RETVAL").unwrap_or_default())
 }
 
 /// `[[context,]exten,]priority` as `pbx_parse_location` reads it with no

@@ -1,5 +1,6 @@
 //! QUEUE_MEMBER, QUEUE_MEMBER_LIST, QUEUE_WAITING_COUNT, QUEUE_VARIABLES,
-//! QUEUE_EXISTS and QUEUE_GET_CHANNEL (Asterisk's `apps/app_queue.c`).
+//! QUEUE_EXISTS, QUEUE_GET_CHANNEL, QUEUE_MEMBER_PENALTY and the deprecated
+//! QUEUE_MEMBER_COUNT (Asterisk's `apps/app_queue.c`).
 
 use super::{Failed, FuncCtx, Function};
 use crate::apps::split_args;
@@ -49,7 +50,176 @@ pub fn functions() -> Vec<Function> {
             synopsis: "The channel waiting at a position of a queue.",
             syntax: "QUEUE_GET_CHANNEL(queuename[,position])",
         },
+        Function {
+            name: "QUEUE_MEMBER_COUNT",
+            read: Some(member_count),
+            write: None,
+            synopsis: "Counts a queue's logged-in members (deprecated: QUEUE_MEMBER).",
+            syntax: "QUEUE_MEMBER_COUNT(queuename)",
+        },
+        Function {
+            name: "QUEUE_MEMBER_PENALTY",
+            read: Some(penalty_read),
+            write: Some(penalty_write),
+            synopsis: "Reads or sets a queue member's penalty.",
+            syntax: "QUEUE_MEMBER_PENALTY(queuename,interface)",
+        },
     ]
+}
+
+/// app_queue's `RESULT_FAILURE`, which QUEUE_MEMBER_PENALTY prints as the
+/// penalty of a member it did not find.
+const RESULT_FAILURE: i32 = 2;
+
+/// A member counts as logged in unless its device is unavailable or
+/// invalid (QUEUE_MEMBER's `logged`).
+fn logged_in(sys: &crate::core::System, q: &crate::queue::QueueRt) -> usize {
+    q.members
+        .iter()
+        .filter(|m| {
+            !matches!(
+                device_state(sys, &m.state_interface),
+                DeviceState::Unavailable | DeviceState::Invalid
+            )
+        })
+        .count()
+}
+
+/// `queue_function_qac_dep`.
+fn member_count(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    // Said once per run of Asterisk, as its static flag does.
+    static DEPRECATION_SAID: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+    if !DEPRECATION_SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        ctx.sys.pbx.logger.notice(
+            crate::site!("app_queue.c", 9637, "queue_function_qac_dep"),
+            None,
+            "The function QUEUE_MEMBER_COUNT has been deprecated in favor of the QUEUE_MEMBER function and will not be in further releases.",
+        );
+    }
+    if data.is_empty() {
+        ctx.error(
+            crate::site!("app_queue.c", 9641, "queue_function_qac_dep"),
+            &format!("{} requires an argument: queuename", ctx.name),
+        );
+        return Err(Failed);
+    }
+    let sys = ctx.sys;
+    match sys.queues.with_queue(sys, data, |q| logged_in(sys, q)) {
+        Some(n) => Ok(n.to_string()),
+        None => {
+            ctx.warning(
+                crate::site!("app_queue.c", 9659, "queue_function_qac_dep"),
+                &format!("queue {data} was not found"),
+            );
+            Ok("0".into())
+        }
+    }
+}
+
+const PENALTY_USAGE: &str = "Missing argument. QUEUE_MEMBER_PENALTY(<queuename>,<interface>)";
+
+/// `queue_function_memberpenalty_read` over `get_member_penalty`, whose
+/// two messages are the wrong way round in Asterisk (a known queue
+/// without the member says "Invalid queuename").
+fn penalty_read(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
+    let args = crate::apps::separate_args(data, ',', 2);
+    if data.is_empty() || args.len() < 2 {
+        let line = if data.is_empty() { 9843 } else { 9850 };
+        ctx.error(
+            crate::site!("app_queue.c", line, "queue_function_memberpenalty_read"),
+            PENALTY_USAGE,
+        );
+        return Err(Failed);
+    }
+    let (queue, interface) = (args[0].as_str(), args[1].as_str());
+    let found = ctx
+        .sys
+        .queues
+        .with_queue(ctx.sys, queue, |q| q.member(interface).map(|m| m.penalty));
+    let penalty = match found {
+        Some(Some(p)) => p,
+        Some(None) | None => {
+            let msg = if found.is_some() {
+                (8472, "Invalid queuename")
+            } else {
+                (8474, "Invalid interface")
+            };
+            ctx.error(
+                crate::site!("app_queue.c", msg.0, "get_member_penalty"),
+                msg.1,
+            );
+            RESULT_FAILURE
+        }
+    };
+    // A negative penalty reads as nothing.
+    Ok(if penalty >= 0 {
+        penalty.to_string()
+    } else {
+        String::new()
+    })
+}
+
+/// `queue_function_memberpenalty_write` over `set_member_value`: an
+/// empty queue name sets the member's penalty in every queue.
+fn penalty_write(ctx: &FuncCtx<'_>, data: &str, value: &str) -> Result<(), Failed> {
+    let func = "queue_function_memberpenalty_write";
+    let args = crate::apps::separate_args(data, ',', 2);
+    if data.is_empty() || args.len() < 2 {
+        let line = if data.is_empty() { 9873 } else { 9880 };
+        ctx.error(crate::site!("app_queue.c", line, func), PENALTY_USAGE);
+        return Err(Failed);
+    }
+    let (queue, interface) = (args[0].as_str(), args[1].as_str());
+    let penalty = crate::config::views::values::atoi_i32(value);
+    if interface.is_empty() {
+        ctx.error(
+            crate::site!("app_queue.c", 9887, func),
+            "<interface> parameter can't be null",
+        );
+        return Err(Failed);
+    }
+    let sys = ctx.sys;
+    let set_fn = "set_member_value";
+    let set = if penalty < 0 && !sys.loaded().queues.general.negative_penalty_invalid {
+        ctx.error(
+            crate::site!("app_queue.c", 8392, set_fn),
+            &format!("Invalid penalty ({penalty})"),
+        );
+        false
+    } else {
+        let known_queue = if queue.is_empty() {
+            !sys.queues.names(sys).is_empty()
+        } else {
+            sys.queues.with_queue(sys, queue, |_| ()).is_some()
+        };
+        let v = penalty.to_string();
+        let set = crate::queue::set_member_value(
+            sys,
+            queue,
+            interface,
+            |m| m.penalty = penalty,
+            "QueueMemberPenalty",
+            ("PENALTY", &v),
+        );
+        if !set {
+            let (line, msg) = if known_queue {
+                (8440, "Invalid interface")
+            } else {
+                (8438, "Invalid queuename")
+            };
+            ctx.error(crate::site!("app_queue.c", line, set_fn), msg);
+        }
+        set
+    };
+    if !set {
+        ctx.error(
+            crate::site!("app_queue.c", 9893, func),
+            "Invalid interface, queue or penalty",
+        );
+        return Err(Failed);
+    }
+    Ok(())
 }
 
 fn not_found(ctx: &FuncCtx<'_>, q: &str) {

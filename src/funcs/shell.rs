@@ -47,12 +47,7 @@ fn shell(ctx: &FuncCtx<'_>, data: &str) -> Result<String, Failed> {
     }
     // The channel waits for the command, as under autoservice; a worker of
     // the multi-threaded runtime hands its other tasks over meanwhile.
-    let res = match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| run(data))
-        }
-        _ => run(data),
-    };
+    let res = crate::core::blocking(|| run(data));
     match res {
         Ok(out) => Ok(crate::core::raw::decode_owned(out)),
         Err(_) => {

@@ -281,6 +281,9 @@ pub struct General {
     pub shared_lastcall: bool,
     /// `log_membername_as_agent`: queue_log names members by membername.
     pub log_membername_as_agent: bool,
+    /// `negative_penalty_invalid`: app_queue refuses a negative penalty
+    /// set by a function or action unless this is set.
+    pub negative_penalty_invalid: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -494,6 +497,8 @@ impl View for QueuesConf {
                 conf.general.shared_lastcall = cat.get("shared_lastcall").is_some_and(is_true);
                 conf.general.log_membername_as_agent =
                     cat.get("log_membername_as_agent").is_some_and(is_true);
+                conf.general.negative_penalty_invalid =
+                    cat.get("negative_penalty_invalid").is_some_and(is_true);
                 for var in &cat.variables {
                     let n = var.name.to_ascii_lowercase();
                     let built = matches!(
@@ -502,6 +507,7 @@ impl View for QueuesConf {
                             | "autofill"
                             | "shared_lastcall"
                             | "log_membername_as_agent"
+                            | "negative_penalty_invalid"
                     );
                     if !built && !is_off(&var.value) {
                         line_note(
