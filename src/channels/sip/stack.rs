@@ -2110,13 +2110,29 @@ impl Task {
         refusal: Refusal,
         realm: &str,
     ) -> Option<String> {
+        self.refuse_tagged(id, req, refusal, realm, None)
+    }
+
+    /// As `refuse`, with the To tag of the dialog the request is in
+    /// (none: a fresh one).
+    fn refuse_tagged(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        refusal: Refusal,
+        realm: &str,
+        tag: Option<&str>,
+    ) -> Option<String> {
+        let tag = tag
+            .map(str::to_string)
+            .unwrap_or_else(|| self.flavor.new_tag());
         match refusal {
             Refusal::Status(s) => {
-                self.reject(id, req, s);
+                let r = self.flavor.response(req, s, Some(&tag), None);
+                let _ = self.tx.send_response(Instant::now(), id, r);
                 None
             }
             Refusal::Challenge { stale } => {
-                let tag = self.flavor.new_tag();
                 let mut r = self.flavor.response(req, 401, Some(&tag), None);
                 let nonce = self.nonces.issue(Instant::now());
                 self.flavor

@@ -82,7 +82,7 @@ impl Task {
             Some(tag) => {
                 let key = (call_id, tag);
                 if self.subs.by_dialog.contains_key(&key) {
-                    self.resubscribe(id, &req, from, key);
+                    self.resubscribe(id, &req, key);
                 } else {
                     // A refresh of a subscription we no longer know.
                     self.reply(id, &req, 481, "Subscription does not exist", None);
@@ -227,14 +227,9 @@ impl Task {
             pending: None,
             queued: false,
         };
-        self.accept_subscription(id, req, &sub);
         let key = (call_id, local_tag);
         self.subs.by_dialog.insert(key.clone(), sub);
-        // RFC 6665: every accepted SUBSCRIBE gets a NOTIFY.
-        self.send_state(&key);
-        if expiry == 0 {
-            self.forget_subscription(&key);
-        }
+        self.accept_subscription(id, req, &key);
     }
 
     /// The SUBSCRIBE's Expires within `subminexpiry`/`submaxexpiry`
@@ -277,9 +272,13 @@ impl Task {
         u32::try_from(asked.max(0)).ok()
     }
 
-    /// The 200 to a SUBSCRIBE: its Expires, and our Contact while the
-    /// subscription lasts.
-    fn accept_subscription(&mut self, id: TransactionId, req: &Request, sub: &Subscription) {
+    /// The 200 to a SUBSCRIBE (its Expires, and our Contact while the
+    /// subscription lasts), then the NOTIFY RFC 6665 asks for after every
+    /// accepted SUBSCRIBE; with Expires: 0 that NOTIFY is the last.
+    fn accept_subscription(&mut self, id: TransactionId, req: &Request, key: &(String, String)) {
+        let Some(sub) = self.subs.by_dialog.get(key) else {
+            return;
+        };
         let mut r = self.flavor.response(req, 200, Some(&sub.local_tag), None);
         r.headers.push("Expires", sub.expiry.to_string());
         if sub.expiry > 0 {
@@ -288,18 +287,17 @@ impl Task {
                 format!("<{}>;expires={}", sub.our_contact, sub.expiry),
             );
         }
+        let ended = sub.expiry == 0;
         let _ = self.tx.send_response(Instant::now(), id, r);
+        self.send_state(key);
+        if ended {
+            self.forget_subscription(key);
+        }
     }
 
     /// A refresh (or, with Expires: 0, the end) of a subscription, proved
     /// again with a fresh nonce.
-    fn resubscribe(
-        &mut self,
-        id: TransactionId,
-        req: &Request,
-        _from: SocketAddr,
-        key: (String, String),
-    ) {
+    fn resubscribe(&mut self, id: TransactionId, req: &Request, key: (String, String)) {
         let Some(sub) = self.subs.by_dialog.get(&key) else {
             return;
         };
@@ -333,7 +331,8 @@ impl Task {
                 Some(_) => self.authenticate(req, &creds).err(),
             };
             if let Some(refusal) = refusal {
-                self.refuse_in_dialog(id, req, refusal, &realm, &tag);
+                // A challenge inside the dialog keeps the dialog's tag.
+                let _ = self.refuse_tagged(id, req, refusal, &realm, Some(&tag));
                 return;
             }
             if let (Some(g), Some(sub)) = (given, self.subs.by_dialog.get_mut(&key)) {
@@ -343,53 +342,17 @@ impl Task {
         let Some(expiry) = self.subscription_expiry(id, req, &exten, &context) else {
             return;
         };
+        let laststate = devicestate::hint_of(&self.sys, &context, &exten)
+            .map(|hint| devicestate::extension_state(&self.sys, &hint));
         let Some(sub) = self.subs.by_dialog.get_mut(&key) else {
             return;
         };
         sub.expiry = expiry;
         sub.expires_at = Instant::now() + Duration::from_secs(u64::from(expiry));
-        let mut r = self.flavor.response(req, 200, Some(&tag), None);
-        r.headers.push("Expires", expiry.to_string());
-        if expiry > 0 {
-            r.headers.push(
-                "Contact",
-                format!("<{}>;expires={}", sub.our_contact, expiry),
-            );
+        if let Some(state) = laststate {
+            sub.laststate = state;
         }
-        let _ = self.tx.send_response(Instant::now(), id, r);
-        if let Some(hint) = devicestate::hint_of(&self.sys, &context, &exten)
-            && let Some(sub) = self.subs.by_dialog.get_mut(&key)
-        {
-            sub.laststate = devicestate::extension_state(&self.sys, &hint);
-        }
-        self.send_state(&key);
-        if expiry == 0 {
-            self.forget_subscription(&key);
-        }
-    }
-
-    /// A challenge inside the dialog keeps the dialog's tag.
-    fn refuse_in_dialog(
-        &mut self,
-        id: TransactionId,
-        req: &Request,
-        refusal: Refusal,
-        realm: &str,
-        tag: &str,
-    ) {
-        match refusal {
-            Refusal::Status(s) => {
-                let r = self.flavor.response(req, s, Some(tag), None);
-                let _ = self.tx.send_response(Instant::now(), id, r);
-            }
-            Refusal::Challenge { stale } => {
-                let mut r = self.flavor.response(req, 401, Some(tag), None);
-                let nonce = self.nonces.issue(Instant::now());
-                self.flavor
-                    .add_challenge(&mut r, self.flavor.challenge(realm, &nonce, stale));
-                let _ = self.tx.send_response(Instant::now(), id, r);
-            }
-        }
+        self.accept_subscription(id, req, &key);
     }
 
     /// A mailbox subscription (`message-summary`): a peer without a
@@ -486,13 +449,10 @@ impl Task {
             None => return,
         };
         let user_agent = self.flavor.user_agent();
-        let via = self.via_on(
-            self.subs
-                .by_dialog
-                .get(key)
-                .map(|s| s.transport)
-                .unwrap_or(Transport::Udp),
-        );
+        let Some(transport) = self.subs.by_dialog.get(key).map(|s| s.transport) else {
+            return;
+        };
+        let mut via = self.via_on(transport);
         let Some(sub) = self.subs.by_dialog.get_mut(key) else {
             return;
         };
@@ -518,7 +478,6 @@ impl Task {
         );
         sub.version += 1;
         sub.cseq += 1;
-        let mut via = via;
         via.params.set(
             "branch",
             Some(&format!("z9hG4bK{:08x}", random_u64() as u32)),
@@ -544,7 +503,7 @@ impl Task {
         h.push("Event", sub.format.event());
         h.push("Content-Type", sub.format.media_type());
         req.body = body.into_bytes();
-        let (target, transport) = (sub.target, sub.transport);
+        let target = sub.target;
         match self.tx.send_request(Instant::now(), req, target, transport) {
             Ok(tx) => {
                 sub.pending = Some(tx);
