@@ -651,6 +651,8 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 // Call-ID, and when it lapses.
                                 "CallId",
                                 "CallID",
+                                // A subscription's (SIPp's) Call-ID.
+                                "Callid",
                                 "ExpirationTime",
                             ];
                             // app_queue's member times (QueueMember,
@@ -1929,6 +1931,11 @@ fn more_actions() {
 #[test]
 fn pjsip_endpoint_registered() {
     run("pjsip_endpoint_registered", false);
+}
+
+#[test]
+fn pjsip_subscriptions() {
+    run("pjsip_subscriptions", false);
 }
 
 #[test]

@@ -314,7 +314,7 @@ fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                 crate::core::presencestate::hint_state(sys, &c.name, &e.name, &hint.app).as_str(),
                 15
             ),
-            0
+            crate::channels::sip::hint_watchers(sys, &c.name, &e.name)
         );
     }
     out.push_str("----------------\n");

@@ -8,6 +8,7 @@ pub mod callheaders;
 pub mod endpoint;
 pub mod notify;
 pub mod outbound;
+pub mod presence_xml;
 pub mod qualify;
 pub mod registrar;
 pub mod regstore;
@@ -36,6 +37,21 @@ pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
         Some(stack) => lock(&stack.registry).clone(),
         None => Vec::new(),
     }
+}
+
+/// How many SIP subscriptions watch a hint (its callbacks, the
+/// `Watchers` of `core show hints`).
+pub fn hint_watchers(sys: &System, context: &str, exten: &str) -> usize {
+    let stacks = lock(&sys.sip).clone();
+    stacks
+        .iter()
+        .map(|s| {
+            lock(&s.subscriptions)
+                .values()
+                .filter(|r| r.context == context && r.exten == exten)
+                .count()
+        })
+        .sum()
 }
 
 /// chan_sip's dialogs as its task last saw them (`sip show channels`);

@@ -42,7 +42,9 @@ use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transac
 
 // What the manager and the CLI ask the task to send (NOTIFY, qualify).
 mod oob;
-// chan_sip's extension-state subscriptions (BLF, presence).
+// Extension-state subscriptions (BLF, presence): the dialogs, chan_sip's
+// checks and NOTIFYs, and pjsip's.
+mod pubsub;
 mod subscribe;
 
 /// What channel drivers ask of the task.
@@ -110,6 +112,19 @@ pub struct SipStack {
     /// The dialogs by call key (`sip show channels`), kept up to date
     /// by the task as each one changes.
     pub dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
+    /// The subscriptions the task serves, oldest first.
+    pub subscriptions: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>,
+}
+
+/// What the listings show of one subscription to an extension's state.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRow {
+    pub endpoint: String,
+    pub call_id: String,
+    pub context: String,
+    pub exten: String,
+    /// The state the last change of the hint brought; none before one.
+    pub last_change: Option<crate::core::devicestate::ExtensionState>,
 }
 
 /// What `sip show channels` shows of one dialog.
@@ -261,6 +276,7 @@ impl SipStack {
         let registry = Arc::new(Mutex::new(Vec::new()));
         let reach = Arc::new(Mutex::new(HashMap::new()));
         let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
+        let subscriptions = Arc::new(Mutex::new(BTreeMap::new()));
         let stack = Arc::new(SipStack {
             flavor,
             local,
@@ -270,6 +286,7 @@ impl SipStack {
             registry: registry.clone(),
             qualify: reach.clone(),
             dialogs: dialogs.clone(),
+            subscriptions: subscriptions.clone(),
         });
         let loaded = sys.loaded();
         let t1 = match flavor {
@@ -374,9 +391,9 @@ impl SipStack {
             endpoints: None,
             restored,
             raw_heads: HashMap::new(),
-            subs: Default::default(),
+            subs: subscribe::Subscriptions::new(subscriptions),
             // Only chan_sip serves extension-state subscriptions.
-            hints: (flavor == Flavor::ChanSip).then(|| sys.pbx.devstates.watch_hints()),
+            hints: Some(sys.pbx.devstates.watch_hints()),
         };
         drop(loaded);
         tokio::spawn(task.run(rx, conn_rx));

@@ -541,6 +541,24 @@ impl PjsipConf {
                     if !known.is_empty() {
                         check_known(cfg, diags, cat, known);
                     }
+                    let unserved = match kind.as_str() {
+                        "resource_list" => Some("resource list subscriptions (RLS)"),
+                        "outbound-publish" => Some("outbound PUBLISH"),
+                        "inbound-publication" => Some("inbound PUBLISH"),
+                        "phoneprov" => Some("phone provisioning"),
+                        _ => None,
+                    };
+                    if let Some(what) = unserved {
+                        section_note(
+                            diags,
+                            Severity::Notice,
+                            cat,
+                            format!(
+                                "[{}] type={kind}: {what} is not supported by Asterism; the object is kept for AMI and CLI listings only",
+                                cat.name
+                            ),
+                        );
+                    }
                     conf.others.push(OtherObject {
                         kind: kind.clone(),
                         name: cat.name.clone(),

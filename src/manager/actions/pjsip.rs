@@ -629,15 +629,55 @@ pub fn show_registration_inbound_contact_statuses<'a>(
     now(Flow::Reply(r))
 }
 
-/// PJSIPShowSubscriptionsInbound and PJSIPShowSubscriptionsOutbound
-/// (res_pjsip_pubsub): Asterism takes no SUBSCRIBE and sends none, so
-/// the lists are empty.
-pub fn show_subscriptions_inbound<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+/// PJSIPShowSubscriptionsInbound (`ami_show_subscriptions_inbound`): an
+/// InboundSubscriptionDetail per subscription pjsip serves, oldest first,
+/// with res_pjsip_exten_state's lines (the state the last change of the
+/// hint brought, `Unknown` before one).
+pub fn show_subscriptions_inbound<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let sys = s.sys();
+    let rows: Vec<_> =
+        crate::channels::sip::stack_of(&sys, crate::channels::sip::endpoint::Flavor::Pjsip)
+            .map(|stack| {
+                crate::core::lock(&stack.subscriptions)
+                    .values()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+    let loaded = sys.loaded();
     let mut r = Reply::list_start(m, "Following are Events for each inbound Subscription");
-    r.list_complete(m, "InboundSubscriptionDetailComplete", 0);
+    for row in &rows {
+        let callerid = loaded
+            .pjsip
+            .endpoint(&row.endpoint)
+            .map(|e| {
+                crate::config::views::callerid::merge(
+                    e.callerid_name.as_deref(),
+                    e.callerid_num.as_deref(),
+                    "Unknown",
+                )
+            })
+            .unwrap_or_else(|| "Unknown".into());
+        r.item("InboundSubscriptionDetail", m)
+            .line("Role", "Notifier")
+            .line("Endpoint", &row.endpoint)
+            .line("Callid", &row.call_id)
+            .line("State", "ACTIVE")
+            .line("Callerid", callerid)
+            .line("SubscriptionType", "extension_state")
+            .line("Extension", &row.exten)
+            .line(
+                "ExtensionStates",
+                row.last_change.map_or("Unknown", |st| st.as_str()),
+            )
+            .end();
+    }
+    r.list_complete(m, "InboundSubscriptionDetailComplete", rows.len());
     now(Flow::Reply(r))
 }
 
+/// PJSIPShowSubscriptionsOutbound: Asterism subscribes to nothing (no
+/// outbound MWI or publish subscriptions), so the list is empty.
 pub fn show_subscriptions_outbound<'a>(_s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let mut r = Reply::list_start(m, "Following are Events for each outbound Subscription");
     r.list_complete(m, "OutboundSubscriptionDetailComplete", 0);

@@ -1,16 +1,22 @@
-//! chan_sip's side of SUBSCRIBE/NOTIFY for extension state (BLF and
-//! presence): a subscription is a dialog of its own, watched hints turn
-//! into NOTIFYs, one at a time per dialog with the latest state queued
-//! behind an unanswered one (`handle_request_subscribe`,
-//! `extensionstate_update`, `transmit_state_notify`). The bodies are
-//! [`super::super::subscribe`]'s.
+//! SUBSCRIBE/NOTIFY for extension state (BLF and presence): a
+//! subscription is a dialog of its own and watched hints turn into
+//! NOTIFYs. chan_sip sends one at a time per dialog, the latest state
+//! queued behind an unanswered one (`handle_request_subscribe`,
+//! `extensionstate_update`, `transmit_state_notify`; bodies in
+//! [`super::super::subscribe`]); pjsip (res_pjsip_pubsub with
+//! res_pjsip_exten_state, `pubsub.rs`) sends each at once and repeats
+//! its last body when a refresh or the end needs a NOTIFY (bodies in
+//! [`super::super::presence_xml`]).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::super::subscribe::{self, Accepted, Format, Notice};
-use super::{Flavor, Refusal, Task, Transport, random_u64, transport_of};
+use super::{Flavor, Refusal, SubscriptionRow, Task, Transport, random_u64, transport_of};
 use crate::core::devicestate::{self, DeviceState, ExtensionState, HintChange};
+use crate::core::lock;
 use crate::sip::auth::{DigestCredentials, Verdict, verify};
 use crate::sip::message::{Method, Request};
 use crate::sip::transaction::{Event, TransactionId};
@@ -25,53 +31,107 @@ const EXPIRY_GRACE: Duration = Duration::from_secs(10);
 
 /// One accepted subscription to an extension's state.
 pub(super) struct Subscription {
-    call_id: String,
-    local_tag: String,
+    pub(super) call_id: String,
+    pub(super) local_tag: String,
     /// The SUBSCRIBE's From (with the subscriber's tag) and To, as
     /// written: the NOTIFY's To and From.
-    their_from: String,
-    their_to: String,
+    pub(super) their_from: String,
+    pub(super) their_to: String,
     /// Where NOTIFYs go: the subscriber's Contact, sent to the address
     /// the SUBSCRIBE came from.
-    contact: String,
-    target: SocketAddr,
-    transport: Transport,
+    pub(super) contact: String,
+    pub(super) target: SocketAddr,
+    pub(super) transport: Transport,
     /// Our Contact in the dialog.
-    our_contact: String,
-    context: String,
-    exten: String,
-    format: Format,
-    endpoint: String,
+    pub(super) our_contact: String,
+    pub(super) context: String,
+    pub(super) exten: String,
+    pub(super) format: Format,
+    pub(super) endpoint: String,
     /// The nonce that proved the last SUBSCRIBE: chan_sip takes a nonce
     /// once, a refresh with it is challenged again as stale.
-    spent_nonce: String,
-    expires_at: Instant,
-    expiry: u32,
-    /// `dialogver`: one more for every NOTIFY.
-    version: u32,
-    cseq: u32,
-    laststate: ExtensionState,
+    pub(super) spent_nonce: String,
+    pub(super) expires_at: Instant,
+    pub(super) expiry: u32,
+    /// `dialogver`: one more for every NOTIFY (pjsip: every body).
+    pub(super) version: u32,
+    pub(super) cseq: u32,
+    pub(super) laststate: ExtensionState,
     /// The NOTIFY not answered yet (`pendinginvite`), and whether a state
-    /// change waits behind it.
-    pending: Option<TransactionId>,
-    queued: bool,
+    /// change waits behind it (chan_sip).
+    pub(super) pending: Option<TransactionId>,
+    pub(super) queued: bool,
+    /// Its row in the listings.
+    pub(super) row: u64,
+    /// pjsip's view of the dialog: the event package subscribed to, the
+    /// watched resource's URI, the subscriber's (as a From prints it)
+    /// and the local host, and the last body sent.
+    pub(super) pj: PjState,
 }
 
-/// The subscriptions of a task, by dialog and by pending NOTIFY.
 #[derive(Default)]
+pub(super) struct PjState {
+    pub(super) event: String,
+    pub(super) local_uri: String,
+    pub(super) remote_uri: String,
+    pub(super) domain: String,
+    pub(super) early_inuse_ringing: bool,
+    pub(super) body: String,
+}
+
+/// The subscriptions of a task, by dialog and by pending NOTIFY, and the
+/// rows the CLI and the manager list (in the order they came).
 pub(super) struct Subscriptions {
-    by_dialog: std::collections::HashMap<(String, String), Subscription>,
+    pub(super) by_dialog: std::collections::HashMap<(String, String), Subscription>,
     by_tx: std::collections::HashMap<TransactionId, (String, String)>,
+    rows: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>,
+    next_row: u64,
+}
+
+impl Subscriptions {
+    pub(super) fn new(rows: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>) -> Subscriptions {
+        Subscriptions {
+            by_dialog: Default::default(),
+            by_tx: Default::default(),
+            rows,
+            next_row: 0,
+        }
+    }
+
+    /// A new subscription, listed from now on.
+    pub(super) fn insert(&mut self, key: (String, String), mut sub: Subscription) {
+        self.next_row += 1;
+        sub.row = self.next_row;
+        lock(&self.rows).insert(
+            sub.row,
+            SubscriptionRow {
+                endpoint: sub.endpoint.clone(),
+                call_id: sub.call_id.clone(),
+                context: sub.context.clone(),
+                exten: sub.exten.clone(),
+                last_change: None,
+            },
+        );
+        self.by_dialog.insert(key, sub);
+    }
+
+    fn remove(&mut self, key: &(String, String)) -> Option<Subscription> {
+        let sub = self.by_dialog.remove(key)?;
+        lock(&self.rows).remove(&sub.row);
+        Some(sub)
+    }
+
+    /// A change of the watched hint reached the subscription.
+    fn changed(&self, row: u64, state: ExtensionState) {
+        if let Some(r) = lock(&self.rows).get_mut(&row) {
+            r.last_change = Some(state);
+        }
+    }
 }
 
 impl Task {
     /// Every SUBSCRIBE, in a dialog or not.
     pub(super) fn subscribe(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
-        if self.flavor != Flavor::ChanSip {
-            // res_pjsip_pubsub is not built: pjsip refuses the method.
-            self.respond(id, &req, 501, Some(&self.flavor.new_tag()));
-            return;
-        }
         let call_id = req.headers.call_id().unwrap_or_default().to_string();
         let to_tag = req
             .headers
@@ -88,12 +148,15 @@ impl Task {
                     self.reply(id, &req, 481, "Subscription does not exist", None);
                 }
             }
-            None => self.new_subscription(id, &req, from, call_id),
+            None => match self.flavor {
+                Flavor::ChanSip => self.new_subscription(id, &req, from, call_id),
+                Flavor::Pjsip => self.new_pjsip_subscription(id, &req, from, call_id),
+            },
         }
     }
 
-    /// A response with chan_sip's own reason phrase.
-    fn reply(
+    /// A response with the driver's own reason phrase.
+    pub(super) fn reply(
         &mut self,
         id: TransactionId,
         req: &Request,
@@ -226,10 +289,12 @@ impl Task {
             laststate: devicestate::extension_state(&self.sys, &hint),
             pending: None,
             queued: false,
+            row: 0,
+            pj: PjState::default(),
         };
         let key = (call_id, local_tag);
-        self.subs.by_dialog.insert(key.clone(), sub);
-        self.accept_subscription(id, req, &key);
+        self.subs.insert(key.clone(), sub);
+        self.accept_subscription(id, req, &key, true);
     }
 
     /// The SUBSCRIBE's Expires within `subminexpiry`/`submaxexpiry`
@@ -272,32 +337,60 @@ impl Task {
         u32::try_from(asked.max(0)).ok()
     }
 
-    /// The 200 to a SUBSCRIBE (its Expires, and our Contact while the
-    /// subscription lasts), then the NOTIFY RFC 6665 asks for after every
-    /// accepted SUBSCRIBE; with Expires: 0 that NOTIFY is the last.
-    fn accept_subscription(&mut self, id: TransactionId, req: &Request, key: &(String, String)) {
+    /// The 200 to a SUBSCRIBE (its Expires, and our Contact), then the
+    /// NOTIFY RFC 6665 asks for after every accepted SUBSCRIBE; with
+    /// Expires: 0 that NOTIFY is the last. `fresh`: the NOTIFY tells the
+    /// state now (pjsip repeats its last body for a refresh).
+    pub(super) fn accept_subscription(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        key: &(String, String),
+        fresh: bool,
+    ) {
         let Some(sub) = self.subs.by_dialog.get(key) else {
             return;
         };
         let mut r = self.flavor.response(req, 200, Some(&sub.local_tag), None);
-        r.headers.push("Expires", sub.expiry.to_string());
-        if sub.expiry > 0 {
-            r.headers.push(
-                "Contact",
-                format!("<{}>;expires={}", sub.our_contact, sub.expiry),
-            );
+        match self.flavor {
+            Flavor::ChanSip => {
+                r.headers.push("Expires", sub.expiry.to_string());
+                // chan_sip names the subscription's end in its Contact
+                // while it lasts.
+                if sub.expiry > 0 {
+                    r.headers.push(
+                        "Contact",
+                        format!("<{}>;expires={}", sub.our_contact, sub.expiry),
+                    );
+                }
+            }
+            Flavor::Pjsip => {
+                // The dialog layer's 200: Expires, Contact, Allow and
+                // Supported before the Server.
+                r.headers.remove("Server");
+                r.headers.push("Expires", sub.expiry.to_string());
+                r.headers.push("Contact", format!("<{}>", sub.our_contact));
+                r.headers.push("Allow", super::style::PJSIP_ALLOW);
+                r.headers.push("Supported", super::style::PJSIP_SUPPORTED);
+                r.headers.push("Server", self.flavor.user_agent());
+            }
         }
         let ended = sub.expiry == 0;
         let _ = self.tx.send_response(Instant::now(), id, r);
-        self.send_state(key);
+        self.send_state(key, fresh);
         if ended {
             self.forget_subscription(key);
         }
     }
 
-    /// A refresh (or, with Expires: 0, the end) of a subscription, proved
-    /// again with a fresh nonce.
+    /// A refresh (or, with Expires: 0, the end) of a subscription:
+    /// chan_sip has it proved again with a fresh nonce; pjsip's dialog
+    /// layer takes it as it comes.
     fn resubscribe(&mut self, id: TransactionId, req: &Request, key: (String, String)) {
+        if self.flavor == Flavor::Pjsip {
+            self.pjsip_resubscribe(id, req, &key);
+            return;
+        }
         let Some(sub) = self.subs.by_dialog.get(&key) else {
             return;
         };
@@ -352,7 +445,7 @@ impl Task {
         if let Some(state) = laststate {
             sub.laststate = state;
         }
-        self.accept_subscription(id, req, &key);
+        self.accept_subscription(id, req, &key, true);
     }
 
     /// A mailbox subscription (`message-summary`): a peer without a
@@ -409,9 +502,16 @@ impl Task {
                 continue;
             }
             sub.laststate = change.state;
-            let queued = sub.pending.is_some();
+            let row = sub.row;
+            let queued = sub.pending.is_some() && self.flavor == Flavor::ChanSip;
             if queued {
                 sub.queued = true;
+            }
+            self.subs.changed(row, change.state);
+            if self.flavor == Flavor::Pjsip {
+                // res_pjsip_exten_state sends every change at once.
+                self.send_state(&key, true);
+                continue;
             }
             self.sys.pbx.logger.verbose(
                 2,
@@ -426,44 +526,57 @@ impl Task {
                 ),
             );
             if !queued {
-                self.send_state(&key);
+                self.send_state(&key, true);
             }
         }
     }
 
-    /// The NOTIFY of a subscription's last state.
-    fn send_state(&mut self, key: &(String, String)) {
-        let loaded = self.sys.loaded();
-        let notify_ringing = loaded.sip.general.settings.notifyringing;
-        drop(loaded);
-        let offline = match self.subs.by_dialog.get(key) {
-            Some(sub) => {
-                devicestate::hint_of(&self.sys, &sub.context, &sub.exten).is_some_and(|hint| {
-                    let devices = devicestate::hint_devices(&hint);
-                    !devices.is_empty()
-                        && devices.iter().all(|d| {
-                            devicestate::device_state(&self.sys, d) == DeviceState::Unavailable
-                        })
-                })
-            }
-            None => return,
-        };
-        let user_agent = self.flavor.user_agent();
+    /// The NOTIFY of a subscription's last state, in the driver's form.
+    fn send_state(&mut self, key: &(String, String), fresh: bool) {
         let Some(transport) = self.subs.by_dialog.get(key).map(|s| s.transport) else {
             return;
         };
+        let req = match self.flavor {
+            Flavor::ChanSip => self.chan_sip_notify(key, transport),
+            Flavor::Pjsip => self.pjsip_notify(key, transport, fresh),
+        };
+        let Some((req, target)) = req else {
+            return;
+        };
+        match self.tx.send_request(Instant::now(), req, target, transport) {
+            Ok(tx) => {
+                if let Some(sub) = self.subs.by_dialog.get_mut(key) {
+                    sub.pending = Some(tx);
+                }
+                self.subs.by_tx.insert(tx, key.clone());
+            }
+            Err(e) => tracing::warn!("NOTIFY to {target} not sent: {e}"),
+        }
+    }
+
+    /// chan_sip's NOTIFY: a fresh body every time.
+    fn chan_sip_notify(
+        &mut self,
+        key: &(String, String),
+        transport: Transport,
+    ) -> Option<(Request, SocketAddr)> {
+        let loaded = self.sys.loaded();
+        let notify_ringing = loaded.sip.general.settings.notifyringing;
+        drop(loaded);
+        let offline = {
+            let sub = self.subs.by_dialog.get(key)?;
+            devicestate::hint_of(&self.sys, &sub.context, &sub.exten).is_some_and(|hint| {
+                let devices = devicestate::hint_devices(&hint);
+                !devices.is_empty()
+                    && devices.iter().all(|d| {
+                        devicestate::device_state(&self.sys, d) == DeviceState::Unavailable
+                    })
+            })
+        };
+        let user_agent = self.flavor.user_agent();
         let mut via = self.via_on(transport);
-        let Some(sub) = self.subs.by_dialog.get_mut(key) else {
-            return;
-        };
-        let Ok(uri) = crate::sip::Uri::parse(&sub.contact) else {
-            tracing::debug!(
-                "subscription {}: unusable Contact {}",
-                sub.call_id,
-                sub.contact
-            );
-            return;
-        };
+        let sub = self.subs.by_dialog.get_mut(key)?;
+        let uri = sub.contact_uri()?;
         let body = subscribe::body(
             sub.format,
             &Notice {
@@ -503,18 +616,11 @@ impl Task {
         h.push("Event", sub.format.event());
         h.push("Content-Type", sub.format.media_type());
         req.body = body.into_bytes();
-        let target = sub.target;
-        match self.tx.send_request(Instant::now(), req, target, transport) {
-            Ok(tx) => {
-                sub.pending = Some(tx);
-                self.subs.by_tx.insert(tx, key.clone());
-            }
-            Err(e) => tracing::warn!("NOTIFY to {target} not sent: {e}"),
-        }
+        Some((req, sub.target))
     }
 
     fn forget_subscription(&mut self, key: &(String, String)) {
-        if let Some(sub) = self.subs.by_dialog.remove(key)
+        if let Some(sub) = self.subs.remove(key)
             && let Some(tx) = sub.pending
         {
             self.subs.by_tx.remove(&tx);
@@ -526,16 +632,27 @@ impl Task {
     /// (`handle_response_notify`; the NOTIFY is sent critical). Returns
     /// whether the event was one of ours.
     pub(super) fn subscription_event(&mut self, e: &Event) -> bool {
-        let (id, status) = match e {
-            Event::Response { id, response } => (*id, Some(response.status)),
-            Event::Timeout { id } => (*id, None),
+        let (id, status, retry_after) = match e {
+            Event::Response { id, response } => (
+                *id,
+                Some(response.status),
+                response.headers.get("Retry-After").is_some(),
+            ),
+            Event::Timeout { id } => (*id, None, false),
             _ => return false,
         };
         let Some(key) = self.subs.by_tx.get(&id).cloned() else {
             return false;
         };
+        // pjsip's evsub also gives up on any failure that does not ask
+        // to be retried later.
+        let pjsip_gives_up = self.flavor == Flavor::Pjsip && !retry_after;
         match status {
             Some(s) if s < 200 => {}
+            Some(s) if s >= 300 && pjsip_gives_up => {
+                self.subs.by_tx.remove(&id);
+                self.forget_subscription(&key);
+            }
             Some(481) | None => {
                 self.subs.by_tx.remove(&id);
                 self.forget_subscription(&key);
@@ -550,25 +667,53 @@ impl Task {
                     }
                 }
                 if resend {
-                    self.send_state(&key);
+                    self.send_state(&key, true);
                 }
             }
         }
         true
     }
 
-    /// Subscriptions past their expiry (and its grace) are dropped
-    /// without a word, as chan_sip's scheduled destruction does.
+    /// Subscriptions past their expiry: chan_sip drops them without a
+    /// word once the grace is over too (its scheduled destruction);
+    /// pjsip's server timeout sends the last body as `terminated`.
     pub(super) fn subscriptions_expire(&mut self, now: Instant) {
+        let grace = match self.flavor {
+            Flavor::ChanSip => EXPIRY_GRACE,
+            Flavor::Pjsip => Duration::ZERO,
+        };
         let gone: Vec<(String, String)> = self
             .subs
             .by_dialog
             .iter()
-            .filter(|(_, s)| s.expiry > 0 && s.expires_at + EXPIRY_GRACE <= now)
+            .filter(|(_, s)| s.expiry > 0 && s.expires_at + grace <= now)
             .map(|(k, _)| k.clone())
             .collect();
         for key in gone {
+            if self.flavor == Flavor::Pjsip
+                && let Some(sub) = self.subs.by_dialog.get_mut(&key)
+            {
+                sub.expiry = 0;
+                self.send_state(&key, false);
+            }
             self.forget_subscription(&key);
+        }
+    }
+}
+
+impl Subscription {
+    /// Where NOTIFYs go (the subscriber's Contact), if it parses.
+    pub(super) fn contact_uri(&self) -> Option<crate::sip::Uri> {
+        match crate::sip::Uri::parse(&self.contact) {
+            Ok(uri) => Some(uri),
+            Err(_) => {
+                tracing::debug!(
+                    "subscription {}: unusable Contact {}",
+                    self.call_id,
+                    self.contact
+                );
+                None
+            }
         }
     }
 }
