@@ -624,6 +624,12 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
         regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
             .expect("re");
     let bridge_age_re = regex::Regex::new(r"^(<uuid> .* )\d{2}:\d{2}:\d{2}$").expect("re");
+    // The pjsip subscription listings' seconds left (`pjsip list|show
+    // subscriptions`, `pjsip show subscription`): a countdown.
+    let sub_expiry_re = regex::Regex::new(
+        r"^(?:(.{30} .{30} ) {0,5}\d{1,6}( \S+)|(  Expiry: ) *\d+(  \S+)|(Expiry {14}: )\d+)$",
+    )
+    .expect("re");
     conns
         .iter()
         .map(|c| {
@@ -722,6 +728,18 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 // sip_bridge_kick.
                                 let v = uuid_in_re.replace_all(&v, "<uuid>").into_owned();
                                 bridge_age_re.replace(&v, "${1}<age>").into_owned()
+                            } else if let Some(c) =
+                                sub_expiry_re.captures(&v).filter(|_| n == "Output")
+                            {
+                                let part = |i: usize| c.get(i).map_or("", |m| m.as_str());
+                                format!(
+                                    "{}{}{}<secs>{}{}",
+                                    part(1),
+                                    part(3),
+                                    part(5),
+                                    part(2),
+                                    part(4)
+                                )
                             } else if n == "Output" && v.starts_with("Duration: ") {
                                 // `bridge show <id>`: the same age.
                                 "Duration: <age>".to_string()

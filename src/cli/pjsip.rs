@@ -6,8 +6,11 @@ use std::fmt::Write as _;
 
 use super::complete::{Completion, names_at, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
+use crate::channels::sip::endpoint::Flavor;
+use crate::channels::sip::stack::SubscriptionRow;
 use crate::config::views::pjsip::{Aor, Auth, Endpoint, OtherObject, PjsipConf, Transport};
 use crate::core::System;
+use crate::pbx::expr::posix_re::Regex;
 
 pub fn commands() -> Vec<CliEntry> {
     vec![
@@ -62,6 +65,21 @@ pub fn commands() -> Vec<CliEntry> {
             "pjsip send notify",
             "Usage: pjsip send notify <type> {endpoint|uri|channel} <peer> [<peer>...]\n       Sends a NOTIFY of a type of pjsip_notify.conf to each endpoint, URI or channel named.\n",
             send_notify,
+        ),
+        CliEntry::new(
+            "pjsip list subscriptions {inbound|outbound}",
+            "Usage: pjsip list subscriptions {inbound|outbound} [like <regex>]\n       Lists the subscriptions pjsip serves (inbound) or holds (outbound), one\n       line each; a POSIX regex keeps the lines it matches.\n",
+            list_subscriptions,
+        ),
+        CliEntry::new(
+            "pjsip show subscriptions {inbound|outbound}",
+            "Usage: pjsip show subscriptions {inbound|outbound} [like <regex>]\n       Shows the subscriptions pjsip serves (inbound) or holds (outbound), a\n       block each; a POSIX regex keeps the blocks it matches.\n",
+            show_subscriptions,
+        ),
+        CliEntry::new(
+            "pjsip show subscription {inbound|outbound}",
+            "Usage: pjsip show subscription {inbound|outbound} <call-id>\n       Shows every detail of the subscription whose dialog has that Call-ID.\n",
+            show_subscription,
         ),
         CliEntry::new(
             "pjsip show registration",
@@ -765,4 +783,188 @@ fn send_notify(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         }
     }
     CliResult::Success
+}
+
+/// The subscriptions a `pjsip ... subscriptions {inbound|outbound}`
+/// command is about (Asterism holds no outbound ones), and its `like`
+/// pattern (a POSIX extended regex, as regcomp reads it).
+fn subscription_rows(
+    sys: &System,
+    a: &CliArgs<'_>,
+    out: &mut String,
+) -> Result<(Vec<SubscriptionRow>, Option<(String, Regex)>), CliResult> {
+    let like = match a.argc() {
+        4 => None,
+        6 if a.arg(4).is_some_and(|w| w.eq_ignore_ascii_case("like")) => {
+            let text = a.arg(5).unwrap_or_default().to_string();
+            match Regex::new(&text) {
+                Ok(re) => Some((text, re)),
+                Err(e) => {
+                    let _ = writeln!(out, "Regular expression '{text}' failed to compile: {e}");
+                    return Err(CliResult::Failure);
+                }
+            }
+        }
+        _ => return Err(CliResult::ShowUsage),
+    };
+    let rows = if a.arg(3).is_some_and(|w| w.eq_ignore_ascii_case("inbound")) {
+        crate::channels::sip::subscriptions(sys, Flavor::Pjsip)
+    } else {
+        Vec::new()
+    };
+    Ok((rows, like))
+}
+
+/// Whole seconds until a subscription lapses (`cli_subscription_expiry`).
+fn seconds_left(row: &SubscriptionRow) -> u64 {
+    row.expires_at
+        .saturating_duration_since(std::time::Instant::now())
+        .as_secs()
+}
+
+/// The endpoint's caller id as pjsip's listings name it.
+fn endpoint_callerid(sys: &System, endpoint: &str, both: bool) -> String {
+    let loaded = sys.loaded();
+    let Some(e) = loaded.pjsip.endpoint(endpoint) else {
+        return "<none>".into();
+    };
+    let (name, number) = (e.callerid_name.as_deref(), e.callerid_num.as_deref());
+    if both {
+        crate::config::views::callerid::merge(name, number, "<none>")
+    } else {
+        name.or(number).unwrap_or("<none>").to_string()
+    }
+}
+
+/// "N active subscriptions", with the pattern when there was one.
+fn subscriptions_count(out: &mut String, count: usize, like: &Option<(String, Regex)>) {
+    match like {
+        Some((text, _)) => {
+            let _ = writeln!(out, "{count} active subscriptions matched \"{text}\"");
+        }
+        None => {
+            let _ = writeln!(out, "{count} active subscriptions");
+        }
+    }
+}
+
+/// `pjsip list subscriptions {inbound|outbound} [like <regex>]`: a line
+/// per subscription (`cli_list_subscriptions_inout`).
+fn list_subscriptions(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let (rows, like) = match subscription_rows(sys, a, out) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let _ = writeln!(
+        out,
+        "{:<30.30} {:<30.30} {:>6.6} {}",
+        "Endpoint/CLI", "Resource/Event", "Expiry", "Call-id"
+    );
+    let mut count = 0;
+    for row in &rows {
+        let who = format!(
+            "{}/{}",
+            row.endpoint,
+            endpoint_callerid(sys, &row.endpoint, false)
+        );
+        let what = format!("{}/{}", row.exten, row.event);
+        let line = format!(
+            "{:<30.30} {:<30.30} {:>6} {}\n",
+            clip(&who, 49),
+            clip(&what, 49),
+            seconds_left(row),
+            row.call_id
+        );
+        if like
+            .as_ref()
+            .is_some_and(|(_, re)| re.search(&line, false).is_none())
+        {
+            continue;
+        }
+        out.push_str(&line);
+        count += 1;
+    }
+    out.push('\n');
+    subscriptions_count(out, count, &like);
+    CliResult::Success
+}
+
+/// `pjsip show subscriptions {inbound|outbound} [like <regex>]`: a block
+/// per subscription (`cli_show_subscriptions_inout`).
+fn show_subscriptions(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let (rows, like) = match subscription_rows(sys, a, out) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    out.push_str(
+        "Endpoint: <Endpoint/Caller-ID.............................................>\n\
+Resource: <Resource/Event.................................................>\n  \
+Expiry: <Expiry>  <Call-id..............................................>\n\
+===========================================================================\n\n",
+    );
+    let mut count = 0;
+    for row in &rows {
+        let block = format!(
+            "Endpoint: {}/{}\nResource: {}/{}\n  Expiry: {:>8}  {}\n\n",
+            row.endpoint,
+            endpoint_callerid(sys, &row.endpoint, true),
+            row.exten,
+            row.event,
+            seconds_left(row),
+            row.call_id
+        );
+        if like
+            .as_ref()
+            .is_some_and(|(_, re)| re.search(&block, false).is_none())
+        {
+            continue;
+        }
+        out.push_str(&block);
+        count += 1;
+    }
+    subscriptions_count(out, count, &like);
+    CliResult::Success
+}
+
+/// `pjsip show subscription {inbound|outbound} <call-id>`: every detail
+/// of one subscription, the manager's lines in two columns
+/// (`cli_show_subscription_common`); nothing when no dialog has that
+/// Call-ID.
+fn show_subscription(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 5 {
+        return CliResult::ShowUsage;
+    }
+    let (Some(direction), Some(call_id)) = (a.arg(3), a.arg(4)) else {
+        return CliResult::ShowUsage;
+    };
+    if !direction.eq_ignore_ascii_case("inbound") {
+        return CliResult::Success;
+    }
+    let rows = crate::channels::sip::subscriptions(sys, Flavor::Pjsip);
+    let Some(row) = rows.iter().find(|r| r.call_id == call_id) else {
+        return CliResult::Success;
+    };
+    let _ = writeln!(out, "{:<20}: {}", "ParameterName", "ParameterValue");
+    out.push_str("===========================================================================\n");
+    let mut lines = vec![
+        ("Resource", row.exten.clone()),
+        ("Event", row.event.clone()),
+        ("Expiry", seconds_left(row).to_string()),
+    ];
+    lines.extend(crate::channels::sip::subscription_lines(sys, row));
+    for (name, value) in lines {
+        let _ = writeln!(out, "{name:<20}: {value}");
+    }
+    out.push('\n');
+    CliResult::Success
+}
+
+/// At most `max` bytes of `s` (a C buffer's truncation), on a character
+/// boundary.
+fn clip(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }

@@ -54,6 +54,49 @@ pub fn hint_watchers(sys: &System, context: &str, exten: &str) -> usize {
         .sum()
 }
 
+/// The subscriptions a driver serves, oldest first.
+pub fn subscriptions(sys: &System, flavor: Flavor) -> Vec<stack::SubscriptionRow> {
+    match stack_of(sys, flavor) {
+        Some(stack) => lock(&stack.subscriptions).values().cloned().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// What res_pjsip_pubsub says of a subscription (`sip_subscription_to_ami`
+/// with res_pjsip_exten_state's lines): AMI's InboundSubscriptionDetail
+/// and the CLI's `pjsip show subscription`. The state is the one the
+/// last change of the hint brought, `Unknown` before one.
+pub fn subscription_lines(
+    sys: &System,
+    row: &stack::SubscriptionRow,
+) -> Vec<(&'static str, String)> {
+    let loaded = sys.loaded();
+    let callerid = loaded
+        .pjsip
+        .endpoint(&row.endpoint)
+        .map(|e| {
+            crate::config::views::callerid::merge(
+                e.callerid_name.as_deref(),
+                e.callerid_num.as_deref(),
+                "Unknown",
+            )
+        })
+        .unwrap_or_else(|| "Unknown".into());
+    vec![
+        ("Role", "Notifier".into()),
+        ("Endpoint", row.endpoint.clone()),
+        ("Callid", row.call_id.clone()),
+        ("State", "ACTIVE".into()),
+        ("Callerid", callerid),
+        ("SubscriptionType", "extension_state".into()),
+        ("Extension", row.exten.clone()),
+        (
+            "ExtensionStates",
+            row.last_change.map_or("Unknown", |s| s.as_str()).into(),
+        ),
+    ]
+}
+
 /// chan_sip's dialogs as its task last saw them (`sip show channels`);
 /// ended calls past their lingering time are left out.
 pub fn dialogs(sys: &System, flavor: Flavor) -> Vec<stack::DialogRow> {

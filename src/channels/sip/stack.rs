@@ -123,6 +123,10 @@ pub struct SubscriptionRow {
     pub call_id: String,
     pub context: String,
     pub exten: String,
+    /// The event package (`dialog`, `presence`).
+    pub event: String,
+    /// When it lapses unless refreshed.
+    pub expires_at: std::time::Instant,
     /// The state the last change of the hint brought; none before one.
     pub last_change: Option<crate::core::devicestate::ExtensionState>,
 }

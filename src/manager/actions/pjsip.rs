@@ -630,47 +630,18 @@ pub fn show_registration_inbound_contact_statuses<'a>(
 }
 
 /// PJSIPShowSubscriptionsInbound (`ami_show_subscriptions_inbound`): an
-/// InboundSubscriptionDetail per subscription pjsip serves, oldest first,
-/// with res_pjsip_exten_state's lines (the state the last change of the
-/// hint brought, `Unknown` before one).
+/// InboundSubscriptionDetail per subscription pjsip serves, oldest first.
 pub fn show_subscriptions_inbound<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let sys = s.sys();
-    let rows: Vec<_> =
-        crate::channels::sip::stack_of(&sys, crate::channels::sip::endpoint::Flavor::Pjsip)
-            .map(|stack| {
-                crate::core::lock(&stack.subscriptions)
-                    .values()
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-    let loaded = sys.loaded();
+    let rows =
+        crate::channels::sip::subscriptions(&sys, crate::channels::sip::endpoint::Flavor::Pjsip);
     let mut r = Reply::list_start(m, "Following are Events for each inbound Subscription");
     for row in &rows {
-        let callerid = loaded
-            .pjsip
-            .endpoint(&row.endpoint)
-            .map(|e| {
-                crate::config::views::callerid::merge(
-                    e.callerid_name.as_deref(),
-                    e.callerid_num.as_deref(),
-                    "Unknown",
-                )
-            })
-            .unwrap_or_else(|| "Unknown".into());
-        r.item("InboundSubscriptionDetail", m)
-            .line("Role", "Notifier")
-            .line("Endpoint", &row.endpoint)
-            .line("Callid", &row.call_id)
-            .line("State", "ACTIVE")
-            .line("Callerid", callerid)
-            .line("SubscriptionType", "extension_state")
-            .line("Extension", &row.exten)
-            .line(
-                "ExtensionStates",
-                row.last_change.map_or("Unknown", |st| st.as_str()),
-            )
-            .end();
+        r.item("InboundSubscriptionDetail", m);
+        for (name, value) in crate::channels::sip::subscription_lines(&sys, row) {
+            r.line(name, value);
+        }
+        r.end();
     }
     r.list_complete(m, "InboundSubscriptionDetailComplete", rows.len());
     now(Flow::Reply(r))

@@ -235,6 +235,8 @@ impl Task {
         };
         sub.expiry = expiry;
         sub.expires_at = Instant::now() + Duration::from_secs(u64::from(expiry));
+        let (row, expires_at) = (sub.row, sub.expires_at);
+        self.subs.refreshed(row, expires_at);
         self.accept_subscription(id, req, key, false);
     }
 

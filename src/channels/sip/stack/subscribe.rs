@@ -109,6 +109,11 @@ impl Subscriptions {
                 call_id: sub.call_id.clone(),
                 context: sub.context.clone(),
                 exten: sub.exten.clone(),
+                event: match sub.pj.event.split(';').next() {
+                    Some(e) if !e.is_empty() => e.trim().to_string(),
+                    _ => sub.format.event().to_string(),
+                },
+                expires_at: sub.expires_at,
                 last_change: None,
             },
         );
@@ -119,6 +124,13 @@ impl Subscriptions {
         let sub = self.by_dialog.remove(key)?;
         lock(&self.rows).remove(&sub.row);
         Some(sub)
+    }
+
+    /// A refresh moved the subscription's end.
+    pub(super) fn refreshed(&self, row: u64, expires_at: Instant) {
+        if let Some(r) = lock(&self.rows).get_mut(&row) {
+            r.expires_at = expires_at;
+        }
     }
 
     /// A change of the watched hint reached the subscription.
@@ -445,6 +457,8 @@ impl Task {
         if let Some(state) = laststate {
             sub.laststate = state;
         }
+        let (row, expires_at) = (sub.row, sub.expires_at);
+        self.subs.refreshed(row, expires_at);
         self.accept_subscription(id, req, &key, true);
     }
 
