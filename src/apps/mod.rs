@@ -17,6 +17,7 @@ pub mod db;
 pub mod dial;
 pub mod directory;
 pub mod disa;
+pub mod dumpchan;
 pub mod echo;
 pub mod exec;
 pub mod r#if;
@@ -158,6 +159,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
     all.extend(db::apps());
+    all.extend(dumpchan::apps());
     all.extend(chanspy::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
