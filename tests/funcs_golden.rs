@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// The configs that hold families: the plain one, and the one with the
 /// SIP drivers loaded (so the other families run without them).
-const CONFIGS: &[&str] = &["funcs"];
+const CONFIGS: &[&str] = &["funcs", "funcs-sip"];
 
 /// Every family as (config, family), by config then name.
 fn families() -> Vec<(&'static str, String)> {

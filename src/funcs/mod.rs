@@ -39,6 +39,7 @@ pub mod sayfiles;
 pub mod sha1;
 pub mod shell;
 pub mod sipheader;
+pub mod sippeer;
 pub mod sprintf;
 pub mod strings;
 pub mod sysinfo;
@@ -153,6 +154,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
+    all.extend(sippeer::functions());
     all.extend(presencestate::functions());
     all.extend(sipheader::functions());
     all.extend(export::functions());
@@ -586,6 +588,7 @@ mod hostile_tests {
             "JSON_DECODE",
             "DIALGROUP",
             "STACK_PEEK",
+            "SIPPEER",
         ];
         let huge = "9".repeat(5000);
         let args = [

@@ -11,7 +11,7 @@ set -eu
 family=$1
 here=$(cd "$(dirname "$0")" && pwd)
 cfg=
-for c in funcs; do
+for c in funcs funcs-sip; do
     d=$(cd "$here/../../../compat-configs/$c" && pwd)
     [ -f "$d/families/$family.conf" ] && cfg=$d
 done
