@@ -32,6 +32,7 @@ pub mod md5;
 pub mod module;
 pub mod mutestream;
 pub mod pjsip;
+pub mod pjsip_objects;
 pub mod presencestate;
 pub mod queue;
 pub mod rand;
@@ -154,6 +155,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
+    all.extend(pjsip_objects::functions());
     all.extend(sippeer::functions());
     all.extend(presencestate::functions());
     all.extend(sipheader::functions());
@@ -589,6 +591,9 @@ mod hostile_tests {
             "DIALGROUP",
             "STACK_PEEK",
             "SIPPEER",
+            "PJSIP_ENDPOINT",
+            "PJSIP_AOR",
+            "PJSIP_CONTACT",
         ];
         let huge = "9".repeat(5000);
         let args = [
