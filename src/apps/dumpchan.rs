@@ -15,6 +15,12 @@ pub fn apps() -> Vec<App> {
     }]
 }
 
+/// check-config's note on every use: the block's lines Asterism cannot
+/// fill from a real channel.
+pub const UNTRACKED: &str = "DumpChan: Rings, the raw formats and translation paths, \
+the first file descriptor and the frame counts are not tracked by Asterism: \
+they show a Local channel's values (0, the native format, No, -1, 0)";
+
 const RULE: &str =
     "================================================================================";
 
