@@ -17,6 +17,7 @@ pub mod db;
 pub mod dial;
 pub mod directory;
 pub mod disa;
+pub mod dumpchan;
 pub mod echo;
 pub mod exec;
 pub mod r#if;
@@ -158,6 +159,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
     all.extend(db::apps());
+    all.extend(dumpchan::apps());
     all.extend(chanspy::apps());
     all.extend(dial::apps());
     all.extend(directory::apps());
@@ -669,6 +671,9 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             })
             .unwrap_or_default()
     };
+    if app.eq_ignore_ascii_case("DumpChan") {
+        return vec![dumpchan::UNTRACKED.to_string()];
+    }
     let (name, letters) = if app.eq_ignore_ascii_case("Bridge") {
         ("Bridge", listed(2, 1, bridge::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("VoiceMail") {
@@ -743,6 +748,11 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn dumpchan_uses_note_what_is_untracked() {
+        assert_eq!(unsupported_uses("dumpchan", "3"), [dumpchan::UNTRACKED]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod md5;
 pub mod module;
 pub mod mutestream;
 pub mod pjsip;
+pub mod pjsip_objects;
 pub mod presencestate;
 pub mod queue;
 pub mod rand;
@@ -39,6 +40,7 @@ pub mod sayfiles;
 pub mod sha1;
 pub mod shell;
 pub mod sipheader;
+pub mod sippeer;
 pub mod sprintf;
 pub mod strings;
 pub mod sysinfo;
@@ -153,6 +155,8 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(dialplan::functions());
     all.extend(voicemail::functions());
     all.extend(pjsip::functions());
+    all.extend(pjsip_objects::functions());
+    all.extend(sippeer::functions());
     all.extend(presencestate::functions());
     all.extend(sipheader::functions());
     all.extend(export::functions());
@@ -586,6 +590,10 @@ mod hostile_tests {
             "JSON_DECODE",
             "DIALGROUP",
             "STACK_PEEK",
+            "SIPPEER",
+            "PJSIP_ENDPOINT",
+            "PJSIP_AOR",
+            "PJSIP_CONTACT",
         ];
         let huge = "9".repeat(5000);
         let args = [

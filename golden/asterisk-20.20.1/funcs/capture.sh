@@ -1,6 +1,8 @@
 #!/bin/bash
 # Re-captures golden/asterisk-20.20.1/funcs/<family>.log from the reference
-# Asterisk 20.20.1 (see golden/README.md): runs compat-configs/funcs with
+# Asterisk 20.20.1 (see golden/README.md): runs the config that holds the
+# family (compat-configs/funcs, or compat-configs/funcs-sip for the SIP
+# ones) with
 #   channel originate Local/s@f-<family> application NoOp
 # and keeps the `full` log lines of the call (its call id, and dial.c's
 # `Called`), date and thread id normalised. The test compares the call's
@@ -8,8 +10,12 @@
 set -eu
 family=$1
 here=$(cd "$(dirname "$0")" && pwd)
-cfg=$(cd "$here/../../../compat-configs/funcs" && pwd)
-[ -f "$cfg/families/$family.conf" ] || { echo "no family $family" >&2; exit 2; }
+cfg=
+for c in funcs funcs-sip; do
+    d=$(cd "$here/../../../compat-configs/$c" && pwd)
+    [ -f "$d/families/$family.conf" ] && cfg=$d
+done
+[ -n "$cfg" ] || { echo "no family $family" >&2; exit 2; }
 cmds=$(mktemp)
 out=$(mktemp)
 keep=$(mktemp)
@@ -19,11 +25,14 @@ printf 'channel originate Local/s@f-%s application NoOp\n#sleep 2\n' "$family" >
 for attempt in 1 2 3; do
     CAPTURE_KEEP=1 flock /tmp/refcapture.lock /work/ref/capture2.sh "$cfg" "$cmds" "$out" 2>"$keep"
     tmp=$(sed -n 's/^capture.sh: temp dir kept: //p' "$keep")
-    # The call's lines, and dial.c's `Called` (logged by another thread,
-    # so it may come before or after the first of them).
+    # The call's messages with their continuation lines, and dial.c's
+    # `Called` (logged by another thread, so it may come before or after
+    # the first of them). DumpChan's unique ids hold the channel's
+    # creation time: masked.
     body=$(sed -E -e 's/^\[[^]]*\] ([A-Z]+)\[[0-9]+\]/[DATE] \1[TID]/' \
-        -e 's/(Channel will hangup at ).*\.$/\1[TIME]./' "$tmp/log/full" |
-        grep -E '\]\[C-|dial\.c: Called')
+        -e 's/(Channel will hangup at ).*\.$/\1[TIME]./' \
+        -e 's/^((UniqueID|LinkedID)= +).*$/\1[ID]/' "$tmp/log/full" |
+        awk '/^\[DATE\] [A-Z]+\[TID\]/ { keep = ($0 ~ /\]\[C-|dial\.c: Called/) } keep')
     # Complete when the first priority run is 1, each step within an
     # extension goes to the next priority unless the step before was a
     # jump, and the run ended.
@@ -48,9 +57,12 @@ sys.exit(0 if ok else 1)' && printf '%s\n' "$body" | grep -q 'Spawn extension\|A
 done
 [ -n "$tmp" ] || { echo "no complete capture" >&2; exit 1; }
 {
-    echo "; Asterisk 20.20.1, logger 'full' channel, compat-configs/funcs running"
+    echo "; Asterisk 20.20.1, logger 'full' channel, compat-configs/${cfg##*/} running"
     echo ";   channel originate Local/s@f-$family application NoOp"
     echo "; Normalised: date -> [DATE], thread id -> [TID], hangup time -> [TIME]."
+    if printf '%s\n' "$body" | grep -q '^UniqueID= '; then
+        echo "; DumpChan's UniqueID and LinkedID -> [ID]."
+    fi
     printf '%s\n' "$body"
 } >"$here/$family.log"
 rm -rf "$tmp" "$cmds" "$out" "$keep"

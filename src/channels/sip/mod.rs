@@ -178,6 +178,23 @@ pub fn aor_contacts(sys: &System, aor: &crate::config::views::pjsip::Aor) -> Vec
     rows
 }
 
+/// A contact's status label and round trip in microseconds, as
+/// `ast_sip_get_contact_status_label` and the contact listings show them.
+pub fn contact_status(
+    aor: &crate::config::views::pjsip::Aor,
+    reach: Option<qualify::Reach>,
+) -> (&'static str, String) {
+    use qualify::Reach;
+    match reach {
+        _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
+        Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
+            ("Reachable", d.as_micros().to_string())
+        }
+        Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
+        Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
+    }
+}
+
 /// What qualify last learnt of a contact that is not registered (a
 /// static one), if it is probed.
 pub fn static_reach(sys: &System, flavor: Flavor, aor: &str, uri: &str) -> Option<qualify::Reach> {

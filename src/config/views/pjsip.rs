@@ -605,6 +605,13 @@ impl PjsipConf {
         self.aors.iter().find(|a| a.name == name)
     }
 
+    /// The endpoint an AOR belongs to: the first that lists it.
+    pub fn aor_endpoint(&self, aor: &str) -> Option<&Endpoint> {
+        self.endpoints
+            .iter()
+            .find(|e| e.aor_names().any(|a| a == aor))
+    }
+
     pub fn auth(&self, name: &str) -> Option<&Auth> {
         self.auths.iter().find(|a| a.name == name)
     }
@@ -897,6 +904,80 @@ impl Aor {
                 ("remove_existing", self.remove_existing.to_string()),
             ],
         )
+    }
+}
+
+/// A `contact` object (res_pjsip keeps registered ones in astdb and
+/// builds one per `contact=` of an AOR), with the fields it prints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub uri: String,
+    pub path: String,
+    /// Unix seconds; 0 for a permanent contact.
+    pub expiration_time: i64,
+    pub qualify_frequency: u32,
+    pub qualify_timeout: f64,
+    pub qualify_2xx_only: bool,
+    pub authenticate_qualify: bool,
+    pub outbound_proxy: String,
+    pub user_agent: String,
+    pub endpoint: String,
+    pub reg_server: String,
+    pub via_addr: String,
+    pub via_port: u16,
+    pub call_id: String,
+    pub prune_on_boot: bool,
+}
+
+impl Contact {
+    /// An AOR's `contact=` URI: sorcery's defaults and the URI only (the
+    /// AOR's qualify settings are not copied to it).
+    pub fn permanent(uri: &str) -> Contact {
+        Contact {
+            uri: uri.to_string(),
+            path: String::new(),
+            expiration_time: 0,
+            qualify_frequency: 0,
+            qualify_timeout: 3.0,
+            qualify_2xx_only: false,
+            authenticate_qualify: false,
+            outbound_proxy: String::new(),
+            user_agent: String::new(),
+            endpoint: String::new(),
+            reg_server: String::new(),
+            via_addr: String::new(),
+            via_port: 0,
+            call_id: String::new(),
+            prune_on_boot: false,
+        }
+    }
+
+    /// Every field with a to-string handler, as sorcery prints it
+    /// (`type` has none). In registration order: callers look fields up
+    /// by name.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let tf = |b: bool| if b { "true" } else { "false" }.to_string();
+        let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+        [
+            ("uri", self.uri.clone()),
+            ("path", self.path.clone()),
+            ("expiration_time", self.expiration_time.to_string()),
+            ("qualify_frequency", self.qualify_frequency.to_string()),
+            ("qualify_timeout", format!("{:.6}", self.qualify_timeout)),
+            ("qualify_2xx_only", tf(self.qualify_2xx_only)),
+            ("authenticate_qualify", yn(self.authenticate_qualify)),
+            ("outbound_proxy", self.outbound_proxy.clone()),
+            ("user_agent", self.user_agent.clone()),
+            ("endpoint", self.endpoint.clone()),
+            ("reg_server", self.reg_server.clone()),
+            ("via_addr", self.via_addr.clone()),
+            ("via_port", self.via_port.to_string()),
+            ("call_id", self.call_id.clone()),
+            ("prune_on_boot", yn(self.prune_on_boot)),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), v))
+        .collect()
     }
 }
 

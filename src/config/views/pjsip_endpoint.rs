@@ -1064,20 +1064,41 @@ impl Endpoint {
     /// (`golden/asterisk-20.20.1/ami/sip_listings.rx`). Options only
     /// present when set, whose place that capture does not show, follow.
     pub fn params_in_field_order(&self) -> Vec<(String, String)> {
-        let mut rest = self.option_values();
         let set_var: Vec<String> = self
             .set_var
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        rest.push(("set_var".into(), set_var.join(",")));
-        let mut out = Vec::with_capacity(rest.len());
+        self.in_field_order(vec![("set_var".into(), set_var.join(","))])
+    }
+
+    /// The object set `ast_sorcery_objectset_create` gives (the list
+    /// handler preferred), in field order: as [`Self::params_in_field_order`]
+    /// but `set_var` listed as one entry per channel variable under its
+    /// own name, or as an empty `set_var` when there are none.
+    pub fn objectset(&self) -> Vec<(String, String)> {
+        if self.set_var.is_empty() {
+            self.in_field_order(vec![("set_var".into(), String::new())])
+        } else {
+            self.in_field_order(self.set_var.clone())
+        }
+    }
+
+    /// Every option but `set_var` in sorcery's field order, `set_var`'s
+    /// entries in its place.
+    fn in_field_order(&self, set_var: Vec<(String, String)>) -> Vec<(String, String)> {
+        let mut rest = self.option_values();
+        let mut out = Vec::with_capacity(rest.len() + set_var.len());
+        let mut set_var = Some(set_var);
         for name in FIELD_ORDER {
-            if let Some(i) = rest.iter().position(|(n, _)| n == name) {
+            if *name == "set_var" {
+                out.extend(set_var.take().unwrap_or_default());
+            } else if let Some(i) = rest.iter().position(|(n, _)| n == name) {
                 out.push(rest.remove(i));
             }
         }
         out.extend(rest);
+        out.extend(set_var.unwrap_or_default());
         out
     }
 

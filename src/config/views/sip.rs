@@ -1230,6 +1230,15 @@ impl RealmAuth {
     }
 }
 
+/// chan_sip's `add_var`: a variable already set (same name, case
+/// sensitive) takes the new value in its place; a new one goes first.
+fn add_chanvar(vars: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match vars.iter_mut().find(|(n, _)| n == name) {
+        Some(v) => v.1 = value.to_string(),
+        None => vars.insert(0, (name.to_string(), value.to_string())),
+    }
+}
+
 /// Reads one `auth=` line into `into`, or warns as chan_sip does.
 fn add_realm_auth(v: &Variable, into: &mut Vec<RealmAuth>, diags: &mut Vec<Diagnostic>) {
     if v.value.is_empty() {
@@ -1884,14 +1893,15 @@ fn parse_peer(
             }
             "setvar" => {
                 if let Some((k, x)) = val.split_once('=') {
-                    p.chanvars.insert(0, (k.to_string(), x.to_string()));
+                    add_chanvar(&mut p.chanvars, k, x);
                 }
             }
             "header" => {
                 headers += 1;
-                p.chanvars.insert(
-                    0,
-                    (format!("__SIPADDHEADERpre{headers:2}"), val.to_string()),
+                add_chanvar(
+                    &mut p.chanvars,
+                    &format!("__SIPADDHEADERpre{headers:2}"),
+                    val,
                 );
             }
             "qualify" => {
@@ -1996,6 +2006,8 @@ impl View for SipConf {
 
 impl SipConf {
     /// The peer (or friend) called `name`, as `sip_find_peer` finds it.
+    /// A peer (or friend) by name: case-sensitive, as chan_sip's
+    /// `find_by_name` (SIP user names are).
     pub fn peer(&self, name: &str) -> Option<&SipPeer> {
         self.peers
             .iter()

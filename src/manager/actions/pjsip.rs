@@ -79,28 +79,9 @@ fn registered_id(aor: &Aor, uri: &str) -> String {
 
 /// The endpoint an AOR belongs to (the first that lists it), else empty.
 fn aor_endpoint(conf: &crate::config::views::pjsip::PjsipConf, aor: &Aor) -> String {
-    conf.endpoints
-        .iter()
-        .find(|e| e.aor_names().any(|a| a == aor.name))
+    conf.aor_endpoint(&aor.name)
         .map(|e| e.name.clone())
         .unwrap_or_default()
-}
-
-/// A registered contact's status label and round trip, as
-/// `ast_sip_get_contact_status_label` and the contact listings show them.
-fn contact_status(
-    aor: &Aor,
-    reach: Option<crate::channels::sip::qualify::Reach>,
-) -> (&'static str, String) {
-    use crate::channels::sip::qualify::Reach;
-    match reach {
-        _ if aor.qualify_frequency == 0 => ("NonQualified", "N/A".to_string()),
-        Some(Reach::Reachable(d)) | Some(Reach::Lagged(d)) => {
-            ("Reachable", d.as_micros().to_string())
-        }
-        Some(Reach::Unreachable) => ("Unreachable", "N/A".to_string()),
-        Some(Reach::Unknown) | None => ("Unknown", "N/A".to_string()),
-    }
 }
 
 /// An AOR's contacts, permanent and registered, `<aor>/<uri>,` each.
@@ -317,7 +298,7 @@ pub fn show_contacts<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         let endpoint = aor_endpoint(conf, aor);
         for c in live {
             let b = &c.binding;
-            let (status, rtt) = contact_status(aor, c.reach);
+            let (status, rtt) = crate::channels::sip::contact_status(aor, c.reach);
             r.item("ContactList", m)
                 .line("ObjectType", "contact")
                 .line("ObjectName", registered_id(aor, &b.uri))
@@ -520,7 +501,7 @@ fn contact_status_detail(
     let opt = |n: &str| param(&params, n);
     let b = &c.binding;
     let expires = crate::core::unix_seconds() + b.remaining(std::time::Instant::now()) as i64;
-    let (status, rtt) = contact_status(aor, c.reach);
+    let (status, rtt) = crate::channels::sip::contact_status(aor, c.reach);
     r.item("ContactStatusDetail", m)
         .line("AOR", &aor.name)
         .line("URI", &b.uri)
