@@ -822,18 +822,24 @@ fn seconds_left(row: &SubscriptionRow) -> u64 {
         .as_secs()
 }
 
-/// The endpoint's caller id as pjsip's listings name it.
-fn endpoint_callerid(sys: &System, endpoint: &str, both: bool) -> String {
-    let loaded = sys.loaded();
-    let Some(e) = loaded.pjsip.endpoint(endpoint) else {
-        return "<none>".into();
-    };
-    let (name, number) = (e.callerid_name.as_deref(), e.callerid_num.as_deref());
-    if both {
-        crate::config::views::callerid::merge(name, number, "<none>")
-    } else {
-        name.or(number).unwrap_or("<none>").to_string()
+/// Writes the entries the `like` pattern matches (all without one) and
+/// returns how many.
+fn write_matching(
+    out: &mut String,
+    entries: impl Iterator<Item = String>,
+    like: &Option<(String, Regex)>,
+) -> usize {
+    let mut count = 0;
+    for entry in entries {
+        if like
+            .as_ref()
+            .is_none_or(|(_, re)| re.search(&entry, false).is_some())
+        {
+            out.push_str(&entry);
+            count += 1;
+        }
     }
+    count
 }
 
 /// "N active subscriptions", with the pattern when there was one.
@@ -849,7 +855,8 @@ fn subscriptions_count(out: &mut String, count: usize, like: &Option<(String, Re
 }
 
 /// `pjsip list subscriptions {inbound|outbound} [like <regex>]`: a line
-/// per subscription (`cli_list_subscriptions_inout`).
+/// per subscription (`cli_list_subscriptions_inout`), the endpoint with
+/// its caller id's name, else its number.
 fn list_subscriptions(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let (rows, like) = match subscription_rows(sys, a, out) {
         Ok(x) => x,
@@ -860,30 +867,23 @@ fn list_subscriptions(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliRes
         "{:<30.30} {:<30.30} {:>6.6} {}",
         "Endpoint/CLI", "Resource/Event", "Expiry", "Call-id"
     );
-    let mut count = 0;
-    for row in &rows {
+    let lines = rows.iter().map(|row| {
+        let (name, number) = crate::channels::sip::endpoint_self_id(sys, &row.endpoint);
         let who = format!(
             "{}/{}",
             row.endpoint,
-            endpoint_callerid(sys, &row.endpoint, false)
+            name.or(number).as_deref().unwrap_or("<none>")
         );
         let what = format!("{}/{}", row.exten, row.event);
-        let line = format!(
+        format!(
             "{:<30.30} {:<30.30} {:>6} {}\n",
             clip(&who, 49),
             clip(&what, 49),
             seconds_left(row),
             row.call_id
-        );
-        if like
-            .as_ref()
-            .is_some_and(|(_, re)| re.search(&line, false).is_none())
-        {
-            continue;
-        }
-        out.push_str(&line);
-        count += 1;
-    }
+        )
+    });
+    let count = write_matching(out, lines, &like);
     out.push('\n');
     subscriptions_count(out, count, &like);
     CliResult::Success
@@ -902,26 +902,19 @@ Resource: <Resource/Event.................................................>\n  \
 Expiry: <Expiry>  <Call-id..............................................>\n\
 ===========================================================================\n\n",
     );
-    let mut count = 0;
-    for row in &rows {
-        let block = format!(
+    let blocks = rows.iter().map(|row| {
+        let (name, number) = crate::channels::sip::endpoint_self_id(sys, &row.endpoint);
+        format!(
             "Endpoint: {}/{}\nResource: {}/{}\n  Expiry: {:>8}  {}\n\n",
             row.endpoint,
-            endpoint_callerid(sys, &row.endpoint, true),
+            crate::config::views::callerid::merge(name.as_deref(), number.as_deref(), "<none>"),
             row.exten,
             row.event,
             seconds_left(row),
             row.call_id
-        );
-        if like
-            .as_ref()
-            .is_some_and(|(_, re)| re.search(&block, false).is_none())
-        {
-            continue;
-        }
-        out.push_str(&block);
-        count += 1;
-    }
+        )
+    });
+    let count = write_matching(out, blocks, &like);
     subscriptions_count(out, count, &like);
     CliResult::Success
 }

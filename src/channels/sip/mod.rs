@@ -62,6 +62,16 @@ pub fn subscriptions(sys: &System, flavor: Flavor) -> Vec<stack::SubscriptionRow
     }
 }
 
+/// A pjsip endpoint's own caller id (`id.self`): its name and number,
+/// each if set.
+pub fn endpoint_self_id(sys: &System, endpoint: &str) -> (Option<String>, Option<String>) {
+    let loaded = sys.loaded();
+    match loaded.pjsip.endpoint(endpoint) {
+        Some(e) => (e.callerid_name.clone(), e.callerid_num.clone()),
+        None => (None, None),
+    }
+}
+
 /// What res_pjsip_pubsub says of a subscription (`sip_subscription_to_ami`
 /// with res_pjsip_exten_state's lines): AMI's InboundSubscriptionDetail
 /// and the CLI's `pjsip show subscription`. The state is the one the
@@ -70,18 +80,9 @@ pub fn subscription_lines(
     sys: &System,
     row: &stack::SubscriptionRow,
 ) -> Vec<(&'static str, String)> {
-    let loaded = sys.loaded();
-    let callerid = loaded
-        .pjsip
-        .endpoint(&row.endpoint)
-        .map(|e| {
-            crate::config::views::callerid::merge(
-                e.callerid_name.as_deref(),
-                e.callerid_num.as_deref(),
-                "Unknown",
-            )
-        })
-        .unwrap_or_else(|| "Unknown".into());
+    let (name, number) = endpoint_self_id(sys, &row.endpoint);
+    let callerid =
+        crate::config::views::callerid::merge(name.as_deref(), number.as_deref(), "Unknown");
     vec![
         ("Role", "Notifier".into()),
         ("Endpoint", row.endpoint.clone()),

@@ -234,23 +234,12 @@ fn xpidf(n: &Notice<'_>) -> Node {
         )
 }
 
-/// `ast_sip_sanitize_xml`: the five XML specials and line breaks as
-/// character references.
+/// `ast_sip_sanitize_xml`: the five XML specials (as `ast_xml_escape`)
+/// and line breaks as character references.
 pub fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '&' => out.push_str("&amp;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' => out.push_str("&#10;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::http::response::xml_escape(s)
+        .replace('\r', "&#13;")
+        .replace('\n', "&#10;")
 }
 
 /// An element as pjlib's XML printer sees it: values go out as given

@@ -87,54 +87,48 @@ impl Task {
             }
             _ => {}
         }
-        let Some(event) = req.headers.get("Event") else {
-            logger.warning(
-                crate::site!(
-                    "res_pjsip_pubsub.c",
-                    1002,
-                    "subscription_get_handler_from_rdata"
-                ),
-                None,
-                &format!(
+        // Which package the Event header names; anything but the two
+        // exten_state serves is refused with pubsub's warning.
+        let header = req.headers.get("Event");
+        let event = header.unwrap_or_default().trim().to_string();
+        let package = event.split(';').next().unwrap_or("").trim().to_string();
+        let unserved = match package.as_str() {
+            "presence" | "dialog" => None,
+            _ if header.is_none() => Some((
+                1002,
+                format!(
                     "Incoming SUBSCRIBE request from {} with no Event header",
                     ep.name
                 ),
+            )),
+            // res_pjsip_mwi would serve it; its NOTIFYs are not built.
+            "message-summary" => Some((
+                1010,
+                format!(
+                    "Mailbox subscription from {} refused: Asterism does not send message-summary NOTIFYs yet",
+                    ep.name
+                ),
+            )),
+            other => Some((
+                1010,
+                format!(
+                    "No registered subscribe handler for event {other} from {}",
+                    ep.name
+                ),
+            )),
+        };
+        if let Some((line, message)) = unserved {
+            logger.warning(
+                crate::site!(
+                    "res_pjsip_pubsub.c",
+                    line,
+                    "subscription_get_handler_from_rdata"
+                ),
+                None,
+                &message,
             );
             self.reply(id, req, 489, "Bad Event", None);
             return;
-        };
-        let package = event.split(';').next().unwrap_or("").trim().to_string();
-        match package.as_str() {
-            "presence" | "dialog" => {}
-            "message-summary" => {
-                // res_pjsip_mwi would serve it; its NOTIFYs are not built.
-                logger.warning(
-                    crate::site!("res_pjsip_pubsub.c", 1010, "subscription_get_handler_from_rdata"),
-                    None,
-                    &format!(
-                        "Mailbox subscription from {} refused: Asterism does not send message-summary NOTIFYs yet",
-                        ep.name
-                    ),
-                );
-                self.reply(id, req, 489, "Bad Event", None);
-                return;
-            }
-            other => {
-                logger.warning(
-                    crate::site!(
-                        "res_pjsip_pubsub.c",
-                        1010,
-                        "subscription_get_handler_from_rdata"
-                    ),
-                    None,
-                    &format!(
-                        "No registered subscribe handler for event {other} from {}",
-                        ep.name
-                    ),
-                );
-                self.reply(id, req, 489, "Bad Event", None);
-                return;
-            }
         }
         let accepts: Vec<&str> = req.headers.get_all("Accept").collect();
         let Some(format) = presence_xml::choose(&accepts, &package) else {
@@ -195,7 +189,7 @@ impl Task {
             queued: false,
             row: 0,
             pj: PjState {
-                event: event.trim().to_string(),
+                event,
                 local_uri: req.uri.to_string(),
                 remote_uri: their_from
                     .as_ref()
