@@ -102,12 +102,22 @@ impl Pbx {
     }
 
     fn start_with(edit: impl FnOnce(&std::path::Path)) -> Pbx {
+        Pbx::start_on("sipcalls", edit)
+    }
+
+    /// On `compat-configs/sipmwi`: sipcalls' callers, phones watching
+    /// mailboxes, and voicemail.
+    fn start_mwi() -> Pbx {
+        Pbx::start_on("sipmwi", |_| {})
+    }
+
+    fn start_on(config: &str, edit: impl FnOnce(&std::path::Path)) -> Pbx {
         let sipp = Command::new("sipp").arg("-v").output();
         assert!(
             sipp.is_ok(),
             "SIPp is needed (Debian package sip-tester; .ci/run installs it)"
         );
-        let dir = common::config_copy("sipcalls");
+        let dir = common::config_copy(config);
         edit(dir.path());
         let (chan_sip, pjsip) = (common::free_udp_port(), common::free_udp_port());
         common::move_ports(
@@ -672,6 +682,120 @@ fn subscriptions_to_a_hint() {
             "{}: log lines",
             v.name
         );
+    });
+}
+
+/// Message-waiting lamps (RFC 3842), on `compat-configs/sipmwi`: a phone
+/// with a mailbox registers and is told of it unasked, out of any dialog
+/// (chan_sip `mailbox=`, pjsip `mailboxes=`; SIPp answers those NOTIFYs
+/// itself, `-aa`), and again when a caller leaves it a message; a second
+/// phone registers, subscribes to `message-summary` (chan_sip
+/// `subscribemwi`, pjsip an AOR's `mailboxes=`), is told of its mailbox
+/// now and of the message left meanwhile, and unsubscribes (`terminated`).
+/// Flows, header names, and each NOTIFY's state headers and body are the
+/// reference's. The drivers run on other ports than the reference's, so
+/// chan_sip's Message-Account names a port where the reference's (on
+/// 5060) named none: that port is dropped from both before comparing.
+#[test]
+fn message_waiting() {
+    both_on(Pbx::start_mwi, |p, v| {
+        let ref_port = if v.name == "chan_sip" { 5060 } else { 5070 };
+        let (mw1, mwp1, mw2, mwp2) = match v.name {
+            "chan_sip" => ("1002", "s3cret1002", "1003", "s3cret1003"),
+            _ => ("2002", "s3cret2002", "2003", "s3cret2003"),
+        };
+        let account_port =
+            regex::Regex::new(r"(?m)^(Message-Account: sip:[^@]*@127\.0\.0\.1):5060$")
+                .expect("regex");
+        let summaries = |trace: &str, log: PathBuf, port: u16| -> Vec<String> {
+            let all = notifies(&log, port, ref_port);
+            let all: Vec<String> = all
+                .into_iter()
+                .map(|n| {
+                    if v.name == "chan_sip" {
+                        account_port.replace_all(&n, "$1").into_owned()
+                    } else {
+                        n
+                    }
+                })
+                .collect();
+            assert!(!all.is_empty(), "{trace}: no NOTIFY in {}", log.display());
+            all
+        };
+        let compare = |trace: &str| {
+            let got = summaries(trace, p.out.path().join(format!("{trace}.sip.log")), v.port);
+            let want = summaries(trace, golden_log(trace), ref_port);
+            assert_eq!(got, want, "{trace}: NOTIFYs differ from Asterisk 20.20.1's");
+        };
+        // Told unasked: at the registration, then of the message.
+        let trace = format!("mwi_unsolicited.{}", v.name);
+        let mut phone = p
+            .run_sh(
+                v,
+                &trace,
+                "mwi_phone",
+                &[
+                    "-key", "user", mw1, "-au", mw1, "-ap", mwp1, "-p", "5063", "-aa", "-d", "9000",
+                ],
+                30,
+            )
+            .spawn()
+            .expect("run.sh mwi_phone");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        p.check(p.uac(
+            v,
+            "mwi_leave1",
+            "voicemail_short_uac",
+            &["-s", &format!("8{mw1}")],
+        ));
+        let code = phone.wait().expect("mwi_phone").code().unwrap_or(-1);
+        p.check((code, trace.clone()));
+        compare(&trace);
+        // Told while subscribed.
+        p.check(p.step(
+            v,
+            "mwi_register",
+            "register_only",
+            &[
+                "-key", "user", mw2, "-key", "expires", "120", "-au", mw2, "-ap", mwp2, "-p",
+                "5064",
+            ],
+        ));
+        let trace = format!("mwi_subscribe.{}", v.name);
+        let mut subscriber = p
+            .run_sh(
+                v,
+                &trace,
+                "mwi_subscribe",
+                &[
+                    "-s", mw2, "-key", "user", mw2, "-au", mw2, "-ap", mwp2, "-p", "5064",
+                ],
+                40,
+            )
+            .spawn()
+            .expect("run.sh mwi_subscribe");
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        p.check(p.uac(
+            v,
+            "mwi_leave2",
+            "voicemail_short_uac",
+            &["-s", &format!("8{mw2}")],
+        ));
+        let code = subscriber
+            .wait()
+            .expect("mwi_subscribe")
+            .code()
+            .unwrap_or(-1);
+        p.check((code, trace.clone()));
+        compare(&trace);
+        p.check(p.step(
+            v,
+            "mwi_unregister",
+            "register_only",
+            &[
+                "-key", "user", mw2, "-key", "expires", "0", "-au", mw2, "-ap", mwp2, "-p", "5064",
+            ],
+        ));
     });
 }
 

@@ -841,6 +841,7 @@ fn notify(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                 transport,
                 uri,
                 content,
+                from_user: None,
             }],
         );
     }

@@ -30,12 +30,35 @@ pub struct MwiState {
 #[derive(Debug, Default)]
 pub struct MwiStates {
     states: Mutex<Vec<MwiState>>,
+    /// Who hears of every published state (the SIP drivers' MWI
+    /// subscriptions): the mailbox's id. A closed receiver is dropped at
+    /// the next publication.
+    watchers: Mutex<Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
 }
 
 impl MwiStates {
     /// The states as they are now.
     pub fn all(&self) -> Vec<MwiState> {
         super::lock(&self.states).clone()
+    }
+
+    /// The last state published for `box@context`, if any was.
+    pub fn get(&self, uniqueid: &str) -> Option<MwiState> {
+        super::lock(&self.states)
+            .iter()
+            .find(|s| s.uniqueid == uniqueid)
+            .cloned()
+    }
+
+    /// Every later publication, by mailbox id.
+    pub fn watch(&self) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        super::lock(&self.watchers).push(tx);
+        rx
+    }
+
+    fn tell_watchers(&self, uniqueid: &str) {
+        super::lock(&self.watchers).retain(|w| w.send(uniqueid.to_string()).is_ok());
     }
 
     fn store(&self, uniqueid: &str, new: u32, old: u32) {
@@ -63,7 +86,8 @@ fn lamp(new: u32) -> DeviceState {
 
 /// `ast_publish_mwi_state_channel`: the state of `box@context` becomes
 /// `new`/`old`, MessageWaiting goes out (with the channel's fields when
-/// a channel left the message), and the `MWI:` device follows.
+/// a channel left the message), the `MWI:` device follows, and the
+/// phones watching the mailbox are told.
 pub fn publish(sys: &System, chan: Option<&Channel>, uniqueid: &str, new: u32, old: u32) {
     sys.pbx.mwi.store(uniqueid, new, old);
     let kind = EventKind::MessageWaiting {
@@ -80,6 +104,7 @@ pub fn publish(sys: &System, chan: Option<&Channel>, uniqueid: &str, new: u32, o
         true,
         Pending::Known(lamp(new)),
     );
+    sys.pbx.mwi.tell_watchers(uniqueid);
 }
 
 /// A state published while the daemon loads, before anyone can listen:

@@ -30,16 +30,18 @@ AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
           malformed register_out dial_auth dial_contacts session_timer session_refresh session_expire
-          session_update subscribe"
+          session_update subscribe mwi"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
 variant() {
     case $1 in
         chan_sip) T=127.0.0.1:5060; U1=1000; P1=s3cret1000; U2=1001; P2=s3cret1001; IPU=1099
-                  TRUNK=620; TU=5000; TP=trunkpass5000 ;;
+                  TRUNK=620; TU=5000; TP=trunkpass5000
+                  MW1=1002; MWP1=s3cret1002; MW2=1003; MWP2=s3cret1003 ;;
         pjsip)    T=127.0.0.1:5070; U1=2000; P1=s3cret2000; U2=2001; P2=s3cret2001; IPU=2099
-                  TRUNK=621; TU=6000; TP=trunkpass6000 ;;
+                  TRUNK=621; TU=6000; TP=trunkpass6000
+                  MW1=2002; MWP1=s3cret2002; MW2=2003; MWP2=s3cret2003 ;;
         *) echo "unknown variant $1" >&2; return 1 ;;
     esac
 }
@@ -138,6 +140,31 @@ steps_subscribe() {
         -key accept application/dialog-info+xml -au "$U2" -ap "$P2" -p 5063
     step subscribe_badevent subscribe_refused -s 1060 -key user "$U2" -key event x-unknown \
         -key accept application/x-unknown -au "$U2" -ap "$P2" -p 5063
+}
+# message waiting (compat-configs/sipmwi): MW1 is told of its mailbox
+# unasked once registered (mwi_phone.xml from 5063, SIPp answering the
+# out-of-dialog NOTIFYs itself) while U1 leaves it a message (8<box>); MW2
+# registers from 5064, subscribes to message-summary and is told of the
+# message U1 leaves it, then unsubscribes and unregisters.
+config_mwi=$repo/compat-configs/sipmwi
+steps_mwi() {
+    local pid
+    "$scen/run.sh" -o "$work/out" -n "mwi_unsolicited.$V" mwi_phone "$T" -key user "$MW1" \
+        -au "$MW1" -ap "$MWP1" -p 5063 -aa -d 9000 &
+    pid=$!
+    echo "  mwi_unsolicited.$V: sipp $T -sf mwi_phone.xml -key user $MW1 -p 5063 -aa -d 9000 (background)" >&2
+    sleep 1
+    uac mwi_leave1 voicemail_short_uac -s "8$MW1"
+    wait $pid || failed=1
+    step mwi_register register_only -key user "$MW2" -key expires 120 -au "$MW2" -ap "$MWP2" -p 5064
+    "$scen/run.sh" -o "$work/out" -n "mwi_subscribe.$V" mwi_subscribe "$T" -s "$MW2" -key user "$MW2" \
+        -au "$MW2" -ap "$MWP2" -p 5064 &
+    pid=$!
+    echo "  mwi_subscribe.$V: sipp $T -sf mwi_subscribe.xml -s $MW2 -key user $MW2 -p 5064 (background)" >&2
+    sleep 1
+    uac mwi_leave2 voicemail_short_uac -s "8$MW2"
+    wait $pid || failed=1
+    step mwi_unregister register_only -key user "$MW2" -key expires 0 -au "$MW2" -ap "$MWP2" -p 5064
 }
 steps_dial()   { two_party dial dial_uas dial_uac; }
 steps_cancel() { two_party cancel cancel_uas cancel_uac; }

@@ -6,6 +6,7 @@
 
 pub mod callheaders;
 pub mod endpoint;
+pub mod mwi;
 pub mod notify;
 pub mod outbound;
 pub mod presence_xml;
@@ -73,7 +74,7 @@ pub fn endpoint_self_id(sys: &System, endpoint: &str) -> (Option<String>, Option
 }
 
 /// What res_pjsip_pubsub says of a subscription (`sip_subscription_to_ami`
-/// with res_pjsip_exten_state's lines): AMI's InboundSubscriptionDetail
+/// with res_pjsip_exten_state's or res_pjsip_mwi's lines): AMI's InboundSubscriptionDetail
 /// and the CLI's `pjsip show subscription`. The state is the one the
 /// last change of the hint brought, `Unknown` before one.
 pub fn subscription_lines(
@@ -83,19 +84,29 @@ pub fn subscription_lines(
     let (name, number) = endpoint_self_id(sys, &row.endpoint);
     let callerid =
         crate::config::views::callerid::merge(name.as_deref(), number.as_deref(), "Unknown");
-    vec![
+    let mut lines = vec![
         ("Role", "Notifier".into()),
         ("Endpoint", row.endpoint.clone()),
         ("Callid", row.call_id.clone()),
         ("State", "ACTIVE".into()),
         ("Callerid", callerid),
-        ("SubscriptionType", "extension_state".into()),
-        ("Extension", row.exten.clone()),
-        (
-            "ExtensionStates",
-            row.last_change.map_or("Unknown", |s| s.as_str()).into(),
-        ),
-    ]
+    ];
+    // The notifier's own lines: res_pjsip_mwi's or res_pjsip_exten_state's.
+    match &row.mailboxes {
+        Some(boxes) => {
+            lines.push(("SubscriptionType", "mwi".into()));
+            lines.push(("Mailboxes", boxes.clone()));
+        }
+        None => {
+            lines.push(("SubscriptionType", "extension_state".into()));
+            lines.push(("Extension", row.exten.clone()));
+            lines.push((
+                "ExtensionStates",
+                row.last_change.map_or("Unknown", |s| s.as_str()).into(),
+            ));
+        }
+    }
+    lines
 }
 
 /// chan_sip's dialogs as its task last saw them (`sip show channels`);

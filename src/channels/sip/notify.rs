@@ -22,6 +22,9 @@ pub struct Notify {
     pub uri: String,
     /// What it says after `Subscription-State: terminated`.
     pub content: Content,
+    /// pjsip: the From user in place of the contact's (res_pjsip_mwi's
+    /// `mwi_from_user`).
+    pub from_user: Option<String>,
 }
 
 /// The headers and body made of the items.
@@ -279,15 +282,9 @@ pub fn pjsip_default_outbound(sys: &System) -> Option<String> {
     let loaded = sys.loaded();
     let name = loaded
         .pjsip
-        .others
-        .iter()
-        .filter(|o| o.kind == "global")
-        .flat_map(|o| o.options.iter())
-        .filter(|(n, _)| n == "default_outbound_endpoint")
-        .map(|(_, v)| v.clone())
-        .next_back()
-        .unwrap_or_else(|| "default_outbound_endpoint".to_string());
-    loaded.pjsip.endpoint(&name).map(|e| e.name.clone())
+        .global_option("default_outbound_endpoint")
+        .unwrap_or("default_outbound_endpoint");
+    loaded.pjsip.endpoint(name).map(|e| e.name.clone())
 }
 
 /// Where a NOTIFY to an arbitrary URI goes (its host must be an address).

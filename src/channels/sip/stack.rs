@@ -41,6 +41,7 @@ use crate::sip::timer::{self, Asked, Decision};
 use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transactions, Transport};
 
 // What the manager and the CLI ask the task to send (NOTIFY, qualify).
+mod mwi;
 mod oob;
 // Extension-state subscriptions (BLF, presence): the dialogs, chan_sip's
 // checks and NOTIFYs, and pjsip's.
@@ -129,6 +130,9 @@ pub struct SubscriptionRow {
     pub expires_at: std::time::Instant,
     /// The state the last change of the hint brought; none before one.
     pub last_change: Option<crate::core::devicestate::ExtensionState>,
+    /// A message-summary subscription's mailboxes (comma-joined); None
+    /// for a hint's.
+    pub mailboxes: Option<String>,
 }
 
 /// What `sip show channels` shows of one dialog.
@@ -398,6 +402,7 @@ impl SipStack {
             subs: subscribe::Subscriptions::new(subscriptions),
             // Only chan_sip serves extension-state subscriptions.
             hints: Some(sys.pbx.devstates.watch_hints()),
+            mailboxes: Some(sys.pbx.mwi.watch()),
         };
         drop(loaded);
         tokio::spawn(task.run(rx, conn_rx));
@@ -833,6 +838,8 @@ struct Task {
     /// Extension-state subscriptions, and the hint changes they follow.
     subs: subscribe::Subscriptions,
     hints: Option<mpsc::UnboundedReceiver<crate::core::devicestate::HintChange>>,
+    /// Mailboxes whose state was published (message-waiting NOTIFYs).
+    mailboxes: Option<mpsc::UnboundedReceiver<String>>,
 }
 
 /// Drives a channel's answer/hangup/indicate into the task.
@@ -959,6 +966,7 @@ impl Task {
         let mut buf = vec![0u8; 65536];
         self.qualify_static_contacts();
         self.announce_restored();
+        self.mwi_at_start();
         loop {
             let wake = self
                 .tx
@@ -980,7 +988,8 @@ impl Task {
                 }
                 Some(ev) = conn_events.recv() => self.conn_event(ev),
                 Some(cmd) = commands.recv() => self.command(cmd).await,
-                Some(change) = recv_hint(self.hints.as_mut()) => self.hint_changed(change),
+                Some(change) = recv_next(self.hints.as_mut()) => self.hint_changed(change),
+                Some(mailbox) = recv_next(self.mailboxes.as_mut()) => self.mailbox_changed(&mailbox),
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                     self.tx.handle(Instant::now(), Input::Timeout);
                 }
@@ -2393,6 +2402,7 @@ impl Task {
                 self.log_registration(&ep, &aor, &changes);
                 self.registration_events(&ep, &aor, &changes);
                 self.qualify_registration(&ep, &aor, &changes);
+                self.mwi_after_register(&ep, &aor, &changes);
             }
             Err(status) => self.reject(id, &req, status),
         }
@@ -3852,17 +3862,15 @@ pub struct Listen {
     pub tcp: Option<SocketAddr>,
 }
 
-/// A datagram from the UDP socket; never, when the stack has none.
-/// The next hint change, for a task that watches hints (else never).
-async fn recv_hint(
-    rx: Option<&mut mpsc::UnboundedReceiver<crate::core::devicestate::HintChange>>,
-) -> Option<crate::core::devicestate::HintChange> {
+/// The next item of an optional channel (never, without one).
+async fn recv_next<T>(rx: Option<&mut mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }
 
+/// A datagram from the UDP socket; never, when the stack has none.
 async fn recv_udp(
     socket: Option<&UdpSocket>,
     buf: &mut [u8],

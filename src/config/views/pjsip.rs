@@ -211,6 +211,10 @@ pub struct Aor {
     pub default_expiration: u32,
     pub minimum_expiration: u32,
     pub maximum_expiration: u32,
+    /// `mailboxes=`: served to a message-summary SUBSCRIBE (as written).
+    pub mailboxes: String,
+    /// `voicemail_extension=`: the Message-Account of those NOTIFYs.
+    pub voicemail_extension: String,
     /// Every option as written (name lower-cased), for the options only
     /// listed, not used.
     #[serde(skip)]
@@ -330,6 +334,14 @@ fn parse_endpoint(
             );
             return None;
         }
+        if v.name.eq_ignore_ascii_case("incoming_mwi_mailbox") && !v.value.trim().is_empty() {
+            line_note(
+                diags,
+                Severity::Notice,
+                v,
+                "'incoming_mwi_mailbox': message-waiting NOTIFYs from the endpoint are not taken in by Asterism; ignored".into(),
+            );
+        }
         if v.name.eq_ignore_ascii_case("moh_passthrough") && e.moh_passthrough {
             line_note(
                 diags,
@@ -388,6 +400,8 @@ fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
         default_expiration: 3600,
         minimum_expiration: 60,
         maximum_expiration: 7200,
+        mailboxes: String::new(),
+        voicemail_extension: String::new(),
         options: raw_options(cat),
     };
     for v in &cat.variables {
@@ -409,6 +423,8 @@ fn parse_aor(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> Aor {
                 set_parsed(diags, v, &mut a.qualify_frequency, "a non-negative integer")
             }
             "remove_existing" => a.remove_existing = crate::config::is_true(&v.value),
+            "mailboxes" => a.mailboxes = v.value.clone(),
+            "voicemail_extension" => a.voicemail_extension = v.value.clone(),
             "default_expiration" => set_parsed(
                 diags,
                 v,
@@ -597,6 +613,18 @@ impl PjsipConf {
 }
 
 impl PjsipConf {
+    /// An option of the `type=global` object, as written (the last one
+    /// when repeated).
+    pub fn global_option(&self, name: &str) -> Option<&str> {
+        self.others
+            .iter()
+            .filter(|o| o.kind == "global")
+            .flat_map(|o| o.options.iter())
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .next_back()
+    }
+
     pub fn endpoint(&self, name: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.name == name)
     }

@@ -577,6 +577,9 @@ pub struct PeerSettings {
     pub qualifyfreq_ms: i64,
     pub call_limit: i64,
     pub vmexten: String,
+    /// `mwi_from`: the From user of message-waiting NOTIFYs (none: the
+    /// default caller id).
+    pub mwi_from: String,
     /// `qualify=`: 0 when off, else the max round trip in ms.
     pub qualify_ms: i64,
     /// Seconds between keepalives; 0 is off.
@@ -654,6 +657,7 @@ impl Default for PeerSettings {
             qualifyfreq_ms: 60_000,
             call_limit: 0,
             vmexten: "asterisk".into(),
+            mwi_from: String::new(),
             qualify_ms: 0,
             keepalive: 0,
             tonezone: String::new(),
@@ -939,6 +943,7 @@ fn apply_peer_values(s: &mut PeerSettings, v: &Variable, diags: &mut Vec<Diagnos
             }
         },
         "vmexten" => s.vmexten = val.to_string(),
+        "mwi_from" => s.mwi_from = val.to_string(),
         "keepalive" => s.keepalive = parse_keepalive(diags, v),
         "session-timers" => match val.to_ascii_lowercase().as_str() {
             "accept" => s.session_timers = SessionTimers::Accept,
@@ -1505,6 +1510,7 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
                 "the ringing caller's identity in dialog NOTIFYs (BLF pickup)"
             }
             "notifyhold" if is_true(&v.value) => "held calls putting a peer's device on hold",
+            "mwi" => "subscribing to a mailbox on another server (mwi =>)",
             _ => continue,
         };
         super::line_note(
@@ -1838,12 +1844,6 @@ fn parse_peer(
             "parkinglot" => p.parkinglot = val.to_string(),
             "rtp_engine" => p.settings.rtp_engine = val.to_string(),
             "mailbox" => {
-                super::line_note(
-                    diags,
-                    Severity::Notice,
-                    v,
-                    "'mailbox': message-waiting NOTIFYs (MWI) are not supported by Asterism; the mailbox is only listed".into(),
-                );
                 for m in val.split(',').map(str::trim).filter(|m| !m.is_empty()) {
                     if !p.mailboxes.iter().any(|x| x == m) {
                         p.mailboxes.push(m.to_string());

@@ -106,6 +106,7 @@ pub fn send_to_endpoint(sys: &crate::core::System, name: &str, content: Content)
             transport,
             uri,
             content: content.clone(),
+            from_user: None,
         })
         .collect();
     notify::send(sys, Flavor::Pjsip, notifies);
@@ -140,6 +141,7 @@ pub fn send_to_uri(sys: &crate::core::System, uri: &str, content: Content) {
                 transport: crate::sip::transaction::Transport::Udp,
                 uri: uri.trim_matches(['<', '>']).to_string(),
                 content,
+                from_user: None,
             }],
         );
     } else {

@@ -368,6 +368,7 @@ pub fn sip_notify<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 transport,
                 uri,
                 content,
+                from_user: None,
             }],
         );
         Flow::Reply(Reply::ack(m, "Notify Sent"))

@@ -59,8 +59,12 @@ impl Task {
                     name: "rport".into(),
                     value: None,
                 });
+                let from = match &n.from_user {
+                    Some(u) => format!("<sip:{u}@{}>", uri.host),
+                    None => party.clone(),
+                };
                 h.push("Via", via.to_string());
-                h.push("From", format!("{party};tag={tag}"));
+                h.push("From", format!("{from};tag={tag}"));
                 h.push("To", party);
                 let user = uri.user.clone().unwrap_or_default();
                 h.push("Contact", format!("<sip:{user}@{local}>"));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::super::presence_xml::{self, Notice, Ringing};
 use super::super::subscribe;
-use super::subscribe::{PjState, Subscription};
+use super::subscribe::{PjState, Subscription, Watched};
 use super::{Flavor, Task, Transport, random_u64, transport_of};
 use crate::channels::ChanState;
 use crate::channels::party::{Caller, Connected};
@@ -93,19 +93,11 @@ impl Task {
         let event = header.unwrap_or_default().trim().to_string();
         let package = event.split(';').next().unwrap_or("").trim().to_string();
         let unserved = match package.as_str() {
-            "presence" | "dialog" => None,
+            "presence" | "dialog" | "message-summary" => None,
             _ if header.is_none() => Some((
                 1002,
                 format!(
                     "Incoming SUBSCRIBE request from {} with no Event header",
-                    ep.name
-                ),
-            )),
-            // res_pjsip_mwi would serve it; its NOTIFYs are not built.
-            "message-summary" => Some((
-                1010,
-                format!(
-                    "Mailbox subscription from {} refused: Asterism does not send message-summary NOTIFYs yet",
                     ep.name
                 ),
             )),
@@ -131,22 +123,46 @@ impl Task {
             return;
         }
         let accepts: Vec<&str> = req.headers.get_all("Accept").collect();
-        let Some(format) = presence_xml::choose(&accepts, &package) else {
-            self.reply(id, req, 489, "Bad Event", None);
-            return;
-        };
         let resource = req.uri.user.clone().unwrap_or_default();
-        let Some(hint) = devicestate::hint_of(&self.sys, &context, &resource) else {
-            logger.notice(
-                crate::site!("res_pjsip_exten_state.c", 429, "new_subscribe"),
-                None,
-                &format!(
-                    "Endpoint '{}' state subscription failed: Extension '{resource}' does not exist in context '{context}' or has no associated hint",
-                    ep.name
-                ),
-            );
-            self.reply(id, req, 404, "Not Found", None);
-            return;
+        let (watched, laststate) = if package == super::super::mwi::EVENT {
+            let summary = accepts.is_empty()
+                || accepts
+                    .iter()
+                    .flat_map(|a| a.split(','))
+                    .any(|a| a.trim().eq_ignore_ascii_case(super::super::mwi::MEDIA_TYPE));
+            if !summary {
+                self.reply(id, req, 489, "Bad Event", None);
+                return;
+            }
+            match self.pjsip_mailbox_resource(&ep.name, req) {
+                Ok(w) => (w, devicestate::ExtensionState::Idle),
+                Err(status) => {
+                    let reason = self.flavor.reason(status).to_string();
+                    self.reply(id, req, status, &reason, None);
+                    return;
+                }
+            }
+        } else {
+            let Some(format) = presence_xml::choose(&accepts, &package) else {
+                self.reply(id, req, 489, "Bad Event", None);
+                return;
+            };
+            let Some(hint) = devicestate::hint_of(&self.sys, &context, &resource) else {
+                logger.notice(
+                    crate::site!("res_pjsip_exten_state.c", 429, "new_subscribe"),
+                    None,
+                    &format!(
+                        "Endpoint '{}' state subscription failed: Extension '{resource}' does not exist in context '{context}' or has no associated hint",
+                        ep.name
+                    ),
+                );
+                self.reply(id, req, 404, "Not Found", None);
+                return;
+            };
+            (
+                Watched::Hint(format),
+                devicestate::extension_state(&self.sys, &hint),
+            )
         };
         let expiry = asked.map_or(PACKAGE_EXPIRES, |e| {
             u32::try_from(e).map_or(PACKAGE_EXPIRES, |e| e.min(PACKAGE_EXPIRES))
@@ -175,7 +191,7 @@ impl Task {
             our_contact: format!("sip:{local}"),
             context,
             exten: resource,
-            format,
+            watched,
             endpoint: ep.name.clone(),
             spent_nonce: String::new(),
             expires_at: Instant::now() + Duration::from_secs(u64::from(expiry)),
@@ -184,7 +200,7 @@ impl Task {
             // pjsip's dialog starts its own CSeq at random (`pj_rand() &
             // 0x7FFF`).
             cseq: (random_u64() & 0x7fff) as u32,
-            laststate: devicestate::extension_state(&self.sys, &hint),
+            laststate,
             pending: None,
             queued: false,
             row: 0,
@@ -249,12 +265,19 @@ impl Task {
                 sub.laststate,
                 devicestate::ExtensionState::Ringing | devicestate::ExtensionState::InUseRinging
             );
-            if fresh && sub.format == subscribe::Format::DialogInfo && rings {
+            if fresh && sub.watched == Watched::Hint(subscribe::Format::DialogInfo) && rings {
                 devicestate::hint_of(&self.sys, &sub.context, &sub.exten)
                     .and_then(|hint| self.ringing_call(&hint))
             } else {
                 None
             }
+        };
+        let summary = match &self.subs.by_dialog.get(key)?.watched {
+            Watched::Mailboxes { boxes, account } => {
+                let (new, old) = super::mwi::mailbox_counts(&self.sys, boxes);
+                Some(super::super::mwi::body(new, old, account.as_deref(), true))
+            }
+            Watched::Hint(_) => None,
         };
         let mut via = self.via_on(transport);
         via.params.0.push(crate::sip::uri::Param {
@@ -263,10 +286,13 @@ impl Task {
         });
         let sub = self.subs.by_dialog.get_mut(key)?;
         let uri = sub.contact_uri()?;
-        if fresh || sub.pj.body.is_empty() {
+        if let Some(summary) = summary.filter(|_| fresh || sub.pj.body.is_empty()) {
+            sub.pj.body = summary;
+        } else if let (Some(format), true) = (sub.watched.format(), fresh || sub.pj.body.is_empty())
+        {
             let atom_id = crate::core::random_uuid();
             sub.pj.body = presence_xml::body(
-                sub.format,
+                format,
                 &Notice {
                     state: sub.laststate,
                     exten: &sub.exten,
@@ -301,7 +327,7 @@ impl Task {
         h.push("Allow-Events", "message-summary, presence, dialog, refer");
         h.push("Max-Forwards", "70");
         h.push("User-Agent", Flavor::Pjsip.user_agent());
-        h.push("Content-Type", sub.format.media_type());
+        h.push("Content-Type", sub.watched.media_type());
         req.body = sub.pj.body.clone().into_bytes();
         Some((req, sub.target))
     }

@@ -46,7 +46,7 @@ pub(super) struct Subscription {
     pub(super) our_contact: String,
     pub(super) context: String,
     pub(super) exten: String,
-    pub(super) format: Format,
+    pub(super) watched: Watched,
     pub(super) endpoint: String,
     /// The nonce that proved the last SUBSCRIBE: chan_sip takes a nonce
     /// once, a refresh with it is challenged again as stale.
@@ -67,6 +67,45 @@ pub(super) struct Subscription {
     /// watched resource's URI, the subscriber's (as a From prints it)
     /// and the local host, and the last body sent.
     pub(super) pj: PjState,
+}
+
+/// What a subscription watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Watched {
+    /// An extension's hint, told in a body format.
+    Hint(Format),
+    /// Mailboxes (`box@context`), told as message summaries, with the
+    /// Message-Account pjsip names in them (chan_sip works its own out
+    /// at each NOTIFY).
+    Mailboxes {
+        boxes: Vec<String>,
+        account: Option<String>,
+    },
+}
+
+impl Watched {
+    /// The event package it is told in.
+    pub(super) fn event(&self) -> &'static str {
+        match self {
+            Watched::Hint(f) => f.event(),
+            Watched::Mailboxes { .. } => super::super::mwi::EVENT,
+        }
+    }
+
+    pub(super) fn media_type(&self) -> &'static str {
+        match self {
+            Watched::Hint(f) => f.media_type(),
+            Watched::Mailboxes { .. } => super::super::mwi::MEDIA_TYPE,
+        }
+    }
+
+    /// The hint's body format, for a hint.
+    pub(super) fn format(&self) -> Option<Format> {
+        match self {
+            Watched::Hint(f) => Some(*f),
+            Watched::Mailboxes { .. } => None,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -111,10 +150,14 @@ impl Subscriptions {
                 exten: sub.exten.clone(),
                 event: match sub.pj.event.split(';').next() {
                     Some(e) if !e.is_empty() => e.trim().to_string(),
-                    _ => sub.format.event().to_string(),
+                    _ => sub.watched.event().to_string(),
                 },
                 expires_at: sub.expires_at,
                 last_change: None,
+                mailboxes: match &sub.watched {
+                    Watched::Mailboxes { boxes, .. } => Some(boxes.join(",")),
+                    Watched::Hint(_) => None,
+                },
             },
         );
         self.by_dialog.insert(key, sub);
@@ -222,7 +265,7 @@ impl Task {
         match package.as_str() {
             "presence" | "dialog" => {}
             "message-summary" => {
-                self.mailbox_subscription(id, req, &ep.name);
+                self.chan_sip_mailbox_subscription(id, req, from, &ep.name, spent_nonce);
                 return;
             }
             _ => {
@@ -291,7 +334,7 @@ impl Task {
             our_contact: format!("sip:{exten}@{local}"),
             context,
             exten,
-            format,
+            watched: Watched::Hint(format),
             endpoint: ep.name.clone(),
             spent_nonce,
             expires_at: Instant::now() + Duration::from_secs(u64::from(expiry)),
@@ -311,7 +354,7 @@ impl Task {
 
     /// The SUBSCRIBE's Expires within `subminexpiry`/`submaxexpiry`
     /// (`defaultexpiry` without one); too short a one is refused with 423.
-    fn subscription_expiry(
+    pub(super) fn subscription_expiry(
         &mut self,
         id: TransactionId,
         req: &Request,
@@ -462,36 +505,6 @@ impl Task {
         self.accept_subscription(id, req, &key, true);
     }
 
-    /// A mailbox subscription (`message-summary`): a peer without a
-    /// mailbox is told so; one with mailboxes would need chan_sip's MWI
-    /// NOTIFYs, which are not built, so it is refused as an event
-    /// package Asterism does not serve, and the log says why.
-    fn mailbox_subscription(&mut self, id: TransactionId, req: &Request, peer: &str) {
-        let has_mailbox = self
-            .sys
-            .loaded()
-            .sip
-            .peer(peer)
-            .is_some_and(|p| !p.mailboxes.is_empty());
-        if has_mailbox {
-            self.reply(id, req, 489, "Bad Event", None);
-            self.sys.pbx.logger.warning(
-                crate::site!("chan_sip.c", 28849, "handle_request_subscribe"),
-                None,
-                &format!(
-                    "Mailbox subscription from peer {peer} refused: Asterism does not send message-summary NOTIFYs yet"
-                ),
-            );
-        } else {
-            self.reply(id, req, 404, "Not found (no mailbox)", None);
-            self.sys.pbx.logger.notice(
-                crate::site!("chan_sip.c", 28849, "handle_request_subscribe"),
-                None,
-                &format!("Received SIP subscribe for peer without mailbox: {peer}"),
-            );
-        }
-    }
-
     /// A hint changed: every subscription to it hears (or queues) the new
     /// state, as `extensionstate_update` does for a callback.
     pub(super) fn hint_changed(&mut self, change: HintChange) {
@@ -499,7 +512,11 @@ impl Task {
             .subs
             .by_dialog
             .iter()
-            .filter(|(_, s)| s.context == change.context && s.exten == change.exten)
+            .filter(|(_, s)| {
+                matches!(s.watched, Watched::Hint(_))
+                    && s.context == change.context
+                    && s.exten == change.exten
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for key in keys {
@@ -546,13 +563,19 @@ impl Task {
     }
 
     /// The NOTIFY of a subscription's last state, in the driver's form.
-    fn send_state(&mut self, key: &(String, String), fresh: bool) {
-        let Some(transport) = self.subs.by_dialog.get(key).map(|s| s.transport) else {
+    pub(super) fn send_state(&mut self, key: &(String, String), fresh: bool) {
+        let Some((transport, mailboxes)) = self
+            .subs
+            .by_dialog
+            .get(key)
+            .map(|s| (s.transport, matches!(s.watched, Watched::Mailboxes { .. })))
+        else {
             return;
         };
-        let req = match self.flavor {
-            Flavor::ChanSip => self.chan_sip_notify(key, transport),
-            Flavor::Pjsip => self.pjsip_notify(key, transport, fresh),
+        let req = match (self.flavor, mailboxes) {
+            (Flavor::ChanSip, false) => self.chan_sip_notify(key, transport),
+            (Flavor::ChanSip, true) => self.mwi_subscription_notify(key, transport),
+            (Flavor::Pjsip, _) => self.pjsip_notify(key, transport, fresh),
         };
         let Some((req, target)) = req else {
             return;
@@ -592,7 +615,7 @@ impl Task {
         let sub = self.subs.by_dialog.get_mut(key)?;
         let uri = sub.contact_uri()?;
         let body = subscribe::body(
-            sub.format,
+            sub.watched.format()?,
             &Notice {
                 state: sub.laststate,
                 exten: &sub.exten,
@@ -627,13 +650,13 @@ impl Task {
                 "terminated;reason=timeout"
             },
         );
-        h.push("Event", sub.format.event());
-        h.push("Content-Type", sub.format.media_type());
+        h.push("Event", sub.watched.event());
+        h.push("Content-Type", sub.watched.media_type());
         req.body = body.into_bytes();
         Some((req, sub.target))
     }
 
-    fn forget_subscription(&mut self, key: &(String, String)) {
+    pub(super) fn forget_subscription(&mut self, key: &(String, String)) {
         if let Some(sub) = self.subs.remove(key)
             && let Some(tx) = sub.pending
         {
