@@ -3072,6 +3072,15 @@ fn queue_run(name: &str) {
         );
         let got = queue_log_hold_mask(queue_log_lines(&dir.join(format!("{name}.queue_log"))));
         assert_eq!(want, got, "{name}: queue_log");
+        let golden_log = golden_dir().join(format!("{name}.messages.log"));
+        if golden_log.exists() {
+            let read = |p: &Path| call_log_lines(&std::fs::read_to_string(p).unwrap_or_default());
+            assert_eq!(
+                read(&golden_log),
+                read(&dir.join(format!("{name}.messages.log"))),
+                "{name}: the call's log lines"
+            );
+        }
         return;
     }
     let played = play_scenario(&golden_dir(), name);
