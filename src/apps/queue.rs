@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::dial::{self, Connected};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::channels::{ChanState, Channel, Indication};
-use crate::config::views::queues::Strategy;
+use crate::config::views::queues::{Queue as QueueCfg, Strategy};
 use crate::core::devicestate::{DeviceState, device_state};
 use crate::queue::strategy::{Candidate, pick};
 use crate::queue::{self, Entry, Res, log::queue_log, publish_call};
@@ -115,6 +115,9 @@ enum Left {
     TimeoutCycle,
     /// QueueWithdrawCaller took it out (WITHDRAW), with its info.
     Withdraw(String),
+    /// The caller dialled an extension of the queue's `context`
+    /// (EXITWITHKEY); the channel is already sent there.
+    Key(String),
 }
 
 async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
@@ -244,10 +247,20 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 super::moh::moh_start(ctx, (!moh_class.is_empty()).then_some(moh_class.as_str()));
         }
     };
+    let mut w = Waiter::new(&cfg, start_secs);
     start_waiting(ctx);
 
     let mut tries = 0usize;
     let mut linpos = 0usize;
+    // An announcement's outcome: 0 on, a digit that was a valid exit,
+    // or -1 (hung up).
+    let heard = |res: i32, w: &Waiter| -> Option<Left> {
+        match res {
+            0 => None,
+            r if r > 0 => Some(Left::Key(w.digits.clone())),
+            _ => Some(Left::Abandon),
+        }
+    };
     let outcome: Result<Option<AppResult>, Left> = 'main: loop {
         // wait_our_turn: first in line (or within autofill's reach).
         loop {
@@ -267,42 +280,81 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             if let Some(info) = withdraw {
                 break 'main Err(Left::Withdraw(info));
             }
+            if is_our_turn(sys, &qname, &chan) {
+                break;
+            }
             if expired() {
                 break 'main Err(Left::Timeout);
             }
-            let (turn, empty) = sys
+            let empty = sys
                 .queues
                 .with_queue(sys, &qname, |q| {
-                    let pos = q
-                        .callers
-                        .iter()
-                        .position(|e| Arc::ptr_eq(&e.chan, &chan))
-                        .map(|p| p + 1)
-                        .unwrap_or(1);
-                    let idle = q
-                        .members
-                        .iter()
-                        .filter(|m| {
-                            !m.paused
-                                && matches!(
-                                    device_state(sys, &m.state_interface),
-                                    DeviceState::NotInUse | DeviceState::Unknown
-                                )
-                        })
-                        .count();
-                    let turn = pos == 1 || (q.cfg.autofill && pos <= idle);
-                    let empty = q.cfg.leavewhenempty != 0
-                        && !q.has_usable_member(sys, q.cfg.leavewhenempty);
-                    (turn, empty)
+                    q.cfg.leavewhenempty != 0 && !q.has_usable_member(sys, q.cfg.leavewhenempty)
                 })
-                .unwrap_or((true, false));
+                .unwrap_or(false);
             if empty {
                 break 'main Err(Left::LeaveEmpty);
             }
-            if turn {
-                break;
+            let a = current_cfg(sys, &qname, &cfg).announcements.clone();
+            if a.frequency != 0 {
+                let res = say_position(ctx, &qname, &mut w, ringing, &start_waiting).await;
+                if let Some(left) = heard(res, &w) {
+                    break 'main Err(left);
+                }
             }
-            let _ = chan.sleep(Duration::from_secs(1)).await;
+            if expired() {
+                break 'main Err(Left::Timeout);
+            }
+            if a.periodic_frequency != 0 {
+                let res = say_periodic(ctx, &qname, &mut w, ringing, &start_waiting).await;
+                if let Some(left) = heard(res, &w) {
+                    break 'main Err(left);
+                }
+            }
+            if expired() {
+                break 'main Err(Left::Timeout);
+            }
+            // RECHECK: a second, during which a digit may take the caller
+            // out through the queue's context.
+            let res = wait_digit(ctx, &mut w, Duration::from_secs(1)).await;
+            if let Some(left) = heard(res, &w) {
+                break 'main Err(left);
+            }
+            if expired() {
+                break 'main Err(Left::Timeout);
+            }
+        }
+        // The head of the line: announcements only with
+        // `announce-to-first-user`.
+        let withdrawn = sys
+            .queues
+            .with_queue(sys, &qname, |q| {
+                q.callers
+                    .iter()
+                    .find(|e| Arc::ptr_eq(&e.chan, &chan))
+                    .and_then(|e| e.withdraw.clone())
+            })
+            .flatten();
+        if let Some(info) = withdrawn {
+            break Err(Left::Withdraw(info));
+        }
+        if expired() {
+            break Err(Left::Timeout);
+        }
+        let a = current_cfg(sys, &qname, &cfg).announcements.clone();
+        if a.to_first_user {
+            if a.frequency != 0 {
+                let res = say_position(ctx, &qname, &mut w, ringing, &start_waiting).await;
+                if let Some(left) = heard(res, &w) {
+                    break Err(left);
+                }
+            }
+            if a.periodic_frequency != 0 {
+                let res = say_periodic(ctx, &qname, &mut w, ringing, &start_waiting).await;
+                if let Some(left) = heard(res, &w) {
+                    break Err(left);
+                }
+            }
         }
         if expired() {
             break Err(Left::Timeout);
@@ -343,10 +395,12 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             break Err(Left::Timeout);
         }
         // wait_a_bit: the whole `retry` before the next round, even past
-        // the expiry (checked after it).
+        // the expiry (checked after it); a digit may leave through the
+        // queue's context.
         let wait = Duration::from_secs(cfg.retry.max(0) as u64);
-        if chan.sleep(wait).await.is_err() && chan.check_hangup() {
-            break Err(Left::Abandon);
+        let res = wait_digit(ctx, &mut w, wait).await;
+        if let Some(left) = heard(res, &w) {
+            break Err(left);
         }
     };
 
@@ -395,6 +449,8 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         }
         // Logged once the wait's variables are set, below.
         Err(Left::Withdraw(_)) => status = Some("WITHDRAW"),
+        // No QUEUESTATUS: app_queue leaves it as it was.
+        Err(Left::Key(_)) => {}
     }
     if ctx.var("QUEUEWAIT").is_none_or(|v| v.is_empty()) {
         dial::set_duration(ctx, "QUEUEWAIT", Duration::from_secs(waited.max(0) as u64));
@@ -417,6 +473,16 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             &format!("{pos}|{opos}|{waited}|{short}"),
         );
         ctx.set_var("QUEUE_WITHDRAW_INFO", Some(info));
+    }
+    if let Err(Left::Key(digits)) = &outcome {
+        queue_log(
+            sys,
+            &qname,
+            &uid(&chan),
+            "NONE",
+            "EXITWITHKEY",
+            &format!("{digits}|{pos}|{opos}|{waited}"),
+        );
     }
     if res.is_ok() && !matches!(outcome, Ok(Some(_))) {
         stop_waiting(ctx, ringing);
@@ -442,6 +508,427 @@ fn stop_waiting(ctx: &AppCtx, ringing: bool) {
     if !ringing {
         super::moh::moh_stop(ctx);
     }
+}
+
+/// The queue's configuration now (a reload may have changed it), else
+/// the one the caller joined with.
+fn current_cfg(sys: &crate::core::System, qname: &str, joined: &Arc<QueueCfg>) -> Arc<QueueCfg> {
+    sys.queues
+        .with_queue(sys, qname, |q| q.cfg.clone())
+        .unwrap_or_else(|| joined.clone())
+}
+
+/// `is_member_available`: a member that could take a call now.
+fn member_available(
+    sys: &crate::core::System,
+    cfg: &QueueCfg,
+    m: &crate::queue::Member,
+    now: i64,
+) -> bool {
+    let available = match device_state(sys, &m.state_interface) {
+        DeviceState::Invalid | DeviceState::Unavailable => false,
+        DeviceState::InUse
+        | DeviceState::Busy
+        | DeviceState::Ringing
+        | DeviceState::RingInUse
+        | DeviceState::OnHold => m.ringinuse && !m.paused,
+        DeviceState::NotInUse | DeviceState::Unknown => !m.paused,
+    };
+    available && !m.in_wrapup(cfg, now)
+}
+
+/// `is_our_turn`: the caller is within as many places from the head as
+/// members are available (one is enough without autofill or with
+/// ringall, and then only the head's turn comes). With no member
+/// available nobody's turn comes: callers keep waiting (and hearing the
+/// announcements) until one is.
+fn is_our_turn(sys: &crate::core::System, qname: &str, chan: &Arc<Channel>) -> bool {
+    sys.queues
+        .with_queue(sys, qname, |q| {
+            let now = crate::core::unix_seconds();
+            let one_is_enough = !q.cfg.autofill || q.cfg.strategy == Strategy::RingAll;
+            let mut avl = 0usize;
+            for m in &q.members {
+                if member_available(sys, &q.cfg, m, now) {
+                    avl += 1;
+                    if one_is_enough {
+                        break;
+                    }
+                }
+            }
+            let Some(i) = q.callers.iter().position(|e| Arc::ptr_eq(&e.chan, chan)) else {
+                return true;
+            };
+            i < avl && (q.cfg.autofill || i == 0)
+        })
+        .unwrap_or(true)
+}
+
+/// What app_queue keeps about a waiting caller's announcements (the
+/// `last_pos*`, `last_periodic_announce_*` and `digits` of `queue_ent`).
+struct Waiter {
+    /// When it joined (`qe->start`).
+    start_secs: i64,
+    /// When the last position announcement began; 0 before the first.
+    last_pos: i64,
+    last_pos_said: usize,
+    last_periodic_time: i64,
+    last_periodic_sound: usize,
+    /// The digits dialled so far towards an extension of `context`.
+    digits: String,
+    /// The queue's `context` when the caller joined.
+    context: String,
+}
+
+impl Waiter {
+    fn new(cfg: &QueueCfg, start_secs: i64) -> Waiter {
+        let a = &cfg.announcements;
+        // `periodic-announce-startdelay`: the first one comes after the
+        // delay instead of after a whole frequency.
+        let mut last_periodic_time = crate::core::unix_seconds();
+        if a.periodic_startdelay >= 0 {
+            last_periodic_time += i64::from(a.periodic_startdelay);
+            last_periodic_time -= i64::from(a.periodic_frequency);
+        }
+        Waiter {
+            start_secs,
+            last_pos: 0,
+            last_pos_said: 0,
+            last_periodic_time,
+            last_periodic_sound: 0,
+            digits: String::new(),
+            context: cfg.context.clone(),
+        }
+    }
+}
+
+/// `valid_exit`: the digit joins those dialled so far; when they are an
+/// extension of the queue's context the channel goes there (1) and the
+/// caller leaves. Digits that cannot begin one are forgotten.
+fn valid_exit(ctx: &AppCtx, w: &mut Waiter, digit: char) -> bool {
+    // qe->digits holds AST_MAX_EXTENSION (80) bytes with its terminator.
+    if w.digits.len() < 78 {
+        w.digits.push(digit);
+    } else {
+        w.digits.clear();
+        return false;
+    }
+    if w.context.is_empty() {
+        return false;
+    }
+    let cid = ctx.chan.lock().caller.id.number().map(str::to_string);
+    let plan = ctx.sys.loaded();
+    let exact = crate::pbx::find::exists(&plan.dialplan, &w.context, &w.digits, 1, cid.as_deref());
+    if !exact && !crate::pbx::find::matchmore(&plan.dialplan, &w.context, &w.digits, cid.as_deref())
+    {
+        w.digits.clear();
+        return false;
+    }
+    if exact {
+        crate::pbx::run::explicit_goto(&ctx.chan, Some(&w.context), Some(&w.digits), 1);
+        return true;
+    }
+    false
+}
+
+/// A digit's code as app_queue's results carry it (> 0).
+fn digit_code(d: char) -> i32 {
+    d as i32
+}
+
+/// `ast_waitfordigit` in the queue's waits: 0 on (no digit, or one that
+/// took the caller nowhere), the digit when it was a valid exit, -1
+/// when the caller hung up.
+async fn wait_digit(ctx: &AppCtx, w: &mut Waiter, wait: Duration) -> i32 {
+    match ctx.chan.wait_digit(wait).await {
+        Ok(Some(d)) if valid_exit(ctx, w, d) => digit_code(d),
+        Ok(_) => 0,
+        Err(_) => -1,
+    }
+}
+
+/// `play_file`: a prompt that does not exist for the channel's language
+/// is skipped in silence; any digit stops one (its code is returned).
+async fn play_file(ctx: &AppCtx, name: &str) -> i32 {
+    if name.is_empty() {
+        return 0;
+    }
+    let lang = ctx.chan.lock().language.clone();
+    if !crate::media::file::SoundPaths::from_conf(&ctx.sys.conf).exists(name, &lang) {
+        return 0;
+    }
+    match super::playback::stream_file(ctx, name, super::say::DIGIT_ANY).await {
+        super::playback::Streamed::Done => 0,
+        super::playback::Streamed::Digit(d) => digit_code(d),
+        super::playback::Streamed::Failed | super::playback::Streamed::Hangup => -1,
+    }
+}
+
+/// One step of an announcement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Play(String),
+    /// `ast_say_number` with its options (`n`: the positions and times).
+    Number(i32, Option<char>),
+    /// A verbose line (level 3) logged at that point, with app_queue.c's
+    /// line for it.
+    Verbose(u32, String),
+}
+
+/// The estimated wait `say_position` tells: the queue's average hold
+/// time plus half a minute, less what the caller waited, in whole
+/// minutes, and the rest in seconds rounded down to `round_seconds`
+/// (none when 0).
+fn hold_estimate(holdtime: i32, waited: i64, round_seconds: i32) -> (i64, i64) {
+    let left = (i64::from(holdtime) + 30) - waited;
+    let mins = (left / 60).abs();
+    let secs = if round_seconds != 0 {
+        let r = i64::from(round_seconds);
+        (left.abs() - 60 * mins) / r * r
+    } else {
+        0
+    };
+    (mins, secs)
+}
+
+/// What `say_position` says, in order; playing stops at the first step a
+/// digit interrupts. `first` is whether the caller heard none before
+/// (`announce-holdtime = once`).
+fn position_steps(
+    cfg: &QueueCfg,
+    chan_name: &str,
+    pos: usize,
+    holdtime: i32,
+    waited: i64,
+    first: bool,
+) -> Vec<Step> {
+    use crate::config::views::queues::{AnnounceHoldtime, AnnouncePosition};
+    let a = &cfg.announcements;
+    let s = &a.sounds;
+    let mut out = Vec::new();
+    let mut thanks = false;
+    let pos_i = i64::try_from(pos).unwrap_or(i64::MAX);
+    let limit = i64::from(a.position_limit);
+    let tells_position = match a.position {
+        AnnouncePosition::Yes | AnnouncePosition::MoreThan => true,
+        AnnouncePosition::Limit => pos_i <= limit,
+        AnnouncePosition::No => false,
+    };
+    // "You are next" says it all: no hold time after it.
+    let mut next_only = false;
+    if tells_position {
+        thanks = true;
+        if pos == 1 {
+            out.push(Step::Play(s.next.clone()));
+            next_only = true;
+        } else if a.position == AnnouncePosition::MoreThan && pos_i > limit {
+            out.push(Step::Play(s.quantity1.clone()));
+            out.push(Step::Number(a.position_limit, None));
+            out.push(Step::Play(s.quantity2.clone()));
+        } else {
+            out.push(Step::Play(s.thereare.clone()));
+            out.push(Step::Number(
+                i32::try_from(pos).unwrap_or(i32::MAX),
+                Some('n'),
+            ));
+            out.push(Step::Play(s.calls.clone()));
+        }
+    }
+    if !next_only {
+        let (mins, secs) = hold_estimate(holdtime, waited, a.round_seconds);
+        out.push(Step::Verbose(
+            4520,
+            format!(
+                "Hold time for {} is {mins} minute(s) {secs} seconds",
+                cfg.name
+            ),
+        ));
+        let say_hold = match a.holdtime {
+            AnnounceHoldtime::No => false,
+            AnnounceHoldtime::Always => true,
+            AnnounceHoldtime::Once => first,
+        };
+        if mins + secs > 0 && say_hold {
+            thanks = true;
+            out.push(Step::Play(s.holdtime.clone()));
+            let num = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+            if mins >= 1 {
+                out.push(Step::Number(num(mins), Some('n')));
+                out.push(Step::Play(if mins == 1 {
+                    s.minute.clone()
+                } else {
+                    s.minutes.clone()
+                }));
+            }
+            if secs >= 1 {
+                out.push(Step::Number(num(secs), Some('n')));
+                out.push(Step::Play(s.seconds.clone()));
+            }
+        }
+    }
+    out.push(Step::Verbose(
+        4566,
+        format!(
+            "Told {chan_name} in {} their queue position (which was {pos})",
+            cfg.name
+        ),
+    ));
+    if thanks {
+        out.push(Step::Play(s.thanks.clone()));
+    }
+    out
+}
+
+/// Plays `steps` until one is interrupted (its result returned).
+async fn run_steps(ctx: &AppCtx, steps: &[Step]) -> i32 {
+    for step in steps {
+        let res = match step {
+            Step::Play(name) => play_file(ctx, name).await,
+            Step::Number(n, opt) => {
+                match super::say::say_number_opt(ctx, *n, super::say::DIGIT_ANY, *opt).await {
+                    super::say::Said::Done => 0,
+                    super::say::Said::Digit(d) => digit_code(d),
+                    super::say::Said::Failed => -1,
+                }
+            }
+            Step::Verbose(line, text) => {
+                let site = crate::core::logger::Site {
+                    file: "app_queue.c",
+                    line: *line,
+                    function: "say_position",
+                };
+                ctx.verbose(3, &site, text);
+                0
+            }
+        };
+        if res != 0 {
+            return res;
+        }
+    }
+    0
+}
+
+/// `say_position`: the caller's place in line and the expected wait,
+/// when `announce-frequency` has passed since the last one or the place
+/// changed (never sooner than `min-announce-frequency`). Music (or
+/// ringing) stops for it and comes back after, unless a digit took the
+/// caller out.
+async fn say_position(
+    ctx: &AppCtx,
+    qname: &str,
+    w: &mut Waiter,
+    ringing: bool,
+    start_waiting: &(dyn Fn(&AppCtx) + Sync),
+) -> i32 {
+    let sys = &ctx.sys;
+    let Some((cfg, pos, holdtime)) = sys.queues.with_queue(sys, qname, |q| {
+        let pos = q
+            .callers
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.chan, &ctx.chan))
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        (q.cfg.clone(), pos, q.holdtime)
+    }) else {
+        return 0;
+    };
+    let a = &cfg.announcements;
+    let now = crate::core::unix_seconds();
+    if now - w.last_pos < i64::from(a.min_frequency) {
+        return 0;
+    }
+    if w.last_pos_said == pos && now - w.last_pos < i64::from(a.frequency) {
+        return 0;
+    }
+    if a.position_only_up && w.last_pos_said > 0 && w.last_pos_said <= pos {
+        return 0;
+    }
+    stop_waiting(ctx, ringing);
+    let steps = position_steps(
+        &cfg,
+        &ctx.chan.name,
+        pos,
+        holdtime,
+        now - w.start_secs,
+        w.last_pos == 0,
+    );
+    let mut res = run_steps(ctx, &steps).await;
+    if res > 0 && !char::from_u32(res as u32).is_some_and(|d| valid_exit(ctx, w, d)) {
+        res = 0;
+    }
+    w.last_pos = now;
+    w.last_pos_said = pos;
+    if res == 0 {
+        start_waiting(ctx);
+    }
+    res
+}
+
+/// Which periodic announcement comes next: a random one, or the next in
+/// turn, back to the first past the last or at an empty slot.
+fn periodic_index(
+    a: &crate::config::views::queues::Announcements,
+    last: usize,
+    random: impl FnOnce() -> usize,
+) -> usize {
+    if a.periodic_random && a.periodic_count > 0 {
+        random() % a.periodic_count
+    } else if last >= a.periodic_count || a.periodic.get(last).is_none_or(|p| p.is_empty()) {
+        0
+    } else {
+        last
+    }
+}
+
+/// `say_periodic_announcement`, every `periodic-announce-frequency`
+/// seconds (counted from the start of the last one, or from its end with
+/// `relative-periodic-announce`).
+async fn say_periodic(
+    ctx: &AppCtx,
+    qname: &str,
+    w: &mut Waiter,
+    ringing: bool,
+    start_waiting: &(dyn Fn(&AppCtx) + Sync),
+) -> i32 {
+    let sys = &ctx.sys;
+    let Some(cfg) = sys.queues.with_queue(sys, qname, |q| q.cfg.clone()) else {
+        return 0;
+    };
+    let a = &cfg.announcements;
+    let now = crate::core::unix_seconds();
+    if now - w.last_periodic_time < i64::from(a.periodic_frequency) {
+        return 0;
+    }
+    stop_waiting(ctx, ringing);
+    ctx.verbose(
+        3,
+        crate::site!("app_queue.c", 5299, "say_periodic_announcement"),
+        "Playing periodic announcement",
+    );
+    w.last_periodic_sound = periodic_index(a, w.last_periodic_sound, || {
+        crate::funcs::rand::random() as usize
+    });
+    let name = a
+        .periodic
+        .get(w.last_periodic_sound)
+        .cloned()
+        .unwrap_or_default();
+    let mut res = play_file(ctx, &name).await;
+    if res > 0 && !char::from_u32(res as u32).is_some_and(|d| valid_exit(ctx, w, d)) {
+        res = 0;
+    }
+    if res == 0 {
+        start_waiting(ctx);
+    }
+    w.last_periodic_time = if a.periodic_relative {
+        crate::core::unix_seconds()
+    } else {
+        now
+    };
+    if !a.periodic_random {
+        w.last_periodic_sound += 1;
+    }
+    res
 }
 
 /// The caller's place in line now (1 first).
@@ -1247,6 +1734,182 @@ fn queue_log_app(ctx: &AppCtx, data: &str) -> AppResult {
 
 #[cfg(test)]
 mod tests {
+    use super::{Step, hold_estimate, periodic_index, position_steps};
+    use crate::config::views::queues::{AnnounceHoldtime, AnnouncePosition, Queue};
+
+    fn queue(edit: impl FnOnce(&mut Queue)) -> Queue {
+        let cfg = crate::config::Config {
+            categories: vec![crate::config::views::testutil::section(
+                "queues.conf",
+                "q",
+                vec![],
+            )],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let conf =
+            <crate::config::views::queues::QueuesConf as crate::config::views::View>::from_config(
+                &cfg, &mut d,
+            );
+        let mut q = conf.queue("q").expect("queue").clone();
+        edit(&mut q);
+        q
+    }
+
+    fn play(name: &str) -> Step {
+        Step::Play(name.to_string())
+    }
+
+    #[test]
+    fn hold_estimates() {
+        // (average hold time, waited, rounding) => (minutes, seconds)
+        for (hold, waited, round, want) in [
+            (0, 0, 0, (0, 0)),
+            (0, 0, 10, (0, 30)),
+            (0, 6, 10, (0, 20)),
+            (0, 6, 5, (0, 20)),
+            (0, 6, 15, (0, 15)),
+            (90, 0, 0, (2, 0)),
+            (100, 10, 30, (2, 0)),
+            (100, 0, 30, (2, 0)),
+            (125, 0, 20, (2, 20)),
+            // Waited past the estimate: the distance, as app_queue's labs.
+            (0, 100, 10, (1, 10)),
+        ] {
+            assert_eq!(
+                hold_estimate(hold, waited, round),
+                want,
+                "{hold} {waited} {round}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_position_announcement_says() {
+        let told = |pos: usize| {
+            Step::Verbose(
+                4566,
+                format!("Told SIP/a-1 in q their queue position (which was {pos})"),
+            )
+        };
+        let hold = |m: i64, s: i64| {
+            Step::Verbose(
+                4520,
+                format!("Hold time for q is {m} minute(s) {s} seconds"),
+            )
+        };
+        // First in line: "you are next", no hold time.
+        let q = queue(|_| {});
+        assert_eq!(
+            position_steps(&q, "SIP/a-1", 1, 0, 0, true),
+            [play("queue-youarenext"), told(1), play("queue-thankyou")]
+        );
+        // Third, with a two-minute average: the count, then the minutes.
+        assert_eq!(
+            position_steps(&q, "SIP/a-1", 3, 100, 10, true),
+            [
+                play("queue-thereare"),
+                Step::Number(3, Some('n')),
+                play("queue-callswaiting"),
+                hold(2, 0),
+                play("queue-holdtime"),
+                Step::Number(2, Some('n')),
+                play("queue-minutes"),
+                told(3),
+                play("queue-thankyou"),
+            ]
+        );
+        // One minute and rounded seconds.
+        let q = queue(|q| q.announcements.round_seconds = 15);
+        assert_eq!(
+            position_steps(&q, "SIP/a-1", 2, 60, 0, false),
+            [
+                play("queue-thereare"),
+                Step::Number(2, Some('n')),
+                play("queue-callswaiting"),
+                hold(1, 30),
+                play("queue-holdtime"),
+                Step::Number(1, Some('n')),
+                play("queue-minute"),
+                Step::Number(30, Some('n')),
+                play("queue-seconds"),
+                told(2),
+                play("queue-thankyou"),
+            ]
+        );
+        // `more` past the limit: "more than <limit>" without gender.
+        let q = queue(|q| {
+            q.announcements.position = AnnouncePosition::MoreThan;
+            q.announcements.position_limit = 5;
+            q.announcements.holdtime = AnnounceHoldtime::No;
+        });
+        assert_eq!(
+            position_steps(&q, "SIP/a-1", 7, 0, 0, true),
+            [
+                play("queue-quantity1"),
+                Step::Number(5, None),
+                play("queue-quantity2"),
+                hold(0, 0),
+                told(7),
+                play("queue-thankyou"),
+            ]
+        );
+        // `limit`: past it nothing about the place; hold time `once` only
+        // the first time; no thanks when nothing was said.
+        let q = queue(|q| {
+            q.announcements.position = AnnouncePosition::Limit;
+            q.announcements.position_limit = 5;
+            q.announcements.holdtime = AnnounceHoldtime::Once;
+            q.announcements.round_seconds = 10;
+        });
+        assert_eq!(
+            position_steps(&q, "SIP/a-1", 7, 0, 0, true),
+            [
+                hold(0, 30),
+                play("queue-holdtime"),
+                Step::Number(30, Some('n')),
+                play("queue-seconds"),
+                told(7),
+                play("queue-thankyou"),
+            ]
+        );
+        assert_eq!(
+            position_steps(&q, "SIP/a-1", 7, 0, 6, false),
+            [hold(0, 20), told(7)]
+        );
+    }
+
+    #[test]
+    fn periodic_announcements_in_turn() {
+        let q = queue(|_| {});
+        let a = &q.announcements;
+        // Never set: the default prompt every time.
+        assert_eq!(
+            a.periodic[periodic_index(a, 0, || 0)],
+            "queue-periodic-announce"
+        );
+        assert_eq!(periodic_index(a, 1, || 0), 0);
+        let q = queue(|q| {
+            q.announcements.periodic = ["a", "", "c"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain(std::iter::repeat_n(String::new(), 7))
+                .collect();
+            q.announcements.periodic_count = 3;
+        });
+        let a = &q.announcements;
+        // In turn; an empty slot or the end starts over.
+        assert_eq!(
+            [0, 1, 2, 3].map(|last| periodic_index(a, last, || 0)),
+            [0, 0, 2, 0]
+        );
+        let q = queue(|q| {
+            q.announcements.periodic_random = true;
+            q.announcements.periodic_count = 3;
+        });
+        assert_eq!(periodic_index(&q.announcements, 0, || 7), 1);
+    }
+
     #[test]
     fn unsupported_queue_options_are_named() {
         assert_eq!(

@@ -236,6 +236,13 @@ async fn run_number_steps(ctx: &AppCtx, steps: &[NumberStep], ints: &str) -> Sai
 /// `ast_say_number(chan, num, ints, language, NULL)` as other
 /// applications call it (app_voicemail's counts and message numbers).
 pub async fn say_number(ctx: &AppCtx, num: i32, ints: &str) -> Said {
+    say_number_opt(ctx, num, ints, None).await
+}
+
+/// `ast_say_number` with its options argument (`"n"`, `"f"`, ...: the
+/// gender a language needs; app_queue says positions and minutes with
+/// `"n"`).
+pub async fn say_number_opt(ctx: &AppCtx, num: i32, ints: &str, option: Option<char>) -> Said {
     crate::core::testsuite::notify(
         &ctx.sys.pbx.channels.events,
         &crate::core::testsuite::SAY_NUMBER,
@@ -248,7 +255,7 @@ pub async fn say_number(ctx: &AppCtx, num: i32, ints: &str) -> Said {
         },
     );
     let lang = ctx.chan.lock().language.clone();
-    let steps = say::number_steps(&lang, num, None, exists_for(ctx));
+    let steps = say::number_steps(&lang, num, option, exists_for(ctx));
     run_number_steps(ctx, &steps, ints).await
 }
 

@@ -12,7 +12,9 @@
 # `# config: <name>` line, else ami>), ATTEMPTS (3), AMI_SIPP_OUT (keep the
 # SIPp traces of `sipp` lines there), AMI_SCENARIO_DIR (where <name>.scenario
 # is; default next to this script), AMI_LOG_OUT (copy the instance's
-# cdr-csv log directory to <AMI_LOG_OUT>/<name>.cdr-csv once it stopped),
+# cdr-csv log directory to <AMI_LOG_OUT>/<name>.cdr-csv once it stopped,
+# its queue_log and, when it holds verbose lines, its messages log as
+# <name>.queue_log and <name>.messages.log),
 # AMI_MONITOR_OUT (copy the instance's monitor spool directory, where
 # MixMonitor records, to <AMI_MONITOR_OUT>/<name>.monitor once it stopped).
 # A scenario with a `# build: test-framework` line runs on a reference
@@ -119,6 +121,11 @@ play_once() {
             # app_queue's queue_log (when something wrote it)
             rm -f "$AMI_LOG_OUT/$name.queue_log"
             [ $status -eq 0 ] && [ -f "$top/log/queue_log" ] && cp "$top/log/queue_log" "$AMI_LOG_OUT/$name.queue_log"
+            # the messages log, when the config logs verbose messages to it
+            # (the prompts played: sip_queue_announce)
+            rm -f "$AMI_LOG_OUT/$name.messages.log"
+            [ $status -eq 0 ] && [ -f "$top/log/messages" ] && grep -q 'VERBOSE\[' "$top/log/messages" \
+                && cp "$top/log/messages" "$AMI_LOG_OUT/$name.messages.log"
         fi
         if [ -n "${AMI_MONITOR_OUT:-}" ]; then
             rm -rf "$AMI_MONITOR_OUT/$name.monitor"

@@ -63,36 +63,12 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
 /// when set to anything but their "off" value.
 const NOT_BUILT: &[&str] = &[
     "announce",
-    "context",
+    "queue-callerannounce",
     "setqueueentryvar",
     "monitor-format",
     "membermacro",
     "membergosub",
-    "queue-youarenext",
-    "queue-thereare",
-    "queue-callswaiting",
-    "queue-quantity1",
-    "queue-quantity2",
-    "queue-holdtime",
-    "queue-minutes",
-    "queue-minute",
-    "queue-seconds",
-    "queue-thankyou",
-    "queue-callerannounce",
     "queue-reporthold",
-    "announce-frequency",
-    "announce-to-first-user",
-    "min-announce-frequency",
-    "announce-round-seconds",
-    "announce-holdtime",
-    "announce-position",
-    "announce-position-only-up",
-    "announce-position-limit",
-    "periodic-announce",
-    "periodic-announce-startdelay",
-    "periodic-announce-frequency",
-    "relative-periodic-announce",
-    "random-periodic-announce",
     "penaltymemberslimit",
     "monitor-type",
     "autopause",
@@ -251,8 +227,15 @@ pub struct Queue {
     pub wrapuptime: i32,
     pub ringinuse: bool,
     pub musicclass: String,
+    /// `context`: a one-digit (or longer) extension there that the
+    /// caller dials while waiting takes the caller out of the queue.
     pub context: String,
+    /// `announce`: to be played to the member who answers, before the
+    /// bridge (not played yet: check-config reports it).
     pub announce: String,
+    /// What callers hear while they wait (position, hold time, periodic
+    /// announcements).
+    pub announcements: Announcements,
     /// `joinempty`: the member conditions that keep a caller out.
     pub joinempty: u32,
     /// `leavewhenempty`: the member conditions that put a caller out.
@@ -272,6 +255,224 @@ pub struct Queue {
     pub members: Vec<Member>,
     #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
+}
+
+/// `announce-holdtime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AnnounceHoldtime {
+    No,
+    /// `yes` (the default): at every position announcement.
+    Always,
+    /// `once`: at the first position announcement only.
+    Once,
+}
+
+/// `announce-position`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AnnouncePosition {
+    /// The default: the caller's place in line.
+    Yes,
+    /// Nothing about the position (the hold time may still be said).
+    No,
+    /// `more`: beyond the limit, "more than <limit> callers".
+    MoreThan,
+    /// `limit`: only callers within the limit hear their place.
+    Limit,
+}
+
+/// The most periodic announcements a queue keeps
+/// (`MAX_PERIODIC_ANNOUNCEMENTS`).
+pub const MAX_PERIODIC_ANNOUNCEMENTS: usize = 10;
+
+/// The prompts of a queue's announcements, by option name
+/// (`queue-youarenext`, ...), with app_queue's defaults.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QueueSounds {
+    pub next: String,
+    pub thereare: String,
+    pub calls: String,
+    pub quantity1: String,
+    pub quantity2: String,
+    pub holdtime: String,
+    pub minutes: String,
+    pub minute: String,
+    pub seconds: String,
+    pub thanks: String,
+    /// `queue-callerannounce`: to be played to the caller once a member
+    /// answered (none by default; not played yet).
+    pub callerannounce: String,
+    pub reporthold: String,
+}
+
+impl Default for QueueSounds {
+    fn default() -> Self {
+        QueueSounds {
+            next: "queue-youarenext".into(),
+            thereare: "queue-thereare".into(),
+            calls: "queue-callswaiting".into(),
+            quantity1: "queue-quantity1".into(),
+            quantity2: "queue-quantity2".into(),
+            holdtime: "queue-holdtime".into(),
+            minutes: "queue-minutes".into(),
+            minute: "queue-minute".into(),
+            seconds: "queue-seconds".into(),
+            thanks: "queue-thankyou".into(),
+            callerannounce: String::new(),
+            reporthold: "queue-reporthold".into(),
+        }
+    }
+}
+
+/// A queue's announcements to waiting callers (`queue_set_param`'s
+/// `announce-*` and `periodic-announce*` options).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Announcements {
+    /// `announce-frequency`: seconds between position announcements; 0
+    /// for none.
+    pub frequency: i32,
+    /// `min-announce-frequency` (15): at least this long between two,
+    /// even when the position changed.
+    pub min_frequency: i32,
+    /// `announce-to-first-user`: the caller at the head of the line hears
+    /// them too while members are rung.
+    pub to_first_user: bool,
+    pub holdtime: AnnounceHoldtime,
+    /// `announce-round-seconds`: 0, 5, 10, 15, 20 or 30; 0 says minutes
+    /// only.
+    pub round_seconds: i32,
+    pub position: AnnouncePosition,
+    /// `announce-position-limit` (10).
+    pub position_limit: i32,
+    /// `announce-position-only-up`: only when the caller moved up.
+    pub position_only_up: bool,
+    /// `periodic-announce`: the prompts in turn. Always
+    /// MAX_PERIODIC_ANNOUNCEMENTS slots (empty ones unused), as app_queue
+    /// keeps them: a later line without a comma replaces the first only.
+    pub periodic: Vec<String>,
+    /// How many of `periodic` are in use (0 until the option is set: the
+    /// default prompt is played then).
+    pub periodic_count: usize,
+    /// `periodic-announce-frequency`: seconds; 0 for none.
+    pub periodic_frequency: i32,
+    /// `periodic-announce-startdelay` (-1: the first after a whole
+    /// frequency).
+    pub periodic_startdelay: i32,
+    /// `random-periodic-announce`.
+    pub periodic_random: bool,
+    /// `relative-periodic-announce`: the next one counts from the end
+    /// of this one, not its start.
+    pub periodic_relative: bool,
+    pub sounds: QueueSounds,
+}
+
+impl Default for Announcements {
+    fn default() -> Self {
+        let mut periodic = vec![String::new(); MAX_PERIODIC_ANNOUNCEMENTS];
+        periodic[0] = "queue-periodic-announce".into();
+        Announcements {
+            frequency: 0,
+            min_frequency: 15,
+            to_first_user: false,
+            holdtime: AnnounceHoldtime::Always,
+            round_seconds: 0,
+            position: AnnouncePosition::Yes,
+            position_limit: 10,
+            position_only_up: false,
+            periodic,
+            periodic_count: 0,
+            periodic_frequency: 0,
+            periodic_startdelay: -1,
+            periodic_random: false,
+            periodic_relative: false,
+            sounds: QueueSounds::default(),
+        }
+    }
+}
+
+/// The announcement options of a queue section, applied line by line in
+/// file order as `queue_set_param` does.
+fn parse_announcements(cat: &Category, diags: &mut Vec<Diagnostic>) -> Announcements {
+    let mut a = Announcements::default();
+    for var in &cat.variables {
+        let val = var.value.as_str();
+        let n = var.name.to_ascii_lowercase();
+        let sound = match n.as_str() {
+            "queue-youarenext" => Some(&mut a.sounds.next),
+            "queue-thereare" => Some(&mut a.sounds.thereare),
+            "queue-callswaiting" => Some(&mut a.sounds.calls),
+            "queue-quantity1" => Some(&mut a.sounds.quantity1),
+            "queue-quantity2" => Some(&mut a.sounds.quantity2),
+            "queue-holdtime" => Some(&mut a.sounds.holdtime),
+            "queue-minutes" => Some(&mut a.sounds.minutes),
+            "queue-minute" => Some(&mut a.sounds.minute),
+            "queue-seconds" => Some(&mut a.sounds.seconds),
+            "queue-thankyou" => Some(&mut a.sounds.thanks),
+            "queue-callerannounce" => Some(&mut a.sounds.callerannounce),
+            "queue-reporthold" => Some(&mut a.sounds.reporthold),
+            _ => None,
+        };
+        if let Some(slot) = sound {
+            *slot = val.to_string();
+            continue;
+        }
+        match n.as_str() {
+            "announce-frequency" => a.frequency = atoi_i32(val),
+            "announce-to-first-user" => a.to_first_user = is_true(val),
+            "min-announce-frequency" => a.min_frequency = atoi_i32(val),
+            "announce-round-seconds" => {
+                a.round_seconds = atoi_i32(val);
+                if ![0, 5, 10, 15, 20, 30].contains(&a.round_seconds) {
+                    bad_value(diags, var, "0, 5, 10, 15, 20 or 30 (using 0)");
+                    a.round_seconds = 0;
+                }
+            }
+            "announce-holdtime" => {
+                a.holdtime = if val.eq_ignore_ascii_case("once") {
+                    AnnounceHoldtime::Once
+                } else if is_true(val) {
+                    AnnounceHoldtime::Always
+                } else {
+                    AnnounceHoldtime::No
+                }
+            }
+            "announce-position" => {
+                a.position = if val.eq_ignore_ascii_case("limit") {
+                    AnnouncePosition::Limit
+                } else if val.eq_ignore_ascii_case("more") {
+                    AnnouncePosition::MoreThan
+                } else if is_true(val) {
+                    AnnouncePosition::Yes
+                } else {
+                    AnnouncePosition::No
+                }
+            }
+            "announce-position-only-up" => a.position_only_up = is_true(val),
+            "announce-position-limit" => a.position_limit = atoi_i32(val),
+            "periodic-announce" => {
+                // Only a value with a comma is a list (split at commas
+                // and bars); any other is one prompt name, bars and all.
+                if val.contains(',') {
+                    let items: Vec<&str> = val
+                        .split([',', '|'])
+                        .take(MAX_PERIODIC_ANNOUNCEMENTS)
+                        .collect();
+                    for (slot, item) in a.periodic.iter_mut().zip(&items) {
+                        *slot = item.to_string();
+                    }
+                    a.periodic_count = items.len();
+                } else {
+                    a.periodic[0] = val.to_string();
+                    a.periodic_count = 1;
+                }
+            }
+            "periodic-announce-startdelay" => a.periodic_startdelay = atoi_i32(val),
+            "periodic-announce-frequency" => a.periodic_frequency = atoi_i32(val),
+            "relative-periodic-announce" => a.periodic_relative = is_true(val),
+            "random-periodic-announce" => a.periodic_random = is_true(val),
+            _ => {}
+        }
+    }
+    a
 }
 
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -383,6 +584,7 @@ fn parse_queue(
         musicclass: String::new(),
         context: String::new(),
         announce: String::new(),
+        announcements: Announcements::default(),
         joinempty: 0,
         leavewhenempty: 0,
         timeoutpriority_conf: false,
@@ -441,6 +643,7 @@ fn parse_queue(
     }
     q.context = cat.get("context").unwrap_or("").to_string();
     q.announce = cat.get("announce").unwrap_or("").to_string();
+    q.announcements = parse_announcements(cat, diags);
     for var in cat.all("member") {
         let Some(m) = parse_member(var, q.ringinuse, now, diags) else {
             continue;
@@ -622,8 +825,8 @@ mod tests {
                 "q",
                 vec![
                     var("joinempty", "strict", 2),
-                    var("announce-frequency", "30", 3),
-                    var("announce-holdtime", "no", 4),
+                    var("memberdelay", "30", 3),
+                    var("reportholdtime", "no", 4),
                     var("timeoutpriority", "conf", 5),
                 ],
             )],
@@ -637,6 +840,68 @@ mod tests {
         // Only the option set to something on is reported, at its line.
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, 3);
-        assert!(d[0].message.contains("announce-frequency"));
+        assert!(d[0].message.contains("memberdelay"));
+    }
+
+    #[test]
+    fn announcement_options() {
+        let parse = |vars: Vec<Variable>| {
+            let cfg = Config {
+                categories: vec![cat("q", vars)],
+                ..Default::default()
+            };
+            let mut d = Vec::new();
+            let conf = QueuesConf::from_config(&cfg, &mut d);
+            (conf.queue("q").expect("queue").announcements.clone(), d)
+        };
+        let (a, d) = parse(vec![]);
+        assert_eq!(a, Announcements::default());
+        assert_eq!(
+            (a.min_frequency, a.holdtime, a.position, a.position_limit),
+            (15, AnnounceHoldtime::Always, AnnouncePosition::Yes, 10)
+        );
+        assert_eq!(
+            (a.periodic[0].as_str(), a.periodic_count),
+            ("queue-periodic-announce", 0)
+        );
+        assert!(d.is_empty());
+        let (a, d) = parse(vec![
+            var("announce-frequency", "30", 2),
+            var("announce-holdtime", "once", 3),
+            var("announce-position", "more", 4),
+            var("announce-position-limit", "5", 5),
+            var("announce-round-seconds", "7", 6),
+            var("periodic-announce", "a|b,c,,d", 7),
+            var("queue-youarenext", "custom/next", 8),
+            var("announce-to-first-user", "yes", 9),
+        ]);
+        assert_eq!(
+            (a.frequency, a.holdtime, a.position, a.position_limit),
+            (30, AnnounceHoldtime::Once, AnnouncePosition::MoreThan, 5)
+        );
+        // 7 is not a rounding app_queue accepts: 0, and a report.
+        assert_eq!(a.round_seconds, 0);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, 6);
+        assert_eq!(&a.periodic[..5], ["a", "b", "c", "", "d"]);
+        assert_eq!(a.periodic_count, 5);
+        assert_eq!(a.sounds.next, "custom/next");
+        assert!(a.to_first_user);
+        // Without a comma the bar is part of the one name; a later line
+        // replaces the first slot only.
+        let (a, _) = parse(vec![
+            var("periodic-announce", "x,y", 2),
+            var("periodic-announce", "p|q", 3),
+            var("announce-position", "no", 4),
+            var("announce-holdtime", "no", 5),
+        ]);
+        assert_eq!(&a.periodic[..2], ["p|q", "y"]);
+        assert_eq!(a.periodic_count, 1);
+        assert_eq!(
+            (a.position, a.holdtime),
+            (AnnouncePosition::No, AnnounceHoldtime::No)
+        );
+        let (a, _) = parse(vec![var("announce-position", "limit", 2)]);
+        assert_eq!(a.position, AnnouncePosition::Limit);
     }
 }
