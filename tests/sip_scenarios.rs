@@ -799,6 +799,113 @@ fn message_waiting() {
     });
 }
 
+/// A watched hint that goes away: first its extension is removed from
+/// the live dialplan (`dialplan remove extension`: deactivated), then,
+/// with the hint put back, a dialplan reload of a file without it
+/// (removed). Two phones watch it each time (dialog-info and pidf).
+/// chan_sip logs the watcher's end and sends nothing more; pjsip logs it
+/// and ends the subscription with a NOTIFY of the idle state's body,
+/// `terminated`. Flows, header names, the NOTIFYs' state headers and
+/// bodies, and the drivers' log lines are the reference's.
+#[test]
+fn hints_that_go_away() {
+    both(|p, v| {
+        let ref_port = if v.name == "chan_sip" { 5060 } else { 5070 };
+        let watchers = |step: &str| -> Vec<(String, std::process::Child)> {
+            let list = [
+                ("dialog", "dialog", "application/dialog-info+xml", "5063"),
+                ("pidf", "presence", "application/pidf+xml", "5064"),
+            ];
+            let started = list
+                .iter()
+                .map(|(name, event, accept, port)| {
+                    let trace = format!("{step}_{name}.{}", v.name);
+                    let child = p
+                        .run_sh(
+                            v,
+                            &trace,
+                            "subscribe_removed",
+                            &[
+                                "-s", "1060", "-key", "user", v.u2, "-key", "event", event, "-key",
+                                "accept", accept, "-au", v.u2, "-ap", v.p2, "-p", port,
+                            ],
+                            30,
+                        )
+                        .spawn()
+                        .expect("run.sh subscribe_removed");
+                    (trace, child)
+                })
+                .collect();
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            started
+        };
+        let finish = |started: Vec<(String, std::process::Child)>| {
+            for (trace, mut child) in started {
+                let code = child.wait().expect("subscriber").code().unwrap_or(-1);
+                p.check((code, trace.clone()));
+                let got = notifies(
+                    &p.out.path().join(format!("{trace}.sip.log")),
+                    v.port,
+                    ref_port,
+                );
+                let want = notifies(&golden_log(&trace), ref_port, ref_port);
+                assert_eq!(got, want, "{trace}: NOTIFYs differ from Asterisk 20.20.1's");
+            }
+        };
+        let started = watchers("hint_deactivated");
+        let out = p.daemon.rx("dialplan remove extension 1060@internal");
+        assert!(
+            out.contains("Whole extension 1060@internal removed"),
+            "{out}"
+        );
+        finish(started);
+        let out = p
+            .daemon
+            .rx("dialplan add extension 1060,hint,Custom:blf1060 into internal");
+        assert!(out.contains("added into 'internal' context"), "{out}");
+        let started = watchers("hint_removed");
+        let conf = p.dir.path().join("extensions.conf");
+        let text = std::fs::read_to_string(&conf).expect("extensions.conf");
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("exten => 1060,hint"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(without, text, "the hint line of 1060 is gone from sipcalls");
+        std::fs::write(&conf, without).expect("write extensions.conf");
+        let out = p.daemon.rx("dialplan reload");
+        assert!(out.contains("Dialplan reloaded."), "{out}");
+        finish(started);
+        std::fs::write(&conf, text).expect("restore extensions.conf");
+        let out = p.daemon.rx("dialplan reload");
+        assert!(out.contains("Dialplan reloaded."), "{out}");
+        // What each driver logged of it.
+        let line =
+            regex::Regex::new(r"^\[[^\]]*\] (\w+)\[\d+\](?:\[C-[0-9a-f]+\])? ([\w.]+\.c): (.*)$")
+                .expect("regex");
+        let driver_lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| line.captures(l))
+                .filter(|c| match v.name {
+                    "chan_sip" => &c[2] == "chan_sip.c",
+                    _ => &c[2] == "res_pjsip_exten_state.c",
+                })
+                .filter(|c| c[3].contains("Watcher for hint") || c[3].contains("new state Unknown"))
+                .map(|c| format!("{} {}: {}", &c[1], &c[2], c[3].trim_end()))
+                .collect()
+        };
+        let golden = std::fs::read_to_string(
+            golden_log("hint_gone").with_file_name("hint_gone.messages.log"),
+        )
+        .expect("golden hint_gone.messages.log");
+        let ours = std::fs::read_to_string(p.dir.path().join("var/log/messages.log"))
+            .expect("our messages.log");
+        let want = driver_lines(&golden);
+        assert_eq!(want.len(), if v.name == "chan_sip" { 8 } else { 4 });
+        assert_eq!(driver_lines(&ours), want, "{}: log lines", v.name);
+    });
+}
+
 /// Our INVITE to a trunk that challenges it, as a registrar would (401,
 /// WWW-Authenticate) and as a proxy would (407, Proxy-Authenticate): the
 /// PBX ACKs the challenge and sends the INVITE again with the answer from

@@ -252,6 +252,28 @@ pub struct HintChange {
     pub context: String,
     pub exten: String,
     pub state: ExtensionState,
+    /// Set when the hint itself went away; `state` is then its last.
+    pub end: Option<HintEnd>,
+}
+
+/// How a watched hint went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintEnd {
+    /// Its extension was removed from the live dialplan
+    /// (`AST_EXTENSION_DEACTIVATED`, through `ast_remove_hint`).
+    Deactivated,
+    /// A dialplan reload left it out (`AST_EXTENSION_REMOVED`, from
+    /// `ast_merge_contexts_and_delete`).
+    Removed,
+}
+
+impl HintEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HintEnd::Deactivated => "deactivated",
+            HintEnd::Removed => "removed",
+        }
+    }
 }
 
 use super::lock;
@@ -263,7 +285,7 @@ impl DeviceStates {
     pub fn start(sys: &Arc<System>) {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Change>();
         sys.pbx.channels.events.set_devstate_sink(tx);
-        sys.pbx.devstates.sync_hints(sys);
+        sys.pbx.devstates.sync_hints(sys, HintEnd::Removed);
         if let Ok(entries) = sys.db.gettree(CUSTOM_FAMILY, "") {
             for e in entries {
                 let Some((_, name)) = e.key.rsplit_once('/') else {
@@ -345,8 +367,9 @@ impl DeviceStates {
     }
 
     /// Gives new hints their first state and forgets removed ones (at
-    /// start and after a dialplan reload).
-    pub fn sync_hints(&self, sys: &System) {
+    /// start, after a dialplan reload, after a change of the live
+    /// dialplan); the watchers of a hint that went are told how (`end`).
+    pub fn sync_hints(&self, sys: &System, end: HintEnd) {
         let loaded = sys.loaded();
         let mut fresh = HashMap::new();
         for (c, e, p) in hints_in_order(&loaded.dialplan) {
@@ -355,7 +378,23 @@ impl DeviceStates {
             let state = known.unwrap_or_else(|| extension_state(sys, &p.app));
             fresh.insert(key, state);
         }
-        *lock(&self.hints) = fresh;
+        let old = std::mem::replace(&mut *lock(&self.hints), fresh.clone());
+        let mut gone: Vec<((String, String), ExtensionState)> = old
+            .into_iter()
+            .filter(|(k, _)| !fresh.contains_key(k))
+            .collect();
+        gone.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((context, exten), state) in gone {
+            lock(&self.watchers).retain(|w| {
+                w.send(HintChange {
+                    context: context.clone(),
+                    exten: exten.clone(),
+                    state,
+                    end: Some(end),
+                })
+                .is_ok()
+            });
+        }
     }
 
     /// `device_state_notify_callbacks` for every hint that names the
@@ -380,6 +419,7 @@ impl DeviceStates {
                     context: c.name.clone(),
                     exten: e.name.clone(),
                     state,
+                    end: None,
                 })
                 .is_ok()
             });

@@ -623,7 +623,9 @@ impl System {
             Err(p) => *p.into_inner() = SystemTime::now(),
         }
         if parts.contains(&Part::Dialplan) {
-            self.pbx.devstates.sync_hints(self);
+            self.pbx
+                .devstates
+                .sync_hints(self, devicestate::HintEnd::Removed);
         }
         if parts.contains(&Part::Queues) {
             crate::queue::reload(self);

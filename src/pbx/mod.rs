@@ -139,6 +139,10 @@ pub fn add_extension(
     for d in &outcome.1 {
         sys.pbx.logger.deferred(d, None);
     }
+    // A hint added: it gets its first state.
+    sys.pbx
+        .devstates
+        .sync_hints(sys, crate::core::devicestate::HintEnd::Deactivated);
     outcome.0
 }
 
@@ -159,6 +163,10 @@ pub fn remove_extension(
     for d in &outcome.1 {
         sys.pbx.logger.deferred(d, None);
     }
+    // A hint removed with its extension: its watchers are told.
+    sys.pbx
+        .devstates
+        .sync_hints(sys, crate::core::devicestate::HintEnd::Deactivated);
     outcome.0
 }
 

@@ -30,7 +30,7 @@ AST=$PREFIX/sbin/asterisk
 CAPTURES="register register_badpass invite_playback invite_bye invite_ipauth
           busy congestion unknown_ext invite_badpass dial cancel dtmf_ivr hold load
           malformed register_out dial_auth dial_contacts session_timer session_refresh session_expire
-          session_update subscribe mwi"
+          session_update subscribe mwi hint_gone"
 
 # Per-variant parameters: target, two authenticated users, the
 # address-identified peer (source port 5099).
@@ -165,6 +165,37 @@ steps_mwi() {
     uac mwi_leave2 voicemail_short_uac -s "8$MW2"
     wait $pid || failed=1
     step mwi_unregister register_only -key user "$MW2" -key expires 0 -au "$MW2" -ap "$MWP2" -p 5064
+}
+# a hint that goes away under two watchers (dialog from 5063, pidf from
+# 5064): first `dialplan remove extension 1060@internal` (the hint's
+# watchers are told it is deactivated), then the hint restored; then a
+# dialplan reload of an extensions.conf without it (removed), and the
+# file and dialplan restored.
+gone_watchers() { # <step prefix>; starts both in the background, pids in $w1 $w2
+    "$scen/run.sh" -o "$work/out" -n "$1_dialog.$V" subscribe_removed "$T" -s 1060 -key user "$U2" \
+        -key event dialog -key accept application/dialog-info+xml -au "$U2" -ap "$P2" -p 5063 &
+    w1=$!
+    "$scen/run.sh" -o "$work/out" -n "$1_pidf.$V" subscribe_removed "$T" -s 1060 -key user "$U2" \
+        -key event presence -key accept application/pidf+xml -au "$U2" -ap "$P2" -p 5064 &
+    w2=$!
+    echo "  $1_dialog.$V, $1_pidf.$V: sipp $T -sf subscribe_removed.xml -s 1060 (background)" >&2
+    sleep 1
+}
+steps_hint_gone() {
+    local etc=${conf%/asterisk.conf} w1 w2
+    gone_watchers hint_deactivated
+    "$AST" -C "$conf" -rx "dialplan remove extension 1060@internal" >&2
+    wait $w1 || failed=1
+    wait $w2 || failed=1
+    "$AST" -C "$conf" -rx "dialplan add extension 1060,hint,Custom:blf1060 into internal" >&2
+    gone_watchers hint_removed
+    cp "$etc/extensions.conf" "$work/extensions.conf"
+    grep -v '^exten => 1060,hint' "$work/extensions.conf" >"$etc/extensions.conf"
+    "$AST" -C "$conf" -rx "dialplan reload" >&2
+    wait $w1 || failed=1
+    wait $w2 || failed=1
+    cp "$work/extensions.conf" "$etc/extensions.conf"
+    "$AST" -C "$conf" -rx "dialplan reload" >&2
 }
 steps_dial()   { two_party dial dial_uas dial_uac; }
 steps_cancel() { two_party cancel cancel_uas cancel_uac; }

@@ -510,6 +510,7 @@ impl Task {
             pending: None,
             queued: false,
             row: 0,
+            hint_gone: false,
             pj: PjState::default(),
         };
         let key = (call_id, local_tag);

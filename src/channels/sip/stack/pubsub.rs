@@ -204,6 +204,7 @@ impl Task {
             pending: None,
             queued: false,
             row: 0,
+            hint_gone: false,
             pj: PjState {
                 event,
                 local_uri: req.uri.to_string(),

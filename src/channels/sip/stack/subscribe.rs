@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::super::subscribe::{self, Accepted, Format, Notice};
 use super::{Flavor, Refusal, SubscriptionRow, Task, Transport, random_u64, transport_of};
-use crate::core::devicestate::{self, DeviceState, ExtensionState, HintChange};
+use crate::core::devicestate::{self, DeviceState, ExtensionState, HintChange, HintEnd};
 use crate::core::lock;
 use crate::sip::auth::{DigestCredentials, Verdict, verify};
 use crate::sip::message::{Method, Request};
@@ -63,6 +63,9 @@ pub(super) struct Subscription {
     pub(super) queued: bool,
     /// Its row in the listings.
     pub(super) row: u64,
+    /// chan_sip: the watched hint went away; nothing more is sent and the
+    /// dialog lingers until it lapses (`p->subscribed = NONE`).
+    pub(super) hint_gone: bool,
     /// pjsip's view of the dialog: the event package subscribed to, the
     /// watched resource's URI, the subscriber's (as a From prints it)
     /// and the local host, and the last body sent.
@@ -345,6 +348,7 @@ impl Task {
             pending: None,
             queued: false,
             row: 0,
+            hint_gone: false,
             pj: PjState::default(),
         };
         let key = (call_id, local_tag);
@@ -514,11 +518,18 @@ impl Task {
             .iter()
             .filter(|(_, s)| {
                 matches!(s.watched, Watched::Hint(_))
+                    && !s.hint_gone
                     && s.context == change.context
                     && s.exten == change.exten
             })
             .map(|(k, _)| k.clone())
             .collect();
+        if let Some(end) = change.end {
+            for key in keys {
+                self.hint_went(&key, &change, end);
+            }
+            return;
+        }
         for key in keys {
             let Some(sub) = self.subs.by_dialog.get_mut(&key) else {
                 continue;
@@ -558,6 +569,60 @@ impl Task {
             );
             if !queued {
                 self.send_state(&key, true);
+            }
+        }
+    }
+
+    /// The watched hint went away (`extensionstate_update` with
+    /// `AST_EXTENSION_DEACTIVATED` or `_REMOVED`): chan_sip says so in
+    /// its log and sends nothing, the dialog lingering 32 s; pjsip's
+    /// exten_state says so and ends the subscription with a NOTIFY of
+    /// the default state's body, `terminated`.
+    fn hint_went(&mut self, key: &(String, String), change: &HintChange, end: HintEnd) {
+        let logger = &self.sys.pbx.logger;
+        match self.flavor {
+            Flavor::ChanSip => {
+                logger.verbose(
+                    2,
+                    crate::site!("chan_sip.c", 17648, "extensionstate_update"),
+                    None,
+                    &format!(
+                        "Extension state: Watcher for hint {} {}. Notify User ",
+                        change.exten,
+                        end.as_str()
+                    ),
+                );
+                logger.verbose(
+                    2,
+                    crate::site!("chan_sip.c", 17710, "extensionstate_update"),
+                    None,
+                    &format!(
+                        "Extension Changed {}[{}] new state Unknown for Notify User  ",
+                        change.exten, change.context
+                    ),
+                );
+                if let Some(sub) = self.subs.by_dialog.get_mut(key) {
+                    sub.hint_gone = true;
+                    // `sip_scheddestroy(p, DEFAULT_TRANS_TIMEOUT)`: gone
+                    // 32 s from now, the expiry grace included.
+                    let gone_at = Instant::now() + Duration::from_secs(32);
+                    sub.expires_at = gone_at.checked_sub(EXPIRY_GRACE).unwrap_or(gone_at);
+                }
+            }
+            Flavor::Pjsip => {
+                logger.verbose(
+                    2,
+                    crate::site!("res_pjsip_exten_state.c", 283, "alloc_notify_task_data"),
+                    None,
+                    &format!("Watcher for hint {} {}", change.exten, end.as_str()),
+                );
+                if let Some(sub) = self.subs.by_dialog.get_mut(key) {
+                    // Any state but the named ones reads as idle.
+                    sub.laststate = ExtensionState::Idle;
+                    sub.expiry = 0;
+                }
+                self.send_state(key, true);
+                self.forget_subscription(key);
             }
         }
     }
