@@ -748,9 +748,30 @@ fn message_waiting() {
             "voicemail_short_uac",
             &["-s", &format!("8{mw1}")],
         ));
+        // chan_sip keeps the counts it last sent (lastmsgssent): 1/0
+        // while the phone is registered, -1 once it cannot be told.
+        let peer_view = |golden: &str| {
+            if v.name != "chan_sip" {
+                return;
+            }
+            let want =
+                std::fs::read_to_string(golden_log("mwi").with_file_name(format!("{golden}.txt")))
+                    .expect("golden sip show peer");
+            // The registration's seconds left depend on when it is asked.
+            let expire = regex::Regex::new(r"(?m)^(  Expire       : )\d+$").expect("regex");
+            assert_eq!(
+                expire
+                    .replace_all(&p.daemon.rx(&format!("sip show peer {mw1}")), "${1}<secs>")
+                    .into_owned(),
+                expire.replace_all(&want, "${1}<secs>").into_owned(),
+                "{golden}: sip show peer {mw1}"
+            );
+        };
+        peer_view("mwi_peer_registered");
         let code = phone.wait().expect("mwi_phone").code().unwrap_or(-1);
         p.check((code, trace.clone()));
         compare(&trace);
+        peer_view("mwi_peer_unregistered");
         // Told while subscribed.
         p.check(p.step(
             v,

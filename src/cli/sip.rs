@@ -639,8 +639,12 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     l(out, "MOH Suggest  ", &s.mohsuggest);
     l(out, "Mailbox      ", &p.mailboxes.join(","));
     l(out, "VM Extension ", &s.vmexten);
-    let (new, old) = p.last_msgs_sent();
-    l(out, "LastMsgsSent ", &format!("{new}/{old}"));
+    let packed = crate::channels::sip::last_msgs_sent(sys, p);
+    l(
+        out,
+        "LastMsgsSent ",
+        &format!("{}/{}", (packed & 0x7fff_0000) >> 16, packed & 0xffff),
+    );
     l(out, "Call limit   ", &s.call_limit.to_string());
     l(out, "Max forwards ", &p.maxforwards.to_string());
     if p.busy_level != 0 {
@@ -712,7 +716,7 @@ fn show_peer(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if !g.regcontext.is_empty() {
         l(out, "Reg. exten   ", &p.regexten);
     }
-    l(out, "Def. Username", &p.username);
+    l(out, "Def. Username", &live.username);
     l(out, "SIP Options  ", "(none)");
     l(out, "Codecs       ", &s.codecs.names());
     l(out, "Auto-Framing ", yes_no(s.autoframing));

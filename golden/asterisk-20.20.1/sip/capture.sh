@@ -155,7 +155,11 @@ steps_mwi() {
     echo "  mwi_unsolicited.$V: sipp $T -sf mwi_phone.xml -key user $MW1 -p 5063 -aa -d 9000 (background)" >&2
     sleep 1
     uac mwi_leave1 voicemail_short_uac -s "8$MW1"
+    # chan_sip's record of the last NOTIFY (lastmsgssent), while the
+    # phone is registered and once it is not
+    [ "$V" = chan_sip ] && "$AST" -C "$conf" -rx "sip show peer $MW1" >"$work/out/mwi_peer_registered.txt"
     wait $pid || failed=1
+    [ "$V" = chan_sip ] && "$AST" -C "$conf" -rx "sip show peer $MW1" >"$work/out/mwi_peer_unregistered.txt"
     step mwi_register register_only -key user "$MW2" -key expires 120 -au "$MW2" -ap "$MWP2" -p 5064
     "$scen/run.sh" -o "$work/out" -n "mwi_subscribe.$V" mwi_subscribe "$T" -s "$MW2" -key user "$MW2" \
         -au "$MW2" -ap "$MWP2" -p 5064 &

@@ -63,6 +63,15 @@ pub fn subscriptions(sys: &System, flavor: Flavor) -> Vec<stack::SubscriptionRow
     }
 }
 
+/// chan_sip's `lastmsgssent` of a peer: what its last message-waiting
+/// NOTIFY said (new << 16 | old), -1 when it could not be told, else
+/// what loading the peer left.
+pub fn last_msgs_sent(sys: &System, peer: &crate::config::views::sip::SipPeer) -> i32 {
+    stack_of(sys, Flavor::ChanSip)
+        .and_then(|s| lock(&s.last_msgs_sent).get(&peer.name).copied())
+        .unwrap_or_else(|| peer.last_msgs_sent())
+}
+
 /// A pjsip endpoint's own caller id (`id.self`): its name and number,
 /// each if set.
 pub fn endpoint_self_id(sys: &System, endpoint: &str) -> (Option<String>, Option<String>) {
@@ -268,20 +277,26 @@ pub fn peer_now(sys: &System, p: &crate::config::views::sip::SipPeer) -> PeerNow
         addr.is_some()
     };
     let now = std::time::Instant::now();
+    // The registration now, else the last one (chan_sip keeps what a
+    // REGISTER told it once the registration is gone).
+    let last = contact.as_ref().map(|c| c.binding.clone()).or_else(|| {
+        stack_of(sys, Flavor::ChanSip).and_then(|s| lock(&s.last_bindings).get(&p.name).cloned())
+    });
     PeerNow {
         addr,
-        username: contact
+        // A registration's user fills only a username not configured.
+        username: if p.username.is_empty() {
+            last.as_ref()
+                .and_then(|b| crate::sip::Uri::parse(&b.uri).ok()?.user)
+                .unwrap_or_default()
+        } else {
+            p.username.clone()
+        },
+        useragent: last
             .as_ref()
-            .and_then(|c| crate::sip::Uri::parse(&c.binding.uri).ok()?.user)
-            .unwrap_or_else(|| p.username.clone()),
-        useragent: contact
-            .as_ref()
-            .map(|c| c.binding.user_agent.clone())
+            .map(|b| b.user_agent.clone())
             .unwrap_or_default(),
-        contact: contact
-            .as_ref()
-            .map(|c| c.binding.uri.clone())
-            .unwrap_or_default(),
+        contact: last.as_ref().map(|b| b.uri.clone()).unwrap_or_default(),
         expires_in: contact.as_ref().map(|c| c.binding.remaining(now) + 10),
         status,
         reach,

@@ -115,6 +115,14 @@ pub struct SipStack {
     pub dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
     /// The subscriptions the task serves, oldest first.
     pub subscriptions: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>,
+    /// chan_sip's `lastmsgssent` per peer since the start: the counts of
+    /// its last message-waiting NOTIFY packed (new << 16 | old), or -1
+    /// when it could not be told.
+    pub last_msgs_sent: Arc<Mutex<HashMap<String, i32>>>,
+    /// chan_sip: each peer's last registered contact, kept after the
+    /// registration ends (the peer's `fullcontact`, `useragent` and
+    /// `username` stay until it registers again).
+    pub last_bindings: Arc<Mutex<HashMap<String, registrar::Binding>>>,
 }
 
 /// What the listings show of one subscription to an extension's state.
@@ -285,6 +293,8 @@ impl SipStack {
         let reach = Arc::new(Mutex::new(HashMap::new()));
         let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
         let subscriptions = Arc::new(Mutex::new(BTreeMap::new()));
+        let last_msgs_sent = Arc::new(Mutex::new(HashMap::new()));
+        let last_bindings = Arc::new(Mutex::new(HashMap::new()));
         let stack = Arc::new(SipStack {
             flavor,
             local,
@@ -295,6 +305,8 @@ impl SipStack {
             qualify: reach.clone(),
             dialogs: dialogs.clone(),
             subscriptions: subscriptions.clone(),
+            last_msgs_sent: last_msgs_sent.clone(),
+            last_bindings: last_bindings.clone(),
         });
         let loaded = sys.loaded();
         let t1 = match flavor {
@@ -400,6 +412,8 @@ impl SipStack {
             restored,
             raw_heads: HashMap::new(),
             subs: subscribe::Subscriptions::new(subscriptions),
+            last_msgs_sent,
+            last_bindings,
             // Only chan_sip serves extension-state subscriptions.
             hints: Some(sys.pbx.devstates.watch_hints()),
             mailboxes: Some(sys.pbx.mwi.watch()),
@@ -837,6 +851,8 @@ struct Task {
     raw_heads: HashMap<String, String>,
     /// Extension-state subscriptions, and the hint changes they follow.
     subs: subscribe::Subscriptions,
+    last_msgs_sent: Arc<Mutex<HashMap<String, i32>>>,
+    last_bindings: Arc<Mutex<HashMap<String, registrar::Binding>>>,
     hints: Option<mpsc::UnboundedReceiver<crate::core::devicestate::HintChange>>,
     /// Mailboxes whose state was published (message-waiting NOTIFYs).
     mailboxes: Option<mpsc::UnboundedReceiver<String>>,
@@ -2399,6 +2415,7 @@ impl Task {
                 );
                 let _ = self.tx.send_response(Instant::now(), id, r);
                 regstore::persist(&self.sys, self.flavor, &ep, &aor, &changes, unix_seconds());
+                self.remember_binding(&ep, &changes.touched);
                 self.log_registration(&ep, &aor, &changes);
                 self.registration_events(&ep, &aor, &changes);
                 self.qualify_registration(&ep, &aor, &changes);
@@ -2408,11 +2425,21 @@ impl Task {
         }
     }
 
+    /// chan_sip keeps a peer's last registered contact after it is gone.
+    fn remember_binding(&self, ep: &Endpoint, bindings: &[registrar::Binding]) {
+        if self.flavor == Flavor::ChanSip
+            && let Some(b) = bindings.last()
+        {
+            lock(&self.last_bindings).insert(ep.name.clone(), b.clone());
+        }
+    }
+
     /// Registrations AstDB brought back at start: chan_sip says nothing
     /// of them (the peer's device state follows its address); pjsip's
     /// endpoint turns reachable with its contacts, as at a REGISTER.
     fn announce_restored(&mut self) {
         for r in std::mem::take(&mut self.restored) {
+            self.remember_binding(&r.endpoint, std::slice::from_ref(&r.binding));
             let changes = registrar::Changes {
                 added: vec![r.binding.clone()],
                 current: vec![r.binding],

@@ -1311,12 +1311,12 @@ impl SipPeer {
     /// `lastmsgssent` after loading: chan_sip sends the first MWI NOTIFY
     /// to a peer with mailboxes; without any address it gives up and
     /// records -1.
-    pub fn last_msgs_sent(&self) -> (i32, i32) {
+    pub fn last_msgs_sent(&self) -> i32 {
         let unreachable = self.addr.is_none() && self.tohost.is_empty() && self.defaultip.is_none();
         if !self.mailboxes.is_empty() && !self.subscribemwi && unreachable {
-            (0x7fff, 0xffff)
+            -1
         } else {
-            (0, 0)
+            0
         }
     }
 
@@ -2209,14 +2209,14 @@ mod tests {
             ("127.0.0.1:5071".to_string(), false, "internal")
         );
         assert_eq!(p.settings.codecs.names(), "(ulaw|alaw)");
-        assert_eq!((p.maxforwards, p.last_msgs_sent()), (0, (0, 0)));
+        assert_eq!((p.maxforwards, p.last_msgs_sent()), (0, 0));
         assert_eq!(p.callerid_label(), "\"Bob\" <1000>");
         let p = c.peer("3000").expect("3000");
         assert_eq!(
             (p.host_dynamic, p.addr_label(), p.mailboxes.clone()),
             (true, "(null)".to_string(), vec!["3000@default".to_string()])
         );
-        assert_eq!(p.last_msgs_sent(), (0x7fff, 0xffff));
+        assert_eq!(p.last_msgs_sent(), -1);
         assert_eq!(p.maxforwards, 20);
         assert_eq!((p.settings.timer_t1, p.settings.timer_b), (100, 6400));
         assert_eq!(p.callerid_label(), "\"\" <>");

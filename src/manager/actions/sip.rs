@@ -183,7 +183,7 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             },
         );
     }
-    let (new, old) = p.last_msgs_sent();
+    let last_msgs_sent = crate::channels::sip::last_msgs_sent(s.sys(), p);
     r.line("Callgroup", print_group(p.callgroup))
         .line("Pickupgroup", print_group(p.pickupgroup))
         .line("Named Callgroup", p.namedcallgroup.print())
@@ -195,7 +195,7 @@ pub fn sip_show_peer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             if st.allowtransfer { "open" } else { "closed" },
         )
         // Both counts packed in one int, as chan_sip keeps them.
-        .line("LastMsgsSent", (new << 16) | old)
+        .line("LastMsgsSent", last_msgs_sent)
         .line("Maxforwards", p.maxforwards)
         .line("Call-limit", st.call_limit)
         .line("Busy-level", p.busy_level)

@@ -182,17 +182,22 @@ impl Task {
             .find(|(_, s)| s.endpoint == peer && matches!(s.watched, Watched::Mailboxes { .. }))
             .map(|(k, _)| k.clone());
         if cfg.subscribemwi && subscription.is_none() {
+            self.set_last_msgs_sent(peer, -1);
             return;
         }
         // No address (not registered, no host): nothing to send to.
         let Some((target, transport, uri)) = notify::chan_sip_target(&self.sys, peer) else {
+            self.set_last_msgs_sent(peer, -1);
             return;
         };
+        let (new, old) = mailbox_counts(&self.sys, &cfg.mailboxes);
+        // `update_peer_lastmsgssent`: both counts in one int, capped.
+        let packed = (new.min(0x7fff) << 16) | old.min(0xffff);
+        self.set_last_msgs_sent(peer, i32::try_from(packed).unwrap_or(-1));
         if let Some(key) = subscription {
             self.send_state(&key, true);
             return;
         }
-        let (new, old) = mailbox_counts(&self.sys, &cfg.mailboxes);
         let tag = self.flavor.new_tag();
         let call_id = self.flavor.new_call_id(self.local);
         let req = self.chan_sip_mwi_request(
@@ -216,6 +221,10 @@ impl Task {
         if let Err(e) = self.tx.send_request(Instant::now(), req, target, transport) {
             tracing::warn!("NOTIFY to {target} not sent: {e}");
         }
+    }
+
+    fn set_last_msgs_sent(&self, peer: &str, value: i32) {
+        crate::core::lock(&self.last_msgs_sent).insert(peer.to_string(), value);
     }
 
     /// chan_sip's message-waiting NOTIFY (`initreqprep` and
