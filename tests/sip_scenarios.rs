@@ -200,6 +200,31 @@ impl Pbx {
         cmd
     }
 
+    /// User 2 watching hint 1060 from `port` in the background (a
+    /// subscribe scenario with its event package and body type).
+    fn watch_1060(
+        &self,
+        v: Variant,
+        trace: &str,
+        scenario: &str,
+        event: &str,
+        accept: &str,
+        port: &str,
+    ) -> std::process::Child {
+        self.run_sh(
+            v,
+            trace,
+            scenario,
+            &[
+                "-s", "1060", "-key", "user", v.u2, "-key", "event", event, "-key", "accept",
+                accept, "-au", v.u2, "-ap", v.p2, "-p", port,
+            ],
+            30,
+        )
+        .spawn()
+        .unwrap_or_else(|e| panic!("run.sh {scenario}: {e}"))
+    }
+
     fn uac(&self, v: Variant, name: &str, scenario: &str, args: &[&str]) -> (i32, String) {
         self.uac_within(v, name, scenario, args, 30)
     }
@@ -586,19 +611,7 @@ fn subscriptions_to_a_hint() {
         let ref_port = if v.name == "chan_sip" { 5060 } else { 5070 };
         let subscriber = |name: &str, port: &str, event: &str, accept: &str| {
             let trace = format!("{name}.{}", v.name);
-            let child = p
-                .run_sh(
-                    v,
-                    &trace,
-                    "subscribe",
-                    &[
-                        "-s", "1060", "-key", "user", v.u2, "-key", "event", event, "-key",
-                        "accept", accept, "-au", v.u2, "-ap", v.p2, "-p", port,
-                    ],
-                    30,
-                )
-                .spawn()
-                .expect("run.sh subscribe");
+            let child = p.watch_1060(v, &trace, "subscribe", event, accept, port);
             (trace, child)
         };
         let mut watchers = vec![
@@ -841,19 +854,7 @@ fn hints_that_go_away() {
                 .iter()
                 .map(|(name, event, accept, port)| {
                     let trace = format!("{step}_{name}.{}", v.name);
-                    let child = p
-                        .run_sh(
-                            v,
-                            &trace,
-                            "subscribe_removed",
-                            &[
-                                "-s", "1060", "-key", "user", v.u2, "-key", "event", event, "-key",
-                                "accept", accept, "-au", v.u2, "-ap", v.p2, "-p", port,
-                            ],
-                            30,
-                        )
-                        .spawn()
-                        .expect("run.sh subscribe_removed");
+                    let child = p.watch_1060(v, &trace, "subscribe_removed", event, accept, port);
                     (trace, child)
                 })
                 .collect();

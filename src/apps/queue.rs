@@ -261,6 +261,17 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             _ => Some(Left::Abandon),
         }
     };
+    // The caller's pending QueueWithdrawCaller, if any.
+    let withdrawal = || {
+        sys.queues
+            .with_queue(sys, &qname, |q| {
+                q.callers
+                    .iter()
+                    .find(|e| Arc::ptr_eq(&e.chan, &chan))
+                    .and_then(|e| e.withdraw.clone())
+            })
+            .flatten()
+    };
     let outcome: Result<Option<AppResult>, Left> = 'main: loop {
         // wait_our_turn: first in line (or within autofill's reach).
         loop {
@@ -268,16 +279,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
                 break 'main Err(Left::Abandon);
             }
             // A withdrawal is seen at each check, before the timeout.
-            let withdraw = sys
-                .queues
-                .with_queue(sys, &qname, |q| {
-                    q.callers
-                        .iter()
-                        .find(|e| Arc::ptr_eq(&e.chan, &chan))
-                        .and_then(|e| e.withdraw.clone())
-                })
-                .flatten();
-            if let Some(info) = withdraw {
+            if let Some(info) = withdrawal() {
                 break 'main Err(Left::Withdraw(info));
             }
             if is_our_turn(sys, &qname, &chan) {
@@ -326,16 +328,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         }
         // The head of the line: announcements only with
         // `announce-to-first-user`.
-        let withdrawn = sys
-            .queues
-            .with_queue(sys, &qname, |q| {
-                q.callers
-                    .iter()
-                    .find(|e| Arc::ptr_eq(&e.chan, &chan))
-                    .and_then(|e| e.withdraw.clone())
-            })
-            .flatten();
-        if let Some(info) = withdrawn {
+        if let Some(info) = withdrawal() {
             break Err(Left::Withdraw(info));
         }
         if expired() {

@@ -8,15 +8,14 @@
 //! message-summary subscriptions.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::super::endpoint::Endpoint;
 use super::super::mwi::{self, chan_sip_account, chan_sip_from, chan_sip_hostport, uri_host};
 use super::super::notify::{self, Content, Notify};
 use super::super::registrar;
-use super::super::subscribe::bare_uri;
-use super::subscribe::{PjState, Subscription, Watched};
-use super::{Flavor, Task, Transport, random_u64, transport_of};
+use super::subscribe::{ChanSipDialog, Watched};
+use super::{Flavor, Task, Transport, random_u64};
 use crate::sip::message::{Method, Request};
 use crate::sip::transaction::TransactionId;
 
@@ -486,45 +485,23 @@ impl Task {
         for key in older {
             self.forget_subscription(&key);
         }
-        let call_id = req.headers.call_id().unwrap_or_default().to_string();
-        let transport = transport_of(req);
-        let local = self.local_on(transport);
-        let local_tag = self.flavor.new_tag();
-        let sub = Subscription {
-            call_id: call_id.clone(),
-            local_tag: local_tag.clone(),
-            their_from: req.headers.get("From").unwrap_or_default().to_string(),
-            their_to: req.headers.get("To").unwrap_or_default().to_string(),
-            contact: req
-                .headers
-                .get("Contact")
-                .map(|c| bare_uri(c).to_string())
-                .unwrap_or_default(),
-            target: from,
-            transport,
-            our_contact: format!("sip:{exten}@{local}"),
-            context,
-            exten,
-            watched: Watched::Mailboxes {
-                boxes,
-                account: None,
+        self.start_chan_sip_subscription(
+            id,
+            req,
+            from,
+            ChanSipDialog {
+                exten,
+                context,
+                watched: Watched::Mailboxes {
+                    boxes,
+                    account: None,
+                },
+                endpoint: peer.to_string(),
+                spent_nonce,
+                expiry,
+                laststate: crate::core::devicestate::ExtensionState::Idle,
             },
-            endpoint: peer.to_string(),
-            spent_nonce,
-            expires_at: Instant::now() + Duration::from_secs(u64::from(expiry)),
-            expiry,
-            version: 0,
-            cseq: CHAN_SIP_FIRST_CSEQ - 1,
-            laststate: crate::core::devicestate::ExtensionState::Idle,
-            pending: None,
-            queued: false,
-            row: 0,
-            hint_gone: false,
-            pj: PjState::default(),
-        };
-        let key = (call_id, local_tag);
-        self.subs.insert(key.clone(), sub);
-        self.accept_subscription(id, req, &key, true);
+        );
     }
 
     /// res_pjsip_mwi's side of a new message-summary SUBSCRIBE

@@ -29,6 +29,18 @@ const INITIAL_CSEQ: u32 = 101;
 /// (`sip_scheddestroy(p, (expiry + 10) * 1000)`).
 const EXPIRY_GRACE: Duration = Duration::from_secs(10);
 
+/// What a new chan_sip subscription dialog watches, for whom, and for
+/// how long.
+pub(super) struct ChanSipDialog {
+    pub(super) exten: String,
+    pub(super) context: String,
+    pub(super) watched: Watched,
+    pub(super) endpoint: String,
+    pub(super) spent_nonce: String,
+    pub(super) expiry: u32,
+    pub(super) laststate: ExtensionState,
+}
+
 /// One accepted subscription to an extension's state.
 pub(super) struct Subscription {
     pub(super) call_id: String,
@@ -207,7 +219,7 @@ impl Task {
                 }
             }
             None => match self.flavor {
-                Flavor::ChanSip => self.new_subscription(id, &req, from, call_id),
+                Flavor::ChanSip => self.new_subscription(id, &req, from),
                 Flavor::Pjsip => self.new_pjsip_subscription(id, &req, from, call_id),
             },
         }
@@ -230,13 +242,7 @@ impl Task {
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
-    fn new_subscription(
-        &mut self,
-        id: TransactionId,
-        req: &Request,
-        from: SocketAddr,
-        call_id: String,
-    ) {
+    fn new_subscription(&mut self, id: TransactionId, req: &Request, from: SocketAddr) {
         let loaded = self.sys.loaded();
         let sip = &loaded.sip;
         let anyone_may =
@@ -318,33 +324,59 @@ impl Task {
         let Some(expiry) = self.subscription_expiry(id, req, &exten, &context) else {
             return;
         };
+        let laststate = devicestate::extension_state(&self.sys, &hint);
+        self.start_chan_sip_subscription(
+            id,
+            req,
+            from,
+            ChanSipDialog {
+                exten,
+                context,
+                watched: Watched::Hint(format),
+                endpoint: ep.name.clone(),
+                spent_nonce,
+                expiry,
+                laststate,
+            },
+        );
+    }
+
+    /// A chan_sip subscription dialog for an accepted SUBSCRIBE: listed,
+    /// answered, and its first NOTIFY sent.
+    pub(super) fn start_chan_sip_subscription(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        from: SocketAddr,
+        d: ChanSipDialog,
+    ) {
+        let call_id = req.headers.call_id().unwrap_or_default().to_string();
         let local_tag = self.flavor.new_tag();
         let transport = transport_of(req);
         let local = self.local_on(transport);
-        let contact = req
-            .headers
-            .get("Contact")
-            .map(|c| subscribe::bare_uri(c).to_string())
-            .unwrap_or_default();
         let sub = Subscription {
             call_id: call_id.clone(),
             local_tag: local_tag.clone(),
             their_from: req.headers.get("From").unwrap_or_default().to_string(),
             their_to: req.headers.get("To").unwrap_or_default().to_string(),
-            contact,
+            contact: req
+                .headers
+                .get("Contact")
+                .map(|c| subscribe::bare_uri(c).to_string())
+                .unwrap_or_default(),
             target: from,
             transport,
-            our_contact: format!("sip:{exten}@{local}"),
-            context,
-            exten,
-            watched: Watched::Hint(format),
-            endpoint: ep.name.clone(),
-            spent_nonce,
-            expires_at: Instant::now() + Duration::from_secs(u64::from(expiry)),
-            expiry,
+            our_contact: format!("sip:{}@{local}", d.exten),
+            context: d.context,
+            exten: d.exten,
+            watched: d.watched,
+            endpoint: d.endpoint,
+            spent_nonce: d.spent_nonce,
+            expires_at: Instant::now() + Duration::from_secs(u64::from(d.expiry)),
+            expiry: d.expiry,
             version: 0,
             cseq: INITIAL_CSEQ,
-            laststate: devicestate::extension_state(&self.sys, &hint),
+            laststate: d.laststate,
             pending: None,
             queued: false,
             row: 0,
