@@ -30,6 +30,7 @@ pub mod options;
 pub mod originate;
 pub mod park;
 pub mod pickup;
+pub mod pjsiphangup;
 pub mod playback;
 pub mod playtones;
 pub mod queue;
@@ -150,6 +151,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(background::apps());
     all.extend(senddtmf::apps());
     all.extend(sipheader::apps());
+    all.extend(pjsiphangup::apps());
     all.extend(bridge::apps());
     all.extend(builtins::apps());
     all.extend(cdr::apps());
@@ -206,6 +208,7 @@ pub fn registry() -> &'static [App] {
 /// applications exist only with confbridge.conf).
 pub fn available(sys: &System, app: &App) -> bool {
     match app.name {
+        "PJSIPHangup" => crate::core::modules::running(sys, "chan_pjsip"),
         "ConfBridge" | "ConfKick" => {
             let loaded = sys.loaded();
             loaded.confbridge.running(&loaded.modules)

@@ -345,6 +345,11 @@ fn registered(system: &System, command: &str) -> bool {
     {
         return false;
     }
+    if (command.starts_with("pjsip send register") || command.starts_with("pjsip send unregister"))
+        && !crate::core::modules::running(system, "res_pjsip_outbound_registration")
+    {
+        return false;
+    }
     command_module(command).is_none_or(|m| crate::core::modules::running(system, m))
 }
 

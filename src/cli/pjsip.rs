@@ -67,6 +67,18 @@ pub fn commands() -> Vec<CliEntry> {
             send_notify,
         ),
         CliEntry::new(
+            "pjsip send unregister",
+            "Usage: pjsip send unregister <registration> | *all\n       Sends a REGISTER removing the binding of the outbound registration\n       named (or of every one) and stops re-registering it.\n",
+            send_unregister,
+        )
+        .completing(complete_send_registration),
+        CliEntry::new(
+            "pjsip send register",
+            "Usage: pjsip send register <registration> | *all\n       Removes the binding of the outbound registration named (or of every\n       one), then registers it again and keeps it refreshed.\n",
+            send_register,
+        )
+        .completing(complete_send_registration),
+        CliEntry::new(
             "pjsip list subscriptions {inbound|outbound}",
             "Usage: pjsip list subscriptions {inbound|outbound} [like <regex>]\n       Lists the subscriptions pjsip serves (inbound) or holds (outbound), one\n       line each; a POSIX regex keeps the lines it matches.\n",
             list_subscriptions,
@@ -700,6 +712,51 @@ fn complete_registration(sys: &System, c: &Completion<'_>) -> Vec<String> {
         .filter(|o| o.kind == "registration")
         .map(|o| o.name.clone());
     starting_with(c.word, ids)
+}
+
+/// `pjsip send unregister|register`: `*all` first, then the configured
+/// registrations.
+fn complete_send_registration(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    if c.pos != 3 {
+        return Vec::new();
+    }
+    let mut all = Vec::new();
+    if c.word.is_empty() {
+        all.push("*all".to_string());
+    }
+    all.extend(complete_registration(sys, c));
+    all
+}
+
+/// `pjsip send unregister <registration>|*all` (`cli_unregister`).
+fn send_unregister(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    send_registration(sys, a, out, false)
+}
+
+/// `pjsip send register <registration>|*all` (`cli_register`).
+fn send_register(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    send_registration(sys, a, out, true)
+}
+
+fn send_registration(sys: &System, a: &CliArgs<'_>, out: &mut String, register: bool) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(3).unwrap_or_default();
+    if name == "*all" {
+        crate::channels::sip::outbound_registration(sys, None, register);
+        out.push_str(if register {
+            "Re-register all queued\n"
+        } else {
+            "Unregister all queued\n"
+        });
+        return CliResult::Success;
+    }
+    if !crate::channels::sip::outbound_registration(sys, Some(name), register) {
+        let _ = writeln!(out, "Unable to retrieve registration {name}");
+        return CliResult::Failure;
+    }
+    CliResult::Success
 }
 
 /// `pjsip qualify <endpoint>`: each of its AORs' contacts gets an

@@ -35,8 +35,88 @@ pub fn stack_of(sys: &System, flavor: Flavor) -> Option<Arc<SipStack>> {
 /// (empty when the driver is not running).
 pub fn registry(sys: &System, flavor: Flavor) -> Vec<outbound::Status> {
     match stack_of(sys, flavor) {
-        Some(stack) => lock(&stack.registry).clone(),
+        Some(stack) => lock(&stack.registry)
+            .iter()
+            .filter(|s| !s.retired)
+            .cloned()
+            .collect(),
         None => Vec::new(),
+    }
+}
+
+/// PJSIPRegister/PJSIPUnregister and `pjsip send register|unregister`:
+/// hands the request to the pjsip stack running registration `name`
+/// (every stack for `*all`, `name` None). False when no registration of
+/// that name runs (res_pjsip's `get_state` finds none: never started,
+/// or dropped by `*all`).
+pub fn outbound_registration(sys: &System, name: Option<&str>, register: bool) -> bool {
+    let stacks: Vec<Arc<SipStack>> = lock(&sys.sip)
+        .iter()
+        .filter(|s| s.flavor == Flavor::Pjsip)
+        .cloned()
+        .collect();
+    let command = |name: Option<String>| {
+        if register {
+            stack::Command::Register(name)
+        } else {
+            stack::Command::Unregister(name)
+        }
+    };
+    match name {
+        None => {
+            for s in &stacks {
+                let _ = s.commands.send(command(None));
+            }
+            true
+        }
+        Some(name) => {
+            let owner = stacks.iter().find(|s| {
+                lock(&s.registry)
+                    .iter()
+                    .any(|r| !r.retired && r.reg.name == name)
+            });
+            match owner {
+                Some(s) => {
+                    let _ = s.commands.send(command(Some(name.to_string())));
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+}
+
+/// PJSIPHangup's handler (`pjsip_app_hangup_handler`): rejects the
+/// PJSIP channel's incoming, unanswered call with `status`, or says why
+/// not in the log. Returns once the task has done it.
+pub async fn pjsip_reject(sys: &System, chan: &crate::channels::Channel, status: u16) {
+    if chan.tech != "PJSIP" {
+        sys.pbx.logger.warning(
+            crate::site!(
+                "channels/pjsip/dialplan_functions.c",
+                1316,
+                "pjsip_app_hangup_handler"
+            ),
+            None,
+            &format!("{}: Not a PJSIP channel", chan.name),
+        );
+        return;
+    }
+    let Some(stack) = stack_of(sys, Flavor::Pjsip) else {
+        return;
+    };
+    let (done, wait) = tokio::sync::oneshot::channel();
+    let reject = stack::Reject {
+        channel: chan.name.clone(),
+        status,
+        done,
+    };
+    if stack
+        .commands
+        .send(stack::Command::Reject(Box::new(reject)))
+        .is_ok()
+    {
+        let _ = wait.await;
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Registration {
     pub server_uri: Option<String>,
     /// pjsip's client_uri as written.
     pub client_uri: Option<String>,
+    /// pjsip's `max_random_initial_delay`: a (re)started registration
+    /// waits one second plus a random part below this many.
+    pub max_initial_delay: u32,
 }
 
 /// When a driver stops trying a registration that fails.
@@ -150,6 +153,7 @@ pub fn parse_chan_sip(
         },
         server_uri: None,
         client_uri: None,
+        max_initial_delay: 0,
     })
 }
 
@@ -206,6 +210,8 @@ pub fn pjsip_registrations(
                     },
                     server_uri: Some(server_uri),
                     client_uri: Some(client_uri),
+                    max_initial_delay: u32::try_from(number("max_random_initial_delay", 10))
+                        .unwrap_or(10),
                 },
             ))
         })
@@ -266,6 +272,9 @@ pub struct Status {
     pub registered_at: Option<i64>,
     /// When the next REGISTER is due, in seconds since the epoch.
     pub next_due: Option<i64>,
+    /// Dropped by `*all` and waiting for its last exchange: no longer
+    /// listed or found by name.
+    pub retired: bool,
 }
 
 /// A registration being run.
@@ -296,6 +305,16 @@ pub struct Client {
     /// What the driver logs about the last outcome (level, text), for the
     /// task to write.
     pub log: Vec<(crate::core::logger::Level, Site<'static>, String)>,
+    /// When the last scheduled REGISTER was due (res_pjsip's
+    /// `registration_expires`, which the CLI counts down even after an
+    /// unregistration cancelled it).
+    last_due: Option<Instant>,
+    /// The request out (or being answered after a challenge) removes the
+    /// binding (Expires: 0).
+    unregistering: bool,
+    /// PJSIPUnregister `*all` dropped this registration: once its last
+    /// exchange ends it is forgotten (res_pjsip's state destruction).
+    pub retired: bool,
 }
 
 /// What the task does after a response.
@@ -342,14 +361,52 @@ impl Client {
             sent: 0,
             retries: 0,
             log: Vec::new(),
+            last_due: None,
+            unregistering: false,
+            retired: false,
         })
     }
 
     /// The REGISTER to send now (the first of a round, or a refresh).
     pub fn request(&mut self, flavor: Flavor, local: SocketAddr) -> Request {
         self.state = State::RequestSent;
+        self.last_due = self.next_at.or(self.last_due);
         self.next_at = None;
+        self.unregistering = false;
         self.build(flavor, local, false)
+    }
+
+    /// The REGISTER that removes our binding (pjsip_regc_unregister, sent by
+    /// PJSIPUnregister and its CLI form): no refresh stays scheduled.
+    pub fn unregister(&mut self, flavor: Flavor, local: SocketAddr) -> Request {
+        self.last_due = self.next_at.or(self.last_due);
+        self.next_at = None;
+        self.unregistering = true;
+        self.build(flavor, local, false)
+    }
+
+    /// res_pjsip's `sip_outbound_registration_perform` after PJSIPRegister:
+    /// the failures counted so far are forgotten and a REGISTER is
+    /// scheduled one second (plus the random initial delay) from `now`.
+    pub fn schedule_register(&mut self, now: Instant) {
+        self.retries = 0;
+        let extra = match self.reg.max_initial_delay {
+            0 => 0,
+            max => random_u64() % u64::from(max),
+        };
+        let at = now + Duration::from_secs(1 + extra);
+        self.next_at = Some(at);
+        self.last_due = Some(at);
+    }
+
+    /// Whether the request out removes the binding.
+    pub fn is_unregistering(&self) -> bool {
+        self.unregistering
+    }
+
+    /// Whether the registration is bound now (res_pjsip's REGISTERED).
+    pub fn is_registered(&self) -> bool {
+        self.outcome == State::Registered
     }
 
     fn domain(&self) -> &str {
@@ -399,7 +456,14 @@ impl Client {
                 if let Some((name, value)) = authorization {
                     h.push(name, value);
                 }
-                h.push("Expires", self.reg.expiry.to_string());
+                h.push(
+                    "Expires",
+                    if self.unregistering {
+                        "0".to_string()
+                    } else {
+                        self.reg.expiry.to_string()
+                    },
+                );
                 h.push("Contact", contact);
             }
             Flavor::Pjsip => {
@@ -415,8 +479,13 @@ impl Client {
                 h.push("Call-ID", self.call_id.clone());
                 h.push("CSeq", format!("{} REGISTER", self.cseq));
                 h.push("Contact", contact);
-                h.push("Expires", self.reg.expiry.to_string());
-                h.push("Allow", super::style::PJSIP_ALLOW);
+                if self.unregistering {
+                    // pjsip_regc_unregister adds no Allow.
+                    h.push("Expires", "0");
+                } else {
+                    h.push("Expires", self.reg.expiry.to_string());
+                    h.push("Allow", super::style::PJSIP_ALLOW);
+                }
                 h.push("Max-Forwards", "70");
                 h.push("User-Agent", flavor.user_agent());
                 if let Some((name, value)) = authorization {
@@ -451,6 +520,15 @@ impl Client {
     ) -> Next {
         match resp.status {
             100..=199 => Next::Wait,
+            200..=299 if self.unregistering => {
+                // A removed binding: nothing more is scheduled here (an
+                // unregistration cancelled the refresh; a PJSIPRegister
+                // has scheduled its own REGISTER).
+                self.unregistering = false;
+                self.state = State::Unregistered;
+                self.outcome = State::Unregistered;
+                Next::Wait
+            }
             200..=299 => {
                 let granted = granted_expiry(resp, self.reg.expiry);
                 self.granted = Some(granted);
@@ -566,6 +644,7 @@ impl Client {
     /// A final failure: when (and whether) to try again, as each driver
     /// decides, and what it logs.
     fn failed(&mut self, state: State, resp: &Response, now: Instant) -> Next {
+        self.unregistering = false;
         self.state = state;
         self.outcome = state;
         let code = resp.status;
@@ -751,6 +830,7 @@ impl Client {
     /// life) has run out too, and it sends afresh at once; pjsip takes it
     /// as a temporary failure and retries after `retry_interval`.
     pub fn on_timeout(&mut self, flavor: Flavor, now: Instant) {
+        self.unregistering = false;
         self.state = State::Timeout;
         self.outcome = State::Timeout;
         match (flavor, self.reg.giving_up) {
@@ -795,13 +875,18 @@ impl Client {
                 None => self.reg.expiry,
             },
             registered_at: self.registered_at,
-            next_due: self
-                .next_at
+            retired: self.retired,
+            next_due: self.next_at.or(self.last_due).map(|t| {
                 // Whole seconds were scheduled; `now` is a little later.
-                .map(|t| {
-                    let left = t.saturating_duration_since(now) + Duration::from_millis(500);
+                // A time gone by counts back (the CLI's "s ago").
+                if t >= now {
+                    let left = (t - now) + Duration::from_millis(500);
                     unix_now + left.as_secs() as i64
-                }),
+                } else {
+                    let gone = now - t;
+                    unix_now - gone.as_secs() as i64
+                }
+            }),
         }
     }
 }
@@ -1009,6 +1094,45 @@ mod giving_up_tests {
             Next::Send(req) => req.headers.get("Expires").unwrap_or("").to_string(),
             Next::Wait => panic!("nothing sent"),
         }
+    }
+
+    #[test]
+    fn unregistration_removes_the_binding_and_schedules_nothing() {
+        let now = Instant::now();
+        let local: SocketAddr = "127.0.0.1:5070".parse().unwrap();
+        let mut c = client(Flavor::Pjsip, PJSIP);
+        let _ = c.request(Flavor::Pjsip, local);
+        c.on_response(Flavor::Pjsip, local, &status(200, "Expires: 120\r\n"), now);
+        assert!(c.is_registered());
+        let due = c.next_at;
+        assert!(due.is_some());
+
+        let req = c.unregister(Flavor::Pjsip, local);
+        assert_eq!(req.headers.get("Expires"), Some("0"));
+        assert_eq!(req.headers.get("Allow"), None);
+        assert_eq!(c.next_at, None);
+        // A challenge is answered with the same removal.
+        let challenge = status(
+            401,
+            "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\", algorithm=MD5\r\n",
+        );
+        assert_eq!(
+            expires_sent(c.on_response(Flavor::Pjsip, local, &challenge, now)),
+            "0"
+        );
+        c.on_response(Flavor::Pjsip, local, &status(200, ""), now);
+        assert_eq!(c.outcome, State::Unregistered);
+        assert_eq!(c.next_at, None);
+        // The CLI still counts down to the refresh that was cancelled.
+        assert!(c.status(Flavor::Pjsip, now, 1000).next_due.is_some());
+
+        // PJSIPRegister: a REGISTER a second later (no random delay here),
+        // asking for the configured expiry again.
+        c.schedule_register(now);
+        assert_eq!(c.next_at, Some(now + Duration::from_secs(1)));
+        let req = c.request(Flavor::Pjsip, local);
+        assert_eq!(req.headers.get("Expires"), Some("120"));
+        assert!(req.headers.get("Allow").is_some());
     }
 
     #[test]

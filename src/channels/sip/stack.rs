@@ -43,6 +43,9 @@ use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transac
 // What the manager and the CLI ask the task to send (NOTIFY, qualify).
 mod mwi;
 mod oob;
+mod outreg;
+mod reject;
+pub use reject::Reject;
 // Extension-state subscriptions (BLF, presence): the dialogs, chan_sip's
 // checks and NOTIFYs, and pjsip's.
 mod pubsub;
@@ -65,6 +68,13 @@ pub enum Command {
     Qualify(String),
     /// Send text (a MESSAGE in the call's dialog) of a content type.
     SendText(u64, String, Option<String>),
+    /// PJSIPUnregister / `pjsip send unregister`: one outbound
+    /// registration by name, or all (None).
+    Unregister(Option<String>),
+    /// PJSIPRegister / `pjsip send register`.
+    Register(Option<String>),
+    /// PJSIPHangup: reject an incoming call with a final response.
+    Reject(Box<Reject>),
 }
 
 /// An outgoing call handed to the task.
@@ -332,48 +342,7 @@ impl SipStack {
             lax_cseq_method: flavor == Flavor::ChanSip,
         };
         let key = random_u64().to_le_bytes();
-        let mut regs = Vec::new();
-        for reg in registrations {
-            let port = reg.port.unwrap_or(5060);
-            let target = match tokio::net::lookup_host((reg.host.as_str(), port)).await {
-                Ok(mut addrs) => addrs.find(|a| a.is_ipv4() == local.is_ipv4()),
-                Err(_) => None,
-            };
-            let Some(target) = target else {
-                // Asterism's own words; each driver resolves the host
-                // where it sends the REGISTER.
-                let site = match flavor {
-                    Flavor::ChanSip => crate::site!("chan_sip.c", 0, "transmit_register"),
-                    Flavor::Pjsip => crate::site!(
-                        "res_pjsip_outbound_registration.c",
-                        0,
-                        "sip_outbound_registration_perform"
-                    ),
-                };
-                sys.pbx.logger.warning(
-                    site,
-                    None,
-                    &format!("Unable to resolve registrar host '{}'", reg.host),
-                );
-                continue;
-            };
-            match outbound::Client::new(reg, target, flavor, Instant::now()) {
-                Ok(c) => regs.push(c),
-                Err(e) => {
-                    // A registration its driver would refuse when it reads
-                    // its configuration.
-                    let site = match flavor {
-                        Flavor::ChanSip => crate::site!("chan_sip.c", 0, "sip_register"),
-                        Flavor::Pjsip => crate::site!(
-                            "res_pjsip_outbound_registration.c",
-                            0,
-                            "sip_outbound_registration_apply"
-                        ),
-                    };
-                    sys.pbx.logger.error(site, None, &e.to_string())
-                }
-            }
-        }
+        let regs = make_clients(&sys, flavor, local, registrations.clone()).await;
         {
             let now = Instant::now();
             let unix_now = unix_seconds();
@@ -388,6 +357,7 @@ impl SipStack {
             lingering: VecDeque::new(),
             changed: Vec::new(),
             registry,
+            configured: registrations,
             qualifier: qualify::Qualifier::default(),
             reach,
             regs,
@@ -422,6 +392,60 @@ impl SipStack {
         tokio::spawn(task.run(rx, conn_rx));
         Ok(stack)
     }
+}
+
+/// The clients of the configured outbound registrations: each registrar
+/// resolved (an address of the listener's family), each refused as its
+/// driver would refuse it when it reads its configuration.
+async fn make_clients(
+    sys: &Arc<System>,
+    flavor: Flavor,
+    local: SocketAddr,
+    registrations: Vec<outbound::Registration>,
+) -> Vec<outbound::Client> {
+    let mut regs = Vec::new();
+    for reg in registrations {
+        let port = reg.port.unwrap_or(5060);
+        let target = match tokio::net::lookup_host((reg.host.as_str(), port)).await {
+            Ok(mut addrs) => addrs.find(|a| a.is_ipv4() == local.is_ipv4()),
+            Err(_) => None,
+        };
+        let Some(target) = target else {
+            // Asterism's own words; each driver resolves the host
+            // where it sends the REGISTER.
+            let site = match flavor {
+                Flavor::ChanSip => crate::site!("chan_sip.c", 0, "transmit_register"),
+                Flavor::Pjsip => crate::site!(
+                    "res_pjsip_outbound_registration.c",
+                    0,
+                    "sip_outbound_registration_perform"
+                ),
+            };
+            sys.pbx.logger.warning(
+                site,
+                None,
+                &format!("Unable to resolve registrar host '{}'", reg.host),
+            );
+            continue;
+        };
+        match outbound::Client::new(reg, target, flavor, Instant::now()) {
+            Ok(c) => regs.push(c),
+            Err(e) => {
+                // A registration its driver would refuse when it reads
+                // its configuration.
+                let site = match flavor {
+                    Flavor::ChanSip => crate::site!("chan_sip.c", 0, "sip_register"),
+                    Flavor::Pjsip => crate::site!(
+                        "res_pjsip_outbound_registration.c",
+                        0,
+                        "sip_outbound_registration_apply"
+                    ),
+                };
+                sys.pbx.logger.error(site, None, &e.to_string())
+            }
+        }
+    }
+    regs
 }
 
 impl SipStack {
@@ -815,6 +839,8 @@ struct Task {
     changed: Vec<u64>,
     /// Outbound registrations of trunks, and their transactions.
     regs: Vec<outbound::Client>,
+    /// The registrations as configured, for PJSIPRegister `*all`.
+    configured: Vec<outbound::Registration>,
     /// What the CLI and AMI see of `regs`.
     registry: Arc<Mutex<Vec<outbound::Status>>>,
     /// Qualify probes, and what the CLI and AMI see of them.
@@ -1623,10 +1649,11 @@ impl Task {
                 if response.status >= 200 {
                     self.reg_by_tx.remove(id);
                 }
+                let was_unregistering = self.regs[i].is_unregistering();
                 let next =
                     self.regs[i].on_response(self.flavor, self.local, response, Instant::now());
                 self.registration_log(i);
-                if (200..300).contains(&response.status) {
+                if (200..300).contains(&response.status) && !was_unregistering {
                     self.regs[i].registered_at = Some(unix_seconds());
                 }
                 match next {
@@ -1638,16 +1665,25 @@ impl Task {
                         self.registry_changed(i, told);
                     }
                     outbound::Next::Wait => {
+                        if response.status >= 200 {
+                            self.retired_outcome(i, was_unregistering);
+                        }
                         self.registry_changed(i, response.status >= 200);
+                        if response.status >= 200 {
+                            self.retired_answered(i);
+                        }
                     }
                 }
                 true
             }
             Event::Timeout { id } => match self.reg_by_tx.remove(id) {
                 Some(i) => {
+                    let was_unregistering = self.regs[i].is_unregistering();
                     self.regs[i].on_timeout(self.flavor, Instant::now());
                     self.registration_log(i);
+                    self.retired_outcome(i, was_unregistering);
                     self.registry_changed(i, true);
+                    self.retired_answered(i);
                     true
                 }
                 None => false,
@@ -3097,6 +3133,9 @@ impl Task {
             Command::SendText(key, body, content_type) => {
                 self.send_text(key, &body, content_type.as_deref())
             }
+            Command::Unregister(name) => self.unregister_command(name.as_deref()),
+            Command::Register(name) => self.register_command(name.as_deref()).await,
+            Command::Reject(r) => self.pjsip_hangup(*r),
         }
     }
 

@@ -30,8 +30,27 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             ),
         }
     }
+    let reply = hangup_targets(s, m, target, &mut |c| {
+        if cause > 0 {
+            c.lock().hangupcause = cause;
+        }
+        c.softhangup_quiet(softhangup::EXPLICIT);
+    });
+    now(Flow::Reply(reply))
+}
+
+/// The rest of `ast_manager_hangup_helper`, once the cause is worked out:
+/// `hang` runs on the channel named, or on each channel the `/regex/`
+/// matches (each then listed in a ChannelHungup event).
+pub(super) fn hangup_targets(
+    s: &Session,
+    m: &Message,
+    target: &str,
+    hang: &mut dyn FnMut(&Arc<Channel>),
+) -> Reply {
+    let sys = s.sys().clone();
     // By name and by regex are two ast_verb calls in Asterisk.
-    let hang = |c: &Arc<Channel>, site: &crate::core::logger::Site<'_>| {
+    let mut hang = |c: &Arc<Channel>, site: &crate::core::logger::Site<'_>| {
         sys.pbx.logger.verbose(
             3,
             site,
@@ -44,10 +63,7 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 c.name
             ),
         );
-        if cause > 0 {
-            c.lock().hangupcause = cause;
-        }
-        c.softhangup_quiet(softhangup::EXPLICIT);
+        hang(c);
     };
     if !target.starts_with('/') {
         let Some(c) = sys.pbx.channels.by_name(target) else {
@@ -56,23 +72,20 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
                 None,
                 &format!("Request to hangup non-existent channel: {target}"),
             );
-            return now(Flow::Reply(Reply::error(m, "No such channel")));
+            return Reply::error(m, "No such channel");
         };
         hang(
             &c,
             crate::site!("manager.c", 3492, "ast_manager_hangup_helper"),
         );
-        return now(Flow::Reply(Reply::ack(m, "Channel Hungup")));
+        return Reply::ack(m, "Channel Hungup");
     }
     let mut pattern = &target[1..];
     if target.len() > 1 && target.ends_with('/') {
         pattern = &pattern[..pattern.len() - 1];
     }
     let Ok(re) = Regex::new(pattern) else {
-        return now(Flow::Reply(Reply::error(
-            m,
-            &format!("Regex compile failed on: {target}"),
-        )));
+        return Reply::error(m, &format!("Regex compile failed on: {target}"));
     };
     let mut r = Reply::list_start(m, "Channels hung up will follow");
     let mut n = 0;
@@ -91,7 +104,7 @@ pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             .end();
     }
     r.list_complete(m, "ChannelsHungupListComplete", n);
-    now(Flow::Reply(r))
+    r
 }
 
 /// `action_status` / `generate_status`.

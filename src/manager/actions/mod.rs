@@ -506,6 +506,13 @@ pub static ACTIONS: &[Action] = &[
     ),
     action!("Ping", 0, "Check that the manager is alive.", core::ping),
     action!(
+        "PJSIPHangup",
+        SYSTEM | CALL,
+        "Reject an incoming, unanswered PJSIP call with a SIP response.",
+        pjsip::hangup,
+        "chan_pjsip"
+    ),
+    action!(
         "PJSIPNotify",
         SYSTEM,
         "Send a NOTIFY to an endpoint, a URI or a channel's dialog.",
@@ -518,6 +525,13 @@ pub static ACTIONS: &[Action] = &[
         "Send OPTIONS to every contact of an endpoint now.",
         pjsip::qualify,
         "res_pjsip"
+    ),
+    action!(
+        "PJSIPRegister",
+        SYSTEM | REPORTING,
+        "Register an outbound registration again, or all of them.",
+        pjsip::register,
+        "res_pjsip_outbound_registration"
     ),
     action!(
         "PJSIPShowAors",
@@ -595,6 +609,13 @@ pub static ACTIONS: &[Action] = &[
         "List the subscriptions sent.",
         pjsip::show_subscriptions_outbound,
         "res_pjsip_pubsub"
+    ),
+    action!(
+        "PJSIPUnregister",
+        SYSTEM | REPORTING,
+        "Unregister an outbound registration, or all of them, until registered again.",
+        pjsip::unregister,
+        "res_pjsip_outbound_registration"
     ),
     action!(
         "PlayDTMF",

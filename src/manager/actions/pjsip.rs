@@ -668,3 +668,68 @@ pub fn show_resource_lists<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<
     r.list_complete(m, "ResourceListDetailComplete", lists.len());
     now(Flow::Reply(r))
 }
+
+/// PJSIPHangup (`pjsip_action_hangup`): the manager's Hangup whose
+/// handler rejects each incoming, unanswered PJSIP call with the response
+/// `Cause` names (603 when it names none usable; the warning names the
+/// action's Channel).
+pub fn hangup<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    Box::pin(async move {
+        let target = m.get("Channel");
+        if target.is_empty() {
+            return Flow::Reply(Reply::error(m, "No channel specified"));
+        }
+        let sys = s.sys().clone();
+        let code =
+            crate::apps::pjsiphangup::response_code_logged(&sys.pbx.logger, target, m.get("Cause"));
+        let mut chans = Vec::new();
+        let reply = super::channel::hangup_targets(s, m, target, &mut |c| chans.push(c.clone()));
+        for c in chans {
+            crate::channels::sip::pjsip_reject(&sys, &c, code).await;
+        }
+        Flow::Reply(reply)
+    })
+}
+
+/// PJSIPUnregister (`ami_unregister`): the registration's REGISTER with
+/// Expires: 0 goes out and no refresh follows until PJSIPRegister or a
+/// reload; `*all` drops every registration (each bound one unregisters).
+pub fn unregister<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    now(Flow::Reply(registration_action(s.sys(), m, false)))
+}
+
+/// PJSIPRegister (`ami_register`): the registration unregisters now and
+/// registers again a second (plus its random initial delay) later;
+/// `*all` drops every registration and starts them afresh.
+pub fn register<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    now(Flow::Reply(registration_action(s.sys(), m, true)))
+}
+
+fn registration_action(sys: &System, m: &Message, register: bool) -> Reply {
+    let name = m.get("Registration");
+    if name.is_empty() {
+        return Reply::error(m, "Registration parameter missing.");
+    }
+    if name == "*all" {
+        crate::channels::sip::outbound_registration(sys, None, register);
+        return Reply::ack(
+            m,
+            if register {
+                "Reregistrations queued."
+            } else {
+                "Unregistrations queued."
+            },
+        );
+    }
+    if !crate::channels::sip::outbound_registration(sys, Some(name), register) {
+        return Reply::error(m, "Unable to retrieve registration entry\n");
+    }
+    Reply::ack(
+        m,
+        if register {
+            "Reregistration sent"
+        } else {
+            "Unregistration sent"
+        },
+    )
+}
