@@ -112,9 +112,9 @@ const BUILTIN: &[&str] = &[
 ];
 
 /// Whether modules.conf loads a module and it starts: some decline to
-/// load without their configuration file, and the res_pjsip_* modules
-/// need res_pjsip. What ModuleCheck, IFMODULE, the AMI actions and the
-/// CLI commands of a module go by.
+/// load without their configuration file, and chan_pjsip and the
+/// res_pjsip_* modules need res_pjsip. What ModuleCheck, IFMODULE, the
+/// AMI actions and the CLI commands of a module go by.
 pub fn running(sys: &System, module: &str) -> bool {
     let loaded = sys.loaded();
     let module = base(module);
@@ -129,7 +129,7 @@ pub fn running(sys: &System, module: &str) -> bool {
                 && loaded.modules.loads("res_pjsip")
                 && loaded.pjsip_notify.0.present
         }
-        m if m.starts_with("res_pjsip_") => {
+        m if m.starts_with("res_pjsip_") || m == "chan_pjsip" => {
             loaded.modules.loads(m) && loaded.modules.loads("res_pjsip")
         }
         m => loaded.modules.loads(m),
