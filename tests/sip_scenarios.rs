@@ -36,6 +36,25 @@ fn golden_log(name: &str) -> PathBuf {
         .join(format!("{name}.sip.log"))
 }
 
+/// What the reference logged while a capture ran (`<capture>.messages.log`).
+fn golden_messages(capture: &str) -> String {
+    let p = golden_log(capture).with_file_name(format!("{capture}.messages.log"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The lines of a messages.log that `keep(source file, message)` keeps,
+/// as `LEVEL file.c: message` (time, thread and call id left out).
+fn log_lines(text: &str, keep: impl Fn(&str, &str) -> bool) -> Vec<String> {
+    let line =
+        regex::Regex::new(r"^\[[^\]]*\] (\w+)\[\d+\](?:\[C-[0-9a-f]+\])? ([\w.]+\.c): (.*)$")
+            .expect("regex");
+    text.lines()
+        .filter_map(|l| line.captures(l))
+        .filter(|c| keep(&c[2], &c[3]))
+        .map(|c| format!("{} {}: {}", &c[1], &c[2], c[3].trim_end()))
+        .collect()
+}
+
 /// `flow.py [opts] <log>`.
 fn flow_of(log: &std::path::Path, opts: &[&str]) -> String {
     let out = Command::new("python3")
@@ -244,6 +263,12 @@ impl Pbx {
         self.step_within(v, name, scenario, &all, secs)
     }
 
+    /// What our daemon logged so far.
+    fn messages_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("var/log/messages.log"))
+            .expect("our messages.log")
+    }
+
     fn flow(&self, trace: &str) -> String {
         flow_of(&self.out.path().join(format!("{trace}.sip.log")), &[])
     }
@@ -428,12 +453,12 @@ fn register_and_unregister() {
                 .map(str::to_string)
                 .collect()
         };
-        let golden =
-            std::fs::read_to_string(golden_log("register").with_file_name("register.messages.log"))
-                .expect("golden register.messages.log");
-        let ours = std::fs::read_to_string(p.dir.path().join("var/log/messages.log"))
-            .expect("our messages.log");
-        assert_eq!(messages(&ours), messages(&golden), "{}: log lines", v.name);
+        assert_eq!(
+            messages(&p.messages_log()),
+            messages(&golden_messages("register")),
+            "{}: log lines",
+            v.name
+        );
     });
 }
 
@@ -670,28 +695,15 @@ fn subscriptions_to_a_hint() {
         }
         // What each driver logged of it: chan_sip a line per watcher and
         // change, pjsip the refusals.
-        let line =
-            regex::Regex::new(r"^\[[^\]]*\] (\w+)\[\d+\](?:\[C-[0-9a-f]+\])? ([\w.]+\.c): (.*)$")
-                .expect("regex");
-        let driver_lines = |text: &str| -> Vec<String> {
-            text.lines()
-                .filter_map(|l| line.captures(l))
-                .filter(|c| match v.name {
-                    "chan_sip" => &c[2] == "chan_sip.c" && c[3].starts_with("Extension Changed"),
-                    _ => matches!(&c[2], "res_pjsip_pubsub.c" | "res_pjsip_exten_state.c"),
-                })
-                .map(|c| format!("{} {}: {}", &c[1], &c[2], c[3].trim_end()))
-                .collect()
+        let driver_lines = |text: &str| {
+            log_lines(text, |file, message| match v.name {
+                "chan_sip" => file == "chan_sip.c" && message.starts_with("Extension Changed"),
+                _ => matches!(file, "res_pjsip_pubsub.c" | "res_pjsip_exten_state.c"),
+            })
         };
-        let golden = std::fs::read_to_string(
-            golden_log("subscribe").with_file_name("subscribe.messages.log"),
-        )
-        .expect("golden subscribe.messages.log");
-        let ours = std::fs::read_to_string(p.dir.path().join("var/log/messages.log"))
-            .expect("our messages.log");
         assert_eq!(
-            driver_lines(&ours),
-            driver_lines(&golden),
+            driver_lines(&p.messages_log()),
+            driver_lines(&golden_messages("subscribe")),
             "{}: log lines",
             v.name
         );
@@ -902,29 +914,25 @@ fn hints_that_go_away() {
         let out = p.daemon.rx("dialplan reload");
         assert!(out.contains("Dialplan reloaded."), "{out}");
         // What each driver logged of it.
-        let line =
-            regex::Regex::new(r"^\[[^\]]*\] (\w+)\[\d+\](?:\[C-[0-9a-f]+\])? ([\w.]+\.c): (.*)$")
-                .expect("regex");
-        let driver_lines = |text: &str| -> Vec<String> {
-            text.lines()
-                .filter_map(|l| line.captures(l))
-                .filter(|c| match v.name {
-                    "chan_sip" => &c[2] == "chan_sip.c",
-                    _ => &c[2] == "res_pjsip_exten_state.c",
-                })
-                .filter(|c| c[3].contains("Watcher for hint") || c[3].contains("new state Unknown"))
-                .map(|c| format!("{} {}: {}", &c[1], &c[2], c[3].trim_end()))
-                .collect()
+        let driver_lines = |text: &str| {
+            log_lines(text, |file, message| {
+                let driver = match v.name {
+                    "chan_sip" => "chan_sip.c",
+                    _ => "res_pjsip_exten_state.c",
+                };
+                file == driver
+                    && (message.contains("Watcher for hint")
+                        || message.contains("new state Unknown"))
+            })
         };
-        let golden = std::fs::read_to_string(
-            golden_log("hint_gone").with_file_name("hint_gone.messages.log"),
-        )
-        .expect("golden hint_gone.messages.log");
-        let ours = std::fs::read_to_string(p.dir.path().join("var/log/messages.log"))
-            .expect("our messages.log");
-        let want = driver_lines(&golden);
+        let want = driver_lines(&golden_messages("hint_gone"));
         assert_eq!(want.len(), if v.name == "chan_sip" { 8 } else { 4 });
-        assert_eq!(driver_lines(&ours), want, "{}: log lines", v.name);
+        assert_eq!(
+            driver_lines(&p.messages_log()),
+            want,
+            "{}: log lines",
+            v.name
+        );
     });
 }
 

@@ -15,7 +15,7 @@ use super::super::mwi::{self, chan_sip_account, chan_sip_from, chan_sip_hostport
 use super::super::notify::{self, Content, Notify};
 use super::super::registrar;
 use super::subscribe::{ChanSipDialog, Watched};
-use super::{Flavor, Task, Transport, random_u64};
+use super::{Flavor, Task, Transport};
 use crate::sip::message::{Method, Request};
 use crate::sip::transaction::TransactionId;
 
@@ -168,10 +168,16 @@ impl Task {
     /// their summed counts, inside its message-summary subscription if it
     /// has one, else (unless `subscribemwi`) in a dialog of its own.
     pub(super) fn chan_sip_mwi(&mut self, peer: &str) {
-        let Some(cfg) = self.sys.loaded().sip.peer(peer).cloned() else {
+        let Some((mailboxes, subscribemwi)) = self
+            .sys
+            .loaded()
+            .sip
+            .peer(peer)
+            .map(|p| (p.mailboxes.clone(), p.subscribemwi))
+        else {
             return;
         };
-        if cfg.mailboxes.is_empty() {
+        if mailboxes.is_empty() {
             return;
         }
         let subscription = self
@@ -180,7 +186,7 @@ impl Task {
             .iter()
             .find(|(_, s)| s.endpoint == peer && matches!(s.watched, Watched::Mailboxes { .. }))
             .map(|(k, _)| k.clone());
-        if cfg.subscribemwi && subscription.is_none() {
+        if subscribemwi && subscription.is_none() {
             self.set_last_msgs_sent(peer, -1);
             return;
         }
@@ -189,7 +195,7 @@ impl Task {
             self.set_last_msgs_sent(peer, -1);
             return;
         };
-        let (new, old) = mailbox_counts(&self.sys, &cfg.mailboxes);
+        let (new, old) = mailbox_counts(&self.sys, &mailboxes);
         // `update_peer_lastmsgssent`: both counts in one int, capped.
         let packed = (new.min(0x7fff) << 16) | old.min(0xffff);
         self.set_last_msgs_sent(peer, i32::try_from(packed).unwrap_or(-1));
@@ -274,11 +280,7 @@ impl Task {
         let body = mwi::body(n.new, n.old, Some(&account), !cfg.settings.buggymwi);
         let contact = format!("sip:{user}@{}:{}", uri_host(local), local.port());
         drop(loaded);
-        let mut via = self.via_on(transport);
-        via.params.set(
-            "branch",
-            Some(&format!("z9hG4bK{:08x}", random_u64() as u32)),
-        );
+        let via = self.chan_sip_via(transport);
         let mut req = Request::new(Method::Notify, uri);
         let h = &mut req.headers;
         h.push("Via", via.to_string());
@@ -441,8 +443,8 @@ impl Task {
     /// chan_sip's answer to a message-summary SUBSCRIBE from `peer`: a
     /// format other than the summary is refused (406), a peer without a
     /// mailbox told so (404); else the subscription replaces the peer's
-    /// last one and its first NOTIFY follows (when the peer has an
-    /// address).
+    /// last one and its first NOTIFY follows. (chan_sip sends that NOTIFY
+    /// only when the peer has an address; we send it regardless.)
     pub(super) fn chan_sip_mailbox_subscription(
         &mut self,
         id: TransactionId,

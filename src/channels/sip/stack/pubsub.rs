@@ -87,8 +87,9 @@ impl Task {
             }
             _ => {}
         }
-        // Which package the Event header names; anything but the two
-        // exten_state serves is refused with pubsub's warning.
+        // Which package the Event header names; anything but
+        // exten_state's two and res_pjsip_mwi's is refused with pubsub's
+        // warning.
         let header = req.headers.get("Event");
         let event = header.unwrap_or_default().trim().to_string();
         let package = event.split(';').next().unwrap_or("").trim().to_string();
@@ -177,8 +178,8 @@ impl Task {
             .unwrap_or_default();
         let local_tag = self.flavor.new_tag();
         let sub = Subscription {
-            call_id: call_id.clone(),
-            local_tag: local_tag.clone(),
+            call_id,
+            local_tag,
             their_from: their_from.as_ref().map(without_port).unwrap_or_default(),
             their_to: their_to.as_ref().map(without_port).unwrap_or_default(),
             contact: req
@@ -222,9 +223,7 @@ impl Task {
                 body: String::new(),
             },
         };
-        let key = (call_id, local_tag);
-        self.subs.insert(key.clone(), sub);
-        self.accept_subscription(id, req, &key, true);
+        self.begin_subscription(id, req, sub);
     }
 
     /// A SUBSCRIBE inside a subscription's dialog: its Expires (the

@@ -355,8 +355,8 @@ impl Task {
         let transport = transport_of(req);
         let local = self.local_on(transport);
         let sub = Subscription {
-            call_id: call_id.clone(),
-            local_tag: local_tag.clone(),
+            call_id,
+            local_tag,
             their_from: req.headers.get("From").unwrap_or_default().to_string(),
             their_to: req.headers.get("To").unwrap_or_default().to_string(),
             contact: req
@@ -383,7 +383,18 @@ impl Task {
             hint_gone: false,
             pj: PjState::default(),
         };
-        let key = (call_id, local_tag);
+        self.begin_subscription(id, req, sub);
+    }
+
+    /// A new subscription: listed, its SUBSCRIBE answered, and its first
+    /// NOTIFY sent.
+    pub(super) fn begin_subscription(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        sub: Subscription,
+    ) {
+        let key = (sub.call_id.clone(), sub.local_tag.clone());
         self.subs.insert(key.clone(), sub);
         self.accept_subscription(id, req, &key, true);
     }
@@ -688,6 +699,17 @@ impl Task {
         }
     }
 
+    /// chan_sip's Via for a request of its own, with a branch of its
+    /// form (`z9hG4bK` and 32 random bits).
+    pub(super) fn chan_sip_via(&self, transport: Transport) -> crate::sip::Via {
+        let mut via = self.via_on(transport);
+        via.params.set(
+            "branch",
+            Some(&format!("z9hG4bK{:08x}", random_u64() as u32)),
+        );
+        via
+    }
+
     /// chan_sip's NOTIFY: a fresh body every time.
     fn chan_sip_notify(
         &mut self,
@@ -708,7 +730,7 @@ impl Task {
             })
         };
         let user_agent = self.flavor.user_agent();
-        let mut via = self.via_on(transport);
+        let via = self.chan_sip_via(transport);
         let sub = self.subs.by_dialog.get_mut(key)?;
         let uri = sub.contact_uri()?;
         let body = subscribe::body(
@@ -725,10 +747,6 @@ impl Task {
         );
         sub.version += 1;
         sub.cseq += 1;
-        via.params.set(
-            "branch",
-            Some(&format!("z9hG4bK{:08x}", random_u64() as u32)),
-        );
         let mut req = Request::new(Method::Notify, uri);
         let h = &mut req.headers;
         h.push("Via", via.to_string());
