@@ -1008,6 +1008,7 @@ impl Task {
         let mut buf = vec![0u8; 65536];
         self.qualify_static_contacts();
         self.announce_restored();
+        self.seed_endpoint_states();
         self.mwi_at_start();
         loop {
             let wake = self
@@ -2461,6 +2462,28 @@ impl Task {
         }
     }
 
+    /// chan_pjsip, as it loads, has every endpoint's device state worked
+    /// out (`update_devstate`): before anyone listens, so the states are
+    /// only cached, and a later change from them is what gets announced.
+    fn seed_endpoint_states(&self) {
+        if self.flavor != Flavor::Pjsip {
+            return;
+        }
+        let names: Vec<String> = self
+            .sys
+            .loaded()
+            .pjsip
+            .endpoints
+            .iter()
+            .map(|e| e.name.clone())
+            .collect();
+        for name in names {
+            let device = format!("PJSIP/{name}");
+            let state = crate::core::devicestate::device_state(&self.sys, &device);
+            self.sys.pbx.devstates.seed(&device, state);
+        }
+    }
+
     /// chan_sip keeps a peer's last registered contact after it is gone.
     fn remember_binding(&self, ep: &Endpoint, bindings: &[registrar::Binding]) {
         if self.flavor == Flavor::ChanSip
@@ -3539,6 +3562,23 @@ impl Task {
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
+    /// chan_pjsip_indicate: ringing and progress have the endpoint's
+    /// state looked at again. Asterisk's device-state thread does that at
+    /// once, so the calls are read now: a call hung up right after its
+    /// Ringing() still counts.
+    fn pjsip_indication_devstate(&self, chan: &Arc<crate::channels::Channel>) {
+        if self.flavor != Flavor::Pjsip {
+            return;
+        }
+        let device = crate::channels::device_name(&chan.name);
+        let calls = self.sys.pbx.channels.device_calls(device);
+        self.sys.pbx.channels.events.device_changed(
+            device,
+            true,
+            crate::core::devicestate::Pending::Calls(calls),
+        );
+    }
+
     fn indicate(&mut self, key: u64, ind: Indication) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
@@ -3560,30 +3600,23 @@ impl Task {
                     .flavor
                     .response(&invite, 180, Some(&tag), Some(&contact));
                 let _ = self.tx.send_response(Instant::now(), id, r);
-                // chan_pjsip_indicate: ringing makes the endpoint's state
-                // be looked at again.
-                if self.flavor == Flavor::Pjsip
-                    && let Some(chan) = chan
-                {
-                    self.sys.pbx.channels.events.device_changed(
-                        crate::channels::device_name(&chan.name),
-                        true,
-                        crate::core::devicestate::Pending::Later,
-                    );
+                if let Some(chan) = chan {
+                    self.pjsip_indication_devstate(&chan);
                 }
             }
             Indication::Progress => {
-                let call = &mut self.calls.get_mut(&key).map(|c| {
+                let Some((sdp, chan)) = self.calls.get_mut(&key).map(|c| {
                     c.early_media_sent = true;
-                    c.answer_sdp.clone()
-                });
+                    (c.answer_sdp.clone(), c.chan.clone())
+                }) else {
+                    return;
+                };
+                self.pjsip_indication_devstate(&chan);
                 let mut r = self
                     .flavor
                     .response(&invite, 183, Some(&tag), Some(&contact));
-                if let Some(body) = call.take() {
-                    r.headers.push("Content-Type", "application/sdp");
-                    r.body = body;
-                }
+                r.headers.push("Content-Type", "application/sdp");
+                r.body = sdp;
                 let _ = self.tx.send_response(Instant::now(), id, r);
             }
             Indication::Busy | Indication::Congestion => {
