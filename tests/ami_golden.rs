@@ -895,9 +895,11 @@ fn recording_time(name: &str) -> String {
 /// testevent_blindxfer capture the transferer leaves first, in
 /// sip_blindxfer_feature's (the same call) the transferee does; the two
 /// captures of pjsip_blindxfer_feature had one order each (the first to
-/// leave saw `BridgeNumChannels` 0 in one, 1 in the other).
+/// leave saw `BridgeNumChannels` 0 in one, 1 in the other). A REFER's
+/// transfer races alike (two captures of sip_refer_blind: one order each).
 const LEAVE_RACES: &[&str] = &[
     "sip_blindxfer",
+    "sip_refer_blind",
     "pjsip_blindxfer",
     "testevent_blindxfer",
     "pjsip_blindxfer_feature",
@@ -2791,6 +2793,13 @@ fn sip_disconnect_feature() {
 #[test]
 fn sip_dynamic_features() {
     run("sip_dynamic_features", true);
+}
+
+/// A phone's blind transfer by REFER on chan_sip: to a missing extension
+/// (the NOTIFY says 404, the call goes on), then to 601.
+#[test]
+fn sip_refer_blind() {
+    run("sip_refer_blind", true);
 }
 
 #[test]

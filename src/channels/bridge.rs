@@ -785,12 +785,15 @@ fn set_peer_vars(c0: &Arc<Channel>, c1: &Arc<Channel>) {
 /// `ast_bridge_transfer_blind` on the two-party bridges Dial makes (no
 /// parking, transfers permitted): the transferer's peer goes to
 /// `exten@context`, priority 1, the transferer leaves the bridge, and the
-/// BlindTransfer event tells how it went.
+/// BlindTransfer event tells how it went. `prepare` is the caller's
+/// `new_channel_cb`: it gets the transferee once the transfer variables
+/// are set, before it is sent on (a SIP REFER's variables).
 pub fn blind_transfer(
     transferer: &Arc<Channel>,
     exten: &str,
     context: &str,
     external: bool,
+    prepare: Option<&dyn Fn(&Arc<Channel>)>,
 ) -> TransferResult {
     let publish = |result, transferee: Option<Arc<ChannelSnapshot>>, bridge| {
         transferer.emit(EventKind::BlindTransfer {
@@ -830,6 +833,9 @@ pub fn blind_transfer(
     ] {
         chan.set_var_event("BLINDTRANSFER", value);
         chan.lock().vars.set("ATTENDEDTRANSFER", None);
+    }
+    if let Some(prepare) = prepare {
+        prepare(&transferee);
     }
     // From the manager, the transferer is taken out at once; from the
     // feature, it is in its own bridge thread running the hook, so the
@@ -1007,10 +1013,10 @@ mod tests {
         let chans = Channels::new("");
         let a = chans.alloc("Test/a-1".into(), "Test", 1, NewChannel::default());
         let invalid = TransferResult::Invalid;
-        assert_eq!(blind_transfer(&a, "601", "internal", true), invalid);
+        assert_eq!(blind_transfer(&a, "601", "internal", true, None), invalid);
         let b = Bridge::create(&chans.events);
         b.join(&a);
-        assert_eq!(blind_transfer(&a, "601", "internal", true), invalid);
+        assert_eq!(blind_transfer(&a, "601", "internal", true, None), invalid);
         assert!(b.transfer().is_none());
         assert_eq!(a.get_var("BLINDTRANSFER"), None);
     }
@@ -1023,7 +1029,7 @@ mod tests {
         let b = Bridge::create(&chans.events);
         b.join(&p);
         b.join(&a);
-        let result = blind_transfer(&a, "601", "internal", true);
+        let result = blind_transfer(&a, "601", "internal", true, None);
         assert_eq!(result, TransferResult::Success);
         let t = b.transfer().expect("transfer recorded");
         assert!(Arc::ptr_eq(&t.transferer, &a) && Arc::ptr_eq(&t.transferee, &p));

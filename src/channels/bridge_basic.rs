@@ -739,7 +739,7 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
         )
         .await;
     }
-    let result = super::bridge::blind_transfer(chan, &exten, &context, false);
+    let result = super::bridge::blind_transfer(chan, &exten, &context, false, None);
     result == super::bridge::TransferResult::Success
 }
 

@@ -135,6 +135,9 @@ pub struct Endpoint {
     /// pjsip `call_group`/`pickup_group`/`named_call_group`/
     /// `named_pickup_group`).
     pub groups: Groups,
+    /// Whether it may transfer its calls by REFER (chan_sip
+    /// `allowtransfer`, pjsip `allow_transfer`).
+    pub allow_transfer: bool,
 }
 
 /// A device's call and pickup groups.
@@ -309,6 +312,7 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                 tcp: p.settings.primary_transport
                     == Some(crate::config::views::sip::Transport::Tcp),
                 timers: chan_sip_timers(&p.settings),
+                allow_transfer: p.settings.allowtransfer,
                 groups: Groups {
                     callgroup: p.callgroup,
                     pickupgroup: p.pickupgroup,
@@ -405,6 +409,7 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 accountcode: e.accountcode.clone(),
                 mohsuggest: e.moh_suggest.clone(),
                 mohinterpret: String::new(),
+                allow_transfer: e.allow_transfer,
                 groups: Groups {
                     callgroup: e.call_group,
                     pickupgroup: e.pickup_group,

@@ -49,6 +49,8 @@ pub use reject::Reject;
 // Extension-state subscriptions (BLF, presence): the dialogs, chan_sip's
 // checks and NOTIFYs, and pjsip's.
 mod pubsub;
+// Transfers by REFER.
+mod refer;
 mod subscribe;
 
 /// What channel drivers ask of the task.
@@ -355,6 +357,7 @@ impl SipStack {
         let task = Task {
             dialogs,
             lingering: VecDeque::new(),
+            deferred_byes: HashMap::new(),
             changed: Vec::new(),
             registry,
             configured: registrations,
@@ -775,7 +778,8 @@ struct Call {
     auths: Vec<endpoint::OutboundAuth>,
     auth_tries: u32,
     answering: Option<(style::Answering, endpoint::OutboundAuth)>,
-    /// The device ended the dialog (BYE): our hangup sends nothing.
+    /// The device ended the dialog (BYE), or transferred the call away
+    /// (REFER): our hangup sets no RTP statistics and sends nothing.
     remote_gone: Arc<AtomicBool>,
     /// The device's suggested music class (Hold events name it).
     mohsuggest: String,
@@ -784,6 +788,9 @@ struct Call {
     last_msg: String,
     on_hold: bool,
     user: String,
+    /// A transfer by REFER went through: the channel's hangup sends no
+    /// BYE, the phone sends one (chan_sip's SIP_DEFER_BYE_ON_TRANSFER).
+    defer_bye: bool,
 }
 
 impl Call {
@@ -835,6 +842,9 @@ struct Task {
     /// Ended calls still listed, by when they go (all linger alike, so
     /// the earliest is first).
     lingering: VecDeque<(Instant, u64)>,
+    /// Dialogs (Call-ID, our tag) of transferers whose channels are gone,
+    /// still answering the phone's BYE until then.
+    deferred_byes: HashMap<(String, String), Instant>,
     /// Calls whose row changed since the CLI's copy was last updated.
     changed: Vec<u64>,
     /// Outbound registrations of trunks, and their transactions.
@@ -1925,6 +1935,9 @@ impl Task {
     }
 
     fn in_dialog(&mut self, id: TransactionId, req: Request) {
+        if self.deferred_bye(id, &req) {
+            return;
+        }
         let Some(key) = self.dialog_key(&req) else {
             self.respond(id, &req, 481, None);
             return;
@@ -1989,6 +2002,7 @@ impl Task {
             }
             Method::Invite => self.reinvite(key, id, req),
             Method::Update => self.update(key, id, req),
+            Method::Refer => self.refer(key, id, req),
             _ => self.respond(id, &req, 200, None),
         }
     }
@@ -2394,6 +2408,7 @@ impl Task {
             tcp: false,
             timers: endpoint::chan_sip_timers(&g.peer),
             groups: Default::default(),
+            allow_transfer: g.peer.allowtransfer,
             symmetric_rtp: if g.peer.nat.comedia {
                 super::endpoint::SymmetricRtp::Always
             } else if g.peer.nat.auto_comedia {
@@ -3108,6 +3123,7 @@ impl Task {
                 last_msg: "Rx: INVITE".into(),
                 on_hold: false,
                 user,
+                defer_bye: false,
             },
         );
         if pickup {
@@ -3317,6 +3333,7 @@ impl Task {
                 last_msg: "Init: INVITE".into(),
                 on_hold: false,
                 user,
+                defer_bye: false,
             },
         );
     }
@@ -3683,6 +3700,7 @@ impl Task {
                     let _ = self.tx.send_response(Instant::now(), id, r);
                 }
             }
+            CallState::Answered | CallState::Confirmed if call.defer_bye => self.defer_bye(key),
             CallState::Answered | CallState::Confirmed => self.send_bye(key, cause),
             CallState::Ending => {
                 call.rtp.close();
@@ -3702,6 +3720,7 @@ impl Task {
         self.registrations_expire(now);
         self.session_timers_due(now);
         self.subscriptions_expire(now);
+        self.deferred_byes_expire(now);
     }
 
     /// Acts on the session timers whose time has come: our refresh goes

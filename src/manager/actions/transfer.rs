@@ -34,7 +34,7 @@ pub fn blind_transfer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         "" => chan.lock().context.clone(),
         c => c.to_string(),
     };
-    let reply = match transfer(&chan, m.get("Exten"), &context, true) {
+    let reply = match transfer(&chan, m.get("Exten"), &context, true, None) {
         TransferResult::NotPermitted => Reply::error(m, "Transfer not permitted"),
         TransferResult::Invalid => Reply::error(m, "Transfer invalid"),
         TransferResult::Fail => Reply::error(m, "Transfer failed"),
