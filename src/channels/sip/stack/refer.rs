@@ -183,7 +183,6 @@ impl Task {
                 raw_referred_by.as_deref().unwrap_or(""),
             );
         }
-        let refer_seq = req.headers.cseq().map(|c| c.seq).unwrap_or(0);
         if target.replaces {
             // local_attended_transfer is not built: said, and refused
             // rather than accepted and dropped.
@@ -204,7 +203,7 @@ impl Task {
         };
         self.respond_reason(id, &req, 202, Some("Accepted"));
         if !exists {
-            self.refer_notify(key, refer_seq, "404 Not found");
+            self.refer_notify(key, &req, "404 Not found");
             return;
         }
         // As chan_sip's hangup returns early for a deferred BYE, the
@@ -231,7 +230,7 @@ impl Task {
             call.defer_bye = false;
             call.remote_gone.store(false, Ordering::SeqCst);
         }
-        self.refer_notify(key, refer_seq, frag);
+        self.refer_notify(key, &req, frag);
     }
 
     fn chan_sip_refer_warning(&self, text: &str) {
@@ -259,14 +258,17 @@ impl Task {
     }
 
     /// `transmit_notify_with_sipfrag`: a NOTIFY in the call's dialog for
-    /// the REFER with CSeq `refer_seq`, ending its implicit subscription,
-    /// whose body is the status line `frag`.
-    fn refer_notify(&mut self, key: u64, refer_seq: u32, frag: &str) {
+    /// the REFER `refer` (its CSeq names it), ending its implicit
+    /// subscription, whose body is the status line `frag`.
+    /// Its Contact is the one the REFER reached (`refer`), ours in the
+    /// dialog whichever side placed the call.
+    fn refer_notify(&mut self, key: u64, refer: &Request, frag: &str) {
+        let refer_seq = refer.headers.cseq().map(|c| c.seq).unwrap_or(0);
         let Some(call) = self.calls.get(&key) else {
             return;
         };
         let via = self.chan_sip_via(call.transport);
-        let contact = format!("<{}>", self.contact_for(&call.invite));
+        let contact = format!("<{}>", self.contact_for(refer));
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
