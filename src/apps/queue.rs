@@ -75,18 +75,11 @@ pub fn unsupported_options(data: &str) -> Vec<char> {
 /// names each).
 pub fn unsupported_args(data: &str) -> Vec<String> {
     let args = split_args(data, ',');
-    [
-        (3, "announceoverride"),
-        (5, "AGI"),
-        (6, "macro"),
-        (7, "gosub"),
-        (8, "rule"),
-        (9, "position"),
-    ]
-    .iter()
-    .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
-    .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
-    .collect()
+    [(5, "AGI"), (6, "macro"), (8, "rule"), (9, "position")]
+        .iter()
+        .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
+        .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
+        .collect()
 }
 
 /// `set_queue_result`.
@@ -249,6 +242,16 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
     };
     let mut w = Waiter::new(&cfg, start_secs);
     start_waiting(ctx);
+    // What the member hears on answering: Queue's announceoverride, else
+    // the queue's `announce` as it was when the caller joined.
+    let member_side = MemberSide {
+        announce: if arg(3).is_empty() {
+            cfg.announce.clone()
+        } else {
+            arg(3).to_string()
+        },
+        gosub: arg(7).to_string(),
+    };
 
     let mut tries = 0usize;
     let mut linpos = 0usize;
@@ -352,9 +355,21 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         if expired() {
             break Err(Left::Timeout);
         }
-        match try_calling(ctx, &qname, &opts, expire, &mut linpos, &start_waiting).await {
+        match try_calling(
+            ctx,
+            &qname,
+            &opts,
+            &member_side,
+            expire,
+            &mut linpos,
+            &start_waiting,
+        )
+        .await
+        {
             Tried::Connected(res) => break Ok(Some(res)),
             Tried::CallerGone => break Err(Left::Abandon),
+            // Logged already: the caller hangs up without more.
+            Tried::Abandoned => break Ok(Some(Err(AppExit::Hangup))),
             Tried::NoAnswer => tries += 1,
             Tried::NotTried => {}
         }
@@ -988,6 +1003,9 @@ fn leave(ctx: &AppCtx, qname: &str, chan: &Arc<Channel>) {
 enum Tried {
     Connected(AppResult),
     CallerGone,
+    /// The caller hung up while the member who answered heard the
+    /// announcements (ABANDON logged with the member).
+    Abandoned,
     NoAnswer,
     /// The caller's time ran out before anyone was called.
     NotTried,
@@ -1230,11 +1248,141 @@ fn hang_up_all(ctx: &AppCtx, qname: &str, legs: &mut Vec<Ringing>, cause: Option
     }
 }
 
+/// Queue's arguments for the member who answers.
+struct MemberSide {
+    /// Prompts played to the member ('&' between them).
+    announce: String,
+    /// Queue's gosub argument: replaces the queue's `membergosub`.
+    gosub: String,
+}
+
+/// `ast_strsep(.., '&', AST_STRSEP_STRIP | AST_STRSEP_TRIM)` over the
+/// whole string: fields split at '&' outside quotes (a backslash hides
+/// the next character), each stripped of blanks and one pair of
+/// enclosing quotes.
+fn announce_files(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut field_start = 0;
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            if i >= b.len() {
+                break;
+            }
+        }
+        let c = b[i];
+        if c == b'\'' || c == b'"' {
+            if stack.last() == Some(&c) {
+                stack.pop();
+            } else if stack.len() >= 7 {
+                // ast_strsep gives up (NULL): nothing more is played.
+                return out;
+            } else {
+                stack.push(c);
+            }
+        }
+        if c == b'&' && stack.is_empty() {
+            out.push(strip_field(&s[field_start..i]));
+            field_start = i + 1;
+        }
+        i += 1;
+    }
+    out.push(strip_field(&s[field_start..]));
+    out
+}
+
+/// `ast_strip_quoted` with both quote characters, then `ast_strip`.
+fn strip_field(field: &str) -> String {
+    let st = crate::funcs::c::strip(field);
+    let quoted = match (st.chars().next(), st.chars().last()) {
+        (Some(q @ ('"' | '\'')), Some(e)) => q == e,
+        _ => false,
+    };
+    let st = if quoted {
+        st.get(1..st.len().saturating_sub(1)).unwrap_or("")
+    } else {
+        st
+    };
+    crate::funcs::c::strip(st).to_string()
+}
+
+/// What the member who answered hears before the bridge, the caller
+/// kept waiting meanwhile (app_queue's autoserviced block): `memberdelay`
+/// of silence, the announcements, and with `reportholdtime` how long the
+/// caller waited. A member who hangs up during the delay hears nothing
+/// more.
+async fn member_announcements(
+    ctx: &AppCtx,
+    cfg: &QueueCfg,
+    peer: &Arc<Channel>,
+    announce: &str,
+    start_secs: i64,
+) {
+    let peer_ctx = AppCtx {
+        sys: ctx.sys.clone(),
+        chan: peer.clone(),
+    };
+    let failed = |name: &str, line: u32| {
+        let site = crate::core::logger::Site {
+            file: "app_queue.c",
+            line,
+            function: "try_calling",
+        };
+        ctx.error(
+            &site,
+            &format!("play_file failed for '{name}' on {}", peer.name),
+        );
+    };
+    if cfg.memberdelay != 0 {
+        ctx.notice(
+            crate::site!("app_queue.c", 7537, "try_calling"),
+            &format!("Delaying member connect for {} seconds", cfg.memberdelay),
+        );
+        let ms = u64::try_from(cfg.memberdelay).unwrap_or(0) * 1000;
+        if peer.sleep(Duration::from_millis(ms)).await.is_err() {
+            return;
+        }
+    }
+    if !announce.is_empty() {
+        for front in announce_files(announce) {
+            if play_file(&peer_ctx, &front).await < 0 {
+                failed(&front, 7545);
+            }
+        }
+    }
+    if cfg.reportholdtime && play_file(&peer_ctx, &cfg.announcements.sounds.reporthold).await == 0 {
+        let held = crate::core::unix_seconds() - start_secs;
+        let (mins, secs) = ((held / 60).abs(), (held % 60).abs());
+        let num = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        let sounds = &cfg.announcements.sounds;
+        if mins > 0 {
+            let _ =
+                super::say::say_number_opt(&peer_ctx, num(mins), super::say::DIGIT_ANY, Some('n'))
+                    .await;
+            if play_file(&peer_ctx, &sounds.minutes).await < 0 {
+                failed(&sounds.minutes, 7559);
+            }
+        }
+        if secs > 1 {
+            let _ =
+                super::say::say_number_opt(&peer_ctx, num(secs), super::say::DIGIT_ANY, Some('n'))
+                    .await;
+            if play_file(&peer_ctx, &sounds.seconds).await < 0 {
+                failed(&sounds.seconds, 7565);
+            }
+        }
+    }
+}
+
 /// `try_calling`: one round of ringing; on an answer the bridged call.
 async fn try_calling(
     ctx: &AppCtx,
     qname: &str,
     opts: &std::collections::HashMap<char, Option<String>>,
+    side: &MemberSide,
     expire: Option<i64>,
     linpos: &mut usize,
     start_waiting: &(dyn Fn(&AppCtx) + Sync),
@@ -1414,7 +1562,79 @@ async fn try_calling(
         return Tried::NoAnswer;
     };
     let _ = start_waiting;
+    if !side.announce.is_empty() || cfg.reportholdtime || cfg.memberdelay != 0 {
+        member_announcements(ctx, &cfg, &peer, &side.announce, start_secs).await;
+        // Either may have hung up meanwhile: the call ends before the bridge.
+        let gone = if peer.check_hangup() {
+            ctx.warning(
+                crate::site!("app_queue.c", 7574, "try_calling"),
+                &format!("Agent on {} hungup on the customer.", peer.name),
+            );
+            queue_log(
+                sys,
+                qname,
+                &uid(&caller),
+                &member.membername,
+                "AGENTDUMP",
+                "",
+            );
+            publish_call(
+                sys,
+                "AgentDump",
+                &caller,
+                Some(&peer),
+                format!(
+                    "Queue: {qname}\r\nInterface: {}\r\nMemberName: {}\r\n",
+                    member.interface, member.membername
+                ),
+            );
+            Some(Tried::NoAnswer)
+        } else if caller.check_hangup() {
+            ctx.notice(
+                crate::site!("app_queue.c", 7590, "try_calling"),
+                &format!(
+                    "Caller was about to talk to agent on {} but the caller hungup.",
+                    peer.name
+                ),
+            );
+            let held = crate::core::unix_seconds() - start_secs;
+            queue_log(
+                sys,
+                qname,
+                &uid(&caller),
+                &member.membername,
+                "ABANDON",
+                &format!("{pos}|{opos}|{held}"),
+            );
+            record_abandoned(ctx, qname, pos, opos, start_secs);
+            Some(Tried::Abandoned)
+        } else {
+            None
+        };
+        if let Some(tried) = gone {
+            let status = dial::dial_status_of(peer.lock().hangupcause);
+            dial::dial_end(sys, &caller, &peer, status);
+            sys.queues.with_queue(sys, qname, |q| {
+                if let Some(m) = q
+                    .members
+                    .iter_mut()
+                    .find(|m| m.interface.eq_ignore_ascii_case(&member.interface))
+                {
+                    m.in_call = false;
+                }
+            });
+            crate::pbx::run::hangup_channel(sys, &peer);
+            return tried;
+        }
+    }
     stop_waiting(ctx, opts.contains_key(&'r'));
+    let callerannounce = &cfg.announcements.sounds.callerannounce;
+    if !callerannounce.is_empty() && play_file(ctx, callerannounce).await != 0 {
+        ctx.warning(
+            crate::site!("app_queue.c", 7624, "try_calling"),
+            &format!("Announcement file '{callerannounce}' is unavailable, continuing anyway..."),
+        );
+    }
     if cfg.setinterfacevar {
         // The member, on both channels (`setinterfacevar`).
         let vars = [
@@ -1432,10 +1652,38 @@ async fn try_calling(
             }
         }
     }
+    if cfg.setqueueentryvar {
+        // The caller's wait, on both channels (`setqueueentryvar`).
+        let held = (crate::core::unix_seconds() - start_secs).to_string();
+        let opos = opos.to_string();
+        for chan in [&caller, &peer] {
+            crate::pbx::set_var(sys, Some(chan), "QEHOLDTIME", Some(&held));
+            crate::pbx::set_var(sys, Some(chan), "QEORIGINALPOS", Some(&opos));
+        }
+    }
     queue::set_queue_variables(sys, qname, &caller);
     queue::set_queue_variables(sys, qname, &peer);
     // The caller is no longer waiting once connected.
     leave(ctx, qname, &caller);
+    // Queue's gosub, else the queue's `membergosub`, on the member's
+    // channel; what it returns changes nothing.
+    let gosub = if side.gosub.is_empty() {
+        cfg.membergosub.as_str()
+    } else {
+        side.gosub.as_str()
+    };
+    if !gosub.is_empty() {
+        let (context, params) = match gosub.split_once(',') {
+            Some((c, p)) => (c, Some(p)),
+            None => (gosub, None),
+        };
+        let what_is_s = dial::callee_s_exten(sys, &peer, context);
+        let target = match params {
+            Some(p) => format!("{context},{what_is_s},1({p})"),
+            None => format!("{context},{what_is_s},1"),
+        };
+        let _ = dial::exec_sub(sys, &peer, &target).await;
+    }
     let hold = crate::core::unix_seconds() - start_secs;
     queue_log(
         sys,
@@ -1513,7 +1761,6 @@ async fn try_calling(
         complete(caller_gone, peer_end);
     };
     let connected = dial::connect(ctx, peer.clone(), &features, None, Some(&on_end), None).await;
-    let _ = opos;
     match connected {
         Connected::Done(r) => {
             // A transfer or parking took the call away: it ended for the
@@ -1911,12 +2158,28 @@ mod tests {
         );
         assert!(super::unsupported_options("support,rn,,,10").is_empty());
         assert_eq!(
-            super::unsupported_args("support,r,,hello,10,,,sub^s^1"),
+            super::unsupported_args("support,r,,hello,10,,mac,sub^s^1,rule1"),
             [
-                "Queue argument 'announceoverride' is not supported by Asterism",
-                "Queue argument 'gosub' is not supported by Asterism"
+                "Queue argument 'macro' is not supported by Asterism",
+                "Queue argument 'rule' is not supported by Asterism"
             ]
         );
-        assert!(super::unsupported_args("support,r,http://x,,10").is_empty());
+        // announceoverride and gosub are built.
+        assert!(super::unsupported_args("support,r,http://x,hello,10,,,sub").is_empty());
+    }
+
+    #[test]
+    fn member_announcements_split_as_ast_strsep() {
+        for (text, want) in [
+            ("digits/1", vec!["digits/1"]),
+            ("digits/2&digits/3", vec!["digits/2", "digits/3"]),
+            (" digits/2 & 'beep' ", vec!["digits/2", "beep"]),
+            ("a&&b&", vec!["a", "", "b", ""]),
+            // '&' inside quotes does not split; the quotes stay inside.
+            ("\"x&y\"&z", vec!["x&y", "z"]),
+            ("say\\&more", vec!["say\\&more"]),
+        ] {
+            assert_eq!(super::announce_files(text), want, "{text}");
+        }
     }
 }

@@ -62,21 +62,14 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
 /// Options Asterism reads but does not act on: reported by check-config
 /// when set to anything but their "off" value.
 const NOT_BUILT: &[&str] = &[
-    "announce",
-    "queue-callerannounce",
-    "setqueueentryvar",
     "monitor-format",
     "membermacro",
-    "membergosub",
-    "queue-reporthold",
     "penaltymemberslimit",
     "monitor-type",
     "autopause",
     "autopausedelay",
     "autopausebusy",
     "autopauseunavail",
-    "reportholdtime",
-    "memberdelay",
     "defaultrule",
 ];
 
@@ -230,9 +223,21 @@ pub struct Queue {
     /// `context`: a one-digit (or longer) extension there that the
     /// caller dials while waiting takes the caller out of the queue.
     pub context: String,
-    /// `announce`: to be played to the member who answers, before the
-    /// bridge (not played yet: check-config reports it).
+    /// `announce`: prompts ('&' between them) played to the member who
+    /// answers, before the bridge (Queue's `announceoverride` replaces
+    /// them).
     pub announce: String,
+    /// `reportholdtime`: the member hears how long the caller waited.
+    pub reportholdtime: bool,
+    /// `memberdelay`: seconds of silence for the member who answers
+    /// before anything else.
+    pub memberdelay: i32,
+    /// `setqueueentryvar`: QEHOLDTIME and QEORIGINALPOS on both channels
+    /// at the connect.
+    pub setqueueentryvar: bool,
+    /// `membergosub`: a subroutine (`context[,args]`) run on the member's
+    /// channel before the bridge, unless Queue names its own.
+    pub membergosub: String,
     /// What callers hear while they wait (position, hold time, periodic
     /// announcements).
     pub announcements: Announcements,
@@ -298,9 +303,11 @@ pub struct QueueSounds {
     pub minute: String,
     pub seconds: String,
     pub thanks: String,
-    /// `queue-callerannounce`: to be played to the caller once a member
-    /// answered (none by default; not played yet).
+    /// `queue-callerannounce`: played to the caller once a member
+    /// answered, just before the bridge (none by default).
     pub callerannounce: String,
+    /// `queue-reporthold`: what the member hears before the caller's hold
+    /// time with `reportholdtime`.
     pub reporthold: String,
 }
 
@@ -584,6 +591,10 @@ fn parse_queue(
         musicclass: String::new(),
         context: String::new(),
         announce: String::new(),
+        reportholdtime: false,
+        memberdelay: 0,
+        setqueueentryvar: false,
+        membergosub: String::new(),
         announcements: Announcements::default(),
         joinempty: 0,
         leavewhenempty: 0,
@@ -636,6 +647,8 @@ fn parse_queue(
         ("autofill", &mut q.autofill),
         ("setinterfacevar", &mut q.setinterfacevar),
         ("setqueuevar", &mut q.setqueuevar),
+        ("setqueueentryvar", &mut q.setqueueentryvar),
+        ("reportholdtime", &mut q.reportholdtime),
     ] {
         if let Some(v) = cat.get(key) {
             *field = is_true(v);
@@ -643,6 +656,10 @@ fn parse_queue(
     }
     q.context = cat.get("context").unwrap_or("").to_string();
     q.announce = cat.get("announce").unwrap_or("").to_string();
+    q.membergosub = cat.get("membergosub").unwrap_or("").to_string();
+    if let Some(v) = cat.get("memberdelay") {
+        q.memberdelay = atoi_i32(v);
+    }
     q.announcements = parse_announcements(cat, diags);
     for var in cat.all("member") {
         let Some(m) = parse_member(var, q.ringinuse, now, diags) else {
@@ -825,8 +842,8 @@ mod tests {
                 "q",
                 vec![
                     var("joinempty", "strict", 2),
-                    var("memberdelay", "30", 3),
-                    var("reportholdtime", "no", 4),
+                    var("autopause", "yes", 3),
+                    var("autopausebusy", "no", 4),
                     var("timeoutpriority", "conf", 5),
                 ],
             )],
@@ -840,7 +857,41 @@ mod tests {
         // Only the option set to something on is reported, at its line.
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, 3);
-        assert!(d[0].message.contains("memberdelay"));
+        assert!(d[0].message.contains("autopause"));
+    }
+
+    #[test]
+    fn member_side_options() {
+        let cfg = Config {
+            categories: vec![cat(
+                "q",
+                vec![
+                    var("announce", "digits/1&beep", 2),
+                    var("memberdelay", "2", 3),
+                    var("reportholdtime", "yes", 4),
+                    var("setqueueentryvar", "yes", 5),
+                    var("membergosub", "sub,a", 6),
+                    var("queue-callerannounce", "auth-thankyou", 7),
+                    var("queue-reporthold", "my-hold", 8),
+                ],
+            )],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let conf = QueuesConf::from_config(&cfg, &mut d);
+        let q = conf.queue("q").expect("queue");
+        assert_eq!(
+            (q.announce.as_str(), q.memberdelay, q.membergosub.as_str()),
+            ("digits/1&beep", 2, "sub,a")
+        );
+        assert!(q.reportholdtime && q.setqueueentryvar);
+        let s = &q.announcements.sounds;
+        assert_eq!(
+            (s.callerannounce.as_str(), s.reporthold.as_str()),
+            ("auth-thankyou", "my-hold")
+        );
+        // Built now: check-config has nothing to say.
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]
