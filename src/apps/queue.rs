@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use super::dial::{self, Connected};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::channels::{ChanState, Channel, Indication};
+use crate::config::views::queuerules::PenaltyRule;
 use crate::config::views::queues::{Queue as QueueCfg, Strategy};
 use crate::core::devicestate::{DeviceState, device_state};
 use crate::queue::strategy::{Candidate, pick};
-use crate::queue::{self, Entry, Res, log::queue_log, publish_call};
+use crate::queue::{self, Entry, PenaltyLimits, Res, log::queue_log, publish_call};
 
 pub fn apps() -> Vec<App> {
     vec![
@@ -75,7 +76,7 @@ pub fn unsupported_options(data: &str) -> Vec<char> {
 /// names each).
 pub fn unsupported_args(data: &str) -> Vec<String> {
     let args = split_args(data, ',');
-    [(5, "AGI"), (6, "macro"), (8, "rule"), (9, "position")]
+    [(5, "AGI"), (6, "macro"), (9, "position")]
         .iter()
         .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
         .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
@@ -163,10 +164,15 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         },
         None => 0,
     };
+    let mut rules = CallerRules {
+        limits: penalty_limits(ctx),
+        rules: Vec::new(),
+        next: 0,
+    };
 
     // join_queue
     let joined = sys.queues.with_queue(sys, &qname, |q| {
-        if q.cfg.joinempty != 0 && !q.has_usable_member(sys, q.cfg.joinempty) {
+        if q.cfg.joinempty != 0 && !q.has_usable_member(sys, q.cfg.joinempty, &rules.limits) {
             return Err("JOINEMPTY");
         }
         if q.cfg.maxlen > 0 && q.callers.len() >= q.cfg.maxlen as usize {
@@ -226,6 +232,22 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         "ENTERQUEUE",
         &format!("{url}|{cid}|{opos}"),
     );
+
+    // copy_rules: Queue's rule, else the queue's defaultrule.
+    let rule = if arg(8).is_empty() {
+        cfg.defaultrule.as_str()
+    } else {
+        arg(8)
+    };
+    if let Some(list) = sys
+        .loaded()
+        .queuerules
+        .lists
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(rule))
+    {
+        rules.rules = list.rules.clone();
+    }
 
     let ringing = opts.contains_key(&'r');
     let moh_class = match opts.get(&'m') {
@@ -294,7 +316,8 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             let empty = sys
                 .queues
                 .with_queue(sys, &qname, |q| {
-                    q.cfg.leavewhenempty != 0 && !q.has_usable_member(sys, q.cfg.leavewhenempty)
+                    q.cfg.leavewhenempty != 0
+                        && !q.has_usable_member(sys, q.cfg.leavewhenempty, &rules.limits)
                 })
                 .unwrap_or(false);
             if empty {
@@ -316,6 +339,8 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
                     break 'main Err(left);
                 }
             }
+            // The next penalty level, once its time has come.
+            rules.update(ctx, start_secs, true);
             if expired() {
                 break 'main Err(Left::Timeout);
             }
@@ -355,14 +380,16 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         if expired() {
             break Err(Left::Timeout);
         }
+        // Here only once the rule's time has passed (app_queue's `>`).
+        rules.update(ctx, start_secs, false);
         match try_calling(
             ctx,
             &qname,
             &opts,
             &member_side,
+            &rules.limits,
             expire,
             &mut linpos,
-            &start_waiting,
         )
         .await
         {
@@ -381,7 +408,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             && !sys
                 .queues
                 .with_queue(sys, &qname, |q| {
-                    q.has_usable_member(sys, cfg.leavewhenempty)
+                    q.has_usable_member(sys, cfg.leavewhenempty, &rules.limits)
                 })
                 .unwrap_or(false)
         {
@@ -510,6 +537,115 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         set_result(ctx, s);
     }
     res
+}
+
+/// A caller's penalty limits and the rules still to come
+/// (`qe->qe_rules`, `qe->pr`).
+struct CallerRules {
+    limits: PenaltyLimits,
+    rules: Vec<PenaltyRule>,
+    next: usize,
+}
+
+impl CallerRules {
+    /// Applies each rule whose time has come (`update_qe_rule`): at or
+    /// past it while waiting in line (`at_time`), only past it at the
+    /// head. Only the limits the caller started with move, each shown in
+    /// its QUEUE_*_PENALTY variable.
+    fn update(&mut self, ctx: &AppCtx, start_secs: i64, at_time: bool) {
+        while let Some(pr) = self.rules.get(self.next) {
+            let waited = crate::core::unix_seconds() - start_secs;
+            let due = if at_time {
+                waited >= i64::from(pr.time)
+            } else {
+                waited > i64::from(pr.time)
+            };
+            if !due {
+                break;
+            }
+            // A relative change could go below 0.
+            let moved = |now: i32, relative: bool, value: i32| {
+                if relative {
+                    now.wrapping_add(value)
+                } else {
+                    value
+                }
+                .max(0)
+            };
+            let l = &mut self.limits;
+            if let Some(max) = l.max {
+                let max = moved(max, pr.max_relative, pr.max_value);
+                ctx.set_var("QUEUE_MAX_PENALTY", Some(&max.to_string()));
+                l.max = Some(max);
+            }
+            if let Some(min) = l.min {
+                let mut min = moved(min, pr.min_relative, pr.min_value);
+                if let Some(max) = l.max {
+                    min = min.min(max);
+                }
+                ctx.set_var("QUEUE_MIN_PENALTY", Some(&min.to_string()));
+                l.min = Some(min);
+            }
+            if let Some(raise) = l.raise {
+                let mut raise = moved(raise, pr.raise_relative, pr.raise_value);
+                if let Some(max) = l.max {
+                    raise = raise.min(max);
+                }
+                l.raise_respect_min = pr.raise_respect_min;
+                let shown = if l.raise_respect_min {
+                    format!("r{raise}")
+                } else {
+                    raise.to_string()
+                };
+                ctx.set_var("QUEUE_RAISE_PENALTY", Some(&shown));
+                l.raise = Some(raise);
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// The caller's QUEUE_MAX_PENALTY, QUEUE_MIN_PENALTY and
+/// QUEUE_RAISE_PENALTY (`r` first: the raise respects the minimum), read
+/// as sscanf's "%30d"; a value that is not a number is warned about and
+/// sets no limit.
+fn penalty_limits(ctx: &AppCtx) -> PenaltyLimits {
+    let read = |name: &str, line: u32, text: &str| -> Option<i32> {
+        match crate::funcs::c::scan_int(text) {
+            Some((n, _)) => Some(n),
+            None => {
+                let site = crate::core::logger::Site {
+                    file: "app_queue.c",
+                    line,
+                    function: "queue_exec",
+                };
+                ctx.warning(
+                    &site,
+                    &format!(
+                        "${{{name}}}: Invalid value ({text}), channel {}.",
+                        ctx.chan.name
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let mut l = PenaltyLimits::default();
+    if let Some(v) = ctx.var("QUEUE_MAX_PENALTY") {
+        l.max = read("QUEUE_MAX_PENALTY", 9018, &v);
+    }
+    if let Some(v) = ctx.var("QUEUE_MIN_PENALTY") {
+        l.min = read("QUEUE_MIN_PENALTY", 9030, &v);
+    }
+    if let Some(v) = ctx.var("QUEUE_RAISE_PENALTY") {
+        let (respect, text) = match v.strip_prefix('r') {
+            Some(rest) => (true, rest),
+            None => (false, v.as_str()),
+        };
+        l.raise_respect_min = respect;
+        l.raise = read("QUEUE_RAISE_PENALTY", 9048, text);
+    }
+    l
 }
 
 fn stop_waiting(ctx: &AppCtx, ringing: bool) {
@@ -1025,15 +1161,28 @@ fn candidates(
     sys: &crate::core::System,
     qname: &str,
     exclude: &[String],
+    limits: &PenaltyLimits,
 ) -> (Strategy, usize, Vec<(Candidate, String, String)>) {
     sys.queues
         .with_queue(sys, qname, |q| {
             let now = crate::core::unix_seconds();
+            // calc_metric: penalties count only past penaltymemberslimit
+            // members; then the caller's limits leave some out.
+            let use_penalty = i64::try_from(q.members.len()).unwrap_or(i64::MAX)
+                > i64::from(q.cfg.penaltymemberslimit);
             let list = q
                 .members
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| {
+                .filter_map(|(pos, m)| {
+                    let penalty = if use_penalty {
+                        limits.penalty_for(m.penalty)?
+                    } else {
+                        m.penalty
+                    };
+                    Some((pos, m, penalty))
+                })
+                .filter(|(_, m, _)| {
                     if m.paused || m.in_wrapup(&q.cfg, now) || exclude.contains(&m.interface) {
                         return false;
                     }
@@ -1048,11 +1197,12 @@ fn candidates(
                     }
                     true
                 })
-                .map(|(pos, m)| {
+                .map(|(pos, m, penalty)| {
                     (
                         Candidate {
                             pos,
-                            penalty: m.penalty,
+                            penalty,
+                            use_penalty,
                             calls: m.calls,
                             lastcall: m.lastcall,
                         },
@@ -1084,6 +1234,7 @@ fn set_member_ringing(sys: &crate::core::System, qname: &str, interface: &str, o
 async fn ring_next(
     ctx: &AppCtx,
     qname: &str,
+    limits: &PenaltyLimits,
     tried: &mut Vec<String>,
     linpos: &mut usize,
     out: &mut Vec<Ringing>,
@@ -1091,7 +1242,7 @@ async fn ring_next(
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
     loop {
-        let (strategy, rrpos, cands) = candidates(sys, qname, tried);
+        let (strategy, rrpos, cands) = candidates(sys, qname, tried, limits);
         if cands.is_empty() {
             return;
         }
@@ -1383,9 +1534,9 @@ async fn try_calling(
     qname: &str,
     opts: &std::collections::HashMap<char, Option<String>>,
     side: &MemberSide,
+    limits: &PenaltyLimits,
     expire: Option<i64>,
     linpos: &mut usize,
-    start_waiting: &(dyn Fn(&AppCtx) + Sync),
 ) -> Tried {
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
@@ -1409,7 +1560,7 @@ async fn try_calling(
     };
     let mut tried = Vec::new();
     let mut legs: Vec<Ringing> = Vec::new();
-    ring_next(ctx, qname, &mut tried, linpos, &mut legs).await;
+    ring_next(ctx, qname, limits, &mut tried, linpos, &mut legs).await;
     let mut round_start = Instant::now();
     if legs.is_empty() {
         return Tried::NoAnswer;
@@ -1484,7 +1635,7 @@ async fn try_calling(
                     }
                     let left = to.map(|t| t.saturating_sub(round_start.elapsed()));
                     if left.is_none_or(|l| l > Duration::from_millis(500)) {
-                        ring_next(ctx, qname, &mut tried, linpos, &mut legs).await;
+                        ring_next(ctx, qname, limits, &mut tried, linpos, &mut legs).await;
                     }
                 }
                 continue;
@@ -1512,11 +1663,23 @@ async fn try_calling(
         if legs.is_empty() {
             return Tried::NoAnswer;
         }
-        // Wake when the ring time runs out, not at the next poll after.
+        // Wake when the ring time runs out, not at the next poll after,
+        // and as soon as a member answers: the caller's music stops then.
         let poll = to.map_or(dial::POLL, |t| {
             dial::POLL.min(t.saturating_sub(round_start.elapsed()))
         });
-        let _ = tokio::time::timeout(poll, caller.wake_handle().notified()).await;
+        let mut woken: Vec<_> = std::iter::once(caller.wake_handle())
+            .chain(legs.iter().map(|r| r.chan.wake_handle()))
+            .map(|w| Box::pin(w.notified()))
+            .collect();
+        let any = std::future::poll_fn(|cx| {
+            if woken.iter_mut().any(|n| n.as_mut().poll(cx).is_ready()) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        });
+        let _ = tokio::time::timeout(poll, any).await;
     };
     let ring_secs = round_start.elapsed().as_secs();
     let peer = winner.chan.clone();
@@ -1561,7 +1724,6 @@ async fn try_calling(
         hang_up_all(ctx, qname, &mut vec![winner], None);
         return Tried::NoAnswer;
     };
-    let _ = start_waiting;
     if !side.announce.is_empty() || cfg.reportholdtime || cfg.memberdelay != 0 {
         member_announcements(ctx, &cfg, &peer, &side.announce, start_secs).await;
         // Either may have hung up meanwhile: the call ends before the bridge.
@@ -2158,14 +2320,51 @@ mod tests {
         );
         assert!(super::unsupported_options("support,rn,,,10").is_empty());
         assert_eq!(
-            super::unsupported_args("support,r,,hello,10,,mac,sub^s^1,rule1"),
+            super::unsupported_args("support,r,,hello,10,agi,mac,sub^s^1,rule1,2"),
             [
+                "Queue argument 'AGI' is not supported by Asterism",
                 "Queue argument 'macro' is not supported by Asterism",
-                "Queue argument 'rule' is not supported by Asterism"
+                "Queue argument 'position' is not supported by Asterism"
             ]
         );
-        // announceoverride and gosub are built.
-        assert!(super::unsupported_args("support,r,http://x,hello,10,,,sub").is_empty());
+        // announceoverride, gosub and rule are built.
+        assert!(super::unsupported_args("support,r,http://x,hello,10,,,sub,rule1").is_empty());
+    }
+
+    #[test]
+    fn penalty_limits_and_penaltymemberslimit() {
+        use crate::queue::PenaltyLimits;
+        let max0 = PenaltyLimits {
+            max: Some(0),
+            ..Default::default()
+        };
+        let ringable = |conf: &str, limits: &PenaltyLimits| {
+            let (_dir, sys) = crate::funcs::test_system(&[("queues.conf", conf)]);
+            let (_, _, list) = super::candidates(&sys, "q", &[], limits);
+            list.iter()
+                .map(|(c, i, _)| (i.clone(), c.penalty, c.use_penalty))
+                .collect::<Vec<_>>()
+        };
+        let two = "[q]\nmember => Custom:a,5\nmember => Custom:b,0\n";
+        // Beyond the caller's maximum: left out.
+        assert_eq!(ringable(two, &max0), [("Custom:b".to_string(), 0, true)]);
+        // Raised to 3, so past the maximum of 2 too.
+        let raised = PenaltyLimits {
+            max: Some(2),
+            raise: Some(3),
+            ..Default::default()
+        };
+        assert!(ringable(two, &raised).is_empty());
+        // With no more members than penaltymemberslimit, penalties count
+        // for nothing: both are rung, at their own penalties.
+        let limited = format!("{two}penaltymemberslimit = 2\n");
+        assert_eq!(
+            ringable(&limited, &max0),
+            [
+                ("Custom:a".to_string(), 5, false),
+                ("Custom:b".to_string(), 0, false)
+            ]
+        );
     }
 
     #[test]

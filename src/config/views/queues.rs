@@ -64,13 +64,11 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
 const NOT_BUILT: &[&str] = &[
     "monitor-format",
     "membermacro",
-    "penaltymemberslimit",
     "monitor-type",
     "autopause",
     "autopausedelay",
     "autopausebusy",
     "autopauseunavail",
-    "defaultrule",
 ];
 
 /// Values that leave a [`NOT_BUILT`] option off.
@@ -238,6 +236,12 @@ pub struct Queue {
     /// `membergosub`: a subroutine (`context[,args]`) run on the member's
     /// channel before the bridge, unless Queue names its own.
     pub membergosub: String,
+    /// `defaultrule`: the queuerules.conf list that moves a caller's
+    /// penalty limits when Queue names none.
+    pub defaultrule: String,
+    /// `penaltymemberslimit`: with this many members or fewer, penalties
+    /// are disregarded.
+    pub penaltymemberslimit: i32,
     /// What callers hear while they wait (position, hold time, periodic
     /// announcements).
     pub announcements: Announcements,
@@ -595,6 +599,8 @@ fn parse_queue(
         memberdelay: 0,
         setqueueentryvar: false,
         membergosub: String::new(),
+        defaultrule: String::new(),
+        penaltymemberslimit: 0,
         announcements: Announcements::default(),
         joinempty: 0,
         leavewhenempty: 0,
@@ -657,6 +663,11 @@ fn parse_queue(
     q.context = cat.get("context").unwrap_or("").to_string();
     q.announce = cat.get("announce").unwrap_or("").to_string();
     q.membergosub = cat.get("membergosub").unwrap_or("").to_string();
+    q.defaultrule = cat.get("defaultrule").unwrap_or("").to_string();
+    if let Some(v) = cat.get("penaltymemberslimit") {
+        // sscanf "%10d"; anything else leaves 0.
+        q.penaltymemberslimit = crate::funcs::c::scan_long(v, 10).map_or(0, |(n, _)| n as i32);
+    }
     if let Some(v) = cat.get("memberdelay") {
         q.memberdelay = atoi_i32(v);
     }
