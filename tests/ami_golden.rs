@@ -3031,12 +3031,15 @@ fn announce_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(St
 }
 
 /// sip_queue_member: a caller's first RTCP report, 5 s into its music,
-/// counted 250 packets on the first call and 251 on the second in both
-/// captures (the report's timer and the music's frame clock both fall
-/// due at 5 s from the first packet, and either may go first); ours 250.
-/// Masked when 250 or 251.
+/// counted 250 or 251 packets in different captures of the same call
+/// (the report's timer and the music's frame clock both fall due at 5 s
+/// from the first packet, and either may go first); ours 250. Masked
+/// when 250 or 251. Also the second caller's RTPAUDIOQOS `txcount`: 331
+/// in every capture, ours 332 or 333 (its member's prompts, digits/2 and
+/// beep, end a frame or two later in ours, so the caller's music runs
+/// that much longer); masked when 331 to 333.
 fn member_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(String, String)>>> {
-    let count = regex::Regex::new(r"(^|;)txcount=(318|319|320|331|332|333);").expect("re");
+    let count = regex::Regex::new(r"(^|;)txcount=(331|332|333);").expect("re");
     let conns = conns
         .into_iter()
         .map(|c| {
@@ -3277,6 +3280,14 @@ fn sip_queue_announce() {
 #[test]
 fn sip_queue_member() {
     queue_run("sip_queue_member");
+}
+
+/// Callers' penalty limits (QUEUE_MAX_PENALTY, QUEUE_MIN_PENALTY,
+/// QUEUE_RAISE_PENALTY) moved by the queue's defaultrule or Queue's rule,
+/// and joinempty's penalty condition: compat-configs/ami-queue-rules.
+#[test]
+fn sip_queue_rules() {
+    queue_run("sip_queue_rules");
 }
 
 /// QueueRule, QueueChangePriorityCaller and QueueWithdrawCaller: a caller
