@@ -1348,8 +1348,9 @@ async fn ring_next(
     }
 }
 
-/// `rna`: a member rang out.
-fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128) {
+/// `rna`: a member rang out; with `autopause` (how it failed counts for
+/// the queue's autopause) the member may be paused.
+fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128, autopause: bool) {
     let sys = &ctx.sys;
     ctx.verbose(
         3,
@@ -1374,6 +1375,70 @@ fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128) {
         "RINGNOANSWER",
         &ms.to_string(),
     );
+    if autopause {
+        auto_pause(ctx, qname, &r.interface);
+    }
+}
+
+/// `rna`'s autopause: the member is paused ("Auto-Pause") in this queue,
+/// or with `autopause = all` in every queue it is in, unless its last
+/// call ended within `autopausedelay` seconds.
+fn auto_pause(ctx: &AppCtx, qname: &str, interface: &str) {
+    use crate::config::views::queues::AutoPause;
+    let sys = &ctx.sys;
+    let Some((mode, delay, lastcall)) = sys.queues.with_queue(sys, qname, |q| {
+        let lastcall = q
+            .members
+            .iter()
+            .find(|m| m.interface.eq_ignore_ascii_case(interface))
+            .map(|m| m.lastcall);
+        (q.cfg.autopause, q.cfg.autopausedelay, lastcall)
+    }) else {
+        return;
+    };
+    if mode == AutoPause::Off {
+        return;
+    }
+    if delay > 0
+        && let Some(last) = lastcall
+        && last != 0
+        && i64::from(delay) > crate::core::unix_seconds() - last
+    {
+        return;
+    }
+    let (line, text) = if mode == AutoPause::On {
+        if queue::pause_member(sys, qname, interface, "Auto-Pause", true) {
+            (
+                5408,
+                format!(
+                    "Auto-Pausing Queue Member {interface} in queue {qname} since they failed to answer."
+                ),
+            )
+        } else {
+            (
+                5411,
+                format!("Failed to pause Queue Member {interface} in queue {qname}!"),
+            )
+        }
+    } else if queue::pause_member(sys, "", interface, "Auto-Pause", true) {
+        (
+            5417,
+            format!(
+                "Auto-Pausing Queue Member {interface} in all queues since they failed to answer on queue {qname}."
+            ),
+        )
+    } else {
+        (
+            5420,
+            format!("Failed to pause Queue Member {interface} in all queues!"),
+        )
+    };
+    let site = crate::core::logger::Site {
+        file: "app_queue.c",
+        line,
+        function: "rna",
+    };
+    ctx.verbose(3, &site, &text);
 }
 
 /// `hangupcalls`: DialEnd CANCEL and a hangup for each leg left.
@@ -1587,7 +1652,7 @@ async fn try_calling(
         {
             let ms = t.as_millis();
             for r in &legs {
-                ring_no_answer(ctx, qname, r, ms);
+                ring_no_answer(ctx, qname, r, ms, true);
             }
             for r in &legs {
                 dial::dial_end(sys, &caller, &r.chan, "NOANSWER");
@@ -1621,11 +1686,20 @@ async fn try_calling(
                     ),
                 );
                 dial::dial_end(sys, &caller, &r.chan, status);
+                // A busy member counts for autopause with autopausebusy, a
+                // congested or unavailable one with autopauseunavail, one
+                // that just hung up always.
+                let counts = match status {
+                    "BUSY" => cfg.autopausebusy,
+                    "CONGESTION" | "CHANUNAVAIL" => cfg.autopauseunavail,
+                    _ => true,
+                };
                 ring_no_answer(
                     ctx,
                     qname,
                     &r,
                     round_start.elapsed().as_millis() / 1000 * 1000,
+                    counts,
                 );
                 set_member_ringing(sys, qname, &r.interface, false);
                 crate::pbx::run::hangup_channel(sys, &r.chan);

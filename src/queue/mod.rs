@@ -702,6 +702,9 @@ pub fn pause_member(
         }
         out
     });
+    // app_queue walks its queues container bucket by bucket.
+    let mut changed = changed;
+    changed.sort_by_key(|(q, _)| queue_bucket(q));
     // Every queue at once: one PAUSEALL/UNPAUSEALL line first.
     if let (true, Some((_, first))) = (queue.is_empty(), changed.first()) {
         log::queue_log(

@@ -61,15 +61,7 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
 
 /// Options Asterism reads but does not act on: reported by check-config
 /// when set to anything but their "off" value.
-const NOT_BUILT: &[&str] = &[
-    "monitor-format",
-    "membermacro",
-    "monitor-type",
-    "autopause",
-    "autopausedelay",
-    "autopausebusy",
-    "autopauseunavail",
-];
+const NOT_BUILT: &[&str] = &["monitor-format", "membermacro", "monitor-type"];
 
 /// Values that leave a [`NOT_BUILT`] option off.
 fn is_off(value: &str) -> bool {
@@ -242,6 +234,15 @@ pub struct Queue {
     /// `penaltymemberslimit`: with this many members or fewer, penalties
     /// are disregarded.
     pub penaltymemberslimit: i32,
+    /// `autopause`: a member who fails to answer is paused.
+    pub autopause: AutoPause,
+    /// `autopausedelay`: not within this many seconds of the member's
+    /// last call.
+    pub autopausedelay: i32,
+    /// `autopausebusy`: a busy member counts as failing to answer.
+    pub autopausebusy: bool,
+    /// `autopauseunavail`: so does a congested or unavailable one.
+    pub autopauseunavail: bool,
     /// What callers hear while they wait (position, hold time, periodic
     /// announcements).
     pub announcements: Announcements,
@@ -264,6 +265,31 @@ pub struct Queue {
     pub members: Vec<Member>,
     #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
+}
+
+/// `autopause` (`autopause2int`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AutoPause {
+    Off,
+    /// `yes`: in the queue that rang the member.
+    On,
+    /// `all`: in every queue the member is in.
+    All,
+}
+
+impl AutoPause {
+    /// A true value is `yes`; `no`, `yes`, `all` by name; anything else
+    /// is off.
+    pub fn parse(value: &str) -> AutoPause {
+        let v = value.trim();
+        if is_true(v) || v.eq_ignore_ascii_case("yes") {
+            AutoPause::On
+        } else if v.eq_ignore_ascii_case("all") {
+            AutoPause::All
+        } else {
+            AutoPause::Off
+        }
+    }
 }
 
 /// `announce-holdtime`.
@@ -601,6 +627,10 @@ fn parse_queue(
         membergosub: String::new(),
         defaultrule: String::new(),
         penaltymemberslimit: 0,
+        autopause: AutoPause::Off,
+        autopausedelay: 0,
+        autopausebusy: false,
+        autopauseunavail: false,
         announcements: Announcements::default(),
         joinempty: 0,
         leavewhenempty: 0,
@@ -655,6 +685,8 @@ fn parse_queue(
         ("setqueuevar", &mut q.setqueuevar),
         ("setqueueentryvar", &mut q.setqueueentryvar),
         ("reportholdtime", &mut q.reportholdtime),
+        ("autopausebusy", &mut q.autopausebusy),
+        ("autopauseunavail", &mut q.autopauseunavail),
     ] {
         if let Some(v) = cat.get(key) {
             *field = is_true(v);
@@ -664,6 +696,12 @@ fn parse_queue(
     q.announce = cat.get("announce").unwrap_or("").to_string();
     q.membergosub = cat.get("membergosub").unwrap_or("").to_string();
     q.defaultrule = cat.get("defaultrule").unwrap_or("").to_string();
+    if let Some(v) = cat.get("autopause") {
+        q.autopause = AutoPause::parse(v);
+    }
+    if let Some(v) = cat.get("autopausedelay") {
+        q.autopausedelay = atoi_i32(v);
+    }
     if let Some(v) = cat.get("penaltymemberslimit") {
         // sscanf "%10d"; anything else leaves 0.
         q.penaltymemberslimit = crate::funcs::c::scan_long(v, 10).map_or(0, |(n, _)| n as i32);
@@ -853,8 +891,8 @@ mod tests {
                 "q",
                 vec![
                     var("joinempty", "strict", 2),
-                    var("autopause", "yes", 3),
-                    var("autopausebusy", "no", 4),
+                    var("monitor-type", "MixMonitor", 3),
+                    var("membermacro", "no", 4),
                     var("timeoutpriority", "conf", 5),
                 ],
             )],
@@ -868,7 +906,7 @@ mod tests {
         // Only the option set to something on is reported, at its line.
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, 3);
-        assert!(d[0].message.contains("autopause"));
+        assert!(d[0].message.contains("monitor-type"));
     }
 
     #[test]
@@ -884,6 +922,11 @@ mod tests {
                     var("membergosub", "sub,a", 6),
                     var("queue-callerannounce", "auth-thankyou", 7),
                     var("queue-reporthold", "my-hold", 8),
+                    var("autopause", "all", 9),
+                    var("autopausedelay", "30", 10),
+                    var("autopausebusy", "yes", 11),
+                    var("defaultrule", "widen", 12),
+                    var("penaltymemberslimit", "3x", 13),
                 ],
             )],
             ..Default::default()
@@ -896,6 +939,24 @@ mod tests {
             ("digits/1&beep", 2, "sub,a")
         );
         assert!(q.reportholdtime && q.setqueueentryvar);
+        assert_eq!(
+            (q.autopause, q.autopausedelay, q.autopausebusy),
+            (AutoPause::All, 30, true)
+        );
+        assert!(!q.autopauseunavail);
+        assert_eq!(
+            (q.defaultrule.as_str(), q.penaltymemberslimit),
+            ("widen", 3)
+        );
+        for (text, want) in [
+            ("yes", AutoPause::On),
+            ("1", AutoPause::On),
+            ("ALL", AutoPause::All),
+            ("no", AutoPause::Off),
+            ("bogus", AutoPause::Off),
+        ] {
+            assert_eq!(AutoPause::parse(text), want, "{text}");
+        }
         let s = &q.announcements.sounds;
         assert_eq!(
             (s.callerannounce.as_str(), s.reporthold.as_str()),
