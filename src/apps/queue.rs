@@ -76,7 +76,7 @@ pub fn unsupported_options(data: &str) -> Vec<char> {
 /// names each).
 pub fn unsupported_args(data: &str) -> Vec<String> {
     let args = split_args(data, ',');
-    [(5, "AGI"), (6, "macro"), (9, "position")]
+    [(5, "AGI"), (9, "position")]
         .iter()
         .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
         .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
@@ -273,6 +273,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             arg(3).to_string()
         },
         gosub: arg(7).to_string(),
+        macro_name: arg(6).to_string(),
     };
 
     let mut tries = 0usize;
@@ -1470,6 +1471,8 @@ struct MemberSide {
     announce: String,
     /// Queue's gosub argument: replaces the queue's `membergosub`.
     gosub: String,
+    /// Queue's macro argument: replaces the queue's `membermacro`.
+    macro_name: String,
 }
 
 /// `ast_strsep(.., '&', AST_STRSEP_STRIP | AST_STRSEP_TRIM)` over the
@@ -1901,6 +1904,28 @@ async fn try_calling(
     queue::set_queue_variables(sys, qname, &peer);
     // The caller is no longer waiting once connected.
     leave(ctx, qname, &caller);
+    // Queue's macro, else the queue's `membermacro`, on the member's
+    // channel (`ast_app_exec_macro`); what it returns changes nothing.
+    let macro_args = if side.macro_name.is_empty() {
+        cfg.membermacro.as_str()
+    } else {
+        side.macro_name.as_str()
+    };
+    if !macro_args.is_empty() {
+        match super::find("Macro") {
+            Some(app) => {
+                let peer_ctx = AppCtx {
+                    sys: sys.clone(),
+                    chan: peer.clone(),
+                };
+                let _ = super::exec(&peer_ctx, app, macro_args).await;
+            }
+            None => ctx.warning(
+                crate::site!("app.c", 277, "ast_app_exec_macro"),
+                &format!("Cannot run 'Macro({macro_args})'.  The application is not available."),
+            ),
+        }
+    }
     // Queue's gosub, else the queue's `membergosub`, on the member's
     // channel; what it returns changes nothing.
     let gosub = if side.gosub.is_empty() {
@@ -2397,12 +2422,11 @@ mod tests {
             super::unsupported_args("support,r,,hello,10,agi,mac,sub^s^1,rule1,2"),
             [
                 "Queue argument 'AGI' is not supported by Asterism",
-                "Queue argument 'macro' is not supported by Asterism",
                 "Queue argument 'position' is not supported by Asterism"
             ]
         );
-        // announceoverride, gosub and rule are built.
-        assert!(super::unsupported_args("support,r,http://x,hello,10,,,sub,rule1").is_empty());
+        // announceoverride, macro, gosub and rule are built.
+        assert!(super::unsupported_args("support,r,http://x,hello,10,,mac,sub,rule1").is_empty());
     }
 
     #[test]

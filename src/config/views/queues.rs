@@ -61,7 +61,7 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
 
 /// Options Asterism reads but does not act on: reported by check-config
 /// when set to anything but their "off" value.
-const NOT_BUILT: &[&str] = &["monitor-format", "membermacro", "monitor-type"];
+const NOT_BUILT: &[&str] = &["monitor-format", "monitor-type"];
 
 /// Values that leave a [`NOT_BUILT`] option off.
 fn is_off(value: &str) -> bool {
@@ -228,6 +228,9 @@ pub struct Queue {
     /// `membergosub`: a subroutine (`context[,args]`) run on the member's
     /// channel before the bridge, unless Queue names its own.
     pub membergosub: String,
+    /// `membermacro`: a macro (`name[,args]`) run on the member's channel
+    /// before the bridge, unless Queue names its own.
+    pub membermacro: String,
     /// `defaultrule`: the queuerules.conf list that moves a caller's
     /// penalty limits when Queue names none.
     pub defaultrule: String,
@@ -625,6 +628,7 @@ fn parse_queue(
         memberdelay: 0,
         setqueueentryvar: false,
         membergosub: String::new(),
+        membermacro: String::new(),
         defaultrule: String::new(),
         penaltymemberslimit: 0,
         autopause: AutoPause::Off,
@@ -695,6 +699,7 @@ fn parse_queue(
     q.context = cat.get("context").unwrap_or("").to_string();
     q.announce = cat.get("announce").unwrap_or("").to_string();
     q.membergosub = cat.get("membergosub").unwrap_or("").to_string();
+    q.membermacro = cat.get("membermacro").unwrap_or("").to_string();
     q.defaultrule = cat.get("defaultrule").unwrap_or("").to_string();
     if let Some(v) = cat.get("autopause") {
         q.autopause = AutoPause::parse(v);
@@ -892,7 +897,7 @@ mod tests {
                 vec![
                     var("joinempty", "strict", 2),
                     var("monitor-type", "MixMonitor", 3),
-                    var("membermacro", "no", 4),
+                    var("monitor-format", "no", 4),
                     var("timeoutpriority", "conf", 5),
                 ],
             )],
