@@ -3298,6 +3298,13 @@ fn sip_queue_autopause() {
     queue_run("sip_queue_autopause");
 }
 
+/// A member's macro before the bridge (membermacro, or Queue's macro
+/// argument): compat-configs/ami-queue-macro.
+#[test]
+fn sip_queue_macro() {
+    queue_run("sip_queue_macro");
+}
+
 /// QueueRule, QueueChangePriorityCaller and QueueWithdrawCaller: a caller
 /// taken out of a queue goes on in the dialplan.
 #[test]
