@@ -534,7 +534,7 @@ fn party_of(value: &str) -> Party {
 
 /// Runs a subroutine on `chan` from outside its run loop
 /// (`ast_app_exec_sub`).
-async fn exec_sub(sys: &Arc<System>, chan: &Arc<Channel>, target: &str) -> AppResult {
+pub(crate) async fn exec_sub(sys: &Arc<System>, chan: &Arc<Channel>, target: &str) -> AppResult {
     let sub = AppCtx {
         sys: sys.clone(),
         chan: chan.clone(),
@@ -1195,7 +1195,7 @@ fn others_cause(ctx: &AppCtx, options: &DialOptions) -> u32 {
 }
 
 /// U()'s start: `s`, unless only the compatibility `~~s~~` exists there.
-fn callee_s_exten(sys: &System, peer: &Channel, context: &str) -> &'static str {
+pub(crate) fn callee_s_exten(sys: &System, peer: &Channel, context: &str) -> &'static str {
     let cid = peer.lock().caller.id.number().map(str::to_string);
     let dp = &sys.loaded().dialplan;
     let exists = |e: &str| crate::pbx::find::exists(dp, context, e, 1, cid.as_deref());

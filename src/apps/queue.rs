@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use super::dial::{self, Connected};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::channels::{ChanState, Channel, Indication};
+use crate::config::views::queuerules::PenaltyRule;
 use crate::config::views::queues::{Queue as QueueCfg, Strategy};
 use crate::core::devicestate::{DeviceState, device_state};
 use crate::queue::strategy::{Candidate, pick};
-use crate::queue::{self, Entry, Res, log::queue_log, publish_call};
+use crate::queue::{self, Entry, PenaltyLimits, Res, log::queue_log, publish_call};
 
 pub fn apps() -> Vec<App> {
     vec![
@@ -75,18 +76,11 @@ pub fn unsupported_options(data: &str) -> Vec<char> {
 /// names each).
 pub fn unsupported_args(data: &str) -> Vec<String> {
     let args = split_args(data, ',');
-    [
-        (3, "announceoverride"),
-        (5, "AGI"),
-        (6, "macro"),
-        (7, "gosub"),
-        (8, "rule"),
-        (9, "position"),
-    ]
-    .iter()
-    .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
-    .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
-    .collect()
+    [(5, "AGI"), (9, "position")]
+        .iter()
+        .filter(|(i, _)| args.get(*i).is_some_and(|a| !a.trim().is_empty()))
+        .map(|(_, name)| format!("Queue argument '{name}' is not supported by Asterism"))
+        .collect()
 }
 
 /// `set_queue_result`.
@@ -170,10 +164,15 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         },
         None => 0,
     };
+    let mut rules = CallerRules {
+        limits: penalty_limits(ctx),
+        rules: Vec::new(),
+        next: 0,
+    };
 
     // join_queue
     let joined = sys.queues.with_queue(sys, &qname, |q| {
-        if q.cfg.joinempty != 0 && !q.has_usable_member(sys, q.cfg.joinempty) {
+        if q.cfg.joinempty != 0 && !q.has_usable_member(sys, q.cfg.joinempty, &rules.limits) {
             return Err("JOINEMPTY");
         }
         if q.cfg.maxlen > 0 && q.callers.len() >= q.cfg.maxlen as usize {
@@ -234,6 +233,22 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         &format!("{url}|{cid}|{opos}"),
     );
 
+    // copy_rules: Queue's rule, else the queue's defaultrule.
+    let rule = if arg(8).is_empty() {
+        cfg.defaultrule.as_str()
+    } else {
+        arg(8)
+    };
+    if let Some(list) = sys
+        .loaded()
+        .queuerules
+        .lists
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(rule))
+    {
+        rules.rules = list.rules.clone();
+    }
+
     let ringing = opts.contains_key(&'r');
     let moh_class = match opts.get(&'m') {
         Some(Some(c)) if !c.is_empty() => c.clone(),
@@ -249,6 +264,17 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
     };
     let mut w = Waiter::new(&cfg, start_secs);
     start_waiting(ctx);
+    // What the member hears on answering: Queue's announceoverride, else
+    // the queue's `announce` as it was when the caller joined.
+    let member_side = MemberSide {
+        announce: if arg(3).is_empty() {
+            cfg.announce.clone()
+        } else {
+            arg(3).to_string()
+        },
+        gosub: arg(7).to_string(),
+        macro_name: arg(6).to_string(),
+    };
 
     let mut tries = 0usize;
     let mut linpos = 0usize;
@@ -291,7 +317,8 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             let empty = sys
                 .queues
                 .with_queue(sys, &qname, |q| {
-                    q.cfg.leavewhenempty != 0 && !q.has_usable_member(sys, q.cfg.leavewhenempty)
+                    q.cfg.leavewhenempty != 0
+                        && !q.has_usable_member(sys, q.cfg.leavewhenempty, &rules.limits)
                 })
                 .unwrap_or(false);
             if empty {
@@ -313,6 +340,8 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
                     break 'main Err(left);
                 }
             }
+            // The next penalty level, once its time has come.
+            rules.update(ctx, start_secs, true);
             if expired() {
                 break 'main Err(Left::Timeout);
             }
@@ -352,9 +381,23 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         if expired() {
             break Err(Left::Timeout);
         }
-        match try_calling(ctx, &qname, &opts, expire, &mut linpos, &start_waiting).await {
+        // Here only once the rule's time has passed (app_queue's `>`).
+        rules.update(ctx, start_secs, false);
+        match try_calling(
+            ctx,
+            &qname,
+            &opts,
+            &member_side,
+            &rules.limits,
+            expire,
+            &mut linpos,
+        )
+        .await
+        {
             Tried::Connected(res) => break Ok(Some(res)),
             Tried::CallerGone => break Err(Left::Abandon),
+            // Logged already: the caller hangs up without more.
+            Tried::Abandoned => break Ok(Some(Err(AppExit::Hangup))),
             Tried::NoAnswer => tries += 1,
             Tried::NotTried => {}
         }
@@ -366,7 +409,7 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
             && !sys
                 .queues
                 .with_queue(sys, &qname, |q| {
-                    q.has_usable_member(sys, cfg.leavewhenempty)
+                    q.has_usable_member(sys, cfg.leavewhenempty, &rules.limits)
                 })
                 .unwrap_or(false)
         {
@@ -495,6 +538,115 @@ async fn queue_exec(ctx: &AppCtx, data: &str) -> AppResult {
         set_result(ctx, s);
     }
     res
+}
+
+/// A caller's penalty limits and the rules still to come
+/// (`qe->qe_rules`, `qe->pr`).
+struct CallerRules {
+    limits: PenaltyLimits,
+    rules: Vec<PenaltyRule>,
+    next: usize,
+}
+
+impl CallerRules {
+    /// Applies each rule whose time has come (`update_qe_rule`): at or
+    /// past it while waiting in line (`at_time`), only past it at the
+    /// head. Only the limits the caller started with move, each shown in
+    /// its QUEUE_*_PENALTY variable.
+    fn update(&mut self, ctx: &AppCtx, start_secs: i64, at_time: bool) {
+        while let Some(pr) = self.rules.get(self.next) {
+            let waited = crate::core::unix_seconds() - start_secs;
+            let due = if at_time {
+                waited >= i64::from(pr.time)
+            } else {
+                waited > i64::from(pr.time)
+            };
+            if !due {
+                break;
+            }
+            // A relative change could go below 0.
+            let moved = |now: i32, relative: bool, value: i32| {
+                if relative {
+                    now.wrapping_add(value)
+                } else {
+                    value
+                }
+                .max(0)
+            };
+            let l = &mut self.limits;
+            if let Some(max) = l.max {
+                let max = moved(max, pr.max_relative, pr.max_value);
+                ctx.set_var("QUEUE_MAX_PENALTY", Some(&max.to_string()));
+                l.max = Some(max);
+            }
+            if let Some(min) = l.min {
+                let mut min = moved(min, pr.min_relative, pr.min_value);
+                if let Some(max) = l.max {
+                    min = min.min(max);
+                }
+                ctx.set_var("QUEUE_MIN_PENALTY", Some(&min.to_string()));
+                l.min = Some(min);
+            }
+            if let Some(raise) = l.raise {
+                let mut raise = moved(raise, pr.raise_relative, pr.raise_value);
+                if let Some(max) = l.max {
+                    raise = raise.min(max);
+                }
+                l.raise_respect_min = pr.raise_respect_min;
+                let shown = if l.raise_respect_min {
+                    format!("r{raise}")
+                } else {
+                    raise.to_string()
+                };
+                ctx.set_var("QUEUE_RAISE_PENALTY", Some(&shown));
+                l.raise = Some(raise);
+            }
+            self.next += 1;
+        }
+    }
+}
+
+/// The caller's QUEUE_MAX_PENALTY, QUEUE_MIN_PENALTY and
+/// QUEUE_RAISE_PENALTY (`r` first: the raise respects the minimum), read
+/// as sscanf's "%30d"; a value that is not a number is warned about and
+/// sets no limit.
+fn penalty_limits(ctx: &AppCtx) -> PenaltyLimits {
+    let read = |name: &str, line: u32, text: &str| -> Option<i32> {
+        match crate::funcs::c::scan_int(text) {
+            Some((n, _)) => Some(n),
+            None => {
+                let site = crate::core::logger::Site {
+                    file: "app_queue.c",
+                    line,
+                    function: "queue_exec",
+                };
+                ctx.warning(
+                    &site,
+                    &format!(
+                        "${{{name}}}: Invalid value ({text}), channel {}.",
+                        ctx.chan.name
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let mut l = PenaltyLimits::default();
+    if let Some(v) = ctx.var("QUEUE_MAX_PENALTY") {
+        l.max = read("QUEUE_MAX_PENALTY", 9018, &v);
+    }
+    if let Some(v) = ctx.var("QUEUE_MIN_PENALTY") {
+        l.min = read("QUEUE_MIN_PENALTY", 9030, &v);
+    }
+    if let Some(v) = ctx.var("QUEUE_RAISE_PENALTY") {
+        let (respect, text) = match v.strip_prefix('r') {
+            Some(rest) => (true, rest),
+            None => (false, v.as_str()),
+        };
+        l.raise_respect_min = respect;
+        l.raise = read("QUEUE_RAISE_PENALTY", 9048, text);
+    }
+    l
 }
 
 fn stop_waiting(ctx: &AppCtx, ringing: bool) {
@@ -988,6 +1140,9 @@ fn leave(ctx: &AppCtx, qname: &str, chan: &Arc<Channel>) {
 enum Tried {
     Connected(AppResult),
     CallerGone,
+    /// The caller hung up while the member who answered heard the
+    /// announcements (ABANDON logged with the member).
+    Abandoned,
     NoAnswer,
     /// The caller's time ran out before anyone was called.
     NotTried,
@@ -1007,15 +1162,28 @@ fn candidates(
     sys: &crate::core::System,
     qname: &str,
     exclude: &[String],
+    limits: &PenaltyLimits,
 ) -> (Strategy, usize, Vec<(Candidate, String, String)>) {
     sys.queues
         .with_queue(sys, qname, |q| {
             let now = crate::core::unix_seconds();
+            // calc_metric: penalties count only past penaltymemberslimit
+            // members; then the caller's limits leave some out.
+            let use_penalty = i64::try_from(q.members.len()).unwrap_or(i64::MAX)
+                > i64::from(q.cfg.penaltymemberslimit);
             let list = q
                 .members
                 .iter()
                 .enumerate()
-                .filter(|(_, m)| {
+                .filter_map(|(pos, m)| {
+                    let penalty = if use_penalty {
+                        limits.penalty_for(m.penalty)?
+                    } else {
+                        m.penalty
+                    };
+                    Some((pos, m, penalty))
+                })
+                .filter(|(_, m, _)| {
                     if m.paused || m.in_wrapup(&q.cfg, now) || exclude.contains(&m.interface) {
                         return false;
                     }
@@ -1030,11 +1198,12 @@ fn candidates(
                     }
                     true
                 })
-                .map(|(pos, m)| {
+                .map(|(pos, m, penalty)| {
                     (
                         Candidate {
                             pos,
-                            penalty: m.penalty,
+                            penalty,
+                            use_penalty,
                             calls: m.calls,
                             lastcall: m.lastcall,
                         },
@@ -1066,6 +1235,7 @@ fn set_member_ringing(sys: &crate::core::System, qname: &str, interface: &str, o
 async fn ring_next(
     ctx: &AppCtx,
     qname: &str,
+    limits: &PenaltyLimits,
     tried: &mut Vec<String>,
     linpos: &mut usize,
     out: &mut Vec<Ringing>,
@@ -1073,7 +1243,7 @@ async fn ring_next(
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
     loop {
-        let (strategy, rrpos, cands) = candidates(sys, qname, tried);
+        let (strategy, rrpos, cands) = candidates(sys, qname, tried, limits);
         if cands.is_empty() {
             return;
         }
@@ -1179,8 +1349,9 @@ async fn ring_next(
     }
 }
 
-/// `rna`: a member rang out.
-fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128) {
+/// `rna`: a member rang out; with `autopause` (how it failed counts for
+/// the queue's autopause) the member may be paused.
+fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128, autopause: bool) {
     let sys = &ctx.sys;
     ctx.verbose(
         3,
@@ -1205,6 +1376,70 @@ fn ring_no_answer(ctx: &AppCtx, qname: &str, r: &Ringing, ms: u128) {
         "RINGNOANSWER",
         &ms.to_string(),
     );
+    if autopause {
+        auto_pause(ctx, qname, &r.interface);
+    }
+}
+
+/// `rna`'s autopause: the member is paused ("Auto-Pause") in this queue,
+/// or with `autopause = all` in every queue it is in, unless its last
+/// call ended within `autopausedelay` seconds.
+fn auto_pause(ctx: &AppCtx, qname: &str, interface: &str) {
+    use crate::config::views::queues::AutoPause;
+    let sys = &ctx.sys;
+    let Some((mode, delay, lastcall)) = sys.queues.with_queue(sys, qname, |q| {
+        let lastcall = q
+            .members
+            .iter()
+            .find(|m| m.interface.eq_ignore_ascii_case(interface))
+            .map(|m| m.lastcall);
+        (q.cfg.autopause, q.cfg.autopausedelay, lastcall)
+    }) else {
+        return;
+    };
+    if mode == AutoPause::Off {
+        return;
+    }
+    if delay > 0
+        && let Some(last) = lastcall
+        && last != 0
+        && i64::from(delay) > crate::core::unix_seconds() - last
+    {
+        return;
+    }
+    let (line, text) = if mode == AutoPause::On {
+        if queue::pause_member(sys, qname, interface, "Auto-Pause", true) {
+            (
+                5408,
+                format!(
+                    "Auto-Pausing Queue Member {interface} in queue {qname} since they failed to answer."
+                ),
+            )
+        } else {
+            (
+                5411,
+                format!("Failed to pause Queue Member {interface} in queue {qname}!"),
+            )
+        }
+    } else if queue::pause_member(sys, "", interface, "Auto-Pause", true) {
+        (
+            5417,
+            format!(
+                "Auto-Pausing Queue Member {interface} in all queues since they failed to answer on queue {qname}."
+            ),
+        )
+    } else {
+        (
+            5420,
+            format!("Failed to pause Queue Member {interface} in all queues!"),
+        )
+    };
+    let site = crate::core::logger::Site {
+        file: "app_queue.c",
+        line,
+        function: "rna",
+    };
+    ctx.verbose(3, &site, &text);
 }
 
 /// `hangupcalls`: DialEnd CANCEL and a hangup for each leg left.
@@ -1230,14 +1465,146 @@ fn hang_up_all(ctx: &AppCtx, qname: &str, legs: &mut Vec<Ringing>, cause: Option
     }
 }
 
+/// Queue's arguments for the member who answers.
+struct MemberSide {
+    /// Prompts played to the member ('&' between them).
+    announce: String,
+    /// Queue's gosub argument: replaces the queue's `membergosub`.
+    gosub: String,
+    /// Queue's macro argument: replaces the queue's `membermacro`.
+    macro_name: String,
+}
+
+/// `ast_strsep(.., '&', AST_STRSEP_STRIP | AST_STRSEP_TRIM)` over the
+/// whole string: fields split at '&' outside quotes (a backslash hides
+/// the next character), each stripped of blanks and one pair of
+/// enclosing quotes.
+fn announce_files(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut field_start = 0;
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            if i >= b.len() {
+                break;
+            }
+        }
+        let c = b[i];
+        if c == b'\'' || c == b'"' {
+            if stack.last() == Some(&c) {
+                stack.pop();
+            } else if stack.len() >= 7 {
+                // ast_strsep gives up (NULL): nothing more is played.
+                return out;
+            } else {
+                stack.push(c);
+            }
+        }
+        if c == b'&' && stack.is_empty() {
+            out.push(strip_field(&s[field_start..i]));
+            field_start = i + 1;
+        }
+        i += 1;
+    }
+    out.push(strip_field(&s[field_start..]));
+    out
+}
+
+/// `ast_strip_quoted` with both quote characters, then `ast_strip`.
+fn strip_field(field: &str) -> String {
+    let st = crate::funcs::c::strip(field);
+    let quoted = match (st.chars().next(), st.chars().last()) {
+        (Some(q @ ('"' | '\'')), Some(e)) => q == e,
+        _ => false,
+    };
+    let st = if quoted {
+        st.get(1..st.len().saturating_sub(1)).unwrap_or("")
+    } else {
+        st
+    };
+    crate::funcs::c::strip(st).to_string()
+}
+
+/// What the member who answered hears before the bridge, the caller
+/// kept waiting meanwhile (app_queue's autoserviced block): `memberdelay`
+/// of silence, the announcements, and with `reportholdtime` how long the
+/// caller waited. A member who hangs up during the delay hears nothing
+/// more.
+async fn member_announcements(
+    ctx: &AppCtx,
+    cfg: &QueueCfg,
+    peer: &Arc<Channel>,
+    announce: &str,
+    start_secs: i64,
+) {
+    let peer_ctx = AppCtx {
+        sys: ctx.sys.clone(),
+        chan: peer.clone(),
+    };
+    let failed = |name: &str, line: u32| {
+        let site = crate::core::logger::Site {
+            file: "app_queue.c",
+            line,
+            function: "try_calling",
+        };
+        ctx.error(
+            &site,
+            &format!("play_file failed for '{name}' on {}", peer.name),
+        );
+    };
+    if cfg.memberdelay != 0 {
+        ctx.notice(
+            crate::site!("app_queue.c", 7537, "try_calling"),
+            &format!("Delaying member connect for {} seconds", cfg.memberdelay),
+        );
+        let ms = u64::try_from(cfg.memberdelay).unwrap_or(0) * 1000;
+        if peer.sleep(Duration::from_millis(ms)).await.is_err() {
+            return;
+        }
+    }
+    if !announce.is_empty() {
+        for front in announce_files(announce) {
+            if play_file(&peer_ctx, &front).await < 0 {
+                failed(&front, 7545);
+            }
+        }
+    }
+    if cfg.reportholdtime && play_file(&peer_ctx, &cfg.announcements.sounds.reporthold).await == 0 {
+        let held = crate::core::unix_seconds() - start_secs;
+        let (mins, secs) = ((held / 60).abs(), (held % 60).abs());
+        let num = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        let sounds = &cfg.announcements.sounds;
+        if mins > 0 {
+            let _ =
+                super::say::say_number_opt(&peer_ctx, num(mins), super::say::DIGIT_ANY, Some('n'))
+                    .await;
+            if play_file(&peer_ctx, &sounds.minutes).await < 0 {
+                failed(&sounds.minutes, 7559);
+            }
+        }
+        if secs > 1 {
+            let _ =
+                super::say::say_number_opt(&peer_ctx, num(secs), super::say::DIGIT_ANY, Some('n'))
+                    .await;
+            if play_file(&peer_ctx, &sounds.seconds).await < 0 {
+                failed(&sounds.seconds, 7565);
+            }
+        }
+    }
+}
+
 /// `try_calling`: one round of ringing; on an answer the bridged call.
 async fn try_calling(
     ctx: &AppCtx,
     qname: &str,
     opts: &std::collections::HashMap<char, Option<String>>,
+    side: &MemberSide,
+    limits: &PenaltyLimits,
     expire: Option<i64>,
     linpos: &mut usize,
-    start_waiting: &(dyn Fn(&AppCtx) + Sync),
 ) -> Tried {
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
@@ -1261,7 +1628,7 @@ async fn try_calling(
     };
     let mut tried = Vec::new();
     let mut legs: Vec<Ringing> = Vec::new();
-    ring_next(ctx, qname, &mut tried, linpos, &mut legs).await;
+    ring_next(ctx, qname, limits, &mut tried, linpos, &mut legs).await;
     let mut round_start = Instant::now();
     if legs.is_empty() {
         return Tried::NoAnswer;
@@ -1288,7 +1655,7 @@ async fn try_calling(
         {
             let ms = t.as_millis();
             for r in &legs {
-                ring_no_answer(ctx, qname, r, ms);
+                ring_no_answer(ctx, qname, r, ms, true);
             }
             for r in &legs {
                 dial::dial_end(sys, &caller, &r.chan, "NOANSWER");
@@ -1322,11 +1689,20 @@ async fn try_calling(
                     ),
                 );
                 dial::dial_end(sys, &caller, &r.chan, status);
+                // A busy member counts for autopause with autopausebusy, a
+                // congested or unavailable one with autopauseunavail, one
+                // that just hung up always.
+                let counts = match status {
+                    "BUSY" => cfg.autopausebusy,
+                    "CONGESTION" | "CHANUNAVAIL" => cfg.autopauseunavail,
+                    _ => true,
+                };
                 ring_no_answer(
                     ctx,
                     qname,
                     &r,
                     round_start.elapsed().as_millis() / 1000 * 1000,
+                    counts,
                 );
                 set_member_ringing(sys, qname, &r.interface, false);
                 crate::pbx::run::hangup_channel(sys, &r.chan);
@@ -1336,7 +1712,7 @@ async fn try_calling(
                     }
                     let left = to.map(|t| t.saturating_sub(round_start.elapsed()));
                     if left.is_none_or(|l| l > Duration::from_millis(500)) {
-                        ring_next(ctx, qname, &mut tried, linpos, &mut legs).await;
+                        ring_next(ctx, qname, limits, &mut tried, linpos, &mut legs).await;
                     }
                 }
                 continue;
@@ -1364,11 +1740,23 @@ async fn try_calling(
         if legs.is_empty() {
             return Tried::NoAnswer;
         }
-        // Wake when the ring time runs out, not at the next poll after.
+        // Wake when the ring time runs out, not at the next poll after,
+        // and as soon as a member answers: the caller's music stops then.
         let poll = to.map_or(dial::POLL, |t| {
             dial::POLL.min(t.saturating_sub(round_start.elapsed()))
         });
-        let _ = tokio::time::timeout(poll, caller.wake_handle().notified()).await;
+        let mut woken: Vec<_> = std::iter::once(caller.wake_handle())
+            .chain(legs.iter().map(|r| r.chan.wake_handle()))
+            .map(|w| Box::pin(w.notified()))
+            .collect();
+        let any = std::future::poll_fn(|cx| {
+            if woken.iter_mut().any(|n| n.as_mut().poll(cx).is_ready()) {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        });
+        let _ = tokio::time::timeout(poll, any).await;
     };
     let ring_secs = round_start.elapsed().as_secs();
     let peer = winner.chan.clone();
@@ -1413,8 +1801,79 @@ async fn try_calling(
         hang_up_all(ctx, qname, &mut vec![winner], None);
         return Tried::NoAnswer;
     };
-    let _ = start_waiting;
+    if !side.announce.is_empty() || cfg.reportholdtime || cfg.memberdelay != 0 {
+        member_announcements(ctx, &cfg, &peer, &side.announce, start_secs).await;
+        // Either may have hung up meanwhile: the call ends before the bridge.
+        let gone = if peer.check_hangup() {
+            ctx.warning(
+                crate::site!("app_queue.c", 7574, "try_calling"),
+                &format!("Agent on {} hungup on the customer.", peer.name),
+            );
+            queue_log(
+                sys,
+                qname,
+                &uid(&caller),
+                &member.membername,
+                "AGENTDUMP",
+                "",
+            );
+            publish_call(
+                sys,
+                "AgentDump",
+                &caller,
+                Some(&peer),
+                format!(
+                    "Queue: {qname}\r\nInterface: {}\r\nMemberName: {}\r\n",
+                    member.interface, member.membername
+                ),
+            );
+            Some(Tried::NoAnswer)
+        } else if caller.check_hangup() {
+            ctx.notice(
+                crate::site!("app_queue.c", 7590, "try_calling"),
+                &format!(
+                    "Caller was about to talk to agent on {} but the caller hungup.",
+                    peer.name
+                ),
+            );
+            let held = crate::core::unix_seconds() - start_secs;
+            queue_log(
+                sys,
+                qname,
+                &uid(&caller),
+                &member.membername,
+                "ABANDON",
+                &format!("{pos}|{opos}|{held}"),
+            );
+            record_abandoned(ctx, qname, pos, opos, start_secs);
+            Some(Tried::Abandoned)
+        } else {
+            None
+        };
+        if let Some(tried) = gone {
+            let status = dial::dial_status_of(peer.lock().hangupcause);
+            dial::dial_end(sys, &caller, &peer, status);
+            sys.queues.with_queue(sys, qname, |q| {
+                if let Some(m) = q
+                    .members
+                    .iter_mut()
+                    .find(|m| m.interface.eq_ignore_ascii_case(&member.interface))
+                {
+                    m.in_call = false;
+                }
+            });
+            crate::pbx::run::hangup_channel(sys, &peer);
+            return tried;
+        }
+    }
     stop_waiting(ctx, opts.contains_key(&'r'));
+    let callerannounce = &cfg.announcements.sounds.callerannounce;
+    if !callerannounce.is_empty() && play_file(ctx, callerannounce).await != 0 {
+        ctx.warning(
+            crate::site!("app_queue.c", 7624, "try_calling"),
+            &format!("Announcement file '{callerannounce}' is unavailable, continuing anyway..."),
+        );
+    }
     if cfg.setinterfacevar {
         // The member, on both channels (`setinterfacevar`).
         let vars = [
@@ -1432,10 +1891,60 @@ async fn try_calling(
             }
         }
     }
+    if cfg.setqueueentryvar {
+        // The caller's wait, on both channels (`setqueueentryvar`).
+        let held = (crate::core::unix_seconds() - start_secs).to_string();
+        let opos = opos.to_string();
+        for chan in [&caller, &peer] {
+            crate::pbx::set_var(sys, Some(chan), "QEHOLDTIME", Some(&held));
+            crate::pbx::set_var(sys, Some(chan), "QEORIGINALPOS", Some(&opos));
+        }
+    }
     queue::set_queue_variables(sys, qname, &caller);
     queue::set_queue_variables(sys, qname, &peer);
     // The caller is no longer waiting once connected.
     leave(ctx, qname, &caller);
+    // Queue's macro, else the queue's `membermacro`, on the member's
+    // channel (`ast_app_exec_macro`); what it returns changes nothing.
+    let macro_args = if side.macro_name.is_empty() {
+        cfg.membermacro.as_str()
+    } else {
+        side.macro_name.as_str()
+    };
+    if !macro_args.is_empty() {
+        match super::find("Macro") {
+            Some(app) => {
+                let peer_ctx = AppCtx {
+                    sys: sys.clone(),
+                    chan: peer.clone(),
+                };
+                let _ = super::exec(&peer_ctx, app, macro_args).await;
+            }
+            None => ctx.warning(
+                crate::site!("app.c", 277, "ast_app_exec_macro"),
+                &format!("Cannot run 'Macro({macro_args})'.  The application is not available."),
+            ),
+        }
+    }
+    // Queue's gosub, else the queue's `membergosub`, on the member's
+    // channel; what it returns changes nothing.
+    let gosub = if side.gosub.is_empty() {
+        cfg.membergosub.as_str()
+    } else {
+        side.gosub.as_str()
+    };
+    if !gosub.is_empty() {
+        let (context, params) = match gosub.split_once(',') {
+            Some((c, p)) => (c, Some(p)),
+            None => (gosub, None),
+        };
+        let what_is_s = dial::callee_s_exten(sys, &peer, context);
+        let target = match params {
+            Some(p) => format!("{context},{what_is_s},1({p})"),
+            None => format!("{context},{what_is_s},1"),
+        };
+        let _ = dial::exec_sub(sys, &peer, &target).await;
+    }
     let hold = crate::core::unix_seconds() - start_secs;
     queue_log(
         sys,
@@ -1513,7 +2022,6 @@ async fn try_calling(
         complete(caller_gone, peer_end);
     };
     let connected = dial::connect(ctx, peer.clone(), &features, None, Some(&on_end), None).await;
-    let _ = opos;
     match connected {
         Connected::Done(r) => {
             // A transfer or parking took the call away: it ended for the
@@ -1911,12 +2419,64 @@ mod tests {
         );
         assert!(super::unsupported_options("support,rn,,,10").is_empty());
         assert_eq!(
-            super::unsupported_args("support,r,,hello,10,,,sub^s^1"),
+            super::unsupported_args("support,r,,hello,10,agi,mac,sub^s^1,rule1,2"),
             [
-                "Queue argument 'announceoverride' is not supported by Asterism",
-                "Queue argument 'gosub' is not supported by Asterism"
+                "Queue argument 'AGI' is not supported by Asterism",
+                "Queue argument 'position' is not supported by Asterism"
             ]
         );
-        assert!(super::unsupported_args("support,r,http://x,,10").is_empty());
+        // announceoverride, macro, gosub and rule are built.
+        assert!(super::unsupported_args("support,r,http://x,hello,10,,mac,sub,rule1").is_empty());
+    }
+
+    #[test]
+    fn penalty_limits_and_penaltymemberslimit() {
+        use crate::queue::PenaltyLimits;
+        let max0 = PenaltyLimits {
+            max: Some(0),
+            ..Default::default()
+        };
+        let ringable = |conf: &str, limits: &PenaltyLimits| {
+            let (_dir, sys) = crate::funcs::test_system(&[("queues.conf", conf)]);
+            let (_, _, list) = super::candidates(&sys, "q", &[], limits);
+            list.iter()
+                .map(|(c, i, _)| (i.clone(), c.penalty, c.use_penalty))
+                .collect::<Vec<_>>()
+        };
+        let two = "[q]\nmember => Custom:a,5\nmember => Custom:b,0\n";
+        // Beyond the caller's maximum: left out.
+        assert_eq!(ringable(two, &max0), [("Custom:b".to_string(), 0, true)]);
+        // Raised to 3, so past the maximum of 2 too.
+        let raised = PenaltyLimits {
+            max: Some(2),
+            raise: Some(3),
+            ..Default::default()
+        };
+        assert!(ringable(two, &raised).is_empty());
+        // With no more members than penaltymemberslimit, penalties count
+        // for nothing: both are rung, at their own penalties.
+        let limited = format!("{two}penaltymemberslimit = 2\n");
+        assert_eq!(
+            ringable(&limited, &max0),
+            [
+                ("Custom:a".to_string(), 5, false),
+                ("Custom:b".to_string(), 0, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn member_announcements_split_as_ast_strsep() {
+        for (text, want) in [
+            ("digits/1", vec!["digits/1"]),
+            ("digits/2&digits/3", vec!["digits/2", "digits/3"]),
+            (" digits/2 & 'beep' ", vec!["digits/2", "beep"]),
+            ("a&&b&", vec!["a", "", "b", ""]),
+            // '&' inside quotes does not split; the quotes stay inside.
+            ("\"x&y\"&z", vec!["x&y", "z"]),
+            ("say\\&more", vec!["say\\&more"]),
+        ] {
+            assert_eq!(super::announce_files(text), want, "{text}");
+        }
     }
 }

@@ -99,6 +99,52 @@ pub struct Entry {
     pub withdraw: Option<String>,
 }
 
+/// A waiting caller's penalty limits (`max_penalty`, `min_penalty`,
+/// `raise_penalty` of `queue_ent`): from QUEUE_MAX_PENALTY,
+/// QUEUE_MIN_PENALTY and QUEUE_RAISE_PENALTY when it joined, moved by its
+/// penalty rules. `None` is no limit (app_queue's INT_MAX).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PenaltyLimits {
+    pub max: Option<i32>,
+    pub min: Option<i32>,
+    /// Members below this count as having it.
+    pub raise: Option<i32>,
+    /// `r` before the raise: a member below the minimum is not raised.
+    pub raise_respect_min: bool,
+}
+
+impl PenaltyLimits {
+    /// A member's penalty as the caller sees it when ringing (raised,
+    /// `calc_metric`), or `None` when it is outside the limits.
+    pub fn penalty_for(&self, penalty: i32) -> Option<i32> {
+        self.limited(penalty, false)
+    }
+
+    /// `get_member_status`'s reading, where a raise that respects the
+    /// minimum raises nobody while there is no minimum (it compares with
+    /// INT_MAX).
+    fn usable_penalty(&self, penalty: i32) -> Option<i32> {
+        self.limited(penalty, true)
+    }
+
+    fn limited(&self, penalty: i32, no_min_blocks_raise: bool) -> Option<i32> {
+        let mut p = penalty;
+        let below_min = match self.min {
+            Some(min) => p < min,
+            None => no_min_blocks_raise,
+        };
+        if let Some(raise) = self.raise
+            && p < raise
+            && !(self.raise_respect_min && below_min)
+        {
+            p = raise;
+        }
+        let over = self.max.is_some_and(|max| p > max);
+        let under = self.min.is_some_and(|min| p < min);
+        (!over && !under).then_some(p)
+    }
+}
+
 /// A queue's running state (`struct call_queue`).
 pub struct QueueRt {
     pub cfg: Arc<QueueCfg>,
@@ -168,11 +214,15 @@ impl QueueRt {
     }
 
     /// `get_member_status`: whether some member is usable under the
-    /// given conditions (false: the queue counts as empty).
-    pub fn has_usable_member(&self, sys: &System, conditions: u32) -> bool {
+    /// given conditions (false: the queue counts as empty); with
+    /// `penalty` among them, a member outside the caller's limits is not.
+    pub fn has_usable_member(&self, sys: &System, conditions: u32, limits: &PenaltyLimits) -> bool {
         let now = crate::core::unix_seconds();
         self.members.iter().any(|m| {
             let on = |c: u32| conditions & c != 0;
+            if on(empty::PENALTY) && limits.usable_penalty(m.penalty).is_none() {
+                return false;
+            }
             let by_device = match device_state(sys, &m.state_interface) {
                 DeviceState::Invalid => on(empty::INVALID),
                 DeviceState::Unavailable => on(empty::UNAVAILABLE),
@@ -383,6 +433,9 @@ pub fn member_device_changed(sys: &System, device: &str, state: DeviceState) {
         }
         out
     });
+    // app_queue walks its queues container bucket by bucket.
+    let mut changed = changed;
+    changed.sort_by_key(|(q, _)| queue_bucket(q));
     let mut queues: Vec<String> = Vec::new();
     for (q, m) in changed {
         sys.pbx.channels.events.publish_system(EventKind::Manager {
@@ -649,6 +702,9 @@ pub fn pause_member(
         }
         out
     });
+    // app_queue walks its queues container bucket by bucket.
+    let mut changed = changed;
+    changed.sort_by_key(|(q, _)| queue_bucket(q));
     // Every queue at once: one PAUSEALL/UNPAUSEALL line first.
     if let (true, Some((_, first))) = (queue.is_empty(), changed.first()) {
         log::queue_log(
@@ -899,7 +955,9 @@ mod tests {
         )]);
         let usable = |c: u32| {
             sys.queues
-                .with_queue(&sys, "q", |q| q.has_usable_member(&sys, c))
+                .with_queue(&sys, "q", |q| {
+                    q.has_usable_member(&sys, c, &super::PenaltyLimits::default())
+                })
                 .expect("queue")
         };
         let strict = sys
@@ -914,5 +972,35 @@ mod tests {
         // Without PAUSED among the conditions a paused member still counts.
         assert!(usable(empty::INVALID));
         assert!(!super::any_available(&sys, "q"));
+    }
+
+    #[test]
+    fn penalty_limits_as_get_member_status() {
+        use super::PenaltyLimits;
+        let l =
+            |max: Option<i32>, min: Option<i32>, raise: Option<i32>, respect: bool| PenaltyLimits {
+                max,
+                min,
+                raise,
+                raise_respect_min: respect,
+            };
+        for (limits, penalty, want) in [
+            (PenaltyLimits::default(), 7, Some(7)),
+            (l(Some(2), None, None, false), 3, None),
+            (l(Some(2), None, None, false), 2, Some(2)),
+            (l(None, Some(1), None, false), 0, None),
+            // Raised to 1 and so within the minimum.
+            (l(None, Some(1), Some(1), false), 0, Some(1)),
+            // `r`: below the minimum stays below it.
+            (l(None, Some(1), Some(1), true), 0, None),
+            (l(Some(3), None, Some(5), false), 0, None),
+            (l(Some(3), None, Some(2), true), 0, Some(2)),
+        ] {
+            assert_eq!(limits.penalty_for(penalty), want, "{limits:?} {penalty}");
+        }
+        // get_member_status: `r` without a minimum raises nobody.
+        let respect = l(None, None, Some(2), true);
+        assert_eq!(respect.usable_penalty(0), Some(0));
+        assert_eq!(respect.penalty_for(0), Some(2));
     }
 }

@@ -9,7 +9,11 @@ use crate::config::views::queues::Strategy;
 pub struct Candidate {
     /// Its place in the queue's member list.
     pub pos: usize,
+    /// As the caller sees it (raised by its limits).
     pub penalty: i32,
+    /// False when the queue has no more members than
+    /// `penaltymemberslimit`: penalties order nobody then.
+    pub use_penalty: bool,
     pub calls: i32,
     pub lastcall: i64,
 }
@@ -24,7 +28,11 @@ pub fn metric(
     now: i64,
     rand: &mut dyn FnMut(u32) -> u32,
 ) -> i64 {
-    let penalty = c.penalty.max(0) as i64 * 1_000_000;
+    let penalty = if c.use_penalty {
+        c.penalty.max(0) as i64 * 1_000_000
+    } else {
+        0
+    };
     match s {
         Strategy::RingAll => penalty,
         Strategy::Linear | Strategy::RrMemory | Strategy::RrOrdered => {
@@ -87,6 +95,7 @@ mod tests {
         Candidate {
             pos,
             penalty,
+            use_penalty: true,
             calls,
             lastcall,
         }
@@ -118,6 +127,18 @@ mod tests {
             assert_eq!(pick(s, &members, rrpos, 1000, &mut fixed), want, "{s:?}");
         }
         assert!(pick(Strategy::RingAll, &[], 0, 0, &mut fixed).is_empty());
+        // penaltymemberslimit reached: penalties do not count.
+        let equal: Vec<Candidate> = members
+            .iter()
+            .map(|m| Candidate {
+                use_penalty: false,
+                ..*m
+            })
+            .collect();
+        assert_eq!(
+            pick(Strategy::RingAll, &equal, 0, 1000, &mut fixed),
+            vec![0, 1, 2, 3]
+        );
     }
 
     #[test]

@@ -1,15 +1,15 @@
 //! `queuerules.conf`: app_queue's penalty rule lists. Each section but
 //! `[general]` is a list; each `penaltychange => time,max[,min[,raise]]`
 //! line a rule, kept sorted by time (`insert_penaltychange`). The lists
-//! are shown by the QueueRule action; Asterism does not yet apply them to
-//! waiting callers, and check-config says so.
+//! are shown by the QueueRule action and move a waiting caller's penalty
+//! limits (Queue's `rule`, or the queue's `defaultrule`).
 
 use super::values::atoi_i32;
 use super::{View, line_note};
 use crate::config::{Config, Diagnostic, Severity};
 
-/// One penalty change: after `time` seconds, the max and min penalties
-/// become (or, relative, move by) these values.
+/// One penalty change: after `time` seconds, the max, min and raise
+/// penalties become (or, relative, move by) these values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PenaltyRule {
     pub time: i32,
@@ -17,6 +17,10 @@ pub struct PenaltyRule {
     pub max_value: i32,
     pub min_relative: bool,
     pub min_value: i32,
+    pub raise_relative: bool,
+    pub raise_value: i32,
+    /// A raise written `r<n>`: members below the minimum stay below it.
+    pub raise_respect_min: bool,
 }
 
 impl PenaltyRule {
@@ -43,6 +47,7 @@ impl PenaltyRule {
         let mut parts = rest.splitn(3, ',');
         let max = parts.next().unwrap_or("");
         let min = parts.next();
+        let raise = parts.next();
         let time = atoi_i32(time);
         if time < 0 {
             return Err("Improper time parameter specified for penaltychange rule");
@@ -52,12 +57,27 @@ impl PenaltyRule {
             Some(m) => (relative(m), atoi_i32(m)),
             None => (true, 0),
         };
+        // No raise: no change to it.
+        let (raise_relative, raise_value, raise_respect_min) = match raise.filter(|r| !r.is_empty())
+        {
+            Some(r) => {
+                let (respect, r) = match r.strip_prefix('r') {
+                    Some(rest) => (true, rest),
+                    None => (false, r),
+                };
+                (relative(r), atoi_i32(r), respect)
+            }
+            None => (true, 0, false),
+        };
         Ok(PenaltyRule {
             time,
             max_relative: max.is_empty() || relative(max),
             max_value: atoi_i32(max),
             min_relative,
             min_value,
+            raise_relative,
+            raise_value,
+            raise_respect_min,
         })
     }
 }
@@ -113,12 +133,6 @@ impl View for QueueRulesConf {
                     Ok(rule) => {
                         let at = list.rules.partition_point(|r| r.time <= rule.time);
                         list.rules.insert(at, rule);
-                        line_note(
-                            diags,
-                            Severity::Notice,
-                            var,
-                            "penalty rules are listed by QueueRule but not applied to callers by Asterism".into(),
-                        );
                     }
                     Err(why) => {
                         line_note(diags, Severity::Warning, var, format!("{why}. Ignoring."))
@@ -143,6 +157,13 @@ mod tests {
         assert_eq!(r("90,,-2").as_deref(), Ok("90,+0,-2"));
         assert_eq!(r("10,-1,+1,r+2").as_deref(), Ok("10,-1,+1"));
         assert!(r("30").is_err());
+        let raise = |v: &str| {
+            PenaltyRule::parse(v).map(|r| (r.raise_relative, r.raise_value, r.raise_respect_min))
+        };
+        assert_eq!(raise("10,-1,+1,r+2"), Ok((true, 2, true)));
+        assert_eq!(raise("10,1,1,3"), Ok((false, 3, false)));
+        assert_eq!(raise("10,1,1,r-1"), Ok((true, -1, true)));
+        assert_eq!(raise("10,1"), Ok((true, 0, false)));
         assert!(r("-5,1").is_err());
     }
 }

@@ -61,24 +61,7 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
 
 /// Options Asterism reads but does not act on: reported by check-config
 /// when set to anything but their "off" value.
-const NOT_BUILT: &[&str] = &[
-    "announce",
-    "queue-callerannounce",
-    "setqueueentryvar",
-    "monitor-format",
-    "membermacro",
-    "membergosub",
-    "queue-reporthold",
-    "penaltymemberslimit",
-    "monitor-type",
-    "autopause",
-    "autopausedelay",
-    "autopausebusy",
-    "autopauseunavail",
-    "reportholdtime",
-    "memberdelay",
-    "defaultrule",
-];
+const NOT_BUILT: &[&str] = &["monitor-format", "monitor-type"];
 
 /// Values that leave a [`NOT_BUILT`] option off.
 fn is_off(value: &str) -> bool {
@@ -230,9 +213,39 @@ pub struct Queue {
     /// `context`: a one-digit (or longer) extension there that the
     /// caller dials while waiting takes the caller out of the queue.
     pub context: String,
-    /// `announce`: to be played to the member who answers, before the
-    /// bridge (not played yet: check-config reports it).
+    /// `announce`: prompts ('&' between them) played to the member who
+    /// answers, before the bridge (Queue's `announceoverride` replaces
+    /// them).
     pub announce: String,
+    /// `reportholdtime`: the member hears how long the caller waited.
+    pub reportholdtime: bool,
+    /// `memberdelay`: seconds of silence for the member who answers
+    /// before anything else.
+    pub memberdelay: i32,
+    /// `setqueueentryvar`: QEHOLDTIME and QEORIGINALPOS on both channels
+    /// at the connect.
+    pub setqueueentryvar: bool,
+    /// `membergosub`: a subroutine (`context[,args]`) run on the member's
+    /// channel before the bridge, unless Queue names its own.
+    pub membergosub: String,
+    /// `membermacro`: a macro (`name[,args]`) run on the member's channel
+    /// before the bridge, unless Queue names its own.
+    pub membermacro: String,
+    /// `defaultrule`: the queuerules.conf list that moves a caller's
+    /// penalty limits when Queue names none.
+    pub defaultrule: String,
+    /// `penaltymemberslimit`: with this many members or fewer, penalties
+    /// are disregarded.
+    pub penaltymemberslimit: i32,
+    /// `autopause`: a member who fails to answer is paused.
+    pub autopause: AutoPause,
+    /// `autopausedelay`: not within this many seconds of the member's
+    /// last call.
+    pub autopausedelay: i32,
+    /// `autopausebusy`: a busy member counts as failing to answer.
+    pub autopausebusy: bool,
+    /// `autopauseunavail`: so does a congested or unavailable one.
+    pub autopauseunavail: bool,
     /// What callers hear while they wait (position, hold time, periodic
     /// announcements).
     pub announcements: Announcements,
@@ -255,6 +268,31 @@ pub struct Queue {
     pub members: Vec<Member>,
     #[serde(serialize_with = "super::serialize_origin")]
     pub origin: Origin,
+}
+
+/// `autopause` (`autopause2int`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AutoPause {
+    Off,
+    /// `yes`: in the queue that rang the member.
+    On,
+    /// `all`: in every queue the member is in.
+    All,
+}
+
+impl AutoPause {
+    /// A true value is `yes`; `no`, `yes`, `all` by name; anything else
+    /// is off.
+    pub fn parse(value: &str) -> AutoPause {
+        let v = value.trim();
+        if is_true(v) || v.eq_ignore_ascii_case("yes") {
+            AutoPause::On
+        } else if v.eq_ignore_ascii_case("all") {
+            AutoPause::All
+        } else {
+            AutoPause::Off
+        }
+    }
 }
 
 /// `announce-holdtime`.
@@ -298,9 +336,11 @@ pub struct QueueSounds {
     pub minute: String,
     pub seconds: String,
     pub thanks: String,
-    /// `queue-callerannounce`: to be played to the caller once a member
-    /// answered (none by default; not played yet).
+    /// `queue-callerannounce`: played to the caller once a member
+    /// answered, just before the bridge (none by default).
     pub callerannounce: String,
+    /// `queue-reporthold`: what the member hears before the caller's hold
+    /// time with `reportholdtime`.
     pub reporthold: String,
 }
 
@@ -584,6 +624,17 @@ fn parse_queue(
         musicclass: String::new(),
         context: String::new(),
         announce: String::new(),
+        reportholdtime: false,
+        memberdelay: 0,
+        setqueueentryvar: false,
+        membergosub: String::new(),
+        membermacro: String::new(),
+        defaultrule: String::new(),
+        penaltymemberslimit: 0,
+        autopause: AutoPause::Off,
+        autopausedelay: 0,
+        autopausebusy: false,
+        autopauseunavail: false,
         announcements: Announcements::default(),
         joinempty: 0,
         leavewhenempty: 0,
@@ -636,6 +687,10 @@ fn parse_queue(
         ("autofill", &mut q.autofill),
         ("setinterfacevar", &mut q.setinterfacevar),
         ("setqueuevar", &mut q.setqueuevar),
+        ("setqueueentryvar", &mut q.setqueueentryvar),
+        ("reportholdtime", &mut q.reportholdtime),
+        ("autopausebusy", &mut q.autopausebusy),
+        ("autopauseunavail", &mut q.autopauseunavail),
     ] {
         if let Some(v) = cat.get(key) {
             *field = is_true(v);
@@ -643,6 +698,22 @@ fn parse_queue(
     }
     q.context = cat.get("context").unwrap_or("").to_string();
     q.announce = cat.get("announce").unwrap_or("").to_string();
+    q.membergosub = cat.get("membergosub").unwrap_or("").to_string();
+    q.membermacro = cat.get("membermacro").unwrap_or("").to_string();
+    q.defaultrule = cat.get("defaultrule").unwrap_or("").to_string();
+    if let Some(v) = cat.get("autopause") {
+        q.autopause = AutoPause::parse(v);
+    }
+    if let Some(v) = cat.get("autopausedelay") {
+        q.autopausedelay = atoi_i32(v);
+    }
+    if let Some(v) = cat.get("penaltymemberslimit") {
+        // sscanf "%10d"; anything else leaves 0.
+        q.penaltymemberslimit = crate::funcs::c::scan_long(v, 10).map_or(0, |(n, _)| n as i32);
+    }
+    if let Some(v) = cat.get("memberdelay") {
+        q.memberdelay = atoi_i32(v);
+    }
     q.announcements = parse_announcements(cat, diags);
     for var in cat.all("member") {
         let Some(m) = parse_member(var, q.ringinuse, now, diags) else {
@@ -825,8 +896,8 @@ mod tests {
                 "q",
                 vec![
                     var("joinempty", "strict", 2),
-                    var("memberdelay", "30", 3),
-                    var("reportholdtime", "no", 4),
+                    var("monitor-type", "MixMonitor", 3),
+                    var("monitor-format", "no", 4),
                     var("timeoutpriority", "conf", 5),
                 ],
             )],
@@ -840,7 +911,64 @@ mod tests {
         // Only the option set to something on is reported, at its line.
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, 3);
-        assert!(d[0].message.contains("memberdelay"));
+        assert!(d[0].message.contains("monitor-type"));
+    }
+
+    #[test]
+    fn member_side_options() {
+        let cfg = Config {
+            categories: vec![cat(
+                "q",
+                vec![
+                    var("announce", "digits/1&beep", 2),
+                    var("memberdelay", "2", 3),
+                    var("reportholdtime", "yes", 4),
+                    var("setqueueentryvar", "yes", 5),
+                    var("membergosub", "sub,a", 6),
+                    var("queue-callerannounce", "auth-thankyou", 7),
+                    var("queue-reporthold", "my-hold", 8),
+                    var("autopause", "all", 9),
+                    var("autopausedelay", "30", 10),
+                    var("autopausebusy", "yes", 11),
+                    var("defaultrule", "widen", 12),
+                    var("penaltymemberslimit", "3x", 13),
+                ],
+            )],
+            ..Default::default()
+        };
+        let mut d = Vec::new();
+        let conf = QueuesConf::from_config(&cfg, &mut d);
+        let q = conf.queue("q").expect("queue");
+        assert_eq!(
+            (q.announce.as_str(), q.memberdelay, q.membergosub.as_str()),
+            ("digits/1&beep", 2, "sub,a")
+        );
+        assert!(q.reportholdtime && q.setqueueentryvar);
+        assert_eq!(
+            (q.autopause, q.autopausedelay, q.autopausebusy),
+            (AutoPause::All, 30, true)
+        );
+        assert!(!q.autopauseunavail);
+        assert_eq!(
+            (q.defaultrule.as_str(), q.penaltymemberslimit),
+            ("widen", 3)
+        );
+        for (text, want) in [
+            ("yes", AutoPause::On),
+            ("1", AutoPause::On),
+            ("ALL", AutoPause::All),
+            ("no", AutoPause::Off),
+            ("bogus", AutoPause::Off),
+        ] {
+            assert_eq!(AutoPause::parse(text), want, "{text}");
+        }
+        let s = &q.announcements.sounds;
+        assert_eq!(
+            (s.callerannounce.as_str(), s.reporthold.as_str()),
+            ("auth-thankyou", "my-hold")
+        );
+        // Built now: check-config has nothing to say.
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]
