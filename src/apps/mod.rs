@@ -37,6 +37,7 @@ pub mod queue;
 pub mod read;
 pub mod readexten;
 pub mod record;
+pub mod retrydial;
 pub mod say;
 pub mod sayunixtime;
 pub mod senddtmf;
@@ -180,6 +181,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(read::apps());
     all.extend(readexten::apps());
     all.extend(record::apps());
+    all.extend(retrydial::apps());
     all.extend(milliwatt::apps());
     all.extend(mixmonitor::apps());
     all.extend(monitor::apps());
