@@ -39,6 +39,7 @@ pub mod readexten;
 pub mod record;
 pub mod retrydial;
 pub mod say;
+pub mod saycounted;
 pub mod sayunixtime;
 pub mod senddtmf;
 pub mod sendtext;
@@ -172,6 +173,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(playtones::apps());
     all.extend(queue::apps());
     all.extend(say::apps());
+    all.extend(saycounted::apps());
     all.extend(sayunixtime::apps());
     all.extend(clearhash::apps());
     all.extend(crate::funcs::hangupcause::apps());
