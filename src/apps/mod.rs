@@ -26,6 +26,7 @@ pub mod milliwatt;
 pub mod mixmonitor;
 pub mod moh;
 pub mod monitor;
+pub mod morsecode;
 pub mod options;
 pub mod originate;
 pub mod park;
@@ -187,6 +188,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(milliwatt::apps());
     all.extend(mixmonitor::apps());
     all.extend(monitor::apps());
+    all.extend(morsecode::apps());
     all.extend(moh::apps());
     all.extend(park::apps());
     all.extend(pickup::apps());
