@@ -38,6 +38,7 @@ pub mod queue;
 pub mod read;
 pub mod readexten;
 pub mod record;
+pub mod reload;
 pub mod retrydial;
 pub mod say;
 pub mod saycounted;
@@ -184,6 +185,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(read::apps());
     all.extend(readexten::apps());
     all.extend(record::apps());
+    all.extend(reload::apps());
     all.extend(retrydial::apps());
     all.extend(milliwatt::apps());
     all.extend(mixmonitor::apps());
