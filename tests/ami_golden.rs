@@ -2794,6 +2794,11 @@ fn sip_dynamic_features() {
 }
 
 #[test]
+fn sip_blindtransfer_app() {
+    run("sip_blindtransfer_app", true);
+}
+
+#[test]
 fn sip_blindxfer_feature() {
     run("sip_blindxfer_feature", true);
 }

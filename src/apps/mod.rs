@@ -5,6 +5,7 @@
 
 pub mod authenticate;
 pub mod background;
+pub mod blindtransfer;
 pub mod bridge;
 pub mod builtins;
 pub mod cdr;
@@ -153,6 +154,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(crate::agi::apps());
     all.extend(authenticate::apps());
     all.extend(background::apps());
+    all.extend(blindtransfer::apps());
     all.extend(senddtmf::apps());
     all.extend(sipheader::apps());
     all.extend(pjsiphangup::apps());
