@@ -2794,6 +2794,11 @@ fn sip_dynamic_features() {
 }
 
 #[test]
+fn waitforsilence_apps() {
+    run("waitforsilence_apps", true);
+}
+
+#[test]
 fn sip_blindtransfer_app() {
     run("sip_blindtransfer_app", true);
 }

@@ -57,6 +57,7 @@ pub mod voicemail;
 pub mod voicemail_api;
 pub mod voicemail_apps;
 pub mod voicemail_main;
+pub mod waitforsilence;
 pub mod waituntil;
 pub mod r#while;
 
@@ -203,6 +204,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(voicemail::apps());
     all.extend(voicemail_main::apps());
     all.extend(voicemail_apps::apps());
+    all.extend(waitforsilence::apps());
     all.extend(waituntil::apps());
     all.extend(r#while::apps());
     all.extend(r#if::apps());
