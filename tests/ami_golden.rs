@@ -2803,6 +2803,16 @@ fn sip_refer_blind() {
 }
 
 #[test]
+fn waitforsilence_apps() {
+    run("waitforsilence_apps", true);
+}
+
+#[test]
+fn sip_blindtransfer_app() {
+    run("sip_blindtransfer_app", true);
+}
+
+#[test]
 fn sip_blindxfer_feature() {
     run("sip_blindxfer_feature", true);
 }

@@ -334,7 +334,18 @@ impl Drop for MusicGuard<'_> {
 }
 
 fn dial<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
-    Box::pin(async move { dial_exec(ctx, &data).await })
+    Box::pin(async move { dial_exec(ctx, &data, &mut DialRun::default()).await })
+}
+
+/// What one Dial tells RetryDial besides its result (`dial_exec_full`'s
+/// `continue_exec` and the `peerflags` it copies from its options).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DialRun {
+    /// Retrying makes no sense: the dialplan goes on (`G`, or nothing
+    /// to dial).
+    pub continue_exec: bool,
+    /// The `d` option was given.
+    pub dtmf_exit: bool,
 }
 
 /// Dial's option letters Asterism does not act on (check-config reports
@@ -576,7 +587,7 @@ fn sub_result(ctx: &AppCtx, result: &str) -> SubResult {
     }
 }
 
-async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
+pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> AppResult {
     let args = split_args(data, ',');
     let targets = args.first().cloned().unwrap_or_default();
     if targets.is_empty() {
@@ -628,6 +639,8 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         sys.cdr
             .with(|s| s.reset(&caller.name, false, std::time::SystemTime::now()));
     }
+    run.continue_exec = false;
+    run.dtmf_exit = options.has('d');
     let outbound_group = match ctx.var("OUTBOUND_GROUP_ONCE") {
         Some(g) => {
             ctx.set_var("OUTBOUND_GROUP_ONCE", None);
@@ -648,6 +661,22 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
         .collect();
     let answered_elsewhere = options.has('c') || caller.lock().hangupcause == 26;
     for (i, dest) in dests.iter().copied().enumerate() {
+        if dest.split_once('/').is_none_or(|(_, n)| n.is_empty()) {
+            ctx.warning(
+                crate::site!("app_dial.c", 2714, "dial_exec_full"),
+                "Dial argument takes format (technology/resource)",
+            );
+            // The legs requested so far go (hanguptree), and the status
+            // is the one Dial starts with.
+            for leg in &legs {
+                crate::pbx::run::hangup_channel(sys, &leg.chan);
+            }
+            ctx.set_var("DIALSTATUS", Some("INVALIDARGS"));
+            if go_on && !caller.check_hangup() {
+                return Ok(());
+            }
+            return Err(AppExit::Hangup);
+        }
         match request(sys, &caller, dest).await {
             Ok((chan, start)) => {
                 let number = dest.split_once('/').map(|(_, n)| n).unwrap_or(dest);
@@ -688,9 +717,19 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             }
         }
     }
+    if dests.is_empty() {
+        ctx.verbose(
+            3,
+            crate::site!("app_dial.c", 2943, "dial_exec_full"),
+            "No devices or endpoints to dial (technology/resource)",
+        );
+        run.continue_exec = true;
+        ctx.set_var("DIALSTATUS", Some("CHANUNAVAIL"));
+        return Ok(());
+    }
     if legs.is_empty() {
         // Every request failed: wait_for_answer finds nothing to wait for.
-        let status = nobody_left(ctx, &failed, failed.total());
+        let status = nobody_left(ctx, &failed, failed.total(), "CHANUNAVAIL");
         ctx.set_var("DIALSTATUS", Some(status));
         return Ok(());
     }
@@ -732,8 +771,10 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
     // wait_for_answer's line count: the failed requests and the legs.
     let numlines = failed.total() + legs.len() as u32;
     if legs.is_empty() {
-        // No leg could be called: wait_for_answer finds none at once.
-        ctx.set_var("DIALSTATUS", Some(nobody_left(ctx, &failed, numlines)));
+        // No leg could be called: wait_for_answer finds none at once, and
+        // the status stays what it is without legs.
+        let status = nobody_left(ctx, &failed, numlines, "CHANUNAVAIL");
+        ctx.set_var("DIALSTATUS", Some(status));
         return Ok(());
     }
     // chan_pjsip offers the callee's caller id as connected line at once;
@@ -920,7 +961,8 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             break Some(leg);
         }
         if legs.is_empty() {
-            ctx.set_var("DIALSTATUS", Some(nobody_left(ctx, &failed, numlines)));
+            let status = nobody_left(ctx, &failed, numlines, "NOANSWER");
+            ctx.set_var("DIALSTATUS", Some(status));
             return Ok(());
         }
         let _ = tokio::time::timeout(POLL, caller.wake_handle().notified()).await;
@@ -992,6 +1034,7 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
             chan: peer.clone(),
         });
         dial_end(sys, &caller, &peer, "ANSWER");
+        run.continue_exec = true;
         return Ok(());
     }
     let mut dropped = None;
@@ -1139,8 +1182,14 @@ async fn dial_exec(ctx: &AppCtx, data: &str) -> AppResult {
 
 /// wait_for_answer with no leg left: all failed lines busy, congested or
 /// unavailable say so ("Everyone is busy/congested"), otherwise nobody
-/// answered. Returns the DIALSTATUS.
-fn nobody_left(ctx: &AppCtx, failed: &FailedLegs, numlines: u32) -> &'static str {
+/// answered. Returns the DIALSTATUS, `status` when the counts do not
+/// decide it (CHANUNAVAIL when no leg was ever called).
+fn nobody_left(
+    ctx: &AppCtx,
+    failed: &FailedLegs,
+    numlines: u32,
+    status: &'static str,
+) -> &'static str {
     let counts = format!(
         "({numlines}:{}/{}/{})",
         failed.busy, failed.congestion, failed.nochan
@@ -1158,7 +1207,7 @@ fn nobody_left(ctx: &AppCtx, failed: &FailedLegs, numlines: u32) -> &'static str
         } else if failed.nochan > 0 {
             "CHANUNAVAIL"
         } else {
-            "NOANSWER"
+            status
         }
     } else {
         ctx.verbose(
@@ -1166,7 +1215,7 @@ fn nobody_left(ctx: &AppCtx, failed: &FailedLegs, numlines: u32) -> &'static str
             crate::site!("app_dial.c", 1349, "wait_for_answer"),
             &format!("No one is available to answer at this time {counts}"),
         );
-        "NOANSWER"
+        status
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod authenticate;
 pub mod background;
+pub mod blindtransfer;
 pub mod bridge;
 pub mod builtins;
 pub mod cdr;
@@ -26,6 +27,7 @@ pub mod milliwatt;
 pub mod mixmonitor;
 pub mod moh;
 pub mod monitor;
+pub mod morsecode;
 pub mod options;
 pub mod originate;
 pub mod park;
@@ -37,7 +39,10 @@ pub mod queue;
 pub mod read;
 pub mod readexten;
 pub mod record;
+pub mod reload;
+pub mod retrydial;
 pub mod say;
+pub mod saycounted;
 pub mod sayunixtime;
 pub mod senddtmf;
 pub mod sendtext;
@@ -52,6 +57,7 @@ pub mod voicemail;
 pub mod voicemail_api;
 pub mod voicemail_apps;
 pub mod voicemail_main;
+pub mod waitforsilence;
 pub mod waituntil;
 pub mod r#while;
 
@@ -149,6 +155,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(crate::agi::apps());
     all.extend(authenticate::apps());
     all.extend(background::apps());
+    all.extend(blindtransfer::apps());
     all.extend(senddtmf::apps());
     all.extend(sipheader::apps());
     all.extend(pjsiphangup::apps());
@@ -171,6 +178,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(playtones::apps());
     all.extend(queue::apps());
     all.extend(say::apps());
+    all.extend(saycounted::apps());
     all.extend(sayunixtime::apps());
     all.extend(clearhash::apps());
     all.extend(crate::funcs::hangupcause::apps());
@@ -180,9 +188,12 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(read::apps());
     all.extend(readexten::apps());
     all.extend(record::apps());
+    all.extend(reload::apps());
+    all.extend(retrydial::apps());
     all.extend(milliwatt::apps());
     all.extend(mixmonitor::apps());
     all.extend(monitor::apps());
+    all.extend(morsecode::apps());
     all.extend(moh::apps());
     all.extend(park::apps());
     all.extend(pickup::apps());
@@ -193,6 +204,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(voicemail::apps());
     all.extend(voicemail_main::apps());
     all.extend(voicemail_apps::apps());
+    all.extend(waitforsilence::apps());
     all.extend(waituntil::apps());
     all.extend(r#while::apps());
     all.extend(r#if::apps());

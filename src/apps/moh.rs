@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::{App, AppCtx, AppFuture, AppResult, Run, split_args};
 use crate::channels::media::{FrameSource, MusicState};
 use crate::channels::{ChanState, Channel};
-use crate::config::views::musiconhold::{MohClass, Sort};
+use crate::config::views::musiconhold::{MohClass, Sort, files_class_loads};
 use crate::core::System;
 use crate::core::logger::Site;
 use crate::media::file::{Playback, SoundPaths};
@@ -312,6 +312,19 @@ fn warn_digit_classes(ctx: &AppCtx) {
     }
 }
 
+/// Whether res_musiconhold gave the core its functions: it does when it
+/// runs and its configuration has a class that loads (with none it says
+/// "disabling music on hold").
+pub fn installed(sys: &System) -> bool {
+    let loaded = sys.loaded();
+    crate::core::modules::running(sys, "res_musiconhold")
+        && loaded
+            .moh
+            .classes
+            .iter()
+            .any(|c| files_class_loads(c, &sys.conf.dirs.data))
+}
+
 /// `local_ast_moh_start`: finds the class and starts it, unless that
 /// class already plays. `Err` when no class could start (the caller
 /// logs it).
@@ -326,6 +339,19 @@ pub fn moh_start_interpreting(
     mclass: Option<&str>,
     interpclass: Option<&str>,
 ) -> Result<(), ()> {
+    if !installed(&ctx.sys) {
+        // channel.c's ast_moh_start without res_musiconhold's functions:
+        // said, and it fails.
+        ctx.verbose(
+            3,
+            crate::site!("channel.c", 7895, "ast_moh_start"),
+            &format!(
+                "Music class {} requested but no musiconhold loaded.",
+                mclass.or(interpclass).unwrap_or("default")
+            ),
+        );
+        return Err(());
+    }
     warn_digit_classes(ctx);
     let moh = ctx.sys.loaded().moh.clone();
     let chan_class = ctx.chan.lock().musicclass.clone();

@@ -662,6 +662,25 @@ impl Bridge {
         self.created.elapsed()
     }
 
+    /// The end of a BlindTransfer application's transfer, once it has
+    /// returned: the transferer leaves first (`ast_bridge_remove`, acted
+    /// on by its own thread), then the transferee, from its thread, on its
+    /// way to the new extension.
+    pub fn complete_app_transfer(&self, transferer: &Arc<Channel>, transferee: &Arc<Channel>) {
+        if self.has(transferer) {
+            self.remove(transferer);
+        }
+        if self.has(transferee) {
+            clear_peer_vars(transferee);
+            if !transferee.lock().has_pbx {
+                transferee.publish_snapshot();
+            }
+            self.remove(transferee);
+        }
+        transferer.wake();
+        transferee.wake();
+    }
+
     /// `ast_bridge_kick`: asks the member `chan` to leave, as its own
     /// thread would (its hangup hooks, then the bridge's dissolve rules).
     pub fn kick(&self, chan: &Arc<Channel>) -> Result<(), NotAMember> {
@@ -795,6 +814,38 @@ pub fn blind_transfer(
     external: bool,
     prepare: Option<&dyn Fn(&Arc<Channel>)>,
 ) -> TransferResult {
+    let from = if external {
+        TransferFrom::Manager
+    } else {
+        TransferFrom::Feature
+    };
+    blind_transfer_from(transferer, exten, context, from)
+}
+
+/// Who asks for a blind transfer, which decides when the transferer
+/// leaves its bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferFrom {
+    /// The manager action: the transferer is taken out at once.
+    Manager,
+    /// The blind transfer feature, in the transferer's bridge thread: it
+    /// leaves once the transfer is published.
+    Feature,
+    /// The BlindTransfer application run in the transferer's bridge
+    /// thread (a dynamic feature): an outside party for the event, and
+    /// the transferer leaves only once the application is done (the
+    /// caller then calls [`Bridge::leave`]).
+    App,
+}
+
+/// [`blind_transfer`] for the given asker.
+pub fn blind_transfer_from(
+    transferer: &Arc<Channel>,
+    exten: &str,
+    context: &str,
+    from: TransferFrom,
+) -> TransferResult {
+    let external = from != TransferFrom::Feature;
     let publish = |result, transferee: Option<Arc<ChannelSnapshot>>, bridge| {
         transferer.emit(EventKind::BlindTransfer {
             result,
@@ -841,7 +892,7 @@ pub fn blind_transfer(
     // feature, it is in its own bridge thread running the hook, so the
     // transferee (which leaves from its own thread) goes first and the
     // transferer leaves once the hook has published the transfer.
-    if external {
+    if from == TransferFrom::Manager {
         bridge.leave(transferer);
     }
     // bridge_channel_blind_transfer: an async goto. A channel without a
@@ -858,7 +909,11 @@ pub fn blind_transfer(
             transferee.publish_snapshot();
         }
     };
-    if external {
+    if from == TransferFrom::App {
+        // Only the transferer's peer variables go now; both leave once
+        // the application is done (complete_app_transfer).
+        clear_peer_vars(transferer);
+    } else if from == TransferFrom::Manager {
         show_location();
         bridge.leave(&transferee);
     } else {
@@ -876,7 +931,7 @@ pub fn blind_transfer(
     transferer.wake();
     transferee.wake();
     let result = publish(TransferResult::Success, Some(before), Some(snapshot));
-    if !external {
+    if from == TransferFrom::Feature {
         bridge.leave(transferer);
     }
     result

@@ -1729,9 +1729,93 @@ fn parse_money(s: &str) -> (i32, u32) {
     }
 }
 
+/// Whether `lang` counts objects the Slavic way (`main/say.c`'s
+/// ast_say_counted_*: languages starting "ru", "ua" or "pl", any case).
+fn counts_slavic(lang: &str) -> bool {
+    let prefix = lang.get(..2).unwrap_or("");
+    ["ru", "ua", "pl"]
+        .iter()
+        .any(|l| prefix.eq_ignore_ascii_case(l))
+}
+
+/// The last two digits that decide a Slavic form: only the last digit
+/// from 20 on.
+fn slavic_key(num: i32) -> u32 {
+    let n = num.unsigned_abs() % 100;
+    if n >= 20 { n % 10 } else { n }
+}
+
+/// What SayCountedNoun appends to the noun's prompt name: in English
+/// (and any other language) an "s" but for one; in Russian, Ukrainian and
+/// Polish nothing for one, "x1" (genitive singular) for two to four and
+/// "x2" (genitive plural) otherwise. A name, not a grammar: "mans" is the
+/// prompt that says "men".
+pub fn counted_noun_ending(lang: &str, num: i32) -> &'static str {
+    if counts_slavic(lang) {
+        match slavic_key(num) {
+            1 => "",
+            2..=4 => "x1",
+            _ => "x2",
+        }
+    } else if num == 1 || num == -1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// What SayCountedAdj appends to the adjective's prompt name: nothing in
+/// English; in Russian, Ukrainian and Polish the gender given (if any)
+/// for one, "x" (genitive plural) otherwise.
+pub fn counted_adjective_ending<'a>(lang: &str, num: i32, gender: Option<&'a str>) -> &'a str {
+    if !counts_slavic(lang) {
+        ""
+    } else if slavic_key(num) == 1 {
+        gender.unwrap_or("")
+    } else {
+        "x"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_endings() {
+        // (language, number, noun ending, adjective ending with gender "f")
+        for (lang, num, noun, adj) in [
+            ("en", 1, "", ""),
+            ("en", -1, "", ""),
+            ("en", 0, "s", ""),
+            ("en", 2, "s", ""),
+            ("en", 21, "s", ""),
+            ("fr", 1, "", ""),
+            ("ru", 1, "", "f"),
+            ("RU_ru", 2, "x1", "x"),
+            ("ru", 4, "x1", "x"),
+            ("ru", 5, "x2", "x"),
+            ("ru", 11, "x2", "x"),
+            ("ru", 12, "x2", "x"),
+            ("ru", 19, "x2", "x"),
+            ("ua", 21, "", "f"),
+            ("ua", 22, "x1", "x"),
+            ("pl", 25, "x2", "x"),
+            ("pl", 111, "x2", "x"),
+            ("pl", 101, "", "f"),
+            ("ru", -3, "x1", "x"),
+            ("ru", 0, "x2", "x"),
+            ("r", 1, "", ""),
+        ] {
+            assert_eq!(counted_noun_ending(lang, num), noun, "{lang} {num}");
+            assert_eq!(
+                counted_adjective_ending(lang, num, Some("f")),
+                adj,
+                "{lang} {num}"
+            );
+        }
+        assert_eq!(counted_adjective_ending("ru", 1, None), "");
+    }
 
     fn all(_: &str) -> bool {
         true

@@ -60,14 +60,25 @@ pub fn midi_to_hz(note: u32) -> u32 {
     (440.0 * 2f64.powf((f64::from(note) - 69.0) / 12.0)) as u32
 }
 
-/// Reads an unsigned decimal the way `%u` does after optional blanks.
+/// Reads an unsigned decimal the way glibc's `%u` does after optional
+/// blanks: a sign is allowed (`-5` is 2^32 - 5, as strtoul negates), and
+/// a value past `unsigned long` is its maximum, cut to 32 bits.
 fn number(s: &str) -> Option<(u32, &str)> {
     let s = s.trim_start();
-    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let end = body
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(body.len());
     if end == 0 {
         return None;
     }
-    Some((s[..end].parse().ok()?, &s[end..]))
+    let v = body[..end].parse::<u64>().unwrap_or(u64::MAX);
+    let v = if neg { v.wrapping_neg() } else { v };
+    Some((v as u32, &body[end..]))
 }
 
 /// One part, with Asterisk's precedence of forms: two frequencies with a
@@ -380,6 +391,21 @@ pub fn silence(codec: Codec) -> AudioFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_as_percent_u() {
+        for (text, want) in [
+            ("800/80", Some((800, "/80"))),
+            (" 12", Some((12, ""))),
+            ("-5/10", Some((4_294_967_291, "/10"))),
+            ("+7", Some((7, ""))),
+            ("99999999999999999999", Some((u32::MAX, ""))),
+            ("-", None),
+            ("x", None),
+        ] {
+            assert_eq!(number(text), want, "{text:?}");
+        }
+    }
 
     fn part(freq1: u32, freq2: u32, modulate: bool, duration_ms: u32, once: bool) -> TonePart {
         TonePart {

@@ -19,7 +19,10 @@ done
 cmds=$(mktemp)
 out=$(mktemp)
 keep=$(mktemp)
-printf 'channel originate Local/s@f-%s application NoOp\n#sleep 2\n' "$family" >"$cmds"
+# A family whose call runs longer than 2 s says how long to wait with a
+# line `; capture-sleep: N`.
+wait=$(sed -n 's/^; capture-sleep: \([0-9][0-9]*\)$/\1/p' "$cfg/families/$family.conf" | head -1)
+printf 'channel originate Local/s@f-%s application NoOp\n#sleep %s\n' "$family" "${wait:-2}" >"$cmds"
 # A capture that looks cut short (the log ends before the run does) is
 # retried.
 for attempt in 1 2 3; do
@@ -38,7 +41,9 @@ for attempt in 1 2 3; do
     # jump, and the run ended.
     if printf '%s\n' "$body" | python3 -c '
 import re, sys
-steps = re.findall(r"Executing \[([^\]]+):(\d+)\] (\w+)\(", sys.stdin.read())
+# Each channel by itself: a Local callee runs beside the caller.
+steps = re.findall(r"Executing \[([^\]]+):(\d+)\] (\w+)\(\"([^\"]*)\"", sys.stdin.read())
+steps = [(c + " " + chan, p, app) for c, p, app, chan in steps]
 jumps = ("goto", "gotoif", "gotoiftime", "gosub", "gosubif", "return", "macro",
          "macroif", "macroexit", "execif", "while", "endwhile", "exitwhile",
          "continuewhile", "exec", "tryexec", "stackpop", "raiseexception",

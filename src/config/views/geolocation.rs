@@ -246,7 +246,7 @@ fn strip_blanks(s: &str) -> &str {
 /// quotes (a backslash protects the next character), then one pair of
 /// enclosing quotes and blanks stripped and backslashes removed. `rest`
 /// is `None` once the input is used up, as the C pointer becomes NULL.
-fn strsep(rest: &mut Option<&str>, sep: u8) -> Option<String> {
+pub(crate) fn strsep(rest: &mut Option<&str>, sep: u8) -> Option<String> {
     let s = rest.take()?;
     if s.is_empty() {
         return Some(String::new());
