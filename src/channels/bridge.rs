@@ -819,7 +819,7 @@ pub fn blind_transfer(
     } else {
         TransferFrom::Feature
     };
-    blind_transfer_from(transferer, exten, context, from)
+    blind_transfer_from(transferer, exten, context, from, prepare)
 }
 
 /// Who asks for a blind transfer, which decides when the transferer
@@ -844,6 +844,7 @@ pub fn blind_transfer_from(
     exten: &str,
     context: &str,
     from: TransferFrom,
+    prepare: Option<&dyn Fn(&Arc<Channel>)>,
 ) -> TransferResult {
     let external = from != TransferFrom::Feature;
     let publish = |result, transferee: Option<Arc<ChannelSnapshot>>, bridge| {
