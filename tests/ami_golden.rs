@@ -3013,6 +3013,15 @@ fn queue_moh_mask(
         return conns;
     }
     let count = regex::Regex::new(r"(^|;)txcount=15[01];").expect("re");
+    mask_txcount(conns, &count)
+}
+
+/// Every `Value` header's `txcount` that `count` matches (with what
+/// precedes it) masked as `<moh>`.
+fn mask_txcount(
+    conns: Vec<Vec<Vec<(String, String)>>>,
+    count: &regex::Regex,
+) -> Vec<Vec<Vec<(String, String)>>> {
     conns
         .into_iter()
         .map(|c| {
@@ -3059,25 +3068,7 @@ fn announce_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(St
 /// runs that much longer); masked when 318 to 320 or 331 to 333.
 fn member_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(String, String)>>> {
     let count = regex::Regex::new(r"(^|;)txcount=(318|319|320|331|332|333);").expect("re");
-    let conns = conns
-        .into_iter()
-        .map(|c| {
-            c.into_iter()
-                .map(|m| {
-                    m.into_iter()
-                        .map(|(n, v)| {
-                            if n == "Value" {
-                                let v = count.replace(&v, "${1}txcount=<moh>;").into_owned();
-                                (n, v)
-                            } else {
-                                (n, v)
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
+    let conns = mask_txcount(conns, &count);
     rtcp_mask(conns, |packets| packets == 250 || packets == 251)
 }
 

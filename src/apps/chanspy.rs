@@ -294,25 +294,6 @@ fn candidates(ctx: &AppCtx, select: &Select) -> Option<Vec<Arc<Channel>>> {
     Some(picked)
 }
 
-/// `ast_goto_if_exists`: to `exten`,1 of `context` when it exists.
-fn goto_if_exists(ctx: &AppCtx, context: &str, exten: &str) -> bool {
-    if exten.is_empty() {
-        return false;
-    }
-    let cid = ctx.chan.lock().caller.id.number().map(str::to_string);
-    let exists = crate::pbx::find::exists(
-        &ctx.sys.loaded().dialplan,
-        context,
-        exten,
-        1,
-        cid.as_deref(),
-    );
-    if exists {
-        crate::pbx::run::explicit_goto(&ctx.chan, Some(context), Some(exten), 1);
-    }
-    exists
-}
-
 /// How `channel_spy` ended (its `running`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Spied {
@@ -371,7 +352,7 @@ async fn spy_rounds(ctx: &AppCtx, spec: &mut Spec, exitcontext: Option<&str>) ->
             Ok(d) => {
                 res = d.map_or(0, |d| i64::from(u32::from(d)));
                 if let (Some(ec), Some(d)) = (exitcontext, d)
-                    && goto_if_exists(ctx, ec, &d.to_string())
+                    && ctx.goto_if_exists(ec, &d.to_string())
                 {
                     return res;
                 }
@@ -747,7 +728,7 @@ async fn channel_spy(
             x = 0;
         }
         if let Some(ec) = exitcontext {
-            if goto_if_exists(ctx, ec, &digit.to_string()) {
+            if ctx.goto_if_exists(ec, &digit.to_string()) {
                 ctx.set_var("SPY_CHANNEL", Some(&name));
                 break Spied::Exit;
             }

@@ -355,22 +355,6 @@ impl Dir<'_> {
         }
     }
 
-    /// `ast_goto_if_exists`: to `exten`,1 of `context` when it exists.
-    fn goto_if_exists(&self, context: &str, exten: &str) -> bool {
-        let cid = self.ctx.chan.lock().caller.id.number().map(str::to_string);
-        let exists = crate::pbx::find::exists(
-            &self.ctx.sys.loaded().dialplan,
-            context,
-            exten,
-            1,
-            cid.as_deref(),
-        );
-        if exists {
-            crate::pbx::run::explicit_goto(&self.ctx.chan, Some(context), Some(exten), 1);
-        }
-        exists
-    }
-
     /// `goto_exten`: to `ext` in the dial context (or the channel's).
     fn goto_exten(&self, ext: &str) -> bool {
         let context = if self.dialcontext.is_empty() {
@@ -380,7 +364,7 @@ impl Dir<'_> {
         };
         // Asterisk also tries the channel's macro context; Asterism does
         // not keep one (Macro's MACRO_CONTEXT is a variable only).
-        if self.goto_if_exists(&context, ext) {
+        if self.ctx.goto_if_exists(&context, ext) {
             return true;
         }
         self.ctx.warning(
@@ -447,7 +431,7 @@ impl Dir<'_> {
             } else {
                 &self.dialcontext
             };
-            if !self.goto_if_exists(context, &item.exten) {
+            if !self.ctx.goto_if_exists(context, &item.exten) {
                 self.ctx.warning(
                     crate::site!("app_directory.c", 416, "select_entry"),
                     &format!(

@@ -128,6 +128,26 @@ impl AppCtx {
         crate::pbx::get_var(&self.sys, Some(&self.chan), name)
     }
 
+    /// `ast_goto_if_exists`: to `exten`,1 of `context` when it exists
+    /// (matched with the channel's caller id).
+    pub fn goto_if_exists(&self, context: &str, exten: &str) -> bool {
+        if exten.is_empty() {
+            return false;
+        }
+        let cid = self.chan.lock().caller.id.number().map(str::to_string);
+        let exists = crate::pbx::find::exists(
+            &self.sys.loaded().dialplan,
+            context,
+            exten,
+            1,
+            cid.as_deref(),
+        );
+        if exists {
+            crate::pbx::run::explicit_goto(&self.chan, Some(context), Some(exten), 1);
+        }
+        exists
+    }
+
     pub fn substitute(&self, text: &str) -> String {
         crate::pbx::subst::substitute(&self.sys, Some(&self.chan), text)
     }

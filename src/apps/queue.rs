@@ -1476,56 +1476,16 @@ struct MemberSide {
 }
 
 /// `ast_strsep(.., '&', AST_STRSEP_STRIP | AST_STRSEP_TRIM)` over the
-/// whole string: fields split at '&' outside quotes (a backslash hides
-/// the next character), each stripped of blanks and one pair of
-/// enclosing quotes.
+/// whole string; quotes nested too deep end the list there.
 fn announce_files(s: &str) -> Vec<String> {
+    let mut rest = Some(s);
     let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut field_start = 0;
-    let mut stack: Vec<u8> = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' {
-            i += 2;
-            if i >= b.len() {
-                break;
-            }
-        }
-        let c = b[i];
-        if c == b'\'' || c == b'"' {
-            if stack.last() == Some(&c) {
-                stack.pop();
-            } else if stack.len() >= 7 {
-                // ast_strsep gives up (NULL): nothing more is played.
-                return out;
-            } else {
-                stack.push(c);
-            }
-        }
-        if c == b'&' && stack.is_empty() {
-            out.push(strip_field(&s[field_start..i]));
-            field_start = i + 1;
-        }
-        i += 1;
+    while let Some(f) =
+        crate::funcs::c::strsep(&mut rest, b'&', crate::funcs::c::Strsep::STRIP_TRIM)
+    {
+        out.push(f);
     }
-    out.push(strip_field(&s[field_start..]));
     out
-}
-
-/// `ast_strip_quoted` with both quote characters, then `ast_strip`.
-fn strip_field(field: &str) -> String {
-    let st = crate::funcs::c::strip(field);
-    let quoted = match (st.chars().next(), st.chars().last()) {
-        (Some(q @ ('"' | '\'')), Some(e)) => q == e,
-        _ => false,
-    };
-    let st = if quoted {
-        st.get(1..st.len().saturating_sub(1)).unwrap_or("")
-    } else {
-        st
-    };
-    crate::funcs::c::strip(st).to_string()
 }
 
 /// What the member who answered hears before the bridge, the caller

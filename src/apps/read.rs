@@ -104,52 +104,9 @@ pub async fn readstring(
 }
 
 /// One piece of an `&` list as `ast_strsep(.., '&', STRIP | TRIM)` cuts
-/// it: separators inside quotes do not count, a backslash keeps the next
-/// character; surrounding quotes and blanks are removed. `rest` becomes
-/// `None` after the last piece (an empty string is one empty piece).
-fn strsep_prompt<'a>(rest: &mut Option<&'a str>) -> Option<String> {
-    let s = rest.take()?;
-    let bytes = s.as_bytes();
-    let mut stack: Vec<u8> = Vec::new();
-    let mut i = 0;
-    let mut cut = None;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == b'\\' {
-            i += 2;
-            continue;
-        }
-        if c == b'\'' || c == b'"' {
-            if stack.last() == Some(&c) {
-                stack.pop();
-            } else {
-                stack.push(c);
-            }
-        }
-        if c == b'&' && stack.is_empty() {
-            cut = Some(i);
-            break;
-        }
-        i += 1;
-    }
-    let piece = match cut {
-        Some(i) => {
-            *rest = Some(&s[i + 1..]);
-            &s[..i]
-        }
-        None => s,
-    };
-    // Quotes around the whole piece go, then blanks (unless that leaves
-    // nothing).
-    let mut p = piece;
-    for q in ['"', '\''] {
-        if p.len() >= 2 && p.starts_with(q) && p.ends_with(q) {
-            p = &p[1..p.len() - 1];
-            break;
-        }
-    }
-    let trimmed = p.trim();
-    Some(if trimmed.is_empty() { p } else { trimmed }.to_string())
+/// it; `rest` becomes `None` after the last piece.
+fn strsep_prompt(rest: &mut Option<&str>) -> Option<String> {
+    crate::funcs::c::strsep(rest, b'&', crate::funcs::c::Strsep::STRIP_TRIM)
 }
 
 /// `ast_app_getdata_terminator`: each prompt of the `&` list plays in

@@ -165,32 +165,16 @@ fn stop_music(ctx: &AppCtx) {
 fn onedigit_goto(ctx: &AppCtx, context: Option<&str>, digit: char) -> bool {
     let exten = digit.to_string();
     match context {
-        Some(c) => goto_if_exists(ctx, c, &exten),
+        Some(c) => ctx.goto_if_exists(c, &exten),
         None => {
             let current = ctx.chan.lock().context.clone();
-            goto_if_exists(ctx, &current, &exten)
+            ctx.goto_if_exists(&current, &exten)
                 || ctx
                     .var("MACRO_CONTEXT")
                     .filter(|m| !m.is_empty())
-                    .is_some_and(|m| goto_if_exists(ctx, &m, &exten))
+                    .is_some_and(|m| ctx.goto_if_exists(&m, &exten))
         }
     }
-}
-
-/// `ast_goto_if_exists` to priority 1.
-fn goto_if_exists(ctx: &AppCtx, context: &str, exten: &str) -> bool {
-    let cid = ctx.chan.lock().caller.id.number().map(str::to_string);
-    let exists = crate::pbx::find::exists(
-        &ctx.sys.loaded().dialplan,
-        context,
-        exten,
-        1,
-        cid.as_deref(),
-    );
-    if exists {
-        crate::pbx::run::explicit_goto(&ctx.chan, Some(context), Some(exten), 1);
-    }
-    exists
 }
 
 #[cfg(test)]

@@ -27,6 +27,97 @@ pub fn strip_quoted(s: &str) -> &str {
     s
 }
 
+/// What `ast_strsep` does to each field besides cutting it
+/// (`AST_STRSEP_STRIP`, `AST_STRSEP_TRIM`, `AST_STRSEP_UNESCAPE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Strsep {
+    /// One pair of enclosing quotes (either kind) goes, blanks first.
+    pub strip: bool,
+    /// Blanks go, unless that leaves nothing.
+    pub trim: bool,
+    /// Backslash escapes are resolved.
+    pub unescape: bool,
+}
+
+impl Strsep {
+    pub const STRIP_TRIM: Strsep = Strsep {
+        strip: true,
+        trim: true,
+        unescape: false,
+    };
+    pub const ALL: Strsep = Strsep {
+        strip: true,
+        trim: true,
+        unescape: true,
+    };
+}
+
+/// `ast_strsep`: the next field of `rest` up to `sep` outside quotes (a
+/// backslash protects the next character). `rest` becomes `None` after
+/// the last field, as the C pointer becomes NULL; an empty string is one
+/// empty field. None, as the C function's NULL, when quotes nest more
+/// than seven deep.
+pub fn strsep(rest: &mut Option<&str>, sep: u8, flags: Strsep) -> Option<String> {
+    let s = rest.take()?;
+    let b = s.as_bytes();
+    let mut stack: Vec<u8> = Vec::new();
+    let mut end = b.len();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            if i >= b.len() {
+                break;
+            }
+        }
+        let c = b[i];
+        if c == b'\'' || c == b'"' {
+            if stack.last() == Some(&c) {
+                stack.pop();
+            } else {
+                if stack.len() >= 7 {
+                    return None;
+                }
+                stack.push(c);
+            }
+        }
+        if c == sep && stack.is_empty() {
+            end = i;
+            *rest = Some(&s[i + 1..]);
+            break;
+        }
+        i += 1;
+    }
+    // ast_strip's blanks: anything below '!'.
+    fn strip_blanks(s: &str) -> &str {
+        s.trim_matches(|c: char| (c as u32) < 33)
+    }
+    let mut field = &s[..end];
+    if flags.strip {
+        field = strip_blanks(field);
+        if let Some(q) = field.bytes().next().filter(|q| *q == b'"' || *q == b'\'')
+            && field.as_bytes()[field.len() - 1] == q
+        {
+            field = if field.len() == 1 {
+                ""
+            } else {
+                &field[1..field.len() - 1]
+            };
+        }
+    }
+    if flags.trim {
+        let trimmed = strip_blanks(field);
+        if !trimmed.is_empty() {
+            field = trimmed;
+        }
+    }
+    Some(if flags.unescape {
+        crate::config::views::callerid::unescape_quoted(field)
+    } else {
+        field.to_string()
+    })
+}
+
 /// `AST_STANDARD_APP_ARGS` with `n` declared arguments (see
 /// [`crate::apps::app_separate_args`]).
 pub fn app_args(input: &str, n: usize) -> Vec<String> {

@@ -237,67 +237,9 @@ pub fn join(list: &VarList) -> String {
         .join(",")
 }
 
-/// `ast_skip_blanks` and `ast_trim_blanks`: anything below '!' is blank.
-fn strip_blanks(s: &str) -> &str {
-    s.trim_matches(|c: char| (c as u32) < 33)
-}
-
-/// `ast_strsep(.., AST_STRSEP_ALL)`: the next field up to `sep` outside
-/// quotes (a backslash protects the next character), then one pair of
-/// enclosing quotes and blanks stripped and backslashes removed. `rest`
-/// is `None` once the input is used up, as the C pointer becomes NULL.
+/// `ast_strsep(.., AST_STRSEP_ALL)` (see [`crate::funcs::c::strsep`]).
 pub(crate) fn strsep(rest: &mut Option<&str>, sep: u8) -> Option<String> {
-    let s = rest.take()?;
-    if s.is_empty() {
-        return Some(String::new());
-    }
-    let b = s.as_bytes();
-    let mut stack: Vec<u8> = Vec::new();
-    let mut end = b.len();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' {
-            i += 2;
-            if i >= b.len() {
-                break;
-            }
-        }
-        let c = b[i];
-        if c == b'\'' || c == b'"' {
-            if stack.last() == Some(&c) {
-                stack.pop();
-            } else {
-                // Asterisk gives up past seven nested quotes.
-                if stack.len() >= 7 {
-                    return None;
-                }
-                stack.push(c);
-            }
-        }
-        if c == sep && stack.is_empty() {
-            end = i;
-            *rest = Some(&s[i + 1..]);
-            break;
-        }
-        i += 1;
-    }
-    let field = &s[..end];
-    // ast_strip_quoted with both quote characters.
-    let mut st = strip_blanks(field);
-    if let Some(q) = st.bytes().next().filter(|q| *q == b'"' || *q == b'\'')
-        && st.as_bytes()[st.len() - 1] == q
-    {
-        st = if st.len() == 1 {
-            ""
-        } else {
-            &st[1..st.len() - 1]
-        };
-    }
-    let trimmed = strip_blanks(st);
-    if !trimmed.is_empty() {
-        st = trimmed;
-    }
-    Some(super::callerid::unescape_quoted(st))
+    crate::funcs::c::strsep(rest, sep, crate::funcs::c::Strsep::ALL)
 }
 
 /// Adds the `a=b,c="d, e"` items of one config line to `list`, as
