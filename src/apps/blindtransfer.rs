@@ -3,7 +3,7 @@
 //! action does, and BLINDTRANSFERSTATUS says how it went.
 
 use super::{App, AppCtx, AppResult, Run, separate_args};
-use crate::channels::bridge::{TransferFrom, TransferResult, blind_transfer_from};
+use crate::channels::bridge::{TransferFrom, TransferResult, blind_transfer};
 
 pub fn apps() -> Vec<App> {
     vec![App {
@@ -33,7 +33,7 @@ fn blindtransfer(ctx: &AppCtx, data: &str) -> AppResult {
     let transferee = bridge.as_ref().and_then(|b| b.peer_of(&ctx.chan));
     // The application is an outside party to the bridge (`is_external`),
     // run in the transferer's own bridge thread.
-    let result = blind_transfer_from(&ctx.chan, exten, &context, TransferFrom::App, None);
+    let result = blind_transfer(&ctx.chan, exten, &context, TransferFrom::App, None);
     let status = match result {
         TransferResult::NotPermitted => "NOTPERMITTED",
         TransferResult::Invalid => "INVALID",

@@ -801,33 +801,13 @@ fn set_peer_vars(c0: &Arc<Channel>, c1: &Arc<Channel>) {
     }
 }
 
-/// `ast_bridge_transfer_blind` on the two-party bridges Dial makes (no
-/// parking, transfers permitted): the transferer's peer goes to
-/// `exten@context`, priority 1, the transferer leaves the bridge, and the
-/// BlindTransfer event tells how it went. `prepare` is the caller's
-/// `new_channel_cb`: it gets the transferee once the transfer variables
-/// are set, before it is sent on (a SIP REFER's variables).
-pub fn blind_transfer(
-    transferer: &Arc<Channel>,
-    exten: &str,
-    context: &str,
-    external: bool,
-    prepare: Option<&dyn Fn(&Arc<Channel>)>,
-) -> TransferResult {
-    let from = if external {
-        TransferFrom::Manager
-    } else {
-        TransferFrom::Feature
-    };
-    blind_transfer_from(transferer, exten, context, from, prepare)
-}
-
 /// Who asks for a blind transfer, which decides when the transferer
 /// leaves its bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferFrom {
-    /// The manager action: the transferer is taken out at once.
-    Manager,
+    /// From outside the bridge (the manager action, a SIP REFER): the
+    /// transferer is taken out at once.
+    Outside,
     /// The blind transfer feature, in the transferer's bridge thread: it
     /// leaves once the transfer is published.
     Feature,
@@ -838,8 +818,14 @@ pub enum TransferFrom {
     App,
 }
 
-/// [`blind_transfer`] for the given asker.
-pub fn blind_transfer_from(
+/// `ast_bridge_transfer_blind` on the two-party bridges Dial makes (no
+/// parking, transfers permitted): the transferer's peer goes to
+/// `exten@context`, priority 1, the transferer leaves the bridge (when
+/// depends on `from`), and the BlindTransfer event tells how it went.
+/// `prepare` is the caller's `new_channel_cb`: it gets the transferee
+/// once the transfer variables are set, before it is sent on (a SIP
+/// REFER's variables).
+pub fn blind_transfer(
     transferer: &Arc<Channel>,
     exten: &str,
     context: &str,
@@ -893,7 +879,7 @@ pub fn blind_transfer_from(
     // feature, it is in its own bridge thread running the hook, so the
     // transferee (which leaves from its own thread) goes first and the
     // transferer leaves once the hook has published the transfer.
-    if from == TransferFrom::Manager {
+    if from == TransferFrom::Outside {
         bridge.leave(transferer);
     }
     // bridge_channel_blind_transfer: an async goto. A channel without a
@@ -914,7 +900,7 @@ pub fn blind_transfer_from(
         // Only the transferer's peer variables go now; both leave once
         // the application is done (complete_app_transfer).
         clear_peer_vars(transferer);
-    } else if from == TransferFrom::Manager {
+    } else if from == TransferFrom::Outside {
         show_location();
         bridge.leave(&transferee);
     } else {
@@ -1069,10 +1055,16 @@ mod tests {
         let chans = Channels::new("");
         let a = chans.alloc("Test/a-1".into(), "Test", 1, NewChannel::default());
         let invalid = TransferResult::Invalid;
-        assert_eq!(blind_transfer(&a, "601", "internal", true, None), invalid);
+        assert_eq!(
+            blind_transfer(&a, "601", "internal", TransferFrom::Outside, None),
+            invalid
+        );
         let b = Bridge::create(&chans.events);
         b.join(&a);
-        assert_eq!(blind_transfer(&a, "601", "internal", true, None), invalid);
+        assert_eq!(
+            blind_transfer(&a, "601", "internal", TransferFrom::Outside, None),
+            invalid
+        );
         assert!(b.transfer().is_none());
         assert_eq!(a.get_var("BLINDTRANSFER"), None);
     }
@@ -1085,7 +1077,7 @@ mod tests {
         let b = Bridge::create(&chans.events);
         b.join(&p);
         b.join(&a);
-        let result = blind_transfer(&a, "601", "internal", true, None);
+        let result = blind_transfer(&a, "601", "internal", TransferFrom::Outside, None);
         assert_eq!(result, TransferResult::Success);
         let t = b.transfer().expect("transfer recorded");
         assert!(Arc::ptr_eq(&t.transferer, &a) && Arc::ptr_eq(&t.transferee, &p));

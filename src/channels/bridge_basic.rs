@@ -739,7 +739,13 @@ async fn blind_transfer_feature(sys: &Arc<System>, chan: &Arc<Channel>) -> bool 
         )
         .await;
     }
-    let result = super::bridge::blind_transfer(chan, &exten, &context, false, None);
+    let result = super::bridge::blind_transfer(
+        chan,
+        &exten,
+        &context,
+        super::bridge::TransferFrom::Feature,
+        None,
+    );
     result == super::bridge::TransferResult::Success
 }
 

@@ -2,7 +2,7 @@
 //! transfers started from the manager.
 
 use super::{BoxFuture, now};
-use crate::channels::bridge::{TransferResult, blind_transfer as transfer};
+use crate::channels::bridge::{TransferFrom, TransferResult, blind_transfer as transfer};
 use crate::manager::message::{Message, Reply};
 use crate::manager::session::{Flow, Session};
 
@@ -34,7 +34,7 @@ pub fn blind_transfer<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         "" => chan.lock().context.clone(),
         c => c.to_string(),
     };
-    let reply = match transfer(&chan, m.get("Exten"), &context, true, None) {
+    let reply = match transfer(&chan, m.get("Exten"), &context, TransferFrom::Outside, None) {
         TransferResult::NotPermitted => Reply::error(m, "Transfer not permitted"),
         TransferResult::Invalid => Reply::error(m, "Transfer invalid"),
         TransferResult::Fail => Reply::error(m, "Transfer failed"),

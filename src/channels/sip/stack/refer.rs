@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::{CallState, Flavor, Task, peer_of_channel};
 use crate::channels::Channel;
-use crate::channels::bridge::{TransferResult, blind_transfer};
+use crate::channels::bridge::{TransferFrom, TransferResult, blind_transfer};
 use crate::sip::message::{Method, Request};
 use crate::sip::transaction::TransactionId;
 
@@ -218,7 +218,13 @@ impl Task {
             set_or_unset(transferee, "SIPTRANSFER_REFERER", &referred_by);
             set_or_unset(transferee, "SIPDOMAIN", &target.domain);
         };
-        let frag = match blind_transfer(&chan, &target.exten, &context, true, Some(&prepare)) {
+        let frag = match blind_transfer(
+            &chan,
+            &target.exten,
+            &context,
+            TransferFrom::Outside,
+            Some(&prepare),
+        ) {
             TransferResult::Success => "200 OK",
             TransferResult::Invalid => "503 Service Unavailable (can't handle one-legged xfers)",
             TransferResult::NotPermitted => "403 Forbidden",
