@@ -788,9 +788,6 @@ struct Call {
     last_msg: String,
     on_hold: bool,
     user: String,
-    /// A transfer by REFER went through: the channel's hangup sends no
-    /// BYE, the phone sends one (chan_sip's SIP_DEFER_BYE_ON_TRANSFER).
-    defer_bye: bool,
 }
 
 impl Call {
@@ -1167,8 +1164,23 @@ impl Task {
     }
 
     fn respond(&mut self, id: TransactionId, req: &Request, status: u16, tag: Option<&str>) {
+        self.respond_with(id, req, status, tag, None);
+    }
+
+    /// [`Task::respond`], with a reason phrase of the driver's own.
+    fn respond_with(
+        &mut self,
+        id: TransactionId,
+        req: &Request,
+        status: u16,
+        tag: Option<&str>,
+        reason: Option<&str>,
+    ) {
         let contact = self.contact_for(req);
-        let r = self.flavor.response(req, status, tag, Some(&contact));
+        let mut r = self.flavor.response(req, status, tag, Some(&contact));
+        if let Some(reason) = reason {
+            r.reason = reason.to_string();
+        }
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
@@ -3123,7 +3135,6 @@ impl Task {
                 last_msg: "Rx: INVITE".into(),
                 on_hold: false,
                 user,
-                defer_bye: false,
             },
         );
         if pickup {
@@ -3333,7 +3344,6 @@ impl Task {
                 last_msg: "Init: INVITE".into(),
                 on_hold: false,
                 user,
-                defer_bye: false,
             },
         );
     }
@@ -3700,7 +3710,14 @@ impl Task {
                     let _ = self.tx.send_response(Instant::now(), id, r);
                 }
             }
-            CallState::Answered | CallState::Confirmed if call.defer_bye => self.defer_bye(key),
+            // Still up but let go by the device: a transfer by REFER
+            // went through, and the phone sends the BYE (chan_sip's
+            // SIP_DEFER_BYE_ON_TRANSFER).
+            CallState::Answered | CallState::Confirmed
+                if call.remote_gone.load(Ordering::SeqCst) =>
+            {
+                self.defer_bye(key)
+            }
             CallState::Answered | CallState::Confirmed => self.send_bye(key, cause),
             CallState::Ending => {
                 call.rtp.close();

@@ -41,12 +41,7 @@ pub(super) enum ReferToError {
 /// pedantic chan_sip does.
 pub(super) fn read_refer_to(value: &str) -> Result<ReferTo, ReferToError> {
     let inner = in_brackets(value);
-    let lower = inner.to_ascii_lowercase();
-    let rest = if lower.starts_with("sip:") {
-        &inner[4..]
-    } else if lower.starts_with("sips:") {
-        &inner[5..]
-    } else {
+    let Some(rest) = after_sip_scheme(inner) else {
         return Err(ReferToError::NotSip(inner.to_string()));
     };
     let replaces = rest.to_ascii_lowercase().contains("replaces=");
@@ -68,20 +63,20 @@ pub(super) fn read_refer_to(value: &str) -> Result<ReferTo, ReferToError> {
 /// A Referred-By value as chan_sip keeps it: `<sip:uri>` without the
 /// URI's parameters, or nothing when it is absent or not a SIP URI.
 pub(super) fn read_referred_by(value: Option<&str>) -> String {
-    let Some(value) = value else {
-        return String::new();
-    };
-    let inner = in_brackets(value);
-    let lower = inner.to_ascii_lowercase();
-    let uri = if lower.starts_with("sip:") {
-        &inner[4..]
-    } else if lower.starts_with("sips:") {
-        &inner[5..]
-    } else {
-        return String::new();
-    };
-    let uri = uri.split(';').next().unwrap_or(uri);
-    format!("<sip:{}>", decode(uri))
+    value
+        .and_then(|v| after_sip_scheme(super::super::subscribe::bare_uri(v.trim())))
+        .map(|uri| format!("<sip:{}>", decode(uri)))
+        .unwrap_or_default()
+}
+
+/// A URI without its `sip:` or `sips:` (either case); None for another
+/// scheme.
+fn after_sip_scheme(uri: &str) -> Option<&str> {
+    ["sip:", "sips:"].iter().find_map(|scheme| {
+        uri.get(..scheme.len())
+            .filter(|head| head.eq_ignore_ascii_case(scheme))
+            .map(|_| &uri[scheme.len()..])
+    })
 }
 
 /// `get_in_brackets`: the text between the first `<` and the next `>`,
@@ -134,7 +129,7 @@ impl Task {
                     chan.name
                 ),
             );
-            self.respond_reason(id, &req, 501, None);
+            self.respond_with(id, &req, 501, None, None);
             return;
         }
         let peer_name = peer_of_channel(&chan.name);
@@ -145,12 +140,12 @@ impl Task {
             None => self.sys.loaded().sip.general.peer.allowtransfer,
         };
         if !allowed {
-            self.respond_reason(id, &req, 603, Some("Declined (policy)"));
+            self.respond_with(id, &req, 603, None, Some("Declined (policy)"));
             return;
         }
         let Some(value) = req.headers.get("Refer-To").or(req.headers.get("r")) else {
             self.chan_sip_refer_warning("Refer-To Header missing. Skipping transfer.");
-            self.respond_reason(id, &req, 400, Some("Bad Request (Refer-to missing)"));
+            self.respond_with(id, &req, 400, None, Some("Bad Request (Refer-to missing)"));
             return;
         };
         let target = match read_refer_to(value) {
@@ -159,7 +154,7 @@ impl Task {
                 self.chan_sip_refer_warning(&format!(
                     "Can't transfer to non-sip: URI.  (Refer-to: {uri})?"
                 ));
-                self.respond_reason(id, &req, 603, Some("Declined (Non sip: uri)"));
+                self.respond_with(id, &req, 603, None, Some("Declined (Non sip: uri)"));
                 return;
             }
         };
@@ -190,7 +185,7 @@ impl Task {
                 "Attended transfer by REFER (Replaces) on {} is not supported by Asterism",
                 chan.name
             ));
-            self.respond_reason(id, &req, 501, None);
+            self.respond_with(id, &req, 501, None, None);
             return;
         }
         let context = chan
@@ -201,15 +196,15 @@ impl Task {
             let loaded = self.sys.loaded();
             crate::pbx::find::exists(&loaded.dialplan, &context, &target.exten, 1, None)
         };
-        self.respond_reason(id, &req, 202, Some("Accepted"));
+        self.respond_with(id, &req, 202, None, Some("Accepted"));
         if !exists {
             self.refer_notify(key, &req, "404 Not found");
             return;
         }
-        // As chan_sip's hangup returns early for a deferred BYE, the
-        // transferer's channel also gets no RTP statistics.
-        if let Some(call) = self.calls.get_mut(&key) {
-            call.defer_bye = true;
+        // The phone hangs up this dialog itself: the channel's hangup
+        // sends no BYE and, as chan_sip's returns early for a deferred
+        // BYE, sets no RTP statistics.
+        if let Some(call) = self.calls.get(&key) {
             call.remote_gone.store(true, Ordering::SeqCst);
         }
         let prepare = |transferee: &Arc<Channel>| {
@@ -231,9 +226,8 @@ impl Task {
             TransferResult::Fail => "500 Internal Server Error",
         };
         if frag != "200 OK"
-            && let Some(call) = self.calls.get_mut(&key)
+            && let Some(call) = self.calls.get(&key)
         {
-            call.defer_bye = false;
             call.remote_gone.store(false, Ordering::SeqCst);
         }
         self.refer_notify(key, &req, frag);
@@ -245,22 +239,6 @@ impl Task {
             None,
             text,
         );
-    }
-
-    /// A response with chan_sip's own reason phrase where it has one.
-    fn respond_reason(
-        &mut self,
-        id: TransactionId,
-        req: &Request,
-        status: u16,
-        reason: Option<&str>,
-    ) {
-        let contact = self.contact_for(req);
-        let mut r = self.flavor.response(req, status, None, Some(&contact));
-        if let Some(reason) = reason {
-            r.reason = reason.to_string();
-        }
-        let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
     /// `transmit_notify_with_sipfrag`: a NOTIFY in the call's dialog for
