@@ -896,10 +896,12 @@ fn recording_time(name: &str) -> String {
 /// sip_blindxfer_feature's (the same call) the transferee does; the two
 /// captures of pjsip_blindxfer_feature had one order each (the first to
 /// leave saw `BridgeNumChannels` 0 in one, 1 in the other). A REFER's
-/// transfer races alike (two captures of sip_refer_blind: one order each).
+/// transfer races alike (two captures of sip_refer_blind: one order each;
+/// five of pjsip_refer_blind: the transferee left first in three).
 const LEAVE_RACES: &[&str] = &[
     "sip_blindxfer",
     "sip_refer_blind",
+    "pjsip_refer_blind",
     "pjsip_blindxfer",
     "testevent_blindxfer",
     "pjsip_blindxfer_feature",
@@ -2800,6 +2802,15 @@ fn sip_dynamic_features() {
 #[test]
 fn sip_refer_blind() {
     run("sip_refer_blind", true);
+}
+
+/// The same on chan_pjsip (res_pjsip_refer): the transferee gets
+/// SIPREFERTOHDR and a progress watch (two more peer-variable settings as
+/// its bridge leaves native RTP); the transferer's hangup keeps its RTP
+/// statistics.
+#[test]
+fn pjsip_refer_blind() {
+    run("pjsip_refer_blind", true);
 }
 
 #[test]

@@ -460,6 +460,7 @@ pub struct SpiedPort {
     spies: Arc<Spies>,
     /// Muted voice goes to neither the spies nor the device.
     mute: Arc<super::media::Mute>,
+    watches: Arc<super::framehook::Watches>,
 }
 
 impl SpiedPort {
@@ -467,8 +468,14 @@ impl SpiedPort {
         inner: Arc<dyn MediaPort>,
         spies: Arc<Spies>,
         mute: Arc<super::media::Mute>,
+        watches: Arc<super::framehook::Watches>,
     ) -> SpiedPort {
-        SpiedPort { inner, spies, mute }
+        SpiedPort {
+            inner,
+            spies,
+            mute,
+            watches,
+        }
     }
 }
 
@@ -481,6 +488,7 @@ impl MediaPort for SpiedPort {
         if self.mute.write() {
             return;
         }
+        self.watches.written(super::framehook::Written::Voice);
         self.spies.feed(Direction::Write, frame);
         // Spies hear what was sent before any whisper was mixed in.
         match self.spies.whispered(frame) {

@@ -385,6 +385,7 @@ impl Bridge {
             bridge: self.snapshot(),
             swap: swap.map(|s| s.uniqueid.clone()),
         });
+        chan.tell_entered_bridge();
         // A transfer that brought the channel here is over.
         for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
             chan.unset_var_event(var);
@@ -577,6 +578,30 @@ impl Bridge {
         let members = lock(&self.members).clone();
         if members.len() == 2 {
             set_peer_vars(&members[1], &members[0]);
+        }
+    }
+
+    /// A member got a framehook: native RTP would bypass it, so a native
+    /// bridge moves back to its mixing technology, which the reference
+    /// shows as two more settings of the peer variables, the newer member
+    /// first; another bridge reconfigures as for an audiohook.
+    pub fn framehook_attached(&self) {
+        let members = lock(&self.members).clone();
+        self.no_native.store(true, Ordering::Relaxed);
+        let mut tech = lock(&self.technology);
+        if *tech != NATIVE_RTP || members.len() != 2 {
+            drop(tech);
+            self.reconfigured();
+            return;
+        }
+        *tech = if self.events.bridges().is_suspended(SIMPLE) {
+            SOFTMIX
+        } else {
+            SIMPLE
+        };
+        drop(tech);
+        for _ in 0..2 {
+            set_peer_vars(&members[0], &members[1]);
         }
     }
 

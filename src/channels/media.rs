@@ -117,6 +117,9 @@ pub struct ChanMedia {
     pub(super) spies: Arc<super::audiohook::Spies>,
     /// Voice suppressed each way (res_mutestream's MuteAudio/MUTEAUDIO).
     pub(super) mute: Arc<Mute>,
+    /// Watches on what is written (framehooks); the port is wrapped to
+    /// tell them of voice sent.
+    pub(super) watches: Arc<super::framehook::Watches>,
 }
 
 /// `ast_channel_suppress` of voice: a muted direction's frames are
@@ -372,7 +375,12 @@ impl Channel {
 
     pub fn set_media_port(&self, port: Arc<dyn MediaPort>) {
         let mut m = self.media();
-        let spied = super::audiohook::SpiedPort::new(port, m.spies.clone(), m.mute.clone());
+        let spied = super::audiohook::SpiedPort::new(
+            port,
+            m.spies.clone(),
+            m.mute.clone(),
+            m.watches.clone(),
+        );
         m.port = Some(Arc::new(spied));
     }
 

@@ -13,6 +13,7 @@ pub mod bridge_atxfer;
 pub mod bridge_basic;
 pub mod causes;
 pub mod features;
+pub mod framehook;
 pub mod group;
 pub mod local;
 pub mod media;
@@ -835,6 +836,8 @@ impl Channel {
     }
 
     pub fn indicate(self: &Arc<Self>, condition: Indication) {
+        self.watches()
+            .written(framehook::Written::Control(condition));
         if let Some(d) = self.driver() {
             d.indicate(self, condition);
         }
@@ -1218,6 +1221,7 @@ impl Channels {
         let removed = lock_or_recover(&self.reg.by_name).remove(&chan.name.to_ascii_lowercase());
         if removed.is_some() {
             chan.dead.store(true, Ordering::SeqCst);
+            chan.watches().end_all();
             self.groups.discard(chan);
             // func_lock frees a channel's locks with its datastore.
             self.locks.discard(chan);

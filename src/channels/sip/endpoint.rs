@@ -138,6 +138,9 @@ pub struct Endpoint {
     /// Whether it may transfer its calls by REFER (chan_sip
     /// `allowtransfer`, pjsip `allow_transfer`).
     pub allow_transfer: bool,
+    /// pjsip `refer_blind_progress`: a blind transfer's NOTIFYs follow
+    /// the transferee's progress (else one 200 at once).
+    pub refer_blind_progress: bool,
 }
 
 /// A device's call and pickup groups.
@@ -313,6 +316,7 @@ pub fn from_sip_conf(conf: &SipConf) -> Vec<Endpoint> {
                     == Some(crate::config::views::sip::Transport::Tcp),
                 timers: chan_sip_timers(&p.settings),
                 allow_transfer: p.settings.allowtransfer,
+                refer_blind_progress: true,
                 groups: Groups {
                     callgroup: p.callgroup,
                     pickupgroup: p.pickupgroup,
@@ -410,6 +414,7 @@ pub fn from_pjsip_conf(conf: &PjsipConf) -> Vec<Endpoint> {
                 mohsuggest: e.moh_suggest.clone(),
                 mohinterpret: String::new(),
                 allow_transfer: e.allow_transfer,
+                refer_blind_progress: e.refer_blind_progress,
                 groups: Groups {
                     callgroup: e.call_group,
                     pickupgroup: e.pickup_group,

@@ -51,6 +51,7 @@ pub use reject::Reject;
 mod pubsub;
 // Transfers by REFER.
 mod refer;
+mod refer_pjsip;
 mod subscribe;
 
 /// What channel drivers ask of the task.
@@ -77,6 +78,8 @@ pub enum Command {
     Register(Option<String>),
     /// PJSIPHangup: reject an incoming call with a final response.
     Reject(Box<Reject>),
+    /// How a transfer asked for by REFER goes (pjsip's progress NOTIFYs).
+    ReferProgress(refer_pjsip::Progress),
 }
 
 /// An outgoing call handed to the task.
@@ -358,6 +361,9 @@ impl SipStack {
             dialogs,
             lingering: VecDeque::new(),
             deferred_byes: HashMap::new(),
+            refer_subs: HashMap::new(),
+            next_refer: 0,
+            deferred: HashMap::new(),
             changed: Vec::new(),
             registry,
             configured: registrations,
@@ -842,6 +848,12 @@ struct Task {
     /// Dialogs (Call-ID, our tag) of transferers whose channels are gone,
     /// still answering the phone's BYE until then.
     deferred_byes: HashMap<(String, String), Instant>,
+    /// pjsip: REFERs' implicit subscriptions, by number, and the last
+    /// number given.
+    refer_subs: HashMap<u64, refer_pjsip::ReferSub>,
+    next_refer: u64,
+    /// pjsip: transferers' sessions whose end waits for the phone's BYE.
+    deferred: HashMap<u64, refer_pjsip::Deferred>,
     /// Calls whose row changed since the CLI's copy was last updated.
     changed: Vec<u64>,
     /// Outbound registrations of trunks, and their transactions.
@@ -1898,8 +1910,9 @@ impl Task {
             .get(&key)
             .is_some_and(|c| c.state == CallState::Ending && !(c.outgoing && !c.invite_done));
         if ended {
-            if let Some(call) = self.calls.remove(&key) {
+            if let Some(mut call) = self.calls.remove(&key) {
                 call.rtp.close();
+                self.refer_keep_dialog(key, &mut call);
                 if self.flavor == Flavor::ChanSip {
                     let mut row = call.row();
                     row.format = None;
@@ -1989,7 +2002,15 @@ impl Task {
             return;
         }
         match req.method {
+            Method::Bye if self.deferred.get(&key).is_some_and(|d| d.ended) => {
+                // A transferer's phone hangs up after its channel went.
+                self.deferred.remove(&key);
+                call.state = CallState::Ending;
+                self.respond(id, &req, 200, None);
+                self.maybe_forget(key);
+            }
             Method::Bye => {
+                self.deferred.remove(&key);
                 let chan = call.chan.clone();
                 call.state = CallState::Ending;
                 call.rtp.close();
@@ -2014,6 +2035,7 @@ impl Task {
             }
             Method::Invite => self.reinvite(key, id, req),
             Method::Update => self.update(key, id, req),
+            Method::Refer if self.flavor == Flavor::Pjsip => self.pjsip_refer(key, id, req),
             Method::Refer => self.refer(key, id, req),
             _ => self.respond(id, &req, 200, None),
         }
@@ -2421,6 +2443,7 @@ impl Task {
             timers: endpoint::chan_sip_timers(&g.peer),
             groups: Default::default(),
             allow_transfer: g.peer.allowtransfer,
+            refer_blind_progress: true,
             symmetric_rtp: if g.peer.nat.comedia {
                 super::endpoint::SymmetricRtp::Always
             } else if g.peer.nat.auto_comedia {
@@ -3186,6 +3209,7 @@ impl Task {
             Command::Unregister(name) => self.unregister_command(name.as_deref()),
             Command::Register(name) => self.register_command(name.as_deref()).await,
             Command::Reject(r) => self.pjsip_hangup(*r),
+            Command::ReferProgress(p) => self.refer_progress(p),
         }
     }
 
@@ -3677,6 +3701,9 @@ impl Task {
     }
 
     fn hangup(&mut self, key: u64, cause: u32) {
+        if self.hangup_deferred(key) {
+            return;
+        }
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
@@ -3738,6 +3765,7 @@ impl Task {
         self.session_timers_due(now);
         self.subscriptions_expire(now);
         self.deferred_byes_expire(now);
+        self.deferred_expire(now);
     }
 
     /// Acts on the session timers whose time has come: our refresh goes

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{CallState, Flavor, Task, peer_of_channel};
+use super::{CallState, Task, peer_of_channel};
 use crate::channels::Channel;
 use crate::channels::bridge::{TransferFrom, TransferResult, blind_transfer};
 use crate::sip::message::{Method, Request};
@@ -22,6 +22,11 @@ pub(super) const DEFERRED_BYE: Duration = Duration::from_secs(32);
 pub(super) struct ReferTo {
     /// The user part: the extension to transfer to.
     pub exten: String,
+    /// The user part with its parameters (pjsip's target user).
+    pub user: String,
+    /// The URI as pjsip prints it for a request line: without its
+    /// headers (`?…`).
+    pub uri: String,
     /// The host, without port: `SIPDOMAIN` for the dialplan.
     pub domain: String,
     /// Whether the URI carries a `Replaces` (an attended transfer).
@@ -52,8 +57,11 @@ pub(super) fn read_refer_to(value: &str) -> Result<ReferTo, ReferToError> {
         }
         None => (rest, ""),
     };
+    let full_user = decode(user);
     let user = user.split(';').next().unwrap_or(user);
     Ok(ReferTo {
+        user: full_user,
+        uri: inner.split('?').next().unwrap_or(inner).to_string(),
         exten: decode(user),
         domain: decode(domain),
         replaces,
@@ -118,18 +126,8 @@ impl Task {
             return;
         };
         let chan = call.chan.clone();
-        if self.flavor == Flavor::Pjsip || chan.is_dead() {
-            // res_pjsip_refer's progress subscription is not built: the
-            // transfer is refused rather than accepted and dropped.
-            self.sys.pbx.logger.warning(
-                crate::site!("res_pjsip_refer.c", 0, "refer_incoming_refer_request"),
-                None,
-                &format!(
-                    "Transfer by REFER on channel '{}' is not supported by Asterism",
-                    chan.name
-                ),
-            );
-            self.respond_with(id, &req, 501, None, None);
+        if chan.is_dead() {
+            self.respond_with(id, &req, 603, None, Some("Declined (No dialog)"));
             return;
         }
         let peer_name = peer_of_channel(&chan.name);
