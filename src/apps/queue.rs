@@ -1862,6 +1862,9 @@ async fn try_calling(
     }
     queue::set_queue_variables(sys, qname, &caller);
     queue::set_queue_variables(sys, qname, &peer);
+    if !cfg.monitor_format.is_empty() {
+        start_recording(ctx, &cfg, &caller, &peer).await;
+    }
     // The caller is no longer waiting once connected.
     leave(ctx, qname, &caller);
     // Queue's macro, else the queue's `membermacro`, on the member's
@@ -2191,6 +2194,63 @@ fn queue_log_app(ctx: &AppCtx, data: &str) -> AppResult {
     }
     queue_log(&ctx.sys, arg(0), arg(1), arg(2), arg(3), arg(4));
     Ok(())
+}
+
+/// `monitor-format`: the call is recorded once a member answered. With
+/// Monitor, the caller's channel when it has MONITOR_EXEC or
+/// MONITOR_EXEC_ARGS (its files then joined), else the member's, named
+/// MONITOR_FILENAME or the caller's unique id; with MixMonitor, the
+/// caller's channel while bridged (`b` and MONITOR_OPTIONS, MONITOR_EXEC
+/// as the command), named as for Monitor with its commas escaped and
+/// variables substituted (`setup_mixmonitor`).
+async fn start_recording(ctx: &AppCtx, cfg: &QueueCfg, caller: &Arc<Channel>, peer: &Arc<Channel>) {
+    let sys = &ctx.sys;
+    let filename = caller.get_var("MONITOR_FILENAME");
+    if !cfg.monitor_mix {
+        let exec = caller.get_var("MONITOR_EXEC");
+        let on_caller = exec.is_some() || caller.get_var("MONITOR_EXEC_ARGS").is_some();
+        let which = if on_caller { caller } else { peer };
+        let name = filename.unwrap_or_else(|| caller.uniqueid.clone());
+        let join = exec.is_some_and(|e| !e.is_empty());
+        super::monitor::manager_start(sys, which, &name, &cfg.monitor_format, join);
+        return;
+    }
+    let file = match filename {
+        Some(f) => escape_and_substitute(ctx, caller, &f),
+        None => caller.uniqueid.clone(),
+    };
+    let options = caller.get_var("MONITOR_OPTIONS").unwrap_or_default();
+    let exec = caller
+        .get_var("MONITOR_EXEC")
+        .map(|e| escape_and_substitute(ctx, caller, &e))
+        .unwrap_or_default();
+    let file = format!("{file}.{}", cfg.monitor_format);
+    let options = format!("b{options}");
+    if super::mixmonitor::manager_start(sys, caller, &file, &options, &exec)
+        .await
+        .is_err()
+    {
+        ctx.warning(
+            crate::site!("app_queue.c", 7274, "setup_mixmonitor"),
+            "Unable to start mixmonitor. Is the MixMonitor app loaded?",
+        );
+    }
+}
+
+/// app_queue's `escape_and_substitute`: commas escaped (they would split
+/// MixMonitor's arguments), `^{` made `${`, then the caller's variables
+/// substituted.
+fn escape_and_substitute(ctx: &AppCtx, chan: &Arc<Channel>, input: &str) -> String {
+    let mut escaped = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '^' if chars.peek() == Some(&'{') => escaped.push('$'),
+            ',' => escaped.push_str("\\,"),
+            c => escaped.push(c),
+        }
+    }
+    crate::pbx::subst::substitute(&ctx.sys, Some(chan), &escaped)
 }
 
 #[cfg(test)]

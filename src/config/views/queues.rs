@@ -59,11 +59,17 @@ pub fn parse_empty(value: &str, joinempty: bool) -> Option<u32> {
     Some(out)
 }
 
-/// Options Asterism reads but does not act on: reported by check-config
-/// when set to anything but their "off" value.
-const NOT_BUILT: &[&str] = &["monitor-format", "monitor-type"];
+/// `ast_copy_string` into a buffer of `max + 1`: at most `max` bytes,
+/// cut at a character boundary.
+fn at_most(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
 
-/// Values that leave a [`NOT_BUILT`] option off.
+/// Values that leave an unbuilt `[general]` option off.
 fn is_off(value: &str) -> bool {
     let v = value.trim();
     v.is_empty() || v == "0" || is_false(v)
@@ -231,6 +237,11 @@ pub struct Queue {
     /// `membermacro`: a macro (`name[,args]`) run on the member's channel
     /// before the bridge, unless Queue names its own.
     pub membermacro: String,
+    /// `monitor-format`: the calls are recorded in this format once a
+    /// member answers (at most 7 characters, as app_queue keeps it).
+    pub monitor_format: String,
+    /// `monitor-type=MixMonitor` (else Monitor), `[general]`'s default.
+    pub monitor_mix: bool,
     /// `defaultrule`: the queuerules.conf list that moves a caller's
     /// penalty limits when Queue names none.
     pub defaultrule: String,
@@ -525,6 +536,8 @@ pub struct General {
     /// `negative_penalty_invalid`: app_queue refuses a negative penalty
     /// set by a function or action unless this is set.
     pub negative_penalty_invalid: bool,
+    /// `monitor-type=MixMonitor`: the queues' default recorder.
+    pub monitor_mix: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -591,19 +604,6 @@ fn parse_queue(
     diags: &mut Vec<Diagnostic>,
 ) -> Queue {
     check_known(cfg, diags, cat, QUEUE_OPTIONS);
-    for var in &cat.variables {
-        if NOT_BUILT.iter().any(|k| k.eq_ignore_ascii_case(&var.name)) && !is_off(&var.value) {
-            line_note(
-                diags,
-                crate::config::Severity::Notice,
-                var,
-                format!(
-                    "'{}': not supported by Asterism (app_queue); ignored",
-                    var.name
-                ),
-            );
-        }
-    }
     let strategy = match cat.get_var("strategy") {
         Some(v) => Strategy::parse(&v.value).unwrap_or_else(|| {
             bad_value(diags, v, "a queue strategy (using ringall)");
@@ -629,6 +629,8 @@ fn parse_queue(
         setqueueentryvar: false,
         membergosub: String::new(),
         membermacro: String::new(),
+        monitor_format: String::new(),
+        monitor_mix: general.monitor_mix,
         defaultrule: String::new(),
         penaltymemberslimit: 0,
         autopause: AutoPause::Off,
@@ -700,6 +702,16 @@ fn parse_queue(
     q.announce = cat.get("announce").unwrap_or("").to_string();
     q.membergosub = cat.get("membergosub").unwrap_or("").to_string();
     q.membermacro = cat.get("membermacro").unwrap_or("").to_string();
+    if let Some(v) = cat.get("monitor-format") {
+        q.monitor_format = at_most(v, 7).to_string();
+    }
+    // Only MixMonitor changes it: another value keeps the default.
+    if cat
+        .get("monitor-type")
+        .is_some_and(|v| v.eq_ignore_ascii_case("mixmonitor"))
+    {
+        q.monitor_mix = true;
+    }
     q.defaultrule = cat.get("defaultrule").unwrap_or("").to_string();
     if let Some(v) = cat.get("autopause") {
         q.autopause = AutoPause::parse(v);
@@ -773,6 +785,9 @@ impl View for QueuesConf {
                     cat.get("log_membername_as_agent").is_some_and(is_true);
                 conf.general.negative_penalty_invalid =
                     cat.get("negative_penalty_invalid").is_some_and(is_true);
+                conf.general.monitor_mix = cat
+                    .get("monitor-type")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("mixmonitor"));
                 for var in &cat.variables {
                     let n = var.name.to_ascii_lowercase();
                     let built = matches!(
@@ -782,6 +797,7 @@ impl View for QueuesConf {
                             | "shared_lastcall"
                             | "log_membername_as_agent"
                             | "negative_penalty_invalid"
+                            | "monitor-type"
                     );
                     if !built && !is_off(&var.value) {
                         line_note(
@@ -908,10 +924,11 @@ mod tests {
         let q = q.queue("q").expect("queue");
         assert_eq!(q.joinempty, PENALTY | INVALID | PAUSED | UNAVAILABLE);
         assert!(q.timeoutpriority_conf);
-        // Only the option set to something on is reported, at its line.
-        assert_eq!(d.len(), 1);
-        assert_eq!(d[0].line, 3);
-        assert!(d[0].message.contains("monitor-type"));
+        // The recording options are built: nothing reported; the format
+        // is taken as it is written.
+        assert!(d.is_empty(), "{d:?}");
+        assert!(q.monitor_mix);
+        assert_eq!(q.monitor_format, "no");
     }
 
     #[test]
