@@ -5,7 +5,9 @@
 # with every SIP message traced, and exits nonzero if the scenario failed.
 #
 #   <scenario>   a file, or the name of a scenario in this directory
-#                (`register` = sip-scenarios/register.xml)
+#                (`register` = sip-scenarios/register.xml), or of a Python
+#                phone here (`phone_atxfer` = phone_atxfer.py: same
+#                arguments, same trace file)
 #   -o OUTDIR    where the traces go (default: $SIPP_OUT, else ./sipp-out)
 #   -n NAME      base name of the trace files (default: the scenario name)
 #
@@ -39,6 +41,18 @@ if [ $# -lt 2 ]; then
     exit 2
 fi
 scen=$1; target=$2; shift 2
+# A phone SIPp cannot play (several dialogs at once) is a Python script
+# taking the same arguments, traced alike.
+if [ -f "$here/$scen.py" ]; then
+    [ -n "$name" ] || name=$scen
+    mkdir -p "$out" || exit 2
+    timeout --kill-after=5 "${SIPP_TIMEOUT:-30}" \
+        python3 "$here/$scen.py" "$target" "$@" --trace "$out/$name.sip.log" \
+        >"$out/$name.screen.log" 2>&1 </dev/null
+    rc=$?
+    [ $rc -eq 0 ] || { echo "run.sh: $name against $target failed (exit $rc); see $out/$name.*.log" >&2; tail -n 5 "$out/$name.screen.log" >&2; }
+    exit $rc
+fi
 if [ ! -f "$scen" ]; then
     if [ -f "$here/$scen.xml" ]; then scen=$here/$scen.xml
     elif [ -f "$here/$scen" ]; then scen=$here/$scen

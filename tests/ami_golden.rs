@@ -1078,7 +1078,15 @@ fn leave_race(
 /// settings on each member, before or after the transferer's were
 /// cleared. Between a member's BLINDTRANSFER and its BridgeLeave, the
 /// settings with a value are dropped here; the clearing stays.
-const REFER_RECONFIGURE_RACES: &[&str] = &["pjsip_refer_blind", "pjsip_refer_progress"];
+/// pjsip_refer_attended: after the swap that completes the transfer, the
+/// target's bridge reconfigures two or three times (two captures): from
+/// the BridgeEnter that names a swapped channel on, the settings with a
+/// value are dropped until each channel leaves a bridge.
+const REFER_RECONFIGURE_RACES: &[&str] = &[
+    "pjsip_refer_blind",
+    "pjsip_refer_progress",
+    "pjsip_refer_attended",
+];
 
 fn refer_reconfigure_race(
     name: &str,
@@ -1097,6 +1105,8 @@ fn refer_reconfigure_race(
         .into_iter()
         .map(|conn| {
             let mut transferring = std::collections::BTreeSet::new();
+            let mut after_swap = false;
+            let mut left_after_swap = std::collections::BTreeSet::new();
             conn.into_iter()
                 .filter(|m| {
                     let chan = get(m, "Channel");
@@ -1105,11 +1115,20 @@ fn refer_reconfigure_race(
                         transferring.insert(chan);
                         return true;
                     }
-                    if event == "BridgeLeave" {
-                        transferring.remove(&chan);
+                    if event == "BridgeEnter" && !get(m, "SwapUniqueid").is_empty() {
+                        after_swap = true;
                         return true;
                     }
-                    !(transferring.contains(&chan)
+                    if event == "BridgeLeave" {
+                        transferring.remove(&chan);
+                        if after_swap {
+                            left_after_swap.insert(chan);
+                        }
+                        return true;
+                    }
+                    let racing = transferring.contains(&chan)
+                        || (after_swap && !left_after_swap.contains(&chan));
+                    !(racing
                         && event == "VarSet"
                         && (var == "BRIDGEPEER" || var == "BRIDGEPVTCALLID")
                         && !get(m, "Value").is_empty())
@@ -2878,6 +2897,14 @@ fn sip_refer_blind() {
 #[test]
 fn pjsip_refer_blind() {
     run("pjsip_refer_blind", true);
+}
+
+/// A phone's attended transfer on chan_pjsip (REFER with Replaces, from
+/// sip-scenarios/phone_atxfer.py): the transferee takes the second
+/// call's place in the target's bridge.
+#[test]
+fn pjsip_refer_attended() {
+    run("pjsip_refer_attended", true);
 }
 
 /// A pjsip REFER to a prompt: the first frame written to the transferee

@@ -588,21 +588,53 @@ impl Bridge {
     pub fn framehook_attached(&self) {
         let members = lock(&self.members).clone();
         self.no_native.store(true, Ordering::Relaxed);
-        let mut tech = lock(&self.technology);
-        if *tech != NATIVE_RTP || members.len() != 2 {
-            drop(tech);
+        let native = *lock(&self.technology) == NATIVE_RTP;
+        if !native || members.len() != 2 {
             self.reconfigured();
             return;
         }
-        *tech = if self.events.bridges().is_suspended(SIMPLE) {
-            SOFTMIX
-        } else {
-            SIMPLE
-        };
-        drop(tech);
+        self.fall_back_to_mixing();
         for _ in 0..2 {
             set_peer_vars(&members[0], &members[1]);
         }
+    }
+
+    /// Leaves native RTP for the mixing technology a new bridge gets
+    /// (`find_best_technology` once native RTP no longer fits).
+    pub fn fall_back_to_mixing(&self) {
+        let mut tech = lock(&self.technology);
+        if *tech == NATIVE_RTP {
+            *tech = if self.events.bridges().is_suspended(SIMPLE) {
+                SOFTMIX
+            } else {
+                SIMPLE
+            };
+        }
+    }
+
+    /// `bridge_do_move` with a swap: `swap` is pulled out (its peer
+    /// variables cleared) and `chan`, already out of its own bridge,
+    /// takes its place (BridgeEnter names the swapped channel). The bridge
+    /// keeps its technology; its reconfiguration sets the peer variables
+    /// once, first on the member that was there.
+    pub fn swap_in(self: &Arc<Self>, chan: &Arc<Channel>, swap: &Arc<Channel>) {
+        self.pull(swap);
+        chan.publish_snapshot();
+        if self.holding.is_none() {
+            self.update_linkedids(chan);
+        }
+        lock(&self.members).insert(0, chan.clone());
+        chan.set_bridge(Some(self));
+        chan.emit(EventKind::Bridge {
+            action: BridgeAction::Enter,
+            bridge: self.snapshot(),
+            swap: Some(swap.uniqueid.clone()),
+        });
+        chan.tell_entered_bridge();
+        for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
+            chan.unset_var_event(var);
+        }
+        self.reconfigured();
     }
 
     /// A Dial or Queue runs the bridge for its caller (see
@@ -826,6 +858,39 @@ fn set_peer_vars(c0: &Arc<Channel>, c1: &Arc<Channel>) {
     }
 }
 
+/// `ast_bridge_channel_write_unhold`: the Unhold event for `chan`, and
+/// the others in its bridge told it is off hold.
+pub(crate) fn write_unhold(chan: &Arc<Channel>, bridge: &Bridge) {
+    chan.emit(EventKind::Manager {
+        class: crate::manager::class::CALL,
+        name: "Unhold".into(),
+        body: String::new(),
+    });
+    bridge.indicate_hold(Some(chan), false, None);
+}
+
+/// `set_transfer_variables_all`: the transferer learns whom it
+/// transferred (its BRIDGEPEER), the others who transferred them; the
+/// other kind of transfer's variable goes quietly.
+pub(crate) fn set_transfer_variables_all(
+    transferer: &Arc<Channel>,
+    peers: &[Arc<Channel>],
+    attended: bool,
+) {
+    let (var, other) = if attended {
+        ("ATTENDEDTRANSFER", "BLINDTRANSFER")
+    } else {
+        ("BLINDTRANSFER", "ATTENDEDTRANSFER")
+    };
+    let peer_names = transferer.get_var("BRIDGEPEER").unwrap_or_default();
+    transferer.set_var_event(var, &peer_names);
+    transferer.lock().vars.set(other, None);
+    for peer in peers {
+        peer.set_var_event(var, &transferer.name);
+        peer.lock().vars.set(other, None);
+    }
+}
+
 /// Who asks for a blind transfer, which decides when the transferer
 /// leaves its bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -880,23 +945,9 @@ pub fn blind_transfer(
     };
     // The event shows the transferee as it was before it was sent away.
     let before = transferee.published_snapshot();
-    // The transferer is taken off hold first (ast_bridge_channel_write_unhold).
-    transferer.emit(EventKind::Manager {
-        class: crate::manager::class::CALL,
-        name: "Unhold".into(),
-        body: String::new(),
-    });
-    bridge.indicate_hold(Some(transferer), false, None);
-    // set_transfer_variables_all: the transferer learns whom it
-    // transferred, the others who transferred them.
-    let peer_names = transferer.get_var("BRIDGEPEER").unwrap_or_default();
-    for (chan, value) in [
-        (transferer, peer_names.as_str()),
-        (&transferee, &transferer.name),
-    ] {
-        chan.set_var_event("BLINDTRANSFER", value);
-        chan.lock().vars.set("ATTENDEDTRANSFER", None);
-    }
+    // The transferer is taken off hold first.
+    write_unhold(transferer, &bridge);
+    set_transfer_variables_all(transferer, std::slice::from_ref(&transferee), false);
     if let Some(prepare) = prepare {
         prepare(&transferee);
     }

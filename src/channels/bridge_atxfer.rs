@@ -787,3 +787,116 @@ async fn play_sound(sys: &Arc<System>, chan: &Arc<Channel>, sound: &str) {
     let _ = stream_file(&ctx, sound, "").await;
     chan.stop_stream();
 }
+
+/// `ast_bridge_transfer_attended` from outside the bridges (a phone's
+/// REFER with Replaces): `to_transferee` talks to the transferee in one
+/// bridge, `to_target` to the target in another; the transferee takes
+/// `to_target`'s place in the target's bridge, `to_transferee` is let go
+/// of its bridge and `to_target` is hung up. Built for the two-party
+/// bridges Dial makes (app_dial's bridges swap towards the target's:
+/// `AST_BRIDGE_OPTIMIZE_SWAP_TO_PEER_BRIDGE`); other shapes (a party in
+/// no bridge, more than two in one) are refused with a warning.
+pub fn transfer_attended(
+    sys: &Arc<System>,
+    to_transferee: &Arc<Channel>,
+    to_target: &Arc<Channel>,
+) -> TransferResult {
+    let (orig, second) = (to_transferee.bridge(), to_target.bridge());
+    // The message shows both bridges and parties as they were.
+    let orig_snapshot = orig.as_ref().map(|b| b.snapshot());
+    let second_snapshot = second.as_ref().map(|b| b.snapshot());
+    let transferee = orig.as_ref().and_then(|b| b.peer_of(to_transferee));
+    let target = second.as_ref().and_then(|b| b.peer_of(to_target));
+    let parties = (
+        to_transferee.published_snapshot(),
+        to_target.published_snapshot(),
+        transferee.as_ref().map(|c| c.published_snapshot()),
+        target.as_ref().map(|c| c.published_snapshot()),
+    );
+    let publish = |result, dest| {
+        let info = AttendedTransferInfo {
+            result,
+            orig_transferer: parties.0.clone(),
+            orig_bridge: orig_snapshot.clone(),
+            second_transferer: parties.1.clone(),
+            second_bridge: second_snapshot.clone(),
+            transferee: parties.2.clone(),
+            target: parties.3.clone(),
+            dest,
+        };
+        sys.pbx
+            .channels
+            .events
+            .publish_system(EventKind::AttendedTransfer(Box::new(info)));
+        result
+    };
+    let (Some(orig), Some(second)) = (orig, second) else {
+        if to_transferee.bridge().is_none() && to_target.bridge().is_none() {
+            return publish(TransferResult::Invalid, AttendedTransferDest::Fail);
+        }
+        sys.pbx.logger.warning(
+            crate::site!("bridge.c", 4960, "ast_bridge_transfer_attended"),
+            None,
+            &format!(
+                "Attended transfer of {} to {}, which is not in a bridge, is not supported by Asterism",
+                to_transferee.name, to_target.name
+            ),
+        );
+        return publish(TransferResult::Fail, AttendedTransferDest::Fail);
+    };
+    super::bridge::write_unhold(to_transferee, &orig);
+    super::bridge::write_unhold(to_target, &second);
+    let (Some(transferee), Some(target)) = (transferee.clone(), target.clone()) else {
+        sys.pbx.logger.warning(
+            crate::site!("bridge.c", 4850, "two_bridge_attended_transfer"),
+            None,
+            "Attended transfer between bridges of more than two channels is not supported by Asterism",
+        );
+        return publish(TransferResult::Fail, AttendedTransferDest::Fail);
+    };
+    if transferee.check_hangup() || Arc::ptr_eq(&orig, &second) {
+        return publish(TransferResult::Invalid, AttendedTransferDest::Fail);
+    }
+    super::bridge::set_transfer_variables_all(
+        to_transferee,
+        std::slice::from_ref(&transferee),
+        true,
+    );
+    // bridge_swap_attended_transfer: the transferee moves over in place
+    // of the second transferer, whose task is then told it was swapped
+    // out.
+    orig.move_out(&transferee);
+    second.swap_in(&transferee, to_target);
+    second.set_optimized(super::bridge::Optimized {
+        half: to_target.clone(),
+        moved: transferee.clone(),
+        into: second.clone(),
+    });
+    // The first transferer, alone now, loses its peer and leaves with a
+    // normal clearing (its task sees it swapped out of a bridge it then
+    // destroys).
+    orig.fall_back_to_mixing();
+    orig.clear_lone_peer_vars();
+    {
+        let mut d = to_transferee.lock();
+        if d.hangupcause == 0 {
+            d.hangupcause = super::causes::NORMAL_CLEARING;
+        }
+    }
+    orig.set_optimized(super::bridge::Optimized {
+        half: to_transferee.clone(),
+        moved: transferee.clone(),
+        into: second.clone(),
+    });
+    // hangup_target
+    to_target.softhangup(super::softhangup::DEV);
+    let result = publish(
+        TransferResult::Success,
+        AttendedTransferDest::Bridge(second.uniqueid.clone()),
+    );
+    second.reconfigured();
+    second.update_connected_lines();
+    // Neither transferer's dialplan runs the bridge now.
+    super::bridge_basic::spawn_detached(sys, second, transferee, target);
+    result
+}

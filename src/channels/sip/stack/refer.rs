@@ -31,6 +31,9 @@ pub(super) struct ReferTo {
     pub domain: String,
     /// Whether the URI carries a `Replaces` (an attended transfer).
     pub replaces: bool,
+    /// That Replaces, decoded (`call-id;to-tag=…;from-tag=…`), found
+    /// among the URI's headers or parameters.
+    pub replaces_value: Option<String>,
 }
 
 /// Why a Refer-To cannot be used.
@@ -57,6 +60,7 @@ pub(super) fn read_refer_to(value: &str) -> Result<ReferTo, ReferToError> {
         }
         None => (rest, ""),
     };
+    let replaces_value = replaces_param(rest);
     let full_user = decode(user);
     let user = user.split(';').next().unwrap_or(user);
     Ok(ReferTo {
@@ -65,7 +69,23 @@ pub(super) fn read_refer_to(value: &str) -> Result<ReferTo, ReferToError> {
         exten: decode(user),
         domain: decode(domain),
         replaces,
+        replaces_value,
     })
+}
+
+/// The `Replaces` of a Refer-To URI: a header (`?Replaces=…&…`), else a
+/// parameter (`;Replaces=…`, as some phones send it), decoded.
+fn replaces_param(uri: &str) -> Option<String> {
+    let (before, headers) = uri.split_once('?').unwrap_or((uri, ""));
+    let find = |list: &str, sep: char| {
+        list.split(sep).find_map(|item| {
+            let (name, value) = item.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("replaces")
+                .then(|| decode(value))
+        })
+    };
+    find(headers, '&').or_else(|| find(before, ';'))
 }
 
 /// A Referred-By value as chan_sip keeps it: `<sip:uri>` without the
@@ -354,6 +374,12 @@ mod tests {
             read_refer_to("sips:700@pbx.example.com?Replaces=abc%40h%3Bto-tag%3D1").expect("sips");
         assert_eq!(t.exten, "700");
         assert!(t.replaces);
+        assert_eq!(t.replaces_value.as_deref(), Some("abc@h;to-tag=1"));
+        assert_eq!(t.uri, "sips:700@pbx.example.com");
+        let t = read_refer_to("<sip:700@h;user=phone?Subject=x&replaces=c%3Bfrom-tag%3D2>")
+            .expect("sip");
+        assert_eq!(t.replaces_value.as_deref(), Some("c;from-tag=2"));
+        assert_eq!(t.user, "700");
     }
 
     #[test]

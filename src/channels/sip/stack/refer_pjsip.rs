@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use super::refer::read_refer_to;
 use super::{Command, Endpoint, Task, peer_of_channel};
 use crate::channels::bridge::{TransferFrom, TransferResult, blind_transfer};
+use crate::channels::bridge_atxfer::transfer_attended;
 use crate::channels::framehook::{FrameWatch, Watching, Written};
 use crate::channels::{Channel, Indication};
 use crate::sip::dialog::Dialog;
@@ -155,20 +156,6 @@ impl Task {
             self.respond(id, &req, 400, None);
             return;
         };
-        if target.replaces {
-            // refer_incoming_attended_request is not built: said, and
-            // refused rather than accepted and dropped.
-            self.sys.pbx.logger.warning(
-                crate::site!("res_pjsip_refer.c", 1607, "refer_incoming_attended_request"),
-                None,
-                &format!(
-                    "Attended transfer by REFER (Replaces) on channel '{}' is not supported by Asterism",
-                    chan.name
-                ),
-            );
-            self.respond(id, &req, 501, None);
-            return;
-        }
         // A Refer-Sub other than `true` asks for no subscription.
         let refer_sub = req.headers.get("Refer-Sub").map(str::to_string);
         let subscribed = refer_sub
@@ -176,7 +163,32 @@ impl Task {
             .is_none_or(|v| v.len() >= 4 && v[..4].eq_ignore_ascii_case("true"));
         let refer = subscribed.then(|| self.accept_refer(key, id, &req, refer_sub.is_some()));
 
-        let status = self.pjsip_blind_transfer(key, &chan, &req, &target, refer, ep);
+        // A transfer to a dialog of ours is carried out at once, and its
+        // outcome told even when it went through (refer_attended_task).
+        let (status, told_now) = match target.replaces_value.as_deref() {
+            Some(replaces) => match self.find_replaced(replaces) {
+                Ok(Some(other)) => (self.pjsip_attended_transfer(key, &chan, other), true),
+                Ok(None) => {
+                    let status = self.pjsip_external_replaces(key, &chan, &req, &target, refer, ep);
+                    (status, false)
+                }
+                Err(()) => {
+                    self.sys.pbx.logger.error(
+                        crate::site!("res_pjsip_refer.c", 1620, "refer_incoming_attended_request"),
+                        None,
+                        &format!(
+                            "Received REFER request on channel '{}' from endpoint '{endpoint_name}' with invalid Replaces header, rejecting",
+                            chan.name
+                        ),
+                    );
+                    (400, false)
+                }
+            },
+            None => {
+                let status = self.pjsip_blind_transfer(key, &chan, &req, &target, None, refer, ep);
+                (status, false)
+            }
+        };
         match refer {
             None => {
                 let contact = self.contact_for(&req);
@@ -184,7 +196,7 @@ impl Task {
                 r.headers.push("Refer-Sub", "false");
                 let _ = self.tx.send_response(Instant::now(), id, r);
             }
-            Some(refer) if status != 200 => self.refer_progress(Progress {
+            Some(refer) if status != 200 || told_now => self.refer_progress(Progress {
                 refer,
                 status,
                 terminated: true,
@@ -201,16 +213,16 @@ impl Task {
         chan: &Arc<Channel>,
         req: &Request,
         target: &super::refer::ReferTo,
+        replaces: Option<&str>,
         refer: Option<u64>,
         ep: Option<&Endpoint>,
     ) -> u16 {
-        let context = chan
-            .get_var("TRANSFER_CONTEXT")
-            .filter(|c| !c.is_empty())
-            .unwrap_or_else(|| ep.map(|e| e.context.clone()).unwrap_or_default());
-        let exten = match target.user.as_str() {
-            "" => "s".to_string(),
-            u => u.to_string(),
+        let context = transfer_context(chan, ep);
+        // A transfer to another system's dialog goes to `external_replaces`.
+        let exten = match (replaces, target.user.as_str()) {
+            (Some(_), _) => "external_replaces".to_string(),
+            (None, "") => "s".to_string(),
+            (None, u) => u.to_string(),
         };
         let exists = {
             let loaded = self.sys.loaded();
@@ -237,7 +249,9 @@ impl Task {
             },
         );
         let completed = Arc::new(AtomicBool::new(false));
-        let progress = ep.is_none_or(|e| e.refer_blind_progress);
+        // An external Replaces is followed whatever refer_blind_progress
+        // says.
+        let progress = replaces.is_some() || ep.is_none_or(|e| e.refer_blind_progress);
         let commands = self.commands_tx.clone();
         let referred_by = req
             .headers
@@ -265,7 +279,10 @@ impl Task {
                 Some(by) => transferee.set_var_event("__SIPREFERREDBYHDR", by),
                 None => transferee.unset_var_event("SIPREFERREDBYHDR"),
             }
-            transferee.unset_var_event("SIPREPLACESHDR");
+            match replaces {
+                Some(r) => transferee.set_var_event("__SIPREPLACESHDR", r),
+                None => transferee.unset_var_event("SIPREPLACESHDR"),
+            }
             transferee.set_var_event("SIPREFERTOHDR", &target.uri);
             // The watch goes on before these in res_pjsip_refer, but its
             // bridge's reconfiguration shows only after them.
@@ -304,6 +321,92 @@ impl Task {
             self.defer_termination_cancel(key);
         }
         status
+    }
+
+    /// The call a Replaces names (`pjsip_ua_find_dialog`: its Call-ID,
+    /// our tag as `to-tag`, the phone's as `from-tag`); `Err` when the
+    /// value cannot be read as a Replaces header.
+    fn find_replaced(&self, replaces: &str) -> Result<Option<u64>, ()> {
+        let mut parts = replaces.split(';');
+        let call_id = parts.next().map(str::trim).unwrap_or("");
+        if call_id.is_empty() {
+            return Err(());
+        }
+        let (mut to_tag, mut from_tag) = ("", "");
+        for p in parts {
+            match p.split_once('=') {
+                Some((n, v)) if n.trim().eq_ignore_ascii_case("to-tag") => to_tag = v.trim(),
+                Some((n, v)) if n.trim().eq_ignore_ascii_case("from-tag") => from_tag = v.trim(),
+                _ => {}
+            }
+        }
+        let key = self.calls.iter().find_map(|(k, c)| {
+            let d = c.dialog.as_ref()?;
+            (d.id.call_id == call_id && d.id.local_tag == to_tag && d.id.remote_tag == from_tag)
+                .then_some(*k)
+        });
+        Ok(key)
+    }
+
+    /// `refer_incoming_attended_request` for a dialog of ours and
+    /// `refer_attended_task`: the two channels' bridges are joined; the
+    /// SIP status it came to.
+    fn pjsip_attended_transfer(&mut self, key: u64, chan: &Arc<Channel>, other: u64) -> u16 {
+        let Some(second) = self.calls.get(&other).map(|c| c.chan.clone()) else {
+            return 603;
+        };
+        if second.is_dead() {
+            return 603;
+        }
+        self.deferred.insert(
+            key,
+            Deferred {
+                until: Instant::now() + DEFER_TERMINATION,
+                ended: false,
+            },
+        );
+        let status = match transfer_attended(&self.sys, chan, &second) {
+            TransferResult::Success => 200,
+            TransferResult::Invalid => 400,
+            TransferResult::NotPermitted => 403,
+            TransferResult::Fail => 500,
+        };
+        if status != 200 {
+            self.defer_termination_cancel(key);
+        }
+        status
+    }
+
+    /// A Replaces naming no dialog of ours: a blind transfer to the
+    /// context's `external_replaces`, which must exist.
+    fn pjsip_external_replaces(
+        &mut self,
+        key: u64,
+        chan: &Arc<Channel>,
+        req: &Request,
+        target: &super::refer::ReferTo,
+        refer: Option<u64>,
+        ep: Option<&Endpoint>,
+    ) -> u16 {
+        let context = transfer_context(chan, ep);
+        let exists = {
+            let loaded = self.sys.loaded();
+            crate::pbx::find::exists(&loaded.dialplan, &context, "external_replaces", 1, None)
+        };
+        if !exists {
+            self.sys.pbx.logger.error(
+                crate::site!("res_pjsip_refer.c", 1663, "refer_incoming_attended_request"),
+                None,
+                &format!(
+                    "Received REFER for remote session on channel '{}' from endpoint '{}' but 'external_replaces' extension not found in context {context}",
+                    chan.name,
+                    peer_of_channel(&chan.name)
+                ),
+            );
+            return 404;
+        }
+        let replaces = target.replaces_value.clone().unwrap_or_default();
+        self.pjsip_blind_transfer(key, chan, req, target, Some(&replaces), refer, ep)
     }
 
     /// `refer_progress_alloc`: the subscription is made and the REFER
@@ -489,4 +592,12 @@ impl Task {
         self.refer_subs
             .retain(|_, s| now.saturating_duration_since(s.accepted) < REFER_EXPIRES);
     }
+}
+
+/// `DETERMINE_TRANSFER_CONTEXT`: the channel's TRANSFER_CONTEXT, else
+/// the endpoint's context.
+fn transfer_context(chan: &Channel, ep: Option<&Endpoint>) -> String {
+    chan.get_var("TRANSFER_CONTEXT")
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| ep.map(|e| e.context.clone()).unwrap_or_default())
 }
