@@ -2905,6 +2905,15 @@ fn pjsip_playdtmf() {
     run("pjsip_playdtmf", true);
 }
 
+/// res_pjsip_maintenance: the actions, the CLI, and what maintenance
+/// refuses (Dial, Originate, a REGISTER and an INVITE: 503) and lets
+/// through (a REGISTER with Expires: 0). Captured twice: only the
+/// DeviceStateChanges of 2001's registration moved (separate streams).
+#[test]
+fn pjsip_maintenance() {
+    run("pjsip_maintenance", true);
+}
+
 #[test]
 fn pjsip_blindxfer() {
     run("pjsip_blindxfer", true);

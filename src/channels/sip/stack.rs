@@ -485,6 +485,16 @@ impl SipStack {
         let Some(ep) = all.into_iter().find(|e| e.name == name) else {
             return Err(self.no_such_peer(sys, &name, exten.is_some()).await);
         };
+        // res_pjsip_maintenance's session supplement refuses the session
+        // before anything is made; chan_pjsip's `request` then fails.
+        if self.flavor == Flavor::Pjsip && super::maintenance::refuses_call(sys, &ep.name) {
+            sys.pbx.logger.error(
+                crate::site!("chan_pjsip.c", 2726, "request"),
+                None,
+                &format!("Failed to create outgoing session to endpoint '{name}'"),
+            );
+            return Err(3);
+        }
         let now = Instant::now();
         // A location naming an AOR narrows the contacts to it; any other
         // location is a contact URI to call as it is.
@@ -2294,6 +2304,24 @@ impl Task {
         };
         if !ep.acl.allows(from.ip()) {
             let _ = self.refuse(id, req, Refusal::Status(403), &realm);
+            return None;
+        }
+        // res_pjsip_maintenance runs between the ACL and the
+        // authenticator: a 503 and no challenge, answered statelessly
+        // (pjsip tags it with the Via branch).
+        if self.flavor == Flavor::Pjsip
+            && super::maintenance::refuses_request(&self.sys, &ep.name, req, from)
+        {
+            let branch = req
+                .headers
+                .top_via()
+                .ok()
+                .and_then(|v| v.branch().map(str::to_string));
+            let mut r = self.flavor.response(req, 503, branch.as_deref(), None);
+            // Added by the module, before the Server header res_pjsip
+            // adds on the way out.
+            r.headers.insert_after("CSeq", "Retry-After", "300");
+            let _ = self.tx.send_response(Instant::now(), id, r);
             return None;
         }
         if let Some(creds) = ep.auth.clone() {

@@ -534,6 +534,13 @@ pub static ACTIONS: &[Action] = &[
         "res_pjsip_outbound_registration"
     ),
     action!(
+        "PJSIPSetMaintenance",
+        SYSTEM,
+        "Put a PJSIP endpoint (or all of them) into maintenance mode or out of it.",
+        pjsip::set_maintenance,
+        "res_pjsip_maintenance"
+    ),
+    action!(
         "PJSIPShowAors",
         SYSTEM,
         "List the PJSIP AORs.",
@@ -567,6 +574,13 @@ pub static ACTIONS: &[Action] = &[
         "List the PJSIP endpoints.",
         pjsip::show_endpoints,
         "res_pjsip"
+    ),
+    action!(
+        "PJSIPShowMaintenance",
+        SYSTEM | REPORTING,
+        "List the PJSIP endpoints in maintenance mode, or one endpoint's state.",
+        pjsip::show_maintenance,
+        "res_pjsip_maintenance"
     ),
     action!(
         "PJSIPShowRegistrationInboundContactStatuses",
