@@ -2914,6 +2914,13 @@ fn pjsip_maintenance() {
     run("pjsip_maintenance", true);
 }
 
+/// PlayMF and SendFlash on a Local pair. Captured three times: only the
+/// Local device's DeviceStateChanges moved (their own stream).
+#[test]
+fn local_playmf_flash() {
+    run("local_playmf_flash", true);
+}
+
 #[test]
 fn pjsip_blindxfer() {
     run("pjsip_blindxfer", true);

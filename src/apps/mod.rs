@@ -23,6 +23,7 @@ pub mod echo;
 pub mod exec;
 pub mod r#if;
 pub mod r#macro;
+pub mod mf;
 pub mod milliwatt;
 pub mod mixmonitor;
 pub mod moh;

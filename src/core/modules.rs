@@ -24,6 +24,7 @@ const BUILTIN: &[&str] = &[
     "app_exec",
     "app_forkcdr",
     "app_macro",
+    "app_mf",
     "app_milliwatt",
     "app_mixmonitor",
     "app_originate",

@@ -70,6 +70,8 @@ pub enum Command {
     Qualify(String),
     /// Send text (a MESSAGE in the call's dialog) of a content type.
     SendText(u64, String, Option<String>),
+    /// Send an INFO in the call's dialog: its content type and body.
+    SendInfo(u64, &'static str, String),
     /// PJSIPUnregister / `pjsip send unregister`: one outbound
     /// registration by name, or all (None).
     Unregister(Option<String>),
@@ -973,6 +975,36 @@ impl Driver for CallDriver {
 
     fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
         let _ = self.commands.send(Command::Indicate(self.key, condition));
+    }
+
+    /// chan_pjsip sends a flash as an INFO (`Signal=!`, 300 ms), chan_sip
+    /// drops it quietly; neither knows a wink.
+    fn hook_signal(&self, _chan: &Arc<Channel>, signal: crate::channels::HookSignal) {
+        use crate::channels::HookSignal;
+        match (self.flavor, signal) {
+            (Flavor::Pjsip, HookSignal::Flash) => {
+                let _ = self.commands.send(Command::SendInfo(
+                    self.key,
+                    "application/dtmf-relay",
+                    "Signal=!\r\nDuration=300\r\n".to_string(),
+                ));
+            }
+            (Flavor::ChanSip, HookSignal::Flash) => {}
+            (flavor, HookSignal::Wink) => {
+                if let Some(sys) = self.sys.upgrade() {
+                    sys.pbx.logger.warning(
+                        match flavor {
+                            Flavor::Pjsip => {
+                                crate::site!("chan_pjsip.c", 1867, "chan_pjsip_indicate")
+                            }
+                            Flavor::ChanSip => crate::site!("chan_sip.c", 8173, "sip_indicate"),
+                        },
+                        None,
+                        &format!("Don't know how to indicate condition {}", signal.control()),
+                    );
+                }
+            }
+        }
     }
 
     /// Both drivers play music on hold to a channel its bridge holds
@@ -3211,6 +3243,7 @@ impl Task {
             Command::SendText(key, body, content_type) => {
                 self.send_text(key, &body, content_type.as_deref())
             }
+            Command::SendInfo(key, content_type, body) => self.send_info(key, content_type, &body),
             Command::Unregister(name) => self.unregister_command(name.as_deref()),
             Command::Register(name) => self.register_command(name.as_deref()).await,
             Command::Reject(r) => self.pjsip_hangup(*r),

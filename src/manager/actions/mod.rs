@@ -639,6 +639,13 @@ pub static ACTIONS: &[Action] = &[
         "app_senddtmf"
     ),
     action!(
+        "PlayMF",
+        CALL,
+        "Play MF digits to a channel.",
+        channel::play_mf,
+        "app_mf"
+    ),
+    action!(
         "PresenceState",
         CALL | REPORTING,
         "Show a presence provider's state.",
@@ -753,6 +760,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CONFIG,
         "Reload a module's configuration, or everything.",
         module::reload
+    ),
+    action!(
+        "SendFlash",
+        CALL,
+        "Send a hook flash to a channel's device, or queue it as received.",
+        channel::send_flash,
+        "app_senddtmf"
     ),
     action!(
         "SendText",
