@@ -14,6 +14,7 @@ pub mod channelredirect;
 pub mod chanspy;
 pub mod clearhash;
 pub mod confbridge;
+pub mod controlplayback;
 pub mod db;
 pub mod dial;
 pub mod directory;
@@ -177,6 +178,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(authenticate::apps());
     all.extend(background::apps());
     all.extend(blindtransfer::apps());
+    all.extend(controlplayback::apps());
     all.extend(senddtmf::apps());
     all.extend(sipheader::apps());
     all.extend(pjsiphangup::apps());

@@ -15,6 +15,7 @@ const BUILTIN: &[&str] = &[
     "app_channelredirect",
     "app_chanspy",
     "app_confbridge",
+    "app_controlplayback",
     "app_db",
     "app_dial",
     "app_directed_pickup",

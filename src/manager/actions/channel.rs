@@ -407,6 +407,32 @@ pub fn send_flash<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     now(Flow::Reply(Reply::ack(m, "Flash successfully queued")))
 }
 
+/// app_controlplayback's `controlplayback_manager`: a stream control
+/// queued on the channel, for what plays a file to it.
+pub fn control_playback<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    use crate::channels::media::StreamControl;
+    let (name, control) = (m.get("Channel"), m.get("Control"));
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Channel not specified")));
+    }
+    if control.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Control not specified")));
+    }
+    let Some(chan) = s.sys().pbx.channels.by_name(name) else {
+        return now(Flow::Reply(Reply::error(m, "No such channel")));
+    };
+    let control = match control.to_ascii_lowercase().as_str() {
+        "stop" => StreamControl::Stop,
+        "forward" => StreamControl::Forward,
+        "reverse" => StreamControl::Reverse,
+        "pause" => StreamControl::Suspend,
+        "restart" => StreamControl::Restart,
+        _ => return now(Flow::Reply(Reply::error(m, "Unknown control type"))),
+    };
+    chan.queue_stream_control(control);
+    now(Flow::Reply(Reply::response("Success", m, None)))
+}
+
 /// LocalOptimizeAway (core_local's `manager_optimize_away`): lets a Local
 /// pair made with `/n` optimise itself away after all.
 pub fn local_optimize_away<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {

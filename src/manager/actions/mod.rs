@@ -259,6 +259,13 @@ pub static ACTIONS: &[Action] = &[
         "app_confbridge"
     ),
     action!(
+        "ControlPlayback",
+        CALL,
+        "Stop, pause, restart, or skip in the file a channel is playing.",
+        channel::control_playback,
+        "app_controlplayback"
+    ),
+    action!(
         "CoreSettings",
         SYSTEM | REPORTING,
         "Show the PBX's core settings and version.",
