@@ -2947,6 +2947,13 @@ fn local_controlplayback() {
     run("local_controlplayback", true);
 }
 
+/// SendFlash on chan_pjsip (the INFO, checked by SIPp; Flash when
+/// received). Captured twice, identical.
+#[test]
+fn pjsip_sendflash() {
+    run("pjsip_sendflash", true);
+}
+
 /// PlayMF and SendFlash on a Local pair. Captured three times: only the
 /// Local device's DeviceStateChanges moved (their own stream).
 #[test]
