@@ -2954,6 +2954,13 @@ fn pjsip_sendflash() {
     run("pjsip_sendflash", true);
 }
 
+/// FastAGI's CONTROL STREAM FILE, on ControlPlayback's
+/// ast_control_streamfile. Captured twice, identical but for random ids.
+#[test]
+fn sip_agi_controlstream() {
+    run("sip_agi_controlstream", true);
+}
+
 /// PlayMF and SendFlash on a Local pair. Captured three times: only the
 /// Local device's DeviceStateChanges moved (their own stream).
 #[test]

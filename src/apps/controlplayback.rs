@@ -84,9 +84,22 @@ pub fn keys(fwd: &str, rev: &str, stop: &str, pause: &str, restart: &str) -> Key
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended {
     Done,
-    Hangup,
+    /// A hangup, or a file that would not open.
+    Error,
     Digit(char),
     Control(StreamControl),
+}
+
+impl Ended {
+    /// The `int` Asterisk returns for it.
+    pub fn code(self) -> i64 {
+        match self {
+            Ended::Done => 0,
+            Ended::Error => -1,
+            Ended::Digit(d) => i64::from(u32::from(d)),
+            Ended::Control(k) => i64::from(k.code()),
+        }
+    }
 }
 
 fn controlplayback<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
@@ -121,7 +134,7 @@ async fn controlplayback_exec(ctx: &AppCtx, data: &str) -> AppResult {
     let status = match (res, stop_key) {
         (_, Some(_)) => "USERSTOPPED",
         (Ended::Control(StreamControl::Stop), _) => "REMOTESTOPPED",
-        (Ended::Hangup, _) => "ERROR",
+        (Ended::Error, _) => "ERROR",
         _ => "SUCCESS",
     };
     ctx.set_var("CPLAYBACKSTATUS", Some(status));
@@ -159,7 +172,7 @@ pub async fn control_streamfile(
         chan.stop_stream();
         generation = super::playback::start_file(ctx, file);
         let Some(g) = generation else {
-            break Ended::Hangup;
+            break Ended::Error;
         };
         if pause_point > 0 {
             chan.with_source(g, |s| s.seek_to(pause_point));
@@ -193,7 +206,7 @@ pub async fn control_streamfile(
         let res = wait_stream_fr(ctx, g, &breaks, keys, skip_ms).await;
         let code = |d: char, set: &str| set.contains(d);
         match res {
-            Ended::Done | Ended::Hangup => break res,
+            Ended::Done | Ended::Error => break res,
             Ended::Digit(d) if code(d, &keys.restart) => continue,
             Ended::Control(StreamControl::Restart) => continue,
             Ended::Digit(d) if code(d, &keys.pause) => {}
@@ -253,12 +266,12 @@ async fn wait_stream_fr(
             })
             .await;
         if waited.is_err() {
-            return Ended::Hangup;
+            return Ended::Error;
         }
         match got {
             None => {
                 return if chan.check_hangup() {
-                    Ended::Hangup
+                    Ended::Error
                 } else {
                     Ended::Done
                 };
@@ -277,10 +290,23 @@ async fn wait_stream_fr(
                 return Ended::Digit(d);
             }
             Some(Ended::Digit(_)) => reader.digit_dropped(),
-            Some(Ended::Control(StreamControl::Forward)) => fast_forward(ctx, generation, skip_ms),
-            Some(Ended::Control(StreamControl::Reverse)) => rewind(ctx, generation, skip_ms),
+            // A control moves by the default when no skip was given.
+            Some(Ended::Control(StreamControl::Forward)) => {
+                fast_forward(ctx, generation, control_skip(skip_ms))
+            }
+            Some(Ended::Control(StreamControl::Reverse)) => {
+                rewind(ctx, generation, control_skip(skip_ms))
+            }
             Some(other) => return other,
         }
+    }
+}
+
+fn control_skip(skip_ms: i64) -> i64 {
+    if skip_ms == 0 {
+        DEFAULT_SKIP_MS
+    } else {
+        skip_ms
     }
 }
 
@@ -329,7 +355,7 @@ async fn wait_paused(ctx: &AppCtx, keys: &Keys) -> Ended {
             })
             .await;
         if waited.is_err() {
-            return Ended::Hangup;
+            return Ended::Error;
         }
         match got {
             Some(Ended::Digit(d)) if keys.pause.contains(d) || keys.stop.contains(d) => {
