@@ -2961,6 +2961,13 @@ fn sip_agi_controlstream() {
     run("sip_agi_controlstream", true);
 }
 
+/// SendMF on a Local pair: its warnings, another channel, itself by
+/// name. Captured twice: only the Local device's DeviceStateChanges moved.
+#[test]
+fn local_sendmf() {
+    run("local_sendmf", true);
+}
+
 /// PlayMF and SendFlash on a Local pair. Captured three times: only the
 /// Local device's DeviceStateChanges moved (their own stream).
 #[test]

@@ -179,6 +179,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(background::apps());
     all.extend(blindtransfer::apps());
     all.extend(controlplayback::apps());
+    all.extend(mf::apps());
     all.extend(senddtmf::apps());
     all.extend(sipheader::apps());
     all.extend(pjsiphangup::apps());

@@ -386,7 +386,8 @@ pub fn play_mf<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
             }
         }
         let ctx = crate::apps::AppCtx { sys, chan };
-        mf::mf_stream_external(&ctx, digits, 0, duration_ms, duration_ms, duration_ms).await;
+        let durations = (duration_ms, duration_ms, duration_ms);
+        let _ = mf::mf_stream(&ctx, digits, 0, durations, mf::Waits::External).await;
         Flow::Reply(Reply::ack(m, "MF successfully queued"))
     })
 }
