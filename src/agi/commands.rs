@@ -12,7 +12,7 @@ use crate::apps::AppExit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::apps::playback::{Streamed, start_file_at, wait_stream};
+use crate::apps::playback::{Streamed, wait_stream};
 use crate::apps::say::{Said, say_files, say_number};
 use crate::channels::ChanState;
 use crate::channels::media::FrameSource;
@@ -759,17 +759,22 @@ fn stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
     })
 }
 
+/// `handle_controlstreamfile`: `ast_control_streamfile` with the AGI's
+/// keys (`#` and `*` unless given, a pause key, no restart key).
 fn control_stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
+    use crate::apps::controlplayback::{Ended, Keys, control_streamfile};
+    use crate::channels::media::StreamControl;
     Box::pin(async move {
         if !(5..=10).contains(&a.len()) {
             return Res::ShowUsage;
         }
-        let stop = a[4].clone();
-        if let Some(s) = a.get(5)
-            && scan(s).is_none()
-        {
-            return Res::ShowUsage;
-        }
+        let skip_ms = match a.get(5) {
+            Some(s) => match scan(s) {
+                Some(v) => v,
+                None => return Res::ShowUsage,
+            },
+            None => 3000,
+        };
         let mut offset_ms = 0;
         if let Some(o) = a.get(9) {
             match scan(o) {
@@ -777,32 +782,35 @@ fn control_stream_file<'a>(agi: &'a mut Agi, a: &'a [String]) -> Fut<'a> {
                 None => return Res::ShowUsage,
             }
         }
-        // Skipping, rewinding and pausing are not built: only the stop
-        // keys act (their keys are dropped as other digits are).
-        // ast_control_streamfile opens the file as ast_streamfile does.
-        let started = Instant::now();
-        let start = u64::try_from(offset_ms.saturating_mul(8)).unwrap_or(0);
-        let res = match start_file_at(&agi.ctx, &a[3], start) {
-            None => -1,
-            Some(generation) => match wait_stream(&agi.ctx, generation, &stop).await {
-                Streamed::Done => 0,
-                Streamed::Digit(d) => code(d),
-                Streamed::Hangup | Streamed::Failed => -1,
-            },
+        let given = |i: usize, default: &str| {
+            a.get(i)
+                .filter(|s| !s.is_empty())
+                .map_or(default.to_string(), String::clone)
         };
-        let played_ms = offset_ms + started.elapsed().as_millis() as i64;
-        if res > 0 && u8::try_from(res).is_ok_and(|c| stop.as_bytes().contains(&c)) {
-            agi.ctx.set_var("CPLAYBACKSTATUS", Some("USERSTOPPED"));
-            let key = char::from(u8::try_from(res).unwrap_or(b'?')).to_string();
-            agi.ctx.set_var("CPLAYBACKSTOPKEY", Some(&key));
-        } else if res < 0 {
-            agi.ctx.set_var("CPLAYBACKSTATUS", Some("ERROR"));
-        } else {
-            agi.ctx.set_var("CPLAYBACKSTATUS", Some("SUCCESS"));
+        let keys = Keys {
+            forward: given(6, "#"),
+            reverse: given(7, "*"),
+            stop: a[4].clone(),
+            pause: given(8, ""),
+            restart: String::new(),
+        };
+        let (ended, endpos) = control_streamfile(&agi.ctx, &a[3], &keys, skip_ms, offset_ms).await;
+        let mut res = ended.code();
+        match ended {
+            Ended::Digit(d) if keys.stop.contains(d) => {
+                agi.ctx.set_var("CPLAYBACKSTATUS", Some("USERSTOPPED"));
+                agi.ctx.set_var("CPLAYBACKSTOPKEY", Some(&d.to_string()));
+            }
+            Ended::Control(StreamControl::Stop) => {
+                agi.ctx.set_var("CPLAYBACKSTATUS", Some("REMOTESTOPPED"));
+                res = 0;
+            }
+            _ if res < 0 => agi.ctx.set_var("CPLAYBACKSTATUS", Some("ERROR")),
+            _ => agi.ctx.set_var("CPLAYBACKSTATUS", Some("SUCCESS")),
         }
         agi.ctx
-            .set_var("CPLAYBACKOFFSET", Some(&played_ms.to_string()));
-        agi.send(&format!("200 result={res} endpos={played_ms}\n"))
+            .set_var("CPLAYBACKOFFSET", Some(&endpos.to_string()));
+        agi.send(&format!("200 result={res} endpos={endpos}\n"))
             .await;
         ok_or_fail(res)
     })

@@ -24,6 +24,18 @@ impl FrameSource for Playback {
         // A read error ends the file early, as a short read does in Asterisk.
         Playback::next_frame(self).ok().flatten()
     }
+
+    fn tell(&self) -> Option<u64> {
+        Some(Playback::tell(self))
+    }
+
+    fn seek_to(&mut self, samples: u64) -> bool {
+        Playback::seek_to(self, samples).is_ok()
+    }
+
+    fn length(&self) -> Option<u64> {
+        Playback::length(self)
+    }
 }
 
 /// How a streamed file ended.

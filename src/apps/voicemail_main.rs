@@ -1888,15 +1888,37 @@ impl Session<'_> {
         res
     }
 
-    /// `ast_control_streamfile` as app_voicemail calls it: the stop keys
-    /// end the message (returned); skipping, rewinding, pausing and
-    /// restarting are not built, so those keys are ignored.
+    /// `wait_file`: `ast_control_streamfile` with voicemail.conf's
+    /// `listen-control-*-key`s (each when made of DTMF keys only, else
+    /// app_voicemail's default) and `skipms`: a stop key ends the message
+    /// and is returned.
     async fn control_stream(&self, file: &str) -> Cmd {
-        let stop = general(&self.conf, "listen-control-stop-key").unwrap_or("13456789");
-        match stream_file(self.ctx, file, stop).await {
-            Streamed::Done => 0,
-            Streamed::Digit(d) => digit(d),
-            Streamed::Failed | Streamed::Hangup => HANGUP,
+        use super::controlplayback::{Ended, Keys, control_streamfile};
+        let key = |name: &str, default: &str| {
+            general(&self.conf, name)
+                .filter(|v| v.chars().all(|c| "1234567890*#".contains(c)))
+                .unwrap_or(default)
+                .to_string()
+        };
+        let keys = Keys {
+            forward: key("listen-control-forward-key", "#"),
+            reverse: key("listen-control-reverse-key", "*"),
+            stop: key("listen-control-stop-key", "13456789"),
+            pause: key("listen-control-pause-key", "0"),
+            restart: key("listen-control-restart-key", "2"),
+        };
+        // `%30d`; a value that is no number keeps 3000.
+        let skip_ms = general(&self.conf, "skipms")
+            .and_then(|v| crate::funcs::c::scan_long(v, 30))
+            .map_or(3000, |(v, _)| i64::from(v as i32));
+        match control_streamfile(self.ctx, file, &keys, skip_ms, 0)
+            .await
+            .0
+        {
+            Ended::Done => 0,
+            Ended::Digit(d) => digit(d),
+            Ended::Error => HANGUP,
+            Ended::Control(k) => k.code(),
         }
     }
 

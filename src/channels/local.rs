@@ -433,6 +433,14 @@ impl Driver for LocalDriver {
         }
     }
 
+    /// `ast_unreal_indicate`: a flash or wink is queued on the other
+    /// half, which reads it.
+    fn hook_signal(&self, chan: &Arc<Channel>, signal: crate::channels::HookSignal) {
+        if let Some(peer) = chan.peer() {
+            peer.hook_signal_read(signal);
+        }
+    }
+
     fn indicate(&self, chan: &Arc<Channel>, condition: Indication) {
         if let Some(peer) = chan.peer() {
             let mut p = peer.lock();

@@ -40,6 +40,47 @@ pub trait FrameSource: Send {
     fn is_generator(&self) -> bool {
         false
     }
+
+    /// A file stream's position, in samples from its start
+    /// (`ast_tellstream`); none for a generator.
+    fn tell(&self) -> Option<u64> {
+        None
+    }
+
+    /// Moves a file stream to `samples` from its start, at most its end
+    /// (`ast_seekstream` with `SEEK_SET`); false when it cannot move.
+    fn seek_to(&mut self, _samples: u64) -> bool {
+        false
+    }
+
+    /// Its length in samples, when known.
+    fn length(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The manager's ControlPlayback controls (`AST_CONTROL_STREAM_*`), read
+/// by whatever waits on a stream the channel plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamControl {
+    Stop,
+    Suspend,
+    Restart,
+    Reverse,
+    Forward,
+}
+
+impl StreamControl {
+    /// Its `AST_CONTROL_STREAM_*` number, which the waits return.
+    pub fn code(self) -> i32 {
+        match self {
+            StreamControl::Stop => 1000,
+            StreamControl::Suspend => 1001,
+            StreamControl::Restart => 1002,
+            StreamControl::Reverse => 1003,
+            StreamControl::Forward => 1004,
+        }
+    }
 }
 
 /// What a channel received is handed to this (echo, bridge, recording).
@@ -120,6 +161,11 @@ pub struct ChanMedia {
     /// Watches on what is written (framehooks); the port is wrapped to
     /// tell them of voice sent.
     pub(super) watches: Arc<super::framehook::Watches>,
+    /// Stream controls queued by the manager, while something reads them.
+    stream_controls: VecDeque<StreamControl>,
+    /// How many readers of stream controls run (ControlPlayback): with
+    /// none, a control is read and dropped by whatever else reads.
+    control_readers: u32,
 }
 
 /// `ast_channel_suppress` of voice: a muted direction's frames are
@@ -170,6 +216,21 @@ impl StreamDigitReader<'_> {
     /// The digit read did not stop the stream: it plays on.
     pub fn digit_dropped(&self) {
         self.chan.media().digit_read_at = None;
+    }
+}
+
+/// See [`Channel::read_stream_controls`].
+pub struct StreamControlReader<'a> {
+    chan: &'a Channel,
+}
+
+impl Drop for StreamControlReader<'_> {
+    fn drop(&mut self) {
+        let mut m = self.chan.media();
+        m.control_readers = m.control_readers.saturating_sub(1);
+        if m.control_readers == 0 {
+            m.stream_controls.clear();
+        }
     }
 }
 
@@ -451,6 +512,42 @@ impl Channel {
     /// go out; it stops when the caller drops it).
     pub fn take_source(&self) -> Option<Box<dyn FrameSource>> {
         self.media().source.take().map(|(_, s)| s)
+    }
+
+    /// Runs `f` on the source started as `generation`, if it still plays.
+    pub fn with_source<R>(
+        &self,
+        generation: u64,
+        f: impl FnOnce(&mut dyn FrameSource) -> R,
+    ) -> Option<R> {
+        let mut m = self.media();
+        match m.source.as_mut() {
+            Some((g, s)) if *g == generation => Some(f(s.as_mut())),
+            _ => None,
+        }
+    }
+
+    /// `ast_queue_control` of a stream control (the manager's
+    /// ControlPlayback). Only a reader of controls acts on it; any other
+    /// reader of the channel's frames drops it.
+    pub fn queue_stream_control(&self, control: StreamControl) {
+        let mut m = self.media();
+        if m.control_readers > 0 {
+            m.stream_controls.push_back(control);
+            drop(m);
+            self.wake();
+        }
+    }
+
+    /// The oldest stream control queued, if any.
+    pub fn take_stream_control(&self) -> Option<StreamControl> {
+        self.media().stream_controls.pop_front()
+    }
+
+    /// Marks the channel as reading stream controls until the guard goes.
+    pub fn read_stream_controls(&self) -> StreamControlReader<'_> {
+        self.media().control_readers += 1;
+        StreamControlReader { chan: self }
     }
 
     /// Stops a file stream, leaving a generator playing (`ast_stopstream`).

@@ -333,6 +333,27 @@ pub trait Driver: Send + Sync {
     fn sip_headers(&self) -> Option<Arc<sip::callheaders::CallHeaders>> {
         None
     }
+    /// A flash or wink written to the channel (`ast_write` of the control
+    /// frame, which indicates it); a driver that has no use for it drops it.
+    fn hook_signal(&self, _chan: &Arc<Channel>, _signal: HookSignal) {}
+}
+
+/// The line signals (`AST_CONTROL_FLASH`, `AST_CONTROL_WINK`) that a
+/// channel can be sent and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookSignal {
+    Flash,
+    Wink,
+}
+
+impl HookSignal {
+    /// Its `AST_CONTROL_*` number, as drivers name it in warnings.
+    pub fn control(self) -> u32 {
+        match self {
+            HookSignal::Flash => 9,
+            HookSignal::Wink => 10,
+        }
+    }
 }
 
 /// Conditions a channel can indicate (`AST_CONTROL_*`).
@@ -567,6 +588,20 @@ impl Channel {
         let snap = lock_or_recover(&self.published).clone();
         if let Some(snap) = snap {
             self.events.publish(kind, snap);
+        }
+    }
+
+    /// A flash or wink read on the channel (`ast_read` publishes it with
+    /// the cached snapshot). Frames here are read as they come, whatever
+    /// the channel runs.
+    pub fn hook_signal_read(&self, signal: HookSignal) {
+        self.emit_published(EventKind::HookSignal(signal));
+    }
+
+    /// `ast_write` of a flash or wink: it goes to the driver.
+    pub fn write_hook_signal(self: &Arc<Self>, signal: HookSignal) {
+        if let Some(d) = self.driver() {
+            d.hook_signal(self, signal);
         }
     }
 

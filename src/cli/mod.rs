@@ -350,6 +350,10 @@ fn registered(system: &System, command: &str) -> bool {
     {
         return false;
     }
+    if command.starts_with("pjsip set maintenance") || command.starts_with("pjsip show maintenance")
+    {
+        return crate::core::modules::running(system, crate::channels::sip::maintenance::MODULE);
+    }
     command_module(command).is_none_or(|m| crate::core::modules::running(system, m))
 }
 

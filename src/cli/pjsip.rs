@@ -94,6 +94,18 @@ pub fn commands() -> Vec<CliEntry> {
             show_subscription,
         ),
         CliEntry::new(
+            "pjsip set maintenance",
+            "Usage: pjsip set maintenance <on|off> <endpoint|all>\n       Takes a PJSIP endpoint (or every one) out of service, or puts it back.\n       While out of service its new requests outside a dialog are answered 503\n       (a SUBSCRIBE or REGISTER with Expires: 0 still passes) and calls to it\n       are refused; calls already up go on.\n",
+            set_maintenance,
+        )
+        .completing(complete_set_maintenance),
+        CliEntry::new(
+            "pjsip show maintenance",
+            "Usage: pjsip show maintenance [endpoint]\n       Lists the PJSIP endpoints out of service, or tells whether one is.\n",
+            show_maintenance,
+        )
+        .completing(complete_endpoint),
+        CliEntry::new(
             "pjsip show registration",
             "Usage: pjsip show registration <id>\n       Shows one outbound registration and its options.\n",
             show_registration,
@@ -1017,4 +1029,95 @@ fn clip(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// `pjsip set maintenance <on|off> <endpoint|all>`: `on`/`off` at 3,
+/// then `all` (when it fits) and the endpoints.
+fn complete_set_maintenance(sys: &System, c: &Completion<'_>) -> Vec<String> {
+    match c.pos {
+        3 => starting_with(c.word, ["on".to_string(), "off".to_string()]),
+        4 => {
+            let mut v = Vec::new();
+            if "all".starts_with(&c.word.to_ascii_lowercase()) {
+                v.push("all".to_string());
+            }
+            v.extend(starting_with(
+                c.word,
+                sys.loaded().pjsip.endpoints.iter().map(|e| e.name.clone()),
+            ));
+            v
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `pjsip set maintenance` (res_pjsip_maintenance's
+/// `handle_cli_pjsip_set_maintenance`).
+fn set_maintenance(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    use crate::channels::sip::maintenance::{Applied, apply};
+    if a.argc() != 5 {
+        return CliResult::ShowUsage;
+    }
+    let state = a.arg(3).unwrap_or_default();
+    let enable = if state.eq_ignore_ascii_case("on") {
+        true
+    } else if state.eq_ignore_ascii_case("off") {
+        false
+    } else {
+        return CliResult::ShowUsage;
+    };
+    let word = if enable { "ENABLED" } else { "DISABLED" };
+    let name = a.arg(4).unwrap_or_default();
+    match apply(sys, name, enable, true) {
+        Ok(Applied::All { changed }) => {
+            let _ = writeln!(
+                out,
+                "Maintenance mode {word} for {changed} endpoint{}",
+                if changed == 1 { "" } else { "s" }
+            );
+        }
+        Ok(Applied::One { changed: true }) => {
+            let _ = writeln!(out, "Maintenance mode {word} for endpoint '{name}'");
+        }
+        Ok(Applied::One { changed: false }) if enable => {
+            let _ = writeln!(out, "Endpoint '{name}' is already in maintenance mode");
+        }
+        Ok(Applied::One { changed: false }) => {
+            let _ = writeln!(out, "Endpoint '{name}' was not in maintenance mode");
+        }
+        Err(_) => {
+            let _ = writeln!(out, "Endpoint '{name}' not found");
+        }
+    }
+    CliResult::Success
+}
+
+/// `pjsip show maintenance [endpoint]` (`handle_cli_pjsip_show_maintenance`):
+/// one endpoint's state, known or not, or the table of those in
+/// maintenance.
+fn show_maintenance(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let set = &sys.pjsip_maintenance;
+    if a.argc() == 4 {
+        let name = a.arg(3).unwrap_or_default();
+        let not = if set.contains(name) { "" } else { "NOT " };
+        let _ = writeln!(out, "Endpoint '{name}' is {not}in maintenance mode");
+        return CliResult::Success;
+    }
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let listed = set.listed();
+    out.push('\n');
+    let _ = writeln!(out, "  {:<40}  State", "Endpoint");
+    let _ = writeln!(out, "  {}  -----", "-".repeat(40));
+    for name in &listed {
+        let _ = writeln!(out, "  {name:<40}  ON");
+    }
+    let n = listed.len();
+    let _ = writeln!(
+        out,
+        "\n  {n} endpoint{} in maintenance mode\n",
+        if n == 1 { "" } else { "s" }
+    );
+    CliResult::Success
 }

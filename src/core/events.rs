@@ -151,6 +151,9 @@ pub enum EventKind {
     },
     /// Music on hold stopped on the channel (`moh_post_stop`).
     MusicOnHoldStop,
+    /// A hook flash or a wink was read on the channel (`send_flash_event`,
+    /// `send_wink_event`).
+    HookSignal(crate::channels::HookSignal),
     /// A DTMF digit started arriving from the device, or (`sent`) being
     /// written to the channel by a bridge.
     DtmfBegin {

@@ -452,6 +452,8 @@ pub struct System {
     pub presence: presencestate::Cache,
     /// DIALGROUP()'s groups (func_dialgroup).
     pub dialgroups: crate::funcs::dialgroup::Groups,
+    /// The pjsip endpoints in maintenance (res_pjsip_maintenance).
+    pub pjsip_maintenance: crate::channels::sip::maintenance::Maintenance,
     /// AST_CONFIG()'s files as last loaded (func_config).
     pub ast_config: crate::funcs::config::Cache,
     this: Weak<System>,
@@ -497,6 +499,7 @@ impl System {
             confbridge: Default::default(),
             presence: Default::default(),
             dialgroups: Default::default(),
+            pjsip_maintenance: Default::default(),
             ast_config: Default::default(),
             this: this.clone(),
         }))
@@ -629,6 +632,12 @@ impl System {
         }
         if parts.contains(&Part::Queues) {
             crate::queue::reload(self);
+        }
+        if parts.contains(&Part::Pjsip) {
+            // res_pjsip_maintenance forgets an endpoint sorcery deletes.
+            let loaded = self.loaded();
+            self.pjsip_maintenance
+                .retain_configured(&|name| loaded.pjsip.endpoint(name).is_some());
         }
         if parts.contains(&Part::Voicemail) && self.loaded().modules.loads("app_voicemail") {
             crate::apps::voicemail::reloaded(self);

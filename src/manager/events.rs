@@ -316,6 +316,13 @@ pub fn render(sys: &System, ev: &Event) -> Vec<AmiEvent> {
         (EventKind::MusicOnHoldStop, Some(c)) => {
             push(class::CALL, "MusicOnHoldStop", channel_state(c, ""));
         }
+        (EventKind::HookSignal(sig), Some(c)) => {
+            let name = match sig {
+                crate::channels::HookSignal::Flash => "Flash",
+                crate::channels::HookSignal::Wink => "Wink",
+            };
+            push(class::CALL, name, channel_state(c, ""));
+        }
         (EventKind::DtmfBegin { digit, sent }, Some(c)) => {
             let body = format!(
                 "{}Digit: {digit}\r\nDirection: {}\r\n",

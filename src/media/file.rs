@@ -269,6 +269,8 @@ pub struct Playback {
     channel: Codec,
     format: FileFormat,
     path: PathBuf,
+    /// Samples read so far by a [`Frames::Reader`] (its position).
+    read: u64,
 }
 
 enum Frames {
@@ -345,6 +347,7 @@ impl Playback {
                 channel,
                 format,
                 path: path.to_path_buf(),
+                read: 0,
             });
         }
         let meta = fs::metadata(path).map_err(|e| format_error(e.into()))?;
@@ -401,6 +404,7 @@ impl Playback {
             channel,
             format,
             path: path.to_path_buf(),
+            read: 0,
         })
     }
 
@@ -424,9 +428,57 @@ impl Playback {
                     path: self.path.clone(),
                     source,
                 })?;
+                self.read = self.read.saturating_add(samples);
             }
         }
         Ok(())
+    }
+
+    /// The position, in samples from the start (`ast_tellstream`).
+    pub fn tell(&self) -> u64 {
+        match &self.frames {
+            Frames::Shared { frames, next } => {
+                frames.iter().take(*next).map(|f| f.samples() as u64).sum()
+            }
+            Frames::Reader(_) => self.read,
+        }
+    }
+
+    /// The length in samples, known for a file decoded whole.
+    pub fn length(&self) -> Option<u64> {
+        match &self.frames {
+            Frames::Shared { frames, .. } => Some(frames.iter().map(|f| f.samples() as u64).sum()),
+            Frames::Reader(_) => None,
+        }
+    }
+
+    /// Moves to about `samples` from the start (whole frames), at most
+    /// the end (`ast_seekstream` with `SEEK_SET`). A file read as it plays
+    /// is opened again to go back.
+    pub fn seek_to(&mut self, samples: u64) -> Result<(), FileError> {
+        match &mut self.frames {
+            Frames::Shared { frames, next } => {
+                let frame = samples / crate::media::FRAME_SAMPLES as u64;
+                *next = usize::try_from(frame)
+                    .unwrap_or(usize::MAX)
+                    .min(frames.len());
+                Ok(())
+            }
+            Frames::Reader(_) => {
+                if samples < self.read {
+                    let reader =
+                        formats::open_reader(self.format, &self.path).map_err(|source| {
+                            FileError::Format {
+                                path: self.path.clone(),
+                                source,
+                            }
+                        })?;
+                    self.frames = Frames::Reader(reader);
+                    self.read = 0;
+                }
+                self.skip_samples(samples - self.read)
+            }
+        }
     }
 
     /// The next frame (the last may be short), `None` at the end.
@@ -442,6 +494,9 @@ impl Playback {
                     path: self.path.clone(),
                     source,
                 })?;
+                if let Some(f) = &frame {
+                    self.read += f.samples() as u64;
+                }
                 Ok(frame.map(|f| f.to_codec(self.channel)))
             }
         }

@@ -6,6 +6,7 @@
 
 pub mod callheaders;
 pub mod endpoint;
+pub mod maintenance;
 pub mod mwi;
 pub mod notify;
 pub mod outbound;

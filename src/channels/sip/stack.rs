@@ -71,6 +71,8 @@ pub enum Command {
     Qualify(String),
     /// Send text (a MESSAGE in the call's dialog) of a content type.
     SendText(u64, String, Option<String>),
+    /// Send an INFO in the call's dialog: its content type and body.
+    SendInfo(u64, &'static str, String),
     /// PJSIPUnregister / `pjsip send unregister`: one outbound
     /// registration by name, or all (None).
     Unregister(Option<String>),
@@ -491,6 +493,16 @@ impl SipStack {
         let Some(ep) = all.into_iter().find(|e| e.name == name) else {
             return Err(self.no_such_peer(sys, &name, exten.is_some()).await);
         };
+        // res_pjsip_maintenance's session supplement refuses the session
+        // before anything is made; chan_pjsip's `request` then fails.
+        if self.flavor == Flavor::Pjsip && super::maintenance::refuses_call(sys, &ep.name) {
+            sys.pbx.logger.error(
+                crate::site!("chan_pjsip.c", 2726, "request"),
+                None,
+                &format!("Failed to create outgoing session to endpoint '{name}'"),
+            );
+            return Err(3);
+        }
         let now = Instant::now();
         // A location naming an AOR narrows the contacts to it; any other
         // location is a contact URI to call as it is.
@@ -975,6 +987,36 @@ impl Driver for CallDriver {
 
     fn indicate(&self, _chan: &Arc<Channel>, condition: Indication) {
         let _ = self.commands.send(Command::Indicate(self.key, condition));
+    }
+
+    /// chan_pjsip sends a flash as an INFO (`Signal=!`, 300 ms), chan_sip
+    /// drops it quietly; neither knows a wink.
+    fn hook_signal(&self, _chan: &Arc<Channel>, signal: crate::channels::HookSignal) {
+        use crate::channels::HookSignal;
+        match (self.flavor, signal) {
+            (Flavor::Pjsip, HookSignal::Flash) => {
+                let _ = self.commands.send(Command::SendInfo(
+                    self.key,
+                    "application/dtmf-relay",
+                    "Signal=!\r\nDuration=300\r\n".to_string(),
+                ));
+            }
+            (Flavor::ChanSip, HookSignal::Flash) => {}
+            (flavor, HookSignal::Wink) => {
+                if let Some(sys) = self.sys.upgrade() {
+                    sys.pbx.logger.warning(
+                        match flavor {
+                            Flavor::Pjsip => {
+                                crate::site!("chan_pjsip.c", 1867, "chan_pjsip_indicate")
+                            }
+                            Flavor::ChanSip => crate::site!("chan_sip.c", 8173, "sip_indicate"),
+                        },
+                        None,
+                        &format!("Don't know how to indicate condition {}", signal.control()),
+                    );
+                }
+            }
+        }
     }
 
     /// Both drivers play music on hold to a channel its bridge holds
@@ -2318,6 +2360,24 @@ impl Task {
             let _ = self.refuse(id, req, Refusal::Status(403), &realm);
             return None;
         }
+        // res_pjsip_maintenance runs between the ACL and the
+        // authenticator: a 503 and no challenge, answered statelessly
+        // (pjsip tags it with the Via branch).
+        if self.flavor == Flavor::Pjsip
+            && super::maintenance::refuses_request(&self.sys, &ep.name, req, from)
+        {
+            let branch = req
+                .headers
+                .top_via()
+                .ok()
+                .and_then(|v| v.branch().map(str::to_string));
+            let mut r = self.flavor.response(req, 503, branch.as_deref(), None);
+            // Added by the module, before the Server header res_pjsip
+            // adds on the way out.
+            r.headers.insert_after("CSeq", "Retry-After", "300");
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            return None;
+        }
         if let Some(creds) = ep.auth.clone() {
             match self.authenticate(req, &creds) {
                 Err(refusal) => {
@@ -3206,6 +3266,7 @@ impl Task {
             Command::SendText(key, body, content_type) => {
                 self.send_text(key, &body, content_type.as_deref())
             }
+            Command::SendInfo(key, content_type, body) => self.send_info(key, content_type, &body),
             Command::Unregister(name) => self.unregister_command(name.as_deref()),
             Command::Register(name) => self.register_command(name.as_deref()).await,
             Command::Reject(r) => self.pjsip_hangup(*r),

@@ -335,9 +335,8 @@ pub fn play_dtmf<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         let duration_ms = if duration.is_empty() {
             0
         } else {
-            // `%30u`: strtoul, keeping the low 32 bits (so "-1" wraps).
-            match crate::funcs::c::scan_long(duration, 30) {
-                Some((v, _)) => v as u32,
+            match duration_header(duration) {
+                Some(v) => v,
                 None => {
                     return Flow::Reply(Reply::error(m, "Could not convert Duration parameter"));
                 }
@@ -350,6 +349,89 @@ pub fn play_dtmf<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         }
         Flow::Reply(Reply::ack(m, "DTMF successfully queued"))
     })
+}
+
+/// `%30u` for a Duration: strtoul, keeping the low 32 bits (so "-1"
+/// wraps); None when it is no number.
+fn duration_header(text: &str) -> Option<u32> {
+    crate::funcs::c::scan_long(text, 30).map(|(v, _)| v as u32)
+}
+
+/// app_mf's `manager_play_mf`: the digits of `Digit` are played to the
+/// channel as MF tones; the answer comes once they have been played.
+pub fn play_mf<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    use crate::apps::mf;
+    let sys = s.sys().clone();
+    Box::pin(async move {
+        let Some(chan) = sys.pbx.channels.by_name(m.get("Channel")) else {
+            return Flow::Reply(Reply::error(m, "Channel not found"));
+        };
+        let digits = m.get("Digit");
+        if digits.is_empty() {
+            return Flow::Reply(Reply::error(m, "No digit specified"));
+        }
+        // KP and the ST digits alone have their own default length.
+        let mut duration_ms = match digits {
+            "*" => mf::MF_KP_DURATION,
+            "#" | "A" | "B" | "C" => mf::MF_ST_DURATION,
+            _ => mf::MF_DURATION,
+        };
+        let duration = m.get("Duration");
+        if !duration.is_empty() {
+            match duration_header(duration) {
+                Some(v) => duration_ms = v,
+                None => {
+                    return Flow::Reply(Reply::error(m, "Could not convert Duration parameter"));
+                }
+            }
+        }
+        let ctx = crate::apps::AppCtx { sys, chan };
+        let durations = (duration_ms, duration_ms, duration_ms);
+        let _ = mf::mf_stream(&ctx, digits, 0, durations, mf::Waits::External).await;
+        Flow::Reply(Reply::ack(m, "MF successfully queued"))
+    })
+}
+
+/// app_senddtmf's `manager_send_flash`: a flash written to the channel
+/// (its driver sends it on), or with `Receive` queued as if the device had
+/// flashed.
+pub fn send_flash<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    use crate::channels::HookSignal;
+    let Some(chan) = s.sys().pbx.channels.by_name(m.get("Channel")) else {
+        return now(Flow::Reply(Reply::error(m, "Channel not found")));
+    };
+    if crate::config::is_true(m.get("Receive")) {
+        chan.hook_signal_read(HookSignal::Flash);
+    } else {
+        chan.write_hook_signal(HookSignal::Flash);
+    }
+    now(Flow::Reply(Reply::ack(m, "Flash successfully queued")))
+}
+
+/// app_controlplayback's `controlplayback_manager`: a stream control
+/// queued on the channel, for what plays a file to it.
+pub fn control_playback<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    use crate::channels::media::StreamControl;
+    let (name, control) = (m.get("Channel"), m.get("Control"));
+    if name.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Channel not specified")));
+    }
+    if control.is_empty() {
+        return now(Flow::Reply(Reply::error(m, "Control not specified")));
+    }
+    let Some(chan) = s.sys().pbx.channels.by_name(name) else {
+        return now(Flow::Reply(Reply::error(m, "No such channel")));
+    };
+    let control = match control.to_ascii_lowercase().as_str() {
+        "stop" => StreamControl::Stop,
+        "forward" => StreamControl::Forward,
+        "reverse" => StreamControl::Reverse,
+        "pause" => StreamControl::Suspend,
+        "restart" => StreamControl::Restart,
+        _ => return now(Flow::Reply(Reply::error(m, "Unknown control type"))),
+    };
+    chan.queue_stream_control(control);
+    now(Flow::Reply(Reply::response("Success", m, None)))
 }
 
 /// LocalOptimizeAway (core_local's `manager_optimize_away`): lets a Local

@@ -259,6 +259,13 @@ pub static ACTIONS: &[Action] = &[
         "app_confbridge"
     ),
     action!(
+        "ControlPlayback",
+        CALL,
+        "Stop, pause, restart, or skip in the file a channel is playing.",
+        channel::control_playback,
+        "app_controlplayback"
+    ),
+    action!(
         "CoreSettings",
         SYSTEM | REPORTING,
         "Show the PBX's core settings and version.",
@@ -534,6 +541,13 @@ pub static ACTIONS: &[Action] = &[
         "res_pjsip_outbound_registration"
     ),
     action!(
+        "PJSIPSetMaintenance",
+        SYSTEM,
+        "Put a PJSIP endpoint (or all of them) into maintenance mode or out of it.",
+        pjsip::set_maintenance,
+        "res_pjsip_maintenance"
+    ),
+    action!(
         "PJSIPShowAors",
         SYSTEM,
         "List the PJSIP AORs.",
@@ -567,6 +581,13 @@ pub static ACTIONS: &[Action] = &[
         "List the PJSIP endpoints.",
         pjsip::show_endpoints,
         "res_pjsip"
+    ),
+    action!(
+        "PJSIPShowMaintenance",
+        SYSTEM | REPORTING,
+        "List the PJSIP endpoints in maintenance mode, or one endpoint's state.",
+        pjsip::show_maintenance,
+        "res_pjsip_maintenance"
     ),
     action!(
         "PJSIPShowRegistrationInboundContactStatuses",
@@ -623,6 +644,13 @@ pub static ACTIONS: &[Action] = &[
         "Send a DTMF digit to a channel's device, or queue it as received.",
         channel::play_dtmf,
         "app_senddtmf"
+    ),
+    action!(
+        "PlayMF",
+        CALL,
+        "Play MF digits to a channel.",
+        channel::play_mf,
+        "app_mf"
     ),
     action!(
         "PresenceState",
@@ -739,6 +767,13 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CONFIG,
         "Reload a module's configuration, or everything.",
         module::reload
+    ),
+    action!(
+        "SendFlash",
+        CALL,
+        "Send a hook flash to a channel's device, or queue it as received.",
+        channel::send_flash,
+        "app_senddtmf"
     ),
     action!(
         "SendText",

@@ -733,3 +733,53 @@ fn registration_action(sys: &System, m: &Message, register: bool) -> Reply {
         },
     )
 }
+
+/// PJSIPSetMaintenance (res_pjsip_maintenance's `ami_set_maintenance`).
+pub fn set_maintenance<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    use crate::channels::sip::maintenance::{Applied, apply};
+    let (endpoint, state) = (m.get("Endpoint"), m.get("State"));
+    let reply = if endpoint.is_empty() {
+        Reply::error(m, "Endpoint parameter missing")
+    } else if state.is_empty() {
+        Reply::error(m, "State parameter missing")
+    } else if !state.eq_ignore_ascii_case("on") && !state.eq_ignore_ascii_case("off") {
+        Reply::error(m, "State must be 'on' or 'off'")
+    } else {
+        let enable = state.eq_ignore_ascii_case("on");
+        let word = if enable { "enabled" } else { "disabled" };
+        match apply(s.sys(), endpoint, enable, false) {
+            Ok(Applied::All { .. }) => {
+                Reply::ack(m, &format!("Maintenance mode {word} for all endpoints"))
+            }
+            Ok(Applied::One { .. }) => Reply::ack(m, &format!("Maintenance mode {word}")),
+            Err(_) => Reply::error(m, &format!("Endpoint '{endpoint}' not found")),
+        }
+    };
+    now(Flow::Reply(reply))
+}
+
+/// PJSIPShowMaintenance (`ami_show_maintenance`): one endpoint's state
+/// (known or not), or every endpoint in maintenance.
+pub fn show_maintenance<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
+    let set = &s.sys().pjsip_maintenance;
+    let endpoint = m.get("Endpoint");
+    let mut r = Reply::list_start(m, "Maintenance status events follow");
+    let rows: Vec<(String, &str)> = if endpoint.is_empty() {
+        set.listed().into_iter().map(|e| (e, "enabled")).collect()
+    } else {
+        let state = if set.contains(endpoint) {
+            "enabled"
+        } else {
+            "disabled"
+        };
+        vec![(endpoint.to_string(), state)]
+    };
+    for (name, state) in &rows {
+        r.item("PJSIPMaintenanceStatus", m);
+        r.line("Endpoint", name);
+        r.line("Status", state);
+        r.end();
+    }
+    r.list_complete(m, "PJSIPMaintenanceStatusComplete", rows.len());
+    now(Flow::Reply(r))
+}

@@ -273,6 +273,19 @@ impl Task {
                 None => "text/plain".to_string(),
             },
         };
+        self.request_in_call(key, Method::Message, &content_type, body);
+    }
+
+    /// chan_pjsip's `transmit_info_dtmf` for a flash: an INFO of
+    /// `content_type` inside the call's dialog.
+    pub(super) fn send_info(&mut self, key: u64, content_type: &str, body: &str) {
+        self.request_in_call(key, Method::Info, content_type, body);
+    }
+
+    /// A request with a body inside a call's dialog (MESSAGE, INFO), as
+    /// each driver writes it; none once the call is ending.
+    fn request_in_call(&mut self, key: u64, method: Method, content_type: &str, body: &str) {
+        let flavor = self.flavor;
         let Some(via) = self
             .calls
             .get(&key)
@@ -286,13 +299,13 @@ impl Task {
         if call.state == CallState::Ending {
             // pjsip logs the session's end reason here, which we do not
             // keep; chan_sip has no dialog to send in by then.
-            tracing::debug!("no MESSAGE: the session of call {key} is ending");
+            tracing::debug!("no {method}: the session of call {key} is ending");
             return;
         }
         let Some(dialog) = call.dialog.as_mut() else {
             return;
         };
-        let mut req = dialog.create_request(Method::Message, via);
+        let mut req = dialog.create_request(method.clone(), via);
         let h = &mut req.headers;
         place_max_forwards(h, flavor);
         if flavor == Flavor::Pjsip {
@@ -301,11 +314,11 @@ impl Task {
         h.push("User-Agent", flavor.user_agent());
         h.push("Content-Type", content_type);
         req.body = crate::core::raw::encode(body).into_owned();
-        call.last_msg = "Tx: MESSAGE".into();
+        call.last_msg = format!("Tx: {method}");
         self.changed.push(key);
         let (peer, transport) = (call.peer, call.transport);
         if let Err(e) = self.tx.send_request(Instant::now(), req, peer, transport) {
-            tracing::warn!("MESSAGE to {peer} not sent: {e}");
+            tracing::warn!("{method} to {peer} not sent: {e}");
         }
     }
 }
