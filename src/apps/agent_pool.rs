@@ -463,7 +463,13 @@ async fn hold(ctx: &AppCtx, agent: &Arc<Agent>, holding: &Arc<Bridge>) {
                 return;
             }
         }
-        if let Some(dtmf) = agent.ack_dtmf() {
+        // Without an acknowledgement hook, what the agent keys in the
+        // holding bridge goes nowhere.
+        let ack = agent.ack_dtmf();
+        if ack.is_none() {
+            while chan.take_digit(DigitReader::Frames).is_some() {}
+        }
+        if let Some(dtmf) = ack {
             while let Some(d) = chan.take_digit(DigitReader::Frames) {
                 keyed.push(d);
                 if keyed == dtmf {
@@ -792,6 +798,10 @@ async fn wait_for_agent(ctx: &AppCtx, agent: &Arc<Agent>, bridge: &Arc<Bridge>) 
         let peer = bridge.members().into_iter().find(|m| !Arc::ptr_eq(m, chan));
         if let Some(peer) = peer {
             crate::channels::bridge_basic::run_until_over(sys, bridge, chan, &peer).await;
+            return;
+        }
+        // The agent went (logged off or reset) and took the bridge down.
+        if !bridge.has(chan) {
             return;
         }
         if chan.check_hangup() || bridge.is_dissolving() {

@@ -145,6 +145,14 @@ impl View for AgentsConf {
                 if let Err(known) = res {
                     line_note(diags, Severity::Error, v, option_error(cat, v, known));
                     conf.refused = true;
+                } else if v.name.eq_ignore_ascii_case("recordagentcalls") && is_true(&v.value) {
+                    // The agent's automixmon recording is not built.
+                    line_note(
+                        diags,
+                        Severity::Notice,
+                        v,
+                        "'recordagentcalls': not supported by Asterism (app_agent_pool); calls are not recorded".into(),
+                    );
                 }
             }
         }
@@ -186,6 +194,18 @@ mod tests {
         assert_eq!(b.dtmf_accept, "#");
         assert_eq!(b.beep_sound, "beep");
         assert!(v.agent("t").is_none());
+    }
+
+    #[test]
+    fn recording_is_reported_as_unsupported() {
+        let (v, d) = view("[1]\nrecordagentcalls=yes\n[2]\nrecordagentcalls=no\n");
+        assert!(!v.refused);
+        assert_eq!(
+            d,
+            [
+                "'recordagentcalls': not supported by Asterism (app_agent_pool); calls are not recorded"
+            ]
+        );
     }
 
     #[test]
