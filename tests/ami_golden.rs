@@ -2868,12 +2868,32 @@ fn agents_ack() {
     agents_run("agents_ack");
 }
 
+/// A queue whose member reaches agent 1001 through AgentRequest, its
+/// status following the device Agent:1001. Ignored: the events without a
+/// channel (the queue's and the devices') and the member's Local leg
+/// match, but the originated caller's `;1` half differs (in the reference
+/// its caller id changes after its Hangup, a NewCallerid Asterism does
+/// not send); the streams after it are not compared yet.
+#[test]
+#[ignore = "the queue caller's Local ;1 NewCallerid after its hangup is not built"]
+fn agents_queue() {
+    agents_run("agents_queue");
+}
+
 /// Plays an app_agent_pool scenario (or compares another capture of it,
 /// AMI_GOLDEN_REPLAY) with AgentLogoff's `Logintime` masked
-/// ([`agent_logintime`]) and a Local device's race ([`busy_device_race`]).
+/// ([`agent_logintime`]), a Local device's race ([`busy_device_race`]) and
+/// a queue's ([`queue_hold_mask`], [`agent_complete_settled`]).
 fn agents_run(name: &str) {
     let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
-    let mask = |rx: &[u8]| busy_device_race(name, agent_logintime(normalise(&connections(rx))));
+    // A queue's hold times (whole seconds, 0 or 1) and its AgentComplete
+    // as the queue tests settle them.
+    let mask = |rx: &[u8]| {
+        agent_complete_settled(queue_hold_mask(busy_device_race(
+            name,
+            agent_logintime(normalise(&connections(rx))),
+        )))
+    };
     let want = mask(&reference);
     if let Some(dir) = std::env::var_os("AMI_GOLDEN_REPLAY") {
         let other = std::fs::read(Path::new(&dir).join(format!("{name}.rx"))).expect("replay");
