@@ -201,6 +201,51 @@ impl Pool {
         ids.iter().filter_map(|id| self.agent(sys, id)).collect()
     }
 
+    /// The agents as the module loads: each made, its device state
+    /// (UNAVAILABLE) cached.
+    pub fn load(&self, sys: &System) {
+        for agent in self.all(sys) {
+            sys.pbx
+                .devstates
+                .seed(&format!("Agent:{}", agent.id), DeviceState::Unavailable);
+        }
+    }
+
+    /// `agents_post_apply_config` after a reload: an agent new to the
+    /// file has its device state told; one no longer in it is dropped,
+    /// and hung up if logged in (`agents_sweep`).
+    pub fn reloaded(&self, sys: &System) {
+        let loaded = sys.loaded();
+        let gone: Vec<Arc<Agent>> = {
+            let mut all = lock(&self.agents);
+            let ids: Vec<String> = all.keys().cloned().collect();
+            ids.iter()
+                .filter(|id| loaded.agents.agent(id).is_none())
+                .filter_map(|id| all.remove(id))
+                .collect()
+        };
+        for cfg in &loaded.agents.agents {
+            let known = lock(&self.agents).contains_key(&cfg.username);
+            if !known && self.agent(sys, &cfg.username).is_some() {
+                devstate_changed(sys, &cfg.username);
+            }
+        }
+        for agent in gone {
+            devstate_changed(sys, &agent.id);
+            if let Some(chan) = agent.logged() {
+                sys.pbx.logger.notice(
+                    crate::site!(FILE, 963, "agents_sweep"),
+                    None,
+                    &format!(
+                        "Forced logoff of agent {}({}).  Agent no longer configured.",
+                        agent.id, chan.name
+                    ),
+                );
+                chan.softhangup(crate::channels::softhangup::EXPLICIT);
+            }
+        }
+    }
+
     /// `bridge_agent_hold_deferred_create`.
     fn holding(&self, sys: &System) -> Arc<Bridge> {
         lock(&self.holding)

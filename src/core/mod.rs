@@ -522,6 +522,11 @@ impl System {
             if sys.loaded().modules.loads("func_presencestate") {
                 presencestate::load(sys);
             }
+            // app_agent_pool makes its agents as it loads (their device
+            // states told before anyone listens).
+            if modules::running(sys, "app_agent_pool") {
+                sys.agents.load(sys);
+            }
             // func_dialgroup reads its groups back from AstDB as it loads.
             if sys.loaded().modules.loads("func_dialgroup") {
                 crate::funcs::dialgroup::load(sys);
@@ -646,6 +651,9 @@ impl System {
         }
         if parts.contains(&Part::Queues) {
             crate::queue::reload(self);
+        }
+        if parts.contains(&Part::Agents) {
+            self.agents.reloaded(self);
         }
         if parts.contains(&Part::Voicemail) && self.loaded().modules.loads("app_voicemail") {
             crate::apps::voicemail::reloaded(self);
