@@ -666,7 +666,10 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                             // app_queue's member times (QueueMember,
                             // QueueMember* events): epoch seconds of the
                             // run; 0 (never) is compared.
-                            let member_time = ["LoginTime", "LastPause", "LastCall"];
+                            // app_agent_pool's Agents list: when the agent
+                            // logged in.
+                            let member_time =
+                                ["LoginTime", "LastPause", "LastCall", "LoggedInTime"];
                             let v = if volatile.contains(&n.as_str()) {
                                 "<volatile>".to_string()
                             } else if member_time.contains(&n.as_str()) && v != "0" {
@@ -1146,7 +1149,8 @@ fn refer_reconfigure_race(
 /// hung up), so the states are masked; the events themselves stay.
 /// chanutils_local: the same race for `Local/120@cu` as its `;2` answers
 /// (the first of its four changes NOT_INUSE in one capture, INUSE in
-/// another).
+/// another). agents_local: the same for `Local/84@agents` as its `;2`
+/// answers in AgentLogin (NOT_INUSE first in one of three captures).
 fn busy_device_race(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
@@ -1154,6 +1158,7 @@ fn busy_device_race(
     let device = match name {
         "callfile_fail" => "Local/602@internal",
         "chanutils_local" => "Local/120@cu",
+        "agents_local" => "Local/84@agents",
         _ => return conns,
     };
     for m in conns.iter_mut().flatten() {
@@ -2981,6 +2986,88 @@ fn sip_atxfer_transferer_hangup() {
 #[test]
 fn sip_atxfer_noanswer() {
     run("sip_atxfer_noanswer", true);
+}
+
+/// app_agent_pool on Local channels: Agents, AgentLogoff, AGENT(), the
+/// agent CLI, AgentLogin and AgentRequest (errors, a login, a call, a
+/// soft logoff).
+#[test]
+fn agents_local() {
+    agents_run("agents_local");
+}
+
+/// app_agent_pool's acknowledgement (autologoff, then `#` played into
+/// the agent's Local pair), an agent on a call (Agents, BUSY), wrap-up,
+/// and AgentLogoff and `agent logoff` at once.
+#[test]
+fn agents_ack() {
+    agents_run("agents_ack");
+}
+
+/// A queue whose member reaches agent 1001 through AgentRequest, its
+/// status following the device Agent:1001. Ignored: the events without a
+/// channel (the queue's and the devices') and the member's Local leg
+/// match, but the originated caller's `;1` half differs (in the reference
+/// its caller id changes after its Hangup, a NewCallerid Asterism does
+/// not send); the streams after it are not compared yet.
+#[test]
+#[ignore = "the queue caller's Local ;1 NewCallerid after its hangup is not built"]
+fn agents_queue() {
+    agents_run("agents_queue");
+}
+
+/// Plays an app_agent_pool scenario (or compares another capture of it,
+/// AMI_GOLDEN_REPLAY) with AgentLogoff's `Logintime` masked
+/// ([`agent_logintime`]), a Local device's race ([`busy_device_race`]) and
+/// a queue's ([`queue_hold_mask`], [`agent_complete_settled`]).
+fn agents_run(name: &str) {
+    let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
+    // A queue's hold times (whole seconds, 0 or 1) and its AgentComplete
+    // as the queue tests settle them.
+    let mask = |rx: &[u8]| {
+        agent_complete_settled(queue_hold_mask(busy_device_race(
+            name,
+            agent_logintime(normalise(&connections(rx))),
+        )))
+    };
+    let want = mask(&reference);
+    if let Some(dir) = std::env::var_os("AMI_GOLDEN_REPLAY") {
+        let other = std::fs::read(Path::new(&dir).join(format!("{name}.rx"))).expect("replay");
+        compare_calls(name, &want, &mask(&other));
+        return;
+    }
+    let played = play_scenario(&golden_dir(), name);
+    compare_calls(name, &want, &mask(&played.ours));
+}
+
+/// AgentLogoff's `Logintime`: whole seconds between two wall-clock
+/// readings (`time(NULL)` at the login and at the logout), which the
+/// reference's irregular heartbeat moves: three captures of agents_ack
+/// gave 11, 9 and 11 for one logoff, 22, 21 and 21 for another. Masked.
+/// An agent on a call in the Agents list: `CallStarted` (epoch seconds)
+/// ends in a bare LF, so the `LoggedInTime` after it is part of its
+/// value here; both times are masked, the LF is compared.
+fn agent_logintime(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(String, String)>>> {
+    let call_started = regex::Regex::new(r"^\d+\n(LoggedInTime: )\d+$").expect("re");
+    conns
+        .into_iter()
+        .map(|c| {
+            c.into_iter()
+                .map(|mut m| {
+                    let logoff = m.iter().any(|(n, v)| n == "Event" && v == "AgentLogoff");
+                    for (n, v) in m.iter_mut() {
+                        if logoff && n == "Logintime" {
+                            *v = "<secs>".into();
+                        }
+                        if n == "CallStarted" {
+                            *v = call_started.replace(v, "<epoch>\n${1}<epoch>").into_owned();
+                        }
+                    }
+                    m
+                })
+                .collect()
+        })
+        .collect()
 }
 
 #[test]

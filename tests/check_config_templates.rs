@@ -36,3 +36,31 @@ fn template_options_reported_once() {
         "{notes:?}"
     );
 }
+
+/// agents.conf goes through Asterisk's config framework: an option no
+/// agent has refuses the file (app_agent_pool would not load), reported
+/// with its line; one set by a template is found through the template.
+#[test]
+fn agents_conf_refusals_are_reported() {
+    let dir = common::config_copy("office");
+    std::fs::write(
+        dir.path().join("agents.conf"),
+        "[general]\n[tpl](!)\nackcall=yes\nwrapuptime=soon\n[1001](tpl)\nfullname=A\nfrobnicate=1\n",
+    )
+    .expect("write agents.conf");
+    let report = asterism::check::build(&dir.path().join("asterisk.conf"));
+    let notes: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.ends_with("agents.conf"))
+        .map(|d| format!("{}:{}", d.line, d.message))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "4:Error parsing wrapuptime=soon at line 4 of agents.conf",
+            "7:Could not find option suitable for category '1001' named 'frobnicate' at line 7 of agents.conf",
+        ],
+        "{notes:?}"
+    );
+}

@@ -231,9 +231,15 @@ pub(crate) fn set_up_leg(
     app: &str,
     setup: &LegSetup,
 ) {
-    leg.set_var_event("DIALEDPEERNUMBER", number);
-    if setup.inherit {
-        caller.inherit_variables_to(leg);
+    // app_queue's ring_entry sets the leg's number after its caller id
+    // guess (published at once) and the inherited variables; app_dial
+    // first.
+    let queue = app == "AppQueue";
+    if !queue {
+        leg.set_var_event("DIALEDPEERNUMBER", number);
+        if setup.inherit {
+            caller.inherit_variables_to(leg);
+        }
     }
     let (caller_id, exten, connected, dialed) = {
         let d = caller.lock();
@@ -244,33 +250,55 @@ pub(crate) fn set_up_leg(
             d.dialed.number.clone(),
         )
     };
-    {
+    let guessed = {
         let mut d = leg.lock();
         d.appl = Some(app.into());
         d.data = Some("(Outgoing Line)".into());
         if let Some(id) = &setup.original_clid {
             d.caller.id = id.clone();
+            false
         } else if app == "AppDial" && d.caller.id.number().is_none_or(str::is_empty) {
             // The dialled extension, with the connected name if any.
             d.caller.id.set_number(Some(&exten));
             d.caller.id.set_name(connected.id.name());
-        } else if app == "AppQueue" && !d.caller.id.number.valid {
+            false
+        } else if queue && !d.caller.id.number.valid {
             // app_queue's guess: the caller's connected line, else the
-            // number it dialled, else its extension.
+            // number it dialled, else its extension; each published
+            // (`ast_channel_set_caller_event`, `ast_set_callerid`).
             if connected.id.number.valid {
                 d.caller.id = connected.id.clone();
                 d.caller.ani = connected.ani.clone();
+                true
             } else if let Some(n) = dialed.as_deref().filter(|n| !n.is_empty()) {
                 d.caller.id.set_number(Some(n));
+                true
             } else if !exten.is_empty() {
                 d.caller.id.set_number(Some(&exten));
+                true
+            } else {
+                false
             }
+        } else {
+            false
         }
+    };
+    if guessed {
+        leg.publish_snapshot();
+    }
+    {
+        let mut d = leg.lock();
         d.connected.id = setup.forced_clid.clone().unwrap_or(caller_id);
         if setup.answered_elsewhere {
             d.hangupcause = 26;
         }
         d.exten = exten;
+    }
+    if queue {
+        if setup.inherit {
+            caller.inherit_variables_to(leg);
+        }
+        leg.set_var_event("DIALEDPEERNUMBER", number);
     }
     if app == "AppDial" {
         leg.publish_snapshot();
@@ -419,8 +447,8 @@ fn complete_location(context: &str, exten: &str, args: &str) -> String {
 /// DIALEDPEERNUMBER).
 #[derive(Default)]
 pub(crate) struct LegSetup {
-    /// The caller's `_`/`__` variables go to the leg (Queue passes them
-    /// itself, before DIALEDPEERNUMBER).
+    /// The caller's `_`/`__` variables go to the leg (Dial's after
+    /// DIALEDPEERNUMBER, Queue's before it).
     pub inherit: bool,
     /// `o`: the caller id stored on the leg, whatever its driver set.
     pub original_clid: Option<Party>,

@@ -3,6 +3,7 @@
 //! catalogue of every application Asterisk 20 ships, so `check-config`
 //! reports each use as supported or not from the code itself.
 
+pub mod agent_pool;
 pub mod authenticate;
 pub mod background;
 pub mod blindtransfer;
@@ -175,6 +176,7 @@ pub struct App {
 static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(crate::agi::apps());
+    all.extend(agent_pool::apps());
     all.extend(authenticate::apps());
     all.extend(background::apps());
     all.extend(blindtransfer::apps());
@@ -245,6 +247,7 @@ pub fn registry() -> &'static [App] {
 pub fn available(sys: &System, app: &App) -> bool {
     match app.name {
         "PJSIPHangup" => crate::core::modules::running(sys, "chan_pjsip"),
+        "AgentLogin" | "AgentRequest" => crate::core::modules::running(sys, "app_agent_pool"),
         "ConfBridge" | "ConfKick" => {
             let loaded = sys.loaded();
             loaded.confbridge.running(&loaded.modules)
@@ -469,6 +472,8 @@ pub const ASTERISK_APPLICATIONS: &[&str] = &[
     "AddQueueMember",
     "ADSIProg",
     "AELSub",
+    "AgentLogin",
+    "AgentRequest",
     "AGI",
     "AlarmReceiver",
     "AMD",

@@ -1295,13 +1295,15 @@ async fn ring_next(
                         .split_once('/')
                         .map(|(_, n)| n)
                         .unwrap_or(&interface);
-                    caller.inherit_variables_to(&leg);
                     dial::set_up_leg(
                         &caller,
                         &leg,
                         number,
                         "AppQueue",
-                        &dial::LegSetup::default(),
+                        &dial::LegSetup {
+                            inherit: true,
+                            ..Default::default()
+                        },
                     );
                     if dial::place(sys, &leg, start).is_err() {
                         ctx.verbose(

@@ -19,6 +19,11 @@ pub fn apps() -> Vec<App> {
 /// Alphabetical, as Asterisk keeps its module list.
 const RELOADABLE: &[(&str, Part, &str)] = &[
     (
+        "app_agent_pool.so",
+        Part::Agents,
+        "Call center agent pool applications",
+    ),
+    (
         "app_confbridge.so",
         Part::Confbridge,
         "Conference Bridge Application",

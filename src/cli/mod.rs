@@ -5,6 +5,7 @@
 //! Each module's commands live in their own file (`cli/dialplan.rs`,
 //! `cli/sip.rs`, …) and return [`CliEntry`] lists; [`registry`] joins them.
 
+pub mod agent;
 pub mod agi;
 pub mod apps;
 pub mod bridge;
@@ -146,6 +147,7 @@ pub fn registry() -> Vec<CliEntry> {
     all.extend(devstate::commands());
     all.extend(presencestate::commands());
     all.extend(parking::commands());
+    all.extend(agent::commands());
     all.extend(agi::commands());
     all.extend(channel::commands());
     all.extend(bridge::commands());
@@ -331,6 +333,7 @@ fn command_module(command: &str) -> Option<&'static str> {
         "mixmonitor" => "app_mixmonitor",
         "phoneprov" => "res_phoneprov",
         "parking" => "res_parking",
+        "agent" => "app_agent_pool",
         "presencestate" => "func_presencestate",
         _ => return None,
     })

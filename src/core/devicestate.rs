@@ -456,6 +456,9 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
         if provider.eq_ignore_ascii_case("park") && loaded.parking.running(&loaded.modules) {
             return crate::parking::device_state(name);
         }
+        if provider.eq_ignore_ascii_case("Agent") {
+            return crate::apps::agent_pool::device_state(sys, name);
+        }
         return DeviceState::Invalid;
     };
     if tech.eq_ignore_ascii_case("Local") {

@@ -68,6 +68,7 @@ pub struct Loaded {
     pub features: Arc<views::features::FeaturesConf>,
     pub indications: Arc<views::indications::IndicationsConf>,
     pub parking: Arc<views::parking::ParkingConf>,
+    pub agents: Arc<views::agents::AgentsConf>,
     /// Per config file name, what loading it produced.
     pub reports: Vec<FileReport>,
 }
@@ -95,10 +96,11 @@ pub enum Part {
     Features,
     Indications,
     Parking,
+    Agents,
 }
 
 impl Part {
-    pub const ALL: [Part; 19] = [
+    pub const ALL: [Part; 20] = [
         Part::Modules,
         Part::Logger,
         Part::Dialplan,
@@ -119,6 +121,7 @@ impl Part {
         Part::Features,
         Part::Indications,
         Part::Parking,
+        Part::Agents,
     ];
 
     /// The config file this part reads.
@@ -143,6 +146,7 @@ impl Part {
             Part::Features => views::features::FeaturesConf::FILE,
             Part::Indications => views::indications::IndicationsConf::FILE,
             Part::Parking => views::parking::ParkingConf::FILE,
+            Part::Agents => views::agents::AgentsConf::FILE,
         }
     }
 
@@ -168,6 +172,7 @@ impl Part {
             Part::Features => "features",
             Part::Indications => "indications",
             Part::Parking => "res_parking",
+            Part::Agents => "app_agent_pool",
         }
     }
 
@@ -309,6 +314,15 @@ impl Loaded {
                 view!(parking);
                 crate::parking::install_extensions(self);
             }
+            Part::Agents => {
+                let (v, report) = load_view::<views::agents::AgentsConf>(ast)?;
+                // The config framework refuses a bad file whole: a reload
+                // keeps the agents there were.
+                if !v.refused || self.agents.agents.is_empty() {
+                    self.agents = Arc::new(v);
+                }
+                self.set_report(report);
+            }
         }
         Ok(())
     }
@@ -446,6 +460,8 @@ pub struct System {
     pub parking: crate::parking::Parking,
     /// The call queues' members and callers (app_queue).
     pub queues: crate::queue::Queues,
+    /// The agents' live state (app_agent_pool).
+    pub agents: crate::apps::agent_pool::Pool,
     /// The running conferences (app_confbridge).
     pub confbridge: crate::confbridge::Conferences,
     /// The last presence state announced per presentity.
@@ -496,6 +512,7 @@ impl System {
             cdr: crate::cdr::Engine::new(),
             parking: Default::default(),
             queues: Default::default(),
+            agents: Default::default(),
             confbridge: Default::default(),
             presence: Default::default(),
             dialgroups: Default::default(),
@@ -507,6 +524,11 @@ impl System {
             // func_presencestate announces the stored states as it loads.
             if sys.loaded().modules.loads("func_presencestate") {
                 presencestate::load(sys);
+            }
+            // app_agent_pool makes its agents as it loads (their device
+            // states told before anyone listens).
+            if modules::running(sys, "app_agent_pool") {
+                sys.agents.load(sys);
             }
             // func_dialgroup reads its groups back from AstDB as it loads.
             if sys.loaded().modules.loads("func_dialgroup") {
@@ -638,6 +660,9 @@ impl System {
             let loaded = self.loaded();
             self.pjsip_maintenance
                 .retain_configured(&|name| loaded.pjsip.endpoint(name).is_some());
+        }
+        if parts.contains(&Part::Agents) {
+            self.agents.reloaded(self);
         }
         if parts.contains(&Part::Voicemail) && self.loaded().modules.loads("app_voicemail") {
             crate::apps::voicemail::reloaded(self);

@@ -125,6 +125,11 @@ pub fn running(sys: &System, module: &str) -> bool {
     match module {
         "chan_sip" => loaded.modules.loads(module) && etc("sip.conf"),
         "app_queue" => loaded.modules.loads(module) && etc("queues.conf"),
+        // The config framework declines the module without its file, or
+        // with a file it refuses.
+        "app_agent_pool" => {
+            loaded.modules.loads(module) && etc("agents.conf") && !loaded.agents.refused
+        }
         "res_parking" => loaded.parking.running(&loaded.modules),
         "app_confbridge" => loaded.confbridge.running(&loaded.modules),
         "res_pjsip_notify" => {

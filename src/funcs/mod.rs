@@ -3,6 +3,7 @@
 //! catalogue of every function Asterisk 20 ships, so `check-config` reports
 //! each use as supported or not from the code itself.
 
+pub mod agent;
 pub mod base64;
 pub mod c;
 pub mod callerid;
@@ -122,6 +123,7 @@ pub struct Function {
 /// Every function Asterism evaluates, sorted by name.
 static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     let mut all = Vec::new();
+    all.extend(agent::functions());
     all.extend(callerid::functions());
     all.extend(cdr::functions());
     all.extend(channel::functions());

@@ -5,6 +5,7 @@
 //! `check-config` can list it (nothing is silently ignored).
 
 pub mod acl;
+pub mod agents;
 pub mod ari;
 pub mod callerid;
 pub mod cdr;

@@ -2,6 +2,7 @@
 //! list, kept in name order as `ast_manager_register_struct` inserts
 //! them), and `process_message`'s checks before an action runs.
 
+mod agents;
 mod agi;
 pub(crate) mod bridge;
 mod channel;
@@ -95,6 +96,20 @@ pub static ACTIONS: &[Action] = &[
         SYSTEM | CALL,
         "Hang a channel up after a number of seconds.",
         channel::absolute_timeout
+    ),
+    action!(
+        "AgentLogoff",
+        AGENT,
+        "Log an agent off, at once or once its call ends.",
+        agents::agent_logoff,
+        "app_agent_pool"
+    ),
+    action!(
+        "Agents",
+        AGENT,
+        "List the agents and their status.",
+        agents::agents,
+        "app_agent_pool"
     ),
     action!(
         "AGI",
