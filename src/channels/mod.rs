@@ -680,9 +680,8 @@ impl Channel {
 
     /// `ast_softhangup`: asks whoever runs the channel to hang it up.
     pub fn softhangup(&self, reason: u32) {
-        self.softhangup.fetch_or(reason, Ordering::SeqCst);
-        self.wake.notify_waiters();
-        self.wake.notify_one();
+        // Announced before whoever runs the channel can act on it (and
+        // announce what it does, such as stopping music on hold).
         if reason & softhangup::ALL != 0 {
             let tech_cause = self.lock().tech_cause;
             self.emit(EventKind::SoftHangupRequest {
@@ -690,6 +689,9 @@ impl Channel {
                 tech_cause,
             });
         }
+        self.softhangup.fetch_or(reason, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        self.wake.notify_one();
     }
 
     /// `ast_softhangup_nolock`: the same request without telling
