@@ -1089,6 +1089,7 @@ const REFER_RECONFIGURE_RACES: &[&str] = &[
     "pjsip_refer_blind",
     "pjsip_refer_progress",
     "pjsip_refer_attended",
+    "sip_refer_attended",
 ];
 
 fn refer_reconfigure_race(
@@ -2934,6 +2935,13 @@ fn pjsip_refer_blind() {
 #[test]
 fn pjsip_refer_attended() {
     run("pjsip_refer_attended", true);
+}
+
+/// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
+/// outcome, the first call's BYE deferred to the phone's.
+#[test]
+fn sip_refer_attended() {
+    run("sip_refer_attended", true);
 }
 
 /// A pjsip REFER to a prompt: the first frame written to the transferee

@@ -93,6 +93,10 @@ pub struct Config {
     /// Accept a request whose CSeq names another method (chan_sip does not
     /// look; pjsip drops it).
     pub lax_cseq_method: bool,
+    /// Stamp the top Via as chan_sip does (`;received=` appended, with
+    /// `;rport=` moved to the end when the request asked for it) rather
+    /// than as pjsip does (`rport=…;received=…` first).
+    pub chan_sip_via: bool,
 }
 
 impl Default for Config {
@@ -107,6 +111,7 @@ impl Default for Config {
             tu_answers_cancel: false,
             answer_bad_requests: true,
             lax_cseq_method: false,
+            chan_sip_via: false,
         }
     }
 }
@@ -864,6 +869,25 @@ impl Transactions {
     /// Adds `rport=<port>;received=<ip>` first in the top Via, as Asterisk
     /// does (visible in the reference transcripts).
     fn stamp_via(&self, via: &mut Via, from: SocketAddr) {
+        if self.config.chan_sip_via {
+            // build_via: an empty rport goes, then received (and the
+            // port, when asked for) at the end.
+            let asked = via.rport() == Some(None);
+            via.params
+                .0
+                .retain(|p| !(p.name.eq_ignore_ascii_case("rport") && p.value.is_none()));
+            via.params.0.push(super::uri::Param {
+                name: "received".into(),
+                value: Some(from.ip().to_string()),
+            });
+            if asked {
+                via.params.0.push(super::uri::Param {
+                    name: "rport".into(),
+                    value: Some(from.port().to_string()),
+                });
+            }
+            return;
+        }
         let rport = self.config.force_rport || via.rport().is_some();
         via.params.remove("received");
         via.params.remove("rport");

@@ -347,6 +347,7 @@ impl SipStack {
             // compare the CSeq method; pjsip drops both.
             answer_bad_requests: flavor == Flavor::ChanSip,
             lax_cseq_method: flavor == Flavor::ChanSip,
+            chan_sip_via: flavor == Flavor::ChanSip,
         };
         let key = random_u64().to_le_bytes();
         let regs = make_clients(&sys, flavor, local, registrations.clone()).await;

@@ -196,16 +196,6 @@ impl Task {
                 raw_referred_by.as_deref().unwrap_or(""),
             );
         }
-        if target.replaces {
-            // local_attended_transfer is not built: said, and refused
-            // rather than accepted and dropped.
-            self.chan_sip_refer_warning(&format!(
-                "Attended transfer by REFER (Replaces) on {} is not supported by Asterism",
-                chan.name
-            ));
-            self.respond_with(id, &req, 501, None, None);
-            return;
-        }
         let context = chan
             .get_var("TRANSFER_CONTEXT")
             .filter(|c| !c.is_empty())
@@ -215,8 +205,13 @@ impl Task {
             crate::pbx::find::exists(&loaded.dialplan, &context, &target.exten, 1, None)
         };
         self.respond_with(id, &req, 202, None, Some("Accepted"));
-        if !exists {
+        // An attended transfer's extension is not looked up.
+        if !exists && !target.replaces {
             self.refer_notify(key, &req, "404 Not found");
+            return;
+        }
+        if target.replaces {
+            self.chan_sip_attended_transfer(key, &chan, &req, &target);
             return;
         }
         // The phone hangs up this dialog itself: the channel's hangup
@@ -249,6 +244,61 @@ impl Task {
             call.remote_gone.store(false, Ordering::SeqCst);
         }
         self.refer_notify(key, &req, frag);
+    }
+
+    /// `local_attended_transfer`: the call the Replaces names (every
+    /// transfer is local without SIP domains) and the phone's bridges
+    /// joined; the outcome in one NOTIFY. The transferer's BYE waits for
+    /// the phone's, as for a blind transfer.
+    fn chan_sip_attended_transfer(
+        &mut self,
+        key: u64,
+        chan: &Arc<Channel>,
+        req: &Request,
+        target: &ReferTo,
+    ) {
+        let replaces = target.replaces_value.as_deref().unwrap_or("");
+        let Ok(Some(other)) = self.find_replaced(replaces) else {
+            self.refer_notify(key, req, "481 Call leg/transaction does not exist");
+            return;
+        };
+        if other == key {
+            // get_refer_info refuses it as a bad extension.
+            self.sys.pbx.logger.warning(
+                crate::site!("chan_sip.c", 18981, "get_refer_info"),
+                None,
+                &format!(
+                    "Got an attempt to replace own Call-ID on {}",
+                    req.headers.call_id().unwrap_or_default()
+                ),
+            );
+            self.refer_notify(key, req, "404 Not found");
+            return;
+        }
+        let Some(second) = self.calls.get(&other).map(|c| c.chan.clone()) else {
+            self.refer_notify(key, req, "481 Call leg/transaction does not exist");
+            return;
+        };
+        if second.is_dead() {
+            self.refer_notify(key, req, "503 Service Unavailable");
+            return;
+        }
+        if let Some(call) = self.calls.get(&key) {
+            call.remote_gone.store(true, Ordering::SeqCst);
+        }
+        let frag = match crate::channels::bridge_atxfer::transfer_attended(&self.sys, chan, &second)
+        {
+            TransferResult::Success => "200 OK",
+            TransferResult::Fail => "500 Internal Server Error",
+            TransferResult::Invalid => "503 Service Unavailable",
+            TransferResult::NotPermitted => "403 Forbidden",
+        };
+        if frag != "200 OK"
+            && let Some(call) = self.calls.get(&key)
+        {
+            call.remote_gone.store(false, Ordering::SeqCst);
+        }
+        self.refer_notify(key, req, frag);
     }
 
     fn chan_sip_refer_warning(&self, text: &str) {

@@ -326,7 +326,7 @@ impl Task {
     /// The call a Replaces names (`pjsip_ua_find_dialog`: its Call-ID,
     /// our tag as `to-tag`, the phone's as `from-tag`); `Err` when the
     /// value cannot be read as a Replaces header.
-    fn find_replaced(&self, replaces: &str) -> Result<Option<u64>, ()> {
+    pub(super) fn find_replaced(&self, replaces: &str) -> Result<Option<u64>, ()> {
         let mut parts = replaces.split(';');
         let call_id = parts.next().map(str::trim).unwrap_or("");
         if call_id.is_empty() {
