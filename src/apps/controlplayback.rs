@@ -254,12 +254,8 @@ async fn wait_stream_fr(
         let mut got = None;
         let waited = chan
             .wait_for(|c| {
-                if let Some(k) = c.take_stream_control() {
-                    got = Some(Ended::Control(k));
-                    return true;
-                }
-                if let Some(d) = c.take_digit(DigitReader::EndsOnly) {
-                    got = Some(Ended::Digit(d));
+                if let Some(e) = control_or_digit(c) {
+                    got = Some(e);
                     return true;
                 }
                 !c.source_playing(generation)
@@ -334,6 +330,14 @@ fn rewind(ctx: &AppCtx, generation: u64, skip_ms: i64) {
     });
 }
 
+/// A queued stream control, else a digit's end, taken.
+fn control_or_digit(c: &crate::channels::Channel) -> Option<Ended> {
+    if let Some(k) = c.take_stream_control() {
+        return Some(Ended::Control(k));
+    }
+    c.take_digit(DigitReader::EndsOnly).map(Ended::Digit)
+}
+
 /// The pause loop: `ast_waitfordigit` until the pause or a stop key, a
 /// suspend or stop control, or a hangup; other digits and controls are
 /// read and dropped.
@@ -343,12 +347,8 @@ async fn wait_paused(ctx: &AppCtx, keys: &Keys) -> Ended {
         let mut got = None;
         let waited = chan
             .wait_for(|c| {
-                if let Some(k) = c.take_stream_control() {
-                    got = Some(Ended::Control(k));
-                    return true;
-                }
-                if let Some(d) = c.take_digit(DigitReader::EndsOnly) {
-                    got = Some(Ended::Digit(d));
+                if let Some(e) = control_or_digit(c) {
+                    got = Some(e);
                     return true;
                 }
                 false

@@ -374,22 +374,7 @@ impl Bridge {
     /// [`Bridge::join`] in place of `swap`, a member already pulled out
     /// (BridgeEnter then names it in `SwapUniqueid`).
     pub fn join_swapping(self: &Arc<Self>, chan: &Arc<Channel>, swap: Option<&Channel>) {
-        chan.publish_snapshot();
-        if self.holding.is_none() {
-            self.update_linkedids(chan);
-        }
-        lock(&self.members).insert(0, chan.clone());
-        chan.set_bridge(Some(self));
-        chan.emit(EventKind::Bridge {
-            action: BridgeAction::Enter,
-            bridge: self.snapshot(),
-            swap: swap.map(|s| s.uniqueid.clone()),
-        });
-        chan.tell_entered_bridge();
-        // A transfer that brought the channel here is over.
-        for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
-            chan.unset_var_event(var);
-        }
+        self.enter(chan, swap);
         let members = lock(&self.members).clone();
         if self.holding.is_some() {
             // set_bridge_peer_vars_holding: nobody has a peer.
@@ -619,6 +604,15 @@ impl Bridge {
     /// once, first on the member that was there.
     pub fn swap_in(self: &Arc<Self>, chan: &Arc<Channel>, swap: &Arc<Channel>) {
         self.pull(swap);
+        self.enter(chan, Some(swap));
+        self.reconfigured();
+    }
+
+    /// `chan` becomes a member: its pending changes published first (as
+    /// the bridge channel's thread does when it starts), the linked ids
+    /// made the oldest's, BridgeEnter (naming a swapped channel), and the
+    /// transfer that brought it here is over.
+    fn enter(self: &Arc<Self>, chan: &Arc<Channel>, swap: Option<&Channel>) {
         chan.publish_snapshot();
         if self.holding.is_none() {
             self.update_linkedids(chan);
@@ -628,13 +622,12 @@ impl Bridge {
         chan.emit(EventKind::Bridge {
             action: BridgeAction::Enter,
             bridge: self.snapshot(),
-            swap: Some(swap.uniqueid.clone()),
+            swap: swap.map(|s| s.uniqueid.clone()),
         });
         chan.tell_entered_bridge();
         for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
             chan.unset_var_event(var);
         }
-        self.reconfigured();
     }
 
     /// A Dial or Queue runs the bridge for its caller (see

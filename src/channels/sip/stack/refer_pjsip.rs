@@ -240,14 +240,7 @@ impl Task {
             );
             return 404;
         }
-        // The session outlives its channel until the phone hangs up.
-        self.deferred.insert(
-            key,
-            Deferred {
-                until: Instant::now() + DEFER_TERMINATION,
-                ended: false,
-            },
-        );
+        self.defer_termination(key);
         let completed = Arc::new(AtomicBool::new(false));
         // An external Replaces is followed whatever refer_blind_progress
         // says.
@@ -311,16 +304,7 @@ impl Task {
             Some(&prepare),
         );
         completed.store(true, Ordering::SeqCst);
-        let status = match result {
-            TransferResult::Success => 200,
-            TransferResult::Invalid => 400,
-            TransferResult::NotPermitted => 403,
-            TransferResult::Fail => 500,
-        };
-        if status != 200 {
-            self.defer_termination_cancel(key);
-        }
-        status
+        self.transfer_status(key, result)
     }
 
     /// The call a Replaces names (`pjsip_ua_find_dialog`: its Call-ID,
@@ -358,14 +342,15 @@ impl Task {
         if second.is_dead() {
             return 603;
         }
-        self.deferred.insert(
-            key,
-            Deferred {
-                until: Instant::now() + DEFER_TERMINATION,
-                ended: false,
-            },
-        );
-        let status = match transfer_attended(&self.sys, chan, &second) {
+        self.defer_termination(key);
+        let result = transfer_attended(&self.sys, chan, &second);
+        self.transfer_status(key, result)
+    }
+
+    /// `xfer_response_code2sip`; a transfer that did not go through
+    /// cancels the deferred end of the transferer's session.
+    fn transfer_status(&mut self, key: u64, result: TransferResult) -> u16 {
+        let status = match result {
             TransferResult::Success => 200,
             TransferResult::Invalid => 400,
             TransferResult::NotPermitted => 403,
@@ -375,6 +360,18 @@ impl Task {
             self.defer_termination_cancel(key);
         }
         status
+    }
+
+    /// `ast_sip_session_defer_termination`: the session outlives its
+    /// channel until the phone hangs up (or the time runs out).
+    fn defer_termination(&mut self, key: u64) {
+        self.deferred.insert(
+            key,
+            Deferred {
+                until: Instant::now() + DEFER_TERMINATION,
+                ended: false,
+            },
+        );
     }
 
     /// A Replaces naming no dialog of ours: a blind transfer to the
