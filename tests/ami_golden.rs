@@ -799,12 +799,7 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
 /// reports binding (res_rtp_asterisk picks it at random) and the round
 /// trip of a qualify result.
 fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
-    let get = |m: &[(String, String)], name: &str| {
-        m.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = header_value;
     let event = get(&m, "Event");
     let variable = get(&m, "Variable");
     let state = get(&m, "State");
@@ -1024,12 +1019,7 @@ fn local_hangup_race(
     if !LOCAL_HANGUP_RACES.contains(&name) {
         return conns;
     }
-    let header = |m: &[(String, String)], h: &str| {
-        m.iter()
-            .find(|(n, _)| n == h)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let header = header_value;
     for conn in conns.iter_mut() {
         conn.retain(|m| {
             let local = header(m, "Channel").starts_with("Local/");
@@ -1099,12 +1089,7 @@ fn refer_reconfigure_race(
     if !REFER_RECONFIGURE_RACES.contains(&name) {
         return conns;
     }
-    let get = |m: &[(String, String)], name: &str| {
-        m.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = header_value;
     conns
         .into_iter()
         .map(|conn| {
@@ -1249,12 +1234,7 @@ fn repeated_peer_vars(
     if !REPEATED_PEER_VARS.contains(&name) {
         return conns;
     }
-    let field = |m: &[(String, String)], f: &str| {
-        m.iter()
-            .find(|(n, _)| n == f)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = header_value;
     for conn in conns.iter_mut() {
         // Per channel: the peer variables set since its last other event.
         let mut since: std::collections::HashMap<String, Vec<(String, String)>> =
@@ -1632,6 +1612,14 @@ fn show(m: &[(String, String)]) -> String {
 /// security events, their own (they travel on a topic of their own). The
 /// reference orders each stream, not the events of different streams
 /// (README).
+/// A message's header, empty when it has none.
+fn header_value(m: &[(String, String)], name: &str) -> String {
+    m.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
 fn channel_of(m: &[(String, String)]) -> Option<String> {
     let header = |name: &str| m.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     // A stream named by a scenario's own normalisation (`colp_race`).
@@ -3365,12 +3353,7 @@ fn member_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(Stri
 fn agent_complete_settled(
     conns: Vec<Vec<Vec<(String, String)>>>,
 ) -> Vec<Vec<Vec<(String, String)>>> {
-    let field = |m: &[(String, String)], name: &str| {
-        m.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = header_value;
     conns
         .into_iter()
         .map(|mut c| {

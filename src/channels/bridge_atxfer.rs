@@ -830,8 +830,9 @@ pub fn transfer_attended(
             .publish_system(EventKind::AttendedTransfer(Box::new(info)));
         result
     };
+    let neither_bridged = orig.is_none() && second.is_none();
     let (Some(orig), Some(second)) = (orig, second) else {
-        if to_transferee.bridge().is_none() && to_target.bridge().is_none() {
+        if neither_bridged {
             return publish(TransferResult::Invalid, AttendedTransferDest::Fail);
         }
         sys.pbx.logger.warning(

@@ -168,7 +168,7 @@ impl Task {
 
 impl Task {
     /// Our Via for a request inside a dialog: pjsip asks for `rport`.
-    fn in_dialog_via(&self, transport: Transport) -> crate::sip::Via {
+    pub(super) fn in_dialog_via(&self, transport: Transport) -> crate::sip::Via {
         let mut via = self.via_on(transport);
         if self.flavor == Flavor::Pjsip {
             via.params.0.push(crate::sip::uri::Param {

@@ -258,7 +258,10 @@ impl Task {
         target: &ReferTo,
     ) {
         let replaces = target.replaces_value.as_deref().unwrap_or("");
-        let Ok(Some(other)) = self.find_replaced(replaces) else {
+        let found = self.find_replaced(replaces).ok().flatten();
+        let Some((other, second)) =
+            found.and_then(|k| self.calls.get(&k).map(|c| (k, c.chan.clone())))
+        else {
             self.refer_notify(key, req, "481 Call leg/transaction does not exist");
             return;
         };
@@ -275,10 +278,6 @@ impl Task {
             self.refer_notify(key, req, "404 Not found");
             return;
         }
-        let Some(second) = self.calls.get(&other).map(|c| c.chan.clone()) else {
-            self.refer_notify(key, req, "481 Call leg/transaction does not exist");
-            return;
-        };
         if second.is_dead() {
             self.refer_notify(key, req, "503 Service Unavailable");
             return;

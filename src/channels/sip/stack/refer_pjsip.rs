@@ -476,11 +476,7 @@ impl Task {
         let Some((_, peer, transport)) = self.refer_dialog(refer, key) else {
             return;
         };
-        let mut via = self.via_on(transport);
-        via.params.0.push(crate::sip::uri::Param {
-            name: "rport".into(),
-            value: None,
-        });
+        let via = self.in_dialog_via(transport);
         let Some((dialog, ..)) = self.refer_dialog(refer, key) else {
             return;
         };
