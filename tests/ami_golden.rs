@@ -2925,6 +2925,24 @@ fn pjsip_refer_attended() {
     run("pjsip_refer_attended", true);
 }
 
+/// A phone's directed pickup on chan_pjsip (INVITE with Replaces naming
+/// the PBX's ringing INVITE to another phone, from
+/// sip-scenarios/phone_pickup.py): the new call is answered and moved into
+/// the ringing leg's place, where the Dial finds it answered; then a
+/// Replaces naming no dialog (481).
+#[test]
+fn pjsip_pickup_replaces() {
+    run("pjsip_pickup_replaces", true);
+}
+
+/// The same pickup on chan_sip (`handle_invite_replaces`): the ringing
+/// leg is picked up (a Pickup event); a Replaces naming no call is
+/// refused 481 before any authentication.
+#[test]
+fn sip_pickup_replaces() {
+    run("sip_pickup_replaces", true);
+}
+
 /// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
 /// outcome, the first call's BYE deferred to the phone's.
 #[test]
@@ -3001,13 +3019,10 @@ fn agents_ack() {
 }
 
 /// A queue whose member reaches agent 1001 through AgentRequest, its
-/// status following the device Agent:1001. Ignored: the events without a
-/// channel (the queue's and the devices') and the member's Local leg
-/// match, but the originated caller's `;1` half differs (in the reference
-/// its caller id changes after its Hangup, a NewCallerid Asterism does
-/// not send); the streams after it are not compared yet.
+/// status following the device Agent:1001. The agent's connected line
+/// travels back to the queue caller on the answer, so the originated
+/// caller's `;1` shows a NewCallerid after its Hangup.
 #[test]
-#[ignore = "the queue caller's Local ;1 NewCallerid after its hangup is not built"]
 fn agents_queue() {
     agents_run("agents_queue");
 }

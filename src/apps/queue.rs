@@ -1154,6 +1154,12 @@ struct Ringing {
     interface: String,
     membername: String,
     ringing_seen: bool,
+    /// The leg had no caller id of its own (`dial_callerid_absent`): the
+    /// caller is not told the member's on answer.
+    callerid_absent: bool,
+    /// A connected line the leg sent while ringing all, kept for the
+    /// answer (`pending_connected_update`).
+    pending_connected: Option<crate::channels::party::Party>,
 }
 
 /// The members a caller may ring now (`can_ring_entry`), as candidates
@@ -1291,6 +1297,7 @@ async fn ring_next(
                     );
                 }
                 Ok((leg, start)) => {
+                    let callerid_absent = !leg.lock().caller.id.number.valid;
                     let number = interface
                         .split_once('/')
                         .map(|(_, n)| n)
@@ -1340,6 +1347,8 @@ async fn ring_next(
                         interface,
                         membername,
                         ringing_seen: false,
+                        callerid_absent,
+                        pending_connected: None,
                     });
                     placed = true;
                 }
@@ -1630,6 +1639,23 @@ async fn try_calling(
         while i < legs.len() {
             let leg = legs[i].chan.clone();
             caller.relay_causes_from(&leg);
+            let connected = leg.lock().pending_connected.take();
+            if let Some(id) = connected {
+                if ringall {
+                    ctx.verbose(
+                        3,
+                        crate::site!("app_queue.c", 5834, "wait_for_answer"),
+                        &format!(
+                            "{} connected line has changed. Saving it until answer for {}",
+                            leg.name, caller.name
+                        ),
+                    );
+                    legs[i].pending_connected = Some(id);
+                } else {
+                    legs[i].callerid_absent = true;
+                    crate::channels::bridge::apply_connected_line(&caller, id);
+                }
+            }
             if leg.state() == ChanState::Up && !leg.check_hangup() {
                 winner = Some(i);
                 break;
@@ -1728,6 +1754,16 @@ async fn try_calling(
         &format!("{} answered {}", peer.name, caller.name),
     );
     dial::dial_end(sys, &caller, &peer, "ANSWER");
+    // The caller learns who answered: the connected line the member sent,
+    // else the member's caller id when it had one of its own.
+    let answered_id = match winner.pending_connected.clone() {
+        Some(id) => Some(id),
+        None if !winner.callerid_absent => Some(peer.lock().caller.id.clone()),
+        None => None,
+    };
+    if let Some(id) = answered_id {
+        crate::channels::bridge::apply_connected_line(&caller, id);
+    }
     hang_up_all(ctx, qname, &mut legs, Some(26));
     set_member_ringing(sys, qname, &winner.interface, false);
     // The member's hangup from now on is a normal one; unlike Dial, the

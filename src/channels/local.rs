@@ -409,19 +409,32 @@ impl Driver for LocalDriver {
 
     /// `unreal_colp_redirect_indicate`: the other half's caller becomes
     /// this half's connected line, unannounced until that half next
-    /// publishes a change. While this half is still being called (its Dial's leg offered a
-    /// connected line), the update is also queued on the other half for
-    /// the Dial reading it there.
+    /// publishes a change. The update is also queued on the other half:
+    /// while this half is still being called, for the Dial reading it
+    /// there; once the other half is in a bridge, its bridge passes the
+    /// frame it reads on to the other members (`bridge_channel_handle_control`).
     fn connected_line(&self, chan: &Arc<Channel>) {
         if let Some(peer) = chan.peer() {
             let connected = chan.lock().connected.clone();
             let ringing = chan.state() != ChanState::Up;
-            let mut p = peer.lock();
-            if ringing {
-                p.pending_connected = Some(connected.id.clone());
+            {
+                let mut p = peer.lock();
+                if ringing {
+                    p.pending_connected = Some(connected.id.clone());
+                }
+                p.caller.id = connected.id.clone();
+                p.caller.ani = connected.ani;
             }
-            p.caller.id = connected.id;
-            p.caller.ani = connected.ani;
+            if ringing {
+                return;
+            }
+            if let Some(bridge) = peer.bridge() {
+                for other in bridge.members() {
+                    if !Arc::ptr_eq(&other, &peer) {
+                        crate::channels::bridge::apply_connected_line(&other, connected.id.clone());
+                    }
+                }
+            }
         }
     }
 

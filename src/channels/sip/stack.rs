@@ -52,6 +52,7 @@ mod pubsub;
 // Transfers by REFER.
 mod refer;
 mod refer_pjsip;
+mod replaces;
 mod subscribe;
 
 /// What channel drivers ask of the task.
@@ -807,6 +808,9 @@ struct Call {
     last_msg: String,
     on_hold: bool,
     user: String,
+    /// The callee's tag from a provisional response to our INVITE: the
+    /// early dialog a phone's INVITE with Replaces may name (a pickup).
+    early_remote_tag: Option<String>,
 }
 
 impl Call {
@@ -2870,6 +2874,14 @@ impl Task {
     }
 
     async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
+        // chan_sip looks for the call a Replaces names before anything else.
+        let replaces_target = match self.flavor {
+            Flavor::ChanSip => match self.chan_sip_replaces_target(id, &req) {
+                Ok(t) => t,
+                Err(()) => return,
+            },
+            Flavor::Pjsip => None,
+        };
         let Some(ep) = self.admit(id, &req, from) else {
             return;
         };
@@ -2965,7 +2977,8 @@ impl Task {
                 );
             (exists, pickup)
         };
-        if !exists {
+        // chan_sip takes a call replacing another wherever it was sent.
+        if !exists && replaces_target.is_none() {
             let logger = &self.sys.pbx.logger;
             match self.flavor {
                 Flavor::ChanSip => logger.notice(
@@ -3219,8 +3232,17 @@ impl Task {
                 last_msg: "Rx: INVITE".into(),
                 on_hold: false,
                 user,
+                early_remote_tag: None,
             },
         );
+        // A call replacing one of ours runs no dialplan either.
+        if let Some(target) = replaces_target {
+            self.chan_sip_invite_replaces(target, &chan);
+            return;
+        }
+        if self.flavor == Flavor::Pjsip && self.invite_with_replaces(key, &chan) {
+            return;
+        }
         if pickup {
             // A call to the pickup extension runs no dialplan: a group
             // pickup, then a hangup (chan_sip's pickup thread, pjsip's
@@ -3430,6 +3452,7 @@ impl Task {
                 last_msg: "Init: INVITE".into(),
                 on_hold: false,
                 user,
+                early_remote_tag: None,
             },
         );
     }
@@ -3464,6 +3487,11 @@ impl Task {
         match resp.status {
             100..=179 => {}
             180..=199 => {
+                if let Ok(to) = resp.headers.to()
+                    && let Some(tag) = to.tag()
+                {
+                    call.early_remote_tag = Some(tag.to_string());
+                }
                 if chan.state() != ChanState::Up {
                     chan.set_state(ChanState::Ringing);
                     // chan_sip also tells its peer's device, uncached.

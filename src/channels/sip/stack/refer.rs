@@ -134,7 +134,8 @@ fn strip_port(host: &str) -> &str {
     host
 }
 
-fn decode(s: &str) -> String {
+/// `ast_uri_decode`: `%XX` sequences become their bytes.
+pub(super) fn decode(s: &str) -> String {
     String::from_utf8_lossy(&crate::http::request::uri_decode(s.as_bytes())).into_owned()
 }
 
