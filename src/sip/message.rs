@@ -449,10 +449,15 @@ impl Request {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.print(Printer::Plain)
+    }
+
+    /// The request as `printer` writes it.
+    pub fn print(&self, printer: Printer) -> Vec<u8> {
         let mut out = Vec::with_capacity(256 + self.body.len() + 40 * self.headers.0.len());
         let start = format!("{} {} SIP/2.0\r\n", self.method, self.uri);
         out.extend_from_slice(&crate::core::raw::encode(&start));
-        write_headers_and_body(&mut out, &self.headers, &self.body);
+        write_headers_and_body(&mut out, &self.headers, &self.body, printer);
         out
     }
 }
@@ -497,18 +502,40 @@ impl Response {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.print(Printer::Plain)
+    }
+
+    /// The response as `printer` writes it.
+    pub fn print(&self, printer: Printer) -> Vec<u8> {
         let mut out = Vec::with_capacity(256 + self.body.len() + 40 * self.headers.0.len());
         let start = format!("SIP/2.0 {} {}\r\n", self.status, self.reason);
         out.extend_from_slice(&crate::core::raw::encode(&start));
-        write_headers_and_body(&mut out, &self.headers, &self.body);
+        write_headers_and_body(&mut out, &self.headers, &self.body, printer);
         out
     }
+}
+
+/// How a UA writes what SIP leaves to it. pjsip prints each header from
+/// what it parsed: From and To without the URI parts RFC 3261 (table 1)
+/// keeps out of them (port, transport, ttl, maddr, lr), and the
+/// Content-Length of a body right-aligned in five columns (`:  0` for
+/// none). Others write the headers as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Printer {
+    #[default]
+    Plain,
+    Pjsip,
 }
 
 /// Writes the headers, then the body. Content-Length always states the
 /// body actually sent (where the header was, or appended), since a stale
 /// value would desynchronise a stream peer.
-fn write_headers_and_body(out: &mut Vec<u8>, headers: &Headers, body: &[u8]) {
+fn write_headers_and_body(out: &mut Vec<u8>, headers: &Headers, body: &[u8], printer: Printer) {
+    let content_length = match (printer, body.len()) {
+        (Printer::Pjsip, 0) => "Content-Length:  0\r\n".to_string(),
+        (Printer::Pjsip, n) => format!("Content-Length: {n:>5}\r\n"),
+        (Printer::Plain, n) => format!("Content-Length: {n}\r\n"),
+    };
     let mut wrote_len = false;
     for h in &headers.0 {
         if h.name == "Content-Length" {
@@ -516,19 +543,89 @@ fn write_headers_and_body(out: &mut Vec<u8>, headers: &Headers, body: &[u8]) {
                 continue;
             }
             wrote_len = true;
-            out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+            out.extend_from_slice(content_length.as_bytes());
             continue;
         }
         out.extend_from_slice(h.name.as_bytes());
         out.extend_from_slice(b": ");
-        out.extend_from_slice(&crate::core::raw::encode(&h.value));
+        let from_to = h.name.eq_ignore_ascii_case("From") || h.name.eq_ignore_ascii_case("To");
+        if printer == Printer::Pjsip && from_to {
+            out.extend_from_slice(&crate::core::raw::encode(&pjsip_from_to(&h.value)));
+        } else {
+            out.extend_from_slice(&crate::core::raw::encode(&h.value));
+        }
         out.extend_from_slice(b"\r\n");
     }
     if !wrote_len {
-        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+        out.extend_from_slice(content_length.as_bytes());
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
+}
+
+/// A From or To value as pjsip prints it: a `sip:`/`sips:` URI without
+/// its port and without the parameters a From or To may not carry; any
+/// other value as it was.
+fn pjsip_from_to(value: &str) -> String {
+    // The URI: inside the angle brackets, or (an addr-spec) up to the
+    // header's first parameter.
+    let (start, end) = match (value.find('<'), value.find('>')) {
+        (Some(a), Some(b)) if a < b => (a + 1, b),
+        _ => {
+            let at = value.find(|c: char| !c.is_whitespace()).unwrap_or(0);
+            (at, value[at..].find(';').map_or(value.len(), |i| at + i))
+        }
+    };
+    let uri = &value[start..end];
+    let lower = uri.to_ascii_lowercase();
+    let Some(rest_at) = ["sip:", "sips:"]
+        .iter()
+        .find(|s| lower.starts_with(**s))
+        .map(|s| s.len())
+    else {
+        return value.to_string();
+    };
+    let rest = &uri[rest_at..];
+    // userinfo@hostport;params?headers
+    let (params_at, _) = rest
+        .char_indices()
+        .find(|&(_, c)| c == ';' || c == '?')
+        .unwrap_or((rest.len(), ' '));
+    let (userhost, tail) = rest.split_at(params_at);
+    let host_at = userhost.rfind('@').map_or(0, |i| i + 1);
+    let (user, hostport) = userhost.split_at(host_at);
+    let host = match hostport.strip_prefix('[') {
+        // An IPv6 reference: the port follows its closing bracket.
+        Some(v6) => match v6.find(']') {
+            Some(i) => &hostport[..i + 2],
+            None => hostport,
+        },
+        None => hostport.split(':').next().unwrap_or(hostport),
+    };
+    let (params, headers) = match tail.find('?') {
+        Some(i) => tail.split_at(i),
+        None => (tail, ""),
+    };
+    let kept: String = params
+        .split(';')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let name = p
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            !matches!(name.as_str(), "transport" | "ttl" | "maddr" | "lr")
+        })
+        .map(|p| format!(";{p}"))
+        .collect();
+    format!(
+        "{}{}{user}{host}{kept}{headers}{}",
+        &value[..start],
+        &uri[..rest_at],
+        &value[end..]
+    )
 }
 
 impl Message {
@@ -554,9 +651,14 @@ impl Message {
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.print(Printer::Plain)
+    }
+
+    /// The message as `printer` writes it.
+    pub fn print(&self, printer: Printer) -> Vec<u8> {
         match self {
-            Message::Request(r) => r.to_bytes(),
-            Message::Response(r) => r.to_bytes(),
+            Message::Request(r) => r.print(printer),
+            Message::Response(r) => r.print(printer),
         }
     }
 }

@@ -97,6 +97,8 @@ pub struct Config {
     /// `;rport=` moved to the end when the request asked for it) rather
     /// than as pjsip does (`rport=…;received=…` first).
     pub chan_sip_via: bool,
+    /// How the UA writes its messages (pjsip's From/To and Content-Length).
+    pub printer: crate::sip::message::Printer,
 }
 
 impl Default for Config {
@@ -112,6 +114,7 @@ impl Default for Config {
             answer_bad_requests: true,
             lax_cseq_method: false,
             chan_sip_via: false,
+            printer: crate::sip::message::Printer::Plain,
         }
     }
 }
@@ -464,7 +467,7 @@ impl Transactions {
     /// Sends a message outside any transaction: the ACK for a 2xx, or a
     /// stateless response.
     pub fn transmit(&mut self, to: SocketAddr, transport: Transport, message: &Message) {
-        self.send(to, transport, message.to_bytes());
+        self.send(to, transport, message.print(self.config.printer));
     }
 
     /// Starts a client transaction and sends `request` to `to`. The top
@@ -499,7 +502,7 @@ impl Transactions {
             method: request.method.clone(),
         };
         let invite = request.method == Method::Invite;
-        let wire = request.to_bytes();
+        let wire = request.print(self.config.printer);
         let (kind, state) = if invite {
             (Kind::InviteClient, State::Calling)
         } else {
@@ -543,7 +546,7 @@ impl Transactions {
             return Err(TxError::State);
         }
         let status = response.status;
-        tx.wire = response.to_bytes();
+        tx.wire = response.print(self.config.printer);
         tx.last_status = Some(status);
         if let Ok(to) = response.headers.to() {
             tx.to_tag = to.tag().map(str::to_string);
@@ -759,7 +762,8 @@ impl Transactions {
             }
             TimerKind::Trying => {
                 if tx.last_status.is_none() {
-                    let trying = local_response(&self.config, &tx.request, 100).to_bytes();
+                    let trying =
+                        local_response(&self.config, &tx.request, 100).print(self.config.printer);
                     let (peer, transport) = (tx.peer, tx.transport);
                     if let Some(tx) = self.txs.get_mut(&id) {
                         tx.wire = trying.clone();
@@ -1134,7 +1138,7 @@ impl Transactions {
                 if let Some(style) = self.config.style {
                     style(&mut ack, &tx.request);
                 }
-                let ack = ack.to_bytes();
+                let ack = ack.print(self.config.printer);
                 tx.ack = Some(ack.clone());
                 let (peer, transport) = (tx.peer, tx.transport);
                 self.disarm(id, &[TimerKind::A, TimerKind::B]);

@@ -349,6 +349,10 @@ impl SipStack {
             answer_bad_requests: flavor == Flavor::ChanSip,
             lax_cseq_method: flavor == Flavor::ChanSip,
             chan_sip_via: flavor == Flavor::ChanSip,
+            printer: match flavor {
+                Flavor::ChanSip => crate::sip::message::Printer::Plain,
+                Flavor::Pjsip => crate::sip::message::Printer::Pjsip,
+            },
         };
         let key = random_u64().to_le_bytes();
         let regs = make_clients(&sys, flavor, local, registrations.clone()).await;
@@ -1998,11 +2002,11 @@ impl Task {
         match req.method {
             Method::Invite => self.invite(id, req, from).await,
             Method::Register => self.register(id, req, from),
-            Method::Options => self.respond(id, &req, 200, Some(&self.flavor.new_tag())),
+            Method::Options => self.respond(id, &req, 200, Some(&self.flavor.response_tag(&req))),
             Method::Bye | Method::Cancel => {
-                self.respond(id, &req, 481, Some(&self.flavor.new_tag()))
+                self.respond(id, &req, 481, Some(&self.flavor.response_tag(&req)))
             }
-            _ => self.respond(id, &req, 501, Some(&self.flavor.new_tag())),
+            _ => self.respond(id, &req, 501, Some(&self.flavor.response_tag(&req))),
         }
     }
 
@@ -2303,7 +2307,7 @@ impl Task {
     ) -> Option<String> {
         let tag = tag
             .map(str::to_string)
-            .unwrap_or_else(|| self.flavor.new_tag());
+            .unwrap_or_else(|| self.flavor.response_tag(req));
         match refusal {
             Refusal::Status(s) => {
                 let r = self.flavor.response(req, s, Some(&tag), None);
@@ -2551,7 +2555,7 @@ impl Task {
         };
         match outcome {
             Ok(changes) => {
-                let tag = self.flavor.new_tag();
+                let tag = self.flavor.response_tag(&req);
                 let mut r = self.flavor.response(&req, 200, Some(&tag), None);
                 let now = Instant::now();
                 let contacts = changes

@@ -144,6 +144,22 @@ impl Flavor {
         }
     }
 
+    /// The To tag of a response outside any dialog (a REGISTER's, a
+    /// challenge, an OPTIONS'): chan_sip's fresh one; pjsip's endpoint
+    /// answers with the request's Via branch (`pjsip_endpt_create_response`).
+    pub fn response_tag(self, req: &Request) -> String {
+        match self {
+            Flavor::Pjsip => req
+                .headers
+                .top_via()
+                .ok()
+                .and_then(|v| v.params.get("branch").flatten().map(str::to_string))
+                .filter(|b| !b.is_empty())
+                .unwrap_or_else(|| self.new_tag()),
+            Flavor::ChanSip => self.new_tag(),
+        }
+    }
+
     /// A Call-ID for a dialog we start: chan_sip's 32 hex digits at our
     /// address, pjsip's UUID.
     pub fn new_call_id(self, host: impl std::fmt::Display) -> String {

@@ -466,3 +466,42 @@ fn fuzz_no_panic() {
         }
     }
 }
+
+#[test]
+fn pjsip_prints_from_and_to_without_the_parts_they_may_not_carry() {
+    assert_eq!(
+        pjsip_from_to("\"2001\" <sip:2001@127.0.0.1:35171>;tag=abc"),
+        "\"2001\" <sip:2001@127.0.0.1>;tag=abc"
+    );
+    assert_eq!(
+        pjsip_from_to("<sip:2002@[::1]:5060;transport=udp;user=phone;lr>"),
+        "<sip:2002@[::1];user=phone>"
+    );
+    assert_eq!(
+        pjsip_from_to("sip:alice@example.com:5080;tag=1"),
+        "sip:alice@example.com;tag=1"
+    );
+    // Not a SIP URI: left alone.
+    assert_eq!(
+        pjsip_from_to("<tel:+15551234>;tag=2"),
+        "<tel:+15551234>;tag=2"
+    );
+}
+
+#[test]
+fn pjsip_pads_a_bodys_content_length_and_spaces_an_empty_one() {
+    let mut r = Response::new(200, "OK");
+    r.headers.push("From", "<sip:a@h:5060>;tag=1");
+    r.headers.push("Content-Length", "0");
+    let text = String::from_utf8_lossy(&r.print(Printer::Pjsip)).into_owned();
+    assert!(text.contains("From: <sip:a@h>;tag=1\r\n"), "{text}");
+    assert!(text.contains("Content-Length:  0\r\n"), "{text}");
+    r.body = b"v=0\r\n".to_vec();
+    let text = String::from_utf8_lossy(&r.print(Printer::Pjsip)).into_owned();
+    assert!(text.contains("Content-Length:     5\r\n"), "{text}");
+    // Plain keeps both as they are.
+    let text = String::from_utf8_lossy(&r.to_bytes()).into_owned();
+    assert!(
+        text.contains("From: <sip:a@h:5060>;tag=1\r\n") && text.contains("Content-Length: 5\r\n")
+    );
+}
