@@ -268,7 +268,11 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         } else {
             arg(2)
         };
-        let Some(uprofile) = conf.user(uname).cloned() else {
+        let dyn_user = match built("user", &dynamic.user) {
+            Some(Dynamic::User(u)) if arg(2).is_empty() => Some(u),
+            _ => None,
+        };
+        let Some(uprofile) = dyn_user.or_else(|| conf.user(uname).cloned()) else {
             return failed(
                 ctx,
                 2749,

@@ -4,10 +4,13 @@
 //! reports each use as supported or not from the code itself.
 
 pub mod agent_pool;
+pub mod attendedtransfer;
 pub mod authenticate;
 pub mod background;
 pub mod blindtransfer;
 pub mod bridge;
+pub mod bridgeadd;
+pub mod bridgewait;
 pub mod builtins;
 pub mod cdr;
 pub mod chanisavail;
@@ -33,6 +36,7 @@ pub mod monitor;
 pub mod morsecode;
 pub mod options;
 pub mod originate;
+pub mod page;
 pub mod park;
 pub mod pickup;
 pub mod pjsiphangup;
@@ -177,6 +181,9 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(crate::agi::apps());
     all.extend(agent_pool::apps());
+    all.extend(attendedtransfer::apps());
+    all.extend(bridgeadd::apps());
+    all.extend(bridgewait::apps());
     all.extend(authenticate::apps());
     all.extend(background::apps());
     all.extend(blindtransfer::apps());
@@ -191,6 +198,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(chanisavail::apps());
     all.extend(channelredirect::apps());
     all.extend(originate::apps());
+    all.extend(page::apps());
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
     all.extend(db::apps());
