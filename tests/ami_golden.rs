@@ -1413,6 +1413,11 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_confbridge_menu", PromptMask::ConferenceMix),
     ("sip_confbridge_cli", PromptMask::ConferenceMix),
     ("sip_confbridge_moh", PromptMask::ConferenceMix),
+    // The paged phones join when SIPp answers (its own clock) and leave
+    // when the caller's Wait ends: 196 and 145 frames in both reference
+    // captures, 197 for 1000 in ours (the join a frame-period earlier
+    // against the mixing clock).
+    ("sip_page", PromptMask::ConferenceMix),
     ("sip_local_optimize", PromptMask::RelayedStream),
     // The callee relays the caller's pcap as in sip_local_optimize (its
     // report's SentRTP 39856 and 39928 in two captures of sip_chanspy).
