@@ -154,6 +154,11 @@ fn page<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
 /// A callee's call, run on its own task.
 struct Call {
     leg: Arc<std::sync::Mutex<Option<Arc<Channel>>>>,
+    /// The callee answered and runs ConfBridge (`is_running_app`).
+    in_app: Arc<std::sync::atomic::AtomicBool>,
+    /// Told when the page is over (`ast_dial_join`).
+    stop: Arc<tokio::sync::Notify>,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -265,10 +270,15 @@ async fn page_exec(ctx: &AppCtx, data: String) -> AppResult {
     // the conference) is ended, then waited for.
     for c in calls {
         let leg = crate::core::lock(&c.leg).clone();
-        if let Some(leg) = leg
-            && !leg.is_dead()
-        {
-            leg.softhangup(softhangup::EXPLICIT);
+        c.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        if c.in_app.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Some(leg) = leg
+                && !leg.is_dead()
+            {
+                leg.softhangup(softhangup::EXPLICIT);
+            }
+        } else {
+            c.stop.notify_one();
         }
         let _ = c.task.await;
     }
@@ -294,6 +304,12 @@ async fn call(
     let caller = ctx.chan.clone();
     let slot = Arc::new(std::sync::Mutex::new(None));
     let leg_slot = slot.clone();
+    let in_app = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = in_app.clone();
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let page_over = stopping.clone();
     let opts = opts.clone();
     let confid = confid.to_string();
     let dest = dest.to_string();
@@ -337,9 +353,25 @@ async fn call(
         } else {
             Duration::from_secs(u64::from(u32::MAX))
         };
-        let Ok(leg) = crate::pbx::originate::await_answer(&sys, leg, wait, false).await else {
-            return;
+        // Stopped unanswered, the call is ended with no dial status
+        // (`monitor_dial` leaves its loop; `ast_dial_hangup`).
+        let answer = crate::pbx::originate::await_answer(&sys, leg.clone(), wait, false);
+        let leg = tokio::select! {
+            answered = answer => match answered {
+                Ok(leg) => leg,
+                Err(_) => return,
+            },
+            _ = stopped.notified() => {
+                leg.softhangup(softhangup::EXPLICIT);
+                crate::pbx::run::hangup_channel(&sys, &leg);
+                return;
+            }
         };
+        running.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Answered as the page ended: nobody else will end it.
+        if page_over.load(std::sync::atomic::Ordering::SeqCst) {
+            leg.softhangup(softhangup::EXPLICIT);
+        }
         // `page_state_callback`, then the answer's application.
         write_profile(&sys, &leg, "bridge", &opts.bridge_profile());
         write_profile(&sys, &leg, "user", &opts.paged_profile());
@@ -352,7 +384,13 @@ async fn call(
         }
         crate::pbx::run::hangup_channel(&sys, &leg);
     });
-    Call { leg: slot, task }
+    Call {
+        leg: slot,
+        in_app,
+        stop,
+        stopping,
+        task,
+    }
 }
 
 #[cfg(test)]
