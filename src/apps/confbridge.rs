@@ -268,7 +268,11 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         } else {
             arg(2)
         };
-        let Some(uprofile) = conf.user(uname).cloned() else {
+        let dyn_user = match built("user", &dynamic.user) {
+            Some(Dynamic::User(u)) if arg(2).is_empty() => Some(u),
+            _ => None,
+        };
+        let Some(uprofile) = dyn_user.or_else(|| conf.user(uname).cloned()) else {
             return failed(
                 ctx,
                 2749,
@@ -330,6 +334,14 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
         confr.enter(&user);
         let outcome = stay(ctx, &confr, &user, &menu).await;
         confr.leave_bridge(&ctx.sys, &user);
+        // `channel_set_cause`: a channel leaves the bridge with a normal
+        // clearing unless it has a cause already.
+        {
+            let mut d = ctx.chan.lock();
+            if d.hangupcause == 0 {
+                d.hangupcause = crate::channels::causes::NORMAL_CLEARING;
+            }
+        }
         // Music playing on stays until the kicked prompt replaces it or the
         // member is gone (`leave_conference`).
         confr.hold_moh(&user);

@@ -404,13 +404,13 @@ fn opt_arg<'a>(options: &'a HashMap<char, Option<String>>, c: char) -> Option<&'
 
 /// `ast_replace_subargument_delimiter`: `^` separates an option's own
 /// arguments, since `,` separates Dial's.
-fn sub_delims(s: &str) -> String {
+pub(crate) fn sub_delims(s: &str) -> String {
     s.replace('^', ",")
 }
 
 /// app_stack's `expand_gosub_args`: a subroutine location completed with
 /// the channel's own context and extension where left out.
-fn expand_gosub_args(chan: &Channel, args: &str) -> String {
+pub(crate) fn expand_gosub_args(chan: &Channel, args: &str) -> String {
     let (context, exten) = {
         let d = chan.lock();
         (d.context.clone(), d.exten.clone())

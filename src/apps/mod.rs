@@ -4,10 +4,13 @@
 //! reports each use as supported or not from the code itself.
 
 pub mod agent_pool;
+pub mod attendedtransfer;
 pub mod authenticate;
 pub mod background;
 pub mod blindtransfer;
 pub mod bridge;
+pub mod bridgeadd;
+pub mod bridgewait;
 pub mod builtins;
 pub mod cdr;
 pub mod chanisavail;
@@ -33,6 +36,7 @@ pub mod monitor;
 pub mod morsecode;
 pub mod options;
 pub mod originate;
+pub mod page;
 pub mod park;
 pub mod pickup;
 pub mod pjsiphangup;
@@ -177,6 +181,9 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     let mut all = Vec::new();
     all.extend(crate::agi::apps());
     all.extend(agent_pool::apps());
+    all.extend(attendedtransfer::apps());
+    all.extend(bridgeadd::apps());
+    all.extend(bridgewait::apps());
     all.extend(authenticate::apps());
     all.extend(background::apps());
     all.extend(blindtransfer::apps());
@@ -191,6 +198,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(chanisavail::apps());
     all.extend(channelredirect::apps());
     all.extend(originate::apps());
+    all.extend(page::apps());
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
     all.extend(db::apps());
@@ -738,6 +746,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("ExtenSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("Page") {
+        ("Page", listed(3, 1, page::UNSUPPORTED_OPTIONS))
     } else {
         return Vec::new();
     };
@@ -867,6 +877,13 @@ mod tests {
         assert!(
             unsupported_uses("Originate", "Local/1@x,exten,c,s,1,30,ac(1)n(N)v(A=1)").is_empty()
         );
+        assert_eq!(
+            unsupported_uses("Page", "SIP/1000&SIP/1001,dqrA(beep),10"),
+            ["Page option 'r' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("Page", "SIP/1000,b(s^1)B(s^1)dqsinA(x),5").is_empty());
+        assert_eq!(support("Page"), Some(Support::Supported));
+        assert_eq!(support("BridgeWait"), Some(Support::Supported));
         assert_eq!(support("StopMixMonitor"), Some(Support::Supported));
         assert_eq!(support("VoiceMailMain"), Some(Support::Supported));
     }

@@ -165,6 +165,12 @@ pub struct Bridge {
     events: EventBus,
     /// Set once a transfer took the bridge apart, for whoever runs it.
     transfer: Mutex<Option<Transfer>>,
+    /// A holding bridge's announcer (`bridge_holding.c` keeps it as the
+    /// bridge's private data): while it is in, participants hear it
+    /// instead of their entertainment.
+    announcer: Mutex<Option<Arc<Channel>>>,
+    /// Taken down by [`Bridge::destroy_when_empty`] (once only).
+    emptied: AtomicBool,
     /// A member has DTMF hooks: native RTP would keep its digits from
     /// the core, so the bridge stays on `simple_bridge`.
     no_native: std::sync::atomic::AtomicBool,
@@ -289,6 +295,8 @@ impl Bridge {
             members: Mutex::new(Vec::new()),
             events: events.clone(),
             transfer: Mutex::new(None),
+            announcer: Mutex::new(None),
+            emptied: AtomicBool::new(false),
             no_native: AtomicBool::new(false),
             holding,
             created: std::time::Instant::now(),
@@ -778,6 +786,61 @@ impl Bridge {
             }
             m.wake();
         }
+    }
+
+    /// `ast_bridge_destroy` of a bridge whose members go back to what
+    /// they ran (BridgeWait's, when its last waiter is gone): each is
+    /// told to leave, none is hung up.
+    pub fn dissolve_to_dialplan(&self) {
+        self.dissolving.store(true, Ordering::Relaxed);
+        for m in self.members() {
+            m.wake();
+        }
+    }
+
+    /// Destroys the bridge once nobody is in it, once, whichever of its
+    /// last members gets here first (the last reference to a dissolved
+    /// bridge going).
+    pub fn destroy_when_empty(&self) {
+        if lock(&self.members).is_empty() && !self.emptied.swap(true, Ordering::SeqCst) {
+            self.destroy();
+        }
+    }
+
+    /// `chan` becomes the holding bridge's announcer; `false` when it
+    /// has one already. The participants are woken to stop their
+    /// entertainment.
+    pub fn set_announcer(&self, chan: &Arc<Channel>) -> bool {
+        {
+            let mut a = lock(&self.announcer);
+            if a.is_some() {
+                return false;
+            }
+            *a = Some(chan.clone());
+        }
+        for m in self.members() {
+            m.wake();
+        }
+        true
+    }
+
+    /// The announcer `chan` leaves; the participants are woken to take up
+    /// their entertainment again.
+    pub fn clear_announcer(&self, chan: &Channel) {
+        {
+            let mut a = lock(&self.announcer);
+            if !a.as_ref().is_some_and(|c| std::ptr::eq(c.as_ref(), chan)) {
+                return;
+            }
+            *a = None;
+        }
+        for m in self.members() {
+            m.wake();
+        }
+    }
+
+    pub fn has_announcer(&self) -> bool {
+        lock(&self.announcer).is_some()
     }
 
     pub fn is_dissolving(&self) -> bool {

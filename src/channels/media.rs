@@ -730,6 +730,14 @@ impl Channel {
         tokio::time::sleep(std::time::Duration::from_micros(u64::from(micros))).await;
     }
 
+    /// Whether digits queued on the channel (`ast_queue_frame`) are
+    /// waiting to be read, or one is being read, with no device digit
+    /// ahead of them.
+    pub fn queued_dtmf_pending(&self) -> bool {
+        let m = self.media();
+        m.digits.is_empty() && (!m.queued_dtmf.is_empty() || m.emulating.is_some())
+    }
+
     /// The oldest digit not yet read, as `reader` reads it.
     pub fn take_digit(&self, reader: DigitReader) -> Option<char> {
         let now = Instant::now();

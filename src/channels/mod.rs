@@ -746,6 +746,11 @@ impl Channel {
             if self.check_hangup() {
                 return Err(Interrupted::Hangup);
             }
+            // ast_safe_sleep reads the frames queued on the channel and
+            // drops DTMF (announced as read, DTMFEnd).
+            while self.queued_dtmf_pending()
+                && self.take_digit(media::DigitReader::Frames).is_some()
+            {}
             let now = Instant::now();
             if now >= until {
                 return Ok(());

@@ -472,6 +472,8 @@ pub struct System {
     pub pjsip_maintenance: crate::channels::sip::maintenance::Maintenance,
     /// AST_CONFIG()'s files as last loaded (func_config).
     pub ast_config: crate::funcs::config::Cache,
+    /// BridgeWait's named holding bridges (app_bridgewait).
+    pub wait_bridges: crate::apps::bridgewait::WaitBridges,
     this: Weak<System>,
 }
 
@@ -518,6 +520,7 @@ impl System {
             dialgroups: Default::default(),
             pjsip_maintenance: Default::default(),
             ast_config: Default::default(),
+            wait_bridges: Default::default(),
             this: this.clone(),
         }))
         .inspect(|sys| {

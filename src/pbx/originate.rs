@@ -192,7 +192,7 @@ pub async fn request(
 
 /// The call has been placed: DialBegin without a caller, and the verbose
 /// line.
-fn dial_begin(sys: &System, chan: &Arc<Channel>, data: &str) {
+pub(crate) fn dial_begin(sys: &System, chan: &Arc<Channel>, data: &str) {
     chan.emit(crate::core::events::EventKind::DialBegin {
         dialstring: data.to_string(),
     });
@@ -365,7 +365,7 @@ async fn originate_dial(
 
 /// Waits for a requested and called channel to answer (DialEnd ANSWER),
 /// or says why it did not (the channel then hung up).
-async fn await_answer(
+pub(crate) async fn await_answer(
     sys: &Arc<System>,
     chan: Arc<Channel>,
     timeout: Duration,

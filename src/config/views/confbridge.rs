@@ -409,7 +409,9 @@ fn parse_bridge(
         let name = v.name.to_ascii_lowercase();
         match name.as_str() {
             "type" => {}
-            "template" => match done.bridge(val) {
+            // An empty template is the default profile (`template_handler`
+            // looks the name up as ConfBridge does).
+            "template" => match done.bridge(if val.is_empty() { DEFAULT_BRIDGE } else { val }) {
                 Some(t) => {
                     p = BridgeProfile {
                         name: cat.name.clone(),
@@ -519,7 +521,7 @@ fn parse_user(
         let val = v.value.as_str();
         match v.name.to_ascii_lowercase().as_str() {
             "type" => {}
-            "template" => match done.user(val) {
+            "template" => match done.user(if val.is_empty() { DEFAULT_USER } else { val }) {
                 Some(t) => {
                     p = UserProfile {
                         name: cat.name.clone(),
@@ -773,7 +775,7 @@ impl ConfbridgeConf {
             })
             .collect();
         let name = match lines.first() {
-            Some((n, v)) if n.eq_ignore_ascii_case("template") => v.clone(),
+            Some((n, v)) if n.eq_ignore_ascii_case("template") && !v.is_empty() => v.clone(),
             _ => default.to_string(),
         };
         let cat = Category {
