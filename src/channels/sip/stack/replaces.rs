@@ -97,16 +97,16 @@ impl Task {
             self.refuse_replaces(key, chan, 481);
             return true;
         };
-        if target.bridge().is_some() {
-            // A dialog past its answer, named without early-only: the new
-            // call would be swapped into the bridge in its place.
+        // Claimed as a pickup claims it, so no Pickup takes it meanwhile.
+        let refused = unsupported_target(&target).or_else(|| {
+            (!crate::channels::pickup::claim(&target))
+                .then(|| format!("'{}' is being picked up already", target.name))
+        });
+        if let Some(why) = refused {
             self.sys.pbx.logger.warning(
                 crate::site!("res_pjsip_refer.c", 1850, "refer_incoming_invite_request"),
                 None,
-                &format!(
-                    "INVITE with Replaces of the bridged channel '{}' is not supported by Asterism",
-                    target.name
-                ),
+                &why,
             );
             self.refuse_replaces(key, chan, 503);
             return true;
@@ -212,23 +212,20 @@ impl Task {
         };
         chan.set_state(ChanState::Ring);
         chan.answer();
-        if target.bridge().is_some() {
+        let refused = unsupported_target(&target).or_else(|| {
+            let picked_up = crate::channels::pickup::claim(&target)
+                && crate::channels::pickup::do_pickup(&self.sys, chan, &target).is_ok();
+            (!picked_up)
+                .then(|| format!("Pickup of '{}' by INVITE with Replaces failed", target.name))
+        });
+        if let Some(why) = refused {
             self.sys.pbx.logger.warning(
                 crate::site!("chan_sip.c", 26050, "handle_invite_replaces"),
                 None,
-                &format!(
-                    "INVITE with Replaces of the bridged channel '{}' is not supported by Asterism",
-                    target.name
-                ),
+                &why,
             );
             crate::pbx::run::hangup_channel(&self.sys, chan);
             return;
-        }
-        let picked_up = crate::channels::pickup::claim(&target)
-            && crate::channels::pickup::do_pickup(&self.sys, chan, &target).is_ok();
-        if !picked_up {
-            crate::channels::masquerade(&target, chan);
-            self.sys.pbx.channels.locks.moved(&target, chan);
         }
         // The reference's call, now the Dial's answered leg, ends with a
         // normal clearing (its later BYE asks for a hangup with cause 16),
@@ -302,6 +299,26 @@ impl Task {
         }
         crate::pbx::run::hangup_channel(&self.sys, chan);
     }
+}
+
+/// Why the call a Replaces names cannot be taken over here, if it cannot:
+/// only a ringing leg of Dial is moved into (the one holder that follows
+/// a masquerade, as for a pickup); a bridged call would be swapped into
+/// its bridge, which is not built.
+fn unsupported_target(target: &Channel) -> Option<String> {
+    if target.bridge().is_some() {
+        return Some(format!(
+            "INVITE with Replaces of the bridged channel '{}' is not supported by Asterism",
+            target.name
+        ));
+    }
+    if !crate::channels::pickup::can_pickup(target) {
+        return Some(format!(
+            "INVITE with Replaces of '{}', which is not a ringing leg of Dial, is not supported by Asterism",
+            target.name
+        ));
+    }
+    None
 }
 
 #[cfg(test)]
