@@ -3820,3 +3820,73 @@ fn pjsip_register() {
 fn pjsip_hangup() {
     run("pjsip_hangup", true);
 }
+
+/// An app_followme scenario (compat-configs/ami-followme): the AMI
+/// transcript, then the prompts and steps in the messages log
+/// (`<name>.messages.log`). The numbers' own dialplans run on threads of
+/// their own, so only the caller's lines are compared in order.
+fn followme_run(name: &str) {
+    let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
+    let want = normalise(&connections(&reference));
+    let golden_log = golden_dir().join(format!("{name}.messages.log"));
+    let want_log = followme_log_lines(&std::fs::read_to_string(&golden_log).expect("golden log"));
+    assert!(
+        !want_log.is_empty(),
+        "{name}: the reference logged the call"
+    );
+    if let Some(dir) = std::env::var_os("AMI_GOLDEN_REPLAY") {
+        let dir = Path::new(&dir);
+        let other = std::fs::read(dir.join(format!("{name}.rx"))).expect("replay");
+        compare_calls(name, &want, &normalise(&connections(&other)));
+        let got =
+            std::fs::read_to_string(dir.join(format!("{name}.messages.log"))).unwrap_or_default();
+        assert_eq!(
+            want_log,
+            followme_log_lines(&got),
+            "{name}: the call's log lines"
+        );
+        return;
+    }
+    let played = play_scenario(&golden_dir(), name);
+    compare_calls(name, &want, &normalise(&connections(&played.ours)));
+    drop(played.daemon);
+    let ours = std::fs::read_to_string(played.tmp.path().join("etc/var/log/messages"))
+        .expect("our messages log");
+    assert_eq!(
+        want_log,
+        followme_log_lines(&ours),
+        "{name}: the call's log lines"
+    );
+}
+
+/// [`call_log_lines`] for FollowMe: app_followme's own lines with the
+/// prompts and music, and the dialplan lines but those of the numbers
+/// (context `fmdest`), which race the caller's thread.
+fn followme_log_lines(text: &str) -> Vec<String> {
+    let line = regex::Regex::new(r"^\[[^\]]*\] (\w+)\[\d+\]\[C-[0-9a-f]+\] ([\w./]+\.c): (.*)$")
+        .expect("re");
+    text.lines()
+        .filter_map(|l| line.captures(l))
+        .filter(|c| {
+            matches!(&c[2], "app_followme.c" | "file.c" | "res_musiconhold.c")
+                || (&c[2] == "pbx.c" && c[3].starts_with("Executing") && !c[3].contains("@fmdest:"))
+        })
+        .map(|c| format!("{} {}: {}", &c[1], &c[2], c[3].trim_end()))
+        .collect()
+}
+
+/// FollowMe's first number rings out its step; the second answers,
+/// hears the prompts and takes the call with 1; the bridge ends when it
+/// hangs up. Captured twice.
+#[test]
+fn followme_accept() {
+    followme_run("followme_accept");
+}
+
+/// FollowMe(fm2,nd): the first number declines with 2, the second rings
+/// out; the sorry prompt, and the dialplan goes on. Then an unknown
+/// profile. Captured twice.
+#[test]
+fn followme_sorry() {
+    followme_run("followme_sorry");
+}

@@ -23,6 +23,7 @@ pub mod disa;
 pub mod dumpchan;
 pub mod echo;
 pub mod exec;
+pub mod followme;
 pub mod r#if;
 pub mod r#macro;
 pub mod mf;
@@ -200,6 +201,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(directory::apps());
     all.extend(disa::apps());
     all.extend(echo::apps());
+    all.extend(followme::apps());
     all.extend(playback::apps());
     all.extend(playtones::apps());
     all.extend(queue::apps());
@@ -248,6 +250,7 @@ pub fn available(sys: &System, app: &App) -> bool {
     match app.name {
         "PJSIPHangup" => crate::core::modules::running(sys, "chan_pjsip"),
         "AgentLogin" | "AgentRequest" => crate::core::modules::running(sys, "app_agent_pool"),
+        "FollowMe" => crate::core::modules::running(sys, "app_followme"),
         "ConfBridge" | "ConfKick" => {
             let loaded = sys.loaded();
             loaded.confbridge.running(&loaded.modules)
@@ -736,6 +739,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("ChanSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("ExtenSpy") {
         ("ExtenSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("FollowMe") {
+        ("FollowMe", listed(2, 1, followme::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
     } else {
