@@ -57,7 +57,6 @@ struct Callee {
     /// The digits pressed (`yn`, MAX_YN_STRING - 1 kept).
     digits: String,
     answered: bool,
-    ringing_seen: bool,
 }
 
 /// What one FollowMe runs with (`struct fm_args`).
@@ -125,7 +124,7 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
         chan.indicate(Indication::Ringing);
     } else {
         if chan.state() != ChanState::Up {
-            chan.answer();
+            let _ = super::builtins::answer_and_wait(ctx).await;
         }
         if opt('s') {
             let _ = playback::stream_file(ctx, &profile.status_prompt, "").await;
@@ -147,7 +146,7 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
     };
     let Some(winner) = run.findmeexec().await else {
         if no_answer {
-            chan.answer();
+            let _ = super::builtins::answer_and_wait(ctx).await;
         } else {
             super::moh::moh_stop(ctx);
         }
@@ -164,7 +163,7 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
         let _ = playback::stream_file(&callee, &run.profile.connecting_prompt, "").await;
     }
     if no_answer {
-        chan.answer();
+        let _ = super::builtins::answer_and_wait(ctx).await;
     } else {
         super::moh::moh_stop(ctx);
     }
@@ -293,7 +292,6 @@ impl Run_<'_> {
                 waiting_since: None,
                 digits: String::new(),
                 answered: false,
-                ringing_seen: false,
             })
             .collect()
     }
@@ -471,37 +469,54 @@ impl Run_<'_> {
                 return None;
             }
             if caller.check_hangup() {
+                // Reading a hung-up channel ends its generator first
+                // (the music), then gives no frame.
+                super::moh::moh_stop(self.ctx);
                 self.verbose(
-                    798,
-                    "wait_for_winner",
-                    &format!("{} received a hangup frame.", caller.name),
-                );
-                self.verbose(
-                    803,
+                    1007,
                     "wait_for_winner",
                     "The calling channel hungup. Need to drop everyone.",
                 );
-                for c in callees.iter() {
-                    if let Some(chan) = &c.chan {
-                        dial::dial_end(&sys, &caller, chan, "CANCEL");
-                    }
-                }
                 return None;
             }
             for i in 0..callees.len() {
                 let Some(chan) = callees[i].chan.clone() else {
                     continue;
                 };
-                if !callees[i].ringing_seen && chan.state() == ChanState::Ringing {
-                    callees[i].ringing_seen = true;
-                    self.verbose(864, "wait_for_winner", &format!("{} is ringing", chan.name));
-                    dial::publish_dial(
-                        &sys,
-                        &caller,
-                        &chan,
-                        "DialState",
-                        "DialStatus: RINGING\r\n".into(),
-                    );
+                // The number's progress, as its channel indicates it.
+                let indication = chan.lock().pending_indication.take();
+                let report = |line: u32, what: &str, status: Option<&str>| {
+                    self.verbose(line, "wait_for_winner", &format!("{} {what}", chan.name));
+                    if let Some(status) = status {
+                        dial::publish_dial(
+                            &sys,
+                            &caller,
+                            &chan,
+                            "DialState",
+                            format!("DialStatus: {status}\r\n"),
+                        );
+                    }
+                };
+                match indication {
+                    Some(Indication::Ringing) => report(864, "is ringing", Some("RINGING")),
+                    Some(Indication::Progress) => {
+                        report(868, "is making progress", Some("PROGRESS"))
+                    }
+                    Some(Indication::Proceeding) => {
+                        report(878, "is proceeding", Some("PROCEEDING"))
+                    }
+                    Some(busy @ (Indication::Busy | Indication::Congestion)) => {
+                        let (line, what, status) = if busy == Indication::Busy {
+                            (848, "is busy", "BUSY")
+                        } else {
+                            (856, "is circuit-busy", "CONGESTION")
+                        };
+                        report(line, what, None);
+                        dial::dial_end(&sys, &caller, &chan, status);
+                        self.clear(&mut callees[i]);
+                        continue;
+                    }
+                    None => {}
                 }
                 if chan.check_hangup() {
                     self.verbose(
