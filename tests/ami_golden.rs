@@ -3938,3 +3938,11 @@ fn followme_sorry() {
 fn followme_options() {
     followme_run("followme_options");
 }
+
+/// StoreDTMF on a Local pair: received digits stored up to a limit (the
+/// limit removes the store), without one, and its errors and warnings.
+/// Captured twice.
+#[test]
+fn local_storedtmf() {
+    run("local_storedtmf", true);
+}

@@ -20,6 +20,7 @@ pub mod db;
 pub mod dial;
 pub mod directory;
 pub mod disa;
+pub mod dtmfstore;
 pub mod dumpchan;
 pub mod echo;
 pub mod exec;
@@ -200,6 +201,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(dial::apps());
     all.extend(directory::apps());
     all.extend(disa::apps());
+    all.extend(dtmfstore::apps());
     all.extend(echo::apps());
     all.extend(followme::apps());
     all.extend(playback::apps());
