@@ -3946,3 +3946,11 @@ fn followme_options() {
 fn local_storedtmf() {
     run("local_storedtmf", true);
 }
+
+/// Transfer on a Local channel (whose driver has no transfer): a missing
+/// argument, another technology, a prefix of the channel's type, none.
+/// Captured twice.
+#[test]
+fn local_transfer() {
+    run("local_transfer", true);
+}

@@ -56,6 +56,7 @@ pub mod softhangup;
 pub mod stack;
 pub mod system;
 pub mod touch;
+pub mod transfer;
 pub mod userevent;
 pub mod verbose;
 pub mod voicemail;
@@ -229,6 +230,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(pickup::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
+    all.extend(transfer::apps());
     all.extend(userevent::apps());
     all.extend(verbose::apps());
     all.extend(voicemail::apps());
@@ -720,6 +722,9 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             })
             .unwrap_or_default()
     };
+    if app.eq_ignore_ascii_case("Transfer") {
+        return transfer::unsupported_uses(data);
+    }
     if app.eq_ignore_ascii_case("DumpChan") {
         return vec![dumpchan::UNTRACKED.to_string()];
     }
