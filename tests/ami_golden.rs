@@ -1137,6 +1137,8 @@ fn refer_reconfigure_race(
 /// (the first of its four changes NOT_INUSE in one capture, INUSE in
 /// another). agents_local: the same for `Local/84@agents` as its `;2`
 /// answers in AgentLogin (NOT_INUSE first in one of three captures).
+/// followme_options: `Local/401@fmdest`, whose `;2` runs Busy() as
+/// FollowMe hangs `;1` up (INUSE first in one of three captures).
 fn busy_device_race(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
@@ -1145,6 +1147,7 @@ fn busy_device_race(
         "callfile_fail" => "Local/602@internal",
         "chanutils_local" => "Local/120@cu",
         "agents_local" => "Local/84@agents",
+        "followme_options" => "Local/401@fmdest",
         _ => return conns,
     };
     for m in conns.iter_mut().flatten() {
@@ -3827,7 +3830,9 @@ fn pjsip_hangup() {
 /// their own, so only the caller's lines are compared in order.
 fn followme_run(name: &str) {
     let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
-    let normalise = |bytes: &[u8]| followme_dial_race(name, normalise(&connections(bytes)));
+    let normalise = |bytes: &[u8]| {
+        followme_dial_race(name, busy_device_race(name, normalise(&connections(bytes))))
+    };
     let want = normalise(&reference);
     let golden_log = golden_dir().join(format!("{name}.messages.log"));
     let want_log = followme_log_lines(&std::fs::read_to_string(&golden_log).expect("golden log"));
@@ -3953,4 +3958,12 @@ fn local_storedtmf() {
 #[test]
 fn local_transfer() {
     run("local_transfer", true);
+}
+
+/// FollowMe from a SIP phone to a SIP phone dialled by its number's
+/// dialplan (`l`: the Local pair stays), taken without a prompt.
+/// Captured twice.
+#[test]
+fn sip_followme() {
+    followme_run("sip_followme");
 }

@@ -11,6 +11,7 @@ use super::dial::{self, Connected, Durations};
 use super::playback::{self, Streamed};
 use super::{App, AppCtx, AppExit, AppFuture, AppResult, Run, split_args};
 use crate::channels::media::DigitReader;
+use crate::channels::party::Party;
 use crate::channels::{ChanState, Channel, Indication, causes};
 use crate::config::views::followme::{Number, Profile};
 
@@ -57,11 +58,16 @@ struct Callee {
     /// The digits pressed (`yn`, MAX_YN_STRING - 1 kept).
     digits: String,
     answered: bool,
+    /// The connected line the number's channel offered, passed to the
+    /// caller if it wins (`findme_user.connected`).
+    connected: Option<Party>,
 }
 
 /// What one FollowMe runs with (`struct fm_args`).
 struct Run_<'a> {
     ctx: &'a AppCtx,
+    /// `I`: connected line updates from the numbers are ignored.
+    ignore_connected: bool,
     profile: Profile,
     digit_timeout: Duration,
     /// `l`: the Local pairs never optimise themselves away.
@@ -141,10 +147,11 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
         ctx,
         digit_timeout: Duration::from_millis(u64::try_from(conf.featuredigittimeout).unwrap_or(0)),
         no_optimize: opt('l'),
+        ignore_connected: opt('I'),
         predial_callee,
         profile,
     };
-    let Some(winner) = run.findmeexec().await else {
+    let Some((winner, connected)) = run.findmeexec().await else {
         if no_answer {
             let _ = super::builtins::answer_and_wait(ctx).await;
         } else {
@@ -161,6 +168,10 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
             chan: winner.clone(),
         };
         let _ = playback::stream_file(&callee, &run.profile.connecting_prompt, "").await;
+    }
+    // The winner's connected line, if it offered one, goes to the caller.
+    if let Some(id) = connected {
+        crate::channels::bridge::apply_connected_line(chan, id);
     }
     if no_answer {
         let _ = super::builtins::answer_and_wait(ctx).await;
@@ -192,7 +203,7 @@ impl Run_<'_> {
     }
 
     /// `findmeexec`: the steps in order until a callee takes the call.
-    async fn findmeexec(&mut self) -> Option<Arc<Channel>> {
+    async fn findmeexec(&mut self) -> Option<(Arc<Channel>, Option<Party>)> {
         let numbers = self.profile.numbers.clone();
         let mut callees: Vec<Callee> = Vec::new();
         let mut winner = None;
@@ -222,14 +233,17 @@ impl Run_<'_> {
             }
             callees.retain(|c| c.chan.is_some());
         }
+        let mut connected = None;
         for c in &mut callees {
-            if let Some(chan) = c.chan.take()
-                && winner.as_ref().is_none_or(|w| !Arc::ptr_eq(w, &chan))
-            {
-                crate::pbx::run::hangup_channel(self.sys(), &chan);
+            if let Some(chan) = c.chan.take() {
+                if winner.as_ref().is_some_and(|w| Arc::ptr_eq(w, &chan)) {
+                    connected = c.connected.take();
+                } else {
+                    crate::pbx::run::hangup_channel(self.sys(), &chan);
+                }
             }
         }
-        winner
+        winner.map(|w| (w, connected))
     }
 
     /// The step's Local channels, one per `&`-separated number whose
@@ -292,6 +306,7 @@ impl Run_<'_> {
                 waiting_since: None,
                 digits: String::new(),
                 answered: false,
+                connected: None,
             })
             .collect()
     }
@@ -556,6 +571,26 @@ impl Run_<'_> {
                     self.prompt_name(c, 837);
                     continue;
                 }
+                let offered = chan.lock().pending_connected.take();
+                if let Some(id) = offered {
+                    if self.ignore_connected {
+                        self.verbose(
+                            921,
+                            "wait_for_winner",
+                            &format!("Connected line update from {} prevented.", chan.name),
+                        );
+                    } else {
+                        self.verbose(
+                            941,
+                            "wait_for_winner",
+                            &format!(
+                                "{} connected line has changed. Saving it until answer.",
+                                chan.name
+                            ),
+                        );
+                        callees[i].connected = Some(id);
+                    }
+                }
                 // Digits are read whatever the state; only a callee
                 // hearing (or past) the options acts on them.
                 while let Some(d) = chan.take_digit(DigitReader::EndsOnly) {
@@ -580,7 +615,28 @@ impl Run_<'_> {
                     }
                 }
             }
-            let _ = tokio::time::timeout(dial::POLL, caller.wake_handle().notified()).await;
+            // ast_waitfor_n on the caller and every number: woken by
+            // whichever has news, at the latest after a poll's time.
+            let mut watched = vec![caller.clone()];
+            watched.extend(callees.iter().filter_map(|c| c.chan.clone()));
+            let _ = tokio::time::timeout(dial::POLL, any_woken(&watched)).await;
         }
     }
+}
+
+/// Waits until one of `chans` is woken.
+async fn any_woken(chans: &[Arc<Channel>]) {
+    let mut waits: Vec<_> = chans
+        .iter()
+        .map(|c| Box::pin(c.wake_handle().notified()))
+        .collect();
+    std::future::poll_fn(|cx| {
+        for w in waits.iter_mut() {
+            if w.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(());
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }

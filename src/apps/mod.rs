@@ -807,6 +807,15 @@ mod tests {
     }
 
     #[test]
+    fn followme_recording_the_name_is_named() {
+        assert_eq!(
+            unsupported_uses("FollowMe", "fm1,an"),
+            ["FollowMe option 'a' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("FollowMe", "fm1,B(x^s^1)b(y^s^1)dIlNns").is_empty());
+    }
+
+    #[test]
     fn dumpchan_uses_note_what_is_untracked() {
         assert_eq!(unsupported_uses("dumpchan", "3"), [dumpchan::UNTRACKED]);
     }
