@@ -1198,6 +1198,8 @@ fn refer_reconfigure_race(
 /// (the first of its four changes NOT_INUSE in one capture, INUSE in
 /// another). agents_local: the same for `Local/84@agents` as its `;2`
 /// answers in AgentLogin (NOT_INUSE first in one of three captures).
+/// followme_options: `Local/401@fmdest`, whose `;2` runs Busy() as
+/// FollowMe hangs `;1` up (INUSE first in one of three captures).
 fn busy_device_race(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
@@ -1206,6 +1208,7 @@ fn busy_device_race(
         "callfile_fail" => "Local/602@internal",
         "chanutils_local" => "Local/120@cu",
         "agents_local" => "Local/84@agents",
+        "followme_options" => "Local/401@fmdest",
         _ => return conns,
     };
     for m in conns.iter_mut().flatten() {
@@ -3954,4 +3957,148 @@ fn pjsip_register() {
 #[test]
 fn pjsip_hangup() {
     run("pjsip_hangup", true);
+}
+
+/// An app_followme scenario (compat-configs/ami-followme): the AMI
+/// transcript, then the prompts and steps in the messages log
+/// (`<name>.messages.log`). The numbers' own dialplans run on threads of
+/// their own, so only the caller's lines are compared in order.
+fn followme_run(name: &str) {
+    let reference = std::fs::read(golden_dir().join(format!("{name}.rx"))).expect("golden");
+    let normalise = |bytes: &[u8]| {
+        followme_dial_race(name, busy_device_race(name, normalise(&connections(bytes))))
+    };
+    let want = normalise(&reference);
+    let golden_log = golden_dir().join(format!("{name}.messages.log"));
+    let want_log = followme_log_lines(&std::fs::read_to_string(&golden_log).expect("golden log"));
+    assert!(
+        !want_log.is_empty(),
+        "{name}: the reference logged the call"
+    );
+    if let Some(dir) = std::env::var_os("AMI_GOLDEN_REPLAY") {
+        let dir = Path::new(&dir);
+        let other = std::fs::read(dir.join(format!("{name}.rx"))).expect("replay");
+        compare_calls(name, &want, &normalise(&other));
+        let got =
+            std::fs::read_to_string(dir.join(format!("{name}.messages.log"))).unwrap_or_default();
+        assert_eq!(
+            want_log,
+            followme_log_lines(&got),
+            "{name}: the call's log lines"
+        );
+        return;
+    }
+    let played = play_scenario(&golden_dir(), name);
+    compare_calls(name, &want, &normalise(&played.ours));
+    drop(played.daemon);
+    let ours = std::fs::read_to_string(played.tmp.path().join("etc/var/log/messages"))
+        .expect("our messages log");
+    assert_eq!(
+        want_log,
+        followme_log_lines(&ours),
+        "{name}: the call's log lines"
+    );
+}
+
+/// followme_options calls three numbers at once: FollowMe reports each
+/// (DialState, DialEnd) as it reads that number's channel, whose
+/// dialplan runs on its own thread, so two captures ordered `401 is
+/// busy` and `403 is ringing` both ways. Each number's DialState and
+/// DialEnd are a stream of their own there.
+fn followme_dial_race(
+    name: &str,
+    mut conns: Vec<Vec<Vec<(String, String)>>>,
+) -> Vec<Vec<Vec<(String, String)>>> {
+    if name != "followme_options" {
+        return conns;
+    }
+    for m in conns.iter_mut().flatten() {
+        let dial = ["DialState", "DialEnd"].contains(&header_value(m, "Event").as_str());
+        let dest = header_value(m, "DestChannel");
+        if dial && dest.contains("@fmdest-") {
+            m.push(("Stream".into(), format!("dial {dest}")));
+        }
+    }
+    conns
+}
+
+/// [`call_log_lines`] for FollowMe: app_followme's own lines with the
+/// prompts and music, and the dialplan lines but those of the numbers
+/// (context `fmdest`), which race the caller's thread. What FollowMe says
+/// about a number (ringing, busy, its prompts) follows that number's
+/// channel, whose dialplan runs apart: the lines naming a number's
+/// channel are one stream per channel, the rest the caller's, each in
+/// order (as the AMI events are compared per channel).
+fn followme_log_lines(text: &str) -> Vec<(String, Vec<String>)> {
+    let line = regex::Regex::new(r"^\[[^\]]*\] (\w+)\[\d+\]\[C-[0-9a-f]+\] ([\w./]+\.c): (.*)$")
+        .expect("re");
+    let callee = regex::Regex::new(r"Local/\w+@fmdest-[0-9a-f]{8};1").expect("re");
+    let mut streams: Vec<(String, Vec<String>)> = Vec::new();
+    for c in text.lines().filter_map(|l| line.captures(l)) {
+        let keep = matches!(&c[2], "app_followme.c" | "file.c" | "res_musiconhold.c")
+            || (&c[2] == "pbx.c" && c[3].starts_with("Executing") && !c[3].contains("@fmdest:"));
+        if !keep {
+            continue;
+        }
+        let key = callee
+            .find(&c[3])
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default();
+        let text = format!("{} {}: {}", &c[1], &c[2], c[3].trim_end());
+        match streams.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, lines)) => lines.push(text),
+            None => streams.push((key, vec![text])),
+        }
+    }
+    streams.sort_by(|a, b| a.0.cmp(&b.0));
+    streams
+}
+
+/// FollowMe's first number rings out its step; the second answers,
+/// hears the prompts and takes the call with 1; the bridge ends when it
+/// hangs up. Captured twice.
+#[test]
+fn followme_accept() {
+    followme_run("followme_accept");
+}
+
+/// FollowMe(fm2,nd): the first number declines with 2, the second rings
+/// out; the sorry prompt, and the dialplan goes on. Then an unknown
+/// profile. Captured twice.
+#[test]
+fn followme_sorry() {
+    followme_run("followme_sorry");
+}
+
+/// FollowMe(fm3,sN): three numbers at once (busy, ringing, answered
+/// without a prompt), the connecting prompt, the caller answered last;
+/// FollowMe(fm4,d): the callee prompted again after featuredigittimeout,
+/// the caller hung up meanwhile. Captured twice.
+#[test]
+fn followme_options() {
+    followme_run("followme_options");
+}
+
+/// StoreDTMF on a Local pair: received digits stored up to a limit (the
+/// limit removes the store), without one, and its errors and warnings.
+/// Captured twice.
+#[test]
+fn local_storedtmf() {
+    run("local_storedtmf", true);
+}
+
+/// Transfer on a Local channel (whose driver has no transfer): a missing
+/// argument, another technology, a prefix of the channel's type, none.
+/// Captured twice.
+#[test]
+fn local_transfer() {
+    run("local_transfer", true);
+}
+
+/// FollowMe from a SIP phone to a SIP phone dialled by its number's
+/// dialplan (`l`: the Local pair stays), taken without a prompt.
+/// Captured twice.
+#[test]
+fn sip_followme() {
+    followme_run("sip_followme");
 }

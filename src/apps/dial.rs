@@ -1195,6 +1195,7 @@ pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> Ap
         Some("DIALSTATUS"),
         None,
         after,
+        Durations::WithMs,
     )
     .await;
     match connected {
@@ -1326,6 +1327,15 @@ async fn wait_played(c: &AppCtx, generation: Option<u64>) {
 /// whether the caller hung up first, and the peer.
 pub(crate) type OnEnd<'a> = &'a (dyn Fn(bool, &Arc<Channel>) + Sync);
 
+/// How the bridge's end reports the call's length: app_dial and
+/// app_queue set ANSWEREDTIME and DIALEDTIME with their `_MS`
+/// companions; app_followme's end_bridge_callback whole seconds only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durations {
+    WithMs,
+    Seconds,
+}
+
 /// How a bridged call of Dial or Queue ended.
 pub(crate) enum Connected {
     /// A transfer or parking decided what the caller does next.
@@ -1345,16 +1355,21 @@ pub(crate) async fn connect(
     status_var: Option<&str>,
     on_end: Option<OnEnd<'_>>,
     after: Option<PeerAfter>,
+    durations: Durations,
 ) -> Connected {
     let sys = &ctx.sys;
     let caller = ctx.chan.clone();
+    let set_time = |ctx: &AppCtx, name: &str, d: Duration| match durations {
+        Durations::WithMs => set_duration(ctx, name, d),
+        Durations::Seconds => ctx.set_var(name, Some(&d.as_secs().to_string())),
+    };
     let set_answered = |ctx: &AppCtx, caller: &Channel| {
-        set_duration(
+        set_time(
             ctx,
             "ANSWEREDTIME",
             caller.up_time().unwrap_or(Duration::ZERO),
         );
-        set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
+        set_time(ctx, "DIALEDTIME", caller.created_at.elapsed());
         if let Some(v) = status_var {
             ctx.set_var(v, Some("ANSWER"));
         }
@@ -1432,12 +1447,12 @@ pub(crate) async fn connect(
     bridge.leave(first);
     bridge.leave(second);
     bridge.destroy();
-    set_duration(
+    set_time(
         ctx,
         "ANSWEREDTIME",
         caller.up_time().unwrap_or(Duration::ZERO),
     );
-    set_duration(ctx, "DIALEDTIME", caller.created_at.elapsed());
+    set_time(ctx, "DIALEDTIME", caller.created_at.elapsed());
     if !caller_gone {
         // The callee hung up: its cause becomes the caller's.
         let cause = peer.lock().hangupcause;

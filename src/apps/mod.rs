@@ -23,9 +23,11 @@ pub mod db;
 pub mod dial;
 pub mod directory;
 pub mod disa;
+pub mod dtmfstore;
 pub mod dumpchan;
 pub mod echo;
 pub mod exec;
+pub mod followme;
 pub mod r#if;
 pub mod r#macro;
 pub mod mf;
@@ -58,6 +60,7 @@ pub mod softhangup;
 pub mod stack;
 pub mod system;
 pub mod touch;
+pub mod transfer;
 pub mod userevent;
 pub mod verbose;
 pub mod voicemail;
@@ -207,7 +210,9 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(dial::apps());
     all.extend(directory::apps());
     all.extend(disa::apps());
+    all.extend(dtmfstore::apps());
     all.extend(echo::apps());
+    all.extend(followme::apps());
     all.extend(playback::apps());
     all.extend(playtones::apps());
     all.extend(queue::apps());
@@ -233,6 +238,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(pickup::apps());
     all.extend(stack::apps());
     all.extend(system::apps());
+    all.extend(transfer::apps());
     all.extend(userevent::apps());
     all.extend(verbose::apps());
     all.extend(voicemail::apps());
@@ -256,6 +262,7 @@ pub fn available(sys: &System, app: &App) -> bool {
     match app.name {
         "PJSIPHangup" => crate::core::modules::running(sys, "chan_pjsip"),
         "AgentLogin" | "AgentRequest" => crate::core::modules::running(sys, "app_agent_pool"),
+        "FollowMe" => crate::core::modules::running(sys, "app_followme"),
         "ConfBridge" | "ConfKick" => {
             let loaded = sys.loaded();
             loaded.confbridge.running(&loaded.modules)
@@ -723,6 +730,9 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             })
             .unwrap_or_default()
     };
+    if app.eq_ignore_ascii_case("Transfer") {
+        return transfer::unsupported_uses(data);
+    }
     if app.eq_ignore_ascii_case("DumpChan") {
         return vec![dumpchan::UNTRACKED.to_string()];
     }
@@ -744,6 +754,8 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("ChanSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("ExtenSpy") {
         ("ExtenSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
+    } else if app.eq_ignore_ascii_case("FollowMe") {
+        ("FollowMe", listed(2, 1, followme::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Page") {
@@ -802,6 +814,15 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn followme_recording_the_name_is_named() {
+        assert_eq!(
+            unsupported_uses("FollowMe", "fm1,an"),
+            ["FollowMe option 'a' is not supported by Asterism"]
+        );
+        assert!(unsupported_uses("FollowMe", "fm1,B(x^s^1)b(y^s^1)dIlNns").is_empty());
     }
 
     #[test]

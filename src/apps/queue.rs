@@ -2022,7 +2022,16 @@ async fn try_calling(
         fired.store(true, std::sync::atomic::Ordering::Relaxed);
         complete(caller_gone, peer_end);
     };
-    let connected = dial::connect(ctx, peer.clone(), &features, None, Some(&on_end), None).await;
+    let connected = dial::connect(
+        ctx,
+        peer.clone(),
+        &features,
+        None,
+        Some(&on_end),
+        None,
+        dial::Durations::WithMs,
+    )
+    .await;
     match connected {
         Connected::Done(r) => {
             // A transfer or parking took the call away: it ended for the

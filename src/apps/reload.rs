@@ -28,6 +28,11 @@ const RELOADABLE: &[(&str, Part, &str)] = &[
         Part::Confbridge,
         "Conference Bridge Application",
     ),
+    (
+        "app_followme.so",
+        Part::Followme,
+        "Find-Me/Follow-Me Application",
+    ),
     ("app_queue.so", Part::Queues, "True Call Queueing"),
     (
         "app_voicemail.so",

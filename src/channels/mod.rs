@@ -296,6 +296,15 @@ pub struct Channel {
     /// After a masquerade: the channel left in the hands of whoever ran
     /// this one (its PBX, the driver's pickup task), to be hung up.
     masq_left: Mutex<Option<Arc<Channel>>>,
+    /// A framehook on the DTMF ends read and written (StoreDTMF).
+    dtmf_hook: Mutex<Option<Arc<dyn DtmfHook>>>,
+}
+
+/// Told of each DTMF end the channel reads (`sent` false) or writes
+/// (`sent` true), before it is announced, as a framehook sees the frame
+/// before `ast_read`/`ast_write` publish it.
+pub trait DtmfHook: Send + Sync {
+    fn dtmf_end(&self, digit: char, sent: bool);
 }
 
 /// What a channel driver does when the core acts on one of its channels.
@@ -567,6 +576,12 @@ impl Channel {
     }
 
     pub fn emit(&self, kind: EventKind) {
+        if let EventKind::DtmfEnd { digit, sent, .. } = &kind {
+            let hook = lock_or_recover(&self.dtmf_hook).clone();
+            if let Some(h) = hook {
+                h.dtmf_end(*digit, *sent);
+            }
+        }
         if !self.events.has_subscribers() {
             return;
         }
@@ -576,6 +591,16 @@ impl Channel {
             None => Arc::new(self.snapshot()),
         };
         self.events.publish(kind, snap);
+    }
+
+    /// The channel's DTMF hook, if any.
+    pub fn dtmf_hook(&self) -> Option<Arc<dyn DtmfHook>> {
+        lock_or_recover(&self.dtmf_hook).clone()
+    }
+
+    /// Attaches (Some) or detaches (None) the channel's DTMF hook.
+    pub fn set_dtmf_hook(&self, hook: Option<Arc<dyn DtmfHook>>) {
+        *lock_or_recover(&self.dtmf_hook) = hook;
     }
 
     /// As [`Channel::emit`], with the last published snapshot only (none
@@ -1245,6 +1270,7 @@ impl Channels {
             answered_at: Mutex::new(None),
             replaced_by: Mutex::new(Weak::new()),
             masq_left: Mutex::new(None),
+            dtmf_hook: Mutex::new(None),
         });
         lock_or_recover(&self.reg.by_name).insert(name.to_ascii_lowercase(), chan.clone());
         let mut order = lock_or_recover(&self.order);

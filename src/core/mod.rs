@@ -69,6 +69,7 @@ pub struct Loaded {
     pub indications: Arc<views::indications::IndicationsConf>,
     pub parking: Arc<views::parking::ParkingConf>,
     pub agents: Arc<views::agents::AgentsConf>,
+    pub followme: Arc<views::followme::FollowmeConf>,
     /// Per config file name, what loading it produced.
     pub reports: Vec<FileReport>,
 }
@@ -97,10 +98,11 @@ pub enum Part {
     Indications,
     Parking,
     Agents,
+    Followme,
 }
 
 impl Part {
-    pub const ALL: [Part; 20] = [
+    pub const ALL: [Part; 21] = [
         Part::Modules,
         Part::Logger,
         Part::Dialplan,
@@ -122,6 +124,7 @@ impl Part {
         Part::Indications,
         Part::Parking,
         Part::Agents,
+        Part::Followme,
     ];
 
     /// The config file this part reads.
@@ -147,6 +150,7 @@ impl Part {
             Part::Indications => views::indications::IndicationsConf::FILE,
             Part::Parking => views::parking::ParkingConf::FILE,
             Part::Agents => views::agents::AgentsConf::FILE,
+            Part::Followme => views::followme::FollowmeConf::FILE,
         }
     }
 
@@ -173,6 +177,7 @@ impl Part {
             Part::Indications => "indications",
             Part::Parking => "res_parking",
             Part::Agents => "app_agent_pool",
+            Part::Followme => "app_followme",
         }
     }
 
@@ -323,6 +328,7 @@ impl Loaded {
                 }
                 self.set_report(report);
             }
+            Part::Followme => view!(followme),
         }
         Ok(())
     }
@@ -499,6 +505,11 @@ impl System {
         for d in &loaded.dialplan.load_log {
             pbx.logger.deferred(d, None);
         }
+        if loaded.modules.loads("app_followme") {
+            for d in &loaded.followme.load_log {
+                pbx.logger.deferred(d, None);
+            }
+        }
         Ok(Arc::new_cyclic(|this| System {
             conf,
             loaded: RwLock::new(Arc::new(loaded)),
@@ -636,6 +647,11 @@ impl System {
         }
         if parts.contains(&Part::Dialplan) {
             for d in &next.dialplan.load_log {
+                self.pbx.logger.deferred(d, None);
+            }
+        }
+        if parts.contains(&Part::Followme) && next.modules.loads("app_followme") {
+            for d in &next.followme.load_log {
                 self.pbx.logger.deferred(d, None);
             }
         }

@@ -23,6 +23,7 @@ const BUILTIN: &[&str] = &[
     "app_disa",
     "app_echo",
     "app_exec",
+    "app_followme",
     "app_forkcdr",
     "app_macro",
     "app_mf",
@@ -125,6 +126,7 @@ pub fn running(sys: &System, module: &str) -> bool {
     match module {
         "chan_sip" => loaded.modules.loads(module) && etc("sip.conf"),
         "app_queue" => loaded.modules.loads(module) && etc("queues.conf"),
+        "app_followme" => loaded.modules.loads(module) && loaded.followme.present,
         // The config framework declines the module without its file, or
         // with a file it refuses.
         "app_agent_pool" => {

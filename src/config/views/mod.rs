@@ -13,6 +13,7 @@ pub mod cdr_manager;
 pub mod codecs;
 pub mod confbridge;
 pub mod features;
+pub mod followme;
 pub mod geolocation;
 pub mod groups;
 pub mod hash;
