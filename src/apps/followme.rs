@@ -133,10 +133,10 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
             let _ = super::builtins::answer_and_wait(ctx).await;
         }
         if opt('s') {
-            let _ = playback::stream_file(ctx, &profile.status_prompt, "").await;
+            let _ = playback::stream_file(ctx, &profile.settings.status_prompt, "").await;
         }
         if !opt('d') {
-            match playback::stream_file(ctx, &profile.plshold_prompt, "").await {
+            match playback::stream_file(ctx, &profile.settings.plshold_prompt, "").await {
                 Streamed::Done | Streamed::Digit(_) => {}
                 Streamed::Failed | Streamed::Hangup => return Ok(()),
             }
@@ -158,16 +158,16 @@ async fn followme_exec(ctx: &AppCtx, data: &str) -> AppResult {
             super::moh::moh_stop(ctx);
         }
         if opt('n') {
-            let _ = playback::stream_file(ctx, &run.profile.sorry_prompt, "").await;
+            let _ = playback::stream_file(ctx, &run.profile.settings.sorry_prompt, "").await;
         }
         return Ok(());
     };
-    if !run.profile.connecting_prompt.is_empty() {
+    if !run.profile.settings.connecting_prompt.is_empty() {
         let callee = AppCtx {
             sys: ctx.sys.clone(),
             chan: winner.clone(),
         };
-        let _ = playback::stream_file(&callee, &run.profile.connecting_prompt, "").await;
+        let _ = playback::stream_file(&callee, &run.profile.settings.connecting_prompt, "").await;
     }
     // The winner's connected line, if it offered one, goes to the caller.
     if let Some(id) = connected {
@@ -389,7 +389,7 @@ impl Run_<'_> {
     fn prompt_name(&self, c: &mut Callee, line: u32) {
         c.prompt = Prompt::Name;
         c.waiting_since = None;
-        let file = self.profile.norecording_prompt.clone();
+        let file = self.profile.settings.norecording_prompt.clone();
         self.prompt(c, &file, line);
     }
 
@@ -399,7 +399,7 @@ impl Run_<'_> {
         let caller = self.caller().clone();
         let sys = self.sys().clone();
         let deadline = Instant::now() + Duration::from_secs(u64::try_from(nm.timeout).unwrap_or(0));
-        let options = self.profile.options_prompt.clone();
+        let options = self.profile.settings.options_prompt.clone();
         loop {
             let mut live = 0;
             for c in callees.iter_mut() {
@@ -418,7 +418,7 @@ impl Run_<'_> {
                             chan.name
                         ),
                     );
-                    if self.profile.enable_callee_prompt {
+                    if self.profile.settings.enable_callee_prompt {
                         self.prompt_name(c, 703);
                         if c.chan.is_none() {
                             continue;
@@ -560,13 +560,16 @@ impl Run_<'_> {
                     c.answered = true;
                     chan.lock().hangupcause = causes::NORMAL_CLEARING;
                     caller.lock().hangupcause = causes::NORMAL_CLEARING;
-                    if !self.profile.enable_callee_prompt {
+                    if !self.profile.settings.enable_callee_prompt {
                         return Some(chan);
                     }
                     self.verbose(
                         823,
                         "wait_for_winner",
-                        &format!("Starting playback of {}", self.profile.callfrom_prompt),
+                        &format!(
+                            "Starting playback of {}",
+                            self.profile.settings.callfrom_prompt
+                        ),
                     );
                     self.prompt_name(c, 837);
                     continue;
@@ -606,10 +609,12 @@ impl Run_<'_> {
                         c.digits.remove(0);
                     }
                     c.digits.push(d);
-                    if c.digits.ends_with(self.profile.takecall.as_str()) {
+                    if c.digits.ends_with(self.profile.settings.takecall.as_str()) {
                         return Some(chan);
                     }
-                    if c.digits.ends_with(self.profile.declinecall.as_str()) {
+                    if c.digits
+                        .ends_with(self.profile.settings.declinecall.as_str())
+                    {
                         self.clear(c);
                         break;
                     }

@@ -1605,7 +1605,7 @@ async fn try_calling(
         return Tried::NoAnswer;
     }
     let ringall = cfg.strategy == Strategy::RingAll;
-    let winner = loop {
+    let mut winner = loop {
         if caller.check_hangup() {
             for r in &legs {
                 dial::dial_end(sys, &caller, &r.chan, "CANCEL");
@@ -1756,11 +1756,10 @@ async fn try_calling(
     dial::dial_end(sys, &caller, &peer, "ANSWER");
     // The caller learns who answered: the connected line the member sent,
     // else the member's caller id when it had one of its own.
-    let answered_id = match winner.pending_connected.clone() {
-        Some(id) => Some(id),
-        None if !winner.callerid_absent => Some(peer.lock().caller.id.clone()),
-        None => None,
-    };
+    let answered_id = winner
+        .pending_connected
+        .take()
+        .or_else(|| (!winner.callerid_absent).then(|| peer.lock().caller.id.clone()));
     if let Some(id) = answered_id {
         crate::channels::bridge::apply_connected_line(&caller, id);
     }

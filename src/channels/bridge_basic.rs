@@ -670,7 +670,9 @@ pub(super) fn hold(chan: &Channel, music_class: Option<&str>) {
     }
 }
 
-pub(super) fn unhold(chan: &Channel) {
+/// Takes the channel off hold (`ast_queue_unhold`, written to its bridge
+/// if it is in one): the Unhold event, and the others told.
+pub(crate) fn unhold(chan: &Channel) {
     chan.emit(EventKind::Manager {
         class: crate::manager::class::CALL,
         name: "Unhold".into(),

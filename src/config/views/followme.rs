@@ -27,23 +27,15 @@ pub struct Profile {
     pub name: String,
     pub moh: String,
     pub context: String,
-    pub enable_callee_prompt: bool,
-    pub takecall: String,
-    pub declinecall: String,
-    pub callfrom_prompt: String,
-    pub norecording_prompt: String,
-    pub options_prompt: String,
-    pub plshold_prompt: String,
-    pub status_prompt: String,
-    pub sorry_prompt: String,
-    pub connecting_prompt: String,
+    /// What the profile starts with from `[general]` and may change.
+    pub settings: Settings,
     pub numbers: Vec<Number>,
 }
 
-/// What a profile starts from: app_followme's globals, which `[general]`
-/// may change.
+/// The callee prompt's switch, the digits and the prompts: app_followme's
+/// globals, which `[general]` may change and each profile starts from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Defaults {
+pub struct Settings {
     pub enable_callee_prompt: bool,
     pub takecall: String,
     pub declinecall: String,
@@ -56,9 +48,9 @@ pub struct Defaults {
     pub connecting_prompt: String,
 }
 
-impl Default for Defaults {
+impl Default for Settings {
     fn default() -> Self {
-        Defaults {
+        Settings {
             enable_callee_prompt: true,
             takecall: "1".into(),
             declinecall: "2".into(),
@@ -79,7 +71,7 @@ pub struct FollowmeConf {
     pub present: bool,
     /// `featuredigittimeout`, milliseconds.
     pub featuredigittimeout: i64,
-    pub defaults: Defaults,
+    pub defaults: Settings,
     pub profiles: Vec<Profile>,
     /// What app_followme logs while reading the file.
     pub load_log: Vec<Deferred>,
@@ -90,7 +82,7 @@ impl Default for FollowmeConf {
         FollowmeConf {
             present: false,
             featuredigittimeout: 5000,
-            defaults: Defaults::default(),
+            defaults: Settings::default(),
             profiles: Vec::new(),
             load_log: Vec::new(),
         }
@@ -116,21 +108,12 @@ fn yn(value: &str) -> String {
 }
 
 impl Profile {
-    fn new(name: &str, d: &Defaults) -> Profile {
+    fn new(name: &str, defaults: &Settings) -> Profile {
         Profile {
             name: name.to_string(),
             moh: "default".into(),
             context: String::new(),
-            enable_callee_prompt: d.enable_callee_prompt,
-            takecall: d.takecall.clone(),
-            declinecall: d.declinecall.clone(),
-            callfrom_prompt: d.callfrom_prompt.clone(),
-            norecording_prompt: d.norecording_prompt.clone(),
-            options_prompt: d.options_prompt.clone(),
-            plshold_prompt: d.plshold_prompt.clone(),
-            status_prompt: d.status_prompt.clone(),
-            sorry_prompt: d.sorry_prompt.clone(),
-            connecting_prompt: d.connecting_prompt.clone(),
+            settings: defaults.clone(),
             numbers: Vec::new(),
         }
     }
@@ -143,28 +126,28 @@ impl Profile {
         } else if is(&["context"]) {
             &mut self.context
         } else if is(&["enable_callee_prompt"]) {
-            self.enable_callee_prompt = is_true(value);
+            self.settings.enable_callee_prompt = is_true(value);
             return true;
         } else if is(&["takecall"]) {
-            self.takecall = yn(value);
+            self.settings.takecall = yn(value);
             return true;
         } else if is(&["declinecall"]) {
-            self.declinecall = yn(value);
+            self.settings.declinecall = yn(value);
             return true;
         } else if is(&["call-from-prompt", "call_from_prompt"]) {
-            &mut self.callfrom_prompt
+            &mut self.settings.callfrom_prompt
         } else if is(&["followme-norecording-prompt", "norecording_prompt"]) {
-            &mut self.norecording_prompt
+            &mut self.settings.norecording_prompt
         } else if is(&["followme-options-prompt", "options_prompt"]) {
-            &mut self.options_prompt
+            &mut self.settings.options_prompt
         } else if is(&["followme-pls-hold-prompt", "pls_hold_prompt"]) {
-            &mut self.plshold_prompt
+            &mut self.settings.plshold_prompt
         } else if is(&["followme-status-prompt", "status_prompt"]) {
-            &mut self.status_prompt
+            &mut self.settings.status_prompt
         } else if is(&["followme-sorry-prompt", "sorry_prompt"]) {
-            &mut self.sorry_prompt
+            &mut self.settings.sorry_prompt
         } else if is(&["followme-connecting-prompt", "connecting_prompt"]) {
-            &mut self.connecting_prompt
+            &mut self.settings.connecting_prompt
         } else {
             return false;
         };
@@ -400,11 +383,11 @@ mod tests {
         ]);
         assert_eq!(conf.featuredigittimeout, 5000);
         let p = conf.profile("fm").expect("case-insensitive");
-        assert_eq!(p.takecall, "1234567890123456789");
-        assert_eq!(p.declinecall, "2");
-        assert_eq!(p.sorry_prompt, "my/sorry");
-        assert_eq!(p.status_prompt, "my/status");
-        assert!(!p.enable_callee_prompt);
+        assert_eq!(p.settings.takecall, "1234567890123456789");
+        assert_eq!(p.settings.declinecall, "2");
+        assert_eq!(p.settings.sorry_prompt, "my/sorry");
+        assert_eq!(p.settings.status_prompt, "my/status");
+        assert!(!p.settings.enable_callee_prompt);
         assert_eq!((p.moh.as_str(), p.context.as_str()), ("jazz", "out"));
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert!(conf.load_log.is_empty());
@@ -429,8 +412,8 @@ mod tests {
         );
         assert_eq!(diags.len(), 1);
         let p = &conf.profiles[0];
-        assert_eq!(p.norecording_prompt, "my/norec");
-        assert_eq!(p.plshold_prompt, "my/hold");
+        assert_eq!(p.settings.norecording_prompt, "my/norec");
+        assert_eq!(p.settings.plshold_prompt, "my/hold");
         assert_eq!(p.moh, "m");
         assert_eq!(conf.featuredigittimeout, 5000);
     }

@@ -307,31 +307,6 @@ impl Task {
         self.transfer_status(key, result)
     }
 
-    /// The call a Replaces names (`pjsip_ua_find_dialog`: its Call-ID,
-    /// our tag as `to-tag`, the phone's as `from-tag`); `Err` when the
-    /// value cannot be read as a Replaces header.
-    pub(super) fn find_replaced(&self, replaces: &str) -> Result<Option<u64>, ()> {
-        let mut parts = replaces.split(';');
-        let call_id = parts.next().map(str::trim).unwrap_or("");
-        if call_id.is_empty() {
-            return Err(());
-        }
-        let (mut to_tag, mut from_tag) = ("", "");
-        for p in parts {
-            match p.split_once('=') {
-                Some((n, v)) if n.trim().eq_ignore_ascii_case("to-tag") => to_tag = v.trim(),
-                Some((n, v)) if n.trim().eq_ignore_ascii_case("from-tag") => from_tag = v.trim(),
-                _ => {}
-            }
-        }
-        let key = self.calls.iter().find_map(|(k, c)| {
-            let d = c.dialog.as_ref()?;
-            (d.id.call_id == call_id && d.id.local_tag == to_tag && d.id.remote_tag == from_tag)
-                .then_some(*k)
-        });
-        Ok(key)
-    }
-
     /// `refer_incoming_attended_request` for a dialog of ours and
     /// `refer_attended_task`: the two channels' bridges are joined; the
     /// SIP status it came to.

@@ -28,30 +28,53 @@ pub(super) struct Replaces {
     pub early_only: bool,
 }
 
-impl Replaces {
-    /// Reads a Replaces value (`callid;to-tag=..;from-tag=..[;early-only]`);
-    /// `None` when it names no Call-ID or lacks a tag.
-    pub fn parse(value: &str) -> Option<Replaces> {
+/// The parts of a Replaces value as it reads: its Call-ID, and each tag
+/// and the `early-only` flag if given.
+struct Fields<'a> {
+    call_id: &'a str,
+    to_tag: Option<&'a str>,
+    from_tag: Option<&'a str>,
+    early_only: bool,
+}
+
+impl<'a> Fields<'a> {
+    /// `callid;to-tag=..;from-tag=..[;early-only]`; `None` without a
+    /// Call-ID.
+    fn read(value: &'a str) -> Option<Fields<'a>> {
         let mut parts = value.split(';');
         let call_id = parts.next().map(str::trim).filter(|c| !c.is_empty())?;
-        let (mut to_tag, mut from_tag, mut early_only) = (None, None, false);
+        let mut fields = Fields {
+            call_id,
+            to_tag: None,
+            from_tag: None,
+            early_only: false,
+        };
         for p in parts {
             let (name, v) = match p.split_once('=') {
                 Some((n, v)) => (n.trim(), Some(v.trim())),
                 None => (p.trim(), None),
             };
             match (name.to_ascii_lowercase().as_str(), v) {
-                ("to-tag", Some(v)) => to_tag = Some(v),
-                ("from-tag", Some(v)) => from_tag = Some(v),
-                ("early-only", _) => early_only = true,
+                ("to-tag", Some(v)) => fields.to_tag = Some(v),
+                ("from-tag", Some(v)) => fields.from_tag = Some(v),
+                ("early-only", _) => fields.early_only = true,
                 _ => {}
             }
         }
+        Some(fields)
+    }
+}
+
+impl Replaces {
+    /// Reads a Replaces value (`callid;to-tag=..;from-tag=..[;early-only]`);
+    /// `None` when it names no Call-ID or lacks a tag.
+    pub fn parse(value: &str) -> Option<Replaces> {
+        let f = Fields::read(value)?;
         Some(Replaces {
-            call_id: call_id.to_string(),
-            to_tag: to_tag?.to_string(),
-            from_tag: from_tag?.to_string(),
-            early_only,
+            call_id: f.call_id.to_string(),
+            to_tag: f.to_tag?.to_string(),
+            from_tag: f.from_tag?.to_string(),
+            early_only: f.early_only,
         })
     }
 }
@@ -116,11 +139,7 @@ impl Task {
         // (a Dial) goes on with it; what is left of the replaced channel
         // is hung up, which cancels its INVITE.
         chan.answer();
-        chan.emit(crate::core::events::EventKind::Manager {
-            class: crate::manager::class::CALL,
-            name: "Unhold".into(),
-            body: String::new(),
-        });
+        crate::channels::bridge_basic::unhold(chan);
         crate::channels::masquerade(&target, chan);
         self.sys.pbx.channels.locks.moved(&target, chan);
         let left = chan.take_masq_left().unwrap_or_else(|| chan.clone());
@@ -145,60 +164,34 @@ impl Task {
         let replaces = Replaces::parse(&decoded);
         let call_id = decoded.split(';').next().unwrap_or("").trim().to_string();
         let found = replaces.as_ref().and_then(|r| self.find_replaced_call(r));
-        let notice = |this: &Self, text: String| {
-            this.sys.pbx.logger.notice(
+        let target = found.and_then(|k| self.calls.get(&k).map(|c| c.chan.clone()));
+        // Each refusal: its NOTICE, then its status and reason phrase.
+        let refusal = match (found, target) {
+            (None, _) => Some(("non-existent", 481, "Call Leg Does Not Exist (Replaces)")),
+            (Some(_), None) => Some(("non-existing", 481, "Call Leg Does Not Exist (Replace)")),
+            (Some(_), Some(t)) if t.is_dead() => {
+                Some(("non-existing", 481, "Call Leg Does Not Exist (Replace)"))
+            }
+            (Some(_), Some(t))
+                if !matches!(
+                    t.state(),
+                    ChanState::Ringing | ChanState::Ring | ChanState::Up | ChanState::Down
+                ) =>
+            {
+                Some(("non-ringing or active", 603, "Declined (Replaces)"))
+            }
+            _ => None,
+        };
+        if let Some((what, status, reason)) = refusal {
+            self.sys.pbx.logger.notice(
                 crate::site!("chan_sip.c", 26604, "handle_request_invite"),
                 None,
-                &text,
+                &format!("Supervised transfer attempted to replace {what} call id ({call_id})!"),
             );
-        };
-        let Some(key) = found else {
-            notice(
-                self,
-                format!(
-                    "Supervised transfer attempted to replace non-existent call id ({call_id})!"
-                ),
-            );
-            self.respond_with(
-                id,
-                req,
-                481,
-                None,
-                Some("Call Leg Does Not Exist (Replaces)"),
-            );
-            return Err(());
-        };
-        let target = self.calls.get(&key).map(|c| c.chan.clone());
-        let Some(target) = target.filter(|t| !t.is_dead()) else {
-            notice(
-                self,
-                format!(
-                    "Supervised transfer attempted to replace non-existing call id ({call_id})!"
-                ),
-            );
-            self.respond_with(
-                id,
-                req,
-                481,
-                None,
-                Some("Call Leg Does Not Exist (Replace)"),
-            );
-            return Err(());
-        };
-        if !matches!(
-            target.state(),
-            ChanState::Ringing | ChanState::Ring | ChanState::Up | ChanState::Down
-        ) {
-            notice(
-                self,
-                format!(
-                    "Supervised transfer attempted to replace non-ringing or active call id ({call_id})!"
-                ),
-            );
-            self.respond_with(id, req, 603, None, Some("Declined (Replaces)"));
+            self.respond_with(id, req, status, None, Some(reason));
             return Err(());
         }
-        Ok(Some(key))
+        Ok(found)
     }
 
     /// chan_sip's `handle_invite_replaces` for the new call's channel:
@@ -267,19 +260,38 @@ impl Task {
     /// An early dialog the other side opened is not one to replace, and
     /// is not found, as pjsip answers it.
     fn find_replaced_call(&self, replaces: &Replaces) -> Option<u64> {
-        self.calls.iter().find_map(|(k, c)| {
-            let matches = if let Some(d) = c.dialog.as_ref() {
-                d.id.call_id == replaces.call_id
-                    && d.id.local_tag == replaces.to_tag
-                    && d.id.remote_tag == replaces.from_tag
-            } else {
-                c.outgoing
-                    && c.local_tag == replaces.to_tag
-                    && c.early_remote_tag.as_deref() == Some(replaces.from_tag.as_str())
-                    && c.invite.headers.call_id().ok() == Some(replaces.call_id.as_str())
-            };
-            matches.then_some(*k)
+        let (call_id, to_tag, from_tag) = (
+            replaces.call_id.as_str(),
+            replaces.to_tag.as_str(),
+            replaces.from_tag.as_str(),
+        );
+        self.dialog_named(call_id, to_tag, from_tag).or_else(|| {
+            self.calls.iter().find_map(|(k, c)| {
+                (c.dialog.is_none()
+                    && c.outgoing
+                    && c.local_tag == to_tag
+                    && c.early_remote_tag.as_deref() == Some(from_tag)
+                    && c.invite.headers.call_id().ok() == Some(call_id))
+                .then_some(*k)
+            })
         })
+    }
+
+    /// The answered call whose dialog has this Call-ID, our tag and the
+    /// other end's (`pjsip_ua_find_dialog`).
+    fn dialog_named(&self, call_id: &str, to_tag: &str, from_tag: &str) -> Option<u64> {
+        self.calls.iter().find_map(|(k, c)| {
+            let d = c.dialog.as_ref()?;
+            (d.id.call_id == call_id && d.id.local_tag == to_tag && d.id.remote_tag == from_tag)
+                .then_some(*k)
+        })
+    }
+
+    /// The answered call a REFER's Replaces names, a missing tag naming
+    /// none; `Err` when the value names no Call-ID.
+    pub(super) fn find_replaced(&self, replaces: &str) -> Result<Option<u64>, ()> {
+        let f = Fields::read(replaces).ok_or(())?;
+        Ok(self.dialog_named(f.call_id, f.to_tag.unwrap_or(""), f.from_tag.unwrap_or("")))
     }
 
     /// `inv_replace_failed`: the new channel is hung up and the INVITE
