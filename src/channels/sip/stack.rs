@@ -2065,9 +2065,19 @@ impl Task {
                 let chan = call.chan.clone();
                 call.state = CallState::Ending;
                 call.rtp.close();
-                call.remote_gone.store(true, Ordering::SeqCst);
+                // A REFER that went through already let the dialog go:
+                // the transfer hangs the channel up, so a BYE that
+                // overtakes that hangup only ends the dialog. The
+                // reference's transferer is always gone by then (no
+                // statistics, no HangupRequest in its transcripts).
+                let transferred = call.remote_gone.swap(true, Ordering::SeqCst);
                 let quality = call.rtp.quality();
                 self.respond(id, &req, 200, None);
+                if transferred && self.flavor == Flavor::ChanSip {
+                    chan.softhangup_quiet(crate::channels::softhangup::DEV);
+                    self.maybe_forget(key);
+                    return;
+                }
                 // The call's RTP statistics become variables before the
                 // hangup is queued; chan_sip also sets those of a SIP
                 // channel it is bridged with.
