@@ -399,8 +399,10 @@ impl Bridge {
             && members
                 .iter()
                 .all(|c| (c.tech == "SIP" || c.tech == "PJSIP") && !c.has_spies())
-            // native_rtp needs both sides on the same format.
-            && members[0].native_codec() == members[1].native_codec();
+            // native_rtp needs both sides on the same format and the
+            // same packetization (so never chan_sip with pjsip).
+            && members[0].native_codec() == members[1].native_codec()
+            && rtp_framing(&members[0]) == rtp_framing(&members[1]);
         // The connected-line updates the join queues to each member are
         // read by its own thread: in the reference, the first told's
         // after the second setting of the peer variables, the other's
@@ -945,6 +947,10 @@ pub(crate) fn set_transfer_variables_all(
         peer.set_var_event(var, &transferer.name);
         peer.lock().vars.set(other, None);
     }
+}
+
+fn rtp_framing(chan: &Channel) -> Option<u32> {
+    chan.driver().and_then(|d| d.rtp_framing())
 }
 
 /// Who asks for a blind transfer, which decides when the transferer

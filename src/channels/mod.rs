@@ -325,6 +325,12 @@ pub trait Driver: Send + Sync {
     fn rtp_quality(&self) -> Option<[String; 5]> {
         None
     }
+    /// The packetization (ms) on the call's RTP codecs
+    /// (`ast_rtp_codecs_get_framing`), when it has RTP: chan_sip sets
+    /// its codecs' framing, pjsip none without `use_ptime`.
+    fn rtp_framing(&self) -> Option<u32> {
+        None
+    }
     /// The channel's connected line was updated (`ast_indicate_data` of
     /// a connected-line frame), already set on the channel.
     fn connected_line(&self, _chan: &Arc<Channel>) {}

@@ -112,6 +112,16 @@ impl RtpPort {
         self.smooth.store(on, Ordering::Relaxed);
     }
 
+    /// The packetization set on the instance's codecs, in ms (0: none):
+    /// what a smoother frames to, G.711's 20 ms.
+    pub fn framing_ms(&self) -> u32 {
+        if self.smooth.load(Ordering::Relaxed) {
+            20
+        } else {
+            0
+        }
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }

@@ -1051,6 +1051,10 @@ impl Driver for CallDriver {
     fn rtp_quality(&self) -> Option<[String; 5]> {
         Some(self.rtp.quality())
     }
+
+    fn rtp_framing(&self) -> Option<u32> {
+        Some(self.rtp.framing_ms())
+    }
 }
 
 /// A message's text up to (not including) its blank line.
