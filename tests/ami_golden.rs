@@ -1429,6 +1429,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     // The callee relays the caller's pcap as in sip_local_optimize (its
     // report's SentRTP 39856 and 39928 in two captures of sip_chanspy).
     ("sip_chanspy", PromptMask::RelayedStream),
+    ("pjsip_chanspy", PromptMask::RelayedStream),
     ("sip_chanspy_whisper", PromptMask::RelayedStream),
     ("sip_extenspy", PromptMask::RelayedStream),
 ];
@@ -1508,7 +1509,13 @@ fn prompt_interrupted(
 /// 291 in two runs of sip_chanspy, 292 in sip_extenspy). The
 /// spyer's RTPAUDIOQOS `txcount` is compared as a range: 285 to 295 (the
 /// audio did reach it), not to the frame.
-const SPYER_COUNTS: &[&str] = &["sip_chanspy", "sip_chanspy_whisper", "sip_extenspy"];
+/// pjsip_chanspy's spyer is PJSIP/2000-00000000.
+const SPYER_COUNTS: &[&str] = &[
+    "sip_chanspy",
+    "sip_chanspy_whisper",
+    "sip_extenspy",
+    "pjsip_chanspy",
+];
 
 fn spyer_count(
     name: &str,
@@ -1519,9 +1526,9 @@ fn spyer_count(
     }
     let count = regex::Regex::new(r"(^|;)txcount=(\d+)").expect("re");
     for m in conns.iter_mut().flatten() {
-        let spyer = m
-            .iter()
-            .any(|(n, v)| n == "Channel" && v == "SIP/1002-00000002");
+        let spyer = m.iter().any(|(n, v)| {
+            n == "Channel" && (v == "SIP/1002-00000002" || v == "PJSIP/2000-00000000")
+        });
         let qos = m
             .iter()
             .any(|(n, v)| n == "Variable" && v.starts_with("RTPAUDIOQOS"));
@@ -1569,6 +1576,12 @@ fn parked_timing(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
 ) -> Vec<Vec<Vec<(String, String)>>> {
+    // pjsip_park is sip_park's calls from chan_pjsip: the same races.
+    let name = if name == "pjsip_park" {
+        "sip_park"
+    } else {
+        name
+    };
     let count = regex::Regex::new(r"(^|;)txcount=[1-9]\d*").expect("re");
     for m in conns.iter_mut().flatten() {
         match name {
@@ -2317,6 +2330,11 @@ fn sip_dial_options() {
 }
 
 #[test]
+fn pjsip_dial_options() {
+    run("pjsip_dial_options", true);
+}
+
+#[test]
 fn sip_dial_options2() {
     run("sip_dial_options2", true);
 }
@@ -2608,6 +2626,12 @@ fn sip_pickup_exten() {
     run("sip_pickup_exten", true);
 }
 
+/// A chan_pjsip phone picks up a ringing chan_sip call.
+#[test]
+fn pjsip_pickup_exten() {
+    run("pjsip_pickup_exten", true);
+}
+
 #[test]
 fn sip_pickupchan() {
     run("sip_pickupchan", true);
@@ -2759,6 +2783,32 @@ fn sip_mixmonitor() {
         run >= 8000,
         "only {run} samples of the caller's audio in order"
     );
+}
+
+/// sip_mixmonitor's calls from chan_pjsip: the same recordings, of the
+/// same length as each other (the samples are checked by sip_mixmonitor).
+#[test]
+fn pjsip_mixmonitor() {
+    let Some(played) = run_recording("pjsip_mixmonitor") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "mixmon-ami-rx.wav",
+            "mixmon-ami.wav",
+            "mixmon-rx.wav",
+            "mixmon-test.wav",
+            "mixmon-tx.wav"
+        ]
+    );
+    let sample = |n: &str| wav_samples(n, &files[n]);
+    let mixed = sample("mixmon-test.wav");
+    assert!(!mixed.is_empty(), "mixmon-test.wav is empty");
+    assert_eq!(mixed.len(), sample("mixmon-rx.wav").len());
+    assert_eq!(mixed.len(), sample("mixmon-tx.wav").len());
 }
 
 /// MixMonitor's options (four captures): the first recording (p, P,
@@ -3180,6 +3230,11 @@ fn agent_logintime(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(Strin
 #[test]
 fn sip_park() {
     run("sip_park", true);
+}
+
+#[test]
+fn pjsip_park() {
+    run("pjsip_park", true);
 }
 
 #[test]
@@ -3947,6 +4002,12 @@ fn cdr_batch() {
 #[test]
 fn sip_chanspy() {
     run("sip_chanspy", true);
+}
+
+/// A chan_pjsip spyer on a chan_sip call.
+#[test]
+fn pjsip_chanspy() {
+    run("pjsip_chanspy", true);
 }
 
 /// ChanSpy(SIP/1001,wE): the beep and the spied channel's name said
