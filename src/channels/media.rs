@@ -122,6 +122,11 @@ pub struct ChanMedia {
     /// `k` is due `k` frame times after the start, as the channel's own
     /// timer paces a stream in Asterisk.
     paced: (Option<Instant>, u32),
+    /// When the file stream that last played to its end ended on its own
+    /// clock: its start plus its samples. A short last frame lasts only
+    /// its samples (the stream's timer is set to their rate), so the file
+    /// that follows at once starts then, not a whole frame time later.
+    stream_end: Option<Instant>,
     next_generation: u64,
     tap: Option<Tap>,
     digits: VecDeque<char>,
@@ -306,10 +311,18 @@ impl Tick for Pump {
                     let frame = src.next_frame();
                     // A file's short frame is its last: the reference
                     // reads the end with it, and the next file in a row
-                    // starts on the next period, not one later.
-                    let last = frame.as_ref().is_some_and(|f| {
-                        !src.is_generator() && f.samples() < crate::media::FRAME_SAMPLES
-                    });
+                    // starts once its samples have played.
+                    let generator = src.is_generator();
+                    let last = frame
+                        .as_ref()
+                        .is_some_and(|f| !generator && f.samples() < crate::media::FRAME_SAMPLES);
+                    if !generator {
+                        m.stream_end = match &frame {
+                            Some(f) if last => due.map(|d| d + sample_time(f.samples())),
+                            Some(_) => None,
+                            None => due,
+                        };
+                    }
                     if frame.is_some() && !last {
                         m.paced.1 += 1;
                     }
@@ -414,10 +427,21 @@ impl ChanMedia {
                 *written += 1;
             }
         }
-        self.source = None;
+        // A stream stopped before its end leaves no end to follow on.
+        if self.source.take().is_some() {
+            self.stream_end = None;
+        }
         self.paced = (None, 0);
         owed
     }
+}
+
+/// How long a stream's timer waits after a frame of `samples` (8 kHz):
+/// it is set to a whole number of firings a second, the nearest to the
+/// frame's rate (16.667 ms for a frame of 134 samples, not 16.75).
+fn sample_time(samples: usize) -> std::time::Duration {
+    let rate = (8000.0 / samples.max(1) as f64).round().max(1.0);
+    std::time::Duration::from_secs_f64(1.0 / rate)
 }
 
 /// Writes the frames a stopped source owed.
@@ -474,8 +498,15 @@ impl Channel {
             if generator || first.is_some() {
                 m.source = Some((g, source));
                 // Frame 0 is the file's first, written below; a generator
-                // has none at its start.
-                m.paced = (Some(Instant::now()), 1);
+                // has none at its start. A file that follows one which
+                // just played out is paced from that one's end, as the
+                // reference starts it when its timer reads that end.
+                let now = Instant::now();
+                let start = match m.stream_end.take() {
+                    Some(end) if !generator && now < end + crate::media::clock::TICK => end,
+                    _ => now,
+                };
+                m.paced = (Some(start), 1);
                 m.unread.clear();
             }
             (g, m.port.clone(), owed)
@@ -920,6 +951,48 @@ mod tests {
         assert!(!pump.is_active());
         assert!(!chan.source_playing(generation));
         assert_eq!(*port.0.lock().unwrap(), 3);
+    }
+
+    /// A file whose last frame is short (134 samples) ends once those
+    /// samples have played at its timer's rate (60 a second), and the
+    /// file started right after it is paced from that end.
+    #[test]
+    fn a_file_after_a_short_last_frame_is_paced_from_its_end() {
+        struct Short(usize);
+        impl FrameSource for Short {
+            fn next_frame(&mut self) -> Option<AudioFrame> {
+                self.0 = self.0.checked_sub(1)?;
+                let samples = if self.0 == 0 { 134 } else { 160 };
+                Some(AudioFrame::Slin(vec![0; samples]))
+            }
+        }
+        let chans = Channels::new("");
+        let chan = chans.alloc("Test/f".into(), "Test", 1, NewChannel::default());
+        chan.set_media_port(Arc::new(Count(Mutex::new(0))));
+        let start = Instant::now();
+        let generation = {
+            let mut m = chan.media();
+            m.next_generation += 1;
+            m.source = Some((m.next_generation, Box::new(Short(1))));
+            // Frame 0 went out as the stream started.
+            m.paced = (Some(start), 1);
+            m.next_generation
+        };
+        let mut pump = Pump {
+            chan: Arc::downgrade(&chan),
+            generation,
+            active: true,
+        };
+        let tick = crate::media::clock::TICK;
+        pump.tick(start + tick);
+        assert!(!pump.is_active(), "the short frame is the last");
+        let end = start + tick + std::time::Duration::from_secs_f64(1.0 / 60.0);
+        assert_eq!(chan.media().stream_end, Some(end));
+        chan.start_source(Box::new(Frames(3)));
+        assert_eq!(chan.media().next_due(), Some(end + tick));
+        // A file started later than a frame time after it begins afresh.
+        chan.stop_source();
+        assert_eq!(chan.media().stream_end, None);
     }
 
     /// A queued digit held back by the gap is read by a stream's reader
