@@ -2325,6 +2325,18 @@ fn sip_dial() {
     run("sip_dial", true);
 }
 
+/// A chan_sip caller and a chan_pjsip callee in one bridge.
+#[test]
+fn sip_to_pjsip_dial() {
+    run("sip_to_pjsip_dial", true);
+}
+
+/// A chan_pjsip caller and a chan_sip callee in one bridge.
+#[test]
+fn pjsip_to_sip_dial() {
+    run("pjsip_to_sip_dial", true);
+}
+
 #[test]
 fn sip_peer_status() {
     run("sip_peer_status", false);
@@ -2555,6 +2567,11 @@ fn sip_voicemail() {
 #[test]
 fn pjsip_voicemail() {
     run("pjsip_voicemail", true);
+}
+
+#[test]
+fn pjsip_voicemail_callee() {
+    run("pjsip_voicemail_callee", true);
 }
 
 /// The voicemail manager actions on messages the scenario puts in the
