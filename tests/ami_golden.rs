@@ -2240,6 +2240,27 @@ fn sip_sendtext() {
     run("sip_sendtext", true);
 }
 
+/// Out-of-call MESSAGE from a pjsip phone (message_context) and from a
+/// chan_sip one (accept_outofcall_message): 202, the dialplan on
+/// Message/ast_msg_queue (MESSAGE(), MESSAGE_DATA()), MessageSend's
+/// reply and MESSAGE_SEND_STATUS.
+#[test]
+fn pjsip_message_ood() {
+    run("pjsip_message_ood", true);
+}
+
+#[test]
+fn sip_message_ood() {
+    run("sip_message_ood", true);
+}
+
+/// The manager's MessageSend: its errors, then MESSAGEs to registered
+/// phones on both drivers.
+#[test]
+fn message_send_action() {
+    run("message_send_action", true);
+}
+
 #[test]
 fn presence_state() {
     run("presence_state", false);
