@@ -2249,6 +2249,13 @@ fn pjsip_message_ood() {
     run("pjsip_message_ood", true);
 }
 
+/// The same with hide_messaging_ami_events: the reference still
+/// publishes the message channel's events.
+#[test]
+fn pjsip_message_hidden() {
+    run("pjsip_message_hidden", true);
+}
+
 #[test]
 fn sip_message_ood() {
     run("sip_message_ood", true);

@@ -218,7 +218,9 @@ async fn route(sys: &Arc<System>, chan: &Arc<Channel>, msg: Msg) {
         sys: sys.clone(),
         chan: chan.clone(),
     };
-    crate::pbx::run::run_loop(&ctx).await;
+    // A refused call (asterisk.conf's limits) has been logged; the
+    // message is dropped.
+    let _ = crate::pbx::run::pbx_run_kept(&ctx).await;
     let mut d = chan.lock();
     d.props.message = None;
     d.vars = Default::default();
