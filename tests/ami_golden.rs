@@ -2261,6 +2261,18 @@ fn sip_message_ood() {
     run("sip_message_ood", true);
 }
 
+/// Out-of-call MESSAGEs refused (404: no such extension; 415: not
+/// text/plain) and two taken on the one message channel.
+#[test]
+fn pjsip_message_refused() {
+    run("pjsip_message_refused", true);
+}
+
+#[test]
+fn sip_message_refused() {
+    run("sip_message_refused", true);
+}
+
 /// The manager's MessageSend: its errors, then MESSAGEs to registered
 /// phones on both drivers.
 #[test]
