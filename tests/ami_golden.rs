@@ -2273,6 +2273,13 @@ fn sip_message_refused() {
     run("sip_message_refused", true);
 }
 
+/// chan_sip's MESSAGE without auth_message_requests: the peer found by
+/// address, or none.
+#[test]
+fn sip_message_noauth() {
+    run("sip_message_noauth", true);
+}
+
 /// The manager's MessageSend: its errors, then MESSAGEs to registered
 /// phones on both drivers.
 #[test]

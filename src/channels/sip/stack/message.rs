@@ -163,7 +163,20 @@ impl Task {
             )
         } else {
             let all = self.endpoints();
-            match super::endpoint::identify(&all, "", from) {
+            // sip_find_peer by address: a configured host, else where a
+            // peer registered from.
+            let by_addr = super::endpoint::identify(&all, "", from)
+                .cloned()
+                .or_else(|| {
+                    all.iter()
+                        .find(|e| {
+                            super::super::live_contacts(&self.sys, Flavor::ChanSip, &e.aors)
+                                .iter()
+                                .any(|c| c.binding.source == from)
+                        })
+                        .cloned()
+                });
+            match by_addr {
                 Some(ep) => {
                     let peer = self.sys.loaded().sip.peer(&ep.name).cloned();
                     let open = peer
