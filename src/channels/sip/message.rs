@@ -174,17 +174,21 @@ fn pjsip_resolve(sys: &System, dest: &str) -> Option<(String, SocketAddr, Transp
                 );
                 return None;
             }
-            let (addr, transport, contact) = first_contact(sys, endpoint)?;
+            let Some((addr, transport, contact)) = first_contact(sys, endpoint) else {
+                warn(
+                    sys,
+                    crate::site!(PJSIP_C, 2872, "insert_user_in_contact_uri"),
+                    &format!("Dest: '{dest}'. Couldn't find contact for endpoint '{endpoint}'"),
+                );
+                return None;
+            };
             let mut uri = crate::sip::Uri::parse(contact.trim_matches(['<', '>'])).ok()?;
             uri.user = Some(user.to_string());
             Some((endpoint.to_string(), addr, transport, uri.to_string()))
         }
-        PjsipDest::EndpointUri { endpoint, uri }
-        | PjsipDest::EndpointAor {
-            endpoint,
-            after: uri,
-        } if !endpoint_exists(endpoint) => {
-            let _ = uri;
+        PjsipDest::EndpointUri { endpoint, .. } | PjsipDest::EndpointAor { endpoint, .. }
+            if !endpoint_exists(endpoint) =>
+        {
             warn(
                 sys,
                 crate::site!(PJSIP_C, 3047, "handle_slash"),
