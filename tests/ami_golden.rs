@@ -2280,6 +2280,13 @@ fn sip_message_noauth() {
     run("sip_message_noauth", true);
 }
 
+/// MESSAGE inside a call: 202, or 415 for a type the driver does not
+/// take in a call.
+#[test]
+fn sip_message_in_dialog() {
+    run("sip_message_in_dialog", true);
+}
+
 /// The manager's MessageSend: its errors, then MESSAGEs to registered
 /// phones on both drivers.
 #[test]

@@ -2102,6 +2102,7 @@ impl Task {
             Method::Update => self.update(key, id, req),
             Method::Refer if self.flavor == Flavor::Pjsip => self.pjsip_refer(key, id, req),
             Method::Refer => self.refer(key, id, req),
+            Method::Message => self.message_in_call(id, req),
             _ => self.respond(id, &req, 200, None),
         }
     }
@@ -4008,7 +4009,12 @@ impl Task {
     }
 
     fn send_bye(&mut self, key: u64, cause: u32) {
-        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+        // pjsip's BYE asks for rport as its other in-dialog requests do.
+        let Some(via) = self
+            .calls
+            .get(&key)
+            .map(|c| self.in_dialog_via(c.transport))
+        else {
             return;
         };
         let Some(call) = self.calls.get_mut(&key) else {

@@ -21,6 +21,29 @@ impl Task {
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
+    /// A MESSAGE inside a call: text for the channel, which nothing
+    /// here reads yet (as a channel in most applications drops it), and
+    /// the driver's answer: chan_sip takes `text/plain` only, pjsip any
+    /// `text/` or `application/` body (`check_content_type_in_dialog`).
+    pub(super) fn message_in_call(&mut self, id: TransactionId, req: Request) {
+        let media = req
+            .headers
+            .get("Content-Type")
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let taken = match self.flavor {
+            Flavor::ChanSip => media.starts_with("text/plain"),
+            Flavor::Pjsip => {
+                !req.body.is_empty()
+                    && (media.starts_with("text/") || media.starts_with("application/"))
+            }
+        };
+        let status = if taken { 202 } else { 415 };
+        let r = self.flavor.response(&req, status, None, None);
+        let _ = self.tx.send_response(Instant::now(), id, r);
+    }
+
     pub(super) fn message(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
         let content_type = req.headers.get("Content-Type").unwrap_or("");
         match self.flavor {
