@@ -2268,6 +2268,60 @@ fn sip_sendtext() {
     run("sip_sendtext", true);
 }
 
+/// Out-of-call MESSAGE from a pjsip phone (message_context) and from a
+/// chan_sip one (accept_outofcall_message): 202, the dialplan on
+/// Message/ast_msg_queue (MESSAGE(), MESSAGE_DATA()), MessageSend's
+/// reply and MESSAGE_SEND_STATUS.
+#[test]
+fn pjsip_message_ood() {
+    run("pjsip_message_ood", true);
+}
+
+/// The same with hide_messaging_ami_events: the reference still
+/// publishes the message channel's events.
+#[test]
+fn pjsip_message_hidden() {
+    run("pjsip_message_hidden", true);
+}
+
+#[test]
+fn sip_message_ood() {
+    run("sip_message_ood", true);
+}
+
+/// Out-of-call MESSAGEs refused (404: no such extension; 415: not
+/// text/plain) and two taken on the one message channel.
+#[test]
+fn pjsip_message_refused() {
+    run("pjsip_message_refused", true);
+}
+
+#[test]
+fn sip_message_refused() {
+    run("sip_message_refused", true);
+}
+
+/// chan_sip's MESSAGE without auth_message_requests: the peer found by
+/// address, or none.
+#[test]
+fn sip_message_noauth() {
+    run("sip_message_noauth", true);
+}
+
+/// MESSAGE inside a call: 202, or 415 for a type the driver does not
+/// take in a call.
+#[test]
+fn sip_message_in_dialog() {
+    run("sip_message_in_dialog", true);
+}
+
+/// The manager's MessageSend: its errors, then MESSAGEs to registered
+/// phones on both drivers.
+#[test]
+fn message_send_action() {
+    run("message_send_action", true);
+}
+
 #[test]
 fn presence_state() {
     run("presence_state", false);

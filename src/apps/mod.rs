@@ -30,6 +30,7 @@ pub mod exec;
 pub mod followme;
 pub mod r#if;
 pub mod r#macro;
+pub mod messagesend;
 pub mod mf;
 pub mod milliwatt;
 pub mod mixmonitor;
@@ -202,6 +203,7 @@ static REGISTRY: LazyLock<Vec<App>> = LazyLock::new(|| {
     all.extend(channelredirect::apps());
     all.extend(originate::apps());
     all.extend(page::apps());
+    all.extend(messagesend::apps());
     all.extend(sendtext::apps());
     all.extend(softhangup::apps());
     all.extend(db::apps());

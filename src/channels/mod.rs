@@ -203,6 +203,9 @@ pub struct ChanProps {
     /// The bridge features it may use (Dial's options,
     /// `CHANNEL(dtmf_features)`, `BRIDGE_FEATURES`), once set.
     pub dtmf_features: Option<features::FeatureFlags>,
+    /// The out-of-call message the channel carries (message.c's
+    /// `msg_datastore`).
+    pub message: Option<crate::core::message::Msg>,
 }
 
 impl Default for ChanProps {
@@ -226,6 +229,7 @@ impl Default for ChanProps {
             features: None,
             features_inherit: false,
             dtmf_features: None,
+            message: None,
         }
     }
 }
@@ -1288,6 +1292,13 @@ impl Channels {
             chan.bind_callid(callid);
         }
         chan
+    }
+
+    /// Takes a channel out of the channel list without hanging it up or
+    /// announcing anything (`ast_channel_unlink`): message.c's channel.
+    pub fn unlink_quietly(&self, chan: &Arc<Channel>) {
+        lock_or_recover(&self.reg.by_name).remove(&chan.name.to_ascii_lowercase());
+        lock_or_recover(&self.order).retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(chan)));
     }
 
     /// Removes a hung-up channel (`ast_hangup`'s unlink) and announces it.

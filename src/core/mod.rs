@@ -8,6 +8,7 @@ pub mod devicestate;
 pub mod environ;
 pub mod events;
 pub mod logger;
+pub mod message;
 pub mod modules;
 pub mod mwi;
 pub mod presencestate;
@@ -480,6 +481,8 @@ pub struct System {
     pub ast_config: crate::funcs::config::Cache,
     /// BridgeWait's named holding bridges (app_bridgewait).
     pub wait_bridges: crate::apps::bridgewait::WaitBridges,
+    /// The out-of-call message queue (main/message.c).
+    pub messages: message::Queue,
     this: Weak<System>,
 }
 
@@ -532,6 +535,7 @@ impl System {
             pjsip_maintenance: Default::default(),
             ast_config: Default::default(),
             wait_bridges: Default::default(),
+            messages: Default::default(),
             this: this.clone(),
         }))
         .inspect(|sys| {

@@ -106,6 +106,7 @@ const BUILTIN: &[&str] = &[
     "res_pjsip_endpoint_identifier_user",
     "res_pjsip_header_funcs",
     "res_pjsip_maintenance",
+    "res_pjsip_messaging",
     "res_pjsip_notify",
     "res_pjsip_outbound_registration",
     "res_pjsip_pubsub",

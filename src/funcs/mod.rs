@@ -30,6 +30,7 @@ pub mod lock;
 pub mod logic;
 pub mod math;
 pub mod md5;
+pub mod message;
 pub mod module;
 pub mod mutestream;
 pub mod pjsip;
@@ -145,6 +146,7 @@ static REGISTRY: LazyLock<Vec<Function>> = LazyLock::new(|| {
     all.extend(uri::functions());
     all.extend(base64::functions());
     all.extend(md5::functions());
+    all.extend(message::functions());
     all.extend(mutestream::functions());
     all.extend(sha1::functions());
     all.extend(cut::functions());

@@ -196,6 +196,27 @@ pub async fn pbx_run_or_hang_up(ctx: AppCtx) {
     pbx_run_admitted(ctx).await;
 }
 
+/// `ast_pbx_run_args` with `no_hangup_chan`: the dialplan runs on the
+/// channel (admitted and counted as a call, bound to a call id if it has
+/// none) and the channel is left as it is (message.c's channel).
+pub async fn pbx_run_kept(ctx: &AppCtx) -> Result<(), CallLimit> {
+    use std::sync::atomic::Ordering;
+    admit_call(ctx)?;
+    let callid = match ctx.chan.callid() {
+        0 => {
+            let id = ctx.sys.pbx.channels.next_callid();
+            ctx.chan.bind_callid(id);
+            id
+        }
+        id => id,
+    };
+    crate::core::logger::CALLID
+        .scope(callid, run_loop(ctx))
+        .await;
+    ctx.sys.pbx.channels.active.fetch_sub(1, Ordering::SeqCst);
+    Ok(())
+}
+
 /// Runs the dialplan on an admitted channel until it ends, then hangs
 /// the channel up.
 async fn pbx_run_admitted(ctx: AppCtx) {

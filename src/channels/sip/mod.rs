@@ -7,6 +7,7 @@
 pub mod callheaders;
 pub mod endpoint;
 pub mod maintenance;
+pub mod message;
 pub mod mwi;
 pub mod notify;
 pub mod outbound;

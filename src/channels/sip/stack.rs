@@ -41,6 +41,7 @@ use crate::sip::timer::{self, Asked, Decision};
 use crate::sip::transaction::{self, Event, Input, Output, TransactionId, Transactions, Transport};
 
 // What the manager and the CLI ask the task to send (NOTIFY, qualify).
+mod message;
 mod mwi;
 mod oob;
 mod outreg;
@@ -70,6 +71,8 @@ pub enum Command {
     NotifyInDialog(Box<super::notify::InDialog>),
     /// Probe a device's contacts now (SIPqualifypeer, PJSIPQualify).
     Qualify(String),
+    /// Send a MESSAGE outside any call (MessageSend).
+    Message(Box<super::message::Outgoing>),
     /// Send text (a MESSAGE in the call's dialog) of a content type.
     SendText(u64, String, Option<String>),
     /// Send an INFO in the call's dialog: its content type and body.
@@ -2007,6 +2010,7 @@ impl Task {
             Method::Invite => self.invite(id, req, from).await,
             Method::Register => self.register(id, req, from),
             Method::Options => self.respond(id, &req, 200, Some(&self.flavor.response_tag(&req))),
+            Method::Message => self.message(id, req, from),
             Method::Bye | Method::Cancel => {
                 self.respond(id, &req, 481, Some(&self.flavor.response_tag(&req)))
             }
@@ -2102,6 +2106,7 @@ impl Task {
             Method::Update => self.update(key, id, req),
             Method::Refer if self.flavor == Flavor::Pjsip => self.pjsip_refer(key, id, req),
             Method::Refer => self.refer(key, id, req),
+            Method::Message => self.message_in_call(id, req),
             _ => self.respond(id, &req, 200, None),
         }
     }
@@ -2404,7 +2409,13 @@ impl Task {
         if let Some(creds) = ep.auth.clone() {
             match self.authenticate(req, &creds) {
                 Err(refusal) => {
-                    if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm) {
+                    // chan_sip reports on INVITE and REGISTER only
+                    // (`handle_incoming`): not on MESSAGE or SUBSCRIBE.
+                    let reports = self.flavor == Flavor::Pjsip
+                        || matches!(req.method, Method::Invite | Method::Register);
+                    if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm)
+                        && reports
+                    {
                         self.security_event(req, from, &ep, Some(&nonce), true);
                     }
                     return None;
@@ -3302,6 +3313,7 @@ impl Task {
             Command::Hangup(key, cause) => self.hangup(key, cause),
             Command::Indicate(key, ind) => self.indicate(key, ind),
             Command::Notify(n) => self.send_notify(*n),
+            Command::Message(m) => self.send_message(*m),
             Command::NotifyInDialog(n) => self.notify_in_dialog(*n),
             Command::Qualify(device) => self.qualify_now(&device),
             Command::SendText(key, body, content_type) => {
@@ -4001,7 +4013,12 @@ impl Task {
     }
 
     fn send_bye(&mut self, key: u64, cause: u32) {
-        let Some(via) = self.calls.get(&key).map(|c| self.via_on(c.transport)) else {
+        // pjsip's BYE asks for rport as its other in-dialog requests do.
+        let Some(via) = self
+            .calls
+            .get(&key)
+            .map(|c| self.in_dialog_via(c.transport))
+        else {
             return;
         };
         let Some(call) = self.calls.get_mut(&key) else {

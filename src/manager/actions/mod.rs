@@ -16,6 +16,7 @@ mod db;
 mod events;
 mod fax;
 mod login;
+mod message;
 mod mixmonitor;
 mod module;
 mod monitor;
@@ -451,6 +452,12 @@ pub static ACTIONS: &[Action] = &[
         CALL | REPORTING,
         "Tell whether a mailbox has messages waiting.",
         voicemail::mailbox_status
+    ),
+    action!(
+        "MessageSend",
+        MESSAGE,
+        "Send an out-of-call message to a destination.",
+        message::message_send
     ),
     action!(
         "MixMonitor",
