@@ -3030,6 +3030,15 @@ fn sip_pickup_replaces() {
     run("sip_pickup_replaces", true);
 }
 
+/// chan_sip's BLF extras (`notifycid`, `notifyhold`, call counters): a
+/// watcher's dialog NOTIFYs name the ringing caller and the `pickup-`
+/// call id; the answered call put on hold by the phone puts its peer on
+/// hold.
+#[test]
+fn sip_blf_hold() {
+    run("sip_blf_hold", true);
+}
+
 /// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
 /// outcome, the first call's BYE deferred to the phone's.
 #[test]

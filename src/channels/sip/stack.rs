@@ -49,6 +49,9 @@ pub use reject::Reject;
 // Extension-state subscriptions (BLF, presence): the dialogs, chan_sip's
 // checks and NOTIFYs, and pjsip's.
 mod pubsub;
+// chan_sip's per-peer counts of calls in use, ringing and on hold.
+mod counters;
+pub use counters::PeerCalls;
 // Transfers by REFER.
 mod refer;
 mod refer_pjsip;
@@ -131,6 +134,8 @@ pub struct SipStack {
     /// The dialogs by call key (`sip show channels`), kept up to date
     /// by the task as each one changes.
     pub dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
+    /// chan_sip: each peer's counted calls, as the task last counted them.
+    pub peer_calls: Arc<Mutex<HashMap<String, PeerCalls>>>,
     /// The subscriptions the task serves, oldest first.
     pub subscriptions: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>,
     /// chan_sip's `lastmsgssent` per peer since the start: the counts of
@@ -310,6 +315,7 @@ impl SipStack {
         let registry = Arc::new(Mutex::new(Vec::new()));
         let reach = Arc::new(Mutex::new(HashMap::new()));
         let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
+        let peer_calls = Arc::new(Mutex::new(HashMap::new()));
         let subscriptions = Arc::new(Mutex::new(BTreeMap::new()));
         let last_msgs_sent = Arc::new(Mutex::new(HashMap::new()));
         let last_bindings = Arc::new(Mutex::new(HashMap::new()));
@@ -322,6 +328,7 @@ impl SipStack {
             registry: registry.clone(),
             qualify: reach.clone(),
             dialogs: dialogs.clone(),
+            peer_calls: peer_calls.clone(),
             subscriptions: subscriptions.clone(),
             last_msgs_sent: last_msgs_sent.clone(),
             last_bindings: last_bindings.clone(),
@@ -367,6 +374,7 @@ impl SipStack {
         }
         let task = Task {
             dialogs,
+            peer_calls,
             lingering: VecDeque::new(),
             deferred_byes: HashMap::new(),
             refer_subs: HashMap::new(),
@@ -863,6 +871,8 @@ impl Call {
 struct Task {
     /// What the CLI sees of the calls, and the ended ones still listed.
     dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
+    /// chan_sip's call counters per peer (`SipStack::peer_calls`).
+    peer_calls: Arc<Mutex<HashMap<String, PeerCalls>>>,
     /// Ended calls still listed, by when they go (all linger alike, so
     /// the earliest is first).
     lingering: VecDeque<(Instant, u64)>,
@@ -1113,6 +1123,7 @@ impl Task {
             self.drain().await;
             self.raw_heads.clear();
             self.share_dialogs();
+            self.count_peer_calls();
         }
     }
 
@@ -2432,6 +2443,13 @@ impl Task {
         using_password: bool,
     ) {
         use crate::manager::security::{self, Common, Kind};
+        // chan_sip reports only on INVITEs and REGISTERs
+        // (`handle_incoming`); a SUBSCRIBE's challenge goes unreported.
+        if self.flavor == Flavor::ChanSip
+            && !matches!(req.method, Method::Invite | Method::Register)
+        {
+            return;
+        }
         // chan_sip's account is the From URI when it challenges a call,
         // else the extension the request is for (`p->exten`).
         let account = match self.flavor {
