@@ -3039,6 +3039,13 @@ fn sip_blf_hold() {
     run("sip_blf_hold", true);
 }
 
+/// A BLF key's pickup: an INVITE with `Replaces: pickup-<the
+/// subscription's Call-ID>` runs Pickup on the hinted extension.
+#[test]
+fn sip_blf_pickup() {
+    run("sip_blf_pickup", true);
+}
+
 /// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
 /// outcome, the first call's BYE deferred to the phone's.
 #[test]

@@ -51,6 +51,8 @@ pub use reject::Reject;
 mod pubsub;
 // chan_sip's per-peer counts of calls in use, ringing and on hold.
 mod counters;
+// chan_sip's BLF pickup by a `pickup-` Replaces.
+mod blf;
 pub use counters::PeerCalls;
 // Transfers by REFER.
 mod refer;
@@ -2906,13 +2908,23 @@ impl Task {
     }
 
     async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
-        // chan_sip looks for the call a Replaces names before anything else.
-        let replaces_target = match self.flavor {
-            Flavor::ChanSip => match self.chan_sip_replaces_target(id, &req) {
-                Ok(t) => t,
+        // chan_sip looks for the call a Replaces names before anything else
+        // (first for a BLF key's `pickup-` one).
+        let magic_pickup = match self.flavor {
+            Flavor::ChanSip => match self.chan_sip_magic_pickup_target(id, &req) {
+                Ok(p) => p,
                 Err(()) => return,
             },
             Flavor::Pjsip => None,
+        };
+        let replaces_target = match self.flavor {
+            Flavor::ChanSip if magic_pickup.is_none() => {
+                match self.chan_sip_replaces_target(id, &req) {
+                    Ok(t) => t,
+                    Err(()) => return,
+                }
+            }
+            _ => None,
         };
         let Some(ep) = self.admit(id, &req, from) else {
             return;
@@ -3010,7 +3022,7 @@ impl Task {
             (exists, pickup)
         };
         // chan_sip takes a call replacing another wherever it was sent.
-        if !exists && replaces_target.is_none() {
+        if !exists && replaces_target.is_none() && magic_pickup.is_none() {
             let logger = &self.sys.pbx.logger;
             match self.flavor {
                 Flavor::ChanSip => logger.notice(
@@ -3268,6 +3280,10 @@ impl Task {
             },
         );
         // A call replacing one of ours runs no dialplan either.
+        if let Some(pickup) = magic_pickup {
+            self.chan_sip_magic_pickup(pickup, &chan);
+            return;
+        }
         if let Some(target) = replaces_target {
             self.chan_sip_invite_replaces(target, &chan);
             return;
