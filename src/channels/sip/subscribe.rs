@@ -375,6 +375,71 @@ mod tests {
     }
 
     #[test]
+    fn notifycid_names_the_ringing_call_and_the_pickup_call_id() {
+        let mut n = notice(ExtensionState::Ringing);
+        let mut caller = Party::default();
+        caller.set_name(Some("A <b>"));
+        caller.set_number(Some("1002"));
+        let mut connected = Party::default();
+        connected.set_name(Some("Caller"));
+        connected.set_number(Some("5550"));
+        n.pickup = Some(Pickup {
+            call_id: "abc@h",
+            tags: Some(("theirs", "ours")),
+            parties: Some((
+                Identity::of(&caller, "127.0.0.1"),
+                Identity::of(&connected, "127.0.0.1"),
+            )),
+        });
+        let b = body(Format::DialogInfo, &n);
+        assert!(b.contains("<dialog id=\"1060\" call-id=\"pickup-abc@h\" local-tag=\"theirs\" remote-tag=\"ours\" direction=\"recipient\">\n<remote>\n<identity display=\"Caller\">sip:5550@127.0.0.1</identity>\n<target uri=\"sip:5550@127.0.0.1\"/>\n</remote>\n<local>\n<identity display=\"A &lt;b&gt;\">sip:1002@127.0.0.1</identity>\n<target uri=\"sip:1002@127.0.0.1\"/>\n</local>\n<state>early</state>"), "{b}");
+        // No ringing call found: both sides are the watched extension;
+        // without pedanticsipchecking no tags.
+        n.pickup = Some(Pickup {
+            call_id: "abc@h",
+            tags: None,
+            parties: None,
+        });
+        let b = body(Format::DialogInfo, &n);
+        assert!(b.contains("<dialog id=\"1060\" call-id=\"pickup-abc@h\" direction=\"recipient\">\n<remote>\n<identity display=\"1060\">sip:1060@127.0.0.1:5060</identity>"), "{b}");
+        // Not ringing: no call id.
+        n.state = ExtensionState::InUse;
+        let b = body(Format::DialogInfo, &n);
+        assert!(
+            b.contains("<dialog id=\"1060\">\n<state>confirmed</state>"),
+            "{b}"
+        );
+    }
+
+    #[test]
+    fn restricted_parties_are_anonymous() {
+        let mut p = Party::default();
+        p.set_name(Some("Secret"));
+        p.set_number(Some("555"));
+        p.number.presentation = pres::RESTRICTED;
+        p.name.presentation = pres::RESTRICTED;
+        let id = Identity::of(&p, "example.com");
+        assert_eq!(id.display, "anonymous");
+        assert_eq!(id.target, "sip:anonymous@anonymous.invalid");
+        let id = Identity::of(&Party::default(), "example.com");
+        assert_eq!(
+            (id.display.as_str(), id.target.as_str()),
+            ("", "sip:@example.com")
+        );
+    }
+
+    #[test]
+    fn notifyringing_notinuse_leaves_ringing_in_use_confirmed() {
+        let mut n = notice(ExtensionState::InUseRinging);
+        n.notify_ringing = NotifyRinging::NotInUse;
+        let b = body(Format::DialogInfo, &n);
+        assert!(
+            b.contains("<dialog id=\"1060\" direction=\"recipient\">\n<state>confirmed</state>"),
+            "{b}"
+        );
+    }
+
+    #[test]
     fn bare_uris_lose_brackets_and_parameters() {
         assert_eq!(
             bare_uri("<sip:1001@127.0.0.1:5060;transport=udp>;tag=x"),

@@ -2164,9 +2164,34 @@ mod tests {
         assert_eq!(s.autocreatepeer, "Persisted");
         assert_eq!((s.tos_sip, s.cos_video), (0x60, 3));
         assert_eq!(s.notifyringing, NotifyRinging::No);
+        assert_eq!(s.notifycid, NotifyCid::No);
         // A bad value keeps the default and is reported.
         assert_eq!(s.externrefresh, 10);
         assert_eq!(d.len(), 1, "{d:?}");
+    }
+
+    #[test]
+    fn notify_tri_states() {
+        let (c, d) = conf(vec![category(
+            "sip.conf",
+            "general",
+            &[
+                ("notifyringing", "NotInUse"),
+                ("notifycid", "Ignore-Context"),
+                ("notifyhold", "yes"),
+            ],
+        )]);
+        let s = &c.general.settings;
+        assert_eq!(s.notifyringing, NotifyRinging::NotInUse);
+        assert_eq!(s.notifycid, NotifyCid::IgnoreContext);
+        assert!(s.notifyhold);
+        assert!(d.is_empty(), "{d:?}");
+        let (c, _) = conf(vec![category(
+            "sip.conf",
+            "general",
+            &[("notifycid", "yes")],
+        )]);
+        assert_eq!(c.general.settings.notifycid, NotifyCid::Yes);
     }
 
     #[test]

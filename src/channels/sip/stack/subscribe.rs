@@ -953,3 +953,21 @@ fn from_domain(from: &str) -> String {
     }
     host.split(':').next().unwrap_or(host).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::from_domain;
+
+    #[test]
+    fn the_from_domain_is_the_host_without_its_port() {
+        assert_eq!(
+            from_domain("\"1001\" <sip:1001@127.0.0.1:5060>;tag=x"),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            from_domain("<sip:bob@example.com;transport=tcp>"),
+            "example.com"
+        );
+        assert_eq!(from_domain("sip:[::1]:5070"), "::1");
+    }
+}
