@@ -4,12 +4,13 @@ subscribed to the hint's dialog state, and the hinted phone itself.
 
     phone_blf.py <host:port> -key user W -au W -ap SECRET -p PORT
                  -key ringer R -key ringer_port RPORT -key mode hold|pickup
-                 [--trace FILE]
+                 [-key stale yes] [-key ring_delay SECONDS] [--trace FILE]
 
 As W (bound on PORT, digest auth) it subscribes to R's extension (`Event:
 dialog`, dialog-info bodies, Expires 120) and answers every NOTIFY 200.
 As R (bound on RPORT, where R registered) it waits for the PBX's INVITE
-and rings (180, a tag of its own). Then, with mode
+and rings (180, a tag of its own; after a 100 and ring_delay seconds
+when given). Then, with mode
   hold:   R answers 1.5 s later (200 with SDP), puts the call on hold 1 s
           after the ACK (re-INVITE with a=sendonly) and hangs up (BYE)
           1.5 s after that;
@@ -17,7 +18,8 @@ and rings (180, a tag of its own). Then, with mode
           sends an INVITE to R with `Replaces: pickup-<id>;to-tag=<the
           PBX's subscription tag>;from-tag=<W's>` (a BLF key picking the
           call up), expects R's INVITE cancelled and hangs up 2 s after
-          its 200.
+          its 200; with `-key stale yes` an INVITE naming `pickup-stale-<id>`
+          goes first (expected: 481).
 Then, 1.5 s after the last call ended, W unsubscribes (Expires: 0) and
 takes the final NOTIFY. Messages of both phones go to one trace file as
 SIPp's -trace_msg writes them. Exit status 0 when every step got the
@@ -269,6 +271,15 @@ def main():
         ringer.ended = True
     else:
         wait(lambda: watcher.pickup_id is not None, "a NOTIFY with a pickup- call id")
+        if opts["keys"].get("stale", "no") == "yes":
+            # First a key naming a subscription the PBX does not have.
+            stale = Call(watcher_phone, service)
+            stale.request("INVITE", stale.uri, ["Replaces: pickup-stale-%s;to-tag=%s;from-tag=%s" % (
+                watcher.pickup_id, watcher.call.remote_tag, watcher.call.tag)], body=stale.sdp())
+            r = final(stale, "INVITE")
+            stale.ack(stale.cseq, stale.uri, rejected=r)
+            if r.status != 481:
+                failures.append("stale pickup answered %d" % r.status)
         pick = Call(watcher_phone, service)
         calls.append(pick)
         replaces = "Replaces: pickup-%s;to-tag=%s;from-tag=%s" % (

@@ -3046,6 +3046,13 @@ fn sip_blf_pickup() {
     run("sip_blf_pickup", true);
 }
 
+/// The same with `notifycid=ignore-context`: Pickup by PICKUPMARK, after
+/// a key naming no subscription (481 before any challenge).
+#[test]
+fn sip_blf_pickup_mark() {
+    run("sip_blf_pickup_mark", true);
+}
+
 /// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
 /// outcome, the first call's BYE deferred to the phone's.
 #[test]

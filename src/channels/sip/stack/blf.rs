@@ -89,13 +89,12 @@ impl Task {
                     None,
                     &format!("Unable to find subscription with call-id: {call_id}"),
                 );
-                self.respond_with(
-                    id,
-                    req,
-                    481,
-                    None,
-                    Some("Call Leg Does Not Exist (Replaces)"),
-                );
+                // Answered in a dialog of its own (a tag), without a
+                // Contact, as chan_sip's error responses are.
+                let tag = self.flavor.new_tag();
+                let mut r = self.flavor.response(req, 481, Some(&tag), None);
+                r.reason = "Call Leg Does Not Exist (Replaces)".to_string();
+                let _ = self.tx.send_response(std::time::Instant::now(), id, r);
                 Err(())
             }
             Some(p) => {
