@@ -3053,6 +3053,13 @@ fn sip_blf_pickup_mark() {
     run("sip_blf_pickup_mark", true);
 }
 
+/// `sip show settings` with chan_sip's BLF options set
+/// (`Include CID: Yes (Ignoring context)`, `Notify hold state: Yes`).
+#[test]
+fn sip_blf_settings() {
+    run("sip_blf_settings", false);
+}
+
 /// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
 /// outcome, the first call's BYE deferred to the phone's.
 #[test]

@@ -439,13 +439,19 @@ pub fn device_state(
     }
 }
 
+/// chan_sip's call counters of the peer `name` (`inuse`, `ringing`,
+/// `onhold`), as its task last counted them.
+pub fn peer_calls(sys: &System, name: &str) -> stack::PeerCalls {
+    stack_of(sys, Flavor::ChanSip)
+        .and_then(|s| lock(&s.peer_calls).get(name).copied())
+        .unwrap_or_default()
+}
+
 /// `sip_devicestate` for a peer that has an address: hold first, then
 /// ringing, then what its call limit says of the calls in use.
 fn chan_sip_counted(sys: &System, name: &str) -> crate::core::devicestate::DeviceState {
     use crate::core::devicestate::DeviceState;
-    let counts = stack_of(sys, Flavor::ChanSip)
-        .and_then(|s| lock(&s.peer_calls).get(name).copied())
-        .unwrap_or_default();
+    let counts = peer_calls(sys, name);
     let (limit, busy_level) = {
         let loaded = sys.loaded();
         loaded
