@@ -29,14 +29,15 @@ impl Task {
         if self.flavor != super::Flavor::ChanSip {
             return;
         }
-        let (limited, notifyhold): (Vec<String>, bool) = {
+        // Each peer, and whether it counts its calls (`SIP_CALL_LIMIT`).
+        let (peers, notifyhold): (HashMap<String, bool>, bool) = {
             let loaded = self.sys.loaded();
             let sip = &loaded.sip;
             (
                 sip.peers
                     .iter()
-                    .filter(|p| p.kind.is_peer() && p.settings.call_limit > 0)
-                    .map(|p| p.name.clone())
+                    .filter(|p| p.kind.is_peer())
+                    .map(|p| (p.name.clone(), p.settings.call_limit > 0))
                     .collect(),
                 sip.general.settings.notifyhold,
             )
@@ -44,11 +45,14 @@ impl Task {
         let mut counts: HashMap<String, PeerCalls> = HashMap::new();
         for call in self.calls.values() {
             // Counted from the call's start to its hangup (DEC_CALL_LIMIT).
-            if call.state == CallState::Ending || call.user.is_empty() {
+            if call.state == CallState::Ending {
                 continue;
             }
+            // Only a call of a peer counts (chan_sip's `relatedpeer`).
+            let Some(&limited) = peers.get(&call.user) else {
+                continue;
+            };
             let peer = call.user.clone();
-            let limited = limited.contains(&peer);
             let held = notifyhold && call.on_hold;
             if !limited && !held {
                 continue;
