@@ -29,18 +29,24 @@ impl Task {
         if self.flavor != super::Flavor::ChanSip {
             return;
         }
-        // Each peer, and whether it counts its calls (`SIP_CALL_LIMIT`).
-        let (peers, notifyhold): (HashMap<String, bool>, bool) = {
+        // Nothing to count and nothing counted: a turn costs nothing.
+        if self.calls.is_empty() && lock(&self.peer_calls).is_empty() {
+            return;
+        }
+        // The peers of the calls up, and whether each counts its calls
+        // (`SIP_CALL_LIMIT`).
+        let (peers, notifyhold): (HashMap<&str, bool>, bool) = {
             let loaded = self.sys.loaded();
             let sip = &loaded.sip;
-            (
-                sip.peers
-                    .iter()
-                    .filter(|p| p.kind.is_peer())
-                    .map(|p| (p.name.clone(), p.settings.call_limit > 0))
-                    .collect(),
-                sip.general.settings.notifyhold,
-            )
+            let mut peers = HashMap::new();
+            for call in self.calls.values() {
+                if !peers.contains_key(call.user.as_str())
+                    && let Some(p) = sip.peer(&call.user)
+                {
+                    peers.insert(call.user.as_str(), p.settings.call_limit > 0);
+                }
+            }
+            (peers, sip.general.settings.notifyhold)
         };
         let mut counts: HashMap<String, PeerCalls> = HashMap::new();
         for call in self.calls.values() {
@@ -49,7 +55,7 @@ impl Task {
                 continue;
             }
             // Only a call of a peer counts (chan_sip's `relatedpeer`).
-            let Some(&limited) = peers.get(&call.user) else {
+            let Some(&limited) = peers.get(call.user.as_str()) else {
                 continue;
             };
             let peer = call.user.clone();
