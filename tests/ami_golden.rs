@@ -3236,6 +3236,36 @@ fn sip_pickup_replaces() {
     run("sip_pickup_replaces", true);
 }
 
+/// chan_sip's BLF extras (`notifycid`, `notifyhold`, call counters): a
+/// watcher's dialog NOTIFYs name the ringing caller and the `pickup-`
+/// call id; the answered call put on hold by the phone puts its peer on
+/// hold.
+#[test]
+fn sip_blf_hold() {
+    run("sip_blf_hold", true);
+}
+
+/// A BLF key's pickup: an INVITE with `Replaces: pickup-<the
+/// subscription's Call-ID>` runs Pickup on the hinted extension.
+#[test]
+fn sip_blf_pickup() {
+    run("sip_blf_pickup", true);
+}
+
+/// The same with `notifycid=ignore-context`: Pickup by PICKUPMARK, after
+/// a key naming no subscription (481 before any challenge).
+#[test]
+fn sip_blf_pickup_mark() {
+    run("sip_blf_pickup_mark", true);
+}
+
+/// `sip show settings` with chan_sip's BLF options set
+/// (`Include CID: Yes (Ignoring context)`, `Notify hold state: Yes`).
+#[test]
+fn sip_blf_settings() {
+    run("sip_blf_settings", false);
+}
+
 /// The same on chan_sip (`local_attended_transfer`): one NOTIFY with the
 /// outcome, the first call's BYE deferred to the phone's.
 #[test]

@@ -102,6 +102,8 @@ pub struct GosubFrame {
 #[derive(Debug, Clone)]
 pub struct ChanData {
     pub state: ChanState,
+    /// When the channel entered `state` (set by [`Channel::set_state`]).
+    pub state_since: Instant,
     pub context: String,
     pub exten: String,
     pub priority: i32,
@@ -652,6 +654,7 @@ impl Channel {
                 return;
             }
             d.state = state;
+            d.state_since = Instant::now();
         }
         if state == ChanState::Up {
             lock_or_recover(&self.answered_at).get_or_insert_with(Instant::now);
@@ -1207,6 +1210,7 @@ impl Channels {
         let linkedid = init.linkedid.clone().unwrap_or_else(|| uniqueid.clone());
         let data = ChanData {
             state: init.state.unwrap_or(ChanState::Down),
+            state_since: Instant::now(),
             context: if init.context.is_empty() {
                 "default".into()
             } else {

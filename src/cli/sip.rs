@@ -247,9 +247,29 @@ fn show_settings(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     );
     v("Outbound reg. attempts: ", &s.registerattempts.to_string());
     v("Outbound reg. retry 403:", yes_no(s.register_retry_403));
-    v("Notify ringing state:   ", yes_no(s.notifyringing));
-    if s.notifyringing {
-        v("  Include CID:          ", yes_no(s.notifycid));
+    {
+        use crate::config::views::sip::{NotifyCid, NotifyRinging};
+        let ringing = s.notifyringing != NotifyRinging::No;
+        let when = if s.notifyringing == NotifyRinging::NotInUse {
+            " (when not in use)"
+        } else {
+            ""
+        };
+        v(
+            "Notify ringing state:   ",
+            &format!("{}{when}", yes_no(ringing)),
+        );
+        if ringing {
+            let ignoring = if s.notifycid == NotifyCid::IgnoreContext {
+                " (Ignoring context)"
+            } else {
+                ""
+            };
+            v(
+                "  Include CID:          ",
+                &format!("{}{ignoring}", yes_no(s.notifycid != NotifyCid::No)),
+            );
+        }
     }
     v("Notify hold state:      ", yes_no(s.notifyhold));
     v(

@@ -254,6 +254,11 @@ pub struct HintChange {
     pub state: ExtensionState,
     /// Set when the hint itself went away; `state` is then its last.
     pub end: Option<HintEnd>,
+    /// When the device change behind it happened: Asterisk hands the
+    /// callbacks the devices' channels as they were then
+    /// (`device_state_info`), so a call that rang only later is not yet
+    /// the one ringing.
+    pub at: Instant,
 }
 
 /// How a watched hint went away.
@@ -323,7 +328,7 @@ impl DeviceStates {
             }
             cache.insert(ch.device.clone(), state);
         }
-        self.notify_hints(sys, &ch.device);
+        self.notify_hints(sys, &ch.device, ch.at);
         sys.pbx
             .channels
             .events
@@ -391,6 +396,7 @@ impl DeviceStates {
                     exten: exten.clone(),
                     state,
                     end: Some(end),
+                    at: Instant::now(),
                 })
                 .is_ok()
             });
@@ -400,7 +406,7 @@ impl DeviceStates {
     /// `device_state_notify_callbacks` for every hint that names the
     /// device: those whose state changed raise ExtensionStatus (the
     /// manager's watcher).
-    fn notify_hints(&self, sys: &System, device: &str) {
+    fn notify_hints(&self, sys: &System, device: &str, at: Instant) {
         let loaded = sys.loaded();
         for (c, e, p) in hints_in_order(&loaded.dialplan) {
             if !hint_devices(&p.app)
@@ -411,7 +417,15 @@ impl DeviceStates {
             }
             let state = extension_state(sys, &p.app);
             let key = (c.name.clone(), e.name.clone());
-            if lock(&self.hints).insert(key, state) == Some(state) {
+            // `handle_hint_change`: an unchanged state goes only to the
+            // extended callbacks (the SIP notifiers), and only while
+            // ringing, as the ringing call may be another one.
+            let same = lock(&self.hints).insert(key, state) == Some(state);
+            let ringing = matches!(
+                state,
+                ExtensionState::Ringing | ExtensionState::InUseRinging
+            );
+            if same && !ringing {
                 continue;
             }
             lock(&self.watchers).retain(|w| {
@@ -420,9 +434,13 @@ impl DeviceStates {
                     exten: e.name.clone(),
                     state,
                     end: None,
+                    at,
                 })
                 .is_ok()
             });
+            if same {
+                continue;
+            }
             sys.pbx
                 .channels
                 .events

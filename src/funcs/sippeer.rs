@@ -97,17 +97,10 @@ fn item_value(ctx: &FuncCtx<'_>, p: &SipPeer, item: &str) -> String {
     }
 }
 
-/// chan_sip's `inuse`: counted only under a call limit (`call-limit` or
-/// `callcounter`), as the peer's SIP channels.
-fn current_calls(ctx: &FuncCtx<'_>, p: &SipPeer) -> usize {
-    if p.settings.call_limit == 0 {
-        return 0;
-    }
-    ctx.sys
-        .pbx
-        .channels
-        .by_prefix(&format!("SIP/{}-", p.name))
-        .len()
+/// chan_sip's `inuse`: its calls, counted only under a call limit
+/// (`call-limit` or `callcounter`).
+fn current_calls(ctx: &FuncCtx<'_>, p: &SipPeer) -> u32 {
+    crate::channels::sip::peer_calls(ctx.sys, &p.name).inuse
 }
 
 #[cfg(test)]

@@ -407,9 +407,9 @@ pub fn registered(sys: &System, flavor: Flavor, name: &str) -> bool {
 }
 
 /// What a driver says of one of its devices (`sip_devicestate`,
-/// `chan_pjsip_devicestate`): chan_sip only whether the peer has an
-/// address (registered or static; it counts calls only under a call
-/// limit); pjsip whether the endpoint is reachable, overridden by the
+/// `chan_pjsip_devicestate`): chan_sip whether the peer has an address
+/// (registered or static), then its call counters (calls counted only
+/// under a call limit, held ones with `notifyhold`); pjsip whether the endpoint is reachable, overridden by the
 /// state of its calls (`calls`) when it has any.
 pub fn device_state(
     sys: &System,
@@ -434,8 +434,48 @@ pub fn device_state(
         configured
     };
     match flavor {
+        Flavor::ChanSip if base == DeviceState::NotInUse => chan_sip_counted(sys, name),
         Flavor::ChanSip => base,
         Flavor::Pjsip => calls.unwrap_or(base),
+    }
+}
+
+/// chan_sip's call counters of the peer `name` (`inuse`, `ringing`,
+/// `onhold`), as its task last counted them.
+pub fn peer_calls(sys: &System, name: &str) -> stack::PeerCalls {
+    stack_of(sys, Flavor::ChanSip)
+        .and_then(|s| lock(&s.peer_calls).get(name).copied())
+        .unwrap_or_default()
+}
+
+/// `sip_devicestate` for a peer that has an address: hold first, then
+/// ringing, then what its call limit says of the calls in use.
+fn chan_sip_counted(sys: &System, name: &str) -> crate::core::devicestate::DeviceState {
+    use crate::core::devicestate::DeviceState;
+    let counts = peer_calls(sys, name);
+    let (limit, busy_level) = {
+        let loaded = sys.loaded();
+        loaded
+            .sip
+            .peer(name)
+            .map(|p| (p.settings.call_limit, p.busy_level))
+            .unwrap_or((0, 0))
+    };
+    let inuse = i64::from(counts.inuse);
+    if counts.onhold > 0 {
+        DeviceState::OnHold
+    } else if counts.ringing > 0 {
+        if counts.ringing == counts.inuse {
+            DeviceState::Ringing
+        } else {
+            DeviceState::RingInUse
+        }
+    } else if limit > 0 && (inuse == limit || (busy_level > 0 && inuse >= busy_level)) {
+        DeviceState::Busy
+    } else if limit > 0 && inuse > 0 {
+        DeviceState::InUse
+    } else {
+        DeviceState::NotInUse
     }
 }
 

@@ -50,6 +50,11 @@ pub use reject::Reject;
 // Extension-state subscriptions (BLF, presence): the dialogs, chan_sip's
 // checks and NOTIFYs, and pjsip's.
 mod pubsub;
+// chan_sip's per-peer counts of calls in use, ringing and on hold.
+mod counters;
+// chan_sip's BLF pickup by a `pickup-` Replaces.
+mod blf;
+pub use counters::PeerCalls;
 // Transfers by REFER.
 mod refer;
 mod refer_pjsip;
@@ -134,6 +139,8 @@ pub struct SipStack {
     /// The dialogs by call key (`sip show channels`), kept up to date
     /// by the task as each one changes.
     pub dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
+    /// chan_sip: each peer's counted calls, as the task last counted them.
+    pub peer_calls: Arc<Mutex<HashMap<String, PeerCalls>>>,
     /// The subscriptions the task serves, oldest first.
     pub subscriptions: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>,
     /// chan_sip's `lastmsgssent` per peer since the start: the counts of
@@ -313,6 +320,7 @@ impl SipStack {
         let registry = Arc::new(Mutex::new(Vec::new()));
         let reach = Arc::new(Mutex::new(HashMap::new()));
         let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
+        let peer_calls = Arc::new(Mutex::new(HashMap::new()));
         let subscriptions = Arc::new(Mutex::new(BTreeMap::new()));
         let last_msgs_sent = Arc::new(Mutex::new(HashMap::new()));
         let last_bindings = Arc::new(Mutex::new(HashMap::new()));
@@ -325,6 +333,7 @@ impl SipStack {
             registry: registry.clone(),
             qualify: reach.clone(),
             dialogs: dialogs.clone(),
+            peer_calls: peer_calls.clone(),
             subscriptions: subscriptions.clone(),
             last_msgs_sent: last_msgs_sent.clone(),
             last_bindings: last_bindings.clone(),
@@ -370,6 +379,7 @@ impl SipStack {
         }
         let task = Task {
             dialogs,
+            peer_calls,
             lingering: VecDeque::new(),
             deferred_byes: HashMap::new(),
             refer_subs: HashMap::new(),
@@ -866,6 +876,8 @@ impl Call {
 struct Task {
     /// What the CLI sees of the calls, and the ended ones still listed.
     dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
+    /// chan_sip's call counters per peer (`SipStack::peer_calls`).
+    peer_calls: Arc<Mutex<HashMap<String, PeerCalls>>>,
     /// Ended calls still listed, by when they go (all linger alike, so
     /// the earliest is first).
     lingering: VecDeque<(Instant, u64)>,
@@ -1120,6 +1132,7 @@ impl Task {
             self.drain().await;
             self.raw_heads.clear();
             self.share_dialogs();
+            self.count_peer_calls();
         }
     }
 
@@ -2447,6 +2460,13 @@ impl Task {
         using_password: bool,
     ) {
         use crate::manager::security::{self, Common, Kind};
+        // chan_sip reports only on INVITEs and REGISTERs
+        // (`handle_incoming`); a SUBSCRIBE's challenge goes unreported.
+        if self.flavor == Flavor::ChanSip
+            && !matches!(req.method, Method::Invite | Method::Register)
+        {
+            return;
+        }
         // chan_sip's account is the From URI when it challenges a call,
         // else the extension the request is for (`p->exten`).
         let account = match self.flavor {
@@ -2903,13 +2923,23 @@ impl Task {
     }
 
     async fn invite(&mut self, id: TransactionId, req: Request, from: SocketAddr) {
-        // chan_sip looks for the call a Replaces names before anything else.
-        let replaces_target = match self.flavor {
-            Flavor::ChanSip => match self.chan_sip_replaces_target(id, &req) {
-                Ok(t) => t,
+        // chan_sip looks for the call a Replaces names before anything else
+        // (first for a BLF key's `pickup-` one).
+        let magic_pickup = match self.flavor {
+            Flavor::ChanSip => match self.chan_sip_magic_pickup_target(id, &req) {
+                Ok(p) => p,
                 Err(()) => return,
             },
             Flavor::Pjsip => None,
+        };
+        let replaces_target = match self.flavor {
+            Flavor::ChanSip if magic_pickup.is_none() => {
+                match self.chan_sip_replaces_target(id, &req) {
+                    Ok(t) => t,
+                    Err(()) => return,
+                }
+            }
+            _ => None,
         };
         let Some(ep) = self.admit(id, &req, from) else {
             return;
@@ -3007,7 +3037,7 @@ impl Task {
             (exists, pickup)
         };
         // chan_sip takes a call replacing another wherever it was sent.
-        if !exists && replaces_target.is_none() {
+        if !exists && replaces_target.is_none() && magic_pickup.is_none() {
             let logger = &self.sys.pbx.logger;
             match self.flavor {
                 Flavor::ChanSip => logger.notice(
@@ -3265,6 +3295,10 @@ impl Task {
             },
         );
         // A call replacing one of ours runs no dialplan either.
+        if let Some(pickup) = magic_pickup {
+            self.chan_sip_magic_pickup(pickup, &chan);
+            return;
+        }
         if let Some(target) = replaces_target {
             self.chan_sip_invite_replaces(target, &chan);
             return;

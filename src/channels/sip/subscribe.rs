@@ -5,7 +5,10 @@
 //! task keeps the subscriptions and sends the requests
 //! (`stack/subscribe.rs`).
 
+use crate::channels::party::{Party, pres};
+use crate::config::views::sip::NotifyRinging;
 use crate::core::devicestate::ExtensionState;
+use crate::http::response::xml_escape;
 
 /// The body formats chan_sip writes (`enum subscriptiontype`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +92,62 @@ pub struct Notice<'a> {
     /// Every device of the hint is unavailable (none registered).
     pub offline: bool,
     /// sip.conf `notifyringing`.
-    pub notify_ringing: bool,
+    pub notify_ringing: NotifyRinging,
+    /// With sip.conf `notifycid`, what a ringing dialog says of its call.
+    pub pickup: Option<Pickup<'a>>,
+}
+
+/// What `notifycid` adds to a ringing dialog: the call id a phone's
+/// Replaces names to pick the call up (`pickup-` and the subscription's
+/// own), and both parties of the oldest ringing call of the hint.
+pub struct Pickup<'a> {
+    pub call_id: &'a str,
+    /// With `pedanticsipchecking`, the subscription's tags: the
+    /// subscriber's, then ours.
+    pub tags: Option<(&'a str, &'a str)>,
+    /// The ringing channel's caller (`<local>`) and connected line
+    /// (`<remote>`), as display and target; None when none is ringing.
+    pub parties: Option<(Identity, Identity)>,
+}
+
+/// A `<identity>` and `<target>` of a dialog-info party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub display: String,
+    pub target: String,
+}
+
+impl Identity {
+    /// A party of the ringing channel, as chan_sip names it: its number
+    /// at the subscription's From domain, `anonymous` (at
+    /// `anonymous.invalid`) when restricted; its name likewise.
+    pub fn of(party: &Party, fromdomain: &str) -> Identity {
+        let restricted = |p: i32| p & pres::RESTRICTION == pres::RESTRICTED;
+        let num_restricted = restricted(party.number.presentation);
+        let num = if !party.number.valid {
+            ""
+        } else if num_restricted {
+            "anonymous"
+        } else {
+            party.number.text.as_deref().unwrap_or("")
+        };
+        let domain = if num_restricted {
+            "anonymous.invalid"
+        } else {
+            fromdomain
+        };
+        let name = if !party.name.valid {
+            ""
+        } else if restricted(party.name.presentation) {
+            "anonymous"
+        } else {
+            party.name.text.as_deref().unwrap_or("")
+        };
+        Identity {
+            display: xml_escape(name),
+            target: format!("sip:{num}@{domain}"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -104,7 +162,7 @@ pub fn body(format: Format, n: &Notice<'_>) -> String {
     use ExtensionState as E;
     let (dialog_state, mut local, mut pidf_state, mut note) = match n.state {
         E::InUseRinging => (
-            if n.notify_ringing {
+            if n.notify_ringing == NotifyRinging::Yes {
                 "early"
             } else {
                 "confirmed"
@@ -181,13 +239,39 @@ pub fn body(format: Format, n: &Notice<'_>) -> String {
                 n.version, n.to_uri
             ));
             let ringing = matches!(n.state, E::Ringing | E::InUseRinging);
-            if ringing && n.notify_ringing {
-                out.push_str(&format!(
+            match (&n.pickup, ringing && n.notify_ringing != NotifyRinging::No) {
+                (_, false) => out.push_str(&format!("<dialog id=\"{}\">\n", n.exten)),
+                (None, true) => out.push_str(&format!(
                     "<dialog id=\"{}\" direction=\"recipient\">\n",
                     n.exten
-                ));
-            } else {
-                out.push_str(&format!("<dialog id=\"{}\">\n", n.exten));
+                )),
+                (Some(p), true) => {
+                    // Without a ringing call both parties read as the
+                    // watched extension.
+                    let (local, remote) = p.parties.clone().unwrap_or_else(|| {
+                        let own = Identity {
+                            display: xml_escape(n.exten),
+                            target: n.to_uri.to_string(),
+                        };
+                        (own.clone(), own)
+                    });
+                    match p.tags {
+                        Some((theirs, ours)) => out.push_str(&format!(
+                            "<dialog id=\"{}\" call-id=\"pickup-{}\" local-tag=\"{theirs}\" remote-tag=\"{ours}\" direction=\"recipient\">\n",
+                            n.exten, p.call_id
+                        )),
+                        None => out.push_str(&format!(
+                            "<dialog id=\"{}\" call-id=\"pickup-{}\" direction=\"recipient\">\n",
+                            n.exten, p.call_id
+                        )),
+                    }
+                    for (side, party) in [("remote", &remote), ("local", &local)] {
+                        out.push_str(&format!(
+                            "<{side}>\n<identity display=\"{}\">{}</identity>\n<target uri=\"{}\"/>\n</{side}>\n",
+                            party.display, party.target, party.target
+                        ));
+                    }
+                }
             }
             out.push_str(&format!("<state>{dialog_state}</state>\n"));
             if n.state == E::Hold {
@@ -225,7 +309,8 @@ mod tests {
             to_uri: "sip:1060@127.0.0.1:5060",
             version: 3,
             offline: false,
-            notify_ringing: true,
+            notify_ringing: NotifyRinging::Yes,
+            pickup: None,
         }
     }
 
@@ -281,10 +366,75 @@ mod tests {
     #[test]
     fn ringing_without_notifyringing_is_confirmed() {
         let mut n = notice(ExtensionState::InUseRinging);
-        n.notify_ringing = false;
+        n.notify_ringing = NotifyRinging::No;
         let b = body(Format::DialogInfo, &n);
         assert!(
             b.contains("<dialog id=\"1060\">\n<state>confirmed</state>"),
+            "{b}"
+        );
+    }
+
+    #[test]
+    fn notifycid_names_the_ringing_call_and_the_pickup_call_id() {
+        let mut n = notice(ExtensionState::Ringing);
+        let mut caller = Party::default();
+        caller.set_name(Some("A <b>"));
+        caller.set_number(Some("1002"));
+        let mut connected = Party::default();
+        connected.set_name(Some("Caller"));
+        connected.set_number(Some("5550"));
+        n.pickup = Some(Pickup {
+            call_id: "abc@h",
+            tags: Some(("theirs", "ours")),
+            parties: Some((
+                Identity::of(&caller, "127.0.0.1"),
+                Identity::of(&connected, "127.0.0.1"),
+            )),
+        });
+        let b = body(Format::DialogInfo, &n);
+        assert!(b.contains("<dialog id=\"1060\" call-id=\"pickup-abc@h\" local-tag=\"theirs\" remote-tag=\"ours\" direction=\"recipient\">\n<remote>\n<identity display=\"Caller\">sip:5550@127.0.0.1</identity>\n<target uri=\"sip:5550@127.0.0.1\"/>\n</remote>\n<local>\n<identity display=\"A &lt;b&gt;\">sip:1002@127.0.0.1</identity>\n<target uri=\"sip:1002@127.0.0.1\"/>\n</local>\n<state>early</state>"), "{b}");
+        // No ringing call found: both sides are the watched extension;
+        // without pedanticsipchecking no tags.
+        n.pickup = Some(Pickup {
+            call_id: "abc@h",
+            tags: None,
+            parties: None,
+        });
+        let b = body(Format::DialogInfo, &n);
+        assert!(b.contains("<dialog id=\"1060\" call-id=\"pickup-abc@h\" direction=\"recipient\">\n<remote>\n<identity display=\"1060\">sip:1060@127.0.0.1:5060</identity>"), "{b}");
+        // Not ringing: no call id.
+        n.state = ExtensionState::InUse;
+        let b = body(Format::DialogInfo, &n);
+        assert!(
+            b.contains("<dialog id=\"1060\">\n<state>confirmed</state>"),
+            "{b}"
+        );
+    }
+
+    #[test]
+    fn restricted_parties_are_anonymous() {
+        let mut p = Party::default();
+        p.set_name(Some("Secret"));
+        p.set_number(Some("555"));
+        p.number.presentation = pres::RESTRICTED;
+        p.name.presentation = pres::RESTRICTED;
+        let id = Identity::of(&p, "example.com");
+        assert_eq!(id.display, "anonymous");
+        assert_eq!(id.target, "sip:anonymous@anonymous.invalid");
+        let id = Identity::of(&Party::default(), "example.com");
+        assert_eq!(
+            (id.display.as_str(), id.target.as_str()),
+            ("", "sip:@example.com")
+        );
+    }
+
+    #[test]
+    fn notifyringing_notinuse_leaves_ringing_in_use_confirmed() {
+        let mut n = notice(ExtensionState::InUseRinging);
+        n.notify_ringing = NotifyRinging::NotInUse;
+        let b = body(Format::DialogInfo, &n);
+        assert!(
+            b.contains("<dialog id=\"1060\" direction=\"recipient\">\n<state>confirmed</state>"),
             "{b}"
         );
     }

@@ -1018,6 +1018,27 @@ pub struct SipGeneral {
     /// The rest of the channel-wide settings `sip show settings` lists.
     pub settings: GlobalSettings,
 }
+/// sip.conf `notifyringing` (`enum notifyringing`): whether a ringing
+/// hint reads `early` in dialog NOTIFYs; `notinuse` only while nothing
+/// else of the hint is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyRinging {
+    No,
+    Yes,
+    NotInUse,
+}
+
+/// sip.conf `notifycid`: the ringing caller in dialog NOTIFYs, picked up
+/// by a `pickup-` Replaces in the hint's context, or with
+/// `ignore-context` by its PICKUPMARK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotifyCid {
+    No,
+    Yes,
+    IgnoreContext,
+}
 
 /// `[general]` settings that only `sip show settings` reports (chan_sip's
 /// globals as `reload_config` sets them).
@@ -1056,8 +1077,8 @@ pub struct GlobalSettings {
     pub maxsubexpiry: i64,
     pub registerattempts: i64,
     pub register_retry_403: bool,
-    pub notifyringing: bool,
-    pub notifycid: bool,
+    pub notifyringing: NotifyRinging,
+    pub notifycid: NotifyCid,
     pub notifyhold: bool,
     pub outboundproxy: String,
     pub prematuremedia: bool,
@@ -1099,8 +1120,8 @@ impl Default for GlobalSettings {
             maxsubexpiry: 3600,
             registerattempts: 0,
             register_retry_403: false,
-            notifyringing: true,
-            notifycid: false,
+            notifyringing: NotifyRinging::Yes,
+            notifycid: NotifyCid::No,
             notifyhold: false,
             outboundproxy: String::new(),
             prematuremedia: true,
@@ -1491,8 +1512,24 @@ fn apply_global_setting(s: &mut GlobalSettings, v: &Variable, diags: &mut Vec<Di
         "submaxexpiry" | "submaxexpirey" => s.maxsubexpiry = seconds(diags, s.maxsubexpiry),
         "registerattempts" => s.registerattempts = atoi(val),
         "register_retry_403" => s.register_retry_403 = is_true(val),
-        "notifyringing" => s.notifyringing = is_true(val),
-        "notifycid" => s.notifycid = is_true(val),
+        "notifyringing" => {
+            s.notifyringing = if val.eq_ignore_ascii_case("notinuse") {
+                NotifyRinging::NotInUse
+            } else if is_true(val) {
+                NotifyRinging::Yes
+            } else {
+                NotifyRinging::No
+            }
+        }
+        "notifycid" => {
+            s.notifycid = if val.eq_ignore_ascii_case("ignore-context") {
+                NotifyCid::IgnoreContext
+            } else if is_true(val) {
+                NotifyCid::Yes
+            } else {
+                NotifyCid::No
+            }
+        }
         "notifyhold" => s.notifyhold = is_true(val),
         "outboundproxy" => s.outboundproxy = val.trim().to_string(),
         "prematuremedia" => s.prematuremedia = is_true(val),
@@ -1512,10 +1549,6 @@ fn parse_general(cfg: &Config, cat: &Category, diags: &mut Vec<Diagnostic>) -> S
             super::report_unknown(cfg, diags, cat, v);
         }
         let what = match v.name.to_ascii_lowercase().as_str() {
-            "notifycid" if !is_false(&v.value) => {
-                "the ringing caller's identity in dialog NOTIFYs (BLF pickup)"
-            }
-            "notifyhold" if is_true(&v.value) => "held calls putting a peer's device on hold",
             "mwi" => "subscribing to a mailbox on another server (mwi =>)",
             _ => continue,
         };
@@ -2138,10 +2171,35 @@ mod tests {
         assert_eq!((s.minexpiry, s.minsubexpiry, s.maxexpiry), (30, 45, 3600));
         assert_eq!(s.autocreatepeer, "Persisted");
         assert_eq!((s.tos_sip, s.cos_video), (0x60, 3));
-        assert!(!s.notifyringing);
+        assert_eq!(s.notifyringing, NotifyRinging::No);
+        assert_eq!(s.notifycid, NotifyCid::No);
         // A bad value keeps the default and is reported.
         assert_eq!(s.externrefresh, 10);
         assert_eq!(d.len(), 1, "{d:?}");
+    }
+
+    #[test]
+    fn notify_tri_states() {
+        let (c, d) = conf(vec![category(
+            "sip.conf",
+            "general",
+            &[
+                ("notifyringing", "NotInUse"),
+                ("notifycid", "Ignore-Context"),
+                ("notifyhold", "yes"),
+            ],
+        )]);
+        let s = &c.general.settings;
+        assert_eq!(s.notifyringing, NotifyRinging::NotInUse);
+        assert_eq!(s.notifycid, NotifyCid::IgnoreContext);
+        assert!(s.notifyhold);
+        assert!(d.is_empty(), "{d:?}");
+        let (c, _) = conf(vec![category(
+            "sip.conf",
+            "general",
+            &[("notifycid", "yes")],
+        )]);
+        assert_eq!(c.general.settings.notifycid, NotifyCid::Yes);
     }
 
     #[test]

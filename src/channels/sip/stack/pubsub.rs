@@ -202,6 +202,7 @@ impl Task {
             // 0x7FFF`).
             cseq: (random_u64() & 0x7fff) as u32,
             laststate,
+            changed_at: None,
             pending: None,
             queued: false,
             row: 0,

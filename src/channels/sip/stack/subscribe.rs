@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::super::subscribe::{self, Accepted, Format, Notice};
 use super::{Flavor, Refusal, SubscriptionRow, Task, Transport, random_u64, transport_of};
+use crate::config::views::sip::NotifyCid;
 use crate::core::devicestate::{self, DeviceState, ExtensionState, HintChange, HintEnd};
 use crate::core::lock;
 use crate::sip::auth::{DigestCredentials, Verdict, verify};
@@ -69,6 +70,8 @@ pub(super) struct Subscription {
     pub(super) version: u32,
     pub(super) cseq: u32,
     pub(super) laststate: ExtensionState,
+    /// When the change behind `laststate` happened (see [`HintChange::at`]).
+    pub(super) changed_at: Option<Instant>,
     /// The NOTIFY not answered yet (`pendinginvite`), and whether a state
     /// change waits behind it (chan_sip).
     pub(super) pending: Option<TransactionId>,
@@ -377,6 +380,7 @@ impl Task {
             version: 0,
             cseq: INITIAL_CSEQ,
             laststate: d.laststate,
+            changed_at: None,
             pending: None,
             queued: false,
             row: 0,
@@ -587,6 +591,7 @@ impl Task {
                 continue;
             }
             sub.laststate = change.state;
+            sub.changed_at = Some(change.at);
             let row = sub.row;
             let queued = sub.pending.is_some() && self.flavor == Flavor::ChanSip;
             if queued {
@@ -717,7 +722,12 @@ impl Task {
         transport: Transport,
     ) -> Option<(Request, SocketAddr)> {
         let loaded = self.sys.loaded();
-        let notify_ringing = loaded.sip.general.settings.notifyringing;
+        let settings = &loaded.sip.general.settings;
+        let (notify_ringing, notify_cid, pedantic) = (
+            settings.notifyringing,
+            settings.notifycid,
+            settings.pedantic,
+        );
         drop(loaded);
         let offline = {
             let sub = self.subs.by_dialog.get(key)?;
@@ -729,6 +739,14 @@ impl Task {
                     })
             })
         };
+        let pickup = (notify_cid != NotifyCid::No)
+            .then(|| {
+                self.subs
+                    .by_dialog
+                    .get(key)
+                    .map(|sub| self.pickup_of(sub, pedantic))
+            })
+            .flatten();
         let user_agent = self.flavor.user_agent();
         let via = self.chan_sip_via(transport);
         let sub = self.subs.by_dialog.get_mut(key)?;
@@ -743,6 +761,11 @@ impl Task {
                 version: sub.version,
                 offline,
                 notify_ringing,
+                pickup: pickup.as_ref().map(|(tags, parties)| subscribe::Pickup {
+                    call_id: &sub.call_id,
+                    tags: tags.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                    parties: parties.clone(),
+                }),
             },
         );
         sub.version += 1;
@@ -769,6 +792,55 @@ impl Task {
         h.push("Content-Type", sub.watched.media_type());
         req.body = body.into_bytes();
         Some((req, sub.target))
+    }
+
+    /// What `notifycid` tells of a ringing hint: with
+    /// `pedanticsipchecking` the subscription's tags (the subscriber's,
+    /// ours), and the parties of the oldest ringing call of its devices
+    /// (`find_ringing_channel`), named at the domain of the subscriber's
+    /// From.
+    #[allow(clippy::type_complexity)]
+    fn pickup_of(
+        &self,
+        sub: &Subscription,
+        pedantic: bool,
+    ) -> (
+        Option<(String, String)>,
+        Option<(subscribe::Identity, subscribe::Identity)>,
+    ) {
+        let tags = pedantic.then(|| {
+            let theirs = crate::sip::headers::NameAddr::parse("From", &sub.their_from)
+                .ok()
+                .and_then(|f| f.tag().map(str::to_string))
+                .unwrap_or_default();
+            (theirs, sub.local_tag.clone())
+        });
+        let ringing = devicestate::hint_of(&self.sys, &sub.context, &sub.exten).and_then(|hint| {
+            devicestate::hint_devices(&hint)
+                .into_iter()
+                .filter(|d| {
+                    matches!(
+                        devicestate::device_state(&self.sys, d),
+                        DeviceState::Ringing | DeviceState::RingInUse
+                    )
+                })
+                .flat_map(|d| self.sys.pbx.channels.by_prefix(&format!("{d}-")))
+                .filter(|c| {
+                    let d = c.lock();
+                    d.state == crate::channels::ChanState::Ringing
+                        && sub.changed_at.is_none_or(|at| d.state_since <= at)
+                })
+                .min_by_key(|c| c.created_at)
+        });
+        let parties = ringing.map(|chan| {
+            let domain = from_domain(&sub.their_from);
+            let d = chan.lock();
+            (
+                subscribe::Identity::of(&d.caller.id, &domain),
+                subscribe::Identity::of(&d.connected.id, &domain),
+            )
+        });
+        (tags, parties)
     }
 
     pub(super) fn forget_subscription(&mut self, key: &(String, String)) {
@@ -867,5 +939,35 @@ impl Subscription {
                 None
             }
         }
+    }
+}
+
+/// The host of a From header's URI, without its port (`get_destination`'s
+/// `fromdomain`).
+fn from_domain(from: &str) -> String {
+    let uri = subscribe::bare_uri(from);
+    let rest = uri.split_once(':').map_or(uri, |(_, r)| r);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or(v6).to_string();
+    }
+    host.split(':').next().unwrap_or(host).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_domain;
+
+    #[test]
+    fn the_from_domain_is_the_host_without_its_port() {
+        assert_eq!(
+            from_domain("\"1001\" <sip:1001@127.0.0.1:5060>;tag=x"),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            from_domain("<sip:bob@example.com;transport=tcp>"),
+            "example.com"
+        );
+        assert_eq!(from_domain("sip:[::1]:5070"), "::1");
     }
 }
