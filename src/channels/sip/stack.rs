@@ -2422,13 +2422,7 @@ impl Task {
         if let Some(creds) = ep.auth.clone() {
             match self.authenticate(req, &creds) {
                 Err(refusal) => {
-                    // chan_sip reports on INVITE and REGISTER only
-                    // (`handle_incoming`): not on MESSAGE or SUBSCRIBE.
-                    let reports = self.flavor == Flavor::Pjsip
-                        || matches!(req.method, Method::Invite | Method::Register);
-                    if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm)
-                        && reports
-                    {
+                    if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm) {
                         self.security_event(req, from, &ep, Some(&nonce), true);
                     }
                     return None;
@@ -2461,7 +2455,8 @@ impl Task {
     ) {
         use crate::manager::security::{self, Common, Kind};
         // chan_sip reports only on INVITEs and REGISTERs
-        // (`handle_incoming`); a SUBSCRIBE's challenge goes unreported.
+        // (`handle_incoming`): a SUBSCRIBE's or a MESSAGE's challenge
+        // goes unreported.
         if self.flavor == Flavor::ChanSip
             && !matches!(req.method, Method::Invite | Method::Register)
         {
