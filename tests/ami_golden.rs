@@ -2821,7 +2821,15 @@ fn about(name: &str, got: usize, want: usize, n: usize) {
 /// speech sample for sample.
 #[test]
 fn sip_mixmonitor() {
-    let Some(played) = run_recording("sip_mixmonitor") else {
+    mixmonitor_recordings("sip_mixmonitor");
+}
+
+/// The MixMonitor scenarios' recordings: their names, the manager's
+/// empty, the others as long as each other; the mixed one is read plus
+/// write; the beep went to the caller; the read side is the caller's
+/// speech sample for sample.
+fn mixmonitor_recordings(name: &str) {
+    let Some(played) = run_recording(name) else {
         return;
     };
     let files = recordings(&played);
@@ -2882,30 +2890,10 @@ fn sip_mixmonitor() {
     );
 }
 
-/// sip_mixmonitor's calls from chan_pjsip: the same recordings, of the
-/// same length as each other (the samples are checked by sip_mixmonitor).
+/// sip_mixmonitor's calls from chan_pjsip: the same recordings.
 #[test]
 fn pjsip_mixmonitor() {
-    let Some(played) = run_recording("pjsip_mixmonitor") else {
-        return;
-    };
-    let files = recordings(&played);
-    let names: Vec<&str> = files.keys().map(String::as_str).collect();
-    assert_eq!(
-        names,
-        [
-            "mixmon-ami-rx.wav",
-            "mixmon-ami.wav",
-            "mixmon-rx.wav",
-            "mixmon-test.wav",
-            "mixmon-tx.wav"
-        ]
-    );
-    let sample = |n: &str| wav_samples(n, &files[n]);
-    let mixed = sample("mixmon-test.wav");
-    assert!(!mixed.is_empty(), "mixmon-test.wav is empty");
-    assert_eq!(mixed.len(), sample("mixmon-rx.wav").len());
-    assert_eq!(mixed.len(), sample("mixmon-tx.wav").len());
+    mixmonitor_recordings("pjsip_mixmonitor");
 }
 
 /// MixMonitor's options (four captures): the first recording (p, P,
