@@ -993,7 +993,9 @@ pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> Ap
             ctx.set_var("DIALSTATUS", Some(status));
             return Ok(());
         }
-        let _ = tokio::time::timeout(POLL, caller.wake_handle().notified()).await;
+        // ast_waitfor_n on the caller and every leg.
+        let watched = std::iter::once(&caller).chain(legs.iter().map(|l| &l.chan));
+        let _ = tokio::time::timeout(POLL, crate::channels::any_woken(watched)).await;
     };
 
     let Some(leg) = answered else {

@@ -624,24 +624,7 @@ impl Run_<'_> {
             // whichever has news, at the latest after a poll's time.
             let mut watched = vec![caller.clone()];
             watched.extend(callees.iter().filter_map(|c| c.chan.clone()));
-            let _ = tokio::time::timeout(dial::POLL, any_woken(&watched)).await;
+            let _ = tokio::time::timeout(dial::POLL, crate::channels::any_woken(&watched)).await;
         }
     }
-}
-
-/// Waits until one of `chans` is woken.
-async fn any_woken(chans: &[Arc<Channel>]) {
-    let mut waits: Vec<_> = chans
-        .iter()
-        .map(|c| Box::pin(c.wake_handle().notified()))
-        .collect();
-    std::future::poll_fn(|cx| {
-        for w in waits.iter_mut() {
-            if w.as_mut().poll(cx).is_ready() {
-                return std::task::Poll::Ready(());
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }

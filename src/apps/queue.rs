@@ -1733,18 +1733,8 @@ async fn try_calling(
         let poll = to.map_or(dial::POLL, |t| {
             dial::POLL.min(t.saturating_sub(round_start.elapsed()))
         });
-        let mut woken: Vec<_> = std::iter::once(caller.wake_handle())
-            .chain(legs.iter().map(|r| r.chan.wake_handle()))
-            .map(|w| Box::pin(w.notified()))
-            .collect();
-        let any = std::future::poll_fn(|cx| {
-            if woken.iter_mut().any(|n| n.as_mut().poll(cx).is_ready()) {
-                std::task::Poll::Ready(())
-            } else {
-                std::task::Poll::Pending
-            }
-        });
-        let _ = tokio::time::timeout(poll, any).await;
+        let watched = std::iter::once(&caller).chain(legs.iter().map(|r| &r.chan));
+        let _ = tokio::time::timeout(poll, crate::channels::any_woken(watched)).await;
     };
     let ring_secs = round_start.elapsed().as_secs();
     let peer = winner.chan.clone();

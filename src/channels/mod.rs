@@ -1397,3 +1397,21 @@ impl Channels {
         lock_or_recover(&self.reg.by_name).len()
     }
 }
+
+/// `ast_waitfor_n` on several channels: returns once any of them is
+/// woken (a state change, a frame, an indication), so a caller waiting
+/// on its outgoing legs hears of an answer at once, not at a poll.
+pub async fn any_woken<'a>(chans: impl IntoIterator<Item = &'a Arc<Channel>>) {
+    let mut waits: Vec<_> = chans
+        .into_iter()
+        .map(|c| Box::pin(c.wake.notified()))
+        .collect();
+    std::future::poll_fn(|cx| {
+        if waits.iter_mut().any(|w| w.as_mut().poll(cx).is_ready()) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
