@@ -386,6 +386,8 @@ impl SipStack {
             next_refer: 0,
             deferred: HashMap::new(),
             changed: Vec::new(),
+            recount_calls: Arc::new(AtomicBool::new(false)),
+            counted_with: None,
             registry,
             configured: registrations,
             qualifier: qualify::Qualifier::default(),
@@ -785,6 +787,8 @@ struct Call {
     invite_tx: Option<TransactionId>,
     local_tag: String,
     dialog: Option<Dialog>,
+    /// Changed through [`Call::set_state`] only: the peers' call
+    /// counters are counted again when it moves.
     state: CallState,
     /// Where requests inside the dialog go.
     peer: SocketAddr,
@@ -823,7 +827,10 @@ struct Call {
     /// What `sip show channels` shows: the last request in the dialog,
     /// hold, and whose dialog it is.
     last_msg: String,
+    /// Changed through [`Call::set_on_hold`] only (as `state`).
     on_hold: bool,
+    /// The task's flag that the call counters want counting again.
+    recount: Arc<AtomicBool>,
     user: String,
     /// The callee's tag from a provisional response to our INVITE: the
     /// early dialog a phone's INVITE with Replaces may name (a pickup).
@@ -831,6 +838,20 @@ struct Call {
 }
 
 impl Call {
+    fn set_state(&mut self, state: CallState) {
+        if self.state != state {
+            self.state = state;
+            self.recount.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn set_on_hold(&mut self, held: bool) {
+        if self.on_hold != held {
+            self.on_hold = held;
+            self.recount.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// A refresh from the device (re-INVITE or UPDATE) restarts a running
     /// session timer, with the new interval when it asks for one.
     fn refresh_session(&mut self, req: &Request) {
@@ -892,6 +913,11 @@ struct Task {
     deferred: HashMap<u64, refer_pjsip::Deferred>,
     /// Calls whose row changed since the CLI's copy was last updated.
     changed: Vec<u64>,
+    /// A call started, or one's state or hold changed, since the call
+    /// counters were last counted; and the configuration they were
+    /// counted with (a reload may change who counts).
+    recount_calls: Arc<AtomicBool>,
+    counted_with: Option<Arc<crate::core::Loaded>>,
     /// Outbound registrations of trunks, and their transactions.
     regs: Vec<outbound::Client>,
     /// The registrations as configured, for PJSIPRegister `*all`.
@@ -1814,7 +1840,7 @@ impl Task {
                     call.last_msg = "Rx: ACK".into();
                     self.changed.push(key);
                     if call.state == CallState::Answered {
-                        call.state = CallState::Confirmed;
+                        call.set_state(CallState::Confirmed);
                     }
                 }
             }
@@ -1851,7 +1877,7 @@ impl Task {
                 if let Some(key) = self.by_tx.get(&id).copied()
                     && let Some(call) = self.calls.get_mut(&key)
                 {
-                    call.state = CallState::Ending;
+                    call.set_state(CallState::Ending);
                     let chan = call.chan.clone();
                     remote_hangup(&chan, style::status_to_cause(self.flavor, 408));
                 }
@@ -1948,7 +1974,7 @@ impl Task {
         {
             let invite = call.invite.clone();
             let tag = call.local_tag.clone();
-            call.state = CallState::Ending;
+            call.set_state(CallState::Ending);
             let chan = call.chan.clone();
             // No Contact: the dialog never came to be. pjsip gives the
             // (still unset) hangup cause.
@@ -2077,14 +2103,14 @@ impl Task {
             Method::Bye if self.deferred.get(&key).is_some_and(|d| d.ended) => {
                 // A transferer's phone hangs up after its channel went.
                 self.deferred.remove(&key);
-                call.state = CallState::Ending;
+                call.set_state(CallState::Ending);
                 self.respond(id, &req, 200, None);
                 self.maybe_forget(key);
             }
             Method::Bye => {
                 self.deferred.remove(&key);
                 let chan = call.chan.clone();
-                call.state = CallState::Ending;
+                call.set_state(CallState::Ending);
                 call.rtp.close();
                 // A REFER that went through already let the dialog go:
                 // the transfer hangs the channel up, so a BYE that
@@ -2202,7 +2228,7 @@ impl Task {
                     n.direction,
                     sdp::Direction::SendOnly | sdp::Direction::Inactive
                 ) || n.remote.is_none();
-                call.on_hold = held;
+                call.set_on_hold(held);
                 call.rtp.set_sending(!held);
                 if let Some((codec, pt)) = n.codecs.first() {
                     call.rtp
@@ -3255,6 +3281,7 @@ impl Task {
         self.by_dialog.insert((call_id, tag.clone()), key);
         self.by_tx.insert(id, key);
         self.changed.push(key);
+        self.recount_calls.store(true, Ordering::Relaxed);
         self.calls.insert(
             key,
             Call {
@@ -3285,6 +3312,7 @@ impl Task {
                 mohsuggest: ep.mohsuggest.clone(),
                 last_msg: "Rx: INVITE".into(),
                 on_hold: false,
+                recount: self.recount_calls.clone(),
                 user,
                 early_remote_tag: None,
             },
@@ -3475,6 +3503,7 @@ impl Task {
         // Calls to a peer name the dialog's user after it.
         let user = peer_of_channel(&out.chan.name);
         self.changed.push(out.key);
+        self.recount_calls.store(true, Ordering::Relaxed);
         self.calls.insert(
             out.key,
             Call {
@@ -3510,6 +3539,7 @@ impl Task {
                 mohsuggest: out.mohsuggest,
                 last_msg: "Init: INVITE".into(),
                 on_hold: false,
+                recount: self.recount_calls.clone(),
                 user,
                 early_remote_tag: None,
             },
@@ -3608,7 +3638,7 @@ impl Task {
                                 .unwrap_or_else(|| raw_head(&resp.to_bytes()));
                             h.set_response(&head);
                         }
-                        call.state = CallState::Confirmed;
+                        call.set_state(CallState::Confirmed);
                         chan.set_state(ChanState::Up);
                         chan.wake();
                     }
@@ -3622,7 +3652,7 @@ impl Task {
             401 | 407 if call.state == CallState::Proceeding => {
                 if let Err(cause) = self.answer_challenge(key, &resp) {
                     if let Some(call) = self.calls.get_mut(&key) {
-                        call.state = CallState::Ending;
+                        call.set_state(CallState::Ending);
                         call.rtp.close();
                     }
                     invite_failed(&chan, flavor, resp.status, cause);
@@ -3630,7 +3660,7 @@ impl Task {
             }
             _ => {
                 if call.state == CallState::Proceeding {
-                    call.state = CallState::Ending;
+                    call.set_state(CallState::Ending);
                     call.rtp.close();
                     let cause = style::status_to_cause(flavor, resp.status);
                     invite_failed(&chan, flavor, resp.status, cause);
@@ -3758,7 +3788,7 @@ impl Task {
             };
             call.dialog = Some(d);
         }
-        call.state = CallState::Answered;
+        call.set_state(CallState::Answered);
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
@@ -3822,7 +3852,7 @@ impl Task {
             Indication::Busy | Indication::Congestion => {
                 let status = if ind == Indication::Busy { 486 } else { 503 };
                 let chan = self.calls.get_mut(&key).map(|c| {
-                    c.state = CallState::Ending;
+                    c.set_state(CallState::Ending);
                     c.chan.clone()
                 });
                 let mut r = self.flavor.response(&invite, status, Some(&tag), None);
@@ -3858,7 +3888,7 @@ impl Task {
         };
         match call.state {
             CallState::Proceeding if call.outgoing => {
-                call.state = CallState::Ending;
+                call.set_state(CallState::Ending);
                 call.rtp.close();
                 if let Some(id) = call.invite_tx {
                     // The final response (487) still arrives and is ACKed
@@ -3873,7 +3903,7 @@ impl Task {
                 }
             }
             CallState::Proceeding => {
-                call.state = CallState::Ending;
+                call.set_state(CallState::Ending);
                 call.rtp.close();
                 let invite = call.invite.clone();
                 let tag = call.local_tag.clone();
@@ -4053,7 +4083,7 @@ impl Task {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        call.state = CallState::Ending;
+        call.set_state(CallState::Ending);
         call.rtp.close();
         let Some(dialog) = call.dialog.as_mut() else {
             return;

@@ -4,11 +4,16 @@
 //! device put on hold (only with `notifyhold`). `sip_devicestate` reads
 //! them; each change has the peer's device state looked at again.
 //!
-//! They are counted from the calls themselves after every turn of the
-//! task, rather than raised and lowered at each place chan_sip does, so
-//! no path through a call can leave one behind.
+//! They are counted from the calls themselves, rather than raised and
+//! lowered at each place chan_sip does, so no path through a call can
+//! leave one behind; but only after a turn of the task in which a call
+//! started, changed state or hold ([`super::Call::set_state`]) or the
+//! configuration was reloaded, so a message costs nothing more with
+//! many calls up.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use super::{CallState, Task};
 use crate::core::devicestate::Pending;
@@ -29,14 +34,18 @@ impl Task {
         if self.flavor != super::Flavor::ChanSip {
             return;
         }
-        // Nothing to count and nothing counted: a turn costs nothing.
-        if self.calls.is_empty() && lock(&self.peer_calls).is_empty() {
+        let loaded = self.sys.loaded();
+        let reloaded = !self
+            .counted_with
+            .as_ref()
+            .is_some_and(|seen| Arc::ptr_eq(seen, &loaded));
+        if !self.recount_calls.swap(false, Ordering::Relaxed) && !reloaded {
             return;
         }
+        self.counted_with = Some(loaded.clone());
         // The peers of the calls up, and whether each counts its calls
         // (`SIP_CALL_LIMIT`).
         let (peers, notifyhold): (HashMap<&str, bool>, bool) = {
-            let loaded = self.sys.loaded();
             let sip = &loaded.sip;
             let mut peers = HashMap::new();
             for call in self.calls.values() {

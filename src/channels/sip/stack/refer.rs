@@ -354,7 +354,7 @@ impl Task {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };
-        call.state = CallState::Ending;
+        call.set_state(CallState::Ending);
         call.rtp.close();
         if let Ok(cid) = call.invite.headers.call_id() {
             self.deferred_byes.insert(

@@ -68,7 +68,7 @@ impl Task {
         if let Some(call) = self.calls.get_mut(&key)
             && let Some(id) = call.invite_tx
         {
-            call.state = CallState::Ending;
+            call.set_state(CallState::Ending);
             call.rtp.close();
             let invite = call.invite.clone();
             let tag = call.local_tag.clone();

@@ -299,7 +299,7 @@ impl Task {
     /// channel's cause, none).
     fn refuse_replaces(&mut self, key: u64, chan: &Arc<Channel>, status: u16) {
         if let Some(call) = self.calls.get_mut(&key) {
-            call.state = CallState::Ending;
+            call.set_state(CallState::Ending);
             call.rtp.close();
             if let Some(id) = call.invite_tx {
                 let mut r = self
