@@ -2623,6 +2623,14 @@ fn pjsip_voicemail() {
     run("pjsip_voicemail", true);
 }
 
+/// chan_pjsip's `device_state_busy_at = 1`: the callee's device is BUSY
+/// while its one call rings, and its queue membership says so. Captured
+/// twice.
+#[test]
+fn pjsip_busy_at() {
+    run("pjsip_busy_at", true);
+}
+
 #[test]
 fn pjsip_voicemail_callee() {
     run("pjsip_voicemail_callee", true);

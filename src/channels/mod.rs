@@ -1064,8 +1064,8 @@ impl Registry {
     /// running on the other, not in use while any such pair exists. Any
     /// other device (`ast_parse_device_state`) takes the state of a
     /// channel named `<device>-…`.
-    pub fn device_calls(&self, device: &str) -> Option<crate::core::devicestate::DeviceState> {
-        use crate::core::devicestate::DeviceState;
+    pub fn device_calls(&self, device: &str) -> Option<crate::core::devicestate::DeviceCalls> {
+        use crate::core::devicestate::{Aggregate, DeviceCalls, DeviceState};
         if let Some(data) = strip_prefix_ci(device, "Local/") {
             let dest = data.split('/').next().unwrap_or("");
             let (exten, context) = dest.split_once('@')?;
@@ -1076,23 +1076,48 @@ impl Registry {
                 .filter(|p| p.exten == exten && p.context == context)
             {
                 if p.in_use() {
-                    return Some(DeviceState::InUse);
+                    return Some(DeviceCalls {
+                        state: DeviceState::InUse,
+                        in_use: 1,
+                    });
                 }
-                state = Some(DeviceState::NotInUse);
+                state = Some(DeviceCalls {
+                    state: DeviceState::NotInUse,
+                    in_use: 0,
+                });
             }
             return state;
         }
+        // The device's channels are named `<device>-<8 hex digits>`.
         let prefix = format!("{}-", device.to_ascii_lowercase());
-        let chan = lock_or_recover(&self.by_name)
+        let chans: Vec<Arc<Channel>> = lock_or_recover(&self.by_name)
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| {
+                let rest = &k[prefix.len()..];
+                rest.len() == 8 && rest.bytes().all(|b| b.is_ascii_hexdigit())
+            })
             .map(|(_, c)| c.clone())
-            .next()?;
-        let d = chan.lock();
-        Some(if d.props.on_hold {
-            DeviceState::OnHold
-        } else {
-            DeviceState::from_chan_state(d.state)
+            .collect();
+        if chans.is_empty() {
+            return None;
+        }
+        let mut aggregate = Aggregate::default();
+        let mut in_use = 0;
+        for chan in chans {
+            let d = chan.lock();
+            aggregate.add(if d.props.on_hold {
+                DeviceState::OnHold
+            } else {
+                DeviceState::from_chan_state(d.state)
+            });
+            if !matches!(d.state, ChanState::Down | ChanState::Reserved) {
+                in_use += 1;
+            }
+        }
+        Some(DeviceCalls {
+            state: aggregate.result(),
+            in_use,
         })
     }
 }
@@ -1332,7 +1357,7 @@ impl Channels {
 
     /// What the calls of `device` say about its state (see
     /// [`Registry::device_calls`]).
-    pub fn device_calls(&self, device: &str) -> Option<crate::core::devicestate::DeviceState> {
+    pub fn device_calls(&self, device: &str) -> Option<crate::core::devicestate::DeviceCalls> {
         self.reg.device_calls(device)
     }
 

@@ -211,9 +211,19 @@ pub enum Pending {
     Known(DeviceState),
     /// A channel changed state: what the device's calls said at that
     /// moment (None: nothing), completed by the provider when processed.
-    Calls(Option<DeviceState>),
+    Calls(Option<DeviceCalls>),
     /// A channel went away: everything is looked at when processed.
     Later,
+}
+
+/// What a device's channels say (`chan_pjsip_devicestate`'s walk over
+/// its endpoint's channels): their states aggregated, a held one as on
+/// hold, and how many are in use (neither down nor reserved), which
+/// `device_state_busy_at` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceCalls {
+    pub state: DeviceState,
+    pub in_use: u32,
 }
 
 /// One queued device-state change.
@@ -461,7 +471,7 @@ pub const CUSTOM_FAMILY: &str = "CustomDevstate";
 /// `_ast_device_state` without the cache: a provider's device
 /// (`Custom:foo`), or a channel technology's, completed by what its calls
 /// say (`calls`) when the technology itself does not know.
-pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> DeviceState {
+pub fn resolve(sys: &System, device: &str, calls: Option<DeviceCalls>) -> DeviceState {
     let Some((tech, resource)) = device.split_once('/') else {
         let Some((provider, name)) = device.split_once(':') else {
             return DeviceState::Invalid;
@@ -481,8 +491,8 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
     };
     if tech.eq_ignore_ascii_case("Local") {
         // local_devicestate: its pairs, else whether the extension exists.
-        if let Some(s) = calls {
-            return s;
+        if let Some(c) = calls {
+            return c.state;
         }
         let dest = resource.split('/').next().unwrap_or("");
         let Some((exten, context)) = dest.split_once('@') else {
@@ -513,7 +523,7 @@ pub fn resolve(sys: &System, device: &str, calls: Option<DeviceState>) -> Device
         return DeviceState::Invalid;
     };
     match crate::channels::sip::device_state(sys, flavor, peer, calls) {
-        DeviceState::Unknown => calls.unwrap_or(DeviceState::Unknown),
+        DeviceState::Unknown => calls.map_or(DeviceState::Unknown, |c| c.state),
         s => s,
     }
 }
@@ -616,6 +626,55 @@ mod tests {
             ExtensionState::from_device(agg(&[DeviceState::Unknown])),
             ExtensionState::Idle
         );
+    }
+
+    /// chan_pjsip_devicestate: every channel of the device counts (one up
+    /// and one ringing are RINGINUSE; a held one is on hold), channels of
+    /// a device whose name only starts the same do not, and
+    /// `device_state_busy_at` turns the calls in use into BUSY.
+    #[tokio::test]
+    async fn a_devices_calls_together() {
+        use crate::channels::{ChanState, NewChannel};
+        let pjsip = "[t]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:0\n\
+                     [a]\ntype=endpoint\n[b]\ntype=endpoint\ndevice_state_busy_at=2\n";
+        let (_dir, sys) = crate::funcs::test_system(&[("pjsip.conf", pjsip)]);
+        let chans = &sys.pbx.channels;
+        let alloc = |name: &str, state: ChanState| {
+            chans.alloc(
+                name.into(),
+                "PJSIP",
+                0,
+                NewChannel {
+                    state: Some(state),
+                    ..Default::default()
+                },
+            )
+        };
+        let _up = alloc("PJSIP/a-00000001", ChanState::Up);
+        let ringing = alloc("PJSIP/a-00000002", ChanState::Ringing);
+        let _other = alloc("PJSIP/a-x-00000003", ChanState::Up);
+        let calls = chans.device_calls("PJSIP/a").expect("calls");
+        assert_eq!((calls.state, calls.in_use), (DeviceState::RingInUse, 2));
+        ringing.lock().props.on_hold = true;
+        assert_eq!(
+            chans.device_calls("PJSIP/a").map(|c| c.state),
+            Some(DeviceState::InUse)
+        );
+        assert_eq!(
+            chans.device_calls("PJSIP/a-x").map(|c| (c.state, c.in_use)),
+            Some((DeviceState::InUse, 1))
+        );
+        assert_eq!(chans.device_calls("PJSIP/c"), None);
+
+        let _b1 = alloc("PJSIP/b-00000004", ChanState::Ringing);
+        let seen = chans.device_calls("PJSIP/b");
+        assert_eq!(resolve(&sys, "PJSIP/b", seen), DeviceState::Ringing);
+        let _b2 = alloc("PJSIP/b-00000005", ChanState::Down);
+        let seen = chans.device_calls("PJSIP/b");
+        assert_eq!(resolve(&sys, "PJSIP/b", seen), DeviceState::Ringing);
+        let _b3 = alloc("PJSIP/b-00000006", ChanState::Up);
+        let seen = chans.device_calls("PJSIP/b");
+        assert_eq!(resolve(&sys, "PJSIP/b", seen), DeviceState::Busy);
     }
 
     #[test]

@@ -415,14 +415,20 @@ pub fn device_state(
     sys: &System,
     flavor: Flavor,
     name: &str,
-    calls: Option<crate::core::devicestate::DeviceState>,
+    calls: Option<crate::core::devicestate::DeviceCalls>,
 ) -> crate::core::devicestate::DeviceState {
     use crate::core::devicestate::DeviceState;
-    let configured = {
+    let (configured, busy_at) = {
         let loaded = sys.loaded();
         match flavor {
-            Flavor::ChanSip => loaded.sip.device_state(name),
-            Flavor::Pjsip => loaded.pjsip.device_state(name),
+            Flavor::ChanSip => (loaded.sip.device_state(name), 0),
+            Flavor::Pjsip => (
+                loaded.pjsip.device_state(name),
+                loaded
+                    .pjsip
+                    .endpoint(name)
+                    .map_or(0, |e| e.device_state_busy_at),
+            ),
         }
     };
     if configured == DeviceState::Invalid {
@@ -436,7 +442,13 @@ pub fn device_state(
     match flavor {
         Flavor::ChanSip if base == DeviceState::NotInUse => chan_sip_counted(sys, name),
         Flavor::ChanSip => base,
-        Flavor::Pjsip => calls.unwrap_or(base),
+        // chan_pjsip_devicestate: busy once `device_state_busy_at` calls
+        // are in use, else what its calls say together.
+        Flavor::Pjsip => match calls {
+            Some(c) if busy_at > 0 && c.in_use >= busy_at => DeviceState::Busy,
+            Some(c) if c.state != DeviceState::Invalid => c.state,
+            _ => base,
+        },
     }
 }
 
