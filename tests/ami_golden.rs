@@ -2737,6 +2737,12 @@ fn pjsip_pickup_exten() {
     run("pjsip_pickup_exten", true);
 }
 
+/// sip_pickupchan with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_pickupchan() {
+    run("pjsip_pickupchan", true);
+}
+
 #[test]
 fn sip_pickupchan() {
     run("sip_pickupchan", true);
@@ -3145,6 +3151,12 @@ fn bridge_actions() {
     run("bridge_actions", false);
 }
 
+/// sip_bridge_kick with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_bridge_kick() {
+    run("pjsip_bridge_kick", true);
+}
+
 #[test]
 fn sip_bridge_kick() {
     run("sip_bridge_kick", true);
@@ -3438,6 +3450,12 @@ fn sip_confbridge_moh() {
 #[test]
 fn sip_park_timeout() {
     run("sip_park_timeout", true);
+}
+
+/// sip_park_action with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_park_action() {
+    run("pjsip_park_action", true);
 }
 
 #[test]
@@ -3968,9 +3986,21 @@ fn pjsip_queue() {
     queue_run("pjsip_queue");
 }
 
+/// sip_queue_rna with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_queue_rna() {
+    queue_run("pjsip_queue_rna");
+}
+
 #[test]
 fn sip_queue_rna() {
     queue_run("sip_queue_rna");
+}
+
+/// sip_queue_timeout with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_queue_timeout() {
+    queue_run("pjsip_queue_timeout");
 }
 
 #[test]

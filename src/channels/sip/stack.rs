@@ -556,18 +556,47 @@ impl SipStack {
             }
         };
         drop(loaded);
+        // Nowhere to send the INVITE. chan_sip's peer has no address
+        // (`AST_CAUSE_UNREGISTERED`); chan_pjsip's session cannot be made
+        // (`AST_CAUSE_NO_ROUTE_DESTINATION`, with its two errors).
+        let unreachable = |no_uri: bool| {
+            if self.flavor == Flavor::ChanSip {
+                return 20;
+            }
+            if no_uri {
+                sys.pbx.logger.error(
+                    crate::site!(
+                        "res_pjsip_session.c",
+                        3274,
+                        "ast_sip_session_create_outgoing"
+                    ),
+                    None,
+                    &format!(
+                        "Endpoint '{}': No URI available.  Is endpoint registered?",
+                        ep.name
+                    ),
+                );
+            }
+            sys.pbx.logger.error(
+                crate::site!("chan_pjsip.c", 2726, "request"),
+                None,
+                &format!("Failed to create outgoing session to endpoint '{name}'"),
+            );
+            3
+        };
         let Some(contact_uri) = contact_uri else {
-            // Known but not registered: chan_sip and pjsip both refuse.
-            return Err(20);
+            return Err(unreachable(true));
         };
         let Ok(uri) = crate::sip::Uri::parse(&contact_uri) else {
-            return Err(20);
+            return Err(unreachable(false));
         };
         let target = registered.last().map(|b| b.target).or_else(|| {
             let ip: IpAddr = uri.host.to_string().trim_matches(['[', ']']).parse().ok()?;
             Some(SocketAddr::new(ip, uri.port.unwrap_or(5060)))
         });
-        let Some(target) = target else { return Err(20) };
+        let Some(target) = target else {
+            return Err(unreachable(false));
+        };
         // A contact registered over TCP is reached over the connection it
         // registered on, as both drivers do; otherwise the contact URI's
         // `;transport=`, then the device's configured transport.
