@@ -2416,6 +2416,12 @@ fn pjsip_dial_options() {
     run("pjsip_dial_options", true);
 }
 
+/// sip_dial_options2 with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_dial_options2() {
+    run("pjsip_dial_options2", true);
+}
+
 #[test]
 fn sip_dial_options2() {
     run("sip_dial_options2", true);
@@ -2719,6 +2725,12 @@ fn voicemail_actions() {
 #[test]
 fn sip_pickup_group() {
     run("sip_pickup_group", true);
+}
+
+/// sip_pickup_named with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_pickup_named() {
+    run("pjsip_pickup_named", true);
 }
 
 #[test]
@@ -3293,6 +3305,12 @@ fn waitforsilence_apps() {
     run("waitforsilence_apps", true);
 }
 
+/// sip_blindtransfer_app with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_blindtransfer_app() {
+    run("pjsip_blindtransfer_app", true);
+}
+
 #[test]
 fn sip_blindtransfer_app() {
     run("sip_blindtransfer_app", true);
@@ -3509,6 +3527,12 @@ fn local_controlplayback() {
 #[test]
 fn pjsip_sendflash() {
     run("pjsip_sendflash", true);
+}
+
+/// sip_agi_controlstream with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_agi_controlstream() {
+    run("pjsip_agi_controlstream", true);
 }
 
 /// FastAGI's CONTROL STREAM FILE, on ControlPlayback's
@@ -4062,6 +4086,12 @@ fn sip_queue_macro() {
     queue_run("sip_queue_macro");
 }
 
+/// sip_queue_withdraw with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_queue_withdraw() {
+    queue_run("pjsip_queue_withdraw");
+}
+
 /// QueueRule, QueueChangePriorityCaller and QueueWithdrawCaller: a caller
 /// taken out of a queue goes on in the dialplan.
 #[test]
@@ -4419,6 +4449,12 @@ fn local_storedtmf() {
 #[test]
 fn local_transfer() {
     run("local_transfer", true);
+}
+
+/// sip_followme with a chan_pjsip caller (PJSIP 2000). Captured twice.
+#[test]
+fn pjsip_followme() {
+    followme_run("pjsip_followme");
 }
 
 /// FollowMe from a SIP phone to a SIP phone dialled by its number's

@@ -72,6 +72,10 @@ pub struct RtpPort {
     codec: Mutex<Codec>,
     /// Whether the far end should get our audio (not while it holds us).
     sending: AtomicBool,
+    /// Whether the session's media is negotiated: chan_pjsip writes
+    /// nothing, audio or DTMF, to an incoming call before it has sent
+    /// its SDP answer (the session has no active media until then).
+    negotiated: AtomicBool,
     closed: AtomicBool,
     /// When the DTMF digit being sent should end.
     dtmf_end_at: Mutex<Option<(Instant, u32)>>,
@@ -99,6 +103,7 @@ impl RtpPort {
             session: Mutex::new(RtpSession::new(config, Instant::now(), None)),
             codec: Mutex::new(codec),
             sending: AtomicBool::new(true),
+            negotiated: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             dtmf_end_at: Mutex::new(None),
             smooth: AtomicBool::new(false),
@@ -156,6 +161,15 @@ impl RtpPort {
     /// Stops sending audio (the far end put us on hold) or resumes.
     pub fn set_sending(&self, on: bool) {
         self.sending.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether our SDP answer has gone out (see `negotiated`).
+    pub fn set_negotiated(&self, done: bool) {
+        self.negotiated.store(done, Ordering::Relaxed);
+    }
+
+    fn negotiated(&self) -> bool {
+        self.negotiated.load(Ordering::Relaxed)
     }
 
     /// Sends what the session queued; returns the RTCP reports it sent or
@@ -327,7 +341,10 @@ impl MediaPort for RtpPort {
     }
 
     fn write(&self, frame: &AudioFrame, now: Instant) {
-        if !self.sending.load(Ordering::Relaxed) || self.closed.load(Ordering::Relaxed) {
+        if !self.sending.load(Ordering::Relaxed)
+            || !self.negotiated()
+            || self.closed.load(Ordering::Relaxed)
+        {
             return;
         }
         let out = frame.to_codec(self.codec());
@@ -348,6 +365,9 @@ impl MediaPort for RtpPort {
     }
 
     fn send_digit(&self, digit: char, duration_ms: u32) {
+        if !self.negotiated() {
+            return;
+        }
         let now = Instant::now();
         let reports = {
             let mut s = self.session();

@@ -2257,6 +2257,10 @@ impl Task {
                     n.direction,
                     sdp::Direction::SendOnly | sdp::Direction::Inactive
                 ) || n.remote.is_none();
+                // pjsip: a new direction is a new stream topology, which
+                // the bridge the channel is in maps again (its peer
+                // variables set again) before the hold reaches the peer.
+                let topology_changed = n.direction != call.negotiated.direction;
                 call.set_on_hold(held);
                 call.rtp.set_sending(!held);
                 if let Some((codec, pt)) = n.codecs.first() {
@@ -2292,6 +2296,9 @@ impl Task {
                 // The queued HOLD/UNHOLD frame goes through the bridge to
                 // the other members, which indicate it.
                 if let Some(b) = chan.bridge() {
+                    if self.flavor == Flavor::Pjsip && topology_changed {
+                        b.reconfigured();
+                    }
                     let suggested = Some(call.mohsuggest.as_str()).filter(|c| !c.is_empty());
                     b.indicate_hold(Some(&chan), held, suggested);
                 }
@@ -3189,6 +3196,9 @@ impl Task {
         // chan_sip always frames its RTP (a smoother); pjsip does not
         // without a ptime.
         rtp.set_smoothing(self.flavor == Flavor::ChanSip);
+        // pjsip's session media become active with its SDP answer (183
+        // or 200); chan_sip sends to the offer's address at once.
+        rtp.set_negotiated(self.flavor == Flavor::ChanSip);
 
         let key = self.next_key;
         self.next_key += 1;
@@ -3818,6 +3828,7 @@ impl Task {
             call.dialog = Some(d);
         }
         call.set_state(CallState::Answered);
+        call.rtp.set_negotiated(true);
         let _ = self.tx.send_response(Instant::now(), id, r);
     }
 
@@ -3866,6 +3877,7 @@ impl Task {
             Indication::Progress => {
                 let Some((sdp, chan)) = self.calls.get_mut(&key).map(|c| {
                     c.early_media_sent = true;
+                    c.rtp.set_negotiated(true);
                     (c.answer_sdp.clone(), c.chan.clone())
                 }) else {
                     return;
