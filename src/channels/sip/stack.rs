@@ -860,6 +860,10 @@ struct Call {
     /// The task's flag that the call counters want counting again.
     recount: Arc<AtomicBool>,
     user: String,
+    /// chan_sip's `relatedpeer`: the peer the call is counted for (the
+    /// one that called, authenticated or by its address, or was called);
+    /// empty for a guest.
+    relatedpeer: String,
     /// The callee's tag from a provisional response to our INVITE: the
     /// early dialog a phone's INVITE with Replaces may name (a pickup).
     early_remote_tag: Option<String>,
@@ -3088,28 +3092,34 @@ impl Task {
             .unwrap_or((None, None));
         let caller_num = ep.callerid_num.clone().or(from_num);
         let caller_name = ep.callerid_name.clone().or(from_name);
-        // chan_sip then counts the call against the peer's limit; the
-        // dialog's user is the peer (see `user` below).
-        if self.flavor == Flavor::ChanSip {
-            let user = if ep.auth.is_some() {
-                ep.name.clone()
-            } else {
-                caller_num.clone().unwrap_or_default()
+        // chan_sip then counts the call against its peer's limit (a
+        // guest has none).
+        if self.flavor == Flavor::ChanSip
+            && !ep.name.is_empty()
+            && self.incoming_over_limit(&ep.name, callid).is_some()
+        {
+            // The dialog's username: the peer's (`defaultuser`, else its
+            // registered contact's), often empty.
+            let device = {
+                let loaded = self.sys.loaded();
+                loaded
+                    .sip
+                    .peer(&ep.name)
+                    .map(|p| super::peer_now(&self.sys, p).username)
+                    .unwrap_or_default()
             };
-            if self.incoming_over_limit(&user, callid).is_some() {
-                self.sys.pbx.logger.notice(
-                    crate::site!("chan_sip.c", 26802, "handle_request_invite"),
-                    callid,
-                    &format!("Failed to place call for device {user}, too many calls"),
-                );
-                let tag = self.flavor.new_tag();
-                let mut r = self.flavor.response(&req, 480, Some(&tag), None);
-                r.reason = counters::LIMIT_REASON.to_string();
-                let _ = self.tx.send_response(Instant::now(), id, r);
-                // handle_incoming reports the INVITE's outcome: this one.
-                self.security_report(&req, from, &ep, Report::SessionLimit);
-                return;
-            }
+            self.sys.pbx.logger.notice(
+                crate::site!("chan_sip.c", 26802, "handle_request_invite"),
+                callid,
+                &format!("Failed to place call for device {device}, too many calls"),
+            );
+            let tag = self.flavor.new_tag();
+            let mut r = self.flavor.response(&req, 480, Some(&tag), None);
+            r.reason = counters::LIMIT_REASON.to_string();
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            // handle_incoming reports the INVITE's outcome: this one.
+            self.security_report(&req, from, &ep, Report::SessionLimit);
+            return;
         }
         // Both drivers take the pickup extension as one that exists.
         let (exists, pickup) = {
@@ -3382,6 +3392,7 @@ impl Task {
                 on_hold: false,
                 recount: self.recount_calls.clone(),
                 user,
+                relatedpeer: ep.name.clone(),
                 early_remote_tag: None,
             },
         );
@@ -3613,6 +3624,7 @@ impl Task {
                 last_msg: "Init: INVITE".into(),
                 on_hold: false,
                 recount: self.recount_calls.clone(),
+                relatedpeer: user.clone(),
                 user,
                 early_remote_tag: None,
             },

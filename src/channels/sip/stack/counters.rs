@@ -124,7 +124,7 @@ impl Task {
         let mut inuse = self
             .calls
             .values()
-            .filter(|c| c.user == peer && in_use(c))
+            .filter(|c| c.relatedpeer == peer && in_use(c))
             .count();
         // Calls to the peer placed but not yet taken up by the task.
         inuse += lock(&self.placing)
@@ -161,10 +161,10 @@ impl Task {
             let sip = &loaded.sip;
             let mut peers = HashMap::new();
             for call in self.calls.values() {
-                if !peers.contains_key(call.user.as_str())
-                    && let Some(p) = sip.peer(&call.user)
+                if !peers.contains_key(call.relatedpeer.as_str())
+                    && let Some(p) = sip.peer(&call.relatedpeer)
                 {
-                    peers.insert(call.user.as_str(), p.settings.call_limit > 0);
+                    peers.insert(call.relatedpeer.as_str(), p.settings.call_limit > 0);
                 }
             }
             (peers, sip.general.settings.notifyhold)
@@ -175,10 +175,10 @@ impl Task {
                 continue;
             }
             // Only a call of a peer counts (chan_sip's `relatedpeer`).
-            let Some(&limited) = peers.get(call.user.as_str()) else {
+            let Some(&limited) = peers.get(call.relatedpeer.as_str()) else {
                 continue;
             };
-            let peer = call.user.clone();
+            let peer = call.relatedpeer.clone();
             let held = notifyhold && call.on_hold;
             if !limited && !held {
                 continue;
