@@ -3256,6 +3256,13 @@ fn sip_calllimit_dial() {
     run("sip_calllimit_dial", true);
 }
 
+/// `sip show inuse` while a call to a peer rings (in use and ringing),
+/// once answered, after, and while a call is held (on hold).
+#[test]
+fn sip_calllimit_states() {
+    run("sip_calllimit_states", true);
+}
+
 /// A BLF key's pickup: an INVITE with `Replaces: pickup-<the
 /// subscription's Call-ID>` runs Pickup on the hinted extension.
 #[test]
