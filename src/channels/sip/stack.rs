@@ -2496,8 +2496,13 @@ impl Task {
                 }
                 Ok(()) => {}
             }
-        } else if self.flavor == Flavor::ChanSip && req.method == Method::Invite {
-            // chan_sip lets a peer without a secret in and says so.
+        } else if self.flavor == Flavor::ChanSip
+            && req.method == Method::Invite
+            && self.peer_at_limit(&ep.name).is_none()
+        {
+            // chan_sip lets a peer without a secret in and says so (a
+            // call then refused over the peer's limit says SessionLimit
+            // instead).
             self.security_event(req, from, &ep, None, false);
         }
         Some(ep)

@@ -107,8 +107,16 @@ pub struct PeerCalls {
 
 impl Task {
     /// handle_request_invite's check of the calling peer's limit, before
-    /// anything is done for the call: the limit it is over, if it is.
+    /// anything is done for the call: the limit it is over, if it is
+    /// (logged).
     pub(super) fn incoming_over_limit(&self, peer: &str, callid: Option<u32>) -> Option<i64> {
+        let limit = self.peer_at_limit(peer)?;
+        log_refusal(&self.sys, callid, false, peer, limit);
+        Some(limit)
+    }
+
+    /// The limit of `peer` if a new call of its would be over it now.
+    pub(super) fn peer_at_limit(&self, peer: &str) -> Option<i64> {
         if self.flavor != super::Flavor::ChanSip {
             return None;
         }
@@ -132,11 +140,7 @@ impl Task {
             .filter(|(k, p)| *p == peer && !self.calls.contains_key(*k))
             .count();
         let inuse = u32::try_from(inuse).unwrap_or(u32::MAX);
-        if !over_limit(inuse, limit) {
-            return None;
-        }
-        log_refusal(&self.sys, callid, false, peer, limit);
-        Some(limit)
+        over_limit(inuse, limit).then_some(limit)
     }
 
     /// Counts every peer's calls again; a peer whose counters moved has
