@@ -3265,6 +3265,28 @@ fn sip_blf_hold() {
     run("sip_blf_hold", true);
 }
 
+/// chan_sip's call-limit on an incoming call: a second INVITE from a
+/// peer at its limit is refused (480, SessionLimit); `sip show inuse
+/// [all]` during and after the call.
+#[test]
+fn sip_calllimit_incoming() {
+    run("sip_calllimit_incoming", true);
+}
+
+/// chan_sip's call-limit on Dial: the leg to a peer at its limit cannot
+/// be called (cause 17, DIALSTATUS CHANUNAVAIL, the caller gets 486).
+#[test]
+fn sip_calllimit_dial() {
+    run("sip_calllimit_dial", true);
+}
+
+/// `sip show inuse` while a call to a peer rings (in use and ringing),
+/// once answered, after, and while a call is held (on hold).
+#[test]
+fn sip_calllimit_states() {
+    run("sip_calllimit_states", true);
+}
+
 /// A BLF key's pickup: an INVITE with `Replaces: pickup-<the
 /// subscription's Call-ID>` runs Pickup on the hinted extension.
 #[test]

@@ -82,11 +82,16 @@ pub(crate) async fn request(
 }
 
 /// Places a requested leg (`ast_call`). A Local pair whose `;2` has no
-/// dialplan to run cannot be called: both halves go, and Err says so.
+/// dialplan to run cannot be called: both halves go, and Err says so; so
+/// does a chan_sip leg to a peer at its call limit (hung up, its cause
+/// set).
 pub(crate) fn place(sys: &Arc<System>, leg: &Arc<Channel>, start: Start) -> Result<(), ()> {
     match start {
         Start::Sip(stack, out) => {
-            stack.call(out);
+            if stack.call(sys, out).is_err() {
+                crate::pbx::run::hangup_channel(sys, leg);
+                return Err(());
+            }
             Ok(())
         }
         Start::Local(two) => {
@@ -773,6 +778,11 @@ pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> Ap
         if let Some(start) = leg.start.take()
             && place(sys, &leg.chan, start).is_err()
         {
+            // The leg's cause becomes the caller's (a busy peer: 17).
+            let cause = leg.chan.lock().hangupcause;
+            if cause != 0 {
+                caller.lock().hangupcause = cause;
+            }
             ctx.verbose(
                 3,
                 crate::site!("app_dial.c", 2991, "dial_exec_full"),

@@ -1,4 +1,5 @@
-//! chan_sip's CLI: `sip show peers`, `sip show peer`, `sip show registry`.
+//! chan_sip's CLI: `sip show peers`, `sip show peer`, `sip show registry`,
+//! `sip show inuse`, ...
 //!
 //! No peer has registered and no OPTIONS were sent, so every address is
 //! the configured one and every qualify result is still unknown.
@@ -41,6 +42,12 @@ pub fn commands() -> Vec<CliEntry> {
             show_channels,
         ),
         CliEntry::new(
+            "sip show inuse [all]",
+            "Usage: sip show inuse [all]\n       Lists each SIP peer's calls in use, ringing and on hold against its call limit.\n       With 'all', peers without a limit too.\n",
+            show_inuse,
+        )
+        .summary("List all inuse/limits"),
+        CliEntry::new(
             "sip qualify peer",
             "Usage: sip qualify peer <name> [load]\n       Sends an OPTIONS request to one SIP peer now.\n       'load' would look the peer up in realtime storage too.\n",
             qualify_peer,
@@ -52,6 +59,45 @@ pub fn commands() -> Vec<CliEntry> {
             notify,
         ),
     ]
+}
+
+/// `sip show inuse [all]`: each peer's counters (in use/ringing/on hold)
+/// and call limit, in the peers table's hash order (as SIPpeerstatus
+/// walks it); peers without a limit only with `all`.
+fn show_inuse(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let all = a.argc() == 4 && a.arg(3) == Some("all");
+    // Columns of 25, 15 and 15, cut to width, and a space at the end.
+    let row = |out: &mut String, name: &str, used: &str, limit: &str| {
+        let cut = |s: &str, w: usize| s.chars().take(w).collect::<String>();
+        let _ = writeln!(
+            out,
+            "{:<25} {:<15} {:<15} ",
+            cut(name, 25),
+            cut(used, 15),
+            cut(limit, 15)
+        );
+    };
+    row(out, "* Peer name", "In use", "Limit");
+    let loaded = sys.loaded();
+    let mut peers: Vec<&SipPeer> = loaded.sip.peers.iter().collect();
+    // ao2's hash container: bucket by bucket (563), each in the order
+    // the peers were added.
+    peers.sort_by_key(|p| crate::core::devicestate::str_case_hash(&p.name) % 563);
+    for p in peers {
+        let limit = p.settings.call_limit;
+        if !all && limit == 0 {
+            continue;
+        }
+        let c = crate::channels::sip::peer_calls(sys, &p.name);
+        let used = format!("{}/{}/{}", c.inuse, c.ringing, c.onhold);
+        let limit = if limit == 0 {
+            "N/A".to_string()
+        } else {
+            limit.to_string()
+        };
+        row(out, &p.name, &used, &limit);
+    }
+    CliResult::Success
 }
 
 /// `AST_CLI_ONOFF`.

@@ -2,7 +2,7 @@
 //! `security`): those the manager raises about its own logins
 //! (SuccessfulAuth, InvalidAccountID, InvalidPassword, FailedACL,
 //! ChallengeResponseFailed, RequestNotAllowed, RequestBadFormat) and those
-//! the SIP drivers raise (ChallengeSent, SuccessfulAuth).
+//! the SIP drivers raise (ChallengeSent, SuccessfulAuth, SessionLimit).
 
 use std::net::SocketAddr;
 use std::time::SystemTime;
@@ -59,6 +59,8 @@ pub enum Kind<'a> {
     ChallengeSent {
         challenge: &'a str,
     },
+    /// A call refused over a limit on calls (chan_sip's call-limit).
+    SessionLimit,
 }
 
 /// The event's name and body. Required fields come first in Asterisk's
@@ -73,6 +75,7 @@ pub fn event(common: &Common<'_>, kind: Kind<'_>) -> (&'static str, String) {
         Kind::RequestNotAllowed { .. } => ("RequestNotAllowed", "Error", 1),
         Kind::RequestBadFormat { .. } => ("RequestBadFormat", "Error", 1),
         Kind::ChallengeSent { .. } => ("ChallengeSent", "Informational", 1),
+        Kind::SessionLimit => ("SessionLimit", "Error", 1),
     };
     let mut h: Vec<(&str, String)> = vec![
         ("EventTV", format_tv(SystemTime::now())),

@@ -155,7 +155,19 @@ pub async fn request(
                     channel: None,
                 })?;
         prepare_outgoing(sys, &chan, out);
-        stack.call(call);
+        // A chan_sip peer at its call limit cannot be called: no state
+        // was reached (reason 0), and the channel goes once reported.
+        if stack.call(sys, call).is_err() {
+            sys.pbx.logger.notice(
+                crate::site!("channel.c", 6165, "__ast_request_and_dial"),
+                None,
+                &format!("Unable to call channel {tech}/{data}"),
+            );
+            return Err(OriginateError::NotAnswered {
+                reason: 0,
+                channel: Some(chan),
+            });
+        }
         dial_begin(sys, &chan, data);
         return Ok(chan);
     }

@@ -123,6 +123,18 @@ impl std::fmt::Debug for Outgoing {
     }
 }
 
+/// A security event the drivers raise about a request.
+#[derive(Clone, Copy)]
+enum Report<'a> {
+    /// ChallengeSent, with the nonce.
+    Challenge(&'a str),
+    SuccessfulAuth {
+        using_password: bool,
+    },
+    /// chan_sip's SessionLimit: a call over its peer's call limit.
+    SessionLimit,
+}
+
 /// The handle drivers, the CLI and Dial use.
 pub struct SipStack {
     pub flavor: Flavor,
@@ -141,6 +153,9 @@ pub struct SipStack {
     pub dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
     /// chan_sip: each peer's counted calls, as the task last counted them.
     pub peer_calls: Arc<Mutex<HashMap<String, PeerCalls>>>,
+    /// chan_sip: calls to limited peers let through by `call`, by call
+    /// key, until the task has counted them (see `counters`).
+    placing: Arc<Mutex<HashMap<u64, String>>>,
     /// The subscriptions the task serves, oldest first.
     pub subscriptions: Arc<Mutex<BTreeMap<u64, SubscriptionRow>>>,
     /// chan_sip's `lastmsgssent` per peer since the start: the counts of
@@ -321,6 +336,7 @@ impl SipStack {
         let reach = Arc::new(Mutex::new(HashMap::new()));
         let dialogs = Arc::new(Mutex::new(BTreeMap::new()));
         let peer_calls = Arc::new(Mutex::new(HashMap::new()));
+        let placing = Arc::new(Mutex::new(HashMap::new()));
         let subscriptions = Arc::new(Mutex::new(BTreeMap::new()));
         let last_msgs_sent = Arc::new(Mutex::new(HashMap::new()));
         let last_bindings = Arc::new(Mutex::new(HashMap::new()));
@@ -334,6 +350,7 @@ impl SipStack {
             qualify: reach.clone(),
             dialogs: dialogs.clone(),
             peer_calls: peer_calls.clone(),
+            placing: placing.clone(),
             subscriptions: subscriptions.clone(),
             last_msgs_sent: last_msgs_sent.clone(),
             last_bindings: last_bindings.clone(),
@@ -380,6 +397,8 @@ impl SipStack {
         let task = Task {
             dialogs,
             peer_calls,
+            placing,
+            placed: Vec::new(),
             lingering: VecDeque::new(),
             deferred_byes: HashMap::new(),
             refer_subs: HashMap::new(),
@@ -732,9 +751,18 @@ impl SipStack {
         Ok((chan, out))
     }
 
-    /// Places a requested call (`ast_call`): the INVITE goes out.
-    pub fn call(&self, out: Box<Outgoing>) {
+    /// Places a requested call (`ast_call`): the INVITE goes out, unless
+    /// chan_sip's peer is at its call limit (`sip_call`): Err is the
+    /// cause, set on the channel too.
+    pub fn call(&self, sys: &System, out: Box<Outgoing>) -> Result<(), u32> {
+        let peer = peer_of_channel(&out.chan.name);
+        let callid = Some(out.chan.callid()).filter(|&c| c != 0);
+        if let Err(cause) = self.place_within_limit(sys, out.key, &peer, callid) {
+            out.chan.lock().hangupcause = cause;
+            return Err(cause);
+        }
         let _ = self.commands.send(Command::Call(out));
+        Ok(())
     }
 }
 
@@ -861,6 +889,10 @@ struct Call {
     /// The task's flag that the call counters want counting again.
     recount: Arc<AtomicBool>,
     user: String,
+    /// chan_sip's `relatedpeer`: the peer the call is counted for (the
+    /// one that called, authenticated or by its address, or was called);
+    /// empty for a guest.
+    relatedpeer: String,
     /// The callee's tag from a provisional response to our INVITE: the
     /// early dialog a phone's INVITE with Replaces may name (a pickup).
     early_remote_tag: Option<String>,
@@ -928,6 +960,10 @@ struct Task {
     dialogs: Arc<Mutex<BTreeMap<u64, DialogRow>>>,
     /// chan_sip's call counters per peer (`SipStack::peer_calls`).
     peer_calls: Arc<Mutex<HashMap<String, PeerCalls>>>,
+    /// `SipStack::placing`, and the keys of the placed calls this task
+    /// has taken up since it last counted (they leave `placing` then).
+    placing: Arc<Mutex<HashMap<u64, String>>>,
+    placed: Vec<u64>,
     /// Ended calls still listed, by when they go (all linger alike, so
     /// the earliest is first).
     lingering: VecDeque<(Instant, u64)>,
@@ -2496,8 +2532,13 @@ impl Task {
                 }
                 Ok(()) => {}
             }
-        } else if self.flavor == Flavor::ChanSip && req.method == Method::Invite {
-            // chan_sip lets a peer without a secret in and says so.
+        } else if self.flavor == Flavor::ChanSip
+            && req.method == Method::Invite
+            && self.peer_at_limit(&ep.name).is_none()
+        {
+            // chan_sip lets a peer without a secret in and says so (a
+            // call then refused over the peer's limit says SessionLimit
+            // instead).
             self.security_event(req, from, &ep, None, false);
         }
         Some(ep)
@@ -2515,7 +2556,20 @@ impl Task {
         challenge: Option<&str>,
         using_password: bool,
     ) {
+        let report = match challenge {
+            Some(c) => Report::Challenge(c),
+            None => Report::SuccessfulAuth { using_password },
+        };
+        self.security_report(req, from, ep, report);
+    }
+
+    /// The security event `report` about a request (see `security_event`).
+    fn security_report(&self, req: &Request, from: SocketAddr, ep: &Endpoint, report: Report<'_>) {
         use crate::manager::security::{self, Common, Kind};
+        let challenge = match report {
+            Report::Challenge(c) => Some(c),
+            _ => None,
+        };
         // chan_sip reports only on INVITEs and REGISTERs
         // (`handle_incoming`): a SUBSCRIBE's or a MESSAGE's challenge
         // goes unreported.
@@ -2563,10 +2617,10 @@ impl Task {
             remote: from,
             session_tv: None,
         };
-        let kind = if challenge.is_some() {
-            Kind::ChallengeSent { challenge: nonce }
-        } else {
-            Kind::SuccessfulAuth { using_password }
+        let kind = match report {
+            Report::Challenge(_) => Kind::ChallengeSent { challenge: nonce },
+            Report::SuccessfulAuth { using_password } => Kind::SuccessfulAuth { using_password },
+            Report::SessionLimit => Kind::SessionLimit,
         };
         let (name, body) = security::event(&common, kind);
         self.sys
@@ -3079,6 +3133,35 @@ impl Task {
             .unwrap_or((None, None));
         let caller_num = ep.callerid_num.clone().or(from_num);
         let caller_name = ep.callerid_name.clone().or(from_name);
+        // chan_sip then counts the call against its peer's limit (a
+        // guest has none).
+        if self.flavor == Flavor::ChanSip
+            && !ep.name.is_empty()
+            && self.incoming_over_limit(&ep.name, callid).is_some()
+        {
+            // The dialog's username: the peer's (`defaultuser`, else its
+            // registered contact's), often empty.
+            let device = {
+                let loaded = self.sys.loaded();
+                loaded
+                    .sip
+                    .peer(&ep.name)
+                    .map(|p| super::peer_now(&self.sys, p).username)
+                    .unwrap_or_default()
+            };
+            self.sys.pbx.logger.notice(
+                crate::site!("chan_sip.c", 26802, "handle_request_invite"),
+                callid,
+                &format!("Failed to place call for device {device}, too many calls"),
+            );
+            let tag = self.flavor.new_tag();
+            let mut r = self.flavor.response(&req, 480, Some(&tag), None);
+            r.reason = counters::LIMIT_REASON.to_string();
+            let _ = self.tx.send_response(Instant::now(), id, r);
+            // handle_incoming reports the INVITE's outcome: this one.
+            self.security_report(&req, from, &ep, Report::SessionLimit);
+            return;
+        }
         // Both drivers take the pickup extension as one that exists.
         let (exists, pickup) = {
             let loaded = self.sys.loaded();
@@ -3353,6 +3436,7 @@ impl Task {
                 on_hold: false,
                 recount: self.recount_calls.clone(),
                 user,
+                relatedpeer: ep.name.clone(),
                 early_remote_tag: None,
             },
         );
@@ -3429,6 +3513,11 @@ impl Task {
 
     /// Sends the INVITE of an outgoing call.
     fn call(&mut self, out: Outgoing) {
+        // chan_sip: counted from now on by the task itself, whatever
+        // happens next.
+        if self.flavor == Flavor::ChanSip {
+            self.placed.push(out.key);
+        }
         let Ok(uri) = crate::sip::Uri::parse(&out.uri) else {
             remote_hangup(&out.chan, 20);
             return;
@@ -3579,6 +3668,7 @@ impl Task {
                 last_msg: "Init: INVITE".into(),
                 on_hold: false,
                 recount: self.recount_calls.clone(),
+                relatedpeer: user.clone(),
                 user,
                 early_remote_tag: None,
             },
