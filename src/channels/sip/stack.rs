@@ -4039,8 +4039,22 @@ impl Task {
                 let invite = call.invite.clone();
                 let tag = call.local_tag.clone();
                 if let Some(id) = call.invite_tx {
-                    let status = style::cause_to_status(cause);
+                    // chan_pjsip's status for the cause, else 603 (with
+                    // pjsip's reason phrases); chan_sip's own phrases.
+                    let (status, reason) = match self.flavor {
+                        Flavor::ChanSip => {
+                            let (status, reason) = style::chan_sip_hangup_response(cause);
+                            (status, Some(reason))
+                        }
+                        Flavor::Pjsip => match style::pjsip_cause_to_status(cause) {
+                            0 => (603, None),
+                            status => (status, None),
+                        },
+                    };
                     let mut r = self.flavor.response(&invite, status, Some(&tag), None);
+                    if let Some(reason) = reason {
+                        r.reason = reason.to_string();
+                    }
                     if self.flavor == Flavor::Pjsip {
                         r.headers.push("Reason", format!("Q.850;cause={cause}"));
                     }

@@ -592,27 +592,25 @@ impl Flavor {
     }
 }
 
-/// The final response for a call hung up before it was answered
-/// (`hangup_cause2sip`); causes without a SIP meaning decline.
-pub fn cause_to_status(cause: u32) -> u16 {
+/// The final response chan_sip gives a call hung up before it was
+/// answered (`hangup_cause2sip`, its own reason phrases); a cause with no
+/// SIP meaning, or none, declines.
+pub fn chan_sip_hangup_response(cause: u32) -> (u16, &'static str) {
     match cause {
-        1..=3 => 404,
-        17 => 486,
-        18 => 408,
-        19 | 20 => 480,
-        21 => 403,
-        22 => 410,
-        26 => 404,
-        27 => 502,
-        28 => 484,
-        29 => 501,
-        31 => 480,
-        34 => 503,
-        38 => 500,
-        41 | 42 | 44 => 503,
-        58 | 65 | 66 | 88 => 488,
-        102 => 504,
-        _ => 603,
+        1..=3 => (404, "Not Found"),
+        34 | 42 | 66 => (503, "Service Unavailable"),
+        18 => (408, "Request Timeout"),
+        19 | 20 | 31 => (480, "Temporarily unavailable"),
+        21 => (403, "Forbidden"),
+        22 => (410, "Gone"),
+        28 => (484, "Address incomplete"),
+        17 => (486, "Busy here"),
+        38 => (500, "Server internal failure"),
+        29 => (501, "Not Implemented"),
+        27 => (502, "Bad Gateway"),
+        58 => (488, "Not Acceptable Here"),
+        127 => (500, "Network error"),
+        _ => (603, "Declined"),
     }
 }
 
@@ -678,6 +676,20 @@ mod tests {
         assert_eq!(status_to_cause(Flavor::ChanSip, 200), 16);
         assert_eq!(status_to_cause(Flavor::ChanSip, 302), 16);
         assert_eq!(status_to_cause(Flavor::Pjsip, 302), 23);
+    }
+
+    #[test]
+    fn chan_sip_hangup_responses() {
+        // chan_sip's own reason phrases, not the RFC's.
+        assert_eq!(chan_sip_hangup_response(17), (486, "Busy here"));
+        assert_eq!(
+            chan_sip_hangup_response(19),
+            (480, "Temporarily unavailable")
+        );
+        assert_eq!(chan_sip_hangup_response(66), (503, "Service Unavailable"));
+        assert_eq!(chan_sip_hangup_response(127), (500, "Network error"));
+        assert_eq!(chan_sip_hangup_response(16), (603, "Declined"));
+        assert_eq!(chan_sip_hangup_response(0), (603, "Declined"));
     }
 
     #[test]
