@@ -28,6 +28,7 @@ use crate::channels::{ChanState, Channel, Driver, Indication, NewChannel};
 use crate::core::System;
 use crate::core::testsuite;
 use crate::core::{lock, unix_seconds};
+use crate::manager::security::Kind;
 use crate::media::Codec;
 use crate::media::rtp::RtpConfig;
 use crate::sip::Via;
@@ -121,18 +122,6 @@ impl std::fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Outgoing({} to {})", self.chan.name, self.uri)
     }
-}
-
-/// A security event the drivers raise about a request.
-#[derive(Clone, Copy)]
-enum Report<'a> {
-    /// ChallengeSent, with the nonce.
-    Challenge(&'a str),
-    SuccessfulAuth {
-        using_password: bool,
-    },
-    /// chan_sip's SessionLimit: a call over its peer's call limit.
-    SessionLimit,
 }
 
 /// The handle drivers, the CLI and Dial use.
@@ -2521,14 +2510,26 @@ impl Task {
             match self.authenticate(req, &creds) {
                 Err(refusal) => {
                     if let Some(nonce) = self.refuse(id, req, refusal, &creds.realm) {
-                        self.security_event(req, from, &ep, Some(&nonce), true);
+                        self.security_event(
+                            req,
+                            from,
+                            &ep,
+                            Kind::ChallengeSent { challenge: &nonce },
+                        );
                     }
                     return None;
                 }
                 // chan_sip reports a proven REGISTER only; pjsip's
                 // distributor every authenticated request.
                 Ok(()) if self.flavor == Flavor::Pjsip || req.method == Method::Register => {
-                    self.security_event(req, from, &ep, None, true);
+                    self.security_event(
+                        req,
+                        from,
+                        &ep,
+                        Kind::SuccessfulAuth {
+                            using_password: true,
+                        },
+                    );
                 }
                 Ok(()) => {}
             }
@@ -2539,35 +2540,27 @@ impl Task {
             // chan_sip lets a peer without a secret in and says so (a
             // call then refused over the peer's limit says SessionLimit
             // instead).
-            self.security_event(req, from, &ep, None, false);
+            self.security_event(
+                req,
+                from,
+                &ep,
+                Kind::SuccessfulAuth {
+                    using_password: false,
+                },
+            );
         }
         Some(ep)
     }
 
-    /// ChallengeSent (`challenge`) or SuccessfulAuth about a request, as
-    /// each driver fills them in: chan_sip names a caller by its From URI
-    /// and a registration by its user, pjsip by the endpoint; chan_sip's
-    /// session is its dialog's address, pjsip's the Call-ID.
-    fn security_event(
-        &self,
-        req: &Request,
-        from: SocketAddr,
-        ep: &Endpoint,
-        challenge: Option<&str>,
-        using_password: bool,
-    ) {
-        let report = match challenge {
-            Some(c) => Report::Challenge(c),
-            None => Report::SuccessfulAuth { using_password },
-        };
-        self.security_report(req, from, ep, report);
-    }
-
-    /// The security event `report` about a request (see `security_event`).
-    fn security_report(&self, req: &Request, from: SocketAddr, ep: &Endpoint, report: Report<'_>) {
-        use crate::manager::security::{self, Common, Kind};
-        let challenge = match report {
-            Report::Challenge(c) => Some(c),
+    /// A security event about a request (ChallengeSent, SuccessfulAuth,
+    /// SessionLimit), as each driver fills it in: chan_sip names a caller
+    /// by its From URI and a registration by its user, pjsip by the
+    /// endpoint; chan_sip's session is its dialog's address, pjsip's the
+    /// Call-ID.
+    fn security_event(&self, req: &Request, from: SocketAddr, ep: &Endpoint, kind: Kind<'_>) {
+        use crate::manager::security::{self, Common};
+        let challenge = match kind {
+            Kind::ChallengeSent { challenge } => Some(challenge),
             _ => None,
         };
         // chan_sip reports only on INVITEs and REGISTERs
@@ -2617,10 +2610,9 @@ impl Task {
             remote: from,
             session_tv: None,
         };
-        let kind = match report {
-            Report::Challenge(_) => Kind::ChallengeSent { challenge: nonce },
-            Report::SuccessfulAuth { using_password } => Kind::SuccessfulAuth { using_password },
-            Report::SessionLimit => Kind::SessionLimit,
+        let kind = match kind {
+            Kind::ChallengeSent { .. } => Kind::ChallengeSent { challenge: nonce },
+            other => other,
         };
         let (name, body) = security::event(&common, kind);
         self.sys
@@ -3159,7 +3151,7 @@ impl Task {
             r.reason = counters::LIMIT_REASON.to_string();
             let _ = self.tx.send_response(Instant::now(), id, r);
             // handle_incoming reports the INVITE's outcome: this one.
-            self.security_report(&req, from, &ep, Report::SessionLimit);
+            self.security_event(&req, from, &ep, Kind::SessionLimit);
             return;
         }
         // Both drivers take the pickup extension as one that exists.
@@ -4039,18 +4031,7 @@ impl Task {
                 let invite = call.invite.clone();
                 let tag = call.local_tag.clone();
                 if let Some(id) = call.invite_tx {
-                    // chan_pjsip's status for the cause, else 603 (with
-                    // pjsip's reason phrases); chan_sip's own phrases.
-                    let (status, reason) = match self.flavor {
-                        Flavor::ChanSip => {
-                            let (status, reason) = style::chan_sip_hangup_response(cause);
-                            (status, Some(reason))
-                        }
-                        Flavor::Pjsip => match style::pjsip_cause_to_status(cause) {
-                            0 => (603, None),
-                            status => (status, None),
-                        },
-                    };
+                    let (status, reason) = style::unanswered_hangup_response(self.flavor, cause);
                     let mut r = self.flavor.response(&invite, status, Some(&tag), None);
                     if let Some(reason) = reason {
                         r.reason = reason.to_string();

@@ -595,7 +595,7 @@ impl Flavor {
 /// The final response chan_sip gives a call hung up before it was
 /// answered (`hangup_cause2sip`, its own reason phrases); a cause with no
 /// SIP meaning, or none, declines.
-pub fn chan_sip_hangup_response(cause: u32) -> (u16, &'static str) {
+fn chan_sip_hangup_response(cause: u32) -> (u16, &'static str) {
     match cause {
         1..=3 => (404, "Not Found"),
         34 | 42 | 66 => (503, "Service Unavailable"),
@@ -611,6 +611,22 @@ pub fn chan_sip_hangup_response(cause: u32) -> (u16, &'static str) {
         58 => (488, "Not Acceptable Here"),
         127 => (500, "Network error"),
         _ => (603, "Declined"),
+    }
+}
+
+/// The final response to a call hung up before its answer, with the
+/// reason phrase when the driver words it its own way: chan_sip's table
+/// and phrases, chan_pjsip's table (pjsip's phrases), else 603.
+pub fn unanswered_hangup_response(flavor: Flavor, cause: u32) -> (u16, Option<&'static str>) {
+    match flavor {
+        Flavor::ChanSip => {
+            let (status, reason) = chan_sip_hangup_response(cause);
+            (status, Some(reason))
+        }
+        Flavor::Pjsip => match pjsip_cause_to_status(cause) {
+            0 => (603, None),
+            status => (status, None),
+        },
     }
 }
 

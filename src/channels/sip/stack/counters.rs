@@ -37,6 +37,15 @@ pub fn over_limit(inuse: u32, call_limit: i64) -> bool {
     call_limit > 0 && i64::from(inuse) >= call_limit
 }
 
+/// chan_sip's `call-limit` of `peer`, when it has one (none for pjsip).
+fn call_limit(sys: &System, flavor: super::Flavor, peer: &str) -> Option<i64> {
+    if flavor != super::Flavor::ChanSip {
+        return None;
+    }
+    let limit = sys.loaded().sip.peer(peer)?.settings.call_limit;
+    (limit > 0).then_some(limit)
+}
+
 /// Whether a call counts for its peer now (from its start to its
 /// hangup, DEC_CALL_LIMIT).
 fn in_use(call: &Call) -> bool {
@@ -66,17 +75,9 @@ impl SipStack {
         peer: &str,
         callid: Option<u32>,
     ) -> Result<(), u32> {
-        if self.flavor != super::Flavor::ChanSip {
+        let Some(limit) = call_limit(sys, self.flavor, peer) else {
             return Ok(());
-        }
-        let limit = sys
-            .loaded()
-            .sip
-            .peer(peer)
-            .map_or(0, |p| p.settings.call_limit);
-        if limit <= 0 {
-            return Ok(());
-        }
+        };
         // The counters first, then `placing`: the task replaces the one
         // and empties the other under both locks.
         let counted = lock(&self.peer_calls);
@@ -117,18 +118,7 @@ impl Task {
 
     /// The limit of `peer` if a new call of its would be over it now.
     pub(super) fn peer_at_limit(&self, peer: &str) -> Option<i64> {
-        if self.flavor != super::Flavor::ChanSip {
-            return None;
-        }
-        let limit = self
-            .sys
-            .loaded()
-            .sip
-            .peer(peer)
-            .map_or(0, |p| p.settings.call_limit);
-        if limit <= 0 {
-            return None;
-        }
+        let limit = call_limit(&self.sys, self.flavor, peer)?;
         let mut inuse = self
             .calls
             .values()
