@@ -6,7 +6,7 @@ tags), known only to that phone.
 
     phone_pickup.py <host:port> -key user U -au U -ap SECRET -p PORT
                     -key ringer R -key ringer_port RPORT [-key early_only no]
-                    [-key stale yes] [--trace FILE]
+                    [-key stale yes] [-key answer yes] [--trace FILE]
 
 Plays both phones. As R (bound on RPORT, where R registered) it waits for
 the PBX's INVITE and rings (180, a tag of its own). One second later, as U
@@ -16,6 +16,10 @@ the PBX's INVITE and rings (180, a tag of its own). One second later, as U
 does not know). The ringing INVITE is expected to be cancelled (200 to the
 CANCEL, 487 to the INVITE), and is waited for; the picked-up call is hung
 up (BYE) by U two seconds after its 200, unless the PBX ends it first.
+With answer, R answers the PBX's INVITE (200 with SDP) and the Replaces
+INVITE names that confirmed dialog (never early-only): the new call takes
+R's place in its bridge, and R's call is expected to end with the PBX's
+BYE instead.
 Messages of both phones are traced to one file as SIPp's -trace_msg does.
 Exit status 0 when the Replaces INVITE was answered 200 (with stale: 481),
 1 otherwise.
@@ -33,20 +37,25 @@ class Ringer:
     """The ringing phone's side: one incoming INVITE, rung and then
     cancelled by the PBX."""
 
-    def __init__(self, phone):
+    def __init__(self, phone, answer):
         self.phone = phone
+        self.answer = answer
         self.invite = None
+        self.answered = False
         self.tag = "%dRingTag" % int(time.time() * 1000 % 1000000)
         self.done = False
 
-    def reply(self, req, status, reason, to_tag=None):
+    def reply(self, req, status, reason, to_tag=None, body=""):
         lines = ["SIP/2.0 %d %s" % (status, reason)]
         for name in ("Via", "From", "To", "Call-ID", "CSeq"):
             for v in req.all(name):
                 if name == "To" and to_tag and tag_of(v) is None:
                     v = "%s;tag=%s" % (v, to_tag)
                 lines.append("%s: %s" % (name, v))
-        lines += ["Contact: %s" % self.phone.contact(), "Content-Length: 0", "", ""]
+        lines.append("Contact: %s" % self.phone.contact())
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines += ["Content-Length: %d" % len(body), "", body]
         self.phone.send("\r\n".join(lines))
 
     def handle(self, m):
@@ -54,18 +63,44 @@ class Ringer:
             return
         if m.method == "INVITE" and self.invite is None:
             self.invite = m
-            self.reply(m, 180, "Ringing", self.tag)
+            if self.answer:
+                # A phone takes a moment to ring and to answer: the PBX
+                # has told of the call (DialBegin) by then.
+                time.sleep(0.2)
+                self.reply(m, 180, "Ringing", self.tag)
+                time.sleep(0.3)
+                self.reply(m, 200, "OK", self.tag, self.sdp())
+            else:
+                self.reply(m, 180, "Ringing", self.tag)
+        elif m.method == "BYE":
+            self.reply(m, 200, "OK", self.tag)
+            self.done = True
         elif m.method == "CANCEL":
             self.reply(m, 200, "OK", self.tag)
             if self.invite is not None:
                 self.reply(self.invite, 487, "Request Terminated", self.tag)
         elif m.method == "ACK":
-            self.done = True
+            if self.answer:
+                self.answered = True
+            else:
+                self.done = True
+        elif m.method == "INVITE" and self.answered:
+            # A re-INVITE of the answered call.
+            self.reply(m, 200, "OK", self.tag, self.sdp())
         elif m.method == "INVITE":
-            # A retransmission of the ringing INVITE.
-            self.reply(m, 180, "Ringing", self.tag)
+            # A retransmission of the ringing (or answered) INVITE.
+            if self.answer:
+                self.reply(m, 200, "OK", self.tag, self.sdp())
+            else:
+                self.reply(m, 180, "Ringing", self.tag)
         else:
             self.reply(m, 200, "OK", self.tag)
+
+    def sdp(self):
+        ip = self.phone.local[0]
+        return ("v=0\r\no=ringer 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\n"
+                "m=audio 36900 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n" % (ip, ip))
 
     def poll(self, timeout):
         m = self.phone.recv(timeout)
@@ -86,13 +121,16 @@ def main():
     if trace_path:
         trace = open(trace_path, "w")
         picker_phone.trace = ringer_phone.trace = trace
-    ringer = Ringer(ringer_phone)
+    answer = opts["keys"].get("answer", "no") == "yes"
+    ringer = Ringer(ringer_phone, answer)
 
     deadline = time.time() + TIMEOUT
     while ringer.invite is None and time.time() < deadline:
         ringer.poll(deadline - time.time())
     if ringer.invite is None:
         raise SystemExit("phone_pickup: the ringing phone got no INVITE")
+    while answer and not ringer.answered and time.time() < deadline:
+        ringer.poll(deadline - time.time())
     settle = time.time() + 1
     while time.time() < settle:
         ringer.poll(max(0.01, settle - time.time()))
@@ -103,7 +141,7 @@ def main():
         # A dialog the PBX does not have (the call ended meanwhile).
         call_id = "stale-" + call_id
     replaces = "%s;to-tag=%s;from-tag=%s" % (call_id, pbx_tag, ringer.tag)
-    if opts["keys"].get("early_only", "yes") != "no":
+    if opts["keys"].get("early_only", "yes") != "no" and not answer:
         replaces += ";early-only"
     call = Call(picker_phone, ringer_opts["keys"]["user"])
     calls = [call]
@@ -144,8 +182,8 @@ def main():
         call.ack(call.cseq, call.uri, rejected=r)
 
     # The picked-up call lasts two seconds; the ringing INVITE's end (the
-    # PBX's CANCEL, after a refused pickup only once the caller gives up)
-    # is awaited.
+    # PBX's CANCEL, after a refused pickup only once the caller gives up;
+    # answered, its BYE) is awaited.
     hang_up_at = time.time() + 2
     deadline = time.time() + TIMEOUT
     while time.time() < deadline and (call.up or not ringer.done):

@@ -732,9 +732,6 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
             })
             .unwrap_or_default()
     };
-    if app.eq_ignore_ascii_case("Transfer") {
-        return transfer::unsupported_uses(data);
-    }
     if app.eq_ignore_ascii_case("DumpChan") {
         return vec![dumpchan::UNTRACKED.to_string()];
     }

@@ -2,92 +2,85 @@
 //! to send the call elsewhere, and reports how it went in TRANSFERSTATUS
 //! and TRANSFERSTATUSPROTOCOL.
 
-use super::{App, AppCtx, AppResult, Run, split_args};
+use super::{App, AppCtx, AppFuture, Run, split_args};
+use crate::channels::TransferResult;
 
 pub fn apps() -> Vec<App> {
     vec![App {
         name: "Transfer",
-        run: Run::Now(transfer),
+        run: Run::Wait(transfer),
         synopsis: "Asks the channel's driver to transfer the call.",
         syntax: "Transfer([Tech/]destination)",
     }]
 }
 
-/// Drivers that can transfer in Asterisk (`ast_channel_tech.transfer`):
-/// chan_sip and chan_pjsip (a 302 before the answer, a REFER after).
-/// Asterism's SIP drivers do not yet; Local channels have no transfer.
-const TRANSFERRING_TECHS: [&str; 2] = ["SIP", "PJSIP"];
-
-/// What check-config says about a Transfer the SIP drivers would make.
-pub fn unsupported_uses(data: &str) -> Vec<String> {
-    let tech = data.split_once('/').map(|(t, _)| t).unwrap_or("");
-    let any = tech.is_empty() || !data.contains('/');
-    if any
-        || TRANSFERRING_TECHS
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(tech))
-    {
-        vec!["Transfer of SIP channels (a 302 or a REFER) is not supported by Asterism".into()]
-    } else {
-        Vec::new()
-    }
-}
-
-fn set_status(ctx: &AppCtx, status: &str, protocol: i32) {
+fn set_status(ctx: &AppCtx, status: &str, protocol: u32) {
     ctx.set_var("TRANSFERSTATUS", Some(status));
     ctx.set_var("TRANSFERSTATUSPROTOCOL", Some(&protocol.to_string()));
 }
 
-fn transfer(ctx: &AppCtx, data: &str) -> AppResult {
-    if data.is_empty() {
-        ctx.warning(
-            crate::site!("app_transfer.c", 106, "transfer_exec"),
-            "Transfer requires an argument ([Tech/]destination)",
-        );
-        set_status(ctx, "FAILURE", 0);
-        return Ok(());
-    }
-    let args = split_args(data, ',');
-    let dest = args.first().map(String::as_str).unwrap_or("");
-    let tech_type = ctx.chan.tech;
-    // `strncasecmp(type, tech, len)`: the given technology must be the
-    // channel's type or a prefix of it.
-    if let Some((tech, _)) = dest.split_once('/')
-        && !tech.is_empty()
-    {
-        let agrees = tech_type
-            .get(..tech.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(tech));
-        if !agrees {
+fn transfer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
+    Box::pin(async move {
+        if data.is_empty() {
+            ctx.warning(
+                crate::site!("app_transfer.c", 106, "transfer_exec"),
+                "Transfer requires an argument ([Tech/]destination)",
+            );
             set_status(ctx, "FAILURE", 0);
             return Ok(());
         }
-    }
-    if !TRANSFERRING_TECHS.contains(&tech_type) {
-        set_status(ctx, "UNSUPPORTED", 0);
-        return Ok(());
-    }
-    // Not built: chan_sip's and chan_pjsip's transfer (302 or REFER and
-    // its NOTIFYs). Said, and reported as a failure.
-    ctx.warning(
-        crate::site!("app_transfer.c", 0, "transfer_exec"),
-        &format!(
-            "Asterism cannot transfer {} channels yet; {} not transferred",
-            tech_type, ctx.chan.name
-        ),
-    );
-    set_status(ctx, "FAILURE", 0);
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unsupported_uses;
-
-    #[test]
-    fn check_config_names_the_sip_transfers() {
-        assert_eq!(unsupported_uses("Local/100@x").len(), 0);
-        assert_eq!(unsupported_uses("PJSIP/100").len(), 1);
-        assert_eq!(unsupported_uses("100").len(), 1);
-    }
+        let args = split_args(&data, ',');
+        let mut dest = args.first().map(String::as_str).unwrap_or("");
+        // `strncasecmp(type, tech, len)`: the given technology must be the
+        // channel's type or a prefix of it; the driver gets what follows.
+        if let Some((tech, rest)) = dest.split_once('/')
+            && !tech.is_empty()
+        {
+            let agrees = ctx
+                .chan
+                .tech
+                .get(..tech.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(tech));
+            if !agrees {
+                set_status(ctx, "FAILURE", 0);
+                return Ok(());
+            }
+            dest = rest;
+        }
+        let chan = &ctx.chan;
+        // ast_transfer_protocol: nothing is asked of a channel being hung
+        // up; a driver without transfer leaves it UNSUPPORTED.
+        let asked = if chan.check_hangup() {
+            Some(Err(()))
+        } else {
+            chan.driver().and_then(|d| d.transfer(chan, dest))
+        };
+        let outcome = match asked {
+            None => {
+                set_status(ctx, "UNSUPPORTED", 0);
+                return Ok(());
+            }
+            Some(Err(())) => None,
+            // The driver's answer comes as a control frame, waited for as
+            // long as the channel lives.
+            Some(Ok(())) => {
+                let mut result = None;
+                let waited = chan
+                    .wait_for(|c| {
+                        result = c.take_transfer_result();
+                        result.is_some()
+                    })
+                    .await;
+                waited.ok().and(result)
+            }
+        };
+        // A failure the driver reported gives its code; a channel that
+        // ended first, or a driver that could not ask, none.
+        match outcome {
+            Some(TransferResult::Success) => set_status(ctx, "SUCCESS", 0),
+            Some(TransferResult::Failed(code)) => set_status(ctx, "FAILURE", code),
+            None => set_status(ctx, "FAILURE", 0),
+        }
+        Ok(())
+    })
 }

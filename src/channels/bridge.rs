@@ -207,6 +207,11 @@ pub struct Optimized {
     pub half: Arc<Channel>,
     pub moved: Arc<Channel>,
     pub into: Arc<Bridge>,
+    /// The half was the caller whose task runs the bridge: that task
+    /// leaves it to the others, who talk on without a dialplan (an
+    /// INVITE with Replaces naming Dial's caller). Otherwise a half's
+    /// task just leaves.
+    pub detach: bool,
 }
 
 /// What names a holding bridge (`bridge_base_init`'s creator and name).
@@ -638,6 +643,37 @@ impl Bridge {
         for var in ["BLINDTRANSFER", "ATTENDEDTRANSFER", "FORWARDERNAME"] {
             chan.unset_var_event(var);
         }
+    }
+
+    /// `ast_bridge_impart` of `chan` in place of `old` (an INVITE with
+    /// Replaces naming `old`'s dialog): BridgeLeave of `old`, BridgeEnter
+    /// of `chan` naming it, the peers set again, each member's connected
+    /// line the other's caller. The task running the call goes on with
+    /// `chan` and hangs `old` up. False, with nothing done,
+    /// unless this is a two-party call a Dial or Queue runs (see
+    /// [`Bridge::can_replace`]).
+    pub fn replace_member(self: &Arc<Self>, chan: &Arc<Channel>, old: &Arc<Channel>) -> bool {
+        if !self.can_replace(old) {
+            return false;
+        }
+        self.swap_in(chan, old);
+        // The two now in the call learn who the other is.
+        self.update_connected_lines();
+        self.set_optimized(Optimized {
+            half: old.clone(),
+            moved: chan.clone(),
+            into: self.clone(),
+            detach: true,
+        });
+        // Out of the bridge now, but its task may be the one running it.
+        old.wake();
+        true
+    }
+
+    /// Whether [`Bridge::replace_member`] can put another channel in
+    /// `old`'s place: only a two-party call's runner follows such a swap.
+    pub fn can_replace(&self, old: &Arc<Channel>) -> bool {
+        self.allows_optimization() && self.has(old)
     }
 
     /// A Dial or Queue runs the bridge for its caller (see
@@ -1078,6 +1114,7 @@ mod tests {
             half: half.clone(),
             moved: caller.clone(),
             into: bridge.clone(),
+            detach: false,
         });
         // The caller that moved in, now bridged with the callee, must not
         // take what the half's task is to act on.
@@ -1085,6 +1122,32 @@ mod tests {
         let taken = bridge.take_optimized(&half, &callee).expect("the half's");
         assert!(Arc::ptr_eq(&taken.moved, &caller));
         assert!(bridge.take_optimized(&half, &callee).is_none());
+    }
+
+    #[test]
+    fn a_replaced_member_leaves_its_place_to_the_new_channel() {
+        let chans = Channels::new("");
+        let caller = chans.alloc("Test/caller-1".into(), "Test", 1, NewChannel::default());
+        let callee = chans.alloc("Test/callee-2".into(), "Test", 2, NewChannel::default());
+        let new = chans.alloc("Test/new-3".into(), "Test", 3, NewChannel::default());
+        let bridge = Bridge::create(&chans.events);
+        bridge.join(&callee);
+        bridge.join(&caller);
+        // Only a two-party call a Dial or Queue runs follows a swap.
+        assert!(!bridge.replace_member(&new, &callee));
+        assert!(new.bridge().is_none());
+        bridge.set_optimizable(true);
+        assert!(!bridge.replace_member(&new, &new), "not a member");
+        assert!(bridge.replace_member(&new, &callee));
+        assert!(callee.bridge().is_none());
+        assert!(Arc::ptr_eq(&new.bridge().expect("swapped in"), &bridge));
+        assert_eq!(caller.get_var("BRIDGEPEER").as_deref(), Some("Test/new-3"));
+        // The caller's task, running the call with the callee, takes it.
+        let taken = bridge
+            .take_optimized(&caller, &callee)
+            .expect("the runner's");
+        assert!(Arc::ptr_eq(&taken.half, &callee) && Arc::ptr_eq(&taken.moved, &new));
+        assert!(taken.detach);
     }
 
     #[test]

@@ -872,6 +872,7 @@ pub fn transfer_attended(
         half: to_target.clone(),
         moved: transferee.clone(),
         into: second.clone(),
+        detach: false,
     });
     // The first transferer, alone now, loses its peer and leaves with a
     // normal clearing (its task sees it swapped out of a bridge it then
@@ -888,6 +889,7 @@ pub fn transfer_attended(
         half: to_transferee.clone(),
         moved: transferee.clone(),
         into: second.clone(),
+        detach: false,
     });
     // hangup_target
     to_target.softhangup(super::softhangup::DEV);

@@ -469,6 +469,14 @@ async fn run(sys: &Arc<System>, bridge: &Arc<Bridge>, members: &mut [Member; 2])
 /// staying goes on with the channel that took the half's place.
 fn optimized_out(bridge: &Arc<Bridge>, a: &Arc<Channel>, b: &Arc<Channel>, o: Optimized) -> Ended {
     if Arc::ptr_eq(&o.half, a) {
+        if o.detach {
+            return Ended::Replaced {
+                gone: a.clone(),
+                stays: b.clone(),
+                target: o.moved,
+                bridge: o.into,
+            };
+        }
         return Ended::SwappedOut;
     }
     if Arc::ptr_eq(&o.moved, a) {

@@ -117,6 +117,8 @@ pub const NO_ANSWER: u32 = 19;
 pub const CALL_REJECTED: u32 = 21;
 pub const ANSWERED_ELSEWHERE: u32 = 26;
 pub const CONGESTION: u32 = 34;
+/// AST_CAUSE_FAILURE, another name of NETWORK_OUT_OF_ORDER.
+pub const FAILURE: u32 = 38;
 pub const SWITCH_CONGESTION: u32 = 42;
 pub const CHAN_NOT_IMPLEMENTED: u32 = 66;
 

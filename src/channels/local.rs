@@ -284,11 +284,13 @@ fn optimize(pvt: &LocalPvt, me: &Arc<Channel>) -> bool {
         half: me.clone(),
         moved: source.clone(),
         into: peer_bridge.clone(),
+        detach: false,
     });
     peer_bridge.set_optimized(super::bridge::Optimized {
         half: other_half.clone(),
         moved: source.clone(),
         into: peer_bridge.clone(),
+        detach: false,
     });
     source.wake();
     other_half.wake();

@@ -163,6 +163,9 @@ pub struct ChanData {
     /// reads the channel, one per channel name: a reader that reads them
     /// late sees the last of each, which is all a store keeps.
     pub cause_frames: Vec<causes::DialedCause>,
+    /// How the transfer the driver was asked for went
+    /// (`AST_CONTROL_TRANSFER`), queued for the Transfer that waits on it.
+    pub transfer_result: Option<TransferResult>,
     /// The other side's answer is read by whoever services the channel
     /// (an attended transfer's target in its bridge) rather than applied
     /// at once; `answer_pending` is that answer, not yet read.
@@ -357,6 +360,27 @@ pub trait Driver: Send + Sync {
     /// A flash or wink written to the channel (`ast_write` of the control
     /// frame, which indicates it); a driver that has no use for it drops it.
     fn hook_signal(&self, _chan: &Arc<Channel>, _signal: HookSignal) {}
+    /// `ast_channel_tech.transfer`: send the call to `dest`. `Ok` once
+    /// asked (the driver queues the outcome with
+    /// [`Channel::queue_transfer_result`], possibly never); `Err` when it
+    /// cannot be asked. `None`: the driver has no transfer.
+    fn transfer(&self, _chan: &Arc<Channel>, _dest: &str) -> Option<Result<(), ()>> {
+        None
+    }
+}
+
+/// What a driver's transfer came to (`enum ast_control_transfer`, or a
+/// protocol's own failure code in its place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferResult {
+    Success,
+    /// AST_TRANSFER_FAILED (1), or the protocol's code (a SIP status).
+    Failed(u32),
+}
+
+impl TransferResult {
+    /// `AST_TRANSFER_FAILED`.
+    pub const FAILED: TransferResult = TransferResult::Failed(1);
 }
 
 /// The line signals (`AST_CONTROL_FLASH`, `AST_CONTROL_WINK`) that a
@@ -883,6 +907,17 @@ impl Channel {
         }
     }
 
+    /// `AST_CONTROL_TRANSFER` queued by the driver.
+    pub fn queue_transfer_result(&self, result: TransferResult) {
+        self.lock().transfer_result = Some(result);
+        self.wake();
+    }
+
+    /// The transfer outcome queued since the last call, if any.
+    pub fn take_transfer_result(&self) -> Option<TransferResult> {
+        self.lock().transfer_result.take()
+    }
+
     /// Wakes whatever waits on this channel (state changed, frame queued).
     pub fn wake(&self) {
         self.wake.notify_waiters();
@@ -1281,6 +1316,7 @@ impl Channels {
             pending_connected: None,
             dialed_causes: Vec::new(),
             cause_frames: Vec::new(),
+            transfer_result: None,
             answer_deferred: false,
             answer_pending: false,
             pickup_active: false,

@@ -225,6 +225,9 @@ pub enum Event {
     /// a non-2xx) or the 2xx ACK wait (no ACK for a 2xx: the TU should
     /// send BYE, RFC 3261 §13.3.1.4).
     Timeout { id: TransactionId },
+    /// An ACK confirmed our non-2xx final response to this INVITE server
+    /// transaction (§17.2.1): the INVITE is over for the other side too.
+    Acknowledged { id: TransactionId },
     /// The transaction is gone; its id will not appear again.
     Terminated { id: TransactionId },
     /// A received message was unusable and dropped, with why.
@@ -992,6 +995,9 @@ impl Transactions {
                         self.config.timers.t4
                     };
                     self.arm(id, TimerKind::I, now + i);
+                    self.event(Event::Acknowledged {
+                        id: TransactionId(id),
+                    });
                     return;
                 }
                 State::Confirmed => return,

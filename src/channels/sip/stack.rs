@@ -61,6 +61,7 @@ mod refer;
 mod refer_pjsip;
 mod replaces;
 mod subscribe;
+mod transfer;
 
 /// What channel drivers ask of the task.
 #[derive(Debug)]
@@ -92,6 +93,8 @@ pub enum Command {
     Reject(Box<Reject>),
     /// How a transfer asked for by REFER goes (pjsip's progress NOTIFYs).
     ReferProgress(refer_pjsip::Progress),
+    /// Transfer(): redirect or REFER the call to a destination.
+    Transfer(u64, String),
 }
 
 /// An outgoing call handed to the task.
@@ -393,6 +396,8 @@ impl SipStack {
             refer_subs: HashMap::new(),
             next_refer: 0,
             deferred: HashMap::new(),
+            referrals: HashMap::new(),
+            redirects: HashMap::new(),
             changed: Vec::new(),
             recount_calls: Arc::new(AtomicBool::new(false)),
             counted_with: None,
@@ -965,6 +970,11 @@ struct Task {
     next_refer: u64,
     /// pjsip: transferers' sessions whose end waits for the phone's BYE.
     deferred: HashMap<u64, refer_pjsip::Deferred>,
+    /// Transfer()'s REFERs by call, until their outcome is known.
+    referrals: HashMap<u64, transfer::Referral>,
+    /// pjsip: calls redirected by Transfer(), by their INVITE's
+    /// transaction, until the 302 is acknowledged.
+    redirects: HashMap<TransactionId, Arc<Channel>>,
     /// Calls whose row changed since the CLI's copy was last updated.
     changed: Vec<u64>,
     /// A call started, or one's state or hold changed, since the call
@@ -1133,6 +1143,16 @@ impl Driver for CallDriver {
             music_class,
             &self.mohinterpret,
         );
+    }
+
+    /// Both drivers take Transfer() on their own task; the outcome comes
+    /// back as the channel's transfer result.
+    fn transfer(&self, _chan: &Arc<Channel>, dest: &str) -> Option<Result<(), ()>> {
+        Some(
+            self.commands
+                .send(Command::Transfer(self.key, dest.to_string()))
+                .map_err(|_| ()),
+        )
     }
 
     fn pvt_uniqueid(&self) -> Option<String> {
@@ -1936,6 +1956,7 @@ impl Task {
                     remote_hangup(&chan, style::status_to_cause(self.flavor, 408));
                 }
             }
+            Event::Timeout { id } if self.redirects.contains_key(&id) => self.redirect_over(id),
             Event::Timeout { id } => {
                 // Our refresh went unanswered: the session is gone.
                 if let Some(&key) = self.by_tx.get(&id)
@@ -1968,7 +1989,10 @@ impl Task {
             Event::Response { id, response } => {
                 if let Some(key) = self.by_tx.get(&id).copied() {
                     self.report_cause(key, &response);
-                    if self
+                    let referral = self.referral_response(key, id, &response);
+                    if referral {
+                        // Transfer()'s REFER: dealt with.
+                    } else if self
                         .calls
                         .get(&key)
                         .is_some_and(|c| c.timer.as_ref().is_some_and(|t| t.refresh_tx == Some(id)))
@@ -1988,6 +2012,7 @@ impl Task {
                     self.maybe_forget(key);
                 }
             }
+            Event::Acknowledged { id } => self.redirect_over(id),
             Event::StrayResponse { .. } | Event::Dropped { .. } => {}
         }
     }
@@ -2200,6 +2225,7 @@ impl Task {
             Method::Refer if self.flavor == Flavor::Pjsip => self.pjsip_refer(key, id, req),
             Method::Refer => self.refer(key, id, req),
             Method::Message => self.message_in_call(id, req),
+            Method::Notify if self.referral_notify(key, id, &req) => {}
             _ => self.respond(id, &req, 200, None),
         }
     }
@@ -3496,6 +3522,7 @@ impl Task {
             Command::Register(name) => self.register_command(name.as_deref()).await,
             Command::Reject(r) => self.pjsip_hangup(*r),
             Command::ReferProgress(p) => self.refer_progress(p),
+            Command::Transfer(key, dest) => self.transfer(key, &dest),
         }
     }
 

@@ -146,6 +146,7 @@ fn short(e: &Event) -> String {
         Event::Cancelled { .. } => "Cancelled".into(),
         Event::CancelRequest { .. } => "CancelRequest".into(),
         Event::Timeout { .. } => "Timeout".into(),
+        Event::Acknowledged { .. } => "Acknowledged".into(),
         Event::Terminated { .. } => "Terminated".into(),
         Event::Dropped { reason, .. } => format!("Dropped {reason}"),
     }
@@ -657,9 +658,13 @@ fn ack_for_non_2xx_is_absorbed_then_timer_i() {
             &[0]
         };
         assert_eq!(sim.sends("SIP/2.0 486"), expected, "{transport:?}");
+        // The first ACK is told (once); the transaction goes after I.
         assert_eq!(
             events(&sim),
-            [(gone_at, "Terminated".into())],
+            [
+                (1200, "Acknowledged".into()),
+                (gone_at, "Terminated".into())
+            ],
             "{transport:?}"
         );
     }

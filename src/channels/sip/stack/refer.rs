@@ -109,7 +109,7 @@ fn after_sip_scheme(uri: &str) -> Option<&str> {
 
 /// `get_in_brackets`: the text between the first `<` and the next `>`,
 /// else the whole value.
-fn in_brackets(value: &str) -> &str {
+pub(super) fn in_brackets(value: &str) -> &str {
     let value = value.trim();
     match value.find('<') {
         Some(a) => match value[a + 1..].find('>') {

@@ -120,30 +120,48 @@ impl Task {
             self.refuse_replaces(key, chan, 481);
             return true;
         };
-        // Claimed as a pickup claims it, so no Pickup takes it meanwhile.
-        let refused = unsupported_target(&target).or_else(|| {
-            (!crate::channels::pickup::claim(&target))
-                .then(|| format!("'{}' is being picked up already", target.name))
+        // A ringing leg is claimed as a pickup claims it, so no Pickup
+        // takes it meanwhile.
+        let takeover = takeover(&target).and_then(|t| match t {
+            Takeover::Move if !crate::channels::pickup::claim(&target) => {
+                Err(format!("'{}' is being picked up already", target.name))
+            }
+            t => Ok(t),
         });
-        if let Some(why) = refused {
-            self.sys.pbx.logger.warning(
-                crate::site!("res_pjsip_refer.c", 1850, "refer_incoming_invite_request"),
-                None,
-                &why,
-            );
-            self.refuse_replaces(key, chan, 503);
-            return true;
-        }
-        // The new call is answered without a dialplan, taken off hold, and
-        // moved into the place of the channel it replaces, whose holder
-        // (a Dial) goes on with it; what is left of the replaced channel
-        // is hung up, which cancels its INVITE.
+        let takeover = match takeover {
+            Ok(t) => t,
+            Err(why) => {
+                self.sys.pbx.logger.warning(
+                    crate::site!("res_pjsip_refer.c", 1850, "refer_incoming_invite_request"),
+                    None,
+                    &why,
+                );
+                self.refuse_replaces(key, chan, 503);
+                return true;
+            }
+        };
+        // The new call is answered without a dialplan and taken off hold.
         chan.answer();
         crate::channels::bridge_basic::unhold(chan);
-        crate::channels::masquerade(&target, chan);
-        self.sys.pbx.channels.locks.moved(&target, chan);
-        let left = chan.take_masq_left().unwrap_or_else(|| chan.clone());
-        crate::pbx::run::hangup_channel(&self.sys, &left);
+        match takeover {
+            // It takes the bridged channel's place (`ast_bridge_impart`
+            // with a swap); the bridge's task hangs that one up.
+            Takeover::Bridge(bridge) => {
+                if !bridge.replace_member(chan, &target) {
+                    chan.lock().hangupcause = crate::channels::causes::FAILURE;
+                    crate::pbx::run::hangup_channel(&self.sys, chan);
+                }
+            }
+            // It moves into the place of the ringing leg, whose holder (a
+            // Dial) goes on with it; what is left of the replaced channel
+            // is hung up, which cancels its INVITE.
+            Takeover::Move => {
+                crate::channels::masquerade(&target, chan);
+                self.sys.pbx.channels.locks.moved(&target, chan);
+                let left = chan.take_masq_left().unwrap_or_else(|| chan.clone());
+                crate::pbx::run::hangup_channel(&self.sys, &left);
+            }
+        }
         true
     }
 
@@ -205,12 +223,23 @@ impl Task {
         };
         chan.set_state(ChanState::Ring);
         chan.answer();
-        let refused = unsupported_target(&target).or_else(|| {
-            let picked_up = crate::channels::pickup::claim(&target)
-                && crate::channels::pickup::do_pickup(&self.sys, chan, &target).is_ok();
-            (!picked_up)
-                .then(|| format!("Pickup of '{}' by INVITE with Replaces failed", target.name))
-        });
+        // A bridged channel's place is taken in its bridge (whose task
+        // owns the new call from then on); a ringing one is picked up.
+        let refused = match takeover(&target) {
+            Ok(Takeover::Bridge(bridge)) => {
+                if bridge.replace_member(chan, &target) {
+                    return;
+                }
+                Some(format!("'{}' left its bridge meanwhile", target.name))
+            }
+            Ok(Takeover::Move) => {
+                let picked_up = crate::channels::pickup::claim(&target)
+                    && crate::channels::pickup::do_pickup(&self.sys, chan, &target).is_ok();
+                (!picked_up)
+                    .then(|| format!("Pickup of '{}' by INVITE with Replaces failed", target.name))
+            }
+            Err(why) => Some(why),
+        };
         if let Some(why) = refused {
             self.sys.pbx.logger.warning(
                 crate::site!("chan_sip.c", 26050, "handle_invite_replaces"),
@@ -313,24 +342,36 @@ impl Task {
     }
 }
 
-/// Why the call a Replaces names cannot be taken over here, if it cannot:
-/// only a ringing leg of Dial is moved into (the one holder that follows
-/// a masquerade, as for a pickup); a bridged call would be swapped into
-/// its bridge, which is not built.
-fn unsupported_target(target: &Channel) -> Option<String> {
-    if target.bridge().is_some() {
-        return Some(format!(
-            "INVITE with Replaces of the bridged channel '{}' is not supported by Asterism",
-            target.name
-        ));
+/// How the new call takes over the one a Replaces names.
+enum Takeover {
+    /// Swapped into the bridge of the named channel, a two-party call.
+    Bridge(Arc<crate::channels::bridge::Bridge>),
+    /// Moved into the place of the named channel, a ringing leg of Dial.
+    Move,
+}
+
+/// How the call a Replaces names can be taken over, or why it cannot be
+/// here: a member of a two-party call a Dial or Queue runs is swapped
+/// out; an unbridged channel is moved into only when it is a ringing leg
+/// of Dial (the one holder that follows a masquerade, as for a pickup).
+fn takeover(target: &Arc<Channel>) -> Result<Takeover, String> {
+    if let Some(bridge) = target.bridge() {
+        return if bridge.can_replace(target) {
+            Ok(Takeover::Bridge(bridge))
+        } else {
+            Err(format!(
+                "INVITE with Replaces of '{}', in a bridge other than a two-party call, is not supported by Asterism",
+                target.name
+            ))
+        };
     }
     if !crate::channels::pickup::can_pickup(target) {
-        return Some(format!(
+        return Err(format!(
             "INVITE with Replaces of '{}', which is not a ringing leg of Dial, is not supported by Asterism",
             target.name
         ));
     }
-    None
+    Ok(Takeover::Move)
 }
 
 #[cfg(test)]
