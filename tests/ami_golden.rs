@@ -2537,6 +2537,14 @@ fn chanutils_local() {
     run("chanutils_local", true);
 }
 
+/// Originate's `B` (a subroutine on the originating channel) and `b` (on
+/// the new channel before it is called, whose caller ID becomes the
+/// call's).
+#[test]
+fn chanutils_originate_predial() {
+    run("chanutils_originate_predial", true);
+}
+
 /// DBdeltree on a Local channel: a key tree, a family, a family that
 /// does not exist; DBGet then shows what is left.
 #[test]

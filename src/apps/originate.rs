@@ -22,9 +22,9 @@ pub fn apps() -> Vec<App> {
 /// The option letters app_originate knows.
 const OPTIONS: &str = "abBCcnv";
 
-/// Options Asterism does not act on (a subroutine on the new channel
-/// before it is called; the codecs offered): check-config names them.
-pub const UNSUPPORTED_OPTIONS: &str = "bC";
+/// Options Asterism does not act on (the codecs offered: every call
+/// offers its driver's): check-config names them.
+pub const UNSUPPORTED_OPTIONS: &str = "C";
 
 const FILE: &str = "app_originate.c";
 
@@ -94,6 +94,11 @@ async fn originate_exec(ctx: &AppCtx, data: &str) -> Result<&'static str, ()> {
     if let Some(sub) = opts.arg('B').filter(|s| !s.is_empty()) {
         let _ = super::stack::gosub_from_outside(ctx, &sub.replace('^', ","), false).await;
     }
+    // One for the new channel, run once it exists (`ast_pre_call`).
+    let predial = opts
+        .arg('b')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace('^', ","));
     let kind = arg(1);
     let is_exten = kind.eq_ignore_ascii_case("exten");
     if !is_exten && !kind.eq_ignore_ascii_case("app") {
@@ -154,6 +159,7 @@ async fn originate_exec(ctx: &AppCtx, data: &str) -> Result<&'static str, ()> {
         cid_num,
         cid_name,
         account: None,
+        predial,
     };
     let timeout = Duration::from_secs(u64::from(timeout));
     let sys = ctx.sys.clone();
@@ -173,7 +179,13 @@ async fn originate_exec(ctx: &AppCtx, data: &str) -> Result<&'static str, ()> {
         )
         .await
         {
-            Ok(_) => None,
+            // The answered channel's dialplan starts on a task of its own
+            // (a thread of its own in Asterisk): it gets going before
+            // this one goes on.
+            Ok(_) => {
+                tokio::task::yield_now().await;
+                None
+            }
             Err(e) => {
                 e.release(&sys);
                 // A call to an extension that failed goes on at the

@@ -452,7 +452,14 @@ fn callerid_write(ctx: &FuncCtx<'_>, args: &str, value: &str) -> Result<(), Fail
             Field::Valid => match which {
                 0 => d.caller.ani = party,
                 1 => d.caller.private = party,
-                _ => d.caller.id = party,
+                _ => {
+                    d.caller.id = party;
+                    // `ast_channel_set_caller_event`: the new caller is
+                    // published at once (NewCallerid), not with whatever
+                    // the channel publishes next.
+                    drop(d);
+                    chan.publish_snapshot();
+                }
             },
             Field::Invalid => {}
             Field::Unknown => unknown(),

@@ -82,18 +82,43 @@ pub struct Outgoing {
     pub cid_num: Option<String>,
     pub cid_name: Option<String>,
     pub account: Option<String>,
+    /// A subroutine run on the new channel before it is called
+    /// (Originate's `b`, `ast_pre_call`): its caller ID, if it set one,
+    /// is the call's.
+    pub predial: Option<String>,
 }
 
 /// Prepares the outgoing channel as `ast_pbx_outgoing_*` do before the
-/// call: it shows `AppDial2((Outgoing Line))`, gets the variables, then
-/// the caller ID and the same connected line.
-fn prepare_outgoing(sys: &System, chan: &Arc<Channel>, out: &Outgoing) {
+/// call: it shows `AppDial2((Outgoing Line))`, runs the predial
+/// subroutine, gets the variables, then the caller ID and the same
+/// connected line.
+async fn prepare_outgoing(sys: &Arc<System>, chan: &Arc<Channel>, out: &Outgoing) {
     {
         let mut d = chan.lock();
         d.appl = Some("AppDial2".into());
         d.data = Some("(Outgoing Line)".into());
     }
     chan.publish_snapshot();
+    let mut out = std::borrow::Cow::Borrowed(out);
+    if let Some(sub) = out.predial.clone() {
+        let _ = crate::apps::dial::exec_sub(sys, chan, &sub).await;
+        // What the subroutine set as the caller ID is the call's.
+        let (num, name) = {
+            let d = chan.lock();
+            (
+                d.caller.id.number().map(str::to_string),
+                d.caller.id.name().map(str::to_string),
+            )
+        };
+        let o = out.to_mut();
+        if num.is_some() {
+            o.cid_num = num;
+        }
+        if name.is_some() {
+            o.cid_name = name;
+        }
+    }
+    let out = out.as_ref();
     for (n, v) in &out.vars {
         crate::pbx::set_var(sys, Some(chan), n, Some(v));
     }
@@ -154,7 +179,7 @@ pub async fn request(
                     reason: 0,
                     channel: None,
                 })?;
-        prepare_outgoing(sys, &chan, out);
+        prepare_outgoing(sys, &chan, out).await;
         // A chan_sip peer at its call limit cannot be called: no state
         // was reached (reason 0), and the channel goes once reported.
         if stack.call(sys, call).is_err() {
@@ -180,7 +205,7 @@ pub async fn request(
         return Err(OriginateError::NoSuchTech(tech.to_string()));
     }
     let (one, two) = local::request(sys, data, init);
-    prepare_outgoing(sys, &one, out);
+    prepare_outgoing(sys, &one, out).await;
     if let Err(reason) = local::call(sys, &one, &two) {
         // `;2` goes now; `;1` stays with the error until whoever
         // placed the call has reported it (see `OriginateError::release`).

@@ -279,6 +279,7 @@ impl CallFile {
             cid_num: Some(self.cid_num.clone()).filter(|n| !n.is_empty()),
             cid_name: Some(self.cid_name.clone()).filter(|n| !n.is_empty()),
             account: Some(self.account.clone()).filter(|a| !a.is_empty()),
+            predial: None,
         }
     }
 }

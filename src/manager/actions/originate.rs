@@ -103,6 +103,7 @@ pub fn originate<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         cid_num: cid_num.clone(),
         cid_name: cid_name.clone(),
         account,
+        predial: None,
     };
     let target = if !app.is_empty() {
         Target::Application {
