@@ -1034,7 +1034,7 @@ const DISSOLVE_RACES: &[&str] = &["sip_bridge_destroy"];
 /// second `;1` in all five. Those two events of the Local halves are left
 /// out; the rest of each half's events (its BridgeLeave, its Dial's end,
 /// its Hangup) stays compared.
-const LOCAL_HANGUP_RACES: &[&str] = &["sip_local_optimize"];
+const LOCAL_HANGUP_RACES: &[&str] = &["sip_local_optimize", "pjsip_local_optimize"];
 
 fn local_hangup_race(
     name: &str,
@@ -1460,6 +1460,14 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("pjsip_chanspy", PromptMask::RelayedStream),
     ("sip_chanspy_whisper", PromptMask::RelayedStream),
     ("sip_extenspy", PromptMask::RelayedStream),
+    // The chan_pjsip twins: the same timing as their chan_sip scenarios
+    // (their reference captures varied alike).
+    ("pjsip_authenticate", PromptMask::DigitOnAFrameWithReport),
+    ("pjsip_sayunixtime", PromptMask::DigitOnAFrameWithReport),
+    ("pjsip_directory_menu", PromptMask::DigitOnAFrameWithReport),
+    ("pjsip_confbridge_menu", PromptMask::ConferenceMix),
+    ("pjsip_local_optimize", PromptMask::RelayedStream),
+    ("pjsip_extenspy", PromptMask::RelayedStream),
 ];
 
 /// local_controlplayback: where ControlPlayback stood when the manager or
@@ -1538,25 +1546,26 @@ fn prompt_interrupted(
 /// spyer's RTPAUDIOQOS `txcount` is compared as a range: 285 to 295 (the
 /// audio did reach it), not to the frame.
 /// pjsip_chanspy's spyer is PJSIP/2000-00000000.
-const SPYER_COUNTS: &[&str] = &[
-    "sip_chanspy",
-    "sip_chanspy_whisper",
-    "sip_extenspy",
-    "pjsip_chanspy",
+/// pjsip_extenspy's is SIP/1002-00000001 (its caller is the only chan_sip
+/// channel before it).
+const SPYER_COUNTS: &[(&str, &str)] = &[
+    ("sip_chanspy", "SIP/1002-00000002"),
+    ("sip_chanspy_whisper", "SIP/1002-00000002"),
+    ("sip_extenspy", "SIP/1002-00000002"),
+    ("pjsip_chanspy", "PJSIP/2000-00000000"),
+    ("pjsip_extenspy", "SIP/1002-00000001"),
 ];
 
 fn spyer_count(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
 ) -> Vec<Vec<Vec<(String, String)>>> {
-    if !SPYER_COUNTS.contains(&name) {
+    let Some(&(_, spyer_name)) = SPYER_COUNTS.iter().find(|(n, _)| *n == name) else {
         return conns;
-    }
+    };
     let count = regex::Regex::new(r"(^|;)txcount=(\d+)").expect("re");
     for m in conns.iter_mut().flatten() {
-        let spyer = m.iter().any(|(n, v)| {
-            n == "Channel" && (v == "SIP/1002-00000002" || v == "PJSIP/2000-00000000")
-        });
+        let spyer = m.iter().any(|(n, v)| n == "Channel" && v == spyer_name);
         let qos = m
             .iter()
             .any(|(n, v)| n == "Variable" && v.starts_with("RTPAUDIOQOS"));
@@ -4552,4 +4561,71 @@ fn pjsip_followme() {
 #[test]
 fn sip_followme() {
     followme_run("sip_followme");
+}
+
+/// The chan_pjsip twin of `sip_authenticate` (the caller on PJSIP 2000,
+/// chan_sip 1000 there), as each twin below.
+#[test]
+fn pjsip_authenticate() {
+    run("pjsip_authenticate", true);
+}
+
+/// The chan_pjsip twin of `sip_bridge_action`.
+#[test]
+fn pjsip_bridge_action() {
+    run("pjsip_bridge_action", true);
+}
+
+/// The chan_pjsip twin of `sip_bridge_app`.
+#[test]
+fn pjsip_bridge_app() {
+    run("pjsip_bridge_app", true);
+}
+
+/// The chan_pjsip twin of `sip_atxfer`.
+#[test]
+fn pjsip_atxfer() {
+    run("pjsip_atxfer", true);
+}
+
+/// The chan_pjsip twin of `sip_park_action_bridged`.
+#[test]
+fn pjsip_park_action_bridged() {
+    run("pjsip_park_action_bridged", true);
+}
+
+/// The chan_pjsip twin of `sip_parkcall_feature`.
+#[test]
+fn pjsip_parkcall_feature() {
+    run("pjsip_parkcall_feature", true);
+}
+
+/// The chan_pjsip twin of `sip_confbridge_menu`.
+#[test]
+fn pjsip_confbridge_menu() {
+    run("pjsip_confbridge_menu", true);
+}
+
+/// The chan_pjsip twin of `sip_sayunixtime`.
+#[test]
+fn pjsip_sayunixtime() {
+    run("pjsip_sayunixtime", true);
+}
+
+/// The chan_pjsip twin of `sip_directory_menu`.
+#[test]
+fn pjsip_directory_menu() {
+    run("pjsip_directory_menu", true);
+}
+
+/// The chan_pjsip twin of `sip_extenspy`.
+#[test]
+fn pjsip_extenspy() {
+    run("pjsip_extenspy", true);
+}
+
+/// The chan_pjsip twin of `sip_local_optimize`.
+#[test]
+fn pjsip_local_optimize() {
+    run("pjsip_local_optimize", true);
 }
