@@ -4226,11 +4226,7 @@ impl Task {
 
     fn send_bye(&mut self, key: u64, cause: u32) {
         // pjsip's BYE asks for rport as its other in-dialog requests do.
-        let Some(via) = self
-            .calls
-            .get(&key)
-            .map(|c| self.in_dialog_via(c.transport))
-        else {
+        let Some(via) = self.call_via(key) else {
             return;
         };
         let Some(call) = self.calls.get_mut(&key) else {

@@ -179,6 +179,14 @@ impl Task {
         via
     }
 
+    /// The Via of a request inside call `key`'s dialog, if there is
+    /// such a call.
+    pub(super) fn call_via(&self, key: u64) -> Option<crate::sip::Via> {
+        self.calls
+            .get(&key)
+            .map(|c| self.in_dialog_via(c.transport))
+    }
+
     /// A NOTIFY inside the dialog of the call `n` names (chan_sip by its
     /// Call-ID, pjsip by its channel), if that call's dialog is up.
     pub(super) fn notify_in_dialog(&mut self, n: InDialog) {
@@ -201,11 +209,7 @@ impl Task {
             return;
         };
         let _ = n.found.send(true);
-        let Some(via) = self
-            .calls
-            .get(&key)
-            .map(|c| self.in_dialog_via(c.transport))
-        else {
+        let Some(via) = self.call_via(key) else {
             return;
         };
         let flavor = self.flavor;
@@ -286,11 +290,7 @@ impl Task {
     /// each driver writes it; none once the call is ending.
     fn request_in_call(&mut self, key: u64, method: Method, content_type: &str, body: &str) {
         let flavor = self.flavor;
-        let Some(via) = self
-            .calls
-            .get(&key)
-            .map(|c| self.in_dialog_via(c.transport))
-        else {
+        let Some(via) = self.call_via(key) else {
             return;
         };
         let Some(call) = self.calls.get_mut(&key) else {

@@ -227,11 +227,7 @@ impl Task {
     /// made.
     fn send_refer(&mut self, key: u64, extra: Vec<(&'static str, String)>, refer_to: String) {
         let flavor = self.flavor;
-        let Some(via) = self
-            .calls
-            .get(&key)
-            .map(|c| self.in_dialog_via(c.transport))
-        else {
+        let Some(via) = self.call_via(key) else {
             return;
         };
         let Some(call) = self.calls.get_mut(&key) else {
