@@ -1613,11 +1613,14 @@ fn parked_timing(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
 ) -> Vec<Vec<Vec<(String, String)>>> {
-    // pjsip_park is sip_park's calls from chan_pjsip: the same races.
-    let name = if name == "pjsip_park" {
-        "sip_park"
-    } else {
-        name
+    // The chan_pjsip twins are their chan_sip scenarios' calls from
+    // chan_pjsip: the same races. The parked phone (chan_sip 1001) is the
+    // first chan_sip channel there.
+    let (name, parked) = match name {
+        "pjsip_park" => ("sip_park", "SIP/1001-00000001"),
+        "pjsip_parkcall_feature" => ("sip_parkcall_feature", "SIP/1001-00000000"),
+        "pjsip_park_action_bridged" => ("sip_park_action_bridged", "SIP/1001-00000000"),
+        name => (name, "SIP/1001-00000001"),
     };
     let count = regex::Regex::new(r"(^|;)txcount=[1-9]\d*").expect("re");
     for m in conns.iter_mut().flatten() {
@@ -1666,8 +1669,7 @@ fn parked_timing(
             // much as the music's pacing; the parker's count (its
             // announcement) stays compared.
             "sip_parkcall_feature" | "sip_park_action_bridged" | "sip_park_blindxfer"
-                if m.iter()
-                    .any(|(n, v)| n == "Channel" && v == "SIP/1001-00000001")
+                if m.iter().any(|(n, v)| n == "Channel" && v == parked)
                     && m.iter()
                         .any(|(n, v)| n == "Variable" && v.starts_with("RTPAUDIOQOS")) =>
             {
