@@ -926,7 +926,14 @@ const LEAVE_RACES: &[&str] = &[
 /// the NewConnectedLines between different settings. They are ordered
 /// as a stream of their own per channel here, and the connected line
 /// those settings' VarSets show (before or after the update) is masked.
-const COLP_RACES: &[&str] = &["sip_bridge_action", "sip_bridge_app"];
+/// Their chan_pjsip twins join the same way (a simple bridge there, whose
+/// one setting the update may still come either side of).
+const COLP_RACES: &[&str] = &[
+    "sip_bridge_action",
+    "sip_bridge_app",
+    "pjsip_bridge_action",
+    "pjsip_bridge_app",
+];
 
 /// PJSIPHangup's queued hangup (HangupRequest, from the session's end on
 /// its serializer) against the application's return (SoftHangupRequest,
