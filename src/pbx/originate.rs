@@ -99,26 +99,18 @@ async fn prepare_outgoing(sys: &Arc<System>, chan: &Arc<Channel>, out: &Outgoing
         d.data = Some("(Outgoing Line)".into());
     }
     chan.publish_snapshot();
-    let mut out = std::borrow::Cow::Borrowed(out);
-    if let Some(sub) = out.predial.clone() {
-        let _ = crate::apps::dial::exec_sub(sys, chan, &sub).await;
-        // What the subroutine set as the caller ID is the call's.
-        let (num, name) = {
-            let d = chan.lock();
-            (
-                d.caller.id.number().map(str::to_string),
-                d.caller.id.name().map(str::to_string),
-            )
-        };
-        let o = out.to_mut();
-        if num.is_some() {
-            o.cid_num = num;
+    // The caller ID the predial subroutine set, if any, is the call's.
+    let (mut cid_num, mut cid_name) = (out.cid_num.clone(), out.cid_name.clone());
+    if let Some(sub) = &out.predial {
+        let _ = crate::apps::dial::exec_sub(sys, chan, sub).await;
+        let d = chan.lock();
+        if let Some(n) = d.caller.id.number() {
+            cid_num = Some(n.to_string());
         }
-        if name.is_some() {
-            o.cid_name = name;
+        if let Some(n) = d.caller.id.name() {
+            cid_name = Some(n.to_string());
         }
     }
-    let out = out.as_ref();
     for (n, v) in &out.vars {
         crate::pbx::set_var(sys, Some(chan), n, Some(v));
     }
@@ -130,22 +122,22 @@ async fn prepare_outgoing(sys: &Arc<System>, chan: &Arc<Channel>, out: &Outgoing
         }
         chan.publish_snapshot();
     }
-    if out.cid_num.is_some() || out.cid_name.is_some() {
+    if cid_num.is_some() || cid_name.is_some() {
         {
             let mut d = chan.lock();
-            if let Some(n) = &out.cid_num {
+            if let Some(n) = &cid_num {
                 d.caller.id.set_number(Some(n));
                 d.caller.ani.set_number(Some(n));
             }
-            if let Some(n) = &out.cid_name {
+            if let Some(n) = &cid_name {
                 d.caller.id.set_name(Some(n));
             }
         }
         chan.publish_snapshot();
         {
             let mut d = chan.lock();
-            d.connected.id.set_number(out.cid_num.as_deref());
-            d.connected.id.set_name(out.cid_name.as_deref());
+            d.connected.id.set_number(cid_num.as_deref());
+            d.connected.id.set_name(cid_name.as_deref());
         }
         chan.publish_snapshot();
     }

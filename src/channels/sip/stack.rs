@@ -1989,10 +1989,7 @@ impl Task {
             Event::Response { id, response } => {
                 if let Some(key) = self.by_tx.get(&id).copied() {
                     self.report_cause(key, &response);
-                    let referral = self.referral_response(key, id, &response);
-                    if referral {
-                        // Transfer()'s REFER: dealt with.
-                    } else if self
+                    if self
                         .calls
                         .get(&key)
                         .is_some_and(|c| c.timer.as_ref().is_some_and(|t| t.refresh_tx == Some(id)))
@@ -2008,6 +2005,8 @@ impl Task {
                         if done && let Some(c) = self.calls.get_mut(&key) {
                             c.invite_done = true;
                         }
+                    } else {
+                        self.referral_response(key, id, &response);
                     }
                     self.maybe_forget(key);
                 }

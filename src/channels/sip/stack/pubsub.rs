@@ -381,7 +381,7 @@ impl Task {
 
 /// A From or To as pjsip prints it: no port in these headers (RFC 3261
 /// table 1).
-fn without_port(party: &crate::sip::headers::NameAddr) -> String {
+pub(super) fn without_port(party: &crate::sip::headers::NameAddr) -> String {
     let mut p = party.clone();
     p.uri.port = None;
     p.to_string()

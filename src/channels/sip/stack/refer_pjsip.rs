@@ -462,10 +462,7 @@ impl Task {
                 "From" => built.headers.from(),
                 _ => built.headers.to(),
             }
-            .map(|mut p| {
-                p.uri.port = None;
-                p.to_string()
-            })
+            .map(|p| super::pubsub::without_port(&p))
             .unwrap_or_default()
         };
         let mut req = Request::new(Method::Notify, built.uri.clone());

@@ -86,21 +86,9 @@ impl Task {
                 }
             },
         };
-        call.set_state(CallState::Ending);
-        call.rtp.close();
-        call.remote_gone
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        let chan = call.chan.clone();
-        let (invite, tag, invite_tx) =
-            (call.invite.clone(), call.local_tag.clone(), call.invite_tx);
-        if let Some(id) = invite_tx {
-            let mut r = self.flavor.response(&invite, 302, Some(&tag), None);
-            // chan_sip's Contact for the redirect, as it writes it.
-            r.headers
-                .push("Contact", format!("Transfer <sip:{ext}@{domain}>"));
-            let _ = self.tx.send_response(Instant::now(), id, r);
-        }
-        chan.queue_transfer_result(TransferResult::Success);
+        // chan_sip's Contact for the redirect, as it writes it.
+        let contact = format!("Transfer <sip:{ext}@{domain}>");
+        self.send_redirect(key, vec![("Contact", contact)]);
     }
 
     /// `transmit_refer`: a REFER in the call's dialog to `dest` at the
@@ -164,25 +152,47 @@ impl Task {
         };
         // pjsip prints a Contact's URI in brackets.
         contact.angle = true;
+        // res_pjsip_rfc3326's Reason (the channel's cause, none yet) and
+        // res_pjsip_diversion's Supported on a redirect.
+        let cause = chan.lock().hangupcause;
+        let headers = vec![
+            ("Contact", contact.to_string()),
+            ("Reason", format!("Q.850;cause={cause}")),
+            ("Supported", "histinfo".to_string()),
+        ];
+        // The session ends once the 302 is acknowledged.
+        if let Some(id) = self.send_redirect(key, headers) {
+            self.redirects.insert(id, chan);
+        }
+    }
+
+    /// The 302 to call `key`'s INVITE, with `headers` after the driver's
+    /// own: the call is over for the device (its hangup sends nothing
+    /// more), and the transfer succeeded. The INVITE's transaction, if it
+    /// was still pending.
+    fn send_redirect(
+        &mut self,
+        key: u64,
+        headers: Vec<(&'static str, String)>,
+    ) -> Option<TransactionId> {
+        let call = self.calls.get_mut(&key)?;
         call.set_state(CallState::Ending);
         call.rtp.close();
         call.remote_gone
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        let (invite, tag, invite_tx) =
-            (call.invite.clone(), call.local_tag.clone(), call.invite_tx);
-        if let Some(id) = invite_tx {
-            let mut r = self.flavor.response(&invite, 302, Some(&tag), None);
-            r.headers.push("Contact", contact.to_string());
-            // res_pjsip_rfc3326's Reason (the channel's cause, none yet)
-            // and res_pjsip_diversion's Supported on a redirect.
-            let cause = chan.lock().hangupcause;
-            r.headers.push("Reason", format!("Q.850;cause={cause}"));
-            r.headers.push("Supported", "histinfo");
+        let chan = call.chan.clone();
+        let sent = call.invite_tx.map(|id| {
+            let mut r = self
+                .flavor
+                .response(&call.invite, 302, Some(&call.local_tag), None);
+            for (name, value) in headers {
+                r.headers.push(name, value);
+            }
             let _ = self.tx.send_response(Instant::now(), id, r);
-            // The session ends once the 302 is acknowledged.
-            self.redirects.insert(id, chan.clone());
-        }
+            id
+        });
         chan.queue_transfer_result(TransferResult::Success);
+        sent
     }
 
     /// The INVITE transaction `id` is over after a redirect: its ACK came
@@ -264,21 +274,19 @@ impl Task {
         }
     }
 
-    /// A final response to a REFER of ours; false when `id` is not one.
-    pub(super) fn referral_response(&mut self, key: u64, id: TransactionId, r: &Response) -> bool {
+    /// A response in call `key`'s dialog: if it is the final one to a
+    /// REFER of ours, what it says of the transfer.
+    pub(super) fn referral_response(&mut self, key: u64, id: TransactionId, r: &Response) {
         let Some(referral) = self.referrals.get_mut(&key) else {
-            return false;
+            return;
         };
-        if referral.tx != Some(id) {
-            return false;
-        }
-        if r.status < 200 {
-            return true;
+        if referral.tx != Some(id) || r.status < 200 {
+            return;
         }
         referral.tx = None;
         let refer_to = referral.refer_to.clone();
         let Some(chan) = self.calls.get(&key).map(|c| c.chan.clone()) else {
-            return true;
+            return;
         };
         if (200..300).contains(&r.status) {
             // Accepted: the NOTIFYs tell the rest, unless the device
@@ -303,7 +311,7 @@ impl Task {
                 self.referrals.remove(&key);
                 chan.queue_transfer_result(TransferResult::FAILED);
             }
-            return true;
+            return;
         }
         self.referrals.remove(&key);
         match self.flavor {
@@ -313,7 +321,6 @@ impl Task {
             }
             Flavor::ChanSip => self.chan_sip_refer_refused(key, &chan, r.status, &refer_to),
         }
-        true
     }
 
     /// `handle_response_refer` for a refusal: each status's message; all
@@ -496,9 +503,8 @@ impl Task {
 fn local_info(local: &crate::sip::headers::NameAddr) -> String {
     let mut party = local.clone();
     party.params = Default::default();
-    party.uri.port = None;
     party.angle = true;
-    party.to_string()
+    super::pubsub::without_port(&party)
 }
 
 /// The REFER in each driver's header order around what the dialog built
