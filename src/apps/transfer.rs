@@ -48,22 +48,23 @@ fn transfer<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             dest = rest;
         }
         let chan = &ctx.chan;
-        // ast_transfer_protocol: nothing is asked of a channel being hung
-        // up; a driver without transfer leaves it UNSUPPORTED.
+        // app_transfer asks the driver's capability first, so a channel
+        // being hung up still hears UNSUPPORTED from a driver without one.
+        let Some(driver) = chan.driver().filter(|d| d.has_transfer()) else {
+            set_status(ctx, "UNSUPPORTED", 0);
+            return Ok(());
+        };
+        // ast_transfer_protocol: nothing is asked of a channel being hung up.
         let asked = if chan.check_hangup() {
-            Some(Err(()))
+            Err(())
         } else {
-            chan.driver().and_then(|d| d.transfer(chan, dest))
+            driver.transfer(chan, dest)
         };
         let outcome = match asked {
-            None => {
-                set_status(ctx, "UNSUPPORTED", 0);
-                return Ok(());
-            }
-            Some(Err(())) => None,
+            Err(()) => None,
             // The driver's answer comes as a control frame, waited for as
             // long as the channel lives.
-            Some(Ok(())) => {
+            Ok(()) => {
                 let mut result = None;
                 let waited = chan
                     .wait_for(|c| {

@@ -360,12 +360,17 @@ pub trait Driver: Send + Sync {
     /// A flash or wink written to the channel (`ast_write` of the control
     /// frame, which indicates it); a driver that has no use for it drops it.
     fn hook_signal(&self, _chan: &Arc<Channel>, _signal: HookSignal) {}
+    /// Whether the driver has `ast_channel_tech.transfer` at all: without
+    /// it Transfer() answers UNSUPPORTED before looking at the channel.
+    fn has_transfer(&self) -> bool {
+        false
+    }
     /// `ast_channel_tech.transfer`: send the call to `dest`. `Ok` once
     /// asked (the driver queues the outcome with
     /// [`Channel::queue_transfer_result`], possibly never); `Err` when it
-    /// cannot be asked. `None`: the driver has no transfer.
-    fn transfer(&self, _chan: &Arc<Channel>, _dest: &str) -> Option<Result<(), ()>> {
-        None
+    /// cannot be asked.
+    fn transfer(&self, _chan: &Arc<Channel>, _dest: &str) -> Result<(), ()> {
+        Err(())
     }
 }
 

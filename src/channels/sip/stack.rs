@@ -1147,12 +1147,14 @@ impl Driver for CallDriver {
 
     /// Both drivers take Transfer() on their own task; the outcome comes
     /// back as the channel's transfer result.
-    fn transfer(&self, _chan: &Arc<Channel>, dest: &str) -> Option<Result<(), ()>> {
-        Some(
-            self.commands
-                .send(Command::Transfer(self.key, dest.to_string()))
-                .map_err(|_| ()),
-        )
+    fn has_transfer(&self) -> bool {
+        true
+    }
+
+    fn transfer(&self, _chan: &Arc<Channel>, dest: &str) -> Result<(), ()> {
+        self.commands
+            .send(Command::Transfer(self.key, dest.to_string()))
+            .map_err(|_| ())
     }
 
     fn pvt_uniqueid(&self) -> Option<String> {
