@@ -280,7 +280,8 @@ fn confbridge<'a>(ctx: &'a AppCtx, data: String) -> AppFuture<'a> {
             );
         };
         if ctx.chan.state() != ChanState::Up && uprofile.answer_channel {
-            ctx.chan.answer();
+            // `ast_answer`: a ringing caller gets up to 500 ms for media.
+            super::builtins::answer_and_wait(ctx).await?;
         }
         let quiet = uprofile.quiet;
         if !uprofile.pin.is_empty() && !get_pin(ctx, &bprofile, &uprofile.pin).await {
