@@ -190,13 +190,9 @@ async fn start_inner(ctx: &AppCtx, data: &str) -> Started {
         );
         return Started::BadArgs;
     }
-    let args = separate_args(data, ',', 3);
-    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
-    let Some(req) = parse_request(ctx, arg(0), arg(1), arg(2)) else {
+    let Some(req) = prepare(ctx, data) else {
         return Started::BadArgs;
     };
-    let filename_var = (!req.filename.is_empty()).then_some(req.filename.as_str());
-    ctx.set_var("MIXMONITOR_FILENAME", filename_var);
     let started = launch(ctx, req).await;
     ctx.chan.emit(EventKind::Manager {
         class: crate::manager::class::CALL,
@@ -360,6 +356,36 @@ async fn launch(ctx: &AppCtx, req: Request) -> Option<String> {
         let _ = super::playback::stream_file(ctx, "beep", "").await;
         ctx.chan.stop_stream();
     }
+    launch_now(ctx, req)
+}
+
+/// MixMonitor started by the core on a channel that runs no dialplan
+/// (ConfBridge's recorder, `pbx_exec` of the application): as the
+/// application, but the `p` beep is not played first, since such a
+/// channel discards what is written to it and would only delay the
+/// start. False when the arguments name nothing to record.
+pub fn start_on(sys: &Arc<System>, chan: &Arc<Channel>, data: &str) -> bool {
+    let ctx = AppCtx {
+        sys: sys.clone(),
+        chan: chan.clone(),
+    };
+    prepare(&ctx, data)
+        .and_then(|req| launch_now(&ctx, req))
+        .is_some()
+}
+
+/// `file[,options[,command]]` parsed, and MIXMONITOR_FILENAME set to the
+/// file; `None` when they name nothing to record.
+fn prepare(ctx: &AppCtx, data: &str) -> Option<Request> {
+    let args = separate_args(data, ',', 3);
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let req = parse_request(ctx, arg(0), arg(1), arg(2))?;
+    let filename_var = (!req.filename.is_empty()).then_some(req.filename.as_str());
+    ctx.set_var("MIXMONITOR_FILENAME", filename_var);
+    Some(req)
+}
+
+fn launch_now(ctx: &AppCtx, req: Request) -> Option<String> {
     let post_process = if req.post_process.is_empty() {
         String::new()
     } else {

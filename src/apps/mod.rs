@@ -757,8 +757,6 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("FollowMe", listed(2, 1, followme::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
         ("Dial", listed(4, 2, dial::UNSUPPORTED_OPTIONS))
-    } else if app.eq_ignore_ascii_case("Page") {
-        ("Page", listed(3, 1, page::UNSUPPORTED_OPTIONS))
     } else {
         return Vec::new();
     };
@@ -894,10 +892,7 @@ mod tests {
         assert!(
             unsupported_uses("Originate", "Local/1@x,exten,c,s,1,30,ac(1)n(N)v(A=1)").is_empty()
         );
-        assert_eq!(
-            unsupported_uses("Page", "SIP/1000&SIP/1001,dqrA(beep),10"),
-            ["Page option 'r' is not supported by Asterism"]
-        );
+        assert!(unsupported_uses("Page", "SIP/1000&SIP/1001,dqrA(beep),10").is_empty());
         assert!(unsupported_uses("Page", "SIP/1000,b(s^1)B(s^1)dqsinA(x),5").is_empty());
         assert_eq!(support("Page"), Some(Support::Supported));
         assert_eq!(support("BridgeWait"), Some(Support::Supported));

@@ -19,9 +19,6 @@ const FILE: &str = "app_page.c";
 const BEEP: &str = "beep";
 /// What `ast_app_parse_options` accepts for Page.
 const OPTIONS: &str = "bBdqrsiAn";
-/// Page's options Asterism does not carry out, for check-config:
-/// recording a conference (`r`, CONFBRIDGE(bridge,record_conference)).
-pub const UNSUPPORTED_OPTIONS: &str = "r";
 
 pub fn apps() -> Vec<App> {
     vec![App {

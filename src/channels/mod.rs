@@ -1271,6 +1271,53 @@ impl Channels {
         callid: u32,
         init: NewChannel,
     ) -> Arc<Channel> {
+        let chan = self.build(
+            name,
+            tech,
+            init,
+            self.events.clone(),
+            Arc::downgrade(&self.reg),
+        );
+        lock_or_recover(&self.reg.by_name).insert(chan.name.to_ascii_lowercase(), chan.clone());
+        let mut order = lock_or_recover(&self.order);
+        order.retain(|w| w.strong_count() > 0);
+        order.push(Arc::downgrade(&chan));
+        drop(order);
+        chan.publish_snapshot();
+        if callid != 0 {
+            chan.bind_callid(callid);
+        }
+        chan
+    }
+
+    /// A channel of an internal technology (`AST_CHAN_TP_INTERNAL`, as
+    /// ConfBridge's recorder): the manager never shows its events, so it
+    /// publishes on a bus of its own that nobody hears, and no channel
+    /// list holds it. [`Channels::release_internal`] ends it.
+    pub fn alloc_internal(
+        &self,
+        name: String,
+        tech: &'static str,
+        init: NewChannel,
+    ) -> Arc<Channel> {
+        self.build(name, tech, init, EventBus::new(), Weak::new())
+    }
+
+    /// An internal channel is hung up: whatever runs on it (a recording)
+    /// sees it dead and stops.
+    pub fn release_internal(&self, chan: &Arc<Channel>) {
+        chan.dead.store(true, Ordering::SeqCst);
+        chan.watches().end_all();
+    }
+
+    fn build(
+        &self,
+        name: String,
+        tech: &'static str,
+        init: NewChannel,
+        events: EventBus,
+        registry: Weak<Registry>,
+    ) -> Arc<Channel> {
         let uniqueid = self.next_uniqueid();
         let linkedid = init.linkedid.clone().unwrap_or_else(|| uniqueid.clone());
         let data = ChanData {
@@ -1329,8 +1376,8 @@ impl Channels {
             lastexten: String::new(),
             props: ChanProps::default(),
         };
-        let chan = Arc::new(Channel {
-            name: name.clone(),
+        Arc::new(Channel {
+            name,
             uniqueid,
             tech,
             callid: AtomicU32::new(0),
@@ -1340,28 +1387,18 @@ impl Channels {
             softhangup: AtomicU32::new(0),
             wake: Arc::new(tokio::sync::Notify::new()),
             peer: Mutex::new(Weak::new()),
-            events: self.events.clone(),
+            events,
             published: Mutex::new(None),
             dead: std::sync::atomic::AtomicBool::new(false),
             driver: Mutex::new(None),
             media: Mutex::new(media::ChanMedia::default()),
-            registry: Arc::downgrade(&self.reg),
+            registry,
             bridge: Mutex::new(Weak::new()),
             answered_at: Mutex::new(None),
             replaced_by: Mutex::new(Weak::new()),
             masq_left: Mutex::new(None),
             dtmf_hook: Mutex::new(None),
-        });
-        lock_or_recover(&self.reg.by_name).insert(name.to_ascii_lowercase(), chan.clone());
-        let mut order = lock_or_recover(&self.order);
-        order.retain(|w| w.strong_count() > 0);
-        order.push(Arc::downgrade(&chan));
-        drop(order);
-        chan.publish_snapshot();
-        if callid != 0 {
-            chan.bind_callid(callid);
-        }
-        chan
+        })
     }
 
     /// Takes a channel out of the channel list without hanging it up or

@@ -1,7 +1,7 @@
 //! `confbridge show profile …` and `confbridge show menu(s)`
 //! (app_confbridge's config parser commands), and the running
 //! conferences' `confbridge list`, `kick`, `mute`/`unmute`,
-//! `lock`/`unlock`.
+//! `lock`/`unlock`, `record start`/`stop`.
 
 use std::fmt::Write as _;
 
@@ -69,6 +69,16 @@ pub fn commands() -> Vec<CliEntry> {
             "confbridge lock",
             "Usage: confbridge lock <conference>\n       Locks a conference: no new non-admin may join it.\n",
             lock,
+        ),
+        CliEntry::new(
+            "confbridge record start",
+            "Usage: confbridge record start <conference> [<file>]\n       Records a conference to <file>, else to the file its bridge profile\n       names, else to confbridge-<conference>-<time>.wav in the monitor directory.\n",
+            record_start,
+        ),
+        CliEntry::new(
+            "confbridge record stop",
+            "Usage: confbridge record stop <conference>\n       Stops recording a conference.\n",
+            record_stop,
         ),
         CliEntry::new(
             "confbridge unlock",
@@ -219,6 +229,58 @@ fn lock(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 
 fn unlock(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     lock_unlock(sys, a, out, false)
+}
+
+/// `handle_cli_confbridge_start_record`.
+fn record_start(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() < 4 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(3).unwrap_or("");
+    let Some(c) = sys.confbridge.find(name) else {
+        out.push_str("Conference not found.\n");
+        return CliResult::Failure;
+    };
+    if c.is_recording() {
+        out.push_str("Conference is already being recorded.\n");
+        return CliResult::Success;
+    }
+    // A sixth word or more leaves the profile's file, as Asterisk does.
+    if a.argc() == 5
+        && let Some(file) = a.arg(4).filter(|f| !f.is_empty())
+    {
+        c.set_record_file(file);
+    }
+    match c.start_record(sys) {
+        Ok(()) => out.push_str("Recording started\n"),
+        Err(crate::confbridge::StartError::AlreadyRecording) => {
+            out.push_str("Conference is already being recorded.\n");
+        }
+        Err(crate::confbridge::StartError::Failed) => {
+            out.push_str("Could not start recording due to internal error.\n");
+            return CliResult::Failure;
+        }
+    }
+    CliResult::Success
+}
+
+/// `handle_cli_confbridge_stop_record`.
+fn record_stop(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(3).unwrap_or("");
+    let Some(c) = sys.confbridge.find(name) else {
+        out.push_str("Conference not found.\n");
+        return CliResult::Success;
+    };
+    let stopped = c.stop_record(sys).is_ok();
+    let _ = writeln!(
+        out,
+        "Recording {}stopped.",
+        if stopped { "" } else { "could not be " }
+    );
+    CliResult::Success
 }
 
 /// Sound lines of `confbridge show profile bridge`, with Asterisk's labels

@@ -29,6 +29,9 @@ use crate::media::clock::Tick;
 use crate::media::file::SoundPaths;
 use crate::media::{AudioFrame, Codec, FRAME_SAMPLES, SlinFrame};
 
+mod record;
+pub use record::{NotRecording, StartError};
+
 /// Why a member may not join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JoinError {
@@ -53,6 +56,8 @@ pub struct Conferences {
     map: Mutex<BTreeMap<String, Arc<Conference>>>,
     /// Counts conferences made (their order within a hash bucket).
     made: std::sync::atomic::AtomicU64,
+    /// Names recorder channels (`CBRec/<name>-<seq>`), across conferences.
+    recorders: std::sync::atomic::AtomicU32,
     /// What `CONFBRIDGE()` set on channels (Asterisk's channel
     /// datastore): per channel, the lines of each type in order.
     dynamic: Mutex<Vec<(Weak<Channel>, DynamicLines)>>,
@@ -124,6 +129,11 @@ impl Conferences {
         lock(&self.map).is_empty()
     }
 
+    /// The next recorder channel's sequence number.
+    fn next_recorder(&self) -> u32 {
+        self.recorders.fetch_add(1, Ordering::SeqCst)
+    }
+
     /// The conference called `name`, made (BridgeCreate, the device in
     /// use, ConfbridgeStart) if there is none yet.
     pub fn find_or_create(
@@ -162,6 +172,12 @@ impl Conferences {
             bridge: conf.snapshot(0),
             swap: None,
         });
+        // Recording starts as the conference does, before it is announced.
+        if profile.record_conference
+            && let Err(e) = conf.start_record(sys)
+        {
+            tracing::warn!(conference = %name, "cannot record: {e}");
+        }
         events.device_changed(
             &format!("confbridge:{name}"),
             true,
@@ -221,6 +237,18 @@ struct ConfState {
     queue: VecDeque<String>,
     playing: Option<Box<dyn FrameSource>>,
     ended: bool,
+    /// The recording, and the recorder in the bridge.
+    record: record::RecordState,
+    /// Counts channels entering the bridge (their order in BRIDGEPEER).
+    entered: u64,
+}
+
+impl ConfState {
+    /// The next place in the bridge's join order.
+    fn next_seq(&mut self) -> u64 {
+        self.entered += 1;
+        self.entered
+    }
 }
 
 /// A member's talk detection, as softmix runs it on what a member says:
@@ -279,6 +307,8 @@ pub struct User {
     kicked: AtomicBool,
     /// The member is in the bridge (its prompts are done).
     in_bridge: AtomicBool,
+    /// Its place in the bridge's join order.
+    bridge_seq: std::sync::atomic::AtomicU64,
     /// Something plays to the member alone (a menu's playback): the mix
     /// is not written to it meanwhile.
     private_sound: AtomicBool,
@@ -313,6 +343,7 @@ impl User {
             muted: AtomicBool::new(muted),
             kicked: AtomicBool::new(false),
             in_bridge: AtomicBool::new(false),
+            bridge_seq: std::sync::atomic::AtomicU64::new(0),
             private_sound: AtomicBool::new(false),
             leave: AtomicBool::new(false),
             waiting: AtomicBool::new(false),
@@ -453,10 +484,11 @@ impl Conference {
         }
     }
 
-    /// Channels in the bridge: the announcer (until the end) and the
-    /// members past their prompts.
+    /// Channels in the bridge: the announcer (until the end), the
+    /// recorder and the members past their prompts.
     fn bridged(st: &ConfState) -> usize {
         usize::from(!st.ended)
+            + usize::from(st.record.recorder.is_some())
             + st.users
                 .iter()
                 .filter(|u| u.in_bridge.load(Ordering::SeqCst))
@@ -471,11 +503,12 @@ impl Conference {
     /// A Confbridge* event (`confbridge_publish_manager_event`): the
     /// conference, the bridge, the channel, then the event's own lines.
     fn publish(&self, name: &str, chan: Option<&Channel>, extra: &str) {
-        let mut body = format!(
-            "Conference: {}\r\n{}",
-            self.name,
-            bridge_state(&self.current_snapshot())
-        );
+        self.publish_as(&self.current_snapshot(), name, chan, extra);
+    }
+
+    /// As [`Conference::publish`], showing the bridge as `bridge`.
+    fn publish_as(&self, bridge: &BridgeSnapshot, name: &str, chan: Option<&Channel>, extra: &str) {
+        let mut body = format!("Conference: {}\r\n{}", self.name, bridge_state(bridge));
         if let Some(c) = chan {
             body.push_str(&channel_state(&c.published_snapshot(), ""));
         }
@@ -636,6 +669,8 @@ impl Conference {
                 }
             })));
         }
+        let seq = lock(&self.st).next_seq();
+        user.bridge_seq.store(seq, Ordering::SeqCst);
         user.in_bridge.store(true, Ordering::SeqCst);
         user.chan.emit(EventKind::Bridge {
             action: BridgeAction::Enter,
@@ -657,22 +692,34 @@ impl Conference {
         }
     }
 
-    /// Sets BRIDGEPEER on every member in the bridge.
+    /// Sets BRIDGEPEER on every member in the bridge: the others in the
+    /// order they entered, the announcer first.
     fn set_peers(&self) {
-        let members: Vec<Arc<User>> = lock(&self.st)
-            .users
-            .iter()
-            .filter(|u| u.in_bridge.load(Ordering::SeqCst))
-            .cloned()
-            .collect();
+        let (members, recorder) = {
+            let st = lock(&self.st);
+            let members: Vec<Arc<User>> = st
+                .users
+                .iter()
+                .filter(|u| u.in_bridge.load(Ordering::SeqCst))
+                .cloned()
+                .collect();
+            let recorder = st
+                .record
+                .recorder
+                .as_ref()
+                .map(|r| (r.seq, r.chan.name.clone()));
+            (members, recorder)
+        };
         for m in &members {
+            let mut others: Vec<(u64, String)> = members
+                .iter()
+                .filter(|o| !Arc::ptr_eq(o, m))
+                .map(|o| (o.bridge_seq.load(Ordering::SeqCst), o.chan.name.clone()))
+                .chain(recorder.clone())
+                .collect();
+            others.sort_by_key(|(seq, _)| *seq);
             let mut peers = vec![self.announcer.clone()];
-            peers.extend(
-                members
-                    .iter()
-                    .filter(|o| !Arc::ptr_eq(o, m))
-                    .map(|o| o.chan.name.clone()),
-            );
+            peers.extend(others.into_iter().map(|(_, name)| name));
             m.chan.set_var_event("BRIDGEPEER", &peers.join(","));
             // Its application follows who is in (music when alone).
             m.chan.wake();
@@ -769,6 +816,8 @@ impl Conference {
             Pending::Known(DeviceState::NotInUse),
         );
         self.publish("ConfbridgeEnd", None, "");
+        // `conf_ended` stops the recording after ConfbridgeEnd.
+        let _ = self.stop_record(sys);
         {
             let mut st = lock(&self.st);
             st.ended = true;
@@ -1002,7 +1051,7 @@ impl Conference {
     /// One mixing period: each member in the bridge hears everyone else
     /// (and the announcer), one frame per period.
     fn mix_tick(&self, now: Instant) {
-        let (members, announce) = {
+        let (members, announce, recorder) = {
             let mut st = lock(&self.st);
             let members: Vec<Arc<User>> = st
                 .users
@@ -1011,7 +1060,8 @@ impl Conference {
                 .cloned()
                 .collect();
             let announce = self.next_announcer_frame(&mut st);
-            (members, announce)
+            let recorder = st.record.recorder.as_ref().map(|r| r.chan.clone());
+            (members, announce, recorder)
         };
         let mut talk_changes = Vec::new();
         let inputs: Vec<Option<SlinFrame>> = members
@@ -1037,6 +1087,11 @@ impl Conference {
             .collect();
         let mut refs: Vec<Option<&SlinFrame>> = inputs.iter().map(Option::as_ref).collect();
         refs.push(announce.as_ref());
+        // The recorder says nothing and hears everyone.
+        if let Some(port) = recorder.and_then(|r| r.media_port()) {
+            let all = crate::media::mix::mix_all(&refs);
+            port.write(&AudioFrame::Slin(all.to_vec()), now);
+        }
         let mixed = crate::media::mix::mix(&refs);
         for (u, on) in talk_changes {
             self.publish_talking(&u, on);

@@ -336,9 +336,6 @@ fn check_bridge_option(diags: &mut Vec<Diagnostic>, v: &Variable) {
     let val = v.value.trim();
     let set = !val.is_empty();
     let what = match v.name.to_ascii_lowercase().as_str() {
-        "record_conference" if is_true(val) => "recording a conference",
-        "record_file" | "record_options" | "record_command" if set => "recording a conference",
-        "record_file_append" | "record_file_timestamp" if is_true(val) => "recording a conference",
         "regcontext" if set => "registering conferences in a context",
         "video_mode" if !val.eq_ignore_ascii_case("none") => "conference video",
         "video_update_discard"
@@ -986,7 +983,6 @@ mod tests {
         assert_eq!(
             msgs,
             [
-                "'record_conference': recording a conference is not supported by Asterism",
                 "'mixing_interval': a mixing interval other than 20 ms is not supported by Asterism",
                 "'announce_join_leave': recording and announcing the caller's name is not supported by Asterism",
                 "'dtmf_passthrough': passing DTMF into the conference is not supported by Asterism",

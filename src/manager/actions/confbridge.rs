@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{BoxFuture, now};
-use crate::confbridge::{Conference, yes_no};
+use crate::confbridge::{Conference, StartError, yes_no};
 use crate::core::System;
 use crate::manager::events::channel_state;
 use crate::manager::message::{Message, Reply};
@@ -161,25 +161,39 @@ pub fn kick<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     now(Flow::Reply(reply))
 }
 
-/// `action_confbridgestartrecord`: conference recording is not built,
-/// so a running conference answers as Asterisk does when the recorder
-/// cannot start.
+/// `action_confbridgestartrecord`: a `RecordFile` replaces the bridge
+/// profile's file for this conference.
 pub fn start_record<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let sys = s.sys().clone();
-    if let Err(e) = conference(&sys, m) {
-        return error(m, e);
+    let c = match conference(&sys, m) {
+        Ok(c) => c,
+        Err(e) => return error(m, e),
+    };
+    if c.is_recording() {
+        return error(m, "Conference is already being recorded.");
     }
-    error(m, "Internal error starting conference recording.")
+    let file = m.get("RecordFile");
+    if !file.is_empty() {
+        c.set_record_file(file);
+    }
+    match c.start_record(&sys) {
+        Ok(()) => now(Flow::Reply(Reply::ack(m, "Conference Recording Started."))),
+        Err(StartError::AlreadyRecording) => error(m, "Conference is already being recorded."),
+        Err(StartError::Failed) => error(m, "Internal error starting conference recording."),
+    }
 }
 
-/// `action_confbridgestoprecord`: nothing records, so stopping fails as
-/// in Asterisk for a conference not being recorded.
+/// `action_confbridgestoprecord`.
 pub fn stop_record<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let sys = s.sys().clone();
-    if let Err(e) = conference(&sys, m) {
-        return error(m, e);
+    let c = match conference(&sys, m) {
+        Ok(c) => c,
+        Err(e) => return error(m, e),
+    };
+    match c.stop_record(&sys) {
+        Ok(()) => now(Flow::Reply(Reply::ack(m, "Conference Recording Stopped."))),
+        Err(_) => error(m, "Internal error while stopping recording."),
     }
-    error(m, "Internal error while stopping recording.")
 }
 
 /// `action_confbridgesetsinglevideosrc`: the first member whose channel
