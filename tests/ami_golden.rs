@@ -888,10 +888,10 @@ fn call_values(mut m: Vec<(String, String)>) -> Vec<(String, String)> {
     m
 }
 
-/// The time in a one-touch recording's name (`auto-<time>-1000-1001.wav`,
-/// `time(NULL)` when the feature ran) masked.
+/// The time in a recording's name (`auto-<time>-1000-1001.wav`,
+/// `spyrec.<time>.raw`: `time(NULL)` when it started) masked.
 fn recording_time(name: &str) -> String {
-    let re = regex::Regex::new(r"(^|-)\d{9,}([-.])").expect("re");
+    let re = regex::Regex::new(r"(^|[-.])\d{9,}([-.])").expect("re");
     re.replace(name, "${1}<time>${2}").into_owned()
 }
 
@@ -1465,6 +1465,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     // The callee relays the caller's pcap as in sip_local_optimize (its
     // report's SentRTP 39856 and 39928 in two captures of sip_chanspy).
     ("sip_chanspy", PromptMask::RelayedStream),
+    ("sip_chanspy_record", PromptMask::RelayedStream),
     ("pjsip_chanspy", PromptMask::RelayedStream),
     ("sip_chanspy_whisper", PromptMask::RelayedStream),
     ("sip_extenspy", PromptMask::RelayedStream),
@@ -1556,24 +1557,29 @@ fn prompt_interrupted(
 /// pjsip_chanspy's spyer is PJSIP/2000-00000000.
 /// pjsip_extenspy's is SIP/1002-00000001 (its caller is the only chan_sip
 /// channel before it).
-const SPYER_COUNTS: &[(&str, &str)] = &[
-    ("sip_chanspy", "SIP/1002-00000002"),
-    ("sip_chanspy_whisper", "SIP/1002-00000002"),
-    ("sip_extenspy", "SIP/1002-00000002"),
-    ("pjsip_chanspy", "PJSIP/2000-00000000"),
-    ("pjsip_extenspy", "SIP/1002-00000001"),
+/// sip_chanspy_record's spyer (`D`) is sent a frame every 20 ms while it
+/// spies, audio or not: 339 in both reference captures, 340 in ours (where
+/// the spying starts and ends against the frame clock), compared as 336
+/// to 342.
+const SPYER_COUNTS: &[(&str, &str, std::ops::RangeInclusive<u32>)] = &[
+    ("sip_chanspy", "SIP/1002-00000002", 285..=295),
+    ("sip_chanspy_record", "SIP/1002-00000002", 336..=342),
+    ("sip_chanspy_whisper", "SIP/1002-00000002", 285..=295),
+    ("sip_extenspy", "SIP/1002-00000002", 285..=295),
+    ("pjsip_chanspy", "PJSIP/2000-00000000", 285..=295),
+    ("pjsip_extenspy", "SIP/1002-00000001", 285..=295),
 ];
 
 fn spyer_count(
     name: &str,
     mut conns: Vec<Vec<Vec<(String, String)>>>,
 ) -> Vec<Vec<Vec<(String, String)>>> {
-    let Some(&(_, spyer_name)) = SPYER_COUNTS.iter().find(|(n, _)| *n == name) else {
+    let Some((_, spyer_name, range)) = SPYER_COUNTS.iter().find(|(n, _, _)| *n == name) else {
         return conns;
     };
     let count = regex::Regex::new(r"(^|;)txcount=(\d+)").expect("re");
     for m in conns.iter_mut().flatten() {
-        let spyer = m.iter().any(|(n, v)| n == "Channel" && v == spyer_name);
+        let spyer = m.iter().any(|(n, v)| n == "Channel" && v == *spyer_name);
         let qos = m
             .iter()
             .any(|(n, v)| n == "Variable" && v.starts_with("RTPAUDIOQOS"));
@@ -1587,8 +1593,8 @@ fn spyer_count(
             *v = count
                 .replace_all(v, |c: &regex::Captures| {
                     let n: u32 = c[2].parse().unwrap_or(0);
-                    if (285..=295).contains(&n) {
-                        format!("{}txcount=<285..295>", &c[1])
+                    if range.contains(&n) {
+                        format!("{}txcount=<{}..{}>", &c[1], range.start(), range.end())
                     } else {
                         c[0].to_string()
                     }
@@ -4400,6 +4406,54 @@ fn cdr_batch() {
 #[test]
 fn sip_chanspy() {
     run("sip_chanspy", true);
+}
+
+/// ChanSpy's `D` and `r`: the spied caller's two directions interleaved,
+/// to the spyer and to `spyrec.<time>.raw`. The reference's file (both
+/// captures): 339 stereo frames (108480 samples), the left side (what
+/// the caller said) loud in 271 of its 20 ms frames, from the first to
+/// the 292nd, the right (what the caller was sent: nothing) silent; the
+/// MixMonitor that made the directory left a bare header.
+#[test]
+fn sip_chanspy_record() {
+    let Some(played) = run_recording("sip_chanspy_record") else {
+        return;
+    };
+    let files = recordings(&played);
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(names, ["spyprep.wav", "spyrec.<time>.raw"]);
+    assert!(wav_samples("spyprep.wav", &files["spyprep.wav"]).is_empty());
+    let raw = &files["spyrec.<time>.raw"];
+    assert_eq!(
+        raw.len() % 640,
+        0,
+        "whole stereo frames: {} bytes",
+        raw.len()
+    );
+    let samples: Vec<i16> = raw
+        .chunks_exact(2)
+        .map(|c| i16::from_ne_bytes([c[0], c[1]]))
+        .collect();
+    about("spyrec.<time>.raw", samples.len() / 2, 108480 / 2, 5);
+    let (left, right): (Vec<i16>, Vec<i16>) = samples.chunks_exact(2).map(|p| (p[0], p[1])).unzip();
+    assert!(right.iter().all(|&s| s == 0), "the caller was sent nothing");
+    let loud: Vec<usize> = left
+        .chunks(160)
+        .enumerate()
+        .filter(|(_, f)| f.iter().any(|s| s.unsigned_abs() > 500))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        loud.len().abs_diff(271) <= 5,
+        "{} loud frames, the reference's 271",
+        loud.len()
+    );
+    assert!(loud.first().is_some_and(|&f| f <= 3), "{:?}", loud.first());
+    assert!(
+        loud.last().is_some_and(|&l| l.abs_diff(292) <= 5),
+        "{:?}",
+        loud.last()
+    );
 }
 
 /// A chan_pjsip spyer on a chan_sip call.

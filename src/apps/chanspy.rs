@@ -45,9 +45,6 @@ pub fn apps() -> Vec<App> {
 
 /// The option letters app_chanspy knows.
 const KNOWN_OPTIONS: &str = "bBcdDeEglnNoqrsSuvwWxX";
-/// Options Asterism does not act on: `D`, the two directions interleaved
-/// as one stereo stream to the spyer.
-pub const UNSUPPORTED_OPTIONS: &str = "D";
 /// The audiohooks' source name.
 const SOURCE: &str = "ChanSpy";
 /// `NUM_SPYGROUPS`.
@@ -540,13 +537,55 @@ async fn sayname(ctx: &AppCtx, mailbox: &str, context: &str) -> bool {
 /// Stands for the spyer's generator: each frame time it takes a frame of
 /// what the spy heard (or silence, for `W`) and sends it to the spyer
 /// (`spy_generate`), copying it to the recording.
+/// What the spyer hears of the spied channel (`spy_generate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    /// Both directions mixed.
+    Mixed,
+    /// `o`: only what the spied channel said.
+    ReadOnly,
+    /// `D`: both directions as one stereo stream, what the channel said
+    /// on the left, what it was sent on the right, a missing side silent
+    /// (a frame of twice the samples: all of it recorded, its first half
+    /// sent).
+    Interleaved,
+}
+
+impl Output {
+    fn of(opts: &super::options::Options) -> Output {
+        if opts.has('o') {
+            Output::ReadOnly
+        } else if opts.has('D') {
+            Output::Interleaved
+        } else {
+            Output::Mixed
+        }
+    }
+
+    /// What the spyer is sent of what the spy took, if anything: with
+    /// `D` a frame every time, silent when the spy had nothing.
+    fn samples(self, f: Option<crate::channels::audiohook::SpyFrame>) -> Option<Vec<i16>> {
+        match self {
+            Output::Mixed => f.map(|f| f.mixed),
+            Output::ReadOnly => f.and_then(|f| f.read),
+            Output::Interleaved => {
+                let silence = vec![0; crate::media::FRAME_SAMPLES];
+                let (read, write) = f.map_or((None, None), |f| (f.read, f.write));
+                let read = read.as_ref().unwrap_or(&silence);
+                let write = write.as_ref().unwrap_or(&silence);
+                Some(read.iter().zip(write).flat_map(|(&r, &w)| [r, w]).collect())
+            }
+        }
+    }
+}
+
 struct SpyPump {
     spyer: Weak<Channel>,
     spy: Arc<Spy>,
     /// `W`: silence instead (`ast_channel_start_silence_generator`).
     silence: bool,
-    /// `o`: only what the spied channel said.
-    read_only: bool,
+    /// What the spyer is sent of the two directions.
+    output: Output,
     record: Option<std::fs::File>,
     running: Arc<AtomicBool>,
 }
@@ -563,13 +602,8 @@ impl Tick for SpyPump {
         let samples = if self.silence {
             Some(vec![0; crate::media::FRAME_SAMPLES])
         } else {
-            self.spy.take(crate::media::FRAME_SAMPLES).and_then(|f| {
-                if self.read_only {
-                    f.read
-                } else {
-                    Some(f.mixed)
-                }
-            })
+            self.output
+                .samples(self.spy.take(crate::media::FRAME_SAMPLES))
         };
         let Some(samples) = samples else {
             return;
@@ -582,6 +616,11 @@ impl Tick for SpyPump {
                 tracing::warn!("write() failed: {err}");
             }
         }
+        // The interleaved frame claims one frame's samples though it holds
+        // two: Asterisk's translation to the spyer's codec takes that many,
+        // the first half of the pairs.
+        let mut samples = samples;
+        samples.truncate(crate::media::FRAME_SAMPLES);
         chan.write_frame(&AudioFrame::Slin(samples));
     }
 
@@ -694,7 +733,7 @@ async fn channel_spy(
         spyer: Arc::downgrade(&ctx.chan),
         spy: spy.clone(),
         silence: opts.has('W'),
-        read_only: opts.has('o'),
+        output: Output::of(&opts),
         record: spec.record.as_ref().and_then(|f| f.try_clone().ok()),
         running: running.clone(),
     }));
@@ -809,11 +848,60 @@ mod tests {
     }
 
     #[test]
-    fn check_config_names_only_the_interleaved_option() {
-        assert_eq!(
-            crate::apps::unsupported_uses("ChanSpy", "SIP/1000,qDg(x)e(SIP/1)"),
-            ["ChanSpy option 'D' is not supported by Asterism"]
-        );
+    fn check_config_names_no_option() {
+        assert!(crate::apps::unsupported_uses("ChanSpy", "SIP/1000,qDg(x)e(SIP/1)").is_empty());
         assert!(crate::apps::unsupported_uses("ExtenSpy", "1001@internal,bBdEqwWx(5)X").is_empty());
+    }
+
+    fn frame(
+        read: Option<i16>,
+        write: Option<i16>,
+    ) -> Option<crate::channels::audiohook::SpyFrame> {
+        let n = crate::media::FRAME_SAMPLES;
+        let side = |v: Option<i16>| v.map(|v| vec![v; n]);
+        let mixed = vec![read.unwrap_or(0) + write.unwrap_or(0); n];
+        Some(crate::channels::audiohook::SpyFrame {
+            mixed,
+            read: side(read),
+            write: side(write),
+        })
+    }
+
+    fn pairs(left: i16, right: i16) -> Option<Vec<i16>> {
+        Some([left, right].repeat(crate::media::FRAME_SAMPLES))
+    }
+
+    #[test]
+    fn the_spyer_hears_mixed_read_only_or_interleaved() {
+        let n = crate::media::FRAME_SAMPLES;
+        assert_eq!(
+            Output::Mixed.samples(frame(Some(1), Some(2))),
+            Some(vec![3; n])
+        );
+        assert_eq!(Output::Mixed.samples(None), None);
+        assert_eq!(
+            Output::ReadOnly.samples(frame(Some(1), Some(2))),
+            Some(vec![1; n])
+        );
+        assert_eq!(Output::ReadOnly.samples(frame(None, Some(2))), None);
+        assert_eq!(
+            Output::Interleaved.samples(frame(Some(1), Some(2))),
+            pairs(1, 2)
+        );
+        // A side with nothing is silence in its half; nothing at all is
+        // a silent frame still.
+        assert_eq!(
+            Output::Interleaved.samples(frame(None, Some(2))),
+            pairs(0, 2)
+        );
+        assert_eq!(Output::Interleaved.samples(None), pairs(0, 0));
+        // `o` wins over `D`, as the branches of spy_generate go.
+        let logger =
+            crate::core::logger::Logger::new(&Default::default(), &std::env::temp_dir(), 0);
+        let opts =
+            |s: &str| crate::apps::options::parse(&logger, s, KNOWN_OPTIONS).unwrap_or_default();
+        assert_eq!(Output::of(&opts("oD")), Output::ReadOnly);
+        assert_eq!(Output::of(&opts("D")), Output::Interleaved);
+        assert_eq!(Output::of(&opts("q")), Output::Mixed);
     }
 }

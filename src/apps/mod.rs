@@ -749,10 +749,6 @@ pub fn unsupported_uses(app: &str, data: &str) -> Vec<String> {
         ("Queue", queue::unsupported_options(data))
     } else if app.eq_ignore_ascii_case("Originate") {
         ("Originate", listed(7, 6, originate::UNSUPPORTED_OPTIONS))
-    } else if app.eq_ignore_ascii_case("ChanSpy") {
-        ("ChanSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
-    } else if app.eq_ignore_ascii_case("ExtenSpy") {
-        ("ExtenSpy", listed(2, 1, chanspy::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("FollowMe") {
         ("FollowMe", listed(2, 1, followme::UNSUPPORTED_OPTIONS))
     } else if app.eq_ignore_ascii_case("Dial") {
