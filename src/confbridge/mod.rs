@@ -244,6 +244,15 @@ struct ConfState {
 }
 
 impl ConfState {
+    /// The members past their prompts, in the bridge.
+    fn bridged_members(&self) -> Vec<Arc<User>> {
+        self.users
+            .iter()
+            .filter(|u| u.in_bridge.load(Ordering::SeqCst))
+            .cloned()
+            .collect()
+    }
+
     /// The next place in the bridge's join order.
     fn next_seq(&mut self) -> u64 {
         self.entered += 1;
@@ -697,12 +706,7 @@ impl Conference {
     fn set_peers(&self) {
         let (members, recorder) = {
             let st = lock(&self.st);
-            let members: Vec<Arc<User>> = st
-                .users
-                .iter()
-                .filter(|u| u.in_bridge.load(Ordering::SeqCst))
-                .cloned()
-                .collect();
+            let members = st.bridged_members();
             let recorder = st
                 .record
                 .recorder
@@ -1053,12 +1057,7 @@ impl Conference {
     fn mix_tick(&self, now: Instant) {
         let (members, announce, recorder) = {
             let mut st = lock(&self.st);
-            let members: Vec<Arc<User>> = st
-                .users
-                .iter()
-                .filter(|u| u.in_bridge.load(Ordering::SeqCst))
-                .cloned()
-                .collect();
+            let members = st.bridged_members();
             let announce = self.next_announcer_frame(&mut st);
             let recorder = st.record.recorder.as_ref().map(|r| r.chan.clone());
             (members, announce, recorder)
