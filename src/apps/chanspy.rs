@@ -569,10 +569,11 @@ impl Output {
             Output::Mixed => f.map(|f| f.mixed),
             Output::ReadOnly => f.and_then(|f| f.read),
             Output::Interleaved => {
-                let silence = vec![0; crate::media::FRAME_SAMPLES];
+                const SILENCE: [i16; crate::media::FRAME_SAMPLES] =
+                    [0; crate::media::FRAME_SAMPLES];
                 let (read, write) = f.map_or((None, None), |f| (f.read, f.write));
-                let read = read.as_ref().unwrap_or(&silence);
-                let write = write.as_ref().unwrap_or(&silence);
+                let read = read.as_deref().unwrap_or(&SILENCE);
+                let write = write.as_deref().unwrap_or(&SILENCE);
                 Some(read.iter().zip(write).flat_map(|(&r, &w)| [r, w]).collect())
             }
         }

@@ -704,26 +704,32 @@ impl Conference {
     /// Sets BRIDGEPEER on every member in the bridge: the others in the
     /// order they entered, the announcer first.
     fn set_peers(&self) {
-        let (members, recorder) = {
+        let (members, in_order) = {
             let st = lock(&self.st);
             let members = st.bridged_members();
-            let recorder = st
-                .record
-                .recorder
-                .as_ref()
-                .map(|r| (r.seq, r.chan.name.clone()));
-            (members, recorder)
+            // Everyone in the bridge but the announcer, in join order.
+            let mut in_order: Vec<(u64, String)> = members
+                .iter()
+                .map(|u| (u.bridge_seq.load(Ordering::SeqCst), u.chan.name.clone()))
+                .chain(
+                    st.record
+                        .recorder
+                        .as_ref()
+                        .map(|r| (r.seq, r.chan.name.clone())),
+                )
+                .collect();
+            in_order.sort_by_key(|(seq, _)| *seq);
+            (members, in_order)
         };
         for m in &members {
-            let mut others: Vec<(u64, String)> = members
-                .iter()
-                .filter(|o| !Arc::ptr_eq(o, m))
-                .map(|o| (o.bridge_seq.load(Ordering::SeqCst), o.chan.name.clone()))
-                .chain(recorder.clone())
+            let peers: Vec<&str> = std::iter::once(self.announcer.as_str())
+                .chain(
+                    in_order
+                        .iter()
+                        .filter(|(_, name)| *name != m.chan.name)
+                        .map(|(_, name)| name.as_str()),
+                )
                 .collect();
-            others.sort_by_key(|(seq, _)| *seq);
-            let mut peers = vec![self.announcer.clone()];
-            peers.extend(others.into_iter().map(|(_, name)| name));
             m.chan.set_var_event("BRIDGEPEER", &peers.join(","));
             // Its application follows who is in (music when alone).
             m.chan.wake();
