@@ -906,6 +906,11 @@ pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> Ap
                 legs[i].replaced = true;
             }
             let leg = legs[i].chan.clone();
+            // The leg's hangup is read before its causes are relayed: a
+            // driver reports a response's cause before acting on it, so every
+            // cause that came before the hangup is relayed with it, as
+            // Asterisk reads both in order from the one frame queue.
+            let gone = leg.check_hangup();
             caller.relay_causes_from(&leg);
             // A connected line the leg sent: the caller takes it when it
             // called only this leg (several legs' wait for the answer).
@@ -916,7 +921,7 @@ pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> Ap
             {
                 crate::channels::bridge::apply_connected_line(&caller, id);
             }
-            if leg.state() == ChanState::Up && !leg.check_hangup() {
+            if leg.state() == ChanState::Up && !gone {
                 winner = Some(i);
                 break;
             }
@@ -945,7 +950,7 @@ pub(crate) async fn dial_exec(ctx: &AppCtx, data: &str, run: &mut DialRun) -> Ap
                     "DialStatus: RINGING\r\n".into(),
                 );
             }
-            if leg.check_hangup() {
+            if gone {
                 let (cause, condition) = {
                     let mut d = leg.lock();
                     (d.hangupcause, d.pending_indication.take())

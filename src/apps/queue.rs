@@ -1638,6 +1638,8 @@ async fn try_calling(
         let mut winner = None;
         while i < legs.len() {
             let leg = legs[i].chan.clone();
+            // Hangup read before the causes are relayed, as in Dial.
+            let gone = leg.check_hangup();
             caller.relay_causes_from(&leg);
             let connected = leg.lock().pending_connected.take();
             if let Some(id) = connected {
@@ -1656,11 +1658,11 @@ async fn try_calling(
                     crate::channels::bridge::apply_connected_line(&caller, id);
                 }
             }
-            if leg.state() == ChanState::Up && !leg.check_hangup() {
+            if leg.state() == ChanState::Up && !gone {
                 winner = Some(i);
                 break;
             }
-            if leg.check_hangup() {
+            if gone {
                 let r = legs.remove(i);
                 let status = dial::dial_status_of(r.chan.lock().hangupcause);
                 ctx.verbose(
