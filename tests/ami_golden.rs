@@ -626,6 +626,15 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
         regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
             .expect("re");
     let bridge_age_re = regex::Regex::new(r"^(<uuid> .* )\d{2}:\d{2}:\d{2}$").expect("re");
+    // `core show channels concise` rows end in the channel's age in whole
+    // seconds, its bridge's id and its unique id (internal channels' too,
+    // which no event names); `verbose` rows have the age as HH:MM:SS and
+    // the bridge's id cut to 20 characters.
+    let concise_re = regex::Regex::new(r"^((?:[^!]*!){11})\d+!([^!]*)!(\d{9,}\.\d+)$").expect("re");
+    let verbose_re = regex::Regex::new(
+        r"^(.{80} .{24} .{24} .{4} .{7} .{12} .{25} .{15} )\d{2}:\d{2}:\d{2}( .{11} .{11} )([0-9a-f]{8}-[0-9a-f-]{11})?",
+    )
+    .expect("re");
     // The pjsip subscription listings' seconds left (`pjsip list|show
     // subscriptions`, `pjsip show subscription`): a countdown.
     let sub_expiry_re = regex::Regex::new(
@@ -726,6 +735,21 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 "SIPCALLID=<callid>".to_string()
                             } else if n == "Output" && dialog_re.is_match(&v) {
                                 dialog_re.replace(&v, "${1}<callid>${2}").into_owned()
+                            } else if let Some(c) =
+                                concise_re.captures(&v).filter(|_| n == "Output")
+                            {
+                                let next = ids.len();
+                                let id = *ids.entry(c[3].to_string()).or_insert(next);
+                                let bridge = if c[2].is_empty() { "" } else { "<uuid>" };
+                                format!("{}<secs>!{bridge}!<id{id}>", &c[1])
+                            } else if n == "Output" && verbose_re.is_match(&v) {
+                                verbose_re
+                                    .replace(&v, |c: &regex::Captures<'_>| {
+                                        let bridge =
+                                            if c.get(3).is_some() { "<bridge>" } else { "" };
+                                        format!("{}<age>{}{bridge}", &c[1], &c[2])
+                                    })
+                                    .into_owned()
                             } else if n == "Output" && uuid_in_re.is_match(&v) {
                                 // `bridge show all` rows end in the
                                 // bridge's age in whole seconds: 00:00:00
@@ -1452,6 +1476,7 @@ const PROMPT_MASKS: &[(&str, PromptMask)] = &[
     ("sip_confbridge_cli", PromptMask::ConferenceMix),
     ("sip_confbridge_moh", PromptMask::ConferenceMix),
     ("sip_confbridge_record", PromptMask::ConferenceMix),
+    ("sip_confbridge_channels", PromptMask::ConferenceMix),
     // Members on pjsip: 251 packets in the first report in both reference
     // captures, 250 in ours (the member's first mixed frame against the
     // report's 5 s, as sip_confbridge's 249/250).
@@ -3527,6 +3552,15 @@ fn sip_confbridge_cli() {
 /// in frames 158 to 170 of the first, its leave sound in frames 66 to 79
 /// of the last (loud: a sample above 500), nothing in the second (the
 /// caller sends no audio), in both captures.
+/// Channel listings during a conference: `core show channels` lists and
+/// counts the announcer's and the recorder's internal channels, in the
+/// snapshot cache's hash order, with their bridge's id; CoreShowChannels
+/// leaves them out.
+#[test]
+fn sip_confbridge_channels() {
+    run("sip_confbridge_channels", true);
+}
+
 #[test]
 fn sip_confbridge_record() {
     let Some(played) = run_recording("sip_confbridge_record") else {

@@ -479,6 +479,12 @@ impl Channel {
         self.registry.upgrade()
     }
 
+    /// Of an internal technology ([`Channels::alloc_internal`]): made
+    /// without a registry to live in.
+    pub fn is_internal(&self) -> bool {
+        self.registry.ptr_eq(&Weak::new())
+    }
+
     pub fn set_bridge(&self, b: Option<&Arc<bridge::Bridge>>) {
         *lock_or_recover(&self.bridge) = b.map(Arc::downgrade).unwrap_or_default();
     }
@@ -1174,6 +1180,11 @@ pub struct Channels {
     reg: Arc<Registry>,
     /// Creation order, for listings that follow it.
     order: Mutex<Vec<Weak<Channel>>>,
+    /// Live channels of internal technologies (a conference's announcer
+    /// and recorder): out of every name lookup and AMI listing, but in
+    /// `core show channels` and the channel count, as Asterisk keeps them
+    /// in its channel container and snapshot cache.
+    internal: Mutex<Vec<Arc<Channel>>>,
     unique_seq: AtomicU32,
     callid_seq: AtomicU32,
     /// Per technology name sequences (`Local/…-00000000`, `SIP/…-00000000`).
@@ -1214,6 +1225,7 @@ impl Channels {
         Self {
             reg: Arc::new(Registry::default()),
             order: Mutex::new(Vec::new()),
+            internal: Mutex::new(Vec::new()),
             unique_seq: AtomicU32::new(0),
             callid_seq: AtomicU32::new(1),
             tech_seq: Mutex::new(BTreeMap::new()),
@@ -1291,23 +1303,31 @@ impl Channels {
     }
 
     /// A channel of an internal technology (`AST_CHAN_TP_INTERNAL`, as
-    /// ConfBridge's recorder): the manager never shows its events, so it
-    /// publishes on a bus of its own that nobody hears, and no channel
-    /// list holds it. [`Channels::release_internal`] ends it.
+    /// ConfBridge's announcer and recorder): the manager never shows its
+    /// events, so it publishes on a bus of its own that nobody hears, and
+    /// only the snapshot cache's listings ([`Channels::in_cache_order`])
+    /// and the channel count hold it. [`Channels::release_internal`] ends it.
     pub fn alloc_internal(
         &self,
         name: String,
         tech: &'static str,
         init: NewChannel,
     ) -> Arc<Channel> {
-        self.build(name, tech, init, EventBus::new(), Weak::new())
+        let chan = self.build(name, tech, init, EventBus::new(), Weak::new());
+        let mut order = lock_or_recover(&self.order);
+        order.retain(|w| w.strong_count() > 0);
+        order.push(Arc::downgrade(&chan));
+        drop(order);
+        lock_or_recover(&self.internal).push(chan.clone());
+        chan
     }
 
     /// An internal channel is hung up: whatever runs on it (a recording)
-    /// sees it dead and stops.
+    /// sees it dead and stops, and the listings drop it.
     pub fn release_internal(&self, chan: &Arc<Channel>) {
         chan.dead.store(true, Ordering::SeqCst);
         chan.watches().end_all();
+        lock_or_recover(&self.internal).retain(|c| !Arc::ptr_eq(c, chan));
     }
 
     fn build(
@@ -1463,8 +1483,7 @@ impl Channels {
             .cloned()
     }
 
-    /// Every live channel, newest first (the order Asterisk's channel
-    /// container hands them to `core show channels`).
+    /// Every live channel, newest first.
     pub fn all(&self) -> Vec<Arc<Channel>> {
         let live = lock_or_recover(&self.reg.by_name);
         let order = lock_or_recover(&self.order);
@@ -1477,14 +1496,30 @@ impl Channels {
     }
 
     /// Every live channel in the order `ast_channel_iterator_all_new`
-    /// walks Asterisk's channel container: a hash table of 1567 buckets
-    /// by name (without case), bucket by bucket, oldest first in each.
+    /// walks Asterisk's channel container.
     pub fn in_container_order(&self) -> Vec<Arc<Channel>> {
-        const BUCKETS: u32 = 1567;
         let mut chans = self.all();
         chans.reverse();
-        // A stable sort keeps creation order within a bucket.
-        chans.sort_by_key(|c| crate::core::devicestate::str_case_hash(&c.name) % BUCKETS);
+        in_bucket_order(&mut chans);
+        chans
+    }
+
+    /// Every live channel, internal ones too, in the order Asterisk's
+    /// snapshot cache by name hands them out (`core show channels`,
+    /// CoreShowChannels, which leaves the internal ones out itself).
+    pub fn in_cache_order(&self) -> Vec<Arc<Channel>> {
+        let live = lock_or_recover(&self.reg.by_name);
+        let internal = lock_or_recover(&self.internal);
+        let mut chans: Vec<_> = lock_or_recover(&self.order)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|c| {
+                live.contains_key(&c.name.to_ascii_lowercase())
+                    || internal.iter().any(|i| Arc::ptr_eq(i, c))
+            })
+            .collect();
+        drop((live, internal));
+        in_bucket_order(&mut chans);
         chans
     }
 
@@ -1496,9 +1531,19 @@ impl Channels {
         self.processed.load(Ordering::SeqCst) as usize
     }
 
+    /// Live channels, internal ones included (`ast_active_channels`).
     pub fn count(&self) -> usize {
-        lock_or_recover(&self.reg.by_name).len()
+        lock_or_recover(&self.reg.by_name).len() + lock_or_recover(&self.internal).len()
     }
+}
+
+/// Asterisk's channel container and snapshot cache are hash tables of
+/// 1567 buckets by name (without case): a walk goes bucket by bucket,
+/// oldest first within one. `chans` comes oldest first.
+fn in_bucket_order(chans: &mut [Arc<Channel>]) {
+    const BUCKETS: u32 = 1567;
+    // A stable sort keeps creation order within a bucket.
+    chans.sort_by_key(|c| crate::core::devicestate::str_case_hash(&c.name) % BUCKETS);
 }
 
 /// `ast_waitfor_n` on several channels: returns once any of them is

@@ -95,13 +95,6 @@ fn ess(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Channels sorted by name, as Asterisk's channel cache hands them out.
-fn sorted_channels(sys: &System) -> Vec<std::sync::Arc<Channel>> {
-    let mut all = sys.pbx.channels.all();
-    all.sort_by(|a, b| a.name.cmp(&b.name));
-    all
-}
-
 fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     let (mut concise, mut verbose, mut count) = (false, false, false);
     match a.argc() {
@@ -160,9 +153,10 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             out.push_str(&line4("Channel", "Location", "State", "Application(Data)"));
         }
     }
-    let chans = sorted_channels(sys);
+    let chans = sys.pbx.channels.in_cache_order();
     if !count {
         for c in &chans {
+            let bridge_id = sys.bridge_id_of(c);
             let d = c.lock();
             let secs = c.created_at.elapsed().as_secs();
             let appl = d.appl.clone();
@@ -183,7 +177,7 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                     d.peeraccount,
                     d.amaflags,
                     secs,
-                    "",
+                    bridge_id,
                     c.uniqueid
                 ));
             } else if verbose {
@@ -210,7 +204,7 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
                     &dur,
                     &d.accountcode,
                     &d.peeraccount,
-                    "",
+                    &bridge_id,
                 ]));
             } else {
                 let mut loc = if !d.context.is_empty() && !d.exten.is_empty() {
@@ -262,7 +256,7 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     // The channel's native format; what it reads and writes is that
     // format (no translation path is tracked).
     let codec = c.native_codec().name();
-    let bridge = c.bridge();
+    let bridge = sys.bridge_id_of(&c);
     let d = c.lock();
     let na = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("(N/A)").to_string();
     let secs = c.created_at.elapsed().as_secs();
@@ -323,10 +317,11 @@ fn show_channel(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     ));
     out.push_str(&format!(
         "      Bridge ID: {}\n",
-        bridge
-            .as_ref()
-            .map(|b| b.uniqueid.as_str())
-            .unwrap_or("(Not bridged)")
+        if bridge.is_empty() {
+            "(Not bridged)"
+        } else {
+            &bridge
+        }
     ));
     out.push_str(" --   PBX   --\n");
     out.push_str(&format!("        Context: {}\n", d.context));
@@ -420,7 +415,7 @@ fn request_hangup(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult 
         c.softhangup(crate::channels::softhangup::EXPLICIT);
     };
     if a.argc() == 4 && a.arg(3).is_some_and(|w| w.eq_ignore_ascii_case("all")) {
-        for c in sorted_channels(sys) {
+        for c in sys.pbx.channels.in_container_order() {
             hang(&c, out);
         }
         return CliResult::Success;
@@ -431,11 +426,20 @@ fn request_hangup(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult 
                 out.push_str(&format!("Invalid regex '{word}'\n"));
                 return CliResult::Failure;
             };
-            for c in sorted_channels(sys).iter().filter(|c| re.is_match(&c.name)) {
+            for c in sys
+                .pbx
+                .channels
+                .in_container_order()
+                .iter()
+                .filter(|c| re.is_match(&c.name))
+            {
                 hang(c, out);
             }
         } else if word.contains(['*', '?', '[']) {
-            for c in sorted_channels(sys)
+            for c in sys
+                .pbx
+                .channels
+                .in_container_order()
                 .iter()
                 .filter(|c| glob_match(word.as_bytes(), c.name.as_bytes()))
             {

@@ -8,9 +8,9 @@
 //! (`CBAnn/<name>-<seq>;1/;2`, sharing the unreal channels' sequence) whose
 //! second half sits in the bridge: it is what members see first in
 //! BRIDGEPEER and why the bridge counts one more channel than members.
-//! Those channels never reach AMI (they are internal), so here the
-//! announcer is a name, a sequence number taken, and the mixer's own sound
-//! queue.
+//! Those channels never reach AMI (they are internal), so here they are
+//! internal channels that only `core show channels` lists, and what they
+//! play is the mixer's own sound queue.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -147,16 +147,28 @@ impl Conferences {
             return c.clone();
         }
         let chans = &sys.pbx.channels;
-        // The announcer pair takes an unreal sequence number and two
-        // unique ids, as its channels do in Asterisk.
+        // The announcer pair takes an unreal sequence number, as its
+        // channels do in Asterisk (the ;2 has the ;1's linkedid).
         let seq = chans.next_tech_seq("Local");
-        let _ = chans.next_uniqueid();
-        let _ = chans.next_uniqueid();
+        let half = |n: u8, linkedid: Option<String>| {
+            chans.alloc_internal(
+                format!("CBAnn/{name}-{seq:08x};{n}"),
+                "CBAnn",
+                crate::channels::NewChannel {
+                    state: Some(crate::channels::ChanState::Up),
+                    linkedid,
+                    ..Default::default()
+                },
+            )
+        };
+        let owner = half(1, None);
+        let in_bridge = half(2, Some(owner.lock().linkedid.clone()));
         let conf = Arc::new(Conference {
             created: self.made.fetch_add(1, Ordering::SeqCst),
             name: name.to_string(),
             uniqueid: crate::core::random_uuid(),
-            announcer: format!("CBAnn/{name}-{seq:08x};2"),
+            announcer: in_bridge.name.clone(),
+            announcer_pair: vec![owner, in_bridge],
             profile: profile.clone(),
             sounds: SoundPaths::from_conf(&sys.conf),
             events: chans.events.clone(),
@@ -196,6 +208,15 @@ impl Conferences {
     fn remove(&self, conf: &Conference) {
         lock(&self.map).remove(&conf.name.to_ascii_lowercase());
     }
+
+    /// The id of the conference bridge `chan` is in: a member past its
+    /// join prompts, the announcer's ;2 or the recorder.
+    pub fn bridge_of(&self, chan: &Arc<Channel>) -> Option<String> {
+        self.all()
+            .into_iter()
+            .find(|conf| conf.holds(chan))
+            .map(|conf| conf.uniqueid.clone())
+    }
 }
 
 /// One conference.
@@ -207,6 +228,9 @@ pub struct Conference {
     pub uniqueid: String,
     /// The announcer channel in the bridge.
     pub announcer: String,
+    /// The announcer's channels, ;1 then ;2 (internal, listed only by
+    /// `core show channels`), hung up as the conference ends.
+    announcer_pair: Vec<Arc<Channel>>,
     pub profile: BridgeProfile,
     sounds: SoundPaths,
     /// Where its events go (the mixer raises ConfbridgeTalking).
@@ -660,6 +684,26 @@ impl Conference {
             .count()
     }
 
+    /// `chan` is in the bridge.
+    fn holds(&self, chan: &Arc<Channel>) -> bool {
+        if self
+            .announcer_pair
+            .get(1)
+            .is_some_and(|c| Arc::ptr_eq(c, chan))
+        {
+            return true;
+        }
+        let st = lock(&self.st);
+        st.record
+            .recorder
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(&r.chan, chan))
+            || st
+                .users
+                .iter()
+                .any(|u| u.in_bridge.load(Ordering::SeqCst) && Arc::ptr_eq(&u.chan, chan))
+    }
+
     /// Members, active and waiting (`activeusers + waitingusers`).
     pub fn count(&self) -> usize {
         lock(&self.st).users.len()
@@ -844,6 +888,9 @@ impl Conference {
             bridge: self.snapshot(0),
             swap: None,
         });
+        for half in &self.announcer_pair {
+            sys.pbx.channels.release_internal(half);
+        }
         events.device_changed(device, true, Pending::Known(DeviceState::Unknown));
     }
 
@@ -1209,6 +1256,7 @@ mod tests {
             name: "test".into(),
             uniqueid: "b".into(),
             announcer: "CBAnn/test-00000000;2".into(),
+            announcer_pair: Vec::new(),
             profile: BridgeProfile::new("default_bridge"),
             sounds: SoundPaths::new("/nonexistent"),
             events: crate::core::events::EventBus::new(),

@@ -612,6 +612,15 @@ impl System {
         *g = Arc::new(next);
     }
 
+    /// The id of the bridge `chan` is in (a snapshot's `bridge->id`): a
+    /// bridge of the channel core or a conference's, empty when none.
+    pub fn bridge_id_of(&self, chan: &Arc<crate::channels::Channel>) -> String {
+        match chan.bridge() {
+            Some(b) => b.uniqueid.clone(),
+            None => self.confbridge.bridge_of(chan).unwrap_or_default(),
+        }
+    }
+
     pub fn cli_entries(&self) -> &[CliEntry] {
         &self.cli
     }

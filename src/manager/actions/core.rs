@@ -76,9 +76,11 @@ pub fn duration_since(t: SystemTime) -> String {
 
 pub fn show_channels<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let mut r = Reply::list_start(m, "Channels will follow");
-    let chans = s.sys().pbx.channels.all();
+    let sys = s.sys();
+    let chans = sys.pbx.channels.in_cache_order();
     let mut n = 0;
-    for c in &chans {
+    // Internal channels have no manager state string: they are skipped.
+    for c in chans.iter().filter(|c| !c.is_internal()) {
         let snap = c.snapshot();
         r.line("Event", "CoreShowChannel");
         r.action_id(m);
@@ -86,7 +88,7 @@ pub fn show_channels<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         r.line("Application", &snap.appl)
             .line("ApplicationData", &snap.data)
             .line("Duration", duration_since(snap.created))
-            .line("BridgeId", "")
+            .line("BridgeId", sys.bridge_id_of(c))
             .end();
         n += 1;
     }
