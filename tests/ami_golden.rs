@@ -3561,6 +3561,12 @@ fn sip_confbridge_channels() {
     run("sip_confbridge_channels", true);
 }
 
+/// Channel listings during a two-party call: both channels' bridge id.
+#[test]
+fn sip_bridge_channels() {
+    run("sip_bridge_channels", true);
+}
+
 #[test]
 fn sip_confbridge_record() {
     let Some(played) = run_recording("sip_confbridge_record") else {
