@@ -630,6 +630,20 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
     // seconds, its bridge's id and its unique id (internal channels' too,
     // which no event names); `verbose` rows have the age as HH:MM:SS and
     // the bridge's id cut to 20 characters.
+    // `manager show connected` rows: when the session started, its age
+    // and its descriptor; `manager show settings`: the port (the tests'
+    // own).
+    let manport_re = regex::Regex::new(r"^(TCP Bindaddress: +\S+:)\d+( *)$").expect("re");
+    let manconn_re =
+        regex::Regex::new(r"^(\S.{14}  .{55}  )\d+ *  \d+ *  -?\d+ *  (\d+ *  \d{10}  \d{10})$")
+            .expect("re");
+    // `cdr show active` rows, all calls and one channel's: the clock times
+    // of start, answer (blank when none) and end, and the whole seconds
+    // between them.
+    let cdr_row_re = regex::Regex::new(
+        r"^(.*? )\d\d:\d\d:\d\d (\d\d:\d\d:\d\d| {8}) \d\d:\d\d:\d\d -?\d{8,} +-?\d{8,} *$",
+    )
+    .expect("re");
     let concise_re = regex::Regex::new(r"^((?:[^!]*!){11})\d+!([^!]*)!(\d{9,}\.\d+)$").expect("re");
     let verbose_re = regex::Regex::new(
         r"^(.{80} .{24} .{24} .{4} .{7} .{12} .{25} .{15} )\d{2}:\d{2}:\d{2}( .{11} .{11} )([0-9a-f]{8}-[0-9a-f-]{11})?",
@@ -735,6 +749,17 @@ fn normalise(conns: &[Vec<u8>]) -> Vec<Vec<Vec<(String, String)>>> {
                                 "SIPCALLID=<callid>".to_string()
                             } else if n == "Output" && dialog_re.is_match(&v) {
                                 dialog_re.replace(&v, "${1}<callid>${2}").into_owned()
+                            } else if n == "Output" && manport_re.is_match(&v) {
+                                manport_re.replace(&v, "${1}<port>").into_owned()
+                            } else if n == "Output" && manconn_re.is_match(&v) {
+                                manconn_re
+                                    .replace(&v, "${1}<start>  <age>  <fd>  ${2}")
+                                    .into_owned()
+                            } else if let Some(c) =
+                                cdr_row_re.captures(&v).filter(|_| n == "Output")
+                            {
+                                let answer = if c[2].trim().is_empty() { "" } else { "<time>" };
+                                format!("{}<time> {answer} <time> <secs>", &c[1])
                             } else if let Some(c) =
                                 concise_re.captures(&v).filter(|_| n == "Output")
                             {
@@ -3559,6 +3584,23 @@ fn sip_confbridge_cli() {
 #[test]
 fn sip_confbridge_channels() {
     run("sip_confbridge_channels", true);
+}
+
+/// Administration commands through Command: call counts, the manager's
+/// settings and sessions, module reloads, includes and ignore patterns
+/// changed at run time, one hint, custom device states, Local channels
+/// and active CDRs.
+#[test]
+fn cli_admin_commands() {
+    run("cli_admin_commands", true);
+}
+
+/// Reloads through the module loader and their Reload events: the Reload
+/// action, ModuleLoad's reload, `module reload`, `core reload` and `moh
+/// reload`.
+#[test]
+fn reload_events() {
+    run("reload_events", true);
 }
 
 /// Channel listings during a two-party call: both channels' bridge id.

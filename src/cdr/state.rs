@@ -1146,10 +1146,101 @@ impl State {
         };
     }
 
-    /// Live records (`cdr show active` would list them).
+    /// Live records.
     pub fn active(&self) -> usize {
         self.chains.values().map(Vec::len).sum()
     }
+
+    /// `cdr show active`: a line per live chain whose party A was not
+    /// dialed, from its first such record's start and answer to its last
+    /// record's end (now, while open); in the order Asterisk's master
+    /// container (1567 buckets by uniqueid) walks them.
+    pub fn active_summary(&self, now: SystemTime) -> Vec<ActiveCdr> {
+        let mut uids: Vec<&String> = self.chains.keys().collect();
+        uids.sort_by_key(|u| (crate::core::devicestate::str_case_hash(u) % 1567, *u));
+        let mut out = Vec::new();
+        for uid in uids {
+            let chain = &self.chains[uid];
+            let mut own = chain.iter().filter(|c| !self.is_dialed(&c.a.snap));
+            let Some(first) = own.next() else {
+                continue;
+            };
+            let answer = std::iter::once(first).chain(own).find_map(|c| c.answer);
+            let Some(last) = chain.last() else {
+                continue;
+            };
+            let end = last.end.unwrap_or(now);
+            out.push(ActiveCdr {
+                channel: last.a.snap.name.clone(),
+                dst: last.b.as_ref().map(|b| b.snap.name.clone()),
+                appl: last.appl.clone(),
+                data: last.data.clone(),
+                accountcode: last.a.snap.accountcode.clone(),
+                clid: String::new(),
+                start: first.start,
+                answer,
+                end,
+                billsec: answer.map_or(0, |a| ms_between(end, a) / 1000),
+                duration: ms_between(end, first.start) / 1000,
+            });
+        }
+        out
+    }
+
+    /// `cdr show active <channel>`: each record of the channel's chain
+    /// whose party A was not dialed; `None` for an unknown channel.
+    pub fn channel_records(&self, name: &str, now: SystemTime) -> Option<Vec<ActiveCdr>> {
+        let uid = self.names.get(&name.to_ascii_lowercase())?;
+        let chain = self.chains.get(uid)?;
+        Some(
+            chain
+                .iter()
+                .filter(|c| !self.is_dialed(&c.a.snap))
+                .map(|c| {
+                    let end = c.end.unwrap_or(now);
+                    let snap = &c.a.snap;
+                    ActiveCdr {
+                        channel: snap.name.clone(),
+                        dst: c.b.as_ref().map(|b| b.snap.name.clone()),
+                        appl: c.appl.clone(),
+                        data: c.data.clone(),
+                        accountcode: snap.accountcode.clone(),
+                        // A snapshot's name and number are never absent,
+                        // only empty: always the `"name" <number>` form.
+                        clid: crate::config::views::callerid::merge(
+                            Some(snap.caller_name.as_deref().unwrap_or("")),
+                            Some(snap.caller_num.as_deref().unwrap_or("")),
+                            "",
+                        ),
+                        start: c.start,
+                        answer: c.answer,
+                        end,
+                        // Against the epoch when unanswered, as Asterisk
+                        // subtracts a zero answer time.
+                        billsec: ms_between(end, c.answer.unwrap_or(SystemTime::UNIX_EPOCH)) / 1000,
+                        duration: ms_between(end, c.start) / 1000,
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A record as `cdr show active` prints it.
+#[derive(Debug, Clone)]
+pub struct ActiveCdr {
+    pub channel: String,
+    pub dst: Option<String>,
+    pub appl: String,
+    pub data: String,
+    pub accountcode: String,
+    /// `"name" <number>` (per channel only).
+    pub clid: String,
+    pub start: SystemTime,
+    pub answer: Option<SystemTime>,
+    pub end: SystemTime,
+    pub billsec: i64,
+    pub duration: i64,
 }
 
 fn check_answer(c: &mut Cdr) {

@@ -127,6 +127,17 @@ pub struct LocalPvt {
 }
 
 impl LocalPvt {
+    /// `local show channels`' line: the `;1` half (while it lives) and
+    /// the pair's `exten@context`.
+    pub fn show_line(&self) -> String {
+        let owner = if self.owner.load(Ordering::SeqCst) {
+            format!("{};1", self.base)
+        } else {
+            "<unowned>".to_string()
+        };
+        format!("{owner} -- {}@{}", self.exten, self.context)
+    }
+
     /// Whether `chan` is one of this pair's halves.
     pub fn has(&self, chan: &Channel) -> bool {
         chan.name

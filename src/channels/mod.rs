@@ -1100,6 +1100,11 @@ impl Registry {
             .cloned()
     }
 
+    /// The Local pairs in use, oldest first.
+    pub fn locals(&self) -> Vec<Arc<local::LocalPvt>> {
+        lock_or_recover(&self.locals).clone()
+    }
+
     pub(crate) fn unlink_local(&self, pvt: &Arc<local::LocalPvt>) {
         lock_or_recover(&self.locals).retain(|p| !Arc::ptr_eq(p, pvt));
     }

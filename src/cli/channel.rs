@@ -18,6 +18,11 @@ pub fn commands() -> Vec<CliEntry> {
             show_channels,
         ),
         CliEntry::new(
+            "local show channels",
+            "Usage: local show channels\n       Lists the Local channel pairs in use, by their ;1 half and destination.\n",
+            local_show_channels,
+        ),
+        CliEntry::new(
             "core show channel",
             "Usage: core show channel <channel>\n       Shows everything known about one channel.\n",
             show_channel,
@@ -93,6 +98,21 @@ fn col(s: &str, w: usize) -> String {
 
 fn ess(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+fn local_show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let pairs = sys.pbx.channels.registry().locals();
+    if pairs.is_empty() {
+        out.push_str("No local channels in use\n");
+    }
+    for p in &pairs {
+        out.push_str(&p.show_line());
+        out.push('\n');
+    }
+    CliResult::Success
 }
 
 fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
@@ -225,13 +245,25 @@ fn show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     if !concise {
         let n = chans.len();
-        let calls = sys.pbx.channels.active_calls();
-        let processed = sys.pbx.channels.processed_calls();
         out.push_str(&format!("{n} active channel{}\n", ess(n)));
-        out.push_str(&format!("{calls} active call{}\n", ess(calls)));
-        out.push_str(&format!("{processed} call{} processed\n", ess(processed)));
+        call_counts(sys, out);
     }
     CliResult::Success
+}
+
+/// The active and processed call counts, against `maxcalls` when set.
+pub fn call_counts(sys: &System, out: &mut String) {
+    let calls = sys.pbx.channels.active_calls();
+    let processed = sys.pbx.channels.processed_calls();
+    match sys.conf.options.max_calls.filter(|&m| m > 0) {
+        Some(max) => out.push_str(&format!(
+            "{calls} of {max} max active call{} ({:5.2}% of capacity)\n",
+            ess(calls),
+            calls as f64 / f64::from(max) * 100.0
+        )),
+        None => out.push_str(&format!("{calls} active call{}\n", ess(calls))),
+    }
+    out.push_str(&format!("{processed} call{} processed\n", ess(processed)));
 }
 
 fn truncate_bytes(s: &mut String, max: usize) {

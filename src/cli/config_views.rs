@@ -34,6 +34,11 @@ pub fn commands() -> Vec<CliEntry> {
         )
         .completing(complete_ari_user),
         CliEntry::new(
+            "cdr show active",
+            "Usage: cdr show active [channel]\n\tLists the calls with a CDR under way; with a channel, each of its records.\n",
+            cdr_show_active,
+        ),
+        CliEntry::new(
             "cdr show status",
             "Usage: cdr show status\n\tShows the CDR engine's settings and its backends.\n",
             cdr_show_status,
@@ -497,4 +502,86 @@ fn complete_ari_user(sys: &System, c: &Completion<'_>) -> Vec<String> {
         c.word,
         sys.loaded().ari.users.iter().map(|u| u.name.clone()),
     )
+}
+
+/// `cdr show active [channel]`.
+fn cdr_show_active(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let now = std::time::SystemTime::now();
+    let clock = |t: std::time::SystemTime| crate::core::logger::format_time(t, "%H:%M:%S");
+    let opt_clock = |t: Option<std::time::SystemTime>| t.map(clock).unwrap_or_default();
+    match a.argc() {
+        3 => {
+            out.push_str("\nChannels with Call Detail Record (CDR) Information\n");
+            out.push_str("--------------------------------------------------\n");
+            let _ = writeln!(
+                out,
+                "{:<25.25} {:<25.25} {:<15.15} {:<8.8} {:<8.8} {:<8.8} {:<8.8} {:<8.8}",
+                "Channel",
+                "Dst. Channel",
+                "LastApp",
+                "Start",
+                "Answer",
+                "End",
+                "Billsec",
+                "Duration"
+            );
+            for r in sys.cdr.with(|st| st.active_summary(now)) {
+                let _ = writeln!(
+                    out,
+                    // `%-8.8ld`: a precision on an integer pads it with zeros.
+                    "{:<25.25} {:<25.25} {:<15.15} {:<8.8} {:<8.8} {:<8.8} {:08} {:08}",
+                    r.channel,
+                    r.dst.as_deref().unwrap_or("<none>"),
+                    r.appl,
+                    clock(r.start),
+                    opt_clock(r.answer),
+                    clock(r.end),
+                    r.billsec,
+                    r.duration
+                );
+            }
+        }
+        4 => {
+            let name = a.arg(3).unwrap_or("");
+            let Some(records) = sys.cdr.with(|st| st.channel_records(name, now)) else {
+                let _ = writeln!(out, "Unknown channel: {name}");
+                return CliResult::Success;
+            };
+            out.push('\n');
+            let _ = writeln!(out, "Call Detail Record (CDR) Information for {name}");
+            out.push_str("--------------------------------------------------\n");
+            let _ = writeln!(
+                out,
+                "{:<10.10} {:<20.20} {:<25.25} {:<15.15} {:<15.15} {:<8.8} {:<8.8} {:<8.8} {:<8.8} {:<8.8}",
+                "AccountCode",
+                "CallerID",
+                "Dst. Channel",
+                "LastApp",
+                "Data",
+                "Start",
+                "Answer",
+                "End",
+                "Billsec",
+                "Duration"
+            );
+            for r in records {
+                let _ = writeln!(
+                    out,
+                    "{:<10.10} {:<20.20} {:<25.25} {:<15.15} {:<15.15} {:<8.8} {:<8.8} {:<8.8} {:08} {:08}",
+                    r.accountcode,
+                    r.clid,
+                    r.dst.as_deref().unwrap_or("<none>"),
+                    r.appl,
+                    r.data,
+                    clock(r.start),
+                    opt_clock(r.answer),
+                    clock(r.end),
+                    r.billsec,
+                    r.duration
+                );
+            }
+        }
+        _ => return CliResult::ShowUsage,
+    }
+    CliResult::Success
 }

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
+use crate::core::modules::{self, ReloadResult};
 use crate::core::{Part, StopMode, System};
 
 pub fn commands() -> Vec<CliEntry> {
@@ -24,6 +25,11 @@ pub fn commands() -> Vec<CliEntry> {
             "core show uptime [seconds]",
             "Usage: core show uptime [seconds]\n       How long the PBX has run and when it last reloaded; 'seconds' prints plain numbers.\n",
             show_uptime,
+        ),
+        CliEntry::new(
+            "core show calls [uptime]",
+            "Usage: core show calls [uptime [seconds]]\n       The calls up now and those handled since start; 'uptime' adds how long the PBX has run, 'seconds' prints it as a number.\n",
+            show_calls,
         ),
         CliEntry::new(
             "core waitfullybooted",
@@ -128,6 +134,29 @@ fn show_uptime(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     CliResult::Success
 }
 
+fn show_calls(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let uptime = match a.argc() {
+        3 => None,
+        4 if a.argv[3].eq_ignore_ascii_case("uptime") => Some(false),
+        5 if a.argv[3].eq_ignore_ascii_case("uptime")
+            && a.argv[4].eq_ignore_ascii_case("seconds") =>
+        {
+            Some(true)
+        }
+        _ => return CliResult::ShowUsage,
+    };
+    super::channel::call_counts(sys, out);
+    if let Some(seconds) = uptime {
+        let secs = elapsed(sys.started);
+        if seconds {
+            let _ = writeln!(out, "System uptime: {secs}");
+        } else {
+            let _ = writeln!(out, "System uptime: {}", uptime_text(secs));
+        }
+    }
+    CliResult::Success
+}
+
 fn wait_fully_booted(_: &System, _: &CliArgs<'_>, out: &mut String) -> CliResult {
     // Commands are only served once loading has finished.
     out.push_str("Asterisk has fully booted.\n");
@@ -160,6 +189,14 @@ fn stop_when_convenient(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliR
 
 /// A failed reload keeps the previous configuration; the operator is told
 /// exactly where the file is broken.
+/// A module's own reload command (`sip reload`, `moh reload`): silent
+/// when the file loads, as in Asterisk; a refused file is reported.
+pub fn reload_one(sys: &System, part: Part, out: &mut String) {
+    if let Err(e) = sys.reload(&[part]) {
+        report_reload_error(out, part.file(), &e);
+    }
+}
+
 pub fn report_reload_error(out: &mut String, what: &str, err: &crate::config::ConfigError) {
     let _ = writeln!(
         out,
@@ -171,33 +208,47 @@ fn core_reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 2 {
         return CliResult::ShowUsage;
     }
-    if let Err(e) = sys.reload(&Part::ALL) {
-        report_reload_error(out, "the configuration", &e);
-    }
+    reload_all(sys, out);
     CliResult::Success
+}
+
+/// `ast_module_reload(NULL)`, with whatever refused to load shown.
+fn reload_all(sys: &System, out: &mut String) {
+    let mut refused = Vec::new();
+    modules::reload_reporting(sys, None, &mut refused);
+    for (part, e) in &refused {
+        report_reload_error(out, part.file(), e);
+    }
 }
 
 fn module_reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() == 2 {
-        if let Err(e) = sys.reload(&Part::ALL) {
-            report_reload_error(out, "the configuration", &e);
-        }
+        reload_all(sys, out);
         return CliResult::Success;
     }
     for name in &a.argv[2..] {
-        match Part::by_module(name) {
-            None => {
-                let _ = writeln!(out, "No such module '{name}'");
+        let mut refused = Vec::new();
+        let _ = match modules::reload_reporting(sys, Some(name), &mut refused) {
+            ReloadResult::NotFound => writeln!(out, "No such module '{name}'"),
+            ReloadResult::NotImplemented => {
+                writeln!(out, "The module '{name}' does not support reloads")
             }
-            Some(part) => match sys.reload(&[part]) {
-                Ok(()) => {
-                    let _ = writeln!(out, "Module '{name}' reloaded successfully.");
-                }
-                Err(e) => {
-                    let _ = writeln!(out, "The module '{name}' reported a reload failure");
-                    report_reload_error(out, part.file(), &e);
-                }
-            },
+            ReloadResult::Queued => {
+                writeln!(out, "Asterisk cannot reload a module yet; request queued")
+            }
+            ReloadResult::Error => writeln!(out, "The module '{name}' reported a reload failure"),
+            ReloadResult::InProgress => writeln!(
+                out,
+                "A module reload request is already in progress; please be patient"
+            ),
+            ReloadResult::Uninitialized => writeln!(
+                out,
+                "The module '{name}' was not properly initialized. Before reloading the module, you must run \"module load {name}\" and fix whatever is preventing the module from being initialized."
+            ),
+            ReloadResult::Success => writeln!(out, "Module '{name}' reloaded successfully."),
+        };
+        for (part, e) in &refused {
+            report_reload_error(out, part.file(), e);
         }
     }
     CliResult::Success

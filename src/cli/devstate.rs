@@ -1,17 +1,55 @@
-//! func_devstate's CLI: `devstate change`.
+//! func_devstate's CLI: `devstate list`, `devstate change`.
 
 use super::complete::{Completion, starting_with};
 use super::{CliArgs, CliEntry, CliResult};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
-    vec![CliEntry::new(
-        "devstate change",
-        "Usage: devstate change <device> <state>\n       Sets a Custom: device to a state: NOT_INUSE, INUSE, BUSY, INVALID,\n       UNAVAILABLE, RINGING, RINGINUSE or ONHOLD.\n       For example: devstate change Custom:lamp INUSE\n",
-        change,
-    )
-    .summary("Sets the state of a Custom: device")
-    .completing(complete_state)]
+    vec![
+        CliEntry::new(
+            "devstate list",
+            "Usage: devstate list\n       Lists the Custom: device states DEVICE_STATE() or 'devstate change' set.\n",
+            list,
+        ),
+        CliEntry::new(
+            "devstate change",
+            "Usage: devstate change <device> <state>\n       Sets a Custom: device to a state: NOT_INUSE, INUSE, BUSY, INVALID,\n       UNAVAILABLE, RINGING, RINGINUSE or ONHOLD.\n       For example: devstate change Custom:lamp INUSE\n",
+            change,
+        )
+        .summary("Sets the state of a Custom: device")
+        .completing(complete_state),
+    ]
+}
+
+const RULE: &str = "---------------------------------------------------------------------\n";
+
+/// The custom states as AstDB keeps them, by key.
+fn list(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    out.push('\n');
+    out.push_str(RULE);
+    out.push_str("--- Custom Device States --------------------------------------------\n");
+    out.push_str(RULE);
+    out.push_str("---\n");
+    let entries = sys
+        .db
+        .gettree(crate::core::devicestate::CUSTOM_FAMILY, "")
+        .unwrap_or_default();
+    for e in &entries {
+        let Some((_, name)) = e.key.rsplit_once('/') else {
+            continue;
+        };
+        out.push_str(&format!(
+            "--- Name: 'Custom:{name}'  State: '{}'\n---\n",
+            e.value
+        ));
+    }
+    out.push_str(RULE);
+    out.push_str(RULE);
+    out.push('\n');
+    CliResult::Success
 }
 
 fn change(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::complete::{Completion, names_at};
 use super::{CliArgs, CliEntry, CliResult, pad};
 use crate::core::{Part, System};
-use crate::pbx::dialplan::{Context, Extension, PRIORITY_HINT, Priority};
+use crate::pbx::dialplan::{Context, Extension, PRIORITY_HINT, PatternError, Priority};
 use crate::pbx::pattern::extension_match;
 
 pub fn commands() -> Vec<CliEntry> {
@@ -42,9 +42,39 @@ pub fn commands() -> Vec<CliEntry> {
             remove_extension,
         ),
         CliEntry::new(
+            "dialplan add include",
+            "Usage: dialplan add include <context> into <context>\n       Makes the second context include the first (made if missing).\n",
+            add_include,
+        ),
+        CliEntry::new(
+            "dialplan remove include",
+            "Usage: dialplan remove include <context> from <context>\n       Stops the second context including the first.\n",
+            remove_include,
+        ),
+        CliEntry::new(
+            "dialplan add ignorepat",
+            "Usage: dialplan add ignorepat <pattern> into <context>\n       Adds an ignore pattern to a context.\n",
+            add_ignorepat,
+        ),
+        CliEntry::new(
+            "dialplan remove ignorepat",
+            "Usage: dialplan remove ignorepat <pattern> from <context>\n       Takes an ignore pattern out of a context.\n",
+            remove_ignorepat,
+        ),
+        CliEntry::new(
+            "dialplan remove context",
+            "Usage: dialplan remove context <context>\n       Removes a context with everything in it.\n",
+            remove_context,
+        ),
+        CliEntry::new(
             "core show hints",
             "Usage: core show hints\n       Lists hints: extension, devices, extension state, presence state, watchers.\n",
             show_hints,
+        ),
+        CliEntry::new(
+            "core show hint",
+            "Usage: core show hint <exten>\n       Lists the hints of extensions starting with <exten>, as 'core show hints' does.\n",
+            show_hint,
         ),
     ]
 }
@@ -297,29 +327,67 @@ fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     }
     out.push_str("\n    -= Registered Asterisk Dial Plan Hints =-\n");
     for (c, e, hint) in &hints {
-        let name = format!("{}@{}", e.name, c.name);
-        // The state the hint was last seen in (`hint->laststate`).
-        let state = sys
-            .pbx
-            .devstates
-            .laststate(&c.name, &e.name)
-            .unwrap_or_else(|| crate::core::devicestate::extension_state(sys, &hint.app));
-        let _ = writeln!(
-            out,
-            "{}: {}  State:{} Presence:{} Watchers {:>2}",
-            pad(&name, 30),
-            pad(&hint.app, 60),
-            pad(state.as_str(), 15),
-            pad(
-                crate::core::presencestate::hint_state(sys, &c.name, &e.name, &hint.app).as_str(),
-                15
-            ),
-            crate::channels::sip::hint_watchers(sys, &c.name, &e.name)
-        );
+        hint_row(sys, c, e, &hint.app, out);
     }
     out.push_str("----------------\n");
     let _ = writeln!(out, "- {} hints registered", hints.len());
     CliResult::Success
+}
+
+/// `core show hint <exten>`: the hints whose extension starts with it
+/// (without case).
+fn show_hint(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() < 4 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    let hints = crate::core::devicestate::hints_in_order(&loaded.dialplan);
+    if hints.is_empty() {
+        out.push_str("There are no registered dialplan hints\n");
+        return CliResult::Success;
+    }
+    let wanted = a.arg(3).unwrap_or("");
+    let mut shown = 0;
+    for (c, e, hint) in &hints {
+        let starts = e
+            .name
+            .get(..wanted.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(wanted));
+        if starts {
+            hint_row(sys, c, e, &hint.app, out);
+            shown += 1;
+        }
+    }
+    if shown == 0 {
+        let _ = writeln!(out, "No hints matching extension {wanted}");
+    } else {
+        let s = if shown == 1 { "" } else { "s" };
+        let _ = writeln!(out, "{shown} hint{s} matching extension {wanted}");
+    }
+    CliResult::Success
+}
+
+/// One hint: where, its devices, the state it was last seen in
+/// (`hint->laststate`), its presence and how many watch it.
+fn hint_row(sys: &System, c: &Context, e: &Extension, devices: &str, out: &mut String) {
+    let name = format!("{}@{}", e.name, c.name);
+    let state = sys
+        .pbx
+        .devstates
+        .laststate(&c.name, &e.name)
+        .unwrap_or_else(|| crate::core::devicestate::extension_state(sys, devices));
+    let _ = writeln!(
+        out,
+        "{}: {}  State:{} Presence:{} Watchers {:>2}",
+        pad(&name, 30),
+        pad(devices, 60),
+        pad(state.as_str(), 15),
+        pad(
+            crate::core::presencestate::hint_state(sys, &c.name, &e.name, devices).as_str(),
+            15
+        ),
+        crate::channels::sip::hint_watchers(sys, &c.name, &e.name)
+    );
 }
 
 fn show_globals(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
@@ -424,6 +492,141 @@ fn add_extension(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 /// `dialplan remove extension` (pbx_config's handler).
+/// `<word> <x> <into|from> <context>`: the two names, when the fifth
+/// word is `joint` (compared with case, as Asterisk does).
+fn object_and_context<'a>(a: &'a CliArgs<'_>, joint: &str) -> Option<(&'a str, &'a str)> {
+    if a.argc() != 6 || a.arg(4) != Some(joint) {
+        return None;
+    }
+    Some((a.arg(3)?, a.arg(5)?))
+}
+
+fn add_include(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some((include, into)) = object_and_context(a, "into") else {
+        return CliResult::ShowUsage;
+    };
+    if sys.loaded().dialplan.context(into).is_none() {
+        let _ = writeln!(
+            out,
+            "Context '{into}' did not exist prior to add include - the context will be created."
+        );
+    }
+    let mut added = false;
+    sys.update_dialplan(|dp| {
+        added = dp.include_at_runtime(into, include, crate::pbx::dialplan::REGISTRAR);
+    });
+    if !added {
+        let _ = writeln!(
+            out,
+            "Context '{include}' already included in '{into}' context"
+        );
+        return CliResult::Failure;
+    }
+    let _ = writeln!(out, "Context '{include}' included in '{into}' context");
+    CliResult::Success
+}
+
+fn remove_include(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some((include, from)) = object_and_context(a, "from") else {
+        return CliResult::ShowUsage;
+    };
+    let mut removed = false;
+    sys.update_dialplan(|dp| removed = dp.remove_include_at_runtime(from, include));
+    if !removed {
+        let _ = writeln!(
+            out,
+            "Failed to remove '{include}' include from '{from}' context"
+        );
+        return CliResult::Failure;
+    }
+    sys.pbx.logger.verbose(
+        3,
+        crate::site!("pbx.c", 4911, "ast_context_remove_include2"),
+        None,
+        &format!(
+            "Removing inclusion of context '{include}' in context '{from}; registrar={}'",
+            crate::pbx::dialplan::REGISTRAR
+        ),
+    );
+    let _ = writeln!(out, "We are not including '{include}' into '{from}' now");
+    CliResult::Success
+}
+
+fn add_ignorepat(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some((pattern, into)) = object_and_context(a, "into") else {
+        return CliResult::ShowUsage;
+    };
+    let mut outcome = Ok(());
+    sys.update_dialplan(|dp| outcome = dp.add_ignorepat_at_runtime(into, pattern));
+    match outcome {
+        Ok(()) => {
+            let _ = writeln!(
+                out,
+                "Ignore pattern '{pattern}' added into '{into}' context"
+            );
+            CliResult::Success
+        }
+        Err(PatternError::NoContext) => {
+            let _ = writeln!(out, "There is no existence of '{into}' context");
+            CliResult::Failure
+        }
+        Err(_) => {
+            let _ = writeln!(
+                out,
+                "Ignore pattern '{pattern}' already included in '{into}' context"
+            );
+            CliResult::Failure
+        }
+    }
+}
+
+fn remove_ignorepat(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some((pattern, from)) = object_and_context(a, "from") else {
+        return CliResult::ShowUsage;
+    };
+    let mut outcome = Ok(());
+    sys.update_dialplan(|dp| outcome = dp.remove_ignorepat_at_runtime(from, pattern));
+    match outcome {
+        Ok(()) => {
+            let _ = writeln!(
+                out,
+                "Ignore pattern '{pattern}' removed from '{from}' context"
+            );
+            CliResult::Success
+        }
+        Err(PatternError::NoContext) => {
+            let _ = writeln!(out, "There is no existence of '{from}' context");
+            CliResult::Failure
+        }
+        Err(_) => {
+            let _ = writeln!(
+                out,
+                "There is no existence of '{pattern}' ignore pattern in '{from}' context"
+            );
+            CliResult::Failure
+        }
+    }
+}
+
+fn remove_context(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(3).unwrap_or("");
+    let mut removed = false;
+    sys.update_dialplan(|dp| removed = dp.remove_context(name));
+    if removed {
+        // Its hints go with it.
+        sys.pbx
+            .devstates
+            .sync_hints(sys, crate::core::devicestate::HintEnd::Removed);
+        let _ = writeln!(out, "Removed context '{name}'");
+    } else {
+        let _ = writeln!(out, "There is no such context as '{name}'");
+    }
+    CliResult::Success
+}
+
 fn remove_extension(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 4 && a.argc() != 5 {
         return CliResult::ShowUsage;

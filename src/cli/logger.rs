@@ -33,7 +33,36 @@ pub fn commands() -> Vec<CliEntry> {
             logger_mute,
         )
         .summary("Mutes or unmutes log output on this console"),
+        CliEntry::new(
+            "logger reload",
+            "Usage: logger reload\n       Reads logger.conf again and reopens the log channels.\n",
+            reload,
+        ),
+        CliEntry::new(
+            "logger rotate",
+            "Usage: logger rotate\n       Rotates the log files and reopens them.\n",
+            rotate,
+        ),
     ]
+}
+
+fn reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    // An alternative configuration file (`logger reload <file>`) is not
+    // supported: only logger.conf is read.
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    super::core::reload_one(sys, crate::core::Part::Logger, out);
+    CliResult::Success
+}
+
+fn rotate(sys: &System, a: &CliArgs<'_>, _: &mut String) -> CliResult {
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    let conf = sys.loaded().logger.clone();
+    sys.pbx.logger.rotate(&conf, &sys.conf.dirs.log);
+    CliResult::Success
 }
 
 fn hostname() -> String {

@@ -1,4 +1,5 @@
-//! `manager show users`, `manager show user <name>` (main/manager.c).
+//! `manager show users`, `manager show user <name>`, `manager show
+//! connected`, `manager show settings`, `manager reload` (main/manager.c).
 
 use std::fmt::Write as _;
 
@@ -22,7 +23,116 @@ pub fn commands() -> Vec<CliEntry> {
             show_user,
         )
         .completing(complete_user),
+        CliEntry::new(
+            "manager show connected",
+            "Usage: manager show connected\n       Lists the sessions connected to the manager, with their users and permissions.\n",
+            show_connected,
+        ),
+        CliEntry::new(
+            "manager reload",
+            "Usage: manager reload\n       Reads manager.conf again.\n",
+            reload,
+        ),
+        CliEntry::new(
+            "manager show settings",
+            "Usage: manager show settings\n       Shows the manager's [general] settings as they apply now.\n",
+            show_settings,
+        ),
     ]
+}
+
+fn show_connected(sys: &System, _: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let _ = writeln!(
+        out,
+        "  {:<15.15}  {:<55.55}  {:<10.10}  {:<10.10}  {:<8.8}  {:<8.8}  {:<10.10}  {:<10.10}",
+        "Username",
+        "IP Address",
+        "Start",
+        "Elapsed",
+        "FileDes",
+        "HttpCnt",
+        "ReadPerms",
+        "WritePerms"
+    );
+    let sessions = sys.manager_sessions.list();
+    let now = std::time::SystemTime::now();
+    let epoch = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    for s in &sessions {
+        let ip = match s.addr.ip() {
+            std::net::IpAddr::V4(a) => a.to_string(),
+            std::net::IpAddr::V6(a) => format!("[{a}]"),
+        };
+        let user = s.username();
+        // `%-10.10d`: a precision on an integer pads it with zeros.
+        let _ = writeln!(
+            out,
+            "  {:<15.15}  {:<55.55}  {:<10}  {:<10}  {:<8}  {:<8}  {:010}  {:010}",
+            user,
+            ip,
+            epoch(s.started),
+            epoch(now).saturating_sub(epoch(s.started)),
+            s.fd,
+            0,
+            s.readperm.load(std::sync::atomic::Ordering::SeqCst),
+            s.writeperm.load(std::sync::atomic::Ordering::SeqCst)
+        );
+    }
+    let _ = writeln!(out, "{} users connected.", sessions.len());
+    CliResult::Success
+}
+
+fn reload(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() > 2 {
+        return CliResult::ShowUsage;
+    }
+    super::core::reload_one(sys, crate::core::Part::Manager, out);
+    CliResult::Success
+}
+
+fn show_settings(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    let g = &loaded.manager.general;
+    let yn = |b: bool| if b { "Yes" } else { "No" };
+    let row = |out: &mut String, label: &str, value: &str| {
+        let _ = writeln!(out, "  {label:<25.25}  {value:<15.55}");
+    };
+    let bind = std::net::SocketAddr::new(g.bindaddr, g.port).to_string();
+    out.push_str("\nGlobal Settings:\n----------------\n");
+    row(out, "Manager (AMI):", yn(g.enabled));
+    row(out, "Web Manager (AMI/HTTP):", yn(g.webenabled));
+    row(
+        out,
+        "TCP Bindaddress:",
+        if g.enabled { &bind } else { "Disabled" },
+    );
+    let _ = writeln!(
+        out,
+        "  {:<25.25}  {:<15}",
+        "HTTP Timeout (seconds):", g.httptimeout
+    );
+    // No TLS listener: its settings stay at their defaults.
+    row(out, "TLS Enable:", yn(false));
+    row(out, "TLS Bindaddress:", "Disabled");
+    row(out, "TLS Certfile:", "asterisk.pem");
+    row(out, "TLS Privatekey:", "");
+    row(out, "TLS Cipher:", "");
+    row(out, "Allow multiple login:", yn(g.allowmultiplelogin));
+    row(out, "Display connects:", yn(g.displayconnects));
+    row(out, "Timestamp events:", yn(g.timestampevents));
+    let _ = writeln!(out, "  {:<25.25}  {}", "Channel vars:", g.channelvars_text);
+    let _ = writeln!(
+        out,
+        "  {:<25.25}  {}",
+        "Disabled events:", g.disabledevents_text
+    );
+    row(out, "Debug:", yn(g.debug));
+    CliResult::Success
 }
 
 fn yes_no(b: bool) -> &'static str {

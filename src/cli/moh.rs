@@ -7,11 +7,27 @@ use crate::config::views::musiconhold::{KillMethod, files_class_loads};
 use crate::core::System;
 
 pub fn commands() -> Vec<CliEntry> {
-    vec![CliEntry::new(
-        "moh show classes",
-        "Usage: moh show classes\n       Lists every music on hold class with its mode and directory.\n",
-        show_classes,
-    )]
+    vec![
+        CliEntry::new(
+            "moh reload",
+            "Usage: moh reload\n       Reads musiconhold.conf again.\n",
+            reload,
+        ),
+        CliEntry::new(
+            "moh show classes",
+            "Usage: moh show classes\n       Lists every music on hold class with its mode and directory.\n",
+            show_classes,
+        ),
+    ]
+}
+
+fn reload(sys: &System, a: &CliArgs<'_>, _: &mut String) -> CliResult {
+    if a.argc() != 2 {
+        return CliResult::ShowUsage;
+    }
+    // Through the module loader, as Asterisk does: a Reload event follows.
+    crate::core::modules::reload(sys, Some("res_musiconhold"));
+    CliResult::Success
 }
 
 fn or_none(s: &str) -> &str {

@@ -16,6 +16,11 @@ use crate::core::System;
 pub fn commands() -> Vec<CliEntry> {
     vec![
         CliEntry::new(
+            "sip reload",
+            "Usage: sip reload\n       Reads sip.conf again (and what it includes).\n",
+            reload,
+        ),
+        CliEntry::new(
             "sip show peers",
             "Usage: sip show peers [like <pattern>]\n       Lists the SIP peers; with 'like', only those whose name matches the regular expression.\n",
             show_peers,
@@ -547,6 +552,11 @@ fn peers_line(out: &mut String, cols: [&str; 9]) {
         cols[7],
         pad(cols[8], 32),
     );
+}
+
+fn reload(sys: &System, _: &CliArgs<'_>, out: &mut String) -> CliResult {
+    super::core::reload_one(sys, crate::core::Part::Sip, out);
+    CliResult::Success
 }
 
 fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {

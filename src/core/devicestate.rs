@@ -413,6 +413,33 @@ impl DeviceStates {
         }
     }
 
+    /// `ast_add_hint` tells the global watchers (the manager's
+    /// ExtensionStatus) of each hint it adds, with its state now; hints of
+    /// a pattern that names variables are left out. `hints` in the order
+    /// they were added.
+    pub fn announce_added_hints<'a>(
+        &self,
+        sys: &System,
+        hints: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    ) {
+        for (context, exten, devices) in hints {
+            if exten.starts_with('_') && devices.contains("${") {
+                continue;
+            }
+            let state = extension_state(sys, devices);
+            sys.pbx
+                .channels
+                .events
+                .publish_system(EventKind::ExtensionStatus {
+                    exten: exten.to_string(),
+                    context: context.to_string(),
+                    hint: devices.to_string(),
+                    status: state.number(),
+                    text: state.as_str(),
+                });
+        }
+    }
+
     /// `device_state_notify_callbacks` for every hint that names the
     /// device: those whose state changed raise ExtensionStatus (the
     /// manager's watcher).

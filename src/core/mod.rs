@@ -483,6 +483,8 @@ pub struct System {
     pub wait_bridges: crate::apps::bridgewait::WaitBridges,
     /// The out-of-call message queue (main/message.c).
     pub messages: message::Queue,
+    /// The manager's connected sessions.
+    pub manager_sessions: crate::manager::Sessions,
     this: Weak<System>,
 }
 
@@ -536,6 +538,7 @@ impl System {
             ast_config: Default::default(),
             wait_bridges: Default::default(),
             messages: Default::default(),
+            manager_sessions: Default::default(),
             this: this.clone(),
         }))
         .inspect(|sys| {
@@ -683,6 +686,32 @@ impl System {
             self.pbx
                 .devstates
                 .sync_hints(self, devicestate::HintEnd::Removed);
+            // Every hint of the new dialplan is added anew, in the order
+            // the file gives them.
+            let loaded = self.loaded();
+            let mut hints: Vec<(&str, &str, &str, u32)> = loaded
+                .dialplan
+                .contexts
+                .iter()
+                .flat_map(|c| {
+                    c.extensions.iter().filter_map(move |e| {
+                        e.hint().map(|h| {
+                            (
+                                c.name.as_str(),
+                                e.name.as_str(),
+                                h.app.as_str(),
+                                h.origin.line,
+                            )
+                        })
+                    })
+                })
+                .collect();
+            // Within a context, by line (extensions are kept sorted).
+            let context_of = |name: &str| loaded.dialplan.context_number(name);
+            hints.sort_by_key(|(c, _, _, line)| (context_of(c), *line));
+            self.pbx
+                .devstates
+                .announce_added_hints(self, hints.iter().map(|(c, e, d, _)| (*c, *e, *d)));
         }
         if parts.contains(&Part::Queues) {
             crate::queue::reload(self);

@@ -2,7 +2,7 @@
 //! loaded and ModuleLoad finds in the modules directory. Asterism has no
 //! module files; a module "exists" when its work is built in.
 
-use super::System;
+use super::{Part, System};
 
 /// Modules whose work is built into Asterism (without `.so`): the
 /// applications, functions, drivers and resources it provides. Asterisk's
@@ -220,6 +220,176 @@ pub fn exists(name: &str) -> bool {
     BUILTIN.iter().any(|m| m.eq_ignore_ascii_case(b))
 }
 
+/// The modules that reload, as `module_list` names them, with the part
+/// of our configuration each reloads and the description loader.c logs.
+/// Alphabetical, as Asterisk keeps its module list.
+const RELOADABLE: &[(&str, Part, &str)] = &[
+    (
+        "app_agent_pool.so",
+        Part::Agents,
+        "Call center agent pool applications",
+    ),
+    (
+        "app_confbridge.so",
+        Part::Confbridge,
+        "Conference Bridge Application",
+    ),
+    (
+        "app_followme.so",
+        Part::Followme,
+        "Find-Me/Follow-Me Application",
+    ),
+    ("app_queue.so", Part::Queues, "True Call Queueing"),
+    (
+        "app_voicemail.so",
+        Part::Voicemail,
+        "Comedian Mail (Voicemail System)",
+    ),
+    ("cdr", Part::Cdr, "CDR Engine"),
+    (
+        "cdr_csv.so",
+        Part::Cdr,
+        "Comma Separated Values CDR Backend",
+    ),
+    (
+        "cdr_manager.so",
+        Part::CdrManager,
+        "Asterisk Manager Interface CDR Backend",
+    ),
+    (
+        "chan_sip.so",
+        Part::Sip,
+        "Session Initiation Protocol (SIP)",
+    ),
+    ("features", Part::Features, "Call Features"),
+    ("http", Part::Http, "Built-in HTTP Server"),
+    ("indications", Part::Indications, "Indication Tone Handling"),
+    ("logger", Part::Logger, "Logger"),
+    ("manager", Part::Manager, "Asterisk Manager Interface"),
+    (
+        "pbx_config.so",
+        Part::Dialplan,
+        "Text Extension Configuration",
+    ),
+    ("res_ari.so", Part::Ari, "Asterisk RESTful Interface"),
+    (
+        "res_geolocation.so",
+        Part::Geolocation,
+        "res_geolocation Module for Asterisk",
+    ),
+    ("res_musiconhold.so", Part::Moh, "Music On Hold Resource"),
+    ("res_parking.so", Part::Parking, "Call Parking Resource"),
+    ("res_pjsip.so", Part::Pjsip, "Basic SIP resource"),
+    ("res_rtp_asterisk.so", Part::Rtp, "Asterisk RTP Stack"),
+];
+
+/// `ast_module_reload_result`, numbered as the Reload event gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    Success = 0,
+    Queued = 1,
+    NotFound = 2,
+    Error = 3,
+    InProgress = 4,
+    Uninitialized = 5,
+    NotImplemented = 6,
+}
+
+/// `ast_module_reload`: the named module (any case, `.so` optional), or
+/// every running one with `None`. Each reload is logged first, and the
+/// outcome is published as the manager's Reload event (`Module` as
+/// named, or `All`).
+pub fn reload(sys: &System, name: Option<&str>) -> ReloadResult {
+    reload_reporting(sys, name, &mut Vec::new())
+}
+
+/// [`reload`], keeping each file that was refused and why, for a console
+/// to show.
+pub fn reload_reporting(
+    sys: &System,
+    name: Option<&str>,
+    refused: &mut Vec<(Part, crate::config::ConfigError)>,
+) -> ReloadResult {
+    let result = reload_modules(sys, name, refused);
+    sys.pbx
+        .channels
+        .events
+        .publish_system(crate::core::events::EventKind::Manager {
+            class: crate::manager::class::SYSTEM,
+            name: "Reload".into(),
+            body: format!(
+                "Module: {}\r\nStatus: {}\r\n",
+                name.unwrap_or("All"),
+                result as u8
+            ),
+        });
+    result
+}
+
+fn reload_modules(
+    sys: &System,
+    name: Option<&str>,
+    refused: &mut Vec<(Part, crate::config::ConfigError)>,
+) -> ReloadResult {
+    let mut result = ReloadResult::NotFound;
+    let wanted = |m: &str| name.is_none_or(|n| same_module(n, m));
+    // Modules Asterisk has that reload nothing here (app_dial): found,
+    // but without a reload.
+    if let Some(n) = name
+        && !RELOADABLE.iter().any(|(m, ..)| same_module(n, m))
+    {
+        return if is_loaded(sys, n) {
+            ReloadResult::NotImplemented
+        } else {
+            ReloadResult::NotFound
+        };
+    }
+    for (module, part, description) in RELOADABLE.iter().filter(|(m, ..)| wanted(m)) {
+        // The core's own parts (no `.so`) always run; a module runs when
+        // modules.conf loads it and it starts. One modules.conf loads but
+        // that declined is in the list, not running.
+        if module.ends_with(".so") && !running(sys, module) {
+            if sys.loaded().modules.loads(base(module)) && result == ReloadResult::NotFound {
+                result = ReloadResult::Uninitialized;
+            }
+            continue;
+        }
+        sys.pbx.logger.verbose(
+            3,
+            crate::site!("loader.c", 1795, "ast_module_reload"),
+            None,
+            &format!("Reloading module '{module}' ({description})"),
+        );
+        match sys.reload(&[*part]) {
+            Ok(()) => result = ReloadResult::Success,
+            Err(e) => {
+                sys.pbx.logger.error(
+                    crate::site!("loader.c", 1796, "ast_module_reload"),
+                    None,
+                    &e.to_string(),
+                );
+                refused.push((*part, e));
+                if result == ReloadResult::NotFound {
+                    result = ReloadResult::Error;
+                }
+            }
+        }
+    }
+    result
+}
+
+/// `resource_name_match`: any case, `.so` optional on either side.
+fn same_module(a: &str, b: &str) -> bool {
+    let base = |s: &str| {
+        let n = s.len();
+        match s.get(n.saturating_sub(3)..) {
+            Some(ext) if n > 3 && ext.eq_ignore_ascii_case(".so") => s[..n - 3].to_string(),
+            _ => s.to_string(),
+        }
+    };
+    base(a).eq_ignore_ascii_case(&base(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,5 +423,27 @@ mod tests {
             ("sip.conf", "[general]\n"),
         ]);
         assert!(is_loaded(&sys, "chan_sip.so"));
+    }
+
+    #[test]
+    fn module_names_match_as_asterisk_compares_them() {
+        for (a, b, same) in [
+            ("res_musiconhold", "res_musiconhold.so", true),
+            ("RES_MUSICONHOLD.SO", "res_musiconhold.so", true),
+            ("logger", "logger", true),
+            ("logger.so", "logger", true),
+            ("res_musiconhol", "res_musiconhold.so", false),
+            ("chan_sip", "chan_pjsip.so", false),
+        ] {
+            assert_eq!(same_module(a, b), same, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn table_is_sorted() {
+        let names: Vec<&str> = RELOADABLE.iter().map(|(m, ..)| *m).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
     }
 }

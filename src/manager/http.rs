@@ -557,12 +557,9 @@ impl Ajam {
             user: Mutex::new(None),
             readperm: AtomicU32::new(0),
             writeperm: AtomicU32::new(0),
+            fd: -1,
         });
-        {
-            let mut all = crate::core::lock(&mgr.sessions);
-            all.retain(|w| w.strong_count() > 0);
-            all.push(Arc::downgrade(&info));
-        }
+        mgr.sys.manager_sessions.add(&info);
         // Counted as unauthenticated until it logs in (Login's success
         // takes it off this count, as for TCP sessions).
         mgr.unauthenticated.fetch_add(1, Ordering::SeqCst);

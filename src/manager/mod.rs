@@ -166,13 +166,42 @@ pub struct SessionInfo {
     pub user: Mutex<Option<String>>,
     pub readperm: AtomicU32,
     pub writeperm: AtomicU32,
+    /// The connection's descriptor; -1 for an HTTP session, which has none.
+    pub fd: i32,
+}
+
+impl SessionInfo {
+    /// The user it logged in as, empty before.
+    pub fn username(&self) -> String {
+        crate::core::lock(&self.user).clone().unwrap_or_default()
+    }
+}
+
+/// The manager's sessions, TCP and HTTP (`mgr_sessions`): on the system,
+/// so `manager show connected` lists them.
+#[derive(Debug, Default)]
+pub struct Sessions(Mutex<Vec<Weak<SessionInfo>>>);
+
+impl Sessions {
+    pub fn add(&self, info: &Arc<SessionInfo>) {
+        let mut s = crate::core::lock(&self.0);
+        s.retain(|w| w.strong_count() > 0);
+        s.push(Arc::downgrade(info));
+    }
+
+    /// Sessions connected now, oldest first.
+    pub fn list(&self) -> Vec<Arc<SessionInfo>> {
+        crate::core::lock(&self.0)
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
 }
 
 /// The manager: its listener, the event ring and the sessions.
 pub struct Manager {
     pub sys: Arc<System>,
     events: broadcast::Sender<Arc<AmiEvent>>,
-    sessions: Mutex<Vec<Weak<SessionInfo>>>,
     unauthenticated: AtomicU32,
     next_session: AtomicU64,
 }
@@ -186,7 +215,6 @@ impl Manager {
         Arc::new(Manager {
             sys,
             events,
-            sessions: Mutex::new(Vec::new()),
             unauthenticated: AtomicU32::new(0),
             next_session: AtomicU64::new(1),
         })
@@ -285,7 +313,7 @@ impl Manager {
         self.events.subscribe()
     }
 
-    fn register_session(&self, addr: SocketAddr) -> Option<Arc<SessionInfo>> {
+    fn register_session(&self, addr: SocketAddr, fd: i32) -> Option<Arc<SessionInfo>> {
         let limit = self.sys.loaded().manager.general.authlimit;
         if self.unauthenticated.fetch_add(1, Ordering::SeqCst) >= limit {
             self.unauthenticated.fetch_sub(1, Ordering::SeqCst);
@@ -298,10 +326,9 @@ impl Manager {
             user: Mutex::new(None),
             readperm: AtomicU32::new(0),
             writeperm: AtomicU32::new(0),
+            fd,
         });
-        let mut s = crate::core::lock(&self.sessions);
-        s.retain(|w| w.strong_count() > 0);
-        s.push(Arc::downgrade(&info));
+        self.sys.manager_sessions.add(&info);
         Some(info)
     }
 
@@ -313,8 +340,7 @@ impl Manager {
 
     /// Sessions connected now, oldest first.
     pub fn sessions(&self) -> Vec<Arc<SessionInfo>> {
-        let s = crate::core::lock(&self.sessions);
-        s.iter().filter_map(Weak::upgrade).collect()
+        self.sys.manager_sessions.list()
     }
 
     /// Whether `user` is logged in on some session.

@@ -108,7 +108,11 @@ impl Session {
 
 /// Serves one connection until it closes.
 pub async fn serve(mgr: Arc<Manager>, stream: TcpStream, peer: SocketAddr) {
-    let Some(info) = mgr.register_session(peer) else {
+    let fd = {
+        use std::os::fd::AsRawFd as _;
+        stream.as_raw_fd()
+    };
+    let Some(info) = mgr.register_session(peer, fd) else {
         // Over `authlimit`: Asterisk drops the connection unanswered.
         return;
     };

@@ -61,6 +61,17 @@ pub struct Include {
     pub origin: Origin,
 }
 
+/// Why an ignore pattern could not be added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("no such context")]
+    NoContext,
+    #[error("the context already has the pattern")]
+    Exists,
+    #[error("the context has no such pattern")]
+    Missing,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Switch {
     pub module: String,
@@ -589,6 +600,94 @@ impl Dialplan {
             self.reindex();
         }
         (found, log)
+    }
+
+    /// `ast_context_add_include` from the CLI: `value` (`ctx[,times]`)
+    /// into `into`, made if missing (as `registrar`'s). `false` when the
+    /// context already includes it (any case).
+    pub fn include_at_runtime(&mut self, into: &str, value: &str, registrar: &str) -> bool {
+        let created = !self.index.contains_key(into);
+        let ci = self.context_mut(into);
+        if created {
+            self.contexts[ci].registrar = registrar.to_string();
+        }
+        if self.contexts[ci]
+            .includes
+            .iter()
+            .any(|i| i.value.eq_ignore_ascii_case(value))
+        {
+            return false;
+        }
+        let origin = Origin {
+            file: std::sync::Arc::from(std::path::Path::new("")),
+            line: 0,
+        };
+        self.add_include(ci, value, &origin);
+        self.reindex();
+        true
+    }
+
+    /// `ast_context_remove_include`: `false` when `from` does not include
+    /// `value` (compared with case).
+    pub fn remove_include_at_runtime(&mut self, from: &str, value: &str) -> bool {
+        let Some(&ci) = self.index.get(from) else {
+            return false;
+        };
+        let includes = &mut self.contexts[ci].includes;
+        let Some(at) = includes.iter().position(|i| i.value == value) else {
+            return false;
+        };
+        includes.remove(at);
+        self.reindex();
+        true
+    }
+
+    /// `ast_context_add_ignorepat`.
+    pub fn add_ignorepat_at_runtime(
+        &mut self,
+        into: &str,
+        pattern: &str,
+    ) -> Result<(), PatternError> {
+        let ci = *self.index.get(into).ok_or(PatternError::NoContext)?;
+        let pats = &mut self.contexts[ci].ignorepats;
+        if pats.iter().any(|p| p.eq_ignore_ascii_case(pattern)) {
+            return Err(PatternError::Exists);
+        }
+        pats.push(pattern.to_string());
+        Ok(())
+    }
+
+    /// `ast_context_remove_ignorepat`.
+    pub fn remove_ignorepat_at_runtime(
+        &mut self,
+        from: &str,
+        pattern: &str,
+    ) -> Result<(), PatternError> {
+        let ci = *self.index.get(from).ok_or(PatternError::NoContext)?;
+        let pats = &mut self.contexts[ci].ignorepats;
+        let at = pats
+            .iter()
+            .position(|p| p == pattern)
+            .ok_or(PatternError::Missing)?;
+        pats.remove(at);
+        Ok(())
+    }
+
+    /// `ast_context_destroy_by_name`: the context and all it holds, whoever
+    /// made it. `false` when there is none.
+    pub fn remove_context(&mut self, name: &str) -> bool {
+        let Some(&ci) = self.index.get(name) else {
+            return false;
+        };
+        self.contexts.remove(ci);
+        self.index = self
+            .contexts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+        self.reindex();
+        true
     }
 
     /// Rebuilds the lookup tables after module changes.

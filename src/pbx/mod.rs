@@ -89,6 +89,13 @@ impl Pbx {
                 None,
                 &format!("Setting global variable '{n}' to '{v}'"),
             );
+            // Nobody hears this at start; after a reload the manager does.
+            self.channels
+                .events
+                .publish_system(EventKind::GlobalVarSet {
+                    variable: n.clone(),
+                    value: v.clone(),
+                });
         }
     }
 }
@@ -123,6 +130,13 @@ pub fn add_extension(
     data: &str,
     replace: bool,
 ) -> bool {
+    // A hint that replaces one is moved, not added: nobody is told.
+    let had_hint = priority == dialplan::PRIORITY_HINT
+        && sys.loaded().dialplan.context(context).is_some_and(|c| {
+            c.extensions
+                .iter()
+                .any(|e| e.name.eq_ignore_ascii_case(exten) && e.hint().is_some())
+        });
     let mut outcome = (false, Vec::new());
     sys.update_dialplan(|dp| {
         outcome = dp.add_at_runtime(
@@ -139,10 +153,15 @@ pub fn add_extension(
     for d in &outcome.1 {
         sys.pbx.logger.deferred(d, None);
     }
-    // A hint added: it gets its first state.
+    // A hint added: it gets its first state, and the manager hears of it.
     sys.pbx
         .devstates
         .sync_hints(sys, crate::core::devicestate::HintEnd::Deactivated);
+    if outcome.0 && priority == dialplan::PRIORITY_HINT && cid.is_none() && !had_hint {
+        sys.pbx
+            .devstates
+            .announce_added_hints(sys, [(context, exten, app)]);
+    }
     outcome.0
 }
 

@@ -128,6 +128,9 @@ pub struct General {
     pub channelvars: Vec<String>,
     /// Events never sent (`disabledevents`).
     pub disabledevents: Vec<String>,
+    /// Both as written (`manager show settings` prints them so).
+    pub channelvars_text: String,
+    pub disabledevents_text: String,
 }
 
 impl Default for General {
@@ -146,6 +149,8 @@ impl Default for General {
             authlimit: 50,
             channelvars: Vec::new(),
             disabledevents: Vec::new(),
+            channelvars_text: String::new(),
+            disabledevents_text: String::new(),
         }
     }
 }
@@ -220,6 +225,7 @@ impl View for ManagerConf {
                     }
                     "authlimit" => set_parsed(diags, v, &mut g.authlimit, "a non-negative integer"),
                     "disabledevents" => {
+                        g.disabledevents_text = val.to_string();
                         g.disabledevents = val
                             .split(',')
                             .map(|s| s.trim().to_string())
@@ -227,6 +233,7 @@ impl View for ManagerConf {
                             .collect()
                     }
                     "channelvars" => {
+                        g.channelvars_text = val.to_string();
                         g.channelvars = val
                             .split(',')
                             .map(|s| s.trim().to_string())

@@ -658,11 +658,9 @@ pub fn update_config<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let reply = Reply::response("Success", m, None);
     if !rld.is_empty() {
         if crate::config::is_true(rld) {
-            let _ = sys.reload(&crate::core::Part::ALL);
+            crate::core::modules::reload(&sys, None);
         } else if !crate::config::is_false(rld) {
-            if let Some(p) = crate::core::Part::by_module(rld) {
-                let _ = sys.reload(&[p]);
-            }
+            crate::core::modules::reload(&sys, Some(rld));
         }
     }
     now(Flow::Reply(reply))

@@ -2,32 +2,21 @@
 //! ModuleLoad and LoggerRotate.
 
 use super::{BoxFuture, now};
-use crate::core::Part;
-use crate::core::modules::{self, ModuleFile};
+use crate::core::modules::{self, ModuleFile, ReloadResult};
 use crate::manager::message::{Message, Reply};
 use crate::manager::session::{Flow, Session};
 
 pub fn reload<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
     let module = m.get("Module");
     let sys = s.sys().clone();
-    let parts: Vec<Part> = if module.is_empty() {
-        Part::ALL.to_vec()
-    } else {
-        match Part::by_module(module) {
-            Some(p) => vec![p],
-            None => return now(Flow::Reply(Reply::error(m, "No such module"))),
-        }
-    };
-    now(Flow::Reply(match sys.reload(&parts) {
-        Ok(()) => Reply::ack(m, "Module Reloaded"),
-        Err(e) => {
-            sys.pbx.logger.error(
-                crate::site!("manager.c", 0, "action_reload"),
-                None,
-                &e.to_string(),
-            );
-            Reply::error(m, "An unknown error occurred")
-        }
+    let name = (!module.is_empty()).then_some(module);
+    now(Flow::Reply(match modules::reload(&sys, name) {
+        ReloadResult::NotFound => Reply::error(m, "No such module"),
+        ReloadResult::NotImplemented => Reply::error(m, "Module does not support reload"),
+        ReloadResult::Error => Reply::error(m, "An unknown error occurred"),
+        ReloadResult::InProgress => Reply::error(m, "A reload is in progress"),
+        ReloadResult::Uninitialized => Reply::error(m, "Module not initialized"),
+        ReloadResult::Queued | ReloadResult::Success => Reply::ack(m, "Module Reloaded"),
     }))
 }
 
@@ -84,31 +73,18 @@ pub fn module_load<'a>(s: &'a mut Session, m: &'a Message) -> BoxFuture<'a> {
         "unload" => Reply::error(m, "Could not unload module."),
         "refresh" => Reply::error(m, "Could not refresh module."),
         "reload" if module.is_empty() => {
-            if let Err(e) = sys.reload(&Part::ALL) {
-                sys.pbx.logger.error(
-                    crate::site!("manager.c", 0, "manager_moduleload"),
-                    None,
-                    &e.to_string(),
-                );
-            }
+            modules::reload(&sys, None);
             Reply::ack(m, "All modules reloaded")
         }
-        "reload" => match Part::by_module(module) {
-            Some(p) => match sys.reload(&[p]) {
-                Ok(()) => Reply::ack(m, "Module reloaded."),
-                Err(e) => {
-                    sys.pbx.logger.error(
-                        crate::site!("manager.c", 0, "manager_moduleload"),
-                        None,
-                        &e.to_string(),
-                    );
-                    Reply::error(m, "An unknown error occurred")
-                }
-            },
-            None if modules::exists(module) => {
+        "reload" => match modules::reload(&sys, Some(module)) {
+            ReloadResult::NotFound => Reply::error(m, "No such module."),
+            ReloadResult::NotImplemented => {
                 Reply::error(m, "Module does not support reload action.")
             }
-            None => Reply::error(m, "No such module."),
+            ReloadResult::Error => Reply::error(m, "An unknown error occurred"),
+            ReloadResult::InProgress => Reply::error(m, "A reload is in progress"),
+            ReloadResult::Uninitialized => Reply::error(m, "Module not initialized"),
+            ReloadResult::Queued | ReloadResult::Success => Reply::ack(m, "Module reloaded."),
         },
         _ => Reply::error(m, "Incomplete ModuleLoad action."),
     };
