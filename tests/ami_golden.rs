@@ -3603,6 +3603,13 @@ fn reload_events() {
     run("reload_events", true);
 }
 
+/// The PBX stops under a connected session: it hears Shutdown, then the
+/// connection closes.
+#[test]
+fn shutdown_event() {
+    run("shutdown_event", true);
+}
+
 /// Channel listings during a two-party call: both channels' bridge id.
 #[test]
 fn sip_bridge_channels() {

@@ -157,6 +157,9 @@ pub async fn run(opts: DaemonOptions) -> Result<(), DaemonError> {
     system.stopped().await;
     // Batched and in-flight records reach the backends before we exit.
     system.cdr.shutdown().await;
+    manager
+        .announce_shutdown(system.pbx.channels.count() > 0)
+        .await;
     accept.abort();
     signals.abort();
     let _ = std::fs::remove_file(&socket_path);

@@ -309,6 +309,24 @@ impl Manager {
         }
     }
 
+    /// `really_quit`'s Shutdown event (`Uncleanly` while channels are
+    /// left), then a bounded wait until every session has taken it from
+    /// the ring, so clients hear it before their connections close.
+    pub async fn announce_shutdown(&self, unclean: bool) {
+        let how = if unclean { "Uncleanly" } else { "Cleanly" };
+        self.event(
+            class::SYSTEM,
+            "Shutdown",
+            &format!("Shutdown: {how}\r\nRestart: False\r\n"),
+        );
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !self.events.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Taken from the ring is not yet written: a moment for the write.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<AmiEvent>> {
         self.events.subscribe()
     }
