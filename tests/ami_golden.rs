@@ -3610,6 +3610,13 @@ fn shutdown_event() {
     run("shutdown_event", true);
 }
 
+/// Hangup handlers pushed, popped and wiped, then run: their events, and
+/// locations completed from where the channel was.
+#[test]
+fn hangup_handlers() {
+    run("hangup_handlers", true);
+}
+
 /// Channel listings during a two-party call: both channels' bridge id.
 #[test]
 fn sip_bridge_channels() {

@@ -18,6 +18,16 @@ pub fn commands() -> Vec<CliEntry> {
             show_channels,
         ),
         CliEntry::new(
+            "core show hanguphandlers all",
+            "Usage: core show hanguphandlers all\n       Lists the hangup handlers of every channel.\n",
+            show_hanguphandlers_all,
+        ),
+        CliEntry::new(
+            "core show hanguphandlers",
+            "Usage: core show hanguphandlers <channel>\n       Lists the hangup handlers of one channel, the next to run first.\n",
+            show_hanguphandlers,
+        ),
+        CliEntry::new(
             "local show channels",
             "Usage: local show channels\n       Lists the Local channel pairs in use, by their ;1 half and destination.\n",
             local_show_channels,
@@ -98,6 +108,38 @@ fn col(s: &str, w: usize) -> String {
 
 fn ess(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// One channel's hangup handlers, its name on the first line only.
+fn hanguphandler_rows(c: &Channel, out: &mut String) {
+    for (i, h) in c.lock().hangup_handlers.iter().enumerate() {
+        let name = if i == 0 { c.name.as_str() } else { "" };
+        out.push_str(&format!("{name:<30} {h}\n"));
+    }
+}
+
+fn show_hanguphandlers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() < 4 {
+        return CliResult::ShowUsage;
+    }
+    let Some(c) = sys.pbx.channels.by_name(a.arg(3).unwrap_or("")) else {
+        out.push_str("Channel does not exist.\n");
+        return CliResult::Failure;
+    };
+    out.push_str(&format!("{:<30} {}\n", "Channel", "Handler"));
+    hanguphandler_rows(&c, out);
+    CliResult::Success
+}
+
+fn show_hanguphandlers_all(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() < 4 {
+        return CliResult::ShowUsage;
+    }
+    out.push_str(&format!("{:<30} {}\n", "Channel", "Handler"));
+    for c in sys.pbx.channels.in_container_order() {
+        hanguphandler_rows(&c, out);
+    }
+    CliResult::Success
 }
 
 fn local_show_channels(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {

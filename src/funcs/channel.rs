@@ -278,6 +278,14 @@ fn write_item(
         chan.lock().props.tonezone = Some(value.to_string());
         return Ok(());
     }
+    if let Some(op) = item
+        .get(..15)
+        .filter(|p| p.eq_ignore_ascii_case("hangup_handler_"))
+        .and(item.get(15..))
+    {
+        write_hangup_handlers(chan, &op.to_ascii_lowercase(), value);
+        return Ok(());
+    }
     let mut d = chan.lock();
     if is("language") {
         d.language = value.to_string();
@@ -362,16 +370,6 @@ fn write_item(
         {
             d.props.transfercapability = i as u16;
         }
-    } else if is("hangup_handler_pop") {
-        if !d.hangup_handlers.is_empty() {
-            d.hangup_handlers.remove(0);
-        }
-        push_handler(&mut d.hangup_handlers, value);
-    } else if is("hangup_handler_push") {
-        push_handler(&mut d.hangup_handlers, value);
-    } else if is("hangup_handler_wipe") {
-        d.hangup_handlers.clear();
-        push_handler(&mut d.hangup_handlers, value);
     } else if item.len() >= 14 && item[..14].eq_ignore_ascii_case("secure_bridge_") {
         let on = crate::config::is_true(value);
         let s = d.props.secure.get_or_insert((false, false));
@@ -402,10 +400,77 @@ fn write_item(
 }
 
 /// `ast_pbx_hangup_handler_push`: an empty location pushes nothing.
-fn push_handler(handlers: &mut Vec<String>, location: &str) {
-    if !location.is_empty() {
-        handlers.insert(0, location.to_string());
+/// CHANNEL(hangup_handler_push|pop|wipe): the stack changes, and the
+/// manager hears HangupHandlerPush for each handler pushed and
+/// HangupHandlerPop for each popped (a wipe pops them all).
+fn write_hangup_handlers(chan: &Arc<Channel>, op: &str, location: &str) {
+    match op {
+        "pop" => {
+            pop_handler(chan);
+        }
+        "wipe" => while pop_handler(chan) {},
+        "push" => {}
+        _ => return,
     }
+    push_handler(chan, location);
+}
+
+/// `ast_pbx_hangup_handler_pop`: `false` when the stack was empty.
+fn pop_handler(chan: &Channel) -> bool {
+    let popped = {
+        let mut d = chan.lock();
+        (!d.hangup_handlers.is_empty()).then(|| d.hangup_handlers.remove(0))
+    };
+    if let Some(h) = &popped {
+        hangup_handler_event(chan, "HangupHandlerPop", h);
+    }
+    popped.is_some()
+}
+
+/// `ast_pbx_hangup_handler_push`: the location completed from where the
+/// channel is now (`expand_gosub_args`), on top of the stack.
+fn push_handler(chan: &Arc<Channel>, location: &str) {
+    if location.is_empty() {
+        return;
+    }
+    let expanded = {
+        let mut d = chan.lock();
+        let expanded = expand_gosub_args(&d.context, &d.exten, location);
+        d.hangup_handlers.insert(0, expanded.clone());
+        expanded
+    };
+    hangup_handler_event(chan, "HangupHandlerPush", &expanded);
+}
+
+/// `context,exten,priority[(args)]` from a Gosub location that may leave
+/// out the context, or the context and extension.
+fn expand_gosub_args(context: &str, exten: &str, location: &str) -> String {
+    let (label, args) = match location.split_once('(') {
+        Some((label, rest)) => (label, Some(rest.rfind(')').map_or(rest, |i| &rest[..i]))),
+        None => (location, None),
+    };
+    let parts: Vec<&str> = label.splitn(3, ',').collect();
+    let (c, e, p) = match parts.as_slice() {
+        [p] => ("", "", *p),
+        [e, p] => ("", *e, *p),
+        [c, e, p] => (*c, *e, *p),
+        _ => ("", "", ""),
+    };
+    let c = if c.is_empty() { context } else { c };
+    let e = if e.is_empty() { exten } else { e };
+    match args.filter(|a| !a.is_empty()) {
+        Some(a) => format!("{c},{e},{p}({a})"),
+        None => format!("{c},{e},{p}"),
+    }
+}
+
+/// HangupHandlerPush, HangupHandlerPop or HangupHandlerRun.
+pub fn hangup_handler_event(chan: &Channel, name: &str, handler: &str) {
+    chan.emit(crate::core::events::EventKind::Manager {
+        class: crate::manager::class::DIALPLAN,
+        name: name.to_string(),
+        body: format!("Handler: {handler}\r\n"),
+    });
 }
 
 fn channels_read(ctx: &FuncCtx<'_>, args: &str) -> Result<String, Failed> {

@@ -627,6 +627,7 @@ async fn run_hangup_handlers(ctx: &AppCtx) {
             }
         };
         let Some(handler) = next else { break };
+        crate::funcs::channel::hangup_handler_event(&ctx.chan, "HangupHandlerRun", &handler);
         let _ = apps::stack::gosub_from_outside(ctx, &handler, true).await;
     }
 }
