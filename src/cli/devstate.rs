@@ -21,18 +21,15 @@ pub fn commands() -> Vec<CliEntry> {
     ]
 }
 
-const RULE: &str = "---------------------------------------------------------------------\n";
-
 /// The custom states as AstDB keeps them, by key.
 fn list(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 2 {
         return CliResult::ShowUsage;
     }
-    out.push('\n');
-    out.push_str(RULE);
-    out.push_str("--- Custom Device States --------------------------------------------\n");
-    out.push_str(RULE);
-    out.push_str("---\n");
+    super::custom_states_head(
+        out,
+        "--- Custom Device States --------------------------------------------",
+    );
     let entries = sys
         .db
         .gettree(crate::core::devicestate::CUSTOM_FAMILY, "")
@@ -46,9 +43,7 @@ fn list(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             e.value
         ));
     }
-    out.push_str(RULE);
-    out.push_str(RULE);
-    out.push('\n');
+    super::custom_states_foot(out);
     CliResult::Success
 }
 

@@ -553,58 +553,49 @@ fn remove_include(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult 
 }
 
 fn add_ignorepat(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
-    let Some((pattern, into)) = object_and_context(a, "into") else {
-        return CliResult::ShowUsage;
-    };
-    let mut outcome = Ok(());
-    sys.update_dialplan(|dp| outcome = dp.add_ignorepat_at_runtime(into, pattern));
-    match outcome {
-        Ok(()) => {
-            let _ = writeln!(
-                out,
-                "Ignore pattern '{pattern}' added into '{into}' context"
-            );
-            CliResult::Success
-        }
-        Err(PatternError::NoContext) => {
-            let _ = writeln!(out, "There is no existence of '{into}' context");
-            CliResult::Failure
-        }
-        Err(_) => {
-            let _ = writeln!(
-                out,
-                "Ignore pattern '{pattern}' already included in '{into}' context"
-            );
-            CliResult::Failure
-        }
-    }
+    change_ignorepat(sys, a, out, true)
 }
 
 fn remove_ignorepat(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
-    let Some((pattern, from)) = object_and_context(a, "from") else {
+    change_ignorepat(sys, a, out, false)
+}
+
+/// `dialplan add ignorepat <p> into <c>` and `dialplan remove ignorepat
+/// <p> from <c>`, with pbx_config's messages.
+fn change_ignorepat(sys: &System, a: &CliArgs<'_>, out: &mut String, add: bool) -> CliResult {
+    let joint = if add { "into" } else { "from" };
+    let Some((pattern, context)) = object_and_context(a, joint) else {
         return CliResult::ShowUsage;
     };
     let mut outcome = Ok(());
-    sys.update_dialplan(|dp| outcome = dp.remove_ignorepat_at_runtime(from, pattern));
-    match outcome {
+    sys.update_dialplan(|dp| {
+        outcome = if add {
+            dp.add_ignorepat_at_runtime(context, pattern)
+        } else {
+            dp.remove_ignorepat_at_runtime(context, pattern)
+        }
+    });
+    let _ = match outcome {
         Ok(()) => {
-            let _ = writeln!(
-                out,
-                "Ignore pattern '{pattern}' removed from '{from}' context"
-            );
-            CliResult::Success
+            let done = if add { "added into" } else { "removed from" };
+            writeln!(out, "Ignore pattern '{pattern}' {done} '{context}' context")
         }
         Err(PatternError::NoContext) => {
-            let _ = writeln!(out, "There is no existence of '{from}' context");
-            CliResult::Failure
+            writeln!(out, "There is no existence of '{context}' context")
         }
-        Err(_) => {
-            let _ = writeln!(
-                out,
-                "There is no existence of '{pattern}' ignore pattern in '{from}' context"
-            );
-            CliResult::Failure
-        }
+        Err(PatternError::Exists) => writeln!(
+            out,
+            "Ignore pattern '{pattern}' already included in '{context}' context"
+        ),
+        Err(PatternError::Missing) => writeln!(
+            out,
+            "There is no existence of '{pattern}' ignore pattern in '{context}' context"
+        ),
+    };
+    if outcome.is_ok() {
+        CliResult::Success
+    } else {
+        CliResult::Failure
     }
 }
 

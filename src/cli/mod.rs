@@ -411,6 +411,27 @@ pub fn execute_with_status(system: &System, line: &str) -> (bool, String) {
 }
 
 /// `%-N.Ns` from C: pad to `width`, cut at `width` characters.
+const CUSTOM_STATES_RULE: &str =
+    "---------------------------------------------------------------------\n";
+
+/// The frame `devstate list` and `presencestate list` print their custom
+/// states in: a blank line, the title between rules, then `---`.
+pub fn custom_states_head(out: &mut String, title: &str) {
+    out.push('\n');
+    out.push_str(CUSTOM_STATES_RULE);
+    out.push_str(title);
+    out.push('\n');
+    out.push_str(CUSTOM_STATES_RULE);
+    out.push_str("---\n");
+}
+
+/// The frame's end: two rules and a blank line.
+pub fn custom_states_foot(out: &mut String) {
+    out.push_str(CUSTOM_STATES_RULE);
+    out.push_str(CUSTOM_STATES_RULE);
+    out.push('\n');
+}
+
 pub fn pad(s: &str, width: usize) -> String {
     let cut: String = s.chars().take(width).collect();
     format!("{cut:<width$}")

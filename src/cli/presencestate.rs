@@ -25,17 +25,14 @@ pub fn commands() -> Vec<CliEntry> {
     ]
 }
 
-const RULE: &str = "---------------------------------------------------------------------\n";
-
 fn list(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 2 {
         return CliResult::ShowUsage;
     }
-    out.push('\n');
-    out.push_str(RULE);
-    out.push_str("--- Custom Presence States ------------------------------------------\n");
-    out.push_str(RULE);
-    out.push_str("---\n");
+    super::custom_states_head(
+        out,
+        "--- Custom Presence States ------------------------------------------",
+    );
     let entries = sys.db.gettree(CUSTOM_FAMILY, "").unwrap_or_default();
     if entries.is_empty() {
         out.push_str("No custom presence states defined\n");
@@ -66,9 +63,7 @@ fn list(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
             if d.options.contains('e') { "Yes" } else { "No" }
         );
     }
-    out.push_str(RULE);
-    out.push_str(RULE);
-    out.push('\n');
+    super::custom_states_foot(out);
     CliResult::Success
 }
 
