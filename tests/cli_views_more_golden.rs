@@ -133,6 +133,18 @@ fn sip_show_peer_reference() {
     }
 }
 
+/// `sip show users [like]`: the users and friends in the peers
+/// container's order, captured from both configurations.
+#[test]
+fn sip_show_users() {
+    for (config, golden) in [
+        ("office", "views_office.txt"),
+        ("reference", "views_reference.txt"),
+    ] {
+        setup(config, golden).check(&["sip show users", "sip show users like 10"]);
+    }
+}
+
 #[test]
 fn sip_show_peer_office() {
     let s = setup("office", "views_office.txt");
