@@ -3617,6 +3617,13 @@ fn hangup_handlers() {
     run("hangup_handlers", true);
 }
 
+/// `dialplan set|show chanvar` on a live channel and a missing one;
+/// `dialplan eval function` on its stand-in CLIEval channels.
+#[test]
+fn dialplan_cli_vars() {
+    run("dialplan_cli_vars", true);
+}
+
 /// Channel listings during a two-party call: both channels' bridge id.
 #[test]
 fn sip_bridge_channels() {

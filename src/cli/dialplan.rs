@@ -27,9 +27,24 @@ pub fn commands() -> Vec<CliEntry> {
             show_globals,
         ),
         CliEntry::new(
+            "dialplan show chanvar",
+            "Usage: dialplan show chanvar <channel>\n       Lists a channel's variables, newest first.\n",
+            show_chanvar,
+        ),
+        CliEntry::new(
+            "dialplan eval function",
+            "Usage: dialplan eval function <name(args)>\n       Reads a dialplan function on a stand-in channel (so only globals\n       mean anything) and prints what it returned.\n",
+            eval_function,
+        ),
+        CliEntry::new(
             "dialplan set global",
             "Usage: dialplan set global <name> <value>\n       Sets the global variable <name> to <value>.\n",
             set_global,
+        ),
+        CliEntry::new(
+            "dialplan set chanvar",
+            "Usage: dialplan set chanvar <channel> <varname> <value>\n       Sets a variable on a channel.\n",
+            set_chanvar,
         ),
         CliEntry::new(
             "dialplan add extension",
@@ -400,6 +415,72 @@ fn show_globals(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
         out.push_str(&format!("   {n}={v}\n"));
     }
     out.push_str(&format!("\n    -- {} variable(s)\n", globals.len()));
+    CliResult::Success
+}
+
+fn show_chanvar(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let name = a.arg(3).unwrap_or("");
+    let Some(c) = sys.pbx.channels.by_name(name) else {
+        let _ = writeln!(out, "Channel '{name}' not found");
+        return CliResult::Failure;
+    };
+    for (n, v) in c.lock().vars.iter() {
+        let n = crate::pbx::vars::strip_inheritance(n);
+        let _ = writeln!(out, "{n}={v}");
+    }
+    CliResult::Success
+}
+
+fn set_chanvar(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 6 {
+        return CliResult::ShowUsage;
+    }
+    let (name, var, value) = (
+        a.arg(3).unwrap_or(""),
+        a.arg(4).unwrap_or(""),
+        a.arg(5).unwrap_or(""),
+    );
+    let Some(c) = sys.pbx.channels.by_name(name) else {
+        let _ = writeln!(out, "Channel '{name}' not found");
+        return CliResult::Failure;
+    };
+    crate::pbx::set_var(sys, Some(&c), var, Some(value));
+    let _ = writeln!(
+        out,
+        "\n    -- Channel variable '{var}' set to '{value}' for '{name}'"
+    );
+    CliResult::Success
+}
+
+/// Numbers the stand-in channels of `dialplan eval function`.
+static CLI_EVAL_CHANNELS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// `dialplan eval function`: substituted and read on a channel made for
+/// it (`CLIEval/<n>`, which the manager sees come and go).
+fn eval_function(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let n = CLI_EVAL_CHANNELS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+    let chan = sys.pbx.channels.alloc(
+        format!("CLIEval/{n}"),
+        "CLIEval",
+        0,
+        crate::channels::NewChannel::default(),
+    );
+    let call = crate::pbx::subst::substitute(sys, Some(&chan), a.arg(3).unwrap_or(""));
+    let result = crate::funcs::read(sys, Some(&chan), &call);
+    crate::pbx::run::hangup_channel(sys, &chan);
+    let (word, code) = if result.is_some() {
+        ("Success", 0)
+    } else {
+        ("Failure", -1)
+    };
+    let _ = writeln!(out, "Return Value: {word} ({code})");
+    let _ = writeln!(out, "Result: {}", result.unwrap_or_default());
     CliResult::Success
 }
 
