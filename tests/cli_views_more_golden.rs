@@ -145,6 +145,23 @@ fn sip_show_users() {
     }
 }
 
+/// `moh show files`: each class with files, then its files without their
+/// extension, in the format the reference printed for the office
+/// configuration, where both classes play the same directory (one file
+/// here, so the directory's order cannot vary).
+#[test]
+fn moh_show_files() {
+    let s = setup("office", "views_office.txt");
+    let moh = s.dir.path().join("var/lib/moh");
+    std::fs::create_dir_all(&moh).expect("moh dir");
+    std::fs::write(moh.join("macroform-cold_day.wav"), b"").expect("moh file");
+    assert_eq!(
+        s.rx("moh show files"),
+        "Class: default\n\tFile: /tmp/astcap.XXXXXX/var/lib/moh/macroform-cold_day\n\
+         Class: office\n\tFile: /tmp/astcap.XXXXXX/var/lib/moh/macroform-cold_day\n"
+    );
+}
+
 #[test]
 fn sip_show_peer_office() {
     let s = setup("office", "views_office.txt");

@@ -105,14 +105,23 @@ enum Missing {
     Unsupported(String),
 }
 
-fn load_class(sys: &System, c: &MohClass) -> Result<Class, Missing> {
-    let mode = c.mode.to_ascii_lowercase();
+/// What a class plays, in its order (`class->files`): a files class's
+/// directory, a playlist's entries; nothing for another mode.
+pub fn class_files(sys: &System, c: &MohClass) -> Vec<String> {
     let alpha = matches!(c.sort, Sort::Alpha | Sort::RandStart);
-    let files = match mode.as_str() {
+    match c.mode.to_ascii_lowercase().as_str() {
         "files" => scan_files(&sys.conf.dirs.data, &c.directory, alpha),
         "playlist" => c.entries.clone(),
-        _ => return Err(Missing::Unsupported(c.mode.clone())),
-    };
+        _ => Vec::new(),
+    }
+}
+
+fn load_class(sys: &System, c: &MohClass) -> Result<Class, Missing> {
+    let mode = c.mode.to_ascii_lowercase();
+    if mode != "files" && mode != "playlist" {
+        return Err(Missing::Unsupported(c.mode.clone()));
+    }
+    let files = class_files(sys, c);
     if files.is_empty() {
         return Err(Missing::NotFound);
     }

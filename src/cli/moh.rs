@@ -18,6 +18,11 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: moh show classes\n       Lists every music on hold class with its mode and directory.\n",
             show_classes,
         ),
+        CliEntry::new(
+            "moh show files",
+            "Usage: moh show files\n       Lists the files each music on hold class plays.\n",
+            show_files,
+        ),
     ]
 }
 
@@ -32,6 +37,24 @@ fn reload(sys: &System, a: &CliArgs<'_>, _: &mut String) -> CliResult {
 
 fn or_none(s: &str) -> &str {
     if s.is_empty() { "<none>" } else { s }
+}
+
+fn show_files(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 {
+        return CliResult::ShowUsage;
+    }
+    let loaded = sys.loaded();
+    for c in &loaded.moh.classes {
+        let files = crate::apps::moh::class_files(sys, c);
+        if files.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "Class: {}", c.name);
+        for f in files {
+            let _ = writeln!(out, "\tFile: {f}");
+        }
+    }
+    CliResult::Success
 }
 
 fn show_classes(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
