@@ -3624,6 +3624,12 @@ fn dialplan_cli_vars() {
     run("dialplan_cli_vars", true);
 }
 
+/// `queue set penalty|ringinuse` from the CLI: answers and member events.
+#[test]
+fn queue_set_cli() {
+    run("queue_set_cli", true);
+}
+
 /// Channel listings during a two-party call: both channels' bridge id.
 #[test]
 fn sip_bridge_channels() {

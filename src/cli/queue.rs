@@ -46,7 +46,95 @@ pub fn commands() -> Vec<CliEntry> {
             "Usage: queue reset stats [<queuenames>]\n       Sets the queues' counters back to zero.\n",
             reset,
         ),
+        CliEntry::new(
+            "queue set penalty",
+            "Usage: queue set penalty <penalty> on <interface> [in <queue>]\n       Sets a member's penalty in one queue, or in every queue it is in.\n",
+            set_penalty,
+        ),
+        CliEntry::new(
+            "queue set ringinuse",
+            "Usage: queue set ringinuse <yes/no> on <interface> [in <queue>]\n       Sets whether a member in use is rung, in one queue or in every queue it is in.\n",
+            set_ringinuse,
+        ),
     ]
+}
+
+/// `queue set <what> <value> on <interface> [in <queue>]`: the value,
+/// the interface and the queue (none: every queue).
+fn member_value_args<'a>(a: &'a CliArgs<'_>) -> Option<(&'a str, &'a str, Option<&'a str>)> {
+    if (a.argc() != 6 && a.argc() != 8)
+        || a.arg(4) != Some("on")
+        || (a.argc() == 8 && a.arg(6) != Some("in"))
+    {
+        return None;
+    }
+    Some((a.arg(3)?, a.arg(5)?, a.arg(7)))
+}
+
+/// The answer of both: the queue as given, `(null)` when none was (as
+/// Asterisk prints a missing name).
+fn member_value_answer(
+    out: &mut String,
+    what: &str,
+    ok: bool,
+    interface: &str,
+    queue: Option<&str>,
+) -> CliResult {
+    let queue = queue.unwrap_or("(null)");
+    if ok {
+        let _ = writeln!(
+            out,
+            "Set {what} on interface '{interface}' from queue '{queue}'"
+        );
+        CliResult::Success
+    } else {
+        let _ = writeln!(
+            out,
+            "Failed to set {what} on interface '{interface}' from queue '{queue}'"
+        );
+        CliResult::Failure
+    }
+}
+
+fn set_penalty(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some((value, interface, queue)) = member_value_args(a) else {
+        return CliResult::ShowUsage;
+    };
+    let penalty = crate::config::views::values::atoi_i32(value);
+    let ok = penalty >= 0 && {
+        let v = penalty.to_string();
+        crate::queue::set_member_value(
+            sys,
+            queue.unwrap_or(""),
+            interface,
+            |m| m.penalty = penalty,
+            "QueueMemberPenalty",
+            ("PENALTY", &v),
+        )
+    };
+    member_value_answer(out, "penalty", ok, interface, queue)
+}
+
+fn set_ringinuse(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Some((value, interface, queue)) = member_value_args(a) else {
+        return CliResult::ShowUsage;
+    };
+    let on = if crate::config::is_true(value) {
+        true
+    } else if crate::config::is_false(value) {
+        false
+    } else {
+        return CliResult::ShowUsage;
+    };
+    let ok = crate::queue::set_member_value(
+        sys,
+        queue.unwrap_or(""),
+        interface,
+        |m| m.ringinuse = on,
+        "QueueMemberRinginuse",
+        ("RINGINUSE", if on { "1" } else { "0" }),
+    );
+    member_value_answer(out, "ringinuse", ok, interface, queue)
 }
 
 // Asterisk writes these escapes even to `asterisk -rx`: a coloured word
