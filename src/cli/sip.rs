@@ -559,16 +559,23 @@ fn peers_line(out: &mut String, cols: [&str; 9]) {
     );
 }
 
-fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
-    let pattern = match a.argc() {
-        3 => None,
+/// `sip show peers|users [like <pattern>]`: the pattern, if any; `Err`
+/// for anything else after the command, or a pattern that does not build.
+fn like_pattern(a: &CliArgs<'_>) -> Result<Option<regex::Regex>, ()> {
+    match a.argc() {
+        3 => Ok(None),
         5 if a.arg(3).is_some_and(|w| w.eq_ignore_ascii_case("like")) => {
-            match regex::Regex::new(a.arg(4).unwrap_or_default()) {
-                Ok(re) => Some(re),
-                Err(_) => return CliResult::ShowUsage,
-            }
+            regex::Regex::new(a.arg(4).unwrap_or_default())
+                .map(Some)
+                .map_err(|_| ())
         }
-        _ => return CliResult::ShowUsage,
+        _ => Err(()),
+    }
+}
+
+fn show_users(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    let Ok(pattern) = like_pattern(a) else {
+        return CliResult::ShowUsage;
     };
     let row = |out: &mut String, f: [&str; 6]| {
         let _ = writeln!(
@@ -626,15 +633,8 @@ fn reload(sys: &System, _: &CliArgs<'_>, out: &mut String) -> CliResult {
 }
 
 fn show_peers(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
-    let pattern = match a.argc() {
-        3 => None,
-        5 if a.arg(3).is_some_and(|w| w.eq_ignore_ascii_case("like")) => {
-            match regex::Regex::new(a.arg(4).unwrap_or_default()) {
-                Ok(re) => Some(re),
-                Err(_) => return CliResult::ShowUsage,
-            }
-        }
-        _ => return CliResult::ShowUsage,
+    let Ok(pattern) = like_pattern(a) else {
+        return CliResult::ShowUsage;
     };
     let loaded = sys.loaded();
     let mut peers: Vec<&SipPeer> = loaded
