@@ -3624,6 +3624,13 @@ fn dialplan_cli_vars() {
     run("dialplan_cli_vars", true);
 }
 
+/// `queue show rules [name]`: queuerules.conf's lists as app_queue prints
+/// them.
+#[test]
+fn queue_show_rules() {
+    run("queue_show_rules", true);
+}
+
 /// `queue set penalty|ringinuse` from the CLI: answers and member events.
 #[test]
 fn queue_set_cli() {

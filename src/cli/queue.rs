@@ -47,6 +47,11 @@ pub fn commands() -> Vec<CliEntry> {
             reset,
         ),
         CliEntry::new(
+            "queue show rules",
+            "Usage: queue show rules [rulename]\n       Lists the penalty rules of queuerules.conf, or of one rule list.\n",
+            show_rules,
+        ),
+        CliEntry::new(
             "queue set penalty",
             "Usage: queue set penalty <penalty> on <interface> [in <queue>]\n       Sets a member's penalty in one queue, or in every queue it is in.\n",
             set_penalty,
@@ -57,6 +62,35 @@ pub fn commands() -> Vec<CliEntry> {
             set_ringinuse,
         ),
     ]
+}
+
+fn show_rules(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
+    if a.argc() != 3 && a.argc() != 4 {
+        return CliResult::ShowUsage;
+    }
+    let wanted = a.arg(3).unwrap_or("");
+    let loaded = sys.loaded();
+    let to_by = |relative: bool| if relative { "by" } else { "to" };
+    for list in &loaded.queuerules.lists {
+        if !wanted.is_empty() && !wanted.eq_ignore_ascii_case(&list.name) {
+            continue;
+        }
+        let _ = writeln!(out, "Rule: {}", list.name);
+        for r in &list.rules {
+            let _ = writeln!(
+                out,
+                "\tAfter {} seconds, adjust QUEUE_MAX_PENALTY {} {}, adjust QUEUE_MIN_PENALTY {} {} and adjust QUEUE_RAISE_PENALTY {} {}",
+                r.time,
+                to_by(r.max_relative),
+                r.max_value,
+                to_by(r.min_relative),
+                r.min_value,
+                to_by(r.raise_relative),
+                r.raise_value
+            );
+        }
+    }
+    CliResult::Success
 }
 
 /// `queue set <what> <value> on <interface> [in <queue>]`: the value,
