@@ -329,7 +329,6 @@ fn show(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     CliResult::Success
 }
 
-/// Asterisk's case-insensitive djb2 string hash (`ast_str_case_hash`).
 fn show_hints(sys: &System, a: &CliArgs<'_>, out: &mut String) -> CliResult {
     if a.argc() != 3 {
         return CliResult::ShowUsage;

@@ -181,28 +181,6 @@ impl Part {
             Part::Followme => "app_followme",
         }
     }
-
-    /// Looks a part up by module name as typed (`chan_sip`, `chan_sip.so`).
-    pub fn by_module(name: &str) -> Option<Part> {
-        let name = name.strip_suffix(".so").unwrap_or(name);
-        let aliases: &[(&str, Part)] = &[
-            ("chan_pjsip", Part::Pjsip),
-            ("res_pjsip_session", Part::Pjsip),
-            ("cdr_csv", Part::Cdr),
-            ("res_ari_model", Part::Ari),
-            ("res_http_websocket", Part::Http),
-        ];
-        Part::ALL
-            .iter()
-            .copied()
-            .find(|p| p.module().eq_ignore_ascii_case(name))
-            .or_else(|| {
-                aliases
-                    .iter()
-                    .find(|(a, _)| a.eq_ignore_ascii_case(name))
-                    .map(|(_, p)| *p)
-            })
-    }
 }
 
 fn load_file(ast: &AsteriskConf, name: &str) -> Result<(Option<Config>, FileReport), ConfigError> {

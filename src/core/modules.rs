@@ -380,14 +380,7 @@ fn reload_modules(
 
 /// `resource_name_match`: any case, `.so` optional on either side.
 fn same_module(a: &str, b: &str) -> bool {
-    let base = |s: &str| {
-        let n = s.len();
-        match s.get(n.saturating_sub(3)..) {
-            Some(ext) if n > 3 && ext.eq_ignore_ascii_case(".so") => s[..n - 3].to_string(),
-            _ => s.to_string(),
-        }
-    };
-    base(a).eq_ignore_ascii_case(&base(b))
+    base(a).eq_ignore_ascii_case(base(b))
 }
 
 #[cfg(test)]

@@ -433,35 +433,9 @@ fn push_handler(chan: &Arc<Channel>, location: &str) {
     if location.is_empty() {
         return;
     }
-    let expanded = {
-        let mut d = chan.lock();
-        let expanded = expand_gosub_args(&d.context, &d.exten, location);
-        d.hangup_handlers.insert(0, expanded.clone());
-        expanded
-    };
+    let expanded = crate::apps::dial::expand_gosub_args(chan, location);
+    chan.lock().hangup_handlers.insert(0, expanded.clone());
     hangup_handler_event(chan, "HangupHandlerPush", &expanded);
-}
-
-/// `context,exten,priority[(args)]` from a Gosub location that may leave
-/// out the context, or the context and extension.
-fn expand_gosub_args(context: &str, exten: &str, location: &str) -> String {
-    let (label, args) = match location.split_once('(') {
-        Some((label, rest)) => (label, Some(rest.rfind(')').map_or(rest, |i| &rest[..i]))),
-        None => (location, None),
-    };
-    let parts: Vec<&str> = label.splitn(3, ',').collect();
-    let (c, e, p) = match parts.as_slice() {
-        [p] => ("", "", *p),
-        [e, p] => ("", *e, *p),
-        [c, e, p] => (*c, *e, *p),
-        _ => ("", "", ""),
-    };
-    let c = if c.is_empty() { context } else { c };
-    let e = if e.is_empty() { exten } else { e };
-    match args.filter(|a| !a.is_empty()) {
-        Some(a) => format!("{c},{e},{p}({a})"),
-        None => format!("{c},{e},{p}"),
-    }
 }
 
 /// HangupHandlerPush, HangupHandlerPop or HangupHandlerRun.
